@@ -1,0 +1,7 @@
+import type { ResourceDef } from '../types.js';
+import { storageclasses } from './storageclass.js';
+
+export { storageclasses };
+export { DEFAULT_CLASS_ANNOTATION, isDefaultStorageClass } from './storageclass.js';
+
+export const storageResources: ResourceDef[] = [storageclasses];

@@ -1,0 +1,105 @@
+// Wires the apiserver together: store → watch cache → resource storage (+ admission) →
+// handlers → HTTPS, and the in-process transport for components in the same process.
+import type { AddressInfo } from 'node:net';
+import type https from 'node:https';
+import type { ResourceRegistry } from '../api/registry.js';
+import type { Store } from '../storage/store.js';
+import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { ApiHandler } from './handler.js';
+import { createApiHttpServer } from './http-server.js';
+import { InProcessTransport } from './in-process-transport.js';
+import { OpenApiService } from './openapi.js';
+import { ResourceStorage } from './rest/resource-store.js';
+import { StoreError } from './../storage/store.js';
+import type { UserInfo } from './types.js';
+import { WatchCache } from './watch-cache.js';
+
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+skiff' };
+
+export interface ApiServerOptions {
+  store: Store;
+  registry: ResourceRegistry;
+  tls: { key: string; cert: string; ca: string };
+  bindAddress: string;
+  port: number;
+  tokens?: Map<string, UserInfo>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export class ApiServer {
+  readonly cache: WatchCache;
+  readonly storage: ResourceStorage;
+  readonly handler: ApiHandler;
+  private http?: https.Server;
+  private ready = false;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.cache = new WatchCache(opts.store);
+    this.storage = new ResourceStorage(opts.store, this.cache, opts.registry);
+    this.storage.admission.push(namespaceLifecycle(this.cache));
+    this.handler = new ApiHandler(this.storage, opts.registry);
+  }
+
+  /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
+  async start(): Promise<number> {
+    await this.cache.start();
+    await this.bootstrap();
+    this.http = createApiHttpServer({
+      tls: this.opts.tls,
+      handler: this.handler,
+      registry: this.opts.registry,
+      openapi: new OpenApiService(this.opts.registry),
+      tokens: this.opts.tokens,
+      ready: () => this.ready,
+      version: {
+        ...KUBERNETES_VERSION,
+        gitCommit: 'skiff',
+        gitTreeState: 'clean',
+        buildDate: '2026-01-01T00:00:00Z',
+        goVersion: `node${process.versions.node}`,
+        compiler: 'tsc',
+        platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+      },
+      log: this.opts.log,
+    });
+    const http = this.http;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.opts.port, this.opts.bindAddress, () => resolve());
+    });
+    this.ready = true;
+    return (http.address() as AddressInfo).port;
+  }
+
+  private async bootstrap(): Promise<void> {
+    const def = this.opts.registry.lookup('', 'v1', 'namespaces');
+    if (!def) return;
+    for (const name of SYSTEM_NAMESPACES) {
+      if (this.cache.get(`/registry/namespaces/${name}`)) continue;
+      try {
+        await this.storage.create(def, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      } catch (err) {
+        if (!(err instanceof StoreError) && (err as { code?: number }).code !== 409) throw err;
+      }
+    }
+  }
+
+  /** A client transport for components in this process. */
+  transport(user?: UserInfo): InProcessTransport {
+    return new InProcessTransport(this.handler, user);
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    const http = this.http;
+    if (http) {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    }
+    this.cache.stop();
+  }
+}

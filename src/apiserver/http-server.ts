@@ -1,0 +1,267 @@
+// The HTTPS front of the apiserver: TLS with client certificates, authentication, the
+// non-resource paths (health, version, discovery, OpenAPI), and the encoding of
+// resource requests and watch streams. Everything resource-shaped goes to ApiHandler.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import YAML from 'yaml';
+import type { ResourceRegistry } from '../api/registry.js';
+import type { KObject } from '../api/types.js';
+import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
+import type { ApiHandler, ApiResult } from './handler.js';
+import { listJson, toJson } from './json-cache.js';
+import { chooseOutput, decodeBody, type OutputKind } from './negotiation.js';
+import type { OpenApiService } from './openapi.js';
+import { parseResourcePath } from './request-info.js';
+import { errors, StatusError, toStatusError } from './status.js';
+import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
+import type { ApiRequest, UserInfo, WatchEvent, WatchHandle } from './types.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+// A watcher that stops reading gets this much buffered before it is cut off.
+const MAX_WATCH_BUFFER = 32 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  tls: { key: string; cert: string; ca: string };
+  handler: ApiHandler;
+  registry: ResourceRegistry;
+  openapi: OpenApiService;
+  /** Bearer tokens accepted besides client certificates. */
+  tokens?: Map<string, UserInfo>;
+  ready(): boolean;
+  version: Record<string, string>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+function authenticate(req: IncomingMessage, tokens?: Map<string, UserInfo>): UserInfo | undefined {
+  const sock = req.socket as TLSSocket;
+  if (sock.authorized) {
+    const cert = sock.getPeerCertificate();
+    const subject = cert?.subject as unknown as Record<string, string | string[]> | undefined;
+    if (subject?.CN) {
+      const o = subject.O;
+      return { username: String(subject.CN), groups: [...(Array.isArray(o) ? o : o ? [o] : []), 'system:authenticated'] };
+    }
+  }
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ') && tokens) {
+    const u = tokens.get(auth.slice(7).trim());
+    if (u) return { ...u, groups: [...u.groups, 'system:authenticated'] };
+  }
+  return undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      req.resume();
+      reject(errors.tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(errors.tooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+  res.end(body);
+}
+
+function sendStatus(res: ServerResponse, err: StatusError): void {
+  send(res, err.code, 'application/json', JSON.stringify(err.toStatus()));
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+/** Encodes a handler result in the representation the client asked for. */
+function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): { type: string; body: string } {
+  const { body, def, list } = result;
+  const isStatus = body.kind === 'Status' || !def;
+  if (out.kind === 'table' && !isStatus && def && (list || body.metadata)) {
+    const t = toTable(def, body, !!list, { version: out.version, include: includeObject(q) });
+    return { type: `application/json;as=Table;v=${out.version};g=meta.k8s.io`, body: JSON.stringify(t) };
+  }
+  if (out.kind === 'partial' && !isStatus && def) {
+    const p = list ? toPartialList(def, body, out.version) : toPartial(body, out.version);
+    return { type: `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=${out.version};g=meta.k8s.io`, body: JSON.stringify(p) };
+  }
+  if (out.kind === 'yaml') return { type: 'application/yaml', body: YAML.stringify(body) };
+  if (list) {
+    const { items, ...head } = body;
+    return { type: 'application/json', body: listJson(head, items as KObject[]) };
+  }
+  return { type: 'application/json', body: toJson(body) };
+}
+
+export function createApiHttpServer(opts: HttpServerOptions): https.Server {
+  const server = https.createServer(
+    { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      handle(req, res).catch((err) => {
+        const se = toStatusError(err);
+        if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
+        if (!res.headersSent) sendStatus(res, se);
+        else res.destroy();
+      });
+    },
+  );
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
+  server.requestTimeout = 0; // watches are long-lived
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const user = authenticate(req, opts.tokens);
+
+    if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
+      if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
+      const ok = path.startsWith('/readyz') ? opts.ready() : true;
+      if (url.searchParams.has('verbose')) {
+        const name = path.slice(1).split('/')[0];
+        const lines = ['[+]ping ok', '[+]log ok', `[${ok ? '+' : '-'}]etcd ${ok ? 'ok' : 'failed'}`, `${name} check ${ok ? 'passed' : 'failed'}`];
+        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', lines.join('\n') + '\n');
+      }
+      return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
+    }
+    if (!user) throw errors.unauthorized();
+
+    const accept = req.headers.accept;
+    if (method === 'GET' && (path === '/api' || path === '/apis')) {
+      const agg = wantsAggregated(accept);
+      if (agg) {
+        const body = JSON.stringify(aggregated(opts.registry, path === '/api', agg));
+        return send(res, 200, `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`, body);
+      }
+      const host = (req.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+      const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry);
+      return send(res, 200, 'application/json', JSON.stringify(body));
+    }
+    if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(path, url, req, res);
+    const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
+    if (method === 'GET' && gv) {
+      const doc = gv[1] ? resourceList(opts.registry, '', 'v1') : gv[3] ? resourceList(opts.registry, gv[2]!, gv[3]) : groupDoc(opts.registry, gv[2]!);
+      if (!doc) throw errors.pageNotFound(path);
+      return send(res, 200, 'application/json', JSON.stringify(doc));
+    }
+
+    const info = parseResourcePath(method, path, url.searchParams);
+    if (!info) throw errors.pageNotFound(path);
+    const out = chooseOutput(accept);
+    let body: unknown;
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
+      const raw = await readBody(req);
+      body = decodeBody(req.headers['content-type'], raw);
+      if (method !== 'DELETE' && body === undefined) throw errors.badRequest('the body of the request was empty');
+    }
+    const apiReq: ApiRequest = {
+      verb: info.verb,
+      group: info.group,
+      version: info.version,
+      resource: info.resource,
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name: info.name,
+      query: url.searchParams,
+      body,
+      patchType: method === 'PATCH' ? (req.headers['content-type'] ?? '').split(';')[0]!.trim() : undefined,
+      user,
+    };
+    if (info.verb === 'watch') return serveWatch(apiReq, out, req, res);
+    const result = await opts.handler.handle(apiReq);
+    const enc = encodeResult(result, out, url.searchParams);
+    send(res, result.status, enc.type, enc.body);
+  }
+
+  function serveOpenApi(path: string, url: URL, req: IncomingMessage, res: ServerResponse): void {
+    if (path === '/openapi/v2') throw errors.pageNotFound(path);
+    const sub = path === '/openapi/v3' ? '' : path.startsWith('/openapi/v3/') ? path.slice('/openapi/v3/'.length) : undefined;
+    const doc = sub === undefined ? undefined : opts.openapi.v3(sub);
+    if (!doc) throw errors.pageNotFound(path);
+    const etag = `"${doc.etag}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { ETag: etag });
+      res.end();
+      return;
+    }
+    const immutable = url.searchParams.get('hash') === doc.etag;
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      ETag: etag,
+      'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private',
+      ...(immutable ? { Expires: new Date(Date.now() + 365 * 86400_000).toUTCString() } : {}),
+    });
+    res.end(doc.json);
+  }
+
+  async function serveWatch(apiReq: ApiRequest, out: OutputKind, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let headersSent = false;
+    let first = true;
+    let done = false;
+    const table = out.kind === 'table' ? out : undefined;
+    const contentType = table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
+    const def = opts.handler.resolve(apiReq);
+    const start = () => {
+      if (headersSent) return;
+      headersSent = true;
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+    };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      start();
+      res.end();
+    };
+    const sink = {
+      send(ev: WatchEvent, line?: string) {
+        if (done) return;
+        start();
+        let text = line;
+        if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
+          const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });
+          first = false;
+          text = `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
+        }
+        res.write(text ?? `${JSON.stringify(ev)}\n`);
+        if (res.writableLength > MAX_WATCH_BUFFER) {
+          handle?.stop();
+          res.destroy();
+          done = true;
+        }
+      },
+      end: finish,
+    };
+    let handle: WatchHandle | undefined;
+    handle = await opts.handler.watch(apiReq, sink);
+    start();
+    const stop = () => {
+      handle?.stop();
+      done = true;
+    };
+    req.on('close', stop);
+    res.on('close', stop);
+  }
+
+  return server;
+}

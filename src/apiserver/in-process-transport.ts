@@ -1,0 +1,82 @@
+// The client transport for components living in the skiff process: requests go straight
+// to the apiserver's handlers as objects — no TLS, no HTTP, no JSON round trip. Objects
+// coming back may be the watch cache's frozen objects: callers copy before changing.
+import { ApiError, type RequestOptions, type Transport, type WatchHandlers } from '../client/transport.js';
+import type { ApiHandler } from './handler.js';
+import { parseResourcePath } from './request-info.js';
+import { StatusError } from './status.js';
+import type { ApiRequest, UserInfo } from './types.js';
+
+function toQuery(q: RequestOptions['query']): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q ?? {})) if (v !== undefined) p.set(k, String(v));
+  return p;
+}
+
+function toApiError(err: unknown): unknown {
+  if (err instanceof StatusError) return ApiError.fromStatus(err.code, err.toStatus());
+  return err;
+}
+
+export class InProcessTransport implements Transport {
+  constructor(
+    private readonly handler: ApiHandler,
+    private readonly user: UserInfo = { username: 'system:skiff', groups: ['system:masters', 'system:authenticated'] },
+  ) {}
+
+  private build(method: string, path: string, query: URLSearchParams, body?: unknown, contentType?: string): ApiRequest {
+    const info = parseResourcePath(method, path, query);
+    if (!info) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${path})`);
+    return {
+      ...info,
+      query,
+      body,
+      patchType: method === 'PATCH' ? (contentType ?? 'application/merge-patch+json') : undefined,
+      user: this.user,
+    };
+  }
+
+  async request(opts: RequestOptions): Promise<any> {
+    try {
+      const req = this.build(opts.method, opts.path, toQuery(opts.query), opts.body, opts.contentType);
+      return (await this.handler.handle(req)).body;
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  watch(path: string, query: RequestOptions['query'], handlers: WatchHandlers): { stop(): void } {
+    const q = toQuery(query);
+    q.set('watch', 'true');
+    let stopped = false;
+    let closed = false;
+    let handle: { stop(): void } | undefined;
+    const close = (err?: Error) => {
+      if (closed) return;
+      closed = true;
+      handlers.onClose(err);
+    };
+    const sink = {
+      send(ev: { type: any; object: any }) {
+        if (!stopped) handlers.onEvent(ev);
+      },
+      end() {
+        // Delivered on a later tick so a handler may call stop() from inside onEvent safely.
+        queueMicrotask(() => close());
+      },
+    };
+    Promise.resolve()
+      .then(() => this.handler.watch(this.build('GET', path, q), sink))
+      .then((h) => {
+        handle = h;
+        if (stopped) h.stop();
+      })
+      .catch((err) => close(toApiError(err) as Error));
+    return {
+      stop() {
+        stopped = true;
+        handle?.stop();
+      },
+    };
+  }
+}

@@ -1,0 +1,59 @@
+// URL → what is being asked, as Kubernetes' RequestInfoFactory reads it.
+import type { Verb } from './types.js';
+
+export interface ResourceRequestInfo {
+  group: string;
+  version: string;
+  namespace?: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+  verb: Verb;
+}
+
+// Path segments after /namespaces/<name>/ that are subresources of the namespace itself.
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
+const METHOD_VERBS: Record<string, Verb> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
+
+/** Parses /api/v1/... and /apis/<group>/<version>/...; undefined for anything else. */
+export function parseResourcePath(method: string, pathname: string, query: URLSearchParams): ResourceRequestInfo | undefined {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    rest = parts.slice(1);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1]!;
+    rest = parts.slice(2);
+  } else return undefined;
+  const version = rest[0]!;
+  let cur = rest.slice(1);
+  let watchPrefix = false;
+  if (cur[0] === 'watch') {
+    watchPrefix = true;
+    cur = cur.slice(1);
+  }
+  let namespace: string | undefined;
+  if (cur[0] === 'namespaces' && cur.length > 1) {
+    namespace = cur[1];
+    if (cur.length > 2 && !NAMESPACE_SUBRESOURCES.has(cur[2]!)) cur = cur.slice(2);
+  }
+  if (cur.length === 0 || cur.length > 3) return undefined;
+  const [resource, name, subresource] = cur as [string, string?, string?];
+  if (resource === 'namespaces' && group === '' && namespace && cur[0] === 'namespaces') {
+    // /api/v1/namespaces/<name>[/status|/finalize] is the namespace object itself.
+    return finish('namespaces', namespace, subresource, undefined);
+  }
+  return finish(resource, name, subresource, namespace);
+
+  function finish(res: string, nm: string | undefined, sub: string | undefined, ns: string | undefined): ResourceRequestInfo {
+    const watching = watchPrefix || query.get('watch') === 'true' || query.get('watch') === '1';
+    let verb: Verb;
+    if (method === 'GET' || method === 'HEAD') verb = watching ? 'watch' : nm ? 'get' : 'list';
+    else if (method === 'DELETE') verb = nm ? 'delete' : 'deletecollection';
+    else verb = METHOD_VERBS[method] ?? 'get';
+    return { group, version, namespace: ns, resource: res, name: nm, subresource: sub, verb };
+  }
+}

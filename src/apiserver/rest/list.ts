@@ -1,0 +1,151 @@
+// LIST with Kubernetes' resourceVersion semantics and limit/continue paging. Served from
+// the watch cache when the requested state is the cache's; from the store's history when
+// an exact older revision is asked for (a later page of a paged list, or Exact match).
+import type { KObject, ResourceDef } from '../../api/types.js';
+import { StoreError } from '../../storage/store.js';
+import { errors } from '../status.js';
+import { decode } from '../watch-cache.js';
+import { buildFilter } from './filter.js';
+import { listPrefix } from './keys.js';
+import type { ResourceStorage } from './resource-store.js';
+
+export interface ListResult {
+  items: KObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string; // the last key returned
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
+    return { rv: t.rv, start: t.start };
+  } catch {
+    throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+function parseRV(s: string, what = 'resourceVersion'): number {
+  if (!/^\d+$/.test(s)) throw errors.badRequest(`invalid ${what} value: ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
+export async function listObjects(rs: ResourceStorage, def: ResourceDef, namespace: string | undefined, query: URLSearchParams): Promise<ListResult> {
+  const binding = rs.binding(def);
+  const prefix = listPrefix(def, binding, namespace);
+  const filter = buildFilter(def, query);
+  const limitStr = query.get('limit');
+  const limit = limitStr ? parseRV(limitStr, 'limit') : 0;
+  const rvParam = query.get('resourceVersion') ?? '';
+  const match = query.get('resourceVersionMatch') ?? '';
+  const cont = query.get('continue');
+
+  let atRevision: number | undefined; // undefined: the cache's current state
+  let startAfter: string | undefined;
+  if (cont) {
+    if (rvParam && rvParam !== '0') throw errors.badRequest('specifying resource version is not allowed when using continue');
+    const t = decodeContinue(cont);
+    atRevision = t.rv;
+    startAfter = t.start;
+  } else if (match === 'Exact') {
+    if (!rvParam || rvParam === '0') throw errors.badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0" or unset');
+    atRevision = parseRV(rvParam);
+  } else if (match && match !== 'NotOlderThan') {
+    throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+  } else if (rvParam === '') {
+    await rs.cache.sync();
+  } else if (rvParam !== '0') {
+    const want = parseRV(rvParam);
+    try {
+      await rs.cache.waitFor(want);
+    } catch (err) {
+      throw errors.timeout((err as Error).message);
+    }
+  }
+
+  if (atRevision === undefined || atRevision === rs.cache.revision) {
+    const revision = rs.cache.revision;
+    const { keys, objects } = rs.cache.list(binding.prefix, prefix, startAfter);
+    const items: KObject[] = [];
+    let i = 0;
+    for (; i < keys.length; i++) {
+      const obj = objects.get(keys[i]!)!;
+      if (filter && !filter(obj)) continue;
+      if (limit && items.length === limit) break;
+      items.push(binding.identity ? obj : binding.fromStorage(obj));
+    }
+    const result: ListResult = { items, resourceVersion: String(revision) };
+    if (limit && i < keys.length) {
+      result.continue = encodeContinue({ rv: revision, start: keyOf(def, binding.prefix, items[items.length - 1]!) });
+      if (!filter) result.remainingItemCount = keys.length - i;
+    }
+    return result;
+  }
+  return listFromStore(rs, def, prefix, atRevision, startAfter, limit, filter);
+}
+
+function keyOf(def: ResourceDef, resourcePrefix: string, obj: KObject): string {
+  return def.namespaced ? `${resourcePrefix}${obj.metadata!.namespace}/${obj.metadata!.name}` : `${resourcePrefix}${obj.metadata!.name}`;
+}
+
+async function listFromStore(
+  rs: ResourceStorage,
+  def: ResourceDef,
+  prefix: string,
+  revision: number,
+  startAfter: string | undefined,
+  limit: number,
+  filter: ((o: KObject) => boolean) | undefined,
+): Promise<ListResult> {
+  const binding = rs.binding(def);
+  const items: KObject[] = [];
+  let after = startAfter;
+  let more = false;
+  let remaining: number | undefined;
+  let lastKey: string | undefined;
+  try {
+    for (;;) {
+      const chunk = limit ? Math.max(limit - items.length, 100) : 0;
+      const page = await rs.store.list(prefix, { revision, limit: chunk, startAfter: after });
+      for (let i = 0; i < page.items.length; i++) {
+        const kv = page.items[i]!;
+        if (limit && items.length === limit) {
+          more = true;
+          break;
+        }
+        lastKey = kv.key;
+        const obj = decode(kv);
+        if (!filter || filter(obj)) items.push(binding.fromStorage(obj));
+        if (!filter && limit && items.length === limit && (i < page.items.length - 1 || page.more)) {
+          more = true;
+          remaining = page.remaining !== undefined ? page.remaining + (page.items.length - 1 - i) : undefined;
+          break;
+        }
+      }
+      if (more || !page.more || page.items.length === 0) break;
+      after = page.items[page.items.length - 1]!.key;
+    }
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'Compacted')
+      throw errors.expired(
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
+    throw err;
+  }
+  const result: ListResult = { items, resourceVersion: String(revision) };
+  if (more && lastKey) {
+    result.continue = encodeContinue({ rv: revision, start: lastKey });
+    if (remaining !== undefined) result.remainingItemCount = remaining;
+  }
+  return result;
+}

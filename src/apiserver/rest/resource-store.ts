@@ -1,0 +1,329 @@
+// Generic create/get/update/delete for every resource, in the manner of Kubernetes'
+// generic registry store: strategies (defaulting, validation, status handling) come from
+// the ResourceDef; this file owns metadata rules, preconditions and the store calls.
+import type { ResourceRegistry, StorageBinding } from '../../api/registry.js';
+import type { KObject, ResourceDef } from '../../api/types.js';
+import { apiVersionOf } from '../../api/types.js';
+import { jsonEqual } from '../../api/validation.js';
+import type { Store } from '../../storage/store.js';
+import { StoreError } from '../../storage/store.js';
+import { clone } from '../json-cache.js';
+import { errors, StatusError } from '../status.js';
+import type { WatchCache } from '../watch-cache.js';
+import { decode } from '../watch-cache.js';
+import { objectKey } from './keys.js';
+import { bumpGeneration, carryMetaOnUpdate, nowTimestamp, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** Admission hooks run on create and update after defaulting, before validation. */
+export type AdmissionHook = (op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KObject, old?: KObject) => Promise<void> | void;
+
+const MAX_RETRIES = 20;
+
+function storedJson(binding: StorageBinding, obj: KObject): string {
+  const s = binding.toStorage(obj);
+  const rv = s.metadata?.resourceVersion;
+  if (rv === undefined) return JSON.stringify(s);
+  delete s.metadata!.resourceVersion;
+  const json = JSON.stringify(s);
+  s.metadata!.resourceVersion = rv;
+  return json;
+}
+
+function finalizersPending(def: ResourceDef, obj: KObject): boolean {
+  return (obj.metadata?.finalizers?.length ?? 0) > 0 || !!def.finalizersPending?.(obj);
+}
+
+export class ResourceStorage {
+  readonly admission: AdmissionHook[] = [];
+
+  constructor(
+    readonly store: Store,
+    readonly cache: WatchCache,
+    readonly registry: ResourceRegistry,
+  ) {}
+
+  binding(def: ResourceDef): StorageBinding {
+    return this.registry.storage(def);
+  }
+
+  /** The current object in the served version, from the cache after a consistent-read sync. */
+  async current(def: ResourceDef, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    await this.cache.sync();
+    const b = this.binding(def);
+    const stored = this.cache.get(objectKey(def, b, namespace, name));
+    return stored && b.fromStorage(stored);
+  }
+
+  async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KObject> {
+    const obj = await this.current(def, namespace, name);
+    if (!obj) throw errors.notFound(def.group, def.plural, name);
+    return obj;
+  }
+
+  private checkTypeMeta(def: ResourceDef, obj: KObject): void {
+    const want = apiVersionOf(def);
+    if (obj.apiVersion === undefined) obj.apiVersion = want;
+    if (obj.kind === undefined) obj.kind = def.kind;
+    if (obj.apiVersion !== want) throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${want})`);
+    if (obj.kind !== def.kind) throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${def.kind})`);
+    if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) throw errors.badRequest('metadata must be an object');
+    obj.metadata = obj.metadata ?? {};
+  }
+
+  private checkNamespace(def: ResourceDef, obj: KObject, namespace: string | undefined): void {
+    if (def.namespaced) {
+      if (obj.metadata!.namespace && obj.metadata!.namespace !== namespace)
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      obj.metadata!.namespace = namespace;
+    } else {
+      delete obj.metadata!.namespace;
+    }
+  }
+
+  private invalid(def: ResourceDef, obj: KObject, errs: import('../../api/types.js').FieldError[]): StatusError {
+    return errors.invalid(def.group, def.kind, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
+  }
+
+  async create(def: ResourceDef, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KObject> {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be an object');
+    const obj = clone(body as KObject);
+    this.checkTypeMeta(def, obj);
+    this.checkNamespace(def, obj, namespace);
+    if (obj.metadata!.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    prepareMetaForCreate(def, obj);
+    def.defaults?.(obj);
+    def.prepareForCreate?.(obj);
+    for (const hook of this.admission) await hook('create', def, obj);
+    const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
+    if (errs.length) throw this.invalid(def, obj, errs);
+    if (opts.dryRun) return obj;
+    const b = this.binding(def);
+    const key = objectKey(def, b, obj.metadata!.namespace, obj.metadata!.name);
+    try {
+      const rev = await this.store.create(key, storedJson(b, obj));
+      obj.metadata!.resourceVersion = String(rev);
+      return obj;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'KeyExists') throw errors.alreadyExists(def.group, def.plural, obj.metadata!.name);
+      throw err;
+    }
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency. `mutate` receives a mutable copy of the
+   * current object (served version) and returns the desired one; when the store moved on
+   * underneath and the caller gave no resourceVersion, it runs again on the newer object.
+   */
+  async guaranteedUpdate(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KObject | undefined) => Promise<KObject | null> | KObject | null,
+    opts: WriteOptions & { preconditionRV?: string } = {},
+  ): Promise<{ object: KObject; changed: boolean; deleted?: boolean }> {
+    const b = this.binding(def);
+    const key = objectKey(def, b, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const found = await this.read(key, attempt > 0);
+      const current = found ? b.fromStorage(found.obj) : undefined;
+      if (opts.preconditionRV && current && current.metadata!.resourceVersion !== opts.preconditionRV)
+        throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      const desired = await mutate(current ? clone(current) : undefined);
+      if (!desired) return { object: current!, changed: false };
+      if (current && jsonEqual(stripVolatile(desired), stripVolatile(current))) return { object: current, changed: false };
+      if (opts.dryRun) return { object: desired, changed: true };
+      try {
+        if (!found) {
+          const rev = await this.store.create(key, storedJson(b, desired));
+          desired.metadata!.resourceVersion = String(rev);
+          return { object: desired, changed: true };
+        }
+        if (current?.metadata?.deletionTimestamp && !finalizersPending(def, desired) && !(desired.metadata?.deletionGracePeriodSeconds > 0)) {
+          // The last finalizer is gone from an object being deleted: it goes now.
+          const { revision } = await this.store.delete(key, found.rev);
+          desired.metadata!.resourceVersion = String(revision);
+          return { object: desired, changed: true, deleted: true };
+        }
+        const rev = await this.store.update(key, storedJson(b, desired), found.rev);
+        desired.metadata!.resourceVersion = String(rev);
+        return { object: desired, changed: true };
+      } catch (err) {
+        if (err instanceof StoreError && (err.code === 'Conflict' || err.code === 'KeyExists' || err.code === 'NotFound')) {
+          if (opts.preconditionRV) throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          continue;
+        }
+        throw err;
+      }
+    }
+    throw errors.conflict(def.group, def.plural, name, 'too many concurrent updates; please try again');
+  }
+
+  /**
+   * The stored object and its revision: from the cache (after a consistent-read sync) on the
+   * common path, from the store itself when retrying after a conflict.
+   */
+  private async read(key: string, fromStore: boolean): Promise<{ obj: KObject; rev: number } | null> {
+    if (fromStore) {
+      const kv = await this.store.get(key);
+      return kv && { obj: decode(kv), rev: kv.modRevision };
+    }
+    await this.cache.sync();
+    const obj = this.cache.get(key);
+    return obj ? { obj, rev: Number(obj.metadata!.resourceVersion) } : null;
+  }
+
+  /** PUT of the main resource or of its status subresource. */
+  async update(def: ResourceDef, namespace: string | undefined, name: string, body: unknown, subresource: 'status' | undefined, opts: WriteOptions = {}): Promise<{ object: KObject; created: boolean }> {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be an object');
+    const input = clone(body as KObject);
+    this.checkTypeMeta(def, input);
+    if (input.metadata!.name && input.metadata!.name !== name)
+      throw errors.badRequest(`the name of the object (${input.metadata!.name}) does not match the name on the URL (${name})`);
+    input.metadata!.name = name;
+    this.checkNamespace(def, input, namespace);
+    const rv = input.metadata!.resourceVersion as string | undefined;
+    let created = false;
+    const result = await this.guaranteedUpdate(def, namespace, name, async (current) => {
+      if (!current) {
+        if (rv || !def.allowCreateOnUpdate || subresource) throw errors.notFound(def.group, def.plural, name);
+        created = true;
+        return this.prepareCreate(def, clone(input));
+      }
+      created = false;
+      return this.prepareUpdate(def, current, clone(input), subresource);
+    }, { ...opts, preconditionRV: rv });
+    return { object: result.object, created };
+  }
+
+  /**
+   * Turns a client's desired object into the object to store: server-owned metadata and
+   * (for the main resource) status carried from `current`, defaults, strategy, admission,
+   * validation. Shared by PUT and PATCH.
+   */
+  async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: 'status' | undefined): Promise<KObject> {
+    const obj = subresource === 'status' ? statusOnly(current, input) : input;
+    carryMetaOnUpdate(def, obj, current);
+    if (!subresource && def.subresources?.status) {
+      if (current.status !== undefined) obj.status = current.status;
+      else delete obj.status;
+    }
+    def.defaults?.(obj);
+    if (!subresource) def.prepareForUpdate?.(obj, current);
+    bumpGeneration(def, obj, current);
+    for (const hook of this.admission) await hook('update', def, obj, current);
+    const errs = subresource === 'status'
+      ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
+      : [...validateObjectMeta(def, obj, current), ...(def.validate?.(obj) ?? []), ...(def.validateUpdate?.(obj, current) ?? [])];
+    if (errs.length) throw this.invalid(def, obj, errs);
+    obj.metadata!.resourceVersion = current.metadata!.resourceVersion;
+    return obj;
+  }
+
+  private async prepareCreate(def: ResourceDef, obj: KObject): Promise<KObject> {
+    delete obj.metadata!.resourceVersion;
+    prepareMetaForCreate(def, obj);
+    def.defaults?.(obj);
+    def.prepareForCreate?.(obj);
+    for (const hook of this.admission) await hook('create', def, obj);
+    const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
+    if (errs.length) throw this.invalid(def, obj, errs);
+    return obj;
+  }
+
+  /**
+   * DELETE: immediate, or — with finalizers or a grace period — marks the object with
+   * deletionTimestamp and leaves the final removal to whoever owns the finalizer or the
+   * grace period (the garbage collector, the namespace controller, the kubelet).
+   */
+  async delete(def: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KObject; deleted: boolean }> {
+    const b = this.binding(def);
+    const key = objectKey(def, b, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const found = await this.read(key, attempt > 0);
+      if (!found) throw errors.notFound(def.group, def.plural, name);
+      const current = b.fromStorage(found.obj);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata!.uid)
+        throw errors.conflict(def.group, def.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata!.uid}`);
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata!.resourceVersion)
+        throw errors.conflict(def.group, def.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata!.resourceVersion}`);
+      for (const hook of this.admission) await hook('delete', def, current);
+
+      const obj = clone(current);
+      const meta = obj.metadata!;
+      const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+      const gcFinalizer = policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined;
+      const finalizers: string[] = [...(meta.finalizers ?? [])];
+      if (!meta.deletionTimestamp && gcFinalizer && !finalizers.includes(gcFinalizer)) {
+        finalizers.push(gcFinalizer);
+        const other = gcFinalizer === 'orphan' ? 'foregroundDeletion' : 'orphan';
+        if (finalizers.includes(other)) finalizers.splice(finalizers.indexOf(other), 1);
+      }
+      meta.finalizers = finalizers.length ? finalizers : undefined;
+      if (!meta.finalizers) delete meta.finalizers;
+      const grace = def.gracePeriod ? def.gracePeriod(current, opts.gracePeriodSeconds) : 0;
+      const pending = finalizersPending(def, obj);
+
+      if (!pending && grace === 0) {
+        if (opts.dryRun) return { object: current, deleted: true };
+        try {
+          const { revision } = await this.store.delete(key, found.rev);
+          const gone = clone(current);
+          gone.metadata!.resourceVersion = String(revision);
+          return { object: gone, deleted: true };
+        } catch (err) {
+          if (err instanceof StoreError && (err.code === 'Conflict' || err.code === 'NotFound')) continue;
+          throw err;
+        }
+      }
+
+      if (meta.deletionTimestamp) {
+        // Already being deleted: only a shorter grace period changes anything.
+        const currentGrace = meta.deletionGracePeriodSeconds ?? 0;
+        if (!(def.gracePeriod && grace < currentGrace) && jsonEqual(meta.finalizers, current.metadata!.finalizers)) return { object: current, deleted: false };
+      }
+      const now = Date.now();
+      if (!meta.deletionTimestamp || (def.gracePeriod && grace < (meta.deletionGracePeriodSeconds ?? 0))) {
+        meta.deletionTimestamp = nowTimestamp(now + grace * 1000);
+        meta.deletionGracePeriodSeconds = grace;
+        if (def.generation) meta.generation = (meta.generation ?? 1) + 1;
+      }
+      if (!current.metadata!.deletionTimestamp) def.onDeletionMarked?.(obj);
+      if (opts.dryRun) return { object: obj, deleted: false };
+      try {
+        const rev = await this.store.update(key, storedJson(b, obj), found.rev);
+        meta.resourceVersion = String(rev);
+        return { object: obj, deleted: false };
+      } catch (err) {
+        if (err instanceof StoreError && (err.code === 'Conflict' || err.code === 'NotFound')) continue;
+        throw err;
+      }
+    }
+    throw errors.conflict(def.group, def.plural, name, 'too many concurrent updates; please try again');
+  }
+}
+
+/** A status update: everything from the stored object except status. */
+function statusOnly(current: KObject, input: KObject): KObject {
+  const obj = clone(current);
+  if (input.status !== undefined) obj.status = input.status;
+  else delete obj.status;
+  return obj;
+}
+
+function stripVolatile(obj: KObject): KObject {
+  const { metadata, ...rest } = obj;
+  const { resourceVersion: _rv, managedFields: _mf, ...m } = metadata ?? {};
+  return { ...rest, metadata: m };
+}

@@ -1,0 +1,47 @@
+// The apiserver's request and result shapes, independent of HTTP, so that the
+// in-process transport (components inside the skiff process) and the HTTPS
+// server share every handler.
+import type { KObject } from '../api/types.js';
+
+export interface UserInfo {
+  username: string;
+  groups: string[];
+  uid?: string;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export interface ApiRequest {
+  verb: Verb;
+  group: string;
+  version: string;
+  /** Plural resource name, e.g. "deployments". */
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  query: URLSearchParams;
+  /** The decoded body (create/update/delete options) or, for patch, the patch document. */
+  body?: unknown;
+  /** For patch: the patch content type, e.g. application/merge-patch+json. */
+  patchType?: string;
+  user: UserInfo;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KObject;
+}
+
+/** Where a watch handler delivers events. `line`, when given, is the event already serialised as one JSON line. */
+export interface WatchSink {
+  send(ev: WatchEvent, line?: string): void;
+  /** The watch ended from the server side (timeout, shutdown, error already sent). */
+  end(): void;
+}
+
+export interface WatchHandle {
+  stop(): void;
+}

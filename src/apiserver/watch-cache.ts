@@ -1,0 +1,237 @@
+// The watch cache: one store watch on /registry/ keeps a decoded, frozen copy of every
+// object and a window of recent events. Lists at resourceVersion "0" (and consistent lists,
+// once the cache has caught up) are served from memory; each event is decoded and
+// serialised once and fanned out to every watcher of its resource.
+import type { KObject } from '../api/types.js';
+import type { KeyValue, Store, StoreEvent, Watcher as StoreWatcher } from '../storage/store.js';
+import { deepFreeze, toJson } from './json-cache.js';
+import type { WatchEventType } from './types.js';
+
+export interface CachedEvent {
+  revision: number;
+  /** The resource prefix, e.g. /registry/pods/ */
+  prefix: string;
+  key: string;
+  type: 'put' | 'delete';
+  created: boolean;
+  /** For delete: the last state, stamped with the delete's revision. */
+  object: KObject;
+  prev?: KObject;
+}
+
+/** A watcher of one resource; `deliver` decides per event what (if anything) to send. */
+export interface CacheWatcher {
+  deliver(ev: CachedEvent): void;
+  /** The watcher fell behind or the cache is closing. */
+  terminate(err?: Error): void;
+}
+
+const RING_SIZE = 20_000;
+
+class ResourceState {
+  readonly objects = new Map<string, KObject>();
+  readonly watchers = new Set<CacheWatcher>();
+  private sorted: string[] | null = null;
+
+  set(key: string, obj: KObject): void {
+    if (!this.objects.has(key)) this.sorted = null;
+    this.objects.set(key, obj);
+  }
+  remove(key: string): void {
+    if (this.objects.delete(key)) this.sorted = null;
+  }
+  /** Keys in store order, so lists page the way etcd would. */
+  sortedKeys(): string[] {
+    if (!this.sorted) this.sorted = [...this.objects.keys()].sort();
+    return this.sorted;
+  }
+}
+
+export function decode(kv: KeyValue, revision = kv.modRevision): KObject {
+  const obj = JSON.parse(kv.value) as KObject;
+  obj.metadata = obj.metadata ?? {};
+  obj.metadata.resourceVersion = String(revision);
+  return deepFreeze(obj);
+}
+
+export class WatchCache {
+  private readonly states = new Map<string, ResourceState>();
+  private readonly ring: CachedEvent[] = [];
+  private ringStart = 0; // index of the oldest event within `ring` (used as a circular buffer)
+  private storeWatch?: StoreWatcher;
+  private waiters: { revision: number; resolve: () => void }[] = [];
+  /** Newest revision applied to the cache. */
+  revision = 0;
+  /** Events with revision > this are all in the ring. */
+  private windowStart = 0;
+
+  constructor(private readonly store: Store) {}
+
+  /** Loads every object and starts following the store. */
+  async start(): Promise<void> {
+    const { items, revision } = await this.store.list('/registry/');
+    for (const kv of items) {
+      const prefix = this.prefixOf(kv.key);
+      if (prefix) this.state(prefix).set(kv.key, decode(kv));
+    }
+    this.revision = revision;
+    this.windowStart = revision;
+    this.storeWatch = this.store.watch('/registry/', revision, (ev) => this.apply(ev), (err) => this.fail(err));
+  }
+
+  stop(): void {
+    this.storeWatch?.stop();
+    for (const s of this.states.values()) for (const w of s.watchers) w.terminate();
+  }
+
+  /** `/registry/pods/` for `/registry/pods/ns/name`; CRDs use `/registry/<group>/<plural>/`. */
+  prefixOf(key: string): string | undefined {
+    const parts = key.split('/');
+    if (parts.length < 4) return undefined;
+    // A dotted first segment is an API group (custom resources); plurals never contain dots.
+    return parts[2]!.includes('.') ? `/registry/${parts[2]}/${parts[3]}/` : `/registry/${parts[2]}/`;
+  }
+
+  private state(prefix: string): ResourceState {
+    let s = this.states.get(prefix);
+    if (!s) this.states.set(prefix, (s = new ResourceState()));
+    return s;
+  }
+
+  private apply(ev: StoreEvent): void {
+    const prefix = this.prefixOf(ev.kv.key);
+    const rev = ev.kv.modRevision;
+    if (prefix) {
+      const s = this.state(prefix);
+      const prev = s.objects.get(ev.kv.key);
+      let cached: CachedEvent;
+      if (ev.type === 'put') {
+        const obj = decode(ev.kv);
+        s.set(ev.kv.key, obj);
+        cached = { revision: rev, prefix, key: ev.kv.key, type: 'put', created: ev.created || !prev, object: obj, prev };
+      } else {
+        s.remove(ev.kv.key);
+        const last = ev.prevKv ?? ev.kv;
+        cached = { revision: rev, prefix, key: ev.kv.key, type: 'delete', created: false, object: decode(last, rev), prev };
+      }
+      this.push(cached);
+      for (const w of s.watchers) {
+        try {
+          w.deliver(cached);
+        } catch (err) {
+          w.terminate(err as Error);
+        }
+      }
+    }
+    this.revision = rev;
+    if (this.waiters.length) {
+      const ready = this.waiters.filter((w) => w.revision <= rev);
+      this.waiters = this.waiters.filter((w) => w.revision > rev);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  private push(ev: CachedEvent): void {
+    if (this.ring.length < RING_SIZE) {
+      this.ring.push(ev);
+      return;
+    }
+    const dropped = this.ring[this.ringStart]!;
+    this.windowStart = dropped.revision;
+    this.ring[this.ringStart] = ev;
+    this.ringStart = (this.ringStart + 1) % RING_SIZE;
+  }
+
+  private fail(err: Error): void {
+    for (const s of this.states.values()) for (const w of s.watchers) w.terminate(err);
+  }
+
+  /** Resolves once the cache has applied `revision` (or rejects after `timeoutMs`). */
+  waitFor(revision: number, timeoutMs = 3000): Promise<void> {
+    if (revision <= this.revision) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`Too large resource version: ${revision}, current: ${this.revision}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.waiters.push({ revision, resolve: done });
+    });
+  }
+
+  /** Waits until every write acknowledged so far is in the cache (a consistent read). */
+  async sync(): Promise<void> {
+    await this.waitFor(await this.store.currentRevision());
+  }
+
+  get(key: string): KObject | undefined {
+    const prefix = this.prefixOf(key);
+    return prefix ? this.states.get(prefix)?.objects.get(key) : undefined;
+  }
+
+  /** Objects under `keyPrefix` (a resource prefix, optionally with a namespace), in key order, starting after `startAfter`. */
+  list(resourcePrefix: string, keyPrefix: string, startAfter?: string): { keys: string[]; objects: Map<string, KObject> } {
+    const s = this.states.get(resourcePrefix);
+    if (!s) return { keys: [], objects: new Map() };
+    const all = s.sortedKeys();
+    let lo = 0;
+    const from = startAfter !== undefined && startAfter > keyPrefix ? startAfter : keyPrefix;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]! < from || (startAfter !== undefined && all[mid] === startAfter)) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < all.length && all[end]!.startsWith(keyPrefix)) end++;
+    return { keys: all.slice(lo, end), objects: s.objects };
+  }
+
+  /**
+   * Registers a watcher on a resource, replaying events after `fromRevision` from the
+   * window. Returns false when the window no longer covers `fromRevision`; then the
+   * caller falls back to a store watch (which answers Compacted if history is gone).
+   */
+  watch(resourcePrefix: string, fromRevision: number, w: CacheWatcher): (() => void) | false {
+    if (fromRevision < this.windowStart) return false;
+    const s = this.state(resourcePrefix);
+    const n = this.ring.length;
+    for (let i = 0; i < n; i++) {
+      const ev = this.ring[(this.ringStart + i) % n]!;
+      if (ev.revision > fromRevision && ev.prefix === resourcePrefix) w.deliver(ev);
+    }
+    s.watchers.add(w);
+    return () => s.watchers.delete(w);
+  }
+
+  /** Events for a watch older than the window, straight from the store's history. */
+  watchFromStore(resourcePrefix: string, fromRevision: number, w: CacheWatcher): () => void {
+    const handle = this.store.watch(resourcePrefix, fromRevision, (ev) => {
+        const obj = ev.type === 'put' ? decode(ev.kv) : decode(ev.prevKv ?? ev.kv, ev.kv.modRevision);
+        w.deliver({
+          revision: ev.kv.modRevision,
+          prefix: resourcePrefix,
+          key: ev.kv.key,
+          type: ev.type,
+          created: ev.created,
+          object: obj,
+          prev: ev.prevKv ? decode(ev.prevKv) : undefined,
+        });
+      }, (err) => w.terminate(err));
+    return () => handle.stop();
+  }
+
+  watcherCount(): number {
+    let n = 0;
+    for (const s of this.states.values()) n += s.watchers.size;
+    return n;
+  }
+}
+
+/** One watch line as Kubernetes streams it: {"type":"ADDED","object":{…}}. */
+export function watchLine(type: WatchEventType, obj: KObject): string {
+  return `{"type":"${type}","object":${toJson(obj)}}\n`;
+}

@@ -1,0 +1,76 @@
+// The namespace controller: when a namespace is being deleted, delete everything in it,
+// and once nothing is left, remove the "kubernetes" finalizer so the namespace goes too.
+import type { Namespace } from 'kubernetes-types/core/v1.js';
+import type { Client } from '../client/client.js';
+import type { SharedInformerFactory } from '../client/informer-factory.js';
+import { resources, type ResourceType } from '../client/resources.js';
+import { isNotFound } from '../client/transport.js';
+import { runWorkers, WorkQueue } from '../client/workqueue.js';
+import type { Logger } from '../cli/log.js';
+
+/** Lists the namespaced resources the server serves (a discovery client, in effect). */
+export type NamespacedResources = () => ResourceType[];
+
+const RECHECK_MS = 1000;
+
+export class NamespaceController {
+  private readonly queue = new WorkQueue();
+
+  constructor(
+    private readonly client: Client,
+    private readonly factory: SharedInformerFactory,
+    private readonly namespaced: NamespacedResources,
+    private readonly log: Logger,
+  ) {
+    const informer = factory.informerFor(resources.namespaces);
+    const enqueue = (ns: Namespace) => {
+      if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name!);
+    };
+    informer.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
+  }
+
+  run(): Promise<void> {
+    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
+      onError: (key, err) => this.log.warn('namespace cleanup failed', { namespace: key, error: (err as Error).message }),
+    });
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+  }
+
+  async reconcile(name: string): Promise<void> {
+    const ns = this.factory.informerFor(resources.namespaces).store.get(name);
+    if (!ns?.metadata?.deletionTimestamp) return;
+    if (!(ns.spec?.finalizers ?? []).includes('kubernetes')) return;
+    let remaining = 0;
+    for (const type of this.namespaced()) {
+      const rc = this.client.resource(type);
+      try {
+        const left = await rc.list({ namespace: name, limit: 1 });
+        if (!left.items.length) continue;
+        await rc.deleteCollection({ namespace: name });
+        const after = await rc.list({ namespace: name });
+        remaining += after.items.length;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (remaining > 0) {
+      // Some objects wait on finalizers or graceful termination; look again shortly.
+      this.queue.addAfter(name, RECHECK_MS);
+      return;
+    }
+    const finalizers = (ns.spec?.finalizers ?? []).filter((f) => f !== 'kubernetes');
+    try {
+      await this.client.namespaces.updateSubresource(name, 'finalize', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, resourceVersion: ns.metadata.resourceVersion },
+        spec: { finalizers },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
