@@ -14,6 +14,7 @@ program
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
   .option('--disable-agent', 'run no node agent in this process', false)
+  .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
   .option('--token <token>', 'shared secret that agents join with (generated if absent)')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))

@@ -8,6 +8,7 @@ import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
 import { Client } from '../client/client.js';
 import { startControllers } from '../controllers/manager.js';
+import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { createLogger } from './log.js';
 
@@ -22,6 +23,7 @@ export interface ServerFlags {
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
+  etcdCompactionInterval: string;
 }
 
 export function defaultDataDir(): string {
@@ -55,6 +57,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log: (msg, fields) => log.error(msg, fields),
   });
   const port = await api.start();
+  const compactor = startCompactor(store, parseDuration(flags.etcdCompactionInterval), (err) => log.error('compaction failed', { error: err.message }));
 
   const host = flags.bindAddress === '0.0.0.0' || flags.bindAddress === '::' ? '127.0.0.1' : flags.bindAddress;
   const serverUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -76,6 +79,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     controllers.stop();
+    compactor.stop();
     await api.stop();
     await store.close();
     process.exit(0);

@@ -112,6 +112,11 @@ export async function startWatch(
         return { stop };
       }
     }
+    const compacted = await rs.store.compactedRevision();
+    if (from < compacted) {
+      fail(errors.expired(`too old resource version: ${from} (${compacted})`));
+      return { stop };
+    }
     lastRV = from;
     const reg = rs.cache.watch(binding.prefix, from, watcher);
     if (reg) unregister = reg;
