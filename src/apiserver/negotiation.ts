@@ -1,5 +1,6 @@
 // Content negotiation: which encoding a client sends and which it accepts back.
 import YAML from 'yaml';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE, ProtobufDecodeError } from './protobuf/decode.js';
 import { errors } from './status.js';
 
 export interface MediaRange {
@@ -60,7 +61,15 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): unknow
       throw errors.badRequest(`error converting YAML to JSON: yaml: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  if (type.includes('protobuf')) throw errors.unsupportedMediaType(type);
+  if (type === KUBERNETES_PROTOBUF_CONTENT_TYPE) {
+    // kubectl's `create` subcommands send protobuf; the rest of the server works on JSON objects.
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (err) {
+      if (err instanceof ProtobufDecodeError) throw errors.badRequest(err.message);
+      throw err;
+    }
+  }
   if (type !== 'application/json' && !type.endsWith('+json') && type !== '*/*')
     throw errors.unsupportedMediaType(type);
   try {

@@ -70,6 +70,8 @@ export class SharedInformer<T = KObject> {
   private lastRV: string | undefined;
   private cancelWatch: (() => void) | undefined;
   private cancelPause: (() => void) | undefined;
+  /** Events applied by the current (or last) watch. */
+  private watchEvents = 0;
 
   constructor(
     readonly client: ResourceClient<T>,
@@ -169,6 +171,7 @@ export class SharedInformer<T = KObject> {
   }
 
   private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
       function done() {
@@ -188,18 +191,19 @@ export class SharedInformer<T = KObject> {
           await this.listAndReplace();
           needList = false;
         }
+        if (this.stopped) break;
         const startedAt = Date.now();
-        const events = await this.watchOnce();
+        await this.watchOnce();
         goneBefore = false;
         // A watch that closes at once and says nothing is a server in trouble: do not spin.
-        if (events === 0 && Date.now() - startedAt < 1000) await this.pause(this.backoff.next());
+        if (this.watchEvents === 0 && Date.now() - startedAt < 1000) await this.pause(this.backoff.next());
         else this.backoff.reset();
       } catch (err) {
         if (this.stopped) break;
         if (isGone(err)) {
           needList = true;
           // Expiry is routine once; twice in a row with nothing in between is not.
-          if (goneBefore) await this.pause(this.backoff.next());
+          if (goneBefore && this.watchEvents === 0) await this.pause(this.backoff.next());
           goneBefore = true;
           continue;
         }
@@ -242,11 +246,11 @@ export class SharedInformer<T = KObject> {
     }
   }
 
-  /** Resolves with the number of events seen when the watch ends cleanly; rejects on error. */
-  private watchOnce(): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  /** Resolves when the watch ends cleanly; rejects on error. */
+  private watchOnce(): Promise<void> {
+    this.watchEvents = 0;
+    return new Promise<void>((resolve, reject) => {
       const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
-      let count = 0;
       let done = false;
       let handle: { stop(): void } | undefined;
       let stopWhenOpened = false;
@@ -263,7 +267,7 @@ export class SharedInformer<T = KObject> {
           else stopWhenOpened = true;
         }
         if (err) reject(err);
-        else resolve(count);
+        else resolve();
       };
       this.cancelWatch = () => finish(undefined, true);
 
@@ -271,9 +275,9 @@ export class SharedInformer<T = KObject> {
       try {
         handle = this.openWatch(timeoutSeconds, (ev) => {
           if (done) return;
-          count++;
           try {
             this.apply(ev);
+            this.watchEvents++;
           } catch (e) {
             finish(e, true);
           }
