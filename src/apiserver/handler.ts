@@ -22,9 +22,13 @@ export interface ApiResult {
   list?: boolean;
 }
 
-function dryRun(q: URLSearchParams): boolean {
+/** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
+function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
   const values = q.getAll('dryRun');
-  for (const v of values) if (v !== 'All') throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(v)}; the only valid value is "All"`);
+  if (values.some((v) => v !== 'All'))
+    throw errors.invalid('meta.k8s.io', options, '', [
+      { type: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: []string{${values.map((v) => JSON.stringify(v)).join(', ')}}: supported values: "All"` },
+    ]);
   return values.length > 0;
 }
 
@@ -41,16 +45,17 @@ function successStatus(def: ResourceDef, obj: KObject): KObject {
 function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, any>;
   const grace = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
-  const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(b.dryRun) && b.dryRun.includes('All')) };
+  const opts: DeleteOptions = { dryRun: dryRun(q, 'DeleteOptions') || (Array.isArray(b.dryRun) && b.dryRun.includes('All')) };
   if (grace !== undefined && grace !== null) {
     const n = Number(grace);
     if (!Number.isInteger(n)) throw errors.badRequest(`invalid gracePeriodSeconds: ${grace}`);
-    opts.gracePeriodSeconds = Math.max(0, n);
+    // Negative values count as 1s on the delete path (Kubernetes' rest.BeforeDelete).
+    opts.gracePeriodSeconds = n < 0 ? 1 : n;
   }
   const policy = q.get('propagationPolicy') ?? b.propagationPolicy;
   if (policy !== undefined && policy !== null) {
     if (!['Orphan', 'Background', 'Foreground'].includes(policy))
-      throw errors.invalid('', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+      throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
     opts.propagationPolicy = policy;
   }
   const orphan = q.get('orphanDependents') ?? b.orphanDependents;
@@ -92,11 +97,11 @@ export class ApiHandler {
       }
       case 'create': {
         if (def.namespaced && !ns) throw errors.pageNotFound(req.resource);
-        const obj = await this.rs.create(def, ns, req.body, { dryRun: dryRun(q) });
+        const obj = await this.rs.create(def, ns, req.body, { dryRun: dryRun(q, 'CreateOptions') });
         return { status: 201, body: obj, def };
       }
       case 'update': {
-        const r = await this.rs.update(def, ns, req.name!, req.body, undefined, { dryRun: dryRun(q) });
+        const r = await this.rs.update(def, ns, req.name!, req.body, undefined, { dryRun: dryRun(q, 'UpdateOptions') });
         return { status: r.created ? 201 : 200, body: r.object, def };
       }
       case 'patch':
@@ -140,7 +145,7 @@ export class ApiHandler {
       if (patched.metadata.name !== current.metadata!.name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${req.name})`);
       if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) throw errors.badRequest('the apiVersion and kind of an object cannot be changed by a patch');
       return this.rs.prepareUpdate(def, current, patched, sub);
-    }, { dryRun: dryRun(req.query) });
+    }, { dryRun: dryRun(req.query, 'PatchOptions') });
     return r.object;
   }
 
@@ -150,11 +155,11 @@ export class ApiHandler {
     const name = req.name!;
     if (sub === 'status' && def.subresources?.status) {
       if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
-      if (req.verb === 'update') return { status: 200, body: (await this.rs.update(def, ns, name, req.body, 'status', { dryRun: dryRun(req.query) })).object, def };
+      if (req.verb === 'update') return { status: 200, body: (await this.rs.update(def, ns, name, req.body, 'status', { dryRun: dryRun(req.query, 'UpdateOptions') })).object, def };
       if (req.verb === 'patch') return { status: 200, body: await this.patch(def, ns, req, 'status'), def };
     }
-    if (sub === 'scale' && def.subresources?.scale) return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query));
-    if (sub === 'binding' && def.subresources?.binding && req.verb === 'create') return bindPod(this.rs, def, ns!, name, req.body, dryRun(req.query));
+    if (sub === 'scale' && def.subresources?.scale) return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query, req.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions'));
+    if (sub === 'binding' && def.subresources?.binding && req.verb === 'create') return bindPod(this.rs, def, ns!, name, req.body, dryRun(req.query, 'CreateOptions'));
     if (sub === 'finalize' && def.plural === 'namespaces' && def.group === '' && req.verb === 'update') {
       const body = req.body as KObject;
       const r = await this.rs.guaranteedUpdate(def, undefined, name, (current) => {
@@ -162,7 +167,7 @@ export class ApiHandler {
         current.spec = { ...(current.spec ?? {}), finalizers: body?.spec?.finalizers ?? [] };
         if (!current.spec.finalizers.length) delete current.spec.finalizers;
         return current;
-      });
+      }, { dryRun: dryRun(req.query, 'UpdateOptions') });
       return { status: 200, body: r.object, def };
     }
     throw errors.pageNotFound(`${def.plural}/${sub}`);

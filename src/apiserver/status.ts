@@ -65,7 +65,7 @@ export const errors = {
   invalid(group: string, kind: string, name: string, errs: FieldError[]): StatusError {
     const parts = errs.map((e) => `${e.field}: ${e.message}`);
     const joined = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-    return new StatusError(422, 'Invalid', `${kind} "${name}" is invalid: ${joined}`, {
+    return new StatusError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${joined}`, {
       name,
       group: group || undefined,
       kind,

@@ -76,10 +76,10 @@ export function hpaV1ToV2(obj: KObject): KObject {
   const meta = copy(obj.metadata ?? {});
   const annotations: Record<string, string> = { ...(meta.annotations ?? {}) };
   const spec = obj.spec ?? {};
-  const metrics: any[] = [];
+  // Kubernetes' order: metrics kept in the annotation first, the v1 CPU target last.
+  const metrics: any[] = parseList(annotations, METRICS_ANNOTATION);
   if (spec.targetCPUUtilizationPercentage != null)
     metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } });
-  metrics.push(...parseList(annotations, METRICS_ANNOTATION));
   if (!metrics.length) metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } });
 
   const v2spec: any = { scaleTargetRef: copy(spec.scaleTargetRef ?? {}) };
@@ -97,10 +97,9 @@ export function hpaV1ToV2(obj: KObject): KObject {
 
   if (obj.status) {
     const st = obj.status;
-    const current: any[] = [];
+    const current: any[] = parseList(annotations, CURRENT_METRICS_ANNOTATION);
     if (st.currentCPUUtilizationPercentage != null)
       current.push({ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: st.currentCPUUtilizationPercentage } } });
-    current.push(...parseList(annotations, CURRENT_METRICS_ANNOTATION));
     const v2status: any = {};
     if (st.observedGeneration != null) v2status.observedGeneration = st.observedGeneration;
     if (st.lastScaleTime != null) v2status.lastScaleTime = st.lastScaleTime;

@@ -27,6 +27,8 @@ export const namespaces: ResourceDef = {
   singular: 'namespace',
   namespaced: false,
   shortNames: ['ns'],
+  // No deletecollection: one request must not be able to delete every namespace.
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: { status: true },
   validateName: isDNS1123Label,
   defaults(ns) {

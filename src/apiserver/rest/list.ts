@@ -1,9 +1,10 @@
 // LIST with Kubernetes' resourceVersion semantics and limit/continue paging. Served from
 // the watch cache when the requested state is the cache's; from the store's history when
 // an exact older revision is asked for (a later page of a paged list, or Exact match).
-import type { KObject, ResourceDef } from '../../api/types.js';
+import type { FieldError, KObject, ResourceDef } from '../../api/types.js';
+import { fieldErr } from '../../api/validation.js';
 import { StoreError } from '../../storage/store.js';
-import { errors } from '../status.js';
+import { errors, StatusError } from '../status.js';
 import { decode } from '../watch-cache.js';
 import { buildFilter } from './filter.js';
 import { listPrefix } from './keys.js';
@@ -35,12 +36,48 @@ function decodeContinue(s: string): ContinueToken {
   }
 }
 
+/** Kubernetes' NewTooLargeResourceVersionError: a 504 that client-go's reflector recognises by its cause. */
+export function tooLargeResourceVersion(message: string): StatusError {
+  return new StatusError(504, 'Timeout', `Timeout: ${message}`, {
+    retryAfterSeconds: 1,
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+  });
+}
+
 function parseRV(s: string, what = 'resourceVersion'): number {
   if (!/^\d+$/.test(s)) throw errors.badRequest(`invalid ${what} value: ${JSON.stringify(s)}`);
   return Number(s);
 }
 
+/** Kubernetes' ValidateListOptions: a bad combination of list/watch options is 422 Invalid ListOptions. */
+export function validateListOptions(query: URLSearchParams, watch: boolean): void {
+  const match = query.get('resourceVersionMatch') ?? '';
+  const rv = query.get('resourceVersion') ?? '';
+  const cont = query.get('continue') ?? '';
+  const sendInitial = query.get('sendInitialEvents');
+  const F = 'resourceVersionMatch';
+  const errs: FieldError[] = [];
+  if (watch) {
+    if (sendInitial !== null && match !== 'NotOlderThan') errs.push(fieldErr.forbidden(F, 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (match) {
+      if (sendInitial === null) errs.push(fieldErr.forbidden(F, 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+      if (match !== 'NotOlderThan') errs.push(fieldErr.notSupported(F, match, ['NotOlderThan']));
+      if (cont) errs.push(fieldErr.forbidden(F, 'resourceVersionMatch is forbidden when continue is provided'));
+    }
+  } else {
+    if (match) {
+      if (!rv) errs.push(fieldErr.forbidden(F, 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+      if (cont) errs.push(fieldErr.forbidden(F, 'resourceVersionMatch is forbidden when continue is provided'));
+      if (match !== 'Exact' && match !== 'NotOlderThan') errs.push(fieldErr.notSupported(F, match, ['Exact', 'NotOlderThan', '']));
+      if (match === 'Exact' && rv === '0') errs.push(fieldErr.forbidden(F, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    }
+    if (sendInitial !== null) errs.push(fieldErr.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+  }
+  if (errs.length) throw errors.invalid('meta.k8s.io', 'ListOptions', '', errs);
+}
+
 export async function listObjects(rs: ResourceStorage, def: ResourceDef, namespace: string | undefined, query: URLSearchParams): Promise<ListResult> {
+  validateListOptions(query, false);
   const binding = rs.binding(def);
   const prefix = listPrefix(def, binding, namespace);
   const filter = buildFilter(def, query);
@@ -58,10 +95,7 @@ export async function listObjects(rs: ResourceStorage, def: ResourceDef, namespa
     atRevision = t.rv;
     startAfter = t.start;
   } else if (match === 'Exact') {
-    if (!rvParam || rvParam === '0') throw errors.badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0" or unset');
     atRevision = parseRV(rvParam);
-  } else if (match && match !== 'NotOlderThan') {
-    throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
   } else if (rvParam === '') {
     await rs.cache.sync();
   } else if (rvParam !== '0') {
@@ -69,7 +103,7 @@ export async function listObjects(rs: ResourceStorage, def: ResourceDef, namespa
     try {
       await rs.cache.waitFor(want);
     } catch (err) {
-      throw errors.timeout((err as Error).message);
+      throw tooLargeResourceVersion((err as Error).message);
     }
   }
 

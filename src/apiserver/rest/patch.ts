@@ -3,7 +3,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { KObject } from '../../api/types.js';
 import { clone } from '../json-cache.js';
-import { errors } from '../status.js';
+import { errors, StatusError } from '../status.js';
 
 export const PATCH_TYPES = {
   json: 'application/json-patch+json',
@@ -132,8 +132,10 @@ export function applyPatch(current: KObject, patchType: string, patch: unknown):
         return jsonpatch.applyPatch(clone(current), patch as jsonpatch.Operation[], true, false).newDocument as KObject;
       } catch (err) {
         const e = err as Error & { name?: string };
-        if (e.name === 'TEST_OPERATION_FAILED') throw errors.invalid('', current.kind ?? '', current.metadata?.name ?? '', [{ type: 'FieldValueInvalid', field: '', message: 'the server rejected our request due to an error in our request' }]);
-        throw errors.badRequest(`the server rejected our request due to an error in our request: ${e.message.split('\n')[0]}`);
+        // An operation that is not an object does not decode (400); any failure to apply one
+        // — a failed test, a missing path — is Kubernetes' generic 422.
+        if (e.name === 'OPERATION_NOT_AN_OBJECT') throw errors.badRequest(`json: cannot unmarshal into Go value of type jsonpatch.Operation: ${e.message.split('\n')[0]}`);
+        throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
       }
     }
     case PATCH_TYPES.merge:

@@ -107,9 +107,14 @@ export class ResourceStorage {
     for (const hook of this.admission) await hook('create', def, obj);
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
-    if (opts.dryRun) return obj;
     const b = this.binding(def);
     const key = objectKey(def, b, obj.metadata!.namespace, obj.metadata!.name);
+    if (opts.dryRun) {
+      // A dry run still fails where the real create would (Kubernetes' DryRunnableStorage.Create).
+      await this.cache.sync();
+      if (this.cache.get(key)) throw errors.alreadyExists(def.group, def.plural, obj.metadata!.name);
+      return obj;
+    }
     try {
       const rev = await this.store.create(key, storedJson(b, obj));
       obj.metadata!.resourceVersion = String(rev);
@@ -254,10 +259,11 @@ export class ResourceStorage {
       if (!found) throw errors.notFound(def.group, def.plural, name);
       const current = b.fromStorage(found.obj);
       const pre = opts.preconditions;
+      // As Kubernetes' rest.BeforeDelete words them (naming the kind, not the resource).
       if (pre?.uid && pre.uid !== current.metadata!.uid)
-        throw errors.conflict(def.group, def.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata!.uid}`);
+        throw errors.conflict(def.group, def.kind, name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${current.metadata!.uid}). The object might have been deleted and then recreated`);
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata!.resourceVersion)
-        throw errors.conflict(def.group, def.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata!.resourceVersion}`);
+        throw errors.conflict(def.group, def.kind, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata!.resourceVersion}). The object might have been modified`);
       for (const hook of this.admission) await hook('delete', def, current);
 
       const obj = clone(current);

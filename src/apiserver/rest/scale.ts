@@ -1,5 +1,6 @@
 // The scale subresource: an autoscaling/v1 Scale view of a workload's replicas.
 import type { KObject, ResourceDef, ScaleDef } from '../../api/types.js';
+import { clone } from '../json-cache.js';
 import { errors } from '../status.js';
 import type { ApiRequest } from '../types.js';
 import type { ApiResult } from '../handler.js';
@@ -40,10 +41,12 @@ export async function scaleSubresource(rs: ResourceStorage, def: ResourceDef, ns
     if (!Number.isInteger(replicas) || replicas < 0)
       throw errors.invalid('autoscaling', 'Scale', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${replicas}: must be greater than or equal to 0` }]);
     const path = scale.specReplicasPath ?? ['spec', 'replicas'];
-    let cur: any = current;
+    // Change a copy: prepareUpdate compares it with `current` (e.g. to bump the generation).
+    const desired = clone(current);
+    let cur: any = desired;
     for (const p of path.slice(0, -1)) cur = cur[p] = cur[p] ?? {};
     cur[path[path.length - 1]!] = replicas;
-    return rs.prepareUpdate(def, current, current, undefined);
+    return rs.prepareUpdate(def, current, desired, undefined);
   }, { dryRun });
   return { status: 200, body: toScale(r.object, scale) };
 }

@@ -10,6 +10,7 @@ import type { CachedEvent, CacheWatcher } from '../watch-cache.js';
 import { watchLine } from '../watch-cache.js';
 import { buildFilter } from './filter.js';
 import { listPrefix } from './keys.js';
+import { tooLargeResourceVersion, validateListOptions } from './list.js';
 import type { ResourceStorage } from './resource-store.js';
 
 const BOOKMARK_INTERVAL_MS = 60_000;
@@ -36,8 +37,7 @@ export async function startWatch(
   const timeoutParam = query.get('timeoutSeconds');
   const timeoutS = timeoutParam ? Number(timeoutParam) : MIN_TIMEOUT_S * (1 + Math.random());
   if (!Number.isFinite(timeoutS) || timeoutS < 0) throw errors.badRequest(`invalid timeoutSeconds: ${timeoutParam}`);
-  if (sendInitial === 'true' && query.get('resourceVersionMatch') !== 'NotOlderThan')
-    throw errors.badRequest('sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+  validateListOptions(query, true);
 
   // The namespace is already in the key prefix; selectors are the rest.
   const matches = (o: KObject | undefined): boolean => !!o && (!filter || filter(o));
@@ -64,7 +64,11 @@ export async function startWatch(
         if (before || (!ev.prev && matches(ev.object))) send('DELETED', ev.object);
       } else if (now && before) send('MODIFIED', ev.object);
       else if (now) send('ADDED', ev.object);
-      else if (before) send('DELETED', ev.object);
+      else if (before) {
+        // Left the selector: like Kubernetes' cacher, the previous (matching) object at this event's revision.
+        const prev = ev.prev!;
+        send('DELETED', { ...prev, metadata: { ...prev.metadata, resourceVersion: String(ev.revision) } });
+      }
     },
     terminate(err?: Error) {
       if (closed) return;
@@ -108,7 +112,7 @@ export async function startWatch(
       try {
         await rs.cache.waitFor(from);
       } catch (err) {
-        fail(errors.timeout((err as Error).message));
+        fail(tooLargeResourceVersion((err as Error).message));
         return { stop };
       }
     }
