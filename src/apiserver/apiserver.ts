@@ -5,6 +5,7 @@ import type https from 'node:https';
 import type { ResourceRegistry } from '../api/registry.js';
 import type { Store } from '../storage/store.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { ServiceAllocator } from './admission/service-allocator.js';
 import { ApiHandler } from './handler.js';
 import { createApiHttpServer } from './http-server.js';
 import { InProcessTransport } from './in-process-transport.js';
@@ -23,6 +24,10 @@ export interface ApiServerOptions {
   bindAddress: string;
   port: number;
   tokens?: Map<string, UserInfo>;
+  /** Range for Service cluster IPs; default 10.43.0.0/16. */
+  serviceCIDR?: string;
+  /** Address other machines and pods reach this apiserver at (the `kubernetes` Endpoints). */
+  advertiseAddress?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -32,13 +37,15 @@ export class ApiServer {
   readonly cache: WatchCache;
   readonly storage: ResourceStorage;
   readonly handler: ApiHandler;
+  readonly allocator: ServiceAllocator;
   private http?: https.Server;
   private ready = false;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.store);
     this.storage = new ResourceStorage(opts.store, this.cache, opts.registry);
-    this.storage.admission.push(namespaceLifecycle(this.cache));
+    this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
+    this.storage.admission.push(namespaceLifecycle(this.cache), this.allocator.hook());
     this.handler = new ApiHandler(this.storage, opts.registry);
   }
 
@@ -69,8 +76,42 @@ export class ApiServer {
       http.once('error', reject);
       http.listen(this.opts.port, this.opts.bindAddress, () => resolve());
     });
+    const port = (http.address() as AddressInfo).port;
+    await this.reconcileKubernetesService(port);
     this.ready = true;
-    return (http.address() as AddressInfo).port;
+    return port;
+  }
+
+  /**
+   * The `kubernetes` Service in default and its Endpoints, pointing at this apiserver —
+   * kept by the apiserver itself, as Kubernetes' endpoint reconciler does.
+   */
+  private async reconcileKubernetesService(port: number): Promise<void> {
+    const reg = this.opts.registry;
+    const svcDef = reg.lookup('', 'v1', 'services');
+    const epDef = reg.lookup('', 'v1', 'endpoints');
+    if (!svcDef || !epDef) return;
+    const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
+    const existing = this.cache.get('/registry/services/default/kubernetes');
+    if (!existing) {
+      await this.storage.create(svcDef, 'default', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: this.allocator.firstIP, ports, sessionAffinity: 'None' },
+      });
+    } else if (existing.spec?.ports?.[0]?.targetPort !== port) {
+      await this.storage.update(svcDef, 'default', 'kubernetes', { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } }, undefined);
+    }
+    const address = this.opts.advertiseAddress;
+    // Endpoints may not hold loopback addresses: a server bound to loopback has none to publish.
+    if (!address || address.startsWith('127.') || address === '::1') return;
+    await this.storage.update(epDef, 'default', 'kubernetes', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+    }, undefined);
   }
 
   private async bootstrap(): Promise<void> {

@@ -10,6 +10,7 @@ program
   .description('run the control plane (and, unless --disable-agent, a node agent on this host)')
   .option('--data-dir <dir>', 'state directory (default /var/lib/skiff as root, else ~/.local/share/skiff)')
   .option('--bind-address <addr>', 'address the API server listens on', '0.0.0.0')
+  .option('--advertise-address <addr>', 'address agents and pods reach the API server at (default: the bind address, or this host\'s first IPv4 address)')
   .option('--https-port <port>', 'port the API server listens on', (v) => parsePort(v), 6443)
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')

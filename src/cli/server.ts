@@ -1,7 +1,7 @@
 // `skiff server`: opens the store, ensures certificates, starts the API server and the
 // in-process controllers, writes the admin kubeconfig, and prints one line when ready.
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
@@ -24,10 +24,19 @@ export interface ServerFlags {
   serviceCidr: string;
   clusterDns: string;
   etcdCompactionInterval: string;
+  advertiseAddress?: string;
 }
 
 export function defaultDataDir(): string {
   return process.getuid?.() === 0 ? '/var/lib/skiff' : join(homedir(), '.local', 'share', 'skiff');
+}
+
+/** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
+export function defaultAdvertiseAddress(bind: string): string {
+  if (bind !== '0.0.0.0' && bind !== '::') return bind;
+  for (const addrs of Object.values(networkInterfaces()))
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
 }
 
 /** The first address of a CIDR plus one: the `kubernetes` Service's cluster IP. */
@@ -54,6 +63,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
     port: flags.httpsPort,
+    serviceCIDR: flags.serviceCidr,
+    advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
   });
   const port = await api.start();

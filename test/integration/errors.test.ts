@@ -112,3 +112,19 @@ test('unauthenticated requests → 401, health stays public', async () => {
   assert.equal(await get('/api/v1/namespaces'), 401);
   assert.equal(await get('/readyz'), 200);
 });
+
+test('Services get a cluster IP from the service CIDR and node ports from 30000-32767', async () => {
+  const svc = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }], ...spec } });
+  const a = (await raw.request('POST', '/api/v1/namespaces/default/services', svc('alloc-a', { selector: { app: 'a' } }))).json();
+  assert.match(a.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
+  assert.deepEqual(a.spec.clusterIPs, [a.spec.clusterIP]);
+  const np = (await raw.request('POST', '/api/v1/namespaces/default/services', svc('alloc-np', { type: 'NodePort' }))).json();
+  assert.ok(np.spec.ports[0].nodePort >= 30000 && np.spec.ports[0].nodePort <= 32767);
+  const taken = await raw.request('POST', '/api/v1/namespaces/default/services', svc('alloc-dup', { clusterIP: a.spec.clusterIP }));
+  assert.equal(taken.status, 422);
+  assert.match(taken.json().message, /provided IP is already allocated/);
+  const headless = (await raw.request('POST', '/api/v1/namespaces/default/services', svc('alloc-headless', { clusterIP: 'None' }))).json();
+  assert.equal(headless.spec.clusterIP, 'None');
+  const k = (await raw.request('GET', '/api/v1/namespaces/default/services/kubernetes')).json();
+  assert.equal(k.spec.clusterIP, '10.43.0.1');
+});

@@ -1,0 +1,127 @@
+// Service IP and node port allocation, as kube-apiserver's service REST does on create:
+// a free cluster IP from --service-cidr unless the client chose one (or "None"), and a
+// free node port (30000-32767) for every port of a NodePort or LoadBalancer Service.
+// The used sets are read from the watch cache; a short in-process reservation covers
+// concurrent creates that the cache has not seen yet.
+import type { KObject, ResourceDef } from '../../api/types.js';
+import { errors } from '../status.js';
+import type { AdmissionHook } from '../rest/resource-store.js';
+import type { WatchCache } from '../watch-cache.js';
+
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+const RESERVATION_MS = 10_000;
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+export class ServiceAllocator {
+  private readonly base: number;
+  private readonly size: number;
+  private readonly reserved = new Map<string, number>(); // ip or port → reservation expiry
+
+  constructor(
+    private readonly cache: WatchCache,
+    serviceCIDR: string,
+  ) {
+    const [addr, bits] = serviceCIDR.split('/');
+    const prefix = Number(bits);
+    if (!addr || !/^\d+\.\d+\.\d+\.\d+$/.test(addr) || !(prefix >= 8 && prefix <= 30)) throw new Error(`invalid --service-cidr ${serviceCIDR}: an IPv4 CIDR between /8 and /30 is required`);
+    this.size = 2 ** (32 - prefix);
+    this.base = ipToInt(addr) - (ipToInt(addr) % this.size);
+  }
+
+  /** The `kubernetes` Service's address: the first usable IP of the range. */
+  get firstIP(): string {
+    return intToIp(this.base + 1);
+  }
+
+  contains(ip: string): boolean {
+    const n = ipToInt(ip);
+    return n > this.base && n < this.base + this.size - 1;
+  }
+
+  private inUse(): { ips: Set<string>; ports: Set<number> } {
+    const ips = new Set<string>();
+    const ports = new Set<number>();
+    const { keys, objects } = this.cache.list('/registry/services/', '/registry/services/');
+    for (const k of keys) {
+      const spec = objects.get(k)!.spec ?? {};
+      for (const ip of spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])) ips.add(ip);
+      for (const p of spec.ports ?? []) if (p.nodePort) ports.add(p.nodePort);
+    }
+    const now = Date.now();
+    for (const [k, until] of this.reserved) {
+      if (until < now) this.reserved.delete(k);
+      else if (k.includes('.')) ips.add(k);
+      else ports.add(Number(k));
+    }
+    return { ips, ports };
+  }
+
+  private reserve(key: string): void {
+    this.reserved.set(key, Date.now() + RESERVATION_MS);
+  }
+
+  allocateIP(used: Set<string>): string {
+    const usable = this.size - 2;
+    const start = Math.floor(Math.random() * usable);
+    for (let i = 0; i < usable; i++) {
+      const ip = intToIp(this.base + 1 + ((start + i) % usable));
+      if (!used.has(ip)) return ip;
+    }
+    throw errors.internal(new Error('failed to allocate a service IP: range is full'));
+  }
+
+  allocatePort(used: Set<number>): number {
+    const span = NODE_PORT_MAX - NODE_PORT_MIN + 1;
+    const start = Math.floor(Math.random() * span);
+    for (let i = 0; i < span; i++) {
+      const port = NODE_PORT_MIN + ((start + i) % span);
+      if (!used.has(port)) return port;
+    }
+    throw errors.internal(new Error('failed to allocate a node port: range is full'));
+  }
+
+  /** Admission hook: fills clusterIP(s) and nodePorts on create, checks requested ones. */
+  hook(): AdmissionHook {
+    return (op, def: ResourceDef, obj: KObject, old?: KObject) => {
+      if (def.group !== '' || def.plural !== 'services' || (op !== 'create' && op !== 'update')) return;
+      const spec = (obj.spec ??= {});
+      const name = obj.metadata?.name ?? '';
+      const { ips, ports } = this.inUse();
+      if (spec.type !== 'ExternalName') {
+        if (old?.spec?.clusterIP && (!spec.clusterIP || spec.clusterIP === old.spec.clusterIP)) {
+          spec.clusterIP = old.spec.clusterIP;
+        } else if (!spec.clusterIP) {
+          spec.clusterIP = this.allocateIP(ips);
+        } else if (spec.clusterIP !== 'None' && op === 'create') {
+          if (!this.contains(spec.clusterIP))
+            throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}` }]);
+          if (ips.has(spec.clusterIP))
+            throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` }]);
+        }
+        spec.clusterIPs = [spec.clusterIP];
+        if (spec.clusterIP !== 'None') this.reserve(spec.clusterIP);
+      }
+      if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+        const oldPorts = new Map<string, number>((old?.spec?.ports ?? []).map((p: any) => [`${p.port}/${p.protocol ?? 'TCP'}`, p.nodePort]));
+        for (const p of spec.ports ?? []) {
+          const kept = oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`);
+          if (!p.nodePort && kept) p.nodePort = kept;
+          if (!p.nodePort) {
+            p.nodePort = this.allocatePort(ports);
+            ports.add(p.nodePort);
+          }
+          this.reserve(String(p.nodePort));
+        }
+      } else {
+        for (const p of spec.ports ?? []) delete p.nodePort;
+      }
+    };
+  }
+}
