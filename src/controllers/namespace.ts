@@ -7,13 +7,15 @@ import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../cli/log.js';
+import type { Controller, ControllerFactory } from './lib/context.js';
 
 /** Lists the namespaced resources the server serves (a discovery client, in effect). */
 export type NamespacedResources = () => ResourceType[];
 
 const RECHECK_MS = 1000;
 
-export class NamespaceController {
+export class NamespaceController implements Controller {
+  readonly name = 'namespace';
   private readonly queue = new WorkQueue();
 
   constructor(
@@ -74,3 +76,5 @@ export class NamespaceController {
     }
   }
 }
+
+export const namespaceController: ControllerFactory = (ctx) => new NamespaceController(ctx.client, ctx.informers, () => ctx.namespacedResources(), ctx.log);

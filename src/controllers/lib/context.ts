@@ -1,0 +1,31 @@
+// What every controller is given, and the one shape every controller has, so the
+// controller manager can start, stop and list them uniformly.
+import type { ResourceRegistry } from '../../api/registry.js';
+import type { Client } from '../../client/client.js';
+import type { SharedInformerFactory } from '../../client/informer-factory.js';
+import type { ResourceType } from '../../client/resources.js';
+import type { Logger } from '../../cli/log.js';
+import type { EventRecorder } from './recorder.js';
+
+export interface ControllerContext {
+  client: Client;
+  /** Shared by all controllers: ask for informers in the constructor, before the factory starts. */
+  informers: SharedInformerFactory;
+  registry: ResourceRegistry;
+  log: Logger;
+  /** Events on behalf of a component, e.g. recorder('deployment-controller'). */
+  recorder(component: string): EventRecorder;
+  /** The namespaced resources the server serves (a discovery client, in effect). */
+  namespacedResources(): ResourceType[];
+  /** The controllers' clock; tests may replace it (CronJob schedules, TTLs). */
+  now(): number;
+}
+
+export interface Controller {
+  readonly name: string;
+  /** Starts workers; resolves when stopped. Informers are synced before run() is called. */
+  run(): Promise<void>;
+  stop(): void;
+}
+
+export type ControllerFactory = (ctx: ControllerContext) => Controller;
