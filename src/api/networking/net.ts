@@ -75,19 +75,5 @@ export function specialIPMessage(ip: ParsedIP): string | undefined {
   return undefined;
 }
 
-export const PORT_NUM_MSG = 'must be between 1 and 65535, inclusive';
-
-export function isValidPortNum(n: unknown): boolean {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
-}
-
-/** IsValidPortName (an IANA_SVC_NAME). */
-export function portNameErrors(name: string): string[] {
-  const errs: string[] = [];
-  if (name.length > 15) errs.push('must be no more than 15 characters');
-  if (!/^[-a-z0-9]+$/.test(name)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
-  if (!/[a-z]/.test(name)) errs.push('must contain at least one letter (a-z)');
-  if (name.includes('--')) errs.push('must not contain consecutive hyphens');
-  if (name.startsWith('-') || name.endsWith('-')) errs.push('must not begin or end with a hyphen');
-  return errs;
-}
+// Port numbers and names are validated as in the core group; one definition serves both.
+export { PORT_RANGE_MSG as PORT_NUM_MSG, isValidPortNum, isValidPortName as portNameErrors } from '../core/validate-helpers.js';
