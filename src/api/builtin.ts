@@ -1,4 +1,5 @@
 // The built-in API: every group Skiff serves, and the versions that share storage.
+import { apiextensionsResources } from './apiextensions/index.js';
 import { appsResources } from './apps/index.js';
 import { autoscalingResources, hpaV1ToV2, hpaV2ToV1 } from './autoscaling/index.js';
 import { batchResources } from './batch/index.js';
@@ -26,6 +27,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...rbacResources,
     ...storageResources,
     ...schedulingResources,
+    ...apiextensionsResources,
   ])
     r.add(def);
   // events.k8s.io/v1 Events are core/v1 Events seen through another shape, as in Kubernetes.

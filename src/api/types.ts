@@ -110,6 +110,13 @@ export interface ResourceDef {
   finalizersPending?(obj: KObject): boolean;
   /** Called on a fresh copy when an object is first marked for deletion (a Namespace turns Terminating). */
   onDeletionMarked?(obj: KObject): void;
+  /** Custom resources (from a CRD): the version's openAPIV3Schema, for OpenAPI documents and explain. */
+  customSchema?: Record<string, unknown>;
+  /**
+   * Paths of fields in `obj` the type does not know (e.g. `spec.bogus`), which defaulting would
+   * prune: custom resources report them here for fieldValidation Strict/Warn.
+   */
+  unknownFields?(obj: KObject): string[];
 }
 
 export const DEFAULT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

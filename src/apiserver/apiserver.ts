@@ -5,11 +5,15 @@ import type https from 'node:https';
 import type { ResourceRegistry } from '../api/registry.js';
 import type { Store } from '../storage/store.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { defaultTolerationSeconds } from './admission/default-tolerations.js';
+import { nodeTokenAuthenticator } from './auth/node-token.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
+import { resourceQuotaAdmission } from './admission/resource-quota.js';
+import { CRDController } from './crd/controller.js';
 import { ApiHandler } from './handler.js';
 import { createApiHttpServer } from './http-server.js';
 import { InProcessTransport } from './in-process-transport.js';
-import { OpenApiService } from './openapi.js';
+import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
 import { StoreError } from './../storage/store.js';
 import type { UserInfo } from './types.js';
@@ -24,6 +28,8 @@ export interface ApiServerOptions {
   bindAddress: string;
   port: number;
   tokens?: Map<string, UserInfo>;
+  /** Secret that node agents join with (the part after `::server:` of the join token). */
+  nodeJoinSecret?: string;
   /** Range for Service cluster IPs; default 10.43.0.0/16. */
   serviceCIDR?: string;
   /** Address other machines and pods reach this apiserver at (the `kubernetes` Endpoints). */
@@ -38,6 +44,7 @@ export class ApiServer {
   readonly storage: ResourceStorage;
   readonly handler: ApiHandler;
   readonly allocator: ServiceAllocator;
+  readonly crds: CRDController;
   private http?: https.Server;
   private ready = false;
 
@@ -45,20 +52,25 @@ export class ApiServer {
     this.cache = new WatchCache(opts.store);
     this.storage = new ResourceStorage(opts.store, this.cache, opts.registry);
     this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
-    this.storage.admission.push(namespaceLifecycle(this.cache), this.allocator.hook());
+    this.storage.admission.push(namespaceLifecycle(this.cache), this.allocator.hook(), defaultTolerationSeconds());
+    // Quota last, so that only objects every other check admitted are charged.
+    this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
+    this.crds = new CRDController(this.storage, opts.registry, opts.log);
   }
 
   /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
   async start(): Promise<number> {
     await this.cache.start();
     await this.bootstrap();
+    await this.crds.start();
     this.http = createApiHttpServer({
       tls: this.opts.tls,
       handler: this.handler,
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
       tokens: this.opts.tokens,
+      authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
       ready: () => this.ready,
       version: {
         ...KUBERNETES_VERSION,
@@ -128,12 +140,13 @@ export class ApiServer {
   }
 
   /** A client transport for components in this process. */
-  transport(user?: UserInfo): InProcessTransport {
-    return new InProcessTransport(this.handler, user);
+  transport(user?: UserInfo, userAgent?: string): InProcessTransport {
+    return new InProcessTransport(this.handler, user, userAgent);
   }
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.crds.stop();
     const http = this.http;
     if (http) {
       await new Promise<void>((resolve) => {

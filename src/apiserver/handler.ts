@@ -4,13 +4,17 @@ import type { ResourceRegistry } from '../api/registry.js';
 import type { KObject, ResourceDef } from '../api/types.js';
 import { apiVersionOf, DEFAULT_VERBS } from '../api/types.js';
 import { listObjects } from './rest/list.js';
-import { applyPatch } from './rest/patch.js';
+import { applyPatch, PATCH_TYPES } from './rest/patch.js';
+import { serverSideApply } from './rest/apply/apply.js';
+import { managerFromUserAgent, validateFieldManager } from './rest/managed-fields.js';
 import type { DeleteOptions, ResourceStorage } from './rest/resource-store.js';
 import { startWatch } from './rest/watch.js';
 import { componentStatuses } from './rest/component-status.js';
 import { scaleSubresource } from './rest/scale.js';
 import { bindPod } from './rest/binding.js';
-import { errors } from './status.js';
+import { evictPod } from './rest/eviction.js';
+import { applyConfigurationError, checkFields, existingUnknownFields, fieldValidationOf } from './rest/field-validation.js';
+import { errors, StatusError } from './status.js';
 import type { ApiRequest, WatchHandle, WatchSink } from './types.js';
 
 export interface ApiResult {
@@ -20,6 +24,8 @@ export interface ApiResult {
   def?: ResourceDef;
   /** True when body is a list of `def` objects. */
   list?: boolean;
+  /** Texts for `Warning: 299` response headers (field validation Warn). */
+  warnings?: string[];
 }
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
@@ -30,6 +36,19 @@ function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' |
       { type: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: []string{${values.map((v) => JSON.stringify(v)).join(', ')}}: supported values: "All"` },
     ]);
   return values.length > 0;
+}
+
+/** ?fieldManager, else the user agent's name; validated as Kubernetes validates the options. */
+function fieldManager(req: ApiRequest, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): string {
+  const given = req.query.get('fieldManager');
+  const apply = options === 'PatchOptions' && req.patchType === PATCH_TYPES.apply;
+  const force = req.query.get('force');
+  if (options === 'PatchOptions' && !apply && force !== null)
+    throw errors.invalid('meta.k8s.io', options, '', [{ type: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+  if (apply && !given)
+    throw errors.invalid('meta.k8s.io', options, '', [{ type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+  if (given !== null) validateFieldManager(given, options);
+  return given || managerFromUserAgent(req.userAgent);
 }
 
 function successStatus(def: ResourceDef, obj: KObject): KObject {
@@ -97,15 +116,21 @@ export class ApiHandler {
       }
       case 'create': {
         if (def.namespaced && !ns) throw errors.pageNotFound(req.resource);
-        const obj = await this.rs.create(def, ns, req.body, { dryRun: dryRun(q, 'CreateOptions') });
-        return { status: 201, body: obj, def };
+        const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'CreateOptions'), 'create', { rawBody: req.body });
+        const obj = await this.rs.create(def, ns, checked.object, { dryRun: dryRun(q, 'CreateOptions'), fieldManager: fieldManager(req, 'CreateOptions') });
+        return { status: 201, body: obj, def, warnings: checked.warnings };
       }
       case 'update': {
-        const r = await this.rs.update(def, ns, req.name!, req.body, undefined, { dryRun: dryRun(q, 'UpdateOptions') });
-        return { status: r.created ? 201 : 200, body: r.object, def };
+        const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'UpdateOptions'), 'update', { rawBody: req.body });
+        const r = await this.rs.update(def, ns, req.name!, checked.object, undefined, { dryRun: dryRun(q, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions') });
+        return { status: r.created ? 201 : 200, body: r.object, def, warnings: checked.warnings };
       }
       case 'patch':
-        return { status: 200, body: await this.patch(def, ns, req, undefined), def };
+        if (req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, undefined);
+      {
+        const warnings: string[] = [];
+        return { status: 200, body: await this.patch(def, ns, req, undefined, warnings), def, warnings };
+      }
       case 'delete': {
         const r = await this.rs.delete(def, ns, req.name!, deleteOptions(q, req.body));
         if (!r.deleted || def.returnDeletedObject) return { status: 200, body: r.object, def };
@@ -132,8 +157,13 @@ export class ApiHandler {
     }
   }
 
-  private async patch(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | undefined): Promise<KObject> {
+  private async patch(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | undefined, warnings: string[] = []): Promise<KObject> {
     const type = req.patchType ?? '';
+    // Custom resources have no patch strategies to merge by, so Kubernetes refuses strategic merge for them.
+    if (def.customSchema && type === 'application/strategic-merge-patch+json')
+      throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+    const validation = fieldValidationOf(req.query, 'PatchOptions');
+    const manager = fieldManager(req, 'PatchOptions');
     const r = await this.rs.guaranteedUpdate(def, ns, req.name!, async (current) => {
       if (!current) throw errors.notFound(def.group, def.plural, req.name!);
       const patched = applyPatch(current, type, req.body);
@@ -144,9 +174,50 @@ export class ApiHandler {
         throw errors.conflict(def.group, def.plural, req.name!, 'the object has been modified; please apply your changes to the latest version and try again');
       if (patched.metadata.name !== current.metadata!.name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${req.name})`);
       if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) throw errors.badRequest('the apiVersion and kind of an object cannot be changed by a patch');
-      return this.rs.prepareUpdate(def, current, patched, sub);
+      // Unknown fields the stored object already had are not the patch's doing.
+      const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: existingUnknownFields(def, current) });
+      warnings.splice(0, warnings.length, ...checked.warnings);
+      return this.rs.prepareUpdate(def, current, checked.object, sub, manager);
     }, { dryRun: dryRun(req.query, 'PatchOptions') });
     return r.object;
+  }
+
+  /** Server-side apply: PATCH with application/apply-patch+yaml; creates the object when absent. */
+  private async apply(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | undefined): Promise<ApiResult> {
+    const manager = fieldManager(req, 'PatchOptions');
+    const forceParam = req.query.get('force');
+    if (forceParam !== null && forceParam !== 'true' && forceParam !== 'false') throw errors.badRequest(`invalid value for force: ${forceParam}`);
+    const force = forceParam === 'true';
+    const name = req.name!;
+    const undeclared = applyConfigurationError(def, req.body, ns, name);
+    if (undeclared) throw undeclared;
+    let created = false;
+    const r = await this.rs.guaranteedUpdate(def, ns, name, async (current) => {
+      if (!current && sub) throw errors.notFound(def.group, def.plural, name);
+      const merged = serverSideApply(def, current, req.body, { manager, force, subresource: sub });
+      const meta = merged.metadata!;
+      if (meta.name === undefined) meta.name = name;
+      if (meta.name !== name) throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+      if (def.namespaced) {
+        if (meta.namespace !== undefined && meta.namespace !== ns) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        meta.namespace = ns;
+      } else delete meta.namespace;
+      if (!current) {
+        created = true;
+        if (meta.resourceVersion) throw errors.notFound(def.group, def.plural, name);
+        return this.rs.prepareCreate(def, merged);
+      }
+      created = false;
+      const rv = meta.resourceVersion;
+      if (rv && rv !== current.metadata!.resourceVersion)
+        throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      const out = await this.rs.prepareUpdate(def, current, merged, sub);
+      // Through /status only status is taken from the merge; the ownership record comes with it.
+      if (meta.managedFields) out.metadata!.managedFields = meta.managedFields;
+      else delete out.metadata!.managedFields;
+      return out;
+    }, { dryRun: dryRun(req.query, 'PatchOptions') });
+    return { status: created ? 201 : 200, body: r.object, def };
   }
 
   private async subresource(def: ResourceDef, req: ApiRequest): Promise<ApiResult> {
@@ -155,11 +226,19 @@ export class ApiHandler {
     const name = req.name!;
     if (sub === 'status' && def.subresources?.status) {
       if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
-      if (req.verb === 'update') return { status: 200, body: (await this.rs.update(def, ns, name, req.body, 'status', { dryRun: dryRun(req.query, 'UpdateOptions') })).object, def };
-      if (req.verb === 'patch') return { status: 200, body: await this.patch(def, ns, req, 'status'), def };
+      if (req.verb === 'update') {
+        const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
+        return { status: 200, body: (await this.rs.update(def, ns, name, checked.object, 'status', { dryRun: dryRun(req.query, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions') })).object, def, warnings: checked.warnings };
+      }
+      if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, 'status');
+      if (req.verb === 'patch') {
+        const warnings: string[] = [];
+        return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
+      }
     }
     if (sub === 'scale' && def.subresources?.scale) return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query, req.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions'));
     if (sub === 'binding' && def.subresources?.binding && req.verb === 'create') return bindPod(this.rs, def, ns!, name, req.body, dryRun(req.query, 'CreateOptions'));
+    if (sub === 'eviction' && def.group === '' && def.plural === 'pods' && req.verb === 'create') return evictPod(this.rs, def, ns!, name, req.body, dryRun(req.query, 'CreateOptions'));
     if (sub === 'finalize' && def.plural === 'namespaces' && def.group === '' && req.verb === 'update') {
       const body = req.body as KObject;
       const r = await this.rs.guaranteedUpdate(def, undefined, name, (current) => {

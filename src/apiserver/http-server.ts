@@ -11,7 +11,9 @@ import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList,
 import type { ApiHandler, ApiResult } from './handler.js';
 import { listJson, toJson } from './json-cache.js';
 import { chooseOutput, decodeBody, type OutputKind } from './negotiation.js';
-import type { OpenApiService } from './openapi.js';
+import type { OpenApiService } from './openapi/index.js';
+import { serveOpenApi } from './openapi/serve.js';
+import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { parseResourcePath } from './request-info.js';
 import { errors, StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
@@ -28,6 +30,8 @@ export interface HttpServerOptions {
   openapi: OpenApiService;
   /** Bearer tokens accepted besides client certificates. */
   tokens?: Map<string, UserInfo>;
+  /** Bearer tokens not in `tokens` (node agents' join tokens). */
+  authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
   version: Record<string, string>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -35,7 +39,7 @@ export interface HttpServerOptions {
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
-function authenticate(req: IncomingMessage, tokens?: Map<string, UserInfo>): UserInfo | undefined {
+function authenticate(req: IncomingMessage, tokens?: Map<string, UserInfo>, other?: (token: string) => UserInfo | undefined): UserInfo | undefined {
   const sock = req.socket as TLSSocket;
   if (sock.authorized) {
     const cert = sock.getPeerCertificate();
@@ -46,8 +50,8 @@ function authenticate(req: IncomingMessage, tokens?: Map<string, UserInfo>): Use
     }
   }
   const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ') && tokens) {
-    const u = tokens.get(auth.slice(7).trim());
+  if (auth?.startsWith('Bearer ')) {
+    const u = tokens?.get(auth.slice(7).trim()) ?? other?.(auth.slice(7).trim());
     if (u) return { ...u, groups: [...u.groups, 'system:authenticated'] };
   }
   return undefined;
@@ -132,7 +136,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
-    const user = authenticate(req, opts.tokens);
+    const user = authenticate(req, opts.tokens, opts.authenticateToken);
+    // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
+    if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
 
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
@@ -157,7 +163,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry);
       return send(res, 200, 'application/json', JSON.stringify(body));
     }
-    if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(path, url, req, res);
+    if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(opts.openapi, path, url, req, res);
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
     if (method === 'GET' && gv) {
       const doc = gv[1] ? resourceList(opts.registry, '', 'v1') : gv[3] ? resourceList(opts.registry, gv[2]!, gv[3]) : groupDoc(opts.registry, gv[2]!);
@@ -171,7 +177,11 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     let body: unknown;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
       const raw = await readBody(req);
-      body = decodeBody(req.headers['content-type'], raw);
+      // Field validation also reports keys given twice, which only the raw body shows.
+      const ct = req.headers['content-type'];
+      body = method === 'DELETE'
+        ? decodeBody(ct, raw)
+        : decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw);
       if (method !== 'DELETE' && body === undefined) throw errors.badRequest('the body of the request was empty');
     }
     const apiReq: ApiRequest = {
@@ -186,32 +196,13 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       body,
       patchType: method === 'PATCH' ? (req.headers['content-type'] ?? '').split(';')[0]!.trim() : undefined,
       user,
+      userAgent: req.headers['user-agent'],
     };
     if (info.verb === 'watch') return serveWatch(apiReq, out, req, res);
     const result = await opts.handler.handle(apiReq);
+    if (result.warnings?.length) res.setHeader('Warning', result.warnings.map(warningHeader));
     const enc = encodeResult(result, out, url.searchParams);
     send(res, result.status, enc.type, enc.body);
-  }
-
-  function serveOpenApi(path: string, url: URL, req: IncomingMessage, res: ServerResponse): void {
-    if (path === '/openapi/v2') throw errors.pageNotFound(path);
-    const sub = path === '/openapi/v3' ? '' : path.startsWith('/openapi/v3/') ? path.slice('/openapi/v3/'.length) : undefined;
-    const doc = sub === undefined ? undefined : opts.openapi.v3(sub);
-    if (!doc) throw errors.pageNotFound(path);
-    const etag = `"${doc.etag}"`;
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { ETag: etag });
-      res.end();
-      return;
-    }
-    const immutable = url.searchParams.get('hash') === doc.etag;
-    res.writeHead(200, {
-      'Content-Type': 'application/json',
-      ETag: etag,
-      'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private',
-      ...(immutable ? { Expires: new Date(Date.now() + 365 * 86400_000).toUTCString() } : {}),
-    });
-    res.end(doc.json);
   }
 
   async function serveWatch(apiReq: ApiRequest, out: OutputKind, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -22,6 +22,8 @@ export class InProcessTransport implements Transport {
   constructor(
     private readonly handler: ApiHandler,
     private readonly user: UserInfo = { username: 'system:skiff', groups: ['system:masters', 'system:authenticated'] },
+    /** Names the component in managedFields, as its User-Agent would over HTTPS (e.g. kube-controller-manager). */
+    private readonly userAgent?: string,
   ) {}
 
   private build(method: string, path: string, query: URLSearchParams, body?: unknown, contentType?: string): ApiRequest {
@@ -33,6 +35,7 @@ export class InProcessTransport implements Transport {
       body,
       patchType: method === 'PATCH' ? (contentType ?? 'application/merge-patch+json') : undefined,
       user: this.user,
+      userAgent: this.userAgent,
     };
   }
 

@@ -26,6 +26,8 @@ export interface ApiRequest {
   /** For patch: the patch content type, e.g. application/merge-patch+json. */
   patchType?: string;
   user: UserInfo;
+  /** The client's User-Agent; its first segment names the default field manager. */
+  userAgent?: string;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -15,16 +15,46 @@ program
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
   .option('--disable-agent', 'run no node agent in this process', false)
+  .option('--disable-scheduler', 'run no scheduler in this process', false)
+  .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
   .option('--token <token>', 'shared secret that agents join with (generated if absent)')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))
   .addOption(new Option('--cluster-dns <ip>', 'cluster DNS service IP').default('10.43.0.10'))
+  .option('--simulated-nodes <n>', 'also register N simulated nodes (no processes; for tests and scale)', (v) => parseCount(v), 0)
+  .option('--simulated-node-capacity <list>', 'capacity of each simulated node', 'cpu=8,memory=32Gi,pods=110')
+  .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unhealthy', '40s')
   .action(async (opts) => {
     try {
       await runServer(opts);
     } catch (err) {
       process.stderr.write(`skiff server: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid count: ${v}`);
+  return n;
+}
+
+program
+  .command('agent')
+  .description('run a node agent that joins a server')
+  .requiredOption('--server <url>', 'the server to join, e.g. https://HOST:6443')
+  .requiredOption('--token <token>', 'join token (DATA_DIR/token on the server)')
+  .option('--data-dir <dir>', 'state directory (default /var/lib/skiff/agent as root, else ~/.local/share/skiff/agent)')
+  .option('--node-name <name>', 'name of this node (default: the host name)')
+  .option('--node-ip <ip>', 'the address this node reports as InternalIP (default: this host\'s first IPv4 address)')
+  .option('--runtime <kind>', 'container runtime: simulated (cri arrives with the CRI node agent)', 'simulated')
+  .action(async (opts) => {
+    try {
+      const { runAgent } = await import('./agent.js');
+      await runAgent(opts);
+    } catch (err) {
+      process.stderr.write(`skiff agent: ${(err as Error).message}\n`);
       process.exit(1);
     }
   });

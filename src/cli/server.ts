@@ -1,13 +1,18 @@
 // `skiff server`: opens the store, ensures certificates, starts the API server and the
 // in-process controllers, writes the admin kubeconfig, and prints one line when ready.
 import { mkdirSync } from 'node:fs';
-import { homedir, networkInterfaces } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
+import { ensureJoinToken } from '../apiserver/auth/node-token.js';
+import { startInProcessAgents } from '../kubelet/in-process.js';
+import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
-import { startControllers } from '../controllers/manager.js';
+import { startLeaderElectedControllers } from '../controllers/manager.js';
+import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { createLogger } from './log.js';
@@ -19,12 +24,19 @@ export interface ServerFlags {
   writeKubeconfig?: string;
   datastoreEndpoint?: string;
   disableAgent: boolean;
+  disableScheduler?: boolean;
+  schedulerConfig?: string;
   token?: string;
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
   etcdCompactionInterval: string;
   advertiseAddress?: string;
+  /** Simulated nodes registered in this process. */
+  simulatedNodes?: number;
+  simulatedNodeCapacity?: string;
+  /** --node-monitor-grace-period, e.g. 40s. */
+  nodeMonitorGracePeriod?: string;
 }
 
 export function defaultDataDir(): string {
@@ -55,6 +67,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const ips = [firstServiceIP(flags.serviceCidr)];
   if (flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::') ips.push(flags.bindAddress);
   const pki = await ensurePki(dataDir, { ips });
+  const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
   const store = openStore(dataDir, flags.datastoreEndpoint);
   const registry = builtinRegistry();
   const api = new ApiServer({
@@ -64,6 +77,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     bindAddress: flags.bindAddress,
     port: flags.httpsPort,
     serviceCIDR: flags.serviceCidr,
+    nodeJoinSecret: joinToken.secret,
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
   });
@@ -75,10 +89,36 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const kubeconfig = resolve(flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml'));
   await writeKubeconfig(kubeconfig, { server: serverUrl, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
 
-  const client = new Client(api.transport());
-  const controllers = await startControllers(client, registry, log);
+  // One client per component, each named as its User-Agent would name it (managedFields show it).
+  const component = (name: string) => new Client(api.transport(undefined, `${name}/v1.32.0-skiff`));
+  const client = component('kube-controller-manager');
+  // Stable per data dir, so a restarted server takes its own lease back at once.
+  const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
+  const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s') };
+  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings });
+  // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
+  await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
+  const scheduler = flags.disableScheduler ? undefined : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity });
 
-  if (!flags.disableAgent) log.warn('the node agent is not available yet in this build; running the control plane only');
+  const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
+  log.info('agents join with the token stored here', { tokenFile: joinToken.path });
+  if (!flags.disableAgent) {
+    log.warn('no container runtime in this build: the node agent on this host runs pods in SIMULATED mode (no processes are started)');
+    process.stderr.write('skiff server: WARNING: pods on this host run in simulated mode: no container runtime is used, no process is started\n');
+  }
+  const nodeCIDRs = 2 ** Math.max(0, 24 - Number(flags.clusterCidr.split('/')[1]));
+  if ((flags.simulatedNodes ?? 0) + (flags.disableAgent ? 0 : 1) > nodeCIDRs)
+    log.warn(`--cluster-cidr ${flags.clusterCidr} holds ${nodeCIDRs} node pod CIDRs (/24 each): nodes beyond that get none and cannot run pods; use a wider one, e.g. --cluster-cidr 10.0.0.0/8`);
+  const agents = await startInProcessAgents({
+    client: component('kubelet'),
+    log,
+    hostAgent: flags.disableAgent ? undefined : { internalIP: advertise, labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' } },
+    simulatedNodes: flags.simulatedNodes,
+    simulatedCapacity: parseCapacity(flags.simulatedNodeCapacity),
+    // Agents in this process renew at least four times per grace period, so a short
+    // --node-monitor-grace-period (tests) does not see healthy nodes as silent.
+    leaseRenewMs: Math.min(10_000, Math.floor(settings.nodeMonitorGracePeriodMs / 4)),
+  });
 
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
@@ -89,7 +129,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    controllers.stop();
+    agents.stop();
+    await controllers.stop();
+    await scheduler?.stop();
     compactor.stop();
     await api.stop();
     await store.close();

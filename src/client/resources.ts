@@ -7,10 +7,14 @@ import type { Job, CronJob } from 'kubernetes-types/batch/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type {
   ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim,
-  Pod, Secret, Service, ServiceAccount,
+  Pod, ReplicationController, Secret, Service, ServiceAccount,
 } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 
 export interface ResourceType<T = KObject> {
   /** '' for the core group. */
@@ -43,6 +47,7 @@ export const resources = Object.freeze({
   persistentVolumeClaims: rt<PersistentVolumeClaim>('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true),
   deployments: rt<Deployment>('apps', 'v1', 'deployments', 'Deployment', true),
   replicaSets: rt<ReplicaSet>('apps', 'v1', 'replicasets', 'ReplicaSet', true),
+  replicationControllers: rt<ReplicationController>('', 'v1', 'replicationcontrollers', 'ReplicationController', true),
   statefulSets: rt<StatefulSet>('apps', 'v1', 'statefulsets', 'StatefulSet', true),
   daemonSets: rt<DaemonSet>('apps', 'v1', 'daemonsets', 'DaemonSet', true),
   jobs: rt<Job>('batch', 'v1', 'jobs', 'Job', true),
@@ -50,4 +55,8 @@ export const resources = Object.freeze({
   leases: rt<Lease>('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   endpointSlices: rt<EndpointSlice>('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
   ingresses: rt<Ingress>('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true),
+  priorityClasses: rt<PriorityClass>('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false),
+  podDisruptionBudgets: rt<PodDisruptionBudget>('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true),
+  resourceQuotas: rt<ResourceQuota>('', 'v1', 'resourcequotas', 'ResourceQuota', true),
+  controllerRevisions: rt<ControllerRevision>('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
 });

@@ -92,12 +92,13 @@ test('strategic merge patch on a Deployment merges containers by name', async ()
   // Each template change is a new generation.
   assert.equal(d.metadata!.generation, 5);
 
-  // A new container is appended; null still deletes map keys.
+  // A new container named only in the patch goes first (Kubernetes' mergeSortedSlice puts patch
+  // items before server-only ones they cannot be ordered against); null still deletes map keys.
   const a = await t.patch(`${DEP}/smp`, 'strategic', {
     metadata: { labels: { x: 'y' } },
     spec: { template: { spec: { containers: [{ name: 'extra', image: 'busybox:2' }] } } },
   });
-  assert.deepEqual(a.spec.template.spec.containers.map((c: any) => c.name), ['web', 'extra']);
+  assert.deepEqual(a.spec.template.spec.containers.map((c: any) => c.name), ['extra', 'web']);
   const n = await t.patch(`${DEP}/smp`, 'strategic', { metadata: { labels: { x: null } } });
   assert.equal(n.metadata!.labels?.x, undefined);
 });

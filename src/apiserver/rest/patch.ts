@@ -1,9 +1,12 @@
-// Applying PATCH bodies: JSON patch (RFC 6902), JSON merge patch (RFC 7386) and
-// strategic merge patch with Kubernetes' list merge keys for the built-in types.
+// Applying PATCH bodies: JSON patch (RFC 6902), JSON merge patch (RFC 7386) and strategic
+// merge patch with Kubernetes' list semantics (merge keys and strategies from
+// apply/merge-meta.ts) and its directives: $patch (replace | delete | merge),
+// $retainKeys, $setElementOrder/<field> and $deleteFromPrimitiveList/<field>.
 import jsonpatch from 'fast-json-patch';
 import type { KObject } from '../../api/types.js';
 import { clone } from '../json-cache.js';
 import { errors, StatusError } from '../status.js';
+import { fieldType, rootType, type FieldMeta, type TypeMeta } from './apply/merge-meta.js';
 
 export const PATCH_TYPES = {
   json: 'application/json-patch+json',
@@ -23,104 +26,219 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-// Merge keys of the built-in list fields, by field name (Kubernetes' patchMergeKey tags).
-// A list field not named here is replaced as a whole, as its patchStrategy is absent.
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  volumeDevices: 'devicePath',
-  imagePullSecrets: 'name',
-  ports: 'containerPort',
-  conditions: 'type',
-  ownerReferences: 'uid',
-  hostAliases: 'ip',
-  topologySpreadConstraints: 'topologyKey',
-  resourceClaims: 'name',
-  addresses: 'type',
-  taints: 'key',
-  secrets: 'name',
-  readinessGates: 'conditionType',
-};
-// Lists of scalars that merge as sets (patchStrategy merge).
-const MERGE_SETS = new Set(['finalizers']);
+type Obj = Record<string, any>;
+const ORDER = '$setElementOrder/';
+const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
 
-function isObj(v: unknown): v is Record<string, any> {
+function isObj(v: unknown): v is Obj {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
-function mergeKeyFor(field: string, parentPath: string[]): string | undefined {
-  // Service ports merge on port; container ports on containerPort.
-  if (field === 'ports' && parentPath.includes('spec') && !parentPath.some((p) => p === 'containers' || p === 'initContainers' || p === 'ephemeralContainers')) return 'port';
-  return MERGE_KEYS[field];
+function isDirective(k: string): boolean {
+  return k === '$patch' || k === '$retainKeys' || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE);
 }
 
-function mergeList(field: string, path: string[], original: unknown[], patch: unknown[], deletions: unknown[] | undefined): unknown[] {
-  const key = mergeKeyFor(field, path);
-  if (MERGE_SETS.has(field) || (!key && deletions)) {
-    const out = [...original];
-    for (const v of patch) if (!out.some((x) => JSON.stringify(x) === JSON.stringify(v))) out.push(v);
-    return deletions ? out.filter((x) => !deletions.some((d) => JSON.stringify(d) === JSON.stringify(x))) : out;
+function badPatch(message: string): StatusError {
+  return errors.badRequest(message);
+}
+
+/** Scalars and merge-key values compare by value; objects (rare as keys) by their JSON. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
+}
+
+function indexKey(v: unknown): unknown {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
+}
+
+/**
+ * A value from the patch that lands where nothing merges with it: nulls dropped (the server
+ * merges with IgnoreUnmatchedNulls) and directives applied against an empty original.
+ */
+function fresh(v: unknown, meta: FieldMeta | undefined): unknown {
+  if (Array.isArray(v)) {
+    if (meta?.strategy?.startsWith('merge')) return mergeList([], v, meta);
+    return v.map((x) => fresh(x, undefined));
   }
-  if (!key) {
-    if (patch.length === 1 && isObj(patch[0]) && patch[0].$patch === 'replace') return [];
-    return patch.filter((p) => !(isObj(p) && p.$patch));
+  if (isObj(v)) return mergeMap({}, v, fieldType(meta));
+  return v;
+}
+
+/** Strategic merge of a patch map onto an original map (neither is modified). */
+function mergeMap(original: Obj, patch: Obj, type: TypeMeta): Obj {
+  const directive = patch.$patch;
+  if (directive !== undefined && directive !== 'merge') {
+    if (directive === 'delete') return {};
+    if (directive !== 'replace') throw badPatch(`unknown patch type: ${JSON.stringify(directive)} in map: ${JSON.stringify(patch)}`);
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(patch)) if (!isDirective(k) && v !== null) out[k] = fresh(v, type[k]);
+    return out;
   }
-  if (patch.some((p) => isObj(p) && p.$patch === 'replace')) return patch.filter((p) => !(isObj(p) && p.$patch === 'replace')).map((p) => strip(p));
-  const out: unknown[] = original.map((x) => x);
-  for (const p of patch) {
-    if (!isObj(p)) continue;
-    const idx = out.findIndex((x) => isObj(x) && x[key] === p[key]);
-    if (p.$patch === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
+  const out: Obj = { ...original };
+  if ('$retainKeys' in patch) {
+    const retain = patch.$retainKeys;
+    if (!Array.isArray(retain) || retain.some((x) => typeof x !== 'string')) throw badPatch('invalid patch format of retainKeys');
+    const keep = new Set<string>(retain);
+    for (const [k, v] of Object.entries(patch))
+      if (v !== null && !isDirective(k) && !keep.has(k)) throw badPatch('invalid patch format of retainKeys');
+    for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
+  }
+  let ordered: Set<string> | undefined;
+  for (const [k, order] of Object.entries(patch)) {
+    if (!k.startsWith(ORDER)) continue;
+    if (!Array.isArray(order)) throw badPatch('invalid patch format of setElementOrder list');
+    const field = k.slice(ORDER.length);
+    (ordered ??= new Set()).add(field);
+    const meta = type[field];
+    const pv = patch[field];
+    if (pv === null) {
+      delete out[field];
       continue;
     }
-    if (idx >= 0) out[idx] = strategicMerge(out[idx], p, [...path, field]);
-    else out.push(strip(p));
+    const ov: unknown[] = Array.isArray(out[field]) ? out[field] : [];
+    const plist: unknown[] = Array.isArray(pv) ? pv : [];
+    if (!ov.length && !plist.length) continue;
+    const merged = !ov.length ? (fresh(plist, meta) as unknown[]) : !plist.length ? ov : mergeList(ov, plist, meta, true);
+    out[field] = reorder(merged, order, ov, meta?.mergeKey);
   }
-  return out;
-}
-
-/** Removes patch directives from a value that is inserted as a whole. */
-function strip(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(strip);
-  if (!isObj(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (!k.startsWith('$')) out[k] = strip(x);
-  return out;
-}
-
-/** Strategic merge patch of `patch` onto `original`. */
-export function strategicMerge(original: unknown, patch: unknown, path: string[] = []): unknown {
-  if (!isObj(patch)) return clone(patch);
-  if (patch.$patch === 'replace') return strip(patch);
-  if (patch.$patch === 'delete') return undefined;
-  const out: Record<string, unknown> = isObj(original) ? { ...original } : {};
-  const retain = Array.isArray(patch.$retainKeys) ? new Set<string>(patch.$retainKeys) : undefined;
-  if (retain) for (const k of Object.keys(out)) if (!retain.has(k)) delete out[k];
   for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$')) continue;
+    if (k.startsWith('$')) {
+      if (k.startsWith(DELETE_PRIMITIVE)) {
+        const field = k.slice(DELETE_PRIMITIVE.length);
+        if (!Array.isArray(v)) throw badPatch('invalid patch format of primitive list');
+        if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((x) => !v.some((d) => sameValue(d, x)));
+      }
+      continue;
+    }
+    if (ordered?.has(k)) continue;
     if (v === null) {
       delete out[k];
       continue;
     }
-    if (Array.isArray(v)) {
-      const deletions = patch[`$deleteFromPrimitiveList/${k}`] as unknown[] | undefined;
-      out[k] = mergeList(k, path, Array.isArray(out[k]) ? (out[k] as unknown[]) : [], v, deletions);
-    } else if (isObj(v)) {
-      out[k] = strategicMerge(out[k], v, [...path, k]);
-      if (out[k] === undefined) delete out[k];
-    } else out[k] = v;
-  }
-  for (const [k, v] of Object.entries(patch)) {
-    const m = /^\$deleteFromPrimitiveList\/(.+)$/.exec(k);
-    if (m && !(m[1]! in patch) && Array.isArray(out[m[1]!]) && Array.isArray(v))
-      out[m[1]!] = (out[m[1]!] as unknown[]).filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
+    const meta = type[k];
+    const ov = out[k];
+    if (ov === undefined || ov === null) out[k] = fresh(v, meta);
+    else if (Array.isArray(v) && Array.isArray(ov)) out[k] = meta?.strategy?.startsWith('merge') ? mergeList(ov, v, meta) : fresh(v, undefined);
+    else if (isObj(v) && isObj(ov)) out[k] = meta?.strategy === 'replace' ? fresh(v, meta) : mergeMap(ov, v, fieldType(meta));
+    else out[k] = fresh(v, meta);
   }
   return out;
+}
+
+/**
+ * Merges a patch list into an original list with strategy merge: maps by merge key,
+ * primitives as a set. Unless `unordered`, the result follows Kubernetes' order: items
+ * named in the patch in patch order, interleaved with server-only items in live order.
+ */
+function mergeList(original: unknown[], patch: unknown[], meta: FieldMeta | undefined, unordered = false): unknown[] {
+  if (!original.length && !patch.length) return original;
+  const sample = patch.length ? patch[0] : original[0];
+  const key = meta?.mergeKey;
+  let merged: unknown[];
+  let plain: unknown[] = patch;
+  let server = original;
+  if (!isObj(sample)) {
+    merged = [];
+    for (const v of [...original, ...patch]) if (!merged.some((x) => sameValue(x, v))) merged.push(v);
+  } else {
+    if (!key) throw errors.internal(new Error(`cannot merge lists without merge key`));
+    let replace = false;
+    plain = [];
+    for (const p of patch) {
+      if (!isObj(p)) throw badPatch(`invalid list item in a strategic merge patch: ${JSON.stringify(p)}`);
+      const d = p.$patch;
+      if (d === undefined) plain.push(p);
+      else if (d === 'delete') {
+        if (!(key in p)) throw errors.internal(new Error(`map: ${JSON.stringify(p)} does not contain declared merge key: ${key}`));
+        server = server.filter((x) => !(isObj(x) && sameValue(x[key], p[key])));
+      } else if (d === 'replace') replace = true;
+      else if (d !== 'merge') throw badPatch(`unknown patch type: ${JSON.stringify(d)} in map: ${JSON.stringify(p)}`);
+      else plain.push(p);
+    }
+    const itemType = fieldType(meta);
+    if (replace) return plain.map((p) => mergeMap({}, p as Obj, itemType));
+    merged = server.slice();
+    const at = new Map<unknown, number>();
+    merged.forEach((x, i) => isObj(x) && !at.has(indexKey(x[key])) && at.set(indexKey(x[key]), i));
+    for (const p of plain as Obj[]) {
+      if (!(key in p)) throw errors.internal(new Error(`map: ${JSON.stringify(p)} does not contain declared merge key: ${key}`));
+      const i = at.get(indexKey(p[key]));
+      if (i !== undefined) merged[i] = mergeMap(merged[i] as Obj, p, itemType);
+      else {
+        at.set(indexKey(p[key]), merged.length);
+        merged.push(mergeMap({}, p, itemType));
+      }
+    }
+  }
+  return unordered ? merged : reorder(merged, plain, server, key);
+}
+
+/**
+ * Kubernetes' normalizeElementOrder: items present in `order` sorted by it, server-only
+ * items sorted by their live order, then the two interleaved keeping each one's order and
+ * placing a server-only item before a patch item when the live list had it first.
+ */
+function reorder(merged: unknown[], order: unknown[], live: unknown[], key: string | undefined): unknown[] {
+  const id = (v: unknown) => indexKey(key && isObj(v) ? v[key] : v);
+  const posIn = (list: unknown[]) => {
+    const m = new Map<unknown, number>();
+    list.forEach((v, i) => m.has(id(v)) || m.set(id(v), i));
+    return m;
+  };
+  const orderPos = posIn(order);
+  const livePos = posIn(live);
+  const inPatch: unknown[] = [];
+  const serverOnly: unknown[] = [];
+  for (const v of merged) (orderPos.has(id(v)) ? inPatch : serverOnly).push(v);
+  if (!inPatch.length) return serverOnly.sort((a, b) => (livePos.get(id(a)) ?? 0) - (livePos.get(id(b)) ?? 0));
+  inPatch.sort((a, b) => orderPos.get(id(a))! - orderPos.get(id(b))!);
+  serverOnly.sort((a, b) => (livePos.get(id(a)) ?? 0) - (livePos.get(id(b)) ?? 0));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < inPatch.length) {
+    if (i >= serverOnly.length) out.push(inPatch[j++]);
+    else if (j >= inPatch.length) out.push(serverOnly[i++]);
+    else {
+      const l = livePos.get(id(serverOnly[i]));
+      const r = livePos.get(id(inPatch[j]));
+      if (l !== undefined && r !== undefined && l < r) out.push(serverOnly[i++]);
+      else out.push(inPatch[j++]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Strategic merge patch of `patch` onto `original`, with the list rules of `type`
+ * (from rootType(group, kind)); neither argument is modified.
+ */
+export function strategicMerge(original: unknown, patch: unknown, type: TypeMeta = rootType('', '')): unknown {
+  if (!isObj(patch)) return clone(patch);
+  return mergeMap(isObj(original) ? original : {}, patch, type);
+}
+
+/** A deep copy of plain JSON data, a few times faster than a JSON round trip. */
+function copyJson(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]);
+    return out;
+  }
+  const out: Obj = {};
+  for (const k in v as Obj) {
+    const x = (v as Obj)[k];
+    if (x !== undefined) out[k] = copyJson(x);
+  }
+  return out;
+}
+
+function groupOf(apiVersion: string | undefined): string {
+  const v = apiVersion ?? '';
+  const i = v.indexOf('/');
+  return i < 0 ? '' : v.slice(0, i);
 }
 
 /** Applies a patch of the given content type to a mutable copy of `current`. */
@@ -143,7 +261,8 @@ export function applyPatch(current: KObject, patchType: string, patch: unknown):
       return mergePatch(current, patch) as KObject;
     case PATCH_TYPES.strategic:
       if (!isObj(patch)) throw errors.badRequest('the body of a strategic merge patch must be a JSON object');
-      return strategicMerge(current, patch) as KObject;
+      // The result shares unpatched subtrees with `current`; a deep copy keeps callers free to mutate it.
+      return copyJson(strategicMerge(current, patch, rootType(groupOf(current.apiVersion), current.kind ?? ''))) as KObject;
     default:
       throw errors.unsupportedMediaType(patchType);
   }

@@ -13,9 +13,12 @@ import type { WatchCache } from '../watch-cache.js';
 import { decode } from '../watch-cache.js';
 import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, nowTimestamp, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
+import { trackUpdate } from './managed-fields.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Records the write in metadata.managedFields as an Update by this manager. */
+  fieldManager?: string;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -107,6 +110,7 @@ export class ResourceStorage {
     for (const hook of this.admission) await hook('create', def, obj);
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
+    if (opts.fieldManager) trackUpdate(def, undefined, obj, opts.fieldManager);
     const b = this.binding(def);
     const key = objectKey(def, b, obj.metadata!.namespace, obj.metadata!.name);
     if (opts.dryRun) {
@@ -203,10 +207,10 @@ export class ResourceStorage {
       if (!current) {
         if (rv || !def.allowCreateOnUpdate || subresource) throw errors.notFound(def.group, def.plural, name);
         created = true;
-        return this.prepareCreate(def, clone(input));
+        return this.prepareCreate(def, clone(input), opts.fieldManager);
       }
       created = false;
-      return this.prepareUpdate(def, current, clone(input), subresource);
+      return this.prepareUpdate(def, current, clone(input), subresource, opts.fieldManager);
     }, { ...opts, preconditionRV: rv });
     return { object: result.object, created };
   }
@@ -216,7 +220,7 @@ export class ResourceStorage {
    * (for the main resource) status carried from `current`, defaults, strategy, admission,
    * validation. Shared by PUT and PATCH.
    */
-  async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: 'status' | undefined): Promise<KObject> {
+  async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: 'status' | undefined, fieldManager?: string): Promise<KObject> {
     const obj = subresource === 'status' ? statusOnly(current, input) : input;
     carryMetaOnUpdate(def, obj, current);
     if (!subresource && def.subresources?.status) {
@@ -231,11 +235,13 @@ export class ResourceStorage {
       ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
       : [...validateObjectMeta(def, obj, current), ...(def.validate?.(obj) ?? []), ...(def.validateUpdate?.(obj, current) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
+    if (fieldManager) trackUpdate(def, current, obj, fieldManager, subresource);
     obj.metadata!.resourceVersion = current.metadata!.resourceVersion;
     return obj;
   }
 
-  private async prepareCreate(def: ResourceDef, obj: KObject): Promise<KObject> {
+  /** Create-on-update (PUT, server-side apply): the create path's preparation of `obj`. */
+  async prepareCreate(def: ResourceDef, obj: KObject, fieldManager?: string): Promise<KObject> {
     delete obj.metadata!.resourceVersion;
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
@@ -243,6 +249,7 @@ export class ResourceStorage {
     for (const hook of this.admission) await hook('create', def, obj);
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
+    if (fieldManager) trackUpdate(def, undefined, obj, fieldManager);
     return obj;
   }
 
@@ -321,15 +328,25 @@ export class ResourceStorage {
 }
 
 /** A status update: everything from the stored object except status. */
+/**
+ * A status update: the stored object with the client's status — and, as Kubernetes' status
+ * strategies allow, its labels and annotations (the deployment controller records revisions
+ * this way without bumping generation). Spec and everything else stay as stored.
+ */
 function statusOnly(current: KObject, input: KObject): KObject {
   const obj = clone(current);
   if (input.status !== undefined) obj.status = input.status;
   else delete obj.status;
+  for (const field of ['labels', 'annotations'] as const) {
+    if (input.metadata?.[field] !== undefined) obj.metadata![field] = clone(input.metadata[field]);
+  }
   return obj;
 }
 
+// managedFields count: a write that changes only ownership (a second applier, a migration
+// of client-side apply's entries) is a real write, as in Kubernetes.
 function stripVolatile(obj: KObject): KObject {
   const { metadata, ...rest } = obj;
-  const { resourceVersion: _rv, managedFields: _mf, ...m } = metadata ?? {};
+  const { resourceVersion: _rv, ...m } = metadata ?? {};
   return { ...rest, metadata: m };
 }

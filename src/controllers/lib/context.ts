@@ -19,6 +19,17 @@ export interface ControllerContext {
   namespacedResources(): ResourceType[];
   /** The controllers' clock; tests may replace it (CronJob schedules, TTLs). */
   now(): number;
+  /** Flags some controllers take; absent values mean Kubernetes' defaults. */
+  settings?: ControllerSettings;
+}
+
+export interface ControllerSettings {
+  /** --cluster-cidr: node IPAM hands out node pod CIDRs from it. */
+  clusterCIDR?: string;
+  /** Prefix length of each node's pod CIDR; default 24. */
+  nodeCIDRMaskSize?: number;
+  /** --node-monitor-grace-period, in ms; default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export interface Controller {

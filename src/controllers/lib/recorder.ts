@@ -2,6 +2,7 @@
 // (object, reason, message, type, component), its count and lastTimestamp bumped on
 // repeats, so `kubectl describe` shows "(x3 over 10s)". Failures to record are logged,
 // never raised: an event is never worth failing a reconcile.
+import { randomBytes } from 'node:crypto';
 import type { Client } from '../../client/client.js';
 import { isNotFound } from '../../client/transport.js';
 import type { Logger } from '../../cli/log.js';
@@ -60,7 +61,8 @@ export class ClientEventRecorder implements EventRecorder {
         this.seen.delete(key);
       }
     }
-    const name = `${meta.name}.${(now * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    // Time plus randomness, as client-go names events; the random part keeps bursts in one millisecond apart.
+    const name = `${meta.name}.${now.toString(16)}${randomBytes(4).toString('hex')}`;
     const first = timestamp(now);
     await this.client.events.create({
       metadata: { name, namespace },

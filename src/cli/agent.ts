@@ -1,0 +1,91 @@
+// `skiff agent`: a node agent in its own process that joins a server. It fetches the
+// cluster CA from the server's /cacerts, trusts it only if its hash matches the one in the
+// join token, and from then on speaks verified TLS, authenticating as system:node:<name>.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { homedir, networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import { nodeBearerToken, parseJoinToken } from '../apiserver/auth/node-token.js';
+import { Client } from '../client/client.js';
+import { HttpsTransport } from '../client/https-transport.js';
+import { SharedInformerFactory } from '../client/informer-factory.js';
+import { resources } from '../client/resources.js';
+import { NodeAgent } from '../kubelet/agent.js';
+import { hostDescription, hostNodeName } from '../kubelet/in-process.js';
+import { agentRouters } from '../kubelet/pods-index.js';
+import { SimulatedRuntime } from '../kubelet/runtime/simulated.js';
+import { createLogger } from './log.js';
+
+export interface AgentFlags {
+  server: string;
+  token: string;
+  dataDir?: string;
+  nodeName?: string;
+  nodeIp?: string;
+  runtime: string;
+}
+
+/** GET /cacerts without verifying the server: what comes back is checked against the token's hash. */
+function fetchCA(server: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const req = https.get(new URL('/cacerts', server), { rejectUnauthorized: false, timeout: 10_000 }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d) => (body += d));
+      r.on('end', () => (r.statusCode === 200 ? res(body) : rej(new Error(`GET /cacerts answered ${r.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('GET /cacerts timed out')));
+    req.on('error', rej);
+  });
+}
+
+function firstIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces()))
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+export async function runAgent(flags: AgentFlags): Promise<void> {
+  if (flags.runtime !== 'simulated') throw new Error(`--runtime ${flags.runtime} is not available in this build; use --runtime simulated`);
+  const log = createLogger('agent');
+  const dataDir = resolve(flags.dataDir ?? (process.getuid?.() === 0 ? '/var/lib/skiff/agent' : join(homedir(), '.local', 'share', 'skiff', 'agent')));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const { caHash, secret } = parseJoinToken(flags.token);
+  if (!caHash) throw new Error('the token carries no CA hash (want K10<hash>::server:<secret>, as in the server\'s DATA_DIR/token)');
+  const ca = await fetchCA(flags.server);
+  if (createHash('sha256').update(ca).digest('hex') !== caHash) throw new Error(`the CA served by ${flags.server} does not match the hash in the token`);
+  writeFileSync(join(dataDir, 'server-ca.crt'), ca);
+
+  const name = flags.nodeName ?? hostNodeName();
+  const ip = flags.nodeIp ?? firstIPv4();
+  const client = new Client(new HttpsTransport({ server: flags.server, ca, token: nodeBearerToken(name, secret), userAgent: `skiff-agent/${name}` }));
+  const informers = new SharedInformerFactory(client);
+  const pods = informers.informerFor(resources.pods, { fieldSelector: `spec.nodeName=${name}` });
+  const nodes = informers.informerFor(resources.nodes, { fieldSelector: `metadata.name=${name}` });
+  informers.start();
+  await informers.waitForSync();
+  log.warn('no container runtime in this build: pods on this node run in SIMULATED mode (no processes are started)');
+  const agent = new NodeAgent({
+    client,
+    runtime: new SimulatedRuntime({ hostIP: ip }),
+    node: hostDescription(name, ip),
+    ...agentRouters(pods, nodes),
+    log,
+  });
+  await agent.start();
+  process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (simulated runtime)\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    agent.stop();
+    informers.stop();
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

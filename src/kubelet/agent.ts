@@ -1,0 +1,260 @@
+// The node agent: registers its Node, keeps it alive (a Lease in kube-node-lease renewed
+// every 10 s, node status posted on change and every few minutes), and runs one worker
+// per pod bound to it. Pods and its own Node come from routers over shared informers, so
+// many agents in one process cost one watch.
+import type { Node, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Client } from '../client/client.js';
+import { microTime } from '../client/leader-election.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../client/transport.js';
+import type { Logger } from '../cli/log.js';
+import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type NodeDescription } from './node-status.js';
+import { PodWorker, type PodApi } from './pod-worker.js';
+import type { InformerRouter } from './router.js';
+import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
+import type { ContainerRuntime } from './runtime/types.js';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+export const LEASE_DURATION_SECONDS = 40;
+
+export interface NodeAgentOptions {
+  client: Client;
+  runtime: ContainerRuntime;
+  node: NodeDescription;
+  pods: InformerRouter<Pod>;
+  /** Pods on this node, from the pod informer's cache. */
+  podsOnNode(nodeName: string): Pod[];
+  nodes: InformerRouter<Node>;
+  log: Logger;
+  /** Lease renewal period; default 10 s (a quarter of the lease's duration, as the kubelet). */
+  leaseRenewMs?: number;
+  /** Longest time between status posts when nothing changes; default 5 min. */
+  statusReportMs?: number;
+  /** Delay of the first renewal, so that many agents do not renew in step. */
+  firstRenewDelayMs?: number;
+  /** Record pod and node events, as the kubelet does; default true (simulated pools turn it off: it triples their writes). */
+  recordEvents?: boolean;
+  now?: () => number;
+}
+
+export class NodeAgent {
+  readonly name: string;
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly bySandbox = new Map<string, PodWorker>();
+  private node?: Node;
+  private lease?: Lease;
+  private timer?: NodeJS.Timeout;
+  private unsubscribe: (() => void)[] = [];
+  private stopped = false;
+  private heartbeatsStopped = false;
+  private postingStatus = false;
+  private podCidr?: string;
+  private readonly now: () => number;
+  private readonly api: PodApi;
+  private readonly recorder?: EventRecorder;
+
+  constructor(private readonly opts: NodeAgentOptions) {
+    this.name = opts.node.name;
+    this.now = opts.now ?? Date.now;
+    if (opts.recordEvents !== false) this.recorder = new ClientEventRecorder(opts.client, 'kubelet', opts.log.child('events'), this.name, this.now);
+    const pods = opts.client.pods;
+    this.api = {
+      writeStatus: async (pod: Pod, status: PodStatus) => {
+        try {
+          await pods.patch(pod.metadata!.name!, { status }, 'merge', { namespace: pod.metadata!.namespace, subresource: 'status' });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      },
+      deletePod: async (pod: Pod) => {
+        try {
+          await pods.delete(pod.metadata!.name!, { namespace: pod.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid } });
+        } catch (err) {
+          // Gone already, or a new pod of the same name: either way this one is finished.
+          if (!isNotFound(err) && !isConflict(err)) throw err;
+        }
+      },
+    };
+  }
+
+  /**
+   * Stops (or resumes) all traffic to the API — Lease, node status, pod status, deletions —
+   * as if the node were cut off; its containers keep their state and it catches up on return.
+   */
+  setHeartbeats(on: boolean): void {
+    const was = this.heartbeating;
+    this.heartbeatsStopped = !on;
+    this.resumeIfBack(was);
+  }
+
+  private resumeIfBack(was: boolean): void {
+    if (was || !this.heartbeating || this.stopped) return;
+    void this.heartbeat();
+    for (const w of this.workers.values()) w.kick();
+  }
+
+  get heartbeating(): boolean {
+    return !this.heartbeatsStopped && this.node?.metadata?.annotations?.[STOP_HEARTBEATS_ANNOTATION] !== 'true';
+  }
+
+  async start(): Promise<void> {
+    await this.register();
+    const rt = this.opts.runtime;
+    this.unsubscribe.push(rt.getContainerEvents((ev) => this.bySandbox.get(ev.podSandboxId)?.kick()));
+    this.unsubscribe.push(this.opts.nodes.add(this.name, (node) => this.onNode(node), () => {
+      const n = this.opts.nodes.informer.get(this.name);
+      return n ? [n] : [];
+    }));
+    this.unsubscribe.push(this.opts.pods.add(this.name, (pod, old) => this.onPod(pod, old), () => this.opts.podsOnNode(this.name)));
+    const period = this.opts.leaseRenewMs ?? 10_000;
+    const tick = () => {
+      if (this.stopped) return;
+      void this.heartbeat().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, period);
+      });
+    };
+    this.timer = setTimeout(tick, this.opts.firstRenewDelayMs ?? 0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const u of this.unsubscribe.splice(0)) u();
+    for (const w of this.workers.values()) w.stop();
+    this.workers.clear();
+  }
+
+  /** Creates the Node, or brings an existing one's status up to date. */
+  private async register(): Promise<void> {
+    const d = this.opts.node;
+    const nodes = this.opts.client.nodes;
+    try {
+      this.node = await nodes.create(newNode(d, this.now()));
+      this.opts.log.info('node registered', { node: this.name });
+      // kubectl describe node shows these, keyed to the node's name as the kubelet does.
+      const ref = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, uid: this.name } };
+      this.recorder?.event(ref, 'Normal', 'Starting', 'Starting kubelet.');
+      this.recorder?.event(ref, 'Normal', 'NodeReady', `Node ${this.name} status is now: NodeReady`);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await nodes.get(this.name);
+      this.node = existing;
+      await this.postStatus(true);
+    }
+  }
+
+  private onNode(node: Node | undefined): void {
+    if (!node || this.stopped) return;
+    const was = this.heartbeating;
+    this.node = node;
+    this.resumeIfBack(was);
+    const cidr = node.spec?.podCIDR;
+    if (cidr && cidr !== this.podCidr) {
+      this.podCidr = cidr;
+      void this.opts.runtime.updateRuntimeConfig({ podCidr: cidr }).then(() => {
+        // Pods that waited for the network get going now.
+        for (const w of this.workers.values()) w.kick();
+      });
+    }
+    if (this.heartbeating && statusStale(node, this.opts.node, this.now(), this.opts.statusReportMs ?? 300_000)) void this.postStatus(false);
+  }
+
+  private onPod(pod: Pod | undefined, old: Pod | undefined): void {
+    if (this.stopped) return;
+    const uid = (pod ?? old)?.metadata?.uid;
+    if (!uid) return;
+    let w = this.workers.get(uid);
+    if (!pod) {
+      w?.update(undefined);
+      return;
+    }
+    if (!w) {
+      // A finished pod that this agent never ran has nothing to do here.
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+        if (!pod.metadata?.deletionTimestamp) return;
+      }
+      w = new PodWorker(`${pod.metadata!.namespace}/${pod.metadata!.name}`, pod, {
+        runtime: this.opts.runtime,
+        api: this.api,
+        hostIP: this.opts.node.internalIP,
+        runtimeName: this.opts.runtime.runtimeVersionString.split(':')[0]!,
+        log: this.opts.log,
+        now: this.now,
+        paused: () => !this.heartbeating,
+        event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
+        onFinished: (worker) => {
+          if (this.workers.get(uid) === worker) this.workers.delete(uid);
+        },
+        onSandbox: (worker, id) => {
+          for (const [k, v] of this.bySandbox) if (v === worker) this.bySandbox.delete(k);
+          if (id) this.bySandbox.set(id, worker);
+        },
+      });
+      this.workers.set(uid, w);
+    }
+    w.update(pod);
+  }
+
+  /** One heartbeat: renew the Lease, and post status if it is stale. */
+  async heartbeat(): Promise<void> {
+    if (this.stopped || !this.heartbeating) return;
+    try {
+      await this.renewLease();
+    } catch (err) {
+      this.opts.log.warn('node lease not renewed', { node: this.name, error: (err as Error).message });
+    }
+    const node = this.opts.nodes.informer.get(this.name) ?? this.node;
+    if (node && statusStale(node, this.opts.node, this.now(), this.opts.statusReportMs ?? 300_000)) await this.postStatus(false);
+  }
+
+  private async renewLease(): Promise<void> {
+    const leases = this.opts.client.leases;
+    const renewTime = microTime(this.now());
+    if (this.lease) {
+      const next: Lease = { ...this.lease, spec: { ...this.lease.spec, renewTime } };
+      try {
+        this.lease = await leases.update(next);
+        return;
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err)) throw err;
+        this.lease = undefined;
+      }
+    }
+    try {
+      const current = await leases.get(this.name, NODE_LEASE_NAMESPACE);
+      this.lease = await leases.update({ ...current, spec: { ...current.spec, holderIdentity: this.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const uid = this.node?.metadata?.uid;
+      this.lease = await leases.create({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: this.name,
+          namespace: NODE_LEASE_NAMESPACE,
+          ...(uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid }] } : {}),
+        },
+        spec: { holderIdentity: this.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime },
+      });
+    }
+  }
+
+  private async postStatus(force: boolean): Promise<void> {
+    if (this.postingStatus || (!force && !this.heartbeating)) return;
+    this.postingStatus = true;
+    try {
+      const old = (this.opts.nodes.informer.get(this.name) ?? this.node)?.status?.conditions;
+      const status = nodeStatus(this.opts.node, old, this.now());
+      this.node = await this.opts.client.nodes.patch(this.name, { status }, 'merge', { subresource: 'status' });
+    } catch (err) {
+      this.opts.log.warn('node status not posted', { node: this.name, error: (err as Error).message });
+    } finally {
+      this.postingStatus = false;
+    }
+  }
+
+  /** Pods this agent is running (tests and the pool's figures). */
+  get podCount(): number {
+    return this.workers.size;
+  }
+}

@@ -1,0 +1,98 @@
+// Node agents living in the server process: the agent for this host (simulated runtime
+// until the CRI runtime lands) and any number of simulated nodes, all sharing one pod
+// informer and one node informer.
+import { readFileSync } from 'node:fs';
+import { cpus, hostname, release, totalmem } from 'node:os';
+import type { Client } from '../client/client.js';
+import { SharedInformerFactory } from '../client/informer-factory.js';
+import { resources } from '../client/resources.js';
+import type { Logger } from '../cli/log.js';
+import { NodeAgent } from './agent.js';
+import { goArch, type NodeDescription } from './node-status.js';
+import { agentRouters } from './pods-index.js';
+import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
+import { SimulatedNodePool } from './simulated-pool.js';
+
+export interface InProcessAgentsOptions {
+  client: Client;
+  log: Logger;
+  /** Run an agent for this host. */
+  hostAgent?: { nodeName?: string; internalIP: string; labels?: Record<string, string> };
+  simulatedNodes?: number;
+  simulatedCapacity?: Record<string, string>;
+  /** Lease renewal period of these agents; default 10 s. */
+  leaseRenewMs?: number;
+}
+
+export interface InProcessAgents {
+  host?: NodeAgent;
+  pool?: SimulatedNodePool;
+  stop(): void;
+}
+
+export function osImage(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m) return m[1]!;
+  } catch {
+    /* not Linux, or no os-release */
+  }
+  return process.platform;
+}
+
+/** A node name from the host name: lower case, DNS-1123. */
+export function hostNodeName(): string {
+  return hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'localhost';
+}
+
+/** This machine as a Node: its CPUs, memory and OS. */
+export function hostDescription(name: string, internalIP: string, labels: Record<string, string> = {}): NodeDescription {
+  return {
+    name,
+    internalIP,
+    hostname: name,
+    capacity: { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' },
+    labels,
+    osImage: osImage(),
+    kernelVersion: release(),
+    architecture: goArch(),
+    operatingSystem: process.platform === 'win32' ? 'windows' : process.platform,
+    containerRuntimeVersion: SIMULATED_RUNTIME_VERSION,
+  };
+}
+
+export async function startInProcessAgents(opts: InProcessAgentsOptions): Promise<InProcessAgents> {
+  const informers = new SharedInformerFactory(opts.client);
+  const podInformer = informers.informerFor(resources.pods);
+  const nodeInformer = informers.informerFor(resources.nodes);
+  informers.start();
+  await informers.waitForSync();
+  const result: InProcessAgents = {
+    stop() {
+      result.host?.stop();
+      result.pool?.stop();
+      informers.stop();
+    },
+  };
+  if (opts.hostAgent) {
+    const name = opts.hostAgent.nodeName ?? hostNodeName();
+    const routers = agentRouters(podInformer, nodeInformer);
+    result.host = new NodeAgent({
+      client: opts.client,
+      runtime: new SimulatedRuntime({ hostIP: opts.hostAgent.internalIP }),
+      node: hostDescription(name, opts.hostAgent.internalIP, opts.hostAgent.labels),
+      ...routers,
+      log: opts.log.child('agent'),
+      leaseRenewMs: opts.leaseRenewMs,
+    });
+    await result.host.start();
+  }
+  if (opts.simulatedNodes && opts.simulatedNodes > 0) {
+    result.pool = new SimulatedNodePool({
+      client: opts.client, podInformer, nodeInformer, count: opts.simulatedNodes,
+      capacity: opts.simulatedCapacity, log: opts.log.child('simulated-nodes'), leaseRenewMs: opts.leaseRenewMs,
+    });
+    await result.pool.start();
+  }
+  return result;
+}

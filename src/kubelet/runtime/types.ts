@@ -1,0 +1,149 @@
+// The container runtime as the node agent sees it: the shape of CRI's RuntimeService and
+// ImageService (runtime.v1), in TypeScript. The simulated runtime implements it today; the
+// CRI gRPC client to containerd implements the same interface later, so the agent's pod
+// workers never know which one they drive.
+
+export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+export interface PodSandboxMetadata {
+  name: string;
+  namespace: string;
+  uid: string;
+  attempt: number;
+}
+
+export interface PodSandboxConfig {
+  metadata: PodSandboxMetadata;
+  hostname?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Pods with hostNetwork share the node's network namespace (and IP). */
+  hostNetwork?: boolean;
+}
+
+export interface PodSandboxStatus {
+  id: string;
+  metadata: PodSandboxMetadata;
+  state: SandboxState;
+  /** Nanoseconds since the epoch, as CRI reports times. */
+  createdAt: bigint;
+  network?: { ip: string; additionalIps?: string[] };
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface ContainerMetadata {
+  name: string;
+  /** How many times this container has been created in this sandbox before (the restart count). */
+  attempt: number;
+}
+
+export interface ContainerConfig {
+  metadata: ContainerMetadata;
+  image: { image: string };
+  command?: string[];
+  args?: string[];
+  envs?: { key: string; value: string }[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface ContainerStatus {
+  id: string;
+  podSandboxId: string;
+  metadata: ContainerMetadata;
+  state: ContainerState;
+  createdAt: bigint;
+  /** 0n until started / finished. */
+  startedAt: bigint;
+  finishedAt: bigint;
+  exitCode: number;
+  image: { image: string };
+  imageRef: string;
+  reason?: string;
+  message?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface ContainerFilter {
+  podSandboxId?: string;
+  state?: ContainerState;
+  labelSelector?: Record<string, string>;
+}
+
+export interface PodSandboxFilter {
+  state?: SandboxState;
+  labelSelector?: Record<string, string>;
+}
+
+export interface Image {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: bigint;
+}
+
+/** CRI's ContainerEventResponse, reduced to what the agent acts on (its PLEG). */
+export interface ContainerEvent {
+  containerId: string;
+  type: 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+  podSandboxId: string;
+  createdAt: bigint;
+}
+
+export interface RuntimeVersion {
+  version: string;
+  runtimeName: string;
+  runtimeVersion: string;
+  runtimeApiVersion: string;
+}
+
+export interface RuntimeService {
+  version(): Promise<RuntimeVersion>;
+  /** CRI UpdateRuntimeConfig: hands the runtime the node's pod CIDR once it has one. */
+  updateRuntimeConfig(cfg: { podCidr: string }): Promise<void>;
+  runPodSandbox(config: PodSandboxConfig): Promise<string>;
+  stopPodSandbox(podSandboxId: string): Promise<void>;
+  removePodSandbox(podSandboxId: string): Promise<void>;
+  podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus>;
+  listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandboxStatus[]>;
+  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** Signals the container and waits up to `timeoutSeconds` before killing it. */
+  stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  containerStatus(containerId: string): Promise<ContainerStatus>;
+  listContainers(filter?: ContainerFilter): Promise<ContainerStatus[]>;
+  /** CRI GetContainerEvents as a subscription; returns the unsubscribe function. */
+  getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;
+}
+
+export interface ImageService {
+  /** Returns the image reference (id) that was pulled. */
+  pullImage(image: string): Promise<string>;
+  imageStatus(image: string): Promise<Image | undefined>;
+  listImages(): Promise<Image[]>;
+  removeImage(image: string): Promise<void>;
+}
+
+export interface ContainerRuntime extends RuntimeService, ImageService {
+  /** The `<name>://<version>` a Node reports as containerRuntimeVersion. */
+  readonly runtimeVersionString: string;
+  close(): Promise<void>;
+}
+
+/** Errors a runtime answers with, by CRI's gRPC status. */
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: 'NotFound' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Pod annotations the simulated runtime honours (set by users on pods, copied to containers). */
+export const SIM_EXIT_CODE = 'simulation.skiff.io/exit-code';
+export const SIM_RUN_SECONDS = 'simulation.skiff.io/run-seconds';

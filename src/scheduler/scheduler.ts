@@ -1,0 +1,349 @@
+// The scheduler: informers feed the cache (bound pods, nodes) and the queue (pending pods
+// of our profiles); one loop takes the next pod, runs its profile's framework
+// synchronously (so the cache cannot change mid-decision), assumes the pod on the chosen
+// node, and binds it asynchronously so the next decision need not wait for the API.
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { KObject } from '../api/types.js';
+import { labelSelectorFromSpec, type LabelSelector } from '../api/selectors.js';
+import type { Client } from '../client/client.js';
+import { NAMESPACE_INDEX } from '../client/cache.js';
+import { SharedInformerFactory } from '../client/informer-factory.js';
+import type { SharedInformer } from '../client/informer.js';
+import { resources } from '../client/resources.js';
+import type { Logger } from '../cli/log.js';
+import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
+import { SchedulerCache } from './cache.js';
+import { defaultConfig, type SchedulerConfig } from './config.js';
+import { FitError, type Framework } from './framework.js';
+import { PodInfo } from './pod-info.js';
+import { buildFramework } from './profile.js';
+import { SchedulingQueue } from './queue.js';
+import { Code, CycleState, type ClusterEvent } from './types.js';
+
+export interface SchedulerOptions {
+  client: Client;
+  log: Logger;
+  config?: SchedulerConfig;
+  /** Share a factory with other components; default: a new one. */
+  informers?: SharedInformerFactory;
+  recorder?: EventRecorder;
+  /** Record a Normal "Scheduled" event per bound pod, as kube-scheduler does; default true. */
+  scheduledEvents?: boolean;
+}
+
+const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+export class Scheduler {
+  readonly cache = new SchedulerCache();
+  readonly queue: SchedulingQueue;
+  readonly frameworks = new Map<string, Framework>();
+  private readonly informers: SharedInformerFactory;
+  private readonly pods: SharedInformer<Pod>;
+  private readonly nodes: SharedInformer<Node>;
+  private readonly priorityClasses: SharedInformer<KObject>;
+  private readonly recorder: EventRecorder;
+  private stopped = false;
+  private ownFactory: boolean;
+  private bindingsInFlight = 0;
+  /** Pods bound since start; for benchmarks and tests. */
+  boundCount = 0;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    const { client, log } = opts;
+    const config = opts.config ?? defaultConfig();
+    this.ownFactory = !opts.informers;
+    this.informers = opts.informers ?? new SharedInformerFactory(client);
+    this.recorder = opts.recorder ?? new ClientEventRecorder(client, 'default-scheduler', log.child('events'));
+    this.pods = this.informers.informerFor(resources.pods);
+    this.nodes = this.informers.informerFor(resources.nodes);
+    this.priorityClasses = this.informers.informerFor(resources.priorityClasses as never);
+    const namespaces = this.informers.informerFor(resources.namespaces);
+    const pvcs = this.informers.informerFor(resources.persistentVolumeClaims);
+    const pvs = this.informers.informerFor(resources.persistentVolumes);
+    const services = this.informers.informerFor(resources.services);
+    const replicaSets = this.informers.informerFor(resources.replicaSets);
+    const statefulSets = this.informers.informerFor(resources.statefulSets);
+
+    const handle = {
+      client,
+      cache: this.cache,
+      recorder: this.recorder,
+      nsLabels: (ns: string) => namespaces.get(ns)?.metadata?.labels as Record<string, string> | undefined,
+      volumes: { pvc: (ns: string, n: string) => pvcs.get(n, ns), pv: (n: string) => pvs.get(n) },
+      defaultSelector: (p: PodInfo): LabelSelector | undefined => {
+        const matchLabels: Record<string, string> = {};
+        const matchExpressions: unknown[] = [];
+        let any = false;
+        for (const svc of services.store.byIndex(NAMESPACE_INDEX, p.namespace)) {
+          const sel = svc.spec?.selector;
+          if (!sel || !Object.keys(sel).length || !Object.entries(sel).every(([k, v]) => p.labels[k] === v)) continue;
+          Object.assign(matchLabels, sel);
+          any = true;
+        }
+        for (const ref of p.pod.metadata?.ownerReferences ?? []) {
+          if (!ref.controller) continue;
+          const owner = ref.kind === 'ReplicaSet' ? replicaSets.get(ref.name, p.namespace) : ref.kind === 'StatefulSet' ? statefulSets.get(ref.name, p.namespace) : undefined;
+          const sel = owner?.spec?.selector;
+          if (!sel) continue;
+          Object.assign(matchLabels, sel.matchLabels ?? {});
+          matchExpressions.push(...(sel.matchExpressions ?? []));
+          any = true;
+        }
+        return any ? labelSelectorFromSpec({ matchLabels, matchExpressions } as never) : undefined;
+      },
+    };
+    const pluginEvents = new Map<string, Set<ClusterEvent>>();
+    for (const profile of config.profiles) {
+      const built = buildFramework(profile, handle, config.percentageOfNodesToScore);
+      this.frameworks.set(profile.schedulerName, built.framework);
+      for (const [k, v] of built.pluginEvents) pluginEvents.set(k, new Set([...(pluginEvents.get(k) ?? []), ...v]));
+    }
+    this.queue = new SchedulingQueue({
+      initialBackoffMs: (config.podInitialBackoffSeconds ?? 1) * 1000,
+      maxBackoffMs: (config.podMaxBackoffSeconds ?? 10) * 1000,
+      pluginEvents,
+    });
+
+    this.nodes.addEventHandler({
+      onAdd: (n) => {
+        this.cache.addNode(n);
+        this.queue.moveAllOnEvent('NodeAdd');
+      },
+      onUpdate: (o, n) => {
+        this.cache.updateNode(n);
+        if (nodeChangeMatters(o, n)) this.queue.moveAllOnEvent('NodeUpdate');
+      },
+      onDelete: (n) => this.cache.removeNode(n.metadata!.name!),
+    });
+    this.pods.addEventHandler({
+      onAdd: (p) => this.podAdded(p),
+      onUpdate: (o, p) => this.podUpdated(o, p),
+      onDelete: (p) => this.podDeleted(p),
+    });
+    const move = (ev: ClusterEvent) => ({ onAdd: () => this.queue.moveAllOnEvent(ev), onUpdate: () => this.queue.moveAllOnEvent(ev) });
+    pvcs.addEventHandler(move('PvcChange'));
+    pvs.addEventHandler(move('PvChange'));
+    namespaces.addEventHandler({ onUpdate: (o, n) => { if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) this.queue.moveAllOnEvent('NamespaceChange'); } });
+  }
+
+  private priorityOf(p: Pod): number {
+    if (typeof p.spec?.priority === 'number') return p.spec.priority;
+    const cls = p.spec?.priorityClassName;
+    if (cls) return (this.priorityClasses.get(cls) as { value?: number } | undefined)?.value ?? 0;
+    for (const pc of this.priorityClasses.store.list()) if ((pc as { globalDefault?: boolean }).globalDefault) return (pc as { value?: number }).value ?? 0;
+    return 0;
+  }
+
+  private responsible(p: Pod): boolean {
+    return this.frameworks.has(p.spec?.schedulerName || 'default-scheduler');
+  }
+
+  private podAdded(p: Pod): void {
+    if (isTerminal(p)) return;
+    if (p.spec?.nodeName) {
+      const info = new PodInfo(p, this.priorityOf(p));
+      this.queue.delete(info.key);
+      for (const fw of this.frameworks.values()) fw.nominator.delete(info.key);
+      this.cache.addPod(info);
+      this.queue.moveAllOnEvent('AssignedPodAdd');
+    } else if (this.responsible(p) && !p.metadata?.deletionTimestamp) {
+      this.queue.add(new PodInfo(p, this.priorityOf(p)));
+    }
+  }
+
+  private podUpdated(o: Pod, p: Pod): void {
+    const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
+    if (p.spec?.nodeName) {
+      if (isTerminal(p)) {
+        if (this.cache.removePod(key)) this.queue.moveAllOnEvent('AssignedPodDelete');
+        return;
+      }
+      if (!o.spec?.nodeName || !this.cache.has(key) || this.cache.isAssumed(key)) return this.podAdded(p);
+      // Kubelet status updates do not change what the pod takes from its node.
+      if (o.metadata?.labels === p.metadata?.labels && o.spec === p.spec && o.metadata?.deletionTimestamp === p.metadata?.deletionTimestamp) return;
+      this.cache.updatePod(new PodInfo(p, this.priorityOf(p)));
+      this.queue.moveAllOnEvent('AssignedPodUpdate');
+      return;
+    }
+    if (!this.responsible(p)) return;
+    if (p.metadata?.deletionTimestamp) return this.queue.delete(key);
+    this.queue.update(new PodInfo(p, this.priorityOf(p)), specChanged(o, p));
+  }
+
+  private podDeleted(p: Pod): void {
+    const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
+    for (const fw of this.frameworks.values()) fw.nominator.delete(key);
+    if (this.cache.removePod(key)) this.queue.moveAllOnEvent('AssignedPodDelete');
+    else this.queue.delete(key);
+  }
+
+  /** Starts informers (when the factory is ours), waits for them, and runs until stop(). */
+  async run(): Promise<void> {
+    if (this.ownFactory) this.informers.start();
+    await this.informers.waitForSync();
+    let last = performance.now();
+    while (!this.stopped) {
+      let p = this.queue.tryPop();
+      if (!p) {
+        p = await this.queue.pop();
+        if (!p) break;
+        last = performance.now();
+      }
+      const pending = this.scheduleOne(p);
+      if (pending) await pending;
+      // Let informer events and binding replies in between decisions.
+      if (performance.now() - last > 5) {
+        await new Promise((r) => setImmediate(r));
+        last = performance.now();
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.queue.close();
+    if (this.ownFactory) this.informers.stop();
+  }
+
+  /** Synchronous unless the pod does not fit (then PostFilter and the status write are awaited). */
+  scheduleOne(queued: PodInfo): Promise<void> | undefined {
+    const cur = this.pods.get(queued.name, queued.namespace);
+    if (!cur || cur.spec?.nodeName || cur.metadata?.deletionTimestamp || cur.metadata?.uid !== queued.uid) {
+      this.queue.done(queued.key);
+      return undefined;
+    }
+    const p = cur === queued.pod ? queued : Object.assign(new PodInfo(cur, queued.priority), { timestamp: queued.timestamp, attempts: queued.attempts });
+    const fw = this.frameworks.get(cur.spec?.schedulerName || 'default-scheduler');
+    if (!fw) {
+      this.queue.done(p.key);
+      return undefined;
+    }
+    const state = new CycleState();
+    p.unschedulablePlugins = new Set();
+    let nodeName: string;
+    try {
+      nodeName = fw.schedulePod(state, p, this.cache.nodeList(), (n) => this.cache.getNode(n));
+    } catch (e) {
+      return this.failed(fw, state, p, e);
+    }
+    const assumed = new PodInfo({ ...cur, spec: { ...cur.spec!, nodeName } }, p.priority);
+    this.cache.assumePod(assumed);
+    for (const pl of fw.points.reserve) {
+      const s = pl.reserve!(state, p, nodeName);
+      if (s && s.code !== Code.Success) {
+        for (const u of fw.points.reserve) u.unreserve?.(state, p, nodeName);
+        this.cache.forgetPod(assumed);
+        return this.failed(fw, state, p, new Error(`running Reserve plugin "${pl.name}": ${s.message}`));
+      }
+    }
+    for (const pl of fw.points.permit) {
+      const s = pl.permit!(state, p, nodeName);
+      if (s && s.code !== Code.Success) {
+        for (const u of fw.points.reserve) u.unreserve?.(state, p, nodeName);
+        this.cache.forgetPod(assumed);
+        if (s.isRejection()) {
+          p.unschedulablePlugins.add(pl.name);
+          return this.failed(fw, state, p, new FitError(p, this.cache.nodeCount(), new Map([[nodeName, s]])));
+        }
+        return this.failed(fw, state, p, new Error(`running Permit plugin "${pl.name}": ${s.message}`));
+      }
+    }
+    this.bindingsInFlight++;
+    void this.bindingCycle(fw, state, p, assumed, nodeName).finally(() => this.bindingsInFlight--);
+    return undefined;
+  }
+
+  private async bindingCycle(fw: Framework, state: CycleState, p: PodInfo, assumed: PodInfo, nodeName: string): Promise<void> {
+    let err: string | undefined;
+    for (const pl of fw.points.preBind) {
+      const s = await pl.preBind!(state, p, nodeName);
+      if (s && s.code !== Code.Success) {
+        err = `running PreBind plugin "${pl.name}": ${s.message}`;
+        break;
+      }
+    }
+    if (!err) {
+      let bound = false;
+      for (const pl of fw.points.bind) {
+        const s = await pl.bind!(state, p, nodeName);
+        if (s?.code === Code.Skip) continue;
+        if (s && s.code !== Code.Success) err = `binding rejected: running Bind plugin "${pl.name}": ${s.message}`;
+        bound = true;
+        break;
+      }
+      if (!bound && !err) err = 'no Bind plugin bound the pod';
+    }
+    if (!err) {
+      this.boundCount++;
+      fw.nominator.delete(p.key);
+      this.queue.done(p.key);
+      if (this.opts.scheduledEvents !== false)
+        this.recorder.event(p.pod as KObject, 'Normal', 'Scheduled', `Successfully assigned ${p.namespace}/${p.name} to ${nodeName}`);
+      return;
+    }
+    for (const u of fw.points.reserve) u.unreserve?.(state, p, nodeName);
+    this.cache.forgetPod(assumed);
+    await this.failed(fw, state, p, new Error(err));
+  }
+
+  private async failed(fw: Framework, state: CycleState, p: PodInfo, e: unknown): Promise<void> {
+    let message: string;
+    let reason = 'Unschedulable';
+    let nominated: string | undefined;
+    if (e instanceof FitError) {
+      for (const pl of fw.points.postFilter) {
+        try {
+          const r = await pl.postFilter!(state, p, e.statuses);
+          if (r.nominatedNodeName !== undefined) nominated = r.nominatedNodeName;
+          if (r.status.code === Code.Success) break;
+          e.postFilterMsg = r.status.message;
+        } catch (err) {
+          this.opts.log.warn('PostFilter failed', { plugin: pl.name, pod: p.key, error: (err as Error).message });
+        }
+      }
+      message = e.describe();
+    } else {
+      reason = 'SchedulerError';
+      message = (e as Error).message;
+    }
+    if (nominated) fw.nominator.add(p, nominated);
+    else if (nominated === '') fw.nominator.delete(p.key);
+    const cur = this.pods.get(p.name, p.namespace);
+    this.queue.requeue(p, reason === 'Unschedulable');
+    if (!cur || cur.spec?.nodeName) return;
+    this.recorder.event(cur as KObject, 'Warning', 'FailedScheduling', message);
+    const old = cur.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const nominatedChanged = nominated !== undefined && (cur.status?.nominatedNodeName ?? '') !== nominated;
+    if (old?.status === 'False' && old.reason === reason && old.message === message && !nominatedChanged) return;
+    const status: Record<string, unknown> = {
+      conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: old?.status === 'False' ? old.lastTransitionTime : timestamp() }],
+    };
+    if (nominatedChanged) status.nominatedNodeName = nominated || null;
+    try {
+      await this.opts.client.pods.patch(p.name, { status }, 'strategic', { namespace: p.namespace, subresource: 'status' });
+    } catch (err) {
+      this.opts.log.warn('could not update pod condition', { pod: p.key, error: (err as Error).message });
+    }
+  }
+
+  /** Pods waiting in the queue, and bindings still in flight. */
+  pending(): { active: number; backoff: number; unschedulable: number; binding: number } {
+    return { ...this.queue.pendingCount, binding: this.bindingsInFlight };
+  }
+}
+
+function nodeChangeMatters(o: Node, n: Node): boolean {
+  if (o.spec !== n.spec && JSON.stringify(o.spec) !== JSON.stringify(n.spec)) return true;
+  if (o.metadata?.labels !== n.metadata?.labels && JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) return true;
+  if (JSON.stringify(o.status?.allocatable) !== JSON.stringify(n.status?.allocatable)) return true;
+  return (o.status?.images?.length ?? 0) !== (n.status?.images?.length ?? 0);
+}
+
+function specChanged(o: Pod, p: Pod): boolean {
+  if (o.spec !== p.spec && JSON.stringify(o.spec) !== JSON.stringify(p.spec)) return true;
+  return o.metadata?.labels !== p.metadata?.labels && JSON.stringify(o.metadata?.labels) !== JSON.stringify(p.metadata?.labels);
+}
