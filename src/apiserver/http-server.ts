@@ -39,15 +39,20 @@ export interface HttpServerOptions {
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
+const certUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
 function authenticate(req: IncomingMessage, tokens?: Map<string, UserInfo>, other?: (token: string) => UserInfo | undefined): UserInfo | undefined {
   const sock = req.socket as TLSSocket;
   if (sock.authorized) {
-    const cert = sock.getPeerCertificate();
-    const subject = cert?.subject as unknown as Record<string, string | string[]> | undefined;
-    if (subject?.CN) {
-      const o = subject.O;
-      return { username: String(subject.CN), groups: [...(Array.isArray(o) ? o : o ? [o] : []), 'system:authenticated'] };
+    // A connection's client certificate never changes: read it once per socket, not per request.
+    let user = certUsers.get(sock);
+    if (user === undefined) {
+      const subject = sock.getPeerCertificate()?.subject as unknown as Record<string, string | string[]> | undefined;
+      const o = subject?.O;
+      user = subject?.CN ? { username: String(subject.CN), groups: [...(Array.isArray(o) ? o : o ? [o] : []), 'system:authenticated'] } : null;
+      certUsers.set(sock, user);
     }
+    if (user) return user;
   }
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) {
