@@ -164,7 +164,7 @@ export class ApiHandler {
       throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
     const validation = fieldValidationOf(req.query, 'PatchOptions');
     const manager = fieldManager(req, 'PatchOptions');
-    const r = await this.rs.guaranteedUpdate(def, ns, req.name!, async (current) => {
+    const r = await this.rs.guaranteedUpdate(def, ns, req.name!, async (current, cached) => {
       if (!current) throw errors.notFound(def.group, def.plural, req.name!);
       const patched = applyPatch(current, type, req.body);
       if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
@@ -175,7 +175,7 @@ export class ApiHandler {
       if (patched.metadata.name !== current.metadata!.name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${req.name})`);
       if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) throw errors.badRequest('the apiVersion and kind of an object cannot be changed by a patch');
       // Unknown fields the stored object already had are not the patch's doing.
-      const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: existingUnknownFields(def, current) });
+      const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: () => existingUnknownFields(def, cached ?? current) });
       warnings.splice(0, warnings.length, ...checked.warnings);
       return this.rs.prepareUpdate(def, current, checked.object, sub, manager);
     }, { dryRun: dryRun(req.query, 'PatchOptions') });

@@ -19,9 +19,61 @@ export function deepFreeze<T>(obj: T): T {
   return obj;
 }
 
-/** A mutable deep copy of a (possibly frozen) JSON object. */
+const NOT_PLAIN = Symbol('not plain JSON data');
+
+/**
+ * A structural copy with exactly JSON.parse(JSON.stringify(v))'s result for plain data
+ * (undefined members dropped, undefined array items and non-finite numbers as null, -0 as
+ * 0); throws NOT_PLAIN for anything else (class instances, toJSON, "__proto__" keys…).
+ */
+function copyPlain(v: unknown, inArray: boolean): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return inArray ? null : undefined;
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) {
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = copyPlain(v[i], true);
+        return out;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
+      const out: Record<string, unknown> = {};
+      const keys = Object.keys(v);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (k === '__proto__') throw NOT_PLAIN;
+        const x = copyPlain((v as Record<string, unknown>)[k], false);
+        if (x !== undefined) out[k] = x;
+      }
+      return out;
+    }
+    default:
+      throw NOT_PLAIN;
+  }
+}
+
+/** A mutable deep copy of a (possibly frozen) JSON object: what a JSON round trip gives, without the text. */
 export function clone<T>(obj: T): T {
-  return obj === undefined ? obj : (JSON.parse(JSON.stringify(obj)) as T);
+  if (obj === undefined) return obj;
+  if (obj !== null && typeof obj === 'object') {
+    try {
+      return copyPlain(obj, false) as T;
+    } catch {
+      // Not plain data, or nested past the stack (cycles, hostile depth): the JSON round
+      // trip gives the answer, or the error, it always gave.
+    }
+  }
+  return JSON.parse(JSON.stringify(obj)) as T;
 }
 
 /**
@@ -34,3 +86,61 @@ export function listJson(head: Record<string, unknown>, items: readonly object[]
   const h = JSON.stringify({ ...head, items: [] });
   return `${h.slice(0, -3)}[${parts.join(',')}]}`;
 }
+
+/**
+ * A deep-frozen copy of `v` equal to JSON.parse(JSON.stringify(v)) (same values, same key
+ * order), made of `prev`'s own frozen subtrees wherever they are equal to the copy's. Throws
+ * for anything that is not plain JSON data (the caller then goes through the text).
+ */
+export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return inArray ? null : undefined;
+    case 'object': {
+      if (v === null) return null;
+      const p = prev !== null && typeof prev === 'object' && Object.isFrozen(prev) ? (prev as Record<string, unknown>) : undefined;
+      if (Array.isArray(v)) {
+        const n = v.length;
+        const pa = p && Array.isArray(p) ? (p as unknown[]) : undefined;
+        let same = !!pa && pa.length === n;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const x = frozenCopy(v[i], pa?.[i], true);
+          out[i] = x;
+          if (same && x !== pa![i]) same = false;
+        }
+        return same ? pa : Object.freeze(out);
+      }
+      const proto = Object.getPrototypeOf(v);
+      if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
+      const po = p && !Array.isArray(p) ? p : undefined;
+      const pk = po ? Object.keys(po) : undefined;
+      const keys = Object.keys(v);
+      const out: Record<string, unknown> = {};
+      let same = !!pk;
+      let j = 0;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (k === '__proto__') throw NOT_PLAIN;
+        const pv = po && Object.prototype.hasOwnProperty.call(po, k) ? po[k] : undefined;
+        const x = frozenCopy((v as Record<string, unknown>)[k], pv, false);
+        if (x === undefined) continue;
+        out[k] = x;
+        if (same && (pk![j] !== k || x !== pv)) same = false;
+        j++;
+      }
+      if (same && j !== pk!.length) same = false;
+      return same ? po : Object.freeze(out);
+    }
+    default:
+      throw NOT_PLAIN;
+  }
+}
+

@@ -4,7 +4,7 @@
 // serialised once and fanned out to every watcher of its resource.
 import type { KObject } from '../api/types.js';
 import type { KeyValue, Store, StoreEvent, Watcher as StoreWatcher } from '../storage/store.js';
-import { deepFreeze, toJson } from './json-cache.js';
+import { deepFreeze, frozenCopy, toJson } from './json-cache.js';
 import type { WatchEventType } from './types.js';
 
 export interface CachedEvent {
@@ -47,11 +47,57 @@ class ResourceState {
   }
 }
 
-export function decode(kv: KeyValue, revision = kv.modRevision): KObject {
+/**
+ * The stored object, decoded and frozen. With `prev` (the cached version it replaces),
+ * parts equal to prev's — same keys in the same order, same values — are prev's own frozen
+ * objects: a write that changes one field of a big object keeps little new in memory, and
+ * only the new parts are frozen.
+ */
+export function decode(kv: KeyValue, revision = kv.modRevision, prev?: KObject): KObject {
   const obj = JSON.parse(kv.value) as KObject;
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = String(revision);
+  if (prev) share(obj, prev);
   return deepFreeze(obj);
+}
+
+/**
+ * `next` (freshly parsed, not frozen) with every subtree equal to the one at the same place
+ * in the frozen `prev` replaced by prev's; returns prev itself when the whole is equal.
+ */
+function share(next: unknown, prev: unknown): unknown {
+  if (typeof next !== 'object' || next === null) return next;
+  if (typeof prev !== 'object' || prev === null || !Object.isFrozen(prev)) return next;
+  if (Array.isArray(next)) {
+    if (!Array.isArray(prev)) return next;
+    let same = next.length === prev.length;
+    for (let i = 0; i < next.length; i++) {
+      const p = i < prev.length ? prev[i] : undefined;
+      const c = share(next[i], p);
+      if (c !== p) same = false;
+      else if (c !== next[i]) next[i] = c;
+    }
+    return same ? prev : next;
+  }
+  if (Array.isArray(prev)) return next;
+  const n = next as Record<string, unknown>;
+  const p = prev as Record<string, unknown>;
+  const nk = Object.keys(n);
+  const pk = Object.keys(p);
+  let same = nk.length === pk.length;
+  for (let i = 0; i < nk.length; i++) {
+    const k = nk[i]!;
+    if (k === '__proto__') {
+      same = false;
+      continue;
+    }
+    if (same && pk[i] !== k) same = false;
+    const pv = Object.prototype.hasOwnProperty.call(p, k) ? p[k] : undefined;
+    const c = share(n[k], pv);
+    if (c !== pv) same = false;
+    else if (c !== n[k]) n[k] = c;
+  }
+  return same ? prev : next;
 }
 
 export class WatchCache {
@@ -65,7 +111,44 @@ export class WatchCache {
   /** Events with revision > this are all in the ring. */
   private windowStart = 0;
 
+  /** The object behind a write in progress (see writing), while the store call runs. */
+  private expected?: { key: string; value: string; obj: KObject };
+
   constructor(private readonly store: Store) {}
+
+  /**
+   * Runs a store write of `value` (the stored JSON of `obj`, resourceVersion left out) at
+   * `key`. When the store delivers the write's event during the call, the cached copy is
+   * made from `obj` itself instead of parsing `value` again: the same data, frozen.
+   */
+  writing<T>(key: string, value: string, obj: KObject, write: () => Promise<T>): Promise<T> {
+    this.expected = { key, value, obj };
+    try {
+      return write();
+    } finally {
+      this.expected = undefined;
+    }
+  }
+
+  /** The cached object for a put: from the writer's object when it is the one expected. */
+  private decodePut(kv: KeyValue, prev: KObject | undefined): KObject {
+    const e = this.expected;
+    if (e && e.key === kv.key && e.value === kv.value) {
+      this.expected = undefined;
+      const meta = e.obj.metadata;
+      if (meta && typeof meta === 'object' && !Array.isArray(meta) && Object.getPrototypeOf(meta) === Object.prototype) {
+        try {
+          // As decode: the stored metadata without resourceVersion, which then comes last.
+          const { resourceVersion: _rv, ...m } = meta;
+          m.resourceVersion = String(kv.modRevision);
+          return frozenCopy({ ...e.obj, metadata: m }, prev) as KObject;
+        } catch {
+          // Not plain data: the text says what was stored.
+        }
+      }
+    }
+    return decode(kv, kv.modRevision, prev);
+  }
 
   /** Loads every object and starts following the store. */
   async start(): Promise<void> {
@@ -106,7 +189,7 @@ export class WatchCache {
       const prev = s.objects.get(ev.kv.key);
       let cached: CachedEvent;
       if (ev.type === 'put') {
-        const obj = decode(ev.kv);
+        const obj = this.decodePut(ev.kv, prev);
         s.set(ev.kv.key, obj);
         cached = { revision: rev, prefix, key: ev.kv.key, type: 'put', created: ev.created || !prev, object: obj, prev };
       } else {

@@ -5,7 +5,7 @@ import { fieldErr, isLabelValue, isQualifiedName, jsonEqual, validateAnnotations
 import { validateContainerList } from './container-validation.js';
 import { POD_VOLUME_SOURCES } from './pod-defaults.js';
 import {
-  asArray, clone, isConfigMapKey, isObject, isValidIP, jsonDiff, tooMany, validateDNS1123Label, validateDNS1123Subdomain,
+  asArray, isConfigMapKey, isObject, isValidIP, jsonDiff, tooMany, validateDNS1123Label, validateDNS1123Subdomain,
   validateEnum, validateNonNegativeInt, validateQualifiedName,
 } from './validate-helpers.js';
 
@@ -223,9 +223,11 @@ export function validatePodUpdate(pod: KObject, old: KObject): FieldError[] {
   errs.push(...validateOnlyAddedTolerations(spec.tolerations, oldSpec.tolerations, 'spec.tolerations'));
 
   // Munge the allowed changes into a copy of the new spec; anything left different is forbidden.
-  const munged = clone(spec);
+  // Only compared and printed, never stored: a copy of the parts it changes is enough
+  // (jsonEqual and jsonDiff read it as its JSON; the spec is JSON data).
+  const munged: any = { ...spec };
   for (const k of ['containers', 'initContainers'] as const)
-    asArray(munged[k]).forEach((c: any, i) => { if (isObject(c)) c.image = oldSpec[k][i]?.image; });
+    if (Array.isArray(munged[k])) munged[k] = munged[k].map((c: any, i: number) => (isObject(c) ? { ...c, image: oldSpec[k][i]?.image } : c));
   munged.activeDeadlineSeconds = oldSpec.activeDeadlineSeconds;
   munged.tolerations = oldSpec.tolerations;
   if (typeof oldSpec.terminationGracePeriodSeconds === 'number' && oldSpec.terminationGracePeriodSeconds < 0 && spec.terminationGracePeriodSeconds === 1)

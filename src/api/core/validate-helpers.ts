@@ -127,6 +127,18 @@ const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6
 export function parseQuantity(q: unknown): bigint | null {
   if (typeof q === 'number' && Number.isFinite(q)) q = String(q);
   if (typeof q !== 'string') return null;
+  // The same few quantities come back on every write of a pod: parsed once each.
+  const hit = parsedQuantities.get(q);
+  if (hit !== undefined) return hit;
+  const v = parseQuantityText(q);
+  if (parsedQuantities.size >= 4096) parsedQuantities.clear();
+  parsedQuantities.set(q, v);
+  return v;
+}
+
+const parsedQuantities = new Map<string, bigint | null>();
+
+function parseQuantityText(q: string): bigint | null {
   const m = QUANTITY_RE.exec(q);
   if (!m) return null;
   const [, num, suffix] = m as unknown as [string, string, string];

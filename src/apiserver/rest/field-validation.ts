@@ -297,14 +297,15 @@ export interface FieldCheckResult {
  * Checks a decoded write body (create/update: the object; patch: the patched object) and
  * drops unknown fields. `request` decides the error text: create and update name the kind
  * as the decoder does; patches report the bare strict decoding error. `ignore`: paths that
- * count as known because the current object already had them (patches only).
+ * count as known because the current object already had them (patches only), or a function
+ * giving them (called only when the object has unknown fields).
  */
 export function checkFields(
   def: ResourceDef,
   obj: KObject,
   mode: FieldValidation,
   request: 'create' | 'update' | 'patch',
-  opts: { rawBody?: unknown; ignore?: Set<string> } = {},
+  opts: { rawBody?: unknown; ignore?: Set<string> | (() => Set<string> | undefined) } = {},
 ): FieldCheckResult {
   // A body of another version or kind is refused later with its own error; its fields are
   // not this kind's to judge.
@@ -312,14 +313,25 @@ export function checkFields(
     return { object: obj, warnings: [] };
   const dup = opts.rawBody && typeof opts.rawBody === 'object' ? duplicatesByBody.get(opts.rawBody) : undefined;
   const name = def.unknownFields ? undefined : builtinSchemaName(def.group, def.version, def.kind);
-  const w: Walk = { unknown: [], messages: [], sorted: request === 'patch' || !!dup?.yaml, duplicates: request === 'patch' || !dup?.json ? undefined : new Set(dup.json), segs: [] };
-  if (name) walk(obj, rootRef(name), w);
+  const sorted = request === 'patch' || !!dup?.yaml;
+  const duplicates = request === 'patch' || !dup?.json ? undefined : new Set(dup.json);
+  let w: Walk = { unknown: [], messages: [], sorted: false, duplicates, segs: [] };
+  if (name) {
+    walk(obj, rootRef(name), w);
+    // Sorting keys only orders the messages: a clean object (the usual case) is walked once, unsorted.
+    if (sorted && w.messages.length) {
+      w = { unknown: [], messages: [], sorted: true, duplicates, segs: [] };
+      walk(obj, rootRef(name), w);
+    }
+  }
   else if (def.unknownFields) for (const p of def.unknownFields(obj)) {
     w.unknown.push(p);
     w.messages.push(`unknown field ${JSON.stringify(p)}`);
   }
-  if (opts.ignore?.size) {
-    const keep = w.unknown.filter((p) => !opts.ignore!.has(p));
+  // A function is asked only when there is something to excuse.
+  const ignore = typeof opts.ignore === 'function' ? (w.unknown.length ? opts.ignore() : undefined) : opts.ignore;
+  if (ignore?.size) {
+    const keep = w.unknown.filter((p) => !ignore.has(p));
     w.messages = w.messages.filter((m) => !m.startsWith('unknown field ') || keep.includes(JSON.parse(m.slice('unknown field '.length))));
     w.unknown = keep;
   }
@@ -349,9 +361,17 @@ export function checkFields(
 /** The unknown-field paths `current` already has: a patch is not blamed for them. */
 export function existingUnknownFields(def: ResourceDef, current: KObject | undefined): Set<string> | undefined {
   if (!current || def.unknownFields) return undefined;
-  const found = unknownFields(def, current);
-  return found.length ? new Set(found) : undefined;
+  // A frozen (cached) object cannot change: its answer is kept with it.
+  const frozen = Object.isFrozen(current);
+  const hit = frozen ? existingByObject.get(current) : undefined;
+  if (hit && hit.def === def) return hit.found;
+  const list = unknownFields(def, current);
+  const found = list.length ? new Set(list) : undefined;
+  if (frozen) existingByObject.set(current, { def, found });
+  return found;
 }
+
+const existingByObject = new WeakMap<object, { def: ResourceDef; found: Set<string> | undefined }>();
 
 /** A `Warning` header value (RFC 7234 code 299), quoted; non-ASCII escaped so the header stays valid. */
 export function warningHeader(text: string): string {

@@ -133,12 +133,14 @@ export class ResourceStorage {
    * Read-modify-write with optimistic concurrency. `mutate` receives a mutable copy of the
    * current object (served version) and returns the desired one; when the store moved on
    * underneath and the caller gave no resourceVersion, it runs again on the newer object.
+   * Its second argument is that object as read (frozen when it came from the cache): for
+   * reading only, and for keying what is derived from it.
    */
   async guaranteedUpdate(
     def: ResourceDef,
     namespace: string | undefined,
     name: string,
-    mutate: (current: KObject | undefined) => Promise<KObject | null> | KObject | null,
+    mutate: (current: KObject | undefined, cached: KObject | undefined) => Promise<KObject | null> | KObject | null,
     opts: WriteOptions & { preconditionRV?: string } = {},
   ): Promise<{ object: KObject; changed: boolean; deleted?: boolean }> {
     const b = this.binding(def);
@@ -148,7 +150,7 @@ export class ResourceStorage {
       const current = found ? b.fromStorage(found.obj) : undefined;
       if (opts.preconditionRV && current && current.metadata!.resourceVersion !== opts.preconditionRV)
         throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      const desired = await mutate(current ? clone(current) : undefined);
+      const desired = await mutate(current ? clone(current) : undefined, current);
       if (!desired) return { object: current!, changed: false };
       if (current && jsonEqual(stripVolatile(desired), stripVolatile(current))) return { object: current, changed: false };
       if (opts.dryRun) return { object: desired, changed: true };
@@ -164,7 +166,9 @@ export class ResourceStorage {
           desired.metadata!.resourceVersion = String(revision);
           return { object: desired, changed: true, deleted: true };
         }
-        const rev = await this.store.update(key, storedJson(b, desired), found.rev);
+        const json = storedJson(b, desired);
+        const write = () => this.store.update(key, json, found.rev);
+        const rev = await (b.identity ? this.cache.writing(key, json, desired, write) : write());
         desired.metadata!.resourceVersion = String(rev);
         return { object: desired, changed: true };
       } catch (err) {
