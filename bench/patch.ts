@@ -62,7 +62,8 @@ function deployment(i: number): Record<string, unknown> {
 
 async function inProcess(rows: Row[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-patch-'));
-  const store = SqliteStore.open(join(dir, 'state.db'), { compactEvery: 0 });
+  // As the server opens it (src/storage/open.ts): checkpoints in a worker thread.
+  const store = SqliteStore.open(join(dir, 'state.db'), { compactEvery: 0, backgroundCheckpointMs: 500 });
   const api = new ApiServer({ store, registry: builtinRegistry(), tls: undefined as any, bindAddress: '127.0.0.1', port: 0 });
   await api.cache.start();
   await (api as any).bootstrap();

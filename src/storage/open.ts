@@ -9,7 +9,7 @@ export function openStore(dataDir: string, endpoint: string | undefined): Store 
     const path = endpoint ? endpoint.slice('sqlite://'.length) : join(dataDir, 'db', 'state.db');
     mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
     // Compaction is the apiserver's job (see compactor.ts), as with etcd.
-    return SqliteStore.open(path, { compactEvery: 0 });
+    return SqliteStore.open(path, { compactEvery: 0, backgroundCheckpointMs: 500 });
   }
   throw new Error(`unsupported --datastore-endpoint ${JSON.stringify(endpoint)}: this build supports the embedded SQLite store (etcd comes later)`);
 }
