@@ -9,7 +9,7 @@ import type { ResourceRegistry } from '../api/registry.js';
 import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler, ApiResult } from './handler.js';
-import { listJson, toJson } from './json-cache.js';
+import { listJson, listJsonChunks, toJson } from './json-cache.js';
 import { chooseOutput, decodeBody, type OutputKind } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
@@ -87,7 +87,14 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+function send(res: ServerResponse, status: number, contentType: string, body: string | string[]): void {
+  if (typeof body !== 'string') {
+    // A list in pieces: chunked transfer, each piece written as soon as it is serialised.
+    res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
+    for (const chunk of body) res.write(chunk);
+    res.end();
+    return;
+  }
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
   res.end(body);
 }
@@ -102,7 +109,7 @@ function includeObject(q: URLSearchParams): IncludeObject {
 }
 
 /** Encodes a handler result in the representation the client asked for. */
-function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): { type: string; body: string } {
+function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): { type: string; body: string | string[] } {
   const { body, def, list } = result;
   const isStatus = body.kind === 'Status' || !def;
   if (out.kind === 'table' && !isStatus && def && (list || body.metadata)) {
@@ -116,7 +123,8 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
   if (out.kind === 'yaml') return { type: 'application/yaml', body: YAML.stringify(body) };
   if (list) {
     const { items, ...head } = body;
-    return { type: 'application/json', body: listJson(head, items as KObject[]) };
+    const list = items as KObject[];
+    return { type: 'application/json', body: list.length > 1000 ? listJsonChunks(head, list) : listJson(head, list) };
   }
   return { type: 'application/json', body: toJson(body) };
 }

@@ -144,3 +144,19 @@ export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown 
   }
 }
 
+
+/**
+ * The same JSON as listJson, in pieces of `batch` items, so a large list goes out as it is
+ * serialised instead of as one string of tens of megabytes.
+ */
+export function listJsonChunks(head: Record<string, unknown>, items: readonly object[], batch = 500): string[] {
+  const h = JSON.stringify({ ...head, items: [] });
+  const chunks = [`${h.slice(0, -3)}[`];
+  for (let i = 0; i < items.length; i += batch) {
+    const parts: string[] = [];
+    for (let j = i; j < Math.min(items.length, i + batch); j++) parts.push(toJson(items[j]!));
+    chunks.push((i > 0 ? ',' : '') + parts.join(','));
+  }
+  chunks.push(']}');
+  return chunks;
+}
