@@ -164,6 +164,10 @@ export class ApiHandler {
       throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
     const validation = fieldValidationOf(req.query, 'PatchOptions');
     const manager = fieldManager(req, 'PatchOptions');
+    // Strategic merge and JSON patch build a new object without touching `current`, so it need
+    // not be copied first; a merge patch shares the object's subtrees, and a type's
+    // prepareForUpdate may move parts of `current` into the result, so those get a copy.
+    const readOnly = (type === PATCH_TYPES.strategic || type === PATCH_TYPES.json) && !def.prepareForUpdate;
     const r = await this.rs.guaranteedUpdate(def, ns, req.name!, async (current, cached) => {
       if (!current) throw errors.notFound(def.group, def.plural, req.name!);
       const patched = applyPatch(current, type, req.body);
@@ -178,7 +182,7 @@ export class ApiHandler {
       const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: () => existingUnknownFields(def, cached ?? current) });
       warnings.splice(0, warnings.length, ...checked.warnings);
       return this.rs.prepareUpdate(def, current, checked.object, sub, manager);
-    }, { dryRun: dryRun(req.query, 'PatchOptions') });
+    }, { dryRun: dryRun(req.query, 'PatchOptions'), readOnly });
     return r.object;
   }
 

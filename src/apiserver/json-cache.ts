@@ -109,22 +109,27 @@ export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown 
       if (Array.isArray(v)) {
         const n = v.length;
         const pa = p && Array.isArray(p) ? (p as unknown[]) : undefined;
-        let same = !!pa && pa.length === n;
-        const out = new Array(n);
+        // Allocated only once an item differs from `pa`'s: unchanged subtrees make no garbage.
+        let out: unknown[] | undefined = pa && pa.length === n ? undefined : new Array(n);
         for (let i = 0; i < n; i++) {
           const x = frozenCopy(v[i], pa?.[i], true);
+          if (out === undefined) {
+            if (x === pa![i]) continue;
+            out = new Array(n);
+            for (let t = 0; t < i; t++) out[t] = pa![t];
+          }
           out[i] = x;
-          if (same && x !== pa![i]) same = false;
         }
-        return same ? pa : Object.freeze(out);
+        return out === undefined ? pa : Object.freeze(out);
       }
       const proto = Object.getPrototypeOf(v);
       if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
       const po = p && !Array.isArray(p) ? p : undefined;
       const pk = po ? Object.keys(po) : undefined;
       const keys = Object.keys(v);
-      const out: Record<string, unknown> = {};
-      let same = !!pk;
+      // While every member so far is `po`'s own (same key, same position, same value) nothing
+      // is allocated; at the first difference `out` starts with those members.
+      let out: Record<string, unknown> | undefined = pk ? undefined : {};
       let j = 0;
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
@@ -132,12 +137,22 @@ export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown 
         const pv = po && Object.prototype.hasOwnProperty.call(po, k) ? po[k] : undefined;
         const x = frozenCopy((v as Record<string, unknown>)[k], pv, false);
         if (x === undefined) continue;
+        if (out === undefined) {
+          if (pk![j] === k && x === pv) {
+            j++;
+            continue;
+          }
+          out = {};
+          for (let t = 0; t < j; t++) out[pk![t]!] = po![pk![t]!];
+        }
         out[k] = x;
-        if (same && (pk![j] !== k || x !== pv)) same = false;
-        j++;
       }
-      if (same && j !== pk!.length) same = false;
-      return same ? po : Object.freeze(out);
+      if (out === undefined) {
+        if (j === pk!.length) return po;
+        out = {};
+        for (let t = 0; t < j; t++) out[pk![t]!] = po![pk![t]!];
+      }
+      return Object.freeze(out);
     }
     default:
       throw NOT_PLAIN;

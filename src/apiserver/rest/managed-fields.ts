@@ -4,6 +4,7 @@
 // the fields it removed. Apply entries are written by apply/apply.ts.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
+import { clone } from '../json-cache.js';
 import { errors } from '../status.js';
 import { containedInRaw, FieldSet, intersectsRaw } from './apply/fieldset.js';
 import { rootType } from './apply/merge-meta.js';
@@ -194,6 +195,8 @@ export function trackUpdate(def: ResourceDef, live: KObject | undefined, obj: KO
       });
   }
   out.sort(byKubernetesOrder);
+  // Entries kept from a frozen (cached) `live` get copies: `obj` is the writer's to change.
+  for (let i = 0; i < out.length; i++) if (Object.isFrozen(out[i])) out[i] = clone(out[i]!);
   if (out.length) obj.metadata!.managedFields = out;
   else delete obj.metadata!.managedFields;
 }

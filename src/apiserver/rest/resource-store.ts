@@ -134,14 +134,16 @@ export class ResourceStorage {
    * current object (served version) and returns the desired one; when the store moved on
    * underneath and the caller gave no resourceVersion, it runs again on the newer object.
    * Its second argument is that object as read (frozen when it came from the cache): for
-   * reading only, and for keying what is derived from it.
+   * reading only, and for keying what is derived from it. With `readOnly` the callback
+   * promises not to modify its first argument (and to return no object sharing its
+   * subtrees): it then gets the object as read, without the copy.
    */
   async guaranteedUpdate(
     def: ResourceDef,
     namespace: string | undefined,
     name: string,
     mutate: (current: KObject | undefined, cached: KObject | undefined) => Promise<KObject | null> | KObject | null,
-    opts: WriteOptions & { preconditionRV?: string } = {},
+    opts: WriteOptions & { preconditionRV?: string; readOnly?: boolean } = {},
   ): Promise<{ object: KObject; changed: boolean; deleted?: boolean }> {
     const b = this.binding(def);
     const key = objectKey(def, b, namespace, name);
@@ -150,7 +152,7 @@ export class ResourceStorage {
       const current = found ? b.fromStorage(found.obj) : undefined;
       if (opts.preconditionRV && current && current.metadata!.resourceVersion !== opts.preconditionRV)
         throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      const desired = await mutate(current ? clone(current) : undefined, current);
+      const desired = await mutate(current && !opts.readOnly ? clone(current) : current, current);
       if (!desired) return { object: current!, changed: false };
       if (current && jsonEqual(stripVolatile(desired), stripVolatile(current))) return { object: current, changed: false };
       if (opts.dryRun) return { object: desired, changed: true };
@@ -228,7 +230,8 @@ export class ResourceStorage {
     const obj = subresource === 'status' ? statusOnly(current, input) : input;
     carryMetaOnUpdate(def, obj, current);
     if (!subresource && def.subresources?.status) {
-      if (current.status !== undefined) obj.status = current.status;
+      // `current` may be the frozen cached object (a patch): obj gets status of its own then.
+      if (current.status !== undefined) obj.status = Object.isFrozen(current.status) ? clone(current.status) : current.status;
       else delete obj.status;
     }
     def.defaults?.(obj);
