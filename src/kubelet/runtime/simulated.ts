@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   RuntimeError, SIM_EXIT_CODE, SIM_RUN_SECONDS,
-  type ContainerConfig, type ContainerEvent, type ContainerFilter, type ContainerRuntime, type ContainerStatus, type Image,
+  type ContainerConfig, type ContainerEvent, type ContainerFilter, type ContainerRuntime, type ContainerStatus, type ExecSyncResult, type Image,
   type PodSandboxConfig, type PodSandboxFilter, type PodSandboxStatus, type RuntimeVersion,
 } from './types.js';
 
@@ -49,6 +49,7 @@ export interface SimulatedRuntimeOptions {
 
 export class SimulatedRuntime implements ContainerRuntime {
   readonly runtimeVersionString = SIMULATED_RUNTIME_VERSION;
+  readonly runsProcesses = false;
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly containers = new Map<string, Container>();
   private readonly images = new Map<string, Image>();
@@ -231,6 +232,22 @@ export class SimulatedRuntime implements ContainerRuntime {
   getContainerEvents(listener: (ev: ContainerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  async execSync(): Promise<ExecSyncResult> {
+    throw new RuntimeError('Unimplemented', 'the simulated runtime runs no processes: nothing to exec in');
+  }
+
+  async exec(): Promise<{ url: string }> {
+    throw new RuntimeError('Unimplemented', 'the simulated runtime runs no processes: nothing to exec in');
+  }
+
+  async attach(): Promise<{ url: string }> {
+    throw new RuntimeError('Unimplemented', 'the simulated runtime runs no processes: nothing to attach to');
+  }
+
+  async portForward(): Promise<{ url: string }> {
+    throw new RuntimeError('Unimplemented', 'the simulated runtime runs no processes: nothing to forward to');
   }
 
   private addImage(ref: string): Image {

@@ -13,13 +13,37 @@ export interface PodSandboxMetadata {
   attempt: number;
 }
 
+export interface DNSConfig {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
+export interface PortMapping {
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  containerPort: number;
+  hostPort: number;
+  hostIp?: string;
+}
+
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
   hostname?: string;
+  /** Directory (on the host) under which container logs of this pod are written. */
+  logDirectory?: string;
+  dnsConfig?: DNSConfig;
+  portMappings?: PortMapping[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   /** Pods with hostNetwork share the node's network namespace (and IP). */
   hostNetwork?: boolean;
+  /** Pods with hostPID / hostIPC share those namespaces with the node. */
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  /** Linux cgroup parent of the pod (resource accounting). */
+  cgroupParent?: string;
+  /** Sandbox-level security: the pod's sysctls and the pause process' user, as CRI has them. */
+  sysctls?: Record<string, string>;
 }
 
 export interface PodSandboxStatus {
@@ -39,14 +63,51 @@ export interface ContainerMetadata {
   attempt: number;
 }
 
+export interface Mount {
+  containerPath: string;
+  hostPath: string;
+  readonly?: boolean;
+  /** CRI MountPropagation: PROPAGATION_PRIVATE (default), _HOST_TO_CONTAINER, _BIDIRECTIONAL. */
+  propagation?: 'PROPAGATION_PRIVATE' | 'PROPAGATION_HOST_TO_CONTAINER' | 'PROPAGATION_BIDIRECTIONAL';
+}
+
+/** CRI LinuxContainerResources, the fields the kubelet fills. */
+export interface LinuxContainerResources {
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuShares?: number;
+  memoryLimitInBytes?: number;
+  oomScoreAdj?: number;
+}
+
+/** CRI LinuxContainerSecurityContext, the fields the kubelet fills. */
+export interface LinuxContainerSecurityContext {
+  capabilities?: { addCapabilities?: string[]; dropCapabilities?: string[] };
+  privileged?: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsUsername?: string;
+  readonlyRootfs?: boolean;
+  supplementalGroups?: number[];
+  noNewPrivs?: boolean;
+}
+
 export interface ContainerConfig {
   metadata: ContainerMetadata;
   image: { image: string };
   command?: string[];
   args?: string[];
+  workingDir?: string;
   envs?: { key: string; value: string }[];
+  mounts?: Mount[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Path relative to the sandbox's logDirectory, e.g. `web/0.log`. */
+  logPath?: string;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
+  linux?: { resources?: LinuxContainerResources; securityContext?: LinuxContainerSecurityContext };
 }
 
 export interface ContainerStatus {
@@ -65,6 +126,8 @@ export interface ContainerStatus {
   message?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Absolute path of the container's CRI log file on the host, when it has one. */
+  logPath?: string;
 }
 
 export interface ContainerFilter {
@@ -118,6 +181,35 @@ export interface RuntimeService {
   listContainers(filter?: ContainerFilter): Promise<ContainerStatus[]>;
   /** CRI GetContainerEvents as a subscription; returns the unsubscribe function. */
   getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;
+  /** Runs a command in a container and waits for it (exec probes, hooks). */
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult>;
+  /** CRI Exec / Attach / PortForward: the runtime's streaming URL that serves the session. */
+  exec(req: ExecRequest): Promise<{ url: string }>;
+  attach(req: AttachRequest): Promise<{ url: string }>;
+  portForward(req: { podSandboxId: string; ports: number[] }): Promise<{ url: string }>;
+}
+
+export interface ExecSyncResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
+export interface ExecRequest {
+  containerId: string;
+  cmd: string[];
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export interface AttachRequest {
+  containerId: string;
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
 }
 
 export interface ImageService {
@@ -131,13 +223,18 @@ export interface ImageService {
 export interface ContainerRuntime extends RuntimeService, ImageService {
   /** The `<name>://<version>` a Node reports as containerRuntimeVersion. */
   readonly runtimeVersionString: string;
+  /**
+   * False for the simulated runtime: nothing runs, so there is nothing to probe, mount or
+   * stream from, and the agent skips those steps (as kwok does).
+   */
+  readonly runsProcesses: boolean;
   close(): Promise<void>;
 }
 
 /** Errors a runtime answers with, by CRI's gRPC status. */
 export class RuntimeError extends Error {
   constructor(
-    readonly code: 'NotFound' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable',
+    readonly code: 'NotFound' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable' | 'Unimplemented' | 'DeadlineExceeded' | 'Unknown',
     message: string,
   ) {
     super(message);
