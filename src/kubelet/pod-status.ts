@@ -19,7 +19,16 @@ export interface ContainerView {
   /** Set while a restart waits for its back-off: when it ends, in ms since the epoch. */
   backoffUntil?: number;
   backoffSeconds?: number;
+  /** Why the next attempt could not be created (ErrImagePull, CreateContainerConfigError…). */
+  waitingReason?: string;
+  waitingMessage?: string;
+  /** From the probes, when the runtime runs them; a running container counts as both without. */
+  started?: boolean;
+  ready?: boolean;
 }
+
+/** Regular init containers run to completion; sidecars (restartPolicy Always) keep running. */
+export type ContainerKind = 'init' | 'sidecar' | 'main';
 
 export interface StatusInput {
   pod: Pod;
@@ -51,7 +60,7 @@ function terminatedState(c: ContainerStatus, runtimeName: string): ApiContainerS
   };
 }
 
-function containerStatus(v: ContainerView, input: StatusInput, waitingReason: string): ApiContainerStatus {
+function containerStatus(v: ContainerView, input: StatusInput, waitingReason: string, kind: ContainerKind): ApiContainerStatus {
   const { pod, runtimeName } = input;
   const cur = v.current;
   const base = { name: v.name, image: v.image, imageID: '', restartCount: v.restartCount, ready: false, started: false };
@@ -59,11 +68,15 @@ function containerStatus(v: ContainerView, input: StatusInput, waitingReason: st
   let lastState: ApiContainerState = {};
   if (v.previous?.state === 'CONTAINER_EXITED') lastState = terminatedState(v.previous, runtimeName);
   if (!cur || cur.state === 'CONTAINER_CREATED') {
-    state = { waiting: { reason: waitingReason } };
+    state = { waiting: v.waitingReason ? { reason: v.waitingReason, ...(v.waitingMessage ? { message: v.waitingMessage } : {}) } : { reason: waitingReason } };
   } else if (cur.state === 'CONTAINER_RUNNING') {
     state = { running: { startedAt: nsToIso(cur.startedAt) } };
-    base.ready = true;
-    base.started = true;
+    base.started = v.started ?? true;
+    // A regular init container is ready only once it has completed.
+    base.ready = kind !== 'init' && base.started && (v.ready ?? true);
+  } else if (v.waitingReason && v.backoffUntil === undefined) {
+    state = { waiting: { reason: v.waitingReason, ...(v.waitingMessage ? { message: v.waitingMessage } : {}) } };
+    lastState = terminatedState(cur, runtimeName);
   } else if (v.backoffUntil !== undefined) {
     state = {
       waiting: {
@@ -74,6 +87,7 @@ function containerStatus(v: ContainerView, input: StatusInput, waitingReason: st
     lastState = terminatedState(cur, runtimeName);
   } else {
     state = terminatedState(cur, runtimeName);
+    if (kind === 'init' && cur.exitCode === 0) base.ready = true;
   }
   return {
     ...base,
@@ -89,10 +103,12 @@ function imageIdOf(c: ContainerStatus): string {
 }
 
 /** Kubelet's getPhase. */
-export function podPhase(input: Pick<StatusInput, 'pod' | 'initDone' | 'initFailed'>, statuses: ApiContainerStatus[]): PodStatus['phase'] {
+export function podPhase(input: Pick<StatusInput, 'pod' | 'initDone' | 'initFailed'>, statuses: ApiContainerStatus[], sidecars: ApiContainerStatus[] = []): PodStatus['phase'] {
   if (input.initFailed) return 'Failed';
   if (!input.initDone) return 'Pending';
   let running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  // Running sidecars keep a pod Running; exited ones count neither way (they are stopped last).
+  for (const s of sidecars) if (s.state?.running) running++;
   for (const s of statuses) {
     if (s.state?.running) running++;
     else if (s.state?.terminated) {
@@ -120,15 +136,19 @@ function condition(type: string, ok: boolean, old: PodCondition[] | undefined, n
 export function buildPodStatus(input: StatusInput): PodStatus {
   const { pod, sandbox, now } = input;
   const old = pod.status ?? {};
-  const initStatuses = input.init.map((v) => containerStatus(v, input, 'PodInitializing'));
-  const statuses = input.containers.map((v) => containerStatus(v, input, input.initDone && sandbox ? 'ContainerCreating' : 'PodInitializing'));
+  const initSpecs = pod.spec?.initContainers ?? [];
+  const sidecarAt = (i: number) => initSpecs[i]?.restartPolicy === 'Always';
+  const initStatuses = input.init.map((v, i) => containerStatus(v, input, 'PodInitializing', sidecarAt(i) ? 'sidecar' : 'init'));
+  const statuses = input.containers.map((v) => containerStatus(v, input, input.initDone && sandbox ? 'ContainerCreating' : 'PodInitializing', 'main'));
   if (!sandbox) for (const s of [...initStatuses, ...statuses]) if (s.state?.waiting?.reason === 'PodInitializing' && !input.init.length) s.state.waiting.reason = 'ContainerCreating';
-  const phase = podPhase(input, statuses);
+  const sidecarStatuses = initStatuses.filter((_s, i) => sidecarAt(i));
+  const phase = podPhase(input, statuses, sidecarStatuses);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const oldConds = old.conditions;
 
-  const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
-  const incompleteInit = input.init.filter((v) => !(v.current?.state === 'CONTAINER_EXITED' && v.current.exitCode === 0)).map((v) => v.name);
+  // Sidecars are part of the pod's readiness, as the kubelet counts them.
+  const notReady = [...sidecarStatuses, ...statuses].filter((s) => !s.ready).map((s) => s.name);
+  const incompleteInit = initStatuses.filter((s, i) => (sidecarAt(i) ? !s.started : !s.ready)).map((s) => s.name);
   const readyReason = terminal ? 'PodCompleted' : notReady.length ? 'ContainersNotReady' : undefined;
   const readyMsg = !terminal && notReady.length ? `containers with unready status: [${notReady.join(' ')}]` : undefined;
   const allReady = !terminal && notReady.length === 0 && input.initDone;

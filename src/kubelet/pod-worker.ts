@@ -1,12 +1,23 @@
 // One worker per pod on this node, as the kubelet's pod workers: each sync looks at the
 // pod as the API has it and the containers as the runtime has them, takes the next step
-// (sandbox, init containers in order, containers, restarts with back-off, teardown), and
-// reports the resulting status. Syncs of one pod never overlap; a change arriving during
-// a sync causes one more sync after it.
+// (volumes, sandbox, init containers and sidecars in order, containers, liveness kills,
+// restarts with back-off, teardown), and reports the resulting status. Syncs of one pod
+// never overlap; a change arriving during a sync causes one more sync after it.
+//
+// With a runtime that runs no processes (simulated), probes, lifecycle hooks and
+// termination messages are skipped, as kwok does.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../cli/log.js';
+import { Backoff } from './backoff.js';
+import { ImagePuller } from './image-puller.js';
+import { runLifecycleHook } from './lifecycle-hooks.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
-import { SIM_EXIT_CODE, SIM_RUN_SECONDS, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus } from './runtime/types.js';
+import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
+import {
+  SIM_EXIT_CODE, SIM_RUN_SECONDS,
+  type ContainerConfig, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type PullAuth,
+} from './runtime/types.js';
+import { terminationMessage } from './termination-message.js';
 
 /** How the worker reaches the API; the agent gives it a client-backed one. */
 export interface PodApi {
@@ -30,13 +41,29 @@ export interface PodWorkerDeps {
   paused?(): boolean;
   /** Pod events as the kubelet records them (Pulled, Created, Started, Killing, BackOff); none when absent. */
   event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** Sets up the pod's volumes before its sandbox; a throw is a FailedMount, retried with back-off. */
+  preparePod?(pod: Pod): Promise<void>;
+  /** Env, mounts, workingDir, resources, security… merged into each container's CRI config; a throw is CreateContainerConfigError. */
+  containerConfig?(pod: Pod, container: Container, attempt: number): Promise<Partial<ContainerConfig>>;
+  /** Releases what preparePod set up, after the sandbox is removed. */
+  cleanupPod?(uid: string): Promise<void>;
+  /** The content of an exited container's terminationMessagePath as the host sees it (runtimes that run processes only). */
+  terminationMessage?(pod: Pod, container: Container, status: ContainerStatus): Promise<string | undefined>;
+  /** Registry credentials from the pod's imagePullSecrets (see pull-secrets.ts). */
+  pullSecrets?(pod: Pod): Promise<PullAuth[]>;
+  /** Back-off timings; the defaults are the kubelet's. */
+  backoff?: { restartInitialMs?: number; restartMaxMs?: number; imageInitialMs?: number; imageMaxMs?: number };
 }
 
 export const BACKOFF_INITIAL_MS = 10_000;
 export const BACKOFF_MAX_MS = 300_000;
 const RETRY_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+/** The kubelet gives every container at least this long to stop, even after a long preStop. */
+const MIN_GRACE_SECONDS = 2;
+const DEFAULT_GRACE_SECONDS = 30;
 
-/** Kubelet's restart back-off: the first restart is at once, then 10 s doubling to 5 min. */
+/** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
 export function restartBackoffMs(restartCount: number): number {
   if (restartCount <= 0) return 0;
   return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (restartCount - 1));
@@ -44,8 +71,13 @@ export function restartBackoffMs(restartCount: number): number {
 
 interface Record_ {
   ids: string[];
-  restartCount: number;
+  /** Containers created for this name in this sandbox; the restart count is one less. */
+  attempts: number;
 }
+
+const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
+const isSidecar = (c: Container) => c.restartPolicy === 'Always';
+const podRef = (pod: Pod) => `${pod.metadata!.name}_${pod.metadata!.namespace}(${pod.metadata!.uid})`;
 
 export class PodWorker {
   private pod: Pod | undefined;
@@ -53,9 +85,26 @@ export class PodWorker {
   private readonly records = new Map<string, Record_>();
   /** The exited container whose back-off was last announced, per container name. */
   private readonly backoffReported = new Map<string, string>();
+  /** Why a container could not be created, per name, until it is: its waiting reason. */
+  private readonly waiting = new Map<string, { reason: string; message: string }>();
+  /** Termination messages of exited containers, by container id (read once). */
+  private readonly messages = new Map<string, string | undefined>();
+  /** Containers killed for failing liveness/startup: restarted at once, without back-off. */
+  private readonly killedForRestart = new Set<string>();
+  /** The exited container whose restart has taken its back-off step, per container name. */
+  private readonly backoffCounted = new Map<string, string>();
+  private readonly restartBackoff: Backoff;
+  private readonly retryBackoff: Backoff;
+  private readonly puller: ImagePuller;
+  private probes?: ProbeManager;
+  private prepared = false;
+  private cleanedUp = false;
+  private prepareFailedAt?: number;
+  private sidecarsStopped = false;
   private running = false;
   private dirty = false;
   private timer?: NodeJS.Timeout;
+  private timerDue = Infinity;
   private finished = false;
   private deleting = false;
   private sandboxFailureLogged = false;
@@ -70,6 +119,11 @@ export class PodWorker {
   ) {
     this.pod = pod;
     this.now = deps.now ?? Date.now;
+    const b = deps.backoff ?? {};
+    this.restartBackoff = new Backoff(b.restartInitialMs ?? BACKOFF_INITIAL_MS, b.restartMaxMs ?? BACKOFF_MAX_MS, this.now);
+    this.retryBackoff = new Backoff(RETRY_MS, RETRY_MAX_MS, this.now);
+    this.puller = new ImagePuller(deps.runtime, new Backoff(b.imageInitialMs ?? BACKOFF_INITIAL_MS, b.imageMaxMs ?? BACKOFF_MAX_MS, this.now),
+      (p, type, reason, message) => deps.event?.(p, type, reason, message), this.now);
   }
 
   get uid(): string | undefined {
@@ -82,7 +136,7 @@ export class PodWorker {
     this.kick();
   }
 
-  /** Something in the runtime changed (a container exited). */
+  /** Something in the runtime changed (a container exited), or a probe result did. */
   kick(): void {
     if (this.finished) return;
     this.dirty = true;
@@ -96,12 +150,20 @@ export class PodWorker {
 
   stop(): void {
     clearTimeout(this.timer);
+    this.probes?.stopAll();
     this.finished = true;
   }
 
+  /** Wakes the worker at `ms` from now, unless an earlier wake-up is already set. */
   private later(ms: number): void {
+    const due = this.now() + Math.max(0, ms);
+    if (this.timer && due >= this.timerDue && this.timerDue > this.now()) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), Math.max(0, ms));
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timerDue = Infinity;
+      this.kick();
+    }, Math.max(0, ms));
     this.timer.unref?.();
   }
 
@@ -126,7 +188,7 @@ export class PodWorker {
   private async sync(): Promise<void> {
     const pod = this.pod;
     if (!pod) {
-      await this.teardown(0);
+      await this.teardown(undefined, 0);
       this.finished = true;
       clearTimeout(this.timer);
       this.deps.onFinished(this);
@@ -134,7 +196,7 @@ export class PodWorker {
     }
     if (pod.metadata?.deletionTimestamp) {
       if (this.deleting) return;
-      await this.teardown(pod.metadata.deletionGracePeriodSeconds ?? 0);
+      await this.teardown(pod, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 0);
       this.deleting = true;
       try {
         await this.deps.api.deletePod(pod);
@@ -155,12 +217,40 @@ export class PodWorker {
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandbox();
   }
 
+  private get runsProcesses(): boolean {
+    return this.deps.runtime.runsProcesses;
+  }
+
+  /** Volumes first: until they are set up there is no sandbox. */
+  private async prepare(pod: Pod): Promise<boolean> {
+    if (this.prepared || !this.deps.preparePod) return true;
+    const key = 'prepare';
+    if (this.prepareFailedAt !== undefined) {
+      const until = this.retryBackoff.until(key, this.prepareFailedAt);
+      if (until !== undefined) {
+        this.later(until - this.now());
+        return false;
+      }
+    }
+    try {
+      await this.deps.preparePod(pod);
+      this.prepared = true;
+      this.retryBackoff.reset(key);
+      return true;
+    } catch (err) {
+      this.deps.event?.(pod, 'Warning', 'FailedMount', (err as Error).message);
+      this.prepareFailedAt = this.now();
+      this.later(this.retryBackoff.next(key, this.prepareFailedAt));
+      return false;
+    }
+  }
+
   /** Moves the pod one step on and returns the status that results. */
   private async step(pod: Pod): Promise<PodStatus> {
     const rt = this.deps.runtime;
     const spec = pod.spec!;
     let sandbox: PodSandboxStatus | undefined;
-    if (!this.sandboxId) {
+    if (!this.sandboxId && (await this.prepare(pod))) {
       try {
         this.sandboxId = await rt.runPodSandbox(this.sandboxConfig(pod));
         this.deps.onSandbox?.(this, this.sandboxId);
@@ -174,43 +264,193 @@ export class PodWorker {
     if (this.sandboxId) sandbox = await rt.podSandboxStatus(this.sandboxId);
     const byId = new Map<string, ContainerStatus>();
     if (this.sandboxId) for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
+    if (this.runsProcesses) await this.killUnhealthy(pod, byId);
 
     const policy = spec.restartPolicy ?? 'Always';
     const initContainers = spec.initContainers ?? [];
-    let initDone = !!sandbox;
+    const mainsStarted = (spec.containers ?? []).some((c) => (this.records.get(c.name)?.attempts ?? 0) > 0);
+    let blocked = !sandbox;
     let initFailed = false;
     const init: ContainerView[] = [];
     let nextWake = Infinity;
+    const wake = (t: number) => (nextWake = Math.min(nextWake, t));
     for (const c of initContainers) {
       const view = this.view(c, byId);
       init.push(view);
-      if (!initDone || initFailed) continue;
+      if (blocked || initFailed) continue;
       const cur = view.current;
+      if (isSidecar(c)) {
+        // Sidecars keep running beside the containers; the next init container waits until this one has started.
+        if (!cur || cur.state === 'CONTAINER_CREATED') {
+          if (!cur) wake(await this.startContainer(pod, c, view, byId));
+          if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
+        } else if (cur.state === 'CONTAINER_RUNNING') {
+          if (!mainsStarted && !this.hasStarted(c, cur)) blocked = true;
+        } else if (!this.sidecarsStopped) {
+          wake(await this.restartLater(pod, c, view, byId, true));
+          if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
+        }
+        continue;
+      }
+      // Once the containers have started, initialization is over for this sandbox.
+      if (mainsStarted) continue;
       if (cur?.state === 'CONTAINER_EXITED' && cur.exitCode === 0) continue;
-      initDone = false;
+      blocked = true;
       if (!cur) {
-        await this.startContainer(pod, c, view, byId);
+        wake(await this.startContainer(pod, c, view, byId));
       } else if (cur.state === 'CONTAINER_EXITED') {
         // A failed init container: the pod fails with Never, else the container is retried.
         if (policy === 'Never') initFailed = true;
-        else nextWake = Math.min(nextWake, await this.restartLater(pod, c, view, byId));
+        else wake(await this.restartLater(pod, c, view, byId, true));
       }
     }
+    const initDone = !blocked && !initFailed;
     const containers: ContainerView[] = [];
     for (const c of spec.containers ?? []) {
       const view = this.view(c, byId);
       containers.push(view);
-      if (!initDone || initFailed) continue;
+      if (!initDone) continue;
       const cur = view.current;
-      if (!cur) await this.startContainer(pod, c, view, byId);
-      else if (cur.state === 'CONTAINER_EXITED' && (policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0)))
-        nextWake = Math.min(nextWake, await this.restartLater(pod, c, view, byId));
+      if (!cur) wake(await this.startContainer(pod, c, view, byId));
+      else if (cur.state === 'CONTAINER_EXITED') {
+        const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.killedForRestart.has(cur.id));
+        if (restart) wake(await this.restartLater(pod, c, view, byId, false));
+      }
     }
+    if (initDone && policy !== 'Always' && containers.length && containers.every((v) => this.finishedForGood(v, policy))) {
+      await this.stopSidecars(pod, initContainers, init, byId);
+    }
+    if (this.runsProcesses) await this.annotate(pod, [...initContainers, ...(spec.containers ?? [])], [...init, ...containers], sandbox);
     if (nextWake !== Infinity) this.later(nextWake - this.now());
     return buildPodStatus({
-      pod, sandbox, init, containers, initDone: initDone && !initFailed, initFailed,
+      pod, sandbox, init, containers, initDone, initFailed,
       hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
     });
+  }
+
+  /** A container that exited and will not be restarted. */
+  private finishedForGood(v: ContainerView, policy: string): boolean {
+    const cur = v.current;
+    if (cur?.state !== 'CONTAINER_EXITED') return false;
+    if (policy === 'Never') return true;
+    return cur.exitCode === 0 && !this.killedForRestart.has(cur.id);
+  }
+
+  /** The main containers are done for good: the sidecars are stopped, the last first. */
+  private async stopSidecars(pod: Pod, specs: Container[], views: ContainerView[], byId: Map<string, ContainerStatus>): Promise<void> {
+    this.sidecarsStopped = true;
+    for (let i = specs.length - 1; i >= 0; i--) {
+      const c = specs[i]!;
+      const cur = views[i]!.current;
+      if (!isSidecar(c) || cur?.state !== 'CONTAINER_RUNNING') continue;
+      await this.killContainer(pod, c, cur.id, this.graceSeconds(pod), `Stopping container ${c.name}`);
+      const st = await this.deps.runtime.containerStatus(cur.id);
+      byId.set(st.id, st);
+      views[i]!.current = st;
+    }
+  }
+
+  /** Started: running, and past its startup probe (when the runtime runs probes). */
+  private hasStarted(c: Container, cur: ContainerStatus | undefined): boolean {
+    if (cur?.state !== 'CONTAINER_RUNNING') return false;
+    if (!this.probes || !c.startupProbe) return true;
+    return this.probes.started(c.name, cur.id);
+  }
+
+  /** Kills containers whose liveness or startup probe failed; they restart per the restart policy. */
+  private async killUnhealthy(pod: Pod, byId: Map<string, ContainerStatus>): Promise<void> {
+    if (!this.probes) return;
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const policy = pod.spec?.restartPolicy ?? 'Always';
+    await Promise.all(specs.map(async (c) => {
+      const ids = this.records.get(c.name)?.ids ?? [];
+      const cur = byId.get(ids[ids.length - 1] ?? '');
+      if (cur?.state !== 'CONTAINER_RUNNING') return;
+      const failed = this.probes!.failed(c.name, cur.id);
+      if (!failed) return;
+      const restart = policy !== 'Never' || isSidecar(c);
+      const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
+      const grace = probe?.terminationGracePeriodSeconds ?? this.graceSeconds(pod);
+      if (restart) this.killedForRestart.add(cur.id);
+      await this.killContainer(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
+      byId.set(cur.id, await this.deps.runtime.containerStatus(cur.id));
+    }));
+  }
+
+  private graceSeconds(pod: Pod): number {
+    return pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+  }
+
+  /**
+   * Runs the container's preStop hook within the grace period, then stops it with what is
+   * left of the period (at least 2 s, as the kubelet allows).
+   */
+  private async killContainer(pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
+    if (pod) this.deps.event?.(pod, 'Normal', 'Killing', message);
+    let grace = graceSeconds;
+    const preStop = c?.lifecycle?.preStop;
+    if (pod && c && preStop && this.runsProcesses && grace > 0) {
+      const start = this.now();
+      let timer: NodeJS.Timeout | undefined;
+      const outOfTime = new Promise<string>((r) => (timer = setTimeout(() => r(`PreStopHook for Container "${c.name}" in Pod "${podRef(pod)}" did not complete within ${grace}s`), grace * 1000)));
+      const err = await Promise.race([runLifecycleHook(preStop, pod, c, await this.hookTarget(c, id), grace), outOfTime]);
+      clearTimeout(timer);
+      if (err) this.deps.event?.(pod, 'Warning', 'FailedPreStopHook', err);
+      grace -= Math.floor((this.now() - start) / 1000);
+    }
+    await this.deps.runtime.stopContainer(id, Math.max(grace, MIN_GRACE_SECONDS));
+  }
+
+  private async hookTarget(c: Container, id: string) {
+    let podIP = '';
+    if (this.sandboxId) podIP = (await this.deps.runtime.podSandboxStatus(this.sandboxId).catch(() => undefined))?.network?.ip ?? '';
+    return { runtime: this.deps.runtime, containerId: id, container: c, podIP };
+  }
+
+  /** Readiness, startup and termination messages on the views; probe workers matched to what runs. */
+  private async annotate(pod: Pod, specs: Container[], views: ContainerView[], sandbox: PodSandboxStatus | undefined): Promise<void> {
+    const running: RunningContainer[] = [];
+    for (let i = 0; i < specs.length; i++) {
+      const cur = views[i]!.current;
+      if (cur?.state === 'CONTAINER_RUNNING') running.push({ container: specs[i]!, id: cur.id, startedAt: nsToMs(cur.startedAt) });
+    }
+    this.probeManager(pod).sync(pod, sandbox?.network?.ip ?? '', running);
+    for (let i = 0; i < specs.length; i++) {
+      const c = specs[i]!;
+      const v = views[i]!;
+      const cur = v.current;
+      if (cur?.state === 'CONTAINER_RUNNING') {
+        v.started = this.probes!.started(c.name, cur.id);
+        v.ready = this.probes!.ready(c.name, cur.id);
+      }
+      if (cur?.state === 'CONTAINER_EXITED') v.current = await this.withMessage(pod, c, cur);
+      if (v.previous?.state === 'CONTAINER_EXITED') v.previous = await this.withMessage(pod, c, v.previous);
+    }
+  }
+
+  private probeManager(pod: Pod): ProbeManager {
+    this.probes ??= new ProbeManager({
+      runtime: this.deps.runtime, now: this.now,
+      event: (type, reason, message) => this.deps.event?.(this.pod ?? pod, type, reason, message),
+      onChange: () => this.kick(),
+    });
+    return this.probes;
+  }
+
+  private async withMessage(pod: Pod, c: Container, st: ContainerStatus): Promise<ContainerStatus> {
+    if (!this.messages.has(st.id)) {
+      let fileContent: string | undefined;
+      try {
+        fileContent = await this.deps.terminationMessage?.(pod, c, st);
+      } catch (err) {
+        this.deps.log.warn('termination message not read', { pod: this.key, container: c.name, error: (err as Error).message });
+      }
+      this.messages.set(st.id, await terminationMessage({
+        fileContent, policy: c.terminationMessagePolicy, exitCode: st.exitCode, runtimeReason: st.reason, runtimeMessage: st.message, logPath: st.logPath,
+      }));
+    }
+    const message = this.messages.get(st.id);
+    return message === st.message ? st : { ...st, message };
   }
 
   private view(c: Container, byId: Map<string, ContainerStatus>): ContainerView {
@@ -218,65 +458,152 @@ export class PodWorker {
     const ids = rec?.ids ?? [];
     const current = ids.length ? byId.get(ids[ids.length - 1]!) : undefined;
     const previous = ids.length > 1 ? byId.get(ids[ids.length - 2]!) : undefined;
-    return { name: c.name, image: c.image ?? '', current, previous, restartCount: rec?.restartCount ?? 0 };
+    const w = this.waiting.get(c.name);
+    return {
+      name: c.name, image: c.image ?? '', current, previous, restartCount: Math.max(0, (rec?.attempts ?? 0) - 1),
+      ...(w ? { waitingReason: w.reason, waitingMessage: w.message } : {}),
+    };
   }
 
   /**
    * Restarts an exited container once its back-off has passed; until then the view
-   * shows CrashLoopBackOff. Returns when to look again (Infinity: restarted now).
+   * shows CrashLoopBackOff. Returns when to look again (Infinity: nothing to wait for).
    */
-  private async restartLater(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<number> {
+  private async restartLater(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>, _init: boolean): Promise<number> {
     const cur = view.current!;
-    const wait = restartBackoffMs(view.restartCount);
-    const due = Number(cur.finishedAt / 1_000_000n) + wait;
-    if (wait > 0 && due > this.now()) {
-      if (view.backoffUntil === undefined && this.backoffReported.get(c.name) !== cur.id) {
-        this.backoffReported.set(c.name, cur.id);
-        this.deps.event?.(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata!.name}_${pod.metadata!.namespace}(${pod.metadata!.uid})`);
+    if (!this.killedForRestart.has(cur.id)) {
+      const finished = nsToMs(cur.finishedAt);
+      const until = this.backoffCounted.get(c.name) === cur.id ? undefined : this.restartBackoff.until(c.name, finished);
+      if (until !== undefined) {
+        if (this.backoffReported.get(c.name) !== cur.id) {
+          this.backoffReported.set(c.name, cur.id);
+          this.deps.event?.(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podRef(pod)}`);
+        }
+        view.backoffUntil = until;
+        view.backoffSeconds = this.restartBackoff.get(c.name) / 1000;
+        return until;
       }
-      view.backoffUntil = due;
-      view.backoffSeconds = wait / 1000;
-      return due;
+      // One back-off step per exit, however many tries its restart takes (image pulls failing).
+      if (this.backoffCounted.get(c.name) !== cur.id) {
+        this.backoffCounted.set(c.name, cur.id);
+        this.restartBackoff.next(c.name, finished);
+      }
     }
-    const rec = this.records.get(c.name)!;
-    rec.restartCount++;
-    await this.startContainer(pod, c, view, byId);
-    view.previous = cur;
-    view.restartCount = rec.restartCount;
-    return Infinity;
+    const wake = await this.startContainer(pod, c, view, byId);
+    if (view.current !== cur) {
+      view.previous = cur;
+      this.killedForRestart.delete(cur.id);
+    }
+    return wake;
   }
 
-  private async startContainer(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<void> {
+  /**
+   * Pulls, creates and starts a container (and runs its postStart hook). Failures before
+   * the container exists become its waiting reason; returns when to try again.
+   */
+  private async startContainer(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<number> {
     const rt = this.deps.runtime;
-    const rec = this.records.get(c.name) ?? { ids: [], restartCount: 0 };
+    const rec = this.records.get(c.name) ?? { ids: [], attempts: 0 };
     this.records.set(c.name, rec);
-    const image = c.image ?? '';
-    const present = await rt.imageStatus(image);
-    if (!present) {
-      this.deps.event?.(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
-      await rt.pullImage(image);
-      this.deps.event?.(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
-    } else this.deps.event?.(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-    const id = await rt.createContainer(this.sandboxId!, {
-      metadata: { name: c.name, attempt: rec.restartCount },
-      image: { image: c.image ?? '' },
-      command: c.command,
-      args: c.args,
-      labels: {
-        'io.kubernetes.pod.name': pod.metadata!.name!, 'io.kubernetes.pod.namespace': pod.metadata!.namespace!,
-        'io.kubernetes.pod.uid': pod.metadata!.uid!, 'io.kubernetes.container.name': c.name,
-      },
-      annotations: simulationAnnotations(pod),
-    }, this.sandboxConfig(pod));
-    // Old attempts beyond the previous one are of no further use (kubelet keeps one dead container).
+    const fail = (reason: string, message: string, retryAt: number): number => {
+      this.waiting.set(c.name, { reason, message });
+      view.waitingReason = reason;
+      view.waitingMessage = message;
+      return retryAt;
+    };
+    let auths: PullAuth[] = [];
+    if (this.deps.pullSecrets && pod.spec?.imagePullSecrets?.length) {
+      try {
+        auths = await this.deps.pullSecrets(pod);
+      } catch (err) {
+        this.deps.event?.(pod, 'Warning', 'FailedToRetrieveImagePullSecret',
+          `Unable to retrieve some image pull secrets (${(err as Error).message}); attempting to pull the image may not succeed.`);
+      }
+    }
+    const pulled = await this.puller.ensure(pod, c, auths);
+    if (!pulled.ok) {
+      // ErrImagePull turns into ImagePullBackOff on the next look, as the kubelet's next sync shows it.
+      const next = pulled.reason === 'ErrImagePull' ? this.now() + RETRY_MS : pulled.retryAt ?? this.now() + BACKOFF_INITIAL_MS;
+      return fail(pulled.reason, pulled.message, next);
+    }
+    const attempt = rec.attempts;
+    let config: ContainerConfig;
+    try {
+      config = await this.buildContainerConfig(pod, c, attempt);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);
+      return fail('CreateContainerConfigError', message, this.now() + this.retryBackoff.next(`config/${c.name}`));
+    }
+    let id: string;
+    try {
+      id = await rt.createContainer(this.sandboxId!, config, this.sandboxConfig(pod));
+    } catch (err) {
+      const message = (err as Error).message;
+      this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);
+      return fail('CreateContainerError', message, this.now() + this.retryBackoff.next(`config/${c.name}`));
+    }
+    this.waiting.delete(c.name);
+    view.waitingReason = view.waitingMessage = undefined;
+    this.retryBackoff.reset(`config/${c.name}`);
+    rec.attempts++;
     rec.ids.push(id);
-    while (rec.ids.length > 2) await rt.removeContainer(rec.ids.shift()!);
+    // Old attempts beyond the previous one are of no further use (kubelet keeps one dead container).
+    while (rec.ids.length > 2) {
+      const old = rec.ids.shift()!;
+      this.messages.delete(old);
+      this.killedForRestart.delete(old);
+      await rt.removeContainer(old);
+    }
+    view.restartCount = Math.max(0, rec.attempts - 1);
     this.deps.event?.(pod, 'Normal', 'Created', `Created container ${c.name}`);
-    await rt.startContainer(id);
-    this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    try {
+      await rt.startContainer(id);
+    } catch (err) {
+      this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
+    }
+    const started = await rt.containerStatus(id);
+    if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED') this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart && this.runsProcesses && started.state === 'CONTAINER_RUNNING') {
+      const err = await runLifecycleHook(postStart, pod, c, await this.hookTarget(c, id), this.graceSeconds(pod));
+      if (err) {
+        this.deps.event?.(pod, 'Warning', 'FailedPostStartHook', err);
+        // Killed like any failing container, and restarted per the restart policy with back-off.
+        await this.killContainer(pod, c, id, this.graceSeconds(pod), 'FailedPostStartHook');
+      }
+    }
     const st = await rt.containerStatus(id);
     byId.set(id, st);
     view.current = st;
+    return Infinity;
+  }
+
+  /** What the worker knows of a container's CRI config, with what the containerConfig hook adds. */
+  private async buildContainerConfig(pod: Pod, c: Container, attempt: number): Promise<ContainerConfig> {
+    const labels = {
+      'io.kubernetes.pod.name': pod.metadata!.name!, 'io.kubernetes.pod.namespace': pod.metadata!.namespace!,
+      'io.kubernetes.pod.uid': pod.metadata!.uid!, 'io.kubernetes.container.name': c.name,
+    };
+    const base: ContainerConfig = {
+      metadata: { name: c.name, attempt },
+      image: { image: c.image ?? '' },
+      command: c.command,
+      args: c.args,
+      labels,
+      annotations: simulationAnnotations(pod),
+      logPath: `${c.name}/${attempt}.log`,
+      ...(c.stdin ? { stdin: true } : {}),
+      ...(c.stdinOnce ? { stdinOnce: true } : {}),
+      ...(c.tty ? { tty: true } : {}),
+    };
+    const extra = (await this.deps.containerConfig?.(pod, c, attempt)) ?? {};
+    return {
+      ...base, ...extra,
+      metadata: base.metadata, logPath: base.logPath,
+      labels: { ...extra.labels, ...labels },
+      annotations: { ...base.annotations, ...extra.annotations },
+    };
   }
 
   private sandboxConfig(pod: Pod): PodSandboxConfig {
@@ -291,25 +618,43 @@ export class PodWorker {
   }
 
   private async stopSandbox(): Promise<void> {
+    this.probes?.stopAll();
     if (!this.sandboxId) return;
     await this.deps.runtime.stopPodSandbox(this.sandboxId);
   }
 
-  /** Stops every container (within the grace period) and removes the sandbox. */
-  private async teardown(graceSeconds: number): Promise<void> {
+  /**
+   * Stops every container within the grace period — preStop hooks first, the containers
+   * in parallel, sidecars after them — then removes the sandbox and what preparePod set up.
+   */
+  private async teardown(pod: Pod | undefined, graceSeconds: number): Promise<void> {
+    this.probes?.stopAll();
     const id = this.sandboxId;
-    if (!id) return;
-    const rt = this.deps.runtime;
-    for (const c of await rt.listContainers({ podSandboxId: id })) {
-      if (c.state !== 'CONTAINER_RUNNING') continue;
-      if (this.pod) this.deps.event?.(this.pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`);
-      await rt.stopContainer(c.id, graceSeconds);
+    const uid = pod?.metadata?.uid ?? this.uid;
+    if (id) {
+      const rt = this.deps.runtime;
+      const specs = new Map<string, Container>();
+      for (const c of [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])]) specs.set(c.name, c);
+      const running = (await rt.listContainers({ podSandboxId: id })).filter((c) => c.state === 'CONTAINER_RUNNING');
+      const sidecar = (c: ContainerStatus) => { const s = specs.get(c.metadata.name); return !!s && isSidecar(s); };
+      const start = this.now();
+      const stop = (c: ContainerStatus, grace: number) => this.killContainer(pod, specs.get(c.metadata.name), c.id, grace, `Stopping container ${c.metadata.name}`);
+      await Promise.all(running.filter((c) => !sidecar(c)).map((c) => stop(c, graceSeconds)));
+      const left = Math.max(0, graceSeconds - Math.floor((this.now() - start) / 1000));
+      await Promise.all(running.filter(sidecar).map((c) => stop(c, left)));
+      await rt.stopPodSandbox(id);
+      await rt.removePodSandbox(id);
+      this.sandboxId = undefined;
+      this.records.clear();
+      this.messages.clear();
+      this.killedForRestart.clear();
+      this.deps.onSandbox?.(this, undefined);
     }
-    await rt.stopPodSandbox(id);
-    await rt.removePodSandbox(id);
-    this.sandboxId = undefined;
-    this.records.clear();
-    this.deps.onSandbox?.(this, undefined);
+    if (uid) this.puller.forget(uid);
+    if (uid && this.deps.cleanupPod && !this.cleanedUp) {
+      await this.deps.cleanupPod(uid);
+      this.cleanedUp = true;
+    }
   }
 }
 

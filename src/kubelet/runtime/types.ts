@@ -212,9 +212,18 @@ export interface AttachRequest {
   stderr: boolean;
 }
 
+/** CRI AuthConfig: registry credentials for one pull (from the pod's imagePullSecrets). */
+export interface PullAuth {
+  username?: string;
+  password?: string;
+  /** base64 of `username:password`, as docker config files carry it. */
+  auth?: string;
+  serverAddress?: string;
+}
+
 export interface ImageService {
   /** Returns the image reference (id) that was pulled. */
-  pullImage(image: string): Promise<string>;
+  pullImage(image: string, auth?: PullAuth): Promise<string>;
   imageStatus(image: string): Promise<Image | undefined>;
   listImages(): Promise<Image[]>;
   removeImage(image: string): Promise<void>;
