@@ -86,7 +86,7 @@ export class PodWorker {
   /** The exited container whose back-off was last announced, per container name. */
   private readonly backoffReported = new Map<string, string>();
   /** Why a container could not be created, per name, until it is: its waiting reason. */
-  private readonly waiting = new Map<string, { reason: string; message: string }>();
+  private readonly waiting = new Map<string, { reason: string; message: string; retryAt: number }>();
   /** Termination messages of exited containers, by container id (read once). */
   private readonly messages = new Map<string, string | undefined>();
   /** Containers killed for failing liveness/startup: restarted at once, without back-off. */
@@ -506,11 +506,14 @@ export class PodWorker {
     const rec = this.records.get(c.name) ?? { ids: [], attempts: 0 };
     this.records.set(c.name, rec);
     const fail = (reason: string, message: string, retryAt: number): number => {
-      this.waiting.set(c.name, { reason, message });
+      this.waiting.set(c.name, { reason, message, retryAt });
       view.waitingReason = reason;
       view.waitingMessage = message;
       return retryAt;
     };
+    // Syncs in between (status writes, other containers) leave a failed attempt as it is until its retry is due.
+    const pending = this.waiting.get(c.name);
+    if (pending && pending.retryAt > this.now()) return pending.retryAt;
     let auths: PullAuth[] = [];
     if (this.deps.pullSecrets && pod.spec?.imagePullSecrets?.length) {
       try {
