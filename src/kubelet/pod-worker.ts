@@ -353,8 +353,8 @@ export class PodWorker {
   /** Started: running, and past its startup probe (when the runtime runs probes). */
   private hasStarted(c: Container, cur: ContainerStatus | undefined): boolean {
     if (cur?.state !== 'CONTAINER_RUNNING') return false;
-    if (!this.probes || !c.startupProbe) return true;
-    return this.probes.started(c.name, cur.id);
+    if (!this.runsProcesses || !c.startupProbe) return true;
+    return this.probes?.started(c.name, cur.id) ?? false;
   }
 
   /** Kills containers whose liveness or startup probe failed; they restart per the restart policy. */
