@@ -10,11 +10,12 @@ import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../cli/log.js';
 import { Backoff } from './backoff.js';
 import { ImagePuller } from './image-puller.js';
+import { baseContainerConfig, mergeContainerConfig, simulationAnnotations } from './container-base-config.js';
+import { stopContainerGracefully } from './container-stop.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
 import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
 import {
-  SIM_EXIT_CODE, SIM_RUN_SECONDS,
   type ContainerConfig, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type PullAuth,
 } from './runtime/types.js';
 import { terminationMessage } from './termination-message.js';
@@ -59,8 +60,6 @@ export const BACKOFF_INITIAL_MS = 10_000;
 export const BACKOFF_MAX_MS = 300_000;
 const RETRY_MS = 1000;
 const RETRY_MAX_MS = 30_000;
-/** The kubelet gives every container at least this long to stop, even after a long preStop. */
-const MIN_GRACE_SECONDS = 2;
 const DEFAULT_GRACE_SECONDS = 30;
 
 /** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
@@ -287,7 +286,7 @@ export class PodWorker {
         } else if (cur.state === 'CONTAINER_RUNNING') {
           if (!mainsStarted && !this.hasStarted(c, cur)) blocked = true;
         } else if (!this.sidecarsStopped) {
-          wake(await this.restartLater(pod, c, view, byId, true));
+          wake(await this.restartLater(pod, c, view, byId));
           if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
         }
         continue;
@@ -301,7 +300,7 @@ export class PodWorker {
       } else if (cur.state === 'CONTAINER_EXITED') {
         // A failed init container: the pod fails with Never, else the container is retried.
         if (policy === 'Never') initFailed = true;
-        else wake(await this.restartLater(pod, c, view, byId, true));
+        else wake(await this.restartLater(pod, c, view, byId));
       }
     }
     const initDone = !blocked && !initFailed;
@@ -314,7 +313,7 @@ export class PodWorker {
       if (!cur) wake(await this.startContainer(pod, c, view, byId));
       else if (cur.state === 'CONTAINER_EXITED') {
         const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.killedForRestart.has(cur.id));
-        if (restart) wake(await this.restartLater(pod, c, view, byId, false));
+        if (restart) wake(await this.restartLater(pod, c, view, byId));
       }
     }
     if (initDone && policy !== 'Always' && containers.length && containers.every((v) => this.finishedForGood(v, policy))) {
@@ -381,24 +380,11 @@ export class PodWorker {
     return pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
   }
 
-  /**
-   * Runs the container's preStop hook within the grace period, then stops it with what is
-   * left of the period (at least 2 s, as the kubelet allows).
-   */
-  private async killContainer(pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
-    if (pod) this.deps.event?.(pod, 'Normal', 'Killing', message);
-    let grace = graceSeconds;
-    const preStop = c?.lifecycle?.preStop;
-    if (pod && c && preStop && this.runsProcesses && grace > 0) {
-      const start = this.now();
-      let timer: NodeJS.Timeout | undefined;
-      const outOfTime = new Promise<string>((r) => (timer = setTimeout(() => r(`PreStopHook for Container "${c.name}" in Pod "${podRef(pod)}" did not complete within ${grace}s`), grace * 1000)));
-      const err = await Promise.race([runLifecycleHook(preStop, pod, c, await this.hookTarget(c, id), grace), outOfTime]);
-      clearTimeout(timer);
-      if (err) this.deps.event?.(pod, 'Warning', 'FailedPreStopHook', err);
-      grace -= Math.floor((this.now() - start) / 1000);
-    }
-    await this.deps.runtime.stopContainer(id, Math.max(grace, MIN_GRACE_SECONDS));
+  private killContainer(pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
+    return stopContainerGracefully({
+      runtime: this.deps.runtime, now: this.now, hookTarget: (ct, cid) => this.hookTarget(ct, cid),
+      event: this.deps.event ? (p, type, reason, msg) => this.deps.event!(p, type, reason, msg) : undefined,
+    }, pod, c, id, graceSeconds, message);
   }
 
   private async hookTarget(c: Container, id: string) {
@@ -469,7 +455,7 @@ export class PodWorker {
    * Restarts an exited container once its back-off has passed; until then the view
    * shows CrashLoopBackOff. Returns when to look again (Infinity: nothing to wait for).
    */
-  private async restartLater(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>, _init: boolean): Promise<number> {
+  private async restartLater(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<number> {
     const cur = view.current!;
     if (!this.killedForRestart.has(cur.id)) {
       const finished = nsToMs(cur.finishedAt);
@@ -582,31 +568,10 @@ export class PodWorker {
     return Infinity;
   }
 
-  /** What the worker knows of a container's CRI config, with what the containerConfig hook adds. */
+  /** What the pod spec says of a container's CRI config, with what the containerConfig hook adds. */
   private async buildContainerConfig(pod: Pod, c: Container, attempt: number): Promise<ContainerConfig> {
-    const labels = {
-      'io.kubernetes.pod.name': pod.metadata!.name!, 'io.kubernetes.pod.namespace': pod.metadata!.namespace!,
-      'io.kubernetes.pod.uid': pod.metadata!.uid!, 'io.kubernetes.container.name': c.name,
-    };
-    const base: ContainerConfig = {
-      metadata: { name: c.name, attempt },
-      image: { image: c.image ?? '' },
-      command: c.command,
-      args: c.args,
-      labels,
-      annotations: simulationAnnotations(pod),
-      logPath: `${c.name}/${attempt}.log`,
-      ...(c.stdin ? { stdin: true } : {}),
-      ...(c.stdinOnce ? { stdinOnce: true } : {}),
-      ...(c.tty ? { tty: true } : {}),
-    };
-    const extra = (await this.deps.containerConfig?.(pod, c, attempt)) ?? {};
-    return {
-      ...base, ...extra,
-      metadata: base.metadata, logPath: base.logPath,
-      labels: { ...extra.labels, ...labels },
-      annotations: { ...base.annotations, ...extra.annotations },
-    };
+    const base = baseContainerConfig(pod, c, attempt);
+    return mergeContainerConfig(base, (await this.deps.containerConfig?.(pod, c, attempt)) ?? {});
   }
 
   private sandboxConfig(pod: Pod): PodSandboxConfig {
@@ -661,17 +626,4 @@ export class PodWorker {
   }
 }
 
-/**
- * kwok's default stages: containers of pods that are meant to finish (restartPolicy Never
- * or OnFailure) exit 0 after about a second; others run until stopped. The pod's own
- * annotations override both.
- */
-export function simulationAnnotations(pod: Pod): Record<string, string> {
-  const ann = pod.metadata?.annotations ?? {};
-  const finishes = (pod.spec?.restartPolicy ?? 'Always') !== 'Always';
-  const out: Record<string, string> = {};
-  const run = ann[SIM_RUN_SECONDS] ?? (finishes || ann[SIM_EXIT_CODE] !== undefined ? '1' : undefined);
-  if (run !== undefined) out[SIM_RUN_SECONDS] = run;
-  if (ann[SIM_EXIT_CODE] !== undefined) out[SIM_EXIT_CODE] = ann[SIM_EXIT_CODE];
-  return out;
-}
+export { simulationAnnotations };
