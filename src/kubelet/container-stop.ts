@@ -9,6 +9,11 @@ import type { ContainerRuntime } from './runtime/types.js';
 /** The kubelet gives every container at least this long to stop, even after a long preStop. */
 export const MIN_GRACE_SECONDS = 2;
 
+/** The pod's terminationGracePeriodSeconds, 30 s when unset. */
+export function graceSeconds(pod: Pod): number {
+  return pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
 export interface StopDeps {
   runtime: ContainerRuntime;
   event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;

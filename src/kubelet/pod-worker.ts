@@ -9,16 +9,14 @@
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../cli/log.js';
 import { Backoff } from './backoff.js';
-import { ImagePuller } from './image-puller.js';
-import { baseContainerConfig, mergeContainerConfig, simulationAnnotations } from './container-base-config.js';
-import { stopContainerGracefully } from './container-stop.js';
-import { runLifecycleHook } from './lifecycle-hooks.js';
+import { simulationAnnotations } from './container-base-config.js';
+import { graceSeconds, stopContainerGracefully } from './container-stop.js';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
 import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
 import {
   type ContainerConfig, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type PullAuth,
 } from './runtime/types.js';
-import { terminationMessage } from './termination-message.js';
 
 /** How the worker reaches the API; the agent gives it a client-backed one. */
 export interface PodApi {
@@ -56,45 +54,21 @@ export interface PodWorkerDeps {
   backoff?: { restartInitialMs?: number; restartMaxMs?: number; imageInitialMs?: number; imageMaxMs?: number };
 }
 
-export const BACKOFF_INITIAL_MS = 10_000;
-export const BACKOFF_MAX_MS = 300_000;
-const RETRY_MS = 1000;
-const RETRY_MAX_MS = 30_000;
-const DEFAULT_GRACE_SECONDS = 30;
-
 /** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
 export function restartBackoffMs(restartCount: number): number {
   if (restartCount <= 0) return 0;
   return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (restartCount - 1));
 }
 
-interface Record_ {
-  ids: string[];
-  /** Containers created for this name in this sandbox; the restart count is one less. */
-  attempts: number;
-}
-
 const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
 const isSidecar = (c: Container) => c.restartPolicy === 'Always';
-const podRef = (pod: Pod) => `${pod.metadata!.name}_${pod.metadata!.namespace}(${pod.metadata!.uid})`;
 
 export class PodWorker {
   private pod: Pod | undefined;
   private sandboxId?: string;
-  private readonly records = new Map<string, Record_>();
-  /** The exited container whose back-off was last announced, per container name. */
-  private readonly backoffReported = new Map<string, string>();
-  /** Why a container could not be created, per name, until it is: its waiting reason. */
-  private readonly waiting = new Map<string, { reason: string; message: string; retryAt: number }>();
-  /** Termination messages of exited containers, by container id (read once). */
-  private readonly messages = new Map<string, string | undefined>();
-  /** Containers killed for failing liveness/startup: restarted at once, without back-off. */
-  private readonly killedForRestart = new Set<string>();
-  /** The exited container whose restart has taken its back-off step, per container name. */
-  private readonly backoffCounted = new Map<string, string>();
-  private readonly restartBackoff: Backoff;
-  private readonly retryBackoff: Backoff;
-  private readonly puller: ImagePuller;
+  private readonly containers: PodContainers;
+  /** Volume set-up retries (FailedMount). */
+  private readonly prepareBackoff: Backoff;
   private probes?: ProbeManager;
   private prepared = false;
   private cleanedUp = false;
@@ -118,11 +92,13 @@ export class PodWorker {
   ) {
     this.pod = pod;
     this.now = deps.now ?? Date.now;
-    const b = deps.backoff ?? {};
-    this.restartBackoff = new Backoff(b.restartInitialMs ?? BACKOFF_INITIAL_MS, b.restartMaxMs ?? BACKOFF_MAX_MS, this.now);
-    this.retryBackoff = new Backoff(RETRY_MS, RETRY_MAX_MS, this.now);
-    this.puller = new ImagePuller(deps.runtime, new Backoff(b.imageInitialMs ?? BACKOFF_INITIAL_MS, b.imageMaxMs ?? BACKOFF_MAX_MS, this.now),
-      (p, type, reason, message) => deps.event?.(p, type, reason, message), this.now);
+    this.prepareBackoff = new Backoff(RETRY_MS, 30_000, this.now);
+    this.containers = new PodContainers(deps, this.now, {
+      sandboxId: () => this.sandboxId,
+      sandboxConfig: (pod) => this.sandboxConfig(pod),
+      hookTarget: (c, id) => this.hookTarget(c, id),
+      kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
+    });
   }
 
   get uid(): string | undefined {
@@ -225,7 +201,7 @@ export class PodWorker {
     if (this.prepared || !this.deps.preparePod) return true;
     const key = 'prepare';
     if (this.prepareFailedAt !== undefined) {
-      const until = this.retryBackoff.until(key, this.prepareFailedAt);
+      const until = this.prepareBackoff.until(key, this.prepareFailedAt);
       if (until !== undefined) {
         this.later(until - this.now());
         return false;
@@ -234,12 +210,12 @@ export class PodWorker {
     try {
       await this.deps.preparePod(pod);
       this.prepared = true;
-      this.retryBackoff.reset(key);
+      this.prepareBackoff.reset(key);
       return true;
     } catch (err) {
       this.deps.event?.(pod, 'Warning', 'FailedMount', (err as Error).message);
       this.prepareFailedAt = this.now();
-      this.later(this.retryBackoff.next(key, this.prepareFailedAt));
+      this.later(this.prepareBackoff.next(key, this.prepareFailedAt));
       return false;
     }
   }
@@ -267,26 +243,26 @@ export class PodWorker {
 
     const policy = spec.restartPolicy ?? 'Always';
     const initContainers = spec.initContainers ?? [];
-    const mainsStarted = (spec.containers ?? []).some((c) => (this.records.get(c.name)?.attempts ?? 0) > 0);
+    const mainsStarted = (spec.containers ?? []).some((c) => this.containers.created(c.name));
     let blocked = !sandbox;
     let initFailed = false;
     const init: ContainerView[] = [];
     let nextWake = Infinity;
     const wake = (t: number) => (nextWake = Math.min(nextWake, t));
     for (const c of initContainers) {
-      const view = this.view(c, byId);
+      const view = this.containers.view(c, byId);
       init.push(view);
       if (blocked || initFailed) continue;
       const cur = view.current;
       if (isSidecar(c)) {
         // Sidecars keep running beside the containers; the next init container waits until this one has started.
         if (!cur || cur.state === 'CONTAINER_CREATED') {
-          if (!cur) wake(await this.startContainer(pod, c, view, byId));
+          if (!cur) wake(await this.containers.start(pod, c, view, byId));
           if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
         } else if (cur.state === 'CONTAINER_RUNNING') {
           if (!mainsStarted && !this.hasStarted(c, cur)) blocked = true;
         } else if (!this.sidecarsStopped) {
-          wake(await this.restartLater(pod, c, view, byId));
+          wake(await this.containers.restartLater(pod, c, view, byId));
           if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
         }
         continue;
@@ -296,24 +272,24 @@ export class PodWorker {
       if (cur?.state === 'CONTAINER_EXITED' && cur.exitCode === 0) continue;
       blocked = true;
       if (!cur) {
-        wake(await this.startContainer(pod, c, view, byId));
+        wake(await this.containers.start(pod, c, view, byId));
       } else if (cur.state === 'CONTAINER_EXITED') {
         // A failed init container: the pod fails with Never, else the container is retried.
         if (policy === 'Never') initFailed = true;
-        else wake(await this.restartLater(pod, c, view, byId));
+        else wake(await this.containers.restartLater(pod, c, view, byId));
       }
     }
     const initDone = !blocked && !initFailed;
     const containers: ContainerView[] = [];
     for (const c of spec.containers ?? []) {
-      const view = this.view(c, byId);
+      const view = this.containers.view(c, byId);
       containers.push(view);
       if (!initDone) continue;
       const cur = view.current;
-      if (!cur) wake(await this.startContainer(pod, c, view, byId));
+      if (!cur) wake(await this.containers.start(pod, c, view, byId));
       else if (cur.state === 'CONTAINER_EXITED') {
-        const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.killedForRestart.has(cur.id));
-        if (restart) wake(await this.restartLater(pod, c, view, byId));
+        const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.containers.willRestartAtOnce(cur.id));
+        if (restart) wake(await this.containers.restartLater(pod, c, view, byId));
       }
     }
     if (initDone && policy !== 'Always' && containers.length && containers.every((v) => this.finishedForGood(v, policy))) {
@@ -332,7 +308,7 @@ export class PodWorker {
     const cur = v.current;
     if (cur?.state !== 'CONTAINER_EXITED') return false;
     if (policy === 'Never') return true;
-    return cur.exitCode === 0 && !this.killedForRestart.has(cur.id);
+    return cur.exitCode === 0 && !this.containers.willRestartAtOnce(cur.id);
   }
 
   /** The main containers are done for good: the sidecars are stopped, the last first. */
@@ -342,7 +318,7 @@ export class PodWorker {
       const c = specs[i]!;
       const cur = views[i]!.current;
       if (!isSidecar(c) || cur?.state !== 'CONTAINER_RUNNING') continue;
-      await this.killContainer(pod, c, cur.id, this.graceSeconds(pod), `Stopping container ${c.name}`);
+      await this.killContainer(pod, c, cur.id, graceSeconds(pod), `Stopping container ${c.name}`);
       const st = await this.deps.runtime.containerStatus(cur.id);
       byId.set(st.id, st);
       views[i]!.current = st;
@@ -362,22 +338,17 @@ export class PodWorker {
     const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     const policy = pod.spec?.restartPolicy ?? 'Always';
     await Promise.all(specs.map(async (c) => {
-      const ids = this.records.get(c.name)?.ids ?? [];
-      const cur = byId.get(ids[ids.length - 1] ?? '');
+      const cur = byId.get(this.containers.currentId(c.name) ?? '');
       if (cur?.state !== 'CONTAINER_RUNNING') return;
       const failed = this.probes!.failed(c.name, cur.id);
       if (!failed) return;
       const restart = policy !== 'Never' || isSidecar(c);
       const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
-      const grace = probe?.terminationGracePeriodSeconds ?? this.graceSeconds(pod);
-      if (restart) this.killedForRestart.add(cur.id);
+      const grace = probe?.terminationGracePeriodSeconds ?? graceSeconds(pod);
+      if (restart) this.containers.markForRestart(cur.id);
       await this.killContainer(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
       byId.set(cur.id, await this.deps.runtime.containerStatus(cur.id));
     }));
-  }
-
-  private graceSeconds(pod: Pod): number {
-    return pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
   }
 
   private killContainer(pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
@@ -409,8 +380,8 @@ export class PodWorker {
         v.started = this.probes!.started(c.name, cur.id);
         v.ready = this.probes!.ready(c.name, cur.id);
       }
-      if (cur?.state === 'CONTAINER_EXITED') v.current = await this.withMessage(pod, c, cur);
-      if (v.previous?.state === 'CONTAINER_EXITED') v.previous = await this.withMessage(pod, c, v.previous);
+      if (cur?.state === 'CONTAINER_EXITED') v.current = await this.containers.withMessage(pod, c, cur);
+      if (v.previous?.state === 'CONTAINER_EXITED') v.previous = await this.containers.withMessage(pod, c, v.previous);
     }
   }
 
@@ -421,157 +392,6 @@ export class PodWorker {
       onChange: () => this.kick(),
     });
     return this.probes;
-  }
-
-  private async withMessage(pod: Pod, c: Container, st: ContainerStatus): Promise<ContainerStatus> {
-    if (!this.messages.has(st.id)) {
-      let fileContent: string | undefined;
-      try {
-        fileContent = await this.deps.terminationMessage?.(pod, c, st);
-      } catch (err) {
-        this.deps.log.warn('termination message not read', { pod: this.key, container: c.name, error: (err as Error).message });
-      }
-      this.messages.set(st.id, await terminationMessage({
-        fileContent, policy: c.terminationMessagePolicy, exitCode: st.exitCode, runtimeReason: st.reason, runtimeMessage: st.message, logPath: st.logPath,
-      }));
-    }
-    const message = this.messages.get(st.id);
-    return message === st.message ? st : { ...st, message };
-  }
-
-  private view(c: Container, byId: Map<string, ContainerStatus>): ContainerView {
-    const rec = this.records.get(c.name);
-    const ids = rec?.ids ?? [];
-    const current = ids.length ? byId.get(ids[ids.length - 1]!) : undefined;
-    const previous = ids.length > 1 ? byId.get(ids[ids.length - 2]!) : undefined;
-    const w = this.waiting.get(c.name);
-    return {
-      name: c.name, image: c.image ?? '', current, previous, restartCount: Math.max(0, (rec?.attempts ?? 0) - 1),
-      ...(w ? { waitingReason: w.reason, waitingMessage: w.message } : {}),
-    };
-  }
-
-  /**
-   * Restarts an exited container once its back-off has passed; until then the view
-   * shows CrashLoopBackOff. Returns when to look again (Infinity: nothing to wait for).
-   */
-  private async restartLater(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<number> {
-    const cur = view.current!;
-    if (!this.killedForRestart.has(cur.id)) {
-      const finished = nsToMs(cur.finishedAt);
-      const until = this.backoffCounted.get(c.name) === cur.id ? undefined : this.restartBackoff.until(c.name, finished);
-      if (until !== undefined) {
-        if (this.backoffReported.get(c.name) !== cur.id) {
-          this.backoffReported.set(c.name, cur.id);
-          this.deps.event?.(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podRef(pod)}`);
-        }
-        view.backoffUntil = until;
-        view.backoffSeconds = this.restartBackoff.get(c.name) / 1000;
-        return until;
-      }
-      // One back-off step per exit, however many tries its restart takes (image pulls failing).
-      if (this.backoffCounted.get(c.name) !== cur.id) {
-        this.backoffCounted.set(c.name, cur.id);
-        this.restartBackoff.next(c.name, finished);
-      }
-    }
-    const wake = await this.startContainer(pod, c, view, byId);
-    if (view.current !== cur) {
-      view.previous = cur;
-      this.killedForRestart.delete(cur.id);
-    }
-    return wake;
-  }
-
-  /**
-   * Pulls, creates and starts a container (and runs its postStart hook). Failures before
-   * the container exists become its waiting reason; returns when to try again.
-   */
-  private async startContainer(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<number> {
-    const rt = this.deps.runtime;
-    const rec = this.records.get(c.name) ?? { ids: [], attempts: 0 };
-    this.records.set(c.name, rec);
-    const fail = (reason: string, message: string, retryAt: number): number => {
-      this.waiting.set(c.name, { reason, message, retryAt });
-      view.waitingReason = reason;
-      view.waitingMessage = message;
-      return retryAt;
-    };
-    // Syncs in between (status writes, other containers) leave a failed attempt as it is until its retry is due.
-    const pending = this.waiting.get(c.name);
-    if (pending && pending.retryAt > this.now()) return pending.retryAt;
-    let auths: PullAuth[] = [];
-    if (this.deps.pullSecrets && pod.spec?.imagePullSecrets?.length) {
-      try {
-        auths = await this.deps.pullSecrets(pod);
-      } catch (err) {
-        this.deps.event?.(pod, 'Warning', 'FailedToRetrieveImagePullSecret',
-          `Unable to retrieve some image pull secrets (${(err as Error).message}); attempting to pull the image may not succeed.`);
-      }
-    }
-    const pulled = await this.puller.ensure(pod, c, auths);
-    if (!pulled.ok) {
-      // ErrImagePull turns into ImagePullBackOff on the next look, as the kubelet's next sync shows it.
-      const next = pulled.reason === 'ErrImagePull' ? this.now() + RETRY_MS : pulled.retryAt ?? this.now() + BACKOFF_INITIAL_MS;
-      return fail(pulled.reason, pulled.message, next);
-    }
-    const attempt = rec.attempts;
-    let config: ContainerConfig;
-    try {
-      config = await this.buildContainerConfig(pod, c, attempt);
-    } catch (err) {
-      const message = (err as Error).message;
-      this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);
-      return fail('CreateContainerConfigError', message, this.now() + this.retryBackoff.next(`config/${c.name}`));
-    }
-    let id: string;
-    try {
-      id = await rt.createContainer(this.sandboxId!, config, this.sandboxConfig(pod));
-    } catch (err) {
-      const message = (err as Error).message;
-      this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);
-      return fail('CreateContainerError', message, this.now() + this.retryBackoff.next(`config/${c.name}`));
-    }
-    this.waiting.delete(c.name);
-    view.waitingReason = view.waitingMessage = undefined;
-    this.retryBackoff.reset(`config/${c.name}`);
-    rec.attempts++;
-    rec.ids.push(id);
-    // Old attempts beyond the previous one are of no further use (kubelet keeps one dead container).
-    while (rec.ids.length > 2) {
-      const old = rec.ids.shift()!;
-      this.messages.delete(old);
-      this.killedForRestart.delete(old);
-      await rt.removeContainer(old);
-    }
-    view.restartCount = Math.max(0, rec.attempts - 1);
-    this.deps.event?.(pod, 'Normal', 'Created', `Created container ${c.name}`);
-    try {
-      await rt.startContainer(id);
-    } catch (err) {
-      this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
-    }
-    const started = await rt.containerStatus(id);
-    if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED') this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
-    const postStart = c.lifecycle?.postStart;
-    if (postStart && this.runsProcesses && started.state === 'CONTAINER_RUNNING') {
-      const err = await runLifecycleHook(postStart, pod, c, await this.hookTarget(c, id), this.graceSeconds(pod));
-      if (err) {
-        this.deps.event?.(pod, 'Warning', 'FailedPostStartHook', err);
-        // Killed like any failing container, and restarted per the restart policy with back-off.
-        await this.killContainer(pod, c, id, this.graceSeconds(pod), 'FailedPostStartHook');
-      }
-    }
-    const st = await rt.containerStatus(id);
-    byId.set(id, st);
-    view.current = st;
-    return Infinity;
-  }
-
-  /** What the pod spec says of a container's CRI config, with what the containerConfig hook adds. */
-  private async buildContainerConfig(pod: Pod, c: Container, attempt: number): Promise<ContainerConfig> {
-    const base = baseContainerConfig(pod, c, attempt);
-    return mergeContainerConfig(base, (await this.deps.containerConfig?.(pod, c, attempt)) ?? {});
   }
 
   private sandboxConfig(pod: Pod): PodSandboxConfig {
@@ -613,12 +433,10 @@ export class PodWorker {
       await rt.stopPodSandbox(id);
       await rt.removePodSandbox(id);
       this.sandboxId = undefined;
-      this.records.clear();
-      this.messages.clear();
-      this.killedForRestart.clear();
+      this.containers.clear();
       this.deps.onSandbox?.(this, undefined);
     }
-    if (uid) this.puller.forget(uid);
+    if (uid) this.containers.puller.forget(uid);
     if (uid && this.deps.cleanupPod && !this.cleanedUp) {
       await this.deps.cleanupPod(uid);
       this.cleanedUp = true;
@@ -626,4 +444,4 @@ export class PodWorker {
   }
 }
 
-export { simulationAnnotations };
+export { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, simulationAnnotations };
