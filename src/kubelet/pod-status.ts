@@ -51,7 +51,8 @@ function terminatedState(c: ContainerStatus, runtimeName: string): ApiContainerS
   return {
     terminated: {
       exitCode: c.exitCode,
-      reason: c.reason ?? (c.exitCode === 0 ? 'Completed' : 'Error'),
+      // The runtime's reason (OOMKilled, ContainerCannotRun…) when it gives one.
+      reason: c.reason || (c.exitCode === 0 ? 'Completed' : 'Error'),
       ...(c.message ? { message: c.message } : {}),
       startedAt: nsToIso(c.startedAt || c.createdAt),
       finishedAt: nsToIso(c.finishedAt),
@@ -133,6 +134,22 @@ function condition(type: string, ok: boolean, old: PodCondition[] | undefined, n
   return { type, status, lastProbeTime: null as unknown as string, lastTransitionTime, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }
 
+/**
+ * Ready also needs every readiness gate's condition (set by other components) to be True,
+ * as the kubelet's GeneratePodReadyCondition has it.
+ */
+function readyCondition(pod: Pod, containersReady: boolean, old: PodCondition[] | undefined, now: number, reason?: string, message?: string): PodCondition {
+  if (!containersReady) return condition('Ready', false, old, now, reason, message);
+  const problems: string[] = [];
+  for (const g of pod.spec?.readinessGates ?? []) {
+    const c = old?.find((x) => x.type === g.conditionType);
+    if (!c) problems.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+    else if (c.status !== 'True') problems.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+  }
+  if (problems.length) return condition('Ready', false, old, now, 'ReadinessGatesNotReady', problems.join(', '));
+  return condition('Ready', true, old, now);
+}
+
 export function buildPodStatus(input: StatusInput): PodStatus {
   const { pod, sandbox, now } = input;
   const old = pod.status ?? {};
@@ -157,7 +174,7 @@ export function buildPodStatus(input: StatusInput): PodStatus {
     condition('PodReadyToStartContainers', !!sandbox && sandbox.state === 'SANDBOX_READY' && !terminal, oldConds, now),
     condition('Initialized', initOk, oldConds, now, initOk ? (input.init.length && terminal ? 'PodCompleted' : undefined) : 'ContainersNotInitialized',
       initOk ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`),
-    condition('Ready', allReady, oldConds, now, readyReason, readyMsg),
+    readyCondition(pod, allReady, oldConds, now, readyReason, readyMsg),
     condition('ContainersReady', allReady, oldConds, now, readyReason, readyMsg),
     oldConds?.find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, oldConds, now),
   ];

@@ -1,9 +1,10 @@
 // Runs one probe or lifecycle handler (exec, httpGet, tcpSocket) against a container: the
-// shared part of probes and hooks — port names resolved from the container's ports, the
+// shared part of probes and hooks (gRPC is for probes only) — port names resolved from the container's ports, the
 // host defaulting to the pod IP.
 import type { Container, ExecAction, HTTPGetAction, TCPSocketAction } from 'kubernetes-types/core/v1.js';
 import type { RuntimeService } from '../runtime/types.js';
 import { execProbe } from './exec-probe.js';
+import { grpcProbe } from './grpc-probe.js';
 import { httpProbe } from './http-probe.js';
 import type { ProbeOutcome } from './probe-result.js';
 import { tcpProbe } from './tcp-probe.js';
@@ -55,7 +56,10 @@ export async function runHandler(h: Handler, t: HandlerTarget, timeoutSeconds: n
       if (!host) return { result: 'Unknown', output: 'the pod has no IP yet' };
       return await tcpProbe(host, resolvePort(h.tcpSocket.port, t.container), timeoutMs);
     }
-    if (h.grpc) return { result: 'Unknown', output: 'gRPC probes are not supported by this node agent' };
+    if (h.grpc) {
+      if (!t.podIP) return { result: 'Unknown', output: 'the pod has no IP yet' };
+      return await grpcProbe(t.podIP, resolvePort(h.grpc.port, t.container), h.grpc.service ?? '', timeoutMs);
+    }
   } catch (err) {
     return { result: 'Unknown', output: (err as Error).message };
   }
