@@ -9,6 +9,7 @@ import { baseContainerConfig, mergeContainerConfig } from './container-base-conf
 import { graceSeconds } from './container-stop.js';
 import { ImagePuller } from './image-puller.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
+import { PullSecretsError } from './pull-secrets.js';
 import type { ContainerView } from './pod-status.js';
 import type { PodWorkerDeps } from './pod-worker.js';
 import type { HandlerTarget } from './prober/handler.js';
@@ -175,6 +176,8 @@ export class PodContainers {
       try {
         auths = await this.deps.pullSecrets(pod);
       } catch (err) {
+        // The secrets that could be read are still used, as the kubelet does.
+        if (err instanceof PullSecretsError) auths = err.auths;
         this.deps.event?.(pod, 'Warning', 'FailedToRetrieveImagePullSecret',
           `Unable to retrieve some image pull secrets (${(err as Error).message}); attempting to pull the image may not succeed.`);
       }

@@ -84,3 +84,36 @@ export function authsForImage(image: string, auths: PullAuth[]): PullAuth[] {
   const registry = registryOf(image);
   return auths.filter((a) => a.serverAddress !== undefined && normalizeRegistry(a.serverAddress) === registry);
 }
+
+/** Some of a pod's pull secrets could not be used; `auths` holds what the others gave. */
+export class PullSecretsError extends Error {
+  constructor(message: string, readonly auths: PullAuth[]) {
+    super(message);
+  }
+}
+
+/**
+ * The credentials of all of a pod's imagePullSecrets, fetched with `getSecret` — what the
+ * agent's `pullSecrets` hook returns. Missing or malformed secrets do not stop the others
+ * from being used; they are named in a PullSecretsError that carries the usable ones.
+ */
+export async function podPullAuths(
+  pod: { metadata?: { namespace?: string }; spec?: { imagePullSecrets?: { name?: string }[] } },
+  getSecret: (namespace: string, name: string) => Promise<Secret | undefined>,
+): Promise<PullAuth[]> {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const auths: PullAuth[] = [];
+  const problems: string[] = [];
+  for (const ref of pod.spec?.imagePullSecrets ?? []) {
+    if (!ref.name) continue;
+    try {
+      const secret = await getSecret(ns, ref.name);
+      if (!secret) problems.push(`secret "${ref.name}" not found`);
+      else auths.push(...authsFromSecret(secret));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length) throw new PullSecretsError(problems.join('; '), auths);
+  return auths;
+}

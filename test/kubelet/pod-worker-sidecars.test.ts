@@ -96,3 +96,37 @@ test('the restart back-off doubles, and starts over after a container ran ten mi
     await h.close();
   }
 });
+
+test('deletion stops the containers first, then the sidecars with what is left of the grace period', async () => {
+  const pod = makePod('del', [{ name: 'app', image: 'app:1', lifecycle: { preStop: { exec: { command: ['drain'] } } } }], {
+    initContainers: [{ name: 'proxy', image: 'proxy:1', restartPolicy: 'Always' }],
+  });
+  const h = await harness(pod, {
+    exec: async () => {
+      await new Promise((r) => setTimeout(r, 1100));
+      return ok();
+    },
+  });
+  try {
+    await h.until((s) => s.phase === 'Running' && !!s.containerStatuses![0]!.state?.running);
+    h.delete(20);
+    await h.waitFor('DELETE', () => h.deleted.length === 1, 5000);
+    assert.deepEqual(h.rt.stops.map((s) => [s.container, s.timeoutSeconds]), [['app', 19], ['proxy', 19]]);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a failing startup probe kills the container and restarts it', async () => {
+  const pod = makePod('sf', [{ name: 'c', image: 'app:1', startupProbe: { exec: { command: ['up?'] }, periodSeconds: 1, failureThreshold: 1 } }]);
+  let failures = 0;
+  const h = await harness(pod, { exec: () => (failures++ < 1 ? fail('still booting') : ok()) });
+  try {
+    const s = await h.until((s) => s.containerStatuses![0]!.restartCount === 1 && s.containerStatuses![0]!.started === true, 5000);
+    assert.ok(s.containerStatuses![0]!.lastState!.terminated);
+    assert.ok(h.events.some((e) => e.reason === 'Unhealthy' && e.message === 'Startup probe failed: still booting'));
+    assert.ok(h.events.some((e) => e.reason === 'Killing' && e.message === 'Container c failed startup probe, will be restarted'));
+  } finally {
+    await h.close();
+  }
+});

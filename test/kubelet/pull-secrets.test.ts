@@ -44,3 +44,22 @@ test('pull policy defaults as the apiserver does', () => {
   assert.equal(pullPolicyOf({ name: 'a', image: 'localhost:5000/busybox' }), 'Always');
   assert.equal(pullPolicyOf({ name: 'a', image: 'busybox', imagePullPolicy: 'Never' }), 'Never');
 });
+
+test('podPullAuths uses the secrets it can read and names the others', async () => {
+  const { podPullAuths, PullSecretsError } = await import('../../src/kubelet/pull-secrets.js');
+  const good = secret({ '.dockerconfigjson': b64(JSON.stringify({ auths: { 'localhost:5000': { username: 'u', password: 'p' } } })) });
+  const pod = { metadata: { namespace: 'ns' }, spec: { imagePullSecrets: [{ name: 'regcred' }, { name: 'missing' }] } };
+  const asked: string[] = [];
+  const get = async (ns: string, name: string) => {
+    asked.push(`${ns}/${name}`);
+    return name === 'regcred' ? good : undefined;
+  };
+  await assert.rejects(podPullAuths(pod, get), (err: unknown) => {
+    assert.ok(err instanceof PullSecretsError);
+    assert.equal(err.message, 'secret "missing" not found');
+    assert.deepEqual(err.auths, [{ serverAddress: 'localhost:5000', username: 'u', password: 'p' }]);
+    return true;
+  });
+  assert.deepEqual(asked, ['ns/regcred', 'ns/missing']);
+  assert.deepEqual(await podPullAuths({ metadata: { namespace: 'ns' }, spec: { imagePullSecrets: [{ name: 'regcred' }] } }, get), [{ serverAddress: 'localhost:5000', username: 'u', password: 'p' }]);
+});
