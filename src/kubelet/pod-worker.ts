@@ -243,42 +243,9 @@ export class PodWorker {
 
     const policy = spec.restartPolicy ?? 'Always';
     const initContainers = spec.initContainers ?? [];
-    const mainsStarted = (spec.containers ?? []).some((c) => this.containers.created(c.name));
-    let blocked = !sandbox;
-    let initFailed = false;
-    const init: ContainerView[] = [];
     let nextWake = Infinity;
     const wake = (t: number) => (nextWake = Math.min(nextWake, t));
-    for (const c of initContainers) {
-      const view = this.containers.view(c, byId);
-      init.push(view);
-      if (blocked || initFailed) continue;
-      const cur = view.current;
-      if (isSidecar(c)) {
-        // Sidecars keep running beside the containers; the next init container waits until this one has started.
-        if (!cur || cur.state === 'CONTAINER_CREATED') {
-          if (!cur) wake(await this.containers.start(pod, c, view, byId));
-          if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
-        } else if (cur.state === 'CONTAINER_RUNNING') {
-          if (!mainsStarted && !this.hasStarted(c, cur)) blocked = true;
-        } else if (!this.sidecarsStopped) {
-          wake(await this.containers.restartLater(pod, c, view, byId));
-          if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
-        }
-        continue;
-      }
-      // Once the containers have started, initialization is over for this sandbox.
-      if (mainsStarted) continue;
-      if (cur?.state === 'CONTAINER_EXITED' && cur.exitCode === 0) continue;
-      blocked = true;
-      if (!cur) {
-        wake(await this.containers.start(pod, c, view, byId));
-      } else if (cur.state === 'CONTAINER_EXITED') {
-        // A failed init container: the pod fails with Never, else the container is retried.
-        if (policy === 'Never') initFailed = true;
-        else wake(await this.containers.restartLater(pod, c, view, byId));
-      }
-    }
+    const { init, blocked, initFailed } = await this.stepInit(pod, !sandbox, byId, wake);
     const initDone = !blocked && !initFailed;
     const containers: ContainerView[] = [];
     for (const c of spec.containers ?? []) {
@@ -301,6 +268,43 @@ export class PodWorker {
       pod, sandbox, init, containers, initDone, initFailed,
       hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
     });
+  }
+
+  /**
+   * Init containers in order: each regular one runs to completion before the next starts;
+   * a sidecar only has to have started. Once the containers have started, initialization
+   * is over for this sandbox and only exited sidecars are restarted.
+   */
+  private async stepInit(pod: Pod, noSandbox: boolean, byId: Map<string, ContainerStatus>, wake: (t: number) => void) {
+    const spec = pod.spec!;
+    const policy = spec.restartPolicy ?? 'Always';
+    const mainsStarted = (spec.containers ?? []).some((c) => this.containers.created(c.name));
+    let blocked = noSandbox;
+    let initFailed = false;
+    const init: ContainerView[] = [];
+    for (const c of spec.initContainers ?? []) {
+      const view = this.containers.view(c, byId);
+      init.push(view);
+      if (blocked || initFailed) continue;
+      const cur = view.current;
+      if (isSidecar(c)) {
+        if (!cur) wake(await this.containers.start(pod, c, view, byId));
+        else if (cur.state === 'CONTAINER_EXITED' && !this.sidecarsStopped) wake(await this.containers.restartLater(pod, c, view, byId));
+        if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
+        continue;
+      }
+      if (mainsStarted) continue;
+      if (cur?.state === 'CONTAINER_EXITED' && cur.exitCode === 0) continue;
+      blocked = true;
+      if (!cur) {
+        wake(await this.containers.start(pod, c, view, byId));
+      } else if (cur.state === 'CONTAINER_EXITED') {
+        // A failed init container: the pod fails with Never, else the container is retried.
+        if (policy === 'Never') initFailed = true;
+        else wake(await this.containers.restartLater(pod, c, view, byId));
+      }
+    }
+    return { init, blocked, initFailed };
   }
 
   /** A container that exited and will not be restarted. */
