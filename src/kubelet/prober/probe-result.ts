@@ -8,5 +8,3 @@ export interface ProbeOutcome {
   /** Command output, response body or error text: what events and hook messages quote. */
   output: string;
 }
-
-export const succeeded = (o: ProbeOutcome) => o.result === 'Success' || o.result === 'Warning';
