@@ -26,8 +26,9 @@ export async function projectedPayload(pod: Pod, src: ProjectedVolumeSource, sou
       const token = sources.serviceAccountToken
         ? await sources.serviceAccountToken(pod, { audience: t.audience, expirationSeconds: t.expirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS })
         : PLACEHOLDER_TOKEN;
-      // Token files default to 0600 unless the volume says otherwise.
-      payload.set(t.path, { data: Buffer.from(token, 'utf8'), mode: fileMode(undefined, defaultMode ?? 0o600) });
+      // With an fsGroup the token is private to its owner, as the kubelet makes it.
+      const mode = pod.spec?.securityContext?.fsGroup !== undefined ? 0o600 : fileMode(undefined, defaultMode ?? 0o600);
+      payload.set(t.path, { data: Buffer.from(token, 'utf8'), mode });
     }
   }
   return payload;
