@@ -27,6 +27,7 @@ import { resourceQuotaController } from './resourcequota.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
 import { podGCController } from './podgc.js';
 import { localPathProvisioner } from './local-path-provisioner/controller.js';
+import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -50,6 +51,8 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'ttl-after-finished': ttlAfterFinishedController,
   podgc: (ctx) => podGCController(ctx),
   'local-path-provisioner': localPathProvisioner,
+  'pvc-protection': pvcProtectionController,
+  'pv-protection': pvProtectionController,
 };
 
 export interface RunningControllers {

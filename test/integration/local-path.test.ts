@@ -1,7 +1,7 @@
 // The local-path provisioner against a real `skiff server` with simulated nodes, driven by
 // the real kubectl: the default StorageClass, a PVC defaulted to it waiting for its first
 // consumer, the scheduler choosing the node, the PV provisioned there and bound both ways,
-// and the PV and its directory gone after the PVC is deleted. Also static binding of a
+// the claim protected while a pod uses it, and the PV and its directory gone after. Also static binding of a
 // pre-made PV by a claim without a class.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -102,8 +102,16 @@ spec:
   // Simulated nodes run no agent processes: stand in for the agent's DirectoryOrCreate.
   mkdirSync(pv.spec.hostPath.path, { recursive: true });
   writeFileSync(join(pv.spec.hostPath.path, 'file'), 'x');
+  // Deleting the claim while a pod uses it only marks it (pvc-protection); the data stays.
+  assert.deepEqual(bound.metadata.finalizers, ['kubernetes.io/pvc-protection']);
+  assert.deepEqual(pv.metadata.finalizers, ['kubernetes.io/pv-protection']);
+  await ok(['delete', 'pvc', 'data', '--wait=false']);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.match(await ok(['get', 'pvc', 'data']), /data\s+Terminating/);
+  assert.equal((await getJson(['get', 'pv', pv.metadata.name])).status.phase, 'Bound');
+  assert.equal(existsSync(join(pv.spec.hostPath.path, 'file')), true);
   await ok(['delete', 'pod', 'user', '--wait=true', '--timeout=30s']);
-  await ok(['delete', 'pvc', 'data', '--wait=true', '--timeout=30s']);
+  await eventually('pvc gone', 15_000, async () => ((await s.kubectl(['get', 'pvc', 'data'])).code !== 0 ? true : undefined));
   await eventually('pv deleted', 15_000, async () => ((await s.kubectl(['get', 'pv', pv.metadata.name])).code !== 0 ? true : undefined));
   assert.equal(existsSync(pv.spec.hostPath.path), false, 'the volume directory is removed');
 });
