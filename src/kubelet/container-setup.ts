@@ -29,8 +29,8 @@ export interface ContainerSetupOptions {
   /** Node memory in bytes (Burstable OOM scores). */
   memoryCapacity?: number;
   clusterDomain?: string;
-  /** Whether tmpfs may be mounted; default: running as root. */
-  canMount?: boolean;
+  /** Whether tmpfs may be mounted and files chowned to the pod's fsGroup; default: running as root. */
+  privileged?: boolean;
   mounter?: Mounter;
   /** Told when envFrom keys were skipped (the kubelet records an InvalidEnvironmentVariableNames event). */
   onInvalidEnvKeys?(pod: Pod, message: string): void;
@@ -50,7 +50,7 @@ export class ContainerSetup {
 
   constructor(private readonly opts: ContainerSetupOptions) {
     this.volumes = new VolumeManager({
-      dirs: opts.dirs, sources: opts.sources, allocatable: opts.allocatable, canMount: opts.canMount, mounter: opts.mounter,
+      dirs: opts.dirs, sources: opts.sources, allocatable: opts.allocatable, privileged: opts.privileged, mounter: opts.mounter,
     });
   }
 

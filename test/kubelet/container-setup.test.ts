@@ -50,7 +50,7 @@ test('ContainerSetup: pod prepared, container config from API objects, failure r
     },
   }) as Pod;
   const dirs = new PodDirs(path.join(root, 'agent'));
-  const setup = new ContainerSetup({ dirs, sources: apiSources(client), canMount: false, memoryCapacity: 2 ** 30 });
+  const setup = new ContainerSetup({ dirs, sources: apiSources(client), privileged: false, memoryCapacity: 2 ** 30 });
   await setup.preparePod(pod, ['10.42.0.7']);
   const uid = pod.metadata!.uid!;
   assert.match(await readFile(dirs.etcHosts(uid), 'utf8'), /\n10\.42\.0\.7\tweb\n/);

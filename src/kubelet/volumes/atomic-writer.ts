@@ -4,6 +4,7 @@
 // user sees are symlinks through `..data`. Containers therefore see updates on their own.
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { chownTree } from './ownership.js';
 import type { Payload } from './types.js';
 
 export const DATA_DIR_NAME = '..data';
@@ -64,7 +65,7 @@ async function sameContent(dir: string, payload: Payload): Promise<boolean> {
  * Makes `target` hold exactly `payload`. Returns false when it already did.
  * Only `target`'s own entries are touched; it is created if missing.
  */
-export async function writeAtomically(target: string, payload: Payload): Promise<boolean> {
+export async function writeAtomically(target: string, payload: Payload, opts: { gid?: number } = {}): Promise<boolean> {
   for (const p of payload.keys()) validatePayloadPath(p);
   await mkdir(target, { recursive: true });
   const dataLink = path.join(target, DATA_DIR_NAME);
@@ -80,6 +81,9 @@ export async function writeAtomically(target: string, payload: Payload): Promise
     await writeFile(file, f.data);
     await chmod(file, f.mode);
   }
+
+  // Ownership is settled before the version becomes visible through ..data.
+  if (opts.gid !== undefined) await chownTree(tsDir, opts.gid, false);
 
   const tmpLink = path.join(target, DATA_DIR_TMP_NAME);
   await rm(tmpLink, { force: true });

@@ -1,9 +1,9 @@
 // configMap volume: the ConfigMap's keys as files, written atomically and re-rendered when
 // the ConfigMap changes.
 import type { ConfigMapVolumeSource, Pod } from 'kubernetes-types/core/v1.js';
-import { writeAtomically } from './atomic-writer.js';
 import { configMapData, projectKeys } from './key-projection.js';
 import type { Payload, PreparedVolume, VolumeContext, VolumePlugin, VolumeSources } from './types.js';
+import { writeManaged } from './write-managed.js';
 
 export const CONFIG_MAP = 'kubernetes.io/configmap';
 
@@ -24,7 +24,7 @@ export const configMapPlugin: VolumePlugin = {
   handles: (v) => !!v.configMap,
   async setUp(ctx: VolumeContext): Promise<PreparedVolume> {
     const dir = ctx.dirs.volume(ctx.pod.metadata!.uid!, CONFIG_MAP, ctx.volume.name);
-    await writeAtomically(dir, await configMapPayload(ctx.pod, ctx.volume.configMap!, ctx.sources));
+    await writeManaged(ctx, dir, await configMapPayload(ctx.pod, ctx.volume.configMap!, ctx.sources));
     return { hostPath: dir, readOnly: true, rendered: true };
   },
 };

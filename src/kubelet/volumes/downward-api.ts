@@ -2,9 +2,9 @@
 // pod's labels or annotations change.
 import type { DownwardAPIVolumeFile, Pod } from 'kubernetes-types/core/v1.js';
 import { containerResourceValue, podFieldValue, type Allocatable } from '../downward.js';
-import { writeAtomically } from './atomic-writer.js';
 import { fileMode } from './key-projection.js';
 import type { Payload, PreparedVolume, VolumeContext, VolumePlugin } from './types.js';
+import { writeManaged } from './write-managed.js';
 
 export const DOWNWARD_API = 'kubernetes.io/downward-api';
 
@@ -25,7 +25,7 @@ export const downwardAPIPlugin: VolumePlugin = {
   async setUp(ctx: VolumeContext): Promise<PreparedVolume> {
     const dir = ctx.dirs.volume(ctx.pod.metadata!.uid!, DOWNWARD_API, ctx.volume.name);
     const src = ctx.volume.downwardAPI!;
-    await writeAtomically(dir, downwardAPIPayload(ctx.pod, src.items, src.defaultMode, ctx.allocatable));
+    await writeManaged(ctx, dir, downwardAPIPayload(ctx.pod, src.items, src.defaultMode, ctx.allocatable));
     return { hostPath: dir, readOnly: true, rendered: true };
   },
 };

@@ -28,8 +28,8 @@ export interface VolumeManagerOptions {
   sources: VolumeSources;
   /** Default: the system's mount/umount. */
   mounter?: Mounter;
-  /** Whether tmpfs may be mounted; default: running as root. */
-  canMount?: boolean;
+  /** Whether tmpfs may be mounted and files chowned to the pod's fsGroup; default: running as root. */
+  privileged?: boolean;
   allocatable?: Allocatable;
   plugins?: VolumePlugin[];
 }
@@ -53,12 +53,12 @@ function checkSubPath(sub: string, volume: string): void {
 export class VolumeManager {
   private readonly pods = new Map<string, PodVolumes>();
   private readonly mounter: Mounter;
-  private readonly canMount: boolean;
+  private readonly privileged: boolean;
   private readonly plugins: VolumePlugin[];
 
   constructor(private readonly opts: VolumeManagerOptions) {
     this.mounter = opts.mounter ?? new SystemMounter();
-    this.canMount = opts.canMount ?? process.getuid?.() === 0;
+    this.privileged = opts.privileged ?? process.getuid?.() === 0;
     this.plugins = opts.plugins ?? DEFAULT_PLUGINS;
   }
 
@@ -76,7 +76,7 @@ export class VolumeManager {
     try {
       return await plugin.setUp({
         pod, volume: v, dirs: this.opts.dirs, sources: this.opts.sources, mounter: this.mounter,
-        canMount: this.canMount, allocatable: this.opts.allocatable,
+        privileged: this.privileged, allocatable: this.opts.allocatable,
       });
     } catch (err) {
       if (err instanceof VolumeSetUpError) throw err;

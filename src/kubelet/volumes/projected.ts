@@ -2,12 +2,12 @@
 // merged into one directory (tmpfs when possible: it may hold secrets), written atomically.
 import type { Pod, ProjectedVolumeSource } from 'kubernetes-types/core/v1.js';
 import type { Allocatable } from '../downward.js';
-import { writeAtomically } from './atomic-writer.js';
 import { configMapPayload } from './config-map.js';
 import { downwardAPIPayload } from './downward-api.js';
 import { fileMode } from './key-projection.js';
 import { memoryBackedDir, secretPayload } from './secret.js';
 import type { Payload, PreparedVolume, VolumeContext, VolumePlugin, VolumeSources } from './types.js';
+import { writeManaged } from './write-managed.js';
 
 export const PROJECTED = 'kubernetes.io/projected';
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
@@ -41,7 +41,7 @@ export const projectedPlugin: VolumePlugin = {
     const dir = ctx.dirs.volume(ctx.pod.metadata!.uid!, PROJECTED, ctx.volume.name);
     const payload = await projectedPayload(ctx.pod, ctx.volume.projected!, ctx.sources, ctx.allocatable);
     await memoryBackedDir(ctx, dir);
-    await writeAtomically(dir, payload);
+    await writeManaged(ctx, dir, payload);
     return { hostPath: dir, readOnly: true, rendered: true };
   },
 };

@@ -2,9 +2,9 @@
 // secrets never reach the node's disk), written atomically and re-rendered on change.
 import { mkdir } from 'node:fs/promises';
 import type { Pod, SecretVolumeSource } from 'kubernetes-types/core/v1.js';
-import { writeAtomically } from './atomic-writer.js';
 import { projectKeys, secretData } from './key-projection.js';
 import type { Payload, PreparedVolume, VolumeContext, VolumePlugin, VolumeSources } from './types.js';
+import { writeManaged } from './write-managed.js';
 
 export const SECRET = 'kubernetes.io/secret';
 
@@ -22,7 +22,7 @@ export async function secretPayload(pod: Pod, src: { name?: string; secretName?:
 /** Creates the volume's directory, on its own tmpfs when mounting is possible. */
 export async function memoryBackedDir(ctx: VolumeContext, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  if (ctx.canMount && !(await ctx.mounter.mountsUnder(dir)).includes(dir)) await ctx.mounter.mountTmpfs(dir);
+  if (ctx.privileged && !(await ctx.mounter.mountsUnder(dir)).includes(dir)) await ctx.mounter.mountTmpfs(dir);
 }
 
 export const secretPlugin: VolumePlugin = {
@@ -34,7 +34,7 @@ export const secretPlugin: VolumePlugin = {
     // Fetch first: a missing secret leaves nothing mounted behind.
     const payload = await secretPayload(ctx.pod, src, ctx.sources, new Map(), src.defaultMode);
     await memoryBackedDir(ctx, dir);
-    await writeAtomically(dir, payload);
+    await writeManaged(ctx, dir, payload);
     return { hostPath: dir, readOnly: true, rendered: true };
   },
 };

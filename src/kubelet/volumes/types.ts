@@ -31,8 +31,11 @@ export interface VolumeContext {
   dirs: PodDirs;
   sources: VolumeSources;
   mounter: Mounter;
-  /** Memory-backed (tmpfs) volumes need root; without it they are plain directories. */
-  canMount: boolean;
+  /**
+   * Root privileges: tmpfs mounts (without them, memory-backed volumes are plain
+   * directories) and fsGroup ownership (without them, files keep the agent's group).
+   */
+  privileged: boolean;
   allocatable?: Allocatable;
 }
 

@@ -3,7 +3,7 @@
 // nothing behind. tmpfs parts run only as root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,11 +29,11 @@ class Objects implements VolumeSources {
   persistentVolume(name: string) { return this.pvs.get(name); }
 }
 
-async function setup(t: { after(fn: () => unknown): void }, canMount = false) {
+async function setup(t: { after(fn: () => unknown): void }, privileged = false) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'skiff-vol-'));
   const objects = new Objects();
   const dirs = new PodDirs(path.join(root, 'agent'));
-  const vm = new VolumeManager({ dirs, sources: objects, canMount, allocatable: { cpu: '4', memory: '8Gi' } });
+  const vm = new VolumeManager({ dirs, sources: objects, privileged, allocatable: { cpu: '4', memory: '8Gi' } });
   t.after(async () => {
     // Whatever a failed test left mounted goes first.
     const m = new SystemMounter();
@@ -289,4 +289,31 @@ test('tmpfs: memory emptyDir with sizeLimit and secrets on tmpfs, unmounted at t
   await vm.tearDownPod('u6');
   assert.deepEqual(await new SystemMounter().mountsUnder(dirs.pod('u6')), []);
   await assert.rejects(stat(dirs.pod('u6')), { code: 'ENOENT' });
+});
+
+test('fsGroup: managed volumes are group-owned, group-readable, setgid directories', { skip: isRoot ? false : 'needs root (chown)' }, async (t) => {
+  const { objects, vm, dirs } = await setup(t, true);
+  objects.cms.set('ns/cfg', { metadata: { name: 'cfg', namespace: 'ns' }, data: { k: 'v' } });
+  const pod = makePod('u7', {
+    securityContext: { fsGroup: 4321 },
+    volumes: [{ name: 'cfg', configMap: { name: 'cfg', defaultMode: 0o600 } }, { name: 'e', emptyDir: {} }],
+  });
+  await vm.setUpPod(pod);
+  const cfg = dirs.volume('u7', 'kubernetes.io/configmap', 'cfg');
+  const file = await stat(path.join(cfg, 'k'));
+  assert.equal(file.gid, 4321);
+  assert.equal(file.mode & 0o777, 0o640);
+  const data = await stat(path.join(cfg, '..data'));
+  assert.equal(data.gid, 4321);
+  assert.equal(data.mode & 0o2000, 0o2000);
+  const e = await stat(dirs.volume('u7', 'kubernetes.io/empty-dir', 'e'));
+  assert.equal(e.gid, 4321);
+  assert.equal(e.mode & 0o7777, 0o3777);
+  // Unchanged source, same ownership: resync rewrites nothing.
+  const before = await readFile(path.join(cfg, '..data', 'k'));
+  const version = await readlink(path.join(cfg, '..data'));
+  await vm.resync(pod);
+  assert.equal(await readlink(path.join(cfg, '..data')), version);
+  assert.deepEqual(await readFile(path.join(cfg, 'k')), before);
+  await vm.tearDownPod('u7');
 });
