@@ -2,7 +2,7 @@
 // before its containers start, answers which host paths each container mounts, re-renders
 // the volumes whose content comes from API objects when those change, and removes all of
 // a pod's volumes (unmounting its tmpfs) when the pod is gone.
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { Allocatable } from '../downward.js';
@@ -52,6 +52,8 @@ function checkSubPath(sub: string, volume: string): void {
 
 export class VolumeManager {
   private readonly pods = new Map<string, PodVolumes>();
+  /** The tail of each pod's chain of volume operations: two writers on one volume would race. */
+  private readonly locks = new Map<string, Promise<unknown>>();
   private readonly mounter: Mounter;
   private readonly privileged: boolean;
   private readonly plugins: VolumePlugin[];
@@ -60,6 +62,18 @@ export class VolumeManager {
     this.mounter = opts.mounter ?? new SystemMounter();
     this.privileged = opts.privileged ?? process.getuid?.() === 0;
     this.plugins = opts.plugins ?? DEFAULT_PLUGINS;
+  }
+
+  /** Runs `fn` after every earlier operation on the same pod's volumes has finished. */
+  private serialized<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(uid) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.locks.set(uid, tail);
+    void tail.then(() => {
+      if (this.locks.get(uid) === tail) this.locks.delete(uid);
+    });
+    return run;
   }
 
   private plugin(v: Volume): VolumePlugin {
@@ -92,6 +106,10 @@ export class VolumeManager {
   async setUpPod(pod: Pod): Promise<void> {
     const uid = pod.metadata?.uid;
     if (!uid) throw new Error(`pod ${pod.metadata?.namespace}/${pod.metadata?.name} has no uid`);
+    return this.serialized(uid, () => this.setUpLocked(uid, pod));
+  }
+
+  private async setUpLocked(uid: string, pod: Pod): Promise<void> {
     const entry = this.pods.get(uid) ?? { pod, volumes: new Map() };
     entry.pod = pod;
     this.pods.set(uid, entry);
@@ -140,6 +158,14 @@ export class VolumeManager {
           if (vol.readOnly) throw new Error(`subPath ${JSON.stringify(sub)} does not exist in read-only volume "${vm.name}"`);
           await mkdir(hostPath, { recursive: true, mode: 0o755 });
         }
+        // A container can plant symlinks in a writable volume; a subPath that resolves
+        // outside its volume would hand the container a piece of the host.
+        const root = await realpath(vol.hostPath);
+        const resolved = await realpath(hostPath);
+        if (resolved !== root && !resolved.startsWith(root + path.sep))
+          throw new Error(`subPath ${JSON.stringify(sub)} of volume "${vm.name}" resolves outside the volume (${resolved})`);
+        // The checked path, not the one with links a container could still swap.
+        hostPath = resolved;
       }
       const m: Mount = { containerPath: vm.mountPath, hostPath };
       if (vm.readOnly || vol.readOnly) m.readonly = true;
@@ -157,7 +183,13 @@ export class VolumeManager {
    * Pass the newest pod object: downwardAPI files follow its labels and annotations.
    */
   async resync(pod: Pod): Promise<void> {
-    const entry = this.pods.get(pod.metadata?.uid ?? '');
+    const uid = pod.metadata?.uid ?? '';
+    if (!this.pods.has(uid)) return;
+    return this.serialized(uid, () => this.resyncLocked(uid, pod));
+  }
+
+  private async resyncLocked(uid: string, pod: Pod): Promise<void> {
+    const entry = this.pods.get(uid);
     if (!entry) return;
     entry.pod = pod;
     const errors: string[] = [];
@@ -194,6 +226,10 @@ export class VolumeManager {
   /** Unmounts and deletes everything the pod had on the node. Safe to call repeatedly. */
   async tearDownPod(uid: string): Promise<void> {
     this.pods.delete(uid);
+    return this.serialized(uid, () => this.tearDownLocked(uid));
+  }
+
+  private async tearDownLocked(uid: string): Promise<void> {
     const dir = this.opts.dirs.pod(uid);
     for (const m of await this.mounter.mountsUnder(dir)) await this.mounter.unmount(m);
     const left = await this.mounter.mountsUnder(dir);

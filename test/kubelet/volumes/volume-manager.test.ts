@@ -3,7 +3,7 @@
 // nothing behind. tmpfs parts run only as root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -316,4 +316,34 @@ test('fsGroup: managed volumes are group-owned, group-readable, setgid directori
   assert.equal(await readlink(path.join(cfg, '..data')), version);
   assert.deepEqual(await readFile(path.join(cfg, 'k')), before);
   await vm.tearDownPod('u7');
+});
+
+test('subPath symlinks that leave the volume are refused', async (t) => {
+  const { root, vm, dirs } = await setup(t);
+  const pod = makePod('u8', { volumes: [{ name: 'e', emptyDir: {} }] });
+  await vm.setUpPod(pod);
+  const vol = dirs.volume('u8', 'kubernetes.io/empty-dir', 'e');
+  // What a container could do inside its own emptyDir.
+  await symlink('/etc', path.join(vol, 'escape'));
+  await mkdir(path.join(vol, 'real'));
+  await symlink('real', path.join(vol, 'inside'));
+  await assert.rejects(vm.mountsFor(pod, { name: 'c', volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'escape' }] }), /resolves outside the volume \(\/etc\)/);
+  assert.deepEqual(await vm.mountsFor(pod, { name: 'c', volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'inside' }] }), [{ containerPath: '/x', hostPath: path.join(vol, 'real') }]);
+  assert.ok(root);
+});
+
+test('concurrent resyncs and set-ups of one pod never leave a broken ..data', async (t) => {
+  const { objects, vm, dirs } = await setup(t);
+  objects.cms.set('ns/cfg', { metadata: { name: 'cfg', namespace: 'ns' }, data: { k: 'v0' } });
+  const pod = makePod('u9', { volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }] });
+  await vm.setUpPod(pod);
+  const ops: Promise<void>[] = [];
+  for (let i = 1; i <= 20; i++) {
+    objects.cms.set('ns/cfg', { metadata: { name: 'cfg', namespace: 'ns' }, data: { k: `v${i}` } });
+    ops.push(vm.resync(pod), vm.setUpPod(pod));
+  }
+  await Promise.all(ops);
+  const dir = dirs.volume('u9', 'kubernetes.io/configmap', 'cfg');
+  assert.equal(await readFile(path.join(dir, 'k'), 'utf8'), 'v20');
+  assert.equal((await readdir(dir)).filter((e) => e.startsWith('..2')).length, 1, 'one version directory left');
 });
