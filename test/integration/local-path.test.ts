@@ -159,3 +159,20 @@ spec:
   await eventually('pv released', 15_000, async () => ((await getJson(['get', 'pv', 'manual-small'])).status?.phase === 'Released' ? true : undefined));
   await ok(['delete', 'pv', 'manual-small', 'manual-big']);
 });
+
+test('a claim made while no default class exists gets the default class once one appears', async () => {
+  const cls = await getJson(['get', 'storageclass', 'local-path']);
+  await ok(['delete', 'storageclass', 'local-path']);
+  await ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: early }
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: { requests: { storage: 1Gi } }
+`);
+  assert.equal((await getJson(['get', 'pvc', 'early'])).spec.storageClassName, undefined);
+  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-path', annotations: cls.metadata.annotations }, provisioner: cls.provisioner, reclaimPolicy: cls.reclaimPolicy, volumeBindingMode: cls.volumeBindingMode }));
+  await eventually('default class assigned', 15_000, async () => ((await getJson(['get', 'pvc', 'early'])).spec.storageClassName === 'local-path' ? true : undefined));
+  await ok(['delete', 'pvc', 'early', '--wait=true', '--timeout=30s']);
+});

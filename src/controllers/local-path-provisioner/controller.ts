@@ -13,6 +13,7 @@ import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
+import { pickDefaultClass } from '../../apiserver/admission/default-storage-class.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import {
   BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, HOSTNAME_LABEL, PROVISIONED_BY_ANNOTATION, PROVISIONER,
@@ -25,6 +26,11 @@ export interface LocalPathOptions {
   storageDir: string;
   /** Create the default StorageClass at start; default true. */
   createDefaultClass?: boolean;
+}
+
+/** An unbound claim that never named a class (null, not ""), nor the legacy annotation. */
+function needsDefaultClass(pvc: PersistentVolumeClaim): boolean {
+  return pvc.spec?.storageClassName == null && !pvc.spec?.volumeName && pvc.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined;
 }
 
 const keyOf = (ns: string | undefined, name: string | undefined) => `pvc:${ns}/${name}`;
@@ -57,11 +63,11 @@ export class LocalPathProvisioner implements Controller {
       },
     });
     this.pvs.addEventHandler({ onAdd: volume, onUpdate: (_o, v) => volume(v), onDelete: volume });
-    this.classes.addEventHandler({
-      onAdd: (cls) => {
-        for (const c of this.pvcs.store.list()) if (!c.spec?.volumeName && claimClass(c) === cls.metadata?.name) claim(c);
-      },
-    });
+    // A new class (or one newly made default) may be what pending claims were waiting for.
+    const classChanged = (cls: StorageClass) => {
+      for (const c of this.pvcs.store.list()) if (!c.spec?.volumeName && (claimClass(c) === cls.metadata?.name || needsDefaultClass(c))) claim(c);
+    };
+    this.classes.addEventHandler({ onAdd: classChanged, onUpdate: (_o, cls) => classChanged(cls) });
   }
 
   async run(): Promise<void> {
@@ -102,6 +108,15 @@ export class LocalPathProvisioner implements Controller {
     const [ns, name] = key.split('/') as [string, string];
     const pvc = this.pvcs.get(name, ns);
     if (!pvc || pvc.metadata?.deletionTimestamp) return;
+    if (needsDefaultClass(pvc)) {
+      // Created before any default class existed: it gets the default now (as Kubernetes'
+      // retroactive default StorageClass assignment), then comes back here.
+      const cls = pickDefaultClass(this.classes.store.list() as never);
+      if (cls) {
+        await this.claimsApi.patch(name, { metadata: { resourceVersion: pvc.metadata!.resourceVersion }, spec: { storageClassName: cls.metadata!.name } }, 'merge', { namespace: ns });
+        return;
+      }
+    }
     const bound = pvc.spec?.volumeName ? this.pvs.get(pvc.spec.volumeName) : undefined;
     if (bound && refersTo(bound, pvc)) return this.markBound(pvc, bound);
     if (pvc.spec?.volumeName && !bound) {
