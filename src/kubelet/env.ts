@@ -34,11 +34,6 @@ export interface EnvOptions extends PodAddresses {
   onInvalidKeys?(message: string): void;
 }
 
-/** Thrown for what stops the container from being created: the CreateContainerConfigError. */
-export class ContainerConfigError extends Error {
-  readonly reason = 'CreateContainerConfigError';
-}
-
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export function isEnvVarName(name: string): boolean {
@@ -68,11 +63,11 @@ async function serviceEnv(pod: Pod, opts: EnvOptions): Promise<Map<string, strin
   return new Map(serviceEnvVars([...chosen.values()]).map((e) => [e.key, e.value]));
 }
 
-function notFound(kind: 'configmap' | 'secret', name: string): ContainerConfigError {
-  return new ContainerConfigError(`${kind} "${name}" not found`);
+function notFound(kind: 'configmap' | 'secret', name: string): Error {
+  return new Error(`${kind} "${name}" not found`);
 }
 
-/** The container's environment, or a ContainerConfigError the kubelet would report. */
+/** The container's environment; throws (with the kubelet's message) what it would report as CreateContainerConfigError. */
 export async function makeEnvironment(pod: Pod, container: Container, opts: EnvOptions): Promise<EnvVar[]> {
   const ns = pod.metadata?.namespace ?? 'default';
   const env = new Map<string, string>();
@@ -145,7 +140,7 @@ export async function makeEnvironment(pod: Pod, container: Container, opts: EnvO
       value = cm.data?.[key];
       if (value === undefined) {
         if (optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
+        throw new Error(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
       }
     } else if (from?.secretKeyRef) {
       const { name = '', key, optional } = from.secretKeyRef;
@@ -157,7 +152,7 @@ export async function makeEnvironment(pod: Pod, container: Container, opts: EnvO
       const raw = s.data?.[key];
       if (raw === undefined) {
         if (optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${key} in Secret ${ns}/${name}`);
+        throw new Error(`couldn't find key ${key} in Secret ${ns}/${name}`);
       }
       value = secretValue(raw);
     }

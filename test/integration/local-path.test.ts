@@ -176,3 +176,37 @@ spec:
   await eventually('default class assigned', 15_000, async () => ((await getJson(['get', 'pvc', 'early'])).spec.storageClassName === 'local-path' ? true : undefined));
   await ok(['delete', 'pvc', 'early', '--wait=true', '--timeout=30s']);
 });
+
+test('StatefulSet volumeClaimTemplates get local-path volumes on their pods\' nodes', async () => {
+  await ok(['apply', '-f', '-'], `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  replicas: 2
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      containers: [{ name: c, image: busybox, volumeMounts: [{ name: data, mountPath: /data }] }]
+  volumeClaimTemplates:
+  - metadata: { name: data }
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: { requests: { storage: 100Mi } }
+`);
+  for (const i of [0, 1]) {
+    const claim = await eventually(`data-db-${i} bound`, 30_000, async () => {
+      const p = await getJson(['get', 'pvc', `data-db-${i}`]);
+      return p.status?.phase === 'Bound' ? p : undefined;
+    });
+    assert.equal(claim.spec.storageClassName, 'local-path');
+    const podNode = await eventually(`db-${i} scheduled`, 10_000, async () => (await getJson(['get', 'pod', `db-${i}`])).spec.nodeName || undefined);
+    const pv = await getJson(['get', 'pv', claim.spec.volumeName]);
+    assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [podNode]);
+  }
+  await ok(['delete', 'statefulset', 'db', '--wait=true', '--timeout=30s']);
+  await ok(['delete', 'pvc', 'data-db-0', 'data-db-1', '--wait=true', '--timeout=60s']);
+  await eventually('pvs gone', 20_000, async () => ((await ok(['get', 'pv', '-o', 'name'])).trim() === '' ? true : undefined));
+});
