@@ -28,6 +28,7 @@ import { ttlAfterFinishedController } from './ttl-after-finished.js';
 import { podGCController } from './podgc.js';
 import { localPathProvisioner } from './local-path-provisioner/controller.js';
 import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
+import { ephemeralVolumeController } from './ephemeral-volume.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -53,6 +54,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'local-path-provisioner': localPathProvisioner,
   'pvc-protection': pvcProtectionController,
   'pv-protection': pvProtectionController,
+  'ephemeral-volume': ephemeralVolumeController,
 };
 
 export interface RunningControllers {

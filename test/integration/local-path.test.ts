@@ -210,3 +210,33 @@ spec:
   await ok(['delete', 'pvc', 'data-db-0', 'data-db-1', '--wait=true', '--timeout=60s']);
   await eventually('pvs gone', 20_000, async () => ((await ok(['get', 'pv', '-o', 'name'])).trim() === '' ? true : undefined));
 });
+
+test('generic ephemeral volume: a claim owned by the pod, provisioned, and removed with the pod', async () => {
+  await ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: eph }
+spec:
+  containers: [{ name: c, image: busybox, volumeMounts: [{ name: scratch, mountPath: /scratch }] }]
+  volumes:
+  - name: scratch
+    ephemeral:
+      volumeClaimTemplate:
+        metadata: { labels: { kind: scratch } }
+        spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 50Mi } } }
+`);
+  const pod = await getJson(['get', 'pod', 'eph']);
+  const claim = await eventually('ephemeral claim bound', 30_000, async () => {
+    const r = await s.kubectl(['get', 'pvc', 'eph-scratch', '-o', 'json']);
+    const p = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    return p?.status?.phase === 'Bound' ? p : undefined;
+  });
+  assert.deepEqual(claim.metadata.ownerReferences.map((o: { kind: string; uid: string; controller: boolean }) => [o.kind, o.uid, o.controller]), [['Pod', pod.metadata.uid, true]]);
+  assert.equal(claim.metadata.labels.kind, 'scratch');
+  assert.equal(claim.spec.storageClassName, 'local-path');
+  const node = await eventually('eph scheduled', 10_000, async () => (await getJson(['get', 'pod', 'eph'])).spec.nodeName || undefined);
+  assert.deepEqual((await getJson(['get', 'pv', claim.spec.volumeName])).spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [node]);
+  await ok(['delete', 'pod', 'eph', '--wait=true', '--timeout=30s']);
+  await eventually('claim collected', 30_000, async () => ((await s.kubectl(['get', 'pvc', 'eph-scratch'])).code !== 0 ? true : undefined));
+  await eventually('pv gone', 20_000, async () => ((await s.kubectl(['get', 'pv', claim.spec.volumeName])).code !== 0 ? true : undefined));
+});

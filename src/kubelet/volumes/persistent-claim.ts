@@ -1,5 +1,6 @@
-// persistentVolumeClaim: the claim must be bound; its PersistentVolume's hostPath or local
-// path is what the container mounts (the only volume types a single node serves itself).
+// persistentVolumeClaim, and generic ephemeral volumes (whose claim the pod owns): the claim
+// must be bound; its PersistentVolume's hostPath or local path is what the container mounts
+// (the only volume types a single node serves itself).
 import type { PreparedVolume, VolumeContext, VolumePlugin } from './types.js';
 import { checkHostPathType } from './host-path.js';
 
@@ -7,12 +8,16 @@ export const PERSISTENT_CLAIM = 'kubernetes.io/persistent-claim';
 
 export const persistentClaimPlugin: VolumePlugin = {
   name: PERSISTENT_CLAIM,
-  handles: (v) => !!v.persistentVolumeClaim,
+  handles: (v) => !!v.persistentVolumeClaim || !!v.ephemeral,
   async setUp(ctx: VolumeContext): Promise<PreparedVolume> {
-    const src = ctx.volume.persistentVolumeClaim!;
+    // A generic ephemeral volume is the claim the ephemeral-volume controller made for this pod.
+    const ephemeral = !ctx.volume.persistentVolumeClaim;
+    const src = ctx.volume.persistentVolumeClaim ?? { claimName: `${ctx.pod.metadata!.name}-${ctx.volume.name}`, readOnly: false };
     const ns = ctx.pod.metadata!.namespace!;
     const pvc = await ctx.sources.persistentVolumeClaim(ns, src.claimName);
     if (!pvc) throw new Error(`persistentvolumeclaim "${src.claimName}" not found`);
+    if (ephemeral && !pvc.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'Pod' && r.uid === ctx.pod.metadata?.uid))
+      throw new Error(`PVC ${ns}/${src.claimName} was not created for pod ${ns}/${ctx.pod.metadata!.name} (pod is not owner)`);
     const pvName = pvc.spec?.volumeName;
     if (!pvName || pvc.status?.phase !== 'Bound') throw new Error(`PVC ${ns}/${src.claimName} has non-bound phase ("${pvc.status?.phase ?? 'Pending'}") or empty pvc.Spec.VolumeName ("${pvName ?? ''}")`);
     const pv = await ctx.sources.persistentVolume(pvName);

@@ -34,12 +34,18 @@ export function volumeBinding(lookup: VolumeLookup, client?: Client): Plugin {
     name: 'VolumeBinding',
     events: ['PvcChange', 'PvChange', 'NodeAdd', 'NodeUpdate', 'StorageClassChange'],
     preFilter(state, pod) {
-      const claims = (pod.pod.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => v.persistentVolumeClaim!.claimName);
+      const claims: { name: string; ephemeral: boolean }[] = [];
+      for (const v of pod.pod.spec?.volumes ?? []) {
+        if (v.persistentVolumeClaim) claims.push({ name: v.persistentVolumeClaim.claimName, ephemeral: false });
+        else if (v.ephemeral) claims.push({ name: `${pod.pod.metadata?.name}-${v.name}`, ephemeral: true });
+      }
       if (!claims.length) return Status.skip;
       const st: BindingState = { pvs: [], delayed: [] };
-      for (const name of claims) {
+      for (const { name, ephemeral } of claims) {
         const pvc = lookup.pvc(pod.namespace, name);
-        if (!pvc) return Status.unresolvable(`persistentvolumeclaim "${name}" not found`);
+        if (!pvc) return Status.unresolvable(ephemeral ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"` : `persistentvolumeclaim "${name}" not found`);
+        if (ephemeral && !pvc.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'Pod' && r.uid === pod.pod.metadata?.uid))
+          return Status.unresolvable(`persistentvolumeclaim "${name}" was not created for the pod`);
         if (pvc.metadata?.deletionTimestamp) return Status.unresolvable(`persistentvolumeclaim "${name}" is being deleted`);
         const pvName = pvc.spec?.volumeName;
         if (!pvName) {

@@ -347,3 +347,19 @@ test('concurrent resyncs and set-ups of one pod never leave a broken ..data', as
   assert.equal(await readFile(path.join(dir, 'k'), 'utf8'), 'v20');
   assert.equal((await readdir(dir)).filter((e) => e.startsWith('..2')).length, 1, 'one version directory left');
 });
+
+test('generic ephemeral volumes mount the claim the pod owns, and only that', async (t) => {
+  const { root, objects, vm } = await setup(t);
+  const pvPath = path.join(root, 'storage', 'eph');
+  const owner = { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u10', controller: true };
+  objects.pvcs.set('ns/p-scratch', { metadata: { name: 'p-scratch', namespace: 'ns', uid: 'c1', ownerReferences: [owner] }, spec: { volumeName: 'pv-e' }, status: { phase: 'Bound' } });
+  objects.pvs.set('pv-e', { metadata: { name: 'pv-e' }, spec: { hostPath: { path: pvPath, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'ns', name: 'p-scratch', uid: 'c1' } } });
+  const pod = makePod('u10', {
+    volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } }],
+    containers: [{ name: 'c', volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+  });
+  await vm.setUpPod(pod);
+  assert.deepEqual(await vm.mountsFor(pod, pod.spec!.containers[0]!), [{ containerPath: '/scratch', hostPath: pvPath }]);
+  // Same name, another pod (another uid): not its claim.
+  await assert.rejects(vm.setUpPod({ ...pod, metadata: { ...pod.metadata, uid: 'u11' } }), /PVC ns\/p-scratch was not created for pod ns\/p \(pod is not owner\)/);
+});
