@@ -6,6 +6,8 @@ import type { ResourceRegistry } from '../api/registry.js';
 import type { Store } from '../storage/store.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from './admission/default-tolerations.js';
+import { defaultStorageClass } from './admission/default-storage-class.js';
+import { storageObjectInUseProtection } from './admission/storage-protection.js';
 import { nodeTokenAuthenticator } from './auth/node-token.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
@@ -52,7 +54,7 @@ export class ApiServer {
     this.cache = new WatchCache(opts.store);
     this.storage = new ResourceStorage(opts.store, this.cache, opts.registry);
     this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
-    this.storage.admission.push(namespaceLifecycle(this.cache), this.allocator.hook(), defaultTolerationSeconds());
+    this.storage.admission.push(namespaceLifecycle(this.cache), this.allocator.hook(), defaultTolerationSeconds(), defaultStorageClass(this.cache), storageObjectInUseProtection());
     // Quota last, so that only objects every other check admitted are charged.
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);

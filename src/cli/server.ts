@@ -94,7 +94,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const client = component('kube-controller-manager');
   // Stable per data dir, so a restarted server takes its own lease back at once.
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
-  const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s') };
+  const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'), localPathStorageDir: join(dataDir, 'storage') };
   const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);

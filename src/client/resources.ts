@@ -12,6 +12,7 @@ import type {
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
@@ -59,4 +60,5 @@ export const resources = Object.freeze({
   podDisruptionBudgets: rt<PodDisruptionBudget>('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true),
   resourceQuotas: rt<ResourceQuota>('', 'v1', 'resourcequotas', 'ResourceQuota', true),
   controllerRevisions: rt<ControllerRevision>('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
+  storageClasses: rt<StorageClass>('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
 });

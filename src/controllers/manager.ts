@@ -26,6 +26,9 @@ import { cronJobController } from './cronjob/controller.js';
 import { resourceQuotaController } from './resourcequota.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
 import { podGCController } from './podgc.js';
+import { localPathProvisioner } from './local-path-provisioner/controller.js';
+import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
+import { ephemeralVolumeController } from './ephemeral-volume.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -48,6 +51,10 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   resourcequota: resourceQuotaController,
   'ttl-after-finished': ttlAfterFinishedController,
   podgc: (ctx) => podGCController(ctx),
+  'local-path-provisioner': localPathProvisioner,
+  'pvc-protection': pvcProtectionController,
+  'pv-protection': pvProtectionController,
+  'ephemeral-volume': ephemeralVolumeController,
 };
 
 export interface RunningControllers {

@@ -42,7 +42,7 @@ export const PLUGIN_REGISTRY: Record<string, Factory> = {
   ImageLocality: (_a, h) => imageLocality(h.cache),
   InterPodAffinity: (a, h) => interPodAffinity(h.cache, h.nsLabels, a),
   PodTopologySpread: (a, h) => podTopologySpread(h.cache, h.defaultSelector, a),
-  VolumeBinding: (_a, h) => volumeBinding(h.volumes),
+  VolumeBinding: (_a, h) => volumeBinding(h.volumes, h.client),
   DefaultPreemption: (_a, h, fw) => defaultPreemption({ cache: h.cache, client: h.client, recorder: h.recorder, framework: fw, newState: () => new CycleState() }),
   DefaultBinder: (_a, h) => defaultBinder(h.client),
 };

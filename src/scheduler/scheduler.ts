@@ -64,6 +64,7 @@ export class Scheduler {
     const namespaces = this.informers.informerFor(resources.namespaces);
     const pvcs = this.informers.informerFor(resources.persistentVolumeClaims);
     const pvs = this.informers.informerFor(resources.persistentVolumes);
+    const storageClasses = this.informers.informerFor(resources.storageClasses);
     const services = this.informers.informerFor(resources.services);
     const replicaSets = this.informers.informerFor(resources.replicaSets);
     const statefulSets = this.informers.informerFor(resources.statefulSets);
@@ -73,7 +74,7 @@ export class Scheduler {
       cache: this.cache,
       recorder: this.recorder,
       nsLabels: (ns: string) => namespaces.get(ns)?.metadata?.labels as Record<string, string> | undefined,
-      volumes: { pvc: (ns: string, n: string) => pvcs.get(n, ns), pv: (n: string) => pvs.get(n) },
+      volumes: { pvc: (ns: string, n: string) => pvcs.get(n, ns), pv: (n: string) => pvs.get(n), storageClass: (n: string) => storageClasses.get(n) },
       defaultSelector: (p: PodInfo): LabelSelector | undefined => {
         const matchLabels: Record<string, string> = {};
         const matchExpressions: unknown[] = [];
@@ -127,6 +128,7 @@ export class Scheduler {
     const move = (ev: ClusterEvent) => ({ onAdd: () => this.queue.moveAllOnEvent(ev), onUpdate: () => this.queue.moveAllOnEvent(ev) });
     pvcs.addEventHandler(move('PvcChange'));
     pvs.addEventHandler(move('PvChange'));
+    storageClasses.addEventHandler(move('StorageClassChange'));
     namespaces.addEventHandler({ onUpdate: (o, n) => { if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) this.queue.moveAllOnEvent('NamespaceChange'); } });
   }
 

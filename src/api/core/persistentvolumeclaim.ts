@@ -36,6 +36,9 @@ function validatePVCUpdate(pvc: KObject, old: KObject): FieldError[] {
   next.volumeAttributesClassName = before.volumeAttributesClassName;
   if (!before.storageClassName && old.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] === next.storageClassName)
     before.storageClassName = next.storageClassName;
+  // Retroactive default class: a claim that never had a class may be given one, once.
+  const oldAnnotation = old.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'];
+  if (before.storageClassName == null && !oldAnnotation && next.storageClassName != null) before.storageClassName = next.storageClassName;
   for (const o of [next, before]) for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   if (!jsonEqual(next, before)) errs.push(fieldErr.forbidden('spec', `${PVC_IMMUTABLE}\n${jsonDiff(before, next).join('\n')}`));
   const newSize = pvc.spec?.resources?.requests?.storage;

@@ -30,6 +30,8 @@ export interface ControllerSettings {
   nodeCIDRMaskSize?: number;
   /** --node-monitor-grace-period, in ms; default 40 s. */
   nodeMonitorGracePeriodMs?: number;
+  /** Where the local-path provisioner puts volume directories: DATA_DIR/storage. */
+  localPathStorageDir?: string;
 }
 
 export interface Controller {

@@ -1,0 +1,40 @@
+// DefaultStorageClass admission: a new PVC that names no StorageClass gets the default
+// one (the class annotated storageclass.kubernetes.io/is-default-class=true; the newest
+// when several are, as Kubernetes chooses). An empty string is a deliberate "no class" and
+// stays; so does a claim that already names a PV to bind to.
+import { isDefaultStorageClass } from '../../api/storage/index.js';
+import type { KObject, ResourceDef } from '../../api/types.js';
+import type { AdmissionHook } from '../rest/resource-store.js';
+import type { WatchCache } from '../watch-cache.js';
+
+const PREFIX = '/registry/storageclasses/';
+
+/** The default class among `classes`, or undefined when none is marked default. */
+export function pickDefaultClass(classes: KObject[]): KObject | undefined {
+  let best: KObject | undefined;
+  for (const c of classes) {
+    if (!isDefaultStorageClass(c)) continue;
+    if (!best) {
+      best = c;
+      continue;
+    }
+    const a = c.metadata?.creationTimestamp ?? '';
+    const b = best.metadata?.creationTimestamp ?? '';
+    if (a > b || (a === b && (c.metadata?.name ?? '') < (best.metadata?.name ?? ''))) best = c;
+  }
+  return best;
+}
+
+export function defaultStorageClass(cache: WatchCache): AdmissionHook {
+  return async (op, def: ResourceDef, obj: KObject) => {
+    if (op !== 'create' || def.group !== '' || def.plural !== 'persistentvolumeclaims') return;
+    const spec = obj.spec;
+    if (!spec || typeof spec !== 'object' || spec.storageClassName != null) return;
+    // Legacy spelling of the class: still honoured, so it counts as having one.
+    if (obj.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] !== undefined) return;
+    await cache.sync();
+    const { keys, objects } = cache.list(PREFIX, PREFIX);
+    const cls = pickDefaultClass(keys.map((k) => objects.get(k)!).filter(Boolean));
+    if (cls) spec.storageClassName = cls.metadata!.name;
+  };
+}
