@@ -13,6 +13,7 @@ import { PodWorker, type PodApi } from './pod-worker.js';
 import type { InformerRouter } from './router.js';
 import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
+import type { SandboxConfigOptions } from './sandbox-config.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -35,6 +36,8 @@ export interface NodeAgentOptions {
   /** Record pod and node events, as the kubelet does; default true (simulated pools turn it off: it triples their writes). */
   recordEvents?: boolean;
   now?: () => number;
+  /** Sandbox settings for this node's pods (log dir, cluster DNS). */
+  sandbox?: SandboxConfigOptions;
 }
 
 export class NodeAgent {
@@ -181,6 +184,7 @@ export class NodeAgent {
         log: this.opts.log,
         now: this.now,
         paused: () => !this.heartbeating,
+        sandbox: this.opts.sandbox,
         event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
         onFinished: (worker) => {
           if (this.workers.get(uid) === worker) this.workers.delete(uid);

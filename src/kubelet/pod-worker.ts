@@ -6,6 +6,7 @@
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../cli/log.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
+import { buildSandboxConfig, containerLogPath, type SandboxConfigOptions } from './sandbox-config.js';
 import { SIM_EXIT_CODE, SIM_RUN_SECONDS, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus } from './runtime/types.js';
 
 /** How the worker reaches the API; the agent gives it a client-backed one. */
@@ -30,6 +31,8 @@ export interface PodWorkerDeps {
   paused?(): boolean;
   /** Pod events as the kubelet records them (Pulled, Created, Started, Killing, BackOff); none when absent. */
   event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** How sandboxes are configured on this node (log dir, cluster DNS). */
+  sandbox?: SandboxConfigOptions;
 }
 
 export const BACKOFF_INITIAL_MS = 10_000;
@@ -267,6 +270,7 @@ export class PodWorker {
         'io.kubernetes.pod.uid': pod.metadata!.uid!, 'io.kubernetes.container.name': c.name,
       },
       annotations: simulationAnnotations(pod),
+      logPath: containerLogPath(c.name, rec.restartCount),
     }, this.sandboxConfig(pod));
     // Old attempts beyond the previous one are of no further use (kubelet keeps one dead container).
     rec.ids.push(id);
@@ -280,14 +284,7 @@ export class PodWorker {
   }
 
   private sandboxConfig(pod: Pod): PodSandboxConfig {
-    const m = pod.metadata!;
-    return {
-      metadata: { name: m.name!, namespace: m.namespace!, uid: m.uid!, attempt: 0 },
-      hostname: pod.spec?.hostname ?? m.name,
-      labels: { ...(m.labels ?? {}), 'io.kubernetes.pod.uid': m.uid! },
-      annotations: m.annotations ?? {},
-      hostNetwork: pod.spec?.hostNetwork === true,
-    };
+    return buildSandboxConfig(pod, this.deps.sandbox);
   }
 
   private async stopSandbox(): Promise<void> {

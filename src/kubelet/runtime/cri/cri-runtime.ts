@@ -2,6 +2,7 @@
 // Each method is one CRI call, except where the agent's interface asks for more than CRI
 // gives in one answer (listContainers returns full statuses; container events come from
 // relisting, as containerd 1.6 has no GetContainerEvents).
+import { mkdirSync } from 'node:fs';
 import type {
   AttachRequest, ContainerConfig, ContainerEvent, ContainerFilter, ContainerRuntime, ContainerStatus, ExecRequest, ExecSyncResult, Image,
   PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, RuntimeVersion,
@@ -90,6 +91,8 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    // The kubelet, not the runtime, creates the pod's log directory.
+    if (config.logDirectory) mkdirSync(config.logDirectory, { recursive: true, mode: 0o755 });
     // Sandbox creation includes CNI setup and can take a while on a busy node.
     const r = await this.conn.call<Wire>('runtime', 'RunPodSandbox', { config: sandboxConfigToWire(config), runtimeHandler: '' }, 4 * 60_000);
     return r.podSandboxId;
