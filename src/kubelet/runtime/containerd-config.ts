@@ -37,6 +37,8 @@ export interface ContainerdConfigOptions {
   snapshotter: 'overlayfs' | 'native';
   streamPort: number;
   systemdCgroup: boolean;
+  /** Without CAP_SYS_RESOURCE no process may lower its oom_score_adj: containerd must not ask for it. */
+  restrictOomScoreAdj?: boolean;
   sandboxImage?: string;
 }
 
@@ -70,6 +72,7 @@ export function containerdConfigToml(o: ContainerdConfigOptions): string {
     `  stream_server_port = ${q(String(o.streamPort))}`,
     '  enable_selinux = false',
     '  enable_tls_streaming = false',
+    `  restrict_oom_score_adj = ${o.restrictOomScoreAdj ?? false}`,
     `[${cri}.containerd]`,
     `  snapshotter = ${q(o.snapshotter)}`,
     '  default_runtime_name = "runc"',
@@ -92,6 +95,18 @@ export function containerdConfigToml(o: ContainerdConfigOptions): string {
 export function systemdIsInit(): boolean {
   try {
     return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
+  } catch {
+    return false;
+  }
+}
+
+const CAP_SYS_RESOURCE = 24;
+
+/** Whether this process may set negative oom_score_adj (some sandboxes drop CAP_SYS_RESOURCE even for root). */
+export function hasCapSysResource(status = '/proc/self/status'): boolean {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync(status, 'utf8'));
+    return !!m && ((BigInt(`0x${m[1]}`) >> BigInt(CAP_SYS_RESOURCE)) & 1n) === 1n;
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Logger } from '../../cli/log.js';
 import { CriRuntime } from './cri/cri-runtime.js';
-import { containerdConfigToml, containerdLayout, pickSnapshotter, systemdIsInit, type ContainerdLayout } from './containerd-config.js';
+import { containerdConfigToml, containerdLayout, hasCapSysResource, pickSnapshotter, systemdIsInit, type ContainerdLayout } from './containerd-config.js';
 
 export interface ContainerdSupervisorOptions {
   /** DATA_DIR/agent */
@@ -65,7 +65,7 @@ export class ContainerdSupervisor {
     if (this.snapshotter !== 'overlayfs') this.opts.log.warn('overlayfs does not mount here; containerd uses the native snapshotter (full copies of each layer)');
     writeFileSync(l.config, containerdConfigToml({
       layout: l, cniConfDir: this.opts.cniConfDir, cniBinDir: this.opts.cniBinDir, snapshotter: this.snapshotter,
-      streamPort: await freePort(), systemdCgroup: systemdIsInit(),
+      streamPort: await freePort(), systemdCgroup: systemdIsInit(), restrictOomScoreAdj: !hasCapSysResource(),
     }));
     this.spawnOnce();
     await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
