@@ -1,0 +1,27 @@
+// The events a relist implies: every step a container must have taken between two lists.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ListedContainer } from '../../../src/kubelet/runtime/cri/convert.js';
+import { diffContainers } from '../../../src/kubelet/runtime/cri/relist.js';
+
+const m = (...cs: [string, ListedContainer['state']][]) => new Map(cs.map(([id, state]) => [id, { id, state, podSandboxId: `sb-${id}`, createdAt: 1n }]));
+const names = (before: Map<string, ListedContainer>, after: Map<string, ListedContainer>) => diffContainers(before, after, 5n).map((e) => `${e.containerId}:${e.type.replace('CONTAINER_', '').replace('_EVENT', '')}`);
+
+test('new, started, stopped and deleted containers', () => {
+  assert.deepEqual(names(m(), m(['a', 'CONTAINER_CREATED'])), ['a:CREATED']);
+  assert.deepEqual(names(m(['a', 'CONTAINER_CREATED']), m(['a', 'CONTAINER_RUNNING'])), ['a:STARTED']);
+  assert.deepEqual(names(m(['a', 'CONTAINER_RUNNING']), m(['a', 'CONTAINER_EXITED'])), ['a:STOPPED']);
+  assert.deepEqual(names(m(['a', 'CONTAINER_EXITED']), m()), ['a:DELETED']);
+  assert.deepEqual(names(m(['a', 'CONTAINER_RUNNING']), m(['a', 'CONTAINER_RUNNING'])), []);
+});
+
+test('steps missed between two lists are all reported, in order', () => {
+  assert.deepEqual(names(m(), m(['a', 'CONTAINER_EXITED'])), ['a:CREATED', 'a:STARTED', 'a:STOPPED']);
+  assert.deepEqual(names(m(['a', 'CONTAINER_CREATED']), m(['a', 'CONTAINER_EXITED'])), ['a:STARTED', 'a:STOPPED']);
+  assert.deepEqual(names(m(), m(['a', 'CONTAINER_RUNNING'])), ['a:CREATED', 'a:STARTED']);
+});
+
+test('events carry the sandbox and the time given', () => {
+  const [ev] = diffContainers(m(), m(['a', 'CONTAINER_CREATED']), 42n);
+  assert.deepEqual(ev, { containerId: 'a', podSandboxId: 'sb-a', type: 'CONTAINER_CREATED_EVENT', createdAt: 42n });
+});
