@@ -86,7 +86,6 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     }, node);
     const seconds = (Date.now() - t0) / 1000;
     t.diagnostic(`both httpd pods Running with pod IPs ${seconds.toFixed(2)} s after kubectl apply`);
-    process.stdout.write(`# httpd: 2 pods Running with pod IPs in ${seconds.toFixed(2)} s\n`);
     const ips = running.map((p) => p.status!.podIP!);
     for (const ip of ips) assert.ok(ip.startsWith(node.podNet), `pod IP ${ip} is in the node's pod CIDR (${node.clusterCidr})`);
     assert.notEqual(ips[0], ips[1]);

@@ -72,7 +72,9 @@ export async function startRealNode(extraArgs: string[] = []): Promise<RealNode>
       await removeSandboxes(socket);
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
-        await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(20_000)]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+        clearTimeout(timer);
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       }
       killProcessesUnder(dataDir);
