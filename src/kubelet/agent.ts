@@ -154,10 +154,17 @@ export class NodeAgent {
     const cidr = node.spec?.podCIDR;
     if (cidr && cidr !== this.podCidr) {
       this.podCidr = cidr;
-      void this.opts.runtime.updateRuntimeConfig({ podCidr: cidr }).then(() => {
-        // Pods that waited for the network get going now.
-        for (const w of this.workers.values()) w.kick();
-      });
+      void this.opts.runtime.updateRuntimeConfig({ podCidr: cidr }).then(
+        () => {
+          // Pods that waited for the network get going now.
+          for (const w of this.workers.values()) w.kick();
+        },
+        (err: Error) => {
+          // Forgotten, so that the next update of this Node tries again.
+          if (this.podCidr === cidr) this.podCidr = undefined;
+          this.opts.log.error('pod network not configured', { node: this.name, podCIDR: cidr, error: err.message });
+        },
+      );
     }
     if (this.heartbeating && statusStale(node, this.opts.node, this.now(), this.opts.statusReportMs ?? 300_000)) void this.postStatus(false);
   }

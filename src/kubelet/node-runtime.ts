@@ -85,6 +85,7 @@ export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRunti
     clusterDns: o.clusterDns ? [o.clusterDns] : [],
   };
   let fallbackReason: string | undefined;
+  mkdirSync(o.agentDir, { recursive: true, mode: 0o700 });
   if (o.kind !== 'simulated') {
     const why = criUnavailableReason({ endpoint: o.endpoint, cniBinDir: o.cniBinDir, path: o.path });
     if (why && o.kind === 'cri') throw new Error(`--runtime cri cannot run here: ${why}`);
@@ -97,7 +98,6 @@ export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRunti
       }
     } else fallbackReason = why;
   }
-  mkdirSync(o.agentDir, { recursive: true });
   return {
     runtime: new SimulatedRuntime({ hostIP: o.hostIP }),
     kind: 'simulated',

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/cli/log.js';
 import { busyboxAvailable, busyboxImage } from '../../src/images/busybox.js';
 import { buildImageArchive } from '../../src/images/oci.js';
 import { CniNetwork } from '../../src/kubelet/network/cni.js';
-import { criUnavailableReason } from '../../src/kubelet/node-runtime.js';
+import { criUnavailableReason, startNodeRuntime } from '../../src/kubelet/node-runtime.js';
 import { ContainerdSupervisor } from '../../src/kubelet/runtime/containerd.js';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
 import { ctrImageNames, importArchiveDir, importBuiltinImages } from '../../src/kubelet/runtime/image-import.js';
@@ -179,5 +179,29 @@ test('skiff images import loads archives into the node\'s containerd, with progr
     for (const p of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir)).reverse())
       spawnSync('umount', ['-l', p]);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--container-runtime-endpoint uses the given CRI socket and starts no containerd of its own', { timeout: 60_000 }, async (t) => {
+  const why = missing();
+  if (why) return t.skip(why);
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-ep-'));
+  const sup = new ContainerdSupervisor({ agentDir: join(dir, 'external'), cniConfDir: join(dir, 'external', 'cni', 'net.d'), log: createLogger('test-containerd') });
+  try {
+    await sup.start();
+    const nr = await startNodeRuntime({ kind: 'cri', endpoint: sup.endpoint, agentDir: join(dir, 'agent'), hostIP: '127.0.0.1', log: createLogger('test-agent'), clusterDns: '10.43.0.10' });
+    assert.equal(nr.kind, 'cri');
+    assert.equal(nr.supervisor, undefined);
+    assert.match(nr.runtime.runtimeVersionString, /^containerd:\/\//);
+    assert.ok(!existsSync(join(dir, 'agent', 'containerd', 'containerd.sock')), 'no containerd of its own');
+    assert.equal(nr.capacity.pods, '110');
+    assert.match(nr.capacity['ephemeral-storage'] ?? '', /^\d+Ki$/);
+    assert.deepEqual(nr.sandbox.clusterDns, ['10.43.0.10']);
+    await nr.stop();
+    const still = await CriRuntime.connect({ endpoint: sup.endpoint, waitMs: 2000 });
+    await still.close();
+  } finally {
+    await sup.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
