@@ -67,8 +67,15 @@ export class ContainerdSupervisor {
       layout: l, cniConfDir: this.opts.cniConfDir, cniBinDir: this.opts.cniBinDir, snapshotter: this.snapshotter,
       streamPort: await freePort(), systemdCgroup: systemdIsInit(), restrictOomScoreAdj: !hasCapSysResource(),
     }));
+    this.stopping = false;
     this.spawnOnce();
-    await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
+    try {
+      await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
+    } catch (err) {
+      // A containerd that never came up is not left restarting in the background.
+      await this.stop();
+      throw err;
+    }
   }
 
   private spawnOnce(): void {
@@ -93,28 +100,23 @@ export class ContainerdSupervisor {
     });
   }
 
+  /** Polls CRI Version until it answers, the child exits, or the time is up. */
   private async waitReady(timeoutMs: number): Promise<void> {
-    let exited = false;
-    const onExit = () => (exited = true);
-    this.child?.once('exit', onExit);
-    try {
-      const rt = await Promise.race([
-        CriRuntime.connect({ endpoint: this.endpoint, waitMs: timeoutMs }),
-        new Promise<never>((_, rej) => {
-          const t = setInterval(() => {
-            if (exited) {
-              clearInterval(t);
-              rej(new Error(`containerd exited during start-up; see ${this.layout.log}`));
-            }
-          }, 100);
-          t.unref();
-          setTimeout(() => clearInterval(t), timeoutMs + 1000).unref();
-        }),
-      ]);
-      await rt.close();
-    } finally {
-      this.child?.off('exit', onExit);
+    const child = this.child;
+    const deadline = Date.now() + timeoutMs;
+    let lastError = '';
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error(`containerd exited during start-up; see ${this.layout.log}`);
+      try {
+        const rt = await CriRuntime.connect({ endpoint: this.endpoint });
+        await rt.close();
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500, 50 * 2 ** attempt)));
     }
+    throw new Error(`containerd did not answer CRI within ${timeoutMs / 1000} s (${lastError}); see ${this.layout.log}`);
   }
 
   /** Stops containerd (SIGTERM, SIGKILL after `graceMs`) and waits for it to exit. */
