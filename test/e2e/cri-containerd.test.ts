@@ -205,3 +205,32 @@ test('--container-runtime-endpoint uses the given CRI socket and starts no conta
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a restarted node runtime removes the sandboxes its previous run left (no adoption yet)', { timeout: 90_000 }, async (t) => {
+  const why = missing();
+  if (why) return t.skip(why);
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-restart-'));
+  const agentDir = join(dir, 'agent');
+  const start = () => startNodeRuntime({ kind: 'cri', agentDir, hostIP: '127.0.0.1', log: createLogger('test-agent'), bridge: `skr${Math.random().toString(36).slice(2, 7)}` });
+  try {
+    const first = await start();
+    // Host network: no pod CIDR is needed for this sandbox.
+    const id = await first.runtime.runPodSandbox({ metadata: { name: 'old', namespace: 'default', uid: 'old-1', attempt: 0 }, hostNetwork: true, labels: {}, annotations: {} });
+    assert.equal((await first.runtime.podSandboxStatus(id)).state, 'SANDBOX_READY');
+    await first.stop();
+    const second = await start();
+    try {
+      assert.deepEqual(await second.runtime.listPodSandbox(), []);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    for (const line of spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout.split('\n')) {
+      const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+      if (m && m[2]!.includes(dir)) spawnSync('kill', ['-9', m[1]!]);
+    }
+    for (const p of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir)).reverse())
+      spawnSync('umount', ['-l', p]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
