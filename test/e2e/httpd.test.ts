@@ -1,8 +1,8 @@
 // The httpd Deployment in real containers: `skiff server` with its supervised containerd,
 // the real kubectl, a CNI bridge of its own. Two busybox httpd pods get pod IPs, a third
 // pod fetches the page from one of them, and deleting everything leaves no sandbox, veth,
-// IP lease or NAT rule behind. The third pod speaks HTTP with busybox `nc`: busybox-static's
-// `wget` dies with SIGSEGV in a root filesystem without glibc's NSS modules (as our images are).
+// IP lease or NAT rule behind. The third pod's wget is bounded by busybox `timeout`, not by
+// wget's own -T: busybox-static's wget dies with SIGSEGV when given -T.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ spec:
   - name: wget
     image: skiff.local/busybox:1.35
     imagePullPolicy: IfNotPresent
-    command: [sh, -c, 'printf "GET / HTTP/1.0\\r\\nHost: ${ip}\\r\\n\\r\\n" | nc -w 5 ${ip} 8080']
+    command: [timeout, '20', wget, -qO-, 'http://${ip}:8080/']
 `;
 
 async function pods(node: RealNode, selector?: string): Promise<Pod[]> {
@@ -102,7 +102,6 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     assert.ok(existsSync(logFile), `container log at ${logFile}`);
     const page = criLogText(logFile);
     assert.equal(done.status?.phase, 'Succeeded', `wget pod failed; its output:\n${page}`);
-    assert.match(page, /^HTTP\/1\.[01] 200 OK/);
     assert.match(page, /It works!/);
 
     const del = await node.kubectl(['delete', 'deployment/httpd', 'pod/wget', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
