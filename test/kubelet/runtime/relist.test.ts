@@ -25,3 +25,31 @@ test('events carry the sandbox and the time given', () => {
   const [ev] = diffContainers(m(), m(['a', 'CONTAINER_CREATED']), 42n);
   assert.deepEqual(ev, { containerId: 'a', podSandboxId: 'sb-a', type: 'CONTAINER_CREATED_EVENT', createdAt: 42n });
 });
+
+test('the relister reports a failing runtime once until it recovers, and lists only while subscribed', async () => {
+  const { ContainerRelister } = await import('../../../src/kubelet/runtime/cri/relist.js');
+  let fail = true;
+  let lists = 0;
+  const errors: string[] = [];
+  const r = new ContainerRelister({
+    list: async () => {
+      lists++;
+      if (fail) throw new Error('runtime down');
+      return [];
+    },
+    periodMs: 10,
+    onError: (e) => errors.push(e.message),
+  });
+  const stop = r.subscribe(() => {});
+  await new Promise((res) => setTimeout(res, 80));
+  assert.deepEqual(errors, ['runtime down']);
+  fail = false;
+  await new Promise((res) => setTimeout(res, 40));
+  fail = true;
+  await new Promise((res) => setTimeout(res, 40));
+  assert.deepEqual(errors, ['runtime down', 'runtime down'], 'a new failure after recovery is reported again');
+  stop();
+  const n = lists;
+  await new Promise((res) => setTimeout(res, 50));
+  assert.ok(lists <= n + 1, 'listing stops once nobody listens');
+});

@@ -7,6 +7,7 @@ import type { ListedContainer } from './convert.js';
 export interface RelisterOptions {
   list(): Promise<ListedContainer[]>;
   periodMs?: number;
+  /** Called when listing starts failing (once until a list succeeds again). */
   onError?(err: Error): void;
   now?: () => number;
 }
@@ -33,6 +34,8 @@ export class ContainerRelister {
   private last?: Map<string, ListedContainer>;
   private timer?: NodeJS.Timeout;
   private running = false;
+  /** Set while lists fail, so that a runtime being restarted is reported once, not every period. */
+  private failing = false;
 
   constructor(private readonly opts: RelisterOptions) {}
 
@@ -69,8 +72,10 @@ export class ContainerRelister {
         for (const ev of events) for (const l of [...this.listeners]) l(ev);
       }
       this.last = now;
+      this.failing = false;
     } catch (err) {
-      this.opts.onError?.(err as Error);
+      if (!this.failing) this.opts.onError?.(err as Error);
+      this.failing = true;
     } finally {
       this.running = false;
       if (this.listeners.size) this.schedule(this.opts.periodMs ?? 1000);
