@@ -14,7 +14,7 @@ import { resources } from '../client/resources.js';
 import { NodeAgent } from '../kubelet/agent.js';
 import { hostDescription, hostNodeName } from '../kubelet/in-process.js';
 import { agentRouters } from '../kubelet/pods-index.js';
-import { SimulatedRuntime } from '../kubelet/runtime/simulated.js';
+import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { createLogger } from './log.js';
 
 export interface AgentFlags {
@@ -24,6 +24,9 @@ export interface AgentFlags {
   nodeName?: string;
   nodeIp?: string;
   runtime: string;
+  containerRuntimeEndpoint?: string;
+  clusterDns?: string;
+  cniBridge?: string;
 }
 
 /** GET /cacerts without verifying the server: what comes back is checked against the token's hash. */
@@ -47,7 +50,7 @@ function firstIPv4(): string {
 }
 
 export async function runAgent(flags: AgentFlags): Promise<void> {
-  if (flags.runtime !== 'simulated') throw new Error(`--runtime ${flags.runtime} is not available in this build; use --runtime simulated`);
+  const kind = parseRuntimeKind(flags.runtime);
   const log = createLogger('agent');
   const dataDir = resolve(flags.dataDir ?? (process.getuid?.() === 0 ? '/var/lib/skiff/agent' : join(homedir(), '.local', 'share', 'skiff', 'agent')));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -65,16 +68,25 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const nodes = informers.informerFor(resources.nodes, { fieldSelector: `metadata.name=${name}` });
   informers.start();
   await informers.waitForSync();
-  log.warn('no container runtime in this build: pods on this node run in SIMULATED mode (no processes are started)');
+  const nodeRuntime = await startNodeRuntime({
+    kind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: ip, log,
+    clusterDns: flags.clusterDns, bridge: flags.cniBridge,
+  });
+  if (nodeRuntime.kind === 'simulated') {
+    const why = nodeRuntime.fallbackReason ?? 'asked for with --runtime simulated';
+    process.stderr.write(`skiff agent: WARNING: pods on this node run in SIMULATED mode (no container runtime, no process is started): ${why}\n`);
+    log.warn('pods on this node run in SIMULATED mode', { reason: why });
+  }
   const agent = new NodeAgent({
     client,
-    runtime: new SimulatedRuntime({ hostIP: ip }),
-    node: hostDescription(name, ip),
+    runtime: nodeRuntime.runtime,
+    node: hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }),
     ...agentRouters(pods, nodes),
+    sandbox: nodeRuntime.sandbox,
     log,
   });
   await agent.start();
-  process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (simulated runtime)\n`);
+  process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -84,7 +96,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     agent.stop();
     informers.stop();
     client.close();
-    process.exit(0);
+    void nodeRuntime.stop().finally(() => process.exit(0));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -25,6 +25,9 @@ program
   .option('--simulated-nodes <n>', 'also register N simulated nodes (no processes; for tests and scale)', (v) => parseCount(v), 0)
   .option('--simulated-node-capacity <list>', 'capacity of each simulated node', 'cpu=8,memory=32Gi,pods=110')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unhealthy', '40s')
+  .option('--runtime <kind>', 'container runtime of this host\'s node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
+  .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
+  .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .action(async (opts) => {
     try {
       await runServer(opts);
@@ -48,13 +51,33 @@ program
   .option('--data-dir <dir>', 'state directory (default /var/lib/skiff/agent as root, else ~/.local/share/skiff/agent)')
   .option('--node-name <name>', 'name of this node (default: the host name)')
   .option('--node-ip <ip>', 'the address this node reports as InternalIP (default: this host\'s first IPv4 address)')
-  .option('--runtime <kind>', 'container runtime: simulated (cri arrives with the CRI node agent)', 'simulated')
+  .option('--runtime <kind>', 'container runtime: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
+  .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
+  .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
+  .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');
       await runAgent(opts);
     } catch (err) {
       process.stderr.write(`skiff agent: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+const images = program.command('images').description('manage the images of this node\'s container runtime');
+images
+  .command('import')
+  .description('load OCI or docker image archives into the containerd of the node agent on this host')
+  .argument('<files...>', 'image archives (.tar, .tar.gz)')
+  .option('--data-dir <dir>', 'state directory of the server or agent (default /var/lib/skiff as root, else ~/.local/share/skiff)')
+  .option('--container-runtime-endpoint <url>', 'containerd socket to import into (default: the one under --data-dir)')
+  .action(async (files: string[], opts) => {
+    try {
+      const { runImagesImport } = await import('./images.js');
+      await runImagesImport(files, opts);
+    } catch (err) {
+      process.stderr.write(`skiff images import: ${(err as Error).message}\n`);
       process.exit(1);
     }
   });

@@ -9,6 +9,7 @@ import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
 import { ensureJoinToken } from '../apiserver/auth/node-token.js';
 import { startInProcessAgents } from '../kubelet/in-process.js';
+import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
 import { startLeaderElectedControllers } from '../controllers/manager.js';
@@ -37,6 +38,12 @@ export interface ServerFlags {
   simulatedNodeCapacity?: string;
   /** --node-monitor-grace-period, e.g. 40s. */
   nodeMonitorGracePeriod?: string;
+  /** The host agent's container runtime: auto (default), cri or simulated. */
+  runtime?: string;
+  /** An existing CRI socket (unix:///…) instead of a supervised containerd. */
+  containerRuntimeEndpoint?: string;
+  /** Linux bridge of the pod network (default skiff0). */
+  cniBridge?: string;
 }
 
 export function defaultDataDir(): string {
@@ -63,6 +70,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const log = createLogger('server');
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const runtimeKind = parseRuntimeKind(flags.runtime ?? 'auto');
+  if (!flags.disableAgent) {
+    // Said first, before anything else is printed: a node without real containers surprises people.
+    const why = runtimeKind === 'simulated' ? 'asked for with --runtime simulated' : criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint });
+    if (why && runtimeKind === 'cri') throw new Error(`--runtime cri cannot run here: ${why}`);
+    if (why) {
+      process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${why}\n`);
+      log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: why });
+    }
+  }
 
   const ips = [firstServiceIP(flags.serviceCidr)];
   if (flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::') ips.push(flags.bindAddress);
@@ -102,9 +119,17 @@ export async function runServer(flags: ServerFlags): Promise<void> {
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
+  let nodeRuntime: NodeRuntime | undefined;
   if (!flags.disableAgent) {
-    log.warn('no container runtime in this build: the node agent on this host runs pods in SIMULATED mode (no processes are started)');
-    process.stderr.write('skiff server: WARNING: pods on this host run in simulated mode: no container runtime is used, no process is started\n');
+    nodeRuntime = await startNodeRuntime({
+      kind: runtimeKind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: advertise,
+      log, clusterDns: flags.clusterDns, bridge: flags.cniBridge,
+    });
+    if (nodeRuntime.fallbackReason && runtimeKind === 'auto' && !criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint })) {
+      process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`);
+      log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: nodeRuntime.fallbackReason });
+    }
+    if (nodeRuntime.kind === 'cri') log.info('node agent runs pods in real containers', { runtime: nodeRuntime.runtime.runtimeVersionString, endpoint: flags.containerRuntimeEndpoint ?? nodeRuntime.supervisor?.endpoint });
   }
   const nodeCIDRs = 2 ** Math.max(0, 24 - Number(flags.clusterCidr.split('/')[1]));
   if ((flags.simulatedNodes ?? 0) + (flags.disableAgent ? 0 : 1) > nodeCIDRs)
@@ -112,7 +137,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const agents = await startInProcessAgents({
     client: component('kubelet'),
     log,
-    hostAgent: flags.disableAgent ? undefined : { internalIP: advertise, labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' } },
+    hostAgent: nodeRuntime && {
+      internalIP: advertise,
+      labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' },
+      runtime: nodeRuntime.runtime,
+      capacity: nodeRuntime.capacity,
+      sandbox: nodeRuntime.sandbox,
+    },
     simulatedNodes: flags.simulatedNodes,
     simulatedCapacity: parseCapacity(flags.simulatedNodeCapacity),
     // Agents in this process renew at least four times per grace period, so a short
@@ -130,6 +161,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     agents.stop();
+    // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).
+    await nodeRuntime?.stop().catch((err: Error) => log.error('container runtime did not stop cleanly', { error: err.message }));
     await controllers.stop();
     await scheduler?.stop();
     compactor.stop();

@@ -13,6 +13,7 @@ import { PodWorker, type PodApi } from './pod-worker.js';
 import type { InformerRouter } from './router.js';
 import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
+import type { SandboxConfigOptions } from './sandbox-config.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -35,6 +36,8 @@ export interface NodeAgentOptions {
   /** Record pod and node events, as the kubelet does; default true (simulated pools turn it off: it triples their writes). */
   recordEvents?: boolean;
   now?: () => number;
+  /** Sandbox settings for this node's pods (log dir, cluster DNS). */
+  sandbox?: SandboxConfigOptions;
 }
 
 export class NodeAgent {
@@ -151,10 +154,17 @@ export class NodeAgent {
     const cidr = node.spec?.podCIDR;
     if (cidr && cidr !== this.podCidr) {
       this.podCidr = cidr;
-      void this.opts.runtime.updateRuntimeConfig({ podCidr: cidr }).then(() => {
-        // Pods that waited for the network get going now.
-        for (const w of this.workers.values()) w.kick();
-      });
+      void this.opts.runtime.updateRuntimeConfig({ podCidr: cidr }).then(
+        () => {
+          // Pods that waited for the network get going now.
+          for (const w of this.workers.values()) w.kick();
+        },
+        (err: Error) => {
+          // Forgotten, so that the next update of this Node tries again.
+          if (this.podCidr === cidr) this.podCidr = undefined;
+          this.opts.log.error('pod network not configured', { node: this.name, podCIDR: cidr, error: err.message });
+        },
+      );
     }
     if (this.heartbeating && statusStale(node, this.opts.node, this.now(), this.opts.statusReportMs ?? 300_000)) void this.postStatus(false);
   }
@@ -181,6 +191,7 @@ export class NodeAgent {
         log: this.opts.log,
         now: this.now,
         paused: () => !this.heartbeating,
+        sandbox: this.opts.sandbox,
         event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
         onFinished: (worker) => {
           if (this.workers.get(uid) === worker) this.workers.delete(uid);

@@ -1,6 +1,6 @@
-// Node agents living in the server process: the agent for this host (simulated runtime
-// until the CRI runtime lands) and any number of simulated nodes, all sharing one pod
-// informer and one node informer.
+// Node agents living in the server process: the agent for this host (on the runtime the
+// server chose for it: CRI or simulated) and any number of simulated nodes, all sharing
+// one pod informer and one node informer.
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Client } from '../client/client.js';
@@ -12,12 +12,23 @@ import { goArch, type NodeDescription } from './node-status.js';
 import { agentRouters } from './pods-index.js';
 import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
 import { SimulatedNodePool } from './simulated-pool.js';
+import type { ContainerRuntime } from './runtime/types.js';
+import type { SandboxConfigOptions } from './sandbox-config.js';
 
 export interface InProcessAgentsOptions {
   client: Client;
   log: Logger;
   /** Run an agent for this host. */
-  hostAgent?: { nodeName?: string; internalIP: string; labels?: Record<string, string> };
+  hostAgent?: {
+    nodeName?: string;
+    internalIP: string;
+    labels?: Record<string, string>;
+    /** Default: a simulated runtime. */
+    runtime?: ContainerRuntime;
+    /** Default: CPUs, memory and 110 pods. */
+    capacity?: Record<string, string>;
+    sandbox?: SandboxConfigOptions;
+  };
   simulatedNodes?: number;
   simulatedCapacity?: Record<string, string>;
   /** Lease renewal period of these agents; default 10 s. */
@@ -46,18 +57,21 @@ export function hostNodeName(): string {
 }
 
 /** This machine as a Node: its CPUs, memory and OS. */
-export function hostDescription(name: string, internalIP: string, labels: Record<string, string> = {}): NodeDescription {
+export function hostDescription(
+  name: string, internalIP: string, labels: Record<string, string> = {},
+  runtime: { containerRuntimeVersion?: string; capacity?: Record<string, string> } = {},
+): NodeDescription {
   return {
     name,
     internalIP,
     hostname: name,
-    capacity: { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' },
+    capacity: runtime.capacity ?? { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' },
     labels,
     osImage: osImage(),
     kernelVersion: release(),
     architecture: goArch(),
     operatingSystem: process.platform === 'win32' ? 'windows' : process.platform,
-    containerRuntimeVersion: SIMULATED_RUNTIME_VERSION,
+    containerRuntimeVersion: runtime.containerRuntimeVersion ?? SIMULATED_RUNTIME_VERSION,
   };
 }
 
@@ -77,10 +91,13 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
   if (opts.hostAgent) {
     const name = opts.hostAgent.nodeName ?? hostNodeName();
     const routers = agentRouters(podInformer, nodeInformer);
+    const h = opts.hostAgent;
+    const runtime = h.runtime ?? new SimulatedRuntime({ hostIP: h.internalIP });
     result.host = new NodeAgent({
       client: opts.client,
-      runtime: new SimulatedRuntime({ hostIP: opts.hostAgent.internalIP }),
-      node: hostDescription(name, opts.hostAgent.internalIP, opts.hostAgent.labels),
+      runtime,
+      node: hostDescription(name, h.internalIP, h.labels, { containerRuntimeVersion: runtime.runtimeVersionString, capacity: h.capacity }),
+      sandbox: h.sandbox,
       ...routers,
       log: opts.log.child('agent'),
       leaseRenewMs: opts.leaseRenewMs,

@@ -14,6 +14,7 @@ import { graceSeconds, stopContainerGracefully } from './container-stop.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
 import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
+import { buildSandboxConfig, type SandboxConfigOptions } from './sandbox-config.js';
 import {
   type ContainerConfig, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type PullAuth,
 } from './runtime/types.js';
@@ -52,6 +53,8 @@ export interface PodWorkerDeps {
   pullSecrets?(pod: Pod): Promise<PullAuth[]>;
   /** Back-off timings; the defaults are the kubelet's. */
   backoff?: { restartInitialMs?: number; restartMaxMs?: number; imageInitialMs?: number; imageMaxMs?: number };
+  /** How sandboxes are configured on this node (log dir, cluster DNS). */
+  sandbox?: SandboxConfigOptions;
 }
 
 /** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
@@ -399,14 +402,7 @@ export class PodWorker {
   }
 
   private sandboxConfig(pod: Pod): PodSandboxConfig {
-    const m = pod.metadata!;
-    return {
-      metadata: { name: m.name!, namespace: m.namespace!, uid: m.uid!, attempt: 0 },
-      hostname: pod.spec?.hostname ?? m.name,
-      labels: { ...(m.labels ?? {}), 'io.kubernetes.pod.uid': m.uid! },
-      annotations: m.annotations ?? {},
-      hostNetwork: pod.spec?.hostNetwork === true,
-    };
+    return buildSandboxConfig(pod, this.deps.sandbox);
   }
 
   private async stopSandbox(): Promise<void> {

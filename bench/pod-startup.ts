@@ -1,0 +1,132 @@
+// Pod startup on a real node: `skiff server` with its supervised containerd and CNI bridge,
+// 100 pods (busybox, image present) created at 10/s; latency from the create request to
+// the pod's Running phase as seen on a watch. Then, with 50 pods running, the server's
+// resident memory (apiserver, controllers and the node agent share the process) and its
+// CPU use while idle. Needs root, containerd, runc and the CNI plugins.
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { realNodeMissing, startRealNode } from '../test/helpers/real-node.js';
+import { LoadClient } from './lib/http.js';
+import { report, summarize, type Row } from './lib/report.js';
+
+const TOTAL = Number(process.env.POD_STARTUP_PODS ?? 100);
+const RATE = Number(process.env.POD_STARTUP_RATE ?? 10);
+const KEEP = Math.min(50, TOTAL);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const why = realNodeMissing();
+if (why) {
+  console.log(`pod-startup: skipped: ${why}`);
+  process.exit(0);
+}
+
+const pod = (i: number): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name: `ps-${i}`, namespace: 'default', labels: { bench: 'pod-startup' } },
+  spec: {
+    terminationGracePeriodSeconds: 0,
+    containers: [{ name: 'c', image: 'skiff.local/busybox:1.35', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+  },
+});
+
+/** Pod watch events as they arrive: name → first time seen Running. */
+function watchRunning(kubeconfig: string, runningAt: Map<string, number>, onEvent: () => void): () => void {
+  const { options } = loadKubeconfig(kubeconfig);
+  const url = new URL('/api/v1/namespaces/default/pods?watch=true&labelSelector=bench%3Dpod-startup', options.server);
+  const req = https.get(url, { ca: options.ca, cert: options.cert, key: options.key }, (res) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line) as { type: string; object: Pod };
+        const name = ev.object.metadata?.name ?? '';
+        if (ev.object.status?.phase === 'Running' && !runningAt.has(name)) runningAt.set(name, performance.now());
+        onEvent();
+      }
+    });
+  });
+  req.on('error', () => {});
+  return () => req.destroy();
+}
+
+function procStat(pid: number): { rssMiB: number; cpuTicks: number } {
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssMiB: rss, cpuTicks: Number(f[11]) + Number(f[12]) };
+}
+
+const node = await startRealNode();
+const client = LoadClient.fromKubeconfig(node.kubeconfig, 16);
+const createdAt = new Map<string, number>();
+const runningAt = new Map<string, number>();
+let stopWatch = () => {};
+try {
+  stopWatch = watchRunning(node.kubeconfig, runningAt, () => {});
+  await sleep(500);
+  const t0 = performance.now();
+  const creates: Promise<void>[] = [];
+  for (let i = 0; i < TOTAL; i++) {
+    // Paced against the start time, so a slow create does not slow the rate.
+    const due = t0 + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const p = pod(i);
+    createdAt.set(p.metadata!.name!, performance.now());
+    creates.push(client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(p)).then((r) => {
+      if (r.status !== 201) throw new Error(`create ${p.metadata!.name}: ${r.status} ${r.body.slice(0, 200)}`);
+    }));
+  }
+  await Promise.all(creates);
+  const deadline = Date.now() + 180_000;
+  while (runningAt.size < TOTAL && Date.now() < deadline) await sleep(100);
+  const lat = [...createdAt].filter(([n]) => runningAt.has(n)).map(([n, t]) => runningAt.get(n)! - t);
+  const s = summarize(lat);
+  console.log(`${runningAt.size}/${TOTAL} pods Running; create→Running p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms`);
+
+  // Down to KEEP running pods, then measure memory and idle CPU.
+  await Promise.all(Array.from({ length: TOTAL - KEEP }, (_, j) => client.request('DELETE', `/api/v1/namespaces/default/pods/ps-${KEEP + j}`)));
+  const until2 = Date.now() + 120_000;
+  while (Date.now() < until2) {
+    const r = await client.request('GET', '/api/v1/namespaces/default/pods?labelSelector=bench%3Dpod-startup');
+    if ((JSON.parse(r.body) as { items: Pod[] }).items.length === KEEP) break;
+    await sleep(250);
+  }
+  await sleep(5000);
+  const pid = node.proc.pid!;
+  const before = procStat(pid);
+  const IDLE_S = 10;
+  await sleep(IDLE_S * 1000);
+  const afterStat = procStat(pid);
+  const hz = 100; // USER_HZ on Linux
+  const idleCpuPct = ((afterStat.cpuTicks - before.cpuTicks) / hz / IDLE_S) * 100;
+  const ctrdPid = Number(readFileSync('/proc/' + pid + '/task/' + pid + '/children', 'utf8').trim().split(/\s+/)[0] ?? 0);
+  const ctrdRss = ctrdPid ? procStat(ctrdPid).rssMiB : NaN;
+  console.log(`with ${KEEP} pods running: server RSS ${afterStat.rssMiB.toFixed(0)} MiB, containerd RSS ${ctrdRss.toFixed(0)} MiB, server idle CPU ${idleCpuPct.toFixed(2)} % of one core`);
+
+  const rows: Row[] = [
+    { figure: 'PodStartupP50', value: s.p50, unit: 'ms', target: '≤ 500', ok: s.p50 <= 500, note: `${TOTAL} pods at ${RATE}/s` },
+    { figure: 'PodStartupP99', value: s.p99, unit: 'ms', target: '≤ 1500', ok: s.p99 <= 1500, note: 'Kubernetes SLO p99 ≤ 5 s' },
+    { figure: 'PodsRunning', value: runningAt.size, unit: 'pods', target: `${TOTAL}`, ok: runningAt.size === TOTAL },
+    { figure: 'ServerRSSWith50Pods', value: afterStat.rssMiB, unit: 'MiB', target: '≤ 80', ok: afterStat.rssMiB <= 80, note: 'whole all-in-one server (apiserver + controllers + agent)' },
+    { figure: 'ContainerdRSSWith50Pods', value: ctrdRss, unit: 'MiB', note: 'supervised containerd, shims not counted' },
+    { figure: 'ServerIdleCPUWith50Pods', value: idleCpuPct, unit: '%core', target: '≤ 2', ok: idleCpuPct <= 2, note: `over ${IDLE_S} s` },
+  ];
+  report('pod-startup', rows);
+} finally {
+  stopWatch();
+  await Promise.all([...createdAt.keys()].map((n) => client.request('DELETE', `/api/v1/namespaces/default/pods/${n}`).catch(() => undefined)));
+  const end = Date.now() + 120_000;
+  while (Date.now() < end) {
+    const r = await client.request('GET', '/api/v1/namespaces/default/pods?labelSelector=bench%3Dpod-startup').catch(() => undefined);
+    if (!r || (JSON.parse(r.body) as { items: Pod[] }).items.length === 0) break;
+    await sleep(500);
+  }
+  client.close();
+  await node.cleanup();
+}

@@ -1,0 +1,169 @@
+// Which container runtime this node's agent drives, and everything that comes with it:
+// with `cri`, a supervised containerd (or an existing CRI socket), the CNI network for the
+// node's pod CIDR and the built-in images; with `simulated`, no processes at all. `auto`
+// takes cri where it can run (root, containerd, runc, ctr and the CNI plugins present) and
+// says why when it cannot.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../cli/log.js';
+import { CniNetwork, DEFAULT_BRIDGE } from './network/cni.js';
+import { CNI_BIN_DIR } from './runtime/containerd-config.js';
+import { ContainerdSupervisor } from './runtime/containerd.js';
+import { CriRuntime } from './runtime/cri/cri-runtime.js';
+import { importArchiveDir, importBuiltinImages } from './runtime/image-import.js';
+import { SimulatedRuntime } from './runtime/simulated.js';
+import type { ContainerRuntime } from './runtime/types.js';
+import type { SandboxConfigOptions } from './sandbox-config.js';
+
+export type RuntimeKind = 'auto' | 'cri' | 'simulated';
+
+export function parseRuntimeKind(v: string): RuntimeKind {
+  if (v === 'auto' || v === 'cri' || v === 'simulated') return v;
+  throw new Error(`--runtime must be auto, cri or simulated, not ${JSON.stringify(v)}`);
+}
+
+export interface NodeRuntimeOptions {
+  kind: RuntimeKind;
+  /** unix:///… of an existing CRI runtime; no containerd is started then. */
+  endpoint?: string;
+  /** DATA_DIR/agent */
+  agentDir: string;
+  hostIP: string;
+  log: Logger;
+  clusterDns?: string;
+  bridge?: string;
+  cniBinDir?: string;
+  /** Where `which` looks for binaries (tests pass a PATH without containerd). */
+  path?: string;
+}
+
+export interface NodeRuntime {
+  runtime: ContainerRuntime;
+  kind: 'cri' | 'simulated';
+  /** Why auto chose simulated. */
+  fallbackReason?: string;
+  supervisor?: ContainerdSupervisor;
+  network?: CniNetwork;
+  /** The node's capacity as it should be reported. */
+  capacity: Record<string, string>;
+  sandbox: SandboxConfigOptions;
+  stop(): Promise<void>;
+}
+
+function onPath(bin: string, path = process.env.PATH ?? ''): boolean {
+  return path.split(':').some((d) => d && existsSync(join(d, bin)));
+}
+
+/** Why the CRI runtime cannot run here, or undefined when it can. */
+export function criUnavailableReason(opts: { endpoint?: string; cniBinDir?: string; path?: string } = {}): string | undefined {
+  if (process.platform !== 'linux') return `containers need Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'not running as root (containerd and CNI need root)';
+  const bins = opts.endpoint ? [] : ['containerd', 'containerd-shim-runc-v2', 'runc', 'ctr'];
+  for (const b of bins) if (!onPath(b, opts.path)) return `${b} is not installed (apt-get install containerd runc)`;
+  const cni = opts.cniBinDir ?? CNI_BIN_DIR;
+  for (const p of ['bridge', 'host-local', 'portmap', 'loopback']) if (!existsSync(join(cni, p))) return `CNI plugin ${join(cni, p)} is missing (apt-get install containernetworking-plugins)`;
+  return undefined;
+}
+
+/** CPUs, memory, the data dir's filesystem and 110 pods, as the kubelet reports a node. */
+export function hostCapacity(dataDir: string): Record<string, string> {
+  const cap: Record<string, string> = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
+  try {
+    const fs = statfsSync(dataDir);
+    cap['ephemeral-storage'] = `${Math.floor((fs.blocks * fs.bsize) / 1024)}Ki`;
+  } catch {
+    /* no statfs: leave ephemeral storage unreported rather than guess */
+  }
+  return cap;
+}
+
+export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRuntime> {
+  const sandbox: SandboxConfigOptions = {
+    podLogsDir: join(o.agentDir, 'logs', 'pods'),
+    clusterDns: o.clusterDns ? [o.clusterDns] : [],
+  };
+  let fallbackReason: string | undefined;
+  mkdirSync(o.agentDir, { recursive: true, mode: 0o700 });
+  if (o.kind !== 'simulated') {
+    const why = criUnavailableReason({ endpoint: o.endpoint, cniBinDir: o.cniBinDir, path: o.path });
+    if (why && o.kind === 'cri') throw new Error(`--runtime cri cannot run here: ${why}`);
+    if (!why) {
+      try {
+        return await startCri(o, sandbox);
+      } catch (err) {
+        if (o.kind === 'cri') throw err;
+        fallbackReason = `the container runtime did not start: ${(err as Error).message}`;
+      }
+    } else fallbackReason = why;
+  }
+  return {
+    runtime: new SimulatedRuntime({ hostIP: o.hostIP }),
+    kind: 'simulated',
+    fallbackReason,
+    capacity: { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' },
+    sandbox,
+    stop: async () => {},
+  };
+}
+
+async function startCri(o: NodeRuntimeOptions, sandbox: SandboxConfigOptions): Promise<NodeRuntime> {
+  const log = o.log.child('runtime');
+  const cniDir = join(o.agentDir, 'cni');
+  const network = new CniNetwork({ confDir: join(cniDir, 'net.d'), ipamDir: join(cniDir, 'ipam'), bridge: o.bridge ?? DEFAULT_BRIDGE });
+  let supervisor: ContainerdSupervisor | undefined;
+  let endpoint = o.endpoint;
+  if (!endpoint) {
+    supervisor = new ContainerdSupervisor({ agentDir: o.agentDir, cniConfDir: join(cniDir, 'net.d'), cniBinDir: o.cniBinDir, log: log.child('containerd') });
+    await supervisor.start();
+    endpoint = supervisor.endpoint;
+  }
+  let runtime: CriRuntime;
+  try {
+    runtime = await CriRuntime.connect({
+      endpoint,
+      waitMs: 30_000,
+      onPodCidr: async (cidr) => {
+        network.configure(cidr);
+        log.info('pod network configured', { podCIDR: cidr, bridge: network.bridge, conflist: network.confFile });
+      },
+      onRelistError: (err) => log.warn('container relist failed', { error: err.message }),
+    });
+    if (supervisor) {
+      // The agent does not adopt containers yet: what a previous run left is removed so its
+      // pods start afresh without leaking sandboxes, veths and IP leases.
+      const left = await removeLeftoverSandboxes(runtime);
+      if (left) log.info('removed pod sandboxes left from a previous run', { count: left });
+      const target = { socket: supervisor.layout.socket, snapshotter: supervisor.snapshotter ?? 'overlayfs', stateDir: supervisor.layout.dir };
+      const progress = (msg: string) => log.info(msg);
+      await importBuiltinImages(target, progress);
+      await importArchiveDir(target, join(o.agentDir, 'images'), progress);
+    } else log.info('images: using an existing CRI runtime; built-in images are not imported into it', { endpoint });
+  } catch (err) {
+    await supervisor?.stop();
+    throw err;
+  }
+  return {
+    runtime,
+    kind: 'cri',
+    supervisor,
+    network,
+    capacity: hostCapacity(o.agentDir),
+    sandbox,
+    stop: async () => {
+      await runtime.close();
+      await supervisor?.stop();
+    },
+  };
+}
+
+/** Stops and removes every sandbox in the runtime (CNI DEL runs for each); returns how many. */
+export async function removeLeftoverSandboxes(runtime: ContainerRuntime): Promise<number> {
+  const sandboxes = await runtime.listPodSandbox();
+  for (const sb of sandboxes) {
+    await runtime.stopPodSandbox(sb.id);
+    await runtime.removePodSandbox(sb.id);
+  }
+  return sandboxes.length;
+}

@@ -1,0 +1,149 @@
+// A `skiff server` with a real node agent (CRI runtime, supervised containerd, CNI bridge)
+// for e2e tests and benchmarks, with host names (bridge, pod and service CIDRs) unique to
+// this run so that parallel runs do not meet, and a cleanup that removes what it created
+// on the host even after a failure.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { busyboxAvailable } from '../../src/images/busybox.js';
+import { criUnavailableReason } from '../../src/kubelet/node-runtime.js';
+import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
+import { kubectlAt, SKIFF_BIN, type KubectlResult } from './server.js';
+
+/** Why real containers cannot run here, or undefined. */
+export function realNodeMissing(): string | undefined {
+  const why = criUnavailableReason();
+  if (why) return why;
+  if (spawnSync('which', ['kubectl']).status !== 0) return 'kubectl is not installed';
+  if (!busyboxAvailable()) return 'busybox-static is not installed (the test images are built from it)';
+  return undefined;
+}
+
+export interface RealNode {
+  dataDir: string;
+  bridge: string;
+  /** The node's pod CIDR is the first /24 of this. */
+  clusterCidr: string;
+  podNet: string;
+  kubeconfig: string;
+  socket: string;
+  ipamDir: string;
+  proc: ChildProcess;
+  logs(): string;
+  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  cri(): Promise<CriRuntime>;
+  /** Leftover pods removed, server and containerd stopped, host state removed. Safe to call twice. */
+  cleanup(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startRealNode(extraArgs: string[] = []): Promise<RealNode> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  const tag = Math.random().toString(36).slice(2, 7);
+  // 10.160.0.0 … 10.199.0.0: pod /17 and service /17 of one /16, unlikely to meet another run's.
+  const octet = 160 + Math.floor(Math.random() * 40);
+  const clusterCidr = `10.${octet}.0.0/17`;
+  const bridge = `skt${tag}`;
+  const args = [
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1',
+    '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
+    ...extraArgs,
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
+  const socket = join(dataDir, 'agent', 'containerd', 'containerd.sock');
+  let cleaned = false;
+  const node: RealNode = {
+    dataDir, bridge, clusterCidr, podNet: `10.${octet}.`, socket,
+    kubeconfig: join(dataDir, 'kubeconfig.yaml'),
+    ipamDir: join(dataDir, 'agent', 'cni', 'ipam', 'skiff'),
+    proc,
+    logs: () => `${out}\n${err}`,
+    kubectl: kubectlAt(join(dataDir, 'kubeconfig.yaml'), dataDir),
+    cri: () => CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 5000 }),
+    cleanup: async () => {
+      if (cleaned) return;
+      cleaned = true;
+      await removeSandboxes(socket);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+        clearTimeout(timer);
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      }
+      killProcessesUnder(dataDir);
+      unmountUnder(dataDir);
+      spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in 60 s:\n${node.logs()}`)), 60_000);
+      const check = () => {
+        if (/ready at https:\/\//.test(out)) {
+          clearTimeout(timer);
+          res();
+        }
+      };
+      proc.stdout!.on('data', check);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        rej(new Error(`skiff server exited with ${code}:\n${node.logs()}`));
+      });
+    });
+  } catch (e) {
+    await node.cleanup();
+    throw e;
+  }
+  return node;
+}
+
+/** Stops and removes every sandbox left in this containerd, so that CNI DEL runs for each. */
+async function removeSandboxes(socket: string): Promise<void> {
+  if (!existsSync(socket)) return;
+  let rt: CriRuntime | undefined;
+  try {
+    rt = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 2000 });
+    for (const sb of await rt.listPodSandbox()) {
+      await rt.stopPodSandbox(sb.id).catch(() => {});
+      await rt.removePodSandbox(sb.id).catch(() => {});
+    }
+  } catch {
+    /* containerd is gone already: the process and mount sweep below still runs */
+  } finally {
+    await rt?.close();
+  }
+}
+
+/** Processes (containerd, shims) whose command line names this data dir: ours, killed by pid. */
+function killProcessesUnder(dir: string): void {
+  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  for (const line of ps.stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (m && m[2]!.includes(dir) && Number(m[1]) !== process.pid) {
+      try {
+        process.kill(Number(m[1]), 'SIGKILL');
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+  }
+}
+
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir));
+  for (const p of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+}
+
+/** Veth interfaces attached to a bridge. */
+export function bridgePorts(bridge: string): string[] {
+  const r = spawnSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]!);
+}
