@@ -64,6 +64,11 @@ export class ContainerSetup {
     }
   }
 
+  /** Rewrites the pod's /etc/hosts once its sandbox has addresses (preparePod ran before it had any). */
+  async writeHosts(pod: Pod, podIPs: string[]): Promise<void> {
+    await writeHostsFile(this.opts.dirs.etcHosts(pod.metadata!.uid!), pod, { podIPs, clusterDomain: this.opts.clusterDomain });
+  }
+
   /** The CRI config for one container attempt. preparePod() must have succeeded. */
   async containerConfig(pod: Pod, container: Container, req: ContainerRequest): Promise<BuiltContainerConfig> {
     try {

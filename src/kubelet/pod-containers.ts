@@ -244,6 +244,11 @@ export class PodContainers {
   /** What the pod spec says of a container's CRI config, with what the containerConfig hook adds. */
   private async buildContainerConfig(pod: Pod, c: Container, attempt: number): Promise<ContainerConfig> {
     const base = baseContainerConfig(pod, c, attempt);
-    return mergeContainerConfig(base, (await this.deps.containerConfig?.(pod, c, attempt)) ?? {});
+    if (!this.deps.containerConfig) return base;
+    // The hook's /etc/hosts and downward-API env need the addresses the sandbox was given.
+    const sandboxId = this.ops.sandboxId();
+    const ip = sandboxId ? (await this.deps.runtime.podSandboxStatus(sandboxId)).network : undefined;
+    const podIPs = ip ? [ip.ip, ...(ip.additionalIps ?? [])] : [];
+    return mergeContainerConfig(base, await this.deps.containerConfig(pod, c, attempt, podIPs));
   }
 }

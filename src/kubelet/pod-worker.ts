@@ -44,7 +44,7 @@ export interface PodWorkerDeps {
   /** Sets up the pod's volumes before its sandbox; a throw is a FailedMount, retried with back-off. */
   preparePod?(pod: Pod): Promise<void>;
   /** Env, mounts, workingDir, resources, security… merged into each container's CRI config; a throw is CreateContainerConfigError. */
-  containerConfig?(pod: Pod, container: Container, attempt: number): Promise<Partial<ContainerConfig>>;
+  containerConfig?(pod: Pod, container: Container, attempt: number, podIPs: string[]): Promise<Partial<ContainerConfig>>;
   /** Releases what preparePod set up, after the sandbox is removed. */
   cleanupPod?(uid: string): Promise<void>;
   /** The content of an exited container's terminationMessagePath as the host sees it (runtimes that run processes only). */
