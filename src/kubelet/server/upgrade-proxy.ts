@@ -110,7 +110,14 @@ export function splice(a: Duplex, b: Duplex): void {
  * Relays an upgrade request to `target` and, once it switches protocols, joins the client's
  * socket to it; a refusal is passed back to the client as it came.
  */
-export async function relayUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, target: UpgradeTarget): Promise<void> {
+export async function relayUpgrade(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  target: UpgradeTarget,
+  /** Rewrites a refusal before the client sees it (default: passed on as it came). */
+  onRefused?: (status: number, body: Buffer) => { status: number; contentType: string; body: string },
+): Promise<void> {
   try {
     const up = await dialUpgrade({ ...target, method: target.method ?? req.method, headers: { ...upgradeHeaders(req), ...target.headers } });
     writeResponseHead(client, 101, up.statusMessage, up.headers);
@@ -118,9 +125,13 @@ export async function relayUpgrade(req: IncomingMessage, client: Duplex, head: B
     splice(client, up.socket);
   } catch (err) {
     if (err instanceof UpgradeRefused) {
-      refuseUpgrade(client, err.statusCode, String(err.headers['content-type'] ?? 'text/plain'), err.body);
+      const r = onRefused?.(err.statusCode, err.body);
+      if (r) refuseUpgrade(client, r.status, r.contentType, r.body);
+      else refuseUpgrade(client, err.statusCode, String(err.headers['content-type'] ?? 'text/plain'), err.body);
     } else {
-      refuseUpgrade(client, 502, 'text/plain', (err as Error).message);
+      const r = onRefused?.(500, Buffer.from(`error dialing backend: ${(err as Error).message}`));
+      if (r) refuseUpgrade(client, r.status, r.contentType, r.body);
+      else refuseUpgrade(client, 502, 'text/plain', (err as Error).message);
     }
   }
 }
