@@ -241,3 +241,14 @@ export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promi
   };
   await writeAtomic(path, toYaml(doc), 0o600);
 }
+
+/**
+ * A self-signed serving certificate, for a node agent that joins a server remotely and has
+ * no access to the CA key (the apiserver does not verify agents' serving certificates).
+ */
+export async function selfSignedServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<CertAndKey> {
+  const { key, spki, pem } = await newKey();
+  const subject = name(cn);
+  const san = splitNames(names.hostnames ?? [], names.ips ?? []);
+  return { cert: buildCert({ subject, spki, issuer: subject, signingKey: key, notAfter: Date.now() + LEAF_LIFETIME, usage: 'server', san }), key: pem };
+}
