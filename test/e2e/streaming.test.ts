@@ -57,7 +57,7 @@ spec:
   - name: logger
     image: skiff.local/busybox:1.35
     imagePullPolicy: IfNotPresent
-    command: [sh, -c, 'echo one; echo two >&2; echo three; sleep 4; echo last']
+    command: [sh, -c, 'echo one; sleep 1; echo two >&2; sleep 1; echo three; sleep 3; echo last']
 ---
 apiVersion: v1
 kind: Pod
@@ -194,9 +194,21 @@ test('kubectl logs, exec, attach, cp and port-forward against real containers', 
     assert.match(out, /45 123/);
   });
 
-  await t.test('attach to a container reading stdin', async () => {
-    const r = await k(['attach', '-i', 'shell', '-c', 'talk'], { input: 'echo ATTACHED-$((1+1))\n', timeoutMs: 15_000 });
-    assert.match(r.stdout, /ATTACHED-2/);
+  await t.test('attach to a container reading stdin', async (st) => {
+    // stdin stays open until the answer is back: the runtime ends an attach session when
+    // the client's stdin ends, and output after that is not sent.
+    const att = spawn('kubectl', ['--kubeconfig', node.kubeconfig, 'attach', '-i', 'shell', '-c', 'talk'], { env: { ...process.env, HOME: node.dataDir } });
+    st.after(() => att.kill('SIGTERM'));
+    let out = '';
+    att.stdout.on('data', (d) => (out += d));
+    att.stderr.on('data', (d) => (out += d));
+    await sleep(1000);
+    att.stdin.write('echo ATTACHED-$((1+1))\n');
+    await until('the attached shell to answer', 15_000, async () => (/ATTACHED-2/.test(out) ? true : undefined));
+    const ended = new Promise((r) => att.once('exit', r));
+    att.stdin.end();
+    await Promise.race([ended, sleep(10_000)]);
+    assert.notEqual(att.exitCode, null, 'kubectl attach ends when its stdin does');
   });
 
   await t.test('cp into the pod and back out', async () => {
