@@ -5,6 +5,7 @@
 // port-forward enters the pod through containerd).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -220,6 +221,14 @@ test('kubectl logs, exec, attach, cp and port-forward against real containers', 
     const down = await k(['cp', 'default/shell:/tmp/up.txt', join(scratch, 'down.txt'), '-c', 'shell']);
     assert.equal(down.code, 0, down.stderr);
     assert.equal(readFileSync(join(scratch, 'down.txt'), 'utf8'), 'content of a file\n');
+
+    // Big enough that flow control matters on every hop.
+    const big = randomBytes(6 * 1024 * 1024);
+    writeFileSync(join(scratch, 'big.bin'), big);
+    assert.equal((await k(['cp', join(scratch, 'big.bin'), 'default/shell:/tmp/big.bin', '-c', 'shell'], { timeoutMs: 60_000 })).code, 0);
+    assert.equal((await k(['exec', 'shell', '-c', 'shell', '--', 'sh', '-c', 'wc -c < /tmp/big.bin'])).stdout.trim(), String(big.length));
+    assert.equal((await k(['cp', 'default/shell:/tmp/big.bin', join(scratch, 'big-back.bin'), '-c', 'shell'], { timeoutMs: 60_000 })).code, 0);
+    assert.ok(readFileSync(join(scratch, 'big-back.bin')).equals(big), 'the file comes back byte for byte');
   });
 
   await t.test('port-forward to the pod, then a request on loopback', async (st) => {

@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { SpdySession, type SpdyStream } from './spdy-session.js';
 import { dialUpgrade } from './upgrade-proxy.js';
+import { throttleWebSocket, WebSocketSender } from './backpressure.js';
 
 export const WS_V5 = 'v5.channel.k8s.io';
 export const WS_V4 = 'v4.channel.k8s.io';
@@ -64,11 +65,11 @@ export function bridgeExec(ws: WebSocket, spdySocket: Duplex, opts: ExecStreamOp
   if (opts.stderr && !opts.tty) streams[Channel.Stderr] = open('stderr');
   if (opts.tty) streams[Channel.Resize] = open('resize');
 
+  const toClient = new WebSocketSender(ws, (paused) => session.pauseReading(paused));
   for (const ch of [Channel.Stdout, Channel.Stderr, Channel.Error] as const) {
-    streams[ch]?.on('data', (data: Buffer) => {
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data]));
-    });
+    streams[ch]?.on('data', (data: Buffer) => toClient.send(Buffer.concat([Buffer.from([ch]), data])));
   }
+  const throttle = throttleWebSocket(ws, () => session.backlog, (fn) => session.onDrain(fn));
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary || !Buffer.isBuffer(data) || data.length === 0) return;
@@ -80,6 +81,7 @@ export function bridgeExec(ws: WebSocket, spdySocket: Duplex, opts: ExecStreamOp
       return;
     }
     if (ch === Channel.Stdin || ch === Channel.Resize) streams[ch as Channel]?.write(data.subarray(1));
+    throttle();
   });
 
   return new Promise((resolve) => {

@@ -138,6 +138,22 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     return s;
   }
 
+  /** Bytes written to the socket and not yet sent: the sender should wait above a limit. */
+  get backlog(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Calls `fn` once the socket has drained its backlog. */
+  onDrain(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+
+  /** Stops (or resumes) reading from the peer, when the reader of our streams is slow. */
+  pauseReading(paused: boolean): void {
+    if (paused) this.socket.pause();
+    else this.socket.resume();
+  }
+
   /** Sends GOAWAY and closes the socket once everything queued is written. */
   close(): void {
     if (this.closed) return;

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bridgeExec, dialSpdyExec, EXEC_WS_PROTOCOLS, type ExecStreamOptions } from './exec-bridge.js';
 import { dialUpgrade } from './upgrade-proxy.js';
+import { throttleWebSocket, WebSocketSender } from './backpressure.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 export const PORT_FORWARD_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
@@ -63,12 +64,13 @@ export async function serveWebSocketPortForward(wss: WebSocketServer, req: Incom
 
 /** Carries a byte stream in binary WebSocket messages, both ways, until either side ends. */
 export function tunnel(ws: WebSocket, sock: Duplex): void {
+  const throttle = throttleWebSocket(ws, () => sock.writableLength, (fn) => sock.once('drain', fn));
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary && Buffer.isBuffer(data)) sock.write(data);
+    throttle();
   });
-  sock.on('data', (b: Buffer) => {
-    if (ws.readyState === ws.OPEN) ws.send(b);
-  });
+  const toClient = new WebSocketSender(ws, (paused) => (paused ? sock.pause() : sock.resume()));
+  sock.on('data', (b: Buffer) => toClient.send(b));
   const close = () => {
     sock.destroy();
     if (ws.readyState === ws.OPEN) ws.close(1000);

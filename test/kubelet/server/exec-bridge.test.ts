@@ -169,3 +169,32 @@ test('port-forward tunnel: kubectl\'s "SPDY/3.1+portforward.k8s.io" is accepted 
   assert.equal(rt.upgrades[0]!.headers['x-stream-protocol-version'], 'portforward.k8s.io');
   assert.equal(rt.upgrades[0]!.headers.upgrade, 'SPDY/3.1');
 });
+
+test('a large transfer both ways arrives whole (flow control across WebSocket and SPDY)', async (t) => {
+  const rt = await fakeStreamingServer(t, 'exec');
+  const port = await bridgeServer(t, rt.url, { stdin: true, stdout: true, stderr: false, tty: false });
+  const total = 24 * 1024 * 1024;
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7) & 0xff;
+  let received = 0;
+  let mismatch = false;
+  const done = new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/exec`, ['v5.channel.k8s.io']);
+    ws.on('open', () => {
+      for (let sent = 0; sent < total; sent += chunk.length) ws.send(Buffer.concat([Buffer.from([0]), chunk]));
+      ws.send(Buffer.from([255, 0]));
+    });
+    ws.on('message', (d: Buffer) => {
+      if (d[0] !== 1) return;
+      const body = d.subarray(1);
+      for (let i = 0; i < body.length && !mismatch; i += 4099) if (body[i] !== (((received + i) % chunk.length) * 7 & 0xff)) mismatch = true;
+      received += body.length;
+    });
+    ws.on('close', (code) => resolve(code));
+    ws.on('error', reject);
+    setTimeout(() => reject(new Error(`timed out with ${received} of ${total} bytes back`)), 30_000).unref();
+  });
+  assert.equal(await done, 1000);
+  assert.equal(received, total);
+  assert.equal(mismatch, false, 'bytes arrive in order and unchanged');
+});
