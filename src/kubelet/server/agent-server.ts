@@ -1,6 +1,7 @@
 // The node agent's own HTTPS server (the kubelet's port 10250): container logs, exec,
 // attach and port-forward for the apiserver, plus /healthz and /pods. Only clients with a
 // certificate from the cluster CA that belongs to the apiserver get in.
+import { access } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,8 +16,9 @@ import { readContainerLog } from './log-reader.js';
 import { runtimePodLookup, type PodLookup } from './pod-lookup.js';
 import { relayUpgrade, refuseUpgrade } from './upgrade-proxy.js';
 import {
-  chooseExecProtocol, offeredProtocols, PORT_FORWARD_TUNNEL_PROTOCOL, serveWebSocketExec, serveWebSocketPortForward, streamingWebSocketServer,
+  chooseExecProtocol, offeredProtocols, portForwardProtocol, serveWebSocketExec, serveWebSocketPortForward, streamingWebSocketServer,
 } from './websocket-streams.js';
+import { parsePorts } from './websocket-portforward.js';
 
 export const DEFAULT_AGENT_PORT = 10250;
 /** The identity the apiserver presents to agents (its kubelet-client certificate). */
@@ -114,6 +116,13 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   async function serveLogs(r: Extract<Route, { kind: 'logs' }>, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const query = parseLogQuery(q, Date.now());
     const c = await container(r, query.previous);
+    if (c.logPath) {
+      try {
+        await access(c.logPath);
+      } catch (err) {
+        throw new HttpError(400, `failed to open log file "${c.logPath}" of container "${r.container}" in pod "${r.pod}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     // A runtime that keeps no log file (the simulated one) has nothing to show.
     if (!c.logPath) return void res.end();
@@ -191,7 +200,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     const offered = offeredProtocols(req);
     if (isWebSocket) {
-      const wanted = route.kind === 'portForward' ? (offered.has(PORT_FORWARD_TUNNEL_PROTOCOL) ? PORT_FORWARD_TUNNEL_PROTOCOL : undefined) : chooseExecProtocol(offered);
+      const wanted = route.kind === 'portForward' ? portForwardProtocol(offered) : chooseExecProtocol(offered);
       if (!wanted) throw new HttpError(400, `unsupported WebSocket subprotocols ${JSON.stringify([...offered])}`);
     }
     const { url: target, streams } = await streamingUrl(route, url.searchParams);
@@ -199,7 +208,17 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       // SPDY from the client: the runtime's server speaks it too, so bytes pass through.
       return relayUpgrade(req, socket, head, { url: target, tls: { rejectUnauthorized: false } });
     }
-    if (route.kind === 'portForward') return serveWebSocketPortForward(wss, req, socket, head, target);
+    if (route.kind === 'portForward') {
+      let ports: number[] = [];
+      if (portForwardProtocol(offered) === 'channels') {
+        try {
+          ports = parsePorts(url.searchParams.getAll('port'));
+        } catch (err) {
+          throw new HttpError(400, (err as Error).message);
+        }
+      }
+      return serveWebSocketPortForward(wss, req, socket, head, target, ports);
+    }
     return serveWebSocketExec(wss, req, socket, head, target, streams);
   }
 

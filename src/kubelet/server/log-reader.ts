@@ -89,17 +89,22 @@ export async function readContainerLog(path: string, opts: ContainerLogOptions, 
       return true;
     };
 
-    // The first pass: everything present now, cut to the last N lines when asked.
+    // The first pass: everything present now. Only a tail needs it all in memory first;
+    // otherwise entries go out as they are read.
+    const tail = opts.tailLines !== undefined && opts.tailLines >= 0 ? opts.tailLines : undefined;
     const entries: LogEntry[] = [];
+    let more = true;
     let pos = await readAll(fh, 0, async (chunk) => {
-      for (const line of splitter.push(chunk)) {
+      const lines = splitter.push(chunk);
+      if (tail === undefined) return (more = await emit(lines));
+      for (const line of lines) {
         const e = parseLogLine(line);
         if (e) entries.push(e);
       }
       return true;
     });
-    const first = opts.tailLines !== undefined && opts.tailLines >= 0 ? lastLines(entries, opts.tailLines) : entries;
-    for (const e of first) {
+    if (!more) return;
+    for (const e of tail === undefined ? [] : lastLines(entries, tail)) {
       const b = fmt.format(e);
       if (b) await out.write(b);
       if (out.full) return;
@@ -111,7 +116,6 @@ export async function readContainerLog(path: string, opts: ContainerLogOptions, 
     let ino = (await fh.stat()).ino;
     for (;;) {
       if (signal?.aborted || out.full) return;
-      let more = true;
       pos = await readAll(fh, pos, async (chunk) => (more = await emit(splitter.push(chunk))));
       if (!more) return;
       // Rotation: the runtime renamed our file away and writes a fresh one under the path.

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { bridgeExec, dialSpdyExec, EXEC_WS_PROTOCOLS, type ExecStreamOptions } from './exec-bridge.js';
 import { dialUpgrade } from './upgrade-proxy.js';
 import { throttleWebSocket, WebSocketSender } from './backpressure.js';
+import { bridgeWebSocketPortForward, WS_PORT_FORWARD_PROTOCOL } from './websocket-portforward.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 export const PORT_FORWARD_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
@@ -50,13 +51,24 @@ export async function serveWebSocketExec(wss: WebSocketServer, req: IncomingMess
   await bridgeExec(ws, upstream, streams, ws.protocol);
 }
 
-export async function serveWebSocketPortForward(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, target: URL): Promise<void> {
+/** Whether the client speaks the tunnel (kubectl) or the older channel form (other clients). */
+export function portForwardProtocol(offered: Set<string>): 'tunnel' | 'channels' | undefined {
+  if (offered.has(PORT_FORWARD_TUNNEL_PROTOCOL)) return 'tunnel';
+  if (offered.has(WS_PORT_FORWARD_PROTOCOL)) return 'channels';
+  return undefined;
+}
+
+export async function serveWebSocketPortForward(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, ports: number[] = []): Promise<void> {
   const up = await dialUpgrade({
     url: target,
     method: 'POST',
     headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL },
     tls: { rejectUnauthorized: false },
   });
+  if (portForwardProtocol(offeredProtocols(req)) === 'channels') {
+    const ws = await accept(wss, req, socket, head);
+    return bridgeWebSocketPortForward(ws, up.socket, ports);
+  }
   req.headers['sec-websocket-protocol'] = TUNNEL_ALIAS;
   const ws = await accept(wss, req, socket, head);
   tunnel(ws, up.socket);

@@ -21,7 +21,7 @@ interface FakeRuntime {
 }
 
 /** The runtime side: echoes stdin to stdout, reports resizes, exits 0 when stdin ends. */
-async function fakeStreamingServer(t: { after(fn: () => unknown): void }, mode: 'exec' | 'raw'): Promise<FakeRuntime> {
+async function fakeStreamingServer(t: { after(fn: () => unknown): void }, mode: 'exec' | 'raw' | 'portforward'): Promise<FakeRuntime> {
   const state: FakeRuntime = { url: new URL('http://127.0.0.1/'), resizes: [], upgrades: [], raw: [] };
   const srv = http.createServer((_req, res) => res.writeHead(400).end('upgrade required'));
   srv.on('upgrade', (req: IncomingMessage, sock: Duplex) => {
@@ -37,6 +37,18 @@ async function fakeStreamingServer(t: { after(fn: () => unknown): void }, mode: 
       return;
     }
     const session = new SpdySession(sock, 'server');
+    if (mode === 'portforward') {
+      // Each data stream echoes what it gets, tagged with its port, and ends after "bye".
+      session.on('stream', (s) => {
+        state.resizes.push(`${s.headers.streamtype}:${s.headers.port}:${s.headers.requestid}`);
+        if (s.headers.streamtype !== 'data') return;
+        s.on('data', (b: Buffer) => {
+          s.write(Buffer.concat([Buffer.from(`${s.headers.port}:`), b]));
+          if (b.toString() === 'bye') s.end();
+        });
+      });
+      return;
+    }
     const byType = new Map<string, SpdyStream>();
     session.on('stream', (s) => {
       byType.set(s.headers.streamtype!, s);
@@ -62,11 +74,11 @@ async function fakeStreamingServer(t: { after(fn: () => unknown): void }, mode: 
 }
 
 /** The agent side, bare: a WebSocket endpoint that bridges to the fake runtime. */
-async function bridgeServer(t: { after(fn: () => unknown): void }, target: URL, streams: ExecStreamOptions, portForward = false): Promise<number> {
+async function bridgeServer(t: { after(fn: () => unknown): void }, target: URL, streams: ExecStreamOptions, portForward = false, ports: number[] = []): Promise<number> {
   const wss = streamingWebSocketServer();
   const srv = http.createServer();
   srv.on('upgrade', (req, sock, head) => {
-    const run = portForward ? serveWebSocketPortForward(wss, req, sock, head, target) : serveWebSocketExec(wss, req, sock, head, target, streams);
+    const run = portForward ? serveWebSocketPortForward(wss, req, sock, head, target, ports) : serveWebSocketExec(wss, req, sock, head, target, streams);
     run.catch(() => sock.destroy());
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -83,7 +95,7 @@ function runClient(port: number, protocol: string, script: (ws: WebSocket) => vo
     const ws = new WebSocket(`ws://127.0.0.1:${port}/exec`, [protocol]);
     const byChannel = new Map<number, string>();
     ws.on('open', () => script(ws));
-    ws.on('message', (d: Buffer) => byChannel.set(d[0]!, (byChannel.get(d[0]!) ?? '') + d.subarray(1).toString()));
+    ws.on('message', (d: Buffer) => byChannel.set(d[0]!, (byChannel.get(d[0]!) ?? '') + d.subarray(1).toString('latin1')));
     ws.on('close', (code) => resolve({ byChannel, code }));
     ws.on('error', reject);
     setTimeout(() => reject(new Error('client timed out')), 5000).unref();
@@ -197,4 +209,25 @@ test('a large transfer both ways arrives whole (flow control across WebSocket an
   assert.equal(await done, 1000);
   assert.equal(received, total);
   assert.equal(mismatch, false, 'bytes arrive in order and unchanged');
+});
+
+test('port-forward in the channel form: port prefixes, data per port, the session ends with the connections', async (t) => {
+  const rt = await fakeStreamingServer(t, 'portforward');
+  const port = await bridgeServer(t, rt.url, { stdin: false, stdout: false, stderr: false, tty: false }, true, [8080, 9090]);
+  const { byChannel, code } = await runClient(port, 'v4.channel.k8s.io', (ws) => {
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hi')]));
+    ws.send(Buffer.concat([Buffer.from([2]), Buffer.from('yo')]));
+    setTimeout(() => {
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('bye')]));
+      ws.send(Buffer.concat([Buffer.from([2]), Buffer.from('bye')]));
+    }, 100);
+  });
+  assert.equal(code, 1000);
+  const le = (n: number) => String.fromCharCode(n & 0xff, n >> 8);
+  assert.equal(byChannel.get(0), `${le(8080)}8080:hi8080:bye`);
+  assert.equal(byChannel.get(1), le(8080));
+  assert.equal(byChannel.get(2), `${le(9090)}9090:yo9090:bye`);
+  assert.equal(byChannel.get(3), le(9090));
+  assert.deepEqual(rt.resizes.sort(), ['data:8080:0', 'data:9090:1', 'error:8080:0', 'error:9090:1']);
+  assert.equal(rt.upgrades[0]!.headers['x-stream-protocol-version'], 'portforward.k8s.io');
 });
