@@ -54,6 +54,10 @@ test('log query checks as the apiserver validates PodLogOptions', () => {
   assert.throws(() => q('sinceSeconds=5&sinceTime=1970-01-01T00:00:01Z'), /at most one of `sinceTime` or `sinceSeconds` may be specified/);
   assert.throws(() => q('sinceTime=yesterday'), /sinceTime: Invalid value: "yesterday"/);
   assert.throws(() => q('follow=maybe'), /follow: Invalid value: "maybe": must be a boolean/);
+  // Go's ParseBool spellings, which other clients (Python) send.
+  assert.equal(q('follow=True&previous=t&timestamps=FALSE').follow, true);
+  assert.equal(q('follow=True&previous=t&timestamps=FALSE').previous, true);
+  assert.equal(q('follow=True&previous=t&timestamps=FALSE').timestamps, false);
 });
 
 test('an agent\'s refusal becomes the Status kube-apiserver would send', () => {

@@ -11,7 +11,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { KUBELET_CLIENT_CN } from '../../apiserver/auth/pki.js';
 import type { Logger } from '../../cli/log.js';
 import { RuntimeError, type ContainerRuntime } from '../runtime/types.js';
-import { parseLogQuery, LogQueryError } from './log-query.js';
+import { parseLogQuery, LogQueryError, queryBool } from './log-query.js';
 import { readContainerLog } from './log-reader.js';
 import { runtimePodLookup, type PodLookup } from './pod-lookup.js';
 import { relayUpgrade, refuseUpgrade } from './upgrade-proxy.js';
@@ -88,7 +88,7 @@ export function parseAgentPath(pathname: string): Route | undefined {
   return undefined;
 }
 
-const flag = (q: URLSearchParams, name: string) => q.get(name) === 'true' || q.get(name) === '1';
+const flag = (q: URLSearchParams, name: string) => queryBool(q, name) === true;
 
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
   const lookup = opts.lookup ?? runtimePodLookup(opts.runtime);

@@ -9,11 +9,22 @@ export interface LogQuery extends ContainerLogOptions {
   previous: boolean;
 }
 
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it (clients send "True", "1", …); undefined if absent or not one. */
+export function queryBool(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  return TRUE.has(v) ? true : FALSE.has(v) ? false : undefined;
+}
+
 function bool(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
-  if (v === null || v === '' || v === 'false' || v === '0') return false;
-  if (v === 'true' || v === '1') return true;
-  throw new LogQueryError(`${name}: Invalid value: "${v}": must be a boolean`);
+  if (v === null || v === '') return false;
+  const b = queryBool(q, name);
+  if (b === undefined) throw new LogQueryError(`${name}: Invalid value: "${v}": must be a boolean`);
+  return b;
 }
 
 function int(q: URLSearchParams, name: string, min: number, rule: string): number | undefined {
