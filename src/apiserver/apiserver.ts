@@ -17,6 +17,7 @@ import { createApiHttpServer } from './http-server.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
+import { PodStreams, type KubeletClientConfig } from './rest/pod-streams.js';
 import { StoreError } from './../storage/store.js';
 import type { UserInfo } from './types.js';
 import { WatchCache } from './watch-cache.js';
@@ -36,6 +37,8 @@ export interface ApiServerOptions {
   serviceCIDR?: string;
   /** Address other machines and pods reach this apiserver at (the `kubernetes` Endpoints). */
   advertiseAddress?: string;
+  /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
+  kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -74,6 +77,7 @@ export class ApiServer {
       tokens: this.opts.tokens,
       authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
       ready: () => this.ready,
+      podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,
         gitCommit: 'skiff',

@@ -10,7 +10,15 @@ function subresourceList(def: ResourceDef): { name: string; kind: string; group?
   if (s.status) out.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (s.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (s.binding) out.push({ name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] });
-  if (def.group === '' && def.plural === 'pods') out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
+  if (def.group === '' && def.plural === 'pods') {
+    out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
+    // Served through the pod's node agent (rest/pod-streams.ts).
+    out.push({ name: 'attach', kind: 'PodAttachOptions', group: '', version: 'v1', verbs: ['create', 'get'] });
+    out.push({ name: 'exec', kind: 'PodExecOptions', group: '', version: 'v1', verbs: ['create', 'get'] });
+    out.push({ name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] });
+    out.push({ name: 'portforward', kind: 'PodPortForwardOptions', group: '', version: 'v1', verbs: ['create', 'get'] });
+  }
+  if (def.group === '' && def.plural === 'nodes') out.push({ name: 'proxy', kind: 'NodeProxyOptions', group: '', version: 'v1', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
   if (def.group === '' && def.plural === 'namespaces') out.push({ name: 'finalize', kind: 'Namespace', verbs: ['update'] });
   return out;
 }

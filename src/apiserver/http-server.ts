@@ -3,6 +3,7 @@
 // resource requests and watch streams. Everything resource-shaped goes to ApiHandler.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import YAML from 'yaml';
 import type { ResourceRegistry } from '../api/registry.js';
@@ -14,6 +15,8 @@ import { chooseOutput, decodeBody, type OutputKind } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
+import { streamRoute, type PodStreams } from './rest/pod-streams.js';
+import { refuseUpgrade } from '../kubelet/server/upgrade-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { errors, StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
@@ -34,6 +37,8 @@ export interface HttpServerOptions {
   authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
   version: Record<string, string>;
+  /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
+  podStreams?: PodStreams;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -141,6 +146,21 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       });
     },
   );
+  // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY) and are relayed.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', JSON.stringify(se.toStatus()));
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
+    const route = opts.podStreams && streamRoute(url.pathname);
+    if (!route) return fail(errors.pageNotFound(url.pathname));
+    opts.podStreams!.upgrade(route, req, socket, head, url.searchParams).catch((err) => {
+      const se = toStatusError(err);
+      if (se.code >= 500) opts.log?.('stream failed', { url: req.url, error: (err as Error)?.stack ?? String(err) });
+      if (socket.writable) fail(se);
+      else socket.destroy();
+    });
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived
@@ -183,6 +203,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (!doc) throw errors.pageNotFound(path);
       return send(res, 200, 'application/json', JSON.stringify(doc));
     }
+
+    const streaming = opts.podStreams && streamRoute(url.pathname);
+    if (streaming) return opts.podStreams!.serve(streaming, req, res, url.searchParams);
 
     const info = parseResourcePath(method, path, url.searchParams);
     if (!info) throw errors.pageNotFound(path);

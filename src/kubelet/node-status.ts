@@ -22,7 +22,7 @@ export interface NodeDescription {
   architecture: string;
   operatingSystem: string;
   containerRuntimeVersion: string;
-  /** Port of the agent's own HTTPS server (logs/exec); 10250 as the kubelet's. */
+  /** Port of the agent's own HTTPS server (logs/exec; 10250 as the kubelet's); 0 (the default) when it runs none, so the apiserver never dials it. */
   kubeletPort?: number;
 }
 
@@ -65,7 +65,7 @@ export function nodeStatus(d: NodeDescription, old: NodeCondition[] | undefined,
     allocatable: { ...d.capacity },
     conditions: desiredConditions(old, now),
     addresses: [{ type: 'InternalIP', address: d.internalIP }, { type: 'Hostname', address: d.hostname }],
-    daemonEndpoints: { kubeletEndpoint: { Port: d.kubeletPort ?? 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: d.kubeletPort ?? 0 } },
     nodeInfo: {
       machineID: '', systemUUID: '', bootID: '',
       kernelVersion: d.kernelVersion,

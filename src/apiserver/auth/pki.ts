@@ -25,7 +25,11 @@ const FILES = {
   caCert: 'ca.crt', caKey: 'ca.key',
   serverCert: 'serving-kube-apiserver.crt', serverKey: 'serving-kube-apiserver.key',
   adminCert: 'client-admin.crt', adminKey: 'client-admin.key',
+  kubeletClientCert: 'client-kube-apiserver-kubelet.crt', kubeletClientKey: 'client-kube-apiserver-kubelet.key',
 } as const;
+
+/** The apiserver's identity towards node agents (their port 10250), as kubeadm names it. */
+export const KUBELET_CLIENT_CN = 'kube-apiserver-kubelet-client';
 
 export interface CertAndKey {
   cert: string;
@@ -41,6 +45,9 @@ export interface Pki {
   serverKey: string;
   adminCert: string;
   adminKey: string;
+  /** The apiserver's client certificate for calling node agents (logs, exec, port-forward). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   /** True when this call (re)generated anything. */
   generated: boolean;
   /** A client certificate for `cn` with `groups` as O entries, signed by the cluster CA. */
@@ -186,6 +193,9 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
   const admin = await leaf('adminCert', 'adminKey', () => true, () =>
     issue(signer, name('system:admin', ['system:masters']), 'client'),
   );
+  const kubeletClient = await leaf('kubeletClientCert', 'kubeletClientKey', () => true, () =>
+    issue(signer, name(KUBELET_CLIENT_CN, ['system:masters']), 'client'),
+  );
 
   return {
     dir,
@@ -195,6 +205,8 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
     serverKey: server.key,
     adminCert: admin.cert,
     adminKey: admin.key,
+    kubeletClientCert: kubeletClient.cert,
+    kubeletClientKey: kubeletClient.key,
     generated,
     issueClientCert: (cn, groups) => issue(signer, name(cn, groups), 'client'),
     issueServingCert: (cn, names) =>
@@ -228,4 +240,15 @@ export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promi
     users: [{ name: user, user: { 'client-certificate-data': b64(o.clientCert), 'client-key-data': b64(o.clientKey) } }],
   };
   await writeAtomic(path, toYaml(doc), 0o600);
+}
+
+/**
+ * A self-signed serving certificate, for a node agent that joins a server remotely and has
+ * no access to the CA key (the apiserver does not verify agents' serving certificates).
+ */
+export async function selfSignedServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<CertAndKey> {
+  const { key, spki, pem } = await newKey();
+  const subject = name(cn);
+  const san = splitNames(names.hostnames ?? [], names.ips ?? []);
+  return { cert: buildCert({ subject, spki, issuer: subject, signingKey: key, notAfter: Date.now() + LEAF_LIFETIME, usage: 'server', san }), key: pem };
 }

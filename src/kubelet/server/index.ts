@@ -1,0 +1,54 @@
+// One call that starts a node agent's HTTPS server with the right certificate: signed by
+// the cluster CA when the agent runs beside it (in the server process), self-signed when it
+// joined from another machine (the apiserver does not verify agents' serving certificates,
+// as kube-apiserver without --kubelet-certificate-authority). The node must then report
+// the returned port as status.daemonEndpoints.kubeletEndpoint.Port (NodeDescription.kubeletPort).
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { selfSignedServingCert, type Pki } from '../../apiserver/auth/pki.js';
+import type { Logger } from '../../cli/log.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import { DEFAULT_AGENT_PORT, startAgentServer, type AgentServer } from './agent-server.js';
+import type { PodLookup } from './pod-lookup.js';
+
+export { DEFAULT_AGENT_PORT, type AgentServer } from './agent-server.js';
+export type { PodLookup, ContainerRef } from './pod-lookup.js';
+
+export interface NodeAgentServerOptions {
+  runtime: ContainerRuntime;
+  nodeName: string;
+  /** Addresses the apiserver reaches this node at (its InternalIP first); they go into the certificate. */
+  addresses: string[];
+  /** The cluster CA certificate (PEM): only clients it signed get in. */
+  clientCA: string;
+  /** The CA's signer when it is at hand (in-process agent); otherwise the certificate is self-signed. */
+  issueServingCert?: Pki['issueServingCert'];
+  /** Default 10250; 0 picks a free port. */
+  port?: number;
+  /** Default 0.0.0.0. */
+  host?: string;
+  /**
+   * When the port is taken (another agent on this machine, parallel tests), listen on a free
+   * one instead of failing; the node reports whichever port it got. Default true.
+   */
+  fallbackToFreePort?: boolean;
+  pods?(): Pod[];
+  lookup?: PodLookup;
+  log?: Logger;
+}
+
+export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<AgentServer> {
+  const names = { hostnames: [o.nodeName, 'localhost'], ips: [...o.addresses, '127.0.0.1'] };
+  const tls = o.issueServingCert ? await o.issueServingCert(o.nodeName, names) : await selfSignedServingCert(o.nodeName, names);
+  const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, lookup: o.lookup, log: o.log };
+  const port = o.port ?? DEFAULT_AGENT_PORT;
+  try {
+    return await startAgentServer({ ...base, port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.fallbackToFreePort === false || port === 0) {
+      throw new Error(`node agent server cannot listen on ${o.host ?? '0.0.0.0'}:${port}: ${(err as Error).message}`);
+    }
+    const server = await startAgentServer({ ...base, port: 0 });
+    o.log?.warn('node agent server port in use; listening on a free port instead (the node reports it)', { wanted: port, port: server.port });
+    return server;
+  }
+}
