@@ -14,6 +14,8 @@ import { resources } from '../client/resources.js';
 import { NodeAgent } from '../kubelet/agent.js';
 import { hostDescription, hostNodeName } from '../kubelet/in-process.js';
 import { agentRouters } from '../kubelet/pods-index.js';
+import { realNodeSetup } from '../kubelet/real-node.js';
+import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { createLogger } from './log.js';
 
@@ -24,6 +26,7 @@ export interface AgentFlags {
   nodeName?: string;
   nodeIp?: string;
   runtime: string;
+  kubeletPort?: number;
   containerRuntimeEndpoint?: string;
   clusterDns?: string;
   cniBridge?: string;
@@ -77,12 +80,25 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write(`skiff agent: WARNING: pods on this node run in SIMULATED mode (no container runtime, no process is started): ${why}\n`);
     log.warn('pods on this node run in SIMULATED mode', { reason: why });
   }
+  const agentDir = join(dataDir, 'agent');
+  const real = nodeRuntime.runtime.runsProcesses
+    ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes') })
+    : undefined;
+  const routers = agentRouters(pods, nodes);
+  // Self-signed: the apiserver does not verify agents' serving certificates; the agent
+  // lets in only clients the cluster CA signed for the apiserver.
+  const server = await startNodeAgentServer({
+    runtime: nodeRuntime.runtime, nodeName: name, addresses: [ip], clientCA: ca, port: flags.kubeletPort ?? 10250,
+    pods: () => routers.podsOnNode(name), log: log.child('agent-server'),
+  });
   const agent = new NodeAgent({
     client,
     runtime: nodeRuntime.runtime,
-    node: hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }),
-    ...agentRouters(pods, nodes),
+    node: { ...hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }), kubeletPort: server.port },
+    ...routers,
     sandbox: nodeRuntime.sandbox,
+    containerHooks: real?.hooks,
+    onPodChanged: real?.podChanged,
     log,
   });
   await agent.start();
@@ -94,6 +110,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     agent.stop();
+    void server.close();
     informers.stop();
     client.close();
     void nodeRuntime.stop().finally(() => process.exit(0));

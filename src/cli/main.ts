@@ -28,6 +28,7 @@ program
   .option('--runtime <kind>', 'container runtime of this host\'s node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
+  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
       await runServer(opts);
@@ -55,6 +56,7 @@ program
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
+  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

@@ -38,6 +38,8 @@ export interface ServerFlags {
   simulatedNodeCapacity?: string;
   /** --node-monitor-grace-period, e.g. 40s. */
   nodeMonitorGracePeriod?: string;
+  /** Port of the host agent's HTTPS server; default 10250. */
+  kubeletPort?: number;
   /** The host agent's container runtime: auto (default), cri or simulated. */
   runtime?: string;
   /** An existing CRI socket (unix:///…) instead of a supervised containerd. */
@@ -95,6 +97,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     port: flags.httpsPort,
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
+    kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
   });
@@ -143,6 +146,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       runtime: nodeRuntime.runtime,
       capacity: nodeRuntime.capacity,
       sandbox: nodeRuntime.sandbox,
+      agentDir: join(dataDir, 'agent'),
+      server: { clientCA: pki.caCert, issueServingCert: pki.issueServingCert, port: flags.kubeletPort ?? 10250, host: flags.bindAddress },
     },
     simulatedNodes: flags.simulatedNodes,
     simulatedCapacity: parseCapacity(flags.simulatedNodeCapacity),

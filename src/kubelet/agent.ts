@@ -14,6 +14,7 @@ import type { InformerRouter } from './router.js';
 import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
+import type { ContainerHooks } from './container-hooks.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -38,6 +39,10 @@ export interface NodeAgentOptions {
   now?: () => number;
   /** Sandbox settings for this node's pods (log dir, cluster DNS). */
   sandbox?: SandboxConfigOptions;
+  /** Volumes, env and container config for runtimes that run processes (real-node.ts). */
+  containerHooks?: ContainerHooks;
+  /** Told of every change of a pod on this node (volume resyncs). */
+  onPodChanged?(pod: Pod | undefined, old: Pod | undefined): void;
 }
 
 export class NodeAgent {
@@ -173,6 +178,7 @@ export class NodeAgent {
     if (this.stopped) return;
     const uid = (pod ?? old)?.metadata?.uid;
     if (!uid) return;
+    this.opts.onPodChanged?.(pod, old);
     let w = this.workers.get(uid);
     if (!pod) {
       w?.update(undefined);
@@ -192,6 +198,7 @@ export class NodeAgent {
         now: this.now,
         paused: () => !this.heartbeating,
         sandbox: this.opts.sandbox,
+        ...this.opts.containerHooks,
         event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
         onFinished: (worker) => {
           if (this.workers.get(uid) === worker) this.workers.delete(uid);

@@ -14,6 +14,9 @@ import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated
 import { SimulatedNodePool } from './simulated-pool.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
+import type { Pki } from '../apiserver/auth/pki.js';
+import { realNodeSetup } from './real-node.js';
+import { startNodeAgentServer } from './server/index.js';
 
 export interface InProcessAgentsOptions {
   client: Client;
@@ -28,6 +31,10 @@ export interface InProcessAgentsOptions {
     /** Default: CPUs, memory and 110 pods. */
     capacity?: Record<string, string>;
     sandbox?: SandboxConfigOptions;
+    /** DATA_DIR/agent, for a runtime that runs processes: where pods' volumes are prepared. */
+    agentDir?: string;
+    /** The agent's HTTPS server (logs, exec, port-forward); none when absent. */
+    server?: { clientCA: string; issueServingCert?: Pki['issueServingCert']; port?: number; host?: string };
   };
   simulatedNodes?: number;
   simulatedCapacity?: Record<string, string>;
@@ -93,11 +100,27 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
     const routers = agentRouters(podInformer, nodeInformer);
     const h = opts.hostAgent;
     const runtime = h.runtime ?? new SimulatedRuntime({ hostIP: h.internalIP });
+    const node = hostDescription(name, h.internalIP, h.labels, { containerRuntimeVersion: runtime.runtimeVersionString, capacity: h.capacity });
+    const real = runtime.runsProcesses && h.agentDir
+      ? realNodeSetup({ client: opts.client, informers, agentDir: h.agentDir, hostIP: h.internalIP, capacity: node.capacity, log: opts.log.child('volumes') })
+      : undefined;
+    const server = h.server && await startNodeAgentServer({
+      runtime, nodeName: name, addresses: [h.internalIP], ...h.server, pods: () => routers.podsOnNode(name), log: opts.log.child('agent-server'),
+    });
+    if (server) {
+      const stopAll = result.stop;
+      result.stop = () => {
+        stopAll();
+        void server.close();
+      };
+    }
     result.host = new NodeAgent({
       client: opts.client,
       runtime,
-      node: hostDescription(name, h.internalIP, h.labels, { containerRuntimeVersion: runtime.runtimeVersionString, capacity: h.capacity }),
+      node: { ...node, kubeletPort: server?.port },
       sandbox: h.sandbox,
+      containerHooks: real?.hooks,
+      onPodChanged: real?.podChanged,
       ...routers,
       log: opts.log.child('agent'),
       leaseRenewMs: opts.leaseRenewMs,

@@ -1,0 +1,66 @@
+// What a node agent adds when its runtime runs real processes: the volume/env/config hooks
+// for its pod workers (ContainerSetup behind containerHooks), ConfigMap and Secret volumes
+// re-rendered when their sources change, and downward-API volumes when a pod's labels or
+// annotations do. The simulated runtime needs none of it.
+import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import { parseQuantity } from '../api/core/validate-helpers.js';
+import type { Client } from '../client/client.js';
+import type { SharedInformerFactory } from '../client/informer-factory.js';
+import { resources } from '../client/resources.js';
+import type { Logger } from '../cli/log.js';
+import { apiSources } from './api-sources.js';
+import { containerHooks, type ContainerHooks } from './container-hooks.js';
+import { ContainerSetup } from './container-setup.js';
+import { PodDirs } from './pod-dirs.js';
+
+export interface RealNodeOptions {
+  client: Client;
+  /** Informers of the agent's process; ConfigMap and Secret informers are added to it. */
+  informers: SharedInformerFactory;
+  /** DATA_DIR/agent: pods' volumes, /etc/hosts and termination files live under it. */
+  agentDir: string;
+  hostIP: string;
+  /** The node's capacity: the stand-in for limits a container leaves unset. */
+  capacity: Record<string, string>;
+  log: Logger;
+  clusterDomain?: string;
+}
+
+export interface RealNodeSetup {
+  hooks: ContainerHooks;
+  /** Told of every change of a pod on this node. */
+  podChanged(pod: Pod | undefined, old: Pod | undefined): void;
+}
+
+const sameMap = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+
+export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
+  const sources = apiSources(o.client);
+  const memory = parseQuantity(o.capacity.memory);
+  const setup = new ContainerSetup({
+    dirs: new PodDirs(o.agentDir),
+    sources,
+    allocatable: { cpu: o.capacity.cpu, memory: o.capacity.memory, 'ephemeral-storage': o.capacity['ephemeral-storage'] },
+    memoryCapacity: memory === null ? undefined : Number(memory / 1_000_000_000n),
+    clusterDomain: o.clusterDomain ?? 'cluster.local',
+  });
+  const resync = (what: string, p: Promise<void>) =>
+    p.catch((err: Error) => o.log.warn('volumes not re-rendered', { source: what, error: err.message }));
+  const onSource = (kind: 'configMap' | 'secret') => ({
+    onUpdate: (old: ConfigMap | Secret, cur: ConfigMap | Secret) => {
+      if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
+      const { namespace, name } = cur.metadata ?? {};
+      void resync(`${kind} ${namespace}/${name}`, setup.resyncSource(kind, namespace!, name!));
+    },
+  });
+  o.informers.informerFor(resources.configMaps).addEventHandler(onSource('configMap'));
+  o.informers.informerFor(resources.secrets).addEventHandler(onSource('secret'));
+  return {
+    hooks: containerHooks({ setup, sources, hostIP: o.hostIP }),
+    podChanged(pod, old) {
+      if (!pod || !old || pod.metadata?.deletionTimestamp) return;
+      if (sameMap(pod.metadata?.labels, old.metadata?.labels) && sameMap(pod.metadata?.annotations, old.metadata?.annotations)) return;
+      void resync(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}`, setup.resync(pod));
+    },
+  };
+}
