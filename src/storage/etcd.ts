@@ -50,6 +50,9 @@ export class EtcdStore implements Store {
     this.client = new Etcd3({
       hosts: opts.endpoints,
       dialTimeout: Math.min(timeout, 5_000),
+      // The watch cache loads every object in one list at start; grpc-js would refuse
+      // a reply over 4 MiB. etcd itself bounds what it sends.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
     });
   }
