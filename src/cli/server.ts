@@ -15,6 +15,7 @@ import { LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../cont
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
+import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from './log.js';
 
 export interface ServerFlags {
@@ -69,6 +70,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const pki = await ensurePki(dataDir, { ips });
   const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
   const store = await openStore(dataDir, flags.datastoreEndpoint);
+  await claimClusterRecord(store, {
+    caFingerprint: caFingerprint(pki.caCert), joinSecretHash: secretHash(joinToken.secret),
+    clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr,
+  }, flags.datastoreEndpoint ?? 'the datastore').catch(async (err) => {
+    await store.close();
+    throw err;
+  });
   const registry = builtinRegistry();
   const api = new ApiServer({
     store,

@@ -9,7 +9,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { etcdBinary, startEtcd, type RunningEtcd } from '../helpers/etcd.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { SKIFF_BIN, startServer, type TestServer } from '../helpers/server.js';
+import { createServer } from 'node:net';
 
 const LEASES = ['kube-controller-manager', 'kube-scheduler'] as const;
 
@@ -131,6 +132,59 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     await a?.cleanup();
     await b?.cleanup();
     rmSync(dirB, { recursive: true, force: true });
+    await etcd?.stop();
+  }
+});
+
+/** Runs `skiff server` expecting it to refuse to start; returns its exit code and stderr. */
+function refusedStart(args: string[], dataDir: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SKIFF_BIN, 'server', '--disable-agent', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`skiff server did not exit within 30 s:\n${stdout}\n${stderr}`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+test('a server that does not belong to the cluster in etcd, or cannot reach etcd, refuses to start and says why', { skip: etcdBinary() ? undefined : 'needs the etcd binary (Debian etcd-server)', timeout: 90_000 }, async () => {
+  let etcd: RunningEtcd | undefined;
+  let a: TestServer | undefined;
+  const stranger = mkdtempSync(join(tmpdir(), 'skiff-test-c-'));
+  try {
+    etcd = await startEtcd();
+    a = await startServer({ args: ['--datastore-endpoint', etcd.endpoint] });
+    // Its own data dir: its own CA and token.
+    const r = await refusedStart(['--datastore-endpoint', etcd.endpoint], stranger);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`does not match the cluster already in ${etcd.endpoint}: caFingerprint is [0-9a-f]{64} there but [0-9a-f]{64} here: copy DATA_DIR/tls`));
+    // The refused server changed nothing: the cluster still works through A.
+    assert.equal((await a.kubectl(['get', 'namespaces', 'default', '-o', 'name'])).stdout.trim(), 'namespace/default');
+
+    // An etcd nobody listens at: a loopback port that was just free.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const down = await refusedStart(['--datastore-endpoint', `http://127.0.0.1:${port}`], stranger);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, new RegExp(`skiff server: etcd at http://127\\.0\\.0\\.1:${port} is not reachable`));
+    const bad = await refusedStart(['--datastore-endpoint', 'etcd.example:2379'], stranger);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unsupported --datastore-endpoint "etcd\.example:2379"/);
+  } finally {
+    await a?.cleanup();
+    rmSync(stranger, { recursive: true, force: true });
     await etcd?.stop();
   }
 });
