@@ -6,8 +6,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { StoreError, type Store } from './store.js';
 
-/** Outside /registry/, so no API resource and no watch cache ever sees it. */
-export const CLUSTER_RECORD_KEY = '/skiff/cluster';
+/** Under /registry/ (no API resource uses that name): a write outside it would stall the
+ * watch cache's consistent reads, which wait for the newest revision. */
+export const CLUSTER_RECORD_KEY = '/registry/skiff/cluster';
 
 export interface ClusterRecord {
   /** SHA-256 of the CA certificate (DER), hex. */

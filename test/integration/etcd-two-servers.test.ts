@@ -51,7 +51,9 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     etcd = await startEtcd();
     const datastore = ['--datastore-endpoint', etcd.endpoint];
     // A starts alone and so leads; it has no nodes, so pods can only run on B's.
-    a = await startServer({ args: datastore });
+    // Documentation addresses (RFC 5737) to publish in the `kubernetes` Endpoints: only
+    // written into objects; with no node agent here nothing ever connects to them.
+    a = await startServer({ args: [...datastore, '--advertise-address', '192.0.2.1'] });
     const leaderA = await eventually('A holds both leases', 10_000, async () => {
       const h = await holders(a!);
       return h['kube-controller-manager'] && h['kube-controller-manager'] === h['kube-scheduler'] ? h['kube-controller-manager'] : undefined;
@@ -60,13 +62,16 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     // B joins the same cluster: same CA and keys (DATA_DIR/tls) and join token, as documented.
     cpSync(join(a.dataDir, 'tls'), join(dirB, 'tls'), { recursive: true });
     cpSync(join(a.dataDir, 'token'), join(dirB, 'token'));
-    b = await startServer({ dataDir: dirB, args: [...datastore, '--simulated-nodes', '2'] });
+    b = await startServer({ dataDir: dirB, args: [...datastore, '--simulated-nodes', '2', '--advertise-address', '192.0.2.2'] });
 
     // Starting B redid nothing: one set of system namespaces, one `kubernetes` Service.
     const ns = await b.kubectl(['get', 'namespaces', '-o', 'name']);
     assert.deepEqual(ns.stdout.trim().split('\n').sort(), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
     const svc = await a.kubectl(['get', 'services', '-A', '-o', 'name']);
     assert.deepEqual(svc.stdout.trim().split('\n'), ['service/kubernetes']);
+    // The `kubernetes` Endpoints list both servers (one subset per port: theirs differ here).
+    const endpointIPs = async () => (await b!.kubectl(['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).stdout.trim().split(/\s+/).sort().join(' ');
+    assert.equal(await endpointIPs(), '192.0.2.1 192.0.2.2');
     // A's kubeconfig (its CA and admin client cert) is good for B too.
     const viaA = await a.kubectl(['--server', b.url, 'get', 'nodes', '-o', 'name']);
     assert.equal(viaA.code, 0, viaA.stderr);
@@ -128,6 +133,11 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     assert.ok(secondPods.every((p) => /@sim-node-[01]$/.test(p)), secondPods.join(' '));
     const status = await b.kubectl(['rollout', 'status', 'deployment/second', '--timeout=20s']);
     assert.equal(status.code, 0, status.stderr);
+
+    // The dead server leaves the `kubernetes` Endpoints once its record is not renewed for
+    // 15 s, seen at B's next 10 s reconcile.
+    await eventually('A leaves the kubernetes Endpoints', 30_000, async () => (await endpointIPs()) === '192.0.2.2');
+    t.diagnostic(`the killed server left the kubernetes Endpoints after ${((Date.now() - died) / 1000).toFixed(1)} s`);
   } finally {
     await a?.cleanup();
     await b?.cleanup();

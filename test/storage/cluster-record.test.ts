@@ -35,6 +35,6 @@ test('two servers claiming at once agree on one record', async () => {
 test('an unreadable record is reported, not overwritten', async () => {
   const store = new MemoryStore();
   await store.create(CLUSTER_RECORD_KEY, 'not json');
-  await assert.rejects(claimClusterRecord(store, first), /unreadable cluster record at \/skiff\/cluster: not json/);
+  await assert.rejects(claimClusterRecord(store, first), /unreadable cluster record at \/registry\/skiff\/cluster: not json/);
   assert.equal((await store.get(CLUSTER_RECORD_KEY))!.value, 'not json');
 });
