@@ -69,8 +69,9 @@ export class EtcdWatch implements Watcher {
       if (this.ended) return;
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision);
-        // A resumed stream may repeat what we already passed on.
-        if (rev <= this.delivered) continue;
+        // Never pass on history twice, should a resumed stream repeat some. Equal revisions
+        // are kept: one etcd transaction can change several keys at one revision.
+        if (rev < this.delivered) continue;
         if (!this.deliver(ev.type === 'Delete' ? 'delete' : 'put', ev.kv, ev.prev_kv)) return;
         this.delivered = rev;
       }
