@@ -116,8 +116,8 @@ export class ApiServer {
           spec: { type: 'ClusterIP', clusterIP: this.allocator.firstIP, ports, sessionAffinity: 'None' },
         });
       } catch (err) {
-        // Another server sharing the store created it first.
-        if (!(err instanceof StoreError) && (err as { code?: number }).code !== 409) throw err;
+        // Another server sharing the store created it first (409 AlreadyExists).
+        if ((err as { code?: number }).code !== 409) throw err;
       }
     } else if (existing.spec?.ports?.[0]?.targetPort !== port) {
       await this.storage.update(svcDef, 'default', 'kubernetes', { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } }, undefined);
