@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface RunningEtcd {
   endpoint: string;
   process: ChildProcess;
+  /** Kills etcd (SIGKILL) and starts it again on the same ports and data; resolves when it is healthy. */
+  restart(downMs?: number): Promise<void>;
   /** Kills etcd and removes its data dir. */
   stop(): Promise<void>;
 }
@@ -47,38 +49,65 @@ async function startOnce(bin: string): Promise<RunningEtcd> {
   const [client, peer] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
-  const logFd = openSync(join(dir, 'etcd.log'), 'w');
-  const child = spawn(
-    bin,
-    [
-      '--name', 'skiff-test', '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `skiff-test=${peerUrl}`,
-      // Metrics and pprof stay on the client port; nothing listens elsewhere.
-      '--log-level', 'warn',
-    ],
-    { stdio: ['ignore', logFd, logFd] },
-  );
-  closeSync(logFd);
+  let child!: ChildProcess;
   let exited = false;
-  child.once('exit', () => (exited = true));
+  const launch = () => {
+    const logFd = openSync(join(dir, 'etcd.log'), 'a');
+    child = spawn(
+      bin,
+      [
+        '--name', 'skiff-test', '--data-dir', join(dir, 'data'),
+        '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+        '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+        '--initial-cluster', `skiff-test=${peerUrl}`,
+        // Metrics and pprof stay on the client port; nothing listens elsewhere.
+        '--log-level', 'warn',
+      ],
+      { stdio: ['ignore', logFd, logFd] },
+    );
+    closeSync(logFd);
+    exited = false;
+    child.once('exit', () => (exited = true));
+  };
+  const kill = async () => {
+    if (exited) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  };
   const stop = async () => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await gone;
-    }
+    await kill();
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && !exited) {
-    if (await healthy(endpoint)) return { endpoint, process: child, stop };
-    await new Promise((r) => setTimeout(r, 50));
+  const waitHealthy = async () => {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !exited) {
+      if (await healthy(endpoint)) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  const failure = () => `etcd did not become healthy at ${endpoint}: ${existsSync(join(dir, 'etcd.log')) ? readFileSync(join(dir, 'etcd.log'), 'utf8').slice(-2000) : ''}`;
+  launch();
+  if (!(await waitHealthy())) {
+    const msg = failure();
+    await stop();
+    throw new Error(msg);
   }
-  const log = existsSync(join(dir, 'etcd.log')) ? readFileSync(join(dir, 'etcd.log'), 'utf8').slice(-2000) : '';
-  await stop();
-  throw new Error(`etcd did not become healthy at ${endpoint}: ${log}`);
+  const running: RunningEtcd = {
+    endpoint,
+    get process() {
+      return child;
+    },
+    async restart(downMs = 0) {
+      await kill();
+      await new Promise((r) => setTimeout(r, downMs));
+      launch();
+      if (!(await waitHealthy())) throw new Error(failure());
+    },
+    stop,
+  };
+  return running;
 }
 
 /** Starts etcd; a port taken between choosing and binding it is retried with new ports. */

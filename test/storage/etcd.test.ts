@@ -79,6 +79,36 @@ describe('etcd shared by several clients', { skip: etcdBinary() ? undefined : 'n
     }
   });
 
+  test('etcd killed and restarted: calls fail meanwhile with Unavailable, then work again; a watch resumes without loss', { timeout: 60_000 }, async () => {
+    const s = await EtcdStore.connect({ endpoints: [etcd.endpoint], callTimeoutMs: 2000 });
+    try {
+      const events: StoreEvent[] = [];
+      const errors: Error[] = [];
+      const r1 = await s.create('/restart/a', '1');
+      s.watch('/restart/', r1 - 1, (ev) => events.push(ev), (err) => errors.push(err));
+      const other = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
+      // The restart is of the whole etcd; writes from before it were persisted.
+      const restarting = etcd.restart(1000);
+      await new Promise((r) => setTimeout(r, 300));
+      await assert.rejects(s.get('/restart/a'), (e: unknown) => e instanceof StoreError && e.code === 'Unavailable' && e.message.includes(etcd.endpoint));
+      await restarting;
+      const deadline = Date.now() + 30_000;
+      let r2 = 0;
+      while (!r2 && Date.now() < deadline) {
+        r2 = await other.create('/restart/b', '2').catch(() => 0);
+        if (!r2) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(r2 > r1, 'writes work again');
+      await other.close();
+      while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(events.map((e) => [e.kv.key, e.kv.modRevision]), [['/restart/a', r1], ['/restart/b', r2]]);
+      assert.deepEqual(errors, []);
+      assert.equal((await s.get('/restart/b'))?.value, '2');
+    } finally {
+      await s.close();
+    }
+  });
+
   test("another client's compaction is found, and a watch from before it ends as Compacted", async () => {
     const a = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
     const b = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
