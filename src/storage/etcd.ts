@@ -116,7 +116,16 @@ export class EtcdStore implements Store {
     if (opts.revision && opts.revision < this.knownCompacted)
       throw new StoreError('Compacted', `list ${prefix} at revision ${opts.revision}: compacted at ${this.knownCompacted}`);
     const empty = prefix !== '' && Buffer.compare(start, end) >= 0;
-    const res = empty ? undefined : await this.call(`list ${prefix}`, () => this.client.kv.range(req));
+    const res = empty
+      ? undefined
+      : await this.call(`list ${prefix}`, () =>
+          this.client.kv.range(req).catch((err: Error) => {
+            // As the embedded stores do, a revision not yet written reads as the newest state.
+            if (!err.message?.includes(FUTURE)) throw err;
+            const { revision: _future, ...current } = req;
+            return this.client.kv.range(current);
+          }),
+        );
     const items = res ? res.kvs.map(toKeyValue) : [];
     const revision = opts.revision || Number(res?.header.revision ?? (await this.currentRevision()));
     const total = res ? Number(res.count) : 0;

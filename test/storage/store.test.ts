@@ -189,6 +189,8 @@ for (const b of backends) {
 
         const now = await s.list('/r/');
         assert.deepEqual(now.items.map((kv) => [kv.key, kv.value]), [['/r/a', 'a2'], ['/r/c', 'c2'], ['/r/d', 'd1']]);
+        // A revision not yet written reads as the newest state.
+        assert.deepEqual((await s.list('/r/', { revision: now.revision + 100 })).items, now.items);
         const past = await s.list('/r/', { revision: snapshot });
         assert.equal(past.revision, snapshot);
         assert.deepEqual(past.items, [
