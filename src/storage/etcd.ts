@@ -102,6 +102,7 @@ export class EtcdStore implements Store {
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    this.check();
     let start = prefixRangeStart(prefix);
     if (opts.startAfter !== undefined) {
       // The smallest key after startAfter is startAfter plus a zero byte.
@@ -109,12 +110,12 @@ export class EtcdStore implements Store {
       if (Buffer.compare(after, start) > 0) start = after;
     }
     const end = prefixRangeEnd(prefix);
-    // Past the prefix's range (prefix '' has no end), nothing can match.
     const req: IRangeRequest = { key: start, range_end: end };
     if (opts.limit) req.limit = opts.limit;
     if (opts.revision) req.revision = opts.revision;
     if (opts.revision && opts.revision < this.knownCompacted)
       throw new StoreError('Compacted', `list ${prefix} at revision ${opts.revision}: compacted at ${this.knownCompacted}`);
+    // Starting past the prefix's range (prefix '' has no end), nothing can match.
     const empty = prefix !== '' && Buffer.compare(start, end) >= 0;
     const res = empty
       ? undefined
