@@ -70,13 +70,15 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const pki = await ensurePki(dataDir, { ips });
   const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
   const store = await openStore(dataDir, flags.datastoreEndpoint);
-  await claimClusterRecord(store, {
-    caFingerprint: caFingerprint(pki.caCert), joinSecretHash: secretHash(joinToken.secret),
-    clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr,
-  }, flags.datastoreEndpoint ?? 'the datastore').catch(async (err) => {
-    await store.close();
-    throw err;
-  });
+  // A shared datastore (etcd) may already hold a cluster that this server must match.
+  if (flags.datastoreEndpoint && /^https?:\/\//.test(flags.datastoreEndpoint))
+    await claimClusterRecord(store, {
+      caFingerprint: caFingerprint(pki.caCert), joinSecretHash: secretHash(joinToken.secret),
+      clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr,
+    }, flags.datastoreEndpoint).catch(async (err) => {
+      await store.close();
+      throw err;
+    });
   const registry = builtinRegistry();
   const api = new ApiServer({
     store,
