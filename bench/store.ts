@@ -1,12 +1,19 @@
 // Store micro benchmark: the cost of single operations from one caller, for each backend.
 // Prints a table and writes bench/results/store.json.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore } from '../src/storage/memory.js';
 import { SqliteStore } from '../src/storage/sqlite.js';
+import { EtcdStore } from '../src/storage/etcd.js';
 import type { Store } from '../src/storage/store.js';
+import { etcdAvailable, startEtcd } from './lib/etcd.js';
+
+// Which backends to measure: SKIFF_BENCH_STORES=memory,sqlite,etcd (default: all; etcd when installed).
+const ALL_BACKENDS = ['memory', 'sqlite', 'etcd', 'etcd-watched'];
+const chosen = (process.env.SKIFF_BENCH_STORES ?? ALL_BACKENDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+for (const b of chosen) if (!ALL_BACKENDS.includes(b)) throw new Error(`SKIFF_BENCH_STORES: unknown backend ${JSON.stringify(b)} (known: ${ALL_BACKENDS.join(', ')})`);
 
 const KEYS = 10_000;
 const LISTS = 30;
@@ -74,12 +81,35 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'skiff-bench-store-'));
   const results: Record<string, Record<string, Figure>> = {};
   try {
-    const mem = new MemoryStore();
-    results.memory = await run(mem);
-    await mem.close();
-    const sqlite = SqliteStore.open(join(tmp, 'bench.sqlite'), { compactEvery: 0 });
-    results.sqlite = await run(sqlite);
-    await sqlite.close();
+    if (chosen.includes('memory')) {
+      const mem = new MemoryStore();
+      results.memory = await run(mem);
+      await mem.close();
+    }
+    if (chosen.includes('sqlite')) {
+      const sqlite = SqliteStore.open(join(tmp, 'bench.sqlite'), { compactEvery: 0 });
+      results.sqlite = await run(sqlite);
+      await sqlite.close();
+    }
+    for (const backend of chosen.filter((b) => b.startsWith('etcd'))) {
+      if (!etcdAvailable()) {
+        console.log(`${backend}: skipped, etcd is not installed (Debian etcd-server)`);
+        continue;
+      }
+      // A fresh etcd each, on loopback. "etcd-watched" keeps one watch on /registry/ open,
+      // as the apiserver's watch cache does: then each write also waits for its event.
+      const etcd = await startEtcd();
+      try {
+        const store = await EtcdStore.connect({ endpoints: [etcd.url] });
+        let events = 0;
+        if (backend === 'etcd-watched') store.watch('/registry/', await store.currentRevision(), () => void events++);
+        results[backend] = await run(store);
+        if (backend === 'etcd-watched' && events !== KEYS * 2) throw new Error(`the watch saw ${events} events, not ${KEYS * 2}`);
+        await store.close();
+      } finally {
+        await etcd.stop();
+      }
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -101,8 +131,13 @@ async function main(): Promise<void> {
 
   const outDir = join(repoRoot(), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'store.json'), JSON.stringify(json, null, 2) + '\n');
-  console.log(`wrote ${join(outDir, 'store.json')}`);
+  // Backends not measured this time keep their figures from the last run that measured them.
+  const file = join(outDir, 'store.json');
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+  const measured = Object.keys(results);
+  const kept = Object.fromEntries(Object.entries(previous).filter(([k]) => !measured.some((b) => k.startsWith(`${b}_`))));
+  writeFileSync(file, JSON.stringify({ ...kept, ...json }, null, 2) + '\n');
+  console.log(`wrote ${file}`);
 }
 
 await main();

@@ -70,7 +70,9 @@ export class ResourceRegistry {
   }
 
   storage(def: ResourceDef): StorageBinding {
-    const b = this.bindings.get(def);
+    // A request that looked its resource up before the resource was re-served (a CRD
+    // update replaces the def) carries on with the current def's binding: same resource.
+    const b = this.bindings.get(def) ?? this.bindings.get(this.defs.get(gvrKey(def.group, def.version, def.plural))!);
     if (!b) throw new Error(`resource ${def.plural}.${def.group} has no storage binding`);
     return b;
   }

@@ -13,6 +13,7 @@ import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
 import { ApiHandler } from './handler.js';
+import { EndpointReconciler } from './endpoint-reconciler.js';
 import { createApiHttpServer } from './http-server.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
@@ -52,6 +53,7 @@ export class ApiServer {
   readonly crds: CRDController;
   private http?: https.Server;
   private ready = false;
+  private endpoints?: EndpointReconciler;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.store);
@@ -112,24 +114,34 @@ export class ApiServer {
     const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
     const existing = this.cache.get('/registry/services/default/kubernetes');
     if (!existing) {
-      await this.storage.create(svcDef, 'default', {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: this.allocator.firstIP, ports, sessionAffinity: 'None' },
-      });
+      try {
+        await this.storage.create(svcDef, 'default', {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: { type: 'ClusterIP', clusterIP: this.allocator.firstIP, ports, sessionAffinity: 'None' },
+        });
+      } catch (err) {
+        // Another server sharing the store created it first (409 AlreadyExists).
+        if ((err as { code?: number }).code !== 409) throw err;
+      }
     } else if (existing.spec?.ports?.[0]?.targetPort !== port) {
       await this.storage.update(svcDef, 'default', 'kubernetes', { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } }, undefined);
     }
     const address = this.opts.advertiseAddress;
     // Endpoints may not hold loopback addresses: a server bound to loopback has none to publish.
     if (!address || address.startsWith('127.') || address === '::1') return;
-    await this.storage.update(epDef, 'default', 'kubernetes', {
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-      subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
-    }, undefined);
+    this.endpoints = new EndpointReconciler({
+      store: this.opts.store,
+      address,
+      port,
+      current: () => this.cache.get('/registry/endpoints/default/kubernetes'),
+      write: async (ep) => {
+        await this.storage.update(epDef, 'default', 'kubernetes', ep, undefined);
+      },
+      onError: (err) => this.opts.log?.('kubernetes endpoints reconcile failed', { error: err.message }),
+    });
+    await this.endpoints.start();
   }
 
   private async bootstrap(): Promise<void> {
@@ -152,6 +164,8 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    // While the store is still open: the others stop listing this server.
+    await this.endpoints?.stop().catch((err) => this.opts.log?.('could not withdraw from the kubernetes endpoints', { error: (err as Error).message }));
     this.crds.stop();
     const http = this.http;
     if (http) {

@@ -40,6 +40,10 @@ class ResourceState {
   remove(key: string): void {
     if (this.objects.delete(key)) this.sorted = null;
   }
+  clear(): void {
+    this.objects.clear();
+    this.sorted = null;
+  }
   /** Keys in store order, so lists page the way etcd would. */
   sortedKeys(): string[] {
     if (!this.sorted) this.sorted = [...this.objects.keys()].sort();
@@ -108,6 +112,8 @@ export class WatchCache {
   private waiters: { revision: number; resolve: () => void }[] = [];
   /** Newest revision applied to the cache. */
   revision = 0;
+  private stopped = false;
+  private reloading = false;
   /** Events with revision > this are all in the ring. */
   private windowStart = 0;
 
@@ -153,16 +159,25 @@ export class WatchCache {
   /** Loads every object and starts following the store. */
   async start(): Promise<void> {
     const { items, revision } = await this.store.list('/registry/');
+    if (this.stopped) return;
+    // Decoded before anything is replaced, so a failed reload leaves the cache as it was.
+    const loaded: [string, string, KObject][] = [];
     for (const kv of items) {
       const prefix = this.prefixOf(kv.key);
-      if (prefix) this.state(prefix).set(kv.key, decode(kv));
+      if (prefix) loaded.push([prefix, kv.key, decode(kv)]);
     }
-    this.revision = revision;
+    for (const s of this.states.values()) s.clear();
+    for (const [prefix, key, obj] of loaded) this.state(prefix).set(key, obj);
+    this.ring.length = 0;
+    this.ringStart = 0;
+    this.revision = Math.max(this.revision, revision);
     this.windowStart = revision;
     this.storeWatch = this.store.watch('/registry/', revision, (ev) => this.apply(ev), (err) => this.fail(err));
+    this.wakeWaiters();
   }
 
   stop(): void {
+    this.stopped = true;
     this.storeWatch?.stop();
     for (const s of this.states.values()) for (const w of s.watchers) w.terminate();
   }
@@ -207,11 +222,15 @@ export class WatchCache {
       }
     }
     this.revision = rev;
-    if (this.waiters.length) {
-      const ready = this.waiters.filter((w) => w.revision <= rev);
-      this.waiters = this.waiters.filter((w) => w.revision > rev);
-      for (const w of ready) w.resolve();
-    }
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    if (!this.waiters.length) return;
+    const rev = this.revision;
+    const ready = this.waiters.filter((w) => w.revision <= rev);
+    this.waiters = this.waiters.filter((w) => w.revision > rev);
+    for (const w of ready) w.resolve();
   }
 
   private push(ev: CachedEvent): void {
@@ -225,8 +244,30 @@ export class WatchCache {
     this.ringStart = (this.ringStart + 1) % RING_SIZE;
   }
 
+  /**
+   * The store watch ended (with etcd: history compacted while this server was cut off, or
+   * a value it could not take). Watchers are told, as Kubernetes' cacher does; they come
+   * back with their last resourceVersion. Then the cache reloads and follows the store
+   * again, retrying with back-off: a cache that stopped following would serve stale data.
+   */
   private fail(err: Error): void {
-    for (const s of this.states.values()) for (const w of s.watchers) w.terminate(err);
+    for (const s of this.states.values()) {
+      for (const w of s.watchers) w.terminate(err);
+      s.watchers.clear();
+    }
+    if (this.stopped || this.reloading) return;
+    this.reloading = true;
+    void (async () => {
+      for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
+        try {
+          await this.start();
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, delay).unref());
+        }
+      }
+      this.reloading = false;
+    })();
   }
 
   /** Resolves once the cache has applied `revision` (or rejects after `timeoutMs`). */

@@ -12,10 +12,11 @@ import { startInProcessAgents } from '../kubelet/in-process.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
-import { startLeaderElectedControllers } from '../controllers/manager.js';
+import { LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
+import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from './log.js';
 
 export interface ServerFlags {
@@ -87,7 +88,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::') ips.push(flags.bindAddress);
   const pki = await ensurePki(dataDir, { ips });
   const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
-  const store = openStore(dataDir, flags.datastoreEndpoint);
+  const store = await openStore(dataDir, flags.datastoreEndpoint);
+  // A shared datastore (etcd) may already hold a cluster that this server must match.
+  if (flags.datastoreEndpoint && /^https?:\/\//.test(flags.datastoreEndpoint))
+    await claimClusterRecord(store, {
+      caFingerprint: caFingerprint(pki.caCert), joinSecretHash: secretHash(joinToken.secret),
+      clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr,
+    }, flags.datastoreEndpoint).catch(async (err) => {
+      await store.close();
+      throw err;
+    });
   const registry = builtinRegistry();
   const api = new ApiServer({
     store,
@@ -118,7 +128,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
-  const scheduler = flags.disableScheduler ? undefined : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity });
+  const scheduler = flags.disableScheduler ? undefined : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });

@@ -17,7 +17,18 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(client: Client, log: Logger, opts: { configFile?: string; config?: SchedulerConfig; leaderElect?: boolean; identity?: string } = {}): RunningScheduler {
+export interface SchedulerStartOptions {
+  configFile?: string;
+  config?: SchedulerConfig;
+  leaderElect?: boolean;
+  identity?: string;
+  /** Lease timing; Kubernetes' 15/10/2 by default. */
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+}
+
+export function startScheduler(client: Client, log: Logger, opts: SchedulerStartOptions = {}): RunningScheduler {
   const config = opts.config ?? (opts.configFile ? loadSchedulerConfig(opts.configFile) : defaultConfig());
   let scheduler: Scheduler | undefined;
   const lead = () => {
@@ -28,23 +39,44 @@ export function startScheduler(client: Client, log: Logger, opts: { configFile?:
     lead();
     return { isLeader: () => true, current: () => scheduler, stop: async () => scheduler?.stop() };
   }
-  const elector = new LeaderElector({
-    leases: client.leases,
-    namespace: 'kube-system',
-    name: 'kube-scheduler',
-    // A stable identity (the server passes one per data dir) lets a restarted server take its own lease back at once.
-    identity: opts.identity ?? `${hostname()}_${randomBytes(8).toString('hex')}`,
-    onStartedLeading: () => {
-      log.info('became leader; scheduling');
-      lead();
+  // A stable identity (the server passes one per data dir) lets a restarted server take its own lease back at once.
+  const identity = opts.identity ?? `${hostname()}_${randomBytes(8).toString('hex')}`;
+  let elector: LeaderElector | undefined;
+  let stopped = false;
+  // An elector runs once: after losing the lease (a store hiccup) this process campaigns
+  // again, or a cluster whose other servers are gone would be left without a scheduler.
+  const campaign = async () => {
+    while (!stopped) {
+      elector = new LeaderElector({
+        leases: client.leases,
+        namespace: 'kube-system',
+        name: 'kube-scheduler',
+        identity,
+        leaseDurationSeconds: opts.leaseDurationSeconds,
+        renewDeadlineSeconds: opts.renewDeadlineSeconds,
+        retryPeriodSeconds: opts.retryPeriodSeconds,
+        onStartedLeading: () => {
+          log.info('became leader; scheduling', { identity });
+          lead();
+        },
+        onStoppedLeading: () => {
+          log.info('lost leadership; scheduling stopped', { identity });
+          scheduler?.stop();
+          scheduler = undefined;
+        },
+        onError: (e) => log.warn('leader election', { error: (e as Error).message }),
+      });
+      await elector.run();
+      if (!stopped) await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  void campaign();
+  return {
+    isLeader: () => !!elector?.isLeader(),
+    current: () => scheduler,
+    async stop() {
+      stopped = true;
+      await elector?.stop();
     },
-    onStoppedLeading: () => {
-      log.info('lost leadership; scheduling stopped');
-      scheduler?.stop();
-      scheduler = undefined;
-    },
-    onError: (e) => log.warn('leader election', { error: (e as Error).message }),
-  });
-  void elector.run();
-  return { isLeader: () => elector.isLeader(), current: () => scheduler, stop: () => elector.stop() };
+  };
 }

@@ -14,6 +14,8 @@ import type { ApiRequest, WatchEvent, WatchHandle } from '../../src/apiserver/ty
 import { MemoryStore } from '../../src/storage/memory.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import type { Store } from '../../src/storage/store.js';
+import { EtcdStore } from '../../src/storage/etcd.js';
+import { startEtcd } from '../helpers/etcd.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined> | string | URLSearchParams;
@@ -110,14 +112,23 @@ export class TestApi {
   private constructor(
     readonly api: ApiServer,
     readonly store: Store,
-    private readonly cleanup: () => void,
+    private readonly cleanup: () => void | Promise<void>,
   ) {}
 
-  /** A bootstrapped apiserver (system namespaces exist) over a fresh store. */
-  static async start(kind: 'memory' | 'sqlite' = 'memory'): Promise<TestApi> {
+  /**
+   * A bootstrapped apiserver (system namespaces exist) over a fresh store. Without a kind,
+   * SKIFF_TEST_STORE=etcd runs it over a fresh real etcd instead of memory, so the same
+   * behavioural tests check the apiserver on etcd.
+   */
+  static async start(kind?: 'memory' | 'sqlite' | 'etcd'): Promise<TestApi> {
+    kind ??= process.env.SKIFF_TEST_STORE === 'etcd' ? 'etcd' : 'memory';
     let store: Store;
-    let cleanup = () => {};
-    if (kind === 'sqlite') {
+    let cleanup: () => void | Promise<void> = () => {};
+    if (kind === 'etcd') {
+      const etcd = await startEtcd();
+      store = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
+      cleanup = () => etcd.stop();
+    } else if (kind === 'sqlite') {
       const dir = mkdtempSync(join(tmpdir(), 'skiff-apiserver-test-'));
       store = SqliteStore.open(join(dir, 'state.db'), { compactEvery: 0 });
       cleanup = () => rmSync(dir, { recursive: true, force: true });
@@ -205,7 +216,7 @@ export class TestApi {
     for (const w of this.watches) w.stop();
     this.api.cache.stop();
     await this.store.close();
-    this.cleanup();
+    await this.cleanup();
   }
 }
 

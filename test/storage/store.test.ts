@@ -1,26 +1,53 @@
 // One behavioural suite, run against every backend: they must be interchangeable.
-import { test, describe } from 'node:test';
+import { test, describe, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
+import { EtcdStore } from '../../src/storage/etcd.js';
+import { etcdBinary, startEtcd } from '../helpers/etcd.js';
 import { StoreError, type Store, type StoreEvent } from '../../src/storage/store.js';
 
 interface Backend {
   name: string;
-  open(): { store: Store; cleanup(): void };
+  /** The revision of an empty store (etcd starts at 1). */
+  initialRevision: number;
+  /** Why the backend cannot run here, if it cannot. */
+  skip?: string;
+  open(): Promise<{ store: Store; cleanup(): void | Promise<void> }>;
+  /** Time for a watch's replay to arrive; in-process stores need one turn of the event loop. */
+  settleMs?: number;
 }
 
 const backends: Backend[] = [
-  { name: 'memory', open: () => ({ store: new MemoryStore(), cleanup: () => {} }) },
+  { name: 'memory', initialRevision: 0, open: async () => ({ store: new MemoryStore(), cleanup: () => {} }) },
   {
     name: 'sqlite',
-    open: () => {
+    initialRevision: 0,
+    open: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'skiff-store-'));
       const store = SqliteStore.open(join(dir, 'db.sqlite'), { compactEvery: 0 });
       return { store, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    // A fresh etcd per test: revisions and compaction are global to an etcd.
+    name: 'etcd',
+    initialRevision: 1,
+    skip: etcdBinary() ? undefined : 'needs the etcd binary (Debian etcd-server)',
+    // A replay comes over a gRPC stream from another process: allow it a round trip or three.
+    settleMs: 300,
+    open: async () => {
+      const etcd = await startEtcd();
+      try {
+        const store = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
+        return { store, cleanup: () => etcd.stop() };
+      } catch (err) {
+        await etcd.stop();
+        throw err;
+      }
     },
   },
 ];
@@ -29,8 +56,8 @@ function isStoreError(code: StoreError['code']) {
   return (err: unknown) => err instanceof StoreError && err.code === code;
 }
 
-/** Lets queued microtasks (watch replay) and the event loop run. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets queued microtasks (watch replay) and the event loop run; a networked backend gets time for a round trip. */
+let settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function recorder() {
   const events: StoreEvent[] = [];
@@ -39,28 +66,33 @@ function recorder() {
 }
 
 async function withStore(b: Backend, fn: (s: Store) => Promise<void>): Promise<void> {
-  const { store, cleanup } = b.open();
+  const { store, cleanup } = await b.open();
   try {
     await fn(store);
   } finally {
     await store.close();
-    cleanup();
+    await cleanup();
   }
 }
 
 for (const b of backends) {
-  describe(`store: ${b.name}`, () => {
+  describe(`store: ${b.name}`, { skip: b.skip }, () => {
+    const inProcessSettle = settle;
+    beforeEach(() => {
+      settle = b.settleMs ? () => new Promise<void>((resolve) => setTimeout(resolve, b.settleMs)) : inProcessSettle;
+    });
     test('create and get', () =>
       withStore(b, async (s) => {
-        assert.equal(await s.currentRevision(), 0);
+        const base = b.initialRevision;
+        assert.equal(await s.currentRevision(), base);
         assert.equal(await s.get('/registry/a'), null);
         const r1 = await s.create('/registry/a', '{"a":1}');
-        assert.equal(r1, 1);
-        assert.deepEqual(await s.get('/registry/a'), { key: '/registry/a', value: '{"a":1}', createRevision: 1, modRevision: 1 });
+        assert.equal(r1, base + 1);
+        assert.deepEqual(await s.get('/registry/a'), { key: '/registry/a', value: '{"a":1}', createRevision: r1, modRevision: r1 });
         await assert.rejects(s.create('/registry/a', '{}'), isStoreError('KeyExists'));
         const r2 = await s.create('/registry/b', '{}');
-        assert.equal(r2, 2);
-        assert.equal(await s.currentRevision(), 2);
+        assert.equal(r2, base + 2);
+        assert.equal(await s.currentRevision(), base + 2);
       }));
 
     test('update with revision guard', () =>
@@ -157,6 +189,8 @@ for (const b of backends) {
 
         const now = await s.list('/r/');
         assert.deepEqual(now.items.map((kv) => [kv.key, kv.value]), [['/r/a', 'a2'], ['/r/c', 'c2'], ['/r/d', 'd1']]);
+        // A revision not yet written reads as the newest state.
+        assert.deepEqual((await s.list('/r/', { revision: now.revision + 100 })).items, now.items);
         const past = await s.list('/r/', { revision: snapshot });
         assert.equal(past.revision, snapshot);
         assert.deepEqual(past.items, [
@@ -232,24 +266,24 @@ for (const b of backends) {
 
     test('writes made before the replay is delivered follow it in order', () =>
       withStore(b, async (s) => {
-        await s.create('/w/a', 'a1');
+        const r1 = await s.create('/w/a', 'a1');
         const rec = recorder();
         s.watch('/w/', 0, rec.onEvent);
         const r2 = await s.create('/w/b', 'b1');
         await settle();
-        assert.deepEqual(rec.events.map((e) => e.kv.modRevision), [1, r2]);
+        assert.deepEqual(rec.events.map((e) => e.kv.modRevision), [r1, r2]);
       }));
 
     test('watch from a future revision skips events up to it', () =>
       withStore(b, async (s) => {
-        await s.create('/w/a', 'a1');
+        const r1 = await s.create('/w/a', 'a1');
         const rec = recorder();
-        s.watch('/w/', 3, rec.onEvent);
+        s.watch('/w/', r1 + 2, rec.onEvent);
         await s.create('/w/b', '2');
         await s.create('/w/c', '3');
-        await s.create('/w/d', '4');
+        const r4 = await s.create('/w/d', '4');
         await settle();
-        assert.deepEqual(rec.events.map((e) => e.kv.modRevision), [4]);
+        assert.deepEqual(rec.events.map((e) => e.kv.modRevision), [r4]);
       }));
 
     test('a watcher that throws is ended without failing the write', () =>
@@ -303,7 +337,7 @@ for (const b of backends) {
       }));
 
     test('close ends watchers and refuses further calls', async () => {
-      const { store: s, cleanup } = b.open();
+      const { store: s, cleanup } = await b.open();
       try {
         const rec = recorder();
         s.watch('/', 0, rec.onEvent, rec.onError);
@@ -313,7 +347,7 @@ for (const b of backends) {
         await assert.rejects(s.get('/a'), isStoreError('Unavailable'));
         await s.close();
       } finally {
-        cleanup();
+        await cleanup();
       }
     });
   });
