@@ -210,6 +210,8 @@ test('container events come from relisting while someone listens', async () => {
   state = [{ id: 'e-1', podSandboxId: 'sb-9', state: 'CONTAINER_EXITED' }, { id: 'e-2', podSandboxId: 'sb-9', state: 'CONTAINER_CREATED' }];
   await new Promise((r) => setTimeout(r, 150));
   stop();
+  // A list already on the wire when the last listener left may still arrive; later ones must not.
+  await new Promise((r) => setTimeout(r, 60));
   const n = calls.filter((c) => c.method === 'ListContainers').length;
   assert.ok(n - before >= 3, 'lists repeatedly');
   assert.deepEqual(events.map((e) => `${e.containerId}:${e.type}`), ['e-1:CONTAINER_STOPPED_EVENT', 'e-2:CONTAINER_CREATED_EVENT']);
