@@ -1,6 +1,5 @@
 // The `skiff` command. Flag names follow k3s where k3s has one.
 import { Command, Option } from 'commander';
-import { runServer } from './server.js';
 
 const program = new Command();
 program.name('skiff').description('Kubernetes in one program: API server, store, controllers, node agent.');
@@ -31,6 +30,8 @@ program
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
+      // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
+      const { runServer } = await import('./server.js');
       await runServer(opts);
     } catch (err) {
       process.stderr.write(`skiff server: ${(err as Error).message}\n`);
