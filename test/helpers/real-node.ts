@@ -39,7 +39,12 @@ export interface RealNode {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startRealNode(extraArgs: string[] = []): Promise<RealNode> {
+export interface RealNodeOptions {
+  /** Where the API server (and the host's node agent) listens; default 127.0.0.1. */
+  bindAddress?: string;
+}
+
+export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOptions = {}): Promise<RealNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
   const tag = Math.random().toString(36).slice(2, 7);
   // 10.160.0.0 … 10.199.0.0: pod /17 and service /17 of one /16, unlikely to meet another run's.
@@ -47,7 +52,7 @@ export async function startRealNode(extraArgs: string[] = []): Promise<RealNode>
   const clusterCidr = `10.${octet}.0.0/17`;
   const bridge = `skt${tag}`;
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1',
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
     ...extraArgs,
   ];
@@ -106,7 +111,7 @@ export async function startRealNode(extraArgs: string[] = []): Promise<RealNode>
 }
 
 /** Stops and removes every sandbox left in this containerd, so that CNI DEL runs for each. */
-async function removeSandboxes(socket: string): Promise<void> {
+export async function removeSandboxes(socket: string): Promise<void> {
   if (!existsSync(socket)) return;
   let rt: CriRuntime | undefined;
   try {
@@ -123,7 +128,7 @@ async function removeSandboxes(socket: string): Promise<void> {
 }
 
 /** Processes (containerd, shims) whose command line names this data dir: ours, killed by pid. */
-function killProcessesUnder(dir: string): void {
+export function killProcessesUnder(dir: string): void {
   const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   for (const line of ps.stdout.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
@@ -137,9 +142,16 @@ function killProcessesUnder(dir: string): void {
   }
 }
 
-function unmountUnder(dir: string): void {
+export function unmountUnder(dir: string): void {
   const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir));
   for (const p of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+}
+
+/** The API server URL the node's admin kubeconfig points at. */
+export function kubeconfigServer(node: RealNode): string {
+  const m = /server: (https:\/\/\S+)/.exec(readFileSync(node.kubeconfig, 'utf8'));
+  if (!m) throw new Error(`no server in ${node.kubeconfig}`);
+  return m[1]!;
 }
 
 /** Veth interfaces attached to a bridge. */
