@@ -7,10 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../src/cli/log.js';
-import { ContainerdSupervisor } from '../../src/kubelet/runtime/containerd.js';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
-import { killProcessesUnder, removeSandboxes, unmountUnder } from './real-node.js';
+import { killProcessesUnder, unmountUnder } from './real-node.js';
 import { SKIFF_BIN } from './server.js';
 
 export interface RealAgentOptions {
@@ -106,9 +104,11 @@ export function realAgent(o: RealAgentOptions): RealAgent {
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
-      if (running(proc)) await removeSandboxes(socket);
-      else if (existsSync(join(agentDir, 'containerd', 'config.toml'))) await removeSandboxesWithOwnContainerd(agentDir, socket, o.netns);
+      // The agent may be anywhere (starting, stopped, running): stopped first, then its
+      // containerd alone removes the sandboxes, so that CNI DEL runs for each and the pods'
+      // processes, netns and leases go.
       await agent.stop();
+      await removeSandboxesWithOwnContainerd(agentDir, socket, o.netns);
       killProcessesUnder(dataDir);
       unmountUnder(dataDir);
       if (!o.netns) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -119,21 +119,31 @@ export function realAgent(o: RealAgentOptions): RealAgent {
 }
 
 /**
- * The agent is down but its pods' shims may still run: a containerd on its data dir (in its
- * network namespace, where the pods' veths are) removes the sandboxes so that CNI DEL runs.
+ * Starts the containerd of a stopped agent on its own config (inside the agent's network
+ * namespace, where the pods' veths are), removes every sandbox through CRI, stops it again.
  */
 async function removeSandboxesWithOwnContainerd(agentDir: string, socket: string, netns?: string): Promise<void> {
-  if (netns) {
-    // The namespace goes away with the test, and the pods' veths and rules with it.
-    return;
-  }
-  const sup = new ContainerdSupervisor({ agentDir, cniConfDir: join(agentDir, 'cni', 'net.d'), log: createLogger('test-cleanup') });
+  const config = join(agentDir, 'containerd', 'config.toml');
+  if (!existsSync(config)) return;
+  const argv = ['containerd', '--config', config];
+  const proc = netns ? spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.once('error', () => {});
+  let rt: CriRuntime | undefined;
   try {
-    await sup.start();
-    await removeSandboxes(socket);
+    rt = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 30_000 });
+    for (const sb of await rt.listPodSandbox()) {
+      await rt.stopPodSandbox(sb.id).catch(() => {});
+      await rt.removePodSandbox(sb.id).catch(() => {});
+    }
   } catch {
     /* best effort: the process and mount sweep still runs */
   } finally {
-    await sup.stop();
+    await rt?.close();
+    proc.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   }
 }
