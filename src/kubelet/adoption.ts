@@ -10,8 +10,16 @@ export interface AdoptedPod {
   containers: ContainerStatus[];
 }
 
+/** The pods of this node as the API has them, by uid. */
+export interface LivePods {
+  /** Every pod bound to this node. */
+  uids: Set<string>;
+  /** Those in phase Succeeded or Failed: their stopped sandbox keeps their dead containers (logs). */
+  finished: Set<string>;
+}
+
 export interface RuntimeInventory {
-  /** By pod uid: the newest ready sandbox of each pod that still exists on this node. */
+  /** By pod uid: the newest sandbox of each pod that still exists on this node (ready, unless the pod is finished). */
   adopt: Map<string, AdoptedPod>;
   /** Sandboxes to stop and remove: pods that are gone, not-ready sandboxes, older duplicates. */
   garbage: PodSandboxStatus[];
@@ -24,18 +32,19 @@ function podUid(sb: PodSandboxStatus): string | undefined {
 }
 
 /**
- * Sorts what the runtime holds by the pods that exist on this node. A sandbox that is not
- * ready (its network or pause process is gone) is not adopted: the worker starts the pod
- * in a new one, as the kubelet does after a sandbox dies.
+ * Sorts what the runtime holds by the pods that exist on this node. A running pod's sandbox
+ * that is not ready (its network or pause process is gone) is not adopted: the worker starts
+ * the pod in a new one, as the kubelet does after a sandbox dies. A finished pod's sandbox
+ * was stopped on purpose and is kept, with its containers, until the pod is deleted.
  */
-export async function takeInventory(runtime: ContainerRuntime, livePods: Set<string>): Promise<RuntimeInventory> {
+export async function takeInventory(runtime: ContainerRuntime, live: LivePods): Promise<RuntimeInventory> {
   const sandboxes = await runtime.listPodSandbox();
   const containers = await runtime.listContainers();
   const chosen = new Map<string, PodSandboxStatus>();
   const garbage: PodSandboxStatus[] = [];
   for (const sb of sandboxes) {
     const uid = podUid(sb);
-    if (!uid || !livePods.has(uid) || sb.state !== 'SANDBOX_READY') {
+    if (!uid || !live.uids.has(uid) || (sb.state !== 'SANDBOX_READY' && !live.finished.has(uid))) {
       garbage.push(sb);
       continue;
     }
@@ -51,12 +60,9 @@ export async function takeInventory(runtime: ContainerRuntime, livePods: Set<str
   return { adopt, garbage };
 }
 
-/** Stops and removes sandboxes (their containers go with them; CNI DEL runs for each); returns the pod uids they belonged to. */
-export async function removeSandboxes(runtime: ContainerRuntime, sandboxes: PodSandboxStatus[], onError: (sb: PodSandboxStatus, err: Error) => void): Promise<Set<string>> {
-  const uids = new Set<string>();
+/** Stops and removes sandboxes (their containers go with them; CNI DEL runs for each). */
+export async function removeSandboxes(runtime: ContainerRuntime, sandboxes: PodSandboxStatus[], onError: (sb: PodSandboxStatus, err: Error) => void): Promise<void> {
   for (const sb of sandboxes) {
-    const uid = podUid(sb);
-    if (uid) uids.add(uid);
     try {
       await runtime.stopPodSandbox(sb.id);
       await runtime.removePodSandbox(sb.id);
@@ -64,5 +70,4 @@ export async function removeSandboxes(runtime: ContainerRuntime, sandboxes: PodS
       onError(sb, err as Error);
     }
   }
-  return uids;
 }

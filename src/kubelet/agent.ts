@@ -10,7 +10,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../client/transport.js'
 import type { Logger } from '../cli/log.js';
 import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type NodeDescription } from './node-status.js';
 import { PodWorker, type PodApi } from './pod-worker.js';
-import { removeSandboxes, takeInventory, type AdoptedPod } from './adoption.js';
+import { removeSandboxes, takeInventory, type AdoptedPod, type LivePods } from './adoption.js';
 import type { InformerRouter } from './router.js';
 import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
@@ -144,20 +144,25 @@ export class NodeAgent {
    * is synced before the agent starts, so "gone" here means gone from the API.
    */
   private async takeOverRuntime(): Promise<void> {
-    const live = new Set(this.opts.podsOnNode(this.name).map((p) => p.metadata?.uid).filter((u): u is string => !!u));
+    const live: LivePods = { uids: new Set(), finished: new Set() };
+    for (const p of this.opts.podsOnNode(this.name)) {
+      const uid = p.metadata?.uid;
+      if (!uid) continue;
+      live.uids.add(uid);
+      if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') live.finished.add(uid);
+    }
     const log = this.opts.log;
     try {
       const { adopt, garbage } = await takeInventory(this.opts.runtime, live);
       this.adoptable = adopt;
-      const gone = await removeSandboxes(this.opts.runtime, garbage, (sb, err) =>
+      await removeSandboxes(this.opts.runtime, garbage, (sb, err) =>
         log.warn('leftover pod sandbox not removed', { node: this.name, sandbox: sb.id, pod: `${sb.metadata.namespace}/${sb.metadata.name}`, error: err.message }));
       if (adopt.size || garbage.length) log.info('took over the runtime\'s pods', { node: this.name, adopted: adopt.size, removedSandboxes: garbage.length });
-      for (const uid of gone) if (!live.has(uid)) await this.opts.containerHooks?.cleanupPod?.(uid);
     } catch (err) {
       log.error('runtime inventory failed; pods start afresh', { node: this.name, error: (err as Error).message });
     }
     try {
-      const removed = (await this.opts.cleanupOrphanedPods?.(live)) ?? [];
+      const removed = (await this.opts.cleanupOrphanedPods?.(live.uids)) ?? [];
       if (removed.length) log.info('removed directories of pods that are gone', { node: this.name, pods: removed.length });
     } catch (err) {
       log.warn('directories of gone pods not removed', { node: this.name, error: (err as Error).message });

@@ -43,10 +43,11 @@ test('a new agent on the same runtime adopts running pods (same container, resta
   informers.start();
   await informers.waitForSync();
   const runtime = new SimulatedRuntime({ hostIP: '192.0.2.10' });
-  const cleaned: string[] = [];
+  // What the agent asks to keep on disk at start; the volume manager removes the other pod dirs.
+  const kept: Set<string>[] = [];
   const newAgent = () => new NodeAgent({
     client, runtime, node: hostDescription(NODE, '192.0.2.10'), ...routers, log: quiet, recordEvents: false,
-    containerHooks: { cleanupPod: async (uid) => void cleaned.push(uid) },
+    cleanupOrphanedPods: async (keep) => (kept.push(keep), []),
   });
   const get = (name: string) => client.pods.get(name, 'default');
   let agent = newAgent();
@@ -57,6 +58,7 @@ test('a new agent on the same runtime adopts running pods (same container, resta
     await client.pods.create(pod('gone'));
     // Exits 1 twice: restarted at once after the first exit, then held in CrashLoopBackOff (10 s).
     await client.pods.create(pod('crashy', { restartPolicy: 'OnFailure' }, { [SIM_RUN_SECONDS]: '0.1', [SIM_EXIT_CODE]: '1' }));
+    await client.pods.create(pod('done', { restartPolicy: 'Never' }, { [SIM_RUN_SECONDS]: '0.05' }));
     const before = await until('keep Running', async () => {
       const p = await get('keep');
       return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
@@ -66,6 +68,10 @@ test('a new agent on the same runtime adopts running pods (same container, resta
       const cs = (await get('crashy')).status?.containerStatuses?.[0];
       return cs?.restartCount === 1 && cs.state?.waiting?.reason === 'CrashLoopBackOff' ? true : undefined;
     });
+    await until('done Succeeded', async () => ((await get('done')).status?.phase === 'Succeeded' ? true : undefined));
+    const doneUid = (await get('done')).metadata!.uid!;
+    const doneSandbox = await until('done\'s sandbox stopped', async () =>
+      (await runtime.listPodSandbox()).find((s) => s.metadata.uid === doneUid && s.state === 'SANDBOX_NOTREADY'));
     const goneUid = (await get('gone')).metadata!.uid!;
     const keepUid = before.metadata!.uid!;
     const keepSandbox = (await runtime.listPodSandbox()).find((s) => s.metadata.uid === keepUid)!.id;
@@ -74,16 +80,17 @@ test('a new agent on the same runtime adopts running pods (same container, resta
     // Deleted while no agent runs: with grace 0 it leaves the API at once, only the node still has it.
     await client.pods.delete('gone', { namespace: 'default', gracePeriodSeconds: 0 });
     await until('gone out of the cache', () => (routers.podsOnNode(NODE).some((p) => p.metadata?.name === 'gone') ? undefined : true));
-    const inv = await takeInventory(runtime, new Set(routers.podsOnNode(NODE).map((p) => p.metadata!.uid!)));
+    const inv = await takeInventory(runtime, { uids: new Set(routers.podsOnNode(NODE).map((p) => p.metadata!.uid!)), finished: new Set([doneUid]) });
     assert.deepEqual(inv.garbage.map((s) => s.metadata.uid), [goneUid], 'only the deleted pod\'s sandbox is garbage');
     assert.equal(inv.adopt.get(keepUid)?.sandboxId, keepSandbox);
 
     agent = newAgent();
     await agent.start();
-    assert.equal(agent.podCount, 2, 'keep and crashy have workers again');
+    assert.equal(agent.podCount, 3, 'keep, crashy and done have workers again');
     const sandboxes = await runtime.listPodSandbox();
     assert.ok(!sandboxes.some((s) => s.metadata.uid === goneUid), 'the deleted pod\'s sandbox is removed');
-    assert.ok(cleaned.includes(goneUid), 'and its volumes cleaned up');
+    assert.deepEqual([...kept[1]!].sort(), [keepUid, (await get('crashy')).metadata!.uid!, doneUid].sort(), 'the directories of the deleted pod are not kept');
+    assert.ok(sandboxes.some((s) => s.id === doneSandbox.id), 'the finished pod keeps its stopped sandbox (and dead container) until it is deleted');
     assert.equal(sandboxes.filter((s) => s.metadata.uid === keepUid).length, 1, 'keep still has exactly its one sandbox');
     assert.equal(sandboxes.find((s) => s.metadata.uid === keepUid)!.id, keepSandbox);
 
@@ -109,6 +116,8 @@ test('a new agent on the same runtime adopts running pods (same container, resta
     // The adopted sandbox belongs to the new worker: deleting the pod tears it down.
     await client.pods.delete('keep', { namespace: 'default', gracePeriodSeconds: 0 });
     await until('keep\'s sandbox removed', async () => ((await runtime.listPodSandbox()).some((s) => s.id === keepSandbox) ? undefined : true));
+    await client.pods.delete('done', { namespace: 'default', gracePeriodSeconds: 0 });
+    await until('done\'s sandbox removed', async () => ((await runtime.listPodSandbox()).some((s) => s.id === doneSandbox.id) ? undefined : true));
   } finally {
     agent.stop();
     informers.stop();
@@ -117,7 +126,7 @@ test('a new agent on the same runtime adopts running pods (same container, resta
   }
 });
 
-test('takeInventory adopts the newest ready sandbox of a live pod and gives up not-ready and duplicate ones', async () => {
+test('takeInventory adopts the newest ready sandbox of a live pod and gives up not-ready (unless finished) and duplicate ones', async () => {
   const runtime = new SimulatedRuntime({ hostIP: '192.0.2.10' });
   await runtime.updateRuntimeConfig({ podCidr: '10.42.8.0/24' });
   const md = (uid: string) => ({ metadata: { name: uid, namespace: 'default', uid, attempt: 0 }, labels: { 'io.kubernetes.pod.uid': uid } });
@@ -127,9 +136,12 @@ test('takeInventory adopts the newest ready sandbox of a live pod and gives up n
   const dead = await runtime.runPodSandbox(md('b'));
   await runtime.stopPodSandbox(dead);
   const stranger = await runtime.runPodSandbox(md('c'));
+  const finished = await runtime.runPodSandbox(md('d'));
+  await runtime.stopPodSandbox(finished);
   const cid = await runtime.createContainer(newer, { metadata: { name: 'x', attempt: 3 }, image: { image: 'busybox' } }, md('a'));
-  const inv = await takeInventory(runtime, new Set(['a', 'b']));
-  assert.deepEqual([...inv.adopt.keys()], ['a']);
+  const inv = await takeInventory(runtime, { uids: new Set(['a', 'b', 'd']), finished: new Set(['d']) });
+  assert.deepEqual([...inv.adopt.keys()].sort(), ['a', 'd']);
+  assert.equal(inv.adopt.get('d')!.sandboxId, finished);
   assert.equal(inv.adopt.get('a')!.sandboxId, newer);
   assert.deepEqual(inv.adopt.get('a')!.containers.map((c) => c.id), [cid]);
   assert.deepEqual(inv.garbage.map((s) => s.id).sort(), [old, dead, stranger].sort());
