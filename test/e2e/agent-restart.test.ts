@@ -134,3 +134,32 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
     await node.cleanup();
   }
 });
+
+test('a restarted all-in-one server keeps its node\'s pods running', { timeout: 240_000 }, async (t) => {
+  const why = realNodeMissing();
+  if (why) return t.skip(why);
+  const node = await startRealNode();
+  const logs = () => node.logs();
+  try {
+    const r = await node.kubectl(['apply', '-f', '-'], { input: podYaml('stay').replace('  nodeName: r1\n', '') });
+    assert.equal(r.code, 0, r.stderr);
+    const before = await until('stay Running', 90_000, async () => {
+      const p = await getPod(node, 'stay');
+      return p?.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    }, logs);
+    await node.restart();
+    assert.match(node.logs(), /took over the runtime's pods/);
+    await sleep(3000);
+    const after = (await getPod(node, 'stay'))!;
+    const [b, a] = [before.status!.containerStatuses![0]!, after.status!.containerStatuses![0]!];
+    assert.equal(after.status?.phase, 'Running');
+    assert.equal(a.containerID, b.containerID, 'the same container');
+    assert.equal(a.restartCount, 0);
+    assert.equal(a.state?.running?.startedAt, b.state!.running!.startedAt);
+    const exec = await node.kubectl(['exec', 'stay', '--', 'cat', '/etc/hostname']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.equal(exec.stdout.trim(), 'stay');
+  } finally {
+    await node.cleanup();
+  }
+});

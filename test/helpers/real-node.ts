@@ -29,10 +29,13 @@ export interface RealNode {
   kubeconfig: string;
   socket: string;
   ipamDir: string;
-  proc: ChildProcess;
+  /** The server process (a new one after restart()). */
+  readonly proc: ChildProcess;
   logs(): string;
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   cri(): Promise<CriRuntime>;
+  /** Stops the server (SIGTERM) and starts it again on the same data dir; resolves once it is ready. */
+  restart(): Promise<void>;
   /** Leftover pods removed, server and containerd stopped, host state removed. Safe to call twice. */
   cleanup(): Promise<void>;
 }
@@ -56,32 +59,69 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
     ...extraArgs,
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
+  let proc: ChildProcess;
+  /** Starts the server and resolves once it has printed its ready line. */
+  const launch = async (): Promise<void> => {
+    const from = out.length;
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = p;
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in 60 s:\n${node.logs()}`)), 60_000);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        rej(new Error(`skiff server exited with ${code}:\n${node.logs()}`));
+      };
+      const check = () => {
+        if (/ready at https:\/\//.test(out.slice(from))) {
+          clearTimeout(timer);
+          p.off('exit', onExit);
+          res();
+        }
+      };
+      p.stdout!.on('data', check);
+      p.once('exit', onExit);
+    });
+  };
+  const alive = () => proc.exitCode === null && proc.signalCode === null;
+  /** SIGTERM, SIGKILL after 20 s. */
+  const stop = async () => {
+    if (!alive()) return;
+    const p = proc;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+    clearTimeout(timer);
+    if (alive()) {
+      p.kill('SIGKILL');
+      await exited;
+    }
+  };
   const socket = join(dataDir, 'agent', 'containerd', 'containerd.sock');
   let cleaned = false;
   const node: RealNode = {
     dataDir, bridge, clusterCidr, podNet: `10.${octet}.`, socket,
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),
     ipamDir: join(dataDir, 'agent', 'cni', 'ipam', 'skiff'),
-    proc,
+    get proc() {
+      return proc;
+    },
     logs: () => `${out}\n${err}`,
     kubectl: kubectlAt(join(dataDir, 'kubeconfig.yaml'), dataDir),
     cri: () => CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 5000 }),
+    restart: async () => {
+      await stop();
+      await launch();
+    },
     cleanup: async () => {
       if (cleaned) return;
       cleaned = true;
       await removeSandboxes(socket);
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => (timer = setTimeout(r, 20_000)))]);
-        clearTimeout(timer);
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      }
+      await stop();
       killProcessesUnder(dataDir);
       unmountUnder(dataDir);
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -89,20 +129,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     },
   };
   try {
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in 60 s:\n${node.logs()}`)), 60_000);
-      const check = () => {
-        if (/ready at https:\/\//.test(out)) {
-          clearTimeout(timer);
-          res();
-        }
-      };
-      proc.stdout!.on('data', check);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        rej(new Error(`skiff server exited with ${code}:\n${node.logs()}`));
-      });
-    });
+    await launch();
   } catch (e) {
     await node.cleanup();
     throw e;
