@@ -99,6 +99,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     sandbox: nodeRuntime.sandbox,
     containerHooks: real?.hooks,
     onPodChanged: real?.podChanged,
+    cleanupOrphanedPods: real?.cleanupOrphanedPods,
     log,
   });
   await agent.start();

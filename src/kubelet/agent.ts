@@ -10,6 +10,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../client/transport.js'
 import type { Logger } from '../cli/log.js';
 import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type NodeDescription } from './node-status.js';
 import { PodWorker, type PodApi } from './pod-worker.js';
+import { removeSandboxes, takeInventory, type AdoptedPod, type LivePods } from './adoption.js';
 import type { InformerRouter } from './router.js';
 import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
@@ -43,12 +44,16 @@ export interface NodeAgentOptions {
   containerHooks?: ContainerHooks;
   /** Told of every change of a pod on this node (volume resyncs). */
   onPodChanged?(pod: Pod | undefined, old: Pod | undefined): void;
+  /** Removes the on-disk directories (volumes) of pods not in `keep`; run once at start. */
+  cleanupOrphanedPods?(keep: Set<string>): Promise<string[]>;
 }
 
 export class NodeAgent {
   readonly name: string;
   private readonly workers = new Map<string, PodWorker>();
   private readonly bySandbox = new Map<string, PodWorker>();
+  /** What the runtime held for pods of this node when the agent started, until their workers take it. */
+  private adoptable = new Map<string, AdoptedPod>();
   private node?: Node;
   private lease?: Lease;
   private timer?: NodeJS.Timeout;
@@ -107,6 +112,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     await this.register();
+    await this.takeOverRuntime();
     const rt = this.opts.runtime;
     this.unsubscribe.push(rt.getContainerEvents((ev) => this.bySandbox.get(ev.podSandboxId)?.kick()));
     this.unsubscribe.push(this.opts.nodes.add(this.name, (node) => this.onNode(node), () => {
@@ -130,6 +136,37 @@ export class NodeAgent {
     for (const u of this.unsubscribe.splice(0)) u();
     for (const w of this.workers.values()) w.stop();
     this.workers.clear();
+  }
+
+  /**
+   * Adopts the sandboxes and containers of pods that still exist on this node (a restarted
+   * agent leaves its pods running) and removes the rest, with their volumes. The pod cache
+   * is synced before the agent starts, so "gone" here means gone from the API.
+   */
+  private async takeOverRuntime(): Promise<void> {
+    const live: LivePods = { uids: new Set(), finished: new Set() };
+    for (const p of this.opts.podsOnNode(this.name)) {
+      const uid = p.metadata?.uid;
+      if (!uid) continue;
+      live.uids.add(uid);
+      if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') live.finished.add(uid);
+    }
+    const log = this.opts.log;
+    try {
+      const { adopt, garbage } = await takeInventory(this.opts.runtime, live);
+      this.adoptable = adopt;
+      await removeSandboxes(this.opts.runtime, garbage, (sb, err) =>
+        log.warn('leftover pod sandbox not removed', { node: this.name, sandbox: sb.id, pod: `${sb.metadata.namespace}/${sb.metadata.name}`, error: err.message }));
+      if (adopt.size || garbage.length) log.info('took over the runtime\'s pods', { node: this.name, adopted: adopt.size, removedSandboxes: garbage.length });
+    } catch (err) {
+      log.error('runtime inventory failed; pods start afresh', { node: this.name, error: (err as Error).message });
+    }
+    try {
+      const removed = (await this.opts.cleanupOrphanedPods?.(live.uids)) ?? [];
+      if (removed.length) log.info('removed directories of pods that are gone', { node: this.name, pods: removed.length });
+    } catch (err) {
+      log.warn('directories of gone pods not removed', { node: this.name, error: (err as Error).message });
+    }
   }
 
   /** Creates the Node, or brings an existing one's status up to date. */
@@ -185,8 +222,10 @@ export class NodeAgent {
       return;
     }
     if (!w) {
+      const adopted = this.adoptable.get(uid);
+      this.adoptable.delete(uid);
       // A finished pod that this agent never ran has nothing to do here.
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+      if (!adopted && (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')) {
         if (!pod.metadata?.deletionTimestamp) return;
       }
       w = new PodWorker(`${pod.metadata!.namespace}/${pod.metadata!.name}`, pod, {
@@ -207,7 +246,7 @@ export class NodeAgent {
           for (const [k, v] of this.bySandbox) if (v === worker) this.bySandbox.delete(k);
           if (id) this.bySandbox.set(id, worker);
         },
-      });
+      }, adopted);
       this.workers.set(uid, w);
     }
     w.update(pod);

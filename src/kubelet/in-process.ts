@@ -121,6 +121,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
       sandbox: h.sandbox,
       containerHooks: real?.hooks,
       onPodChanged: real?.podChanged,
+      cleanupOrphanedPods: real?.cleanupOrphanedPods,
       ...routers,
       log: opts.log.child('agent'),
       leaseRenewMs: opts.leaseRenewMs,

@@ -131,10 +131,8 @@ async function startCri(o: NodeRuntimeOptions, sandbox: SandboxConfigOptions): P
       onRelistError: (err) => log.warn('container relist failed', { error: err.message }),
     });
     if (supervisor) {
-      // The agent does not adopt containers yet: what a previous run left is removed so its
-      // pods start afresh without leaking sandboxes, veths and IP leases.
-      const left = await removeLeftoverSandboxes(runtime);
-      if (left) log.info('removed pod sandboxes left from a previous run', { count: left });
+      // Sandboxes a previous run left are not touched here: the node agent adopts those of
+      // pods that still exist and removes the others once it knows its pods.
       const target = { socket: supervisor.layout.socket, snapshotter: supervisor.snapshotter ?? 'overlayfs', stateDir: supervisor.layout.dir };
       const progress = (msg: string) => log.info(msg);
       await importBuiltinImages(target, progress);
@@ -156,14 +154,4 @@ async function startCri(o: NodeRuntimeOptions, sandbox: SandboxConfigOptions): P
       await supervisor?.stop();
     },
   };
-}
-
-/** Stops and removes every sandbox in the runtime (CNI DEL runs for each); returns how many. */
-export async function removeLeftoverSandboxes(runtime: ContainerRuntime): Promise<number> {
-  const sandboxes = await runtime.listPodSandbox();
-  for (const sb of sandboxes) {
-    await runtime.stopPodSandbox(sb.id);
-    await runtime.removePodSandbox(sb.id);
-  }
-  return sandboxes.length;
 }

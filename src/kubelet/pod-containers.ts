@@ -87,6 +87,19 @@ export class PodContainers {
     return this.killedForRestart.has(containerId);
   }
 
+  /**
+   * Containers a previous run of the agent created in the sandbox this worker adopted:
+   * their attempts continue where they were, so restart counts and ids stay as they were.
+   */
+  adopt(containers: ContainerStatus[]): void {
+    const byName = new Map<string, ContainerStatus[]>();
+    for (const c of containers) byName.set(c.metadata.name, [...(byName.get(c.metadata.name) ?? []), c]);
+    for (const [name, list] of byName) {
+      list.sort((a, b) => a.metadata.attempt - b.metadata.attempt || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+      this.records.set(name, { ids: list.map((c) => c.id), attempts: list[list.length - 1]!.metadata.attempt + 1 });
+    }
+  }
+
   /** The sandbox is gone: so are its containers. */
   clear(): void {
     this.records.clear();

@@ -11,6 +11,7 @@ import type { Logger } from '../cli/log.js';
 import { Backoff } from './backoff.js';
 import { simulationAnnotations } from './container-base-config.js';
 import { graceSeconds, stopContainerGracefully } from './container-stop.js';
+import type { AdoptedPod } from './adoption.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
 import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
@@ -92,6 +93,7 @@ export class PodWorker {
     readonly key: string,
     pod: Pod,
     private readonly deps: PodWorkerDeps,
+    adopted?: AdoptedPod,
   ) {
     this.pod = pod;
     this.now = deps.now ?? Date.now;
@@ -102,6 +104,11 @@ export class PodWorker {
       hookTarget: (c, id) => this.hookTarget(c, id),
       kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
     });
+    if (adopted) {
+      this.sandboxId = adopted.sandboxId;
+      this.containers.adopt(adopted.containers);
+      deps.onSandbox?.(this, adopted.sandboxId);
+    }
   }
 
   get uid(): string | undefined {
@@ -228,7 +235,9 @@ export class PodWorker {
     const rt = this.deps.runtime;
     const spec = pod.spec!;
     let sandbox: PodSandboxStatus | undefined;
-    if (!this.sandboxId && (await this.prepare(pod))) {
+    // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
+    // run's volume manager learns of them (ConfigMap updates, teardown).
+    if ((await this.prepare(pod)) && !this.sandboxId) {
       try {
         this.sandboxId = await rt.runPodSandbox(this.sandboxConfig(pod));
         this.deps.onSandbox?.(this, this.sandboxId);

@@ -30,6 +30,8 @@ export interface RealNodeSetup {
   hooks: ContainerHooks;
   /** Told of every change of a pod on this node. */
   podChanged(pod: Pod | undefined, old: Pod | undefined): void;
+  /** Removes the directories (and mounts) of pods not in `keep`; returns their uids. */
+  cleanupOrphanedPods(keep: Set<string>): Promise<string[]>;
 }
 
 const sameMap = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
@@ -57,6 +59,7 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
   o.informers.informerFor(resources.secrets).addEventHandler(onSource('secret'));
   return {
     hooks: containerHooks({ setup, sources, hostIP: o.hostIP }),
+    cleanupOrphanedPods: (keep) => setup.volumes.cleanupOrphans(keep),
     podChanged(pod, old) {
       if (!pod || !old || pod.metadata?.deletionTimestamp) return;
       if (sameMap(pod.metadata?.labels, old.metadata?.labels) && sameMap(pod.metadata?.annotations, old.metadata?.annotations)) return;

@@ -206,7 +206,7 @@ test('--container-runtime-endpoint uses the given CRI socket and starts no conta
   }
 });
 
-test('a restarted node runtime removes the sandboxes its previous run left (no adoption yet)', { timeout: 90_000 }, async (t) => {
+test('a restarted node runtime finds the sandboxes its previous run left, still ready (the agent adopts or removes them)', { timeout: 90_000 }, async (t) => {
   const why = missing();
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'skiff-restart-'));
@@ -220,7 +220,10 @@ test('a restarted node runtime removes the sandboxes its previous run left (no a
     await first.stop();
     const second = await start();
     try {
-      assert.deepEqual(await second.runtime.listPodSandbox(), []);
+      const found = await second.runtime.listPodSandbox();
+      assert.deepEqual(found.map((s) => [s.id, s.state]), [[id, 'SANDBOX_READY']], 'the sandbox outlived its containerd');
+      await second.runtime.stopPodSandbox(id);
+      await second.runtime.removePodSandbox(id);
     } finally {
       await second.stop();
     }

@@ -29,17 +29,25 @@ export interface RealNode {
   kubeconfig: string;
   socket: string;
   ipamDir: string;
-  proc: ChildProcess;
+  /** The server process (a new one after restart()). */
+  readonly proc: ChildProcess;
   logs(): string;
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   cri(): Promise<CriRuntime>;
+  /** Stops the server (SIGTERM) and starts it again on the same data dir; resolves once it is ready. */
+  restart(): Promise<void>;
   /** Leftover pods removed, server and containerd stopped, host state removed. Safe to call twice. */
   cleanup(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startRealNode(extraArgs: string[] = []): Promise<RealNode> {
+export interface RealNodeOptions {
+  /** Where the API server (and the host's node agent) listens; default 127.0.0.1. */
+  bindAddress?: string;
+}
+
+export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOptions = {}): Promise<RealNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
   const tag = Math.random().toString(36).slice(2, 7);
   // 10.160.0.0 … 10.199.0.0: pod /17 and service /17 of one /16, unlikely to meet another run's.
@@ -47,36 +55,73 @@ export async function startRealNode(extraArgs: string[] = []): Promise<RealNode>
   const clusterCidr = `10.${octet}.0.0/17`;
   const bridge = `skt${tag}`;
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1',
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
     ...extraArgs,
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
+  let proc: ChildProcess;
+  /** Starts the server and resolves once it has printed its ready line. */
+  const launch = async (): Promise<void> => {
+    const from = out.length;
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = p;
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in 60 s:\n${node.logs()}`)), 60_000);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        rej(new Error(`skiff server exited with ${code}:\n${node.logs()}`));
+      };
+      const check = () => {
+        if (/ready at https:\/\//.test(out.slice(from))) {
+          clearTimeout(timer);
+          p.off('exit', onExit);
+          res();
+        }
+      };
+      p.stdout!.on('data', check);
+      p.once('exit', onExit);
+    });
+  };
+  const alive = () => proc.exitCode === null && proc.signalCode === null;
+  /** SIGTERM, SIGKILL after 20 s. */
+  const stop = async () => {
+    if (!alive()) return;
+    const p = proc;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+    clearTimeout(timer);
+    if (alive()) {
+      p.kill('SIGKILL');
+      await exited;
+    }
+  };
   const socket = join(dataDir, 'agent', 'containerd', 'containerd.sock');
   let cleaned = false;
   const node: RealNode = {
     dataDir, bridge, clusterCidr, podNet: `10.${octet}.`, socket,
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),
     ipamDir: join(dataDir, 'agent', 'cni', 'ipam', 'skiff'),
-    proc,
+    get proc() {
+      return proc;
+    },
     logs: () => `${out}\n${err}`,
     kubectl: kubectlAt(join(dataDir, 'kubeconfig.yaml'), dataDir),
     cri: () => CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 5000 }),
+    restart: async () => {
+      await stop();
+      await launch();
+    },
     cleanup: async () => {
       if (cleaned) return;
       cleaned = true;
       await removeSandboxes(socket);
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => (timer = setTimeout(r, 20_000)))]);
-        clearTimeout(timer);
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      }
+      await stop();
       killProcessesUnder(dataDir);
       unmountUnder(dataDir);
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -84,20 +129,7 @@ export async function startRealNode(extraArgs: string[] = []): Promise<RealNode>
     },
   };
   try {
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in 60 s:\n${node.logs()}`)), 60_000);
-      const check = () => {
-        if (/ready at https:\/\//.test(out)) {
-          clearTimeout(timer);
-          res();
-        }
-      };
-      proc.stdout!.on('data', check);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        rej(new Error(`skiff server exited with ${code}:\n${node.logs()}`));
-      });
-    });
+    await launch();
   } catch (e) {
     await node.cleanup();
     throw e;
@@ -106,7 +138,7 @@ export async function startRealNode(extraArgs: string[] = []): Promise<RealNode>
 }
 
 /** Stops and removes every sandbox left in this containerd, so that CNI DEL runs for each. */
-async function removeSandboxes(socket: string): Promise<void> {
+export async function removeSandboxes(socket: string): Promise<void> {
   if (!existsSync(socket)) return;
   let rt: CriRuntime | undefined;
   try {
@@ -123,7 +155,7 @@ async function removeSandboxes(socket: string): Promise<void> {
 }
 
 /** Processes (containerd, shims) whose command line names this data dir: ours, killed by pid. */
-function killProcessesUnder(dir: string): void {
+export function killProcessesUnder(dir: string): void {
   const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   for (const line of ps.stdout.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
@@ -137,9 +169,16 @@ function killProcessesUnder(dir: string): void {
   }
 }
 
-function unmountUnder(dir: string): void {
+export function unmountUnder(dir: string): void {
   const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir));
   for (const p of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+}
+
+/** The API server URL the node's admin kubeconfig points at. */
+export function kubeconfigServer(node: RealNode): string {
+  const m = /server: (https:\/\/\S+)/.exec(readFileSync(node.kubeconfig, 'utf8'));
+  if (!m) throw new Error(`no server in ${node.kubeconfig}`);
+  return m[1]!;
 }
 
 /** Veth interfaces attached to a bridge. */
