@@ -2,7 +2,7 @@
 // proto-loader presents them (camelCase, int64 as strings, enums by name).
 import type {
   ContainerConfig, ContainerFilter, ContainerState, ContainerStatus, Image, LinuxContainerSecurityContext,
-  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, SandboxState,
+  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, PullAuth, SandboxState,
 } from '../types.js';
 
 type Wire = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -153,4 +153,10 @@ export function sandboxFilterToWire(f: PodSandboxFilter | undefined): Wire {
 
 export function imageFromWire(w: Wire): Image {
   return { id: w.id, repoTags: [...(w.repoTags ?? [])], repoDigests: [...(w.repoDigests ?? [])], size: ns(w.size) };
+}
+
+/** CRI AuthConfig; null (no credentials, an anonymous pull) when there are none. */
+export function authToWire(a: PullAuth | undefined): Wire | null {
+  if (!a || (a.username === undefined && a.auth === undefined)) return null;
+  return { username: a.username ?? '', password: a.password ?? '', auth: a.auth ?? '', serverAddress: a.serverAddress ?? '' };
 }
