@@ -152,7 +152,7 @@ export function sandboxFilterToWire(f: PodSandboxFilter | undefined): Wire {
 }
 
 export function imageFromWire(w: Wire): Image {
-  return { id: w.id, repoTags: [...(w.repoTags ?? [])], repoDigests: [...(w.repoDigests ?? [])], size: ns(w.size) };
+  return { id: w.id, repoTags: [...(w.repoTags ?? [])], repoDigests: [...(w.repoDigests ?? [])], size: ns(w.size), ...(w.pinned ? { pinned: true } : {}) };
 }
 
 /**
