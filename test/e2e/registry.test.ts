@@ -3,11 +3,17 @@
 // `skiff server` with its supervised containerd. A pod with `imagePullPolicy: Always` and
 // no imagePullSecrets fails to pull (ErrImagePull, then ImagePullBackOff, with the
 // kubelet's events); the same pod with a kubernetes.io/dockerconfigjson secret runs.
+// Then image GC, on the real containerd, removes the pulled image once no container uses
+// it and keeps the built-in ones; and the Node carries the host's boot id and the
+// kubelet's condition reasons.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { busyboxImage } from '../../src/images/busybox.js';
 import { pushImage } from '../../src/images/registry-push.js';
+import { keepImage } from '../../src/kubelet/host-monitors.js';
+import { ImageGarbageCollector } from '../../src/kubelet/image-gc.js';
 import { realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
 import { registryMissing, startRegistry, type LocalRegistry } from '../helpers/registry.js';
 
@@ -24,7 +30,7 @@ spec:
   - name: main
     image: ${image}
     imagePullPolicy: Always
-    command: [sh, -c, 'echo pulled-and-running; sleep 3600']
+    command: [sh, -c, 'echo pulled-from-$PULLED_FROM; sleep 3600']
 `;
 
 async function getPod(node: RealNode, name: string): Promise<Pod | undefined> {
@@ -51,7 +57,11 @@ test('a pod pulls its image from a local registry with imagePullSecrets', { time
   let node: RealNode | undefined;
   try {
     reg = await startRegistry({ user: 'puller', password: 'pull-s3cret' });
-    const pushed = await pushImage(busyboxImage(), { registry: reg.host, repository: 'skiff/busybox', tag: '1.35', plainHttp: true, username: 'puller', password: 'pull-s3cret' });
+    // Its own config (one more env var) so that it is not the same image as the built-in
+    // skiff.local/busybox, which containerd would list as one image with both names.
+    const base = busyboxImage();
+    const spec = { ...base, config: { ...base.config, env: ['PATH=/bin', 'PULLED_FROM=registry'] } };
+    const pushed = await pushImage(spec, { registry: reg.host, repository: 'skiff/busybox', tag: '1.35', plainHttp: true, username: 'puller', password: 'pull-s3cret' });
     node = await startRealNode();
     const n = node;
     const logs = () => `${n.logs()}\n--- registry ---\n${reg!.logs().slice(-3000)}`;
@@ -86,16 +96,41 @@ test('a pod pulls its image from a local registry with imagePullSecrets', { time
     assert.ok(cs.imageID.endsWith(pushed.digest), `imageID ${cs.imageID} names the pushed manifest ${pushed.digest}`);
     const out = await until('the container log', 30_000, async () => {
       const r = await n.kubectl(['logs', 'authed']);
-      return r.stdout.includes('pulled-and-running') ? r.stdout : undefined;
+      return r.stdout.includes('pulled-from-') ? r.stdout : undefined;
     }, logs);
-    assert.match(out, /pulled-and-running/);
+    assert.match(out, /pulled-from-registry/, 'the container runs the pushed image, with its env');
     const pulled = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=authed,reason=Pulled', '-o', 'jsonpath={.items[*].message}']);
     assert.match(pulled.stdout, new RegExp(`Successfully pulled image "${image.replace(/[.]/g, '\\.')}" in `));
 
     // Still failing without a secret: the registry, not a cache, decides.
     assert.notEqual(waitingReason(await getPod(n, 'anon')), undefined);
-    const del = await node.kubectl(['delete', 'pod', 'anon', 'authed', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
-    assert.equal(del.code, 0, del.stderr);
+
+    const nodeObj = JSON.parse((await node.kubectl(['get', 'nodes', '-o', 'json'])).stdout).items[0];
+    assert.equal(nodeObj.status.nodeInfo.bootID, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    const reasons = Object.fromEntries((nodeObj.status.conditions as { type: string; reason: string }[]).map((c) => [c.type, c.reason]));
+    assert.match(reasons.DiskPressure, /^KubeletHas(No)?DiskPressure$/);
+    assert.match(reasons.MemoryPressure, /^KubeletHas(Sufficient|Insufficient)Memory$/);
+
+    // Image GC on the real runtime: while the pod runs its image stays; once it is gone the
+    // image is the one removed. Only the fullness of the filesystem is made up (90 %).
+    const cri = await node.cri();
+    try {
+      const gc = new ImageGarbageCollector({
+        runtime: cri, keep: keepImage, policy: { highThresholdPercent: 85, lowThresholdPercent: 80, minAgeMs: 0 },
+        statfs: () => ({ capacityBytes: 100 * 2 ** 30, availableBytes: 10 * 2 ** 30 }),
+      });
+      const busy = await gc.garbageCollect();
+      assert.deepEqual(busy.removed, [], 'the running pod\'s image and the built-in images stay');
+      const del = await node.kubectl(['delete', 'pod', 'anon', 'authed', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
+      assert.equal(del.code, 0, del.stderr);
+      await until('the pod\'s containers to be removed', 30_000, async () => ((await cri.listContainers()).length === 0 ? true : undefined), logs);
+      const r = await gc.garbageCollect();
+      assert.deepEqual(r.removed, [image]);
+      assert.equal(await cri.imageStatus(image), undefined, 'the image is gone from containerd');
+      for (const kept of ['skiff.local/pause:3.10', 'skiff.local/busybox:1.35']) assert.ok(await cri.imageStatus(kept), `${kept} kept`);
+    } finally {
+      await cri.close();
+    }
   } finally {
     await node?.cleanup();
     await reg?.stop();
