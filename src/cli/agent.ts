@@ -85,7 +85,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const real = nodeRuntime.runtime.runsProcesses
     ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes') })
     : undefined;
-  const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health') }) : undefined;
+  const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
   const routers = agentRouters(pods, nodes);
   // Self-signed: the apiserver does not verify agents' serving certificates; the agent
   // lets in only clients the cluster CA signed for the apiserver.

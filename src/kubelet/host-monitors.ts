@@ -4,10 +4,12 @@
 // through NodeDescription.pressure and posts changed conditions with its next heartbeat.
 import { statfsSync } from 'node:fs';
 import { IMAGE_REGISTRY } from '../images/busybox.js';
+import type { Client } from '../client/client.js';
 import type { Logger } from '../cli/log.js';
+import { ClientEventRecorder } from '../controllers/lib/recorder.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
 import { ImageGarbageCollector, type ImageGcRuntime } from './image-gc.js';
-import { PressureMonitor, readHost, type EvictionThresholds, type NodePressure } from './node-pressure.js';
+import { PressureMonitor, readHost, type EvictionThresholds, type HostReadings, type NodePressure } from './node-pressure.js';
 import { PAUSE_IMAGE } from './runtime/containerd-config.js';
 import type { ContainerRuntime, Image } from './runtime/types.js';
 
@@ -19,8 +21,31 @@ export interface HostMonitorsOptions {
   thresholds?: EvictionThresholds;
   pressurePeriodMs?: number;
   imageGcPeriodMs?: number;
-  /** Node events (FreeDiskSpaceFailed, ImageGCFailed), when the caller records them. */
-  event?(type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** With both, events are recorded on the Node as the kubelet records them (NodeHasDiskPressure, FreeDiskSpaceFailed…). */
+  client?: Client;
+  nodeName?: string;
+  /** Instead of recording through the client (tests). */
+  event?: EventFn;
+  /** Instead of reading this host (tests). */
+  read?: () => HostReadings;
+}
+
+type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+/** The kubelet's node event reasons for each pressure, as [pressure now, relieved]. */
+const PRESSURE_EVENTS: Record<keyof NodePressure, [string, string]> = {
+  memory: ['NodeHasInsufficientMemory', 'NodeHasSufficientMemory'],
+  disk: ['NodeHasDiskPressure', 'NodeHasNoDiskPressure'],
+  pid: ['NodeHasInsufficientPID', 'NodeHasSufficientPID'],
+};
+
+function nodeEvents(o: HostMonitorsOptions): EventFn | undefined {
+  if (o.event) return o.event;
+  if (!o.client || !o.nodeName) return undefined;
+  const recorder = new ClientEventRecorder(o.client, 'kubelet', o.log.child('events'), o.nodeName);
+  // Keyed to the node's name, as the kubelet's node reference is.
+  const ref = { apiVersion: 'v1', kind: 'Node', metadata: { name: o.nodeName, uid: o.nodeName } };
+  return (type, reason, message) => recorder.event(ref, type, reason, message);
 }
 
 export interface HostMonitors {
@@ -46,10 +71,18 @@ export function startHostMonitors(o: HostMonitorsOptions): HostMonitors {
   const log = o.log;
   // The image filesystem is what the runtime says; until it has said, the node's own.
   let imagefsPath = o.agentDir;
+  const event = nodeEvents(o);
+  let last: NodePressure = { memory: false, disk: false, pid: false };
   const pressure = new PressureMonitor({
-    read: () => readHost(o.agentDir, imagefsPath),
+    read: o.read ?? (() => readHost(o.agentDir, imagefsPath)),
     thresholds: o.thresholds,
-    onChange: (p, signals) => log.warn('node pressure changed', { memoryPressure: p.memory, diskPressure: p.disk, pidPressure: p.pid, signals }),
+    onChange: (p, signals) => {
+      log.warn('node pressure changed', { memoryPressure: p.memory, diskPressure: p.disk, pidPressure: p.pid, signals });
+      for (const k of ['memory', 'disk', 'pid'] as const) {
+        if (p[k] !== last[k]) event?.('Normal', PRESSURE_EVENTS[k][p[k] ? 0 : 1], `Node ${o.nodeName} status is now: ${PRESSURE_EVENTS[k][p[k] ? 0 : 1]}`);
+      }
+      last = p;
+    },
   });
   let imageGc: ImageGarbageCollector | undefined;
   const rt = o.runtime;
@@ -67,7 +100,7 @@ export function startHostMonitors(o: HostMonitorsOptions): HostMonitors {
         return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
       },
       keep: keepImage,
-      event: o.event,
+      event,
       log,
     });
     imageGc.start(o.imageGcPeriodMs);

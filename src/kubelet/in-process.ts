@@ -106,7 +106,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
       ? realNodeSetup({ client: opts.client, informers, agentDir: h.agentDir, hostIP: h.internalIP, capacity: node.capacity, log: opts.log.child('volumes') })
       : undefined;
     // Pressure conditions and image GC watch this host only when pods really run on it.
-    const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health') }) : undefined;
+    const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client: opts.client, nodeName: name }) : undefined;
     const server = h.server && await startNodeAgentServer({
       runtime, nodeName: name, addresses: [h.internalIP], ...h.server, pods: () => routers.podsOnNode(name), log: opts.log.child('agent-server'),
     });
