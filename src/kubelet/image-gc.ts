@@ -72,6 +72,7 @@ export class ImageGarbageCollector {
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private running = false;
+  private stopped = false;
 
   constructor(private readonly o: ImageGcOptions) {
     this.policy = o.policy ?? DEFAULT_IMAGE_GC_POLICY;
@@ -168,10 +169,11 @@ export class ImageGarbageCollector {
     return { freed, removed };
   }
 
-  /** Detects at once, then collects every `periodMs` (5 min, as the kubelet). */
+  /** Detects and collects at once, then collects every `periodMs` (5 min, as the kubelet). */
   start(periodMs = IMAGE_GC_PERIOD_MS): void {
+    this.stopped = false;
     const tick = async () => {
-      if (this.running) return;
+      if (this.running || this.stopped) return;
       this.running = true;
       try {
         await this.garbageCollect();
@@ -183,12 +185,17 @@ export class ImageGarbageCollector {
       }
     };
     // As the kubelet: images already there when it starts have an unknown age, counted as old.
-    void this.detectImages(0).catch((err: Error) => this.o.log?.warn('images not detected', { error: err.message }));
+    // The first collection follows at once, so a node that starts out full need not wait a period.
+    void this.detectImages(0).then(
+      () => tick(),
+      (err: Error) => this.o.log?.warn('images not detected', { error: err.message }),
+    );
     this.timer = setInterval(() => void tick(), periodMs);
     this.timer.unref?.();
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 }

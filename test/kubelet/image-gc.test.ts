@@ -147,3 +147,20 @@ test('bad capacity and bad policies are errors that say what is wrong', async ()
   const none = new ImageGarbageCollector({ runtime: { ...rt, imageFsInfo: async () => [], listImages: async () => [], listContainers: async () => [], removeImage: async () => {} }, statfs: rt.statfs });
   await assert.rejects(none.garbageCollect(), /reports no image filesystem/);
 });
+
+test('start() collects at once (images there at start count as old) and then every period', async () => {
+  const { rt, gc } = setup();
+  rt.other = 880 * MB;
+  rt.add('left-over:1', 50);
+  gc.start(30);
+  try {
+    for (let i = 0; i < 100 && !rt.removed.length; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(rt.removed, ['sha256:leftover1']);
+    rt.add('next:1', 100);
+    // First seen by a periodic look now, and younger than 2 min on the fake clock: kept.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(rt.removed, ['sha256:leftover1']);
+  } finally {
+    gc.stop();
+  }
+});
