@@ -18,6 +18,7 @@ import { report, summarize, type Row } from './lib/report.js';
 const TOTAL = Number(process.env.POD_STARTUP_PODS ?? 100);
 const RATE = Number(process.env.POD_STARTUP_RATE ?? 10);
 const KEEP = Math.min(50, TOTAL);
+const AGENT_SETTLE_S = 30;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const why = realNodeMissing();
@@ -149,7 +150,7 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
   const token = readFileSync(join(serverDir, 'token'), 'utf8').trim();
   const name = `bench-agent-${process.pid}`;
   const bridge = `skb${process.pid % 100000}`;
-  const agent: ChildProcess = spawn(process.execPath, [
+  const agent: ChildProcess = spawn(process.execPath, [...(process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     SKIFF_BIN, 'agent', '--server', options.server, '--token', token, '--data-dir', dir, '--node-name', name,
     '--node-ip', '127.0.0.1', '--runtime', 'cri', '--cni-bridge', bridge, '--kubelet-port', '0',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -175,7 +176,9 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
       if (Date.now() > deadline) throw new Error(`agent pods not Running in time:\n${log.slice(-4000)}`);
       await sleep(500);
     }
-    await sleep(5000);
+    // Steady state, as a node agent spends its life: V8 gives back the heap the burst of
+    // starts grew once allocation has been quiet for a while.
+    await sleep(AGENT_SETTLE_S * 1000);
     return procStat(agent.pid!).rssMiB;
   } finally {
     await Promise.all(names.map((n) => client.request('DELETE', `/api/v1/namespaces/default/pods/${n}`).catch(() => undefined)));

@@ -15,6 +15,7 @@ import { NodeAgent } from '../kubelet/agent.js';
 import { hostDescription, hostNodeName } from '../kubelet/in-process.js';
 import { agentRouters } from '../kubelet/pods-index.js';
 import { realNodeSetup } from '../kubelet/real-node.js';
+import { startHostMonitors } from '../kubelet/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { createLogger } from './log.js';
@@ -84,6 +85,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const real = nodeRuntime.runtime.runsProcesses
     ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes') })
     : undefined;
+  const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
   const routers = agentRouters(pods, nodes);
   // Self-signed: the apiserver does not verify agents' serving certificates; the agent
   // lets in only clients the cluster CA signed for the apiserver.
@@ -94,7 +96,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const agent = new NodeAgent({
     client,
     runtime: nodeRuntime.runtime,
-    node: { ...hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }), kubeletPort: server.port },
+    node: { ...hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }), kubeletPort: server.port, ...monitors?.describe },
     ...routers,
     sandbox: nodeRuntime.sandbox,
     containerHooks: real?.hooks,
@@ -111,6 +113,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     agent.stop();
+    monitors?.stop();
     void server.close();
     informers.stop();
     client.close();

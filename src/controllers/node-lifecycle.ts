@@ -2,7 +2,9 @@
 // status) for --node-monitor-grace-period gets its conditions set to Unknown; nodes whose
 // Ready condition is False or Unknown get the not-ready / unreachable taints (NoSchedule
 // and NoExecute), which the taint eviction controller then acts on; a node that is Ready
-// again loses them. Each node is looked at again when its grace period would run out,
+// again loses them. Pressure conditions that are True (memory, disk, PID; and
+// NetworkUnavailable) put their NoSchedule taints on the node (TaintNodesByCondition), so
+// the scheduler keeps new pods off it until the pressure is gone. Each node is looked at again when its grace period would run out,
 // so no polling over all nodes is needed.
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
@@ -17,6 +19,14 @@ import type { EventRecorder } from './lib/recorder.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+/** TaintNodesByCondition: a condition that is True puts its NoSchedule taint on the node. */
+export const CONDITION_TAINTS: Record<string, string> = {
+  MemoryPressure: 'node.kubernetes.io/memory-pressure',
+  DiskPressure: 'node.kubernetes.io/disk-pressure',
+  PIDPressure: 'node.kubernetes.io/pid-pressure',
+  NetworkUnavailable: 'node.kubernetes.io/network-unavailable',
+};
+const MANAGED_NO_SCHEDULE = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE, ...Object.values(CONDITION_TAINTS)]);
 export const DEFAULT_GRACE_MS = 40_000;
 const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const PRESSURE_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
@@ -36,6 +46,18 @@ export function readinessTaintKey(node: Node): string | undefined {
   if (!ready || ready.status === 'Unknown') return TAINT_UNREACHABLE;
   if (ready.status === 'False') return TAINT_NOT_READY;
   return undefined;
+}
+
+/** The taints the node's conditions call for: key → effects. */
+export function wantedTaints(node: Node): Map<string, ('NoSchedule' | 'NoExecute')[]> {
+  const want = new Map<string, ('NoSchedule' | 'NoExecute')[]>();
+  const ready = readinessTaintKey(node);
+  if (ready) want.set(ready, ['NoSchedule', 'NoExecute']);
+  for (const c of node.status?.conditions ?? []) {
+    const key = CONDITION_TAINTS[c.type];
+    if (key && c.status === 'True') want.set(key, ['NoSchedule']);
+  }
+  return want;
 }
 
 export class NodeLifecycleController implements Controller {
@@ -147,13 +169,13 @@ export class NodeLifecycleController implements Controller {
   }
 
   private async reconcileTaints(node: Node, now: number): Promise<void> {
-    const key = readinessTaintKey(node);
+    const wanted = wantedTaints(node);
     const taints = node.spec?.taints ?? [];
-    const ours = (t: Taint) => (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE) && (t.effect === 'NoExecute' || t.effect === 'NoSchedule');
-    const kept = taints.filter((t) => !ours(t) || t.key === key);
+    const ours = (t: Taint) => (t.effect === 'NoSchedule' && MANAGED_NO_SCHEDULE.has(t.key)) || (t.effect === 'NoExecute' && (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE));
+    const kept = taints.filter((t) => !ours(t) || wanted.get(t.key)?.includes(t.effect as 'NoSchedule' | 'NoExecute'));
     const want: Taint[] = [...kept];
-    if (key) {
-      for (const effect of ['NoSchedule', 'NoExecute'] as const)
+    for (const [key, effects] of wanted) {
+      for (const effect of effects)
         if (!kept.some((t) => t.key === key && t.effect === effect)) want.push({ key, effect, ...(effect === 'NoExecute' ? { timeAdded: ts(now) } : {}) });
     }
     if (want.length === taints.length && kept.length === taints.length) return;
@@ -162,7 +184,7 @@ export class NodeLifecycleController implements Controller {
     if (!want.length) delete copy.spec.taints;
     try {
       await this.client.nodes.update(copy);
-      this.log.info(key ? 'node tainted' : 'node taints cleared', { node: node.metadata!.name, taint: key });
+      this.log.info('node taints updated', { node: node.metadata!.name, taints: want.map((t) => `${t.key}:${t.effect}`) });
     } catch (err) {
       // The next event for this node brings the newer version to work on.
       if (isNotFound(err)) return;

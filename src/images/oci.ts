@@ -35,8 +35,18 @@ function goArch(): string {
   return process.arch === 'x64' ? 'amd64' : process.arch;
 }
 
-/** Builds the archive of one image. Returns its bytes and the manifest digest (the image id clients see). */
-export function buildImageArchive(spec: ImageSpec): { archive: Buffer; manifestDigest: string; configDigest: string } {
+export interface ImageBlobs {
+  config: Blob;
+  manifest: Blob;
+  layers: Blob[];
+}
+
+export type { Blob as ImageBlob };
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** The content-addressed parts of one image: its layers, its config and the manifest naming them. */
+export function buildImageBlobs(spec: ImageSpec): ImageBlobs {
   const layers = spec.layers.map((entries) => blob(tar(entries)));
   const config = blob(
     Buffer.from(
@@ -60,12 +70,18 @@ export function buildImageArchive(spec: ImageSpec): { archive: Buffer; manifestD
     Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        mediaType: OCI_MANIFEST,
         config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
         layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.digest, size: l.size })),
       }),
     ),
   );
+  return { config, manifest, layers };
+}
+
+/** Builds the archive of one image. Returns its bytes and the manifest digest (the image id clients see). */
+export function buildImageArchive(spec: ImageSpec): { archive: Buffer; manifestDigest: string; configDigest: string } {
+  const { config, manifest, layers } = buildImageBlobs(spec);
   const tag = spec.name.includes(':') && !spec.name.endsWith(']') ? spec.name.slice(spec.name.lastIndexOf(':') + 1) : 'latest';
   const index = {
     schemaVersion: 2,

@@ -16,6 +16,7 @@ import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
 import type { Pki } from '../apiserver/auth/pki.js';
 import { realNodeSetup } from './real-node.js';
+import { startHostMonitors } from './host-monitors.js';
 import { startNodeAgentServer } from './server/index.js';
 
 export interface InProcessAgentsOptions {
@@ -104,20 +105,23 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
     const real = runtime.runsProcesses && h.agentDir
       ? realNodeSetup({ client: opts.client, informers, agentDir: h.agentDir, hostIP: h.internalIP, capacity: node.capacity, log: opts.log.child('volumes') })
       : undefined;
+    // Pressure conditions and image GC watch this host only when pods really run on it.
+    const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client: opts.client, nodeName: name }) : undefined;
     const server = h.server && await startNodeAgentServer({
       runtime, nodeName: name, addresses: [h.internalIP], ...h.server, pods: () => routers.podsOnNode(name), log: opts.log.child('agent-server'),
     });
-    if (server) {
+    if (server || monitors) {
       const stopAll = result.stop;
       result.stop = () => {
         stopAll();
-        void server.close();
+        monitors?.stop();
+        void server?.close();
       };
     }
     result.host = new NodeAgent({
       client: opts.client,
       runtime,
-      node: { ...node, kubeletPort: server?.port },
+      node: { ...node, kubeletPort: server?.port, ...monitors?.describe },
       sandbox: h.sandbox,
       containerHooks: real?.hooks,
       onPodChanged: real?.podChanged,

@@ -2,6 +2,7 @@
 // addresses, nodeInfo and the four conditions, as the kubelet's setters make them.
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import { isoSeconds } from './pod-status.js';
+import { NO_PRESSURE, type NodePressure } from './node-pressure.js';
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
 /**
@@ -24,14 +25,31 @@ export interface NodeDescription {
   containerRuntimeVersion: string;
   /** Port of the agent's own HTTPS server (logs/exec; 10250 as the kubelet's); 0 (the default) when it runs none, so the apiserver never dials it. */
   kubeletPort?: number;
+  /** The host's pressure as it stands now (real nodes; node-pressure.ts); none means no pressure. */
+  pressure?: () => NodePressure;
+  /** nodeInfo identifiers read from the host (host-identity.ts); empty when unknown. */
+  machineID?: string;
+  systemUUID?: string;
+  bootID?: string;
 }
 
-const CONDITIONS: [type: string, reason: string, message: string, ok: 'True' | 'False'][] = [
-  ['MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', 'False'],
-  ['DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', 'False'],
-  ['PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', 'False'],
-  ['Ready', 'KubeletReady', 'kubelet is posting ready status', 'True'],
-];
+type ConditionRow = [type: string, reason: string, message: string, status: 'True' | 'False'];
+
+/** The kubelet's four conditions for a given pressure, with its reasons and messages. */
+export function conditionRows(p: NodePressure = NO_PRESSURE): ConditionRow[] {
+  return [
+    p.memory
+      ? ['MemoryPressure', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', 'True']
+      : ['MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', 'False'],
+    p.disk
+      ? ['DiskPressure', 'KubeletHasDiskPressure', 'kubelet has disk pressure', 'True']
+      : ['DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', 'False'],
+    p.pid
+      ? ['PIDPressure', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available', 'True']
+      : ['PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', 'False'],
+    ['Ready', 'KubeletReady', 'kubelet is posting ready status', 'True'],
+  ];
+}
 
 /** Go's GOARCH spelling, which is what kubernetes.io/arch and nodeInfo carry. */
 export function goArch(arch: string = process.arch): string {
@@ -50,9 +68,9 @@ export function nodeLabels(d: NodeDescription): Record<string, string> {
 }
 
 /** Conditions as they should be now; transition times carried from `old` when nothing changed. */
-export function desiredConditions(old: NodeCondition[] | undefined, now: number): NodeCondition[] {
+export function desiredConditions(old: NodeCondition[] | undefined, now: number, pressure?: NodePressure): NodeCondition[] {
   const ts = isoSeconds(now);
-  return CONDITIONS.map(([type, reason, message, status]) => {
+  return conditionRows(pressure).map(([type, reason, message, status]) => {
     const prev = old?.find((c) => c.type === type);
     const same = prev && prev.status === status && prev.reason === reason;
     return { type, status, lastHeartbeatTime: ts, lastTransitionTime: same && prev.lastTransitionTime ? prev.lastTransitionTime : ts, reason, message };
@@ -63,11 +81,11 @@ export function nodeStatus(d: NodeDescription, old: NodeCondition[] | undefined,
   return {
     capacity: { ...d.capacity },
     allocatable: { ...d.capacity },
-    conditions: desiredConditions(old, now),
+    conditions: desiredConditions(old, now, d.pressure?.()),
     addresses: [{ type: 'InternalIP', address: d.internalIP }, { type: 'Hostname', address: d.hostname }],
     daemonEndpoints: { kubeletEndpoint: { Port: d.kubeletPort ?? 0 } },
     nodeInfo: {
-      machineID: '', systemUUID: '', bootID: '',
+      machineID: d.machineID ?? '', systemUUID: d.systemUUID ?? '', bootID: d.bootID ?? '',
       kernelVersion: d.kernelVersion,
       osImage: d.osImage,
       containerRuntimeVersion: d.containerRuntimeVersion,
@@ -95,7 +113,7 @@ export function newNode(d: NodeDescription, now: number): Node {
  */
 export function statusStale(node: Node, d: NodeDescription, now: number, reportMs: number): boolean {
   const conds = node.status?.conditions ?? [];
-  for (const [type, reason, , status] of CONDITIONS) {
+  for (const [type, reason, , status] of conditionRows(d.pressure?.())) {
     const c = conds.find((x) => x.type === type);
     if (!c || c.status !== status || c.reason !== reason) return true;
   }
@@ -103,5 +121,7 @@ export function statusStale(node: Node, d: NodeDescription, now: number, reportM
   const beat = Date.parse(ready?.lastHeartbeatTime ?? '');
   if (!Number.isFinite(beat) || now - beat >= reportMs) return true;
   for (const [k, v] of Object.entries(d.capacity)) if (node.status?.capacity?.[k] !== v) return true;
-  return node.status?.nodeInfo?.containerRuntimeVersion !== d.containerRuntimeVersion;
+  const info = node.status?.nodeInfo;
+  if ((info?.bootID ?? '') !== (d.bootID ?? '')) return true;
+  return info?.containerRuntimeVersion !== d.containerRuntimeVersion;
 }

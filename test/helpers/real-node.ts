@@ -45,10 +45,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface RealNodeOptions {
   /** Where the API server (and the host's node agent) listens; default 127.0.0.1. */
   bindAddress?: string;
+  /** An (empty) directory the test prepared, e.g. a small filesystem mounted there; cleanup unmounts and removes it. */
+  dataDir?: string;
 }
 
 export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOptions = {}): Promise<RealNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
   const tag = Math.random().toString(36).slice(2, 7);
   // 10.160.0.0 … 10.199.0.0: pod /17 and service /17 of one /16, unlikely to meet another run's.
   const octet = 160 + Math.floor(Math.random() * 40);

@@ -1,6 +1,7 @@
 // The containerd configuration the agent writes for the containerd it supervises: its
 // own root, state and sockets under the data dir (so it never meets a system containerd),
-// the CRI plugin with Skiff's pause image, CNI from the data dir, and no registry mirrors.
+// the CRI plugin with Skiff's pause image, CNI from the data dir, and registry host
+// configs from its certs.d directory.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface ContainerdLayout {
   socket: string;
   config: string;
   log: string;
+  /** Registry host configs (containerd's certs.d: <host[:port]>/hosts.toml), read on every pull. */
+  certsDir: string;
 }
 
 export function containerdLayout(agentDir: string): ContainerdLayout {
@@ -27,6 +30,7 @@ export function containerdLayout(agentDir: string): ContainerdLayout {
     socket: join(dir, 'containerd.sock'),
     config: join(dir, 'config.toml'),
     log: join(dir, 'containerd.log'),
+    certsDir: join(dir, 'certs.d'),
   };
 }
 
@@ -84,9 +88,11 @@ export function containerdConfigToml(o: ContainerdConfigOptions): string {
     `  bin_dir = ${q(o.cniBinDir ?? CNI_BIN_DIR)}`,
     `  conf_dir = ${q(o.cniConfDir)}`,
     '  max_conf_num = 1',
-    // No mirrors and no host config directory: images come from imports or the registry named in the image.
+    // No mirrors: images come from imports or the registry named in the image. Operators
+    // configure a registry (its CA, plain HTTP, a mirror) with a hosts.toml under certs.d;
+    // without one, loopback registries (localhost, 127.0.0.1) are spoken to in plain HTTP.
     `[${cri}.registry]`,
-    '  config_path = ""',
+    `  config_path = ${q(l.certsDir)}`,
     '',
   ].join('\n');
 }

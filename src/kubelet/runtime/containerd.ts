@@ -60,7 +60,7 @@ export class ContainerdSupervisor {
   /** Writes the config, starts containerd and resolves once its CRI service answers Version. */
   async start(): Promise<void> {
     const l = this.layout;
-    for (const d of [l.dir, l.root, l.state, this.opts.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const d of [l.dir, l.root, l.state, l.certsDir, this.opts.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
     this.snapshotter = pickSnapshotter(l.dir);
     if (this.snapshotter !== 'overlayfs') this.opts.log.warn('overlayfs does not mount here; containerd uses the native snapshotter (full copies of each layer)');
     writeFileSync(l.config, containerdConfigToml({

@@ -146,6 +146,8 @@ export interface Image {
   repoTags: string[];
   repoDigests: string[];
   size: bigint;
+  /** The runtime asks that it never be garbage-collected (the sandbox image, in runtimes that say so). */
+  pinned?: boolean;
 }
 
 /** CRI's ContainerEventResponse, reduced to what the agent acts on (its PLEG). */

@@ -27,7 +27,7 @@ test('the config keeps root, state and sockets under the data dir and configures
     '  SystemdCgroup = false',
     '  bin_dir = "/usr/lib/cni"',
     '  conf_dir = "/data/agent/cni/net.d"',
-    '  config_path = ""',
+    '  config_path = "/data/agent/containerd/certs.d"',
   ]) assert.ok(toml.split('\n').includes(line), `config has: ${line}\n${toml}`);
   // Paths are TOML strings: quotes and backslashes in them are escaped.
   const odd = containerdConfigToml({ layout: containerdLayout('/tmp/a "b"'), cniConfDir: '/x', snapshotter: 'overlayfs', streamPort: 1, systemdCgroup: true });

@@ -2,7 +2,7 @@
 // proto-loader presents them (camelCase, int64 as strings, enums by name).
 import type {
   ContainerConfig, ContainerFilter, ContainerState, ContainerStatus, Image, LinuxContainerSecurityContext,
-  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, SandboxState,
+  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, PullAuth, SandboxState,
 } from '../types.js';
 
 type Wire = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -152,5 +152,17 @@ export function sandboxFilterToWire(f: PodSandboxFilter | undefined): Wire {
 }
 
 export function imageFromWire(w: Wire): Image {
-  return { id: w.id, repoTags: [...(w.repoTags ?? [])], repoDigests: [...(w.repoDigests ?? [])], size: ns(w.size) };
+  return { id: w.id, repoTags: [...(w.repoTags ?? [])], repoDigests: [...(w.repoDigests ?? [])], size: ns(w.size), ...(w.pinned ? { pinned: true } : {}) };
+}
+
+/**
+ * CRI AuthConfig; null (no credentials, an anonymous pull) when there are none. The
+ * server address stays empty, as the kubelet leaves it: the credentials were already
+ * matched to the image's registry, and containerd parses a non-empty one as a URL (a bare
+ * `host:port`, as docker config files key registries, does not parse) and then drops the
+ * credentials for any host it does not name.
+ */
+export function authToWire(a: PullAuth | undefined): Wire | null {
+  if (!a || (a.username === undefined && a.auth === undefined)) return null;
+  return { username: a.username ?? '', password: a.password ?? '', auth: a.auth ?? '' };
 }

@@ -5,11 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import type {
   AttachRequest, ContainerConfig, ContainerEvent, ContainerFilter, ContainerRuntime, ContainerStatus, ExecRequest, ExecSyncResult, Image,
-  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, RuntimeVersion,
+  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, PullAuth, RuntimeVersion,
 } from '../types.js';
 import { RuntimeError } from '../types.js';
 import {
-  containerConfigToWire, containerFilterToWire, containerStatusFromWire, imageFromWire, listedContainerFromWire, sandboxConfigToWire,
+  authToWire, containerConfigToWire, containerFilterToWire, containerStatusFromWire, imageFromWire, listedContainerFromWire, sandboxConfigToWire,
   sandboxFilterToWire, sandboxFromWire,
 } from './convert.js';
 import { CriConnection } from './grpc-client.js';
@@ -193,8 +193,8 @@ export class CriRuntime implements ContainerRuntime {
     return { url: r.url };
   }
 
-  async pullImage(image: string): Promise<string> {
-    const r = await this.conn.call<Wire>('image', 'PullImage', { image: { image }, auth: null, sandboxConfig: null }, PULL_TIMEOUT_MS);
+  async pullImage(image: string, auth?: PullAuth): Promise<string> {
+    const r = await this.conn.call<Wire>('image', 'PullImage', { image: { image }, auth: authToWire(auth), sandboxConfig: null }, PULL_TIMEOUT_MS);
     return r.imageRef;
   }
 
