@@ -12,6 +12,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { realNodeMissing, startRealNode } from '../test/helpers/real-node.js';
 import { SKIFF_BIN } from '../test/helpers/server.js';
+import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { LoadClient } from './lib/http.js';
 import { report, summarize, type Row } from './lib/report.js';
 
@@ -150,7 +151,7 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
   const token = readFileSync(join(serverDir, 'token'), 'utf8').trim();
   const name = `bench-agent-${process.pid}`;
   const bridge = `skb${process.pid % 100000}`;
-  const agent: ChildProcess = spawn(process.execPath, [...(process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  const agent: ChildProcess = spawn(process.execPath, [
     SKIFF_BIN, 'agent', '--server', options.server, '--token', token, '--data-dir', dir, '--node-name', name,
     '--node-ip', '127.0.0.1', '--runtime', 'cri', '--cni-bridge', bridge, '--kubelet-port', '0',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -188,6 +189,9 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
       if (!r || (JSON.parse(r.body) as { items: Pod[] }).items.length === 0) break;
       await sleep(500);
     }
+    // Pods deleted with no grace leave the API at once; their sandboxes go when the agent
+    // has torn them down, which it must finish before it stops (else their containers live on).
+    await removeSandboxesOf(join(dir, 'agent', 'containerd', 'containerd.sock'));
     agent.kill('SIGTERM');
     await Promise.race([new Promise((r) => agent.once('exit', r)), sleep(20_000)]);
     if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
@@ -198,5 +202,20 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
       if (mnt?.startsWith(dir)) spawnSync('umount', ['-l', mnt], { stdio: 'ignore' });
     }
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function removeSandboxesOf(socket: string): Promise<void> {
+  const cri = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 5000 }).catch(() => undefined);
+  if (!cri) return;
+  try {
+    const end = Date.now() + 60_000;
+    while ((await cri.listPodSandbox()).length > 0 && Date.now() < end) await sleep(500);
+    for (const sb of await cri.listPodSandbox()) {
+      await cri.stopPodSandbox(sb.id).catch(() => undefined);
+      await cri.removePodSandbox(sb.id).catch(() => undefined);
+    }
+  } finally {
+    await cri.close();
   }
 }
