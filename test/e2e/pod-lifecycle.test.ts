@@ -1,0 +1,515 @@
+// Pod lifecycle in real containers, driven by the real kubectl against one `skiff server`
+// with its supervised containerd (the real-node helper): probes, restarts and back-off,
+// init containers, shared and projected volumes, env from the API, graceful deletion and
+// what it leaves on the host, OOM kills and container settings. Each theme is its own
+// subtest with its own pods; they run side by side on the one node to keep the suite fast.
+// Traffic stays on loopback (kubectl ↔ apiserver ↔ agent) and inside the test's own pods.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const BUSYBOX = 'skiff.local/busybox:1.35';
+/** A main process that exits as soon as it is asked to. */
+const IDLE = 'trap "exit 0" TERM; while :; do sleep 1; done';
+
+function podYaml(name: string, spec: string): string {
+  return `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n${spec.replace(/^\n/, '')}`;
+}
+
+async function apply(node: RealNode, yaml: string): Promise<void> {
+  const r = await node.kubectl(['apply', '-f', '-'], { input: yaml });
+  assert.equal(r.code, 0, `kubectl apply: ${r.stderr}`);
+}
+
+async function getPod(node: RealNode, name: string): Promise<Pod | undefined> {
+  const r = await node.kubectl(['get', 'pod', name, '-o', 'json']);
+  if (r.code !== 0) {
+    if (/NotFound|not found/.test(r.stderr)) return undefined;
+    throw new Error(`kubectl get pod ${name}: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout) as Pod;
+}
+
+/** Polls `check` until it returns a value, for at most `ms`. */
+async function until<T>(node: RealNode, what: string, ms: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; Date.now() < deadline && i < 5_000; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- server log (tail) ---\n${node.logs().slice(-5000)}`);
+}
+
+const condition = (p: Pod | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type)?.status;
+const secondsSince = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
+
+/** `kubectl get pod NAME` as kubectl prints it: column name → value. */
+async function podRow(node: RealNode, name: string): Promise<Record<string, string>> {
+  const r = await node.kubectl(['get', 'pod', name]);
+  assert.equal(r.code, 0, r.stderr);
+  const [head, row] = r.stdout.trim().split('\n');
+  const names = head!.trim().split(/\s+/);
+  const cells = row!.trim().split(/\s{2,}/);
+  return Object.fromEntries(names.map((n, i) => [n, cells[i] ?? '']));
+}
+
+async function exec(node: RealNode, pod: string, cmd: string[], container?: string): Promise<string> {
+  const r = await node.kubectl(['exec', pod, ...(container ? ['-c', container] : []), '--', ...cmd]);
+  assert.equal(r.code, 0, `kubectl exec ${pod} -- ${cmd.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function logs(node: RealNode, pod: string, container?: string): Promise<string> {
+  const r = await node.kubectl(['logs', pod, ...(container ? ['-c', container] : [])]);
+  assert.equal(r.code, 0, `kubectl logs ${pod}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('ready-gate', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, 'sleep 4; touch /tmp/ready; ${IDLE}']
+    readinessProbe:
+      exec: {command: [test, -f, /tmp/ready]}
+      periodSeconds: 1
+`));
+  const t0 = Date.now();
+  const notReady = await until(node, 'ready-gate Running but not Ready', 30_000, async () => {
+    const p = await getPod(node, 'ready-gate');
+    return p?.status?.phase === 'Running' ? p : undefined;
+  });
+  assert.equal(condition(notReady, 'Ready'), 'False', 'Ready stays False until the probe succeeds');
+  assert.equal(condition(notReady, 'ContainersReady'), 'False');
+  assert.equal(notReady.status?.containerStatuses?.[0]?.ready, false);
+  assert.equal(notReady.status?.containerStatuses?.[0]?.started, true);
+  assert.equal((await podRow(node, 'ready-gate')).READY, '0/1');
+  const running = secondsSince(t0);
+  const ready = await until(node, 'ready-gate Ready', 30_000, async () => {
+    const p = await getPod(node, 'ready-gate');
+    return condition(p, 'Ready') === 'True' ? p : undefined;
+  });
+  assert.ok(Date.now() - t0 >= 3000, 'Ready only after the file appeared (~4 s after start)');
+  assert.equal(ready.status?.containerStatuses?.[0]?.ready, true);
+  assert.equal(condition(ready, 'ContainersReady'), 'True');
+  assert.equal((await podRow(node, 'ready-gate')).READY, '1/1');
+  t.diagnostic(`readiness: Running (0/1) after ${running} s, Ready (1/1) after ${secondsSince(t0)} s`);
+}
+
+async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
+  // The first run never creates /tmp/alive, so the probe fails and the container is
+  // restarted; the second run (marker on the emptyDir) is healthy, so exactly one restart.
+  await apply(node, podYaml('liveness', `
+  terminationGracePeriodSeconds: 2
+  volumes: [{name: state, emptyDir: {}}]
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    volumeMounts: [{name: state, mountPath: /state}]
+    command: [sh, -c, 'if [ -f /state/ran ]; then touch /tmp/alive; else touch /state/ran; fi; ${IDLE}']
+    livenessProbe:
+      exec: {command: [test, -f, /tmp/alive]}
+      initialDelaySeconds: 1
+      periodSeconds: 1
+      failureThreshold: 2
+`));
+  const t0 = Date.now();
+  const restarted = await until(node, 'liveness restarted once and running again', 45_000, async () => {
+    const p = await getPod(node, 'liveness');
+    const cs = p?.status?.containerStatuses?.[0];
+    return cs?.restartCount === 1 && cs.state?.running ? p : undefined;
+  });
+  t.diagnostic(`liveness: restarted and running again after ${secondsSince(t0)} s`);
+  const cs = restarted.status!.containerStatuses![0]!;
+  assert.ok(cs.lastState?.terminated, `lastState.terminated is set: ${JSON.stringify(cs.lastState)}`);
+  assert.ok(cs.lastState.terminated.finishedAt, 'the previous run has a finish time');
+  assert.notEqual(cs.lastState.terminated.containerID, cs.containerID, 'a new container replaced the killed one');
+  await sleep(3000);
+  const later = await getPod(node, 'liveness');
+  assert.equal(later?.status?.containerStatuses?.[0]?.restartCount, 1, 'the healthy second run is not restarted');
+
+  const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=liveness', '-o', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  const events = (JSON.parse(ev.stdout) as { items: { reason?: string; message?: string; type?: string }[] }).items;
+  const unhealthy = events.find((e) => e.reason === 'Unhealthy');
+  assert.ok(unhealthy, `an Unhealthy event: ${JSON.stringify(events.map((e) => e.reason))}`);
+  assert.equal(unhealthy.type, 'Warning');
+  assert.match(unhealthy.message ?? '', /^Liveness probe failed/);
+  const killing = events.find((e) => e.reason === 'Killing');
+  assert.ok(killing, 'a Killing event');
+  assert.match(killing.message ?? '', /failed liveness probe, will be restarted/);
+  const described = await node.kubectl(['describe', 'pod', 'liveness']);
+  assert.equal(described.code, 0, described.stderr);
+  assert.match(described.stdout, /Warning\s+Unhealthy\s+.*Liveness probe failed/);
+  assert.match(described.stdout, /Normal\s+Killing\s+.*failed liveness probe/);
+  assert.match(described.stdout, /Restart Count:\s+1/);
+  assert.match(described.stdout, /Last State:\s+Terminated/);
+}
+
+async function crashLoopBacksOff(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('crasher', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: crash
+    image: ${BUSYBOX}
+    command: [sh, -c, 'echo crashing; exit 1']
+`));
+  const t0 = Date.now();
+  const seen = new Map<string, { at: string; restarts: number }>();
+  const waiting = await until(node, 'back-off 20s', 45_000, async () => {
+    const p = await getPod(node, 'crasher');
+    const cs = p?.status?.containerStatuses?.[0];
+    const w = cs?.state?.waiting;
+    if (w?.reason === 'CrashLoopBackOff') {
+      const m = /^back-off (\d+s) restarting failed container=crash pod=crasher_default\(/.exec(w.message ?? '');
+      assert.ok(m, `back-off message as the kubelet writes it: ${w.message}`);
+      if (!seen.has(m[1]!)) seen.set(m[1]!, { at: secondsSince(t0), restarts: cs!.restartCount });
+      if (m[1] === '20s') return p;
+    }
+    return undefined;
+  }, 300);
+  t.diagnostic(`crash loop: ${[...seen].map(([d, s]) => `back-off ${d} at ${s.at} s (restartCount ${s.restarts})`).join(', ')}`);
+  assert.ok(seen.has('10s'), 'a 10 s back-off came before the 20 s one');
+  assert.ok(seen.get('20s')!.restarts > seen.get('10s')!.restarts, 'restartCount grows');
+  const cs = waiting.status!.containerStatuses![0]!;
+  assert.equal(cs.lastState?.terminated?.exitCode, 1);
+  assert.equal(cs.lastState?.terminated?.reason, 'Error');
+  assert.equal((await podRow(node, 'crasher')).STATUS, 'CrashLoopBackOff');
+  const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=crasher,reason=BackOff', '-o', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.ok(JSON.parse(ev.stdout).items.length > 0, 'a BackOff event');
+  assert.match(await logs(node, 'crasher'), /crashing/);
+}
+
+async function initContainersInOrder(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('init-order', `
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: work, emptyDir: {}}]
+  initContainers:
+  - name: first
+    image: ${BUSYBOX}
+    volumeMounts: [{name: work, mountPath: /work}]
+    command: [sh, -c, 'echo first >> /work/log; sleep 2']
+  - name: second
+    image: ${BUSYBOX}
+    volumeMounts: [{name: work, mountPath: /work}]
+    command: [sh, -c, 'echo second >> /work/log; sleep 2']
+  containers:
+  - name: main
+    image: ${BUSYBOX}
+    volumeMounts: [{name: work, mountPath: /work}]
+    command: [sh, -c, 'echo main >> /work/log; cat /work/log; ${IDLE}']
+`));
+  const t0 = Date.now();
+  const statuses: string[] = [];
+  let initializedFalse = false;
+  await until(node, 'init-order Running', 40_000, async () => {
+    const row = await podRow(node, 'init-order');
+    if (statuses.at(-1) !== row.STATUS) statuses.push(row.STATUS!);
+    if (row.STATUS !== 'Running') {
+      if (/^Init:/.test(row.STATUS!) && condition(await getPod(node, 'init-order'), 'Initialized') === 'False') initializedFalse = true;
+      return undefined;
+    }
+    return true;
+  }, 150);
+  t.diagnostic(`init containers: STATUS went ${statuses.join(' → ')} in ${secondsSince(t0)} s`);
+  assert.ok(statuses.includes('Init:0/2'), `Init:0/2 seen: ${statuses.join(', ')}`);
+  assert.ok(statuses.includes('Init:1/2'), `Init:1/2 seen: ${statuses.join(', ')}`);
+  assert.ok(statuses.indexOf('Init:0/2') < statuses.indexOf('Init:1/2'));
+  assert.ok(initializedFalse, 'Initialized was False while init containers ran');
+  const pod = await getPod(node, 'init-order');
+  assert.equal(condition(pod, 'Initialized'), 'True');
+  for (const s of pod!.status!.initContainerStatuses!) {
+    assert.equal(s.state?.terminated?.reason, 'Completed', `${s.name} completed`);
+    assert.equal(s.state?.terminated?.exitCode, 0);
+  }
+  const first = pod!.status!.initContainerStatuses!.find((s) => s.name === 'first')!.state!.terminated!;
+  const second = pod!.status!.initContainerStatuses!.find((s) => s.name === 'second')!.state!.terminated!;
+  assert.ok(Date.parse(second.startedAt!) >= Date.parse(first.finishedAt!), 'second started after first finished');
+  const out = await until(node, 'main printed the log', 10_000, async () => {
+    const l = await logs(node, 'init-order', 'main');
+    return l.includes('main') ? l : undefined;
+  });
+  assert.equal(out.trim(), 'first\nsecond\nmain');
+  assert.equal((await exec(node, 'init-order', ['cat', '/work/log'])).trim(), 'first\nsecond\nmain');
+  assert.equal((await logs(node, 'init-order', 'first')).trim(), '', 'an init container has its own log');
+}
+
+async function sharedEmptyDir(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('shared', `
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: shared, emptyDir: {}}]
+  containers:
+  - name: writer
+    image: ${BUSYBOX}
+    volumeMounts: [{name: shared, mountPath: /out}]
+    command: [sh, -c, 'echo "hello from $(hostname)" > /out/msg; ${IDLE}']
+  - name: reader
+    image: ${BUSYBOX}
+    volumeMounts: [{name: shared, mountPath: /in, readOnly: true}]
+    command: [sh, -c, 'i=0; until [ -f /in/msg ] || [ $i -ge 100 ]; do sleep 0.2; i=$((i+1)); done; cat /in/msg; ${IDLE}']
+`));
+  const t0 = Date.now();
+  const out = await until(node, 'the reader printed the message', 40_000, async () => {
+    const p = await getPod(node, 'shared');
+    if (p?.status?.phase !== 'Running') return undefined;
+    const l = await logs(node, 'shared', 'reader');
+    return l.trim() ? l : undefined;
+  });
+  t.diagnostic(`emptyDir: the reader saw the writer's file ${secondsSince(t0)} s after apply`);
+  assert.equal(out.trim(), 'hello from shared');
+  const w = await node.kubectl(['exec', 'shared', '-c', 'reader', '--', 'sh', '-c', 'echo x > /in/other']);
+  assert.notEqual(w.code, 0, 'a readOnly mount refuses writes');
+  assert.match(w.stderr, /Read-only file system/);
+  await exec(node, 'shared', ['sh', '-c', 'echo second > /out/later'], 'writer');
+  assert.equal((await exec(node, 'shared', ['cat', '/in/later'], 'reader')).trim(), 'second');
+}
+
+async function configMapAndSecretVolumes(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: vol-cm}
+data: {colour: blue, size: large}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: vol-secret}
+stringData: {user: admin, password: hunter2}
+---
+${podYaml('cm-secret', `
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - {name: cm, configMap: {name: vol-cm}}
+  - {name: sec, secret: {secretName: vol-secret, defaultMode: 0400}}
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    volumeMounts: [{name: cm, mountPath: /etc/cm}, {name: sec, mountPath: /etc/sec}]
+    command: [sh, -c, '${IDLE}']
+`)}`);
+  await until(node, 'cm-secret Running', 40_000, async () => ((await getPod(node, 'cm-secret'))?.status?.phase === 'Running' ? true : undefined));
+  assert.deepEqual((await exec(node, 'cm-secret', ['ls', '/etc/cm'])).trim().split('\n'), ['colour', 'size']);
+  assert.deepEqual((await exec(node, 'cm-secret', ['ls', '/etc/sec'])).trim().split('\n'), ['password', 'user']);
+  assert.equal(await exec(node, 'cm-secret', ['cat', '/etc/cm/colour']), 'blue');
+  assert.equal(await exec(node, 'cm-secret', ['cat', '/etc/sec/password']), 'hunter2');
+  assert.match(await exec(node, 'cm-secret', ['ls', '-lL', '/etc/sec/user']), /^-r-------- /);
+  assert.match(await exec(node, 'cm-secret', ['sh', '-c', 'echo x > /etc/cm/colour 2>&1 || echo refused']), /refused/);
+
+  const patched = await node.kubectl(['patch', 'configmap', 'vol-cm', '--type', 'merge', '-p', '{"data":{"colour":"green","shape":"round"}}']);
+  assert.equal(patched.code, 0, patched.stderr);
+  const t0 = Date.now();
+  await until(node, 'the ConfigMap change inside the container', 60_000, async () => {
+    const v = await exec(node, 'cm-secret', ['sh', '-c', 'cat /etc/cm/colour; echo; cat /etc/cm/shape 2>/dev/null']);
+    return v === 'green\nround' ? true : undefined;
+  }, 500);
+  t.diagnostic(`configMap volume: the change showed up in the container after ${secondsSince(t0)} s`);
+}
+
+async function envFromApi(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: env-cm}
+data: {COLOUR: blue, SIZE: large}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: env-secret}
+stringData: {password: s3cret}
+---
+${podYaml('env-pod', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, 'env | sort; ${IDLE}']
+    envFrom: [{configMapRef: {name: env-cm}}, {prefix: S_, secretRef: {name: env-secret}}]
+    env:
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: env-secret, key: password}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: MEM_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+    - {name: GREETING, value: 'hello $(POD_NAME) in $(COLOUR)'}
+    resources: {limits: {memory: 64Mi}}
+`)}`);
+  const t0 = Date.now();
+  const pod = await until(node, 'env-pod Running', 40_000, async () => {
+    const p = await getPod(node, 'env-pod');
+    return p?.status?.phase === 'Running' ? p : undefined;
+  });
+  t.diagnostic(`env: pod Running after ${secondsSince(t0)} s`);
+  const env = Object.fromEntries((await exec(node, 'env-pod', ['env'])).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  assert.equal(env.PASSWORD, 's3cret');
+  assert.equal(env.S_password, 's3cret');
+  assert.equal(env.COLOUR, 'blue');
+  assert.equal(env.SIZE, 'large');
+  assert.equal(env.POD_NAME, 'env-pod');
+  assert.ok(pod.status?.podIP?.startsWith(node.podNet), `pod IP ${pod.status?.podIP} in the node's CIDR`);
+  assert.equal(env.POD_IP, pod.status!.podIP);
+  assert.equal(env.MEM_LIMIT, '64');
+  assert.equal(env.GREETING, 'hello env-pod in blue');
+  assert.match(await logs(node, 'env-pod'), /^PASSWORD=s3cret$/m);
+}
+
+/** Host mounts that name the pod's uid (its volumes) or its sandbox (containerd's shm). */
+function mountsOf(uid: string, sandboxIds: string[]): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(uid) || sandboxIds.some((id) => l.includes(id)));
+}
+function linkByIndex(index: number): string | undefined {
+  const r = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  return r.stdout.split('\n').find((l) => l.startsWith(`${index}: `));
+}
+
+async function deletionCleansUp(t: TestContext, node: RealNode): Promise<void> {
+  // One pod that stops on TERM quickly, one that ignores TERM and must be killed at the
+  // end of its grace period.
+  await apply(node, `${podYaml('graceful', `
+  terminationGracePeriodSeconds: 10
+  volumes: [{name: scratch, emptyDir: {medium: Memory}}]
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+    command: [sh, -c, 'trap "echo got TERM; exit 0" TERM; while :; do sleep 1; done']
+`)}
+---
+${podYaml('stubborn', `
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, 'trap "" TERM; while :; do sleep 1; done']
+`)}`);
+  const running = await until(node, 'graceful and stubborn Running', 40_000, async () => {
+    const ps = [await getPod(node, 'graceful'), await getPod(node, 'stubborn')];
+    return ps.every((p) => p?.status?.phase === 'Running') ? (ps as Pod[]) : undefined;
+  });
+  const traces = new Map<string, { pod: Pod; iflink: number; sandboxes: string[] }>();
+  const cri = await node.cri();
+  try {
+    for (const p of running) {
+      const name = p.metadata!.name!;
+      const uid = p.metadata!.uid!;
+      // The pod's eth0 names the ifindex of its host-side veth peer.
+      const iflink = Number((await exec(node, name, ['cat', '/sys/class/net/eth0/iflink'])).trim());
+      assert.match(linkByIndex(iflink) ?? '', new RegExp(`master ${node.bridge} `), `${name}'s veth is on the bridge`);
+      assert.ok(existsSync(join(node.ipamDir, p.status!.podIP!)), `an IP lease for ${p.status!.podIP}`);
+      const sandboxes = (await cri.listPodSandbox()).filter((s) => s.metadata?.uid === uid).map((s) => s.id);
+      assert.equal(sandboxes.length, 1, `one sandbox for ${name}`);
+      assert.ok(mountsOf(uid, sandboxes).length > 0, `${name} has host mounts`);
+      traces.set(name, { pod: p, iflink, sandboxes });
+    }
+  } finally {
+    await cri.close();
+  }
+  assert.ok(mountsOf(traces.get('graceful')!.pod.metadata!.uid!, []).length > 0, 'the memory-backed emptyDir is a host mount naming the pod uid');
+
+  const timeDelete = async (name: string) => {
+    const t0 = Date.now();
+    const r = await node.kubectl(['delete', 'pod', name, '--wait=true', '--timeout=40s'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    return (Date.now() - t0) / 1000;
+  };
+  const [graceful, stubborn] = await Promise.all([timeDelete('graceful'), timeDelete('stubborn')]);
+  t.diagnostic(`delete: graceful (traps TERM, grace 10 s) gone in ${graceful.toFixed(1)} s; stubborn (ignores TERM, grace 3 s) gone in ${stubborn.toFixed(1)} s`);
+  assert.ok(graceful < 8, `a container that exits on TERM stops well within its grace period (${graceful} s)`);
+  assert.ok(stubborn >= 2.5, `a container that ignores TERM is given its grace period (${stubborn} s)`);
+  assert.ok(stubborn < 10, `…and is killed when it ends (${stubborn} s)`);
+
+  const after = await node.cri();
+  try {
+    for (const [name, tr] of traces) {
+      const uid = tr.pod.metadata!.uid!;
+      await until(node, `no sandbox of ${name} in containerd`, 15_000, async () =>
+        (await after.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true);
+      assert.equal(linkByIndex(tr.iflink), undefined, `${name}'s veth is gone`);
+      assert.equal(existsSync(join(node.ipamDir, tr.pod.status!.podIP!)), false, `${name}'s IP lease is released`);
+      assert.deepEqual(mountsOf(uid, tr.sandboxes), [], `no mount of ${name} is left`);
+      assert.equal(existsSync(join(node.dataDir, 'agent', 'pods', uid)), false, `${name}'s pod directory is removed`);
+    }
+  } finally {
+    await after.close();
+  }
+}
+
+async function oomKilled(t: TestContext, node: RealNode): Promise<void> {
+  // busybox `tail` keeps a line that never ends in memory; /dev/zero has no newline.
+  await apply(node, podYaml('oom', `
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: hog
+    image: ${BUSYBOX}
+    command: [sh, -c, 'echo start; tail /dev/zero']
+    resources: {limits: {memory: 16Mi}}
+`));
+  const t0 = Date.now();
+  const pod = await until(node, 'the oom pod terminated', 40_000, async () => {
+    const p = await getPod(node, 'oom');
+    return p?.status?.containerStatuses?.[0]?.state?.terminated ? p : undefined;
+  });
+  t.diagnostic(`OOM: the container terminated ${secondsSince(t0)} s after apply`);
+  const term = pod.status!.containerStatuses![0]!.state!.terminated!;
+  assert.equal(term.reason, 'OOMKilled', JSON.stringify(term));
+  assert.equal(term.exitCode, 137);
+  assert.equal(pod.status?.phase, 'Failed');
+  assert.equal((await podRow(node, 'oom')).STATUS, 'OOMKilled');
+}
+
+async function containerSettings(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('settings', `
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c]
+    args: ['echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) args=$0,$1"; touch /etc/probe 2>/dev/null && echo rootfs=writable || echo rootfs=readonly; touch /tmp/x 2>/dev/null && echo tmp=writable || echo tmp=readonly', one, two]
+    workingDir: /usr
+    securityContext: {runAsUser: 1000, runAsGroup: 3000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
+`));
+  const t0 = Date.now();
+  const pod = await until(node, 'settings finished', 40_000, async () => {
+    const p = await getPod(node, 'settings');
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  t.diagnostic(`container settings: pod finished ${secondsSince(t0)} s after apply`);
+  const out = await logs(node, 'settings');
+  assert.equal(pod.status?.phase, 'Succeeded', out);
+  assert.equal(out.trim(), 'uid=1000 gid=3000 cwd=/usr args=one,two\nrootfs=readonly\ntmp=readonly');
+}
+
+test('pod lifecycle in real containers through the real kubectl', { timeout: 300_000, concurrency: true }, async (t) => {
+  const why = realNodeMissing();
+  if (why) return t.skip(why);
+  const node = await startRealNode();
+  try {
+    const themes: [string, (t: TestContext, n: RealNode) => Promise<void>][] = [
+      ['a readiness probe gates Ready', readinessGatesReady],
+      ['a failing liveness probe restarts the container', livenessRestarts],
+      ['a container that exits 1 goes CrashLoopBackOff with growing back-off', crashLoopBacksOff],
+      ['init containers run first, in order', initContainersInOrder],
+      ['an emptyDir shared by two containers', sharedEmptyDir],
+      ['configMap and secret volumes, and a ConfigMap change reaches the container', configMapAndSecretVolumes],
+      ['env from a Secret, a ConfigMap and the downward API', envFromApi],
+      ['deleting pods: grace period honoured, nothing left on the host', deletionCleansUp],
+      ['a container over its memory limit is OOMKilled', oomKilled],
+      ['command, args, workingDir, runAsUser and a read-only root filesystem', containerSettings],
+    ];
+    // PODLIFE_ONLY=substring runs just the matching themes (when chasing one failure).
+    const only = process.env.PODLIFE_ONLY;
+    const chosen = themes.filter(([name]) => !only || name.includes(only));
+    await Promise.all(chosen.map(([name, fn]) => t.test(name, { timeout: 120_000 }, (st) => fn(st, node))));
+  } finally {
+    await node.cleanup();
+  }
+});
