@@ -82,6 +82,20 @@ async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void
       exec: {command: [test, -f, /tmp/ready]}
       periodSeconds: 1
 `));
+  // The same through HTTP: httpd answers 404 for /ready until the file appears.
+  await apply(node, podYaml('ready-http', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: skiff.local/httpd:1.35
+    command: [sh, -c, 'httpd -p 8080 -h /www; sleep 4; echo ok > /www/ready; ${IDLE}']
+    readinessProbe:
+      httpGet: {path: /ready, port: 8080}
+      periodSeconds: 1
+    livenessProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+`));
   const t0 = Date.now();
   const notReady = await until(node, 'ready-gate Running but not Ready', 30_000, async () => {
     const p = await getPod(node, 'ready-gate');
@@ -102,6 +116,16 @@ async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void
   assert.equal(condition(ready, 'ContainersReady'), 'True');
   assert.equal((await podRow(node, 'ready-gate')).READY, '1/1');
   t.diagnostic(`readiness: Running (0/1) after ${running} s, Ready (1/1) after ${secondsSince(t0)} s`);
+
+  const http = await until(node, 'ready-http Ready', 30_000, async () => {
+    const p = await getPod(node, 'ready-http');
+    return condition(p, 'Ready') === 'True' ? p : undefined;
+  });
+  assert.equal(http.status?.containerStatuses?.[0]?.restartCount, 0, 'the TCP liveness probe passes');
+  const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=ready-http,reason=Unhealthy', '-o', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  const messages = (JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.map((e) => e.message);
+  assert.ok(messages.some((m) => /^Readiness probe failed: HTTP probe failed with statuscode: 404/.test(m ?? '')), `a 404 readiness event: ${JSON.stringify(messages)}`);
 }
 
 async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
@@ -114,7 +138,7 @@ async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
   - name: app
     image: ${BUSYBOX}
     volumeMounts: [{name: state, mountPath: /state}]
-    command: [sh, -c, 'if [ -f /state/ran ]; then touch /tmp/alive; else touch /state/ran; fi; ${IDLE}']
+    command: [sh, -c, 'if [ -f /state/ran ]; then echo second run; touch /tmp/alive; else echo first run; touch /state/ran; fi; ${IDLE}']
     livenessProbe:
       exec: {command: [test, -f, /tmp/alive]}
       initialDelaySeconds: 1
@@ -152,6 +176,10 @@ async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
   assert.match(described.stdout, /Normal\s+Killing\s+.*failed liveness probe/);
   assert.match(described.stdout, /Restart Count:\s+1/);
   assert.match(described.stdout, /Last State:\s+Terminated/);
+  assert.equal((await logs(node, 'liveness')).trim(), 'second run');
+  const prev = await node.kubectl(['logs', 'liveness', '--previous']);
+  assert.equal(prev.code, 0, prev.stderr);
+  assert.equal(prev.stdout.trim(), 'first run');
 }
 
 async function crashLoopBacksOff(t: TestContext, node: RealNode): Promise<void> {
@@ -161,6 +189,7 @@ async function crashLoopBacksOff(t: TestContext, node: RealNode): Promise<void> 
   - name: crash
     image: ${BUSYBOX}
     command: [sh, -c, 'echo crashing; exit 1']
+    terminationMessagePolicy: FallbackToLogsOnError
 `));
   const t0 = Date.now();
   const seen = new Map<string, { at: string; restarts: number }>();
@@ -186,7 +215,13 @@ async function crashLoopBacksOff(t: TestContext, node: RealNode): Promise<void> 
   const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=crasher,reason=BackOff', '-o', 'json']);
   assert.equal(ev.code, 0, ev.stderr);
   assert.ok(JSON.parse(ev.stdout).items.length > 0, 'a BackOff event');
+  assert.equal(cs.lastState?.terminated?.message, 'crashing\n', 'FallbackToLogsOnError: the log tail is the message');
   assert.match(await logs(node, 'crasher'), /crashing/);
+  const t1 = Date.now();
+  const del = await node.kubectl(['delete', 'pod', 'crasher', '--wait=true', '--timeout=30s'], { timeoutMs: 40_000 });
+  assert.equal(del.code, 0, del.stderr);
+  t.diagnostic(`crash loop: a pod in back-off deleted in ${secondsSince(t1)} s`);
+  assert.ok(Date.now() - t1 < 10_000, 'a pod waiting in back-off is deleted without waiting for the back-off');
 }
 
 async function initContainersInOrder(t: TestContext, node: RealNode): Promise<void> {
@@ -312,6 +347,12 @@ ${podYaml('cm-secret', `
     return v === 'green\nround' ? true : undefined;
   }, 500);
   t.diagnostic(`configMap volume: the change showed up in the container after ${secondsSince(t0)} s`);
+  const secretPatched = await node.kubectl(['patch', 'secret', 'vol-secret', '--type', 'merge', '-p', '{"stringData":{"password":"changed"}}']);
+  assert.equal(secretPatched.code, 0, secretPatched.stderr);
+  const t1 = Date.now();
+  await until(node, 'the Secret change inside the container', 60_000, async () =>
+    ((await exec(node, 'cm-secret', ['cat', '/etc/sec/password'])) === 'changed' ? true : undefined), 500);
+  t.diagnostic(`secret volume: the change showed up in the container after ${secondsSince(t1)} s`);
 }
 
 async function envFromApi(t: TestContext, node: RealNode): Promise<void> {
@@ -473,7 +514,7 @@ async function containerSettings(t: TestContext, node: RealNode): Promise<void> 
   - name: app
     image: ${BUSYBOX}
     command: [sh, -c]
-    args: ['echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) args=$0,$1"; touch /etc/probe 2>/dev/null && echo rootfs=writable || echo rootfs=readonly; touch /tmp/x 2>/dev/null && echo tmp=writable || echo tmp=readonly', one, two]
+    args: ['echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) args=$0,$1"; touch /etc/probe 2>/dev/null && echo rootfs=writable || echo rootfs=readonly; touch /tmp/x 2>/dev/null && echo tmp=writable || echo tmp=readonly; echo bye > /dev/termination-log', one, two]
     workingDir: /usr
     securityContext: {runAsUser: 1000, runAsGroup: 3000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
 `));
@@ -486,6 +527,73 @@ async function containerSettings(t: TestContext, node: RealNode): Promise<void> 
   const out = await logs(node, 'settings');
   assert.equal(pod.status?.phase, 'Succeeded', out);
   assert.equal(out.trim(), 'uid=1000 gid=3000 cwd=/usr args=one,two\nrootfs=readonly\ntmp=readonly');
+  const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  assert.equal(term?.reason, 'Completed');
+  assert.equal(term?.message, 'bye\n', 'a non-root container can write its termination message');
+}
+
+async function initContainerFailures(t: TestContext, node: RealNode): Promise<void> {
+  const spec = (policy: string) => `
+  restartPolicy: ${policy}
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: setup
+    image: ${BUSYBOX}
+    command: [sh, -c, 'echo setup failed; exit 3']
+  containers:
+  - name: main
+    image: ${BUSYBOX}
+    command: [sh, -c, 'echo must not run']
+`;
+  await apply(node, `${podYaml('init-fails', spec('Never'))}\n---\n${podYaml('init-loops', spec('Always'))}`);
+  const t0 = Date.now();
+  const failed = await until(node, 'init-fails Failed', 30_000, async () => {
+    const p = await getPod(node, 'init-fails');
+    return p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  t.diagnostic(`init failures: init-fails Failed after ${secondsSince(t0)} s`);
+  assert.equal(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 3);
+  assert.equal(condition(failed, 'Initialized'), 'False');
+  assert.equal(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'PodInitializing');
+  assert.equal((await podRow(node, 'init-fails')).STATUS, 'Init:Error');
+  const looping = await until(node, 'init-loops in Init:CrashLoopBackOff', 30_000, async () => {
+    const row = await podRow(node, 'init-loops');
+    return row.STATUS === 'Init:CrashLoopBackOff' ? row : undefined;
+  });
+  t.diagnostic(`init failures: init-loops Init:CrashLoopBackOff after ${secondsSince(t0)} s (restarts ${looping.RESTARTS})`);
+  const p = await getPod(node, 'init-loops');
+  assert.equal(p?.status?.phase, 'Pending');
+  assert.ok((p?.status?.initContainerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  assert.equal(p?.status?.containerStatuses?.[0]?.restartCount, 0);
+  assert.equal((await logs(node, 'init-fails', 'setup')).trim(), 'setup failed');
+}
+
+async function missingSecretHoldsContainer(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('late-secret', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, 'echo "token=$TOKEN"; ${IDLE}']
+    env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: late, key: token}}}]
+`));
+  const waiting = await until(node, 'late-secret in CreateContainerConfigError', 30_000, async () => {
+    const p = await getPod(node, 'late-secret');
+    const w = p?.status?.containerStatuses?.[0]?.state?.waiting;
+    return w?.reason === 'CreateContainerConfigError' ? w : undefined;
+  });
+  assert.equal(waiting.message, 'secret "late" not found');
+  assert.equal((await podRow(node, 'late-secret')).STATUS, 'CreateContainerConfigError');
+  await apply(node, 'apiVersion: v1\nkind: Secret\nmetadata: {name: late}\nstringData: {token: abc123}\n');
+  const t0 = Date.now();
+  await until(node, 'late-secret Running once the Secret exists', 40_000, async () =>
+    ((await getPod(node, 'late-secret'))?.status?.phase === 'Running' ? true : undefined));
+  t.diagnostic(`missing Secret: the container started ${secondsSince(t0)} s after the Secret was created`);
+  const out = await until(node, 'the token in the log', 10_000, async () => {
+    const l = await logs(node, 'late-secret');
+    return l.trim() ? l : undefined;
+  });
+  assert.equal(out.trim(), 'token=abc123');
 }
 
 test('pod lifecycle in real containers through the real kubectl', { timeout: 300_000, concurrency: true }, async (t) => {
@@ -504,6 +612,8 @@ test('pod lifecycle in real containers through the real kubectl', { timeout: 300
       ['deleting pods: grace period honoured, nothing left on the host', deletionCleansUp],
       ['a container over its memory limit is OOMKilled', oomKilled],
       ['command, args, workingDir, runAsUser and a read-only root filesystem', containerSettings],
+      ['a failing init container: Init:Error with Never, Init:CrashLoopBackOff with Always', initContainerFailures],
+      ['a missing Secret holds the container in CreateContainerConfigError until it exists', missingSecretHoldsContainer],
     ];
     // PODLIFE_ONLY=substring runs just the matching themes (when chasing one failure).
     const only = process.env.PODLIFE_ONLY;
