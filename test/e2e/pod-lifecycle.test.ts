@@ -325,10 +325,16 @@ ${podYaml('cm-secret', `
   volumes:
   - {name: cm, configMap: {name: vol-cm}}
   - {name: sec, secret: {secretName: vol-secret, defaultMode: 0400}}
+  - name: info
+    downwardAPI:
+      items:
+      - {path: labels, fieldRef: {fieldPath: metadata.labels}}
+      - {path: mem, resourceFieldRef: {containerName: app, resource: limits.memory, divisor: 1Mi}}
   containers:
   - name: app
     image: ${BUSYBOX}
-    volumeMounts: [{name: cm, mountPath: /etc/cm}, {name: sec, mountPath: /etc/sec}]
+    resources: {limits: {memory: 32Mi}}
+    volumeMounts: [{name: cm, mountPath: /etc/cm}, {name: sec, mountPath: /etc/sec}, {name: info, mountPath: /etc/info}]
     command: [sh, -c, '${IDLE}']
 `)}`);
   await until(node, 'cm-secret Running', 40_000, async () => ((await getPod(node, 'cm-secret'))?.status?.phase === 'Running' ? true : undefined));
@@ -353,6 +359,15 @@ ${podYaml('cm-secret', `
   await until(node, 'the Secret change inside the container', 60_000, async () =>
     ((await exec(node, 'cm-secret', ['cat', '/etc/sec/password'])) === 'changed' ? true : undefined), 500);
   t.diagnostic(`secret volume: the change showed up in the container after ${secondsSince(t1)} s`);
+
+  assert.equal(await exec(node, 'cm-secret', ['cat', '/etc/info/mem']), '32');
+  assert.equal(await exec(node, 'cm-secret', ['cat', '/etc/info/labels']), '');
+  const labelled = await node.kubectl(['label', 'pod', 'cm-secret', 'tier=backend']);
+  assert.equal(labelled.code, 0, labelled.stderr);
+  const t2 = Date.now();
+  await until(node, 'the new label in the downwardAPI volume', 60_000, async () =>
+    ((await exec(node, 'cm-secret', ['cat', '/etc/info/labels'])) === 'tier="backend"' ? true : undefined), 500);
+  t.diagnostic(`downwardAPI volume: a new label showed up in the container after ${secondsSince(t2)} s`);
 }
 
 async function envFromApi(t: TestContext, node: RealNode): Promise<void> {
@@ -444,6 +459,8 @@ ${podYaml('stubborn', `
       const iflink = Number((await exec(node, name, ['cat', '/sys/class/net/eth0/iflink'])).trim());
       assert.match(linkByIndex(iflink) ?? '', new RegExp(`master ${node.bridge} `), `${name}'s veth is on the bridge`);
       assert.ok(existsSync(join(node.ipamDir, p.status!.podIP!)), `an IP lease for ${p.status!.podIP}`);
+      const netns = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - nsfs /.test(l) && l.includes(node.dataDir));
+      assert.ok(netns.length > 0, 'pod network namespaces are mounted under the data dir, not the host-wide /run/netns');
       const sandboxes = (await cri.listPodSandbox()).filter((s) => s.metadata?.uid === uid).map((s) => s.id);
       assert.equal(sandboxes.length, 1, `one sandbox for ${name}`);
       assert.ok(mountsOf(uid, sandboxes).length > 0, `${name} has host mounts`);
@@ -532,6 +549,153 @@ async function containerSettings(t: TestContext, node: RealNode): Promise<void> 
   assert.equal(term?.message, 'bye\n', 'a non-root container can write its termination message');
 }
 
+async function resourcesAndPrivileges(t: TestContext, node: RealNode): Promise<void> {
+  // cgroup v1 and v2 name the limits differently; the script prints whichever exists.
+  const script = [
+    'cg=/sys/fs/cgroup',
+    'if [ -f $cg/memory/memory.limit_in_bytes ]; then echo mem=$(cat $cg/memory/memory.limit_in_bytes); echo cpu=$(cat $cg/cpu/cpu.cfs_quota_us)/$(cat $cg/cpu/cpu.cfs_period_us); echo shares=$(cat $cg/cpu/cpu.shares);',
+    'else echo mem=$(cat $cg/memory.max); echo cpu=$(cat $cg/cpu.max | tr " " /); echo shares=unknown; fi',
+    'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status | tr -d "\t"',
+    'echo groups=$(id -G)',
+    'echo data=$(stat -c %g /data)',
+    'touch /data/f && echo file=$(stat -c %u:%g /data/f)',
+  ].join('\n');
+  await apply(node, podYaml('limits', `
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1000, fsGroup: 2000, supplementalGroups: [4000]}
+  volumes: [{name: data, emptyDir: {}}]
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, ${JSON.stringify(script)}]
+    volumeMounts: [{name: data, mountPath: /data}]
+    resources: {requests: {cpu: 250m, memory: 32Mi}, limits: {cpu: 500m, memory: 64Mi}}
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`));
+  const t0 = Date.now();
+  const pod = await until(node, 'limits finished', 40_000, async () => {
+    const p = await getPod(node, 'limits');
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  t.diagnostic(`resources: pod finished ${secondsSince(t0)} s after apply`);
+  const out = await logs(node, 'limits');
+  assert.equal(pod.status?.phase, 'Succeeded', out);
+  assert.equal(pod.status?.qosClass, 'Burstable');
+  const got: Record<string, string> = Object.fromEntries(out.trim().split('\n').map((l) => {
+    const i = l.search(/[=:]/);
+    return [l.slice(0, i), l.slice(i + 1)];
+  }));
+  assert.match(got.mem!, /^(67108864)$/, out);
+  assert.match(got.cpu!, /^(50000\/100000)$/, out);
+  if (got.shares !== 'unknown') assert.equal(got.shares, '256', out);
+  assert.equal(got.CapEff, '0000000000000000', `capabilities dropped: ${out}`);
+  assert.equal(got.NoNewPrivs, '1', `allowPrivilegeEscalation: false sets no_new_privs: ${out}`);
+  assert.deepEqual(got.groups!.split(' ').sort(), ['0', '2000', '4000'].sort(), `fsGroup and supplementalGroups: ${out}`);
+  assert.equal(got.data, '2000', `the emptyDir belongs to the fsGroup: ${out}`);
+  assert.equal(got.file, '1000:2000', `new files get the fsGroup (setgid dir): ${out}`);
+}
+
+async function hooksAndStartupProbe(t: TestContext, node: RealNode): Promise<void> {
+  // The liveness probe would fail at once (failureThreshold 1) if it ran before the startup
+  // probe succeeded; the preStop hook delays deletion by ~2 s although the container stops on TERM.
+  await apply(node, podYaml('hooks', `
+  terminationGracePeriodSeconds: 10
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, 'sleep 3; touch /tmp/started; ${IDLE}']
+    lifecycle:
+      postStart: {exec: {command: [sh, -c, 'echo hook ran > /tmp/poststart']}}
+      preStop: {exec: {command: [sleep, '2']}}
+    startupProbe:
+      exec: {command: [test, -f, /tmp/started]}
+      periodSeconds: 1
+      failureThreshold: 15
+    livenessProbe:
+      exec: {command: [test, -f, /tmp/started]}
+      periodSeconds: 1
+      failureThreshold: 1
+`));
+  const t0 = Date.now();
+  const early = await until(node, 'hooks Running', 30_000, async () => {
+    const p = await getPod(node, 'hooks');
+    return p?.status?.phase === 'Running' ? p : undefined;
+  });
+  assert.equal(early.status?.containerStatuses?.[0]?.started, false, 'not started before the startup probe succeeds');
+  assert.equal(await exec(node, 'hooks', ['cat', '/tmp/poststart']), 'hook ran\n', 'postStart ran before Running');
+  const started = await until(node, 'hooks started and Ready', 30_000, async () => {
+    const p = await getPod(node, 'hooks');
+    return p?.status?.containerStatuses?.[0]?.started && condition(p, 'Ready') === 'True' ? p : undefined;
+  });
+  t.diagnostic(`startup probe: started and Ready after ${secondsSince(t0)} s`);
+  assert.equal(started.status?.containerStatuses?.[0]?.restartCount, 0, 'liveness did not run before startup succeeded');
+  const t1 = Date.now();
+  const del = await node.kubectl(['delete', 'pod', 'hooks', '--wait=true', '--timeout=30s'], { timeoutMs: 40_000 });
+  assert.equal(del.code, 0, del.stderr);
+  const took = (Date.now() - t1) / 1000;
+  t.diagnostic(`preStop: the pod with a 2 s preStop hook was deleted in ${took.toFixed(1)} s`);
+  assert.ok(took >= 1.8 && took < 9, `deletion waited for preStop, then TERM stopped the container (${took} s)`);
+}
+
+async function podNetworkSettings(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, `${podYaml('dns-pod', `
+  terminationGracePeriodSeconds: 1
+  hostname: web-0
+  subdomain: web
+  containers:
+  - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
+`)}
+---
+${podYaml('host-net', `
+  terminationGracePeriodSeconds: 1
+  hostNetwork: true
+  containers:
+  - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
+`)}`);
+  const t0 = Date.now();
+  const [dnsPod, hostNet] = await until(node, 'dns-pod and host-net Running', 30_000, async () => {
+    const ps = [await getPod(node, 'dns-pod'), await getPod(node, 'host-net')];
+    return ps.every((p) => p?.status?.phase === 'Running') ? (ps as Pod[]) : undefined;
+  });
+  t.diagnostic(`network settings: both pods Running after ${secondsSince(t0)} s`);
+  const resolv = await exec(node, 'dns-pod', ['cat', '/etc/resolv.conf']);
+  const dnsIP = node.clusterCidr.replace(/^(\d+\.\d+)\..*$/, '$1.128.10');
+  assert.match(resolv, new RegExp(`^nameserver ${dnsIP.replace(/\./g, '\\.')}$`, 'm'), resolv);
+  assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m, resolv);
+  assert.match(resolv, /^options ndots:5$/m, resolv);
+  assert.equal((await exec(node, 'dns-pod', ['hostname'])).trim(), 'web-0');
+  const hosts = await exec(node, 'dns-pod', ['cat', '/etc/hosts']);
+  assert.match(hosts, new RegExp(`^${dnsPod.status!.podIP!.replace(/\./g, '\\.')}\\s+web-0\\.web\\.default\\.svc\\.cluster\\.local\\s+web-0$`, 'm'), hosts);
+
+  assert.equal(hostNet.status?.podIP, hostNet.status?.hostIP, 'a hostNetwork pod has the node IP');
+  const hostName = spawnSync('hostname', { encoding: 'utf8' }).stdout.trim();
+  assert.equal((await exec(node, 'host-net', ['hostname'])).trim(), hostName, 'a hostNetwork pod has the node hostname');
+  const myLinks = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean).sort();
+  const podLinks = (await exec(node, 'host-net', ['ls', '/sys/class/net'])).trim().split(/\s+/).sort();
+  assert.ok(podLinks.includes(node.bridge), `the host's interfaces are visible in a hostNetwork pod (${podLinks.length} vs ${myLinks.length})`);
+}
+
+async function activeDeadline(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('deadline', `
+  activeDeadlineSeconds: 4
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
+`));
+  const t0 = Date.now();
+  const failed = await until(node, 'deadline Failed', 30_000, async () => {
+    const p = await getPod(node, 'deadline');
+    return p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  t.diagnostic(`activeDeadlineSeconds 4: the pod Failed after ${secondsSince(t0)} s`);
+  assert.equal(failed.status?.reason, 'DeadlineExceeded');
+  assert.match(failed.status?.message ?? '', /active on the node longer than the specified deadline/);
+  assert.ok(failed.status?.containerStatuses?.[0]?.state?.terminated, 'its container was stopped');
+  assert.ok(Date.now() - t0 >= 3500);
+  assert.equal((await podRow(node, 'deadline')).STATUS, 'DeadlineExceeded');
+}
+
 async function initContainerFailures(t: TestContext, node: RealNode): Promise<void> {
   const spec = (policy: string) => `
   restartPolicy: ${policy}
@@ -612,12 +776,16 @@ test('pod lifecycle in real containers through the real kubectl', { timeout: 300
       ['deleting pods: grace period honoured, nothing left on the host', deletionCleansUp],
       ['a container over its memory limit is OOMKilled', oomKilled],
       ['command, args, workingDir, runAsUser and a read-only root filesystem', containerSettings],
+      ['resources become cgroup limits; capabilities, no_new_privs, fsGroup', resourcesAndPrivileges],
+      ['postStart and preStop hooks, a startup probe gates liveness', hooksAndStartupProbe],
+      ['DNS settings, hostname/subdomain, hostNetwork', podNetworkSettings],
+      ['activeDeadlineSeconds fails the pod', activeDeadline],
       ['a failing init container: Init:Error with Never, Init:CrashLoopBackOff with Always', initContainerFailures],
       ['a missing Secret holds the container in CreateContainerConfigError until it exists', missingSecretHoldsContainer],
     ];
-    // PODLIFE_ONLY=substring runs just the matching themes (when chasing one failure).
+    // PODLIFE_ONLY=regexp runs just the matching themes (when chasing one failure).
     const only = process.env.PODLIFE_ONLY;
-    const chosen = themes.filter(([name]) => !only || name.includes(only));
+    const chosen = themes.filter(([name]) => !only || new RegExp(only).test(name));
     await Promise.all(chosen.map(([name, fn]) => t.test(name, { timeout: 120_000 }, (st) => fn(st, node))));
   } finally {
     await node.cleanup();
