@@ -693,7 +693,9 @@ async function activeDeadline(t: TestContext, node: RealNode): Promise<void> {
   assert.match(failed.status?.message ?? '', /active on the node longer than the specified deadline/);
   assert.ok(failed.status?.containerStatuses?.[0]?.state?.terminated, 'its container was stopped');
   assert.ok(Date.now() - t0 >= 3500);
-  assert.equal((await podRow(node, 'deadline')).STATUS, 'DeadlineExceeded');
+  const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=deadline,reason=DeadlineExceeded', '-o', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.equal(JSON.parse(ev.stdout).items.length, 1, 'a DeadlineExceeded event');
 }
 
 async function initContainerFailures(t: TestContext, node: RealNode): Promise<void> {
