@@ -698,6 +698,121 @@ async function activeDeadline(t: TestContext, node: RealNode): Promise<void> {
   assert.equal(JSON.parse(ev.stdout).items.length, 1, 'a DeadlineExceeded event');
 }
 
+async function sidecarContainer(t: TestContext, node: RealNode): Promise<void> {
+  // A native sidecar (an init container with restartPolicy Always) starts before the main
+  // container, runs beside it, and is stopped once the main container has finished.
+  await apply(node, podYaml('sidecar', `
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 2
+  volumes: [{name: work, emptyDir: {}}]
+  initContainers:
+  - name: helper
+    image: ${BUSYBOX}
+    restartPolicy: Always
+    volumeMounts: [{name: work, mountPath: /work}]
+    command: [sh, -c, 'echo helper-up > /work/helper; ${IDLE}']
+  containers:
+  - name: main
+    image: ${BUSYBOX}
+    volumeMounts: [{name: work, mountPath: /work}]
+    command: [sh, -c, 'cat /work/helper; sleep 2; echo main-done']
+`));
+  const t0 = Date.now();
+  const done = await until(node, 'sidecar Succeeded', 40_000, async () => {
+    const p = await getPod(node, 'sidecar');
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  t.diagnostic(`sidecar: the pod finished ${secondsSince(t0)} s after apply`);
+  assert.equal(done.status?.phase, 'Succeeded');
+  assert.equal((await logs(node, 'sidecar', 'main')).trim(), 'helper-up\nmain-done', 'the sidecar ran before main started');
+  const helper = done.status?.initContainerStatuses?.[0];
+  assert.ok(helper?.state?.terminated, `the sidecar was stopped after main finished: ${JSON.stringify(helper?.state)}`);
+}
+
+async function persistentVolumeClaim(t: TestContext, node: RealNode): Promise<void> {
+  const writer = (name: string, cmd: string) => podYaml(name, `
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: data, persistentVolumeClaim: {claimName: pod-data}}]
+  containers:
+  - {name: app, image: ${BUSYBOX}, volumeMounts: [{name: data, mountPath: /data}], command: [sh, -c, '${cmd}']}
+`);
+  await apply(node, `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: pod-data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Mi}}}
+---
+${writer('pvc-writer', 'echo kept > /data/note; echo written')}`);
+  const t0 = Date.now();
+  const first = await until(node, 'pvc-writer finished', 40_000, async () => {
+    const p = await getPod(node, 'pvc-writer');
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  t.diagnostic(`PVC: the first pod finished ${secondsSince(t0)} s after apply`);
+  assert.equal(first.status?.phase, 'Succeeded', await logs(node, 'pvc-writer'));
+  const pvc = JSON.parse((await node.kubectl(['get', 'pvc', 'pod-data', '-o', 'json'])).stdout);
+  assert.equal(pvc.status?.phase, 'Bound');
+  const del = await node.kubectl(['delete', 'pod', 'pvc-writer', '--wait=true', '--timeout=30s'], { timeoutMs: 40_000 });
+  assert.equal(del.code, 0, del.stderr);
+  await apply(node, writer('pvc-reader', 'cat /data/note'));
+  const second = await until(node, 'pvc-reader finished', 40_000, async () => {
+    const p = await getPod(node, 'pvc-reader');
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  assert.equal(second.status?.phase, 'Succeeded');
+  assert.equal((await logs(node, 'pvc-reader')).trim(), 'kept', 'the data outlived the pod that wrote it');
+}
+
+async function forceDeleteCleansUp(t: TestContext, node: RealNode): Promise<void> {
+  // --force --grace-period=0 removes the pod from the API at once; the node agent must still
+  // stop its containers and remove its sandbox.
+  await apply(node, podYaml('forced', `
+  terminationGracePeriodSeconds: 30
+  containers:
+  - {name: app, image: ${BUSYBOX}, command: [sh, -c, 'trap "" TERM; while :; do sleep 1; done']}
+`));
+  const pod = await until(node, 'forced Running', 30_000, async () => {
+    const p = await getPod(node, 'forced');
+    return p?.status?.phase === 'Running' ? p : undefined;
+  });
+  const uid = pod.metadata!.uid!;
+  const r = await node.kubectl(['delete', 'pod', 'forced', '--force', '--grace-period=0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await getPod(node, 'forced'), undefined, 'gone from the API at once');
+  const t0 = Date.now();
+  const cri = await node.cri();
+  try {
+    await until(node, 'the force-deleted pod\'s sandbox removed', 40_000, async () =>
+      (await cri.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true);
+  } finally {
+    await cri.close();
+  }
+  t.diagnostic(`force delete: the sandbox was removed ${secondsSince(t0)} s after the pod left the API`);
+  assert.ok(!existsSync(join(node.ipamDir, pod.status!.podIP!)), 'its IP lease is released');
+}
+
+async function oomRestarts(t: TestContext, node: RealNode): Promise<void> {
+  await apply(node, podYaml('oom-again', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: hog
+    image: ${BUSYBOX}
+    command: [sh, -c, 'tail /dev/zero']
+    resources: {limits: {memory: 16Mi}}
+`));
+  const t0 = Date.now();
+  const p = await until(node, 'oom-again restarted after an OOM kill', 40_000, async () => {
+    const x = await getPod(node, 'oom-again');
+    return x?.status?.containerStatuses?.[0]?.lastState?.terminated ? x : undefined;
+  });
+  t.diagnostic(`OOM with restartPolicy Always: lastState set after ${secondsSince(t0)} s`);
+  const cs = p.status!.containerStatuses![0]!;
+  assert.equal(cs.lastState?.terminated?.reason, 'OOMKilled');
+  assert.ok(cs.restartCount >= 1);
+  const described = await node.kubectl(['describe', 'pod', 'oom-again']);
+  assert.match(described.stdout, /Last State:\s+Terminated\s+Reason:\s+OOMKilled/);
+}
+
 async function initContainerFailures(t: TestContext, node: RealNode): Promise<void> {
   const spec = (policy: string) => `
   restartPolicy: ${policy}
@@ -782,6 +897,10 @@ test('pod lifecycle in real containers through the real kubectl', { timeout: 300
       ['postStart and preStop hooks, a startup probe gates liveness', hooksAndStartupProbe],
       ['DNS settings, hostname/subdomain, hostNetwork', podNetworkSettings],
       ['activeDeadlineSeconds fails the pod', activeDeadline],
+      ['a native sidecar starts first and stops after main', sidecarContainer],
+      ['a PersistentVolumeClaim keeps data across pods', persistentVolumeClaim],
+      ['a force-deleted pod is still cleaned up on the node', forceDeleteCleansUp],
+      ['an OOM kill with restartPolicy Always shows in lastState', oomRestarts],
       ['a failing init container: Init:Error with Never, Init:CrashLoopBackOff with Always', initContainerFailures],
       ['a missing Secret holds the container in CreateContainerConfigError until it exists', missingSecretHoldsContainer],
     ];
