@@ -813,6 +813,38 @@ async function oomRestarts(t: TestContext, node: RealNode): Promise<void> {
   assert.match(described.stdout, /Last State:\s+Terminated\s+Reason:\s+OOMKilled/);
 }
 
+async function onFailureAndJob(t: TestContext, node: RealNode): Promise<void> {
+  // OnFailure: the failed first run is restarted, the successful second one ends the pod.
+  await apply(node, podYaml('on-failure', `
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: state, emptyDir: {}}]
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    volumeMounts: [{name: state, mountPath: /state}]
+    command: [sh, -c, 'if [ -f /state/x ]; then echo second; exit 0; fi; touch /state/x; echo first; exit 1']
+`));
+  const t0 = Date.now();
+  const w = await node.kubectl(['wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/on-failure', '--timeout=40s'], { timeoutMs: 50_000 });
+  assert.equal(w.code, 0, `kubectl wait: ${w.stderr}`);
+  t.diagnostic(`OnFailure: Succeeded after one restart, ${secondsSince(t0)} s after apply`);
+  const p = await getPod(node, 'on-failure');
+  assert.equal(p?.status?.containerStatuses?.[0]?.restartCount, 1);
+  assert.equal(p?.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'Completed');
+  assert.equal(p?.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 1);
+
+  const created = await node.kubectl(['create', 'job', 'hello', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'echo hello from a job']);
+  assert.equal(created.code, 0, created.stderr);
+  const t1 = Date.now();
+  const done = await node.kubectl(['wait', '--for=condition=complete', 'job/hello', '--timeout=60s'], { timeoutMs: 70_000 });
+  assert.equal(done.code, 0, `kubectl wait job: ${done.stderr}`);
+  t.diagnostic(`Job: complete ${secondsSince(t1)} s after kubectl create job`);
+  const l = await node.kubectl(['logs', 'job/hello']);
+  assert.equal(l.code, 0, l.stderr);
+  assert.equal(l.stdout.trim(), 'hello from a job');
+}
+
 async function initContainerFailures(t: TestContext, node: RealNode): Promise<void> {
   const spec = (policy: string) => `
   restartPolicy: ${policy}
@@ -901,6 +933,7 @@ test('pod lifecycle in real containers through the real kubectl', { timeout: 300
       ['a PersistentVolumeClaim keeps data across pods', persistentVolumeClaim],
       ['a force-deleted pod is still cleaned up on the node', forceDeleteCleansUp],
       ['an OOM kill with restartPolicy Always shows in lastState', oomRestarts],
+      ['restartPolicy OnFailure, kubectl wait, and a Job to completion', onFailureAndJob],
       ['a failing init container: Init:Error with Never, Init:CrashLoopBackOff with Always', initContainerFailures],
       ['a missing Secret holds the container in CreateContainerConfigError until it exists', missingSecretHoldsContainer],
     ];
