@@ -121,8 +121,29 @@ ${podYaml('host-net', `
   assert.ok(podLinks.includes(node.bridge), `the host's interfaces are visible in a hostNetwork pod (${podLinks.length} vs ${myLinks.length})`);
 }
 
+async function sharedProcessNamespace(t: TestContext, node: RealNode): Promise<void> {
+  const spec = (share: boolean) => `
+  shareProcessNamespace: ${share}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
+  - {name: b, image: ${BUSYBOX}, command: [sleep, '4242']}
+`;
+  await apply(node, `${podYaml('share-pid', spec(true))}\n---\n${podYaml('own-pid', spec(false))}`);
+  const t0 = Date.now();
+  await until(node, 'share-pid and own-pid Running', 30_000, async () =>
+    ((await getPod(node, 'share-pid'))?.status?.phase === 'Running' && (await getPod(node, 'own-pid'))?.status?.phase === 'Running' ? true : undefined));
+  t.diagnostic(`shareProcessNamespace: both pods Running after ${secondsSince(t0)} s`);
+  const shared = await exec(node, 'share-pid', ['ps', '-o', 'pid,args'], 'a');
+  assert.match(shared, /sleep 4242/, `container a sees container b's process:\n${shared}`);
+  assert.match(shared, /^\s*1\s+.*TERM INT/m, `PID 1 is the sandbox's pause process:\n${shared}`);
+  const own = await exec(node, 'own-pid', ['ps', '-o', 'pid,args'], 'a');
+  assert.doesNotMatch(own, /sleep 4242/, `without sharing, container a sees only its own processes:\n${own}`);
+}
+
 export const containerSettingsThemes: Theme[] = [
   ['command, args, workingDir, runAsUser and a read-only root filesystem', containerSettings],
   ['resources become cgroup limits; capabilities, no_new_privs, fsGroup', resourcesAndPrivileges],
   ['DNS settings, hostname/subdomain, hostNetwork', podNetworkSettings],
+  ['shareProcessNamespace: containers see each other\'s processes', sharedProcessNamespace],
 ];
