@@ -121,6 +121,26 @@ ${podYaml('host-net', `
   assert.ok(podLinks.includes(node.bridge), `the host's interfaces are visible in a hostNetwork pod (${podLinks.length} vs ${myLinks.length})`);
 }
 
+async function runAsNonRootRefusesRoot(t: TestContext, node: RealNode): Promise<void> {
+  // The busybox image names no user, so it would run as root: the kubelet refuses to create it.
+  await apply(node, podYaml('non-root', `
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
+`));
+  const t0 = Date.now();
+  const w = await until(node, 'non-root in CreateContainerConfigError', 30_000, async () => {
+    const s = (await getPod(node, 'non-root'))?.status?.containerStatuses?.[0]?.state?.waiting;
+    return s?.reason === 'CreateContainerConfigError' ? s : undefined;
+  });
+  t.diagnostic(`runAsNonRoot: refused ${secondsSince(t0)} s after apply`);
+  assert.match(w.message ?? '', /^container has runAsNonRoot and image will run as root \(pod: "non-root_default\(.+\)", container: app\)$/);
+  const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=non-root,reason=Failed', '-o', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.ok((JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.some((e) => /runAsNonRoot/.test(e.message ?? '')), 'a Failed event says why');
+}
+
 async function sharedProcessNamespace(t: TestContext, node: RealNode): Promise<void> {
   const spec = (share: boolean) => `
   shareProcessNamespace: ${share}
@@ -145,5 +165,6 @@ export const containerSettingsThemes: Theme[] = [
   ['command, args, workingDir, runAsUser and a read-only root filesystem', containerSettings],
   ['resources become cgroup limits; capabilities, no_new_privs, fsGroup', resourcesAndPrivileges],
   ['DNS settings, hostname/subdomain, hostNetwork', podNetworkSettings],
+  ['runAsNonRoot refuses an image that runs as root', runAsNonRootRefusesRoot],
   ['shareProcessNamespace: containers see each other\'s processes', sharedProcessNamespace],
 ];

@@ -202,6 +202,30 @@ async function hooksAndStartupProbe(t: TestContext, node: RealNode): Promise<voi
   assert.ok(took >= 1.8 && took < 9, `deletion waited for preStop, then TERM stopped the container (${took} s)`);
 }
 
+async function probeTimeout(t: TestContext, node: RealNode): Promise<void> {
+  // An exec probe that outlives timeoutSeconds fails (the kubelet enforces exec timeouts).
+  await apply(node, podYaml('slow-probe', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: [sh, -c, '${IDLE}']
+    livenessProbe:
+      exec: {command: [sleep, '30']}
+      timeoutSeconds: 1
+      periodSeconds: 2
+      failureThreshold: 1
+`));
+  const t0 = Date.now();
+  await until(node, 'slow-probe restarted for its probe timing out', 45_000, async () =>
+    ((await getPod(node, 'slow-probe'))?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? true : undefined);
+  t.diagnostic(`probe timeout: restarted ${secondsSince(t0)} s after apply`);
+  const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=slow-probe,reason=Unhealthy', '-o', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  const messages = (JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.map((e) => e.message ?? '');
+  assert.ok(messages.some((m) => /^Liveness probe errored: .*timed out|^Liveness probe failed: .*timed out/.test(m)), `a timed-out probe event: ${JSON.stringify(messages)}`);
+}
+
 async function onFailureAndJob(t: TestContext, node: RealNode): Promise<void> {
   // OnFailure: the failed first run is restarted, the successful second one ends the pod.
   await apply(node, podYaml('on-failure', `
@@ -239,5 +263,6 @@ export const probesThemes: Theme[] = [
   ['a failing liveness probe restarts the container', livenessRestarts],
   ['a container that exits 1 goes CrashLoopBackOff with growing back-off', crashLoopBacksOff],
   ['postStart and preStop hooks, a startup probe gates liveness', hooksAndStartupProbe],
+  ['an exec probe that exceeds timeoutSeconds fails', probeTimeout],
   ['restartPolicy OnFailure, kubectl wait, and a Job to completion', onFailureAndJob],
 ];

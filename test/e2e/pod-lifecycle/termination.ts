@@ -71,7 +71,16 @@ ${podYaml('stubborn', `
     assert.equal(r.code, 0, r.stderr);
     return (Date.now() - t0) / 1000;
   };
+  const terminating = (async () => {
+    for (let i = 0; i < 20; i++) {
+      const row = await podRow(node, 'stubborn').catch(() => undefined);
+      if (row?.STATUS === 'Terminating') return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  })();
   const [graceful, stubborn] = await Promise.all([timeDelete('graceful'), timeDelete('stubborn')]);
+  assert.ok(await terminating, 'kubectl get pod shows Terminating during the grace period');
   t.diagnostic(`delete: graceful (traps TERM, grace 10 s) gone in ${graceful.toFixed(1)} s; stubborn (ignores TERM, grace 3 s) gone in ${stubborn.toFixed(1)} s`);
   assert.ok(graceful < 10, `a container that exits on TERM stops within its grace period of 10 s (${graceful} s)`);
   assert.ok(stubborn >= 2.5, `a container that ignores TERM is given its grace period (${stubborn} s)`);

@@ -175,6 +175,10 @@ ${podYaml('env-pod', `
   assert.equal(env.POD_IP, pod.status!.podIP);
   assert.equal(env.MEM_LIMIT, '64');
   assert.equal(env.GREETING, 'hello env-pod in blue');
+  const described = await node.kubectl(['describe', 'pod', 'env-pod']);
+  assert.equal(described.code, 0, described.stderr);
+  for (const re of [/Normal\s+Scheduled\s+.*Successfully assigned default\/env-pod to /, /Normal\s+Pulled\s+.*Container image "skiff\.local\/busybox:1\.35" already present on machine/,
+    /Normal\s+Created\s+.*Created container:? app/, /Normal\s+Started\s+.*Started container:? app/]) assert.match(described.stdout, re);
   assert.match(await logs(node, 'env-pod'), /^PASSWORD=s3cret$/m);
 }
 
