@@ -92,6 +92,13 @@ async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
   assert.ok(cs.lastState?.terminated, `lastState.terminated is set: ${JSON.stringify(cs.lastState)}`);
   assert.ok(cs.lastState.terminated.finishedAt, 'the previous run has a finish time');
   assert.notEqual(cs.lastState.terminated.containerID, cs.containerID, 'a new container replaced the killed one');
+  const cri = await node.cri();
+  try {
+    const sandboxes = (await cri.listPodSandbox()).filter((sb) => sb.metadata?.uid === restarted.metadata!.uid);
+    assert.equal(sandboxes.length, 1, 'a container restart keeps the pod\'s sandbox (and so its IP)');
+  } finally {
+    await cri.close();
+  }
   await sleep(3000);
   const later = await getPod(node, 'liveness');
   assert.equal(later?.status?.containerStatuses?.[0]?.restartCount, 1, 'the healthy second run is not restarted');
