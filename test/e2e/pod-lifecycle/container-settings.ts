@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import http from 'node:http';
 import type { TestContext } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { RealNode } from '../../helpers/real-node.js';
@@ -141,6 +142,34 @@ async function runAsNonRootRefusesRoot(t: TestContext, node: RealNode): Promise<
   assert.ok((JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.some((e) => /runAsNonRoot/.test(e.message ?? '')), 'a Failed event says why');
 }
 
+async function hostPortOnLoopback(t: TestContext, node: RealNode): Promise<void> {
+  // A hostPort is reachable on the node; the request goes to 127.0.0.1 only (the network rule).
+  const hostPort = 20000 + Math.floor(Math.random() * 20000);
+  await apply(node, podYaml('host-port', `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: skiff.local/httpd:1.35
+    ports: [{containerPort: 8080, hostPort: ${hostPort}}]
+`));
+  const t0 = Date.now();
+  await until(node, 'host-port Running', 30_000, async () => ((await getPod(node, 'host-port'))?.status?.phase === 'Running' ? true : undefined));
+  const page = await until(node, `the page on 127.0.0.1:${hostPort}`, 15_000, async () => {
+    const body = await new Promise<string | undefined>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: hostPort, path: '/', timeout: 2000 }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(res.statusCode === 200 ? b : undefined));
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(undefined));
+    });
+    return body;
+  }, 500);
+  t.diagnostic(`hostPort: the pod answered on 127.0.0.1:${hostPort} ${secondsSince(t0)} s after apply`);
+  assert.match(page, /It works!/);
+}
+
 async function sharedProcessNamespace(t: TestContext, node: RealNode): Promise<void> {
   const spec = (share: boolean) => `
   shareProcessNamespace: ${share}
@@ -166,5 +195,6 @@ export const containerSettingsThemes: Theme[] = [
   ['resources become cgroup limits; capabilities, no_new_privs, fsGroup', resourcesAndPrivileges],
   ['DNS settings, hostname/subdomain, hostNetwork', podNetworkSettings],
   ['runAsNonRoot refuses an image that runs as root', runAsNonRootRefusesRoot],
+  ['a hostPort answers on the node\'s loopback', hostPortOnLoopback],
   ['shareProcessNamespace: containers see each other\'s processes', sharedProcessNamespace],
 ];
