@@ -33,6 +33,19 @@ async function containerSettings(t: TestContext, node: RealNode): Promise<void> 
   assert.equal(pod.status?.phase, 'Succeeded', out);
   assert.equal(out.trim(), 'uid=1000 gid=3000 cwd=/usr args=one,two\nrootfs=readonly\ntmp=readonly');
   const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  // args alone replace the image's CMD (the httpd image has no ENTRYPOINT).
+  await apply(node, podYaml('args-only', `
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: app, image: skiff.local/httpd:1.35, args: [sh, -c, 'echo args replaced the image CMD']}
+`));
+  const argsOnly = await until(node, 'args-only finished', 40_000, async () => {
+    const p = await getPod(node, 'args-only');
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+  });
+  assert.equal(argsOnly.status?.phase, 'Succeeded');
+  assert.equal((await logs(node, 'args-only')).trim(), 'args replaced the image CMD');
   assert.equal(term?.reason, 'Completed');
   assert.equal(term?.message, 'bye\n', 'a non-root container can write its termination message');
 }

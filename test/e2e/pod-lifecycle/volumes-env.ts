@@ -149,7 +149,11 @@ ${podYaml('env-pod', `
   containers:
   - name: app
     image: ${BUSYBOX}
-    command: [sh, -c, 'env | sort; ${IDLE}']
+    command:
+    - sh
+    - -c
+    - |
+      echo "expanded=$(POD_NAME) in $(COLOUR)"; echo 'escaped=$$(POD_NAME)'; env | sort; ${IDLE}
     envFrom: [{configMapRef: {name: env-cm}}, {prefix: S_, secretRef: {name: env-secret}}]
     env:
     - {name: PASSWORD, valueFrom: {secretKeyRef: {name: env-secret, key: password}}}
@@ -179,7 +183,10 @@ ${podYaml('env-pod', `
   assert.equal(described.code, 0, described.stderr);
   for (const re of [/Normal\s+Scheduled\s+.*Successfully assigned default\/env-pod to /, /Normal\s+Pulled\s+.*Container image "skiff\.local\/busybox:1\.35" already present on machine/,
     /Normal\s+Created\s+.*Created container:? app/, /Normal\s+Started\s+.*Started container:? app/]) assert.match(described.stdout, re);
-  assert.match(await logs(node, 'env-pod'), /^PASSWORD=s3cret$/m);
+  const out = await logs(node, 'env-pod');
+  assert.match(out, /^PASSWORD=s3cret$/m);
+  assert.match(out, /^expanded=env-pod in blue$/m, '$(VAR) in the command is expanded from the container env');
+  assert.match(out, /^escaped=\$\(POD_NAME\)$/m, '$$(VAR) stays literal');
 }
 
 async function missingSecretHoldsContainer(t: TestContext, node: RealNode): Promise<void> {
