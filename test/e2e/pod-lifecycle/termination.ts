@@ -10,9 +10,9 @@ import type { RealNode } from '../../helpers/real-node.js';
 import { BUSYBOX, IDLE, podYaml, apply, getPod, until, secondsSince, podRow, exec } from '../../helpers/pod-kubectl.js';
 import type { Theme } from './theme.js';
 
-/** Host mounts that name the pod's uid (its volumes) or its sandbox (containerd's shm). */
-function mountsOf(uid: string, sandboxIds: string[]): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(uid) || sandboxIds.some((id) => l.includes(id)));
+/** Host mounts naming the pod's uid (its volumes) or one of these ids (sandbox: shm and netns; container: rootfs). */
+function mountsOf(uid: string, ids: string[]): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => (uid && l.includes(uid)) || ids.some((id) => l.includes(id)));
 }
 function linkByIndex(index: number): string | undefined {
   const r = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
@@ -43,7 +43,7 @@ ${podYaml('stubborn', `
     const ps = [await getPod(node, 'graceful'), await getPod(node, 'stubborn')];
     return ps.every((p) => p?.status?.phase === 'Running') ? (ps as Pod[]) : undefined;
   });
-  const traces = new Map<string, { pod: Pod; iflink: number; sandboxes: string[] }>();
+  const traces = new Map<string, { pod: Pod; iflink: number; ids: string[] }>();
   const cri = await node.cri();
   try {
     for (const p of running) {
@@ -57,8 +57,11 @@ ${podYaml('stubborn', `
       assert.ok(netns.length > 0, 'pod network namespaces are mounted under the data dir, not the host-wide /run/netns');
       const sandboxes = (await cri.listPodSandbox()).filter((s) => s.metadata?.uid === uid).map((s) => s.id);
       assert.equal(sandboxes.length, 1, `one sandbox for ${name}`);
+      const containerIds = (p.status?.containerStatuses ?? []).map((c) => c.containerID!.replace(/^containerd:\/\//, ''));
+      assert.ok(mountsOf('', containerIds).length > 0, `${name}'s container has its rootfs mounted`);
       assert.ok(mountsOf(uid, sandboxes).length > 0, `${name} has host mounts`);
-      traces.set(name, { pod: p, iflink, sandboxes });
+      // Traces: the pod uid (volumes), the sandbox id (shm, netns), the container ids (rootfs).
+      traces.set(name, { pod: p, iflink, ids: [...sandboxes, ...containerIds] });
     }
   } finally {
     await cri.close();
@@ -94,7 +97,7 @@ ${podYaml('stubborn', `
         (await after.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true);
       assert.equal(linkByIndex(tr.iflink), undefined, `${name}'s veth is gone`);
       assert.equal(existsSync(join(node.ipamDir, tr.pod.status!.podIP!)), false, `${name}'s IP lease is released`);
-      assert.deepEqual(mountsOf(uid, tr.sandboxes), [], `no mount of ${name} is left`);
+      assert.deepEqual(mountsOf(uid, tr.ids), [], `no mount of ${name} is left`);
       assert.equal(existsSync(join(node.dataDir, 'agent', 'pods', uid)), false, `${name}'s pod directory is removed`);
     }
   } finally {
