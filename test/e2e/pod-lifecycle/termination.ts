@@ -97,6 +97,8 @@ ${podYaml('stubborn', `
         (await after.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true);
       assert.equal(linkByIndex(tr.iflink), undefined, `${name}'s veth is gone`);
       assert.equal(existsSync(join(node.ipamDir, tr.pod.status!.podIP!)), false, `${name}'s IP lease is released`);
+      const nat = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`${tr.pod.status!.podIP!}/32`));
+      assert.deepEqual(nat, [], `no masquerade rule of ${name} is left`);
       assert.deepEqual(mountsOf(uid, tr.ids), [], `no mount of ${name} is left`);
       assert.equal(existsSync(join(node.dataDir, 'agent', 'pods', uid)), false, `${name}'s pod directory is removed`);
     }
