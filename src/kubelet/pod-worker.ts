@@ -209,7 +209,10 @@ export class PodWorker {
     let sandbox: PodSandboxStatus | undefined;
     if (this.sandboxId) {
       const running = (await rt.listContainers({ podSandboxId: this.sandboxId })).filter((c) => c.state === 'CONTAINER_RUNNING');
-      await Promise.all(running.map((c) => this.killContainer(pod, specs.find((s) => s.name === c.metadata.name), c.id, graceSeconds(pod), `Stopping container ${c.metadata.name}`)));
+      await Promise.all(running.map((c) => {
+        const spec = specs.find((s) => s.name === c.metadata.name);
+        return this.killContainer(pod, spec, c.id, graceSeconds(pod), `Stopping container ${c.metadata.name}`);
+      }));
       for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
       sandbox = await rt.podSandboxStatus(this.sandboxId);
     }
