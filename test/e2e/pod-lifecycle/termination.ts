@@ -135,6 +135,22 @@ async function forceDeleteCleansUp(t: TestContext, node: RealNode): Promise<void
   assert.ok(!existsSync(join(node.ipamDir, pod.status!.podIP!)), 'its IP lease is released');
 }
 
+async function gracePeriodOverride(t: TestContext, node: RealNode): Promise<void> {
+  // kubectl delete --grace-period shortens the pod's own 30 s for this deletion.
+  await apply(node, podYaml('short-grace', `
+  terminationGracePeriodSeconds: 30
+  containers:
+  - {name: app, image: ${BUSYBOX}, command: [sh, -c, 'trap "" TERM; while :; do sleep 1; done']}
+`));
+  await until(node, 'short-grace Running', 30_000, async () => ((await getPod(node, 'short-grace'))?.status?.phase === 'Running' ? true : undefined));
+  const t0 = Date.now();
+  const r = await node.kubectl(['delete', 'pod', 'short-grace', '--grace-period=2', '--wait=true', '--timeout=40s'], { timeoutMs: 50_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const took = (Date.now() - t0) / 1000;
+  t.diagnostic(`grace override: a pod with 30 s grace deleted with --grace-period=2 in ${took.toFixed(1)} s`);
+  assert.ok(took >= 1.5 && took < 15, `the 2 s override was used, not the pod's 30 s (${took} s)`);
+}
+
 async function oomKilled(t: TestContext, node: RealNode): Promise<void> {
   // busybox `tail` keeps a line that never ends in memory; /dev/zero has no newline.
   await apply(node, podYaml('oom', `
@@ -207,6 +223,7 @@ async function activeDeadline(t: TestContext, node: RealNode): Promise<void> {
 export const terminationThemes: Theme[] = [
   ['deleting pods: grace period honoured, nothing left on the host', deletionCleansUp],
   ['a force-deleted pod is still cleaned up on the node', forceDeleteCleansUp],
+  ['kubectl delete --grace-period overrides the pod\'s grace period', gracePeriodOverride],
   ['a container over its memory limit is OOMKilled', oomKilled],
   ['an OOM kill with restartPolicy Always shows in lastState', oomRestarts],
   ['activeDeadlineSeconds fails the pod', activeDeadline],
