@@ -217,9 +217,44 @@ async function missingSecretHoldsContainer(t: TestContext, node: RealNode): Prom
   assert.equal(out.trim(), 'token=abc123');
 }
 
+async function missingConfigMapVolume(t: TestContext, node: RealNode): Promise<void> {
+  // A missing ConfigMap holds the pod in ContainerCreating (FailedMount) until it exists; an
+  // optional one that is missing mounts as an empty directory.
+  await apply(node, podYaml('late-cm', `
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - {name: cfg, configMap: {name: late-cm, items: [{key: app.conf, path: conf/app.conf}]}}
+  - {name: extra, configMap: {name: never-there, optional: true}}
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    volumeMounts: [{name: cfg, mountPath: /cfg}, {name: extra, mountPath: /extra}]
+    command: [sh, -c, '${IDLE}']
+`));
+  const waiting = await until(node, 'late-cm in ContainerCreating with a FailedMount event', 30_000, async () => {
+    const p = await getPod(node, 'late-cm');
+    if (p?.status?.containerStatuses?.[0]?.state?.waiting?.reason !== 'ContainerCreating') return undefined;
+    const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=late-cm,reason=FailedMount', '-o', 'json']);
+    const items = ev.code === 0 ? (JSON.parse(ev.stdout) as { items: { message?: string }[] }).items : [];
+    return items.length ? items[0]!.message : undefined;
+  });
+  assert.match(waiting ?? '', /configmap "late-cm" not found/);
+  assert.equal((await podRow(node, 'late-cm')).STATUS, 'ContainerCreating');
+  await apply(node, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late-cm}\ndata: {app.conf: "level=debug", other: unused}\n');
+  const t0 = Date.now();
+  await until(node, 'late-cm Running once the ConfigMap exists', 45_000, async () =>
+    ((await getPod(node, 'late-cm'))?.status?.phase === 'Running' ? true : undefined));
+  t.diagnostic(`missing ConfigMap volume: the pod started ${secondsSince(t0)} s after the ConfigMap was created`);
+  assert.equal(await exec(node, 'late-cm', ['cat', '/cfg/conf/app.conf']), 'level=debug');
+  assert.equal((await exec(node, 'late-cm', ['ls', '/cfg'])).trim(), 'conf', 'only the listed items are projected');
+  // Only the atomic writer's hidden ..data entries are there, as with the kubelet.
+  assert.equal((await exec(node, 'late-cm', ['ls', '/extra'])).trim(), '', 'a missing optional ConfigMap is an empty volume');
+}
+
 export const volumesEnvThemes: Theme[] = [
   ['an emptyDir shared by two containers', sharedEmptyDir],
   ['configMap, secret and downwardAPI volumes, updated while the pod runs', configMapAndSecretVolumes],
+  ['a missing ConfigMap volume holds the pod until it exists; an optional one is empty', missingConfigMapVolume],
   ['a PersistentVolumeClaim keeps data across pods', persistentVolumeClaim],
   ['env from a Secret, a ConfigMap and the downward API', envFromApi],
   ['a missing Secret holds the container in CreateContainerConfigError until it exists', missingSecretHoldsContainer],
