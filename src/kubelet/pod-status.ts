@@ -191,7 +191,8 @@ export function buildPodStatus(input: StatusInput): PodStatus {
     qosClass: old.qosClass ?? computeQOSClass(pod as KObject),
   };
   if (initStatuses.length) status.initContainerStatuses = initStatuses;
-  const ip = sandbox?.network?.ip ?? old.podIP;
+  // A host-network sandbox has no address of its own: the kubelet reports the node's.
+  const ip = sandbox?.network?.ip || (sandbox && pod.spec?.hostNetwork ? input.hostIP : undefined) || old.podIP;
   if (ip) {
     status.podIP = ip;
     status.podIPs = [{ ip }];

@@ -8,6 +8,7 @@
 // termination messages are skipped, as kwok does.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../cli/log.js';
+import { activeDeadline } from './active-deadline.js';
 import { Backoff } from './backoff.js';
 import { simulationAnnotations } from './container-base-config.js';
 import { graceSeconds, stopContainerGracefully } from './container-stop.js';
@@ -197,9 +198,40 @@ export class PodWorker {
       await this.stopSandbox();
       return;
     }
+    const deadline = activeDeadline(pod, this.now());
+    if (deadline.exceeded) return this.failPod(pod, deadline.reason, deadline.message);
+    if (deadline.inMs !== undefined) this.later(deadline.inMs);
     const status = await this.step(pod);
     if (statusChanged(status, pod.status)) await this.deps.api.writeStatus(pod, status);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandbox();
+  }
+
+  /** The pod as a whole has failed (activeDeadlineSeconds): its containers stop and it turns Failed with the reason. */
+  private async failPod(pod: Pod, reason: string, message: string): Promise<void> {
+    this.deps.event?.(pod, 'Normal', reason, message);
+    this.probes?.stopAll();
+    const rt = this.deps.runtime;
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const byId = new Map<string, ContainerStatus>();
+    let sandbox: PodSandboxStatus | undefined;
+    if (this.sandboxId) {
+      const running = (await rt.listContainers({ podSandboxId: this.sandboxId })).filter((c) => c.state === 'CONTAINER_RUNNING');
+      await Promise.all(running.map((c) => {
+        const spec = specs.find((s) => s.name === c.metadata.name);
+        return this.killContainer(pod, spec, c.id, graceSeconds(pod), `Stopping container ${c.metadata.name}`);
+      }));
+      for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
+      sandbox = await rt.podSandboxStatus(this.sandboxId);
+    }
+    const status = buildPodStatus({
+      pod, sandbox,
+      init: (pod.spec?.initContainers ?? []).map((c) => this.containers.view(c, byId)),
+      containers: (pod.spec?.containers ?? []).map((c) => this.containers.view(c, byId)),
+      initDone: pod.status?.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True') ?? false,
+      initFailed: false, hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
+    });
+    await this.deps.api.writeStatus(pod, { ...status, phase: 'Failed', reason, message });
+    await this.stopSandbox();
   }
 
   private get runsProcesses(): boolean {

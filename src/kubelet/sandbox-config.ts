@@ -121,6 +121,7 @@ export function buildSandboxConfig(pod: Pod, opts: SandboxConfigOptions = {}, at
     hostNetwork: spec.hostNetwork === true,
     hostPID: spec.hostPID === true,
     hostIPC: spec.hostIPC === true,
+    sharePID: spec.shareProcessNamespace === true,
     ...(spec.securityContext?.sysctls?.length ? { sysctls: Object.fromEntries(spec.securityContext.sysctls.map((s) => [s.name, s.value])) } : {}),
   };
 }

@@ -77,3 +77,12 @@ test('readiness gates hold Ready until their conditions are True', () => {
   assert.equal(cond(t, 'Ready').status, 'True');
   assert.equal(cond(t, 'example.com/lb').status, 'True', 'the gate condition itself is kept');
 });
+
+test('a hostNetwork pod reports the node IP as its pod IP (its sandbox has no address)', () => {
+  const hostSandbox: PodSandboxStatus = { ...sandbox, network: undefined };
+  const s = buildPodStatus({ ...base, sandbox: hostSandbox, pod: pod({ hostNetwork: true }), containers: [view('c', ctr('c', 'CONTAINER_RUNNING'))] });
+  assert.equal(s.podIP, '127.0.0.1');
+  assert.deepEqual(s.podIPs, [{ ip: '127.0.0.1' }]);
+  const other = buildPodStatus({ ...base, sandbox: hostSandbox, pod: pod(), containers: [view('c', ctr('c', 'CONTAINER_RUNNING'))] });
+  assert.equal(other.podIP, undefined, 'a pod-network pod without an address has none');
+});

@@ -240,3 +240,20 @@ test('the simulated runtime hands out distinct IPs and reuses them only after go
   assert.equal((await rt.podSandboxStatus(again)).network!.ip, '10.42.3.3');
   await rt.close();
 });
+
+test('activeDeadlineSeconds: once it runs out the containers stop and the pod fails with DeadlineExceeded', async () => {
+  const h = await harness(makePod('deadline', { activeDeadlineSeconds: 1, terminationGracePeriodSeconds: 0 }));
+  try {
+    const running = await h.until((s) => s.phase === 'Running');
+    assert.ok(running.startTime, 'the deadline counts from startTime');
+    const failed = await h.until((s) => s.phase === 'Failed', 5000);
+    assert.equal(failed.reason, 'DeadlineExceeded');
+    assert.equal(failed.message, 'Pod was active on the node longer than the specified deadline');
+    assert.ok(failed.containerStatuses?.[0]?.state?.terminated, `the container was stopped: ${JSON.stringify(failed.containerStatuses)}`);
+    assert.ok(Date.now() >= Date.parse(running.startTime) + 1000, 'not before startTime + 1 s');
+    await h.worker.settled();
+    assert.equal((await h.runtime.listContainers()).filter((c) => c.state === 'CONTAINER_RUNNING').length, 0);
+  } finally {
+    await h.close();
+  }
+});

@@ -63,7 +63,8 @@ test('hostname, log directory, labels, ports and host namespaces', () => {
   ]);
   assert.deepEqual(c.labels, { app: 'web', 'io.kubernetes.pod.name': 'web-0', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': 'uid-1' });
   assert.deepEqual(c.annotations, { a: 'b' });
-  assert.deepEqual([c.hostNetwork, c.hostPID, c.hostIPC], [false, true, false]);
+  assert.deepEqual([c.hostNetwork, c.hostPID, c.hostIPC, c.sharePID], [false, true, false, false]);
+  assert.equal(buildSandboxConfig(pod({ shareProcessNamespace: true }), opts).sharePID, true);
 });
 
 test('the hostname is the pod name cut to a DNS label; no log directory without a base', () => {

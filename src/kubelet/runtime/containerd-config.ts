@@ -77,6 +77,10 @@ export function containerdConfigToml(o: ContainerdConfigOptions): string {
     '  enable_selinux = false',
     '  enable_tls_streaming = false',
     `  restrict_oom_score_adj = ${o.restrictOomScoreAdj ?? false}`,
+    // Pod network namespaces live under our state dir, not the host-wide /run/netns: another
+    // tool that bind-mounts /run/netns onto itself (ip netns add, CNI's test helpers) would
+    // otherwise hide the mounts of sandboxes made before it, and removing them fails with EBUSY.
+    '  netns_mounts_under_state_dir = true',
     `[${cri}.containerd]`,
     `  snapshotter = ${q(o.snapshotter)}`,
     '  default_runtime_name = "runc"',

@@ -40,6 +40,8 @@ export interface PodSandboxConfig {
   /** Pods with hostPID / hostIPC share those namespaces with the node. */
   hostPID?: boolean;
   hostIPC?: boolean;
+  /** shareProcessNamespace: the pod's containers see each other's processes (one PID namespace per pod). */
+  sharePID?: boolean;
   /** Linux cgroup parent of the pod (resource accounting). */
   cgroupParent?: string;
   /** Sandbox-level security: the pod's sysctls and the pause process' user, as CRI has them. */

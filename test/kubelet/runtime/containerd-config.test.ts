@@ -22,6 +22,7 @@ test('the config keeps root, state and sockets under the data dir and configures
     '  stream_server_address = "127.0.0.1"',
     '  stream_server_port = "41234"',
     '  restrict_oom_score_adj = true',
+    '  netns_mounts_under_state_dir = true',
     '  snapshotter = "native"',
     '  runtime_type = "io.containerd.runc.v2"',
     '  SystemdCgroup = false',

@@ -96,6 +96,9 @@ test('RunPodSandbox carries the pod sandbox config with CRI field names and name
   const host = last('RunPodSandbox').config;
   assert.deepEqual(host.linux.securityContext.namespaceOptions, { network: 'NODE', pid: 'NODE', ipc: 'POD', targetId: '' });
   assert.equal(host.hostname, '', 'a host-network sandbox takes the node hostname');
+  await rt.runPodSandbox(sandbox({ sharePID: true, logDirectory: undefined }));
+  assert.deepEqual(last('RunPodSandbox').config.linux.securityContext.namespaceOptions, { network: 'POD', pid: 'POD', ipc: 'POD', targetId: '' },
+    'shareProcessNamespace: one PID namespace for the pod');
   await rt.close();
 });
 

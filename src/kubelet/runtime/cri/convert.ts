@@ -11,11 +11,11 @@ const nsMode = (host: boolean | undefined, otherwise: 'POD' | 'CONTAINER') => (h
 
 /**
  * The pod's namespaces as the kubelet asks for them: network and IPC shared in the pod
- * unless the node's are wanted; PID per container unless hostPID (shareProcessNamespace
- * is not modelled yet).
+ * unless the node's are wanted; PID per container unless hostPID, or one per pod with
+ * shareProcessNamespace.
  */
 export function namespaceOptions(sb: PodSandboxConfig): Wire {
-  return { network: nsMode(sb.hostNetwork, 'POD'), pid: nsMode(sb.hostPID, 'CONTAINER'), ipc: nsMode(sb.hostIPC, 'POD') };
+  return { network: nsMode(sb.hostNetwork, 'POD'), pid: nsMode(sb.hostPID, sb.sharePID ? 'POD' : 'CONTAINER'), ipc: nsMode(sb.hostIPC, 'POD') };
 }
 
 export function sandboxConfigToWire(c: PodSandboxConfig): Wire {
