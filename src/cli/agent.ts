@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { setFlagsFromString } from 'node:v8';
-import { homedir, networkInterfaces } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { nodeBearerToken, parseJoinToken } from '../apiserver/auth/node-token.js';
 import { Client } from '../client/client.js';
@@ -20,6 +20,7 @@ import { startHostMonitors } from '../kubelet/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { createLogger } from './log.js';
+import { defaultDataDir } from './data-dir.js';
 
 export interface AgentFlags {
   server: string;
@@ -61,7 +62,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   setFlagsFromString('--semi-space-growth-factor=1');
   const kind = parseRuntimeKind(flags.runtime);
   const log = createLogger('agent');
-  const dataDir = resolve(flags.dataDir ?? (process.getuid?.() === 0 ? '/var/lib/skiff/agent' : join(homedir(), '.local', 'share', 'skiff', 'agent')));
+  const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { caHash, secret } = parseJoinToken(flags.token);
   if (!caHash) throw new Error('the token carries no CA hash (want K10<hash>::server:<secret>, as in the server\'s DATA_DIR/token)');

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { containerdLayout } from '../kubelet/runtime/containerd-config.js';
 import { ctrImport } from '../kubelet/runtime/image-import.js';
-import { defaultDataDir } from './server.js';
+import { defaultDataDir } from './data-dir.js';
 
 export interface ImagesImportFlags {
   dataDir?: string;

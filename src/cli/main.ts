@@ -50,7 +50,7 @@ program
   .description('run a node agent that joins a server')
   .requiredOption('--server <url>', 'the server to join, e.g. https://HOST:6443')
   .requiredOption('--token <token>', 'join token (DATA_DIR/token on the server)')
-  .option('--data-dir <dir>', 'state directory (default /var/lib/skiff/agent as root, else ~/.local/share/skiff/agent)')
+  .option('--data-dir <dir>', 'state directory (default /var/lib/skiff as root, else ~/.local/share/skiff; the agent\'s files go under DATA_DIR/agent)')
   .option('--node-name <name>', 'name of this node (default: the host name)')
   .option('--node-ip <ip>', 'the address this node reports as InternalIP (default: this host\'s first IPv4 address)')
   .option('--runtime <kind>', 'container runtime: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')

@@ -2,7 +2,7 @@
 // in-process controllers, writes the admin kubeconfig, and prints one line when ready.
 import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { homedir, hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
@@ -18,6 +18,9 @@ import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from './log.js';
+import { defaultDataDir } from './data-dir.js';
+
+export { defaultDataDir } from './data-dir.js';
 
 export interface ServerFlags {
   dataDir?: string;
@@ -47,10 +50,6 @@ export interface ServerFlags {
   containerRuntimeEndpoint?: string;
   /** Linux bridge of the pod network (default skiff0). */
   cniBridge?: string;
-}
-
-export function defaultDataDir(): string {
-  return process.getuid?.() === 0 ? '/var/lib/skiff' : join(homedir(), '.local', 'share', 'skiff');
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
