@@ -181,6 +181,13 @@ async function hostPortOnLoopback(t: TestContext, node: RealNode): Promise<void>
   }, 500);
   t.diagnostic(`hostPort: the pod answered on 127.0.0.1:${hostPort} ${secondsSince(t0)} s after apply`);
   assert.match(page, /It works!/);
+  // portmap's DNAT rule for the port exists while the pod does, and leaves with it.
+  const dnat = new RegExp(`--dport ${hostPort}\\b`);
+  const natRules = () => spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout;
+  assert.match(natRules(), dnat, 'a DNAT rule for the host port');
+  const del = await node.kubectl(['delete', 'pod', 'host-port', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
+  assert.equal(del.code, 0, del.stderr);
+  await until(node, `the NAT rules of host port ${hostPort} gone`, 20_000, async () => (dnat.test(natRules()) ? undefined : true));
 }
 
 async function sharedProcessNamespace(t: TestContext, node: RealNode): Promise<void> {
