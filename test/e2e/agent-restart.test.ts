@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { realAgent } from '../helpers/real-agent.js';
+import { sleep, waitFor as until } from '../helpers/wait.js';
 import { kubeconfigServer, realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const podYaml = (name: string) => `
 apiVersion: v1
@@ -30,16 +29,6 @@ spec:
     volumeMounts: [{name: scratch, mountPath: /scratch}]
   volumes: [{name: scratch, emptyDir: {}}]
 `;
-
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>, logs: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- logs (tail) ---\n${logs().slice(-8000)}`);
-}
 
 async function getPod(node: RealNode, name: string): Promise<Pod | undefined> {
   const r = await node.kubectl(['get', 'pod', name, '-o', 'json', '--ignore-not-found']);

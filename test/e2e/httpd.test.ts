@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { bridgePorts, realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, waitFor as until } from '../helpers/wait.js';
 
 const DEPLOYMENT = `
 apiVersion: apps/v1
@@ -50,17 +49,6 @@ async function pods(node: RealNode, selector?: string): Promise<Pod[]> {
   return (JSON.parse(r.stdout) as { items: Pod[] }).items;
 }
 
-/** Polls `check` every 100 ms until it returns a value, for at most `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>, node: RealNode): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- server log (tail) ---\n${node.logs().slice(-6000)}`);
-}
-
 /** The CRI log lines (`<time> <stream> <F|P> <text>`) of a container, as text. */
 function criLogText(file: string): string {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' ')).join('\n');
@@ -83,7 +71,7 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     const running = await until('2 httpd pods Running with pod IPs', 90_000, async () => {
       const ps = (await pods(node, 'app=httpd')).filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp);
       return ps.length === 2 ? ps : undefined;
-    }, node);
+    }, node.logs);
     const seconds = (Date.now() - t0) / 1000;
     t.diagnostic(`both httpd pods Running with pod IPs ${seconds.toFixed(2)} s after kubectl apply`);
     const ips = running.map((p) => p.status!.podIP!);
@@ -96,7 +84,7 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     const done = await until('the wget pod to finish', 60_000, async () => {
       const p = (await pods(node)).find((x) => x.metadata?.name === 'wget');
       return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
-    }, node);
+    }, node.logs);
     const m = done.metadata!;
     const logFile = join(node.dataDir, 'agent', 'logs', 'pods', `${m.namespace}_${m.name}_${m.uid}`, 'wget', '0.log');
     assert.ok(existsSync(logFile), `container log at ${logFile}`);
@@ -106,10 +94,10 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
 
     const del = await node.kubectl(['delete', 'deployment/httpd', 'pod/wget', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
     assert.equal(del.code, 0, del.stderr);
-    await until('all pods gone from the API', 60_000, async () => ((await pods(node)).length === 0 ? true : undefined), node);
+    await until('all pods gone from the API', 60_000, async () => ((await pods(node)).length === 0 ? true : undefined), node.logs);
     const cri = await node.cri();
     try {
-      const left = await until('no sandbox left in containerd', 30_000, async () => ((await cri.listPodSandbox()).length === 0 ? true : undefined), node);
+      const left = await until('no sandbox left in containerd', 30_000, async () => ((await cri.listPodSandbox()).length === 0 ? true : undefined), node.logs);
       assert.ok(left);
       assert.deepEqual(await cri.listContainers(), []);
     } finally {

@@ -15,9 +15,8 @@ import { pushImage } from '../../src/images/registry-push.js';
 import { keepImage } from '../../src/kubelet/host-monitors.js';
 import { ImageGarbageCollector } from '../../src/kubelet/image-gc.js';
 import { realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
+import { sleep, waitFor as until } from '../helpers/wait.js';
 import { registryMissing, startRegistry, type LocalRegistry } from '../helpers/registry.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const pod = (name: string, image: string, secret?: string) => `
 apiVersion: v1
@@ -36,16 +35,6 @@ spec:
 async function getPod(node: RealNode, name: string): Promise<Pod | undefined> {
   const r = await node.kubectl(['get', 'pod', name, '-o', 'json']);
   return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined;
-}
-
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>, logs: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- logs (tail) ---\n${logs().slice(-6000)}`);
 }
 
 const waitingReason = (p: Pod | undefined) => p?.status?.containerStatuses?.[0]?.state?.waiting?.reason;

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { RealNode } from './real-node.js';
+import { waitFor } from './wait.js';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from './wait.js';
 
 export const BUSYBOX = 'skiff.local/busybox:1.35';
 
@@ -30,15 +31,9 @@ export async function getPod(node: RealNode, name: string): Promise<Pod | undefi
   return JSON.parse(r.stdout) as Pod;
 }
 
-/** Polls `check` until it returns a value, for at most `ms`. */
-export async function until<T>(node: RealNode, what: string, ms: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; Date.now() < deadline && i < 5_000; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- server log (tail) ---\n${node.logs().slice(-5000)}`);
+/** Polls `check` until it returns a value, for at most `ms`; a timeout shows the server's log. */
+export function until<T>(node: RealNode, what: string, ms: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  return waitFor(what, ms, check, node.logs, everyMs);
 }
 
 export const condition = (p: Pod | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type)?.status;
