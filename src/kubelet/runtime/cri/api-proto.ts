@@ -2,7 +2,10 @@
 // service, method names and field numbers match Kubernetes' cri-api so that the bytes on
 // the wire are what containerd or CRI-O expect; messages and fields Skiff never sends or
 // reads are left out (protobuf skips unknown fields). Kept as a string so that the
-// compiled program needs no file beside it in dist/.
+// compiled program needs no file beside it in dist/. The ImageService's messages are in
+// image-proto.ts.
+import { IMAGE_MESSAGES } from './image-proto.js';
+
 export const CRI_PROTO = String.raw`
 syntax = "proto3";
 package runtime.v1;
@@ -359,55 +362,4 @@ message StatusResponse {
   map<string, string> info = 2;
 }
 
-message ImageFilter { ImageSpec image = 1; }
-message ListImagesRequest { ImageFilter filter = 1; }
-message Image {
-  string id = 1;
-  repeated string repo_tags = 2;
-  repeated string repo_digests = 3;
-  uint64 size = 4;
-  Int64Value uid = 5;
-  string username = 6;
-  ImageSpec spec = 7;
-  bool pinned = 8;
-}
-message ListImagesResponse { repeated Image images = 1; }
-message ImageStatusRequest {
-  ImageSpec image = 1;
-  bool verbose = 2;
-}
-message ImageStatusResponse {
-  Image image = 1;
-  map<string, string> info = 2;
-}
-message AuthConfig {
-  string username = 1;
-  string password = 2;
-  string auth = 3;
-  string server_address = 4;
-  string identity_token = 5;
-  string registry_token = 6;
-}
-message PullImageRequest {
-  ImageSpec image = 1;
-  AuthConfig auth = 2;
-  PodSandboxConfig sandbox_config = 3;
-}
-message PullImageResponse { string image_ref = 1; }
-message RemoveImageRequest { ImageSpec image = 1; }
-message RemoveImageResponse {}
-
-message ImageFsInfoRequest {}
-message UInt64Value { uint64 value = 1; }
-message FilesystemIdentifier { string mountpoint = 1; }
-message FilesystemUsage {
-  int64 timestamp = 1;
-  FilesystemIdentifier fs_id = 2;
-  UInt64Value used_bytes = 3;
-  UInt64Value inodes_used = 4;
-}
-message ImageFsInfoResponse {
-  repeated FilesystemUsage image_filesystems = 1;
-  repeated FilesystemUsage container_filesystems = 2;
-}
-`;
+${IMAGE_MESSAGES}`;
