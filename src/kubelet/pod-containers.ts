@@ -11,7 +11,7 @@ import { ImagePuller } from './image-puller.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
 import { PullSecretsError } from './pull-secrets.js';
 import type { ContainerView } from './pod-status.js';
-import type { PodWorkerDeps } from './pod-worker.js';
+import type { PodWorkerDeps } from './pod-worker-deps.js';
 import type { HandlerTarget } from './prober/handler.js';
 import type { ContainerConfig, ContainerStatus, PodSandboxConfig, PullAuth } from './runtime/types.js';
 import { terminationMessage } from './termination-message.js';

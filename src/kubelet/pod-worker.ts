@@ -7,7 +7,6 @@
 // With a runtime that runs no processes (simulated), probes, lifecycle hooks and
 // termination messages are skipped, as kwok does.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../cli/log.js';
 import { activeDeadline } from './active-deadline.js';
 import { Backoff } from './backoff.js';
 import { simulationAnnotations } from './container-base-config.js';
@@ -15,49 +14,13 @@ import { graceSeconds, stopContainerGracefully } from './container-stop.js';
 import type { AdoptedPod } from './adoption.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
-import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
-import { buildSandboxConfig, type SandboxConfigOptions } from './sandbox-config.js';
-import {
-  type ContainerConfig, type ContainerRuntime, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type PullAuth,
-} from './runtime/types.js';
+import { isSidecar, PodHealth } from './pod-health.js';
+import { stopPodContainers, type PodStopDeps } from './pod-stop.js';
+import { buildSandboxConfig } from './sandbox-config.js';
+import type { ContainerStatus, PodSandboxConfig, PodSandboxStatus } from './runtime/types.js';
+import type { PodWorkerDeps } from './pod-worker-deps.js';
 
-/** How the worker reaches the API; the agent gives it a client-backed one. */
-export interface PodApi {
-  /** Writes the pod's status (pods/status). */
-  writeStatus(pod: Pod, status: PodStatus): Promise<void>;
-  /** Finishes a graceful deletion: DELETE with gracePeriodSeconds=0 and the pod's uid as precondition. */
-  deletePod(pod: Pod): Promise<void>;
-}
-
-export interface PodWorkerDeps {
-  runtime: ContainerRuntime;
-  api: PodApi;
-  hostIP: string;
-  runtimeName: string;
-  log: Logger;
-  now?: () => number;
-  /** Called once the pod is gone from the API and its sandbox removed. */
-  onFinished(worker: PodWorker): void;
-  onSandbox?(worker: PodWorker, sandboxId: string | undefined): void;
-  /** While true the worker holds still (a node cut off from the API); kick() it when that ends. */
-  paused?(): boolean;
-  /** Pod events as the kubelet records them (Pulled, Created, Started, Killing, BackOff); none when absent. */
-  event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
-  /** Sets up the pod's volumes before its sandbox; a throw is a FailedMount, retried with back-off. */
-  preparePod?(pod: Pod): Promise<void>;
-  /** Env, mounts, workingDir, resources, security… merged into each container's CRI config; a throw is CreateContainerConfigError. */
-  containerConfig?(pod: Pod, container: Container, attempt: number, podIPs: string[]): Promise<Partial<ContainerConfig>>;
-  /** Releases what preparePod set up, after the sandbox is removed. */
-  cleanupPod?(uid: string): Promise<void>;
-  /** The content of an exited container's terminationMessagePath as the host sees it (runtimes that run processes only). */
-  terminationMessage?(pod: Pod, container: Container, status: ContainerStatus): Promise<string | undefined>;
-  /** Registry credentials from the pod's imagePullSecrets (see pull-secrets.ts). */
-  pullSecrets?(pod: Pod): Promise<PullAuth[]>;
-  /** Back-off timings; the defaults are the kubelet's. */
-  backoff?: { restartInitialMs?: number; restartMaxMs?: number; imageInitialMs?: number; imageMaxMs?: number };
-  /** How sandboxes are configured on this node (log dir, cluster DNS). */
-  sandbox?: SandboxConfigOptions;
-}
+export type { PodApi, PodWorkerDeps } from './pod-worker-deps.js';
 
 /** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
 export function restartBackoffMs(restartCount: number): number {
@@ -65,16 +28,13 @@ export function restartBackoffMs(restartCount: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (restartCount - 1));
 }
 
-const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
-const isSidecar = (c: Container) => c.restartPolicy === 'Always';
-
 export class PodWorker {
   private pod: Pod | undefined;
   private sandboxId?: string;
   private readonly containers: PodContainers;
   /** Volume set-up retries (FailedMount). */
   private readonly prepareBackoff: Backoff;
-  private probes?: ProbeManager;
+  private readonly health: PodHealth;
   private prepared = false;
   private cleanedUp = false;
   private prepareFailedAt?: number;
@@ -103,6 +63,13 @@ export class PodWorker {
       sandboxId: () => this.sandboxId,
       sandboxConfig: (pod) => this.sandboxConfig(pod),
       hookTarget: (c, id) => this.hookTarget(c, id),
+      kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
+    });
+    this.health = new PodHealth({
+      runtime: deps.runtime, now: this.now, containers: this.containers,
+      currentPod: () => this.pod,
+      event: deps.event,
+      changed: () => this.kick(),
       kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
     });
     if (adopted) {
@@ -136,7 +103,7 @@ export class PodWorker {
 
   stop(): void {
     clearTimeout(this.timer);
-    this.probes?.stopAll();
+    this.health.stopAll();
     this.finished = true;
   }
 
@@ -209,17 +176,12 @@ export class PodWorker {
   /** The pod as a whole has failed (activeDeadlineSeconds): its containers stop and it turns Failed with the reason. */
   private async failPod(pod: Pod, reason: string, message: string): Promise<void> {
     this.deps.event?.(pod, 'Normal', reason, message);
-    this.probes?.stopAll();
+    this.health.stopAll();
     const rt = this.deps.runtime;
-    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     const byId = new Map<string, ContainerStatus>();
     let sandbox: PodSandboxStatus | undefined;
     if (this.sandboxId) {
-      const running = (await rt.listContainers({ podSandboxId: this.sandboxId })).filter((c) => c.state === 'CONTAINER_RUNNING');
-      await Promise.all(running.map((c) => {
-        const spec = specs.find((s) => s.name === c.metadata.name);
-        return this.killContainer(pod, spec, c.id, graceSeconds(pod), `Stopping container ${c.metadata.name}`);
-      }));
+      await stopPodContainers(this.stopDeps(), pod, this.sandboxId, graceSeconds(pod));
       for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
       sandbox = await rt.podSandboxStatus(this.sandboxId);
     }
@@ -283,7 +245,7 @@ export class PodWorker {
     if (this.sandboxId) sandbox = await rt.podSandboxStatus(this.sandboxId);
     const byId = new Map<string, ContainerStatus>();
     if (this.sandboxId) for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
-    if (this.runsProcesses) await this.killUnhealthy(pod, byId);
+    if (this.runsProcesses) await this.health.killUnhealthy(pod, byId);
 
     const policy = spec.restartPolicy ?? 'Always';
     const initContainers = spec.initContainers ?? [];
@@ -334,7 +296,7 @@ export class PodWorker {
       if (isSidecar(c)) {
         if (!cur) wake(await this.containers.start(pod, c, view, byId));
         else if (cur.state === 'CONTAINER_EXITED' && !this.sidecarsStopped) wake(await this.containers.restartLater(pod, c, view, byId));
-        if (!mainsStarted && !this.hasStarted(c, view.current)) blocked = true;
+        if (!mainsStarted && !this.health.started(c, view.current)) blocked = true;
         continue;
       }
       if (mainsStarted) continue;
@@ -373,30 +335,8 @@ export class PodWorker {
     }
   }
 
-  /** Started: running, and past its startup probe (when the runtime runs probes). */
-  private hasStarted(c: Container, cur: ContainerStatus | undefined): boolean {
-    if (cur?.state !== 'CONTAINER_RUNNING') return false;
-    if (!this.runsProcesses || !c.startupProbe) return true;
-    return this.probes?.started(c.name, cur.id) ?? false;
-  }
-
-  /** Kills containers whose liveness or startup probe failed; they restart per the restart policy. */
-  private async killUnhealthy(pod: Pod, byId: Map<string, ContainerStatus>): Promise<void> {
-    if (!this.probes) return;
-    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-    const policy = pod.spec?.restartPolicy ?? 'Always';
-    await Promise.all(specs.map(async (c) => {
-      const cur = byId.get(this.containers.currentId(c.name) ?? '');
-      if (cur?.state !== 'CONTAINER_RUNNING') return;
-      const failed = this.probes!.failed(c.name, cur.id);
-      if (!failed) return;
-      const restart = policy !== 'Never' || isSidecar(c);
-      const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
-      const grace = probe?.terminationGracePeriodSeconds ?? graceSeconds(pod);
-      if (restart) this.containers.markForRestart(cur.id);
-      await this.killContainer(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
-      byId.set(cur.id, await this.deps.runtime.containerStatus(cur.id));
-    }));
+  private stopDeps(): PodStopDeps {
+    return { runtime: this.deps.runtime, now: this.now, kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message) };
   }
 
   private killContainer(pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
@@ -412,34 +352,15 @@ export class PodWorker {
     return { runtime: this.deps.runtime, containerId: id, container: c, podIP };
   }
 
-  /** Readiness, startup and termination messages on the views; probe workers matched to what runs. */
+  /** Readiness and startup from the probes, and termination messages, on the views. */
   private async annotate(pod: Pod, specs: Container[], views: ContainerView[], sandbox: PodSandboxStatus | undefined): Promise<void> {
-    const running: RunningContainer[] = [];
-    for (let i = 0; i < specs.length; i++) {
-      const cur = views[i]!.current;
-      if (cur?.state === 'CONTAINER_RUNNING') running.push({ container: specs[i]!, id: cur.id, startedAt: nsToMs(cur.startedAt) });
-    }
-    this.probeManager(pod).sync(pod, sandbox?.network?.ip ?? '', running);
+    this.health.sync(pod, specs, views, sandbox);
     for (let i = 0; i < specs.length; i++) {
       const c = specs[i]!;
       const v = views[i]!;
-      const cur = v.current;
-      if (cur?.state === 'CONTAINER_RUNNING') {
-        v.started = this.probes!.started(c.name, cur.id);
-        v.ready = this.probes!.ready(c.name, cur.id);
-      }
-      if (cur?.state === 'CONTAINER_EXITED') v.current = await this.containers.withMessage(pod, c, cur);
+      if (v.current?.state === 'CONTAINER_EXITED') v.current = await this.containers.withMessage(pod, c, v.current);
       if (v.previous?.state === 'CONTAINER_EXITED') v.previous = await this.containers.withMessage(pod, c, v.previous);
     }
-  }
-
-  private probeManager(pod: Pod): ProbeManager {
-    this.probes ??= new ProbeManager({
-      runtime: this.deps.runtime, now: this.now,
-      event: (type, reason, message) => this.deps.event?.(this.pod ?? pod, type, reason, message),
-      onChange: () => this.kick(),
-    });
-    return this.probes;
   }
 
   private sandboxConfig(pod: Pod): PodSandboxConfig {
@@ -447,7 +368,7 @@ export class PodWorker {
   }
 
   private async stopSandbox(): Promise<void> {
-    this.probes?.stopAll();
+    this.health.stopAll();
     if (!this.sandboxId) return;
     await this.deps.runtime.stopPodSandbox(this.sandboxId);
   }
@@ -457,20 +378,12 @@ export class PodWorker {
    * in parallel, sidecars after them — then removes the sandbox and what preparePod set up.
    */
   private async teardown(pod: Pod | undefined, graceSeconds: number): Promise<void> {
-    this.probes?.stopAll();
+    this.health.stopAll();
     const id = this.sandboxId;
     const uid = pod?.metadata?.uid ?? this.uid;
     if (id) {
       const rt = this.deps.runtime;
-      const specs = new Map<string, Container>();
-      for (const c of [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])]) specs.set(c.name, c);
-      const running = (await rt.listContainers({ podSandboxId: id })).filter((c) => c.state === 'CONTAINER_RUNNING');
-      const sidecar = (c: ContainerStatus) => { const s = specs.get(c.metadata.name); return !!s && isSidecar(s); };
-      const start = this.now();
-      const stop = (c: ContainerStatus, grace: number) => this.killContainer(pod, specs.get(c.metadata.name), c.id, grace, `Stopping container ${c.metadata.name}`);
-      await Promise.all(running.filter((c) => !sidecar(c)).map((c) => stop(c, graceSeconds)));
-      const left = Math.max(0, graceSeconds - Math.floor((this.now() - start) / 1000));
-      await Promise.all(running.filter(sidecar).map((c) => stop(c, left)));
+      await stopPodContainers(this.stopDeps(), pod, id, graceSeconds);
       await rt.stopPodSandbox(id);
       await rt.removePodSandbox(id);
       this.sandboxId = undefined;

@@ -1,0 +1,88 @@
+// What probes mean for one pod's containers, as the kubelet's prober results feed its pod
+// worker: which containers have started and are ready, and which failed liveness or
+// startup and must be killed (to be restarted per the restart policy). The probe workers
+// themselves live in prober/; this keeps them matched to what runs.
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import { graceSeconds } from './container-stop.js';
+import type { PodContainers } from './pod-containers.js';
+import type { ContainerView } from './pod-status.js';
+import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
+import type { ContainerRuntime, ContainerStatus, PodSandboxStatus } from './runtime/types.js';
+
+export interface PodHealthDeps {
+  runtime: ContainerRuntime;
+  now: () => number;
+  containers: PodContainers;
+  /** The pod as the worker has it now (events name it). */
+  currentPod(): Pod | undefined;
+  event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** A probe result changed: the pod's status must be looked at again. */
+  changed(): void;
+  kill(pod: Pod, c: Container, containerId: string, graceSeconds: number, message: string): Promise<void>;
+}
+
+const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
+export const isSidecar = (c: Container) => c.restartPolicy === 'Always';
+
+export class PodHealth {
+  private probes?: ProbeManager;
+
+  constructor(private readonly deps: PodHealthDeps) {}
+
+  stopAll(): void {
+    this.probes?.stopAll();
+  }
+
+  /** Started: running, and past its startup probe (when the runtime runs probes). */
+  started(c: Container, cur: ContainerStatus | undefined): boolean {
+    if (cur?.state !== 'CONTAINER_RUNNING') return false;
+    if (!this.deps.runtime.runsProcesses || !c.startupProbe) return true;
+    return this.probes?.started(c.name, cur.id) ?? false;
+  }
+
+  /** Kills containers whose liveness or startup probe failed; they restart per the restart policy. */
+  async killUnhealthy(pod: Pod, byId: Map<string, ContainerStatus>): Promise<void> {
+    const probes = this.probes;
+    if (!probes) return;
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const policy = pod.spec?.restartPolicy ?? 'Always';
+    await Promise.all(specs.map(async (c) => {
+      const cur = byId.get(this.deps.containers.currentId(c.name) ?? '');
+      if (cur?.state !== 'CONTAINER_RUNNING') return;
+      const failed = probes.failed(c.name, cur.id);
+      if (!failed) return;
+      const restart = policy !== 'Never' || isSidecar(c);
+      const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
+      const grace = probe?.terminationGracePeriodSeconds ?? graceSeconds(pod);
+      if (restart) this.deps.containers.markForRestart(cur.id);
+      await this.deps.kill(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
+      byId.set(cur.id, await this.deps.runtime.containerStatus(cur.id));
+    }));
+  }
+
+  /** Probe workers matched to the running containers; their readiness and startup on the views. */
+  sync(pod: Pod, specs: Container[], views: ContainerView[], sandbox: PodSandboxStatus | undefined): void {
+    const running: RunningContainer[] = [];
+    for (let i = 0; i < specs.length; i++) {
+      const cur = views[i]!.current;
+      if (cur?.state === 'CONTAINER_RUNNING') running.push({ container: specs[i]!, id: cur.id, startedAt: nsToMs(cur.startedAt) });
+    }
+    const probes = this.manager(pod);
+    probes.sync(pod, sandbox?.network?.ip ?? '', running);
+    for (let i = 0; i < specs.length; i++) {
+      const cur = views[i]!.current;
+      if (cur?.state !== 'CONTAINER_RUNNING') continue;
+      views[i]!.started = probes.started(specs[i]!.name, cur.id);
+      views[i]!.ready = probes.ready(specs[i]!.name, cur.id);
+    }
+  }
+
+  private manager(pod: Pod): ProbeManager {
+    this.probes ??= new ProbeManager({
+      runtime: this.deps.runtime, now: this.deps.now,
+      event: (type, reason, message) => this.deps.event?.(this.deps.currentPod() ?? pod, type, reason, message),
+      onChange: () => this.deps.changed(),
+    });
+    return this.probes;
+  }
+}
