@@ -1,5 +1,6 @@
 // Starts a real `skiff server` process for integration tests and runs the real kubectl
 // against it. Each server gets its own data dir, port and kubectl cache.
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,4 +88,13 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; tim
     },
   };
   return server;
+}
+
+/** kubectl against the server `server()` gives (set in a before hook), which must exit 0; its stdout. */
+export function kubectlOk(server: () => TestServer, timeoutMs?: number): (args: string[], input?: string) => Promise<string> {
+  return async (args, input) => {
+    const r = await server().kubectl(args, { input, ...(timeoutMs ? { timeoutMs } : {}) });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+    return r.stdout;
+  };
 }

@@ -12,3 +12,23 @@ export async function waitFor<T>(what: string, ms: number, check: () => Promise<
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- logs (tail) ---\n${logs().slice(-8000)}`);
 }
+
+/**
+ * Like waitFor, for checks that may throw while the system settles (a kubectl that fails
+ * until an object exists): errors are retried, and the last one is named on timeout.
+ */
+export async function eventually<T>(what: string, ms: number, fn: () => Promise<T | undefined>, logs?: () => string, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (let i = 0; i < 10_000; i++) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) break;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}${logs ? `\n${logs().slice(-3000)}` : ''}`);
+}

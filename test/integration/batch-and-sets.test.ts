@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SKIFF_BIN, startServer, type TestServer } from '../helpers/server.js';
+import { SKIFF_BIN, startServer, type TestServer, kubectlOk } from '../helpers/server.js';
 
 // Job back-off: 3 s doubling instead of 10 s, so the failing Job fails within the test's time.
 const BACKOFF_MS = 3000;
@@ -20,11 +20,7 @@ after(async () => {
   await s?.cleanup();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input, timeoutMs: 90_000 });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
+const ok = kubectlOk(() => s, 90_000);
 
 async function json(args: string[]): Promise<any> {
   return JSON.parse(await ok([...args, '-o', 'json']));

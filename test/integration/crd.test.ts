@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { rawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, kubectlOk } from '../helpers/server.js';
 
 const FIXTURE = resolve(new URL('../../../test/fixtures/crontab-crd.yaml', import.meta.url).pathname);
 let s: TestServer;
@@ -20,11 +20,7 @@ after(async () => {
   await s?.cleanup();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
+const ok = kubectlOk(() => s);
 
 async function fails(args: string[], input?: string): Promise<string> {
   const r = await s.kubectl(args, { input });

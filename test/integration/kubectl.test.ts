@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, kubectlOk } from '../helpers/server.js';
 import { rawClient } from '../helpers/raw.js';
 
 const FIXTURE = resolve(new URL('../../../test/fixtures/httpd-deployment.yaml', import.meta.url).pathname);
@@ -17,11 +17,7 @@ after(async () => {
   await s?.cleanup();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
+const ok = kubectlOk(() => s);
 
 test('kubectl version reports the server as v1.32', async () => {
   const v = JSON.parse(await ok(['version', '-o', 'json']));

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { wantedTaints } from '../../src/controllers/node-lifecycle.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, kubectlOk } from '../helpers/server.js';
+import { eventually } from '../helpers/wait.js';
 
 test('wantedTaints: True pressure conditions → NoSchedule; Ready False/Unknown → NoSchedule and NoExecute', () => {
   const node = (conds: [string, string][]): Node => ({ status: { conditions: conds.map(([type, status]) => ({ type, status })) } });
@@ -34,22 +35,7 @@ after(async () => {
   await s?.cleanup();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-
-async function eventually<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; i < 1000; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const ok = kubectlOk(() => s);
 
 const taintsOf = async (name: string) => {
   const n = JSON.parse(await ok(['get', 'node', name, '-o', 'json'])) as Node;

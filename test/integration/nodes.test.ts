@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SKIFF_BIN, startServer, type TestServer } from '../helpers/server.js';
+import { SKIFF_BIN, startServer, type TestServer, kubectlOk } from '../helpers/server.js';
+import { eventually as waitEventually } from '../helpers/wait.js';
 
 const GRACE_S = 5;
 let s: TestServer;
@@ -20,27 +21,9 @@ after(async () => {
   await s?.cleanup();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
+const ok = kubectlOk(() => s);
 
-/** Polls `fn` until it returns a value (not undefined) or the time runs out. */
-async function eventually<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const eventually = <T>(what: string, ms: number, fn: () => Promise<T | undefined>) => waitEventually(what, ms, fn, undefined, 250);
 
 const json = async (args: string[]) => JSON.parse(await ok([...args, '-o', 'json']));
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { resolve } from 'node:path';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, kubectlOk } from '../helpers/server.js';
 
 const FIXTURE = resolve(new URL('../../../test/fixtures/httpd-deployment.yaml', import.meta.url).pathname);
 const D = 'httpd-deployment';
@@ -17,11 +17,7 @@ after(async () => {
   await s?.cleanup();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
+const ok = kubectlOk(() => s);
 
 async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
