@@ -33,6 +33,8 @@ export interface SandboxOps {
   sandboxId(): string | undefined;
   sandboxConfig(pod: Pod): PodSandboxConfig;
   hookTarget(c: Container, containerId: string): Promise<HandlerTarget>;
+  /** The sandbox's addresses (the containerConfig hook's /etc/hosts and downward-API env need them). */
+  podIPs(): Promise<string[]>;
   kill(pod: Pod, c: Container, containerId: string, graceSeconds: number, message: string): Promise<void>;
 }
 
@@ -258,10 +260,6 @@ export class PodContainers {
   private async buildContainerConfig(pod: Pod, c: Container, attempt: number): Promise<ContainerConfig> {
     const base = baseContainerConfig(pod, c, attempt);
     if (!this.deps.containerConfig) return base;
-    // The hook's /etc/hosts and downward-API env need the addresses the sandbox was given.
-    const sandboxId = this.ops.sandboxId();
-    const ip = sandboxId ? (await this.deps.runtime.podSandboxStatus(sandboxId)).network : undefined;
-    const podIPs = ip ? [ip.ip, ...(ip.additionalIps ?? [])] : [];
-    return mergeContainerConfig(base, await this.deps.containerConfig(pod, c, attempt, podIPs));
+    return mergeContainerConfig(base, await this.deps.containerConfig(pod, c, attempt, await this.ops.podIPs()));
   }
 }

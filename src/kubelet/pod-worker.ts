@@ -31,6 +31,8 @@ export function restartBackoffMs(restartCount: number): number {
 export class PodWorker {
   private pod: Pod | undefined;
   private sandboxId?: string;
+  /** The current sandbox's addresses, once read. */
+  private sandboxIPs?: string[];
   private readonly containers: PodContainers;
   /** Volume set-up retries (FailedMount). */
   private readonly prepareBackoff: Backoff;
@@ -63,6 +65,7 @@ export class PodWorker {
       sandboxId: () => this.sandboxId,
       sandboxConfig: (pod) => this.sandboxConfig(pod),
       hookTarget: (c, id) => this.hookTarget(c, id),
+      podIPs: () => this.podIPs(),
       kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
     });
     this.health = new PodHealth({
@@ -242,7 +245,10 @@ export class PodWorker {
         this.later(RETRY_MS);
       }
     }
-    if (this.sandboxId) sandbox = await rt.podSandboxStatus(this.sandboxId);
+    if (this.sandboxId) {
+      sandbox = await rt.podSandboxStatus(this.sandboxId);
+      this.remember(sandbox);
+    }
     const byId = new Map<string, ContainerStatus>();
     if (this.sandboxId) for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
     if (this.runsProcesses) await this.health.killUnhealthy(pod, byId);
@@ -347,9 +353,20 @@ export class PodWorker {
   }
 
   private async hookTarget(c: Container, id: string) {
-    let podIP = '';
-    if (this.sandboxId) podIP = (await this.deps.runtime.podSandboxStatus(this.sandboxId).catch(() => undefined))?.network?.ip ?? '';
+    const podIP = (await this.podIPs().catch(() => []))[0] ?? '';
     return { runtime: this.deps.runtime, containerId: id, container: c, podIP };
+  }
+
+  /** The sandbox's addresses, which do not change while it lives: read from the runtime once. */
+  private async podIPs(): Promise<string[]> {
+    if (!this.sandboxId) return [];
+    if (!this.sandboxIPs) this.remember(await this.deps.runtime.podSandboxStatus(this.sandboxId));
+    return this.sandboxIPs ?? [];
+  }
+
+  private remember(sandbox: PodSandboxStatus): void {
+    const net = sandbox.network;
+    this.sandboxIPs = net ? [net.ip, ...(net.additionalIps ?? [])] : [];
   }
 
   /** Readiness and startup from the probes, and termination messages, on the views. */
@@ -387,6 +404,7 @@ export class PodWorker {
       await rt.stopPodSandbox(id);
       await rt.removePodSandbox(id);
       this.sandboxId = undefined;
+      this.sandboxIPs = undefined;
       this.containers.clear();
       this.deps.onSandbox?.(this, undefined);
     }
