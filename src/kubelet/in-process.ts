@@ -2,13 +2,14 @@
 // server chose for it: CRI or simulated) and any number of simulated nodes, all sharing
 // one pod informer and one node informer.
 import { readFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { hostname, release } from 'node:os';
 import type { Client } from '../client/client.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../cli/log.js';
 import { NodeAgent } from './agent.js';
 import { goArch, type NodeDescription } from './node-status.js';
+import { hostCapacity } from './host-capacity.js';
 import { agentRouters } from './pods-index.js';
 import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
 import { SimulatedNodePool } from './simulated-pool.js';
@@ -73,7 +74,7 @@ export function hostDescription(
     name,
     internalIP,
     hostname: name,
-    capacity: runtime.capacity ?? { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' },
+    capacity: runtime.capacity ?? hostCapacity(),
     labels,
     osImage: osImage(),
     kernelVersion: release(),

@@ -4,8 +4,7 @@
 // takes cri where it can run (root, containerd, runc, ctr and the CNI plugins present) and
 // says why when it cannot.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../cli/log.js';
 import { CniNetwork, DEFAULT_BRIDGE } from './network/cni.js';
@@ -14,6 +13,7 @@ import { ContainerdSupervisor } from './runtime/containerd.js';
 import { CriRuntime } from './runtime/cri/cri-runtime.js';
 import { importArchiveDir, importBuiltinImages } from './runtime/image-import.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
+import { hostCapacity } from './host-capacity.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
 
@@ -67,17 +67,7 @@ export function criUnavailableReason(opts: { endpoint?: string; cniBinDir?: stri
   return undefined;
 }
 
-/** CPUs, memory, the data dir's filesystem and 110 pods, as the kubelet reports a node. */
-export function hostCapacity(dataDir: string): Record<string, string> {
-  const cap: Record<string, string> = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
-  try {
-    const fs = statfsSync(dataDir);
-    cap['ephemeral-storage'] = `${Math.floor((fs.blocks * fs.bsize) / 1024)}Ki`;
-  } catch {
-    /* no statfs: leave ephemeral storage unreported rather than guess */
-  }
-  return cap;
-}
+export { hostCapacity } from './host-capacity.js';
 
 export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRuntime> {
   const sandbox: SandboxConfigOptions = {
@@ -102,7 +92,7 @@ export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRunti
     runtime: new SimulatedRuntime({ hostIP: o.hostIP }),
     kind: 'simulated',
     fallbackReason,
-    capacity: { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' },
+    capacity: hostCapacity(),
     sandbox,
     stop: async () => {},
   };
