@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
-import { realNodeMissing, startRealNode } from '../test/helpers/real-node.js';
+import { realNodeMissing, removeSandboxes, startRealNode } from '../test/helpers/real-node.js';
 import { SKIFF_BIN } from '../test/helpers/server.js';
 import { CriRuntime } from '../src/kubelet/runtime/cri/cri-runtime.js';
 import { LoadClient } from './lib/http.js';
@@ -211,11 +211,8 @@ async function removeSandboxesOf(socket: string): Promise<void> {
   try {
     const end = Date.now() + 60_000;
     while ((await cri.listPodSandbox()).length > 0 && Date.now() < end) await sleep(500);
-    for (const sb of await cri.listPodSandbox()) {
-      await cri.stopPodSandbox(sb.id).catch(() => undefined);
-      await cri.removePodSandbox(sb.id).catch(() => undefined);
-    }
   } finally {
     await cri.close();
   }
+  await removeSandboxes(socket);
 }

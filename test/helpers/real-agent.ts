@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
-import { killProcessesUnder, unmountUnder } from './real-node.js';
+import { killProcessesUnder, removeSandboxes, unmountUnder } from './real-node.js';
 import { SKIFF_BIN } from './server.js';
 
 export interface RealAgentOptions {
@@ -129,17 +129,9 @@ async function removeSandboxesWithOwnContainerd(agentDir: string, socket: string
   const proc = netns ? spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
   const exited = new Promise((r) => proc.once('exit', r));
   proc.once('error', () => {});
-  let rt: CriRuntime | undefined;
   try {
-    rt = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 30_000 });
-    for (const sb of await rt.listPodSandbox()) {
-      await rt.stopPodSandbox(sb.id).catch(() => {});
-      await rt.removePodSandbox(sb.id).catch(() => {});
-    }
-  } catch {
-    /* best effort: the process and mount sweep still runs */
+    await removeSandboxes(socket, 30_000);
   } finally {
-    await rt?.close();
     proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);

@@ -139,12 +139,15 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   return node;
 }
 
-/** Stops and removes every sandbox left in this containerd, so that CNI DEL runs for each. */
-export async function removeSandboxes(socket: string): Promise<void> {
-  if (!existsSync(socket)) return;
+/**
+ * Stops and removes every sandbox left in this containerd, so that CNI DEL runs for each;
+ * `waitMs`: how long to wait for a containerd that is still starting.
+ */
+export async function removeSandboxes(socket: string, waitMs = 2000): Promise<void> {
+  if (waitMs <= 2000 && !existsSync(socket)) return;
   let rt: CriRuntime | undefined;
   try {
-    rt = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs: 2000 });
+    rt = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs });
     for (const sb of await rt.listPodSandbox()) {
       await rt.stopPodSandbox(sb.id).catch(() => {});
       await rt.removePodSandbox(sb.id).catch(() => {});
