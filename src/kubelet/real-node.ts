@@ -37,7 +37,16 @@ export interface RealNodeSetup {
 const sameMap = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 
 export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
-  const sources = apiSources(o.client);
+  // ConfigMaps and Secrets are watched anyway (their volumes follow them): env and volumes
+  // read the watch cache, and the API only for one the cache has not seen yet.
+  const configMaps = o.informers.informerFor(resources.configMaps);
+  const secrets = o.informers.informerFor(resources.secrets);
+  const api = apiSources(o.client);
+  const sources: typeof api = {
+    ...api,
+    configMap: async (ns, name) => configMaps.get(name, ns) ?? api.configMap(ns, name),
+    secret: async (ns, name) => secrets.get(name, ns) ?? api.secret(ns, name),
+  };
   const memory = parseQuantity(o.capacity.memory);
   const setup = new ContainerSetup({
     dirs: new PodDirs(o.agentDir),
@@ -55,8 +64,8 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
       void resync(`${kind} ${namespace}/${name}`, setup.resyncSource(kind, namespace!, name!));
     },
   });
-  o.informers.informerFor(resources.configMaps).addEventHandler(onSource('configMap'));
-  o.informers.informerFor(resources.secrets).addEventHandler(onSource('secret'));
+  configMaps.addEventHandler(onSource('configMap'));
+  secrets.addEventHandler(onSource('secret'));
   return {
     hooks: containerHooks({ setup, sources, hostIP: o.hostIP }),
     cleanupOrphanedPods: (keep) => setup.volumes.cleanupOrphans(keep),
