@@ -8,13 +8,13 @@
 // termination messages are skipped, as kwok does.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { activeDeadline } from './active-deadline.js';
-import { Backoff } from './backoff.js';
 import { simulationAnnotations } from './container-base-config.js';
 import { graceSeconds, stopContainerGracefully } from './container-stop.js';
 import type { AdoptedPod } from './adoption.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
 import { isSidecar, PodHealth } from './pod-health.js';
+import { PodVolumeSetup } from './pod-volume-setup.js';
 import { stopPodContainers, type PodStopDeps } from './pod-stop.js';
 import { buildSandboxConfig } from './sandbox-config.js';
 import type { ContainerStatus, PodSandboxConfig, PodSandboxStatus } from './runtime/types.js';
@@ -34,12 +34,9 @@ export class PodWorker {
   /** The current sandbox's addresses, once read. */
   private sandboxIPs?: string[];
   private readonly containers: PodContainers;
-  /** Volume set-up retries (FailedMount). */
-  private readonly prepareBackoff: Backoff;
+  private readonly volumes: PodVolumeSetup;
   private readonly health: PodHealth;
-  private prepared = false;
   private cleanedUp = false;
-  private prepareFailedAt?: number;
   private sidecarsStopped = false;
   private running = false;
   private dirty = false;
@@ -60,7 +57,7 @@ export class PodWorker {
   ) {
     this.pod = pod;
     this.now = deps.now ?? Date.now;
-    this.prepareBackoff = new Backoff(RETRY_MS, 30_000, this.now);
+    this.volumes = new PodVolumeSetup(deps, this.now, (ms) => this.later(ms));
     this.containers = new PodContainers(deps, this.now, {
       sandboxId: () => this.sandboxId,
       sandboxConfig: (pod) => this.sandboxConfig(pod),
@@ -203,30 +200,6 @@ export class PodWorker {
     return this.deps.runtime.runsProcesses;
   }
 
-  /** Volumes first: until they are set up there is no sandbox. */
-  private async prepare(pod: Pod): Promise<boolean> {
-    if (this.prepared || !this.deps.preparePod) return true;
-    const key = 'prepare';
-    if (this.prepareFailedAt !== undefined) {
-      const until = this.prepareBackoff.until(key, this.prepareFailedAt);
-      if (until !== undefined) {
-        this.later(until - this.now());
-        return false;
-      }
-    }
-    try {
-      await this.deps.preparePod(pod);
-      this.prepared = true;
-      this.prepareBackoff.reset(key);
-      return true;
-    } catch (err) {
-      this.deps.event?.(pod, 'Warning', 'FailedMount', (err as Error).message);
-      this.prepareFailedAt = this.now();
-      this.later(this.prepareBackoff.next(key, this.prepareFailedAt));
-      return false;
-    }
-  }
-
   /** Moves the pod one step on and returns the status that results. */
   private async step(pod: Pod): Promise<PodStatus> {
     const rt = this.deps.runtime;
@@ -234,7 +207,7 @@ export class PodWorker {
     let sandbox: PodSandboxStatus | undefined;
     // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
     // run's volume manager learns of them (ConfigMap updates, teardown).
-    if ((await this.prepare(pod)) && !this.sandboxId) {
+    if ((await this.volumes.ready(pod)) && !this.sandboxId) {
       try {
         this.sandboxId = await rt.runPodSandbox(this.sandboxConfig(pod));
         this.deps.onSandbox?.(this, this.sandboxId);
