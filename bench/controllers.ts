@@ -10,7 +10,7 @@ import { Client } from '../src/client/client.js';
 import { HttpsTransport } from '../src/client/https-transport.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { microTime } from '../src/client/leader-election.js';
-import type { Logger } from '../src/cli/log.js';
+import type { Logger } from '../src/util/log.js';
 import { CONTROLLER_MANAGER_LEASE, startLeaderElectedControllers } from '../src/controllers/manager.js';
 import { startServer } from '../test/helpers/server.js';
 import { report, type Row } from './lib/report.js';

@@ -5,7 +5,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { builtinRegistry } from '../src/api/builtin.js';
 import { ApiServer } from '../src/apiserver/apiserver.js';
 import { Client } from '../src/client/client.js';
-import type { Logger } from '../src/cli/log.js';
+import type { Logger } from '../src/util/log.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { MemoryStore } from '../src/storage/memory.js';
 import { report, type Row } from './lib/report.js';

@@ -19,7 +19,7 @@ import { realNodeSetup } from '../kubelet/real-node.js';
 import { startHostMonitors } from '../kubelet/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 
 export interface AgentFlags {

@@ -17,7 +17,7 @@ import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 
 export { defaultDataDir } from './data-dir.js';

@@ -5,7 +5,7 @@ import type { Client } from '../client/client.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { LeaderElector } from '../client/leader-election.js';
 import type { ResourceType } from '../client/resources.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import type { Controller, ControllerContext, ControllerFactory, ControllerSettings } from './lib/context.js';
 import { ClientEventRecorder } from './lib/recorder.js';
 import { namespaceController } from './namespace.js';

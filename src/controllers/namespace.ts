@@ -6,7 +6,7 @@ import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import type { Controller, ControllerFactory } from './lib/context.js';
 
 /** Lists the namespaced resources the server serves (a discovery client, in effect). */

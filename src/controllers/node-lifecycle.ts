@@ -13,7 +13,7 @@ import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import { isConflict, isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import type { Controller, ControllerFactory } from './lib/context.js';
 import type { EventRecorder } from './lib/recorder.js';
 

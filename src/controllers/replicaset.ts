@@ -10,7 +10,7 @@ import { NAMESPACE_INDEX } from '../client/cache.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import type { Controller, ControllerContext, ControllerFactory } from './lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';

@@ -7,7 +7,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Client } from '../client/client.js';
 import { microTime } from '../client/leader-election.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/transport.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type NodeDescription } from './node-status.js';
 import { PodWorker, type PodApi } from './pod-worker.js';
 import { removeSandboxes, takeInventory, type AdoptedPod, type LivePods } from './adoption.js';

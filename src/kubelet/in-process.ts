@@ -6,7 +6,7 @@ import { hostname, release } from 'node:os';
 import type { Client } from '../client/client.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { NodeAgent } from './agent.js';
 import { goArch, type NodeDescription } from './node-status.js';
 import { hostCapacity } from './host-capacity.js';

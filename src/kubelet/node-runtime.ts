@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { CniNetwork, DEFAULT_BRIDGE } from './network/cni.js';
 import { CNI_BIN_DIR } from './runtime/containerd-config.js';
 import { ContainerdSupervisor } from './runtime/containerd.js';

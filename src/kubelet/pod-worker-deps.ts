@@ -2,7 +2,7 @@
 // which volumes, container config, termination messages and pull secrets are supplied on a
 // node that runs real processes.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import type { PodWorker } from './pod-worker.js';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, PullAuth } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';

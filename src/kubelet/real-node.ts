@@ -7,7 +7,7 @@ import { parseQuantity } from '../api/core/validate-helpers.js';
 import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { apiSources } from './api-sources.js';
 import { containerHooks, type ContainerHooks } from './container-hooks.js';
 import { ContainerSetup } from './container-setup.js';

@@ -5,7 +5,7 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../client/client.js';
 import type { SharedInformer } from '../client/informer.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { NodeAgent } from './agent.js';
 import { goArch } from './node-status.js';
 import { agentRouters } from './pods-index.js';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '../client/client.js';
 import { LeaderElector } from '../client/leader-election.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { defaultConfig, loadSchedulerConfig, type SchedulerConfig } from './config.js';
 import { Scheduler } from './scheduler.js';
 

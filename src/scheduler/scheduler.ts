@@ -10,7 +10,7 @@ import { NAMESPACE_INDEX } from '../client/cache.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../util/log.js';
 import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
 import { SchedulerCache } from './cache.js';
 import { defaultConfig, type SchedulerConfig } from './config.js';

@@ -6,7 +6,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { builtinRegistry } from '../../src/api/builtin.js';
 import { Client } from '../../src/client/client.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 import type { Controller, ControllerContext } from '../../src/controllers/lib/context.js';
 import { ClientEventRecorder } from '../../src/controllers/lib/recorder.js';
 import { TestApi } from '../apiserver/setup.js';

@@ -7,7 +7,7 @@ import { Client } from '../../src/client/client.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';
 import { resources } from '../../src/client/resources.js';
 import { isConflict, isNotFound, type Transport } from '../../src/client/transport.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 import { startControllers, type RunningControllers } from '../../src/controllers/manager.js';
 import { TestApi } from '../apiserver/setup.js';
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLogger } from '../../src/cli/log.js';
+import { createLogger } from '../../src/util/log.js';
 import { busyboxAvailable, busyboxImage } from '../../src/images/busybox.js';
 import { buildImageArchive } from '../../src/images/oci.js';
 import { CniNetwork } from '../../src/kubelet/network/cni.js';

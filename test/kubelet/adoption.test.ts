@@ -14,7 +14,7 @@ import { hostDescription } from '../../src/kubelet/in-process.js';
 import { agentRouters } from '../../src/kubelet/pods-index.js';
 import { SimulatedRuntime } from '../../src/kubelet/runtime/simulated.js';
 import { SIM_EXIT_CODE, SIM_RUN_SECONDS } from '../../src/kubelet/runtime/types.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 import { TestApi } from '../apiserver/setup.js';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { keepImage, startHostMonitors } from '../../src/kubelet/host-monitors.js';
 import type { HostReadings } from '../../src/kubelet/node-pressure.js';
 import { SimulatedRuntime } from '../../src/kubelet/runtime/simulated.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {}, child: () => quiet } as unknown as Logger;
 const Gi = 2 ** 30;

@@ -5,7 +5,7 @@
 // and a worker wired to an API recorder that feeds written statuses back, as the informer
 // would. A double for the pod worker's unit tests only.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 import { PodWorker, type PodApi, type PodWorkerDeps } from '../../src/kubelet/pod-worker.js';
 import { SimulatedRuntime } from '../../src/kubelet/runtime/simulated.js';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, ExecSyncResult, PodSandboxConfig, PullAuth } from '../../src/kubelet/runtime/types.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { PodWorker, restartBackoffMs, type PodApi } from '../../src/kubelet/pod-worker.js';
 import { SimulatedRuntime } from '../../src/kubelet/runtime/simulated.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };
 

@@ -8,7 +8,7 @@ import { Client } from '../../src/client/client.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';
 import { resources } from '../../src/client/resources.js';
 import { SimulatedNodePool } from '../../src/kubelet/simulated-pool.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 import { TestApi } from '../apiserver/setup.js';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };

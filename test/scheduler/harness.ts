@@ -2,7 +2,7 @@
 import { builtinRegistry } from '../../src/api/builtin.js';
 import { ApiServer } from '../../src/apiserver/apiserver.js';
 import { Client } from '../../src/client/client.js';
-import type { Logger } from '../../src/cli/log.js';
+import type { Logger } from '../../src/util/log.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { SchedulerConfig } from '../../src/scheduler/config.js';
 import { MemoryStore } from '../../src/storage/memory.js';

@@ -11,7 +11,7 @@ import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../cli/log.js';
+import type { Logger } from '../../util/log.js';
 import type { Controller, ControllerContext, ControllerFactory } from '../lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerRefFor, controllerUidIndex, getControllerOf, ownedAndOrphans } from '../lib/controller-ref.js';
 import type { EventRecorder } from '../lib/recorder.js';

@@ -8,7 +8,7 @@ import type { Client } from '../../client/client.js';
 import type { ResourceType } from '../../client/resources.js';
 import { isConflict, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../cli/log.js';
+import type { Logger } from '../../util/log.js';
 import type { Controller, ControllerContext, ControllerFactory } from '../lib/context.js';
 import { removeOwnerRefs } from '../lib/controller-ref.js';
 import { Graph, gvr, UID_INDEX, type Node } from './graph.js';

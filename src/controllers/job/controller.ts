@@ -7,7 +7,7 @@ import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../cli/log.js';
+import type { Logger } from '../../util/log.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import { ControllerExpectations } from '../lib/expectations.js';
 import type { EventRecorder } from '../lib/recorder.js';

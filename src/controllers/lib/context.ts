@@ -4,7 +4,7 @@ import type { ResourceRegistry } from '../../api/registry.js';
 import type { Client } from '../../client/client.js';
 import type { SharedInformerFactory } from '../../client/informer-factory.js';
 import type { ResourceType } from '../../client/resources.js';
-import type { Logger } from '../../cli/log.js';
+import type { Logger } from '../../util/log.js';
 import type { EventRecorder } from './recorder.js';
 
 export interface ControllerContext {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '../../client/client.js';
 import { isNotFound } from '../../client/transport.js';
-import type { Logger } from '../../cli/log.js';
+import type { Logger } from '../../util/log.js';
 import type { KObject } from '../../api/types.js';
 
 export interface EventRecorder {

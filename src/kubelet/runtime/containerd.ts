@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { Logger } from '../../cli/log.js';
+import type { Logger } from '../../util/log.js';
 import { CriRuntime } from './cri/cri-runtime.js';
 import { containerdConfigToml, containerdLayout, hasCapSysResource, pickSnapshotter, systemdIsInit, type ContainerdLayout } from './containerd-config.js';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Logger } from '../../../src/cli/log.js';
+import type { Logger } from '../../../src/util/log.js';
 import { ContainerdSupervisor } from '../../../src/kubelet/runtime/containerd.js';
 
 test('a containerd that dies during start-up fails start() and is not restarted', async () => {
