@@ -4,12 +4,12 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { ContainerSetup } from './container-setup.js';
 import { readTerminationMessage } from './container-config.js';
-import type { PodWorkerDeps } from './pod-worker-deps.js';
+import type { PodSyncDeps } from './pod-worker-deps.js';
 import { podPullAuths } from './pull-secrets.js';
 import type { ContainerStatus } from './runtime/types.js';
 import type { EnvSources } from './env.js';
 
-export type ContainerHooks = Pick<PodWorkerDeps, 'preparePod' | 'containerConfig' | 'cleanupPod' | 'terminationMessage' | 'pullSecrets'>;
+export type ContainerHooks = Pick<PodSyncDeps, 'preparePod' | 'containerConfig' | 'cleanupPod' | 'terminationMessage' | 'pullSecrets'>;
 
 export interface ContainerHooksOptions {
   setup: ContainerSetup;

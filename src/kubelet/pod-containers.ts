@@ -11,9 +11,9 @@ import { ImagePuller } from './image-puller.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
 import { PullSecretsError } from './pull-secrets.js';
 import type { ContainerView } from './pod-status.js';
-import type { PodWorkerDeps } from './pod-worker-deps.js';
-import type { HandlerTarget } from './prober/handler.js';
-import type { ContainerConfig, ContainerStatus, PodSandboxConfig, PullAuth } from './runtime/types.js';
+import type { PodSyncDeps } from './pod-worker-deps.js';
+import type { ContainerConfig, ContainerStatus, PullAuth } from './runtime/types.js';
+import type { SandboxOps } from './sandbox-ops.js';
 import { terminationMessage } from './termination-message.js';
 
 export const BACKOFF_INITIAL_MS = 10_000;
@@ -26,16 +26,6 @@ interface Record_ {
   ids: string[];
   /** Containers created for this name in this sandbox; the restart count is one less. */
   attempts: number;
-}
-
-/** What the containers need of the worker that owns the sandbox. */
-export interface SandboxOps {
-  sandboxId(): string | undefined;
-  sandboxConfig(pod: Pod): PodSandboxConfig;
-  hookTarget(c: Container, containerId: string): Promise<HandlerTarget>;
-  /** The sandbox's addresses (the containerConfig hook's /etc/hosts and downward-API env need them). */
-  podIPs(): Promise<string[]>;
-  kill(pod: Pod, c: Container, containerId: string, graceSeconds: number, message: string): Promise<void>;
 }
 
 const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
@@ -57,11 +47,14 @@ export class PodContainers {
   private readonly retryBackoff: Backoff;
   readonly puller: ImagePuller;
 
+  private readonly now: () => number;
+
   constructor(
-    private readonly deps: PodWorkerDeps,
-    private readonly now: () => number,
-    private readonly ops: SandboxOps,
+    private readonly deps: PodSyncDeps,
+    /** The sandbox the containers are created in. */
+    private readonly sandbox: SandboxOps,
   ) {
+    const now = (this.now = () => sandbox.now());
     const b = deps.backoff ?? {};
     this.restartBackoff = new Backoff(b.restartInitialMs ?? BACKOFF_INITIAL_MS, b.restartMaxMs ?? BACKOFF_MAX_MS, now);
     this.retryBackoff = new Backoff(RETRY_MS, RETRY_MAX_MS, now);
@@ -214,7 +207,7 @@ export class PodContainers {
     }
     let id: string;
     try {
-      id = await rt.createContainer(this.ops.sandboxId()!, config, this.ops.sandboxConfig(pod));
+      id = await rt.createContainer(this.sandbox.id!, config, this.sandbox.config(pod));
     } catch (err) {
       const message = (err as Error).message;
       this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);
@@ -243,11 +236,11 @@ export class PodContainers {
     if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED') this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
     if (postStart && this.deps.runtime.runsProcesses && started.state === 'CONTAINER_RUNNING') {
-      const err = await runLifecycleHook(postStart, pod, c, await this.ops.hookTarget(c, id), graceSeconds(pod));
+      const err = await runLifecycleHook(postStart, pod, c, await this.sandbox.hookTarget(c, id), graceSeconds(pod));
       if (err) {
         this.deps.event?.(pod, 'Warning', 'FailedPostStartHook', err);
         // Killed like any failing container, and restarted per the restart policy with back-off.
-        await this.ops.kill(pod, c, id, graceSeconds(pod), 'FailedPostStartHook');
+        await this.sandbox.kill(pod, c, id, graceSeconds(pod), 'FailedPostStartHook');
       }
     }
     const st = await rt.containerStatus(id);
@@ -260,6 +253,6 @@ export class PodContainers {
   private async buildContainerConfig(pod: Pod, c: Container, attempt: number): Promise<ContainerConfig> {
     const base = baseContainerConfig(pod, c, attempt);
     if (!this.deps.containerConfig) return base;
-    return mergeContainerConfig(base, await this.deps.containerConfig(pod, c, attempt, await this.ops.podIPs()));
+    return mergeContainerConfig(base, await this.deps.containerConfig(pod, c, attempt, await this.sandbox.podIPs()));
   }
 }

@@ -6,26 +6,27 @@ import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { graceSeconds } from './container-stop.js';
 import type { PodContainers } from './pod-containers.js';
 import type { ContainerView } from './pod-status.js';
+import type { SyncLoop } from './pod-sync-loop.js';
 import { ProbeManager, type RunningContainer } from './prober/probe-manager.js';
-import type { ContainerRuntime, ContainerStatus, PodSandboxStatus } from './runtime/types.js';
+import type { ContainerStatus, PodSandboxStatus } from './runtime/types.js';
+import type { SandboxOps } from './sandbox-ops.js';
+import { isSidecar } from './sidecar.js';
 
 export interface PodHealthDeps {
-  runtime: ContainerRuntime;
-  now: () => number;
+  /** The sandbox whose containers are probed (and killed when they fail). */
+  sandbox: SandboxOps;
   containers: PodContainers;
-  /** The pod as the worker has it now (events name it). */
-  currentPod(): Pod | undefined;
-  event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** A probe result changed: the pod's status must be looked at again. */
-  changed(): void;
-  kill(pod: Pod, c: Container, containerId: string, graceSeconds: number, message: string): Promise<void>;
+  loop: Pick<SyncLoop, 'kick'>;
+  event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
-export const isSidecar = (c: Container) => c.restartPolicy === 'Always';
 
 export class PodHealth {
   private probes?: ProbeManager;
+  /** The pod as of the latest sync (probe events name it). */
+  private pod?: Pod;
 
   constructor(private readonly deps: PodHealthDeps) {}
 
@@ -36,7 +37,7 @@ export class PodHealth {
   /** Started: running, and past its startup probe (when the runtime runs probes). */
   started(c: Container, cur: ContainerStatus | undefined): boolean {
     if (cur?.state !== 'CONTAINER_RUNNING') return false;
-    if (!this.deps.runtime.runsProcesses || !c.startupProbe) return true;
+    if (!this.deps.sandbox.runtime.runsProcesses || !c.startupProbe) return true;
     return this.probes?.started(c.name, cur.id) ?? false;
   }
 
@@ -55,13 +56,14 @@ export class PodHealth {
       const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
       const grace = probe?.terminationGracePeriodSeconds ?? graceSeconds(pod);
       if (restart) this.deps.containers.markForRestart(cur.id);
-      await this.deps.kill(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
-      byId.set(cur.id, await this.deps.runtime.containerStatus(cur.id));
+      await this.deps.sandbox.kill(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
+      byId.set(cur.id, await this.deps.sandbox.runtime.containerStatus(cur.id));
     }));
   }
 
   /** Probe workers matched to the running containers; their readiness and startup on the views. */
   sync(pod: Pod, specs: Container[], views: ContainerView[], sandbox: PodSandboxStatus | undefined): void {
+    this.pod = pod;
     const running: RunningContainer[] = [];
     for (let i = 0; i < specs.length; i++) {
       const cur = views[i]!.current;
@@ -79,9 +81,9 @@ export class PodHealth {
 
   private manager(pod: Pod): ProbeManager {
     this.probes ??= new ProbeManager({
-      runtime: this.deps.runtime, now: this.deps.now,
-      event: (type, reason, message) => this.deps.event?.(this.deps.currentPod() ?? pod, type, reason, message),
-      onChange: () => this.deps.changed(),
+      runtime: this.deps.sandbox.runtime, now: () => this.deps.sandbox.now(),
+      event: (type, reason, message) => this.deps.event?.(this.pod ?? pod, type, reason, message),
+      onChange: () => this.deps.loop.kick(),
     });
     return this.probes;
   }

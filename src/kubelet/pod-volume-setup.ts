@@ -3,7 +3,8 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Backoff } from './backoff.js';
 import { RETRY_MS } from './pod-containers.js';
-import type { PodWorkerDeps } from './pod-worker-deps.js';
+import type { SyncLoop } from './pod-sync-loop.js';
+import type { PodSyncDeps } from './pod-worker-deps.js';
 
 const KEY = 'prepare';
 
@@ -13,10 +14,10 @@ export class PodVolumeSetup {
   private readonly backoff: Backoff;
 
   constructor(
-    private readonly deps: Pick<PodWorkerDeps, 'preparePod' | 'event'>,
+    private readonly deps: Pick<PodSyncDeps, 'preparePod' | 'event'>,
     private readonly now: () => number,
-    /** Asks for another sync in so many ms. */
-    private readonly later: (ms: number) => void,
+    /** Where another sync is asked for while the volumes wait for their retry. */
+    private readonly loop: Pick<SyncLoop, 'later'>,
   ) {
     this.backoff = new Backoff(RETRY_MS, 30_000, now);
   }
@@ -27,7 +28,7 @@ export class PodVolumeSetup {
     if (this.failedAt !== undefined) {
       const until = this.backoff.until(KEY, this.failedAt);
       if (until !== undefined) {
-        this.later(until - this.now());
+        this.loop.later(until - this.now());
         return false;
       }
     }
@@ -39,7 +40,7 @@ export class PodVolumeSetup {
     } catch (err) {
       this.deps.event?.(pod, 'Warning', 'FailedMount', (err as Error).message);
       this.failedAt = this.now();
-      this.later(this.backoff.next(KEY, this.failedAt));
+      this.loop.later(this.backoff.next(KEY, this.failedAt));
       return false;
     }
   }

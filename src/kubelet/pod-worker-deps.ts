@@ -1,9 +1,9 @@
-// What a pod worker needs from the node agent: the runtime, the API, and the hooks through
-// which volumes, container config, termination messages and pull secrets are supplied on a
-// node that runs real processes.
+// What the steps of a pod's sync need from the node agent: the runtime, the API, and the
+// hooks through which volumes, container config, termination messages and pull secrets are
+// supplied on a node that runs real processes. (The worker's own callbacks to the agent are
+// added in pod-worker.ts, so that nothing here names the worker.)
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../util/log.js';
-import type { PodWorker } from './pod-worker.js';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, PullAuth } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
 
@@ -15,18 +15,13 @@ export interface PodApi {
   deletePod(pod: Pod): Promise<void>;
 }
 
-export interface PodWorkerDeps {
+export interface PodSyncDeps {
   runtime: ContainerRuntime;
   api: PodApi;
   hostIP: string;
   runtimeName: string;
   log: Logger;
   now?: () => number;
-  /** Called once the pod is gone from the API and its sandbox removed. */
-  onFinished(worker: PodWorker): void;
-  onSandbox?(worker: PodWorker, sandboxId: string | undefined): void;
-  /** While true the worker holds still (a node cut off from the API); kick() it when that ends. */
-  paused?(): boolean;
   /** Pod events as the kubelet records them (Pulled, Created, Started, Killing, BackOff); none when absent. */
   event?(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** Sets up the pod's volumes before its sandbox; a throw is a FailedMount, retried with back-off. */

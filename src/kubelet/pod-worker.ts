@@ -9,18 +9,29 @@
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { activeDeadline } from './active-deadline.js';
 import { simulationAnnotations } from './container-base-config.js';
-import { graceSeconds, stopContainerGracefully } from './container-stop.js';
+import { graceSeconds } from './container-stop.js';
 import type { AdoptedPod } from './adoption.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
+import { PodHealth } from './pod-health.js';
+import { PodLifecycle } from './pod-lifecycle.js';
+import { PodSandbox } from './pod-sandbox.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './pod-status.js';
-import { isSidecar, PodHealth } from './pod-health.js';
+import { SyncLoop } from './pod-sync-loop.js';
 import { PodVolumeSetup } from './pod-volume-setup.js';
-import { stopPodContainers, type PodStopDeps } from './pod-stop.js';
-import { buildSandboxConfig } from './sandbox-config.js';
-import type { ContainerStatus, PodSandboxConfig, PodSandboxStatus } from './runtime/types.js';
-import type { PodWorkerDeps } from './pod-worker-deps.js';
+import type { PodSyncDeps } from './pod-worker-deps.js';
+import type { ContainerStatus, PodSandboxStatus } from './runtime/types.js';
+import { isSidecar } from './sidecar.js';
 
-export type { PodApi, PodWorkerDeps } from './pod-worker-deps.js';
+export type { PodApi } from './pod-worker-deps.js';
+
+/** What a pod worker needs from the node agent: what its steps need, and the agent's callbacks. */
+export interface PodWorkerDeps extends PodSyncDeps {
+  /** Called once the pod is gone from the API and its sandbox removed. */
+  onFinished(worker: PodWorker): void;
+  onSandbox?(worker: PodWorker, sandboxId: string | undefined): void;
+  /** While true the worker holds still (a node cut off from the API); kick() it when that ends. */
+  paused?(): boolean;
+}
 
 /** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
 export function restartBackoffMs(restartCount: number): number {
@@ -30,24 +41,13 @@ export function restartBackoffMs(restartCount: number): number {
 
 export class PodWorker {
   private pod: Pod | undefined;
-  private sandboxId?: string;
-  /** The current sandbox's addresses, once read. */
-  private sandboxIPs?: string[];
+  private readonly lifecycle = new PodLifecycle();
+  private readonly loop: SyncLoop;
+  private readonly sandbox: PodSandbox;
   private readonly containers: PodContainers;
   private readonly volumes: PodVolumeSetup;
   private readonly health: PodHealth;
-  private cleanedUp = false;
-  private sidecarsStopped = false;
-  private running = false;
-  private dirty = false;
-  private timer?: NodeJS.Timeout;
-  private timerDue = Infinity;
-  private finished = false;
-  private deleting = false;
-  private sandboxFailureLogged = false;
   private readonly now: () => number;
-  /** Resolves when the current sync loop finishes (tests wait on it). */
-  private idle: Promise<void> = Promise.resolve();
 
   constructor(
     readonly key: string,
@@ -57,23 +57,13 @@ export class PodWorker {
   ) {
     this.pod = pod;
     this.now = deps.now ?? Date.now;
-    this.volumes = new PodVolumeSetup(deps, this.now, (ms) => this.later(ms));
-    this.containers = new PodContainers(deps, this.now, {
-      sandboxId: () => this.sandboxId,
-      sandboxConfig: (pod) => this.sandboxConfig(pod),
-      hookTarget: (c, id) => this.hookTarget(c, id),
-      podIPs: () => this.podIPs(),
-      kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
-    });
-    this.health = new PodHealth({
-      runtime: deps.runtime, now: this.now, containers: this.containers,
-      currentPod: () => this.pod,
-      event: deps.event,
-      changed: () => this.kick(),
-      kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message),
-    });
+    this.loop = new SyncLoop({ sync: () => this.syncOnce(), now: this.now, paused: deps.paused });
+    this.sandbox = new PodSandbox(key, deps, this.now);
+    this.volumes = new PodVolumeSetup(deps, this.now, this.loop);
+    this.containers = new PodContainers(deps, this.sandbox);
+    this.health = new PodHealth({ sandbox: this.sandbox, containers: this.containers, loop: this.loop, event: deps.event });
     if (adopted) {
-      this.sandboxId = adopted.sandboxId;
+      this.sandbox.adopt(adopted.sandboxId);
       this.containers.adopt(adopted.containers);
       deps.onSandbox?.(this, adopted.sandboxId);
     }
@@ -91,74 +81,50 @@ export class PodWorker {
 
   /** Something in the runtime changed (a container exited), or a probe result did. */
   kick(): void {
-    if (this.finished) return;
-    this.dirty = true;
-    if (!this.running) this.idle = this.loop();
+    this.loop.kick();
   }
 
   /** Resolves once no sync is running or pending. */
-  async settled(): Promise<void> {
-    while (this.running) await this.idle;
+  settled(): Promise<void> {
+    return this.loop.settled();
   }
 
+  /** The agent stops: the worker holds still and leaves the pod running (a next agent adopts it). */
   stop(): void {
-    clearTimeout(this.timer);
+    this.loop.stop();
     this.health.stopAll();
-    this.finished = true;
   }
 
-  /** Wakes the worker at `ms` from now, unless an earlier wake-up is already set. */
-  private later(ms: number): void {
-    const due = this.now() + Math.max(0, ms);
-    if (this.timer && due >= this.timerDue && this.timerDue > this.now()) return;
-    clearTimeout(this.timer);
-    this.timerDue = due;
-    this.timer = setTimeout(() => {
-      this.timerDue = Infinity;
-      this.kick();
-    }, Math.max(0, ms));
-    this.timer.unref?.();
-  }
-
-  private async loop(): Promise<void> {
-    this.running = true;
+  private async syncOnce(): Promise<void> {
     try {
-      while (this.dirty && !this.finished) {
-        if (this.deps.paused?.()) break;
-        this.dirty = false;
-        try {
-          await this.sync();
-        } catch (err) {
-          this.deps.log.warn('pod sync failed', { pod: this.key, error: (err as Error).message });
-          this.later(RETRY_MS);
-        }
-      }
-    } finally {
-      this.running = false;
+      await this.sync();
+    } catch (err) {
+      this.deps.log.warn('pod sync failed', { pod: this.key, error: (err as Error).message });
+      this.loop.later(RETRY_MS);
     }
   }
 
+  /** One sync: what it does follows from the lifecycle state (see pod-lifecycle.ts). */
   private async sync(): Promise<void> {
     const pod = this.pod;
+    const status = this.lifecycle.observe(pod);
+    if (status.state === 'syncing') return this.syncRunning(pod!);
+    if (status.state === 'terminating') {
+      await this.teardown(pod, status.graceSeconds);
+      this.lifecycle.terminated();
+    }
     if (!pod) {
-      await this.teardown(undefined, 0);
-      this.finished = true;
-      clearTimeout(this.timer);
+      this.loop.stop();
       this.deps.onFinished(this);
       return;
     }
-    if (pod.metadata?.deletionTimestamp) {
-      if (this.deleting) return;
-      await this.teardown(pod, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 0);
-      this.deleting = true;
-      try {
-        await this.deps.api.deletePod(pod);
-      } catch (err) {
-        this.deleting = false;
-        throw err;
-      }
-      return;
+    if (this.lifecycle.status.state === 'terminated' && !this.lifecycle.status.apiDeleted) {
+      await this.deps.api.deletePod(pod);
+      this.lifecycle.apiDeleted();
     }
+  }
+
+  private async syncRunning(pod: Pod): Promise<void> {
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished pods keep their status; their sandbox (and its IP) is released.
@@ -167,7 +133,7 @@ export class PodWorker {
     }
     const deadline = activeDeadline(pod, this.now());
     if (deadline.exceeded) return this.failPod(pod, deadline.reason, deadline.message);
-    if (deadline.inMs !== undefined) this.later(deadline.inMs);
+    if (deadline.inMs !== undefined) this.loop.later(deadline.inMs);
     const status = await this.step(pod);
     if (statusChanged(status, pod.status)) await this.deps.api.writeStatus(pod, status);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandbox();
@@ -180,10 +146,10 @@ export class PodWorker {
     const rt = this.deps.runtime;
     const byId = new Map<string, ContainerStatus>();
     let sandbox: PodSandboxStatus | undefined;
-    if (this.sandboxId) {
-      await stopPodContainers(this.stopDeps(), pod, this.sandboxId, graceSeconds(pod));
-      for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
-      sandbox = await rt.podSandboxStatus(this.sandboxId);
+    if (this.sandbox.id) {
+      await this.sandbox.stopContainers(pod, graceSeconds(pod));
+      for (const c of await rt.listContainers({ podSandboxId: this.sandbox.id })) byId.set(c.id, c);
+      sandbox = await rt.podSandboxStatus(this.sandbox.id);
     }
     const status = buildPodStatus({
       pod, sandbox,
@@ -207,23 +173,13 @@ export class PodWorker {
     let sandbox: PodSandboxStatus | undefined;
     // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
     // run's volume manager learns of them (ConfigMap updates, teardown).
-    if ((await this.volumes.ready(pod)) && !this.sandboxId) {
-      try {
-        this.sandboxId = await rt.runPodSandbox(this.sandboxConfig(pod));
-        this.deps.onSandbox?.(this, this.sandboxId);
-      } catch (err) {
-        // Said once per pod: waiting for the node's pod CIDR is routine right after registration.
-        if (!this.sandboxFailureLogged) this.deps.log.warn('pod sandbox not created; retrying', { pod: this.key, error: (err as Error).message });
-        this.sandboxFailureLogged = true;
-        this.later(RETRY_MS);
-      }
+    if ((await this.volumes.ready(pod)) && !this.sandbox.id) {
+      if (await this.sandbox.create(pod)) this.deps.onSandbox?.(this, this.sandbox.id);
+      else this.loop.later(RETRY_MS);
     }
-    if (this.sandboxId) {
-      sandbox = await rt.podSandboxStatus(this.sandboxId);
-      this.remember(sandbox);
-    }
+    if (this.sandbox.id) sandbox = await this.sandbox.status();
     const byId = new Map<string, ContainerStatus>();
-    if (this.sandboxId) for (const c of await rt.listContainers({ podSandboxId: this.sandboxId })) byId.set(c.id, c);
+    if (this.sandbox.id) for (const c of await rt.listContainers({ podSandboxId: this.sandbox.id })) byId.set(c.id, c);
     if (this.runsProcesses) await this.health.killUnhealthy(pod, byId);
 
     const policy = spec.restartPolicy ?? 'Always';
@@ -248,7 +204,7 @@ export class PodWorker {
       await this.stopSidecars(pod, initContainers, init, byId);
     }
     if (this.runsProcesses) await this.annotate(pod, [...initContainers, ...(spec.containers ?? [])], [...init, ...containers], sandbox);
-    if (nextWake !== Infinity) this.later(nextWake - this.now());
+    if (nextWake !== Infinity) this.loop.later(nextWake - this.now());
     return buildPodStatus({
       pod, sandbox, init, containers, initDone, initFailed,
       hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
@@ -264,6 +220,8 @@ export class PodWorker {
     const spec = pod.spec!;
     const policy = spec.restartPolicy ?? 'Always';
     const mainsStarted = (spec.containers ?? []).some((c) => this.containers.created(c.name));
+    const status = this.lifecycle.status;
+    const sidecarsStopped = status.state === 'syncing' && status.sidecarsStopped;
     let blocked = noSandbox;
     let initFailed = false;
     const init: ContainerView[] = [];
@@ -274,7 +232,7 @@ export class PodWorker {
       const cur = view.current;
       if (isSidecar(c)) {
         if (!cur) wake(await this.containers.start(pod, c, view, byId));
-        else if (cur.state === 'CONTAINER_EXITED' && !this.sidecarsStopped) wake(await this.containers.restartLater(pod, c, view, byId));
+        else if (cur.state === 'CONTAINER_EXITED' && !sidecarsStopped) wake(await this.containers.restartLater(pod, c, view, byId));
         if (!mainsStarted && !this.health.started(c, view.current)) blocked = true;
         continue;
       }
@@ -302,44 +260,16 @@ export class PodWorker {
 
   /** The main containers are done for good: the sidecars are stopped, the last first. */
   private async stopSidecars(pod: Pod, specs: Container[], views: ContainerView[], byId: Map<string, ContainerStatus>): Promise<void> {
-    this.sidecarsStopped = true;
+    this.lifecycle.sidecarsStopped();
     for (let i = specs.length - 1; i >= 0; i--) {
       const c = specs[i]!;
       const cur = views[i]!.current;
       if (!isSidecar(c) || cur?.state !== 'CONTAINER_RUNNING') continue;
-      await this.killContainer(pod, c, cur.id, graceSeconds(pod), `Stopping container ${c.name}`);
+      await this.sandbox.kill(pod, c, cur.id, graceSeconds(pod), `Stopping container ${c.name}`);
       const st = await this.deps.runtime.containerStatus(cur.id);
       byId.set(st.id, st);
       views[i]!.current = st;
     }
-  }
-
-  private stopDeps(): PodStopDeps {
-    return { runtime: this.deps.runtime, now: this.now, kill: (pod, c, id, grace, message) => this.killContainer(pod, c, id, grace, message) };
-  }
-
-  private killContainer(pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
-    return stopContainerGracefully({
-      runtime: this.deps.runtime, now: this.now, hookTarget: (ct, cid) => this.hookTarget(ct, cid),
-      event: this.deps.event ? (p, type, reason, msg) => this.deps.event!(p, type, reason, msg) : undefined,
-    }, pod, c, id, graceSeconds, message);
-  }
-
-  private async hookTarget(c: Container, id: string) {
-    const podIP = (await this.podIPs().catch(() => []))[0] ?? '';
-    return { runtime: this.deps.runtime, containerId: id, container: c, podIP };
-  }
-
-  /** The sandbox's addresses, which do not change while it lives: read from the runtime once. */
-  private async podIPs(): Promise<string[]> {
-    if (!this.sandboxId) return [];
-    if (!this.sandboxIPs) this.remember(await this.deps.runtime.podSandboxStatus(this.sandboxId));
-    return this.sandboxIPs ?? [];
-  }
-
-  private remember(sandbox: PodSandboxStatus): void {
-    const net = sandbox.network;
-    this.sandboxIPs = net ? [net.ip, ...(net.additionalIps ?? [])] : [];
   }
 
   /** Readiness and startup from the probes, and termination messages, on the views. */
@@ -353,14 +283,9 @@ export class PodWorker {
     }
   }
 
-  private sandboxConfig(pod: Pod): PodSandboxConfig {
-    return buildSandboxConfig(pod, this.deps.sandbox);
-  }
-
   private async stopSandbox(): Promise<void> {
     this.health.stopAll();
-    if (!this.sandboxId) return;
-    await this.deps.runtime.stopPodSandbox(this.sandboxId);
+    await this.sandbox.stop();
   }
 
   /**
@@ -369,23 +294,13 @@ export class PodWorker {
    */
   private async teardown(pod: Pod | undefined, graceSeconds: number): Promise<void> {
     this.health.stopAll();
-    const id = this.sandboxId;
     const uid = pod?.metadata?.uid ?? this.uid;
-    if (id) {
-      const rt = this.deps.runtime;
-      await stopPodContainers(this.stopDeps(), pod, id, graceSeconds);
-      await rt.stopPodSandbox(id);
-      await rt.removePodSandbox(id);
-      this.sandboxId = undefined;
-      this.sandboxIPs = undefined;
+    if (await this.sandbox.remove(pod, graceSeconds)) {
       this.containers.clear();
       this.deps.onSandbox?.(this, undefined);
     }
     if (uid) this.containers.puller.forget(uid);
-    if (uid && this.deps.cleanupPod && !this.cleanedUp) {
-      await this.deps.cleanupPod(uid);
-      this.cleanedUp = true;
-    }
+    if (uid) await this.deps.cleanupPod?.(uid);
   }
 }
 
