@@ -25,7 +25,7 @@ export interface NodeDescription {
   containerRuntimeVersion: string;
   /** Port of the agent's own HTTPS server (logs/exec; 10250 as the kubelet's); 0 (the default) when it runs none, so the apiserver never dials it. */
   kubeletPort?: number;
-  /** The host's pressure as it stands now (real nodes; node-pressure.ts); none means no pressure. */
+  /** The host's pressure as it stands now (real nodes; pressure.ts); none means no pressure. */
   pressure?: () => NodePressure;
   /** nodeInfo identifiers read from the host (host-identity.ts); empty when unknown. */
   machineID?: string;

@@ -85,7 +85,7 @@ export class PodSandbox implements SandboxOps {
     }, pod, c, containerId, graceSeconds, message);
   }
 
-  /** Stops every running container of the sandbox, sidecars last (see pod-stop.ts). */
+  /** Stops every running container of the sandbox, sidecars last (see stop.ts). */
   async stopContainers(pod: Pod | undefined, graceSeconds: number): Promise<void> {
     if (this.sandboxId) await stopPodContainers(this, pod, this.sandboxId, graceSeconds);
   }

@@ -1,7 +1,7 @@
 // What the steps of a pod's sync need from the node agent: the runtime, the API, and the
 // hooks through which volumes, container config, termination messages and pull secrets are
 // supplied on a node that runs real processes. (The worker's own callbacks to the agent are
-// added in pod-worker.ts, so that nothing here names the worker.)
+// added in worker.ts, so that nothing here names the worker.)
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, PullAuth } from '../runtime/types.js';
@@ -32,7 +32,7 @@ export interface PodSyncDeps {
   cleanupPod?(uid: string): Promise<void>;
   /** The content of an exited container's terminationMessagePath as the host sees it (runtimes that run processes only). */
   terminationMessage?(pod: Pod, container: Container, status: ContainerStatus): Promise<string | undefined>;
-  /** Registry credentials from the pod's imagePullSecrets (see pull-secrets.ts). */
+  /** Registry credentials from the pod's imagePullSecrets (see container/pull-secrets.ts). */
   pullSecrets?(pod: Pod): Promise<PullAuth[]>;
   /** Back-off timings; the defaults are the kubelet's. */
   backoff?: { restartInitialMs?: number; restartMaxMs?: number; imageInitialMs?: number; imageMaxMs?: number };

@@ -104,7 +104,7 @@ export class PodWorker {
     }
   }
 
-  /** One sync: what it does follows from the lifecycle state (see pod-lifecycle.ts). */
+  /** One sync: what it does follows from the lifecycle state (see lifecycle.ts). */
   private async sync(): Promise<void> {
     const pod = this.pod;
     const status = this.lifecycle.observe(pod);
