@@ -8,16 +8,16 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { NodeAgent } from './agent.js';
-import { goArch, type NodeDescription } from './node-status.js';
-import { hostCapacity } from './host-capacity.js';
-import { agentRouters } from './pods-index.js';
+import { goArch, type NodeDescription } from './node/status.js';
+import { hostCapacity } from './node/host-capacity.js';
+import { agentRouters } from './node/pods-index.js';
 import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
 import { SimulatedNodePool } from './simulated-pool.js';
 import type { ContainerRuntime } from './runtime/types.js';
-import type { SandboxConfigOptions } from './sandbox-config.js';
+import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 import type { Pki } from '../apiserver/auth/pki.js';
 import { realNodeSetup } from './real-node.js';
-import { startHostMonitors } from './host-monitors.js';
+import { startHostMonitors } from './node/host-monitors.js';
 import { startNodeAgentServer } from './server/index.js';
 
 export interface InProcessAgentsOptions {

@@ -13,9 +13,9 @@ import { ContainerdSupervisor } from './runtime/containerd.js';
 import { CriRuntime } from './runtime/cri/cri-runtime.js';
 import { importArchiveDir, importBuiltinImages } from './runtime/image-import.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
-import { hostCapacity } from './host-capacity.js';
+import { hostCapacity } from './node/host-capacity.js';
 import type { ContainerRuntime } from './runtime/types.js';
-import type { SandboxConfigOptions } from './sandbox-config.js';
+import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 
 export type RuntimeKind = 'auto' | 'cri' | 'simulated';
 
@@ -67,7 +67,7 @@ export function criUnavailableReason(opts: { endpoint?: string; cniBinDir?: stri
   return undefined;
 }
 
-export { hostCapacity } from './host-capacity.js';
+export { hostCapacity } from './node/host-capacity.js';
 
 export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRuntime> {
   const sandbox: SandboxConfigOptions = {

@@ -8,10 +8,10 @@ import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
-import { apiSources } from './api-sources.js';
-import { containerHooks, type ContainerHooks } from './container-hooks.js';
-import { ContainerSetup } from './container-setup.js';
-import { PodDirs } from './pod-dirs.js';
+import { apiSources } from './container/api-sources.js';
+import { containerHooks, type ContainerHooks } from './pod/container-hooks.js';
+import { ContainerSetup } from './container/setup.js';
+import { PodDirs } from './container/pod-dirs.js';
 
 export interface RealNodeOptions {
   client: Client;

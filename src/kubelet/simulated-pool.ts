@@ -7,8 +7,8 @@ import type { Client } from '../client/client.js';
 import type { SharedInformer } from '../client/informer.js';
 import type { Logger } from '../util/log.js';
 import { NodeAgent } from './agent.js';
-import { goArch } from './node-status.js';
-import { agentRouters } from './pods-index.js';
+import { goArch } from './node/status.js';
+import { agentRouters } from './node/pods-index.js';
 import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
 
 export const DEFAULT_SIMULATED_CAPACITY = { cpu: '8', memory: '32Gi', pods: '110' };

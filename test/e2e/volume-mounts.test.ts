@@ -12,9 +12,9 @@ import { test } from 'node:test';
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { busyboxAvailable, busyboxImage } from '../../src/images/busybox.js';
 import { buildImageArchive } from '../../src/images/oci.js';
-import { buildContainerConfig, readTerminationMessage } from '../../src/kubelet/container-config.js';
-import { writeHostsFile } from '../../src/kubelet/etc-hosts.js';
-import { PodDirs } from '../../src/kubelet/pod-dirs.js';
+import { buildContainerConfig, readTerminationMessage } from '../../src/kubelet/container/config.js';
+import { writeHostsFile } from '../../src/kubelet/container/etc-hosts.js';
+import { PodDirs } from '../../src/kubelet/container/pod-dirs.js';
 import { VolumeManager } from '../../src/kubelet/volumes/manager.js';
 import type { VolumeSources } from '../../src/kubelet/volumes/types.js';
 

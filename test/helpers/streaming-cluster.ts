@@ -15,7 +15,7 @@ import { SharedInformerFactory } from '../../src/client/informer-factory.js';
 import { resources } from '../../src/client/resources.js';
 import { NodeAgent } from '../../src/kubelet/agent.js';
 import { hostDescription } from '../../src/kubelet/in-process.js';
-import { agentRouters } from '../../src/kubelet/pods-index.js';
+import { agentRouters } from '../../src/kubelet/node/pods-index.js';
 import type { ContainerRuntime } from '../../src/kubelet/runtime/types.js';
 import { startAgentServer, type AgentServer } from '../../src/kubelet/server/agent-server.js';
 import { MemoryStore } from '../../src/storage/memory.js';

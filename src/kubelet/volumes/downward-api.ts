@@ -1,7 +1,7 @@
 // downwardAPI volume: pod fields and container resources as files, re-rendered when the
 // pod's labels or annotations change.
 import type { DownwardAPIVolumeFile, Pod } from 'kubernetes-types/core/v1.js';
-import { containerResourceValue, podFieldValue, type Allocatable } from '../downward.js';
+import { containerResourceValue, podFieldValue, type Allocatable } from '../container/downward.js';
 import { fileMode } from './key-projection.js';
 import type { Payload, PreparedVolume, VolumeContext, VolumePlugin } from './types.js';
 import { writeManaged } from './write-managed.js';

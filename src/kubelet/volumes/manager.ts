@@ -5,9 +5,9 @@
 import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import type { Allocatable } from '../downward.js';
-import { expand } from '../expansion.js';
-import type { PodDirs } from '../pod-dirs.js';
+import type { Allocatable } from '../container/downward.js';
+import { expand } from '../container/expansion.js';
+import type { PodDirs } from '../container/pod-dirs.js';
 import type { Mount } from '../runtime/types.js';
 import { configMapPlugin } from './config-map.js';
 import { downwardAPIPlugin } from './downward-api.js';

@@ -1,7 +1,7 @@
 // projected volume: configMaps, secrets, downward API items and service-account tokens
 // merged into one directory (tmpfs when possible: it may hold secrets), written atomically.
 import type { Pod, ProjectedVolumeSource } from 'kubernetes-types/core/v1.js';
-import type { Allocatable } from '../downward.js';
+import type { Allocatable } from '../container/downward.js';
 import { configMapPayload } from './config-map.js';
 import { downwardAPIPayload } from './downward-api.js';
 import { fileMode } from './key-projection.js';

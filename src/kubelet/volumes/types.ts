@@ -1,8 +1,8 @@
 // The vocabulary of the node's volume manager: where volume contents come from, what a
 // plugin is given, and what it hands back.
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
-import type { Allocatable } from '../downward.js';
-import type { PodDirs } from '../pod-dirs.js';
+import type { Allocatable } from '../container/downward.js';
+import type { PodDirs } from '../container/pod-dirs.js';
 import type { Mounter } from './mounter.js';
 
 /** Lookups the agent backs with informers or the API client; `undefined` means not found. */

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { PodDirs } from '../../../src/kubelet/pod-dirs.js';
+import { PodDirs } from '../../../src/kubelet/container/pod-dirs.js';
 import { VolumeManager } from '../../../src/kubelet/volumes/manager.js';
 import { SystemMounter } from '../../../src/kubelet/volumes/mounter.js';
 import { checkHostPathType } from '../../../src/kubelet/volumes/host-path.js';

@@ -1,0 +1,307 @@
+// One worker per pod on this node, as the kubelet's pod workers: each sync looks at the
+// pod as the API has it and the containers as the runtime has them, takes the next step
+// (volumes, sandbox, init containers and sidecars in order, containers, liveness kills,
+// restarts with back-off, teardown), and reports the resulting status. Syncs of one pod
+// never overlap; a change arriving during a sync causes one more sync after it.
+//
+// With a runtime that runs no processes (simulated), probes, lifecycle hooks and
+// termination messages are skipped, as kwok does.
+import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import { activeDeadline } from './active-deadline.js';
+import { simulationAnnotations } from '../container/base-config.js';
+import { graceSeconds } from '../container/stop.js';
+import type { AdoptedPod } from './adoption.js';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './containers.js';
+import { PodHealth } from './health.js';
+import { PodLifecycle } from './lifecycle.js';
+import { PodSandbox } from './sandbox.js';
+import { buildPodStatus, statusChanged, type ContainerView } from './status.js';
+import { SyncLoop } from './sync-loop.js';
+import { PodVolumeSetup } from './volume-setup.js';
+import type { PodSyncDeps } from './worker-deps.js';
+import type { ContainerStatus, PodSandboxStatus } from '../runtime/types.js';
+import { isSidecar } from '../container/sidecar.js';
+
+export type { PodApi } from './worker-deps.js';
+
+/** What a pod worker needs from the node agent: what its steps need, and the agent's callbacks. */
+export interface PodWorkerDeps extends PodSyncDeps {
+  /** Called once the pod is gone from the API and its sandbox removed. */
+  onFinished(worker: PodWorker): void;
+  onSandbox?(worker: PodWorker, sandboxId: string | undefined): void;
+  /** While true the worker holds still (a node cut off from the API); kick() it when that ends. */
+  paused?(): boolean;
+}
+
+/** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
+export function restartBackoffMs(restartCount: number): number {
+  if (restartCount <= 0) return 0;
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (restartCount - 1));
+}
+
+export class PodWorker {
+  private pod: Pod | undefined;
+  private readonly lifecycle = new PodLifecycle();
+  private readonly loop: SyncLoop;
+  private readonly sandbox: PodSandbox;
+  private readonly containers: PodContainers;
+  private readonly volumes: PodVolumeSetup;
+  private readonly health: PodHealth;
+  private readonly now: () => number;
+
+  constructor(
+    readonly key: string,
+    pod: Pod,
+    private readonly deps: PodWorkerDeps,
+    adopted?: AdoptedPod,
+  ) {
+    this.pod = pod;
+    this.now = deps.now ?? Date.now;
+    this.loop = new SyncLoop({ sync: () => this.syncOnce(), now: this.now, paused: deps.paused });
+    this.sandbox = new PodSandbox(key, deps, this.now);
+    this.volumes = new PodVolumeSetup(deps, this.now, this.loop);
+    this.containers = new PodContainers(deps, this.sandbox);
+    this.health = new PodHealth({ sandbox: this.sandbox, containers: this.containers, loop: this.loop, event: deps.event });
+    if (adopted) {
+      this.sandbox.adopt(adopted.sandboxId);
+      this.containers.adopt(adopted.containers);
+      deps.onSandbox?.(this, adopted.sandboxId);
+    }
+  }
+
+  get uid(): string | undefined {
+    return this.pod?.metadata?.uid;
+  }
+
+  /** The newest pod from the API; undefined once it is gone. */
+  update(pod: Pod | undefined): void {
+    this.pod = pod;
+    this.kick();
+  }
+
+  /** Something in the runtime changed (a container exited), or a probe result did. */
+  kick(): void {
+    this.loop.kick();
+  }
+
+  /** Resolves once no sync is running or pending. */
+  settled(): Promise<void> {
+    return this.loop.settled();
+  }
+
+  /** The agent stops: the worker holds still and leaves the pod running (a next agent adopts it). */
+  stop(): void {
+    this.loop.stop();
+    this.health.stopAll();
+  }
+
+  private async syncOnce(): Promise<void> {
+    try {
+      await this.sync();
+    } catch (err) {
+      this.deps.log.warn('pod sync failed', { pod: this.key, error: (err as Error).message });
+      this.loop.later(RETRY_MS);
+    }
+  }
+
+  /** One sync: what it does follows from the lifecycle state (see lifecycle.ts). */
+  private async sync(): Promise<void> {
+    const pod = this.pod;
+    const status = this.lifecycle.observe(pod);
+    if (status.state === 'syncing') return this.syncRunning(pod!);
+    if (status.state === 'terminating') {
+      await this.teardown(pod, status.graceSeconds);
+      this.lifecycle.terminated();
+    }
+    if (!pod) {
+      this.loop.stop();
+      this.deps.onFinished(this);
+      return;
+    }
+    if (this.lifecycle.status.state === 'terminated' && !this.lifecycle.status.apiDeleted) {
+      await this.deps.api.deletePod(pod);
+      this.lifecycle.apiDeleted();
+    }
+  }
+
+  private async syncRunning(pod: Pod): Promise<void> {
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Finished pods keep their status; their sandbox (and its IP) is released.
+      await this.stopSandbox();
+      return;
+    }
+    const deadline = activeDeadline(pod, this.now());
+    if (deadline.exceeded) return this.failPod(pod, deadline.reason, deadline.message);
+    if (deadline.inMs !== undefined) this.loop.later(deadline.inMs);
+    const status = await this.step(pod);
+    if (statusChanged(status, pod.status)) await this.deps.api.writeStatus(pod, status);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandbox();
+  }
+
+  /** The pod as a whole has failed (activeDeadlineSeconds): its containers stop and it turns Failed with the reason. */
+  private async failPod(pod: Pod, reason: string, message: string): Promise<void> {
+    this.deps.event?.(pod, 'Normal', reason, message);
+    this.health.stopAll();
+    const rt = this.deps.runtime;
+    const byId = new Map<string, ContainerStatus>();
+    let sandbox: PodSandboxStatus | undefined;
+    if (this.sandbox.id) {
+      await this.sandbox.stopContainers(pod, graceSeconds(pod));
+      for (const c of await rt.listContainers({ podSandboxId: this.sandbox.id })) byId.set(c.id, c);
+      sandbox = await rt.podSandboxStatus(this.sandbox.id);
+    }
+    const status = buildPodStatus({
+      pod, sandbox,
+      init: (pod.spec?.initContainers ?? []).map((c) => this.containers.view(c, byId)),
+      containers: (pod.spec?.containers ?? []).map((c) => this.containers.view(c, byId)),
+      initDone: pod.status?.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True') ?? false,
+      initFailed: false, hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
+    });
+    await this.deps.api.writeStatus(pod, { ...status, phase: 'Failed', reason, message });
+    await this.stopSandbox();
+  }
+
+  private get runsProcesses(): boolean {
+    return this.deps.runtime.runsProcesses;
+  }
+
+  /** Moves the pod one step on and returns the status that results. */
+  private async step(pod: Pod): Promise<PodStatus> {
+    const rt = this.deps.runtime;
+    const spec = pod.spec!;
+    let sandbox: PodSandboxStatus | undefined;
+    // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
+    // run's volume manager learns of them (ConfigMap updates, teardown).
+    if ((await this.volumes.ready(pod)) && !this.sandbox.id) {
+      if (await this.sandbox.create(pod)) this.deps.onSandbox?.(this, this.sandbox.id);
+      else this.loop.later(RETRY_MS);
+    }
+    if (this.sandbox.id) sandbox = await this.sandbox.status();
+    const byId = new Map<string, ContainerStatus>();
+    if (this.sandbox.id) for (const c of await rt.listContainers({ podSandboxId: this.sandbox.id })) byId.set(c.id, c);
+    if (this.runsProcesses) await this.health.killUnhealthy(pod, byId);
+
+    const policy = spec.restartPolicy ?? 'Always';
+    const initContainers = spec.initContainers ?? [];
+    let nextWake = Infinity;
+    const wake = (t: number) => (nextWake = Math.min(nextWake, t));
+    const { init, blocked, initFailed } = await this.stepInit(pod, !sandbox, byId, wake);
+    const initDone = !blocked && !initFailed;
+    const containers: ContainerView[] = [];
+    for (const c of spec.containers ?? []) {
+      const view = this.containers.view(c, byId);
+      containers.push(view);
+      if (!initDone) continue;
+      const cur = view.current;
+      if (!cur) wake(await this.containers.start(pod, c, view, byId));
+      else if (cur.state === 'CONTAINER_EXITED') {
+        const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.containers.willRestartAtOnce(cur.id));
+        if (restart) wake(await this.containers.restartLater(pod, c, view, byId));
+      }
+    }
+    if (initDone && policy !== 'Always' && containers.length && containers.every((v) => this.finishedForGood(v, policy))) {
+      await this.stopSidecars(pod, initContainers, init, byId);
+    }
+    if (this.runsProcesses) await this.annotate(pod, [...initContainers, ...(spec.containers ?? [])], [...init, ...containers], sandbox);
+    if (nextWake !== Infinity) this.loop.later(nextWake - this.now());
+    return buildPodStatus({
+      pod, sandbox, init, containers, initDone, initFailed,
+      hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
+    });
+  }
+
+  /**
+   * Init containers in order: each regular one runs to completion before the next starts;
+   * a sidecar only has to have started. Once the containers have started, initialization
+   * is over for this sandbox and only exited sidecars are restarted.
+   */
+  private async stepInit(pod: Pod, noSandbox: boolean, byId: Map<string, ContainerStatus>, wake: (t: number) => void) {
+    const spec = pod.spec!;
+    const policy = spec.restartPolicy ?? 'Always';
+    const mainsStarted = (spec.containers ?? []).some((c) => this.containers.created(c.name));
+    const status = this.lifecycle.status;
+    const sidecarsStopped = status.state === 'syncing' && status.sidecarsStopped;
+    let blocked = noSandbox;
+    let initFailed = false;
+    const init: ContainerView[] = [];
+    for (const c of spec.initContainers ?? []) {
+      const view = this.containers.view(c, byId);
+      init.push(view);
+      if (blocked || initFailed) continue;
+      const cur = view.current;
+      if (isSidecar(c)) {
+        if (!cur) wake(await this.containers.start(pod, c, view, byId));
+        else if (cur.state === 'CONTAINER_EXITED' && !sidecarsStopped) wake(await this.containers.restartLater(pod, c, view, byId));
+        if (!mainsStarted && !this.health.started(c, view.current)) blocked = true;
+        continue;
+      }
+      if (mainsStarted) continue;
+      if (cur?.state === 'CONTAINER_EXITED' && cur.exitCode === 0) continue;
+      blocked = true;
+      if (!cur) {
+        wake(await this.containers.start(pod, c, view, byId));
+      } else if (cur.state === 'CONTAINER_EXITED') {
+        // A failed init container: the pod fails with Never, else the container is retried.
+        if (policy === 'Never') initFailed = true;
+        else wake(await this.containers.restartLater(pod, c, view, byId));
+      }
+    }
+    return { init, blocked, initFailed };
+  }
+
+  /** A container that exited and will not be restarted. */
+  private finishedForGood(v: ContainerView, policy: string): boolean {
+    const cur = v.current;
+    if (cur?.state !== 'CONTAINER_EXITED') return false;
+    if (policy === 'Never') return true;
+    return cur.exitCode === 0 && !this.containers.willRestartAtOnce(cur.id);
+  }
+
+  /** The main containers are done for good: the sidecars are stopped, the last first. */
+  private async stopSidecars(pod: Pod, specs: Container[], views: ContainerView[], byId: Map<string, ContainerStatus>): Promise<void> {
+    this.lifecycle.sidecarsStopped();
+    for (let i = specs.length - 1; i >= 0; i--) {
+      const c = specs[i]!;
+      const cur = views[i]!.current;
+      if (!isSidecar(c) || cur?.state !== 'CONTAINER_RUNNING') continue;
+      await this.sandbox.kill(pod, c, cur.id, graceSeconds(pod), `Stopping container ${c.name}`);
+      const st = await this.deps.runtime.containerStatus(cur.id);
+      byId.set(st.id, st);
+      views[i]!.current = st;
+    }
+  }
+
+  /** Readiness and startup from the probes, and termination messages, on the views. */
+  private async annotate(pod: Pod, specs: Container[], views: ContainerView[], sandbox: PodSandboxStatus | undefined): Promise<void> {
+    this.health.sync(pod, specs, views, sandbox);
+    for (let i = 0; i < specs.length; i++) {
+      const c = specs[i]!;
+      const v = views[i]!;
+      if (v.current?.state === 'CONTAINER_EXITED') v.current = await this.containers.withMessage(pod, c, v.current);
+      if (v.previous?.state === 'CONTAINER_EXITED') v.previous = await this.containers.withMessage(pod, c, v.previous);
+    }
+  }
+
+  private async stopSandbox(): Promise<void> {
+    this.health.stopAll();
+    await this.sandbox.stop();
+  }
+
+  /**
+   * Stops every container within the grace period — preStop hooks first, the containers
+   * in parallel, sidecars after them — then removes the sandbox and what preparePod set up.
+   */
+  private async teardown(pod: Pod | undefined, graceSeconds: number): Promise<void> {
+    this.health.stopAll();
+    const uid = pod?.metadata?.uid ?? this.uid;
+    if (await this.sandbox.remove(pod, graceSeconds)) {
+      this.containers.clear();
+      this.deps.onSandbox?.(this, undefined);
+    }
+    if (uid) this.containers.puller.forget(uid);
+    if (uid) await this.deps.cleanupPod?.(uid);
+  }
+}
+
+export { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, simulationAnnotations };
