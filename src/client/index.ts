@@ -14,7 +14,8 @@ export {
   type PatchType, type TypedWatchEvent, type TypedWatchHandlers, type WatchOptions, type WriteOptions,
 } from './client.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { Indexer, NAMESPACE_INDEX, deepFreeze, objectKey, splitKey, type IndexFunc, type Store } from './cache.js';
+export { Indexer, NAMESPACE_INDEX, objectKey, splitKey, type IndexFunc, type Store } from './cache.js';
+export { deepFreeze } from '../util/clone.js';
 export { SharedInformer, type EventHandlers, type HandlerRegistration, type InformerOptions } from './informer.js';
 export { SharedInformerFactory, type FactoryOptions, type InformerScope } from './informer-factory.js';
 export {

@@ -4,6 +4,7 @@ import { IMMUTABLE, fieldErr, jsonEqual } from '../validation.js';
 import {
   asArray, isObject, jsonDiff, validateDNS1123Subdomain, validateEnum, validatePositiveQuantity,
 } from './validate-helpers.js';
+import { formatTime } from '../../util/time.js';
 
 export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
@@ -102,7 +103,7 @@ export const persistentvolumes: ResourceDef = {
     if (!pv.status.phase) pv.status.phase = 'Pending';
   },
   prepareForCreate(pv) {
-    pv.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    pv.status = { phase: 'Pending', lastPhaseTransitionTime: formatTime() };
   },
   validate: validatePV,
   validateUpdate: validatePVUpdate,

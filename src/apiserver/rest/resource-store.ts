@@ -7,13 +7,14 @@ import { apiVersionOf } from '../../api/types.js';
 import { jsonEqual } from '../../api/validation.js';
 import type { Store } from '../../storage/store.js';
 import { StoreError } from '../../storage/store.js';
-import { clone } from '../json-cache.js';
+import { clone } from '../../util/clone.js';
 import { errors, StatusError } from '../status.js';
 import type { WatchCache } from '../watch-cache.js';
 import { decode } from '../watch-cache.js';
 import { objectKey } from './keys.js';
-import { bumpGeneration, carryMetaOnUpdate, nowTimestamp, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
+import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
+import { formatTime } from '../../util/time.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -315,7 +316,7 @@ export class ResourceStorage {
       }
       const now = Date.now();
       if (!meta.deletionTimestamp || (def.gracePeriod && grace < (meta.deletionGracePeriodSeconds ?? 0))) {
-        meta.deletionTimestamp = nowTimestamp(now + grace * 1000);
+        meta.deletionTimestamp = formatTime(now + grace * 1000);
         meta.deletionGracePeriodSeconds = grace;
         if (def.generation) meta.generation = (meta.generation ?? 1) + 1;
       }

@@ -1,6 +1,6 @@
 // PodLogOptions from a query string, validated as the apiserver does, shared by the
 // apiserver's pods/log and the agent's /containerLogs.
-import { parseTimeNs } from './cri-log.js';
+import { parseTimeNs } from '../../util/time.js';
 import type { ContainerLogOptions } from './log-reader.js';
 
 export class LogQueryError extends Error {}
