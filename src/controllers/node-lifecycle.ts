@@ -15,7 +15,7 @@ import { isConflict, isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
 import type { Controller, ControllerFactory } from './lib/context.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 import { formatTime } from '../util/time.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';

@@ -15,7 +15,7 @@ import type { Controller, ControllerContext, ControllerFactory } from './lib/con
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';
 import { createPod, deletePod, isPodActive, isPodAvailable, isPodReady, podKey, podsToDelete, slowStartBatch } from './lib/pod-control.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 import { formatTime } from '../util/time.js';
 
 /** At most this many creations or deletions per sync (Kubernetes' BurstReplicas). */

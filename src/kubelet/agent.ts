@@ -12,7 +12,7 @@ import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type Node
 import { PodWorker, type PodApi } from './pod-worker.js';
 import { removeSandboxes, takeInventory, type AdoptedPod, type LivePods } from './adoption.js';
 import type { InformerRouter } from './router.js';
-import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
+import { ClientEventRecorder, type EventRecorder } from '../client/event-recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
 import type { ContainerHooks } from './container-hooks.js';

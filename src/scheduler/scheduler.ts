@@ -11,7 +11,7 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
-import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
+import { ClientEventRecorder, type EventRecorder } from '../client/event-recorder.js';
 import { SchedulerCache } from './cache.js';
 import { defaultConfig, type SchedulerConfig } from './config.js';
 import { FitError, type Framework } from './framework.js';

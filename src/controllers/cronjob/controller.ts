@@ -8,7 +8,7 @@ import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
-import type { EventRecorder } from '../lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, ownerRef } from '../job/pod-util.js';
 import { compileSchedule, formatInZone } from './schedule.js';
 import { formatTime } from '../../util/time.js';

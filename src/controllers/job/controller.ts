@@ -10,7 +10,7 @@ import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Logger } from '../../util/log.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import { ControllerExpectations } from '../lib/expectations.js';
-import type { EventRecorder } from '../lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
 import { buildJobPod } from './pods.js';
 import {

@@ -3,7 +3,7 @@
 // delete them gracefully and nominate the node for the pod, which then waits for the
 // room to appear (the victims' deletion moves it back to the active queue).
 import type { Client } from '../../client/client.js';
-import type { EventRecorder } from '../../controllers/lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import type { KObject } from '../../api/types.js';
 import type { SchedulerCache } from '../cache.js';
 import { FitError, type Framework } from '../framework.js';

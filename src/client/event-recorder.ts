@@ -3,11 +3,11 @@
 // repeats, so `kubectl describe` shows "(x3 over 10s)". Failures to record are logged,
 // never raised: an event is never worth failing a reconcile.
 import { randomBytes } from 'node:crypto';
-import type { Client } from '../../client/client.js';
-import { isNotFound } from '../../client/transport.js';
-import type { Logger } from '../../util/log.js';
-import type { KObject } from '../../api/types.js';
-import { formatTime } from '../../util/time.js';
+import type { Client } from './client.js';
+import { isNotFound } from './transport.js';
+import type { Logger } from '../util/log.js';
+import type { KObject } from '../api/types.js';
+import { formatTime } from '../util/time.js';
 
 export interface EventRecorder {
   event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
