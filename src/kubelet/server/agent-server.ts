@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { KUBELET_CLIENT_CN } from '../../apiserver/auth/pki.js';
+import { KUBELET_CLIENT_CN } from '../../util/pki.js';
 import type { Logger } from '../../util/log.js';
 import { RuntimeError, type ContainerRuntime } from '../runtime/types.js';
 import { parseLogQuery, LogQueryError, queryBool } from './log-query.js';
