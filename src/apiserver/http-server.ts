@@ -16,7 +16,7 @@ import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
-import { refuseUpgrade } from '../kubelet/server/upgrade-proxy.js';
+import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { errors, StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
