@@ -17,6 +17,11 @@ const PV_SOURCES = [
 /** The annotation that predates spec.storageClassName and still wins over it. */
 export const BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
 
+// StorageObjectInUseProtection: deleting a claim a pod still uses, or a volume still bound,
+// only marks it until the pvc-protection or pv-protection controller lets it go.
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+
 /** ACCESS MODES cell: RWO,ROX,RWX,RWOP in that order. */
 export function accessModesString(modes: unknown): string {
   const set = new Set(asArray(modes));
