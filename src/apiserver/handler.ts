@@ -15,18 +15,7 @@ import { bindPod } from './rest/binding.js';
 import { evictPod } from './rest/eviction.js';
 import { applyConfigurationError, checkFields, existingUnknownFields, fieldValidationOf } from './rest/field-validation.js';
 import { errors, StatusError } from './status.js';
-import type { ApiRequest, WatchHandle, WatchSink } from './types.js';
-
-export interface ApiResult {
-  status: number;
-  body: KObject;
-  /** The resource the body belongs to (for table conversion); absent for Status bodies. */
-  def?: ResourceDef;
-  /** True when body is a list of `def` objects. */
-  list?: boolean;
-  /** Texts for `Warning: 299` response headers (field validation Warn). */
-  warnings?: string[];
-}
+import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
 function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {

@@ -1,7 +1,7 @@
 // pods/binding: the scheduler's way of placing a pod. Sets spec.nodeName once, and only once.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { errors } from '../status.js';
-import type { ApiResult } from '../handler.js';
+import type { ApiResult } from '../types.js';
 import type { ResourceStorage } from './resource-store.js';
 import { formatTime } from '../../util/time.js';
 

@@ -4,7 +4,7 @@
 // the DisruptionTarget condition and is deleted. When the budget allows nothing, 429.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { labelSelectorFromSpec } from '../../api/selectors.js';
-import type { ApiResult } from '../handler.js';
+import type { ApiResult } from '../types.js';
 import { errors, StatusError } from '../status.js';
 import type { DeleteOptions, ResourceStorage } from './resource-store.js';
 import { formatTime } from '../../util/time.js';

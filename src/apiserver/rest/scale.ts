@@ -3,7 +3,7 @@ import type { KObject, ResourceDef, ScaleDef } from '../../api/types.js';
 import { clone } from '../../util/clone.js';
 import { errors } from '../status.js';
 import type { ApiRequest } from '../types.js';
-import type { ApiResult } from '../handler.js';
+import type { ApiResult } from '../types.js';
 import { applyPatch } from './patch.js';
 import type { ResourceStorage } from './resource-store.js';
 
