@@ -4,7 +4,8 @@ export {
   ApiError, isAlreadyExists, isConflict, isNotFound,
   type ClientWatchEvent, type RequestOptions, type StatusBody, type Transport, type WatchHandlers,
 } from './transport.js';
-export { HttpsTransport, type HttpsTransportOptions } from './https-transport.js';
+export { HttpsTransport } from './https-transport.js';
+export type { HttpsTransportOptions } from './https-options.js';
 export { loadKubeconfig, type Kubeconfig } from './kubeconfig.js';
 export { apiVersionString, groupVersionPath, resourcePath, type GroupVersion, type ResourcePathParts } from './paths.js';
 export { resources, type ResourceType } from './resources.js';
