@@ -224,8 +224,9 @@ export class ResourceStorage {
 
   /**
    * Turns a client's desired object into the object to store: server-owned metadata and
-   * (for the main resource) status carried from `current`, defaults, strategy, admission,
-   * validation. Shared by PUT and PATCH.
+   * (for the main resource) status carried from `current` — through /status the reverse:
+   * only status, labels and annotations from the client (statusOnly) —, defaults, strategy,
+   * admission, validation. Shared by PUT and PATCH.
    */
   async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: 'status' | undefined, fieldManager?: string): Promise<KObject> {
     const obj = subresource === 'status' ? statusOnly(current, input) : input;
@@ -335,7 +336,6 @@ export class ResourceStorage {
   }
 }
 
-/** A status update: everything from the stored object except status. */
 /**
  * A status update: the stored object with the client's status — and, as Kubernetes' status
  * strategies allow, its labels and annotations (the deployment controller records revisions
