@@ -23,4 +23,5 @@ export {
   BucketRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, defaultControllerRateLimiter, type RateLimiter,
 } from './rate-limiter.js';
 export { WorkQueue, runWorkers, type RunWorkersOptions, type WorkQueueOptions } from './workqueue.js';
-export { LeaderElector, microTime, type LeaderElectionConfig } from './leader-election.js';
+export { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
+export { microTime } from '../util/time.js';

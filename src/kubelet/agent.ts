@@ -5,7 +5,7 @@
 import type { Node, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Client } from '../client/client.js';
-import { microTime } from '../client/leader-election.js';
+import { microTime } from '../util/time.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/transport.js';
 import type { Logger } from '../util/log.js';
 import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type NodeDescription } from './node-status.js';

@@ -6,6 +6,11 @@ export function formatTime(ms: number = Date.now()): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/** metav1.MicroTime's wire form (Lease renewTime, events.k8s.io eventTime): RFC 3339 with six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 const TIME_NS_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** RFC 3339 with up to nanosecond fractions → nanoseconds since the epoch. */
