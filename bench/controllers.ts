@@ -9,7 +9,7 @@ import { builtinRegistry } from '../src/api/builtin.js';
 import { Client } from '../src/client/client.js';
 import { HttpsTransport } from '../src/client/https-transport.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
-import { microTime } from '../src/client/leader-election.js';
+import { microTime } from '../src/util/time.js';
 import type { Logger } from '../src/util/log.js';
 import { CONTROLLER_MANAGER_LEASE, startLeaderElectedControllers } from '../src/controllers/manager.js';
 import { startServer } from '../test/helpers/server.js';

@@ -19,7 +19,7 @@ import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
 import { PodStreams, type KubeletClientConfig } from './rest/pod-streams.js';
-import { StoreError } from './../storage/store.js';
+import { StoreError } from '../storage/store.js';
 import type { UserInfo } from './types.js';
 import { WatchCache } from './watch-cache.js';
 

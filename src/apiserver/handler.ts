@@ -15,18 +15,7 @@ import { bindPod } from './rest/binding.js';
 import { evictPod } from './rest/eviction.js';
 import { applyConfigurationError, checkFields, existingUnknownFields, fieldValidationOf } from './rest/field-validation.js';
 import { errors, StatusError } from './status.js';
-import type { ApiRequest, WatchHandle, WatchSink } from './types.js';
-
-export interface ApiResult {
-  status: number;
-  body: KObject;
-  /** The resource the body belongs to (for table conversion); absent for Status bodies. */
-  def?: ResourceDef;
-  /** True when body is a list of `def` objects. */
-  list?: boolean;
-  /** Texts for `Warning: 299` response headers (field validation Warn). */
-  warnings?: string[];
-}
+import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
 function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
@@ -82,6 +71,9 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   if (b.preconditions) opts.preconditions = b.preconditions;
   return opts;
 }
+
+/** Serves one subresource of `def`; undefined when it does not serve this request. */
+type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
 
 export class ApiHandler {
   constructor(
@@ -224,11 +216,14 @@ export class ApiHandler {
     return { status: created ? 201 : 200, body: r.object, def };
   }
 
-  private async subresource(def: ResourceDef, req: ApiRequest): Promise<ApiResult> {
-    const ns = def.namespaced ? req.namespace : undefined;
-    const sub = req.subresource!;
-    const name = req.name!;
-    if (sub === 'status' && def.subresources?.status) {
+  /**
+   * The subresources, by name. A handler answers undefined for a request it does not serve
+   * (a verb it lacks, a resource without that subresource): that is a 404.
+   */
+  private readonly subresources = new Map<string, SubresourceHandler>([
+    ['status', async (def, ns, req) => {
+      if (!def.subresources?.status) return undefined;
+      const name = req.name!;
       if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
       if (req.verb === 'update') {
         const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
@@ -239,21 +234,45 @@ export class ApiHandler {
         const warnings: string[] = [];
         return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
       }
-    }
-    if (sub === 'scale' && def.subresources?.scale) return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query, req.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions'));
-    if (sub === 'binding' && def.subresources?.binding && req.verb === 'create') return bindPod(this.rs, def, ns!, name, req.body, dryRun(req.query, 'CreateOptions'));
-    if (sub === 'eviction' && def.group === '' && def.plural === 'pods' && req.verb === 'create') return evictPod(this.rs, def, ns!, name, req.body, dryRun(req.query, 'CreateOptions'));
-    if (sub === 'finalize' && def.plural === 'namespaces' && def.group === '' && req.verb === 'update') {
-      const body = req.body as KObject;
-      const r = await this.rs.guaranteedUpdate(def, undefined, name, (current) => {
-        if (!current) throw errors.notFound('', 'namespaces', name);
-        current.spec = { ...(current.spec ?? {}), finalizers: body?.spec?.finalizers ?? [] };
-        if (!current.spec.finalizers.length) delete current.spec.finalizers;
-        return current;
-      }, { dryRun: dryRun(req.query, 'UpdateOptions') });
-      return { status: 200, body: r.object, def };
-    }
+      return undefined;
+    }],
+    ['scale', async (def, ns, req) => {
+      if (!def.subresources?.scale) return undefined;
+      return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query, req.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions'));
+    }],
+    ['binding', async (def, ns, req) => {
+      if (!def.subresources?.binding || req.verb !== 'create') return undefined;
+      return bindPod(this.rs, def, ns!, req.name!, req.body, dryRun(req.query, 'CreateOptions'));
+    }],
+    ['eviction', async (def, ns, req) => {
+      if (def.group !== '' || def.plural !== 'pods' || req.verb !== 'create') return undefined;
+      return evictPod(this.rs, def, ns!, req.name!, req.body, dryRun(req.query, 'CreateOptions'));
+    }],
+    ['finalize', async (def, _ns, req) => {
+      if (def.plural !== 'namespaces' || def.group !== '' || req.verb !== 'update') return undefined;
+      return this.finalizeNamespace(def, req);
+    }],
+  ]);
+
+  private async subresource(def: ResourceDef, req: ApiRequest): Promise<ApiResult> {
+    const ns = def.namespaced ? req.namespace : undefined;
+    const sub = req.subresource!;
+    const result = await this.subresources.get(sub)?.(def, ns, req);
+    if (result) return result;
     throw errors.pageNotFound(`${def.plural}/${sub}`);
+  }
+
+  /** namespaces/finalize: replaces spec.finalizers, the list the namespace controller empties. */
+  private async finalizeNamespace(def: ResourceDef, req: ApiRequest): Promise<ApiResult> {
+    const name = req.name!;
+    const body = req.body as KObject;
+    const r = await this.rs.guaranteedUpdate(def, undefined, name, (current) => {
+      if (!current) throw errors.notFound('', 'namespaces', name);
+      current.spec = { ...(current.spec ?? {}), finalizers: body?.spec?.finalizers ?? [] };
+      if (!current.spec.finalizers.length) delete current.spec.finalizers;
+      return current;
+    }, { dryRun: dryRun(req.query, 'UpdateOptions') });
+    return { status: 200, body: r.object, def };
   }
 
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {

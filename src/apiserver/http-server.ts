@@ -9,18 +9,18 @@ import YAML from 'yaml';
 import type { ResourceRegistry } from '../api/registry.js';
 import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
-import type { ApiHandler, ApiResult } from './handler.js';
+import type { ApiHandler } from './handler.js';
 import { listJson, listJsonChunks, toJson } from './json-cache.js';
 import { chooseOutput, decodeBody, type OutputKind } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
-import { refuseUpgrade } from '../kubelet/server/upgrade-proxy.js';
+import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { errors, StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
-import type { ApiRequest, UserInfo, WatchEvent, WatchHandle } from './types.js';
+import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // A watcher that stops reading gets this much buffered before it is cut off.

@@ -1,7 +1,7 @@
 // The apiserver's request and result shapes, independent of HTTP, so that the
 // in-process transport (components inside the skiff process) and the HTTPS
 // server share every handler.
-import type { KObject } from '../api/types.js';
+import type { KObject, ResourceDef } from '../api/types.js';
 
 export interface UserInfo {
   username: string;
@@ -28,6 +28,18 @@ export interface ApiRequest {
   user: UserInfo;
   /** The client's User-Agent; its first segment names the default field manager. */
   userAgent?: string;
+}
+
+/** What a handler answers: a status code and an object (or a Status). */
+export interface ApiResult {
+  status: number;
+  body: KObject;
+  /** The resource the body belongs to (for table conversion); absent for Status bodies. */
+  def?: ResourceDef;
+  /** True when body is a list of `def` objects. */
+  list?: boolean;
+  /** Texts for `Warning: 299` response headers (field validation Warn). */
+  warnings?: string[];
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -4,8 +4,9 @@
 // serialised once and fanned out to every watcher of its resource.
 import type { KObject } from '../api/types.js';
 import type { KeyValue, Store, StoreEvent, Watcher as StoreWatcher } from '../storage/store.js';
-import { deepFreeze, frozenCopy, toJson } from './json-cache.js';
+import { frozenCopy, toJson } from './json-cache.js';
 import type { WatchEventType } from './types.js';
+import { deepFreeze } from '../util/clone.js';
 
 export interface CachedEvent {
   revision: number;

@@ -6,7 +6,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
-import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
+import { ensurePki, writeKubeconfig } from '../util/pki.js';
 import { ensureJoinToken } from '../apiserver/auth/node-token.js';
 import { startInProcessAgents } from '../kubelet/in-process.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';

@@ -21,19 +21,6 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-/**
- * Freezes an object graph in place, so that a cache's objects cannot be changed by accident.
- * A frozen object is taken to be frozen all the way down (the apiserver's watch cache hands
- * out such objects in-process); skipping it keeps a watch event O(changed part).
- */
-export function deepFreeze<T>(obj: T): T {
-  if (obj && typeof obj === 'object' && !Object.isFrozen(obj) && !ArrayBuffer.isView(obj)) {
-    for (const v of Object.values(obj)) deepFreeze(v);
-    Object.freeze(obj);
-  }
-  return obj;
-}
-
 /** What consumers of a cache may do with it: read. */
 export interface Store<T> {
   get(key: string): T | undefined;

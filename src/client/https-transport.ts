@@ -4,32 +4,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { ApiError, type RequestOptions, type StatusBody, type Transport, type WatchHandlers, type ClientWatchEvent } from './transport.js';
+import type { HttpsTransportOptions } from './https-options.js';
 import { loadKubeconfig } from './kubeconfig.js';
-
-export interface HttpsTransportOptions {
-  /** e.g. https://127.0.0.1:6443 (a path prefix is kept; http: is accepted for proxies). */
-  server: string;
-  /** CA bundle (PEM) that the server's certificate must chain to; default: the system's. */
-  ca?: string | Buffer;
-  /** Client certificate and key (PEM) for x509 authentication. */
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  /** Bearer token. */
-  token?: string;
-  insecureSkipTLSVerify?: boolean;
-  /** Name to verify the server certificate against, when it differs from the URL's host. */
-  tlsServerName?: string;
-  userAgent?: string;
-  /** How many times a 429 answer carrying Retry-After is retried; default 5. */
-  maxRetries?: number;
-  /** Longest honoured Retry-After, in seconds; default 30. */
-  maxRetryAfterSeconds?: number;
-  /**
-   * A request (not a watch) fails when its socket is idle this long; default 60000 ms,
-   * 0 for never. Watches rely on TCP keep-alive and the server's timeoutSeconds instead.
-   */
-  requestTimeoutMs?: number;
-}
 
 interface RawResponse {
   status: number;

@@ -6,7 +6,8 @@ import type { KObject } from '../api/types.js';
 import { ApiError, type StatusBody } from './transport.js';
 import { isGone, type ResourceClient, type TypedWatchEvent } from './client.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { deepFreeze, Indexer, objectKey, type IndexFunc, type Store } from './cache.js';
+import { Indexer, objectKey, type IndexFunc, type Store } from './cache.js';
+import { deepFreeze } from '../util/clone.js';
 
 /**
  * Called synchronously, in the order of changes, after the store reflects the change.

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { HttpsTransportOptions } from './https-transport.js';
+import type { HttpsTransportOptions } from './https-options.js';
 
 export interface Kubeconfig {
   /** The context that was used. */

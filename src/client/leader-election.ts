@@ -6,6 +6,7 @@
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { isAlreadyExists, isConflict, isNotFound } from './transport.js';
 import type { ResourceClient } from './client.js';
+import { microTime } from '../util/time.js';
 
 export interface LeaderElectionConfig {
   leases: ResourceClient<Lease>;
@@ -30,11 +31,6 @@ export interface LeaderElectionConfig {
   onNewLeader?(identity: string): void;
   /** Hears about failed API calls and throwing callbacks; default console.warn. */
   onError?(err: unknown): void;
-}
-
-/** MicroTime as the API writes it: RFC 3339 with six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class LeaderElector {

@@ -9,6 +9,7 @@ import { isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Controller, ControllerContext } from './lib/context.js';
 import { controllerOf, intOrPercent, isPodReady, selectorMatches } from './job/pod-util.js';
+import { formatTime } from '../util/time.js';
 
 /** An eviction the controller has not seen carried out within this long no longer counts. */
 const DELETION_TIMEOUT_MS = 2 * 60_000;
@@ -112,7 +113,7 @@ export class DisruptionController implements Controller {
         reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods',
         message: '',
         observedGeneration: pdb.metadata?.generation ?? 1,
-        lastTransitionTime: prev && prev.status === condStatus ? prev.lastTransitionTime : new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        lastTransitionTime: prev && prev.status === condStatus ? prev.lastTransitionTime : formatTime(now),
       }],
     };
     if (recheck < Infinity) this.queue.addAfter(key, recheck + 10);

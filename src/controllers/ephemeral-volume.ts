@@ -7,7 +7,7 @@ import { resources } from '../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Controller, ControllerContext } from './lib/context.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 
 export function ephemeralClaimName(pod: Pod, volumeName: string): string {
   return `${pod.metadata?.name}-${volumeName}`;

@@ -7,7 +7,7 @@ import { LeaderElector } from '../client/leader-election.js';
 import type { ResourceType } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import type { Controller, ControllerContext, ControllerFactory, ControllerSettings } from './lib/context.js';
-import { ClientEventRecorder } from './lib/recorder.js';
+import { ClientEventRecorder } from '../client/event-recorder.js';
 import { namespaceController } from './namespace.js';
 import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle.js';

@@ -9,7 +9,7 @@ import { isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
 import type { Controller, ControllerFactory } from './lib/context.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 
 export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
 

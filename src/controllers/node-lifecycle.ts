@@ -15,7 +15,8 @@ import { isConflict, isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
 import type { Controller, ControllerFactory } from './lib/context.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
+import { formatTime } from '../util/time.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -32,8 +33,6 @@ const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const PRESSURE_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
 const POD_NODE_INDEX = 'node-lifecycle:spec.nodeName';
 const byNode = (p: Pod) => (p.spec?.nodeName ? [p.spec.nodeName] : []);
-
-const ts = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 function parseTime(s: string | undefined): number {
   const t = s ? Date.parse(s) : NaN;
@@ -130,11 +129,11 @@ export class NodeLifecycleController implements Controller {
     for (const type of types) {
       let c = next.find((x) => x.type === type);
       if (!c) {
-        c = { type, status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata?.creationTimestamp, lastTransitionTime: ts(now) };
+        c = { type, status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata?.creationTimestamp, lastTransitionTime: formatTime(now) };
         next.push(c);
         changed = true;
       } else if (c.status !== 'Unknown') {
-        Object.assign(c, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: ts(now) });
+        Object.assign(c, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: formatTime(now) });
         changed = true;
       }
     }
@@ -159,7 +158,7 @@ export class NodeLifecycleController implements Controller {
       const conds = pod.status?.conditions ?? [];
       const ready = conds.find((c) => c.type === 'Ready');
       if (!ready || ready.status === 'False' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      const next = conds.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: ts(now) } : c));
+      const next = conds.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: formatTime(now) } : c));
       try {
         await this.client.pods.patch(pod.metadata!.name!, { status: { conditions: next } }, 'merge', { namespace: pod.metadata!.namespace, subresource: 'status' });
       } catch (err) {
@@ -176,7 +175,7 @@ export class NodeLifecycleController implements Controller {
     const want: Taint[] = [...kept];
     for (const [key, effects] of wanted) {
       for (const effect of effects)
-        if (!kept.some((t) => t.key === key && t.effect === effect)) want.push({ key, effect, ...(effect === 'NoExecute' ? { timeAdded: ts(now) } : {}) });
+        if (!kept.some((t) => t.key === key && t.effect === effect)) want.push({ key, effect, ...(effect === 'NoExecute' ? { timeAdded: formatTime(now) } : {}) });
     }
     if (want.length === taints.length && kept.length === taints.length) return;
     const copy: Node = structuredClone(node);

@@ -5,7 +5,8 @@ import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
 import type { Controller, ControllerContext } from './lib/context.js';
-import { isTerminated, rfc3339 } from './job/pod-util.js';
+import { isTerminated } from './job/pod-util.js';
+import { formatTime } from '../util/time.js';
 
 export interface PodGCOptions {
   /** --terminated-pod-gc-threshold; Kubernetes' default is 12500. */
@@ -99,7 +100,7 @@ export class PodGCController implements Controller {
       for (const p of pods.filter((x) => x.spec?.nodeName === node)) {
         if (!isTerminated(p)) {
           const conditions = (p.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
-          conditions.push({ type: 'DisruptionTarget', status: 'True', lastTransitionTime: rfc3339(now), reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
+          conditions.push({ type: 'DisruptionTarget', status: 'True', lastTransitionTime: formatTime(now), reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
           try {
             await this.ctx.client.pods.updateStatus({ ...p, status: { ...p.status, phase: 'Failed', conditions } }, { namespace: p.metadata!.namespace });
           } catch (err) {

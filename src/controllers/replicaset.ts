@@ -15,7 +15,8 @@ import type { Controller, ControllerContext, ControllerFactory } from './lib/con
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';
 import { createPod, deletePod, isPodActive, isPodAvailable, isPodReady, podKey, podsToDelete, slowStartBatch } from './lib/pod-control.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
+import { formatTime } from '../util/time.js';
 
 /** At most this many creations or deletions per sync (Kubernetes' BurstReplicas). */
 export const BURST_REPLICAS = 500;
@@ -56,10 +57,6 @@ export const replicationControllerKind: ReplicaKind = {
   // An RC's selector is a plain map; empty would select everything, which validation forbids.
   selector: (rc) => labelSelectorFromSpec(rc.spec?.selector ? { matchLabels: rc.spec.selector } : undefined),
 };
-
-function nowTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 export class ReplicaSetController implements Controller {
   readonly name: string;
@@ -292,7 +289,7 @@ export class ReplicaSetController implements Controller {
     const failureAt = conditions.findIndex((c) => c.type === 'ReplicaFailure');
     if (manageErr && failureAt < 0) {
       const reason = pods.length - (owner.spec?.replicas ?? 1) < 0 ? 'FailedCreate' : 'FailedDelete';
-      conditions.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: nowTime(now), reason, message: manageErr.message });
+      conditions.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: formatTime(now), reason, message: manageErr.message });
     } else if (!manageErr && failureAt >= 0) conditions.splice(failureAt, 1);
     return {
       replicas: pods.length,

@@ -4,7 +4,7 @@
 import type { ResourceQuota, ResourceQuotaStatus } from 'kubernetes-types/core/v1.js';
 import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/core/validate-helpers.js';
-import { countName, formatQuantity, objectUsage } from '../apiserver/admission/resource-quota.js';
+import { countName, formatQuantity, objectUsage } from '../api/core/quota-usage.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';

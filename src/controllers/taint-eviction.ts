@@ -11,7 +11,8 @@ import { isConflict, isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
 import type { Controller, ControllerFactory } from './lib/context.js';
-import type { EventRecorder } from './lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
+import { formatTime } from '../util/time.js';
 
 const POD_NODE_INDEX = 'taint-eviction:spec.nodeName';
 const byNode = (p: Pod) => (p.spec?.nodeName ? [p.spec.nodeName] : []);
@@ -115,7 +116,7 @@ export class TaintEvictionController implements Controller {
         status: {
           conditions: [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), {
             type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint',
-            lastTransitionTime: new Date(Math.floor(this.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+            lastTransitionTime: formatTime(this.now()),
           }],
         },
       }, 'merge', { namespace, subresource: 'status' });

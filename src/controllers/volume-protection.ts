@@ -7,7 +7,7 @@ import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isConflict, isNotFound } from '../client/transport.js';
 import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../apiserver/admission/storage-protection.js';
+import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../api/core/persistentvolume.js';
 import type { Controller, ControllerContext } from './lib/context.js';
 
 const finished = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';

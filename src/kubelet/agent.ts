@@ -5,14 +5,14 @@
 import type { Node, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Client } from '../client/client.js';
-import { microTime } from '../client/leader-election.js';
+import { microTime } from '../util/time.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/transport.js';
 import type { Logger } from '../util/log.js';
 import { newNode, nodeStatus, statusStale, STOP_HEARTBEATS_ANNOTATION, type NodeDescription } from './node/status.js';
 import { PodWorker, type PodApi } from './pod/worker.js';
 import { removeSandboxes, takeInventory, type AdoptedPod, type LivePods } from './pod/adoption.js';
 import type { InformerRouter } from './node/router.js';
-import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
+import { ClientEventRecorder, type EventRecorder } from '../client/event-recorder.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 import type { ContainerHooks } from './pod/container-hooks.js';

@@ -15,7 +15,7 @@ import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated
 import { SimulatedNodePool } from './simulated-pool.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './pod/sandbox-config.js';
-import type { Pki } from '../apiserver/auth/pki.js';
+import type { Pki } from '../util/pki.js';
 import { realNodeSetup } from './real-node.js';
 import { startHostMonitors } from './node/host-monitors.js';
 import { startNodeAgentServer } from './server/index.js';

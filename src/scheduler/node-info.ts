@@ -1,7 +1,7 @@
 // What the scheduler knows about one node: the Node and the pods on it (bound or assumed),
 // with running totals kept incrementally so Filter and Score read them in O(1).
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
-import { addResources, emptyResources, nodeAllocatable, type Resources } from './resources.js';
+import { addResources, emptyResources, nodeAllocatable, type Resources } from '../api/core/resources.js';
 import type { PodInfo } from './pod-info.js';
 
 export class NodeInfo {

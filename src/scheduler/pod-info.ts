@@ -2,7 +2,7 @@
 // recompute (requests, priority, parsed affinity terms). Built once per pod version.
 import type { Pod, PodAffinityTerm, Toleration } from 'kubernetes-types/core/v1.js';
 import { labelSelectorFromSpec, type LabelSelector } from '../api/selectors.js';
-import { podRequests, type Resources } from './resources.js';
+import { podRequests, type Resources } from '../api/core/resources.js';
 
 /** Labels of a namespace, for namespaceSelector in affinity terms. */
 export type NamespaceLabels = (namespace: string) => Record<string, string> | undefined;

@@ -1,7 +1,7 @@
 // Builds a Framework from a profile: instantiates each plugin once and files it under
 // every extension point it implements (multiPoint), honouring per-point enable/disable.
 import type { Client } from '../client/client.js';
-import type { EventRecorder } from '../controllers/lib/recorder.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 import type { SchedulerCache } from './cache.js';
 import { isIgnoredPlugin, POINTS, resolveProfile, type PointName, type ProfileConfig } from './config.js';
 import { Framework, Nominator, type ExtensionPoints } from './framework.js';

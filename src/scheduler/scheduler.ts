@@ -11,7 +11,7 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
-import { ClientEventRecorder, type EventRecorder } from '../controllers/lib/recorder.js';
+import { ClientEventRecorder, type EventRecorder } from '../client/event-recorder.js';
 import { SchedulerCache } from './cache.js';
 import { defaultConfig, type SchedulerConfig } from './config.js';
 import { FitError, type Framework } from './framework.js';
@@ -19,6 +19,7 @@ import { PodInfo } from './pod-info.js';
 import { buildFramework } from './profile.js';
 import { SchedulingQueue } from './queue.js';
 import { Code, CycleState, type ClusterEvent } from './types.js';
+import { formatTime } from '../util/time.js';
 
 export interface SchedulerOptions {
   client: Client;
@@ -32,10 +33,6 @@ export interface SchedulerOptions {
 }
 
 const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 export class Scheduler {
   readonly cache = new SchedulerCache();
@@ -322,7 +319,7 @@ export class Scheduler {
     const nominatedChanged = nominated !== undefined && (cur.status?.nominatedNodeName ?? '') !== nominated;
     if (old?.status === 'False' && old.reason === reason && old.message === message && !nominatedChanged) return;
     const status: Record<string, unknown> = {
-      conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: old?.status === 'False' ? old.lastTransitionTime : timestamp() }],
+      conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: old?.status === 'False' ? old.lastTransitionTime : formatTime() }],
     };
     if (nominatedChanged) status.nominatedNodeName = nominated || null;
     try {

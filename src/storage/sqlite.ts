@@ -7,7 +7,7 @@
 // kept; copying values into `current` listed 20% faster but wrote 15% slower and 30% bigger.
 import Database from 'better-sqlite3';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
-import { WatchHub } from './memory.js';
+import { WatchHub } from './watch-hub.js';
 import {
   StoreError,
   type KeyValue,

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { agentError, checkLogState, resolveContainer, streamRoute } from '../../src/apiserver/rest/pod-streams.js';
-import { parseLogQuery } from '../../src/kubelet/server/log-query.js';
+import { parseLogQuery } from '../../src/api/core/log-query.js';
 import { parseAgentPath } from '../../src/kubelet/server/agent-server.js';
 
 const pod = (status: Pod['status'], containers = ['app'], init: string[] = []): Pod => ({

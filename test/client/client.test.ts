@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Client, retryOnConflict } from '../../src/client/client.js';
 import { resourcePath } from '../../src/client/paths.js';
 import { ApiError, type RequestOptions, type Transport, type WatchHandlers } from '../../src/client/transport.js';
-import { objectKey, splitKey, Indexer, deepFreeze } from '../../src/client/cache.js';
+import { objectKey, splitKey, Indexer } from '../../src/client/cache.js';
+import { deepFreeze } from '../../src/util/clone.js';
 import { Backoff } from '../../src/client/backoff.js';
 import { FakeApi } from './fake-api.js';
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { Client } from '../../src/client/client.js';
-import { LeaderElector, microTime } from '../../src/client/leader-election.js';
+import { LeaderElector } from '../../src/client/leader-election.js';
+import { microTime } from '../../src/util/time.js';
 import { CuttableTransport, FakeApi, until } from './fake-api.js';
 
 interface Candidate {

@@ -8,7 +8,7 @@ import { Client } from '../../src/client/client.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';
 import type { Logger } from '../../src/util/log.js';
 import type { Controller, ControllerContext } from '../../src/controllers/lib/context.js';
-import { ClientEventRecorder } from '../../src/controllers/lib/recorder.js';
+import { ClientEventRecorder } from '../../src/client/event-recorder.js';
 import { TestApi } from '../apiserver/setup.js';
 
 export const quietLog: Logger = { info() {}, warn() {}, error() {}, child: () => quietLog };

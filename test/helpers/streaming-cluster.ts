@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinRegistry } from '../../src/api/builtin.js';
 import { ApiServer } from '../../src/apiserver/apiserver.js';
-import { ensurePki, writeKubeconfig, type Pki } from '../../src/apiserver/auth/pki.js';
+import { ensurePki, writeKubeconfig, type Pki } from '../../src/util/pki.js';
 import type { Logger } from '../../src/util/log.js';
 import { Client } from '../../src/client/client.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';

@@ -13,7 +13,7 @@ import { nodeAffinity } from '../../src/scheduler/plugins/node-affinity.js';
 import { taintToleration } from '../../src/scheduler/plugins/taint-toleration.js';
 import { balancedAllocation } from '../../src/scheduler/plugins/balanced-allocation.js';
 import { nodeUnschedulable } from '../../src/scheduler/plugins/node-unschedulable.js';
-import { podRequests } from '../../src/scheduler/resources.js';
+import { podRequests } from '../../src/api/core/resources.js';
 import { node, pod } from './harness.js';
 
 const ni = (n: ReturnType<typeof node>) => new NodeInfo(n.metadata!.name!, n);

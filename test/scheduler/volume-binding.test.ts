@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { resources } from '../../src/client/resources.js';
-import { pickDefaultClass } from '../../src/apiserver/admission/default-storage-class.js';
+import { pickDefaultClass } from '../../src/api/storage/index.js';
 import { SELECTED_NODE_ANNOTATION } from '../../src/scheduler/plugins/volume-binding.js';
 import { node, pod, startHarness, waitBound, waitFor } from './harness.js';
 

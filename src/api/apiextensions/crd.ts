@@ -4,6 +4,7 @@
 // apiserver's CRD controller's job (src/apiserver/crd).
 import type { KObject, ResourceDef } from '../types.js';
 import { validateCRD, validateCRDStatus, validateCRDUpdate } from './crd-validation.js';
+import { formatTime } from '../../util/time.js';
 
 export const CRD_GROUP = 'apiextensions.k8s.io';
 /** Held on a CRD being deleted until every object of its resource is gone. */
@@ -115,6 +116,6 @@ export const customresourcedefinitions: ResourceDef = {
       status: 'True',
       reason: 'InstanceDeletionPending',
       message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
-    }, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    }, formatTime());
   },
 };

@@ -135,8 +135,3 @@ export function validateReplicaStatus(status: any, counters: string[], boundedBy
     errs.push(fieldErr.invalid('status.availableReplicas', s.availableReplicas, 'cannot be greater than readyReplicas'));
   return errs;
 }
-
-/** Deep copy of a JSON value. */
-export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
-}

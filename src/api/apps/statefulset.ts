@@ -3,9 +3,10 @@ import { fieldErr, jsonEqual, validateLabelSelector, validateNonNegative } from 
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { goLabelSelector, invalidRaw, selectorIsEmpty, selectorString } from './selector.js';
 import {
-  CONTAINERS_COLUMN, IMAGES_COLUMN, alwaysRestart, clone, containerCells, defaultTemplateOf, intOrPercentValue, notMoreThan100Percent,
+  CONTAINERS_COLUMN, IMAGES_COLUMN, alwaysRestart, containerCells, defaultTemplateOf, intOrPercentValue, notMoreThan100Percent,
   validateIntOrPercent, validatePodTemplate, validateReplicaStatus, validateSelectorMatchesTemplate,
 } from './pod-template.js';
+import { clone } from '../../util/clone.js';
 
 const RETENTION = ['Retain', 'Delete'];
 

@@ -1,6 +1,7 @@
 // autoscaling/v1 ⇄ autoscaling/v2 HorizontalPodAutoscaler. v2 is the stored form; what v1
 // cannot express (other metrics, behavior, conditions) travels in annotations, as Kubernetes does.
 import type { KObject } from '../types.js';
+import { clone } from '../../util/clone.js';
 
 export const METRICS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/metrics';
 export const CURRENT_METRICS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/current-metrics';
@@ -9,10 +10,6 @@ export const BEHAVIOR_ANNOTATION = 'autoscaling.alpha.kubernetes.io/behavior';
 const V1_ONLY_ANNOTATIONS = [METRICS_ANNOTATION, CURRENT_METRICS_ANNOTATION, CONDITIONS_ANNOTATION, BEHAVIOR_ANNOTATION];
 
 export const DEFAULT_CPU_UTILIZATION = 80;
-
-function copy<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
-}
 
 function isCpuUtilization(m: any): boolean {
   return m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization' && m.resource?.target?.averageUtilization != null;
@@ -35,7 +32,7 @@ function parseList(annotations: Record<string, string>, key: string): any[] {
 
 /** autoscaling/v2 → autoscaling/v1. */
 export function hpaV2ToV1(obj: KObject): KObject {
-  const meta = copy(obj.metadata ?? {});
+  const meta = clone(obj.metadata ?? {});
   const annotations: Record<string, string> = { ...(meta.annotations ?? {}) };
   const spec = obj.spec ?? {};
   const metrics: any[] = Array.isArray(spec.metrics) ? spec.metrics : [];
@@ -45,7 +42,7 @@ export function hpaV2ToV1(obj: KObject): KObject {
   if (spec.behavior) annotations[BEHAVIOR_ANNOTATION] = JSON.stringify(spec.behavior);
 
   const out: KObject = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: meta };
-  const v1spec: any = { scaleTargetRef: copy(spec.scaleTargetRef ?? {}) };
+  const v1spec: any = { scaleTargetRef: clone(spec.scaleTargetRef ?? {}) };
   if (spec.minReplicas != null) v1spec.minReplicas = spec.minReplicas;
   v1spec.maxReplicas = spec.maxReplicas ?? 0;
   if (cpu) v1spec.targetCPUUtilizationPercentage = cpu.resource.target.averageUtilization;
@@ -73,7 +70,7 @@ export function hpaV2ToV1(obj: KObject): KObject {
 
 /** autoscaling/v1 → autoscaling/v2; no target means the default of 80% CPU, as v2 defaulting gives. */
 export function hpaV1ToV2(obj: KObject): KObject {
-  const meta = copy(obj.metadata ?? {});
+  const meta = clone(obj.metadata ?? {});
   const annotations: Record<string, string> = { ...(meta.annotations ?? {}) };
   const spec = obj.spec ?? {};
   // Kubernetes' order: metrics kept in the annotation first, the v1 CPU target last.
@@ -82,7 +79,7 @@ export function hpaV1ToV2(obj: KObject): KObject {
     metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } });
   if (!metrics.length) metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } });
 
-  const v2spec: any = { scaleTargetRef: copy(spec.scaleTargetRef ?? {}) };
+  const v2spec: any = { scaleTargetRef: clone(spec.scaleTargetRef ?? {}) };
   if (spec.minReplicas != null) v2spec.minReplicas = spec.minReplicas;
   v2spec.maxReplicas = spec.maxReplicas ?? 0;
   v2spec.metrics = metrics;

@@ -2,7 +2,8 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { fieldErr, IMMUTABLE, immutable, jsonEqual, validateLabelSelector, validateNonNegative } from '../validation.js';
 import { AGE_COLUMN, NAME_COLUMN, age, humanDuration } from '../table.js';
 import { formatLabelSelector, goLabelSelector, goStringMap, invalidRaw, selectorString } from '../apps/selector.js';
-import { CONTAINERS_COLUMN, IMAGES_COLUMN, clone, containerCells, defaultTemplateOf, selectorColumn, validatePodTemplate, validateSelectorMatchesTemplate } from '../apps/pod-template.js';
+import { CONTAINERS_COLUMN, IMAGES_COLUMN, containerCells, defaultTemplateOf, selectorColumn, validatePodTemplate, validateSelectorMatchesTemplate } from '../apps/pod-template.js';
+import { clone } from '../../util/clone.js';
 
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';

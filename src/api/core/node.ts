@@ -2,9 +2,10 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { fieldErr, isLabelValue, jsonEqual } from '../validation.js';
 import {
-  IP_MSG, asArray, clone, duplicateWithDetail, invalidStrings, isObject, isValidCIDR, isValidIP, tooMany, validateEnum, validateQualifiedName,
+  IP_MSG, asArray, duplicateWithDetail, invalidStrings, isObject, isValidCIDR, isValidIP, tooMany, validateEnum, validateQualifiedName,
   validateResourceQuantity,
 } from './validate-helpers.js';
+import { clone } from '../../util/clone.js';
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const ADDRESS_TYPES = ['Hostname', 'InternalIP', 'ExternalIP', 'InternalDNS', 'ExternalDNS'];

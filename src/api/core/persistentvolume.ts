@@ -4,6 +4,7 @@ import { IMMUTABLE, fieldErr, jsonEqual } from '../validation.js';
 import {
   asArray, isObject, jsonDiff, validateDNS1123Subdomain, validateEnum, validatePositiveQuantity,
 } from './validate-helpers.js';
+import { formatTime } from '../../util/time.js';
 
 export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
@@ -15,6 +16,11 @@ const PV_SOURCES = [
 ];
 /** The annotation that predates spec.storageClassName and still wins over it. */
 export const BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
+
+// StorageObjectInUseProtection: deleting a claim a pod still uses, or a volume still bound,
+// only marks it until the pvc-protection or pv-protection controller lets it go.
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 
 /** ACCESS MODES cell: RWO,ROX,RWX,RWOP in that order. */
 export function accessModesString(modes: unknown): string {
@@ -102,7 +108,7 @@ export const persistentvolumes: ResourceDef = {
     if (!pv.status.phase) pv.status.phase = 'Pending';
   },
   prepareForCreate(pv) {
-    pv.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    pv.status = { phase: 'Pending', lastPhaseTransitionTime: formatTime() };
   },
   validate: validatePV,
   validateUpdate: validatePVUpdate,

@@ -2,7 +2,8 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { fieldErr, jsonEqual, validateLabelSelector } from '../validation.js';
 import { accessModesString, storageClassOf, validateAccessModes } from './persistentvolume.js';
-import { clone, compareQuantity, isObject, jsonDiff, validateDNS1123Subdomain, validateEnum, validatePositiveQuantity } from './validate-helpers.js';
+import { compareQuantity, isObject, jsonDiff, validateDNS1123Subdomain, validateEnum, validatePositiveQuantity } from './validate-helpers.js';
+import { clone } from '../../util/clone.js';
 
 export function validatePVCSpec(spec: any, path: string): FieldError[] {
   if (!isObject(spec)) return [fieldErr.required(path)];

@@ -255,10 +255,6 @@ export function isConfigMapKey(v: string): string[] {
 export const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const asArray = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
-export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
-}
-
 /** Non-negative integer (ValidateNonnegativeField). */
 export function validateNonNegativeInt(v: unknown, path: string): FieldError[] {
   if (v === undefined || v === null) return [];

@@ -3,30 +3,27 @@
 import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { fieldErr, immutable, isDNS1123Subdomain, isQualifiedName } from '../validation.js';
 import { age } from '../table.js';
+import { clone } from '../../util/clone.js';
 
 const REASON_LIMIT = 128;
 const ACTION_LIMIT = 128;
 const REPORTING_INSTANCE_LIMIT = 128;
 const NOTE_LIMIT = 1024;
 
-function copy<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
-}
-
 /** core/v1 Event → events.k8s.io/v1 Event. Zero timestamps become null, as Go serialises them. */
 export function coreEventToEventsV1(obj: KObject): KObject {
-  const out: KObject = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: copy(obj.metadata ?? {}) };
+  const out: KObject = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: clone(obj.metadata ?? {}) };
   out.eventTime = obj.eventTime ?? null;
-  if (obj.series) out.series = copy(obj.series);
+  if (obj.series) out.series = clone(obj.series);
   if (obj.reportingComponent) out.reportingController = obj.reportingComponent;
   if (obj.reportingInstance) out.reportingInstance = obj.reportingInstance;
   if (obj.action) out.action = obj.action;
   if (obj.reason) out.reason = obj.reason;
-  out.regarding = copy(obj.involvedObject ?? {});
-  if (obj.related) out.related = copy(obj.related);
+  out.regarding = clone(obj.involvedObject ?? {});
+  if (obj.related) out.related = clone(obj.related);
   if (obj.message) out.note = obj.message;
   if (obj.type) out.type = obj.type;
-  out.deprecatedSource = copy(obj.source ?? {});
+  out.deprecatedSource = clone(obj.source ?? {});
   out.deprecatedFirstTimestamp = obj.firstTimestamp ?? null;
   out.deprecatedLastTimestamp = obj.lastTimestamp ?? null;
   if (obj.count) out.deprecatedCount = obj.count;
@@ -35,19 +32,19 @@ export function coreEventToEventsV1(obj: KObject): KObject {
 
 /** events.k8s.io/v1 Event → core/v1 Event. */
 export function eventsV1ToCoreEvent(obj: KObject): KObject {
-  const out: KObject = { apiVersion: 'v1', kind: 'Event', metadata: copy(obj.metadata ?? {}) };
-  out.involvedObject = copy(obj.regarding ?? {});
+  const out: KObject = { apiVersion: 'v1', kind: 'Event', metadata: clone(obj.metadata ?? {}) };
+  out.involvedObject = clone(obj.regarding ?? {});
   if (obj.reason) out.reason = obj.reason;
   if (obj.note) out.message = obj.note;
-  out.source = copy(obj.deprecatedSource ?? {});
+  out.source = clone(obj.deprecatedSource ?? {});
   out.firstTimestamp = obj.deprecatedFirstTimestamp ?? null;
   out.lastTimestamp = obj.deprecatedLastTimestamp ?? null;
   if (obj.deprecatedCount) out.count = obj.deprecatedCount;
   if (obj.type) out.type = obj.type;
   out.eventTime = obj.eventTime ?? null;
-  if (obj.series) out.series = copy(obj.series);
+  if (obj.series) out.series = clone(obj.series);
   if (obj.action) out.action = obj.action;
-  if (obj.related) out.related = copy(obj.related);
+  if (obj.related) out.related = clone(obj.related);
   out.reportingComponent = obj.reportingController ?? '';
   out.reportingInstance = obj.reportingInstance ?? '';
   return out;

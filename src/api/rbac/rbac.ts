@@ -2,6 +2,7 @@ import type { FieldError, KObject, ResourceDef, TableDef } from '../types.js';
 import { fieldErr, isDNS1123Label, isDNS1123Subdomain, jsonEqual, validateLabelSelector } from '../validation.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { invalidRaw } from '../apps/selector.js';
+import { formatTime } from '../../util/time.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -90,7 +91,7 @@ const CREATED_AT_TABLE: TableDef = {
   columns: [NAME_COLUMN, { name: 'Created At', type: 'date', description: AGE_COLUMN.description, priority: 0 }],
   row(o) {
     const t = Date.parse(o.metadata?.creationTimestamp ?? '');
-    return [o.metadata?.name, Number.isNaN(t) ? '0001-01-01T00:00:00Z' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')];
+    return [o.metadata?.name, Number.isNaN(t) ? '0001-01-01T00:00:00Z' : formatTime(t)];
   },
 };
 

@@ -16,6 +16,22 @@ export function isDefaultStorageClass(obj: KObject): boolean {
   return a[DEFAULT_CLASS_ANNOTATION] === 'true' || a[BETA_DEFAULT_CLASS_ANNOTATION] === 'true';
 }
 
+/** The default class among `classes`, or undefined when none is marked default. */
+export function pickDefaultClass(classes: KObject[]): KObject | undefined {
+  let best: KObject | undefined;
+  for (const c of classes) {
+    if (!isDefaultStorageClass(c)) continue;
+    if (!best) {
+      best = c;
+      continue;
+    }
+    const a = c.metadata?.creationTimestamp ?? '';
+    const b = best.metadata?.creationTimestamp ?? '';
+    if (a > b || (a === b && (c.metadata?.name ?? '') < (best.metadata?.name ?? ''))) best = c;
+  }
+  return best;
+}
+
 export function validateStorageClass(obj: KObject): FieldError[] {
   const errs: FieldError[] = [];
   const prov = typeof obj.provisioner === 'string' ? obj.provisioner : '';

@@ -2,28 +2,12 @@
 // one (the class annotated storageclass.kubernetes.io/is-default-class=true; the newest
 // when several are, as Kubernetes chooses). An empty string is a deliberate "no class" and
 // stays; so does a claim that already names a PV to bind to.
-import { isDefaultStorageClass } from '../../api/storage/index.js';
+import { pickDefaultClass } from '../../api/storage/index.js';
 import type { KObject, ResourceDef } from '../../api/types.js';
 import type { AdmissionHook } from '../rest/resource-store.js';
 import type { WatchCache } from '../watch-cache.js';
 
 const PREFIX = '/registry/storageclasses/';
-
-/** The default class among `classes`, or undefined when none is marked default. */
-export function pickDefaultClass(classes: KObject[]): KObject | undefined {
-  let best: KObject | undefined;
-  for (const c of classes) {
-    if (!isDefaultStorageClass(c)) continue;
-    if (!best) {
-      best = c;
-      continue;
-    }
-    const a = c.metadata?.creationTimestamp ?? '';
-    const b = best.metadata?.creationTimestamp ?? '';
-    if (a > b || (a === b && (c.metadata?.name ?? '') < (best.metadata?.name ?? ''))) best = c;
-  }
-  return best;
-}
 
 export function defaultStorageClass(cache: WatchCache): AdmissionHook {
   return async (op, def: ResourceDef, obj: KObject) => {

@@ -2,10 +2,8 @@
 // deleting a claim a pod still uses (or a volume still bound) only marks it; the
 // pvc-protection and pv-protection controllers let it go once nothing uses it.
 import type { KObject, ResourceDef } from '../../api/types.js';
+import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../../api/core/persistentvolume.js';
 import type { AdmissionHook } from '../rest/resource-store.js';
-
-export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
-export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 
 export function storageObjectInUseProtection(): AdmissionHook {
   return (op, def: ResourceDef, obj: KObject) => {

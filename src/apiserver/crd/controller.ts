@@ -7,10 +7,10 @@ import { CLEANUP_FINALIZER, conditionOf, setCondition } from '../../api/apiexten
 import type { ResourceRegistry } from '../../api/registry.js';
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { jsonEqual } from '../../api/validation.js';
-import { nowTimestamp } from '../rest/object-meta.js';
 import type { ResourceStorage } from '../rest/resource-store.js';
 import type { CachedEvent } from '../watch-cache.js';
 import { customResources, versionPriority } from './custom-resource.js';
+import { formatTime } from '../../util/time.js';
 
 const PREFIX = '/registry/customresourcedefinitions/';
 const RETRY_MS = 500;
@@ -140,7 +140,7 @@ export class CRDController {
 
   private desiredStatus(crd: KObject): KObject {
     const obj = structuredClone(crd) as KObject;
-    const now = nowTimestamp();
+    const now = formatTime();
     const conflict = this.conflict(crd);
     const wasEstablished = conditionOf(crd, 'Established')?.status === 'True';
     if (conflict) {
@@ -215,7 +215,7 @@ export class CRDController {
     if (def && keys.length) {
       if (conditionOf(crd, 'Terminating')?.reason !== 'InstanceDeletionInProgress') {
         const obj = structuredClone(crd) as KObject;
-        setCondition(obj, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, nowTimestamp());
+        setCondition(obj, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, formatTime());
         await this.writeStatus(name, obj.status).catch(() => {});
       }
       for (const key of keys) {

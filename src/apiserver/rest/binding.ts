@@ -1,9 +1,9 @@
 // pods/binding: the scheduler's way of placing a pod. Sets spec.nodeName once, and only once.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { errors } from '../status.js';
-import type { ApiResult } from '../handler.js';
-import { nowTimestamp } from './object-meta.js';
+import type { ApiResult } from '../types.js';
 import type { ResourceStorage } from './resource-store.js';
+import { formatTime } from '../../util/time.js';
 
 export async function bindPod(rs: ResourceStorage, def: ResourceDef, ns: string, name: string, body: unknown, dryRun: boolean): Promise<ApiResult> {
   const b = body as KObject | undefined;
@@ -18,7 +18,7 @@ export async function bindPod(rs: ResourceStorage, def: ResourceDef, ns: string,
     if (b?.metadata?.uid && b.metadata.uid !== pod.metadata?.uid) throw errors.conflict('', 'pods', name, 'UID in precondition does not match');
     pod.spec.nodeName = node;
     const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() });
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime() });
     pod.status = { ...(pod.status ?? {}), conditions };
     return pod;
   }, { dryRun });

@@ -3,7 +3,7 @@
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { errors } from '../status.js';
 import type { ApiRequest } from '../types.js';
-import type { ApiResult } from '../handler.js';
+import type { ApiResult } from '../types.js';
 import type { ResourceStorage } from './resource-store.js';
 
 async function probe(rs: ResourceStorage): Promise<KObject[]> {

@@ -4,10 +4,10 @@
 // the DisruptionTarget condition and is deleted. When the budget allows nothing, 429.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { labelSelectorFromSpec } from '../../api/selectors.js';
-import type { ApiResult } from '../handler.js';
+import type { ApiResult } from '../types.js';
 import { errors, StatusError } from '../status.js';
-import { nowTimestamp } from './object-meta.js';
 import type { DeleteOptions, ResourceStorage } from './resource-store.js';
+import { formatTime } from '../../util/time.js';
 
 const MAX_DISRUPTED_PODS = 2000;
 
@@ -76,7 +76,7 @@ export async function evictPod(rs: ResourceStorage, podDef: ResourceDef, ns: str
     if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) throw tooMany('DisruptedPods map too big - too many evictions not confirmed by PDB controller');
     if ((st.disruptionsAllowed ?? 0) === 0)
       throw tooMany('Cannot evict pod as it would violate the pod\'s disruption budget.', `The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
-    pdb.status = { ...st, disruptionsAllowed: st.disruptionsAllowed - 1, disruptedPods: { ...(st.disruptedPods ?? {}), [name]: nowTimestamp() } };
+    pdb.status = { ...st, disruptionsAllowed: st.disruptionsAllowed - 1, disruptedPods: { ...(st.disruptedPods ?? {}), [name]: formatTime() } };
     return pdb;
   }, { dryRun: opts.dryRun });
 
@@ -84,7 +84,7 @@ export async function evictPod(rs: ResourceStorage, podDef: ResourceDef, ns: str
     await rs.guaranteedUpdate(podDef, ns, name, (cur) => {
       if (!cur || cur.metadata?.deletionTimestamp) return null;
       const conditions = (cur.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'DisruptionTarget');
-      conditions.push({ type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' });
+      conditions.push({ type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' });
       cur.status = { ...(cur.status ?? {}), conditions };
       return cur;
     });

@@ -4,11 +4,12 @@
 // the fields it removed. Apply entries are written by apply/apply.ts.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
-import { clone } from '../json-cache.js';
+import { clone } from '../../util/clone.js';
 import { errors } from '../status.js';
 import { containedInRaw, FieldSet, intersectsRaw } from './apply/fieldset.js';
 import { rootType } from './apply/merge-meta.js';
 import { compareObjects } from './apply/typed.js';
+import { formatTime } from '../../util/time.js';
 
 export interface ManagedEntry {
   manager: string;
@@ -47,10 +48,6 @@ const RESET_STATUS = (() => {
 export function ignoredFields(def: ResourceDef, subresource: string | undefined): FieldSet {
   if (subresource === 'status') return RESET_STATUS;
   return def.subresources?.status ? RESET_MAIN : STRIPPED;
-}
-
-export function nowTime(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** The default manager name: the user agent up to its first "/" (as Kubernetes does). */
@@ -188,7 +185,7 @@ export function trackUpdate(def: ResourceDef, live: KObject | undefined, obj: KO
         manager,
         operation: 'Update',
         apiVersion: me.apiVersion,
-        time: nowTime(),
+        time: formatTime(),
         fieldsType: 'FieldsV1',
         fieldsV1: next.toFieldsV1(),
         ...(subresource ? { subresource } : {}),

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FieldError, KObject, ResourceDef } from '../../api/types.js';
 import { fieldErr, immutable, isDNS1123Label, isDNS1123Subdomain, jsonEqual, validateAnnotations, validateLabels } from '../../api/validation.js';
+import { formatTime } from '../../util/time.js';
 
 // The alphabet Kubernetes uses for generated names: no vowels, no look-alikes.
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -14,11 +15,6 @@ export function generateNameSuffix(): string {
   return s;
 }
 
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export function nowTimestamp(at = Date.now()): string {
-  return new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 /** Fills the server-owned metadata of an object being created. */
 export function prepareMetaForCreate(def: ResourceDef, obj: KObject): void {
   const meta = obj.metadata!;
@@ -27,7 +23,7 @@ export function prepareMetaForCreate(def: ResourceDef, obj: KObject): void {
     meta.name = base + generateNameSuffix();
   }
   meta.uid = randomUUID();
-  meta.creationTimestamp = nowTimestamp();
+  meta.creationTimestamp = formatTime();
   delete meta.deletionTimestamp;
   delete meta.deletionGracePeriodSeconds;
   delete meta.selfLink;

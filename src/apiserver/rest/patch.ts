@@ -4,7 +4,7 @@
 // $retainKeys, $setElementOrder/<field> and $deleteFromPrimitiveList/<field>.
 import jsonpatch from 'fast-json-patch';
 import type { KObject } from '../../api/types.js';
-import { clone } from '../json-cache.js';
+import { clone } from '../../util/clone.js';
 import { errors, StatusError } from '../status.js';
 import { fieldType, rootType, type FieldMeta, type TypeMeta } from './apply/merge-meta.js';
 

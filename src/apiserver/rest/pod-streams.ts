@@ -9,8 +9,8 @@ import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Container, ContainerStatus, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { ResourceRegistry } from '../../api/registry.js';
-import { parseLogQuery, LogQueryError, queryBool } from '../../kubelet/server/log-query.js';
-import { refuseUpgrade, relayUpgrade } from '../../kubelet/server/upgrade-proxy.js';
+import { parseLogQuery, LogQueryError, queryBool } from '../../api/core/log-query.js';
+import { refuseUpgrade, relayUpgrade } from '../../client/streams/upgrade-proxy.js';
 import { errors, StatusError, toStatusError } from '../status.js';
 import type { ResourceStorage } from './resource-store.js';
 

@@ -7,13 +7,14 @@ import { apiVersionOf } from '../../api/types.js';
 import { jsonEqual } from '../../api/validation.js';
 import type { Store } from '../../storage/store.js';
 import { StoreError } from '../../storage/store.js';
-import { clone } from '../json-cache.js';
+import { clone } from '../../util/clone.js';
 import { errors, StatusError } from '../status.js';
 import type { WatchCache } from '../watch-cache.js';
 import { decode } from '../watch-cache.js';
 import { objectKey } from './keys.js';
-import { bumpGeneration, carryMetaOnUpdate, nowTimestamp, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
+import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
+import { formatTime } from '../../util/time.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -223,8 +224,9 @@ export class ResourceStorage {
 
   /**
    * Turns a client's desired object into the object to store: server-owned metadata and
-   * (for the main resource) status carried from `current`, defaults, strategy, admission,
-   * validation. Shared by PUT and PATCH.
+   * (for the main resource) status carried from `current` — through /status the reverse:
+   * only status, labels and annotations from the client (statusOnly) —, defaults, strategy,
+   * admission, validation. Shared by PUT and PATCH.
    */
   async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: 'status' | undefined, fieldManager?: string): Promise<KObject> {
     const obj = subresource === 'status' ? statusOnly(current, input) : input;
@@ -315,7 +317,7 @@ export class ResourceStorage {
       }
       const now = Date.now();
       if (!meta.deletionTimestamp || (def.gracePeriod && grace < (meta.deletionGracePeriodSeconds ?? 0))) {
-        meta.deletionTimestamp = nowTimestamp(now + grace * 1000);
+        meta.deletionTimestamp = formatTime(now + grace * 1000);
         meta.deletionGracePeriodSeconds = grace;
         if (def.generation) meta.generation = (meta.generation ?? 1) + 1;
       }
@@ -334,7 +336,6 @@ export class ResourceStorage {
   }
 }
 
-/** A status update: everything from the stored object except status. */
 /**
  * A status update: the stored object with the client's status — and, as Kubernetes' status
  * strategies allow, its labels and annotations (the deployment controller records revisions

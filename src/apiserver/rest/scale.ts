@@ -1,9 +1,9 @@
 // The scale subresource: an autoscaling/v1 Scale view of a workload's replicas.
 import type { KObject, ResourceDef, ScaleDef } from '../../api/types.js';
-import { clone } from '../json-cache.js';
+import { clone } from '../../util/clone.js';
 import { errors } from '../status.js';
 import type { ApiRequest } from '../types.js';
-import type { ApiResult } from '../handler.js';
+import type { ApiResult } from '../types.js';
 import { applyPatch } from './patch.js';
 import type { ResourceStorage } from './resource-store.js';
 

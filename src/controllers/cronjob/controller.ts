@@ -8,9 +8,10 @@ import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
-import type { EventRecorder } from '../lib/recorder.js';
-import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, ownerRef, rfc3339 } from '../job/pod-util.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
+import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, ownerRef } from '../job/pod-util.js';
 import { compileSchedule, formatInZone } from './schedule.js';
+import { formatTime } from '../../util/time.js';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const TOO_MANY_MISSED = 100;
@@ -190,7 +191,7 @@ export class CronJobController implements Controller {
       if (created.metadata?.ownerReferences?.every((r) => r.uid !== cj.metadata?.uid)) return wake();
     }
     status.active = [...(status.active ?? []).filter((a) => a.uid !== created.metadata?.uid), { kind: 'Job', namespace: created.metadata!.namespace, name, uid: created.metadata!.uid, apiVersion: 'batch/v1', resourceVersion: created.metadata!.resourceVersion }];
-    status.lastScheduleTime = rfc3339(latest);
+    status.lastScheduleTime = formatTime(latest);
     wake();
   }
 

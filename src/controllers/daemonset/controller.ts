@@ -9,7 +9,7 @@ import { isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import { ControllerExpectations } from '../lib/expectations.js';
-import type { EventRecorder } from '../lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, intOrPercent, isPodAvailable, isPodReady, podFromTemplate, podKey } from '../job/pod-util.js';
 import { ensureUpdateRevision, revisionHash, truncateHistory } from '../statefulset/revision.js';
 import { daemonPodNode, pinToNode, shouldRunOn } from './placement.js';

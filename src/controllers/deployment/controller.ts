@@ -14,7 +14,7 @@ import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Logger } from '../../util/log.js';
 import type { Controller, ControllerContext, ControllerFactory } from '../lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerRefFor, controllerUidIndex, getControllerOf, ownedAndOrphans } from '../lib/controller-ref.js';
-import type { EventRecorder } from '../lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { checkPausedConditions, isScalingEvent, syncOnly, syncStatusOnly } from './sync.js';

@@ -4,8 +4,9 @@ import type { DeploymentController } from './controller.js';
 import { calculateStatus, sameStatus } from './sync.js';
 import {
   getCondition, hasProgressDeadline, isComplete, isProgressing, isTimedOut, NEW_RS_AVAILABLE, newCondition, removeCondition,
-  RS_UPDATED, setCondition, TIMED_OUT, timestamp,
+  RS_UPDATED, setCondition, TIMED_OUT,
 } from './util.js';
+import { formatTime } from '../../util/time.js';
 
 function replicaFailures(allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): DeploymentCondition[] {
   const out: DeploymentCondition[] = [];
@@ -54,7 +55,7 @@ function requeueStuck(dc: DeploymentController, d: Deployment, status: typeof d.
   const c = getCondition(status, 'Progressing');
   if (!hasProgressDeadline(d) || !c || c.reason === TIMED_OUT || c.reason === NEW_RS_AVAILABLE) return;
   if (isComplete(d, status ?? {})) return;
-  const from = Date.parse(c.lastUpdateTime ?? timestamp(dc.now()));
+  const from = Date.parse(c.lastUpdateTime ?? formatTime(dc.now()));
   const after = from + d.spec!.progressDeadlineSeconds! * 1000 - dc.now();
   dc.queue.addAfter(`${d.metadata!.namespace}/${d.metadata!.name}`, Math.max(after, 0) + 1000);
 }

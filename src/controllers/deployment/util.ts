@@ -2,6 +2,7 @@
 // the revision and replica annotations, surge/unavailability arithmetic, conditions.
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { formatTime } from '../../util/time.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
@@ -227,12 +228,8 @@ export function getCondition(status: DeploymentStatus | undefined, type: string)
   return status?.conditions?.find((c) => c.type === type);
 }
 
-export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 export function newCondition(type: string, status: string, reason: string, message: string, now: number): DeploymentCondition {
-  const t = timestamp(now);
+  const t = formatTime(now);
   return { type, status, reason, message, lastUpdateTime: t, lastTransitionTime: t };
 }
 

@@ -10,14 +10,15 @@ import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Logger } from '../../util/log.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import { ControllerExpectations } from '../lib/expectations.js';
-import type { EventRecorder } from '../lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
 import { buildJobPod } from './pods.js';
 import {
   COMPLETION_INDEX_ANNOTATION, DEFAULT_BACKOFF, TRACKING_FINALIZER, backoffRemaining, findCondition, isFinished,
   matchPodFailurePolicy, setCondition, type BackoffOptions,
 } from './policy.js';
-import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, isPodReady, isTerminated, podKey, rfc3339 } from './pod-util.js';
+import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, isPodReady, isTerminated, podKey } from './pod-util.js';
+import { formatTime } from '../../util/time.js';
 
 export interface JobControllerOptions {
   backoff?: BackoffOptions;
@@ -195,7 +196,7 @@ export class JobController implements Controller {
       await this.deletePods(key, active);
       if (active.length + terminating.length === 0) {
         setCondition(conditions, 'Complete', 'True', ...COMPLETIONS_REACHED, now);
-        status.completionTime = rfc3339(now);
+        status.completionTime = formatTime(now);
         this.recorder.event(job, 'Normal', 'Completed', 'Job completed');
       }
       done = true;
@@ -217,7 +218,7 @@ export class JobController implements Controller {
           setCondition(conditions, 'Suspended', 'False', 'JobResumed', 'Job resumed', now);
           this.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
         }
-        status.startTime ??= rfc3339(now);
+        status.startTime ??= formatTime(now);
         activeCount = await this.manage(key, job, active, pods, completed, succeeded, now);
         const ads = job.spec?.activeDeadlineSeconds;
         if (ads) this.queue.addAfter(key, Math.max(0, Date.parse(status.startTime) + ads * 1000 - now) + 10);

@@ -67,10 +67,6 @@ export function podFromTemplate(template: PodTemplateSpec | undefined, owner: KO
   };
 }
 
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 export function podKey(pod: KObject): string {
   return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 }

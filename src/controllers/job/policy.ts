@@ -2,7 +2,7 @@
 // a failed one, how long to back off before the next try, and the Job's conditions.
 import type { Job, JobCondition, PodFailurePolicyRule } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { rfc3339 } from './pod-util.js';
+import { formatTime } from '../../util/time.js';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
@@ -84,7 +84,7 @@ export function isFinished(job: Job): boolean {
 
 /** Sets a condition in `conditions`, keeping lastTransitionTime when the status did not change. */
 export function setCondition(conditions: JobCondition[], type: string, status: 'True' | 'False', reason: string, message: string, now: number): boolean {
-  const at = rfc3339(now);
+  const at = formatTime(now);
   const existing = conditions.find((c) => c.type === type);
   if (existing) {
     if (existing.status === status && existing.reason === reason && existing.message === message) return false;

@@ -5,7 +5,7 @@ import type { Client } from '../../client/client.js';
 import type { SharedInformerFactory } from '../../client/informer-factory.js';
 import type { ResourceType } from '../../client/resources.js';
 import type { Logger } from '../../util/log.js';
-import type { EventRecorder } from './recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 
 export interface ControllerContext {
   client: Client;

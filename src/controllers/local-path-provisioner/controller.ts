@@ -13,7 +13,7 @@ import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import { pickDefaultClass } from '../../apiserver/admission/default-storage-class.js';
+import { pickDefaultClass } from '../../api/storage/index.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import {
   BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, HOSTNAME_LABEL, PROVISIONED_BY_ANNOTATION, PROVISIONER,

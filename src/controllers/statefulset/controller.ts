@@ -9,7 +9,7 @@ import { isAlreadyExists, isNotFound } from '../../client/transport.js';
 import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../lib/context.js';
 import { ControllerExpectations } from '../lib/expectations.js';
-import type { EventRecorder } from '../lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, isPodAvailable, isPodReady, isTerminated, podKey } from '../job/pod-util.js';
 import { buildClaims, buildSetPod, ordinalOf, templateOf } from './pods.js';
 import { ensureUpdateRevision, ownedRevisions, revisionHash, truncateHistory, type RevisionDeps } from './revision.js';

@@ -3,7 +3,7 @@
 // adjustment that makes the kernel kill BestEffort pods first and Guaranteed ones last.
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { computeQOSClass } from '../../api/core/pod-defaults.js';
-import { milliValue, value } from '../../scheduler/resources.js';
+import { milliValue, value } from '../../api/core/resources.js';
 import type { LinuxContainerResources } from '../runtime/types.js';
 
 export const MIN_SHARES = 2;

@@ -6,7 +6,7 @@ import { statfsSync } from 'node:fs';
 import { IMAGE_REGISTRY } from '../../images/busybox.js';
 import type { Client } from '../../client/client.js';
 import type { Logger } from '../../util/log.js';
-import { ClientEventRecorder } from '../../controllers/lib/recorder.js';
+import { ClientEventRecorder } from '../../client/event-recorder.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
 import { ImageGarbageCollector, type ImageGcRuntime } from './image-gc.js';
 import { PressureMonitor, readHost, type EvictionThresholds, type HostReadings, type NodePressure } from './pressure.js';

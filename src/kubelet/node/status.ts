@@ -1,8 +1,8 @@
 // The Node object a node agent registers and the status it keeps posting: capacity,
 // addresses, nodeInfo and the four conditions, as the kubelet's setters make them.
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
-import { isoSeconds } from '../pod/status.js';
 import { NO_PRESSURE, type NodePressure } from './pressure.js';
+import { formatTime } from '../../util/time.js';
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
 /**
@@ -69,7 +69,7 @@ export function nodeLabels(d: NodeDescription): Record<string, string> {
 
 /** Conditions as they should be now; transition times carried from `old` when nothing changed. */
 export function desiredConditions(old: NodeCondition[] | undefined, now: number, pressure?: NodePressure): NodeCondition[] {
-  const ts = isoSeconds(now);
+  const ts = formatTime(now);
   return conditionRows(pressure).map(([type, reason, message, status]) => {
     const prev = old?.find((c) => c.type === type);
     const same = prev && prev.status === status && prev.reason === reason;

@@ -6,6 +6,7 @@ import type { ContainerState as ApiContainerState, ContainerStatus as ApiContain
 import { computeQOSClass } from '../../api/core/pod-defaults.js';
 import type { KObject } from '../../api/types.js';
 import type { ContainerStatus, PodSandboxStatus } from '../runtime/types.js';
+import { formatTime } from '../../util/time.js';
 
 /** What the worker knows about one container of the pod spec. */
 export interface ContainerView {
@@ -44,8 +45,7 @@ export interface StatusInput {
   now: number;
 }
 
-export const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-const nsToIso = (ns: bigint) => isoSeconds(Number(ns / 1_000_000n));
+const nsToIso = (ns: bigint) => formatTime(Number(ns / 1_000_000n));
 
 function terminatedState(c: ContainerStatus, runtimeName: string): ApiContainerState {
   return {
@@ -130,7 +130,7 @@ export function podPhase(input: Pick<StatusInput, 'pod' | 'initDone' | 'initFail
 function condition(type: string, ok: boolean, old: PodCondition[] | undefined, now: number, reason?: string, message?: string): PodCondition {
   const status = ok ? 'True' : 'False';
   const prev = old?.find((c) => c.type === type);
-  const lastTransitionTime = prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : isoSeconds(now);
+  const lastTransitionTime = prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : formatTime(now);
   return { type, status, lastProbeTime: null as unknown as string, lastTransitionTime, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }
 
@@ -186,7 +186,7 @@ export function buildPodStatus(input: StatusInput): PodStatus {
     conditions,
     hostIP: input.hostIP,
     hostIPs: [{ ip: input.hostIP }],
-    startTime: old.startTime ?? isoSeconds(now),
+    startTime: old.startTime ?? formatTime(now),
     containerStatuses: statuses,
     qosClass: old.qosClass ?? computeQOSClass(pod as KObject),
   };

@@ -8,13 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { KUBELET_CLIENT_CN } from '../../apiserver/auth/pki.js';
+import { KUBELET_CLIENT_CN } from '../../util/pki.js';
 import type { Logger } from '../../util/log.js';
 import { RuntimeError, type ContainerRuntime } from '../runtime/types.js';
-import { parseLogQuery, LogQueryError, queryBool } from './log-query.js';
+import { parseLogQuery, LogQueryError, queryBool } from '../../api/core/log-query.js';
 import { readContainerLog } from './log-reader.js';
 import { runtimePodLookup, type PodLookup } from './pod-lookup.js';
-import { relayUpgrade, refuseUpgrade } from './upgrade-proxy.js';
+import { relayUpgrade, refuseUpgrade } from '../../client/streams/upgrade-proxy.js';
 import {
   chooseExecProtocol, offeredProtocols, portForwardProtocol, serveWebSocketExec, serveWebSocketPortForward, streamingWebSocketServer,
 } from './websocket-streams.js';

@@ -2,6 +2,8 @@
 // `<RFC3339Nano time> <stdout|stderr> <F|P> <message>`, where P marks a fragment of a longer
 // line that the following entries continue (the runtime splits lines it cannot buffer).
 
+import { formatTimeNs, parseTimeNs } from '../../util/time.js';
+
 export type LogStream = 'stdout' | 'stderr';
 
 export interface LogEntry {
@@ -38,26 +40,6 @@ export function parseLogLine(line: Buffer): LogEntry | undefined {
   const partial = tag.split(':')[0] === 'P';
   const message = c < 0 ? Buffer.alloc(0) : line.subarray(c + 1);
   return { time, ns, stream, partial, message };
-}
-
-const TIME_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
-
-/** RFC 3339 with up to nanosecond fractions → nanoseconds since the epoch. */
-export function parseTimeNs(time: string): bigint | undefined {
-  const m = TIME_RE.exec(time);
-  if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms)) return undefined;
-  const frac = BigInt((m[2] ?? '').padEnd(9, '0') || '0');
-  return BigInt(ms) * 1_000_000n + frac;
-}
-
-/** Go's RFC3339Nano output: UTC with trailing zeros of the fraction dropped, as kubectl shows. */
-export function formatTimeNs(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${base}${frac ? `.${frac}` : ''}Z`;
 }
 
 export interface LogFormatOptions {

@@ -7,7 +7,7 @@
 import type { WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { SpdySession, type SpdyStream } from './spdy-session.js';
-import { dialUpgrade } from './upgrade-proxy.js';
+import { dialUpgrade } from '../../client/streams/upgrade-proxy.js';
 import { throttleWebSocket, WebSocketSender } from './backpressure.js';
 
 export const WS_V5 = 'v5.channel.k8s.io';

@@ -4,7 +4,7 @@
 // as kube-apiserver without --kubelet-certificate-authority). The node must then report
 // the returned port as status.daemonEndpoints.kubeletEndpoint.Port (NodeDescription.kubeletPort).
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { selfSignedServingCert, type Pki } from '../../apiserver/auth/pki.js';
+import { selfSignedServingCert, type Pki } from '../../util/pki.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { DEFAULT_AGENT_PORT, startAgentServer, type AgentServer } from './agent-server.js';

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bridgeExec, dialSpdyExec, EXEC_WS_PROTOCOLS, type ExecStreamOptions } from './exec-bridge.js';
-import { dialUpgrade } from './upgrade-proxy.js';
+import { dialUpgrade } from '../../client/streams/upgrade-proxy.js';
 import { throttleWebSocket, WebSocketSender } from './backpressure.js';
 import { bridgeWebSocketPortForward, WS_PORT_FORWARD_PROTOCOL } from './websocket-portforward.js';
 

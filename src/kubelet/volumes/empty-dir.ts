@@ -1,7 +1,7 @@
 // emptyDir: a directory that lives as long as the pod; `medium: Memory` puts it on a tmpfs
 // of at most sizeLimit bytes (needs root to mount; without it, a plain directory).
 import { chmod, mkdir } from 'node:fs/promises';
-import { value } from '../../scheduler/resources.js';
+import { value } from '../../api/core/resources.js';
 import { chownTree, fsGroupOf } from './ownership.js';
 import type { PreparedVolume, VolumeContext, VolumePlugin } from './types.js';
 

@@ -3,13 +3,14 @@
 // delete them gracefully and nominate the node for the pod, which then waits for the
 // room to appear (the victims' deletion moves it back to the active queue).
 import type { Client } from '../../client/client.js';
-import type { EventRecorder } from '../../controllers/lib/recorder.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
 import type { KObject } from '../../api/types.js';
 import type { SchedulerCache } from '../cache.js';
 import { FitError, type Framework } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 import type { PodInfo } from '../pod-info.js';
 import { Code, CycleState, Status, type Plugin } from '../types.js';
+import { formatTime } from '../../util/time.js';
 
 const NO_VICTIMS = 'No preemption victims found for incoming pod';
 const NOT_HELPFUL = 'Preemption is not helpful for scheduling';
@@ -73,7 +74,7 @@ export function defaultPreemption(h: PreemptionHandle): Plugin {
     await Promise.all(c.victims.map(async (v) => {
       try {
         await h.client.pods.patch(v.name, {
-          status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: `${h.framework().schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+          status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: `${h.framework().schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: formatTime() }] },
         }, 'strategic', { namespace: v.namespace, subresource: 'status' });
       } catch { /* the deletion below is what matters */ }
       try {

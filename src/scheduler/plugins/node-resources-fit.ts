@@ -3,7 +3,7 @@
 // when configured (pack), over weighted resources.
 import type { NodeInfo } from '../node-info.js';
 import type { PodInfo } from '../pod-info.js';
-import type { Resources } from '../resources.js';
+import type { Resources } from '../../api/core/resources.js';
 import { MAX_NODE_SCORE, Status, type Plugin } from '../types.js';
 
 export interface ResourceWeight { name: string; weight: number }

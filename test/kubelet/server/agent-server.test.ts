@@ -7,7 +7,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { ensurePki } from '../../../src/apiserver/auth/pki.js';
+import { ensurePki } from '../../../src/util/pki.js';
 import { SimulatedRuntime } from '../../../src/kubelet/runtime/simulated.js';
 import { startNodeAgentServer } from '../../../src/kubelet/server/index.js';
 

@@ -6,7 +6,8 @@ import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTimeNs, lastLines, parseLogLine, parseTimeNs } from '../../../src/kubelet/server/cri-log.js';
+import { lastLines, parseLogLine } from '../../../src/kubelet/server/cri-log.js';
+import { formatTimeNs, parseTimeNs } from '../../../src/util/time.js';
 import { readContainerLog, type ContainerLogOptions } from '../../../src/kubelet/server/log-reader.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../test/fixtures/cri-logs/0.log', import.meta.url));

@@ -4,12 +4,13 @@
 // managers own unless forced, in which case ownership moves to the applier.
 import type { KObject, ResourceDef } from '../../../api/types.js';
 import { apiVersionOf } from '../../../api/types.js';
-import { clone } from '../../json-cache.js';
+import { clone } from '../../../util/clone.js';
 import { errors, StatusError } from '../../status.js';
-import { decodeManaged, identity, ignoredFields, nowTime, setManaged, type ManagedEntry } from '../managed-fields.js';
+import { decodeManaged, identity, ignoredFields, setManaged, type ManagedEntry } from '../managed-fields.js';
 import { FieldSet, pathString } from './fieldset.js';
 import { rootType } from './merge-meta.js';
 import { compareObjects, mergeObject, removePath, toFieldSet } from './typed.js';
+import { formatTime } from '../../../util/time.js';
 
 export interface ApplyOptions {
   manager: string;
@@ -98,7 +99,7 @@ export function serverSideApply(def: ResourceDef, live: KObject | undefined, con
   for (const e of others) e.set = e.set.difference(changed).difference(removed);
 
   const entry: ManagedEntry = previous ?? { ...me, set: new FieldSet() };
-  if (!previous || !sameSet(previous.set, applied) || !changed.empty() || !removed.empty()) entry.time = nowTime();
+  if (!previous || !sameSet(previous.set, applied) || !changed.empty() || !removed.empty()) entry.time = formatTime();
   entry.set = applied;
   entry.apiVersion = me.apiVersion;
   if (!previous) entries.push(entry);

@@ -2,7 +2,7 @@
 // per distinct string (pods of one controller repeat the same few), so the hot path of
 // scheduling never touches BigInt.
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { parseQuantity } from '../api/core/validate-helpers.js';
+import { parseQuantity } from './validate-helpers.js';
 
 export interface Resources {
   milliCPU: number;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ensurePki, writeKubeconfig } from '../../src/apiserver/auth/pki.js';
+import { ensurePki, writeKubeconfig } from '../../src/util/pki.js';
 
 const run = promisify(execFile);
 const KUBECTL = '/usr/bin/kubectl';

@@ -1,12 +1,17 @@
 // PodLogOptions from a query string, validated as the apiserver does, shared by the
 // apiserver's pods/log and the agent's /containerLogs.
-import { parseTimeNs } from './cri-log.js';
-import type { ContainerLogOptions } from './log-reader.js';
+import { parseTimeNs } from '../../util/time.js';
 
 export class LogQueryError extends Error {}
 
-export interface LogQuery extends ContainerLogOptions {
+/** The options as the agent's log reader takes them (times in ns since the epoch). */
+export interface LogQuery {
+  follow: boolean;
   previous: boolean;
+  timestamps: boolean;
+  tailLines?: number;
+  limitBytes?: number;
+  sinceNs?: bigint;
 }
 
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);

@@ -3,17 +3,14 @@
 // repeats, so `kubectl describe` shows "(x3 over 10s)". Failures to record are logged,
 // never raised: an event is never worth failing a reconcile.
 import { randomBytes } from 'node:crypto';
-import type { Client } from '../../client/client.js';
-import { isNotFound } from '../../client/transport.js';
-import type { Logger } from '../../util/log.js';
-import type { KObject } from '../../api/types.js';
+import type { Client } from './client.js';
+import { isNotFound } from './transport.js';
+import type { Logger } from '../util/log.js';
+import type { KObject } from '../api/types.js';
+import { formatTime } from '../util/time.js';
 
 export interface EventRecorder {
   event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
-}
-
-function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 const MAX_TRACKED = 4096;
@@ -54,7 +51,7 @@ export class ClientEventRecorder implements EventRecorder {
       try {
         const ev = await this.client.events.get(prior.name, prior.namespace);
         prior.count = (ev.count ?? prior.count) + 1;
-        await this.client.events.patch(prior.name, { count: prior.count, lastTimestamp: timestamp(now) }, 'merge', { namespace: prior.namespace });
+        await this.client.events.patch(prior.name, { count: prior.count, lastTimestamp: formatTime(now) }, 'merge', { namespace: prior.namespace });
         return;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -63,7 +60,7 @@ export class ClientEventRecorder implements EventRecorder {
     }
     // Time plus randomness, as client-go names events; the random part keeps bursts in one millisecond apart.
     const name = `${meta.name}.${now.toString(16)}${randomBytes(4).toString('hex')}`;
-    const first = timestamp(now);
+    const first = formatTime(now);
     await this.client.events.create({
       metadata: { name, namespace },
       involvedObject,
