@@ -14,6 +14,7 @@ program
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
   .option('--disable-agent', 'run no node agent in this process', false)
+  .option('--node-name <name>', 'name of this host\'s node (default: the host name)')
   .option('--disable-scheduler', 'run no scheduler in this process', false)
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')

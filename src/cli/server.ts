@@ -50,6 +50,8 @@ export interface ServerFlags {
   containerRuntimeEndpoint?: string;
   /** Linux bridge of the pod network (default skiff0). */
   cniBridge?: string;
+  /** This host's node name (default: the host name). */
+  nodeName?: string;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -150,6 +152,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     client: component('kubelet'),
     log,
     hostAgent: nodeRuntime && {
+      nodeName: flags.nodeName,
       internalIP: advertise,
       labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' },
       runtime: nodeRuntime.runtime,
