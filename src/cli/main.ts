@@ -28,6 +28,7 @@ program
   .option('--runtime <kind>', 'container runtime of this host\'s node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
+  .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
@@ -58,6 +59,8 @@ program
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
+  .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
+  .option('--cluster-cidr <cidr>', 'the server\'s --cluster-cidr: pod traffic to it is not masqueraded', '10.42.0.0/16')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
