@@ -14,6 +14,7 @@ program
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
   .option('--disable-agent', 'run no node agent in this process', false)
+  .option('--node-name <name>', 'name of this host\'s node (default: the host name)')
   .option('--disable-scheduler', 'run no scheduler in this process', false)
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
@@ -27,6 +28,7 @@ program
   .option('--runtime <kind>', 'container runtime of this host\'s node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
+  .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
@@ -57,6 +59,8 @@ program
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
+  .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
+  .option('--cluster-cidr <cidr>', 'the server\'s --cluster-cidr: pod traffic to it is not masqueraded', '10.42.0.0/16')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .action(async (opts) => {
     try {
@@ -81,6 +85,21 @@ images
       await runImagesImport(files, opts);
     } catch (err) {
       process.stderr.write(`skiff images import: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+program
+  .command('cleanup')
+  .description('as root: remove the containers, pod network namespaces, iptables/nft rules, routes, bridge and VXLAN device Skiff made on this host (stop skiff first)')
+  .option('--data-dir <dir>', 'state directory of the server or agent (default /var/lib/skiff as root)')
+  .option('--cni-bridge <name>', 'the pod bridge the node used', 'skiff0')
+  .action(async (opts) => {
+    try {
+      const { runCleanup } = await import('./cleanup.js');
+      await runCleanup(opts);
+    } catch (err) {
+      process.stderr.write(`skiff cleanup: ${(err as Error).message}\n`);
       process.exit(1);
     }
   });
