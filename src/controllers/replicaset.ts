@@ -9,12 +9,13 @@ import type { SharedInformer } from '../client/informer.js';
 import { NAMESPACE_INDEX } from '../client/cache.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
-import type { Controller, ControllerContext, ControllerFactory } from './lib/context.js';
+import type { ControllerContext, ControllerFactory } from './lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';
-import { createPod, deletePod, isPodActive, isPodAvailable, isPodReady, podKey, podsToDelete, slowStartBatch } from './lib/pod-control.js';
+import { createPod, deletePod, podsToDelete, slowStartBatch } from './lib/pod-control.js';
+import { isPodActive, isPodAvailable, isPodReady, podKey } from './lib/pod-state.js';
+import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from './lib/recorder.js';
 
 /** At most this many creations or deletions per sync (Kubernetes' BurstReplicas). */
@@ -61,9 +62,8 @@ function nowTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-export class ReplicaSetController implements Controller {
+export class ReplicaSetController extends QueueController {
   readonly name: string;
-  readonly queue = new WorkQueue();
   readonly expectations: ControllerExpectations;
   private readonly owners: SharedInformer<KObject>;
   private readonly pods: SharedInformer<Pod>;
@@ -72,7 +72,8 @@ export class ReplicaSetController implements Controller {
   private readonly recorder: EventRecorder;
   private readonly now: () => number;
 
-  constructor(ctx: ControllerContext, private readonly k: ReplicaKind, private readonly workers = 5) {
+  constructor(ctx: ControllerContext, private readonly k: ReplicaKind, workers = 5) {
+    super({ workers, log: ctx.log, failure: 'sync failed', keyField: 'key' });
     this.name = k.name;
     this.client = ctx.client;
     this.log = ctx.log;
@@ -175,17 +176,7 @@ export class ReplicaSetController implements Controller {
     if (o) this.enqueue(o);
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, this.workers, (key) => this.sync(key), {
-      onError: (key, err) => this.log.warn('sync failed', { key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const owner = this.owners.get(name, namespace);
     if (!owner) {

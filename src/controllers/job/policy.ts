@@ -2,7 +2,7 @@
 // a failed one, how long to back off before the next try, and the Job's conditions.
 import type { Job, JobCondition, PodFailurePolicyRule } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { rfc3339 } from './pod-util.js';
+import { rfc3339 } from '../lib/time.js';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
