@@ -21,7 +21,7 @@ export class NamespaceController extends QueueController {
     private readonly client: Client,
     private readonly factory: SharedInformerFactory,
     private readonly namespaced: NamespacedResources,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     super({ workers: 2, log, failure: 'namespace cleanup failed', keyField: 'namespace' });
     const informer = factory.informerFor(resources.namespaces);

@@ -9,7 +9,6 @@ import type { SharedInformer } from '../client/informer.js';
 import { NAMESPACE_INDEX } from '../client/cache.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import type { Logger } from '../util/log.js';
 import type { ControllerContext, ControllerFactory } from './lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';
@@ -68,7 +67,6 @@ export class ReplicaSetController extends QueueController {
   private readonly owners: SharedInformer<KObject>;
   private readonly pods: SharedInformer<Pod>;
   private readonly client: Client;
-  private readonly log: Logger;
   private readonly recorder: EventRecorder;
   private readonly now: () => number;
 
@@ -76,7 +74,6 @@ export class ReplicaSetController extends QueueController {
     super({ workers, log: ctx.log, failure: 'sync failed', keyField: 'key' });
     this.name = k.name;
     this.client = ctx.client;
-    this.log = ctx.log;
     this.now = ctx.now;
     this.recorder = ctx.recorder(k.component);
     this.expectations = new ControllerExpectations(ctx.now);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { realAgent } from '../helpers/real-agent.js';
-import { sleep, waitFor as until } from '../helpers/wait.js';
+import { waitFor as until } from '../helpers/wait.js';
 import { kubeconfigServer, realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
 
 const DEPLOYMENT = `

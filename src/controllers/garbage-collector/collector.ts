@@ -7,7 +7,6 @@ import type { KObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import type { ResourceType } from '../../client/resources.js';
 import { isConflict, isNotFound } from '../../client/transport.js';
-import type { Logger } from '../../util/log.js';
 import type { ControllerContext, ControllerFactory } from '../lib/context.js';
 import { removeOwnerRefs } from '../lib/controller-ref.js';
 import { QueueController } from '../lib/queue-controller.js';
@@ -27,12 +26,10 @@ export class GarbageCollector extends QueueController {
   readonly name = 'garbage-collector';
   readonly graph: Graph;
   private readonly client: Client;
-  private readonly log: Logger;
 
   constructor(ctx: ControllerContext, workers = 5) {
     super({ workers, log: ctx.log, failure: 'garbage collection failed', keyField: 'item' });
     this.client = ctx.client;
-    this.log = ctx.log;
     this.graph = new Graph(ctx.client, ctx.registry, ctx.informers, (type) => ({
       onAdd: (o) => this.added(type, o),
       onUpdate: (old, o) => this.updated(type, old, o),
