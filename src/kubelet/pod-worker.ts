@@ -8,7 +8,6 @@
 // termination messages are skipped, as kwok does.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { activeDeadline } from './active-deadline.js';
-import { simulationAnnotations } from './container-base-config.js';
 import { graceSeconds, stopContainerGracefully } from './container-stop.js';
 import type { AdoptedPod } from './adoption.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './pod-containers.js';
@@ -388,5 +387,3 @@ export class PodWorker {
     }
   }
 }
-
-export { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, simulationAnnotations };
