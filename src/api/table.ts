@@ -52,15 +52,3 @@ export const AGE_COLUMN = {
   description: 'CreationTimestamp is the time the object was created.',
   priority: 0,
 } as const;
-
-/** `a,b,c` or `<none>` as kubectl prints lists. */
-export function joinOrNone(items: (string | undefined)[] | undefined): string {
-  const xs = (items ?? []).filter((x): x is string => !!x);
-  return xs.length ? xs.join(',') : '<none>';
-}
-
-/** `k=v,k2=v2` for a selector map, `<none>` when empty. */
-export function formatLabels(m: Record<string, string> | undefined): string {
-  const entries = Object.entries(m ?? {});
-  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
-}

@@ -98,7 +98,7 @@ export const fieldErr = {
   forbidden(field: string, detail: string): FieldError {
     return { type: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` };
   },
-  tooLong(field: string, value: unknown, max: number): FieldError {
+  tooLong(field: string, _value: unknown, max: number): FieldError {
     return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` };
   },
   typeInvalid(field: string, value: unknown, detail: string): FieldError {

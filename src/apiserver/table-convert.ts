@@ -49,7 +49,7 @@ export function toTable(
   };
 }
 
-export function toPartialList(def: ResourceDef, body: KObject, version: string): KObject {
+export function toPartialList(_def: ResourceDef, body: KObject, version: string): KObject {
   return {
     kind: 'PartialObjectMetadataList',
     apiVersion: `meta.k8s.io/${version}`,

@@ -112,7 +112,8 @@ export class WorkQueue {
   }
 
   private dequeue(): string {
-    const key = this.queue[this.head++];
+    // Callers check the queue is not empty first.
+    const key = this.queue[this.head++]!;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;

@@ -3,26 +3,37 @@
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import { labelSelectorFromSpec, type LabelSelectorSpec } from '../api/selectors.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext } from './lib/context.js';
-import { controllerOf, intOrPercent, isPodReady, selectorMatches } from './job/pod-util.js';
+import type { ControllerContext } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
+import { getControllerOf } from './lib/controller-ref.js';
+import { scaledValue } from './lib/int-or-percent.js';
+import { isPodReady } from './lib/pod-state.js';
 import { formatTime } from '../util/time.js';
+
+function selectorMatches(sel: LabelSelectorSpec | null | undefined, labels: Record<string, string> | undefined): boolean {
+  try {
+    return labelSelectorFromSpec(sel).matches(labels ?? {});
+  } catch {
+    return false;
+  }
+}
 
 /** An eviction the controller has not seen carried out within this long no longer counts. */
 const DELETION_TIMEOUT_MS = 2 * 60_000;
 
-export class DisruptionController implements Controller {
+export class DisruptionController extends QueueController {
   readonly name = 'disruption';
-  private readonly queue = new WorkQueue();
   private readonly pdbs: SharedInformer<PodDisruptionBudget>;
   private readonly pods: SharedInformer<Pod>;
   private readonly rss: SharedInformer<ReplicaSet>;
   private readonly sets: SharedInformer<StatefulSet>;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'pdb sync failed', keyField: 'pdb' });
     this.pdbs = ctx.informers.informerFor(resources.podDisruptionBudgets);
     this.pods = ctx.informers.informerFor(resources.pods);
     this.rss = ctx.informers.informerFor(resources.replicaSets);
@@ -35,22 +46,12 @@ export class DisruptionController implements Controller {
     this.pods.addEventHandler({ onAdd: forPod, onUpdate: (o, n) => (forPod(o), forPod(n)), onDelete: forPod });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.ctx.log.warn('pdb sync failed', { pdb: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
   /** How many pods the budget's selector should cover: the scale of their controllers. */
   private expectedCount(pods: Pod[]): number {
     let total = 0;
     const seen = new Set<string>();
     for (const p of pods) {
-      const ref = controllerOf(p);
+      const ref = getControllerOf(p);
       const ns = p.metadata!.namespace!;
       if (!ref) {
         total++;
@@ -63,7 +64,7 @@ export class DisruptionController implements Controller {
         total += rs?.spec?.replicas ?? 1;
       } else if (ref.kind === 'StatefulSet') {
         total += this.sets.store.get(`${ns}/${ref.name}`)?.spec?.replicas ?? 1;
-      } else total += pods.filter((x) => controllerOf(x)?.uid === ref.uid).length;
+      } else total += pods.filter((x) => getControllerOf(x)?.uid === ref.uid).length;
     }
     return total;
   }
@@ -78,10 +79,10 @@ export class DisruptionController implements Controller {
     let desired: number;
     if (spec.maxUnavailable !== undefined) {
       expected = this.expectedCount(pods);
-      desired = Math.max(0, expected - intOrPercent(spec.maxUnavailable, expected, true, 0));
+      desired = Math.max(0, expected - scaledValue(spec.maxUnavailable, expected, true, 0));
     } else if (typeof spec.minAvailable === 'string') {
       expected = this.expectedCount(pods);
-      desired = intOrPercent(spec.minAvailable, expected, true, 0);
+      desired = scaledValue(spec.minAvailable, expected, true, 0);
     } else {
       expected = pods.length;
       desired = spec.minAvailable ?? 0;

@@ -8,9 +8,9 @@ import { NAMESPACE_INDEX } from '../client/cache.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext, ControllerFactory } from './lib/context.js';
-import { isPodReady } from './lib/pod-control.js';
+import type { ControllerContext, ControllerFactory } from './lib/context.js';
+import { isPodReady } from './lib/pod-state.js';
+import { QueueController } from './lib/queue-controller.js';
 
 /** Services (keys) whose selector matches the pod. */
 export function servicesForPod(services: SharedInformer<Service>, pod: Pod): string[] {
@@ -57,14 +57,14 @@ export function podBelongs(pod: Pod, includeTerminating: boolean): boolean {
   return true;
 }
 
-export class EndpointsController implements Controller {
+export class EndpointsController extends QueueController {
   readonly name = 'endpoint';
-  private readonly queue = new WorkQueue();
   private readonly services: SharedInformer<Service>;
   private readonly pods: SharedInformer<Pod>;
   private readonly endpoints: SharedInformer<Endpoints>;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 5, log: ctx.log, failure: 'sync failed', keyField: 'service' });
     this.services = ctx.informers.informerFor(resources.services);
     this.pods = ctx.informers.informerFor(resources.pods);
     this.endpoints = ctx.informers.informerFor(resources.endpoints);
@@ -86,17 +86,7 @@ export class EndpointsController implements Controller {
     });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 5, (key) => this.sync(key), {
-      onError: (key, err) => this.ctx.log.warn('sync failed', { service: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.services.get(name, namespace);
     const current = this.endpoints.get(name, namespace);

@@ -9,11 +9,11 @@ import { NAMESPACE_INDEX } from '../client/cache.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext, ControllerFactory } from './lib/context.js';
+import type { ControllerContext, ControllerFactory } from './lib/context.js';
 import { controllerRefFor } from './lib/controller-ref.js';
+import { QueueController } from './lib/queue-controller.js';
 import { findPort, podBelongs, podEndpointChanged, servicesForPod } from './endpoints.js';
-import { isPodReady } from './lib/pod-control.js';
+import { isPodReady } from './lib/pod-state.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -32,9 +32,8 @@ interface Desired {
   endpoints: Endpoint[];
 }
 
-export class EndpointSliceController implements Controller {
+export class EndpointSliceController extends QueueController {
   readonly name = 'endpointslice';
-  private readonly queue = new WorkQueue();
   private readonly services: SharedInformer<Service>;
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
@@ -43,6 +42,7 @@ export class EndpointSliceController implements Controller {
   private readonly written = new Map<string, { at: number; slices: Map<string, number> }>();
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 5, log: ctx.log, failure: 'sync failed', keyField: 'service' });
     this.services = ctx.informers.informerFor(resources.services);
     this.pods = ctx.informers.informerFor(resources.pods);
     this.nodes = ctx.informers.informerFor(resources.nodes);
@@ -70,17 +70,7 @@ export class EndpointSliceController implements Controller {
     });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 5, (key) => this.sync(key), {
-      onError: (key, err) => this.ctx.log.warn('sync failed', { service: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.services.get(name, namespace);
     const existing = this.slices.store.byIndex(SERVICE_INDEX, key);

@@ -5,8 +5,8 @@ import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext } from './lib/context.js';
+import type { ControllerContext } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 
 export function ephemeralClaimName(pod: Pod, volumeName: string): string {
@@ -18,14 +18,14 @@ export function ownedByPod(pvc: PersistentVolumeClaim, pod: Pod): boolean {
   return !!pvc.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'Pod' && r.uid === pod.metadata?.uid);
 }
 
-export class EphemeralVolumeController implements Controller {
+export class EphemeralVolumeController extends QueueController {
   readonly name = 'ephemeral-volume';
-  private readonly queue = new WorkQueue();
   private readonly pods: SharedInformer<Pod>;
   private readonly pvcs: SharedInformer<PersistentVolumeClaim>;
   private readonly recorder: EventRecorder;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'ephemeral volume sync failed', keyField: 'pod' });
     this.pods = ctx.informers.informerFor(resources.pods);
     this.pvcs = ctx.informers.informerFor(resources.persistentVolumeClaims);
     this.recorder = ctx.recorder('ephemeral_volume');
@@ -41,17 +41,7 @@ export class EphemeralVolumeController implements Controller {
     });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.sync(key), {
-      onError: (key, err) => this.ctx.log.warn('ephemeral volume sync failed', { pod: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const pod = this.pods.get(name, ns);
     if (!pod || pod.metadata?.deletionTimestamp) return;

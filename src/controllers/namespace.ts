@@ -5,40 +5,30 @@ import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
-import type { Controller, ControllerFactory } from './lib/context.js';
+import type { ControllerFactory } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 
 /** Lists the namespaced resources the server serves (a discovery client, in effect). */
 export type NamespacedResources = () => ResourceType[];
 
 const RECHECK_MS = 1000;
 
-export class NamespaceController implements Controller {
+export class NamespaceController extends QueueController {
   readonly name = 'namespace';
-  private readonly queue = new WorkQueue();
 
   constructor(
     private readonly client: Client,
     private readonly factory: SharedInformerFactory,
     private readonly namespaced: NamespacedResources,
-    private readonly log: Logger,
+    log: Logger,
   ) {
+    super({ workers: 2, log, failure: 'namespace cleanup failed', keyField: 'namespace' });
     const informer = factory.informerFor(resources.namespaces);
     const enqueue = (ns: Namespace) => {
       if (ns.metadata?.deletionTimestamp) this.queue.add(ns.metadata.name!);
     };
     informer.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.log.warn('namespace cleanup failed', { namespace: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async reconcile(name: string): Promise<void> {

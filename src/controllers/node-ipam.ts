@@ -6,9 +6,9 @@ import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
-import type { Controller, ControllerFactory } from './lib/context.js';
+import type { ControllerFactory } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 
 export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
@@ -82,9 +82,8 @@ export class CidrSet {
   }
 }
 
-export class NodeIpamController implements Controller {
+export class NodeIpamController extends QueueController {
   readonly name = 'node-ipam';
-  private readonly queue = new WorkQueue();
   private readonly cidrs: CidrSet;
   /** CIDRs handed out but not yet seen on the node in the cache. */
   private readonly pending = new Map<string, string>();
@@ -99,6 +98,7 @@ export class NodeIpamController implements Controller {
     clusterCIDR = DEFAULT_CLUSTER_CIDR,
     maskSize = 24,
   ) {
+    super({ workers: 1, log, failure: 'pod CIDR not assigned', keyField: 'node' });
     const prefix = Number(clusterCIDR.split('/')[1]);
     this.cidrs = new CidrSet(clusterCIDR, Math.max(maskSize, prefix));
     const inf = informers.informerFor(resources.nodes);
@@ -125,16 +125,6 @@ export class NodeIpamController implements Controller {
       return;
     }
     this.queue.add(name);
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 1, (key) => this.reconcile(key), {
-      onError: (key, err) => this.log.warn('pod CIDR not assigned', { node: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async reconcile(name: string): Promise<void> {

@@ -12,9 +12,9 @@ import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import { isConflict, isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
-import type { Controller, ControllerFactory } from './lib/context.js';
+import type { ControllerFactory } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import { formatTime } from '../util/time.js';
 
@@ -59,9 +59,8 @@ export function wantedTaints(node: Node): Map<string, ('NoSchedule' | 'NoExecute
   return want;
 }
 
-export class NodeLifecycleController implements Controller {
+export class NodeLifecycleController extends QueueController {
   readonly name = 'node-lifecycle';
-  private readonly queue = new WorkQueue();
   private readonly startedAt: number;
 
   constructor(
@@ -72,6 +71,7 @@ export class NodeLifecycleController implements Controller {
     private readonly graceMs: number,
     private readonly now: () => number,
   ) {
+    super({ workers: 2, log, failure: 'node health not updated', keyField: 'node' });
     this.startedAt = now();
     informers.informerFor(resources.pods).addIndexers({ [POD_NODE_INDEX]: byNode });
     informers.informerFor(resources.nodes).addEventHandler({
@@ -85,16 +85,6 @@ export class NodeLifecycleController implements Controller {
       onAdd: (l) => this.queue.add(l.metadata!.name!),
       onUpdate: (_o, l) => this.queue.addAfter(l.metadata!.name!, this.graceMs + 50),
     });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.log.warn('node health not updated', { node: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** When the node's agent last showed a sign of life. */

@@ -5,7 +5,7 @@ import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
 import type { Controller, ControllerContext } from './lib/context.js';
-import { isTerminated } from './job/pod-util.js';
+import { isPodTerminal } from './lib/pod-state.js';
 import { formatTime } from '../util/time.js';
 
 export interface PodGCOptions {
@@ -70,7 +70,7 @@ export class PodGCController implements Controller {
   private async gcTerminated(pods: Pod[]): Promise<void> {
     const threshold = this.opts.terminatedThreshold ?? 12_500;
     if (threshold <= 0) return;
-    const done = pods.filter((p) => isTerminated(p) && !p.metadata?.deletionTimestamp);
+    const done = pods.filter((p) => isPodTerminal(p) && !p.metadata?.deletionTimestamp);
     if (done.length <= threshold) return;
     done.sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
     for (const p of done.slice(0, done.length - threshold)) await this.forceDelete(p);
@@ -98,7 +98,7 @@ export class PodGCController implements Controller {
         if (!isNotFound(err)) throw err;
       }
       for (const p of pods.filter((x) => x.spec?.nodeName === node)) {
-        if (!isTerminated(p)) {
+        if (!isPodTerminal(p)) {
           const conditions = (p.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
           conditions.push({ type: 'DisruptionTarget', status: 'True', lastTransitionTime: formatTime(now), reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
           try {

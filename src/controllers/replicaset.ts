@@ -9,12 +9,12 @@ import type { SharedInformer } from '../client/informer.js';
 import { NAMESPACE_INDEX } from '../client/cache.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Logger } from '../util/log.js';
-import type { Controller, ControllerContext, ControllerFactory } from './lib/context.js';
+import type { ControllerContext, ControllerFactory } from './lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';
-import { createPod, deletePod, isPodActive, isPodAvailable, isPodReady, podKey, podsToDelete, slowStartBatch } from './lib/pod-control.js';
+import { createPod, deletePod, podsToDelete, slowStartBatch } from './lib/pod-control.js';
+import { isPodActive, isPodAvailable, isPodReady, podKey } from './lib/pod-state.js';
+import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import { formatTime } from '../util/time.js';
 
@@ -58,21 +58,19 @@ export const replicationControllerKind: ReplicaKind = {
   selector: (rc) => labelSelectorFromSpec(rc.spec?.selector ? { matchLabels: rc.spec.selector } : undefined),
 };
 
-export class ReplicaSetController implements Controller {
+export class ReplicaSetController extends QueueController {
   readonly name: string;
-  readonly queue = new WorkQueue();
   readonly expectations: ControllerExpectations;
   private readonly owners: SharedInformer<KObject>;
   private readonly pods: SharedInformer<Pod>;
   private readonly client: Client;
-  private readonly log: Logger;
   private readonly recorder: EventRecorder;
   private readonly now: () => number;
 
-  constructor(ctx: ControllerContext, private readonly k: ReplicaKind, private readonly workers = 5) {
+  constructor(ctx: ControllerContext, private readonly k: ReplicaKind, workers = 5) {
+    super({ workers, log: ctx.log, failure: 'sync failed', keyField: 'key' });
     this.name = k.name;
     this.client = ctx.client;
-    this.log = ctx.log;
     this.now = ctx.now;
     this.recorder = ctx.recorder(k.component);
     this.expectations = new ControllerExpectations(ctx.now);
@@ -172,17 +170,7 @@ export class ReplicaSetController implements Controller {
     if (o) this.enqueue(o);
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, this.workers, (key) => this.sync(key), {
-      onError: (key, err) => this.log.warn('sync failed', { key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const owner = this.owners.get(name, namespace);
     if (!owner) {

@@ -8,21 +8,21 @@ import { countName, formatQuantity, objectUsage } from '../api/core/quota-usage.
 import type { SharedInformer } from '../client/informer.js';
 import { resources, type ResourceType } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext } from './lib/context.js';
+import type { ControllerContext } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 
 /** Kubernetes re-checks every quota every 5 minutes; deletes of watched kinds requeue at once. */
 const RESYNC_MS = 5 * 60_000;
 
 const WATCHED: ResourceType[] = [resources.pods, resources.services, resources.configMaps, resources.secrets, resources.persistentVolumeClaims];
 
-export class ResourceQuotaController implements Controller {
+export class ResourceQuotaController extends QueueController {
   readonly name = 'resourcequota';
-  private readonly queue = new WorkQueue();
   private readonly quotas: SharedInformer<ResourceQuota>;
   private readonly watched = new Map<string, SharedInformer<KObject>>();
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'resource quota sync failed', keyField: 'quota' });
     this.quotas = ctx.informers.informerFor(resources.resourceQuotas);
     const enqueue = (q: ResourceQuota) => this.queue.add(`${q.metadata!.namespace}/${q.metadata!.name}`);
     this.quotas.addEventHandler({
@@ -45,16 +45,6 @@ export class ResourceQuotaController implements Controller {
         },
       });
     }
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.ctx.log.warn('resource quota sync failed', { quota: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private async objectsOf(group: string, plural: string, namespace: string): Promise<KObject[]> {

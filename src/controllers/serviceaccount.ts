@@ -4,18 +4,18 @@ import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext, ControllerFactory } from './lib/context.js';
+import type { ControllerContext, ControllerFactory } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 
 export const DEFAULT_SERVICE_ACCOUNTS = ['default'];
 
-export class ServiceAccountController implements Controller {
+export class ServiceAccountController extends QueueController {
   readonly name = 'serviceaccount';
-  private readonly queue = new WorkQueue();
   private readonly namespaces: SharedInformer<Namespace>;
   private readonly accounts: SharedInformer<ServiceAccount>;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'sync failed', keyField: 'namespace' });
     this.namespaces = ctx.informers.informerFor(resources.namespaces);
     this.accounts = ctx.informers.informerFor(resources.serviceAccounts);
     this.namespaces.addEventHandler({ onAdd: (ns) => this.queue.add(ns.metadata!.name!), onUpdate: (_o, ns) => this.queue.add(ns.metadata!.name!) });
@@ -26,17 +26,7 @@ export class ServiceAccountController implements Controller {
     });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (ns) => this.sync(ns), {
-      onError: (key, err) => this.ctx.log.warn('sync failed', { namespace: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(namespace: string): Promise<void> {
+  async reconcile(namespace: string): Promise<void> {
     const ns = this.namespaces.get(namespace);
     if (!ns || ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating') return;
     for (const name of DEFAULT_SERVICE_ACCOUNTS) {

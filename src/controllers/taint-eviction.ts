@@ -8,9 +8,9 @@ import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import { isConflict, isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import type { Logger } from '../util/log.js';
-import type { Controller, ControllerFactory } from './lib/context.js';
+import type { ControllerFactory } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import { formatTime } from '../util/time.js';
 
@@ -46,9 +46,8 @@ export function evictionTime(pod: Pod, taints: Taint[], now: number): number {
   return at;
 }
 
-export class TaintEvictionController implements Controller {
+export class TaintEvictionController extends QueueController {
   readonly name = 'taint-eviction-controller';
-  private readonly queue = new WorkQueue();
 
   constructor(
     private readonly client: Client,
@@ -57,6 +56,7 @@ export class TaintEvictionController implements Controller {
     private readonly log: Logger,
     private readonly now: () => number,
   ) {
+    super({ workers: 2, log, failure: 'taint eviction failed', keyField: 'pod' });
     const pods = informers.informerFor(resources.pods);
     pods.addIndexers({ [POD_NODE_INDEX]: byNode });
     const enqueuePod = (p: Pod) => {
@@ -79,16 +79,6 @@ export class TaintEvictionController implements Controller {
         if (noExecute(o) !== noExecute(n)) enqueueNode(n);
       },
     });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.log.warn('taint eviction failed', { pod: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async reconcile(key: string): Promise<void> {

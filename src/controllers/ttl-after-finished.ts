@@ -4,8 +4,8 @@ import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
-import type { Controller, ControllerContext } from './lib/context.js';
+import type { ControllerContext } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 
 /** When the Job finished (its Complete or Failed condition's transition), if it has. */
 export function finishTime(job: Job): number | undefined {
@@ -14,27 +14,17 @@ export function finishTime(job: Job): number | undefined {
   return undefined;
 }
 
-export class TTLAfterFinishedController implements Controller {
+export class TTLAfterFinishedController extends QueueController {
   readonly name = 'ttl-after-finished';
-  private readonly queue = new WorkQueue();
   private readonly jobs: SharedInformer<Job>;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'ttl cleanup failed', keyField: 'job' });
     this.jobs = ctx.informers.informerFor(resources.jobs);
     const enqueue = (j: Job) => {
       if (j.spec?.ttlSecondsAfterFinished != null && !j.metadata?.deletionTimestamp && finishTime(j) !== undefined) this.queue.add(`${j.metadata!.namespace}/${j.metadata!.name}`);
     };
     this.jobs.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.ctx.log.warn('ttl cleanup failed', { job: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** Wakes the controller for every Job, e.g. after a test moved its clock. */

@@ -6,9 +6,9 @@ import { NAMESPACE_INDEX } from '../client/cache.js';
 import type { SharedInformer } from '../client/informer.js';
 import { resources } from '../client/resources.js';
 import { isConflict, isNotFound } from '../client/transport.js';
-import { runWorkers, WorkQueue } from '../client/workqueue.js';
 import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../api/core/persistentvolume.js';
-import type { Controller, ControllerContext } from './lib/context.js';
+import type { ControllerContext } from './lib/context.js';
+import { QueueController } from './lib/queue-controller.js';
 
 const finished = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
@@ -22,13 +22,13 @@ function withoutFinalizer<T extends { metadata?: { finalizers?: string[]; resour
   return { metadata: { finalizers: (obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer), resourceVersion: obj.metadata?.resourceVersion } };
 }
 
-export class PVCProtectionController implements Controller {
+export class PVCProtectionController extends QueueController {
   readonly name = 'pvc-protection';
-  private readonly queue = new WorkQueue();
   private readonly pvcs: SharedInformer<PersistentVolumeClaim>;
   private readonly pods: SharedInformer<Pod>;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'pvc protection sync failed', keyField: 'claim' });
     this.pvcs = ctx.informers.informerFor(resources.persistentVolumeClaims);
     this.pods = ctx.informers.informerFor(resources.pods);
     const claim = (c: PersistentVolumeClaim) => {
@@ -46,17 +46,7 @@ export class PVCProtectionController implements Controller {
     this.pods.addEventHandler({ onUpdate: (_o, p) => { if (finished(p) || p.metadata?.deletionTimestamp) pod(p); }, onDelete: pod });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.sync(key), {
-      onError: (key, err) => this.ctx.log.warn('pvc protection sync failed', { claim: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const pvc = this.pvcs.get(name, ns);
     if (!pvc?.metadata?.deletionTimestamp || !pvc.metadata.finalizers?.includes(PVC_PROTECTION_FINALIZER)) return;
@@ -73,12 +63,12 @@ export class PVCProtectionController implements Controller {
   }
 }
 
-export class PVProtectionController implements Controller {
+export class PVProtectionController extends QueueController {
   readonly name = 'pv-protection';
-  private readonly queue = new WorkQueue();
   private readonly pvs: SharedInformer<PersistentVolume>;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 1, log: ctx.log, failure: 'pv protection sync failed', keyField: 'volume' });
     this.pvs = ctx.informers.informerFor(resources.persistentVolumes);
     const volume = (v: PersistentVolume) => {
       if (v.metadata?.deletionTimestamp && v.metadata.finalizers?.includes(PV_PROTECTION_FINALIZER)) this.queue.add(v.metadata.name!);
@@ -86,17 +76,7 @@ export class PVProtectionController implements Controller {
     this.pvs.addEventHandler({ onAdd: volume, onUpdate: (_o, v) => volume(v) });
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, 1, (key) => this.sync(key), {
-      onError: (key, err) => this.ctx.log.warn('pv protection sync failed', { volume: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(name: string): Promise<void> {
+  async reconcile(name: string): Promise<void> {
     const pv = this.pvs.get(name);
     if (!pv?.metadata?.deletionTimestamp || !pv.metadata.finalizers?.includes(PV_PROTECTION_FINALIZER)) return;
     if (pv.status?.phase === 'Bound') return;

@@ -3,7 +3,6 @@
 // node's pod CIDR and the built-in images; with `simulated`, no processes at all. `auto`
 // takes cri where it can run (root, containerd, runc, ctr and the CNI plugins present) and
 // says why when it cannot.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../util/log.js';

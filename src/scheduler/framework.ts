@@ -1,6 +1,7 @@
-// One scheduling profile: its plugins per extension point, and the algorithm that runs
-// them — PreFilter, Filter over (a share of) the nodes, PreScore, Score, NormalizeScore
-// with weights, and the choice of a node — as kube-scheduler's schedulePod does.
+// One scheduling profile: its plugins per extension point, and how each extension point
+// runs them — PreFilter, Filter over (a share of) the nodes, PreScore, Score, NormalizeScore
+// with weights and the choice of a node (kube-scheduler's schedulePod), then PostFilter,
+// Reserve/Unreserve, Permit, PreBind and Bind — so the scheduler only sequences them.
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 import { Code, CycleState, Status, type Plugin } from './types.js';
@@ -143,6 +144,87 @@ export class Framework {
       }
     }
     return { nodeNames: names };
+  }
+
+  /**
+   * PostFilter (preemption) after a pod fit nowhere: plugins run in order until one
+   * succeeds. A plugin that throws is reported to `onError` and the next one runs.
+   * `message` is the last failing plugin's status message, absent when none failed.
+   */
+  async runPostFilterPlugins(
+    state: CycleState,
+    pod: PodInfo,
+    statuses: Map<string, Status>,
+    onError: (plugin: string, err: Error) => void,
+  ): Promise<{ nominatedNodeName?: string; message?: string }> {
+    let nominatedNodeName: string | undefined;
+    let message: string | undefined;
+    for (const pl of this.points.postFilter) {
+      try {
+        const r = await pl.postFilter!(state, pod, statuses);
+        if (r.nominatedNodeName !== undefined) nominatedNodeName = r.nominatedNodeName;
+        if (r.status.code === Code.Success) break;
+        message = r.status.message;
+      } catch (err) {
+        onError(pl.name, err as Error);
+      }
+    }
+    return { nominatedNodeName, message };
+  }
+
+  /**
+   * Reserve on every plugin in order; the first failure stops it and comes back as an
+   * error naming the plugin. Undoing what was reserved (runUnreservePlugins) is the caller's.
+   */
+  runReservePlugins(state: CycleState, pod: PodInfo, nodeName: string): Status | undefined {
+    for (const pl of this.points.reserve) {
+      const s = pl.reserve!(state, pod, nodeName);
+      if (s && s.code !== Code.Success) return Status.error(`running Reserve plugin "${pl.name}": ${s.message}`).withPlugin(pl.name);
+    }
+    return undefined;
+  }
+
+  /** Unreserve on every Reserve plugin, in reverse order; it cannot fail. */
+  runUnreservePlugins(state: CycleState, pod: PodInfo, nodeName: string): void {
+    const plugins = this.points.reserve;
+    for (let i = plugins.length - 1; i >= 0; i--) plugins[i]!.unreserve?.(state, pod, nodeName);
+  }
+
+  /**
+   * Permit on every plugin in order: a rejection comes back as the plugin's own status
+   * (the pod is unschedulable there), any other failure as an error naming the plugin.
+   */
+  runPermitPlugins(state: CycleState, pod: PodInfo, nodeName: string): Status | undefined {
+    for (const pl of this.points.permit) {
+      const s = pl.permit!(state, pod, nodeName);
+      if (!s || s.code === Code.Success) continue;
+      if (s.isRejection()) return s.withPlugin(pl.name);
+      return Status.error(`running Permit plugin "${pl.name}": ${s.message}`).withPlugin(pl.name);
+    }
+    return undefined;
+  }
+
+  /** PreBind on every plugin in order; the first failure comes back as an error naming the plugin. */
+  async runPreBindPlugins(state: CycleState, pod: PodInfo, nodeName: string): Promise<Status | undefined> {
+    for (const pl of this.points.preBind) {
+      const s = await pl.preBind!(state, pod, nodeName);
+      if (s && s.code !== Code.Success) return Status.error(`running PreBind plugin "${pl.name}": ${s.message}`).withPlugin(pl.name);
+    }
+    return undefined;
+  }
+
+  /**
+   * The first Bind plugin that does not skip binds the pod; its failure comes back as an
+   * error naming it. Status.skip when every plugin skipped (nothing bound the pod).
+   */
+  async runBindPlugins(state: CycleState, pod: PodInfo, nodeName: string): Promise<Status | undefined> {
+    for (const pl of this.points.bind) {
+      const s = await pl.bind!(state, pod, nodeName);
+      if (s?.code === Code.Skip) continue;
+      if (s && s.code !== Code.Success) return Status.error(`running Bind plugin "${pl.name}": ${s.message}`).withPlugin(pl.name);
+      return undefined;
+    }
+    return Status.skip;
   }
 
   /** Picks a node, or throws FitError (with each node's rejection). */

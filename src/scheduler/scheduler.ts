@@ -231,50 +231,39 @@ export class Scheduler {
     }
     const assumed = new PodInfo({ ...cur, spec: { ...cur.spec!, nodeName } }, p.priority);
     this.cache.assumePod(assumed);
-    for (const pl of fw.points.reserve) {
-      const s = pl.reserve!(state, p, nodeName);
-      if (s && s.code !== Code.Success) {
-        for (const u of fw.points.reserve) u.unreserve?.(state, p, nodeName);
-        this.cache.forgetPod(assumed);
-        return this.failed(fw, state, p, new Error(`running Reserve plugin "${pl.name}": ${s.message}`));
-      }
+    const reserve = fw.runReservePlugins(state, p, nodeName);
+    if (reserve) {
+      this.unassume(fw, state, p, assumed, nodeName);
+      return this.failed(fw, state, p, new Error(reserve.message));
     }
-    for (const pl of fw.points.permit) {
-      const s = pl.permit!(state, p, nodeName);
-      if (s && s.code !== Code.Success) {
-        for (const u of fw.points.reserve) u.unreserve?.(state, p, nodeName);
-        this.cache.forgetPod(assumed);
-        if (s.isRejection()) {
-          p.unschedulablePlugins.add(pl.name);
-          return this.failed(fw, state, p, new FitError(p, this.cache.nodeCount(), new Map([[nodeName, s]])));
-        }
-        return this.failed(fw, state, p, new Error(`running Permit plugin "${pl.name}": ${s.message}`));
+    const permit = fw.runPermitPlugins(state, p, nodeName);
+    if (permit) {
+      this.unassume(fw, state, p, assumed, nodeName);
+      if (permit.isRejection()) {
+        p.unschedulablePlugins.add(permit.plugin);
+        return this.failed(fw, state, p, new FitError(p, this.cache.nodeCount(), new Map([[nodeName, permit]])));
       }
+      return this.failed(fw, state, p, new Error(permit.message));
     }
     this.bindingsInFlight++;
     void this.bindingCycle(fw, state, p, assumed, nodeName).finally(() => this.bindingsInFlight--);
     return undefined;
   }
 
+  /** Undoes Reserve and the cache's assumption after a later step failed. */
+  private unassume(fw: Framework, state: CycleState, p: PodInfo, assumed: PodInfo, nodeName: string): void {
+    fw.runUnreservePlugins(state, p, nodeName);
+    this.cache.forgetPod(assumed);
+  }
+
   private async bindingCycle(fw: Framework, state: CycleState, p: PodInfo, assumed: PodInfo, nodeName: string): Promise<void> {
     let err: string | undefined;
-    for (const pl of fw.points.preBind) {
-      const s = await pl.preBind!(state, p, nodeName);
-      if (s && s.code !== Code.Success) {
-        err = `running PreBind plugin "${pl.name}": ${s.message}`;
-        break;
-      }
-    }
-    if (!err) {
-      let bound = false;
-      for (const pl of fw.points.bind) {
-        const s = await pl.bind!(state, p, nodeName);
-        if (s?.code === Code.Skip) continue;
-        if (s && s.code !== Code.Success) err = `binding rejected: running Bind plugin "${pl.name}": ${s.message}`;
-        bound = true;
-        break;
-      }
-      if (!bound && !err) err = 'no Bind plugin bound the pod';
+    const preBind = await fw.runPreBindPlugins(state, p, nodeName);
+    if (preBind) err = preBind.message;
+    else {
+      const bind = await fw.runBindPlugins(state, p, nodeName);
+      if (bind?.code === Code.Skip) err = 'no Bind plugin bound the pod';
+      else if (bind) err = `binding rejected: ${bind.message}`;
     }
     if (!err) {
       this.boundCount++;
@@ -284,8 +273,7 @@ export class Scheduler {
         this.recorder.event(p.pod as KObject, 'Normal', 'Scheduled', `Successfully assigned ${p.namespace}/${p.name} to ${nodeName}`);
       return;
     }
-    for (const u of fw.points.reserve) u.unreserve?.(state, p, nodeName);
-    this.cache.forgetPod(assumed);
+    this.unassume(fw, state, p, assumed, nodeName);
     await this.failed(fw, state, p, new Error(err));
   }
 
@@ -294,16 +282,11 @@ export class Scheduler {
     let reason = 'Unschedulable';
     let nominated: string | undefined;
     if (e instanceof FitError) {
-      for (const pl of fw.points.postFilter) {
-        try {
-          const r = await pl.postFilter!(state, p, e.statuses);
-          if (r.nominatedNodeName !== undefined) nominated = r.nominatedNodeName;
-          if (r.status.code === Code.Success) break;
-          e.postFilterMsg = r.status.message;
-        } catch (err) {
-          this.opts.log.warn('PostFilter failed', { plugin: pl.name, pod: p.key, error: (err as Error).message });
-        }
-      }
+      const post = await fw.runPostFilterPlugins(state, p, e.statuses, (plugin, err) =>
+        this.opts.log.warn('PostFilter failed', { plugin, pod: p.key, error: err.message }),
+      );
+      nominated = post.nominatedNodeName;
+      if (post.message !== undefined) e.postFilterMsg = post.message;
       message = e.describe();
     } else {
       reason = 'SchedulerError';

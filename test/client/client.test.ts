@@ -38,17 +38,17 @@ test('typed client: namespaces from the object, kinds filled, query parameters, 
   const t = new Recorder();
   const c = new Client(t, { fieldManager: 'skiff-test' });
   await c.deployments.create({ metadata: { name: 'web', namespace: 'prod' } });
-  assert.equal(t.calls[0].method, 'POST');
-  assert.equal(t.calls[0].path, '/apis/apps/v1/namespaces/prod/deployments');
-  assert.deepEqual(t.calls[0].body, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'prod' } });
+  assert.equal(t.calls[0]!.method, 'POST');
+  assert.equal(t.calls[0]!.path, '/apis/apps/v1/namespaces/prod/deployments');
+  assert.deepEqual(t.calls[0]!.body, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'prod' } });
 
   await c.pods.updateStatus({ metadata: { name: 'p', namespace: 'd', resourceVersion: '3' }, status: { phase: 'Running' } }, { dryRun: true });
-  assert.equal(t.calls[1].method, 'PUT');
-  assert.equal(t.calls[1].path, '/api/v1/namespaces/d/pods/p/status');
-  assert.deepEqual(t.calls[1].query, { dryRun: 'All' });
+  assert.equal(t.calls[1]!.method, 'PUT');
+  assert.equal(t.calls[1]!.path, '/api/v1/namespaces/d/pods/p/status');
+  assert.deepEqual(t.calls[1]!.query, { dryRun: 'All' });
 
   await c.nodes.get('n1', 'ignored');
-  assert.equal(t.calls[2].path, '/api/v1/nodes/n1');
+  assert.equal(t.calls[2]!.path, '/api/v1/nodes/n1');
 
   await assert.rejects(c.pods.get('p'), /namespace is required/);
 
@@ -99,7 +99,7 @@ test('listAll follows continue tokens and falls back to one list when a token ex
   assert.equal(all.metadata.resourceVersion, '107');
   assert.equal(all.metadata.continue, undefined);
   assert.equal(api.requests.length, 3);
-  assert.equal(all.items[0].kind, 'ConfigMap');
+  assert.equal(all.items[0]!.kind, 'ConfigMap');
 
   const first = await c.configMaps.list({ namespace: 'd', limit: 3 });
   api.put('configmaps', { metadata: { name: 'late', namespace: 'd' } });
@@ -144,7 +144,7 @@ test('back-off doubles, is capped and jittered downwards, and resets', () => {
   const b = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 });
   const d = Array.from({ length: 6 }, () => b.next());
   const raw = [100, 200, 400, 800, 1000, 1000];
-  d.forEach((v, i) => assert.ok(v <= raw[i] && v >= raw[i] * 0.8, `delay ${i}: ${v}`));
+  d.forEach((v, i) => assert.ok(v <= raw[i]! && v >= raw[i]! * 0.8, `delay ${i}: ${v}`));
   b.reset();
   assert.ok(b.next() <= 100);
 });

@@ -26,7 +26,7 @@ export function parsePath(path: string): Parsed {
     namespace = rest[1];
     rest = rest.slice(2);
   }
-  return { resource: rest[0], namespace, name: rest[1], subresource: rest[2] };
+  return { resource: rest[0]!, namespace, name: rest[1], subresource: rest[2] };
 }
 
 const clone = <T>(o: T): T => JSON.parse(JSON.stringify(o));
@@ -165,7 +165,7 @@ export class FakeApi implements Transport {
     return {
       kind: 'List',
       apiVersion: 'v1',
-      metadata: { resourceVersion: rv, ...(more ? { continue: JSON.stringify({ rv, after: page[page.length - 1][0] }) } : {}) },
+      metadata: { resourceVersion: rv, ...(more ? { continue: JSON.stringify({ rv, after: page[page.length - 1]![0] }) } : {}) },
       // Without apiVersion/kind, as kube-apiserver sends list items.
       items: page.map(([, o]) => {
         const { apiVersion: _a, kind: _k, ...rest } = clone(o);

@@ -56,10 +56,10 @@ test('lists in pages, then watches from the list version with bookmarks', async 
     assert.deepEqual(rec.events.map((e) => [e.type, e.name, e.initial]), [['add', 'a', true], ['add', 'b', true], ['add', 'c', true]]);
     const lists = api.requests.filter((r) => r.method === 'GET');
     assert.equal(lists.length, 2, 'three objects in pages of two');
-    assert.equal(lists[0].query?.limit, 2);
-    assert.ok(lists[1].query?.continue);
+    assert.equal(lists[0]!.query?.limit, 2);
+    assert.ok(lists[1]!.query?.continue);
     await until(() => api.watchQueries.length === 1, 1000, 'watch');
-    const wq = api.watchQueries[0];
+    const wq = api.watchQueries[0]!;
     assert.equal(wq.resourceVersion, '103');
     assert.equal(wq.allowWatchBookmarks, true);
     assert.equal(wq.path, '/api/v1/pods');
@@ -119,7 +119,7 @@ test('re-watches from the last seen version when a watch ends, without re-listin
     api.endWatches();
     await until(() => rec.events.length === 3, 2000, 'add c after re-watch');
     assert.deepEqual(rec.events[2], { type: 'add', name: 'c', rv: '103', initial: false });
-    assert.equal(api.watchQueries[1].resourceVersion, '102');
+    assert.equal(api.watchQueries[1]!.resourceVersion, '102');
     assert.equal(api.requests.filter((r) => r.method === 'GET').length, 1, 'no second list');
   } finally {
     inf.stop();
@@ -181,7 +181,7 @@ test('indexers: byIndex follows adds, moves and deletes; late indexers cover wha
     await until(() => names('n1').length === 0, 1000, 'index update');
     assert.deepEqual(names('n2'), ['a', 'c']);
     inf.addIndexers({ byName: (p: Pod) => [p.metadata!.name!] });
-    assert.equal(inf.store.byIndex('byName', 'c')[0].metadata!.namespace, 'kube-system');
+    assert.equal(inf.store.byIndex('byName', 'c')[0]!.metadata!.namespace, 'kube-system');
     assert.throws(() => inf.addIndexers({ byName: () => [] }), /already exists/);
     assert.throws(() => inf.store.byIndex('nope', 'x'), /no index/);
   } finally {
@@ -213,7 +213,7 @@ test('periodic resync re-delivers onUpdate(obj, obj); late handlers get the cach
   try {
     await inf.waitForSync();
     await until(() => resyncs.length >= 2, 1000, 'resyncs');
-    assert.equal(resyncs[0][0], resyncs[0][1]);
+    assert.equal(resyncs[0]![0], resyncs[0]![1]);
     const late = recorder();
     const reg = inf.addEventHandler(late.handlers, { resyncPeriodMs: 0 });
     assert.deepEqual(late.events, [{ type: 'add', name: 'a', rv: '101', initial: true }]);

@@ -52,7 +52,7 @@ test('two candidates: one leads; when it stops renewing the other takes over; re
     await until(() => leadingNow().length === 1, 3000, 'a leader');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(leadingNow().length, 1, 'still exactly one leader after several renewals');
-    const [first, second] = all[0].elector.isLeader() ? all : [all[1], all[0]];
+    const [first, second] = (all[0]!.elector.isLeader() ? all : [all[1], all[0]]) as [Candidate, Candidate];
     assert.deepEqual(first.log, ['started; others leading: none']);
     let l = lease(api);
     assert.equal(l.spec?.holderIdentity, first.id);

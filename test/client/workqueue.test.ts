@@ -168,7 +168,7 @@ test('addRateLimited delays by the limiter; runWorkers requeues failures and for
   assert.equal(errors.length, 3);
   assert.equal(q.numRequeues('a'), 0, 'forgotten after success');
   // 5 + 10 + 20 ms of back-off between the first and the fourth attempt
-  assert.ok(attempts[3] - attempts[0] >= 30, `spread ${attempts[3] - attempts[0]} ms`);
+  assert.ok(attempts[3]! - attempts[0]! >= 30, `spread ${attempts[3]! - attempts[0]!} ms`);
   q.shutDown();
   await done;
 });

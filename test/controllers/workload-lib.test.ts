@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ControllerExpectations } from '../../src/controllers/lib/expectations.js';
+import { scaledValue } from '../../src/controllers/lib/int-or-percent.js';
 import { podsToDelete, slowStartBatch } from '../../src/controllers/lib/pod-control.js';
-import { computeHash, equalIgnoreHash, maxSurge, maxUnavailable, scaledValue } from '../../src/controllers/deployment/util.js';
+import { computeHash, equalIgnoreHash, maxSurge, maxUnavailable } from '../../src/controllers/deployment/util.js';
 
 test('expectations: satisfied only after every expected creation and deletion was observed, or after the TTL', () => {
   let now = 0;

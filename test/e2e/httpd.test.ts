@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { bridgePorts, realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
-import { sleep, waitFor as until } from '../helpers/wait.js';
+import { waitFor as until } from '../helpers/wait.js';
 
 const DEPLOYMENT = `
 apiVersion: apps/v1

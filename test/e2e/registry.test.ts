@@ -15,7 +15,7 @@ import { pushImage } from '../../src/images/registry-push.js';
 import { keepImage } from '../../src/kubelet/node/host-monitors.js';
 import { ImageGarbageCollector } from '../../src/kubelet/node/image-gc.js';
 import { realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
-import { sleep, waitFor as until } from '../helpers/wait.js';
+import { waitFor as until } from '../helpers/wait.js';
 import { registryMissing, startRegistry, type LocalRegistry } from '../helpers/registry.js';
 
 const pod = (name: string, image: string, secret?: string) => `
@@ -97,8 +97,8 @@ test('a pod pulls its image from a local registry with imagePullSecrets', { time
     const nodeObj = JSON.parse((await node.kubectl(['get', 'nodes', '-o', 'json'])).stdout).items[0];
     assert.equal(nodeObj.status.nodeInfo.bootID, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
     const reasons = Object.fromEntries((nodeObj.status.conditions as { type: string; reason: string }[]).map((c) => [c.type, c.reason]));
-    assert.match(reasons.DiskPressure, /^KubeletHas(No)?DiskPressure$/);
-    assert.match(reasons.MemoryPressure, /^KubeletHas(Sufficient|Insufficient)Memory$/);
+    assert.match(reasons.DiskPressure!, /^KubeletHas(No)?DiskPressure$/);
+    assert.match(reasons.MemoryPressure!, /^KubeletHas(Sufficient|Insufficient)Memory$/);
 
     // Image GC on the real runtime: while the pod runs its image stays; once it is gone the
     // image is the one removed. Only the fullness of the filesystem is made up (90 %).

@@ -42,8 +42,6 @@ export interface RealNode {
   cleanup(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export interface RealNodeOptions {
   /** Where the API server (and the host's node agent) listens; default 127.0.0.1. */
   bindAddress?: string;

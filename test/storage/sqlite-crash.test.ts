@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 
 // This file runs compiled, as dist/test/storage/; the store is compiled next to it.

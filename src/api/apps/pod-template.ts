@@ -66,11 +66,6 @@ export function alwaysRestart(template: any, path: string, kindName: string): Fi
   return errs;
 }
 
-/** Optional integer fields that must be ≥ 0. */
-export function nonNegativeFields(obj: any, path: string, names: string[]): FieldError[] {
-  return names.flatMap((n) => validateNonNegative(obj?.[n], `${path}.${n}`));
-}
-
 // ---- IntOrString fields such as maxSurge and minAvailable.
 
 const PERCENT = /^[0-9]+%$/;

@@ -2,8 +2,8 @@
 // numbers and names, IPs, resource quantities, env var names — each with the wording of
 // Kubernetes' apimachinery validation so messages match what kubectl users know.
 import { isIP } from 'node:net';
-import type { FieldError, FieldErrorType, KObject } from '../types.js';
-import { fieldErr, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from '../validation.js';
+import type { FieldError, FieldErrorType } from '../types.js';
+import { fieldErr, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from '../validation.js';
 
 /** Kubernetes' field.NotFound. The shared FieldErrorType union lacks it, but the wire reason must say so. */
 export function notFound(field: string, value: unknown): FieldError {
@@ -32,7 +32,6 @@ function messagesAt(path: string, value: string, msgs: string[]): FieldError[] {
 
 export const validateDNS1123Label = (v: string, path: string) => messagesAt(path, v, isDNS1123Label(v));
 export const validateDNS1123Subdomain = (v: string, path: string) => messagesAt(path, v, isDNS1123Subdomain(v));
-export const validateDNS1035Label = (v: string, path: string) => messagesAt(path, v, isDNS1035Label(v));
 export const validateQualifiedName = (v: string, path: string) => messagesAt(path, v, isQualifiedName(v));
 
 export const PORT_RANGE_MSG = 'must be between 1 and 65535, inclusive';
@@ -84,10 +83,6 @@ export const IP_MSG = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::f
 
 export function isValidIP(ip: unknown): ip is string {
   return typeof ip === 'string' && isIP(ip) !== 0;
-}
-
-export function validateIP(ip: unknown, path: string): FieldError[] {
-  return isValidIP(ip) ? [] : [fieldErr.invalid(path, ip, IP_MSG)];
 }
 
 export function ipFamilyOf(ip: string): 'IPv4' | 'IPv6' {
@@ -169,11 +164,6 @@ export function compareQuantity(a: unknown, b: unknown): number {
   const x = parseQuantity(a) ?? 0n;
   const y = parseQuantity(b) ?? 0n;
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** A quantity string, as the JSON decoder would require one. */
-export function validateQuantity(q: unknown, path: string): FieldError[] {
-  return parseQuantity(q) === null ? [fieldErr.invalid(path, q, QUANTITY_MSG)] : [];
 }
 
 export function validateNonNegativeQuantity(q: unknown, path: string): FieldError[] {
@@ -291,9 +281,4 @@ export function jsonDiff(a: unknown, b: unknown, path = '', out: string[] = [], 
   }
   out.push(`  ${path || '.'}: ${JSON.stringify(a) ?? 'null'} -> ${JSON.stringify(b) ?? 'null'}`);
   return out;
-}
-
-/** The kind of every named volume source in a PodSpec volume or PV spec found in `obj`. */
-export function presentKeys(obj: KObject | undefined, candidates: readonly string[]): string[] {
-  return candidates.filter((k) => obj?.[k] !== undefined && obj?.[k] !== null);
 }

@@ -1,6 +1,6 @@
 // apps/v1 and batch/v1 kinds.
 import './core-pod.js';
-import { arr, bool, conditions, core, i64, int, ios, kindWithList, map, ref, selector, str, time, type } from './dsl.js';
+import { arr, bool, conditions, core, i64, int, ios, kindWithList, ref, selector, str, time, type } from './dsl.js';
 
 const APPS = 'io.k8s.api.apps.v1.';
 const BATCH = 'io.k8s.api.batch.v1.';

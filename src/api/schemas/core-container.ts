@@ -1,5 +1,5 @@
 // core/v1 Container and everything under it: ports, env, resources, probes, lifecycle, security.
-import { arr, bool, core, CORE, i64, int, ios, keyed, map, mergeOnly, qty, qtyMap, ref, str, strMap, type } from './dsl.js';
+import { arr, bool, core, CORE, i64, int, ios, keyed, mergeOnly, qty, qtyMap, ref, str, type } from './dsl.js';
 
 type(`${CORE}ContainerPort`, 'A network port a container listens on.', {
   name: str('IANA service name for the port, unique within the pod; Services can refer to it.'),

@@ -1,7 +1,7 @@
 // The other core/v1 kinds: namespaces, services, endpoints, nodes, config, storage, quotas.
 import './core-pod.js';
 import { volumeSources } from './core-volume.js';
-import { arr, bool, bytes, conditions, core, CORE, enumStr, i64, int, ios, keyed, kindWithList, map, mergeOnly, qtyMap, ref, selector, set, str, strMap, time, type } from './dsl.js';
+import { arr, bool, bytes, conditions, core, CORE, enumStr, i64, int, ios, keyed, kindWithList, map, mergeOnly, qtyMap, ref, set, str, strMap, time, type } from './dsl.js';
 
 const v1 = (kind: string) => ({ group: '', version: 'v1', kind });
 const condition = (name: string, what: string, extra: Record<string, ReturnType<typeof str>> = {}) =>

@@ -1,7 +1,7 @@
 // core/v1 Pod: PodSpec (scheduling, security, DNS), PodStatus and PodTemplateSpec.
 import './core-container.js';
 import './core-volume.js';
-import { arr, bool, conditions, core, CORE, enumStr, i64, int, keyed, kindWithList, map, meta, mergeOnly, qtyMap, ref, selector, set, str, strMap, time, type } from './dsl.js';
+import { arr, bool, core, CORE, enumStr, i64, int, keyed, kindWithList, meta, mergeOnly, qtyMap, ref, selector, str, strMap, time, type } from './dsl.js';
 
 type(`${CORE}NodeSelectorRequirement`, 'One condition on a node label or field.', {
   key: str('Label key or field name.'),

@@ -1,5 +1,5 @@
 // meta.k8s.io types shared by every kind, and the scalar types with their own encodings.
-import { anyObj, arr, bool, i64, int, keyed, META, ref, scalar, set, str, strMap, time, type } from './dsl.js';
+import { arr, bool, i64, int, keyed, META, ref, scalar, set, str, strMap, time, type } from './dsl.js';
 
 scalar(`${META}Time`, { type: 'string', format: 'date-time', description: 'A timestamp in RFC 3339 form, to the second.' });
 scalar(`${META}MicroTime`, { type: 'string', format: 'date-time', description: 'A timestamp in RFC 3339 form, to the microsecond.' });

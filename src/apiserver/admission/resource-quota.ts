@@ -1,7 +1,7 @@
 // ResourceQuota admission: refuses a create which would exceed a quota, charging the quota's
 // status.used at once, so that creates racing the controller cannot overshoot together.
 import type { KObject, ResourceDef } from '../../api/types.js';
-import { countName, formatQuantity, nanoValue, objectUsage } from '../../api/core/quota-usage.js';
+import { formatQuantity, nanoValue, objectUsage } from '../../api/core/quota-usage.js';
 import type { AdmissionHook, ResourceStorage } from '../rest/resource-store.js';
 import { errors } from '../status.js';
 

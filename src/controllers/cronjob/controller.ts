@@ -6,12 +6,12 @@ import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../lib/context.js';
+import type { ControllerContext } from '../lib/context.js';
+import { CONTROLLER_UID_INDEX, controlledBy, controllerRefFor, controllerUidIndex, getControllerOf } from '../lib/controller-ref.js';
+import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
-import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, ownerRef } from '../job/pod-util.js';
-import { compileSchedule, formatInZone } from './schedule.js';
 import { formatTime } from '../../util/time.js';
+import { compileSchedule, formatInZone } from './schedule.js';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const TOO_MANY_MISSED = 100;
@@ -21,35 +21,25 @@ function finished(job: Job): 'Complete' | 'Failed' | undefined {
   return undefined;
 }
 
-export class CronJobController implements Controller {
+export class CronJobController extends QueueController {
   readonly name = 'cronjob';
-  private readonly queue = new WorkQueue();
   private readonly cronJobs: SharedInformer<CronJob>;
   private readonly jobs: SharedInformer<Job>;
   private readonly recorder: EventRecorder;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'cronjob sync failed', keyField: 'cronjob' });
     this.recorder = ctx.recorder('cronjob-controller');
     this.cronJobs = ctx.informers.informerFor(resources.cronJobs);
     this.jobs = ctx.informers.informerFor(resources.jobs);
-    this.jobs.addIndexers({ [CONTROLLER_UID_INDEX]: byControllerUID });
+    this.jobs.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     const enqueue = (c: CronJob) => this.queue.add(`${c.metadata!.namespace}/${c.metadata!.name}`);
     this.cronJobs.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
     const forJob = (j: Job) => {
-      const ref = controllerOf(j);
+      const ref = getControllerOf(j);
       if (ref?.kind === 'CronJob') this.queue.add(`${j.metadata!.namespace}/${ref.name}`);
     };
     this.jobs.addEventHandler({ onAdd: forJob, onUpdate: (_o, n) => forJob(n), onDelete: forJob });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.ctx.log.warn('cronjob sync failed', { cronjob: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** Wakes the controller for every CronJob, e.g. after a test moved its clock. */
@@ -62,7 +52,7 @@ export class CronJobController implements Controller {
     if (!cj) return;
     const now = this.ctx.now();
     const ns = cj.metadata!.namespace!;
-    const owned = this.jobs.store.byIndex(CONTROLLER_UID_INDEX, cj.metadata!.uid!).filter((j) => j.metadata?.namespace === ns);
+    const owned = controlledBy(this.jobs.store, cj);
     const status: CronJobStatus = structuredClone(cj.status ?? {}) as CronJobStatus;
     const before = JSON.stringify(status);
 
@@ -174,7 +164,7 @@ export class CronJobController implements Controller {
         namespace: cj.metadata!.namespace,
         labels: { ...(tmpl.metadata?.labels ?? {}) },
         annotations: { ...(tmpl.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP_ANNOTATION]: formatInZone(latest, sched.timeZone) },
-        ownerReferences: [ownerRef(cj, 'batch/v1', 'CronJob')],
+        ownerReferences: [controllerRefFor(cj, 'batch/v1', 'CronJob')],
       },
       spec: structuredClone(tmpl.spec!),
     };

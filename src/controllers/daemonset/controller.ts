@@ -6,19 +6,22 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../lib/context.js';
+import type { ControllerContext } from '../lib/context.js';
+import { ensureUpdateRevision, revisionHash, truncateHistory } from '../lib/controller-history.js';
+import { CONTROLLER_UID_INDEX, controlledBy, controllerRefFor, controllerUidIndex } from '../lib/controller-ref.js';
 import { ControllerExpectations } from '../lib/expectations.js';
+import { scaledValue } from '../lib/int-or-percent.js';
+import { watchOwnedPods } from '../lib/owned-pods.js';
+import { podFromTemplate } from '../lib/pod-control.js';
+import { isPodAvailable, isPodReady, podKey } from '../lib/pod-state.js';
+import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
-import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, intOrPercent, isPodAvailable, isPodReady, podFromTemplate, podKey } from '../job/pod-util.js';
-import { ensureUpdateRevision, revisionHash, truncateHistory } from '../statefulset/revision.js';
 import { daemonPodNode, pinToNode, shouldRunOn } from './placement.js';
 
 const HASH_LABEL = 'controller-revision-hash';
 
-export class DaemonSetController implements Controller {
+export class DaemonSetController extends QueueController {
   readonly name = 'daemonset';
-  private readonly queue = new WorkQueue();
   private readonly expectations: ControllerExpectations;
   private readonly sets: SharedInformer<DaemonSet>;
   private readonly pods: SharedInformer<Pod>;
@@ -27,50 +30,22 @@ export class DaemonSetController implements Controller {
   private readonly recorder: EventRecorder;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'daemonset sync failed', keyField: 'daemonset' });
     this.expectations = new ControllerExpectations(() => ctx.now());
     this.recorder = ctx.recorder('daemonset-controller');
     this.sets = ctx.informers.informerFor(resources.daemonSets);
     this.pods = ctx.informers.informerFor(resources.pods);
     this.nodes = ctx.informers.informerFor(resources.nodes);
     this.revisions = ctx.informers.informerFor(resources.controllerRevisions);
-    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: byControllerUID });
-    this.revisions.addIndexers({ [CONTROLLER_UID_INDEX]: byControllerUID });
+    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
+    this.revisions.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     const enqueue = (d: DaemonSet) => this.queue.add(`${d.metadata!.namespace}/${d.metadata!.name}`);
     this.sets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: (d) => this.expectations.delete(`${d.metadata!.namespace}/${d.metadata!.name}`) });
-    const owner = (p: Pod) => {
-      const ref = controllerOf(p);
-      return ref?.kind === 'DaemonSet' ? `${p.metadata!.namespace}/${ref.name}` : undefined;
-    };
-    this.pods.addEventHandler({
-      onAdd: (p) => {
-        const k = owner(p);
-        if (k) (this.expectations.creationObserved(k), this.queue.add(k));
-      },
-      onUpdate: (o, p) => {
-        const k = owner(p);
-        if (!k) return;
-        if (p.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, podKey(p));
-        this.queue.add(k);
-      },
-      onDelete: (p) => {
-        const k = owner(p);
-        if (k) (this.expectations.deletionObserved(k, podKey(p)), this.queue.add(k));
-      },
-    });
+    watchOwnedPods(this.pods, 'DaemonSet', this.expectations, (k) => this.queue.add(k));
     const all = () => this.sets.store.list().forEach(enqueue);
     this.nodes.addEventHandler({ onAdd: all, onUpdate: (o, n) => {
       if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels) || JSON.stringify(o.spec?.taints) !== JSON.stringify(n.spec?.taints)) all();
     }, onDelete: all });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.ctx.log.warn('daemonset sync failed', { daemonset: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async reconcile(key: string): Promise<void> {
@@ -80,7 +55,7 @@ export class DaemonSetController implements Controller {
     const now = this.ctx.now();
     const rev = await ensureUpdateRevision({ client: this.ctx.client, revisions: this.revisions }, ds, 'apps/v1', 'DaemonSet', ds.spec?.template?.metadata?.labels ?? {});
     const hash = revisionHash(rev);
-    const pods = this.pods.store.byIndex(CONTROLLER_UID_INDEX, ds.metadata!.uid!).filter((p) => p.metadata?.namespace === ds.metadata?.namespace);
+    const pods = controlledBy(this.pods.store, ds);
     const byNode = new Map<string, Pod[]>();
     for (const p of pods) {
       const n = daemonPodNode(p);
@@ -102,8 +77,8 @@ export class DaemonSetController implements Controller {
     const minReady = ds.spec?.minReadySeconds ?? 0;
     const strategy = ds.spec?.updateStrategy?.type ?? 'RollingUpdate';
     const desired = eligible.size;
-    const maxSurge = strategy === 'RollingUpdate' ? intOrPercent(ds.spec?.updateStrategy?.rollingUpdate?.maxSurge, desired, true, 0) : 0;
-    const maxUnavailable = strategy === 'RollingUpdate' ? intOrPercent(ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, desired, true, maxSurge ? 0 : 1) : 0;
+    const maxSurge = strategy === 'RollingUpdate' ? scaledValue(ds.spec?.updateStrategy?.rollingUpdate?.maxSurge, desired, true, 0) : 0;
+    const maxUnavailable = strategy === 'RollingUpdate' ? scaledValue(ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, desired, true, maxSurge ? 0 : 1) : 0;
     let unavailable = 0;
     const oldOnNode: { node: string; pod: Pod; available: boolean; newPod?: Pod }[] = [];
     for (const node of eligible) {
@@ -158,8 +133,7 @@ export class DaemonSetController implements Controller {
     if (create.length) {
       this.expectations.expectCreations(key, create.length);
       await Promise.all(create.map(async (node) => {
-        const pod = podFromTemplate(ds.spec!.template, ds, 'apps/v1', 'DaemonSet');
-        pod.metadata!.generateName = `${ds.metadata!.name}-`;
+        const pod = podFromTemplate(ds.spec!.template, ds, controllerRefFor(ds, 'apps/v1', 'DaemonSet'));
         pod.metadata!.labels = { ...pod.metadata!.labels, [HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata?.generation ?? 1) };
         pinToNode(pod.spec!, node);
         try {

@@ -10,10 +10,10 @@ import { NAMESPACE_INDEX } from '../../client/cache.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import type { Logger } from '../../util/log.js';
-import type { Controller, ControllerContext, ControllerFactory } from '../lib/context.js';
+import type { ControllerContext, ControllerFactory } from '../lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerRefFor, controllerUidIndex, getControllerOf, ownedAndOrphans } from '../lib/controller-ref.js';
+import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
@@ -24,9 +24,8 @@ import {
   setNewRSAnnotations, setReplicasAnnotations,
 } from './util.js';
 
-export class DeploymentController implements Controller {
+export class DeploymentController extends QueueController {
   readonly name = 'deployment';
-  readonly queue = new WorkQueue();
   readonly client: Client;
   readonly log: Logger;
   readonly recorder: EventRecorder;
@@ -35,7 +34,8 @@ export class DeploymentController implements Controller {
   readonly replicaSets: SharedInformer<ReplicaSet>;
   readonly pods: SharedInformer<Pod>;
 
-  constructor(ctx: ControllerContext, private readonly workers = 5) {
+  constructor(ctx: ControllerContext, workers = 5) {
+    super({ workers, log: ctx.log, failure: 'sync failed', keyField: 'key' });
     this.client = ctx.client;
     this.log = ctx.log;
     this.now = ctx.now;
@@ -93,17 +93,7 @@ export class DeploymentController implements Controller {
     if (d && d.spec?.strategy?.type === 'Recreate') this.enqueue(d);
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, this.workers, (key) => this.sync(key), {
-      onError: (key, err) => this.log.warn('sync failed', { key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  async sync(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.deployments.get(name, namespace);
     if (!cached) return;

@@ -3,6 +3,7 @@
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '../../util/time.js';
+import { scaledValue } from '../lib/int-or-percent.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
@@ -107,16 +108,6 @@ export function revisionOf(rs: ReplicaSet): number {
 
 export function maxRevision(rss: ReplicaSet[]): number {
   return rss.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
-}
-
-/** intstr.GetScaledValueFromIntOrPercent. */
-export function scaledValue(v: number | string | undefined, total: number, roundUp: boolean): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  if (!m) return Number.parseInt(v, 10) || 0;
-  const x = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(x) : Math.floor(x);
 }
 
 export function isRollingUpdate(d: Deployment): boolean {

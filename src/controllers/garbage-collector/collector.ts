@@ -7,10 +7,9 @@ import type { KObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import type { ResourceType } from '../../client/resources.js';
 import { isConflict, isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../util/log.js';
-import type { Controller, ControllerContext, ControllerFactory } from '../lib/context.js';
+import type { ControllerContext, ControllerFactory } from '../lib/context.js';
 import { removeOwnerRefs } from '../lib/controller-ref.js';
+import { QueueController } from '../lib/queue-controller.js';
 import { Graph, gvr, UID_INDEX, type Node } from './graph.js';
 
 export const FOREGROUND = 'foregroundDeletion';
@@ -23,16 +22,14 @@ function itemKey(type: ResourceType, o: KObject): string {
   return `${gvr(type)}\t${o.metadata?.namespace ?? ''}\t${o.metadata!.name}`;
 }
 
-export class GarbageCollector implements Controller {
+export class GarbageCollector extends QueueController {
   readonly name = 'garbage-collector';
-  readonly queue = new WorkQueue();
   readonly graph: Graph;
   private readonly client: Client;
-  private readonly log: Logger;
 
-  constructor(ctx: ControllerContext, private readonly workers = 5) {
+  constructor(ctx: ControllerContext, workers = 5) {
+    super({ workers, log: ctx.log, failure: 'garbage collection failed', keyField: 'item' });
     this.client = ctx.client;
-    this.log = ctx.log;
     this.graph = new Graph(ctx.client, ctx.registry, ctx.informers, (type) => ({
       onAdd: (o) => this.added(type, o),
       onUpdate: (old, o) => this.updated(type, old, o),
@@ -71,18 +68,12 @@ export class GarbageCollector implements Controller {
     return !!o.metadata?.deletionTimestamp && (hasFinalizer(o, FOREGROUND) || hasFinalizer(o, ORPHAN));
   }
 
-  run(): Promise<void> {
-    return runWorkers(this.queue, this.workers, (key) => this.process(key), {
-      onError: (key, err) => this.log.warn('garbage collection failed', { item: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
+  override stop(): void {
     this.graph.stop();
-    this.queue.shutDown();
+    super.stop();
   }
 
-  async process(key: string): Promise<void> {
+  async reconcile(key: string): Promise<void> {
     const [gvrKey, namespace, name] = key.split('\t') as [string, string, string];
     const node = this.graph.nodes.get(gvrKey);
     const obj = node?.informer.get(name, namespace || undefined);

@@ -6,19 +6,20 @@ import type { Client } from '../../client/client.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Logger } from '../../util/log.js';
-import type { Controller, ControllerContext } from '../lib/context.js';
+import type { ControllerContext } from '../lib/context.js';
+import { CONTROLLER_UID_INDEX, controlledBy, controllerUidIndex, getControllerOf } from '../lib/controller-ref.js';
 import { ControllerExpectations } from '../lib/expectations.js';
+import { watchOwnedPods } from '../lib/owned-pods.js';
+import { isPodReady, isPodTerminal, podKey } from '../lib/pod-state.js';
+import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
+import { formatTime } from '../../util/time.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
 import { buildJobPod } from './pods.js';
 import {
   COMPLETION_INDEX_ANNOTATION, DEFAULT_BACKOFF, TRACKING_FINALIZER, backoffRemaining, findCondition, isFinished,
   matchPodFailurePolicy, setCondition, type BackoffOptions,
 } from './policy.js';
-import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, isPodReady, isTerminated, podKey } from './pod-util.js';
-import { formatTime } from '../../util/time.js';
 
 export interface JobControllerOptions {
   backoff?: BackoffOptions;
@@ -27,68 +28,29 @@ export interface JobControllerOptions {
 
 const COMPLETIONS_REACHED = ['CompletionsReached', 'Reached expected number of succeeded pods'] as const;
 
-export class JobController implements Controller {
+export class JobController extends QueueController {
   readonly name = 'job';
-  private readonly queue = new WorkQueue();
   private readonly expectations: ControllerExpectations;
   private readonly jobs: SharedInformer<Job>;
   private readonly pods: SharedInformer<Pod>;
   private readonly client: Client;
-  private readonly log: Logger;
   private readonly recorder: EventRecorder;
   private readonly now: () => number;
   private readonly backoff: BackoffOptions;
 
-  constructor(ctx: ControllerContext, private readonly opts: JobControllerOptions = {}) {
+  constructor(ctx: ControllerContext, opts: JobControllerOptions = {}) {
+    super({ workers: opts.workers ?? 4, log: ctx.log, failure: 'job sync failed', keyField: 'job' });
     this.client = ctx.client;
-    this.log = ctx.log;
     this.now = () => ctx.now();
     this.recorder = ctx.recorder('job-controller');
     this.expectations = new ControllerExpectations(this.now);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.jobs = ctx.informers.informerFor(resources.jobs);
     this.pods = ctx.informers.informerFor(resources.pods);
-    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: byControllerUID });
+    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     const enqueueJob = (j: Job) => this.queue.add(`${j.metadata!.namespace}/${j.metadata!.name}`);
     this.jobs.addEventHandler({ onAdd: enqueueJob, onUpdate: (_o, n) => enqueueJob(n), onDelete: enqueueJob });
-    const owner = (p: Pod) => {
-      const ref = controllerOf(p);
-      return ref?.kind === 'Job' ? `${p.metadata!.namespace}/${ref.name}` : undefined;
-    };
-    this.pods.addEventHandler({
-      onAdd: (p) => {
-        const k = owner(p);
-        if (!k) return;
-        this.expectations.creationObserved(k);
-        this.queue.add(k);
-      },
-      onUpdate: (o, p) => {
-        const k = owner(p);
-        if (!k) return;
-        if (p.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, podKey(p));
-        this.queue.add(k);
-      },
-      onDelete: (p) => {
-        const k = owner(p);
-        if (!k) return;
-        this.expectations.deletionObserved(k, podKey(p));
-        this.queue.add(k);
-      },
-    });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, this.opts.workers ?? 4, (key) => this.reconcile(key), {
-      onError: (key, err) => this.log.warn('job sync failed', { job: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  private ownedPods(job: Job): Pod[] {
-    return this.pods.store.byIndex(CONTROLLER_UID_INDEX, job.metadata!.uid!).filter((p) => p.metadata?.namespace === job.metadata?.namespace);
+    watchOwnedPods(this.pods, 'Job', this.expectations, (k) => this.queue.add(k));
   }
 
   async reconcile(key: string): Promise<void> {
@@ -97,12 +59,12 @@ export class JobController implements Controller {
     if (!job) {
       this.expectations.delete(key);
       // The Job is gone: its pods must not stay pinned by our finalizer.
-      const orphans = this.pods.store.list().filter((p) => p.metadata?.namespace === namespace && controllerOf(p)?.kind === 'Job' && controllerOf(p)?.name === name);
+      const orphans = this.pods.store.list().filter((p) => p.metadata?.namespace === namespace && getControllerOf(p)?.kind === 'Job' && getControllerOf(p)?.name === name);
       await this.removeFinalizers(orphans);
       return;
     }
     if (!this.expectations.satisfied(key)) return;
-    const pods = this.ownedPods(job);
+    const pods = controlledBy(this.pods.store, job);
     if (isFinished(job)) {
       await this.removeFinalizers(pods);
       return;
@@ -123,8 +85,8 @@ export class JobController implements Controller {
     for (const p of pods) {
       if (!p.metadata?.finalizers?.includes(TRACKING_FINALIZER)) continue;
       const uid = p.metadata.uid!;
-      const deletedGone = !!p.metadata.deletionTimestamp && !isTerminated(p) && Date.parse(p.metadata.deletionTimestamp) <= now;
-      if (!isTerminated(p) && !deletedGone) continue;
+      const deletedGone = !!p.metadata.deletionTimestamp && !isPodTerminal(p) && Date.parse(p.metadata.deletionTimestamp) <= now;
+      if (!isPodTerminal(p) && !deletedGone) continue;
       release.push(p);
       if (listed.has(uid)) continue;
       // Pods the controller itself deleted (suspend, failure, success) are not failures.
@@ -164,8 +126,8 @@ export class JobController implements Controller {
     }
     const succeeded = status.succeeded ?? 0;
     let failed = status.failed ?? 0;
-    const active = pods.filter((p) => !isTerminated(p) && !p.metadata?.deletionTimestamp);
-    const terminating = pods.filter((p) => !isTerminated(p) && p.metadata?.deletionTimestamp);
+    const active = pods.filter((p) => !isPodTerminal(p) && !p.metadata?.deletionTimestamp);
+    const terminating = pods.filter((p) => !isPodTerminal(p) && p.metadata?.deletionTimestamp);
     if (job.spec?.template?.spec?.restartPolicy === 'OnFailure')
       for (const p of active) for (const cs of p.status?.containerStatuses ?? []) failed += cs.restartCount ?? 0;
 
@@ -250,7 +212,7 @@ export class JobController implements Controller {
     }
     if (active.length === want) return active.length;
     // podReplacementPolicy Failed: a replacement waits until the pod it replaces is fully gone.
-    if (job.spec?.podReplacementPolicy === 'Failed' && all.some((p) => p.metadata?.deletionTimestamp && !isTerminated(p))) return active.length;
+    if (job.spec?.podReplacementPolicy === 'Failed' && all.some((p) => p.metadata?.deletionTimestamp && !isPodTerminal(p))) return active.length;
     const wait = backoffRemaining(all, now, this.backoff);
     if (wait > 0) {
       this.queue.addAfter(key, wait);

@@ -3,10 +3,11 @@
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { COMPLETION_INDEX_ANNOTATION, TRACKING_FINALIZER } from './policy.js';
-import { podFromTemplate } from './pod-util.js';
+import { controllerRefFor } from '../lib/controller-ref.js';
+import { podFromTemplate } from '../lib/pod-control.js';
 
 export function buildJobPod(job: Job, index: number | undefined): Pod {
-  const pod = podFromTemplate(job.spec?.template, job, 'batch/v1', 'Job');
+  const pod = podFromTemplate(job.spec?.template, job, controllerRefFor(job, 'batch/v1', 'Job'));
   const meta = pod.metadata!;
   meta.finalizers = [...(meta.finalizers ?? []), TRACKING_FINALIZER];
   const name = job.metadata!.name!;

@@ -12,10 +12,11 @@ export function getControllerOf(obj: KObject): OwnerReference | undefined {
   return (obj.metadata?.ownerReferences as OwnerReference[] | undefined)?.find((r) => r.controller === true);
 }
 
-export function controllerRefFor(owner: KObject): OwnerReference {
+/** The ownerReference a controller puts on what it creates; apiVersion and kind default to the owner's. */
+export function controllerRefFor(owner: KObject, apiVersion = owner.apiVersion!, kind = owner.kind!): OwnerReference {
   return {
-    apiVersion: owner.apiVersion!,
-    kind: owner.kind!,
+    apiVersion,
+    kind,
     name: owner.metadata!.name,
     uid: owner.metadata!.uid,
     controller: true,
@@ -108,6 +109,11 @@ export const controllerUidIndex = (obj: KObject): string[] => {
   const ref = getControllerOf(obj);
   return [ref ? ref.uid : `orphan/${obj.metadata?.namespace ?? ''}`];
 };
+
+/** Objects in `owner`'s namespace whose controller is `owner`, from an indexed cache. */
+export function controlledBy<T extends KObject>(store: { byIndex(index: string, value: string): T[] }, owner: KObject): T[] {
+  return store.byIndex(CONTROLLER_UID_INDEX, owner.metadata!.uid).filter((o) => o.metadata?.namespace === owner.metadata?.namespace);
+}
 
 /** Objects `owner` controls plus the orphans in its namespace, from an indexed cache. */
 export function ownedAndOrphans<T>(store: { byIndex(index: string, value: string): T[] }, owner: KObject): T[] {

@@ -1,60 +1,35 @@
 // Creating and deleting pods on behalf of a controller, and which pods to delete first
 // when scaling down (Kubernetes' ActivePodsWithRanks order).
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { KObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import { controllerRefFor } from './controller-ref.js';
+import { isPodActive, isPodReady, podReadyCondition } from './pod-state.js';
 
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
-export function podKey(pod: KObject): string {
-  return `${pod.metadata!.namespace}/${pod.metadata!.name}`;
-}
-
-/** Neither finished nor being deleted (controller.IsPodActive). */
-export function isPodActive(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
-}
-
-export function podReadyCondition(pod: Pod) {
-  return pod.status?.conditions?.find((c) => c.type === 'Ready');
-}
-
-export function isPodReady(pod: Pod): boolean {
-  return podReadyCondition(pod)?.status === 'True';
-}
-
-/** Ready for at least minReadySeconds (podutil.IsPodAvailable). */
-export function isPodAvailable(pod: Pod, minReadySeconds: number, now: number): boolean {
-  const c = podReadyCondition(pod);
-  if (c?.status !== 'True') return false;
-  if (!minReadySeconds) return true;
-  const since = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
-  return !Number.isNaN(since) && since + minReadySeconds * 1000 <= now;
-}
-
 /**
- * The pod a controller creates from its template: generateName `<owner>-`, the template's
- * labels, annotations and spec, and a controller ownerReference.
+ * The pod a controller creates from its template (controller.GetPodFromTemplate): the
+ * template's labels, annotations, finalizers and spec, generateName `<owner>-`, and a
+ * controller ownerReference (`ref`, by default built from the owner's own kind).
  */
-export function podFromTemplate(template: PodTemplateSpec, owner: KObject): Pod {
-  const t = structuredClone(template) as PodTemplateSpec;
+export function podFromTemplate(template: PodTemplateSpec | undefined, owner: KObject, ref: OwnerReference = controllerRefFor(owner)): Pod {
+  const t = structuredClone(template ?? {}) as PodTemplateSpec;
   const meta = t.metadata ?? {};
-  const pod: Pod = {
+  return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       generateName: `${owner.metadata!.name}-`,
       namespace: owner.metadata!.namespace,
-      ...(meta.labels ? { labels: meta.labels } : {}),
-      ...(meta.annotations ? { annotations: meta.annotations } : {}),
-      ...(meta.finalizers ? { finalizers: meta.finalizers } : {}),
-      ownerReferences: [controllerRefFor(owner)],
+      labels: { ...(meta.labels ?? {}) },
+      ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
+      ...(meta.finalizers ? { finalizers: [...meta.finalizers] } : {}),
+      ownerReferences: [ref],
     },
-    spec: t.spec!,
+    spec: t.spec ?? { containers: [] },
   };
-  return pod;
 }
 
 export async function createPod(client: Client, template: PodTemplateSpec, owner: KObject): Promise<Pod> {

@@ -12,9 +12,9 @@ import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
 import { pickDefaultClass } from '../../api/storage/index.js';
-import type { Controller, ControllerContext } from '../lib/context.js';
+import type { ControllerContext } from '../lib/context.js';
+import { QueueController } from '../lib/queue-controller.js';
 import {
   BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, HOSTNAME_LABEL, PROVISIONED_BY_ANNOTATION, PROVISIONER,
   SELECTED_NODE_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, BETA_STORAGE_PROVISIONER_ANNOTATION,
@@ -35,15 +35,15 @@ function needsDefaultClass(pvc: PersistentVolumeClaim): boolean {
 
 const keyOf = (ns: string | undefined, name: string | undefined) => `pvc:${ns}/${name}`;
 
-export class LocalPathProvisioner implements Controller {
+export class LocalPathProvisioner extends QueueController {
   readonly name = 'local-path-provisioner';
-  private readonly queue = new WorkQueue();
   private readonly pvcs: SharedInformer<PersistentVolumeClaim>;
   private readonly pvs: SharedInformer<PersistentVolume>;
   private readonly classes: SharedInformer<StorageClass>;
   private readonly nodes: SharedInformer<Node>;
 
   constructor(private readonly ctx: ControllerContext, private readonly opts: LocalPathOptions) {
+    super({ workers: 2, log: ctx.log, failure: 'volume sync failed', keyField: 'key' });
     this.pvcs = ctx.informers.informerFor(resources.persistentVolumeClaims);
     this.pvs = ctx.informers.informerFor(resources.persistentVolumes);
     this.classes = ctx.informers.informerFor(resources.storageClasses);
@@ -70,15 +70,14 @@ export class LocalPathProvisioner implements Controller {
     this.classes.addEventHandler({ onAdd: classChanged, onUpdate: (_o, cls) => classChanged(cls) });
   }
 
-  async run(): Promise<void> {
+  override async run(): Promise<void> {
     if (this.opts.createDefaultClass !== false) await this.ensureDefaultClass();
-    return runWorkers(this.queue, 2, (key) => (key.startsWith('pv:') ? this.syncVolume(key.slice(3)) : this.syncClaim(key.slice(4))), {
-      onError: (key, err) => this.ctx.log.warn('volume sync failed', { key, error: (err as Error).message }),
-    });
+    return super.run();
   }
 
-  stop(): void {
-    this.queue.shutDown();
+  /** Keys are `pv:<name>` for volumes and `pvc:<namespace>/<name>` for claims. */
+  protected reconcile(key: string): Promise<void> {
+    return key.startsWith('pv:') ? this.syncVolume(key.slice(3)) : this.syncClaim(key.slice(4));
   }
 
   private async ensureDefaultClass(): Promise<void> {

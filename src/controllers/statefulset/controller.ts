@@ -6,19 +6,20 @@ import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
-import { runWorkers, WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../lib/context.js';
+import type { ControllerContext } from '../lib/context.js';
+import { ensureUpdateRevision, ownedRevisions, revisionHash, truncateHistory, type RevisionDeps } from '../lib/controller-history.js';
+import { CONTROLLER_UID_INDEX, controlledBy, controllerUidIndex } from '../lib/controller-ref.js';
 import { ControllerExpectations } from '../lib/expectations.js';
+import { watchOwnedPods } from '../lib/owned-pods.js';
+import { isPodRunningAndAvailable, isPodRunningAndReady, isPodTerminal, podKey } from '../lib/pod-state.js';
+import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
-import { byControllerUID, CONTROLLER_UID_INDEX, controllerOf, isPodAvailable, isPodReady, isTerminated, podKey } from '../job/pod-util.js';
 import { buildClaims, buildSetPod, ordinalOf, templateOf } from './pods.js';
-import { ensureUpdateRevision, ownedRevisions, revisionHash, truncateHistory, type RevisionDeps } from './revision.js';
 
 const HASH_LABEL = 'controller-revision-hash';
 
-export class StatefulSetController implements Controller {
+export class StatefulSetController extends QueueController {
   readonly name = 'statefulset';
-  private readonly queue = new WorkQueue();
   private readonly expectations: ControllerExpectations;
   private readonly sets: SharedInformer<StatefulSet>;
   private readonly pods: SharedInformer<Pod>;
@@ -28,47 +29,19 @@ export class StatefulSetController implements Controller {
   private readonly deps: RevisionDeps;
 
   constructor(private readonly ctx: ControllerContext) {
+    super({ workers: 2, log: ctx.log, failure: 'statefulset sync failed', keyField: 'statefulset' });
     this.expectations = new ControllerExpectations(() => ctx.now());
     this.recorder = ctx.recorder('statefulset-controller');
     this.sets = ctx.informers.informerFor(resources.statefulSets);
     this.pods = ctx.informers.informerFor(resources.pods);
     this.claims = ctx.informers.informerFor(resources.persistentVolumeClaims);
     this.revisions = ctx.informers.informerFor(resources.controllerRevisions);
-    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: byControllerUID });
-    this.revisions.addIndexers({ [CONTROLLER_UID_INDEX]: byControllerUID });
+    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
+    this.revisions.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     this.deps = { client: ctx.client, revisions: this.revisions };
     const enqueue = (s: StatefulSet) => this.queue.add(`${s.metadata!.namespace}/${s.metadata!.name}`);
     this.sets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: (s) => this.expectations.delete(`${s.metadata!.namespace}/${s.metadata!.name}`) });
-    const owner = (p: Pod) => {
-      const ref = controllerOf(p);
-      return ref?.kind === 'StatefulSet' ? `${p.metadata!.namespace}/${ref.name}` : undefined;
-    };
-    this.pods.addEventHandler({
-      onAdd: (p) => {
-        const k = owner(p);
-        if (k) (this.expectations.creationObserved(k), this.queue.add(k));
-      },
-      onUpdate: (o, p) => {
-        const k = owner(p);
-        if (!k) return;
-        if (p.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, podKey(p));
-        this.queue.add(k);
-      },
-      onDelete: (p) => {
-        const k = owner(p);
-        if (k) (this.expectations.deletionObserved(k, podKey(p)), this.queue.add(k));
-      },
-    });
-  }
-
-  run(): Promise<void> {
-    return runWorkers(this.queue, 2, (key) => this.reconcile(key), {
-      onError: (key, err) => this.ctx.log.warn('statefulset sync failed', { statefulset: key, error: (err as Error).message }),
-    });
-  }
-
-  stop(): void {
-    this.queue.shutDown();
+    watchOwnedPods(this.pods, 'StatefulSet', this.expectations, (k) => this.queue.add(k));
   }
 
   async reconcile(key: string): Promise<void> {
@@ -85,7 +58,7 @@ export class StatefulSetController implements Controller {
     const parallel = set.spec?.podManagementPolicy === 'Parallel';
     const rolling = (set.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
     const partition = rolling ? (set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0) : 0;
-    const pods = this.pods.store.byIndex(CONTROLLER_UID_INDEX, set.metadata!.uid!).filter((p) => p.metadata?.namespace === set.metadata?.namespace);
+    const pods = controlledBy(this.pods.store, set);
     const byOrdinal = new Map<number, Pod>();
     const condemned: Pod[] = [];
     for (const p of pods) {
@@ -93,7 +66,7 @@ export class StatefulSetController implements Controller {
       if (o >= start && o < start + replicas) byOrdinal.set(o, p);
       else condemned.push(p);
     }
-    const healthy = (p: Pod | undefined) => !!p && !p.metadata?.deletionTimestamp && isPodReady(p);
+    const healthy = (p: Pod | undefined) => !!p && !p.metadata?.deletionTimestamp && isPodRunningAndReady(p);
 
     // Create (and replace finished pods) in ordinal order.
     let blocked = false;
@@ -105,7 +78,7 @@ export class StatefulSetController implements Controller {
         if (!parallel) blocked = true;
         continue;
       }
-      if (isTerminated(pod) && !pod.metadata?.deletionTimestamp) {
+      if (isPodTerminal(pod) && !pod.metadata?.deletionTimestamp) {
         await this.deletePod(key, set, pod);
         if (!parallel) blocked = true;
         continue;
@@ -195,7 +168,7 @@ export class StatefulSetController implements Controller {
   }
 
   private async writeStatus(set: StatefulSet, pods: Pod[], inRange: Map<number, Pod>, currentRev: ControllerRevision, updateRev: ControllerRevision, now: number): Promise<void> {
-    const live = pods.filter((p) => !isTerminated(p));
+    const live = pods.filter((p) => !isPodTerminal(p));
     const updateHash = revisionHash(updateRev);
     const currentHash = revisionHash(currentRev);
     const minReady = set.spec?.minReadySeconds ?? 0;
@@ -206,13 +179,13 @@ export class StatefulSetController implements Controller {
     const status: StatefulSetStatus = {
       observedGeneration: set.metadata?.generation ?? 1,
       replicas: live.length,
-      readyReplicas: live.filter(isPodReady).length,
+      readyReplicas: live.filter(isPodRunningAndReady).length,
       currentReplicas: rolledOut ? updated : live.filter((p) => p.metadata?.labels?.[HASH_LABEL] === currentHash).length,
       updatedReplicas: updated,
       currentRevision: current.metadata!.name!,
       updateRevision: updateRev.metadata!.name!,
       collisionCount: set.status?.collisionCount ?? 0,
-      availableReplicas: live.filter((p) => isPodAvailable(p, minReady, now)).length,
+      availableReplicas: live.filter((p) => isPodRunningAndAvailable(p, minReady, now)).length,
     };
     if (minReady && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(`${set.metadata!.namespace}/${set.metadata!.name}`, 1000);
     const prev = { ...(set.status ?? {}) } as StatefulSetStatus;

@@ -2,7 +2,8 @@
 // and one PersistentVolumeClaim per volumeClaimTemplate named <template>-<set>-<ordinal>.
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { PersistentVolumeClaim, Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import { ownerRef, podFromTemplate } from '../job/pod-util.js';
+import { controllerRefFor } from '../lib/controller-ref.js';
+import { podFromTemplate } from '../lib/pod-control.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -27,9 +28,11 @@ export function templateOf(rev: ControllerRevision | undefined, set: StatefulSet
 }
 
 export function buildSetPod(set: StatefulSet, ordinal: number, template: PodTemplateSpec, hash: string): Pod {
-  const pod = podFromTemplate(template, set, 'apps/v1', 'StatefulSet');
+  const pod = podFromTemplate(template, set, controllerRefFor(set, 'apps/v1', 'StatefulSet'));
   const name = `${set.metadata!.name}-${ordinal}`;
   const meta = pod.metadata!;
+  // A fixed name, not a generated one.
+  delete meta.generateName;
   meta.name = name;
   meta.labels = { ...meta.labels, [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), 'controller-revision-hash': hash };
   const spec = pod.spec!;
@@ -53,7 +56,7 @@ export function buildClaims(set: StatefulSet, ordinal: number): PersistentVolume
       labels: { ...(t.metadata?.labels ?? {}), ...(set.spec?.selector?.matchLabels ?? {}) },
       ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
       // whenDeleted: Delete hands the claim to the garbage collector along with the set.
-      ...(whenDeleted === 'Delete' ? { ownerReferences: [{ ...ownerRef(set, 'apps/v1', 'StatefulSet'), controller: true }] } : {}),
+      ...(whenDeleted === 'Delete' ? { ownerReferences: [{ ...controllerRefFor(set, 'apps/v1', 'StatefulSet'), controller: true }] } : {}),
     },
     spec: structuredClone(t.spec ?? {}),
   }));

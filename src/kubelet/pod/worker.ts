@@ -8,7 +8,6 @@
 // termination messages are skipped, as kwok does.
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { activeDeadline } from './active-deadline.js';
-import { simulationAnnotations } from '../container/base-config.js';
 import { graceSeconds } from '../container/stop.js';
 import type { AdoptedPod } from './adoption.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './containers.js';
@@ -303,5 +302,3 @@ export class PodWorker {
     if (uid) await this.deps.cleanupPod?.(uid);
   }
 }
-
-export { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, simulationAnnotations };

@@ -113,7 +113,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     return c;
   }
 
-  async function serveLogs(r: Extract<Route, { kind: 'logs' }>, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveLogs(r: Extract<Route, { kind: 'logs' }>, q: URLSearchParams, _req: IncomingMessage, res: ServerResponse): Promise<void> {
     const query = parseLogQuery(q, Date.now());
     const c = await container(r, query.previous);
     if (c.logPath) {

@@ -18,7 +18,6 @@ export const FrameType = {
 } as const;
 
 export const FLAG_FIN = 0x01;
-export const FLAG_UNIDIRECTIONAL = 0x02;
 
 export type ControlFrame = { control: true; type: number; flags: number; payload: Buffer };
 export type DataFrame = { control: false; streamId: number; flags: number; data: Buffer };

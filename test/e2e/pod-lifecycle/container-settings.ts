@@ -3,7 +3,6 @@
 // hostname, hostNetwork.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import http from 'node:http';
 import type { TestContext } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -115,7 +114,7 @@ ${podYaml('host-net', `
   const t0 = Date.now();
   const [dnsPod, hostNet] = await until(node, 'dns-pod and host-net Running', 30_000, async () => {
     const ps = [await getPod(node, 'dns-pod'), await getPod(node, 'host-net')];
-    return ps.every((p) => p?.status?.phase === 'Running') ? (ps as Pod[]) : undefined;
+    return ps.every((p) => p?.status?.phase === 'Running') ? (ps as [Pod, Pod]) : undefined;
   });
   t.diagnostic(`network settings: both pods Running after ${secondsSince(t0)} s`);
   const resolv = await exec(node, 'dns-pod', ['cat', '/etc/resolv.conf']);

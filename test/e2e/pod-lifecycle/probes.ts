@@ -1,7 +1,6 @@
 // Pod lifecycle e2e themes (run by ../pod-lifecycle.test.ts on one shared node): probes, restarts
 // and back-off, lifecycle hooks, restart policies.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { RealNode } from '../../helpers/real-node.js';
 import { sleep, BUSYBOX, IDLE, podYaml, apply, getPod, until, condition, secondsSince, podRow, exec, logs } from '../../helpers/pod-kubectl.js';

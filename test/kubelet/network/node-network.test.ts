@@ -7,7 +7,6 @@ import { after, before, test } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Node } from 'kubernetes-types/core/v1.js';
 import { Client } from '../../../src/client/client.js';
 import { CniNetwork } from '../../../src/kubelet/network/cni.js';
 import type { CommandRunner } from '../../../src/kubelet/network/commands.js';

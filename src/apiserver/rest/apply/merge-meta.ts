@@ -141,18 +141,3 @@ const EMPTY: TypeMeta = Object.freeze({});
 export function fieldType(meta: FieldMeta | undefined): TypeMeta {
   return (meta?.type && TYPES[meta.type]) || EMPTY;
 }
-
-/**
- * The meta of the field at a dotted path under a kind (e.g. 'spec.template.spec.containers'),
- * for consumers such as the OpenAPI documents that describe fields one at a time.
- */
-export function lookupField(group: string, kind: string, path: string[]): FieldMeta | undefined {
-  let t = rootType(group, kind);
-  let meta: FieldMeta | undefined;
-  for (const p of path) {
-    meta = t[p];
-    if (!meta) return undefined;
-    t = fieldType(meta);
-  }
-  return meta;
-}

@@ -1,12 +1,12 @@
-// ControllerRevisions, shared by StatefulSets and DaemonSets: a template's hash (FNV-32a,
-// safe-encoded as Kubernetes' rand.SafeEncodeString does) and the revision object itself.
+// ControllerRevisions, shared by StatefulSets and DaemonSets (Kubernetes' controller/history):
+// a template's hash (FNV-32a, safe-encoded as rand.SafeEncodeString does) and the revision object itself.
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { KObject } from '../../api/types.js';
 import type { Client } from '../../client/client.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isAlreadyExists, isNotFound } from '../../client/transport.js';
-import { CONTROLLER_UID_INDEX, ownerRef } from '../job/pod-util.js';
+import { controlledBy, controllerRefFor } from './controller-ref.js';
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -46,7 +46,7 @@ export function newRevision(owner: KObject, apiVersion: string, kind: string, re
       name: `${owner.metadata!.name}-${hash}`,
       namespace: owner.metadata!.namespace,
       labels: { ...labels, 'controller-revision-hash': hash },
-      ownerReferences: [ownerRef(owner, apiVersion, kind)],
+      ownerReferences: [controllerRefFor(owner, apiVersion, kind)],
     },
     data,
     revision,
@@ -65,10 +65,7 @@ export interface RevisionDeps {
 
 /** The owner's revisions, oldest first. */
 export function ownedRevisions(deps: RevisionDeps, owner: KObject): ControllerRevision[] {
-  return deps.revisions.store
-    .byIndex(CONTROLLER_UID_INDEX, owner.metadata!.uid!)
-    .filter((r) => r.metadata?.namespace === owner.metadata?.namespace)
-    .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
+  return controlledBy(deps.revisions.store, owner).sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
 }
 
 /**
