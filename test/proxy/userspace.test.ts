@@ -181,7 +181,9 @@ test('UDP: each new client session goes to the next endpoint; a session sticks; 
     assert.equal(await udpAsk(c2, port, 'w'), 'A:w');
     // No endpoints: datagrams are dropped.
     await mode.sync(snapshot([], [[dns, []]]), changed(dns.key));
-    assert.equal(await udpAsk(await udpClient(), port, 'v'), 'TIMEOUT');
+    const c3 = await udpClient();
+    clients.push(c3);
+    assert.equal(await udpAsk(c3, port, 'v'), 'TIMEOUT');
   } finally {
     clients.forEach((s) => s.close());
     await mode.stop();
