@@ -7,7 +7,9 @@
 //   endpoint-… per backend: hairpin masquerade, affinity update, DNAT
 // Services without usable endpoints get an element in no-endpoint-services/-nodeports
 // (filter hooks) whose verdict is `goto reject-chain` (or `drop` when only the Local set is empty).
-// Only IPv4 is programmed (the table is `ip`); IPv6 addresses are skipped.
+// Only IPv4 is programmed (the table is `ip`); IPv6 addresses are skipped. NodePorts answer on
+// the node addresses in the nodeport-ips set, never on 127.0.0.1: like kube-proxy's nftables
+// mode (which dropped localhost NodePorts), this mode does not set route_localnet.
 import { isIPv4 } from 'node:net';
 import { hasExternalAddresses, usableEndpoints } from '../endpoint-selection.js';
 import type { EndpointInfo, ServicePortInfo } from '../types.js';

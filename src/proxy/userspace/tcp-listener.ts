@@ -58,6 +58,9 @@ export class TcpListener {
     client.on('close', () => { upstream.destroy(); done(); });
     upstream.on('close', () => { client.destroy(); done(); });
     upstream.on('error', () => {});
+    // A proxy must not add Nagle delays to small writes (Go, which kube-proxy is written in, sets this by default).
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     client.pipe(upstream);
     upstream.pipe(client);
     client.resume();
