@@ -167,6 +167,13 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   assert.ok(!table.includes('default/sticky'), table);
   assert.ok(!table.includes('10.43.0.30'), 'cluster IP left the cluster-ips set');
 
+  // The whole table removed behind our back (someone ran `nft flush ruleset`): a full resync
+  // brings it back.
+  inNs(['nft', 'delete', 'table', 'ip', 'skiff']);
+  assert.equal(spawnSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'table', 'ip', 'skiff']).status, 1);
+  await mode.sync(snap5, 'all');
+  assert.deepEqual(connect('10.43.0.20', 80, 2), [PODS[3], PODS[3]]);
+
   await mode.cleanup();
   assert.equal(spawnSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'table', 'ip', 'skiff']).status, 1, 'cleanup deletes the table');
 });

@@ -1,10 +1,9 @@
 // The nftables proxy mode: keeps `ip skiff` equal to the snapshot with one `nft -f -`
 // transaction per sync. An incremental sync rewrites only the changed service ports: their
 // old map elements are deleted, their chains flushed and refilled, their new elements added.
-// A full sync (the first one, 'all', or after a failed incremental one) reads the table's
-// object names back from the kernel, flushes every chain and map and rebuilds them, so rules
-// that something else removed come back. Per-endpoint affinity sets are kept across syncs
-// (their entries are the ClientIP pins). Chains that fell out of use are flushed at once and
+// A full sync (the first one, 'all', or after a failed incremental one) flushes the table's
+// chains and maps and rebuilds them, so rules that something else removed come back.
+// Per-endpoint affinity sets are kept across syncs (their entries are the ClientIP pins). Chains that fell out of use are flushed at once and
 // deleted at a later sync: before Linux 6.2 the kernel may still count a just-removed map
 // element's reference to the chain, as kube-proxy notes.
 import { isIPv4 } from 'node:net';
@@ -13,7 +12,7 @@ import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isAffinitySetName, isServiceChainName, TABLE } from './names.js';
 import { NftCommand, type NftRunner } from './nft-command.js';
 import {
-  BASE_MAPS, BASE_SETS, addFragmentLines, baseObjects, deleteChainLine, deleteElementLine, deleteSetLine,
+  BASE_MAPS, BASE_SETS, addFragmentLines, baseObjects, addChainLine, deleteChainLine, deleteElementLine, deleteSetLine,
   deleteTableLines, flushChainLine, flushSetLine, serviceFragment, setElementLine, type NftOptions, type ServiceFragment,
 } from './ruleset.js';
 
@@ -59,8 +58,15 @@ export class NftablesMode implements ProxyMode {
         this.log.warn('incremental nftables sync failed; doing a full resync', { error: (err as Error).message });
       }
     }
+    const firstTime = this.programmed.size === 0 && this.staleChains.size === 0;
     this.needFull = true;
-    await this.commit(await this.full(snapshot));
+    try {
+      await this.commit(await this.full(snapshot, firstTime));
+    } catch (err) {
+      if (firstTime) throw err;
+      this.log.warn('full nftables sync from our record failed; rebuilding from the kernel\'s listing', { error: (err as Error).message });
+      await this.commit(await this.full(snapshot, true));
+    }
     this.needFull = false;
   }
 
@@ -108,36 +114,50 @@ export class NftablesMode implements ProxyMode {
     return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains });
   }
 
-  private async full(snapshot: ProxySnapshot): Promise<Transaction> {
-    const existing = await this.nft.listObjects(TABLE);
+  /**
+   * Rebuilds the whole table: `flush table` empties every chain (sets keep their elements, so
+   * affinity pins survive), the maps are flushed, and everything is added again. Which of our
+   * chains and sets exist comes from our own record, or from the kernel (`fromKernel`: on the
+   * first sync, when leftovers of an earlier run may be there, and when a rebuild from our
+   * record was refused).
+   */
+  private async full(snapshot: ProxySnapshot, fromKernel: boolean): Promise<Transaction> {
+    let existingChains: Set<string>;
+    let existingSets: Map<string, number | undefined>;
+    if (fromKernel) {
+      const listed = await this.nft.listObjects(TABLE);
+      existingChains = new Set(listed.chains.filter(isServiceChainName));
+      existingSets = new Map(listed.sets.filter(isAffinitySetName).map((n) => [n, undefined]));
+    } else {
+      existingChains = new Set(this.staleChains.keys());
+      existingSets = new Map();
+      for (const f of this.programmed.values()) {
+        for (const c of f.chains) existingChains.add(c);
+        for (const a of f.affinitySets) existingSets.set(a.name, a.timeoutSeconds);
+      }
+    }
     const programmed = new Map<ServicePortKey, ServiceFragment>();
     for (const [key, svc] of snapshot.services)
       programmed.set(key, serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts));
     const wantedSets = new Map<string, number>();
     const wantedChains = new Set<string>();
     for (const f of programmed.values()) {
-      for (const s of f.affinitySets) wantedSets.set(s.name, s.timeoutSeconds);
+      for (const a of f.affinitySets) wantedSets.set(a.name, a.timeoutSeconds);
       for (const c of f.chains) wantedChains.add(c);
     }
-    const lines = baseObjects(this.opts);
+    const lines = [...deleteTableLines().slice(0, 1), `flush table ip ${TABLE}`, ...baseObjects(this.opts)];
     for (const m of [...BASE_MAPS, ...BASE_SETS]) lines.push(flushSetLine(m));
     const dropped = new Set<string>();
-    for (const c of existing.chains) {
-      if (!isServiceChainName(c)) continue;
-      lines.push(flushChainLine(c));
-      if (!wantedChains.has(c)) dropped.add(c);
-    }
-    for (const s of existing.sets) {
-      if (!isAffinitySetName(s)) continue;
-      // The kernel does not say the set's timeout in a terse listing; ours sets it on creation.
-      const prev = [...this.programmed.values()].flatMap((f) => f.affinitySets).find((a) => a.name === s);
-      if (!wantedSets.has(s) || (prev && prev.timeoutSeconds !== wantedSets.get(s))) lines.push(deleteSetLine(s));
+    for (const c of existingChains) if (!wantedChains.has(c)) dropped.add(c);
+    for (const [name, timeout] of existingSets) {
+      // A set whose timeout changed is recreated (the kernel cannot alter it in place).
+      const want = wantedSets.get(name);
+      if (want === undefined || (timeout !== undefined && timeout !== want)) lines.push(deleteSetLine(name));
     }
     for (const f of programmed.values()) lines.push(...addFragmentLines(f));
-    // The shared sets were flushed above, so every element is added again; stale chains the
-    // kernel no longer has need no delete.
-    const prev = { clusterIPs: new Set<string>(), nodeIPs: new Set<string>(), staleChains: new Map([...this.staleChains].filter(([c]) => existing.chains.includes(c))) };
-    return this.finish(snapshot, programmed, lines, dropped, prev);
+    // The shared sets were flushed above, so every element is added again.
+    const staleChains = new Map([...this.staleChains].filter(([c]) => existingChains.has(c)));
+    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: new Set(), nodeIPs: new Set(), staleChains });
   }
 
   /** Adds the shared sets' element changes and stale-chain deletion to a transaction. */
@@ -158,7 +178,7 @@ export class NftablesMode implements ProxyMode {
     const staleChains = new Map<string, number>();
     for (const [c, since] of prev.staleChains) {
       if (wanted.has(c)) continue; // back in use
-      if (now - since >= this.staleChainMs) lines.push(deleteChainLine(c));
+      if (now - since >= this.staleChainMs) lines.push(addChainLine(c), deleteChainLine(c)); // add: idempotent, so a chain someone removed cannot fail the transaction
       else staleChains.set(c, since);
     }
     for (const c of dropped) if (!prev.staleChains.has(c)) staleChains.set(c, now);

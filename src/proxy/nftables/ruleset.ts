@@ -218,6 +218,7 @@ export function deleteElementLine(e: MapElement): string {
 
 export const setElementLine = (op: 'add' | 'delete', set: 'cluster-ips' | 'nodeport-ips', ip: string) => `${op} element ${t} ${set} { ${ip} }`;
 export const flushChainLine = (chain: string) => `flush chain ${t} ${chain}`;
+export const addChainLine = (chain: string) => `add chain ${t} ${chain}`;
 export const deleteChainLine = (chain: string) => `delete chain ${t} ${chain}`;
 export const flushSetLine = (set: string) => `flush ${BASE_MAPS.includes(set) ? 'map' : 'set'} ${t} ${set}`;
 export const deleteSetLine = (set: string) => `delete set ${t} ${set}`;
