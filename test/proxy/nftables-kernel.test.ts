@@ -12,7 +12,7 @@ import { endpointChainName } from '../../src/proxy/nftables/names.js';
 import { NftCommand, type NftRunner } from '../../src/proxy/nftables/nft-command.js';
 import { NftablesMode } from '../../src/proxy/nftables/nftables-mode.js';
 import type { ServicePortKey } from '../../src/proxy/types.js';
-import { ep, snapshot, svcPort } from './nft-fixtures.js';
+import { ep, snapshot, svcPort } from './proxy-mode-fixtures.js';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces and nft)';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { NftObjects, NftRunner } from '../../src/proxy/nftables/nft-command.js';
 import { NftablesMode } from '../../src/proxy/nftables/nftables-mode.js';
 import type { ServicePortKey } from '../../src/proxy/types.js';
-import { ep, snapshot, svcPort } from './nft-fixtures.js';
+import { ep, snapshot, svcPort } from './proxy-mode-fixtures.js';
 
 class Transactions implements NftRunner {
   texts: string[] = [];

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { shortHash } from '../../src/proxy/nftables/names.js';
 import { parseObjectNames } from '../../src/proxy/nftables/nft-command.js';
 import { addFragmentLines, baseObjects, serviceFragment, type NftOptions } from '../../src/proxy/nftables/ruleset.js';
-import { ep, svcPort } from './nft-fixtures.js';
+import { ep, svcPort } from './proxy-mode-fixtures.js';
 
 const opts: NftOptions = { clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16' };
 const lines = (s: Parameters<typeof serviceFragment>[0], e: Parameters<typeof serviceFragment>[1], o = opts) => addFragmentLines(serviceFragment(s, e, o));

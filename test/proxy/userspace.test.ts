@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { redirectRuleset, type Redirect, type ServiceRedirector } from '../../src/proxy/userspace/redirector.js';
 import { UserspaceMode } from '../../src/proxy/userspace/userspace-mode.js';
 import type { ServicePortKey } from '../../src/proxy/types.js';
-import { ep, snapshot, svcPort } from './nft-fixtures.js';
+import { ep, snapshot, svcPort } from './proxy-mode-fixtures.js';
 
 const closers: (() => void)[] = [];
 after(() => closers.forEach((c) => c()));

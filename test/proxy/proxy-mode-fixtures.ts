@@ -1,4 +1,4 @@
-// Service ports and endpoints for the nftables tests, in the shapes of kube-proxy's own tests.
+// Service ports, endpoints and snapshots for the proxy mode tests, in the shapes of kube-proxy's own tests.
 import type { EndpointInfo, ProxySnapshot, ServicePortInfo } from '../../src/proxy/types.js';
 import { servicePortKey } from '../../src/proxy/types.js';
 
