@@ -37,6 +37,8 @@ interface PortProxy {
   listeners: Map<string, Listener>;
   /** The loopback listener's port, kept for the life of the service port. */
   loopbackPort?: number;
+  /** Listeners that could not open, warned about once (each sync tries them again). */
+  warned: Set<string>;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {}, child: () => silent };
@@ -93,7 +95,7 @@ export class UserspaceMode implements ProxyMode {
     }
     const affinityMs = svc.affinityTimeoutSeconds === undefined ? undefined : svc.affinityTimeoutSeconds * 1000;
     if (!proxy) {
-      proxy = { svc, cluster: new RoundRobin(affinityMs), external: new RoundRobin(affinityMs), listeners: new Map() };
+      proxy = { svc, cluster: new RoundRobin(affinityMs), external: new RoundRobin(affinityMs), listeners: new Map(), warned: new Set() };
       this.proxies.set(key, proxy);
     }
     proxy.svc = svc;
@@ -124,6 +126,7 @@ export class UserspaceMode implements ProxyMode {
       try {
         const port = await listener.listen(want.host, want.port);
         proxy.listeners.set(id, listener);
+        proxy.warned.delete(id);
         if (want.role === 'cluster') {
           proxy.loopbackPort = port;
           this.log.info('service reachable on loopback', { service: key, protocol: proto, address: `${want.host}:${port}` });
@@ -132,6 +135,8 @@ export class UserspaceMode implements ProxyMode {
         // An address this host does not own, or a port something else holds: skip this one
         // listener, keep the service's others and every other service.
         await listener.close().catch(() => {});
+        if (proxy.warned.has(id)) continue;
+        proxy.warned.add(id);
         this.log.warn('cannot listen for service', { service: key, protocol: proto, address: `${want.host}:${want.port}`, error: (err as Error).message });
       }
     }
