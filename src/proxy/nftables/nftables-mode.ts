@@ -1,0 +1,214 @@
+// The nftables proxy mode: keeps `ip skiff` equal to the snapshot with one `nft -f -`
+// transaction per sync. An incremental sync rewrites only the changed service ports: their
+// old map elements are deleted, their chains flushed and refilled, their new elements added.
+// A full sync (the first one, 'all', or after a failed incremental one) flushes the table's
+// chains and maps and rebuilds them, so rules that something else removed come back.
+// Per-endpoint affinity sets are kept across syncs (their entries are the ClientIP pins). Chains that fell out of use are flushed at once and
+// deleted at a later sync: before Linux 6.2 the kernel may still count a just-removed map
+// element's reference to the chain, as kube-proxy notes.
+import { isIPv4 } from 'node:net';
+import type { Logger } from '../../util/log.js';
+import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
+import { isAffinitySetName, isServiceChainName, TABLE } from './names.js';
+import { NftCommand, type NftRunner } from './nft-command.js';
+import {
+  BASE_MAPS, BASE_SETS, addFragmentLines, baseObjects, addChainLine, deleteChainLine, deleteElementLine, deleteSetLine,
+  deleteTableLines, flushChainLine, flushSetLine, serviceFragment, setElementLine, type NftOptions, type ServiceFragment,
+} from './ruleset.js';
+
+export interface NftablesModeOptions extends NftOptions {
+  /** Defaults to running `nft` on this host. */
+  nft?: NftRunner;
+  log?: Logger;
+  /** How long a dropped chain stays (flushed) before it is deleted; default 1 s. */
+  staleChainMs?: number;
+  now?: () => number;
+}
+
+const silent: Logger = { info() {}, warn() {}, error() {}, child: () => silent };
+
+export class NftablesMode implements ProxyMode {
+  readonly name = 'nftables' as const;
+  private readonly nft: NftRunner;
+  private readonly log: Logger;
+  private readonly staleChainMs: number;
+  private readonly now: () => number;
+  /** What each service port has in the kernel now (after the last successful sync). */
+  private programmed = new Map<ServicePortKey, ServiceFragment>();
+  private clusterIPs = new Set<string>();
+  private nodeIPs = new Set<string>();
+  /** Flushed chains waiting to be deleted, with the time they fell out of use. */
+  private staleChains = new Map<string, number>();
+  private needFull = true;
+
+  constructor(private readonly opts: NftablesModeOptions = {}) {
+    this.nft = opts.nft ?? new NftCommand();
+    this.log = opts.log ?? silent;
+    this.staleChainMs = opts.staleChainMs ?? 1000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
+    if (changed !== 'all' && !this.needFull) {
+      try {
+        await this.commit(this.incremental(snapshot, changed));
+        return;
+      } catch (err) {
+        // Someone changed the table under us (e.g. an element we delete is gone): rebuild it.
+        this.log.warn('incremental nftables sync failed; doing a full resync', { error: (err as Error).message });
+      }
+    }
+    const firstTime = this.programmed.size === 0 && this.staleChains.size === 0;
+    this.needFull = true;
+    try {
+      await this.commit(await this.full(snapshot, firstTime));
+    } catch (err) {
+      if (firstTime) throw err;
+      this.log.warn('full nftables sync from our record failed; rebuilding from the kernel\'s listing', { error: (err as Error).message });
+      await this.commit(await this.full(snapshot, true));
+    }
+    this.needFull = false;
+  }
+
+  private async commit(tx: Transaction): Promise<void> {
+    try {
+      await this.nft.apply(tx.lines.join('\n') + '\n');
+    } catch (err) {
+      this.log.error('nft transaction refused', { error: (err as Error).message, ruleset: tx.lines.join('\n') });
+      throw err;
+    }
+    this.programmed = tx.programmed;
+    this.clusterIPs = tx.clusterIPs;
+    this.nodeIPs = tx.nodeIPs;
+    this.staleChains = tx.staleChains;
+  }
+
+  private incremental(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey>): Transaction {
+    const programmed = new Map(this.programmed);
+    const removals: string[] = [];
+    const additions: string[] = [];
+    const setDeletes: string[] = [];
+    const dropped = new Set<string>();
+    for (const key of changed) {
+      const old = programmed.get(key);
+      const svc = snapshot.services.get(key);
+      const next = svc ? serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts) : undefined;
+      if (old) {
+        for (const e of old.elements) removals.push(deleteElementLine(e));
+        for (const c of old.chains) {
+          removals.push(flushChainLine(c));
+          if (!next?.chains.includes(c)) dropped.add(c);
+        }
+        for (const s of old.affinitySets) {
+          const kept = next?.affinitySets.find((n) => n.name === s.name);
+          // A changed timeout cannot be altered in place: recreate the set.
+          if (!kept || kept.timeoutSeconds !== s.timeoutSeconds) setDeletes.push(deleteSetLine(s.name));
+        }
+      }
+      if (next) {
+        additions.push(...addFragmentLines(next));
+        programmed.set(key, next);
+      } else programmed.delete(key);
+    }
+    const lines = [...removals, ...setDeletes, ...additions];
+    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains });
+  }
+
+  /**
+   * Rebuilds the whole table: `flush table` empties every chain (sets keep their elements, so
+   * affinity pins survive), the maps are flushed, and everything is added again. Which of our
+   * chains and sets exist comes from our own record, or from the kernel (`fromKernel`: on the
+   * first sync, when leftovers of an earlier run may be there, and when a rebuild from our
+   * record was refused).
+   */
+  private async full(snapshot: ProxySnapshot, fromKernel: boolean): Promise<Transaction> {
+    let existingChains: Set<string>;
+    let existingSets: Map<string, number | undefined>;
+    if (fromKernel) {
+      const listed = await this.nft.listObjects(TABLE);
+      existingChains = new Set(listed.chains.filter(isServiceChainName));
+      existingSets = new Map(listed.sets.filter(isAffinitySetName).map((n) => [n, undefined]));
+    } else {
+      existingChains = new Set(this.staleChains.keys());
+      existingSets = new Map();
+      for (const f of this.programmed.values()) {
+        for (const c of f.chains) existingChains.add(c);
+        for (const a of f.affinitySets) existingSets.set(a.name, a.timeoutSeconds);
+      }
+    }
+    const programmed = new Map<ServicePortKey, ServiceFragment>();
+    for (const [key, svc] of snapshot.services)
+      programmed.set(key, serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts));
+    const wantedSets = new Map<string, number>();
+    const wantedChains = new Set<string>();
+    for (const f of programmed.values()) {
+      for (const a of f.affinitySets) wantedSets.set(a.name, a.timeoutSeconds);
+      for (const c of f.chains) wantedChains.add(c);
+    }
+    const lines = [...deleteTableLines().slice(0, 1), `flush table ip ${TABLE}`, ...baseObjects(this.opts)];
+    for (const m of [...BASE_MAPS, ...BASE_SETS]) lines.push(flushSetLine(m));
+    const dropped = new Set<string>();
+    for (const c of existingChains) if (!wantedChains.has(c)) dropped.add(c);
+    for (const [name, timeout] of existingSets) {
+      // A set whose timeout changed is recreated (the kernel cannot alter it in place).
+      const want = wantedSets.get(name);
+      if (want === undefined || (timeout !== undefined && timeout !== want)) lines.push(deleteSetLine(name));
+    }
+    for (const f of programmed.values()) lines.push(...addFragmentLines(f));
+    // The shared sets were flushed above, so every element is added again.
+    const staleChains = new Map([...this.staleChains].filter(([c]) => existingChains.has(c)));
+    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: new Set(), nodeIPs: new Set(), staleChains });
+  }
+
+  /** Adds the shared sets' element changes and stale-chain deletion to a transaction. */
+  private finish(snapshot: ProxySnapshot, programmed: Map<ServicePortKey, ServiceFragment>, lines: string[], dropped: Set<string>, prev: Previous): Transaction {
+    const clusterIPs = new Set<string>();
+    for (const f of programmed.values()) if (f.clusterIP) clusterIPs.add(f.clusterIP);
+    const nodeIPs = new Set(snapshot.nodeIPs.filter((ip) => isIPv4(ip) && !ip.startsWith('127.')));
+    const setLines = (set: 'cluster-ips' | 'nodeport-ips', before: ReadonlySet<string>, after: Set<string>) => {
+      for (const ip of before) if (!after.has(ip)) lines.push(setElementLine('delete', set, ip));
+      for (const ip of after) if (!before.has(ip)) lines.push(setElementLine('add', set, ip));
+    };
+    setLines('cluster-ips', prev.clusterIPs, clusterIPs);
+    setLines('nodeport-ips', prev.nodeIPs, nodeIPs);
+
+    const now = this.now();
+    const wanted = new Set<string>();
+    for (const f of programmed.values()) for (const c of f.chains) wanted.add(c);
+    const staleChains = new Map<string, number>();
+    for (const [c, since] of prev.staleChains) {
+      if (wanted.has(c)) continue; // back in use
+      if (now - since >= this.staleChainMs) lines.push(addChainLine(c), deleteChainLine(c)); // add: idempotent, so a chain someone removed cannot fail the transaction
+      else staleChains.set(c, since);
+    }
+    for (const c of dropped) if (!prev.staleChains.has(c)) staleChains.set(c, now);
+    return { lines, programmed, clusterIPs, nodeIPs, staleChains };
+  }
+
+  async cleanup(): Promise<void> {
+    await this.nft.apply(deleteTableLines().join('\n') + '\n');
+    this.programmed.clear();
+    this.clusterIPs.clear();
+    this.nodeIPs.clear();
+    this.staleChains.clear();
+    this.needFull = true;
+  }
+
+  async stop(): Promise<void> {
+    // Nothing runs between syncs; the table stays so pods keep working.
+  }
+}
+
+interface Previous {
+  clusterIPs: ReadonlySet<string>;
+  nodeIPs: ReadonlySet<string>;
+  staleChains: ReadonlyMap<string, number>;
+}
+
+interface Transaction {
+  lines: string[];
+  programmed: Map<ServicePortKey, ServiceFragment>;
+  clusterIPs: Set<string>;
+  nodeIPs: Set<string>;
+  staleChains: Map<string, number>;
+}
