@@ -21,8 +21,9 @@ import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
+import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 
-export interface AgentFlags {
+export interface AgentFlags extends NodeProxyFlags {
   server: string;
   token: string;
   dataDir?: string;
@@ -111,6 +112,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log,
   });
   await agent.start();
+  const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, log, informers });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
@@ -118,6 +120,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    void proxy?.stop();
     agent.stop();
     monitors?.stop();
     void server.close();

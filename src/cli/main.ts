@@ -28,6 +28,9 @@ program
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
+  .option('--disable-proxy', 'run no service proxy on this node', false)
+  .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
   .action(async (opts) => {
     try {
       // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
@@ -58,6 +61,8 @@ program
   .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
+  .option('--disable-proxy', 'run no service proxy on this node', false)
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

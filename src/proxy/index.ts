@@ -39,7 +39,10 @@ export interface ServiceProxy {
 
 export async function startServiceProxy(o: ServiceProxyOptions): Promise<ServiceProxy> {
   const log = o.log;
-  const modeOpts: ModeOptions = { log, nodeName: o.nodeName, nodeIPs: o.nodeIPs ?? [], clusterCIDR: o.clusterCIDR };
+  // Without the cluster's pod network, this node's own pod CIDR tells pod traffic from the rest
+  // (kube-proxy's --detect-local-mode NodeCIDR): cross-node pod traffic is DNATed on its own node.
+  const clusterCIDR = o.clusterCIDR ?? await nodePodCIDR(o.client, o.nodeName, log);
+  const modeOpts: ModeOptions = { log, nodeName: o.nodeName, nodeIPs: o.nodeIPs ?? [], clusterCIDR };
   const mode = o.modeImpl ?? createProxyMode(o.mode, modeOpts);
   const ownInformers = !o.informers;
   const informers = o.informers ?? new SharedInformerFactory(o.client);
@@ -50,7 +53,7 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
   informers.start();
   await informers.waitForSync();
   proxier.start();
-  log.info('service proxy started', { mode: mode.name, node: o.nodeName });
+  log.info('service proxy started', { mode: mode.name, node: o.nodeName, localCIDR: clusterCIDR });
   return {
     mode,
     idle: () => proxier!.idle(),
@@ -61,4 +64,18 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
       await mode.stop();
     },
   };
+}
+
+/** The node's spec.podCIDR, waited for up to 10 s (node IPAM assigns it just after registration). */
+async function nodePodCIDR(client: Client, nodeName: string, log: Logger): Promise<string | undefined> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const cidr = await client.nodes.get(nodeName).then((n) => n.spec?.podCIDR, () => undefined);
+    if (cidr) return cidr;
+    if (Date.now() > until) {
+      log.warn('the node has no pod CIDR: cluster-IP traffic from outside the pod network is not masqueraded', { node: nodeName });
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -50,6 +50,8 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   const args = [
     SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--node-name', o.nodeName, '--node-ip', o.nodeIP,
     '--runtime', 'cri', '--cni-bridge', bridge, ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
+    // Outside a namespace of the test's own, a service proxy would write the host's iptables.
+    ...(o.netns ? [] : ['--disable-proxy']),
   ];
   const agent: RealAgent = {
     dataDir, bridge, socket,

@@ -47,6 +47,11 @@ export interface RealNodeOptions {
   bindAddress?: string;
   /** An (empty) directory the test prepared, e.g. a small filesystem mounted there; cleanup unmounts and removes it. */
   dataDir?: string;
+  /**
+   * Run the server in this network namespace (a name under /run/netns), where its service
+   * proxy may program rules. Outside one, the proxy is off: the host's iptables stay untouched.
+   */
+  netns?: string;
 }
 
 export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOptions = {}): Promise<RealNode> {
@@ -60,6 +65,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
     ...extraArgs,
+    ...(opts.netns || extraArgs.includes('--disable-proxy') ? [] : ['--disable-proxy']),
   ];
   let out = '';
   let err = '';
@@ -67,7 +73,10 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   /** Starts the server and resolves once it has printed its ready line. */
   const launch = async (): Promise<void> => {
     const from = out.length;
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // nsenter --net, not `ip netns exec` (which remounts /sys and hides the cgroup tree from containerd).
+    const p = opts.netns
+      ? spawn('nsenter', [`--net=/run/netns/${opts.netns}`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     p.stdout!.on('data', (d) => (out += d));
     p.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
