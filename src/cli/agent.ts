@@ -19,6 +19,8 @@ import { realNodeSetup } from '../kubelet/real-node.js';
 import { startHostMonitors } from '../kubelet/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
+import { startNodeNetwork } from '../kubelet/network/node-network.js';
+import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
@@ -34,6 +36,8 @@ export interface AgentFlags extends NodeProxyFlags {
   containerRuntimeEndpoint?: string;
   clusterDns?: string;
   cniBridge?: string;
+  podNetwork?: string;
+  clusterCidr?: string;
 }
 
 /** GET /cacerts without verifying the server: what comes back is checked against the token's hash. */
@@ -62,6 +66,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   // price of more frequent (cheap) scavenges. Read by V8 each time new space would grow.
   setFlagsFromString('--semi-space-growth-factor=1');
   const kind = parseRuntimeKind(flags.runtime);
+  const podNetworkMode = parsePodNetworkMode(flags.podNetwork ?? 'host-gw');
   const log = createLogger('agent');
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -88,6 +93,13 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write(`skiff agent: WARNING: pods on this node run in SIMULATED mode (no container runtime, no process is started): ${why}\n`);
     log.warn('pods on this node run in SIMULATED mode', { reason: why });
   }
+  const podNetwork = await startNodeNetwork({
+    client, nodeName: name, nodeIP: ip, mode: podNetworkMode, clusterCidr: flags.clusterCidr ?? '10.42.0.0/16',
+    bridge: nodeRuntime.network?.bridge ?? 'skiff0', cni: nodeRuntime.network, log,
+  }).catch(async (err) => {
+    await nodeRuntime.stop();
+    throw err;
+  });
   const agentDir = join(dataDir, 'agent');
   const real = nodeRuntime.runtime.runsProcesses
     ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes') })
@@ -112,7 +124,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log,
   });
   await agent.start();
-  const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, log, informers });
+  const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, clusterCIDR: flags.clusterCidr, log, informers });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
@@ -122,6 +134,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log.info('shutting down', { signal });
     void proxy?.stop();
     agent.stop();
+    podNetwork.stop();
     monitors?.stop();
     void server.close();
     informers.stop();

@@ -8,7 +8,9 @@ import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
 import { ensureJoinToken } from '../apiserver/auth/node-token.js';
-import { startInProcessAgents } from '../kubelet/in-process.js';
+import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
+import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
+import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
@@ -53,6 +55,10 @@ export interface ServerFlags extends NodeProxyFlags {
   containerRuntimeEndpoint?: string;
   /** Linux bridge of the pod network (default skiff0). */
   cniBridge?: string;
+  /** This host's node name (default: the host name). */
+  nodeName?: string;
+  /** host-gw (default), vxlan or none. */
+  podNetwork?: string;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -76,6 +82,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runtimeKind = parseRuntimeKind(flags.runtime ?? 'auto');
+  const podNetworkMode = parsePodNetworkMode(flags.podNetwork ?? 'host-gw');
   if (!flags.disableAgent) {
     // Said first, before anything else is printed: a node without real containers surprises people.
     const why = runtimeKind === 'simulated' ? 'asked for with --runtime simulated' : criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint });
@@ -136,6 +143,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
   let nodeRuntime: NodeRuntime | undefined;
+  let podNetwork: NodeNetwork | undefined;
   if (!flags.disableAgent) {
     nodeRuntime = await startNodeRuntime({
       kind: runtimeKind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: advertise,
@@ -145,6 +153,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`);
       log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: nodeRuntime.fallbackReason });
     }
+    podNetwork = await startNodeNetwork({
+      client: component('kubelet'), nodeName: flags.nodeName ?? hostNodeName(), nodeIP: advertise, mode: podNetworkMode, clusterCidr: flags.clusterCidr,
+      bridge: nodeRuntime.network?.bridge ?? 'skiff0', cni: nodeRuntime.network, log, nodeIPFlag: '--advertise-address',
+    }).catch(async (err) => {
+      await nodeRuntime?.stop();
+      throw err;
+    });
     if (nodeRuntime.kind === 'cri') log.info('node agent runs pods in real containers', { runtime: nodeRuntime.runtime.runtimeVersionString, endpoint: flags.containerRuntimeEndpoint ?? nodeRuntime.supervisor?.endpoint });
   }
   const nodeCIDRs = 2 ** Math.max(0, 24 - Number(flags.clusterCidr.split('/')[1]));
@@ -154,6 +169,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     client: component('kubelet'),
     log,
     hostAgent: nodeRuntime && {
+      nodeName: flags.nodeName,
       internalIP: advertise,
       labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' },
       runtime: nodeRuntime.runtime,
@@ -185,6 +201,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log.info('shutting down', { signal });
     await proxy?.stop();
     agents.stop();
+    podNetwork?.stop();
     // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).
     await nodeRuntime?.stop().catch((err: Error) => log.error('container runtime did not stop cleanly', { error: err.message }));
     await controllers.stop();
