@@ -28,6 +28,7 @@ class FakeHost implements IptablesHost {
     return this.fail?.(text) ?? { code: 0, stdout: '', stderr: '' };
   }
   async save(table: 'nat' | 'filter') { return this.save_[table]; }
+  async listChain() { return undefined; }
   async conntrackDelete(args: string[]) { this.conntrack.push(args); }
   async enableRouteLocalnet() {}
 }
@@ -66,6 +67,8 @@ test('restore text: both tables, shared chains rebuilt from every port, own chai
 test('failedLine reads iptables-restore\'s error', () => {
   assert.equal(failedLine('iptables-restore v1.8.9 (nf_tables): line 7 failed\n'), 7);
   assert.equal(failedLine("iptables-restore: line 12 failed"), 12);
+  assert.equal(failedLine("iptables-restore v1.8.9 (nf_tables): host/network `10.43.0.300' not found\nError occurred at line: 48\nTry `iptables-restore -h'"), 48);
+  assert.equal(failedLine('iptables-restore: unable to initialize table'), undefined);
 });
 
 test('mode: a full sync writes everything and deletes unowned KUBE chains; a partial one only the changed port; removed ports lose their chains', async () => {

@@ -107,7 +107,8 @@ export function buildRestore(input: RestoreInput): RestoreText {
 
 /** The line iptables-restore names in its error ("line 12 failed"), if any. */
 export function failedLine(stderr: string): number | undefined {
-  const m = /line:? (\d+) failed/i.exec(stderr) ?? /line (\d+)/i.exec(stderr);
+  // Versions say "line 7 failed" or, for a bad argument, "Error occurred at line: 7".
+  const m = /line:? (\d+) failed/i.exec(stderr) ?? /at line:? (\d+)/i.exec(stderr);
   return m ? Number(m[1]) : undefined;
 }
 
