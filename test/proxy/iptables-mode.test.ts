@@ -87,12 +87,13 @@ test('mode: a full sync writes everything and deletes unowned KUBE chains; a par
   await mode.sync(snapshot([[a, [ep('10.42.0.2', 80), ep('10.42.0.4', 80)]], [b, [ep('10.42.0.3', 80)]]]), new Set([a.key]));
   const partial = host.restores[1]!;
   assert.ok(partial.includes(`:${SA} - [0:0]`) && !partial.includes(`:${SB} - [0:0]`), 'only the changed port\'s chains are declared');
-  assert.ok(partial.includes(`-j ${SB}`), 'the shared KUBE-SERVICES still jumps to the unchanged port');
+  assert.ok(!partial.includes(':KUBE-SERVICES') && !partial.includes('*filter'), 'an endpoint change leaves the shared chains as they are');
   assert.ok(!partial.includes('-X '));
 
   await mode.sync(snapshot([[b, [ep('10.42.0.3', 80)]]]), new Set([a.key]));
   const removal = host.restores[2]!;
   assert.ok(removal.includes(`-X ${SA}\n`), 'the removed port\'s chains are deleted');
+  assert.ok(removal.includes(':KUBE-SERVICES - [0:0]') && removal.includes(`-j ${SB}`), 'KUBE-SERVICES is rewritten, still jumping to the unchanged port');
   assert.equal((removal.match(/^-X KUBE-SEP-/gm) ?? []).length, 2);
 });
 

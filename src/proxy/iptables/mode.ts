@@ -9,7 +9,7 @@ import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
 import { iptablesHost, type IptablesHost } from './exec.js';
-import { buildRestore, failedLine, missingJumps, parseSave } from './restore.js';
+import { buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
 export interface IptablesModeOptions {
@@ -35,6 +35,8 @@ export class IptablesMode implements ProxyMode {
   private localnetSet = false;
   /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
   private expected = new Map<string, number>();
+  /** The shared chains as last written (sharedSignature), so unchanged ones are not rewritten. */
+  private lastShared: { filter: string; nat: string } | undefined;
 
   constructor(private readonly opts: IptablesModeOptions) {
     this.host = opts.host ?? iptablesHost;
@@ -67,10 +69,15 @@ export class IptablesMode implements ProxyMode {
       const stale = new Set<string>();
       for (const k of full ? this.chains.keys() : keys) for (const c of this.chains.get(k) ?? []) if (!active.has(c)) stale.add(c);
       for (const c of existing) if (isServiceOwnedChain(c) && !active.has(c)) stale.add(c);
-      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps });
+      const shared = sharedSignature(this.rules);
+      const writeShared = full || !this.lastShared
+        ? { filter: true, nat: true }
+        : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
+      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps, writeShared });
       const res = await this.host.restore(restore.text);
       if (res.code === 0) {
-        this.expected = sharedChainCounts(restore.text);
+        for (const [k, n] of sharedChainCounts(restore.text)) this.expected.set(k, n);
+        this.lastShared = shared;
         for (const k of keys) {
           const r = this.rules.get(k);
           if (r) this.chains.set(k, r.chains.map((c) => c.name));
@@ -169,6 +176,8 @@ export class IptablesMode implements ProxyMode {
     this.rules.clear();
     this.chains.clear();
     this.udp.clear();
+    this.expected.clear();
+    this.lastShared = undefined;
   }
 
   async stop(): Promise<void> {
