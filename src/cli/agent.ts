@@ -23,8 +23,9 @@ import { startNodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
+import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 
-export interface AgentFlags {
+export interface AgentFlags extends NodeProxyFlags {
   server: string;
   token: string;
   dataDir?: string;
@@ -123,6 +124,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log,
   });
   await agent.start();
+  const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, clusterCIDR: flags.clusterCidr, log, informers });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
@@ -130,6 +132,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    void proxy?.stop();
     agent.stop();
     podNetwork.stop();
     monitors?.stop();

@@ -30,6 +30,9 @@ program
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
+  .option('--disable-proxy', 'run no service proxy on this node', false)
+  .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
   .action(async (opts) => {
     try {
       // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
@@ -62,6 +65,8 @@ program
   .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
   .option('--cluster-cidr <cidr>', 'the server\'s --cluster-cidr: pod traffic to it is not masqueraded', '10.42.0.0/16')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
+  .option('--disable-proxy', 'run no service proxy on this node', false)
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

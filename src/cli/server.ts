@@ -14,17 +14,20 @@ import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
-import { LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
+import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
+import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 
 export { defaultDataDir } from './data-dir.js';
 
-export interface ServerFlags {
+export interface ServerFlags extends NodeProxyFlags {
+  /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
+  disableServicelb?: boolean;
   dataDir?: string;
   bindAddress: string;
   httpsPort: number;
@@ -131,7 +134,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   // Stable per data dir, so a restarted server takes its own lease back at once.
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
   const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'), localPathStorageDir: join(dataDir, 'storage') };
-  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings });
+  const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
+  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
   const scheduler = flags.disableScheduler ? undefined : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
@@ -181,6 +185,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     leaseRenewMs: Math.min(10_000, Math.floor(settings.nodeMonitorGracePeriodMs / 4)),
   });
 
+  const proxy = agents.host && await startNodeProxy(flags, {
+    client: component('kube-proxy'), nodeName: agents.host.name, nodeIP: advertise, runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
+    clusterCIDR: flags.clusterCidr, log,
+  });
+
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
@@ -190,6 +199,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    await proxy?.stop();
     agents.stop();
     podNetwork?.stop();
     // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).

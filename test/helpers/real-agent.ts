@@ -56,8 +56,10 @@ export function realAgent(o: RealAgentOptions): RealAgent {
     SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--node-name', o.nodeName, '--node-ip', o.nodeIP,
     '--runtime', 'cri', '--cni-bridge', bridge, ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
     ...(o.kubeletPort ? ['--kubelet-port', String(o.kubeletPort)] : []),
-    // On the host's own namespace an agent adds no routes or rules of a pod network backend.
+    // On the host's own namespace an agent adds no routes or rules of a pod network backend,
+    // and no service proxy (it would write the host's iptables).
     ...(o.netns || o.extraArgs?.includes('--pod-network') ? [] : ['--pod-network', 'none']),
+    ...(o.netns || o.extraArgs?.includes('--disable-proxy') ? [] : ['--disable-proxy']),
     ...(o.extraArgs ?? []),
   ];
   const agent: RealAgent = {

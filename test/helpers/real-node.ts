@@ -47,7 +47,11 @@ export interface RealNodeOptions {
   bindAddress?: string;
   /** An (empty) directory the test prepared, e.g. a small filesystem mounted there; cleanup unmounts and removes it. */
   dataDir?: string;
-  /** Run the server inside this network namespace (a name under /run/netns) the test created. */
+  /**
+   * Run the server inside this network namespace (a name under /run/netns) the test created,
+   * where its service proxy may program rules. Outside one the proxy is off: the host's
+   * iptables stay untouched.
+   */
   netns?: string;
   /** Pod network, service network and cluster DNS IP; default: a /16 picked at random from 10.160-199. */
   cidrs?: { cluster: string; service: string; dns: string; podNet: string };
@@ -68,6 +72,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     // On the host's own namespace a node stays alone: no routes or rules of a pod network backend there.
     ...(opts.netns || extraArgs.includes('--pod-network') ? [] : ['--pod-network', 'none']),
     ...extraArgs,
+    ...(opts.netns || extraArgs.includes('--disable-proxy') ? [] : ['--disable-proxy']),
   ];
   // nsenter --net, not `ip netns exec`: that one remounts /sys for the namespace, which hides
   // /sys/fs/cgroup from containerd and runc.
