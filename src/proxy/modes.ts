@@ -1,6 +1,9 @@
 // Proxy modes by name (--proxy-mode). Each mode registers a factory here.
 import type { Logger } from '../util/log.js';
 import { IptablesMode } from './iptables/mode.js';
+import { NftablesMode } from './nftables/nftables-mode.js';
+import { NftRedirector } from './userspace/redirector.js';
+import { UserspaceMode } from './userspace/userspace-mode.js';
 import type { ProxyMode } from './types.js';
 
 export type ProxyModeName = ProxyMode['name'];
@@ -15,6 +18,10 @@ export interface ModeOptions {
 
 export const PROXY_MODES: Partial<Record<ProxyModeName, (o: ModeOptions) => ProxyMode>> = {
   iptables: (o) => new IptablesMode({ log: o.log, clusterCIDR: o.clusterCIDR }),
+  nftables: (o) => new NftablesMode({ log: o.log, clusterCIDR: o.clusterCIDR }),
+  // Rootless, services are reached on the loopback listeners only; as root, cluster IPs are
+  // redirected to them too, so pods reach services the same way as in the other modes.
+  userspace: (o) => new UserspaceMode({ log: o.log, redirector: process.getuid?.() === 0 ? new NftRedirector({ routeLocalnet: true }) : undefined }),
 };
 
 export function createProxyMode(name: string, o: ModeOptions): ProxyMode {
