@@ -28,6 +28,10 @@ program
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--disable-dns', 'run no cluster DNS (no kube-dns Service, no DNS listener on this node)', false)
+  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
+  .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
+  .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
   .action(async (opts) => {
     try {
       // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
@@ -58,6 +62,10 @@ program
   .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--disable-dns', 'run no cluster DNS listener on this node', false)
+  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
+  .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
+  .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

@@ -9,6 +9,7 @@ import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
 import { ensureJoinToken } from '../apiserver/auth/node-token.js';
 import { startInProcessAgents } from '../kubelet/in-process.js';
+import { defaultDnsPort, keepKubeDnsService, startClusterDns, type ClusterDns } from '../dns/index.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
@@ -50,6 +51,14 @@ export interface ServerFlags {
   containerRuntimeEndpoint?: string;
   /** Linux bridge of the pod network (default skiff0). */
   cniBridge?: string;
+  /** No kube-dns Service and no DNS listener on this host. */
+  disableDns?: boolean;
+  /** Default cluster.local. */
+  clusterDomain?: string;
+  /** This host's DNS listener port (default 53 as root, else 10053). */
+  clusterDnsPort?: number;
+  /** The node's resolv.conf (default /etc/resolv.conf). */
+  resolvConf?: string;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -135,7 +144,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (!flags.disableAgent) {
     nodeRuntime = await startNodeRuntime({
       kind: runtimeKind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: advertise,
-      log, clusterDns: flags.clusterDns, bridge: flags.cniBridge,
+      log, clusterDns: flags.clusterDns, clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, bridge: flags.cniBridge,
     });
     if (nodeRuntime.fallbackReason && runtimeKind === 'auto' && !criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint })) {
       process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`);
@@ -165,6 +174,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     leaseRenewMs: Math.min(10_000, Math.floor(settings.nodeMonitorGracePeriodMs / 4)),
   });
 
+  // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
+  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
+  let dns: ClusterDns | undefined;
+  if (!flags.disableDns && agents.host) {
+    dns = await startClusterDns({
+      client: component('coredns'), nodeName: agents.host.name, listen: [advertise], port: flags.clusterDnsPort ?? defaultDnsPort(),
+      clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, log: log.child('dns'),
+    });
+  }
+
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
@@ -174,6 +193,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));
+    await dnsService?.stop();
     agents.stop();
     // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).
     await nodeRuntime?.stop().catch((err: Error) => log.error('container runtime did not stop cleanly', { error: err.message }));

@@ -45,11 +45,17 @@ interface Stoppable { stop(): Promise<void> }
 export function keepKubeDnsService(client: Client, clusterIP: string, log: Logger): Stoppable {
   const informer = new SharedInformer(client.services, { namespace: KUBE_DNS_NAMESPACE, fieldSelector: `metadata.name=${KUBE_DNS_SERVICE}`, onError: () => {} });
   let creating: Promise<void> | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
   const ensure = () => {
-    if (creating || informer.get(KUBE_DNS_SERVICE, KUBE_DNS_NAMESPACE)) return;
+    if (stopped || creating || informer.get(KUBE_DNS_SERVICE, KUBE_DNS_NAMESPACE)) return;
     creating = client.services.create(kubeDnsService(clusterIP)).then(
       () => log.info('created the kube-dns Service', { clusterIP }),
-      (err: Error) => { if (!isAlreadyExists(err)) log.error('could not create the kube-dns Service', { clusterIP, error: err.message }); },
+      (err: Error) => {
+        if (isAlreadyExists(err)) return;
+        log.error('could not create the kube-dns Service; retrying', { clusterIP, error: err.message });
+        if (!stopped) retry = setTimeout(ensure, 2000);
+      },
     ).finally(() => { creating = undefined; });
   };
   informer.addEventHandler({
@@ -60,7 +66,7 @@ export function keepKubeDnsService(client: Client, clusterIP: string, log: Logge
   });
   informer.start();
   void informer.waitForSync().then(ensure, () => {});
-  return { stop: async () => { informer.stop(); await creating; } };
+  return { stop: async () => { stopped = true; clearTimeout(retry); informer.stop(); await creating; } };
 }
 
 export interface NodeEndpointOptions {
@@ -116,6 +122,11 @@ function sliceFingerprint(s: EndpointSlice): string {
 /** Publishes this node's listener and keeps the slice as it should be; stop() withdraws it. */
 export function registerNodeEndpoint(o: NodeEndpointOptions): Stoppable {
   const name = nodeSliceName(o.nodeName);
+  // Endpoints may not be loopback addresses (no pod could reach them): nothing to publish.
+  if (o.addresses.every((a) => /^127\./.test(a) || a === '::1')) {
+    o.log.warn('the DNS listens on a loopback address only: not published in the kube-dns EndpointSlices (pods cannot reach it)', { addresses: o.addresses });
+    return { stop: async () => {} };
+  }
   const informer = new SharedInformer(o.client.endpointSlices, { namespace: KUBE_DNS_NAMESPACE, fieldSelector: `metadata.name=${name}`, onError: () => {} });
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -127,6 +138,9 @@ export function registerNodeEndpoint(o: NodeEndpointOptions): Stoppable {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    // No Node, no slice: it would have no owner to go with (the garbage collector removes it
+    // when the Node is deleted; it comes back when the node registers again).
+    if (!uid) throw new Error(`node ${o.nodeName} is not registered`);
     const want = nodeEndpointSlice(o, uid);
     const have = informer.get(name, KUBE_DNS_NAMESPACE);
     if (!have) {
@@ -135,15 +149,13 @@ export function registerNodeEndpoint(o: NodeEndpointOptions): Stoppable {
     } else if (sliceFingerprint(have) !== sliceFingerprint(want)) {
       await o.client.endpointSlices.update({ ...want, metadata: { ...want.metadata, resourceVersion: have.metadata?.resourceVersion } });
     }
-    // Without its Node's uid the slice has no owner yet: look again shortly.
-    if (!uid) throw new Error(`node ${o.nodeName} is not registered yet`);
   };
   const kick = () => {
     if (stopped || running) return;
     clearTimeout(retry);
     running = reconcile().catch((err: Error) => {
       if (!stopped) retry = setTimeout(kick, 2000);
-      if (!/not registered yet/.test(err.message)) o.log.warn('could not publish the DNS endpoint; retrying', { slice: name, error: err.message });
+      if (!/is not registered$/.test(err.message)) o.log.warn('could not publish the DNS endpoint; retrying', { slice: name, error: err.message });
     }).finally(() => { running = undefined; });
   };
   informer.addEventHandler({ onUpdate: () => kick(), onDelete: () => kick() });

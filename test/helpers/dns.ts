@@ -107,3 +107,31 @@ export function rawUdp(host: string, port: number, packet: Buffer, timeoutMs = 5
     s.send(packet, port, host);
   });
 }
+
+/** One A (or other type) question over UDP with dns-packet: the rcode and the answers' data. */
+export async function ask(host: string, port: number, name: string, type: 'A' | 'AAAA' | 'SRV' | 'PTR' | 'TXT' = 'A', timeoutMs = 500): Promise<{ rcode: string; data: unknown[] } | undefined> {
+  const id = Math.floor(Math.random() * 65536);
+  const reply = await rawUdp(host, port, dnsPacket.encode({ id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type }] }), timeoutMs);
+  if (!reply) return undefined;
+  const d = dnsPacket.decode(reply);
+  return { rcode: (d as { rcode?: string }).rcode ?? 'NOERROR', data: (d.answers ?? []).filter((a) => a.type === type).map((a) => (a as { data: unknown }).data) };
+}
+
+/** A port free on this host right now (TCP and UDP), for servers that must be told theirs. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((res) => {
+      const s = net.createServer().listen(0, host, () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => res(p));
+      });
+    });
+    const udpFree = await new Promise<boolean>((res) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => res(false));
+      u.bind(port, host, () => u.close(() => res(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no free port found');
+}
