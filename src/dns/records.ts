@@ -90,7 +90,8 @@ export class ClusterZone {
 
   /** Whether the name belongs to the cluster zone (reverse names only when they are known). */
   owns(name: string): boolean {
-    return labelsInZone(canonicalName(name), this.domain) !== undefined;
+    const n = name.endsWith('.') ? name.slice(0, -1) : name;
+    return n.length >= this.domain.length && n.toLowerCase().endsWith(this.domain) && (n.length === this.domain.length || n[n.length - this.domain.length - 1] === '.');
   }
 
   /**

@@ -85,6 +85,7 @@ export class DnsServer {
       this.listeners.push({ udp, tcp, host });
     }
     this.serverLabel = `dns://:${bound}`;
+    this.opts.metrics.queries.server = this.serverLabel;
     return bound;
   }
 
@@ -142,7 +143,7 @@ export class DnsServer {
 
   /** Answers one message: synchronously from the zone or caches, else once upstream has answered. */
   handle(msg: Buffer, proto: 'udp' | 'tcp', family: 1 | 2): Reply | Promise<Reply> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const parsed = parseQuery(msg);
     if (!('query' in parsed)) {
       if (parsed.reply) this.count(proto, family, 'other', parsed.reply.readUInt16BE(2) & 0xf, 'skiff', started);
@@ -156,8 +157,8 @@ export class DnsServer {
     };
     if (q.edns && q.edns.version > 0) return done(encodeResponse(q, { rcode: RCODE.BADVERS }), 'skiff');
     if (q.type === TYPE.AXFR || q.type === TYPE.IXFR) return done(rcodeOnly(q, RCODE.REFUSED), 'skiff');
-    const name = canonicalName(q.name);
-    if (name === LOOP_PROBE_SUFFIX || name.endsWith(`.${LOOP_PROBE_SUFFIX}`)) return done(this.loopProbeArrived(q, name), 'loop');
+    const name = q.name.toLowerCase();
+    if (name.endsWith(LOOP_PROBE_SUFFIX) && (name === LOOP_PROBE_SUFFIX || name.endsWith(`.${LOOP_PROBE_SUFFIX}`))) return done(this.loopProbeArrived(q, name), 'loop');
 
     if (this.opts.zone.owns(name) || name.endsWith('.arpa')) {
       const key = `${q.question.toString('latin1')}|${q.recursionDesired ? 1 : 0}|${q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0}`;
@@ -253,12 +254,8 @@ export class DnsServer {
     return c;
   }
 
-  private count(proto: string, family: number, typeName: string, rcode: number, plugin: string, started: bigint): void {
-    const m = this.opts.metrics;
-    const type = typeLabel(typeName);
-    this.child(m.requests, this.serverLabel, '.', proto, String(family), type).inc();
-    this.child(m.responses, this.serverLabel, '.', rcodeName(rcode), plugin).inc();
-    this.child(m.duration, this.serverLabel, '.', type).observe(Number(process.hrtime.bigint() - started) / 1e9);
+  private count(proto: string, family: number, typeName: string, rcode: number, plugin: string, started: number): void {
+    this.opts.metrics.queries.record(proto, family, typeLabel(typeName), rcodeName(rcode), plugin, (performance.now() - started) / 1000);
   }
 }
 

@@ -119,7 +119,7 @@ export function parseQuery(buf: Buffer): Parsed {
   return {
     query: {
       id: buf.readUInt16BE(0), recursionDesired: (flags & RD) !== 0, name: labels.join('.'), type,
-      typeName: TYPE_NAMES.get(type) ?? `TYPE${type}`, class: klass, question: Buffer.from(question), edns,
+      typeName: TYPE_NAMES.get(type) ?? `TYPE${type}`, class: klass, question, edns,
     },
   };
 }
