@@ -3,7 +3,7 @@
 // this run so that parallel runs do not meet, and a cleanup that removes what it created
 // on the host even after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxAvailable } from '../../src/images/busybox.js';
@@ -56,8 +56,11 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   const octet = 160 + Math.floor(Math.random() * 40);
   const clusterCidr = `10.${octet}.0.0/17`;
   const bridge = `skt${tag}`;
+  // The cluster DNS forwards (and sends its loop probe) to the node's resolv.conf servers:
+  // the test gives it none, so nothing leaves this machine.
+  writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--resolv-conf', join(dataDir, 'resolv.conf'), '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
     ...extraArgs,
   ];
