@@ -180,7 +180,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (!flags.disableDns && agents.host) {
     dns = await startClusterDns({
       client: component('coredns'), nodeName: agents.host.name, listen: [advertise], port: flags.clusterDnsPort ?? defaultDnsPort(),
-      clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, log: log.child('dns'),
+      clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, recursionFrom: [flags.clusterCidr], log: log.child('dns'),
     });
   }
 

@@ -42,6 +42,12 @@ export interface ClusterDnsOptions {
   resolvConf?: string;
   podRecords?: 'insecure' | 'verified' | 'disabled';
   forwardTimeoutMs?: number;
+  /**
+   * Clients (CIDRs, e.g. --cluster-cidr) whose other names are forwarded, besides loopback,
+   * the listen addresses and the node's pod CIDRs; others get REFUSED for them. When none
+   * is known, everyone's are.
+   */
+  recursionFrom?: string[];
   log: Logger;
 }
 
@@ -100,7 +106,12 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     },
   });
   const zone = new ClusterZone(view, { domain: o.clusterDomain ?? 'cluster.local', ttl: o.ttl ?? DEFAULT_TTL, podRecords: o.podRecords });
-  const server = new DnsServer({ zone, forwarder, upstreams: () => config, metrics, log });
+  let podCidrs: string[] = [];
+  const recursionClients = () => {
+    const known = [...(o.recursionFrom ?? []), ...podCidrs];
+    return known.length ? [...known, '127.0.0.0/8', '::1/128', ...hosts] : undefined;
+  };
+  const server = new DnsServer({ zone, forwarder, upstreams: () => config, metrics, log, recursionClients });
   view.onChange(() => server.invalidate());
 
   let port = 0;
@@ -155,6 +166,21 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
   }, 10_000);
   resolvTimer.unref();
 
+  // The node's pod CIDRs (assigned by the node IPAM controller after registration) say which
+  // clients are this node's pods.
+  let cidrTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const readPodCidrs = async () => {
+    try {
+      const spec = (await o.client.nodes.get(o.nodeName!)).spec;
+      podCidrs = spec?.podCIDRs ?? (spec?.podCIDR ? [spec.podCIDR] : []);
+    } catch { /* not registered yet */ }
+    if (stopped) return;
+    cidrTimer = setTimeout(() => void readPodCidrs(), podCidrs.length ? 300_000 : 5_000);
+    cidrTimer.unref();
+  };
+  if (o.nodeName) await readPodCidrs();
+
   const endpoint = o.nodeName
     ? registerNodeEndpoint({ client: o.client, nodeName: o.nodeName, addresses: hosts, port, metricsPort: metricsServer.port, log })
     : undefined;
@@ -167,7 +193,9 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     metrics,
     upstreams: () => config,
     stop: async () => {
+      stopped = true;
       clearInterval(resolvTimer);
+      clearTimeout(cidrTimer);
       await endpoint?.stop();
       factory.stop();
       forwarder.close();

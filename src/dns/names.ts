@@ -86,3 +86,26 @@ export function normalizeIP(ip: string): string | undefined {
 export function ipFamily(ip: string): 4 | 6 | undefined {
   return isIPv4(ip) ? 4 : isIPv6(ip) ? 6 : undefined;
 }
+
+/** Whether an address lies in one of the CIDRs (IPv4 and IPv6; a bare address is a /32 or /128). */
+export function inCidrs(ip: string, cidrs: readonly string[]): boolean {
+  const addr = toBigInt(ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1'));
+  if (!addr) return false;
+  for (const c of cidrs) {
+    const [base, bits] = c.split('/');
+    const net = base ? toBigInt(base) : undefined;
+    if (!net || net.family !== addr.family) continue;
+    const width = addr.family === 4 ? 32 : 128;
+    const prefix = bits === undefined ? width : Number(bits);
+    if (!(prefix >= 0 && prefix <= width)) continue;
+    const shift = BigInt(width - prefix);
+    if (addr.value >> shift === net.value >> shift) return true;
+  }
+  return false;
+}
+
+function toBigInt(ip: string): { family: 4 | 6; value: bigint } | undefined {
+  if (isIPv4(ip)) return { family: 4, value: ip.split('.').reduce((a, o) => (a << 8n) | BigInt(Number(o)), 0n) };
+  if (!isIPv6(ip)) return undefined;
+  return { family: 6, value: BigInt(`0x${ipv6Nibbles(ip.toLowerCase()).join('')}`) };
+}

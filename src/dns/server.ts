@@ -8,7 +8,7 @@ import dnsPacket from 'dns-packet';
 import type { Logger } from '../util/log.js';
 import type { Forwarder } from './forwarder.js';
 import { DnsMetrics, rcodeName, typeLabel } from './metrics.js';
-import { canonicalName } from './names.js';
+import { inCidrs } from './names.js';
 import type { ClusterZone, LookupResult, RR } from './records.js';
 import { upstreamKey, upstreamsFor, type Upstream, type UpstreamConfig } from './upstreams.js';
 import { CLASS_IN, encodeResponse, parseQuery, RCODE, rcodeOnly, relayResponse, truncated, TYPE, udpLimit, type Query } from './wire.js';
@@ -28,6 +28,11 @@ export interface DnsServerOptions {
   answerCacheSize?: number;
   maxTcpConnections?: number;
   tcpIdleMs?: number;
+  /**
+   * Clients whose names outside the cluster are forwarded (CIDRs); others get REFUSED for
+   * them, so that a listener on a node address is no open resolver. Undefined: everyone.
+   */
+  recursionClients?(): readonly string[] | undefined;
 }
 
 interface Listener { udp: dgram.Socket; tcp: net.Server; host: string }
@@ -96,7 +101,7 @@ export class DnsServer {
   }
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const reply = this.handle(msg, 'udp', rinfo.family === 'IPv6' ? 2 : 1);
+    const reply = this.handle(msg, 'udp', rinfo.family === 'IPv6' ? 2 : 1, rinfo.address);
     const send = (r: Reply) => { if (r) sock.send(r, rinfo.port, rinfo.address); };
     if (reply instanceof Promise) reply.then(send, (err: Error) => this.opts.log.error('query failed', { error: err.message }));
     else send(reply);
@@ -110,6 +115,7 @@ export class DnsServer {
     let buf = Buffer.alloc(0);
     let pending = 0;
     const family = sock.remoteFamily === 'IPv6' ? 2 : 1;
+    const client = sock.remoteAddress ?? '';
     sock.on('data', (chunk) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       while (buf.length >= 2) {
@@ -133,7 +139,7 @@ export class DnsServer {
           len2.writeUInt16BE(r.length);
           sock.write(Buffer.concat([len2, r]));
         };
-        const reply = this.handle(msg, 'tcp', family);
+        const reply = this.handle(msg, 'tcp', family, client);
         if (reply instanceof Promise) reply.then(write, () => write(undefined));
         else write(reply);
       }
@@ -142,7 +148,7 @@ export class DnsServer {
   }
 
   /** Answers one message: synchronously from the zone or caches, else once upstream has answered. */
-  handle(msg: Buffer, proto: 'udp' | 'tcp', family: 1 | 2): Reply | Promise<Reply> {
+  handle(msg: Buffer, proto: 'udp' | 'tcp', family: 1 | 2, client = '127.0.0.1'): Reply | Promise<Reply> {
     const started = performance.now();
     const parsed = parseQuery(msg);
     if (!('query' in parsed)) {
@@ -174,6 +180,8 @@ export class DnsServer {
         return done(this.fit(q, full, limit), 'kubernetes');
       }
     }
+    const allowed = this.opts.recursionClients?.();
+    if (allowed && !inCidrs(client, allowed)) return done(rcodeOnly(q, RCODE.REFUSED), 'acl');
     return this.forward(q, name, limit).then((r) => done(r, 'forward'));
   }
 

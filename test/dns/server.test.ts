@@ -205,6 +205,37 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     config = { ...config, stubDomains: new Map() };
   });
 
+  test('recursion only for the configured clients: others get REFUSED for outside names, cluster names still', async () => {
+    const local = new DnsServer({
+      zone: new ClusterZone(arrayView(services, slices), { domain: 'cluster.local' }),
+      forwarder: new Forwarder({ timeoutMs: 1000 }), upstreams: () => config, metrics: new DnsMetrics(), log: quiet,
+      recursionClients: () => ['10.42.0.0/16'],
+    });
+    const p = await local.listen([HOST], 0);
+    try {
+      assert.equal(status((await dig(HOST, p, ['www.example.test'])).stdout), 'REFUSED');
+      assert.equal((await dig(HOST, p, ['kubernetes.default.svc.cluster.local', '+short'])).stdout.trim(), '10.43.0.1');
+    } finally {
+      await local.close();
+    }
+  });
+
+  test('the table of questions in flight is bounded: beyond it, SERVFAIL at once', async () => {
+    const f = new Forwarder({ timeoutMs: 1500, maxInFlight: 2 });
+    const silent = { host: upstream.host, port: upstream.port };
+    const q = (name: string) => ({ id: 1, recursionDesired: true, name, type: 1, typeName: 'A', class: 1, question: dnsPacket.encode({ type: 'query', id: 0, questions: [{ name, type: 'A' }] }).subarray(12) });
+    const slow = [f.forward(q('silent.example.test'), [silent]), f.forward(q('SILENT.example.test'), [silent])];
+    assert.equal(f.inFlightCount, 1, 'one upstream question for the same name asked twice');
+    const second = f.forward(q('x.silent.example.test'), [silent]);
+    const t0 = Date.now();
+    const third = await f.forward(q('y.silent.example.test'), [silent]);
+    assert.deepEqual([third.ok, Date.now() - t0 < 100], [false, true]);
+    assert.match((third as { reason: string }).reason, /too many questions in flight/);
+    const done = await Promise.all([...slow, second]);
+    assert.ok(done.every((r) => !r.ok && r.rcode === 2));
+    f.close();
+  });
+
   test('metrics under CoreDNS\'s names', async () => {
     const m = await serveMetrics(metrics, HOST, 0, quiet);
     try {

@@ -7,6 +7,17 @@ import { ResponseCache } from '../../src/dns/cache.js';
 import { kubeDnsService, nodeEndpointSlice } from '../../src/dns/kube-dns.js';
 import { parseConfigMapData, parseUpstream, resolvConfServers, upstreamsFor } from '../../src/dns/upstreams.js';
 import { walkResponse } from '../../src/dns/wire.js';
+import { inCidrs } from '../../src/dns/names.js';
+
+test('CIDR membership, IPv4 and IPv6', () => {
+  assert.ok(inCidrs('10.42.3.4', ['10.42.0.0/16']));
+  assert.ok(!inCidrs('10.43.3.4', ['10.42.0.0/16']));
+  assert.ok(inCidrs('::ffff:10.42.0.1', ['10.42.0.0/16']));
+  assert.ok(inCidrs('fd00:42::5', ['fd00:42::/64']));
+  assert.ok(!inCidrs('fd00:43::5', ['fd00:42::/64', '10.0.0.0/8']));
+  assert.ok(inCidrs('127.0.0.1', ['127.0.0.1']));
+  assert.ok(!inCidrs('junk', ['0.0.0.0/0']));
+});
 
 test('resolv.conf: nameserver lines only, IPv6 zones dropped, names skipped', () => {
   assert.deepEqual(resolvConfServers('# c\nsearch a\nnameserver 192.0.2.1\nnameserver fe80::1%eth0 ; x\nnameserver not-an-ip\noptions ndots:2\n'), [

@@ -17,7 +17,7 @@ export interface TestUpstream {
 
 /**
  * Answers, for names under `domain`: `<x>.<domain>` A `address` (TTL `ttl`), `many.<domain>`
- * TXT with 40 long strings (too big for 512 bytes), `silent.<domain>` never, anything
+ * TXT with 40 long strings (too big for 512 bytes), `silent.<domain>` and names under it never, anything
  * else NXDOMAIN with an SOA (negative TTL 30). Outside `domain`: REFUSED.
  */
 export async function startTestUpstream(opts: { host?: string; domain?: string; address?: string; ttl?: number } = {}): Promise<TestUpstream> {
@@ -36,7 +36,7 @@ export async function startTestUpstream(opts: { host?: string; domain?: string; 
     const name = question.name.toLowerCase();
     queries.set(name, (queries.get(name) ?? 0) + 1);
     const base = { id: q.id, type: 'response' as const, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions };
-    if (name === `silent.${domain}`) return undefined;
+    if (name === `silent.${domain}` || name.endsWith(`.silent.${domain}`)) return undefined;
     if (!(name === domain || name.endsWith(`.${domain}`))) return dnsPacket.encode({ ...base, flags: base.flags | 5 });
     if (name === `many.${domain}`)
       return dnsPacket.encode({ ...base, answers: Array.from({ length: 40 }, (_, i) => ({ name: question.name, type: 'TXT' as const, ttl: opts.ttl ?? 60, data: `record ${i} ${'x'.repeat(40)}` })) });
