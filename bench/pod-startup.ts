@@ -153,7 +153,7 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
   const bridge = `skb${process.pid % 100000}`;
   const agent: ChildProcess = spawn(process.execPath, [
     SKIFF_BIN, 'agent', '--server', options.server, '--token', token, '--data-dir', dir, '--node-name', name,
-    '--node-ip', '127.0.0.1', '--runtime', 'cri', '--cni-bridge', bridge, '--kubelet-port', '0',
+    '--node-ip', '127.0.0.1', '--runtime', 'cri', '--cni-bridge', bridge, '--kubelet-port', '0', '--disable-proxy',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   agent.stdout!.on('data', (d) => (log += d));

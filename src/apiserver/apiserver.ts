@@ -22,6 +22,7 @@ import { PodStreams, type KubeletClientConfig } from './rest/pod-streams.js';
 import { StoreError } from './../storage/store.js';
 import type { UserInfo } from './types.js';
 import { WatchCache } from './watch-cache.js';
+import { KUBERNETES_SLICE_KEY, kubernetesEndpointSlice } from './kubernetes-endpointslice.js';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+skiff' };
 
@@ -110,6 +111,7 @@ export class ApiServer {
     const reg = this.opts.registry;
     const svcDef = reg.lookup('', 'v1', 'services');
     const epDef = reg.lookup('', 'v1', 'endpoints');
+    const sliceDef = reg.lookup('discovery.k8s.io', 'v1', 'endpointslices');
     if (!svcDef || !epDef) return;
     const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
     const existing = this.cache.get('/registry/services/default/kubernetes');
@@ -135,9 +137,19 @@ export class ApiServer {
       store: this.opts.store,
       address,
       port,
-      current: () => this.cache.get('/registry/endpoints/default/kubernetes'),
+      // A missing slice counts as missing Endpoints, so that the next reconcile writes both.
+      current: () => (sliceDef && !this.cache.get(KUBERNETES_SLICE_KEY) ? undefined : this.cache.get('/registry/endpoints/default/kubernetes')),
       write: async (ep) => {
         await this.storage.update(epDef, 'default', 'kubernetes', ep, undefined);
+        if (!sliceDef) return;
+        const cur = this.cache.get(KUBERNETES_SLICE_KEY);
+        try {
+          if (cur) await this.storage.update(sliceDef, 'default', 'kubernetes', kubernetesEndpointSlice(ep, cur), undefined);
+          else await this.storage.create(sliceDef, 'default', kubernetesEndpointSlice(ep));
+        } catch (err) {
+          // Another server sharing the store wrote it first; the next reconcile converges.
+          if ((err as { code?: number }).code !== 409) throw err;
+        }
       },
       onError: (err) => this.opts.log?.('kubernetes endpoints reconcile failed', { error: err.message }),
     });

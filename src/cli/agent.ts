@@ -19,11 +19,14 @@ import { realNodeSetup } from '../kubelet/real-node.js';
 import { startHostMonitors } from '../kubelet/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
+import { startNodeNetwork } from '../kubelet/network/node-network.js';
+import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { defaultDnsPort, startClusterDns } from '../dns/index.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
+import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 
-export interface AgentFlags {
+export interface AgentFlags extends NodeProxyFlags {
   server: string;
   token: string;
   dataDir?: string;
@@ -34,6 +37,8 @@ export interface AgentFlags {
   containerRuntimeEndpoint?: string;
   clusterDns?: string;
   cniBridge?: string;
+  podNetwork?: string;
+  clusterCidr?: string;
   disableDns?: boolean;
   clusterDomain?: string;
   clusterDnsPort?: number;
@@ -67,6 +72,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   // price of more frequent (cheap) scavenges. Read by V8 each time new space would grow.
   setFlagsFromString('--semi-space-growth-factor=1');
   const kind = parseRuntimeKind(flags.runtime);
+  const podNetworkMode = parsePodNetworkMode(flags.podNetwork ?? 'host-gw');
   const log = createLogger('agent');
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -93,6 +99,13 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write(`skiff agent: WARNING: pods on this node run in SIMULATED mode (no container runtime, no process is started): ${why}\n`);
     log.warn('pods on this node run in SIMULATED mode', { reason: why });
   }
+  const podNetwork = await startNodeNetwork({
+    client, nodeName: name, nodeIP: ip, mode: podNetworkMode, clusterCidr: flags.clusterCidr ?? '10.42.0.0/16',
+    bridge: nodeRuntime.network?.bridge ?? 'skiff0', cni: nodeRuntime.network, log,
+  }).catch(async (err) => {
+    await nodeRuntime.stop();
+    throw err;
+  });
   const agentDir = join(dataDir, 'agent');
   const real = nodeRuntime.runtime.runsProcesses
     ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes'), clusterDomain: flags.clusterDomain })
@@ -117,9 +130,11 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log,
   });
   await agent.start();
+  const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, clusterCIDR: flags.clusterCidr, log, informers });
   // This node's DNS listener on its node IP, published in the kube-dns EndpointSlices.
   const dns = flags.disableDns ? undefined : await startClusterDns({
-    client, nodeName: name, listen: [ip], port: flags.clusterDnsPort ?? defaultDnsPort(), clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, log: log.child('dns'),
+    client, nodeName: name, listen: [ip], port: flags.clusterDnsPort ?? defaultDnsPort(), clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf,
+    recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined, log: log.child('dns'),
   });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
@@ -128,10 +143,12 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    void proxy?.stop();
     // The DNS withdraws its endpoint through the client first (bounded: the server may be gone).
     const dnsStopped = dns ? Promise.race([dns.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]) : Promise.resolve();
     void dnsStopped.then(() => {
       agent.stop();
+      podNetwork.stop();
       monitors?.stop();
       void server.close();
       informers.stop();

@@ -8,22 +8,27 @@ import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../apiserver/auth/pki.js';
 import { ensureJoinToken } from '../apiserver/auth/node-token.js';
-import { startInProcessAgents } from '../kubelet/in-process.js';
+import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
+import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
+import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { defaultDnsPort, keepKubeDnsService, startClusterDns, type ClusterDns } from '../dns/index.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
-import { LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
+import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
+import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 
 export { defaultDataDir } from './data-dir.js';
 
-export interface ServerFlags {
+export interface ServerFlags extends NodeProxyFlags {
+  /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
+  disableServicelb?: boolean;
   dataDir?: string;
   bindAddress: string;
   httpsPort: number;
@@ -51,6 +56,10 @@ export interface ServerFlags {
   containerRuntimeEndpoint?: string;
   /** Linux bridge of the pod network (default skiff0). */
   cniBridge?: string;
+  /** This host's node name (default: the host name). */
+  nodeName?: string;
+  /** host-gw (default), vxlan or none. */
+  podNetwork?: string;
   /** No kube-dns Service and no DNS listener on this host. */
   disableDns?: boolean;
   /** Default cluster.local. */
@@ -82,6 +91,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runtimeKind = parseRuntimeKind(flags.runtime ?? 'auto');
+  const podNetworkMode = parsePodNetworkMode(flags.podNetwork ?? 'host-gw');
   if (!flags.disableAgent) {
     // Said first, before anything else is printed: a node without real containers surprises people.
     const why = runtimeKind === 'simulated' ? 'asked for with --runtime simulated' : criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint });
@@ -133,7 +143,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   // Stable per data dir, so a restarted server takes its own lease back at once.
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
   const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'), localPathStorageDir: join(dataDir, 'storage') };
-  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings });
+  const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
+  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
   const scheduler = flags.disableScheduler ? undefined : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
@@ -141,6 +152,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
   let nodeRuntime: NodeRuntime | undefined;
+  let podNetwork: NodeNetwork | undefined;
   if (!flags.disableAgent) {
     nodeRuntime = await startNodeRuntime({
       kind: runtimeKind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: advertise,
@@ -150,6 +162,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`);
       log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: nodeRuntime.fallbackReason });
     }
+    podNetwork = await startNodeNetwork({
+      client: component('kubelet'), nodeName: flags.nodeName ?? hostNodeName(), nodeIP: advertise, mode: podNetworkMode, clusterCidr: flags.clusterCidr,
+      bridge: nodeRuntime.network?.bridge ?? 'skiff0', cni: nodeRuntime.network, log, nodeIPFlag: '--advertise-address',
+    }).catch(async (err) => {
+      await nodeRuntime?.stop();
+      throw err;
+    });
     if (nodeRuntime.kind === 'cri') log.info('node agent runs pods in real containers', { runtime: nodeRuntime.runtime.runtimeVersionString, endpoint: flags.containerRuntimeEndpoint ?? nodeRuntime.supervisor?.endpoint });
   }
   const nodeCIDRs = 2 ** Math.max(0, 24 - Number(flags.clusterCidr.split('/')[1]));
@@ -159,6 +178,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     client: component('kubelet'),
     log,
     hostAgent: nodeRuntime && {
+      nodeName: flags.nodeName,
       internalIP: advertise,
       labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' },
       runtime: nodeRuntime.runtime,
@@ -174,6 +194,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     leaseRenewMs: Math.min(10_000, Math.floor(settings.nodeMonitorGracePeriodMs / 4)),
   });
 
+  const proxy = agents.host && await startNodeProxy(flags, {
+    client: component('kube-proxy'), nodeName: agents.host.name, nodeIP: advertise, runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
+    clusterCIDR: flags.clusterCidr, log,
+  });
   // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
   const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
   let dns: ClusterDns | undefined;
@@ -193,9 +217,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    await proxy?.stop();
     await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));
     await dnsService?.stop();
     agents.stop();
+    podNetwork?.stop();
     // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).
     await nodeRuntime?.stop().catch((err: Error) => log.error('container runtime did not stop cleanly', { error: err.message }));
     await controllers.stop();

@@ -29,6 +29,7 @@ import { podGCController } from './podgc.js';
 import { localPathProvisioner } from './local-path-provisioner/controller.js';
 import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
 import { ephemeralVolumeController } from './ephemeral-volume.js';
+import { serviceLBController } from './servicelb.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -55,6 +56,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'pvc-protection': pvcProtectionController,
   'pv-protection': pvProtectionController,
   'ephemeral-volume': ephemeralVolumeController,
+  servicelb: serviceLBController,
 };
 
 export interface RunningControllers {

@@ -302,7 +302,9 @@ export class NodeAgent {
     try {
       const old = (this.opts.nodes.informer.get(this.name) ?? this.node)?.status?.conditions;
       const status = nodeStatus(this.opts.node, old, this.now());
-      this.node = await this.opts.client.nodes.patch(this.name, { status }, 'merge', { subresource: 'status' });
+      // Strategic, as the kubelet patches: conditions merge by type, so one another component
+      // owns (NetworkUnavailable, from the pod network) stays.
+      this.node = await this.opts.client.nodes.patch(this.name, { status }, 'strategic', { subresource: 'status' });
     } catch (err) {
       this.opts.log.warn('node status not posted', { node: this.name, error: (err as Error).message });
     } finally {

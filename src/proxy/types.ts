@@ -5,11 +5,14 @@
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
-/** `namespace/name:portName` (portName may be empty), as kube-proxy's ServicePortName prints. */
+/**
+ * `namespace/name:portName`, or `namespace/name` for an unnamed port: exactly as kube-proxy's
+ * ServicePortName prints, since iptables chain names are hashed from this text.
+ */
 export type ServicePortKey = string;
 
 export function servicePortKey(namespace: string, name: string, portName: string): ServicePortKey {
-  return `${namespace}/${name}:${portName}`;
+  return portName ? `${namespace}/${name}:${portName}` : `${namespace}/${name}`;
 }
 
 export interface ServicePortInfo {

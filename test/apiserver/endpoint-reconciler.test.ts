@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { KObject } from '../../src/api/types.js';
 import { EndpointReconciler, MASTER_LEASE_PREFIX } from '../../src/apiserver/endpoint-reconciler.js';
 import { MemoryStore } from '../../src/storage/memory.js';
+import { kubernetesEndpointSlice } from '../../src/apiserver/kubernetes-endpointslice.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,4 +90,18 @@ test('servers on different ports get one subset per port', async () => {
     await a.stop();
     await b.stop();
   }
+});
+
+test('the kubernetes EndpointSlice mirrors the Endpoints (service proxies read slices)', () => {
+  const slice = kubernetesEndpointSlice({
+    apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default' },
+    subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }],
+  } as KObject, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', resourceVersion: '42' } } as KObject);
+  assert.deepEqual(slice, {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' }, resourceVersion: '42' },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }, { addresses: ['10.0.0.2'], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
+  });
 });

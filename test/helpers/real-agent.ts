@@ -20,6 +20,11 @@ export interface RealAgentOptions {
   clusterDns?: string;
   /** Run the agent in this network namespace (a name under /run/netns). */
   netns?: string;
+  /** Default: a name unique to this run. */
+  bridge?: string;
+  kubeletPort?: number;
+  /** More flags for `skiff agent`. */
+  extraArgs?: string[];
 }
 
 export interface RealAgent {
@@ -40,7 +45,7 @@ const running = (p: ChildProcess | undefined): p is ChildProcess => !!p && p.exi
 
 export function realAgent(o: RealAgentOptions): RealAgent {
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-agent-'));
-  const bridge = `ska${Math.random().toString(36).slice(2, 7)}`;
+  const bridge = o.bridge ?? `ska${Math.random().toString(36).slice(2, 7)}`;
   const agentDir = join(dataDir, 'agent');
   const socket = join(agentDir, 'containerd', 'containerd.sock');
   let proc: ChildProcess | undefined;
@@ -52,6 +57,12 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   const args = [
     SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--resolv-conf', join(dataDir, 'resolv.conf'), '--node-name', o.nodeName, '--node-ip', o.nodeIP,
     '--runtime', 'cri', '--cni-bridge', bridge, ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
+    ...(o.kubeletPort ? ['--kubelet-port', String(o.kubeletPort)] : []),
+    // On the host's own namespace an agent adds no routes or rules of a pod network backend,
+    // and no service proxy (it would write the host's iptables).
+    ...(o.netns || o.extraArgs?.includes('--pod-network') ? [] : ['--pod-network', 'none']),
+    ...(o.netns || o.extraArgs?.includes('--disable-proxy') ? [] : ['--disable-proxy']),
+    ...(o.extraArgs ?? []),
   ];
   const agent: RealAgent = {
     dataDir, bridge, socket,

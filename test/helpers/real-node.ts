@@ -47,6 +47,15 @@ export interface RealNodeOptions {
   bindAddress?: string;
   /** An (empty) directory the test prepared, e.g. a small filesystem mounted there; cleanup unmounts and removes it. */
   dataDir?: string;
+  /**
+   * Run the server inside this network namespace (a name under /run/netns) the test created,
+   * where its service proxy may program rules. Outside one the proxy is off: the host's
+   * iptables stay untouched.
+   */
+  netns?: string;
+  /** Pod network, service network and cluster DNS IP; default: a /16 picked at random from 10.160-199. */
+  cidrs?: { cluster: string; service: string; dns: string; podNet: string };
+  bridge?: string;
 }
 
 export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOptions = {}): Promise<RealNode> {
@@ -54,23 +63,31 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   const tag = Math.random().toString(36).slice(2, 7);
   // 10.160.0.0 … 10.199.0.0: pod /17 and service /17 of one /16, unlikely to meet another run's.
   const octet = 160 + Math.floor(Math.random() * 40);
-  const clusterCidr = `10.${octet}.0.0/17`;
-  const bridge = `skt${tag}`;
+  const cidrs = opts.cidrs ?? { cluster: `10.${octet}.0.0/17`, service: `10.${octet}.128.0/17`, dns: `10.${octet}.128.10`, podNet: `10.${octet}.` };
+  const clusterCidr = cidrs.cluster;
+  const bridge = opts.bridge ?? `skt${tag}`;
   // The cluster DNS forwards (and sends its loop probe) to the node's resolv.conf servers:
-  // the test gives it none, so nothing leaves this machine.
+  // unless the test names its own, it gets none, so nothing leaves this machine.
   writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--resolv-conf', join(dataDir, 'resolv.conf'), '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
-    '--cluster-cidr', clusterCidr, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', bridge,
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
+    '--cluster-cidr', clusterCidr, '--service-cidr', cidrs.service, '--cluster-dns', cidrs.dns, '--cni-bridge', bridge,
+    ...(extraArgs.includes('--resolv-conf') ? [] : ['--resolv-conf', join(dataDir, 'resolv.conf')]),
+    // On the host's own namespace a node stays alone: no routes or rules of a pod network backend there.
+    ...(opts.netns || extraArgs.includes('--pod-network') ? [] : ['--pod-network', 'none']),
     ...extraArgs,
+    ...(opts.netns || extraArgs.includes('--disable-proxy') ? [] : ['--disable-proxy']),
   ];
+  // nsenter --net, not `ip netns exec`: that one remounts /sys for the namespace, which hides
+  // /sys/fs/cgroup from containerd and runc.
+  const [cmd, argv] = opts.netns ? ['nsenter', [`--net=/run/netns/${opts.netns}`, process.execPath, ...args]] : [process.execPath, args];
   let out = '';
   let err = '';
   let proc: ChildProcess;
   /** Starts the server and resolves once it has printed its ready line. */
   const launch = async (): Promise<void> => {
     const from = out.length;
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     p.stdout!.on('data', (d) => (out += d));
     p.stderr!.on('data', (d) => (err = (err + d).slice(-400_000)));
@@ -109,7 +126,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   const socket = join(dataDir, 'agent', 'containerd', 'containerd.sock');
   let cleaned = false;
   const node: RealNode = {
-    dataDir, bridge, clusterCidr, podNet: `10.${octet}.`, socket,
+    dataDir, bridge, clusterCidr, podNet: cidrs.podNet, socket,
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),
     ipamDir: join(dataDir, 'agent', 'cni', 'ipam', 'skiff'),
     get proc() {
@@ -129,7 +146,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
       await stop();
       killProcessesUnder(dataDir);
       unmountUnder(dataDir);
-      spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      spawnSync('ip', [...(opts.netns ? ['-n', opts.netns] : []), 'link', 'del', bridge], { stdio: 'ignore' });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,10 @@
 // The pod network of one node, as CNI configuration for the runtime: once the node has its
-// pod CIDR the agent writes a conflist (bridge with the node as gateway and masquerading,
-// host-local IPAM over the pod CIDR, portmap for hostPort) into the conf dir containerd
+// pod CIDR the agent writes a conflist (bridge with the node as gateway, host-local IPAM over the pod CIDR, portmap for hostPort) into the conf dir containerd
 // watches, and turns on IPv4 forwarding. The runtime calls the plugins (ADD on sandbox
-// start, DEL on stop, which gives back the veth and the IP lease).
+// start, DEL on stop, which gives back the veth and the IP lease). The bridge plugin's own
+// masquerade (ipMasq) rewrites everything that leaves the node's /24, pod → pod across nodes
+// included; with a pod network backend (node-network.ts) it is off and Skiff's rules
+// masquerade only what leaves the cluster CIDR.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,6 +22,8 @@ export interface CniNetworkOptions {
   /** Network name in the conflist; also host-local's subdirectory of ipamDir. */
   networkName?: string;
   mtu?: number;
+  /** The bridge plugin masquerades pod traffic leaving the node; default true. */
+  ipMasq?: boolean;
   /** Where IPv4 forwarding is switched on; tests point it elsewhere. */
   ipForwardPath?: string;
 }
@@ -38,7 +42,7 @@ export function validBridgeName(name: string): boolean {
   return /^[A-Za-z0-9_.-]{1,15}$/.test(name);
 }
 
-export function cniConflist(podCidr: string, opts: Pick<CniNetworkOptions, 'ipamDir' | 'bridge' | 'networkName' | 'mtu'>): object {
+export function cniConflist(podCidr: string, opts: Pick<CniNetworkOptions, 'ipamDir' | 'bridge' | 'networkName' | 'mtu' | 'ipMasq'>): object {
   const { ip, prefix } = parseIPv4Cidr(podCidr);
   const bridge = opts.bridge ?? DEFAULT_BRIDGE;
   if (!validBridgeName(bridge)) throw new Error(`bridge name ${JSON.stringify(bridge)} is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)`);
@@ -51,7 +55,7 @@ export function cniConflist(podCidr: string, opts: Pick<CniNetworkOptions, 'ipam
         type: 'bridge',
         bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: opts.ipMasq ?? true,
         hairpinMode: true,
         ...(opts.mtu ? { mtu: opts.mtu } : {}),
         ipam: {
@@ -68,10 +72,19 @@ export function cniConflist(podCidr: string, opts: Pick<CniNetworkOptions, 'ipam
 
 export class CniNetwork {
   private podCidr?: string;
+  private readonly opts: CniNetworkOptions;
 
-  constructor(private readonly opts: CniNetworkOptions) {
+  constructor(opts: CniNetworkOptions) {
     const bridge = opts.bridge ?? DEFAULT_BRIDGE;
     if (!validBridgeName(bridge)) throw new Error(`bridge name ${JSON.stringify(bridge)} is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)`);
+    this.opts = { ...opts };
+  }
+
+  /** Masquerade and MTU as the pod network backend wants them; rewrites the conflist if it was written already. */
+  setPodNetworkOptions(o: { ipMasq: boolean; mtu?: number }): void {
+    this.opts.ipMasq = o.ipMasq;
+    if (o.mtu !== undefined) this.opts.mtu = o.mtu;
+    if (this.podCidr) this.configure(this.podCidr);
   }
 
   get bridge(): string {

@@ -1,0 +1,24 @@
+// The service proxy of a node agent (`skiff server` and `skiff agent`): on unless
+// --disable-proxy; it runs where the node runs real containers (a simulated node has no data
+// path), or wherever --proxy-mode asks for it explicitly.
+import type { Client } from '../client/client.js';
+import type { SharedInformerFactory } from '../client/informer-factory.js';
+import { defaultProxyMode, startServiceProxy, type ServiceProxy } from '../proxy/index.js';
+import type { Logger } from '../util/log.js';
+
+export interface NodeProxyFlags {
+  proxyMode?: string;
+  disableProxy?: boolean;
+}
+
+export async function startNodeProxy(flags: NodeProxyFlags, o: {
+  client: Client; nodeName: string; nodeIP: string; runsProcesses: boolean; clusterCIDR?: string; log: Logger; informers?: SharedInformerFactory;
+}): Promise<ServiceProxy | undefined> {
+  if (flags.disableProxy) return undefined;
+  if (!o.runsProcesses && !flags.proxyMode) {
+    o.log.info('no service proxy: this node runs pods in simulated mode (give --proxy-mode to run one anyway)');
+    return undefined;
+  }
+  const mode = flags.proxyMode ?? defaultProxyMode();
+  return startServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], mode, clusterCIDR: o.clusterCIDR, log: o.log.child('proxy'), informers: o.informers });
+}

@@ -1,0 +1,50 @@
+// The only place the iptables mode touches the node: iptables-restore, iptables-save,
+// conntrack and the route_localnet sysctl. Everything else in the mode is pure.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], input?: string): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    p.on('error', (err) => resolve({ code: -1, stdout, stderr: `${cmd}: ${err.message}` }));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.on('error', () => {});
+    p.stdin.end(input ?? '');
+  });
+}
+
+export interface IptablesHost {
+  restore(text: string): Promise<CommandResult>;
+  save(table: 'nat' | 'filter'): Promise<string>;
+  /** `conntrack -D` with these filters; "nothing deleted" is not an error. */
+  conntrackDelete(args: string[]): Promise<void>;
+  enableRouteLocalnet(): Promise<void>;
+}
+
+export const iptablesHost: IptablesHost = {
+  // -w: wait for the xtables lock instead of failing when another program holds it.
+  restore: (text) => run('iptables-restore', ['-w', '5', '--noflush'], text),
+  async save(table) {
+    const r = await run('iptables-save', ['-t', table]);
+    if (r.code !== 0) throw new Error(`iptables-save -t ${table} failed (${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  },
+  async conntrackDelete(args) {
+    const r = await run('conntrack', ['-D', ...args]);
+    // conntrack exits 1 when no entry matched.
+    if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw new Error(`conntrack -D ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  },
+  async enableRouteLocalnet() {
+    await writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1');
+  },
+};

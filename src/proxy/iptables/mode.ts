@@ -1,0 +1,153 @@
+// The iptables proxy mode: keeps each service port's generated rules, and per sync hands
+// iptables-restore the shared chains plus the chains of the ports that changed (all of them
+// on a full resync, which also deletes chains nobody owns and re-adds missing hooks).
+// A rule iptables rejects is traced to its Service, which is left out (logged, counted) so
+// that the others still sync.
+import type { Logger } from '../../util/log.js';
+import { staleConntrackFilters, udpPortState, type UdpPortState } from '../conntrack-cleanup.js';
+import { skippedServicePorts } from '../metrics.js';
+import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
+import { isServiceOwnedChain } from './chain-names.js';
+import { iptablesHost, type IptablesHost } from './exec.js';
+import { buildRestore, failedLine, missingJumps, parseSave } from './restore.js';
+import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
+
+export interface IptablesModeOptions {
+  log: Logger;
+  clusterCIDR?: string;
+  /** The node's command runner; tests of the mode may give their own. */
+  host?: IptablesHost;
+}
+
+/** How many rejected Services one sync leaves out before it gives up and retries later. */
+const MAX_QUARANTINE_PER_SYNC = 5;
+
+export class IptablesMode implements ProxyMode {
+  readonly name = 'iptables' as const;
+  private readonly host: IptablesHost;
+  private readonly ctx: RuleContext;
+  private readonly rules = new Map<ServicePortKey, ServicePortRules>();
+  /** The chains each port has in the kernel, as last written. */
+  private readonly chains = new Map<ServicePortKey, string[]>();
+  private readonly udp = new Map<ServicePortKey, UdpPortState>();
+  /** Ports whose rules iptables rejected: left out until they change or a full resync. */
+  private readonly rejected = new Set<ServicePortKey>();
+  private localnetSet = false;
+
+  constructor(private readonly opts: IptablesModeOptions) {
+    this.host = opts.host ?? iptablesHost;
+    this.ctx = { clusterCIDR: opts.clusterCIDR };
+  }
+
+  async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
+    const full = changed === 'all';
+    const keys = full ? new Set([...snapshot.services.keys(), ...this.rules.keys()]) : new Set(changed);
+    if (full) this.rejected.clear();
+    for (const k of keys) this.rejected.delete(k);
+    for (const k of keys) this.regenerate(k, snapshot);
+
+    let existing: Set<string> = new Set();
+    let jumps: ReturnType<typeof missingJumps> = [];
+    if (full) {
+      const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
+      existing = save.chains.get('nat') ?? new Set();
+      jumps = missingJumps(save);
+      if (!this.localnetSet) {
+        // NodePorts on 127.0.0.1 need the kernel to route DNATed loopback traffic, as kube-proxy sets.
+        await this.host.enableRouteLocalnet().catch((err: Error) => this.opts.log.warn('could not set route_localnet; NodePorts on 127.0.0.1 will not answer', { error: err.message }));
+        this.localnetSet = true;
+      }
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const active = new Set<string>();
+      for (const r of this.rules.values()) for (const c of r.chains) active.add(c.name);
+      const stale = new Set<string>();
+      for (const k of full ? this.chains.keys() : keys) for (const c of this.chains.get(k) ?? []) if (!active.has(c)) stale.add(c);
+      for (const c of existing) if (isServiceOwnedChain(c) && !active.has(c)) stale.add(c);
+      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps });
+      const res = await this.host.restore(restore.text);
+      if (res.code === 0) {
+        for (const k of keys) {
+          const r = this.rules.get(k);
+          if (r) this.chains.set(k, r.chains.map((c) => c.name));
+          else this.chains.delete(k);
+        }
+        if (full) for (const k of [...this.chains.keys()]) if (!this.rules.has(k)) this.chains.delete(k);
+        break;
+      }
+      const lineNo = failedLine(res.stderr);
+      const lines = restore.text.split('\n');
+      const owner = lineNo !== undefined ? restore.owners.get(lineNo) : undefined;
+      this.opts.log.error('iptables-restore failed', {
+        error: res.stderr.trim(), line: lineNo, rule: lineNo !== undefined ? lines[lineNo - 1] : undefined, service: owner,
+        ...(owner ? {} : { input: restore.text.length > 20_000 ? `${restore.text.slice(0, 20_000)}…` : restore.text }),
+      });
+      if (!owner || attempt >= MAX_QUARANTINE_PER_SYNC) throw new Error(`iptables-restore failed: ${res.stderr.trim()}${lineNo ? ` (line ${lineNo}: ${lines[lineNo - 1]})` : ''}`);
+      // Left out, the others are written; the rejected port is tried again when it changes.
+      skippedServicePorts.inc({ mode: this.name });
+      this.rejected.add(owner);
+      this.rules.delete(owner);
+    }
+    await this.flushConntrack(snapshot, keys);
+  }
+
+  /** Why a port is not programmed, for callers that want to tell the user (Events). */
+  rejectedPorts(): ReadonlySet<ServicePortKey> {
+    return this.rejected;
+  }
+
+  private regenerate(key: ServicePortKey, snapshot: ProxySnapshot): void {
+    const svc = snapshot.services.get(key);
+    if (!svc || this.rejected.has(key)) {
+      this.rules.delete(key);
+      return;
+    }
+    try {
+      this.rules.set(key, servicePortRules(svc, snapshot.endpoints.get(key) ?? [], this.ctx));
+    } catch (err) {
+      this.opts.log.error('skipping a service port whose rules cannot be generated', { service: key, error: (err as Error).message });
+      skippedServicePorts.inc({ mode: this.name });
+      this.rules.delete(key);
+    }
+  }
+
+  private async flushConntrack(snapshot: ProxySnapshot, keys: Iterable<ServicePortKey>): Promise<void> {
+    for (const k of keys) {
+      const svc = snapshot.services.get(k);
+      const after = svc && this.rules.has(k) ? udpPortState(svc, snapshot.endpoints.get(k) ?? []) : undefined;
+      const before = this.udp.get(k);
+      if (after) this.udp.set(k, after);
+      else this.udp.delete(k);
+      for (const filter of staleConntrackFilters(before, after))
+        await this.host.conntrackDelete(filter).catch((err: Error) => this.opts.log.warn('stale UDP conntrack entries not deleted', { service: k, error: err.message }));
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
+    const lines: string[] = [];
+    for (const table of ['filter', 'nat'] as const) {
+      const ours = [...(save.chains.get(table) ?? [])].filter((c) => c.startsWith('KUBE-'));
+      lines.push(`*${table}`);
+      // Hooks in built-in chains go first (a referenced chain cannot be deleted).
+      const saved = await this.host.save(table);
+      for (const l of saved.split('\n')) {
+        const m = /^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) (.*-j (KUBE-\S+).*)$/.exec(l);
+        if (m) lines.push(`-D ${m[1]} ${m[2]}`);
+      }
+      for (const c of ours) lines.push(`:${c} - [0:0]`);
+      for (const c of ours) lines.push(`-X ${c}`);
+      lines.push('COMMIT');
+    }
+    const res = await this.host.restore(`${lines.join('\n')}\n`);
+    if (res.code !== 0) throw new Error(`removing the proxy's iptables rules failed: ${res.stderr.trim()}`);
+    this.rules.clear();
+    this.chains.clear();
+    this.udp.clear();
+  }
+
+  async stop(): Promise<void> {
+    // Rules stay: pods keep reaching Services while the agent is down, as with kube-proxy.
+  }
+}
