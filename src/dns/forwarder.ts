@@ -58,6 +58,12 @@ export class Forwarder {
     return this.inFlight.size;
   }
 
+  /** The cached answer to this question, if there is one (no I/O, no promise). */
+  cached(q: Query, now = Date.now()): ForwardResult | undefined {
+    const hit = this.cache.get(ResponseCache.key(q.name, q.type, q.class, q.edns?.dnssecOk ?? false), now);
+    return hit && this.fromCache(hit, now);
+  }
+
   /** A cached answer, or the servers' answer (shared with identical questions in flight). */
   async forward(q: Query, servers: Upstream[]): Promise<ForwardResult> {
     const key = ResponseCache.key(q.name, q.type, q.class, q.edns?.dnssecOk ?? false);

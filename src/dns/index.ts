@@ -13,6 +13,7 @@ import { informerClusterView } from './cluster-view.js';
 import { Forwarder } from './forwarder.js';
 import { keepKubeDnsService, registerNodeEndpoint } from './kube-dns.js';
 import { DnsMetrics, rcodeName, serveMetrics } from './metrics.js';
+import { CidrSet } from './names.js';
 import { ClusterZone, DEFAULT_TTL } from './records.js';
 import { DnsServer } from './server.js';
 import { CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, parseConfigMapData, resolvConfServers, upstreamKey, type Upstream, type UpstreamConfig } from './upstreams.js';
@@ -107,10 +108,12 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
   });
   const zone = new ClusterZone(view, { domain: o.clusterDomain ?? 'cluster.local', ttl: o.ttl ?? DEFAULT_TTL, podRecords: o.podRecords });
   let podCidrs: string[] = [];
-  const recursionClients = () => {
+  const clientsFor = (): CidrSet | undefined => {
     const known = [...(o.recursionFrom ?? []), ...podCidrs];
-    return known.length ? [...known, '127.0.0.0/8', '::1/128', ...hosts] : undefined;
+    return known.length ? new CidrSet([...known, '127.0.0.0/8', '::1/128', ...hosts]) : undefined;
   };
+  let clients = clientsFor();
+  const recursionClients = () => clients;
   const server = new DnsServer({ zone, forwarder, upstreams: () => config, metrics, log, recursionClients });
   view.onChange(() => server.invalidate());
 
@@ -174,6 +177,7 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     try {
       const spec = (await o.client.nodes.get(o.nodeName!)).spec;
       podCidrs = spec?.podCIDRs ?? (spec?.podCIDR ? [spec.podCIDR] : []);
+      clients = clientsFor();
     } catch { /* not registered yet */ }
     if (stopped) return;
     cidrTimer = setTimeout(() => void readPodCidrs(), podCidrs.length ? 300_000 : 5_000);

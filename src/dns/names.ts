@@ -89,19 +89,32 @@ export function ipFamily(ip: string): 4 | 6 | undefined {
 
 /** Whether an address lies in one of the CIDRs (IPv4 and IPv6; a bare address is a /32 or /128). */
 export function inCidrs(ip: string, cidrs: readonly string[]): boolean {
-  const addr = toBigInt(ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1'));
-  if (!addr) return false;
-  for (const c of cidrs) {
-    const [base, bits] = c.split('/');
-    const net = base ? toBigInt(base) : undefined;
-    if (!net || net.family !== addr.family) continue;
-    const width = addr.family === 4 ? 32 : 128;
-    const prefix = bits === undefined ? width : Number(bits);
-    if (!(prefix >= 0 && prefix <= width)) continue;
-    const shift = BigInt(width - prefix);
-    if (addr.value >> shift === net.value >> shift) return true;
+  return new CidrSet(cidrs).has(ip);
+}
+
+/** CIDRs parsed once, for a membership test per packet. */
+export class CidrSet {
+  private readonly nets: { family: 4 | 6; value: bigint; shift: bigint }[] = [];
+
+  constructor(cidrs: readonly string[]) {
+    for (const c of cidrs) {
+      const [base, bits] = c.split('/');
+      const net = base ? toBigInt(base) : undefined;
+      if (!net) continue;
+      const width = net.family === 4 ? 32 : 128;
+      const prefix = bits === undefined ? width : Number(bits);
+      if (!(prefix >= 0 && prefix <= width)) continue;
+      const shift = BigInt(width - prefix);
+      this.nets.push({ family: net.family, value: net.value >> shift, shift });
+    }
   }
-  return false;
+
+  has(ip: string): boolean {
+    const addr = toBigInt(ip.startsWith('::ffff:') ? ip.slice(7) : ip);
+    if (!addr) return false;
+    for (const n of this.nets) if (n.family === addr.family && addr.value >> n.shift === n.value) return true;
+    return false;
+  }
 }
 
 function toBigInt(ip: string): { family: 4 | 6; value: bigint } | undefined {

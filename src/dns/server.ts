@@ -8,7 +8,7 @@ import dnsPacket from 'dns-packet';
 import type { Logger } from '../util/log.js';
 import type { Forwarder } from './forwarder.js';
 import { DnsMetrics, rcodeName, typeLabel } from './metrics.js';
-import { inCidrs } from './names.js';
+import type { CidrSet } from './names.js';
 import type { ClusterZone, LookupResult, RR } from './records.js';
 import { upstreamKey, upstreamsFor, type Upstream, type UpstreamConfig } from './upstreams.js';
 import { CLASS_IN, encodeResponse, parseQuery, RCODE, rcodeOnly, relayResponse, truncated, TYPE, udpLimit, type Query } from './wire.js';
@@ -32,7 +32,7 @@ export interface DnsServerOptions {
    * Clients whose names outside the cluster are forwarded (CIDRs); others get REFUSED for
    * them, so that a listener on a node address is no open resolver. Undefined: everyone.
    */
-  recursionClients?(): readonly string[] | undefined;
+  recursionClients?(): CidrSet | undefined;
 }
 
 interface Listener { udp: dgram.Socket; tcp: net.Server; host: string }
@@ -181,7 +181,13 @@ export class DnsServer {
       }
     }
     const allowed = this.opts.recursionClients?.();
-    if (allowed && !inCidrs(client, allowed)) return done(rcodeOnly(q, RCODE.REFUSED), 'acl');
+    if (allowed && !allowed.has(client)) return done(rcodeOnly(q, RCODE.REFUSED), 'acl');
+    // Answered from the cache without a round through a promise: the common case.
+    const hit = this.opts.forwarder.cached(q);
+    if (hit?.ok) {
+      this.child(this.opts.metrics.cacheHits, this.serverLabel, hit.layout.answerCount ? 'success' : 'denial', '.').inc();
+      return done(relayResponse(q, hit.buf, hit.layout, hit.ageSeconds, limit), 'forward');
+    }
     return this.forward(q, name, limit).then((r) => done(r, 'forward'));
   }
 

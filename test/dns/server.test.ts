@@ -10,6 +10,7 @@ import { ResponseCache } from '../../src/dns/cache.js';
 import { Forwarder } from '../../src/dns/forwarder.js';
 import { DnsMetrics, serveMetrics } from '../../src/dns/metrics.js';
 import { ClusterZone } from '../../src/dns/records.js';
+import { CidrSet } from '../../src/dns/names.js';
 import { DnsServer } from '../../src/dns/server.js';
 import type { UpstreamConfig } from '../../src/dns/upstreams.js';
 import { createLogger } from '../../src/util/log.js';
@@ -209,7 +210,7 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     const local = new DnsServer({
       zone: new ClusterZone(arrayView(services, slices), { domain: 'cluster.local' }),
       forwarder: new Forwarder({ timeoutMs: 1000 }), upstreams: () => config, metrics: new DnsMetrics(), log: quiet,
-      recursionClients: () => ['10.42.0.0/16'],
+      recursionClients: () => new CidrSet(['10.42.0.0/16']),
     });
     const p = await local.listen([HOST], 0);
     try {
