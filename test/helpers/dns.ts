@@ -47,14 +47,7 @@ export async function startTestUpstream(opts: { host?: string; domain?: string; 
       });
     return dnsPacket.encode({ ...base, answers: [{ name: question.name, type: 'A', ttl: opts.ttl ?? 60, data: opts.address ?? '192.0.2.1' }] });
   };
-  const udp = dgram.createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
-    const r = answer(msg);
-    if (r) udp.send(r, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((res) => udp.bind(0, host, () => res()));
-  const port = udp.address().port;
-  const tcp = net.createServer((sock) => {
+  const onTcp = (sock: net.Socket) => {
     let buf = Buffer.alloc(0);
     sock.on('error', () => sock.destroy());
     sock.on('data', (d) => {
@@ -68,14 +61,34 @@ export async function startTestUpstream(opts: { host?: string; domain?: string; 
         sock.write(Buffer.concat([len, r]));
       }
     });
-  });
-  await new Promise<void>((res, rej) => {
-    tcp.once('error', rej);
-    tcp.listen(port, host, () => res());
-  });
+  };
+  // UDP takes a free port; TCP must get the same one, which another process may hold: retry.
+  let udp: dgram.Socket | undefined;
+  let tcp: net.Server | undefined;
+  let port = 0;
+  for (let attempt = 0; attempt < 20 && !tcp; attempt++) {
+    const u = dgram.createSocket('udp4');
+    u.on('message', (msg, rinfo) => {
+      const r = answer(msg);
+      if (r) u.send(r, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((res) => u.bind(0, host, () => res()));
+    const p = u.address().port;
+    const t = net.createServer(onTcp);
+    const bound = await new Promise<boolean>((res) => {
+      t.once('error', () => res(false));
+      t.listen(p, host, () => res(true));
+    });
+    if (bound) {
+      udp = u;
+      tcp = t;
+      port = p;
+    } else u.close();
+  }
+  if (!udp || !tcp) throw new Error('test upstream: no port free for both UDP and TCP');
   return {
     host, port, queries,
-    close: () => new Promise((res) => { udp.close(); tcp.close(() => res()); }),
+    close: () => new Promise((res) => { udp!.close(); tcp!.close(() => res()); }),
   };
 }
 
