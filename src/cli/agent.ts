@@ -135,6 +135,9 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const dns = flags.disableDns ? undefined : await startClusterDns({
     client, nodeName: name, listen: [ip], port: flags.clusterDnsPort ?? defaultDnsPort(), clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf,
     recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined, log: log.child('dns'),
+  }).catch((err: Error) => {
+    log.error('cluster DNS did not start on this node', { error: err.message });
+    return undefined;
   });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 

@@ -202,9 +202,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
   let dns: ClusterDns | undefined;
   if (!flags.disableDns && agents.host) {
+    // A node without its DNS still runs pods: the failure is said loudly, not fatal.
     dns = await startClusterDns({
       client: component('coredns'), nodeName: agents.host.name, listen: [advertise], port: flags.clusterDnsPort ?? defaultDnsPort(),
       clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, recursionFrom: [flags.clusterCidr], log: log.child('dns'),
+    }).catch((err: Error) => {
+      log.error('cluster DNS did not start on this node', { error: err.message });
+      return undefined;
     });
   }
 

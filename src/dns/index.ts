@@ -140,7 +140,13 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
 
   factory.start();
   await factory.waitForSync();
-  port = await listenWithFallback(server, hosts, o.port ?? defaultDnsPort(), log);
+  try {
+    port = await listenWithFallback(server, hosts, o.port ?? defaultDnsPort(), log);
+  } catch (err) {
+    factory.stop();
+    forwarder.close();
+    throw err;
+  }
   let metricsServer: { port: number; close(): Promise<void> } | undefined;
   try {
     metricsServer = await serveMetrics(metrics, hosts[0]!, o.metricsPort ?? METRICS_PORT, log);
