@@ -3,7 +3,7 @@
 // path), or wherever --proxy-mode asks for it explicitly.
 import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
-import { defaultProxyMode, startServiceProxy, type ServiceProxy } from '../proxy/index.js';
+import { defaultProxyMode, PROXY_MODES, startServiceProxy, type ProxyModeName, type ServiceProxy } from '../proxy/index.js';
 import type { Logger } from '../util/log.js';
 
 export interface NodeProxyFlags {
@@ -20,5 +20,10 @@ export async function startNodeProxy(flags: NodeProxyFlags, o: {
     return undefined;
   }
   const mode = flags.proxyMode ?? defaultProxyMode();
+  // An explicit --proxy-mode that is not available fails below, loudly; a default one only warns.
+  if (!flags.proxyMode && !PROXY_MODES[mode as ProxyModeName]) {
+    o.log.warn('no service proxy: its default mode is not available here', { mode, available: Object.keys(PROXY_MODES) });
+    return undefined;
+  }
   return startServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], mode, clusterCIDR: o.clusterCIDR, log: o.log.child('proxy'), informers: o.informers });
 }

@@ -15,8 +15,13 @@ export interface ProxierOptions {
   log: Logger;
   /** Minimum time between the starts of two syncs; default 2 ms. */
   minSyncIntervalMs?: number;
-  /** Period of full resyncs; default 30 s. */
+  /**
+   * Period of the resync check; default 30 s. A mode that can tell its rules are intact
+   * (ProxyMode.intact) is rewritten in full only every fullSyncMaxAgeMs.
+   */
   fullSyncIntervalMs?: number;
+  /** Longest time between two full rewrites; default 1 h, as kube-proxy's FullSyncPeriod. */
+  fullSyncMaxAgeMs?: number;
   /** Back-off after a failed sync: initial and maximum; default 100 ms doubling to 10 s. */
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -32,6 +37,9 @@ export class Proxier {
   private rerun = false;
   private stopped = false;
   private needFull = true;
+  /** The periodic resync is due: a full one unless the mode says its rules are intact. */
+  private resyncDue = false;
+  private lastFull = 0;
   private failures = 0;
   private lastStart = 0;
   /** Changes taken from the source but not yet synced (kept across a failed sync). */
@@ -43,7 +51,7 @@ export class Proxier {
   /** Starts with a full sync, then syncs on every change and periodically. */
   start(): void {
     this.fullTimer = setInterval(() => {
-      this.needFull = true;
+      this.resyncDue = true;
       this.requestSync();
     }, this.opts.fullSyncIntervalMs ?? 30_000);
     this.fullTimer.unref?.();
@@ -78,6 +86,11 @@ export class Proxier {
     this.lastStart = Date.now();
     const { snapshot, changed, all } = this.opts.source.take();
     for (const k of changed) this.pending.add(k);
+    if (this.resyncDue) {
+      this.resyncDue = false;
+      const stale = Date.now() - this.lastFull >= (this.opts.fullSyncMaxAgeMs ?? 3_600_000);
+      if (stale || !(await this.intact())) this.needFull = true;
+    }
     const full = this.needFull || all;
     let retryIn: number | undefined;
     if (full || this.pending.size > 0) {
@@ -89,6 +102,7 @@ export class Proxier {
         const count = full ? snapshot.services.size : this.pending.size;
         this.pending.clear();
         this.needFull = false;
+        if (full) this.lastFull = Date.now();
         this.failures = 0;
         this.opts.healthChecks?.update(snapshot);
         this.opts.onSynced?.({ snapshot, full, changed: count, ms });
@@ -109,6 +123,18 @@ export class Proxier {
       this.requestSync();
     }
     if (!this.timer) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async intact(): Promise<boolean> {
+    if (!this.opts.mode.intact) return false;
+    try {
+      const ok = await this.opts.mode.intact();
+      if (!ok) this.opts.log.warn('proxy rules were changed by someone else; rewriting them all', { mode: this.opts.mode.name });
+      return ok;
+    } catch (err) {
+      this.opts.log.warn('could not check the proxy rules; rewriting them all', { mode: this.opts.mode.name, error: (err as Error).message });
+      return false;
+    }
   }
 
   stop(): void {

@@ -69,6 +69,12 @@ export interface ProxySnapshot {
 export interface ProxyMode {
   readonly name: 'iptables' | 'nftables' | 'userspace';
   sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void>;
+  /**
+   * Optional cheap check, run periodically, that what the mode programmed is still in place.
+   * false (or no such method) makes the periodic resync a full one; true lets the runner skip
+   * the full rewrite until the next one is due (kube-proxy rewrites everything hourly).
+   */
+  intact?(): Promise<boolean>;
   /** Removes everything this mode made on the node (skiff cleanup, switching modes). */
   cleanup(): Promise<void>;
   /** Stops listeners and timers; rules stay in place (pods keep working, as with kube-proxy). */

@@ -28,6 +28,7 @@ class FakeHost implements IptablesHost {
     return this.fail?.(text) ?? { code: 0, stdout: '', stderr: '' };
   }
   async save(table: 'nat' | 'filter') { return this.save_[table]; }
+  async listChain() { return undefined; }
   async conntrackDelete(args: string[]) { this.conntrack.push(args); }
   async enableRouteLocalnet() {}
 }
@@ -66,6 +67,8 @@ test('restore text: both tables, shared chains rebuilt from every port, own chai
 test('failedLine reads iptables-restore\'s error', () => {
   assert.equal(failedLine('iptables-restore v1.8.9 (nf_tables): line 7 failed\n'), 7);
   assert.equal(failedLine("iptables-restore: line 12 failed"), 12);
+  assert.equal(failedLine("iptables-restore v1.8.9 (nf_tables): host/network `10.43.0.300' not found\nError occurred at line: 48\nTry `iptables-restore -h'"), 48);
+  assert.equal(failedLine('iptables-restore: unable to initialize table'), undefined);
 });
 
 test('mode: a full sync writes everything and deletes unowned KUBE chains; a partial one only the changed port; removed ports lose their chains', async () => {
@@ -84,12 +87,13 @@ test('mode: a full sync writes everything and deletes unowned KUBE chains; a par
   await mode.sync(snapshot([[a, [ep('10.42.0.2', 80), ep('10.42.0.4', 80)]], [b, [ep('10.42.0.3', 80)]]]), new Set([a.key]));
   const partial = host.restores[1]!;
   assert.ok(partial.includes(`:${SA} - [0:0]`) && !partial.includes(`:${SB} - [0:0]`), 'only the changed port\'s chains are declared');
-  assert.ok(partial.includes(`-j ${SB}`), 'the shared KUBE-SERVICES still jumps to the unchanged port');
+  assert.ok(!partial.includes(':KUBE-SERVICES') && !partial.includes('*filter'), 'an endpoint change leaves the shared chains as they are');
   assert.ok(!partial.includes('-X '));
 
   await mode.sync(snapshot([[b, [ep('10.42.0.3', 80)]]]), new Set([a.key]));
   const removal = host.restores[2]!;
   assert.ok(removal.includes(`-X ${SA}\n`), 'the removed port\'s chains are deleted');
+  assert.ok(removal.includes(':KUBE-SERVICES - [0:0]') && removal.includes(`-j ${SB}`), 'KUBE-SERVICES is rewritten, still jumping to the unchanged port');
   assert.equal((removal.match(/^-X KUBE-SEP-/gm) ?? []).length, 2);
 });
 

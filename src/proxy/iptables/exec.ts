@@ -26,25 +26,42 @@ export function run(cmd: string, args: string[], input?: string): Promise<Comman
 export interface IptablesHost {
   restore(text: string): Promise<CommandResult>;
   save(table: 'nat' | 'filter'): Promise<string>;
+  /** `iptables -S CHAIN` of one table; undefined when the chain does not exist. */
+  listChain(table: 'nat' | 'filter', chain: string): Promise<string | undefined>;
   /** `conntrack -D` with these filters; "nothing deleted" is not an error. */
   conntrackDelete(args: string[]): Promise<void>;
   enableRouteLocalnet(): Promise<void>;
 }
 
-export const iptablesHost: IptablesHost = {
-  // -w: wait for the xtables lock instead of failing when another program holds it.
-  restore: (text) => run('iptables-restore', ['-w', '5', '--noflush'], text),
-  async save(table) {
-    const r = await run('iptables-save', ['-t', table]);
-    if (r.code !== 0) throw new Error(`iptables-save -t ${table} failed (${r.code}): ${r.stderr.trim()}`);
-    return r.stdout;
-  },
-  async conntrackDelete(args) {
-    const r = await run('conntrack', ['-D', ...args]);
-    // conntrack exits 1 when no entry matched.
-    if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw new Error(`conntrack -D ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  },
-  async enableRouteLocalnet() {
-    await writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1');
-  },
-};
+/**
+ * The node's commands; with `netns`, each runs inside that network namespace (`ip netns exec`),
+ * which is how tests drive real iptables without touching the host's.
+ */
+export function iptablesHostIn(netns?: string): IptablesHost {
+  const exec = (cmd: string, args: string[], input?: string) => (netns ? run('ip', ['netns', 'exec', netns, cmd, ...args], input) : run(cmd, args, input));
+  return {
+    // -w: wait for the xtables lock instead of failing when another program holds it.
+    restore: (text) => exec('iptables-restore', ['-w', '5', '--noflush'], text),
+    async save(table) {
+      const r = await exec('iptables-save', ['-t', table]);
+      if (r.code !== 0) throw new Error(`iptables-save -t ${table} failed (${r.code}): ${r.stderr.trim()}`);
+      return r.stdout;
+    },
+    async listChain(table, chain) {
+      const r = await exec('iptables', ['-w', '5', '-t', table, '-S', chain]);
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    async conntrackDelete(args) {
+      const r = await exec('conntrack', ['-D', ...args]);
+      // conntrack exits 1 when no entry matched.
+      if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw new Error(`conntrack -D ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+    },
+    async enableRouteLocalnet() {
+      if (!netns) return writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1');
+      const r = await exec('sysctl', ['-w', 'net.ipv4.conf.all.route_localnet=1']);
+      if (r.code !== 0) throw new Error(`sysctl route_localnet failed: ${r.stderr.trim()}`);
+    },
+  };
+}
+
+export const iptablesHost: IptablesHost = iptablesHostIn();

@@ -9,7 +9,7 @@ import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
 import { iptablesHost, type IptablesHost } from './exec.js';
-import { buildRestore, failedLine, missingJumps, parseSave } from './restore.js';
+import { buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
 export interface IptablesModeOptions {
@@ -33,6 +33,10 @@ export class IptablesMode implements ProxyMode {
   /** Ports whose rules iptables rejected: left out until they change or a full resync. */
   private readonly rejected = new Set<ServicePortKey>();
   private localnetSet = false;
+  /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
+  private expected = new Map<string, number>();
+  /** The shared chains as last written (sharedSignature), so unchanged ones are not rewritten. */
+  private lastShared: { filter: string; nat: string } | undefined;
 
   constructor(private readonly opts: IptablesModeOptions) {
     this.host = opts.host ?? iptablesHost;
@@ -65,9 +69,15 @@ export class IptablesMode implements ProxyMode {
       const stale = new Set<string>();
       for (const k of full ? this.chains.keys() : keys) for (const c of this.chains.get(k) ?? []) if (!active.has(c)) stale.add(c);
       for (const c of existing) if (isServiceOwnedChain(c) && !active.has(c)) stale.add(c);
-      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps });
+      const shared = sharedSignature(this.rules);
+      const writeShared = full || !this.lastShared
+        ? { filter: true, nat: true }
+        : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
+      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps, writeShared });
       const res = await this.host.restore(restore.text);
       if (res.code === 0) {
+        for (const [k, n] of sharedChainCounts(restore.text)) this.expected.set(k, n);
+        this.lastShared = shared;
         for (const k of keys) {
           const r = this.rules.get(k);
           if (r) this.chains.set(k, r.chains.map((c) => c.name));
@@ -90,6 +100,27 @@ export class IptablesMode implements ProxyMode {
       this.rules.delete(owner);
     }
     await this.flushConntrack(snapshot, keys);
+  }
+
+  /**
+   * The shared chains hold the rules last written and the built-in chains still jump to them
+   * (a handful of small listings, instead of reading a table of thousands of rules).
+   */
+  async intact(): Promise<boolean> {
+    if (this.expected.size === 0) return false;
+    const filterText = await this.host.save('filter');
+    if (missingJumps(parseSave(filterText)).some((j) => j.table === 'filter')) return false;
+    for (const [key, n] of this.expected) {
+      const [table, chain] = key.split('/') as ['nat' | 'filter', string];
+      const listing = table === 'filter' ? filterText : await this.host.listChain('nat', chain);
+      if (listing === undefined || countRules(listing, chain) !== n) return false;
+    }
+    for (const hook of ['PREROUTING', 'OUTPUT', 'POSTROUTING']) {
+      const listing = await this.host.listChain('nat', hook);
+      const want = missingJumps(parseSave(`*nat\n${listing ?? ''}`)).filter((j) => j.table === 'nat' && j.chain === hook);
+      if (listing === undefined || want.length > 0) return false;
+    }
+    return true;
   }
 
   /** Why a port is not programmed, for callers that want to tell the user (Events). */
@@ -145,9 +176,36 @@ export class IptablesMode implements ProxyMode {
     this.rules.clear();
     this.chains.clear();
     this.udp.clear();
+    this.expected.clear();
+    this.lastShared = undefined;
   }
 
   async stop(): Promise<void> {
     // Rules stay: pods keep reaching Services while the agent is down, as with kube-proxy.
   }
+}
+
+const SHARED = new Set(['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-FORWARD', 'KUBE-FIREWALL', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']);
+
+/** "table/chain" → rules appended to each shared chain by a restore text (which rewrites them whole). */
+function sharedChainCounts(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith(':')) {
+      const c = line.slice(1).split(' ')[0]!;
+      if (SHARED.has(c)) out.set(`${table}/${c}`, out.get(`${table}/${c}`) ?? 0);
+    } else if (line.startsWith('-A ')) {
+      const c = line.split(' ')[1]!;
+      if (SHARED.has(c)) out.set(`${table}/${c}`, (out.get(`${table}/${c}`) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+function countRules(listing: string, chain: string): number {
+  let n = 0;
+  for (const line of listing.split('\n')) if (line.startsWith(`-A ${chain} `)) n++;
+  return n;
 }

@@ -41,6 +41,24 @@ export interface RestoreInput {
   staleChains: readonly string[];
   /** Built-in jumps that iptables-save did not show (full resync only). */
   missingJumps: readonly BuiltinJump[];
+  /**
+   * Whether each table's shared chains are rewritten; default both. A change that leaves them
+   * as they are (an endpoint moved) then rewrites only the port's own chains.
+   */
+  writeShared?: { filter: boolean; nat: boolean };
+}
+
+/** Each table's shared-chain rules, as one string: equal strings mean nothing to rewrite there. */
+export function sharedSignature(rules: ReadonlyMap<ServicePortKey, ServicePortRules>): { filter: string; nat: string } {
+  const keys = [...rules.keys()].sort();
+  const filter: string[] = [];
+  const nat: string[] = [];
+  for (const k of keys) {
+    const r = rules.get(k)!;
+    filter.push(...r.filterServices, ...r.filterExternal, ...r.filterNodePorts);
+    nat.push(...r.natServices, ...r.natNodePorts);
+  }
+  return { filter: filter.join('\n'), nat: nat.join('\n') };
 }
 
 export interface RestoreText {
@@ -72,33 +90,38 @@ export function buildRestore(input: RestoreInput): RestoreText {
     for (const k of keys) for (const line of pick(input.rules.get(k)!)) out.add(line, k);
   };
 
-  out.add('*filter');
-  for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_NODEPORTS, KUBE_FORWARD, KUBE_FIREWALL]) out.add(chainLine(c));
-  jumps('filter');
-  out.add(`-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP`);
-  out.add(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT`);
-  out.add(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
-  // route_localnet lets 127.0.0.1 NodePorts be DNATed; this keeps the rest of the world off 127/8.
-  out.add(`-A ${KUBE_FIREWALL} -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
-  each((r) => r.filterServices);
-  each((r) => r.filterExternal);
-  each((r) => r.filterNodePorts);
-  out.add('COMMIT');
+  const shared = input.writeShared ?? { filter: true, nat: true };
+  if (shared.filter) {
+    out.add('*filter');
+    for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_NODEPORTS, KUBE_FORWARD, KUBE_FIREWALL]) out.add(chainLine(c));
+    jumps('filter');
+    out.add(`-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP`);
+    out.add(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT`);
+    out.add(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+    // route_localnet lets 127.0.0.1 NodePorts be DNATed; this keeps the rest of the world off 127/8.
+    out.add(`-A ${KUBE_FIREWALL} -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
+    each((r) => r.filterServices);
+    each((r) => r.filterExternal);
+    each((r) => r.filterNodePorts);
+    out.add('COMMIT');
+  }
 
   const writeKeys = input.write === 'all' ? keys : keys.filter((k) => (input.write as ReadonlySet<string>).has(k));
   out.add('*nat');
-  for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) out.add(chainLine(c));
+  if (shared.nat) for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) out.add(chainLine(c));
   for (const k of writeKeys) for (const c of input.rules.get(k)!.chains) out.add(chainLine(c.name), k);
   for (const c of input.staleChains) out.add(chainLine(c));
   jumps('nat');
-  out.add(`-A ${KUBE_POSTROUTING} -m mark ! --mark 0x4000/0x4000 -j RETURN`);
-  // The mark is cleared so that a packet re-traversing the chain (e.g. IPsec) is not masqueraded twice.
-  out.add(`-A ${KUBE_POSTROUTING} -j MARK --xor-mark 0x4000`);
-  out.add(`-A ${KUBE_POSTROUTING} -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`);
-  out.add(`-A ${KUBE_MARK_MASQ} -j MARK --or-mark 0x4000`);
-  each((r) => r.natServices);
-  out.add(`-A ${KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${KUBE_NODEPORTS}`);
-  each((r) => r.natNodePorts);
+  if (shared.nat) {
+    out.add(`-A ${KUBE_POSTROUTING} -m mark ! --mark 0x4000/0x4000 -j RETURN`);
+    // The mark is cleared so that a packet re-traversing the chain (e.g. IPsec) is not masqueraded twice.
+    out.add(`-A ${KUBE_POSTROUTING} -j MARK --xor-mark 0x4000`);
+    out.add(`-A ${KUBE_POSTROUTING} -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`);
+    out.add(`-A ${KUBE_MARK_MASQ} -j MARK --or-mark 0x4000`);
+    each((r) => r.natServices);
+    out.add(`-A ${KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${KUBE_NODEPORTS}`);
+    each((r) => r.natNodePorts);
+  }
   for (const k of writeKeys) for (const c of input.rules.get(k)!.chains) for (const line of c.rules) out.add(line, k);
   for (const c of input.staleChains) out.add(`-X ${c}`);
   out.add('COMMIT');
@@ -107,7 +130,8 @@ export function buildRestore(input: RestoreInput): RestoreText {
 
 /** The line iptables-restore names in its error ("line 12 failed"), if any. */
 export function failedLine(stderr: string): number | undefined {
-  const m = /line:? (\d+) failed/i.exec(stderr) ?? /line (\d+)/i.exec(stderr);
+  // Versions say "line 7 failed" or, for a bad argument, "Error occurred at line: 7".
+  const m = /line:? (\d+) failed/i.exec(stderr) ?? /at line:? (\d+)/i.exec(stderr);
   return m ? Number(m[1]) : undefined;
 }
 
