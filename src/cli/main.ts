@@ -102,6 +102,21 @@ images
     }
   });
 
+program
+  .command('cleanup')
+  .description('as root: remove the containers, pod network namespaces, iptables/nft rules, routes, bridge and VXLAN device Skiff made on this host (stop skiff first)')
+  .option('--data-dir <dir>', 'state directory of the server or agent (default /var/lib/skiff as root)')
+  .option('--cni-bridge <name>', 'the pod bridge the node used', 'skiff0')
+  .action(async (opts) => {
+    try {
+      const { runCleanup } = await import('./cleanup.js');
+      await runCleanup(opts);
+    } catch (err) {
+      process.stderr.write(`skiff cleanup: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
 function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);

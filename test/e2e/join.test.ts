@@ -1,19 +1,16 @@
-// A second node joins: a real `skiff server` with its own node, and a `skiff agent` in a
-// network namespace this test creates, joined to the host by a veth pair on a private /30.
-// The agent has its own data dir, containerd and CNI bridge (inside the namespace). A
+// A second node joins: a real `skiff server` with its own node and a `skiff agent`, each in
+// its own network namespace on one segment (netns-cluster.ts). The agent has its own data
+// dir, containerd and CNI bridge (inside its namespace). A
 // Deployment spread over kubernetes.io/hostname runs on both nodes with pod IPs from each
 // node's pod CIDR, and `kubectl logs` / `kubectl exec` reach a pod on the joined node (the
 // apiserver calls the agent's HTTPS server on its address in the namespace). Cross-node
-// pod traffic is not tested here (that is the networking issue's).
+// pod traffic is pod-network.test.ts's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { realAgent } from '../helpers/real-agent.js';
-import { sleep, waitFor as until } from '../helpers/wait.js';
-import { kubeconfigServer, realNodeMissing, startRealNode, type RealNode } from '../helpers/real-node.js';
+import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
+import { waitFor as until } from '../helpers/wait.js';
 
 const DEPLOYMENT = `
 apiVersion: apps/v1
@@ -35,44 +32,7 @@ spec:
         command: [sh, -c, 'echo hello from $(hostname); exec sleep 3600']
 `;
 
-function ip(args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-}
-
-/**
- * A network namespace joined to the host by a veth pair on 10.<200-249>.<y>.<4k>/30: private,
- * clear of the cluster CIDRs startRealNode picks (10.160-199), and not link-local (the API
- * server's address may not be, as in Kubernetes).
- */
-function makeNetns(): { ns: string; hostEnd: string; nsEnd: string; remove(): void } {
-  const tag = Math.random().toString(36).slice(2, 7);
-  const ns = `skj${tag}`;
-  const hostIf = `skjh${tag}`;
-  const net = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 256)}`;
-  const base = 4 * Math.floor(Math.random() * 63);
-  const hostEnd = `${net}.${base + 1}`;
-  const nsEnd = `${net}.${base + 2}`;
-  const remove = () => {
-    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    spawnSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' });
-  };
-  try {
-    ip(['netns', 'add', ns]);
-    ip(['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    ip(['addr', 'add', `${hostEnd}/30`, 'dev', hostIf]);
-    ip(['link', 'set', hostIf, 'up']);
-    ip(['-n', ns, 'addr', 'add', `${nsEnd}/30`, 'dev', 'eth0']);
-    ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
-    ip(['-n', ns, 'link', 'set', 'lo', 'up']);
-  } catch (err) {
-    remove();
-    throw err;
-  }
-  return { ns, hostEnd, nsEnd, remove };
-}
-
-async function getJson<T>(node: RealNode, args: string[]): Promise<T> {
+async function getJson<T>(node: NetnsCluster, args: string[]): Promise<T> {
   const r = await node.kubectl(['get', ...args, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as T;
@@ -83,29 +43,25 @@ const ready = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready' 
 const prefix24 = (cidr: string) => `${cidr.split('/')[0]!.split('.').slice(0, 3).join('.')}.`;
 
 test('a second node joins from its own network namespace; a Deployment spreads over both; logs and exec reach its pods', { timeout: 300_000 }, async (t) => {
-  const why = realNodeMissing() ?? (spawnSync('which', ['nsenter']).status !== 0 ? 'nsenter is not installed (util-linux)' : undefined);
+  const why = netnsClusterMissing();
   if (why) return t.skip(why);
-  const net = makeNetns();
-  let node: RealNode | undefined;
-  let agent: ReturnType<typeof realAgent> | undefined;
-  const logs = () => `${node?.logs().slice(-3000) ?? ''}\n--- agent ---\n${agent?.logs() ?? ''}`;
+  let node: NetnsCluster | undefined;
   try {
-    // The API server listens on the host end of the veth: the namespace reaches it there.
-    node = await startRealNode([], { bindAddress: net.hostEnd });
-    const server = kubeconfigServer(node);
-    assert.equal(new URL(server).hostname, net.hostEnd);
-    agent = realAgent({
-      server, token: readFileSync(join(node.dataDir, 'token'), 'utf8').trim(), nodeName: 'n2', nodeIP: net.nsEnd, netns: net.ns,
-    });
-    await agent.start();
+    node = await startNetnsCluster({ agents: 1, proxy: false });
+    const c = node;
+    const logs = c.logs;
+    const serverIP = c.server.ip;
+    const agentIP = c.agents[0]!.ip;
+    const agent = c.agents[0]!.agent;
+    const N2 = c.agents[0]!.name;
     const nodes = await until('two Ready nodes with pod CIDRs', 60_000, async () => {
       const list = (await getJson<{ items: Node[] }>(node!, ['nodes'])).items;
       return list.length === 2 && list.every((n) => ready(n) && n.spec?.podCIDR) ? list : undefined;
     }, logs);
-    const n2 = nodes.find((n) => n.metadata!.name === 'n2')!;
-    const n1 = nodes.find((n) => n.metadata!.name !== 'n2')!;
+    const n2 = nodes.find((n) => n.metadata!.name === N2)!;
+    const n1 = nodes.find((n) => n.metadata!.name !== N2)!;
     assert.match(n2.status!.nodeInfo!.containerRuntimeVersion, /^containerd:\/\/1\./);
-    assert.deepEqual(n2.status!.addresses!.find((a) => a.type === 'InternalIP')?.address, net.nsEnd);
+    assert.deepEqual(n2.status!.addresses!.find((a) => a.type === 'InternalIP')?.address, agentIP);
     assert.notEqual(n2.spec!.podCIDR, n1.spec!.podCIDR, 'each node has its own pod CIDR');
     // The agent's bridge lives in its namespace, not on the host.
     assert.equal(spawnSync('ip', ['link', 'show', agent.bridge], { stdio: 'ignore' }).status !== 0, true, 'no bridge of the agent on the host');
@@ -123,11 +79,11 @@ test('a second node joins from its own network namespace; a Deployment spreads o
       const nodeName = p.spec!.nodeName!;
       perNode.set(nodeName, (perNode.get(nodeName) ?? 0) + 1);
       assert.ok(p.status!.podIP!.startsWith(prefix24(cidrOf.get(nodeName)!)), `pod ${p.metadata!.name} on ${nodeName} has IP ${p.status!.podIP} from ${cidrOf.get(nodeName)}`);
-      assert.equal(p.status!.hostIP, nodeName === 'n2' ? net.nsEnd : net.hostEnd);
+      assert.equal(p.status!.hostIP, nodeName === N2 ? agentIP : serverIP);
     }
     assert.deepEqual([...perNode.values()], [2, 2], `spread evenly: ${JSON.stringify([...perNode])}`);
 
-    const onN2 = pods.find((p) => p.spec!.nodeName === 'n2')!.metadata!.name!;
+    const onN2 = pods.find((p) => p.spec!.nodeName === N2)!.metadata!.name!;
     const log = await until('the pod on n2 to have logged', 20_000, async () => {
       const r = await node!.kubectl(['logs', onN2]);
       return r.code === 0 && r.stdout.trim() ? r : undefined;
@@ -140,7 +96,7 @@ test('a second node joins from its own network namespace; a Deployment spreads o
     const cri = await agent.cri();
     try {
       const names = (await cri.listPodSandbox()).map((s) => s.metadata.name).sort();
-      assert.deepEqual(names, pods.filter((p) => p.spec!.nodeName === 'n2').map((p) => p.metadata!.name!).sort());
+      assert.deepEqual(names, pods.filter((p) => p.spec!.nodeName === N2).map((p) => p.metadata!.name!).sort());
     } finally {
       await cri.close();
     }
@@ -155,8 +111,6 @@ test('a second node joins from its own network namespace; a Deployment spreads o
       await cri2.close();
     }
   } finally {
-    await agent?.cleanup();
     await node?.cleanup();
-    net.remove();
   }
 });

@@ -45,7 +45,7 @@ export interface NetnsNode {
   dataDir: string;
   bridge: string;
   kubeletPort: number;
-  /** Runs a command inside the node's network namespace (`ip netns exec`). */
+  /** Runs a command inside the node's network namespace (see execIn). */
   exec(argv: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   logs(): string;
 }
@@ -98,9 +98,14 @@ export function skiffHasFlag(command: 'server' | 'agent', flag: string): boolean
   return new RegExp(`(^|\\s)${flag}(\\s|,|$)`, 'm').test(help);
 }
 
+/**
+ * Runs a command in a network namespace. nsenter --net rather than `ip netns exec`: that one
+ * also enters a private mount namespace (to remount /sys), where unmounting (skiff cleanup)
+ * would not reach the host's mounts and cgroups are hidden.
+ */
 export function execIn(netns: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   return new Promise((res) => {
-    const child = execFile('ip', ['netns', 'exec', netns, ...argv], { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+    const child = execFile('nsenter', [`--net=/run/netns/${netns}`, ...argv], { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
       res({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }));
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });

@@ -36,6 +36,8 @@ export interface RealNode {
   cri(): Promise<CriRuntime>;
   /** Stops the server (SIGTERM) and starts it again on the same data dir; resolves once it is ready. */
   restart(): Promise<void>;
+  /** Stops the server (SIGTERM, SIGKILL after 20 s); its containers keep running. */
+  stop(): Promise<void>;
   /** Leftover pods removed, server and containerd stopped, host state removed. Safe to call twice. */
   cleanup(): Promise<void>;
 }
@@ -139,6 +141,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
       await stop();
       await launch();
     },
+    stop: () => stop(),
     cleanup: async () => {
       if (cleaned) return;
       cleaned = true;

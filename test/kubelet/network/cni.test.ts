@@ -46,3 +46,19 @@ test('configure writes the conflist where the runtime looks, turns forwarding on
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a pod network backend turns the bridge plugin\'s masquerade off and sets the pod MTU, rewriting a conflist already written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-cni-'));
+  try {
+    const fwd = join(dir, 'ip_forward');
+    writeFileSync(fwd, '1\n');
+    const net = new CniNetwork({ confDir: join(dir, 'net.d'), ipamDir: join(dir, 'ipam'), bridge: 'skt3', ipForwardPath: fwd });
+    net.configure('10.99.3.0/24');
+    assert.equal(JSON.parse(readFileSync(net.confFile, 'utf8')).plugins[0].ipMasq, true);
+    net.setPodNetworkOptions({ ipMasq: false, mtu: 1450 });
+    const bridge = JSON.parse(readFileSync(net.confFile, 'utf8')).plugins[0];
+    assert.deepEqual([bridge.ipMasq, bridge.mtu], [false, 1450]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
