@@ -134,6 +134,7 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     config = { servers: settings.upstreamNameservers ?? hostServers, stubDomains: settings.stubDomains };
     // Answers from the old servers may differ from what the new ones say.
     forwarder.cache.clear();
+    server.forgetLoops();
     if (port) checkLoops();
   };
   configMaps.addEventHandler({ onAdd: applyConfig, onUpdate: (a, b) => { if (a !== b) applyConfig(); }, onDelete: applyConfig });

@@ -250,7 +250,12 @@ export class DnsServer {
     return rcodeOnly(q, RCODE.REFUSED);
   }
 
-  /** Takes an upstream out of use for good: it would send our questions back to us. */
+  /** The configuration changed: every upstream gets another chance (and another probe). */
+  forgetLoops(): void {
+    this.looping.clear();
+  }
+
+  /** Takes an upstream out of use until the configuration changes: it sends our questions back to us. */
   excludeUpstream(upstream: Upstream, why: string): void {
     const key = upstreamKey(upstream);
     if (this.looping.has(key)) return;
@@ -273,4 +278,3 @@ export class DnsServer {
   }
 }
 
-export { upstreamKey };
