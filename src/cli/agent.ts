@@ -21,6 +21,7 @@ import { startNodeAgentServer } from '../kubelet/server/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { startNodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
+import { defaultDnsPort, startClusterDns } from '../dns/index.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
@@ -38,6 +39,11 @@ export interface AgentFlags extends NodeProxyFlags {
   cniBridge?: string;
   podNetwork?: string;
   clusterCidr?: string;
+  disableDns?: boolean;
+  clusterDomain?: string;
+  clusterDnsPort?: number;
+  /** The node's resolv.conf (default /etc/resolv.conf). */
+  resolvConf?: string;
 }
 
 /** GET /cacerts without verifying the server: what comes back is checked against the token's hash. */
@@ -86,7 +92,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   await informers.waitForSync();
   const nodeRuntime = await startNodeRuntime({
     kind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: ip, log,
-    clusterDns: flags.clusterDns, bridge: flags.cniBridge,
+    clusterDns: flags.clusterDns, clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, bridge: flags.cniBridge,
   });
   if (nodeRuntime.kind === 'simulated') {
     const why = nodeRuntime.fallbackReason ?? 'asked for with --runtime simulated';
@@ -102,7 +108,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   });
   const agentDir = join(dataDir, 'agent');
   const real = nodeRuntime.runtime.runsProcesses
-    ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes') })
+    ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes'), clusterDomain: flags.clusterDomain })
     : undefined;
   const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
   const routers = agentRouters(pods, nodes);
@@ -125,6 +131,14 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   });
   await agent.start();
   const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, clusterCIDR: flags.clusterCidr, log, informers });
+  // This node's DNS listener on its node IP, published in the kube-dns EndpointSlices.
+  const dns = flags.disableDns ? undefined : await startClusterDns({
+    client, nodeName: name, listen: [ip], port: flags.clusterDnsPort ?? defaultDnsPort(), clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf,
+    recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined, log: log.child('dns'),
+  }).catch((err: Error) => {
+    log.error('cluster DNS did not start on this node', { error: err.message });
+    return undefined;
+  });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
@@ -133,13 +147,17 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     void proxy?.stop();
-    agent.stop();
-    podNetwork.stop();
-    monitors?.stop();
-    void server.close();
-    informers.stop();
-    client.close();
-    void nodeRuntime.stop().finally(() => process.exit(0));
+    // The DNS withdraws its endpoint through the client first (bounded: the server may be gone).
+    const dnsStopped = dns ? Promise.race([dns.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]) : Promise.resolve();
+    void dnsStopped.then(() => {
+      agent.stop();
+      podNetwork.stop();
+      monitors?.stop();
+      void server.close();
+      informers.stop();
+      client.close();
+      void nodeRuntime.stop().finally(() => process.exit(0));
+    });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

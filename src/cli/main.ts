@@ -33,6 +33,10 @@ program
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
+  .option('--disable-dns', 'run no cluster DNS (no kube-dns Service, no DNS listener on this node)', false)
+  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
+  .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
+  .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
   .action(async (opts) => {
     try {
       // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
@@ -67,6 +71,10 @@ program
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--disable-proxy', 'run no service proxy on this node', false)
+  .option('--disable-dns', 'run no cluster DNS listener on this node', false)
+  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
+  .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
+  .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

@@ -11,6 +11,7 @@ import { ensureJoinToken } from '../apiserver/auth/node-token.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
+import { defaultDnsPort, keepKubeDnsService, startClusterDns, type ClusterDns } from '../dns/index.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
@@ -59,6 +60,14 @@ export interface ServerFlags extends NodeProxyFlags {
   nodeName?: string;
   /** host-gw (default), vxlan or none. */
   podNetwork?: string;
+  /** No kube-dns Service and no DNS listener on this host. */
+  disableDns?: boolean;
+  /** Default cluster.local. */
+  clusterDomain?: string;
+  /** This host's DNS listener port (default 53 as root, else 10053). */
+  clusterDnsPort?: number;
+  /** The node's resolv.conf (default /etc/resolv.conf). */
+  resolvConf?: string;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -147,7 +156,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (!flags.disableAgent) {
     nodeRuntime = await startNodeRuntime({
       kind: runtimeKind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: advertise,
-      log, clusterDns: flags.clusterDns, bridge: flags.cniBridge,
+      log, clusterDns: flags.clusterDns, clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, bridge: flags.cniBridge,
     });
     if (nodeRuntime.fallbackReason && runtimeKind === 'auto' && !criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint })) {
       process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`);
@@ -189,6 +198,19 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     client: component('kube-proxy'), nodeName: agents.host.name, nodeIP: advertise, runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
     clusterCIDR: flags.clusterCidr, log,
   });
+  // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
+  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
+  let dns: ClusterDns | undefined;
+  if (!flags.disableDns && agents.host) {
+    // A node without its DNS still runs pods: the failure is said loudly, not fatal.
+    dns = await startClusterDns({
+      client: component('coredns'), nodeName: agents.host.name, listen: [advertise], port: flags.clusterDnsPort ?? defaultDnsPort(),
+      clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, recursionFrom: [flags.clusterCidr], log: log.child('dns'),
+    }).catch((err: Error) => {
+      log.error('cluster DNS did not start on this node', { error: err.message });
+      return undefined;
+    });
+  }
 
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
@@ -200,6 +222,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     await proxy?.stop();
+    await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));
+    await dnsService?.stop();
     agents.stop();
     podNetwork?.stop();
     // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).

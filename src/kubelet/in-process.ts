@@ -104,7 +104,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
     const runtime = h.runtime ?? new SimulatedRuntime({ hostIP: h.internalIP });
     const node = hostDescription(name, h.internalIP, h.labels, { containerRuntimeVersion: runtime.runtimeVersionString, capacity: h.capacity });
     const real = runtime.runsProcesses && h.agentDir
-      ? realNodeSetup({ client: opts.client, informers, agentDir: h.agentDir, hostIP: h.internalIP, capacity: node.capacity, log: opts.log.child('volumes') })
+      ? realNodeSetup({ client: opts.client, informers, agentDir: h.agentDir, hostIP: h.internalIP, capacity: node.capacity, log: opts.log.child('volumes'), clusterDomain: h.sandbox?.clusterDomain })
       : undefined;
     // Pressure conditions and image GC watch this host only when pods really run on it.
     const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client: opts.client, nodeName: name }) : undefined;

@@ -32,6 +32,10 @@ export interface NodeRuntimeOptions {
   hostIP: string;
   log: Logger;
   clusterDns?: string;
+  /** --cluster-domain: pods' search path (default cluster.local). */
+  clusterDomain?: string;
+  /** The node's resolv.conf, for dnsPolicy Default (default /etc/resolv.conf). */
+  resolvConf?: string;
   bridge?: string;
   cniBinDir?: string;
   /** Where `which` looks for binaries (tests pass a PATH without containerd). */
@@ -72,6 +76,8 @@ export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRunti
   const sandbox: SandboxConfigOptions = {
     podLogsDir: join(o.agentDir, 'logs', 'pods'),
     clusterDns: o.clusterDns ? [o.clusterDns] : [],
+    clusterDomain: o.clusterDomain ?? 'cluster.local',
+    ...(o.resolvConf ? { hostResolvConf: o.resolvConf } : {}),
   };
   let fallbackReason: string | undefined;
   mkdirSync(o.agentDir, { recursive: true, mode: 0o700 });

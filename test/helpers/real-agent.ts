@@ -4,7 +4,7 @@
 // restart), and its cleanup removes its sandboxes (CNI DEL for each), its processes, the
 // mounts under its data dir and its bridge, even after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
@@ -52,8 +52,10 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   let out = '';
   let err = '';
   let cleaned = false;
+  // No upstream nameservers for the node's DNS: nothing leaves this machine.
+  writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
-    SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--node-name', o.nodeName, '--node-ip', o.nodeIP,
+    SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--resolv-conf', join(dataDir, 'resolv.conf'), '--node-name', o.nodeName, '--node-ip', o.nodeIP,
     '--runtime', 'cri', '--cni-bridge', bridge, ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
     ...(o.kubeletPort ? ['--kubelet-port', String(o.kubeletPort)] : []),
     // On the host's own namespace an agent adds no routes or rules of a pod network backend,

@@ -3,7 +3,7 @@
 // this run so that parallel runs do not meet, and a cleanup that removes what it created
 // on the host even after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxAvailable } from '../../src/images/busybox.js';
@@ -66,9 +66,13 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   const cidrs = opts.cidrs ?? { cluster: `10.${octet}.0.0/17`, service: `10.${octet}.128.0/17`, dns: `10.${octet}.128.10`, podNet: `10.${octet}.` };
   const clusterCidr = cidrs.cluster;
   const bridge = opts.bridge ?? `skt${tag}`;
+  // The cluster DNS forwards (and sends its loop probe) to the node's resolv.conf servers:
+  // unless the test names its own, it gets none, so nothing leaves this machine.
+  writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
     SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', cidrs.service, '--cluster-dns', cidrs.dns, '--cni-bridge', bridge,
+    ...(extraArgs.includes('--resolv-conf') ? [] : ['--resolv-conf', join(dataDir, 'resolv.conf')]),
     // On the host's own namespace a node stays alone: no routes or rules of a pod network backend there.
     ...(opts.netns || extraArgs.includes('--pod-network') ? [] : ['--pod-network', 'none']),
     ...extraArgs,

@@ -42,11 +42,13 @@ export function kubectlAt(kubeconfig: string, home: string) {
     });
 }
 
-export async function startServer(opts: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<TestServer> {
+/** `agent`: run this host's node agent too, on the simulated runtime (its HTTPS server on a free port). */
+export async function startServer(opts: { dataDir?: string; args?: string[]; timeoutMs?: number; agent?: boolean } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'skiff-test-'));
+  const agentArgs = opts.agent ? ['--runtime', 'simulated', '--kubelet-port', '0'] : ['--disable-agent'];
   const proc = spawn(
     process.execPath,
-    [SKIFF_BIN, 'server', '--disable-agent', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1', ...(opts.args ?? [])],
+    [SKIFF_BIN, 'server', ...agentArgs, '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1', ...(opts.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

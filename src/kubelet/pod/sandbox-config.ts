@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { DNSConfig, PodSandboxConfig, PortMapping } from '../runtime/types.js';
+import { parseResolvConf, podDNSConfig } from './dns-config.js';
+
+export { parseResolvConf } from './dns-config.js';
 
 export interface SandboxConfigOptions {
   /** Base of the pods' log directories (DATA_DIR/agent/logs/pods); none when absent. */
@@ -14,22 +17,6 @@ export interface SandboxConfigOptions {
   clusterDomain?: string;
   /** The node's resolv.conf, read for dnsPolicy Default; /etc/resolv.conf unless given. */
   hostResolvConf?: string | (() => string);
-}
-
-/** kubelet's limits on the resolv.conf it writes (glibc's, raised as Kubernetes does). */
-const MAX_DNS_SEARCHES = 32;
-const MAX_DNS_SERVERS = 3;
-
-export function parseResolvConf(text: string): DNSConfig {
-  const out: DNSConfig = { servers: [], searches: [], options: [] };
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/[#;].*$/, '').trim();
-    const [key, ...rest] = line.split(/\s+/);
-    if (key === 'nameserver' && rest[0]) out.servers.push(rest[0]);
-    else if (key === 'search' || key === 'domain') out.searches = rest.filter(Boolean);
-    else if (key === 'options') out.options.push(...rest.filter(Boolean));
-  }
-  return out;
 }
 
 function hostDns(opts: SandboxConfigOptions): DNSConfig {
@@ -43,40 +30,9 @@ function hostDns(opts: SandboxConfigOptions): DNSConfig {
   return parseResolvConf(text);
 }
 
-/** Options by name: later ones replace earlier ones of the same name (ndots:2 over ndots:5). */
-function mergeOptions(base: string[], extra: string[]): string[] {
-  const byName = new Map<string, string>();
-  for (const o of [...base, ...extra]) byName.set(o.split(':')[0]!, o);
-  return [...byName.values()];
-}
-
-const unique = (xs: string[]) => [...new Set(xs)];
-
-/** The pod's resolv.conf contents per dnsPolicy, with pod.spec.dnsConfig merged in. */
+/** The pod's resolv.conf contents per dnsPolicy, with pod.spec.dnsConfig merged in (dns-config.ts). */
 export function podDnsConfig(pod: Pod, opts: SandboxConfigOptions): DNSConfig {
-  const spec = pod.spec ?? { containers: [] };
-  const policy = spec.dnsPolicy ?? 'ClusterFirst';
-  const hostNet = spec.hostNetwork === true;
-  const domain = opts.clusterDomain ?? 'cluster.local';
-  let base: DNSConfig;
-  const cluster = (policy === 'ClusterFirst' && !hostNet) || policy === 'ClusterFirstWithHostNet';
-  if (policy === 'None') base = { servers: [], searches: [], options: [] };
-  else if (cluster && opts.clusterDns?.length) {
-    const ns = pod.metadata?.namespace ?? 'default';
-    base = {
-      servers: [...opts.clusterDns],
-      // The node's own search domains follow the cluster's, as the kubelet does.
-      searches: [`${ns}.svc.${domain}`, `svc.${domain}`, domain, ...hostDns(opts).searches],
-      options: ['ndots:5'],
-    };
-  } else base = hostDns(opts);
-  const extra = spec.dnsConfig;
-  const options = (extra?.options ?? []).map((o) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name!)).filter(Boolean);
-  return {
-    servers: unique([...base.servers, ...(extra?.nameservers ?? [])]).slice(0, MAX_DNS_SERVERS),
-    searches: unique([...base.searches, ...(extra?.searches ?? [])]).slice(0, MAX_DNS_SEARCHES),
-    options: mergeOptions(base.options, options),
-  };
+  return podDNSConfig(pod, { clusterDNS: opts.clusterDns ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local', host: hostDns(opts) });
 }
 
 /** hostPort of every container port that asks for one. */

@@ -1,0 +1,167 @@
+// Cluster DNS throughput and latency, side by side with dnsmasq: Debian's dnsperf sends
+// the same query files to Skiff's DNS (an in-process apiserver with 1,000 Services, 100
+// of them headless with 50 endpoints each, and 5,000 pods) and to dnsmasq serving the
+// same names from a hosts file, both pinned to the same core. Cluster names and
+// forwarded names (to a test upstream on loopback, cached by both) are measured apart.
+// Then: how long after a Service's create returns it is resolvable (p50/p99).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { builtinRegistry } from '../src/api/builtin.js';
+import { ApiServer } from '../src/apiserver/apiserver.js';
+import { Client } from '../src/client/client.js';
+import { startClusterDns } from '../src/dns/index.js';
+import type { Logger } from '../src/util/log.js';
+import { MemoryStore } from '../src/storage/memory.js';
+import { ask, freePort, startTestUpstream } from '../test/helpers/dns.js';
+import { report, summarize, type Row } from './lib/report.js';
+
+const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };
+const HOST = '127.0.0.1';
+const SECONDS = Number(process.env.DNS_BENCH_SECONDS ?? 8);
+const SERVICES = 1000;
+const HEADLESS = 100;
+const PER_HEADLESS = 50;
+
+const missing = ['dnsperf', 'dnsmasq'].filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
+if (missing.length) {
+  console.error(`bench dns needs ${missing.join(' and ')} (apt-get install dnsperf dnsmasq)`);
+  process.exit(1);
+}
+const pin = !process.env.DNS_BENCH_NOPIN && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+if (pin) spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)]);
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-dns-bench-'));
+const upstream = await startTestUpstream({ host: HOST, domain: 'example.test', ttl: 3600 });
+writeFileSync(join(dir, 'resolv.conf'), '# bench: the upstream is given by the ConfigMap\n');
+
+// The cluster: an in-process apiserver on a memory store.
+const api = new ApiServer({ store: new MemoryStore(), registry: builtinRegistry(), tls: undefined as never, bindAddress: HOST, port: 0 });
+await api.cache.start();
+await (api as unknown as { bootstrap(): Promise<void> }).bootstrap();
+const client = new Client(api.transport());
+await client.namespaces.create({ metadata: { name: 'bench' } });
+const hosts: string[] = [];
+const clusterQueries: string[] = [];
+async function inBatches<T>(items: T[], fn: (x: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += 200) await Promise.all(items.slice(i, i + 200).map(fn));
+}
+const services: Service[] = Array.from({ length: SERVICES }, (_, i) => ({
+  metadata: { name: `svc-${i}`, namespace: 'bench' },
+  spec: { ...(i < HEADLESS ? { clusterIP: 'None' } : {}), ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+}));
+await inBatches(services, (s) => client.services.create(s));
+const pods: Pod[] = [];
+const slices: EndpointSlice[] = [];
+for (let h = 0; h < HEADLESS; h++) {
+  const endpoints = Array.from({ length: PER_HEADLESS }, (_, j) => {
+    const ip = `10.42.${h}.${j + 2}`;
+    pods.push({ metadata: { name: `pod-${h}-${j}`, namespace: 'bench' }, spec: { containers: [{ name: 'c', image: 'x' }], hostname: `pod-${j}`, subdomain: `svc-${h}` } });
+    hosts.push(`${ip} pod-${j}.svc-${h}.bench.svc.cluster.local`);
+    clusterQueries.push(`pod-${j}.svc-${h}.bench.svc.cluster.local A`);
+    return { addresses: [ip], hostname: `pod-${j}`, conditions: { ready: true } };
+  });
+  slices.push({ metadata: { name: `svc-${h}-x`, namespace: 'bench', labels: { 'kubernetes.io/service-name': `svc-${h}` } }, addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+}
+await inBatches(pods, (p) => client.pods.create(p));
+await inBatches(slices, (s) => client.endpointSlices.create(s));
+for (const s of (await client.services.list({ namespace: 'bench' })).items) {
+  if (s.spec?.clusterIP === 'None') continue;
+  hosts.push(`${s.spec!.clusterIP} ${s.metadata!.name}.bench.svc.cluster.local`);
+  clusterQueries.push(`${s.metadata!.name}.bench.svc.cluster.local A`);
+}
+const forwardQueries = Array.from({ length: 1000 }, (_, i) => `name-${i}.example.test A`);
+writeFileSync(join(dir, 'cluster.txt'), clusterQueries.join('\n') + '\n');
+writeFileSync(join(dir, 'forward.txt'), forwardQueries.join('\n') + '\n');
+writeFileSync(join(dir, 'hosts'), hosts.join('\n') + '\n', { mode: 0o644 });
+await client.configMaps.create({ metadata: { name: 'skiff-dns', namespace: 'kube-system' }, data: { upstreamNameservers: JSON.stringify([`${HOST}:${upstream.port}`]) } });
+
+const skiffPort = await freePort(HOST);
+const dns = await startClusterDns({
+  client, listen: [HOST], port: skiffPort, metricsPort: 0, resolvConf: join(dir, 'resolv.conf'), podRecords: 'verified', log: quiet,
+});
+while (!(await ask(HOST, skiffPort, 'name-0.example.test'))?.data.length) await new Promise((r) => setTimeout(r, 50));
+
+const masqPort = await freePort(HOST);
+const masq = spawn(pin ? 'taskset' : 'dnsmasq', [
+  ...(pin ? ['-c', '0', 'dnsmasq'] : []),
+  '--keep-in-foreground', '--conf-file=/dev/null', `--port=${masqPort}`, `--listen-address=${HOST}`, '--bind-interfaces',
+  '--no-resolv', '--no-hosts', `--addn-hosts=${join(dir, 'hosts')}`, `--server=${HOST}#${upstream.port}`, '--cache-size=10000', '--user=root', '--pid-file=',
+], { stdio: ['ignore', 'ignore', 'pipe'] });
+let masqErr = '';
+masq.stderr!.on('data', (d) => (masqErr += d));
+for (let i = 0; i < 100 && !(await ask(HOST, masqPort, 'svc-999.bench.svc.cluster.local'))?.data.length; i++) await new Promise((r) => setTimeout(r, 50));
+
+interface Perf { qps: number; p50: number; p99: number; lost: number }
+
+/** One bounded dnsperf run (asynchronous: Skiff's DNS answers from this very process); latencies from its per-query lines (-v). */
+async function dnsperf(port: number, file: string): Promise<Perf> {
+  const args = ['-s', HOST, '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '64', '-t', '2', '-v'];
+  const child = spawn(pin ? 'taskset' : 'dnsperf', [...(pin ? ['-c', '1', 'dnsperf'] : []), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (d: Buffer) => chunks.push(d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 30) * 1000);
+  await new Promise((r) => child.once('close', r));
+  clearTimeout(killer);
+  const out = Buffer.concat(chunks).toString('utf8');
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  const lat: number[] = [];
+  for (const m of out.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]) * 1000);
+  const s = summarize(lat);
+  return { qps, p50: s.p50, p99: s.p99, lost };
+}
+
+const rows: Row[] = [];
+const runs: Record<string, Perf> = {};
+for (const [label, port] of [['skiff', skiffPort], ['dnsmasq', masqPort]] as const)
+  for (const kind of ['cluster', 'forward'] as const) {
+    await dnsperf(port, join(dir, `${kind}.txt`)); // warm-up pass fills caches
+    runs[`${label}-${kind}`] = await dnsperf(port, join(dir, `${kind}.txt`));
+    const r = runs[`${label}-${kind}`]!;
+    console.log(`${label} ${kind}: ${r.qps.toFixed(0)} q/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, lost ${r.lost}`);
+  }
+
+// A new Service resolvable after its create returns.
+const delays: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const svc = await client.services.create({ metadata: { name: `new-${i}`, namespace: 'bench' }, spec: { ports: [{ port: 80 }] } });
+  const t0 = performance.now();
+  for (let k = 0; k < 2000; k++) {
+    const a = await ask(HOST, skiffPort, `new-${i}.bench.svc.cluster.local`, 'A', 200);
+    if (a?.data[0] === svc.spec?.clusterIP) break;
+  }
+  delays.push(performance.now() - t0);
+}
+const nd = summarize(delays);
+
+const sc = runs['skiff-cluster']!;
+const mc = runs['dnsmasq-cluster']!;
+const sf = runs['skiff-forward']!;
+const mf = runs['dnsmasq-forward']!;
+rows.push({ figure: 'cluster_names_skiff', value: sc.qps, unit: 'queries/s', target: '≥ 30000', ok: sc.qps >= 30_000 });
+rows.push({ figure: 'cluster_names_dnsmasq', value: mc.qps, unit: 'queries/s' });
+rows.push({ figure: 'cluster_names_skiff_vs_dnsmasq', value: sc.qps / mc.qps, unit: 'ratio', target: '≥ 0.5', ok: sc.qps / mc.qps >= 0.5 });
+rows.push({ figure: 'cluster_names_skiff_p50', value: sc.p50, unit: 'ms' });
+rows.push({ figure: 'cluster_names_skiff_p99', value: sc.p99, unit: 'ms', target: '≤ 2', ok: sc.p99 <= 2 });
+rows.push({ figure: 'cluster_names_dnsmasq_p50', value: mc.p50, unit: 'ms' });
+rows.push({ figure: 'cluster_names_dnsmasq_p99', value: mc.p99, unit: 'ms' });
+rows.push({ figure: 'forwarded_names_skiff', value: sf.qps, unit: 'queries/s', note: 'cached after the first pass' });
+rows.push({ figure: 'forwarded_names_dnsmasq', value: mf.qps, unit: 'queries/s' });
+rows.push({ figure: 'forwarded_names_skiff_p99', value: sf.p99, unit: 'ms' });
+rows.push({ figure: 'forwarded_names_dnsmasq_p99', value: mf.p99, unit: 'ms' });
+rows.push({ figure: 'new_service_resolvable_p50', value: nd.p50, unit: 'ms' });
+rows.push({ figure: 'new_service_resolvable_p99', value: nd.p99, unit: 'ms', target: '≤ 100', ok: nd.p99 <= 100, note: 'in-process apiserver watch' });
+rows.push({ figure: 'skiff_dns_rss', value: process.memoryUsage().rss / 2 ** 20, unit: 'MiB', note: 'whole bench process (apiserver included)' });
+
+masq.kill();
+await dns.stop();
+await upstream.close();
+await api.stop();
+rmSync(dir, { recursive: true, force: true });
+if (masqErr.trim()) console.log(`dnsmasq said: ${masqErr.trim().slice(0, 500)}`);
+report('dns', rows, { services: SERVICES, pods: pods.length, secondsPerRun: SECONDS, pinned: pin, lost: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.lost])) });
+process.exit(0);
