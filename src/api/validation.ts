@@ -173,7 +173,7 @@ export function selectorMatches(sel: { matchLabels?: Record<string, string>; mat
   const l = labels ?? {};
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    const has = Object.hasOwn(l, e.key);
     switch (e.operator) {
       case 'In': if (!has || !e.values.includes(l[e.key])) return false; break;
       case 'NotIn': if (has && e.values.includes(l[e.key])) return false; break;

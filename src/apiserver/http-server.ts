@@ -18,7 +18,7 @@ import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js'
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath } from './request-info.js';
-import { errors, StatusError, toStatusError } from './status.js';
+import { errors, type StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 

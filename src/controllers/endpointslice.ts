@@ -75,7 +75,7 @@ export class EndpointSliceController extends QueueController {
     const svc = this.services.get(name, namespace);
     const existing = this.slices.store.byIndex(SERVICE_INDEX, key);
     // A deleted Service's slices go with it through their ownerReference (garbage collector).
-    if (!svc || !svc.spec?.selector) {
+    if (!svc?.spec?.selector) {
       this.written.delete(key);
       return;
     }

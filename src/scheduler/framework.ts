@@ -4,7 +4,7 @@
 // Reserve/Unreserve, Permit, PreBind and Bind — so the scheduler only sequences them.
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
-import { Code, CycleState, Status, type Plugin } from './types.js';
+import { Code, type CycleState, Status, type Plugin } from './types.js';
 
 export interface WeightedPlugin { plugin: Plugin; weight: number }
 

@@ -75,11 +75,11 @@ export function buildFramework(profile: ProfileConfig, h: PluginHandle, globalPe
       for (const [name, weight] of r.multiPoint) {
         if (disabled.has(name)) continue;
         const p = instance(name);
-        if (p && p[METHOD[point]]) chosen.push({ name, weight });
+        if (p?.[METHOD[point]]) chosen.push({ name, weight });
       }
     for (const e of r.pointEnabled.get(point)!) {
       const p = instance(e.name);
-      if (!p || !p[METHOD[point]]) continue;
+      if (!p?.[METHOD[point]]) continue;
       const i = chosen.findIndex((c) => c.name === e.name);
       const weight = e.weight ?? r.multiPoint.get(e.name) ?? 1;
       if (i >= 0) chosen[i]!.weight = weight;

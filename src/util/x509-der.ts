@@ -1,6 +1,6 @@
 // DER encoding of X.509 certificates, written by hand so that the cluster's PKI needs no
 // dependency: just the parts Skiff issues (a CA, serving and client certificates, ECDSA).
-import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { isIP } from 'node:net';
 
 // Backdated so that a machine whose clock runs a little behind still accepts a fresh cert.

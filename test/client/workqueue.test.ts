@@ -138,7 +138,7 @@ test('token bucket: a burst of 100 for free, then 10 per second', () => {
 });
 
 test('combined limiter takes the longer delay; the default is 5 ms per item under a 10 qps bucket', () => {
-  let now = 0;
+  const now = 0;
   const rl = new MaxOfRateLimiter(new ItemExponentialRateLimiter(5, 1000), new BucketRateLimiter(10, 1, () => now));
   assert.equal(rl.when('a'), 5);
   assert.equal(rl.when('a'), 100, 'the bucket is empty');

@@ -149,7 +149,7 @@ function parseQuantityText(q: string): bigint | null {
   const [intPart = '', frac = ''] = digits.split('.');
   // value = (int.frac) * 10^exp10 * 2^mult2, expressed in units of 1e-9
   let mantissa = BigInt((intPart || '0') + frac);
-  let scale = exp10 + 9 - frac.length;
+  const scale = exp10 + 9 - frac.length;
   mantissa *= 1n << BigInt(mult2);
   let result: bigint;
   if (scale >= 0) result = mantissa * 10n ** BigInt(scale);
