@@ -115,7 +115,7 @@ function ipBytes(ip: string): Buffer {
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  groups.forEach((g, i) => { out.writeUInt16BE(parseInt(g, 16), i * 2); });
   return out;
 }
 

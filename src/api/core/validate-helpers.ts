@@ -272,7 +272,7 @@ export function jsonDiff(a: unknown, b: unknown, path = '', out: string[] = [], 
   const same = JSON.stringify(a) === JSON.stringify(b);
   if (same) return out;
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((x, i) => jsonDiff(x, b[i], `${path}[${i}]`, out, limit));
+    a.forEach((x, i) => { jsonDiff(x, b[i], `${path}[${i}]`, out, limit); });
     return out;
   }
   if (isObject(a) && isObject(b)) {
