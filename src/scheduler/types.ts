@@ -4,7 +4,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 
-export const enum Code {
+export enum Code {
   Success = 0,
   Error = 1,
   /** Might fit after something changes in the cluster, or after preemption. */

@@ -98,7 +98,7 @@ export class CronJobController extends QueueController {
 
   private async schedule(cj: CronJob, status: CronJobStatus, now: number): Promise<void> {
     const key = `${cj.metadata!.namespace}/${cj.metadata!.name}`;
-    let sched;
+    let sched: ReturnType<typeof compileSchedule>;
     try {
       sched = compileSchedule(cj.spec!.schedule, cj.spec?.timeZone);
     } catch (err) {
