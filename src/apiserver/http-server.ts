@@ -179,7 +179,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (url.searchParams.has('verbose')) {
         const name = path.slice(1).split('/')[0];
         const lines = ['[+]ping ok', '[+]log ok', `[${ok ? '+' : '-'}]etcd ${ok ? 'ok' : 'failed'}`, `${name} check ${ok ? 'passed' : 'failed'}`];
-        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', lines.join('\n') + '\n');
+        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', `${lines.join('\n')}\n`);
       }
       return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
     }

@@ -84,7 +84,7 @@ export function numFeasibleNodesToFind(numAll: number, percentage?: number): num
   if (pct <= 0) pct = Math.max(MIN_FEASIBLE_PERCENTAGE, 50 - Math.floor(numAll / 125));
   if (pct >= 100) return numAll;
   const n = Math.floor((numAll * pct) / 100);
-  return n < MIN_FEASIBLE_NODES ? MIN_FEASIBLE_NODES : n;
+  return Math.max(n, MIN_FEASIBLE_NODES);
 }
 
 export class Framework {

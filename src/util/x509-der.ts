@@ -49,7 +49,7 @@ function oid(dotted: string): Buffer {
 
 // RFC 5280: UTCTime through 2049, GeneralizedTime after.
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  const iso = `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2))) : tlv(0x18, Buffer.from(iso));
 }
 
@@ -108,7 +108,7 @@ function ipBytes(ip: string): Buffer {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (v4) {
     const b = ipBytes(v4[1]!);
-    s = s.slice(0, v4.index) + `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
+    s = `${s.slice(0, v4.index)}${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
   }
   const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
   const h = head ? head.split(':') : [];

@@ -129,11 +129,11 @@ test('per-item exponential back-off: 5 ms doubling, capped, reset by forget', ()
 test('token bucket: a burst of 100 for free, then 10 per second', () => {
   let now = 1_000_000;
   const rl = new BucketRateLimiter(10, 100, () => now);
-  for (let i = 0; i < 100; i++) assert.equal(rl.when('k' + i), 0);
+  for (let i = 0; i < 100; i++) assert.equal(rl.when(`k${i}`), 0);
   assert.equal(rl.when('x'), 100);
   assert.equal(rl.when('y'), 200);
   now += 1000; // ten tokens come back, two were owed
-  for (let i = 0; i < 8; i++) assert.equal(rl.when('z' + i), 0);
+  for (let i = 0; i < 8; i++) assert.equal(rl.when(`z${i}`), 0);
   assert.equal(rl.when('w'), 100);
 });
 
