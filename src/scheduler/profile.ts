@@ -5,7 +5,7 @@ import type { EventRecorder } from '../client/event-recorder.js';
 import type { SchedulerCache } from './cache.js';
 import { isIgnoredPlugin, POINTS, resolveProfile, type PointName, type ProfileConfig } from './config.js';
 import { Framework, Nominator, type ExtensionPoints } from './framework.js';
-import type { NamespaceLabels, PodInfo } from './pod-info.js';
+import type { NamespaceLabels } from './pod-info.js';
 import { CycleState, type ClusterEvent, type Plugin } from './types.js';
 import { balancedAllocation } from './plugins/balanced-allocation.js';
 import { defaultBinder } from './plugins/default-binder.js';
@@ -97,4 +97,3 @@ export function buildFramework(profile: ProfileConfig, h: PluginHandle, globalPe
   return { framework, pluginEvents };
 }
 
-export type { PodInfo };

@@ -1,6 +1,5 @@
 // The scheduling framework's vocabulary: statuses, the per-cycle state, and the
 // extension points a plugin may implement (k8s.io/kubernetes/pkg/scheduler/framework).
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 
@@ -105,4 +104,3 @@ export function defaultNormalizeScore(scores: Float64Array, reverse: boolean): v
   }
 }
 
-export type { Node, Pod };

@@ -13,9 +13,9 @@ import type { PodDirs } from './pod-dirs.js';
 import { linuxSecurityContext, verifyRunAsNonRoot, type ImageUser } from './security-context.js';
 import type { ContainerConfig, Mount } from '../runtime/types.js';
 
-export const TERMINATION_MESSAGE_PATH_ANNOTATION = 'io.kubernetes.container.terminationMessagePath';
-export const TERMINATION_MESSAGE_POLICY_ANNOTATION = 'io.kubernetes.container.terminationMessagePolicy';
-export const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
+const TERMINATION_MESSAGE_PATH_ANNOTATION = 'io.kubernetes.container.terminationMessagePath';
+const TERMINATION_MESSAGE_POLICY_ANNOTATION = 'io.kubernetes.container.terminationMessagePolicy';
+const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
 /** The kubelet reads at most this much of a termination message. */
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 
