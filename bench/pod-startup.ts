@@ -112,7 +112,7 @@ try {
   const afterStat = procStat(pid);
   const hz = 100; // USER_HZ on Linux
   const idleCpuPct = ((afterStat.cpuTicks - before.cpuTicks) / hz / IDLE_S) * 100;
-  const ctrdPid = Number(readFileSync('/proc/' + pid + '/task/' + pid + '/children', 'utf8').trim().split(/\s+/)[0] ?? 0);
+  const ctrdPid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0);
   const ctrdRss = ctrdPid ? procStat(ctrdPid).rssMiB : NaN;
   console.log(`with ${KEEP} pods running: server RSS ${afterStat.rssMiB.toFixed(0)} MiB, containerd RSS ${ctrdRss.toFixed(0)} MiB, server idle CPU ${idleCpuPct.toFixed(2)} % of one core`);
 

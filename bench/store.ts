@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
   const measured = Object.keys(results);
   const kept = Object.fromEntries(Object.entries(previous).filter(([k]) => !measured.some((b) => k.startsWith(`${b}_`))));
-  writeFileSync(file, JSON.stringify({ ...kept, ...json }, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify({ ...kept, ...json }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
 

@@ -43,6 +43,6 @@ export function report(name: string, rows: Row[], extra: Record<string, unknown>
   for (const r of rows) out[`${r.figure}_${r.unit.replace(/[^a-zA-Z0-9]+/g, '_')}`] = Number.isFinite(r.value) ? Number(r.value.toFixed(3)) : null;
   const dir = resolve(new URL('../../../bench/results', import.meta.url).pathname);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwrote ${join(dir, `${name}.json`)}`);
 }

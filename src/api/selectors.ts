@@ -35,7 +35,7 @@ export interface LabelSelector {
   toString(): string;
 }
 
-const has = (labels: Record<string, string>, key: string) => Object.prototype.hasOwnProperty.call(labels, key);
+const has = (labels: Record<string, string>, key: string) => Object.hasOwn(labels, key);
 
 function intValue(s: string): bigint | undefined {
   if (!/^[+-]?\d+$/.test(s)) return undefined;

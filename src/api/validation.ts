@@ -1,6 +1,6 @@
 // Validation helpers shared by every API group, with Kubernetes' own wording so that
 // kubectl users see the messages they know.
-import type { FieldError, KObject } from './types.js';
+import type { FieldError } from './types.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -173,7 +173,7 @@ export function selectorMatches(sel: { matchLabels?: Record<string, string>; mat
   const l = labels ?? {};
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    const has = Object.hasOwn(l, e.key);
     switch (e.operator) {
       case 'In': if (!has || !e.values.includes(l[e.key])) return false; break;
       case 'NotIn': if (has && e.values.includes(l[e.key])) return false; break;
@@ -204,4 +204,4 @@ export function immutable(newVal: unknown, oldVal: unknown, path: string): Field
   return jsonEqual(newVal, oldVal) ? [] : [fieldErr.invalid(path, newVal, IMMUTABLE)];
 }
 
-export type { FieldError, KObject };
+export type { FieldError };

@@ -18,7 +18,7 @@ import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js'
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath } from './request-info.js';
-import { errors, StatusError, toStatusError } from './status.js';
+import { errors, type StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 
@@ -179,7 +179,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (url.searchParams.has('verbose')) {
         const name = path.slice(1).split('/')[0];
         const lines = ['[+]ping ok', '[+]log ok', `[${ok ? '+' : '-'}]etcd ${ok ? 'ok' : 'failed'}`, `${name} check ${ok ? 'passed' : 'failed'}`];
-        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', lines.join('\n') + '\n');
+        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', `${lines.join('\n')}\n`);
       }
       return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
     }

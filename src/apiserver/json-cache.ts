@@ -71,7 +71,7 @@ export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown 
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
         if (k === '__proto__') throw NOT_PLAIN;
-        const pv = po && Object.prototype.hasOwnProperty.call(po, k) ? po[k] : undefined;
+        const pv = po && Object.hasOwn(po, k) ? po[k] : undefined;
         const x = frozenCopy((v as Record<string, unknown>)[k], pv, false);
         if (x === undefined) continue;
         if (out === undefined) {

@@ -97,7 +97,7 @@ function share(next: unknown, prev: unknown): unknown {
       continue;
     }
     if (same && pk[i] !== k) same = false;
-    const pv = Object.prototype.hasOwnProperty.call(p, k) ? p[k] : undefined;
+    const pv = Object.hasOwn(p, k) ? p[k] : undefined;
     const c = share(n[k], pv);
     if (c !== pv) same = false;
     else if (c !== n[k]) n[k] = c;

@@ -24,7 +24,6 @@ import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 
-export { defaultDataDir } from './data-dir.js';
 
 export interface ServerFlags extends NodeProxyFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */

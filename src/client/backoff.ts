@@ -28,7 +28,7 @@ export class Backoff {
 
   /** The delay before the next retry; each call lengthens the following one. */
   next(): number {
-    const raw = Math.min(this.maxMs, this.initialMs * Math.pow(this.factor, this.attempt));
+    const raw = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 64);
     return raw * (1 - this.jitter * Math.random());
   }

@@ -43,7 +43,14 @@ export class DisruptionController extends QueueController {
     const forPod = (p: Pod) => {
       for (const b of this.pdbs.store.list()) if (b.metadata?.namespace === p.metadata?.namespace && selectorMatches(b.spec?.selector, p.metadata?.labels)) enqueue(b);
     };
-    this.pods.addEventHandler({ onAdd: forPod, onUpdate: (o, n) => (forPod(o), forPod(n)), onDelete: forPod });
+    this.pods.addEventHandler({
+      onAdd: forPod,
+      onUpdate: (o, n) => {
+        forPod(o);
+        forPod(n);
+      },
+      onDelete: forPod,
+    });
   }
 
   /** How many pods the budget's selector should cover: the scale of their controllers. */

@@ -70,7 +70,7 @@ export class EndpointsController extends QueueController {
     this.endpoints = ctx.informers.informerFor(resources.endpoints);
     const svcKey = (s: Service) => this.queue.add(`${s.metadata!.namespace}/${s.metadata!.name}`);
     this.services.addEventHandler({ onAdd: svcKey, onUpdate: (_o, s) => svcKey(s), onDelete: svcKey });
-    const podKeys = (p: Pod) => servicesForPod(this.services, p).forEach((k) => this.queue.add(k));
+    const podKeys = (p: Pod) => servicesForPod(this.services, p).forEach((k) => { this.queue.add(k); });
     this.pods.addEventHandler({
       onAdd: podKeys,
       onUpdate: (o, p) => {

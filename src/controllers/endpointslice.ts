@@ -50,7 +50,7 @@ export class EndpointSliceController extends QueueController {
     this.slices.addIndexers({ [SERVICE_INDEX]: serviceIndex });
     const svcKey = (s: Service) => this.queue.add(`${s.metadata!.namespace}/${s.metadata!.name}`);
     this.services.addEventHandler({ onAdd: svcKey, onUpdate: (_o, s) => svcKey(s), onDelete: svcKey });
-    const podKeys = (p: Pod) => servicesForPod(this.services, p).forEach((k) => this.queue.add(k));
+    const podKeys = (p: Pod) => servicesForPod(this.services, p).forEach((k) => { this.queue.add(k); });
     this.pods.addEventHandler({
       onAdd: podKeys,
       onUpdate: (o, p) => {
@@ -60,7 +60,7 @@ export class EndpointSliceController extends QueueController {
       },
       onDelete: podKeys,
     });
-    this.slices.addEventHandler({ onDelete: (s) => serviceIndex(s).forEach((k) => this.queue.add(k)) });
+    this.slices.addEventHandler({ onDelete: (s) => serviceIndex(s).forEach((k) => { this.queue.add(k); }) });
     // A node's zone label feeds the endpoints of pods on it.
     this.nodes.addEventHandler({
       onUpdate: (o, n) => {
@@ -75,7 +75,7 @@ export class EndpointSliceController extends QueueController {
     const svc = this.services.get(name, namespace);
     const existing = this.slices.store.byIndex(SERVICE_INDEX, key);
     // A deleted Service's slices go with it through their ownerReference (garbage collector).
-    if (!svc || !svc.spec?.selector) {
+    if (!svc?.spec?.selector) {
       this.written.delete(key);
       return;
     }

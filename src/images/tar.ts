@@ -9,7 +9,7 @@ export type TarEntry =
 const BLOCK = 512;
 
 function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0';
+  return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function splitName(name: string): { prefix: string; base: string } {
@@ -40,7 +40,7 @@ function header(e: TarEntry, size: number): Buffer {
   h.write(prefix, 345, 155);
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(octal(sum, 7) + ' ', 148);
+  h.write(`${octal(sum, 7)} `, 148);
   return h;
 }
 

@@ -65,11 +65,11 @@ export function podProcesses(containerdDir: string, procs = processes()): number
 
 /** Mount points under `dir`, deepest first, with their filesystem type. */
 export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): { path: string; fstype: string }[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   const rows: { path: string; fstype: string }[] = [];
   for (const line of mountinfo.split('\n')) {
     const [left, right] = line.split(' - ');
-    const path = unescape(left?.split(' ')[4] ?? '');
+    const path = unescapeOctal(left?.split(' ')[4] ?? '');
     if (path === dir || path.startsWith(`${dir}/`)) rows.push({ path, fstype: right?.split(' ')[0] ?? '' });
   }
   return rows.sort((a, b) => b.path.length - a.path.length);

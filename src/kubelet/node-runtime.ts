@@ -70,7 +70,6 @@ export function criUnavailableReason(opts: { endpoint?: string; cniBinDir?: stri
   return undefined;
 }
 
-export { hostCapacity } from './node/host-capacity.js';
 
 export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRuntime> {
   const sandbox: SandboxConfigOptions = {

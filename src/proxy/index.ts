@@ -9,9 +9,8 @@ import { Proxier, type ProxierOptions } from './proxier.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 import type { ProxyMode } from './types.js';
 
-export { createProxyMode, defaultProxyMode, PROXY_MODES, type ProxyModeName } from './modes.js';
-export { proxyRegistry } from './metrics.js';
-export type { ProxyMode, ProxySnapshot } from './types.js';
+export { defaultProxyMode, PROXY_MODES, type ProxyModeName } from './modes.js';
+export type { ProxyMode } from './types.js';
 
 export interface ServiceProxyOptions {
   client: Client;

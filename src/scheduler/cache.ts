@@ -156,7 +156,7 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
   if (a === b) return true;
   let n = 0;
   for (const k in a) {
-    if (a[k] !== b[k] || !Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (a[k] !== b[k] || !Object.hasOwn(b, k)) return false;
     n++;
   }
   for (const _ in b) n--;

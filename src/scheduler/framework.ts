@@ -4,7 +4,7 @@
 // Reserve/Unreserve, Permit, PreBind and Bind — so the scheduler only sequences them.
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
-import { Code, CycleState, Status, type Plugin } from './types.js';
+import { Code, type CycleState, Status, type Plugin } from './types.js';
 
 export interface WeightedPlugin { plugin: Plugin; weight: number }
 
@@ -84,7 +84,7 @@ export function numFeasibleNodesToFind(numAll: number, percentage?: number): num
   if (pct <= 0) pct = Math.max(MIN_FEASIBLE_PERCENTAGE, 50 - Math.floor(numAll / 125));
   if (pct >= 100) return numAll;
   const n = Math.floor((numAll * pct) / 100);
-  return n < MIN_FEASIBLE_NODES ? MIN_FEASIBLE_NODES : n;
+  return Math.max(n, MIN_FEASIBLE_NODES);
 }
 
 export class Framework {

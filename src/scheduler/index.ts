@@ -8,8 +8,8 @@ import type { Logger } from '../util/log.js';
 import { defaultConfig, loadSchedulerConfig, type SchedulerConfig } from './config.js';
 import { Scheduler } from './scheduler.js';
 
-export { Scheduler, type SchedulerOptions } from './scheduler.js';
-export { loadSchedulerConfig, parseSchedulerConfig, type SchedulerConfig } from './config.js';
+export { Scheduler } from './scheduler.js';
+export type { SchedulerConfig } from './config.js';
 
 export interface RunningScheduler {
   isLeader(): boolean;

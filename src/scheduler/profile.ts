@@ -5,7 +5,7 @@ import type { EventRecorder } from '../client/event-recorder.js';
 import type { SchedulerCache } from './cache.js';
 import { isIgnoredPlugin, POINTS, resolveProfile, type PointName, type ProfileConfig } from './config.js';
 import { Framework, Nominator, type ExtensionPoints } from './framework.js';
-import type { NamespaceLabels, PodInfo } from './pod-info.js';
+import type { NamespaceLabels } from './pod-info.js';
 import { CycleState, type ClusterEvent, type Plugin } from './types.js';
 import { balancedAllocation } from './plugins/balanced-allocation.js';
 import { defaultBinder } from './plugins/default-binder.js';
@@ -75,11 +75,11 @@ export function buildFramework(profile: ProfileConfig, h: PluginHandle, globalPe
       for (const [name, weight] of r.multiPoint) {
         if (disabled.has(name)) continue;
         const p = instance(name);
-        if (p && p[METHOD[point]]) chosen.push({ name, weight });
+        if (p?.[METHOD[point]]) chosen.push({ name, weight });
       }
     for (const e of r.pointEnabled.get(point)!) {
       const p = instance(e.name);
-      if (!p || !p[METHOD[point]]) continue;
+      if (!p?.[METHOD[point]]) continue;
       const i = chosen.findIndex((c) => c.name === e.name);
       const weight = e.weight ?? r.multiPoint.get(e.name) ?? 1;
       if (i >= 0) chosen[i]!.weight = weight;
@@ -97,4 +97,3 @@ export function buildFramework(profile: ProfileConfig, h: PluginHandle, globalPe
   return { framework, pluginEvents };
 }
 
-export type { PodInfo };

@@ -1,10 +1,9 @@
 // The scheduling framework's vocabulary: statuses, the per-cycle state, and the
 // extension points a plugin may implement (k8s.io/kubernetes/pkg/scheduler/framework).
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 
-export const enum Code {
+export enum Code {
   Success = 0,
   Error = 1,
   /** Might fit after something changes in the cluster, or after preemption. */
@@ -105,4 +104,3 @@ export function defaultNormalizeScore(scores: Float64Array, reverse: boolean): v
   }
 }
 
-export type { Node, Pod };

@@ -220,7 +220,7 @@ export class SqliteStore implements Store {
     const hi = prefixEnd(prefix);
     let lo = prefix;
     // key >= s + '\0' is exactly key > s, which lets one range bound serve both cases.
-    if (opts.startAfter && opts.startAfter + '\0' > lo) lo = opts.startAfter + '\0';
+    if (opts.startAfter && `${opts.startAfter}\0` > lo) lo = `${opts.startAfter}\0`;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const past = at < this.rev;
     const rows = this.run(() =>
@@ -228,7 +228,7 @@ export class SqliteStore implements Store {
     );
     let remaining = 0;
     if (limit > 0 && rows.length === limit) {
-      const rest = rows[rows.length - 1]!.key + '\0';
+      const rest = `${rows[rows.length - 1]!.key}\0`;
       remaining = this.run(() => Number(past ? this.q.countAt.get(rest, hi, at) : this.q.count.get(rest, hi)));
     }
     return { items: rows, revision: at, more: remaining > 0, remaining };

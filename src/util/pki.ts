@@ -5,7 +5,7 @@
 // @peculiar/x509 v2 needs a global Reflect-metadata polyfill (tsyringe) and takes ~85 ms just
 // to load; the few structures a cluster CA needs are simpler to encode directly, and the
 // real kubectl test (Go's crypto/x509) checks the encoding.
-import { createPrivateKey, generateKeyPair, KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';

@@ -1,6 +1,6 @@
 // DER encoding of X.509 certificates, written by hand so that the cluster's PKI needs no
 // dependency: just the parts Skiff issues (a CA, serving and client certificates, ECDSA).
-import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { isIP } from 'node:net';
 
 // Backdated so that a machine whose clock runs a little behind still accepts a fresh cert.
@@ -49,7 +49,7 @@ function oid(dotted: string): Buffer {
 
 // RFC 5280: UTCTime through 2049, GeneralizedTime after.
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  const iso = `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2))) : tlv(0x18, Buffer.from(iso));
 }
 
@@ -108,14 +108,14 @@ function ipBytes(ip: string): Buffer {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (v4) {
     const b = ipBytes(v4[1]!);
-    s = s.slice(0, v4.index) + `${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
+    s = `${s.slice(0, v4.index)}${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
   }
   const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  groups.forEach((g, i) => { out.writeUInt16BE(parseInt(g, 16), i * 2); });
   return out;
 }
 

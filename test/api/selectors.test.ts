@@ -90,7 +90,7 @@ test('label selector: errors read like Kubernetes', () => {
     ['-a', /^unable to parse requirement: <nil>: Invalid value: "-a": name part must consist of alphanumeric characters/],
     ['a/b/c', /^unable to parse requirement: <nil>: Invalid value: "a\/b\/c": a qualified name must consist/],
     ['a=b$', /^unable to parse requirement: values\[0\]\[a\]: Invalid value: "b\$": a valid label must be an empty string/],
-    ['a=' + 'x'.repeat(64), /values\[0\]\[a\]: Invalid value: "x+": must be no more than 63 characters/],
+    [`a=${'x'.repeat(64)}`, /values\[0\]\[a\]: Invalid value: "x+": must be no more than 63 characters/],
     ['a in (x$,y$)', /^unable to parse requirement: \[values\[0\]\[a\]: Invalid value: "x\$": .*, values\[1\]\[a\]: Invalid value: "y\$": .*\]$/],
   ];
   for (const [input, want] of cases) {

@@ -144,7 +144,7 @@ test('back-off doubles, is capped and jittered downwards, and resets', () => {
   const b = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 });
   const d = Array.from({ length: 6 }, () => b.next());
   const raw = [100, 200, 400, 800, 1000, 1000];
-  d.forEach((v, i) => assert.ok(v <= raw[i]! && v >= raw[i]! * 0.8, `delay ${i}: ${v}`));
+  d.forEach((v, i) => { assert.ok(v <= raw[i]! && v >= raw[i]! * 0.8, `delay ${i}: ${v}`); });
   b.reset();
   assert.ok(b.next() <= 100);
 });

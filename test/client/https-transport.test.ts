@@ -64,7 +64,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   }
   if (p === '/api/v1/namespaces/default/configmaps' && url.searchParams.get('watch') === '1') {
     // Chunks of 7 bytes cut through lines and through multi-byte characters.
-    const stream = Buffer.from(events.map((e) => JSON.stringify(e) + '\n').join(''));
+    const stream = Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
     res.writeHead(200, { 'content-type': 'application/json' });
     for (let i = 0; i < stream.length; i += 7) {
       res.write(stream.subarray(i, i + 7));
@@ -95,20 +95,20 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   if (p === '/api/v1/namespaces/busy/configmaps') {
     if (count('busywatch') === 1) return json(res, 429, { kind: 'Status', code: 429, reason: 'TooManyRequests' }, { 'retry-after': '0' });
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify(events[0]) + '\n');
+    return res.end(`${JSON.stringify(events[0])}\n`);
   }
   if (p === '/api/v1/namespaces/gone/configmaps') {
     return json(res, 410, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' });
   }
   if (p === '/api/v1/namespaces/broken/configmaps') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.write(JSON.stringify(events[0]) + '\n' + '{"type":"MODI');
+    res.write(`${JSON.stringify(events[0])}\n{"type":"MODI`);
     setTimeout(() => res.socket?.destroy(), 10);
     return;
   }
   if (p === '/api/v1/namespaces/endless/configmaps') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    const t = setInterval(() => res.write(JSON.stringify(events[0]) + '\n'), 5);
+    const t = setInterval(() => res.write(`${JSON.stringify(events[0])}\n`), 5);
     res.on('close', () => {
       clearInterval(t);
       endlessClosed = true;

@@ -129,16 +129,16 @@ test('per-item exponential back-off: 5 ms doubling, capped, reset by forget', ()
 test('token bucket: a burst of 100 for free, then 10 per second', () => {
   let now = 1_000_000;
   const rl = new BucketRateLimiter(10, 100, () => now);
-  for (let i = 0; i < 100; i++) assert.equal(rl.when('k' + i), 0);
+  for (let i = 0; i < 100; i++) assert.equal(rl.when(`k${i}`), 0);
   assert.equal(rl.when('x'), 100);
   assert.equal(rl.when('y'), 200);
   now += 1000; // ten tokens come back, two were owed
-  for (let i = 0; i < 8; i++) assert.equal(rl.when('z' + i), 0);
+  for (let i = 0; i < 8; i++) assert.equal(rl.when(`z${i}`), 0);
   assert.equal(rl.when('w'), 100);
 });
 
 test('combined limiter takes the longer delay; the default is 5 ms per item under a 10 qps bucket', () => {
-  let now = 0;
+  const now = 0;
   const rl = new MaxOfRateLimiter(new ItemExponentialRateLimiter(5, 1000), new BucketRateLimiter(10, 1, () => now));
   assert.equal(rl.when('a'), 5);
   assert.equal(rl.when('a'), 100, 'the bucket is empty');

@@ -16,6 +16,17 @@ test('schedules: next firing in UTC and in a named zone, day-of-month OR day-of-
   // "1st of the month or Monday": Monday March 9 comes before April 1.
   assert.equal(new Date(compileSchedule('0 0 1 * 1', 'UTC').next(t0)!).toISOString(), '2026-03-09T00:00:00.000Z');
   assert.equal(new Date(compileSchedule('TZ=Asia/Tokyo 30 8 * * *').next(t0)!).toISOString(), '2026-03-07T23:30:00.000Z');
+  // A day field written `*`, `?` or `*/1` is a wildcard: the other day field alone decides (Mondays only).
+  for (const dom of ['*', '?', '*/1']) assert.equal(new Date(compileSchedule(`0 0 ${dom} * 1`, 'UTC').next(Date.parse('2026-03-09T00:00:00Z'))!).toISOString(), '2026-03-16T00:00:00.000Z', dom);
+  // As robfig/cron: 02:30 does not exist on the spring-forward day (skipped), 01:30 happens twice on the fall-back day.
+  const at230 = compileSchedule('30 2 * * *', 'America/New_York');
+  assert.equal(new Date(at230.next(Date.parse('2026-03-07T12:00:00Z'))!).toISOString(), '2026-03-09T06:30:00.000Z');
+  const at130 = compileSchedule('30 1 * * *', 'America/New_York');
+  const first = at130.next(Date.parse('2026-10-31T12:00:00Z'))!;
+  assert.deepEqual([first, at130.next(first)!].map((t) => new Date(t).toISOString()), ['2026-11-01T05:30:00.000Z', '2026-11-01T06:30:00.000Z']);
+  assert.equal(compileSchedule('0 0 30 2 *', 'UTC').next(t0), undefined, 'February 30th never comes');
+  assert.equal(new Date(compileSchedule('@every 90s').next(Date.parse('2026-03-07T00:00:10.500Z'))!).toISOString(), '2026-03-07T00:01:40.000Z');
+  assert.throws(() => compileSchedule('0 0 * * 7'), /end of range \(7\) above maximum \(6\)/);
   assert.equal(formatInZone(Date.parse('2026-03-07T14:00:00Z'), 'America/New_York'), '2026-03-07T09:00:00-05:00');
   assert.equal(formatInZone(Date.parse('2026-03-07T14:00:00Z'), 'UTC'), '2026-03-07T14:00:00Z');
 });

@@ -103,7 +103,7 @@ test('RollingUpdate replaces pods without exceeding maxUnavailable; OnDelete wai
       minReady = Math.min(minReady, ready);
       await reap(h, 'roll');
       await kubelet(h, 'roll');
-      return ps.length === 3 && ps.every((p) => p.spec?.containers[0]!.image === 'busybox:2' && p.status?.phase === 'Running');
+      return ps.length === 3 && ps.every((p) => p.spec?.containers[0]?.image === 'busybox:2' && p.status?.phase === 'Running');
     }, 8000);
     assert.ok(minReady >= 2, `ready pods fell to ${minReady}`);
     const revs = (await h.client.resource(resources.controllerRevisions).list({ namespace: 'default' })).items.filter((r) => r.metadata?.ownerReferences?.[0]?.name === 'roll');
@@ -112,9 +112,9 @@ test('RollingUpdate replaces pods without exceeding maxUnavailable; OnDelete wai
     await h.client.daemonSets.patch('roll', { spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null }, template: { spec: { containers: [{ name: 'main', image: 'busybox:3' }] } } } }, 'strategic', { namespace: 'default' });
     await new Promise((r) => setTimeout(r, 300));
     const ps = await livePods(h, 'roll');
-    assert.ok(ps.every((p) => p.spec?.containers[0]!.image === 'busybox:2'), 'OnDelete leaves pods alone');
+    assert.ok(ps.every((p) => p.spec?.containers[0]?.image === 'busybox:2'), 'OnDelete leaves pods alone');
     await h.client.pods.delete(ps[0]!.metadata!.name!, { namespace: 'default', gracePeriodSeconds: 0 });
-    await waitFor('replacement with new template', async () => (await livePods(h, 'roll')).filter((p) => p.spec?.containers[0]!.image === 'busybox:3').length === 1);
+    await waitFor('replacement with new template', async () => (await livePods(h, 'roll')).filter((p) => p.spec?.containers[0]?.image === 'busybox:3').length === 1);
   } finally {
     h.stop();
   }

@@ -101,7 +101,7 @@ test('Indexed: one pod per index with annotation, env and hostname; completedInd
       const ix = p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'];
       assert.equal(p.spec?.hostname, `idx-${ix}`);
       assert.ok(p.metadata!.name!.startsWith(`idx-${ix}-`));
-      assert.equal(p.spec?.containers[0]!.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX')?.valueFrom?.fieldRef?.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+      assert.equal(p.spec?.containers[0]?.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX')?.valueFrom?.fieldRef?.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
     }
     const byIx = (i: string) => ps.find((p) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'] === i)!;
     await finishPod(h.client, byIx('0'), 0);

@@ -30,7 +30,7 @@ export async function startRegistry(opts: { user?: string; password?: string } =
     // The registry only accepts bcrypt entries; htpasswd -B writes them.
     const r = spawnSync('htpasswd', ['-Bbn', opts.user, opts.password ?? ''], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`htpasswd failed: ${r.stderr}`);
-    writeFileSync(join(dir, 'htpasswd'), r.stdout.trim() + '\n');
+    writeFileSync(join(dir, 'htpasswd'), `${r.stdout.trim()}\n`);
     auth.push('auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${join(dir, 'htpasswd')}`);
   }
   writeFileSync(join(dir, 'config.yml'), [

@@ -79,7 +79,7 @@ spec:
   assert.equal(pv.spec.storageClassName, 'local-path');
   assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Delete');
   assert.equal(pv.spec.hostPath.type, 'DirectoryOrCreate');
-  assert.ok(pv.spec.hostPath.path.startsWith(join(s.dataDir, 'storage') + '/'), pv.spec.hostPath.path);
+  assert.ok(pv.spec.hostPath.path.startsWith(`${join(s.dataDir, 'storage')}/`), pv.spec.hostPath.path);
   assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: 'kubernetes.io/hostname', operator: 'In', values: [node] });
   assert.match(await ok(['get', 'pvc', 'data']), new RegExp(`data\\s+Bound\\s+${pv.metadata.name}\\s+1Gi\\s+RWO\\s+local-path`));
 

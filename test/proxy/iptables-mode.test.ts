@@ -9,7 +9,7 @@ import { buildRestore, failedLine, missingJumps, parseSave } from '../../src/pro
 import { servicePortRules } from '../../src/proxy/iptables/rules.js';
 import { serviceChain } from '../../src/proxy/iptables/chain-names.js';
 import type { EndpointInfo, ProxySnapshot, ServicePortInfo } from '../../src/proxy/types.js';
-import { createLogger } from '../../src/util/log.js';
+import type { createLogger } from '../../src/util/log.js';
 import { ep, port } from './fixtures.js';
 
 const quiet = { info() {}, warn() {}, error() {}, child() { return quiet; } } as unknown as ReturnType<typeof createLogger>;

@@ -10,7 +10,7 @@ import type { ServicePortKey } from '../../src/proxy/types.js';
 import { ep, snapshot, svcPort } from './proxy-mode-fixtures.js';
 
 const closers: (() => void)[] = [];
-after(() => closers.forEach((c) => c()));
+after(() => closers.forEach((c) => { c(); }));
 
 async function tcpServer(name: string): Promise<number> {
   const server: Server = createServer((s) => { s.on('error', () => {}); s.end(name); });
@@ -185,7 +185,7 @@ test('UDP: each new client session goes to the next endpoint; a session sticks; 
     clients.push(c3);
     assert.equal(await udpAsk(c3, port, 'v'), 'TIMEOUT');
   } finally {
-    clients.forEach((s) => s.close());
+    clients.forEach((s) => { s.close(); });
     await mode.stop();
   }
 });

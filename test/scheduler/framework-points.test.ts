@@ -18,7 +18,10 @@ test('Reserve stops at the first failure and names it; Unreserve runs on every R
   const calls: string[] = [];
   const plugin = (name: string, result?: Status): Plugin => ({
     name,
-    reserve: () => (calls.push(`reserve ${name}`), result),
+    reserve: () => {
+      calls.push(`reserve ${name}`);
+      return result;
+    },
     unreserve: () => void calls.push(`unreserve ${name}`),
   });
   const fw = framework({ reserve: [plugin('A'), plugin('B', Status.error('disk full')), plugin('C')] });
@@ -47,12 +50,18 @@ test('Permit: a rejection is returned as the plugin said it; any other failure b
 
 test('PreBind stops at the first failure; Bind skips to the next plugin, and says Skip when none bound', async () => {
   const order: string[] = [];
-  const preBind = (name: string, result?: Status): Plugin => ({ name, preBind: async () => (order.push(name), result) });
+  const preBind = (name: string, result?: Status): Plugin => ({ name, preBind: async () => {
+    order.push(name);
+    return result;
+  } });
   const pb = await framework({ preBind: [preBind('V'), preBind('W', Status.error('no volume')), preBind('X')] }).runPreBindPlugins(new CycleState(), p, 'n1');
   assert.equal(pb?.message, 'running PreBind plugin "W": no volume');
   assert.deepEqual(order, ['V', 'W']);
 
-  const bind = (name: string, result?: Status): Plugin => ({ name, bind: async () => (order.push(name), result) });
+  const bind = (name: string, result?: Status): Plugin => ({ name, bind: async () => {
+    order.push(name);
+    return result;
+  } });
   order.length = 0;
   assert.equal(await framework({ bind: [bind('Skipper', Status.skip), bind('Binder'), bind('Never')] }).runBindPlugins(new CycleState(), p, 'n1'), undefined);
   assert.deepEqual(order, ['Skipper', 'Binder']);

@@ -34,7 +34,7 @@ function validateNames(names: any, path: string): FieldError[] {
       errs.push(fieldErr.typeInvalid(`${path}.${f}`, list, 'must be a list of strings'));
       continue;
     }
-    list.forEach((v, i) => dns1035(v, `${path}.${f}[${i}]`, errs));
+    list.forEach((v, i) => { dns1035(v, `${path}.${f}[${i}]`, errs); });
   }
   return errs;
 }

@@ -1,8 +1,6 @@
 import type { ResourceDef } from '../types.js';
 import { customresourcedefinitions } from './crd.js';
 
-export { CLEANUP_FINALIZER, CRD_GROUP, conditionOf, customresourcedefinitions, setCondition } from './crd.js';
-export type { CRDCondition } from './crd.js';
-export { isValidColumnPath } from './crd-validation.js';
+export { CLEANUP_FINALIZER, conditionOf, setCondition } from './crd.js';
 
 export const apiextensionsResources: ResourceDef[] = [customresourcedefinitions];

@@ -6,7 +6,6 @@ import { replicasets } from './replicaset.js';
 import { statefulsets } from './statefulset.js';
 
 export { controllerrevisions, daemonsets, deployments, replicasets, statefulsets };
-export { TEMPLATE_GENERATION_ANNOTATION } from './daemonset.js';
-export { formatLabelSelector, selectorString } from './selector.js';
+export { selectorString } from './selector.js';
 
 export const appsResources: ResourceDef[] = [deployments, replicasets, statefulsets, daemonsets, controllerrevisions];

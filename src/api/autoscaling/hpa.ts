@@ -159,7 +159,7 @@ export function validateHPAv2(obj: KObject): FieldError[] {
   if (max < 1) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than 0'));
   if (s.minReplicas != null && max < s.minReplicas) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
   errs.push(...validateRef(s.scaleTargetRef, 'spec.scaleTargetRef'));
-  (Array.isArray(s.metrics) ? s.metrics : []).forEach((m: any, i: number) => errs.push(...validateMetric(m, `spec.metrics[${i}]`)));
+  (Array.isArray(s.metrics) ? s.metrics : []).forEach((m: any, i: number) => { errs.push(...validateMetric(m, `spec.metrics[${i}]`)); });
   if (s.behavior) errs.push(...validateRules(s.behavior.scaleUp, 'spec.behavior.scaleUp'), ...validateRules(s.behavior.scaleDown, 'spec.behavior.scaleDown'));
   return errs;
 }

@@ -2,10 +2,7 @@ import type { ResourceDef } from '../types.js';
 import { horizontalpodautoscalersV1, horizontalpodautoscalersV2 } from './hpa.js';
 
 export { horizontalpodautoscalersV1, horizontalpodautoscalersV2 };
-export { defaultHPAv2, formatHPAMetrics, validateHPAv2 } from './hpa.js';
-export {
-  BEHAVIOR_ANNOTATION, CONDITIONS_ANNOTATION, CURRENT_METRICS_ANNOTATION, DEFAULT_CPU_UTILIZATION, METRICS_ANNOTATION, hpaV1ToV2, hpaV2ToV1,
-} from './hpa-convert.js';
+export { hpaV1ToV2, hpaV2ToV1 } from './hpa-convert.js';
 
 /** v2 first: it is the preferred version and the stored form. */
 export const autoscalingResources: ResourceDef[] = [horizontalpodautoscalersV2, horizontalpodautoscalersV1];

@@ -24,7 +24,7 @@ export interface CronField {
 }
 
 export type CronSchedule =
-  | { kind: 'cron'; minute: CronField; hour: CronField; dom: CronField; month: CronField; dow: CronField; timeZone?: string }
+  | { kind: 'cron'; fields: string[]; minute: CronField; hour: CronField; dom: CronField; month: CronField; dow: CronField; timeZone?: string }
   | { kind: 'every'; seconds: number; timeZone?: string };
 
 const DESCRIPTORS: Record<string, string> = {
@@ -157,6 +157,7 @@ export function parseCronSchedule(spec: string): CronSchedule {
   if (fields.length !== 5) throw new CronError(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`);
   return {
     kind: 'cron',
+    fields,
     minute: parseField(fields[0]!, MINUTES),
     hour: parseField(fields[1]!, HOURS),
     dom: parseField(fields[2]!, DOM),

@@ -21,8 +21,8 @@ export function validateEndpoints(ep: KObject): FieldError[] {
     const ip = `subsets[${i}]`;
     if (!asArray(ss?.addresses).length && !asArray(ss?.notReadyAddresses).length)
       errs.push(fieldErr.required(ip, 'must specify `addresses` or `notReadyAddresses`'));
-    asArray(ss?.addresses).forEach((a, j) => errs.push(...validateAddress(a, `${ip}.addresses[${j}]`)));
-    asArray(ss?.notReadyAddresses).forEach((a, j) => errs.push(...validateAddress(a, `${ip}.notReadyAddresses[${j}]`)));
+    asArray(ss?.addresses).forEach((a, j) => { errs.push(...validateAddress(a, `${ip}.addresses[${j}]`)); });
+    asArray(ss?.notReadyAddresses).forEach((a, j) => { errs.push(...validateAddress(a, `${ip}.notReadyAddresses[${j}]`)); });
     const ports = asArray(ss?.ports);
     ports.forEach((p: any, j) => {
       const pp = `${ip}.ports[${j}]`;

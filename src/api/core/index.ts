@@ -41,13 +41,5 @@ export {
   podtemplates, replicationcontrollers, resourcequotas, secrets, serviceaccounts, services,
 };
 // Reusable pieces for other API groups (apps, batch, …).
-export { computeQOSClass, defaultContainer, defaultPod, defaultPodSpec, defaultPodTemplate, imageTag } from './pod-defaults.js';
-export { POD_UPDATE_FORBIDDEN, validatePod, validatePodSpec, validatePodTemplate, validatePodUpdate, validateTolerations } from './pod-validation.js';
-export { validateContainer, validateResources } from './container-validation.js';
-export { podSummary, podTable, restartsCell } from './pod-table.js';
-export { containerCells } from './podtemplate.js';
-export { defaultService, serviceExternalIP, servicePorts } from './service.js';
-export { validateTaints, nodeRoles, nodeStatusCell } from './node.js';
-export { base64Error } from './secret.js';
-export { NAMESPACE_NAME_LABEL } from './namespace.js';
-export { validatePVCSpec } from './persistentvolumeclaim.js';
+export { defaultPodSpec } from './pod-defaults.js';
+export { validatePodSpec } from './pod-validation.js';

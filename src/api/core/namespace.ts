@@ -4,7 +4,7 @@ import { fieldErr, isDNS1123Label, isQualifiedName } from '../validation.js';
 import { asArray, isObject } from './validate-helpers.js';
 
 /** The label every namespace carries with its own name, so selectors can pick namespaces by name. */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 const STANDARD_FINALIZERS = ['kubernetes', 'orphan', 'foregroundDeletion'];
 

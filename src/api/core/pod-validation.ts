@@ -91,7 +91,7 @@ function validatePodSecurityContext(sc: any, path: string): FieldError[] {
   if (!isObject(sc)) return [];
   const errs: FieldError[] = [];
   for (const k of ['runAsUser', 'runAsGroup', 'fsGroup']) errs.push(...validateNonNegativeInt(sc[k], `${path}.${k}`));
-  asArray(sc.supplementalGroups).forEach((g, i) => errs.push(...validateNonNegativeInt(g, `${path}.supplementalGroups[${i}]`)));
+  asArray(sc.supplementalGroups).forEach((g, i) => { errs.push(...validateNonNegativeInt(g, `${path}.supplementalGroups[${i}]`)); });
   if (sc.fsGroupChangePolicy !== undefined) errs.push(...validateEnum(sc.fsGroupChangePolicy, `${path}.fsGroupChangePolicy`, ['OnRootMismatch', 'Always']));
   return errs;
 }
@@ -119,10 +119,12 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   errs.push(...validateContainerList(spec.ephemeralContainers, `${path}.ephemeralContainers`, 'ephemeral', byName, names));
   if (spec.hostNetwork === true)
     for (const [list, kind] of [[spec.containers, 'containers'], [spec.initContainers, 'initContainers']] as const)
-      asArray(list).forEach((c: any, i) => asArray(c?.ports).forEach((p: any, j) => {
-        if (p?.hostPort && p.hostPort !== p.containerPort)
-          errs.push(fieldErr.invalid(`${path}.${kind}[${i}].ports[${j}].containerPort`, p.containerPort, 'must match `hostPort` when `hostNetwork` is true'));
-      }));
+      asArray(list).forEach((c: any, i) => {
+        asArray(c?.ports).forEach((p: any, j) => {
+          if (p?.hostPort && p.hostPort !== p.containerPort)
+            errs.push(fieldErr.invalid(`${path}.${kind}[${i}].ports[${j}].containerPort`, p.containerPort, 'must match `hostPort` when `hostNetwork` is true'));
+        });
+      });
   errs.push(...validateEnum(spec.restartPolicy, `${path}.restartPolicy`, RESTART_POLICIES));
   errs.push(...validateEnum(spec.dnsPolicy, `${path}.dnsPolicy`, DNS_POLICIES));
   if (spec.dnsPolicy === 'None' && !isObject(spec.dnsConfig))

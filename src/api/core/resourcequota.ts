@@ -16,7 +16,7 @@ function validateResourceList(list: unknown, path: string): FieldError[] {
 export function validateResourceQuota(rq: KObject): FieldError[] {
   const spec = rq.spec ?? {};
   const errs = validateResourceList(spec.hard, 'spec.hard');
-  asArray(spec.scopes).forEach((s, i) => errs.push(...validateEnum(s, `spec.scopes[${i}]`, SCOPES)));
+  asArray(spec.scopes).forEach((s, i) => { errs.push(...validateEnum(s, `spec.scopes[${i}]`, SCOPES)); });
   asArray(spec.scopeSelector?.matchExpressions).forEach((e: any, i) => {
     const p = `spec.scopeSelector.matchExpressions[${i}]`;
     errs.push(...validateEnum(e?.scopeName, `${p}.scopeName`, SCOPES));

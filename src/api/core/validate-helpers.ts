@@ -149,7 +149,7 @@ function parseQuantityText(q: string): bigint | null {
   const [intPart = '', frac = ''] = digits.split('.');
   // value = (int.frac) * 10^exp10 * 2^mult2, expressed in units of 1e-9
   let mantissa = BigInt((intPart || '0') + frac);
-  let scale = exp10 + 9 - frac.length;
+  const scale = exp10 + 9 - frac.length;
   mantissa *= 1n << BigInt(mult2);
   let result: bigint;
   if (scale >= 0) result = mantissa * 10n ** BigInt(scale);
@@ -272,7 +272,7 @@ export function jsonDiff(a: unknown, b: unknown, path = '', out: string[] = [], 
   const same = JSON.stringify(a) === JSON.stringify(b);
   if (same) return out;
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((x, i) => jsonDiff(x, b[i], `${path}[${i}]`, out, limit));
+    a.forEach((x, i) => { jsonDiff(x, b[i], `${path}[${i}]`, out, limit); });
     return out;
   }
   if (isObject(a) && isObject(b)) {

@@ -40,7 +40,7 @@ function validateEndpoints(endpoints: unknown, addressType: string): FieldError[
     const addrs: unknown[] = Array.isArray(ep?.addresses) ? ep.addresses : [];
     if (!addrs.length) errs.push(fieldErr.required(`${p}.addresses`, 'must contain at least 1 address'));
     else if (addrs.length > MAX_ADDRESSES) errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
-    addrs.forEach((a, j) => errs.push(...validateAddress(a, addressType, `${p}.addresses[${j}]`)));
+    addrs.forEach((a, j) => { errs.push(...validateAddress(a, addressType, `${p}.addresses[${j}]`)); });
     if (ep?.nodeName != null) for (const m of isDNS1123Subdomain(String(ep.nodeName))) errs.push(fieldErr.invalid(`${p}.nodeName`, ep.nodeName, m));
     const topo = ep?.deprecatedTopology;
     if (topo && Object.keys(topo).length > MAX_TOPOLOGY_LABELS) errs.push(tooMany(`${p}.deprecatedTopology`, Object.keys(topo).length, MAX_TOPOLOGY_LABELS));

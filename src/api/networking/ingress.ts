@@ -87,11 +87,11 @@ export function validateIngressSpec(spec: any): FieldError[] {
     if (r?.http) {
       const paths: any[] = Array.isArray(r.http.paths) ? r.http.paths : [];
       if (!paths.length) errs.push(fieldErr.required(`${p}.http.paths`));
-      paths.forEach((hp, j) => errs.push(...validateHTTPPath(hp, `${p}.http.paths[${j}]`)));
+      paths.forEach((hp, j) => { errs.push(...validateHTTPPath(hp, `${p}.http.paths[${j}]`)); });
     }
   });
   (Array.isArray(s.tls) ? s.tls : []).forEach((t: any, i: number) => {
-    (Array.isArray(t?.hosts) ? t.hosts : []).forEach((h: string, j: number) => errs.push(...hostErrors(String(h), `spec.tls[${i}].hosts[${j}]`)));
+    (Array.isArray(t?.hosts) ? t.hosts : []).forEach((h: string, j: number) => { errs.push(...hostErrors(String(h), `spec.tls[${i}].hosts[${j}]`)); });
     if (t?.secretName) for (const m of isDNS1123Subdomain(t.secretName)) errs.push(fieldErr.invalid(`spec.tls[${i}].secretName`, t.secretName, m));
   });
   if (s.ingressClassName != null) for (const m of isDNS1123Subdomain(String(s.ingressClassName))) errs.push(fieldErr.invalid('spec.ingressClassName', s.ingressClassName, m));

@@ -2,6 +2,5 @@ import type { ResourceDef } from '../types.js';
 import { clusterrolebindings, clusterroles, rolebindings, roles } from './rbac.js';
 
 export { clusterrolebindings, clusterroles, rolebindings, roles };
-export { RBAC_GROUP, rbacNameErrors } from './rbac.js';
 
 export const rbacResources: ResourceDef[] = [roles, rolebindings, clusterroles, clusterrolebindings];

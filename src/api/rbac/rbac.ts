@@ -74,7 +74,7 @@ function validateBinding(obj: KObject, namespaced: boolean): FieldError[] {
   if (!kinds.includes(ref.kind)) errs.push(fieldErr.notSupported('roleRef.kind', ref.kind ?? '', kinds));
   if (!ref.name) errs.push(fieldErr.required('roleRef.name'));
   else for (const m of rbacNameErrors(String(ref.name))) errs.push(fieldErr.invalid('roleRef.name', ref.name, m));
-  (Array.isArray(obj.subjects) ? obj.subjects : []).forEach((s: any, i: number) => errs.push(...validateSubject(s, `subjects[${i}]`, namespaced)));
+  (Array.isArray(obj.subjects) ? obj.subjects : []).forEach((s: any, i: number) => { errs.push(...validateSubject(s, `subjects[${i}]`, namespaced)); });
   return errs;
 }
 

@@ -35,7 +35,6 @@ export const str = (description?: string, extra?: Partial<Schema>): Schema => ({
 export const enumStr = (values: string[], description?: string): Schema => ({ type: 'string', ...d(description), enum: values });
 export const int = (description?: string): Schema => ({ type: 'integer', format: 'int32', ...d(description) });
 export const i64 = (description?: string): Schema => ({ type: 'integer', format: 'int64', ...d(description) });
-export const num = (description?: string): Schema => ({ type: 'number', format: 'double', ...d(description) });
 export const bool = (description?: string): Schema => ({ type: 'boolean', ...d(description) });
 export const bytes = (description?: string): Schema => ({ type: 'string', format: 'byte', ...d(description) });
 export const ref = (name: string, description?: string): Schema => ({ $ref: name, ...d(description) });
@@ -50,8 +49,6 @@ export const core = (name: string, description?: string): Schema => ref(CORE + n
 export const map = (value: Schema, description?: string): Schema => ({ type: 'object', ...d(description), additionalProperties: value });
 export const strMap = (description?: string): Schema => map(str(), description);
 export const qtyMap = (description?: string): Schema => map(qty(), description);
-/** Free-form JSON kept as sent. */
-export const anyObj = (description?: string): Schema => ({ type: 'object', ...d(description), 'x-kubernetes-preserve-unknown-fields': true });
 
 /** A list replaced as a whole by patches. */
 export const arr = (items: Schema, description?: string): Schema => ({ type: 'array', ...d(description), items, 'x-kubernetes-list-type': 'atomic' });

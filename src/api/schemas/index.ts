@@ -7,7 +7,7 @@ import './other-groups.js';
 import './apiextensions.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
-export { definitions, type Gvk, type Schema } from './dsl.js';
+export { definitions, type Schema } from './dsl.js';
 
 const byGvk = new Map<string, string>();
 for (const [name, s] of definitions)

@@ -28,7 +28,7 @@ function keepsUnknown(s: Schema): boolean {
 export function prune(value: unknown, s: Schema | undefined, embedded = false, path = '', dropped?: string[]): void {
   if (!s) return;
   if (Array.isArray(value)) {
-    if (isObject(s.items)) value.forEach((item, i) => prune(item, s.items, false, `${path}[${i}]`, dropped));
+    if (isObject(s.items)) value.forEach((item, i) => { prune(item, s.items, false, `${path}[${i}]`, dropped); });
     return;
   }
   if (!isObject(value)) return;

@@ -165,7 +165,7 @@ function dropNested(errs: ErrorObject[]): ErrorObject[] {
 function embeddedErrors(value: unknown, s: Schema | undefined, path: string, out: FieldError[]): void {
   if (!s || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => embeddedErrors(v, s.items, `${path}[${i}]`, out));
+    value.forEach((v, i) => { embeddedErrors(v, s.items, `${path}[${i}]`, out); });
     return;
   }
   const obj = value as Record<string, unknown>;

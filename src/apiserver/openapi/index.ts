@@ -193,5 +193,5 @@ export class OpenApiService {
 }
 
 function sortDefs(defs: ResourceDef[]): ResourceDef[] {
-  return [...defs].sort((a, b) => (a.group + '/' + a.version + '/' + a.plural).localeCompare(b.group + '/' + b.version + '/' + b.plural));
+  return [...defs].sort((a, b) => `${a.group}/${a.version}/${a.plural}`.localeCompare(`${b.group}/${b.version}/${b.plural}`));
 }

@@ -41,7 +41,7 @@ export function serveOpenApi(service: OpenApiService, path: string, url: URL, re
     ? { 'Cache-Control': 'public, immutable', Expires: new Date(Date.now() + 365 * 86400_000).toUTCString(), Vary: 'Accept' }
     : { 'Cache-Control': 'no-cache, private' };
   const inm = req.headers['if-none-match'];
-  if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+  if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
     res.writeHead(304, { ETag: etag, ...caching });
     res.end();
     return;

@@ -10,7 +10,7 @@ import { apiVersionOf } from '../../api/types.js';
 import { errors, StatusError } from '../status.js';
 import { duplicatesOf } from './duplicate-fields.js';
 
-export { decodeWithDuplicates, jsonDuplicateFields, parseYamlWithDuplicates, type Duplicates } from './duplicate-fields.js';
+export { decodeWithDuplicates, jsonDuplicateFields, parseYamlWithDuplicates } from './duplicate-fields.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 

@@ -70,7 +70,7 @@ export function validateObjectMeta(def: ResourceDef, obj: KObject, old?: KObject
     for (const m of check(meta.name)) errs.push(fieldErr.invalid('metadata.name', meta.name, m));
   }
   if (meta.generateName !== undefined && typeof meta.generateName === 'string' && meta.generateName && !meta.name) {
-    for (const m of isDNS1123Subdomain(meta.generateName + 'x')) errs.push(fieldErr.invalid('metadata.generateName', meta.generateName, m));
+    for (const m of isDNS1123Subdomain(`${meta.generateName}x`)) errs.push(fieldErr.invalid('metadata.generateName', meta.generateName, m));
   }
   if (def.namespaced) {
     if (!meta.namespace) errs.push(fieldErr.required('metadata.namespace'));

@@ -160,7 +160,7 @@ function mergeList(original: unknown[], patch: unknown[], meta: FieldMeta | unde
     if (replace) return plain.map((p) => mergeMap({}, p as Obj, itemType));
     merged = server.slice();
     const at = new Map<unknown, number>();
-    merged.forEach((x, i) => isObj(x) && !at.has(indexKey(x[key])) && at.set(indexKey(x[key]), i));
+    merged.forEach((x, i) => { if (isObj(x) && !at.has(indexKey(x[key]))) at.set(indexKey(x[key]), i); });
     for (const p of plain as Obj[]) {
       if (!(key in p)) throw errors.internal(new Error(`map: ${JSON.stringify(p)} does not contain declared merge key: ${key}`));
       const i = at.get(indexKey(p[key]));
@@ -183,7 +183,7 @@ function reorder(merged: unknown[], order: unknown[], live: unknown[], key: stri
   const id = (v: unknown) => indexKey(key && isObj(v) ? v[key] : v);
   const posIn = (list: unknown[]) => {
     const m = new Map<unknown, number>();
-    list.forEach((v, i) => m.has(id(v)) || m.set(id(v), i));
+    list.forEach((v, i) => { if (!m.has(id(v))) m.set(id(v), i); });
     return m;
   };
   const orderPos = posIn(order);

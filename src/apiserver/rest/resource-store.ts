@@ -8,7 +8,7 @@ import { jsonEqual } from '../../api/validation.js';
 import type { Store } from '../../storage/store.js';
 import { StoreError } from '../../storage/store.js';
 import { clone } from '../../util/clone.js';
-import { errors, StatusError } from '../status.js';
+import { errors, type StatusError } from '../status.js';
 import type { WatchCache } from '../watch-cache.js';
 import { decode } from '../watch-cache.js';
 import { objectKey } from './keys.js';

@@ -4,7 +4,7 @@
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
 import { StoreError } from '../../storage/store.js';
-import { errors, StatusError } from '../status.js';
+import { errors, type StatusError } from '../status.js';
 import type { WatchEventType, WatchHandle, WatchSink } from '../types.js';
 import type { CachedEvent, CacheWatcher } from '../watch-cache.js';
 import { watchLine } from '../watch-cache.js';

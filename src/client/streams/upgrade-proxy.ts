@@ -73,7 +73,7 @@ export function writeResponseHead(socket: Duplex, status: number, statusMessage:
     if (v === undefined) continue;
     for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
   }
-  socket.write(lines.join('\r\n') + '\r\n\r\n');
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
 }
 
 /** Answers an upgrade request that cannot be served, with a body, and closes. */

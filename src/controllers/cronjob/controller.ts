@@ -13,7 +13,7 @@ import type { EventRecorder } from '../../client/event-recorder.js';
 import { formatTime } from '../../util/time.js';
 import { compileSchedule, formatInZone } from './schedule.js';
 
-export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const TOO_MANY_MISSED = 100;
 
 function finished(job: Job): 'Complete' | 'Failed' | undefined {
@@ -98,7 +98,7 @@ export class CronJobController extends QueueController {
 
   private async schedule(cj: CronJob, status: CronJobStatus, now: number): Promise<void> {
     const key = `${cj.metadata!.namespace}/${cj.metadata!.name}`;
-    let sched;
+    let sched: ReturnType<typeof compileSchedule>;
     try {
       sched = compileSchedule(cj.spec!.schedule, cj.spec?.timeZone);
     } catch (err) {

@@ -64,7 +64,7 @@ export class DeploymentController extends QueueController {
 
   private ownerOf(obj: ReplicaSet): Deployment | undefined {
     const ref = getControllerOf(obj);
-    if (!ref || ref.kind !== 'Deployment') return undefined;
+    if (ref?.kind !== 'Deployment') return undefined;
     const d = this.deployments.get(ref.name, obj.metadata!.namespace);
     return d?.metadata?.uid === ref.uid ? d : undefined;
   }
@@ -87,7 +87,7 @@ export class DeploymentController extends QueueController {
   /** Recreate waits for old pods to be gone; a deletion may be what it waits for. */
   private podDeleted(pod: Pod): void {
     const ref = getControllerOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return;
+    if (ref?.kind !== 'ReplicaSet') return;
     const rs = this.replicaSets.get(ref.name, pod.metadata!.namespace);
     const d = rs && this.ownerOf(rs);
     if (d && d.spec?.strategy?.type === 'Recreate') this.enqueue(d);

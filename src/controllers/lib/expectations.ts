@@ -47,7 +47,7 @@ export class ControllerExpectations {
   /** Call on a pod's deletion (or its deletionTimestamp); `podKey` makes repeats harmless. */
   deletionObserved(key: string, podKey: string): void {
     const e = this.items.get(key);
-    if (!e || !e.deleting.delete(podKey)) return;
+    if (!e?.deleting.delete(podKey)) return;
     e.del--;
   }
 

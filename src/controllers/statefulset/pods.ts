@@ -5,8 +5,8 @@ import type { PersistentVolumeClaim, Pod, PodTemplateSpec } from 'kubernetes-typ
 import { controllerRefFor } from '../lib/controller-ref.js';
 import { podFromTemplate } from '../lib/pod-control.js';
 
-export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
-export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
+const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
 export function ordinalOf(set: StatefulSet, pod: Pod): number {
   const prefix = `${set.metadata!.name}-`;

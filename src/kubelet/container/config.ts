@@ -2,7 +2,7 @@
 // args with $(VAR) expanded, the environment, the volume mounts plus the kubelet's own
 // (/etc/hosts, the termination-message file), cgroup resources, the security context,
 // and the labels/annotations the kubelet puts on every container.
-import { chmod, mkdir, open, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
@@ -13,9 +13,9 @@ import type { PodDirs } from './pod-dirs.js';
 import { linuxSecurityContext, verifyRunAsNonRoot, type ImageUser } from './security-context.js';
 import type { ContainerConfig, Mount } from '../runtime/types.js';
 
-export const TERMINATION_MESSAGE_PATH_ANNOTATION = 'io.kubernetes.container.terminationMessagePath';
-export const TERMINATION_MESSAGE_POLICY_ANNOTATION = 'io.kubernetes.container.terminationMessagePolicy';
-export const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
+const TERMINATION_MESSAGE_PATH_ANNOTATION = 'io.kubernetes.container.terminationMessagePath';
+const TERMINATION_MESSAGE_POLICY_ANNOTATION = 'io.kubernetes.container.terminationMessagePolicy';
+const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
 /** The kubelet reads at most this much of a termination message. */
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 
@@ -106,7 +106,7 @@ export async function buildContainerConfig(pod: Pod, container: Container, opts:
 
 /** The message a container left at its terminationMessagePath (the last 4096 bytes at most); '' when none. */
 export async function readTerminationMessage(file: string): Promise<string> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(file, 'r');
   } catch (err) {

@@ -5,7 +5,7 @@
 // ErrImagePull, ImagePullBackOff, ErrImageNeverPull).
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { imageTag } from '../../api/core/pod-defaults.js';
-import { Backoff } from './backoff.js';
+import type { Backoff } from './backoff.js';
 import { authsForImage } from './pull-secrets.js';
 import type { ImageService, PullAuth } from '../runtime/types.js';
 

@@ -31,10 +31,6 @@ export function parseIpv4Net(cidr: string): Ipv4Net | undefined {
   return { base: (n & maskOf(prefix)) >>> 0, prefix };
 }
 
-export function formatIpv4Net(net: Ipv4Net): string {
-  return `${numberToIpv4(net.base)}/${net.prefix}`;
-}
-
 export function netsOverlap(a: Ipv4Net, b: Ipv4Net): boolean {
   const mask = maskOf(Math.min(a.prefix, b.prefix));
   return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
@@ -43,11 +39,4 @@ export function netsOverlap(a: Ipv4Net, b: Ipv4Net): boolean {
 export function netContains(outer: Ipv4Net, ip: string): boolean {
   const n = ipv4ToNumber(ip);
   return n !== undefined && ((n & maskOf(outer.prefix)) >>> 0) === outer.base;
-}
-
-/** Same network written differently (10.42.1.7/24 and 10.42.1.0/24). */
-export function sameNet(a: string, b: string): boolean {
-  const x = parseIpv4Net(a);
-  const y = parseIpv4Net(b);
-  return !!x && !!y && x.base === y.base && x.prefix === y.prefix;
 }

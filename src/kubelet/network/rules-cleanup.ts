@@ -36,7 +36,7 @@ export interface CleanupReport {
 
 export async function cleanupNetworkRules(run: CommandRunner, opts: { bridge: string }): Promise<CleanupReport> {
   const report: CleanupReport = { removed: [], failed: [] };
-  const step = async (what: string, fn: () => Promise<boolean | void>) => {
+  const step = async (what: string, fn: () => Promise<unknown>) => {
     try {
       if ((await fn()) !== false) report.removed.push(what);
     } catch (err) {

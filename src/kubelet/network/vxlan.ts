@@ -94,7 +94,7 @@ export async function ensureVxlan(run: CommandRunner, s: VxlanSpec): Promise<str
 /** Removes the device when it is Skiff's (mode changed away from vxlan). */
 export async function removeVxlan(run: CommandRunner, name: string): Promise<boolean> {
   const link = await linkInfo(run, name);
-  if (!link || link.linkinfo?.info_kind !== 'vxlan' || link.ifalias !== LINK_ALIAS) return false;
+  if (link?.linkinfo?.info_kind !== 'vxlan' || link.ifalias !== LINK_ALIAS) return false;
   await mustRun(run, 'ip', ['link', 'del', name]);
   return true;
 }

@@ -3,10 +3,8 @@
 // nodes by name, instead of each node opening a watch of its own.
 import type { SharedInformer } from '../../client/informer.js';
 
-export interface RoutedHandler<T> {
-  /** `obj` undefined: deleted. */
-  (obj: T | undefined, old: T | undefined): void;
-}
+/** `obj` undefined: deleted. */
+export type RoutedHandler<T> = (obj: T | undefined, old: T | undefined) => void;
 
 export class InformerRouter<T> {
   private readonly routes = new Map<string, RoutedHandler<T>>();

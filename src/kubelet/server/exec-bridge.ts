@@ -17,7 +17,7 @@ export const EXEC_WS_PROTOCOLS = [WS_V5, WS_V4];
 /** What we ask of the runtime's SPDY server: the newest protocol the kubelet's server has. */
 export const SPDY_EXEC_PROTOCOL = 'v4.channel.k8s.io';
 
-export const enum Channel {
+export enum Channel {
   Stdin = 0,
   Stdout = 1,
   Stderr = 2,

@@ -10,8 +10,8 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import { DEFAULT_AGENT_PORT, startAgentServer, type AgentServer } from './agent-server.js';
 import type { PodLookup } from './pod-lookup.js';
 
-export { DEFAULT_AGENT_PORT, type AgentServer } from './agent-server.js';
-export type { PodLookup, ContainerRef } from './pod-lookup.js';
+export type { AgentServer } from './agent-server.js';
+export type { PodLookup } from './pod-lookup.js';
 
 export interface NodeAgentServerOptions {
   runtime: ContainerRuntime;

@@ -18,26 +18,24 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
 export async function checkHostPathType(p: string, type: string | undefined): Promise<void> {
   if (!type) return;
   let st = await statOrUndefined(p);
+  if (!st && type === 'DirectoryOrCreate') {
+    await mkdir(p, { recursive: true, mode: 0o755 });
+    return;
+  }
+  if (!st && type === 'FileOrCreate') {
+    try {
+      await (await open(p, 'a', 0o644)).close();
+    } catch (err) {
+      throw new Error(`hostPath type check failed: creating file ${p}: ${(err as Error).message}`);
+    }
+    st = await lstat(p);
+  }
   switch (type) {
     case 'DirectoryOrCreate':
-      if (!st) {
-        await mkdir(p, { recursive: true, mode: 0o755 });
-        return;
-      }
-    // falls through
     case 'Directory':
       if (!st?.isDirectory()) throw new Error(`hostPath type check failed: ${p} is not a directory`);
       return;
     case 'FileOrCreate':
-      if (!st) {
-        try {
-          await (await open(p, 'a', 0o644)).close();
-        } catch (err) {
-          throw new Error(`hostPath type check failed: creating file ${p}: ${(err as Error).message}`);
-        }
-        st = await lstat(p);
-      }
-    // falls through
     case 'File':
       if (!st?.isFile()) throw new Error(`hostPath type check failed: ${p} is not a file`);
       return;

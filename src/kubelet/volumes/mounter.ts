@@ -16,7 +16,7 @@ export interface Mounter {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
-function unescape(s: string): string {
+function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
@@ -24,7 +24,7 @@ export function parseMountPoints(mountinfo: string): string[] {
   const out: string[] = [];
   for (const line of mountinfo.split('\n')) {
     const f = line.split(' ');
-    if (f.length > 4) out.push(unescape(f[4]!));
+    if (f.length > 4) out.push(unescapeOctal(f[4]!));
   }
   return out;
 }

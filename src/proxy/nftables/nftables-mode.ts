@@ -72,7 +72,7 @@ export class NftablesMode implements ProxyMode {
 
   private async commit(tx: Transaction): Promise<void> {
     try {
-      await this.nft.apply(tx.lines.join('\n') + '\n');
+      await this.nft.apply(`${tx.lines.join('\n')}\n`);
     } catch (err) {
       this.log.error('nft transaction refused', { error: (err as Error).message, ruleset: tx.lines.join('\n') });
       throw err;
@@ -186,7 +186,7 @@ export class NftablesMode implements ProxyMode {
   }
 
   async cleanup(): Promise<void> {
-    await this.nft.apply(deleteTableLines().join('\n') + '\n');
+    await this.nft.apply(`${deleteTableLines().join('\n')}\n`);
     this.programmed.clear();
     this.clusterIPs.clear();
     this.nodeIPs.clear();

@@ -42,7 +42,7 @@ export function redirectRuleset(redirects: readonly Redirect[]): string {
     const proto = r.protocol.toLowerCase();
     lines.push(`add rule ${t} redirects ip daddr ${r.ip} ${proto} dport ${r.port} dnat to 127.0.0.1:${r.toPort}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export class NftRedirector implements ServiceRedirector {

@@ -9,7 +9,7 @@ import type { SchedulerCache } from '../cache.js';
 import { FitError, type Framework } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 import type { PodInfo } from '../pod-info.js';
-import { Code, CycleState, Status, type Plugin } from '../types.js';
+import { Code, type CycleState, Status, type Plugin } from '../types.js';
 import { formatTime } from '../../util/time.js';
 
 const NO_VICTIMS = 'No preemption victims found for incoming pod';

@@ -4,7 +4,7 @@
 import type { SchedulerCache } from '../cache.js';
 import type { NodeInfo } from '../node-info.js';
 import type { AffinityTerm, NamespaceLabels, PodInfo } from '../pod-info.js';
-import { CycleState, MAX_NODE_SCORE, Status, type Plugin } from '../types.js';
+import { MAX_NODE_SCORE, Status, type Plugin } from '../types.js';
 
 const EXISTING_ANTI = "node(s) didn't satisfy existing pods anti-affinity rules";
 const AFFINITY = "node(s) didn't match pod affinity rules";
@@ -228,4 +228,3 @@ export function interPodAffinity(cache: SchedulerCache, nsLabels: NamespaceLabel
   };
 }
 
-export { CycleState };

@@ -23,7 +23,7 @@ export function termMatches(term: NodeSelectorTerm, node: NodeInfo): boolean {
   const fields = term.matchFields ?? [];
   // An empty term matches no objects.
   if (!exprs.length && !fields.length) return false;
-  for (const r of exprs) if (!requirementMatches(r, Object.prototype.hasOwnProperty.call(node.labels, r.key) ? node.labels[r.key] : undefined)) return false;
+  for (const r of exprs) if (!requirementMatches(r, Object.hasOwn(node.labels, r.key) ? node.labels[r.key] : undefined)) return false;
   for (const r of fields) if (!requirementMatches(r, r.key === 'metadata.name' ? node.name : undefined)) return false;
   return true;
 }

@@ -171,7 +171,7 @@ export function podTopologySpread(cache: SchedulerCache, defaultSelector: Defaul
       if (!cs.length) return Status.skip;
       const counts = cs.map(() => new Map<string, number>());
       const domains = cs.map(() => new Set<string>());
-      for (const n of nodes) if (eligible(n, pod, cs)) cs.forEach((c, i) => domains[i]!.add(n.labels[c.key]!));
+      for (const n of nodes) if (eligible(n, pod, cs)) cs.forEach((c, i) => { domains[i]!.add(n.labels[c.key]!); });
       const perNode = cs.map((c) => (c.key === HOSTNAME ? undefined : cache.index.nodeCounts(pod.namespace, c.selector)));
       for (const n of cache.nodeList()) {
         if (!eligible(n, pod, cs)) continue;

@@ -134,7 +134,7 @@ test('buildContainerConfig: expanded command, env, mounts, hosts and termination
   assert.equal(path.dirname(tm), path.join(root, 'pods', 'uid-1', 'containers', 'app'));
   assert.equal((await stat(tm)).mode & 0o777, 0o666);
   assert.equal(await readTerminationMessage(tm), '');
-  await writeFile(tm, 'x'.repeat(5000) + 'END');
+  await writeFile(tm, `${'x'.repeat(5000)}END`);
   const msg = await readTerminationMessage(tm);
   assert.equal(msg.length, 4096);
   assert.ok(msg.endsWith('END'));

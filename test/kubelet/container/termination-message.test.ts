@@ -13,7 +13,7 @@ test('the CRI log tail keeps the last 80 lines and at most 2 KiB, joining partia
     for (let i = 0; i < 100; i++) lines.push(`2026-01-01T00:00:00.${String(i).padStart(9, '0')}Z stdout F line ${i}`);
     lines.push('2026-01-01T00:00:01Z stderr P part-');
     lines.push('2026-01-01T00:00:01Z stderr F end');
-    await writeFile(p, lines.join('\n') + '\n');
+    await writeFile(p, `${lines.join('\n')}\n`);
     const tail = await criLogTail(p);
     const got = tail.split('\n').filter(Boolean);
     assert.equal(got.length, 80);

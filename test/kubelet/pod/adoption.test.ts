@@ -47,7 +47,10 @@ test('a new agent on the same runtime adopts running pods (same container, resta
   const kept: Set<string>[] = [];
   const newAgent = () => new NodeAgent({
     client, runtime, node: hostDescription(NODE, '192.0.2.10'), ...routers, log: quiet, recordEvents: false,
-    cleanupOrphanedPods: async (keep) => (kept.push(keep), []),
+    cleanupOrphanedPods: async (keep) => {
+      kept.push(keep);
+      return [];
+    },
   });
   const get = (name: string) => client.pods.get(name, 'default');
   let agent = newAgent();

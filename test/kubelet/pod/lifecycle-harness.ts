@@ -151,7 +151,7 @@ export async function harness(pod: Pod, script: Script = {}, deps: Partial<PodWo
     },
   };
   let sandboxId: string | undefined;
-  const worker: PodWorker = new PodWorker('default/' + pod.metadata!.name, pod, {
+  const worker: PodWorker = new PodWorker(`default/${pod.metadata!.name}`, pod, {
     runtime: rt.runtime, api, hostIP: '127.0.0.1', runtimeName: 'containerd', log: quiet,
     onFinished: () => {},
     onSandbox: (_w, id) => (sandboxId = id),

@@ -125,11 +125,11 @@ test('preparePod failing is a FailedMount: no sandbox, ContainerCreating, retrie
 test('termination messages: the file when written; the log tail with FallbackToLogsOnError when it is empty and the container failed', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-term-'));
   const log = join(dir, '0.log');
-  await writeFile(log, [
+  await writeFile(log, `${[
     '2026-01-01T00:00:00.000000000Z stdout F starting',
     '2026-01-01T00:00:01.000000000Z stderr P fatal: ',
     '2026-01-01T00:00:01.000000001Z stderr F disk full',
-  ].join('\n') + '\n');
+  ].join('\n')}\n`);
   const pod = makePod('term', [
     { name: 'file', image: 'app:1' },
     { name: 'logs', image: 'app:1', terminationMessagePolicy: 'FallbackToLogsOnError' },

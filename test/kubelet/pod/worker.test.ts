@@ -48,7 +48,7 @@ async function harness(pod: Pod, opts: { cidr?: string | null } = {}): Promise<H
       setImmediate(() => worker.update(undefined));
     },
   };
-  const worker: PodWorker = new PodWorker('default/' + pod.metadata!.name, pod, {
+  const worker: PodWorker = new PodWorker(`default/${pod.metadata!.name}`, pod, {
     runtime, api, hostIP: '198.18.0.1', runtimeName: 'simulated', log: quiet,
     onFinished: () => {},
     onSandbox: (w, id) => {

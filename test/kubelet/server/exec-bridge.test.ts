@@ -176,7 +176,7 @@ test('port-forward tunnel: kubectl\'s "SPDY/3.1+portforward.k8s.io" is accepted 
   socket.write(clientFrame(spdyPing));
   const got = await frame;
   assert.equal(got[0], 0x82, 'a binary message back');
-  assert.equal(got.subarray(2, 2 + got[1]!).toString('latin1'), 'pong:' + spdyPing.toString('latin1'));
+  assert.equal(got.subarray(2, 2 + got[1]!).toString('latin1'), `pong:${spdyPing.toString('latin1')}`);
   assert.deepEqual(rt.raw, [spdyPing]);
   assert.equal(rt.upgrades[0]!.headers['x-stream-protocol-version'], 'portforward.k8s.io');
   assert.equal(rt.upgrades[0]!.headers.upgrade, 'SPDY/3.1');
