@@ -145,7 +145,7 @@ function header(q: Query, rcode: number, counts: [number, number, number, number
   const h = Buffer.alloc(12);
   h.writeUInt16BE(q.id, 0);
   h.writeUInt16BE(QR | (q.recursionDesired ? RD : 0) | RA | extra | (rcode & 0xf), 2);
-  counts.forEach((c, i) => h.writeUInt16BE(c, 4 + i * 2));
+  for (const [i, c] of counts.entries()) h.writeUInt16BE(c, 4 + i * 2);
   return h;
 }
 
