@@ -24,8 +24,9 @@ import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
+import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 
-export interface AgentFlags extends NodeProxyFlags {
+export interface AgentFlags extends NodeProxyFlags, NodeIngressFlags {
   server: string;
   token: string;
   dataDir?: string;
@@ -125,6 +126,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   });
   await agent.start();
   const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, clusterCIDR: flags.clusterCidr, log, informers });
+  const ingress = await startNodeIngress(flags, { client, nodeName: name, nodeIP: ip, log, informers, print: (line) => process.stdout.write(`skiff agent: ${line}\n`) });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
@@ -133,6 +135,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     void proxy?.stop();
+    void ingress?.stop();
     agent.stop();
     podNetwork.stop();
     monitors?.stop();

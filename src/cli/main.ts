@@ -33,6 +33,9 @@ program
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
+  .option('--disable-ingress', 'run no ingress controller on this node (the server then creates no IngressClass skiff)', false)
+  .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
+  .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {
     try {
       // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
@@ -67,6 +70,9 @@ program
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--disable-proxy', 'run no service proxy on this node', false)
+  .option('--disable-ingress', 'run no ingress controller on this node', false)
+  .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
+  .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

@@ -22,10 +22,12 @@ import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluste
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
+import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
+import { ensureIngressClass } from '../ingress/index.js';
 
 export { defaultDataDir } from './data-dir.js';
 
-export interface ServerFlags extends NodeProxyFlags {
+export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
   disableServicelb?: boolean;
   dataDir?: string;
@@ -135,6 +137,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
   const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'), localPathStorageDir: join(dataDir, 'storage') };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
+  if (!flags.disableIngress) await ensureIngressClass(client);
   const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
@@ -189,6 +192,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     client: component('kube-proxy'), nodeName: agents.host.name, nodeIP: advertise, runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
     clusterCIDR: flags.clusterCidr, log,
   });
+  // Without a host agent there is no node to serve; explicit ingress ports still start one (tests).
+  const ingress = (agents.host || flags.ingressHttpPort !== undefined) ? await startNodeIngress(flags, {
+    client: component('skiff-ingress'), nodeName: agents.host?.name ?? hostNodeName(), nodeIP: advertise, log,
+    print: (line) => process.stdout.write(`skiff server: ${line}\n`),
+  }) : undefined;
 
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
@@ -200,6 +208,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     await proxy?.stop();
+    await ingress?.stop();
     agents.stop();
     podNetwork?.stop();
     // The supervised containerd stops; its shims and the containers they run go on (a restarted server finds them).

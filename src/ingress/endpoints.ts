@@ -62,7 +62,8 @@ export class EndpointPicker {
       if (!port) continue;
       for (const ep of slice.endpoints ?? []) {
         if (ep.conditions?.ready === false) continue;
-        for (const addr of (ep.addresses ?? []).slice(0, 1)) {
+        for (const named of (ep.addresses ?? []).slice(0, 1)) {
+          const addr = slice.addressType === 'FQDN' ? fqdnTarget(named) : named;
           const key = addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
           if (seen.has(key)) continue;
           seen.add(key);
@@ -112,6 +113,15 @@ export class EndpointPicker {
     const h = this.health.get(key);
     if (h && h.ejectedUntil <= this.now()) this.health.delete(key);
   }
+}
+
+/**
+ * Where an FQDN endpoint is reached: names under `localhost` are loopback without asking DNS
+ * (RFC 6761 6.3), others are resolved when connecting.
+ */
+function fqdnTarget(name: string): string {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  return n === 'localhost' || n.endsWith('.localhost') ? '127.0.0.1' : n;
 }
 
 /** The session cookie's value for an upstream: a hash, so the cookie does not show pod addresses. */

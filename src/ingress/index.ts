@@ -23,8 +23,10 @@ export { RouteTable } from './route-table.js';
 export interface IngressOptions {
   client: Client;
   nodeName: string;
-  /** Addresses to listen on, also written to status.loadBalancer.ingress. */
+  /** Addresses to listen on. */
   nodeIPs: string[];
+  /** Addresses written to status.loadBalancer.ingress; default nodeIPs. */
+  statusIPs?: string[];
   httpPort: number;
   /** undefined: no HTTPS listener. */
   httpsPort?: number;
@@ -67,7 +69,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   const defaultCert = await selfSignedServingCert('skiff-ingress-default', { hostnames: ['ingress.skiff.local'] });
   const certs = new CertStore(defaultCert, (ns, name) => secrets.get(name, ns));
   const recorder = new ClientEventRecorder(o.client, 'skiff-ingress', log.child('events'), o.nodeName);
-  const status = o.writeStatus === false ? undefined : new IngressStatusWriter(o.client, o.nodeIPs, log);
+  const status = o.writeStatus === false ? undefined : new IngressStatusWriter(o.client, o.statusIPs ?? o.nodeIPs, log);
   let table = RouteTable.build([]);
   const reported = new Set<string>();
 
