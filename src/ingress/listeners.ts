@@ -50,7 +50,9 @@ function trackSockets(server: NetServer): Set<Socket> {
 }
 
 export async function openHttp(ctx: ForwardContext, address: string, port: number, limits: ListenerLimits): Promise<Listener & { close(): Promise<void> }> {
-  const server = http.createServer({ maxHeaderSize: limits.maxHeaderSize, requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs });
+  const server = http.createServer({ maxHeaderSize: limits.maxHeaderSize, requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks header deadlines on this interval (default 30 s): a slow client is cut near its deadline.
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) });
   server.on('request', (req, res) => handleRequest(ctx, req, res, 'http'));
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head, 'http'));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => clientError(err, socket));
