@@ -186,6 +186,15 @@ test('TLS: SNI picks the Secret\'s certificate, unknown and broken names get the
   assert.equal((await peerCert('broken.test')).cn, 'skiff-ingress-default');
 });
 
+test('a Secret update is served on the next handshake, without restarting anything', async () => {
+  const before = (await peerCert('secure.test')).cn;
+  assert.equal(before, 'secure.test');
+  const renewed = await selfSignedServingCert('secure.test-renewed', { hostnames: ['secure.test'] });
+  const cur = await client.secrets.get('secure-cert', 'default');
+  await client.secrets.update({ ...cur, data: { 'tls.crt': Buffer.from(renewed.cert).toString('base64'), 'tls.key': Buffer.from(renewed.key).toString('base64') } });
+  await eventually('the renewed certificate', 10_000, async () => ((await peerCert('secure.test')).cn === 'secure.test-renewed' ? true : undefined), s.logs);
+});
+
 test('HTTP/2 over TLS reaches the backend with X-Forwarded-Proto https', async () => {
   const session = http2.connect(`https://127.0.0.1:${httpsPort}`, { servername: 'secure.test', rejectUnauthorized: false });
   try {
@@ -213,6 +222,19 @@ test('plain HTTP to a TLS host redirects to HTTPS; the annotation turns it off',
   const cur = await client.ingresses.get('web', 'default');
   await client.ingresses.update({ ...cur, metadata: { ...cur.metadata, annotations: { 'skiff.io/ssl-redirect': 'false' } } });
   await eventually('the redirect to be off', 10_000, async () => ((await get('secure.test', '/p')).status === 200 ? true : undefined), s.logs);
+});
+
+test('Ingresses of another class are left alone; a conflicting rule loses to the older Ingress with an Event', async () => {
+  await client.ingresses.create({ ...ingress('other-class', { rules: [rule('other.test', [['/', 'Prefix', 'svc-b', 8000]])] }), spec: { ingressClassName: 'nginx', rules: [rule('other.test', [['/', 'Prefix', 'svc-b', 8000]])] } });
+  await client.ingresses.create(ingress('late', { rules: [rule('a.test', [['/', 'Prefix', 'svc-b', 8000]]), rule('late.test', [['/', 'Prefix', 'svc-b', 8000]])] }));
+  await eventually('the late Ingress\'s own host', 10_000, async () => ((await get('late.test', '/')).status === 200 ? true : undefined), s.logs);
+  assert.equal((await get('other.test', '/')).status, 404);
+  assert.match(backendOf(await get('a.test', '/')), /^a[123]$/);
+  const ev = await eventually('the RuleConflict event', 10_000, async () =>
+    (await client.events.list({ namespace: 'default' })).items.find((e) => e.involvedObject?.name === 'late' && e.reason === 'RuleConflict'), s.logs);
+  assert.match(ev.message!, /default\/late .*older Ingress default\/web/);
+  const other = await client.ingresses.get('other-class', 'default');
+  assert.equal(other.status?.loadBalancer?.ingress, undefined);
 });
 
 test('WebSocket upgrade is proxied and echoes', async () => {
