@@ -1,7 +1,8 @@
 // One proxied request: route it, pick an endpoint (session cookie first, then round robin),
-// connect with a deadline, stream the body both ways. A connect failure of an idempotent
-// request is retried on another endpoint; the request body is only piped once connected, so a
-// retried request never sent a byte.
+// connect with a deadline, stream the body both ways. The request body is only piped once
+// connected, so a failed connect sent nothing and any request moves to another endpoint (as
+// nginx's proxy_next_upstream does); a reused keep-alive connection reset under a request is
+// retried only for idempotent methods.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';

@@ -80,7 +80,9 @@ test('a refused connect is retried on another endpoint; the failing one is eject
   assert.equal(picker.healthy(`127.0.0.1:${backendPort}`), true);
 });
 
-test('a non-idempotent request is not retried: 502 names the endpoint', async () => {
+test('a POST whose connect fails sent nothing and goes to another endpoint; with none left, 502 names the endpoint', async () => {
+  slices = [slice('dead', deadPort), slice('live', backendPort)];
+  for (let i = 0; i < 4; i++) assert.deepEqual(await send('POST', '/x', Buffer.from('hi')), { status: 200, body: 'received 2' });
   slices = [slice('dead', deadPort)];
   const r = await send('POST', '/x', Buffer.from('hi'));
   assert.equal(r.status, 502);
