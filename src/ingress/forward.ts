@@ -60,18 +60,21 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   const route = ctx.table().match(host, path);
   if (!route) {
     plainReply(res, 404, `404 Not Found: no Ingress rule matches host ${JSON.stringify(normalizeHost(host))} and path ${JSON.stringify(path.split('?')[0])}\n`);
-    return done(404);
+    done(404);
+    return;
   }
   if (proto === 'http' && route.tls && route.annotations[ANNOTATION_SSL_REDIRECT] !== 'false' && ctx.httpsPort) {
     const port = ctx.httpsPort === 443 ? '' : `:${ctx.httpsPort}`;
     const location = `https://${normalizeHost(host)}${port}${path}`;
     plainReply(res, 308, `308 Permanent Redirect: ${location}\n`, { location });
-    return done(308, route);
+    done(308, route);
+    return;
   }
   const resolved = ctx.picker.resolve(route.backend);
   if (!resolved.ok) {
     plainReply(res, resolved.status, `${resolved.status} Service Unavailable: ${resolved.reason}\n`);
-    return done(resolved.status, route);
+    done(resolved.status, route);
+    return;
   }
   const b = route.backend;
   const backendKey = `${b.namespace}/${b.service}:${b.port}`;

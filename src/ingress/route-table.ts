@@ -171,8 +171,10 @@ export class RouteTable {
   private rulesFor(host: string): HostRules {
     if (host === '') return this.anyHost;
     const map = host.startsWith('*.') ? this.wildcard : this.exact;
-    let r = map.get(host);
-    if (!r) map.set(host, (r = { paths: [] }));
+    const prior = map.get(host);
+    if (prior) return prior;
+    const r: HostRules = { paths: [] };
+    map.set(host, r);
     return r;
   }
 

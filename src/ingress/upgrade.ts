@@ -25,14 +25,20 @@ export function handleUpgrade(ctx: ForwardContext, req: IncomingMessage, socket:
   const host = requestHost(req.headers);
   const path = req.url ?? '/';
   const route = ctx.table().match(host, path);
-  if (!route) return rawReply(socket, 404, 'Not Found', `404 Not Found: no Ingress rule matches host ${JSON.stringify(normalizeHost(host))}\n`);
+  if (!route) {
+    rawReply(socket, 404, 'Not Found', `404 Not Found: no Ingress rule matches host ${JSON.stringify(normalizeHost(host))}\n`);
+    return;
+  }
   if (proto === 'http' && route.tls && route.annotations[ANNOTATION_SSL_REDIRECT] !== 'false' && ctx.httpsPort) {
     const location = `https://${normalizeHost(host)}${ctx.httpsPort === 443 ? '' : `:${ctx.httpsPort}`}${path}`;
     socket.end(`HTTP/1.1 308 Permanent Redirect\r\nLocation: ${location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     return;
   }
   const resolved = ctx.picker.resolve(route.backend);
-  if (!resolved.ok) return rawReply(socket, resolved.status, 'Service Unavailable', `${resolved.status} Service Unavailable: ${resolved.reason}\n`);
+  if (!resolved.ok) {
+    rawReply(socket, resolved.status, 'Service Unavailable', `${resolved.status} Service Unavailable: ${resolved.reason}\n`);
+    return;
+  }
   const b = route.backend;
   const up = ctx.picker.next(`${b.namespace}/${b.service}:${b.port}`, resolved.upstreams)!;
   const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, proto, host }, true);

@@ -20,7 +20,6 @@ let listener: Awaited<ReturnType<typeof openHttp>>;
 let picker: EndpointPicker;
 const agent = new http.Agent({ keepAlive: true });
 let slices: EndpointSlice[] = [];
-let hits = 0;
 
 const service: Service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
 const slice = (name: string, port: number): EndpointSlice => ({
@@ -30,7 +29,6 @@ const slice = (name: string, port: number): EndpointSlice => ({
 
 before(async () => {
   backend = http.createServer((req, res) => {
-    hits++;
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => res.end(`received ${n}`));
