@@ -72,11 +72,14 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   const status = o.writeStatus === false ? undefined : new IngressStatusWriter(o.client, o.statusIPs ?? o.nodeIPs, log);
   let table = RouteTable.build([]);
   const reported = new Set<string>();
+  // Watch order follows creation order: it ranks Ingresses created in the same second.
+  const firstSeen = new Map<string, number>();
+  const seen = (ing: Ingress) => firstSeen.get(ing.metadata?.uid ?? '') ?? Number.MAX_SAFE_INTEGER;
 
   const rebuild = () => {
     const all = ingresses.store.list();
     const ours = all.filter(servedByUs);
-    const next = RouteTable.build(ours);
+    const next = RouteTable.build(ours, seen);
     const problems = next.problems.map((p) => ({ ing: p.ingress, reason: p.reason, message: p.message }));
     for (const ing of ours) {
       const ns = ing.metadata?.namespace ?? 'default';
@@ -113,7 +116,18 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     });
   };
   const onAny = { onAdd: schedule, onUpdate: schedule, onDelete: schedule };
-  ingresses.addEventHandler(onAny);
+  ingresses.addEventHandler({
+    ...onAny,
+    onAdd: (ing) => {
+      const uid = ing.metadata?.uid ?? '';
+      if (!firstSeen.has(uid)) firstSeen.set(uid, firstSeen.size);
+      schedule();
+    },
+    onDelete: (ing) => {
+      firstSeen.delete(ing.metadata?.uid ?? '');
+      schedule();
+    },
+  });
   secrets.addEventHandler(onAny);
   // Services only matter for the "does not exist" Event; requests read them directly.
   services.addEventHandler({ onAdd: schedule, onDelete: schedule });

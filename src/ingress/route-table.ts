@@ -42,12 +42,20 @@ interface HostRules {
 
 const keyOf = (ing: Ingress) => `${ing.metadata?.namespace ?? 'default'}/${ing.metadata?.name ?? ''}`;
 
-/** Oldest first (creationTimestamp, then namespace/name), the order in which conflicts are won. */
-export function byAge(a: Ingress, b: Ingress): number {
-  const ta = a.metadata?.creationTimestamp ?? '';
-  const tb = b.metadata?.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0;
+/**
+ * Oldest first, the order in which conflicts are won: creationTimestamp, then (timestamps have
+ * whole seconds) the order the caller first saw them in, then namespace/name.
+ */
+export function byAge(seen: (ing: Ingress) => number = () => 0): (a: Ingress, b: Ingress) => number {
+  return (a, b) => {
+    const ta = a.metadata?.creationTimestamp ?? '';
+    const tb = b.metadata?.creationTimestamp ?? '';
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    const sa = seen(a);
+    const sb = seen(b);
+    if (sa !== sb) return sa - sb;
+    return keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0;
+  };
 }
 
 /** True when `path` (a request path, no query) matches the Prefix `prefix` element by element. */
@@ -86,11 +94,14 @@ export class RouteTable {
   /** Keys of the Ingresses that got at least one route. */
   readonly served = new Set<string>();
 
-  /** Builds the table from the Ingresses this controller serves (the class filter is the caller's). */
-  static build(ingresses: readonly Ingress[]): RouteTable {
+  /**
+   * Builds the table from the Ingresses this controller serves (the class filter is the
+   * caller's); `seen` ranks Ingresses created in the same second (see byAge).
+   */
+  static build(ingresses: readonly Ingress[], seen?: (ing: Ingress) => number): RouteTable {
     const t = new RouteTable();
     const owners = new Map<string, Ingress>();
-    for (const ing of [...ingresses].sort(byAge)) t.add(ing, owners);
+    for (const ing of [...ingresses].sort(byAge(seen))) t.add(ing, owners);
     for (const rules of [t.anyHost, ...t.exact.values(), ...t.wildcard.values()]) sortPaths(rules.paths);
     return t;
   }

@@ -86,6 +86,15 @@ test('the same host and path in two Ingresses: the older wins, the problem names
   }
 });
 
+test('created in the same second: the one seen first wins, whatever the names', () => {
+  const first = ing('zz-first', '2024-01-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [path('/', 'Prefix', 'one')] } }] });
+  const second = ing('aa-second', '2024-01-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [path('/', 'Prefix', 'two')] } }] });
+  const order = new Map([['zz-first', 0], ['aa-second', 1]]);
+  const t = RouteTable.build([second, first], (i) => order.get(i.metadata!.name!)!);
+  assert.equal(svcAt(t, 'h', '/'), 'one');
+  assert.equal(t.problems[0]!.ingress.metadata!.name, 'aa-second');
+});
+
 test('tls hosts: redirect flag on their routes, Secrets listed per name', () => {
   const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', {
     tls: [{ hosts: ['secure.com', '*.wild.com'], secretName: 'cert' }],
