@@ -1,6 +1,6 @@
 // Request and response headers across the proxy: hop-by-hop headers dropped (RFC 9110 7.6.1),
 // HTTP/2 pseudo-headers turned into a Host, and the X-Forwarded-* / X-Request-ID set.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'http2-settings', 'proxy-authenticate', 'proxy-authorization']);
@@ -36,7 +36,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: Cli
   out['x-forwarded-proto'] = client.proto;
   out['x-forwarded-host'] = client.host;
   out['x-real-ip'] = addr;
-  if (!headers['x-request-id']) out['x-request-id'] = randomBytes(16).toString('hex');
+  if (!headers['x-request-id']) out['x-request-id'] = randomUUID();
   if (keepUpgrade && headers.upgrade) {
     out.connection = 'Upgrade';
     out.upgrade = headers.upgrade;

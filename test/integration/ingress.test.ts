@@ -142,7 +142,7 @@ test('requests reach each backend by host and path, round robin, with X-Forwarde
   assert.equal(echoed.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
   assert.equal(echoed.headers['x-forwarded-proto'], 'http');
   assert.equal(echoed.headers['x-forwarded-host'], 'b.test');
-  assert.match(echoed.headers['x-request-id'], /^[0-9a-f]{32}$/);
+  assert.match(echoed.headers['x-request-id'], /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   assert.equal(echoed.headers.host, 'b.test');
   assert.equal((await get('b.test', '/apix')).status, 404);
   assert.match(backendOf(await get('b.test', '/exact')), /^a[12]$/);
