@@ -8,13 +8,20 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { affinityToken, type EndpointPicker, type Upstream } from './endpoints.js';
 import { clientResponseHeaders, cookieValue, requestHost, upstreamRequestHeaders } from './headers.js';
-import { normalizeHost, type Route, type RouteTable } from './route-table.js';
+import { normalizeHost, rewritePath, type Route, type RouteTable } from './route-table.js';
 
 export const ANNOTATION_AFFINITY = 'skiff.io/affinity';
 export const ANNOTATION_COOKIE_NAME = 'skiff.io/session-cookie-name';
 export const ANNOTATION_COOKIE_MAX_AGE = 'skiff.io/session-cookie-max-age';
 export const ANNOTATION_SSL_REDIRECT = 'skiff.io/ssl-redirect';
+export const ANNOTATION_REWRITE_TARGET = 'skiff.io/rewrite-target';
 export const DEFAULT_COOKIE_NAME = 'SKIFF_AFFINITY';
+
+/** The path sent upstream: the request's, or rewritten per the Ingress's annotation. */
+function upstreamPath(route: Route, path: string): string {
+  const target = route.annotations[ANNOTATION_REWRITE_TARGET];
+  return target && route.matched ? rewritePath(target, route.matched.path, path) : path;
+}
 
 export interface Timeouts {
   connectMs: number;
@@ -98,7 +105,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
 
   const attempt = (up: Upstream) => {
     tried.add(up.key);
-    const proxyReq = http.request({ host: up.host, port: up.port, method, path, headers, agent: ctx.agent });
+    const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
     current = proxyReq;
     let connected = false;
     proxyReq.setTimeout(ctx.timeouts.idleMs, () => proxyReq.destroy(Object.assign(new Error(`no data from ${up.key} for ${ctx.timeouts.idleMs} ms`), { code: 'EIDLE' })));

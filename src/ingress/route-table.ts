@@ -18,6 +18,8 @@ export interface Route {
   annotations: Readonly<Record<string, string>>;
   /** The host has a tls section (redirect HTTP → HTTPS unless turned off). */
   tls: boolean;
+  /** The rule's path as matched (a Prefix without its trailing slash); '' for defaultBackend. */
+  matched?: { kind: MatchKind; path: string };
 }
 
 /** A problem found while building: recorded as a Warning Event on `ingress`. */
@@ -165,7 +167,7 @@ export class RouteTable {
           return;
         }
         owners.set(owner, ing);
-        rules.paths.push({ kind, path: norm, route });
+        rules.paths.push({ kind, path: norm, route: { ...route, matched: { kind, path: norm } } });
         this.served.add(keyOf(ing));
       });
     });
@@ -221,6 +223,16 @@ export class RouteTable {
     const dot = host.indexOf('.');
     return dot > 0 && this.tlsSecrets.has(`*${host.slice(dot)}`);
   }
+}
+
+/**
+ * The upstream path under `skiff.io/rewrite-target`: the matched part of the request path
+ * replaced by the target, the rest and the query kept (`/api` → `/`: `/api/v1?x` → `/v1?x`).
+ */
+export function rewritePath(target: string, matched: string, requestPath: string): string {
+  const rest = requestPath.slice(matched.length);
+  const joined = target.endsWith('/') && rest.startsWith('/') ? target + rest.slice(1) : target + rest;
+  return joined.startsWith('/') ? joined : `/${joined}`;
 }
 
 function matchPath(paths: readonly PathRule[], path: string): Route | undefined {

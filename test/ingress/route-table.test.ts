@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ingress, HTTPIngressPath } from 'kubernetes-types/networking/v1.js';
-import { RouteTable, prefixMatches, wildcardMatches } from '../../src/ingress/route-table.js';
+import { RouteTable, prefixMatches, rewritePath, wildcardMatches } from '../../src/ingress/route-table.js';
 
 const path = (p: string, pathType: string, svc: string, port: number | string = 80): HTTPIngressPath => ({
   path: p, pathType, backend: { service: { name: svc, port: typeof port === 'number' ? { number: port } : { name: port } } },
@@ -104,4 +104,13 @@ test('tls hosts: redirect flag on their routes, Secrets listed per name', () => 
   assert.equal(t.match('plain.com', '/')?.tls, false);
   assert.deepEqual(t.tlsSecrets.get('secure.com'), ['default/cert']);
   assert.equal(t.hasTLS('a.wild.com'), true);
+});
+
+test('rewrite-target replaces the matched part of the path, keeping the rest and the query', () => {
+  assert.equal(rewritePath('/', '/api', '/api/v1?x=1'), '/v1?x=1');
+  assert.equal(rewritePath('/', '/api', '/api'), '/');
+  assert.equal(rewritePath('/new', '/old', '/old/a'), '/new/a');
+  assert.equal(rewritePath('/', '', '/a/b'), '/a/b');
+  const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', { rules: [{ http: { paths: [path('/api/', 'Prefix', 's')] } }] })]);
+  assert.deepEqual(t.match('h', '/api/x')?.matched, { kind: 'Prefix', path: '/api' });
 });

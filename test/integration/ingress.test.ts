@@ -237,6 +237,15 @@ test('Ingresses of another class are left alone; a conflicting rule loses to the
   assert.equal(other.status?.loadBalancer?.ingress, undefined);
 });
 
+test('rewrite-target replaces the matched prefix before the request goes upstream', async () => {
+  await client.ingresses.create(ingress('rewrite', { rules: [rule('rewrite.test', [['/api', 'Prefix', 'svc-b', 8000]])] }, { 'skiff.io/rewrite-target': '/' }));
+  const r = await eventually('the rewrite route', 10_000, async () => {
+    const res = await get('rewrite.test', '/api/v1?q=1');
+    return res.status === 200 ? res : undefined;
+  }, s.logs);
+  assert.equal(JSON.parse(r.body).path, '/v1?q=1');
+});
+
 test('WebSocket upgrade is proxied and echoes', async () => {
   const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/ws`, { headers: { host: 'b.test' } });
   const reply = await new Promise<string>((resolve, reject) => {
