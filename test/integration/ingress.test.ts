@@ -255,6 +255,15 @@ test('WebSocket upgrade is proxied and echoes', async () => {
   });
   ws.close();
   assert.equal(reply, 'b1:hello');
+  // Over TLS too (HTTP/1.1 by ALPN on the HTTP/2 listener).
+  const wss = new WebSocket(`wss://127.0.0.1:${httpsPort}/`, { headers: { host: 'secure.test' }, servername: 'secure.test', rejectUnauthorized: false } as WebSocket.ClientOptions);
+  const secure = await new Promise<string>((resolve, reject) => {
+    wss.on('open', () => wss.send('tls'));
+    wss.on('message', (m) => resolve(String(m)));
+    wss.on('error', reject);
+  });
+  wss.close();
+  assert.equal(secure, 'b1:tls');
 });
 
 test('affinity cookie pins a client to one endpoint and fails over when it goes', async () => {
