@@ -25,8 +25,9 @@ import { defaultDnsPort, startClusterDns } from '../dns/index.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
+import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 
-export interface AgentFlags extends NodeProxyFlags {
+export interface AgentFlags extends NodeProxyFlags, NodeIngressFlags {
   server: string;
   token: string;
   dataDir?: string;
@@ -139,6 +140,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log.error('cluster DNS did not start on this node', { error: err.message });
     return undefined;
   });
+  const ingress = await startNodeIngress(flags, { client, nodeName: name, nodeIP: ip, log, informers, print: (line) => process.stdout.write(`skiff agent: ${line}\n`) });
   process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
 
   let stopping = false;
@@ -147,6 +149,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     void proxy?.stop();
+    void ingress?.stop();
     // The DNS withdraws its endpoint through the client first (bounded: the server may be gone).
     const dnsStopped = dns ? Promise.race([dns.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]) : Promise.resolve();
     void dnsStopped.then(() => {

@@ -37,6 +37,9 @@ program
   .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
   .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
   .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
+  .option('--disable-ingress', 'run no ingress controller on this node (the server then creates no IngressClass skiff)', false)
+  .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
+  .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {
     try {
       // Loaded on demand, so that `skiff agent` carries none of the control plane in memory.
@@ -75,6 +78,9 @@ program
   .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
   .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
   .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
+  .option('--disable-ingress', 'run no ingress controller on this node', false)
+  .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
+  .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {
     try {
       const { runAgent } = await import('./agent.js');

@@ -23,9 +23,11 @@ import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluste
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
+import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
+import { ensureIngressClass } from '../ingress/index.js';
 
 
-export interface ServerFlags extends NodeProxyFlags {
+export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
   disableServicelb?: boolean;
   dataDir?: string;
@@ -143,6 +145,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
   const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'), localPathStorageDir: join(dataDir, 'storage') };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
+  if (!flags.disableIngress) await ensureIngressClass(client);
   const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
@@ -210,6 +213,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       return undefined;
     });
   }
+  // Without a host agent there is no node to serve; explicit ingress ports still start one (tests).
+  const ingress = (agents.host || flags.ingressHttpPort !== undefined) ? await startNodeIngress(flags, {
+    client: component('skiff-ingress'), nodeName: agents.host?.name ?? hostNodeName(), nodeIP: advertise, log,
+    print: (line) => process.stdout.write(`skiff server: ${line}\n`),
+  }) : undefined;
 
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
@@ -221,6 +229,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     await proxy?.stop();
+    await ingress?.stop();
     await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));
     await dnsService?.stop();
     agents.stop();

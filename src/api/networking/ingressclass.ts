@@ -2,6 +2,9 @@ import type { FieldError, ResourceDef } from '../types.js';
 import { fieldErr, immutable, isDNS1123Label, isDNS1123Subdomain } from '../validation.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 
+/** The annotation that marks the cluster's default IngressClass. */
+export const DEFAULT_INGRESS_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+
 const MAX_CONTROLLER = 250;
 const HTTP_PATH = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
 const SCOPES = ['Cluster', 'Namespace'];

@@ -1,0 +1,196 @@
+// The ingress data path beside nginx and caddy: wrk drives the same two HTTP backends through
+// each proxy on loopback, plain HTTP keep-alive and TLS (HTTP/1.1), and reports requests/s
+// and p99. Skiff's ingress runs its real listeners, route table and endpoint picker in a child
+// process (the control plane is left out: routes come from an Ingress object, endpoints from
+// EndpointSlice objects). Each proxy gets one core's worth of workers (skiff is one Node
+// thread; nginx worker_processes 1; caddy GOMAXPROCS=1). Bounded: SECONDS per run.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selfSignedServingCert } from '../src/util/pki.js';
+import { report, type Row } from './lib/report.js';
+
+const SECONDS = Number(process.env.INGRESS_BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.INGRESS_BENCH_CONNECTIONS ?? 32);
+// A name that resolves to loopback, so wrk sends it as SNI (it takes SNI from the URL's host).
+const HOST = 'localhost';
+
+const BACKEND = `
+const http = require('http');
+const body = Buffer.alloc(128, 'x');
+const s = http.createServer((req, res) => { res.setHeader('content-type', 'text/plain'); res.end(body); });
+s.keepAliveTimeout = 120000;
+s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));`;
+
+const src = (p: string) => JSON.stringify(fileURLToPath(new URL(`../src/ingress/${p}`, import.meta.url)));
+const SKIFF = (ports: number[], cert: string, key: string) => `
+import http from 'node:http';
+import { RouteTable } from ${src('route-table.js')};
+import { EndpointPicker } from ${src('endpoints.js')};
+import { CertStore } from ${src('certs.js')};
+import { DEFAULT_TIMEOUTS } from ${src('forward.js')};
+import { openHttp, openHttps, DEFAULT_LIMITS } from ${src('listeners.js')};
+const table = RouteTable.build([{ metadata: { name: 'b', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
+  spec: { tls: [{ hosts: ['${HOST}'], secretName: 'tls' }], rules: [{ host: '${HOST}', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }] } }] } }]);
+const service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80, protocol: 'TCP' }] } };
+const slices = ${JSON.stringify(ports)}.map((port, i) => ({ metadata: { name: 's' + i }, addressType: 'IPv4', ports: [{ port, protocol: 'TCP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] }));
+const picker = new EndpointPicker({ service: () => service, slices: () => slices });
+const secret = { metadata: { resourceVersion: '1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': ${JSON.stringify(Buffer.from(cert).toString('base64'))}, 'tls.key': ${JSON.stringify(Buffer.from(key).toString('base64'))} } };
+const certs = new CertStore({ cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }, () => secret);
+certs.update(table.tlsSecrets);
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+const ctx = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+const h = await openHttp(ctx, '127.0.0.1', 0, DEFAULT_LIMITS);
+const s = await openHttps(ctx, certs, '127.0.0.1', 0, DEFAULT_LIMITS);
+process.stdout.write(h.port + ' ' + s.port + '\\n');
+process.stdin.on('end', () => process.exit(0)).resume();`;
+
+function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ proc: ChildProcess; out: string }> {
+  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
+  return new Promise((resolve, reject) => {
+    proc.stdout!.once('data', (d) => resolve({ proc, out: String(d).trim() }));
+    proc.once('exit', (c) => reject(new Error(`${cmd} exited ${c}`)));
+  });
+}
+
+function started(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface WrkResult { rps: number; p99ms: number; errors: number; requests: number }
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(url: string): WrkResult {
+  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Host: ${HOST}`, url], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+  const out = r.stdout ?? '';
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  if (!Number.isFinite(rps)) throw new Error(`wrk gave no figures for ${url}:\n${out}\n${r.stderr}`);
+  return { rps, p99ms: p99, errors, requests };
+}
+
+async function waitListening(port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-ingress-'));
+const procs: ChildProcess[] = [];
+const rows: Row[] = [];
+const results: Record<string, { http: WrkResult; https: WrkResult }> = {};
+try {
+  const { cert, key } = await selfSignedServingCert(HOST, { hostnames: [HOST] });
+  writeFileSync(join(dir, 'tls.crt'), cert);
+  writeFileSync(join(dir, 'tls.key'), key);
+  const backends = await Promise.all([0, 1].map(() => child(process.execPath, ['-e', BACKEND])));
+  procs.push(...backends.map((b) => b.proc));
+  const ports = backends.map((b) => Number(b.out));
+
+  const proxies: Record<string, { http: number; https: number }> = {};
+  const skiff = await child(process.execPath, ['--input-type=module', '-e', SKIFF(ports, cert, key)]);
+  procs.push(skiff.proc);
+  const [sh, ss] = skiff.out.split(' ').map(Number);
+  proxies.skiff = { http: sh!, https: ss! };
+
+  if (spawnSync('nginx', ['-v']).status === 0) {
+    const [h, s] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nb; proxy_temp_path ${dir}/np; fastcgi_temp_path ${dir}/nf; uwsgi_temp_path ${dir}/nu; scgi_temp_path ${dir}/ns;
+  upstream b { ${ports.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
+  server {
+    listen 127.0.0.1:${h}; listen 127.0.0.1:${s} ssl; server_name ${HOST};
+    ssl_certificate ${dir}/tls.crt; ssl_certificate_key ${dir}/tls.key;
+    location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; }
+  }
+}`);
+    procs.push(started('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]));
+    await waitListening(h);
+    proxies.nginx = { http: h, https: s };
+  } else console.log('nginx: not installed, left out');
+
+  if (spawnSync('caddy', ['version']).status === 0) {
+    const [h, s] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, 'Caddyfile'), `{
+  admin off
+  auto_https off
+  http_port ${h}
+  https_port ${s}
+  storage file_system ${dir}/caddy
+  default_sni ${HOST}
+}
+http://${HOST}:${h} {
+  bind 127.0.0.1
+  reverse_proxy ${ports.map((p) => `127.0.0.1:${p}`).join(' ')}
+}
+https://${HOST}:${s} {
+  bind 127.0.0.1
+  tls ${dir}/tls.crt ${dir}/tls.key
+  reverse_proxy ${ports.map((p) => `127.0.0.1:${p}`).join(' ')}
+}
+`);
+    procs.push(started('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { ...process.env, GOMAXPROCS: '1', HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }));
+    await waitListening(h);
+    await waitListening(s);
+    proxies.caddy = { http: h, https: s };
+  } else console.log('caddy: not installed, left out');
+
+  for (const [name, p] of Object.entries(proxies)) {
+    wrk(`http://${HOST}:${p.http}/`); // warm-up, discarded
+    const http = wrk(`http://${HOST}:${p.http}/`);
+    const https = wrk(`https://${HOST}:${p.https}/`);
+    results[name] = { http, https };
+    console.log(`${name}: http ${http.rps.toFixed(0)} req/s p99 ${http.p99ms.toFixed(2)} ms (${http.errors} errors); https ${https.rps.toFixed(0)} req/s p99 ${https.p99ms.toFixed(2)} ms (${https.errors} errors)`);
+    for (const [shape, r] of [['http', http], ['https', https]] as const) {
+      rows.push({ figure: `${name}_${shape}_rps`, value: r.rps, unit: 'req/s' });
+      rows.push({ figure: `${name}_${shape}_p99`, value: r.p99ms, unit: 'ms' });
+      rows.push({ figure: `${name}_${shape}_errors`, value: r.errors, unit: 'count', target: '0', ok: r.errors === 0 });
+    }
+  }
+  for (const shape of ['http', 'https'] as const) {
+    const s = results.skiff![shape];
+    if (results.caddy) rows.push({ figure: `skiff_vs_caddy_${shape}_rps_ratio`, value: s.rps / results.caddy[shape].rps, unit: 'x', target: '>= 1', ok: s.rps >= results.caddy[shape].rps });
+    if (results.nginx) {
+      rows.push({ figure: `skiff_vs_nginx_${shape}_rps_ratio`, value: s.rps / results.nginx[shape].rps, unit: 'x', target: '>= 0.5', ok: s.rps >= 0.5 * results.nginx[shape].rps });
+      rows.push({ figure: `skiff_vs_nginx_${shape}_p99_ratio`, value: s.p99ms / results.nginx[shape].p99ms, unit: 'x', target: '<= 2', ok: s.p99ms <= 2 * results.nginx[shape].p99ms });
+    }
+  }
+  report('ingress', rows, { seconds: SECONDS, connections: CONNECTIONS, results });
+} finally {
+  for (const p of procs) p.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,130 @@
+// Picks an upstream address for a Service backend from the informers' current EndpointSlices,
+// at request time: an endpoint change takes effect on the next request, with no reload.
+// Round robin over ready endpoints, skipping those ejected by passive health checks.
+import { createHash } from 'node:crypto';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { ServiceBackend } from './route-table.js';
+
+export interface Upstream {
+  host: string;
+  port: number;
+  /** host:port, the key of health and affinity state. */
+  key: string;
+}
+
+export type Resolution =
+  | { ok: true; upstreams: Upstream[] }
+  | { ok: false; status: number; reason: string };
+
+export interface EndpointSource {
+  service(namespace: string, name: string): Service | undefined;
+  slices(namespace: string, service: string): EndpointSlice[];
+}
+
+export interface HealthOptions {
+  /** Consecutive connect failures that eject an endpoint. */
+  maxFailures: number;
+  /** First ejection; doubles with each further ejection, up to maxEjectMs. */
+  ejectMs: number;
+  maxEjectMs: number;
+}
+
+const DEFAULT_HEALTH: HealthOptions = { maxFailures: 3, ejectMs: 5_000, maxEjectMs: 60_000 };
+
+interface Health {
+  failures: number;
+  ejections: number;
+  ejectedUntil: number;
+}
+
+export class EndpointPicker {
+  private readonly cursor = new Map<string, number>();
+  private readonly health = new Map<string, Health>();
+  private readonly opts: HealthOptions;
+
+  constructor(private readonly source: EndpointSource, opts: Partial<HealthOptions> = {}, private readonly now: () => number = Date.now) {
+    this.opts = { ...DEFAULT_HEALTH, ...opts };
+  }
+
+  /** The ready upstreams of a backend: its Service port resolved to the EndpointSlices' port. */
+  resolve(b: ServiceBackend): Resolution {
+    const svc = this.source.service(b.namespace, b.service);
+    if (!svc) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} does not exist` };
+    const sp = (svc.spec?.ports ?? []).find((p) => (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
+    if (!sp) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} has no port ${b.port}` };
+    if (svc.spec?.type === 'ExternalName') return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} is of type ExternalName, which the ingress does not proxy to` };
+    const portName = sp.name ?? '';
+    const seen = new Set<string>();
+    const upstreams: Upstream[] = [];
+    for (const slice of this.source.slices(b.namespace, b.service)) {
+      const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === 'TCP')?.port;
+      if (!port) continue;
+      for (const ep of slice.endpoints ?? []) {
+        if (ep.conditions?.ready === false) continue;
+        for (const named of (ep.addresses ?? []).slice(0, 1)) {
+          const addr = slice.addressType === 'FQDN' ? fqdnTarget(named) : named;
+          const key = addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          upstreams.push({ host: addr, port, key });
+        }
+      }
+    }
+    if (upstreams.length === 0) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} has no ready endpoints for port ${b.port}` };
+    upstreams.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    return { ok: true, upstreams };
+  }
+
+  /** The next healthy upstream in round-robin order, not among `exclude`; an ejected one if all are. */
+  next(backendKey: string, upstreams: readonly Upstream[], exclude: ReadonlySet<string> = new Set()): Upstream | undefined {
+    const candidates = upstreams.filter((u) => !exclude.has(u.key));
+    if (candidates.length === 0) return undefined;
+    const healthy = candidates.filter((u) => this.healthy(u.key));
+    const pool = healthy.length > 0 ? healthy : candidates;
+    const i = (this.cursor.get(backendKey) ?? 0) % pool.length;
+    this.cursor.set(backendKey, i + 1);
+    return pool[i];
+  }
+
+  /** The upstream a session cookie names, if it still exists and is healthy. */
+  pinned(upstreams: readonly Upstream[], cookie: string | undefined): Upstream | undefined {
+    if (!cookie) return undefined;
+    return upstreams.find((u) => affinityToken(u) === cookie && this.healthy(u.key));
+  }
+
+  healthy(key: string): boolean {
+    const h = this.health.get(key);
+    return !h || h.ejectedUntil <= this.now();
+  }
+
+  connectFailed(key: string): void {
+    const h = this.health.get(key) ?? { failures: 0, ejections: 0, ejectedUntil: 0 };
+    h.failures++;
+    if (h.failures >= this.opts.maxFailures) {
+      h.ejectedUntil = this.now() + Math.min(this.opts.maxEjectMs, this.opts.ejectMs * 2 ** h.ejections);
+      h.ejections++;
+      h.failures = 0;
+    }
+    this.health.set(key, h);
+  }
+
+  connected(key: string): void {
+    const h = this.health.get(key);
+    if (h && h.ejectedUntil <= this.now()) this.health.delete(key);
+  }
+}
+
+/**
+ * Where an FQDN endpoint is reached: names under `localhost` are loopback without asking DNS
+ * (RFC 6761 6.3), others are resolved when connecting.
+ */
+function fqdnTarget(name: string): string {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  return n === 'localhost' || n.endsWith('.localhost') ? '127.0.0.1' : n;
+}
+
+/** The session cookie's value for an upstream: a hash, so the cookie does not show pod addresses. */
+export function affinityToken(u: Upstream): string {
+  return createHash('sha256').update(u.key).digest('hex').slice(0, 16);
+}

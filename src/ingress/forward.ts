@@ -1,0 +1,167 @@
+// One proxied request: route it, pick an endpoint (session cookie first, then round robin),
+// connect with a deadline, stream the body both ways. The request body is only piped once
+// connected, so a failed connect sent nothing and any request moves to another endpoint (as
+// nginx's proxy_next_upstream does); a reused keep-alive connection reset under a request is
+// retried only for idempotent methods.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
+import { affinityToken, type EndpointPicker, type Upstream } from './endpoints.js';
+import { clientResponseHeaders, cookieValue, requestHost, upstreamRequestHeaders } from './headers.js';
+import { normalizeHost, rewritePath, type Route, type RouteTable } from './route-table.js';
+
+export const ANNOTATION_AFFINITY = 'skiff.io/affinity';
+export const ANNOTATION_COOKIE_NAME = 'skiff.io/session-cookie-name';
+export const ANNOTATION_COOKIE_MAX_AGE = 'skiff.io/session-cookie-max-age';
+export const ANNOTATION_SSL_REDIRECT = 'skiff.io/ssl-redirect';
+export const ANNOTATION_REWRITE_TARGET = 'skiff.io/rewrite-target';
+export const DEFAULT_COOKIE_NAME = 'SKIFF_AFFINITY';
+
+/** The path sent upstream: the request's, or rewritten per the Ingress's annotation. */
+function upstreamPath(route: Route, path: string): string {
+  const target = route.annotations[ANNOTATION_REWRITE_TARGET];
+  return target && route.matched ? rewritePath(target, route.matched.path, path) : path;
+}
+
+export interface Timeouts {
+  connectMs: number;
+  /** No bytes either way on the upstream connection for this long. */
+  idleMs: number;
+  /** Until the upstream's response headers arrive. */
+  requestMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 5_000, idleMs: 60_000, requestMs: 60_000 };
+
+export interface ForwardContext {
+  table(): RouteTable;
+  picker: EndpointPicker;
+  agent: http.Agent;
+  timeouts: Timeouts;
+  /** Port of the HTTPS listener, for redirects (omitted from the URL when 443). */
+  httpsPort: number | undefined;
+  onDone?(info: { route?: Route; status: number; upstream?: string; ms: number; method: string; host: string; path: string }): void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTDOWN', 'ECONNECTTIMEOUT']);
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+export function plainReply(res: Res, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'http' | 'https'): void {
+  const start = Date.now();
+  const host = requestHost(req.headers);
+  const path = req.url ?? '/';
+  const method = req.method ?? 'GET';
+  const done = (status: number, route?: Route, upstream?: string) => ctx.onDone?.({ route, status, upstream, ms: Date.now() - start, method, host, path });
+  const route = ctx.table().match(host, path);
+  if (!route) {
+    plainReply(res, 404, `404 Not Found: no Ingress rule matches host ${JSON.stringify(normalizeHost(host))} and path ${JSON.stringify(path.split('?')[0])}\n`);
+    done(404);
+    return;
+  }
+  if (proto === 'http' && route.tls && route.annotations[ANNOTATION_SSL_REDIRECT] !== 'false' && ctx.httpsPort) {
+    const port = ctx.httpsPort === 443 ? '' : `:${ctx.httpsPort}`;
+    const location = `https://${normalizeHost(host)}${port}${path}`;
+    plainReply(res, 308, `308 Permanent Redirect: ${location}\n`, { location });
+    done(308, route);
+    return;
+  }
+  const resolved = ctx.picker.resolve(route.backend);
+  if (!resolved.ok) {
+    plainReply(res, resolved.status, `${resolved.status} Service Unavailable: ${resolved.reason}\n`);
+    done(resolved.status, route);
+    return;
+  }
+  const b = route.backend;
+  const backendKey = `${b.namespace}/${b.service}:${b.port}`;
+  const affinity = route.annotations[ANNOTATION_AFFINITY] === 'cookie';
+  const cookieName = route.annotations[ANNOTATION_COOKIE_NAME] || DEFAULT_COOKIE_NAME;
+  const pinned = affinity ? ctx.picker.pinned(resolved.upstreams, cookieValue(req.headers.cookie, cookieName)) : undefined;
+  const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket?.remoteAddress, proto, host });
+  const tried = new Set<string>();
+  const retriable = IDEMPOTENT.has(method);
+  let finished = false;
+  let current: http.ClientRequest | undefined;
+  const deadline = setTimeout(() => fail(504, `504 Gateway Timeout: ${backendKey} sent no response within ${ctx.timeouts.requestMs} ms\n`), ctx.timeouts.requestMs);
+  const fail = (status: number, body: string, upstream?: string) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(deadline);
+    plainReply(res, status, body);
+    done(status, route, upstream);
+  };
+  res.on('close', () => clearTimeout(deadline));
+
+  const attempt = (up: Upstream) => {
+    tried.add(up.key);
+    const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
+    current = proxyReq;
+    let connected = false;
+    proxyReq.setTimeout(ctx.timeouts.idleMs, () => proxyReq.destroy(Object.assign(new Error(`no data from ${up.key} for ${ctx.timeouts.idleMs} ms`), { code: 'EIDLE' })));
+    proxyReq.on('socket', (socket: Socket) => {
+      const onConnect = () => {
+        connected = true;
+        ctx.picker.connected(up.key);
+        req.pipe(proxyReq);
+      };
+      if (!socket.connecting) return onConnect();
+      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error(`connect to ${up.key} timed out after ${ctx.timeouts.connectMs} ms`), { code: 'ECONNECTTIMEOUT' })), ctx.timeouts.connectMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        onConnect();
+      });
+      socket.once('close', () => clearTimeout(timer));
+    });
+    proxyReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (finished) return;
+      const code = err.code ?? '';
+      // A keep-alive socket the upstream closed meanwhile counts as a failed connect too.
+      const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (proxyReq.reusedSocket && code === 'ECONNRESET'));
+      if (connectFailure && !connected) ctx.picker.connectFailed(up.key);
+      if (connectFailure && (retriable || !connected) && !req.readableDidRead) {
+        const next = ctx.picker.next(backendKey, resolved.upstreams, tried);
+        if (next && tried.size < 3) return attempt(next);
+      }
+      const status = code === 'EIDLE' || code === 'ECONNECTTIMEOUT' ? 504 : 502;
+      fail(status, `${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}: ${backendKey} endpoint ${up.key}: ${err.message}\n`, up.key);
+    });
+    proxyReq.on('response', (proxyRes) => {
+      if (finished) {
+        proxyRes.resume();
+        return;
+      }
+      finished = true;
+      clearTimeout(deadline);
+      const out = clientResponseHeaders(proxyRes.headers);
+      if (affinity && pinned?.key !== up.key) {
+        const maxAge = Number(route.annotations[ANNOTATION_COOKIE_MAX_AGE]);
+        const cookie = `${cookieName}=${affinityToken(up)}; Path=/; HttpOnly${maxAge > 0 ? `; Max-Age=${Math.floor(maxAge)}` : ''}`;
+        const prior = out['set-cookie'];
+        out['set-cookie'] = prior ? [...(Array.isArray(prior) ? prior : [String(prior)]), cookie] : [cookie];
+      }
+      res.writeHead(proxyRes.statusCode ?? 502, out);
+      proxyRes.pipe(res as NodeJS.WritableStream);
+      proxyRes.on('error', () => res.destroy());
+      proxyRes.on('end', () => done(proxyRes.statusCode ?? 502, route, up.key));
+    });
+  };
+  // A client that goes away takes its upstream request with it.
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    finished = true;
+    current?.destroy();
+  });
+  const first = pinned ?? ctx.picker.next(backendKey, resolved.upstreams);
+  attempt(first!);
+}

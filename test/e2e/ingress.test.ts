@@ -1,0 +1,128 @@
+// The built-in ingress with real containers: a server and an agent, each in its own network
+// namespace (netns-cluster.ts); two Deployments behind two Services; one Ingress with two
+// hosts and two paths, one host with TLS. From the agent's namespace, curl reaches each
+// backend by host and path through the server node's ingress on 80/443 (root), openssl sees the
+// Secret's certificate by SNI, HTTP redirects, HTTP/2 is negotiated; while a bounded load loop
+// runs, the Deployment is scaled and restarted and the Ingress edited: no request fails.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { selfSignedServingCert } from '../../src/util/pki.js';
+import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+function deployment(name: string, replicas: number, sub: string): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: {
+      terminationGracePeriodSeconds: 2,
+      containers: [{
+        name: 'httpd', image: 'skiff.local/httpd:1.35', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }],
+        command: ['sh', '-c', `mkdir -p /tmp/www${sub} && hostname > /tmp/www${sub}/index.html && exec httpd -f -p 8080 -h /tmp/www`],
+        readinessProbe: { httpGet: { path: `${sub}/`, port: 8080 }, periodSeconds: 1 },
+      }],
+    } } },
+  });
+}
+
+const service = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+
+async function ok(c: NetnsCluster, args: string[], input?: string): Promise<string> {
+  const r = await c.kubectl(args, input === undefined ? {} : { input });
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function readyEndpoints(c: NetnsCluster, svc: string): Promise<number> {
+  const l = JSON.parse(await ok(c, ['get', 'endpointslices', '-l', `kubernetes.io/service-name=${svc}`, '-o', 'json'])) as { items: EndpointSlice[] };
+  return l.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
+}
+
+test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, zero failures while scaling, rolling and editing', { timeout: 600_000 }, async (t) => {
+  const why = netnsClusterMissing();
+  if (why) return t.skip(why);
+  const c = await startNetnsCluster({ agents: 1 });
+  const logs = () => c.logs();
+  try {
+    const ip = c.server.ip;
+    const curl = (args: string[], timeoutMs = 15_000) => c.exec(1, ['curl', '-sS', '--max-time', '5', ...args], { timeoutMs });
+    await ok(c, ['apply', '-f', '-'], deployment('web', 2, ''));
+    await ok(c, ['apply', '-f', '-'], deployment('api', 1, '/api'));
+    await ok(c, ['apply', '-f', '-'], service('web'));
+    await ok(c, ['apply', '-f', '-'], service('api'));
+    const cert = await selfSignedServingCert('secure.test', { hostnames: ['secure.test'] });
+    await ok(c, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'secure' }, type: 'kubernetes.io/tls',
+      data: { 'tls.crt': Buffer.from(cert.cert).toString('base64'), 'tls.key': Buffer.from(cert.key).toString('base64') },
+    }));
+    const ingress = (extraHost?: string) => JSON.stringify({
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'site' },
+      spec: {
+        tls: [{ hosts: ['secure.test'], secretName: 'secure' }],
+        rules: [
+          { host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }, { path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { name: 'http' } } } }] } },
+          { host: 'secure.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } },
+          ...(extraHost ? [{ host: extraHost, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 80 } } } }] } }] : []),
+        ],
+      },
+    });
+    await ok(c, ['apply', '-f', '-'], ingress());
+    await waitFor('3 httpd pods ready', 180_000, async () => ((await readyEndpoints(c, 'web')) === 2 && (await readyEndpoints(c, 'api')) === 1 ? true : undefined), logs, 500);
+    const pods = JSON.parse(await ok(c, ['get', 'pods', '-o', 'json'])) as { items: Pod[] };
+    const webPods = pods.items.filter((p) => p.metadata!.name!.startsWith('web-')).map((p) => p.metadata!.name!).sort();
+    const apiPod = pods.items.find((p) => p.metadata!.name!.startsWith('api-'))!.metadata!.name!;
+
+    // By host and path, from the other node's namespace to the server node's address.
+    const seen = new Set<string>();
+    await waitFor('the ingress routing a.test', 20_000, async () => {
+      const r = await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/']);
+      return r.code === 0 && webPods.includes(r.stdout.trim()) ? true : undefined;
+    }, logs, 250);
+    for (let i = 0; i < 6; i++) seen.add((await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/'])).stdout.trim());
+    assert.deepEqual([...seen].sort(), webPods, 'round robin over both web pods');
+    assert.equal((await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/api/'])).stdout.trim(), apiPod);
+    assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '--resolve', `nope.test:80:${ip}`, 'http://nope.test/'])).stdout, '404');
+
+    // TLS: SNI picks the Secret's certificate; HTTP redirects; HTTP/2 is negotiated.
+    const sclient = await c.exec(1, ['sh', '-c', `openssl s_client -connect ${ip}:443 -servername secure.test </dev/null 2>/dev/null | openssl x509 -noout -subject`], { timeoutMs: 15_000 });
+    assert.match(sclient.stdout, /CN\s*=\s*secure\.test/);
+    const other = await c.exec(1, ['sh', '-c', `openssl s_client -connect ${ip}:443 -servername unknown.test </dev/null 2>/dev/null | openssl x509 -noout -subject`], { timeoutMs: 15_000 });
+    assert.match(other.stdout, /CN\s*=\s*skiff-ingress-default/);
+    const redirect = await curl(['-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--resolve', `secure.test:80:${ip}`, 'http://secure.test/x']);
+    assert.equal(redirect.stdout, '308 https://secure.test/x');
+    const h2 = await curl(['-k', '--http2', '-o', '/dev/null', '-w', '%{http_version}', '--resolve', `secure.test:443:${ip}`, 'https://secure.test/']);
+    assert.equal(h2.stdout, '2');
+
+    // Load loop (bounded: at most 600 rounds of 10 keep-alive requests) until the Deployment
+    // has been scaled, restarted (rolling) and the Ingress edited.
+    let changing = true;
+    const loop = (async () => {
+      const failures: string[] = [];
+      let total = 0;
+      for (let round = 0; round < 600 && changing; round++) {
+        const urls = Array.from({ length: 10 }, (_, i) => `http://a.test/?r=${round}.${i}`);
+        const r = await curl(['--resolve', `a.test:80:${ip}`, '-w', '%{http_code}\\n', ...urls.flatMap((u) => ['-o', '/dev/null', u])], 60_000);
+        const codes = r.stdout.trim().split('\n');
+        total += codes.length;
+        for (const code of codes) if (code !== '200') failures.push(`round ${round}: ${code} ${r.stderr}`);
+        if (codes.length !== 10) failures.push(`round ${round}: ${codes.length} answers: ${r.stderr}`);
+      }
+      return { failures, total };
+    })();
+    await ok(c, ['scale', 'deployment/web', '--replicas=3']);
+    await waitFor('3 ready web endpoints', 120_000, async () => ((await readyEndpoints(c, 'web')) === 3 ? true : undefined), logs, 500);
+    await ok(c, ['apply', '-f', '-'], ingress('extra.test'));
+    await ok(c, ['rollout', 'restart', 'deployment/web']);
+    await ok(c, ['rollout', 'status', 'deployment/web', '--timeout=120s']);
+    await ok(c, ['scale', 'deployment/web', '--replicas=2']);
+    await waitFor('2 ready web endpoints', 60_000, async () => ((await readyEndpoints(c, 'web')) === 2 ? true : undefined), logs, 500);
+    changing = false;
+    const { failures, total } = await loop;
+    t.diagnostic(`${total} requests during scale, restart and edit`);
+    assert.deepEqual(failures, []);
+    assert.equal((await curl(['--resolve', `extra.test:80:${ip}`, 'http://extra.test/api/'])).stdout.trim(), apiPod);
+  } finally {
+    await c.cleanup();
+  }
+});

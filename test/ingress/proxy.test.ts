@@ -1,0 +1,115 @@
+// The proxy's request path without an API server: a route table built from an Ingress, an
+// endpoint source over plain objects, real listeners and real backends on 127.0.0.1. Checks
+// retries on connect failure with passive ejection, streamed uploads, the 503 body, and the
+// header deadline for slow clients.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { EndpointPicker } from '../../src/ingress/endpoints.js';
+import { DEFAULT_TIMEOUTS, type ForwardContext } from '../../src/ingress/forward.js';
+import { openHttp, DEFAULT_LIMITS } from '../../src/ingress/listeners.js';
+import { RouteTable } from '../../src/ingress/route-table.js';
+
+let backend: http.Server;
+let backendPort = 0;
+let deadPort = 0;
+let listener: Awaited<ReturnType<typeof openHttp>>;
+let picker: EndpointPicker;
+const agent = new http.Agent({ keepAlive: true });
+let slices: EndpointSlice[] = [];
+
+const service: Service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
+const slice = (name: string, port: number): EndpointSlice => ({
+  metadata: { name, namespace: 'default' }, addressType: 'IPv4', ports: [{ name: 'http', port, protocol: 'TCP' }],
+  endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+});
+
+before(async () => {
+  backend = http.createServer((req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => res.end(`received ${n}`));
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  backendPort = (backend.address() as net.AddressInfo).port;
+  // A port that refuses connections: bound, then closed.
+  const tmp = net.createServer();
+  await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
+  deadPort = (tmp.address() as net.AddressInfo).port;
+  await new Promise((r) => tmp.close(r));
+  const table = RouteTable.build([{
+    metadata: { name: 'i', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
+    spec: { rules: [{ host: 'h', http: { paths: [
+      { path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } },
+      { path: '/gone', pathType: 'Prefix', backend: { service: { name: 'gone', port: { number: 80 } } } },
+    ] } }] },
+  }]);
+  picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
+  const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+  listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });
+});
+
+after(async () => {
+  agent.destroy();
+  await listener.close();
+  backend.closeAllConnections();
+  await new Promise((r) => backend.close(r));
+});
+
+function send(method: string, path: string, body?: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: listener.port, method, path, headers: { host: 'h' }, agent: false }, (res) => {
+      let b = '';
+      res.on('data', (c) => (b += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a refused connect is retried on another endpoint; the failing one is ejected after N failures', async () => {
+  slices = [slice('dead', deadPort), slice('live', backendPort)];
+  for (let i = 0; i < 6; i++) assert.deepEqual(await send('GET', '/x'), { status: 200, body: 'received 0' });
+  assert.equal(picker.healthy(`127.0.0.1:${deadPort}`), false);
+  assert.equal(picker.healthy(`127.0.0.1:${backendPort}`), true);
+});
+
+test('a POST whose connect fails sent nothing and goes to another endpoint; with none left, 502 names the endpoint', async () => {
+  slices = [slice('dead', deadPort), slice('live', backendPort)];
+  for (let i = 0; i < 4; i++) assert.deepEqual(await send('POST', '/x', Buffer.from('hi')), { status: 200, body: 'received 2' });
+  slices = [slice('dead', deadPort)];
+  const r = await send('POST', '/x', Buffer.from('hi'));
+  assert.equal(r.status, 502);
+  assert.match(r.body, new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
+});
+
+test('a large upload streams through; missing Service and no endpoints answer 503 with the reason', async () => {
+  slices = [slice('live', backendPort)];
+  const big = Buffer.alloc(8 * 1024 * 1024, 7);
+  assert.deepEqual(await send('PUT', '/upload', big), { status: 200, body: `received ${big.length}` });
+  const gone = await send('GET', '/gone');
+  assert.equal(gone.status, 503);
+  assert.match(gone.body, /Service default\/gone does not exist/);
+  slices = [];
+  const none = await send('GET', '/x');
+  assert.equal(none.status, 503);
+  assert.match(none.body, /no ready endpoints/);
+});
+
+test('a client that sends its headers too slowly is answered 408 and cut off', async () => {
+  const start = Date.now();
+  const out = await new Promise<string>((resolve, reject) => {
+    const sock = net.connect(listener.port, '127.0.0.1', () => sock.write('GET / HTTP/1.1\r\nHost: h\r\n'));
+    let o = '';
+    sock.on('data', (d) => (o += d));
+    sock.on('close', () => resolve(o));
+    sock.on('error', reject);
+    sock.setTimeout(8_000, () => sock.destroy());
+  });
+  assert.match(out, /^HTTP\/1\.1 408/);
+  assert.ok(Date.now() - start < 5_000, `cut after ${Date.now() - start} ms`);
+});
