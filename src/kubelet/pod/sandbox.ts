@@ -29,6 +29,8 @@ export class PodSandbox implements SandboxOps {
   private failureLogged = false;
   /** The worker stopped the current sandbox itself (a finished pod): its being not ready is no death. */
   private stoppedHere = false;
+  /** The current (or next) sandbox's attempt: the runtime reserves each name+attempt once. */
+  private attempt = 0;
   readonly runtime: ContainerRuntime;
 
   constructor(
@@ -63,6 +65,7 @@ export class PodSandbox implements SandboxOps {
   async retire(pod: Pod, graceSeconds: number): Promise<void> {
     const id = this.sandboxId;
     if (!id) return;
+    this.attempt = (await this.runtime.podSandboxStatus(id)).metadata.attempt + 1;
     await stopPodContainers(this, pod, id, graceSeconds);
     await this.runtime.stopPodSandbox(id);
     if (this.retiredId) await this.runtime.removePodSandbox(this.retiredId);
@@ -79,7 +82,7 @@ export class PodSandbox implements SandboxOps {
   }
 
   config(pod: Pod): PodSandboxConfig {
-    return buildSandboxConfig(pod, this.deps.sandbox);
+    return buildSandboxConfig(pod, this.deps.sandbox, this.attempt);
   }
 
   /** Creates the sandbox; false when that failed (the caller retries later). */
