@@ -29,7 +29,7 @@ program
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
-  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); 0 picks a free one', (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
@@ -64,7 +64,7 @@ program
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
   .option('--cluster-cidr <cidr>', 'the server\'s --cluster-cidr: pod traffic to it is not masqueraded', '10.42.0.0/16')
-  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
+  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); 0 picks a free one', (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .action(async (opts) => {

@@ -67,7 +67,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   const clusterCidr = cidrs.cluster;
   const bridge = opts.bridge ?? `skt${tag}`;
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--kubelet-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', cidrs.service, '--cluster-dns', cidrs.dns, '--cni-bridge', bridge,
     // On the host's own namespace a node stays alone: no routes or rules of a pod network backend there.
     ...(opts.netns || extraArgs.includes('--pod-network') ? [] : ['--pod-network', 'none']),
