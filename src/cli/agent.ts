@@ -116,7 +116,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   // Self-signed: the apiserver does not verify agents' serving certificates; the agent
   // lets in only clients the cluster CA signed for the apiserver.
   const server = await startNodeAgentServer({
-    runtime: nodeRuntime.runtime, nodeName: name, addresses: [ip], clientCA: ca, port: flags.kubeletPort ?? 10250,
+    runtime: nodeRuntime.runtime, nodeName: name, addresses: [ip], clientCA: ca, port: flags.kubeletPort ?? 10250, fallbackToFreePort: false,
     pods: () => routers.podsOnNode(name), log: log.child('agent-server'),
   });
   const agent = new NodeAgent({

@@ -187,7 +187,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       capacity: nodeRuntime.capacity,
       sandbox: nodeRuntime.sandbox,
       agentDir: join(dataDir, 'agent'),
-      server: { clientCA: pki.caCert, issueServingCert: pki.issueServingCert, port: flags.kubeletPort ?? 10250, host: flags.bindAddress },
+      server: { clientCA: pki.caCert, issueServingCert: pki.issueServingCert, port: flags.kubeletPort ?? 10250, host: flags.bindAddress, fallbackToFreePort: false },
     },
     simulatedNodes: flags.simulatedNodes,
     simulatedCapacity: parseCapacity(flags.simulatedNodeCapacity),

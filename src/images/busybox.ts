@@ -11,10 +11,42 @@ export const IMAGE_REGISTRY = 'skiff.local';
 const APPLETS = [
   'sh', 'ash', 'cat', 'cp', 'echo', 'env', 'false', 'grep', 'head', 'hostname', 'httpd', 'id', 'ip', 'kill', 'ls',
   'mkdir', 'mv', 'nc', 'nslookup', 'ping', 'ps', 'pwd', 'rm', 'sed', 'seq', 'sleep', 'sync', 'tail', 'tar', 'tee',
-  'test', 'timeout', 'top', 'touch', 'true', 'uname', 'wc', 'wget', 'whoami', 'dd', 'df', 'du', 'date', 'find',
+  'test', 'timeout', 'top', 'touch', 'true', 'uname', 'wc', 'whoami', 'dd', 'df', 'du', 'date', 'find',
   'mount', 'umount', 'sort', 'tr', 'xargs', 'yes', 'stat', 'chmod', 'chown', 'ln', 'readlink', 'printf', 'expr',
   'netstat', 'ifconfig', 'route', 'vi', 'less', 'more', 'od', 'md5sum', 'sha256sum', 'base64', 'nohup', 'usleep',
 ];
+
+/**
+ * /bin/wget. Debian's busybox-static is built without wget's timeout feature, yet its option
+ * parser still accepts -T and stores the number through a null pointer: `wget -T 3` dies with
+ * SIGSEGV. This wrapper takes -T N, -TN, -qT N and --timeout=N off the command line and bounds
+ * the whole transfer with busybox's `timeout` instead (an upper bound of the per-operation
+ * timeout wget's -T sets), reporting a timeout as wget does: "download timed out", exit 1.
+ */
+export const WGET_WRAPPER = `#!/bin/sh
+t=
+n=$#
+while [ "$n" -gt 0 ]; do
+  a=$1; shift; n=$((n - 1))
+  case $a in
+    --) set -- "$@" "$a"; while [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done; break ;;
+    -T|--timeout) t=$1; shift; n=$((n - 1)); continue ;;
+    -T*) t=\${a#-T}; continue ;;
+    --timeout=*) t=\${a#--timeout=}; continue ;;
+    -[cqS]*T) t=$1; shift; n=$((n - 1)); a=\${a%T} ;;
+    -[cqS]*T*) t=\${a#*T}; a=\${a%%T*} ;;
+  esac
+  set -- "$@" "$a"
+done
+case $t in
+  ''|0) exec /bin/busybox wget "$@" ;;
+  *[!0-9]*) echo "wget: invalid number '$t'" >&2; exit 1 ;;
+esac
+/bin/busybox timeout -s TERM "$t" /bin/busybox wget "$@"
+rc=$?
+if [ "$rc" -eq 143 ]; then echo 'wget: download timed out' >&2; exit 1; fi
+exit "$rc"
+`;
 
 export function busyboxAvailable(path = BUSYBOX_PATH): boolean {
   if (!existsSync(path)) return false;
@@ -28,6 +60,7 @@ function rootfs(extra: TarEntry[] = [], path = BUSYBOX_PATH): TarEntry[] {
     { type: 'dir', name: 'bin' },
     { type: 'file', name: 'bin/busybox', data: readFileSync(path), mode: 0o755 },
     ...APPLETS.map((a): TarEntry => ({ type: 'symlink', name: `bin/${a}`, target: 'busybox' })),
+    { type: 'file', name: 'bin/wget', data: Buffer.from(WGET_WRAPPER), mode: 0o755 },
     { type: 'dir', name: 'etc' },
     { type: 'file', name: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n') },
     { type: 'file', name: 'etc/group', data: Buffer.from('root:x:0:\nnogroup:x:65534:\n') },

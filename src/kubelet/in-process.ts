@@ -36,7 +36,7 @@ export interface InProcessAgentsOptions {
     /** DATA_DIR/agent, for a runtime that runs processes: where pods' volumes are prepared. */
     agentDir?: string;
     /** The agent's HTTPS server (logs, exec, port-forward); none when absent. */
-    server?: { clientCA: string; issueServingCert?: Pki['issueServingCert']; port?: number; host?: string };
+    server?: { clientCA: string; issueServingCert?: Pki['issueServingCert']; port?: number; host?: string; fallbackToFreePort?: boolean };
   };
   simulatedNodes?: number;
   simulatedCapacity?: Record<string, string>;

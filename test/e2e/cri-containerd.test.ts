@@ -15,7 +15,7 @@ import { CniNetwork } from '../../src/kubelet/network/cni.js';
 import { criUnavailableReason, startNodeRuntime } from '../../src/kubelet/node-runtime.js';
 import { ContainerdSupervisor } from '../../src/kubelet/runtime/containerd.js';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
-import { ctrImageNames, importArchiveDir, importBuiltinImages } from '../../src/kubelet/runtime/image-import.js';
+import { ctrImageNames, ctrImport, importArchiveDir, importBuiltinImages } from '../../src/kubelet/runtime/image-import.js';
 import type { ContainerEvent, PodSandboxConfig } from '../../src/kubelet/runtime/types.js';
 import { SKIFF_BIN } from '../helpers/server.js';
 
@@ -56,6 +56,11 @@ test('CRI against the real containerd: images, sandbox with pod IP, logs, exit c
     const target = { socket: sup.layout.socket, snapshotter: sup.snapshotter!, stateDir: sup.layout.dir };
     assert.deepEqual(await importBuiltinImages(target), ['skiff.local/pause:3.10', 'skiff.local/busybox:1.35', 'skiff.local/httpd:1.35']);
     assert.deepEqual(await importBuiltinImages(target), [], 'present images are not imported again');
+    // An older Skiff's image of the same name (other content) is replaced by this one's.
+    const stale = join(dir, 'stale-httpd.tar');
+    writeFileSync(stale, buildImageArchive({ ...busyboxImage(), name: 'skiff.local/httpd:1.35' }).archive);
+    await ctrImport(target, stale);
+    assert.deepEqual(await importBuiltinImages(target), ['skiff.local/httpd:1.35'], 'a built-in image with other content is imported again');
     const img = await rt.imageStatus('skiff.local/busybox:1.35');
     assert.ok(img && img.size > 0n && img.repoTags.includes('skiff.local/busybox:1.35'));
     assert.equal(await rt.imageStatus('skiff.local/nothing:1'), undefined);

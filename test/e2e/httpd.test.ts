@@ -1,8 +1,8 @@
 // The httpd Deployment in real containers: `skiff server` with its supervised containerd,
 // the real kubectl, a CNI bridge of its own. Two busybox httpd pods get pod IPs, a third
 // pod fetches the page from one of them, and deleting everything leaves no sandbox, veth,
-// IP lease or NAT rule behind. The third pod's wget is bounded by busybox `timeout`, not by
-// wget's own -T: busybox-static's wget dies with SIGSEGV when given -T.
+// IP lease or NAT rule behind. The third pod's wget is bounded by busybox `timeout`
+// (wget's own -T is pod-recovery.test.ts's).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -57,7 +57,7 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   const args = [
     SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--resolv-conf', join(dataDir, 'resolv.conf'), '--node-name', o.nodeName, '--node-ip', o.nodeIP,
     '--runtime', 'cri', '--cni-bridge', bridge, ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
-    ...(o.kubeletPort ? ['--kubelet-port', String(o.kubeletPort)] : []),
+    '--kubelet-port', String(o.kubeletPort ?? 0),
     // On the host's own namespace an agent adds no routes or rules of a pod network backend,
     // and no service proxy (it would write the host's iptables).
     ...(o.netns || o.extraArgs?.includes('--pod-network') ? [] : ['--pod-network', 'none']),

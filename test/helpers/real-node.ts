@@ -70,7 +70,7 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   // unless the test names its own, it gets none, so nothing leaves this machine.
   writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
+    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--kubelet-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
     '--cluster-cidr', clusterCidr, '--service-cidr', cidrs.service, '--cluster-dns', cidrs.dns, '--cni-bridge', bridge,
     ...(extraArgs.includes('--resolv-conf') ? [] : ['--resolv-conf', join(dataDir, 'resolv.conf')]),
     // On the host's own namespace a node stays alone: no routes or rules of a pod network backend there.

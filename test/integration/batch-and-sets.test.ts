@@ -126,7 +126,7 @@ test('a DaemonSet runs one pod per node, on a joining node too, and none on a ta
 
   const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
   const agent = spawn(process.execPath, [SKIFF_BIN, 'agent', '--server', s.url, '--token', token, '--data-dir', join(s.dataDir, 'agent4'),
-    '--node-name', 'fourth-node', '--node-ip', '127.0.0.1', '--runtime', 'simulated'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--node-name', 'fourth-node', '--node-ip', '127.0.0.1', '--runtime', 'simulated', '--kubelet-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   agent.stderr!.on('data', (d) => (err = (err + d).slice(-20_000)));
   try {

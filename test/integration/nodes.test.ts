@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SKIFF_BIN, startServer, type TestServer, kubectlOk } from '../helpers/server.js';
@@ -195,6 +196,21 @@ function runAgentOnce(args: string[]): Promise<{ code: number | null; stderr: st
   });
 }
 
+test('skiff agent stops with an error naming --kubelet-port when that port is taken, instead of taking another', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen(0, '0.0.0.0', r));
+  try {
+    const port = (taken.address() as net.AddressInfo).port;
+    const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
+    const r = await runAgentOnce(['--server', s.url, '--token', token, '--node-name', 'port-taken', '--node-ip', '127.0.0.1', '--runtime', 'simulated',
+      '--data-dir', join(s.dataDir, 'port-agent'), '--kubelet-port', String(port)]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`port ${port} is taken .*--kubelet-port, or --kubelet-port 0 for any free port`));
+  } finally {
+    taken.close();
+  }
+});
+
 test('skiff agent refuses a server whose CA does not match the token, and the API refuses a wrong secret', async () => {
   const secret = readFileSync(join(s.dataDir, 'token'), 'utf8').trim().split('::server:')[1]!;
   const bad = await runAgentOnce(['--server', s.url, '--token', `K10${'0'.repeat(64)}::server:${secret}`, '--node-name', 'x', '--data-dir', join(s.dataDir, 'bad-agent')]);
@@ -216,7 +232,7 @@ test('skiff agent --runtime simulated joins from another process with the server
   const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
   assert.match(token, /^K10[0-9a-f]{64}::server:\S+$/);
   const agent = spawn(process.execPath, [SKIFF_BIN, 'agent', '--server', s.url, '--token', token, '--data-dir', join(s.dataDir, 'agent'),
-    '--node-name', 'joined-node', '--node-ip', '127.0.0.1', '--runtime', 'simulated'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--node-name', 'joined-node', '--node-ip', '127.0.0.1', '--runtime', 'simulated', '--kubelet-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   agent.stderr!.on('data', (d) => (err = (err + d).slice(-20_000)));
   try {

@@ -15,6 +15,7 @@ import type { Logger } from '../../util/log.js';
 import type { CniNetwork } from './cni.js';
 import { runCommand, type CommandRunner } from './commands.js';
 import { checkConflicts } from './conflicts.js';
+import { claimNetwork } from './host-claim.js';
 import { netsOverlap, parseIpv4Net } from './ipv4.js';
 import { ensureMasquerade } from './masquerade.js';
 import { applyNetwork, desiredNetwork, peersOf, POD_NETWORK_ANNOTATION, VXLAN_MAC_ANNOTATION, type PodNetworkMode } from './pod-routes.js';
@@ -36,6 +37,8 @@ export interface NodeNetworkOptions {
   resyncMs?: number;
   /** The flag that sets nodeIP, for error messages (`--node-ip`, `--advertise-address`). */
   nodeIPFlag?: string;
+  /** Where running Skiffs claim their bridge and cluster CIDR (host-claim.ts); tests give their own. */
+  claimDir?: string;
 }
 
 export interface NodeNetwork {
@@ -61,6 +64,7 @@ export async function startNodeNetwork(o: NodeNetworkOptions): Promise<NodeNetwo
   if (!cluster) throw new Error(`--cluster-cidr ${o.clusterCidr} is not an IPv4 CIDR`);
   const vxDev = vxlanDeviceName(o.bridge);
   await checkConflicts(run, { bridge: o.bridge, vxlanDevice: vxDev, clusterCidr: o.clusterCidr });
+  const releaseClaim = claimNetwork({ bridge: o.bridge, clusterCidr: o.clusterCidr, dir: o.claimDir });
   const ipFlag = o.nodeIPFlag ?? '--node-ip';
   let underlay: Underlay | undefined;
   if (o.nodeIP.startsWith('127.')) {
@@ -175,6 +179,7 @@ export async function startNodeNetwork(o: NodeNetworkOptions): Promise<NodeNetwo
       clearInterval(resync);
       clearTimeout(retryTimer);
       informers.stop();
+      releaseClaim();
     },
   };
 }

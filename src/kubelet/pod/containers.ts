@@ -62,9 +62,25 @@ export class PodContainers {
       (p, type, reason, message) => deps.event?.(p, type, reason, message), now);
   }
 
-  /** Whether any attempt of this container was created in the sandbox. */
+  /** Names with an attempt created in the current sandbox (a replaced sandbox starts over). */
+  private readonly inSandbox = new Set<string>();
+
+  /** Whether any attempt of this container was created in the current sandbox. */
   created(name: string): boolean {
-    return (this.records.get(name)?.attempts ?? 0) > 0;
+    return this.inSandbox.has(name);
+  }
+
+  /** Whether any container of the pod was ever created, in any of its sandboxes. */
+  anyCreated(): boolean {
+    return [...this.records.values()].some((r) => r.attempts > 0);
+  }
+
+  /**
+   * The sandbox died and a new one replaces it: the attempts go on (restart counts grow,
+   * the killed containers become the last states), but nothing has run in the new one yet.
+   */
+  sandboxReplaced(): void {
+    this.inSandbox.clear();
   }
 
   /** The newest attempt's id. */
@@ -92,12 +108,14 @@ export class PodContainers {
     for (const [name, list] of byName) {
       list.sort((a, b) => a.metadata.attempt - b.metadata.attempt || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
       this.records.set(name, { ids: list.map((c) => c.id), attempts: list[list.length - 1]!.metadata.attempt + 1 });
+      this.inSandbox.add(name);
     }
   }
 
   /** The sandbox is gone: so are its containers. */
   clear(): void {
     this.records.clear();
+    this.inSandbox.clear();
     this.messages.clear();
     this.killedForRestart.clear();
   }
@@ -218,6 +236,7 @@ export class PodContainers {
     this.retryBackoff.reset(`config/${c.name}`);
     rec.attempts++;
     rec.ids.push(id);
+    this.inSandbox.add(c.name);
     // Old attempts beyond the previous one are of no further use (kubelet keeps one dead container).
     while (rec.ids.length > 2) {
       const old = rec.ids.shift()!;

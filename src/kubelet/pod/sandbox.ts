@@ -19,9 +19,18 @@ export interface PodSandboxDeps {
 
 export class PodSandbox implements SandboxOps {
   private sandboxId?: string;
+  /**
+   * A sandbox that died under the pod (its pause process gone), stopped and kept until the
+   * next one dies or the pod goes: its exited containers are the pod's last states.
+   */
+  private retiredId?: string;
   /** The current sandbox's addresses, once read. */
   private ips?: string[];
   private failureLogged = false;
+  /** The worker stopped the current sandbox itself (a finished pod): its being not ready is no death. */
+  private stoppedHere = false;
+  /** The current (or next) sandbox's attempt: the runtime reserves each name+attempt once. */
+  private attempt = 0;
   readonly runtime: ContainerRuntime;
 
   constructor(
@@ -37,19 +46,50 @@ export class PodSandbox implements SandboxOps {
     return this.sandboxId;
   }
 
+  /** The current sandbox is not ready although this worker did not stop it. */
+  async died(): Promise<boolean> {
+    if (!this.sandboxId || this.stoppedHere) return false;
+    return (await this.status()).state !== 'SANDBOX_READY';
+  }
+
+  /** The sandboxes whose containers make up the pod's container states: the current one and the retired one. */
+  get ids(): string[] {
+    return [this.sandboxId, this.retiredId].filter((id): id is string => !!id);
+  }
+
+  /**
+   * The sandbox died (the kubelet's "SandboxChanged"): what is left of its containers is
+   * killed and its network released, and a new one is created on the next sync. The
+   * retired sandbox is kept for its containers' states; the one retired before it goes.
+   */
+  async retire(pod: Pod, graceSeconds: number): Promise<void> {
+    const id = this.sandboxId;
+    if (!id) return;
+    this.attempt = (await this.runtime.podSandboxStatus(id)).metadata.attempt + 1;
+    await stopPodContainers(this, pod, id, graceSeconds);
+    await this.runtime.stopPodSandbox(id);
+    if (this.retiredId) await this.runtime.removePodSandbox(this.retiredId);
+    this.retiredId = id;
+    this.sandboxId = undefined;
+    this.ips = undefined;
+    this.failureLogged = false;
+  }
+
   /** A sandbox a previous run of the agent created for this pod. */
   adopt(id: string): void {
     this.sandboxId = id;
+    this.stoppedHere = false;
   }
 
   config(pod: Pod): PodSandboxConfig {
-    return buildSandboxConfig(pod, this.deps.sandbox);
+    return buildSandboxConfig(pod, this.deps.sandbox, this.attempt);
   }
 
   /** Creates the sandbox; false when that failed (the caller retries later). */
   async create(pod: Pod): Promise<boolean> {
     try {
       this.sandboxId = await this.runtime.runPodSandbox(this.config(pod));
+      this.stoppedHere = false;
       return true;
     } catch (err) {
       // Said once per pod: waiting for the node's pod CIDR is routine right after registration.
@@ -92,17 +132,24 @@ export class PodSandbox implements SandboxOps {
 
   /** Stops the sandbox (its containers and network), keeping it and its logs. */
   async stop(): Promise<void> {
-    if (this.sandboxId) await this.runtime.stopPodSandbox(this.sandboxId);
+    if (!this.sandboxId) return;
+    this.stoppedHere = true;
+    await this.runtime.stopPodSandbox(this.sandboxId);
   }
 
   /** Stops the containers within the grace period, then stops and removes the sandbox; false when there was none. */
   async remove(pod: Pod | undefined, graceSeconds: number): Promise<boolean> {
     const id = this.sandboxId;
-    if (!id) return false;
+    if (!id) {
+      if (this.retiredId) await this.runtime.removePodSandbox(this.retiredId);
+      this.retiredId = undefined;
+      return false;
+    }
     await stopPodContainers(this, pod, id, graceSeconds);
     await this.runtime.stopPodSandbox(id);
     await this.runtime.removePodSandbox(id);
-    this.sandboxId = undefined;
+    if (this.retiredId) await this.runtime.removePodSandbox(this.retiredId);
+    this.sandboxId = this.retiredId = undefined;
     this.ips = undefined;
     return true;
   }

@@ -170,15 +170,16 @@ export class PodWorker {
     const rt = this.deps.runtime;
     const spec = pod.spec!;
     let sandbox: PodSandboxStatus | undefined;
+    if (await this.sandbox.died()) await this.replaceSandbox(pod);
     // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
     // run's volume manager learns of them (ConfigMap updates, teardown).
-    if ((await this.volumes.ready(pod)) && !this.sandbox.id) {
+    if ((await this.volumes.ready(pod)) && !this.sandbox.id && this.mayCreateSandbox(pod)) {
       if (await this.sandbox.create(pod)) this.deps.onSandbox?.(this, this.sandbox.id);
       else this.loop.later(RETRY_MS);
     }
     if (this.sandbox.id) sandbox = await this.sandbox.status();
     const byId = new Map<string, ContainerStatus>();
-    if (this.sandbox.id) for (const c of await rt.listContainers({ podSandboxId: this.sandbox.id })) byId.set(c.id, c);
+    for (const id of this.sandbox.ids) for (const c of await rt.listContainers({ podSandboxId: id })) byId.set(c.id, c);
     if (this.runsProcesses) await this.health.killUnhealthy(pod, byId);
 
     const policy = spec.restartPolicy ?? 'Always';
@@ -211,6 +212,25 @@ export class PodWorker {
   }
 
   /**
+   * The pod's sandbox died under it (its pause process killed, the node's runtime lost it):
+   * as the kubelet, what is left is killed and a new sandbox replaces it; its containers
+   * are then restarted per the restart policy, counting on from the killed ones.
+   */
+  private async replaceSandbox(pod: Pod): Promise<void> {
+    this.deps.event?.(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    this.deps.log.info('pod sandbox is not ready; replacing it', { pod: this.key, sandbox: this.sandbox.id });
+    this.health.stopAll();
+    await this.sandbox.retire(pod, graceSeconds(pod));
+    this.containers.sandboxReplaced();
+    this.deps.onSandbox?.(this, undefined);
+  }
+
+  /** A pod with restartPolicy Never whose containers ran gets no second sandbox (nothing would run in it). */
+  private mayCreateSandbox(pod: Pod): boolean {
+    return (pod.spec?.restartPolicy ?? 'Always') !== 'Never' || !this.containers.anyCreated();
+  }
+
+  /**
    * Init containers in order: each regular one runs to completion before the next starts;
    * a sidecar only has to have started. Once the containers have started, initialization
    * is over for this sandbox and only exited sidecars are restarted.
@@ -228,7 +248,8 @@ export class PodWorker {
       const view = this.containers.view(c, byId);
       init.push(view);
       if (blocked || initFailed) continue;
-      const cur = view.current;
+      // A new sandbox initializes again: what ran in a dead one does not count.
+      const cur = view.current?.podSandboxId === this.sandbox.id ? view.current : undefined;
       if (isSidecar(c)) {
         if (!cur) wake(await this.containers.start(pod, c, view, byId));
         else if (cur.state === 'CONTAINER_EXITED' && !sidecarsStopped) wake(await this.containers.restartLater(pod, c, view, byId));

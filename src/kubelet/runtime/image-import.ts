@@ -54,22 +54,47 @@ export function ctrImageNames(socket: string): Promise<Set<string>> {
   });
 }
 
+/** Image name → the digest its record points at (`ctr images ls`'s DIGEST column). */
+export function ctrImageDigests(socket: string): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, 'images', 'ls'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.once('error', (e) => reject(new Error(`ctr images ls: ${e.message}`)));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`ctr images ls failed: ${err.trim()}`));
+      const digests = new Map<string, string>();
+      for (const line of out.split('\n').slice(1)) {
+        const [ref, , digest] = line.trim().split(/\s+/);
+        if (ref && digest?.startsWith('sha256:')) digests.set(ref, digest);
+      }
+      resolve(digests);
+    });
+  });
+}
+
 export type Progress = (msg: string) => void;
 
-/** The project's images, imported unless containerd has them already. */
+/**
+ * The project's images, imported unless containerd has these very images already (same
+ * manifest digest): an image fixed in a newer Skiff replaces the one an older Skiff imported.
+ */
 export async function importBuiltinImages(target: ImportTarget, progress: Progress = () => {}): Promise<string[]> {
   if (!busyboxAvailable()) {
     progress('built-in images skipped: /bin/busybox (busybox-static) is not installed');
     return [];
   }
-  const have = await ctrImageNames(target.socket);
+  const have = await ctrImageDigests(target.socket);
   const specs: ImageSpec[] = [pauseImage(), busyboxImage(), httpdImage()];
   const imported: string[] = [];
   mkdirSync(target.stateDir, { recursive: true });
   for (const spec of specs) {
-    if (have.has(spec.name)) continue;
+    const built = buildImageArchive(spec);
+    if (have.get(spec.name) === built.manifestDigest) continue;
     const file = join(target.stateDir, `builtin-${spec.name.replace(/[^a-z0-9.]+/gi, '_')}.tar`);
-    writeFileSync(file, buildImageArchive(spec).archive);
+    writeFileSync(file, built.archive);
     try {
       await ctrImport(target, file);
     } finally {

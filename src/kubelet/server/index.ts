@@ -45,7 +45,8 @@ export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<A
     return await startAgentServer({ ...base, port });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.fallbackToFreePort === false || port === 0) {
-      throw new Error(`node agent server cannot listen on ${o.host ?? '0.0.0.0'}:${port}: ${(err as Error).message}`);
+      const taken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `; port ${port} is taken (another node agent or kubelet on this host?): choose another with --kubelet-port, or --kubelet-port 0 for any free port` : '';
+      throw new Error(`node agent server cannot listen on ${o.host ?? '0.0.0.0'}:${port}: ${(err as Error).message}${taken}`);
     }
     const server = await startAgentServer({ ...base, port: 0 });
     o.log?.warn('node agent server port in use; listening on a free port instead (the node reports it)', { wanted: port, port: server.port });

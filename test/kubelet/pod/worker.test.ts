@@ -257,3 +257,43 @@ test('activeDeadlineSeconds: once it runs out the containers stop and the pod fa
     await h.close();
   }
 });
+
+test('a sandbox that dies under a running pod is replaced: containers restart in a new one and the pod gets its new IP', async () => {
+  const h = await harness(makePod('phoenix'));
+  try {
+    const before = await h.until((s) => s.phase === 'Running' && !!s.containerStatuses?.[0]?.state?.running);
+    const [old] = await h.runtime.listPodSandbox();
+    // Behind the worker's back, as when the pause process is killed.
+    await h.runtime.stopPodSandbox(old!.id);
+    h.worker.kick();
+    const after = await h.until((s) => !!s.podIP && s.podIP !== before.podIP && !!s.containerStatuses?.[0]?.state?.running);
+    assert.deepEqual(after.podIPs, [{ ip: after.podIP }]);
+    assert.equal(after.phase, 'Running');
+    const cs = after.containerStatuses![0]!;
+    assert.equal(cs.restartCount, 1, 'the restart is counted');
+    assert.notEqual(cs.containerID, before.containerStatuses![0]!.containerID);
+    assert.ok(cs.lastState?.terminated, 'the killed container is the last state');
+    const ready = (await h.runtime.listPodSandbox()).filter((s) => s.state === 'SANDBOX_READY');
+    assert.equal(ready.length, 1);
+    assert.notEqual(ready[0]!.id, old!.id);
+    assert.equal(ready[0]!.network?.ip, after.podIP);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a finished pod whose sandbox the worker stopped gets no new one', async () => {
+  const h = await harness(makePod('done', { restartPolicy: 'OnFailure' }, { 'simulation.skiff.io/run-seconds': '0.05' }));
+  try {
+    await h.until((s) => s.phase === 'Succeeded', 4000);
+    await h.worker.settled();
+    h.worker.kick();
+    await new Promise((r) => setTimeout(r, 200));
+    await h.worker.settled();
+    const sandboxes = await h.runtime.listPodSandbox();
+    assert.equal(sandboxes.length, 1);
+    assert.equal(sandboxes[0]!.state, 'SANDBOX_NOTREADY');
+  } finally {
+    await h.close();
+  }
+});

@@ -224,6 +224,26 @@ test('container events come from relisting while someone listens', async () => {
   await rt.close();
 });
 
+test('a sandbox that stops being ready comes out as a stopped event for its pod (its pause process died)', async () => {
+  let sandboxes = [{ id: 'sb-4', state: 'SANDBOX_READY' }];
+  answers.ListContainers = () => ({ containers: [{ id: 'c-4', podSandboxId: 'sb-4', state: 'CONTAINER_RUNNING' }] });
+  answers.ListPodSandbox = () => ({ items: sandboxes });
+  const rt = await CriRuntime.connect({ endpoint, relistMs: 30 });
+  const events: ContainerEvent[] = [];
+  const stop = rt.getContainerEvents((e) => events.push(e));
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(events.length, 0, 'nothing changed yet');
+    sandboxes = [{ id: 'sb-4', state: 'SANDBOX_NOTREADY' }];
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(events.map((e) => `${e.podSandboxId}/${e.containerId}:${e.type}`), ['sb-4/sb-4:CONTAINER_STOPPED_EVENT']);
+  } finally {
+    stop();
+    delete answers.ListPodSandbox;
+    await rt.close();
+  }
+});
+
 test('an endpoint that is not a unix socket is refused clearly', () => {
   assert.throws(() => new CriRuntime({ endpoint: 'tcp://1.2.3.4:5' }), /unix:\/\/\/path/);
 });

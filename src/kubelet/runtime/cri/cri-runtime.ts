@@ -9,7 +9,7 @@ import type {
 } from '../types.js';
 import { RuntimeError } from '../types.js';
 import {
-  authToWire, containerConfigToWire, containerFilterToWire, containerStatusFromWire, imageFromWire, listedContainerFromWire, sandboxConfigToWire,
+  authToWire, containerConfigToWire, containerFilterToWire, containerStatusFromWire, imageFromWire, listedContainerFromWire, listedSandboxFromWire, sandboxConfigToWire,
   sandboxFilterToWire, sandboxFromWire,
 } from './convert.js';
 import { CriConnection } from './grpc-client.js';
@@ -46,9 +46,12 @@ export class CriRuntime implements ContainerRuntime {
   constructor(private readonly opts: CriRuntimeOptions) {
     this.conn = new CriConnection(opts.endpoint);
     this.relister = new ContainerRelister({
+      // Sandboxes are listed too, as the kubelet's PLEG does: a pause process that dies
+      // changes no container, yet the pod's sandbox must be replaced.
       list: async () => {
         const res = await this.conn.call<Wire>('runtime', 'ListContainers', { filter: containerFilterToWire(undefined) });
-        return (res.containers as Wire[]).map(listedContainerFromWire);
+        const sandboxes = await this.conn.call<Wire>('runtime', 'ListPodSandbox', { filter: sandboxFilterToWire(undefined) });
+        return [...(res.containers as Wire[]).map(listedContainerFromWire), ...((sandboxes.items ?? []) as Wire[]).map(listedSandboxFromWire)];
       },
       periodMs: opts.relistMs,
       onError: opts.onRelistError,
