@@ -1,27 +1,9 @@
 // The only place the iptables mode touches the node: iptables-restore, iptables-save,
 // conntrack and the route_localnet sysctl. Everything else in the mode is pure.
-import { spawn } from 'node:child_process';
+import { run, type CommandResult } from '../run-command.js';
 import { writeFile } from 'node:fs/promises';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(cmd: string, args: string[], input?: string): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    p.on('error', (err) => resolve({ code: -1, stdout, stderr: `${cmd}: ${err.message}` }));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.on('error', () => {});
-    p.stdin.end(input ?? '');
-  });
-}
+export { run, type CommandResult } from '../run-command.js';
 
 export interface IptablesHost {
   restore(text: string): Promise<CommandResult>;

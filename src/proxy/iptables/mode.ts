@@ -4,7 +4,7 @@
 // A rule iptables rejects is traced to its Service, which is left out (logged, counted) so
 // that the others still sync.
 import type { Logger } from '../../util/log.js';
-import { staleConntrackFilters, udpPortState, type UdpPortState } from '../conntrack-cleanup.js';
+import { StaleUdpFlusher } from '../conntrack-cleanup.js';
 import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
@@ -29,9 +29,9 @@ export class IptablesMode implements ProxyMode {
   private readonly rules = new Map<ServicePortKey, ServicePortRules>();
   /** The chains each port has in the kernel, as last written. */
   private readonly chains = new Map<ServicePortKey, string[]>();
-  private readonly udp = new Map<ServicePortKey, UdpPortState>();
+  private readonly udp: StaleUdpFlusher;
   /** Ports whose rules iptables rejected: left out until they change or a full resync. */
-  private readonly rejected = new Set<ServicePortKey>();
+  private readonly rejected = new Map<ServicePortKey, string>();
   private localnetSet = false;
   /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
   private expected = new Map<string, number>();
@@ -41,6 +41,7 @@ export class IptablesMode implements ProxyMode {
   constructor(private readonly opts: IptablesModeOptions) {
     this.host = opts.host ?? iptablesHost;
     this.ctx = { clusterCIDR: opts.clusterCIDR };
+    this.udp = new StaleUdpFlusher((f) => this.host.conntrackDelete(f), (m, f) => this.opts.log.warn(m, f));
   }
 
   async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
@@ -96,10 +97,10 @@ export class IptablesMode implements ProxyMode {
       if (!owner || attempt >= MAX_QUARANTINE_PER_SYNC) throw new Error(`iptables-restore failed: ${res.stderr.trim()}${lineNo ? ` (line ${lineNo}: ${lines[lineNo - 1]})` : ''}`);
       // Left out, the others are written; the rejected port is tried again when it changes.
       skippedServicePorts.inc({ mode: this.name });
-      this.rejected.add(owner);
+      this.rejected.set(owner, `iptables-restore refused its rule ${lineNo !== undefined ? JSON.stringify(lines[lineNo - 1]) : ''}: ${res.stderr.trim()}`);
       this.rules.delete(owner);
     }
-    await this.flushConntrack(snapshot, keys);
+    await this.udp.afterSync(snapshot, full ? new Set([...keys, ...this.udp.keys()]) : keys, (k) => this.rules.has(k));
   }
 
   /**
@@ -123,8 +124,8 @@ export class IptablesMode implements ProxyMode {
     return true;
   }
 
-  /** Why a port is not programmed, for callers that want to tell the user (Events). */
-  rejectedPorts(): ReadonlySet<ServicePortKey> {
+  /** Ports left out and why, for callers that tell the user (Events). */
+  skipped(): ReadonlyMap<ServicePortKey, string> {
     return this.rejected;
   }
 
@@ -139,19 +140,8 @@ export class IptablesMode implements ProxyMode {
     } catch (err) {
       this.opts.log.error('skipping a service port whose rules cannot be generated', { service: key, error: (err as Error).message });
       skippedServicePorts.inc({ mode: this.name });
+      this.rejected.set(key, `its rules cannot be generated: ${(err as Error).message}`);
       this.rules.delete(key);
-    }
-  }
-
-  private async flushConntrack(snapshot: ProxySnapshot, keys: Iterable<ServicePortKey>): Promise<void> {
-    for (const k of keys) {
-      const svc = snapshot.services.get(k);
-      const after = svc && this.rules.has(k) ? udpPortState(svc, snapshot.endpoints.get(k) ?? []) : undefined;
-      const before = this.udp.get(k);
-      if (after) this.udp.set(k, after);
-      else this.udp.delete(k);
-      for (const filter of staleConntrackFilters(before, after))
-        await this.host.conntrackDelete(filter).catch((err: Error) => this.opts.log.warn('stale UDP conntrack entries not deleted', { service: k, error: err.message }));
     }
   }
 
