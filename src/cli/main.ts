@@ -31,6 +31,7 @@ program
   .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
+  .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
   .action(async (opts) => {
@@ -66,6 +67,7 @@ program
   .option('--cluster-cidr <cidr>', 'the server\'s --cluster-cidr: pod traffic to it is not masqueraded', '10.42.0.0/16')
   .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); a free one when taken', (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
+  .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .action(async (opts) => {
     try {

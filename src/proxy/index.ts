@@ -22,6 +22,8 @@ export interface ServiceProxyOptions {
   /** iptables | nftables | userspace (those registered in modes.ts). */
   mode: string;
   clusterCIDR?: string;
+  /** --iptables-backend for the iptables mode: auto (default), legacy or nft. */
+  iptablesBackend?: string;
   log: Logger;
   /** Share informers with the rest of the process; default: the proxy starts its own. */
   informers?: SharedInformerFactory;
@@ -45,7 +47,7 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
   // Without the cluster's pod network, this node's own pod CIDR tells pod traffic from the rest
   // (kube-proxy's --detect-local-mode NodeCIDR): cross-node pod traffic is DNATed on its own node.
   const clusterCIDR = o.clusterCIDR ?? await nodePodCIDR(o.client, o.nodeName, log);
-  const modeOpts: ModeOptions = { log, nodeName: o.nodeName, nodeIPs: o.nodeIPs ?? [], clusterCIDR };
+  const modeOpts: ModeOptions = { log, nodeName: o.nodeName, nodeIPs: o.nodeIPs ?? [], clusterCIDR, iptablesBackend: o.iptablesBackend };
   const mode = o.modeImpl ?? createProxyMode(o.mode, modeOpts);
   const ownInformers = !o.informers;
   const informers = o.informers ?? new SharedInformerFactory(o.client);

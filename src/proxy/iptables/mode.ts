@@ -8,7 +8,7 @@ import { StaleUdpFlusher } from '../conntrack-cleanup.js';
 import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
-import { iptablesHost, type IptablesHost } from './exec.js';
+import { iptablesHostIn, resolveBackend, type IptablesHost } from './exec.js';
 import { buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
@@ -17,6 +17,8 @@ export interface IptablesModeOptions {
   clusterCIDR?: string;
   /** The node's command runner; tests of the mode may give their own. */
   host?: IptablesHost;
+  /** --iptables-backend: legacy, nft, or auto (detected on the first sync, as kube-proxy's wrapper does). */
+  backend?: string;
 }
 
 /** How many rejected Services one sync leaves out before it gives up and retries later. */
@@ -24,7 +26,8 @@ const MAX_QUARANTINE_PER_SYNC = 5;
 
 export class IptablesMode implements ProxyMode {
   readonly name = 'iptables' as const;
-  private readonly host: IptablesHost;
+  private host!: IptablesHost;
+  private hostReady: Promise<void> | undefined;
   private readonly ctx: RuleContext;
   private readonly rules = new Map<ServicePortKey, ServicePortRules>();
   /** The chains each port has in the kernel, as last written. */
@@ -39,12 +42,17 @@ export class IptablesMode implements ProxyMode {
   private lastShared: { filter: string; nat: string } | undefined;
 
   constructor(private readonly opts: IptablesModeOptions) {
-    this.host = opts.host ?? iptablesHost;
+    if (opts.host) this.host = opts.host;
+    else this.hostReady = resolveBackend(opts.backend).then((b) => {
+      this.host = iptablesHostIn(undefined, b);
+      opts.log.info('iptables backend chosen', { backend: b, how: opts.backend && opts.backend !== 'auto' ? 'flag' : 'detected' });
+    });
     this.ctx = { clusterCIDR: opts.clusterCIDR };
     this.udp = new StaleUdpFlusher((f) => this.host.conntrackDelete(f), (m, f) => this.opts.log.warn(m, f));
   }
 
   async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
+    await this.hostReady;
     const full = changed === 'all';
     const keys = full ? new Set([...snapshot.services.keys(), ...this.rules.keys()]) : new Set(changed);
     if (full) this.rejected.clear();
@@ -108,6 +116,7 @@ export class IptablesMode implements ProxyMode {
    * (a handful of small listings, instead of reading a table of thousands of rules).
    */
   async intact(): Promise<boolean> {
+    await this.hostReady;
     if (this.expected.size === 0) return false;
     const filterText = await this.host.save('filter');
     if (missingJumps(parseSave(filterText)).some((j) => j.table === 'filter')) return false;
@@ -146,6 +155,7 @@ export class IptablesMode implements ProxyMode {
   }
 
   async cleanup(): Promise<void> {
+    await this.hostReady;
     const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
     const lines: string[] = [];
     for (const table of ['filter', 'nat'] as const) {
