@@ -9,7 +9,7 @@ import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
 import { iptablesHostIn, resolveBackend, type IptablesHost } from './exec.js';
-import { buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
+import { BUILTIN_JUMPS, buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
 export interface IptablesModeOptions {
@@ -36,6 +36,8 @@ export class IptablesMode implements ProxyMode {
   /** Ports whose rules iptables rejected: left out until they change or a full resync. */
   private readonly rejected = new Map<ServicePortKey, string>();
   private localnetSet = false;
+  /** A full sync reads the tables from the kernel: the first one, and after a refused write. */
+  private listKernel = true;
   /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
   private expected = new Map<string, number>();
   /** The shared chains as last written (sharedSignature), so unchanged ones are not rewritten. */
@@ -62,9 +64,16 @@ export class IptablesMode implements ProxyMode {
     let existing: Set<string> = new Set();
     let jumps: ReturnType<typeof missingJumps> = [];
     if (full) {
-      const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
-      existing = save.chains.get('nat') ?? new Set();
-      jumps = missingJumps(save);
+      if (this.listKernel) {
+        // Leftovers of an earlier run (or of a failed write) are only known from the kernel.
+        const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
+        existing = save.chains.get('nat') ?? new Set();
+        jumps = missingJumps(save);
+      } else {
+        // Our record says which chains are ours; only the built-in chains' hooks are read
+        // (iptables-save of thousands of rules costs seconds with the nft backend).
+        jumps = await this.missingHooks();
+      }
       if (!this.localnetSet) {
         // NodePorts on 127.0.0.1 need the kernel to route DNATed loopback traffic, as kube-proxy sets.
         await this.host.enableRouteLocalnet().catch((err: Error) => this.opts.log.warn('could not set route_localnet; NodePorts on 127.0.0.1 will not answer', { error: err.message }));
@@ -93,8 +102,10 @@ export class IptablesMode implements ProxyMode {
           else this.chains.delete(k);
         }
         if (full) for (const k of [...this.chains.keys()]) if (!this.rules.has(k)) this.chains.delete(k);
+        if (full) this.listKernel = false;
         break;
       }
+      this.listKernel = true;
       const lineNo = failedLine(res.stderr);
       const lines = restore.text.split('\n');
       const owner = lineNo !== undefined ? restore.owners.get(lineNo) : undefined;
@@ -131,6 +142,17 @@ export class IptablesMode implements ProxyMode {
       if (listing === undefined || want.length > 0) return false;
     }
     return true;
+  }
+
+  /** Hooks from the built-in chains to ours that are missing, read chain by chain. */
+  private async missingHooks(): Promise<ReturnType<typeof missingJumps>> {
+    const out: ReturnType<typeof missingJumps> = [];
+    for (const table of ['filter', 'nat'] as const) {
+      const builtins = [...new Set(BUILTIN_JUMPS.filter((j) => j.table === table).map((j) => j.chain))];
+      const listings = await Promise.all(builtins.map((c) => this.host.listChain(table, c)));
+      out.push(...missingJumps(parseSave(`*${table}\n${listings.map((l) => l ?? '').join('\n')}`)).filter((j) => j.table === table));
+    }
+    return out;
   }
 
   /** Ports left out and why, for callers that tell the user (Events). */
@@ -178,6 +200,7 @@ export class IptablesMode implements ProxyMode {
     this.udp.clear();
     this.expected.clear();
     this.lastShared = undefined;
+    this.listKernel = true;
   }
 
   async stop(): Promise<void> {
