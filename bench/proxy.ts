@@ -193,7 +193,7 @@ function outside(): void {
       console.log(`${m}: skipped (${need} is not installed)`);
       continue;
     }
-    const ns = `skpb${process.pid}${m.replace(/[^a-z]/g, '').slice(0, 6)}`;
+    const ns = `skpb${process.pid}${m.replace(/[^a-z]/g, '')}`;
     if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error(`cannot create network namespace ${ns}`);
     try {
       spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
