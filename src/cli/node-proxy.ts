@@ -8,6 +8,7 @@ import type { Logger } from '../util/log.js';
 
 export interface NodeProxyFlags {
   proxyMode?: string;
+  iptablesBackend?: string;
   disableProxy?: boolean;
 }
 
@@ -25,5 +26,5 @@ export async function startNodeProxy(flags: NodeProxyFlags, o: {
     o.log.warn('no service proxy: its default mode is not available here', { mode, available: Object.keys(PROXY_MODES) });
     return undefined;
   }
-  return startServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], mode, clusterCIDR: o.clusterCIDR, log: o.log.child('proxy'), informers: o.informers });
+  return startServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], mode, clusterCIDR: o.clusterCIDR, iptablesBackend: flags.iptablesBackend, log: o.log.child('proxy'), informers: o.informers });
 }

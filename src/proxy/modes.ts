@@ -14,10 +14,12 @@ export interface ModeOptions {
   nodeIPs: string[];
   /** The pod network: traffic from outside it to a cluster IP is masqueraded. */
   clusterCIDR?: string;
+  /** --iptables-backend: auto (default), legacy or nft. */
+  iptablesBackend?: string;
 }
 
 export const PROXY_MODES: Partial<Record<ProxyModeName, (o: ModeOptions) => ProxyMode>> = {
-  iptables: (o) => new IptablesMode({ log: o.log, clusterCIDR: o.clusterCIDR }),
+  iptables: (o) => new IptablesMode({ log: o.log, clusterCIDR: o.clusterCIDR, backend: o.iptablesBackend }),
   nftables: (o) => new NftablesMode({ log: o.log, clusterCIDR: o.clusterCIDR }),
   // Rootless, services are reached on the loopback listeners only; as root, cluster IPs are
   // redirected to them too, so pods reach services the same way as in the other modes.

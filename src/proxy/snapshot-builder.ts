@@ -167,6 +167,7 @@ export function servicePorts(svc: Service): { info: ServicePortInfo; port: Servi
       key: servicePortKey(namespace, name, port.name ?? ''),
       namespace,
       name,
+      ...(svc.metadata?.uid ? { uid: svc.metadata.uid } : {}),
       portName: port.name ?? '',
       protocol: (port.protocol ?? 'TCP') as Protocol,
       clusterIPs,

@@ -19,6 +19,8 @@ export interface ServicePortInfo {
   key: ServicePortKey;
   namespace: string;
   name: string;
+  /** The Service's uid, so Events name the object they are about. */
+  uid?: string;
   /** The Service port's name ('' for an unnamed single port). */
   portName: string;
   protocol: Protocol;
@@ -75,6 +77,8 @@ export interface ProxyMode {
    * the full rewrite until the next one is due (kube-proxy rewrites everything hourly).
    */
   intact?(): Promise<boolean>;
+  /** Service ports the mode left out (rules refused or not generated), with why; for Events. */
+  skipped?(): ReadonlyMap<ServicePortKey, string>;
   /** Removes everything this mode made on the node (skiff cleanup, switching modes). */
   cleanup(): Promise<void>;
   /** Stops listeners and timers; rules stay in place (pods keep working, as with kube-proxy). */

@@ -1,12 +1,13 @@
-// Services carry traffic (iptables mode): a server and an agent, each in its own network
-// namespace (netns-cluster.ts), the seed's httpd Deployment behind Services. Every request
-// goes to a cluster IP, node address or NodePort inside the test's own namespaces.
-// Each httpd pod serves its own name, so the client sees which pod answered.
+// Services carry traffic in every proxy mode: per mode a server and an agent, each in its own
+// network namespace (netns-cluster.ts; the three clusters run side by side, sharing no host
+// state), the seed's httpd Deployment behind Services. Every request goes to a cluster IP,
+// node address or NodePort inside the test's own namespaces. Each httpd pod serves its own
+// name, so the client sees which pod answered. SKIFF_E2E_PROXY_MODES picks modes (default all).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
@@ -90,10 +91,34 @@ async function servingEndpoints(c: NetnsCluster, svc: string): Promise<number> {
   return l.items.flatMap((s) => s.endpoints ?? []).filter((e) => (e.conditions?.serving ?? e.conditions?.ready) !== false).length;
 }
 
-test('iptables proxy: ClusterIP balancing, NodePort, LoadBalancer, reject without endpoints, affinity, externalTrafficPolicy Local, the kubernetes Service', { timeout: 600_000 }, async (t) => {
+/** What each mode does differently, as Kubernetes' own modes do. */
+interface ModeCase {
+  mode: 'iptables' | 'nftables' | 'userspace';
+  /** random: roughly half each (iptables, nftables); round-robin: strict alternation (userspace). */
+  balance: 'random' | 'round-robin';
+  /** NodePorts answer on 127.0.0.1 (not in nftables mode, as kube-proxy's nftables mode). */
+  nodePortOnLoopback: boolean;
+  /** No endpoints: the connection is refused (ICMP reject); userspace accepts and closes it at once. */
+  refuses: boolean;
+  /** externalTrafficPolicy Local keeps the client's address (a proxy in userspace cannot). */
+  keepsSourceIP: boolean;
+}
+
+const CASES: ModeCase[] = [
+  { mode: 'iptables', balance: 'random', nodePortOnLoopback: true, refuses: true, keepsSourceIP: true },
+  { mode: 'nftables', balance: 'random', nodePortOnLoopback: false, refuses: true, keepsSourceIP: true },
+  { mode: 'userspace', balance: 'round-robin', nodePortOnLoopback: true, refuses: false, keepsSourceIP: false },
+];
+const wanted = (process.env.SKIFF_E2E_PROXY_MODES ?? CASES.map((c) => c.mode).join(',')).split(',');
+
+test('Services in every proxy mode: ClusterIP balancing, NodePort, LoadBalancer, reject without endpoints, affinity, externalTrafficPolicy Local, the kubernetes Service', { timeout: 900_000, concurrency: true }, async (t) => {
   const why = netnsClusterMissing();
   if (why) return t.skip(why);
-  const c = await startNetnsCluster({ agents: 1, proxyMode: 'iptables' });
+  await Promise.all(CASES.filter((m) => wanted.includes(m.mode)).map((m) => t.test(`${m.mode} proxy`, (tt) => scenario(tt, m))));
+});
+
+async function scenario(t: TestContext, m: ModeCase): Promise<void> {
+  const c = await startNetnsCluster({ agents: 1, proxyMode: m.mode });
   const logs = () => c.logs();
   try {
     const [server, agent] = [c.nodes[0]!, c.nodes[1]!];
@@ -117,7 +142,8 @@ test('iptables proxy: ClusterIP balancing, NodePort, LoadBalancer, reject withou
     for (const a of answers) counts.set(a, (counts.get(a) ?? 0) + 1);
     t.diagnostic(`answers per pod: ${JSON.stringify(Object.fromEntries(counts))}`);
     assert.deepEqual([...counts.keys()].sort(), httpdNames, 'every answer comes from one of the two pods, none failed');
-    for (const n of counts.values()) assert.ok(n >= 60 && n <= 140, `roughly half each (binomial 200, p=0.5: 60..140 is beyond 5 sigma): ${n}`);
+    if (m.balance === 'random') for (const n of counts.values()) assert.ok(n >= 60 && n <= 140, `roughly half each (binomial 200, p=0.5: 60..140 is beyond 5 sigma): ${n}`);
+    else for (let i = 1; i < answers.length; i++) assert.notEqual(answers[i], answers[i - 1], `strict alternation: requests ${i - 1} and ${i} both went to ${answers[i]}`);
 
     // NodePort and LoadBalancer: on the node's own address and 127.0.0.1, from the node's namespace and from the other node.
     const lb: Service = {
@@ -131,13 +157,18 @@ test('iptables proxy: ClusterIP balancing, NodePort, LoadBalancer, reject withou
     }, logs);
     assert.deepEqual(lbSvc.status!.loadBalancer!.ingress!.map((i) => i.ip).sort(), [server.ip, agent.ip].sort(), 'ServiceLB: the Ready nodes\' InternalIPs');
     const nodePort = lbSvc.spec!.ports![0]!.nodePort!;
-    for (const [from, url] of [[0, `http://127.0.0.1:${nodePort}/`], [0, `http://${server.ip}:${nodePort}/`], [1, `http://${server.ip}:${nodePort}/`],
+    if (!m.nodePortOnLoopback) {
+      const lo = await fetchFromNode(c, 0, `http://127.0.0.1:${nodePort}/`, 2);
+      assert.equal(lo.page, undefined, 'no NodePort on 127.0.0.1 in this mode');
+    }
+    for (const [from, url] of [...(m.nodePortOnLoopback ? [[0, `http://127.0.0.1:${nodePort}/`] as const] : []), [0, `http://${server.ip}:${nodePort}/`], [1, `http://${server.ip}:${nodePort}/`],
       [0, `http://${server.ip}:8081/`], [1, `http://${server.ip}:8081/`], [0, `http://${agent.ip}:8081/`]] as const) {
       const r = await waitFor(`${url} from node ${from}`, 10_000, async () => (await fetchFromNode(c, from, url)).page, logs, 250);
       assert.ok(httpdNames.includes(r), `${url} from node ${from} answered ${r}`);
     }
 
-    // No endpoints: connections are refused at once (REJECT), not left hanging.
+    // No endpoints: connections are refused at once (REJECT), not left hanging; the userspace
+    // proxy accepts and closes at once.
     await ok(c, ['scale', 'deployment/httpd-deployment', '--replicas=0']);
     await waitFor('no serving endpoint of web', 60_000, async () => ((await servingEndpoints(c, 'web')) === 0 ? true : undefined), logs);
     let lastOut = '';
@@ -145,12 +176,13 @@ test('iptables proxy: ClusterIP balancing, NodePort, LoadBalancer, reject withou
       const t0 = Date.now();
       const r = await c.kubectl(['exec', 'client', '--', 'sh', '-c', `timeout 5 wget -qO- http://${clusterIP}/ 2>&1; echo rc=$?`]);
       lastOut = r.stdout + r.stderr;
-      return /refused/i.test(r.stdout) ? { out: r.stdout, ms: Date.now() - t0 } : undefined;
+      const failed = m.refuses ? /refused/i.test(r.stdout) : !/rc=0/.test(r.stdout);
+      return failed ? { out: r.stdout, ms: Date.now() - t0 } : undefined;
     }, () => `${logs()}\nlast wget: ${lastOut}`, 100);
     assert.ok(refused.ms < 3000, `refused fast: ${refused.ms} ms`);
     const fromNode = await fetchFromNode(c, 1, `http://${clusterIP}/`);
     assert.equal(fromNode.page, undefined);
-    assert.match(fromNode.err, /refused/i);
+    if (m.refuses) assert.match(fromNode.err, /refused/i);
     assert.ok(fromNode.ms < 2000, `refused fast from the node too: ${fromNode.ms} ms`);
 
     // Back: the ClusterIP works within a second of an endpoint being ready.
@@ -191,7 +223,7 @@ test('iptables proxy: ClusterIP balancing, NodePort, LoadBalancer, reject withou
     const soloPod = (await json<{ items: Pod[] }>(c, ['get', 'pods', '-l', 'app=solo'])).items[0]!.metadata!.name!;
     const httpdLog = await ok(c, ['logs', soloPod]);
     // busybox httpd listens on IPv6 too and logs IPv4 peers as [::ffff:a.b.c.d]:port.
-    assert.match(httpdLog, new RegExp(`^(\\[::ffff:)?${agent.ip.replace(/\./g, '\\.')}\\]?:\\d+: `, 'm'), `the client's own address in the httpd log:\n${httpdLog}`);
+    if (m.keepsSourceIP) assert.match(httpdLog, new RegExp(`^(\\[::ffff:)?${agent.ip.replace(/\./g, '\\.')}\\]?:\\d+: `, 'm'), `the client's own address in the httpd log:\n${httpdLog}`);
     const viaAgent = await fetchFromNode(c, 0, `http://${agent.ip}:${soloPort}/`, 2);
     assert.equal(viaAgent.page, undefined, 'a node without a local endpoint does not answer on the NodePort');
 
@@ -209,4 +241,4 @@ test('iptables proxy: ClusterIP balancing, NodePort, LoadBalancer, reject withou
   } finally {
     await c.cleanup();
   }
-});
+}

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { endpointChainName } from '../../src/proxy/nftables/names.js';
 import { NftCommand, type NftRunner } from '../../src/proxy/nftables/nft-command.js';
+import { conntrackDeleter } from '../../src/proxy/conntrack-cleanup.js';
+import { run } from '../../src/proxy/run-command.js';
 import { NftablesMode } from '../../src/proxy/nftables/nftables-mode.js';
 import type { ServicePortKey } from '../../src/proxy/types.js';
 import { ep, snapshot, svcPort } from './proxy-mode-fixtures.js';
@@ -104,7 +106,7 @@ const eps = (...ips: string[]) => ips.map((ip) => ep(ip, 8080));
 
 test('nftables mode programs a namespace: DNAT to every backend, NodePort, affinity, reject, incremental and full syncs', { skip: why }, async () => {
   const nft = new Recording(new NftCommand({ netns: NS }));
-  const mode = new NftablesMode({ ...opts, nft, staleChainMs: 0 });
+  const mode = new NftablesMode({ ...opts, nft, staleChainMs: 0, conntrack: conntrackDeleter(run, NS) });
   const snap1 = snapshot([NODE_IP, '127.0.0.1'], [[web, eps(PODS[0]!, PODS[1]!)], [api, eps(PODS[2]!)], [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)], [empty, []]]);
   await mode.sync(snap1, 'all');
   assert.equal(nft.texts.length, 1, 'one transaction per sync');

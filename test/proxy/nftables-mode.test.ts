@@ -34,7 +34,7 @@ test('full sync, then an incremental sync touching only the changed service port
   const nft = new Transactions();
   nft.listed = { chains: ['services', 'service-AAAAAAAA-ns/old/tcp/http'], sets: ['affinity-AAAAAAAA-ns/old/tcp/http__10.42.0.9/80'] };
   let now = 1000;
-  const mode = new NftablesMode({ nft, clusterCIDR: '10.42.0.0/16', now: () => now });
+  const mode = new NftablesMode({ nft, clusterCIDR: '10.42.0.0/16', now: () => now, conntrack: async () => {} });
   await mode.sync(snapshot(['192.168.1.5', '127.0.0.1'], [[a, [ep('10.42.0.1', 80)]], [b, [ep('10.42.0.2', 80)]]]), 'all');
   assert.equal(nft.lists, 1, 'the first sync reads leftovers from the kernel');
   const full = lines(nft.texts[0]!);
@@ -65,7 +65,7 @@ test('full sync, then an incremental sync touching only the changed service port
 
 test('a refused incremental sync is retried as a full sync in the same call', async () => {
   const nft = new Transactions();
-  const mode = new NftablesMode({ nft });
+  const mode = new NftablesMode({ nft, conntrack: async () => {} });
   await mode.sync(snapshot([], [[a, [ep('10.42.0.1', 80)]]]), 'all');
   nft.refuseNext = true;
   await mode.sync(snapshot([], [[a, [ep('10.42.0.2', 80)]]]), new Set<ServicePortKey>([a.key]));
@@ -73,6 +73,20 @@ test('a refused incremental sync is retried as a full sync in the same call', as
   assert.equal(lines(nft.texts[2]!)[1], 'flush table ip skiff');
   // A refused full sync fails the call, so the caller retries with back-off.
   nft.refuseNext = true;
-  const failing = new NftablesMode({ nft });
+  const failing = new NftablesMode({ nft, conntrack: async () => {} });
   await assert.rejects(failing.sync(snapshot([], [[a, []]]), 'all'), /No such file/);
+});
+
+test('a UDP endpoint that goes away has its conntrack entries deleted, as in the iptables mode', async () => {
+  const deleted: string[][] = [];
+  const dns = svcPort('ns', 'dns', 'dns', { clusterIPs: ['10.43.0.53'], protocol: 'UDP' });
+  const mode = new NftablesMode({ nft: new Transactions(), conntrack: async (f) => void deleted.push(f) });
+  await mode.sync(snapshot([], [[dns, [ep('10.42.0.1', 53), ep('10.42.0.2', 53)]]]), 'all');
+  assert.deepEqual(deleted, [['-p', 'udp', '--orig-dst', '10.43.0.53']], 'entries made while the port had no endpoints go');
+  deleted.length = 0;
+  await mode.sync(snapshot([], [[dns, [ep('10.42.0.2', 53)]]]), new Set<ServicePortKey>([dns.key]));
+  assert.deepEqual(deleted, [['-p', 'udp', '--orig-dst', '10.43.0.53', '--dst-nat', '10.42.0.1']]);
+  deleted.length = 0;
+  await mode.sync(snapshot([], []), 'all');
+  assert.deepEqual(deleted, [['-p', 'udp', '--orig-dst', '10.43.0.53', '--dst-nat', '10.42.0.2']], 'a removed Service is visited by a full sync');
 });

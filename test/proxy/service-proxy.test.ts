@@ -138,3 +138,37 @@ test('runner: a failed sync is retried with back-off as a full sync; later chang
     await h.close();
   }
 });
+
+test('a Service the mode leaves out gets one Warning Event (not one per sync); the others are programmed', { timeout: 30_000 }, async () => {
+  const h = await startHarness(['endpointslice'], { nodes: ['node-1'] });
+  class SkippingMode extends RecordingMode {
+    skipped(): ReadonlyMap<ServicePortKey, string> {
+      return new Map(this.syncs.length && this.last().services.has('default/bad:http') ? [['default/bad:http', 'iptables-restore refused its rule: bad argument']] : []);
+    }
+  }
+  const mode = new SkippingMode();
+  const proxy = await startServiceProxy({ client: h.client, nodeName: 'node-1', nodeIPs: ['192.168.5.1'], mode: 'iptables', modeImpl: mode, clusterCIDR: '10.42.0.0/16', log: quietLog });
+  try {
+    await h.client.services.create(svc('bad', { ports: [{ name: 'http', port: 80 }] }));
+    await h.client.services.create(svc('good', { ports: [{ name: 'http', port: 80 }] }));
+    await eventually(() => mode.syncs.length > 0 && mode.last().services.has('default/good:http'), 5000, 'both Services synced');
+    const events = await eventually(async () => {
+      const l = await h.client.events.list({ namespace: 'default' });
+      const mine = l.items.filter((e) => e.involvedObject?.kind === 'Service' && e.reason === 'FailedToProgramService');
+      return mine.length > 0 ? mine : undefined;
+    }, 5000, 'the Warning Event');
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.involvedObject!.name, 'bad');
+    assert.ok(events[0]!.involvedObject!.uid, 'the Event names the Service by uid');
+    assert.equal(events[0]!.type, 'Warning');
+    assert.match(events[0]!.message!, /iptables proxy on node node-1 skipped port "http": iptables-restore refused its rule/);
+    await h.client.services.create(svc('other', { ports: [{ name: 'http', port: 80 }] }));
+    await eventually(() => mode.last().services.has('default/other:http'), 5000, 'a later sync');
+    const again = (await h.client.events.list({ namespace: 'default' })).items.filter((e) => e.reason === 'FailedToProgramService');
+    assert.equal(again.length, 1, 'not repeated by later syncs');
+    assert.equal(again[0]!.count ?? 1, 1);
+  } finally {
+    await proxy.stop();
+    await h.close();
+  }
+});

@@ -1,7 +1,7 @@
 // What `skiff cleanup` removes from the kernel's network state, as k3s's killall script
 // does for k3s: every iptables rule and chain of Kubernetes' proxy (KUBE-*), of Skiff
 // (SKIFF-*) and of the CNI plugins (CNI-*), and the jumps to them; the nft tables named
-// `skiff`; the routes Skiff made (protocol ROUTE_PROTO); the links Skiff made (its alias:
+// `skiff` and `skiff-userspace`; the routes Skiff made (protocol ROUTE_PROTO); the links Skiff made (its alias:
 // the pod bridge and the VXLAN device) and the pod bridge by name. Everything is looked up
 // first, so it is safe to run when nothing is there.
 import { existsSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { LINK_ALIAS, linkInfo, vxlanDeviceName } from './vxlan.js';
 
 /** Chain prefixes whose chains and every rule naming them go. */
 export const CHAIN_PREFIXES = ['KUBE-', 'SKIFF-', 'CNI-'];
-const NFT_TABLE = 'skiff';
+/** The nftables proxy mode's table and the userspace mode's redirector table. */
+export const NFT_TABLES = ['skiff', 'skiff-userspace'];
 
 /** An iptables-save dump without Skiff's, kube-proxy's and CNI's chains and rules; undefined when there are none. */
 export function withoutOurRules(dump: string): { text: string; removed: number } | undefined {
@@ -56,7 +57,7 @@ export async function cleanupNetworkRules(run: CommandRunner, opts: { bridge: st
     const tables = await run('nft', ['list', 'tables']);
     for (const line of tables.stdout.split('\n')) {
       const m = /^table (\S+) (\S+)$/.exec(line.trim());
-      if (m && m[2] === NFT_TABLE) await step(`nft table ${m[1]} ${m[2]}`, () => mustRun(run, 'nft', ['delete', 'table', m[1]!, m[2]!]).then(() => {}));
+      if (m && NFT_TABLES.includes(m[2]!)) await step(`nft table ${m[1]} ${m[2]}`, () => mustRun(run, 'nft', ['delete', 'table', m[1]!, m[2]!]).then(() => {}));
     }
   }
   for (const family of ['-4', '-6']) {

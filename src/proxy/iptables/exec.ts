@@ -1,27 +1,11 @@
 // The only place the iptables mode touches the node: iptables-restore, iptables-save,
 // conntrack and the route_localnet sysctl. Everything else in the mode is pure.
-import { spawn } from 'node:child_process';
+import { run, type CommandResult } from '../run-command.js';
 import { writeFile } from 'node:fs/promises';
+import { conntrackDeleter } from '../conntrack-cleanup.js';
+import { backendBinaries, detectBackend, IPTABLES_BACKEND_CHOICES, type IptablesBackend } from './backend.js';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(cmd: string, args: string[], input?: string): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    p.on('error', (err) => resolve({ code: -1, stdout, stderr: `${cmd}: ${err.message}` }));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.on('error', () => {});
-    p.stdin.end(input ?? '');
-  });
-}
+export { run, type CommandResult } from '../run-command.js';
 
 export interface IptablesHost {
   restore(text: string): Promise<CommandResult>;
@@ -35,27 +19,25 @@ export interface IptablesHost {
 
 /**
  * The node's commands; with `netns`, each runs inside that network namespace (`ip netns exec`),
- * which is how tests drive real iptables without touching the host's.
+ * which is how tests drive real iptables without touching the host's. `backend` picks
+ * iptables-legacy or iptables-nft (backend.ts); default nft.
  */
-export function iptablesHostIn(netns?: string): IptablesHost {
+export function iptablesHostIn(netns?: string, backend: IptablesBackend = 'nft'): IptablesHost {
   const exec = (cmd: string, args: string[], input?: string) => (netns ? run('ip', ['netns', 'exec', netns, cmd, ...args], input) : run(cmd, args, input));
+  const bin = backendBinaries(backend);
   return {
     // -w: wait for the xtables lock instead of failing when another program holds it.
-    restore: (text) => exec('iptables-restore', ['-w', '5', '--noflush'], text),
+    restore: (text) => exec(bin.restore, ['-w', '5', '--noflush'], text),
     async save(table) {
-      const r = await exec('iptables-save', ['-t', table]);
-      if (r.code !== 0) throw new Error(`iptables-save -t ${table} failed (${r.code}): ${r.stderr.trim()}`);
+      const r = await exec(bin.save, ['-t', table]);
+      if (r.code !== 0) throw new Error(`${bin.save} -t ${table} failed (${r.code}): ${r.stderr.trim()}`);
       return r.stdout;
     },
     async listChain(table, chain) {
-      const r = await exec('iptables', ['-w', '5', '-t', table, '-S', chain]);
+      const r = await exec(bin.iptables, ['-w', '5', '-t', table, '-S', chain]);
       return r.code === 0 ? r.stdout : undefined;
     },
-    async conntrackDelete(args) {
-      const r = await exec('conntrack', ['-D', ...args]);
-      // conntrack exits 1 when no entry matched.
-      if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw new Error(`conntrack -D ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-    },
+    conntrackDelete: conntrackDeleter(run, netns),
     async enableRouteLocalnet() {
       if (!netns) return writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1');
       const r = await exec('sysctl', ['-w', 'net.ipv4.conf.all.route_localnet=1']);
@@ -64,4 +46,9 @@ export function iptablesHostIn(netns?: string): IptablesHost {
   };
 }
 
-export const iptablesHost: IptablesHost = iptablesHostIn();
+/** The backend a node agent uses: `choice` (--iptables-backend), or detected when auto. */
+export async function resolveBackend(choice: string | undefined, netns?: string): Promise<IptablesBackend> {
+  if (choice === 'legacy' || choice === 'nft') return choice;
+  if (choice && choice !== 'auto') throw new Error(`--iptables-backend must be one of ${IPTABLES_BACKEND_CHOICES.join(', ')}, not ${JSON.stringify(choice)}`);
+  return detectBackend((cmd, args) => (netns ? run('ip', ['netns', 'exec', netns, cmd, ...args]) : run(cmd, args)));
+}

@@ -4,12 +4,12 @@
 // A rule iptables rejects is traced to its Service, which is left out (logged, counted) so
 // that the others still sync.
 import type { Logger } from '../../util/log.js';
-import { staleConntrackFilters, udpPortState, type UdpPortState } from '../conntrack-cleanup.js';
+import { StaleUdpFlusher } from '../conntrack-cleanup.js';
 import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
-import { iptablesHost, type IptablesHost } from './exec.js';
-import { buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
+import { iptablesHostIn, resolveBackend, type IptablesHost } from './exec.js';
+import { BUILTIN_JUMPS, buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
 export interface IptablesModeOptions {
@@ -17,6 +17,8 @@ export interface IptablesModeOptions {
   clusterCIDR?: string;
   /** The node's command runner; tests of the mode may give their own. */
   host?: IptablesHost;
+  /** --iptables-backend: legacy, nft, or auto (detected on the first sync, as kube-proxy's wrapper does). */
+  backend?: string;
 }
 
 /** How many rejected Services one sync leaves out before it gives up and retries later. */
@@ -24,26 +26,35 @@ const MAX_QUARANTINE_PER_SYNC = 5;
 
 export class IptablesMode implements ProxyMode {
   readonly name = 'iptables' as const;
-  private readonly host: IptablesHost;
+  private host!: IptablesHost;
+  private hostReady: Promise<void> | undefined;
   private readonly ctx: RuleContext;
   private readonly rules = new Map<ServicePortKey, ServicePortRules>();
   /** The chains each port has in the kernel, as last written. */
   private readonly chains = new Map<ServicePortKey, string[]>();
-  private readonly udp = new Map<ServicePortKey, UdpPortState>();
+  private readonly udp: StaleUdpFlusher;
   /** Ports whose rules iptables rejected: left out until they change or a full resync. */
-  private readonly rejected = new Set<ServicePortKey>();
+  private readonly rejected = new Map<ServicePortKey, string>();
   private localnetSet = false;
+  /** A full sync reads the tables from the kernel: the first one, and after a refused write. */
+  private listKernel = true;
   /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
   private expected = new Map<string, number>();
   /** The shared chains as last written (sharedSignature), so unchanged ones are not rewritten. */
   private lastShared: { filter: string; nat: string } | undefined;
 
   constructor(private readonly opts: IptablesModeOptions) {
-    this.host = opts.host ?? iptablesHost;
+    if (opts.host) this.host = opts.host;
+    else this.hostReady = resolveBackend(opts.backend).then((b) => {
+      this.host = iptablesHostIn(undefined, b);
+      opts.log.info('iptables backend chosen', { backend: b, how: opts.backend && opts.backend !== 'auto' ? 'flag' : 'detected' });
+    });
     this.ctx = { clusterCIDR: opts.clusterCIDR };
+    this.udp = new StaleUdpFlusher((f) => this.host.conntrackDelete(f), (m, f) => this.opts.log.warn(m, f));
   }
 
   async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
+    await this.hostReady;
     const full = changed === 'all';
     const keys = full ? new Set([...snapshot.services.keys(), ...this.rules.keys()]) : new Set(changed);
     if (full) this.rejected.clear();
@@ -53,9 +64,16 @@ export class IptablesMode implements ProxyMode {
     let existing: Set<string> = new Set();
     let jumps: ReturnType<typeof missingJumps> = [];
     if (full) {
-      const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
-      existing = save.chains.get('nat') ?? new Set();
-      jumps = missingJumps(save);
+      if (this.listKernel) {
+        // Leftovers of an earlier run (or of a failed write) are only known from the kernel.
+        const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
+        existing = save.chains.get('nat') ?? new Set();
+        jumps = missingJumps(save);
+      } else {
+        // Our record says which chains are ours; only the built-in chains' hooks are read
+        // (iptables-save of thousands of rules costs seconds with the nft backend).
+        jumps = await this.missingHooks();
+      }
       if (!this.localnetSet) {
         // NodePorts on 127.0.0.1 need the kernel to route DNATed loopback traffic, as kube-proxy sets.
         await this.host.enableRouteLocalnet().catch((err: Error) => this.opts.log.warn('could not set route_localnet; NodePorts on 127.0.0.1 will not answer', { error: err.message }));
@@ -84,8 +102,10 @@ export class IptablesMode implements ProxyMode {
           else this.chains.delete(k);
         }
         if (full) for (const k of [...this.chains.keys()]) if (!this.rules.has(k)) this.chains.delete(k);
+        if (full) this.listKernel = false;
         break;
       }
+      this.listKernel = true;
       const lineNo = failedLine(res.stderr);
       const lines = restore.text.split('\n');
       const owner = lineNo !== undefined ? restore.owners.get(lineNo) : undefined;
@@ -96,10 +116,10 @@ export class IptablesMode implements ProxyMode {
       if (!owner || attempt >= MAX_QUARANTINE_PER_SYNC) throw new Error(`iptables-restore failed: ${res.stderr.trim()}${lineNo ? ` (line ${lineNo}: ${lines[lineNo - 1]})` : ''}`);
       // Left out, the others are written; the rejected port is tried again when it changes.
       skippedServicePorts.inc({ mode: this.name });
-      this.rejected.add(owner);
+      this.rejected.set(owner, `iptables-restore refused its rule ${lineNo !== undefined ? JSON.stringify(lines[lineNo - 1]) : ''}: ${res.stderr.trim()}`);
       this.rules.delete(owner);
     }
-    await this.flushConntrack(snapshot, keys);
+    await this.udp.afterSync(snapshot, full ? new Set([...keys, ...this.udp.keys()]) : keys, (k) => this.rules.has(k));
   }
 
   /**
@@ -107,6 +127,7 @@ export class IptablesMode implements ProxyMode {
    * (a handful of small listings, instead of reading a table of thousands of rules).
    */
   async intact(): Promise<boolean> {
+    await this.hostReady;
     if (this.expected.size === 0) return false;
     const filterText = await this.host.save('filter');
     if (missingJumps(parseSave(filterText)).some((j) => j.table === 'filter')) return false;
@@ -123,8 +144,19 @@ export class IptablesMode implements ProxyMode {
     return true;
   }
 
-  /** Why a port is not programmed, for callers that want to tell the user (Events). */
-  rejectedPorts(): ReadonlySet<ServicePortKey> {
+  /** Hooks from the built-in chains to ours that are missing, read chain by chain. */
+  private async missingHooks(): Promise<ReturnType<typeof missingJumps>> {
+    const out: ReturnType<typeof missingJumps> = [];
+    for (const table of ['filter', 'nat'] as const) {
+      const builtins = [...new Set(BUILTIN_JUMPS.filter((j) => j.table === table).map((j) => j.chain))];
+      const listings = await Promise.all(builtins.map((c) => this.host.listChain(table, c)));
+      out.push(...missingJumps(parseSave(`*${table}\n${listings.map((l) => l ?? '').join('\n')}`)).filter((j) => j.table === table));
+    }
+    return out;
+  }
+
+  /** Ports left out and why, for callers that tell the user (Events). */
+  skipped(): ReadonlyMap<ServicePortKey, string> {
     return this.rejected;
   }
 
@@ -139,23 +171,13 @@ export class IptablesMode implements ProxyMode {
     } catch (err) {
       this.opts.log.error('skipping a service port whose rules cannot be generated', { service: key, error: (err as Error).message });
       skippedServicePorts.inc({ mode: this.name });
+      this.rejected.set(key, `its rules cannot be generated: ${(err as Error).message}`);
       this.rules.delete(key);
     }
   }
 
-  private async flushConntrack(snapshot: ProxySnapshot, keys: Iterable<ServicePortKey>): Promise<void> {
-    for (const k of keys) {
-      const svc = snapshot.services.get(k);
-      const after = svc && this.rules.has(k) ? udpPortState(svc, snapshot.endpoints.get(k) ?? []) : undefined;
-      const before = this.udp.get(k);
-      if (after) this.udp.set(k, after);
-      else this.udp.delete(k);
-      for (const filter of staleConntrackFilters(before, after))
-        await this.host.conntrackDelete(filter).catch((err: Error) => this.opts.log.warn('stale UDP conntrack entries not deleted', { service: k, error: err.message }));
-    }
-  }
-
   async cleanup(): Promise<void> {
+    await this.hostReady;
     const save = parseSave(`${await this.host.save('filter')}\n${await this.host.save('nat')}`);
     const lines: string[] = [];
     for (const table of ['filter', 'nat'] as const) {
@@ -178,6 +200,7 @@ export class IptablesMode implements ProxyMode {
     this.udp.clear();
     this.expected.clear();
     this.lastShared = undefined;
+    this.listKernel = true;
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,8 @@
 // element's reference to the chain, as kube-proxy notes.
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../../util/log.js';
+import { conntrackDeleter, StaleUdpFlusher, type ConntrackDelete } from '../conntrack-cleanup.js';
+import { run } from '../run-command.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isAffinitySetName, isServiceChainName, TABLE } from './names.js';
 import { NftCommand, type NftRunner } from './nft-command.js';
@@ -23,6 +25,8 @@ export interface NftablesModeOptions extends NftOptions {
   /** How long a dropped chain stays (flushed) before it is deleted; default 1 s. */
   staleChainMs?: number;
   now?: () => number;
+  /** Deletes stale UDP conntrack entries; default: the node's `conntrack -D`. */
+  conntrack?: ConntrackDelete;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {}, child: () => silent };
@@ -40,15 +44,24 @@ export class NftablesMode implements ProxyMode {
   /** Flushed chains waiting to be deleted, with the time they fell out of use. */
   private staleChains = new Map<string, number>();
   private needFull = true;
+  private readonly udp: StaleUdpFlusher;
 
   constructor(private readonly opts: NftablesModeOptions = {}) {
     this.nft = opts.nft ?? new NftCommand();
     this.log = opts.log ?? silent;
     this.staleChainMs = opts.staleChainMs ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.udp = new StaleUdpFlusher(opts.conntrack ?? conntrackDeleter(run), (m, f) => this.log.warn(m, f));
   }
 
   async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
+    await this.program(snapshot, changed);
+    // As in the iptables mode: UDP entries pointing at endpoints that went away are deleted.
+    const keys = changed === 'all' ? new Set([...snapshot.services.keys(), ...this.udp.keys()]) : changed;
+    await this.udp.afterSync(snapshot, keys, (k) => this.programmed.has(k));
+  }
+
+  private async program(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
     if (changed !== 'all' && !this.needFull) {
       try {
         await this.commit(this.incremental(snapshot, changed));
@@ -191,6 +204,7 @@ export class NftablesMode implements ProxyMode {
     this.clusterIPs.clear();
     this.nodeIPs.clear();
     this.staleChains.clear();
+    this.udp.clear();
     this.needFull = true;
   }
 
