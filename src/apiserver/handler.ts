@@ -15,6 +15,7 @@ import { bindPod } from './rest/binding.js';
 import { evictPod } from './rest/eviction.js';
 import { applyConfigurationError, checkFields, existingUnknownFields, fieldValidationOf } from './rest/field-validation.js';
 import { errors, StatusError } from './status.js';
+import { queryFlag } from '../util/query-bool.js';
 import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
@@ -66,8 +67,8 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
       throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
     opts.propagationPolicy = policy;
   }
-  const orphan = q.get('orphanDependents') ?? b.orphanDependents;
-  if (orphan !== undefined && orphan !== null) opts.orphanDependents = orphan === true || orphan === 'true';
+  if (q.has('orphanDependents')) opts.orphanDependents = queryFlag(q, 'orphanDependents');
+  else if (typeof b.orphanDependents === 'boolean') opts.orphanDependents = b.orphanDependents;
   if (b.preconditions) opts.preconditions = b.preconditions;
   return opts;
 }
@@ -181,9 +182,7 @@ export class ApiHandler {
   /** Server-side apply: PATCH with application/apply-patch+yaml; creates the object when absent. */
   private async apply(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | undefined): Promise<ApiResult> {
     const manager = fieldManager(req, 'PatchOptions');
-    const forceParam = req.query.get('force');
-    if (forceParam !== null && forceParam !== 'true' && forceParam !== 'false') throw errors.badRequest(`invalid value for force: ${forceParam}`);
-    const force = forceParam === 'true';
+    const force = queryFlag(req.query, 'force');
     const name = req.name!;
     const undeclared = applyConfigurationError(def, req.body, ns, name);
     if (undeclared) throw undeclared;

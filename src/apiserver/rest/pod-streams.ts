@@ -9,7 +9,8 @@ import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Container, ContainerStatus, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { ResourceRegistry } from '../../api/registry.js';
-import { parseLogQuery, LogQueryError, queryBool } from '../../api/core/log-query.js';
+import { parseLogQuery, LogQueryError } from '../../api/core/log-query.js';
+import { queryFlag } from '../../util/query-bool.js';
 import { refuseUpgrade, relayUpgrade } from '../../client/streams/upgrade-proxy.js';
 import { errors, StatusError, toStatusError } from '../status.js';
 import type { ResourceStorage } from './resource-store.js';
@@ -154,7 +155,7 @@ export class PodStreams {
         if (phase === 'Succeeded' || phase === 'Failed') throw errors.badRequest(`cannot ${route.sub} into a container in a completed pod; current phase is ${phase}`);
         // The kubelet's names for the stream flags.
         for (const [from, to] of [['stdin', 'input'], ['stdout', 'output'], ['stderr', 'error'], ['tty', 'tty']] as const) {
-          if (queryBool(q, from)) out.set(to, '1');
+          if (queryFlag(q, from)) out.set(to, '1');
         }
         if (route.sub === 'exec') {
           const cmd = q.getAll('command');
