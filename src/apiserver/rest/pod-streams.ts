@@ -242,13 +242,13 @@ export class PodStreams {
       if (!target) throw errors.badRequest(`pod ${route.name} does not have a host assigned`);
     } catch (err) {
       const se = toStatusError(err);
-      refuseUpgrade(socket, se.code, 'application/json', JSON.stringify(se.toStatus()));
+      refuseUpgrade(socket, se.code, 'application/json', se.toJson());
       return;
     }
     await relayUpgrade(req, socket, head, { url: target, tls: this.tls(), timeoutMs: this.client?.timeoutMs }, (status, body) => {
       // kubectl reads a refused upgrade's body as a Status when it is one.
       const se = agentError(status, body.toString());
-      return { status: se.code, contentType: 'application/json', body: JSON.stringify(se.toStatus()) };
+      return { status: se.code, contentType: 'application/json', body: se.toJson() };
     });
   }
 }

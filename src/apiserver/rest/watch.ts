@@ -15,6 +15,7 @@ import { tooLargeResourceVersion, validateListOptions } from './list.js';
 import type { ResourceStorage } from './resource-store.js';
 
 const BOOKMARK_INTERVAL_MS = 60_000;
+const BOOKMARK_BEFORE_DEADLINE_MS = 2_000;
 const MIN_TIMEOUT_S = 1800;
 
 function parseRV(s: string): number {
@@ -142,18 +143,25 @@ export async function startWatch(
   }
 
   if (bookmarks) {
+    // As Kubernetes' cacher: roughly every minute, and once 2 s before the watch's deadline so a
+    // client always leaves with a fresh resourceVersion to resume from.
+    const deadline = Date.now() + timeoutS * 1000;
+    const schedule = () => {
+      const now = Date.now();
+      const beforeEnd = deadline - BOOKMARK_BEFORE_DEADLINE_MS;
+      const next = beforeEnd > now ? Math.min(now + BOOKMARK_INTERVAL_MS, beforeEnd) : now + BOOKMARK_INTERVAL_MS;
+      timers[0] = setTimeout(tick, next - now);
+      timers[0].unref?.();
+    };
     const tick = () => {
       if (closed) return;
       bookmark();
-      timers[0] = setTimeout(tick, BOOKMARK_INTERVAL_MS);
-      timers[0].unref?.();
+      schedule();
     };
-    timers[0] = setTimeout(tick, BOOKMARK_INTERVAL_MS);
-    timers[0].unref?.();
+    schedule();
   }
   const end = setTimeout(() => {
     if (closed) return;
-    if (bookmarks) bookmark();
     stop();
     sink.end();
   }, timeoutS * 1000);
