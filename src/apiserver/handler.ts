@@ -5,6 +5,7 @@ import type { KObject, ResourceDef } from '../api/types.js';
 import { apiVersionOf, DEFAULT_VERBS } from '../api/types.js';
 import { listObjects } from './rest/list.js';
 import { applyPatch, PATCH_TYPES } from './rest/patch.js';
+import { patchedShapeError } from './rest/patch-types.js';
 import { serverSideApply } from './rest/apply/apply.js';
 import { managerFromUserAgent, validateFieldManager } from './rest/managed-fields.js';
 import type { DeleteOptions, ResourceStorage } from './rest/resource-store.js';
@@ -165,6 +166,10 @@ export class ApiHandler {
       if (!current) throw errors.notFound(def.group, def.plural, req.name!);
       const patched = applyPatch(current, type, req.body);
       if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
+      if (type === PATCH_TYPES.strategic) {
+        const shape = patchedShapeError(def, patched, req.body);
+        if (shape) throw shape;
+      }
       patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata!.resourceVersion)
