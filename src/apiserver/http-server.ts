@@ -18,6 +18,7 @@ import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js'
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
+import { queryFlag } from '../util/query-bool.js';
 import { errors, StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
@@ -126,6 +127,8 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
     return { type: `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=${out.version};g=meta.k8s.io`, body: JSON.stringify(p) };
   }
   if (out.kind === 'yaml') return { type: 'application/yaml', body: YAML.stringify(body) };
+  // ?pretty=true: indented as Go's json.MarshalIndent(obj, "", "  ") writes it.
+  if (queryFlag(q, 'pretty')) return { type: 'application/json', body: `${JSON.stringify(body, null, 2)}\n` };
   if (list) {
     const { items, ...head } = body;
     const list = items as KObject[];

@@ -102,3 +102,12 @@ function watchLines(path: string): Promise<{ type: string; object: any; at: numb
     req.setTimeout(15_000, () => req.destroy(new Error(`watch ${path} did not end`)));
   });
 }
+
+test('?pretty=True indents the response as kube-apiserver does', async () => {
+  await raw.request('POST', CMS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pretty' } }));
+  const r = await raw.request('GET', `${CMS}/pretty?pretty=True`);
+  assert.equal(r.status, 200);
+  assert.match(r.body, /^\{\n  "kind": "ConfigMap",\n  "apiVersion": "v1",\n  "metadata": \{\n    "name": "pretty",/);
+  assert.ok(r.body.endsWith('}\n'));
+  assert.doesNotMatch((await raw.request('GET', `${CMS}/pretty?pretty=false`)).body, /\n/);
+});
