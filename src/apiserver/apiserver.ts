@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type https from 'node:https';
 import type { ResourceRegistry } from '../api/registry.js';
+import type { ResourceDef } from '../api/types.js';
 import type { Store } from '../storage/store.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from './admission/default-tolerations.js';
@@ -23,6 +24,9 @@ import { StoreError } from '../storage/store.js';
 import type { UserInfo } from './types.js';
 import { WatchCache } from './watch-cache.js';
 import { KUBERNETES_SLICE_KEY, kubernetesEndpointSlice } from './kubernetes-endpointslice.js';
+
+/** How often the `kubernetes` Service is checked for (Kubernetes' bootstrap controller uses its endpoint interval). */
+const KUBERNETES_SERVICE_INTERVAL_MS = 3_000;
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+skiff' };
 
@@ -55,6 +59,7 @@ export class ApiServer {
   private http?: https.Server;
   private ready = false;
   private endpoints?: EndpointReconciler;
+  private serviceTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.store);
@@ -113,23 +118,17 @@ export class ApiServer {
     const epDef = reg.lookup('', 'v1', 'endpoints');
     const sliceDef = reg.lookup('discovery.k8s.io', 'v1', 'endpointslices');
     if (!svcDef || !epDef) return;
-    const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
-    const existing = this.cache.get('/registry/services/default/kubernetes');
-    if (!existing) {
-      try {
-        await this.storage.create(svcDef, 'default', {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: { type: 'ClusterIP', clusterIP: this.allocator.firstIP, ports, sessionAffinity: 'None' },
-        });
-      } catch (err) {
-        // Another server sharing the store created it first (409 AlreadyExists).
-        if ((err as { code?: number }).code !== 409) throw err;
-      }
-    } else if (existing.spec?.ports?.[0]?.targetPort !== port) {
-      await this.storage.update(svcDef, 'default', 'kubernetes', { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } }, undefined);
-    }
+    await this.ensureKubernetesService(svcDef, port);
+    // As kube-apiserver's bootstrap controller: a deleted `kubernetes` Service comes back within seconds.
+    const again = () => {
+      this.serviceTimer = setTimeout(() => {
+        this.ensureKubernetesService(svcDef, port)
+          .catch((err) => this.opts.log?.('kubernetes service reconcile failed', { error: (err as Error).message }))
+          .finally(() => this.serviceTimer && again());
+      }, KUBERNETES_SERVICE_INTERVAL_MS);
+      this.serviceTimer.unref();
+    };
+    again();
     const address = this.opts.advertiseAddress;
     // Endpoints may not hold loopback addresses: a server bound to loopback has none to publish.
     if (!address || address.startsWith('127.') || address === '::1') return;
@@ -156,6 +155,27 @@ export class ApiServer {
     await this.endpoints.start();
   }
 
+  /** Kubernetes' bootstrap-controller step: the Service exists, on the first IP of the range, targeting this server's port. */
+  private async ensureKubernetesService(svcDef: ResourceDef, port: number): Promise<void> {
+    const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
+    const existing = this.cache.get('/registry/services/default/kubernetes');
+    if (!existing) {
+      try {
+        await this.storage.create(svcDef, 'default', {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: { type: 'ClusterIP', clusterIP: this.allocator.firstIP, ports, sessionAffinity: 'None' },
+        });
+      } catch (err) {
+        // Another server sharing the store created it first (409 AlreadyExists).
+        if ((err as { code?: number }).code !== 409) throw err;
+      }
+    } else if (existing.spec?.ports?.[0]?.targetPort !== port) {
+      await this.storage.update(svcDef, 'default', 'kubernetes', { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } }, undefined);
+    }
+  }
+
   private async bootstrap(): Promise<void> {
     const def = this.opts.registry.lookup('', 'v1', 'namespaces');
     if (!def) return;
@@ -176,6 +196,8 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    clearTimeout(this.serviceTimer);
+    this.serviceTimer = undefined;
     // While the store is still open: the others stop listing this server.
     await this.endpoints?.stop().catch((err) => this.opts.log?.('could not withdraw from the kubernetes endpoints', { error: (err as Error).message }));
     this.crds.stop();

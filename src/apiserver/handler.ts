@@ -5,6 +5,7 @@ import type { KObject, ResourceDef } from '../api/types.js';
 import { apiVersionOf, DEFAULT_VERBS } from '../api/types.js';
 import { listObjects } from './rest/list.js';
 import { applyPatch, PATCH_TYPES } from './rest/patch.js';
+import { patchedShapeError } from './rest/patch-types.js';
 import { serverSideApply } from './rest/apply/apply.js';
 import { managerFromUserAgent, validateFieldManager } from './rest/managed-fields.js';
 import type { DeleteOptions, ResourceStorage } from './rest/resource-store.js';
@@ -15,6 +16,7 @@ import { bindPod } from './rest/binding.js';
 import { evictPod } from './rest/eviction.js';
 import { applyConfigurationError, checkFields, existingUnknownFields, fieldValidationOf } from './rest/field-validation.js';
 import { errors, StatusError } from './status.js';
+import { queryFlag } from '../util/query-bool.js';
 import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
@@ -66,8 +68,8 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
       throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
     opts.propagationPolicy = policy;
   }
-  const orphan = q.get('orphanDependents') ?? b.orphanDependents;
-  if (orphan !== undefined && orphan !== null) opts.orphanDependents = orphan === true || orphan === 'true';
+  if (q.has('orphanDependents')) opts.orphanDependents = queryFlag(q, 'orphanDependents');
+  else if (typeof b.orphanDependents === 'boolean') opts.orphanDependents = b.orphanDependents;
   if (b.preconditions) opts.preconditions = b.preconditions;
   return opts;
 }
@@ -164,6 +166,10 @@ export class ApiHandler {
       if (!current) throw errors.notFound(def.group, def.plural, req.name!);
       const patched = applyPatch(current, type, req.body);
       if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
+      if (type === PATCH_TYPES.strategic) {
+        const shape = patchedShapeError(def, patched, req.body);
+        if (shape) throw shape;
+      }
       patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata!.resourceVersion)
@@ -181,9 +187,7 @@ export class ApiHandler {
   /** Server-side apply: PATCH with application/apply-patch+yaml; creates the object when absent. */
   private async apply(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | undefined): Promise<ApiResult> {
     const manager = fieldManager(req, 'PatchOptions');
-    const forceParam = req.query.get('force');
-    if (forceParam !== null && forceParam !== 'true' && forceParam !== 'false') throw errors.badRequest(`invalid value for force: ${forceParam}`);
-    const force = forceParam === 'true';
+    const force = queryFlag(req.query, 'force');
     const name = req.name!;
     const undeclared = applyConfigurationError(def, req.body, ns, name);
     if (undeclared) throw undeclared;

@@ -11,14 +11,15 @@ import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler } from './handler.js';
 import { listJson, listJsonChunks, toJson } from './json-cache.js';
-import { chooseOutput, decodeBody, type OutputKind } from './negotiation.js';
+import { chooseOutput, decodeBody, JsonBodyError, type OutputKind } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
-import { parseResourcePath } from './request-info.js';
-import { errors, type StatusError, toStatusError } from './status.js';
+import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
+import { queryFlag } from '../util/query-bool.js';
+import { errors, StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 
@@ -105,7 +106,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 }
 
 function sendStatus(res: ServerResponse, err: StatusError): void {
-  send(res, err.code, 'application/json', JSON.stringify(err.toStatus()));
+  send(res, err.code, 'application/json', err.toJson());
 }
 
 function includeObject(q: URLSearchParams): IncludeObject {
@@ -126,6 +127,8 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
     return { type: `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=${out.version};g=meta.k8s.io`, body: JSON.stringify(p) };
   }
   if (out.kind === 'yaml') return { type: 'application/yaml', body: YAML.stringify(body) };
+  // ?pretty=true: indented as Go's json.MarshalIndent(obj, "", "  ") writes it.
+  if (queryFlag(q, 'pretty')) return { type: 'application/json', body: `${JSON.stringify(body, null, 2)}\n` };
   if (list) {
     const { items, ...head } = body;
     const list = items as KObject[];
@@ -149,7 +152,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY) and are relayed.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', JSON.stringify(se.toStatus()));
+    const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
     if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
     const route = opts.podStreams && streamRoute(url.pathname);
@@ -215,9 +218,13 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       const raw = await readBody(req);
       // Field validation also reports keys given twice, which only the raw body shows.
       const ct = req.headers['content-type'];
-      body = method === 'DELETE'
-        ? decodeBody(ct, raw)
-        : decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw);
+      try {
+        body = method === 'DELETE'
+          ? decodeBody(ct, raw)
+          : decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw);
+      } catch (err) {
+        throw err instanceof JsonBodyError ? undecodableObject(err, method, info) : err;
+      }
       if (method !== 'DELETE' && body === undefined) throw errors.badRequest('the body of the request was empty');
     }
     const apiReq: ApiRequest = {
@@ -239,6 +246,17 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     if (result.warnings?.length) res.setHeader('Warning', result.warnings.map(warningHeader));
     const enc = encodeResult(result, out, url.searchParams);
     send(res, result.status, enc.type, enc.body);
+  }
+
+  /** A create or update whose body does not decode names the kind it had to be, as kube-apiserver does. */
+  function undecodableObject(err: JsonBodyError, method: string, info: ResourceRequestInfo): StatusError {
+    if ((method !== 'POST' && method !== 'PUT') || info.subresource) return err;
+    try {
+      const def = opts.handler.resolve({ verb: info.verb, group: info.group, version: info.version, resource: info.resource, query: new URLSearchParams() } as ApiRequest);
+      return def ? err.forKind(def.kind) : err;
+    } catch {
+      return err;
+    }
   }
 
   async function serveWatch(apiReq: ApiRequest, out: OutputKind, req: IncomingMessage, res: ServerResponse): Promise<void> {

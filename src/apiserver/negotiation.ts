@@ -1,7 +1,7 @@
 // Content negotiation: which encoding a client sends and which it accepts back.
 import YAML from 'yaml';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE, ProtobufDecodeError } from './protobuf/decode.js';
-import { errors } from './status.js';
+import { errors, StatusError } from './status.js';
 
 export interface MediaRange {
   type: string; // e.g. application/json
@@ -75,6 +75,35 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): unknow
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+    throw new JsonBodyError(raw, `couldn't get version/kind; json parse error: ${goJsonError(text, err as Error)}`);
   }
+}
+
+/** A body sent as JSON that is not JSON (often YAML, as `kubectl create --raw -f x.yaml` sends it). */
+export class JsonBodyError extends StatusError {
+  constructor(readonly raw: Buffer, readonly parseError: string) {
+    super(400, 'BadRequest', parseError);
+  }
+
+  /** kube-apiserver's message when the body was meant to be an object of `kind` (its transformDecodeError). */
+  forKind(kind: string): StatusError {
+    return errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${this.parseError} (${summarizeBody(this.raw, 30)})`);
+  }
+}
+
+/** The first bytes of a body as kube-apiserver quotes them in decode errors: as text when it looks like JSON, else in hex. */
+function summarizeBody(raw: Buffer, max: number): string {
+  if (raw.length === 0) return '<empty>';
+  const head = raw.subarray(0, max);
+  const more = raw.length > max ? ' ...' : '';
+  return raw[0] === 0x7b ? `${head.toString('utf8')}${more}` : `${head.toString('hex')}${more}`;
+}
+
+/** Go's encoding/json wording for the common failures (what a client sees from kube-apiserver); else the parser's own. */
+function goJsonError(text: string, err: Error): string {
+  const first = /\S/.exec(text);
+  if (!first) return 'unexpected end of JSON input';
+  const c = first[0];
+  if (!'{["-0123456789tfn'.includes(c)) return `invalid character ${c === "'" ? "'\\''" : `'${c}'`} looking for beginning of value`;
+  return err.message;
 }

@@ -1,5 +1,6 @@
 // URL → what is being asked, as Kubernetes' RequestInfoFactory reads it.
 import type { Verb } from './types.js';
+import { queryFlag } from '../util/query-bool.js';
 
 export interface ResourceRequestInfo {
   group: string;
@@ -49,7 +50,7 @@ export function parseResourcePath(method: string, pathname: string, query: URLSe
   return finish(resource, name, subresource, namespace);
 
   function finish(res: string, nm: string | undefined, sub: string | undefined, ns: string | undefined): ResourceRequestInfo {
-    const watching = watchPrefix || query.get('watch') === 'true' || query.get('watch') === '1';
+    const watching = watchPrefix || queryFlag(query, 'watch');
     let verb: Verb;
     if (method === 'GET' || method === 'HEAD') verb = watching ? 'watch' : nm ? 'get' : 'list';
     else if (method === 'DELETE') verb = nm ? 'delete' : 'deletecollection';

@@ -36,11 +36,27 @@ export class StatusError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      code: this.code,
     };
-    if (this.details) s.details = this.details;
+    if (this.details) s.details = orderedDetails(this.details);
+    s.code = this.code;
     return s;
   }
+
+  /** The body kube-apiserver writes: Status's fields in Go's declaration order, then a newline (Go's json.Encoder). */
+  toJson(): string {
+    return `${JSON.stringify(this.toStatus())}\n`;
+  }
+}
+
+/** StatusDetails and its causes in the order of their Go structs, whatever order they were built in. */
+function orderedDetails(d: StatusDetails): StatusDetails {
+  const causes = d.causes?.map((c) => defined({ reason: c.reason, message: c.message, field: c.field }));
+  return defined({ name: d.name, group: d.group, kind: d.kind, uid: d.uid, causes, retryAfterSeconds: d.retryAfterSeconds });
+}
+
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
 }
 
 /** "deployments.apps" or "pods" — the way Kubernetes names a group resource in messages. */

@@ -42,7 +42,8 @@ export class Scheduler {
   private readonly pods: SharedInformer<Pod>;
   private readonly nodes: SharedInformer<Node>;
   private readonly priorityClasses: SharedInformer<KObject>;
-  private readonly recorder: EventRecorder;
+  /** One per profile, named for its schedulerName, as kube-scheduler reports as each profile. */
+  private readonly recorders = new Map<string, EventRecorder>();
   private stopped = false;
   private ownFactory: boolean;
   private bindingsInFlight = 0;
@@ -50,11 +51,10 @@ export class Scheduler {
   boundCount = 0;
 
   constructor(private readonly opts: SchedulerOptions) {
-    const { client, log } = opts;
+    const { client } = opts;
     const config = opts.config ?? defaultConfig();
     this.ownFactory = !opts.informers;
     this.informers = opts.informers ?? new SharedInformerFactory(client);
-    this.recorder = opts.recorder ?? new ClientEventRecorder(client, 'default-scheduler', log.child('events'));
     this.pods = this.informers.informerFor(resources.pods);
     this.nodes = this.informers.informerFor(resources.nodes);
     this.priorityClasses = this.informers.informerFor(resources.priorityClasses as never);
@@ -69,7 +69,7 @@ export class Scheduler {
     const handle = {
       client,
       cache: this.cache,
-      recorder: this.recorder,
+      recorder: this.recorderFor('default-scheduler'),
       nsLabels: (ns: string) => namespaces.get(ns)?.metadata?.labels as Record<string, string> | undefined,
       volumes: { pvc: (ns: string, n: string) => pvcs.get(n, ns), pv: (n: string) => pvs.get(n), storageClass: (n: string) => storageClasses.get(n) },
       defaultSelector: (p: PodInfo): LabelSelector | undefined => {
@@ -96,7 +96,7 @@ export class Scheduler {
     };
     const pluginEvents = new Map<string, Set<ClusterEvent>>();
     for (const profile of config.profiles) {
-      const built = buildFramework(profile, handle, config.percentageOfNodesToScore);
+      const built = buildFramework(profile, { ...handle, recorder: this.recorderFor(profile.schedulerName) }, config.percentageOfNodesToScore);
       this.frameworks.set(profile.schedulerName, built.framework);
       for (const [k, v] of built.pluginEvents) pluginEvents.set(k, new Set([...(pluginEvents.get(k) ?? []), ...v]));
     }
@@ -270,11 +270,20 @@ export class Scheduler {
       fw.nominator.delete(p.key);
       this.queue.done(p.key);
       if (this.opts.scheduledEvents !== false)
-        this.recorder.event(p.pod as KObject, 'Normal', 'Scheduled', `Successfully assigned ${p.namespace}/${p.name} to ${nodeName}`);
+        this.recorderFor(fw.schedulerName).event(p.pod as KObject, 'Normal', 'Scheduled', `Successfully assigned ${p.namespace}/${p.name} to ${nodeName}`);
       return;
     }
     this.unassume(fw, state, p, assumed, nodeName);
     await this.failed(fw, state, p, new Error(err));
+  }
+
+  private recorderFor(schedulerName: string): EventRecorder {
+    let r = this.recorders.get(schedulerName);
+    if (!r) {
+      r = this.opts.recorder ?? new ClientEventRecorder(this.opts.client, schedulerName, this.opts.log.child('events'));
+      this.recorders.set(schedulerName, r);
+    }
+    return r;
   }
 
   private async failed(fw: Framework, state: CycleState, p: PodInfo, e: unknown): Promise<void> {
@@ -297,7 +306,7 @@ export class Scheduler {
     const cur = this.pods.get(p.name, p.namespace);
     this.queue.requeue(p, reason === 'Unschedulable');
     if (!cur || cur.spec?.nodeName) return;
-    this.recorder.event(cur as KObject, 'Warning', 'FailedScheduling', message);
+    this.recorderFor(fw.schedulerName).event(cur as KObject, 'Warning', 'FailedScheduling', message);
     const old = cur.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const nominatedChanged = nominated !== undefined && (cur.status?.nominatedNodeName ?? '') !== nominated;
     if (old?.status === 'False' && old.reason === reason && old.message === message && !nominatedChanged) return;

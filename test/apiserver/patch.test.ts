@@ -174,3 +174,16 @@ test('scale subresource: invalid replicas → 422 Invalid on spec.replicas; a mi
   assert.equal(missing.code, 404);
   assert.equal(missing.message, 'deployments.apps "nope" not found');
 });
+
+test('strategic merge patch leaving a wrong shape: kube-apiserver\'s converter errors (map, slice, struct)', async () => {
+  await t.post('/api/v1/namespaces/default/configmaps', configMap('smp-shape', { a: '1' }));
+  const labels = await t.fail('PATCH', '/api/v1/namespaces/default/configmaps/smp-shape', { patch: 'strategic', body: { metadata: { labels: 'x' } } });
+  assert.equal(labels.code, 422);
+  assert.equal(labels.reason, 'Invalid');
+  assert.equal(labels.message, ' "" is invalid: patch: Invalid value: "map[metadata:map[labels:x]]": cannot restore map from string');
+  assert.deepEqual(labels.details, { causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "map[metadata:map[labels:x]]": cannot restore map from string', field: 'patch' }] });
+  const owners = await t.fail('PATCH', '/api/v1/namespaces/default/configmaps/smp-shape', { patch: 'strategic', body: { metadata: { finalizers: 5 } } });
+  assert.match(owners.message, /: cannot restore slice from int64$/);
+  const meta = await t.fail('PATCH', '/api/v1/namespaces/default/configmaps/smp-shape', { patch: 'strategic', body: { metadata: 'm' } });
+  assert.match(meta.message, /: cannot restore struct from: string$/);
+});

@@ -153,3 +153,19 @@ test('missed schedules: starts only the latest; a slot past startingDeadlineSeco
     h.stop();
   }
 });
+
+test('a schedule that never fires (Feb 31) gets kube-controller-manager\'s InvalidSchedule Warning and no Job', async () => {
+  const h = await harness();
+  try {
+    const [c] = (await h.start((ctx) => new CronJobController(ctx))) as CronJobController[];
+    await h.client.cronJobs.create(cron('never', { schedule: '59 23 31 2 *' }));
+    c!.resyncAll();
+    const ev = await waitFor('InvalidSchedule event', async () => (await h.client.events.list({ namespace: 'default' })).items.find((e) => e.reason === 'InvalidSchedule'));
+    assert.equal(ev.type, 'Warning');
+    assert.equal(ev.message, 'invalid schedule: 59 23 31 2 * : time difference between two schedules is less than 1 second');
+    assert.equal(ev.involvedObject.name, 'never');
+    assert.equal((await jobsOf(h, 'never')).length, 0);
+  } finally {
+    await h.stop();
+  }
+});

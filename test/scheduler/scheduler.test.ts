@@ -137,3 +137,24 @@ test('a burst of 50 pods onto room for exactly 50 never over-commits', async () 
     for (const n of Object.values(per)) assert.equal(n, 10);
   } finally { await h.stop(); }
 });
+
+test('a second profile reports its Scheduled and FailedScheduling events under its own schedulerName', async () => {
+  const h = await startHarness({ config: { profiles: [{ schedulerName: 'default-scheduler' }, { schedulerName: 'my-scheduler' }] } });
+  try {
+    await h.client.nodes.create(node('n1', { cpu: '1' }));
+    await h.client.pods.create(pod('custom', { schedulerName: 'my-scheduler' }));
+    await h.client.pods.create(pod('huge', { schedulerName: 'my-scheduler', cpu: '64' }));
+    await h.client.pods.create(pod('plain'));
+    await waitBound(h.client, 'custom');
+    await waitBound(h.client, 'plain');
+    const evs = await waitFor(async () => {
+      const items = (await h.client.events.list({ namespace: 'default' })).items;
+      return items.some((e) => e.involvedObject.name === 'huge' && e.reason === 'FailedScheduling') && items.some((e) => e.involvedObject.name === 'plain') ? items : undefined;
+    }, 'events');
+    const by = (name: string, reason: string) => evs.find((e) => e.involvedObject.name === name && e.reason === reason)!;
+    assert.equal(by('custom', 'Scheduled').source?.component, 'my-scheduler');
+    assert.equal(by('custom', 'Scheduled').reportingComponent, 'my-scheduler');
+    assert.equal(by('huge', 'FailedScheduling').reportingComponent, 'my-scheduler');
+    assert.equal(by('plain', 'Scheduled').reportingComponent, 'default-scheduler');
+  } finally { await h.stop(); }
+});

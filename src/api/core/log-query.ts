@@ -1,6 +1,7 @@
 // PodLogOptions from a query string, validated as the apiserver does, shared by the
 // apiserver's pods/log and the agent's /containerLogs.
 import { parseTimeNs } from '../../util/time.js';
+import { queryBool } from '../../util/query-bool.js';
 
 export class LogQueryError extends Error {}
 
@@ -12,16 +13,6 @@ export interface LogQuery {
   tailLines?: number;
   limitBytes?: number;
   sinceNs?: bigint;
-}
-
-const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
-/** A boolean query parameter as Go's strconv.ParseBool reads it (clients send "True", "1", …); undefined if absent or not one. */
-export function queryBool(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
-  return TRUE.has(v) ? true : FALSE.has(v) ? false : undefined;
 }
 
 function bool(q: URLSearchParams, name: string): boolean {

@@ -2,7 +2,8 @@
 // a free cluster IP from --service-cidr unless the client chose one (or "None"), and a
 // free node port (30000-32767) for every port of a NodePort or LoadBalancer Service.
 // The used sets are read from the watch cache; a short in-process reservation covers
-// concurrent creates that the cache has not seen yet.
+// concurrent creates that the cache has not seen yet, and is dropped when its Service is
+// deleted, so a Service re-created at once with the same clusterIP/nodePort gets them back.
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { errors } from '../status.js';
 import type { AdmissionHook } from '../rest/resource-store.js';
@@ -22,7 +23,8 @@ function intToIp(n: number): string {
 export class ServiceAllocator {
   private readonly base: number;
   private readonly size: number;
-  private readonly reserved = new Map<string, number>(); // ip or port → reservation expiry
+  /** ip or port → when its reservation expires and which Service ("ns/name") holds it. */
+  private readonly reserved = new Map<string, { until: number; owner: string }>();
 
   constructor(
     private readonly cache: WatchCache,
@@ -55,7 +57,7 @@ export class ServiceAllocator {
       for (const p of spec.ports ?? []) if (p.nodePort) ports.add(p.nodePort);
     }
     const now = Date.now();
-    for (const [k, until] of this.reserved) {
+    for (const [k, { until }] of this.reserved) {
       if (until < now) this.reserved.delete(k);
       else if (k.includes('.')) ips.add(k);
       else ports.add(Number(k));
@@ -63,8 +65,22 @@ export class ServiceAllocator {
     return { ips, ports };
   }
 
-  private reserve(key: string): void {
-    this.reserved.set(key, Date.now() + RESERVATION_MS);
+  private reserve(key: string, owner: string): void {
+    this.reserved.set(key, { until: Date.now() + RESERVATION_MS, owner });
+  }
+
+  /** A deleted Service's addresses are free again once the store no longer holds it. */
+  private release(owner: string): void {
+    for (const [k, r] of this.reserved) if (r.owner === owner) this.reserved.delete(k);
+  }
+
+  /** The used sets; when `wanted` looks taken, read again after the cache caught up (a delete may have just landed). */
+  private async inUseFor(wanted: { ip?: string; ports: number[] }): Promise<{ ips: Set<string>; ports: Set<number> }> {
+    const used = this.inUse();
+    const taken = (u: typeof used) => (wanted.ip !== undefined && u.ips.has(wanted.ip)) || wanted.ports.some((p) => u.ports.has(p));
+    if (!taken(used)) return used;
+    await this.cache.sync();
+    return this.inUse();
   }
 
   allocateIP(used: Set<string>): string {
@@ -89,11 +105,17 @@ export class ServiceAllocator {
 
   /** Admission hook: fills clusterIP(s) and nodePorts on create, checks requested ones. */
   hook(): AdmissionHook {
-    return (op, def: ResourceDef, obj: KObject, old?: KObject) => {
-      if (def.group !== '' || def.plural !== 'services' || (op !== 'create' && op !== 'update')) return;
+    return async (op, def: ResourceDef, obj: KObject, old?: KObject) => {
+      if (def.group !== '' || def.plural !== 'services') return;
+      const owner = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+      if (op === 'delete') return this.release(owner);
+      if (op !== 'create' && op !== 'update') return;
       const spec = (obj.spec ??= {});
       const name = obj.metadata?.name ?? '';
-      const { ips, ports } = this.inUse();
+      const oldNodePorts = new Set<number>((old?.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
+      const newNodePorts = ((spec.ports ?? []) as any[]).map((p) => p.nodePort).filter((n): n is number => typeof n === 'number' && !oldNodePorts.has(n));
+      const wantedIP = op === 'create' && spec.clusterIP && spec.clusterIP !== 'None' ? (spec.clusterIP as string) : undefined;
+      const { ips, ports } = await this.inUseFor({ ip: wantedIP, ports: newNodePorts });
       if (spec.type !== 'ExternalName') {
         if (old?.spec?.clusterIP && (!spec.clusterIP || spec.clusterIP === old.spec.clusterIP)) {
           spec.clusterIP = old.spec.clusterIP;
@@ -106,18 +128,21 @@ export class ServiceAllocator {
             throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` }]);
         }
         spec.clusterIPs = [spec.clusterIP];
-        if (spec.clusterIP !== 'None') this.reserve(spec.clusterIP);
+        if (spec.clusterIP !== 'None') this.reserve(spec.clusterIP, owner);
       }
       if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
         const oldPorts = new Map<string, number>((old?.spec?.ports ?? []).map((p: any) => [`${p.port}/${p.protocol ?? 'TCP'}`, p.nodePort]));
-        for (const p of spec.ports ?? []) {
+        for (const [i, p] of (spec.ports ?? []).entries()) {
           const kept = oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`);
           if (!p.nodePort && kept) p.nodePort = kept;
+          else if (p.nodePort && !oldNodePorts.has(p.nodePort) && ports.has(p.nodePort))
+            throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` }]);
           if (!p.nodePort) {
             p.nodePort = this.allocatePort(ports);
             ports.add(p.nodePort);
           }
-          this.reserve(String(p.nodePort));
+          ports.add(p.nodePort);
+          this.reserve(String(p.nodePort), owner);
         }
       } else {
         for (const p of spec.ports ?? []) delete p.nodePort;

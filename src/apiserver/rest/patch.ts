@@ -241,6 +241,28 @@ function groupOf(apiVersion: string | undefined): string {
   return i < 0 ? '' : v.slice(0, i);
 }
 
+const JSON_PATCH_FAILURES: Record<string, string> = {
+  TEST_OPERATION_FAILED: 'test failed',
+  OPERATION_PATH_UNRESOLVABLE: 'doc is missing path',
+  OPERATION_FROM_UNRESOLVABLE: 'doc is missing from path',
+  OPERATION_PATH_CANNOT_ADD: 'doc is missing the parent of path',
+  OPERATION_PATH_ILLEGAL_ARRAY_INDEX: 'invalid array index',
+  OPERATION_VALUE_OUT_OF_BOUNDS: 'array index out of bounds',
+};
+
+/**
+ * Which operation of a JSON patch failed and why. kube-apiserver answers with the generic 422
+ * message alone; the cause (operation, index, path) is what tells the client what to fix.
+ */
+function jsonPatchCause(err: unknown): { reason: string; message: string; field?: string } {
+  const e = err as Error & { name?: string; index?: number; operation?: { op?: string; path?: string; from?: string } };
+  const op = e.operation;
+  const why = JSON_PATCH_FAILURES[e.name ?? ''] ?? (e.message ?? String(err)).split('\n')[0]!;
+  if (!op) return { reason: 'FieldValueInvalid', message: why };
+  const from = op.from !== undefined && e.name === 'OPERATION_FROM_UNRESOLVABLE' ? ` (from ${op.from})` : '';
+  return { reason: 'FieldValueInvalid', message: `${op.op} operation ${e.index ?? 0} does not apply at ${op.path}${from}: ${why}`, field: op.path };
+}
+
 /** Applies a patch of the given content type to a mutable copy of `current`. */
 export function applyPatch(current: KObject, patchType: string, patch: unknown): KObject {
   switch (patchType) {
@@ -253,7 +275,7 @@ export function applyPatch(current: KObject, patchType: string, patch: unknown):
         // An operation that is not an object does not decode (400); any failure to apply one
         // — a failed test, a missing path — is Kubernetes' generic 422.
         if (e.name === 'OPERATION_NOT_AN_OBJECT') throw errors.badRequest(`json: cannot unmarshal into Go value of type jsonpatch.Operation: ${e.message.split('\n')[0]}`);
-        throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+        throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [jsonPatchCause(err)] });
       }
     }
     case PATCH_TYPES.merge:

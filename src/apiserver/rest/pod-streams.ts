@@ -9,7 +9,8 @@ import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Container, ContainerStatus, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { ResourceRegistry } from '../../api/registry.js';
-import { parseLogQuery, LogQueryError, queryBool } from '../../api/core/log-query.js';
+import { parseLogQuery, LogQueryError } from '../../api/core/log-query.js';
+import { queryFlag } from '../../util/query-bool.js';
 import { refuseUpgrade, relayUpgrade } from '../../client/streams/upgrade-proxy.js';
 import { errors, StatusError, toStatusError } from '../status.js';
 import type { ResourceStorage } from './resource-store.js';
@@ -154,7 +155,7 @@ export class PodStreams {
         if (phase === 'Succeeded' || phase === 'Failed') throw errors.badRequest(`cannot ${route.sub} into a container in a completed pod; current phase is ${phase}`);
         // The kubelet's names for the stream flags.
         for (const [from, to] of [['stdin', 'input'], ['stdout', 'output'], ['stderr', 'error'], ['tty', 'tty']] as const) {
-          if (queryBool(q, from)) out.set(to, '1');
+          if (queryFlag(q, from)) out.set(to, '1');
         }
         if (route.sub === 'exec') {
           const cmd = q.getAll('command');
@@ -241,13 +242,13 @@ export class PodStreams {
       if (!target) throw errors.badRequest(`pod ${route.name} does not have a host assigned`);
     } catch (err) {
       const se = toStatusError(err);
-      refuseUpgrade(socket, se.code, 'application/json', JSON.stringify(se.toStatus()));
+      refuseUpgrade(socket, se.code, 'application/json', se.toJson());
       return;
     }
     await relayUpgrade(req, socket, head, { url: target, tls: this.tls(), timeoutMs: this.client?.timeoutMs }, (status, body) => {
       // kubectl reads a refused upgrade's body as a Status when it is one.
       const se = agentError(status, body.toString());
-      return { status: se.code, contentType: 'application/json', body: JSON.stringify(se.toStatus()) };
+      return { status: se.code, contentType: 'application/json', body: se.toJson() };
     });
   }
 }

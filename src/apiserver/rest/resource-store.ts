@@ -83,6 +83,7 @@ export class ResourceStorage {
     if (obj.kind !== def.kind) throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${def.kind})`);
     if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) throw errors.badRequest('metadata must be an object');
     obj.metadata = obj.metadata ?? {};
+    typeMetaFirst(obj);
   }
 
   private checkNamespace(def: ResourceDef, obj: KObject, namespace: string | undefined): void {
@@ -357,4 +358,16 @@ function stripVolatile(obj: KObject): KObject {
   const { metadata, ...rest } = obj;
   const { resourceVersion: _rv, ...m } = metadata ?? {};
   return { ...rest, metadata: m };
+}
+
+/** Puts kind and apiVersion first, in place: Go's encoder writes TypeMeta before the rest, and clients that compare bodies see that order. */
+function typeMetaFirst(obj: KObject): void {
+  const keys = Object.keys(obj);
+  if (keys[0] === 'kind' && keys[1] === 'apiVersion') return;
+  const rest = keys.filter((k) => k !== 'kind' && k !== 'apiVersion').map((k) => [k, (obj as Record<string, unknown>)[k]] as const);
+  for (const [k] of rest) delete (obj as Record<string, unknown>)[k];
+  const { kind, apiVersion } = obj;
+  delete obj.kind;
+  delete obj.apiVersion;
+  Object.assign(obj, { kind, apiVersion }, Object.fromEntries(rest));
 }

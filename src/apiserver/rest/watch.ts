@@ -8,12 +8,14 @@ import { errors, type StatusError } from '../status.js';
 import type { WatchEventType, WatchHandle, WatchSink } from '../types.js';
 import type { CachedEvent, CacheWatcher } from '../watch-cache.js';
 import { watchLine } from '../watch-cache.js';
+import { queryFlag } from '../../util/query-bool.js';
 import { buildFilter } from './filter.js';
 import { listPrefix } from './keys.js';
 import { tooLargeResourceVersion, validateListOptions } from './list.js';
 import type { ResourceStorage } from './resource-store.js';
 
 const BOOKMARK_INTERVAL_MS = 60_000;
+const BOOKMARK_BEFORE_DEADLINE_MS = 2_000;
 const MIN_TIMEOUT_S = 1800;
 
 function parseRV(s: string): number {
@@ -32,8 +34,9 @@ export async function startWatch(
   const keyPrefix = listPrefix(def, binding, namespace);
   const filter = buildFilter(def, query);
   const rvParam = query.get('resourceVersion') ?? '';
-  const bookmarks = query.get('allowWatchBookmarks') === 'true';
-  const sendInitial = query.get('sendInitialEvents');
+  const bookmarks = queryFlag(query, 'allowWatchBookmarks');
+  const sendInitialParam = query.get('sendInitialEvents');
+  const sendInitial = sendInitialParam === null ? null : String(queryFlag(query, 'sendInitialEvents'));
   const timeoutParam = query.get('timeoutSeconds');
   const timeoutS = timeoutParam ? Number(timeoutParam) : MIN_TIMEOUT_S * (1 + Math.random());
   if (!Number.isFinite(timeoutS) || timeoutS < 0) throw errors.badRequest(`invalid timeoutSeconds: ${timeoutParam}`);
@@ -140,18 +143,25 @@ export async function startWatch(
   }
 
   if (bookmarks) {
+    // As Kubernetes' cacher: roughly every minute, and once 2 s before the watch's deadline so a
+    // client always leaves with a fresh resourceVersion to resume from.
+    const deadline = Date.now() + timeoutS * 1000;
+    const schedule = () => {
+      const now = Date.now();
+      const beforeEnd = deadline - BOOKMARK_BEFORE_DEADLINE_MS;
+      const next = beforeEnd > now ? Math.min(now + BOOKMARK_INTERVAL_MS, beforeEnd) : now + BOOKMARK_INTERVAL_MS;
+      timers[0] = setTimeout(tick, next - now);
+      timers[0].unref?.();
+    };
     const tick = () => {
       if (closed) return;
       bookmark();
-      timers[0] = setTimeout(tick, BOOKMARK_INTERVAL_MS);
-      timers[0].unref?.();
+      schedule();
     };
-    timers[0] = setTimeout(tick, BOOKMARK_INTERVAL_MS);
-    timers[0].unref?.();
+    schedule();
   }
   const end = setTimeout(() => {
     if (closed) return;
-    if (bookmarks) bookmark();
     stop();
     sink.end();
   }, timeoutS * 1000);

@@ -108,6 +108,12 @@ export class CronJobController extends QueueController {
     const sds = cj.spec?.startingDeadlineSeconds;
     let earliest = Date.parse(status.lastScheduleTime ?? cj.metadata!.creationTimestamp!);
     if (sds != null) earliest = Math.max(earliest, now - sds * 1000);
+    if (sched.next(earliest) === undefined) {
+      // A schedule that parses but never fires (`59 23 31 2 *`): kube-controller-manager finds no
+      // two firing times, reports their gap as under a second, and waits for the spec to change.
+      this.recorder.event(cj, 'Warning', 'InvalidSchedule', `invalid schedule: ${cj.spec!.schedule} : time difference between two schedules is less than 1 second`);
+      return;
+    }
     let missed = 0;
     let latest: number | undefined;
     for (let t = sched.next(earliest); t !== undefined && t <= now; t = sched.next(t)) {

@@ -46,6 +46,9 @@ export function newRevision(owner: KObject, apiVersion: string, kind: string, re
       name: `${owner.metadata!.name}-${hash}`,
       namespace: owner.metadata!.namespace,
       labels: { ...labels, 'controller-revision-hash': hash },
+      // The owner's annotations as they were at this revision (kubernetes.io/change-cause among
+      // them), as Kubernetes' StatefulSet and DaemonSet controllers copy them.
+      ...(owner.metadata?.annotations && Object.keys(owner.metadata.annotations).length ? { annotations: { ...owner.metadata.annotations } } : {}),
       ownerReferences: [controllerRefFor(owner, apiVersion, kind)],
     },
     data,

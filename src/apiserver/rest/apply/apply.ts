@@ -95,7 +95,7 @@ export function serverSideApply(def: ResourceDef, live: KObject | undefined, con
   const removed = cmp.removed.recursiveDifference(ignored);
   const conflicts: { entry: ManagedEntry; path: string[] }[] = [];
   for (const e of others) for (const p of e.set.intersection(changed).paths()) conflicts.push({ entry: e, path: p });
-  if (conflicts.length && !opts.force) throw conflictError(conflicts);
+  if (conflicts.length && !opts.force && !upgradesClientSideApply(opts.manager, base, type, conflicts.map((c) => c.path))) throw conflictError(conflicts);
   for (const e of others) e.set = e.set.difference(changed).difference(removed);
 
   const entry: ManagedEntry = previous ?? { ...me, set: new FieldSet() };
@@ -104,8 +104,47 @@ export function serverSideApply(def: ResourceDef, live: KObject | undefined, con
   entry.apiVersion = me.apiVersion;
   if (!previous) entries.push(entry);
   merged.metadata = merged.metadata ?? {};
+  if (opts.manager === KUBECTL_MANAGER && typeof base.metadata?.annotations?.[LAST_APPLIED] === 'string') {
+    // Keep the client-side record in step, so a later client-side apply diffs against this config.
+    merged.metadata.annotations = { ...merged.metadata.annotations, [LAST_APPLIED]: lastAppliedOf(cfg) };
+  }
   setManaged(merged, entries);
   return merged;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** Only kubectl's own server-side manager takes over from client-side apply, as in Kubernetes. */
+const KUBECTL_MANAGER = 'kubectl';
+
+/**
+ * Kubernetes' client-side → server-side apply upgrade: `kubectl apply --server-side` may take the
+ * fields that `kubectl apply` (client-side) set, as recorded in the last-applied annotation and
+ * still holding the values it recorded; a conflict on any other field stands.
+ */
+function upgradesClientSideApply(manager: string, live: KObject, type: ReturnType<typeof rootType>, paths: string[][]): boolean {
+  if (manager !== KUBECTL_MANAGER) return false;
+  const text = live.metadata?.annotations?.[LAST_APPLIED];
+  if (typeof text !== 'string' || !text) return false;
+  let last: KObject;
+  try {
+    last = JSON.parse(text) as KObject;
+  } catch {
+    return false;
+  }
+  if (!last || typeof last !== 'object' || Array.isArray(last)) return false;
+  const allowed = toFieldSet(last, type).difference(compareObjects(last, live, type).changed);
+  return paths.every((p) => allowed.has(p));
+}
+
+/** The annotation's value for an applied config: the config without the annotation itself. */
+function lastAppliedOf(cfg: KObject): string {
+  const copy = clone(cfg);
+  const ann = copy.metadata?.annotations;
+  if (ann) {
+    delete ann[LAST_APPLIED];
+    if (!Object.keys(ann).length) delete copy.metadata!.annotations;
+  }
+  return JSON.stringify(copy);
 }
 
 function isKeyField(path: string[]): boolean {
