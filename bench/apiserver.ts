@@ -23,7 +23,11 @@ function pod(name: string): string {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels: { app: 'bench', shard: String(name.length % 7) } },
-    spec: { containers: [{ name: 'app', image: 'registry.local/app:1.0', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
+    spec: {
+      containers: [
+        { name: 'app', image: 'registry.local/app:1.0', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+      ],
+    },
   });
 }
 
@@ -38,7 +42,13 @@ async function createGetLoop(label: string, create: (i: number) => Promise<numbe
     createLat.push(await create(i));
   });
   const c = summarize(createLat);
-  rows.push({ figure: `${label}_create_throughput`, value: (CREATES / ms) * 1000, unit: 'per_s', target: label === 'skiff' ? '>= 2000' : undefined, ok: label === 'skiff' ? (CREATES / ms) * 1000 >= 2000 : undefined });
+  rows.push({
+    figure: `${label}_create_throughput`,
+    value: (CREATES / ms) * 1000,
+    unit: 'per_s',
+    target: label === 'skiff' ? '>= 2000' : undefined,
+    ok: label === 'skiff' ? (CREATES / ms) * 1000 >= 2000 : undefined,
+  });
   rows.push({ figure: `${label}_create_p99_closed_loop`, value: c.p99, unit: 'ms', note: `${CONCURRENCY} in flight` });
   const getLat: number[] = [];
   await closedLoop(5000, 4, async (i) => {
@@ -46,7 +56,13 @@ async function createGetLoop(label: string, create: (i: number) => Promise<numbe
   });
   const g = summarize(getLat);
   rows.push({ figure: `${label}_get_p50`, value: g.p50, unit: 'ms' });
-  rows.push({ figure: `${label}_get_p99`, value: g.p99, unit: 'ms', target: label === 'skiff' ? '<= 5' : undefined, ok: label === 'skiff' ? g.p99 <= 5 : undefined });
+  rows.push({
+    figure: `${label}_get_p99`,
+    value: g.p99,
+    unit: 'ms',
+    target: label === 'skiff' ? '<= 5' : undefined,
+    ok: label === 'skiff' ? g.p99 <= 5 : undefined,
+  });
 }
 
 async function main(): Promise<void> {
@@ -116,7 +132,14 @@ async function main(): Promise<void> {
     await after.request('GET', '/api/v1/pods?resourceVersion=0');
     after.close();
     const rss = rssMB(s.proc.pid!);
-    rows.push({ figure: 'skiff_rss_with_10k_pods', value: rss, unit: 'MB', target: '<= 300', ok: rss <= 300, note: 'restarted on that data dir, after one full list' });
+    rows.push({
+      figure: 'skiff_rss_with_10k_pods',
+      value: rss,
+      unit: 'MB',
+      target: '<= 300',
+      ok: rss <= 300,
+      note: 'restarted on that data dir, after one full list',
+    });
   } finally {
     client.close();
     await s?.cleanup();
@@ -153,7 +176,10 @@ async function main(): Promise<void> {
   } else {
     console.log('etcd comparison skipped: the etcd binary is not installed (apt-get install etcd-server)');
   }
-  report('apiserver', rows, { notes: 'skiff: HTTPS+JSON through the whole apiserver; etcd: its JSON gateway (/v3/kv/txn create-if-absent, /v3/kv/range) on loopback; same client, same concurrency' });
+  report('apiserver', rows, {
+    notes:
+      'skiff: HTTPS+JSON through the whole apiserver; etcd: its JSON gateway (/v3/kv/txn create-if-absent, /v3/kv/range) on loopback; same client, same concurrency',
+  });
 }
 
 main().catch((err) => {

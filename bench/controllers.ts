@@ -24,7 +24,9 @@ const quiet: Logger = { info() {}, warn() {}, error: (m, f) => console.error(m, 
 
 function deployment(name: string, replicas: number, image = 'registry.local/app:1'): Deployment {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'bench' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'bench' },
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
@@ -39,7 +41,10 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
-const own = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const own = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function waitFor(what: string, limitMs: number, fn: () => Promise<boolean>): Promise<number> {
   const t0 = Date.now();
@@ -52,7 +57,10 @@ async function waitFor(what: string, limitMs: number, fn: () => Promise<boolean>
 }
 
 const available = (d: Deployment, n: number) =>
-  d.status?.availableReplicas === n && d.status.updatedReplicas === n && d.status.replicas === n && (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
+  d.status?.availableReplicas === n &&
+  d.status.updatedReplicas === n &&
+  d.status.replicas === n &&
+  (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
@@ -71,12 +79,15 @@ async function main(): Promise<void> {
     await client.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
 
     // 1. Many Deployments.
-    const cpu0 = own(), srv0 = cpuSeconds(s.proc.pid!);
+    const cpu0 = own(),
+      srv0 = cpuSeconds(s.proc.pid!);
     const t0 = Date.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < DEPLOYMENTS) await client.deployments.create(deployment(`d-${next++}`, REPLICAS));
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < DEPLOYMENTS) await client.deployments.create(deployment(`d-${next++}`, REPLICAS));
+      }),
+    );
     const createdIn = (Date.now() - t0) / 1000;
     let avail = 0;
     const secs = await waitFor('all Deployments Available', 180_000, async () => {
@@ -85,27 +96,54 @@ async function main(): Promise<void> {
       return avail === DEPLOYMENTS;
     });
     const total = (Date.now() - t0) / 1000;
-    const cmCpu = own() - cpu0, srvCpu = cpuSeconds(s.proc.pid!) - srv0;
+    const cmCpu = own() - cpu0,
+      srvCpu = cpuSeconds(s.proc.pid!) - srv0;
     const pods = DEPLOYMENTS * REPLICAS;
     console.log(`${DEPLOYMENTS} Deployments × ${REPLICAS} created in ${createdIn.toFixed(1)} s; ${avail} Available after ${total.toFixed(1)} s`);
-    rows.push({ figure: 'deployments_all_available', value: Number.isNaN(secs) ? NaN : total, unit: 's', target: scale === 1 ? '<= 60' : undefined, ok: scale === 1 ? total <= 60 : undefined, note: `${DEPLOYMENTS}×${REPLICAS} on ${NODES} nodes, from the first create` });
+    rows.push({
+      figure: 'deployments_all_available',
+      value: Number.isNaN(secs) ? NaN : total,
+      unit: 's',
+      target: scale === 1 ? '<= 60' : undefined,
+      ok: scale === 1 ? total <= 60 : undefined,
+      note: `${DEPLOYMENTS}×${REPLICAS} on ${NODES} nodes, from the first create`,
+    });
     rows.push({ figure: 'deployments_pods_per_s', value: pods / total, unit: 'pods/s', note: 'created, scheduled, running and available' });
-    rows.push({ figure: 'deployments_controller_manager_cpu', value: cmCpu, unit: 's', note: 'this process: controllers + their HTTPS client (+ the 1,000 creates)' });
+    rows.push({
+      figure: 'deployments_controller_manager_cpu',
+      value: cmCpu,
+      unit: 's',
+      note: 'this process: controllers + their HTTPS client (+ the 1,000 creates)',
+    });
     rows.push({ figure: 'deployments_server_cpu', value: srvCpu, unit: 's', note: 'apiserver + scheduler + simulated nodes' });
 
     // 2. One large rolling update.
     await client.deployments.create(deployment('big', BIG));
     const bigReady = await waitFor('big Available', 180_000, async () => available(await client.deployments.get('big', 'bench'), BIG));
     console.log(`big (${BIG} replicas) Available after ${bigReady.toFixed(1)} s`);
-    const cpu1 = own(), srv1 = cpuSeconds(s.proc.pid!);
+    const cpu1 = own(),
+      srv1 = cpuSeconds(s.proc.pid!);
     const t1 = Date.now();
-    await client.deployments.patch('big', { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/app:2' }] } } } }, 'strategic', { namespace: 'bench' });
+    await client.deployments.patch('big', { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/app:2' }] } } } }, 'strategic', {
+      namespace: 'bench',
+    });
     const rolled = await waitFor('big rolled out', 180_000, async () => {
       const d = await client.deployments.get('big', 'bench');
-      return available(d, BIG) && d.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable') === true && (d.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '2');
+      return (
+        available(d, BIG) &&
+        d.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable') === true &&
+        d.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '2'
+      );
     });
     const rollSecs = (Date.now() - t1) / 1000;
-    rows.push({ figure: 'rolling_update_1000_replicas', value: Number.isNaN(rolled) ? NaN : rollSecs, unit: 's', target: scale === 1 ? '<= 30' : undefined, ok: scale === 1 ? rollSecs <= 30 : undefined, note: `${BIG} replicas, maxSurge 25 %` });
+    rows.push({
+      figure: 'rolling_update_1000_replicas',
+      value: Number.isNaN(rolled) ? NaN : rollSecs,
+      unit: 's',
+      target: scale === 1 ? '<= 30' : undefined,
+      ok: scale === 1 ? rollSecs <= 30 : undefined,
+      note: `${BIG} replicas, maxSurge 25 %`,
+    });
     rows.push({ figure: 'rolling_update_pods_per_s', value: BIG / rollSecs, unit: 'pods/s', note: 'new pods available per second' });
     rows.push({ figure: 'rolling_update_controller_manager_cpu', value: own() - cpu1, unit: 's' });
     rows.push({ figure: 'rolling_update_server_cpu', value: cpuSeconds(s.proc.pid!) - srv1, unit: 's' });

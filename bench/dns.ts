@@ -59,12 +59,20 @@ const slices: EndpointSlice[] = [];
 for (let h = 0; h < HEADLESS; h++) {
   const endpoints = Array.from({ length: PER_HEADLESS }, (_, j) => {
     const ip = `10.42.${h}.${j + 2}`;
-    pods.push({ metadata: { name: `pod-${h}-${j}`, namespace: 'bench' }, spec: { containers: [{ name: 'c', image: 'x' }], hostname: `pod-${j}`, subdomain: `svc-${h}` } });
+    pods.push({
+      metadata: { name: `pod-${h}-${j}`, namespace: 'bench' },
+      spec: { containers: [{ name: 'c', image: 'x' }], hostname: `pod-${j}`, subdomain: `svc-${h}` },
+    });
     hosts.push(`${ip} pod-${j}.svc-${h}.bench.svc.cluster.local`);
     clusterQueries.push(`pod-${j}.svc-${h}.bench.svc.cluster.local A`);
     return { addresses: [ip], hostname: `pod-${j}`, conditions: { ready: true } };
   });
-  slices.push({ metadata: { name: `svc-${h}-x`, namespace: 'bench', labels: { 'kubernetes.io/service-name': `svc-${h}` } }, addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+  slices.push({
+    metadata: { name: `svc-${h}-x`, namespace: 'bench', labels: { 'kubernetes.io/service-name': `svc-${h}` } },
+    addressType: 'IPv4',
+    endpoints,
+    ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+  });
 }
 await inBatches(pods, (p) => client.pods.create(p));
 await inBatches(slices, (s) => client.endpointSlices.create(s));
@@ -77,25 +85,53 @@ const forwardQueries = Array.from({ length: 1000 }, (_, i) => `name-${i}.example
 writeFileSync(join(dir, 'cluster.txt'), clusterQueries.join('\n') + '\n');
 writeFileSync(join(dir, 'forward.txt'), forwardQueries.join('\n') + '\n');
 writeFileSync(join(dir, 'hosts'), hosts.join('\n') + '\n', { mode: 0o644 });
-await client.configMaps.create({ metadata: { name: 'skiff-dns', namespace: 'kube-system' }, data: { upstreamNameservers: JSON.stringify([`${HOST}:${upstream.port}`]) } });
+await client.configMaps.create({
+  metadata: { name: 'skiff-dns', namespace: 'kube-system' },
+  data: { upstreamNameservers: JSON.stringify([`${HOST}:${upstream.port}`]) },
+});
 
 const skiffPort = await freePort(HOST);
 const dns = await startClusterDns({
-  client, listen: [HOST], port: skiffPort, metricsPort: 0, resolvConf: join(dir, 'resolv.conf'), podRecords: 'verified', log: quiet,
+  client,
+  listen: [HOST],
+  port: skiffPort,
+  metricsPort: 0,
+  resolvConf: join(dir, 'resolv.conf'),
+  podRecords: 'verified',
+  log: quiet,
 });
 while (!(await ask(HOST, skiffPort, 'name-0.example.test'))?.data.length) await new Promise((r) => setTimeout(r, 50));
 
 const masqPort = await freePort(HOST);
-const masq = spawn(pin ? 'taskset' : 'dnsmasq', [
-  ...(pin ? ['-c', '0', 'dnsmasq'] : []),
-  '--keep-in-foreground', '--conf-file=/dev/null', `--port=${masqPort}`, `--listen-address=${HOST}`, '--bind-interfaces',
-  '--no-resolv', '--no-hosts', `--addn-hosts=${join(dir, 'hosts')}`, `--server=${HOST}#${upstream.port}`, '--cache-size=10000', '--user=root', '--pid-file=',
-], { stdio: ['ignore', 'ignore', 'pipe'] });
+const masq = spawn(
+  pin ? 'taskset' : 'dnsmasq',
+  [
+    ...(pin ? ['-c', '0', 'dnsmasq'] : []),
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    `--port=${masqPort}`,
+    `--listen-address=${HOST}`,
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    `--addn-hosts=${join(dir, 'hosts')}`,
+    `--server=${HOST}#${upstream.port}`,
+    '--cache-size=10000',
+    '--user=root',
+    '--pid-file=',
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
 let masqErr = '';
 masq.stderr!.on('data', (d) => (masqErr += d));
 for (let i = 0; i < 100 && !(await ask(HOST, masqPort, 'svc-999.bench.svc.cluster.local'))?.data.length; i++) await new Promise((r) => setTimeout(r, 50));
 
-interface Perf { qps: number; p50: number; p99: number; lost: number }
+interface Perf {
+  qps: number;
+  p50: number;
+  p99: number;
+  lost: number;
+}
 
 /** One bounded dnsperf run (asynchronous: Skiff's DNS answers from this very process); latencies from its per-query lines (-v). */
 async function dnsperf(port: number, file: string): Promise<Perf> {
@@ -117,7 +153,10 @@ async function dnsperf(port: number, file: string): Promise<Perf> {
 
 const rows: Row[] = [];
 const runs: Record<string, Perf> = {};
-for (const [label, port] of [['skiff', skiffPort], ['dnsmasq', masqPort]] as const)
+for (const [label, port] of [
+  ['skiff', skiffPort],
+  ['dnsmasq', masqPort],
+] as const)
   for (const kind of ['cluster', 'forward'] as const) {
     await dnsperf(port, join(dir, `${kind}.txt`)); // warm-up pass fills caches
     runs[`${label}-${kind}`] = await dnsperf(port, join(dir, `${kind}.txt`));
@@ -163,5 +202,11 @@ await upstream.close();
 await api.stop();
 rmSync(dir, { recursive: true, force: true });
 if (masqErr.trim()) console.log(`dnsmasq said: ${masqErr.trim().slice(0, 500)}`);
-report('dns', rows, { services: SERVICES, pods: pods.length, secondsPerRun: SECONDS, pinned: pin, lost: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.lost])) });
+report('dns', rows, {
+  services: SERVICES,
+  pods: pods.length,
+  secondsPerRun: SECONDS,
+  pinned: pin,
+  lost: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.lost])),
+});
 process.exit(0);

@@ -69,7 +69,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface WrkResult { rps: number; p99ms: number; errors: number; requests: number }
+interface WrkResult {
+  rps: number;
+  p99ms: number;
+  errors: number;
+  requests: number;
+}
 
 function toMs(v: string): number {
   const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
@@ -79,7 +84,10 @@ function toMs(v: string): number {
 }
 
 function wrk(url: string): WrkResult {
-  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Host: ${HOST}`, url], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Host: ${HOST}`, url], {
+    encoding: 'utf8',
+    timeout: (SECONDS + 30) * 1000,
+  });
   const out = r.stdout ?? '';
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -95,7 +103,10 @@ async function waitListening(port: number): Promise<void> {
   const { connect } = await import('node:net');
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (ok) return;
@@ -124,7 +135,9 @@ try {
 
   if (spawnSync('nginx', ['-v']).status === 0) {
     const [h, s] = [await freePort(), await freePort()];
-    writeFileSync(join(dir, 'nginx.conf'), `
+    writeFileSync(
+      join(dir, 'nginx.conf'),
+      `
 worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
@@ -137,7 +150,8 @@ http {
     location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; }
   }
-}`);
+}`,
+    );
     procs.push(started('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]));
     await waitListening(h);
     proxies.nginx = { http: h, https: s };
@@ -145,7 +159,9 @@ http {
 
   if (spawnSync('caddy', ['version']).status === 0) {
     const [h, s] = [await freePort(), await freePort()];
-    writeFileSync(join(dir, 'Caddyfile'), `{
+    writeFileSync(
+      join(dir, 'Caddyfile'),
+      `{
   admin off
   auto_https off
   http_port ${h}
@@ -162,8 +178,17 @@ https://${HOST}:${s} {
   tls ${dir}/tls.crt ${dir}/tls.key
   reverse_proxy ${ports.map((p) => `127.0.0.1:${p}`).join(' ')}
 }
-`);
-    procs.push(started('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { ...process.env, GOMAXPROCS: '1', HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }));
+`,
+    );
+    procs.push(
+      started('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+        ...process.env,
+        GOMAXPROCS: '1',
+        HOME: dir,
+        XDG_DATA_HOME: dir,
+        XDG_CONFIG_HOME: dir,
+      }),
+    );
     await waitListening(h);
     await waitListening(s);
     proxies.caddy = { http: h, https: s };
@@ -174,8 +199,13 @@ https://${HOST}:${s} {
     const http = wrk(`http://${HOST}:${p.http}/`);
     const https = wrk(`https://${HOST}:${p.https}/`);
     results[name] = { http, https };
-    console.log(`${name}: http ${http.rps.toFixed(0)} req/s p99 ${http.p99ms.toFixed(2)} ms (${http.errors} errors); https ${https.rps.toFixed(0)} req/s p99 ${https.p99ms.toFixed(2)} ms (${https.errors} errors)`);
-    for (const [shape, r] of [['http', http], ['https', https]] as const) {
+    console.log(
+      `${name}: http ${http.rps.toFixed(0)} req/s p99 ${http.p99ms.toFixed(2)} ms (${http.errors} errors); https ${https.rps.toFixed(0)} req/s p99 ${https.p99ms.toFixed(2)} ms (${https.errors} errors)`,
+    );
+    for (const [shape, r] of [
+      ['http', http],
+      ['https', https],
+    ] as const) {
       rows.push({ figure: `${name}_${shape}_rps`, value: r.rps, unit: 'req/s' });
       rows.push({ figure: `${name}_${shape}_p99`, value: r.p99ms, unit: 'ms' });
       rows.push({ figure: `${name}_${shape}_errors`, value: r.errors, unit: 'count', target: '0', ok: r.errors === 0 });
@@ -183,10 +213,29 @@ https://${HOST}:${s} {
   }
   for (const shape of ['http', 'https'] as const) {
     const s = results.skiff![shape];
-    if (results.caddy) rows.push({ figure: `skiff_vs_caddy_${shape}_rps_ratio`, value: s.rps / results.caddy[shape].rps, unit: 'x', target: '>= 1', ok: s.rps >= results.caddy[shape].rps });
+    if (results.caddy)
+      rows.push({
+        figure: `skiff_vs_caddy_${shape}_rps_ratio`,
+        value: s.rps / results.caddy[shape].rps,
+        unit: 'x',
+        target: '>= 1',
+        ok: s.rps >= results.caddy[shape].rps,
+      });
     if (results.nginx) {
-      rows.push({ figure: `skiff_vs_nginx_${shape}_rps_ratio`, value: s.rps / results.nginx[shape].rps, unit: 'x', target: '>= 0.5', ok: s.rps >= 0.5 * results.nginx[shape].rps });
-      rows.push({ figure: `skiff_vs_nginx_${shape}_p99_ratio`, value: s.p99ms / results.nginx[shape].p99ms, unit: 'x', target: '<= 2', ok: s.p99ms <= 2 * results.nginx[shape].p99ms });
+      rows.push({
+        figure: `skiff_vs_nginx_${shape}_rps_ratio`,
+        value: s.rps / results.nginx[shape].rps,
+        unit: 'x',
+        target: '>= 0.5',
+        ok: s.rps >= 0.5 * results.nginx[shape].rps,
+      });
+      rows.push({
+        figure: `skiff_vs_nginx_${shape}_p99_ratio`,
+        value: s.p99ms / results.nginx[shape].p99ms,
+        unit: 'x',
+        target: '<= 2',
+        ok: s.p99ms <= 2 * results.nginx[shape].p99ms,
+      });
     }
   }
   report('ingress', rows, { seconds: SECONDS, connections: CONNECTIONS, results });

@@ -23,19 +23,33 @@ function pod20(): Record<string, unknown> {
   const containers = Array.from({ length: 20 }, (_, i) => ({
     name: `c${i}`,
     image: `registry.local/app-${i}:1.0`,
-    env: [{ name: 'MODE', value: 'prod' }, { name: 'INDEX', value: String(i) }],
+    env: [
+      { name: 'MODE', value: 'prod' },
+      { name: 'INDEX', value: String(i) },
+    ],
     ports: [{ containerPort: 8000 + i }],
     volumeMounts: [{ name: 'data', mountPath: `/data/${i}` }],
     resources: { requests: { cpu: '10m', memory: '16Mi' } },
   }));
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big', labels: { app: 'bench' } }, spec: { containers, volumes: [{ name: 'data', emptyDir: {} }] } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'big', labels: { app: 'bench' } },
+    spec: { containers, volumes: [{ name: 'data', emptyDir: {} }] },
+  };
 }
 
 /** The kind of patch `kubectl set image` sends (a pod's spec allows little else), three containers. */
 function smpPatch(i: number): Record<string, unknown> {
   return {
     metadata: { annotations: { round: String(i) } },
-    spec: { containers: [{ name: 'c3', image: `registry.local/app-3:${i}` }, { name: 'c11', image: `registry.local/app-11:${i}` }, { name: 'c17', image: `registry.local/app-17:${i}` }] },
+    spec: {
+      containers: [
+        { name: 'c3', image: `registry.local/app-3:${i}` },
+        { name: 'c11', image: `registry.local/app-11:${i}` },
+        { name: 'c17', image: `registry.local/app-17:${i}` },
+      ],
+    },
   };
 }
 
@@ -51,7 +65,15 @@ function deployment(i: number): Record<string, unknown> {
         metadata: { labels: { app: 'ssa' } },
         spec: {
           containers: [
-            { name: 'web', image: `httpd:${i}`, ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }, { name: 'ROUND', value: String(i) }] },
+            {
+              name: 'web',
+              image: `httpd:${i}`,
+              ports: [{ containerPort: 80 }],
+              env: [
+                { name: 'A', value: '1' },
+                { name: 'ROUND', value: String(i) },
+              ],
+            },
             { name: 'log', image: 'busybox:1', args: ['tail', '-f', '/dev/null'] },
           ],
         },
@@ -121,7 +143,12 @@ async function overHttps(rows: Row[]): Promise<void> {
       // apply, so over HTTPS the applies change metadata only (still the whole config, merged).
       const cfg = deployment(0) as any;
       cfg.metadata.annotations = { round: String(i) };
-      const r = await client.request('PATCH', `/apis/apps/v1/namespaces/bench/deployments/ssa?fieldManager=team-${i % 2}&force=true`, JSON.stringify(cfg), APPLY);
+      const r = await client.request(
+        'PATCH',
+        `/apis/apps/v1/namespaces/bench/deployments/ssa?fieldManager=team-${i % 2}&force=true`,
+        JSON.stringify(cfg),
+        APPLY,
+      );
       if (r.status !== 200 && r.status !== 201) throw new Error(`apply failed: ${r.status} ${r.body}`);
       if (i >= 100) ssa.push(r.ms);
     }

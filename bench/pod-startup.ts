@@ -29,7 +29,8 @@ if (why) {
 }
 
 const pod = (i: number, nodeName?: string): Pod => ({
-  apiVersion: 'v1', kind: 'Pod',
+  apiVersion: 'v1',
+  kind: 'Pod',
   metadata: { name: `ps-${i}`, namespace: 'default', labels: { bench: 'pod-startup' } },
   spec: {
     ...(nodeName ? { nodeName } : {}),
@@ -85,9 +86,11 @@ try {
     if (wait > 0) await sleep(wait);
     const p = pod(i);
     createdAt.set(p.metadata!.name!, performance.now());
-    creates.push(client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(p)).then((r) => {
-      if (r.status !== 201) throw new Error(`create ${p.metadata!.name}: ${r.status} ${r.body.slice(0, 200)}`);
-    }));
+    creates.push(
+      client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(p)).then((r) => {
+        if (r.status !== 201) throw new Error(`create ${p.metadata!.name}: ${r.status} ${r.body.slice(0, 200)}`);
+      }),
+    );
   }
   await Promise.all(creates);
   const deadline = Date.now() + 180_000;
@@ -114,7 +117,9 @@ try {
   const idleCpuPct = ((afterStat.cpuTicks - before.cpuTicks) / hz / IDLE_S) * 100;
   const ctrdPid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0);
   const ctrdRss = ctrdPid ? procStat(ctrdPid).rssMiB : NaN;
-  console.log(`with ${KEEP} pods running: server RSS ${afterStat.rssMiB.toFixed(0)} MiB, containerd RSS ${ctrdRss.toFixed(0)} MiB, server idle CPU ${idleCpuPct.toFixed(2)} % of one core`);
+  console.log(
+    `with ${KEEP} pods running: server RSS ${afterStat.rssMiB.toFixed(0)} MiB, containerd RSS ${ctrdRss.toFixed(0)} MiB, server idle CPU ${idleCpuPct.toFixed(2)} % of one core`,
+  );
 
   // A node agent in a process of its own (`skiff agent`, its own containerd and bridge),
   // joined over HTTPS like a second machine's: its memory with KEEP pods running.
@@ -125,7 +130,14 @@ try {
     { figure: 'PodStartupP50', value: s.p50, unit: 'ms', target: '≤ 500', ok: s.p50 <= 500, note: `${TOTAL} pods at ${RATE}/s` },
     { figure: 'PodStartupP99', value: s.p99, unit: 'ms', target: '≤ 1500', ok: s.p99 <= 1500, note: 'Kubernetes SLO p99 ≤ 5 s' },
     { figure: 'PodsRunning', value: runningAt.size, unit: 'pods', target: `${TOTAL}`, ok: runningAt.size === TOTAL },
-    { figure: 'AgentRSSWith50Pods', value: agentRss, unit: 'MiB', target: '≤ 80', ok: agentRss <= 80, note: '`skiff agent` process, containerd and shims not counted' },
+    {
+      figure: 'AgentRSSWith50Pods',
+      value: agentRss,
+      unit: 'MiB',
+      target: '≤ 80',
+      ok: agentRss <= 80,
+      note: '`skiff agent` process, containerd and shims not counted',
+    },
     { figure: 'ServerRSSWith50Pods', value: afterStat.rssMiB, unit: 'MiB', note: 'whole all-in-one server (apiserver + controllers + agent)' },
     { figure: 'ContainerdRSSWith50Pods', value: ctrdRss, unit: 'MiB', note: 'supervised containerd, shims not counted' },
     { figure: 'ServerIdleCPUWith50Pods', value: idleCpuPct, unit: '%core', target: '≤ 2', ok: idleCpuPct <= 2, note: `over ${IDLE_S} s` },
@@ -151,10 +163,31 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
   const token = readFileSync(join(serverDir, 'token'), 'utf8').trim();
   const name = `bench-agent-${process.pid}`;
   const bridge = `skb${process.pid % 100000}`;
-  const agent: ChildProcess = spawn(process.execPath, [
-    SKIFF_BIN, 'agent', '--server', options.server, '--token', token, '--data-dir', dir, '--node-name', name,
-    '--node-ip', '127.0.0.1', '--runtime', 'cri', '--cni-bridge', bridge, '--kubelet-port', '0', '--disable-proxy',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const agent: ChildProcess = spawn(
+    process.execPath,
+    [
+      SKIFF_BIN,
+      'agent',
+      '--server',
+      options.server,
+      '--token',
+      token,
+      '--data-dir',
+      dir,
+      '--node-name',
+      name,
+      '--node-ip',
+      '127.0.0.1',
+      '--runtime',
+      'cri',
+      '--cni-bridge',
+      bridge,
+      '--kubelet-port',
+      '0',
+      '--disable-proxy',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
   agent.stdout!.on('data', (d) => (log += d));
   agent.stderr!.on('data', (d) => (log = (log + d).slice(-20_000)));
@@ -164,11 +197,13 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
     while (!/skiff agent ready/.test(log) && Date.now() < ready) await sleep(200);
     if (!/skiff agent ready/.test(log)) throw new Error(`skiff agent did not start:\n${log}`);
     // Bound to the agent's node directly: this measures the agent, not the scheduler.
-    await Promise.all(names.map((n, i) => {
-      const p = pod(i, name);
-      p.metadata = { ...p.metadata, name: n, labels: { bench: 'pod-startup-agent' } };
-      return client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(p));
-    }));
+    await Promise.all(
+      names.map((n, i) => {
+        const p = pod(i, name);
+        p.metadata = { ...p.metadata, name: n, labels: { bench: 'pod-startup-agent' } };
+        return client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(p));
+      }),
+    );
     const deadline = Date.now() + 180_000;
     for (;;) {
       const r = await client.request('GET', `/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3D${name}`);

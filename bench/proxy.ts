@@ -61,7 +61,12 @@ async function modeAlone(m: BenchMode, rows: Row[]): Promise<void> {
   const state = new BenchSnapshot();
   let t0 = performance.now();
   await mode.sync(state.snapshot(), 'all');
-  rows.push({ figure: fig(m, 'first_full_sync'), value: performance.now() - t0, unit: 'ms', note: `${SERVICES} services × ${ENDPOINTS} endpoints into empty tables` });
+  rows.push({
+    figure: fig(m, 'first_full_sync'),
+    value: performance.now() - t0,
+    unit: 'ms',
+    note: `${SERVICES} services × ${ENDPOINTS} endpoints into empty tables`,
+  });
   t0 = performance.now();
   await mode.sync(state.snapshot(), 'all');
   const full = performance.now() - t0;
@@ -108,10 +113,33 @@ async function endToEnd(m: BenchMode, rows: Row[]): Promise<void> {
     const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
     let log = '';
     const modeFlags = m === 'nftables' ? ['--proxy-mode', 'nftables'] : ['--proxy-mode', 'iptables', '--iptables-backend', backendOf(m)];
-    agent = spawn(process.execPath, [
-      SKIFF_BIN, 'agent', '--server', s.url, '--token', token, '--data-dir', agentDir, '--node-name', 'bench-proxy', '--node-ip', '127.0.0.1',
-      '--runtime', 'simulated', ...modeFlags, '--pod-network', 'none', '--kubelet-port', '0', '--cluster-cidr', '10.42.0.0/16',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    agent = spawn(
+      process.execPath,
+      [
+        SKIFF_BIN,
+        'agent',
+        '--server',
+        s.url,
+        '--token',
+        token,
+        '--data-dir',
+        agentDir,
+        '--node-name',
+        'bench-proxy',
+        '--node-ip',
+        '127.0.0.1',
+        '--runtime',
+        'simulated',
+        ...modeFlags,
+        '--pod-network',
+        'none',
+        '--kubelet-port',
+        '0',
+        '--cluster-cidr',
+        '10.42.0.0/16',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     agent.stdout!.on('data', (d) => (log = (log + d).slice(-20_000)));
     agent.stderr!.on('data', (d) => (log = (log + d).slice(-20_000)));
     for (let i = 0; i < 600 && !/skiff agent ready/.test(log); i++) await sleep(100);
@@ -120,21 +148,35 @@ async function endToEnd(m: BenchMode, rows: Row[]): Promise<void> {
     const slices: EndpointSlice[] = [];
     const t0 = Date.now();
     for (let base = 0; base < SERVICES; base += 25) {
-      await Promise.all(Array.from({ length: Math.min(25, SERVICES - base) }, async (_, j) => {
-        const i = base + j;
-        await client.services.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: 'bench' }, spec: { ports: [{ port: 80, targetPort: 8080 }] } });
-        slices[i] = await client.endpointSlices.create({
-          apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
-          metadata: { name: `svc-${i}-a`, namespace: 'bench', labels: { 'kubernetes.io/service-name': `svc-${i}` } },
-          ports: [{ name: '', port: 8080, protocol: 'TCP' }],
-          endpoints: Array.from({ length: ENDPOINTS }, (_, k) => ({ addresses: [epIP(i, k)], conditions: { ready: true } })),
-        });
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(25, SERVICES - base) }, async (_, j) => {
+          const i = base + j;
+          await client.services.create({
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: `svc-${i}`, namespace: 'bench' },
+            spec: { ports: [{ port: 80, targetPort: 8080 }] },
+          });
+          slices[i] = await client.endpointSlices.create({
+            apiVersion: 'discovery.k8s.io/v1',
+            kind: 'EndpointSlice',
+            addressType: 'IPv4',
+            metadata: { name: `svc-${i}-a`, namespace: 'bench', labels: { 'kubernetes.io/service-name': `svc-${i}` } },
+            ports: [{ name: '', port: 8080, protocol: 'TCP' }],
+            endpoints: Array.from({ length: ENDPOINTS }, (_, k) => ({ addresses: [epIP(i, k)], conditions: { ready: true } })),
+          });
+        }),
+      );
     }
     const created = Date.now() - t0;
     const [lastCmd, lastArgs] = probe(m, SERVICES - 1, epIP(SERVICES - 1, ENDPOINTS - 1));
     for (let i = 0; i < 600 && (await run(lastCmd, lastArgs)) !== 0; i++) await sleep(100);
-    rows.push({ figure: fig(m, 'create_and_program_all'), value: (Date.now() - t0) / 1000, unit: 's', note: `${SERVICES} Services + EndpointSlices written in ${(created / 1000).toFixed(1)} s` });
+    rows.push({
+      figure: fig(m, 'create_and_program_all'),
+      value: (Date.now() - t0) / 1000,
+      unit: 's',
+      note: `${SERVICES} Services + EndpointSlices written in ${(created / 1000).toFixed(1)} s`,
+    });
     await sleep(2000);
     const rss = rssMiB(agent.pid!);
     const p0 = performance.now();
@@ -157,7 +199,14 @@ async function endToEnd(m: BenchMode, rows: Row[]): Promise<void> {
     }
     const l = summarize(latencies.filter(Number.isFinite));
     rows.push({ figure: fig(m, 'slice_to_kernel_p50'), value: l.p50, unit: 'ms', note: `${l.n} changes; write → endpoint chain present` });
-    rows.push({ figure: fig(m, 'slice_to_kernel_p99'), value: l.p99, unit: 'ms', target: '≤ 50', ok: l.p99 <= 50, note: `includes polls of ~${pollMs.toFixed(0)} ms` });
+    rows.push({
+      figure: fig(m, 'slice_to_kernel_p99'),
+      value: l.p99,
+      unit: 'ms',
+      target: '≤ 50',
+      ok: l.p99 <= 50,
+      note: `includes polls of ~${pollMs.toFixed(0)} ms`,
+    });
     rows.push({ figure: fig(m, 'poll_cost'), value: pollMs, unit: 'ms', note: `${lastCmd} ${lastArgs.slice(0, 3).join(' ')} … with everything programmed` });
     rows.push({ figure: fig(m, 'agent_rss'), value: rss, unit: 'MiB', note: `skiff agent (simulated runtime) with ${SERVICES} Services programmed` });
   } finally {
@@ -199,7 +248,10 @@ function outside(): void {
       spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
       console.log(`${m}: running in network namespace ${ns}`);
       const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, process.execPath, new URL(import.meta.url).pathname], {
-        stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, [INSIDE]: m }, maxBuffer: 64 << 20,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+        env: { ...process.env, [INSIDE]: m },
+        maxBuffer: 64 << 20,
       });
       const line = r.stdout.split('\n').find((l) => l.startsWith('ROWS '));
       if (r.status !== 0 || !line) {
@@ -213,7 +265,13 @@ function outside(): void {
       spawnSync('ip', ['netns', 'del', ns]);
     }
   }
-  report('proxy', rows, { loadavg1m: { min: Math.min(...load), max: Math.max(...load) }, services: SERVICES, endpointsPerService: ENDPOINTS, changes: CHANGES, modes });
+  report('proxy', rows, {
+    loadavg1m: { min: Math.min(...load), max: Math.max(...load) },
+    services: SERVICES,
+    endpointsPerService: ENDPOINTS,
+    changes: CHANGES,
+    modes,
+  });
 }
 
 if (process.env[INSIDE]) await inside(process.env[INSIDE] as BenchMode);

@@ -24,15 +24,20 @@ function makeNode(i: number): Node {
 function makePod(name: string, extra: Partial<Pod['spec']> = {}, labels: Record<string, string> = {}): Pod {
   return {
     metadata: { name, namespace: 'default', labels },
-    spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '500Mi' } } }], ...extra } as Pod['spec'],
+    spec: {
+      containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '500Mi' } } }],
+      ...extra,
+    } as Pod['spec'],
   };
 }
 
 async function createAll(client: Client, pods: Pod[], inFlight = 64): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (i < pods.length) await client.pods.create(pods[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (i < pods.length) await client.pods.create(pods[i++]!);
+    }),
+  );
 }
 
 async function shape(name: string, nodes: number, initial: Pod[], measured: Pod[]): Promise<number> {
@@ -67,19 +72,66 @@ const rows: Row[] = [];
 const only = process.env.SCHED_BENCH_ONLY?.split(',');
 const want = (name: string) => !only || only.includes(name);
 
-const basic = !want('SchedulingBasic') ? 0 : await shape('SchedulingBasic', n(5000), seq(n(1000), (i) => makePod(`init-${i}`)), seq(n(10000), (i) => makePod(`pod-${i}`)));
+const basic = !want('SchedulingBasic')
+  ? 0
+  : await shape(
+      'SchedulingBasic',
+      n(5000),
+      seq(n(1000), (i) => makePod(`init-${i}`)),
+      seq(n(10000), (i) => makePod(`pod-${i}`)),
+    );
 rows.push({ figure: 'SchedulingBasic', value: basic, unit: 'pods/s', target: '≥ 1000', ok: basic >= 1000, note: 'kube-scheduler CI threshold 680' });
 
-const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { color: 'green' } } }] } };
-const antiRate = !want('SchedulingPodAntiAffinity') ? 0 : await shape('SchedulingPodAntiAffinity', n(5000), seq(n(1000), (i) => makePod(`init-${i}`)), seq(n(2000), (i) => makePod(`anti-${i}`, { affinity: anti }, { color: 'green' })));
-rows.push({ figure: 'SchedulingPodAntiAffinity', value: antiRate, unit: 'pods/s', target: '≥ 120', ok: antiRate >= 120, note: 'kube-scheduler CI threshold 60' });
+const anti = {
+  podAntiAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { color: 'green' } } }],
+  },
+};
+const antiRate = !want('SchedulingPodAntiAffinity')
+  ? 0
+  : await shape(
+      'SchedulingPodAntiAffinity',
+      n(5000),
+      seq(n(1000), (i) => makePod(`init-${i}`)),
+      seq(n(2000), (i) => makePod(`anti-${i}`, { affinity: anti }, { color: 'green' })),
+    );
+rows.push({
+  figure: 'SchedulingPodAntiAffinity',
+  value: antiRate,
+  unit: 'pods/s',
+  target: '≥ 120',
+  ok: antiRate >= 120,
+  note: 'kube-scheduler CI threshold 60',
+});
 
-const aff = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone-0', 'zone-1'] }] }] } } };
-const affRate = !want('SchedulingNodeAffinity') ? 0 : await shape('SchedulingNodeAffinity', n(5000), [], seq(n(10000), (i) => makePod(`aff-${i}`, { affinity: aff })));
+const aff = {
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone-0', 'zone-1'] }] }],
+    },
+  },
+};
+const affRate = !want('SchedulingNodeAffinity')
+  ? 0
+  : await shape(
+      'SchedulingNodeAffinity',
+      n(5000),
+      [],
+      seq(n(10000), (i) => makePod(`aff-${i}`, { affinity: aff })),
+    );
 rows.push({ figure: 'SchedulingNodeAffinity', value: affRate, unit: 'pods/s', target: '≥ 440', ok: affRate >= 440, note: 'kube-scheduler CI threshold 220' });
 
-const spread = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }];
-const spreadRate = !want('TopologySpreading') ? 0 : await shape('TopologySpreading', n(5000), [], seq(n(5000), (i) => makePod(`ts-${i}`, { topologySpreadConstraints: spread as never }, { app: 'spread' })));
+const spread = [
+  { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } },
+];
+const spreadRate = !want('TopologySpreading')
+  ? 0
+  : await shape(
+      'TopologySpreading',
+      n(5000),
+      [],
+      seq(n(5000), (i) => makePod(`ts-${i}`, { topologySpreadConstraints: spread as never }, { app: 'spread' })),
+    );
 rows.push({ figure: 'TopologySpreading', value: spreadRate, unit: 'pods/s', note: 'report only' });
 
 if (!only) report('scheduler', rows, { scale });

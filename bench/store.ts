@@ -12,8 +12,12 @@ import { etcdAvailable, startEtcd } from './lib/etcd.js';
 
 // Which backends to measure: SKIFF_BENCH_STORES=memory,sqlite,etcd (default: all; etcd when installed).
 const ALL_BACKENDS = ['memory', 'sqlite', 'etcd', 'etcd-watched'];
-const chosen = (process.env.SKIFF_BENCH_STORES ?? ALL_BACKENDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-for (const b of chosen) if (!ALL_BACKENDS.includes(b)) throw new Error(`SKIFF_BENCH_STORES: unknown backend ${JSON.stringify(b)} (known: ${ALL_BACKENDS.join(', ')})`);
+const chosen = (process.env.SKIFF_BENCH_STORES ?? ALL_BACKENDS.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const b of chosen)
+  if (!ALL_BACKENDS.includes(b)) throw new Error(`SKIFF_BENCH_STORES: unknown backend ${JSON.stringify(b)} (known: ${ALL_BACKENDS.join(', ')})`);
 
 const KEYS = 10_000;
 const LISTS = 30;

@@ -3,7 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
 const names = process.argv.slice(2);
-const available = existsSync('dist/bench') ? readdirSync('dist/bench').filter((f) => f.endsWith('.js') || !f.includes('.')).map((f) => f.replace(/\.js$/, '')) : [];
+const available = existsSync('dist/bench')
+  ? readdirSync('dist/bench')
+      .filter((f) => f.endsWith('.js') || !f.includes('.'))
+      .map((f) => f.replace(/\.js$/, ''))
+  : [];
 if (names.length === 0) {
   console.log(`usage: npm run bench -- <name>   (available: ${available.join(', ') || 'none'})`);
   process.exit(2);

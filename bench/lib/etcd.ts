@@ -31,12 +31,28 @@ export async function startEtcd(): Promise<LocalEtcd> {
   const client = await freePort();
   const peer = await freePort();
   const url = `http://127.0.0.1:${client}`;
-  const proc = spawn('etcd', [
-    '--name', 'bench', '--data-dir', dir,
-    '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-cluster', `bench=http://127.0.0.1:${peer}`, '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    'etcd',
+    [
+      '--name',
+      'bench',
+      '--data-dir',
+      dir,
+      '--listen-client-urls',
+      url,
+      '--advertise-client-urls',
+      url,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `bench=http://127.0.0.1:${peer}`,
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const deadline = Date.now() + 15_000;

@@ -29,7 +29,14 @@ export class LoadClient {
     const start = performance.now();
     return new Promise((resolve, reject) => {
       const req = this.mod.request(
-        { host: this.url.hostname, port: this.url.port, method, path, agent: this.agent, headers: { Accept: 'application/json', ...(body ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) } : {}) } },
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: { Accept: 'application/json', ...(body ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) } : {}) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c) => chunks.push(c));

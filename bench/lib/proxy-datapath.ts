@@ -27,10 +27,20 @@ export async function startBackend(): Promise<{ stop(): void }> {
     proc.stdout!.once('data', () => resolve());
     proc.once('exit', (c) => reject(new Error(`backend exited ${c}`)));
   });
-  return { stop: () => { proc.kill(); spawnSync('ip', ['route', 'del', '10.43.0.0/16', 'dev', 'lo']); spawnSync('ip', ['addr', 'del', `${POD_IP}/32`, 'dev', 'lo']); } };
+  return {
+    stop: () => {
+      proc.kill();
+      spawnSync('ip', ['route', 'del', '10.43.0.0/16', 'dev', 'lo']);
+      spawnSync('ip', ['addr', 'del', `${POD_IP}/32`, 'dev', 'lo']);
+    },
+  };
 }
 
-interface WrkRun { rps: number; p99ms: number; errors: number }
+interface WrkRun {
+  rps: number;
+  p99ms: number;
+  errors: number;
+}
 
 /** Asynchronous: the userspace proxy under test runs in this process's event loop. */
 async function wrk(url: string, close: boolean): Promise<WrkRun> {
@@ -42,7 +52,10 @@ async function wrk(url: string, close: boolean): Promise<WrkRun> {
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), (SECONDS + 10) * 1000);
-    p.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
   });
   if (r.status !== 0) throw new Error(`wrk ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]);
@@ -68,7 +81,10 @@ function best(runs: WrkRun[]): WrkRun {
 /** Direct vs through `serviceURL`, both shapes, runs interleaved; rows named `<mode>_<shape>_…`. */
 export async function measureDataPath(mode: string, serviceURL: string, target: number | undefined, rows: Row[]): Promise<void> {
   const direct = `http://${POD_IP}:${BACKEND_PORT}/`;
-  for (const [shape, close] of [['keepalive', false], ['conn_per_request', true]] as const) {
+  for (const [shape, close] of [
+    ['keepalive', false],
+    ['conn_per_request', true],
+  ] as const) {
     await wrk(direct, close); // warm-up, discarded
     const ds: WrkRun[] = [];
     const ss: WrkRun[] = [];
@@ -80,10 +96,20 @@ export async function measureDataPath(mode: string, serviceURL: string, target: 
     const s = best(ss);
     const ratio = s.rps / d.rps;
     rows.push(
-      { figure: `${mode}_${shape}_direct`, value: d.rps, unit: 'req/s', note: `p99 ${d.p99ms.toFixed(2)} ms; best of ${ROUNDS} × ${SECONDS} s, ${CONNECTIONS} connections` },
+      {
+        figure: `${mode}_${shape}_direct`,
+        value: d.rps,
+        unit: 'req/s',
+        note: `p99 ${d.p99ms.toFixed(2)} ms; best of ${ROUNDS} × ${SECONDS} s, ${CONNECTIONS} connections`,
+      },
       { figure: `${mode}_${shape}_service`, value: s.rps, unit: 'req/s', note: `p99 ${s.p99ms.toFixed(2)} ms` },
       { figure: `${mode}_${shape}_service_p99`, value: s.p99ms, unit: 'ms' },
-      { figure: `${mode}_${shape}_ratio`, value: ratio, unit: 'x', ...(target !== undefined ? { target: `≥ ${target}`, ok: ratio >= target } : { note: 'measured and reported (no target)' }) },
+      {
+        figure: `${mode}_${shape}_ratio`,
+        value: ratio,
+        unit: 'x',
+        ...(target !== undefined ? { target: `≥ ${target}`, ok: ratio >= target } : { note: 'measured and reported (no target)' }),
+      },
       { figure: `${mode}_${shape}_errors`, value: d.errors + s.errors, unit: 'requests', target: '0', ok: d.errors + s.errors === 0 },
     );
   }

@@ -7,14 +7,22 @@ export const SERVICES = Number(process.env.PROXY_BENCH_SERVICES ?? 1000);
 export const ENDPOINTS = 10;
 
 export const epIP = (svc: number, k: number) => `10.42.${Math.floor(svc / 25)}.${(svc % 25) * ENDPOINTS + k + 1}`;
-export const changedIP = (c: number) => `10.44.${c >> 8}.${(c & 255) || 1}`;
+export const changedIP = (c: number) => `10.44.${c >> 8}.${c & 255 || 1}`;
 
 export function servicePort(i: number | 'dp'): ServicePortInfo {
   const name = i === 'dp' ? 'datapath' : `svc-${i}`;
   return {
-    key: `bench/${name}`, namespace: 'bench', name, portName: '', protocol: 'TCP',
-    clusterIPs: [i === 'dp' ? DATAPATH_SERVICE_IP : `10.43.${(i + 1) >> 8}.${(i + 1) & 255}`], port: 80,
-    externalIPs: [], loadBalancerIPs: [], externalTrafficPolicyLocal: false, internalTrafficPolicyLocal: false,
+    key: `bench/${name}`,
+    namespace: 'bench',
+    name,
+    portName: '',
+    protocol: 'TCP',
+    clusterIPs: [i === 'dp' ? DATAPATH_SERVICE_IP : `10.43.${(i + 1) >> 8}.${(i + 1) & 255}`],
+    port: 80,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    externalTrafficPolicyLocal: false,
+    internalTrafficPolicyLocal: false,
   };
 }
 
@@ -29,7 +37,10 @@ export class BenchSnapshot {
     for (let i = 0; i < SERVICES; i++) {
       const s = servicePort(i);
       this.services.set(s.key, s);
-      this.endpoints.set(s.key, Array.from({ length: ENDPOINTS }, (_, k) => endpoint(epIP(i, k))));
+      this.endpoints.set(
+        s.key,
+        Array.from({ length: ENDPOINTS }, (_, k) => endpoint(epIP(i, k))),
+      );
     }
     const dp = servicePort('dp');
     this.services.set(dp.key, dp);

@@ -24,7 +24,13 @@ export interface Row {
 }
 
 export function machine(): Record<string, unknown> {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}/${process.arch}` };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+  };
 }
 
 function fmt(v: number): string {
@@ -38,7 +44,9 @@ export function report(name: string, rows: Row[], extra: Record<string, unknown>
   console.log(`\n${name} — ${machine().cpus} cores, ${machine().cpuModel}, Node ${process.version}`);
   console.log(`${'figure'.padEnd(w)}  ${'value'.padStart(10)}  unit       target        ok`);
   for (const r of rows)
-    console.log(`${r.figure.padEnd(w)}  ${fmt(r.value).padStart(10)}  ${r.unit.padEnd(9)}  ${(r.target ?? '').padEnd(12)}  ${r.ok === undefined ? '' : r.ok ? 'yes' : 'NO'}${r.note ? `  ${r.note}` : ''}`);
+    console.log(
+      `${r.figure.padEnd(w)}  ${fmt(r.value).padStart(10)}  ${r.unit.padEnd(9)}  ${(r.target ?? '').padEnd(12)}  ${r.ok === undefined ? '' : r.ok ? 'yes' : 'NO'}${r.note ? `  ${r.note}` : ''}`,
+    );
   const out: Record<string, unknown> = { machine: machine(), date: new Date().toISOString(), ...extra };
   for (const r of rows) out[`${r.figure}_${r.unit.replace(/[^a-zA-Z0-9]+/g, '_')}`] = Number.isFinite(r.value) ? Number(r.value.toFixed(3)) : null;
   const dir = resolve(new URL('../../../bench/results', import.meta.url).pathname);

@@ -20,34 +20,36 @@ export async function watchFanout(s: TestServer, client: LoadClient): Promise<Ro
   const requests: ClientRequest[] = [];
   let open = 0;
   await Promise.all(
-    Array.from({ length: WATCHERS }, () =>
-      new Promise<void>((resolve, reject) => {
-        const req = https.get(
-          { host: url.hostname, port: url.port, path: '/api/v1/namespaces/fanout/configmaps?watch=1', agent, headers: { Accept: 'application/json' } },
-          (res) => {
-            open++;
-            resolve();
-            let buf = '';
-            res.on('data', (d: Buffer) => {
-              buf += d.toString('utf8');
-              let nl: number;
-              while ((nl = buf.indexOf('\n')) >= 0) {
-                const line = buf.slice(0, nl);
-                buf = buf.slice(nl + 1);
-                const now = performance.now();
-                const name = /"name":"(fan-\d+)"/.exec(line)?.[1];
-                const t = name && sentAt.get(name);
-                if (t) {
-                  latencies.push(now - t);
-                  received.set(name!, (received.get(name!) ?? 0) + 1);
+    Array.from(
+      { length: WATCHERS },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const req = https.get(
+            { host: url.hostname, port: url.port, path: '/api/v1/namespaces/fanout/configmaps?watch=1', agent, headers: { Accept: 'application/json' } },
+            (res) => {
+              open++;
+              resolve();
+              let buf = '';
+              res.on('data', (d: Buffer) => {
+                buf += d.toString('utf8');
+                let nl: number;
+                while ((nl = buf.indexOf('\n')) >= 0) {
+                  const line = buf.slice(0, nl);
+                  buf = buf.slice(nl + 1);
+                  const now = performance.now();
+                  const name = /"name":"(fan-\d+)"/.exec(line)?.[1];
+                  const t = name && sentAt.get(name);
+                  if (t) {
+                    latencies.push(now - t);
+                    received.set(name!, (received.get(name!) ?? 0) + 1);
+                  }
                 }
-              }
-            });
-          },
-        );
-        req.on('error', reject);
-        requests.push(req);
-      }),
+              });
+            },
+          );
+          req.on('error', reject);
+          requests.push(req);
+        }),
     ),
   );
   for (let i = 0; i < CHANGES; i++) {
@@ -65,6 +67,13 @@ export async function watchFanout(s: TestServer, client: LoadClient): Promise<Ro
   const l = summarize(latencies);
   return [
     { figure: 'skiff_watch_fanout_p50', value: l.p50, unit: 'ms', note: `${open} watchers x ${CHANGES} changes` },
-    { figure: 'skiff_watch_fanout_p99', value: l.p99, unit: 'ms', target: '<= 100', ok: l.p99 <= 100 && delivered === WATCHERS * CHANGES, note: `${delivered}/${WATCHERS * CHANGES} delivered` },
+    {
+      figure: 'skiff_watch_fanout_p99',
+      value: l.p99,
+      unit: 'ms',
+      target: '<= 100',
+      ok: l.p99 <= 100 && delivered === WATCHERS * CHANGES,
+      note: `${delivered}/${WATCHERS * CHANGES} delivered`,
+    },
   ];
 }

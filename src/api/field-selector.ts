@@ -4,7 +4,11 @@ import { SelectorParseError } from './selector-error.js';
 
 // ---- field selectors ------------------------------------------------------------------------
 
-export interface FieldRequirement { readonly field: string; readonly operator: '=' | '!='; readonly value: string }
+export interface FieldRequirement {
+  readonly field: string;
+  readonly operator: '=' | '!=';
+  readonly value: string;
+}
 
 export interface FieldSelector {
   /** In the order of their sorted source terms, as Kubernetes keeps them. */
@@ -81,8 +85,7 @@ export function newFieldSelector(reqs: FieldRequirement[]): FieldSelector {
   return Object.freeze({
     requirements,
     empty: requirements.length === 0,
-    matches: (fields: (name: string) => string | undefined) =>
-      requirements.every((r) => ((fields(r.field) ?? '') === r.value) === (r.operator === '=')),
+    matches: (fields: (name: string) => string | undefined) => requirements.every((r) => ((fields(r.field) ?? '') === r.value) === (r.operator === '=')),
     requiresExactMatch: (field: string) => requirements.find((r) => r.field === field && r.operator === '=')?.value,
     toString: () => requirements.map((r) => `${r.field}${r.operator}${escapeFieldValue(r.value)}`).join(','),
   });

@@ -37,7 +37,8 @@ export class ResourceRegistry {
 
   add(def: ResourceDef, binding?: Partial<StorageBinding> & { prefix?: string }): void {
     this.defs.set(gvrKey(def.group, def.version, def.plural), def);
-    const prefix = binding?.prefix ?? (def.group.includes('.') && !isBuiltinGroup(def.group) ? `/registry/${def.group}/${def.plural}/` : `/registry/${def.plural}/`);
+    const prefix =
+      binding?.prefix ?? (def.group.includes('.') && !isBuiltinGroup(def.group) ? `/registry/${def.group}/${def.plural}/` : `/registry/${def.plural}/`);
     this.bindings.set(
       def,
       binding?.toStorage && binding.fromStorage
@@ -111,11 +112,25 @@ export class ResourceRegistry {
 }
 
 const BUILTIN_GROUPS = new Set([
-  'apps', 'batch', 'autoscaling', 'policy',
-  'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'networking.k8s.io',
-  'rbac.authorization.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io', 'apiextensions.k8s.io',
-  'authentication.k8s.io', 'authorization.k8s.io', 'certificates.k8s.io', 'node.k8s.io',
-  'admissionregistration.k8s.io', 'flowcontrol.apiserver.k8s.io', 'apiregistration.k8s.io',
+  'apps',
+  'batch',
+  'autoscaling',
+  'policy',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'networking.k8s.io',
+  'rbac.authorization.k8s.io',
+  'storage.k8s.io',
+  'scheduling.k8s.io',
+  'apiextensions.k8s.io',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'certificates.k8s.io',
+  'node.k8s.io',
+  'admissionregistration.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'apiregistration.k8s.io',
 ]);
 
 export function isBuiltinGroup(group: string): boolean {

@@ -46,15 +46,19 @@ function intValue(s: string): bigint | undefined {
 
 function requirementMatches(r: LabelRequirement, labels: Record<string, string>): boolean {
   switch (r.operator) {
-    case '=': case '==': case 'in':
+    case '=':
+    case '==':
+    case 'in':
       return has(labels, r.key) && r.values.includes(labels[r.key]!);
-    case '!=': case 'notin':
+    case '!=':
+    case 'notin':
       return !has(labels, r.key) || !r.values.includes(labels[r.key]!);
     case 'exists':
       return has(labels, r.key);
     case '!':
       return !has(labels, r.key);
-    case 'gt': case 'lt': {
+    case 'gt':
+    case 'lt': {
       if (!has(labels, r.key) || r.values.length !== 1) return false;
       const got = intValue(labels[r.key]!);
       const want = intValue(r.values[0]!);
@@ -126,16 +130,21 @@ export function newLabelRequirement(key: string, operator: LabelOperator, values
   const kerr = keyError(key, 'key');
   if (kerr) errs.push(kerr);
   switch (operator) {
-    case 'in': case 'notin':
+    case 'in':
+    case 'notin':
       if (values.length === 0) errs.push(invalid('values', values, "for 'in', 'notin' operators, values set can't be empty"));
       break;
-    case '=': case '==': case '!=':
+    case '=':
+    case '==':
+    case '!=':
       if (values.length !== 1) errs.push(invalid('values', values, 'exact-match compatibility requires one single value'));
       break;
-    case 'exists': case '!':
+    case 'exists':
+    case '!':
       if (values.length !== 0) errs.push(invalid('values', values, 'values set must be empty for exists and does not exist'));
       break;
-    case 'gt': case 'lt':
+    case 'gt':
+    case 'lt':
       if (values.length !== 1) errs.push(invalid('values', values, "for 'Gt', 'Lt' operators, exactly one value is required"));
       values.forEach((v, i) => {
         if (intValue(v) === undefined) errs.push(invalid(`values[${i}]`, v, "for 'Gt', 'Lt' operators, the value must be an integer"));
@@ -163,7 +172,19 @@ type Tok = 'end' | ')' | ',' | '!' | '==' | '=' | '>' | '<' | 'ident' | 'in' | '
 type Item = { tok: Tok; lit: string };
 
 const SYMBOLS = new Set(['=', '!', '(', ')', ',', '>', '<']);
-const KEYWORDS: Record<string, Tok> = { ')': ')', ',': ',', '!': '!', '==': '==', '=': '=', '>': '>', '<': '<', in: 'in', '!=': '!=', notin: 'notin', '(': '(' };
+const KEYWORDS: Record<string, Tok> = {
+  ')': ')',
+  ',': ',',
+  '!': '!',
+  '==': '==',
+  '=': '=',
+  '>': '>',
+  '<': '<',
+  in: 'in',
+  '!=': '!=',
+  notin: 'notin',
+  '(': '(',
+};
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 
 function lex(s: string): Item[] {

@@ -157,9 +157,9 @@ export function validateLabelSelector(sel: unknown, path: string): FieldError[] 
       const ops = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
       if (!ops.includes(e?.operator)) errs.push(fieldErr.notSupported(`${p}.operator`, e?.operator, ops));
       else if ((e.operator === 'In' || e.operator === 'NotIn') && !(Array.isArray(e.values) && e.values.length > 0))
-        errs.push(fieldErr.required(`${p}.values`, 'must be specified when `operator` is \'In\' or \'NotIn\''));
+        errs.push(fieldErr.required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
       else if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && Array.isArray(e.values) && e.values.length > 0)
-        errs.push(fieldErr.forbidden(`${p}.values`, 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''));
+        errs.push(fieldErr.forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
       if (typeof e?.key !== 'string') errs.push(fieldErr.required(`${p}.key`));
       else for (const m of isQualifiedName(e.key)) errs.push(fieldErr.invalid(`${p}.key`, e.key, m));
     });
@@ -168,18 +168,30 @@ export function validateLabelSelector(sel: unknown, path: string): FieldError[] 
 }
 
 /** True when every matchLabels/matchExpressions term of `sel` matches `labels`. */
-export function selectorMatches(sel: { matchLabels?: Record<string, string>; matchExpressions?: any[] } | undefined, labels: Record<string, string> | undefined): boolean {
+export function selectorMatches(
+  sel: { matchLabels?: Record<string, string>; matchExpressions?: any[] } | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!sel) return false;
   const l = labels ?? {};
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const e of sel.matchExpressions ?? []) {
     const has = Object.hasOwn(l, e.key);
     switch (e.operator) {
-      case 'In': if (!has || !e.values.includes(l[e.key])) return false; break;
-      case 'NotIn': if (has && e.values.includes(l[e.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
+      case 'In':
+        if (!has || !e.values.includes(l[e.key])) return false;
+        break;
+      case 'NotIn':
+        if (has && e.values.includes(l[e.key])) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;

@@ -65,7 +65,13 @@ export class ApiServer {
     this.cache = new WatchCache(opts.store);
     this.storage = new ResourceStorage(opts.store, this.cache, opts.registry);
     this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
-    this.storage.admission.push(namespaceLifecycle(this.cache), this.allocator.hook(), defaultTolerationSeconds(), defaultStorageClass(this.cache), storageObjectInUseProtection());
+    this.storage.admission.push(
+      namespaceLifecycle(this.cache),
+      this.allocator.hook(),
+      defaultTolerationSeconds(),
+      defaultStorageClass(this.cache),
+      storageObjectInUseProtection(),
+    );
     // Quota last, so that only objects every other check admitted are charged.
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
@@ -172,7 +178,13 @@ export class ApiServer {
         if ((err as { code?: number }).code !== 409) throw err;
       }
     } else if (existing.spec?.ports?.[0]?.targetPort !== port) {
-      await this.storage.update(svcDef, 'default', 'kubernetes', { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } }, undefined);
+      await this.storage.update(
+        svcDef,
+        'default',
+        'kubernetes',
+        { ...existing, metadata: { ...existing.metadata, resourceVersion: undefined }, spec: { ...existing.spec, ports } },
+        undefined,
+      );
     }
   }
 

@@ -18,7 +18,8 @@ function subresourceList(def: ResourceDef): { name: string; kind: string; group?
     out.push({ name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] });
     out.push({ name: 'portforward', kind: 'PodPortForwardOptions', group: '', version: 'v1', verbs: ['create', 'get'] });
   }
-  if (def.group === '' && def.plural === 'nodes') out.push({ name: 'proxy', kind: 'NodeProxyOptions', group: '', version: 'v1', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
+  if (def.group === '' && def.plural === 'nodes')
+    out.push({ name: 'proxy', kind: 'NodeProxyOptions', group: '', version: 'v1', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
   if (def.group === '' && def.plural === 'namespaces') out.push({ name: 'finalize', kind: 'Namespace', verbs: ['update'] });
   return out;
 }
@@ -62,7 +63,10 @@ function apiGroup(name: string, versions: string[]): Record<string, unknown> {
 }
 
 export function groupList(registry: ResourceRegistry): Record<string, unknown> {
-  const groups = registry.groups().filter((g) => g.name !== '').map((g) => apiGroup(g.name, g.versions));
+  const groups = registry
+    .groups()
+    .filter((g) => g.name !== '')
+    .map((g) => apiGroup(g.name, g.versions));
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 

@@ -24,7 +24,11 @@ function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' |
   const values = q.getAll('dryRun');
   if (values.some((v) => v !== 'All'))
     throw errors.invalid('meta.k8s.io', options, '', [
-      { type: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: []string{${values.map((v) => JSON.stringify(v)).join(', ')}}: supported values: "All"` },
+      {
+        type: 'FieldValueNotSupported',
+        field: 'dryRun',
+        message: `Unsupported value: []string{${values.map((v) => JSON.stringify(v)).join(', ')}}: supported values: "All"`,
+      },
     ]);
   return values.length > 0;
 }
@@ -35,9 +39,13 @@ function fieldManager(req: ApiRequest, options: 'CreateOptions' | 'UpdateOptions
   const apply = options === 'PatchOptions' && req.patchType === PATCH_TYPES.apply;
   const force = req.query.get('force');
   if (options === 'PatchOptions' && !apply && force !== null)
-    throw errors.invalid('meta.k8s.io', options, '', [{ type: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+    throw errors.invalid('meta.k8s.io', options, '', [
+      { type: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' },
+    ]);
   if (apply && !given)
-    throw errors.invalid('meta.k8s.io', options, '', [{ type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+    throw errors.invalid('meta.k8s.io', options, '', [
+      { type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' },
+    ]);
   if (given !== null) validateFieldManager(given, options);
   return given || managerFromUserAgent(req.userAgent);
 }
@@ -65,7 +73,13 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   const policy = q.get('propagationPolicy') ?? b.propagationPolicy;
   if (policy !== undefined && policy !== null) {
     if (!['Orphan', 'Background', 'Foreground'].includes(policy))
-      throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+      throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [
+        {
+          type: 'FieldValueNotSupported',
+          field: 'propagationPolicy',
+          message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+        },
+      ]);
     opts.propagationPolicy = policy;
   }
   if (q.has('orphanDependents')) opts.orphanDependents = queryFlag(q, 'orphanDependents');
@@ -116,15 +130,18 @@ export class ApiHandler {
       }
       case 'update': {
         const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'UpdateOptions'), 'update', { rawBody: req.body });
-        const r = await this.rs.update(def, ns, req.name!, checked.object, undefined, { dryRun: dryRun(q, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions') });
+        const r = await this.rs.update(def, ns, req.name!, checked.object, undefined, {
+          dryRun: dryRun(q, 'UpdateOptions'),
+          fieldManager: fieldManager(req, 'UpdateOptions'),
+        });
         return { status: r.created ? 201 : 200, body: r.object, def, warnings: checked.warnings };
       }
       case 'patch':
         if (req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, undefined);
-      {
-        const warnings: string[] = [];
-        return { status: 200, body: await this.patch(def, ns, req, undefined, warnings), def, warnings };
-      }
+        {
+          const warnings: string[] = [];
+          return { status: 200, body: await this.patch(def, ns, req, undefined, warnings), def, warnings };
+        }
       case 'delete': {
         const r = await this.rs.delete(def, ns, req.name!, deleteOptions(q, req.body));
         if (!r.deleted || def.returnDeletedObject) return { status: 200, body: r.object, def };
@@ -144,7 +161,12 @@ export class ApiHandler {
             if ((err as { code?: number }).code !== 404) throw err;
           }
         }
-        return { status: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rs.cache.revision) }, items }, def, list: true };
+        return {
+          status: 200,
+          body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rs.cache.revision) }, items },
+          def,
+          list: true,
+        };
       }
       default:
         throw errors.methodNotSupported(def.group, def.plural, req.verb);
@@ -155,32 +177,49 @@ export class ApiHandler {
     const type = req.patchType ?? '';
     // Custom resources have no patch strategies to merge by, so Kubernetes refuses strategic merge for them.
     if (def.customSchema && type === 'application/strategic-merge-patch+json')
-      throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+      );
     const validation = fieldValidationOf(req.query, 'PatchOptions');
     const manager = fieldManager(req, 'PatchOptions');
     // Strategic merge and JSON patch build a new object without touching `current`, so it need
     // not be copied first; a merge patch shares the object's subtrees, and a type's
     // prepareForUpdate may move parts of `current` into the result, so those get a copy.
     const readOnly = (type === PATCH_TYPES.strategic || type === PATCH_TYPES.json) && !def.prepareForUpdate;
-    const r = await this.rs.guaranteedUpdate(def, ns, req.name!, async (current, cached) => {
-      if (!current) throw errors.notFound(def.group, def.plural, req.name!);
-      const patched = applyPatch(current, type, req.body);
-      if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
-      if (type === PATCH_TYPES.strategic) {
-        const shape = patchedShapeError(def, patched, req.body);
-        if (shape) throw shape;
-      }
-      patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
-      const rv = patched.metadata.resourceVersion;
-      if (rv && rv !== current.metadata!.resourceVersion)
-        throw errors.conflict(def.group, def.plural, req.name!, 'the object has been modified; please apply your changes to the latest version and try again');
-      if (patched.metadata.name !== current.metadata!.name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${req.name})`);
-      if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) throw errors.badRequest('the apiVersion and kind of an object cannot be changed by a patch');
-      // Unknown fields the stored object already had are not the patch's doing.
-      const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: () => existingUnknownFields(def, cached ?? current) });
-      warnings.splice(0, warnings.length, ...checked.warnings);
-      return this.rs.prepareUpdate(def, current, checked.object, sub, manager);
-    }, { dryRun: dryRun(req.query, 'PatchOptions'), readOnly });
+    const r = await this.rs.guaranteedUpdate(
+      def,
+      ns,
+      req.name!,
+      async (current, cached) => {
+        if (!current) throw errors.notFound(def.group, def.plural, req.name!);
+        const patched = applyPatch(current, type, req.body);
+        if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
+        if (type === PATCH_TYPES.strategic) {
+          const shape = patchedShapeError(def, patched, req.body);
+          if (shape) throw shape;
+        }
+        patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
+        const rv = patched.metadata.resourceVersion;
+        if (rv && rv !== current.metadata!.resourceVersion)
+          throw errors.conflict(
+            def.group,
+            def.plural,
+            req.name!,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
+        if (patched.metadata.name !== current.metadata!.name)
+          throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${req.name})`);
+        if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind)
+          throw errors.badRequest('the apiVersion and kind of an object cannot be changed by a patch');
+        // Unknown fields the stored object already had are not the patch's doing.
+        const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: () => existingUnknownFields(def, cached ?? current) });
+        warnings.splice(0, warnings.length, ...checked.warnings);
+        return this.rs.prepareUpdate(def, current, checked.object, sub, manager);
+      },
+      { dryRun: dryRun(req.query, 'PatchOptions'), readOnly },
+    );
     return r.object;
   }
 
@@ -192,31 +231,38 @@ export class ApiHandler {
     const undeclared = applyConfigurationError(def, req.body, ns, name);
     if (undeclared) throw undeclared;
     let created = false;
-    const r = await this.rs.guaranteedUpdate(def, ns, name, async (current) => {
-      if (!current && sub) throw errors.notFound(def.group, def.plural, name);
-      const merged = serverSideApply(def, current, req.body, { manager, force, subresource: sub });
-      const meta = merged.metadata!;
-      if (meta.name === undefined) meta.name = name;
-      if (meta.name !== name) throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
-      if (def.namespaced) {
-        if (meta.namespace !== undefined && meta.namespace !== ns) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
-        meta.namespace = ns;
-      } else delete meta.namespace;
-      if (!current) {
-        created = true;
-        if (meta.resourceVersion) throw errors.notFound(def.group, def.plural, name);
-        return this.rs.prepareCreate(def, merged);
-      }
-      created = false;
-      const rv = meta.resourceVersion;
-      if (rv && rv !== current.metadata!.resourceVersion)
-        throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      const out = await this.rs.prepareUpdate(def, current, merged, sub);
-      // Through /status only status is taken from the merge; the ownership record comes with it.
-      if (meta.managedFields) out.metadata!.managedFields = meta.managedFields;
-      else delete out.metadata!.managedFields;
-      return out;
-    }, { dryRun: dryRun(req.query, 'PatchOptions') });
+    const r = await this.rs.guaranteedUpdate(
+      def,
+      ns,
+      name,
+      async (current) => {
+        if (!current && sub) throw errors.notFound(def.group, def.plural, name);
+        const merged = serverSideApply(def, current, req.body, { manager, force, subresource: sub });
+        const meta = merged.metadata!;
+        if (meta.name === undefined) meta.name = name;
+        if (meta.name !== name) throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+        if (def.namespaced) {
+          if (meta.namespace !== undefined && meta.namespace !== ns)
+            throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+          meta.namespace = ns;
+        } else delete meta.namespace;
+        if (!current) {
+          created = true;
+          if (meta.resourceVersion) throw errors.notFound(def.group, def.plural, name);
+          return this.rs.prepareCreate(def, merged);
+        }
+        created = false;
+        const rv = meta.resourceVersion;
+        if (rv && rv !== current.metadata!.resourceVersion)
+          throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        const out = await this.rs.prepareUpdate(def, current, merged, sub);
+        // Through /status only status is taken from the merge; the ownership record comes with it.
+        if (meta.managedFields) out.metadata!.managedFields = meta.managedFields;
+        else delete out.metadata!.managedFields;
+        return out;
+      },
+      { dryRun: dryRun(req.query, 'PatchOptions') },
+    );
     return { status: created ? 201 : 200, body: r.object, def };
   }
 
@@ -225,37 +271,62 @@ export class ApiHandler {
    * (a verb it lacks, a resource without that subresource): that is a 404.
    */
   private readonly subresources = new Map<string, SubresourceHandler>([
-    ['status', async (def, ns, req) => {
-      if (!def.subresources?.status) return undefined;
-      const name = req.name!;
-      if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
-      if (req.verb === 'update') {
-        const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
-        return { status: 200, body: (await this.rs.update(def, ns, name, checked.object, 'status', { dryRun: dryRun(req.query, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions') })).object, def, warnings: checked.warnings };
-      }
-      if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, 'status');
-      if (req.verb === 'patch') {
-        const warnings: string[] = [];
-        return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
-      }
-      return undefined;
-    }],
-    ['scale', async (def, ns, req) => {
-      if (!def.subresources?.scale) return undefined;
-      return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query, req.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions'));
-    }],
-    ['binding', async (def, ns, req) => {
-      if (!def.subresources?.binding || req.verb !== 'create') return undefined;
-      return bindPod(this.rs, def, ns!, req.name!, req.body, dryRun(req.query, 'CreateOptions'));
-    }],
-    ['eviction', async (def, ns, req) => {
-      if (def.group !== '' || def.plural !== 'pods' || req.verb !== 'create') return undefined;
-      return evictPod(this.rs, def, ns!, req.name!, req.body, dryRun(req.query, 'CreateOptions'));
-    }],
-    ['finalize', async (def, _ns, req) => {
-      if (def.plural !== 'namespaces' || def.group !== '' || req.verb !== 'update') return undefined;
-      return this.finalizeNamespace(def, req);
-    }],
+    [
+      'status',
+      async (def, ns, req) => {
+        if (!def.subresources?.status) return undefined;
+        const name = req.name!;
+        if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
+        if (req.verb === 'update') {
+          const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
+          return {
+            status: 200,
+            body: (
+              await this.rs.update(def, ns, name, checked.object, 'status', {
+                dryRun: dryRun(req.query, 'UpdateOptions'),
+                fieldManager: fieldManager(req, 'UpdateOptions'),
+              })
+            ).object,
+            def,
+            warnings: checked.warnings,
+          };
+        }
+        if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, 'status');
+        if (req.verb === 'patch') {
+          const warnings: string[] = [];
+          return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
+        }
+        return undefined;
+      },
+    ],
+    [
+      'scale',
+      async (def, ns, req) => {
+        if (!def.subresources?.scale) return undefined;
+        return scaleSubresource(this.rs, def, ns, req, def.subresources.scale, dryRun(req.query, req.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions'));
+      },
+    ],
+    [
+      'binding',
+      async (def, ns, req) => {
+        if (!def.subresources?.binding || req.verb !== 'create') return undefined;
+        return bindPod(this.rs, def, ns!, req.name!, req.body, dryRun(req.query, 'CreateOptions'));
+      },
+    ],
+    [
+      'eviction',
+      async (def, ns, req) => {
+        if (def.group !== '' || def.plural !== 'pods' || req.verb !== 'create') return undefined;
+        return evictPod(this.rs, def, ns!, req.name!, req.body, dryRun(req.query, 'CreateOptions'));
+      },
+    ],
+    [
+      'finalize',
+      async (def, _ns, req) => {
+        if (def.plural !== 'namespaces' || def.group !== '' || req.verb !== 'update') return undefined;
+        return this.finalizeNamespace(def, req);
+      },
+    ],
   ]);
 
   private async subresource(def: ResourceDef, req: ApiRequest): Promise<ApiResult> {
@@ -270,12 +341,18 @@ export class ApiHandler {
   private async finalizeNamespace(def: ResourceDef, req: ApiRequest): Promise<ApiResult> {
     const name = req.name!;
     const body = req.body as KObject;
-    const r = await this.rs.guaranteedUpdate(def, undefined, name, (current) => {
-      if (!current) throw errors.notFound('', 'namespaces', name);
-      current.spec = { ...(current.spec ?? {}), finalizers: body?.spec?.finalizers ?? [] };
-      if (!current.spec.finalizers.length) delete current.spec.finalizers;
-      return current;
-    }, { dryRun: dryRun(req.query, 'UpdateOptions') });
+    const r = await this.rs.guaranteedUpdate(
+      def,
+      undefined,
+      name,
+      (current) => {
+        if (!current) throw errors.notFound('', 'namespaces', name);
+        current.spec = { ...(current.spec ?? {}), finalizers: body?.spec?.finalizers ?? [] };
+        if (!current.spec.finalizers.length) delete current.spec.finalizers;
+        return current;
+      },
+      { dryRun: dryRun(req.query, 'UpdateOptions') },
+    );
     return { status: 200, body: r.object, def };
   }
 

@@ -19,7 +19,7 @@ import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
-import { errors, StatusError, toStatusError } from './status.js';
+import { errors, type StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 
@@ -124,7 +124,10 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
   }
   if (out.kind === 'partial' && !isStatus && def) {
     const p = list ? toPartialList(def, body, out.version) : toPartial(body, out.version);
-    return { type: `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=${out.version};g=meta.k8s.io`, body: JSON.stringify(p) };
+    return {
+      type: `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=${out.version};g=meta.k8s.io`,
+      body: JSON.stringify(p),
+    };
   }
   if (out.kind === 'yaml') return { type: 'application/yaml', body: YAML.stringify(body) };
   // ?pretty=true: indented as Go's json.MarshalIndent(obj, "", "  ") writes it.
@@ -138,17 +141,14 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 }
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
-  const server = https.createServer(
-    { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      handle(req, res).catch((err) => {
-        const se = toStatusError(err);
-        if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
-        if (!res.headersSent) sendStatus(res, se);
-        else res.destroy();
-      });
-    },
-  );
+  const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    handle(req, res).catch((err) => {
+      const se = toStatusError(err);
+      if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
+      if (!res.headersSent) sendStatus(res, se);
+      else res.destroy();
+    });
+  });
   // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY) and are relayed.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -219,9 +219,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       // Field validation also reports keys given twice, which only the raw body shows.
       const ct = req.headers['content-type'];
       try {
-        body = method === 'DELETE'
-          ? decodeBody(ct, raw)
-          : decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw);
+        body =
+          method === 'DELETE'
+            ? decodeBody(ct, raw)
+            : (decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw));
       } catch (err) {
         throw err instanceof JsonBodyError ? undecodableObject(err, method, info) : err;
       }
@@ -252,7 +253,13 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   function undecodableObject(err: JsonBodyError, method: string, info: ResourceRequestInfo): StatusError {
     if ((method !== 'POST' && method !== 'PUT') || info.subresource) return err;
     try {
-      const def = opts.handler.resolve({ verb: info.verb, group: info.group, version: info.version, resource: info.resource, query: new URLSearchParams() } as ApiRequest);
+      const def = opts.handler.resolve({
+        verb: info.verb,
+        group: info.group,
+        version: info.version,
+        resource: info.resource,
+        query: new URLSearchParams(),
+      } as ApiRequest);
       return def ? err.forKind(def.kind) : err;
     } catch {
       return err;

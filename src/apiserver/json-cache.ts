@@ -96,7 +96,6 @@ export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown 
   }
 }
 
-
 /**
  * The same JSON as listJson, in pieces of `batch` items, so a large list goes out as it is
  * serialised instead of as one string of tens of megabytes.

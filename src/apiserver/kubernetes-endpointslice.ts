@@ -12,13 +12,14 @@ interface Subset {
 
 /** The slice for the Endpoints' addresses (one port list: servers share a port, as the reconciler groups them). */
 export function kubernetesEndpointSlice(endpoints: KObject, current?: KObject): KObject {
-  const subsets = ((endpoints as { subsets?: Subset[] }).subsets ?? []);
+  const subsets = (endpoints as { subsets?: Subset[] }).subsets ?? [];
   const first = subsets[0];
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
-      name: 'kubernetes', namespace: 'default',
+      name: 'kubernetes',
+      namespace: 'default',
       labels: { 'kubernetes.io/service-name': 'kubernetes' },
       ...(current?.metadata?.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
     },

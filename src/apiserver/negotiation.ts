@@ -70,8 +70,7 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): unknow
       throw err;
     }
   }
-  if (type !== 'application/json' && !type.endsWith('+json') && type !== '*/*')
-    throw errors.unsupportedMediaType(type);
+  if (type !== 'application/json' && !type.endsWith('+json') && type !== '*/*') throw errors.unsupportedMediaType(type);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -81,7 +80,10 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): unknow
 
 /** A body sent as JSON that is not JSON (often YAML, as `kubectl create --raw -f x.yaml` sends it). */
 export class JsonBodyError extends StatusError {
-  constructor(readonly raw: Buffer, readonly parseError: string) {
+  constructor(
+    readonly raw: Buffer,
+    readonly parseError: string,
+  ) {
     super(400, 'BadRequest', parseError);
   }
 

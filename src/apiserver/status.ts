@@ -69,7 +69,11 @@ export const errors = {
     return new StatusError(404, 'NotFound', `${qualifiedResource(group, resource)} "${name}" not found`, { name, group: group || undefined, kind: resource });
   },
   alreadyExists(group: string, resource: string, name: string): StatusError {
-    return new StatusError(409, 'AlreadyExists', `${qualifiedResource(group, resource)} "${name}" already exists`, { name, group: group || undefined, kind: resource });
+    return new StatusError(409, 'AlreadyExists', `${qualifiedResource(group, resource)} "${name}" already exists`, {
+      name,
+      group: group || undefined,
+      kind: resource,
+    });
   },
   conflict(group: string, resource: string, name: string, why: string): StatusError {
     return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, resource)} "${name}": ${why}`, {
@@ -101,7 +105,11 @@ export const errors = {
     return new StatusError(406, 'NotAcceptable', message);
   },
   unsupportedMediaType(contentType: string): StatusError {
-    return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`);
+    return new StatusError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`,
+    );
   },
   expired(message: string): StatusError {
     return new StatusError(410, 'Expired', message);
@@ -133,7 +141,9 @@ export const errors = {
     return new StatusError(504, 'Timeout', message);
   },
   pageNotFound(path: string): StatusError {
-    return new StatusError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: `404 page not found: ${path}` }] });
+    return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {
+      causes: [{ reason: 'UnexpectedServerResponse', message: `404 page not found: ${path}` }],
+    });
   },
 };
 

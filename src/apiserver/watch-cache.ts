@@ -173,7 +173,12 @@ export class WatchCache {
     this.ringStart = 0;
     this.revision = Math.max(this.revision, revision);
     this.windowStart = revision;
-    this.storeWatch = this.store.watch('/registry/', revision, (ev) => this.apply(ev), (err) => this.fail(err));
+    this.storeWatch = this.store.watch(
+      '/registry/',
+      revision,
+      (ev) => this.apply(ev),
+      (err) => this.fail(err),
+    );
     this.wakeWaiters();
   }
 
@@ -334,7 +339,10 @@ export class WatchCache {
 
   /** Events for a watch older than the window, straight from the store's history. */
   watchFromStore(resourcePrefix: string, fromRevision: number, w: CacheWatcher): () => void {
-    const handle = this.store.watch(resourcePrefix, fromRevision, (ev) => {
+    const handle = this.store.watch(
+      resourcePrefix,
+      fromRevision,
+      (ev) => {
         const obj = ev.type === 'put' ? decode(ev.kv) : decode(ev.prevKv ?? ev.kv, ev.kv.modRevision);
         w.deliver({
           revision: ev.kv.modRevision,
@@ -345,7 +353,9 @@ export class WatchCache {
           object: obj,
           prev: ev.prevKv ? decode(ev.prevKv) : undefined,
         });
-      }, (err) => w.terminate(err));
+      },
+      (err) => w.terminate(err),
+    );
     return () => handle.stop();
   }
 

@@ -62,8 +62,7 @@ function fetchCA(server: string): Promise<string> {
 }
 
 function firstIPv4(): string {
-  for (const addrs of Object.values(networkInterfaces()))
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }
 
@@ -78,7 +77,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { caHash, secret } = parseJoinToken(flags.token);
-  if (!caHash) throw new Error('the token carries no CA hash (want K10<hash>::server:<secret>, as in the server\'s DATA_DIR/token)');
+  if (!caHash) throw new Error("the token carries no CA hash (want K10<hash>::server:<secret>, as in the server's DATA_DIR/token)");
   const ca = await fetchCA(flags.server);
   if (createHash('sha256').update(ca).digest('hex') !== caHash) throw new Error(`the CA served by ${flags.server} does not match the hash in the token`);
   writeFileSync(join(dataDir, 'server-ca.crt'), ca);
@@ -92,8 +91,15 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   informers.start();
   await informers.waitForSync();
   const nodeRuntime = await startNodeRuntime({
-    kind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: ip, log,
-    clusterDns: flags.clusterDns, clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, bridge: flags.cniBridge,
+    kind,
+    endpoint: flags.containerRuntimeEndpoint,
+    agentDir: join(dataDir, 'agent'),
+    hostIP: ip,
+    log,
+    clusterDns: flags.clusterDns,
+    clusterDomain: flags.clusterDomain,
+    resolvConf: flags.resolvConf,
+    bridge: flags.cniBridge,
   });
   if (nodeRuntime.kind === 'simulated') {
     const why = nodeRuntime.fallbackReason ?? 'asked for with --runtime simulated';
@@ -101,8 +107,14 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log.warn('pods on this node run in SIMULATED mode', { reason: why });
   }
   const podNetwork = await startNodeNetwork({
-    client, nodeName: name, nodeIP: ip, mode: podNetworkMode, clusterCidr: flags.clusterCidr ?? '10.42.0.0/16',
-    bridge: nodeRuntime.network?.bridge ?? 'skiff0', cni: nodeRuntime.network, log,
+    client,
+    nodeName: name,
+    nodeIP: ip,
+    mode: podNetworkMode,
+    clusterCidr: flags.clusterCidr ?? '10.42.0.0/16',
+    bridge: nodeRuntime.network?.bridge ?? 'skiff0',
+    cni: nodeRuntime.network,
+    log,
   }).catch(async (err) => {
     await nodeRuntime.stop();
     throw err;
@@ -116,13 +128,23 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   // Self-signed: the apiserver does not verify agents' serving certificates; the agent
   // lets in only clients the cluster CA signed for the apiserver.
   const server = await startNodeAgentServer({
-    runtime: nodeRuntime.runtime, nodeName: name, addresses: [ip], clientCA: ca, port: flags.kubeletPort ?? 10250, fallbackToFreePort: false,
-    pods: () => routers.podsOnNode(name), log: log.child('agent-server'),
+    runtime: nodeRuntime.runtime,
+    nodeName: name,
+    addresses: [ip],
+    clientCA: ca,
+    port: flags.kubeletPort ?? 10250,
+    fallbackToFreePort: false,
+    pods: () => routers.podsOnNode(name),
+    log: log.child('agent-server'),
   });
   const agent = new NodeAgent({
     client,
     runtime: nodeRuntime.runtime,
-    node: { ...hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }), kubeletPort: server.port, ...monitors?.describe },
+    node: {
+      ...hostDescription(name, ip, {}, { containerRuntimeVersion: nodeRuntime.runtime.runtimeVersionString, capacity: nodeRuntime.capacity }),
+      kubeletPort: server.port,
+      ...monitors?.describe,
+    },
     ...routers,
     sandbox: nodeRuntime.sandbox,
     containerHooks: real?.hooks,
@@ -131,17 +153,42 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log,
   });
   await agent.start();
-  const proxy = await startNodeProxy(flags, { client, nodeName: name, nodeIP: ip, runsProcesses: nodeRuntime.runtime.runsProcesses, clusterCIDR: flags.clusterCidr, log, informers });
-  // This node's DNS listener on its node IP, published in the kube-dns EndpointSlices.
-  const dns = flags.disableDns ? undefined : await startClusterDns({
-    client, nodeName: name, listen: [ip], port: flags.clusterDnsPort ?? defaultDnsPort(), clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf,
-    recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined, log: log.child('dns'),
-  }).catch((err: Error) => {
-    log.error('cluster DNS did not start on this node', { error: err.message });
-    return undefined;
+  const proxy = await startNodeProxy(flags, {
+    client,
+    nodeName: name,
+    nodeIP: ip,
+    runsProcesses: nodeRuntime.runtime.runsProcesses,
+    clusterCIDR: flags.clusterCidr,
+    log,
+    informers,
   });
-  const ingress = await startNodeIngress(flags, { client, nodeName: name, nodeIP: ip, log, informers, print: (line) => process.stdout.write(`skiff agent: ${line}\n`) });
-  process.stdout.write(`skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`);
+  // This node's DNS listener on its node IP, published in the kube-dns EndpointSlices.
+  const dns = flags.disableDns
+    ? undefined
+    : await startClusterDns({
+        client,
+        nodeName: name,
+        listen: [ip],
+        port: flags.clusterDnsPort ?? defaultDnsPort(),
+        clusterDomain: flags.clusterDomain,
+        resolvConf: flags.resolvConf,
+        recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined,
+        log: log.child('dns'),
+      }).catch((err: Error) => {
+        log.error('cluster DNS did not start on this node', { error: err.message });
+        return undefined;
+      });
+  const ingress = await startNodeIngress(flags, {
+    client,
+    nodeName: name,
+    nodeIP: ip,
+    log,
+    informers,
+    print: (line) => process.stdout.write(`skiff agent: ${line}\n`),
+  });
+  process.stdout.write(
+    `skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -10,7 +10,7 @@ export interface CleanupFlags {
 }
 
 export async function runCleanup(flags: CleanupFlags): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('must run as root (it changes the host\'s network and mounts)');
+  if (process.getuid?.() !== 0) throw new Error("must run as root (it changes the host's network and mounts)");
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   const report = await cleanupHost({ dataDir, bridge: flags.cniBridge });
   for (const r of report.removed) process.stdout.write(`removed ${r}\n`);

@@ -16,7 +16,8 @@ export function importSocket(flags: ImagesImportFlags): string {
   if (flags.containerRuntimeEndpoint) return flags.containerRuntimeEndpoint.replace(/^unix:\/\//, '');
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   const socket = containerdLayout(join(dataDir, 'agent')).socket;
-  if (!existsSync(socket)) throw new Error(`no containerd socket at ${socket}: is \`skiff server\` (or \`skiff agent\`) running with --data-dir ${dataDir} and the cri runtime?`);
+  if (!existsSync(socket))
+    throw new Error(`no containerd socket at ${socket}: is \`skiff server\` (or \`skiff agent\`) running with --data-dir ${dataDir} and the cri runtime?`);
   return socket;
 }
 

@@ -9,12 +9,12 @@ program
   .description('run the control plane (and, unless --disable-agent, a node agent on this host)')
   .option('--data-dir <dir>', 'state directory (default /var/lib/skiff as root, else ~/.local/share/skiff)')
   .option('--bind-address <addr>', 'address the API server listens on', '0.0.0.0')
-  .option('--advertise-address <addr>', 'address agents and pods reach the API server at (default: the bind address, or this host\'s first IPv4 address)')
+  .option('--advertise-address <addr>', "address agents and pods reach the API server at (default: the bind address, or this host's first IPv4 address)")
   .option('--https-port <port>', 'port the API server listens on', (v) => parsePort(v), 6443)
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
   .option('--disable-agent', 'run no node agent in this process', false)
-  .option('--node-name <name>', 'name of this host\'s node (default: the host name)')
+  .option('--node-name <name>', "name of this host's node (default: the host name)")
   .option('--disable-scheduler', 'run no scheduler in this process', false)
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
@@ -25,19 +25,25 @@ program
   .option('--simulated-nodes <n>', 'also register N simulated nodes (no processes; for tests and scale)', (v) => parseCount(v), 0)
   .option('--simulated-node-capacity <list>', 'capacity of each simulated node', 'cpu=8,memory=32Gi,pods=110')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unhealthy', '40s')
-  .option('--runtime <kind>', 'container runtime of this host\'s node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
+  .option(
+    '--runtime <kind>',
+    "container runtime of this host's node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated",
+    'auto',
+  )
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
-  .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
-  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); 0 picks a free one', (v) => parseCount(v), 10250)
+  .option('--pod-network <mode>', "how pods reach other nodes' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none", 'host-gw')
+  .option('--kubelet-port <port>', "port of the node agent's HTTPS server (logs, exec, port-forward); 0 picks a free one", (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .option('--disable-servicelb', 'run no built-in load balancer for LoadBalancer Services', false)
   .option('--disable-dns', 'run no cluster DNS (no kube-dns Service, no DNS listener on this node)', false)
-  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
-  .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
-  .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
+  .option('--cluster-domain <domain>', "the cluster's DNS domain", 'cluster.local')
+  .option('--cluster-dns-port <port>', "port of this node's DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)", (v) =>
+    parsePort(v),
+  )
+  .option('--resolv-conf <file>', "the node's resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get", '/etc/resolv.conf')
   .option('--disable-ingress', 'run no ingress controller on this node (the server then creates no IngressClass skiff)', false)
   .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
   .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
@@ -63,23 +69,25 @@ program
   .description('run a node agent that joins a server')
   .requiredOption('--server <url>', 'the server to join, e.g. https://HOST:6443')
   .requiredOption('--token <token>', 'join token (DATA_DIR/token on the server)')
-  .option('--data-dir <dir>', 'state directory (default /var/lib/skiff as root, else ~/.local/share/skiff; the agent\'s files go under DATA_DIR/agent)')
+  .option('--data-dir <dir>', "state directory (default /var/lib/skiff as root, else ~/.local/share/skiff; the agent's files go under DATA_DIR/agent)")
   .option('--node-name <name>', 'name of this node (default: the host name)')
-  .option('--node-ip <ip>', 'the address this node reports as InternalIP (default: this host\'s first IPv4 address)')
+  .option('--node-ip <ip>', "the address this node reports as InternalIP (default: this host's first IPv4 address)")
   .option('--runtime <kind>', 'container runtime: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated', 'auto')
   .option('--container-runtime-endpoint <url>', 'use this CRI socket (unix:///…) instead of starting containerd')
-  .option('--cluster-dns <ip>', 'cluster DNS service IP written into pods\' resolv.conf', '10.43.0.10')
+  .option('--cluster-dns <ip>', "cluster DNS service IP written into pods' resolv.conf", '10.43.0.10')
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
-  .option('--pod-network <mode>', 'how pods reach other nodes\' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none', 'host-gw')
-  .option('--cluster-cidr <cidr>', 'the server\'s --cluster-cidr: pod traffic to it is not masqueraded', '10.42.0.0/16')
-  .option('--kubelet-port <port>', 'port of the node agent\'s HTTPS server (logs, exec, port-forward); 0 picks a free one', (v) => parseCount(v), 10250)
+  .option('--pod-network <mode>', "how pods reach other nodes' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none", 'host-gw')
+  .option('--cluster-cidr <cidr>', "the server's --cluster-cidr: pod traffic to it is not masqueraded", '10.42.0.0/16')
+  .option('--kubelet-port <port>', "port of the node agent's HTTPS server (logs, exec, port-forward); 0 picks a free one", (v) => parseCount(v), 10250)
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')
   .option('--disable-proxy', 'run no service proxy on this node', false)
   .option('--disable-dns', 'run no cluster DNS listener on this node', false)
-  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
-  .option('--cluster-dns-port <port>', 'port of this node\'s DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)', (v) => parsePort(v))
-  .option('--resolv-conf <file>', 'the node\'s resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get', '/etc/resolv.conf')
+  .option('--cluster-domain <domain>', "the cluster's DNS domain", 'cluster.local')
+  .option('--cluster-dns-port <port>', "port of this node's DNS listener on its node IP (default 53 as root, else 10053; a free one when taken)", (v) =>
+    parsePort(v),
+  )
+  .option('--resolv-conf <file>', "the node's resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get", '/etc/resolv.conf')
   .option('--disable-ingress', 'run no ingress controller on this node', false)
   .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
   .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
@@ -93,7 +101,7 @@ program
     }
   });
 
-const images = program.command('images').description('manage the images of this node\'s container runtime');
+const images = program.command('images').description("manage the images of this node's container runtime");
 images
   .command('import')
   .description('load OCI or docker image archives into the containerd of the node agent on this host')
@@ -112,7 +120,9 @@ images
 
 program
   .command('cleanup')
-  .description('as root: remove the containers, pod network namespaces, iptables/nft rules, routes, bridge and VXLAN device Skiff made on this host (stop skiff first)')
+  .description(
+    'as root: remove the containers, pod network namespaces, iptables/nft rules, routes, bridge and VXLAN device Skiff made on this host (stop skiff first)',
+  )
   .option('--data-dir <dir>', 'state directory of the server or agent (default /var/lib/skiff as root)')
   .option('--cni-bridge <name>', 'the pod bridge the node used', 'skiff0')
   .action(async (opts) => {

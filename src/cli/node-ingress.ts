@@ -28,24 +28,41 @@ export function defaultIngressPorts(): { http: number; https: number } {
   return mayBindLowPorts() ? { http: 80, https: 443 } : { http: 8080, https: 8443 };
 }
 
-export async function startNodeIngress(flags: NodeIngressFlags, o: {
-  client: Client; nodeName: string; nodeIP: string; log: Logger; informers?: SharedInformerFactory; print: (line: string) => void;
-}): Promise<IngressController | undefined> {
+export async function startNodeIngress(
+  flags: NodeIngressFlags,
+  o: {
+    client: Client;
+    nodeName: string;
+    nodeIP: string;
+    log: Logger;
+    informers?: SharedInformerFactory;
+    print: (line: string) => void;
+  },
+): Promise<IngressController | undefined> {
   if (flags.disableIngress) return undefined;
   const defaults = defaultIngressPorts();
   const explicit = flags.ingressHttpPort !== undefined || flags.ingressHttpsPort !== undefined;
   const addresses = [...new Set([o.nodeIP, '127.0.0.1'])];
   try {
     const ingress = await startIngress({
-      client: o.client, nodeName: o.nodeName, nodeIPs: addresses, statusIPs: [o.nodeIP],
-      httpPort: flags.ingressHttpPort ?? defaults.http, httpsPort: flags.ingressHttpsPort ?? defaults.https,
-      log: o.log.child('ingress'), informers: o.informers,
+      client: o.client,
+      nodeName: o.nodeName,
+      nodeIPs: addresses,
+      statusIPs: [o.nodeIP],
+      httpPort: flags.ingressHttpPort ?? defaults.http,
+      httpsPort: flags.ingressHttpsPort ?? defaults.https,
+      log: o.log.child('ingress'),
+      informers: o.informers,
     });
-    o.print(`ingress listening on ${ingress.listening.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(' ')}`);
+    o.print(
+      `ingress listening on ${ingress.listening.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(' ')}`,
+    );
     return ingress;
   } catch (err) {
     if (explicit) throw err;
-    o.log.warn('no ingress on this node: its default ports cannot be opened (give --ingress-http-port / --ingress-https-port, or --disable-ingress)', { error: (err as Error).message });
+    o.log.warn('no ingress on this node: its default ports cannot be opened (give --ingress-http-port / --ingress-https-port, or --disable-ingress)', {
+      error: (err as Error).message,
+    });
     return undefined;
   }
 }

@@ -12,9 +12,18 @@ export interface NodeProxyFlags {
   disableProxy?: boolean;
 }
 
-export async function startNodeProxy(flags: NodeProxyFlags, o: {
-  client: Client; nodeName: string; nodeIP: string; runsProcesses: boolean; clusterCIDR?: string; log: Logger; informers?: SharedInformerFactory;
-}): Promise<ServiceProxy | undefined> {
+export async function startNodeProxy(
+  flags: NodeProxyFlags,
+  o: {
+    client: Client;
+    nodeName: string;
+    nodeIP: string;
+    runsProcesses: boolean;
+    clusterCIDR?: string;
+    log: Logger;
+    informers?: SharedInformerFactory;
+  },
+): Promise<ServiceProxy | undefined> {
   if (flags.disableProxy) return undefined;
   if (!o.runsProcesses && !flags.proxyMode) {
     o.log.info('no service proxy: this node runs pods in simulated mode (give --proxy-mode to run one anyway)');
@@ -26,5 +35,14 @@ export async function startNodeProxy(flags: NodeProxyFlags, o: {
     o.log.warn('no service proxy: its default mode is not available here', { mode, available: Object.keys(PROXY_MODES) });
     return undefined;
   }
-  return startServiceProxy({ client: o.client, nodeName: o.nodeName, nodeIPs: [o.nodeIP], mode, clusterCIDR: o.clusterCIDR, iptablesBackend: flags.iptablesBackend, log: o.log.child('proxy'), informers: o.informers });
+  return startServiceProxy({
+    client: o.client,
+    nodeName: o.nodeName,
+    nodeIPs: [o.nodeIP],
+    mode,
+    clusterCIDR: o.clusterCIDR,
+    iptablesBackend: flags.iptablesBackend,
+    log: o.log.child('proxy'),
+    informers: o.informers,
+  });
 }

@@ -26,7 +26,6 @@ import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
 
-
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
   disableServicelb?: boolean;
@@ -74,8 +73,7 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
 export function defaultAdvertiseAddress(bind: string): string {
   if (bind !== '0.0.0.0' && bind !== '::') return bind;
-  for (const addrs of Object.values(networkInterfaces()))
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }
 
@@ -110,10 +108,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const store = await openStore(dataDir, flags.datastoreEndpoint);
   // A shared datastore (etcd) may already hold a cluster that this server must match.
   if (flags.datastoreEndpoint && /^https?:\/\//.test(flags.datastoreEndpoint))
-    await claimClusterRecord(store, {
-      caFingerprint: caFingerprint(pki.caCert), joinSecretHash: secretHash(joinToken.secret),
-      clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr,
-    }, flags.datastoreEndpoint).catch(async (err) => {
+    await claimClusterRecord(
+      store,
+      {
+        caFingerprint: caFingerprint(pki.caCert),
+        joinSecretHash: secretHash(joinToken.secret),
+        clusterCIDR: flags.clusterCidr,
+        serviceCIDR: flags.serviceCidr,
+      },
+      flags.datastoreEndpoint,
+    ).catch(async (err) => {
       await store.close();
       throw err;
     });
@@ -143,13 +147,19 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const client = component('kube-controller-manager');
   // Stable per data dir, so a restarted server takes its own lease back at once.
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
-  const settings = { clusterCIDR: flags.clusterCidr, nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'), localPathStorageDir: join(dataDir, 'storage') };
+  const settings = {
+    clusterCIDR: flags.clusterCidr,
+    nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
+    localPathStorageDir: join(dataDir, 'storage'),
+  };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);
   const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
-  const scheduler = flags.disableScheduler ? undefined : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
+  const scheduler = flags.disableScheduler
+    ? undefined
+    : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
@@ -157,25 +167,47 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let podNetwork: NodeNetwork | undefined;
   if (!flags.disableAgent) {
     nodeRuntime = await startNodeRuntime({
-      kind: runtimeKind, endpoint: flags.containerRuntimeEndpoint, agentDir: join(dataDir, 'agent'), hostIP: advertise,
-      log, clusterDns: flags.clusterDns, clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, bridge: flags.cniBridge,
+      kind: runtimeKind,
+      endpoint: flags.containerRuntimeEndpoint,
+      agentDir: join(dataDir, 'agent'),
+      hostIP: advertise,
+      log,
+      clusterDns: flags.clusterDns,
+      clusterDomain: flags.clusterDomain,
+      resolvConf: flags.resolvConf,
+      bridge: flags.cniBridge,
     });
     if (nodeRuntime.fallbackReason && runtimeKind === 'auto' && !criUnavailableReason({ endpoint: flags.containerRuntimeEndpoint })) {
-      process.stderr.write(`skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`);
+      process.stderr.write(
+        `skiff server: WARNING: pods on this host run in SIMULATED mode (no container runtime, no process is started): ${nodeRuntime.fallbackReason}\n`,
+      );
       log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: nodeRuntime.fallbackReason });
     }
     podNetwork = await startNodeNetwork({
-      client: component('kubelet'), nodeName: flags.nodeName ?? hostNodeName(), nodeIP: advertise, mode: podNetworkMode, clusterCidr: flags.clusterCidr,
-      bridge: nodeRuntime.network?.bridge ?? 'skiff0', cni: nodeRuntime.network, log, nodeIPFlag: '--advertise-address',
+      client: component('kubelet'),
+      nodeName: flags.nodeName ?? hostNodeName(),
+      nodeIP: advertise,
+      mode: podNetworkMode,
+      clusterCidr: flags.clusterCidr,
+      bridge: nodeRuntime.network?.bridge ?? 'skiff0',
+      cni: nodeRuntime.network,
+      log,
+      nodeIPFlag: '--advertise-address',
     }).catch(async (err) => {
       await nodeRuntime?.stop();
       throw err;
     });
-    if (nodeRuntime.kind === 'cri') log.info('node agent runs pods in real containers', { runtime: nodeRuntime.runtime.runtimeVersionString, endpoint: flags.containerRuntimeEndpoint ?? nodeRuntime.supervisor?.endpoint });
+    if (nodeRuntime.kind === 'cri')
+      log.info('node agent runs pods in real containers', {
+        runtime: nodeRuntime.runtime.runtimeVersionString,
+        endpoint: flags.containerRuntimeEndpoint ?? nodeRuntime.supervisor?.endpoint,
+      });
   }
   const nodeCIDRs = 2 ** Math.max(0, 24 - Number(flags.clusterCidr.split('/')[1]));
   if ((flags.simulatedNodes ?? 0) + (flags.disableAgent ? 0 : 1) > nodeCIDRs)
-    log.warn(`--cluster-cidr ${flags.clusterCidr} holds ${nodeCIDRs} node pod CIDRs (/24 each): nodes beyond that get none and cannot run pods; use a wider one, e.g. --cluster-cidr 10.0.0.0/8`);
+    log.warn(
+      `--cluster-cidr ${flags.clusterCidr} holds ${nodeCIDRs} node pod CIDRs (/24 each): nodes beyond that get none and cannot run pods; use a wider one, e.g. --cluster-cidr 10.0.0.0/8`,
+    );
   const agents = await startInProcessAgents({
     client: component('kubelet'),
     log,
@@ -187,7 +219,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       capacity: nodeRuntime.capacity,
       sandbox: nodeRuntime.sandbox,
       agentDir: join(dataDir, 'agent'),
-      server: { clientCA: pki.caCert, issueServingCert: pki.issueServingCert, port: flags.kubeletPort ?? 10250, host: flags.bindAddress, fallbackToFreePort: false },
+      server: {
+        clientCA: pki.caCert,
+        issueServingCert: pki.issueServingCert,
+        port: flags.kubeletPort ?? 10250,
+        host: flags.bindAddress,
+        fallbackToFreePort: false,
+      },
     },
     simulatedNodes: flags.simulatedNodes,
     simulatedCapacity: parseCapacity(flags.simulatedNodeCapacity),
@@ -196,28 +234,46 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     leaseRenewMs: Math.min(10_000, Math.floor(settings.nodeMonitorGracePeriodMs / 4)),
   });
 
-  const proxy = agents.host && await startNodeProxy(flags, {
-    client: component('kube-proxy'), nodeName: agents.host.name, nodeIP: advertise, runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
-    clusterCIDR: flags.clusterCidr, log,
-  });
+  const proxy =
+    agents.host &&
+    (await startNodeProxy(flags, {
+      client: component('kube-proxy'),
+      nodeName: agents.host.name,
+      nodeIP: advertise,
+      runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
+      clusterCIDR: flags.clusterCidr,
+      log,
+    }));
   // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
   const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
   let dns: ClusterDns | undefined;
   if (!flags.disableDns && agents.host) {
     // A node without its DNS still runs pods: the failure is said loudly, not fatal.
     dns = await startClusterDns({
-      client: component('coredns'), nodeName: agents.host.name, listen: [advertise], port: flags.clusterDnsPort ?? defaultDnsPort(),
-      clusterDomain: flags.clusterDomain, resolvConf: flags.resolvConf, recursionFrom: [flags.clusterCidr], log: log.child('dns'),
+      client: component('coredns'),
+      nodeName: agents.host.name,
+      listen: [advertise],
+      port: flags.clusterDnsPort ?? defaultDnsPort(),
+      clusterDomain: flags.clusterDomain,
+      resolvConf: flags.resolvConf,
+      recursionFrom: [flags.clusterCidr],
+      log: log.child('dns'),
     }).catch((err: Error) => {
       log.error('cluster DNS did not start on this node', { error: err.message });
       return undefined;
     });
   }
   // Without a host agent there is no node to serve; explicit ingress ports still start one (tests).
-  const ingress = (agents.host || flags.ingressHttpPort !== undefined) ? await startNodeIngress(flags, {
-    client: component('skiff-ingress'), nodeName: agents.host?.name ?? hostNodeName(), nodeIP: advertise, log,
-    print: (line) => process.stdout.write(`skiff server: ${line}\n`),
-  }) : undefined;
+  const ingress =
+    agents.host || flags.ingressHttpPort !== undefined
+      ? await startNodeIngress(flags, {
+          client: component('skiff-ingress'),
+          nodeName: agents.host?.name ?? hostNodeName(),
+          nodeIP: advertise,
+          log,
+          print: (line) => process.stdout.write(`skiff server: ${line}\n`),
+        })
+      : undefined;
 
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);

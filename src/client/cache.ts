@@ -43,7 +43,10 @@ export class Indexer<T> implements Store<T> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
 
   /** `onIndexError` hears about index functions that throw; the object is then left out of that index. */
-  constructor(indexers: Record<string, IndexFunc<T>> = {}, private readonly onIndexError?: (err: unknown) => void) {
+  constructor(
+    indexers: Record<string, IndexFunc<T>> = {},
+    private readonly onIndexError?: (err: unknown) => void,
+  ) {
     this.addIndexers({ [NAMESPACE_INDEX]: (o: T) => [(o as KObject)?.metadata?.namespace ?? ''], ...indexers });
   }
 

@@ -53,9 +53,7 @@ export interface WatchOptions {
 }
 
 /** ERROR events carry a Status (a 410 Expired means: re-list, this version is gone). */
-export type TypedWatchEvent<T> =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T }
-  | { type: 'ERROR'; object: StatusBody };
+export type TypedWatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; object: StatusBody };
 
 export interface TypedWatchHandlers<T> {
   onEvent(ev: TypedWatchEvent<T>): void;
@@ -345,24 +343,60 @@ export class Client {
     return rc as ResourceClient<T>;
   }
 
-  get pods(): ResourceClient<Pod> { return this.resource(resources.pods); }
-  get nodes(): ResourceClient<Node> { return this.resource(resources.nodes); }
-  get namespaces(): ResourceClient<Namespace> { return this.resource(resources.namespaces); }
-  get configMaps(): ResourceClient<ConfigMap> { return this.resource(resources.configMaps); }
-  get secrets(): ResourceClient<Secret> { return this.resource(resources.secrets); }
-  get services(): ResourceClient<Service> { return this.resource(resources.services); }
-  get endpoints(): ResourceClient<Endpoints> { return this.resource(resources.endpoints); }
-  get events(): ResourceClient<Event> { return this.resource(resources.events); }
-  get serviceAccounts(): ResourceClient<ServiceAccount> { return this.resource(resources.serviceAccounts); }
-  get deployments(): ResourceClient<Deployment> { return this.resource(resources.deployments); }
-  get replicaSets(): ResourceClient<ReplicaSet> { return this.resource(resources.replicaSets); }
-  get statefulSets(): ResourceClient<StatefulSet> { return this.resource(resources.statefulSets); }
-  get daemonSets(): ResourceClient<DaemonSet> { return this.resource(resources.daemonSets); }
-  get jobs(): ResourceClient<Job> { return this.resource(resources.jobs); }
-  get cronJobs(): ResourceClient<CronJob> { return this.resource(resources.cronJobs); }
-  get leases(): ResourceClient<Lease> { return this.resource(resources.leases); }
-  get endpointSlices(): ResourceClient<EndpointSlice> { return this.resource(resources.endpointSlices); }
-  get ingresses(): ResourceClient<Ingress> { return this.resource(resources.ingresses); }
+  get pods(): ResourceClient<Pod> {
+    return this.resource(resources.pods);
+  }
+  get nodes(): ResourceClient<Node> {
+    return this.resource(resources.nodes);
+  }
+  get namespaces(): ResourceClient<Namespace> {
+    return this.resource(resources.namespaces);
+  }
+  get configMaps(): ResourceClient<ConfigMap> {
+    return this.resource(resources.configMaps);
+  }
+  get secrets(): ResourceClient<Secret> {
+    return this.resource(resources.secrets);
+  }
+  get services(): ResourceClient<Service> {
+    return this.resource(resources.services);
+  }
+  get endpoints(): ResourceClient<Endpoints> {
+    return this.resource(resources.endpoints);
+  }
+  get events(): ResourceClient<Event> {
+    return this.resource(resources.events);
+  }
+  get serviceAccounts(): ResourceClient<ServiceAccount> {
+    return this.resource(resources.serviceAccounts);
+  }
+  get deployments(): ResourceClient<Deployment> {
+    return this.resource(resources.deployments);
+  }
+  get replicaSets(): ResourceClient<ReplicaSet> {
+    return this.resource(resources.replicaSets);
+  }
+  get statefulSets(): ResourceClient<StatefulSet> {
+    return this.resource(resources.statefulSets);
+  }
+  get daemonSets(): ResourceClient<DaemonSet> {
+    return this.resource(resources.daemonSets);
+  }
+  get jobs(): ResourceClient<Job> {
+    return this.resource(resources.jobs);
+  }
+  get cronJobs(): ResourceClient<CronJob> {
+    return this.resource(resources.cronJobs);
+  }
+  get leases(): ResourceClient<Lease> {
+    return this.resource(resources.leases);
+  }
+  get endpointSlices(): ResourceClient<EndpointSlice> {
+    return this.resource(resources.endpointSlices);
+  }
+  get ingresses(): ResourceClient<Ingress> {
+    return this.resource(resources.ingresses);
+  }
 
   /** Assigns a pod to a node through pods/binding, as the scheduler does. */
   async bindPod(namespace: string, name: string, nodeName: string, opts: { uid?: string } = {}): Promise<void> {

@@ -14,10 +14,21 @@ interface RawResponse {
 }
 
 const reasons: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  406: 'NotAcceptable', 409: 'Conflict', 410: 'Expired', 413: 'RequestEntityTooLarge',
-  415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError',
-  503: 'ServiceUnavailable', 504: 'Timeout',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  406: 'NotAcceptable',
+  409: 'Conflict',
+  410: 'Expired',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
 };
 
 function isStatus(v: unknown): v is StatusBody {
@@ -34,7 +45,10 @@ function toApiError(status: number, text: string): ApiError {
   }
   if (isStatus(body)) return ApiError.fromStatus(status, body);
   const synthetic: StatusBody = {
-    kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status,
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    code: status,
     reason: reasons[status] ?? 'Unknown',
     message: text.trim().slice(0, 1000) || `the server responded with status ${status}`,
   };

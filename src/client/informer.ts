@@ -274,15 +274,19 @@ export class SharedInformer<T = KObject> {
 
       // The transport may call back before watch() returns; `handle` is then still unset.
       try {
-        handle = this.openWatch(timeoutSeconds, (ev) => {
-          if (done) return;
-          try {
-            this.apply(ev);
-            this.watchEvents++;
-          } catch (e) {
-            finish(e, true);
-          }
-        }, (err) => finish(err, false));
+        handle = this.openWatch(
+          timeoutSeconds,
+          (ev) => {
+            if (done) return;
+            try {
+              this.apply(ev);
+              this.watchEvents++;
+            } catch (e) {
+              finish(e, true);
+            }
+          },
+          (err) => finish(err, false),
+        );
       } catch (e) {
         finish(e, false);
         return;

@@ -140,8 +140,14 @@ export class LeaderElector {
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
       p.then(
-        (ok) => { clearTimeout(t); resolve(ok); },
-        () => { clearTimeout(t); resolve(false); },
+        (ok) => {
+          clearTimeout(t);
+          resolve(ok);
+        },
+        () => {
+          clearTimeout(t);
+          resolve(false);
+        },
       );
     });
   }
@@ -174,8 +180,11 @@ export class LeaderElector {
       } catch (e) {
         if (!isNotFound(e)) throw e;
         const spec: LeaseSpec = {
-          holderIdentity: identity, leaseDurationSeconds,
-          acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0,
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: 0,
         };
         const created = await leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec });
         this.observe(created.spec ?? spec, now);
@@ -211,7 +220,10 @@ export class LeaderElector {
       if (lease.spec?.holderIdentity !== identity) return;
       const now = microTime(Date.now());
       const spec: LeaseSpec = {
-        holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        acquireTime: now,
+        renewTime: now,
         leaseTransitions: lease.spec.leaseTransitions ?? 0,
       };
       await leases.update({ ...lease, spec });

@@ -6,8 +6,18 @@ import type { Deployment, ReplicaSet, StatefulSet, DaemonSet } from 'kubernetes-
 import type { Job, CronJob } from 'kubernetes-types/batch/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type {
-  ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim,
-  Pod, ReplicationController, Secret, Service, ServiceAccount,
+  ConfigMap,
+  Endpoints,
+  Event,
+  Namespace,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  ReplicationController,
+  Secret,
+  Service,
+  ServiceAccount,
 } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';

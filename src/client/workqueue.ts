@@ -140,12 +140,7 @@ export interface RunWorkersOptions {
  * forgotten, on failure it is re-added with rate limiting. Resolves when the queue has
  * been shut down and every worker has finished its current key.
  */
-export async function runWorkers(
-  queue: WorkQueue,
-  n: number,
-  reconcile: (key: string) => Promise<void>,
-  opts: RunWorkersOptions = {},
-): Promise<void> {
+export async function runWorkers(queue: WorkQueue, n: number, reconcile: (key: string) => Promise<void>, opts: RunWorkersOptions = {}): Promise<void> {
   const onError = opts.onError ?? ((key, err) => console.warn(`reconcile ${key} failed: ${(err as Error)?.message ?? err}`));
   const worker = async () => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {

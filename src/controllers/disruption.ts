@@ -41,7 +41,8 @@ export class DisruptionController extends QueueController {
     const enqueue = (p: PodDisruptionBudget) => this.queue.add(`${p.metadata!.namespace}/${p.metadata!.name}`);
     this.pdbs.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
     const forPod = (p: Pod) => {
-      for (const b of this.pdbs.store.list()) if (b.metadata?.namespace === p.metadata?.namespace && selectorMatches(b.spec?.selector, p.metadata?.labels)) enqueue(b);
+      for (const b of this.pdbs.store.list())
+        if (b.metadata?.namespace === p.metadata?.namespace && selectorMatches(b.spec?.selector, p.metadata?.labels)) enqueue(b);
     };
     this.pods.addEventHandler({
       onAdd: forPod,
@@ -80,7 +81,9 @@ export class DisruptionController extends QueueController {
     const pdb = this.pdbs.store.get(key);
     if (!pdb) return;
     const now = this.ctx.now();
-    const pods = this.pods.store.list().filter((p) => p.metadata?.namespace === pdb.metadata?.namespace && selectorMatches(pdb.spec?.selector, p.metadata?.labels));
+    const pods = this.pods.store
+      .list()
+      .filter((p) => p.metadata?.namespace === pdb.metadata?.namespace && selectorMatches(pdb.spec?.selector, p.metadata?.labels));
     const spec = pdb.spec ?? {};
     let expected: number;
     let desired: number;
@@ -115,14 +118,16 @@ export class DisruptionController extends QueueController {
       currentHealthy: healthy,
       desiredHealthy: desired,
       expectedPods: expected,
-      conditions: [{
-        type: 'DisruptionAllowed',
-        status: condStatus,
-        reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods',
-        message: '',
-        observedGeneration: pdb.metadata?.generation ?? 1,
-        lastTransitionTime: prev && prev.status === condStatus ? prev.lastTransitionTime : formatTime(now),
-      }],
+      conditions: [
+        {
+          type: 'DisruptionAllowed',
+          status: condStatus,
+          reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods',
+          message: '',
+          observedGeneration: pdb.metadata?.generation ?? 1,
+          lastTransitionTime: prev && prev.status === condStatus ? prev.lastTransitionTime : formatTime(now),
+        },
+      ],
     };
     if (recheck < Infinity) this.queue.addAfter(key, recheck + 10);
     if (JSON.stringify(status) === JSON.stringify(pdb.status ?? {})) return;

@@ -70,7 +70,10 @@ export class EndpointsController extends QueueController {
     this.endpoints = ctx.informers.informerFor(resources.endpoints);
     const svcKey = (s: Service) => this.queue.add(`${s.metadata!.namespace}/${s.metadata!.name}`);
     this.services.addEventHandler({ onAdd: svcKey, onUpdate: (_o, s) => svcKey(s), onDelete: svcKey });
-    const podKeys = (p: Pod) => servicesForPod(this.services, p).forEach((k) => { this.queue.add(k); });
+    const podKeys = (p: Pod) =>
+      servicesForPod(this.services, p).forEach((k) => {
+        this.queue.add(k);
+      });
     this.pods.addEventHandler({
       onAdd: podKeys,
       onUpdate: (o, p) => {
@@ -105,11 +108,21 @@ export class EndpointsController extends QueueController {
     const subsets = this.subsets(svc);
     const labels: Record<string, string> = { ...(svc.metadata?.labels ?? {}) };
     if (svc.spec.clusterIP === 'None') labels['service.kubernetes.io/headless'] = '';
-    if (current && JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets) && JSON.stringify(current.metadata?.labels ?? {}) === JSON.stringify(labels)) return;
+    if (
+      current &&
+      JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets) &&
+      JSON.stringify(current.metadata?.labels ?? {}) === JSON.stringify(labels)
+    )
+      return;
     const body: Endpoints = {
       apiVersion: 'v1',
       kind: 'Endpoints',
-      metadata: { name, namespace, labels, ...(current ? { resourceVersion: current.metadata!.resourceVersion, annotations: current.metadata?.annotations } : {}) },
+      metadata: {
+        name,
+        namespace,
+        labels,
+        ...(current ? { resourceVersion: current.metadata!.resourceVersion, annotations: current.metadata?.annotations } : {}),
+      },
       subsets,
     };
     if (!subsets.length) delete body.subsets;
@@ -150,7 +163,8 @@ export class EndpointsController extends QueueController {
       if (publishNotReady || isPodReady(pod)) g.ready.push(addr);
       else g.notReady.push(addr);
     }
-    const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : (a.targetRef?.name ?? '').localeCompare(b.targetRef?.name ?? ''));
+    const byIp = (a: EndpointAddress, b: EndpointAddress) =>
+      a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : (a.targetRef?.name ?? '').localeCompare(b.targetRef?.name ?? '');
     return [...groups.values()]
       .sort((a, b) => JSON.stringify(a.ports).localeCompare(JSON.stringify(b.ports)))
       .map((g) => ({

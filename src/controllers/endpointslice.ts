@@ -50,7 +50,10 @@ export class EndpointSliceController extends QueueController {
     this.slices.addIndexers({ [SERVICE_INDEX]: serviceIndex });
     const svcKey = (s: Service) => this.queue.add(`${s.metadata!.namespace}/${s.metadata!.name}`);
     this.services.addEventHandler({ onAdd: svcKey, onUpdate: (_o, s) => svcKey(s), onDelete: svcKey });
-    const podKeys = (p: Pod) => servicesForPod(this.services, p).forEach((k) => { this.queue.add(k); });
+    const podKeys = (p: Pod) =>
+      servicesForPod(this.services, p).forEach((k) => {
+        this.queue.add(k);
+      });
     this.pods.addEventHandler({
       onAdd: podKeys,
       onUpdate: (o, p) => {
@@ -60,7 +63,12 @@ export class EndpointSliceController extends QueueController {
       },
       onDelete: podKeys,
     });
-    this.slices.addEventHandler({ onDelete: (s) => serviceIndex(s).forEach((k) => { this.queue.add(k); }) });
+    this.slices.addEventHandler({
+      onDelete: (s) =>
+        serviceIndex(s).forEach((k) => {
+          this.queue.add(k);
+        }),
+    });
     // A node's zone label feeds the endpoints of pods on it.
     this.nodes.addEventHandler({
       onUpdate: (o, n) => {
@@ -93,7 +101,8 @@ export class EndpointSliceController extends QueueController {
       const have = i >= 0 ? unused.splice(i, 1)[0] : undefined;
       const labels = { ...(svc.metadata?.labels ?? {}), [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
       if (have) {
-        if (JSON.stringify(have.endpoints ?? []) === JSON.stringify(want.endpoints) && JSON.stringify(have.metadata?.labels ?? {}) === JSON.stringify(labels)) continue;
+        if (JSON.stringify(have.endpoints ?? []) === JSON.stringify(want.endpoints) && JSON.stringify(have.metadata?.labels ?? {}) === JSON.stringify(labels))
+          continue;
         writes.push(this.ctx.client.endpointSlices.update({ ...have, metadata: { ...have.metadata, labels }, endpoints: want.endpoints, ports: want.ports }));
       } else {
         writes.push(
@@ -118,7 +127,8 @@ export class EndpointSliceController extends QueueController {
           apiVersion: 'discovery.k8s.io/v1',
           kind: 'EndpointSlice',
           metadata: {
-            generateName: `${name}-`, namespace,
+            generateName: `${name}-`,
+            namespace,
             labels: { ...(svc.metadata?.labels ?? {}), [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY },
             ownerReferences: [controllerRefFor({ ...svc, apiVersion: 'v1', kind: 'Service' })],
           },
@@ -188,7 +198,8 @@ export class EndpointSliceController extends QueueController {
     }
     const out: Desired[] = [];
     for (const g of groups.values())
-      for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) out.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+      for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
+        out.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
     return out;
   }
 }

@@ -28,7 +28,10 @@ export class CidrSet {
   private readonly used = new Set<number>();
   private next = 0;
 
-  constructor(readonly clusterCIDR: string, readonly maskSize: number) {
+  constructor(
+    readonly clusterCIDR: string,
+    readonly maskSize: number,
+  ) {
     const [ip, bits] = clusterCIDR.split('/');
     const prefix = Number(bits);
     if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`invalid cluster CIDR ${clusterCIDR}`);

@@ -89,7 +89,9 @@ export class NodeLifecycleController extends QueueController {
 
   /** When the node's agent last showed a sign of life. */
   private lastHeartbeat(node: Node): number {
-    const lease = this.informers.informerFor(resources.leases, { namespace: NODE_LEASE_NAMESPACE }).store.get(`${NODE_LEASE_NAMESPACE}/${node.metadata!.name}`) as Lease | undefined;
+    const lease = this.informers
+      .informerFor(resources.leases, { namespace: NODE_LEASE_NAMESPACE })
+      .store.get(`${NODE_LEASE_NAMESPACE}/${node.metadata!.name}`) as Lease | undefined;
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
     // A controller that just started gives every node a full grace period, as Kubernetes' does.
     return Math.max(parseTime(lease?.spec?.renewTime), parseTime(ready?.lastHeartbeatTime), parseTime(node.metadata?.creationTimestamp), this.startedAt);
@@ -119,11 +121,23 @@ export class NodeLifecycleController extends QueueController {
     for (const type of types) {
       let c = next.find((x) => x.type === type);
       if (!c) {
-        c = { type, status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata?.creationTimestamp, lastTransitionTime: formatTime(now) };
+        c = {
+          type,
+          status: 'Unknown',
+          reason: 'NodeStatusNeverUpdated',
+          message: 'Kubelet never posted node status.',
+          lastHeartbeatTime: node.metadata?.creationTimestamp,
+          lastTransitionTime: formatTime(now),
+        };
         next.push(c);
         changed = true;
       } else if (c.status !== 'Unknown') {
-        Object.assign(c, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: formatTime(now) });
+        Object.assign(c, {
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastTransitionTime: formatTime(now),
+        });
         changed = true;
       }
     }
@@ -150,7 +164,10 @@ export class NodeLifecycleController extends QueueController {
       if (!ready || ready.status === 'False' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       const next = conds.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: formatTime(now) } : c));
       try {
-        await this.client.pods.patch(pod.metadata!.name!, { status: { conditions: next } }, 'merge', { namespace: pod.metadata!.namespace, subresource: 'status' });
+        await this.client.pods.patch(pod.metadata!.name!, { status: { conditions: next } }, 'merge', {
+          namespace: pod.metadata!.namespace,
+          subresource: 'status',
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -160,12 +177,14 @@ export class NodeLifecycleController extends QueueController {
   private async reconcileTaints(node: Node, now: number): Promise<void> {
     const wanted = wantedTaints(node);
     const taints = node.spec?.taints ?? [];
-    const ours = (t: Taint) => (t.effect === 'NoSchedule' && MANAGED_NO_SCHEDULE.has(t.key)) || (t.effect === 'NoExecute' && (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE));
+    const ours = (t: Taint) =>
+      (t.effect === 'NoSchedule' && MANAGED_NO_SCHEDULE.has(t.key)) || (t.effect === 'NoExecute' && (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE));
     const kept = taints.filter((t) => !ours(t) || wanted.get(t.key)?.includes(t.effect as 'NoSchedule' | 'NoExecute'));
     const want: Taint[] = [...kept];
     for (const [key, effects] of wanted) {
       for (const effect of effects)
-        if (!kept.some((t) => t.key === key && t.effect === effect)) want.push({ key, effect, ...(effect === 'NoExecute' ? { timeAdded: formatTime(now) } : {}) });
+        if (!kept.some((t) => t.key === key && t.effect === effect))
+          want.push({ key, effect, ...(effect === 'NoExecute' ? { timeAdded: formatTime(now) } : {}) });
     }
     if (want.length === taints.length && kept.length === taints.length) return;
     const copy: Node = structuredClone(node);
@@ -191,4 +210,11 @@ function conditionsKey(n: Node): string {
 }
 
 export const nodeLifecycleController: ControllerFactory = (ctx) =>
-  new NodeLifecycleController(ctx.client, ctx.informers, ctx.recorder('node-controller'), ctx.log, ctx.settings?.nodeMonitorGracePeriodMs ?? DEFAULT_GRACE_MS, ctx.now);
+  new NodeLifecycleController(
+    ctx.client,
+    ctx.informers,
+    ctx.recorder('node-controller'),
+    ctx.log,
+    ctx.settings?.nodeMonitorGracePeriodMs ?? DEFAULT_GRACE_MS,
+    ctx.now,
+  );

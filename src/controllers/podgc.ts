@@ -26,7 +26,10 @@ export class PodGCController implements Controller {
   private stopped = false;
   private wake?: () => void;
 
-  constructor(private readonly ctx: ControllerContext, private readonly opts: PodGCOptions = {}) {
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly opts: PodGCOptions = {},
+  ) {
     this.pods = ctx.informers.informerFor(resources.pods);
     this.nodes = ctx.informers.informerFor(resources.nodes);
   }
@@ -61,7 +64,11 @@ export class PodGCController implements Controller {
 
   private async forceDelete(p: Pod): Promise<void> {
     try {
-      await this.ctx.client.pods.delete(p.metadata!.name!, { namespace: p.metadata!.namespace, gracePeriodSeconds: 0, preconditions: { uid: p.metadata!.uid } });
+      await this.ctx.client.pods.delete(p.metadata!.name!, {
+        namespace: p.metadata!.namespace,
+        gracePeriodSeconds: 0,
+        preconditions: { uid: p.metadata!.uid },
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -72,7 +79,9 @@ export class PodGCController implements Controller {
     if (threshold <= 0) return;
     const done = pods.filter((p) => isPodTerminal(p) && !p.metadata?.deletionTimestamp);
     if (done.length <= threshold) return;
-    done.sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+    done.sort(
+      (a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || (a.metadata!.name! < b.metadata!.name! ? -1 : 1),
+    );
     for (const p of done.slice(0, done.length - threshold)) await this.forceDelete(p);
   }
 
@@ -100,7 +109,13 @@ export class PodGCController implements Controller {
       for (const p of pods.filter((x) => x.spec?.nodeName === node)) {
         if (!isPodTerminal(p)) {
           const conditions = (p.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
-          conditions.push({ type: 'DisruptionTarget', status: 'True', lastTransitionTime: formatTime(now), reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
+          conditions.push({
+            type: 'DisruptionTarget',
+            status: 'True',
+            lastTransitionTime: formatTime(now),
+            reason: 'DeletionByPodGC',
+            message: 'PodGC: node no longer exists',
+          });
           try {
             await this.ctx.client.pods.updateStatus({ ...p, status: { ...p.status, phase: 'Failed', conditions } }, { namespace: p.metadata!.namespace });
           } catch (err) {

@@ -21,7 +21,13 @@ import { formatTime } from '../util/time.js';
 /** At most this many creations or deletions per sync (Kubernetes' BurstReplicas). */
 export const BURST_REPLICAS = 500;
 
-interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
 
 interface ReplicaStatus {
   replicas: number;
@@ -67,7 +73,11 @@ export class ReplicaSetController extends QueueController {
   private readonly recorder: EventRecorder;
   private readonly now: () => number;
 
-  constructor(ctx: ControllerContext, private readonly k: ReplicaKind, workers = 5) {
+  constructor(
+    ctx: ControllerContext,
+    private readonly k: ReplicaKind,
+    workers = 5,
+  ) {
     super({ workers, log: ctx.log, failure: 'sync failed', keyField: 'key' });
     this.name = k.name;
     this.client = ctx.client;
@@ -143,7 +153,8 @@ export class ReplicaSetController extends QueueController {
       this.podDeleted(pod);
       return;
     }
-    const oldRef = getControllerOf(old), ref = getControllerOf(pod);
+    const oldRef = getControllerOf(old),
+      ref = getControllerOf(pod);
     if (oldRef && oldRef.uid !== ref?.uid) {
       const prev = this.ownerOf(old);
       if (prev) this.enqueue(prev);
@@ -257,9 +268,7 @@ export class ReplicaSetController extends QueueController {
   private relatedPods(owner: KObject): Pod[] {
     const parent = getControllerOf(owner);
     if (!parent) return ownedAndOrphans(this.pods.store, owner);
-    const siblings = this.owners.store
-      .byIndex(NAMESPACE_INDEX, owner.metadata!.namespace ?? '')
-      .filter((o) => getControllerOf(o)?.uid === parent.uid);
+    const siblings = this.owners.store.byIndex(NAMESPACE_INDEX, owner.metadata!.namespace ?? '').filter((o) => getControllerOf(o)?.uid === parent.uid);
     return siblings.flatMap((s) => this.pods.store.byIndex(CONTROLLER_UID_INDEX, s.metadata!.uid));
   }
 
@@ -267,7 +276,9 @@ export class ReplicaSetController extends QueueController {
     const templateLabels = labelSelectorFromSpec({ matchLabels: owner.spec?.template?.metadata?.labels ?? {} });
     const minReady = owner.spec?.minReadySeconds ?? 0;
     const now = this.now();
-    let fully = 0, ready = 0, available = 0;
+    let fully = 0,
+      ready = 0,
+      available = 0;
     for (const p of pods) {
       if (templateLabels.matches(p.metadata?.labels)) fully++;
       if (isPodReady(p)) ready++;

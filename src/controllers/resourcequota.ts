@@ -25,12 +25,15 @@ export class ResourceQuotaController extends QueueController {
     super({ workers: 2, log: ctx.log, failure: 'resource quota sync failed', keyField: 'quota' });
     this.quotas = ctx.informers.informerFor(resources.resourceQuotas);
     const enqueue = (q: ResourceQuota) => this.queue.add(`${q.metadata!.namespace}/${q.metadata!.name}`);
-    this.quotas.addEventHandler({
-      onAdd: enqueue,
-      onUpdate: (o, n) => {
-        if (JSON.stringify(o.spec) !== JSON.stringify(n.spec) || !n.status?.hard) enqueue(n);
+    this.quotas.addEventHandler(
+      {
+        onAdd: enqueue,
+        onUpdate: (o, n) => {
+          if (JSON.stringify(o.spec) !== JSON.stringify(n.spec) || !n.status?.hard) enqueue(n);
+        },
       },
-    }, { resyncPeriodMs: RESYNC_MS });
+      { resyncPeriodMs: RESYNC_MS },
+    );
     const forNamespace = (obj: KObject) => {
       for (const q of this.quotas.store.list()) if (q.metadata?.namespace === obj.metadata?.namespace) enqueue(q);
     };
@@ -67,9 +70,11 @@ export class ResourceQuotaController extends QueueController {
     for (const r of Object.keys(hard)) {
       const m = /^count\/([^.]+)(?:\.(.+))?$/.exec(r);
       if (m) kinds.set(`${m[2] ?? ''}/${m[1]}`, { group: m[2] ?? '', plural: m[1]! });
-      else if (r === 'pods' || /^(requests|limits)\.(cpu|memory|ephemeral-storage)$/.test(r) || r === 'cpu' || r === 'memory') kinds.set('/pods', { group: '', plural: 'pods' });
+      else if (r === 'pods' || /^(requests|limits)\.(cpu|memory|ephemeral-storage)$/.test(r) || r === 'cpu' || r === 'memory')
+        kinds.set('/pods', { group: '', plural: 'pods' });
       else if (r.startsWith('services')) kinds.set('/services', { group: '', plural: 'services' });
-      else if (r === 'requests.storage' || r.endsWith('persistentvolumeclaims') || r.endsWith('/requests.storage')) kinds.set('/persistentvolumeclaims', { group: '', plural: 'persistentvolumeclaims' });
+      else if (r === 'requests.storage' || r.endsWith('persistentvolumeclaims') || r.endsWith('/requests.storage'))
+        kinds.set('/persistentvolumeclaims', { group: '', plural: 'persistentvolumeclaims' });
       else if (['configmaps', 'secrets', 'replicationcontrollers', 'resourcequotas'].includes(r)) kinds.set(`/${r}`, { group: '', plural: r });
     }
     for (const k of kinds.values()) {
@@ -80,7 +85,9 @@ export class ResourceQuotaController extends QueueController {
     const used: Record<string, string> = {};
     for (const [r, v] of totals) used[r] = formatQuantity(v, hard[r]);
     const same = (a: Record<string, string> | undefined, b: Record<string, string>) =>
-      !!a && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] !== undefined && (parseQuantity(a[k]) ?? -1n) === (parseQuantity(v) ?? -2n));
+      !!a &&
+      Object.keys(a).length === Object.keys(b).length &&
+      Object.entries(b).every(([k, v]) => a[k] !== undefined && (parseQuantity(a[k]) ?? -1n) === (parseQuantity(v) ?? -2n));
     if (same(quota.status?.hard as Record<string, string>, hard) && same(quota.status?.used as Record<string, string>, used)) return;
     const status: ResourceQuotaStatus = { hard, used };
     try {

@@ -102,14 +102,25 @@ export class TaintEvictionController extends QueueController {
     this.recorder.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${namespace}/${name}`);
     try {
       // The DisruptionTarget condition tells whoever looks why the pod went.
-      await this.client.pods.patch(name!, {
-        status: {
-          conditions: [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), {
-            type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint',
-            lastTransitionTime: formatTime(this.now()),
-          }],
+      await this.client.pods.patch(
+        name!,
+        {
+          status: {
+            conditions: [
+              ...(pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
+              {
+                type: 'DisruptionTarget',
+                status: 'True',
+                reason: 'DeletionByTaintManager',
+                message: 'Taint manager: deleting due to NoExecute taint',
+                lastTransitionTime: formatTime(this.now()),
+              },
+            ],
+          },
         },
-      }, 'merge', { namespace, subresource: 'status' });
+        'merge',
+        { namespace, subresource: 'status' },
+      );
       await this.client.pods.delete(name!, { namespace, preconditions: { uid } });
       this.log.info('pod evicted by taint', { pod: `${namespace}/${name}`, node: pod.spec?.nodeName });
     } catch (err) {

@@ -22,7 +22,8 @@ export class TTLAfterFinishedController extends QueueController {
     super({ workers: 2, log: ctx.log, failure: 'ttl cleanup failed', keyField: 'job' });
     this.jobs = ctx.informers.informerFor(resources.jobs);
     const enqueue = (j: Job) => {
-      if (j.spec?.ttlSecondsAfterFinished != null && !j.metadata?.deletionTimestamp && finishTime(j) !== undefined) this.queue.add(`${j.metadata!.namespace}/${j.metadata!.name}`);
+      if (j.spec?.ttlSecondsAfterFinished != null && !j.metadata?.deletionTimestamp && finishTime(j) !== undefined)
+        this.queue.add(`${j.metadata!.namespace}/${j.metadata!.name}`);
     };
     this.jobs.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
   }

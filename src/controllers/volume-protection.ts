@@ -15,7 +15,9 @@ const finished = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase 
 /** True when the pod (not yet finished) mounts the claim. */
 export function podUsesClaim(pod: Pod, claimName: string): boolean {
   if (finished(pod)) return false;
-  return (pod.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claimName || (v.ephemeral && `${pod.metadata?.name}-${v.name}` === claimName));
+  return (pod.spec?.volumes ?? []).some(
+    (v) => v.persistentVolumeClaim?.claimName === claimName || (v.ephemeral && `${pod.metadata?.name}-${v.name}` === claimName),
+  );
 }
 
 function withoutFinalizer<T extends { metadata?: { finalizers?: string[]; resourceVersion?: string } }>(obj: T, finalizer: string) {
@@ -32,7 +34,8 @@ export class PVCProtectionController extends QueueController {
     this.pvcs = ctx.informers.informerFor(resources.persistentVolumeClaims);
     this.pods = ctx.informers.informerFor(resources.pods);
     const claim = (c: PersistentVolumeClaim) => {
-      if (c.metadata?.deletionTimestamp && c.metadata.finalizers?.includes(PVC_PROTECTION_FINALIZER)) this.queue.add(`${c.metadata.namespace}/${c.metadata.name}`);
+      if (c.metadata?.deletionTimestamp && c.metadata.finalizers?.includes(PVC_PROTECTION_FINALIZER))
+        this.queue.add(`${c.metadata.namespace}/${c.metadata.name}`);
     };
     this.pvcs.addEventHandler({ onAdd: claim, onUpdate: (_o, c) => claim(c) });
     // A pod finishing or going away may free the claims it used.
@@ -43,7 +46,12 @@ export class PVCProtectionController extends QueueController {
         if (c) claim(c);
       }
     };
-    this.pods.addEventHandler({ onUpdate: (_o, p) => { if (finished(p) || p.metadata?.deletionTimestamp) pod(p); }, onDelete: pod });
+    this.pods.addEventHandler({
+      onUpdate: (_o, p) => {
+        if (finished(p) || p.metadata?.deletionTimestamp) pod(p);
+      },
+      onDelete: pod,
+    });
   }
 
   async reconcile(key: string): Promise<void> {

@@ -46,13 +46,21 @@ export function informerClusterView(factory: SharedInformerFactory, opts: { pods
     version++;
     for (const fn of listeners) fn();
   };
-  const handlers = { onAdd: changed, onUpdate: (a: unknown, b: unknown) => { if (a !== b) changed(); }, onDelete: changed };
+  const handlers = {
+    onAdd: changed,
+    onUpdate: (a: unknown, b: unknown) => {
+      if (a !== b) changed();
+    },
+    onDelete: changed,
+  };
   services.addEventHandler(handlers);
   slices.addEventHandler(handlers);
   pods?.addEventHandler(handlers);
 
   return {
-    services, slices, pods,
+    services,
+    slices,
+    pods,
     onChange: (fn) => listeners.push(fn),
     service: (namespace, name) => services.get(name, namespace),
     endpointSlices: (namespace, name) => slices.store.byIndex(BY_SERVICE, `${namespace}/${name}`),

@@ -78,10 +78,12 @@ export class Forwarder {
       return flight.promise;
     }
     if (this.inFlight.size >= this.maxInFlight) return { ok: false, rcode: RCODE.SERVFAIL, reason: 'too many questions in flight' };
-    const promise = this.exchangeAll(q, servers).then((r) => {
-      if (r.ok) this.cache.put(key, r.buf, r.layout);
-      return r;
-    }).finally(() => this.inFlight.delete(key));
+    const promise = this.exchangeAll(q, servers)
+      .then((r) => {
+        if (r.ok) this.cache.put(key, r.buf, r.layout);
+        return r;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, { promise, waiters: 1 });
     return promise;
   }
@@ -137,7 +139,9 @@ export class Forwarder {
     if (s) return s;
     s = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    s.on('error', () => { /* per-send errors surface through send's callback */ });
+    s.on('error', () => {
+      /* per-send errors surface through send's callback */
+    });
     s.unref();
     this.sockets[family] = s;
     return s;
@@ -168,7 +172,13 @@ export class Forwarder {
         this.pending.delete(key);
         resolve(undefined);
       }, timeoutMs);
-      this.pending.set(key, { question: packet.subarray(12, 12 + q.question.length), resolve: (b) => { clearTimeout(timer); resolve(b); } });
+      this.pending.set(key, {
+        question: packet.subarray(12, 12 + q.question.length),
+        resolve: (b) => {
+          clearTimeout(timer);
+          resolve(b);
+        },
+      });
       this.socket(family).send(packet, server.port, server.host, (err) => {
         if (!err) return;
         clearTimeout(timer);

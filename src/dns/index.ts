@@ -65,7 +65,7 @@ function readResolvConf(path: string, log: Logger): Upstream[] {
   try {
     return resolvConfServers(readFileSync(path, 'utf8'));
   } catch (err) {
-    log.warn('cannot read the node\'s resolv.conf: names outside the cluster get SERVFAIL', { path, error: (err as Error).message });
+    log.warn("cannot read the node's resolv.conf: names outside the cluster get SERVFAIL", { path, error: (err as Error).message });
     return [];
   }
 }
@@ -75,10 +75,15 @@ async function listenWithFallback(server: DnsServer, hosts: string[], port: numb
     return await server.listen(hosts, port);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (port === 0 || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw new Error(`cluster DNS cannot listen on ${hosts.join(',')}:${port}: ${(err as Error).message}`);
+    if (port === 0 || (code !== 'EADDRINUSE' && code !== 'EACCES'))
+      throw new Error(`cluster DNS cannot listen on ${hosts.join(',')}:${port}: ${(err as Error).message}`);
     await server.close();
     const free = await server.listen(hosts, 0);
-    log.warn('cluster DNS port is not available; listening on a free port (the kube-dns EndpointSlice points pods at it)', { wanted: port, port: free, error: (err as Error).message });
+    log.warn('cluster DNS port is not available; listening on a free port (the kube-dns EndpointSlice points pods at it)', {
+      wanted: port,
+      port: free,
+      error: (err as Error).message,
+    });
     return free;
   }
 }
@@ -123,7 +128,7 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     // Our own listener named as an upstream is a loop before any packet is sent.
     for (const u of all) {
       const ours = u.port === port && (hosts.includes(u.host) || (hosts.some((h) => h === '0.0.0.0' || h === '::') && /^(127\.|::1$)/.test(u.host)));
-      if (ours) server.excludeUpstream(u, 'it is this DNS server\'s own listener');
+      if (ours) server.excludeUpstream(u, "it is this DNS server's own listener");
     }
     server.probeLoops(all.filter((u) => !server.loopingUpstreams().includes(upstreamKey(u))));
   };
@@ -137,7 +142,13 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     server.forgetLoops();
     if (port) checkLoops();
   };
-  configMaps.addEventHandler({ onAdd: applyConfig, onUpdate: (a, b) => { if (a !== b) applyConfig(); }, onDelete: applyConfig });
+  configMaps.addEventHandler({
+    onAdd: applyConfig,
+    onUpdate: (a, b) => {
+      if (a !== b) applyConfig();
+    },
+    onDelete: applyConfig,
+  });
 
   factory.start();
   await factory.waitForSync();
@@ -153,7 +164,11 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     metricsServer = await serveMetrics(metrics, hosts[0]!, o.metricsPort ?? METRICS_PORT, log);
   } catch (err) {
     metricsServer = await serveMetrics(metrics, hosts[0]!, 0, log);
-    log.warn('DNS metrics port is not available; serving metrics on a free port', { wanted: o.metricsPort ?? METRICS_PORT, port: metricsServer.port, error: (err as Error).message });
+    log.warn('DNS metrics port is not available; serving metrics on a free port', {
+      wanted: o.metricsPort ?? METRICS_PORT,
+      port: metricsServer.port,
+      error: (err as Error).message,
+    });
   }
   metrics.onScrape = () => {
     const size = forwarder.cache.size;
@@ -165,10 +180,18 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
 
   // The node's resolv.conf may be rewritten (DHCP, systemd-resolved): read it again when it changes.
   let mtime = 0;
-  try { mtime = statSync(resolvPath).mtimeMs; } catch { /* absent: stays empty */ }
+  try {
+    mtime = statSync(resolvPath).mtimeMs;
+  } catch {
+    /* absent: stays empty */
+  }
   const resolvTimer = setInterval(() => {
     let m = 0;
-    try { m = statSync(resolvPath).mtimeMs; } catch { /* gone */ }
+    try {
+      m = statSync(resolvPath).mtimeMs;
+    } catch {
+      /* gone */
+    }
     if (m === mtime) return;
     mtime = m;
     hostServers = readResolvConf(resolvPath, log);
@@ -185,7 +208,9 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
       const spec = (await o.client.nodes.get(o.nodeName!)).spec;
       podCidrs = spec?.podCIDRs ?? (spec?.podCIDR ? [spec.podCIDR] : []);
       clients = clientsFor();
-    } catch { /* not registered yet */ }
+    } catch {
+      /* not registered yet */
+    }
     if (stopped) return;
     cidrTimer = setTimeout(() => void readPodCidrs(), podCidrs.length ? 300_000 : 5_000);
     cidrTimer.unref();
@@ -195,7 +220,13 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
   const endpoint = o.nodeName
     ? registerNodeEndpoint({ client: o.client, nodeName: o.nodeName, addresses: hosts, port, metricsPort: metricsServer.port, log })
     : undefined;
-  log.info('cluster DNS listening', { addresses: hosts, port, metricsPort: metricsServer.port, domain: zone.domain, upstreams: config.servers.map(upstreamKey) });
+  log.info('cluster DNS listening', {
+    addresses: hosts,
+    port,
+    metricsPort: metricsServer.port,
+    domain: zone.domain,
+    upstreams: config.servers.map(upstreamKey),
+  });
 
   return {
     port,
@@ -215,4 +246,3 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<ClusterDns>
     },
   };
 }
-

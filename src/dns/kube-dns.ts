@@ -21,7 +21,8 @@ export function kubeDnsService(clusterIP: string): Service {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
-      name: KUBE_DNS_SERVICE, namespace: KUBE_DNS_NAMESPACE,
+      name: KUBE_DNS_SERVICE,
+      namespace: KUBE_DNS_NAMESPACE,
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'SkiffDNS' },
     },
     spec: {
@@ -39,34 +40,56 @@ export function kubeDnsService(clusterIP: string): Service {
   };
 }
 
-interface Stoppable { stop(): Promise<void> }
+interface Stoppable {
+  stop(): Promise<void>;
+}
 
 /** Keeps the kube-dns Service in place: created when missing, again when deleted. */
 export function keepKubeDnsService(client: Client, clusterIP: string, log: Logger): Stoppable {
-  const informer = new SharedInformer(client.services, { namespace: KUBE_DNS_NAMESPACE, fieldSelector: `metadata.name=${KUBE_DNS_SERVICE}`, onError: () => {} });
+  const informer = new SharedInformer(client.services, {
+    namespace: KUBE_DNS_NAMESPACE,
+    fieldSelector: `metadata.name=${KUBE_DNS_SERVICE}`,
+    onError: () => {},
+  });
   let creating: Promise<void> | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const ensure = () => {
     if (stopped || creating || informer.get(KUBE_DNS_SERVICE, KUBE_DNS_NAMESPACE)) return;
-    creating = client.services.create(kubeDnsService(clusterIP)).then(
-      () => log.info('created the kube-dns Service', { clusterIP }),
-      (err: Error) => {
-        if (isAlreadyExists(err)) return;
-        log.error('could not create the kube-dns Service; retrying', { clusterIP, error: err.message });
-        if (!stopped) retry = setTimeout(ensure, 2000);
-      },
-    ).finally(() => { creating = undefined; });
+    creating = client.services
+      .create(kubeDnsService(clusterIP))
+      .then(
+        () => log.info('created the kube-dns Service', { clusterIP }),
+        (err: Error) => {
+          if (isAlreadyExists(err)) return;
+          log.error('could not create the kube-dns Service; retrying', { clusterIP, error: err.message });
+          if (!stopped) retry = setTimeout(ensure, 2000);
+        },
+      )
+      .finally(() => {
+        creating = undefined;
+      });
   };
   informer.addEventHandler({
     onAdd: (svc) => {
-      if (svc.spec?.clusterIP !== clusterIP) log.warn('the kube-dns Service has another cluster IP than --cluster-dns: pods are told to use --cluster-dns', { clusterIP: svc.spec?.clusterIP, clusterDns: clusterIP });
+      if (svc.spec?.clusterIP !== clusterIP)
+        log.warn('the kube-dns Service has another cluster IP than --cluster-dns: pods are told to use --cluster-dns', {
+          clusterIP: svc.spec?.clusterIP,
+          clusterDns: clusterIP,
+        });
     },
     onDelete: () => ensure(),
   });
   informer.start();
   void informer.waitForSync().then(ensure, () => {});
-  return { stop: async () => { stopped = true; clearTimeout(retry); informer.stop(); await creating; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(retry);
+      informer.stop();
+      await creating;
+    },
+  };
 }
 
 export interface NodeEndpointOptions {
@@ -90,16 +113,19 @@ export function nodeEndpointSlice(o: Omit<NodeEndpointOptions, 'client' | 'log'>
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
-      name: nodeSliceName(o.nodeName), namespace: KUBE_DNS_NAMESPACE,
+      name: nodeSliceName(o.nodeName),
+      namespace: KUBE_DNS_NAMESPACE,
       labels: { [SERVICE_NAME_LABEL]: KUBE_DNS_SERVICE, [MANAGED_BY_LABEL]: MANAGED_BY, 'k8s-app': 'kube-dns' },
       ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: o.nodeName, uid: nodeUid }] } : {}),
     },
     addressType: v6 ? 'IPv6' : 'IPv4',
-    endpoints: [{
-      addresses: o.addresses.filter((a) => a.includes(':') === v6),
-      nodeName: o.nodeName,
-      conditions: { ready: true, serving: true, terminating: false },
-    }],
+    endpoints: [
+      {
+        addresses: o.addresses.filter((a) => a.includes(':') === v6),
+        nodeName: o.nodeName,
+        conditions: { ready: true, serving: true, terminating: false },
+      },
+    ],
     ports: [
       { name: 'dns', port: o.port, protocol: 'UDP' },
       { name: 'dns-tcp', port: o.port, protocol: 'TCP' },
@@ -144,8 +170,10 @@ export function registerNodeEndpoint(o: NodeEndpointOptions): Stoppable {
     const want = nodeEndpointSlice(o, uid);
     const have = informer.get(name, KUBE_DNS_NAMESPACE);
     if (!have) {
-      await o.client.endpointSlices.create(want).catch((err) => { if (!isAlreadyExists(err)) throw err; });
-      o.log.info('published this node\'s DNS listener in the kube-dns EndpointSlices', { slice: name, addresses: o.addresses, port: o.port });
+      await o.client.endpointSlices.create(want).catch((err) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+      o.log.info("published this node's DNS listener in the kube-dns EndpointSlices", { slice: name, addresses: o.addresses, port: o.port });
     } else if (sliceFingerprint(have) !== sliceFingerprint(want)) {
       await o.client.endpointSlices.update({ ...want, metadata: { ...want.metadata, resourceVersion: have.metadata?.resourceVersion } });
     }
@@ -153,10 +181,14 @@ export function registerNodeEndpoint(o: NodeEndpointOptions): Stoppable {
   const kick = () => {
     if (stopped || running) return;
     clearTimeout(retry);
-    running = reconcile().catch((err: Error) => {
-      if (!stopped) retry = setTimeout(kick, 2000);
-      if (!/is not registered$/.test(err.message)) o.log.warn('could not publish the DNS endpoint; retrying', { slice: name, error: err.message });
-    }).finally(() => { running = undefined; });
+    running = reconcile()
+      .catch((err: Error) => {
+        if (!stopped) retry = setTimeout(kick, 2000);
+        if (!/is not registered$/.test(err.message)) o.log.warn('could not publish the DNS endpoint; retrying', { slice: name, error: err.message });
+      })
+      .finally(() => {
+        running = undefined;
+      });
   };
   informer.addEventHandler({ onUpdate: () => kick(), onDelete: () => kick() });
   informer.start();

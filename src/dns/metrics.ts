@@ -18,7 +18,11 @@ export function typeLabel(typeName: string): string {
 
 const DURATION_BUCKETS = [0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192];
 
-interface DurationSeries { buckets: number[]; sum: number; count: number }
+interface DurationSeries {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
 
 /**
  * The per-query series (requests, responses, durations), counted in plain maps and written
@@ -40,7 +44,11 @@ export class QueryStats {
     if (!d) this.durations.set(type, (d = { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     d.sum += seconds;
     d.count++;
-    for (let i = 0; i < DURATION_BUCKETS.length; i++) if (seconds <= DURATION_BUCKETS[i]!) { d.buckets[i]!++; break; }
+    for (let i = 0; i < DURATION_BUCKETS.length; i++)
+      if (seconds <= DURATION_BUCKETS[i]!) {
+        d.buckets[i]!++;
+        break;
+      }
   }
 
   /** Prometheus text exposition of the three series. */
@@ -59,7 +67,10 @@ export class QueryStats {
       const [rcode, plugin] = k.split('\0');
       out.push(`coredns_dns_responses_total{${base},rcode="${rcode}",plugin="${plugin}"} ${v}`);
     }
-    out.push('# HELP coredns_dns_request_duration_seconds Histogram of the time (in seconds) each request took per zone.', '# TYPE coredns_dns_request_duration_seconds histogram');
+    out.push(
+      '# HELP coredns_dns_request_duration_seconds Histogram of the time (in seconds) each request took per zone.',
+      '# TYPE coredns_dns_request_duration_seconds histogram',
+    );
     for (const [type, d] of this.durations) {
       let cum = 0;
       DURATION_BUCKETS.forEach((le, i) => {
@@ -97,10 +108,31 @@ export class DnsMetrics {
     const registers = [this.registry];
     this.cacheHits = new Counter({ name: 'coredns_cache_hits_total', help: 'The count of cache hits.', labelNames: ['server', 'type', 'zones'], registers });
     this.cacheMisses = new Counter({ name: 'coredns_cache_misses_total', help: 'The count of cache misses.', labelNames: ['server', 'zones'], registers });
-    this.cacheEntries = new Gauge({ name: 'coredns_cache_entries', help: 'The number of elements in the cache.', labelNames: ['server', 'type', 'zones'], registers });
-    this.forwardRequests = new Counter({ name: 'coredns_forward_requests_total', help: 'Counter of requests made per upstream.', labelNames: ['to'], registers });
-    this.forwardResponses = new Counter({ name: 'coredns_forward_responses_total', help: 'Counter of responses received per upstream.', labelNames: ['to', 'rcode'], registers });
-    this.forwardDuration = new Histogram({ name: 'coredns_forward_request_duration_seconds', help: 'Histogram of the time each request took.', labelNames: ['to', 'rcode'], registers, buckets: [0.00025, 0.001, 0.004, 0.016, 0.064, 0.256, 1.024, 4.096] });
+    this.cacheEntries = new Gauge({
+      name: 'coredns_cache_entries',
+      help: 'The number of elements in the cache.',
+      labelNames: ['server', 'type', 'zones'],
+      registers,
+    });
+    this.forwardRequests = new Counter({
+      name: 'coredns_forward_requests_total',
+      help: 'Counter of requests made per upstream.',
+      labelNames: ['to'],
+      registers,
+    });
+    this.forwardResponses = new Counter({
+      name: 'coredns_forward_responses_total',
+      help: 'Counter of responses received per upstream.',
+      labelNames: ['to', 'rcode'],
+      registers,
+    });
+    this.forwardDuration = new Histogram({
+      name: 'coredns_forward_request_duration_seconds',
+      help: 'Histogram of the time each request took.',
+      labelNames: ['to', 'rcode'],
+      registers,
+      buckets: [0.00025, 0.001, 0.004, 0.016, 0.064, 0.256, 1.024, 4.096],
+    });
     this.panics = new Counter({ name: 'coredns_panics_total', help: 'A metrics that counts the number of panics.', registers });
   }
 }

@@ -68,15 +68,24 @@ export function addressOfReverseName(name: string): string | undefined {
 export function normalizeIP(ip: string): string | undefined {
   if (isIPv4(ip)) return ip;
   if (!isIPv6(ip)) return undefined;
-  const groups = ipv6Nibbles(ip.toLowerCase()).join('').match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ''));
+  const groups = ipv6Nibbles(ip.toLowerCase())
+    .join('')
+    .match(/.{4}/g)!
+    .map((g) => g.replace(/^0+(?=.)/, ''));
   // The longest run of zero groups (at least two) becomes "::", as RFC 5952 asks.
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return groups.join(':');

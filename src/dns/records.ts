@@ -43,8 +43,21 @@ export interface ZoneOptions {
   podRecords?: 'insecure' | 'verified' | 'disabled';
 }
 
-export interface SrvData { priority: number; weight: number; port: number; target: string }
-export interface SoaData { mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
+export interface SrvData {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+export interface SoaData {
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+}
 
 export type RR =
   | { name: string; type: 'A' | 'AAAA' | 'CNAME' | 'PTR' | 'NS'; ttl: number; class: 'IN'; data: string }
@@ -73,7 +86,10 @@ interface NameData {
   NS?: string[];
 }
 
-interface Endpoint { hostname: string; addresses: string[] }
+interface Endpoint {
+  hostname: string;
+  addresses: string[];
+}
 
 const ADDRESS_TYPES = ['A', 'AAAA'] as const;
 
@@ -82,7 +98,10 @@ export class ClusterZone {
   readonly ttl: number;
   private readonly podRecords: 'insecure' | 'verified' | 'disabled';
 
-  constructor(private readonly view: ClusterView, opts: ZoneOptions) {
+  constructor(
+    private readonly view: ClusterView,
+    opts: ZoneOptions,
+  ) {
     this.domain = canonicalName(opts.domain);
     this.ttl = opts.ttl ?? DEFAULT_TTL;
     this.podRecords = opts.podRecords ?? 'insecure';
@@ -91,7 +110,11 @@ export class ClusterZone {
   /** Whether the name belongs to the cluster zone (reverse names only when they are known). */
   owns(name: string): boolean {
     const n = name.endsWith('.') ? name.slice(0, -1) : name;
-    return n.length >= this.domain.length && n.toLowerCase().endsWith(this.domain) && (n.length === this.domain.length || n[n.length - this.domain.length - 1] === '.');
+    return (
+      n.length >= this.domain.length &&
+      n.toLowerCase().endsWith(this.domain) &&
+      (n.length === this.domain.length || n[n.length - this.domain.length - 1] === '.')
+    );
   }
 
   /**
@@ -112,8 +135,19 @@ export class ClusterZone {
 
   soa(): RR {
     return {
-      name: this.domain, type: 'SOA', ttl: this.ttl, class: 'IN',
-      data: { mname: `ns.dns.${this.domain}`, rname: `hostmaster.${this.domain}`, serial: this.view.serial(), refresh: 7200, retry: 1800, expire: 86400, minimum: this.ttl },
+      name: this.domain,
+      type: 'SOA',
+      ttl: this.ttl,
+      class: 'IN',
+      data: {
+        mname: `ns.dns.${this.domain}`,
+        rname: `hostmaster.${this.domain}`,
+        serial: this.view.serial(),
+        refresh: 7200,
+        retry: 1800,
+        expire: 86400,
+        minimum: this.ttl,
+      },
     };
   }
 
@@ -142,14 +176,25 @@ export class ClusterZone {
 
   private add(out: LookupResult, owner: string, type: string, data: NameData): void {
     switch (type) {
-      case 'A': case 'AAAA':
+      case 'A':
+      case 'AAAA':
         for (const ip of data[type] ?? []) out.answers.push(this.rr(owner, type, ip));
         break;
-      case 'CNAME': if (data.CNAME) out.answers.push(this.rr(owner, 'CNAME', data.CNAME)); break;
-      case 'PTR': for (const p of data.PTR ?? []) out.answers.push(this.rr(owner, 'PTR', p)); break;
-      case 'NS': for (const n of data.NS ?? []) out.answers.push(this.rr(owner, 'NS', n)); break;
-      case 'TXT': if (data.TXT) out.answers.push({ name: owner, type: 'TXT', ttl: this.ttl, class: 'IN', data: data.TXT }); break;
-      case 'SOA': if (data.SOA) out.answers.push({ ...this.soa(), name: owner }); break;
+      case 'CNAME':
+        if (data.CNAME) out.answers.push(this.rr(owner, 'CNAME', data.CNAME));
+        break;
+      case 'PTR':
+        for (const p of data.PTR ?? []) out.answers.push(this.rr(owner, 'PTR', p));
+        break;
+      case 'NS':
+        for (const n of data.NS ?? []) out.answers.push(this.rr(owner, 'NS', n));
+        break;
+      case 'TXT':
+        if (data.TXT) out.answers.push({ name: owner, type: 'TXT', ttl: this.ttl, class: 'IN', data: data.TXT });
+        break;
+      case 'SOA':
+        if (data.SOA) out.answers.push({ ...this.soa(), name: owner });
+        break;
       case 'SRV': {
         const seen = new Set<string>();
         for (const s of data.SRV ?? []) {
@@ -224,7 +269,9 @@ export class ClusterZone {
 
   /** SRV records of the Service's named ports (all of them, or the one asked for by name and protocol). */
   private srvFor(svc: Service, base: string, portName?: string, proto?: string): SrvData[] {
-    const ports = (svc.spec?.ports ?? []).filter((p) => p.name && (portName === undefined || (p.name.toLowerCase() === portName && (p.protocol ?? 'TCP').toLowerCase() === proto)));
+    const ports = (svc.spec?.ports ?? []).filter(
+      (p) => p.name && (portName === undefined || (p.name.toLowerCase() === portName && (p.protocol ?? 'TCP').toLowerCase() === proto)),
+    );
     const out: { port: number; target: string }[] = [];
     if (!isHeadless(svc)) for (const p of ports) out.push({ port: p.port, target: base });
     else {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Logger } from '../util/log.js';
 import type { Forwarder } from './forwarder.js';
-import { DnsMetrics, rcodeName, typeLabel } from './metrics.js';
+import { type DnsMetrics, rcodeName, typeLabel } from './metrics.js';
 import type { CidrSet } from './names.js';
 import type { ClusterZone, LookupResult, RR } from './records.js';
 import { upstreamKey, upstreamsFor, type Upstream, type UpstreamConfig } from './upstreams.js';
@@ -35,7 +35,11 @@ export interface DnsServerOptions {
   recursionClients?(): CidrSet | undefined;
 }
 
-interface Listener { udp: dgram.Socket; tcp: net.Server; host: string }
+interface Listener {
+  udp: dgram.Socket;
+  tcp: net.Server;
+  host: string;
+}
 
 type Reply = Buffer | undefined;
 
@@ -70,7 +74,10 @@ export class DnsServer {
       const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
-        udp.bind(bound, host, () => { udp.off('error', reject); resolve(); });
+        udp.bind(bound, host, () => {
+          udp.off('error', reject);
+          resolve();
+        });
       });
       bound = udp.address().port;
       udp.on('error', (err) => this.opts.log.error('UDP listener failed', { host, error: err.message }));
@@ -80,7 +87,10 @@ export class DnsServer {
       try {
         await new Promise<void>((resolve, reject) => {
           tcp.once('error', reject);
-          tcp.listen(bound, host, () => { tcp.off('error', reject); resolve(); });
+          tcp.listen(bound, host, () => {
+            tcp.off('error', reject);
+            resolve();
+          });
         });
       } catch (err) {
         udp.close();
@@ -96,13 +106,23 @@ export class DnsServer {
 
   async close(): Promise<void> {
     for (const s of this.tcpSockets) s.destroy();
-    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => { l.udp.close(); l.tcp.close(() => r()); })));
+    await Promise.all(
+      this.listeners.map(
+        (l) =>
+          new Promise<void>((r) => {
+            l.udp.close();
+            l.tcp.close(() => r());
+          }),
+      ),
+    );
     this.listeners = [];
   }
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const reply = this.handle(msg, 'udp', rinfo.family === 'IPv6' ? 2 : 1, rinfo.address);
-    const send = (r: Reply) => { if (r) sock.send(r, rinfo.port, rinfo.address); };
+    const send = (r: Reply) => {
+      if (r) sock.send(r, rinfo.port, rinfo.address);
+    };
     if (reply instanceof Promise) reply.then(send, (err: Error) => this.opts.log.error('query failed', { error: err.message }));
     else send(reply);
   }
@@ -164,7 +184,8 @@ export class DnsServer {
     if (q.edns && q.edns.version > 0) return done(encodeResponse(q, { rcode: RCODE.BADVERS }), 'skiff');
     if (q.type === TYPE.AXFR || q.type === TYPE.IXFR) return done(rcodeOnly(q, RCODE.REFUSED), 'skiff');
     const name = q.name.toLowerCase();
-    if (name.endsWith(LOOP_PROBE_SUFFIX) && (name === LOOP_PROBE_SUFFIX || name.endsWith(`.${LOOP_PROBE_SUFFIX}`))) return done(this.loopProbeArrived(q, name), 'loop');
+    if (name.endsWith(LOOP_PROBE_SUFFIX) && (name === LOOP_PROBE_SUFFIX || name.endsWith(`.${LOOP_PROBE_SUFFIX}`)))
+      return done(this.loopProbeArrived(q, name), 'loop');
 
     if (this.opts.zone.owns(name) || name.endsWith('.arpa')) {
       const key = `${q.question.toString('latin1')}|${q.recursionDesired ? 1 : 0}|${q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0}`;
@@ -216,12 +237,17 @@ export class DnsServer {
     const question = dnsPacket.encode({ type: 'query', id: 0, questions: [{ name: target, type: q.typeName as 'A', class: 'IN' }] }).subarray(12);
     const tq: Query = { ...q, name: target, question };
     const route = upstreamsFor(this.opts.upstreams(), target);
-    const r = await this.opts.forwarder.forward(tq, route.servers.filter((s) => !this.looping.has(upstreamKey(s))));
+    const r = await this.opts.forwarder.forward(
+      tq,
+      route.servers.filter((s) => !this.looping.has(upstreamKey(s))),
+    );
     const answers: RR[] = [...result.answers];
     if (r.ok) {
       try {
         const decoded = dnsPacket.decode(r.buf);
-        for (const a of decoded.answers ?? []) if (a.type === 'A' || a.type === 'AAAA' || a.type === 'CNAME') answers.push({ ...(a as RR), ttl: Math.max(0, (a.ttl ?? 0) - r.ageSeconds), class: 'IN' });
+        for (const a of decoded.answers ?? [])
+          if (a.type === 'A' || a.type === 'AAAA' || a.type === 'CNAME')
+            answers.push({ ...(a as RR), ttl: Math.max(0, (a.ttl ?? 0) - r.ageSeconds), class: 'IN' });
       } catch {
         /* the CNAME alone still answers */
       }
@@ -260,7 +286,10 @@ export class DnsServer {
     const key = upstreamKey(upstream);
     if (this.looping.has(key)) return;
     this.looping.add(key);
-    this.opts.log.error('forwarding loop detected: this upstream nameserver is no longer used (fix the node\'s resolv.conf or the skiff-dns ConfigMap)', { upstream: key, why });
+    this.opts.log.error("forwarding loop detected: this upstream nameserver is no longer used (fix the node's resolv.conf or the skiff-dns ConfigMap)", {
+      upstream: key,
+      why,
+    });
   }
 
   private child(metric: { labels(...v: string[]): any }, ...values: string[]): { inc(): void; observe(v: number): void } {
@@ -277,4 +306,3 @@ export class DnsServer {
     this.opts.metrics.queries.record(proto, family, typeLabel(typeName), rcodeName(rcode), plugin, (performance.now() - started) / 1000);
   }
 }
-

@@ -7,7 +7,10 @@
 // matching domain winning; upstreamNameservers replace resolv.conf's servers for the rest.
 import { isIP } from 'node:net';
 
-export interface Upstream { host: string; port: number }
+export interface Upstream {
+  host: string;
+  port: number;
+}
 
 export interface UpstreamConfig {
   servers: Upstream[];
@@ -37,7 +40,10 @@ export function parseUpstream(text: string): Upstream {
 export function resolvConfServers(text: string): Upstream[] {
   const out: Upstream[] = [];
   for (const raw of text.split('\n')) {
-    const [key, value] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [key, value] = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     if (key !== 'nameserver' || !value) continue;
     // A scoped link-local address (fe80::1%eth0) is kept without its zone: rare on nodes.
     const host = value.replace(/%.*$/, '');
@@ -105,7 +111,6 @@ export function parseConfigMapData(data: Record<string, string> | undefined): Co
 /** The servers for a (canonical) name: its longest stub domain's, else the default ones. */
 export function upstreamsFor(cfg: UpstreamConfig, name: string): { servers: Upstream[]; zone: string } {
   let best: string | undefined;
-  for (const d of cfg.stubDomains.keys())
-    if ((name === d || name.endsWith(`.${d}`)) && (!best || d.length > best.length)) best = d;
+  for (const d of cfg.stubDomains.keys()) if ((name === d || name.endsWith(`.${d}`)) && (!best || d.length > best.length)) best = d;
   return best ? { servers: cfg.stubDomains.get(best)!, zone: best } : { servers: cfg.servers, zone: '.' };
 }

@@ -27,7 +27,11 @@ interface RecordCoder {
 // dns-packet's record coder (exported, though its type definitions leave it out).
 const answerCoder = (dnsPacket as unknown as { answer: RecordCoder }).answer;
 
-export interface Edns { udpSize: number; version: number; dnssecOk: boolean }
+export interface Edns {
+  udpSize: number;
+  version: number;
+  dnssecOk: boolean;
+}
 
 export interface Query {
   id: number;
@@ -86,7 +90,10 @@ export function parseQuery(buf: Buffer): Parsed {
   for (;;) {
     if (off >= buf.length) return { reply: headerOnly(buf, RCODE.FORMERR), reason: 'question runs past the message' };
     const len = buf[off]!;
-    if (len === 0) { off++; break; }
+    if (len === 0) {
+      off++;
+      break;
+    }
     if (len > 63 || off + 1 + len > buf.length) return { reply: headerOnly(buf, RCODE.FORMERR), reason: 'bad label in question' };
     total += len + 1;
     if (total > 254) return { reply: headerOnly(buf, RCODE.FORMERR), reason: 'name too long' };
@@ -118,8 +125,14 @@ export function parseQuery(buf: Buffer): Parsed {
   }
   return {
     query: {
-      id: buf.readUInt16BE(0), recursionDesired: (flags & RD) !== 0, name: labels.join('.'), type,
-      typeName: TYPE_NAMES.get(type) ?? `TYPE${type}`, class: klass, question, edns,
+      id: buf.readUInt16BE(0),
+      recursionDesired: (flags & RD) !== 0,
+      name: labels.join('.'),
+      type,
+      typeName: TYPE_NAMES.get(type) ?? `TYPE${type}`,
+      class: klass,
+      question,
+      edns,
     },
   };
 }

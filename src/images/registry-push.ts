@@ -74,7 +74,9 @@ class RegistryClient {
       const challenge = res.headers.get('www-authenticate') ?? '';
       await res.body?.cancel();
       if (/^bearer/i.test(challenge)) throw new Error(`registry ${this.t.registry} wants token (Bearer) authentication, which this pusher does not speak`);
-      throw new Error(`registry ${this.t.registry}: ${method} ${url.pathname}: 401 Unauthorized${this.auth ? ' (the credentials were refused)' : ' (no credentials given)'}`);
+      throw new Error(
+        `registry ${this.t.registry}: ${method} ${url.pathname}: 401 Unauthorized${this.auth ? ' (the credentials were refused)' : ' (no credentials given)'}`,
+      );
     }
     return res;
   }

@@ -63,7 +63,11 @@ export function untar(buf: Buffer): TarEntry[] {
   for (let off = 0; off + BLOCK <= buf.length; ) {
     const h = buf.subarray(off, off + BLOCK);
     if (h.every((b) => b === 0)) break;
-    const str = (s: number, n: number) => h.subarray(s, s + n).toString('utf8').replace(/\0.*$/s, '');
+    const str = (s: number, n: number) =>
+      h
+        .subarray(s, s + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const prefix = str(345, 155);
     const name = prefix ? `${prefix}/${str(0, 100)}` : str(0, 100);
     const size = parseInt(str(124, 12).trim() || '0', 8);

@@ -34,7 +34,10 @@ export class CertStore {
   private readonly loaded = new Map<string, Loaded>();
   readonly defaultContext: SecureContext;
 
-  constructor(defaultCert: { cert: string; key: string }, private readonly getSecret: (namespace: string, name: string) => Secret | undefined) {
+  constructor(
+    defaultCert: { cert: string; key: string },
+    private readonly getSecret: (namespace: string, name: string) => Secret | undefined,
+  ) {
     this.defaultContext = createSecureContext({ cert: defaultCert.cert, key: defaultCert.key });
   }
 
@@ -77,7 +80,8 @@ export class CertStore {
 /** A secure context from a kubernetes.io/tls Secret; throws with the reason when unusable. */
 export function contextFromSecret(secret: Secret | undefined, key: string): SecureContext {
   if (!secret) throw new Error(`TLS Secret ${key} does not exist; its hosts get the default certificate`);
-  if (secret.type && secret.type !== 'kubernetes.io/tls') throw new Error(`Secret ${key} is of type ${secret.type}, not kubernetes.io/tls; its hosts get the default certificate`);
+  if (secret.type && secret.type !== 'kubernetes.io/tls')
+    throw new Error(`Secret ${key} is of type ${secret.type}, not kubernetes.io/tls; its hosts get the default certificate`);
   const crt = secret.data?.['tls.crt'];
   const k = secret.data?.['tls.key'];
   if (!crt || !k) throw new Error(`TLS Secret ${key} lacks tls.crt or tls.key; its hosts get the default certificate`);

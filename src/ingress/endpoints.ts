@@ -13,9 +13,7 @@ export interface Upstream {
   key: string;
 }
 
-export type Resolution =
-  | { ok: true; upstreams: Upstream[] }
-  | { ok: false; status: number; reason: string };
+export type Resolution = { ok: true; upstreams: Upstream[] } | { ok: false; status: number; reason: string };
 
 export interface EndpointSource {
   service(namespace: string, name: string): Service | undefined;
@@ -43,7 +41,11 @@ export class EndpointPicker {
   private readonly health = new Map<string, Health>();
   private readonly opts: HealthOptions;
 
-  constructor(private readonly source: EndpointSource, opts: Partial<HealthOptions> = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly source: EndpointSource,
+    opts: Partial<HealthOptions> = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.opts = { ...DEFAULT_HEALTH, ...opts };
   }
 
@@ -53,7 +55,8 @@ export class EndpointPicker {
     if (!svc) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} does not exist` };
     const sp = (svc.spec?.ports ?? []).find((p) => (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
     if (!sp) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} has no port ${b.port}` };
-    if (svc.spec?.type === 'ExternalName') return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} is of type ExternalName, which the ingress does not proxy to` };
+    if (svc.spec?.type === 'ExternalName')
+      return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} is of type ExternalName, which the ingress does not proxy to` };
     const portName = sp.name ?? '';
     const seen = new Set<string>();
     const upstreams: Upstream[] = [];

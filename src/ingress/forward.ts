@@ -93,7 +93,10 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   const retriable = IDEMPOTENT.has(method);
   let finished = false;
   let current: http.ClientRequest | undefined;
-  const deadline = setTimeout(() => fail(504, `504 Gateway Timeout: ${backendKey} sent no response within ${ctx.timeouts.requestMs} ms\n`), ctx.timeouts.requestMs);
+  const deadline = setTimeout(
+    () => fail(504, `504 Gateway Timeout: ${backendKey} sent no response within ${ctx.timeouts.requestMs} ms\n`),
+    ctx.timeouts.requestMs,
+  );
   const fail = (status: number, body: string, upstream?: string) => {
     if (finished) return;
     finished = true;
@@ -108,7 +111,9 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
     current = proxyReq;
     let connected = false;
-    proxyReq.setTimeout(ctx.timeouts.idleMs, () => proxyReq.destroy(Object.assign(new Error(`no data from ${up.key} for ${ctx.timeouts.idleMs} ms`), { code: 'EIDLE' })));
+    proxyReq.setTimeout(ctx.timeouts.idleMs, () =>
+      proxyReq.destroy(Object.assign(new Error(`no data from ${up.key} for ${ctx.timeouts.idleMs} ms`), { code: 'EIDLE' })),
+    );
     proxyReq.on('socket', (socket: Socket) => {
       const onConnect = () => {
         connected = true;
@@ -116,7 +121,10 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
         req.pipe(proxyReq);
       };
       if (!socket.connecting) return onConnect();
-      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error(`connect to ${up.key} timed out after ${ctx.timeouts.connectMs} ms`), { code: 'ECONNECTTIMEOUT' })), ctx.timeouts.connectMs);
+      const timer = setTimeout(
+        () => proxyReq.destroy(Object.assign(new Error(`connect to ${up.key} timed out after ${ctx.timeouts.connectMs} ms`), { code: 'ECONNECTTIMEOUT' })),
+        ctx.timeouts.connectMs,
+      );
       socket.once('connect', () => {
         clearTimeout(timer);
         onConnect();

@@ -3,12 +3,23 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'http2-settings', 'proxy-authenticate', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 
 function dropped(headers: IncomingHttpHeaders): Set<string> {
   const drop = new Set(HOP_BY_HOP);
   const conn = headers.connection;
-  for (const c of (Array.isArray(conn) ? conn.join(',') : conn ?? '').split(',')) {
+  for (const c of (Array.isArray(conn) ? conn.join(',') : (conn ?? '')).split(',')) {
     const name = c.trim().toLowerCase();
     if (name) drop.add(name);
   }
@@ -62,7 +73,7 @@ export function requestHost(headers: IncomingHttpHeaders): string {
 
 /** One cookie's value from a Cookie header. */
 export function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
-  for (const part of (Array.isArray(header) ? header.join('; ') : header ?? '').split(';')) {
+  for (const part of (Array.isArray(header) ? header.join('; ') : (header ?? '')).split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }

@@ -17,7 +17,7 @@ import { DEFAULT_LIMITS, openHttp, openHttps, type ListenerLimits } from './list
 import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
 
-export { ensureIngressClass, INGRESS_CLASS_NAME, INGRESS_CONTROLLER } from './ingress-class.js';
+export { ensureIngressClass } from './ingress-class.js';
 export { RouteTable } from './route-table.js';
 
 export interface IngressOptions {
@@ -62,10 +62,13 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
       return svc ? [`${s.metadata?.namespace}/${svc}`] : [];
     },
   });
-  const picker = new EndpointPicker({
-    service: (ns, name) => services.get(name, ns),
-    slices: (ns, svc) => slices.store.byIndex(sliceIndex, `${ns}/${svc}`),
-  }, o.health);
+  const picker = new EndpointPicker(
+    {
+      service: (ns, name) => services.get(name, ns),
+      slices: (ns, svc) => slices.store.byIndex(sliceIndex, `${ns}/${svc}`),
+    },
+    o.health,
+  );
   const defaultCert = await selfSignedServingCert('skiff-ingress-default', { hostnames: ['ingress.skiff.local'] });
   const certs = new CertStore(defaultCert, (ns, name) => secrets.get(name, ns));
   const recorder = new ClientEventRecorder(o.client, 'skiff-ingress', log.child('events'), o.nodeName);
@@ -83,8 +86,13 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     const problems = next.problems.map((p) => ({ ing: p.ingress, reason: p.reason, message: p.message }));
     for (const ing of ours) {
       const ns = ing.metadata?.namespace ?? 'default';
-      const names = new Set([ing.spec?.defaultBackend?.service?.name, ...(ing.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend?.service?.name))]);
-      for (const n of names) if (n && !services.get(n, ns)) problems.push({ ing, reason: 'ServiceNotFound', message: `backend Service ${ns}/${n} does not exist; its requests are answered 503` });
+      const names = new Set([
+        ing.spec?.defaultBackend?.service?.name,
+        ...(ing.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend?.service?.name)),
+      ]);
+      for (const n of names)
+        if (n && !services.get(n, ns))
+          problems.push({ ing, reason: 'ServiceNotFound', message: `backend Service ${ns}/${n} does not exist; its requests are answered 503` });
     }
     const tlsOwner = new Map<string, Ingress>();
     for (const ing of ours) for (const t of ing.spec?.tls ?? []) if (t.secretName) tlsOwner.set(`${ing.metadata?.namespace ?? 'default'}/${t.secretName}`, ing);

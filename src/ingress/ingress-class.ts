@@ -11,7 +11,13 @@ export const INGRESS_CLASS_NAME = 'skiff';
 export const INGRESS_CONTROLLER = 'skiff.io/ingress';
 const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
-const ingressClasses: ResourceType<IngressClass> = Object.freeze({ group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', kind: 'IngressClass', namespaced: false });
+const ingressClasses: ResourceType<IngressClass> = Object.freeze({
+  group: 'networking.k8s.io',
+  version: 'v1',
+  resource: 'ingressclasses',
+  kind: 'IngressClass',
+  namespaced: false,
+});
 
 export function servedByUs(ing: Ingress): boolean {
   const cls = ing.spec?.ingressClassName ?? ing.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];

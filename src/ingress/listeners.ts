@@ -50,9 +50,14 @@ function trackSockets(server: NetServer): Set<Socket> {
 }
 
 export async function openHttp(ctx: ForwardContext, address: string, port: number, limits: ListenerLimits): Promise<Listener & { close(): Promise<void> }> {
-  const server = http.createServer({ maxHeaderSize: limits.maxHeaderSize, requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
+  const server = http.createServer({
+    maxHeaderSize: limits.maxHeaderSize,
+    requestTimeout: 0,
+    headersTimeout: limits.headersTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Node checks header deadlines on this interval (default 30 s): a slow client is cut near its deadline.
-    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) });
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  });
   server.on('request', (req, res) => handleRequest(ctx, req, res, 'http'));
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head, 'http'));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => clientError(err, socket));
@@ -61,7 +66,13 @@ export async function openHttp(ctx: ForwardContext, address: string, port: numbe
   return { proto: 'http', address, port: bound, server, close: () => closeServer(server, sockets) };
 }
 
-export async function openHttps(ctx: ForwardContext, certs: CertStore, address: string, port: number, limits: ListenerLimits): Promise<Listener & { close(): Promise<void> }> {
+export async function openHttps(
+  ctx: ForwardContext,
+  certs: CertStore,
+  address: string,
+  port: number,
+  limits: ListenerLimits,
+): Promise<Listener & { close(): Promise<void> }> {
   const server = http2.createSecureServer({
     allowHTTP1: true,
     ALPNProtocols: ALPN,
@@ -93,8 +104,12 @@ function clientError(err: NodeJS.ErrnoException, socket: import('node:stream').D
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
   const body = `${status}\n`;
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -123,7 +123,11 @@ export class RouteTable {
     }
     const toRoute = (b: IngressBackend | undefined, where: string, host: string): Route | undefined => {
       if (b?.resource) {
-        this.problems.push({ ingress: ing, reason: 'UnsupportedBackend', message: `${where}: resource backends (${b.resource.kind}/${b.resource.name}) are not supported by the skiff ingress controller; only Service backends` });
+        this.problems.push({
+          ingress: ing,
+          reason: 'UnsupportedBackend',
+          message: `${where}: resource backends (${b.resource.kind}/${b.resource.name}) are not supported by the skiff ingress controller; only Service backends`,
+        });
         return undefined;
       }
       const svc = b?.service;
@@ -150,11 +154,19 @@ export class RouteTable {
         const where = `spec.rules[${i}].http.paths[${j}]`;
         const path = p.path ?? '/';
         if (!path.startsWith('/')) {
-          this.problems.push({ ingress: ing, reason: 'InvalidPath', message: `${where}: path ${JSON.stringify(path)} must start with '/'; this path is ignored` });
+          this.problems.push({
+            ingress: ing,
+            reason: 'InvalidPath',
+            message: `${where}: path ${JSON.stringify(path)} must start with '/'; this path is ignored`,
+          });
           return;
         }
         if (p.pathType === 'ImplementationSpecific' && /[\^$()[\]{}|+?\\*]/.test(path)) {
-          this.problems.push({ ingress: ing, reason: 'InvalidPath', message: `${where}: path ${JSON.stringify(path)} looks like a regular expression; skiff treats ImplementationSpecific as Prefix and matches it literally` });
+          this.problems.push({
+            ingress: ing,
+            reason: 'InvalidPath',
+            message: `${where}: path ${JSON.stringify(path)} looks like a regular expression; skiff treats ImplementationSpecific as Prefix and matches it literally`,
+          });
         }
         const route = toRoute(p.backend, where, host);
         if (!route) return;

@@ -13,7 +13,11 @@ const key = (i: Ingress) => `${i.metadata?.namespace ?? 'default'}/${i.metadata?
 export class IngressStatusWriter {
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly client: Client, private readonly ips: readonly string[], private readonly log: Logger) {}
+  constructor(
+    private readonly client: Client,
+    private readonly ips: readonly string[],
+    private readonly log: Logger,
+  ) {}
 
   private has(ing: Ingress): boolean[] {
     const listed = new Set((ing.status?.loadBalancer?.ingress ?? []).map((e) => e.ip));
@@ -38,16 +42,20 @@ export class IngressStatusWriter {
   private enqueue(ing: Ingress, want: boolean): void {
     const ns = ing.metadata?.namespace ?? 'default';
     const name = ing.metadata?.name ?? '';
-    this.chain = this.chain.then(() => retryOnConflict(async () => {
-      const cur = await this.client.ingresses.get(name, ns);
-      const list = (cur.status?.loadBalancer?.ingress ?? []).filter((e) => !e.ip || !this.ips.includes(e.ip));
-      if (want) list.push(...this.ips.map((ip) => ({ ip })));
-      list.sort((a, b) => (a.ip ?? a.hostname ?? '').localeCompare(b.ip ?? b.hostname ?? ''));
-      const prior = JSON.stringify(cur.status?.loadBalancer?.ingress ?? []);
-      if (prior === JSON.stringify(list)) return;
-      await this.client.ingresses.updateStatus({ ...cur, status: { ...cur.status, loadBalancer: { ingress: list } } });
-    })).catch((err) => {
-      if (!isNotFound(err)) this.log.warn('could not write ingress status', { ingress: `${ns}/${name}`, error: (err as Error).message });
-    });
+    this.chain = this.chain
+      .then(() =>
+        retryOnConflict(async () => {
+          const cur = await this.client.ingresses.get(name, ns);
+          const list = (cur.status?.loadBalancer?.ingress ?? []).filter((e) => !e.ip || !this.ips.includes(e.ip));
+          if (want) list.push(...this.ips.map((ip) => ({ ip })));
+          list.sort((a, b) => (a.ip ?? a.hostname ?? '').localeCompare(b.ip ?? b.hostname ?? ''));
+          const prior = JSON.stringify(cur.status?.loadBalancer?.ingress ?? []);
+          if (prior === JSON.stringify(list)) return;
+          await this.client.ingresses.updateStatus({ ...cur, status: { ...cur.status, loadBalancer: { ingress: list } } });
+        }),
+      )
+      .catch((err) => {
+        if (!isNotFound(err)) this.log.warn('could not write ingress status', { ingress: `${ns}/${name}`, error: (err as Error).message });
+      });
   }
 }

@@ -7,7 +7,9 @@ import { ANNOTATION_SSL_REDIRECT, type ForwardContext } from './forward.js';
 import { normalizeHost } from './route-table.js';
 
 function rawReply(socket: Duplex, status: number, reason: string, body: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function head(status: number, message: string, headers: http.IncomingHttpHeaders, keepUpgrade: boolean): string {
@@ -45,10 +47,12 @@ export function handleUpgrade(ctx: ForwardContext, req: IncomingMessage, socket:
   // Its own connection: an upgraded socket never returns to the keep-alive pool.
   const proxyReq = http.request({ host: up.host, port: up.port, method: req.method, path, headers, agent: false });
   const timer = setTimeout(() => proxyReq.destroy(new Error(`connect to ${up.key} timed out`)), ctx.timeouts.connectMs);
-  proxyReq.on('socket', (s) => s.once('connect', () => {
-    clearTimeout(timer);
-    ctx.picker.connected(up.key);
-  }));
+  proxyReq.on('socket', (s) =>
+    s.once('connect', () => {
+      clearTimeout(timer);
+      ctx.picker.connected(up.key);
+    }),
+  );
   proxyReq.on('error', (err: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH') ctx.picker.connectFailed(up.key);

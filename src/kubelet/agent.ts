@@ -115,11 +115,23 @@ export class NodeAgent {
     await this.takeOverRuntime();
     const rt = this.opts.runtime;
     this.unsubscribe.push(rt.getContainerEvents((ev) => this.bySandbox.get(ev.podSandboxId)?.kick()));
-    this.unsubscribe.push(this.opts.nodes.add(this.name, (node) => this.onNode(node), () => {
-      const n = this.opts.nodes.informer.get(this.name);
-      return n ? [n] : [];
-    }));
-    this.unsubscribe.push(this.opts.pods.add(this.name, (pod, old) => this.onPod(pod, old), () => this.opts.podsOnNode(this.name)));
+    this.unsubscribe.push(
+      this.opts.nodes.add(
+        this.name,
+        (node) => this.onNode(node),
+        () => {
+          const n = this.opts.nodes.informer.get(this.name);
+          return n ? [n] : [];
+        },
+      ),
+    );
+    this.unsubscribe.push(
+      this.opts.pods.add(
+        this.name,
+        (pod, old) => this.onPod(pod, old),
+        () => this.opts.podsOnNode(this.name),
+      ),
+    );
     const period = this.opts.leaseRenewMs ?? 10_000;
     const tick = () => {
       if (this.stopped) return;
@@ -156,8 +168,14 @@ export class NodeAgent {
       const { adopt, garbage } = await takeInventory(this.opts.runtime, live);
       this.adoptable = adopt;
       await removeSandboxes(this.opts.runtime, garbage, (sb, err) =>
-        log.warn('leftover pod sandbox not removed', { node: this.name, sandbox: sb.id, pod: `${sb.metadata.namespace}/${sb.metadata.name}`, error: err.message }));
-      if (adopt.size || garbage.length) log.info('took over the runtime\'s pods', { node: this.name, adopted: adopt.size, removedSandboxes: garbage.length });
+        log.warn('leftover pod sandbox not removed', {
+          node: this.name,
+          sandbox: sb.id,
+          pod: `${sb.metadata.namespace}/${sb.metadata.name}`,
+          error: err.message,
+        }),
+      );
+      if (adopt.size || garbage.length) log.info("took over the runtime's pods", { node: this.name, adopted: adopt.size, removedSandboxes: garbage.length });
     } catch (err) {
       log.error('runtime inventory failed; pods start afresh', { node: this.name, error: (err as Error).message });
     }
@@ -228,25 +246,30 @@ export class NodeAgent {
       if (!adopted && (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')) {
         if (!pod.metadata?.deletionTimestamp) return;
       }
-      w = new PodWorker(`${pod.metadata!.namespace}/${pod.metadata!.name}`, pod, {
-        runtime: this.opts.runtime,
-        api: this.api,
-        hostIP: this.opts.node.internalIP,
-        runtimeName: this.opts.runtime.runtimeVersionString.split(':')[0]!,
-        log: this.opts.log,
-        now: this.now,
-        paused: () => !this.heartbeating,
-        sandbox: this.opts.sandbox,
-        ...this.opts.containerHooks,
-        event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
-        onFinished: (worker) => {
-          if (this.workers.get(uid) === worker) this.workers.delete(uid);
+      w = new PodWorker(
+        `${pod.metadata!.namespace}/${pod.metadata!.name}`,
+        pod,
+        {
+          runtime: this.opts.runtime,
+          api: this.api,
+          hostIP: this.opts.node.internalIP,
+          runtimeName: this.opts.runtime.runtimeVersionString.split(':')[0]!,
+          log: this.opts.log,
+          now: this.now,
+          paused: () => !this.heartbeating,
+          sandbox: this.opts.sandbox,
+          ...this.opts.containerHooks,
+          event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
+          onFinished: (worker) => {
+            if (this.workers.get(uid) === worker) this.workers.delete(uid);
+          },
+          onSandbox: (worker, id) => {
+            for (const [k, v] of this.bySandbox) if (v === worker) this.bySandbox.delete(k);
+            if (id) this.bySandbox.set(id, worker);
+          },
         },
-        onSandbox: (worker, id) => {
-          for (const [k, v] of this.bySandbox) if (v === worker) this.bySandbox.delete(k);
-          if (id) this.bySandbox.set(id, worker);
-        },
-      }, adopted);
+        adopted,
+      );
       this.workers.set(uid, w);
     }
     w.update(pod);
@@ -279,7 +302,10 @@ export class NodeAgent {
     }
     try {
       const current = await leases.get(this.name, NODE_LEASE_NAMESPACE);
-      this.lease = await leases.update({ ...current, spec: { ...current.spec, holderIdentity: this.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime } });
+      this.lease = await leases.update({
+        ...current,
+        spec: { ...current.spec, holderIdentity: this.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime },
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       const uid = this.node?.metadata?.uid;

@@ -31,7 +31,11 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
-interface Proc { pid: number; ppid: number; argv: string[] }
+interface Proc {
+  pid: number;
+  ppid: number;
+  argv: string[];
+}
 
 function processes(): Proc[] {
   const out: Proc[] = [];
@@ -102,7 +106,8 @@ export async function cleanupHost(o: HostCleanupOptions): Promise<CleanupReport>
     // A pod's network namespace is a file the runtime bind-mounted it on; unmounted, the namespace goes.
     if (m.fstype === 'nsfs') rmSync(m.path, { force: true });
   }
-  if (mounts.length) report.removed.push(`${mounts.length} mounts under ${agentDir} (${mounts.filter((m) => m.fstype === 'nsfs').length} pod network namespaces)`);
+  if (mounts.length)
+    report.removed.push(`${mounts.length} mounts under ${agentDir} (${mounts.filter((m) => m.fstype === 'nsfs').length} pod network namespaces)`);
   const net = await cleanupNetworkRules(o.run ?? runCommand, { bridge: o.bridge });
   report.removed.push(...net.removed);
   report.failed.push(...net.failed);

@@ -62,12 +62,19 @@ export function osImage(): string {
 
 /** A node name from the host name: lower case, DNS-1123. */
 export function hostNodeName(): string {
-  return hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'localhost';
+  return (
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '') || 'localhost'
+  );
 }
 
 /** This machine as a Node: its CPUs, memory and OS. */
 export function hostDescription(
-  name: string, internalIP: string, labels: Record<string, string> = {},
+  name: string,
+  internalIP: string,
+  labels: Record<string, string> = {},
   runtime: { containerRuntimeVersion?: string; capacity?: Record<string, string> } = {},
 ): NodeDescription {
   return {
@@ -103,14 +110,32 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
     const h = opts.hostAgent;
     const runtime = h.runtime ?? new SimulatedRuntime({ hostIP: h.internalIP });
     const node = hostDescription(name, h.internalIP, h.labels, { containerRuntimeVersion: runtime.runtimeVersionString, capacity: h.capacity });
-    const real = runtime.runsProcesses && h.agentDir
-      ? realNodeSetup({ client: opts.client, informers, agentDir: h.agentDir, hostIP: h.internalIP, capacity: node.capacity, log: opts.log.child('volumes'), clusterDomain: h.sandbox?.clusterDomain })
-      : undefined;
+    const real =
+      runtime.runsProcesses && h.agentDir
+        ? realNodeSetup({
+            client: opts.client,
+            informers,
+            agentDir: h.agentDir,
+            hostIP: h.internalIP,
+            capacity: node.capacity,
+            log: opts.log.child('volumes'),
+            clusterDomain: h.sandbox?.clusterDomain,
+          })
+        : undefined;
     // Pressure conditions and image GC watch this host only when pods really run on it.
-    const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client: opts.client, nodeName: name }) : undefined;
-    const server = h.server && await startNodeAgentServer({
-      runtime, nodeName: name, addresses: [h.internalIP], ...h.server, pods: () => routers.podsOnNode(name), log: opts.log.child('agent-server'),
-    });
+    const monitors = real
+      ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client: opts.client, nodeName: name })
+      : undefined;
+    const server =
+      h.server &&
+      (await startNodeAgentServer({
+        runtime,
+        nodeName: name,
+        addresses: [h.internalIP],
+        ...h.server,
+        pods: () => routers.podsOnNode(name),
+        log: opts.log.child('agent-server'),
+      }));
     if (server || monitors) {
       const stopAll = result.stop;
       result.stop = () => {
@@ -135,8 +160,13 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
   }
   if (opts.simulatedNodes && opts.simulatedNodes > 0) {
     result.pool = new SimulatedNodePool({
-      client: opts.client, podInformer, nodeInformer, count: opts.simulatedNodes,
-      capacity: opts.simulatedCapacity, log: opts.log.child('simulated-nodes'), leaseRenewMs: opts.leaseRenewMs,
+      client: opts.client,
+      podInformer,
+      nodeInformer,
+      count: opts.simulatedNodes,
+      capacity: opts.simulatedCapacity,
+      log: opts.log.child('simulated-nodes'),
+      leaseRenewMs: opts.leaseRenewMs,
     });
     await result.pool.start();
   }

@@ -66,10 +66,10 @@ export function criUnavailableReason(opts: { endpoint?: string; cniBinDir?: stri
   const bins = opts.endpoint ? [] : ['containerd', 'containerd-shim-runc-v2', 'runc', 'ctr'];
   for (const b of bins) if (!onPath(b, opts.path)) return `${b} is not installed (apt-get install containerd runc)`;
   const cni = opts.cniBinDir ?? CNI_BIN_DIR;
-  for (const p of ['bridge', 'host-local', 'portmap', 'loopback']) if (!existsSync(join(cni, p))) return `CNI plugin ${join(cni, p)} is missing (apt-get install containernetworking-plugins)`;
+  for (const p of ['bridge', 'host-local', 'portmap', 'loopback'])
+    if (!existsSync(join(cni, p))) return `CNI plugin ${join(cni, p)} is missing (apt-get install containernetworking-plugins)`;
   return undefined;
 }
-
 
 export async function startNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRuntime> {
   const sandbox: SandboxConfigOptions = {

@@ -55,8 +55,7 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
     memoryCapacity: memory === null ? undefined : Number(memory / 1_000_000_000n),
     clusterDomain: o.clusterDomain ?? 'cluster.local',
   });
-  const resync = (what: string, p: Promise<void>) =>
-    p.catch((err: Error) => o.log.warn('volumes not re-rendered', { source: what, error: err.message }));
+  const resync = (what: string, p: Promise<void>) => p.catch((err: Error) => o.log.warn('volumes not re-rendered', { source: what, error: err.message }));
   const onSource = (kind: 'configMap' | 'secret') => ({
     onUpdate: (old: ConfigMap | Secret, cur: ConfigMap | Secret) => {
       if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;

@@ -16,7 +16,10 @@ export const DEFAULT_SIMULATED_CAPACITY = { cpu: '8', memory: '32Gi', pods: '110
 /** `cpu=8,memory=32Gi,pods=110` → a capacity map (missing keys take the defaults). */
 export function parseCapacity(spec: string | undefined): Record<string, string> {
   const out: Record<string, string> = { ...DEFAULT_SIMULATED_CAPACITY };
-  for (const part of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf('=');
     if (i <= 0 || i === part.length - 1) throw new Error(`invalid capacity ${JSON.stringify(part)}: want name=quantity, e.g. cpu=8`);
     out[part.slice(0, i)] = part.slice(i + 1);
@@ -69,10 +72,15 @@ export class SimulatedNodePool {
           client: this.opts.client,
           runtime: new SimulatedRuntime({ hostIP: ip }),
           node: {
-            name, internalIP: ip, hostname: name,
+            name,
+            internalIP: ip,
+            hostname: name,
             capacity: { ...(this.opts.capacity ?? DEFAULT_SIMULATED_CAPACITY) },
-            labels: { 'type': 'simulated', ...(this.opts.labels ?? {}) },
-            osImage: 'Skiff simulated node', kernelVersion: 'simulated', architecture: goArch(), operatingSystem: 'linux',
+            labels: { type: 'simulated', ...(this.opts.labels ?? {}) },
+            osImage: 'Skiff simulated node',
+            kernelVersion: 'simulated',
+            architecture: goArch(),
+            operatingSystem: 'linux',
             containerRuntimeVersion: SIMULATED_RUNTIME_VERSION,
           },
           ...this.routers,

@@ -50,10 +50,17 @@ export type ConntrackDelete = (filter: string[]) => Promise<void>;
 export class StaleUdpFlusher {
   private readonly state = new Map<string, UdpPortState>();
 
-  constructor(private readonly del: ConntrackDelete, private readonly warn: (msg: string, f: Record<string, unknown>) => void) {}
+  constructor(
+    private readonly del: ConntrackDelete,
+    private readonly warn: (msg: string, f: Record<string, unknown>) => void,
+  ) {}
 
   /** `programmed(key)` says whether the port's rules are in the kernel now. */
-  async afterSync(snapshot: { services: ReadonlyMap<string, ServicePortInfo>; endpoints: ReadonlyMap<string, readonly EndpointInfo[]> }, keys: Iterable<string>, programmed: (key: string) => boolean): Promise<void> {
+  async afterSync(
+    snapshot: { services: ReadonlyMap<string, ServicePortInfo>; endpoints: ReadonlyMap<string, readonly EndpointInfo[]> },
+    keys: Iterable<string>,
+    programmed: (key: string) => boolean,
+  ): Promise<void> {
     for (const k of keys) {
       const svc = snapshot.services.get(k);
       const after = svc && programmed(k) ? udpPortState(svc, snapshot.endpoints.get(k) ?? []) : undefined;

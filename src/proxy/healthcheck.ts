@@ -16,7 +16,10 @@ interface Listener {
 export class HealthCheckServers {
   private readonly byPort = new Map<number, Listener>();
 
-  constructor(private readonly log: Logger, private readonly bindAddress = '0.0.0.0') {}
+  constructor(
+    private readonly log: Logger,
+    private readonly bindAddress = '0.0.0.0',
+  ) {}
 
   /** Opens, updates and closes servers to match the snapshot. */
   update(snapshot: ProxySnapshot): void {
@@ -39,12 +42,17 @@ export class HealthCheckServers {
         Object.assign(existing, { namespace: w.namespace, name: w.name, localEndpoints: w.local });
         continue;
       }
-      const l: Listener = { server: createServer((_req, res) => {
-        res.setHeader('Content-Type', 'application/json');
-        res.setHeader('X-Content-Type-Options', 'nosniff');
-        res.statusCode = l.localEndpoints > 0 ? 200 : 503;
-        res.end(JSON.stringify({ service: { namespace: l.namespace, name: l.name }, localEndpoints: l.localEndpoints, serviceProxyHealthy: true }));
-      }), namespace: w.namespace, name: w.name, localEndpoints: w.local };
+      const l: Listener = {
+        server: createServer((_req, res) => {
+          res.setHeader('Content-Type', 'application/json');
+          res.setHeader('X-Content-Type-Options', 'nosniff');
+          res.statusCode = l.localEndpoints > 0 ? 200 : 503;
+          res.end(JSON.stringify({ service: { namespace: l.namespace, name: l.name }, localEndpoints: l.localEndpoints, serviceProxyHealthy: true }));
+        }),
+        namespace: w.namespace,
+        name: w.name,
+        localEndpoints: w.local,
+      };
       l.server.on('error', (err) => this.log.warn('health check node port cannot listen', { port, service: `${w.namespace}/${w.name}`, error: err.message }));
       l.server.listen(port, this.bindAddress);
       this.byPort.set(port, l);

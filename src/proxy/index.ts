@@ -45,7 +45,7 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
   const log = o.log;
   // Without the cluster's pod network, this node's own pod CIDR tells pod traffic from the rest
   // (kube-proxy's --detect-local-mode NodeCIDR): cross-node pod traffic is DNATed on its own node.
-  const clusterCIDR = o.clusterCIDR ?? await nodePodCIDR(o.client, o.nodeName, log);
+  const clusterCIDR = o.clusterCIDR ?? (await nodePodCIDR(o.client, o.nodeName, log));
   const modeOpts: ModeOptions = { log, nodeName: o.nodeName, nodeIPs: o.nodeIPs ?? [], clusterCIDR, iptablesBackend: o.iptablesBackend };
   const mode = o.modeImpl ?? createProxyMode(o.mode, modeOpts);
   const ownInformers = !o.informers;
@@ -56,7 +56,11 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
   const warnSkipped = skippedServiceWarnings(mode, o.recorder ?? new ClientEventRecorder(o.client, 'kube-proxy', log, o.nodeName));
   const onSynced = o.runner?.onSynced;
   proxier = new Proxier({
-    source: builder, mode, log, healthChecks, ...o.runner,
+    source: builder,
+    mode,
+    log,
+    healthChecks,
+    ...o.runner,
     onSynced: (info) => {
       warnSkipped(info.snapshot);
       onSynced?.(info);
@@ -92,8 +96,12 @@ function skippedServiceWarnings(mode: ProxyMode, recorder: EventRecorder): (snap
       told.set(k, why);
       const svc = snapshot.services.get(k);
       if (!svc) continue;
-      recorder.event({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: svc.namespace, name: svc.name, uid: svc.uid } }, 'Warning', 'FailedToProgramService',
-        `${mode.name} proxy on node ${snapshot.nodeName} skipped port ${JSON.stringify(svc.portName || String(svc.port))}: ${why}`.slice(0, 1024));
+      recorder.event(
+        { apiVersion: 'v1', kind: 'Service', metadata: { namespace: svc.namespace, name: svc.name, uid: svc.uid } },
+        'Warning',
+        'FailedToProgramService',
+        `${mode.name} proxy on node ${snapshot.nodeName} skipped port ${JSON.stringify(svc.portName || String(svc.port))}: ${why}`.slice(0, 1024),
+      );
     }
   };
 }
@@ -102,7 +110,10 @@ function skippedServiceWarnings(mode: ProxyMode, recorder: EventRecorder): (snap
 async function nodePodCIDR(client: Client, nodeName: string, log: Logger): Promise<string | undefined> {
   const until = Date.now() + 10_000;
   for (;;) {
-    const cidr = await client.nodes.get(nodeName).then((n) => n.spec?.podCIDR, () => undefined);
+    const cidr = await client.nodes.get(nodeName).then(
+      (n) => n.spec?.podCIDR,
+      () => undefined,
+    );
     if (cidr) return cidr;
     if (Date.now() > until) {
       log.warn('the node has no pod CIDR: cluster-IP traffic from outside the pod network is not masqueraded', { node: nodeName });

@@ -113,7 +113,12 @@ export class Proxier {
         this.needFull = true;
         const max = this.opts.retryMaxMs ?? 10_000;
         retryIn = Math.min(max, (this.opts.retryInitialMs ?? 100) * 2 ** (this.failures - 1));
-        this.opts.log.error('proxy rules sync failed; retrying', { mode: this.opts.mode.name, error: (err as Error).message, failures: this.failures, retryInMs: retryIn });
+        this.opts.log.error('proxy rules sync failed; retrying', {
+          mode: this.opts.mode.name,
+          error: (err as Error).message,
+          failures: this.failures,
+          retryInMs: retryIn,
+        });
       }
     }
     this.running = false;

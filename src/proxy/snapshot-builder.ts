@@ -6,9 +6,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { SharedInformer } from '../client/informer.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
-import {
-  servicePortKey, type EndpointInfo, type Protocol, type ProxySnapshot, type ServicePortInfo, type ServicePortKey,
-} from './types.js';
+import { servicePortKey, type EndpointInfo, type Protocol, type ProxySnapshot, type ServicePortInfo, type ServicePortKey } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */

@@ -5,8 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
-export interface PluginRef { name: string; weight?: number }
-export interface PluginSet { enabled?: PluginRef[]; disabled?: PluginRef[] }
+export interface PluginRef {
+  name: string;
+  weight?: number;
+}
+export interface PluginSet {
+  enabled?: PluginRef[];
+  disabled?: PluginRef[];
+}
 export type PointName = 'preFilter' | 'filter' | 'postFilter' | 'preScore' | 'score' | 'reserve' | 'permit' | 'preBind' | 'bind';
 export const POINTS: PointName[] = ['preFilter', 'filter', 'postFilter', 'preScore', 'score', 'reserve', 'permit', 'preBind', 'bind'];
 
@@ -42,15 +48,30 @@ export const DEFAULT_PLUGINS: PluginRef[] = [
 
 // Plugins of Kubernetes' default set that this scheduler does not implement; a config
 // naming them is accepted (they are no-ops here) so that real configs load.
-const KNOWN_ELSEWHERE = new Set(['PrioritySort', 'NodePorts', 'VolumeRestrictions', 'NodeVolumeLimits', 'EBSLimits', 'GCEPDLimits', 'AzureDiskLimits', 'VolumeZone', 'SchedulingGates', 'DynamicResources']);
+const KNOWN_ELSEWHERE = new Set([
+  'PrioritySort',
+  'NodePorts',
+  'VolumeRestrictions',
+  'NodeVolumeLimits',
+  'EBSLimits',
+  'GCEPDLimits',
+  'AzureDiskLimits',
+  'VolumeZone',
+  'SchedulingGates',
+  'DynamicResources',
+]);
 
 export const defaultConfig = (): SchedulerConfig => ({ profiles: [{ schedulerName: 'default-scheduler' }] });
 
 export function parseSchedulerConfig(text: string): SchedulerConfig {
   const doc = parse(text) as Record<string, unknown> | null;
   if (!doc || typeof doc !== 'object') throw new Error('scheduler config: not a YAML mapping');
-  if (doc.kind !== undefined && doc.kind !== 'KubeSchedulerConfiguration') throw new Error(`scheduler config: kind ${String(doc.kind)}, want KubeSchedulerConfiguration`);
-  const profiles = ((doc.profiles as ProfileConfig[] | undefined) ?? [{ schedulerName: 'default-scheduler' }]).map((p) => ({ ...p, schedulerName: p.schedulerName || 'default-scheduler' }));
+  if (doc.kind !== undefined && doc.kind !== 'KubeSchedulerConfiguration')
+    throw new Error(`scheduler config: kind ${String(doc.kind)}, want KubeSchedulerConfiguration`);
+  const profiles = ((doc.profiles as ProfileConfig[] | undefined) ?? [{ schedulerName: 'default-scheduler' }]).map((p) => ({
+    ...p,
+    schedulerName: p.schedulerName || 'default-scheduler',
+  }));
   const names = new Set<string>();
   for (const p of profiles) {
     if (names.has(p.schedulerName)) throw new Error(`scheduler config: duplicate profile ${p.schedulerName}`);

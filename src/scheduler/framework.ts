@@ -6,7 +6,10 @@ import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 import { Code, type CycleState, Status, type Plugin } from './types.js';
 
-export interface WeightedPlugin { plugin: Plugin; weight: number }
+export interface WeightedPlugin {
+  plugin: Plugin;
+  weight: number;
+}
 
 export interface ExtensionPoints {
   preFilter: Plugin[];

@@ -10,14 +10,22 @@ export class KeyedHeap<T> {
     private readonly less: (a: T, b: T) => boolean,
   ) {}
 
-  get size(): number { return this.items.length; }
-  has(key: string): boolean { return this.index.has(key); }
+  get size(): number {
+    return this.items.length;
+  }
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
   get(key: string): T | undefined {
     const i = this.index.get(key);
     return i === undefined ? undefined : this.items[i];
   }
-  peek(): T | undefined { return this.items[0]; }
-  values(): T[] { return [...this.items]; }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  values(): T[] {
+    return [...this.items];
+  }
 
   /** Inserts, or replaces the item with the same key. */
   push(t: T): void {

@@ -162,11 +162,19 @@ export class PodIndex {
       let sets: Set<PodInfo>[];
       const byValue = this.byLabel.get(r.key);
       switch (r.operator) {
-        case '=': case '==': case 'in':
+        case '=':
+        case '==':
+        case 'in':
           sets = [];
-          if (byValue) for (const v of new Set(r.values)) { const s = byValue.get(v); if (s) sets.push(s); }
+          if (byValue)
+            for (const v of new Set(r.values)) {
+              const s = byValue.get(v);
+              if (s) sets.push(s);
+            }
           break;
-        case 'exists': case 'gt': case 'lt':
+        case 'exists':
+        case 'gt':
+        case 'lt':
           sets = byValue ? [...byValue.values()] : [];
           break;
         default:
@@ -244,7 +252,10 @@ class TermCounter {
 
 class MatchCounter {
   readonly perNode = new Map<string, number>();
-  constructor(readonly namespace: string, readonly selector: LabelSelector) {}
+  constructor(
+    readonly namespace: string,
+    readonly selector: LabelSelector,
+  ) {}
   update(p: PodInfo, d: number): void {
     if (p.namespace !== this.namespace || p.pod.metadata?.deletionTimestamp || !this.selector.matches(p.labels)) return;
     const n = (this.perNode.get(p.nodeName) ?? 0) + d;

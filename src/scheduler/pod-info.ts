@@ -15,7 +15,11 @@ export class AffinityTerm {
   /** Equal for terms that match exactly the same pods in the same domains (weight aside). */
   readonly signature: string;
 
-  constructor(term: PodAffinityTerm, ownNamespace: string, readonly weight = 0) {
+  constructor(
+    term: PodAffinityTerm,
+    ownNamespace: string,
+    readonly weight = 0,
+  ) {
     this.topologyKey = term.topologyKey;
     this.selector = labelSelectorFromSpec(term.labelSelector as never);
     this.namespaces = new Set(term.namespaces ?? []);
@@ -58,7 +62,10 @@ export class PodInfo {
     preferredAntiAffinity: AffinityTerm[];
   };
 
-  constructor(readonly pod: Pod, priority?: number) {
+  constructor(
+    readonly pod: Pod,
+    priority?: number,
+  ) {
     const m = pod.metadata!;
     this.namespace = m.namespace ?? '';
     this.name = m.name ?? '';
@@ -83,15 +90,25 @@ export class PodInfo {
       requiredAffinity: (a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => new AffinityTerm(t, ns)),
       requiredAntiAffinity: (a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => new AffinityTerm(t, ns)),
       preferredAffinity: (a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => new AffinityTerm(w.podAffinityTerm, ns, w.weight)),
-      preferredAntiAffinity: (a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => new AffinityTerm(w.podAffinityTerm, ns, w.weight)),
+      preferredAntiAffinity: (a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map(
+        (w) => new AffinityTerm(w.podAffinityTerm, ns, w.weight),
+      ),
     };
     return this.terms;
   }
 
-  get requiredAffinity(): AffinityTerm[] { return this.parsedTerms().requiredAffinity; }
-  get requiredAntiAffinity(): AffinityTerm[] { return this.parsedTerms().requiredAntiAffinity; }
-  get preferredAffinity(): AffinityTerm[] { return this.parsedTerms().preferredAffinity; }
-  get preferredAntiAffinity(): AffinityTerm[] { return this.parsedTerms().preferredAntiAffinity; }
+  get requiredAffinity(): AffinityTerm[] {
+    return this.parsedTerms().requiredAffinity;
+  }
+  get requiredAntiAffinity(): AffinityTerm[] {
+    return this.parsedTerms().requiredAntiAffinity;
+  }
+  get preferredAffinity(): AffinityTerm[] {
+    return this.parsedTerms().preferredAffinity;
+  }
+  get preferredAntiAffinity(): AffinityTerm[] {
+    return this.parsedTerms().preferredAntiAffinity;
+  }
 
   get hasAffinity(): boolean {
     const a = this.pod.spec?.affinity;

@@ -43,16 +43,28 @@ export const PLUGIN_REGISTRY: Record<string, Factory> = {
   InterPodAffinity: (a, h) => interPodAffinity(h.cache, h.nsLabels, a),
   PodTopologySpread: (a, h) => podTopologySpread(h.cache, h.defaultSelector, a),
   VolumeBinding: (_a, h) => volumeBinding(h.volumes, h.client),
-  DefaultPreemption: (_a, h, fw) => defaultPreemption({ cache: h.cache, client: h.client, recorder: h.recorder, framework: fw, newState: () => new CycleState() }),
+  DefaultPreemption: (_a, h, fw) =>
+    defaultPreemption({ cache: h.cache, client: h.client, recorder: h.recorder, framework: fw, newState: () => new CycleState() }),
   DefaultBinder: (_a, h) => defaultBinder(h.client),
 };
 
 const METHOD: Record<PointName, keyof Plugin> = {
-  preFilter: 'preFilter', filter: 'filter', postFilter: 'postFilter', preScore: 'preScore', score: 'score',
-  reserve: 'reserve', permit: 'permit', preBind: 'preBind', bind: 'bind',
+  preFilter: 'preFilter',
+  filter: 'filter',
+  postFilter: 'postFilter',
+  preScore: 'preScore',
+  score: 'score',
+  reserve: 'reserve',
+  permit: 'permit',
+  preBind: 'preBind',
+  bind: 'bind',
 };
 
-export function buildFramework(profile: ProfileConfig, h: PluginHandle, globalPercentage?: number): { framework: Framework; pluginEvents: Map<string, Set<ClusterEvent>> } {
+export function buildFramework(
+  profile: ProfileConfig,
+  h: PluginHandle,
+  globalPercentage?: number,
+): { framework: Framework; pluginEvents: Map<string, Set<ClusterEvent>> } {
   const r = resolveProfile(profile);
   const instances = new Map<string, Plugin>();
   let framework: Framework | undefined;
@@ -96,4 +108,3 @@ export function buildFramework(profile: ProfileConfig, h: PluginHandle, globalPe
   for (const p of instances.values()) pluginEvents.set(p.name, new Set(p.events ?? []));
   return { framework, pluginEvents };
 }
-

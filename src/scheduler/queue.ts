@@ -18,8 +18,14 @@ export interface QueueOptions {
 }
 
 export class SchedulingQueue {
-  private readonly activeQ = new KeyedHeap<PodInfo>((p) => p.key, (a, b) => a.priority > b.priority || (a.priority === b.priority && a.timestamp < b.timestamp));
-  private readonly backoffQ = new KeyedHeap<PodInfo>((p) => p.key, (a, b) => this.backoffExpiry(a) < this.backoffExpiry(b));
+  private readonly activeQ = new KeyedHeap<PodInfo>(
+    (p) => p.key,
+    (a, b) => a.priority > b.priority || (a.priority === b.priority && a.timestamp < b.timestamp),
+  );
+  private readonly backoffQ = new KeyedHeap<PodInfo>(
+    (p) => p.key,
+    (a, b) => this.backoffExpiry(a) < this.backoffExpiry(b),
+  );
   private readonly unschedulable = new Map<string, { p: PodInfo; since: number }>();
   private readonly lastFailure = new Map<string, number>();
   /** Keys handed out and not yet done(); an event during that time sends them to backoff. */
@@ -122,10 +128,12 @@ export class SchedulingQueue {
       return Promise.resolve(p);
     }
     if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.waiters.push((q) => {
-      if (q) this.handOut(q);
-      resolve(q);
-    }));
+    return new Promise((resolve) =>
+      this.waiters.push((q) => {
+        if (q) this.handOut(q);
+        resolve(q);
+      }),
+    );
   }
 
   /** The same as pop() when a pod is ready now, without a promise. */

@@ -84,7 +84,12 @@ export class Scheduler {
         }
         for (const ref of p.pod.metadata?.ownerReferences ?? []) {
           if (!ref.controller) continue;
-          const owner = ref.kind === 'ReplicaSet' ? replicaSets.get(ref.name, p.namespace) : ref.kind === 'StatefulSet' ? statefulSets.get(ref.name, p.namespace) : undefined;
+          const owner =
+            ref.kind === 'ReplicaSet'
+              ? replicaSets.get(ref.name, p.namespace)
+              : ref.kind === 'StatefulSet'
+                ? statefulSets.get(ref.name, p.namespace)
+                : undefined;
           const sel = owner?.spec?.selector;
           if (!sel) continue;
           Object.assign(matchLabels, sel.matchLabels ?? {});
@@ -126,7 +131,11 @@ export class Scheduler {
     pvcs.addEventHandler(move('PvcChange'));
     pvs.addEventHandler(move('PvChange'));
     storageClasses.addEventHandler(move('StorageClassChange'));
-    namespaces.addEventHandler({ onUpdate: (o, n) => { if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) this.queue.moveAllOnEvent('NamespaceChange'); } });
+    namespaces.addEventHandler({
+      onUpdate: (o, n) => {
+        if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) this.queue.moveAllOnEvent('NamespaceChange');
+      },
+    });
   }
 
   private priorityOf(p: Pod): number {
@@ -311,7 +320,16 @@ export class Scheduler {
     const nominatedChanged = nominated !== undefined && (cur.status?.nominatedNodeName ?? '') !== nominated;
     if (old?.status === 'False' && old.reason === reason && old.message === message && !nominatedChanged) return;
     const status: Record<string, unknown> = {
-      conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: old?.status === 'False' ? old.lastTransitionTime : formatTime() }],
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason,
+          message,
+          lastProbeTime: null,
+          lastTransitionTime: old?.status === 'False' ? old.lastTransitionTime : formatTime(),
+        },
+      ],
     };
     if (nominatedChanged) status.nominatedNodeName = nominated || null;
     try {

@@ -23,13 +23,26 @@ export class Status {
     /** For Wait: how long Permit may hold the pod. */
     readonly timeoutMs = 0,
   ) {}
-  static unschedulable(...reasons: string[]): Status { return new Status(Code.Unschedulable, reasons); }
-  static unresolvable(...reasons: string[]): Status { return new Status(Code.UnschedulableAndUnresolvable, reasons); }
-  static error(message: string): Status { return new Status(Code.Error, [message]); }
+  static unschedulable(...reasons: string[]): Status {
+    return new Status(Code.Unschedulable, reasons);
+  }
+  static unresolvable(...reasons: string[]): Status {
+    return new Status(Code.UnschedulableAndUnresolvable, reasons);
+  }
+  static error(message: string): Status {
+    return new Status(Code.Error, [message]);
+  }
   static readonly skip = new Status(Code.Skip);
-  get message(): string { return this.reasons.join(', '); }
-  isRejection(): boolean { return this.code === Code.Unschedulable || this.code === Code.UnschedulableAndUnresolvable; }
-  withPlugin(name: string): Status { this.plugin ||= name; return this; }
+  get message(): string {
+    return this.reasons.join(', ');
+  }
+  isRejection(): boolean {
+    return this.code === Code.Unschedulable || this.code === Code.UnschedulableAndUnresolvable;
+  }
+  withPlugin(name: string): Status {
+    this.plugin ||= name;
+    return this;
+  }
 }
 
 /** Success is `undefined`: most plugin calls succeed, and allocating nothing keeps them cheap. */
@@ -41,8 +54,12 @@ export class CycleState {
   /** Plugins whose PreFilter said Skip: their Filter is not run. */
   readonly skipFilter = new Set<string>();
   readonly skipScore = new Set<string>();
-  read<T>(key: string): T | undefined { return this.data.get(key) as T | undefined; }
-  write(key: string, v: unknown): void { this.data.set(key, v); }
+  read<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+  write(key: string, v: unknown): void {
+    this.data.set(key, v);
+  }
   clone(): CycleState {
     const c = new CycleState();
     for (const [k, v] of this.data) c.data.set(k, typeof (v as { clone?: () => unknown })?.clone === 'function' ? (v as { clone(): unknown }).clone() : v);
@@ -54,9 +71,16 @@ export class CycleState {
 
 /** The kinds of cluster change that can make an unschedulable pod schedulable. */
 export type ClusterEvent =
-  | 'NodeAdd' | 'NodeUpdate' | 'NodeDelete'
-  | 'AssignedPodAdd' | 'AssignedPodUpdate' | 'AssignedPodDelete'
-  | 'PvcChange' | 'PvChange' | 'NamespaceChange' | 'StorageClassChange';
+  | 'NodeAdd'
+  | 'NodeUpdate'
+  | 'NodeDelete'
+  | 'AssignedPodAdd'
+  | 'AssignedPodUpdate'
+  | 'AssignedPodDelete'
+  | 'PvcChange'
+  | 'PvChange'
+  | 'NamespaceChange'
+  | 'StorageClassChange';
 
 export interface PreFilterResult {
   /** When set, only these nodes need be considered. */
@@ -103,4 +127,3 @@ export function defaultNormalizeScore(scores: Float64Array, reverse: boolean): v
     scores[i] = s;
   }
 }
-

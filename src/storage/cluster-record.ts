@@ -28,7 +28,7 @@ export function secretHash(secret: string): string {
 }
 
 const HINT: Record<keyof ClusterRecord, string> = {
-  caFingerprint: 'copy DATA_DIR/tls (and DATA_DIR/token) from the first server into this server\'s data dir',
+  caFingerprint: "copy DATA_DIR/tls (and DATA_DIR/token) from the first server into this server's data dir",
   joinSecretHash: 'copy DATA_DIR/token from the first server, or pass its --token',
   clusterCIDR: 'start it with the same --cluster-cidr',
   serviceCIDR: 'start it with the same --service-cidr',

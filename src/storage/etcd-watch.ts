@@ -83,7 +83,10 @@ export class EtcdWatch implements Watcher {
     this.watcher.on('error', (err: Error) => {
       if (this.ended) return;
       const resumeAt = this.delivered + 1;
-      void opts.explainCancel(resumeAt, err.message).then((e) => this.fail(e), () => this.fail(new StoreError('Unavailable', `etcd watch on ${JSON.stringify(opts.prefix)} ended: ${err.message}`)));
+      void opts.explainCancel(resumeAt, err.message).then(
+        (e) => this.fail(e),
+        () => this.fail(new StoreError('Unavailable', `etcd watch on ${JSON.stringify(opts.prefix)} ended: ${err.message}`)),
+      );
     });
     // 'disconnected' needs no action: the library reconnects and we resume where we were.
     this.watcher.on('disconnected', () => {});

@@ -20,14 +20,18 @@ const FUTURE = 'required revision is a future revision';
 /** Parses --datastore-endpoint's etcd form: comma-separated http(s) URLs. */
 export function parseEtcdEndpoints(spec: string): string[] {
   const out: string[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let url: URL;
     try {
       url = new URL(part);
     } catch {
       throw new Error(`invalid etcd endpoint ${JSON.stringify(part)}: expected a URL such as http://127.0.0.1:2379`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`invalid etcd endpoint ${JSON.stringify(part)}: only http:// and https:// are supported`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Error(`invalid etcd endpoint ${JSON.stringify(part)}: only http:// and https:// are supported`);
     if (!url.port) throw new Error(`invalid etcd endpoint ${JSON.stringify(part)}: the port is required (etcd's client port is usually 2379)`);
     if (url.pathname !== '/' && url.pathname !== '') throw new Error(`invalid etcd endpoint ${JSON.stringify(part)}: a path is not allowed`);
     out.push(`${url.protocol}//${url.host}`);

@@ -1,15 +1,7 @@
 // An in-memory Store: the reference for what every backend must do, and fast enough
 // for unit tests. It keeps each key's versions so reads at a past revision work, and
 // an event log so watches can replay history until compaction drops it.
-import {
-  StoreError,
-  type KeyValue,
-  type ListOptions,
-  type ListResult,
-  type Store,
-  type StoreEvent,
-  type Watcher,
-} from './store.js';
+import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent, type Watcher } from './store.js';
 import { WatchHub } from './watch-hub.js';
 
 /** One version of a key; value null marks a deletion. */

@@ -14,5 +14,7 @@ export async function openStore(dataDir: string, endpoint: string | undefined): 
     return SqliteStore.open(path, { compactEvery: 0, backgroundCheckpointMs: 500 });
   }
   if (/^https?:\/\//.test(endpoint)) return EtcdStore.connect({ endpoints: parseEtcdEndpoints(endpoint) });
-  throw new Error(`unsupported --datastore-endpoint ${JSON.stringify(endpoint)}: use sqlite://PATH or etcd's client URLs, e.g. http://127.0.0.1:2379[,http://host2:2379]`);
+  throw new Error(
+    `unsupported --datastore-endpoint ${JSON.stringify(endpoint)}: use sqlite://PATH or etcd's client URLs, e.g. http://127.0.0.1:2379[,http://host2:2379]`,
+  );
 }

@@ -8,15 +8,7 @@
 import Database from 'better-sqlite3';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { WatchHub } from './watch-hub.js';
-import {
-  StoreError,
-  type KeyValue,
-  type ListOptions,
-  type ListResult,
-  type Store,
-  type StoreEvent,
-  type Watcher,
-} from './store.js';
+import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent, type Watcher } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Checkpoint the WAL from a worker thread this often (ms), off the write path; 0/absent: SQLite's auto-checkpoint. */
@@ -223,9 +215,7 @@ export class SqliteStore implements Store {
     if (opts.startAfter && `${opts.startAfter}\0` > lo) lo = `${opts.startAfter}\0`;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const past = at < this.rev;
-    const rows = this.run(() =>
-      past ? (this.q.listAt.all(lo, hi, at, limit) as KeyValue[]) : (this.q.list.all(lo, hi, limit) as KeyValue[]),
-    );
+    const rows = this.run(() => (past ? (this.q.listAt.all(lo, hi, at, limit) as KeyValue[]) : (this.q.list.all(lo, hi, limit) as KeyValue[])));
     let remaining = 0;
     if (limit > 0 && rows.length === limit) {
       const rest = `${rows[rows.length - 1]!.key}\0`;
@@ -280,10 +270,7 @@ export class SqliteStore implements Store {
     }
     // Reading the whole replay now, before returning, means no write can slip in between
     // the replay and the live subscription: both happen in this one synchronous call.
-    const replay =
-      fromRevision < this.rev
-        ? this.run(() => (this.q.replay.all(fromRevision, prefix, prefixEnd(prefix)) as EventRow[]).map(toEvent))
-        : [];
+    const replay = fromRevision < this.rev ? this.run(() => (this.q.replay.all(fromRevision, prefix, prefixEnd(prefix)) as EventRow[]).map(toEvent)) : [];
     return this.hub.add(prefix, Math.max(fromRevision, this.rev), replay, onEvent, onError);
   }
 

@@ -29,13 +29,7 @@ export class WatchHub {
   }
 
   /** `after` must be at least the revision the replay was read at, so no event arrives twice. */
-  add(
-    prefix: string,
-    after: number,
-    replay: StoreEvent[],
-    onEvent: (ev: StoreEvent) => void,
-    onError?: (err: Error) => void,
-  ): Watcher {
+  add(prefix: string, after: number, replay: StoreEvent[], onEvent: (ev: StoreEvent) => void, onError?: (err: Error) => void): Watcher {
     const sub: Subscription = { prefix, after, queue: replay, stopped: false, onEvent, onError };
     this.subs.add(sub);
     queueMicrotask(() => this.flush(sub));

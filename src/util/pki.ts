@@ -22,10 +22,14 @@ const LEAF_LIFETIME = 365 * DAY;
 const RENEW_BEFORE = 90 * DAY;
 
 const FILES = {
-  caCert: 'ca.crt', caKey: 'ca.key',
-  serverCert: 'serving-kube-apiserver.crt', serverKey: 'serving-kube-apiserver.key',
-  adminCert: 'client-admin.crt', adminKey: 'client-admin.key',
-  kubeletClientCert: 'client-kube-apiserver-kubelet.crt', kubeletClientKey: 'client-kube-apiserver-kubelet.key',
+  caCert: 'ca.crt',
+  caKey: 'ca.key',
+  serverCert: 'serving-kube-apiserver.crt',
+  serverKey: 'serving-kube-apiserver.key',
+  adminCert: 'client-admin.crt',
+  adminKey: 'client-admin.key',
+  kubeletClientCert: 'client-kube-apiserver-kubelet.crt',
+  kubeletClientKey: 'client-kube-apiserver-kubelet.key',
 } as const;
 
 /** The apiserver's identity towards node agents (their port 10250), as kubeadm names it. */
@@ -138,10 +142,7 @@ function leafUsable(certPem: string | undefined, keyPem: string | undefined, ca:
 
 function coversNames(c: X509Certificate, san: Names): boolean {
   // subject: 'never' because Go ignores the CN for host verification.
-  return (
-    san.dns.every((n) => c.checkHost(n, { subject: 'never', wildcards: false }) !== undefined) &&
-    san.ips.every((ip) => c.checkIP(ip) !== undefined)
-  );
+  return san.dns.every((n) => c.checkHost(n, { subject: 'never', wildcards: false }) !== undefined) && san.ips.every((ip) => c.checkIP(ip) !== undefined);
 }
 
 /**
@@ -165,10 +166,7 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
   }
   const signer = loadCa(caCertPem, caKeyPem);
 
-  const san = splitNames(
-    [...SERVICE_NAMES, 'localhost', osHostname(), ...(opts.hostnames ?? [])],
-    ['127.0.0.1', '::1', ...(opts.ips ?? [])],
-  );
+  const san = splitNames([...SERVICE_NAMES, 'localhost', osHostname(), ...(opts.hostnames ?? [])], ['127.0.0.1', '::1', ...(opts.ips ?? [])]);
 
   // A stored leaf is kept while it still fits; otherwise a fresh one is issued and stored.
   const leaf = async (
@@ -187,14 +185,23 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
     generated = true;
     return issued;
   };
-  const server = await leaf('serverCert', 'serverKey', (c) => coversNames(c, san), () =>
-    issue(signer, name('kube-apiserver'), 'server', san),
+  const server = await leaf(
+    'serverCert',
+    'serverKey',
+    (c) => coversNames(c, san),
+    () => issue(signer, name('kube-apiserver'), 'server', san),
   );
-  const admin = await leaf('adminCert', 'adminKey', () => true, () =>
-    issue(signer, name('system:admin', ['system:masters']), 'client'),
+  const admin = await leaf(
+    'adminCert',
+    'adminKey',
+    () => true,
+    () => issue(signer, name('system:admin', ['system:masters']), 'client'),
   );
-  const kubeletClient = await leaf('kubeletClientCert', 'kubeletClientKey', () => true, () =>
-    issue(signer, name(KUBELET_CLIENT_CN, ['system:masters']), 'client'),
+  const kubeletClient = await leaf(
+    'kubeletClientCert',
+    'kubeletClientKey',
+    () => true,
+    () => issue(signer, name(KUBELET_CLIENT_CN, ['system:masters']), 'client'),
   );
 
   return {
@@ -209,8 +216,7 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
     kubeletClientKey: kubeletClient.key,
     generated,
     issueClientCert: (cn, groups) => issue(signer, name(cn, groups), 'client'),
-    issueServingCert: (cn, names) =>
-      issue(signer, name(cn), 'server', splitNames(names.hostnames ?? [], names.ips ?? [])),
+    issueServingCert: (cn, names) => issue(signer, name(cn), 'server', splitNames(names.hostnames ?? [], names.ips ?? [])),
   };
 }
 

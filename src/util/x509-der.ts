@@ -56,7 +56,11 @@ function time(d: Date): Buffer {
 // ---- DER reading (just enough to take names and key ids out of an existing CA) ----------------
 
 /** One TLV: `raw` is all of it, `body` its content. */
-interface Node { tag: number; raw: Buffer; body: Buffer }
+interface Node {
+  tag: number;
+  raw: Buffer;
+  body: Buffer;
+}
 
 function children(body: Buffer): Node[] {
   const out: Node[] = [];
@@ -77,9 +81,16 @@ function children(body: Buffer): Node[] {
 }
 
 const OID = {
-  cn: '2.5.4.3', o: '2.5.4.10',
-  ski: '2.5.29.14', keyUsage: '2.5.29.15', san: '2.5.29.17', basicConstraints: '2.5.29.19', aki: '2.5.29.35',
-  extKeyUsage: '2.5.29.37', serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2',
+  cn: '2.5.4.3',
+  o: '2.5.4.10',
+  ski: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  san: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  aki: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
 };
 
 /** The subject name (raw, for the issuer field) and the subject key id of a certificate. */
@@ -115,14 +126,24 @@ function ipBytes(ip: string): Buffer {
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => { out.writeUInt16BE(parseInt(g, 16), i * 2); });
+  groups.forEach((g, i) => {
+    out.writeUInt16BE(parseInt(g, 16), i * 2);
+  });
   return out;
 }
 
 // ---- certificates -----------------------------------------------------------------------------
 
-export interface Signer { key: KeyObject; subject: Buffer; keyId: Buffer; notAfter: number }
-export interface Names { dns: string[]; ips: string[] }
+export interface Signer {
+  key: KeyObject;
+  subject: Buffer;
+  keyId: Buffer;
+  notAfter: number;
+}
+export interface Names {
+  dns: string[];
+  ips: string[];
+}
 
 export function name(cn: string, orgs: string[] = []): Buffer {
   // O before CN, in the order Go's pkix.Name writes them.
@@ -153,9 +174,15 @@ function keyUsage(ca: boolean): Buffer {
 }
 
 export interface CertSpec {
-  subject: Buffer; spki: Buffer; notAfter: number;
-  issuer: Buffer; issuerKeyId?: Buffer; signingKey: KeyObject;
-  ca?: boolean; usage?: 'server' | 'client'; san?: Names;
+  subject: Buffer;
+  spki: Buffer;
+  notAfter: number;
+  issuer: Buffer;
+  issuerKeyId?: Buffer;
+  signingKey: KeyObject;
+  ca?: boolean;
+  usage?: 'server' | 'client';
+  san?: Names;
 }
 
 export function buildCert(c: CertSpec): string {
@@ -187,4 +214,3 @@ export function buildCert(c: CertSpec): string {
   const der = seq(tbs, alg.der, bits(sign(alg.hash, tbs, c.signingKey)));
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 }
-

@@ -47,8 +47,17 @@ const fields = (errs: FieldError[]) => errs.map((e) => e.field);
 
 test('every group exports its resources with a table whose rows match the columns', () => {
   const all = [
-    ...appsResources, ...batchResources, ...coordinationResources, ...discoveryResources, ...eventsResources, ...networkingResources,
-    ...autoscalingResources, ...policyResources, ...rbacResources, ...storageResources, ...schedulingResources,
+    ...appsResources,
+    ...batchResources,
+    ...coordinationResources,
+    ...discoveryResources,
+    ...eventsResources,
+    ...networkingResources,
+    ...autoscalingResources,
+    ...policyResources,
+    ...rbacResources,
+    ...storageResources,
+    ...schedulingResources,
   ];
   assert.equal(all.length, 22);
   for (const def of all) {
@@ -59,7 +68,10 @@ test('every group exports its resources with a table whose rows match the column
   const names = (defs: ResourceDef[]) => defs.map((d) => `${d.plural}:${(d.shortNames ?? []).join(',')}`);
   assert.deepEqual(names(appsResources), ['deployments:deploy', 'replicasets:rs', 'statefulsets:sts', 'daemonsets:ds', 'controllerrevisions:']);
   assert.deepEqual(names(batchResources), ['jobs:', 'cronjobs:cj']);
-  assert.deepEqual(autoscalingResources.map((d) => d.version), ['v2', 'v1']);
+  assert.deepEqual(
+    autoscalingResources.map((d) => d.version),
+    ['v2', 'v1'],
+  );
 });
 
 test('deployment defaults', () => {
@@ -116,7 +128,8 @@ test('deployment selector is immutable; annotations bump the generation', () => 
     {
       type: 'FieldValueInvalid',
       field: 'spec.selector',
-      message: 'Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"web2"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable',
+      message:
+        'Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"web2"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable',
     },
   ]);
   const annotated = clone(old);
@@ -126,16 +139,37 @@ test('deployment selector is immutable; annotations bump the generation', () => 
 });
 
 test('deployment table rows and scale selector', () => {
-  const { obj } = create(deployments, deployment({ replicas: 3, selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['b', 'a'] }] } }));
+  const { obj } = create(
+    deployments,
+    deployment({ replicas: 3, selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['b', 'a'] }] } }),
+  );
   obj.spec.template.metadata.labels.tier = 'a';
   obj.status = { readyReplicas: 2, updatedReplicas: 1, availableReplicas: 2 };
   assert.deepEqual(
     deployments.table!.columns.map((c) => [c.name, c.type, c.priority]),
-    [['Name', 'string', 0], ['Ready', 'string', 0], ['Up-to-date', 'string', 0], ['Available', 'string', 0], ['Age', 'string', 0], ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
+    [
+      ['Name', 'string', 0],
+      ['Ready', 'string', 0],
+      ['Up-to-date', 'string', 0],
+      ['Available', 'string', 0],
+      ['Age', 'string', 0],
+      ['Containers', 'string', 1],
+      ['Images', 'string', 1],
+      ['Selector', 'string', 1],
+    ],
   );
   assert.deepEqual(deployments.table!.row(obj, NOW), ['web', '2/3', 1, 2, '5m', 'nginx', 'nginx:1.25', 'app=web,tier in (a,b)']);
   assert.equal(deployments.subresources!.scale!.selector(obj), 'app=web,tier in (a,b)');
-  assert.equal(selectorString({ matchExpressions: [{ key: 'z', operator: 'Exists' }, { key: 'a', operator: 'DoesNotExist' }, { key: 'm', operator: 'NotIn', values: ['x'] }] }), '!a,m notin (x),z');
+  assert.equal(
+    selectorString({
+      matchExpressions: [
+        { key: 'z', operator: 'Exists' },
+        { key: 'a', operator: 'DoesNotExist' },
+        { key: 'm', operator: 'NotIn', values: ['x'] },
+      ],
+    }),
+    '!a,m notin (x),z',
+  );
 });
 
 test('daemonset defaults, template generation and node selector cell', () => {
@@ -185,7 +219,10 @@ test('statefulset defaults and forbidden updates', () => {
 });
 
 test('statefulset mounts of claim templates are not unknown volumes', () => {
-  const sts = deployment({ serviceName: 'db', volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] });
+  const sts = deployment({
+    serviceName: 'db',
+    volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+  });
   sts.spec.template.spec.containers[0].volumeMounts = [{ name: 'data', mountPath: '/data' }];
   const { obj, errs } = create(statefulsets, sts);
   assert.deepEqual(errs, []);
@@ -219,7 +256,10 @@ test('job defaults and generated selector', () => {
 
   // A user-chosen selector is refused unless manualSelector is set.
   const manual = create(jobs, job({ selector: { matchLabels: { app: 'x' } } }));
-  assert.ok(manual.errs.some((e) => e.field === 'spec.selector' && e.message.endsWith('`selector` not auto-generated')), JSON.stringify(manual.errs));
+  assert.ok(
+    manual.errs.some((e) => e.field === 'spec.selector' && e.message.endsWith('`selector` not auto-generated')),
+    JSON.stringify(manual.errs),
+  );
   const allowed = job({ manualSelector: true, selector: { matchLabels: { app: 'x' } } });
   allowed.spec.template.metadata = { labels: { app: 'x' } };
   assert.deepEqual(create(jobs, allowed).errs, []);
@@ -229,7 +269,9 @@ test('job restartPolicy, immutable template, table status', () => {
   const always = job();
   always.spec.template.spec.restartPolicy = 'Always';
   const r = create(jobs, always);
-  assert.ok(r.errs.some((e) => e.field === 'spec.template.spec.restartPolicy' && e.message === 'Unsupported value: "Always": supported values: "OnFailure", "Never"'));
+  assert.ok(
+    r.errs.some((e) => e.field === 'spec.template.spec.restartPolicy' && e.message === 'Unsupported value: "Always": supported values: "OnFailure", "Never"'),
+  );
 
   const old = create(jobs, job()).obj;
   const next = clone(old);
@@ -242,7 +284,10 @@ test('job restartPolicy, immutable template, table status', () => {
   relabel.spec.template.spec.nodeSelector = { pool: 'b' };
   assert.deepEqual(update(jobs, relabel, susp), []);
 
-  const done = { ...old, status: { succeeded: 1, startTime: '2024-06-01T11:59:00Z', completionTime: '2024-06-01T11:59:30Z', conditions: [{ type: 'Complete', status: 'True' }] } };
+  const done = {
+    ...old,
+    status: { succeeded: 1, startTime: '2024-06-01T11:59:00Z', completionTime: '2024-06-01T11:59:30Z', conditions: [{ type: 'Complete', status: 'True' }] },
+  };
   assert.deepEqual(jobs.table!.row(done, NOW).slice(1, 4), ['Complete', '1/1', '30s']);
 });
 
@@ -253,7 +298,19 @@ test('cronjob schedule validation', () => {
     metadata: { name: 'hello', namespace: 'default', uid: UID },
     spec: { schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox' }] } } } }, ...extra },
   });
-  for (const s of ['*/5 * * * *', '0 0 * * MON-FRI', '@hourly', '@daily', '@weekly', '@monthly', '@yearly', '@annually', '@midnight', '0 12 1,15 jan-jun ?', '@every 1h30m'])
+  for (const s of [
+    '*/5 * * * *',
+    '0 0 * * MON-FRI',
+    '@hourly',
+    '@daily',
+    '@weekly',
+    '@monthly',
+    '@yearly',
+    '@annually',
+    '@midnight',
+    '0 12 1,15 jan-jun ?',
+    '@every 1h30m',
+  ])
     assert.deepEqual(create(cronjobs, cj(s)).errs, [], s);
   const msg = (s: string) => create(cronjobs, cj(s)).errs.find((e) => e.field === 'spec.schedule')?.message;
   assert.equal(msg('* * *'), 'Invalid value: "* * *": expected exactly 5 fields, found 3: [* * *]');
@@ -284,7 +341,10 @@ test('rbac names, roleRef immutability and tables', () => {
   const rb: KObject = {
     metadata: { name: 'read', namespace: 'default', creationTimestamp: '2024-06-01T11:00:00Z' },
     roleRef: { kind: 'Role', name: 'reader' },
-    subjects: [{ kind: 'User', name: 'jane' }, { kind: 'ServiceAccount', name: 'bot', namespace: 'ci' }],
+    subjects: [
+      { kind: 'User', name: 'jane' },
+      { kind: 'ServiceAccount', name: 'bot', namespace: 'ci' },
+    ],
   };
   const { obj, errs } = create(rolebindings, rb);
   assert.deepEqual(errs, []);
@@ -292,7 +352,11 @@ test('rbac names, roleRef immutability and tables', () => {
   const next = clone(obj);
   next.roleRef.name = 'writer';
   assert.deepEqual(update(rolebindings, next, obj), [
-    { type: 'FieldValueInvalid', field: 'roleRef', message: 'Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"writer"}: cannot change roleRef' },
+    {
+      type: 'FieldValueInvalid',
+      field: 'roleRef',
+      message: 'Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"writer"}: cannot change roleRef',
+    },
   ]);
   assert.deepEqual(rolebindings.table!.row(obj, NOW), ['read', 'Role/reader', '60m', 'jane', '', 'ci/bot']);
   assert.deepEqual(clusterroles.table!.row(obj, NOW), ['read', '2024-06-01T11:00:00Z']);
@@ -345,11 +409,21 @@ test('events conversion keeps every field', () => {
 });
 
 test('smaller groups: ingress, endpointslice, storageclass, priorityclass', () => {
-  const ing: KObject = { metadata: { name: 'i', namespace: 'default' }, spec: { rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }], tls: [{ hosts: ['a.example.com'] }] } };
+  const ing: KObject = {
+    metadata: { name: 'i', namespace: 'default' },
+    spec: {
+      rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+      tls: [{ hosts: ['a.example.com'] }],
+    },
+  };
   const ir = create(ingresses, ing);
   assert.deepEqual(ir.errs, []);
   assert.deepEqual(ingresses.table!.row(ir.obj, NOW).slice(1, 5), ['<none>', 'a.example.com', '', '80, 443']);
-  assert.ok(create(ingresses, { metadata: { name: 'j' }, spec: {} }).errs.some((e) => e.field === 'spec' && e.message.includes('either `defaultBackend` or `rules` must be specified')));
+  assert.ok(
+    create(ingresses, { metadata: { name: 'j' }, spec: {} }).errs.some(
+      (e) => e.field === 'spec' && e.message.includes('either `defaultBackend` or `rules` must be specified'),
+    ),
+  );
 
   const es: KObject = { metadata: { name: 's', namespace: 'default' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.42.0.5'] }], ports: [{ port: 80 }] };
   assert.deepEqual(create(endpointslices, es).errs, []);
@@ -359,7 +433,10 @@ test('smaller groups: ingress, endpointslice, storageclass, priorityclass', () =
   assert.ok(fields(endpointslices.validateUpdate!(moved, es)).includes('addressType'));
   assert.deepEqual(fields(create(endpointslices, { metadata: { name: 't' }, endpoints: [] }).errs), ['addressType']);
 
-  const sc: KObject = { metadata: { name: 'local', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'rancher.io/local-path' };
+  const sc: KObject = {
+    metadata: { name: 'local', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'rancher.io/local-path',
+  };
   assert.deepEqual(create(storageclasses, sc).errs, []);
   assert.deepEqual(storageclasses.table!.row(sc, NOW).slice(0, 5), ['local (default)', 'rancher.io/local-path', 'Delete', 'Immediate', false]);
   const sc2 = clone(sc);

@@ -58,10 +58,36 @@ test('label selector: parsing and canonical string form', () => {
 
 test('label selector: matching', () => {
   const l = { app: 'web', tier: 'front', n: '5' };
-  const yes = ['', 'app', 'app=web', 'app==web', 'app!=db', 'tier in (front,back)', 'tier notin (back)', '!missing',
-    'missing notin (x)', 'missing!=x', 'n>4', 'n<6', 'app=web,tier=front'];
-  const no = ['missing', 'app=db', 'app!=web', 'tier in (back)', 'tier notin (front)', '!app', 'missing=x', 'missing in (x)',
-    'n>5', 'n<5', 'app>1', 'missing>1', 'app=web,tier=back'];
+  const yes = [
+    '',
+    'app',
+    'app=web',
+    'app==web',
+    'app!=db',
+    'tier in (front,back)',
+    'tier notin (back)',
+    '!missing',
+    'missing notin (x)',
+    'missing!=x',
+    'n>4',
+    'n<6',
+    'app=web,tier=front',
+  ];
+  const no = [
+    'missing',
+    'app=db',
+    'app!=web',
+    'tier in (back)',
+    'tier notin (front)',
+    '!app',
+    'missing=x',
+    'missing in (x)',
+    'n>5',
+    'n<5',
+    'app>1',
+    'missing>1',
+    'app=web,tier=back',
+  ];
   for (const s of yes) assert.equal(parseLabelSelector(s).matches(l), true, s);
   for (const s of no) assert.equal(parseLabelSelector(s).matches(l), false, s);
   assert.equal(parseLabelSelector('').matches(undefined), true);
@@ -74,7 +100,7 @@ test('label selector: matching', () => {
 
 test('label selector: errors read like Kubernetes', () => {
   const cases: Array<[string, string | RegExp]> = [
-    ['a b', 'unable to parse requirement: found \'b\', expected: in, notin, =, ==, !=, gt, lt'],
+    ['a b', "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"],
     ['=a', "found '=', expected: !, identifier, or 'end of string'"],
     [',a', "found ',', expected: !, identifier, or 'end of string'"],
     ['a,', "found '', expected: identifier after ','"],
@@ -86,7 +112,7 @@ test('label selector: errors read like Kubernetes', () => {
     ['a in (b', "unable to parse requirement: found '', expected: ',' or ')'"],
     ['a in (b c)', "unable to parse requirement: found 'c', expected: ',' or ')'"],
     ['a=(b)', "unable to parse requirement: found '(', expected: identifier"],
-    ['a>x', 'unable to parse requirement: values[0]: Invalid value: "x": for \'Gt\', \'Lt\' operators, the value must be an integer'],
+    ['a>x', "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer"],
     ['-a', /^unable to parse requirement: <nil>: Invalid value: "-a": name part must consist of alphanumeric characters/],
     ['a/b/c', /^unable to parse requirement: <nil>: Invalid value: "a\/b\/c": a qualified name must consist/],
     ['a=b$', /^unable to parse requirement: values\[0\]\[a\]: Invalid value: "b\$": a valid label must be an empty string/],
@@ -147,7 +173,10 @@ test('label selector from a spec, and its string round trip', () => {
     parseError(() => labelSelectorFromSpec({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })),
     'values: Invalid value: ["x"]: values set must be empty for exists and does not exist',
   );
-  assert.match(parseError(() => labelSelectorFromSpec({ matchLabels: { 'bad key': 'v' } })), /^key: Invalid value: "bad key": /);
+  assert.match(
+    parseError(() => labelSelectorFromSpec({ matchLabels: { 'bad key': 'v' } })),
+    /^key: Invalid value: "bad key": /,
+  );
 });
 
 test('field selector: parsing, escaping and matching', () => {
@@ -160,26 +189,56 @@ test('field selector: parsing, escaping and matching', () => {
   assert.equal(s.requiresExactMatch('metadata.name'), 'web-1');
   assert.equal(s.requiresExactMatch('status.phase'), undefined);
   const fields: Record<string, string> = { 'metadata.name': 'web-1', 'status.phase': 'Pending' };
-  assert.equal(s.matches((f) => fields[f]), true);
-  assert.equal(s.matches((f) => ({ ...fields, 'status.phase': 'Running' })[f]), false);
+  assert.equal(
+    s.matches((f) => fields[f]),
+    true,
+  );
+  assert.equal(
+    s.matches((f) => ({ ...fields, 'status.phase': 'Running' })[f]),
+    false,
+  );
   // An absent field reads as "".
-  assert.equal(parseFieldSelector('spec.nodeName=').matches(() => undefined), true);
-  assert.equal(parseFieldSelector('spec.nodeName!=').matches(() => undefined), false);
+  assert.equal(
+    parseFieldSelector('spec.nodeName=').matches(() => undefined),
+    true,
+  );
+  assert.equal(
+    parseFieldSelector('spec.nodeName!=').matches(() => undefined),
+    false,
+  );
 
   assert.equal(parseFieldSelector('').empty, true);
   assert.equal(parseFieldSelector(',').empty, true);
-  assert.equal(parseFieldSelector('').matches(() => undefined), true);
+  assert.equal(
+    parseFieldSelector('').matches(() => undefined),
+    true,
+  );
 
   const esc = parseFieldSelector('x=a\\,b\\=c\\\\,y=1');
-  assert.deepEqual(esc.requirements.map((r) => r.value), ['a,b=c\\', '1']);
+  assert.deepEqual(
+    esc.requirements.map((r) => r.value),
+    ['a,b=c\\', '1'],
+  );
   assert.equal(esc.toString(), 'x=a\\,b\\=c\\\\,y=1');
   assert.equal(escapeFieldValue('a,b=c\\'), 'a\\,b\\=c\\\\');
   assert.equal(parseFieldSelector(`k=${escapeFieldValue('v,=\\')}`).requirements[0]!.value, 'v,=\\');
   // Fields are not checked here; the apiserver does that per resource.
   assert.equal(parseFieldSelector('no.such.field=x').requirements[0]!.field, 'no.such.field');
 
-  assert.equal(parseError(() => parseFieldSelector('a=b,abc')), "invalid selector: 'a=b,abc'; can't understand 'abc'");
-  assert.equal(parseError(() => parseFieldSelector('a=b=c')), 'invalid field selector: unescaped character in value: 61');
-  assert.equal(parseError(() => parseFieldSelector('a=\\q')), 'invalid field selector: invalid escape sequence: \\q');
-  assert.equal(parseError(() => parseFieldSelector('a=b\\')), 'invalid field selector: invalid escape sequence: \\');
+  assert.equal(
+    parseError(() => parseFieldSelector('a=b,abc')),
+    "invalid selector: 'a=b,abc'; can't understand 'abc'",
+  );
+  assert.equal(
+    parseError(() => parseFieldSelector('a=b=c')),
+    'invalid field selector: unescaped character in value: 61',
+  );
+  assert.equal(
+    parseError(() => parseFieldSelector('a=\\q')),
+    'invalid field selector: invalid escape sequence: \\q',
+  );
+  assert.equal(
+    parseError(() => parseFieldSelector('a=b\\')),
+    'invalid field selector: invalid escape sequence: \\',
+  );
 });

@@ -52,28 +52,67 @@ test('toFieldSet: list items by keys (with defaulted key fields), sets by value,
   assert.deepEqual(set.toFieldsV1(), {
     'f:metadata': { 'f:finalizers': { 'v:"a"': {} } },
     'f:spec': {
-      'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:args': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } } } },
+      'f:containers': {
+        'k:{"name":"c"}': { '.': {}, 'f:args': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } } },
+      },
       'f:tolerations': {},
     },
   });
 });
 
 test('compareObjects: what a write added, changed and removed', () => {
-  const before = { spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }] } } } };
-  const after = { metadata: { labels: { l: '1' } }, spec: { replicas: 2, strategy: { rollingUpdate: { maxSurge: 1 } }, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } } };
+  const before = {
+    spec: {
+      replicas: 1,
+      template: {
+        spec: {
+          containers: [
+            { name: 'a', image: 'x' },
+            { name: 'b', image: 'y' },
+          ],
+        },
+      },
+    },
+  };
+  const after = {
+    metadata: { labels: { l: '1' } },
+    spec: { replicas: 2, strategy: { rollingUpdate: { maxSurge: 1 } }, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } },
+  };
   const c = compareObjects(before, after, rootType('apps', 'Deployment'));
   assert.deepEqual(c.changed.toFieldsV1(), {
     'f:metadata': { 'f:labels': { '.': {}, 'f:l': {} } },
     'f:spec': { 'f:replicas': {}, 'f:strategy': { 'f:rollingUpdate': { '.': {}, 'f:maxSurge': {} } } },
   });
-  assert.deepEqual(c.removed.toFieldsV1(), { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"b"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } } } });
+  assert.deepEqual(c.removed.toFieldsV1(), {
+    'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"b"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } } },
+  });
 });
 
 test('mergeObject: associative lists merge by key, keeping live order; atomic values are replaced', () => {
-  const live = { spec: { containers: [{ name: 'a', image: 'x', tty: true }, { name: 'b', image: 'y' }], tolerations: [{ key: 'k1' }] } };
-  const cfg = { spec: { containers: [{ name: 'n', image: 'z' }, { name: 'b', image: 'y2' }], tolerations: [{ key: 'k2' }] } };
+  const live = {
+    spec: {
+      containers: [
+        { name: 'a', image: 'x', tty: true },
+        { name: 'b', image: 'y' },
+      ],
+      tolerations: [{ key: 'k1' }],
+    },
+  };
+  const cfg = {
+    spec: {
+      containers: [
+        { name: 'n', image: 'z' },
+        { name: 'b', image: 'y2' },
+      ],
+      tolerations: [{ key: 'k2' }],
+    },
+  };
   const m = mergeObject(live, cfg, rootType('', 'Pod'));
-  assert.deepEqual(m.spec.containers, [{ name: 'a', image: 'x', tty: true }, { name: 'n', image: 'z' }, { name: 'b', image: 'y2' }]);
+  assert.deepEqual(m.spec.containers, [
+    { name: 'a', image: 'x', tty: true },
+    { name: 'n', image: 'z' },
+    { name: 'b', image: 'y2' },
+  ]);
   assert.deepEqual(m.spec.tolerations, [{ key: 'k2' }]);
   assert.deepEqual(live.spec.containers[1], { name: 'b', image: 'y' }, 'live is not modified');
 });

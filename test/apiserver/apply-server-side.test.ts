@@ -21,7 +21,10 @@ const entry = (obj: any, manager: string, operation = 'Apply') =>
   (obj.metadata.managedFields as any[]).find((e) => e.manager === manager && e.operation === operation);
 
 test('apply creates the object (201) and records an Apply entry in FieldsV1', async () => {
-  const cfg = deployment('web', { replicas: 2, containers: [{ name: 'web', image: 'httpd:1', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }] }] });
+  const cfg = deployment('web', {
+    replicas: 2,
+    containers: [{ name: 'web', image: 'httpd:1', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }] }],
+  });
   const r = await apply(`${DEP}/web`, cfg, 'alice');
   assert.equal(r.status, 201);
   const obj = r.body as any;
@@ -37,8 +40,8 @@ test('apply creates the object (201) and records an Apply entry in FieldsV1', as
   assert.deepEqual(c['f:env'], { 'k:{"name":"A"}': { '.': {}, 'f:name': {}, 'f:value': {} } });
   assert.deepEqual(c['f:ports'], { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } });
   assert.deepEqual(e.fieldsV1['f:spec']['f:selector'], {}, 'a label selector is atomic');
-  assert.equal(e.fieldsV1['f:metadata'], undefined, 'name is nobody\'s field');
-  assert.equal(e.fieldsV1['f:spec']['f:revisionHistoryLimit'], undefined, 'defaulted fields are not the applier\'s');
+  assert.equal(e.fieldsV1['f:metadata'], undefined, "name is nobody's field");
+  assert.equal(e.fieldsV1['f:spec']['f:revisionHistoryLimit'], undefined, "defaulted fields are not the applier's");
 });
 
 test('fieldManager is required for apply (422); force is refused on other patches', async () => {
@@ -56,20 +59,29 @@ test('a field the manager no longer applies is removed; a new list item is added
   assert.equal(r.status, 200);
   const c = (r.body as any).spec.template.spec.containers[0];
   assert.equal(c.env, undefined, 'env applied before and omitted now is gone');
-  assert.deepEqual(c.ports.map((p: any) => p.containerPort), [80, 443]);
+  assert.deepEqual(
+    c.ports.map((p: any) => p.containerPort),
+    [80, 443],
+  );
   const again = await apply(`${DEP}/web`, cfg, 'alice');
   assert.equal((again.body as any).metadata.resourceVersion, (r.body as any).metadata.resourceVersion, 'the same apply is a no-op');
 });
 
 test('a conflict with another applier is a 409 naming field and manager; force moves ownership', async () => {
-  const st = await t.fail('PATCH', `${DEP}/web`, { patch: APPLY, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5 } }, query: { fieldManager: 'bob' } });
+  const st = await t.fail('PATCH', `${DEP}/web`, {
+    patch: APPLY,
+    body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5 } },
+    query: { fieldManager: 'bob' },
+  });
   assertStatus(st, 409, 'Conflict', 'Apply failed with 1 conflict: conflict with "alice": .spec.replicas');
   assert.deepEqual(st.details.causes, [{ reason: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.replicas' }]);
   // The same value is no conflict: both own it.
   const same = await apply(`${DEP}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2 } }, 'carol');
   assert.ok(entry(same.body, 'carol').fieldsV1['f:spec']['f:replicas']);
   assert.ok(entry(same.body, 'alice').fieldsV1['f:spec']['f:replicas']);
-  const forced = await apply(`${DEP}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5 } }, 'bob', { force: 'true' });
+  const forced = await apply(`${DEP}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5 } }, 'bob', {
+    force: 'true',
+  });
   const obj = forced.body as any;
   assert.equal(obj.spec.replicas, 5);
   assert.equal(entry(obj, 'alice').fieldsV1['f:spec']['f:replicas'], undefined, 'alice lost spec.replicas');
@@ -84,7 +96,11 @@ test('a conflict with another applier is a 409 naming field and manager; force m
 
 test('several conflicts are listed per manager', async () => {
   await apply(`${CM}/multi`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'multi' }, data: { a: '1', b: '2' } }, 'one');
-  const st = await t.fail('PATCH', `${CM}/multi`, { patch: APPLY, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'multi' }, data: { a: 'x', b: 'y' } }, query: { fieldManager: 'two' } });
+  const st = await t.fail('PATCH', `${CM}/multi`, {
+    patch: APPLY,
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'multi' }, data: { a: 'x', b: 'y' } },
+    query: { fieldManager: 'two' },
+  });
   assertStatus(st, 409, 'Conflict', 'Apply failed with 2 conflicts: conflicts with "one":\n- .data.a\n- .data.b');
 });
 
@@ -93,12 +109,19 @@ test('Update operations own what they change, take it from others, and show in c
   const c = entry(created, 'creator', 'Update');
   assert.equal(c.apiVersion, 'apps/v1');
   assert.ok(c.fieldsV1['f:spec']['f:replicas']);
-  assert.ok(c.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}']['f:imagePullPolicy'], 'defaults belong to the writer of an update');
+  assert.ok(
+    c.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}']['f:imagePullPolicy'],
+    'defaults belong to the writer of an update',
+  );
   assert.deepEqual(c.fieldsV1['f:metadata'], undefined);
   const patched = await t.patch(`${DEP}/upd`, 'merge', { spec: { replicas: 3 }, metadata: { labels: { tier: 'web' } } }, { fieldManager: 'scaler' });
   assert.equal(entry(patched, 'creator', 'Update').fieldsV1['f:spec']['f:replicas'], undefined);
   assert.deepEqual(entry(patched, 'scaler', 'Update').fieldsV1, { 'f:metadata': { 'f:labels': { '.': {}, 'f:tier': {} } }, 'f:spec': { 'f:replicas': {} } });
-  const st = await t.fail('PATCH', `${DEP}/upd`, { patch: APPLY, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'upd' }, spec: { replicas: 4 } }, query: { fieldManager: 'applier' } });
+  const st = await t.fail('PATCH', `${DEP}/upd`, {
+    patch: APPLY,
+    body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'upd' }, spec: { replicas: 4 } },
+    query: { fieldManager: 'applier' },
+  });
   assertStatus(st, 409, 'Conflict', 'Apply failed with 1 conflict: conflict with "scaler" using apps/v1: .spec.replicas');
   // Without fieldManager the user agent names the manager.
   const req = t.request('PATCH', `${DEP}/upd`, { patch: 'merge', body: { spec: { minReadySeconds: 5 } } });
@@ -127,7 +150,16 @@ test('dryRun apply stores nothing; managedFields can be cleared with a single em
 
 test('apply through /status owns status fields under the status subresource', async () => {
   await t.post(DEP, deployment('st'), { fieldManager: 'creator' });
-  const r = await apply(`${DEP}/st/status`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'st' }, status: { observedGeneration: 1, conditions: [{ type: 'Available', status: 'True' }] } }, 'ctrl');
+  const r = await apply(
+    `${DEP}/st/status`,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'st' },
+      status: { observedGeneration: 1, conditions: [{ type: 'Available', status: 'True' }] },
+    },
+    'ctrl',
+  );
   const obj = r.body as any;
   assert.equal(obj.status.conditions[0].type, 'Available');
   const e = (obj.metadata.managedFields as any[]).find((x) => x.manager === 'ctrl');

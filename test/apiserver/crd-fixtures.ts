@@ -19,7 +19,10 @@ export function cronTabCRD(opts: { group?: string; scope?: 'Namespaced' | 'Clust
           when: { type: 'string', format: 'date-time' },
           selector: { type: 'string' },
           template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
-          items: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer', default: 5 } }, required: ['name'] } },
+          items: {
+            type: 'array',
+            items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer', default: 5 } }, required: ['name'] },
+          },
         },
         required: ['cronSpec'],
       },

@@ -34,13 +34,18 @@ const schema = {
 
 test('pruning drops unknown fields everywhere except under preserve-unknown-fields; defaults fill recursively', () => {
   const obj: any = {
-    apiVersion: 'x.io/v1', kind: 'T', metadata: { name: 'n', bogusMeta: 1 }, top: 1,
+    apiVersion: 'x.io/v1',
+    kind: 'T',
+    metadata: { name: 'n', bogusMeta: 1 },
+    top: 1,
     spec: { junk: 1, labels: { a: 'b' }, list: [{ b: 1 }, { a: 'y' }], free: { anything: { x: 1 } }, nonnull: null },
   };
   assert.deepEqual(unknownFields(obj, schema).sort(), ['metadata.bogusMeta', 'spec.junk', 'spec.list[0].b', 'top']);
   pruneAndDefault(obj, schema);
   assert.deepEqual(obj, {
-    apiVersion: 'x.io/v1', kind: 'T', metadata: { name: 'n' },
+    apiVersion: 'x.io/v1',
+    kind: 'T',
+    metadata: { name: 'n' },
     spec: { size: 3, labels: { a: 'b' }, list: [{ a: 'x' }, { a: 'y' }], free: { anything: { x: 1 }, known: 7 }, nested: { deep: 'd' } },
   });
 });
@@ -65,7 +70,16 @@ test('validation errors use kube-openapi wording and Kubernetes field paths', ()
 });
 
 test('printer-column JSONPath: fields, indexes, wildcards, filters; cells typed as Kubernetes types them', () => {
-  const obj = { metadata: { name: 'a', creationTimestamp: new Date(Date.now() - 65_000).toISOString() }, status: { conditions: [{ type: 'A', status: 'False' }, { type: 'Ready', status: 'True' }] }, spec: { n: 2.7, 'dotted.key': 'v' } };
+  const obj = {
+    metadata: { name: 'a', creationTimestamp: new Date(Date.now() - 65_000).toISOString() },
+    status: {
+      conditions: [
+        { type: 'A', status: 'False' },
+        { type: 'Ready', status: 'True' },
+      ],
+    },
+    spec: { n: 2.7, 'dotted.key': 'v' },
+  };
   assert.deepEqual(findResults(obj, parsePath('.status.conditions[?(@.type=="Ready")].status')), ['True']);
   assert.deepEqual(findResults(obj, parsePath('.status.conditions[*].type')), ['A', 'Ready']);
   assert.deepEqual(findResults(obj, parsePath(".spec['dotted.key']")), ['v']);
@@ -90,13 +104,32 @@ test('structural schema rules', () => {
   assert.deepEqual(msgs({ properties: {} }), [`${at}.type: Required value: must not be empty at the root`]);
   assert.deepEqual(msgs({ type: 'string' }), [`${at}.type: Invalid value: "string": must be object at the root`]);
   assert.deepEqual(msgs({ type: 'object', properties: { a: { type: 'array' } } }), [`${at}.properties[a].items: Required value: must be specified`]);
-  assert.deepEqual(msgs({ type: 'object', properties: { a: { type: 'string', 'x-kubernetes-int-or-string': true } } }), [`${at}.properties[a].type: Invalid value: "string": must be empty if x-kubernetes-int-or-string is true`]);
-  assert.deepEqual(msgs({ type: 'object', 'x-kubernetes-preserve-unknown-fields': false }), [`${at}.x-kubernetes-preserve-unknown-fields: Invalid value: false: must be true or undefined`]);
-  assert.deepEqual(msgs({ type: 'object', properties: { metadata: { type: 'object', properties: { labels: { type: 'object' } } } } }), [`${at}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`]);
-  assert.deepEqual(msgs({ type: 'object', properties: { a: { type: 'object', properties: {}, additionalProperties: { type: 'string' } } } }), [`${at}.properties[a].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`]);
-  assert.deepEqual(msgs({ type: 'object', properties: { e: { type: 'object', 'x-kubernetes-embedded-resource': true } } }), [`${at}.properties[e].properties: Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields`]);
+  assert.deepEqual(msgs({ type: 'object', properties: { a: { type: 'string', 'x-kubernetes-int-or-string': true } } }), [
+    `${at}.properties[a].type: Invalid value: "string": must be empty if x-kubernetes-int-or-string is true`,
+  ]);
+  assert.deepEqual(msgs({ type: 'object', 'x-kubernetes-preserve-unknown-fields': false }), [
+    `${at}.x-kubernetes-preserve-unknown-fields: Invalid value: false: must be true or undefined`,
+  ]);
+  assert.deepEqual(msgs({ type: 'object', properties: { metadata: { type: 'object', properties: { labels: { type: 'object' } } } } }), [
+    `${at}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`,
+  ]);
+  assert.deepEqual(msgs({ type: 'object', properties: { a: { type: 'object', properties: {}, additionalProperties: { type: 'string' } } } }), [
+    `${at}.properties[a].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+  ]);
+  assert.deepEqual(msgs({ type: 'object', properties: { e: { type: 'object', 'x-kubernetes-embedded-resource': true } } }), [
+    `${at}.properties[e].properties: Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields`,
+  ]);
 });
 
 test('version priority: GA before beta before alpha, higher first, others by name last', () => {
-  assert.deepEqual(['v1alpha1', 'foo', 'v1', 'v2beta1', 'v2', 'v1beta2', 'bar', 'v10'].sort(versionPriority), ['v10', 'v2', 'v1', 'v2beta1', 'v1beta2', 'v1alpha1', 'bar', 'foo']);
+  assert.deepEqual(['v1alpha1', 'foo', 'v1', 'v2beta1', 'v2', 'v1beta2', 'bar', 'v10'].sort(versionPriority), [
+    'v10',
+    'v2',
+    'v1',
+    'v2beta1',
+    'v1beta2',
+    'v1alpha1',
+    'bar',
+    'foo',
+  ]);
 });

@@ -50,7 +50,10 @@ test('a CRD must name exactly one storage version, a dotted group, plural.group 
   const untyped = cronTabCRD();
   delete untyped.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.image.type;
   st = await t.fail('POST', CRDS, { body: untyped });
-  assert.match(st.message, /spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.properties\[image\]\.type: Required value: must not be empty for specified object fields/);
+  assert.match(
+    st.message,
+    /spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.properties\[image\]\.type: Required value: must not be empty for specified object fields/,
+  );
   assert.equal(st.details.causes[0].field, 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[image].type');
 
   const noSchema = cronTabCRD();
@@ -85,14 +88,17 @@ test('a new CRD is defaulted, Established and served (discovery, short names, ca
 });
 
 test('custom objects: schema defaults filled, unknown fields pruned, preserved where the schema says so', async () => {
-  const obj = await t.post(CT, cronTab('a', {
-    cronSpec: '* * * * */5',
-    bogus: 'dropped',
-    port: 'http',
-    extra: { anything: { goes: 1 } },
-    items: [{ name: 'x', junk: true }],
-    template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', weird: 1 }, spec: { x: 1 } },
-  }));
+  const obj = await t.post(
+    CT,
+    cronTab('a', {
+      cronSpec: '* * * * */5',
+      bogus: 'dropped',
+      port: 'http',
+      extra: { anything: { goes: 1 } },
+      items: [{ name: 'x', junk: true }],
+      template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', weird: 1 }, spec: { x: 1 } },
+    }),
+  );
   assert.equal(obj.spec.replicas, 1);
   assert.equal(obj.spec.mode, 'slow');
   assert.equal(obj.spec.bogus, undefined);
@@ -113,7 +119,10 @@ test('invalid custom objects are refused with the schema errors and their field 
   let st = await t.fail('POST', CT, { body: cronTab('bad', { cronSpec: '* * * * *', replicas: 'three' }) });
   assert.equal(st.code, 422);
   assert.equal(st.reason, 'Invalid');
-  assert.equal(st.message, 'CronTab.stable.example.com "bad" is invalid: spec.replicas: Invalid value: "three": spec.replicas in body must be of type integer: "string"');
+  assert.equal(
+    st.message,
+    'CronTab.stable.example.com "bad" is invalid: spec.replicas: Invalid value: "three": spec.replicas in body must be of type integer: "string"',
+  );
   assert.equal(st.details.causes[0].field, 'spec.replicas');
   assert.equal(st.details.causes[0].reason, 'FieldValueTypeInvalid');
 
@@ -182,12 +191,18 @@ test('printer columns become table columns, dates shown as ages', async () => {
   const def = t.api.storage.registry.lookup('stable.example.com', 'v1', 'crontabs')!;
   const obj = await t.get(`${CT}/sc`);
   const table = toTable(def, obj, false, { version: 'v1', include: 'None' }) as any;
-  assert.deepEqual(table.columnDefinitions.map((c: any) => c.name), ['Name', 'Spec', 'Replicas', 'Age']);
+  assert.deepEqual(
+    table.columnDefinitions.map((c: any) => c.name),
+    ['Name', 'Spec', 'Replicas', 'Age'],
+  );
   const [name, spec, replicas, age] = table.rows[0].cells;
   assert.deepEqual([name, spec, replicas], ['sc', '* * * * *', 4]);
   assert.match(age, /^\d+s$/);
   const beta = t.api.storage.registry.lookup('stable.example.com', 'v1beta1', 'crontabs')!;
-  assert.deepEqual(beta.table!.columns.map((c) => c.name), ['Name', 'Age']);
+  assert.deepEqual(
+    beta.table!.columns.map((c) => c.name),
+    ['Name', 'Age'],
+  );
 });
 
 test('scope cannot change; a conflicting plural in the same group is not accepted', async () => {
@@ -224,7 +239,10 @@ test('a default added to the schema later shows on objects stored before it; upd
   const raw = JSON.parse((await t.store.get('/registry/stable.example.com/crontabs/default/sc'))!.value);
   assert.equal(raw.spec.color, undefined);
   const def = t.api.storage.registry.lookup('stable.example.com', 'v1', 'crontabs')!;
-  assert.deepEqual(def.table!.columns.map((c) => c.name), ['Name', 'Spec', 'Replicas', 'Age', 'Color']);
+  assert.deepEqual(
+    def.table!.columns.map((c) => c.name),
+    ['Name', 'Spec', 'Replicas', 'Age', 'Color'],
+  );
 });
 
 test('deleting a CRD deletes its objects, then the CRD, then stops serving it', async () => {

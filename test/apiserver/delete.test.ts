@@ -43,7 +43,10 @@ test('finalizers: DELETE marks the object and keeps it; removing the last finali
   await t.patch(`${CM}/fin`, 'merge', { metadata: { finalizers: null } });
   assert.equal(await t.exists(`${CM}/fin`), false);
   await w.until((e) => e.some((x) => x.type === 'DELETED'), 2000, 'DELETED');
-  assert.deepEqual(w.summary().map((s) => s[0]), ['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED', 'DELETED']);
+  assert.deepEqual(
+    w.summary().map((s) => s[0]),
+    ['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED', 'DELETED'],
+  );
 });
 
 test('finalizers: no new finalizer may be added to an object being deleted (422)', async () => {
@@ -52,7 +55,10 @@ test('finalizers: no new finalizer may be added to an object being deleted (422)
   const st = await t.fail('PUT', `${CM}/fin2`, { body: { ...marked, metadata: { ...marked.metadata, finalizers: ['example.com/hold', 'example.com/new'] } } });
   assert.equal(st.code, 422);
   assert.equal(st.reason, 'Invalid');
-  assert.match(st.message, /metadata\.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers \[\]string\{"example\.com\/new"\}/);
+  assert.match(
+    st.message,
+    /metadata\.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers \[\]string\{"example\.com\/new"\}/,
+  );
   assert.equal(st.details.causes[0].field, 'metadata.finalizers');
   assert.equal(st.details.causes[0].reason, 'FieldValueForbidden');
   // deletionTimestamp cannot be cleared by an update either.
@@ -190,18 +196,29 @@ test('propagationPolicy Foreground and Orphan add their finalizers and keep the 
 test('deletecollection with a label selector deletes only the matching objects', async () => {
   await t.namespace('delcol');
   const C = '/api/v1/namespaces/delcol/configmaps';
-  for (const [name, app] of [['a1', 'x'], ['a2', 'x'], ['b1', 'y'], ['c1', '']] as const)
+  for (const [name, app] of [
+    ['a1', 'x'],
+    ['a2', 'x'],
+    ['b1', 'y'],
+    ['c1', ''],
+  ] as const)
     await t.post(C, configMap(name, { a: '1' }, app ? { labels: { app } } : {}));
   const r = await t.call('DELETE', C, { query: { labelSelector: 'app=x' } });
   assert.equal(r.status, 200);
   assert.equal(r.body.kind, 'ConfigMapList');
   assert.deepEqual(r.body.items.map((i: any) => i.metadata.name).sort(), ['a1', 'a2']);
   const left = await t.get(C);
-  assert.deepEqual(left.items.map((i: any) => i.metadata.name), ['b1', 'c1']);
+  assert.deepEqual(
+    left.items.map((i: any) => i.metadata.name),
+    ['b1', 'c1'],
+  );
   // A field selector works as well, and other namespaces are untouched.
   await t.post(CM, configMap('b1'));
   await t.del(C, { fieldSelector: 'metadata.name=b1' });
-  assert.deepEqual((await t.get(C)).items.map((i: any) => i.metadata.name), ['c1']);
+  assert.deepEqual(
+    (await t.get(C)).items.map((i: any) => i.metadata.name),
+    ['c1'],
+  );
   assert.ok(await t.exists(`${CM}/b1`));
 });
 
@@ -210,7 +227,10 @@ test('delete preconditions: a wrong uid or resourceVersion → 409 Conflict, and
   const uid = await t.fail('DELETE', `${CM}/pre`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'not-it' } } });
   assert.equal(uid.code, 409);
   assert.equal(uid.reason, 'Conflict');
-  assert.equal(uid.message, `Operation cannot be fulfilled on ConfigMap "pre": the UID in the precondition (not-it) does not match the UID in record (${cm.metadata!.uid}). The object might have been deleted and then recreated`);
+  assert.equal(
+    uid.message,
+    `Operation cannot be fulfilled on ConfigMap "pre": the UID in the precondition (not-it) does not match the UID in record (${cm.metadata!.uid}). The object might have been deleted and then recreated`,
+  );
   const rv = await t.fail('DELETE', `${CM}/pre`, { body: { preconditions: { resourceVersion: '1' } } });
   assert.equal(rv.code, 409);
   assert.match(rv.message, /the ResourceVersion in the precondition \(1\) does not match the ResourceVersion in record/);

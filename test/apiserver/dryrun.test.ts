@@ -91,7 +91,11 @@ test('dry-run on subresources: binding, scale, namespace finalize', async () => 
   const ns = await t.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dry-fin' } });
   await storesNothing(async () => {
     await t.call('POST', `${PODS}/dry-bind/binding`, { body: { metadata: { name: 'dry-bind' }, target: { kind: 'Node', name: 'n1' } }, query: DRY });
-    await t.put('/apis/apps/v1/namespaces/dry/deployments/dry-scale/scale', { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'dry-scale', namespace: 'dry' }, spec: { replicas: 4 } }, DRY);
+    await t.put(
+      '/apis/apps/v1/namespaces/dry/deployments/dry-scale/scale',
+      { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'dry-scale', namespace: 'dry' }, spec: { replicas: 4 } },
+      DRY,
+    );
     await t.put('/api/v1/namespaces/dry-fin/finalize', { ...ns, spec: { finalizers: [] } }, DRY);
   });
   assert.equal((await t.get(`${PODS}/dry-bind`)).spec.nodeName, undefined);

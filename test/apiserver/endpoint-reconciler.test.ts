@@ -60,7 +60,10 @@ test('every live apiserver is listed, in a stable order, without flapping; a cra
     const before = ep.writes.length;
     await sleep(600);
     assert.equal(ep.writes.length, before, `writes meanwhile: ${JSON.stringify(ep.writes.slice(before))}`);
-    assert.deepEqual((await store.list(MASTER_LEASE_PREFIX)).items.map((kv) => kv.key), [`${MASTER_LEASE_PREFIX}${A}:6443`, `${MASTER_LEASE_PREFIX}${B}:6443`]);
+    assert.deepEqual(
+      (await store.list(MASTER_LEASE_PREFIX)).items.map((kv) => kv.key),
+      [`${MASTER_LEASE_PREFIX}${A}:6443`, `${MASTER_LEASE_PREFIX}${B}:6443`],
+    );
 
     await a.stop();
     assert.deepEqual(ep.ips(), [B]);
@@ -93,15 +96,24 @@ test('servers on different ports get one subset per port', async () => {
 });
 
 test('the kubernetes EndpointSlice mirrors the Endpoints (service proxies read slices)', () => {
-  const slice = kubernetesEndpointSlice({
-    apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default' },
-    subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }],
-  } as KObject, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', resourceVersion: '42' } } as KObject);
+  const slice = kubernetesEndpointSlice(
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', namespace: 'default' },
+      subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }],
+    } as KObject,
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', resourceVersion: '42' } } as KObject,
+  );
   assert.deepEqual(slice, {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' }, resourceVersion: '42' },
     addressType: 'IPv4',
-    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }, { addresses: ['10.0.0.2'], conditions: { ready: true } }],
+    endpoints: [
+      { addresses: ['10.0.0.1'], conditions: { ready: true } },
+      { addresses: ['10.0.0.2'], conditions: { ready: true } },
+    ],
     ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
   });
 });

@@ -29,22 +29,132 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { what: 'get a missing object', method: 'GET', path: `${CM}/nope`, code: 404, reason: 'NotFound', message: 'configmaps "nope" not found', details: { name: 'nope', kind: 'configmaps' } },
-  { what: 'get a missing object of a named group', method: 'GET', path: `${DEP}/nope`, code: 404, reason: 'NotFound', message: 'deployments.apps "nope" not found', details: { name: 'nope', group: 'apps', kind: 'deployments' } },
-  { what: 'create an existing name', method: 'POST', path: CM, opts: { body: configMap('exists') }, code: 409, reason: 'AlreadyExists', message: 'configmaps "exists" already exists', details: { name: 'exists', kind: 'configmaps' } },
-  { what: 'update a missing object', method: 'PUT', path: `${CM}/nope`, opts: { body: configMap('nope') }, code: 404, reason: 'NotFound', message: 'configmaps "nope" not found' },
+  {
+    what: 'get a missing object',
+    method: 'GET',
+    path: `${CM}/nope`,
+    code: 404,
+    reason: 'NotFound',
+    message: 'configmaps "nope" not found',
+    details: { name: 'nope', kind: 'configmaps' },
+  },
+  {
+    what: 'get a missing object of a named group',
+    method: 'GET',
+    path: `${DEP}/nope`,
+    code: 404,
+    reason: 'NotFound',
+    message: 'deployments.apps "nope" not found',
+    details: { name: 'nope', group: 'apps', kind: 'deployments' },
+  },
+  {
+    what: 'create an existing name',
+    method: 'POST',
+    path: CM,
+    opts: { body: configMap('exists') },
+    code: 409,
+    reason: 'AlreadyExists',
+    message: 'configmaps "exists" already exists',
+    details: { name: 'exists', kind: 'configmaps' },
+  },
+  {
+    what: 'update a missing object',
+    method: 'PUT',
+    path: `${CM}/nope`,
+    opts: { body: configMap('nope') },
+    code: 404,
+    reason: 'NotFound',
+    message: 'configmaps "nope" not found',
+  },
   { what: 'delete a missing object', method: 'DELETE', path: `${CM}/nope`, code: 404, reason: 'NotFound', message: 'configmaps "nope" not found' },
-  { what: 'body namespace differs from the URL', method: 'POST', path: CM, opts: { body: configMap('x', {}, { namespace: 'other' }) }, code: 400, reason: 'BadRequest', message: 'the namespace of the provided object does not match the namespace sent on the request' },
-  { what: 'body name differs from the URL', method: 'PUT', path: `${CM}/exists`, opts: { body: configMap('other') }, code: 400, reason: 'BadRequest', message: 'the name of the object (other) does not match the name on the URL (exists)' },
-  { what: 'wrong kind in the body', method: 'POST', path: CM, opts: { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } }, code: 400, reason: 'BadRequest' },
-  { what: 'resourceVersion set on create', method: 'POST', path: CM, opts: { body: configMap('rv', {}, { resourceVersion: '5' }) }, code: 400, reason: 'BadRequest', message: 'resourceVersion should not be set on objects to be created' },
-  { what: 'an unknown resource', method: 'GET', path: '/api/v1/namespaces/err/widgets', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' },
-  { what: 'a verb the resource does not serve', method: 'POST', path: '/api/v1/componentstatuses', opts: { body: {} }, code: 405, reason: 'MethodNotAllowed', message: 'create is not supported on resources of kind "componentstatuses"' },
+  {
+    what: 'body namespace differs from the URL',
+    method: 'POST',
+    path: CM,
+    opts: { body: configMap('x', {}, { namespace: 'other' }) },
+    code: 400,
+    reason: 'BadRequest',
+    message: 'the namespace of the provided object does not match the namespace sent on the request',
+  },
+  {
+    what: 'body name differs from the URL',
+    method: 'PUT',
+    path: `${CM}/exists`,
+    opts: { body: configMap('other') },
+    code: 400,
+    reason: 'BadRequest',
+    message: 'the name of the object (other) does not match the name on the URL (exists)',
+  },
+  {
+    what: 'wrong kind in the body',
+    method: 'POST',
+    path: CM,
+    opts: { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } },
+    code: 400,
+    reason: 'BadRequest',
+  },
+  {
+    what: 'resourceVersion set on create',
+    method: 'POST',
+    path: CM,
+    opts: { body: configMap('rv', {}, { resourceVersion: '5' }) },
+    code: 400,
+    reason: 'BadRequest',
+    message: 'resourceVersion should not be set on objects to be created',
+  },
+  {
+    what: 'an unknown resource',
+    method: 'GET',
+    path: '/api/v1/namespaces/err/widgets',
+    code: 404,
+    reason: 'NotFound',
+    message: 'the server could not find the requested resource',
+  },
+  {
+    what: 'a verb the resource does not serve',
+    method: 'POST',
+    path: '/api/v1/componentstatuses',
+    opts: { body: {} },
+    code: 405,
+    reason: 'MethodNotAllowed',
+    message: 'create is not supported on resources of kind "componentstatuses"',
+  },
   { what: 'a malformed label selector', method: 'GET', path: CM, opts: { query: { labelSelector: 'a in b' } }, code: 400, reason: 'BadRequest' },
-  { what: 'an unsupported field selector', method: 'GET', path: CM, opts: { query: { fieldSelector: 'data.a=1' } }, code: 400, reason: 'BadRequest', message: 'field label not supported: data.a' },
-  { what: 'no name and no generateName', method: 'POST', path: CM, opts: { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } }, code: 422, reason: 'Invalid', message: 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required' },
-  { what: 'creating in a missing namespace', method: 'POST', path: '/api/v1/namespaces/missing/configmaps', opts: { body: configMap('x') }, code: 404, reason: 'NotFound', message: 'namespaces "missing" not found' },
-  { what: 'deleting kube-system', method: 'DELETE', path: '/api/v1/namespaces/kube-system', code: 403, reason: 'Forbidden', message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted' },
+  {
+    what: 'an unsupported field selector',
+    method: 'GET',
+    path: CM,
+    opts: { query: { fieldSelector: 'data.a=1' } },
+    code: 400,
+    reason: 'BadRequest',
+    message: 'field label not supported: data.a',
+  },
+  {
+    what: 'no name and no generateName',
+    method: 'POST',
+    path: CM,
+    opts: { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } },
+    code: 422,
+    reason: 'Invalid',
+    message: 'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required',
+  },
+  {
+    what: 'creating in a missing namespace',
+    method: 'POST',
+    path: '/api/v1/namespaces/missing/configmaps',
+    opts: { body: configMap('x') },
+    code: 404,
+    reason: 'NotFound',
+    message: 'namespaces "missing" not found',
+  },
+  {
+    what: 'deleting kube-system',
+    method: 'DELETE',
+    path: '/api/v1/namespaces/kube-system',
+    code: 403,
+    reason: 'Forbidden',
+    message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted',
+  },
 ];
 
 for (const c of cases) {
@@ -79,7 +189,9 @@ test('Invalid: causes name each field with its reason, and the message lists the
 
 test('Invalid: an immutable field on update names the field', async () => {
   const d = await t.post(DEP, deployment('immut'));
-  const st = await t.fail('PUT', `${DEP}/immut`, { body: { ...d, spec: { ...d.spec, selector: { matchLabels: { app: 'other' } }, template: { ...d.spec.template, metadata: { labels: { app: 'other' } } } } } });
+  const st = await t.fail('PUT', `${DEP}/immut`, {
+    body: { ...d, spec: { ...d.spec, selector: { matchLabels: { app: 'other' } }, template: { ...d.spec.template, metadata: { labels: { app: 'other' } } } } },
+  });
   assertStatus(st, 422, 'Invalid', /spec\.selector: Invalid value: .*field is immutable/);
   assert.ok(st.details.causes.some((c: any) => c.field === 'spec.selector' && c.reason === 'FieldValueInvalid'));
 });
@@ -124,5 +236,8 @@ test('the in-process client surfaces the same Status as an ApiError', async () =
     assert.equal(e.status?.kind, 'Status');
     return true;
   });
-  await assert.rejects(client.configMaps.create(configMap('exists', {}, { namespace: 'err' }) as any), (e: any) => e.code === 409 && e.reason === 'AlreadyExists');
+  await assert.rejects(
+    client.configMaps.create(configMap('exists', {}, { namespace: 'err' }) as any),
+    (e: any) => e.code === 409 && e.reason === 'AlreadyExists',
+  );
 });

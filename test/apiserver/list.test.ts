@@ -77,11 +77,17 @@ async function fill(ns: string, n: number): Promise<string> {
 test('limit/continue pages through 25 objects, with remainingItemCount, at one resourceVersion', async () => {
   const C = await fill('paging', 25);
   const p1 = await t.get(C, { limit: 10 });
-  assert.deepEqual(names(p1), Array.from({ length: 10 }, (_, i) => `cm-${String(i).padStart(2, '0')}`));
+  assert.deepEqual(
+    names(p1),
+    Array.from({ length: 10 }, (_, i) => `cm-${String(i).padStart(2, '0')}`),
+  );
   assert.equal(p1.metadata!.remainingItemCount, 15);
   assert.ok(p1.metadata!.continue);
   const p2 = await t.get(C, { limit: 10, continue: p1.metadata!.continue });
-  assert.deepEqual(names(p2), Array.from({ length: 10 }, (_, i) => `cm-${i + 10}`));
+  assert.deepEqual(
+    names(p2),
+    Array.from({ length: 10 }, (_, i) => `cm-${i + 10}`),
+  );
   assert.equal(p2.metadata!.remainingItemCount, 5);
   assert.equal(p2.metadata!.resourceVersion, p1.metadata!.resourceVersion);
   const p3 = await t.get(C, { limit: 10, continue: p2.metadata!.continue });
@@ -118,7 +124,10 @@ test('a continue token reads the first page’s revision: later writes do not sh
   const p2 = await t.get(C, { limit: 10, continue: p1.metadata!.continue });
   const p3 = await t.get(C, { limit: 10, continue: p2.metadata!.continue });
   const rest = [...p2.items, ...p3.items];
-  assert.deepEqual(rest.map((i) => i.metadata.name), Array.from({ length: 15 }, (_, i) => `cm-${i + 10}`));
+  assert.deepEqual(
+    rest.map((i) => i.metadata.name),
+    Array.from({ length: 15 }, (_, i) => `cm-${i + 10}`),
+  );
   assert.equal(rest.find((i) => i.metadata.name === 'cm-12').data.v, 'old');
   assert.equal(p2.metadata!.resourceVersion, p1.metadata!.resourceVersion);
   assert.equal(p2.metadata!.remainingItemCount, 5);

@@ -141,7 +141,10 @@ test('update with a stale resourceVersion → 409 Conflict; with none it applies
   const st = await t.fail('PUT', `${CM}/stale`, { body: { ...cm, data: { a: '3' } } });
   assert.equal(st.code, 409);
   assert.equal(st.reason, 'Conflict');
-  assert.equal(st.message, 'Operation cannot be fulfilled on configmaps "stale": the object has been modified; please apply your changes to the latest version and try again');
+  assert.equal(
+    st.message,
+    'Operation cannot be fulfilled on configmaps "stale": the object has been modified; please apply your changes to the latest version and try again',
+  );
   const { resourceVersion: _, ...meta } = cm.metadata!;
   const ok = await t.put(`${CM}/stale`, { ...cm, metadata: meta, data: { a: '4' } });
   assert.equal(ok.data.a, '4');

@@ -44,7 +44,10 @@ test('deleting a namespace marks it Terminating and keeps it while spec.finalize
   assert.equal(got.status.phase, 'Terminating');
   // Listing by phase finds it.
   const terminating = await t.get(NS, { fieldSelector: 'status.phase=Terminating' });
-  assert.deepEqual(terminating.items.map((n: any) => n.metadata.name), ['term']);
+  assert.deepEqual(
+    terminating.items.map((n: any) => n.metadata.name),
+    ['term'],
+  );
   // Content may still be read, changed and deleted...
   await t.patch('/api/v1/namespaces/term/configmaps/inside', 'merge', { data: { b: '2' } });
   await t.del('/api/v1/namespaces/term/configmaps/inside');
@@ -85,7 +88,10 @@ test('PUT namespaces/x/finalize with empty finalizers removes a terminating name
   assert.equal(r.body.kind, 'Namespace');
   assert.equal(await t.exists(`${NS}/fin`), false);
   await w.until((e) => e.some((x) => x.type === 'DELETED'), 2000, 'DELETED');
-  assert.deepEqual(w.summary().map((s) => s[0]), ['ADDED', 'MODIFIED', 'DELETED']);
+  assert.deepEqual(
+    w.summary().map((s) => s[0]),
+    ['ADDED', 'MODIFIED', 'DELETED'],
+  );
   // The name is free again.
   await t.namespace('fin');
   assert.equal((await t.get(`${NS}/fin`)).status.phase, 'Active');

@@ -59,7 +59,10 @@ test('apps/v1: patch of a Deployment carries fieldValidation, dryRun, fieldManag
   assert.deepEqual(names(item.put), ['dryRun', 'fieldManager', 'fieldValidation']);
   assert.deepEqual(names(doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments']!.post), ['dryRun', 'fieldManager', 'fieldValidation']);
   assert.deepEqual(Object.keys(item.patch!.requestBody.content).sort(), [
-    'application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json',
+    'application/apply-patch+yaml',
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    'application/strategic-merge-patch+json',
   ]);
   // The scale subresource speaks autoscaling/v1 Scale.
   assert.equal(doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale']!.put['x-kubernetes-group-version-kind'].kind, 'Scale');
@@ -94,7 +97,10 @@ test('v2 is Swagger 2.0 with #/definitions references, all resolving', () => {
   assert.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation' && p.in === 'query' && p.type === 'string'));
   assert.ok(patch.parameters.some((p: any) => p.in === 'body'));
   // Swagger 2.0 has no anyOf: IntOrString is a string with a format.
-  assert.deepEqual([doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].type, doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format], ['string', 'int-or-string']);
+  assert.deepEqual(
+    [doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].type, doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format],
+    ['string', 'int-or-string'],
+  );
   // Swagger 2.0 keeps siblings of $ref, so references are not wrapped in allOf.
   const strategy = doc.definitions['io.k8s.api.apps.v1.DeploymentSpec'].properties.strategy;
   assert.equal(strategy.$ref, '#/definitions/io.k8s.api.apps.v1.DeploymentStrategy');
@@ -110,7 +116,12 @@ test('documents are cached until the registry changes; custom resources publish 
   assert.equal(svc.v3('apis/nope/v1'), undefined);
   assert.equal(svc.v3('apis/apps'), undefined);
   registry.add({
-    group: 'stable.example.com', version: 'v1', kind: 'CronTab', plural: 'crontabs', singular: 'crontab', namespaced: true,
+    group: 'stable.example.com',
+    version: 'v1',
+    kind: 'CronTab',
+    plural: 'crontabs',
+    singular: 'crontab',
+    namespaced: true,
     customSchema: { type: 'object', properties: { spec: { type: 'object', properties: { cronSpec: { type: 'string' } } } } },
   });
   const root = JSON.parse(svc.v3('')!.json);
@@ -128,18 +139,39 @@ test('documents are cached until the registry changes; custom resources publish 
 test('the schemas declare every field of the fixtures and of typical objects', () => {
   const registry = builtinRegistry();
   const fixtures = resolve(new URL('../../..', import.meta.url).pathname, 'test/fixtures/httpd-deployment.yaml');
-  const objs = YAML.parseAllDocuments(readFileSync(fixtures, 'utf8')).map((d) => d.toJS() as KObject).filter(Boolean);
+  const objs = YAML.parseAllDocuments(readFileSync(fixtures, 'utf8'))
+    .map((d) => d.toJS() as KObject)
+    .filter(Boolean);
   objs.push({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: 'b' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u', controller: true }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', labels: { a: 'b' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u', controller: true }] },
     spec: {
-      containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }], env: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-        resources: { limits: { cpu: '1' } }, livenessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 5 }, volumeMounts: [{ name: 'v', mountPath: '/v' }] }],
+      containers: [
+        {
+          name: 'c',
+          image: 'i',
+          ports: [{ containerPort: 80 }],
+          env: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+          resources: { limits: { cpu: '1' } },
+          livenessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 5 },
+          volumeMounts: [{ name: 'v', mountPath: '/v' }],
+        },
+      ],
       volumes: [{ name: 'v', configMap: { name: 'cm', items: [{ key: 'k', path: 'p' }] } }],
       tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'In', values: ['b'] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'In', values: ['b'] }] }] },
+        },
+      },
     },
-    status: { phase: 'Running', podIPs: [{ ip: '10.42.0.5' }], conditions: [{ type: 'Ready', status: 'True' }],
-      containerStatuses: [{ name: 'c', ready: true, restartCount: 0, image: 'i', imageID: 'x', state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }] },
+    status: {
+      phase: 'Running',
+      podIPs: [{ ip: '10.42.0.5' }],
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [{ name: 'c', ready: true, restartCount: 0, image: 'i', imageID: 'x', state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }],
+    },
   });
   for (const obj of objs) {
     const def = registry.byKind(obj.apiVersion!, obj.kind!)!;

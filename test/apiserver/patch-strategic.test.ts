@@ -20,7 +20,12 @@ const pod = (spec: unknown) => ({ spec });
 const deploy = (podSpec: unknown) => ({ spec: { template: { spec: podSpec } } });
 
 const CASES: Case[] = [
-  { name: 'maps merge, null deletes, scalars replace', original: { a: { x: 1, y: 2 }, b: 1 }, patch: { a: { y: null, z: 3 }, b: 2 }, expected: { a: { x: 1, z: 3 }, b: 2 } },
+  {
+    name: 'maps merge, null deletes, scalars replace',
+    original: { a: { x: 1, y: 2 }, b: 1 },
+    patch: { a: { y: null, z: 3 }, b: 2 },
+    expected: { a: { x: 1, z: 3 }, b: 2 },
+  },
   { name: 'a null for an absent key is ignored', original: { a: 1 }, patch: { b: null, c: { d: null, e: 1 } }, expected: { a: 1, c: { e: 1 } } },
   {
     name: 'containers merge by name; a new one goes first (patch order before live order)',
@@ -39,14 +44,41 @@ const CASES: Case[] = [
   {
     name: 'env merges by name inside a deployment template',
     kind: ['apps', 'Deployment'],
-    original: deploy({ containers: [c('a', 'a:1', { env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }] })] }),
+    original: deploy({
+      containers: [
+        c('a', 'a:1', {
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'Y', value: '2' },
+          ],
+        }),
+      ],
+    }),
     patch: deploy({ containers: [{ name: 'a', env: [{ name: 'Y', value: '3' }] }] }),
-    expected: deploy({ containers: [c('a', 'a:1', { env: [{ name: 'X', value: '1' }, { name: 'Y', value: '3' }] })] }),
+    expected: deploy({
+      containers: [
+        c('a', 'a:1', {
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'Y', value: '3' },
+          ],
+        }),
+      ],
+    }),
   },
   {
     name: '$patch: delete removes a list item by merge key',
     kind: ['apps', 'Deployment'],
-    original: deploy({ containers: [c('a', 'a:1', { env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }] })] }),
+    original: deploy({
+      containers: [
+        c('a', 'a:1', {
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'Y', value: '2' },
+          ],
+        }),
+      ],
+    }),
     patch: deploy({ containers: [{ name: 'a', env: [{ name: 'X', $patch: 'delete' }] }] }),
     expected: deploy({ containers: [c('a', 'a:1', { env: [{ name: 'Y', value: '2' }] })] }),
   },
@@ -71,8 +103,17 @@ const CASES: Case[] = [
     name: 'container ports merge on containerPort, volumeMounts on mountPath',
     kind: ['', 'Pod'],
     original: pod({ containers: [c('a', 'a:1', { ports: [{ containerPort: 80, protocol: 'TCP' }], volumeMounts: [{ name: 'v', mountPath: '/v' }] })] }),
-    patch: pod({ containers: [{ name: 'a', ports: [{ containerPort: 80, name: 'http' }, { containerPort: 443 }], volumeMounts: [{ mountPath: '/v', readOnly: true }] }] }),
-    expected: pod({ containers: [c('a', 'a:1', { ports: [{ containerPort: 80, protocol: 'TCP', name: 'http' }, { containerPort: 443 }], volumeMounts: [{ name: 'v', mountPath: '/v', readOnly: true }] })] }),
+    patch: pod({
+      containers: [{ name: 'a', ports: [{ containerPort: 80, name: 'http' }, { containerPort: 443 }], volumeMounts: [{ mountPath: '/v', readOnly: true }] }],
+    }),
+    expected: pod({
+      containers: [
+        c('a', 'a:1', {
+          ports: [{ containerPort: 80, protocol: 'TCP', name: 'http' }, { containerPort: 443 }],
+          volumeMounts: [{ name: 'v', mountPath: '/v', readOnly: true }],
+        }),
+      ],
+    }),
   },
   {
     name: 'service ports merge on port',
@@ -115,9 +156,25 @@ const CASES: Case[] = [
   {
     name: 'ownerReferences merge by uid, conditions by type',
     kind: ['', 'Pod'],
-    original: { metadata: { ownerReferences: [{ uid: '1', name: 'a' }] }, status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'Initialized', status: 'True' }] } },
+    original: {
+      metadata: { ownerReferences: [{ uid: '1', name: 'a' }] },
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'False' },
+          { type: 'Initialized', status: 'True' },
+        ],
+      },
+    },
     patch: { metadata: { ownerReferences: [{ uid: '1', controller: true }] }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
-    expected: { metadata: { ownerReferences: [{ uid: '1', name: 'a', controller: true }] }, status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Initialized', status: 'True' }] } },
+    expected: {
+      metadata: { ownerReferences: [{ uid: '1', name: 'a', controller: true }] },
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          { type: 'Initialized', status: 'True' },
+        ],
+      },
+    },
   },
   {
     name: '$setElementOrder orders the merged list (kubectl apply sends it)',
@@ -136,12 +193,31 @@ const CASES: Case[] = [
   {
     name: '$setElementOrder with deletions (three-way apply removing an env var)',
     kind: ['apps', 'Deployment'],
-    original: deploy({ containers: [c('a', 'a:1', { env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }, { name: 'Z', value: '3' }] })] }),
+    original: deploy({
+      containers: [
+        c('a', 'a:1', {
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'Y', value: '2' },
+            { name: 'Z', value: '3' },
+          ],
+        }),
+      ],
+    }),
     patch: deploy({
       '$setElementOrder/containers': [{ name: 'a' }],
       containers: [{ name: 'a', '$setElementOrder/env': [{ name: 'Z' }, { name: 'X' }], env: [{ name: 'Y', $patch: 'delete' }] }],
     }),
-    expected: deploy({ containers: [c('a', 'a:1', { env: [{ name: 'Z', value: '3' }, { name: 'X', value: '1' }] })] }),
+    expected: deploy({
+      containers: [
+        c('a', 'a:1', {
+          env: [
+            { name: 'Z', value: '3' },
+            { name: 'X', value: '1' },
+          ],
+        }),
+      ],
+    }),
   },
   {
     name: '$setElementOrder for a primitive set list',
@@ -176,7 +252,17 @@ const CASES: Case[] = [
     name: 'directives inside values new to the object are applied, not stored',
     kind: ['', 'Pod'],
     original: pod({}),
-    patch: pod({ containers: [c('a', 'a:1', { env: [{ name: 'X', value: '1' }, { name: 'G', $patch: 'delete' }] })], hostAliases: [{ ip: '1.2.3.4', hostnames: ['x'] }] }),
+    patch: pod({
+      containers: [
+        c('a', 'a:1', {
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'G', $patch: 'delete' },
+          ],
+        }),
+      ],
+      hostAliases: [{ ip: '1.2.3.4', hostnames: ['x'] }],
+    }),
     expected: pod({ containers: [c('a', 'a:1', { env: [{ name: 'X', value: '1' }] })], hostAliases: [{ ip: '1.2.3.4', hostnames: ['x'] }] }),
   },
   {
@@ -213,6 +299,10 @@ test('applyPatch picks the merge rules from the object kind', () => {
   const out = applyPatch(dep, 'application/strategic-merge-patch+json', deploy({ containers: [{ name: 'b', image: 'b:9' }] }));
   assert.deepEqual(out.spec.template.spec.containers, [c('a'), { name: 'b', image: 'b:9' }]);
   // The same list under a kind without merge rules (a ConfigMap-like object) is replaced.
-  const other = applyPatch({ apiVersion: 'v1', kind: 'ConfigMap', ...deploy({ containers: [c('a')] }) }, 'application/strategic-merge-patch+json', deploy({ containers: [c('b')] }));
+  const other = applyPatch(
+    { apiVersion: 'v1', kind: 'ConfigMap', ...deploy({ containers: [c('a')] }) },
+    'application/strategic-merge-patch+json',
+    deploy({ containers: [c('b')] }),
+  );
   assert.deepEqual(other.spec.template.spec.containers, [c('b')]);
 });

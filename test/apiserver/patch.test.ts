@@ -65,18 +65,27 @@ test('JSON patch: a failing test op (or a missing path) → 422 and nothing is w
 });
 
 test('strategic merge patch on a Deployment merges containers by name', async () => {
-  await t.post(DEP, deployment('smp', {
-    containers: [
-      { name: 'web', image: 'httpd:1', env: [{ name: 'KEEP', value: 'k' }] },
-      { name: 'sidecar', image: 'busybox:1' },
-    ],
-  }));
+  await t.post(
+    DEP,
+    deployment('smp', {
+      containers: [
+        { name: 'web', image: 'httpd:1', env: [{ name: 'KEEP', value: 'k' }] },
+        { name: 'sidecar', image: 'busybox:1' },
+      ],
+    }),
+  );
   const containers = async () => (await t.get(`${DEP}/smp`)).spec.template.spec.containers;
 
   // Update the image of one container: the other is untouched.
   await t.patch(`${DEP}/smp`, 'strategic', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:2' }] } } } });
   let cs = await containers();
-  assert.deepEqual(cs.map((c: any) => [c.name, c.image]), [['web', 'httpd:2'], ['sidecar', 'busybox:1']]);
+  assert.deepEqual(
+    cs.map((c: any) => [c.name, c.image]),
+    [
+      ['web', 'httpd:2'],
+      ['sidecar', 'busybox:1'],
+    ],
+  );
   assert.deepEqual(cs[0].env, [{ name: 'KEEP', value: 'k' }]);
 
   // Add env to another container; env merges by name too.
@@ -88,7 +97,10 @@ test('strategic merge patch on a Deployment merges containers by name', async ()
 
   // $patch: delete removes one container.
   const d = await t.patch(`${DEP}/smp`, 'strategic', { spec: { template: { spec: { containers: [{ name: 'sidecar', $patch: 'delete' }] } } } });
-  assert.deepEqual(d.spec.template.spec.containers.map((c: any) => c.name), ['web']);
+  assert.deepEqual(
+    d.spec.template.spec.containers.map((c: any) => c.name),
+    ['web'],
+  );
   // Each template change is a new generation.
   assert.equal(d.metadata!.generation, 5);
 
@@ -98,7 +110,10 @@ test('strategic merge patch on a Deployment merges containers by name', async ()
     metadata: { labels: { x: 'y' } },
     spec: { template: { spec: { containers: [{ name: 'extra', image: 'busybox:2' }] } } },
   });
-  assert.deepEqual(a.spec.template.spec.containers.map((c: any) => c.name), ['extra', 'web']);
+  assert.deepEqual(
+    a.spec.template.spec.containers.map((c: any) => c.name),
+    ['extra', 'web'],
+  );
   const n = await t.patch(`${DEP}/smp`, 'strategic', { metadata: { labels: { x: null } } });
   assert.equal(n.metadata!.labels?.x, undefined);
 });
@@ -106,12 +121,14 @@ test('strategic merge patch on a Deployment merges containers by name', async ()
 test('a patch carrying a stale metadata.resourceVersion → 409 Conflict; the current one applies', async () => {
   const cm = await t.post(CM, configMap('rvp'));
   const cur = await t.patch(`${CM}/rvp`, 'merge', { data: { a: '2' } });
-  for (const type of ['merge', 'strategic'])
-  {
+  for (const type of ['merge', 'strategic']) {
     const st = await t.fail('PATCH', `${CM}/rvp`, { patch: type, body: { metadata: { resourceVersion: cm.metadata!.resourceVersion }, data: { a: '3' } } });
     assert.equal(st.code, 409);
     assert.equal(st.reason, 'Conflict');
-    assert.equal(st.message, 'Operation cannot be fulfilled on configmaps "rvp": the object has been modified; please apply your changes to the latest version and try again');
+    assert.equal(
+      st.message,
+      'Operation cannot be fulfilled on configmaps "rvp": the object has been modified; please apply your changes to the latest version and try again',
+    );
   }
   const ok = await t.patch(`${CM}/rvp`, 'merge', { metadata: { resourceVersion: cur.metadata!.resourceVersion }, data: { a: '4' } });
   assert.equal(ok.data.a, '4');
@@ -162,7 +179,9 @@ test('scale subresource: PUT and PATCH change spec.replicas (and the generation)
 
 test('scale subresource: invalid replicas → 422 Invalid on spec.replicas; a missing deployment → 404', async () => {
   await t.post(DEP, deployment('sc3'));
-  const st = await t.fail('PUT', `${DEP}/sc3/scale`, { body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'sc3', namespace: 'patch' }, spec: { replicas: -1 } } });
+  const st = await t.fail('PUT', `${DEP}/sc3/scale`, {
+    body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'sc3', namespace: 'patch' }, spec: { replicas: -1 } },
+  });
   assert.equal(st.code, 422);
   assert.equal(st.reason, 'Invalid');
   assert.match(st.message, /"sc3" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0$/);
@@ -175,13 +194,15 @@ test('scale subresource: invalid replicas → 422 Invalid on spec.replicas; a mi
   assert.equal(missing.message, 'deployments.apps "nope" not found');
 });
 
-test('strategic merge patch leaving a wrong shape: kube-apiserver\'s converter errors (map, slice, struct)', async () => {
+test("strategic merge patch leaving a wrong shape: kube-apiserver's converter errors (map, slice, struct)", async () => {
   await t.post('/api/v1/namespaces/default/configmaps', configMap('smp-shape', { a: '1' }));
   const labels = await t.fail('PATCH', '/api/v1/namespaces/default/configmaps/smp-shape', { patch: 'strategic', body: { metadata: { labels: 'x' } } });
   assert.equal(labels.code, 422);
   assert.equal(labels.reason, 'Invalid');
   assert.equal(labels.message, ' "" is invalid: patch: Invalid value: "map[metadata:map[labels:x]]": cannot restore map from string');
-  assert.deepEqual(labels.details, { causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "map[metadata:map[labels:x]]": cannot restore map from string', field: 'patch' }] });
+  assert.deepEqual(labels.details, {
+    causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "map[metadata:map[labels:x]]": cannot restore map from string', field: 'patch' }],
+  });
   const owners = await t.fail('PATCH', '/api/v1/namespaces/default/configmaps/smp-shape', { patch: 'strategic', body: { metadata: { finalizers: 5 } } });
   assert.match(owners.message, /: cannot restore slice from int64$/);
   const meta = await t.fail('PATCH', '/api/v1/namespaces/default/configmaps/smp-shape', { patch: 'strategic', body: { metadata: 'm' } });

@@ -27,7 +27,20 @@ type Obj = Record<string, any>;
 
 const MAGIC = Buffer.from('k8s\0', 'binary');
 const body = (apiVersion: string, kind: string, raw: F[], extra: F[] = []) =>
-  Buffer.concat([MAGIC, enc([[1, [[1, apiVersion], [2, kind]]], [2, enc(raw)], ...extra])]);
+  Buffer.concat([
+    MAGIC,
+    enc([
+      [
+        1,
+        [
+          [1, apiVersion],
+          [2, kind],
+        ],
+      ],
+      [2, enc(raw)],
+      ...extra,
+    ]),
+  ]);
 
 const meta = (name: string, more: F[] = []): F => [1, [[1, name], [8, []], ...more]];
 
@@ -38,20 +51,72 @@ test('envelope: apiVersion/kind come first, zero creationTimestamp is null', () 
 });
 
 test('metav1.Time → RFC3339 in UTC with whole seconds', () => {
-  const obj = decodeKubernetesProtobuf(body('v1', 'ConfigMap', [[1, [[1, 'cm'], [8, [[1, 1704067200], [2, 999]]],
-    [9, [[1, 1704070861]]], [10, 0]]]]));
+  const obj = decodeKubernetesProtobuf(
+    body('v1', 'ConfigMap', [
+      [
+        1,
+        [
+          [1, 'cm'],
+          [
+            8,
+            [
+              [1, 1704067200],
+              [2, 999],
+            ],
+          ],
+          [9, [[1, 1704070861]]],
+          [10, 0],
+        ],
+      ],
+    ]),
+  );
   assert.deepEqual(obj['metadata'], {
-    name: 'cm', creationTimestamp: '2024-01-01T00:00:00Z', deletionTimestamp: '2024-01-01T01:01:01Z',
+    name: 'cm',
+    creationTimestamp: '2024-01-01T00:00:00Z',
+    deletionTimestamp: '2024-01-01T01:01:01Z',
     deletionGracePeriodSeconds: 0,
   });
 });
 
 test('scalars: "" and non-pointer zeros drop, pointer zeros and non-omitempty fields stay', () => {
-  const container: F[] = [[1, 'c'], [2, ''], [16, false], [17, false], [18, false], [8, []], [13, '']];
+  const container: F[] = [
+    [1, 'c'],
+    [2, ''],
+    [16, false],
+    [17, false],
+    [18, false],
+    [8, []],
+    [13, ''],
+  ];
   const obj = decodeKubernetesProtobuf(body('v1', 'ServiceAccount', [meta('sa'), [4, false]]));
   assert.equal(obj['automountServiceAccountToken'], false);
-  const dep = decodeKubernetesProtobuf(body('apps/v1', 'Deployment', [meta('d'), [2, [[1, 0], [5, 0], [7, false],
-    [3, [[1, []], [2, [[2, container], [11, false], [21, false]]]]]]]]));
+  const dep = decodeKubernetesProtobuf(
+    body('apps/v1', 'Deployment', [
+      meta('d'),
+      [
+        2,
+        [
+          [1, 0],
+          [5, 0],
+          [7, false],
+          [
+            3,
+            [
+              [1, []],
+              [
+                2,
+                [
+                  [2, container],
+                  [11, false],
+                  [21, false],
+                ],
+              ],
+            ],
+          ],
+        ],
+      ],
+    ]),
+  );
   const spec = dep['spec'] as Obj;
   assert.equal(spec['replicas'], 0);
   assert.equal(spec['selector'], null); // *LabelSelector without omitempty
@@ -64,40 +129,176 @@ test('scalars: "" and non-pointer zeros drop, pointer zeros and non-omitempty fi
 });
 
 test('intstr.IntOrString → number or string; Quantity → its string', () => {
-  const dep = decodeKubernetesProtobuf(body('apps/v1', 'Deployment', [meta('d'),
-    [2, [[4, [[1, 'RollingUpdate'], [2, [[1, [[1, 0], [2, 0]]], [2, [[1, 1], [3, '25%']]]]]]]]]]));
-  assert.deepEqual((dep['spec'] as Record<string, unknown>)['strategy'],
-    { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } });
-  const quota = decodeKubernetesProtobuf(body('v1', 'ResourceQuota', [meta('q'), [2, [[1, [[1, 'cpu'], [2, [[1, '500m']]]]]]]]));
+  const dep = decodeKubernetesProtobuf(
+    body('apps/v1', 'Deployment', [
+      meta('d'),
+      [
+        2,
+        [
+          [
+            4,
+            [
+              [1, 'RollingUpdate'],
+              [
+                2,
+                [
+                  [
+                    1,
+                    [
+                      [1, 0],
+                      [2, 0],
+                    ],
+                  ],
+                  [
+                    2,
+                    [
+                      [1, 1],
+                      [3, '25%'],
+                    ],
+                  ],
+                ],
+              ],
+            ],
+          ],
+        ],
+      ],
+    ]),
+  );
+  assert.deepEqual((dep['spec'] as Record<string, unknown>)['strategy'], { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } });
+  const quota = decodeKubernetesProtobuf(
+    body('v1', 'ResourceQuota', [
+      meta('q'),
+      [
+        2,
+        [
+          [
+            1,
+            [
+              [1, 'cpu'],
+              [2, [[1, '500m']]],
+            ],
+          ],
+        ],
+      ],
+    ]),
+  );
   assert.deepEqual(quota['spec'], { hard: { cpu: '500m' } });
 });
 
 test('inline structs merge into their parent; empty messages stay as {}', () => {
   const pod: F[] = [
-    [1, [[1, 'cache'], [2, [[2, []]]]]],
-    [1, [[1, 'cfg'], [2, [[19, [[1, [[1, 'settings']]], [3, 420]]]]]]],
-    [2, [[1, 'c'], [8, []], [10, [[1, [[2, [[1, '/healthz'], [2, [[1, 1], [3, 'http']]]]]]], [3, 5]]],
-      [7, [[1, 'PASS'], [3, [[4, [[1, [[1, 's']]], [2, 'p']]]]]]]]],
+    [
+      1,
+      [
+        [1, 'cache'],
+        [2, [[2, []]]],
+      ],
+    ],
+    [
+      1,
+      [
+        [1, 'cfg'],
+        [
+          2,
+          [
+            [
+              19,
+              [
+                [1, [[1, 'settings']]],
+                [3, 420],
+              ],
+            ],
+          ],
+        ],
+      ],
+    ],
+    [
+      2,
+      [
+        [1, 'c'],
+        [8, []],
+        [
+          10,
+          [
+            [
+              1,
+              [
+                [
+                  2,
+                  [
+                    [1, '/healthz'],
+                    [
+                      2,
+                      [
+                        [1, 1],
+                        [3, 'http'],
+                      ],
+                    ],
+                  ],
+                ],
+              ],
+            ],
+            [3, 5],
+          ],
+        ],
+        [
+          7,
+          [
+            [1, 'PASS'],
+            [
+              3,
+              [
+                [
+                  4,
+                  [
+                    [1, [[1, 's']]],
+                    [2, 'p'],
+                  ],
+                ],
+              ],
+            ],
+          ],
+        ],
+      ],
+    ],
     [14, []],
   ];
   const job = decodeKubernetesProtobuf(body('batch/v1', 'Job', [meta('j'), [2, [[6, [[2, pod]]]]]]));
   const spec = (job['spec'] as Obj).template.spec;
-  assert.deepEqual(spec.volumes, [{ name: 'cache', emptyDir: {} }, { name: 'cfg', configMap: { name: 'settings', defaultMode: 420 } }]);
+  assert.deepEqual(spec.volumes, [
+    { name: 'cache', emptyDir: {} },
+    { name: 'cfg', configMap: { name: 'settings', defaultMode: 420 } },
+  ]);
   assert.deepEqual(spec.containers[0].livenessProbe, { httpGet: { path: '/healthz', port: 'http' }, timeoutSeconds: 5 });
   assert.deepEqual(spec.containers[0].env, [{ name: 'PASS', valueFrom: { secretKeyRef: { name: 's', key: 'p' } } }]);
   assert.deepEqual(spec.securityContext, {});
 });
 
 test('bytes map values are base64; a nil map value reads back as ""', () => {
-  const obj = decodeKubernetesProtobuf(body('v1', 'Secret', [meta('s'),
-    [2, [[1, 'a'], [2, new Uint8Array([0, 1, 2, 255])]]], [2, [[1, 'nil']]], [3, 'Opaque']]));
+  const obj = decodeKubernetesProtobuf(
+    body('v1', 'Secret', [
+      meta('s'),
+      [
+        2,
+        [
+          [1, 'a'],
+          [2, new Uint8Array([0, 1, 2, 255])],
+        ],
+      ],
+      [2, [[1, 'nil']]],
+      [3, 'Opaque'],
+    ]),
+  );
   assert.deepEqual(obj['data'], { a: 'AAEC/w==', nil: '' });
   assert.equal(obj['type'], 'Opaque');
 });
 
 test('repeated scalars decode packed and unpacked', () => {
   const packed = protobuf.Writer.create().int64(1000).int64(2000).finish();
-  const unpacked: F[] = [[4, 1000], [4, 2000]];
+  const unpacked: F[] = [
+    [4, 1000],
+    [4, 2000],
+  ];
   for (const sc of [[[4, packed]] as F[], unpacked]) {
     const job = decodeKubernetesProtobuf(body('batch/v1', 'Job', [meta('j'), [2, [[6, [[2, [[14, sc]]]]]]]]));
     assert.deepEqual((job['spec'] as Obj).template.spec.securityContext, { supplementalGroups: [1000, 2000] });
@@ -105,10 +306,31 @@ test('repeated scalars decode packed and unpacked', () => {
 });
 
 test('managedFields: time and fieldsV1 JSON', () => {
-  const obj = decodeKubernetesProtobuf(body('v1', 'Namespace', [[1, [[1, 'n'], [8, []], [17, [[1, 'kubectl'], [2, 'Update'],
-    [3, 'v1'], [4, [[1, 1704067200]]], [6, 'FieldsV1'], [7, [[1, '{"f:metadata":{}}']]]]]]]]));
-  assert.deepEqual((obj['metadata'] as Record<string, unknown>)['managedFields'], [{ manager: 'kubectl', operation: 'Update',
-    apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } }]);
+  const obj = decodeKubernetesProtobuf(
+    body('v1', 'Namespace', [
+      [
+        1,
+        [
+          [1, 'n'],
+          [8, []],
+          [
+            17,
+            [
+              [1, 'kubectl'],
+              [2, 'Update'],
+              [3, 'v1'],
+              [4, [[1, 1704067200]]],
+              [6, 'FieldsV1'],
+              [7, [[1, '{"f:metadata":{}}']]],
+            ],
+          ],
+        ],
+      ],
+    ]),
+  );
+  assert.deepEqual((obj['metadata'] as Record<string, unknown>)['managedFields'], [
+    { manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } },
+  ]);
 });
 
 test('every kind in the table decodes an empty object', () => {
@@ -120,7 +342,10 @@ test('every kind in the table decodes an empty object', () => {
 });
 
 const rejects = (buf: Buffer, re: RegExp) =>
-  assert.throws(() => decodeKubernetesProtobuf(buf), (err: unknown) => err instanceof ProtobufDecodeError && re.test(err.message));
+  assert.throws(
+    () => decodeKubernetesProtobuf(buf),
+    (err: unknown) => err instanceof ProtobufDecodeError && re.test(err.message),
+  );
 
 test('errors: bad magic, unknown kind, unknown field, wrong wire type, truncation, encodings', () => {
   rejects(Buffer.from('{"kind":"Namespace"}'), /magic/);
@@ -128,8 +353,33 @@ test('errors: bad magic, unknown kind, unknown field, wrong wire type, truncatio
   rejects(body('apps/v1', 'StatefulSet', []), /no protobuf schema for apps\/v1 StatefulSet/);
   rejects(body('', '', []), /no apiVersion\/kind/);
   // awsElasticBlockStore (VolumeSource field 4) is deliberately not in the schema.
-  rejects(body('batch/v1', 'Job', [[2, [[6, [[2, [[1, [[1, 'v'], [2, [[4, [[1, 'vol-1']]]]]]]]]]]]]]),
-    /spec\.template\.spec\.volumes\[0\]\.volumeSource: field 4 of core\.v1\.VolumeSource is not in Skiff's protobuf schema/);
+  rejects(
+    body('batch/v1', 'Job', [
+      [
+        2,
+        [
+          [
+            6,
+            [
+              [
+                2,
+                [
+                  [
+                    1,
+                    [
+                      [1, 'v'],
+                      [2, [[4, [[1, 'vol-1']]]]],
+                    ],
+                  ],
+                ],
+              ],
+            ],
+          ],
+        ],
+      ],
+    ]),
+    /spec\.template\.spec\.volumes\[0\]\.volumeSource: field 4 of core\.v1\.VolumeSource is not in Skiff's protobuf schema/,
+  );
   rejects(body('v1', 'Namespace', [[1, 7]]), /metadata: wire type 0/);
   const whole = body('v1', 'Namespace', [meta('a-long-enough-name')]);
   rejects(whole.subarray(0, whole.length - 3), /malformed protobuf body/);

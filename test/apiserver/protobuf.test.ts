@@ -19,31 +19,55 @@ const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
 const NO_KUBECTL = fs.existsSync(KUBECTL) ? false : `kubectl not found at ${KUBECTL}`;
 
 // Discovery just rich enough for `kubectl create role` to resolve resources.
-const CORE = [['pods', 'Pod', true], ['namespaces', 'Namespace', false], ['configmaps', 'ConfigMap', true],
-  ['secrets', 'Secret', true], ['services', 'Service', true], ['serviceaccounts', 'ServiceAccount', true],
-  ['resourcequotas', 'ResourceQuota', true]] as const;
+const CORE = [
+  ['pods', 'Pod', true],
+  ['namespaces', 'Namespace', false],
+  ['configmaps', 'ConfigMap', true],
+  ['secrets', 'Secret', true],
+  ['services', 'Service', true],
+  ['serviceaccounts', 'ServiceAccount', true],
+  ['resourcequotas', 'ResourceQuota', true],
+] as const;
 const GROUPS: Record<string, ReadonlyArray<readonly [string, string, boolean]>> = {
   'apps/v1': [['deployments', 'Deployment', true]],
-  'batch/v1': [['jobs', 'Job', true], ['cronjobs', 'CronJob', true]],
-  'rbac.authorization.k8s.io/v1': [['roles', 'Role', true], ['clusterroles', 'ClusterRole', false],
-    ['rolebindings', 'RoleBinding', true], ['clusterrolebindings', 'ClusterRoleBinding', false]],
+  'batch/v1': [
+    ['jobs', 'Job', true],
+    ['cronjobs', 'CronJob', true],
+  ],
+  'rbac.authorization.k8s.io/v1': [
+    ['roles', 'Role', true],
+    ['clusterroles', 'ClusterRole', false],
+    ['rolebindings', 'RoleBinding', true],
+    ['clusterrolebindings', 'ClusterRoleBinding', false],
+  ],
   'scheduling.k8s.io/v1': [['priorityclasses', 'PriorityClass', false]],
   'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget', true]],
   'networking.k8s.io/v1': [['ingresses', 'Ingress', true]],
 };
 const resourceList = (gv: string, rs: ReadonlyArray<readonly [string, string, boolean]>) => ({
-  kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv,
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: gv,
   resources: rs.map(([name, kind, namespaced]) => ({ name, singularName: '', namespaced, kind, verbs: ['create', 'get', 'list'] })),
 });
 // Source object for `kubectl create job --from=cronjob/nightly`.
 const CRONJOB = {
-  kind: 'CronJob', apiVersion: 'batch/v1',
+  kind: 'CronJob',
+  apiVersion: 'batch/v1',
   metadata: { name: 'nightly', namespace: 'default', uid: '6f1c1a52-7d0e-4b0e-9d3a-0d5c2b1f7e11' },
-  spec: { schedule: '0 3 * * *', jobTemplate: { metadata: { labels: { team: 'ops' } }, spec: { backoffLimit: 0,
-    template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', args: ['true'] }] } } } } },
+  spec: {
+    schedule: '0 3 * * *',
+    jobTemplate: {
+      metadata: { labels: { team: 'ops' } },
+      spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', args: ['true'] }] } } },
+    },
+  },
 };
 
-interface Captured { contentType: string; body: Buffer }
+interface Captured {
+  contentType: string;
+  body: Buffer;
+}
 let captured: Captured[] = [];
 let server: http.Server;
 let dir = '';
@@ -65,10 +89,14 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer
   }
   if (url === '/api') return json(200, { kind: 'APIVersions', versions: ['v1'] });
   if (url === '/apis') {
-    return json(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: Object.keys(GROUPS).map((gv) => {
-      const [name, version] = gv.split('/');
-      return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
-    }) });
+    return json(200, {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: Object.keys(GROUPS).map((gv) => {
+        const [name, version] = gv.split('/');
+        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+      }),
+    });
   }
   if (url === '/api/v1') return json(200, resourceList('v1', CORE));
   const group = GROUPS[url.replace(/^\/apis\//, '')];
@@ -89,13 +117,18 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   fs.mkdirSync(path.join(dir, '.kube'));
-  fs.writeFileSync(path.join(dir, '.kube', 'config'), [
-    'apiVersion: v1', 'kind: Config',
-    `clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]`,
-    'users: [{name: u, user: {}}]',
-    'contexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]',
-    'current-context: x', '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, '.kube', 'config'),
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]`,
+      'users: [{name: u, user: {}}]',
+      'contexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]',
+      'current-context: x',
+      '',
+    ].join('\n'),
+  );
   fs.writeFileSync(path.join(dir, 'bin.dat'), Buffer.from([0x00, 0xff, 0xfe, 0x62, 0x69, 0x6e]));
   fs.writeFileSync(path.join(dir, 'text.txt'), 'hello');
 });
@@ -105,8 +138,7 @@ after(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const kubectl = (args: string[]) =>
-  run(KUBECTL, args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir }, cwd: dir, timeout: 30_000 });
+const kubectl = (args: string[]) => run(KUBECTL, args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir }, cwd: dir, timeout: 30_000 });
 
 /** Runs `kubectl create …` for real and as a client dry run; returns both objects. */
 async function roundTrip(args: string[]): Promise<{ decoded: Record<string, unknown>; expected: unknown }> {
@@ -148,8 +180,8 @@ test('kubectl create secret generic', { skip: NO_KUBECTL }, async () => {
   const d = (await roundTrip(['secret', 'generic', 's', '--from-literal=a=b', '--from-literal=empty='])).decoded as Obj;
   assert.equal(d['data'].a, b64('b'));
   assert.equal(d['data'].empty, '');
-  const typed = (await roundTrip(['secret', 'generic', 'basic', '--type=kubernetes.io/basic-auth',
-    '--from-literal=username=u', '--from-literal=password=p'])).decoded as Obj;
+  const typed = (await roundTrip(['secret', 'generic', 'basic', '--type=kubernetes.io/basic-auth', '--from-literal=username=u', '--from-literal=password=p']))
+    .decoded as Obj;
   assert.equal(typed['type'], 'kubernetes.io/basic-auth');
 });
 
@@ -162,8 +194,21 @@ test('kubectl create secret docker-registry', { skip: NO_KUBECTL }, async () => 
 
 test('kubectl create secret tls', { skip: NO_KUBECTL }, async (t) => {
   try {
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=skiff-test',
-      '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=skiff-test',
+      '-keyout',
+      path.join(dir, 'tls.key'),
+      '-out',
+      path.join(dir, 'tls.crt'),
+    ]);
   } catch {
     t.skip('openssl is not available to make a certificate');
     return;
@@ -213,8 +258,7 @@ test('kubectl create job', { skip: NO_KUBECTL }, async () => {
 
 test('kubectl create job --from=cronjob (ownerReferences)', { skip: NO_KUBECTL }, async () => {
   const d = (await roundTrip(['job', 'manual', '--from=cronjob/nightly'])).decoded as Obj;
-  assert.deepEqual(d['metadata'].ownerReferences, [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly',
-    uid: CRONJOB.metadata.uid, controller: true }]);
+  assert.deepEqual(d['metadata'].ownerReferences, [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: CRONJOB.metadata.uid, controller: true }]);
   assert.equal(d['metadata'].annotations['cronjob.kubernetes.io/instantiate'], 'manual');
   assert.equal(d['spec'].backoffLimit, 0);
 });
@@ -228,7 +272,8 @@ test('kubectl create cronjob', { skip: NO_KUBECTL }, async () => {
 });
 
 test('kubectl create role and clusterrole', { skip: NO_KUBECTL }, async () => {
-  const r = (await roundTrip(['role', 'r', '--verb=get', '--verb=list', '--resource=pods', '--resource=deployments.apps', '--resource-name=p1'])).decoded as Obj;
+  const r = (await roundTrip(['role', 'r', '--verb=get', '--verb=list', '--resource=pods', '--resource=deployments.apps', '--resource-name=p1']))
+    .decoded as Obj;
   assert.deepEqual(r['rules'][0], { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'], resourceNames: ['p1'] });
   const cr = (await roundTrip(['clusterrole', 'cr', '--verb=get', '--non-resource-url=/healthz'])).decoded as Obj;
   assert.deepEqual(cr['rules'], [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }]);
@@ -269,8 +314,17 @@ test('kubectl create poddisruptionbudget', { skip: NO_KUBECTL }, async () => {
 });
 
 test('kubectl create ingress', { skip: NO_KUBECTL }, async () => {
-  const d = (await roundTrip(['ingress', 'ing', '--class=nginx', '--rule=foo.com/bar=svc1:8080,tls=my-cert',
-    '--rule=foo.com/*=svc2:http', '--default-backend=defsvc:http', '--annotation=a=b'])).decoded as Obj;
+  const d = (
+    await roundTrip([
+      'ingress',
+      'ing',
+      '--class=nginx',
+      '--rule=foo.com/bar=svc1:8080,tls=my-cert',
+      '--rule=foo.com/*=svc2:http',
+      '--default-backend=defsvc:http',
+      '--annotation=a=b',
+    ])
+  ).decoded as Obj;
   assert.equal(d['spec'].ingressClassName, 'nginx');
   assert.deepEqual(d['spec'].defaultBackend, { service: { name: 'defsvc', port: { name: 'http' } } });
   assert.deepEqual(d['spec'].tls, [{ hosts: ['foo.com'], secretName: 'my-cert' }]);

@@ -93,7 +93,9 @@ test('an events.k8s.io/v1 Event reads back through core/v1, converted; lists and
 });
 
 test('events.k8s.io/v1 applies its stricter create validation (eventTime is required)', async () => {
-  const st = await t.fail('POST', NEW, { body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'bad' }, regarding: { kind: 'Pod', name: 'p', namespace: 'ev' }, type: 'Normal' } });
+  const st = await t.fail('POST', NEW, {
+    body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'bad' }, regarding: { kind: 'Pod', name: 'p', namespace: 'ev' }, type: 'Normal' },
+  });
   assert.equal(st.code, 422);
   assert.ok(st.details.causes.some((c: any) => c.field === 'eventTime' && c.reason === 'FieldValueRequired'));
 });
@@ -120,7 +122,12 @@ test('an autoscaling/v2 HPA with a CPU target reads as autoscaling/v1 targetCPUU
 });
 
 test('an autoscaling/v1 HPA reads as autoscaling/v2 with a Resource cpu metric', async () => {
-  await t.post(HPA1, { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'v1' }, spec: { scaleTargetRef, maxReplicas: 4, targetCPUUtilizationPercentage: 70 } });
+  await t.post(HPA1, {
+    apiVersion: 'autoscaling/v1',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'v1' },
+    spec: { scaleTargetRef, maxReplicas: 4, targetCPUUtilizationPercentage: 70 },
+  });
   const v2 = await t.get(`${HPA2}/v1`);
   assert.equal(v2.apiVersion, 'autoscaling/v2');
   assert.equal(v2.spec.maxReplicas, 4);
@@ -137,7 +144,11 @@ test('metrics autoscaling/v1 cannot express survive a round trip through v1 (ann
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata: { name: 'mixed' },
-    spec: { scaleTargetRef, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }, memory] },
+    spec: {
+      scaleTargetRef,
+      maxReplicas: 3,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }, memory],
+    },
   });
   const v1 = await t.get(`${HPA1}/mixed`);
   assert.equal(v1.spec.targetCPUUtilizationPercentage, 50);
@@ -148,8 +159,14 @@ test('metrics autoscaling/v1 cannot express survive a round trip through v1 (ann
   assert.equal(v2.spec.maxReplicas, 9);
   const cpu40 = { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 40 } } };
   assert.equal(v2.spec.metrics.length, 2);
-  assert.deepEqual(v2.spec.metrics.find((m: any) => m.resource.name === 'cpu'), cpu40);
-  assert.deepEqual(v2.spec.metrics.find((m: any) => m.resource.name === 'memory'), memory);
+  assert.deepEqual(
+    v2.spec.metrics.find((m: any) => m.resource.name === 'cpu'),
+    cpu40,
+  );
+  assert.deepEqual(
+    v2.spec.metrics.find((m: any) => m.resource.name === 'memory'),
+    memory,
+  );
   assert.equal(v2.metadata!.annotations?.['autoscaling.alpha.kubernetes.io/metrics'], undefined);
   // A watch through v1 sees v2 writes converted.
   const w = await t.watch(`${HPA1}/mixed`);
@@ -166,10 +183,17 @@ test('v1 → v2 conversion puts the annotation metrics first and the CPU target 
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata: { name: 'order' },
-    spec: { scaleTargetRef, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }, memory] },
+    spec: {
+      scaleTargetRef,
+      maxReplicas: 3,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }, memory],
+    },
   });
   const v1 = await t.get(`${HPA1}/order`);
   await t.put(`${HPA1}/order`, { ...v1, spec: { ...v1.spec, maxReplicas: 4 } });
   const v2 = await t.get(`${HPA2}/order`);
-  assert.deepEqual(v2.spec.metrics.map((m: any) => m.resource.name), ['memory', 'cpu']);
+  assert.deepEqual(
+    v2.spec.metrics.map((m: any) => m.resource.name),
+    ['memory', 'cpu'],
+  );
 });

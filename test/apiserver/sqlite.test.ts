@@ -59,7 +59,10 @@ test('sqlite: a watch from a resourceVersion replays only later events', async (
   await t.del(`${P}/w1`);
   const w = await t.watch(P, { resourceVersion: first.metadata!.resourceVersion });
   await w.count(2);
-  assert.deepEqual(w.summary(), [['ADDED', 'w2'], ['DELETED', 'w1']]);
+  assert.deepEqual(w.summary(), [
+    ['ADDED', 'w2'],
+    ['DELETED', 'w1'],
+  ]);
 });
 
 test('sqlite: finalizers hold a deleted object until the last one is removed', async () => {

@@ -52,7 +52,10 @@ test('a cache whose store watch ended ends its watchers, reloads once it can, an
     const after: CachedEvent[] = [];
     cache.watch(CM, cache.revision, { deliver: (ev) => after.push(ev), terminate: () => {} });
     const rb = await store.create(`${CM}ns/b`, cm('b', '1'));
-    assert.deepEqual(after.map((e) => [e.key, e.revision]), [[`${CM}ns/b`, rb]]);
+    assert.deepEqual(
+      after.map((e) => [e.key, e.revision]),
+      [[`${CM}ns/b`, rb]],
+    );
     await cache.sync();
     assert.equal(cache.get(`${CM}ns/b`)?.metadata?.resourceVersion, String(rb));
     // A watcher from before the reload is no longer served from the window.

@@ -23,13 +23,19 @@ test('a watch from a resourceVersion gets only the events after it', async () =>
   await t.patch(`${C}/a`, 'merge', { data: { a: '2' } });
   const w = await t.watch(C, { resourceVersion: a.metadata!.resourceVersion });
   await w.count(2);
-  assert.deepEqual(w.summary(), [['ADDED', 'b'], ['MODIFIED', 'a']]);
+  assert.deepEqual(w.summary(), [
+    ['ADDED', 'b'],
+    ['MODIFIED', 'a'],
+  ]);
   await t.post(C, configMap('c'));
   await w.count(3);
   assert.deepEqual(w.summary()[2], ['ADDED', 'c']);
   // Each event's object carries the revision of its write, in increasing order.
   const rvs = w.events.map((e) => Number(e.object.metadata!.resourceVersion));
-  assert.ok(rvs.every((rv, i) => i === 0 || rv > rvs[i - 1]!), `not increasing: ${rvs}`);
+  assert.ok(
+    rvs.every((rv, i) => i === 0 || rv > rvs[i - 1]!),
+    `not increasing: ${rvs}`,
+  );
   assert.ok(rvs[0]! > Number(a.metadata!.resourceVersion));
   assert.deepEqual(await w.settle(), w.events.slice(0, 3));
 });
@@ -41,7 +47,10 @@ test('a watch without a resourceVersion first sends ADDED for every existing obj
   await t.patch(`${C}/x1`, 'merge', { data: { a: '9' } });
   const w = await t.watch(C);
   await w.count(2);
-  assert.deepEqual(w.summary(), [['ADDED', 'x1'], ['ADDED', 'x2']]);
+  assert.deepEqual(w.summary(), [
+    ['ADDED', 'x1'],
+    ['ADDED', 'x2'],
+  ]);
   assert.equal(w.events[0]!.object.data.a, '9'); // the current state, not the history
   await t.del(`${C}/x2`);
   await w.count(3);
@@ -73,7 +82,12 @@ test('label selector: leaving it is DELETED (with the old object at the new revi
   const back = await t.patch(`${C}/m`, 'merge', { metadata: { labels: { app: 'x' } } });
   await t.patch(`${C}/m`, 'merge', { data: { a: '3' } });
   await w.count(4);
-  assert.deepEqual(w.summary(), [['ADDED', 'm'], ['DELETED', 'm'], ['ADDED', 'm'], ['MODIFIED', 'm']]);
+  assert.deepEqual(w.summary(), [
+    ['ADDED', 'm'],
+    ['DELETED', 'm'],
+    ['ADDED', 'm'],
+    ['MODIFIED', 'm'],
+  ]);
   const del = w.events[1]!.object;
   // Kubernetes' cacher sends the previous object (which matched) stamped with the event's revision.
   assert.equal(del.metadata!.resourceVersion, out.metadata!.resourceVersion);
@@ -118,7 +132,10 @@ test('sendInitialEvents=true with bookmarks ends the initial events with an init
   const listRV = (await t.get(C)).metadata!.resourceVersion;
   const w = await t.watch(C, { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true });
   await w.count(3);
-  assert.deepEqual(w.summary().slice(0, 2), [['ADDED', 's1'], ['ADDED', 's2']]);
+  assert.deepEqual(w.summary().slice(0, 2), [
+    ['ADDED', 's1'],
+    ['ADDED', 's2'],
+  ]);
   const bm = w.events[2]!;
   assert.equal(bm.type, 'BOOKMARK');
   assert.equal(bm.object.kind, 'ConfigMap');
@@ -132,10 +149,16 @@ test('sendInitialEvents=true with bookmarks ends the initial events with an init
   // With a resourceVersion too: the state at least that new, then the bookmark.
   const w2 = await t.watch(C, { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', resourceVersion: listRV, allowWatchBookmarks: true });
   await w2.count(4);
-  assert.deepEqual(w2.summary().map((s) => s[0]), ['ADDED', 'ADDED', 'ADDED', 'BOOKMARK']);
+  assert.deepEqual(
+    w2.summary().map((s) => s[0]),
+    ['ADDED', 'ADDED', 'ADDED', 'BOOKMARK'],
+  );
 
   // sendInitialEvents without resourceVersionMatch=NotOlderThan is invalid.
-  await assert.rejects(t.watch(C, { sendInitialEvents: true }), (e: any) => e.code === 422 && /sendInitialEvents requires setting resourceVersionMatch to NotOlderThan/.test(e.message));
+  await assert.rejects(
+    t.watch(C, { sendInitialEvents: true }),
+    (e: any) => e.code === 422 && /sendInitialEvents requires setting resourceVersionMatch to NotOlderThan/.test(e.message),
+  );
 });
 
 test('a watch on one name (GET .../configmaps/x?watch=1) sees only that object', async () => {
@@ -151,7 +174,11 @@ test('a watch on one name (GET .../configmaps/x?watch=1) sees only that object',
   await t.del(`${C}/x`);
   await w.count(3);
   assert.deepEqual(await w.settle(), w.events.slice(0, 3));
-  assert.deepEqual(w.summary(), [['ADDED', 'x'], ['MODIFIED', 'x'], ['DELETED', 'x']]);
+  assert.deepEqual(w.summary(), [
+    ['ADDED', 'x'],
+    ['MODIFIED', 'x'],
+    ['DELETED', 'x'],
+  ]);
 });
 
 test('a watch from a compacted revision gets ERROR 410 Expired and ends', async () => {
@@ -196,11 +223,18 @@ test('a watch older than the watch cache’s event window (but not compacted) re
     await own.del(`${C}/b`);
     // More events than the cache keeps (20 000), written straight to the store.
     for (let i = 0; i < 20_050; i++)
-      await own.store.create(`/registry/secrets/old/s${i}`, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s${i}`, namespace: 'old' } }));
+      await own.store.create(
+        `/registry/secrets/old/s${i}`,
+        JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s${i}`, namespace: 'old' } }),
+      );
     await own.api.cache.sync();
     const w = await own.watch(C, { resourceVersion: a.metadata!.resourceVersion, labelSelector: 'app=x' });
     await w.count(3);
-    assert.deepEqual(w.summary(), [['DELETED', 'a'], ['ADDED', 'b'], ['DELETED', 'b']]);
+    assert.deepEqual(w.summary(), [
+      ['DELETED', 'a'],
+      ['ADDED', 'b'],
+      ['DELETED', 'b'],
+    ]);
     assert.equal(w.events[0]!.object.metadata!.resourceVersion, out.metadata!.resourceVersion);
     assert.deepEqual(w.events[0]!.object.metadata!.labels, { app: 'x' });
     await own.post(C, configMap('c', { v: '1' }, { labels: { app: 'x' } }));

@@ -25,9 +25,15 @@ class Recorder implements Transport {
 }
 
 test('resourcePath: core and named groups, namespaces, subresources', () => {
-  assert.equal(resourcePath({ group: '', version: 'v1', resource: 'pods', namespace: 'ns', name: 'x', subresource: 'status' }), '/api/v1/namespaces/ns/pods/x/status');
+  assert.equal(
+    resourcePath({ group: '', version: 'v1', resource: 'pods', namespace: 'ns', name: 'x', subresource: 'status' }),
+    '/api/v1/namespaces/ns/pods/x/status',
+  );
   assert.equal(resourcePath({ group: 'apps', version: 'v1', resource: 'deployments' }), '/apis/apps/v1/deployments');
-  assert.equal(resourcePath({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'a', name: 'web' }), '/apis/apps/v1/namespaces/a/deployments/web');
+  assert.equal(
+    resourcePath({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'a', name: 'web' }),
+    '/apis/apps/v1/namespaces/a/deployments/web',
+  );
   assert.equal(resourcePath({ group: '', version: 'v1', resource: 'namespaces', name: 'kube-system' }), '/api/v1/namespaces/kube-system');
   assert.equal(resourcePath({ group: '', version: 'v1', resource: 'nodes', name: 'n:1' }), '/api/v1/nodes/n%3A1');
   assert.throws(() => resourcePath({ group: '', version: 'v1', resource: 'pods', name: 'a/b' }), /invalid name/);
@@ -70,7 +76,11 @@ test('typed client: namespaces from the object, kinds filled, query parameters, 
   await c.pods.delete('p', { namespace: 'd', gracePeriodSeconds: 0, propagationPolicy: 'Foreground', preconditions: { uid: 'u1' } });
   assert.equal(t.calls.at(-1)!.method, 'DELETE');
   assert.deepEqual(t.calls.at(-1)!.body, {
-    apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Foreground', preconditions: { uid: 'u1' },
+    apiVersion: 'v1',
+    kind: 'DeleteOptions',
+    gracePeriodSeconds: 0,
+    propagationPolicy: 'Foreground',
+    preconditions: { uid: 'u1' },
   });
   await c.pods.deleteCollection({ namespace: 'd', labelSelector: 'x=y' });
   assert.equal(t.calls.at(-1)!.path, '/api/v1/namespaces/d/pods');
@@ -114,10 +124,22 @@ test('retryOnConflict retries conflicts only, up to the limit', async () => {
   assert.equal(await retryOnConflict(async () => (++n < 3 ? Promise.reject(conflict()) : 'ok')), 'ok');
   assert.equal(n, 3);
   n = 0;
-  await assert.rejects(retryOnConflict(async () => { n++; throw conflict(); }, 2), /modified/);
+  await assert.rejects(
+    retryOnConflict(async () => {
+      n++;
+      throw conflict();
+    }, 2),
+    /modified/,
+  );
   assert.equal(n, 2);
   n = 0;
-  await assert.rejects(retryOnConflict(async () => { n++; throw new ApiError(409, 'AlreadyExists', 'exists'); }), /exists/);
+  await assert.rejects(
+    retryOnConflict(async () => {
+      n++;
+      throw new ApiError(409, 'AlreadyExists', 'exists');
+    }),
+    /exists/,
+  );
   assert.equal(n, 1);
 });
 
@@ -144,7 +166,9 @@ test('back-off doubles, is capped and jittered downwards, and resets', () => {
   const b = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 });
   const d = Array.from({ length: 6 }, () => b.next());
   const raw = [100, 200, 400, 800, 1000, 1000];
-  d.forEach((v, i) => { assert.ok(v <= raw[i]! && v >= raw[i]! * 0.8, `delay ${i}: ${v}`); });
+  d.forEach((v, i) => {
+    assert.ok(v <= raw[i]! && v >= raw[i]! * 0.8, `delay ${i}: ${v}`);
+  });
   b.reset();
   assert.ok(b.next() <= 100);
 });

@@ -27,11 +27,28 @@ let endlessClosed = false;
 function selfSigned(name: string, subject: string, san?: string): [Buffer, Buffer] {
   const key = join(dir, `${name}.key`);
   const crt = join(dir, `${name}.crt`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', crt, '-days', '1', '-subj', subject,
-    ...(san ? ['-addext', `subjectAltName=${san}`] : []),
-  ], { stdio: 'ignore', timeout: 10_000 });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-days',
+      '1',
+      '-subj',
+      subject,
+      ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+    ],
+    { stdio: 'ignore', timeout: 10_000 },
+  );
   return [readFileSync(crt), readFileSync(key)];
 }
 
@@ -52,7 +69,13 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   for await (const c of req) chunks.push(c as Buffer);
   const url = new URL(req.url!, 'https://x');
   const peer = (req.socket as TLSSocket).getPeerCertificate?.();
-  seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString(), peerCN: peer?.subject?.CN === undefined ? undefined : String(peer.subject.CN) });
+  seen.push({
+    method: req.method!,
+    url: req.url!,
+    headers: req.headers,
+    body: Buffer.concat(chunks).toString(),
+    peerCN: peer?.subject?.CN === undefined ? undefined : String(peer.subject.CN),
+  });
   const count = (k: string) => {
     const n = (counters.get(k) ?? 0) + 1;
     counters.set(k, n);
@@ -203,10 +226,14 @@ test('watch: events cut into odd-sized chunks arrive whole and in order; onClose
   try {
     const got: ClientWatchEvent[] = [];
     const closes: (Error | undefined)[] = [];
-    t.watch('/api/v1/namespaces/default/configmaps', { resourceVersion: '4' }, {
-      onEvent: (e) => got.push(e),
-      onClose: (err) => closes.push(err),
-    });
+    t.watch(
+      '/api/v1/namespaces/default/configmaps',
+      { resourceVersion: '4' },
+      {
+        onEvent: (e) => got.push(e),
+        onClose: (err) => closes.push(err),
+      },
+    );
     await until(() => closes.length > 0, 5000, 'watch end');
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(got, events);
@@ -249,12 +276,16 @@ test('watch: stop() ends the stream quietly', async () => {
   try {
     let n = 0;
     let closed = false;
-    const w = t.watch('/api/v1/namespaces/endless/configmaps', {}, {
-      onEvent: () => {
-        if (++n === 3) w.stop();
+    const w = t.watch(
+      '/api/v1/namespaces/endless/configmaps',
+      {},
+      {
+        onEvent: () => {
+          if (++n === 3) w.stop();
+        },
+        onClose: () => (closed = true),
       },
-      onClose: () => (closed = true),
-    });
+    );
     await until(() => endlessClosed, 5000, 'server sees the connection go');
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(n, 3, 'no events after stop');

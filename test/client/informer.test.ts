@@ -26,8 +26,7 @@ function recorder(): { events: Recorded[]; handlers: EventHandlers<Pod> } {
     events,
     handlers: {
       onAdd: (o, initial) => events.push({ type: 'add', name: o.metadata!.name!, rv: o.metadata!.resourceVersion, initial }),
-      onUpdate: (old, o) =>
-        events.push({ type: 'update', name: o.metadata!.name!, rv: o.metadata!.resourceVersion, oldRv: old.metadata!.resourceVersion }),
+      onUpdate: (old, o) => events.push({ type: 'update', name: o.metadata!.name!, rv: o.metadata!.resourceVersion, oldRv: old.metadata!.resourceVersion }),
       onDelete: (o) => events.push({ type: 'delete', name: o.metadata!.name!, rv: o.metadata!.resourceVersion }),
     },
   };
@@ -53,7 +52,14 @@ test('lists in pages, then watches from the list version with bookmarks', async 
   try {
     await inf.waitForSync();
     assert.equal(inf.hasSynced(), true);
-    assert.deepEqual(rec.events.map((e) => [e.type, e.name, e.initial]), [['add', 'a', true], ['add', 'b', true], ['add', 'c', true]]);
+    assert.deepEqual(
+      rec.events.map((e) => [e.type, e.name, e.initial]),
+      [
+        ['add', 'a', true],
+        ['add', 'b', true],
+        ['add', 'c', true],
+      ],
+    );
     const lists = api.requests.filter((r) => r.method === 'GET');
     assert.equal(lists.length, 2, 'three objects in pages of two');
     assert.equal(lists[0]!.query?.limit, 2);
@@ -171,10 +177,17 @@ test('indexers: byIndex follows adds, moves and deletes; late indexers cover wha
   inf.start();
   try {
     await inf.waitForSync();
-    const names = (node: string) => inf.store.byIndex('byNode', node).map((p) => p.metadata!.name).sort();
+    const names = (node: string) =>
+      inf.store
+        .byIndex('byNode', node)
+        .map((p) => p.metadata!.name)
+        .sort();
     assert.deepEqual(names('n1'), ['a', 'b']);
     assert.deepEqual(names('n2'), ['c']);
-    assert.deepEqual(inf.store.byIndex('namespace', 'kube-system').map((p) => p.metadata!.name), ['c']);
+    assert.deepEqual(
+      inf.store.byIndex('namespace', 'kube-system').map((p) => p.metadata!.name),
+      ['c'],
+    );
     await until(() => api.watchers.size === 1, 1000, 'watch');
     api.put('pods', pod('a', 'n2'));
     api.remove('pods', 'default', 'b');
@@ -230,7 +243,11 @@ test('a throwing handler does not disturb others or the cache', async () => {
   const { api, inf, errors } = setup();
   api.put('pods', pod('a'));
   const rec = recorder();
-  inf.addEventHandler({ onAdd: () => { throw new Error('handler bug'); } });
+  inf.addEventHandler({
+    onAdd: () => {
+      throw new Error('handler bug');
+    },
+  });
   inf.addEventHandler(rec.handlers);
   inf.start();
   try {

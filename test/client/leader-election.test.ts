@@ -29,7 +29,13 @@ function candidate(api: FakeApi, id: string, leadingNow: () => string[]): Candid
     ...timing,
     onStartedLeading: (signal) => {
       // The safety property: nobody else leads when we start.
-      c.log.push(`started; others leading: ${leadingNow().filter((x) => x !== id).join(',') || 'none'}`);
+      c.log.push(
+        `started; others leading: ${
+          leadingNow()
+            .filter((x) => x !== id)
+            .join(',') || 'none'
+        }`,
+      );
       c.signal = signal;
     },
     onStoppedLeading: () => c.log.push('stopped'),

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue, runWorkers } from '../../src/client/workqueue.js';
-import {
-  BucketRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, defaultControllerRateLimiter,
-} from '../../src/client/rate-limiter.js';
+import { BucketRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, defaultControllerRateLimiter } from '../../src/client/rate-limiter.js';
 import { until } from './fake-api.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -116,7 +114,10 @@ test('addAfter: the key appears after the delay; the earliest pending delay wins
 
 test('per-item exponential back-off: 5 ms doubling, capped, reset by forget', () => {
   const rl = new ItemExponentialRateLimiter(5, 1_000_000);
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => rl.when('a')), [5, 10, 20, 40, 80]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => rl.when('a')),
+    [5, 10, 20, 40, 80],
+  );
   assert.equal(rl.when('b'), 5, 'keys are independent');
   assert.equal(rl.numRequeues('a'), 5);
   for (let i = 0; i < 100; i++) rl.when('a');
@@ -176,10 +177,15 @@ test('addRateLimited delays by the limiter; runWorkers requeues failures and for
 test('runWorkers gives up after maxRetries', async () => {
   const q = new WorkQueue({ rateLimiter: new ItemExponentialRateLimiter(1, 5) });
   let calls = 0;
-  const done = runWorkers(q, 1, async () => {
-    calls++;
-    throw new Error('always');
-  }, { maxRetries: 3, onError: () => {} });
+  const done = runWorkers(
+    q,
+    1,
+    async () => {
+      calls++;
+      throw new Error('always');
+    },
+    { maxRetries: 3, onError: () => {} },
+  );
   q.add('a');
   await until(() => calls === 4, 2000, 'four calls');
   await new Promise((r) => setTimeout(r, 50));

@@ -17,13 +17,17 @@ test('schedules: next firing in UTC and in a named zone, day-of-month OR day-of-
   assert.equal(new Date(compileSchedule('0 0 1 * 1', 'UTC').next(t0)!).toISOString(), '2026-03-09T00:00:00.000Z');
   assert.equal(new Date(compileSchedule('TZ=Asia/Tokyo 30 8 * * *').next(t0)!).toISOString(), '2026-03-07T23:30:00.000Z');
   // A day field written `*`, `?` or `*/1` is a wildcard: the other day field alone decides (Mondays only).
-  for (const dom of ['*', '?', '*/1']) assert.equal(new Date(compileSchedule(`0 0 ${dom} * 1`, 'UTC').next(Date.parse('2026-03-09T00:00:00Z'))!).toISOString(), '2026-03-16T00:00:00.000Z', dom);
+  for (const dom of ['*', '?', '*/1'])
+    assert.equal(new Date(compileSchedule(`0 0 ${dom} * 1`, 'UTC').next(Date.parse('2026-03-09T00:00:00Z'))!).toISOString(), '2026-03-16T00:00:00.000Z', dom);
   // As robfig/cron: 02:30 does not exist on the spring-forward day (skipped), 01:30 happens twice on the fall-back day.
   const at230 = compileSchedule('30 2 * * *', 'America/New_York');
   assert.equal(new Date(at230.next(Date.parse('2026-03-07T12:00:00Z'))!).toISOString(), '2026-03-09T06:30:00.000Z');
   const at130 = compileSchedule('30 1 * * *', 'America/New_York');
   const first = at130.next(Date.parse('2026-10-31T12:00:00Z'))!;
-  assert.deepEqual([first, at130.next(first)!].map((t) => new Date(t).toISOString()), ['2026-11-01T05:30:00.000Z', '2026-11-01T06:30:00.000Z']);
+  assert.deepEqual(
+    [first, at130.next(first)!].map((t) => new Date(t).toISOString()),
+    ['2026-11-01T05:30:00.000Z', '2026-11-01T06:30:00.000Z'],
+  );
   assert.equal(compileSchedule('0 0 30 2 *', 'UTC').next(t0), undefined, 'February 30th never comes');
   assert.equal(new Date(compileSchedule('@every 90s').next(Date.parse('2026-03-07T00:00:10.500Z'))!).toISOString(), '2026-03-07T00:01:40.000Z');
   assert.throws(() => compileSchedule('0 0 * * 7'), /end of range \(7\) above maximum \(6\)/);
@@ -47,17 +51,34 @@ async function jobsOf(h: Harness, cj: string): Promise<Job[]> {
 async function complete(h: Harness, job: Job, type: 'Complete' | 'Failed', at: number): Promise<void> {
   const ts = new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
   const cur = await h.client.jobs.get(job.metadata!.name!, 'default');
-  await h.client.jobs.updateStatus({
-    ...cur,
-    status: {
-      startTime: ts,
-      ...(type === 'Complete' ? { completionTime: ts, succeeded: 1 } : { failed: 1 }),
-      conditions: [
-        { type: type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget', status: 'True', lastTransitionTime: ts, lastProbeTime: ts, reason: type === 'Complete' ? 'CompletionsReached' : 'BackoffLimitExceeded', message: 'x' },
-        { type, status: 'True', lastTransitionTime: ts, lastProbeTime: ts, reason: type === 'Complete' ? 'CompletionsReached' : 'BackoffLimitExceeded', message: 'x' },
-      ],
+  await h.client.jobs.updateStatus(
+    {
+      ...cur,
+      status: {
+        startTime: ts,
+        ...(type === 'Complete' ? { completionTime: ts, succeeded: 1 } : { failed: 1 }),
+        conditions: [
+          {
+            type: type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget',
+            status: 'True',
+            lastTransitionTime: ts,
+            lastProbeTime: ts,
+            reason: type === 'Complete' ? 'CompletionsReached' : 'BackoffLimitExceeded',
+            message: 'x',
+          },
+          {
+            type,
+            status: 'True',
+            lastTransitionTime: ts,
+            lastProbeTime: ts,
+            reason: type === 'Complete' ? 'CompletionsReached' : 'BackoffLimitExceeded',
+            message: 'x',
+          },
+        ],
+      },
     },
-  }, { namespace: 'default' });
+    { namespace: 'default' },
+  );
 }
 
 test('creates Jobs on schedule with the scheduled-minute name; Forbid skips while one runs; history limits', async () => {
@@ -127,7 +148,9 @@ test('missed schedules: starts only the latest; a slot past startingDeadlineSeco
     c!.resyncAll();
     const j = await waitFor('one job', async () => (await jobsOf(h, 'late'))[0]);
     assert.equal(j.metadata!.name, `late-${latest}`);
-    await waitFor('TooManyMissedTimes event', async () => (await h.client.events.list({ namespace: 'default' })).items.some((e) => e.reason === 'TooManyMissedTimes'));
+    await waitFor('TooManyMissedTimes event', async () =>
+      (await h.client.events.list({ namespace: 'default' })).items.some((e) => e.reason === 'TooManyMissedTimes'),
+    );
     assert.equal((await jobsOf(h, 'late')).length, 1);
 
     // Replace: the next minute's Job replaces the running one.
@@ -154,13 +177,15 @@ test('missed schedules: starts only the latest; a slot past startingDeadlineSeco
   }
 });
 
-test('a schedule that never fires (Feb 31) gets kube-controller-manager\'s InvalidSchedule Warning and no Job', async () => {
+test("a schedule that never fires (Feb 31) gets kube-controller-manager's InvalidSchedule Warning and no Job", async () => {
   const h = await harness();
   try {
     const [c] = (await h.start((ctx) => new CronJobController(ctx))) as CronJobController[];
     await h.client.cronJobs.create(cron('never', { schedule: '59 23 31 2 *' }));
     c!.resyncAll();
-    const ev = await waitFor('InvalidSchedule event', async () => (await h.client.events.list({ namespace: 'default' })).items.find((e) => e.reason === 'InvalidSchedule'));
+    const ev = await waitFor('InvalidSchedule event', async () =>
+      (await h.client.events.list({ namespace: 'default' })).items.find((e) => e.reason === 'InvalidSchedule'),
+    );
     assert.equal(ev.type, 'Warning');
     assert.equal(ev.message, 'invalid schedule: 59 23 31 2 * : time difference between two schedules is less than 1 second');
     assert.equal(ev.involvedObject.name, 'never');

@@ -7,7 +7,11 @@ import { daemonPodNode } from '../../src/controllers/daemonset/placement.js';
 import { resources } from '../../src/client/resources.js';
 import { harness, runPod, simplePodSpec, waitFor, type Harness } from './job-harness.js';
 
-function node(name: string, labels: Record<string, string> = {}, taints: Node['spec'] extends infer S ? (S extends { taints?: infer T } ? T : never) : never = []): Node {
+function node(
+  name: string,
+  labels: Record<string, string> = {},
+  taints: Node['spec'] extends infer S ? (S extends { taints?: infer T } ? T : never) : never = [],
+): Node {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } }, spec: { taints } };
 }
 
@@ -76,7 +80,9 @@ test('one pod per eligible node; nodes joining, tainted and unselected nodes; re
 
     // nodeSelector narrows the set.
     await h.client.nodes.patch('n1', { metadata: { labels: { role: 'edge' } } }, 'merge');
-    await h.client.daemonSets.create(ds('edge', { template: { metadata: { labels: { app: 'edge' } }, spec: { ...simplePodSpec('Always'), nodeSelector: { role: 'edge' } } } }));
+    await h.client.daemonSets.create(
+      ds('edge', { template: { metadata: { labels: { app: 'edge' } }, spec: { ...simplePodSpec('Always'), nodeSelector: { role: 'edge' } } } }),
+    );
     await waitFor('1 edge pod', async () => {
       const ps = await livePods(h, 'edge');
       return ps.length === 1 && daemonPodNode(ps[0]!) === 'n1';
@@ -95,26 +101,45 @@ test('RollingUpdate replaces pods without exceeding maxUnavailable; OnDelete wai
     await waitFor('3 pods', async () => (await livePods(h, 'roll')).length === 3);
     await kubelet(h, 'roll');
     await waitFor('3 ready', async () => (await h.client.daemonSets.get('roll', 'default')).status?.numberReady === 3);
-    await h.client.daemonSets.patch('roll', { spec: { template: { spec: { containers: [{ name: 'main', image: 'busybox:2' }] } } } }, 'strategic', { namespace: 'default' });
+    await h.client.daemonSets.patch('roll', { spec: { template: { spec: { containers: [{ name: 'main', image: 'busybox:2' }] } } } }, 'strategic', {
+      namespace: 'default',
+    });
     let minReady = 3;
-    await waitFor('rolled', async () => {
-      const ps = await livePods(h, 'roll');
-      const ready = ps.filter((p) => p.status?.phase === 'Running').length;
-      minReady = Math.min(minReady, ready);
-      await reap(h, 'roll');
-      await kubelet(h, 'roll');
-      return ps.length === 3 && ps.every((p) => p.spec?.containers[0]?.image === 'busybox:2' && p.status?.phase === 'Running');
-    }, 8000);
+    await waitFor(
+      'rolled',
+      async () => {
+        const ps = await livePods(h, 'roll');
+        const ready = ps.filter((p) => p.status?.phase === 'Running').length;
+        minReady = Math.min(minReady, ready);
+        await reap(h, 'roll');
+        await kubelet(h, 'roll');
+        return ps.length === 3 && ps.every((p) => p.spec?.containers[0]?.image === 'busybox:2' && p.status?.phase === 'Running');
+      },
+      8000,
+    );
     assert.ok(minReady >= 2, `ready pods fell to ${minReady}`);
-    const revs = (await h.client.resource(resources.controllerRevisions).list({ namespace: 'default' })).items.filter((r) => r.metadata?.ownerReferences?.[0]?.name === 'roll');
+    const revs = (await h.client.resource(resources.controllerRevisions).list({ namespace: 'default' })).items.filter(
+      (r) => r.metadata?.ownerReferences?.[0]?.name === 'roll',
+    );
     assert.deepEqual(revs.map((r) => r.revision).sort(), [1, 2]);
 
-    await h.client.daemonSets.patch('roll', { spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null }, template: { spec: { containers: [{ name: 'main', image: 'busybox:3' }] } } } }, 'strategic', { namespace: 'default' });
+    await h.client.daemonSets.patch(
+      'roll',
+      { spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null }, template: { spec: { containers: [{ name: 'main', image: 'busybox:3' }] } } } },
+      'strategic',
+      { namespace: 'default' },
+    );
     await new Promise((r) => setTimeout(r, 300));
     const ps = await livePods(h, 'roll');
-    assert.ok(ps.every((p) => p.spec?.containers[0]?.image === 'busybox:2'), 'OnDelete leaves pods alone');
+    assert.ok(
+      ps.every((p) => p.spec?.containers[0]?.image === 'busybox:2'),
+      'OnDelete leaves pods alone',
+    );
     await h.client.pods.delete(ps[0]!.metadata!.name!, { namespace: 'default', gracePeriodSeconds: 0 });
-    await waitFor('replacement with new template', async () => (await livePods(h, 'roll')).filter((p) => p.spec?.containers[0]?.image === 'busybox:3').length === 1);
+    await waitFor(
+      'replacement with new template',
+      async () => (await livePods(h, 'roll')).filter((p) => p.spec?.containers[0]?.image === 'busybox:3').length === 1,
+    );
   } finally {
     h.stop();
   }

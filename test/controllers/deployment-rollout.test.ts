@@ -8,7 +8,9 @@ const CONTROLLERS = ['replicaset', 'deployment', 'garbage-collector'];
 
 function deploy(name: string, replicas: number, spec: Record<string, unknown> = {}, image = 'httpd:1'): Deployment {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
@@ -25,13 +27,23 @@ async function rsets(h: Harness, name: string): Promise<ReplicaSet[]> {
 const ready = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
 async function complete(h: Harness, name: string, timeoutMs = 8000): Promise<Deployment> {
-  return eventually(async () => {
-    const d = await h.client.deployments.get(name, 'default');
-    const s = d.status;
-    const n = d.spec!.replicas!;
-    const p = s?.conditions?.find((c) => c.type === 'Progressing');
-    return s?.observedGeneration === d.metadata!.generation && s?.updatedReplicas === n && s.replicas === n && s.availableReplicas === n && p?.reason === 'NewReplicaSetAvailable' ? d : undefined;
-  }, timeoutMs, `${name} complete`);
+  return eventually(
+    async () => {
+      const d = await h.client.deployments.get(name, 'default');
+      const s = d.status;
+      const n = d.spec!.replicas!;
+      const p = s?.conditions?.find((c) => c.type === 'Progressing');
+      return s?.observedGeneration === d.metadata!.generation &&
+        s?.updatedReplicas === n &&
+        s.replicas === n &&
+        s.availableReplicas === n &&
+        p?.reason === 'NewReplicaSetAvailable'
+        ? d
+        : undefined;
+    },
+    timeoutMs,
+    `${name} complete`,
+  );
 }
 
 test('deployment: creates <name>-<hash>, becomes Available, records ScalingReplicaSet', { timeout: 30_000 }, async () => {
@@ -55,7 +67,11 @@ test('deployment: creates <name>-<hash>, becomes Available, records ScalingRepli
     assert.equal(avail.message, 'Deployment has minimum availability.');
     const prog = d.status!.conditions!.find((c) => c.type === 'Progressing')!;
     assert.equal(prog.message, `ReplicaSet "web-${hash}" has successfully progressed.`);
-    const ev = await eventually(async () => (await h.client.events.list({ namespace: 'default' })).items.find((e) => e.reason === 'ScalingReplicaSet'), 3000, 'event');
+    const ev = await eventually(
+      async () => (await h.client.events.list({ namespace: 'default' })).items.find((e) => e.reason === 'ScalingReplicaSet'),
+      3000,
+      'event',
+    );
     assert.equal(ev.message, `Scaled up replica set web-${hash} from 0 to 2`);
     assert.equal(ev.involvedObject.kind, 'Deployment');
     assert.equal(ev.source?.component, 'deployment-controller');
@@ -82,7 +98,9 @@ test('deployment: rolling update stays within maxSurge/maxUnavailable; undo retu
         if (r < 3) violations.push(`ready ${r} < 3`);
       });
     }, 5);
-    await h.client.deployments.patch('web', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:2' }] } } } }, 'strategic', { namespace: 'default' });
+    await h.client.deployments.patch('web', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:2' }] } } } }, 'strategic', {
+      namespace: 'default',
+    });
     const d = await complete(h, 'web');
     clearInterval(watcher);
     assert.ok(samples > 5, 'the watcher sampled during the rollout');
@@ -93,7 +111,10 @@ test('deployment: rolling update stays within maxSurge/maxUnavailable; undo retu
     const old = all.find((r) => r.metadata!.uid === first!.metadata!.uid)!;
     assert.equal(old.spec!.replicas, 0);
     const events = (await h.client.events.list({ namespace: 'default' })).items.filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message);
-    assert.ok(events.some((m) => /^Scaled down replica set web-\w+ from 4 to 3$/.test(m!)), events.join('\n'));
+    assert.ok(
+      events.some((m) => /^Scaled down replica set web-\w+ from 4 to 3$/.test(m!)),
+      events.join('\n'),
+    );
 
     // kubectl rollout undo (apps/v1): the template of revision 1 is patched back in.
     const tmpl = structuredClone(old.spec!.template!);
@@ -119,22 +140,43 @@ test('deployment: proportional scaling mid-rollout, progress deadline, pause and
     await complete(h, 'web');
     // New pods never become ready: the rollout stalls with old 8, new 5.
     h.kubelet!.ready = (p) => p.spec!.containers[0]!.image !== 'httpd:bad';
-    await h.client.deployments.patch('web', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:bad' }] } } } }, 'strategic', { namespace: 'default' });
+    await h.client.deployments.patch('web', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:bad' }] } } } }, 'strategic', {
+      namespace: 'default',
+    });
     const sizes = async () => {
       const all = await rsets(h, 'web');
       const nu = all.find((r) => r.spec!.template!.spec!.containers[0]!.image === 'httpd:bad');
       const old = all.find((r) => r !== nu);
       return { old: old?.spec?.replicas, nu: nu?.spec?.replicas };
     };
-    await eventually(async () => { const s = await sizes(); return s.old === 8 && s.nu === 5; }, 5000, 'stalled at 8 + 5');
-    const timedOut = await eventually(async () => (await h.client.deployments.get('web', 'default')).status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded'), 8000, 'ProgressDeadlineExceeded');
+    await eventually(
+      async () => {
+        const s = await sizes();
+        return s.old === 8 && s.nu === 5;
+      },
+      5000,
+      'stalled at 8 + 5',
+    );
+    const timedOut = await eventually(
+      async () =>
+        (await h.client.deployments.get('web', 'default')).status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded'),
+      8000,
+      'ProgressDeadlineExceeded',
+    );
     assert.equal(timedOut.status, 'False');
     assert.match(timedOut.message!, /^ReplicaSet "web-\w+" has timed out progressing\.$/);
 
     // Scale 10 → 15: room for 15 + 3 surge = 18, so 5 more, shared 8:5 as Kubernetes shares them
     // (old: round(8·18/13) = 11, new: round(5·18/13) = 7).
     await h.client.deployments.patch('web', { spec: { replicas: 15 } }, 'merge', { namespace: 'default' });
-    await eventually(async () => { const s = await sizes(); return s.old! + s.nu! === 18 ? s : undefined; }, 5000, 'scaled to 15 + surge 3');
+    await eventually(
+      async () => {
+        const s = await sizes();
+        return s.old! + s.nu! === 18 ? s : undefined;
+      },
+      5000,
+      'scaled to 15 + surge 3',
+    );
     const s = await sizes();
     assert.equal(s.old, 11, JSON.stringify(s));
     assert.equal(s.nu, 7, JSON.stringify(s));
@@ -142,8 +184,16 @@ test('deployment: proportional scaling mid-rollout, progress deadline, pause and
     // Paused: a template change makes no new ReplicaSet.
     await h.client.deployments.patch('web', { spec: { paused: true, replicas: 4 } }, 'merge', { namespace: 'default' });
     h.kubelet!.ready = () => true;
-    await eventually(async () => (await h.client.deployments.get('web', 'default')).status?.observedGeneration === (await h.client.deployments.get('web', 'default')).metadata!.generation, 2000, 'pause observed');
-    await h.client.deployments.patch('web', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:3' }] } } } }, 'strategic', { namespace: 'default' });
+    await eventually(
+      async () =>
+        (await h.client.deployments.get('web', 'default')).status?.observedGeneration ===
+        (await h.client.deployments.get('web', 'default')).metadata!.generation,
+      2000,
+      'pause observed',
+    );
+    await h.client.deployments.patch('web', { spec: { template: { spec: { containers: [{ name: 'web', image: 'httpd:3' }] } } } }, 'strategic', {
+      namespace: 'default',
+    });
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((await rsets(h, 'web')).length, 2, 'no rollout while paused');
     await h.client.deployments.patch('web', { spec: { paused: false } }, 'merge', { namespace: 'default' });
@@ -168,22 +218,38 @@ test('deployment: pause condition, Recreate, revisionHistoryLimit', { timeout: 4
       });
     }, 5);
     for (const image of ['httpd:2', 'httpd:3']) {
-      await h.client.deployments.patch('rec', { spec: { template: { spec: { containers: [{ name: 'web', image }] } } } }, 'strategic', { namespace: 'default' });
-      await eventually(async () => {
-        const d = await complete(h, 'rec');
-        return d.metadata!.annotations!['deployment.kubernetes.io/revision'] === (image === 'httpd:2' ? '2' : '3');
-      }, 10_000, `rollout to ${image}`);
+      await h.client.deployments.patch('rec', { spec: { template: { spec: { containers: [{ name: 'web', image }] } } } }, 'strategic', {
+        namespace: 'default',
+      });
+      await eventually(
+        async () => {
+          const d = await complete(h, 'rec');
+          return d.metadata!.annotations!['deployment.kubernetes.io/revision'] === (image === 'httpd:2' ? '2' : '3');
+        },
+        10_000,
+        `rollout to ${image}`,
+      );
     }
     clearInterval(watcher);
     assert.equal(maxMixed, 1, 'Recreate never runs old and new pods together');
     await eventually(async () => (await rsets(h, 'rec')).length === 2, 3000, 'history limited to 1 old ReplicaSet');
 
     await h.client.deployments.patch('rec', { spec: { paused: true } }, 'merge', { namespace: 'default' });
-    const c = await eventually(async () => (await h.client.deployments.get('rec', 'default')).status?.conditions?.find((x) => x.type === 'Progressing' && x.reason === 'DeploymentPaused'), 3000, 'paused condition');
+    const c = await eventually(
+      async () =>
+        (await h.client.deployments.get('rec', 'default')).status?.conditions?.find((x) => x.type === 'Progressing' && x.reason === 'DeploymentPaused'),
+      3000,
+      'paused condition',
+    );
     assert.equal(c.status, 'Unknown');
     assert.equal(c.message, 'Deployment is paused');
     await h.client.deployments.patch('rec', { spec: { paused: false } }, 'merge', { namespace: 'default' });
-    await eventually(async () => (await h.client.deployments.get('rec', 'default')).status?.conditions?.find((x) => x.type === 'Progressing')?.reason === 'NewReplicaSetAvailable', 3000, 'resumed, complete again');
+    await eventually(
+      async () =>
+        (await h.client.deployments.get('rec', 'default')).status?.conditions?.find((x) => x.type === 'Progressing')?.reason === 'NewReplicaSetAvailable',
+      3000,
+      'resumed, complete again',
+    );
   } finally {
     await h.close();
   }

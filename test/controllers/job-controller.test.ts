@@ -7,7 +7,12 @@ import { TRACKING_FINALIZER } from '../../src/controllers/job/policy.js';
 import { finishPod, harness, runPod, simplePodSpec, waitFor } from './job-harness.js';
 
 function job(name: string, spec: Record<string, unknown>): Job {
-  return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { template: { spec: simplePodSpec() }, ...spec } } as unknown as Job;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: 'default' },
+    spec: { template: { spec: simplePodSpec() }, ...spec },
+  } as unknown as Job;
 }
 
 async function podsOf(h: Awaited<ReturnType<typeof harness>>, name: string): Promise<Pod[]> {
@@ -43,7 +48,13 @@ test('completions 5, parallelism 2: never more than 2 active, 5 succeed, Complet
     assert.equal(done.status?.succeeded, 5);
     assert.equal(done.status?.failed ?? 0, 0);
     assert.ok(done.status?.completionTime && done.status.startTime);
-    assert.deepEqual(done.status?.conditions?.map((c) => [c.type, c.reason]), [['SuccessCriteriaMet', 'CompletionsReached'], ['Complete', 'CompletionsReached']]);
+    assert.deepEqual(
+      done.status?.conditions?.map((c) => [c.type, c.reason]),
+      [
+        ['SuccessCriteriaMet', 'CompletionsReached'],
+        ['Complete', 'CompletionsReached'],
+      ],
+    );
     assert.deepEqual(done.status?.uncountedTerminatedPods, { succeeded: [], failed: [] });
     const all = await podsOf(h, 'pi');
     assert.equal(all.filter((p) => p.status?.phase === 'Succeeded').length, 5);
@@ -101,7 +112,10 @@ test('Indexed: one pod per index with annotation, env and hostname; completedInd
       const ix = p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'];
       assert.equal(p.spec?.hostname, `idx-${ix}`);
       assert.ok(p.metadata!.name!.startsWith(`idx-${ix}-`));
-      assert.equal(p.spec?.containers[0]?.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX')?.valueFrom?.fieldRef?.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+      assert.equal(
+        p.spec?.containers[0]?.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX')?.valueFrom?.fieldRef?.fieldPath,
+        "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+      );
     }
     const byIx = (i: string) => ps.find((p) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'] === i)!;
     await finishPod(h.client, byIx('0'), 0);
@@ -123,10 +137,17 @@ test('podFailurePolicy: Ignore does not count, FailJob fails at once', async () 
   const h = await harness();
   try {
     await h.start((ctx) => new JobController(ctx, { backoff: { baseMs: 20, maxMs: 100 } }));
-    await h.client.jobs.create(job('pfp', {
-      backoffLimit: 6,
-      podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }, { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } }] },
-    }));
+    await h.client.jobs.create(
+      job('pfp', {
+        backoffLimit: 6,
+        podFailurePolicy: {
+          rules: [
+            { action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } },
+            { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } },
+          ],
+        },
+      }),
+    );
     const first = await waitFor('pod', async () => activeOf(await podsOf(h, 'pfp'))[0]);
     await finishPod(h.client, first, 3);
     const second = await waitFor('replacement', async () => activeOf(await podsOf(h, 'pfp')).find((p) => p.metadata!.name !== first.metadata!.name));
@@ -162,10 +183,14 @@ test('suspend deletes active pods and sets Suspended; activeDeadlineSeconds fail
     await h.client.jobs.create(job('late', { activeDeadlineSeconds: 1 }));
     const p = await waitFor('pod', async () => activeOf(await podsOf(h, 'late'))[0]);
     await runPod(h.client, p);
-    const d = await waitFor('DeadlineExceeded', async () => {
-      const j = await h.client.jobs.get('late', 'default');
-      return j.status?.conditions?.find((c) => c.type === 'FailureTarget');
-    }, 4000);
+    const d = await waitFor(
+      'DeadlineExceeded',
+      async () => {
+        const j = await h.client.jobs.get('late', 'default');
+        return j.status?.conditions?.find((c) => c.type === 'FailureTarget');
+      },
+      4000,
+    );
     assert.equal(d.reason, 'DeadlineExceeded');
     assert.equal(d.message, 'Job was active longer than specified deadline');
     const cur = await h.client.pods.get(p.metadata!.name!, 'default');

@@ -84,17 +84,32 @@ export async function runPod(client: Client, pod: Pod, node = 'node-1', ready = 
   const name = pod.metadata!.name!;
   if (!pod.spec?.nodeName) await client.bindPod(ns, name, node);
   const cur = await client.pods.get(name, ns);
-  const containers = (cur.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready, restartCount: 0, started: true, state: { running: { startedAt: ts() } } }));
-  await client.pods.updateStatus({
-    ...cur,
-    status: {
-      ...cur.status,
-      phase: 'Running',
-      startTime: ts(),
-      conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: ts() }, { type: 'ContainersReady', status: ready ? 'True' : 'False' }],
-      containerStatuses: containers,
+  const containers = (cur.spec?.containers ?? []).map((c) => ({
+    name: c.name,
+    image: c.image ?? '',
+    imageID: '',
+    ready,
+    restartCount: 0,
+    started: true,
+    state: { running: { startedAt: ts() } },
+  }));
+  await client.pods.updateStatus(
+    {
+      ...cur,
+      status: {
+        ...cur.status,
+        phase: 'Running',
+        startTime: ts(),
+        conditions: [
+          { type: 'PodScheduled', status: 'True' },
+          { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: ts() },
+          { type: 'ContainersReady', status: ready ? 'True' : 'False' },
+        ],
+        containerStatuses: containers,
+      },
     },
-  }, { namespace: ns });
+    { namespace: ns },
+  );
 }
 
 /** The kubelet's part: the pod's containers exit with `code` (0 → Succeeded, else Failed). */
@@ -104,13 +119,26 @@ export async function finishPod(client: Client, pod: Pod, code: number, node = '
   if (!pod.spec?.nodeName) await client.bindPod(ns, name, node);
   const cur = await client.pods.get(name, ns);
   const containers = (cur.spec?.containers ?? []).map((c) => ({
-    name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false,
+    name: c.name,
+    image: c.image ?? '',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    started: false,
     state: { terminated: { exitCode: code, reason: code ? 'Error' : 'Completed', startedAt: ts(), finishedAt: ts() } },
   }));
-  await client.pods.updateStatus({
-    ...cur,
-    status: { ...cur.status, phase: code ? 'Failed' : 'Succeeded', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: ts() }], containerStatuses: containers },
-  }, { namespace: ns });
+  await client.pods.updateStatus(
+    {
+      ...cur,
+      status: {
+        ...cur.status,
+        phase: code ? 'Failed' : 'Succeeded',
+        conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: ts() }],
+        containerStatuses: containers,
+      },
+    },
+    { namespace: ns },
+  );
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

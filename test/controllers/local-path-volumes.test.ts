@@ -22,15 +22,20 @@ test('default class and provisioned PV', () => {
   assert.deepEqual(pv.spec?.capacity, { storage: '2Gi' });
   assert.equal(pv.spec?.persistentVolumeReclaimPolicy, 'Delete');
   assert.deepEqual(pv.spec?.claimRef, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'ns', name: 'data', uid: 'u-1', resourceVersion: '7' });
-  assert.deepEqual(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms, [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['host-1'] }] }]);
+  assert.deepEqual(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms, [
+    { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['host-1'] }] },
+  ]);
   assert.equal(provisionedVolume(pvc, { ...cls, reclaimPolicy: 'Retain' }, '/s').spec?.nodeAffinity, undefined);
   assert.ok(refersTo(pv, pvc));
   assert.ok(!refersTo(pv, { ...pvc, metadata: { ...pvc.metadata, uid: 'other' } }));
 });
 
 test('static matching: class, modes, size, volume mode; the smallest fit wins', () => {
-  const make = (name: string, size: string, o: Partial<PersistentVolume['spec']> = {}, phase = 'Available'): PersistentVolume =>
-    ({ metadata: { name }, spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], storageClassName: 'local-path', hostPath: { path: `/x/${name}` }, ...o }, status: { phase } });
+  const make = (name: string, size: string, o: Partial<PersistentVolume['spec']> = {}, phase = 'Available'): PersistentVolume => ({
+    metadata: { name },
+    spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], storageClassName: 'local-path', hostPath: { path: `/x/${name}` }, ...o },
+    status: { phase },
+  });
   const pvs = [
     make('too-small', '1Gi'),
     make('big', '10Gi'),

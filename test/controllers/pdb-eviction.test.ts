@@ -13,10 +13,16 @@ test('PDB status follows healthy pods; eviction is 201 while allowed, then 429 w
     await h.start((ctx) => new DisruptionController(ctx));
     const pdbs = h.client.resource(resources.podDisruptionBudgets);
     for (let i = 0; i < 3; i++) {
-      const p = await h.client.pods.create({ metadata: { name: `web-${i}`, namespace: 'default', labels: { app: 'web' } }, spec: simplePodSpec('Always') } as Pod);
+      const p = await h.client.pods.create({
+        metadata: { name: `web-${i}`, namespace: 'default', labels: { app: 'web' } },
+        spec: simplePodSpec('Always'),
+      } as Pod);
       await runPod(h.client, p);
     }
-    await pdbs.create({ metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } } as PodDisruptionBudget);
+    await pdbs.create({
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
+    } as PodDisruptionBudget);
     const st = await waitFor('pdb status', async () => {
       const b = await pdbs.get('web', 'default');
       return b.status?.currentHealthy === 3 ? b.status : undefined;
@@ -26,14 +32,23 @@ test('PDB status follows healthy pods; eviction is 201 while allowed, then 429 w
     assert.equal(st.disruptionsAllowed, 1);
     assert.equal(st.conditions?.[0]?.reason, 'SufficientPods');
 
-    const evict = (name: string) => h.client.pods.createSubresource(name, 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } }, { namespace: 'default' });
+    const evict = (name: string) =>
+      h.client.pods.createSubresource(
+        name,
+        'eviction',
+        { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } },
+        { namespace: 'default' },
+      );
     const ok = await evict('web-0');
     assert.equal((ok as { code?: number }).code, 201);
     const gone = await h.client.pods.get('web-0', 'default').catch(() => undefined);
     if (gone) assert.ok(gone.metadata?.deletionTimestamp);
 
     // The budget is used up before the controller even looks again: the decrement is atomic.
-    const err = await evict('web-1').then(() => undefined, (e: unknown) => e);
+    const err = await evict('web-1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ApiError, `expected an error, got ${String(err)}`);
     assert.equal(err.code, 429);
     assert.equal(err.message, "Cannot evict pod as it would violate the pod's disruption budget.");

@@ -53,7 +53,10 @@ test('OrderedReady: web-0..2 in order with claims; scale down in reverse keeping
     // Before web-0 is ready, nothing else is created.
     await waitFor('web-0', async () => (await live(h, 'web')).length === 1);
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual((await live(h, 'web')).map((p) => p.metadata!.name), ['web-0']);
+    assert.deepEqual(
+      (await live(h, 'web')).map((p) => p.metadata!.name),
+      ['web-0'],
+    );
     const order: string[] = [];
     await waitFor('3 ready', async () => {
       await tick(h, 'web', order);
@@ -79,7 +82,10 @@ test('OrderedReady: web-0..2 in order with claims; scale down in reverse keeping
       // Until only web-0 is left, terminating pods included.
       return (await h.client.pods.list({ namespace: 'default', labelSelector: 'app=web' })).items.length === 1;
     });
-    assert.deepEqual(order.filter((x) => x.startsWith('-')).filter((x, i, a) => a.indexOf(x) === i), ['-web-2', '-web-1']);
+    assert.deepEqual(
+      order.filter((x) => x.startsWith('-')).filter((x, i, a) => a.indexOf(x) === i),
+      ['-web-2', '-web-1'],
+    );
     const after = await h.client.resource(resources.persistentVolumeClaims).list({ namespace: 'default' });
     assert.equal(after.items.length, 3, 'claims are kept on scale down');
   } finally {
@@ -99,7 +105,17 @@ test('RollingUpdate with partition updates only ordinals >= partition, highest f
       return (await h.client.statefulSets.get('db', 'default')).status?.readyReplicas === 3;
     });
     const rev1 = (await h.client.statefulSets.get('db', 'default')).status!.updateRevision;
-    await h.client.statefulSets.patch('db', { spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } }, template: { spec: { containers: [{ name: 'main', image: 'busybox:2' }] } } } }, 'strategic', { namespace: 'default' });
+    await h.client.statefulSets.patch(
+      'db',
+      {
+        spec: {
+          updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } },
+          template: { spec: { containers: [{ name: 'main', image: 'busybox:2' }] } },
+        },
+      },
+      'strategic',
+      { namespace: 'default' },
+    );
     order.length = 0;
     const st = await waitFor('partition rolled', async () => {
       await tick(h, 'db', order);
@@ -108,7 +124,10 @@ test('RollingUpdate with partition updates only ordinals >= partition, highest f
     });
     assert.notEqual(st.updateRevision, rev1);
     assert.equal(st.currentRevision, rev1, 'not fully rolled: current stays');
-    assert.deepEqual(order.filter((x) => x.startsWith('-')).filter((x, i, a) => a.indexOf(x) === i), ['-db-2', '-db-1']);
+    assert.deepEqual(
+      order.filter((x) => x.startsWith('-')).filter((x, i, a) => a.indexOf(x) === i),
+      ['-db-2', '-db-1'],
+    );
     assert.equal((await h.client.pods.get('db-0', 'default')).spec?.containers[0]?.image, 'busybox');
     assert.equal((await h.client.pods.get('db-1', 'default')).spec?.containers[0]?.image, 'busybox:2');
   } finally {

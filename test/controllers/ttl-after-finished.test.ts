@@ -10,14 +10,35 @@ test('a finished Job is deleted ttlSecondsAfterFinished after it finished, not b
     h.clock.real = false;
     h.clock.now = Date.now();
     const [c] = (await h.start((ctx) => new TTLAfterFinishedController(ctx))) as TTLAfterFinishedController[];
-    const mk = (name: string) => h.client.jobs.create({ metadata: { name, namespace: 'default' }, spec: { ttlSecondsAfterFinished: 60, template: { spec: simplePodSpec() } } } as unknown as Job);
+    const mk = (name: string) =>
+      h.client.jobs.create({
+        metadata: { name, namespace: 'default' },
+        spec: { ttlSecondsAfterFinished: 60, template: { spec: simplePodSpec() } },
+      } as unknown as Job);
     const done = await mk('done');
     await mk('running');
     const ts = new Date(h.clock.now).toISOString().replace(/\.\d+Z$/, 'Z');
-    await h.client.jobs.updateStatus({ ...done, status: { startTime: ts, completionTime: ts, succeeded: 1, conditions: [
-      { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: ts, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
-      { type: 'Complete', status: 'True', lastTransitionTime: ts, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
-    ] } }, { namespace: 'default' });
+    await h.client.jobs.updateStatus(
+      {
+        ...done,
+        status: {
+          startTime: ts,
+          completionTime: ts,
+          succeeded: 1,
+          conditions: [
+            {
+              type: 'SuccessCriteriaMet',
+              status: 'True',
+              lastTransitionTime: ts,
+              reason: 'CompletionsReached',
+              message: 'Reached expected number of succeeded pods',
+            },
+            { type: 'Complete', status: 'True', lastTransitionTime: ts, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+          ],
+        },
+      },
+      { namespace: 'default' },
+    );
     const gone = async (name: string) => {
       const j = await h.client.jobs.get(name, 'default').catch(() => undefined);
       return !j || !!j.metadata?.deletionTimestamp;

@@ -6,7 +6,11 @@ import { podUsesClaim } from '../../src/controllers/volume-protection.js';
 import { storageObjectInUseProtection } from '../../src/apiserver/admission/storage-protection.js';
 import type { KObject, ResourceDef } from '../../src/api/types.js';
 
-const pod = (phase: string, volumes: NonNullable<Pod['spec']>['volumes']): Pod => ({ metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [], volumes }, status: { phase } });
+const pod = (phase: string, volumes: NonNullable<Pod['spec']>['volumes']): Pod => ({
+  metadata: { name: 'p', namespace: 'ns' },
+  spec: { containers: [], volumes },
+  status: { phase },
+});
 
 test('podUsesClaim: running pods with the claim (or its generic ephemeral volume) use it; finished pods do not', () => {
   assert.ok(podUsesClaim(pod('Running', [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }]), 'data'));

@@ -13,7 +13,9 @@ import { TestApi } from '../apiserver/setup.js';
 
 export const quietLog: Logger = {
   info: () => {},
-  warn: (m, f) => { if (process.env.SKIFF_TEST_LOG) console.warn(m, f); },
+  warn: (m, f) => {
+    if (process.env.SKIFF_TEST_LOG) console.warn(m, f);
+  },
   error: (m, f) => console.error(m, f),
   child: () => quietLog,
 };
@@ -40,10 +42,11 @@ let ipCounter = 1;
 function laggingTransport(inner: Transport, ms: number): Transport {
   return {
     request: (o) => inner.request(o),
-    watch: (p, q, h) => inner.watch(p, q, {
-      onEvent: (e) => setTimeout(() => h.onEvent(e), ms),
-      onClose: (e) => setTimeout(() => h.onClose(e), ms),
-    }),
+    watch: (p, q, h) =>
+      inner.watch(p, q, {
+        onEvent: (e) => setTimeout(() => h.onEvent(e), ms),
+        onClose: (e) => setTimeout(() => h.onClose(e), ms),
+      }),
   };
 }
 
@@ -52,11 +55,23 @@ export async function startHarness(controllers: string[], opts: { kubelet?: bool
   const client = new Client(opts.watchLagMs ? laggingTransport(t.api.transport(), opts.watchLagMs) : t.api.transport());
   const nodes = opts.nodes ?? ['node-1'];
   for (const [i, name] of nodes.entries())
-    await client.nodes.create({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'topology.kubernetes.io/zone': `zone-${i % 2 === 0 ? 'a' : 'b'}` } } });
-  const running = await startControllers(client, (t.api as unknown as { opts: { registry: import("../../src/api/registry.js").ResourceRegistry } }).opts.registry, quietLog, { enabled: controllers });
+    await client.nodes.create({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'topology.kubernetes.io/zone': `zone-${i % 2 === 0 ? 'a' : 'b'}` } },
+    });
+  const running = await startControllers(
+    client,
+    (t.api as unknown as { opts: { registry: import('../../src/api/registry.js').ResourceRegistry } }).opts.registry,
+    quietLog,
+    { enabled: controllers },
+  );
   const kubelet = opts.kubelet === false ? undefined : startKubelet(client, nodes);
   return {
-    t, client, controllers: running, kubelet,
+    t,
+    client,
+    controllers: running,
+    kubelet,
     async close() {
       kubelet?.stop();
       running.stop();
@@ -71,7 +86,15 @@ function startKubelet(client: Client, nodes: string[]): FakeKubelet {
   const pods = factory.informerFor(resources.pods);
   let next = 0;
   const busy = new Set<string>();
-  const k: FakeKubelet = { ready: () => true, nodes, stop: () => { stopped = true; factory.stop(); clearInterval(timer); } };
+  const k: FakeKubelet = {
+    ready: () => true,
+    nodes,
+    stop: () => {
+      stopped = true;
+      factory.stop();
+      clearInterval(timer);
+    },
+  };
   let stopped = false;
   const handle = async (pod: Pod) => {
     const key = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
@@ -113,7 +136,9 @@ function startKubelet(client: Client, nodes: string[]): FakeKubelet {
   const run = (p: Pod) => void handle(p).catch((e) => console.error('fake kubelet', e));
   pods.addEventHandler({ onAdd: run, onUpdate: (_o, p) => run(p) });
   // Conflicts and readiness flips are retried by a slow sweep.
-  const timer = setInterval(() => { for (const p of pods.store.list()) run(p); }, 200);
+  const timer = setInterval(() => {
+    for (const p of pods.store.list()) run(p);
+  }, 200);
   factory.start();
   return k;
 }

@@ -19,7 +19,12 @@ function cuttable(inner: Transport): { transport: Transport; cut(): void } {
           setImmediate(() => h.onClose(new Error('connection refused')));
           return { stop() {} };
         }
-        const w = inner.watch(p, q, { onEvent: (e) => { if (!dead) h.onEvent(e); }, onClose: (e) => h.onClose(e) });
+        const w = inner.watch(p, q, {
+          onEvent: (e) => {
+            if (!dead) h.onEvent(e);
+          },
+          onClose: (e) => h.onClose(e),
+        });
         watches.push(w);
         return w;
       },
@@ -57,8 +62,14 @@ test('leader election: one active controller manager; the other takes over withi
     assert.equal(mA.isLeader(), false, 'a stepped down after its renew deadline');
     // The new leader's controllers work.
     await client.replicaSets.create({
-      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', namespace: 'default' },
-      spec: { replicas: 2, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'rs', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      },
     });
     await eventually(async () => (await client.pods.list({ namespace: 'default' })).items.length === 2, 3000, 'pods from the new leader');
     console.log(`# takeover after ${took.toFixed(1)} s`);

@@ -30,10 +30,15 @@ test('expectations: satisfied only after every expected creation and deletion wa
   assert.equal(e.satisfied('ns/rs'), true, 'expired expectations no longer block');
 });
 
-function pod(name: string, o: { node?: string; phase?: string; ready?: boolean; readySince?: number; created?: number; restarts?: number; cost?: number } = {}): Pod {
+function pod(
+  name: string,
+  o: { node?: string; phase?: string; ready?: boolean; readySince?: number; created?: number; restarts?: number; cost?: number } = {},
+): Pod {
   return {
     metadata: {
-      name, uid: name, creationTimestamp: new Date(o.created ?? 0).toISOString(),
+      name,
+      uid: name,
+      creationTimestamp: new Date(o.created ?? 0).toISOString(),
       ...(o.cost !== undefined ? { annotations: { 'controller.kubernetes.io/pod-deletion-cost': String(o.cost) } } : {}),
     },
     spec: { containers: [], ...(o.node ? { nodeName: o.node } : {}) },
@@ -49,7 +54,10 @@ test('pod ranking: unscheduled, pending, not ready, low cost, doubled up, young,
   const now = 10_000_000;
   const by = (pods: Pod[], n: number, related: Pod[] = pods) => podsToDelete(pods, related, n, now).map((p) => p.metadata!.name);
   assert.deepEqual(by([pod('sched', { node: 'n1' }), pod('unsched')], 1), ['unsched']);
-  assert.deepEqual(by([pod('run', { node: 'n1' }), pod('pend', { node: 'n1', phase: 'Pending' }), pod('unk', { node: 'n1', phase: 'Unknown' })], 2), ['pend', 'unk']);
+  assert.deepEqual(by([pod('run', { node: 'n1' }), pod('pend', { node: 'n1', phase: 'Pending' }), pod('unk', { node: 'n1', phase: 'Unknown' })], 2), [
+    'pend',
+    'unk',
+  ]);
   assert.deepEqual(by([pod('r', { node: 'n1' }), pod('nr', { node: 'n1', ready: false })], 1), ['nr']);
   assert.deepEqual(by([pod('cheap', { node: 'n1', cost: -5 }), pod('dear', { node: 'n1', cost: 5 })], 1), ['cheap']);
   const spread = [pod('alone', { node: 'n1' }), pod('dup1', { node: 'n2' }), pod('dup2', { node: 'n2' })];
@@ -62,13 +70,21 @@ test('pod ranking: unscheduled, pending, not ready, low cost, doubled up, young,
 
 test('slowStartBatch: batches of 1, 2, 4 … and stops at the first failing batch', async () => {
   let calls = 0;
-  const r = await slowStartBatch(10, 1, async () => { calls++; if (calls > 3) throw new Error('quota'); });
+  const r = await slowStartBatch(10, 1, async () => {
+    calls++;
+    if (calls > 3) throw new Error('quota');
+  });
   // Batches 1 and 2 succeed (3 calls); batch 4 fails — 4 calls made, 3 succeeded in all.
   assert.equal(calls, 7);
   assert.equal(r.ok, 3);
   assert.equal(r.error?.message, 'quota');
   calls = 0;
-  assert.deepEqual(await slowStartBatch(5, 1, async () => { calls++; }), { ok: 5 });
+  assert.deepEqual(
+    await slowStartBatch(5, 1, async () => {
+      calls++;
+    }),
+    { ok: 5 },
+  );
 });
 
 test('deployment hash and fenceposts', () => {
@@ -82,7 +98,9 @@ test('deployment hash and fenceposts', () => {
   assert.equal(scaledValue('25%', 10, true), 3);
   assert.equal(scaledValue('25%', 10, false), 2);
   const d = (maxSurgeV: number | string, maxUnavailableV: number | string, replicas = 10) =>
-    ({ spec: { replicas, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: maxSurgeV, maxUnavailable: maxUnavailableV } } } }) as unknown as Deployment;
+    ({
+      spec: { replicas, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: maxSurgeV, maxUnavailable: maxUnavailableV } } },
+    }) as unknown as Deployment;
   assert.deepEqual([maxSurge(d('25%', '25%')), maxUnavailable(d('25%', '25%'))], [3, 2]);
   assert.deepEqual([maxSurge(d(0, 0)), maxUnavailable(d(0, 0))], [0, 1], 'both zero means one unavailable');
   assert.equal(maxUnavailable(d(0, 20, 5)), 5, 'never more than replicas');

@@ -22,8 +22,11 @@ export function service(ns: string, name: string, spec: Service['spec']): Servic
 
 export function slice(ns: string, svc: string, endpoints: EndpointSlice['endpoints'], ports: EndpointSlice['ports'] = [], addressType = 'IPv4'): EndpointSlice {
   return {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType,
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    addressType,
     metadata: { namespace: ns, name: `${svc}-${addressType}`, labels: { 'kubernetes.io/service-name': svc } },
-    endpoints, ports,
+    endpoints,
+    ports,
   };
 }

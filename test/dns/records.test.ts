@@ -7,7 +7,14 @@ import { arrayView, service, slice } from './fake-view.js';
 
 const services = [
   service('default', 'kubernetes', { clusterIP: '10.43.0.1', clusterIPs: ['10.43.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP' }] }),
-  service('shop', 'web', { clusterIP: '10.43.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { port: 81, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
+  service('shop', 'web', {
+    clusterIP: '10.43.0.20',
+    ports: [
+      { name: 'http', port: 80, protocol: 'TCP' },
+      { port: 81, protocol: 'TCP' },
+      { name: 'dns', port: 53, protocol: 'UDP' },
+    ],
+  }),
   service('shop', 'dual', { clusterIP: '10.43.0.21', clusterIPs: ['10.43.0.21', 'fd00:43::21'], ports: [] }),
   service('shop', 'nginx', { clusterIP: 'None', ports: [{ name: 'web', port: 80, protocol: 'TCP' }] }),
   service('shop', 'empty', { clusterIP: 'None', ports: [] }),
@@ -16,12 +23,17 @@ const services = [
   service('kube-system', 'kube-dns', { clusterIP: '10.43.0.10', ports: [] }),
 ];
 const slices = [
-  slice('shop', 'nginx', [
-    { addresses: ['10.42.0.5'], hostname: 'web-0', conditions: { ready: true } },
-    { addresses: ['10.42.1.6'], hostname: 'web-1', conditions: { ready: true } },
-    { addresses: ['10.42.1.7'], conditions: { ready: true } },
-    { addresses: ['10.42.1.8'], hostname: 'web-3', conditions: { ready: false } },
-  ], [{ name: 'web', port: 8080, protocol: 'TCP' }]),
+  slice(
+    'shop',
+    'nginx',
+    [
+      { addresses: ['10.42.0.5'], hostname: 'web-0', conditions: { ready: true } },
+      { addresses: ['10.42.1.6'], hostname: 'web-1', conditions: { ready: true } },
+      { addresses: ['10.42.1.7'], conditions: { ready: true } },
+      { addresses: ['10.42.1.8'], hostname: 'web-3', conditions: { ready: false } },
+    ],
+    [{ name: 'web', port: 8080, protocol: 'TCP' }],
+  ),
   slice('shop', 'empty', [{ addresses: ['10.42.1.9'], conditions: { ready: false } }]),
 ];
 const zone = new ClusterZone(arrayView(services, slices), { domain: 'cluster.local' });
@@ -67,29 +79,42 @@ test('headless: one A per ready endpoint; endpoint names by hostname or dashed I
   assert.equal(zone.lookup('web-3.nginx.shop.svc.cluster.local', 'A')!.rcode, 'NXDOMAIN');
   assert.equal(zone.lookup('empty.shop.svc.cluster.local', 'A')!.rcode, 'NXDOMAIN');
   // publishNotReadyAddresses publishes them all.
-  const all = new ClusterZone(arrayView([service('shop', 'empty', { clusterIP: 'None', publishNotReadyAddresses: true })], slices), { domain: 'cluster.local' });
+  const all = new ClusterZone(arrayView([service('shop', 'empty', { clusterIP: 'None', publishNotReadyAddresses: true })], slices), {
+    domain: 'cluster.local',
+  });
   assert.deepEqual(data(all.lookup('empty.shop.svc.cluster.local', 'A')), ['10.42.1.9']);
 });
 
-test('SRV: ClusterIP Service targets its own name, headless targets each endpoint; targets\' addresses in Additional', () => {
+test("SRV: ClusterIP Service targets its own name, headless targets each endpoint; targets' addresses in Additional", () => {
   const r = zone.lookup('_http._tcp.web.shop.svc.cluster.local', 'SRV')!;
   assert.deepEqual(data(r), [{ priority: 0, weight: 100, port: 80, target: 'web.shop.svc.cluster.local' }]);
-  assert.deepEqual(r.additionals.map((a) => [a.name, a.data]), [['web.shop.svc.cluster.local', '10.43.0.20']]);
-  assert.deepEqual(data(zone.lookup('_dns._udp.web.shop.svc.cluster.local', 'SRV')).map((d) => (d as { port: number }).port), [53]);
+  assert.deepEqual(
+    r.additionals.map((a) => [a.name, a.data]),
+    [['web.shop.svc.cluster.local', '10.43.0.20']],
+  );
+  assert.deepEqual(
+    data(zone.lookup('_dns._udp.web.shop.svc.cluster.local', 'SRV')).map((d) => (d as { port: number }).port),
+    [53],
+  );
   // Wrong protocol, or unknown port name: nothing there.
   assert.equal(zone.lookup('_http._udp.web.shop.svc.cluster.local', 'SRV')!.rcode, 'NXDOMAIN');
   const h = zone.lookup('_web._tcp.nginx.shop.svc.cluster.local', 'SRV')!;
-  assert.deepEqual(data(h).map((d) => [(d as { target: string }).target, (d as { port: number }).port]).sort(), [
-    ['10-42-1-7.nginx.shop.svc.cluster.local', 8080],
-    ['web-0.nginx.shop.svc.cluster.local', 8080],
-    ['web-1.nginx.shop.svc.cluster.local', 8080],
-  ]);
+  assert.deepEqual(
+    data(h)
+      .map((d) => [(d as { target: string }).target, (d as { port: number }).port])
+      .sort(),
+    [
+      ['10-42-1-7.nginx.shop.svc.cluster.local', 8080],
+      ['web-0.nginx.shop.svc.cluster.local', 8080],
+      ['web-1.nginx.shop.svc.cluster.local', 8080],
+    ],
+  );
   assert.equal(h.additionals.length, 3);
   // SRV at the Service's own name: every named port (CoreDNS does the same).
   assert.equal(data(zone.lookup('web.shop.svc.cluster.local', 'SRV')).length, 2);
 });
 
-test('PTR for cluster IPs and headless endpoints; unknown addresses are not the zone\'s (forwarded)', () => {
+test("PTR for cluster IPs and headless endpoints; unknown addresses are not the zone's (forwarded)", () => {
   assert.deepEqual(data(zone.lookup('1.0.43.10.in-addr.arpa', 'PTR')), ['kubernetes.default.svc.cluster.local']);
   assert.deepEqual(data(zone.lookup('5.0.42.10.in-addr.arpa.', 'PTR')), ['web-0.nginx.shop.svc.cluster.local']);
   assert.deepEqual(data(zone.lookup('7.1.42.10.in-addr.arpa', 'PTR')), ['10-42-1-7.nginx.shop.svc.cluster.local']);
@@ -100,11 +125,20 @@ test('PTR for cluster IPs and headless endpoints; unknown addresses are not the 
 
 test('ExternalName is a CNAME; one into the zone is followed, one out of it is left to the server', () => {
   const r = zone.lookup('ext.shop.svc.cluster.local', 'A')!;
-  assert.deepEqual(r.answers.map((a) => [a.type, a.data]), [['CNAME', 'www.example.com']]);
+  assert.deepEqual(
+    r.answers.map((a) => [a.type, a.data]),
+    [['CNAME', 'www.example.com']],
+  );
   assert.equal(r.externalTarget, 'www.example.com');
   assert.equal(zone.lookup('ext.shop.svc.cluster.local', 'TXT')!.externalTarget, undefined);
   const a = zone.lookup('alias.shop.svc.cluster.local', 'A')!;
-  assert.deepEqual(a.answers.map((x) => [x.type, x.data]), [['CNAME', 'web.shop.svc.cluster.local'], ['A', '10.43.0.20']]);
+  assert.deepEqual(
+    a.answers.map((x) => [x.type, x.data]),
+    [
+      ['CNAME', 'web.shop.svc.cluster.local'],
+      ['A', '10.43.0.20'],
+    ],
+  );
 });
 
 test('pod records: dashed IPv4 and IPv6; verified mode needs the pod; disabled answers nothing', () => {

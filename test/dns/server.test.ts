@@ -17,13 +17,26 @@ import { answerLines, dig, DIG_MISSING, rawUdp, startTestUpstream, status, type 
 import { arrayView, service, slice } from './fake-view.js';
 
 const HOST = '127.0.0.1';
-const quiet = { info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 
 const services = [
   service('default', 'kubernetes', { clusterIP: '10.43.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] }),
   service('big', 'many', { clusterIP: 'None', ports: [{ name: 'web', port: 80, protocol: 'TCP' }] }),
 ];
-const slices = [slice('big', 'many', Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.42.3.${i + 1}`], conditions: { ready: true } }))) ];
+const slices = [
+  slice(
+    'big',
+    'many',
+    Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.42.3.${i + 1}`], conditions: { ready: true } })),
+  ),
+];
 
 describe('DNS server', { skip: DIG_MISSING }, () => {
   let upstream: TestUpstream;
@@ -43,7 +56,9 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     server = new DnsServer({
       zone: new ClusterZone(arrayView(services, slices), { domain: 'cluster.local' }),
       forwarder: new Forwarder({ timeoutMs: 1500, attemptTimeoutMs: 700, cache: new ResponseCache({ maxNegativeEntries: 50 }) }),
-      upstreams: () => config, metrics, log,
+      upstreams: () => config,
+      metrics,
+      log,
     });
     port = await server.listen([HOST], 0);
   });
@@ -62,7 +77,10 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     assert.match(answerLines(tcp.stdout)[0]!, /^KUBERNETES\.default\.svc\.cluster\.local\.\s+5\s+IN\s+A\s+10\.43\.0\.1$/);
     const nx = await dig(HOST, port, ['missing.default.svc.cluster.local', 'A']);
     assert.equal(status(nx.stdout), 'NXDOMAIN');
-    assert.match(nx.stdout, /AUTHORITY SECTION:\ncluster\.local\.\s+5\s+IN\s+SOA\s+ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 7200 1800 86400 5/);
+    assert.match(
+      nx.stdout,
+      /AUTHORITY SECTION:\ncluster\.local\.\s+5\s+IN\s+SOA\s+ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 7200 1800 86400 5/,
+    );
     const txt = await dig(HOST, port, ['dns-version.cluster.local', 'TXT', '+short']);
     assert.equal(txt.stdout.trim(), '"1.1.0"');
   });
@@ -90,11 +108,23 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
   });
 
   test('malformed packets: dropped or FORMERR, never a crash', async () => {
-    const q = dnsPacket.encode({ id: 7, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: 'kubernetes.default.svc.cluster.local', type: 'A' }] });
+    const q = dnsPacket.encode({
+      id: 7,
+      type: 'query',
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name: 'kubernetes.default.svc.cluster.local', type: 'A' }],
+    });
     // Shorter than a header: nothing to answer.
     assert.equal(await rawUdp(HOST, port, Buffer.from([1, 2, 3, 4, 5])), undefined);
     // Two questions: FORMERR.
-    const two = dnsPacket.encode({ id: 8, type: 'query', questions: [{ name: 'a.cluster.local', type: 'A' }, { name: 'b.cluster.local', type: 'A' }] });
+    const two = dnsPacket.encode({
+      id: 8,
+      type: 'query',
+      questions: [
+        { name: 'a.cluster.local', type: 'A' },
+        { name: 'b.cluster.local', type: 'A' },
+      ],
+    });
     const r2 = await rawUdp(HOST, port, two);
     assert.equal(r2!.readUInt16BE(0), 8);
     assert.equal(r2!.readUInt16BE(2) & 0xf, 1);
@@ -134,7 +164,10 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
       });
       s.on('error', () => {});
       s.on('close', () => res(true));
-      setTimeout(() => { s.destroy(); res(false); }, 3000);
+      setTimeout(() => {
+        s.destroy();
+        res(false);
+      }, 3000);
     });
     assert.ok(closed);
     const r = await dig(HOST, port, ['+tcp', 'kubernetes.default.svc.cluster.local', '+short']);
@@ -183,7 +216,12 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     let answered = 0;
     sock.on('message', () => answered++);
     for (let i = 0; i < 400; i++) {
-      const q = dnsPacket.encode({ id: i, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: `nx${i}-${Math.random().toString(36).slice(2)}.example.test`, type: 'A' }] });
+      const q = dnsPacket.encode({
+        id: i,
+        type: 'query',
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ name: `nx${i}-${Math.random().toString(36).slice(2)}.example.test`, type: 'A' }],
+      });
       sock.send(q, port, HOST);
       if (i % 50 === 49) await new Promise((res) => setTimeout(res, 20));
     }
@@ -200,7 +238,10 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     config = { ...config, stubDomains: new Map([['loop.test', [self]]]) };
     server.probeLoops([self]);
     await new Promise((res) => setTimeout(res, 300));
-    assert.ok(errors.some((e) => e.includes('forwarding loop detected')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.includes('forwarding loop detected')),
+      errors.join('\n'),
+    );
     assert.deepEqual(server.loopingUpstreams(), [`${HOST}:${port}`]);
     const r = await dig(HOST, port, ['www.loop.test']);
     assert.equal(status(r.stdout), 'SERVFAIL');
@@ -210,7 +251,10 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
   test('recursion only for the configured clients: others get REFUSED for outside names, cluster names still', async () => {
     const local = new DnsServer({
       zone: new ClusterZone(arrayView(services, slices), { domain: 'cluster.local' }),
-      forwarder: new Forwarder({ timeoutMs: 1000 }), upstreams: () => config, metrics: new DnsMetrics(), log: quiet,
+      forwarder: new Forwarder({ timeoutMs: 1000 }),
+      upstreams: () => config,
+      metrics: new DnsMetrics(),
+      log: quiet,
       recursionClients: () => new CidrSet(['10.42.0.0/16']),
     });
     const p = await local.listen([HOST], 0);
@@ -225,7 +269,15 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
   test('the table of questions in flight is bounded: beyond it, SERVFAIL at once', async () => {
     const f = new Forwarder({ timeoutMs: 1500, maxInFlight: 2 });
     const silent = { host: upstream.host, port: upstream.port };
-    const q = (name: string) => ({ id: 1, recursionDesired: true, name, type: 1, typeName: 'A', class: 1, question: dnsPacket.encode({ type: 'query', id: 0, questions: [{ name, type: 'A' }] }).subarray(12) });
+    const q = (name: string) => ({
+      id: 1,
+      recursionDesired: true,
+      name,
+      type: 1,
+      typeName: 'A',
+      class: 1,
+      question: dnsPacket.encode({ type: 'query', id: 0, questions: [{ name, type: 'A' }] }).subarray(12),
+    });
     const slow = [f.forward(q('silent.example.test'), [silent]), f.forward(q('SILENT.example.test'), [silent])];
     assert.equal(f.inFlightCount, 1, 'one upstream question for the same name asked twice');
     const second = f.forward(q('x.silent.example.test'), [silent]);
@@ -238,7 +290,7 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     f.close();
   });
 
-  test('metrics under CoreDNS\'s names', async () => {
+  test("metrics under CoreDNS's names", async () => {
     const m = await serveMetrics(metrics, HOST, 0, quiet);
     try {
       const text = await (await fetch(`http://${HOST}:${m.port}/metrics`)).text();

@@ -21,7 +21,8 @@ test('CIDR membership, IPv4 and IPv6', () => {
 
 test('resolv.conf: nameserver lines only, IPv6 zones dropped, names skipped', () => {
   assert.deepEqual(resolvConfServers('# c\nsearch a\nnameserver 192.0.2.1\nnameserver fe80::1%eth0 ; x\nnameserver not-an-ip\noptions ndots:2\n'), [
-    { host: '192.0.2.1', port: 53 }, { host: 'fe80::1', port: 53 },
+    { host: '192.0.2.1', port: 53 },
+    { host: 'fe80::1', port: 53 },
   ]);
 });
 
@@ -35,10 +36,16 @@ test('upstream addresses: IP, IP:port, [IPv6]:port; anything else is an error', 
 });
 
 test('the skiff-dns ConfigMap: stub domains and upstreamNameservers; bad parts reported, good parts kept', () => {
-  const ok = parseConfigMapData({ stubDomains: '{"Acme.Local.": ["10.0.0.1", "10.0.0.2:5353"]}', upstreamNameservers: '["192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"]' });
+  const ok = parseConfigMapData({
+    stubDomains: '{"Acme.Local.": ["10.0.0.1", "10.0.0.2:5353"]}',
+    upstreamNameservers: '["192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"]',
+  });
   assert.deepEqual(ok.errors, []);
   assert.deepEqual([...ok.stubDomains.keys()], ['acme.local']);
-  assert.deepEqual(ok.stubDomains.get('acme.local'), [{ host: '10.0.0.1', port: 53 }, { host: '10.0.0.2', port: 5353 }]);
+  assert.deepEqual(ok.stubDomains.get('acme.local'), [
+    { host: '10.0.0.1', port: 53 },
+    { host: '10.0.0.2', port: 5353 },
+  ]);
   assert.equal(ok.upstreamNameservers!.length, 3);
   const bad = parseConfigMapData({ stubDomains: '{"bad domain!": ["10.0.0.1"], "good.test": ["x", "10.0.0.3"]}', upstreamNameservers: '{}' });
   assert.deepEqual([...bad.stubDomains.keys()], ['good.test']);
@@ -49,16 +56,38 @@ test('the skiff-dns ConfigMap: stub domains and upstreamNameservers; bad parts r
 });
 
 test('the longest stub domain wins; other names go to the default servers', () => {
-  const cfg = { servers: [{ host: '192.0.2.1', port: 53 }], stubDomains: new Map([['acme.local', [{ host: '10.0.0.1', port: 53 }]], ['lab.acme.local', [{ host: '10.0.0.2', port: 53 }]]]) };
+  const cfg = {
+    servers: [{ host: '192.0.2.1', port: 53 }],
+    stubDomains: new Map([
+      ['acme.local', [{ host: '10.0.0.1', port: 53 }]],
+      ['lab.acme.local', [{ host: '10.0.0.2', port: 53 }]],
+    ]),
+  };
   assert.equal(upstreamsFor(cfg, 'x.lab.acme.local').servers[0]!.host, '10.0.0.2');
   assert.equal(upstreamsFor(cfg, 'acme.local').servers[0]!.host, '10.0.0.1');
   assert.equal(upstreamsFor(cfg, 'notacme.local').servers[0]!.host, '192.0.2.1');
 });
 
-test('cache: positive answers for their smallest TTL, negative ones for the SOA\'s, failures never; bounded', () => {
+test("cache: positive answers for their smallest TTL, negative ones for the SOA's, failures never; bounded", () => {
   const cache = new ResponseCache({ maxEntries: 2, maxNegativeEntries: 1 });
-  const answer = (name: string, ttl: number) => dnsPacket.encode({ type: 'response', id: 1, questions: [{ name, type: 'A' }], answers: [{ name, type: 'A', ttl, data: '192.0.2.1' }, { name, type: 'A', ttl: ttl + 10, data: '192.0.2.2' }] });
-  const nx = (name: string) => dnsPacket.encode({ type: 'response', id: 1, flags: 3, questions: [{ name, type: 'A' }], authorities: [{ name: 'test', type: 'SOA', ttl: 60, data: { mname: 'a', rname: 'b', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 20 } }] });
+  const answer = (name: string, ttl: number) =>
+    dnsPacket.encode({
+      type: 'response',
+      id: 1,
+      questions: [{ name, type: 'A' }],
+      answers: [
+        { name, type: 'A', ttl, data: '192.0.2.1' },
+        { name, type: 'A', ttl: ttl + 10, data: '192.0.2.2' },
+      ],
+    });
+  const nx = (name: string) =>
+    dnsPacket.encode({
+      type: 'response',
+      id: 1,
+      flags: 3,
+      questions: [{ name, type: 'A' }],
+      authorities: [{ name: 'test', type: 'SOA', ttl: 60, data: { mname: 'a', rname: 'b', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 20 } }],
+    });
   const t0 = 1_000_000;
   const a = answer('a.test', 30);
   assert.ok(cache.put('a', a, walkResponse(a)!, t0));
@@ -77,7 +106,7 @@ test('cache: positive answers for their smallest TTL, negative ones for the SOA\
   assert.deepEqual(cache.size, { positive: 2, negative: 1 });
 });
 
-test('kube-dns objects: the Service and a node\'s EndpointSlice', () => {
+test("kube-dns objects: the Service and a node's EndpointSlice", () => {
   const svc = kubeDnsService('10.43.0.10');
   assert.equal(svc.spec!.internalTrafficPolicy, 'Local');
   assert.equal(svc.spec!.selector, undefined);

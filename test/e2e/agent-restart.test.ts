@@ -41,28 +41,45 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
   if (why) return t.skip(why);
   const node = await startRealNode(['--disable-agent']);
   const agent = realAgent({
-    server: kubeconfigServer(node), token: readFileSync(join(node.dataDir, 'token'), 'utf8').trim(),
-    nodeName: 'r1', nodeIP: '127.0.0.1',
+    server: kubeconfigServer(node),
+    token: readFileSync(join(node.dataDir, 'token'), 'utf8').trim(),
+    nodeName: 'r1',
+    nodeIP: '127.0.0.1',
   });
   const logs = () => `${node.logs().slice(-3000)}\n--- agent ---\n${agent.logs()}`;
   try {
     await agent.start();
-    await until('node r1 Ready', 60_000, async () => {
-      const r = await node.kubectl(['get', 'node', 'r1', '-o', 'json']);
-      if (r.code !== 0) return undefined;
-      const n = JSON.parse(r.stdout);
-      return n.spec?.podCIDR && n.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, logs);
+    await until(
+      'node r1 Ready',
+      60_000,
+      async () => {
+        const r = await node.kubectl(['get', 'node', 'r1', '-o', 'json']);
+        if (r.code !== 0) return undefined;
+        const n = JSON.parse(r.stdout);
+        return n.spec?.podCIDR && n.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')
+          ? true
+          : undefined;
+      },
+      logs,
+    );
     for (const name of ['stay', 'gone', 'leaving']) {
       const r = await node.kubectl(['apply', '-f', '-'], { input: podYaml(name) });
       assert.equal(r.code, 0, r.stderr);
     }
     const before = new Map<string, Pod>();
     for (const name of ['stay', 'gone', 'leaving']) {
-      before.set(name, await until(`${name} Running`, 90_000, async () => {
-        const p = await getPod(node, name);
-        return p?.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
-      }, logs));
+      before.set(
+        name,
+        await until(
+          `${name} Running`,
+          90_000,
+          async () => {
+            const p = await getPod(node, name);
+            return p?.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+          },
+          logs,
+        ),
+      );
     }
     const stay = before.get('stay')!.status!.containerStatuses![0]!;
     const uid = (name: string) => before.get(name)!.metadata!.uid!;
@@ -70,7 +87,9 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
     assert.ok(existsSync(podDir('gone')), 'the pod has a directory for its volumes');
 
     await agent.stop();
-    const shims = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('containerd-shim') && l.includes(agent.dataDir));
+    const shims = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes('containerd-shim') && l.includes(agent.dataDir));
     assert.ok(shims.length >= 3, `the pods' shims outlive the agent and its containerd (found ${shims.length})`);
     // Forced: gone from the API at once. Graceful: waits for the node agent to finish it.
     let r = await node.kubectl(['delete', 'pod', 'gone', '--grace-period=0', '--force']);
@@ -83,13 +102,18 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
     assert.match(agent.logs(), /took over the runtime's pods/);
     const cri = await agent.cri();
     try {
-      await until('the deleted pods\' sandboxes removed', 60_000, async () => {
-        const uids = new Set((await cri.listPodSandbox()).map((s) => s.metadata.uid));
-        return !uids.has(uid('gone')) && !uids.has(uid('leaving')) ? true : undefined;
-      }, logs);
+      await until(
+        "the deleted pods' sandboxes removed",
+        60_000,
+        async () => {
+          const uids = new Set((await cri.listPodSandbox()).map((s) => s.metadata.uid));
+          return !uids.has(uid('gone')) && !uids.has(uid('leaving')) ? true : undefined;
+        },
+        logs,
+      );
       await until('leaving gone from the API', 60_000, async () => ((await getPod(node, 'leaving')) ? undefined : true), logs);
-      assert.equal(existsSync(podDir('gone')), false, 'the force-deleted pod\'s directory is removed');
-      assert.equal(existsSync(podDir('leaving')), false, 'the gracefully deleted pod\'s directory is removed');
+      assert.equal(existsSync(podDir('gone')), false, "the force-deleted pod's directory is removed");
+      assert.equal(existsSync(podDir('leaving')), false, "the gracefully deleted pod's directory is removed");
 
       const sandboxes = (await cri.listPodSandbox()).filter((s) => s.metadata.uid === uid('stay'));
       assert.equal(sandboxes.length, 1, 'stay keeps its one sandbox');
@@ -104,7 +128,10 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
       assert.equal(cs.state?.running?.startedAt, stay.state!.running!.startedAt);
       assert.equal(after.status?.podIP, before.get('stay')!.status!.podIP);
       const containers = await cri.listContainers({ podSandboxId: sandboxes[0]!.id });
-      assert.deepEqual(containers.map((c) => [c.id, c.state]), [[stay.containerID!.replace('containerd://', ''), 'CONTAINER_RUNNING']]);
+      assert.deepEqual(
+        containers.map((c) => [c.id, c.state]),
+        [[stay.containerID!.replace('containerd://', ''), 'CONTAINER_RUNNING']],
+      );
 
       const log = await node.kubectl(['logs', 'stay']);
       assert.equal(log.code, 0, log.stderr);
@@ -113,7 +140,7 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
       // The new agent owns the adopted sandbox: deleting the pod tears it down.
       r = await node.kubectl(['delete', 'pod', 'stay', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
       assert.equal(r.code, 0, r.stderr);
-      await until('stay\'s sandbox removed', 30_000, async () => ((await cri.listPodSandbox()).length === 0 ? true : undefined), logs);
+      await until("stay's sandbox removed", 30_000, async () => ((await cri.listPodSandbox()).length === 0 ? true : undefined), logs);
       assert.equal(existsSync(podDir('stay')), false);
     } finally {
       await cri.close();
@@ -124,7 +151,7 @@ test('a restarted agent adopts its running pods and removes pods deleted while i
   }
 });
 
-test('a restarted all-in-one server keeps its node\'s pods running', { timeout: 240_000 }, async (t) => {
+test("a restarted all-in-one server keeps its node's pods running", { timeout: 240_000 }, async (t) => {
   const why = realNodeMissing();
   if (why) return t.skip(why);
   const node = await startRealNode();
@@ -132,10 +159,15 @@ test('a restarted all-in-one server keeps its node\'s pods running', { timeout: 
   try {
     const r = await node.kubectl(['apply', '-f', '-'], { input: podYaml('stay').replace('  nodeName: r1\n', '') });
     assert.equal(r.code, 0, r.stderr);
-    const before = await until('stay Running', 90_000, async () => {
-      const p = await getPod(node, 'stay');
-      return p?.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
-    }, logs);
+    const before = await until(
+      'stay Running',
+      90_000,
+      async () => {
+        const p = await getPod(node, 'stay');
+        return p?.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+      },
+      logs,
+    );
     await node.restart();
     assert.match(node.logs(), /took over the runtime's pods/);
     await sleep(3000);

@@ -81,9 +81,11 @@ test('CRI against the real containerd: images, sandbox with pod IP, logs, exit c
     const logDir = join(dir, 'logs', 'default_probe_u1');
     const sb: PodSandboxConfig = {
       metadata: { name: 'probe', namespace: 'default', uid: `u1-${bridge}`, attempt: 0 },
-      hostname: 'probe-host', logDirectory: logDir,
+      hostname: 'probe-host',
+      logDirectory: logDir,
       dnsConfig: { servers: ['10.43.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
-      labels: { test: bridge }, annotations: {},
+      labels: { test: bridge },
+      annotations: {},
     };
     const sbId = await rt.runPodSandbox(sb);
     const st = await rt.podSandboxStatus(sbId);
@@ -93,10 +95,17 @@ test('CRI against the real containerd: images, sandbox with pod IP, logs, exit c
     assert.equal((await rt.listPodSandbox({ labelSelector: { test: bridge } })).length, 1);
 
     const mk = async (name: string, script: string) => {
-      const id = await rt!.createContainer(sbId, {
-        metadata: { name, attempt: 0 }, image: { image: 'skiff.local/busybox:1.35' },
-        command: ['sh', '-c', script], envs: [{ key: 'GREETING', value: 'hello' }], logPath: `${name}/0.log`,
-      }, sb);
+      const id = await rt!.createContainer(
+        sbId,
+        {
+          metadata: { name, attempt: 0 },
+          image: { image: 'skiff.local/busybox:1.35' },
+          command: ['sh', '-c', script],
+          envs: [{ key: 'GREETING', value: 'hello' }],
+          logPath: `${name}/0.log`,
+        },
+        sb,
+      );
       await rt!.startContainer(id);
       return id;
     };
@@ -120,7 +129,11 @@ test('CRI against the real containerd: images, sandbox with pod IP, logs, exit c
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\//, 'the stream server listens on loopback only');
 
     await until('relisted events for both containers', 10_000, async () =>
-      events.some((e) => e.containerId === quitter && e.type === 'CONTAINER_STOPPED_EVENT') && events.some((e) => e.containerId === sleeper && e.type === 'CONTAINER_STARTED_EVENT') ? true : undefined);
+      events.some((e) => e.containerId === quitter && e.type === 'CONTAINER_STOPPED_EVENT') &&
+      events.some((e) => e.containerId === sleeper && e.type === 'CONTAINER_STARTED_EVENT')
+        ? true
+        : undefined,
+    );
 
     // containerd dies; the supervisor starts it again and the running container is still there.
     const oldPid = sup.pid!;
@@ -152,14 +165,18 @@ test('CRI against the real containerd: images, sandbox with pod IP, logs, exit c
       const m = /^\s*(\d+)\s+(.*)$/.exec(line);
       if (m && m[2]!.includes(dir)) spawnSync('kill', ['-9', m[1]!]);
     }
-    for (const p of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir)).reverse())
+    for (const p of readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((p) => p.startsWith(dir))
+      .reverse())
       spawnSync('umount', ['-l', p]);
     spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('skiff images import loads archives into the node\'s containerd, with progress per file', { timeout: 120_000 }, async (t) => {
+test("skiff images import loads archives into the node's containerd, with progress per file", { timeout: 120_000 }, async (t) => {
   const why = missing();
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'skiff-imp-'));
@@ -181,7 +198,11 @@ test('skiff images import loads archives into the node\'s containerd, with progr
     assert.match(bad.stderr, /nope\.tar: no such file/);
   } finally {
     await sup.stop();
-    for (const p of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir)).reverse())
+    for (const p of readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((p) => p.startsWith(dir))
+      .reverse())
       spawnSync('umount', ['-l', p]);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }
@@ -191,10 +212,21 @@ test('--container-runtime-endpoint uses the given CRI socket and starts no conta
   const why = missing();
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'skiff-ep-'));
-  const sup = new ContainerdSupervisor({ agentDir: join(dir, 'external'), cniConfDir: join(dir, 'external', 'cni', 'net.d'), log: createLogger('test-containerd') });
+  const sup = new ContainerdSupervisor({
+    agentDir: join(dir, 'external'),
+    cniConfDir: join(dir, 'external', 'cni', 'net.d'),
+    log: createLogger('test-containerd'),
+  });
   try {
     await sup.start();
-    const nr = await startNodeRuntime({ kind: 'cri', endpoint: sup.endpoint, agentDir: join(dir, 'agent'), hostIP: '127.0.0.1', log: createLogger('test-agent'), clusterDns: '10.43.0.10' });
+    const nr = await startNodeRuntime({
+      kind: 'cri',
+      endpoint: sup.endpoint,
+      agentDir: join(dir, 'agent'),
+      hostIP: '127.0.0.1',
+      log: createLogger('test-agent'),
+      clusterDns: '10.43.0.10',
+    });
     assert.equal(nr.kind, 'cri');
     assert.equal(nr.supervisor, undefined);
     assert.match(nr.runtime.runtimeVersionString, /^containerd:\/\//);
@@ -216,17 +248,27 @@ test('a restarted node runtime finds the sandboxes its previous run left, still 
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'skiff-restart-'));
   const agentDir = join(dir, 'agent');
-  const start = () => startNodeRuntime({ kind: 'cri', agentDir, hostIP: '127.0.0.1', log: createLogger('test-agent'), bridge: `skr${Math.random().toString(36).slice(2, 7)}` });
+  const start = () =>
+    startNodeRuntime({ kind: 'cri', agentDir, hostIP: '127.0.0.1', log: createLogger('test-agent'), bridge: `skr${Math.random().toString(36).slice(2, 7)}` });
   try {
     const first = await start();
     // Host network: no pod CIDR is needed for this sandbox.
-    const id = await first.runtime.runPodSandbox({ metadata: { name: 'old', namespace: 'default', uid: 'old-1', attempt: 0 }, hostNetwork: true, labels: {}, annotations: {} });
+    const id = await first.runtime.runPodSandbox({
+      metadata: { name: 'old', namespace: 'default', uid: 'old-1', attempt: 0 },
+      hostNetwork: true,
+      labels: {},
+      annotations: {},
+    });
     assert.equal((await first.runtime.podSandboxStatus(id)).state, 'SANDBOX_READY');
     await first.stop();
     const second = await start();
     try {
       const found = await second.runtime.listPodSandbox();
-      assert.deepEqual(found.map((s) => [s.id, s.state]), [[id, 'SANDBOX_READY']], 'the sandbox outlived its containerd');
+      assert.deepEqual(
+        found.map((s) => [s.id, s.state]),
+        [[id, 'SANDBOX_READY']],
+        'the sandbox outlived its containerd',
+      );
       await second.runtime.stopPodSandbox(id);
       await second.runtime.removePodSandbox(id);
     } finally {
@@ -237,7 +279,11 @@ test('a restarted node runtime finds the sandboxes its previous run left, still 
       const m = /^\s*(\d+)\s+(.*)$/.exec(line);
       if (m && m[2]!.includes(dir)) spawnSync('kill', ['-9', m[1]!]);
     }
-    for (const p of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir)).reverse())
+    for (const p of readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((p) => p.startsWith(dir))
+      .reverse())
       spawnSync('umount', ['-l', p]);
     rmSync(dir, { recursive: true, force: true });
   }

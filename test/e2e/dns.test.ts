@@ -103,21 +103,39 @@ test('cluster DNS from pods: Services, StatefulSet pods, kubernetes.default, for
   try {
     const [server, agent] = [c.nodes[0]!, c.nodes[1]!];
     // Each node publishes its own DNS listener (node IP, port 53 as root) in kube-dns's slices.
-    const slices = await waitFor('both nodes\' kube-dns endpoints', 60_000, async () => {
-      const l = await json<{ items: EndpointSlice[] }>(c, ['get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns']);
-      return l.items.length === 2 ? l.items : undefined;
-    }, logs, 500);
-    assert.deepEqual(slices.map((s) => [s.endpoints[0]!.nodeName, s.endpoints[0]!.addresses[0], s.ports![0]!.port]).sort(), [[server.name, server.ip, 53], [agent.name, agent.ip, 53]].sort());
+    const slices = await waitFor(
+      "both nodes' kube-dns endpoints",
+      60_000,
+      async () => {
+        const l = await json<{ items: EndpointSlice[] }>(c, ['get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns']);
+        return l.items.length === 2 ? l.items : undefined;
+      },
+      logs,
+      500,
+    );
+    assert.deepEqual(
+      slices.map((s) => [s.endpoints[0]!.nodeName, s.endpoints[0]!.addresses[0], s.ports![0]!.port]).sort(),
+      [
+        [server.name, server.ip, 53],
+        [agent.name, agent.ip, 53],
+      ].sort(),
+    );
     const kubeDns = await json<Service>(c, ['get', 'service', '-n', 'kube-system', 'kube-dns']);
     assert.equal(kubeDns.spec!.clusterIP, c.clusterDns);
 
     await ok(c, ['create', 'configmap', 'skiff-dns', '-n', 'kube-system', `--from-literal=upstreamNameservers=["${c.hostIP}:${upstream.port}"]`]);
     await ok(c, ['apply', '-f', '-'], workloads(agent.name, server.name));
-    const pods = await waitFor('httpd, web and client pods Ready', 180_000, async () => {
-      const l = await json<{ items: Pod[] }>(c, ['get', 'pods']);
-      const ready = l.items.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
-      return ready.length === 6 ? ready : undefined;
-    }, logs, 1000);
+    const pods = await waitFor(
+      'httpd, web and client pods Ready',
+      180_000,
+      async () => {
+        const l = await json<{ items: Pod[] }>(c, ['get', 'pods']);
+        const ready = l.items.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+        return ready.length === 6 ? ready : undefined;
+      },
+      logs,
+      1000,
+    );
     const svcIP = (await json<Service>(c, ['get', 'service', 'httpd-svc'])).spec!.clusterIP!;
     const web0 = pods.find((p) => p.metadata!.name === 'web-0')!.status!.podIP!;
     const kubernetesIP = (await json<Service>(c, ['get', 'service', 'kubernetes'])).spec!.clusterIP!;
@@ -126,10 +144,16 @@ test('cluster DNS from pods: Services, StatefulSet pods, kubernetes.default, for
       const resolv = await inPod(c, client, 'cat /etc/resolv.conf');
       assert.match(resolv, new RegExp(`^nameserver ${c.clusterDns.replace(/\./g, '\\.')}$`, 'm'));
       // The name, short, through the search path.
-      const svc = await waitFor(`${client}: nslookup httpd-svc`, 30_000, async () => {
-        const out = await inPod(c, client, 'nslookup httpd-svc');
-        return addressLine(svcIP).test(out) ? out : undefined;
-      }, logs, 500);
+      const svc = await waitFor(
+        `${client}: nslookup httpd-svc`,
+        30_000,
+        async () => {
+          const out = await inPod(c, client, 'nslookup httpd-svc');
+          return addressLine(svcIP).test(out) ? out : undefined;
+        },
+        logs,
+        500,
+      );
       assert.match(svc, /Name:\s+httpd-svc\.default\.svc\.cluster\.local/);
       // And the Service answers by name, through the service proxy.
       // (busybox 1.35's wget crashes with -T: the shell's timeout bounds it instead.)

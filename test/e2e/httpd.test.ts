@@ -51,7 +51,11 @@ async function pods(node: RealNode, selector?: string): Promise<Pod[]> {
 
 /** The CRI log lines (`<time> <stream> <F|P> <text>`) of a container, as text. */
 function criLogText(file: string): string {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' ')).join('\n');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ').slice(3).join(' '))
+    .join('\n');
 }
 
 test('httpd Deployment runs in real containers and answers on its pod IPs', { timeout: 240_000 }, async (t) => {
@@ -68,10 +72,15 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     const t0 = Date.now();
     const applied = await node.kubectl(['apply', '-f', '-'], { input: DEPLOYMENT });
     assert.equal(applied.code, 0, applied.stderr);
-    const running = await until('2 httpd pods Running with pod IPs', 90_000, async () => {
-      const ps = (await pods(node, 'app=httpd')).filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp);
-      return ps.length === 2 ? ps : undefined;
-    }, node.logs);
+    const running = await until(
+      '2 httpd pods Running with pod IPs',
+      90_000,
+      async () => {
+        const ps = (await pods(node, 'app=httpd')).filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp);
+        return ps.length === 2 ? ps : undefined;
+      },
+      node.logs,
+    );
     const seconds = (Date.now() - t0) / 1000;
     t.diagnostic(`both httpd pods Running with pod IPs ${seconds.toFixed(2)} s after kubectl apply`);
     const ips = running.map((p) => p.status!.podIP!);
@@ -81,10 +90,15 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
 
     const created = await node.kubectl(['apply', '-f', '-'], { input: wgetPod(ips[1]!) });
     assert.equal(created.code, 0, created.stderr);
-    const done = await until('the wget pod to finish', 60_000, async () => {
-      const p = (await pods(node)).find((x) => x.metadata?.name === 'wget');
-      return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
-    }, node.logs);
+    const done = await until(
+      'the wget pod to finish',
+      60_000,
+      async () => {
+        const p = (await pods(node)).find((x) => x.metadata?.name === 'wget');
+        return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+      },
+      node.logs,
+    );
     const m = done.metadata!;
     const logFile = join(node.dataDir, 'agent', 'logs', 'pods', `${m.namespace}_${m.name}_${m.uid}`, 'wget', '0.log');
     assert.ok(existsSync(logFile), `container log at ${logFile}`);
@@ -106,7 +120,9 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     assert.deepEqual(bridgePorts(node.bridge), [], 'no veth left on the bridge');
     const leases = existsSync(node.ipamDir) ? readdirSync(node.ipamDir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)) : [];
     assert.deepEqual(leases, [], 'no IP lease left');
-    const nat = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(node.podNet));
+    const nat = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(node.podNet));
     assert.deepEqual(nat, [], 'no masquerade rule of a deleted pod left');
   } finally {
     await node.cleanup();

@@ -10,7 +10,8 @@ import { buildImageArchive } from '../../src/images/oci.js';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc']) if (spawnSync('which', [bin]).status !== 0) return `${bin} is not installed (apt-get install containerd runc)`;
+  for (const bin of ['containerd', 'ctr', 'runc'])
+    if (spawnSync('which', [bin]).status !== 0) return `${bin} is not installed (apt-get install containerd runc)`;
   if (!busyboxAvailable()) return 'busybox-static is not installed';
   return undefined;
 }
@@ -36,7 +37,8 @@ test('images built from busybox-static import into containerd and run', async (t
       assert.equal(imp.status, 0, `import ${spec.name}: ${imp.stderr}`);
     }
     const ls = ctr('images', 'ls', '-q');
-    for (const name of ['skiff.local/busybox:1.35', 'skiff.local/httpd:1.35', 'skiff.local/pause:3.10']) assert.match(ls.stdout, new RegExp(name.replace(/[.]/g, '\\.')));
+    for (const name of ['skiff.local/busybox:1.35', 'skiff.local/httpd:1.35', 'skiff.local/pause:3.10'])
+      assert.match(ls.stdout, new RegExp(name.replace(/[.]/g, '\\.')));
     const run = ctr('run', '--rm', 'skiff.local/busybox:1.35', `t-${process.pid}`, 'sh', '-c', 'echo hello from $(hostname) && ls /www 2>/dev/null || true');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /hello from/);

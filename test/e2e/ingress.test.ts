@@ -14,19 +14,39 @@ import { waitFor } from '../helpers/wait.js';
 
 function deployment(name: string, replicas: number, sub: string): string {
   return JSON.stringify({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: {
-      terminationGracePeriodSeconds: 2,
-      containers: [{
-        name: 'httpd', image: 'skiff.local/httpd:1.35', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }],
-        command: ['sh', '-c', `mkdir -p /tmp/www${sub} && hostname > /tmp/www${sub}/index.html && exec httpd -f -p 8080 -h /tmp/www`],
-        readinessProbe: { httpGet: { path: `${sub}/`, port: 8080 }, periodSeconds: 1 },
-      }],
-    } } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [
+            {
+              name: 'httpd',
+              image: 'skiff.local/httpd:1.35',
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ containerPort: 8080 }],
+              command: ['sh', '-c', `mkdir -p /tmp/www${sub} && hostname > /tmp/www${sub}/index.html && exec httpd -f -p 8080 -h /tmp/www`],
+              readinessProbe: { httpGet: { path: `${sub}/`, port: 8080 }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
   });
 }
 
-const service = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+const service = (name: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  });
 
 async function ok(c: NetnsCluster, args: string[], input?: string): Promise<string> {
   const r = await c.kubectl(args, input === undefined ? {} : { input });
@@ -39,7 +59,9 @@ async function readyEndpoints(c: NetnsCluster, svc: string): Promise<number> {
   return l.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
 }
 
-test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, zero failures while scaling, rolling and editing', { timeout: 600_000 }, async (t) => {
+test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, zero failures while scaling, rolling and editing', {
+  timeout: 600_000,
+}, async (t) => {
   const why = netnsClusterMissing();
   if (why) return t.skip(why);
   const c = await startNetnsCluster({ agents: 1 });
@@ -52,42 +74,85 @@ test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, zero
     await ok(c, ['apply', '-f', '-'], service('web'));
     await ok(c, ['apply', '-f', '-'], service('api'));
     const cert = await selfSignedServingCert('secure.test', { hostnames: ['secure.test'] });
-    await ok(c, ['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'secure' }, type: 'kubernetes.io/tls',
-      data: { 'tls.crt': Buffer.from(cert.cert).toString('base64'), 'tls.key': Buffer.from(cert.key).toString('base64') },
-    }));
-    const ingress = (extraHost?: string) => JSON.stringify({
-      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'site' },
-      spec: {
-        tls: [{ hosts: ['secure.test'], secretName: 'secure' }],
-        rules: [
-          { host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }, { path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { name: 'http' } } } }] } },
-          { host: 'secure.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } },
-          ...(extraHost ? [{ host: extraHost, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 80 } } } }] } }] : []),
-        ],
-      },
-    });
+    await ok(
+      c,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'secure' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': Buffer.from(cert.cert).toString('base64'), 'tls.key': Buffer.from(cert.key).toString('base64') },
+      }),
+    );
+    const ingress = (extraHost?: string) =>
+      JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'site' },
+        spec: {
+          tls: [{ hosts: ['secure.test'], secretName: 'secure' }],
+          rules: [
+            {
+              host: 'a.test',
+              http: {
+                paths: [
+                  { path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } },
+                  { path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { name: 'http' } } } },
+                ],
+              },
+            },
+            { host: 'secure.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } },
+            ...(extraHost
+              ? [{ host: extraHost, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 80 } } } }] } }]
+              : []),
+          ],
+        },
+      });
     await ok(c, ['apply', '-f', '-'], ingress());
-    await waitFor('3 httpd pods ready', 180_000, async () => ((await readyEndpoints(c, 'web')) === 2 && (await readyEndpoints(c, 'api')) === 1 ? true : undefined), logs, 500);
+    await waitFor(
+      '3 httpd pods ready',
+      180_000,
+      async () => ((await readyEndpoints(c, 'web')) === 2 && (await readyEndpoints(c, 'api')) === 1 ? true : undefined),
+      logs,
+      500,
+    );
     const pods = JSON.parse(await ok(c, ['get', 'pods', '-o', 'json'])) as { items: Pod[] };
-    const webPods = pods.items.filter((p) => p.metadata!.name!.startsWith('web-')).map((p) => p.metadata!.name!).sort();
+    const webPods = pods.items
+      .filter((p) => p.metadata!.name!.startsWith('web-'))
+      .map((p) => p.metadata!.name!)
+      .sort();
     const apiPod = pods.items.find((p) => p.metadata!.name!.startsWith('api-'))!.metadata!.name!;
 
     // By host and path, from the other node's namespace to the server node's address.
     const seen = new Set<string>();
-    await waitFor('the ingress routing a.test', 20_000, async () => {
-      const r = await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/']);
-      return r.code === 0 && webPods.includes(r.stdout.trim()) ? true : undefined;
-    }, logs, 250);
+    await waitFor(
+      'the ingress routing a.test',
+      20_000,
+      async () => {
+        const r = await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/']);
+        return r.code === 0 && webPods.includes(r.stdout.trim()) ? true : undefined;
+      },
+      logs,
+      250,
+    );
     for (let i = 0; i < 6; i++) seen.add((await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/'])).stdout.trim());
     assert.deepEqual([...seen].sort(), webPods, 'round robin over both web pods');
     assert.equal((await curl(['--resolve', `a.test:80:${ip}`, 'http://a.test/api/'])).stdout.trim(), apiPod);
     assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '--resolve', `nope.test:80:${ip}`, 'http://nope.test/'])).stdout, '404');
 
     // TLS: SNI picks the Secret's certificate; HTTP redirects; HTTP/2 is negotiated.
-    const sclient = await c.exec(1, ['sh', '-c', `openssl s_client -connect ${ip}:443 -servername secure.test </dev/null 2>/dev/null | openssl x509 -noout -subject`], { timeoutMs: 15_000 });
+    const sclient = await c.exec(
+      1,
+      ['sh', '-c', `openssl s_client -connect ${ip}:443 -servername secure.test </dev/null 2>/dev/null | openssl x509 -noout -subject`],
+      { timeoutMs: 15_000 },
+    );
     assert.match(sclient.stdout, /CN\s*=\s*secure\.test/);
-    const other = await c.exec(1, ['sh', '-c', `openssl s_client -connect ${ip}:443 -servername unknown.test </dev/null 2>/dev/null | openssl x509 -noout -subject`], { timeoutMs: 15_000 });
+    const other = await c.exec(
+      1,
+      ['sh', '-c', `openssl s_client -connect ${ip}:443 -servername unknown.test </dev/null 2>/dev/null | openssl x509 -noout -subject`],
+      { timeoutMs: 15_000 },
+    );
     assert.match(other.stdout, /CN\s*=\s*skiff-ingress-default/);
     const redirect = await curl(['-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--resolve', `secure.test:80:${ip}`, 'http://secure.test/x']);
     assert.equal(redirect.stdout, '308 https://secure.test/x');

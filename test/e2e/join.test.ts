@@ -54,10 +54,15 @@ test('a second node joins from its own network namespace; a Deployment spreads o
     const agentIP = c.agents[0]!.ip;
     const agent = c.agents[0]!.agent;
     const N2 = c.agents[0]!.name;
-    const nodes = await until('two Ready nodes with pod CIDRs', 60_000, async () => {
-      const list = (await getJson<{ items: Node[] }>(node!, ['nodes'])).items;
-      return list.length === 2 && list.every((n) => ready(n) && n.spec?.podCIDR) ? list : undefined;
-    }, logs);
+    const nodes = await until(
+      'two Ready nodes with pod CIDRs',
+      60_000,
+      async () => {
+        const list = (await getJson<{ items: Node[] }>(node!, ['nodes'])).items;
+        return list.length === 2 && list.every((n) => ready(n) && n.spec?.podCIDR) ? list : undefined;
+      },
+      logs,
+    );
     const n2 = nodes.find((n) => n.metadata!.name === N2)!;
     const n1 = nodes.find((n) => n.metadata!.name !== N2)!;
     assert.match(n2.status!.nodeInfo!.containerRuntimeVersion, /^containerd:\/\/1\./);
@@ -68,26 +73,43 @@ test('a second node joins from its own network namespace; a Deployment spreads o
 
     const applied = await node.kubectl(['apply', '-f', '-'], { input: DEPLOYMENT });
     assert.equal(applied.code, 0, applied.stderr);
-    const pods = await until('4 pods Running with pod IPs', 120_000, async () => {
-      const ps = (await getJson<{ items: Pod[] }>(node!, ['pods', '-l', 'app=spread'])).items
-        .filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp);
-      return ps.length === 4 ? ps : undefined;
-    }, logs);
-    const cidrOf = new Map([[n1.metadata!.name!, n1.spec!.podCIDR!], [n2.metadata!.name!, n2.spec!.podCIDR!]]);
+    const pods = await until(
+      '4 pods Running with pod IPs',
+      120_000,
+      async () => {
+        const ps = (await getJson<{ items: Pod[] }>(node!, ['pods', '-l', 'app=spread'])).items.filter(
+          (p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp,
+        );
+        return ps.length === 4 ? ps : undefined;
+      },
+      logs,
+    );
+    const cidrOf = new Map([
+      [n1.metadata!.name!, n1.spec!.podCIDR!],
+      [n2.metadata!.name!, n2.spec!.podCIDR!],
+    ]);
     const perNode = new Map<string, number>();
     for (const p of pods) {
       const nodeName = p.spec!.nodeName!;
       perNode.set(nodeName, (perNode.get(nodeName) ?? 0) + 1);
-      assert.ok(p.status!.podIP!.startsWith(prefix24(cidrOf.get(nodeName)!)), `pod ${p.metadata!.name} on ${nodeName} has IP ${p.status!.podIP} from ${cidrOf.get(nodeName)}`);
+      assert.ok(
+        p.status!.podIP!.startsWith(prefix24(cidrOf.get(nodeName)!)),
+        `pod ${p.metadata!.name} on ${nodeName} has IP ${p.status!.podIP} from ${cidrOf.get(nodeName)}`,
+      );
       assert.equal(p.status!.hostIP, nodeName === N2 ? agentIP : serverIP);
     }
     assert.deepEqual([...perNode.values()], [2, 2], `spread evenly: ${JSON.stringify([...perNode])}`);
 
     const onN2 = pods.find((p) => p.spec!.nodeName === N2)!.metadata!.name!;
-    const log = await until('the pod on n2 to have logged', 20_000, async () => {
-      const r = await node!.kubectl(['logs', onN2]);
-      return r.code === 0 && r.stdout.trim() ? r : undefined;
-    }, logs);
+    const log = await until(
+      'the pod on n2 to have logged',
+      20_000,
+      async () => {
+        const r = await node!.kubectl(['logs', onN2]);
+        return r.code === 0 && r.stdout.trim() ? r : undefined;
+      },
+      logs,
+    );
     assert.equal(log.stdout.trim(), `hello from ${onN2}`);
     const exec = await node.kubectl(['exec', onN2, '--', 'cat', '/etc/hostname']);
     assert.equal(exec.code, 0, exec.stderr);
@@ -96,7 +118,13 @@ test('a second node joins from its own network namespace; a Deployment spreads o
     const cri = await agent.cri();
     try {
       const names = (await cri.listPodSandbox()).map((s) => s.metadata.name).sort();
-      assert.deepEqual(names, pods.filter((p) => p.spec!.nodeName === N2).map((p) => p.metadata!.name!).sort());
+      assert.deepEqual(
+        names,
+        pods
+          .filter((p) => p.spec!.nodeName === N2)
+          .map((p) => p.metadata!.name!)
+          .sort(),
+      );
     } finally {
       await cri.close();
     }

@@ -9,7 +9,11 @@ import { test } from 'node:test';
 import { netnsClusterMissing, startNetnsCluster } from '../helpers/netns-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const netnsNames = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+const netnsNames = () =>
+  spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 
 test('netns cluster: every node in its own namespace, kubectl from the host, nothing left after cleanup', { timeout: 300_000 }, async (t) => {
   const why = netnsClusterMissing();
@@ -18,7 +22,12 @@ test('netns cluster: every node in its own namespace, kubectl from the host, not
   try {
     assert.equal(c.nodes.length, 2);
     assert.equal(new URL(c.serverUrl).hostname, c.server.ip);
-    const r = await c.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}']);
+    const r = await c.kubectl([
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n').sort(), c.nodes.map((n) => `${n.name} ${n.ip}`).sort());
     const routes = spawnSync('ip', ['route', 'show'], { encoding: 'utf8' }).stdout;
@@ -58,12 +67,24 @@ setInterval(() => {}, 1000);`;
   child.stderr!.on('data', (d) => (err = (err + d).slice(-20_000)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    const line = await waitFor('the child cluster to start', 120_000, async () => /TAG (\S+) (.*)\n/.exec(out) ?? undefined, () => err);
+    const line = await waitFor(
+      'the child cluster to start',
+      120_000,
+      async () => /TAG (\S+) (.*)\n/.exec(out) ?? undefined,
+      () => err,
+    );
     const [tag, dirs] = [line[1]!, line[2]!.split(' ')];
-    assert.ok(netnsNames().some((n) => n.includes(tag)), 'its namespaces exist while it runs');
+    assert.ok(
+      netnsNames().some((n) => n.includes(tag)),
+      'its namespaces exist while it runs',
+    );
     child.kill('SIGINT');
     assert.equal(await exited, 130);
-    assert.deepEqual(netnsNames().filter((n) => n.includes(tag)), [], 'no namespace of the run is left');
+    assert.deepEqual(
+      netnsNames().filter((n) => n.includes(tag)),
+      [],
+      'no namespace of the run is left',
+    );
     for (const d of dirs) assert.equal(existsSync(d), false, `${d} removed`);
     assert.ok(!spawnSync('ip', ['route', 'show'], { encoding: 'utf8' }).stdout.includes(`skh${tag}`), 'host link and its route removed');
   } finally {

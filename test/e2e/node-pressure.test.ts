@@ -37,7 +37,7 @@ test('a full data dir filesystem puts DiskPressure and its taint on the node', {
   try {
     node = await startRealNode([], { dataDir });
     const n = node;
-    const getNode = async () => (JSON.parse((await n.kubectl(['get', 'nodes', '-o', 'json'])).stdout).items[0] as Node);
+    const getNode = async () => JSON.parse((await n.kubectl(['get', 'nodes', '-o', 'json'])).stdout).items[0] as Node;
     const disk = (x: Node) => x.status?.conditions?.find((c) => c.type === 'DiskPressure');
     assert.equal(disk(await getNode())?.status, 'False', 'an empty filesystem is no pressure');
 
@@ -47,22 +47,42 @@ test('a full data dir filesystem puts DiskPressure and its taint on the node', {
     const dd = spawnSync('fallocate', ['-l', String(fill), join(dataDir, 'filler')], { encoding: 'utf8' });
     assert.equal(dd.status, 0, dd.stderr);
 
-    const pressed = await until('DiskPressure True', 60_000, async () => {
-      const x = await getNode();
-      return disk(x)?.status === 'True' && (x.spec?.taints ?? []).some((tt) => tt.key === 'node.kubernetes.io/disk-pressure') ? x : undefined;
-    }, n);
+    const pressed = await until(
+      'DiskPressure True',
+      60_000,
+      async () => {
+        const x = await getNode();
+        return disk(x)?.status === 'True' && (x.spec?.taints ?? []).some((tt) => tt.key === 'node.kubernetes.io/disk-pressure') ? x : undefined;
+      },
+      n,
+    );
     assert.equal(disk(pressed)!.reason, 'KubeletHasDiskPressure');
     assert.equal(disk(pressed)!.message, 'kubelet has disk pressure');
-    assert.deepEqual(pressed.spec!.taints!.filter((tt) => tt.key === 'node.kubernetes.io/disk-pressure').map((tt) => tt.effect), ['NoSchedule']);
-    const ev = await n.kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=Node,reason=NodeHasDiskPressure', '-o', 'jsonpath={.items[*].message}']);
+    assert.deepEqual(
+      pressed.spec!.taints!.filter((tt) => tt.key === 'node.kubernetes.io/disk-pressure').map((tt) => tt.effect),
+      ['NoSchedule'],
+    );
+    const ev = await n.kubectl([
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.kind=Node,reason=NodeHasDiskPressure',
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
     assert.match(ev.stdout, /status is now: NodeHasDiskPressure/);
 
     assert.equal((await n.kubectl(['run', 'waits', '--image=skiff.local/busybox:1.35', '--image-pull-policy=IfNotPresent', '--', 'sleep', '60'])).code, 0);
-    const msg = await until('the new pod to be unschedulable', 30_000, async () => {
-      const r = await n.kubectl(['get', 'pod', 'waits', '-o', 'json']);
-      const c = (JSON.parse(r.stdout) as Pod).status?.conditions?.find((x) => x.type === 'PodScheduled');
-      return c?.reason === 'Unschedulable' ? c.message : undefined;
-    }, n);
+    const msg = await until(
+      'the new pod to be unschedulable',
+      30_000,
+      async () => {
+        const r = await n.kubectl(['get', 'pod', 'waits', '-o', 'json']);
+        const c = (JSON.parse(r.stdout) as Pod).status?.conditions?.find((x) => x.type === 'PodScheduled');
+        return c?.reason === 'Unschedulable' ? c.message : undefined;
+      },
+      n,
+    );
     assert.match(msg ?? '', /node\.kubernetes\.io\/disk-pressure/);
   } finally {
     if (node) await node.cleanup();

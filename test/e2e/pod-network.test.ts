@@ -23,9 +23,12 @@ const ECHO_SOURCE = [
 
 function echoPod(name: string, nodeName: string): object {
   return {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'echo' } },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'echo' } },
     spec: {
-      nodeName, terminationGracePeriodSeconds: 1,
+      nodeName,
+      terminationGracePeriodSeconds: 1,
       containers: [{ name: 'main', image: 'skiff.local/busybox:1.35', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', ECHO_SOURCE] }],
     },
   };
@@ -65,14 +68,23 @@ async function podsReachEachOther(t: TestContext, mode: 'host-gw' | 'vxlan'): Pr
   const c = await startNetnsCluster({ agents: 1, podNetwork: mode, proxy: false });
   t.after(() => c.cleanup());
   const [n0, n1] = c.nodes as [NetnsNode, NetnsNode];
-  for (const [name, node] of [['echo-0', n0], ['echo-1', n1]] as const) {
+  for (const [name, node] of [
+    ['echo-0', n0],
+    ['echo-1', n1],
+  ] as const) {
     const r = await c.kubectl(['apply', '-f', '-'], { input: JSON.stringify(echoPod(name, node.name)) });
     assert.equal(r.code, 0, r.stderr);
   }
-  const pods = await waitFor('both echo pods Running with pod IPs', 120_000, async () => {
-    const ps = (await json<{ items: Pod[] }>(c, ['get', 'pods', '-l', 'app=echo'])).items.filter((p) => p.status?.phase === 'Running' && p.status.podIP);
-    return ps.length === 2 ? new Map(ps.map((p) => [p.metadata!.name!, p.status!.podIP!])) : undefined;
-  }, c.logs, 500);
+  const pods = await waitFor(
+    'both echo pods Running with pod IPs',
+    120_000,
+    async () => {
+      const ps = (await json<{ items: Pod[] }>(c, ['get', 'pods', '-l', 'app=echo'])).items.filter((p) => p.status?.phase === 'Running' && p.status.podIP);
+      return ps.length === 2 ? new Map(ps.map((p) => [p.metadata!.name!, p.status!.podIP!])) : undefined;
+    },
+    c.logs,
+    500,
+  );
   const ip0 = pods.get('echo-0')!;
   const ip1 = pods.get('echo-1')!;
 
@@ -94,13 +106,22 @@ async function podsReachEachOther(t: TestContext, mode: 'host-gw' | 'vxlan'): Pr
   }
 
   // Both ways, by pod IP; the answer is the client address the server saw: the client's own pod IP.
-  for (const [from, fromIP, toIP] of [['echo-0', ip0, ip1], ['echo-1', ip1, ip0]] as const) {
-    const seen = await eventually(`${from} reaching ${toIP}`, 20_000, async () => {
-      // Bounded by busybox `timeout`: busybox-static's wget dies with SIGSEGV when given -T.
-      const r = await c.kubectl(['exec', from, '--', 'timeout', '5', 'wget', '-q', '-O', '-', `http://${toIP}:8080/cgi-bin/ip`]);
-      // busybox httpd listens on IPv6 and prints IPv4 clients as [::ffff:a.b.c.d].
-      return r.code === 0 ? r.stdout.trim().replace(/^\[::ffff:(.*)\]$/, '$1') : undefined;
-    }, c.logs, 500);
+  for (const [from, fromIP, toIP] of [
+    ['echo-0', ip0, ip1],
+    ['echo-1', ip1, ip0],
+  ] as const) {
+    const seen = await eventually(
+      `${from} reaching ${toIP}`,
+      20_000,
+      async () => {
+        // Bounded by busybox `timeout`: busybox-static's wget dies with SIGSEGV when given -T.
+        const r = await c.kubectl(['exec', from, '--', 'timeout', '5', 'wget', '-q', '-O', '-', `http://${toIP}:8080/cgi-bin/ip`]);
+        // busybox httpd listens on IPv6 and prints IPv4 clients as [::ffff:a.b.c.d].
+        return r.code === 0 ? r.stdout.trim().replace(/^\[::ffff:(.*)\]$/, '$1') : undefined;
+      },
+      c.logs,
+      500,
+    );
     assert.equal(seen, fromIP, `${from} → ${toIP}: the server saw ${seen}, not the client's pod IP (masqueraded?)`);
   }
 
@@ -130,6 +151,14 @@ async function podsReachEachOther(t: TestContext, mode: 'host-gw' | 'vxlan'): Pr
   }
 }
 
-test('pod network host-gw: pods on two nodes reach each other by pod IP; a removed node takes its route; skiff cleanup leaves nothing', { timeout: 300_000 }, (t) => podsReachEachOther(t, 'host-gw'));
+test(
+  'pod network host-gw: pods on two nodes reach each other by pod IP; a removed node takes its route; skiff cleanup leaves nothing',
+  { timeout: 300_000 },
+  (t) => podsReachEachOther(t, 'host-gw'),
+);
 
-test('pod network vxlan: pods on two nodes reach each other by pod IP over VXLAN; a removed node takes its route and FDB entries; skiff cleanup leaves nothing', { timeout: 300_000 }, (t) => podsReachEachOther(t, 'vxlan'));
+test(
+  'pod network vxlan: pods on two nodes reach each other by pod IP over VXLAN; a removed node takes its route and FDB entries; skiff cleanup leaves nothing',
+  { timeout: 300_000 },
+  (t) => podsReachEachOther(t, 'vxlan'),
+);

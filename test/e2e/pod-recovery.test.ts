@@ -47,13 +47,24 @@ async function getPod(node: RealNode, name: string): Promise<Pod | undefined> {
 async function wgetFrom(node: RealNode, name: string, ip: string): Promise<{ exitCode?: number; out: string }> {
   const r = await node.kubectl(['apply', '-f', '-'], { input: wgetPod(name, ip) });
   assert.equal(r.code, 0, r.stderr);
-  const done = await until(`${name} finished`, 60_000, async () => {
-    const p = await getPod(node, name);
-    return p?.status?.containerStatuses?.[0]?.state?.terminated ? p : undefined;
-  }, node.logs);
+  const done = await until(
+    `${name} finished`,
+    60_000,
+    async () => {
+      const p = await getPod(node, name);
+      return p?.status?.containerStatuses?.[0]?.state?.terminated ? p : undefined;
+    },
+    node.logs,
+  );
   const m = done.metadata!;
   const logFile = join(node.dataDir, 'agent', 'logs', 'pods', `${m.namespace}_${m.name}_${m.uid}`, 'wget', '0.log');
-  const out = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' ')).join('\n') : '';
+  const out = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ').slice(3).join(' '))
+        .join('\n')
+    : '';
   return { exitCode: done.status!.containerStatuses![0]!.state!.terminated!.exitCode, out };
 }
 
@@ -64,10 +75,15 @@ test('a pod whose pause process is killed gets a new sandbox, its containers res
   try {
     const applied = await node.kubectl(['apply', '-f', '-'], { input: HTTPD });
     assert.equal(applied.code, 0, applied.stderr);
-    const before = await until('web Running with an IP', 90_000, async () => {
-      const p = await getPod(node, 'web');
-      return p?.status?.podIP && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
-    }, node.logs);
+    const before = await until(
+      'web Running with an IP',
+      90_000,
+      async () => {
+        const p = await getPod(node, 'web');
+        return p?.status?.podIP && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
+      },
+      node.logs,
+    );
     const oldIP = before.status!.podIP!;
 
     const first = await wgetFrom(node, 'wget-1', oldIP);
@@ -81,17 +97,26 @@ test('a pod whose pause process is killed gets a new sandbox, its containers res
       // The sandbox's task in containerd is its pause process.
       const tasks = spawnSync('ctr', ['--address', node.socket, '-n', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8' });
       assert.equal(tasks.status, 0, tasks.stderr);
-      const row = tasks.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[0] === sandbox.id);
+      const row = tasks.stdout
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .find((f) => f[0] === sandbox.id);
       const pid = Number(row?.[1]);
       assert.ok(pid > 1, `the pause process of sandbox ${sandbox.id} in:\n${tasks.stdout}`);
       process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();
 
-      const after = await until('web with a new pod IP and its container running again', 10_000, async () => {
-        const p = await getPod(node, 'web');
-        const cs = p?.status?.containerStatuses?.[0];
-        return p?.status?.podIP && p.status.podIP !== oldIP && cs?.state?.running && cs.restartCount === 1 ? p : undefined;
-      }, node.logs, 250);
+      const after = await until(
+        'web with a new pod IP and its container running again',
+        10_000,
+        async () => {
+          const p = await getPod(node, 'web');
+          const cs = p?.status?.containerStatuses?.[0];
+          return p?.status?.podIP && p.status.podIP !== oldIP && cs?.state?.running && cs.restartCount === 1 ? p : undefined;
+        },
+        node.logs,
+        250,
+      );
       t.diagnostic(`new sandbox, restarted container and new IP ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the pause process was killed`);
       const newIP = after.status!.podIP!;
       assert.deepEqual(after.status!.podIPs, [{ ip: newIP }]);

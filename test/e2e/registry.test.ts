@@ -50,7 +50,14 @@ test('a pod pulls its image from a local registry with imagePullSecrets', { time
     // skiff.local/busybox, which containerd would list as one image with both names.
     const base = busyboxImage();
     const spec = { ...base, config: { ...base.config, env: ['PATH=/bin', 'PULLED_FROM=registry'] } };
-    const pushed = await pushImage(spec, { registry: reg.host, repository: 'skiff/busybox', tag: '1.35', plainHttp: true, username: 'puller', password: 'pull-s3cret' });
+    const pushed = await pushImage(spec, {
+      registry: reg.host,
+      repository: 'skiff/busybox',
+      tag: '1.35',
+      plainHttp: true,
+      username: 'puller',
+      password: 'pull-s3cret',
+    });
     node = await startRealNode();
     const n = node;
     const logs = () => `${n.logs()}\n--- registry ---\n${reg!.logs().slice(-3000)}`;
@@ -58,35 +65,75 @@ test('a pod pulls its image from a local registry with imagePullSecrets', { time
 
     // Without credentials the registry answers 401: ErrImagePull, then the back-off.
     assert.equal((await node.kubectl(['apply', '-f', '-'], { input: pod('anon', image) })).code, 0);
-    const failed = await until('ErrImagePull for the pod without credentials', 60_000, async () => {
-      const p = await getPod(n, 'anon');
-      return waitingReason(p) === 'ErrImagePull' ? p : undefined;
-    }, logs);
+    const failed = await until(
+      'ErrImagePull for the pod without credentials',
+      60_000,
+      async () => {
+        const p = await getPod(n, 'anon');
+        return waitingReason(p) === 'ErrImagePull' ? p : undefined;
+      },
+      logs,
+    );
     assert.match(failed.status!.containerStatuses![0]!.state!.waiting!.message ?? '', /401 Unauthorized|unauthorized|authorization/i);
-    await until('ImagePullBackOff for the pod without credentials', 60_000, async () => (waitingReason(await getPod(n, 'anon')) === 'ImagePullBackOff' ? true : undefined), logs);
+    await until(
+      'ImagePullBackOff for the pod without credentials',
+      60_000,
+      async () => (waitingReason(await getPod(n, 'anon')) === 'ImagePullBackOff' ? true : undefined),
+      logs,
+    );
     const evr = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=anon', '-o', 'json']);
     const events = (JSON.parse(evr.stdout) as { items: Event[] }).items.map((e) => `${e.reason}: ${e.message}`);
-    assert.ok(events.some((e) => e.startsWith(`Pulling: Pulling image "${image}"`)), events.join('\n'));
-    assert.ok(events.some((e) => e.startsWith(`Failed: Failed to pull image "${image}"`)), events.join('\n'));
-    assert.ok(events.some((e) => e === 'Failed: Error: ErrImagePull'), events.join('\n'));
-    assert.ok(events.some((e) => e === `BackOff: Back-off pulling image "${image}"`), events.join('\n'));
+    assert.ok(
+      events.some((e) => e.startsWith(`Pulling: Pulling image "${image}"`)),
+      events.join('\n'),
+    );
+    assert.ok(
+      events.some((e) => e.startsWith(`Failed: Failed to pull image "${image}"`)),
+      events.join('\n'),
+    );
+    assert.ok(
+      events.some((e) => e === 'Failed: Error: ErrImagePull'),
+      events.join('\n'),
+    );
+    assert.ok(
+      events.some((e) => e === `BackOff: Back-off pulling image "${image}"`),
+      events.join('\n'),
+    );
 
     // With a dockerconfigjson secret for the registry the same pod runs.
-    const secret = await node.kubectl(['create', 'secret', 'docker-registry', 'regcred', `--docker-server=${reg.host}`, '--docker-username=puller', '--docker-password=pull-s3cret']);
+    const secret = await node.kubectl([
+      'create',
+      'secret',
+      'docker-registry',
+      'regcred',
+      `--docker-server=${reg.host}`,
+      '--docker-username=puller',
+      '--docker-password=pull-s3cret',
+    ]);
     assert.equal(secret.code, 0, secret.stderr);
     assert.equal((await node.kubectl(['apply', '-f', '-'], { input: pod('authed', image, 'regcred') })).code, 0);
     let last: Pod | undefined;
-    const running = await until('the pod with imagePullSecrets Running', 90_000, async () => {
-      last = await getPod(n, 'authed');
-      return last?.status?.phase === 'Running' ? last : undefined;
-    }, () => `${JSON.stringify(last?.status)}\n${logs()}`);
+    const running = await until(
+      'the pod with imagePullSecrets Running',
+      90_000,
+      async () => {
+        last = await getPod(n, 'authed');
+        return last?.status?.phase === 'Running' ? last : undefined;
+      },
+      () => `${JSON.stringify(last?.status)}\n${logs()}`,
+    );
     const cs = running.status!.containerStatuses![0]!;
     assert.equal(cs.image, image);
     assert.ok(cs.imageID.endsWith(pushed.digest), `imageID ${cs.imageID} names the pushed manifest ${pushed.digest}`);
-    const out = await until('the container log', 30_000, async () => {
-      const r = await n.kubectl(['logs', 'authed']);
-      return r.stdout.includes('pulled-from-') ? r.stdout : undefined;
-    }, logs);
+    const out = await until(
+      'the container log',
+      30_000,
+      async () => {
+        const r = await n.kubectl(['logs', 'authed']);
+        return r.stdout.includes('pulled-from-') ? r.stdout : undefined;
+      },
+      logs,
+    );
     assert.match(out, /pulled-from-registry/, 'the container runs the pushed image, with its env');
     const pulled = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=authed,reason=Pulled', '-o', 'jsonpath={.items[*].message}']);
     assert.match(pulled.stdout, new RegExp(`Successfully pulled image "${image.replace(/[.]/g, '\\.')}" in `));
@@ -105,14 +152,16 @@ test('a pod pulls its image from a local registry with imagePullSecrets', { time
     const cri = await node.cri();
     try {
       const gc = new ImageGarbageCollector({
-        runtime: cri, keep: keepImage, policy: { highThresholdPercent: 85, lowThresholdPercent: 80, minAgeMs: 0 },
+        runtime: cri,
+        keep: keepImage,
+        policy: { highThresholdPercent: 85, lowThresholdPercent: 80, minAgeMs: 0 },
         statfs: () => ({ capacityBytes: 100 * 2 ** 30, availableBytes: 10 * 2 ** 30 }),
       });
       const busy = await gc.garbageCollect();
-      assert.deepEqual(busy.removed, [], 'the running pod\'s image and the built-in images stay');
+      assert.deepEqual(busy.removed, [], "the running pod's image and the built-in images stay");
       const del = await node.kubectl(['delete', 'pod', 'anon', 'authed', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
       assert.equal(del.code, 0, del.stderr);
-      await until('the pod\'s containers to be removed', 30_000, async () => ((await cri.listContainers()).length === 0 ? true : undefined), logs);
+      await until("the pod's containers to be removed", 30_000, async () => ((await cri.listContainers()).length === 0 ? true : undefined), logs);
       const r = await gc.garbageCollect();
       assert.deepEqual(r.removed, [image]);
       assert.equal(await cri.imageStatus(image), undefined, 'the image is gone from containerd');

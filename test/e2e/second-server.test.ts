@@ -18,8 +18,27 @@ test('a second server with a bridge and cluster CIDR in use stops with an error 
   const tag = Math.random().toString(36).slice(2, 7);
   const ns = `skiff-two-${tag}`;
   const octet = 160 + Math.floor(Math.random() * 40);
-  const common = ['--runtime', 'cri', '--https-port', '0', '--kubelet-port', '0', '--bind-address', '127.0.0.1', '--pod-network', 'none', '--disable-proxy',
-    '--cluster-cidr', `10.${octet}.0.0/17`, '--service-cidr', `10.${octet}.128.0/17`, '--cluster-dns', `10.${octet}.128.10`, '--cni-bridge', `sk2${tag}`];
+  const common = [
+    '--runtime',
+    'cri',
+    '--https-port',
+    '0',
+    '--kubelet-port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+    '--pod-network',
+    'none',
+    '--disable-proxy',
+    '--cluster-cidr',
+    `10.${octet}.0.0/17`,
+    '--service-cidr',
+    `10.${octet}.128.0/17`,
+    '--cluster-dns',
+    `10.${octet}.128.10`,
+    '--cni-bridge',
+    `sk2${tag}`,
+  ];
   const dirA = mkdtempSync(join(tmpdir(), 'skiff-two-a-'));
   const dirB = mkdtempSync(join(tmpdir(), 'skiff-two-b-'));
   assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0, `ip netns add ${ns}`);
@@ -31,8 +50,18 @@ test('a second server with a bridge and cluster CIDR in use stops with an error 
   first.stdout.on('data', (d) => (out = (out + d).slice(-20_000)));
   first.stderr.on('data', (d) => (out = (out + d).slice(-20_000)));
   try {
-    await until('the first server ready', 90_000, async () => (/skiff server ready/.test(out) ? true : undefined), () => out);
-    await until('the first server\'s bridge', 30_000, async () => (spawnSync('ip', ['-n', ns, 'link', 'show', `sk2${tag}`]).status === 0 ? true : undefined), () => out);
+    await until(
+      'the first server ready',
+      90_000,
+      async () => (/skiff server ready/.test(out) ? true : undefined),
+      () => out,
+    );
+    await until(
+      "the first server's bridge",
+      30_000,
+      async () => (spawnSync('ip', ['-n', ns, 'link', 'show', `sk2${tag}`]).status === 0 ? true : undefined),
+      () => out,
+    );
 
     const [cmdB, argvB] = inNs(dirB);
     const second = spawnSync(cmdB, [...argvB], { encoding: 'utf8', timeout: 90_000 });

@@ -17,19 +17,30 @@ const FIXTURE = resolve(new URL('../../../test/fixtures/httpd-deployment.yaml', 
 
 /** The fixture, with the built-in httpd image and a page naming the pod. */
 function httpdDeployment(): string {
-  return readFileSync(FIXTURE, 'utf8').replace('      containers:\n', '      terminationGracePeriodSeconds: 2\n      containers:\n').replace(/image: httpd\n/, [
-    'image: skiff.local/httpd:1.35',
-    '          imagePullPolicy: IfNotPresent',
-    "          command: [sh, -c, 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -v -p 8080 -h /tmp/www']",
-    '',
-  ].join('\n'));
+  return readFileSync(FIXTURE, 'utf8')
+    .replace('      containers:\n', '      terminationGracePeriodSeconds: 2\n      containers:\n')
+    .replace(
+      /image: httpd\n/,
+      [
+        'image: skiff.local/httpd:1.35',
+        '          imagePullPolicy: IfNotPresent',
+        "          command: [sh, -c, 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -v -p 8080 -h /tmp/www']",
+        '',
+      ].join('\n'),
+    );
 }
 
 /** A sleeping busybox pod; `tag` makes its process findable on the host (sleep 3600.<tag>). */
 function clientPod(name: string, node: string, tag: string): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name },
-    spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'skiff.local/busybox:1.35', imagePullPolicy: 'IfNotPresent', command: ['sleep', `3600.${tag}`] }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      nodeName: node,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'c', image: 'skiff.local/busybox:1.35', imagePullPolicy: 'IfNotPresent', command: ['sleep', `3600.${tag}`] }],
+    },
   });
 }
 
@@ -111,7 +122,10 @@ const CASES: ModeCase[] = [
 ];
 const wanted = (process.env.SKIFF_E2E_PROXY_MODES ?? CASES.map((c) => c.mode).join(',')).split(',');
 
-test('Services in every proxy mode: ClusterIP balancing, NodePort, LoadBalancer, reject without endpoints, affinity, externalTrafficPolicy Local, the kubernetes Service', { timeout: 900_000, concurrency: true }, async (t) => {
+test('Services in every proxy mode: ClusterIP balancing, NodePort, LoadBalancer, reject without endpoints, affinity, externalTrafficPolicy Local, the kubernetes Service', {
+  timeout: 900_000,
+  concurrency: true,
+}, async (t) => {
   const why = netnsClusterMissing();
   if (why) return t.skip(why);
   await Promise.all(CASES.filter((m) => wanted.includes(m.mode)).map((m) => t.test(`${m.mode} proxy`, (tt) => scenario(tt, m))));
@@ -125,14 +139,28 @@ async function scenario(t: TestContext, m: ModeCase): Promise<void> {
     await ok(c, ['apply', '-f', '-'], httpdDeployment());
     const clientTag = String(Math.floor(Math.random() * 1e6));
     await ok(c, ['apply', '-f', '-'], clientPod('client', agent.name, clientTag));
-    const web: Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'httpd_server' }, ports: [{ port: 80, targetPort: 8080 }] } };
+    const web: Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'httpd_server' }, ports: [{ port: 80, targetPort: 8080 }] },
+    };
     await ok(c, ['apply', '-f', '-'], JSON.stringify(web));
-    const pods = await waitFor('2 httpd pods and the client Running', 120_000, async () => {
-      const l = await json<{ items: Pod[] }>(c, ['get', 'pods']);
-      const running = l.items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
-      return running.length === 3 ? running : undefined;
-    }, logs, 500);
-    const httpdNames = pods.filter((p) => p.metadata!.name!.startsWith('httpd')).map((p) => p.metadata!.name!).sort();
+    const pods = await waitFor(
+      '2 httpd pods and the client Running',
+      120_000,
+      async () => {
+        const l = await json<{ items: Pod[] }>(c, ['get', 'pods']);
+        const running = l.items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+        return running.length === 3 ? running : undefined;
+      },
+      logs,
+      500,
+    );
+    const httpdNames = pods
+      .filter((p) => p.metadata!.name!.startsWith('httpd'))
+      .map((p) => p.metadata!.name!)
+      .sort();
     await waitFor('2 ready endpoints of web', 30_000, async () => ((await readyEndpoints(c, 'web')) === 2 ? true : undefined), logs);
     const clusterIP = (await json<Service>(c, ['get', 'svc', 'web'])).spec!.clusterIP!;
 
@@ -142,27 +170,43 @@ async function scenario(t: TestContext, m: ModeCase): Promise<void> {
     for (const a of answers) counts.set(a, (counts.get(a) ?? 0) + 1);
     t.diagnostic(`answers per pod: ${JSON.stringify(Object.fromEntries(counts))}`);
     assert.deepEqual([...counts.keys()].sort(), httpdNames, 'every answer comes from one of the two pods, none failed');
-    if (m.balance === 'random') for (const n of counts.values()) assert.ok(n >= 60 && n <= 140, `roughly half each (binomial 200, p=0.5: 60..140 is beyond 5 sigma): ${n}`);
-    else for (let i = 1; i < answers.length; i++) assert.notEqual(answers[i], answers[i - 1], `strict alternation: requests ${i - 1} and ${i} both went to ${answers[i]}`);
+    if (m.balance === 'random')
+      for (const n of counts.values()) assert.ok(n >= 60 && n <= 140, `roughly half each (binomial 200, p=0.5: 60..140 is beyond 5 sigma): ${n}`);
+    else
+      for (let i = 1; i < answers.length; i++)
+        assert.notEqual(answers[i], answers[i - 1], `strict alternation: requests ${i - 1} and ${i} both went to ${answers[i]}`);
 
     // NodePort and LoadBalancer: on the node's own address and 127.0.0.1, from the node's namespace and from the other node.
     const lb: Service = {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-lb' },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-lb' },
       spec: { type: 'LoadBalancer', selector: { app: 'httpd_server' }, ports: [{ port: 8081, targetPort: 8080 }] },
     };
     await ok(c, ['apply', '-f', '-'], JSON.stringify(lb));
-    const lbSvc = await waitFor('the LoadBalancer ingress', 30_000, async () => {
-      const s = await json<Service>(c, ['get', 'svc', 'web-lb']);
-      return (s.status?.loadBalancer?.ingress?.length ?? 0) === 2 ? s : undefined;
-    }, logs);
-    assert.deepEqual(lbSvc.status!.loadBalancer!.ingress!.map((i) => i.ip).sort(), [server.ip, agent.ip].sort(), 'ServiceLB: the Ready nodes\' InternalIPs');
+    const lbSvc = await waitFor(
+      'the LoadBalancer ingress',
+      30_000,
+      async () => {
+        const s = await json<Service>(c, ['get', 'svc', 'web-lb']);
+        return (s.status?.loadBalancer?.ingress?.length ?? 0) === 2 ? s : undefined;
+      },
+      logs,
+    );
+    assert.deepEqual(lbSvc.status!.loadBalancer!.ingress!.map((i) => i.ip).sort(), [server.ip, agent.ip].sort(), "ServiceLB: the Ready nodes' InternalIPs");
     const nodePort = lbSvc.spec!.ports![0]!.nodePort!;
     if (!m.nodePortOnLoopback) {
       const lo = await fetchFromNode(c, 0, `http://127.0.0.1:${nodePort}/`, 2);
       assert.equal(lo.page, undefined, 'no NodePort on 127.0.0.1 in this mode');
     }
-    for (const [from, url] of [...(m.nodePortOnLoopback ? [[0, `http://127.0.0.1:${nodePort}/`] as const] : []), [0, `http://${server.ip}:${nodePort}/`], [1, `http://${server.ip}:${nodePort}/`],
-      [0, `http://${server.ip}:8081/`], [1, `http://${server.ip}:8081/`], [0, `http://${agent.ip}:8081/`]] as const) {
+    for (const [from, url] of [
+      ...(m.nodePortOnLoopback ? [[0, `http://127.0.0.1:${nodePort}/`] as const] : []),
+      [0, `http://${server.ip}:${nodePort}/`],
+      [1, `http://${server.ip}:${nodePort}/`],
+      [0, `http://${server.ip}:8081/`],
+      [1, `http://${server.ip}:8081/`],
+      [0, `http://${agent.ip}:8081/`],
+    ] as const) {
       const r = await waitFor(`${url} from node ${from}`, 10_000, async () => (await fetchFromNode(c, from, url)).page, logs, 250);
       assert.ok(httpdNames.includes(r), `${url} from node ${from} answered ${r}`);
     }
@@ -172,13 +216,19 @@ async function scenario(t: TestContext, m: ModeCase): Promise<void> {
     await ok(c, ['scale', 'deployment/httpd-deployment', '--replicas=0']);
     await waitFor('no serving endpoint of web', 60_000, async () => ((await servingEndpoints(c, 'web')) === 0 ? true : undefined), logs);
     let lastOut = '';
-    const refused = await waitFor('connection refused to the cluster IP', 5_000, async () => {
-      const t0 = Date.now();
-      const r = await c.kubectl(['exec', 'client', '--', 'sh', '-c', `timeout 5 wget -qO- http://${clusterIP}/ 2>&1; echo rc=$?`]);
-      lastOut = r.stdout + r.stderr;
-      const failed = m.refuses ? /refused/i.test(r.stdout) : !/rc=0/.test(r.stdout);
-      return failed ? { out: r.stdout, ms: Date.now() - t0 } : undefined;
-    }, () => `${logs()}\nlast wget: ${lastOut}`, 100);
+    const refused = await waitFor(
+      'connection refused to the cluster IP',
+      5_000,
+      async () => {
+        const t0 = Date.now();
+        const r = await c.kubectl(['exec', 'client', '--', 'sh', '-c', `timeout 5 wget -qO- http://${clusterIP}/ 2>&1; echo rc=$?`]);
+        lastOut = r.stdout + r.stderr;
+        const failed = m.refuses ? /refused/i.test(r.stdout) : !/rc=0/.test(r.stdout);
+        return failed ? { out: r.stdout, ms: Date.now() - t0 } : undefined;
+      },
+      () => `${logs()}\nlast wget: ${lastOut}`,
+      100,
+    );
     assert.ok(refused.ms < 3000, `refused fast: ${refused.ms} ms`);
     const fromNode = await fetchFromNode(c, 1, `http://${clusterIP}/`);
     assert.equal(fromNode.page, undefined);
@@ -205,25 +255,52 @@ async function scenario(t: TestContext, m: ModeCase): Promise<void> {
 
     // externalTrafficPolicy Local: one pod on the server's node; the source IP is kept; the agent's node does not answer.
     const local = JSON.stringify({
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'solo' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'solo' } }, template: { metadata: { labels: { app: 'solo' } }, spec: {
-        nodeName: server.name, terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'httpd', image: 'skiff.local/httpd:1.35', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }] }],
-      } } },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'solo' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'solo' } },
+        template: {
+          metadata: { labels: { app: 'solo' } },
+          spec: {
+            nodeName: server.name,
+            terminationGracePeriodSeconds: 1,
+            containers: [{ name: 'httpd', image: 'skiff.local/httpd:1.35', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }] }],
+          },
+        },
+      },
     });
     await ok(c, ['apply', '-f', '-'], local);
-    await ok(c, ['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'solo' },
-      spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] },
-    }));
+    await ok(
+      c,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'solo' },
+        spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'solo' }, ports: [{ port: 80, targetPort: 8080 }] },
+      }),
+    );
     await waitFor('the solo endpoint ready', 120_000, async () => ((await readyEndpoints(c, 'solo')) === 1 ? true : undefined), logs, 500);
     const soloPort = (await json<Service>(c, ['get', 'svc', 'solo'])).spec!.ports![0]!.nodePort!;
-    const viaServer = await waitFor('the solo NodePort on the server node', 10_000, async () => (await fetchFromNode(c, 1, `http://${server.ip}:${soloPort}/`)).page, logs, 250);
+    const viaServer = await waitFor(
+      'the solo NodePort on the server node',
+      10_000,
+      async () => (await fetchFromNode(c, 1, `http://${server.ip}:${soloPort}/`)).page,
+      logs,
+      250,
+    );
     assert.match(viaServer, /It works!/);
     const soloPod = (await json<{ items: Pod[] }>(c, ['get', 'pods', '-l', 'app=solo'])).items[0]!.metadata!.name!;
     const httpdLog = await ok(c, ['logs', soloPod]);
     // busybox httpd listens on IPv6 too and logs IPv4 peers as [::ffff:a.b.c.d]:port.
-    if (m.keepsSourceIP) assert.match(httpdLog, new RegExp(`^(\\[::ffff:)?${agent.ip.replace(/\./g, '\\.')}\\]?:\\d+: `, 'm'), `the client's own address in the httpd log:\n${httpdLog}`);
+    if (m.keepsSourceIP)
+      assert.match(
+        httpdLog,
+        new RegExp(`^(\\[::ffff:)?${agent.ip.replace(/\./g, '\\.')}\\]?:\\d+: `, 'm'),
+        `the client's own address in the httpd log:\n${httpdLog}`,
+      );
     const viaAgent = await fetchFromNode(c, 0, `http://${agent.ip}:${soloPort}/`, 2);
     assert.equal(viaAgent.page, undefined, 'a node without a local endpoint does not answer on the NodePort');
 
@@ -233,9 +310,25 @@ async function scenario(t: TestContext, m: ModeCase): Promise<void> {
     // the host's openssl runs inside the pod's network namespace instead.
     const kubeIP = (await json<Service>(c, ['get', 'svc', 'kubernetes', '-n', 'default'])).spec!.clusterIP!;
     const pid = podProcess(clientTag);
-    assert.ok(pid, 'the client pod\'s sleep process');
-    const tls = await execFileP('nsenter', [`--net=/proc/${pid}/ns/net`, 'timeout', '10', 'openssl', 's_client', '-connect', `${kubeIP}:443`,
-      '-CAfile', join(server.dataDir, 'tls', 'ca.crt'), '-verify_return_error', '-verify_ip', kubeIP], '');
+    assert.ok(pid, "the client pod's sleep process");
+    const tls = await execFileP(
+      'nsenter',
+      [
+        `--net=/proc/${pid}/ns/net`,
+        'timeout',
+        '10',
+        'openssl',
+        's_client',
+        '-connect',
+        `${kubeIP}:443`,
+        '-CAfile',
+        join(server.dataDir, 'tls', 'ca.crt'),
+        '-verify_return_error',
+        '-verify_ip',
+        kubeIP,
+      ],
+      '',
+    );
     t.diagnostic(`openssl s_client ${kubeIP}:443 from the client pod: ${/Verify return code: .*/.exec(tls.stdout)?.[0]}`);
     assert.match(tls.stdout, /Verify return code: 0 \(ok\)/, `${tls.stdout}\n${tls.stderr}`);
   } finally {

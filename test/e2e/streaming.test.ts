@@ -160,7 +160,9 @@ test('kubectl logs, exec, attach, cp and port-forward against real containers', 
   }
 
   await t.test('logs: follow ends when the container exits; tail, timestamps, limit-bytes', async () => {
-    await until('logger started', 60_000, async () => ((await k(['get', 'pod', 'logger', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running' ? true : undefined));
+    await until('logger started', 60_000, async () =>
+      (await k(['get', 'pod', 'logger', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running' ? true : undefined,
+    );
     const followed = await k(['logs', '-f', 'logger'], { timeoutMs: 30_000 });
     assert.equal(followed.code, 0, followed.stderr);
     assert.equal(followed.stdout, 'one\ntwo\nthree\nlast\n');
@@ -232,7 +234,9 @@ test('kubectl logs, exec, attach, cp and port-forward against real containers', 
   });
 
   await t.test('port-forward to the pod, then a request on loopback', async (st) => {
-    const pf = spawn('kubectl', ['--kubeconfig', node.kubeconfig, 'port-forward', 'pod/web', ':8080', '--address', '127.0.0.1'], { env: { ...process.env, HOME: node.dataDir } });
+    const pf = spawn('kubectl', ['--kubeconfig', node.kubeconfig, 'port-forward', 'pod/web', ':8080', '--address', '127.0.0.1'], {
+      env: { ...process.env, HOME: node.dataDir },
+    });
     st.after(() => pf.kill('SIGTERM'));
     let out = '';
     pf.stdout.on('data', (d) => (out += d));

@@ -20,7 +20,8 @@ import type { VolumeSources } from '../../src/kubelet/volumes/types.js';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc']) if (spawnSync('which', [bin]).status !== 0) return `${bin} is not installed (apt-get install containerd runc)`;
+  for (const bin of ['containerd', 'ctr', 'runc'])
+    if (spawnSync('which', [bin]).status !== 0) return `${bin} is not installed (apt-get install containerd runc)`;
   if (!busyboxAvailable()) return 'busybox-static is not installed';
   return undefined;
 }
@@ -29,10 +30,18 @@ function missing(): string | undefined {
 class Objects implements VolumeSources {
   cms = new Map<string, ConfigMap>();
   secrets = new Map<string, Secret>();
-  configMap(ns: string, name: string) { return this.cms.get(`${ns}/${name}`); }
-  secret(ns: string, name: string) { return this.secrets.get(`${ns}/${name}`); }
-  persistentVolumeClaim(): PersistentVolumeClaim | undefined { return undefined; }
-  persistentVolume(): PersistentVolume | undefined { return undefined; }
+  configMap(ns: string, name: string) {
+    return this.cms.get(`${ns}/${name}`);
+  }
+  secret(ns: string, name: string) {
+    return this.secrets.get(`${ns}/${name}`);
+  }
+  persistentVolumeClaim(): PersistentVolumeClaim | undefined {
+    return undefined;
+  }
+  persistentVolume(): PersistentVolume | undefined {
+    return undefined;
+  }
 }
 
 test('volume mounts in a real container: live configMap updates, read-only, tmpfs secret, subPath, hosts, termination log', async (t) => {
@@ -40,7 +49,10 @@ test('volume mounts in a real container: live configMap updates, read-only, tmpf
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'skiff-volctr-'));
   const sock = join(dir, 'containerd.sock');
-  writeFileSync(join(dir, 'config.toml'), `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n`);
+  writeFileSync(
+    join(dir, 'config.toml'),
+    `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n`,
+  );
   const ctrd = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: 'ignore' });
   const ctr = (...args: string[]) => spawnSync('ctr', ['--address', sock, '-n', 'skiff-vol-test', ...args], { encoding: 'utf8', timeout: 60_000 });
   const id = `vol-${process.pid}`;
@@ -59,7 +71,8 @@ test('volume mounts in a real container: live configMap updates, read-only, tmpf
     objects.cms.set('ns/cfg', { metadata: { name: 'cfg', namespace: 'ns' }, data: { 'app.conf': 'a=1' } });
     objects.secrets.set('ns/sec', { metadata: { name: 'sec', namespace: 'ns' }, data: { token: Buffer.from('s3cret').toString('base64') } });
     const container = {
-      name: 'app', image: image.name,
+      name: 'app',
+      image: image.name,
       volumeMounts: [
         { name: 'cfg', mountPath: '/etc/cfg' },
         { name: 'sec', mountPath: '/etc/sec' },
@@ -70,14 +83,21 @@ test('volume mounts in a real container: live configMap updates, read-only, tmpf
       metadata: { name: 'web', namespace: 'ns', uid },
       spec: {
         containers: [container],
-        volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }, { name: 'sec', secret: { secretName: 'sec' } }, { name: 'scratch', emptyDir: {} }],
+        volumes: [
+          { name: 'cfg', configMap: { name: 'cfg' } },
+          { name: 'sec', secret: { secretName: 'sec' } },
+          { name: 'scratch', emptyDir: {} },
+        ],
       },
     };
     await vm.setUpPod(pod);
     await writeHostsFile(dirs.etcHosts(uid), pod, { podIPs: ['10.99.0.7'] });
     const mounts = await vm.mountsFor(pod, container);
     const { config, terminationMessageFile } = await buildContainerConfig(pod, container, { attempt: 0, env: [], mounts, dirs, podIPs: ['10.99.0.7'] });
-    const mountArgs = config.mounts!.flatMap((m) => ['--mount', `type=bind,src=${m.hostPath},dst=${m.containerPath},options=rbind:${m.readonly ? 'ro' : 'rw'}`]);
+    const mountArgs = config.mounts!.flatMap((m) => [
+      '--mount',
+      `type=bind,src=${m.hostPath},dst=${m.containerPath},options=rbind:${m.readonly ? 'ro' : 'rw'}`,
+    ]);
     const run = ctr('run', '-d', ...mountArgs, image.name, id, 'sh', '-c', 'sleep 120');
     assert.equal(run.status, 0, `ctr run: ${run.stderr}`);
     let execs = 0;
@@ -100,7 +120,8 @@ test('volume mounts in a real container: live configMap updates, read-only, tmpf
     assert.equal(await readTerminationMessage(terminationMessageFile!), 'bye\n');
   } finally {
     ctr('task', 'kill', '-s', 'SIGKILL', id);
-    for (let i = 0; i < 50 && ctr('task', 'rm', '-f', id).status !== 0 && ctr('task', 'ls', '-q').stdout.includes(id); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && ctr('task', 'rm', '-f', id).status !== 0 && ctr('task', 'ls', '-q').stdout.includes(id); i++)
+      await new Promise((r) => setTimeout(r, 100));
     ctr('container', 'rm', id);
     ctrd.kill('SIGTERM');
     await new Promise((r) => ctrd.once('exit', r));

@@ -39,11 +39,27 @@ export async function startTestUpstream(opts: { host?: string; domain?: string; 
     if (name === `silent.${domain}` || name.endsWith(`.silent.${domain}`)) return undefined;
     if (!(name === domain || name.endsWith(`.${domain}`))) return dnsPacket.encode({ ...base, flags: base.flags | 5 });
     if (name === `many.${domain}`)
-      return dnsPacket.encode({ ...base, answers: Array.from({ length: 40 }, (_, i) => ({ name: question.name, type: 'TXT' as const, ttl: opts.ttl ?? 60, data: `record ${i} ${'x'.repeat(40)}` })) });
+      return dnsPacket.encode({
+        ...base,
+        answers: Array.from({ length: 40 }, (_, i) => ({
+          name: question.name,
+          type: 'TXT' as const,
+          ttl: opts.ttl ?? 60,
+          data: `record ${i} ${'x'.repeat(40)}`,
+        })),
+      });
     if (name.startsWith('nx') || question.type !== 'A')
       return dnsPacket.encode({
-        ...base, flags: base.flags | (name.startsWith('nx') ? 3 : 0),
-        authorities: [{ name: domain, type: 'SOA', ttl: 30, data: { mname: `ns.${domain}`, rname: `hostmaster.${domain}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 30 } }],
+        ...base,
+        flags: base.flags | (name.startsWith('nx') ? 3 : 0),
+        authorities: [
+          {
+            name: domain,
+            type: 'SOA',
+            ttl: 30,
+            data: { mname: `ns.${domain}`, rname: `hostmaster.${domain}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 30 },
+          },
+        ],
       });
     return dnsPacket.encode({ ...base, answers: [{ name: question.name, type: 'A', ttl: opts.ttl ?? 60, data: opts.address ?? '192.0.2.1' }] });
   };
@@ -87,17 +103,27 @@ export async function startTestUpstream(opts: { host?: string; domain?: string; 
   }
   if (!udp || !tcp) throw new Error('test upstream: no port free for both UDP and TCP');
   return {
-    host, port, queries,
-    close: () => new Promise((res) => { udp!.close(); tcp!.close(() => res()); }),
+    host,
+    port,
+    queries,
+    close: () =>
+      new Promise((res) => {
+        udp!.close();
+        tcp!.close(() => res());
+      }),
   };
 }
 
-export interface DigResult { code: number; stdout: string }
+export interface DigResult {
+  code: number;
+  stdout: string;
+}
 
 export function dig(server: string, port: number, args: string[], timeoutMs = 10_000): Promise<DigResult> {
   return new Promise((res) => {
     execFile('dig', [`@${server}`, '-p', String(port), '+time=2', '+tries=1', ...args], { timeout: timeoutMs }, (err, stdout) =>
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }));
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+    );
   });
 }
 
@@ -115,19 +141,35 @@ export function status(out: string): string | undefined {
 export function rawUdp(host: string, port: number, packet: Buffer, timeoutMs = 500): Promise<Buffer | undefined> {
   return new Promise((res) => {
     const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); res(undefined); }, timeoutMs);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); res(m); });
+    const timer = setTimeout(() => {
+      s.close();
+      res(undefined);
+    }, timeoutMs);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      res(m);
+    });
     s.send(packet, port, host);
   });
 }
 
 /** One A (or other type) question over UDP with dns-packet: the rcode and the answers' data. */
-export async function ask(host: string, port: number, name: string, type: 'A' | 'AAAA' | 'SRV' | 'PTR' | 'TXT' = 'A', timeoutMs = 500): Promise<{ rcode: string; data: unknown[] } | undefined> {
+export async function ask(
+  host: string,
+  port: number,
+  name: string,
+  type: 'A' | 'AAAA' | 'SRV' | 'PTR' | 'TXT' = 'A',
+  timeoutMs = 500,
+): Promise<{ rcode: string; data: unknown[] } | undefined> {
   const id = Math.floor(Math.random() * 65536);
   const reply = await rawUdp(host, port, dnsPacket.encode({ id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type }] }), timeoutMs);
   if (!reply) return undefined;
   const d = dnsPacket.decode(reply);
-  return { rcode: (d as { rcode?: string }).rcode ?? 'NOERROR', data: (d.answers ?? []).filter((a) => a.type === type).map((a) => (a as { data: unknown }).data) };
+  return {
+    rcode: (d as { rcode?: string }).rcode ?? 'NOERROR',
+    data: (d.answers ?? []).filter((a) => a.type === type).map((a) => (a as { data: unknown }).data),
+  };
 }
 
 /** A port free on this host right now (TCP and UDP), for servers that must be told theirs. */

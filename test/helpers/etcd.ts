@@ -56,12 +56,23 @@ async function startOnce(bin: string): Promise<RunningEtcd> {
     child = spawn(
       bin,
       [
-        '--name', 'skiff-test', '--data-dir', join(dir, 'data'),
-        '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-        '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-        '--initial-cluster', `skiff-test=${peerUrl}`,
+        '--name',
+        'skiff-test',
+        '--data-dir',
+        join(dir, 'data'),
+        '--listen-client-urls',
+        endpoint,
+        '--advertise-client-urls',
+        endpoint,
+        '--listen-peer-urls',
+        peerUrl,
+        '--initial-advertise-peer-urls',
+        peerUrl,
+        '--initial-cluster',
+        `skiff-test=${peerUrl}`,
         // Metrics and pprof stay on the client port; nothing listens elsewhere.
-        '--log-level', 'warn',
+        '--log-level',
+        'warn',
       ],
       { stdio: ['ignore', logFd, logFd] },
     );
@@ -87,7 +98,8 @@ async function startOnce(bin: string): Promise<RunningEtcd> {
     }
     return false;
   };
-  const failure = () => `etcd did not become healthy at ${endpoint}: ${existsSync(join(dir, 'etcd.log')) ? readFileSync(join(dir, 'etcd.log'), 'utf8').slice(-2000) : ''}`;
+  const failure = () =>
+    `etcd did not become healthy at ${endpoint}: ${existsSync(join(dir, 'etcd.log')) ? readFileSync(join(dir, 'etcd.log'), 'utf8').slice(-2000) : ''}`;
   launch();
   if (!(await waitHealthy())) {
     const msg = failure();

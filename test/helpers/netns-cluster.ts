@@ -105,8 +105,13 @@ export function skiffHasFlag(command: 'server' | 'agent', flag: string): boolean
  */
 export function execIn(netns: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   return new Promise((res) => {
-    const child = execFile('nsenter', [`--net=/run/netns/${netns}`, ...argv], { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      res({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }));
+    const child = execFile(
+      'nsenter',
+      [`--net=/run/netns/${netns}`, ...argv],
+      { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        res({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+    );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
@@ -184,10 +189,10 @@ export async function startNetnsCluster(opts: NetnsClusterOptions = {}): Promise
     const kubeletPort = (i: number) => 10250 + i;
     const execOn = (i: number) => (argv: string[], o?: { input?: string; timeoutMs?: number }) => execIn(topo.nodeNs[i]!, argv, o);
 
-    server = await startRealNode([
-      '--node-name', nodeName(0), '--kubelet-port', String(kubeletPort(0)), ...common, ...(opts.serverArgs ?? []),
-    ], {
-      netns: topo.nodeNs[0], bindAddress: topo.nodeIPs[0], bridge: bridgeName(0),
+    server = await startRealNode(['--node-name', nodeName(0), '--kubelet-port', String(kubeletPort(0)), ...common, ...(opts.serverArgs ?? [])], {
+      netns: topo.nodeNs[0],
+      bindAddress: topo.nodeIPs[0],
+      bridge: bridgeName(0),
       cidrs: { cluster: clusterCidr, service: serviceCidr, dns: clusterDns, podNet: `10.${octet}.` },
     });
     record.add('dataDirs', server.dataDir);
@@ -199,25 +204,59 @@ export async function startNetnsCluster(opts: NetnsClusterOptions = {}): Promise
     if (skiffHasFlag('agent', '--cluster-cidr')) agentFlags.push('--cluster-cidr', clusterCidr);
     for (let i = 1; i <= agentCount; i++) {
       const agent = realAgent({
-        server: serverUrl, token, nodeName: nodeName(i), nodeIP: topo.nodeIPs[i]!, netns: topo.nodeNs[i], clusterDns,
-        bridge: bridgeName(i), kubeletPort: kubeletPort(i), extraArgs: [...agentFlags, ...(opts.agentArgs ?? [])],
+        server: serverUrl,
+        token,
+        nodeName: nodeName(i),
+        nodeIP: topo.nodeIPs[i]!,
+        netns: topo.nodeNs[i],
+        clusterDns,
+        bridge: bridgeName(i),
+        kubeletPort: kubeletPort(i),
+        extraArgs: [...agentFlags, ...(opts.agentArgs ?? [])],
       });
       record.add('dataDirs', agent.dataDir);
       agents.push({
-        index: i, name: nodeName(i), ip: topo.nodeIPs[i]!, netns: topo.nodeNs[i]!, dataDir: agent.dataDir, bridge: agent.bridge,
-        kubeletPort: kubeletPort(i), exec: execOn(i), logs: () => agent.logs(), agent,
+        index: i,
+        name: nodeName(i),
+        ip: topo.nodeIPs[i]!,
+        netns: topo.nodeNs[i]!,
+        dataDir: agent.dataDir,
+        bridge: agent.bridge,
+        kubeletPort: kubeletPort(i),
+        exec: execOn(i),
+        logs: () => agent.logs(),
+        agent,
       });
     }
     await Promise.all(agents.map((a) => a.agent.start()));
     const serverNode = {
-      index: 0, name: nodeName(0), ip: topo.nodeIPs[0]!, netns: topo.nodeNs[0]!, dataDir: server.dataDir, bridge: server.bridge,
-      kubeletPort: kubeletPort(0), exec: execOn(0), logs: () => realServer.logs(), real: realServer,
+      index: 0,
+      name: nodeName(0),
+      ip: topo.nodeIPs[0]!,
+      netns: topo.nodeNs[0]!,
+      dataDir: server.dataDir,
+      bridge: server.bridge,
+      kubeletPort: kubeletPort(0),
+      exec: execOn(0),
+      logs: () => realServer.logs(),
+      real: realServer,
     };
     const nodes: NetnsNode[] = [serverNode, ...agents];
     const logs = () => nodes.map((n) => `--- ${n.name} (${n.ip}) ---\n${n.logs().slice(-6000)}`).join('\n');
     Object.assign(cluster, {
-      tag, clusterCidr, serviceCidr, clusterDns, linkCidr: topo.linkCidr, hostIP: topo.hostIP, kubeconfig, serverUrl, token,
-      server: serverNode, agents, nodes, topology: topo,
+      tag,
+      clusterCidr,
+      serviceCidr,
+      clusterDns,
+      linkCidr: topo.linkCidr,
+      hostIP: topo.hostIP,
+      kubeconfig,
+      serverUrl,
+      token,
+      server: serverNode,
+      agents,
+      nodes,
+      topology: topo,
       kubectl: kubectlAt(kubeconfig, server.dataDir),
       exec: (node: number | string, argv: string[], o?: { input?: string; timeoutMs?: number }) => {
         const n = typeof node === 'number' ? nodes[node] : nodes.find((x) => x.name === node);
@@ -228,13 +267,19 @@ export async function startNetnsCluster(opts: NetnsClusterOptions = {}): Promise
       cleanup,
     } satisfies NetnsCluster);
     if (opts.waitReady !== false) {
-      await waitFor(`${nodes.length} Ready nodes with pod CIDRs`, 90_000, async () => {
-        const r = await cluster.kubectl(['get', 'nodes', '-o', 'json']);
-        if (r.code !== 0) return undefined;
-        const items = (JSON.parse(r.stdout) as { items: Node[] }).items;
-        const ready = items.filter((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-        return ready.length === nodes.length ? true : undefined;
-      }, logs, 500);
+      await waitFor(
+        `${nodes.length} Ready nodes with pod CIDRs`,
+        90_000,
+        async () => {
+          const r = await cluster.kubectl(['get', 'nodes', '-o', 'json']);
+          if (r.code !== 0) return undefined;
+          const items = (JSON.parse(r.stdout) as { items: Node[] }).items;
+          const ready = items.filter((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+          return ready.length === nodes.length ? true : undefined;
+        },
+        logs,
+        500,
+      );
     }
     return cluster;
   } catch (err) {

@@ -77,7 +77,10 @@ function alive(pid: number): boolean {
 export function removeRecorded(rec: RunRecord): void {
   for (const ns of rec.namespaces) {
     // Whatever still runs in a node's namespace (containerd, shims) is ours.
-    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((n) => n > 0 && n !== process.pid);
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map(Number)
+      .filter((n) => n > 0 && n !== process.pid);
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -19,7 +19,14 @@ export function rawClient(kubeconfig: string) {
     request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
       return new Promise((resolve, reject) => {
         const req = https.request(
-          { host: url.hostname, port: url.port, method, path, agent, headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } },
+          {
+            host: url.hostname,
+            port: url.port,
+            method,
+            path,
+            agent,
+            headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c) => chunks.push(c));

@@ -55,9 +55,27 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   // No upstream nameservers for the node's DNS: nothing leaves this machine.
   writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
-    SKIFF_BIN, 'agent', '--server', o.server, '--token', o.token, '--data-dir', dataDir, '--resolv-conf', join(dataDir, 'resolv.conf'), '--node-name', o.nodeName, '--node-ip', o.nodeIP,
-    '--runtime', 'cri', '--cni-bridge', bridge, ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
-    '--kubelet-port', String(o.kubeletPort ?? 0),
+    SKIFF_BIN,
+    'agent',
+    '--server',
+    o.server,
+    '--token',
+    o.token,
+    '--data-dir',
+    dataDir,
+    '--resolv-conf',
+    join(dataDir, 'resolv.conf'),
+    '--node-name',
+    o.nodeName,
+    '--node-ip',
+    o.nodeIP,
+    '--runtime',
+    'cri',
+    '--cni-bridge',
+    bridge,
+    ...(o.clusterDns ? ['--cluster-dns', o.clusterDns] : []),
+    '--kubelet-port',
+    String(o.kubeletPort ?? 0),
     // On the host's own namespace an agent adds no routes or rules of a pod network backend,
     // and no service proxy (it would write the host's iptables).
     ...(o.netns || o.extraArgs?.includes('--pod-network') ? [] : ['--pod-network', 'none']),
@@ -65,7 +83,9 @@ export function realAgent(o: RealAgentOptions): RealAgent {
     ...(o.extraArgs ?? []),
   ];
   const agent: RealAgent = {
-    dataDir, bridge, socket,
+    dataDir,
+    bridge,
+    socket,
     get proc() {
       return proc;
     },
@@ -74,9 +94,7 @@ export function realAgent(o: RealAgentOptions): RealAgent {
       if (running(proc)) throw new Error('the agent is running already');
       // nsenter --net, not `ip netns exec`: that one remounts /sys for the namespace, which
       // hides /sys/fs/cgroup from containerd and runc.
-      const [cmd, argv] = o.netns
-        ? ['nsenter', [`--net=/run/netns/${o.netns}`, process.execPath, ...args]]
-        : [process.execPath, args];
+      const [cmd, argv] = o.netns ? ['nsenter', [`--net=/run/netns/${o.netns}`, process.execPath, ...args]] : [process.execPath, args];
       const from = out.length;
       const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       proc = p;

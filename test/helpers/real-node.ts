@@ -70,8 +70,26 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   // unless the test names its own, it gets none, so nothing leaves this machine.
   writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
   const args = [
-    SKIFF_BIN, 'server', '--runtime', 'cri', '--data-dir', dataDir, '--https-port', '0', '--kubelet-port', '0', '--bind-address', opts.bindAddress ?? '127.0.0.1',
-    '--cluster-cidr', clusterCidr, '--service-cidr', cidrs.service, '--cluster-dns', cidrs.dns, '--cni-bridge', bridge,
+    SKIFF_BIN,
+    'server',
+    '--runtime',
+    'cri',
+    '--data-dir',
+    dataDir,
+    '--https-port',
+    '0',
+    '--kubelet-port',
+    '0',
+    '--bind-address',
+    opts.bindAddress ?? '127.0.0.1',
+    '--cluster-cidr',
+    clusterCidr,
+    '--service-cidr',
+    cidrs.service,
+    '--cluster-dns',
+    cidrs.dns,
+    '--cni-bridge',
+    bridge,
     ...(extraArgs.includes('--resolv-conf') ? [] : ['--resolv-conf', join(dataDir, 'resolv.conf')]),
     // On the host's own namespace a node stays alone: no routes or rules of a pod network backend there.
     ...(opts.netns || extraArgs.includes('--pod-network') ? [] : ['--pod-network', 'none']),
@@ -126,7 +144,11 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
   const socket = join(dataDir, 'agent', 'containerd', 'containerd.sock');
   let cleaned = false;
   const node: RealNode = {
-    dataDir, bridge, clusterCidr, podNet: cidrs.podNet, socket,
+    dataDir,
+    bridge,
+    clusterCidr,
+    podNet: cidrs.podNet,
+    socket,
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),
     ipamDir: join(dataDir, 'agent', 'cni', 'ipam', 'skiff'),
     get proc() {
@@ -196,7 +218,10 @@ export function killProcessesUnder(dir: string): void {
 }
 
 export function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(dir));
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((p) => p.startsWith(dir));
   for (const p of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
 }
 
@@ -210,5 +235,8 @@ export function kubeconfigServer(node: RealNode): string {
 /** Veth interfaces attached to a bridge. */
 export function bridgePorts(bridge: string): string[] {
   const r = spawnSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]!);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(':')[1]!.trim().split('@')[0]!);
 }

@@ -33,20 +33,23 @@ export async function startRegistry(opts: { user?: string; password?: string } =
     writeFileSync(join(dir, 'htpasswd'), `${r.stdout.trim()}\n`);
     auth.push('auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${join(dir, 'htpasswd')}`);
   }
-  writeFileSync(join(dir, 'config.yml'), [
-    'version: 0.1',
-    'log:',
-    '  level: info',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${join(dir, 'data')}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    '  addr: 127.0.0.1:0',
-    ...auth,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: info',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'data')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      '  addr: 127.0.0.1:0',
+      ...auth,
+      '',
+    ].join('\n'),
+  );
   const proc: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out = (out + d).slice(-200_000)));

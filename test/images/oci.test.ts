@@ -16,7 +16,15 @@ test('tar round-trips files, directories, symlinks and long names', () => {
       { type: 'file', name: long, data: Buffer.alloc(1000, 7) },
     ]),
   );
-  assert.deepEqual(entries.map((e) => [e.type, e.name]), [['dir', 'a'], ['file', 'a/x.txt'], ['symlink', 'a/link'], ['file', long]]);
+  assert.deepEqual(
+    entries.map((e) => [e.type, e.name]),
+    [
+      ['dir', 'a'],
+      ['file', 'a/x.txt'],
+      ['symlink', 'a/link'],
+      ['file', long],
+    ],
+  );
   const x = entries[1] as { data: Buffer; mode: number };
   assert.equal(x.data.toString(), 'hello');
   assert.equal(x.mode, 0o600);
@@ -28,7 +36,11 @@ test('an image archive is a consistent OCI layout with a docker manifest', (t) =
   if (!busyboxAvailable()) return t.skip('busybox-static is not installed (apt-get install busybox-static)');
   for (const spec of [busyboxImage(), httpdImage(), pauseImage()]) {
     const { archive, manifestDigest } = buildImageArchive(spec);
-    const files = new Map(untar(archive).filter((e) => e.type === 'file').map((e) => [e.name, (e as { data: Buffer }).data]));
+    const files = new Map(
+      untar(archive)
+        .filter((e) => e.type === 'file')
+        .map((e) => [e.name, (e as { data: Buffer }).data]),
+    );
     const blob = (digest: string) => {
       const data = files.get(`blobs/sha256/${digest.slice(7)}`);
       assert.ok(data, `blob ${digest} is in the archive`);
@@ -41,7 +53,10 @@ test('an image archive is a consistent OCI layout with a docker manifest', (t) =
     const manifest = JSON.parse(blob(manifestDigest).toString());
     const config = JSON.parse(blob(manifest.config.digest).toString());
     assert.equal(config.os, 'linux');
-    assert.deepEqual(config.rootfs.diff_ids, manifest.layers.map((l: { digest: string }) => l.digest));
+    assert.deepEqual(
+      config.rootfs.diff_ids,
+      manifest.layers.map((l: { digest: string }) => l.digest),
+    );
     const layer = untar(blob(manifest.layers[0].digest));
     assert.ok(layer.some((e) => e.name === 'bin/busybox' && e.type === 'file'));
     assert.ok(layer.some((e) => e.name === 'bin/sh' && e.type === 'symlink'));

@@ -8,7 +8,11 @@ import { CertStore, selectSecret } from '../../src/ingress/certs.js';
 import { selfSignedServingCert } from '../../src/util/pki.js';
 
 test('selectSecret: exact name, then wildcard of one label, case and trailing dot ignored', () => {
-  const m = new Map([['a.example.com', ['ns/a']], ['*.example.com', ['ns/wild']], ['example.com', ['ns/apex']]]);
+  const m = new Map([
+    ['a.example.com', ['ns/a']],
+    ['*.example.com', ['ns/wild']],
+    ['example.com', ['ns/apex']],
+  ]);
   assert.equal(selectSecret('a.example.com', m), 'ns/a');
   assert.equal(selectSecret('A.Example.COM.', m), 'ns/a');
   assert.equal(selectSecret('b.example.com', m), 'ns/wild');
@@ -22,16 +26,31 @@ test('CertStore serves each Secret by name, the default for unknown and broken o
   const a = await selfSignedServingCert('a.example.com', { hostnames: ['a.example.com'] });
   const a2 = await selfSignedServingCert('a.example.com', { hostnames: ['a.example.com'] });
   const tlsSecret = (c: { cert: string; key: string }, rv: string): Secret => ({
-    metadata: { name: 'a', namespace: 'ns', resourceVersion: rv }, type: 'kubernetes.io/tls',
+    metadata: { name: 'a', namespace: 'ns', resourceVersion: rv },
+    type: 'kubernetes.io/tls',
     data: { 'tls.crt': Buffer.from(c.cert).toString('base64'), 'tls.key': Buffer.from(c.key).toString('base64') },
   });
   const secrets = new Map<string, Secret>([
     ['ns/a', tlsSecret(a, '1')],
     ['ns/opaque', { metadata: { name: 'opaque', namespace: 'ns', resourceVersion: '1' }, type: 'Opaque', data: {} }],
-    ['ns/garbled', { metadata: { name: 'garbled', namespace: 'ns', resourceVersion: '1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' } }],
+    [
+      'ns/garbled',
+      {
+        metadata: { name: 'garbled', namespace: 'ns', resourceVersion: '1' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' },
+      },
+    ],
   ]);
   const store = new CertStore(def, (ns, name) => secrets.get(`${ns}/${name}`));
-  const problems = store.update(new Map([['a.example.com', ['ns/a']], ['b.example.com', ['ns/missing']], ['c.example.com', ['ns/opaque']], ['d.example.com', ['ns/garbled']]]));
+  const problems = store.update(
+    new Map([
+      ['a.example.com', ['ns/a']],
+      ['b.example.com', ['ns/missing']],
+      ['c.example.com', ['ns/opaque']],
+      ['d.example.com', ['ns/garbled']],
+    ]),
+  );
   assert.deepEqual(problems.map((p) => p.secret).sort(), ['ns/garbled', 'ns/missing', 'ns/opaque']);
   assert.match(problems.find((p) => p.secret === 'ns/missing')!.message, /does not exist/);
   assert.match(problems.find((p) => p.secret === 'ns/opaque')!.message, /not kubernetes.io\/tls/);

@@ -23,7 +23,9 @@ let slices: EndpointSlice[] = [];
 
 const service: Service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
 const slice = (name: string, port: number): EndpointSlice => ({
-  metadata: { name, namespace: 'default' }, addressType: 'IPv4', ports: [{ name: 'http', port, protocol: 'TCP' }],
+  metadata: { name, namespace: 'default' },
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port, protocol: 'TCP' }],
   endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
 });
 
@@ -40,13 +42,24 @@ before(async () => {
   await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
   deadPort = (tmp.address() as net.AddressInfo).port;
   await new Promise((r) => tmp.close(r));
-  const table = RouteTable.build([{
-    metadata: { name: 'i', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
-    spec: { rules: [{ host: 'h', http: { paths: [
-      { path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } },
-      { path: '/gone', pathType: 'Prefix', backend: { service: { name: 'gone', port: { number: 80 } } } },
-    ] } }] },
-  }]);
+  const table = RouteTable.build([
+    {
+      metadata: { name: 'i', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
+      spec: {
+        rules: [
+          {
+            host: 'h',
+            http: {
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } },
+                { path: '/gone', pathType: 'Prefix', backend: { service: { name: 'gone', port: { number: 80 } } } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ]);
   picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
   const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
   listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });

@@ -7,11 +7,18 @@ import type { Ingress, HTTPIngressPath } from 'kubernetes-types/networking/v1.js
 import { RouteTable, prefixMatches, rewritePath, wildcardMatches } from '../../src/ingress/route-table.js';
 
 const path = (p: string, pathType: string, svc: string, port: number | string = 80): HTTPIngressPath => ({
-  path: p, pathType, backend: { service: { name: svc, port: typeof port === 'number' ? { number: port } : { name: port } } },
+  path: p,
+  pathType,
+  backend: { service: { name: svc, port: typeof port === 'number' ? { number: port } : { name: port } } },
 });
 
 function ing(name: string, created: string, spec: Ingress['spec'], annotations?: Record<string, string>): Ingress {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'default', uid: name, creationTimestamp: created, annotations }, spec };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default', uid: name, creationTimestamp: created, annotations },
+    spec,
+  };
 }
 
 const svcAt = (t: RouteTable, host: string, p: string) => t.match(host, p)?.backend.service;
@@ -22,7 +29,9 @@ test('Prefix matches by path element, not by string prefix; a trailing slash is 
   assert.equal(prefixMatches('/foo', '/foo/bar'), true);
   assert.equal(prefixMatches('/foo', '/foobar'), false);
   assert.equal(prefixMatches('', '/anything'), true);
-  const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', { rules: [{ http: { paths: [path('/aaa/bbb/', 'Prefix', 'b'), path('/', 'Prefix', 'root')] } }] })]);
+  const t = RouteTable.build([
+    ing('a', '2024-01-01T00:00:00Z', { rules: [{ http: { paths: [path('/aaa/bbb/', 'Prefix', 'b'), path('/', 'Prefix', 'root')] } }] }),
+  ]);
   assert.equal(svcAt(t, 'x', '/aaa/bbb'), 'b');
   assert.equal(svcAt(t, 'x', '/aaa/bbb/ccc'), 'b');
   assert.equal(svcAt(t, 'x', '/aaa/bbbxyz'), 'root');
@@ -30,9 +39,23 @@ test('Prefix matches by path element, not by string prefix; a trailing slash is 
 });
 
 test('longest path wins; Exact before Prefix of the same path; ImplementationSpecific is Prefix', () => {
-  const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', { rules: [{ host: 'foo.com', http: { paths: [
-    path('/', 'Prefix', 'root'), path('/api', 'Prefix', 'api'), path('/api', 'Exact', 'api-exact'), path('/api/v1', 'ImplementationSpecific', 'v1'),
-  ] } }] })]);
+  const t = RouteTable.build([
+    ing('a', '2024-01-01T00:00:00Z', {
+      rules: [
+        {
+          host: 'foo.com',
+          http: {
+            paths: [
+              path('/', 'Prefix', 'root'),
+              path('/api', 'Prefix', 'api'),
+              path('/api', 'Exact', 'api-exact'),
+              path('/api/v1', 'ImplementationSpecific', 'v1'),
+            ],
+          },
+        },
+      ],
+    }),
+  ]);
   assert.equal(svcAt(t, 'foo.com', '/api'), 'api-exact');
   assert.equal(svcAt(t, 'foo.com', '/api/'), 'api');
   assert.equal(svcAt(t, 'foo.com', '/api/v1/x'), 'v1');
@@ -44,14 +67,16 @@ test('exact host before a one-label wildcard before host-less rules; then defaul
   assert.equal(wildcardMatches('*.foo.com', 'bar.foo.com'), true);
   assert.equal(wildcardMatches('*.foo.com', 'baz.bar.foo.com'), false);
   assert.equal(wildcardMatches('*.foo.com', 'foo.com'), false);
-  const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', {
-    defaultBackend: { service: { name: 'fallback', port: { number: 80 } } },
-    rules: [
-      { host: 'bar.foo.com', http: { paths: [path('/', 'Prefix', 'exact')] } },
-      { host: '*.foo.com', http: { paths: [path('/', 'Prefix', 'wild')] } },
-      { http: { paths: [path('/any', 'Prefix', 'anyhost')] } },
-    ],
-  })]);
+  const t = RouteTable.build([
+    ing('a', '2024-01-01T00:00:00Z', {
+      defaultBackend: { service: { name: 'fallback', port: { number: 80 } } },
+      rules: [
+        { host: 'bar.foo.com', http: { paths: [path('/', 'Prefix', 'exact')] } },
+        { host: '*.foo.com', http: { paths: [path('/', 'Prefix', 'wild')] } },
+        { http: { paths: [path('/any', 'Prefix', 'anyhost')] } },
+      ],
+    }),
+  ]);
   assert.equal(svcAt(t, 'bar.foo.com', '/'), 'exact');
   assert.equal(svcAt(t, 'baz.foo.com', '/'), 'wild');
   assert.equal(svcAt(t, 'a.baz.foo.com', '/any/x'), 'anyhost');
@@ -61,10 +86,22 @@ test('exact host before a one-label wildcard before host-less rules; then defaul
 });
 
 test('backend ports by number or name; resource backends are rejected with a problem', () => {
-  const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [
-    path('/n', 'Prefix', 's', 8080), path('/named', 'Prefix', 's', 'web'),
-    { path: '/r', pathType: 'Prefix', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'b' } } },
-  ] } }] })]);
+  const t = RouteTable.build([
+    ing('a', '2024-01-01T00:00:00Z', {
+      rules: [
+        {
+          host: 'h',
+          http: {
+            paths: [
+              path('/n', 'Prefix', 's', 8080),
+              path('/named', 'Prefix', 's', 'web'),
+              { path: '/r', pathType: 'Prefix', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'b' } } },
+            ],
+          },
+        },
+      ],
+    }),
+  ]);
   assert.equal(t.match('h', '/n')?.backend.port, 8080);
   assert.equal(t.match('h', '/named')?.backend.port, 'web');
   assert.equal(t.match('h', '/r'), undefined);
@@ -75,8 +112,13 @@ test('backend ports by number or name; resource backends are rejected with a pro
 
 test('the same host and path in two Ingresses: the older wins, the problem names the loser', () => {
   const older = ing('older', '2024-01-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [path('/x', 'Prefix', 'one')] } }] });
-  const newer = ing('newer', '2024-02-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [path('/x/', 'Prefix', 'two'), path('/y', 'Prefix', 'three')] } }] });
-  for (const order of [[older, newer], [newer, older]]) {
+  const newer = ing('newer', '2024-02-01T00:00:00Z', {
+    rules: [{ host: 'h', http: { paths: [path('/x/', 'Prefix', 'two'), path('/y', 'Prefix', 'three')] } }],
+  });
+  for (const order of [
+    [older, newer],
+    [newer, older],
+  ]) {
     const t = RouteTable.build(order);
     assert.equal(svcAt(t, 'h', '/x'), 'one');
     assert.equal(svcAt(t, 'h', '/y'), 'three');
@@ -89,17 +131,25 @@ test('the same host and path in two Ingresses: the older wins, the problem names
 test('created in the same second: the one seen first wins, whatever the names', () => {
   const first = ing('zz-first', '2024-01-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [path('/', 'Prefix', 'one')] } }] });
   const second = ing('aa-second', '2024-01-01T00:00:00Z', { rules: [{ host: 'h', http: { paths: [path('/', 'Prefix', 'two')] } }] });
-  const order = new Map([['zz-first', 0], ['aa-second', 1]]);
+  const order = new Map([
+    ['zz-first', 0],
+    ['aa-second', 1],
+  ]);
   const t = RouteTable.build([second, first], (i) => order.get(i.metadata!.name!)!);
   assert.equal(svcAt(t, 'h', '/'), 'one');
   assert.equal(t.problems[0]!.ingress.metadata!.name, 'aa-second');
 });
 
 test('tls hosts: redirect flag on their routes, Secrets listed per name', () => {
-  const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', {
-    tls: [{ hosts: ['secure.com', '*.wild.com'], secretName: 'cert' }],
-    rules: [{ host: 'secure.com', http: { paths: [path('/', 'Prefix', 's')] } }, { host: 'plain.com', http: { paths: [path('/', 'Prefix', 'p')] } }],
-  })]);
+  const t = RouteTable.build([
+    ing('a', '2024-01-01T00:00:00Z', {
+      tls: [{ hosts: ['secure.com', '*.wild.com'], secretName: 'cert' }],
+      rules: [
+        { host: 'secure.com', http: { paths: [path('/', 'Prefix', 's')] } },
+        { host: 'plain.com', http: { paths: [path('/', 'Prefix', 'p')] } },
+      ],
+    }),
+  ]);
   assert.equal(t.match('secure.com', '/')?.tls, true);
   assert.equal(t.match('plain.com', '/')?.tls, false);
   assert.deepEqual(t.tlsSecrets.get('secure.com'), ['default/cert']);

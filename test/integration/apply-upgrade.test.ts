@@ -19,7 +19,7 @@ test('client-side apply, then server-side apply of a changed field: no conflict;
   assert.equal(csa.code, 0, csa.stderr);
   const diff = await s.kubectl(['diff', '--server-side', '-f', '-'], { input: cm('two') });
   assert.equal(diff.code, 1, `kubectl diff exits 1 when there are differences: ${diff.stderr}`);
-  assert.match(diff.stdout, /\+  key: two/);
+  assert.match(diff.stdout, /\+ {2}key: two/);
   const ssa = await s.kubectl(['apply', '--server-side', '-f', '-'], { input: cm('two') });
   assert.equal(ssa.code, 0, ssa.stderr);
   const got = JSON.parse((await s.kubectl(['get', 'cm', 'upgraded', '-o', 'json', '--show-managed-fields'])).stdout);

@@ -40,7 +40,9 @@ const isReady = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'R
 const isDone = (p: any) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 test('a Job with completions 5 and parallelism 2: 5 pods succeed, never more than 2 at once', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
+  await ok(
+    ['apply', '-f', '-'],
+    `apiVersion: batch/v1
 kind: Job
 metadata: {name: pi}
 spec:
@@ -50,7 +52,8 @@ spec:
     spec:
       restartPolicy: Never
       containers: [{name: pi, image: busybox}]
-`);
+`,
+  );
   let maxActive = 0;
   await until('Complete', 60_000, async () => {
     const pods = (await json(['get', 'pods', '-l', 'batch.kubernetes.io/job-name=pi'])).items;
@@ -68,7 +71,9 @@ spec:
 });
 
 test('a Job whose pods exit 1 fails after backoffLimit retries, with growing delays', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
+  await ok(
+    ['apply', '-f', '-'],
+    `apiVersion: batch/v1
 kind: Job
 metadata: {name: bad}
 spec:
@@ -78,7 +83,8 @@ spec:
     spec:
       restartPolicy: Never
       containers: [{name: main, image: busybox}]
-`);
+`,
+  );
   const job = await until('Failed', 60_000, async () => {
     const j = await json(['get', 'job', 'bad']);
     return j.status?.conditions?.some((c: any) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
@@ -125,8 +131,28 @@ test('a DaemonSet runs one pod per node, on a joining node too, and none on a ta
   assert.match(await ok(['get', 'ds', 'agent']), /agent\s+3\s+3\s+3\s+3\s+3/);
 
   const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
-  const agent = spawn(process.execPath, [SKIFF_BIN, 'agent', '--server', s.url, '--token', token, '--data-dir', join(s.dataDir, 'agent4'),
-    '--node-name', 'fourth-node', '--node-ip', '127.0.0.1', '--runtime', 'simulated', '--kubelet-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const agent = spawn(
+    process.execPath,
+    [
+      SKIFF_BIN,
+      'agent',
+      '--server',
+      s.url,
+      '--token',
+      token,
+      '--data-dir',
+      join(s.dataDir, 'agent4'),
+      '--node-name',
+      'fourth-node',
+      '--node-ip',
+      '127.0.0.1',
+      '--runtime',
+      'simulated',
+      '--kubelet-port',
+      '0',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   agent.stderr!.on('data', (d) => (err = (err + d).slice(-20_000)));
   try {
@@ -156,7 +182,9 @@ test('a DaemonSet runs one pod per node, on a joining node too, and none on a ta
 });
 
 test('a StatefulSet with a volumeClaimTemplate: web-0,1,2 in order with claims; scale down in reverse keeps them', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: apps/v1
+  await ok(
+    ['apply', '-f', '-'],
+    `apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: web}
 spec:
@@ -172,7 +200,8 @@ spec:
     spec:
       accessModes: [ReadWriteOnce]
       resources: {requests: {storage: 1Gi}}
-`);
+`,
+  );
   // No volume provisioner runs here: the test binds each new claim to a PV it makes, as a
   // provisioner would, so that the scheduler can place the pod.
   const bound = new Set<string>();
@@ -180,7 +209,9 @@ spec:
     for (const c of (await json(['get', 'pvc'])).items) {
       const name = c.metadata.name;
       if (c.spec.volumeName || bound.has(name)) continue;
-      await ok(['apply', '-f', '-'], `apiVersion: v1
+      await ok(
+        ['apply', '-f', '-'],
+        `apiVersion: v1
 kind: PersistentVolume
 metadata: {name: pv-${name}}
 spec:
@@ -188,14 +219,18 @@ spec:
   accessModes: [ReadWriteOnce]
   hostPath: {path: /tmp/skiff-test-${name}}
   claimRef: {namespace: default, name: ${name}}
-`);
+`,
+      );
       await ok(['patch', 'pvc', name, '--type=merge', '-p', JSON.stringify({ spec: { volumeName: `pv-${name}` } })]);
       bound.add(name);
     }
     return (await json(['get', 'sts', 'web'])).status?.readyReplicas === 3;
   });
   const pods = (await json(['get', 'pods', '-l', 'app=web'])).items.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name));
-  assert.deepEqual(pods.map((p: any) => p.metadata.name), ['web-0', 'web-1', 'web-2']);
+  assert.deepEqual(
+    pods.map((p: any) => p.metadata.name),
+    ['web-0', 'web-1', 'web-2'],
+  );
   for (let i = 1; i < 3; i++) {
     const readyAt = Date.parse(pods[i - 1].status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime);
     assert.ok(Date.parse(pods[i].metadata.creationTimestamp) >= readyAt, `web-${i} was created before web-${i - 1} was Ready`);
@@ -224,7 +259,10 @@ test('kubectl drain respects a PodDisruptionBudget', async () => {
   const refused = await s.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=6s'], { timeoutMs: 30_000 });
   assert.notEqual(refused.code, 0, 'drain must not evict past the budget');
   assert.match(refused.stderr + refused.stdout, /Cannot evict pod as it would violate the pod's disruption budget/);
-  assert.equal((await json(['get', 'pods', '-l', 'app=guarded'])).items.filter((p: any) => !p.metadata.deletionTimestamp && p.spec.nodeName === node).length >= 1, true);
+  assert.equal(
+    (await json(['get', 'pods', '-l', 'app=guarded'])).items.filter((p: any) => !p.metadata.deletionTimestamp && p.spec.nodeName === node).length >= 1,
+    true,
+  );
 
   await ok(['patch', 'pdb', 'guarded', '--type=merge', '-p', '{"spec":{"minAvailable":1}}']);
   const out = await ok(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s']);

@@ -22,11 +22,17 @@ after(async () => {
 });
 
 test('create, list, replace and delete ConfigMaps', async () => {
-  const created = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'cn-1', labels: { via: 'client-node' } }, data: { k: 'v' } } });
+  const created = await core.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'cn-1', labels: { via: 'client-node' } }, data: { k: 'v' } },
+  });
   assert.equal(created.metadata?.name, 'cn-1');
   assert.ok(created.metadata?.uid);
   const list = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'via=client-node' });
-  assert.deepEqual(list.items.map((i) => i.metadata?.name), ['cn-1']);
+  assert.deepEqual(
+    list.items.map((i) => i.metadata?.name),
+    ['cn-1'],
+  );
   created.data = { k: 'v2' };
   const replaced = await core.replaceNamespacedConfigMap({ name: 'cn-1', namespace: 'default', body: created });
   assert.equal(replaced.data?.k, 'v2');
@@ -40,7 +46,11 @@ test('a Deployment round trip through AppsV1Api', async () => {
     namespace: 'default',
     body: {
       metadata: { name: 'cn-web' },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'httpd' }] } } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'httpd' }] } },
+      },
     },
   });
   assert.equal(d.spec?.strategy?.type, 'RollingUpdate');

@@ -84,7 +84,11 @@ test('over raw HTTPS: a created CRD appears in discovery within 1 s', async (t) 
 test('an invalid custom object is refused with the schema error and its field path', async () => {
   const err = await fails(['apply', '-f', '-'], cronTab('bad', '{cronSpec: "* * * * */5", replicas: "three"}'));
   assert.match(err, /The CronTab "bad" is invalid: spec\.replicas: Invalid value: "three": spec\.replicas in body must be of type integer: "string"/);
-  const r = await raw.request('POST', '/apis/stable.example.com/v1/namespaces/default/crontabs', JSON.stringify({ apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'bad' }, spec: { cronSpec: 'x' } }));
+  const r = await raw.request(
+    'POST',
+    '/apis/stable.example.com/v1/namespaces/default/crontabs',
+    JSON.stringify({ apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'bad' }, spec: { cronSpec: 'x' } }),
+  );
   assert.equal(r.status, 422);
   assert.equal(r.json().details.causes[0].field, 'spec.cronSpec');
   const missing = await fails(['apply', '-f', '-'], cronTab('bad', '{image: nginx}'));
@@ -152,7 +156,14 @@ test('a cluster-scoped CRD serves cluster-scoped objects', async () => {
       group: 'example.org',
       scope: 'Cluster',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }],
+      versions: [
+        {
+          name: 'v1alpha1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
+        },
+      ],
     },
   };
   await ok(['apply', '-f', '-'], JSON.stringify(crd));

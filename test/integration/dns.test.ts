@@ -16,7 +16,14 @@ import { kubectlOk, startServer, type TestServer } from '../helpers/server.js';
 import { eventually, sleep } from '../helpers/wait.js';
 
 const HOST = '127.0.0.1';
-const quiet = { info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 
 /** Polls (every 10 ms, at most `ms`) until `ok` holds for the answer; the time it took. */
 async function timeUntil(ms: number, port: number, name: string, ok: (r: { rcode: string; data: unknown[] } | undefined) => boolean): Promise<number> {
@@ -42,7 +49,12 @@ describe('cluster DNS in a skiff server', () => {
     stub = await startTestUpstream({ host: HOST, domain: 'acme.local', address: '192.0.2.99' });
     port = await freePort(HOST);
     s = await startServer({ agent: true, args: ['--cluster-dns-port', String(port), '--resolv-conf', join(dir, 'resolv.conf')] });
-    await eventually('the DNS answers', 10_000, async () => ((await ask(HOST, port, 'kubernetes.default.svc.cluster.local'))?.data.length ? true : undefined), s.logs);
+    await eventually(
+      'the DNS answers',
+      10_000,
+      async () => ((await ask(HOST, port, 'kubernetes.default.svc.cluster.local'))?.data.length ? true : undefined),
+      s.logs,
+    );
   });
   after(async () => {
     await s?.cleanup();
@@ -56,7 +68,10 @@ describe('cluster DNS in a skiff server', () => {
     assert.equal(svc.spec.internalTrafficPolicy, 'Local');
     assert.equal(svc.spec.selector, undefined);
     assert.equal(svc.metadata.labels['k8s-app'], 'kube-dns');
-    assert.deepEqual(svc.spec.ports.map((p: { name: string; port: number; protocol: string }) => `${p.name}:${p.port}/${p.protocol}`), ['dns:53/UDP', 'dns-tcp:53/TCP', 'metrics:9153/TCP']);
+    assert.deepEqual(
+      svc.spec.ports.map((p: { name: string; port: number; protocol: string }) => `${p.name}:${p.port}/${p.protocol}`),
+      ['dns:53/UDP', 'dns-tcp:53/TCP', 'metrics:9153/TCP'],
+    );
     assert.deepEqual((await ask(HOST, port, 'kube-dns.kube-system.svc.cluster.local'))!.data, ['10.43.0.10']);
     // Deleted, it comes back (once the apiserver lets its IP go: a create's reservation holds it 10 s).
     await kubectl(['delete', 'service', '-n', 'kube-system', 'kube-dns']);
@@ -78,7 +93,9 @@ describe('cluster DNS in a skiff server', () => {
   });
 
   test('a StatefulSet pod is found by <pod>.<headless service>; the headless name lists its pods', async () => {
-    await kubectl(['apply', '-n', 'dnsns', '-f', '-'], `
+    await kubectl(
+      ['apply', '-n', 'dnsns', '-f', '-'],
+      `
 apiVersion: v1
 kind: Service
 metadata: { name: nginx }
@@ -97,12 +114,22 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec: { containers: [{ name: c, image: skiff.local/httpd:1.35, ports: [{ name: web, containerPort: 80 }] }] }
-`);
-    const ip0 = await eventually('web-0 has an IP', 30_000, async () => (await kubectl(['get', 'pod', 'web-0', '-n', 'dnsns', '-o', 'jsonpath={.status.podIP}'])).trim() || undefined);
-    const r = await eventually('web-0.nginx resolves', 30_000, async () => {
-      const a = await ask(HOST, port, 'web-0.nginx.dnsns.svc.cluster.local');
-      return a?.data.length ? a : undefined;
-    }, s.logs);
+`,
+    );
+    const ip0 = await eventually(
+      'web-0 has an IP',
+      30_000,
+      async () => (await kubectl(['get', 'pod', 'web-0', '-n', 'dnsns', '-o', 'jsonpath={.status.podIP}'])).trim() || undefined,
+    );
+    const r = await eventually(
+      'web-0.nginx resolves',
+      30_000,
+      async () => {
+        const a = await ask(HOST, port, 'web-0.nginx.dnsns.svc.cluster.local');
+        return a?.data.length ? a : undefined;
+      },
+      s.logs,
+    );
     assert.deepEqual(r.data, [ip0]);
     const all = await eventually('both pods behind nginx', 30_000, async () => {
       const a = await ask(HOST, port, 'nginx.dnsns.svc.cluster.local');
@@ -110,7 +137,10 @@ spec:
     });
     assert.ok(all.data.includes(ip0));
     const srv = await ask(HOST, port, '_web._tcp.nginx.dnsns.svc.cluster.local', 'SRV');
-    assert.deepEqual((srv!.data as { target: string }[]).map((d) => d.target).sort(), ['web-0.nginx.dnsns.svc.cluster.local', 'web-1.nginx.dnsns.svc.cluster.local']);
+    assert.deepEqual((srv!.data as { target: string }[]).map((d) => d.target).sort(), [
+      'web-0.nginx.dnsns.svc.cluster.local',
+      'web-1.nginx.dnsns.svc.cluster.local',
+    ]);
     const ptr = await ask(HOST, port, `${ip0.split('.').reverse().join('.')}.in-addr.arpa`, 'PTR');
     assert.deepEqual(ptr!.data, ['web-0.nginx.dnsns.svc.cluster.local']);
   });
@@ -119,10 +149,16 @@ spec:
     // No upstream at all yet: SERVFAIL.
     assert.equal((await ask(HOST, port, 'www.acme.local', 'A', 2000))!.rcode, 'SERVFAIL');
     await kubectl(['create', 'configmap', 'skiff-dns', '-n', 'kube-system', `--from-literal=stubDomains={"acme.local": ["${HOST}:${stub.port}"]}`]);
-    const r = await eventually('stub domain applied', 5000, async () => {
-      const a = await ask(HOST, port, 'www.acme.local', 'A', 2000);
-      return a?.data.length ? a : undefined;
-    }, s.logs, 50);
+    const r = await eventually(
+      'stub domain applied',
+      5000,
+      async () => {
+        const a = await ask(HOST, port, 'www.acme.local', 'A', 2000);
+        return a?.data.length ? a : undefined;
+      },
+      s.logs,
+      50,
+    );
     assert.deepEqual(r.data, ['192.0.2.99']);
     assert.equal(stub.queries.get('www.acme.local'), 1);
     await kubectl(['delete', 'configmap', 'skiff-dns', '-n', 'kube-system']);
@@ -133,7 +169,7 @@ spec:
     assert.deepEqual((await ask(HOST, port, 'kubernetes.default.svc.cluster.local'))!.data, ['10.43.0.1']);
   });
 
-  test('a node\'s kube-dns EndpointSlice: its listener\'s address and ports, owned by its Node, gone with it', async () => {
+  test("a node's kube-dns EndpointSlice: its listener's address and ports, owned by its Node, gone with it", async () => {
     await kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Node\nmetadata: { name: dns-node-1 }\n');
     const client = new Client(HttpsTransport.fromKubeconfig(s.kubeconfig));
     const reg = registerNodeEndpoint({ client, nodeName: 'dns-node-1', addresses: ['192.0.2.10'], port: 10053, metricsPort: 9153, log: quiet });
@@ -143,11 +179,19 @@ spec:
         return sl.metadata.ownerReferences?.length ? sl : undefined;
       });
       assert.equal(slice.metadata.labels['kubernetes.io/service-name'], 'kube-dns');
-      assert.deepEqual(slice.endpoints.map((e: { addresses: string[]; nodeName: string }) => [e.addresses, e.nodeName]), [[['192.0.2.10'], 'dns-node-1']]);
-      assert.deepEqual(slice.ports.map((p: { name: string; port: number; protocol: string }) => `${p.name}:${p.port}/${p.protocol}`), ['dns:10053/UDP', 'dns-tcp:10053/TCP', 'metrics:9153/TCP']);
+      assert.deepEqual(
+        slice.endpoints.map((e: { addresses: string[]; nodeName: string }) => [e.addresses, e.nodeName]),
+        [[['192.0.2.10'], 'dns-node-1']],
+      );
+      assert.deepEqual(
+        slice.ports.map((p: { name: string; port: number; protocol: string }) => `${p.name}:${p.port}/${p.protocol}`),
+        ['dns:10053/UDP', 'dns-tcp:10053/TCP', 'metrics:9153/TCP'],
+      );
       assert.equal(slice.metadata.ownerReferences[0].kind, 'Node');
       await kubectl(['delete', 'node', 'dns-node-1']);
-      await eventually('the slice goes with its node', 15_000, async () => ((await s.kubectl(['get', 'endpointslice', '-n', 'kube-system', 'kube-dns-dns-node-1'])).code !== 0 ? true : undefined));
+      await eventually('the slice goes with its node', 15_000, async () =>
+        (await s.kubectl(['get', 'endpointslice', '-n', 'kube-system', 'kube-dns-dns-node-1'])).code !== 0 ? true : undefined,
+      );
       // …and is not written again while the node is away.
       await sleep(2500);
       assert.notEqual((await s.kubectl(['get', 'endpointslice', '-n', 'kube-system', 'kube-dns-dns-node-1'])).code, 0);

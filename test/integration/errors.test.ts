@@ -16,7 +16,8 @@ after(async () => {
   await s?.cleanup();
 });
 
-const cm = (name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { a: '1' } });
+const cm = (name: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { a: '1' } });
 
 test('create of an existing name → 409 AlreadyExists', async () => {
   assert.equal((await raw.request('POST', '/api/v1/namespaces/default/configmaps', cm('twice'))).status, 201);
@@ -45,7 +46,9 @@ test('malformed JSON and YAML → 400 BadRequest', async () => {
   const j = await raw.request('POST', '/api/v1/namespaces/default/configmaps', '{"apiVersion": "v1", "kind": ');
   assert.equal(j.status, 400);
   assert.equal(j.json().reason, 'BadRequest');
-  const y = await raw.request('POST', '/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata: [name: x\n', { 'Content-Type': 'application/yaml' });
+  const y = await raw.request('POST', '/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata: [name: x\n', {
+    'Content-Type': 'application/yaml',
+  });
   assert.equal(y.status, 400);
   assert.equal(y.json().reason, 'BadRequest');
 });
@@ -104,17 +107,20 @@ test('unauthenticated requests → 401, health stays public', async () => {
   const url = new URL(s.url);
   const get = (path: string) =>
     new Promise<number>((resolve, reject) => {
-      https.get({ host: url.hostname, port: url.port, path, rejectUnauthorized: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      https
+        .get({ host: url.hostname, port: url.port, path, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
   assert.equal(await get('/api/v1/namespaces'), 401);
   assert.equal(await get('/readyz'), 200);
 });
 
 test('Services get a cluster IP from the service CIDR and node ports from 30000-32767', async () => {
-  const svc = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }], ...spec } });
+  const svc = (name: string, spec: Record<string, unknown>) =>
+    JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }], ...spec } });
   const a = (await raw.request('POST', '/api/v1/namespaces/default/services', svc('alloc-a', { selector: { app: 'a' } }))).json();
   assert.match(a.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
   assert.deepEqual(a.spec.clusterIPs, [a.spec.clusterIP]);

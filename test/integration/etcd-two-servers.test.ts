@@ -15,9 +15,17 @@ import { createServer } from 'node:net';
 const LEASES = ['kube-controller-manager', 'kube-scheduler'] as const;
 
 async function holders(s: TestServer): Promise<Record<string, string>> {
-  const r = await s.kubectl(['-n', 'kube-system', 'get', 'leases', ...LEASES, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.holderIdentity}{"\\n"}{end}'], { timeoutMs: 5000 });
+  const r = await s.kubectl(
+    ['-n', 'kube-system', 'get', 'leases', ...LEASES, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.holderIdentity}{"\\n"}{end}'],
+    { timeoutMs: 5000 },
+  );
   if (r.code !== 0) throw new Error(`kubectl get leases: ${r.stderr}`);
-  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=') as [string, string]),
+  );
 }
 
 async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
@@ -37,12 +45,22 @@ async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<
 
 /** Pods of an app label that are bound to a node and Running, as "name@node". */
 async function runningPods(s: TestServer, app: string): Promise<string[]> {
-  const r = await s.kubectl(['get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.spec.nodeName}@{.status.phase}{"\\n"}{end}'], { timeoutMs: 5000 });
+  const r = await s.kubectl(
+    ['get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.spec.nodeName}@{.status.phase}{"\\n"}{end}'],
+    { timeoutMs: 5000 },
+  );
   if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.trim().split('\n').filter((l) => l.endsWith('@Running')).map((l) => l.slice(0, l.lastIndexOf('@')));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.endsWith('@Running'))
+    .map((l) => l.slice(0, l.lastIndexOf('@')));
 }
 
-test('two servers on one etcd: shared objects, one active scheduler and controller manager, takeover within 15 s', { skip: etcdBinary() ? undefined : 'needs the etcd binary (Debian etcd-server)', timeout: 150_000 }, async (t) => {
+test('two servers on one etcd: shared objects, one active scheduler and controller manager, takeover within 15 s', {
+  skip: etcdBinary() ? undefined : 'needs the etcd binary (Debian etcd-server)',
+  timeout: 150_000,
+}, async (t) => {
   let etcd: RunningEtcd | undefined;
   let a: TestServer | undefined;
   let b: TestServer | undefined;
@@ -69,9 +87,16 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     assert.deepEqual(ns.stdout.trim().split('\n').sort(), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
     // (kube-dns is kept by every server: one object whichever creates it.)
     const svc = await a.kubectl(['get', 'services', '-A', '-o', 'name']);
-    assert.deepEqual(svc.stdout.trim().split('\n').filter((l) => l !== 'service/kube-dns'), ['service/kubernetes']);
+    assert.deepEqual(
+      svc.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l !== 'service/kube-dns'),
+      ['service/kubernetes'],
+    );
     // The `kubernetes` Endpoints list both servers (one subset per port: theirs differ here).
-    const endpointIPs = async () => (await b!.kubectl(['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).stdout.trim().split(/\s+/).sort().join(' ');
+    const endpointIPs = async () =>
+      (await b!.kubectl(['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).stdout.trim().split(/\s+/).sort().join(' ');
     assert.equal(await endpointIPs(), '192.0.2.1 192.0.2.2');
     // A's kubeconfig (its CA and admin client cert) is good for B too.
     const viaA = await a.kubectl(['--server', b.url, 'get', 'nodes', '-o', 'name']);
@@ -81,7 +106,10 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     // Objects written through one are seen through the other, by get and by watch.
     assert.equal((await b.kubectl(['create', 'configmap', 'marker'])).code, 0);
     const home = join(b.dataDir, 'kubectl-home');
-    const watch = spawn('kubectl', ['--kubeconfig', b.kubeconfig, 'get', 'configmaps', '-w', '-o', 'name', '--request-timeout', '60s'], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn('kubectl', ['--kubeconfig', b.kubeconfig, 'get', 'configmaps', '-w', '-o', 'name', '--request-timeout', '60s'], {
+      env: { ...process.env, HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let watched = '';
     watch.stdout!.on('data', (d) => (watched += d));
     try {
@@ -91,7 +119,7 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
       assert.equal(created.code, 0, created.stderr);
       const got = await b.kubectl(['get', 'configmap', 'from-a', '-o', 'jsonpath={.data.k}']);
       assert.equal(got.stdout, 'v');
-      await eventually('B\'s watch sees the configmap created through A', 10_000, async () => watched.includes('configmap/from-a'));
+      await eventually("B's watch sees the configmap created through A", 10_000, async () => watched.includes('configmap/from-a'));
     } finally {
       watch.kill();
     }
@@ -105,11 +133,14 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
 
     // A deployment created through B is rolled out by the leader, A.
     assert.equal((await b.kubectl(['create', 'deployment', 'first', '--image=busybox', '--replicas=2'])).code, 0);
-    const firstPods = await eventually('the first deployment\'s pods run', 30_000, async () => {
+    const firstPods = await eventually("the first deployment's pods run", 30_000, async () => {
       const p = await runningPods(b!, 'first');
       return p.length === 2 ? p : undefined;
     });
-    assert.ok(firstPods.every((p) => /@sim-node-[01]$/.test(p)), firstPods.join(' '));
+    assert.ok(
+      firstPods.every((p) => /@sim-node-[01]$/.test(p)),
+      firstPods.join(' '),
+    );
 
     // kill -9 the leader: B takes over both leases within 15 s.
     await a.stop(true);
@@ -131,18 +162,23 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
     };
     took['kube-controller-manager'] = loggedAt('became the controller manager leader') ?? took['kube-controller-manager']!;
     took['kube-scheduler'] = loggedAt('became leader; scheduling') ?? took['kube-scheduler']!;
-    t.diagnostic(`takeover after kill -9: controller manager ${took['kube-controller-manager']!.toFixed(1)} s, scheduler ${took['kube-scheduler']!.toFixed(1)} s`);
+    t.diagnostic(
+      `takeover after kill -9: controller manager ${took['kube-controller-manager']!.toFixed(1)} s, scheduler ${took['kube-scheduler']!.toFixed(1)} s`,
+    );
     for (const l of LEASES) assert.ok(took[l]! <= 15, `${l} taken over after ${took[l]} s`);
     assert.match(b.logs(), /became the controller manager leader/);
     assert.match(b.logs(), /became leader; scheduling/);
 
     // B now runs the cluster: a new deployment is created, scheduled and running.
     assert.equal((await b.kubectl(['create', 'deployment', 'second', '--image=busybox', '--replicas=3'])).code, 0);
-    const secondPods = await eventually('the second deployment\'s pods are scheduled and run', 30_000, async () => {
+    const secondPods = await eventually("the second deployment's pods are scheduled and run", 30_000, async () => {
       const p = await runningPods(b!, 'second');
       return p.length === 3 ? p : undefined;
     });
-    assert.ok(secondPods.every((p) => /@sim-node-[01]$/.test(p)), secondPods.join(' '));
+    assert.ok(
+      secondPods.every((p) => /@sim-node-[01]$/.test(p)),
+      secondPods.join(' '),
+    );
     const status = await b.kubectl(['rollout', 'status', 'deployment/second', '--timeout=20s']);
     assert.equal(status.code, 0, status.stderr);
 
@@ -161,7 +197,11 @@ test('two servers on one etcd: shared objects, one active scheduler and controll
 /** Runs `skiff server` expecting it to refuse to start; returns its exit code and stderr. */
 function refusedStart(args: string[], dataDir: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SKIFF_BIN, 'server', '--disable-agent', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [SKIFF_BIN, 'server', '--disable-agent', '--data-dir', dataDir, '--https-port', '0', '--bind-address', '127.0.0.1', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     let stdout = '';
     child.stderr!.on('data', (d) => (stderr += d));
@@ -177,7 +217,10 @@ function refusedStart(args: string[], dataDir: string): Promise<{ code: number |
   });
 }
 
-test('a server that does not belong to the cluster in etcd, or cannot reach etcd, refuses to start and says why', { skip: etcdBinary() ? undefined : 'needs the etcd binary (Debian etcd-server)', timeout: 90_000 }, async () => {
+test('a server that does not belong to the cluster in etcd, or cannot reach etcd, refuses to start and says why', {
+  skip: etcdBinary() ? undefined : 'needs the etcd binary (Debian etcd-server)',
+  timeout: 90_000,
+}, async () => {
   let etcd: RunningEtcd | undefined;
   let a: TestServer | undefined;
   const stranger = mkdtempSync(join(tmpdir(), 'skiff-test-c-'));
@@ -187,7 +230,10 @@ test('a server that does not belong to the cluster in etcd, or cannot reach etcd
     // Its own data dir: its own CA and token.
     const r = await refusedStart(['--datastore-endpoint', etcd.endpoint], stranger);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`does not match the cluster already in ${etcd.endpoint}: caFingerprint is [0-9a-f]{64} there but [0-9a-f]{64} here: copy DATA_DIR/tls`));
+    assert.match(
+      r.stderr,
+      new RegExp(`does not match the cluster already in ${etcd.endpoint}: caFingerprint is [0-9a-f]{64} there but [0-9a-f]{64} here: copy DATA_DIR/tls`),
+    );
     // The refused server changed nothing: the cluster still works through A.
     assert.equal((await a.kubectl(['get', 'namespaces', 'default', '-o', 'name'])).stdout.trim(), 'namespace/default');
 

@@ -24,7 +24,11 @@ async function ok(args: string[], input?: string): Promise<{ stdout: string; std
 function fields(out: string): string[] {
   const at = out.indexOf('FIELDS:\n');
   assert.ok(at >= 0, `no FIELDS in:\n${out}`);
-  return out.slice(at + 8).split('\n').filter((l) => /^\s+\S+\t<[^>]+>/.test(l)).map((l) => l.replace(/^ {2}/, '').replace(/ -required-$/, ''));
+  return out
+    .slice(at + 8)
+    .split('\n')
+    .filter((l) => /^\s+\S+\t<[^>]+>/.test(l))
+    .map((l) => l.replace(/^ {2}/, '').replace(/ -required-$/, ''));
 }
 
 const manifest = (name: string, typo = true) => `apiVersion: apps/v1
@@ -52,7 +56,14 @@ test('kubectl explain pods lists the top-level fields with their types', async (
 
 test('kubectl explain deployment.spec and deployment.spec.strategy', async () => {
   const spec = fields((await ok(['explain', 'deployment.spec'])).stdout);
-  for (const f of ['replicas\t<integer>', 'selector\t<LabelSelector>', 'template\t<PodTemplateSpec>', 'strategy\t<DeploymentStrategy>', 'paused\t<boolean>', 'minReadySeconds\t<integer>'])
+  for (const f of [
+    'replicas\t<integer>',
+    'selector\t<LabelSelector>',
+    'template\t<PodTemplateSpec>',
+    'strategy\t<DeploymentStrategy>',
+    'paused\t<boolean>',
+    'minReadySeconds\t<integer>',
+  ])
     assert.ok(spec.includes(f), `${f} in ${JSON.stringify(spec)}`);
   const { stdout } = await ok(['explain', 'deployment.spec.strategy']);
   assert.match(stdout, /GROUP:\s+apps\nKIND:\s+Deployment\nVERSION:\s+v1\n/);
@@ -64,16 +75,42 @@ test('kubectl explain deployment.spec and deployment.spec.strategy', async () =>
 test('kubectl explain pod.spec.containers.livenessProbe --recursive', async () => {
   const { stdout } = await ok(['explain', 'pod.spec.containers.livenessProbe', '--recursive']);
   const f = fields(stdout);
-  for (const line of ['exec\t<ExecAction>', '  command\t<[]string>', 'httpGet\t<HTTPGetAction>', '  httpHeaders\t<[]HTTPHeader>', '    name\t<string>', '  port\t<IntOrString>', 'periodSeconds\t<integer>', 'tcpSocket\t<TCPSocketAction>', 'grpc\t<GRPCAction>'])
+  for (const line of [
+    'exec\t<ExecAction>',
+    '  command\t<[]string>',
+    'httpGet\t<HTTPGetAction>',
+    '  httpHeaders\t<[]HTTPHeader>',
+    '    name\t<string>',
+    '  port\t<IntOrString>',
+    'periodSeconds\t<integer>',
+    'tcpSocket\t<TCPSocketAction>',
+    'grpc\t<GRPCAction>',
+  ])
     assert.ok(f.includes(line), `${JSON.stringify(line)} in ${JSON.stringify(f)}`);
 });
 
 test('kubectl explain svc.spec.ports and a resource of every other group', async () => {
   const ports = fields((await ok(['explain', 'svc.spec.ports'])).stdout);
-  assert.deepEqual(ports, ['appProtocol\t<string>', 'name\t<string>', 'nodePort\t<integer>', 'port\t<integer>', 'protocol\t<string>', 'targetPort\t<IntOrString>']);
-  for (const [res, field] of [['cronjobs.spec', 'schedule\t<string>'], ['ingress.spec', 'rules\t<[]IngressRule>'], ['hpa.spec', 'metrics\t<[]MetricSpec>'], ['clusterrole', 'rules\t<[]PolicyRule>'],
-    ['lease.spec', 'holderIdentity\t<string>'], ['pdb.spec', 'minAvailable\t<IntOrString>'], ['cm', 'data\t<map[string]string>'], ['nodes.status', 'capacity\t<map[string]Quantity>'],
-    ['pod.spec.containers.resources', 'limits\t<map[string]Quantity>'], ['pod.metadata', 'creationTimestamp\t<string>']] as const)
+  assert.deepEqual(ports, [
+    'appProtocol\t<string>',
+    'name\t<string>',
+    'nodePort\t<integer>',
+    'port\t<integer>',
+    'protocol\t<string>',
+    'targetPort\t<IntOrString>',
+  ]);
+  for (const [res, field] of [
+    ['cronjobs.spec', 'schedule\t<string>'],
+    ['ingress.spec', 'rules\t<[]IngressRule>'],
+    ['hpa.spec', 'metrics\t<[]MetricSpec>'],
+    ['clusterrole', 'rules\t<[]PolicyRule>'],
+    ['lease.spec', 'holderIdentity\t<string>'],
+    ['pdb.spec', 'minAvailable\t<IntOrString>'],
+    ['cm', 'data\t<map[string]string>'],
+    ['nodes.status', 'capacity\t<map[string]Quantity>'],
+    ['pod.spec.containers.resources', 'limits\t<map[string]Quantity>'],
+    ['pod.metadata', 'creationTimestamp\t<string>'],
+  ] as const)
     assert.ok(fields((await ok(['explain', res])).stdout).includes(field), `${res}: ${field}`);
 });
 
@@ -88,7 +125,10 @@ test('kubectl explain --output=plaintext-openapiv2 reads the protobuf Swagger 2.
 test('a misspelt field fails kubectl apply with the strict decoding error; --validate=false stores without it', async () => {
   const r = await s.kubectl(['apply', '-f', '-'], { input: manifest('typo') });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /Error from server \(BadRequest\): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"/);
+  assert.match(
+    r.stderr,
+    /Error from server \(BadRequest\): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"/,
+  );
   assert.equal((await s.kubectl(['get', 'deploy', 'typo'])).code, 1, 'nothing stored');
 
   await ok(['apply', '-f', '-', '--validate=false'], manifest('typo'));
@@ -105,7 +145,10 @@ test('a misspelt field fails kubectl apply with the strict decoding error; --val
 test('kubectl apply --server-side refuses the misspelt field as Kubernetes does', async () => {
   const r = await s.kubectl(['apply', '--server-side', '-f', '-'], { input: manifest('ssa') });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /Error from server: failed to create typed patch object \(default\/ssa; apps\/v1, Kind=Deployment\): \.spec\.replica: field not declared in schema/);
+  assert.match(
+    r.stderr,
+    /Error from server: failed to create typed patch object \(default\/ssa; apps\/v1, Kind=Deployment\): \.spec\.replica: field not declared in schema/,
+  );
   assert.equal((await s.kubectl(['get', 'deploy', 'ssa'])).code, 1);
 });
 
@@ -138,7 +181,9 @@ test('raw /openapi/v3/apis/apps/v1: GVK extension, fieldValidation parameter, ET
     const patch = body.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
     assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: 'apps', version: 'v1', kind: 'Deployment' });
     assert.ok(patch.parameters.some((p: { name: string }) => p.name === 'fieldValidation'));
-    assert.deepEqual(body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind'], [{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+    assert.deepEqual(body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind'], [
+      { group: 'apps', version: 'v1', kind: 'Deployment' },
+    ]);
     const again = await raw.request('GET', '/openapi/v3/apis/apps/v1', undefined, { 'If-None-Match': etag });
     assert.equal(again.status, 304);
     assert.equal(again.body, '');
@@ -163,14 +208,20 @@ test('raw: duplicate YAML keys are answered as Kubernetes answers them', async (
     const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\ndata:\n  a: "1"\n  a: "2"\n';
     const strict = await raw.request('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', yaml, { 'Content-Type': 'application/yaml' });
     assert.equal(strict.status, 400);
-    assert.equal(strict.json().message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: yaml: unmarshal errors:\n  line 7: key "a" already set in map');
+    assert.equal(
+      strict.json().message,
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: yaml: unmarshal errors:\n  line 7: key "a" already set in map',
+    );
     const warn = await raw.request('POST', '/api/v1/namespaces/default/configmaps', yaml, { 'Content-Type': 'application/yaml' });
     assert.equal(warn.status, 201);
     assert.equal(warn.headers.warning, '299 - "line 7: key \\"a\\" already set in map"');
     assert.deepEqual(warn.json().data, { a: '2' });
     const json = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup2","labelz":{}},"data":{"a":"1"},"data":{"b":"2"}}';
     const jr = await raw.request('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', json);
-    assert.equal(jr.json().message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.labelz", duplicate field "data"');
+    assert.equal(
+      jr.json().message,
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.labelz", duplicate field "data"',
+    );
   } finally {
     raw.close();
   }

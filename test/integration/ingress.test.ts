@@ -12,7 +12,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import { Client } from '../../src/client/client.js';
@@ -21,7 +21,11 @@ import { selfSignedServingCert } from '../../src/util/pki.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { eventually } from '../helpers/wait.js';
 
-interface Backend { name: string; port: number; server: http.Server }
+interface Backend {
+  name: string;
+  port: number;
+  server: http.Server;
+}
 const backends: Backend[] = [];
 let s: TestServer;
 let client: Client;
@@ -45,9 +49,11 @@ async function backend(name: string): Promise<Backend> {
   return b;
 }
 
-const svc = (name: string, ports: { name: string; port: number }[]) => client.services.create({
-  metadata: { name, namespace: 'default' }, spec: { ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
-});
+const svc = (name: string, ports: { name: string; port: number }[]) =>
+  client.services.create({
+    metadata: { name, namespace: 'default' },
+    spec: { ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
+  });
 
 /** One slice per backend, each with its own port (the backends listen on random ports). */
 async function setEndpoints(service: string, portName: string, bs: Backend[]): Promise<void> {
@@ -57,8 +63,10 @@ async function setEndpoints(service: string, portName: string, bs: Backend[]): P
     const name = `${service}-${b.name}`;
     if (existing.some((e) => e.metadata?.name === name)) continue;
     await client.endpointSlices.create({
-      metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } }, addressType: 'FQDN',
-      ports: [{ name: portName, port: b.port, protocol: 'TCP' }], endpoints: [{ addresses: [`${b.name}.localhost`], conditions: { ready: true } }],
+      metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+      addressType: 'FQDN',
+      ports: [{ name: portName, port: b.port, protocol: 'TCP' }],
+      endpoints: [{ addresses: [`${b.name}.localhost`], conditions: { ready: true } }],
     });
   }
   for (const e of existing) if (!want.has(e.metadata!.name!)) await client.endpointSlices.delete(e.metadata!.name!, { namespace: 'default' });
@@ -79,10 +87,20 @@ function get(host: string, path: string, headers: Record<string, string> = {}): 
 const backendOf = (r: { body: string }) => (JSON.parse(r.body) as { backend: string }).backend;
 
 const ingress = (name: string, spec: Ingress['spec'], annotations?: Record<string, string>): Ingress => ({
-  apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'default', annotations }, spec,
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name, namespace: 'default', annotations },
+  spec,
 });
 const rule = (host: string, paths: [string, string, string, number | string][]) => ({
-  host, http: { paths: paths.map(([path, pathType, name, port]) => ({ path, pathType, backend: { service: { name, port: typeof port === 'number' ? { number: port } : { name: port } } } })) },
+  host,
+  http: {
+    paths: paths.map(([path, pathType, name, port]) => ({
+      path,
+      pathType,
+      backend: { service: { name, port: typeof port === 'number' ? { number: port } : { name: port } } },
+    })),
+  },
 });
 
 before(async () => {
@@ -100,19 +118,28 @@ before(async () => {
   await setEndpoints('svc-b', 'web', [b1!]);
   const cert = await selfSignedServingCert('secure.test', { hostnames: ['secure.test'] });
   await client.secrets.create({
-    metadata: { name: 'secure-cert', namespace: 'default' }, type: 'kubernetes.io/tls',
+    metadata: { name: 'secure-cert', namespace: 'default' },
+    type: 'kubernetes.io/tls',
     data: { 'tls.crt': Buffer.from(cert.cert).toString('base64'), 'tls.key': Buffer.from(cert.key).toString('base64') },
   });
-  await client.ingresses.create(ingress('web', {
-    tls: [{ hosts: ['secure.test'], secretName: 'secure-cert' }, { hosts: ['broken.test'], secretName: 'no-such-secret' }],
-    rules: [
-      rule('a.test', [['/', 'Prefix', 'svc-a', 80]]),
-      rule('b.test', [['/api', 'Prefix', 'svc-b', 'web'], ['/exact', 'Exact', 'svc-a', 'http']]),
-      rule('*.wild.test', [['/', 'ImplementationSpecific', 'svc-b', 8000]]),
-      rule('secure.test', [['/', 'Prefix', 'svc-b', 8000]]),
-      rule('missing.test', [['/', 'Prefix', 'svc-missing', 80]]),
-    ],
-  }));
+  await client.ingresses.create(
+    ingress('web', {
+      tls: [
+        { hosts: ['secure.test'], secretName: 'secure-cert' },
+        { hosts: ['broken.test'], secretName: 'no-such-secret' },
+      ],
+      rules: [
+        rule('a.test', [['/', 'Prefix', 'svc-a', 80]]),
+        rule('b.test', [
+          ['/api', 'Prefix', 'svc-b', 'web'],
+          ['/exact', 'Exact', 'svc-a', 'http'],
+        ]),
+        rule('*.wild.test', [['/', 'ImplementationSpecific', 'svc-b', 8000]]),
+        rule('secure.test', [['/', 'Prefix', 'svc-b', 8000]]),
+        rule('missing.test', [['/', 'Prefix', 'svc-missing', 80]]),
+      ],
+    }),
+  );
   await eventually('the ingress to route a.test', 15_000, async () => ((await get('a.test', '/')).status === 200 ? true : undefined), s.logs);
 });
 
@@ -155,18 +182,28 @@ test('a missing Service answers 503 with a clear body and a Warning Event on the
   const r = await get('missing.test', '/');
   assert.equal(r.status, 503);
   assert.match(r.body, /Service default\/svc-missing does not exist/);
-  await eventually('the ServiceNotFound and InvalidTLSSecret events', 10_000, async () => {
-    const evs = (await client.events.list({ namespace: 'default' })).items.filter((e) => e.involvedObject?.name === 'web');
-    const reasons = new Set(evs.map((e) => e.reason));
-    return reasons.has('ServiceNotFound') && reasons.has('InvalidTLSSecret') ? true : undefined;
-  }, s.logs);
+  await eventually(
+    'the ServiceNotFound and InvalidTLSSecret events',
+    10_000,
+    async () => {
+      const evs = (await client.events.list({ namespace: 'default' })).items.filter((e) => e.involvedObject?.name === 'web');
+      const reasons = new Set(evs.map((e) => e.reason));
+      return reasons.has('ServiceNotFound') && reasons.has('InvalidTLSSecret') ? true : undefined;
+    },
+    s.logs,
+  );
 });
 
 test('status.loadBalancer.ingress names the node address', async () => {
-  await eventually('the ingress status', 10_000, async () => {
-    const ing = await client.ingresses.get('web', 'default');
-    return ing.status?.loadBalancer?.ingress?.some((e) => e.ip === '127.0.0.1') ? true : undefined;
-  }, s.logs);
+  await eventually(
+    'the ingress status',
+    10_000,
+    async () => {
+      const ing = await client.ingresses.get('web', 'default');
+      return ing.status?.loadBalancer?.ingress?.some((e) => e.ip === '127.0.0.1') ? true : undefined;
+    },
+    s.logs,
+  );
 });
 
 function peerCert(servername: string): Promise<{ cn: string; alpn: string | false }> {
@@ -180,7 +217,7 @@ function peerCert(servername: string): Promise<{ cn: string; alpn: string | fals
   });
 }
 
-test('TLS: SNI picks the Secret\'s certificate, unknown and broken names get the default, ALPN offers h2', async () => {
+test("TLS: SNI picks the Secret's certificate, unknown and broken names get the default, ALPN offers h2", async () => {
   assert.deepEqual(await peerCert('secure.test'), { cn: 'secure.test', alpn: 'h2' });
   assert.equal((await peerCert('unknown.test')).cn, 'skiff-ingress-default');
   assert.equal((await peerCert('broken.test')).cn, 'skiff-ingress-default');
@@ -191,7 +228,10 @@ test('a Secret update is served on the next handshake, without restarting anythi
   assert.equal(before, 'secure.test');
   const renewed = await selfSignedServingCert('secure.test-renewed', { hostnames: ['secure.test'] });
   const cur = await client.secrets.get('secure-cert', 'default');
-  await client.secrets.update({ ...cur, data: { 'tls.crt': Buffer.from(renewed.cert).toString('base64'), 'tls.key': Buffer.from(renewed.key).toString('base64') } });
+  await client.secrets.update({
+    ...cur,
+    data: { 'tls.crt': Buffer.from(renewed.cert).toString('base64'), 'tls.key': Buffer.from(renewed.key).toString('base64') },
+  });
   await eventually('the renewed certificate', 10_000, async () => ((await peerCert('secure.test')).cn === 'secure.test-renewed' ? true : undefined), s.logs);
 });
 
@@ -225,13 +265,22 @@ test('plain HTTP to a TLS host redirects to HTTPS; the annotation turns it off',
 });
 
 test('Ingresses of another class are left alone; a conflicting rule loses to the older Ingress with an Event', async () => {
-  await client.ingresses.create({ ...ingress('other-class', { rules: [rule('other.test', [['/', 'Prefix', 'svc-b', 8000]])] }), spec: { ingressClassName: 'nginx', rules: [rule('other.test', [['/', 'Prefix', 'svc-b', 8000]])] } });
-  await client.ingresses.create(ingress('late', { rules: [rule('a.test', [['/', 'Prefix', 'svc-b', 8000]]), rule('late.test', [['/', 'Prefix', 'svc-b', 8000]])] }));
-  await eventually('the late Ingress\'s own host', 10_000, async () => ((await get('late.test', '/')).status === 200 ? true : undefined), s.logs);
+  await client.ingresses.create({
+    ...ingress('other-class', { rules: [rule('other.test', [['/', 'Prefix', 'svc-b', 8000]])] }),
+    spec: { ingressClassName: 'nginx', rules: [rule('other.test', [['/', 'Prefix', 'svc-b', 8000]])] },
+  });
+  await client.ingresses.create(
+    ingress('late', { rules: [rule('a.test', [['/', 'Prefix', 'svc-b', 8000]]), rule('late.test', [['/', 'Prefix', 'svc-b', 8000]])] }),
+  );
+  await eventually("the late Ingress's own host", 10_000, async () => ((await get('late.test', '/')).status === 200 ? true : undefined), s.logs);
   assert.equal((await get('other.test', '/')).status, 404);
   assert.match(backendOf(await get('a.test', '/')), /^a[123]$/);
-  const ev = await eventually('the RuleConflict event', 10_000, async () =>
-    (await client.events.list({ namespace: 'default' })).items.find((e) => e.involvedObject?.name === 'late' && e.reason === 'RuleConflict'), s.logs);
+  const ev = await eventually(
+    'the RuleConflict event',
+    10_000,
+    async () => (await client.events.list({ namespace: 'default' })).items.find((e) => e.involvedObject?.name === 'late' && e.reason === 'RuleConflict'),
+    s.logs,
+  );
   assert.match(ev.message!, /default\/late .*older Ingress default\/web/);
   const other = await client.ingresses.get('other-class', 'default');
   assert.equal(other.status?.loadBalancer?.ingress, undefined);
@@ -239,10 +288,15 @@ test('Ingresses of another class are left alone; a conflicting rule loses to the
 
 test('rewrite-target replaces the matched prefix before the request goes upstream', async () => {
   await client.ingresses.create(ingress('rewrite', { rules: [rule('rewrite.test', [['/api', 'Prefix', 'svc-b', 8000]])] }, { 'skiff.io/rewrite-target': '/' }));
-  const r = await eventually('the rewrite route', 10_000, async () => {
-    const res = await get('rewrite.test', '/api/v1?q=1');
-    return res.status === 200 ? res : undefined;
-  }, s.logs);
+  const r = await eventually(
+    'the rewrite route',
+    10_000,
+    async () => {
+      const res = await get('rewrite.test', '/api/v1?q=1');
+      return res.status === 200 ? res : undefined;
+    },
+    s.logs,
+  );
   assert.equal(JSON.parse(r.body).path, '/v1?q=1');
 });
 
@@ -256,7 +310,11 @@ test('WebSocket upgrade is proxied and echoes', async () => {
   ws.close();
   assert.equal(reply, 'b1:hello');
   // Over TLS too (HTTP/1.1 by ALPN on the HTTP/2 listener).
-  const wss = new WebSocket(`wss://127.0.0.1:${httpsPort}/`, { headers: { host: 'secure.test' }, servername: 'secure.test', rejectUnauthorized: false } as WebSocket.ClientOptions);
+  const wss = new WebSocket(`wss://127.0.0.1:${httpsPort}/`, {
+    headers: { host: 'secure.test' },
+    servername: 'secure.test',
+    rejectUnauthorized: false,
+  } as WebSocket.ClientOptions);
   const secure = await new Promise<string>((resolve, reject) => {
     wss.on('open', () => wss.send('tls'));
     wss.on('message', (m) => resolve(String(m)));
@@ -267,13 +325,26 @@ test('WebSocket upgrade is proxied and echoes', async () => {
 });
 
 test('affinity cookie pins a client to one endpoint and fails over when it goes', async () => {
-  await client.ingresses.create(ingress('sticky', { rules: [rule('sticky.test', [['/', 'Prefix', 'svc-a', 80]])] }, {
-    'skiff.io/affinity': 'cookie', 'skiff.io/session-cookie-name': 'route', 'skiff.io/session-cookie-max-age': '3600',
-  }));
-  const first = await eventually('the sticky route', 10_000, async () => {
-    const r = await get('sticky.test', '/');
-    return r.status === 200 ? r : undefined;
-  }, s.logs);
+  await client.ingresses.create(
+    ingress(
+      'sticky',
+      { rules: [rule('sticky.test', [['/', 'Prefix', 'svc-a', 80]])] },
+      {
+        'skiff.io/affinity': 'cookie',
+        'skiff.io/session-cookie-name': 'route',
+        'skiff.io/session-cookie-max-age': '3600',
+      },
+    ),
+  );
+  const first = await eventually(
+    'the sticky route',
+    10_000,
+    async () => {
+      const r = await get('sticky.test', '/');
+      return r.status === 200 ? r : undefined;
+    },
+    s.logs,
+  );
   const setCookie = String(first.headers['set-cookie']);
   assert.match(setCookie, /^route=[0-9a-f]{16}; Path=\/; HttpOnly; Max-Age=3600/);
   const cookie = setCookie.split(';')[0]!;
@@ -285,25 +356,37 @@ test('affinity cookie pins a client to one endpoint and fails over when it goes'
   }
   const other = backends.find((b) => b.name === (pinned === 'a1' ? 'a2' : 'a1'))!;
   await setEndpoints('svc-a', 'http', [other]);
-  const moved = await eventually('fail-over to the other endpoint', 10_000, async () => {
-    const r = await get('sticky.test', '/', { cookie });
-    return backendOf(r) === other.name ? r : undefined;
-  }, s.logs);
+  const moved = await eventually(
+    'fail-over to the other endpoint',
+    10_000,
+    async () => {
+      const r = await get('sticky.test', '/', { cookie });
+      return backendOf(r) === other.name ? r : undefined;
+    },
+    s.logs,
+  );
   assert.match(String(moved.headers['set-cookie']), /^route=/);
-  await setEndpoints('svc-a', 'http', backends.filter((b) => b.name.startsWith('a')));
+  await setEndpoints(
+    'svc-a',
+    'http',
+    backends.filter((b) => b.name.startsWith('a')),
+  );
 });
 
 test('malformed requests: both Content-Length and Transfer-Encoding → 400, oversized headers → 431', async () => {
-  const raw = (payload: string) => new Promise<string>((resolve, reject) => {
-    const sock = net.connect(httpPort, '127.0.0.1', () => sock.write(payload));
-    let out = '';
-    sock.on('data', (d) => (out += d));
-    sock.on('end', () => resolve(out));
-    sock.on('close', () => resolve(out));
-    sock.on('error', reject);
-    sock.setTimeout(5000, () => sock.destroy());
-  });
-  const smuggle = await raw('POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: a.test\r\n\r\n');
+  const raw = (payload: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = net.connect(httpPort, '127.0.0.1', () => sock.write(payload));
+      let out = '';
+      sock.on('data', (d) => (out += d));
+      sock.on('end', () => resolve(out));
+      sock.on('close', () => resolve(out));
+      sock.on('error', reject);
+      sock.setTimeout(5000, () => sock.destroy());
+    });
+  const smuggle = await raw(
+    'POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: a.test\r\n\r\n',
+  );
   assert.match(smuggle, /^HTTP\/1\.1 400/);
   assert.doesNotMatch(smuggle, /"backend"/);
   const big = await raw(`GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);

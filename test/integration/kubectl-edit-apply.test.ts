@@ -23,7 +23,9 @@ async function getJson(what: string): Promise<any> {
 }
 
 function manifest(name: string, opts: { replicas?: number; env: Record<string, string>; ports: number[]; image?: string }): string {
-  const env = Object.entries(opts.env).map(([k, v]) => `        - name: ${k}\n          value: "${v}"`).join('\n');
+  const env = Object.entries(opts.env)
+    .map(([k, v]) => `        - name: ${k}\n          value: "${v}"`)
+    .join('\n');
   const ports = opts.ports.map((p) => `        - containerPort: ${p}`).join('\n');
   return `apiVersion: apps/v1
 kind: Deployment
@@ -60,7 +62,10 @@ test('kubectl apply twice: a removed env var is gone, a new port added, no dupli
   const d = await getJson('deploy/csa');
   const c = container(d);
   assert.deepEqual(c.env, [{ name: 'A', value: '1' }]);
-  assert.deepEqual(c.ports, [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 443, protocol: 'TCP' }]);
+  assert.deepEqual(c.ports, [
+    { containerPort: 80, protocol: 'TCP' },
+    { containerPort: 443, protocol: 'TCP' },
+  ]);
   assert.equal(d.spec.template.spec.containers.length, 1);
   const last = JSON.parse(d.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
   assert.deepEqual(last.spec.template.spec.containers[0].ports, [{ containerPort: 80 }, { containerPort: 443 }]);
@@ -79,11 +84,16 @@ test('kubectl diff shows the pending change (exit 1), then nothing once applied 
 
 test('kubectl apply --server-side: a second manager conflicts (409), --force-conflicts takes the field', async () => {
   await ok(['apply', '--server-side', '--field-manager=team-a', '-f', '-'], manifest('ssa', { replicas: 2, env: { A: '1' }, ports: [80] }));
-  const r = await s.kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', '-'], { input: manifest('ssa', { replicas: 3, env: { A: '1' }, ports: [80] }) });
+  const r = await s.kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', '-'], {
+    input: manifest('ssa', { replicas: 3, env: { A: '1' }, ports: [80] }),
+  });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Apply failed with 1 conflict: conflict with "team-a": \.spec\.replicas/);
   assert.equal((await getJson('deploy/ssa')).spec.replicas, 2);
-  await ok(['apply', '--server-side', '--field-manager=team-b', '--force-conflicts', '-f', '-'], manifest('ssa', { replicas: 3, env: { A: '1' }, ports: [80] }));
+  await ok(
+    ['apply', '--server-side', '--field-manager=team-b', '--force-conflicts', '-f', '-'],
+    manifest('ssa', { replicas: 3, env: { A: '1' }, ports: [80] }),
+  );
   const d = await getJson('deploy/ssa');
   assert.equal(d.spec.replicas, 3);
   const a = d.metadata.managedFields.find((e: any) => e.manager === 'team-a');
@@ -93,7 +103,9 @@ test('kubectl apply --server-side: a second manager conflicts (409), --force-con
   assert.deepEqual(b.fieldsV1['f:spec']['f:replicas'], {});
   // team-a swaps env A for Z: A stays, as team-b still applies it.
   await ok(['apply', '--server-side', '--field-manager=team-a', '-f', '-'], manifest('ssa', { replicas: 3, env: { Z: '9' }, ports: [80] }));
-  const e = container(await getJson('deploy/ssa')).env.map((x: any) => x.name).sort();
+  const e = container(await getJson('deploy/ssa'))
+    .env.map((x: any) => x.name)
+    .sort();
   assert.deepEqual(e, ['A', 'Z'], 'A stays while team-b still applies it');
 });
 
@@ -112,21 +124,48 @@ test('kubectl edit with EDITOR set to a script', async () => {
   }
   const d = await getJson('deploy/csa');
   assert.equal(container(d).image, 'httpd:edited');
-  assert.ok(d.metadata.managedFields.some((e: any) => e.manager === 'kubectl-edit' && e.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}']['f:image']));
+  assert.ok(
+    d.metadata.managedFields.some(
+      (e: any) => e.manager === 'kubectl-edit' && e.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}']['f:image'],
+    ),
+  );
 });
 
 test('kubectl patch --type strategic | merge | json', async () => {
-  await ok(['-n', 'edit', 'patch', 'deploy/csa', '--type=strategic', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox:1"}]}}}}']);
+  await ok([
+    '-n',
+    'edit',
+    'patch',
+    'deploy/csa',
+    '--type=strategic',
+    '-p',
+    '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox:1"}]}}}}',
+  ]);
   let d = await getJson('deploy/csa');
-  assert.deepEqual(d.spec.template.spec.containers.map((c: any) => c.name), ['side', 'web'], 'a strategic patch merges containers by name');
+  assert.deepEqual(
+    d.spec.template.spec.containers.map((c: any) => c.name),
+    ['side', 'web'],
+    'a strategic patch merges containers by name',
+  );
   assert.equal(container(d).image, 'httpd:edited');
   await ok(['-n', 'edit', 'patch', 'deploy/csa', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"front"}},"spec":{"minReadySeconds":2}}']);
-  await ok(['-n', 'edit', 'patch', 'deploy/csa', '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/containers/0"},{"op":"add","path":"/spec/revisionHistoryLimit","value":4}]']);
+  await ok([
+    '-n',
+    'edit',
+    'patch',
+    'deploy/csa',
+    '--type=json',
+    '-p',
+    '[{"op":"remove","path":"/spec/template/spec/containers/0"},{"op":"add","path":"/spec/revisionHistoryLimit","value":4}]',
+  ]);
   d = await getJson('deploy/csa');
   assert.deepEqual(d.metadata.labels, { tier: 'front' });
   assert.equal(d.spec.minReadySeconds, 2);
   assert.equal(d.spec.revisionHistoryLimit, 4);
-  assert.deepEqual(d.spec.template.spec.containers.map((c: any) => c.name), ['web']);
+  assert.deepEqual(
+    d.spec.template.spec.containers.map((c: any) => c.name),
+    ['web'],
+  );
   assert.ok(d.metadata.managedFields.some((e: any) => e.manager === 'kubectl-patch'));
 });
 
@@ -138,7 +177,10 @@ test('kubectl set image, set env, scale and rollout restart', async () => {
   const d = await getJson('deploy/csa');
   const c = container(d);
   assert.equal(c.image, 'httpd:2');
-  assert.deepEqual(c.env, [{ name: 'NEW', value: 'x' }, { name: 'C', value: '3' }]);
+  assert.deepEqual(c.env, [
+    { name: 'NEW', value: 'x' },
+    { name: 'C', value: '3' },
+  ]);
   assert.equal(d.spec.replicas, 4);
   assert.match(d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], /^\d{4}-\d\d-\d\dT/);
   assert.deepEqual(d.spec.template.metadata.labels, { app: 'csa' });
@@ -147,6 +189,12 @@ test('kubectl set image, set env, scale and rollout restart', async () => {
   await ok(['apply', '-f', '-'], manifest('csa', { env: { A: '1', NEW: 'x' }, ports: [80, 443] }));
   const after = await getJson('deploy/csa');
   assert.equal(container(after).image, 'httpd:1');
-  assert.deepEqual(container(after).env.map((e: any) => e.name), ['A', 'NEW', 'C']);
-  assert.equal(after.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
+  assert.deepEqual(
+    container(after).env.map((e: any) => e.name),
+    ['A', 'NEW', 'C'],
+  );
+  assert.equal(
+    after.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'],
+    d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'],
+  );
 });

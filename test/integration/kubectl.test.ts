@@ -27,23 +27,57 @@ test('kubectl version reports the server as v1.32', async () => {
 
 test('kubectl api-resources lists every built-in resource with its short names', async () => {
   const out = await ok(['api-resources', '--no-headers']);
-  const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const rows = out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
   const byName = new Map(rows.map((r) => [r[0], r]));
   const expect: [string, string | null][] = [
-    ['namespaces', 'ns'], ['pods', 'po'], ['services', 'svc'], ['endpoints', 'ep'], ['nodes', 'no'], ['configmaps', 'cm'],
-    ['secrets', null], ['serviceaccounts', 'sa'], ['events', 'ev'], ['persistentvolumes', 'pv'], ['persistentvolumeclaims', 'pvc'],
-    ['resourcequotas', 'quota'], ['limitranges', 'limits'], ['replicationcontrollers', 'rc'], ['componentstatuses', 'cs'],
-    ['deployments', 'deploy'], ['replicasets', 'rs'], ['statefulsets', 'sts'], ['daemonsets', 'ds'], ['controllerrevisions', null],
-    ['jobs', null], ['cronjobs', 'cj'], ['leases', null], ['endpointslices', null], ['ingresses', 'ing'], ['ingressclasses', null],
-    ['networkpolicies', 'netpol'], ['horizontalpodautoscalers', 'hpa'], ['poddisruptionbudgets', 'pdb'], ['roles', null],
-    ['rolebindings', null], ['clusterroles', null], ['clusterrolebindings', null], ['storageclasses', 'sc'], ['priorityclasses', 'pc'],
+    ['namespaces', 'ns'],
+    ['pods', 'po'],
+    ['services', 'svc'],
+    ['endpoints', 'ep'],
+    ['nodes', 'no'],
+    ['configmaps', 'cm'],
+    ['secrets', null],
+    ['serviceaccounts', 'sa'],
+    ['events', 'ev'],
+    ['persistentvolumes', 'pv'],
+    ['persistentvolumeclaims', 'pvc'],
+    ['resourcequotas', 'quota'],
+    ['limitranges', 'limits'],
+    ['replicationcontrollers', 'rc'],
+    ['componentstatuses', 'cs'],
+    ['deployments', 'deploy'],
+    ['replicasets', 'rs'],
+    ['statefulsets', 'sts'],
+    ['daemonsets', 'ds'],
+    ['controllerrevisions', null],
+    ['jobs', null],
+    ['cronjobs', 'cj'],
+    ['leases', null],
+    ['endpointslices', null],
+    ['ingresses', 'ing'],
+    ['ingressclasses', null],
+    ['networkpolicies', 'netpol'],
+    ['horizontalpodautoscalers', 'hpa'],
+    ['poddisruptionbudgets', 'pdb'],
+    ['roles', null],
+    ['rolebindings', null],
+    ['clusterroles', null],
+    ['clusterrolebindings', null],
+    ['storageclasses', 'sc'],
+    ['priorityclasses', 'pc'],
   ];
   for (const [name, short] of expect) {
     const row = byName.get(name);
     assert.ok(row, `api-resources lacks ${name}:\n${out}`);
     if (short) assert.ok(row.includes(short), `${name} should have short name ${short}: ${row.join(' ')}`);
   }
-  assert.ok(out.split('\n').some((l) => /^events\s.*events\.k8s\.io\/v1/.test(l)), 'events.k8s.io/v1 events are listed');
+  assert.ok(
+    out.split('\n').some((l) => /^events\s.*events\.k8s\.io\/v1/.test(l)),
+    'events.k8s.io/v1 events are listed',
+  );
 });
 
 test('create namespace, apply the httpd Deployment, and read it back', async () => {
@@ -105,7 +139,11 @@ test('kubectl get cm -w prints the event when another client creates a ConfigMap
     await waitFor(() => child.pid !== undefined && out !== undefined, 2000);
     await new Promise((r) => setTimeout(r, 1500));
     const raw = rawClient(s.kubeconfig);
-    const r = await raw.request('POST', '/api/v1/namespaces/watchers/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seen-by-watch' }, data: { a: '1' } }));
+    const r = await raw.request(
+      'POST',
+      '/api/v1/namespaces/watchers/configmaps',
+      JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seen-by-watch' }, data: { a: '1' } }),
+    );
     raw.close();
     assert.equal(r.status, 201, r.body);
     await waitFor(() => /seen-by-watch\s+1\s+/.test(out), 10_000);

@@ -36,16 +36,19 @@ test('default StorageClass local-path exists and is the default', async () => {
   assert.match(await ok(['get', 'storageclass']), /local-path \(default\)\s+skiff\.io\/local-path\s+Delete\s+WaitForFirstConsumer/);
 });
 
-test('PVC + pod: PV provisioned on the pod\'s node, bound; PVC deleted: PV and directory gone', async () => {
+test("PVC + pod: PV provisioned on the pod's node, bound; PVC deleted: PV and directory gone", async () => {
   await eventually('storage class', 10_000, async () => ((await s.kubectl(['get', 'storageclass', 'local-path'])).code === 0 ? true : undefined));
-  await ok(['apply', '-f', '-'], `
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: { name: data }
 spec:
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 1Gi } }
-`);
+`,
+  );
   const pvc = await getJson(['get', 'pvc', 'data']);
   assert.equal(pvc.spec.storageClassName, 'local-path', 'the default class is filled in at admission');
   // No consumer yet: the claim waits.
@@ -53,14 +56,17 @@ spec:
   assert.equal((await getJson(['get', 'pvc', 'data'])).status.phase, 'Pending');
   assert.equal((await ok(['get', 'pv', '-o', 'name'])).trim(), '');
 
-  await ok(['apply', '-f', '-'], `
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: v1
 kind: Pod
 metadata: { name: user }
 spec:
   containers: [{ name: c, image: busybox, volumeMounts: [{ name: d, mountPath: /data }] }]
   volumes: [{ name: d, persistentVolumeClaim: { claimName: data } }]
-`);
+`,
+  );
   const node = await eventually('pod scheduled', 15_000, async () => (await getJson(['get', 'pod', 'user'])).spec.nodeName || undefined);
   const bound = await eventually('pvc bound', 15_000, async () => {
     const p = await getJson(['get', 'pvc', 'data']);
@@ -101,7 +107,9 @@ spec:
 });
 
 test('a claim without a class binds to a matching pre-made PV; the PV is Released after, and kept (Retain)', async () => {
-  await ok(['apply', '-f', '-'], `
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: v1
 kind: PersistentVolume
 metadata: { name: manual-small }
@@ -121,9 +129,12 @@ spec:
   persistentVolumeReclaimPolicy: Retain
   storageClassName: ""
   hostPath: { path: /tmp/skiff-never-used-big }
-`);
+`,
+  );
   await eventually('pv available', 10_000, async () => ((await getJson(['get', 'pv', 'manual-small'])).status?.phase === 'Available' ? true : undefined));
-  await ok(['apply', '-f', '-'], `
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: { name: static }
@@ -131,7 +142,8 @@ spec:
   storageClassName: ""
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 500Mi } }
-`);
+`,
+  );
   const bound = await eventually('static pvc bound', 15_000, async () => {
     const p = await getJson(['get', 'pvc', 'static']);
     return p.status?.phase === 'Bound' ? p : undefined;
@@ -147,22 +159,39 @@ spec:
 test('a claim made while no default class exists gets the default class once one appears', async () => {
   const cls = await getJson(['get', 'storageclass', 'local-path']);
   await ok(['delete', 'storageclass', 'local-path']);
-  await ok(['apply', '-f', '-'], `
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: { name: early }
 spec:
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 1Gi } }
-`);
+`,
+  );
   assert.equal((await getJson(['get', 'pvc', 'early'])).spec.storageClassName, undefined);
-  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-path', annotations: cls.metadata.annotations }, provisioner: cls.provisioner, reclaimPolicy: cls.reclaimPolicy, volumeBindingMode: cls.volumeBindingMode }));
-  await eventually('default class assigned', 15_000, async () => ((await getJson(['get', 'pvc', 'early'])).spec.storageClassName === 'local-path' ? true : undefined));
+  await ok(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'local-path', annotations: cls.metadata.annotations },
+      provisioner: cls.provisioner,
+      reclaimPolicy: cls.reclaimPolicy,
+      volumeBindingMode: cls.volumeBindingMode,
+    }),
+  );
+  await eventually('default class assigned', 15_000, async () =>
+    (await getJson(['get', 'pvc', 'early'])).spec.storageClassName === 'local-path' ? true : undefined,
+  );
   await ok(['delete', 'pvc', 'early', '--wait=true', '--timeout=30s']);
 });
 
-test('StatefulSet volumeClaimTemplates get local-path volumes on their pods\' nodes', async () => {
-  await ok(['apply', '-f', '-'], `
+test("StatefulSet volumeClaimTemplates get local-path volumes on their pods' nodes", async () => {
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: { name: db }
@@ -179,7 +208,8 @@ spec:
     spec:
       accessModes: [ReadWriteOnce]
       resources: { requests: { storage: 100Mi } }
-`);
+`,
+  );
   for (const i of [0, 1]) {
     const claim = await eventually(`data-db-${i} bound`, 30_000, async () => {
       const p = await getJson(['get', 'pvc', `data-db-${i}`]);
@@ -196,7 +226,9 @@ spec:
 });
 
 test('generic ephemeral volume: a claim owned by the pod, provisioned, and removed with the pod', async () => {
-  await ok(['apply', '-f', '-'], `
+  await ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: v1
 kind: Pod
 metadata: { name: eph }
@@ -208,14 +240,18 @@ spec:
       volumeClaimTemplate:
         metadata: { labels: { kind: scratch } }
         spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 50Mi } } }
-`);
+`,
+  );
   const pod = await getJson(['get', 'pod', 'eph']);
   const claim = await eventually('ephemeral claim bound', 30_000, async () => {
     const r = await s.kubectl(['get', 'pvc', 'eph-scratch', '-o', 'json']);
     const p = r.code === 0 ? JSON.parse(r.stdout) : undefined;
     return p?.status?.phase === 'Bound' ? p : undefined;
   });
-  assert.deepEqual(claim.metadata.ownerReferences.map((o: { kind: string; uid: string; controller: boolean }) => [o.kind, o.uid, o.controller]), [['Pod', pod.metadata.uid, true]]);
+  assert.deepEqual(
+    claim.metadata.ownerReferences.map((o: { kind: string; uid: string; controller: boolean }) => [o.kind, o.uid, o.controller]),
+    [['Pod', pod.metadata.uid, true]],
+  );
   assert.equal(claim.metadata.labels.kind, 'scratch');
   assert.equal(claim.spec.storageClassName, 'local-path');
   const node = await eventually('eph scheduled', 10_000, async () => (await getJson(['get', 'pod', 'eph'])).spec.nodeName || undefined);

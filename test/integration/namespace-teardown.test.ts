@@ -90,7 +90,19 @@ test('deleting a namespace with all the workloads inside empties it, then remove
     assert.equal(del.code, 0, del.stderr);
     const ns = await s.kubectl(['get', 'namespace', 'everything']);
     assert.match(ns.stderr, /not found/);
-    for (const kind of ['pods', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'services', 'configmaps', 'endpoints', 'poddisruptionbudgets']) {
+    for (const kind of [
+      'pods',
+      'deployments',
+      'replicasets',
+      'statefulsets',
+      'daemonsets',
+      'jobs',
+      'cronjobs',
+      'services',
+      'configmaps',
+      'endpoints',
+      'poddisruptionbudgets',
+    ]) {
       const left = await s.kubectl(['get', kind, '-n', 'everything', '-o', 'name']);
       assert.equal(left.stdout.trim(), '', `${kind} left behind: ${left.stdout}`);
     }

@@ -38,10 +38,13 @@ function inCidr(ip: string, cidr: string): boolean {
 
 function podYaml(name: string, node: string, extra: { restartPolicy?: string; annotations?: Record<string, string>; tolerations?: unknown[] } = {}): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'default', annotations: extra.annotations ?? {} },
     spec: {
-      nodeName: node, restartPolicy: extra.restartPolicy ?? 'Always', tolerations: extra.tolerations,
+      nodeName: node,
+      restartPolicy: extra.restartPolicy ?? 'Always',
+      tolerations: extra.tolerations,
       containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '250m', memory: '64Mi' } } }],
     },
   });
@@ -56,7 +59,10 @@ test('kubectl get nodes -o wide shows two Ready simulated nodes with the Kuberne
   assert.match(header!, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME$/);
   assert.equal(rows.length, 2);
   for (const [i, row] of rows.entries()) {
-    assert.match(row, new RegExp(`^sim-node-${i}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0-skiff\\s+198\\.18\\.0\\.${i + 1}\\s+<none>\\s+.+simulated://1\\.0$`));
+    assert.match(
+      row,
+      new RegExp(`^sim-node-${i}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0-skiff\\s+198\\.18\\.0\\.${i + 1}\\s+<none>\\s+.+simulated://1\\.0$`),
+    );
   }
   const node = await json(['get', 'node', 'sim-node-0']);
   assert.equal(node.metadata.labels['kubernetes.io/hostname'], 'sim-node-0');
@@ -69,7 +75,7 @@ test('kubectl get nodes -o wide shows two Ready simulated nodes with the Kuberne
   assert.ok(lease.spec.renewTime);
 });
 
-test('a pod bound to a node goes Running with an IP from that node\'s pod CIDR; describe node shows it', async () => {
+test("a pod bound to a node goes Running with an IP from that node's pod CIDR; describe node shows it", async () => {
   await ok(['apply', '-f', '-'], podYaml('web', 'sim-node-0'));
   const pod = await eventually('web Running', 10_000, async () => {
     const p = await json(['get', 'pod', 'web']);
@@ -125,17 +131,22 @@ test('kubectl delete pod completes: the agent stops the containers and finishes 
 });
 
 test('node failure: no heartbeats → Unknown with the unreachable taint, short toleration evicted, back → Ready', async () => {
-  await ok(['apply', '-f', '-'], podYaml('short', 'sim-node-1', {
-    tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }],
-  }));
+  await ok(
+    ['apply', '-f', '-'],
+    podYaml('short', 'sim-node-1', {
+      tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }],
+    }),
+  );
   await ok(['apply', '-f', '-'], podYaml('patient', 'sim-node-1'));
   await eventually('pods Running', 10_000, async () => {
     const items = (await json(['get', 'pods', 'short', 'patient'])).items;
     return items.every((p: { status: { phase: string } }) => p.status.phase === 'Running') ? true : undefined;
   });
   const patient = await json(['get', 'pod', 'patient']);
-  assert.ok(patient.spec.tolerations.some((t: { key: string; tolerationSeconds: number }) => t.key === 'node.kubernetes.io/unreachable' && t.tolerationSeconds === 300),
-    'DefaultTolerationSeconds added the 300 s toleration');
+  assert.ok(
+    patient.spec.tolerations.some((t: { key: string; tolerationSeconds: number }) => t.key === 'node.kubernetes.io/unreachable' && t.tolerationSeconds === 300),
+    'DefaultTolerationSeconds added the 300 s toleration',
+  );
 
   await ok(['annotate', 'node', 'sim-node-1', 'simulation.skiff.io/stop-heartbeats=true']);
   const t0 = Date.now();
@@ -148,8 +159,10 @@ test('node failure: no heartbeats → Unknown with the unreachable taint, short 
   const ready = node.status.conditions.find((c: { type: string }) => c.type === 'Ready');
   assert.equal(ready.reason, 'NodeStatusUnknown');
   assert.equal(ready.message, 'Kubelet stopped posting node status.');
-  assert.deepEqual(node.spec.taints.map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`).sort(),
-    ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+  assert.deepEqual(node.spec.taints.map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`).sort(), [
+    'node.kubernetes.io/unreachable:NoExecute',
+    'node.kubernetes.io/unreachable:NoSchedule',
+  ]);
   assert.match(await ok(['get', 'node', 'sim-node-1']), /sim-node-1\s+NotReady/);
   assert.match(await ok(['get', 'node', 'sim-node-0']), /sim-node-0\s+Ready/, 'the other node stays Ready');
 
@@ -202,8 +215,22 @@ test('skiff agent stops with an error naming --kubelet-port when that port is ta
   try {
     const port = (taken.address() as net.AddressInfo).port;
     const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
-    const r = await runAgentOnce(['--server', s.url, '--token', token, '--node-name', 'port-taken', '--node-ip', '127.0.0.1', '--runtime', 'simulated',
-      '--data-dir', join(s.dataDir, 'port-agent'), '--kubelet-port', String(port)]);
+    const r = await runAgentOnce([
+      '--server',
+      s.url,
+      '--token',
+      token,
+      '--node-name',
+      'port-taken',
+      '--node-ip',
+      '127.0.0.1',
+      '--runtime',
+      'simulated',
+      '--data-dir',
+      join(s.dataDir, 'port-agent'),
+      '--kubelet-port',
+      String(port),
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`port ${port} is taken .*--kubelet-port, or --kubelet-port 0 for any free port`));
   } finally {
@@ -213,16 +240,28 @@ test('skiff agent stops with an error naming --kubelet-port when that port is ta
 
 test('skiff agent refuses a server whose CA does not match the token, and the API refuses a wrong secret', async () => {
   const secret = readFileSync(join(s.dataDir, 'token'), 'utf8').trim().split('::server:')[1]!;
-  const bad = await runAgentOnce(['--server', s.url, '--token', `K10${'0'.repeat(64)}::server:${secret}`, '--node-name', 'x', '--data-dir', join(s.dataDir, 'bad-agent')]);
+  const bad = await runAgentOnce([
+    '--server',
+    s.url,
+    '--token',
+    `K10${'0'.repeat(64)}::server:${secret}`,
+    '--node-name',
+    'x',
+    '--data-dir',
+    join(s.dataDir, 'bad-agent'),
+  ]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /does not match the hash in the token/);
   const ca = readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8');
-  const status = (token: string) => new Promise<number>((res, rej) => {
-    https.get(`${s.url}/api/v1/nodes`, { ca, headers: { Authorization: `Bearer ${token}` } }, (r) => {
-      r.resume();
-      res(r.statusCode ?? 0);
-    }).on('error', rej);
-  });
+  const status = (token: string) =>
+    new Promise<number>((res, rej) => {
+      https
+        .get(`${s.url}/api/v1/nodes`, { ca, headers: { Authorization: `Bearer ${token}` } }, (r) => {
+          r.resume();
+          res(r.statusCode ?? 0);
+        })
+        .on('error', rej);
+    });
   assert.equal(await status('node:x:wrong'), 401);
   assert.equal(await status(`node:x:${secret}`), 200);
   assert.equal(await status(secret), 401, 'the bare secret names no node');
@@ -231,8 +270,28 @@ test('skiff agent refuses a server whose CA does not match the token, and the AP
 test('skiff agent --runtime simulated joins from another process with the server token', async () => {
   const token = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
   assert.match(token, /^K10[0-9a-f]{64}::server:\S+$/);
-  const agent = spawn(process.execPath, [SKIFF_BIN, 'agent', '--server', s.url, '--token', token, '--data-dir', join(s.dataDir, 'agent'),
-    '--node-name', 'joined-node', '--node-ip', '127.0.0.1', '--runtime', 'simulated', '--kubelet-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const agent = spawn(
+    process.execPath,
+    [
+      SKIFF_BIN,
+      'agent',
+      '--server',
+      s.url,
+      '--token',
+      token,
+      '--data-dir',
+      join(s.dataDir, 'agent'),
+      '--node-name',
+      'joined-node',
+      '--node-ip',
+      '127.0.0.1',
+      '--runtime',
+      'simulated',
+      '--kubelet-port',
+      '0',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   agent.stderr!.on('data', (d) => (err = (err + d).slice(-20_000)));
   try {

@@ -31,7 +31,9 @@ async function untilOk(args: string[], ok: (out: string) => boolean, what: strin
 
 function pod(name: string, nodeName: string | undefined, containers = ['web']): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
     spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((n) => ({ name: n, image: 'busybox' })) },
   });
 }
@@ -81,7 +83,7 @@ test('kubectl logs of a pod with two containers names the choices', async () => 
   assert.match(r.stderr, /a container name must be specified for pod two, choose one of: \[a b\]/);
 });
 
-test('kubectl exec: an unscheduled pod has no host; the runtime\'s refusal comes back to kubectl', async () => {
+test("kubectl exec: an unscheduled pod has no host; the runtime's refusal comes back to kubectl", async () => {
   assert.equal((await c.kubectl(['apply', '-f', '-'], { input: pod('pending', undefined) })).code, 0);
   const r = await c.kubectl(['exec', 'pending', '--', 'ls']);
   assert.notEqual(r.code, 0);
@@ -102,7 +104,10 @@ test('nodes/proxy reaches the agent: /healthz and /pods', async () => {
   const h = await c.kubectl(['get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/healthz`]);
   assert.equal(h.code, 0, h.stderr);
   assert.equal(h.stdout, 'ok');
-  const pods = JSON.parse((await c.kubectl(['get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/pods`])).stdout) as { kind: string; items: { metadata: { name: string } }[] };
+  const pods = JSON.parse((await c.kubectl(['get', '--raw', `/api/v1/nodes/${c.nodeName}/proxy/pods`])).stdout) as {
+    kind: string;
+    items: { metadata: { name: string } }[];
+  };
   assert.equal(pods.kind, 'PodList');
   assert.ok(pods.items.some((p) => p.metadata.name === 'web'));
 });

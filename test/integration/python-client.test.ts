@@ -29,7 +29,8 @@ after(async () => {
 function python(script: string, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(PYTHON, ['-c', script], { env: { ...process.env, KUBECONFIG: s.kubeconfig }, timeout: timeoutMs }, (err, stdout, stderr) =>
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 

@@ -17,12 +17,13 @@ const template = (image: string) => ({ metadata: { labels: { app: 'h' } }, spec:
 for (const kind of ['DaemonSet', 'StatefulSet'] as const) {
   test(`${kind}: every revision carries the change-cause it was made with`, async () => {
     const name = `hist-${kind.toLowerCase()}`;
-    const obj = (image: string, cause: string) => JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind,
-      metadata: { name, annotations: { 'kubernetes.io/change-cause': cause } },
-      spec: { selector: { matchLabels: { app: 'h' } }, template: template(image), ...(kind === 'StatefulSet' ? { serviceName: name, replicas: 0 } : {}) },
-    });
+    const obj = (image: string, cause: string) =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind,
+        metadata: { name, annotations: { 'kubernetes.io/change-cause': cause } },
+        spec: { selector: { matchLabels: { app: 'h' } }, template: template(image), ...(kind === 'StatefulSet' ? { serviceName: name, replicas: 0 } : {}) },
+      });
     const first = await s.kubectl(['apply', '-f', '-'], { input: obj('skiff.local/busybox:1.35', 'first image') });
     assert.equal(first.code, 0, first.stderr);
     const res = kind === 'DaemonSet' ? `ds/${name}` : `sts/${name}`;

@@ -21,7 +21,12 @@ async function kubectl(args: string[], input?: string): Promise<string> {
 test('a Service re-created at once from its dump keeps its clusterIP and nodePort', async () => {
   const kip = JSON.parse(await kubectl(['get', 'svc', 'kubernetes', '-o', 'json'])).spec.clusterIP as string;
   const ip = kip.replace(/\.\d+$/, '.77');
-  const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'again' }, spec: { type: 'NodePort', clusterIP: ip, selector: { app: 'x' }, ports: [{ port: 80, nodePort: 30077 }] } });
+  const manifest = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'again' },
+    spec: { type: 'NodePort', clusterIP: ip, selector: { app: 'x' }, ports: [{ port: 80, nodePort: 30077 }] },
+  });
   await kubectl(['create', '-f', '-'], manifest);
   const dump = await kubectl(['get', 'svc', 'again', '-o', 'json']);
   await kubectl(['delete', 'svc', 'again']);
@@ -31,7 +36,14 @@ test('a Service re-created at once from its dump keeps its clusterIP and nodePor
   assert.equal(svc.spec.clusterIP, ip);
   assert.equal(svc.spec.ports[0].nodePort, 30077);
   // A nodePort another Service holds is refused, as kube-apiserver refuses it.
-  const clash = await s.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'clash' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80, nodePort: 30077 }] } }) });
+  const clash = await s.kubectl(['create', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'clash' },
+      spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80, nodePort: 30077 }] },
+    }),
+  });
   assert.notEqual(clash.code, 0);
   assert.match(clash.stderr, /spec\.ports\[0\]\.nodePort: Invalid value: 30077: provided port is already allocated/);
 });

@@ -52,12 +52,16 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms = 15_000): Pro
 }
 
 for (const backend of ['sqlite', 'etcd'] as const) {
-  test(`watch from a compacted revision → 410 Expired; the informer re-lists (${backend})`, { skip: backend === 'etcd' && !etcdBinary() ? 'needs the etcd binary (Debian etcd-server)' : undefined }, async () => {
+  test(`watch from a compacted revision → 410 Expired; the informer re-lists (${backend})`, {
+    skip: backend === 'etcd' && !etcdBinary() ? 'needs the etcd binary (Debian etcd-server)' : undefined,
+  }, async () => {
     const etcd = backend === 'etcd' ? await startEtcd() : undefined;
-    const s = await startServer({ args: ['--etcd-compaction-interval', '500ms', ...(etcd ? ['--datastore-endpoint', etcd.endpoint] : [])] }).catch(async (err) => {
-      await etcd?.stop();
-      throw err;
-    });
+    const s = await startServer({ args: ['--etcd-compaction-interval', '500ms', ...(etcd ? ['--datastore-endpoint', etcd.endpoint] : [])] }).catch(
+      async (err) => {
+        await etcd?.stop();
+        throw err;
+      },
+    );
     const raw = rawClient(s.kubeconfig);
     const r = relay(s.port);
     const relayPort = await r.listen();
@@ -86,7 +90,10 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       let expired: any;
       await waitFor(async () => {
         const res = await raw.request('GET', `/api/v1/namespaces/quiet/configmaps?watch=1&resourceVersion=${seenRV}&timeoutSeconds=1`);
-        const first = res.body.split('\n').filter(Boolean).map((l) => JSON.parse(l))[0];
+        const first = res.body
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))[0];
         if (first?.type === 'ERROR') expired = first.object;
         return first?.type === 'ERROR';
       });
@@ -96,7 +103,13 @@ for (const backend of ['sqlite', 'etcd'] as const) {
 
       r.resume();
       await waitFor(() => events.includes('delete:q1') && events.includes('add:q2'));
-      assert.deepEqual(informer.store.list().map((o) => o.metadata!.name).sort(), ['q2']);
+      assert.deepEqual(
+        informer.store
+          .list()
+          .map((o) => o.metadata!.name)
+          .sort(),
+        ['q2'],
+      );
     } finally {
       informer.stop();
       informerClient.close();

@@ -23,19 +23,29 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 test('a Status error body has kube-apiserver field order and ends with a newline', async () => {
   const r = await raw.request('GET', `${CMS}/missing`);
   assert.equal(r.status, 404);
-  assert.equal(r.body, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","kind":"configmaps"},"code":404}\n');
+  assert.equal(
+    r.body,
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"missing\\" not found","reason":"NotFound","details":{"name":"missing","kind":"configmaps"},"code":404}\n',
+  );
 });
 
-test('a failed JSON patch is kube-apiserver\'s 422 and names the operation and path that failed', async () => {
-  assert.equal((await raw.request('POST', CMS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'jp' }, data: { a: '1' } }))).status, 201);
-  const r = await raw.request('PATCH', `${CMS}/jp`, JSON.stringify([{ op: 'test', path: '/data/a', value: '9' }]), { 'Content-Type': 'application/json-patch+json' });
+test("a failed JSON patch is kube-apiserver's 422 and names the operation and path that failed", async () => {
+  assert.equal(
+    (await raw.request('POST', CMS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'jp' }, data: { a: '1' } }))).status,
+    201,
+  );
+  const r = await raw.request('PATCH', `${CMS}/jp`, JSON.stringify([{ op: 'test', path: '/data/a', value: '9' }]), {
+    'Content-Type': 'application/json-patch+json',
+  });
   assert.equal(r.status, 422);
   const st = r.json();
   assert.deepEqual(Object.keys(st), ['kind', 'apiVersion', 'metadata', 'status', 'message', 'reason', 'details', 'code']);
   assert.equal(st.message, 'the server rejected our request due to an error in our request');
   assert.equal(st.details.causes[0].field, '/data/a');
   assert.match(st.details.causes[0].message, /^test operation 0 does not apply at \/data\/a: test failed$/);
-  const rm = (await raw.request('PATCH', `${CMS}/jp`, JSON.stringify([{ op: 'remove', path: '/data/nope' }]), { 'Content-Type': 'application/json-patch+json' })).json();
+  const rm = (
+    await raw.request('PATCH', `${CMS}/jp`, JSON.stringify([{ op: 'remove', path: '/data/nope' }]), { 'Content-Type': 'application/json-patch+json' })
+  ).json();
   assert.match(rm.details.causes[0].message, /^remove operation 0 does not apply at \/data\/nope/);
 });
 
@@ -50,16 +60,22 @@ test('kind and apiVersion come first in responses and watch events even when the
   assert.equal(updated.status, 200);
   assert.match(updated.body, /^\{"kind":"ConfigMap","apiVersion":"v1","metadata":/);
   const events = (await w).filter((e) => e.object.metadata?.name === 'bare');
-  assert.deepEqual(events.map((e) => e.type), ['ADDED', 'MODIFIED']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['ADDED', 'MODIFIED'],
+  );
   for (const e of events) assert.deepEqual(Object.keys(e.object).slice(0, 2), ['kind', 'apiVersion']);
 });
 
-test('YAML sent as application/json gets kube-apiserver\'s decode error naming the kind of the URL', async () => {
+test("YAML sent as application/json gets kube-apiserver's decode error naming the kind of the URL", async () => {
   const yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: valid-pod\n';
   const r = await raw.request('POST', '/api/v1/namespaces', yaml, { 'Content-Type': 'application/json' });
   assert.equal(r.status, 400);
   const hex = Buffer.from(yaml).subarray(0, 30).toString('hex');
-  assert.equal(r.json().message, `the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: invalid character 'a' looking for beginning of value (${hex} ...)`);
+  assert.equal(
+    r.json().message,
+    `the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: invalid character 'a' looking for beginning of value (${hex} ...)`,
+  );
   const k = await s.kubectl(['create', '--raw', '/api/v1/namespaces', '-f', '-'], { input: yaml });
   assert.notEqual(k.code, 0);
   assert.match(k.stderr, /the object provided is unrecognized \(must be of type Namespace\)/);
@@ -107,7 +123,7 @@ test('?pretty=True indents the response as kube-apiserver does', async () => {
   await raw.request('POST', CMS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pretty' } }));
   const r = await raw.request('GET', `${CMS}/pretty?pretty=True`);
   assert.equal(r.status, 200);
-  assert.match(r.body, /^\{\n  "kind": "ConfigMap",\n  "apiVersion": "v1",\n  "metadata": \{\n    "name": "pretty",/);
+  assert.match(r.body, /^\{\n {2}"kind": "ConfigMap",\n {2}"apiVersion": "v1",\n {2}"metadata": \{\n {4}"name": "pretty",/);
   assert.ok(r.body.endsWith('}\n'));
   assert.doesNotMatch((await raw.request('GET', `${CMS}/pretty?pretty=false`)).body, /\n/);
 });

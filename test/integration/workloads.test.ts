@@ -29,7 +29,13 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
   }
 }
 
-interface PodLite { name: string; ready: boolean; deleting: boolean; image: string; owner?: string }
+interface PodLite {
+  name: string;
+  ready: boolean;
+  deleting: boolean;
+  image: string;
+  owner?: string;
+}
 
 async function pods(selector = 'app=httpd_server'): Promise<PodLite[]> {
   const list = JSON.parse(await ok(['get', 'pods', '-l', selector, '-o', 'json']));
@@ -113,7 +119,10 @@ test('kubectl set image rolls within maxSurge/maxUnavailable; history, undo, pau
   assert.ok((await pods()).filter((p) => !p.deleting).every((p) => p.image === 'httpd:2.4'));
 
   const history = await ok(['rollout', 'history', `deploy/${D}`]);
-  const revisions = history.split('\n').filter((l) => /^\d+\s/.test(l)).map((l) => l.split(/\s+/)[0]);
+  const revisions = history
+    .split('\n')
+    .filter((l) => /^\d+\s/.test(l))
+    .map((l) => l.split(/\s+/)[0]);
   assert.deepEqual(revisions, ['1', '2']);
 
   await ok(['rollout', 'undo', `deploy/${D}`]);
@@ -137,7 +146,9 @@ test('kubectl set image rolls within maxSurge/maxUnavailable; history, undo, pau
   assert.match(describe, /Scaled down replica set httpd-deployment-\w+ from/);
 });
 
-test('kubectl delete deploy removes ReplicaSets and pods; --cascade=orphan keeps them; --cascade=foreground deletes pods first', { timeout: 90_000 }, async () => {
+test('kubectl delete deploy removes ReplicaSets and pods; --cascade=orphan keeps them; --cascade=foreground deletes pods first', {
+  timeout: 90_000,
+}, async () => {
   await ok(['delete', 'deploy', D]);
   await until('ReplicaSets and pods gone', 15_000, async () => (await ok(['get', 'rs,pods', '-l', 'app=httpd_server', '-o', 'name'])).trim() === '');
 

@@ -13,7 +13,9 @@ import { pods as podDef } from '../../src/api/core/pod.js';
 
 const unreachable = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' as const, timeAdded: '2026-01-01T00:00:00Z' };
 const t0 = Date.parse(unreachable.timeAdded);
-const pod = (tolerations: Pod['spec'] extends infer S ? S extends { tolerations?: infer T } ? T : never : never): Pod => ({ spec: { containers: [], tolerations } });
+const pod = (tolerations: Pod['spec'] extends infer S ? (S extends { tolerations?: infer T } ? T : never) : never): Pod => ({
+  spec: { containers: [], tolerations },
+});
 
 test('toleratesTaint follows Kubernetes: key, operator, value and effect', () => {
   assert.equal(toleratesTaint({ operator: 'Exists' }, unreachable), true);
@@ -30,7 +32,17 @@ test('evictionTime: at once without a toleration, at timeAdded + tolerationSecon
   assert.equal(evictionTime(pod([{ key: unreachable.key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }]), [unreachable], t0), t0 + 2000);
   assert.equal(evictionTime(pod([{ operator: 'Exists' }]), [unreachable], t0), Infinity);
   // The shortest of several matching tolerations counts.
-  assert.equal(evictionTime(pod([{ operator: 'Exists', tolerationSeconds: 60 }, { key: unreachable.key, operator: 'Exists', tolerationSeconds: 5 }]), [unreachable], t0), t0 + 5000);
+  assert.equal(
+    evictionTime(
+      pod([
+        { operator: 'Exists', tolerationSeconds: 60 },
+        { key: unreachable.key, operator: 'Exists', tolerationSeconds: 5 },
+      ]),
+      [unreachable],
+      t0,
+    ),
+    t0 + 5000,
+  );
   // NoSchedule taints evict nobody.
   assert.equal(evictionTime(pod([]), [{ key: 'x', effect: 'NoSchedule' }], t0), Infinity);
 });
@@ -66,7 +78,13 @@ test('DefaultTolerationSeconds adds 300 s not-ready and unreachable tolerations 
   ]);
   const own: any = { spec: { tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }] } };
   await hook('create', podDef, own);
-  assert.deepEqual(own.spec.tolerations.map((t: any) => [t.key, t.tolerationSeconds]), [['node.kubernetes.io/unreachable', 2], ['node.kubernetes.io/not-ready', 300]]);
+  assert.deepEqual(
+    own.spec.tolerations.map((t: any) => [t.key, t.tolerationSeconds]),
+    [
+      ['node.kubernetes.io/unreachable', 2],
+      ['node.kubernetes.io/not-ready', 300],
+    ],
+  );
   const all: any = { spec: { tolerations: [{ operator: 'Exists' }] } };
   await hook('create', podDef, all);
   assert.equal(all.spec.tolerations.length, 1, 'a tolerate-everything toleration covers both');

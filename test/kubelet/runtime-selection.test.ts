@@ -21,10 +21,14 @@ function runServer(args: string[]): Promise<Run> {
   const bin = join(dataDir, 'bin');
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, 'node'));
-  const proc = spawn(process.execPath, [SKIFF_BIN, 'server', '--data-dir', dataDir, '--https-port', '0', '--kubelet-port', '0', '--bind-address', '127.0.0.1', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: bin },
-  });
+  const proc = spawn(
+    process.execPath,
+    [SKIFF_BIN, 'server', '--data-dir', dataDir, '--https-port', '0', '--kubelet-port', '0', '--bind-address', '127.0.0.1', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: bin },
+    },
+  );
   let stdout = '';
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));

@@ -31,7 +31,15 @@ test('a pool of simulated nodes registers, heartbeats, runs pods, and can be cut
   const nodeInformer = informers.informerFor(resources.nodes);
   informers.start();
   await informers.waitForSync();
-  const pool = new SimulatedNodePool({ client, podInformer, nodeInformer, count: 3, capacity: { cpu: '2', memory: '4Gi', pods: '10' }, log: quiet, leaseRenewMs: 200 });
+  const pool = new SimulatedNodePool({
+    client,
+    podInformer,
+    nodeInformer,
+    count: 3,
+    capacity: { cpu: '2', memory: '4Gi', pods: '10' },
+    log: quiet,
+    leaseRenewMs: 200,
+  });
   try {
     await pool.start();
     const nodes = (await client.nodes.list()).items;

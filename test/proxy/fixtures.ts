@@ -4,8 +4,18 @@ import { servicePortKey } from '../../src/proxy/types.js';
 
 export function port(namespace: string, name: string, portName: string, over: Partial<ServicePortInfo> = {}): ServicePortInfo {
   return {
-    key: servicePortKey(namespace, name, portName), namespace, name, portName, protocol: 'TCP', clusterIPs: ['172.30.0.41'], port: 80,
-    externalIPs: [], loadBalancerIPs: [], externalTrafficPolicyLocal: false, internalTrafficPolicyLocal: false, ...over,
+    key: servicePortKey(namespace, name, portName),
+    namespace,
+    name,
+    portName,
+    protocol: 'TCP',
+    clusterIPs: ['172.30.0.41'],
+    port: 80,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    externalTrafficPolicyLocal: false,
+    internalTrafficPolicyLocal: false,
+    ...over,
   };
 }
 

@@ -7,7 +7,14 @@ import { HealthCheckServers } from '../../src/proxy/healthcheck.js';
 import type { EndpointInfo, ProxySnapshot, ServicePortInfo } from '../../src/proxy/types.js';
 import { ep, port } from './fixtures.js';
 
-const quiet = { info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 
 async function freePort(): Promise<number> {
   const s = createServer();

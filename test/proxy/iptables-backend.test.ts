@@ -17,7 +17,7 @@ test('save dumps are weighed by KUBE- lines, then by rules', () => {
   assert.equal(pickBackend(saveWeight(''), undefined), 'legacy', 'only legacy installed');
 });
 
-test('detection runs each backend\'s save and binaries follow the choice', async () => {
+test("detection runs each backend's save and binaries follow the choice", async () => {
   const ran: string[] = [];
   const exec = async (cmd: string) => {
     ran.push(cmd);

@@ -107,7 +107,15 @@ const eps = (...ips: string[]) => ips.map((ip) => ep(ip, 8080));
 test('nftables mode programs a namespace: DNAT to every backend, NodePort, affinity, reject, incremental and full syncs', { skip: why }, async () => {
   const nft = new Recording(new NftCommand({ netns: NS }));
   const mode = new NftablesMode({ ...opts, nft, staleChainMs: 0, conntrack: conntrackDeleter(run, NS) });
-  const snap1 = snapshot([NODE_IP, '127.0.0.1'], [[web, eps(PODS[0]!, PODS[1]!)], [api, eps(PODS[2]!)], [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)], [empty, []]]);
+  const snap1 = snapshot(
+    [NODE_IP, '127.0.0.1'],
+    [
+      [web, eps(PODS[0]!, PODS[1]!)],
+      [api, eps(PODS[2]!)],
+      [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)],
+      [empty, []],
+    ],
+  );
   await mode.sync(snap1, 'all');
   assert.equal(nft.texts.length, 1, 'one transaction per sync');
   let table = listTable();
@@ -131,7 +139,15 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   assert.deepEqual(connect('10.43.0.20', 81, 1), ['ECONNREFUSED']);
 
   // Incremental: web loses a backend; only web's objects appear in the transaction.
-  const snap2 = snapshot([NODE_IP], [[web, eps(PODS[1]!)], [api, eps(PODS[2]!)], [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)], [empty, []]]);
+  const snap2 = snapshot(
+    [NODE_IP],
+    [
+      [web, eps(PODS[1]!)],
+      [api, eps(PODS[2]!)],
+      [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)],
+      [empty, []],
+    ],
+  );
   await mode.sync(snap2, new Set<ServicePortKey>([web.key]));
   const tx = nft.texts.at(-1)!;
   assert.ok(!/default\/(api|sticky|empty)/.test(tx), tx);
@@ -144,7 +160,15 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   assert.ok(!listTable().includes(gone), 'stale chain deleted on the next sync');
 
   // Endpoints come back to the empty service: reject element gone, traffic flows.
-  const snap3 = snapshot([NODE_IP], [[web, eps(PODS[1]!)], [api, eps(PODS[2]!)], [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)], [empty, eps(PODS[3]!)]]);
+  const snap3 = snapshot(
+    [NODE_IP],
+    [
+      [web, eps(PODS[1]!)],
+      [api, eps(PODS[2]!)],
+      [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)],
+      [empty, eps(PODS[3]!)],
+    ],
+  );
   await mode.sync(snap3, new Set<ServicePortKey>([empty.key]));
   assert.deepEqual(connect('10.43.0.40', 80, 2), [PODS[3], PODS[3]]);
   assert.doesNotMatch(listTable(), /reject-chain \}|: goto reject-chain/);
@@ -153,7 +177,15 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   // a full resync, and the full resync repairs the table while keeping the affinity pins.
   inNs(['nft', 'delete', 'element', 'ip', 'skiff', 'service-ips', '{ 10.43.0.20 . tcp . 80 }']);
   assert.deepEqual(connect('10.43.0.20', 80, 1), ['ECONNREFUSED'], 'the cluster IP is rejected without its element');
-  const snap4 = snapshot([NODE_IP], [[web, eps(PODS[1]!)], [api, eps(PODS[3]!)], [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)], [empty, eps(PODS[3]!)]]);
+  const snap4 = snapshot(
+    [NODE_IP],
+    [
+      [web, eps(PODS[1]!)],
+      [api, eps(PODS[3]!)],
+      [sticky, eps(PODS[0]!, PODS[1]!, PODS[2]!)],
+      [empty, eps(PODS[3]!)],
+    ],
+  );
   await mode.sync(snap4, new Set<ServicePortKey>([api.key]));
   assert.deepEqual(connect('10.43.0.20', 80, 2), [PODS[3], PODS[3]]);
   await mode.sync(snap4, 'all');
@@ -162,7 +194,14 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   assert.equal(table.match(/jump services/g)?.length, 2, 'base rules are not doubled by resyncs');
 
   // A Service removed: its elements and chains leave with it.
-  const snap5 = snapshot([NODE_IP], [[web, eps(PODS[1]!)], [api, eps(PODS[3]!)], [empty, eps(PODS[3]!)]]);
+  const snap5 = snapshot(
+    [NODE_IP],
+    [
+      [web, eps(PODS[1]!)],
+      [api, eps(PODS[3]!)],
+      [empty, eps(PODS[3]!)],
+    ],
+  );
   await mode.sync(snap5, new Set<ServicePortKey>([sticky.key]));
   await mode.sync(snap5, new Set<ServicePortKey>());
   table = listTable();

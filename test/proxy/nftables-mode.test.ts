@@ -35,7 +35,16 @@ test('full sync, then an incremental sync touching only the changed service port
   nft.listed = { chains: ['services', 'service-AAAAAAAA-ns/old/tcp/http'], sets: ['affinity-AAAAAAAA-ns/old/tcp/http__10.42.0.9/80'] };
   let now = 1000;
   const mode = new NftablesMode({ nft, clusterCIDR: '10.42.0.0/16', now: () => now, conntrack: async () => {} });
-  await mode.sync(snapshot(['192.168.1.5', '127.0.0.1'], [[a, [ep('10.42.0.1', 80)]], [b, [ep('10.42.0.2', 80)]]]), 'all');
+  await mode.sync(
+    snapshot(
+      ['192.168.1.5', '127.0.0.1'],
+      [
+        [a, [ep('10.42.0.1', 80)]],
+        [b, [ep('10.42.0.2', 80)]],
+      ],
+    ),
+    'all',
+  );
   assert.equal(nft.lists, 1, 'the first sync reads leftovers from the kernel');
   const full = lines(nft.texts[0]!);
   assert.deepEqual(full.slice(0, 2), ['add table ip skiff', 'flush table ip skiff']);
@@ -46,14 +55,29 @@ test('full sync, then an incremental sync touching only the changed service port
   assert.ok(!full.includes('add element ip skiff nodeport-ips { 127.0.0.1 }'), 'no localhost NodePorts in nftables mode');
 
   now += 2000;
-  await mode.sync(snapshot(['192.168.1.5'], [[a, [ep('10.42.0.3', 80)]], [b, [ep('10.42.0.2', 80)]]]), new Set<ServicePortKey>([a.key]));
+  await mode.sync(
+    snapshot(
+      ['192.168.1.5'],
+      [
+        [a, [ep('10.42.0.3', 80)]],
+        [b, [ep('10.42.0.2', 80)]],
+      ],
+    ),
+    new Set<ServicePortKey>([a.key]),
+  );
   const inc = lines(nft.texts[1]!);
-  assert.ok(inc.every((l) => !l.includes('ns/b/') && !l.includes('10.43.0.2')), inc.join('\n'));
+  assert.ok(
+    inc.every((l) => !l.includes('ns/b/') && !l.includes('10.43.0.2')),
+    inc.join('\n'),
+  );
   const oldEp = inc.find((l) => /^flush chain ip skiff endpoint-.*__10\.42\.0\.1\/80$/.test(l));
   assert.ok(oldEp, 'the old endpoint chain is flushed');
   assert.equal(inc[0], 'delete element ip skiff service-ips { 10.43.0.1 . tcp . 80 }');
   assert.ok(inc.some((l) => /^add rule ip skiff endpoint-.*__10\.42\.0\.3\/80 meta l4proto tcp dnat to 10\.42\.0\.3:80$/.test(l)));
-  assert.ok(inc.includes('add chain ip skiff service-AAAAAAAA-ns/old/tcp/http') && inc.includes('delete chain ip skiff service-AAAAAAAA-ns/old/tcp/http'), 'the leftover chain is deleted by a later sync');
+  assert.ok(
+    inc.includes('add chain ip skiff service-AAAAAAAA-ns/old/tcp/http') && inc.includes('delete chain ip skiff service-AAAAAAAA-ns/old/tcp/http'),
+    'the leftover chain is deleted by a later sync',
+  );
 
   now += 2000;
   await mode.sync(snapshot(['192.168.1.5'], [[b, [ep('10.42.0.2', 80)]]]), new Set<ServicePortKey>([a.key]));

@@ -112,12 +112,21 @@ test('a ClusterIP service: cluster-IP element, numgen over endpoints, DNAT with 
 });
 
 test('LoadBalancer with externalTrafficPolicy Local and no local endpoint: short-circuits, external drop', () => {
-  const svc = svcPort('ns2', 'svc2', 'p80', { clusterIPs: ['10.43.0.42'], nodePort: 30001, externalIPs: ['192.168.99.22'], loadBalancerIPs: ['1.2.3.4'], externalTrafficPolicyLocal: true });
+  const svc = svcPort('ns2', 'svc2', 'p80', {
+    clusterIPs: ['10.43.0.42'],
+    nodePort: 30001,
+    externalIPs: ['192.168.99.22'],
+    loadBalancerIPs: ['1.2.3.4'],
+    externalTrafficPolicyLocal: true,
+  });
   assert.deepEqual(lines(svc, [ep('10.42.0.2', 80)]), lbLocalNoLocalEndpoints);
 });
 
 test('NodePort with two endpoints: numgen random mod 2, external chain masquerades', () => {
-  assert.deepEqual(lines(svcPort('ns4', 'svc4', 'p80', { clusterIPs: ['10.43.0.44'], nodePort: 30003 }), [ep('10.42.0.4', 80), ep('10.42.0.5', 80)]), nodePortTwoEndpoints);
+  assert.deepEqual(
+    lines(svcPort('ns4', 'svc4', 'p80', { clusterIPs: ['10.43.0.44'], nodePort: 30003 }), [ep('10.42.0.4', 80), ep('10.42.0.5', 80)]),
+    nodePortTwoEndpoints,
+  );
 });
 
 test('ClientIP affinity: per-endpoint timeout sets, lookups before numgen, update in the endpoint chain', () => {
@@ -127,7 +136,10 @@ test('ClientIP affinity: per-endpoint timeout sets, lookups before numgen, updat
 test('no endpoints: cluster IP and NodePort go to reject-chain, no nat chains', () => {
   assert.deepEqual(lines(svcPort('ns6', 'svc6', 'p80', { clusterIPs: ['10.43.0.46'], nodePort: 30006 }), []), noEndpoints);
   // Not ready and not serving-terminating counts as none.
-  assert.deepEqual(lines(svcPort('ns6', 'svc6', 'p80', { clusterIPs: ['10.43.0.46'], nodePort: 30006 }), [ep('10.42.0.6', 80, { ready: false, serving: false })]), noEndpoints);
+  assert.deepEqual(
+    lines(svcPort('ns6', 'svc6', 'p80', { clusterIPs: ['10.43.0.46'], nodePort: 30006 }), [ep('10.42.0.6', 80, { ready: false, serving: false })]),
+    noEndpoints,
+  );
 });
 
 test('UDP with externalTrafficPolicy Local and a local endpoint: external traffic goes to the local chain', () => {
@@ -139,9 +151,7 @@ test('internalTrafficPolicy Local: the cluster IP goes to the local chain only',
   const svc = svcPort('ns8', 'svc8', 'p80', { clusterIPs: ['10.43.0.48'], internalTrafficPolicyLocal: true });
   assert.deepEqual(lines(svc, [ep('10.42.0.8', 80, { isLocal: true }), ep('10.42.1.8', 80)]), internalLocal);
   // No local endpoint: packets to the cluster IP are dropped (kube-proxy: "has no local endpoints").
-  assert.deepEqual(lines(svc, [ep('10.42.1.8', 80)]), [
-    'add element ip skiff no-endpoint-services { 10.43.0.48 . tcp . 80 comment "ns8/svc8:p80" : drop }',
-  ]);
+  assert.deepEqual(lines(svc, [ep('10.42.1.8', 80)]), ['add element ip skiff no-endpoint-services { 10.43.0.48 . tcp . 80 comment "ns8/svc8:p80" : drop }']);
 });
 
 test('serving-terminating endpoints are used only when none is ready', () => {
@@ -161,7 +171,10 @@ test('headless and IPv6-only service ports get no rules; IPv6 endpoints are skip
 
 test('masqueradeAll marks every cluster-IP packet; without a cluster CIDR nothing is marked', () => {
   const svc = svcPort('ns1', 'svc1', 'p80', { clusterIPs: ['10.43.0.41'] });
-  assert.equal(lines(svc, [ep('10.42.0.1', 80)], { ...opts, masqueradeAll: true })[2], 'add rule ip skiff service-KUEAGMSZ-ns1/svc1/tcp/p80 ip daddr 10.43.0.41 jump mark-for-masquerade');
+  assert.equal(
+    lines(svc, [ep('10.42.0.1', 80)], { ...opts, masqueradeAll: true })[2],
+    'add rule ip skiff service-KUEAGMSZ-ns1/svc1/tcp/p80 ip daddr 10.43.0.41 jump mark-for-masquerade',
+  );
   assert.ok(!lines(svc, [ep('10.42.0.1', 80)], {}).some((l) => l.includes('ip daddr 10.43.0.41')));
 });
 
@@ -176,7 +189,8 @@ test('base objects: hooks, maps and their fixed rules (service CIDR drop only wh
     'add rule ip skiff service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services',
     'add rule ip skiff masquerading masquerade fully-random',
     'add rule ip skiff cluster-ips-check ip daddr { 10.43.0.0/16 } drop comment "Drop traffic to unallocated ClusterIPs"',
-  ]) assert.ok(base.includes(l), l);
+  ])
+    assert.ok(base.includes(l), l);
   // Every base chain is flushed before its rules are added, so a resync never doubles them.
   assert.ok(base.indexOf('flush chain ip skiff services') < base.indexOf('add rule ip skiff services ip daddr . meta l4proto . th dport vmap @service-ips'));
   assert.ok(!baseObjects({}).some((l) => l.includes('Drop traffic to unallocated')));
@@ -185,6 +199,7 @@ test('base objects: hooks, maps and their fixed rules (service CIDR drop only wh
 test('names: 8-character base32 hash, listing parser reads chain/set/map names', () => {
   assert.match(shortHash('x'), /^[A-Z2-7]{8}$/);
   assert.equal(shortHash('ns1/svc1:p80/TCP'), 'KUEAGMSZ');
-  const listing = 'table ip skiff {\n\tmap service-ips {\n\t\ttype ipv4_addr\n\t}\n\tset affinity-AB-ns/s/tcp/p__10.0.0.1/80 {\n\t}\n\tchain service-AAA-ns1/svc1/tcp/p80 {\n\t}\n\tchain "odd name" {\n\t}\n}\n';
+  const listing =
+    'table ip skiff {\n\tmap service-ips {\n\t\ttype ipv4_addr\n\t}\n\tset affinity-AB-ns/s/tcp/p__10.0.0.1/80 {\n\t}\n\tchain service-AAA-ns1/svc1/tcp/p80 {\n\t}\n\tchain "odd name" {\n\t}\n}\n';
   assert.deepEqual(parseObjectNames(listing), { chains: ['service-AAA-ns1/svc1/tcp/p80'], sets: ['service-ips', 'affinity-AB-ns/s/tcp/p__10.0.0.1/80'] });
 });

@@ -6,7 +6,14 @@ import { Proxier } from '../../src/proxy/proxier.js';
 import type { SnapshotChange } from '../../src/proxy/snapshot-builder.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../../src/proxy/types.js';
 
-const quiet = { info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 const empty: ProxySnapshot = { nodeName: 'n', nodeIPs: [], services: new Map(), endpoints: new Map() };
 
 class Source {

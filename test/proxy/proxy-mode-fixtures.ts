@@ -4,8 +4,18 @@ import { servicePortKey } from '../../src/proxy/types.js';
 
 export function svcPort(ns: string, name: string, portName: string, over: Partial<ServicePortInfo> = {}): ServicePortInfo {
   return {
-    key: servicePortKey(ns, name, portName), namespace: ns, name, portName, protocol: 'TCP', clusterIPs: [], port: 80,
-    externalIPs: [], loadBalancerIPs: [], externalTrafficPolicyLocal: false, internalTrafficPolicyLocal: false, ...over,
+    key: servicePortKey(ns, name, portName),
+    namespace: ns,
+    name,
+    portName,
+    protocol: 'TCP',
+    clusterIPs: [],
+    port: 80,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    externalTrafficPolicyLocal: false,
+    internalTrafficPolicyLocal: false,
+    ...over,
   };
 }
 
@@ -15,7 +25,8 @@ export function ep(ip: string, port: number, over: Partial<EndpointInfo> = {}): 
 
 export function snapshot(nodeIPs: string[], entries: [ServicePortInfo, EndpointInfo[]][]): ProxySnapshot {
   return {
-    nodeName: 'node-a', nodeIPs,
+    nodeName: 'node-a',
+    nodeIPs,
     services: new Map(entries.map(([s]) => [s.key, s])),
     endpoints: new Map(entries.map(([s, e]) => [s.key, e])),
   };

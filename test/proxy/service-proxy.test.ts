@@ -29,8 +29,21 @@ class RecordingMode implements ProxyMode {
 
 function pod(name: string): Pod {
   return {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: 'web' } },
-    spec: { containers: [{ name: 'c', image: 'httpd', ports: [{ name: 'http', containerPort: 8080 }, { name: 'dns', containerPort: 5353, protocol: 'UDP' }] }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: 'web' } },
+    spec: {
+      containers: [
+        {
+          name: 'c',
+          image: 'httpd',
+          ports: [
+            { name: 'http', containerPort: 8080 },
+            { name: 'dns', containerPort: 5353, protocol: 'UDP' },
+          ],
+        },
+      ],
+    },
   };
 }
 
@@ -46,39 +59,77 @@ async function readyNode(h: Awaited<ReturnType<typeof startHarness>>, name: stri
   } as Node);
 }
 
-test('snapshot: named targetPorts resolved per EndpointSlice, TCP and UDP ports, local endpoints; headless and ExternalName get nothing; partial syncs name only what changed', { timeout: 30_000 }, async () => {
+test('snapshot: named targetPorts resolved per EndpointSlice, TCP and UDP ports, local endpoints; headless and ExternalName get nothing; partial syncs name only what changed', {
+  timeout: 30_000,
+}, async () => {
   const h = await startHarness(['endpointslice'], { nodes: ['node-1', 'node-2'] });
   const mode = new RecordingMode();
-  const proxy = await startServiceProxy({ client: h.client, nodeName: 'node-1', nodeIPs: ['192.168.5.1'], mode: 'iptables', modeImpl: mode, clusterCIDR: '10.42.0.0/16', log: quietLog });
+  const proxy = await startServiceProxy({
+    client: h.client,
+    nodeName: 'node-1',
+    nodeIPs: ['192.168.5.1'],
+    mode: 'iptables',
+    modeImpl: mode,
+    clusterCIDR: '10.42.0.0/16',
+    log: quietLog,
+  });
   try {
     await eventually(() => mode.syncs.length > 0, 5000, 'the first sync');
     assert.equal(mode.syncs[0]!.changed, 'all', 'the first sync is a full one');
     for (const n of ['p1', 'p2']) await h.client.pods.create(pod(n));
-    await h.client.services.create(svc('web', {
-      selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'dns', port: 53, targetPort: 'dns', protocol: 'UDP' }],
-    }));
+    await h.client.services.create(
+      svc('web', {
+        selector: { app: 'web' },
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http' },
+          { name: 'dns', port: 53, targetPort: 'dns', protocol: 'UDP' },
+        ],
+      }),
+    );
     await h.client.services.create(svc('headless', { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] }));
     await h.client.services.create(svc('ext', { type: 'ExternalName', externalName: 'example.invalid' }));
-    const snap = await eventually(() => {
-      const s = mode.last();
-      return s.endpoints.get('default/web:http')?.filter((e) => e.ready).length === 2 ? s : undefined;
-    }, 5000, 'both endpoints of web:http');
+    const snap = await eventually(
+      () => {
+        const s = mode.last();
+        return s.endpoints.get('default/web:http')?.filter((e) => e.ready).length === 2 ? s : undefined;
+      },
+      5000,
+      'both endpoints of web:http',
+    );
     assert.deepEqual([...snap.services.keys()].filter((k) => k.startsWith('default/')).sort(), ['default/web:dns', 'default/web:http']);
     const http = snap.services.get('default/web:http')!;
     assert.equal(http.protocol, 'TCP');
     assert.equal(http.port, 80);
     assert.equal(snap.services.get('default/web:dns')!.protocol, 'UDP');
-    assert.deepEqual(snap.endpoints.get('default/web:http')!.map((e) => e.port), [8080, 8080]);
-    assert.deepEqual(snap.endpoints.get('default/web:dns')!.map((e) => e.port), [5353, 5353]);
-    assert.deepEqual(snap.endpoints.get('default/web:http')!.map((e) => e.isLocal).sort(), [false, true], 'the fake kubelet spreads pods over both nodes');
+    assert.deepEqual(
+      snap.endpoints.get('default/web:http')!.map((e) => e.port),
+      [8080, 8080],
+    );
+    assert.deepEqual(
+      snap.endpoints.get('default/web:dns')!.map((e) => e.port),
+      [5353, 5353],
+    );
+    assert.deepEqual(
+      snap.endpoints
+        .get('default/web:http')!
+        .map((e) => e.isLocal)
+        .sort(),
+      [false, true],
+      'the fake kubelet spreads pods over both nodes',
+    );
     assert.deepEqual(snap.nodeIPs, ['192.168.5.1']);
 
     // A new Service: the next sync names only its port.
     const before = mode.syncs.length;
     await h.client.services.create(svc('other', { selector: { app: 'none' }, ports: [{ port: 9000 }] }));
-    await eventually(() => mode.syncs.slice(before).some((s) => s.changed !== 'all' && s.changed.includes('default/other')), 5000, 'a sync naming default/other');
+    await eventually(
+      () => mode.syncs.slice(before).some((s) => s.changed !== 'all' && s.changed.includes('default/other')),
+      5000,
+      'a sync naming default/other',
+    );
     for (const s of mode.syncs.slice(before)) assert.notEqual(s.changed, 'all');
-    for (const s of mode.syncs.slice(before)) assert.deepEqual(s.changed, ['default/other'], 'an unnamed port is keyed without a colon, and nothing else changed');
+    for (const s of mode.syncs.slice(before))
+      assert.deepEqual(s.changed, ['default/other'], 'an unnamed port is keyed without a colon, and nothing else changed');
     assert.deepEqual(mode.last().endpoints.get('default/other'), []);
 
     await h.client.services.delete('web', { namespace: 'default' });
@@ -90,26 +141,49 @@ test('snapshot: named targetPorts resolved per EndpointSlice, TCP and UDP ports,
   }
 });
 
-test('ServiceLB: Ready nodes\' InternalIPs become the LoadBalancer ingress and the snapshot\'s loadBalancerIPs; another loadBalancerClass is left alone', { timeout: 30_000 }, async () => {
+test("ServiceLB: Ready nodes' InternalIPs become the LoadBalancer ingress and the snapshot's loadBalancerIPs; another loadBalancerClass is left alone", {
+  timeout: 30_000,
+}, async () => {
   const h = await startHarness(['endpointslice', 'servicelb'], { nodes: ['node-1', 'node-2', 'node-3'] });
   const mode = new RecordingMode();
-  const proxy = await startServiceProxy({ client: h.client, nodeName: 'node-1', nodeIPs: ['192.168.5.1'], mode: 'iptables', modeImpl: mode, clusterCIDR: '10.42.0.0/16', log: quietLog });
+  const proxy = await startServiceProxy({
+    client: h.client,
+    nodeName: 'node-1',
+    nodeIPs: ['192.168.5.1'],
+    mode: 'iptables',
+    modeImpl: mode,
+    clusterCIDR: '10.42.0.0/16',
+    log: quietLog,
+  });
   try {
     await readyNode(h, 'node-1', '192.168.5.1');
     await readyNode(h, 'node-2', '192.168.5.2');
     await readyNode(h, 'node-3', '192.168.5.3', false);
     await h.client.services.create(svc('lb', { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }));
-    await h.client.services.create(svc('cloud', { type: 'LoadBalancer', loadBalancerClass: 'example.com/cloud', selector: { app: 'web' }, ports: [{ port: 81 }] }));
-    const lb = await eventually(async () => {
-      const s = await h.client.services.get('lb', 'default');
-      return s.status?.loadBalancer?.ingress?.length ? s : undefined;
-    }, 5000, 'the LoadBalancer ingress');
-    assert.deepEqual(lb.status!.loadBalancer!.ingress!.map((i) => i.ip), ['192.168.5.1', '192.168.5.2']);
+    await h.client.services.create(
+      svc('cloud', { type: 'LoadBalancer', loadBalancerClass: 'example.com/cloud', selector: { app: 'web' }, ports: [{ port: 81 }] }),
+    );
+    const lb = await eventually(
+      async () => {
+        const s = await h.client.services.get('lb', 'default');
+        return s.status?.loadBalancer?.ingress?.length ? s : undefined;
+      },
+      5000,
+      'the LoadBalancer ingress',
+    );
+    assert.deepEqual(
+      lb.status!.loadBalancer!.ingress!.map((i) => i.ip),
+      ['192.168.5.1', '192.168.5.2'],
+    );
     await eventually(() => mode.last().services.get('default/lb')?.loadBalancerIPs.length === 2, 5000, 'loadBalancerIPs in the snapshot');
     assert.ok(mode.last().services.get('default/lb')!.nodePort! > 0);
 
     await readyNode(h, 'node-3', '192.168.5.3');
-    await eventually(async () => (await h.client.services.get('lb', 'default')).status?.loadBalancer?.ingress?.length === 3, 5000, 'a node turning Ready joins the ingress');
+    await eventually(
+      async () => (await h.client.services.get('lb', 'default')).status?.loadBalancer?.ingress?.length === 3,
+      5000,
+      'a node turning Ready joins the ingress',
+    );
     assert.deepEqual((await h.client.services.get('cloud', 'default')).status?.loadBalancer?.ingress ?? [], []);
   } finally {
     await proxy.stop();
@@ -122,7 +196,13 @@ test('runner: a failed sync is retried with back-off as a full sync; later chang
   const mode = new RecordingMode();
   mode.failNext = 2;
   const proxy = await startServiceProxy({
-    client: h.client, nodeName: 'node-1', nodeIPs: ['192.168.5.1'], mode: 'iptables', modeImpl: mode, log: { ...quietLog, error: () => {} }, clusterCIDR: '10.42.0.0/16',
+    client: h.client,
+    nodeName: 'node-1',
+    nodeIPs: ['192.168.5.1'],
+    mode: 'iptables',
+    modeImpl: mode,
+    log: { ...quietLog, error: () => {} },
+    clusterCIDR: '10.42.0.0/16',
     runner: { retryInitialMs: 20, retryMaxMs: 100 },
   });
   try {
@@ -143,20 +223,34 @@ test('a Service the mode leaves out gets one Warning Event (not one per sync); t
   const h = await startHarness(['endpointslice'], { nodes: ['node-1'] });
   class SkippingMode extends RecordingMode {
     skipped(): ReadonlyMap<ServicePortKey, string> {
-      return new Map(this.syncs.length && this.last().services.has('default/bad:http') ? [['default/bad:http', 'iptables-restore refused its rule: bad argument']] : []);
+      return new Map(
+        this.syncs.length && this.last().services.has('default/bad:http') ? [['default/bad:http', 'iptables-restore refused its rule: bad argument']] : [],
+      );
     }
   }
   const mode = new SkippingMode();
-  const proxy = await startServiceProxy({ client: h.client, nodeName: 'node-1', nodeIPs: ['192.168.5.1'], mode: 'iptables', modeImpl: mode, clusterCIDR: '10.42.0.0/16', log: quietLog });
+  const proxy = await startServiceProxy({
+    client: h.client,
+    nodeName: 'node-1',
+    nodeIPs: ['192.168.5.1'],
+    mode: 'iptables',
+    modeImpl: mode,
+    clusterCIDR: '10.42.0.0/16',
+    log: quietLog,
+  });
   try {
     await h.client.services.create(svc('bad', { ports: [{ name: 'http', port: 80 }] }));
     await h.client.services.create(svc('good', { ports: [{ name: 'http', port: 80 }] }));
     await eventually(() => mode.syncs.length > 0 && mode.last().services.has('default/good:http'), 5000, 'both Services synced');
-    const events = await eventually(async () => {
-      const l = await h.client.events.list({ namespace: 'default' });
-      const mine = l.items.filter((e) => e.involvedObject?.kind === 'Service' && e.reason === 'FailedToProgramService');
-      return mine.length > 0 ? mine : undefined;
-    }, 5000, 'the Warning Event');
+    const events = await eventually(
+      async () => {
+        const l = await h.client.events.list({ namespace: 'default' });
+        const mine = l.items.filter((e) => e.involvedObject?.kind === 'Service' && e.reason === 'FailedToProgramService');
+        return mine.length > 0 ? mine : undefined;
+      },
+      5000,
+      'the Warning Event',
+    );
     assert.equal(events.length, 1);
     assert.equal(events[0]!.involvedObject!.name, 'bad');
     assert.ok(events[0]!.involvedObject!.uid, 'the Event names the Service by uid');

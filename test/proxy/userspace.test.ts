@@ -10,10 +10,17 @@ import type { ServicePortKey } from '../../src/proxy/types.js';
 import { ep, snapshot, svcPort } from './proxy-mode-fixtures.js';
 
 const closers: (() => void)[] = [];
-after(() => closers.forEach((c) => { c(); }));
+after(() =>
+  closers.forEach((c) => {
+    c();
+  }),
+);
 
 async function tcpServer(name: string): Promise<number> {
-  const server: Server = createServer((s) => { s.on('error', () => {}); s.end(name); });
+  const server: Server = createServer((s) => {
+    s.on('error', () => {});
+    s.end(name);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => server.close());
   return (server.address() as { port: number }).port;
@@ -42,9 +49,14 @@ function request(port: number, host = '127.0.0.1'): Promise<{ answer: string; ms
   return new Promise((resolve) => {
     const s = connect({ host, port });
     let data = '';
-    const done = (answer: string) => { s.destroy(); resolve({ answer, ms: performance.now() - t0 }); };
+    const done = (answer: string) => {
+      s.destroy();
+      resolve({ answer, ms: performance.now() - t0 });
+    };
     s.setTimeout(3000, () => done('TIMEOUT'));
-    s.on('data', (d) => (data += d)).on('end', () => done(data || 'CLOSED')).on('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'ERROR'));
+    s.on('data', (d) => (data += d))
+      .on('end', () => done(data || 'CLOSED'))
+      .on('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'ERROR'));
   });
 }
 
@@ -56,8 +68,15 @@ async function requests(port: number, n: number, host?: string): Promise<string[
 
 function udpAsk(sock: UdpSocket, port: number, text: string): Promise<string> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { sock.off('message', on); resolve('TIMEOUT'); }, 2000);
-    const on = (msg: Buffer) => { clearTimeout(timer); sock.off('message', on); resolve(String(msg)); };
+    const timer = setTimeout(() => {
+      sock.off('message', on);
+      resolve('TIMEOUT');
+    }, 2000);
+    const on = (msg: Buffer) => {
+      clearTimeout(timer);
+      sock.off('message', on);
+      resolve(String(msg));
+    };
     sock.on('message', on);
     sock.send(text, port, '127.0.0.1');
   });
@@ -79,7 +98,10 @@ test('TCP: strict rotation over the endpoints; a removed endpoint gets nothing; 
     await mode.sync(snapshot(['127.0.0.1'], [[web, [ep('127.0.0.1', a), ep('127.0.0.1', b)]]]), 'all');
     const addr = mode.addressOf(web.key)!;
     assert.equal(addr.host, '127.0.0.1');
-    assert.deepEqual(await requests(addr.port, 20), Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'A' : 'B')));
+    assert.deepEqual(
+      await requests(addr.port, 20),
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'A' : 'B')),
+    );
 
     await mode.sync(snapshot(['127.0.0.1'], [[web, [ep('127.0.0.1', b)]]]), changed(web.key));
     assert.equal(mode.addressOf(web.key)!.port, addr.port, 'the loopback port stays with the service port');
@@ -91,7 +113,13 @@ test('TCP: strict rotation over the endpoints; a removed endpoint gets nothing; 
     assert.ok(none.ms < 500, `closed at once, took ${none.ms} ms`);
 
     // Not ready endpoints do not count; serving-terminating ones do when nothing is ready.
-    await mode.sync(snapshot(['127.0.0.1'], [[web, [ep('127.0.0.1', a, { ready: false, serving: true, terminating: true }), ep('127.0.0.1', b, { ready: false, serving: false })]]]), changed(web.key));
+    await mode.sync(
+      snapshot(
+        ['127.0.0.1'],
+        [[web, [ep('127.0.0.1', a, { ready: false, serving: true, terminating: true }), ep('127.0.0.1', b, { ready: false, serving: false })]]],
+      ),
+      changed(web.key),
+    );
     assert.deepEqual(await requests(addr.port, 3), ['A', 'A', 'A']);
 
     // The Service goes: its listener closes.
@@ -167,7 +195,10 @@ test('UDP: each new client session goes to the next endpoint; a session sticks; 
       clients.push(c);
       got.push(await udpAsk(c, port, `q${i}`));
     }
-    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `${i % 2 === 0 ? 'A' : 'B'}:q${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => `${i % 2 === 0 ? 'A' : 'B'}:q${i}`),
+    );
     // One client keeps its endpoint while the session lives.
     const c = clients[0]!;
     assert.deepEqual([await udpAsk(c, port, 'x'), await udpAsk(c, port, 'y')], ['A:x', 'A:y']);
@@ -185,7 +216,9 @@ test('UDP: each new client session goes to the next endpoint; a session sticks; 
     clients.push(c3);
     assert.equal(await udpAsk(c3, port, 'v'), 'TIMEOUT');
   } finally {
-    clients.forEach((s) => { s.close(); });
+    clients.forEach((s) => {
+      s.close();
+    });
     await mode.stop();
   }
 });
@@ -198,7 +231,17 @@ test('redirector: cluster IPs are handed to the loopback listeners; cleanup remo
   const dns = svcPort('kube-system', 'dns', 'dns', { clusterIPs: ['10.43.0.10'], protocol: 'UDP', port: 53 });
   const headless = svcPort('default', 'headless', 'http', { clusterIPs: [] });
   const mode = new UserspaceMode({ redirector: recorder });
-  await mode.sync(snapshot([], [[web, [ep('127.0.0.1', a)]], [dns, []], [headless, [ep('127.0.0.1', a)]]]), 'all');
+  await mode.sync(
+    snapshot(
+      [],
+      [
+        [web, [ep('127.0.0.1', a)]],
+        [dns, []],
+        [headless, [ep('127.0.0.1', a)]],
+      ],
+    ),
+    'all',
+  );
   assert.deepEqual(seen.at(-1), [
     { protocol: 'TCP', ip: '10.43.0.10', port: 80, toPort: mode.addressOf(web.key)!.port },
     { protocol: 'UDP', ip: '10.43.0.10', port: 53, toPort: mode.addressOf(dns.key)!.port },
@@ -206,6 +249,10 @@ test('redirector: cluster IPs are handed to the loopback listeners; cleanup remo
   assert.equal(mode.addressOf(headless.key), undefined, 'headless services get no listener');
   await mode.cleanup();
   assert.ok(cleaned);
-  assert.equal(redirectRuleset([{ protocol: 'TCP', ip: '10.43.0.10', port: 80, toPort: 41000 }]).split('\n').at(-2),
-    'add rule ip skiff-userspace redirects ip daddr 10.43.0.10 tcp dport 80 dnat to 127.0.0.1:41000');
+  assert.equal(
+    redirectRuleset([{ protocol: 'TCP', ip: '10.43.0.10', port: 80, toPort: 41000 }])
+      .split('\n')
+      .at(-2),
+    'add rule ip skiff-userspace redirects ip daddr 10.43.0.10 tcp dport 80 dnat to 127.0.0.1:41000',
+  );
 });

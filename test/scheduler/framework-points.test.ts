@@ -8,7 +8,18 @@ import { Code, CycleState, Status, type Plugin } from '../../src/scheduler/types
 import { pod } from './harness.js';
 
 function framework(points: Partial<ExtensionPoints>): Framework {
-  const all: ExtensionPoints = { preFilter: [], filter: [], postFilter: [], preScore: [], score: [], reserve: [], permit: [], preBind: [], bind: [], ...points };
+  const all: ExtensionPoints = {
+    preFilter: [],
+    filter: [],
+    postFilter: [],
+    preScore: [],
+    score: [],
+    reserve: [],
+    permit: [],
+    preBind: [],
+    bind: [],
+    ...points,
+  };
   return new Framework('default-scheduler', all, new Nominator());
 }
 
@@ -50,18 +61,24 @@ test('Permit: a rejection is returned as the plugin said it; any other failure b
 
 test('PreBind stops at the first failure; Bind skips to the next plugin, and says Skip when none bound', async () => {
   const order: string[] = [];
-  const preBind = (name: string, result?: Status): Plugin => ({ name, preBind: async () => {
-    order.push(name);
-    return result;
-  } });
+  const preBind = (name: string, result?: Status): Plugin => ({
+    name,
+    preBind: async () => {
+      order.push(name);
+      return result;
+    },
+  });
   const pb = await framework({ preBind: [preBind('V'), preBind('W', Status.error('no volume')), preBind('X')] }).runPreBindPlugins(new CycleState(), p, 'n1');
   assert.equal(pb?.message, 'running PreBind plugin "W": no volume');
   assert.deepEqual(order, ['V', 'W']);
 
-  const bind = (name: string, result?: Status): Plugin => ({ name, bind: async () => {
-    order.push(name);
-    return result;
-  } });
+  const bind = (name: string, result?: Status): Plugin => ({
+    name,
+    bind: async () => {
+      order.push(name);
+      return result;
+    },
+  });
   order.length = 0;
   assert.equal(await framework({ bind: [bind('Skipper', Status.skip), bind('Binder'), bind('Never')] }).runBindPlugins(new CycleState(), p, 'n1'), undefined);
   assert.deepEqual(order, ['Skipper', 'Binder']);
@@ -86,5 +103,8 @@ test('PostFilter runs until one succeeds, keeps the last nomination and failure 
   const r = await fw.runPostFilterPlugins(new CycleState(), p, new Map(), (plugin, err) => errors.push(`${plugin}: ${err.message}`));
   assert.deepEqual(r, { nominatedNodeName: 'n2', message: 'no preemption victims found' });
   assert.deepEqual(errors, ['Broken: boom']);
-  assert.deepEqual(await framework({}).runPostFilterPlugins(new CycleState(), p, new Map(), () => assert.fail('no plugin ran')), { nominatedNodeName: undefined, message: undefined });
+  assert.deepEqual(await framework({}).runPostFilterPlugins(new CycleState(), p, new Map(), () => assert.fail('no plugin ran')), {
+    nominatedNodeName: undefined,
+    message: undefined,
+  });
 });

@@ -10,7 +10,12 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 
 export const quietLog: Logger = { info() {}, warn() {}, error() {}, child: () => quietLog };
 
-export interface Harness { api: ApiServer; client: Client; scheduler: Scheduler; stop(): Promise<void> }
+export interface Harness {
+  api: ApiServer;
+  client: Client;
+  scheduler: Scheduler;
+  stop(): Promise<void>;
+}
 
 export async function startHarness(opts: { config?: SchedulerConfig; scheduledEvents?: boolean } = {}): Promise<Harness> {
   const api = new ApiServer({ store: new MemoryStore(), registry: builtinRegistry(), tls: undefined as never, bindAddress: '127.0.0.1', port: 0 });
@@ -20,7 +25,9 @@ export async function startHarness(opts: { config?: SchedulerConfig; scheduledEv
   const scheduler = new Scheduler({ client, log: quietLog, config: opts.config, scheduledEvents: opts.scheduledEvents });
   const running = scheduler.run();
   return {
-    api, client, scheduler,
+    api,
+    client,
+    scheduler,
     async stop() {
       scheduler.stop();
       await running.catch(() => {});
@@ -29,10 +36,21 @@ export async function startHarness(opts: { config?: SchedulerConfig; scheduledEv
   };
 }
 
-export function node(name: string, o: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: Node['spec'] extends infer S ? S extends { taints?: infer T } ? T : never : never; unschedulable?: boolean } = {}): Node {
+export function node(
+  name: string,
+  o: {
+    cpu?: string;
+    memory?: string;
+    pods?: string;
+    labels?: Record<string, string>;
+    taints?: Node['spec'] extends infer S ? (S extends { taints?: infer T } ? T : never) : never;
+    unschedulable?: boolean;
+  } = {},
+): Node {
   const alloc = { cpu: o.cpu ?? '4', memory: o.memory ?? '32Gi', pods: o.pods ?? '110' };
   return {
-    apiVersion: 'v1', kind: 'Node',
+    apiVersion: 'v1',
+    kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(o.labels ?? {}) } },
     spec: { ...(o.taints ? { taints: o.taints } : {}), ...(o.unschedulable ? { unschedulable: true } : {}) },
     status: { capacity: alloc, allocatable: alloc, conditions: [{ type: 'Ready', status: 'True' }] },
@@ -45,7 +63,8 @@ export function pod(name: string, spec: Partial<Pod['spec']> & { cpu?: string; m
   if (cpu) requests.cpu = cpu;
   if (memory) requests.memory = memory;
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'default', labels },
     spec: { containers: [{ name: 'c', image: 'busybox', ...(cpu || memory ? { resources: { requests } } : {}) }], ...rest } as Pod['spec'],
   };

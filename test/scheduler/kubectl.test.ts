@@ -29,7 +29,10 @@ test('kubectl get pods -o wide shows the node each pod was scheduled to', async 
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const r = await s.kubectl(['get', 'pods', '-o', 'wide', '--no-headers']);
-      rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+      rows = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/));
       const node = (n: string) => rows.find((r) => r[0] === n)?.[6];
       if (node('web-1') !== '<none>' && node('web-2') !== '<none>' && node('web-1') && node('web-2')) break;
       await new Promise((r) => setTimeout(r, 200));

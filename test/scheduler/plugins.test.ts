@@ -57,9 +57,17 @@ test('NodeAffinity: nodeSelector, operators, and preferred weights', () => {
   const n = ni(node('n', { labels: { zone: 'a', gen: '5' } }));
   assert.equal(na.filter!(s, pi(pod('x', { nodeSelector: { zone: 'a' } })), n), undefined);
   assert.match(na.filter!(s, pi(pod('x', { nodeSelector: { zone: 'b' } })), n)!.message, /didn't match Pod's node affinity\/selector/);
-  const gt = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'gen', operator: 'Gt', values: ['4'] }] }] } } };
+  const gt = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'gen', operator: 'Gt', values: ['4'] }] }] },
+    },
+  };
   assert.equal(na.filter!(s, pi(pod('x', { affinity: gt })), n), undefined);
-  const pref = { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 7, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } }] } };
+  const pref = {
+    nodeAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 7, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } }],
+    },
+  };
   assert.equal(na.score!(s, pi(pod('x', { affinity: pref })), n), 7);
 });
 
@@ -75,7 +83,11 @@ test('TaintToleration and NodeUnschedulable', () => {
 
 test('FitError message in Kubernetes form', () => {
   const p = pi(pod('x'));
-  const st = new Map([['a', Status.unschedulable('Insufficient cpu')], ['b', Status.unschedulable('Insufficient cpu', 'Insufficient memory')], ['c', Status.unresolvable('node(s) were unschedulable')]]);
+  const st = new Map([
+    ['a', Status.unschedulable('Insufficient cpu')],
+    ['b', Status.unschedulable('Insufficient cpu', 'Insufficient memory')],
+    ['c', Status.unresolvable('node(s) were unschedulable')],
+  ]);
   assert.equal(new FitError(p, 3, st).describe(), '0/3 nodes are available: 1 Insufficient memory, 1 node(s) were unschedulable, 2 Insufficient cpu.');
 });
 
@@ -105,7 +117,9 @@ test('queue: priority then age; unschedulable pods come back only on a relevant 
     assert.equal(q.moveAllOnEvent('NodeAdd'), 1);
     assert.equal(q.tryPop()?.name, 'lo');
     assert.equal(q.backoffDuration(Object.assign(pi(pod('z')), { attempts: 5 })), 10_000);
-  } finally { q.close(); }
+  } finally {
+    q.close();
+  }
 });
 
 test('cache: assumed pods count at once and are forgotten on failure', () => {

@@ -27,7 +27,10 @@ test('PodIndex: candidates narrow by label, counts follow adds, removals and nod
   for (const p of [p1, p2, p3]) cache.addPod(p);
   const sel = labelSelectorFromSpec({ matchLabels: { app: 'x' } } as never);
   assert.deepEqual(new Set(cache.index.candidates(sel)), new Set([p1, p3]));
-  assert.deepEqual(new Set(cache.index.candidates(labelSelectorFromSpec({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] } as never))), new Set([p1, p2, p3]));
+  assert.deepEqual(
+    new Set(cache.index.candidates(labelSelectorFromSpec({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] } as never))),
+    new Set([p1, p2, p3]),
+  );
   assert.deepEqual([...cache.index.candidates(labelSelectorFromSpec({ matchLabels: { app: 'zzz' } } as never))], []);
 
   const counts = cache.index.nodeCounts('default', sel);
@@ -37,14 +40,31 @@ test('PodIndex: candidates narrow by label, counts follow adds, removals and nod
   cache.removePod('default/p1');
   assert.deepEqual(Object.fromEntries(counts), { a: 1, b: 1 });
 
-  const term = new PodInfo({ metadata: { name: 't', namespace: 'default' }, spec: { containers: [], affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: { matchLabels: { app: 'x' } } }] } } } }).requiredAntiAffinity[0]!;
+  const term = new PodInfo({
+    metadata: { name: 't', namespace: 'default' },
+    spec: {
+      containers: [],
+      affinity: {
+        podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: { matchLabels: { app: 'x' } } }] },
+      },
+    },
+  }).requiredAntiAffinity[0]!;
   assert.deepEqual(Object.fromEntries(cache.index.termCounts(term)!), { z1: 1, z2: 1 });
   cache.updateNode(mkNode('a', { zone: 'z2' }));
   assert.deepEqual(Object.fromEntries(cache.index.termCounts(term)!), { z2: 2 });
   cache.removeNode('b');
   assert.deepEqual(Object.fromEntries(cache.index.termCounts(term)!), { z2: 1 });
 
-  const anti = mkPod('anti', 'a', { app: 'x' }, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: { matchLabels: { app: 'x' } } }] } } });
+  const anti = mkPod(
+    'anti',
+    'a',
+    { app: 'x' },
+    {
+      affinity: {
+        podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: { matchLabels: { app: 'x' } } }] },
+      },
+    },
+  );
   cache.addPod(anti);
   const groups = [...cache.index.requiredAntiGroups()];
   assert.equal(groups.length, 1);
@@ -61,17 +81,25 @@ test('InterPodAffinity and PodTopologySpread: index answers equal node-walk answ
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296 * n) | 0;
+    return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
   };
   const apps = ['a', 'b', 'c'];
-  const term = (key: string, app: string, ns?: boolean) => ({ topologyKey: key, labelSelector: { matchLabels: { app } }, ...(ns ? { namespaceSelector: {} } : {}) });
+  const term = (key: string, app: string, ns?: boolean) => ({
+    topologyKey: key,
+    labelSelector: { matchLabels: { app } },
+    ...(ns ? { namespaceSelector: {} } : {}),
+  });
   const affinityFor = () => {
     const k = rnd(5);
     const key = rnd(2) ? 'zone' : 'kubernetes.io/hostname';
     const app = apps[rnd(3)]!;
     if (k === 0) return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term(key, app, !!rnd(2))] } };
     if (k === 1) return { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term(key, app)] } };
-    if (k === 2) return { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 + rnd(50), podAffinityTerm: term(key, app) }] }, podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 + rnd(50), podAffinityTerm: term(key, apps[rnd(3)]!) }] } };
+    if (k === 2)
+      return {
+        podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 + rnd(50), podAffinityTerm: term(key, app) }] },
+        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 + rnd(50), podAffinityTerm: term(key, apps[rnd(3)]!) }] },
+      };
     return undefined;
   };
   const rejected = new Map<string, number>();
@@ -90,7 +118,9 @@ test('InterPodAffinity and PodTopologySpread: index answers equal node-walk answ
     for (let j = 0; j < 10; j++) {
       const incoming = mkPod(`in${j}`, '', { app: apps[rnd(3)]! }, {
         affinity: affinityFor(),
-        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: apps[rnd(3)]! } } }],
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: apps[rnd(3)]! } } },
+        ],
       } as never);
       const fast = cache.nodeList();
       const slow = [...fast];
@@ -102,20 +132,24 @@ test('InterPodAffinity and PodTopologySpread: index answers equal node-walk answ
           if (v !== undefined && w !== 0) ref.set(`${t.topologyKey}=${v}`, (ref.get(`${t.topologyKey}=${v}`) ?? 0) + w);
         };
         const ns = () => ({});
-        for (const n of fast) for (const o of n.pods.values()) {
-          for (const t of incoming.preferredAffinity) if (t.matches(o, ns)) add(t, n, t.weight);
-          for (const t of incoming.preferredAntiAffinity) if (t.matches(o, ns)) add(t, n, -t.weight);
-          for (const t of o.preferredAffinity) if (t.matches(incoming, ns)) add(t, n, t.weight);
-          for (const t of o.preferredAntiAffinity) if (t.matches(incoming, ns)) add(t, n, -t.weight);
-          for (const t of o.requiredAffinity) if (t.matches(incoming, ns)) add(t, n, 1);
-        }
+        for (const n of fast)
+          for (const o of n.pods.values()) {
+            for (const t of incoming.preferredAffinity) if (t.matches(o, ns)) add(t, n, t.weight);
+            for (const t of incoming.preferredAntiAffinity) if (t.matches(o, ns)) add(t, n, -t.weight);
+            for (const t of o.preferredAffinity) if (t.matches(incoming, ns)) add(t, n, t.weight);
+            for (const t of o.preferredAntiAffinity) if (t.matches(incoming, ns)) add(t, n, -t.weight);
+            for (const t of o.requiredAffinity) if (t.matches(incoming, ns)) add(t, n, 1);
+          }
         const st = new CycleState();
         const skipped = ipa.preScore!(st, incoming, fast) === Status.skip;
         assert.equal(skipped, ref.size === 0, 'preScore skip');
         if (!skipped) {
           for (const n of fast) {
             let want = 0;
-            for (const [kv, w] of ref) { const [k, v] = [kv.slice(0, kv.lastIndexOf('=')), kv.slice(kv.lastIndexOf('=') + 1)]; if (n.labels[k] === v) want += w; }
+            for (const [kv, w] of ref) {
+              const [k, v] = [kv.slice(0, kv.lastIndexOf('=')), kv.slice(kv.lastIndexOf('=') + 1)];
+              if (n.labels[k] === v) want += w;
+            }
             assert.equal(ipa.score!(st, incoming, n), want, `score on ${n.name}`);
           }
         }

@@ -28,9 +28,8 @@ describe('etcd endpoints', () => {
       });
     });
     const started = Date.now();
-    await assert.rejects(
-      EtcdStore.connect({ endpoints: [`http://127.0.0.1:${port}`], callTimeoutMs: 2000 }),
-      (err: Error) => err.message.includes(`etcd at http://127.0.0.1:${port} is not reachable`),
+    await assert.rejects(EtcdStore.connect({ endpoints: [`http://127.0.0.1:${port}`], callTimeoutMs: 2000 }), (err: Error) =>
+      err.message.includes(`etcd at http://127.0.0.1:${port} is not reachable`),
     );
     assert.ok(Date.now() - started < 15_000, 'gives up within its deadline');
     await assert.rejects(openStore('/nonexistent', 'etcd://x'), /unsupported --datastore-endpoint "etcd:\/\/x"/);
@@ -69,10 +68,13 @@ describe('etcd shared by several clients', { skip: etcdBinary() ? undefined : 'n
       const r2 = await b.update('/shared/x', 'v2', r1);
       await assert.rejects(a.update('/shared/x', 'v3', r1), (e: unknown) => e instanceof StoreError && e.code === 'Conflict' && e.current?.modRevision === r2);
       // b's own write is in b's watch when it returns; a's arrived before it, in order.
-      assert.deepEqual(events.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.created]), [
-        ['put', r1, 'v1', true],
-        ['put', r2, 'v2', false],
-      ]);
+      assert.deepEqual(
+        events.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.created]),
+        [
+          ['put', r1, 'v1', true],
+          ['put', r2, 'v2', false],
+        ],
+      );
     } finally {
       await a.close();
       await b.close();
@@ -85,7 +87,12 @@ describe('etcd shared by several clients', { skip: etcdBinary() ? undefined : 'n
       const events: StoreEvent[] = [];
       const errors: Error[] = [];
       const r1 = await s.create('/restart/a', '1');
-      s.watch('/restart/', r1 - 1, (ev) => events.push(ev), (err) => errors.push(err));
+      s.watch(
+        '/restart/',
+        r1 - 1,
+        (ev) => events.push(ev),
+        (err) => errors.push(err),
+      );
       const other = await EtcdStore.connect({ endpoints: [etcd.endpoint] });
       // The restart is of the whole etcd; writes from before it were persisted.
       const restarting = etcd.restart(1000);
@@ -101,7 +108,13 @@ describe('etcd shared by several clients', { skip: etcdBinary() ? undefined : 'n
       assert.ok(r2 > r1, 'writes work again');
       await other.close();
       while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(events.map((e) => [e.kv.key, e.kv.modRevision]), [['/restart/a', r1], ['/restart/b', r2]]);
+      assert.deepEqual(
+        events.map((e) => [e.kv.key, e.kv.modRevision]),
+        [
+          ['/restart/a', r1],
+          ['/restart/b', r2],
+        ],
+      );
       assert.deepEqual(errors, []);
       assert.equal((await s.get('/restart/b'))?.value, '2');
     } finally {
@@ -127,16 +140,24 @@ describe('etcd shared by several clients', { skip: etcdBinary() ? undefined : 'n
       await assert.rejects(b.list('/comp/', { revision: target - 1 }), (e: unknown) => e instanceof StoreError && e.code === 'Compacted');
       assert.equal((await b.list('/comp/', { revision: target })).items[0]?.value, String(39 - 5));
       // b already knows: it refuses at once. A third client learns it from etcd's cancellation.
-      assert.throws(() => b.watch('/comp/', start, () => {}), (e: unknown) => e instanceof StoreError && e.code === 'Compacted');
+      assert.throws(
+        () => b.watch('/comp/', start, () => {}),
+        (e: unknown) => e instanceof StoreError && e.code === 'Compacted',
+      );
       {
         const err = await new Promise<Error>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no error within 10 s')), 10_000);
           const events: StoreEvent[] = [];
           try {
-            c.watch('/comp/', start, (ev) => events.push(ev), (e) => {
-              clearTimeout(timer);
-              resolve(e);
-            });
+            c.watch(
+              '/comp/',
+              start,
+              (ev) => events.push(ev),
+              (e) => {
+                clearTimeout(timer);
+                resolve(e);
+              },
+            );
           } catch (e) {
             clearTimeout(timer);
             resolve(e as Error);

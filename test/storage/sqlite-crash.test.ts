@@ -51,9 +51,7 @@ test('acknowledged writes survive SIGKILL', { timeout: 60_000 }, async () => {
     let acks = 0;
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // 'close', not 'exit': lines the child wrote before it died are still in the pipe.
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-      child.on('close', (code, signal) => resolve(signal ?? code)),
-    );
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, signal) => resolve(signal ?? code)));
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       acks = out.split('\n').length - 1;
@@ -66,10 +64,13 @@ test('acknowledged writes survive SIGKILL', { timeout: 60_000 }, async () => {
     assert.ok(acks >= KILL_AFTER_ACKS, `writer acknowledged only ${acks} writes: ${err}`);
 
     // Only complete lines were acknowledged; a torn last line is not.
-    const acked = out.split('\n').slice(0, -1).map((l) => {
-      const [op, key, rev] = l.split(' ');
-      return { op: op!, key: key!, rev: Number(rev) };
-    });
+    const acked = out
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => {
+        const [op, key, rev] = l.split(' ');
+        return { op: op!, key: key!, rev: Number(rev) };
+      });
     const store = SqliteStore.open(dbPath, { compactEvery: 0 });
     try {
       // Nothing was compacted, so the log must show each acknowledged write at its revision.

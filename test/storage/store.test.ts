@@ -140,7 +140,10 @@ for (const b of backends) {
         const rev = await s.currentRevision();
 
         const all = await s.list('/registry/pods/');
-        assert.deepEqual(all.items.map((kv) => kv.key), names);
+        assert.deepEqual(
+          all.items.map((kv) => kv.key),
+          names,
+        );
         assert.equal(all.revision, rev);
         assert.equal(all.more, false);
         assert.equal(await s.count('/registry/pods/'), 25);
@@ -188,7 +191,14 @@ for (const b of backends) {
         await s.create('/r/c', 'c2');
 
         const now = await s.list('/r/');
-        assert.deepEqual(now.items.map((kv) => [kv.key, kv.value]), [['/r/a', 'a2'], ['/r/c', 'c2'], ['/r/d', 'd1']]);
+        assert.deepEqual(
+          now.items.map((kv) => [kv.key, kv.value]),
+          [
+            ['/r/a', 'a2'],
+            ['/r/c', 'c2'],
+            ['/r/d', 'd1'],
+          ],
+        );
         // A revision not yet written reads as the newest state.
         assert.deepEqual((await s.list('/r/', { revision: now.revision + 100 })).items, now.items);
         const past = await s.list('/r/', { revision: snapshot });
@@ -199,14 +209,23 @@ for (const b of backends) {
           { key: '/r/c', value: 'c1', createRevision: snapshot, modRevision: snapshot },
         ]);
         const page1 = await s.list('/r/', { revision: snapshot, limit: 2 });
-        assert.deepEqual(page1.items.map((kv) => kv.key), ['/r/a', '/r/b']);
+        assert.deepEqual(
+          page1.items.map((kv) => kv.key),
+          ['/r/a', '/r/b'],
+        );
         assert.equal(page1.more, true);
         assert.equal(page1.remaining, 1);
         const page2 = await s.list('/r/', { revision: snapshot, limit: 2, startAfter: '/r/b' });
-        assert.deepEqual(page2.items.map((kv) => kv.value), ['c1']);
+        assert.deepEqual(
+          page2.items.map((kv) => kv.value),
+          ['c1'],
+        );
         assert.equal(page2.more, false);
         // Before anything was written under the prefix.
-        assert.deepEqual((await s.list('/r/', { revision: ra })).items.map((kv) => kv.key), ['/r/a']);
+        assert.deepEqual(
+          (await s.list('/r/', { revision: ra })).items.map((kv) => kv.key),
+          ['/r/a'],
+        );
       }));
 
     test('watch replays history, then follows live writes, then stops', () =>
@@ -242,7 +261,10 @@ for (const b of backends) {
         assert.equal(rec.events.length, 4);
         assert.equal(rec.events.at(-1)!.kv.modRevision, rc);
         const revs = rec.events.map((e) => e.kv.modRevision);
-        assert.deepEqual(revs, [...revs].sort((x, y) => x - y));
+        assert.deepEqual(
+          revs,
+          [...revs].sort((x, y) => x - y),
+        );
 
         w.stop();
         await s.create('/w/d', 'd1');
@@ -258,10 +280,13 @@ for (const b of backends) {
         const rec = recorder();
         s.watch('/w/', 0, rec.onEvent);
         await settle();
-        assert.deepEqual(rec.events.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.created, e.prevKv?.modRevision]), [
-          ['put', r1, 'a1', true, undefined],
-          ['delete', rd, 'a1', false, r1],
-        ]);
+        assert.deepEqual(
+          rec.events.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.created, e.prevKv?.modRevision]),
+          [
+            ['put', r1, 'a1', true, undefined],
+            ['delete', rd, 'a1', false, r1],
+          ],
+        );
       }));
 
     test('writes made before the replay is delivered follow it in order', () =>
@@ -271,7 +296,10 @@ for (const b of backends) {
         s.watch('/w/', 0, rec.onEvent);
         const r2 = await s.create('/w/b', 'b1');
         await settle();
-        assert.deepEqual(rec.events.map((e) => e.kv.modRevision), [r1, r2]);
+        assert.deepEqual(
+          rec.events.map((e) => e.kv.modRevision),
+          [r1, r2],
+        );
       }));
 
     test('watch from a future revision skips events up to it', () =>
@@ -283,14 +311,24 @@ for (const b of backends) {
         await s.create('/w/c', '3');
         const r4 = await s.create('/w/d', '4');
         await settle();
-        assert.deepEqual(rec.events.map((e) => e.kv.modRevision), [r4]);
+        assert.deepEqual(
+          rec.events.map((e) => e.kv.modRevision),
+          [r4],
+        );
       }));
 
     test('a watcher that throws is ended without failing the write', () =>
       withStore(b, async (s) => {
         const errors: Error[] = [];
         const good = recorder();
-        s.watch('/w/', 0, () => { throw new Error('boom'); }, (err) => errors.push(err));
+        s.watch(
+          '/w/',
+          0,
+          () => {
+            throw new Error('boom');
+          },
+          (err) => errors.push(err),
+        );
         s.watch('/w/', 0, good.onEvent);
         await s.create('/w/a', '1');
         await s.create('/w/b', '2');
@@ -315,23 +353,38 @@ for (const b of backends) {
         await assert.rejects(s.list('/c/', { revision: target - 1 }), isStoreError('Compacted'));
         assert.throws(() => s.watch('/c/', target - 1, () => {}), isStoreError('Compacted'));
         const at = await s.list('/c/', { revision: target });
-        assert.deepEqual(at.items.map((kv) => [kv.key, kv.value]), [['/c/a', 'a2'], ['/c/c', 'c1']]);
-        assert.deepEqual((await s.list('/c/')).items.map((kv) => [kv.key, kv.value]), [['/c/a', 'a3']]);
+        assert.deepEqual(
+          at.items.map((kv) => [kv.key, kv.value]),
+          [
+            ['/c/a', 'a2'],
+            ['/c/c', 'c1'],
+          ],
+        );
+        assert.deepEqual(
+          (await s.list('/c/')).items.map((kv) => [kv.key, kv.value]),
+          [['/c/a', 'a3']],
+        );
         assert.equal(await s.count('/c/'), 1);
 
         const rec = recorder();
         s.watch('/c/', target, rec.onEvent);
         await settle();
-        assert.deepEqual(rec.events.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.prevKv?.value]), [
-          ['put', ra3, 'a3', 'a2'],
-          ['delete', rd, 'c1', 'c1'],
-        ]);
+        assert.deepEqual(
+          rec.events.map((e) => [e.type, e.kv.modRevision, e.kv.value, e.prevKv?.value]),
+          [
+            ['put', ra3, 'a3', 'a2'],
+            ['delete', rd, 'c1', 'c1'],
+          ],
+        );
         // Compacting to an older revision changes nothing.
         await s.compact(1);
         assert.equal(await s.compactedRevision(), target);
         // Everything can be compacted; the current state stays.
         await s.compact(await s.currentRevision());
-        assert.deepEqual((await s.list('/c/')).items.map((kv) => kv.value), ['a3']);
+        assert.deepEqual(
+          (await s.list('/c/')).items.map((kv) => kv.value),
+          ['a3'],
+        );
         assert.equal((await s.get('/c/a'))!.modRevision, ra3);
         assert.equal(await s.update('/c/a', 'a4', ra3), rd + 1);
       }));
@@ -376,7 +429,10 @@ describe('store: sqlite only', () => {
 
       s = SqliteStore.open(path, { compactEvery: 0 });
       assert.equal(await s.currentRevision(), r4);
-      assert.deepEqual((await s.list('/p/')).items.map((kv) => kv.key), ['/p/a', '/p/c']);
+      assert.deepEqual(
+        (await s.list('/p/')).items.map((kv) => kv.key),
+        ['/p/a', '/p/c'],
+      );
       await s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

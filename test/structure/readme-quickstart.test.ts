@@ -13,7 +13,12 @@ import { busyboxImage, httpdImage, pauseImage } from '../../src/images/busybox.j
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const quickStart = README.slice(README.indexOf('## Quick start'), README.indexOf('\n## ', README.indexOf('## Quick start') + 3));
-const blocks = [...quickStart.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean));
+const blocks = [...quickStart.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+  m[1]!
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean),
+);
 
 test('no quick start block runs anything after the foreground server', () => {
   assert.ok(blocks.length >= 2, 'the quick start has shell blocks');
@@ -23,7 +28,10 @@ test('no quick start block runs anything after the foreground server', () => {
     assert.equal(server, lines.length - 1, `\`${lines[server]}\` runs in the foreground: nothing may follow it in its block:\n${lines.join('\n')}`);
     assert.doesNotMatch(lines[server]!, /skiff server.*(&&|;)/);
   }
-  assert.ok(blocks.some((lines) => lines.some((l) => /^npm test\b/.test(l)) && !lines.some((l) => /skiff server/.test(l))), 'npm test has a block of its own');
+  assert.ok(
+    blocks.some((lines) => lines.some((l) => /^npm test\b/.test(l)) && !lines.some((l) => /skiff server/.test(l))),
+    'npm test has a block of its own',
+  );
 });
 
 test('every image the quick start runs is a built-in one, which needs no network', () => {
@@ -46,7 +54,10 @@ test('the intro names only components that exist, and DESIGN.md as outside the r
   for (const [name, folder] of Object.entries(folders)) {
     if (!new RegExp(`\\b${name}\\b`).test(intro)) continue;
     const present = existsSync(join(ROOT, 'src', folder));
-    assert.ok(present || new RegExp(`${name}[^.]*not there yet`).test(intro), `the intro names ${name}, but src/${folder} does not exist and the intro does not say it is missing`);
+    assert.ok(
+      present || new RegExp(`${name}[^.]*not there yet`).test(intro),
+      `the intro names ${name}, but src/${folder} does not exist and the intro does not say it is missing`,
+    );
   }
   assert.equal(existsSync(join(ROOT, 'DESIGN.md')), false);
   for (const para of README.split(/\n\s*\n/).filter((p) => p.includes('DESIGN.md')))

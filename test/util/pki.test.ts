@@ -37,21 +37,18 @@ test('real kubectl talks to a server using the generated PKI', async (t) => {
   }
 
   const seen: string[] = [];
-  const server = https.createServer(
-    { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
-      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      const o = peer.subject?.O;
-      seen.push(`CN=${peer.subject?.CN},O=${Array.isArray(o) ? o.join('+') : o}`);
-      if (req.url?.startsWith('/version')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.0' }));
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end('{}');
-      }
-    },
-  );
+  const server = https.createServer({ key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+    const o = peer.subject?.O;
+    seen.push(`CN=${peer.subject?.CN},O=${Array.isArray(o) ? o.join('+') : o}`);
+    if (req.url?.startsWith('/version')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.0' }));
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{}');
+    }
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
@@ -68,15 +65,17 @@ test('real kubectl talks to a server using the generated PKI', async (t) => {
   assert.equal(kc['current-context'], 'default');
   assert.equal(kc.clusters[0].name, 'skiff');
 
-  const { stdout } = await run(
-    KUBECTL,
-    ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kcache'), 'version', '-o', 'json'],
-    { timeout: 30_000, env: { ...process.env, HOME: dir } },
-  );
+  const { stdout } = await run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kcache'), 'version', '-o', 'json'], {
+    timeout: 30_000,
+    env: { ...process.env, HOME: dir },
+  });
   const out = JSON.parse(stdout);
   assert.equal(out.serverVersion.gitVersion, 'v1.32.0');
   assert.ok(seen.length > 0);
-  assert.deepEqual(seen.filter((s) => s !== 'CN=system:admin,O=system:masters'), []);
+  assert.deepEqual(
+    seen.filter((s) => s !== 'CN=system:admin,O=system:masters'),
+    [],
+  );
 
   // A certificate issued later for a node agent is accepted by the same server.
   const node = await pki.issueClientCert('system:node:n1', ['system:nodes']);

@@ -11,7 +11,10 @@ test('parseBool reads exactly strconv.ParseBool forms', () => {
 
 test('queryFlag: absent is false, other values true unless a casing of false', () => {
   const q = new URLSearchParams('a=True&b=0&c=fAlSe&d=yes');
-  assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((n) => queryFlag(q, n)), [true, false, false, true, false]);
+  assert.deepEqual(
+    ['a', 'b', 'c', 'd', 'e'].map((n) => queryFlag(q, n)),
+    [true, false, false, true, false],
+  );
 });
 
 test('?watch=True and ?watch=1 make a collection GET a watch; watch=False a list', () => {

@@ -26,15 +26,21 @@ function validateNames(names: any, path: string): FieldError[] {
   dns1035(names.singular, `${path}.singular`, errs);
   dns1035(names.kind, `${path}.kind`, errs, true);
   dns1035(names.listKind, `${path}.listKind`, errs, true);
-  if (names.kind && names.kind === names.listKind) errs.push(fieldErr.invalid(`${path}.listKind`, names.listKind, 'kind and listKind may not be the same or parameter'));
-  const lists: [string, unknown][] = [['shortNames', names.shortNames], ['categories', names.categories]];
+  if (names.kind && names.kind === names.listKind)
+    errs.push(fieldErr.invalid(`${path}.listKind`, names.listKind, 'kind and listKind may not be the same or parameter'));
+  const lists: [string, unknown][] = [
+    ['shortNames', names.shortNames],
+    ['categories', names.categories],
+  ];
   for (const [f, list] of lists) {
     if (list === undefined) continue;
     if (!Array.isArray(list)) {
       errs.push(fieldErr.typeInvalid(`${path}.${f}`, list, 'must be a list of strings'));
       continue;
     }
-    list.forEach((v, i) => { dns1035(v, `${path}.${f}[${i}]`, errs); });
+    list.forEach((v, i) => {
+      dns1035(v, `${path}.${f}[${i}]`, errs);
+    });
   }
   return errs;
 }
@@ -44,8 +50,7 @@ function validateScalePath(value: unknown, path: string, roots: string[], requir
   if (value === undefined || value === '') return required ? [fieldErr.required(path)] : [];
   if (typeof value !== 'string' || !/^(\.[A-Za-z0-9_-]+)+$/.test(value))
     return [fieldErr.invalid(path, value, 'must be a simple json path starting with .spec or .status')];
-  if (!roots.some((r) => value === r || value.startsWith(`${r}.`)))
-    return [fieldErr.invalid(path, value, `should be a json path under ${roots.join(' or ')}`)];
+  if (!roots.some((r) => value === r || value.startsWith(`${r}.`))) return [fieldErr.invalid(path, value, `should be a json path under ${roots.join(' or ')}`)];
   return [];
 }
 
@@ -78,8 +83,10 @@ function validateColumns(cols: unknown, path: string): FieldError[] {
     else if (!COLUMN_TYPES.includes(c.type)) errs.push(fieldErr.notSupported(`${p}.type`, c.type, COLUMN_TYPES));
     if (c?.format && !COLUMN_FORMATS.includes(c.format)) errs.push(fieldErr.notSupported(`${p}.format`, c.format, COLUMN_FORMATS));
     if (!c?.jsonPath) errs.push(fieldErr.required(`${p}.jsonPath`));
-    else if (typeof c.jsonPath !== 'string' || !isValidColumnPath(c.jsonPath)) errs.push(fieldErr.invalid(`${p}.jsonPath`, c.jsonPath, 'must be a simple json path'));
-    if (c?.priority !== undefined && (!Number.isInteger(c.priority) || c.priority < 0)) errs.push(fieldErr.invalid(`${p}.priority`, c.priority, 'must be greater than or equal to 0'));
+    else if (typeof c.jsonPath !== 'string' || !isValidColumnPath(c.jsonPath))
+      errs.push(fieldErr.invalid(`${p}.jsonPath`, c.jsonPath, 'must be a simple json path'));
+    if (c?.priority !== undefined && (!Number.isInteger(c.priority) || c.priority < 0))
+      errs.push(fieldErr.invalid(`${p}.priority`, c.priority, 'must be greater than or equal to 0'));
   });
   return errs;
 }
@@ -114,9 +121,24 @@ function validateVersions(spec: any): FieldError[] {
         else errs.push(...validateScalePath(f.jsonPath, `${p}.selectableFields[${j}].jsonPath`, ['.spec', '.status'], true));
       });
   });
-  if (storage !== 1) errs.push(fieldErr.invalid(path, versions.map((v: any) => v?.name), 'must have exactly one version marked as storage version'));
-  if (!versions.some((v: any) => v?.served === true)) errs.push(fieldErr.invalid(path, versions.map((v: any) => v?.name), 'must have at least one version marked as served'));
-  for (const [i, v] of versions.entries()) if (v?.storage === true && v.served !== true) errs.push(fieldErr.invalid(`${path}[${i}].served`, false, 'the storage version must be served'));
+  if (storage !== 1)
+    errs.push(
+      fieldErr.invalid(
+        path,
+        versions.map((v: any) => v?.name),
+        'must have exactly one version marked as storage version',
+      ),
+    );
+  if (!versions.some((v: any) => v?.served === true))
+    errs.push(
+      fieldErr.invalid(
+        path,
+        versions.map((v: any) => v?.name),
+        'must have at least one version marked as served',
+      ),
+    );
+  for (const [i, v] of versions.entries())
+    if (v?.storage === true && v.served !== true) errs.push(fieldErr.invalid(`${path}[${i}].served`, false, 'the storage version must be served'));
   return errs;
 }
 
@@ -139,9 +161,12 @@ export function validateCRD(obj: KObject): FieldError[] {
   errs.push(...validateNames(spec.names, 'spec.names'));
   errs.push(...validateVersions(spec));
   const strategy = spec.conversion?.strategy;
-  if (strategy !== undefined && !['None', 'Webhook'].includes(strategy)) errs.push(fieldErr.notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
-  if (strategy === 'Webhook' && !spec.conversion.webhook?.clientConfig) errs.push(fieldErr.required('spec.conversion.webhook', 'required when strategy is set to Webhook'));
-  if (spec.preserveUnknownFields === true) errs.push(fieldErr.invalid('spec.preserveUnknownFields', true, 'must be false in order to use defaults in the schema'));
+  if (strategy !== undefined && !['None', 'Webhook'].includes(strategy))
+    errs.push(fieldErr.notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
+  if (strategy === 'Webhook' && !spec.conversion.webhook?.clientConfig)
+    errs.push(fieldErr.required('spec.conversion.webhook', 'required when strategy is set to Webhook'));
+  if (spec.preserveUnknownFields === true)
+    errs.push(fieldErr.invalid('spec.preserveUnknownFields', true, 'must be false in order to use defaults in the schema'));
   return errs;
 }
 
@@ -163,7 +188,8 @@ export function validateCRDStatus(obj: KObject): FieldError[] {
   else
     (conds ?? []).forEach((c: any, i: number) => {
       if (!c?.type) errs.push(fieldErr.required(`status.conditions[${i}].type`));
-      if (!['True', 'False', 'Unknown'].includes(c?.status)) errs.push(fieldErr.notSupported(`status.conditions[${i}].status`, c?.status, ['True', 'False', 'Unknown']));
+      if (!['True', 'False', 'Unknown'].includes(c?.status))
+        errs.push(fieldErr.notSupported(`status.conditions[${i}].status`, c?.status, ['True', 'False', 'Unknown']));
     });
   const stored = obj.status?.storedVersions;
   if (stored !== undefined && !Array.isArray(stored)) errs.push(fieldErr.typeInvalid('status.storedVersions', stored, 'must be a list'));

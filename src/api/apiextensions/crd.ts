@@ -111,11 +111,15 @@ export const customresourcedefinitions: ResourceDef = {
     const meta = obj.metadata!;
     const finalizers: string[] = meta.finalizers ?? [];
     if (!finalizers.includes(CLEANUP_FINALIZER)) meta.finalizers = [...finalizers, CLEANUP_FINALIZER];
-    setCondition(obj, {
-      type: 'Terminating',
-      status: 'True',
-      reason: 'InstanceDeletionPending',
-      message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
-    }, formatTime());
+    setCondition(
+      obj,
+      {
+        type: 'Terminating',
+        status: 'True',
+        reason: 'InstanceDeletionPending',
+        message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+      },
+      formatTime(),
+    );
   },
 };

@@ -23,7 +23,8 @@ function checkNode(s: any, path: string, where: Where, errs: FieldError[]): void
   }
   const intOrString = s['x-kubernetes-int-or-string'] === true;
   const preserve = s['x-kubernetes-preserve-unknown-fields'];
-  if (preserve !== undefined && preserve !== true) errs.push(fieldErr.invalid(`${path}.x-kubernetes-preserve-unknown-fields`, preserve, 'must be true or undefined'));
+  if (preserve !== undefined && preserve !== true)
+    errs.push(fieldErr.invalid(`${path}.x-kubernetes-preserve-unknown-fields`, preserve, 'must be true or undefined'));
   if (s.$ref !== undefined) errs.push(fieldErr.forbidden(`${path}.$ref`, '$ref is not supported'));
   if (s.type === undefined || s.type === '') {
     if (!intOrString && preserve !== true) errs.push(fieldErr.required(`${path}.type`, MISSING_TYPE[where]));
@@ -36,16 +37,20 @@ function checkNode(s: any, path: string, where: Where, errs: FieldError[]): void
   if (s['x-kubernetes-embedded-resource'] === true) {
     if (s.type !== 'object') errs.push(fieldErr.invalid(`${path}.type`, s.type ?? '', 'must be object if x-kubernetes-embedded-resource is true'));
     if (!s.properties && preserve !== true)
-      errs.push(fieldErr.required(`${path}.properties`, 'must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields'));
+      errs.push(
+        fieldErr.required(`${path}.properties`, 'must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields'),
+      );
   }
   if (s.nullable !== undefined && typeof s.nullable !== 'boolean') errs.push(fieldErr.typeInvalid(`${path}.nullable`, s.nullable, 'must be a boolean'));
   if (s.properties !== undefined) {
-    if (typeof s.properties !== 'object' || Array.isArray(s.properties)) errs.push(fieldErr.typeInvalid(`${path}.properties`, s.properties, 'must be a map of schemas'));
+    if (typeof s.properties !== 'object' || Array.isArray(s.properties))
+      errs.push(fieldErr.typeInvalid(`${path}.properties`, s.properties, 'must be a map of schemas'));
     else for (const [k, v] of Object.entries(s.properties)) checkNode(v, `${path}.properties[${k}]`, 'property', errs);
     if (s.additionalProperties !== undefined && s.additionalProperties !== null)
       errs.push(fieldErr.forbidden(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'));
   }
-  if (s.additionalProperties && typeof s.additionalProperties === 'object') checkNode(s.additionalProperties, `${path}.additionalProperties`, 'additionalProperties', errs);
+  if (s.additionalProperties && typeof s.additionalProperties === 'object')
+    checkNode(s.additionalProperties, `${path}.additionalProperties`, 'additionalProperties', errs);
   if (s.additionalProperties === false) errs.push(fieldErr.forbidden(`${path}.additionalProperties`, 'additionalProperties cannot be set to false'));
   if (s.type === 'array') {
     if (s.items === undefined || s.items === null) errs.push(fieldErr.required(`${path}.items`, 'must be specified'));

@@ -3,8 +3,17 @@ import { fieldErr, jsonEqual, validateLabelSelector, validateNonNegative } from 
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { formatLabelMap, formatLabelSelector, goLabelSelector, invalidRaw, selectorIsEmpty } from './selector.js';
 import {
-  CONTAINERS_COLUMN, IMAGES_COLUMN, alwaysRestart, containerCells, defaultTemplateOf, intOrPercentValue, notMoreThan100Percent,
-  selectorColumn, validateIntOrPercent, validatePodTemplate, validateSelectorMatchesTemplate,
+  CONTAINERS_COLUMN,
+  IMAGES_COLUMN,
+  alwaysRestart,
+  containerCells,
+  defaultTemplateOf,
+  intOrPercentValue,
+  notMoreThan100Percent,
+  selectorColumn,
+  validateIntOrPercent,
+  validatePodTemplate,
+  validateSelectorMatchesTemplate,
 } from './pod-template.js';
 import { immutableSelector } from './deployment.js';
 
@@ -55,7 +64,8 @@ export function validateDaemonSetSpec(spec: any, path = 'spec'): FieldError[] {
   const errs = validateLabelSelector(s.selector, `${path}.selector`);
   // A missing selector selects nothing, so it is reported as not matching the template.
   errs.push(...validateSelectorMatchesTemplate(s.selector ?? undefined, s.template, `${path}.template`));
-  if (s.selector && selectorIsEmpty(s.selector)) errs.push(invalidRaw(`${path}.selector`, goLabelSelector(s.selector), 'empty selector is invalid for daemonset'));
+  if (s.selector && selectorIsEmpty(s.selector))
+    errs.push(invalidRaw(`${path}.selector`, goLabelSelector(s.selector), 'empty selector is invalid for daemonset'));
   errs.push(...validatePodTemplate(s.template, `${path}.template`));
   errs.push(...alwaysRestart(s.template, `${path}.template`, 'DaemonSet'));
   errs.push(...validateNonNegative(s.minReadySeconds, `${path}.minReadySeconds`));
@@ -93,18 +103,53 @@ export const daemonsets: ResourceDef = {
   validate: (obj) => validateDaemonSetSpec(obj.spec),
   validateUpdate: immutableSelector,
   validateStatusUpdate: (obj) =>
-    ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady', 'observedGeneration', 'updatedNumberScheduled', 'numberAvailable', 'numberUnavailable', 'collisionCount'].flatMap(
-      (n) => validateNonNegative(obj.status?.[n], `status.${n}`),
-    ),
+    [
+      'currentNumberScheduled',
+      'numberMisscheduled',
+      'desiredNumberScheduled',
+      'numberReady',
+      'observedGeneration',
+      'updatedNumberScheduled',
+      'numberAvailable',
+      'numberUnavailable',
+      'collisionCount',
+    ].flatMap((n) => validateNonNegative(obj.status?.[n], `status.${n}`)),
   table: {
     columns: [
       NAME_COLUMN,
-      { name: 'Desired', type: 'integer', description: 'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod).', priority: 0 },
-      { name: 'Current', type: 'integer', description: 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.', priority: 0 },
-      { name: 'Ready', type: 'integer', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.', priority: 0 },
+      {
+        name: 'Desired',
+        type: 'integer',
+        description: 'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod).',
+        priority: 0,
+      },
+      {
+        name: 'Current',
+        type: 'integer',
+        description: 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.',
+        priority: 0,
+      },
+      {
+        name: 'Ready',
+        type: 'integer',
+        description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.',
+        priority: 0,
+      },
       { name: 'Up-to-date', type: 'integer', description: 'The total number of nodes that are running updated daemon pod', priority: 0 },
-      { name: 'Available', type: 'integer', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)', priority: 0 },
-      { name: 'Node Selector', type: 'string', description: "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node.", priority: 0 },
+      {
+        name: 'Available',
+        type: 'integer',
+        description:
+          'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)',
+        priority: 0,
+      },
+      {
+        name: 'Node Selector',
+        type: 'string',
+        description:
+          "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node.",
+        priority: 0,
+      },
       AGE_COLUMN,
       CONTAINERS_COLUMN,
       IMAGES_COLUMN,

@@ -3,8 +3,17 @@ import { fieldErr, IMMUTABLE, jsonEqual, validateNonNegative } from '../validati
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { goLabelSelector, invalidRaw, selectorString } from './selector.js';
 import {
-  CONTAINERS_COLUMN, IMAGES_COLUMN, containerCells, defaultTemplateOf, intOrPercentValue, notMoreThan100Percent, selectorCell,
-  selectorColumn, validateIntOrPercent, validateReplicaStatus, validateSelectorAndTemplate,
+  CONTAINERS_COLUMN,
+  IMAGES_COLUMN,
+  containerCells,
+  defaultTemplateOf,
+  intOrPercentValue,
+  notMoreThan100Percent,
+  selectorCell,
+  selectorColumn,
+  validateIntOrPercent,
+  validateReplicaStatus,
+  validateSelectorAndTemplate,
 } from './pod-template.js';
 
 function defaults(obj: KObject): void {
@@ -84,20 +93,33 @@ export const deployments: ResourceDef = {
   },
   prepareForUpdate(obj, old) {
     // Annotations are copied to the ReplicaSets, so changing them is a new generation too.
-    if (!jsonEqual(obj.metadata?.annotations ?? {}, old.metadata?.annotations ?? {}))
-      obj.metadata!.generation = (old.metadata?.generation ?? 1) + 1;
+    if (!jsonEqual(obj.metadata?.annotations ?? {}, old.metadata?.annotations ?? {})) obj.metadata!.generation = (old.metadata?.generation ?? 1) + 1;
   },
   validate: (obj) => validateDeploymentSpec(obj.spec),
   validateUpdate: immutableSelector,
   validateStatusUpdate: (obj) => [
-    ...validateReplicaStatus(obj.status, ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount'], ['updatedReplicas', 'readyReplicas', 'availableReplicas']),
+    ...validateReplicaStatus(
+      obj.status,
+      ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount'],
+      ['updatedReplicas', 'readyReplicas', 'availableReplicas'],
+    ),
   ],
   table: {
     columns: [
       NAME_COLUMN,
       { name: 'Ready', type: 'string', description: 'Number of the pod with ready state', priority: 0 },
-      { name: 'Up-to-date', type: 'string', description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.', priority: 0 },
-      { name: 'Available', type: 'string', description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.', priority: 0 },
+      {
+        name: 'Up-to-date',
+        type: 'string',
+        description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+        priority: 0,
+      },
+      {
+        name: 'Available',
+        type: 'string',
+        description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+        priority: 0,
+      },
       AGE_COLUMN,
       CONTAINERS_COLUMN,
       IMAGES_COLUMN,

@@ -2,7 +2,15 @@ import type { FieldError, ResourceDef } from '../types.js';
 import { validateNonNegative } from '../validation.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { formatLabelSelector, selectorString } from './selector.js';
-import { CONTAINERS_COLUMN, IMAGES_COLUMN, containerCells, defaultTemplateOf, selectorColumn, validateReplicaStatus, validateSelectorAndTemplate } from './pod-template.js';
+import {
+  CONTAINERS_COLUMN,
+  IMAGES_COLUMN,
+  containerCells,
+  defaultTemplateOf,
+  selectorColumn,
+  validateReplicaStatus,
+  validateSelectorAndTemplate,
+} from './pod-template.js';
 import { immutableSelector } from './deployment.js';
 
 export function validateReplicaSetSpec(spec: any, path = 'spec'): FieldError[] {
@@ -41,7 +49,11 @@ export const replicasets: ResourceDef = {
   validate: (obj) => validateReplicaSetSpec(obj.spec),
   validateUpdate: immutableSelector,
   validateStatusUpdate: (obj) =>
-    validateReplicaStatus(obj.status, ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'], ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']),
+    validateReplicaStatus(
+      obj.status,
+      ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'],
+      ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'],
+    ),
   table: {
     columns: [
       NAME_COLUMN,
@@ -56,7 +68,16 @@ export const replicasets: ResourceDef = {
     row(o, now) {
       const st = o.status ?? {};
       const [names, images] = containerCells(o.spec?.template?.spec);
-      return [o.metadata?.name, o.spec?.replicas ?? 0, st.replicas ?? 0, st.readyReplicas ?? 0, age(o.metadata?.creationTimestamp, now), names, images, formatLabelSelector(o.spec?.selector)];
+      return [
+        o.metadata?.name,
+        o.spec?.replicas ?? 0,
+        st.replicas ?? 0,
+        st.readyReplicas ?? 0,
+        age(o.metadata?.creationTimestamp, now),
+        names,
+        images,
+        formatLabelSelector(o.spec?.selector),
+      ];
     },
   },
 };

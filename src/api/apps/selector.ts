@@ -83,7 +83,10 @@ export function goLabelSelector(sel: LabelSelector | null | undefined): string {
   if (!sel) return 'null';
   const exprs = sel.matchExpressions
     ? `[]v1.LabelSelectorRequirement{${sel.matchExpressions
-        .map((e) => `v1.LabelSelectorRequirement{Key:${goQuote(String(e?.key ?? ''))}, Operator:${goQuote(String(e?.operator ?? ''))}, Values:${goStringSlice(e?.values)}}`)
+        .map(
+          (e) =>
+            `v1.LabelSelectorRequirement{Key:${goQuote(String(e?.key ?? ''))}, Operator:${goQuote(String(e?.operator ?? ''))}, Values:${goStringSlice(e?.values)}}`,
+        )
         .join(', ')}}`
     : '[]v1.LabelSelectorRequirement(nil)';
   return `v1.LabelSelector{MatchLabels:${goStringMap(sel.matchLabels)}, MatchExpressions:${exprs}}`;

@@ -3,8 +3,17 @@ import { fieldErr, jsonEqual, validateLabelSelector, validateNonNegative } from 
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { goLabelSelector, invalidRaw, selectorIsEmpty, selectorString } from './selector.js';
 import {
-  CONTAINERS_COLUMN, IMAGES_COLUMN, alwaysRestart, containerCells, defaultTemplateOf, intOrPercentValue, notMoreThan100Percent,
-  validateIntOrPercent, validatePodTemplate, validateReplicaStatus, validateSelectorMatchesTemplate,
+  CONTAINERS_COLUMN,
+  IMAGES_COLUMN,
+  alwaysRestart,
+  containerCells,
+  defaultTemplateOf,
+  intOrPercentValue,
+  notMoreThan100Percent,
+  validateIntOrPercent,
+  validatePodTemplate,
+  validateReplicaStatus,
+  validateSelectorMatchesTemplate,
 } from './pod-template.js';
 import { clone } from '../../util/clone.js';
 
@@ -163,7 +172,11 @@ export const statefulsets: ResourceDef = {
   validate: (obj) => validateStatefulSetSpec(obj.spec),
   validateUpdate: validateStatefulSetUpdate,
   validateStatusUpdate: (obj) =>
-    validateReplicaStatus(obj.status, ['replicas', 'readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas', 'observedGeneration', 'collisionCount'], ['readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas']),
+    validateReplicaStatus(
+      obj.status,
+      ['replicas', 'readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas', 'observedGeneration', 'collisionCount'],
+      ['readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas'],
+    ),
   table: {
     columns: [
       NAME_COLUMN,

@@ -77,7 +77,8 @@ export function hpaV1ToV2(obj: KObject): KObject {
   const metrics: any[] = parseList(annotations, METRICS_ANNOTATION);
   if (spec.targetCPUUtilizationPercentage != null)
     metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } });
-  if (!metrics.length) metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } });
+  if (!metrics.length)
+    metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } });
 
   const v2spec: any = { scaleTargetRef: clone(spec.scaleTargetRef ?? {}) };
   if (spec.minReplicas != null) v2spec.minReplicas = spec.minReplicas;

@@ -4,7 +4,13 @@ import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { DEFAULT_CPU_UTILIZATION, hpaV1ToV2 } from './hpa-convert.js';
 
 const METRIC_TYPES = ['Object', 'Pods', 'Resource', 'External', 'ContainerResource'];
-const SOURCE_FIELD: Record<string, string> = { Object: 'object', Pods: 'pods', Resource: 'resource', External: 'external', ContainerResource: 'containerResource' };
+const SOURCE_FIELD: Record<string, string> = {
+  Object: 'object',
+  Pods: 'pods',
+  Resource: 'resource',
+  External: 'external',
+  ContainerResource: 'containerResource',
+};
 const SELECT_POLICIES = ['Max', 'Min', 'Disabled'];
 const POLICY_TYPES = ['Pods', 'Percent'];
 const MAX_PERIOD_SECONDS = 1800;
@@ -75,10 +81,13 @@ function validateTarget(t: any, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const target = t ?? {};
   if (!target.type) errs.push(fieldErr.required(`${path}.type`, 'must specify a metric target type'));
-  if (!['Utilization', 'Value', 'AverageValue'].includes(target.type)) errs.push(fieldErr.invalid(`${path}.type`, target.type ?? '', 'must be either Utilization, Value, or AverageValue'));
+  if (!['Utilization', 'Value', 'AverageValue'].includes(target.type))
+    errs.push(fieldErr.invalid(`${path}.type`, target.type ?? '', 'must be either Utilization, Value, or AverageValue'));
   if (target.value != null && quantitySign(target.value) !== 1) errs.push(fieldErr.invalid(`${path}.value`, target.value, 'must be positive'));
-  if (target.averageValue != null && quantitySign(target.averageValue) !== 1) errs.push(fieldErr.invalid(`${path}.averageValue`, target.averageValue, 'must be positive'));
-  if (target.averageUtilization != null && target.averageUtilization < 1) errs.push(fieldErr.invalid(`${path}.averageUtilization`, target.averageUtilization, 'must be greater than 0'));
+  if (target.averageValue != null && quantitySign(target.averageValue) !== 1)
+    errs.push(fieldErr.invalid(`${path}.averageValue`, target.averageValue, 'must be positive'));
+  if (target.averageUtilization != null && target.averageUtilization < 1)
+    errs.push(fieldErr.invalid(`${path}.averageUtilization`, target.averageUtilization, 'must be greater than 0'));
   return errs;
 }
 
@@ -98,21 +107,29 @@ function validateSource(type: string, src: any, path: string): FieldError[] {
       if (!src?.name) errs.push(fieldErr.required(`${path}.name`, 'must specify a resource name'));
       if (type === 'ContainerResource' && !src?.container) errs.push(fieldErr.required(`${path}.container`, 'must specify a container'));
       errs.push(...validateTarget(t, tp));
-      if (t.averageUtilization == null && t.averageValue == null) errs.push(fieldErr.required(`${tp}.averageUtilization`, 'must set either a target raw value or a target utilization'));
-      if (t.averageUtilization != null && t.averageValue != null) errs.push(fieldErr.forbidden(`${tp}.averageValue`, 'may not set both a target raw value and a target utilization'));
+      if (t.averageUtilization == null && t.averageValue == null)
+        errs.push(fieldErr.required(`${tp}.averageUtilization`, 'must set either a target raw value or a target utilization'));
+      if (t.averageUtilization != null && t.averageValue != null)
+        errs.push(fieldErr.forbidden(`${tp}.averageValue`, 'may not set both a target raw value and a target utilization'));
       break;
     case 'Pods':
       errs.push(...validateMetricName(src?.metric, `${path}.metric`), ...validateTarget(t, tp));
       if (t.averageValue == null) errs.push(fieldErr.required(`${tp}.averageValue`, 'must specify a positive target averageValue'));
       break;
     case 'Object':
-      errs.push(...validateRef(src?.describedObject, `${path}.describedObject`), ...validateMetricName(src?.metric, `${path}.metric`), ...validateTarget(t, tp));
+      errs.push(
+        ...validateRef(src?.describedObject, `${path}.describedObject`),
+        ...validateMetricName(src?.metric, `${path}.metric`),
+        ...validateTarget(t, tp),
+      );
       if (t.value == null && t.averageValue == null) errs.push(fieldErr.required(`${tp}.averageValue`, 'must set either a target value or averageValue'));
       break;
     case 'External':
       errs.push(...validateMetricName(src?.metric, `${path}.metric`), ...validateTarget(t, tp));
-      if (t.value == null && t.averageValue == null) errs.push(fieldErr.required(`${tp}.averageValue`, 'must set either a target value for metric or a per-pod target'));
-      if (t.value != null && t.averageValue != null) errs.push(fieldErr.forbidden(`${tp}.value`, 'may not set both a target value for metric and a per-pod target'));
+      if (t.value == null && t.averageValue == null)
+        errs.push(fieldErr.required(`${tp}.averageValue`, 'must set either a target value for metric or a per-pod target'));
+      if (t.value != null && t.averageValue != null)
+        errs.push(fieldErr.forbidden(`${tp}.value`, 'may not set both a target value for metric and a per-pod target'));
       break;
   }
   return errs;
@@ -137,8 +154,10 @@ function validateRules(rules: any, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const w = rules.stabilizationWindowSeconds;
   if (w != null && w < 0) errs.push(fieldErr.invalid(`${path}.stabilizationWindowSeconds`, w, 'must be greater than or equal to zero'));
-  if (w != null && w > MAX_STABILIZATION_SECONDS) errs.push(fieldErr.invalid(`${path}.stabilizationWindowSeconds`, w, `must be less than or equal to ${MAX_STABILIZATION_SECONDS}`));
-  if (rules.selectPolicy != null && !SELECT_POLICIES.includes(rules.selectPolicy)) errs.push(fieldErr.notSupported(`${path}.selectPolicy`, rules.selectPolicy, SELECT_POLICIES));
+  if (w != null && w > MAX_STABILIZATION_SECONDS)
+    errs.push(fieldErr.invalid(`${path}.stabilizationWindowSeconds`, w, `must be less than or equal to ${MAX_STABILIZATION_SECONDS}`));
+  if (rules.selectPolicy != null && !SELECT_POLICIES.includes(rules.selectPolicy))
+    errs.push(fieldErr.notSupported(`${path}.selectPolicy`, rules.selectPolicy, SELECT_POLICIES));
   const policies: any[] = Array.isArray(rules.policies) ? rules.policies : [];
   if (!policies.length) errs.push(fieldErr.required(`${path}.policies`, 'must specify at least one Policy'));
   policies.forEach((p, i) => {
@@ -146,7 +165,8 @@ function validateRules(rules: any, path: string): FieldError[] {
     if (!POLICY_TYPES.includes(p?.type)) errs.push(fieldErr.notSupported(`${pp}.type`, p?.type ?? '', POLICY_TYPES));
     if (!(p?.value > 0)) errs.push(fieldErr.invalid(`${pp}.value`, p?.value ?? 0, 'must be greater than zero'));
     if (!(p?.periodSeconds > 0)) errs.push(fieldErr.invalid(`${pp}.periodSeconds`, p?.periodSeconds ?? 0, 'must be greater than zero'));
-    if (p?.periodSeconds > MAX_PERIOD_SECONDS) errs.push(fieldErr.invalid(`${pp}.periodSeconds`, p.periodSeconds, `must be less than or equal to ${MAX_PERIOD_SECONDS}`));
+    if (p?.periodSeconds > MAX_PERIOD_SECONDS)
+      errs.push(fieldErr.invalid(`${pp}.periodSeconds`, p.periodSeconds, `must be less than or equal to ${MAX_PERIOD_SECONDS}`));
   });
   return errs;
 }
@@ -159,13 +179,18 @@ export function validateHPAv2(obj: KObject): FieldError[] {
   if (max < 1) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than 0'));
   if (s.minReplicas != null && max < s.minReplicas) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
   errs.push(...validateRef(s.scaleTargetRef, 'spec.scaleTargetRef'));
-  (Array.isArray(s.metrics) ? s.metrics : []).forEach((m: any, i: number) => { errs.push(...validateMetric(m, `spec.metrics[${i}]`)); });
+  (Array.isArray(s.metrics) ? s.metrics : []).forEach((m: any, i: number) => {
+    errs.push(...validateMetric(m, `spec.metrics[${i}]`));
+  });
   if (s.behavior) errs.push(...validateRules(s.behavior.scaleUp, 'spec.behavior.scaleUp'), ...validateRules(s.behavior.scaleDown, 'spec.behavior.scaleDown'));
   return errs;
 }
 
 function validateHPAStatus(obj: KObject): FieldError[] {
-  return [...validateNonNegative(obj.status?.currentReplicas, 'status.currentReplicas'), ...validateNonNegative(obj.status?.desiredReplicas, 'status.desiredReplicas')];
+  return [
+    ...validateNonNegative(obj.status?.currentReplicas, 'status.currentReplicas'),
+    ...validateNonNegative(obj.status?.desiredReplicas, 'status.desiredReplicas'),
+  ];
 }
 
 // ---- Table.
@@ -187,7 +212,8 @@ export function formatHPAMetrics(specs: any[] | undefined, statuses: any[] | und
         const f = spec.type === 'External' ? 'external' : 'object';
         const target = spec[f]?.target ?? {};
         const cur = status?.[f];
-        if (target.averageValue != null) return `${cur?.current?.averageValue != null ? String(cur.current.averageValue) : '<unknown>'}/${target.averageValue} (avg)`;
+        if (target.averageValue != null)
+          return `${cur?.current?.averageValue != null ? String(cur.current.averageValue) : '<unknown>'}/${target.averageValue} (avg)`;
         return `${cur ? q(cur.current?.value) : '<unknown>'}/${q(target.value)}`;
       }
       case 'Pods':
@@ -226,10 +252,32 @@ function hpaRow(o: KObject, now: number): unknown[] {
 
 const HPA_COLUMNS: TableDef['columns'] = [
   NAME_COLUMN,
-  { name: 'Reference', type: 'string', description: 'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.', priority: 0 },
-  { name: 'Targets', type: 'string', description: 'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).', priority: 0 },
-  { name: 'MinPods', type: 'string', description: 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.', priority: 0 },
-  { name: 'MaxPods', type: 'string', description: 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.', priority: 0 },
+  {
+    name: 'Reference',
+    type: 'string',
+    description:
+      'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.',
+    priority: 0,
+  },
+  {
+    name: 'Targets',
+    type: 'string',
+    description:
+      'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).',
+    priority: 0,
+  },
+  {
+    name: 'MinPods',
+    type: 'string',
+    description: 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.',
+    priority: 0,
+  },
+  {
+    name: 'MaxPods',
+    type: 'string',
+    description: 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.',
+    priority: 0,
+  },
   { name: 'Replicas', type: 'string', description: 'currentReplicas is current number of replicas of pods managed by this autoscaler.', priority: 0 },
   AGE_COLUMN,
 ];

@@ -87,8 +87,18 @@ export const cronjobs: ResourceDef = {
     columns: [
       NAME_COLUMN,
       { name: 'Schedule', type: 'string', description: 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.', priority: 0 },
-      { name: 'Timezone', type: 'string', description: 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.', priority: 0 },
-      { name: 'Suspend', type: 'boolean', description: 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.', priority: 0 },
+      {
+        name: 'Timezone',
+        type: 'string',
+        description: 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.',
+        priority: 0,
+      },
+      {
+        name: 'Suspend',
+        type: 'boolean',
+        description: 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.',
+        priority: 0,
+      },
       { name: 'Active', type: 'integer', description: 'A list of pointers to currently running jobs.', priority: 0 },
       { name: 'Last Schedule', type: 'string', description: 'Information when was the last time the job was successfully scheduled.', priority: 0 },
       AGE_COLUMN,

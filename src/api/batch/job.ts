@@ -2,7 +2,15 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { fieldErr, IMMUTABLE, immutable, jsonEqual, validateLabelSelector, validateNonNegative } from '../validation.js';
 import { AGE_COLUMN, NAME_COLUMN, age, humanDuration } from '../table.js';
 import { formatLabelSelector, goLabelSelector, goStringMap, invalidRaw, selectorString } from '../apps/selector.js';
-import { CONTAINERS_COLUMN, IMAGES_COLUMN, containerCells, defaultTemplateOf, selectorColumn, validatePodTemplate, validateSelectorMatchesTemplate } from '../apps/pod-template.js';
+import {
+  CONTAINERS_COLUMN,
+  IMAGES_COLUMN,
+  containerCells,
+  defaultTemplateOf,
+  selectorColumn,
+  validatePodTemplate,
+  validateSelectorMatchesTemplate,
+} from '../apps/pod-template.js';
 import { clone } from '../../util/clone.js';
 
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
@@ -81,7 +89,15 @@ function validateGeneratedSelector(obj: KObject): FieldError[] {
 export function validateJobSpecFields(spec: any, path: string): FieldError[] {
   const s = spec ?? {};
   const errs: FieldError[] = [];
-  for (const f of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex', 'maxFailedIndexes'])
+  for (const f of [
+    'parallelism',
+    'completions',
+    'activeDeadlineSeconds',
+    'backoffLimit',
+    'ttlSecondsAfterFinished',
+    'backoffLimitPerIndex',
+    'maxFailedIndexes',
+  ])
     errs.push(...validateNonNegative(s[f], `${path}.${f}`));
   if (s.completionMode != null) {
     if (s.completionMode !== 'NonIndexed' && s.completionMode !== 'Indexed')
@@ -89,7 +105,9 @@ export function validateJobSpecFields(spec: any, path: string): FieldError[] {
     if (s.completionMode === 'Indexed') {
       if (s.completions == null) errs.push(fieldErr.required(`${path}.completions`, 'when completion mode is Indexed'));
       if (s.parallelism > MAX_INDEXED_PARALLELISM)
-        errs.push(fieldErr.invalid(`${path}.parallelism`, s.parallelism, `must be less than or equal to ${MAX_INDEXED_PARALLELISM} when completion mode is Indexed`));
+        errs.push(
+          fieldErr.invalid(`${path}.parallelism`, s.parallelism, `must be less than or equal to ${MAX_INDEXED_PARALLELISM} when completion mode is Indexed`),
+        );
     }
   }
   if (s.backoffLimitPerIndex != null && s.completionMode !== 'Indexed')
@@ -146,11 +164,13 @@ export function validateJobUpdate(obj: KObject, old: KObject): FieldError[] {
   const spec = obj.spec ?? {};
   const oldSpec = old.spec ?? {};
   const errs: FieldError[] = [];
-  const elastic = spec.completionMode === 'Indexed' && spec.completions != null && spec.completions === spec.parallelism && oldSpec.completions === oldSpec.parallelism;
+  const elastic =
+    spec.completionMode === 'Indexed' && spec.completions != null && spec.completions === spec.parallelism && oldSpec.completions === oldSpec.parallelism;
   if (!elastic) errs.push(...immutable(spec.completions, oldSpec.completions, 'spec.completions'));
   if (!jsonEqual(spec.selector, oldSpec.selector)) errs.push(invalidRaw('spec.selector', goLabelSelector(spec.selector), IMMUTABLE));
   const relaxed = oldSpec.suspend === true && !old.status?.startTime;
-  if (!jsonEqual(spec.template, comparableTemplate(oldSpec.template, relaxed, spec.template))) errs.push(fieldErr.invalid('spec.template', spec.template, IMMUTABLE));
+  if (!jsonEqual(spec.template, comparableTemplate(oldSpec.template, relaxed, spec.template)))
+    errs.push(fieldErr.invalid('spec.template', spec.template, IMMUTABLE));
   for (const f of ['completionMode', 'podFailurePolicy', 'backoffLimitPerIndex', 'managedBy', 'successPolicy'])
     errs.push(...immutable(spec[f], oldSpec[f], `spec.${f}`));
   return errs;
@@ -204,8 +224,7 @@ export const jobs: ResourceDef = {
   },
   validate: validateJob,
   validateUpdate: validateJobUpdate,
-  validateStatusUpdate: (obj) =>
-    ['active', 'succeeded', 'failed', 'terminating', 'ready'].flatMap((n) => validateNonNegative(obj.status?.[n], `status.${n}`)),
+  validateStatusUpdate: (obj) => ['active', 'succeeded', 'failed', 'terminating', 'ready'].flatMap((n) => validateNonNegative(obj.status?.[n], `status.${n}`)),
   table: {
     columns: [
       NAME_COLUMN,
@@ -219,7 +238,16 @@ export const jobs: ResourceDef = {
     ],
     row(o, now) {
       const [names, images] = containerCells(o.spec?.template?.spec);
-      return [o.metadata?.name, jobStatusCell(o), completionsCell(o), durationCell(o, now), age(o.metadata?.creationTimestamp, now), names, images, formatLabelSelector(o.spec?.selector)];
+      return [
+        o.metadata?.name,
+        jobStatusCell(o),
+        completionsCell(o),
+        durationCell(o, now),
+        age(o.metadata?.creationTimestamp, now),
+        names,
+        images,
+        formatLabelSelector(o.spec?.selector),
+      ];
     },
   },
 };

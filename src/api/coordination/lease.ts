@@ -28,7 +28,13 @@ export const leases: ResourceDef = {
   table: {
     columns: [
       NAME_COLUMN,
-      { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.', priority: 0 },
+      {
+        name: 'Holder',
+        type: 'string',
+        description:
+          'holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.',
+        priority: 0,
+      },
       AGE_COLUMN,
     ],
     row: (o, now) => [o.metadata?.name, o.spec?.holderIdentity ?? '', age(o.metadata?.creationTimestamp, now)],

@@ -15,7 +15,12 @@ export const componentstatuses: ResourceDef = {
   shortNames: ['cs'],
   verbs: ['get', 'list'],
   table: {
-    columns: [NAME_COLUMN, col('Status', 'Status of the component conditions'), col('Message', 'Message of the component conditions'), col('Error', 'Error of the component conditions')],
+    columns: [
+      NAME_COLUMN,
+      col('Status', 'Status of the component conditions'),
+      col('Message', 'Message of the component conditions'),
+      col('Error', 'Error of the component conditions'),
+    ],
     row(cs) {
       const healthy = asArray(cs.conditions).find((c: any) => c?.type === 'Healthy');
       const status = healthy ? (healthy.status === 'True' ? 'Healthy' : 'Unhealthy') : 'Unknown';

@@ -11,7 +11,14 @@ export function validateDataKeys(data: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const k of Object.keys(data)) {
     if (k.length > 253) errs.push(fieldErr.invalid(path, k, 'must be no more than 253 characters'));
-    if (!KEY.test(k)) errs.push(fieldErr.invalid(path, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+    if (!KEY.test(k))
+      errs.push(
+        fieldErr.invalid(
+          path,
+          k,
+          "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+        ),
+      );
   }
   return errs;
 }
@@ -33,7 +40,10 @@ export const configmaps: ResourceDef = {
     return errs;
   },
   validateUpdate(obj, old) {
-    if (old.immutable === true && (JSON.stringify(obj.data ?? {}) !== JSON.stringify(old.data ?? {}) || JSON.stringify(obj.binaryData ?? {}) !== JSON.stringify(old.binaryData ?? {})))
+    if (
+      old.immutable === true &&
+      (JSON.stringify(obj.data ?? {}) !== JSON.stringify(old.data ?? {}) || JSON.stringify(obj.binaryData ?? {}) !== JSON.stringify(old.binaryData ?? {}))
+    )
       return [fieldErr.forbidden('data', 'field is immutable when `immutable` is set')];
     if (old.immutable === true && obj.immutable !== true) return [fieldErr.forbidden('immutable', 'field is immutable when `immutable` is set')];
     return [];

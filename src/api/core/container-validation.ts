@@ -3,9 +3,23 @@
 import type { FieldError } from '../types.js';
 import { fieldErr } from '../validation.js';
 import {
-  asArray, compareQuantity, isConfigMapKey, isEnvVarName, isObject, isOvercommitAllowed, isValidPortName, notFound,
-  validateContainerResourceName, validateDNS1123Label, validateDNS1123Subdomain, validateEnum, validateNonNegativeInt,
-  validatePortNum, validatePortNumOrName, validateProtocol, validateResourceQuantity,
+  asArray,
+  compareQuantity,
+  isConfigMapKey,
+  isEnvVarName,
+  isObject,
+  isOvercommitAllowed,
+  isValidPortName,
+  notFound,
+  validateContainerResourceName,
+  validateDNS1123Label,
+  validateDNS1123Subdomain,
+  validateEnum,
+  validateNonNegativeInt,
+  validatePortNum,
+  validatePortNumOrName,
+  validateProtocol,
+  validateResourceQuantity,
 } from './validate-helpers.js';
 
 export type ContainerKind = 'container' | 'init' | 'ephemeral';
@@ -13,8 +27,17 @@ export type ContainerKind = 'container' | 'init' | 'ephemeral';
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const TERMINATION_MESSAGE_POLICIES = ['File', 'FallbackToLogsOnError'];
 const ENV_FIELD_PATHS = [
-  'metadata.annotations', 'metadata.labels', 'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName',
-  'spec.serviceAccountName', 'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs',
+  'metadata.annotations',
+  'metadata.labels',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'status.hostIP',
+  'status.hostIPs',
+  'status.podIP',
+  'status.podIPs',
 ];
 const RESOURCE_FIELD_REFS = ['limits.cpu', 'limits.ephemeral-storage', 'limits.memory', 'requests.cpu', 'requests.ephemeral-storage', 'requests.memory'];
 
@@ -110,7 +133,8 @@ function validateVolumeMounts(mounts: unknown, path: string, volumes: Map<string
     if (m?.subPath && m?.subPathExpr) errs.push(fieldErr.invalid(`${ip}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'));
     if (typeof m?.subPath === 'string' && (m.subPath.startsWith('/') || m.subPath.split('/').includes('..')))
       errs.push(fieldErr.invalid(`${ip}.subPath`, m.subPath, m.subPath.startsWith('/') ? 'must be a relative path' : "must not contain '..'"));
-    if (m?.mountPropagation !== undefined) errs.push(...validateEnum(m.mountPropagation, `${ip}.mountPropagation`, ['Bidirectional', 'HostToContainer', 'None']));
+    if (m?.mountPropagation !== undefined)
+      errs.push(...validateEnum(m.mountPropagation, `${ip}.mountPropagation`, ['Bidirectional', 'HostToContainer', 'None']));
   });
   return errs;
 }

@@ -2,8 +2,16 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { fieldErr } from '../validation.js';
 import {
-  IP_MSG, asArray, isObject, isValidIP, validateDNS1123Label, validateDNS1123Subdomain, validateNonSpecialIP, validatePortNum,
-  validateProtocol, validateQualifiedName,
+  IP_MSG,
+  asArray,
+  isObject,
+  isValidIP,
+  validateDNS1123Label,
+  validateDNS1123Subdomain,
+  validateNonSpecialIP,
+  validatePortNum,
+  validateProtocol,
+  validateQualifiedName,
 } from './validate-helpers.js';
 
 function validateAddress(a: any, path: string): FieldError[] {
@@ -21,8 +29,12 @@ export function validateEndpoints(ep: KObject): FieldError[] {
     const ip = `subsets[${i}]`;
     if (!asArray(ss?.addresses).length && !asArray(ss?.notReadyAddresses).length)
       errs.push(fieldErr.required(ip, 'must specify `addresses` or `notReadyAddresses`'));
-    asArray(ss?.addresses).forEach((a, j) => { errs.push(...validateAddress(a, `${ip}.addresses[${j}]`)); });
-    asArray(ss?.notReadyAddresses).forEach((a, j) => { errs.push(...validateAddress(a, `${ip}.notReadyAddresses[${j}]`)); });
+    asArray(ss?.addresses).forEach((a, j) => {
+      errs.push(...validateAddress(a, `${ip}.addresses[${j}]`));
+    });
+    asArray(ss?.notReadyAddresses).forEach((a, j) => {
+      errs.push(...validateAddress(a, `${ip}.notReadyAddresses[${j}]`));
+    });
     const ports = asArray(ss?.ports);
     ports.forEach((p: any, j) => {
       const pp = `${ip}.ports[${j}]`;
@@ -53,7 +65,10 @@ export function formatEndpoints(ep: KObject): string {
     const ports = asArray(ss?.ports);
     if (!ports.length) {
       count += addrs.length;
-      for (const a of addrs) { add(a?.ip); if (more) break; }
+      for (const a of addrs) {
+        add(a?.ip);
+        if (more) break;
+      }
       continue;
     }
     for (const p of ports) {
@@ -83,7 +98,11 @@ export const endpoints: ResourceDef = {
   },
   validate: validateEndpoints,
   table: {
-    columns: [NAME_COLUMN, { name: 'Endpoints', type: 'string', description: 'The set of all endpoints is the union of all subsets.', priority: 0 }, AGE_COLUMN],
+    columns: [
+      NAME_COLUMN,
+      { name: 'Endpoints', type: 'string', description: 'The set of all endpoints is the union of all subsets.', priority: 0 },
+      AGE_COLUMN,
+    ],
     row: (ep, now) => [ep.metadata?.name, formatEndpoints(ep), age(ep.metadata?.creationTimestamp, now)],
   },
 };

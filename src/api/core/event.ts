@@ -57,9 +57,13 @@ export const events: ResourceDef = {
     columns: [
       col('Last Seen', 'The time at which the most recent occurrence of this event was recorded.'),
       col('Type', 'Type of this event (Normal, Warning), new types could be added in the future'),
-      col('Reason', 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.'),
+      col('Reason', "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
       col('Object', 'The object that this event is about.'),
-      col('Subobject', 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].', 1),
+      col(
+        'Subobject',
+        'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].',
+        1,
+      ),
       col('Source', 'The component reporting this event. Should be a short machine understandable string.', 1),
       col('Message', 'A human-readable description of the status of this operation.'),
       col('First Seen', 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', 1),

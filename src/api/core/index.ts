@@ -37,8 +37,22 @@ export const coreResources: ResourceDef[] = [
 ];
 
 export {
-  componentstatuses, configmaps, endpoints, events, limitranges, namespaces, nodes, persistentvolumeclaims, persistentvolumes, pods,
-  podtemplates, replicationcontrollers, resourcequotas, secrets, serviceaccounts, services,
+  componentstatuses,
+  configmaps,
+  endpoints,
+  events,
+  limitranges,
+  namespaces,
+  nodes,
+  persistentvolumeclaims,
+  persistentvolumes,
+  pods,
+  podtemplates,
+  replicationcontrollers,
+  resourcequotas,
+  secrets,
+  serviceaccounts,
+  services,
 };
 // Reusable pieces for other API groups (apps, batch, …).
 export { defaultPodSpec } from './pod-defaults.js';

@@ -28,8 +28,8 @@ function validateItem(item: any, path: string): FieldError[] {
   }
   const { max, min, default: dflt, defaultRequest: req, maxLimitRequestRatio: ratio } = lists as Record<(typeof FIELDS)[number], Record<string, unknown>>;
   if (item?.type === 'Pod') {
-    if (Object.keys(dflt).length) errs.push(fieldErr.forbidden(`${path}.default`, 'may not be specified when `type` is \'Pod\''));
-    if (Object.keys(req).length) errs.push(fieldErr.forbidden(`${path}.defaultRequest`, 'may not be specified when `type` is \'Pod\''));
+    if (Object.keys(dflt).length) errs.push(fieldErr.forbidden(`${path}.default`, "may not be specified when `type` is 'Pod'"));
+    if (Object.keys(req).length) errs.push(fieldErr.forbidden(`${path}.defaultRequest`, "may not be specified when `type` is 'Pod'"));
   }
   const keys = new Set(FIELDS.flatMap((f) => Object.keys(lists[f]!)));
   const s = (v: unknown) => String(v);
@@ -41,7 +41,9 @@ function validateItem(item: any, path: string): FieldError[] {
     if (k in req && k in max && compareQuantity(req[k], max[k]) > 0)
       errs.push(fieldErr.invalid(`${path}.defaultRequest[${k}]`, s(req[k]), `default request value ${s(req[k])} is greater than max value ${s(max[k])}`));
     if (k in req && k in dflt && compareQuantity(req[k], dflt[k]) > 0)
-      errs.push(fieldErr.invalid(`${path}.defaultRequest[${k}]`, s(req[k]), `default request value ${s(req[k])} is greater than default limit value ${s(dflt[k])}`));
+      errs.push(
+        fieldErr.invalid(`${path}.defaultRequest[${k}]`, s(req[k]), `default request value ${s(req[k])} is greater than default limit value ${s(dflt[k])}`),
+      );
     if (k in dflt && k in min && compareQuantity(min[k], dflt[k]) > 0)
       errs.push(fieldErr.invalid(`${path}.default[${k}]`, s(min[k]), `min value ${s(min[k])} is greater than default value ${s(dflt[k])}`));
     if (k in dflt && k in max && compareQuantity(dflt[k], max[k]) > 0)

@@ -2,7 +2,16 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { fieldErr, isLabelValue, jsonEqual } from '../validation.js';
 import {
-  IP_MSG, asArray, duplicateWithDetail, invalidStrings, isObject, isValidCIDR, isValidIP, tooMany, validateEnum, validateQualifiedName,
+  IP_MSG,
+  asArray,
+  duplicateWithDetail,
+  invalidStrings,
+  isObject,
+  isValidCIDR,
+  isValidIP,
+  tooMany,
+  validateEnum,
+  validateQualifiedName,
   validateResourceQuantity,
 } from './validate-helpers.js';
 import { clone } from '../../util/clone.js';
@@ -21,7 +30,13 @@ export function validateTaints(taints: unknown, path: string): FieldError[] {
     errs.push(...validateEnum(t?.effect, `${ip}.effect`, TAINT_EFFECTS));
     const key = `${t?.effect}\u0000${t?.key}`;
     if (seen.has(key)) {
-      errs.push(duplicateWithDetail(ip, `core.Taint{Key:${JSON.stringify(t?.key ?? '')}, Value:${JSON.stringify(t?.value ?? '')}, Effect:${JSON.stringify(t?.effect ?? '')}, TimeAdded:<nil>}`, 'taints must be unique by key and effect pair'));
+      errs.push(
+        duplicateWithDetail(
+          ip,
+          `core.Taint{Key:${JSON.stringify(t?.key ?? '')}, Value:${JSON.stringify(t?.value ?? '')}, Effect:${JSON.stringify(t?.effect ?? '')}, TimeAdded:<nil>}`,
+          'taints must be unique by key and effect pair',
+        ),
+      );
       return;
     }
     seen.add(key);
@@ -52,8 +67,7 @@ export function validateNode(node: KObject): FieldError[] {
   });
   if (cidrs.length === 2 && String(cidrs[0]).includes(':') === String(cidrs[1]).includes(':'))
     errs.push(invalidStrings('spec.podCIDRs', cidrs, 'may specify no more than one CIDR for each IP family'));
-  if (spec.podCIDR && cidrs.length && cidrs[0] !== spec.podCIDR)
-    errs.push(invalidStrings('spec.podCIDRs', cidrs, 'element [0] must match podCIDR'));
+  if (spec.podCIDR && cidrs.length && cidrs[0] !== spec.podCIDR) errs.push(invalidStrings('spec.podCIDRs', cidrs, 'element [0] must match podCIDR'));
   errs.push(...validateNodeStatus(node));
   return errs;
 }
@@ -67,8 +81,7 @@ export function validateNodeUpdate(node: KObject, old: KObject): FieldError[] {
     errs.push(fieldErr.forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'));
   if (oldSpec.providerID && spec.providerID !== oldSpec.providerID)
     errs.push(fieldErr.forbidden('spec.providerID', 'node updates may not change providerID except from "" to valid'));
-  if (oldSpec.configSource && !jsonEqual(spec.configSource, oldSpec.configSource))
-    errs.push(fieldErr.forbidden('spec.configSource', 'update is not allowed'));
+  if (oldSpec.configSource && !jsonEqual(spec.configSource, oldSpec.configSource)) errs.push(fieldErr.forbidden('spec.configSource', 'update is not allowed'));
   return errs;
 }
 

@@ -1,18 +1,35 @@
 import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../table.js';
 import { IMMUTABLE, fieldErr, jsonEqual } from '../validation.js';
-import {
-  asArray, isObject, jsonDiff, validateDNS1123Subdomain, validateEnum, validatePositiveQuantity,
-} from './validate-helpers.js';
+import { asArray, isObject, jsonDiff, validateDNS1123Subdomain, validateEnum, validatePositiveQuantity } from './validate-helpers.js';
 import { formatTime } from '../../util/time.js';
 
 export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
 const VOLUME_MODES = ['Block', 'Filesystem'];
 const PV_SOURCES = [
-  'gcePersistentDisk', 'awsElasticBlockStore', 'hostPath', 'glusterfs', 'nfs', 'rbd', 'iscsi', 'cinder', 'cephfs', 'fc', 'flocker',
-  'flexVolume', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'local',
-  'storageos', 'csi',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'hostPath',
+  'glusterfs',
+  'nfs',
+  'rbd',
+  'iscsi',
+  'cinder',
+  'cephfs',
+  'fc',
+  'flocker',
+  'flexVolume',
+  'azureFile',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'local',
+  'storageos',
+  'csi',
 ];
 /** The annotation that predates spec.storageClassName and still wins over it. */
 export const BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
@@ -81,7 +98,9 @@ function validatePVUpdate(pv: KObject, old: KObject): FieldError[] {
   const pick = (o: KObject) => Object.fromEntries(PV_SOURCES.filter((k) => o.spec?.[k] != null).map((k) => [k, o.spec[k]]));
   const [now, before] = [pick(pv), pick(old)];
   if (!jsonEqual(now, before))
-    errs.push(fieldErr.forbidden('spec.persistentvolumesource', `spec.persistentvolumesource is immutable after creation\n${jsonDiff(before, now).join('\n')}`));
+    errs.push(
+      fieldErr.forbidden('spec.persistentvolumesource', `spec.persistentvolumesource is immutable after creation\n${jsonDiff(before, now).join('\n')}`),
+    );
   if (!jsonEqual(pv.spec?.volumeMode, old.spec?.volumeMode)) errs.push(fieldErr.invalid('volumeMode', pv.spec?.volumeMode ?? null, IMMUTABLE));
   if (old.spec?.nodeAffinity && !jsonEqual(pv.spec?.nodeAffinity, old.spec.nodeAffinity))
     errs.push(fieldErr.invalid('nodeAffinity', pv.spec?.nodeAffinity ?? null, IMMUTABLE));
@@ -119,7 +138,7 @@ export const persistentvolumes: ResourceDef = {
   table: {
     columns: [
       NAME_COLUMN,
-      col('Capacity', 'capacity is the description of the persistent volume\'s resources and capacity.'),
+      col('Capacity', "capacity is the description of the persistent volume's resources and capacity."),
       col('Access Modes', 'accessModes contains all ways the volume can be mounted.'),
       col('Reclaim Policy', 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.'),
       col('Status', 'phase indicates if a volume is available, bound to a claim, or released by a claim.'),
@@ -137,7 +156,7 @@ export const persistentvolumes: ResourceDef = {
         String(pv.spec?.capacity?.storage ?? '0'),
         accessModesString(pv.spec?.accessModes),
         pv.spec?.persistentVolumeReclaimPolicy ?? '',
-        pv.metadata?.deletionTimestamp ? 'Terminating' : pv.status?.phase ?? '',
+        pv.metadata?.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? ''),
         ref ? `${ref.namespace ?? ''}/${ref.name ?? ''}` : '',
         storageClassOf(pv),
         pv.spec?.volumeAttributesClassName ?? '<unset>',

@@ -21,8 +21,7 @@ export function validatePVCSpec(spec: any, path: string): FieldError[] {
   return errs;
 }
 
-const PVC_IMMUTABLE =
-  'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims';
+const PVC_IMMUTABLE = 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims';
 
 function validatePVCUpdate(pvc: KObject, old: KObject): FieldError[] {
   const errs: FieldError[] = [];
@@ -47,7 +46,8 @@ function validatePVCUpdate(pvc: KObject, old: KObject): FieldError[] {
   if (newSize !== undefined && oldSize !== undefined && compareQuantity(newSize, oldSize) < 0) {
     const capacity = old.status?.capacity?.storage;
     if (capacity === undefined) errs.push(fieldErr.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
-    else if (compareQuantity(newSize, capacity) <= 0) errs.push(fieldErr.forbidden('spec.resources.requests.storage', 'field can not be less than status.capacity'));
+    else if (compareQuantity(newSize, capacity) <= 0)
+      errs.push(fieldErr.forbidden('spec.resources.requests.storage', 'field can not be less than status.capacity'));
   }
   return errs;
 }
@@ -99,7 +99,7 @@ export const persistentvolumeclaims: ResourceDef = {
       const bound = !!pvc.spec?.volumeName;
       return [
         pvc.metadata?.name,
-        pvc.metadata?.deletionTimestamp ? 'Terminating' : pvc.status?.phase ?? '',
+        pvc.metadata?.deletionTimestamp ? 'Terminating' : (pvc.status?.phase ?? ''),
         pvc.spec?.volumeName ?? '',
         bound ? String(pvc.status?.capacity?.storage ?? '0') : '',
         bound ? accessModesString(pvc.status?.accessModes) : '',

@@ -55,24 +55,48 @@ export function defaultContainer(c: any): void {
 }
 
 const VOLUME_SOURCES = [
-  'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
-  'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc', 'azureFile', 'configMap',
-  'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected', 'portworxVolume', 'scaleIO', 'storageos',
-  'csi', 'ephemeral', 'image',
+  'hostPath',
+  'emptyDir',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'secret',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'persistentVolumeClaim',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'downwardAPI',
+  'fc',
+  'azureFile',
+  'configMap',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'projected',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+  'csi',
+  'ephemeral',
+  'image',
 ] as const;
 export const POD_VOLUME_SOURCES: readonly string[] = VOLUME_SOURCES;
 
 function defaultVolume(v: any): void {
   if (!isObject(v)) return;
   if (!VOLUME_SOURCES.some((k) => v[k] !== undefined && v[k] !== null)) v.emptyDir = {};
-  for (const k of ['secret', 'configMap', 'downwardAPI', 'projected'] as const)
-    if (isObject(v[k]) && v[k].defaultMode === undefined) v[k].defaultMode = 420;
+  for (const k of ['secret', 'configMap', 'downwardAPI', 'projected'] as const) if (isObject(v[k]) && v[k].defaultMode === undefined) v[k].defaultMode = 420;
   if (isObject(v.hostPath) && v.hostPath.type === undefined) v.hostPath.type = '';
   for (const item of asArray(v.downwardAPI?.items)) defaultFieldRef(item?.fieldRef);
   for (const src of asArray(v.projected?.sources)) {
     for (const item of asArray(src?.downwardAPI?.items)) defaultFieldRef(item?.fieldRef);
-    if (isObject(src?.serviceAccountToken) && src.serviceAccountToken.expirationSeconds === undefined)
-      src.serviceAccountToken.expirationSeconds = 3600;
+    if (isObject(src?.serviceAccountToken) && src.serviceAccountToken.expirationSeconds === undefined) src.serviceAccountToken.expirationSeconds = 3600;
   }
   if (isObject(v.iscsi) && !v.iscsi.iscsiInterface) v.iscsi.iscsiInterface = 'default';
   if (isObject(v.image) && !v.image.pullPolicy) v.image.pullPolicy = imageTag(v.image.reference ?? '') === 'latest' ? 'Always' : 'IfNotPresent';
@@ -138,7 +162,10 @@ export function defaultPod(pod: KObject): void {
 function syncStatusIPs(pod: KObject): void {
   const st = pod.status;
   if (!isObject(st)) return;
-  for (const [one, many] of [['podIP', 'podIPs'], ['hostIP', 'hostIPs']] as const) {
+  for (const [one, many] of [
+    ['podIP', 'podIPs'],
+    ['hostIP', 'hostIPs'],
+  ] as const) {
     const list = asArray(st[many]);
     if (st[one] && list.length === 0) st[many] = [{ ip: st[one] }];
     else if (list.length > 0 && !st[one] && list[0]?.ip) st[one] = list[0].ip;

@@ -28,8 +28,7 @@ export function podSummary(pod: KObject): PodSummary {
   let lastRestart = '';
   let lastRestartableRestart = '';
   let reason: string = status.reason || status.phase || '';
-  for (const c of asArray(status.conditions))
-    if (c?.type === 'PodScheduled' && c?.reason === 'SchedulingGated') reason = 'SchedulingGated';
+  for (const c of asArray(status.conditions)) if (c?.type === 'PodScheduled' && c?.reason === 'SchedulingGated') reason = 'SchedulingGated';
 
   const initSpecs = new Map<string, any>();
   for (const c of asArray(spec.initContainers)) {
@@ -128,7 +127,11 @@ export const podColumns: TableColumn[] = [
   AGE_COLUMN,
   col('IP', 'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
   col('Node', 'NodeName indicates in which node this pod is scheduled.', 1),
-  col('Nominated Node', 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.', 1),
+  col(
+    'Nominated Node',
+    'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.',
+    1,
+  ),
   col('Readiness Gates', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
 ];
 

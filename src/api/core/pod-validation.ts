@@ -5,8 +5,17 @@ import { fieldErr, isLabelValue, isQualifiedName, jsonEqual, validateAnnotations
 import { validateContainerList } from './container-validation.js';
 import { POD_VOLUME_SOURCES } from './pod-defaults.js';
 import {
-  asArray, isConfigMapKey, isObject, isValidIP, jsonDiff, tooMany, validateDNS1123Label, validateDNS1123Subdomain,
-  validateEnum, validateNonNegativeInt, validateQualifiedName,
+  asArray,
+  isConfigMapKey,
+  isObject,
+  isValidIP,
+  jsonDiff,
+  tooMany,
+  validateDNS1123Label,
+  validateDNS1123Subdomain,
+  validateEnum,
+  validateNonNegativeInt,
+  validateQualifiedName,
 } from './validate-helpers.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -32,7 +41,14 @@ function validateVolumes(volumes: unknown, path: string): { errs: FieldError[]; 
     switch (kinds[0]) {
       case 'hostPath':
         if (!src.path) errs.push(fieldErr.required(`${ip}.hostPath.path`));
-        errs.push(...validateEnum(src.type, `${ip}.hostPath.type`, ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'], false));
+        errs.push(
+          ...validateEnum(
+            src.type,
+            `${ip}.hostPath.type`,
+            ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'],
+            false,
+          ),
+        );
         break;
       case 'secret':
         if (!src.secretName) errs.push(fieldErr.required(`${ip}.secret.secretName`));
@@ -68,16 +84,21 @@ export function validateTolerations(tolerations: unknown, path: string): FieldEr
   asArray(tolerations).forEach((t: any, i) => {
     const ip = `${path}[${i}]`;
     if (t?.key) errs.push(...validateQualifiedName(t.key, `${ip}.key`));
-    else if (t?.operator !== 'Exists') errs.push(fieldErr.invalid(`${ip}.operator`, t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    else if (t?.operator !== 'Exists')
+      errs.push(
+        fieldErr.invalid(`${ip}.operator`, t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'),
+      );
     if (t?.tolerationSeconds !== undefined && t?.tolerationSeconds !== null && t?.effect !== 'NoExecute')
-      errs.push(fieldErr.invalid(`${ip}.effect`, t?.effect ?? '', 'effect must be \'NoExecute\' when `tolerationSeconds` is set'));
+      errs.push(fieldErr.invalid(`${ip}.effect`, t?.effect ?? '', "effect must be 'NoExecute' when `tolerationSeconds` is set"));
     switch (t?.operator) {
-      case undefined: case null: case '': case 'Equal':
-        if (t?.value && isLabelValue(String(t.value)).length)
-          errs.push(fieldErr.invalid(`${ip}.operator`, t.value, isLabelValue(String(t.value)).join(';')));
+      case undefined:
+      case null:
+      case '':
+      case 'Equal':
+        if (t?.value && isLabelValue(String(t.value)).length) errs.push(fieldErr.invalid(`${ip}.operator`, t.value, isLabelValue(String(t.value)).join(';')));
         break;
       case 'Exists':
-        if (t?.value) errs.push(fieldErr.invalid(`${ip}.operator`, t.value, 'value must be empty when `operator` is \'Exists\''));
+        if (t?.value) errs.push(fieldErr.invalid(`${ip}.operator`, t.value, "value must be empty when `operator` is 'Exists'"));
         break;
       default:
         errs.push(fieldErr.notSupported(`${ip}.operator`, t.operator, ['Equal', 'Exists']));
@@ -91,7 +112,9 @@ function validatePodSecurityContext(sc: any, path: string): FieldError[] {
   if (!isObject(sc)) return [];
   const errs: FieldError[] = [];
   for (const k of ['runAsUser', 'runAsGroup', 'fsGroup']) errs.push(...validateNonNegativeInt(sc[k], `${path}.${k}`));
-  asArray(sc.supplementalGroups).forEach((g, i) => { errs.push(...validateNonNegativeInt(g, `${path}.supplementalGroups[${i}]`)); });
+  asArray(sc.supplementalGroups).forEach((g, i) => {
+    errs.push(...validateNonNegativeInt(g, `${path}.supplementalGroups[${i}]`));
+  });
   if (sc.fsGroupChangePolicy !== undefined) errs.push(...validateEnum(sc.fsGroupChangePolicy, `${path}.fsGroupChangePolicy`, ['OnRootMismatch', 'Always']));
   return errs;
 }
@@ -118,7 +141,10 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   errs.push(...validateContainerList(spec.initContainers, `${path}.initContainers`, 'init', byName, names));
   errs.push(...validateContainerList(spec.ephemeralContainers, `${path}.ephemeralContainers`, 'ephemeral', byName, names));
   if (spec.hostNetwork === true)
-    for (const [list, kind] of [[spec.containers, 'containers'], [spec.initContainers, 'initContainers']] as const)
+    for (const [list, kind] of [
+      [spec.containers, 'containers'],
+      [spec.initContainers, 'initContainers'],
+    ] as const)
       asArray(list).forEach((c: any, i) => {
         asArray(c?.ports).forEach((p: any, j) => {
           if (p?.hostPort && p.hostPort !== p.containerPort)
@@ -130,14 +156,14 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   if (spec.dnsPolicy === 'None' && !isObject(spec.dnsConfig))
     errs.push(fieldErr.required(`${path}.dnsConfig`, 'must provide `dnsConfig` when `dnsPolicy` is None'));
   if (isObject(spec.dnsConfig)) {
-    if (asArray(spec.dnsConfig.nameservers).length > 3) errs.push(fieldErr.invalid(`${path}.dnsConfig.nameservers`, spec.dnsConfig.nameservers, 'must not have more than 3 nameservers'));
+    if (asArray(spec.dnsConfig.nameservers).length > 3)
+      errs.push(fieldErr.invalid(`${path}.dnsConfig.nameservers`, spec.dnsConfig.nameservers, 'must not have more than 3 nameservers'));
     asArray(spec.dnsConfig.nameservers).forEach((ns, i) => {
       if (!isValidIP(ns)) errs.push(fieldErr.invalid(`${path}.dnsConfig.nameservers[${i}]`, ns, 'must be valid IP address'));
     });
   }
   errs.push(...validateLabels(spec.nodeSelector, `${path}.nodeSelector`));
-  for (const k of ['serviceAccountName', 'nodeName', 'priorityClassName'])
-    if (spec[k]) errs.push(...validateDNS1123Subdomain(String(spec[k]), `${path}.${k}`));
+  for (const k of ['serviceAccountName', 'nodeName', 'priorityClassName']) if (spec[k]) errs.push(...validateDNS1123Subdomain(String(spec[k]), `${path}.${k}`));
   for (const k of ['hostname', 'subdomain']) if (spec[k]) errs.push(...validateDNS1123Label(String(spec[k]), `${path}.${k}`));
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
     const v = spec.activeDeadlineSeconds;
@@ -151,7 +177,8 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
     if (!s?.name) errs.push(fieldErr.required(`${path}.imagePullSecrets[${i}].name`));
   });
   asArray(spec.readinessGates).forEach((g: any, i) => {
-    for (const m of isQualifiedName(g?.conditionType ?? '')) errs.push(fieldErr.invalid(`${path}.readinessGates[${i}].conditionType`, g?.conditionType ?? '', m));
+    for (const m of isQualifiedName(g?.conditionType ?? ''))
+      errs.push(fieldErr.invalid(`${path}.readinessGates[${i}].conditionType`, g?.conditionType ?? '', m));
   });
   const gates = new Set<string>();
   asArray(spec.schedulingGates).forEach((g: any, i) => {
@@ -186,8 +213,7 @@ export function validatePodTemplate(template: any, path: string): FieldError[] {
 export function validatePod(pod: KObject): FieldError[] {
   const errs = validatePodSpec(pod.spec, 'spec');
   // Ephemeral containers only arrive through pods/ephemeralcontainers, which Skiff does not serve yet.
-  if (asArray(pod.spec?.ephemeralContainers).length)
-    errs.push(fieldErr.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
+  if (asArray(pod.spec?.ephemeralContainers).length) errs.push(fieldErr.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
   if (pod.spec?.nodeName && asArray(pod.spec?.schedulingGates).length)
     errs.push(fieldErr.forbidden('spec.nodeName', 'cannot be set until all schedulingGates have been cleared'));
   return errs;
@@ -247,8 +273,7 @@ export function validatePodUpdate(pod: KObject, old: KObject): FieldError[] {
     errs.push(fieldErr.forbidden('spec.schedulingGates', 'only deletion is allowed, but found new scheduling gate'));
   }
   for (const k of Object.keys(munged)) if (munged[k] === undefined) delete munged[k];
-  if (!jsonEqual(munged, oldSpec))
-    errs.push(fieldErr.forbidden('spec', `${POD_UPDATE_FORBIDDEN}\n${jsonDiff(oldSpec, munged, 'spec').join('\n')}`));
+  if (!jsonEqual(munged, oldSpec)) errs.push(fieldErr.forbidden('spec', `${POD_UPDATE_FORBIDDEN}\n${jsonDiff(oldSpec, munged, 'spec').join('\n')}`));
   return errs;
 }
 
@@ -287,7 +312,14 @@ export function validatePodStatusUpdate(pod: KObject, old: KObject): FieldError[
   if (st.phase) errs.push(...validateEnum(st.phase, 'status.phase', phases));
   const rp = old.spec?.restartPolicy ?? 'Always';
   errs.push(...validateContainerStatusTransitions(st.containerStatuses, old.status?.containerStatuses, 'status.containerStatuses', rp));
-  errs.push(...validateContainerStatusTransitions(st.initContainerStatuses, old.status?.initContainerStatuses, 'status.initContainerStatuses', rp === 'Always' ? 'OnFailure' : rp));
+  errs.push(
+    ...validateContainerStatusTransitions(
+      st.initContainerStatuses,
+      old.status?.initContainerStatuses,
+      'status.initContainerStatuses',
+      rp === 'Always' ? 'OnFailure' : rp,
+    ),
+  );
   errs.push(...validatePodIPList(st.podIPs, 'status.podIPs'), ...validatePodIPList(st.hostIPs, 'status.hostIPs'));
   if (st.podIP && asArray(st.podIPs).length && st.podIPs[0]?.ip !== st.podIP)
     errs.push(fieldErr.invalid('status.podIPs[0].ip', st.podIPs[0]?.ip, 'must be equal to `podIP`'));

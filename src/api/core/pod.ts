@@ -21,14 +21,16 @@ export const pods: ResourceDef = {
     if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) spec.terminationGracePeriodSeconds = 1;
     pod.status = { phase: 'Pending', qosClass: computeQOSClass(pod) };
     if (asArray(spec.schedulingGates).length)
-      pod.status.conditions = [{
-        type: 'PodScheduled',
-        status: 'False',
-        reason: 'SchedulingGated',
-        message: 'Scheduling is blocked due to non-empty scheduling gates',
-        lastProbeTime: null,
-        lastTransitionTime: null,
-      }];
+      pod.status.conditions = [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'SchedulingGated',
+          message: 'Scheduling is blocked due to non-empty scheduling gates',
+          lastProbeTime: null,
+          lastTransitionTime: null,
+        },
+      ];
   },
   returnDeletedObject: true,
   // Kubernetes' pod deletion: a pod no node has taken, or one already finished, goes at once;

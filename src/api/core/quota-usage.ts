@@ -12,8 +12,13 @@ export function countName(def: { group: string; plural: string }): string {
 }
 
 const LEGACY_COUNTS: Record<string, string> = {
-  pods: 'pods', services: 'services', configmaps: 'configmaps', secrets: 'secrets',
-  persistentvolumeclaims: 'persistentvolumeclaims', replicationcontrollers: 'replicationcontrollers', resourcequotas: 'resourcequotas',
+  pods: 'pods',
+  services: 'services',
+  configmaps: 'configmaps',
+  secrets: 'secrets',
+  persistentvolumeclaims: 'persistentvolumeclaims',
+  replicationcontrollers: 'replicationcontrollers',
+  resourcequotas: 'resourcequotas',
 };
 
 /** A quantity in nano-units; 0 when absent or malformed. */

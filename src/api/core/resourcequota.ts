@@ -16,7 +16,9 @@ function validateResourceList(list: unknown, path: string): FieldError[] {
 export function validateResourceQuota(rq: KObject): FieldError[] {
   const spec = rq.spec ?? {};
   const errs = validateResourceList(spec.hard, 'spec.hard');
-  asArray(spec.scopes).forEach((s, i) => { errs.push(...validateEnum(s, `spec.scopes[${i}]`, SCOPES)); });
+  asArray(spec.scopes).forEach((s, i) => {
+    errs.push(...validateEnum(s, `spec.scopes[${i}]`, SCOPES));
+  });
   asArray(spec.scopeSelector?.matchExpressions).forEach((e: any, i) => {
     const p = `spec.scopeSelector.matchExpressions[${i}]`;
     errs.push(...validateEnum(e?.scopeName, `${p}.scopeName`, SCOPES));
@@ -58,7 +60,12 @@ export const resourcequotas: ResourceDef = {
     columns: [
       NAME_COLUMN,
       { name: 'Request', type: 'string', description: 'Request represents a minimum amount of cpu/memory that a container may consume.', priority: 0 },
-      { name: 'Limit', type: 'string', description: 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.', priority: 0 },
+      {
+        name: 'Limit',
+        type: 'string',
+        description: 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.',
+        priority: 0,
+      },
       AGE_COLUMN,
     ],
     row(rq, now) {

@@ -48,10 +48,18 @@ function addList(into: Resources, list: Record<string, unknown> | undefined, fac
   for (const name in list) {
     const q = list[name];
     switch (name) {
-      case 'cpu': into.milliCPU += factor * milliValue(q); break;
-      case 'memory': into.memory += factor * value(q); break;
-      case 'ephemeral-storage': into.ephemeralStorage += factor * value(q); break;
-      case 'pods': into.pods += factor * value(q); break;
+      case 'cpu':
+        into.milliCPU += factor * milliValue(q);
+        break;
+      case 'memory':
+        into.memory += factor * value(q);
+        break;
+      case 'ephemeral-storage':
+        into.ephemeralStorage += factor * value(q);
+        break;
+      case 'pods':
+        into.pods += factor * value(q);
+        break;
       default: {
         into.scalar ??= new Map();
         into.scalar.set(name, (into.scalar.get(name) ?? 0) + factor * value(q));

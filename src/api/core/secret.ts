@@ -23,7 +23,10 @@ export function base64Error(s: string): string | null {
       }
       const c = s[si++]!;
       if (B64.test(c)) continue;
-      if (isNewline(c)) { j--; continue; }
+      if (isNewline(c)) {
+        j--;
+        continue;
+      }
       if (c !== '=') return err(si - 1);
       if (j < 2) return err(si - 1);
       if (j === 2) {

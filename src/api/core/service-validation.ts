@@ -2,8 +2,20 @@
 import type { FieldError, KObject } from '../types.js';
 import { fieldErr, validateLabels } from '../validation.js';
 import {
-  IP_MSG, asArray, invalidStrings, isObject, isValidIP, isValidPortNum, tooMany, validateDNS1123Label, validateDNS1123Subdomain, validateEnum,
-  validatePortNum, validatePortNumOrName, validateProtocol, validateQualifiedName,
+  IP_MSG,
+  asArray,
+  invalidStrings,
+  isObject,
+  isValidIP,
+  isValidPortNum,
+  tooMany,
+  validateDNS1123Label,
+  validateDNS1123Subdomain,
+  validateEnum,
+  validatePortNum,
+  validatePortNumOrName,
+  validateProtocol,
+  validateQualifiedName,
 } from './validate-helpers.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
@@ -65,8 +77,7 @@ function validateClusterIPs(svc: KObject): FieldError[] {
   const errs: FieldError[] = [];
   const ips = asArray(spec.clusterIPs);
   if (ips.length > 2) errs.push(tooMany('spec.clusterIPs', ips.length, 2));
-  if (spec.clusterIP && ips.length && ips[0] !== spec.clusterIP)
-    errs.push(invalidStrings('spec.clusterIPs', ips, 'element [0] must match clusterIP'));
+  if (spec.clusterIP && ips.length && ips[0] !== spec.clusterIP) errs.push(invalidStrings('spec.clusterIPs', ips, 'element [0] must match clusterIP'));
   ips.forEach((ip, i) => {
     if (i === 0 && ip === 'None') {
       if (ips.length > 1) errs.push(invalidStrings('spec.clusterIPs', ips, "'None' must be the first and only value"));
@@ -85,7 +96,13 @@ function validateClusterIPs(svc: KObject): FieldError[] {
     if (families.indexOf(f) !== i) errs.push(fieldErr.duplicate(`spec.ipFamilies[${i}]`, f));
   });
   if (spec.ipFamilyPolicy === 'SingleStack' && families.length > 1)
-    errs.push(fieldErr.invalid('spec.ipFamilies', families, 'when multiple IP families are specified, `ipFamilyPolicy` must be set to "PreferDualStack" or "RequireDualStack"'));
+    errs.push(
+      fieldErr.invalid(
+        'spec.ipFamilies',
+        families,
+        'when multiple IP families are specified, `ipFamilyPolicy` must be set to "PreferDualStack" or "RequireDualStack"',
+      ),
+    );
   return errs;
 }
 
@@ -96,7 +113,8 @@ export function validateService(svc: KObject): FieldError[] {
   const errs: FieldError[] = [];
   errs.push(...validateEnum(spec.type, 'spec.type', SERVICE_TYPES));
   if (spec.type === 'ExternalName') {
-    if (asArray(spec.clusterIPs).length || (spec.clusterIP && spec.clusterIP !== '')) errs.push(fieldErr.forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
+    if (asArray(spec.clusterIPs).length || (spec.clusterIP && spec.clusterIP !== ''))
+      errs.push(fieldErr.forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
     if (asArray(spec.ipFamilies).length) errs.push(fieldErr.forbidden('spec.ipFamilies', 'may not be set for ExternalName services'));
     if (spec.ipFamilyPolicy) errs.push(fieldErr.forbidden('spec.ipFamilyPolicy', 'may not be set for ExternalName services'));
     const name = String(spec.externalName ?? '').replace(/\.$/, '');
@@ -133,15 +151,21 @@ export function validateService(svc: KObject): FieldError[] {
   else if (spec.type !== 'ExternalName') errs.push(fieldErr.required('spec.internalTrafficPolicy'));
   if (spec.healthCheckNodePort) {
     if (spec.type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local')
-      errs.push(fieldErr.invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, 'may only be set when `type` is \'LoadBalancer\' and `externalTrafficPolicy` is \'Local\''));
+      errs.push(
+        fieldErr.invalid(
+          'spec.healthCheckNodePort',
+          spec.healthCheckNodePort,
+          "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+        ),
+      );
     else errs.push(...validatePortNum(spec.healthCheckNodePort, 'spec.healthCheckNodePort'));
   }
   if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts !== null && spec.type !== 'LoadBalancer')
-    errs.push(fieldErr.forbidden('spec.allocateLoadBalancerNodePorts', 'may only be used when `type` is \'LoadBalancer\''));
+    errs.push(fieldErr.forbidden('spec.allocateLoadBalancerNodePorts', "may only be used when `type` is 'LoadBalancer'"));
   if (spec.type === 'LoadBalancer' && (spec.allocateLoadBalancerNodePorts === undefined || spec.allocateLoadBalancerNodePorts === null))
     errs.push(fieldErr.required('spec.allocateLoadBalancerNodePorts'));
   if (spec.loadBalancerClass && spec.type !== 'LoadBalancer')
-    errs.push(fieldErr.forbidden('spec.loadBalancerClass', 'may only be used when service type is \'LoadBalancer\''));
+    errs.push(fieldErr.forbidden('spec.loadBalancerClass', "may only be used when service type is 'LoadBalancer'"));
   return errs;
 }
 

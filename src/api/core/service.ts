@@ -54,7 +54,11 @@ function patchAllocatedValues(svc: KObject, old: KObject): void {
     if (spec.clusterIP === undefined) delete spec.clusterIP;
   }
   if (needsNodePort(old) && needsNodePort(svc)) {
-    const newPorts = new Set(asArray(spec.ports).map((p: any) => p?.nodePort).filter(Boolean));
+    const newPorts = new Set(
+      asArray(spec.ports)
+        .map((p: any) => p?.nodePort)
+        .filter(Boolean),
+    );
     const oldByName = new Map<string, number>(asArray(oldSpec.ports).map((p: any) => [p?.name ?? '', p?.nodePort]));
     for (const p of asArray(spec.ports)) {
       if (!isObject(p) || p.nodePort) continue;
@@ -79,7 +83,14 @@ function dropTypeDependentFields(svc: KObject, old: KObject): void {
     if (same('ipFamilies')) delete spec.ipFamilies;
     if (same('ipFamilyPolicy')) delete spec.ipFamilyPolicy;
   }
-  if (needsNodePort(old) && !needsNodePort(svc) && jsonEqual(asArray(spec.ports).map((p: any) => p?.nodePort), asArray(oldSpec.ports).map((p: any) => p?.nodePort)))
+  if (
+    needsNodePort(old) &&
+    !needsNodePort(svc) &&
+    jsonEqual(
+      asArray(spec.ports).map((p: any) => p?.nodePort),
+      asArray(oldSpec.ports).map((p: any) => p?.nodePort),
+    )
+  )
     for (const p of asArray(spec.ports)) if (isObject(p)) delete p.nodePort;
   if (needsHealthCheckNodePort(old) && !needsHealthCheckNodePort(svc) && same('healthCheckNodePort')) delete spec.healthCheckNodePort;
   if (old.spec?.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
@@ -100,8 +111,7 @@ function validateServiceStatus(svc: KObject): FieldError[] {
       if (isValidIP(ing.hostname)) errs.push(fieldErr.invalid(`${p}.hostname`, ing.hostname, 'must be a DNS name, not an IP address'));
     }
     if (ing?.ipMode && !ing?.ip) errs.push(fieldErr.forbidden(`${p}.ipMode`, 'may not be specified when `ip` is not set'));
-    if (ing?.ip && ing?.ipMode && !['VIP', 'Proxy'].includes(ing.ipMode))
-      errs.push(fieldErr.notSupported(`${p}.ipMode`, ing.ipMode, ['Proxy', 'VIP']));
+    if (ing?.ip && ing?.ipMode && !['VIP', 'Proxy'].includes(ing.ipMode)) errs.push(fieldErr.notSupported(`${p}.ipMode`, ing.ipMode, ['Proxy', 'VIP']));
   });
   return errs;
 }
@@ -115,7 +125,13 @@ export function serviceExternalIP(svc: KObject): string {
     case 'NodePort':
       return external.length ? external.join(',') : '<none>';
     case 'LoadBalancer': {
-      const lb = [...new Set(asArray(svc.status?.loadBalancer?.ingress).map((i: any) => i?.ip || i?.hostname).filter(Boolean))].sort();
+      const lb = [
+        ...new Set(
+          asArray(svc.status?.loadBalancer?.ingress)
+            .map((i: any) => i?.ip || i?.hostname)
+            .filter(Boolean),
+        ),
+      ].sort();
       if (external.length) return [...lb, ...external].join(',');
       return lb.length ? lb.join(',') : '<pending>';
     }

@@ -23,7 +23,12 @@ export const serviceaccounts: ResourceDef = {
   table: {
     columns: [
       NAME_COLUMN,
-      { name: 'Secrets', type: 'string', description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.', priority: 0 },
+      {
+        name: 'Secrets',
+        type: 'string',
+        description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.',
+        priority: 0,
+      },
       AGE_COLUMN,
     ],
     row: (sa, now) => [sa.metadata?.name, asArray(sa.secrets).length, age(sa.metadata?.creationTimestamp, now)],

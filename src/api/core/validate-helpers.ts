@@ -96,8 +96,10 @@ export function validateNonSpecialIP(ip: string, path: string): FieldError[] {
   const lower = ip.toLowerCase();
   if (ip === '0.0.0.0' || lower === '::') return [fieldErr.invalid(path, ip, 'may not be unspecified (0.0.0.0)')];
   if ((!v6 && ip.startsWith('127.')) || lower === '::1') return [fieldErr.invalid(path, ip, 'may not be in the loopback range (127.0.0.0/8, ::1/128)')];
-  if ((!v6 && ip.startsWith('169.254.')) || /^fe[89ab]/.test(lower)) return [fieldErr.invalid(path, ip, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)')];
-  if ((!v6 && ip.startsWith('224.0.0.')) || lower.startsWith('ff02:')) return [fieldErr.invalid(path, ip, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)')];
+  if ((!v6 && ip.startsWith('169.254.')) || /^fe[89ab]/.test(lower))
+    return [fieldErr.invalid(path, ip, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)')];
+  if ((!v6 && ip.startsWith('224.0.0.')) || lower.startsWith('ff02:'))
+    return [fieldErr.invalid(path, ip, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)')];
   return [];
 }
 
@@ -181,7 +183,17 @@ export function validatePositiveQuantity(q: unknown, path: string): FieldError[]
 // ---- resource names ----
 
 const STANDARD_CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
-const INTEGER_RESOURCES = new Set(['pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims', 'services.nodeports', 'services.loadbalancers']);
+const INTEGER_RESOURCES = new Set([
+  'pods',
+  'services',
+  'replicationcontrollers',
+  'resourcequotas',
+  'secrets',
+  'configmaps',
+  'persistentvolumeclaims',
+  'services.nodeports',
+  'services.loadbalancers',
+]);
 
 export const isHugePageResource = (name: string) => name.startsWith('hugepages-');
 /** Native resources live in no domain or in kubernetes.io; extended resources elsewhere. */
@@ -236,7 +248,9 @@ export function isConfigMapKey(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 253) errs.push('must be no more than 253 characters');
   if (!/^[-._a-zA-Z0-9]+$/.test(v))
-    errs.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+    errs.push(
+      "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    );
   return [...errs, ...chDirPrefix(v)];
 }
 
@@ -260,7 +274,10 @@ export function formatLabelsSorted(m: Record<string, string> | undefined | null)
 
 /** Selector string for a map selector, as labels.SelectorFromSet(...).String() (sorted, empty for none). */
 export function selectorString(m: Record<string, string> | undefined | null): string {
-  return Object.keys(m ?? {}).sort().map((k) => `${k}=${m![k]}`).join(',');
+  return Object.keys(m ?? {})
+    .sort()
+    .map((k) => `${k}=${m![k]}`)
+    .join(',');
 }
 
 /**
@@ -272,7 +289,9 @@ export function jsonDiff(a: unknown, b: unknown, path = '', out: string[] = [], 
   const same = JSON.stringify(a) === JSON.stringify(b);
   if (same) return out;
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((x, i) => { jsonDiff(x, b[i], `${path}[${i}]`, out, limit); });
+    a.forEach((x, i) => {
+      jsonDiff(x, b[i], `${path}[${i}]`, out, limit);
+    });
     return out;
   }
   if (isObject(a) && isObject(b)) {

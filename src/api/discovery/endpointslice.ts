@@ -40,7 +40,9 @@ function validateEndpoints(endpoints: unknown, addressType: string): FieldError[
     const addrs: unknown[] = Array.isArray(ep?.addresses) ? ep.addresses : [];
     if (!addrs.length) errs.push(fieldErr.required(`${p}.addresses`, 'must contain at least 1 address'));
     else if (addrs.length > MAX_ADDRESSES) errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
-    addrs.forEach((a, j) => { errs.push(...validateAddress(a, addressType, `${p}.addresses[${j}]`)); });
+    addrs.forEach((a, j) => {
+      errs.push(...validateAddress(a, addressType, `${p}.addresses[${j}]`));
+    });
     if (ep?.nodeName != null) for (const m of isDNS1123Subdomain(String(ep.nodeName))) errs.push(fieldErr.invalid(`${p}.nodeName`, ep.nodeName, m));
     const topo = ep?.deprecatedTopology;
     if (topo && Object.keys(topo).length > MAX_TOPOLOGY_LABELS) errs.push(tooMany(`${p}.deprecatedTopology`, Object.keys(topo).length, MAX_TOPOLOGY_LABELS));
@@ -63,7 +65,8 @@ function validatePorts(ports: unknown): FieldError[] {
     names.add(name);
     if (port?.protocol == null) errs.push(fieldErr.required(`${p}.protocol`));
     else if (!PROTOCOLS.includes(port.protocol)) errs.push(fieldErr.notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
-    if (port?.appProtocol != null) for (const m of isQualifiedName(String(port.appProtocol))) errs.push(fieldErr.invalid(`${p}.appProtocol`, port.appProtocol, m));
+    if (port?.appProtocol != null)
+      for (const m of isQualifiedName(String(port.appProtocol))) errs.push(fieldErr.invalid(`${p}.appProtocol`, port.appProtocol, m));
   });
   return errs;
 }
@@ -87,7 +90,10 @@ function listWithMore(items: string[], count: number, max = 3): string {
 
 function portsCell(obj: KObject): string {
   const ports: any[] = Array.isArray(obj.ports) ? obj.ports : [];
-  return listWithMore(ports.map((p) => (p?.port != null ? String(p.port) : p?.name != null ? String(p.name) : '*')), ports.length);
+  return listWithMore(
+    ports.map((p) => (p?.port != null ? String(p.port) : p?.name != null ? String(p.name) : '*')),
+    ports.length,
+  );
 }
 
 function endpointsCell(obj: KObject): string {

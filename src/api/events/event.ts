@@ -91,7 +91,21 @@ export function validateEventCreate(core: KObject): FieldError[] {
 
 /** Fields an events.k8s.io/v1 client may not change: only series (and metadata) move. */
 export function validateEventUpdate(core: KObject, oldCore: KObject): FieldError[] {
-  const fields = ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'action', 'related', 'reportingComponent', 'reportingInstance'];
+  const fields = [
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
+  ];
   const names: Record<string, string> = { reportingComponent: 'reportingController' };
   return fields.flatMap((f) => immutable(core[f] ?? null, oldCore[f] ?? null, names[f] ?? f));
 }
@@ -117,9 +131,20 @@ export function eventRow(core: KObject, now: number): unknown[] {
 export const EVENT_COLUMNS = [
   { name: 'Last Seen', type: 'string', description: 'The time at which the most recent occurrence of this event was recorded.', priority: 0 },
   { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future', priority: 0 },
-  { name: 'Reason', type: 'string', description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", priority: 0 },
+  {
+    name: 'Reason',
+    type: 'string',
+    description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+    priority: 0,
+  },
   { name: 'Object', type: 'string', description: 'The object that this event is about.', priority: 0 },
-  { name: 'Subobject', type: 'string', description: 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].', priority: 1 },
+  {
+    name: 'Subobject',
+    type: 'string',
+    description:
+      'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].',
+    priority: 1,
+  },
   { name: 'Source', type: 'string', description: 'The component reporting this event. Should be a short machine understandable string.', priority: 1 },
   { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.', priority: 0 },
   { name: 'First Seen', type: 'string', description: 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', priority: 1 },

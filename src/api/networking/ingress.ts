@@ -29,7 +29,8 @@ export function validateIngressBackend(backend: any, path: string): FieldError[]
     const errs: FieldError[] = [];
     if (!b.resource.kind) errs.push(fieldErr.required(`${path}.resource.kind`));
     if (!b.resource.name) errs.push(fieldErr.required(`${path}.resource.name`));
-    if (b.resource.apiGroup) for (const m of isDNS1123Subdomain(b.resource.apiGroup)) errs.push(fieldErr.invalid(`${path}.resource.apiGroup`, b.resource.apiGroup, m));
+    if (b.resource.apiGroup)
+      for (const m of isDNS1123Subdomain(b.resource.apiGroup)) errs.push(fieldErr.invalid(`${path}.resource.apiGroup`, b.resource.apiGroup, m));
     return errs;
   }
   if (!b.service) return [fieldErr.invalid(path, '', 'resource or service backend is required')];
@@ -75,7 +76,9 @@ export function validateIngressSpec(spec: any): FieldError[] {
   const errs: FieldError[] = [];
   const rules: any[] = Array.isArray(s.rules) ? s.rules : [];
   if (!rules.length && !s.defaultBackend)
-    errs.push(invalidRaw('spec', s.rules ? '[]networking.IngressRule{}' : '[]networking.IngressRule(nil)', 'either `defaultBackend` or `rules` must be specified'));
+    errs.push(
+      invalidRaw('spec', s.rules ? '[]networking.IngressRule{}' : '[]networking.IngressRule(nil)', 'either `defaultBackend` or `rules` must be specified'),
+    );
   if (s.defaultBackend) errs.push(...validateIngressBackend(s.defaultBackend, 'spec.defaultBackend'));
   rules.forEach((r, i) => {
     const p = `spec.rules[${i}]`;
@@ -87,14 +90,19 @@ export function validateIngressSpec(spec: any): FieldError[] {
     if (r?.http) {
       const paths: any[] = Array.isArray(r.http.paths) ? r.http.paths : [];
       if (!paths.length) errs.push(fieldErr.required(`${p}.http.paths`));
-      paths.forEach((hp, j) => { errs.push(...validateHTTPPath(hp, `${p}.http.paths[${j}]`)); });
+      paths.forEach((hp, j) => {
+        errs.push(...validateHTTPPath(hp, `${p}.http.paths[${j}]`));
+      });
     }
   });
   (Array.isArray(s.tls) ? s.tls : []).forEach((t: any, i: number) => {
-    (Array.isArray(t?.hosts) ? t.hosts : []).forEach((h: string, j: number) => { errs.push(...hostErrors(String(h), `spec.tls[${i}].hosts[${j}]`)); });
+    (Array.isArray(t?.hosts) ? t.hosts : []).forEach((h: string, j: number) => {
+      errs.push(...hostErrors(String(h), `spec.tls[${i}].hosts[${j}]`));
+    });
     if (t?.secretName) for (const m of isDNS1123Subdomain(t.secretName)) errs.push(fieldErr.invalid(`spec.tls[${i}].secretName`, t.secretName, m));
   });
-  if (s.ingressClassName != null) for (const m of isDNS1123Subdomain(String(s.ingressClassName))) errs.push(fieldErr.invalid('spec.ingressClassName', s.ingressClassName, m));
+  if (s.ingressClassName != null)
+    for (const m of isDNS1123Subdomain(String(s.ingressClassName))) errs.push(fieldErr.invalid('spec.ingressClassName', s.ingressClassName, m));
   return errs;
 }
 

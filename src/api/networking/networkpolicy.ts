@@ -63,11 +63,18 @@ function validatePeer(peer: any, path: string): FieldError[] {
 export function validateNetworkPolicySpec(spec: any): FieldError[] {
   const s = spec ?? {};
   const errs = validateLabelSelector(s.podSelector, 'spec.podSelector');
-  for (const [dir, peers] of [['ingress', 'from'], ['egress', 'to']] as const) {
+  for (const [dir, peers] of [
+    ['ingress', 'from'],
+    ['egress', 'to'],
+  ] as const) {
     (Array.isArray(s[dir]) ? s[dir] : []).forEach((rule: any, i: number) => {
       const p = `spec.${dir}[${i}]`;
-      (Array.isArray(rule?.ports) ? rule.ports : []).forEach((port: any, j: number) => { errs.push(...validatePort(port, `${p}.ports[${j}]`)); });
-      (Array.isArray(rule?.[peers]) ? rule[peers] : []).forEach((peer: any, j: number) => { errs.push(...validatePeer(peer, `${p}.${peers}[${j}]`)); });
+      (Array.isArray(rule?.ports) ? rule.ports : []).forEach((port: any, j: number) => {
+        errs.push(...validatePort(port, `${p}.ports[${j}]`));
+      });
+      (Array.isArray(rule?.[peers]) ? rule[peers] : []).forEach((peer: any, j: number) => {
+        errs.push(...validatePeer(peer, `${p}.${peers}[${j}]`));
+      });
     });
   }
   const types: unknown[] = Array.isArray(s.policyTypes) ? s.policyTypes : [];

@@ -33,7 +33,9 @@ export const poddisruptionbudgets: ResourceDef = {
   },
   validate: (obj) => validatePDBSpec(obj.spec),
   validateStatusUpdate: (obj) =>
-    ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods', 'observedGeneration'].flatMap((n) => validateNonNegative(obj.status?.[n], `status.${n}`)),
+    ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods', 'observedGeneration'].flatMap((n) =>
+      validateNonNegative(obj.status?.[n], `status.${n}`),
+    ),
   table: {
     columns: [
       NAME_COLUMN,

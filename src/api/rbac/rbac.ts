@@ -35,7 +35,8 @@ function validateAggregation(obj: KObject): FieldError[] {
   const agg = obj.aggregationRule;
   if (!agg) return [];
   const sels: any[] = Array.isArray(agg.clusterRoleSelectors) ? agg.clusterRoleSelectors : [];
-  if (!sels.length) return [fieldErr.required('aggregationRule.clusterRoleSelectors', 'at least one clusterRoleSelector required if aggregationRule is non-nil')];
+  if (!sels.length)
+    return [fieldErr.required('aggregationRule.clusterRoleSelectors', 'at least one clusterRoleSelector required if aggregationRule is non-nil')];
   return sels.flatMap((s, i) => validateLabelSelector(s, `aggregationRule.clusterRoleSelectors[${i}]`));
 }
 
@@ -74,7 +75,9 @@ function validateBinding(obj: KObject, namespaced: boolean): FieldError[] {
   if (!kinds.includes(ref.kind)) errs.push(fieldErr.notSupported('roleRef.kind', ref.kind ?? '', kinds));
   if (!ref.name) errs.push(fieldErr.required('roleRef.name'));
   else for (const m of rbacNameErrors(String(ref.name))) errs.push(fieldErr.invalid('roleRef.name', ref.name, m));
-  (Array.isArray(obj.subjects) ? obj.subjects : []).forEach((s: any, i: number) => { errs.push(...validateSubject(s, `subjects[${i}]`, namespaced)); });
+  (Array.isArray(obj.subjects) ? obj.subjects : []).forEach((s: any, i: number) => {
+    errs.push(...validateSubject(s, `subjects[${i}]`, namespaced));
+  });
   return errs;
 }
 
@@ -112,7 +115,13 @@ function bindingTable(what: string): TableDef {
   return {
     columns: [
       NAME_COLUMN,
-      { name: 'Role', type: 'string', description: 'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.', priority: 0 },
+      {
+        name: 'Role',
+        type: 'string',
+        description:
+          'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+        priority: 0,
+      },
       AGE_COLUMN,
       { name: 'Users', type: 'string', description: `Users in the ${what}`, priority: 1 },
       { name: 'Groups', type: 'string', description: `Groups in the ${what}`, priority: 1 },

@@ -42,7 +42,13 @@ export function validatePriorityClass(obj: KObject): FieldError[] {
   const name = String(obj.metadata?.name ?? '');
   if (name.startsWith(SYSTEM_PRIORITY_CLASS_PREFIX)) {
     const err = systemClassError(name, obj.value ?? 0, obj.globalDefault === true);
-    if (err) errs.push(fieldErr.forbidden('metadata.name', `priority class names with '${SYSTEM_PRIORITY_CLASS_PREFIX}' prefix are reserved for system use only. error: ${err}`));
+    if (err)
+      errs.push(
+        fieldErr.forbidden(
+          'metadata.name',
+          `priority class names with '${SYSTEM_PRIORITY_CLASS_PREFIX}' prefix are reserved for system use only. error: ${err}`,
+        ),
+      );
   } else if ((obj.value ?? 0) > HIGHEST_USER_DEFINABLE_PRIORITY) {
     errs.push(fieldErr.forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
   }
@@ -70,10 +76,28 @@ export const priorityclasses: ResourceDef = {
   table: {
     columns: [
       NAME_COLUMN,
-      { name: 'Value', type: 'integer', description: 'value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.', priority: 0 },
-      { name: 'Global-Default', type: 'boolean', description: 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority.', priority: 0 },
+      {
+        name: 'Value',
+        type: 'integer',
+        description:
+          'value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.',
+        priority: 0,
+      },
+      {
+        name: 'Global-Default',
+        type: 'boolean',
+        description:
+          'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority.',
+        priority: 0,
+      },
       AGE_COLUMN,
-      { name: 'PreemptionPolicy', type: 'string', description: 'preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.', priority: 0 },
+      {
+        name: 'PreemptionPolicy',
+        type: 'string',
+        description:
+          'preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.',
+        priority: 0,
+      },
     ],
     row: (o, now) => [o.metadata?.name, o.value ?? 0, o.globalDefault === true, age(o.metadata?.creationTimestamp, now), o.preemptionPolicy ?? ''],
   },

@@ -6,14 +6,19 @@ const json = (description: string): Schema => ({ description, 'x-kubernetes-pres
 const props = (description: string) => ref(`${AX}JSONSchemaProps`, description);
 
 type(`${AX}ExternalDocumentation`, 'Where more documentation lives.', { description: str('What it is.'), url: str('Where.') });
-type(`${AX}ValidationRule`, 'A CEL rule values must satisfy.', {
-  rule: str('CEL expression; self is the value.'),
-  message: str('Message when the rule fails.'),
-  messageExpression: str('CEL expression producing the message.'),
-  reason: str('Reason reported when the rule fails.'),
-  fieldPath: str('Field the failure is reported on.'),
-  optionalOldSelf: bool('Evaluate on create too, with oldSelf absent.'),
-}, { required: ['rule'] });
+type(
+  `${AX}ValidationRule`,
+  'A CEL rule values must satisfy.',
+  {
+    rule: str('CEL expression; self is the value.'),
+    message: str('Message when the rule fails.'),
+    messageExpression: str('CEL expression producing the message.'),
+    reason: str('Reason reported when the rule fails.'),
+    fieldPath: str('Field the failure is reported on.'),
+    optionalOldSelf: bool('Evaluate on create too, with oldSelf absent.'),
+  },
+  { required: ['rule'] },
+);
 type(`${AX}JSONSchemaProps`, 'An OpenAPI v3 schema, as CRDs write it.', {
   id: str('Schema id.'),
   $schema: str('Schema dialect.'),
@@ -61,68 +66,123 @@ type(`${AX}JSONSchemaProps`, 'An OpenAPI v3 schema, as CRDs write it.', {
   'x-kubernetes-validations': keyed(ref(`${AX}ValidationRule`), ['rule'], 'CEL rules.'),
 });
 type(`${AX}CustomResourceValidation`, 'How custom objects are validated.', { openAPIV3Schema: props('Schema of the objects.') });
-type(`${AX}CustomResourceSubresourceScale`, 'The scale subresource of custom objects.', {
-  specReplicasPath: str('JSON path of the desired replicas, e.g. .spec.replicas.'),
-  statusReplicasPath: str('JSON path of the current replicas.'),
-  labelSelectorPath: str('JSON path of the label selector string.'),
-}, { required: ['specReplicasPath', 'statusReplicasPath'] });
+type(
+  `${AX}CustomResourceSubresourceScale`,
+  'The scale subresource of custom objects.',
+  {
+    specReplicasPath: str('JSON path of the desired replicas, e.g. .spec.replicas.'),
+    statusReplicasPath: str('JSON path of the current replicas.'),
+    labelSelectorPath: str('JSON path of the label selector string.'),
+  },
+  { required: ['specReplicasPath', 'statusReplicasPath'] },
+);
 type(`${AX}CustomResourceSubresources`, 'Subresources of custom objects.', {
   status: json('Serve /status; the main resource then ignores status changes.'),
   scale: ref(`${AX}CustomResourceSubresourceScale`, 'Serve /scale.'),
 });
-type(`${AX}CustomResourceColumnDefinition`, 'A column of kubectl get.', {
-  name: str('Header.'),
-  type: str('integer, number, string, boolean or date.'),
-  format: str('Format, e.g. name.'),
-  description: str('What the column shows.'),
-  priority: { type: 'integer', format: 'int32', description: '0 shows by default; more shows with -o wide.' },
-  jsonPath: str('JSON path of the value.'),
-}, { required: ['name', 'type', 'jsonPath'] });
+type(
+  `${AX}CustomResourceColumnDefinition`,
+  'A column of kubectl get.',
+  {
+    name: str('Header.'),
+    type: str('integer, number, string, boolean or date.'),
+    format: str('Format, e.g. name.'),
+    description: str('What the column shows.'),
+    priority: { type: 'integer', format: 'int32', description: '0 shows by default; more shows with -o wide.' },
+    jsonPath: str('JSON path of the value.'),
+  },
+  { required: ['name', 'type', 'jsonPath'] },
+);
 type(`${AX}SelectableField`, 'A field usable in field selectors.', { jsonPath: str('JSON path of the field.') }, { required: ['jsonPath'] });
-type(`${AX}CustomResourceDefinitionVersion`, 'One version of the custom resource.', {
-  name: str('Version name, e.g. v1.'),
-  served: bool('Serve this version.'),
-  storage: bool('Store objects in this version; exactly one version does.'),
-  deprecated: bool('Warn clients that use it.'),
-  deprecationWarning: str('The warning text.'),
-  schema: ref(`${AX}CustomResourceValidation`, 'Schema of the objects.'),
-  subresources: ref(`${AX}CustomResourceSubresources`, 'Subresources.'),
-  additionalPrinterColumns: arr(ref(`${AX}CustomResourceColumnDefinition`), 'Extra kubectl get columns.'),
-  selectableFields: arr(ref(`${AX}SelectableField`), 'Fields usable in field selectors.'),
-}, { required: ['name', 'served', 'storage'] });
-type(`${AX}CustomResourceDefinitionNames`, 'Names of the custom resource.', {
-  plural: str('Plural resource name, used in URLs.'),
-  singular: str('Singular name.'),
-  shortNames: arr(str(), 'Short names for kubectl.'),
-  kind: str('Kind, in CamelCase.'),
-  listKind: str('Kind of lists; <kind>List by default.'),
-  categories: arr(str(), 'Categories, e.g. all.'),
-}, { required: ['plural', 'kind'] });
-type(`${AX}ServiceReference`, 'A Service that converts objects.', { namespace: str('Namespace.'), name: str('Name.'), path: str('URL path.'), port: { type: 'integer', format: 'int32', description: 'Port.' } }, { required: ['namespace', 'name'] });
-type(`${AX}WebhookClientConfig`, 'How to reach a webhook.', { url: str('URL.'), service: ref(`${AX}ServiceReference`, 'Service.'), caBundle: { type: 'string', format: 'byte', description: 'CA bundle.' } });
-type(`${AX}WebhookConversion`, 'Conversion by webhook.', { clientConfig: ref(`${AX}WebhookClientConfig`, 'Where the webhook is.'), conversionReviewVersions: arr(str(), 'ConversionReview versions it accepts.') }, { required: ['conversionReviewVersions'] });
-type(`${AX}CustomResourceConversion`, 'How objects convert between versions.', { strategy: str('None or Webhook.'), webhook: ref(`${AX}WebhookConversion`, 'Webhook settings.') }, { required: ['strategy'] });
-type(`${AX}CustomResourceDefinitionSpec`, 'What the custom resource is.', {
-  group: str('API group, e.g. stable.example.com.'),
-  names: ref(`${AX}CustomResourceDefinitionNames`, 'Names.'),
-  scope: str('Namespaced or Cluster.'),
-  versions: arr(ref(`${AX}CustomResourceDefinitionVersion`), 'Versions served.'),
-  conversion: ref(`${AX}CustomResourceConversion`, 'Conversion between versions.'),
-  preserveUnknownFields: bool('Deprecated: keep unknown fields; must be false.'),
-}, { required: ['group', 'names', 'scope', 'versions'] });
-type(`${AX}CustomResourceDefinitionCondition`, 'One aspect of the state of a CRD.', {
-  type: str('Established, NamesAccepted, …'),
-  status: str('True, False or Unknown.'),
-  lastTransitionTime: ref('io.k8s.apimachinery.pkg.apis.meta.v1.Time', 'When status last changed.'),
-  reason: str('Reason.'),
-  message: str('Details.'),
-}, { required: ['type', 'status'] });
+type(
+  `${AX}CustomResourceDefinitionVersion`,
+  'One version of the custom resource.',
+  {
+    name: str('Version name, e.g. v1.'),
+    served: bool('Serve this version.'),
+    storage: bool('Store objects in this version; exactly one version does.'),
+    deprecated: bool('Warn clients that use it.'),
+    deprecationWarning: str('The warning text.'),
+    schema: ref(`${AX}CustomResourceValidation`, 'Schema of the objects.'),
+    subresources: ref(`${AX}CustomResourceSubresources`, 'Subresources.'),
+    additionalPrinterColumns: arr(ref(`${AX}CustomResourceColumnDefinition`), 'Extra kubectl get columns.'),
+    selectableFields: arr(ref(`${AX}SelectableField`), 'Fields usable in field selectors.'),
+  },
+  { required: ['name', 'served', 'storage'] },
+);
+type(
+  `${AX}CustomResourceDefinitionNames`,
+  'Names of the custom resource.',
+  {
+    plural: str('Plural resource name, used in URLs.'),
+    singular: str('Singular name.'),
+    shortNames: arr(str(), 'Short names for kubectl.'),
+    kind: str('Kind, in CamelCase.'),
+    listKind: str('Kind of lists; <kind>List by default.'),
+    categories: arr(str(), 'Categories, e.g. all.'),
+  },
+  { required: ['plural', 'kind'] },
+);
+type(
+  `${AX}ServiceReference`,
+  'A Service that converts objects.',
+  { namespace: str('Namespace.'), name: str('Name.'), path: str('URL path.'), port: { type: 'integer', format: 'int32', description: 'Port.' } },
+  { required: ['namespace', 'name'] },
+);
+type(`${AX}WebhookClientConfig`, 'How to reach a webhook.', {
+  url: str('URL.'),
+  service: ref(`${AX}ServiceReference`, 'Service.'),
+  caBundle: { type: 'string', format: 'byte', description: 'CA bundle.' },
+});
+type(
+  `${AX}WebhookConversion`,
+  'Conversion by webhook.',
+  { clientConfig: ref(`${AX}WebhookClientConfig`, 'Where the webhook is.'), conversionReviewVersions: arr(str(), 'ConversionReview versions it accepts.') },
+  { required: ['conversionReviewVersions'] },
+);
+type(
+  `${AX}CustomResourceConversion`,
+  'How objects convert between versions.',
+  { strategy: str('None or Webhook.'), webhook: ref(`${AX}WebhookConversion`, 'Webhook settings.') },
+  { required: ['strategy'] },
+);
+type(
+  `${AX}CustomResourceDefinitionSpec`,
+  'What the custom resource is.',
+  {
+    group: str('API group, e.g. stable.example.com.'),
+    names: ref(`${AX}CustomResourceDefinitionNames`, 'Names.'),
+    scope: str('Namespaced or Cluster.'),
+    versions: arr(ref(`${AX}CustomResourceDefinitionVersion`), 'Versions served.'),
+    conversion: ref(`${AX}CustomResourceConversion`, 'Conversion between versions.'),
+    preserveUnknownFields: bool('Deprecated: keep unknown fields; must be false.'),
+  },
+  { required: ['group', 'names', 'scope', 'versions'] },
+);
+type(
+  `${AX}CustomResourceDefinitionCondition`,
+  'One aspect of the state of a CRD.',
+  {
+    type: str('Established, NamesAccepted, …'),
+    status: str('True, False or Unknown.'),
+    lastTransitionTime: ref('io.k8s.apimachinery.pkg.apis.meta.v1.Time', 'When status last changed.'),
+    reason: str('Reason.'),
+    message: str('Details.'),
+  },
+  { required: ['type', 'status'] },
+);
 type(`${AX}CustomResourceDefinitionStatus`, 'Observed state of a CRD.', {
   conditions: conditions(`${AX}CustomResourceDefinitionCondition`),
   acceptedNames: ref(`${AX}CustomResourceDefinitionNames`, 'Names in use.'),
   storedVersions: arr(str(), 'Versions objects have ever been stored in.'),
 });
-kindWithList(`${AX}CustomResourceDefinition`, { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' }, 'Defines a new resource served by the apiserver.', {
-  spec: ref(`${AX}CustomResourceDefinitionSpec`, 'What the resource is.'),
-  status: ref(`${AX}CustomResourceDefinitionStatus`, 'Observed state.'),
-}, ['spec']);
+kindWithList(
+  `${AX}CustomResourceDefinition`,
+  { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' },
+  'Defines a new resource served by the apiserver.',
+  {
+    spec: ref(`${AX}CustomResourceDefinitionSpec`, 'What the resource is.'),
+    status: ref(`${AX}CustomResourceDefinitionStatus`, 'Observed state.'),
+  },
+  ['spec'],
+);

@@ -1,71 +1,142 @@
 // core/v1 Container and everything under it: ports, env, resources, probes, lifecycle, security.
 import { arr, bool, core, CORE, i64, int, ios, keyed, mergeOnly, qty, qtyMap, ref, str, type } from './dsl.js';
 
-type(`${CORE}ContainerPort`, 'A network port a container listens on.', {
-  name: str('IANA service name for the port, unique within the pod; Services can refer to it.'),
-  hostPort: int('Port to expose on the node; rarely needed.'),
-  containerPort: int('Port number on the pod IP.'),
-  protocol: str('TCP, UDP or SCTP; TCP by default.'),
-  hostIP: str('Host IP to bind the host port to.'),
-}, { required: ['containerPort'] });
+type(
+  `${CORE}ContainerPort`,
+  'A network port a container listens on.',
+  {
+    name: str('IANA service name for the port, unique within the pod; Services can refer to it.'),
+    hostPort: int('Port to expose on the node; rarely needed.'),
+    containerPort: int('Port number on the pod IP.'),
+    protocol: str('TCP, UDP or SCTP; TCP by default.'),
+    hostIP: str('Host IP to bind the host port to.'),
+  },
+  { required: ['containerPort'] },
+);
 
-type(`${CORE}ObjectFieldSelector`, 'Selects a field of the pod.', { apiVersion: str('Version the field path is in; v1 by default.'), fieldPath: str('Path of the field, e.g. metadata.name or status.podIP.') }, { required: ['fieldPath'], ext: { 'x-kubernetes-map-type': 'atomic' } });
-type(`${CORE}ResourceFieldSelector`, 'Selects a resource request or limit of a container.', {
-  containerName: str('Container name; required for volumes.'),
-  resource: str('The resource, e.g. limits.cpu or requests.memory.'),
-  divisor: qty('Unit of the exposed value; 1 by default.'),
-}, { required: ['resource'], ext: { 'x-kubernetes-map-type': 'atomic' } });
-type(`${CORE}ConfigMapKeySelector`, 'Selects a key of a ConfigMap.', { name: str('Name of the ConfigMap.'), key: str('The key.'), optional: bool('Whether the ConfigMap or key may be missing.') }, { required: ['key'], ext: { 'x-kubernetes-map-type': 'atomic' } });
-type(`${CORE}SecretKeySelector`, 'Selects a key of a Secret.', { name: str('Name of the Secret.'), key: str('The key.'), optional: bool('Whether the Secret or key may be missing.') }, { required: ['key'], ext: { 'x-kubernetes-map-type': 'atomic' } });
+type(
+  `${CORE}ObjectFieldSelector`,
+  'Selects a field of the pod.',
+  { apiVersion: str('Version the field path is in; v1 by default.'), fieldPath: str('Path of the field, e.g. metadata.name or status.podIP.') },
+  { required: ['fieldPath'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
+type(
+  `${CORE}ResourceFieldSelector`,
+  'Selects a resource request or limit of a container.',
+  {
+    containerName: str('Container name; required for volumes.'),
+    resource: str('The resource, e.g. limits.cpu or requests.memory.'),
+    divisor: qty('Unit of the exposed value; 1 by default.'),
+  },
+  { required: ['resource'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
+type(
+  `${CORE}ConfigMapKeySelector`,
+  'Selects a key of a ConfigMap.',
+  { name: str('Name of the ConfigMap.'), key: str('The key.'), optional: bool('Whether the ConfigMap or key may be missing.') },
+  { required: ['key'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
+type(
+  `${CORE}SecretKeySelector`,
+  'Selects a key of a Secret.',
+  { name: str('Name of the Secret.'), key: str('The key.'), optional: bool('Whether the Secret or key may be missing.') },
+  { required: ['key'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
 type(`${CORE}EnvVarSource`, 'Where the value of an environment variable comes from.', {
   fieldRef: core('ObjectFieldSelector', 'A field of the pod.'),
   resourceFieldRef: core('ResourceFieldSelector', 'A resource request or limit of a container.'),
   configMapKeyRef: core('ConfigMapKeySelector', 'A key of a ConfigMap.'),
   secretKeyRef: core('SecretKeySelector', 'A key of a Secret.'),
 });
-type(`${CORE}EnvVar`, 'An environment variable of a container.', {
-  name: str('Name of the variable.'),
-  value: str('Value; $(VAR) references to earlier variables are expanded.'),
-  valueFrom: core('EnvVarSource', 'Source of the value, when value is empty.'),
-}, { required: ['name'] });
-type(`${CORE}ConfigMapEnvSource`, 'A ConfigMap whose keys become environment variables.', { name: str('Name of the ConfigMap.'), optional: bool('Whether the ConfigMap may be missing.') });
-type(`${CORE}SecretEnvSource`, 'A Secret whose keys become environment variables.', { name: str('Name of the Secret.'), optional: bool('Whether the Secret may be missing.') });
+type(
+  `${CORE}EnvVar`,
+  'An environment variable of a container.',
+  {
+    name: str('Name of the variable.'),
+    value: str('Value; $(VAR) references to earlier variables are expanded.'),
+    valueFrom: core('EnvVarSource', 'Source of the value, when value is empty.'),
+  },
+  { required: ['name'] },
+);
+type(`${CORE}ConfigMapEnvSource`, 'A ConfigMap whose keys become environment variables.', {
+  name: str('Name of the ConfigMap.'),
+  optional: bool('Whether the ConfigMap may be missing.'),
+});
+type(`${CORE}SecretEnvSource`, 'A Secret whose keys become environment variables.', {
+  name: str('Name of the Secret.'),
+  optional: bool('Whether the Secret may be missing.'),
+});
 type(`${CORE}EnvFromSource`, 'A source of many environment variables.', {
   prefix: str('Prefix added to each key.'),
   configMapRef: core('ConfigMapEnvSource', 'The ConfigMap.'),
   secretRef: core('SecretEnvSource', 'The Secret.'),
 });
 
-type(`${CORE}ResourceClaim`, 'A claim of a DynamicResourceAllocation resource.', { name: str('Name of an entry of pod.spec.resourceClaims.'), request: str('Request within the claim.') }, { required: ['name'] });
+type(
+  `${CORE}ResourceClaim`,
+  'A claim of a DynamicResourceAllocation resource.',
+  { name: str('Name of an entry of pod.spec.resourceClaims.'), request: str('Request within the claim.') },
+  { required: ['name'] },
+);
 type(`${CORE}ResourceRequirements`, 'Compute resources a container asks for and may use.', {
   limits: qtyMap('Most of each resource the container may use.'),
   requests: qtyMap('Least of each resource the container needs; used for scheduling. Defaults to limits.'),
   claims: keyed(ref(`${CORE}ResourceClaim`), ['name'], 'Dynamic resource claims the container uses.'),
 });
-type(`${CORE}ContainerResizePolicy`, 'How a container is resized in place.', { resourceName: str('cpu or memory.'), restartPolicy: str('NotRequired or RestartContainer.') }, { required: ['resourceName', 'restartPolicy'] });
+type(
+  `${CORE}ContainerResizePolicy`,
+  'How a container is resized in place.',
+  { resourceName: str('cpu or memory.'), restartPolicy: str('NotRequired or RestartContainer.') },
+  { required: ['resourceName', 'restartPolicy'] },
+);
 
-type(`${CORE}VolumeMount`, 'Mounts a volume into a container.', {
-  name: str('Name of a volume of the pod.'),
-  readOnly: bool('Mount read-only.'),
-  recursiveReadOnly: str('Disabled, IfPossible or Enabled.'),
-  mountPath: str('Path in the container; must not contain a colon.'),
-  subPath: str('Path within the volume to mount; the root by default.'),
-  mountPropagation: str('None, HostToContainer or Bidirectional.'),
-  subPathExpr: str('Like subPath, with $(VAR) expanded from the environment.'),
-}, { required: ['name', 'mountPath'] });
-type(`${CORE}VolumeDevice`, 'A raw block device inside a container.', { name: str('Name of a persistentVolumeClaim volume of the pod.'), devicePath: str('Path of the device in the container.') }, { required: ['name', 'devicePath'] });
+type(
+  `${CORE}VolumeMount`,
+  'Mounts a volume into a container.',
+  {
+    name: str('Name of a volume of the pod.'),
+    readOnly: bool('Mount read-only.'),
+    recursiveReadOnly: str('Disabled, IfPossible or Enabled.'),
+    mountPath: str('Path in the container; must not contain a colon.'),
+    subPath: str('Path within the volume to mount; the root by default.'),
+    mountPropagation: str('None, HostToContainer or Bidirectional.'),
+    subPathExpr: str('Like subPath, with $(VAR) expanded from the environment.'),
+  },
+  { required: ['name', 'mountPath'] },
+);
+type(
+  `${CORE}VolumeDevice`,
+  'A raw block device inside a container.',
+  { name: str('Name of a persistentVolumeClaim volume of the pod.'), devicePath: str('Path of the device in the container.') },
+  { required: ['name', 'devicePath'] },
+);
 
 type(`${CORE}ExecAction`, 'Runs a command in the container.', { command: arr(str(), 'Command and arguments, run without a shell; exit 0 is success.') });
 type(`${CORE}HTTPHeader`, 'A header of a probe request.', { name: str('Header name.'), value: str('Header value.') }, { required: ['name', 'value'] });
-type(`${CORE}HTTPGetAction`, 'An HTTP GET request; 200-399 is success.', {
-  path: str('Path to request.'),
-  port: ios('Port number or name.'),
-  host: str('Host to connect to; the pod IP by default.'),
-  scheme: str('HTTP or HTTPS; HTTP by default.'),
-  httpHeaders: arr(ref(`${CORE}HTTPHeader`), 'Extra request headers.'),
-}, { required: ['port'] });
-type(`${CORE}TCPSocketAction`, 'Opens a TCP connection; connecting is success.', { port: ios('Port number or name.'), host: str('Host to connect to; the pod IP by default.') }, { required: ['port'] });
-type(`${CORE}GRPCAction`, 'Calls the gRPC health checking service.', { port: int('Port number.'), service: str('Service name passed to the health check.') }, { required: ['port'] });
+type(
+  `${CORE}HTTPGetAction`,
+  'An HTTP GET request; 200-399 is success.',
+  {
+    path: str('Path to request.'),
+    port: ios('Port number or name.'),
+    host: str('Host to connect to; the pod IP by default.'),
+    scheme: str('HTTP or HTTPS; HTTP by default.'),
+    httpHeaders: arr(ref(`${CORE}HTTPHeader`), 'Extra request headers.'),
+  },
+  { required: ['port'] },
+);
+type(
+  `${CORE}TCPSocketAction`,
+  'Opens a TCP connection; connecting is success.',
+  { port: ios('Port number or name.'), host: str('Host to connect to; the pod IP by default.') },
+  { required: ['port'] },
+);
+type(
+  `${CORE}GRPCAction`,
+  'Calls the gRPC health checking service.',
+  { port: int('Port number.'), service: str('Service name passed to the health check.') },
+  { required: ['port'] },
+);
 type(`${CORE}SleepAction`, 'Sleeps.', { seconds: i64('Seconds to sleep.') }, { required: ['seconds'] });
 
 type(`${CORE}Probe`, 'A health check of a container: one action and how often and how strictly to run it.', {
@@ -92,15 +163,30 @@ type(`${CORE}Lifecycle`, 'Actions run right after a container starts and right b
 });
 
 type(`${CORE}Capabilities`, 'Linux capabilities to add and drop.', { add: arr(str(), 'Capabilities to add.'), drop: arr(str(), 'Capabilities to drop.') });
-type(`${CORE}SELinuxOptions`, 'SELinux labels.', { user: str('SELinux user.'), role: str('SELinux role.'), type: str('SELinux type.'), level: str('SELinux level.') });
+type(`${CORE}SELinuxOptions`, 'SELinux labels.', {
+  user: str('SELinux user.'),
+  role: str('SELinux role.'),
+  type: str('SELinux type.'),
+  level: str('SELinux level.'),
+});
 type(`${CORE}WindowsSecurityContextOptions`, 'Windows-specific security settings.', {
   gmsaCredentialSpecName: str('Name of the GMSA credential spec.'),
   gmsaCredentialSpec: str('The GMSA credential spec itself.'),
   runAsUserName: str('User to run as.'),
   hostProcess: bool('Run as a host process.'),
 });
-type(`${CORE}SeccompProfile`, 'A seccomp profile.', { type: str('RuntimeDefault, Unconfined or Localhost.'), localhostProfile: str('Profile file on the node, for Localhost.') }, { required: ['type'] });
-type(`${CORE}AppArmorProfile`, 'An AppArmor profile.', { type: str('RuntimeDefault, Unconfined or Localhost.'), localhostProfile: str('Profile loaded on the node, for Localhost.') }, { required: ['type'] });
+type(
+  `${CORE}SeccompProfile`,
+  'A seccomp profile.',
+  { type: str('RuntimeDefault, Unconfined or Localhost.'), localhostProfile: str('Profile file on the node, for Localhost.') },
+  { required: ['type'] },
+);
+type(
+  `${CORE}AppArmorProfile`,
+  'An AppArmor profile.',
+  { type: str('RuntimeDefault, Unconfined or Localhost.'), localhostProfile: str('Profile loaded on the node, for Localhost.') },
+  { required: ['type'] },
+);
 type(`${CORE}SecurityContext`, 'Security settings of one container; they override the pod security context.', {
   capabilities: core('Capabilities', 'Capabilities to add or drop.'),
   privileged: bool('Run privileged: root on the host, all devices.'),
@@ -144,7 +230,12 @@ const containerFields = (kindWord: string) => ({
 });
 
 type(`${CORE}Container`, 'A container of a pod.', containerFields('container'), { required: ['name'] });
-type(`${CORE}EphemeralContainer`, 'A temporary container added to a running pod for debugging.', {
-  ...containerFields('ephemeral container'),
-  targetContainerName: str('Container whose namespaces this one joins.'),
-}, { required: ['name'] });
+type(
+  `${CORE}EphemeralContainer`,
+  'A temporary container added to a running pod for debugging.',
+  {
+    ...containerFields('ephemeral container'),
+    targetContainerName: str('Container whose namespaces this one joins.'),
+  },
+  { required: ['name'] },
+);

@@ -81,7 +81,12 @@ export const conditions = (name: string, description = 'Latest observations of t
   keyed(ref(name), ['type'], description);
 
 /** Declares an object type under its definition name. */
-export function type(name: string, description: string, properties: Record<string, Schema>, opts: { required?: string[]; ext?: Record<string, unknown> } = {}): string {
+export function type(
+  name: string,
+  description: string,
+  properties: Record<string, Schema>,
+  opts: { required?: string[]; ext?: Record<string, unknown> } = {},
+): string {
   const s: Schema = { type: 'object', description, properties, ...(opts.required?.length ? { required: opts.required } : {}), ...(opts.ext ?? {}) };
   definitions.set(name, s);
   return name;
@@ -93,7 +98,13 @@ export function scalar(name: string, schema: Schema): void {
 }
 
 /** Declares a top-level kind: apiVersion, kind and metadata are added. */
-export function kind(name: string, gvks: Gvk[], description: string, properties: Record<string, Schema>, opts: { required?: string[]; list?: boolean } = {}): string {
+export function kind(
+  name: string,
+  gvks: Gvk[],
+  description: string,
+  properties: Record<string, Schema>,
+  opts: { required?: string[]; list?: boolean } = {},
+): string {
   type(
     name,
     description,
@@ -112,6 +123,12 @@ export function kind(name: string, gvks: Gvk[], description: string, properties:
 export function kindWithList(name: string, gvk: Gvk, description: string, properties: Record<string, Schema>, required?: string[]): string {
   kind(name, [gvk], description, properties, { required });
   const short = gvk.kind;
-  kind(`${name}List`, [{ ...gvk, kind: `${short}List` }], `A list of ${short} objects.`, { items: arr(ref(name), `The ${short} objects.`) }, { required: ['items'], list: true });
+  kind(
+    `${name}List`,
+    [{ ...gvk, kind: `${short}List` }],
+    `A list of ${short} objects.`,
+    { items: arr(ref(name), `The ${short} objects.`) },
+    { required: ['items'], list: true },
+  );
   return name;
 }

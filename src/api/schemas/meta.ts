@@ -13,16 +13,25 @@ scalar('io.k8s.apimachinery.pkg.util.intstr.IntOrString', {
   'x-kubernetes-int-or-string': true,
   anyOf: [{ type: 'integer' }, { type: 'string' }],
 } as never);
-scalar('io.k8s.apimachinery.pkg.runtime.RawExtension', { type: 'object', description: 'An embedded object of any kind.', 'x-kubernetes-preserve-unknown-fields': true });
+scalar('io.k8s.apimachinery.pkg.runtime.RawExtension', {
+  type: 'object',
+  description: 'An embedded object of any kind.',
+  'x-kubernetes-preserve-unknown-fields': true,
+});
 
-type(`${META}OwnerReference`, 'Names an object that owns this one; owned objects are garbage collected with their owner.', {
-  apiVersion: str('API version of the owner.'),
-  kind: str('Kind of the owner.'),
-  name: str('Name of the owner.'),
-  uid: str('UID of the owner.'),
-  controller: bool('True when the owner is the managing controller.'),
-  blockOwnerDeletion: bool('True when deleting the owner in the foreground waits for this object.'),
-}, { required: ['apiVersion', 'kind', 'name', 'uid'], ext: { 'x-kubernetes-map-type': 'atomic' } });
+type(
+  `${META}OwnerReference`,
+  'Names an object that owns this one; owned objects are garbage collected with their owner.',
+  {
+    apiVersion: str('API version of the owner.'),
+    kind: str('Kind of the owner.'),
+    name: str('Name of the owner.'),
+    uid: str('UID of the owner.'),
+    controller: bool('True when the owner is the managing controller.'),
+    blockOwnerDeletion: bool('True when deleting the owner in the foreground waits for this object.'),
+  },
+  { required: ['apiVersion', 'kind', 'name', 'uid'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
 
 type(`${META}ManagedFieldsEntry`, 'The fields one manager owns, recorded by server-side apply.', {
   manager: str('Name of the field manager.'),
@@ -60,26 +69,45 @@ type(`${META}ListMeta`, 'Metadata of a list.', {
   remainingItemCount: i64('Number of items after this page, when known.'),
 });
 
-type(`${META}LabelSelectorRequirement`, 'One condition on a label.', {
-  key: str('The label key.'),
-  operator: str('In, NotIn, Exists or DoesNotExist.'),
-  values: arr(str(), 'Values for In and NotIn; empty for Exists and DoesNotExist.'),
-}, { required: ['key', 'operator'] });
-type(`${META}LabelSelector`, 'Selects objects by their labels; the conditions are ANDed. Empty selects everything.', {
-  matchLabels: strMap('Labels that must match exactly.'),
-  matchExpressions: arr(ref(`${META}LabelSelectorRequirement`), 'Further conditions on labels.'),
-}, { ext: { 'x-kubernetes-map-type': 'atomic' } });
+type(
+  `${META}LabelSelectorRequirement`,
+  'One condition on a label.',
+  {
+    key: str('The label key.'),
+    operator: str('In, NotIn, Exists or DoesNotExist.'),
+    values: arr(str(), 'Values for In and NotIn; empty for Exists and DoesNotExist.'),
+  },
+  { required: ['key', 'operator'] },
+);
+type(
+  `${META}LabelSelector`,
+  'Selects objects by their labels; the conditions are ANDed. Empty selects everything.',
+  {
+    matchLabels: strMap('Labels that must match exactly.'),
+    matchExpressions: arr(ref(`${META}LabelSelectorRequirement`), 'Further conditions on labels.'),
+  },
+  { ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
 
-type(`${META}Condition`, 'One aspect of the current state of an object.', {
-  type: str('Type of the condition, in CamelCase.'),
-  status: str('True, False or Unknown.'),
-  observedGeneration: i64('The metadata.generation the condition was set for.'),
-  lastTransitionTime: time('When status last changed.'),
-  reason: str('Machine-readable reason for the last transition, in CamelCase.'),
-  message: str('Human-readable details.'),
-}, { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] });
+type(
+  `${META}Condition`,
+  'One aspect of the current state of an object.',
+  {
+    type: str('Type of the condition, in CamelCase.'),
+    status: str('True, False or Unknown.'),
+    observedGeneration: i64('The metadata.generation the condition was set for.'),
+    lastTransitionTime: time('When status last changed.'),
+    reason: str('Machine-readable reason for the last transition, in CamelCase.'),
+    message: str('Human-readable details.'),
+  },
+  { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },
+);
 
-type(`${META}StatusCause`, 'One cause of an error.', { reason: str('Machine-readable cause.'), message: str('Human-readable cause.'), field: str('Field the cause concerns.') });
+type(`${META}StatusCause`, 'One cause of an error.', {
+  reason: str('Machine-readable cause.'),
+  message: str('Human-readable cause.'),
+  field: str('Field the cause concerns.'),
+});
 type(`${META}StatusDetails`, 'Details of an error.', {
   name: str('Name of the object concerned.'),
   group: str('Group of the object concerned.'),
@@ -88,16 +116,21 @@ type(`${META}StatusDetails`, 'Details of an error.', {
   causes: arr(ref(`${META}StatusCause`), 'The causes.'),
   retryAfterSeconds: int('Seconds to wait before retrying.'),
 });
-type(`${META}Status`, 'The result of an operation that returns no object.', {
-  apiVersion: str('The versioned schema of this object.'),
-  kind: str('Status.'),
-  metadata: ref(`${META}ListMeta`, 'Standard list metadata.'),
-  status: str('Success or Failure.'),
-  message: str('Human-readable description.'),
-  reason: str('Machine-readable reason.'),
-  details: ref(`${META}StatusDetails`, 'Extra data about the reason.'),
-  code: int('HTTP status code.'),
-}, { ext: { 'x-kubernetes-group-version-kind': [{ group: '', version: 'v1', kind: 'Status' }] } });
+type(
+  `${META}Status`,
+  'The result of an operation that returns no object.',
+  {
+    apiVersion: str('The versioned schema of this object.'),
+    kind: str('Status.'),
+    metadata: ref(`${META}ListMeta`, 'Standard list metadata.'),
+    status: str('Success or Failure.'),
+    message: str('Human-readable description.'),
+    reason: str('Machine-readable reason.'),
+    details: ref(`${META}StatusDetails`, 'Extra data about the reason.'),
+    code: int('HTTP status code.'),
+  },
+  { ext: { 'x-kubernetes-group-version-kind': [{ group: '', version: 'v1', kind: 'Status' }] } },
+);
 type(`${META}Preconditions`, 'Must hold before a delete is carried out.', { uid: str('Expected UID.'), resourceVersion: str('Expected resourceVersion.') });
 type(`${META}DeleteOptions`, 'Options of a delete.', {
   apiVersion: str('The versioned schema of this object.'),
@@ -109,7 +142,12 @@ type(`${META}DeleteOptions`, 'Options of a delete.', {
   dryRun: arr(str(), 'All: go through every step but store nothing.'),
 });
 type(`${META}Patch`, 'A patch document; its form depends on the Content-Type of the request.', {});
-type(`${META}WatchEvent`, 'One event of a watch stream.', {
-  type: str('ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.'),
-  object: ref('io.k8s.apimachinery.pkg.runtime.RawExtension', 'The object, or a Status for ERROR.'),
-}, { required: ['type', 'object'] });
+type(
+  `${META}WatchEvent`,
+  'One event of a watch stream.',
+  {
+    type: str('ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.'),
+    object: ref('io.k8s.apimachinery.pkg.runtime.RawExtension', 'The object, or a Status for ERROR.'),
+  },
+  { required: ['type', 'object'] },
+);

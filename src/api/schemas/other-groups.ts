@@ -15,53 +15,99 @@ type(`${COORD}LeaseSpec`, 'Who holds a lease and until when.', {
   strategy: str('Strategy for picking a leader.'),
   preferredHolder: str('Holder to hand the lease to.'),
 });
-kindWithList(`${COORD}Lease`, gv('coordination.k8s.io', 'v1')('Lease'), 'A lease, for leader election and node heartbeats.', { spec: ref(`${COORD}LeaseSpec`, 'The lease.') });
+kindWithList(`${COORD}Lease`, gv('coordination.k8s.io', 'v1')('Lease'), 'A lease, for leader election and node heartbeats.', {
+  spec: ref(`${COORD}LeaseSpec`, 'The lease.'),
+});
 
 const DISC = 'io.k8s.api.discovery.v1.';
-type(`${DISC}EndpointConditions`, 'State of an endpoint.', { ready: bool('Ready to receive traffic.'), serving: bool('Serving, even while terminating.'), terminating: bool('Terminating.') });
+type(`${DISC}EndpointConditions`, 'State of an endpoint.', {
+  ready: bool('Ready to receive traffic.'),
+  serving: bool('Serving, even while terminating.'),
+  terminating: bool('Terminating.'),
+});
 type(`${DISC}ForZone`, 'A zone hint.', { name: str('Zone name.') }, { required: ['name'] });
 type(`${DISC}EndpointHints`, 'Routing hints.', { forZones: arr(ref(`${DISC}ForZone`), 'Zones that should use this endpoint.') });
-type(`${DISC}Endpoint`, 'One backend of a Service.', {
-  addresses: { type: 'array', items: str(), description: 'Addresses of the endpoint.', 'x-kubernetes-list-type': 'set' },
-  conditions: ref(`${DISC}EndpointConditions`, 'State.'),
-  hostname: str('Host name.'),
-  targetRef: core('ObjectReference', 'The pod.'),
-  deprecatedTopology: strMap('Deprecated topology labels.'),
-  nodeName: str('Node.'),
-  zone: str('Zone.'),
-  hints: ref(`${DISC}EndpointHints`, 'Routing hints.'),
-}, { required: ['addresses'] });
-type(`${DISC}EndpointPort`, 'A port of the endpoints.', { name: str('Name, matching the Service port.'), protocol: str('Protocol.'), port: int('Port.'), appProtocol: str('Application protocol.') }, { ext: { 'x-kubernetes-map-type': 'atomic' } });
-kindWithList(`${DISC}EndpointSlice`, gv('discovery.k8s.io', 'v1')('EndpointSlice'), 'A subset of the endpoints of a Service.', {
-  addressType: str('IPv4, IPv6 or FQDN.'),
-  endpoints: arr(ref(`${DISC}Endpoint`), 'The endpoints.'),
-  ports: arr(ref(`${DISC}EndpointPort`), 'Ports of every endpoint.'),
-}, ['addressType', 'endpoints']);
+type(
+  `${DISC}Endpoint`,
+  'One backend of a Service.',
+  {
+    addresses: { type: 'array', items: str(), description: 'Addresses of the endpoint.', 'x-kubernetes-list-type': 'set' },
+    conditions: ref(`${DISC}EndpointConditions`, 'State.'),
+    hostname: str('Host name.'),
+    targetRef: core('ObjectReference', 'The pod.'),
+    deprecatedTopology: strMap('Deprecated topology labels.'),
+    nodeName: str('Node.'),
+    zone: str('Zone.'),
+    hints: ref(`${DISC}EndpointHints`, 'Routing hints.'),
+  },
+  { required: ['addresses'] },
+);
+type(
+  `${DISC}EndpointPort`,
+  'A port of the endpoints.',
+  { name: str('Name, matching the Service port.'), protocol: str('Protocol.'), port: int('Port.'), appProtocol: str('Application protocol.') },
+  { ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
+kindWithList(
+  `${DISC}EndpointSlice`,
+  gv('discovery.k8s.io', 'v1')('EndpointSlice'),
+  'A subset of the endpoints of a Service.',
+  {
+    addressType: str('IPv4, IPv6 or FQDN.'),
+    endpoints: arr(ref(`${DISC}Endpoint`), 'The endpoints.'),
+    ports: arr(ref(`${DISC}EndpointPort`), 'Ports of every endpoint.'),
+  },
+  ['addressType', 'endpoints'],
+);
 
 const EV = 'io.k8s.api.events.v1.';
-type(`${EV}EventSeries`, 'A series of repeated events.', { count: int('Occurrences.'), lastObservedTime: microTime('Last occurrence.') }, { required: ['count', 'lastObservedTime'] });
-kindWithList(`${EV}Event`, gv('events.k8s.io', 'v1')('Event'), 'A report of something that happened to an object.', {
-  eventTime: microTime('When first observed.'),
-  series: ref(`${EV}EventSeries`, 'Series data.'),
-  reportingController: str('Reporting controller.'),
-  reportingInstance: str('Reporting instance.'),
-  action: str('Action taken.'),
-  reason: str('Short machine-readable reason.'),
-  regarding: core('ObjectReference', 'The object concerned.'),
-  related: core('ObjectReference', 'A second object concerned.'),
-  note: str('Human-readable description.'),
-  type: str('Normal or Warning.'),
-  deprecatedSource: core('EventSource', 'Deprecated.'),
-  deprecatedFirstTimestamp: time('Deprecated.'),
-  deprecatedLastTimestamp: time('Deprecated.'),
-  deprecatedCount: int('Deprecated.'),
-}, ['eventTime']);
+type(
+  `${EV}EventSeries`,
+  'A series of repeated events.',
+  { count: int('Occurrences.'), lastObservedTime: microTime('Last occurrence.') },
+  { required: ['count', 'lastObservedTime'] },
+);
+kindWithList(
+  `${EV}Event`,
+  gv('events.k8s.io', 'v1')('Event'),
+  'A report of something that happened to an object.',
+  {
+    eventTime: microTime('When first observed.'),
+    series: ref(`${EV}EventSeries`, 'Series data.'),
+    reportingController: str('Reporting controller.'),
+    reportingInstance: str('Reporting instance.'),
+    action: str('Action taken.'),
+    reason: str('Short machine-readable reason.'),
+    regarding: core('ObjectReference', 'The object concerned.'),
+    related: core('ObjectReference', 'A second object concerned.'),
+    note: str('Human-readable description.'),
+    type: str('Normal or Warning.'),
+    deprecatedSource: core('EventSource', 'Deprecated.'),
+    deprecatedFirstTimestamp: time('Deprecated.'),
+    deprecatedLastTimestamp: time('Deprecated.'),
+    deprecatedCount: int('Deprecated.'),
+  },
+  ['eventTime'],
+);
 
 const NET = 'io.k8s.api.networking.v1.';
 type(`${NET}ServiceBackendPort`, 'A port of a Service.', { name: str('Port name.'), number: int('Port number.') });
-type(`${NET}IngressServiceBackend`, 'A Service as backend.', { name: str('Service name.'), port: ref(`${NET}ServiceBackendPort`, 'Service port.') }, { required: ['name'] });
-type(`${NET}IngressBackend`, 'Where traffic goes.', { service: ref(`${NET}IngressServiceBackend`, 'A Service.'), resource: core('TypedLocalObjectReference', 'Another object.') });
-type(`${NET}HTTPIngressPath`, 'A path and its backend.', { path: str('Path to match.'), pathType: str('Exact, Prefix or ImplementationSpecific.'), backend: ref(`${NET}IngressBackend`, 'Backend.') }, { required: ['pathType', 'backend'] });
+type(
+  `${NET}IngressServiceBackend`,
+  'A Service as backend.',
+  { name: str('Service name.'), port: ref(`${NET}ServiceBackendPort`, 'Service port.') },
+  { required: ['name'] },
+);
+type(`${NET}IngressBackend`, 'Where traffic goes.', {
+  service: ref(`${NET}IngressServiceBackend`, 'A Service.'),
+  resource: core('TypedLocalObjectReference', 'Another object.'),
+});
+type(
+  `${NET}HTTPIngressPath`,
+  'A path and its backend.',
+  { path: str('Path to match.'), pathType: str('Exact, Prefix or ImplementationSpecific.'), backend: ref(`${NET}IngressBackend`, 'Backend.') },
+  { required: ['pathType', 'backend'] },
+);
 type(`${NET}HTTPIngressRuleValue`, 'HTTP paths.', { paths: arr(ref(`${NET}HTTPIngressPath`), 'Paths.') }, { required: ['paths'] });
 type(`${NET}IngressRule`, 'Routes for a host.', { host: str('Host name; all hosts when empty.'), http: ref(`${NET}HTTPIngressRuleValue`, 'HTTP routes.') });
 type(`${NET}IngressTLS`, 'TLS for some hosts.', { hosts: arr(str(), 'Hosts in the certificate.'), secretName: str('Secret with the certificate and key.') });
@@ -71,29 +117,60 @@ type(`${NET}IngressSpec`, 'Desired state of an Ingress.', {
   tls: arr(ref(`${NET}IngressTLS`), 'TLS settings.'),
   rules: arr(ref(`${NET}IngressRule`), 'Routing rules.'),
 });
-type(`${NET}IngressPortStatus`, 'Status of a port.', { port: int('Port.'), protocol: str('Protocol.'), error: str('Error.') }, { required: ['port', 'protocol'] });
-type(`${NET}IngressLoadBalancerIngress`, 'An ingress point.', { ip: str('IP.'), hostname: str('Host name.'), ports: arr(ref(`${NET}IngressPortStatus`), 'Ports.') });
+type(
+  `${NET}IngressPortStatus`,
+  'Status of a port.',
+  { port: int('Port.'), protocol: str('Protocol.'), error: str('Error.') },
+  { required: ['port', 'protocol'] },
+);
+type(`${NET}IngressLoadBalancerIngress`, 'An ingress point.', {
+  ip: str('IP.'),
+  hostname: str('Host name.'),
+  ports: arr(ref(`${NET}IngressPortStatus`), 'Ports.'),
+});
 type(`${NET}IngressLoadBalancerStatus`, 'Load balancer status.', { ingress: arr(ref(`${NET}IngressLoadBalancerIngress`), 'Ingress points.') });
 type(`${NET}IngressStatus`, 'Observed state of an Ingress.', { loadBalancer: ref(`${NET}IngressLoadBalancerStatus`, 'Load balancer.') });
 kindWithList(`${NET}Ingress`, gv('networking.k8s.io', 'v1')('Ingress'), 'HTTP routing from outside the cluster to Services.', {
   spec: ref(`${NET}IngressSpec`, 'Desired state.'),
   status: ref(`${NET}IngressStatus`, 'Observed state.'),
 });
-type(`${NET}IngressClassParametersReference`, 'Parameters of an IngressClass.', { apiGroup: str('Group.'), kind: str('Kind.'), name: str('Name.'), scope: str('Cluster or Namespace.'), namespace: str('Namespace.') }, { required: ['kind', 'name'] });
-type(`${NET}IngressClassSpec`, 'The controller of an IngressClass.', { controller: str('Controller name.'), parameters: ref(`${NET}IngressClassParametersReference`, 'Parameters.') });
-kindWithList(`${NET}IngressClass`, gv('networking.k8s.io', 'v1')('IngressClass'), 'A kind of Ingress and the controller implementing it.', { spec: ref(`${NET}IngressClassSpec`, 'The class.') });
+type(
+  `${NET}IngressClassParametersReference`,
+  'Parameters of an IngressClass.',
+  { apiGroup: str('Group.'), kind: str('Kind.'), name: str('Name.'), scope: str('Cluster or Namespace.'), namespace: str('Namespace.') },
+  { required: ['kind', 'name'] },
+);
+type(`${NET}IngressClassSpec`, 'The controller of an IngressClass.', {
+  controller: str('Controller name.'),
+  parameters: ref(`${NET}IngressClassParametersReference`, 'Parameters.'),
+});
+kindWithList(`${NET}IngressClass`, gv('networking.k8s.io', 'v1')('IngressClass'), 'A kind of Ingress and the controller implementing it.', {
+  spec: ref(`${NET}IngressClassSpec`, 'The class.'),
+});
 type(`${NET}IPBlock`, 'A CIDR.', { cidr: str('The CIDR.'), except: arr(str(), 'CIDRs to exclude.') }, { required: ['cidr'] });
-type(`${NET}NetworkPolicyPeer`, 'Peers allowed.', { podSelector: selector('Pods.'), namespaceSelector: selector('Namespaces.'), ipBlock: ref(`${NET}IPBlock`, 'Addresses.') });
+type(`${NET}NetworkPolicyPeer`, 'Peers allowed.', {
+  podSelector: selector('Pods.'),
+  namespaceSelector: selector('Namespaces.'),
+  ipBlock: ref(`${NET}IPBlock`, 'Addresses.'),
+});
 type(`${NET}NetworkPolicyPort`, 'A port allowed.', { protocol: str('Protocol.'), port: ios('Port number or name.'), endPort: int('Last port of a range.') });
-type(`${NET}NetworkPolicyIngressRule`, 'Allowed incoming traffic.', { ports: arr(ref(`${NET}NetworkPolicyPort`), 'Ports.'), from: arr(ref(`${NET}NetworkPolicyPeer`), 'Sources.') });
-type(`${NET}NetworkPolicyEgressRule`, 'Allowed outgoing traffic.', { ports: arr(ref(`${NET}NetworkPolicyPort`), 'Ports.'), to: arr(ref(`${NET}NetworkPolicyPeer`), 'Destinations.') });
+type(`${NET}NetworkPolicyIngressRule`, 'Allowed incoming traffic.', {
+  ports: arr(ref(`${NET}NetworkPolicyPort`), 'Ports.'),
+  from: arr(ref(`${NET}NetworkPolicyPeer`), 'Sources.'),
+});
+type(`${NET}NetworkPolicyEgressRule`, 'Allowed outgoing traffic.', {
+  ports: arr(ref(`${NET}NetworkPolicyPort`), 'Ports.'),
+  to: arr(ref(`${NET}NetworkPolicyPeer`), 'Destinations.'),
+});
 type(`${NET}NetworkPolicySpec`, 'Desired state of a NetworkPolicy.', {
   podSelector: selector('Pods the policy applies to.'),
   ingress: arr(ref(`${NET}NetworkPolicyIngressRule`), 'Allowed incoming traffic.'),
   egress: arr(ref(`${NET}NetworkPolicyEgressRule`), 'Allowed outgoing traffic.'),
   policyTypes: arr(str(), 'Ingress and/or Egress.'),
 });
-kindWithList(`${NET}NetworkPolicy`, gv('networking.k8s.io', 'v1')('NetworkPolicy'), 'Traffic allowed to and from pods.', { spec: ref(`${NET}NetworkPolicySpec`, 'Desired state.') });
+kindWithList(`${NET}NetworkPolicy`, gv('networking.k8s.io', 'v1')('NetworkPolicy'), 'Traffic allowed to and from pods.', {
+  spec: ref(`${NET}NetworkPolicySpec`, 'Desired state.'),
+});
 
 const POL = 'io.k8s.api.policy.v1.';
 type(`${POL}PodDisruptionBudgetSpec`, 'Desired state of a PodDisruptionBudget.', {
@@ -102,15 +179,20 @@ type(`${POL}PodDisruptionBudgetSpec`, 'Desired state of a PodDisruptionBudget.',
   maxUnavailable: ios('Pods that may be unavailable: a number or percentage.'),
   unhealthyPodEvictionPolicy: str('IfHealthyBudget or AlwaysAllow.'),
 });
-type(`${POL}PodDisruptionBudgetStatus`, 'Observed state of a PodDisruptionBudget.', {
-  observedGeneration: i64('Generation last acted on.'),
-  disruptedPods: { type: 'object', additionalProperties: time(), description: 'Pods being evicted.' },
-  disruptionsAllowed: int('Disruptions allowed now.'),
-  currentHealthy: int('Healthy pods.'),
-  desiredHealthy: int('Healthy pods needed.'),
-  expectedPods: int('Pods counted.'),
-  conditions: conditions('io.k8s.apimachinery.pkg.apis.meta.v1.Condition'),
-}, { required: ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods'] });
+type(
+  `${POL}PodDisruptionBudgetStatus`,
+  'Observed state of a PodDisruptionBudget.',
+  {
+    observedGeneration: i64('Generation last acted on.'),
+    disruptedPods: { type: 'object', additionalProperties: time(), description: 'Pods being evicted.' },
+    disruptionsAllowed: int('Disruptions allowed now.'),
+    currentHealthy: int('Healthy pods.'),
+    desiredHealthy: int('Healthy pods needed.'),
+    expectedPods: int('Pods counted.'),
+    conditions: conditions('io.k8s.apimachinery.pkg.apis.meta.v1.Condition'),
+  },
+  { required: ['disruptionsAllowed', 'currentHealthy', 'desiredHealthy', 'expectedPods'] },
+);
 kindWithList(`${POL}PodDisruptionBudget`, gv('policy', 'v1')('PodDisruptionBudget'), 'Limits voluntary disruption of a set of pods.', {
   spec: ref(`${POL}PodDisruptionBudgetSpec`, 'Desired state.'),
   status: ref(`${POL}PodDisruptionBudgetStatus`, 'Observed state.'),
@@ -118,83 +200,155 @@ kindWithList(`${POL}PodDisruptionBudget`, gv('policy', 'v1')('PodDisruptionBudge
 
 const RBAC = 'io.k8s.api.rbac.v1.';
 const rbac = gv('rbac.authorization.k8s.io', 'v1');
-type(`${RBAC}PolicyRule`, 'Actions allowed on resources or URLs.', {
-  verbs: arr(str(), 'Verbs, or * for all.'),
-  apiGroups: arr(str(), 'API groups; "" is core.'),
-  resources: arr(str(), 'Resources, or * for all.'),
-  resourceNames: arr(str(), 'Only these object names.'),
-  nonResourceURLs: arr(str(), 'Non-resource URLs, for ClusterRoles.'),
-}, { required: ['verbs'] });
+type(
+  `${RBAC}PolicyRule`,
+  'Actions allowed on resources or URLs.',
+  {
+    verbs: arr(str(), 'Verbs, or * for all.'),
+    apiGroups: arr(str(), 'API groups; "" is core.'),
+    resources: arr(str(), 'Resources, or * for all.'),
+    resourceNames: arr(str(), 'Only these object names.'),
+    nonResourceURLs: arr(str(), 'Non-resource URLs, for ClusterRoles.'),
+  },
+  { required: ['verbs'] },
+);
 type(`${RBAC}AggregationRule`, 'ClusterRoles merged into this one.', { clusterRoleSelectors: arr(selector(), 'Select the ClusterRoles.') });
-type(`${RBAC}Subject`, 'A user, group or service account.', { kind: str('User, Group or ServiceAccount.'), apiGroup: str('Group of the kind.'), name: str('Name.'), namespace: str('Namespace, for service accounts.') }, { required: ['kind', 'name'], ext: { 'x-kubernetes-map-type': 'atomic' } });
-type(`${RBAC}RoleRef`, 'The role granted.', { apiGroup: str('Group of the role.'), kind: str('Role or ClusterRole.'), name: str('Name.') }, { required: ['apiGroup', 'kind', 'name'], ext: { 'x-kubernetes-map-type': 'atomic' } });
+type(
+  `${RBAC}Subject`,
+  'A user, group or service account.',
+  { kind: str('User, Group or ServiceAccount.'), apiGroup: str('Group of the kind.'), name: str('Name.'), namespace: str('Namespace, for service accounts.') },
+  { required: ['kind', 'name'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
+type(
+  `${RBAC}RoleRef`,
+  'The role granted.',
+  { apiGroup: str('Group of the role.'), kind: str('Role or ClusterRole.'), name: str('Name.') },
+  { required: ['apiGroup', 'kind', 'name'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+);
 kindWithList(`${RBAC}Role`, rbac('Role'), 'Permissions within a namespace.', { rules: arr(ref(`${RBAC}PolicyRule`), 'The rules.') });
 kindWithList(`${RBAC}ClusterRole`, rbac('ClusterRole'), 'Permissions cluster-wide or reusable in namespaces.', {
   rules: arr(ref(`${RBAC}PolicyRule`), 'The rules.'),
   aggregationRule: ref(`${RBAC}AggregationRule`, 'Build the rules from other ClusterRoles.'),
 });
-kindWithList(`${RBAC}RoleBinding`, rbac('RoleBinding'), 'Grants a role to subjects within a namespace.', {
-  subjects: arr(ref(`${RBAC}Subject`), 'Who gets the role.'),
-  roleRef: ref(`${RBAC}RoleRef`, 'The role; cannot change.'),
-}, ['roleRef']);
-kindWithList(`${RBAC}ClusterRoleBinding`, rbac('ClusterRoleBinding'), 'Grants a ClusterRole cluster-wide.', {
-  subjects: arr(ref(`${RBAC}Subject`), 'Who gets the role.'),
-  roleRef: ref(`${RBAC}RoleRef`, 'The role; cannot change.'),
-}, ['roleRef']);
+kindWithList(
+  `${RBAC}RoleBinding`,
+  rbac('RoleBinding'),
+  'Grants a role to subjects within a namespace.',
+  {
+    subjects: arr(ref(`${RBAC}Subject`), 'Who gets the role.'),
+    roleRef: ref(`${RBAC}RoleRef`, 'The role; cannot change.'),
+  },
+  ['roleRef'],
+);
+kindWithList(
+  `${RBAC}ClusterRoleBinding`,
+  rbac('ClusterRoleBinding'),
+  'Grants a ClusterRole cluster-wide.',
+  {
+    subjects: arr(ref(`${RBAC}Subject`), 'Who gets the role.'),
+    roleRef: ref(`${RBAC}RoleRef`, 'The role; cannot change.'),
+  },
+  ['roleRef'],
+);
 
 const STO = 'io.k8s.api.storage.v1.';
-kindWithList(`${STO}StorageClass`, gv('storage.k8s.io', 'v1')('StorageClass'), 'A class of dynamically provisioned storage.', {
-  provisioner: str('Provisioner name.'),
-  parameters: strMap('Provisioner parameters.'),
-  reclaimPolicy: str('Delete or Retain.'),
-  mountOptions: arr(str(), 'Mount options.'),
-  allowVolumeExpansion: bool('Whether claims may grow.'),
-  volumeBindingMode: str('Immediate or WaitForFirstConsumer.'),
-  allowedTopologies: arr({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, 'Where volumes may be provisioned.'),
-}, ['provisioner']);
-kindWithList('io.k8s.api.scheduling.v1.PriorityClass', gv('scheduling.k8s.io', 'v1')('PriorityClass'), 'A named pod priority.', {
-  value: int('The priority; higher runs first.'),
-  globalDefault: bool('Default for pods without a class.'),
-  description: str('When to use this class.'),
-  preemptionPolicy: str('PreemptLowerPriority or Never.'),
-}, ['value']);
+kindWithList(
+  `${STO}StorageClass`,
+  gv('storage.k8s.io', 'v1')('StorageClass'),
+  'A class of dynamically provisioned storage.',
+  {
+    provisioner: str('Provisioner name.'),
+    parameters: strMap('Provisioner parameters.'),
+    reclaimPolicy: str('Delete or Retain.'),
+    mountOptions: arr(str(), 'Mount options.'),
+    allowVolumeExpansion: bool('Whether claims may grow.'),
+    volumeBindingMode: str('Immediate or WaitForFirstConsumer.'),
+    allowedTopologies: arr({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, 'Where volumes may be provisioned.'),
+  },
+  ['provisioner'],
+);
+kindWithList(
+  'io.k8s.api.scheduling.v1.PriorityClass',
+  gv('scheduling.k8s.io', 'v1')('PriorityClass'),
+  'A named pod priority.',
+  {
+    value: int('The priority; higher runs first.'),
+    globalDefault: bool('Default for pods without a class.'),
+    description: str('When to use this class.'),
+    preemptionPolicy: str('PreemptLowerPriority or Never.'),
+  },
+  ['value'],
+);
 
 const AS1 = 'io.k8s.api.autoscaling.v1.';
 const AS2 = 'io.k8s.api.autoscaling.v2.';
 for (const pkg of [AS1, AS2])
-  type(`${pkg}CrossVersionObjectReference`, 'The object to scale.', { kind: str('Kind.'), name: str('Name.'), apiVersion: str('API version.') }, { required: ['kind', 'name'], ext: { 'x-kubernetes-map-type': 'atomic' } });
+  type(
+    `${pkg}CrossVersionObjectReference`,
+    'The object to scale.',
+    { kind: str('Kind.'), name: str('Name.'), apiVersion: str('API version.') },
+    { required: ['kind', 'name'], ext: { 'x-kubernetes-map-type': 'atomic' } },
+  );
 type(`${AS1}ScaleSpec`, 'Desired scale.', { replicas: int('Desired replicas.') });
 type(`${AS1}ScaleStatus`, 'Observed scale.', { replicas: int('Current replicas.'), selector: str('Label selector of the pods.') }, { required: ['replicas'] });
 kind(`${AS1}Scale`, [{ group: 'autoscaling', version: 'v1', kind: 'Scale' }], 'The scale subresource of a resource.', {
   spec: ref(`${AS1}ScaleSpec`, 'Desired scale.'),
   status: ref(`${AS1}ScaleStatus`, 'Observed scale.'),
 });
-type(`${AS1}HorizontalPodAutoscalerSpec`, 'Desired state of an autoscaler.', {
-  scaleTargetRef: ref(`${AS1}CrossVersionObjectReference`, 'What to scale.'),
-  minReplicas: int('Fewest replicas; 1 by default.'),
-  maxReplicas: int('Most replicas.'),
-  targetCPUUtilizationPercentage: int('Target average CPU use, in percent of requests.'),
-}, { required: ['scaleTargetRef', 'maxReplicas'] });
-type(`${AS1}HorizontalPodAutoscalerStatus`, 'Observed state of an autoscaler.', {
-  observedGeneration: i64('Generation last acted on.'),
-  lastScaleTime: time('When it last scaled.'),
-  currentReplicas: int('Current replicas.'),
-  desiredReplicas: int('Desired replicas.'),
-  currentCPUUtilizationPercentage: int('Current CPU use.'),
-}, { required: ['currentReplicas', 'desiredReplicas'] });
+type(
+  `${AS1}HorizontalPodAutoscalerSpec`,
+  'Desired state of an autoscaler.',
+  {
+    scaleTargetRef: ref(`${AS1}CrossVersionObjectReference`, 'What to scale.'),
+    minReplicas: int('Fewest replicas; 1 by default.'),
+    maxReplicas: int('Most replicas.'),
+    targetCPUUtilizationPercentage: int('Target average CPU use, in percent of requests.'),
+  },
+  { required: ['scaleTargetRef', 'maxReplicas'] },
+);
+type(
+  `${AS1}HorizontalPodAutoscalerStatus`,
+  'Observed state of an autoscaler.',
+  {
+    observedGeneration: i64('Generation last acted on.'),
+    lastScaleTime: time('When it last scaled.'),
+    currentReplicas: int('Current replicas.'),
+    desiredReplicas: int('Desired replicas.'),
+    currentCPUUtilizationPercentage: int('Current CPU use.'),
+  },
+  { required: ['currentReplicas', 'desiredReplicas'] },
+);
 kindWithList(`${AS1}HorizontalPodAutoscaler`, gv('autoscaling', 'v1')('HorizontalPodAutoscaler'), 'Scales a workload by its CPU use.', {
   spec: ref(`${AS1}HorizontalPodAutoscalerSpec`, 'Desired state.'),
   status: ref(`${AS1}HorizontalPodAutoscalerStatus`, 'Observed state.'),
 });
 
-type(`${AS2}MetricTarget`, 'A target value.', { type: str('Utilization, Value or AverageValue.'), value: qty('Target value.'), averageValue: qty('Target average.'), averageUtilization: int('Target percentage of requests.') }, { required: ['type'] });
-type(`${AS2}MetricValueStatus`, 'A current value.', { value: qty('Value.'), averageValue: qty('Average.'), averageUtilization: int('Percentage of requests.') });
+type(
+  `${AS2}MetricTarget`,
+  'A target value.',
+  {
+    type: str('Utilization, Value or AverageValue.'),
+    value: qty('Target value.'),
+    averageValue: qty('Target average.'),
+    averageUtilization: int('Target percentage of requests.'),
+  },
+  { required: ['type'] },
+);
+type(`${AS2}MetricValueStatus`, 'A current value.', {
+  value: qty('Value.'),
+  averageValue: qty('Average.'),
+  averageUtilization: int('Percentage of requests.'),
+});
 type(`${AS2}MetricIdentifier`, 'A metric.', { name: str('Name.'), selector: selector('Series to select.') }, { required: ['name'] });
 const metricKinds: [string, string, Record<string, ReturnType<typeof ref>>][] = [
   ['Resource', 'A resource of the pods, e.g. cpu.', { name: str('Resource name.') as never }],
   ['ContainerResource', 'A resource of one container of the pods.', { name: str('Resource name.') as never, container: str('Container.') as never }],
   ['Pods', 'A metric averaged over the pods.', { metric: ref(`${AS2}MetricIdentifier`, 'The metric.') }],
-  ['Object', 'A metric of another object.', { describedObject: ref(`${AS2}CrossVersionObjectReference`, 'The object.'), metric: ref(`${AS2}MetricIdentifier`, 'The metric.') }],
+  [
+    'Object',
+    'A metric of another object.',
+    { describedObject: ref(`${AS2}CrossVersionObjectReference`, 'The object.'), metric: ref(`${AS2}MetricIdentifier`, 'The metric.') },
+  ],
   ['External', 'A metric from outside the cluster.', { metric: ref(`${AS2}MetricIdentifier`, 'The metric.') }],
 ];
 for (const [k, desc, fields] of metricKinds) {
@@ -202,40 +356,77 @@ for (const [k, desc, fields] of metricKinds) {
   type(`${AS2}${k}MetricStatus`, desc, { ...fields, current: ref(`${AS2}MetricValueStatus`, 'Current value.') });
 }
 const lower = (k: string) => k[0]!.toLowerCase() + k.slice(1);
-type(`${AS2}MetricSpec`, 'A metric to scale on.', {
-  type: str('Object, Pods, Resource, ContainerResource or External.'),
-  ...Object.fromEntries(metricKinds.map(([k, desc]) => [lower(k), ref(`${AS2}${k}MetricSource`, desc)])),
-}, { required: ['type'] });
-type(`${AS2}MetricStatus`, 'The current value of a metric.', {
-  type: str('Object, Pods, Resource, ContainerResource or External.'),
-  ...Object.fromEntries(metricKinds.map(([k, desc]) => [lower(k), ref(`${AS2}${k}MetricStatus`, desc)])),
-}, { required: ['type'] });
-type(`${AS2}HPAScalingPolicy`, 'A limit on one scaling step.', { type: str('Pods or Percent.'), value: int('Amount.'), periodSeconds: int('Window.') }, { required: ['type', 'value', 'periodSeconds'] });
+type(
+  `${AS2}MetricSpec`,
+  'A metric to scale on.',
+  {
+    type: str('Object, Pods, Resource, ContainerResource or External.'),
+    ...Object.fromEntries(metricKinds.map(([k, desc]) => [lower(k), ref(`${AS2}${k}MetricSource`, desc)])),
+  },
+  { required: ['type'] },
+);
+type(
+  `${AS2}MetricStatus`,
+  'The current value of a metric.',
+  {
+    type: str('Object, Pods, Resource, ContainerResource or External.'),
+    ...Object.fromEntries(metricKinds.map(([k, desc]) => [lower(k), ref(`${AS2}${k}MetricStatus`, desc)])),
+  },
+  { required: ['type'] },
+);
+type(
+  `${AS2}HPAScalingPolicy`,
+  'A limit on one scaling step.',
+  { type: str('Pods or Percent.'), value: int('Amount.'), periodSeconds: int('Window.') },
+  { required: ['type', 'value', 'periodSeconds'] },
+);
 type(`${AS2}HPAScalingRules`, 'How fast to scale in one direction.', {
   stabilizationWindowSeconds: int('Seconds of past recommendations to consider.'),
   selectPolicy: str('Max, Min or Disabled.'),
   policies: arr(ref(`${AS2}HPAScalingPolicy`), 'Policies.'),
   tolerance: qty('Tolerance on the metric ratio.'),
 });
-type(`${AS2}HorizontalPodAutoscalerBehavior`, 'Scaling speed in each direction.', { scaleUp: ref(`${AS2}HPAScalingRules`, 'Scaling up.'), scaleDown: ref(`${AS2}HPAScalingRules`, 'Scaling down.') });
-type(`${AS2}HorizontalPodAutoscalerSpec`, 'Desired state of an autoscaler.', {
-  scaleTargetRef: ref(`${AS2}CrossVersionObjectReference`, 'What to scale.'),
-  minReplicas: int('Fewest replicas; 1 by default.'),
-  maxReplicas: int('Most replicas.'),
-  metrics: arr(ref(`${AS2}MetricSpec`), 'Metrics to scale on.'),
-  behavior: ref(`${AS2}HorizontalPodAutoscalerBehavior`, 'Scaling speed.'),
-}, { required: ['scaleTargetRef', 'maxReplicas'] });
-type(`${AS2}HorizontalPodAutoscalerCondition`, 'One aspect of the state of an autoscaler.', {
-  type: str('Type.'), status: str('True, False or Unknown.'), lastTransitionTime: time('When status last changed.'), reason: str('Reason.'), message: str('Details.'),
-}, { required: ['type', 'status'] });
-type(`${AS2}HorizontalPodAutoscalerStatus`, 'Observed state of an autoscaler.', {
-  observedGeneration: i64('Generation last acted on.'),
-  lastScaleTime: time('When it last scaled.'),
-  currentReplicas: int('Current replicas.'),
-  desiredReplicas: int('Desired replicas.'),
-  currentMetrics: arr(ref(`${AS2}MetricStatus`), 'Current metric values.'),
-  conditions: keyed(ref(`${AS2}HorizontalPodAutoscalerCondition`), ['type'], 'Conditions.'),
-}, { required: ['desiredReplicas'] });
+type(`${AS2}HorizontalPodAutoscalerBehavior`, 'Scaling speed in each direction.', {
+  scaleUp: ref(`${AS2}HPAScalingRules`, 'Scaling up.'),
+  scaleDown: ref(`${AS2}HPAScalingRules`, 'Scaling down.'),
+});
+type(
+  `${AS2}HorizontalPodAutoscalerSpec`,
+  'Desired state of an autoscaler.',
+  {
+    scaleTargetRef: ref(`${AS2}CrossVersionObjectReference`, 'What to scale.'),
+    minReplicas: int('Fewest replicas; 1 by default.'),
+    maxReplicas: int('Most replicas.'),
+    metrics: arr(ref(`${AS2}MetricSpec`), 'Metrics to scale on.'),
+    behavior: ref(`${AS2}HorizontalPodAutoscalerBehavior`, 'Scaling speed.'),
+  },
+  { required: ['scaleTargetRef', 'maxReplicas'] },
+);
+type(
+  `${AS2}HorizontalPodAutoscalerCondition`,
+  'One aspect of the state of an autoscaler.',
+  {
+    type: str('Type.'),
+    status: str('True, False or Unknown.'),
+    lastTransitionTime: time('When status last changed.'),
+    reason: str('Reason.'),
+    message: str('Details.'),
+  },
+  { required: ['type', 'status'] },
+);
+type(
+  `${AS2}HorizontalPodAutoscalerStatus`,
+  'Observed state of an autoscaler.',
+  {
+    observedGeneration: i64('Generation last acted on.'),
+    lastScaleTime: time('When it last scaled.'),
+    currentReplicas: int('Current replicas.'),
+    desiredReplicas: int('Desired replicas.'),
+    currentMetrics: arr(ref(`${AS2}MetricStatus`), 'Current metric values.'),
+    conditions: keyed(ref(`${AS2}HorizontalPodAutoscalerCondition`), ['type'], 'Conditions.'),
+  },
+  { required: ['desiredReplicas'] },
+);
 kindWithList(`${AS2}HorizontalPodAutoscaler`, gv('autoscaling', 'v2')('HorizontalPodAutoscaler'), 'Scales a workload by metrics.', {
   spec: ref(`${AS2}HorizontalPodAutoscalerSpec`, 'Desired state.'),
   status: ref(`${AS2}HorizontalPodAutoscalerStatus`, 'Observed state.'),

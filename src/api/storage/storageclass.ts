@@ -39,16 +39,19 @@ export function validateStorageClass(obj: KObject): FieldError[] {
   else for (const m of isQualifiedName(prov.toLowerCase())) errs.push(fieldErr.invalid('provisioner', prov.toLowerCase(), m));
   const params: Record<string, unknown> = obj.parameters ?? {};
   const keys = Object.keys(params);
-  if (keys.length > MAX_PARAMETERS) errs.push({ type: 'FieldValueTooLong', field: 'parameters', message: `Too long: may not be more than ${MAX_PARAMETERS} bytes` });
+  if (keys.length > MAX_PARAMETERS)
+    errs.push({ type: 'FieldValueTooLong', field: 'parameters', message: `Too long: may not be more than ${MAX_PARAMETERS} bytes` });
   else {
     let size = 0;
     for (const k of keys) {
       if (!k) errs.push(fieldErr.invalid('parameters', k, 'field can not be empty.'));
       size += k.length + String(params[k] ?? '').length;
     }
-    if (size > MAX_PARAMETERS_SIZE) errs.push({ type: 'FieldValueTooLong', field: 'parameters', message: `Too long: may not be more than ${MAX_PARAMETERS_SIZE} bytes` });
+    if (size > MAX_PARAMETERS_SIZE)
+      errs.push({ type: 'FieldValueTooLong', field: 'parameters', message: `Too long: may not be more than ${MAX_PARAMETERS_SIZE} bytes` });
   }
-  if (obj.reclaimPolicy && !RECLAIM_POLICIES.includes(obj.reclaimPolicy)) errs.push(fieldErr.notSupported('reclaimPolicy', obj.reclaimPolicy, RECLAIM_POLICIES));
+  if (obj.reclaimPolicy && !RECLAIM_POLICIES.includes(obj.reclaimPolicy))
+    errs.push(fieldErr.notSupported('reclaimPolicy', obj.reclaimPolicy, RECLAIM_POLICIES));
   if (obj.volumeBindingMode == null) errs.push(fieldErr.required('volumeBindingMode'));
   else if (!BINDING_MODES.includes(obj.volumeBindingMode)) errs.push(fieldErr.notSupported('volumeBindingMode', obj.volumeBindingMode, BINDING_MODES));
   (Array.isArray(obj.allowedTopologies) ? obj.allowedTopologies : []).forEach((term: any, i: number) => {
@@ -67,7 +70,8 @@ export function validateStorageClassUpdate(obj: KObject, old: KObject): FieldErr
   const errs: FieldError[] = [];
   if (!jsonEqual(obj.parameters ?? {}, old.parameters ?? {})) errs.push(fieldErr.forbidden('parameters', 'updates to parameters are forbidden.'));
   if (obj.provisioner !== old.provisioner) errs.push(fieldErr.forbidden('provisioner', 'updates to provisioner are forbidden.'));
-  if ((obj.reclaimPolicy ?? 'Delete') !== (old.reclaimPolicy ?? 'Delete')) errs.push(fieldErr.forbidden('reclaimPolicy', 'updates to reclaimPolicy are forbidden.'));
+  if ((obj.reclaimPolicy ?? 'Delete') !== (old.reclaimPolicy ?? 'Delete'))
+    errs.push(fieldErr.forbidden('reclaimPolicy', 'updates to reclaimPolicy are forbidden.'));
   errs.push(...immutable(obj.volumeBindingMode, old.volumeBindingMode, 'volumeBindingMode'));
   return errs;
 }
@@ -90,8 +94,19 @@ export const storageclasses: ResourceDef = {
     columns: [
       NAME_COLUMN,
       { name: 'Provisioner', type: 'string', description: 'provisioner indicates the type of the provisioner.', priority: 0 },
-      { name: 'ReclaimPolicy', type: 'string', description: 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.', priority: 0 },
-      { name: 'VolumeBindingMode', type: 'string', description: 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.', priority: 0 },
+      {
+        name: 'ReclaimPolicy',
+        type: 'string',
+        description: 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.',
+        priority: 0,
+      },
+      {
+        name: 'VolumeBindingMode',
+        type: 'string',
+        description:
+          'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.',
+        priority: 0,
+      },
       { name: 'AllowVolumeExpansion', type: 'string', description: 'allowVolumeExpansion shows whether the storage class allow volume expand.', priority: 0 },
       AGE_COLUMN,
     ],

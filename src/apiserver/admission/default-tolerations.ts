@@ -22,7 +22,12 @@ export function defaultTolerationSeconds(seconds = DEFAULT_TOLERATION_SECONDS): 
     const spec = obj.spec;
     if (!spec || typeof spec !== 'object') return;
     const tolerations: any[] = Array.isArray(spec.tolerations) ? spec.tolerations : [];
-    const added = KEYS.filter((k) => !toleratesNoExecute(tolerations, k)).map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds }));
+    const added = KEYS.filter((k) => !toleratesNoExecute(tolerations, k)).map((key) => ({
+      key,
+      operator: 'Exists',
+      effect: 'NoExecute',
+      tolerationSeconds: seconds,
+    }));
     if (added.length) spec.tolerations = [...tolerations, ...added];
   };
 }

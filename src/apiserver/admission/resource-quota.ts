@@ -30,13 +30,19 @@ export function resourceQuotaAdmission(rs: ResourceStorage): AdmissionHook {
       await rs.guaranteedUpdate(quotaDef, ns, name, (quota) => {
         if (!quota) return null;
         const hard: Record<string, string> = quota.spec?.hard ?? {};
-        const relevant = Object.keys(hard).filter((r) => usage.has(r)).sort();
+        const relevant = Object.keys(hard)
+          .filter((r) => usage.has(r))
+          .sort();
         if (!relevant.length) return null;
         if (def.group === '' && def.plural === 'pods') {
-          const missing = relevant.filter((r) => MUST_SPECIFY.includes(r) && (obj.spec?.containers ?? []).some((c: KObject) => {
-            const [kind, res] = r.includes('.') ? r.split('.') as [string, string] : ['requests', r];
-            return c.resources?.[kind]?.[res] === undefined;
-          }));
+          const missing = relevant.filter(
+            (r) =>
+              MUST_SPECIFY.includes(r) &&
+              (obj.spec?.containers ?? []).some((c: KObject) => {
+                const [kind, res] = r.includes('.') ? (r.split('.') as [string, string]) : ['requests', r];
+                return c.resources?.[kind]?.[res] === undefined;
+              }),
+          );
           if (missing.length) throw quotaForbidden(def, obj, `failed quota: ${name}: must specify ${missing.join(',')}`);
         }
         const statusHard: Record<string, string> = quota.status?.hard ?? {};
@@ -46,7 +52,11 @@ export function resourceQuotaAdmission(rs: ResourceStorage): AdmissionHook {
         const over = relevant.filter((r) => nanoValue(used[r] ?? '0') + usage.get(r)! > nanoValue(hard[r]));
         if (over.length) {
           const list = (f: (r: string) => string) => over.map((r) => `${r}=${f(r)}`).join(',');
-          throw quotaForbidden(def, obj, `exceeded quota: ${name}, requested: ${list((r) => formatQuantity(usage.get(r)!, hard[r]))}, used: ${list((r) => formatQuantity(nanoValue(used[r] ?? '0'), hard[r]))}, limited: ${list((r) => hard[r]!)}`);
+          throw quotaForbidden(
+            def,
+            obj,
+            `exceeded quota: ${name}, requested: ${list((r) => formatQuantity(usage.get(r)!, hard[r]))}, used: ${list((r) => formatQuantity(nanoValue(used[r] ?? '0'), hard[r]))}, limited: ${list((r) => hard[r]!)}`,
+          );
         }
         for (const r of relevant) used[r] = formatQuantity(nanoValue(used[r] ?? '0') + usage.get(r)!, hard[r]);
         quota.status = { ...(quota.status ?? {}), used };

@@ -32,7 +32,8 @@ export class ServiceAllocator {
   ) {
     const [addr, bits] = serviceCIDR.split('/');
     const prefix = Number(bits);
-    if (!addr || !/^\d+\.\d+\.\d+\.\d+$/.test(addr) || !(prefix >= 8 && prefix <= 30)) throw new Error(`invalid --service-cidr ${serviceCIDR}: an IPv4 CIDR between /8 and /30 is required`);
+    if (!addr || !/^\d+\.\d+\.\d+\.\d+$/.test(addr) || !(prefix >= 8 && prefix <= 30))
+      throw new Error(`invalid --service-cidr ${serviceCIDR}: an IPv4 CIDR between /8 and /30 is required`);
     this.size = 2 ** (32 - prefix);
     this.base = ipToInt(addr) - (ipToInt(addr) % this.size);
   }
@@ -123,9 +124,21 @@ export class ServiceAllocator {
           spec.clusterIP = this.allocateIP(ips);
         } else if (spec.clusterIP !== 'None' && op === 'create') {
           if (!this.contains(spec.clusterIP))
-            throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}` }]);
+            throw errors.invalid('', 'Service', name, [
+              {
+                type: 'FieldValueInvalid',
+                field: 'spec.clusterIPs',
+                message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}`,
+              },
+            ]);
           if (ips.has(spec.clusterIP))
-            throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` }]);
+            throw errors.invalid('', 'Service', name, [
+              {
+                type: 'FieldValueInvalid',
+                field: 'spec.clusterIPs',
+                message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`,
+              },
+            ]);
         }
         spec.clusterIPs = [spec.clusterIP];
         if (spec.clusterIP !== 'None') this.reserve(spec.clusterIP, owner);
@@ -136,7 +149,9 @@ export class ServiceAllocator {
           const kept = oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`);
           if (!p.nodePort && kept) p.nodePort = kept;
           else if (p.nodePort && !oldNodePorts.has(p.nodePort) && ports.has(p.nodePort))
-            throw errors.invalid('', 'Service', name, [{ type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` }]);
+            throw errors.invalid('', 'Service', name, [
+              { type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` },
+            ]);
           if (!p.nodePort) {
             p.nodePort = this.allocatePort(ports);
             ports.add(p.nodePort);

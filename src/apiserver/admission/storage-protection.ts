@@ -8,7 +8,8 @@ import type { AdmissionHook } from '../rest/resource-store.js';
 export function storageObjectInUseProtection(): AdmissionHook {
   return (op, def: ResourceDef, obj: KObject) => {
     if (op !== 'create' || def.group !== '') return;
-    const finalizer = def.plural === 'persistentvolumeclaims' ? PVC_PROTECTION_FINALIZER : def.plural === 'persistentvolumes' ? PV_PROTECTION_FINALIZER : undefined;
+    const finalizer =
+      def.plural === 'persistentvolumeclaims' ? PVC_PROTECTION_FINALIZER : def.plural === 'persistentvolumes' ? PV_PROTECTION_FINALIZER : undefined;
     if (!finalizer) return;
     obj.metadata ??= {};
     const list: unknown[] = Array.isArray(obj.metadata.finalizers) ? obj.metadata.finalizers : [];

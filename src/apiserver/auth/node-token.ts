@@ -49,7 +49,9 @@ export function nodeTokenAuthenticator(secret: string): (token: string) => UserI
     const name = token.slice(5, i);
     if (!NODE_NAME.test(name) || name.length > 253) return undefined;
     // Compared as hashes so the comparison takes the same time whatever the length.
-    const got = createHash('sha256').update(token.slice(i + 1)).digest();
+    const got = createHash('sha256')
+      .update(token.slice(i + 1))
+      .digest();
     if (!timingSafeEqual(got, want)) return undefined;
     return { username: `system:node:${name}`, groups: ['system:nodes'] };
   };

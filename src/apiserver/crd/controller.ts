@@ -128,12 +128,16 @@ export class CRDController {
       const other = objects.get(key)!;
       if (other.metadata?.name === crd.metadata?.name || other.spec?.group !== crd.spec.group) continue;
       const taken = other.status?.acceptedNames ?? {};
-      if (names.plural && (taken.plural === names.plural || taken.singular === names.plural)) return { reason: 'PluralConflict', message: `"${names.plural}" is already in use` };
-      if (names.singular && (taken.plural === names.singular || taken.singular === names.singular)) return { reason: 'SingularConflict', message: `"${names.singular}" is already in use` };
+      if (names.plural && (taken.plural === names.plural || taken.singular === names.plural))
+        return { reason: 'PluralConflict', message: `"${names.plural}" is already in use` };
+      if (names.singular && (taken.plural === names.singular || taken.singular === names.singular))
+        return { reason: 'SingularConflict', message: `"${names.singular}" is already in use` };
       for (const s of names.shortNames ?? [])
         if ((taken.shortNames ?? []).includes(s)) return { reason: 'ShortNamesConflict', message: `"${s}" is already in use` };
-      if (names.kind && (taken.kind === names.kind || taken.listKind === names.kind)) return { reason: 'KindConflict', message: `"${names.kind}" is already in use` };
-      if (names.listKind && (taken.kind === names.listKind || taken.listKind === names.listKind)) return { reason: 'ListKindConflict', message: `"${names.listKind}" is already in use` };
+      if (names.kind && (taken.kind === names.kind || taken.listKind === names.kind))
+        return { reason: 'KindConflict', message: `"${names.kind}" is already in use` };
+      if (names.listKind && (taken.kind === names.listKind || taken.listKind === names.listKind))
+        return { reason: 'ListKindConflict', message: `"${names.listKind}" is already in use` };
     }
     return undefined;
   }
@@ -215,7 +219,11 @@ export class CRDController {
     if (def && keys.length) {
       if (conditionOf(crd, 'Terminating')?.reason !== 'InstanceDeletionInProgress') {
         const obj = structuredClone(crd) as KObject;
-        setCondition(obj, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, formatTime());
+        setCondition(
+          obj,
+          { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' },
+          formatTime(),
+        );
         await this.writeStatus(name, obj.status).catch(() => {});
       }
       for (const key of keys) {

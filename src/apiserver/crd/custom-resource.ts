@@ -115,10 +115,13 @@ export function customResources(crd: KObject): CustomResource[] {
             fieldSelectors: Object.fromEntries(
               selectable.map((f) => {
                 const steps = parsePath(f.jsonPath);
-                return [f.jsonPath.replace(/^\./, ''), (obj: KObject) => {
-                  const x = findResults(obj, steps)[0];
-                  return x === undefined || x === null ? '' : String(x);
-                }];
+                return [
+                  f.jsonPath.replace(/^\./, ''),
+                  (obj: KObject) => {
+                    const x = findResults(obj, steps)[0];
+                    return x === undefined || x === null ? '' : String(x);
+                  },
+                ];
               }),
             ),
           }

@@ -11,7 +11,8 @@ type Step =
 
 export function parsePath(p: string): Step[] {
   const steps: Step[] = [];
-  const re = /\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\[\*\]|\['([^']*)'\]|\["([^"]*)"\]|\[\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*("[^"]*"|'[^']*'|[0-9.]+|true|false)\)\]/y;
+  const re =
+    /\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\[\*\]|\['([^']*)'\]|\["([^"]*)"\]|\[\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*("[^"]*"|'[^']*'|[0-9.]+|true|false)\)\]/y;
   let m: RegExpExecArray | null;
   while (re.lastIndex < p.length && (m = re.exec(p))) {
     if (m[1] !== undefined) steps.push({ kind: 'field', name: m[1] });
@@ -65,7 +66,13 @@ export interface PrinterColumn {
 
 /** The column a CRD gets when it declares none, as Kubernetes adds it. */
 export const DEFAULT_PRINTER_COLUMNS: PrinterColumn[] = [
-  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata' },
+  {
+    name: 'Age',
+    type: 'date',
+    jsonPath: '.metadata.creationTimestamp',
+    description:
+      'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+  },
 ];
 
 function cell(type: string, value: unknown, now: number): unknown {

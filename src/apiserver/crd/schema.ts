@@ -7,8 +7,21 @@ import type { KObject } from '../../api/types.js';
 export type Schema = Record<string, any>;
 
 const OBJECT_META_FIELDS = new Set([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
 ]);
 
 const isObject = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -28,7 +41,10 @@ function keepsUnknown(s: Schema): boolean {
 export function prune(value: unknown, s: Schema | undefined, embedded = false, path = '', dropped?: string[]): void {
   if (!s) return;
   if (Array.isArray(value)) {
-    if (isObject(s.items)) value.forEach((item, i) => { prune(item, s.items, false, `${path}[${i}]`, dropped); });
+    if (isObject(s.items))
+      value.forEach((item, i) => {
+        prune(item, s.items, false, `${path}[${i}]`, dropped);
+      });
     return;
   }
   if (!isObject(value)) return;
@@ -58,10 +74,11 @@ export function prune(value: unknown, s: Schema | undefined, embedded = false, p
 export function applyDefaults(value: unknown, s: Schema | undefined): void {
   if (!s) return;
   if (Array.isArray(value)) {
-    if (isObject(s.items)) for (let i = 0; i < value.length; i++) {
-      if (value[i] === null && s.items.nullable !== true && s.items.default !== undefined) value[i] = structuredClone(s.items.default);
-      applyDefaults(value[i], s.items);
-    }
+    if (isObject(s.items))
+      for (let i = 0; i < value.length; i++) {
+        if (value[i] === null && s.items.nullable !== true && s.items.default !== undefined) value[i] = structuredClone(s.items.default);
+        applyDefaults(value[i], s.items);
+      }
     return;
   }
   if (!isObject(value)) return;

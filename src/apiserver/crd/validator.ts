@@ -10,8 +10,20 @@ import { fieldErr } from '../../api/validation.js';
 import type { Schema } from './schema.js';
 
 const KEEP = [
-  'format', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems',
-  'uniqueItems', 'multipleOf', 'minProperties', 'maxProperties', 'required',
+  'format',
+  'enum',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'multipleOf',
+  'minProperties',
+  'maxProperties',
+  'required',
 ];
 
 /** OpenAPI v3.0 (as CRDs write it) → JSON Schema draft-07 for ajv. */
@@ -110,11 +122,18 @@ function toFieldError(e: ErrorObject, root: unknown): FieldError | undefined {
       return fieldErr.required(child);
     }
     case 'type': {
-      const want = String(p.type).split(',').filter((t) => t !== 'null').join(',');
+      const want = String(p.type)
+        .split(',')
+        .filter((t) => t !== 'null')
+        .join(',');
       return fieldErr.typeInvalid(name, value ?? '', `${name} in body must be of type ${want}: "${typeName(value)}"`);
     }
     case 'enum':
-      return fieldErr.notSupported(name, value, (p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
+      return fieldErr.notSupported(
+        name,
+        value,
+        (p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+      );
     case 'minimum':
       return fieldErr.invalid(name, value, `${name} in body should be greater than or equal to ${p.limit}`);
     case 'exclusiveMinimum':
@@ -165,7 +184,9 @@ function dropNested(errs: ErrorObject[]): ErrorObject[] {
 function embeddedErrors(value: unknown, s: Schema | undefined, path: string, out: FieldError[]): void {
   if (!s || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => { embeddedErrors(v, s.items, `${path}[${i}]`, out); });
+    value.forEach((v, i) => {
+      embeddedErrors(v, s.items, `${path}[${i}]`, out);
+    });
     return;
   }
   const obj = value as Record<string, unknown>;
@@ -194,10 +215,11 @@ export class SchemaValidator {
 
   validate(obj: KObject): FieldError[] {
     const errs: FieldError[] = [];
-    if (!this.fn(obj)) for (const e of dropNested(this.fn.errors ?? [])) {
-      const fe = toFieldError(e, obj);
-      if (fe && !errs.some((x) => x.field === fe.field && x.message === fe.message)) errs.push(fe);
-    }
+    if (!this.fn(obj))
+      for (const e of dropNested(this.fn.errors ?? [])) {
+        const fe = toFieldError(e, obj);
+        if (fe && !errs.some((x) => x.field === fe.field && x.message === fe.message)) errs.push(fe);
+      }
     if (this.hasEmbedded) for (const [k, v] of Object.entries(obj)) if (k !== 'metadata') embeddedErrors(v, this.root.properties?.[k], k, errs);
     return errs;
   }

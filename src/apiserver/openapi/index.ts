@@ -44,7 +44,8 @@ function customSchema(schema: Record<string, unknown>, dialect: Dialect): Record
     if (NOT_IN_SWAGGER2.has(k)) continue;
     if (k === 'properties' && v && typeof v === 'object')
       out[k] = Object.fromEntries(Object.entries(v).map(([n, p]) => [n, customSchema(p as Record<string, unknown>, dialect)]));
-    else if ((k === 'items' || k === 'additionalProperties') && v && typeof v === 'object' && !Array.isArray(v)) out[k] = customSchema(v as Record<string, unknown>, dialect);
+    else if ((k === 'items' || k === 'additionalProperties') && v && typeof v === 'object' && !Array.isArray(v))
+      out[k] = customSchema(v as Record<string, unknown>, dialect);
     else out[k] = v;
   }
   return out;
@@ -155,7 +156,15 @@ export class OpenApiService {
       const defs = this.registry.resourcesIn(group, version);
       if (!defs.length) return undefined;
       const { paths, schemas } = describe(sortDefs(defs), 'v3');
-      doc = { openapi: '3.0.0', info: INFO, paths, components: { schemas, securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer token authentication', name: 'authorization', in: 'header' } } } };
+      doc = {
+        openapi: '3.0.0',
+        info: INFO,
+        paths,
+        components: {
+          schemas,
+          securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer token authentication', name: 'authorization', in: 'header' } },
+        },
+      };
     }
     const entry = document(JSON.stringify(doc));
     this.cache.set(path, entry);

@@ -34,7 +34,18 @@ const P: Record<string, Param> = {
   watch: ['watch', 'boolean', 'Watch for changes instead of listing.'],
 };
 const WRITE = ['dryRun', 'fieldManager', 'fieldValidation'];
-const LIST = ['allowWatchBookmarks', 'continue', 'fieldSelector', 'labelSelector', 'limit', 'resourceVersion', 'resourceVersionMatch', 'sendInitialEvents', 'timeoutSeconds', 'watch'];
+const LIST = [
+  'allowWatchBookmarks',
+  'continue',
+  'fieldSelector',
+  'labelSelector',
+  'limit',
+  'resourceVersion',
+  'resourceVersionMatch',
+  'sendInitialEvents',
+  'timeoutSeconds',
+  'watch',
+];
 const DELETE = ['dryRun', 'gracePeriodSeconds', 'orphanDependents', 'propagationPolicy'];
 const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
 // Custom resources take no strategic merge patch; kubectl reads this to fall back to merge patch.
@@ -51,7 +62,14 @@ function param(name: string, where: 'query' | 'path', dialect: Dialect): Record<
 
 function opIdPart(group: string, version: string): string {
   const g = group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
-  return (g.split('.').map((s) => s[0]!.toUpperCase() + s.slice(1)).join('') + version[0]!.toUpperCase() + version.slice(1)).replace(/[^A-Za-z0-9]/g, '');
+  return (
+    g
+      .split('.')
+      .map((s) => s[0]!.toUpperCase() + s.slice(1))
+      .join('') +
+    version[0]!.toUpperCase() +
+    version.slice(1)
+  ).replace(/[^A-Za-z0-9]/g, '');
 }
 
 export class PathBuilder {
@@ -65,9 +83,10 @@ export class PathBuilder {
     const out: Record<string, unknown> = {};
     for (const c of codes) {
       const description = c === 201 ? 'Created' : c === 202 ? 'Accepted' : 'OK';
-      out[c] = this.dialect === 'v3'
-        ? { description, content: Object.fromEntries(MEDIA.map((m) => [m, { schema: this.ref(schema) }])) }
-        : { description, schema: this.ref(schema) };
+      out[c] =
+        this.dialect === 'v3'
+          ? { description, content: Object.fromEntries(MEDIA.map((m) => [m, { schema: this.ref(schema) }])) }
+          : { description, schema: this.ref(schema) };
     }
     out['401'] = { description: 'Unauthorized' };
     return out;
@@ -113,25 +132,74 @@ export class PathBuilder {
     const list = `${k.schema}List`;
 
     const collection: Record<string, unknown> = { parameters: pathParams(def.namespaced ? ['namespace'] : []) };
-    if (verbs.has('list')) collection.get = this.op('list', `list${id}${scope}${kind}`, k, { params: LIST, codes: [200], response: list, description: `list or watch objects of kind ${kind}` });
-    if (verbs.has('create')) collection.post = this.op('post', `create${id}${scope}${kind}`, k, { params: WRITE, body: k.schema, codes: [200, 201, 202], response: k.schema, description: `create a ${kind}` });
+    if (verbs.has('list'))
+      collection.get = this.op('list', `list${id}${scope}${kind}`, k, {
+        params: LIST,
+        codes: [200],
+        response: list,
+        description: `list or watch objects of kind ${kind}`,
+      });
+    if (verbs.has('create'))
+      collection.post = this.op('post', `create${id}${scope}${kind}`, k, {
+        params: WRITE,
+        body: k.schema,
+        codes: [200, 201, 202],
+        response: k.schema,
+        description: `create a ${kind}`,
+      });
     if (verbs.has('deletecollection'))
-      collection.delete = this.op('deletecollection', `delete${id}Collection${scope}${kind}`, k, { params: [...DELETE, ...LIST.filter((p) => p !== 'watch' && p !== 'allowWatchBookmarks')], body: `${META}DeleteOptions`, codes: [200], response: `${META}Status`, description: `delete collection of ${kind}` });
+      collection.delete = this.op('deletecollection', `delete${id}Collection${scope}${kind}`, k, {
+        params: [...DELETE, ...LIST.filter((p) => p !== 'watch' && p !== 'allowWatchBookmarks')],
+        body: `${META}DeleteOptions`,
+        codes: [200],
+        response: `${META}Status`,
+        description: `delete collection of ${kind}`,
+      });
     out[`${prefix}${nsPart}/${def.plural}`] = collection;
     if (def.namespaced && verbs.has('list'))
       out[`${prefix}/${def.plural}`] = {
         parameters: pathParams([]),
-        get: this.op('list', `list${id}${kind}ForAllNamespaces`, k, { params: LIST, codes: [200], response: list, description: `list or watch objects of kind ${kind}` }),
+        get: this.op('list', `list${id}${kind}ForAllNamespaces`, k, {
+          params: LIST,
+          codes: [200],
+          response: list,
+          description: `list or watch objects of kind ${kind}`,
+        }),
       };
 
     const item: Record<string, unknown> = { parameters: pathParams(def.namespaced ? ['name', 'namespace'] : ['name']) };
     const itemOps = (target: Record<string, unknown>, ref: KindRef, suffix: string, what: string, withDelete: boolean) => {
-      if (verbs.has('get')) target.get = this.op('get', `read${id}${scope}${kind}${suffix}`, ref, { codes: [200], response: ref.schema, description: `read ${what} of the specified ${kind}` });
-      if (verbs.has('update')) target.put = this.op('put', `replace${id}${scope}${kind}${suffix}`, ref, { params: WRITE, body: ref.schema, codes: [200, 201], response: ref.schema, description: `replace ${what} of the specified ${kind}` });
+      if (verbs.has('get'))
+        target.get = this.op('get', `read${id}${scope}${kind}${suffix}`, ref, {
+          codes: [200],
+          response: ref.schema,
+          description: `read ${what} of the specified ${kind}`,
+        });
+      if (verbs.has('update'))
+        target.put = this.op('put', `replace${id}${scope}${kind}${suffix}`, ref, {
+          params: WRITE,
+          body: ref.schema,
+          codes: [200, 201],
+          response: ref.schema,
+          description: `replace ${what} of the specified ${kind}`,
+        });
       if (verbs.has('patch'))
-        target.patch = this.op('patch', `patch${id}${scope}${kind}${suffix}`, ref, { params: [...WRITE, 'force'], body: `${META}Patch`, bodyTypes: def.customSchema ? CUSTOM_PATCH_TYPES : PATCH_TYPES, codes: [200, 201], response: ref.schema, description: `partially update ${what} of the specified ${kind}` });
+        target.patch = this.op('patch', `patch${id}${scope}${kind}${suffix}`, ref, {
+          params: [...WRITE, 'force'],
+          body: `${META}Patch`,
+          bodyTypes: def.customSchema ? CUSTOM_PATCH_TYPES : PATCH_TYPES,
+          codes: [200, 201],
+          response: ref.schema,
+          description: `partially update ${what} of the specified ${kind}`,
+        });
       if (withDelete && verbs.has('delete'))
-        target.delete = this.op('delete', `delete${id}${scope}${kind}`, ref, { params: DELETE, body: `${META}DeleteOptions`, codes: [200, 202], response: `${META}Status`, description: `delete a ${kind}` });
+        target.delete = this.op('delete', `delete${id}${scope}${kind}`, ref, {
+          params: DELETE,
+          body: `${META}DeleteOptions`,
+          codes: [200, 202],
+          response: `${META}Status`,
+          description: `delete a ${kind}`,
+        });
     };
     itemOps(item, k, '', 'the', true);
     out[`${prefix}${nsPart}/${def.plural}/{name}`] = item;

@@ -133,7 +133,13 @@ function operation(w: W, op: J): void {
   vendor(w, 13, op);
 }
 
-const METHODS: [string, number][] = [['get', 2], ['put', 3], ['post', 4], ['delete', 5], ['patch', 8]];
+const METHODS: [string, number][] = [
+  ['get', 2],
+  ['put', 3],
+  ['post', 4],
+  ['delete', 5],
+  ['patch', 8],
+];
 
 /** Encodes a Swagger 2.0 document (as src/apiserver/openapi builds it) as openapi.v2.Document. */
 export function encodeSwaggerProtobuf(doc: J): Buffer {

@@ -81,23 +81,39 @@ const toNumber = (v: unknown): number => (typeof v === 'number' ? v : (v as { to
 
 function readScalar(type: string, r: protobuf.Reader): unknown {
   switch (type) {
-    case 'string': return utf8.decode(r.bytes());
-    case 'bytes': return Buffer.from(r.bytes()).toString('base64');
-    case 'bool': return r.bool();
-    case 'int32': return r.int32();
-    case 'uint32': return r.uint32();
-    case 'sint32': return r.sint32();
+    case 'string':
+      return utf8.decode(r.bytes());
+    case 'bytes':
+      return Buffer.from(r.bytes()).toString('base64');
+    case 'bool':
+      return r.bool();
+    case 'int32':
+      return r.int32();
+    case 'uint32':
+      return r.uint32();
+    case 'sint32':
+      return r.sint32();
     // Beyond 2^53 precision is lost; no Kubernetes field gets near that.
-    case 'int64': return toNumber(r.int64());
-    case 'uint64': return toNumber(r.uint64());
-    case 'sint64': return toNumber(r.sint64());
-    case 'double': return r.double();
-    case 'float': return r.float();
-    case 'fixed32': return r.fixed32();
-    case 'sfixed32': return r.sfixed32();
-    case 'fixed64': return toNumber(r.fixed64());
-    case 'sfixed64': return toNumber(r.sfixed64());
-    default: throw new ProtobufDecodeError(`unsupported scalar type ${type}`);
+    case 'int64':
+      return toNumber(r.int64());
+    case 'uint64':
+      return toNumber(r.uint64());
+    case 'sint64':
+      return toNumber(r.sint64());
+    case 'double':
+      return r.double();
+    case 'float':
+      return r.float();
+    case 'fixed32':
+      return r.fixed32();
+    case 'sfixed32':
+      return r.sfixed32();
+    case 'fixed64':
+      return toNumber(r.fixed64());
+    case 'sfixed64':
+      return toNumber(r.sfixed64());
+    default:
+      throw new ProtobufDecodeError(`unsupported scalar type ${type}`);
   }
 }
 
@@ -241,8 +257,7 @@ function parseEmbeddedJSON(raw: unknown, path: string): unknown {
 const SPECIAL: Record<string, Special> = {
   // metav1.Time keeps whole seconds only; an empty message is the zero time,
   // which encodes as null (hence `creationTimestamp: null`).
-  '.meta.v1.Time': (v, length, path) =>
-    length === 0 ? null : rfc3339(Number(v.get('seconds') ?? 0), undefined, path),
+  '.meta.v1.Time': (v, length, path) => (length === 0 ? null : rfc3339(Number(v.get('seconds') ?? 0), undefined, path)),
   '.meta.v1.MicroTime': (v, length, path) =>
     length === 0 ? null : rfc3339(Number(v.get('seconds') ?? 0), Math.floor(Number(v.get('nanos') ?? 0) / 1000), path),
   '.meta.v1.FieldsV1': (v, _l, path) => parseEmbeddedJSON(v.get('Raw'), path),

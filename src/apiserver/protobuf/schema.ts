@@ -32,9 +32,19 @@ export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
 function buildRoot(): protobuf.Root {
   const root = new protobuf.Root();
   const files = [
-    META_PROTO, RUNTIME_PROTO, INTSTR_PROTO, RESOURCE_PROTO,
-    CORE_PROTO, CORE_POD_PROTO, CORE_VOLUME_PROTO,
-    APPS_PROTO, BATCH_PROTO, RBAC_PROTO, SCHEDULING_PROTO, POLICY_PROTO, NETWORKING_PROTO,
+    META_PROTO,
+    RUNTIME_PROTO,
+    INTSTR_PROTO,
+    RESOURCE_PROTO,
+    CORE_PROTO,
+    CORE_POD_PROTO,
+    CORE_VOLUME_PROTO,
+    APPS_PROTO,
+    BATCH_PROTO,
+    RBAC_PROTO,
+    SCHEDULING_PROTO,
+    POLICY_PROTO,
+    NETWORKING_PROTO,
   ];
   // keepCase: proto field names are the JSON names; camel-casing would turn
   // FieldsV1's "Raw" and any future snake_case name into something else.

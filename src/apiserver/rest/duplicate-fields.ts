@@ -163,4 +163,3 @@ export function decodeWithDuplicates(contentType: string | undefined, raw: Buffe
   }
   return undefined;
 }
-

@@ -60,31 +60,54 @@ export async function evictPod(rs: ResourceStorage, podDef: ResourceDef, ns: str
   if (pdbs.length > 1) throw errors.internal(new Error('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.'));
   const pdbName = pdbs[0]!.metadata!.name as string;
 
-  await rs.guaranteedUpdate(pdbDef, ns, pdbName, (pdb) => {
-    if (!pdb) throw errors.notFound('policy', 'poddisruptionbudgets', pdbName);
-    const st = pdb.status ?? {};
-    // An unhealthy pod does not count against a budget that is met (or when the policy says so).
-    if (!isReady(pod)) {
-      const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
-      if (policy === 'AlwaysAllow' || (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.observedGeneration ?? 0) >= (pdb.metadata?.generation ?? 0)) {
-        return null;
+  await rs.guaranteedUpdate(
+    pdbDef,
+    ns,
+    pdbName,
+    (pdb) => {
+      if (!pdb) throw errors.notFound('policy', 'poddisruptionbudgets', pdbName);
+      const st = pdb.status ?? {};
+      // An unhealthy pod does not count against a budget that is met (or when the policy says so).
+      if (!isReady(pod)) {
+        const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
+        if (
+          policy === 'AlwaysAllow' ||
+          ((st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.observedGeneration ?? 0) >= (pdb.metadata?.generation ?? 0))
+        ) {
+          return null;
+        }
       }
-    }
-    if ((st.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 1))
-      throw tooMany('Cannot evict pod as it would violate the pod\'s disruption budget.', `The disruption budget ${pdbName} is still being processed by the server.`);
-    if ((st.disruptionsAllowed ?? 0) < 0) throw errors.forbidden('', 'pods', name, 'pdb disruptions allowed is negative');
-    if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) throw tooMany('DisruptedPods map too big - too many evictions not confirmed by PDB controller');
-    if ((st.disruptionsAllowed ?? 0) === 0)
-      throw tooMany('Cannot evict pod as it would violate the pod\'s disruption budget.', `The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
-    pdb.status = { ...st, disruptionsAllowed: st.disruptionsAllowed - 1, disruptedPods: { ...(st.disruptedPods ?? {}), [name]: formatTime() } };
-    return pdb;
-  }, { dryRun: opts.dryRun });
+      if ((st.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 1))
+        throw tooMany(
+          "Cannot evict pod as it would violate the pod's disruption budget.",
+          `The disruption budget ${pdbName} is still being processed by the server.`,
+        );
+      if ((st.disruptionsAllowed ?? 0) < 0) throw errors.forbidden('', 'pods', name, 'pdb disruptions allowed is negative');
+      if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS)
+        throw tooMany('DisruptedPods map too big - too many evictions not confirmed by PDB controller');
+      if ((st.disruptionsAllowed ?? 0) === 0)
+        throw tooMany(
+          "Cannot evict pod as it would violate the pod's disruption budget.",
+          `The disruption budget ${pdbName} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`,
+        );
+      pdb.status = { ...st, disruptionsAllowed: st.disruptionsAllowed - 1, disruptedPods: { ...(st.disruptedPods ?? {}), [name]: formatTime() } };
+      return pdb;
+    },
+    { dryRun: opts.dryRun },
+  );
 
   if (!opts.dryRun) {
     await rs.guaranteedUpdate(podDef, ns, name, (cur) => {
       if (!cur || cur.metadata?.deletionTimestamp) return null;
       const conditions = (cur.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'DisruptionTarget');
-      conditions.push({ type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' });
+      conditions.push({
+        type: 'DisruptionTarget',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: formatTime(),
+        reason: 'EvictionByEvictionAPI',
+        message: 'Eviction API: evicting',
+      });
       cur.status = { ...(cur.status ?? {}), conditions };
       return cur;
     });

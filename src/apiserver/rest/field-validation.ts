@@ -20,7 +20,11 @@ export function fieldValidationOf(q: URLSearchParams, options: 'CreateOptions' |
   if (v === '') return 'Warn';
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
   throw errors.invalid('meta.k8s.io', options, '', [
-    { type: 'FieldValueNotSupported', field: 'fieldValidation', message: `Unsupported value: ${JSON.stringify(v)}: supported values: "", "Ignore", "Strict", "Warn"` },
+    {
+      type: 'FieldValueNotSupported',
+      field: 'fieldValidation',
+      message: `Unsupported value: ${JSON.stringify(v)}: supported values: "", "Ignore", "Strict", "Warn"`,
+    },
   ]);
 }
 
@@ -67,7 +71,11 @@ function pathOf(segs: string[], smd?: boolean): string {
 function smdItem(list: Schema, item: unknown, i: number): string {
   const keys = list['x-kubernetes-list-map-keys'] as string[] | undefined;
   if (keys && isPlainObject(item))
-    return `[${[...keys].sort().filter((k) => item[k] !== undefined).map((k) => `${k}=${JSON.stringify(item[k])}`).join(',')}]`;
+    return `[${[...keys]
+      .sort()
+      .filter((k) => item[k] !== undefined)
+      .map((k) => `${k}=${JSON.stringify(item[k])}`)
+      .join(',')}]`;
   if (list['x-kubernetes-list-type'] === 'set' && (item === null || typeof item !== 'object')) return `[=${JSON.stringify(item)}]`;
   return `[${i}]`;
 }
@@ -155,7 +163,12 @@ export function checkFields(
 ): FieldCheckResult {
   // A body of another version or kind is refused later with its own error; its fields are
   // not this kind's to judge.
-  if (!obj || typeof obj !== 'object' || (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(def)) || (obj.kind !== undefined && obj.kind !== def.kind))
+  if (
+    !obj ||
+    typeof obj !== 'object' ||
+    (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(def)) ||
+    (obj.kind !== undefined && obj.kind !== def.kind)
+  )
     return { object: obj, warnings: [] };
   const dup = opts.rawBody && typeof opts.rawBody === 'object' ? duplicatesOf(opts.rawBody) : undefined;
   const name = def.unknownFields ? undefined : builtinSchemaName(def.group, def.version, def.kind);
@@ -169,11 +182,11 @@ export function checkFields(
       w = { unknown: [], messages: [], sorted: true, duplicates, segs: [] };
       walk(obj, rootRef(name), w);
     }
-  }
-  else if (def.unknownFields) for (const p of def.unknownFields(obj)) {
-    w.unknown.push(p);
-    w.messages.push(`unknown field ${JSON.stringify(p)}`);
-  }
+  } else if (def.unknownFields)
+    for (const p of def.unknownFields(obj)) {
+      w.unknown.push(p);
+      w.messages.push(`unknown field ${JSON.stringify(p)}`);
+    }
   // A function is asked only when there is something to excuse.
   const ignore = typeof opts.ignore === 'function' ? (w.unknown.length ? opts.ignore() : undefined) : opts.ignore;
   if (ignore?.size) {

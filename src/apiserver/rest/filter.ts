@@ -33,6 +33,5 @@ export function buildFilter(def: ResourceDef, query: URLSearchParams): ObjectFil
   }
   if (labels?.empty) labels = undefined;
   if (!labels && !fields) return undefined;
-  return (obj) =>
-    (!labels || labels.matches(obj.metadata?.labels)) && (!fields || fields.matches((f) => fieldValue(def, obj, f)));
+  return (obj) => (!labels || labels.matches(obj.metadata?.labels)) && (!fields || fields.matches((f) => fieldValue(def, obj, f)));
 }

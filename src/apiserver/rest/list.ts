@@ -58,7 +58,8 @@ export function validateListOptions(query: URLSearchParams, watch: boolean): voi
   const F = 'resourceVersionMatch';
   const errs: FieldError[] = [];
   if (watch) {
-    if (sendInitial !== null && match !== 'NotOlderThan') errs.push(fieldErr.forbidden(F, 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (sendInitial !== null && match !== 'NotOlderThan')
+      errs.push(fieldErr.forbidden(F, 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
     if (match) {
       if (sendInitial === null) errs.push(fieldErr.forbidden(F, 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
       if (match !== 'NotOlderThan') errs.push(fieldErr.notSupported(F, match, ['NotOlderThan']));

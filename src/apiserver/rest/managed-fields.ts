@@ -59,10 +59,14 @@ export function managerFromUserAgent(userAgent: string | undefined): string {
 /** Kubernetes' ValidateFieldManager, answered as the options kind's 422. */
 export function validateFieldManager(manager: string, options: string): void {
   if (manager.length > MAX_MANAGER_LENGTH)
-    throw errors.invalid('meta.k8s.io', options, '', [{ type: 'FieldValueTooLong', field: 'fieldManager', message: `Too long: may not be more than ${MAX_MANAGER_LENGTH} bytes` }]);
+    throw errors.invalid('meta.k8s.io', options, '', [
+      { type: 'FieldValueTooLong', field: 'fieldManager', message: `Too long: may not be more than ${MAX_MANAGER_LENGTH} bytes` },
+    ]);
   const bad = [...manager].findIndex((ch) => /\p{C}/u.test(ch));
   if (bad >= 0)
-    throw errors.invalid('meta.k8s.io', options, '', [{ type: 'FieldValueInvalid', field: 'fieldManager', message: `Invalid value: ${JSON.stringify(manager)}: invalid character at position ${bad}` }]);
+    throw errors.invalid('meta.k8s.io', options, '', [
+      { type: 'FieldValueInvalid', field: 'fieldManager', message: `Invalid value: ${JSON.stringify(manager)}: invalid character at position ${bad}` },
+    ]);
 }
 
 export function identity(e: Pick<ManagedEntry, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
@@ -133,7 +137,12 @@ function validRawEntries(list: unknown): RawEntry[] | undefined {
 }
 
 function rawIdentity(e: RawEntry): string {
-  return identity({ manager: String(e.manager ?? ''), operation: e.operation === 'Apply' ? 'Apply' : 'Update', apiVersion: String(e.apiVersion ?? ''), subresource: e.subresource || undefined });
+  return identity({
+    manager: String(e.manager ?? ''),
+    operation: e.operation === 'Apply' ? 'Apply' : 'Update',
+    apiVersion: String(e.apiVersion ?? ''),
+    subresource: e.subresource || undefined,
+  });
 }
 
 function byKubernetesOrder(p: RawEntry, q: RawEntry): number {
@@ -174,7 +183,9 @@ export function trackUpdate(def: ResourceDef, live: KObject | undefined, obj: KO
       out.push(e);
       continue;
     }
-    const left = FieldSet.fromFieldsV1(e.fieldsV1 ?? {}).difference(changed).difference(removed);
+    const left = FieldSet.fromFieldsV1(e.fieldsV1 ?? {})
+      .difference(changed)
+      .difference(removed);
     if (!left.empty()) out.push({ ...e, fieldsV1: left.toFieldsV1() });
   }
   if (mine && containedInRaw(changed, mine.fieldsV1) && !intersectsRaw(removed, mine.fieldsV1)) out.push(mine);

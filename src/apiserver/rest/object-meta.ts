@@ -105,7 +105,9 @@ export function validateObjectMeta(def: ResourceDef, obj: KObject, old?: KObject
       const before = new Set<string>(old.metadata.finalizers ?? []);
       for (const f of meta.finalizers ?? []) {
         if (!before.has(f)) {
-          errs.push(fieldErr.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{"${f}"}`));
+          errs.push(
+            fieldErr.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{"${f}"}`),
+          );
           break;
         }
       }

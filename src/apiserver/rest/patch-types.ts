@@ -34,7 +34,8 @@ function mismatch(v: unknown, schema: Schema | undefined, depth = 0): string | u
   }
   if (s.type !== 'object' || s['x-kubernetes-preserve-unknown-fields']) return undefined;
   const isMap = !!s.additionalProperties && !s.properties;
-  if (typeof v !== 'object' || Array.isArray(v)) return isMap ? `cannot restore map from ${goKind(v)}` : s.properties ? `cannot restore struct from: ${goKind(v)}` : undefined;
+  if (typeof v !== 'object' || Array.isArray(v))
+    return isMap ? `cannot restore map from ${goKind(v)}` : s.properties ? `cannot restore struct from: ${goKind(v)}` : undefined;
   for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
     const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
     const m = mismatch(child, sub, depth + 1);

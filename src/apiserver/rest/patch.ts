@@ -80,8 +80,7 @@ function mergeMap(original: Obj, patch: Obj, type: TypeMeta): Obj {
     const retain = patch.$retainKeys;
     if (!Array.isArray(retain) || retain.some((x) => typeof x !== 'string')) throw badPatch('invalid patch format of retainKeys');
     const keep = new Set<string>(retain);
-    for (const [k, v] of Object.entries(patch))
-      if (v !== null && !isDirective(k) && !keep.has(k)) throw badPatch('invalid patch format of retainKeys');
+    for (const [k, v] of Object.entries(patch)) if (v !== null && !isDirective(k) && !keep.has(k)) throw badPatch('invalid patch format of retainKeys');
     for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
   }
   let ordered: Set<string> | undefined;
@@ -160,7 +159,9 @@ function mergeList(original: unknown[], patch: unknown[], meta: FieldMeta | unde
     if (replace) return plain.map((p) => mergeMap({}, p as Obj, itemType));
     merged = server.slice();
     const at = new Map<unknown, number>();
-    merged.forEach((x, i) => { if (isObj(x) && !at.has(indexKey(x[key]))) at.set(indexKey(x[key]), i); });
+    merged.forEach((x, i) => {
+      if (isObj(x) && !at.has(indexKey(x[key]))) at.set(indexKey(x[key]), i);
+    });
     for (const p of plain as Obj[]) {
       if (!(key in p)) throw errors.internal(new Error(`map: ${JSON.stringify(p)} does not contain declared merge key: ${key}`));
       const i = at.get(indexKey(p[key]));
@@ -183,7 +184,9 @@ function reorder(merged: unknown[], order: unknown[], live: unknown[], key: stri
   const id = (v: unknown) => indexKey(key && isObj(v) ? v[key] : v);
   const posIn = (list: unknown[]) => {
     const m = new Map<unknown, number>();
-    list.forEach((v, i) => { if (!m.has(id(v))) m.set(id(v), i); });
+    list.forEach((v, i) => {
+      if (!m.has(id(v))) m.set(id(v), i);
+    });
     return m;
   };
   const orderPos = posIn(order);
@@ -274,7 +277,8 @@ export function applyPatch(current: KObject, patchType: string, patch: unknown):
         const e = err as Error & { name?: string };
         // An operation that is not an object does not decode (400); any failure to apply one
         // — a failed test, a missing path — is Kubernetes' generic 422.
-        if (e.name === 'OPERATION_NOT_AN_OBJECT') throw errors.badRequest(`json: cannot unmarshal into Go value of type jsonpatch.Operation: ${e.message.split('\n')[0]}`);
+        if (e.name === 'OPERATION_NOT_AN_OBJECT')
+          throw errors.badRequest(`json: cannot unmarshal into Go value of type jsonpatch.Operation: ${e.message.split('\n')[0]}`);
         throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [jsonPatchCause(err)] });
       }
     }

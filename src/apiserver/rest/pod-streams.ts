@@ -89,7 +89,10 @@ export function agentError(status: number, body: string): StatusError {
   const text = body.trim();
   if (status === 400) return errors.badRequest(text);
   if (status === 500) return new StatusError(500, 'InternalError', `Internal error occurred: ${text}`, { causes: [{ message: text }] });
-  if (status === 404) return new StatusError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: text }] });
+  if (status === 404)
+    return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {
+      causes: [{ reason: 'UnexpectedServerResponse', message: text }],
+    });
   if (status === 401 || status === 403) return new StatusError(status, status === 401 ? 'Unauthorized' : 'Forbidden', text);
   return new StatusError(status, 'InternalError', text || `the node agent answered with status ${status}`);
 }
@@ -115,7 +118,8 @@ export class PodStreams {
     const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0;
     const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     // Simulated nodes report port 0: they have no server, and their addresses are made up.
-    if (!port || !ip) throw errors.serviceUnavailable(`node "${nodeName}" has no node agent server to connect to (simulated node, or its agent reports no port)`);
+    if (!port || !ip)
+      throw errors.serviceUnavailable(`node "${nodeName}" has no node agent server to connect to (simulated node, or its agent reports no port)`);
     if (!this.client) throw errors.serviceUnavailable('the apiserver has no client certificate for node agents');
     return new URL(`https://${isIPv6(ip) ? `[${ip}]` : ip}:${port}`);
   }
@@ -152,9 +156,15 @@ export class PodStreams {
         path = `/containerLogs/${ns}/${name}/${encodeURIComponent(container)}`;
       } else {
         const phase = pod.status?.phase;
-        if (phase === 'Succeeded' || phase === 'Failed') throw errors.badRequest(`cannot ${route.sub} into a container in a completed pod; current phase is ${phase}`);
+        if (phase === 'Succeeded' || phase === 'Failed')
+          throw errors.badRequest(`cannot ${route.sub} into a container in a completed pod; current phase is ${phase}`);
         // The kubelet's names for the stream flags.
-        for (const [from, to] of [['stdin', 'input'], ['stdout', 'output'], ['stderr', 'error'], ['tty', 'tty']] as const) {
+        for (const [from, to] of [
+          ['stdin', 'input'],
+          ['stdout', 'output'],
+          ['stderr', 'error'],
+          ['tty', 'tty'],
+        ] as const) {
           if (queryFlag(q, from)) out.set(to, '1');
         }
         if (route.sub === 'exec') {
@@ -196,7 +206,11 @@ export class PodStreams {
 
   private proxy(method: string, target: URL, req: IncomingMessage, res: ServerResponse, isLog: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      const up = https.request(target, { method, ...this.tls(), headers: { accept: req.headers.accept ?? '*/*', ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}) } });
+      const up = https.request(target, {
+        method,
+        ...this.tls(),
+        headers: { accept: req.headers.accept ?? '*/*', ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}) },
+      });
       up.setTimeout(this.client?.timeoutMs ?? 30_000, () => up.destroy(new Error(`node agent at ${target.host} did not answer in time`)));
       up.on('response', (ur) => {
         up.setTimeout(0);
@@ -204,7 +218,16 @@ export class PodStreams {
         if (isLog && (status < 200 || status > 299)) {
           const chunks: Buffer[] = [];
           ur.on('data', (c: Buffer) => chunks.push(c));
-          ur.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString().slice(0, 64 * 1024))));
+          ur.on('end', () =>
+            reject(
+              agentError(
+                status,
+                Buffer.concat(chunks)
+                  .toString()
+                  .slice(0, 64 * 1024),
+              ),
+            ),
+          );
           ur.on('error', reject);
           return;
         }

@@ -177,7 +177,8 @@ export class ResourceStorage {
         return { object: desired, changed: true };
       } catch (err) {
         if (err instanceof StoreError && (err.code === 'Conflict' || err.code === 'KeyExists' || err.code === 'NotFound')) {
-          if (opts.preconditionRV) throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          if (opts.preconditionRV)
+            throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
           continue;
         }
         throw err;
@@ -201,7 +202,14 @@ export class ResourceStorage {
   }
 
   /** PUT of the main resource or of its status subresource. */
-  async update(def: ResourceDef, namespace: string | undefined, name: string, body: unknown, subresource: 'status' | undefined, opts: WriteOptions = {}): Promise<{ object: KObject; created: boolean }> {
+  async update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    subresource: 'status' | undefined,
+    opts: WriteOptions = {},
+  ): Promise<{ object: KObject; created: boolean }> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be an object');
     const input = clone(body as KObject);
     this.checkTypeMeta(def, input);
@@ -211,15 +219,21 @@ export class ResourceStorage {
     this.checkNamespace(def, input, namespace);
     const rv = input.metadata!.resourceVersion as string | undefined;
     let created = false;
-    const result = await this.guaranteedUpdate(def, namespace, name, async (current) => {
-      if (!current) {
-        if (rv || !def.allowCreateOnUpdate || subresource) throw errors.notFound(def.group, def.plural, name);
-        created = true;
-        return this.prepareCreate(def, clone(input), opts.fieldManager);
-      }
-      created = false;
-      return this.prepareUpdate(def, current, clone(input), subresource, opts.fieldManager);
-    }, { ...opts, preconditionRV: rv });
+    const result = await this.guaranteedUpdate(
+      def,
+      namespace,
+      name,
+      async (current) => {
+        if (!current) {
+          if (rv || !def.allowCreateOnUpdate || subresource) throw errors.notFound(def.group, def.plural, name);
+          created = true;
+          return this.prepareCreate(def, clone(input), opts.fieldManager);
+        }
+        created = false;
+        return this.prepareUpdate(def, current, clone(input), subresource, opts.fieldManager);
+      },
+      { ...opts, preconditionRV: rv },
+    );
     return { object: result.object, created };
   }
 
@@ -241,9 +255,10 @@ export class ResourceStorage {
     if (!subresource) def.prepareForUpdate?.(obj, current);
     bumpGeneration(def, obj, current);
     for (const hook of this.admission) await hook('update', def, obj, current);
-    const errs = subresource === 'status'
-      ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
-      : [...validateObjectMeta(def, obj, current), ...(def.validate?.(obj) ?? []), ...(def.validateUpdate?.(obj, current) ?? [])];
+    const errs =
+      subresource === 'status'
+        ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
+        : [...validateObjectMeta(def, obj, current), ...(def.validate?.(obj) ?? []), ...(def.validateUpdate?.(obj, current) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (fieldManager) trackUpdate(def, current, obj, fieldManager, subresource);
     obj.metadata!.resourceVersion = current.metadata!.resourceVersion;
@@ -278,9 +293,19 @@ export class ResourceStorage {
       const pre = opts.preconditions;
       // As Kubernetes' rest.BeforeDelete words them (naming the kind, not the resource).
       if (pre?.uid && pre.uid !== current.metadata!.uid)
-        throw errors.conflict(def.group, def.kind, name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${current.metadata!.uid}). The object might have been deleted and then recreated`);
+        throw errors.conflict(
+          def.group,
+          def.kind,
+          name,
+          `the UID in the precondition (${pre.uid}) does not match the UID in record (${current.metadata!.uid}). The object might have been deleted and then recreated`,
+        );
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata!.resourceVersion)
-        throw errors.conflict(def.group, def.kind, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata!.resourceVersion}). The object might have been modified`);
+        throw errors.conflict(
+          def.group,
+          def.kind,
+          name,
+          `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata!.resourceVersion}). The object might have been modified`,
+        );
       for (const hook of this.admission) await hook('delete', def, current);
 
       const obj = clone(current);

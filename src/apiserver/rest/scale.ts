@@ -24,29 +24,45 @@ function toScale(obj: KObject, scale: ScaleDef): KObject {
   };
 }
 
-export async function scaleSubresource(rs: ResourceStorage, def: ResourceDef, ns: string | undefined, req: ApiRequest, scale: ScaleDef, dryRun: boolean): Promise<ApiResult> {
+export async function scaleSubresource(
+  rs: ResourceStorage,
+  def: ResourceDef,
+  ns: string | undefined,
+  req: ApiRequest,
+  scale: ScaleDef,
+  dryRun: boolean,
+): Promise<ApiResult> {
   const name = req.name!;
   if (req.verb === 'get') return { status: 200, body: toScale(await rs.get(def, ns, name), scale) };
   if (req.verb !== 'update' && req.verb !== 'patch') throw errors.methodNotSupported(def.group, `${def.plural}/scale`, req.verb);
-  const r = await rs.guaranteedUpdate(def, ns, name, async (current) => {
-    if (!current) throw errors.notFound(def.group, def.plural, name);
-    const before = toScale(current, scale);
-    const wanted = req.verb === 'patch' ? applyPatch(before, req.patchType ?? '', req.body) : (req.body as KObject);
-    if (!wanted || typeof wanted !== 'object') throw errors.badRequest('the body of the request must be a Scale object');
-    const rv = wanted.metadata?.resourceVersion;
-    if (rv && rv !== current.metadata!.resourceVersion)
-      throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    const replicas = wanted.spec?.replicas;
-    if (replicas === undefined || replicas === null) throw errors.invalid('autoscaling', 'Scale', name, [{ type: 'FieldValueRequired', field: 'spec.replicas', message: 'Required value' }]);
-    if (!Number.isInteger(replicas) || replicas < 0)
-      throw errors.invalid('autoscaling', 'Scale', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${replicas}: must be greater than or equal to 0` }]);
-    const path = scale.specReplicasPath ?? ['spec', 'replicas'];
-    // Change a copy: prepareUpdate compares it with `current` (e.g. to bump the generation).
-    const desired = clone(current);
-    let cur: any = desired;
-    for (const p of path.slice(0, -1)) cur = cur[p] = cur[p] ?? {};
-    cur[path[path.length - 1]!] = replicas;
-    return rs.prepareUpdate(def, current, desired, undefined);
-  }, { dryRun });
+  const r = await rs.guaranteedUpdate(
+    def,
+    ns,
+    name,
+    async (current) => {
+      if (!current) throw errors.notFound(def.group, def.plural, name);
+      const before = toScale(current, scale);
+      const wanted = req.verb === 'patch' ? applyPatch(before, req.patchType ?? '', req.body) : (req.body as KObject);
+      if (!wanted || typeof wanted !== 'object') throw errors.badRequest('the body of the request must be a Scale object');
+      const rv = wanted.metadata?.resourceVersion;
+      if (rv && rv !== current.metadata!.resourceVersion)
+        throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      const replicas = wanted.spec?.replicas;
+      if (replicas === undefined || replicas === null)
+        throw errors.invalid('autoscaling', 'Scale', name, [{ type: 'FieldValueRequired', field: 'spec.replicas', message: 'Required value' }]);
+      if (!Number.isInteger(replicas) || replicas < 0)
+        throw errors.invalid('autoscaling', 'Scale', name, [
+          { type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${replicas}: must be greater than or equal to 0` },
+        ]);
+      const path = scale.specReplicasPath ?? ['spec', 'replicas'];
+      // Change a copy: prepareUpdate compares it with `current` (e.g. to bump the generation).
+      const desired = clone(current);
+      let cur: any = desired;
+      for (const p of path.slice(0, -1)) cur = cur[p] = cur[p] ?? {};
+      cur[path[path.length - 1]!] = replicas;
+      return rs.prepareUpdate(def, current, desired, undefined);
+    },
+    { dryRun },
+  );
   return { status: 200, body: toScale(r.object, scale) };
 }

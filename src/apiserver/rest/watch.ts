@@ -76,7 +76,11 @@ export async function startWatch(
     terminate(err?: Error) {
       if (closed) return;
       // History gone under a running watch (etcd compacted it) is 410, so clients relist.
-      if (err) sink.send({ type: 'ERROR', object: (err instanceof StoreError && err.code === 'Compacted' ? errors.expired(err.message) : errors.internal(err)).toStatus() });
+      if (err)
+        sink.send({
+          type: 'ERROR',
+          object: (err instanceof StoreError && err.code === 'Compacted' ? errors.expired(err.message) : errors.internal(err)).toStatus(),
+        });
       stop();
       sink.end();
     },

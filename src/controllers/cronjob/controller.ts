@@ -62,7 +62,14 @@ export class CronJobController extends QueueController {
       const done = finished(j);
       const listed = (status.active ?? []).some((a) => a.uid === j.metadata?.uid);
       if (!done) {
-        active.push({ kind: 'Job', namespace: ns, name: j.metadata!.name, uid: j.metadata!.uid, apiVersion: 'batch/v1', resourceVersion: j.metadata!.resourceVersion });
+        active.push({
+          kind: 'Job',
+          namespace: ns,
+          name: j.metadata!.name,
+          uid: j.metadata!.uid,
+          apiVersion: 'batch/v1',
+          resourceVersion: j.metadata!.resourceVersion,
+        });
         continue;
       }
       if (listed) this.recorder.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata!.name}, condition: ${done}`);
@@ -111,7 +118,12 @@ export class CronJobController extends QueueController {
     if (sched.next(earliest) === undefined) {
       // A schedule that parses but never fires (`59 23 31 2 *`): kube-controller-manager finds no
       // two firing times, reports their gap as under a second, and waits for the spec to change.
-      this.recorder.event(cj, 'Warning', 'InvalidSchedule', `invalid schedule: ${cj.spec!.schedule} : time difference between two schedules is less than 1 second`);
+      this.recorder.event(
+        cj,
+        'Warning',
+        'InvalidSchedule',
+        `invalid schedule: ${cj.spec!.schedule} : time difference between two schedules is less than 1 second`,
+      );
       return;
     }
     let missed = 0;
@@ -138,7 +150,12 @@ export class CronJobController extends QueueController {
     };
     if (latest === undefined) return wake();
     if (missed > TOO_MANY_MISSED)
-      this.recorder.event(cj, 'Warning', 'TooManyMissedTimes', `too many missed start times: > ${TOO_MANY_MISSED}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
+      this.recorder.event(
+        cj,
+        'Warning',
+        'TooManyMissedTimes',
+        `too many missed start times: > ${TOO_MANY_MISSED}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`,
+      );
     if (sds != null && latest + sds * 1000 < now) {
       this.recorder.event(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${formatInZone(latest, sched.timeZone)}`);
       return wake();
@@ -186,7 +203,17 @@ export class CronJobController extends QueueController {
       created = await this.ctx.client.jobs.get(name, cj.metadata!.namespace);
       if (created.metadata?.ownerReferences?.every((r) => r.uid !== cj.metadata?.uid)) return wake();
     }
-    status.active = [...(status.active ?? []).filter((a) => a.uid !== created.metadata?.uid), { kind: 'Job', namespace: created.metadata!.namespace, name, uid: created.metadata!.uid, apiVersion: 'batch/v1', resourceVersion: created.metadata!.resourceVersion }];
+    status.active = [
+      ...(status.active ?? []).filter((a) => a.uid !== created.metadata?.uid),
+      {
+        kind: 'Job',
+        namespace: created.metadata!.namespace,
+        name,
+        uid: created.metadata!.uid,
+        apiVersion: 'batch/v1',
+        resourceVersion: created.metadata!.resourceVersion,
+      },
+    ];
     status.lastScheduleTime = formatTime(latest);
     wake();
   }

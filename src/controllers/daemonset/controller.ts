@@ -40,12 +40,21 @@ export class DaemonSetController extends QueueController {
     this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     this.revisions.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     const enqueue = (d: DaemonSet) => this.queue.add(`${d.metadata!.namespace}/${d.metadata!.name}`);
-    this.sets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: (d) => this.expectations.delete(`${d.metadata!.namespace}/${d.metadata!.name}`) });
+    this.sets.addEventHandler({
+      onAdd: enqueue,
+      onUpdate: (_o, n) => enqueue(n),
+      onDelete: (d) => this.expectations.delete(`${d.metadata!.namespace}/${d.metadata!.name}`),
+    });
     watchOwnedPods(this.pods, 'DaemonSet', this.expectations, (k) => this.queue.add(k));
     const all = () => this.sets.store.list().forEach(enqueue);
-    this.nodes.addEventHandler({ onAdd: all, onUpdate: (o, n) => {
-      if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels) || JSON.stringify(o.spec?.taints) !== JSON.stringify(n.spec?.taints)) all();
-    }, onDelete: all });
+    this.nodes.addEventHandler({
+      onAdd: all,
+      onUpdate: (o, n) => {
+        if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels) || JSON.stringify(o.spec?.taints) !== JSON.stringify(n.spec?.taints))
+          all();
+      },
+      onDelete: all,
+    });
   }
 
   async reconcile(key: string): Promise<void> {
@@ -53,7 +62,13 @@ export class DaemonSetController extends QueueController {
     if (!ds || ds.metadata?.deletionTimestamp) return;
     if (!this.expectations.satisfied(key)) return;
     const now = this.ctx.now();
-    const rev = await ensureUpdateRevision({ client: this.ctx.client, revisions: this.revisions }, ds, 'apps/v1', 'DaemonSet', ds.spec?.template?.metadata?.labels ?? {});
+    const rev = await ensureUpdateRevision(
+      { client: this.ctx.client, revisions: this.revisions },
+      ds,
+      'apps/v1',
+      'DaemonSet',
+      ds.spec?.template?.metadata?.labels ?? {},
+    );
     const hash = revisionHash(rev);
     const pods = controlledBy(this.pods.store, ds);
     const byNode = new Map<string, Pod[]>();
@@ -71,14 +86,18 @@ export class DaemonSetController extends QueueController {
       if (eligible.has(node)) continue;
       const n = nodeByName.get(node);
       // Pods already on a node that only gained a NoSchedule taint may stay.
-      const staying = n && shouldRunOn(ds.spec!.template.spec!, n, true) ? ps.filter((p) => !!p.spec?.nodeName && (p.status?.phase === 'Running' || p.status?.phase === 'Pending')) : [];
+      const staying =
+        n && shouldRunOn(ds.spec!.template.spec!, n, true)
+          ? ps.filter((p) => !!p.spec?.nodeName && (p.status?.phase === 'Running' || p.status?.phase === 'Pending'))
+          : [];
       remove.push(...ps.filter((p) => !p.metadata?.deletionTimestamp && !staying.includes(p)));
     }
     const minReady = ds.spec?.minReadySeconds ?? 0;
     const strategy = ds.spec?.updateStrategy?.type ?? 'RollingUpdate';
     const desired = eligible.size;
     const maxSurge = strategy === 'RollingUpdate' ? scaledValue(ds.spec?.updateStrategy?.rollingUpdate?.maxSurge, desired, true, 0) : 0;
-    const maxUnavailable = strategy === 'RollingUpdate' ? scaledValue(ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, desired, true, maxSurge ? 0 : 1) : 0;
+    const maxUnavailable =
+      strategy === 'RollingUpdate' ? scaledValue(ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, desired, true, maxSurge ? 0 : 1) : 0;
     let unavailable = 0;
     const oldOnNode: { node: string; pod: Pod; available: boolean; newPod?: Pod }[] = [];
     for (const node of eligible) {
@@ -86,7 +105,9 @@ export class DaemonSetController extends QueueController {
       // A failed daemon pod is replaced.
       const failed = live.filter((p) => p.status?.phase === 'Failed');
       remove.push(...failed);
-      const running = live.filter((p) => p.status?.phase !== 'Failed').sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''));
+      const running = live
+        .filter((p) => p.status?.phase !== 'Failed')
+        .sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''));
       if (!running.length) {
         // Wait for a terminating or failed pod to be gone before its replacement.
         if (!failed.length && !(byNode.get(node) ?? []).some((p) => p.metadata?.deletionTimestamp)) create.push(node);
@@ -132,31 +153,35 @@ export class DaemonSetController extends QueueController {
   private async apply(key: string, ds: DaemonSet, hash: string, create: string[], remove: Pod[]): Promise<void> {
     if (create.length) {
       this.expectations.expectCreations(key, create.length);
-      await Promise.all(create.map(async (node) => {
-        const pod = podFromTemplate(ds.spec!.template, ds, controllerRefFor(ds, 'apps/v1', 'DaemonSet'));
-        pod.metadata!.labels = { ...pod.metadata!.labels, [HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata?.generation ?? 1) };
-        pinToNode(pod.spec!, node);
-        try {
-          const made = await this.ctx.client.pods.create(pod, { namespace: ds.metadata!.namespace });
-          this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata!.name}`);
-        } catch (err) {
-          this.expectations.lowerCreations(key);
-          this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-          throw err;
-        }
-      }));
+      await Promise.all(
+        create.map(async (node) => {
+          const pod = podFromTemplate(ds.spec!.template, ds, controllerRefFor(ds, 'apps/v1', 'DaemonSet'));
+          pod.metadata!.labels = { ...pod.metadata!.labels, [HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata?.generation ?? 1) };
+          pinToNode(pod.spec!, node);
+          try {
+            const made = await this.ctx.client.pods.create(pod, { namespace: ds.metadata!.namespace });
+            this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata!.name}`);
+          } catch (err) {
+            this.expectations.lowerCreations(key);
+            this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+            throw err;
+          }
+        }),
+      );
     }
     if (remove.length) {
       this.expectations.expectDeletions(key, remove.map(podKey));
-      await Promise.all(remove.map(async (p) => {
-        try {
-          await this.ctx.client.pods.delete(p.metadata!.name!, { namespace: p.metadata!.namespace });
-          this.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`);
-        } catch (err) {
-          this.expectations.deletionObserved(key, podKey(p));
-          if (!isNotFound(err)) throw err;
-        }
-      }));
+      await Promise.all(
+        remove.map(async (p) => {
+          try {
+            await this.ctx.client.pods.delete(p.metadata!.name!, { namespace: p.metadata!.namespace });
+            this.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`);
+          } catch (err) {
+            this.expectations.deletionObserved(key, podKey(p));
+            if (!isNotFound(err)) throw err;
+          }
+        }),
+      );
     }
   }
 

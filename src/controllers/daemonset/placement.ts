@@ -29,13 +29,20 @@ function requirementMatches(r: NodeSelectorRequirement, get: (k: string) => stri
   const v = get(r.key);
   const vals = r.values ?? [];
   switch (r.operator) {
-    case 'In': return v !== undefined && vals.includes(v);
-    case 'NotIn': return v === undefined || !vals.includes(v);
-    case 'Exists': return v !== undefined;
-    case 'DoesNotExist': return v === undefined;
-    case 'Gt': return v !== undefined && Number(v) > Number(vals[0]);
-    case 'Lt': return v !== undefined && Number(v) < Number(vals[0]);
-    default: return false;
+    case 'In':
+      return v !== undefined && vals.includes(v);
+    case 'NotIn':
+      return v === undefined || !vals.includes(v);
+    case 'Exists':
+      return v !== undefined;
+    case 'DoesNotExist':
+      return v === undefined;
+    case 'Gt':
+      return v !== undefined && Number(v) > Number(vals[0]);
+    case 'Lt':
+      return v !== undefined && Number(v) < Number(vals[0]);
+    default:
+      return false;
   }
 }
 
@@ -44,7 +51,10 @@ function termMatches(term: NodeSelectorTerm, node: Node): boolean {
   const fields = term.matchFields ?? [];
   if (!exprs.length && !fields.length) return false;
   const labels = node.metadata?.labels ?? {};
-  return exprs.every((r) => requirementMatches(r, (k) => labels[k])) && fields.every((r) => requirementMatches(r, (k) => (k === 'metadata.name' ? node.metadata?.name : undefined)));
+  return (
+    exprs.every((r) => requirementMatches(r, (k) => labels[k])) &&
+    fields.every((r) => requirementMatches(r, (k) => (k === 'metadata.name' ? node.metadata?.name : undefined)))
+  );
 }
 
 /**

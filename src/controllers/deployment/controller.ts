@@ -19,9 +19,25 @@ import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { checkPausedConditions, isScalingEvent, syncOnly, syncStatusOnly } from './sync.js';
 import {
-  byCreation, computeHash, desired, equalIgnoreHash, FAILED_RS_CREATE, FOUND_NEW_RS, getCondition, hasProgressDeadline, maxRevision,
-  maxSurge, NEW_RS_CREATED, newCondition, POD_TEMPLATE_HASH, REVISION, replicasAnnotationsNeedUpdate, replicasOf, setCondition,
-  setNewRSAnnotations, setReplicasAnnotations,
+  byCreation,
+  computeHash,
+  desired,
+  equalIgnoreHash,
+  FAILED_RS_CREATE,
+  FOUND_NEW_RS,
+  getCondition,
+  hasProgressDeadline,
+  maxRevision,
+  maxSurge,
+  NEW_RS_CREATED,
+  newCondition,
+  POD_TEMPLATE_HASH,
+  REVISION,
+  replicasAnnotationsNeedUpdate,
+  replicasOf,
+  setCondition,
+  setNewRSAnnotations,
+  setReplicasAnnotations,
 } from './util.js';
 
 export class DeploymentController extends QueueController {
@@ -79,7 +95,9 @@ export class DeploymentController extends QueueController {
       for (const cand of this.deployments.store.byIndex(NAMESPACE_INDEX, rs.metadata!.namespace ?? '')) {
         try {
           if (labelSelectorFromSpec(cand.spec?.selector).matches(rs.metadata?.labels)) this.enqueue(cand);
-        } catch { /* an invalid selector adopts nothing */ }
+        } catch {
+          /* an invalid selector adopts nothing */
+        }
       }
     }
   }

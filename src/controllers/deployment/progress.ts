@@ -3,8 +3,17 @@ import type { Deployment, DeploymentCondition, ReplicaSet } from 'kubernetes-typ
 import type { DeploymentController } from './controller.js';
 import { calculateStatus, sameStatus } from './sync.js';
 import {
-  getCondition, hasProgressDeadline, isComplete, isProgressing, isTimedOut, NEW_RS_AVAILABLE, newCondition, removeCondition,
-  RS_UPDATED, setCondition, TIMED_OUT,
+  getCondition,
+  hasProgressDeadline,
+  isComplete,
+  isProgressing,
+  isTimedOut,
+  NEW_RS_AVAILABLE,
+  newCondition,
+  removeCondition,
+  RS_UPDATED,
+  setCondition,
+  TIMED_OUT,
 } from './util.js';
 import { formatTime } from '../../util/time.js';
 
@@ -13,7 +22,14 @@ function replicaFailures(allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): D
   for (const rs of [newRS, ...allRSs.filter((r) => r !== newRS)]) {
     for (const c of rs?.status?.conditions ?? []) {
       if (c.type !== 'ReplicaFailure') continue;
-      out.push({ type: 'ReplicaFailure', status: c.status, reason: c.reason, message: c.message, lastUpdateTime: c.lastTransitionTime, lastTransitionTime: c.lastTransitionTime });
+      out.push({
+        type: 'ReplicaFailure',
+        status: c.status,
+        reason: c.reason,
+        message: c.message,
+        lastUpdateTime: c.lastTransitionTime,
+        lastTransitionTime: c.lastTransitionTime,
+      });
     }
   }
   return out;

@@ -3,9 +3,30 @@
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { DeploymentController } from './controller.js';
 import {
-  activeOnly, byCreation, byRevision, bySizeNewer, bySizeOlder, canonical, desired, desiredAnnotation, getCondition, hasProgressDeadline,
-  isRollingUpdate, maxReplicasAnnotation, maxSurge, maxUnavailable, MIN_AVAILABLE, MIN_UNAVAILABLE, newCondition, PAUSED, replicasOf, RESUMED,
-  setCondition, sumSpec, sumStatus, TIMED_OUT,
+  activeOnly,
+  byCreation,
+  byRevision,
+  bySizeNewer,
+  bySizeOlder,
+  canonical,
+  desired,
+  desiredAnnotation,
+  getCondition,
+  hasProgressDeadline,
+  isRollingUpdate,
+  maxReplicasAnnotation,
+  maxSurge,
+  maxUnavailable,
+  MIN_AVAILABLE,
+  MIN_UNAVAILABLE,
+  newCondition,
+  PAUSED,
+  replicasOf,
+  RESUMED,
+  setCondition,
+  sumSpec,
+  sumStatus,
+  TIMED_OUT,
 } from './util.js';
 
 export async function syncStatusOnly(dc: DeploymentController, d: Deployment, rsList: ReplicaSet[]): Promise<void> {

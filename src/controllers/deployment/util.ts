@@ -175,7 +175,8 @@ export const maxReplicasAnnotation = (rs: ReplicaSet) => intAnnotation(rs, MAX_R
 /** Sets desired-/max-replicas on `rs` (a copy); true when something changed. */
 export function setReplicasAnnotations(rs: ReplicaSet, desiredReplicas: number, maxReplicas: number): boolean {
   const a = (rs.metadata!.annotations ??= {});
-  const d = String(desiredReplicas), m = String(maxReplicas);
+  const d = String(desiredReplicas),
+    m = String(maxReplicas);
   if (a[DESIRED_REPLICAS] === d && a[MAX_REPLICAS] === m) return false;
   a[DESIRED_REPLICAS] = d;
   a[MAX_REPLICAS] = m;
@@ -247,7 +248,12 @@ export function hasProgressDeadline(d: Deployment): boolean {
 /** DeploymentComplete. */
 export function isComplete(d: Deployment, s: DeploymentStatus): boolean {
   const n = desired(d);
-  return (s.updatedReplicas ?? 0) === n && (s.replicas ?? 0) === n && (s.availableReplicas ?? 0) === n && (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  return (
+    (s.updatedReplicas ?? 0) === n &&
+    (s.replicas ?? 0) === n &&
+    (s.availableReplicas ?? 0) === n &&
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0)
+  );
 }
 
 /** DeploymentProgressing: any sign of progress since the status the Deployment has. */
@@ -255,7 +261,12 @@ export function isProgressing(d: Deployment, s: DeploymentStatus): boolean {
   const o = d.status ?? {};
   const oldOld = (o.replicas ?? 0) - (o.updatedReplicas ?? 0);
   const newOld = (s.replicas ?? 0) - (s.updatedReplicas ?? 0);
-  return (s.updatedReplicas ?? 0) > (o.updatedReplicas ?? 0) || newOld < oldOld || (s.readyReplicas ?? 0) > (o.readyReplicas ?? 0) || (s.availableReplicas ?? 0) > (o.availableReplicas ?? 0);
+  return (
+    (s.updatedReplicas ?? 0) > (o.updatedReplicas ?? 0) ||
+    newOld < oldOld ||
+    (s.readyReplicas ?? 0) > (o.readyReplicas ?? 0) ||
+    (s.availableReplicas ?? 0) > (o.availableReplicas ?? 0)
+  );
 }
 
 /** DeploymentTimedOut, judged from the Progressing condition's lastUpdateTime. */

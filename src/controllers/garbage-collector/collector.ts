@@ -44,7 +44,8 @@ export class GarbageCollector extends QueueController {
   private updated(type: ResourceType, old: KObject, o: KObject): void {
     if (old.metadata?.resourceVersion === o.metadata?.resourceVersion) return;
     const refsChanged = JSON.stringify(refsOf(old)) !== JSON.stringify(refsOf(o));
-    const finalizing = this.finalizing(o) && (!old.metadata?.deletionTimestamp || JSON.stringify(old.metadata?.finalizers) !== JSON.stringify(o.metadata?.finalizers));
+    const finalizing =
+      this.finalizing(o) && (!old.metadata?.deletionTimestamp || JSON.stringify(old.metadata?.finalizers) !== JSON.stringify(o.metadata?.finalizers));
     if (refsChanged || finalizing) this.queue.add(itemKey(type, o));
     // A dependent on its way out may be what a foreground deletion waits for.
     if (o.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) this.ownersChanged(o);
@@ -184,7 +185,9 @@ export class GarbageCollector extends QueueController {
       if (cur.metadata?.uid !== obj.metadata!.uid || !hasFinalizer(cur, finalizer)) return;
       const finalizers = (cur.metadata!.finalizers as string[]).filter((f) => f !== finalizer);
       try {
-        await rc.patch(cur.metadata!.name, { metadata: { finalizers, resourceVersion: cur.metadata!.resourceVersion } }, 'merge', { namespace: cur.metadata?.namespace });
+        await rc.patch(cur.metadata!.name, { metadata: { finalizers, resourceVersion: cur.metadata!.resourceVersion } }, 'merge', {
+          namespace: cur.metadata?.namespace,
+        });
         return;
       } catch (err) {
         if (isNotFound(err)) return;

@@ -17,8 +17,15 @@ import { formatTime } from '../../util/time.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
 import { buildJobPod } from './pods.js';
 import {
-  COMPLETION_INDEX_ANNOTATION, DEFAULT_BACKOFF, TRACKING_FINALIZER, backoffRemaining, findCondition, isFinished,
-  matchPodFailurePolicy, setCondition, type BackoffOptions,
+  COMPLETION_INDEX_ANNOTATION,
+  DEFAULT_BACKOFF,
+  TRACKING_FINALIZER,
+  backoffRemaining,
+  findCondition,
+  isFinished,
+  matchPodFailurePolicy,
+  setCondition,
+  type BackoffOptions,
 } from './policy.js';
 
 export interface JobControllerOptions {
@@ -59,7 +66,9 @@ export class JobController extends QueueController {
     if (!job) {
       this.expectations.delete(key);
       // The Job is gone: its pods must not stay pinned by our finalizer.
-      const orphans = this.pods.store.list().filter((p) => p.metadata?.namespace === namespace && getControllerOf(p)?.kind === 'Job' && getControllerOf(p)?.name === name);
+      const orphans = this.pods.store
+        .list()
+        .filter((p) => p.metadata?.namespace === namespace && getControllerOf(p)?.kind === 'Job' && getControllerOf(p)?.name === name);
       await this.removeFinalizers(orphans);
       return;
     }
@@ -78,7 +87,10 @@ export class JobController extends QueueController {
     const completed = indexed ? parseIndexes(status.completedIndexes, completions ?? 0) : new Set<number>();
 
     // 1. Record newly finished pods in uncountedTerminatedPods before their finalizer goes.
-    const uncounted: UncountedTerminatedPods = { succeeded: [...(status.uncountedTerminatedPods?.succeeded ?? [])], failed: [...(status.uncountedTerminatedPods?.failed ?? [])] };
+    const uncounted: UncountedTerminatedPods = {
+      succeeded: [...(status.uncountedTerminatedPods?.succeeded ?? [])],
+      failed: [...(status.uncountedTerminatedPods?.failed ?? [])],
+    };
     const listed = new Set([...uncounted.succeeded!, ...uncounted.failed!]);
     const release: Pod[] = [];
     let failJob: string | undefined;
@@ -115,7 +127,9 @@ export class JobController extends QueueController {
       await this.removeFinalizers(release);
       // 2. Finalizers gone: the pods are now counted in succeeded/failed.
       const released = new Set(release.map((p) => p.metadata!.uid!));
-      const still = new Set(pods.filter((p) => !released.has(p.metadata!.uid!) && p.metadata?.finalizers?.includes(TRACKING_FINALIZER)).map((p) => p.metadata!.uid!));
+      const still = new Set(
+        pods.filter((p) => !released.has(p.metadata!.uid!) && p.metadata?.finalizers?.includes(TRACKING_FINALIZER)).map((p) => p.metadata!.uid!),
+      );
       const move = (l: string[]) => l.filter((u) => !still.has(u));
       const s = move(uncounted.succeeded!);
       const f = move(uncounted.failed!);
@@ -206,7 +220,9 @@ export class JobController extends QueueController {
     want = Math.max(0, want);
     if (active.length > want) {
       // Not-ready, then youngest pods go first.
-      const victims = [...active].sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''));
+      const victims = [...active].sort(
+        (a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''),
+      );
       await this.deletePods(key, victims.slice(0, active.length - want));
       return want;
     }

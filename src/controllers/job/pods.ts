@@ -22,7 +22,10 @@ export function buildJobPod(job: Job, index: number | undefined): Pod {
   spec.hostname ??= `${name}-${index}`;
   const addEnv = (c: Container) => {
     if (c.env?.some((e) => e.name === 'JOB_COMPLETION_INDEX')) return;
-    c.env = [...(c.env ?? []), { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } }];
+    c.env = [
+      ...(c.env ?? []),
+      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } },
+    ];
   };
   for (const c of spec.containers ?? []) addEnv(c);
   for (const c of spec.initContainers ?? []) addEnv(c);

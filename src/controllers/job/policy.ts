@@ -41,7 +41,10 @@ export function matchPodFailurePolicy(job: Job, pod: Pod): { action: PolicyActio
         if (ec.containerName && ec.containerName !== cs.name) continue;
         const inValues = ec.values.includes(code);
         if (ec.operator === 'In' ? inValues : !inValues)
-          return { action: rule.action as PolicyAction, message: `Container ${cs.name} for pod ${ref} failed with exit code ${code} matching ${rule.action} rule at index ${i}` };
+          return {
+            action: rule.action as PolicyAction,
+            message: `Container ${cs.name} for pod ${ref} failed with exit code ${code} matching ${rule.action} rule at index ${i}`,
+          };
       }
     }
     for (const pc of rule.onPodConditions ?? []) {

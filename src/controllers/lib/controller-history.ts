@@ -21,13 +21,20 @@ function fnv32a(s: string): number {
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
 export function hashOf(data: unknown, collisionCount = 0): string {
   const n = fnv32a(stable(data) + (collisionCount ? String(collisionCount) : ''));
-  return String(n).split('').map((d) => ALPHANUMS[Number(d) % ALPHANUMS.length]).join('');
+  return String(n)
+    .split('')
+    .map((d) => ALPHANUMS[Number(d) % ALPHANUMS.length])
+    .join('');
 }
 
 /** What a revision stores: the part of the spec that rolls out (the template). */
@@ -75,7 +82,13 @@ export function ownedRevisions(deps: RevisionDeps, owner: KObject): ControllerRe
  * The revision for the owner's current template: the existing one (renumbered to be the
  * newest when an old template comes back, as a rollback does) or a new one.
  */
-export async function ensureUpdateRevision(deps: RevisionDeps, owner: KObject, apiVersion: string, kind: string, labels: Record<string, string>): Promise<ControllerRevision> {
+export async function ensureUpdateRevision(
+  deps: RevisionDeps,
+  owner: KObject,
+  apiVersion: string,
+  kind: string,
+  labels: Record<string, string>,
+): Promise<ControllerRevision> {
   const revs = ownedRevisions(deps, owner);
   const max = revs.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
   const rc = deps.client.resource(resources.controllerRevisions);

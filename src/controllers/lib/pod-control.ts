@@ -91,17 +91,22 @@ function logBucket(t: number, now: number): number {
  * pod's node — doubled-up pods go first.
  */
 export function comparePodsForDeletion(a: Pod, b: Pod, rankA: number, rankB: number, now: number): number {
-  const na = a.spec?.nodeName ?? '', nb = b.spec?.nodeName ?? '';
+  const na = a.spec?.nodeName ?? '',
+    nb = b.spec?.nodeName ?? '';
   if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
-  const pa = PHASE_ORDER[a.status?.phase ?? 'Pending'] ?? 0, pb = PHASE_ORDER[b.status?.phase ?? 'Pending'] ?? 0;
+  const pa = PHASE_ORDER[a.status?.phase ?? 'Pending'] ?? 0,
+    pb = PHASE_ORDER[b.status?.phase ?? 'Pending'] ?? 0;
   if (pa !== pb) return pa - pb;
-  const ra = isPodReady(a), rb = isPodReady(b);
+  const ra = isPodReady(a),
+    rb = isPodReady(b);
   if (ra !== rb) return ra ? 1 : -1;
-  const ca = deletionCost(a), cb = deletionCost(b);
+  const ca = deletionCost(a),
+    cb = deletionCost(b);
   if (ca !== cb) return ca - cb;
   if (rankA !== rankB) return rankB - rankA;
   if (ra && rb) {
-    const ta = readySince(a), tb = readySince(b);
+    const ta = readySince(a),
+      tb = readySince(b);
     if (ta !== tb) {
       if (ta === undefined) return -1;
       if (tb === undefined) return 1;
@@ -109,7 +114,8 @@ export function comparePodsForDeletion(a: Pod, b: Pod, rankA: number, rankB: num
       if (diff !== 0) return diff;
     }
   }
-  const rsa = maxRestarts(a), rsb = maxRestarts(b);
+  const rsa = maxRestarts(a),
+    rsb = maxRestarts(b);
   if (rsa !== rsb) return rsb - rsa;
   const cta = a.metadata?.creationTimestamp ? Date.parse(a.metadata.creationTimestamp) : undefined;
   const ctb = b.metadata?.creationTimestamp ? Date.parse(b.metadata.creationTimestamp) : undefined;
@@ -119,7 +125,8 @@ export function comparePodsForDeletion(a: Pod, b: Pod, rankA: number, rankB: num
     const diff = logBucket(cta, now) - logBucket(ctb, now);
     if (diff !== 0) return diff;
   }
-  const ua = a.metadata?.uid ?? '', ub = b.metadata?.uid ?? '';
+  const ua = a.metadata?.uid ?? '',
+    ub = b.metadata?.uid ?? '';
   return ua < ub ? -1 : ua > ub ? 1 : 0;
 }
 

@@ -16,9 +16,19 @@ import { pickDefaultClass } from '../../api/storage/index.js';
 import type { ControllerContext } from '../lib/context.js';
 import { QueueController } from '../lib/queue-controller.js';
 import {
-  BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, HOSTNAME_LABEL, PROVISIONED_BY_ANNOTATION, PROVISIONER,
-  SELECTED_NODE_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, BETA_STORAGE_PROVISIONER_ANNOTATION,
-  bestMatch, claimClass, defaultStorageClass, provisionedVolume, refersTo,
+  BIND_COMPLETED_ANNOTATION,
+  BOUND_BY_CONTROLLER_ANNOTATION,
+  HOSTNAME_LABEL,
+  PROVISIONED_BY_ANNOTATION,
+  PROVISIONER,
+  SELECTED_NODE_ANNOTATION,
+  STORAGE_PROVISIONER_ANNOTATION,
+  BETA_STORAGE_PROVISIONER_ANNOTATION,
+  bestMatch,
+  claimClass,
+  defaultStorageClass,
+  provisionedVolume,
+  refersTo,
 } from './volumes.js';
 
 export interface LocalPathOptions {
@@ -42,7 +52,10 @@ export class LocalPathProvisioner extends QueueController {
   private readonly classes: SharedInformer<StorageClass>;
   private readonly nodes: SharedInformer<Node>;
 
-  constructor(private readonly ctx: ControllerContext, private readonly opts: LocalPathOptions) {
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly opts: LocalPathOptions,
+  ) {
     super({ workers: 2, log: ctx.log, failure: 'volume sync failed', keyField: 'key' });
     this.pvcs = ctx.informers.informerFor(resources.persistentVolumeClaims);
     this.pvs = ctx.informers.informerFor(resources.persistentVolumes);
@@ -112,7 +125,12 @@ export class LocalPathProvisioner extends QueueController {
       // retroactive default StorageClass assignment), then comes back here.
       const cls = pickDefaultClass(this.classes.store.list() as never);
       if (cls) {
-        await this.claimsApi.patch(name, { metadata: { resourceVersion: pvc.metadata!.resourceVersion }, spec: { storageClassName: cls.metadata!.name } }, 'merge', { namespace: ns });
+        await this.claimsApi.patch(
+          name,
+          { metadata: { resourceVersion: pvc.metadata!.resourceVersion }, spec: { storageClassName: cls.metadata!.name } },
+          'merge',
+          { namespace: ns },
+        );
         return;
       }
     }
@@ -132,13 +150,24 @@ export class LocalPathProvisioner extends QueueController {
     if (cls?.volumeBindingMode === 'WaitForFirstConsumer') return;
     const match = bestMatch(pvc, this.pvs.store.list());
     if (!match) return;
-    const claimRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name, uid: pvc.metadata!.uid, resourceVersion: pvc.metadata!.resourceVersion };
+    const claimRef = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      namespace: ns,
+      name,
+      uid: pvc.metadata!.uid,
+      resourceVersion: pvc.metadata!.resourceVersion,
+    };
     try {
       // The resourceVersion guard: two claims must never take the same volume.
-      const pv = await this.volumesApi.patch(match.metadata!.name!, {
-        metadata: { resourceVersion: match.metadata!.resourceVersion, annotations: { [BOUND_BY_CONTROLLER_ANNOTATION]: 'yes' } },
-        spec: { claimRef },
-      }, 'merge');
+      const pv = await this.volumesApi.patch(
+        match.metadata!.name!,
+        {
+          metadata: { resourceVersion: match.metadata!.resourceVersion, annotations: { [BOUND_BY_CONTROLLER_ANNOTATION]: 'yes' } },
+          spec: { claimRef },
+        },
+        'merge',
+      );
       await this.bindClaim(pvc, pv, true);
     } catch (err) {
       if (isConflict(err)) this.queue.addAfter(keyOf(ns, name), 100);
@@ -150,9 +179,14 @@ export class LocalPathProvisioner extends QueueController {
     const selected = pvc.metadata?.annotations?.[SELECTED_NODE_ANNOTATION];
     if (cls.volumeBindingMode === 'WaitForFirstConsumer' && !selected) return;
     if (pvc.metadata?.annotations?.[STORAGE_PROVISIONER_ANNOTATION] !== PROVISIONER) {
-      await this.claimsApi.patch(pvc.metadata!.name!, {
-        metadata: { annotations: { [STORAGE_PROVISIONER_ANNOTATION]: PROVISIONER, [BETA_STORAGE_PROVISIONER_ANNOTATION]: PROVISIONER } },
-      }, 'merge', { namespace: pvc.metadata!.namespace });
+      await this.claimsApi.patch(
+        pvc.metadata!.name!,
+        {
+          metadata: { annotations: { [STORAGE_PROVISIONER_ANNOTATION]: PROVISIONER, [BETA_STORAGE_PROVISIONER_ANNOTATION]: PROVISIONER } },
+        },
+        'merge',
+        { namespace: pvc.metadata!.namespace },
+      );
     }
     const node = selected ? { name: selected, hostname: this.nodes.get(selected)?.metadata?.labels?.[HOSTNAME_LABEL] } : undefined;
     const pv = provisionedVolume(pvc, cls, this.opts.storageDir, node);
@@ -169,13 +203,18 @@ export class LocalPathProvisioner extends QueueController {
   private async bindClaim(pvc: PersistentVolumeClaim, pv: PersistentVolume, byController = false): Promise<void> {
     let claim = pvc;
     if (pvc.spec?.volumeName !== pv.metadata!.name) {
-      claim = await this.claimsApi.patch(pvc.metadata!.name!, {
-        metadata: {
-          resourceVersion: pvc.metadata!.resourceVersion,
-          annotations: { [BIND_COMPLETED_ANNOTATION]: 'yes', ...(byController ? { [BOUND_BY_CONTROLLER_ANNOTATION]: 'yes' } : {}) },
+      claim = await this.claimsApi.patch(
+        pvc.metadata!.name!,
+        {
+          metadata: {
+            resourceVersion: pvc.metadata!.resourceVersion,
+            annotations: { [BIND_COMPLETED_ANNOTATION]: 'yes', ...(byController ? { [BOUND_BY_CONTROLLER_ANNOTATION]: 'yes' } : {}) },
+          },
+          spec: { volumeName: pv.metadata!.name },
         },
-        spec: { volumeName: pv.metadata!.name },
-      }, 'merge', { namespace: pvc.metadata!.namespace });
+        'merge',
+        { namespace: pvc.metadata!.namespace },
+      );
     }
     await this.markBound(claim, pv);
   }
@@ -184,7 +223,11 @@ export class LocalPathProvisioner extends QueueController {
     if (pv.status?.phase !== 'Bound') await this.volumeStatus(pv, 'Bound');
     const st = pvc.status;
     const capacity = pv.spec?.capacity ?? {};
-    if (st?.phase !== 'Bound' || JSON.stringify(st.capacity ?? {}) !== JSON.stringify(capacity) || JSON.stringify(st.accessModes ?? []) !== JSON.stringify(pv.spec?.accessModes ?? [])) {
+    if (
+      st?.phase !== 'Bound' ||
+      JSON.stringify(st.capacity ?? {}) !== JSON.stringify(capacity) ||
+      JSON.stringify(st.accessModes ?? []) !== JSON.stringify(pv.spec?.accessModes ?? [])
+    ) {
       await this.claimStatus(pvc, { phase: 'Bound', capacity, accessModes: pv.spec?.accessModes ?? [] });
     }
   }

@@ -49,7 +49,12 @@ export function pvNameFor(pvc: PersistentVolumeClaim): string {
  * The PV for a claim of a local-path class: a hostPath directory (the node's agent creates
  * it on first mount), tied to the node the scheduler chose when there is one.
  */
-export function provisionedVolume(pvc: PersistentVolumeClaim, cls: StorageClass, storageDir: string, node?: { name: string; hostname?: string }): PersistentVolume {
+export function provisionedVolume(
+  pvc: PersistentVolumeClaim,
+  cls: StorageClass,
+  storageDir: string,
+  node?: { name: string; hostname?: string },
+): PersistentVolume {
   const pv: PersistentVolume = {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -62,8 +67,11 @@ export function provisionedVolume(pvc: PersistentVolumeClaim, cls: StorageClass,
       volumeMode: pvc.spec?.volumeMode ?? 'Filesystem',
       hostPath: { path: volumePath(storageDir, pvc), type: 'DirectoryOrCreate' },
       claimRef: {
-        apiVersion: 'v1', kind: 'PersistentVolumeClaim',
-        namespace: pvc.metadata!.namespace, name: pvc.metadata!.name, uid: pvc.metadata!.uid,
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: pvc.metadata!.namespace,
+        name: pvc.metadata!.name,
+        uid: pvc.metadata!.uid,
         resourceVersion: pvc.metadata!.resourceVersion,
       },
     },

@@ -40,7 +40,11 @@ export class StatefulSetController extends QueueController {
     this.revisions.addIndexers({ [CONTROLLER_UID_INDEX]: controllerUidIndex });
     this.deps = { client: ctx.client, revisions: this.revisions };
     const enqueue = (s: StatefulSet) => this.queue.add(`${s.metadata!.namespace}/${s.metadata!.name}`);
-    this.sets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: (s) => this.expectations.delete(`${s.metadata!.namespace}/${s.metadata!.name}`) });
+    this.sets.addEventHandler({
+      onAdd: enqueue,
+      onUpdate: (_o, n) => enqueue(n),
+      onDelete: (s) => this.expectations.delete(`${s.metadata!.namespace}/${s.metadata!.name}`),
+    });
     watchOwnedPods(this.pods, 'StatefulSet', this.expectations, (k) => this.queue.add(k));
   }
 
@@ -120,10 +124,20 @@ export class StatefulSetController extends QueueController {
       if (this.claims.store.get(`${ns}/${claim.metadata!.name}`)) continue;
       try {
         await this.ctx.client.resource(resources.persistentVolumeClaims).create(claim, { namespace: ns });
-        this.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata!.name} Pod ${set.metadata!.name}-${ordinal} in StatefulSet ${set.metadata!.name} success`);
+        this.recorder.event(
+          set,
+          'Normal',
+          'SuccessfulCreate',
+          `create Claim ${claim.metadata!.name} Pod ${set.metadata!.name}-${ordinal} in StatefulSet ${set.metadata!.name} success`,
+        );
       } catch (err) {
         if (!isAlreadyExists(err)) {
-          this.recorder.event(set, 'Warning', 'FailedCreate', `create Claim ${claim.metadata!.name} for Pod ${set.metadata!.name}-${ordinal} in StatefulSet ${set.metadata!.name} failed error: ${(err as Error).message}`);
+          this.recorder.event(
+            set,
+            'Warning',
+            'FailedCreate',
+            `create Claim ${claim.metadata!.name} for Pod ${set.metadata!.name}-${ordinal} in StatefulSet ${set.metadata!.name} failed error: ${(err as Error).message}`,
+          );
           throw err;
         }
       }
@@ -136,7 +150,12 @@ export class StatefulSetController extends QueueController {
     } catch (err) {
       this.expectations.lowerCreations(key);
       if (isAlreadyExists(err)) return;
-      this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${pod.metadata!.name} in StatefulSet ${set.metadata!.name} failed error: ${(err as Error).message}`);
+      this.recorder.event(
+        set,
+        'Warning',
+        'FailedCreate',
+        `create Pod ${pod.metadata!.name} in StatefulSet ${set.metadata!.name} failed error: ${(err as Error).message}`,
+      );
       throw err;
     }
   }
@@ -150,11 +169,24 @@ export class StatefulSetController extends QueueController {
       for (const c of buildClaims(set, ordinal)) {
         const existing = this.claims.store.get(`${set.metadata!.namespace}/${c.metadata!.name}`);
         if (!existing || existing.metadata?.ownerReferences?.some((r) => r.uid === pod.metadata?.uid)) continue;
-        await this.ctx.client.resource(resources.persistentVolumeClaims).patch(c.metadata!.name!, {
-          metadata: { ownerReferences: [...(existing.metadata?.ownerReferences ?? []), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid!, controller: false, blockOwnerDeletion: true }] },
-        }, 'merge', { namespace: set.metadata!.namespace }).catch((err) => {
-          if (!isNotFound(err)) throw err;
-        });
+        await this.ctx.client
+          .resource(resources.persistentVolumeClaims)
+          .patch(
+            c.metadata!.name!,
+            {
+              metadata: {
+                ownerReferences: [
+                  ...(existing.metadata?.ownerReferences ?? []),
+                  { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid!, controller: false, blockOwnerDeletion: true },
+                ],
+              },
+            },
+            'merge',
+            { namespace: set.metadata!.namespace },
+          )
+          .catch((err) => {
+            if (!isNotFound(err)) throw err;
+          });
       }
     }
     this.expectations.expectDeletions(key, [podKey(pod)]);
@@ -167,7 +199,14 @@ export class StatefulSetController extends QueueController {
     }
   }
 
-  private async writeStatus(set: StatefulSet, pods: Pod[], inRange: Map<number, Pod>, currentRev: ControllerRevision, updateRev: ControllerRevision, now: number): Promise<void> {
+  private async writeStatus(
+    set: StatefulSet,
+    pods: Pod[],
+    inRange: Map<number, Pod>,
+    currentRev: ControllerRevision,
+    updateRev: ControllerRevision,
+    now: number,
+  ): Promise<void> {
     const live = pods.filter((p) => !isPodTerminal(p));
     const updateHash = revisionHash(updateRev);
     const currentHash = revisionHash(currentRev);
@@ -193,7 +232,10 @@ export class StatefulSetController extends QueueController {
     if (JSON.stringify(status) === JSON.stringify(prev)) return;
     const cur = this.sets.store.get(`${set.metadata!.namespace}/${set.metadata!.name}`) ?? set;
     try {
-      await this.ctx.client.statefulSets.updateStatus({ ...cur, status: { ...status, ...(cur.status?.conditions ? { conditions: cur.status.conditions } : {}) } }, { namespace: set.metadata!.namespace });
+      await this.ctx.client.statefulSets.updateStatus(
+        { ...cur, status: { ...status, ...(cur.status?.conditions ? { conditions: cur.status.conditions } : {}) } },
+        { namespace: set.metadata!.namespace },
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -21,7 +21,8 @@ export function apiSources(client: Client): EnvSources & VolumeSources {
     configMap: (ns, name): Promise<ConfigMap | undefined> => orUndefined(client.configMaps.get(name, ns)),
     secret: (ns, name): Promise<Secret | undefined> => orUndefined(client.secrets.get(name, ns)),
     services: async (ns): Promise<Service[]> => (await client.services.list({ namespace: ns })).items,
-    persistentVolumeClaim: (ns, name): Promise<PersistentVolumeClaim | undefined> => orUndefined(client.resource(resources.persistentVolumeClaims).get(name, ns)),
+    persistentVolumeClaim: (ns, name): Promise<PersistentVolumeClaim | undefined> =>
+      orUndefined(client.resource(resources.persistentVolumeClaims).get(name, ns)),
     persistentVolume: (name): Promise<PersistentVolume | undefined> => orUndefined(client.resource(resources.persistentVolumes).get(name)),
   };
 }

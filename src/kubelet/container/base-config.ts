@@ -22,8 +22,10 @@ export function baseContainerConfig(pod: Pod, c: Container, attempt: number): Co
 
 function kubeletLabels(pod: Pod, c: Container): Record<string, string> {
   return {
-    'io.kubernetes.pod.name': pod.metadata!.name!, 'io.kubernetes.pod.namespace': pod.metadata!.namespace!,
-    'io.kubernetes.pod.uid': pod.metadata!.uid!, 'io.kubernetes.container.name': c.name,
+    'io.kubernetes.pod.name': pod.metadata!.name!,
+    'io.kubernetes.pod.namespace': pod.metadata!.namespace!,
+    'io.kubernetes.pod.uid': pod.metadata!.uid!,
+    'io.kubernetes.container.name': c.name,
   };
 }
 
@@ -33,8 +35,11 @@ function kubeletLabels(pod: Pod, c: Container): Record<string, string> {
  */
 export function mergeContainerConfig(base: ContainerConfig, extra: Partial<ContainerConfig>): ContainerConfig {
   return {
-    ...base, ...extra,
-    metadata: base.metadata, image: extra.image ?? base.image, logPath: base.logPath,
+    ...base,
+    ...extra,
+    metadata: base.metadata,
+    image: extra.image ?? base.image,
+    logPath: base.logPath,
     labels: { ...extra.labels, ...base.labels },
     annotations: { ...base.annotations, ...extra.annotations },
   };

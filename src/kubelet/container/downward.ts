@@ -13,26 +13,40 @@ const SUBSCRIPT = /^metadata\.(labels|annotations)\['(.*)'\]$/;
 
 /** Kubernetes' format for a whole label/annotation map: sorted `key="value"` lines, values quoted as Go's %q. */
 export function formatMap(m: Record<string, string> | undefined): string {
-  return Object.keys(m ?? {}).sort().map((k) => `${k}=${JSON.stringify(m![k])}`).join('\n');
+  return Object.keys(m ?? {})
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(m![k])}`)
+    .join('\n');
 }
 
 /** A fieldRef's value; throws on a path the downward API does not offer. */
 export function podFieldValue(pod: Pod, fieldPath: string, addr: PodAddresses = {}): string {
   const md = pod.metadata ?? {};
-  const podIPs = addr.podIPs ?? (pod.status?.podIPs?.map((p) => p.ip!) ?? (pod.status?.podIP ? [pod.status.podIP] : []));
-  const hostIPs = addr.hostIPs ?? (pod.status?.hostIPs?.map((p) => p.ip!) ?? (pod.status?.hostIP ? [pod.status.hostIP] : []));
+  const podIPs = addr.podIPs ?? pod.status?.podIPs?.map((p) => p.ip!) ?? (pod.status?.podIP ? [pod.status.podIP] : []);
+  const hostIPs = addr.hostIPs ?? pod.status?.hostIPs?.map((p) => p.ip!) ?? (pod.status?.hostIP ? [pod.status.hostIP] : []);
   switch (fieldPath) {
-    case 'metadata.name': return md.name ?? '';
-    case 'metadata.namespace': return md.namespace ?? '';
-    case 'metadata.uid': return md.uid ?? '';
-    case 'metadata.labels': return formatMap(md.labels);
-    case 'metadata.annotations': return formatMap(md.annotations);
-    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
-    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
-    case 'status.hostIP': return hostIPs[0] ?? '';
-    case 'status.hostIPs': return hostIPs.join(',');
-    case 'status.podIP': return podIPs[0] ?? '';
-    case 'status.podIPs': return podIPs.join(',');
+    case 'metadata.name':
+      return md.name ?? '';
+    case 'metadata.namespace':
+      return md.namespace ?? '';
+    case 'metadata.uid':
+      return md.uid ?? '';
+    case 'metadata.labels':
+      return formatMap(md.labels);
+    case 'metadata.annotations':
+      return formatMap(md.annotations);
+    case 'spec.nodeName':
+      return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? '';
+    case 'status.hostIP':
+      return hostIPs[0] ?? '';
+    case 'status.hostIPs':
+      return hostIPs.join(',');
+    case 'status.podIP':
+      return podIPs[0] ?? '';
+    case 'status.podIPs':
+      return podIPs.join(',');
   }
   const m = SUBSCRIPT.exec(fieldPath);
   if (m) return (m[1] === 'labels' ? md.labels : md.annotations)?.[m[2]!] ?? '';

@@ -51,8 +51,7 @@ async function serviceEnv(pod: Pod, opts: EnvOptions): Promise<Map<string, strin
   const chosen = new Map<string, Service>();
   // Master services first: a same-named service in the pod's namespace must not shadow them.
   if (master.names.length) {
-    for (const s of await opts.sources.services(master.namespace))
-      if (master.names.includes(s.metadata?.name ?? '')) chosen.set(s.metadata!.name!, s);
+    for (const s of await opts.sources.services(master.namespace)) if (master.names.includes(s.metadata?.name ?? '')) chosen.set(s.metadata!.name!, s);
   }
   if (pod.spec?.enableServiceLinks !== false) {
     for (const s of await opts.sources.services(ns)) {

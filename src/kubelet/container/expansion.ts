@@ -36,7 +36,11 @@ export function expand(input: string, mapping: (name: string) => string): string
 }
 
 /** The container's command and args with `$(VAR)` resolved against its environment. */
-export function expandCommandAndArgs(command: string[] | undefined, args: string[] | undefined, env: { key: string; value: string }[]): { command?: string[]; args?: string[] } {
+export function expandCommandAndArgs(
+  command: string[] | undefined,
+  args: string[] | undefined,
+  env: { key: string; value: string }[],
+): { command?: string[]; args?: string[] } {
   const mapping = mappingFor(new Map(env.map((e) => [e.key, e.value])));
   return {
     command: command?.map((c) => expand(c, mapping)),

@@ -80,7 +80,12 @@ export class ImagePuller {
     this.failedAt.delete(key);
     const took = seconds(this.now() - start);
     const size = (await this.images.imageStatus(image).catch(() => undefined))?.size;
-    this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting)${size !== undefined ? `. Image size: ${size} bytes.` : ''}`);
+    this.event(
+      pod,
+      'Normal',
+      'Pulled',
+      `Successfully pulled image "${image}" in ${took} (${took} including waiting)${size !== undefined ? `. Image size: ${size} bytes.` : ''}`,
+    );
     return { ok: true, imageRef };
   }
 

@@ -87,7 +87,10 @@ export function authsForImage(image: string, auths: PullAuth[]): PullAuth[] {
 
 /** Some of a pod's pull secrets could not be used; `auths` holds what the others gave. */
 export class PullSecretsError extends Error {
-  constructor(message: string, readonly auths: PullAuth[]) {
+  constructor(
+    message: string,
+    readonly auths: PullAuth[],
+  ) {
     super(message);
   }
 }

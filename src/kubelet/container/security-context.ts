@@ -73,5 +73,7 @@ export function verifyRunAsNonRoot(pod: Pod, container: Container, imageUser: Im
   const uid = image.uid ?? (image.username ? undefined : 0);
   if (uid === 0) throw new Error(`container has runAsNonRoot and image will run as root (pod: "${formatPod(pod)}", container: ${container.name})`);
   if (uid === undefined && image.username)
-    throw new Error(`container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root (pod: "${formatPod(pod)}", container: ${container.name})`);
+    throw new Error(
+      `container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root (pod: "${formatPod(pod)}", container: ${container.name})`,
+    );
 }

@@ -16,7 +16,10 @@ import type { VolumeSources } from '../volumes/types.js';
 export type SetupFailureReason = 'FailedMount' | 'CreateContainerConfigError';
 
 export class ContainerSetupError extends Error {
-  constructor(readonly reason: SetupFailureReason, message: string) {
+  constructor(
+    readonly reason: SetupFailureReason,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -50,7 +53,11 @@ export class ContainerSetup {
 
   constructor(private readonly opts: ContainerSetupOptions) {
     this.volumes = new VolumeManager({
-      dirs: opts.dirs, sources: opts.sources, allocatable: opts.allocatable, privileged: opts.privileged, mounter: opts.mounter,
+      dirs: opts.dirs,
+      sources: opts.sources,
+      allocatable: opts.allocatable,
+      privileged: opts.privileged,
+      mounter: opts.mounter,
     });
   }
 
@@ -73,13 +80,23 @@ export class ContainerSetup {
   async containerConfig(pod: Pod, container: Container, req: ContainerRequest): Promise<BuiltContainerConfig> {
     try {
       const env = await makeEnvironment(pod, container, {
-        sources: this.opts.sources, podIPs: req.podIPs, hostIPs: req.hostIPs, allocatable: this.opts.allocatable,
+        sources: this.opts.sources,
+        podIPs: req.podIPs,
+        hostIPs: req.hostIPs,
+        allocatable: this.opts.allocatable,
         onInvalidKeys: this.opts.onInvalidEnvKeys ? (m) => this.opts.onInvalidEnvKeys!(pod, m) : undefined,
       });
       const mounts = await this.volumes.mountsFor(pod, container, env);
       return await buildContainerConfig(pod, container, {
-        attempt: req.attempt, env, mounts, dirs: this.opts.dirs, podIPs: req.podIPs, memoryCapacity: this.opts.memoryCapacity,
-        imageUser: req.imageUser, annotations: req.annotations, logPath: req.logPath,
+        attempt: req.attempt,
+        env,
+        mounts,
+        dirs: this.opts.dirs,
+        podIPs: req.podIPs,
+        memoryCapacity: this.opts.memoryCapacity,
+        imageUser: req.imageUser,
+        annotations: req.annotations,
+        logPath: req.logPath,
       });
     } catch (err) {
       throw new ContainerSetupError('CreateContainerConfigError', (err as Error).message);

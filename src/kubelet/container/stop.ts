@@ -22,7 +22,14 @@ export interface StopDeps {
   hookTarget(c: Container, containerId: string): Promise<HandlerTarget>;
 }
 
-export async function stopContainerGracefully(d: StopDeps, pod: Pod | undefined, c: Container | undefined, id: string, graceSeconds: number, message: string): Promise<void> {
+export async function stopContainerGracefully(
+  d: StopDeps,
+  pod: Pod | undefined,
+  c: Container | undefined,
+  id: string,
+  graceSeconds: number,
+  message: string,
+): Promise<void> {
   if (pod) d.event?.(pod, 'Normal', 'Killing', message);
   let grace = graceSeconds;
   const preStop = c?.lifecycle?.preStop;

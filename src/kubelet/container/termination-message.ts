@@ -45,7 +45,10 @@ export async function criLogTail(path: string, maxLines = MAX_LOG_LINES, maxByte
     }
   }
   if (partial) lines.push(partial);
-  let out = lines.slice(-maxLines).map((l) => `${l}\n`).join('');
+  let out = lines
+    .slice(-maxLines)
+    .map((l) => `${l}\n`)
+    .join('');
   const bytes = Buffer.from(out);
   if (bytes.length > maxBytes) out = bytes.subarray(bytes.length - maxBytes).toString('utf8');
   return out;

@@ -22,7 +22,11 @@ export const runCommand: CommandRunner = (cmd, args, input) =>
   });
 
 export class CommandError extends Error {
-  constructor(readonly cmd: string, readonly args: string[], readonly result: CommandResult) {
+  constructor(
+    readonly cmd: string,
+    readonly args: string[],
+    readonly result: CommandResult,
+  ) {
     super(`${cmd} ${args.join(' ')} failed (exit ${result.code}): ${(result.stderr || result.stdout).trim()}`);
   }
 }

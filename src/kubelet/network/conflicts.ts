@@ -17,8 +17,16 @@ export interface ConflictCheck {
   clusterCidrFlag?: string;
 }
 
-interface RouteRow { type?: string; dst: string; dev?: string; gateway?: string; protocol?: string }
-interface AddrRow { addr_info?: { family: string; local: string; prefixlen: number }[] }
+interface RouteRow {
+  type?: string;
+  dst: string;
+  dev?: string;
+  gateway?: string;
+  protocol?: string;
+}
+interface AddrRow {
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
 
 /** Problems found, each a sentence naming the flag to change; empty when the host is clear. */
 export async function findConflicts(run: CommandRunner, c: ConflictCheck): Promise<string[]> {
@@ -30,17 +38,26 @@ export async function findConflicts(run: CommandRunner, c: ConflictCheck): Promi
   const bridge = await linkInfo(run, c.bridge);
   if (bridge && bridge.ifalias !== LINK_ALIAS) {
     const kind = bridge.linkinfo?.info_kind;
-    if (kind !== 'bridge') problems.push(`an interface named ${c.bridge} exists and is not a bridge (it is ${kind ? `a ${kind} device` : 'a physical or unknown device'}): choose another name with ${bridgeFlag}`);
+    if (kind !== 'bridge')
+      problems.push(
+        `an interface named ${c.bridge} exists and is not a bridge (it is ${kind ? `a ${kind} device` : 'a physical or unknown device'}): choose another name with ${bridgeFlag}`,
+      );
     else {
-      const addrs = (await runJson<AddrRow>(run, 'ip', ['-j', '-4', 'addr', 'show', 'dev', c.bridge])).flatMap((r) => r.addr_info ?? []).filter((a) => a.family === 'inet');
+      const addrs = (await runJson<AddrRow>(run, 'ip', ['-j', '-4', 'addr', 'show', 'dev', c.bridge]))
+        .flatMap((r) => r.addr_info ?? [])
+        .filter((a) => a.family === 'inet');
       const foreign = addrs.filter((a) => !netContains(cluster, a.local));
       if (foreign.length)
-        problems.push(`the bridge ${c.bridge} exists with address ${foreign.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, outside ${c.clusterCidr}: it belongs to another network; choose another name with ${bridgeFlag} (or run \`skiff cleanup\` if an earlier Skiff with another ${cidrFlag} made it)`);
+        problems.push(
+          `the bridge ${c.bridge} exists with address ${foreign.map((a) => `${a.local}/${a.prefixlen}`).join(', ')}, outside ${c.clusterCidr}: it belongs to another network; choose another name with ${bridgeFlag} (or run \`skiff cleanup\` if an earlier Skiff with another ${cidrFlag} made it)`,
+        );
     }
   }
   const vx = await linkInfo(run, c.vxlanDevice);
   if (vx && vx.ifalias !== LINK_ALIAS)
-    problems.push(`an interface named ${c.vxlanDevice} (the VXLAN device that goes with bridge ${c.bridge}) exists and is not Skiff's: choose another bridge name with ${bridgeFlag}`);
+    problems.push(
+      `an interface named ${c.vxlanDevice} (the VXLAN device that goes with bridge ${c.bridge}) exists and is not Skiff's: choose another bridge name with ${bridgeFlag}`,
+    );
   const routes = await runJson<RouteRow>(run, 'ip', ['-j', '-4', 'route', 'show', 'table', 'main']);
   for (const r of routes) {
     if (r.dst === 'default') continue;
@@ -48,8 +65,12 @@ export async function findConflicts(run: CommandRunner, c: ConflictCheck): Promi
     if (!net || !netsOverlap(net, cluster)) continue;
     // Skiff's own: its routes (by protocol), and what the kernel adds for its bridge and VXLAN device.
     if (r.protocol === ROUTE_PROTO || r.dev === c.bridge || r.dev === c.vxlanDevice) continue;
-    const text = [r.type && r.type !== 'unicast' ? r.type : '', r.dst, r.gateway ? `via ${r.gateway}` : '', r.dev ? `dev ${r.dev}` : ''].filter(Boolean).join(' ');
-    problems.push(`the host route "${text}" overlaps ${cidrFlag} ${c.clusterCidr} and was not made by Skiff: choose a ${cidrFlag} that no network of this host uses`);
+    const text = [r.type && r.type !== 'unicast' ? r.type : '', r.dst, r.gateway ? `via ${r.gateway}` : '', r.dev ? `dev ${r.dev}` : '']
+      .filter(Boolean)
+      .join(' ');
+    problems.push(
+      `the host route "${text}" overlaps ${cidrFlag} ${c.clusterCidr} and was not made by Skiff: choose a ${cidrFlag} that no network of this host uses`,
+    );
   }
   return problems;
 }

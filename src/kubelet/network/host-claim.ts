@@ -66,7 +66,9 @@ export function findClaimConflicts(o: ClaimOptions): string[] {
       problems.push(`the bridge ${o.bridge} is in use by another running Skiff (pid ${claim.pid}): choose another name with ${o.bridgeFlag ?? '--cni-bridge'}`);
     const theirs = parseIpv4Net(claim.clusterCidr);
     if (theirs && netsOverlap(theirs, mine))
-      problems.push(`${o.clusterCidrFlag ?? '--cluster-cidr'} ${o.clusterCidr} overlaps ${claim.clusterCidr}, the cluster CIDR of another running Skiff (pid ${claim.pid}) on this host: choose one that does not overlap`);
+      problems.push(
+        `${o.clusterCidrFlag ?? '--cluster-cidr'} ${o.clusterCidr} overlaps ${claim.clusterCidr}, the cluster CIDR of another running Skiff (pid ${claim.pid}) on this host: choose one that does not overlap`,
+      );
   }
   return problems;
 }

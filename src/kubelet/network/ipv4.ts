@@ -33,10 +33,10 @@ export function parseIpv4Net(cidr: string): Ipv4Net | undefined {
 
 export function netsOverlap(a: Ipv4Net, b: Ipv4Net): boolean {
   const mask = maskOf(Math.min(a.prefix, b.prefix));
-  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+  return (a.base & mask) >>> 0 === (b.base & mask) >>> 0;
 }
 
 export function netContains(outer: Ipv4Net, ip: string): boolean {
   const n = ipv4ToNumber(ip);
-  return n !== undefined && ((n & maskOf(outer.prefix)) >>> 0) === outer.base;
+  return n !== undefined && (n & maskOf(outer.prefix)) >>> 0 === outer.base;
 }

@@ -27,7 +27,9 @@ export function masqueradeRules(podCidr: string, clusterCidr: string, bridge: st
   const c = (what: string) => ['-m', 'comment', '--comment', `skiff ${bridge}: ${what}`];
   return [
     {
-      table: 'nat', chain: NAT_CHAIN, from: 'POSTROUTING',
+      table: 'nat',
+      chain: NAT_CHAIN,
+      from: 'POSTROUTING',
       rules: [
         ['-s', podCidr, '-d', clusterCidr, ...c('pod to pod keeps its source'), '-j', 'RETURN'],
         ['-s', podCidr, '-d', '224.0.0.0/4', ...c('multicast stays local'), '-j', 'RETURN'],
@@ -35,7 +37,9 @@ export function masqueradeRules(podCidr: string, clusterCidr: string, bridge: st
       ],
     },
     {
-      table: 'filter', chain: FORWARD_CHAIN, from: 'FORWARD',
+      table: 'filter',
+      chain: FORWARD_CHAIN,
+      from: 'FORWARD',
       rules: [
         ['-s', clusterCidr, ...c('pod network forwarding'), '-j', 'ACCEPT'],
         ['-d', clusterCidr, ...c('pod network forwarding'), '-j', 'ACCEPT'],
@@ -56,7 +60,10 @@ export function splitRule(line: string): string[] {
 async function ownRules(run: CommandRunner, table: string, chain: string, bridge: string): Promise<string[][] | undefined> {
   const r = await run('iptables', ['-w', '-t', table, '-S', chain]);
   if (r.code !== 0) return undefined;
-  return r.stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `)).map((l) => splitRule(l).slice(2))
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`-A ${chain} `))
+    .map((l) => splitRule(l).slice(2))
     .filter((w) => w.some((x) => x.startsWith(`skiff ${bridge}: `)));
 }
 

@@ -106,9 +106,20 @@ export function desiredNetwork(mode: PodNetworkMode, peers: readonly PeerNode[],
   return out;
 }
 
-interface IpRoute { dst: string; gateway?: string; dev?: string }
-interface FdbRow { mac: string; dst?: string }
-interface NeighRow { dst: string; lladdr?: string; state?: string[] }
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+}
+interface FdbRow {
+  mac: string;
+  dst?: string;
+}
+interface NeighRow {
+  dst: string;
+  lladdr?: string;
+  state?: string[];
+}
 
 export interface ApplyResult {
   /** Entries the kernel refused, with why; the rest was applied. */
@@ -149,13 +160,19 @@ export async function applyNetwork(run: CommandRunner, want: DesiredNetwork, vxl
   }
   const have = await runJson<IpRoute>(run, 'ip', ['-j', '-4', 'route', 'show', 'proto', ROUTE_PROTO]);
   for (const r of have)
-    if (!want.routes.some((w) => w.dst === r.dst))
-      await attempt(`stale route ${r.dst}`, 'ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]);
+    if (!want.routes.some((w) => w.dst === r.dst)) await attempt(`stale route ${r.dst}`, 'ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]);
   for (const w of want.routes) {
     const cur = have.find((r) => r.dst === w.dst);
     if (cur && cur.gateway === w.via && (!w.dev || cur.dev === w.dev)) continue;
     await attempt(`route ${w.dst} via ${w.via}`, 'ip', [
-      'route', 'replace', w.dst, 'via', w.via, ...(w.dev ? ['dev', w.dev, 'onlink'] : []), 'proto', ROUTE_PROTO,
+      'route',
+      'replace',
+      w.dst,
+      'via',
+      w.via,
+      ...(w.dev ? ['dev', w.dev, 'onlink'] : []),
+      'proto',
+      ROUTE_PROTO,
     ]);
   }
   return res;

@@ -64,12 +64,17 @@ export async function cleanupNetworkRules(run: CommandRunner, opts: { bridge: st
     const routes = await run('ip', ['-j', family, 'route', 'show', 'table', 'all', 'proto', ROUTE_PROTO]);
     const rows = routes.code === 0 && routes.stdout.trim() ? (JSON.parse(routes.stdout) as { dst: string; table?: string }[]) : [];
     for (const r of rows)
-      await step(`route ${r.dst}`, () => mustRun(run, 'ip', [family, 'route', 'del', r.dst, 'proto', ROUTE_PROTO, ...(r.table ? ['table', r.table] : [])]).then(() => {}));
+      await step(`route ${r.dst}`, () =>
+        mustRun(run, 'ip', [family, 'route', 'del', r.dst, 'proto', ROUTE_PROTO, ...(r.table ? ['table', r.table] : [])]).then(() => {}),
+      );
   }
   const links = await runJson<{ ifname: string; ifalias?: string }>(run, 'ip', ['-j', 'link', 'show']);
   const names = new Set(links.filter((l) => l.ifalias === LINK_ALIAS).map((l) => l.ifname.split('@')[0]!));
   // Bridges and VXLAN devices of earlier versions (or made by the CNI plugin) carry no alias: taken by name and kind.
-  for (const [name, kind] of [[opts.bridge, 'bridge'], [vxlanDeviceName(opts.bridge), 'vxlan']] as const) {
+  for (const [name, kind] of [
+    [opts.bridge, 'bridge'],
+    [vxlanDeviceName(opts.bridge), 'vxlan'],
+  ] as const) {
     const l = await linkInfo(run, name);
     if (l?.linkinfo?.info_kind === kind) names.add(name);
   }

@@ -29,13 +29,20 @@ export interface Underlay {
   mtu: number;
 }
 
-interface AddrRow { ifname: string; mtu: number; addr_info?: { family: string; local: string }[] }
+interface AddrRow {
+  ifname: string;
+  mtu: number;
+  addr_info?: { family: string; local: string }[];
+}
 
 /** The interface that holds `ip`, or a clear error: a node's InternalIP must be one of its own addresses. */
 export async function underlayFor(run: CommandRunner, ip: string, flag: string): Promise<Underlay> {
   const rows = await runJson<AddrRow>(run, 'ip', ['-j', '-4', 'addr', 'show']);
   const row = rows.find((r) => r.addr_info?.some((a) => a.family === 'inet' && a.local === ip));
-  if (!row) throw new Error(`${ip} is not an address of this host (its interfaces hold ${rows.flatMap((r) => (r.addr_info ?? []).map((a) => `${a.local} on ${r.ifname}`)).join(', ') || 'none'}): set ${flag} to one of them`);
+  if (!row)
+    throw new Error(
+      `${ip} is not an address of this host (its interfaces hold ${rows.flatMap((r) => (r.addr_info ?? []).map((a) => `${a.local} on ${r.ifname}`)).join(', ') || 'none'}): set ${flag} to one of them`,
+    );
   return { dev: row.ifname, mtu: row.mtu };
 }
 
@@ -74,8 +81,20 @@ export async function ensureVxlan(run: CommandRunner, s: VxlanSpec): Promise<str
   const mtu = s.underlay.mtu - VXLAN_OVERHEAD;
   if (!link) {
     await mustRun(run, 'ip', [
-      'link', 'add', s.name, 'type', 'vxlan', 'id', String(VXLAN_VNI), 'local', s.localIP, 'dev', s.underlay.dev,
-      'dstport', String(VXLAN_PORT), 'nolearning',
+      'link',
+      'add',
+      s.name,
+      'type',
+      'vxlan',
+      'id',
+      String(VXLAN_VNI),
+      'local',
+      s.localIP,
+      'dev',
+      s.underlay.dev,
+      'dstport',
+      String(VXLAN_PORT),
+      'nolearning',
     ]);
     link = await linkInfo(run, s.name);
   }

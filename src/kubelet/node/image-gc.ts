@@ -62,7 +62,8 @@ export function validatePolicy(p: ImageGcPolicy): void {
   const pct = (n: number) => Number.isInteger(n) && n >= 0 && n <= 100;
   if (!pct(p.highThresholdPercent)) throw new Error(`image GC: high threshold ${p.highThresholdPercent} is not a percentage 0–100`);
   if (!pct(p.lowThresholdPercent)) throw new Error(`image GC: low threshold ${p.lowThresholdPercent} is not a percentage 0–100`);
-  if (p.lowThresholdPercent > p.highThresholdPercent) throw new Error(`image GC: low threshold ${p.lowThresholdPercent} is above the high threshold ${p.highThresholdPercent}`);
+  if (p.lowThresholdPercent > p.highThresholdPercent)
+    throw new Error(`image GC: low threshold ${p.lowThresholdPercent} is above the high threshold ${p.highThresholdPercent}`);
   if (!(p.minAgeMs >= 0)) throw new Error(`image GC: minimum age ${p.minAgeMs} ms is negative`);
 }
 
@@ -132,7 +133,10 @@ export class ImageGarbageCollector {
     if (usagePercent < this.policy.highThresholdPercent) return { usagePercent, amountToFree: 0, freed: 0, removed: [] };
     const amountToFree = Math.floor((capacity * (100 - this.policy.lowThresholdPercent)) / 100) - available;
     this.o.log?.info('disk usage on the image filesystem is over the high threshold; freeing down to the low threshold', {
-      usage: usagePercent, highThreshold: this.policy.highThresholdPercent, lowThreshold: this.policy.lowThresholdPercent, amountToFree,
+      usage: usagePercent,
+      highThreshold: this.policy.highThresholdPercent,
+      lowThreshold: this.policy.lowThresholdPercent,
+      amountToFree,
     });
     const { freed, removed } = await this.freeSpace(amountToFree, freeTime, inUse, images);
     if (freed < amountToFree) {

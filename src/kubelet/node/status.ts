@@ -17,7 +17,7 @@ export interface NodeDescription {
   internalIP: string;
   hostname: string;
   labels?: Record<string, string>;
-  taints?: Node['spec'] extends infer S ? S extends { taints?: infer T } ? T : never : never;
+  taints?: Node['spec'] extends infer S ? (S extends { taints?: infer T } ? T : never) : never;
   osImage: string;
   kernelVersion: string;
   architecture: string;
@@ -82,10 +82,15 @@ export function nodeStatus(d: NodeDescription, old: NodeCondition[] | undefined,
     capacity: { ...d.capacity },
     allocatable: { ...d.capacity },
     conditions: desiredConditions(old, now, d.pressure?.()),
-    addresses: [{ type: 'InternalIP', address: d.internalIP }, { type: 'Hostname', address: d.hostname }],
+    addresses: [
+      { type: 'InternalIP', address: d.internalIP },
+      { type: 'Hostname', address: d.hostname },
+    ],
     daemonEndpoints: { kubeletEndpoint: { Port: d.kubeletPort ?? 0 } },
     nodeInfo: {
-      machineID: d.machineID ?? '', systemUUID: d.systemUUID ?? '', bootID: d.bootID ?? '',
+      machineID: d.machineID ?? '',
+      systemUUID: d.systemUUID ?? '',
+      bootID: d.bootID ?? '',
       kernelVersion: d.kernelVersion,
       osImage: d.osImage,
       containerRuntimeVersion: d.containerRuntimeVersion,

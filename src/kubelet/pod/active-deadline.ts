@@ -8,7 +8,7 @@ export const DEADLINE_MESSAGE = 'Pod was active on the node longer than the spec
 
 export type ActiveDeadline =
   | { exceeded: true; reason: string; message: string }
-  | { exceeded: false; /** ms until the deadline; undefined when there is none to wait for. */ inMs?: number };
+  | { exceeded: false /** ms until the deadline; undefined when there is none to wait for. */; inMs?: number };
 
 export function activeDeadline(pod: Pod, now: number): ActiveDeadline {
   const seconds = pod.spec?.activeDeadlineSeconds;

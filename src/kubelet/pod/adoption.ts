@@ -61,7 +61,11 @@ export async function takeInventory(runtime: ContainerRuntime, live: LivePods): 
 }
 
 /** Stops and removes sandboxes (their containers go with them; CNI DEL runs for each). */
-export async function removeSandboxes(runtime: ContainerRuntime, sandboxes: PodSandboxStatus[], onError: (sb: PodSandboxStatus, err: Error) => void): Promise<void> {
+export async function removeSandboxes(
+  runtime: ContainerRuntime,
+  sandboxes: PodSandboxStatus[],
+  onError: (sb: PodSandboxStatus, err: Error) => void,
+): Promise<void> {
   for (const sb of sandboxes) {
     try {
       await runtime.stopPodSandbox(sb.id);

@@ -58,8 +58,12 @@ export class PodContainers {
     const b = deps.backoff ?? {};
     this.restartBackoff = new Backoff(b.restartInitialMs ?? BACKOFF_INITIAL_MS, b.restartMaxMs ?? BACKOFF_MAX_MS, now);
     this.retryBackoff = new Backoff(RETRY_MS, RETRY_MAX_MS, now);
-    this.puller = new ImagePuller(deps.runtime, new Backoff(b.imageInitialMs ?? BACKOFF_INITIAL_MS, b.imageMaxMs ?? BACKOFF_MAX_MS, now),
-      (p, type, reason, message) => deps.event?.(p, type, reason, message), now);
+    this.puller = new ImagePuller(
+      deps.runtime,
+      new Backoff(b.imageInitialMs ?? BACKOFF_INITIAL_MS, b.imageMaxMs ?? BACKOFF_MAX_MS, now),
+      (p, type, reason, message) => deps.event?.(p, type, reason, message),
+      now,
+    );
   }
 
   /** Names with an attempt created in the current sandbox (a replaced sandbox starts over). */
@@ -126,11 +130,23 @@ export class PodContainers {
       try {
         fileContent = await this.deps.terminationMessage?.(pod, c, st);
       } catch (err) {
-        this.deps.log.warn('termination message not read', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: c.name, error: (err as Error).message });
+        this.deps.log.warn('termination message not read', {
+          pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`,
+          container: c.name,
+          error: (err as Error).message,
+        });
       }
-      this.messages.set(st.id, await terminationMessage({
-        fileContent, policy: c.terminationMessagePolicy, exitCode: st.exitCode, runtimeReason: st.reason, runtimeMessage: st.message, logPath: st.logPath,
-      }));
+      this.messages.set(
+        st.id,
+        await terminationMessage({
+          fileContent,
+          policy: c.terminationMessagePolicy,
+          exitCode: st.exitCode,
+          runtimeReason: st.reason,
+          runtimeMessage: st.message,
+          logPath: st.logPath,
+        }),
+      );
     }
     const message = this.messages.get(st.id);
     return message === st.message ? st : { ...st, message };
@@ -143,7 +159,11 @@ export class PodContainers {
     const previous = ids.length > 1 ? byId.get(ids[ids.length - 2]!) : undefined;
     const w = this.waiting.get(c.name);
     return {
-      name: c.name, image: c.image ?? '', current, previous, restartCount: Math.max(0, (rec?.attempts ?? 0) - 1),
+      name: c.name,
+      image: c.image ?? '',
+      current,
+      previous,
+      restartCount: Math.max(0, (rec?.attempts ?? 0) - 1),
       ...(w ? { waitingReason: w.reason, waitingMessage: w.message } : {}),
     };
   }
@@ -204,14 +224,18 @@ export class PodContainers {
       } catch (err) {
         // The secrets that could be read are still used, as the kubelet does.
         if (err instanceof PullSecretsError) auths = err.auths;
-        this.deps.event?.(pod, 'Warning', 'FailedToRetrieveImagePullSecret',
-          `Unable to retrieve some image pull secrets (${(err as Error).message}); attempting to pull the image may not succeed.`);
+        this.deps.event?.(
+          pod,
+          'Warning',
+          'FailedToRetrieveImagePullSecret',
+          `Unable to retrieve some image pull secrets (${(err as Error).message}); attempting to pull the image may not succeed.`,
+        );
       }
     }
     const pulled = await this.puller.ensure(pod, c, auths);
     if (!pulled.ok) {
       // ErrImagePull turns into ImagePullBackOff on the next look, as the kubelet's next sync shows it.
-      const next = pulled.reason === 'ErrImagePull' ? this.now() + RETRY_MS : pulled.retryAt ?? this.now() + BACKOFF_INITIAL_MS;
+      const next = pulled.reason === 'ErrImagePull' ? this.now() + RETRY_MS : (pulled.retryAt ?? this.now() + BACKOFF_INITIAL_MS);
       return fail(pulled.reason, pulled.message, next);
     }
     const attempt = rec.attempts;
@@ -252,7 +276,8 @@ export class PodContainers {
       this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
     }
     const started = await rt.containerStatus(id);
-    if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED') this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED')
+      this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
     if (postStart && this.deps.runtime.runsProcesses && started.state === 'CONTAINER_RUNNING') {
       const err = await runLifecycleHook(postStart, pod, c, await this.sandbox.hookTarget(c, id), graceSeconds(pod));

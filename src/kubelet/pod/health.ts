@@ -47,18 +47,20 @@ export class PodHealth {
     if (!probes) return;
     const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     const policy = pod.spec?.restartPolicy ?? 'Always';
-    await Promise.all(specs.map(async (c) => {
-      const cur = byId.get(this.deps.containers.currentId(c.name) ?? '');
-      if (cur?.state !== 'CONTAINER_RUNNING') return;
-      const failed = probes.failed(c.name, cur.id);
-      if (!failed) return;
-      const restart = policy !== 'Never' || isSidecar(c);
-      const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
-      const grace = probe?.terminationGracePeriodSeconds ?? graceSeconds(pod);
-      if (restart) this.deps.containers.markForRestart(cur.id);
-      await this.deps.sandbox.kill(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
-      byId.set(cur.id, await this.deps.sandbox.runtime.containerStatus(cur.id));
-    }));
+    await Promise.all(
+      specs.map(async (c) => {
+        const cur = byId.get(this.deps.containers.currentId(c.name) ?? '');
+        if (cur?.state !== 'CONTAINER_RUNNING') return;
+        const failed = probes.failed(c.name, cur.id);
+        if (!failed) return;
+        const restart = policy !== 'Never' || isSidecar(c);
+        const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
+        const grace = probe?.terminationGracePeriodSeconds ?? graceSeconds(pod);
+        if (restart) this.deps.containers.markForRestart(cur.id);
+        await this.deps.sandbox.kill(pod, c, cur.id, grace, `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`);
+        byId.set(cur.id, await this.deps.sandbox.runtime.containerStatus(cur.id));
+      }),
+    );
   }
 
   /** Probe workers matched to the running containers; their readiness and startup on the views. */
@@ -81,7 +83,8 @@ export class PodHealth {
 
   private manager(pod: Pod): ProbeManager {
     this.probes ??= new ProbeManager({
-      runtime: this.deps.sandbox.runtime, now: () => this.deps.sandbox.now(),
+      runtime: this.deps.sandbox.runtime,
+      now: () => this.deps.sandbox.now(),
       event: (type, reason, message) => this.deps.event?.(this.pod ?? pod, type, reason, message),
       onChange: () => this.deps.loop.kick(),
     });

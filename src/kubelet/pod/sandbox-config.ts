@@ -41,7 +41,12 @@ export function podPortMappings(pod: Pod): PortMapping[] {
   for (const c of pod.spec?.containers ?? [])
     for (const p of c.ports ?? [])
       if (p.hostPort)
-        out.push({ protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'], containerPort: p.containerPort, hostPort: p.hostPort, ...(p.hostIP ? { hostIp: p.hostIP } : {}) });
+        out.push({
+          protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'],
+          containerPort: p.containerPort,
+          hostPort: p.hostPort,
+          ...(p.hostIP ? { hostIp: p.hostIP } : {}),
+        });
   return out;
 }
 

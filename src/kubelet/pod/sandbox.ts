@@ -119,10 +119,19 @@ export class PodSandbox implements SandboxOps {
   }
 
   kill(pod: Pod | undefined, c: Container | undefined, containerId: string, graceSeconds: number, message: string): Promise<void> {
-    return stopContainerGracefully({
-      runtime: this.runtime, now: this.now, hookTarget: (ct, cid) => this.hookTarget(ct, cid),
-      event: this.deps.event ? (p, type, reason, msg) => this.deps.event!(p, type, reason, msg) : undefined,
-    }, pod, c, containerId, graceSeconds, message);
+    return stopContainerGracefully(
+      {
+        runtime: this.runtime,
+        now: this.now,
+        hookTarget: (ct, cid) => this.hookTarget(ct, cid),
+        event: this.deps.event ? (p, type, reason, msg) => this.deps.event!(p, type, reason, msg) : undefined,
+      },
+      pod,
+      c,
+      containerId,
+      graceSeconds,
+      message,
+    );
   }
 
   /** Stops every running container of the sandbox, sidecars last (see stop.ts). */

@@ -104,10 +104,17 @@ function imageIdOf(c: ContainerStatus): string {
 }
 
 /** Kubelet's getPhase. */
-export function podPhase(input: Pick<StatusInput, 'pod' | 'initDone' | 'initFailed'>, statuses: ApiContainerStatus[], sidecars: ApiContainerStatus[] = []): PodStatus['phase'] {
+export function podPhase(
+  input: Pick<StatusInput, 'pod' | 'initDone' | 'initFailed'>,
+  statuses: ApiContainerStatus[],
+  sidecars: ApiContainerStatus[] = [],
+): PodStatus['phase'] {
   if (input.initFailed) return 'Failed';
   if (!input.initDone) return 'Pending';
-  let running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  let running = 0,
+    waiting = 0,
+    stopped = 0,
+    succeeded = 0;
   // Running sidecars keep a pod Running; exited ones count neither way (they are stopped last).
   for (const s of sidecars) if (s.state?.running) running++;
   for (const s of statuses) {
@@ -157,7 +164,9 @@ export function buildPodStatus(input: StatusInput): PodStatus {
   const sidecarAt = (i: number) => initSpecs[i]?.restartPolicy === 'Always';
   const initStatuses = input.init.map((v, i) => containerStatus(v, input, 'PodInitializing', sidecarAt(i) ? 'sidecar' : 'init'));
   const statuses = input.containers.map((v) => containerStatus(v, input, input.initDone && sandbox ? 'ContainerCreating' : 'PodInitializing', 'main'));
-  if (!sandbox) for (const s of [...initStatuses, ...statuses]) if (s.state?.waiting?.reason === 'PodInitializing' && !input.init.length) s.state.waiting.reason = 'ContainerCreating';
+  if (!sandbox)
+    for (const s of [...initStatuses, ...statuses])
+      if (s.state?.waiting?.reason === 'PodInitializing' && !input.init.length) s.state.waiting.reason = 'ContainerCreating';
   const sidecarStatuses = initStatuses.filter((_s, i) => sidecarAt(i));
   const phase = podPhase(input, statuses, sidecarStatuses);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
@@ -172,8 +181,14 @@ export function buildPodStatus(input: StatusInput): PodStatus {
   const initOk = input.initDone || (terminal && !input.initFailed);
   const conditions: PodCondition[] = [
     condition('PodReadyToStartContainers', !!sandbox && sandbox.state === 'SANDBOX_READY' && !terminal, oldConds, now),
-    condition('Initialized', initOk, oldConds, now, initOk ? (input.init.length && terminal ? 'PodCompleted' : undefined) : 'ContainersNotInitialized',
-      initOk ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`),
+    condition(
+      'Initialized',
+      initOk,
+      oldConds,
+      now,
+      initOk ? (input.init.length && terminal ? 'PodCompleted' : undefined) : 'ContainersNotInitialized',
+      initOk ? undefined : `containers with incomplete status: [${incompleteInit.join(' ')}]`,
+    ),
     readyCondition(pod, allReady, oldConds, now, readyReason, readyMsg),
     condition('ContainersReady', allReady, oldConds, now, readyReason, readyMsg),
     oldConds?.find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, oldConds, now),
@@ -211,12 +226,14 @@ export function statusChanged(desired: PodStatus, current: PodStatus | undefined
 
 /** JSON with sorted keys, nulls and empty objects dropped: equal for equal meaning, however stored. */
 function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val) => {
-    if (val && typeof val === 'object' && !Array.isArray(val)) {
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(val).sort()) if (val[key] !== null && val[key] !== undefined) out[key] = val[key];
-      return out;
-    }
-    return val;
-  }) ?? '';
+  return (
+    JSON.stringify(v, (_k, val) => {
+      if (val && typeof val === 'object' && !Array.isArray(val)) {
+        const out: Record<string, unknown> = {};
+        for (const key of Object.keys(val).sort()) if (val[key] !== null && val[key] !== undefined) out[key] = val[key];
+        return out;
+      }
+      return val;
+    }) ?? ''
+  );
 }

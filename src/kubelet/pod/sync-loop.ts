@@ -35,10 +35,13 @@ export class SyncLoop {
     if (this.timer && due >= this.timerDue && this.timerDue > now) return;
     clearTimeout(this.timer);
     this.timerDue = due;
-    this.timer = setTimeout(() => {
-      this.timerDue = Infinity;
-      this.kick();
-    }, Math.max(0, ms));
+    this.timer = setTimeout(
+      () => {
+        this.timerDue = Infinity;
+        this.kick();
+      },
+      Math.max(0, ms),
+    );
     this.timer.unref?.();
   }
 

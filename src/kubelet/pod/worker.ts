@@ -151,11 +151,15 @@ export class PodWorker {
       sandbox = await rt.podSandboxStatus(this.sandbox.id);
     }
     const status = buildPodStatus({
-      pod, sandbox,
+      pod,
+      sandbox,
       init: (pod.spec?.initContainers ?? []).map((c) => this.containers.view(c, byId)),
       containers: (pod.spec?.containers ?? []).map((c) => this.containers.view(c, byId)),
       initDone: pod.status?.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True') ?? false,
-      initFailed: false, hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
+      initFailed: false,
+      hostIP: this.deps.hostIP,
+      runtimeName: this.deps.runtimeName,
+      now: this.now(),
     });
     await this.deps.api.writeStatus(pod, { ...status, phase: 'Failed', reason, message });
     await this.stopSandbox();
@@ -196,7 +200,8 @@ export class PodWorker {
       const cur = view.current;
       if (!cur) wake(await this.containers.start(pod, c, view, byId));
       else if (cur.state === 'CONTAINER_EXITED') {
-        const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.containers.willRestartAtOnce(cur.id));
+        const restart =
+          policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0) || (policy !== 'Never' && this.containers.willRestartAtOnce(cur.id));
         if (restart) wake(await this.containers.restartLater(pod, c, view, byId));
       }
     }
@@ -206,8 +211,15 @@ export class PodWorker {
     if (this.runsProcesses) await this.annotate(pod, [...initContainers, ...(spec.containers ?? [])], [...init, ...containers], sandbox);
     if (nextWake !== Infinity) this.loop.later(nextWake - this.now());
     return buildPodStatus({
-      pod, sandbox, init, containers, initDone, initFailed,
-      hostIP: this.deps.hostIP, runtimeName: this.deps.runtimeName, now: this.now(),
+      pod,
+      sandbox,
+      init,
+      containers,
+      initDone,
+      initFailed,
+      hostIP: this.deps.hostIP,
+      runtimeName: this.deps.runtimeName,
+      now: this.now(),
     });
   }
 

@@ -6,7 +6,12 @@ import type { ProbeOutcome } from './probe-result.js';
 /** Output beyond this is cut, as the kubelet limits what it keeps of an exec probe. */
 const MAX_OUTPUT = 10 * 1024;
 
-export async function execProbe(runtime: Pick<RuntimeService, 'execSync'>, containerId: string, command: string[], timeoutSeconds: number): Promise<ProbeOutcome> {
+export async function execProbe(
+  runtime: Pick<RuntimeService, 'execSync'>,
+  containerId: string,
+  command: string[],
+  timeoutSeconds: number,
+): Promise<ProbeOutcome> {
   if (!command.length) return { result: 'Unknown', output: 'exec handler has no command' };
   try {
     const r = await runtime.execSync(containerId, command, timeoutSeconds);

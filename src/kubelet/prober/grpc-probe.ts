@@ -37,7 +37,9 @@ export function decodeHealthResponse(frame: Buffer): number {
   while (i < msg.length) {
     const key = msg[i++]!;
     if (key === 0x08) {
-      let v = 0, shift = 0, b: number;
+      let v = 0,
+        shift = 0,
+        b: number;
       do {
         b = msg[i++]!;
         v |= (b & 0x7f) << shift;
@@ -67,9 +69,15 @@ export function grpcProbe(host: string, port: number, service: string, timeoutMs
       session.destroy();
       resolve(o);
     };
-    const timer = setTimeout(() => done(connected
-      ? { result: 'Failure', output: `timeout: health rpc did not complete within ${secs}` }
-      : { result: 'Failure', output: `timeout: failed to connect service "${host}:${port}" within ${secs}` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        done(
+          connected
+            ? { result: 'Failure', output: `timeout: health rpc did not complete within ${secs}` }
+            : { result: 'Failure', output: `timeout: failed to connect service "${host}:${port}" within ${secs}` },
+        ),
+      timeoutMs,
+    );
     session.on('connect', () => (connected = true));
     session.on('error', (err) => done({ result: 'Failure', output: `timeout: failed to connect service "${host}:${port}" within ${secs}: ${err.message}` }));
     const req = session.request({
@@ -91,15 +99,26 @@ export function grpcProbe(host: string, port: number, service: string, timeoutMs
       headerMessage = (t['grpc-message'] as string | undefined) ?? headerMessage;
     });
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', (err) => done(connected
-      ? { result: 'Failure', output: `error: health rpc probe failed: ${err.message}` }
-      : { result: 'Failure', output: `timeout: failed to connect service "${host}:${port}" within ${secs}: ${err.message}` }));
+    req.on('error', (err) =>
+      done(
+        connected
+          ? { result: 'Failure', output: `error: health rpc probe failed: ${err.message}` }
+          : { result: 'Failure', output: `timeout: failed to connect service "${host}:${port}" within ${secs}: ${err.message}` },
+      ),
+    );
     req.on('end', () => {
       const code = Number(headerStatus ?? 0);
       if (code === GRPC_UNIMPLEMENTED) {
-        return done({ result: 'Failure', output: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${decodeURIComponent(headerMessage ?? '')}` });
+        return done({
+          result: 'Failure',
+          output: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${decodeURIComponent(headerMessage ?? '')}`,
+        });
       }
-      if (code !== 0) return done({ result: 'Failure', output: `error: health rpc probe failed: rpc error: code = ${code} desc = ${decodeURIComponent(headerMessage ?? '')}` });
+      if (code !== 0)
+        return done({
+          result: 'Failure',
+          output: `error: health rpc probe failed: rpc error: code = ${code} desc = ${decodeURIComponent(headerMessage ?? '')}`,
+        });
       let status: number;
       try {
         status = decodeHealthResponse(Buffer.concat(chunks));

@@ -47,8 +47,12 @@ export async function runHandler(h: Handler, t: HandlerTarget, timeoutSeconds: n
       const host = g.host || t.podIP;
       if (!host) return { result: 'Unknown', output: 'the pod has no IP yet' };
       return await httpProbe({
-        scheme: g.scheme === 'HTTPS' ? 'HTTPS' : 'HTTP', host, port: resolvePort(g.port, t.container), path: g.path || '/',
-        headers: g.httpHeaders, timeoutMs,
+        scheme: g.scheme === 'HTTPS' ? 'HTTPS' : 'HTTP',
+        host,
+        port: resolvePort(g.port, t.container),
+        path: g.path || '/',
+        headers: g.httpHeaders,
+        timeoutMs,
       });
     }
     if (h.tcpSocket) {

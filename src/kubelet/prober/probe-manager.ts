@@ -51,11 +51,18 @@ export class ProbeManager {
   private startEntry(_pod: Pod, podIP: string, r: RunningContainer): Entry {
     const e: Entry = { id: r.id, workers: new Map() };
     const c = r.container;
-    const probes: [ProbeKind, Container['livenessProbe']][] = [['startup', c.startupProbe], ['liveness', c.livenessProbe], ['readiness', c.readinessProbe]];
+    const probes: [ProbeKind, Container['livenessProbe']][] = [
+      ['startup', c.startupProbe],
+      ['liveness', c.livenessProbe],
+      ['readiness', c.readinessProbe],
+    ];
     for (const [kind, probe] of probes) {
       if (!probe) continue;
       const w = new ProbeWorker({
-        kind, probe, startedAt: r.startedAt, now: this.o.now,
+        kind,
+        probe,
+        startedAt: r.startedAt,
+        now: this.o.now,
         target: { runtime: this.o.runtime, containerId: r.id, container: c, podIP },
         mayRun: () => kind === 'startup' || this.isStarted(e),
         onResult: () => this.o.onChange(),

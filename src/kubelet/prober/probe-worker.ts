@@ -82,7 +82,7 @@ export class ProbeWorker {
       this.last = r;
       this.run = 1;
     }
-    const need = r === 'Failure' ? probe.failureThreshold ?? 3 : kind === 'readiness' ? probe.successThreshold ?? 1 : 1;
+    const need = r === 'Failure' ? (probe.failureThreshold ?? 3) : kind === 'readiness' ? (probe.successThreshold ?? 1) : 1;
     if (this.run < need) return;
     if (this.result !== r) {
       this.result = r;

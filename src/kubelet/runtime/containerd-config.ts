@@ -128,7 +128,9 @@ export function pickSnapshotter(under: string): 'overlayfs' | 'native' {
   const dir = mkdtempSync(join(under, 'overlay-check-'));
   try {
     for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(dir, d));
-    const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, `${dir}/merged`], { timeout: 10_000 });
+    const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, `${dir}/merged`], {
+      timeout: 10_000,
+    });
     if (r.status !== 0) return 'native';
     spawnSync('umount', [`${dir}/merged`], { timeout: 10_000 });
     return 'overlayfs';

@@ -62,11 +62,20 @@ export class ContainerdSupervisor {
     const l = this.layout;
     for (const d of [l.dir, l.root, l.state, l.certsDir, this.opts.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
     this.snapshotter = pickSnapshotter(l.dir);
-    if (this.snapshotter !== 'overlayfs') this.opts.log.warn('overlayfs does not mount here; containerd uses the native snapshotter (full copies of each layer)');
-    writeFileSync(l.config, containerdConfigToml({
-      layout: l, cniConfDir: this.opts.cniConfDir, cniBinDir: this.opts.cniBinDir, snapshotter: this.snapshotter,
-      streamPort: await freePort(), systemdCgroup: systemdIsInit(), restrictOomScoreAdj: !hasCapSysResource(),
-    }));
+    if (this.snapshotter !== 'overlayfs')
+      this.opts.log.warn('overlayfs does not mount here; containerd uses the native snapshotter (full copies of each layer)');
+    writeFileSync(
+      l.config,
+      containerdConfigToml({
+        layout: l,
+        cniConfDir: this.opts.cniConfDir,
+        cniBinDir: this.opts.cniBinDir,
+        snapshotter: this.snapshotter,
+        streamPort: await freePort(),
+        systemdCgroup: systemdIsInit(),
+        restrictOomScoreAdj: !hasCapSysResource(),
+      }),
+    );
     this.stopping = false;
     this.spawnOnce();
     try {

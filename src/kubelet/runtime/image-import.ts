@@ -125,7 +125,9 @@ export async function importArchiveDir(target: ImportTarget, dir: string, progre
     /* first run, or an unreadable record: import again, which containerd tolerates */
   }
   const done: string[] = [];
-  for (const name of readdirSync(dir).filter((f) => ARCHIVE.test(f)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => ARCHIVE.test(f))
+    .sort()) {
     const file = join(dir, name);
     const fp = fingerprint(file);
     if (record[name] === fp) continue;

@@ -5,9 +5,20 @@
 // from the pod, so this runtime stays a plain CRI-shaped runtime.
 import { createHash } from 'node:crypto';
 import {
-  RuntimeError, SIM_EXIT_CODE, SIM_RUN_SECONDS,
-  type ContainerConfig, type ContainerEvent, type ContainerFilter, type ContainerRuntime, type ContainerStatus, type ExecSyncResult, type Image,
-  type PodSandboxConfig, type PodSandboxFilter, type PodSandboxStatus, type RuntimeVersion,
+  RuntimeError,
+  SIM_EXIT_CODE,
+  SIM_RUN_SECONDS,
+  type ContainerConfig,
+  type ContainerEvent,
+  type ContainerFilter,
+  type ContainerRuntime,
+  type ContainerStatus,
+  type ExecSyncResult,
+  type Image,
+  type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PodSandboxStatus,
+  type RuntimeVersion,
 } from './types.js';
 
 export const SIMULATED_RUNTIME_VERSION = 'simulated://1.0';
@@ -67,7 +78,9 @@ export class SimulatedRuntime implements ContainerRuntime {
 
   private id(): string {
     // Unique per process and short: simulated ids only need to be distinct.
-    return createHash('sha256').update(`${process.pid}/${++this.seq}/${Math.random()}`).digest('hex');
+    return createHash('sha256')
+      .update(`${process.pid}/${++this.seq}/${Math.random()}`)
+      .digest('hex');
   }
 
   private emit(type: ContainerEvent['type'], c: ContainerStatus): void {
@@ -111,8 +124,13 @@ export class SimulatedRuntime implements ContainerRuntime {
     this.sandboxes.set(id, {
       ipIndex,
       status: {
-        id, metadata: config.metadata, state: 'SANDBOX_READY', createdAt: nowNs(this.clock),
-        network: ip ? { ip } : undefined, labels: config.labels, annotations: config.annotations,
+        id,
+        metadata: config.metadata,
+        state: 'SANDBOX_READY',
+        createdAt: nowNs(this.clock),
+        network: ip ? { ip } : undefined,
+        labels: config.labels,
+        annotations: config.annotations,
       },
     });
     return id;
@@ -158,9 +176,18 @@ export class SimulatedRuntime implements ContainerRuntime {
     const image = this.images.get(config.image.image) ?? this.addImage(config.image.image);
     const id = this.id();
     const status: ContainerStatus = {
-      id, podSandboxId, metadata: config.metadata, state: 'CONTAINER_CREATED', createdAt: nowNs(this.clock),
-      startedAt: 0n, finishedAt: 0n, exitCode: 0, image: config.image, imageRef: image.id,
-      labels: config.labels, annotations: config.annotations,
+      id,
+      podSandboxId,
+      metadata: config.metadata,
+      state: 'CONTAINER_CREATED',
+      createdAt: nowNs(this.clock),
+      startedAt: 0n,
+      finishedAt: 0n,
+      exitCode: 0,
+      image: config.image,
+      imageRef: image.id,
+      labels: config.labels,
+      annotations: config.annotations,
     };
     this.containers.set(id, { status });
     this.emit('CONTAINER_CREATED_EVENT', status);

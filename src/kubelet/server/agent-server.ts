@@ -17,7 +17,12 @@ import { readContainerLog } from './log-reader.js';
 import { runtimePodLookup, type PodLookup } from './pod-lookup.js';
 import { relayUpgrade, refuseUpgrade } from '../../client/streams/upgrade-proxy.js';
 import {
-  chooseExecProtocol, offeredProtocols, portForwardProtocol, serveWebSocketExec, serveWebSocketPortForward, streamingWebSocketServer,
+  chooseExecProtocol,
+  offeredProtocols,
+  portForwardProtocol,
+  serveWebSocketExec,
+  serveWebSocketPortForward,
+  streamingWebSocketServer,
 } from './websocket-streams.js';
 import { parsePorts } from './websocket-portforward.js';
 
@@ -66,8 +71,7 @@ function clientIdentity(sock: TLSSocket): { name: string; groups: string[] } | u
   return { name: String(subject.CN), groups: Array.isArray(o) ? o : o ? [o] : [] };
 }
 
-const defaultAuthorize = (u: { name: string; groups: string[] }) =>
-  u.name === APISERVER_KUBELET_CLIENT_CN || u.groups.includes('system:masters');
+const defaultAuthorize = (u: { name: string; groups: string[] }) => u.name === APISERVER_KUBELET_CLIENT_CN || u.groups.includes('system:masters');
 
 type Route =
   | { kind: 'logs'; namespace: string; pod: string; container: string }
@@ -77,7 +81,10 @@ type Route =
 
 /** The kubelet's paths; the form with the pod's UID before the container is accepted too. */
 export function parseAgentPath(pathname: string): Route | undefined {
-  const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  const parts = pathname
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
   const [head, ns, pod, ...rest] = parts;
   if (parts.length === 1 && (head === 'healthz' || head === 'pods')) return { kind: head };
   if (!ns || !pod) return undefined;
@@ -121,7 +128,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       try {
         await access(c.logPath);
       } catch (err) {
-        throw new HttpError(400, `failed to open log file "${c.logPath}" of container "${r.container}" in pod "${r.pod}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new HttpError(
+          400,
+          `failed to open log file "${c.logPath}" of container "${r.container}" in pod "${r.pod}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
     }
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
@@ -130,11 +140,17 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     try {
-      await readContainerLog(c.logPath, query, (chunk) => new Promise<void>((resolve) => {
-        if (res.destroyed || ac.signal.aborted) return resolve();
-        if (res.write(chunk)) resolve();
-        else res.once('drain', resolve).once('close', resolve);
-      }), { isRunning: () => lookup.isRunning(c.containerId), signal: ac.signal });
+      await readContainerLog(
+        c.logPath,
+        query,
+        (chunk) =>
+          new Promise<void>((resolve) => {
+            if (res.destroyed || ac.signal.aborted) return resolve();
+            if (res.write(chunk)) resolve();
+            else res.once('drain', resolve).once('close', resolve);
+          }),
+        { isRunning: () => lookup.isRunning(c.containerId), signal: ac.signal },
+      );
     } catch (err) {
       // Headers are out: the error can only end the stream, as the kubelet does.
       opts.log?.warn('container log read failed', { pod: `${r.namespace}/${r.pod}`, container: r.container, error: (err as Error).message });
@@ -174,12 +190,23 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     });
   });
 
-  async function streamingUrl(route: Route, q: URLSearchParams): Promise<{ url: URL; streams: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean } }> {
-    const streams = { stdin: flag(q, 'input') || flag(q, 'stdin'), stdout: flag(q, 'output') || flag(q, 'stdout'), stderr: flag(q, 'error') || flag(q, 'stderr'), tty: flag(q, 'tty') };
+  async function streamingUrl(
+    route: Route,
+    q: URLSearchParams,
+  ): Promise<{ url: URL; streams: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean } }> {
+    const streams = {
+      stdin: flag(q, 'input') || flag(q, 'stdin'),
+      stdout: flag(q, 'output') || flag(q, 'stdout'),
+      stderr: flag(q, 'error') || flag(q, 'stderr'),
+      tty: flag(q, 'tty'),
+    };
     if (route.kind === 'portForward') {
       const sandbox = await lookup.sandbox(route.namespace, route.pod);
       if (!sandbox) throw new HttpError(404, `pod "${route.pod}" in namespace "${route.namespace}" has no sandbox on this node`);
-      const ports = q.getAll('port').map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+      const ports = q
+        .getAll('port')
+        .map(Number)
+        .filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
       return { url: new URL((await rt.portForward({ podSandboxId: sandbox, ports })).url), streams };
     }
     if (route.kind !== 'exec' && route.kind !== 'attach') throw new HttpError(400, 'not a streaming endpoint');
@@ -197,7 +224,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     checkAuth(req);
     const url = new URL(req.url ?? '/', 'https://agent');
     const route = parseAgentPath(url.pathname);
-    if (!route || (route.kind !== 'exec' && route.kind !== 'attach' && route.kind !== 'portForward')) throw new HttpError(404, `404 page not found: ${url.pathname}`);
+    if (!route || (route.kind !== 'exec' && route.kind !== 'attach' && route.kind !== 'portForward'))
+      throw new HttpError(404, `404 page not found: ${url.pathname}`);
     const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     const offered = offeredProtocols(req);
     if (isWebSocket) {

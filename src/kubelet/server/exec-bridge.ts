@@ -69,7 +69,11 @@ export function bridgeExec(ws: WebSocket, spdySocket: Duplex, opts: ExecStreamOp
   for (const ch of [Channel.Stdout, Channel.Stderr, Channel.Error] as const) {
     streams[ch]?.on('data', (data: Buffer) => toClient.send(Buffer.concat([Buffer.from([ch]), data])));
   }
-  const throttle = throttleWebSocket(ws, () => session.backlog, (fn) => session.onDrain(fn));
+  const throttle = throttleWebSocket(
+    ws,
+    () => session.backlog,
+    (fn) => session.onDrain(fn),
+  );
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary || !Buffer.isBuffer(data) || data.length === 0) return;

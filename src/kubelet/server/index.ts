@@ -45,7 +45,10 @@ export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<A
     return await startAgentServer({ ...base, port });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.fallbackToFreePort === false || port === 0) {
-      const taken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `; port ${port} is taken (another node agent or kubelet on this host?): choose another with --kubelet-port, or --kubelet-port 0 for any free port` : '';
+      const taken =
+        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? `; port ${port} is taken (another node agent or kubelet on this host?): choose another with --kubelet-port, or --kubelet-port 0 for any free port`
+          : '';
       throw new Error(`node agent server cannot listen on ${o.host ?? '0.0.0.0'}:${port}: ${(err as Error).message}${taken}`);
     }
     const server = await startAgentServer({ ...base, port: 0 });

@@ -6,8 +6,16 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
-  controlFrame, dataFrames, FLAG_FIN, FrameParser, FrameType, HeaderCompressor, HeaderDecompressor,
-  type ControlFrame, type Frame, type Headers,
+  controlFrame,
+  dataFrames,
+  FLAG_FIN,
+  FrameParser,
+  FrameType,
+  HeaderCompressor,
+  HeaderDecompressor,
+  type ControlFrame,
+  type Frame,
+  type Headers,
 } from './spdy-frames.js';
 
 const RST_CANCEL = 5;

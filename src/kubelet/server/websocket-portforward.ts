@@ -12,11 +12,15 @@ export const WS_PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
 
 /** The ports of a WebSocket port-forward request; errors name the bad value. */
 export function parsePorts(values: string[]): number[] {
-  const ports = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean).map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid port ${JSON.stringify(s)}: must be 1-65535`);
-    return n;
-  });
+  const ports = values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid port ${JSON.stringify(s)}: must be 1-65535`);
+      return n;
+    });
   if (!ports.length) throw new Error('query parameter "port" is required for a WebSocket port-forward');
   return ports;
 }
@@ -48,7 +52,11 @@ export function bridgeWebSocketPortForward(ws: WebSocket, spdySocket: Duplex, po
     });
     error.on('data', (b: Buffer) => toClient.send(Buffer.concat([Buffer.from([2 * i + 1]), b])));
   });
-  const throttle = throttleWebSocket(ws, () => session.backlog, (fn) => session.onDrain(fn));
+  const throttle = throttleWebSocket(
+    ws,
+    () => session.backlog,
+    (fn) => session.onDrain(fn),
+  );
   ws.on('message', (msg: Buffer, isBinary: boolean) => {
     if (!isBinary || !Buffer.isBuffer(msg) || !msg.length) return;
     const ch = msg[0]!;

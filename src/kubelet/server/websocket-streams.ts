@@ -24,14 +24,19 @@ export function chooseExecProtocol(offered: Set<string>): string | undefined {
 
 /** The protocols a WebSocket upgrade offers, as the client wrote them (no token check). */
 export function offeredProtocols(req: IncomingMessage): Set<string> {
-  return new Set(String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** A WebSocket server (no listener of its own) that picks the exec or tunnel protocol. */
 export function streamingWebSocketServer(): WebSocketServer {
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (p) => (p.has(TUNNEL_ALIAS) ? TUNNEL_ALIAS : chooseExecProtocol(p) ?? false),
+    handleProtocols: (p) => (p.has(TUNNEL_ALIAS) ? TUNNEL_ALIAS : (chooseExecProtocol(p) ?? false)),
   });
   wss.on('headers', (headers) => {
     const i = headers.findIndex((h) => h.toLowerCase() === `sec-websocket-protocol: ${TUNNEL_ALIAS}`);
@@ -45,7 +50,14 @@ function accept(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head
 }
 
 /** Upgrades the client to WebSocket only once the runtime's side is connected, so failures stay HTTP errors. */
-export async function serveWebSocketExec(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, streams: ExecStreamOptions): Promise<void> {
+export async function serveWebSocketExec(
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: URL,
+  streams: ExecStreamOptions,
+): Promise<void> {
   const upstream = await dialSpdyExec(target);
   const ws = await accept(wss, req, socket, head);
   await bridgeExec(ws, upstream, streams, ws.protocol);
@@ -58,7 +70,14 @@ export function portForwardProtocol(offered: Set<string>): 'tunnel' | 'channels'
   return undefined;
 }
 
-export async function serveWebSocketPortForward(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, ports: number[] = []): Promise<void> {
+export async function serveWebSocketPortForward(
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: URL,
+  ports: number[] = [],
+): Promise<void> {
   const up = await dialUpgrade({
     url: target,
     method: 'POST',
@@ -76,7 +95,11 @@ export async function serveWebSocketPortForward(wss: WebSocketServer, req: Incom
 
 /** Carries a byte stream in binary WebSocket messages, both ways, until either side ends. */
 export function tunnel(ws: WebSocket, sock: Duplex): void {
-  const throttle = throttleWebSocket(ws, () => sock.writableLength, (fn) => sock.once('drain', fn));
+  const throttle = throttleWebSocket(
+    ws,
+    () => sock.writableLength,
+    (fn) => sock.once('drain', fn),
+  );
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary && Buffer.isBuffer(data)) sock.write(data);
     throttle();
@@ -92,4 +115,3 @@ export function tunnel(ws: WebSocket, sock: Duplex): void {
   ws.on('close', close);
   ws.on('error', close);
 }
-

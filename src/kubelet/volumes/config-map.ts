@@ -8,7 +8,13 @@ import { writeManaged } from './write-managed.js';
 export const CONFIG_MAP = 'kubernetes.io/configmap';
 
 /** The files a configMap source contributes; an absent optional ConfigMap contributes none. */
-export async function configMapPayload(pod: Pod, src: ConfigMapVolumeSource, sources: VolumeSources, payload: Payload = new Map(), defaultMode = src.defaultMode): Promise<Payload> {
+export async function configMapPayload(
+  pod: Pod,
+  src: ConfigMapVolumeSource,
+  sources: VolumeSources,
+  payload: Payload = new Map(),
+  defaultMode = src.defaultMode,
+): Promise<Payload> {
   const name = src.name ?? '';
   const cm = await sources.configMap(pod.metadata!.namespace!, name);
   if (!cm) {

@@ -8,7 +8,13 @@ import { writeManaged } from './write-managed.js';
 
 export const DOWNWARD_API = 'kubernetes.io/downward-api';
 
-export function downwardAPIPayload(pod: Pod, items: DownwardAPIVolumeFile[] | undefined, defaultMode: number | undefined, allocatable?: Allocatable, payload: Payload = new Map()): Payload {
+export function downwardAPIPayload(
+  pod: Pod,
+  items: DownwardAPIVolumeFile[] | undefined,
+  defaultMode: number | undefined,
+  allocatable?: Allocatable,
+  payload: Payload = new Map(),
+): Payload {
   for (const it of items ?? []) {
     let text: string;
     if (it.fieldRef) text = podFieldValue(pod, it.fieldRef.fieldPath);

@@ -13,7 +13,14 @@ export function fileMode(mode: number | undefined, defaultMode: number | undefin
  * Adds `data` (key → bytes) to `payload` as the kubelet projects it. `what` names the
  * source in errors, e.g. `configmap`.
  */
-export function projectKeys(payload: Payload, data: Map<string, Buffer>, items: KeyToPath[] | undefined, defaultMode: number | undefined, optional: boolean, what: 'configmap' | 'secret'): void {
+export function projectKeys(
+  payload: Payload,
+  data: Map<string, Buffer>,
+  items: KeyToPath[] | undefined,
+  defaultMode: number | undefined,
+  optional: boolean,
+  what: 'configmap' | 'secret',
+): void {
   if (!items?.length) {
     for (const [k, v] of data) payload.set(k, { data: v, mode: fileMode(undefined, defaultMode) });
     return;

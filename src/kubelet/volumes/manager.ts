@@ -20,7 +20,13 @@ import { secretPlugin } from './secret.js';
 import { VolumeSetUpError, type PreparedVolume, type VolumePlugin, type VolumeSources } from './types.js';
 
 export const DEFAULT_PLUGINS: VolumePlugin[] = [
-  emptyDirPlugin, hostPathPlugin, configMapPlugin, secretPlugin, downwardAPIPlugin, projectedPlugin, persistentClaimPlugin,
+  emptyDirPlugin,
+  hostPathPlugin,
+  configMapPlugin,
+  secretPlugin,
+  downwardAPIPlugin,
+  projectedPlugin,
+  persistentClaimPlugin,
 ];
 
 export interface VolumeManagerOptions {
@@ -89,8 +95,13 @@ export class VolumeManager {
     const plugin = this.plugin(v);
     try {
       return await plugin.setUp({
-        pod, volume: v, dirs: this.opts.dirs, sources: this.opts.sources, mounter: this.mounter,
-        privileged: this.privileged, allocatable: this.opts.allocatable,
+        pod,
+        volume: v,
+        dirs: this.opts.dirs,
+        sources: this.opts.sources,
+        mounter: this.mounter,
+        privileged: this.privileged,
+        allocatable: this.opts.allocatable,
       });
     } catch (err) {
       if (err instanceof VolumeSetUpError) throw err;

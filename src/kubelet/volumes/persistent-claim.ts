@@ -19,7 +19,8 @@ export const persistentClaimPlugin: VolumePlugin = {
     if (ephemeral && !pvc.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'Pod' && r.uid === ctx.pod.metadata?.uid))
       throw new Error(`PVC ${ns}/${src.claimName} was not created for pod ${ns}/${ctx.pod.metadata!.name} (pod is not owner)`);
     const pvName = pvc.spec?.volumeName;
-    if (!pvName || pvc.status?.phase !== 'Bound') throw new Error(`PVC ${ns}/${src.claimName} has non-bound phase ("${pvc.status?.phase ?? 'Pending'}") or empty pvc.Spec.VolumeName ("${pvName ?? ''}")`);
+    if (!pvName || pvc.status?.phase !== 'Bound')
+      throw new Error(`PVC ${ns}/${src.claimName} has non-bound phase ("${pvc.status?.phase ?? 'Pending'}") or empty pvc.Spec.VolumeName ("${pvName ?? ''}")`);
     const pv = await ctx.sources.persistentVolume(pvName);
     if (!pv) throw new Error(`persistentvolume "${pvName}" not found`);
     const ref = pv.spec?.claimRef;

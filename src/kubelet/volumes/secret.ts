@@ -8,7 +8,13 @@ import { writeManaged } from './write-managed.js';
 
 export const SECRET = 'kubernetes.io/secret';
 
-export async function secretPayload(pod: Pod, src: { name?: string; secretName?: string; items?: SecretVolumeSource['items']; optional?: boolean }, sources: VolumeSources, payload: Payload = new Map(), defaultMode?: number): Promise<Payload> {
+export async function secretPayload(
+  pod: Pod,
+  src: { name?: string; secretName?: string; items?: SecretVolumeSource['items']; optional?: boolean },
+  sources: VolumeSources,
+  payload: Payload = new Map(),
+  defaultMode?: number,
+): Promise<Payload> {
   const name = src.secretName ?? src.name ?? '';
   const s = await sources.secret(pod.metadata!.namespace!, name);
   if (!s) {

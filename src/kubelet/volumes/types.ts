@@ -57,7 +57,10 @@ export interface VolumePlugin {
 
 /** The kubelet's message for a volume that failed to set up (a FailedMount event). */
 export class VolumeSetUpError extends Error {
-  constructor(readonly volume: string, cause: string) {
+  constructor(
+    readonly volume: string,
+    cause: string,
+  ) {
     super(`MountVolume.SetUp failed for volume "${volume}" : ${cause}`);
   }
 }

@@ -12,7 +12,10 @@ export type IptablesBackend = 'legacy' | 'nft';
 export const IPTABLES_BACKEND_CHOICES = ['auto', 'legacy', 'nft'] as const;
 
 /** The binaries of one backend; plain `iptables*` stands in for nft where no -nft variant exists. */
-export function backendBinaries(backend: IptablesBackend, onPath: (bin: string) => boolean = binaryOnPath): { iptables: string; save: string; restore: string } {
+export function backendBinaries(
+  backend: IptablesBackend,
+  onPath: (bin: string) => boolean = binaryOnPath,
+): { iptables: string; save: string; restore: string } {
   const prefix = backend === 'legacy' ? 'iptables-legacy' : onPath('iptables-nft') ? 'iptables-nft' : 'iptables';
   return { iptables: prefix, save: `${prefix}-save`, restore: `${prefix}-restore` };
 }
@@ -41,7 +44,10 @@ export function pickBackend(legacy: { kube: number; rules: number } | undefined,
   return legacy.rules > nft.rules ? 'legacy' : 'nft';
 }
 
-export async function detectBackend(exec: (cmd: string, args: string[]) => Promise<CommandResult>, onPath: (bin: string) => boolean = binaryOnPath): Promise<IptablesBackend> {
+export async function detectBackend(
+  exec: (cmd: string, args: string[]) => Promise<CommandResult>,
+  onPath: (bin: string) => boolean = binaryOnPath,
+): Promise<IptablesBackend> {
   const weigh = async (bin: string) => {
     if (!onPath(bin)) return undefined;
     const r = await exec(bin, []);

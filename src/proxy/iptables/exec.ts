@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { conntrackDeleter } from '../conntrack-cleanup.js';
 import { backendBinaries, detectBackend, IPTABLES_BACKEND_CHOICES, type IptablesBackend } from './backend.js';
 
-export { run, type CommandResult } from '../run-command.js';
+export type { CommandResult } from '../run-command.js';
 
 export interface IptablesHost {
   restore(text: string): Promise<CommandResult>;

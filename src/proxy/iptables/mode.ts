@@ -45,12 +45,16 @@ export class IptablesMode implements ProxyMode {
 
   constructor(private readonly opts: IptablesModeOptions) {
     if (opts.host) this.host = opts.host;
-    else this.hostReady = resolveBackend(opts.backend).then((b) => {
-      this.host = iptablesHostIn(undefined, b);
-      opts.log.info('iptables backend chosen', { backend: b, how: opts.backend && opts.backend !== 'auto' ? 'flag' : 'detected' });
-    });
+    else
+      this.hostReady = resolveBackend(opts.backend).then((b) => {
+        this.host = iptablesHostIn(undefined, b);
+        opts.log.info('iptables backend chosen', { backend: b, how: opts.backend && opts.backend !== 'auto' ? 'flag' : 'detected' });
+      });
     this.ctx = { clusterCIDR: opts.clusterCIDR };
-    this.udp = new StaleUdpFlusher((f) => this.host.conntrackDelete(f), (m, f) => this.opts.log.warn(m, f));
+    this.udp = new StaleUdpFlusher(
+      (f) => this.host.conntrackDelete(f),
+      (m, f) => this.opts.log.warn(m, f),
+    );
   }
 
   async sync(snapshot: ProxySnapshot, changed: ReadonlySet<ServicePortKey> | 'all'): Promise<void> {
@@ -76,7 +80,9 @@ export class IptablesMode implements ProxyMode {
       }
       if (!this.localnetSet) {
         // NodePorts on 127.0.0.1 need the kernel to route DNATed loopback traffic, as kube-proxy sets.
-        await this.host.enableRouteLocalnet().catch((err: Error) => this.opts.log.warn('could not set route_localnet; NodePorts on 127.0.0.1 will not answer', { error: err.message }));
+        await this.host
+          .enableRouteLocalnet()
+          .catch((err: Error) => this.opts.log.warn('could not set route_localnet; NodePorts on 127.0.0.1 will not answer', { error: err.message }));
         this.localnetSet = true;
       }
     }
@@ -88,9 +94,8 @@ export class IptablesMode implements ProxyMode {
       for (const k of full ? this.chains.keys() : keys) for (const c of this.chains.get(k) ?? []) if (!active.has(c)) stale.add(c);
       for (const c of existing) if (isServiceOwnedChain(c) && !active.has(c)) stale.add(c);
       const shared = sharedSignature(this.rules);
-      const writeShared = full || !this.lastShared
-        ? { filter: true, nat: true }
-        : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
+      const writeShared =
+        full || !this.lastShared ? { filter: true, nat: true } : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
       const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps, writeShared });
       const res = await this.host.restore(restore.text);
       if (res.code === 0) {
@@ -98,7 +103,11 @@ export class IptablesMode implements ProxyMode {
         this.lastShared = shared;
         for (const k of keys) {
           const r = this.rules.get(k);
-          if (r) this.chains.set(k, r.chains.map((c) => c.name));
+          if (r)
+            this.chains.set(
+              k,
+              r.chains.map((c) => c.name),
+            );
           else this.chains.delete(k);
         }
         if (full) for (const k of [...this.chains.keys()]) if (!this.rules.has(k)) this.chains.delete(k);
@@ -110,10 +119,14 @@ export class IptablesMode implements ProxyMode {
       const lines = restore.text.split('\n');
       const owner = lineNo !== undefined ? restore.owners.get(lineNo) : undefined;
       this.opts.log.error('iptables-restore failed', {
-        error: res.stderr.trim(), line: lineNo, rule: lineNo !== undefined ? lines[lineNo - 1] : undefined, service: owner,
+        error: res.stderr.trim(),
+        line: lineNo,
+        rule: lineNo !== undefined ? lines[lineNo - 1] : undefined,
+        service: owner,
         ...(owner ? {} : { input: restore.text.length > 20_000 ? `${restore.text.slice(0, 20_000)}…` : restore.text }),
       });
-      if (!owner || attempt >= MAX_QUARANTINE_PER_SYNC) throw new Error(`iptables-restore failed: ${res.stderr.trim()}${lineNo ? ` (line ${lineNo}: ${lines[lineNo - 1]})` : ''}`);
+      if (!owner || attempt >= MAX_QUARANTINE_PER_SYNC)
+        throw new Error(`iptables-restore failed: ${res.stderr.trim()}${lineNo ? ` (line ${lineNo}: ${lines[lineNo - 1]})` : ''}`);
       // Left out, the others are written; the rejected port is tried again when it changes.
       skippedServicePorts.inc({ mode: this.name });
       this.rejected.set(owner, `iptables-restore refused its rule ${lineNo !== undefined ? JSON.stringify(lines[lineNo - 1]) : ''}: ${res.stderr.trim()}`);

@@ -5,7 +5,13 @@
 // so a line iptables rejects can be traced to the Service that caused it.
 import type { ServicePortKey } from '../types.js';
 import {
-  KUBE_EXTERNAL_SERVICES, KUBE_FIREWALL, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_SERVICES,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
+  KUBE_FORWARD,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_SERVICES,
   type ServicePortRules,
 } from './rules.js';
 
@@ -19,12 +25,32 @@ export interface BuiltinJump {
 
 /** Where kube-proxy hooks its chains into the built-in ones (inserted first when missing). */
 export const BUILTIN_JUMPS: readonly BuiltinJump[] = [
-  { table: 'filter', chain: 'INPUT', target: KUBE_EXTERNAL_SERVICES, rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES' },
-  { table: 'filter', chain: 'FORWARD', target: KUBE_EXTERNAL_SERVICES, rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES' },
+  {
+    table: 'filter',
+    chain: 'INPUT',
+    target: KUBE_EXTERNAL_SERVICES,
+    rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+  },
+  {
+    table: 'filter',
+    chain: 'FORWARD',
+    target: KUBE_EXTERNAL_SERVICES,
+    rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+  },
   { table: 'filter', chain: 'INPUT', target: KUBE_NODEPORTS, rule: '-m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS' },
   { table: 'filter', chain: 'FORWARD', target: KUBE_FORWARD, rule: '-m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD' },
-  { table: 'filter', chain: 'OUTPUT', target: KUBE_SERVICES, rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' },
-  { table: 'filter', chain: 'FORWARD', target: KUBE_SERVICES, rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' },
+  {
+    table: 'filter',
+    chain: 'OUTPUT',
+    target: KUBE_SERVICES,
+    rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  },
+  {
+    table: 'filter',
+    chain: 'FORWARD',
+    target: KUBE_SERVICES,
+    rule: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  },
   { table: 'filter', chain: 'INPUT', target: KUBE_FIREWALL, rule: '-j KUBE-FIREWALL' },
   { table: 'filter', chain: 'OUTPUT', target: KUBE_FIREWALL, rule: '-j KUBE-FIREWALL' },
   { table: 'nat', chain: 'OUTPUT', target: KUBE_SERVICES, rule: '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES' },
@@ -99,7 +125,9 @@ export function buildRestore(input: RestoreInput): RestoreText {
     out.add(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT`);
     out.add(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
     // route_localnet lets 127.0.0.1 NodePorts be DNATed; this keeps the rest of the world off 127/8.
-    out.add(`-A ${KUBE_FIREWALL} -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
+    out.add(
+      `-A ${KUBE_FIREWALL} -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+    );
     each((r) => r.filterServices);
     each((r) => r.filterExternal);
     each((r) => r.filterNodePorts);
@@ -119,7 +147,9 @@ export function buildRestore(input: RestoreInput): RestoreText {
     out.add(`-A ${KUBE_POSTROUTING} -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`);
     out.add(`-A ${KUBE_MARK_MASQ} -j MARK --or-mark 0x4000`);
     each((r) => r.natServices);
-    out.add(`-A ${KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${KUBE_NODEPORTS}`);
+    out.add(
+      `-A ${KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${KUBE_NODEPORTS}`,
+    );
     each((r) => r.natNodePorts);
   }
   for (const k of writeKeys) for (const c of input.rules.get(k)!.chains) for (const line of c.rules) out.add(line, k);

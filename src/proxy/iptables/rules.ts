@@ -69,7 +69,10 @@ export function servicePortRules(svc: ServicePortInfo, allEndpoints: readonly En
   const name = svc.key;
   const proto = svc.protocol.toLowerCase();
   const match = `-m ${proto} -p ${proto}`;
-  const { cluster, local, reachable, hasAny } = categorizeEndpoints(svc, allEndpoints.filter((e) => IPV4.test(e.ip)));
+  const { cluster, local, reachable, hasAny } = categorizeEndpoints(
+    svc,
+    allEndpoints.filter((e) => IPV4.test(e.ip)),
+  );
   const externalIPs = svc.externalIPs.filter((ip) => IPV4.test(ip));
   const lbIPs = svc.loadBalancerIPs.filter((ip) => IPV4.test(ip));
   const externallyAccessible = svc.nodePort !== undefined || externalIPs.length > 0 || lbIPs.length > 0;
@@ -104,19 +107,24 @@ export function servicePortRules(svc: ServicePortInfo, allEndpoints: readonly En
   }
   if (!hasExternal)
     for (const ip of lbIPs)
-      out.filterExternal.push(`-A ${KUBE_EXTERNAL_SERVICES} ${filterComment(externalFilter.text)} ${match} -d ${ip} --dport ${svc.port} -j ${externalFilter.target}`);
+      out.filterExternal.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} ${filterComment(externalFilter.text)} ${match} -d ${ip} --dport ${svc.port} -j ${externalFilter.target}`,
+      );
   if (svc.nodePort !== undefined) {
     if (hasAny) out.natNodePorts.push(`-A ${KUBE_NODEPORTS} ${comment(name)} ${match} --dport ${svc.nodePort} -j ${extChain}`);
     if (!hasExternal)
-      out.filterExternal.push(`-A ${KUBE_EXTERNAL_SERVICES} ${filterComment(externalFilter.text)} -m addrtype --dst-type LOCAL ${match} --dport ${svc.nodePort} -j ${externalFilter.target}`);
+      out.filterExternal.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} ${filterComment(externalFilter.text)} -m addrtype --dst-type LOCAL ${match} --dport ${svc.nodePort} -j ${externalFilter.target}`,
+      );
   }
   if (svc.healthCheckNodePort)
     out.filterNodePorts.push(`-A ${KUBE_NODEPORTS} ${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT`);
 
   // The internal policy chain masquerades cluster-IP traffic that comes from outside the pod network.
-  const internalMasq = hasInternal && ctx.clusterCIDR
-    ? `-A ${internalChain} ${comment(`${name} cluster IP`)} ${clusterIPMatch} ! -s ${ctx.clusterCIDR} -j ${KUBE_MARK_MASQ}`
-    : undefined;
+  const internalMasq =
+    hasInternal && ctx.clusterCIDR
+      ? `-A ${internalChain} ${comment(`${name} cluster IP`)} ${clusterIPMatch} ! -s ${ctx.clusterCIDR} -j ${KUBE_MARK_MASQ}`
+      : undefined;
 
   if (usesExtChain) {
     const rules: string[] = [];
@@ -140,7 +148,9 @@ export function servicePortRules(svc: ServicePortInfo, allEndpoints: readonly En
     const eps = sorted(endpoints);
     if (svc.affinityTimeoutSeconds !== undefined)
       for (const e of eps)
-        rules.push(`-A ${chain} ${comment(`${name} -> ${endpointString(e)}`)} -m recent --name ${sepName(e)} --rcheck --seconds ${svc.affinityTimeoutSeconds} --reap -j ${sepName(e)}`);
+        rules.push(
+          `-A ${chain} ${comment(`${name} -> ${endpointString(e)}`)} -m recent --name ${sepName(e)} --rcheck --seconds ${svc.affinityTimeoutSeconds} --reap -j ${sepName(e)}`,
+        );
     eps.forEach((e, i) => {
       const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : '';
       rules.push(`-A ${chain} ${comment(`${name} -> ${endpointString(e)}`)}${stat} -j ${sepName(e)}`);

@@ -59,7 +59,11 @@ export class NftCommand implements NftRunner {
 
 /** An nft failure with the text that was refused, so the caller can log the offending rules. */
 export class NftError extends Error {
-  constructor(message: string, readonly ruleset: string, readonly stderr: string) {
+  constructor(
+    message: string,
+    readonly ruleset: string,
+    readonly stderr: string,
+  ) {
     super(message);
     this.name = 'NftError';
   }

@@ -14,8 +14,21 @@ import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isAffinitySetName, isServiceChainName, TABLE } from './names.js';
 import { NftCommand, type NftRunner } from './nft-command.js';
 import {
-  BASE_MAPS, BASE_SETS, addFragmentLines, baseObjects, addChainLine, deleteChainLine, deleteElementLine, deleteSetLine,
-  deleteTableLines, flushChainLine, flushSetLine, serviceFragment, setElementLine, type NftOptions, type ServiceFragment,
+  BASE_MAPS,
+  BASE_SETS,
+  addFragmentLines,
+  baseObjects,
+  addChainLine,
+  deleteChainLine,
+  deleteElementLine,
+  deleteSetLine,
+  deleteTableLines,
+  flushChainLine,
+  flushSetLine,
+  serviceFragment,
+  setElementLine,
+  type NftOptions,
+  type ServiceFragment,
 } from './ruleset.js';
 
 export interface NftablesModeOptions extends NftOptions {
@@ -77,7 +90,7 @@ export class NftablesMode implements ProxyMode {
       await this.commit(await this.full(snapshot, firstTime));
     } catch (err) {
       if (firstTime) throw err;
-      this.log.warn('full nftables sync from our record failed; rebuilding from the kernel\'s listing', { error: (err as Error).message });
+      this.log.warn("full nftables sync from our record failed; rebuilding from the kernel's listing", { error: (err as Error).message });
       await this.commit(await this.full(snapshot, true));
     }
     this.needFull = false;
@@ -150,8 +163,7 @@ export class NftablesMode implements ProxyMode {
       }
     }
     const programmed = new Map<ServicePortKey, ServiceFragment>();
-    for (const [key, svc] of snapshot.services)
-      programmed.set(key, serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts));
+    for (const [key, svc] of snapshot.services) programmed.set(key, serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts));
     const wantedSets = new Map<string, number>();
     const wantedChains = new Set<string>();
     for (const f of programmed.values()) {
@@ -174,7 +186,13 @@ export class NftablesMode implements ProxyMode {
   }
 
   /** Adds the shared sets' element changes and stale-chain deletion to a transaction. */
-  private finish(snapshot: ProxySnapshot, programmed: Map<ServicePortKey, ServiceFragment>, lines: string[], dropped: Set<string>, prev: Previous): Transaction {
+  private finish(
+    snapshot: ProxySnapshot,
+    programmed: Map<ServicePortKey, ServiceFragment>,
+    lines: string[],
+    dropped: Set<string>,
+    prev: Previous,
+  ): Transaction {
     const clusterIPs = new Set<string>();
     for (const f of programmed.values()) if (f.clusterIP) clusterIPs.add(f.clusterIP);
     const nodeIPs = new Set(snapshot.nodeIPs.filter((ip) => isIPv4(ip) && !ip.startsWith('127.')));
@@ -191,7 +209,8 @@ export class NftablesMode implements ProxyMode {
     const staleChains = new Map<string, number>();
     for (const [c, since] of prev.staleChains) {
       if (wanted.has(c)) continue; // back in use
-      if (now - since >= this.staleChainMs) lines.push(addChainLine(c), deleteChainLine(c)); // add: idempotent, so a chain someone removed cannot fail the transaction
+      if (now - since >= this.staleChainMs)
+        lines.push(addChainLine(c), deleteChainLine(c)); // add: idempotent, so a chain someone removed cannot fail the transaction
       else staleChains.set(c, since);
     }
     for (const c of dropped) if (!prev.staleChains.has(c)) staleChains.set(c, now);

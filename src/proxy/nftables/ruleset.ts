@@ -13,9 +13,7 @@
 import { isIPv4 } from 'node:net';
 import { hasExternalAddresses, usableEndpoints } from '../endpoint-selection.js';
 import type { EndpointInfo, ServicePortInfo } from '../types.js';
-import {
-  TABLE, affinitySetName, clusterChainName, endpointChainName, externalChainName, localChainName, protoName,
-} from './names.js';
+import { TABLE, affinitySetName, clusterChainName, endpointChainName, externalChainName, localChainName, protoName } from './names.js';
 
 export interface NftOptions {
   /** Pod network: traffic from outside it to a cluster IP is masqueraded; pods short-circuit Local policies. */
@@ -52,9 +50,19 @@ const EMPTY: ServiceFragment = { chains: [], affinitySets: [], rules: [], elemen
 const MASQ = 'jump mark-for-masquerade';
 
 export const BASE_CHAINS: readonly string[] = [
-  'nat-prerouting', 'nat-output', 'nat-postrouting', 'filter-input', 'filter-forward', 'filter-output',
-  'services', 'masquerading', 'mark-for-masquerade', 'service-endpoints-check', 'nodeport-endpoints-check',
-  'cluster-ips-check', 'reject-chain',
+  'nat-prerouting',
+  'nat-output',
+  'nat-postrouting',
+  'filter-input',
+  'filter-forward',
+  'filter-output',
+  'services',
+  'masquerading',
+  'mark-for-masquerade',
+  'service-endpoints-check',
+  'nodeport-endpoints-check',
+  'cluster-ips-check',
+  'reject-chain',
 ];
 export const BASE_MAPS: readonly string[] = ['service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports'];
 export const BASE_SETS: readonly string[] = ['cluster-ips', 'nodeport-ips'];
@@ -178,11 +186,9 @@ export function serviceFragment(svc: ServicePortInfo, endpoints: readonly Endpoi
   }
 
   const affinity = svc.affinityTimeoutSeconds;
-  if (affinity !== undefined)
-    for (const e of reachable.values()) f.affinitySets.push({ name: affinitySetName(svc, e), timeoutSeconds: affinity });
+  if (affinity !== undefined) for (const e of reachable.values()) f.affinitySets.push({ name: affinitySetName(svc, e), timeoutSeconds: affinity });
   const toEndpoints = (chain: string, eps: EndpointInfo[]) => {
-    if (affinity !== undefined)
-      for (const e of eps) rule(chain, `ip saddr @${affinitySetName(svc, e)} goto ${endpointChainName(svc, e)}`);
+    if (affinity !== undefined) for (const e of eps) rule(chain, `ip saddr @${affinitySetName(svc, e)} goto ${endpointChainName(svc, e)}`);
     const arms = eps.map((e, i) => `${i} : goto ${endpointChainName(svc, e)}`).join(' , ');
     rule(chain, `numgen random mod ${eps.length} vmap { ${arms} }`);
   };
@@ -204,8 +210,7 @@ export function elementText(e: MapElement): string {
 /** `add` lines creating a fragment (chains and sets are idempotent; rules assume flushed chains). */
 export function addFragmentLines(f: ServiceFragment): string[] {
   const out: string[] = [];
-  for (const s of f.affinitySets)
-    out.push(`add set ${t} ${s.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${s.timeoutSeconds}s ; }`);
+  for (const s of f.affinitySets) out.push(`add set ${t} ${s.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${s.timeoutSeconds}s ; }`);
   for (const c of f.chains) out.push(`add chain ${t} ${c}`);
   for (const r of f.rules) out.push(`add rule ${t} ${r.chain} ${r.rule}`);
   for (const e of f.elements) out.push(`add element ${t} ${e.map} ${elementText(e)}`);

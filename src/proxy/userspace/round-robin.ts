@@ -16,7 +16,10 @@ export class RoundRobin {
   private next = 0;
   private readonly pins = new Map<string, { backend: Backend; lastUsed: number }>();
 
-  constructor(private affinityMs: number | undefined, private readonly now: () => number = Date.now) {}
+  constructor(
+    private affinityMs: number | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get size(): number {
     return this.backends.length;

@@ -12,7 +12,11 @@ export class TcpListener {
   private server?: Server;
   private readonly open = new Set<Socket>();
 
-  constructor(private readonly balancer: () => RoundRobin, private readonly log: Logger, private readonly timeouts = CONNECT_TIMEOUTS_MS) {}
+  constructor(
+    private readonly balancer: () => RoundRobin,
+    private readonly log: Logger,
+    private readonly timeouts = CONNECT_TIMEOUTS_MS,
+  ) {}
 
   /** Listens on host:port (0 = any free port) and resolves with the bound port. */
   listen(host: string, port: number): Promise<number> {
@@ -55,8 +59,14 @@ export class TcpListener {
       this.open.delete(client);
       this.open.delete(upstream);
     };
-    client.on('close', () => { upstream.destroy(); done(); });
-    upstream.on('close', () => { client.destroy(); done(); });
+    client.on('close', () => {
+      upstream.destroy();
+      done();
+    });
+    upstream.on('close', () => {
+      client.destroy();
+      done();
+    });
     upstream.on('error', () => {});
     // A proxy must not add Nagle delays to small writes (Go, which kube-proxy is written in, sets this by default).
     client.setNoDelay(true);
@@ -78,8 +88,19 @@ export class TcpListener {
 function dial(backend: Backend, timeoutMs: number): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const s = connect({ host: backend.ip, port: backend.port });
-    const timer = setTimeout(() => { s.destroy(); resolve(undefined); }, timeoutMs);
-    s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s); });
-    s.once('error', () => { clearTimeout(timer); s.destroy(); resolve(undefined); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(undefined);
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(undefined);
+    });
   });
 }

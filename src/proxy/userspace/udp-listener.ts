@@ -17,7 +17,11 @@ export class UdpListener {
   private socket?: Socket;
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly balancer: () => RoundRobin, private readonly log: Logger, private readonly idleMs: number) {}
+  constructor(
+    private readonly balancer: () => RoundRobin,
+    private readonly log: Logger,
+    private readonly idleMs: number,
+  ) {}
 
   listen(host: string, port: number): Promise<number> {
     const socket = createSocket({ type: 'udp4', reuseAddr: false });
@@ -70,7 +74,11 @@ export class UdpListener {
     if (!s) return;
     this.sessions.delete(key);
     clearTimeout(s.timer);
-    try { s.upstream.close(); } catch { /* already closed */ }
+    try {
+      s.upstream.close();
+    } catch {
+      /* already closed */
+    }
   }
 
   /** Ends the sessions whose endpoint the balancer no longer has. */

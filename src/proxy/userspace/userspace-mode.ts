@@ -120,9 +120,10 @@ export class UserspaceMode implements ProxyMode {
     for (const [id, want] of wanted) {
       if (proxy.listeners.has(id)) continue;
       const balancer = want.role === 'cluster' ? () => proxy!.cluster : () => proxy!.external;
-      const listener = proto === 'UDP'
-        ? new UdpListener(balancer, this.log, this.opts.udpIdleTimeoutMs ?? 10_000)
-        : new TcpListener(balancer, this.log, this.opts.connectTimeoutsMs ?? CONNECT_TIMEOUTS_MS);
+      const listener =
+        proto === 'UDP'
+          ? new UdpListener(balancer, this.log, this.opts.udpIdleTimeoutMs ?? 10_000)
+          : new TcpListener(balancer, this.log, this.opts.connectTimeoutsMs ?? CONNECT_TIMEOUTS_MS);
       try {
         const port = await listener.listen(want.host, want.port);
         proxy.listeners.set(id, listener);

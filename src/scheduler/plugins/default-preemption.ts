@@ -15,7 +15,10 @@ import { formatTime } from '../../util/time.js';
 const NO_VICTIMS = 'No preemption victims found for incoming pod';
 const NOT_HELPFUL = 'Preemption is not helpful for scheduling';
 
-interface Candidate { node: NodeInfo; victims: PodInfo[] }
+interface Candidate {
+  node: NodeInfo;
+  victims: PodInfo[];
+}
 
 export interface PreemptionHandle {
   cache: SchedulerCache;
@@ -27,7 +30,7 @@ export interface PreemptionHandle {
 }
 
 /** More important first: higher priority, then the one that started earlier. */
-const moreImportant = (a: PodInfo, b: PodInfo) => (b.priority - a.priority) || (a.startTime - b.startTime);
+const moreImportant = (a: PodInfo, b: PodInfo) => b.priority - a.priority || a.startTime - b.startTime;
 
 export function defaultPreemption(h: PreemptionHandle): Plugin {
   function selectVictims(state: CycleState, pod: PodInfo, node: NodeInfo): { victims?: PodInfo[]; status?: Status } {
@@ -71,19 +74,38 @@ export function defaultPreemption(h: PreemptionHandle): Plugin {
   }
 
   async function evict(pod: PodInfo, c: Candidate): Promise<void> {
-    await Promise.all(c.victims.map(async (v) => {
-      try {
-        await h.client.pods.patch(v.name, {
-          status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: `${h.framework().schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: formatTime() }] },
-        }, 'strategic', { namespace: v.namespace, subresource: 'status' });
-      } catch { /* the deletion below is what matters */ }
-      try {
-        await h.client.pods.delete(v.name, { namespace: v.namespace, preconditions: v.uid ? { uid: v.uid } : undefined });
-      } catch (e) {
-        if ((e as { code?: number }).code !== 404) throw e;
-      }
-      h.recorder.event(v.pod as KObject, 'Normal', 'Preempted', `Preempted by pod ${pod.uid} on node ${c.node.name}`);
-    }));
+    await Promise.all(
+      c.victims.map(async (v) => {
+        try {
+          await h.client.pods.patch(
+            v.name,
+            {
+              status: {
+                conditions: [
+                  {
+                    type: 'DisruptionTarget',
+                    status: 'True',
+                    reason: 'PreemptionByScheduler',
+                    message: `${h.framework().schedulerName}: preempting to accommodate a higher priority pod`,
+                    lastTransitionTime: formatTime(),
+                  },
+                ],
+              },
+            },
+            'strategic',
+            { namespace: v.namespace, subresource: 'status' },
+          );
+        } catch {
+          /* the deletion below is what matters */
+        }
+        try {
+          await h.client.pods.delete(v.name, { namespace: v.namespace, preconditions: v.uid ? { uid: v.uid } : undefined });
+        } catch (e) {
+          if ((e as { code?: number }).code !== 404) throw e;
+        }
+        h.recorder.event(v.pod as KObject, 'Normal', 'Preempted', `Preempted by pod ${pod.uid} on node ${c.node.name}`);
+      }),
+    );
   }
 
   return {

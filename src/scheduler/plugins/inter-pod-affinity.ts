@@ -39,7 +39,9 @@ class FilterState {
   }
 }
 
-export interface InterPodAffinityArgs { hardPodAffinityWeight?: number }
+export interface InterPodAffinityArgs {
+  hardPodAffinityWeight?: number;
+}
 
 export function interPodAffinity(cache: SchedulerCache, nsLabels: NamespaceLabels, args: InterPodAffinityArgs = {}): Plugin {
   const hardWeight = args.hardPodAffinityWeight ?? 1;
@@ -227,4 +229,3 @@ export function interPodAffinity(cache: SchedulerCache, nsLabels: NamespaceLabel
     },
   };
 }
-

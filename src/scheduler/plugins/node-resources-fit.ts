@@ -6,13 +6,19 @@ import type { PodInfo } from '../pod-info.js';
 import type { Resources } from '../../api/core/resources.js';
 import { MAX_NODE_SCORE, Status, type Plugin } from '../types.js';
 
-export interface ResourceWeight { name: string; weight: number }
+export interface ResourceWeight {
+  name: string;
+  weight: number;
+}
 export interface FitArgs {
   scoringStrategy?: { type?: 'LeastAllocated' | 'MostAllocated'; resources?: ResourceWeight[] };
   ignoredResources?: string[];
 }
 
-export const DEFAULT_RESOURCES: ResourceWeight[] = [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }];
+export const DEFAULT_RESOURCES: ResourceWeight[] = [
+  { name: 'cpu', weight: 1 },
+  { name: 'memory', weight: 1 },
+];
 
 /** The reasons the pod does not fit, in Kubernetes' words; empty when it fits. */
 export function insufficientResources(pod: PodInfo, node: NodeInfo, ignored?: Set<string>): string[] {
@@ -34,11 +40,16 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo, ignored?: Se
 
 function amount(r: Resources, name: string): number {
   switch (name) {
-    case 'cpu': return r.milliCPU;
-    case 'memory': return r.memory;
-    case 'ephemeral-storage': return r.ephemeralStorage;
-    case 'pods': return r.pods;
-    default: return r.scalar?.get(name) ?? 0;
+    case 'cpu':
+      return r.milliCPU;
+    case 'memory':
+      return r.memory;
+    case 'ephemeral-storage':
+      return r.ephemeralStorage;
+    case 'pods':
+      return r.pods;
+    default:
+      return r.scalar?.get(name) ?? 0;
   }
 }
 

@@ -4,17 +4,23 @@ import type { NodeInfo } from '../node-info.js';
 
 function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
   switch (r.operator) {
-    case 'In': return value !== undefined && (r.values ?? []).includes(value);
-    case 'NotIn': return value === undefined || !(r.values ?? []).includes(value);
-    case 'Exists': return value !== undefined;
-    case 'DoesNotExist': return value === undefined;
-    case 'Gt': case 'Lt': {
+    case 'In':
+      return value !== undefined && (r.values ?? []).includes(value);
+    case 'NotIn':
+      return value === undefined || !(r.values ?? []).includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
       if (value === undefined || !/^-?\d+$/.test(value) || r.values?.length !== 1 || !/^-?\d+$/.test(r.values[0]!)) return false;
       const got = Number(value);
       const want = Number(r.values[0]);
       return r.operator === 'Gt' ? got > want : got < want;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

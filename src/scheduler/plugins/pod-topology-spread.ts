@@ -67,7 +67,15 @@ function countMatching(n: NodeInfo, pod: PodInfo, sel: LabelSelector): number {
 function eligible(n: NodeInfo, pod: PodInfo, cs: Constraint[]): boolean {
   for (const c of cs) if (n.labels[c.key] === undefined) return false;
   if (cs.some((c) => c.honorAffinity) && !requiredNodeAffinityMatches(pod.pod, n)) return false;
-  if (cs.some((c) => c.honorTaints) && n.taints.some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !pod.tolerations.some((tl) => (!tl.key || tl.key === t.key) && (tl.operator === 'Exists' || tl.value === t.value)))) return false;
+  if (
+    cs.some((c) => c.honorTaints) &&
+    n.taints.some(
+      (t) =>
+        (t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
+        !pod.tolerations.some((tl) => (!tl.key || tl.key === t.key) && (tl.operator === 'Exists' || tl.value === t.value)),
+    )
+  )
+    return false;
   return true;
 }
 
@@ -84,7 +92,11 @@ class FilterState {
     this.mins = cs.map(() => undefined);
   }
   clone(): FilterState {
-    return new FilterState(this.cs, this.counts.map((m) => new Map(m)), this.self);
+    return new FilterState(
+      this.cs,
+      this.counts.map((m) => new Map(m)),
+      this.self,
+    );
   }
   bump(i: number, v: string, d: number): void {
     const m = this.counts[i]!;
@@ -115,7 +127,12 @@ export function podTopologySpread(cache: SchedulerCache, defaultSelector: Defaul
 
   function constraints(pod: PodInfo, mode: 'DoNotSchedule' | 'ScheduleAnyway'): Constraint[] {
     const own = pod.pod.spec?.topologySpreadConstraints;
-    if (own?.length) return build(pod, own.filter((c) => c.whenUnsatisfiable === mode), (c) => labelSelectorFromSpec(c.labelSelector as never));
+    if (own?.length)
+      return build(
+        pod,
+        own.filter((c) => c.whenUnsatisfiable === mode),
+        (c) => labelSelectorFromSpec(c.labelSelector as never),
+      );
     const listed = defaults.filter((c) => c.whenUnsatisfiable === mode);
     if (!listed.length) return [];
     const sel = defaultSelector(pod);
@@ -141,18 +158,29 @@ export function podTopologySpread(cache: SchedulerCache, defaultSelector: Defaul
           m.set(v, (m.get(v) ?? 0) + (perNode ? (perNode[i]!.get(n.name) ?? 0) : countMatching(n, pod, c.selector)));
         }
       }
-      state.write(FILTER, new FilterState(cs, counts, cs.map((c) => (c.selector.matches(pod.labels) ? 1 : 0))));
+      state.write(
+        FILTER,
+        new FilterState(
+          cs,
+          counts,
+          cs.map((c) => (c.selector.matches(pod.labels) ? 1 : 0)),
+        ),
+      );
       return undefined;
     },
     addPod(state, pod, added, node) {
       const st = state.read<FilterState>(FILTER);
       if (!st || added.namespace !== pod.namespace || !eligible(node, pod, st.cs)) return;
-      st.cs.forEach((c, i) => { if (c.selector.matches(added.labels)) st.bump(i, node.labels[c.key]!, 1); });
+      st.cs.forEach((c, i) => {
+        if (c.selector.matches(added.labels)) st.bump(i, node.labels[c.key]!, 1);
+      });
     },
     removePod(state, pod, removed, node) {
       const st = state.read<FilterState>(FILTER);
       if (!st || removed.namespace !== pod.namespace || !eligible(node, pod, st.cs)) return;
-      st.cs.forEach((c, i) => { if (c.selector.matches(removed.labels)) st.bump(i, node.labels[c.key]!, -1); });
+      st.cs.forEach((c, i) => {
+        if (c.selector.matches(removed.labels)) st.bump(i, node.labels[c.key]!, -1);
+      });
     },
     filter(state, _pod, node) {
       const st = state.read<FilterState>(FILTER);
@@ -171,7 +199,11 @@ export function podTopologySpread(cache: SchedulerCache, defaultSelector: Defaul
       if (!cs.length) return Status.skip;
       const counts = cs.map(() => new Map<string, number>());
       const domains = cs.map(() => new Set<string>());
-      for (const n of nodes) if (eligible(n, pod, cs)) cs.forEach((c, i) => { domains[i]!.add(n.labels[c.key]!); });
+      for (const n of nodes)
+        if (eligible(n, pod, cs))
+          cs.forEach((c, i) => {
+            domains[i]!.add(n.labels[c.key]!);
+          });
       const perNode = cs.map((c) => (c.key === HOSTNAME ? undefined : cache.index.nodeCounts(pod.namespace, c.selector)));
       for (const n of cache.nodeList()) {
         if (!eligible(n, pod, cs)) continue;

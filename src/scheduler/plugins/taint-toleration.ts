@@ -8,9 +8,12 @@ export function tolerates(t: Toleration, taint: Pick<Taint, 'key' | 'value' | 'e
   if (t.effect && t.effect !== taint.effect) return false;
   if (t.key && t.key !== taint.key) return false;
   switch (t.operator ?? 'Equal') {
-    case 'Exists': return true;
-    case 'Equal': return (t.value ?? '') === (taint.value ?? '');
-    default: return false;
+    case 'Exists':
+      return true;
+    case 'Equal':
+      return (t.value ?? '') === (taint.value ?? '');
+    default:
+      return false;
   }
 }
 

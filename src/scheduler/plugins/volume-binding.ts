@@ -43,7 +43,10 @@ export function volumeBinding(lookup: VolumeLookup, client?: Client): Plugin {
       const st: BindingState = { pvs: [], delayed: [] };
       for (const { name, ephemeral } of claims) {
         const pvc = lookup.pvc(pod.namespace, name);
-        if (!pvc) return Status.unresolvable(ephemeral ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"` : `persistentvolumeclaim "${name}" not found`);
+        if (!pvc)
+          return Status.unresolvable(
+            ephemeral ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"` : `persistentvolumeclaim "${name}" not found`,
+          );
         if (ephemeral && !pvc.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'Pod' && r.uid === pod.pod.metadata?.uid))
           return Status.unresolvable(`persistentvolumeclaim "${name}" was not created for the pod`);
         if (pvc.metadata?.deletionTimestamp) return Status.unresolvable(`persistentvolumeclaim "${name}" is being deleted`);
@@ -82,7 +85,11 @@ export function volumeBinding(lookup: VolumeLookup, client?: Client): Plugin {
       for (const pvc of st.delayed) {
         if (pvc.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] === nodeName) continue;
         try {
-          await client.resource(resources.persistentVolumeClaims).patch(pvc.metadata!.name!, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: nodeName } } }, 'merge', { namespace: pvc.metadata!.namespace });
+          await client
+            .resource(resources.persistentVolumeClaims)
+            .patch(pvc.metadata!.name!, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: nodeName } } }, 'merge', {
+              namespace: pvc.metadata!.namespace,
+            });
         } catch (err) {
           if (isNotFound(err)) return Status.unresolvable(`persistentvolumeclaim "${pvc.metadata!.name}" not found`);
           return Status.error(`recording selected node on persistentvolumeclaim ${pvc.metadata!.namespace}/${pvc.metadata!.name}: ${(err as Error).message}`);

@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject, ResourceDef } from '../../../src/api/types.js';
 import {
-  coreResources, defaultPodSpec, events, namespaces, nodes, pods, replicationcontrollers, secrets, services, validatePodSpec,
+  coreResources,
+  defaultPodSpec,
+  events,
+  namespaces,
+  nodes,
+  pods,
+  replicationcontrollers,
+  secrets,
+  services,
+  validatePodSpec,
 } from '../../../src/api/core/index.js';
 import { parseQuantity } from '../../../src/api/core/validate-helpers.js';
 import { base64Error } from '../../../src/api/core/secret.js';
@@ -29,8 +38,22 @@ const pod = (spec: any, extra: KObject = {}): KObject => ({ metadata: { name: 'w
 test('coreResources lists every core/v1 resource once', () => {
   const plurals = coreResources.map((d) => d.plural).sort();
   assert.deepEqual(plurals, [
-    'componentstatuses', 'configmaps', 'endpoints', 'events', 'limitranges', 'namespaces', 'nodes', 'persistentvolumeclaims',
-    'persistentvolumes', 'pods', 'podtemplates', 'replicationcontrollers', 'resourcequotas', 'secrets', 'serviceaccounts', 'services',
+    'componentstatuses',
+    'configmaps',
+    'endpoints',
+    'events',
+    'limitranges',
+    'namespaces',
+    'nodes',
+    'persistentvolumeclaims',
+    'persistentvolumes',
+    'pods',
+    'podtemplates',
+    'replicationcontrollers',
+    'resourcequotas',
+    'secrets',
+    'serviceaccounts',
+    'services',
   ]);
   const cs = coreResources.find((d) => d.plural === 'componentstatuses')!;
   assert.deepEqual(cs.verbs, ['get', 'list']);
@@ -40,13 +63,22 @@ test('coreResources lists every core/v1 resource once', () => {
 });
 
 test('pod defaults follow Kubernetes defaulting and admission', () => {
-  const { obj, errs } = create(pods, pod({
-    containers: [
-      { name: 'a', image: 'nginx', ports: [{ containerPort: 80 }], livenessProbe: { httpGet: { port: 80 } }, env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
-      { name: 'b', image: 'nginx:1.27', resources: { limits: { cpu: '1', memory: '1Gi' } } },
-      { name: 'c', image: 'busybox@sha256:abc' },
-    ],
-  }));
+  const { obj, errs } = create(
+    pods,
+    pod({
+      containers: [
+        {
+          name: 'a',
+          image: 'nginx',
+          ports: [{ containerPort: 80 }],
+          livenessProbe: { httpGet: { port: 80 } },
+          env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+        },
+        { name: 'b', image: 'nginx:1.27', resources: { limits: { cpu: '1', memory: '1Gi' } } },
+        { name: 'c', image: 'busybox@sha256:abc' },
+      ],
+    }),
+  );
   assert.deepEqual(errs, []);
   const s = obj.spec;
   assert.equal(s.restartPolicy, 'Always');
@@ -67,7 +99,13 @@ test('pod defaults follow Kubernetes defaulting and admission', () => {
   assert.equal(a.terminationMessagePolicy, 'File');
   assert.deepEqual(a.resources, {});
   assert.equal(a.ports[0].protocol, 'TCP');
-  assert.deepEqual(a.livenessProbe, { httpGet: { port: 80, path: '/', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+  assert.deepEqual(a.livenessProbe, {
+    httpGet: { port: 80, path: '/', scheme: 'HTTP' },
+    timeoutSeconds: 1,
+    periodSeconds: 10,
+    successThreshold: 1,
+    failureThreshold: 3,
+  });
   assert.equal(a.env[0].valueFrom.fieldRef.apiVersion, 'v1');
   assert.deepEqual(b.resources.requests, { cpu: '1', memory: '1Gi' });
   assert.equal(s.tolerations, undefined);
@@ -86,7 +124,8 @@ test('pod template defaults leave pod-only fields alone', () => {
 });
 
 test('QoS classes', () => {
-  const qos = (resources: any[]) => create(pods, pod({ containers: resources.map((r, i) => ({ name: `c${i}`, image: 'x:1', resources: r })) })).obj.status.qosClass;
+  const qos = (resources: any[]) =>
+    create(pods, pod({ containers: resources.map((r, i) => ({ name: `c${i}`, image: 'x:1', resources: r })) })).obj.status.qosClass;
   assert.equal(qos([{}]), 'BestEffort');
   assert.equal(qos([{ limits: { cpu: '500m', memory: '128Mi' } }]), 'Guaranteed');
   assert.equal(qos([{ requests: { cpu: '0.5', memory: '128Mi' }, limits: { cpu: '500m', memory: '128Mi' } }]), 'Guaranteed');
@@ -101,7 +140,15 @@ test('pod validation messages and paths', () => {
     `spec.containers[0].name: Invalid value: "Web": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
   ]);
   assert.deepEqual(errs({ containers: [{ name: 'a' }] }), ['spec.containers[0].image: Required value']);
-  assert.deepEqual(errs({ containers: [{ name: 'a', image: 'x' }, { name: 'a', image: 'y' }] }), ['spec.containers[1].name: Duplicate value: "a"']);
+  assert.deepEqual(
+    errs({
+      containers: [
+        { name: 'a', image: 'x' },
+        { name: 'a', image: 'y' },
+      ],
+    }),
+    ['spec.containers[1].name: Duplicate value: "a"'],
+  );
   assert.deepEqual(errs({ containers: [{ name: 'a', image: 'x', ports: [{ containerPort: 70000 }] }] }), [
     'spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
   ]);
@@ -121,11 +168,17 @@ test('pod validation messages and paths', () => {
   // validatePodSpec is reusable with any path.
   const tmpl: any = { containers: [] };
   defaultPodSpec(tmpl);
-  assert.deepEqual(validatePodSpec(tmpl, 'spec.template.spec').map((e) => e.field), ['spec.template.spec.containers']);
+  assert.deepEqual(
+    validatePodSpec(tmpl, 'spec.template.spec').map((e) => e.field),
+    ['spec.template.spec.containers'],
+  );
 });
 
 test('pod updates may change only images, deadlines, tolerations', () => {
-  const { obj: old } = create(pods, pod({ containers: [{ name: 'a', image: 'nginx:1', ports: [{ containerPort: 80 }] }], tolerations: [{ key: 'k', operator: 'Exists' }] }));
+  const { obj: old } = create(
+    pods,
+    pod({ containers: [{ name: 'a', image: 'nginx:1', ports: [{ containerPort: 80 }] }], tolerations: [{ key: 'k', operator: 'Exists' }] }),
+  );
   const next = copy(old);
   next.spec.containers[0].image = 'nginx:2';
   next.spec.tolerations.push({ key: 'k2', operator: 'Exists' });
@@ -136,7 +189,12 @@ test('pod updates may change only images, deadlines, tolerations', () => {
   bad.spec.containers[0].ports[0].containerPort = 8080;
   const errs = update(pods, bad, old);
   assert.equal(errs.length, 1);
-  assert.ok(errs[0]!.startsWith('spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'), errs[0]);
+  assert.ok(
+    errs[0]!.startsWith(
+      'spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    ),
+    errs[0],
+  );
 
   const tol = copy(old);
   tol.spec.tolerations = [];
@@ -148,26 +206,49 @@ test('pod updates may change only images, deadlines, tolerations', () => {
 
 test('pod table rows follow kubectl', () => {
   const row = (p: KObject) => pods.table!.row(p, NOW);
-  assert.deepEqual(pods.table!.columns.map((c) => [c.name, c.type, c.priority]), [
-    ['Name', 'string', 0], ['Ready', 'string', 0], ['Status', 'string', 0], ['Restarts', 'string', 0], ['Age', 'string', 0],
-    ['IP', 'string', 1], ['Node', 'string', 1], ['Nominated Node', 'string', 1], ['Readiness Gates', 'string', 1],
-  ]);
+  assert.deepEqual(
+    pods.table!.columns.map((c) => [c.name, c.type, c.priority]),
+    [
+      ['Name', 'string', 0],
+      ['Ready', 'string', 0],
+      ['Status', 'string', 0],
+      ['Restarts', 'string', 0],
+      ['Age', 'string', 0],
+      ['IP', 'string', 1],
+      ['Node', 'string', 1],
+      ['Nominated Node', 'string', 1],
+      ['Readiness Gates', 'string', 1],
+    ],
+  );
   const base = { metadata: { name: 'web-1', creationTimestamp: ago(300) }, spec: { containers: [{ name: 'a' }, { name: 'b' }] } };
   assert.deepEqual(row({ ...base, status: { phase: 'Pending' } }), ['web-1', '0/2', 'Pending', '0', '5m', '<none>', '<none>', '<none>', '<none>']);
   const running = {
     ...base,
     spec: { ...base.spec, nodeName: 'n1', readinessGates: [{ conditionType: 'x/ready' }] },
     status: {
-      phase: 'Running', podIP: '10.42.0.5', podIPs: [{ ip: '10.42.0.5' }], conditions: [{ type: 'x/ready', status: 'True' }],
+      phase: 'Running',
+      podIP: '10.42.0.5',
+      podIPs: [{ ip: '10.42.0.5' }],
+      conditions: [{ type: 'x/ready', status: 'True' }],
       containerStatuses: [
         { name: 'a', ready: true, restartCount: 0, state: { running: {} } },
-        { name: 'b', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, finishedAt: ago(120) } } },
+        {
+          name: 'b',
+          ready: false,
+          restartCount: 3,
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+          lastState: { terminated: { exitCode: 1, finishedAt: ago(120) } },
+        },
       ],
     },
   };
   assert.deepEqual(row(running), ['web-1', '1/2', 'CrashLoopBackOff', '3 (2m ago)', '5m', '10.42.0.5', 'n1', '<none>', '1/1']);
   assert.equal(row({ ...running, metadata: { ...running.metadata, deletionTimestamp: ago(1) } })[2], 'Terminating');
-  const init = { ...base, spec: { ...base.spec, initContainers: [{ name: 'i' }] }, status: { phase: 'Pending', initContainerStatuses: [{ name: 'i', state: { running: {} } }] } };
+  const init = {
+    ...base,
+    spec: { ...base.spec, initContainers: [{ name: 'i' }] },
+    status: { phase: 'Pending', initContainerStatuses: [{ name: 'i', state: { running: {} } }] },
+  };
   assert.equal(row(init)[2], 'Init:0/1');
   const done = { ...base, status: { phase: 'Succeeded', containerStatuses: [{ name: 'a', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] } };
   assert.equal(row(done)[2], 'Completed');
@@ -180,8 +261,13 @@ test('service defaults, validation and updates', () => {
   const { obj, errs } = create(services, svc({ selector: { app: 'web' }, ports: [{ port: 80 }] }));
   assert.deepEqual(errs, []);
   assert.deepEqual(obj.spec, {
-    selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }], sessionAffinity: 'None', type: 'ClusterIP',
-    internalTrafficPolicy: 'Cluster', ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'],
+    selector: { app: 'web' },
+    ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }],
+    sessionAffinity: 'None',
+    type: 'ClusterIP',
+    internalTrafficPolicy: 'Cluster',
+    ipFamilyPolicy: 'SingleStack',
+    ipFamilies: ['IPv4'],
   });
   assert.deepEqual(obj.status, { loadBalancer: {} });
   const np = create(services, svc({ type: 'NodePort', ports: [{ port: 80 }] })).obj;
@@ -217,10 +303,27 @@ test('service defaults, validation and updates', () => {
 
 test('service table rows', () => {
   const row = (spec: any, status: any = {}) => services.table!.row({ metadata: { name: 's', creationTimestamp: ago(30) }, spec, status }, NOW);
-  assert.deepEqual(row({ type: 'ClusterIP', clusterIPs: ['10.43.0.1'], ports: [{ port: 443, protocol: 'TCP' }] }),
-    ['s', 'ClusterIP', '10.43.0.1', '<none>', '443/TCP', '30s', '<none>']);
-  assert.deepEqual(row({ type: 'NodePort', clusterIPs: ['10.43.0.2'], ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }], selector: { b: '2', a: '1' } }),
-    ['s', 'NodePort', '10.43.0.2', '<none>', '80:30080/TCP,53/UDP', '30s', 'a=1,b=2']);
+  assert.deepEqual(row({ type: 'ClusterIP', clusterIPs: ['10.43.0.1'], ports: [{ port: 443, protocol: 'TCP' }] }), [
+    's',
+    'ClusterIP',
+    '10.43.0.1',
+    '<none>',
+    '443/TCP',
+    '30s',
+    '<none>',
+  ]);
+  assert.deepEqual(
+    row({
+      type: 'NodePort',
+      clusterIPs: ['10.43.0.2'],
+      ports: [
+        { port: 80, nodePort: 30080, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
+      selector: { b: '2', a: '1' },
+    }),
+    ['s', 'NodePort', '10.43.0.2', '<none>', '80:30080/TCP,53/UDP', '30s', 'a=1,b=2'],
+  );
   assert.equal(row({ type: 'LoadBalancer', clusterIPs: ['10.43.0.3'], ports: [] })[3], '<pending>');
   assert.equal(row({ type: 'LoadBalancer', ports: [] }, { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } })[3], '192.0.2.1');
   assert.deepEqual(row({ type: 'ExternalName', externalName: 'example.com' }).slice(1, 5), ['ExternalName', '<none>', 'example.com', '<none>']);
@@ -232,18 +335,50 @@ test('node table rows and validation', () => {
     metadata: { name: 'n1', creationTimestamp: ago(3600 * 50), labels: { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/master': '' } },
     status: {
       conditions: [{ type: 'Ready', status: 'True' }],
-      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n1' }],
-      nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'containerd://1.7.24' },
+      addresses: [
+        { type: 'InternalIP', address: '10.0.0.1' },
+        { type: 'Hostname', address: 'n1' },
+      ],
+      nodeInfo: {
+        kubeletVersion: 'v1.32.0',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        kernelVersion: '6.1.0',
+        containerRuntimeVersion: 'containerd://1.7.24',
+      },
     },
   });
-  assert.deepEqual(nodes.table!.row(ready, NOW), ['n1', 'Ready', 'control-plane,master', '2d2h', 'v1.32.0', '10.0.0.1', '<none>', 'Debian GNU/Linux 12 (bookworm)', '6.1.0', 'containerd://1.7.24']);
+  assert.deepEqual(nodes.table!.row(ready, NOW), [
+    'n1',
+    'Ready',
+    'control-plane,master',
+    '2d2h',
+    'v1.32.0',
+    '10.0.0.1',
+    '<none>',
+    'Debian GNU/Linux 12 (bookworm)',
+    '6.1.0',
+    'containerd://1.7.24',
+  ]);
   const cordoned = node({ spec: { unschedulable: true }, status: { conditions: [{ type: 'Ready', status: 'False' }] } });
   assert.deepEqual(nodes.table!.row(cordoned, NOW).slice(1, 3), ['NotReady,SchedulingDisabled', '<none>']);
   assert.deepEqual(nodes.table!.row(node({}), NOW).slice(7), ['<unknown>', '<unknown>', '<unknown>']);
   assert.equal(nodes.table!.row(node({}), NOW)[1], 'Unknown');
   assert.equal(nodes.fieldSelectors!['spec.unschedulable']!(cordoned), 'true');
-  const errs = nodes.validate!(node({ spec: { taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'a', effect: 'NoSchedule' }, { key: 'b', effect: 'Sometimes' }] } }));
-  assert.deepEqual(errs.map((e) => e.field), ['spec.taints[1]', 'spec.taints[2].effect']);
+  const errs = nodes.validate!(
+    node({
+      spec: {
+        taints: [
+          { key: 'a', effect: 'NoSchedule' },
+          { key: 'a', effect: 'NoSchedule' },
+          { key: 'b', effect: 'Sometimes' },
+        ],
+      },
+    }),
+  );
+  assert.deepEqual(
+    errs.map((e) => e.field),
+    ['spec.taints[1]', 'spec.taints[2].effect'],
+  );
   assert.match(errs[0]!.message, /taints must be unique by key and effect pair/);
   assert.equal(errs[1]!.message, 'Unsupported value: "Sometimes": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"');
 });
@@ -257,7 +392,10 @@ test('secrets: stringData, base64, immutability, table', () => {
   assert.deepEqual(create(secrets, { metadata: { name: 's' }, data: { k: 'not base64!' } }).errs, [
     'data[k]: Invalid value: "<secret contents redacted>": illegal base64 data at input byte 3',
   ]);
-  assert.deepEqual(create(secrets, { metadata: { name: 's' }, type: 'kubernetes.io/tls', data: {} }).errs, ['data[tls.key]: Required value', 'data[tls.crt]: Required value']);
+  assert.deepEqual(create(secrets, { metadata: { name: 's' }, type: 'kubernetes.io/tls', data: {} }).errs, [
+    'data[tls.key]: Required value',
+    'data[tls.crt]: Required value',
+  ]);
   assert.deepEqual(create(secrets, { metadata: { name: 's' }, data: { 'bad key': 'YQ==' } }).errs.length, 1);
   const old = create(secrets, { metadata: { name: 's' }, data: { a: 'YQ==' }, immutable: true }).obj;
   const next = { ...copy(old), type: 'Other', data: { a: 'Yg==' } };
@@ -290,15 +428,37 @@ test('events table and field selectors', () => {
   const ev: KObject = {
     metadata: { name: 'web-1.17f', namespace: 'default' },
     involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'default', fieldPath: 'spec.containers{a}' },
-    reason: 'Pulled', message: 'Pulled image\n', type: 'Normal', source: { component: 'kubelet', host: 'n1' },
-    firstTimestamp: ago(600), lastTimestamp: ago(60), count: 4,
+    reason: 'Pulled',
+    message: 'Pulled image\n',
+    type: 'Normal',
+    source: { component: 'kubelet', host: 'n1' },
+    firstTimestamp: ago(600),
+    lastTimestamp: ago(60),
+    count: 4,
   };
   assert.deepEqual(events.validate!(ev), []);
-  assert.deepEqual(events.table!.row(ev, NOW), ['60s', 'Normal', 'Pulled', 'pod/web-1', 'spec.containers{a}', 'kubelet, n1', 'Pulled image', '10m', 4, 'web-1.17f']);
-  assert.deepEqual(events.table!.columns.filter((c) => c.priority === 0).map((c) => c.name), ['Last Seen', 'Type', 'Reason', 'Object', 'Message']);
+  assert.deepEqual(events.table!.row(ev, NOW), [
+    '60s',
+    'Normal',
+    'Pulled',
+    'pod/web-1',
+    'spec.containers{a}',
+    'kubelet, n1',
+    'Pulled image',
+    '10m',
+    4,
+    'web-1.17f',
+  ]);
+  assert.deepEqual(
+    events.table!.columns.filter((c) => c.priority === 0).map((c) => c.name),
+    ['Last Seen', 'Type', 'Reason', 'Object', 'Message'],
+  );
   assert.equal(events.fieldSelectors!['involvedObject.name']!(ev), 'web-1');
   assert.equal(events.fieldSelectors!.source!(ev), 'kubelet');
-  assert.deepEqual(events.validate!({ ...ev, involvedObject: { ...ev.involvedObject, namespace: 'other' } }).map((e) => e.field), ['involvedObject.namespace']);
+  assert.deepEqual(
+    events.validate!({ ...ev, involvedObject: { ...ev.involvedObject, namespace: 'other' } }).map((e) => e.field),
+    ['involvedObject.namespace'],
+  );
 });
 
 test('replication controllers default selector and labels from the template', () => {

@@ -11,7 +11,11 @@ import { BUSYBOX, IDLE, podYaml, apply, getPod, until, secondsSince, exec, logs 
 import type { Theme } from './theme.js';
 
 async function containerSettings(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('settings', `
+  await apply(
+    node,
+    podYaml(
+      'settings',
+      `
   restartPolicy: Never
   terminationGracePeriodSeconds: 1
   containers:
@@ -21,7 +25,9 @@ async function containerSettings(t: TestContext, node: RealNode): Promise<void> 
     args: ['echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) args=$0,$1"; touch /etc/probe 2>/dev/null && echo rootfs=writable || echo rootfs=readonly; touch /tmp/x 2>/dev/null && echo tmp=writable || echo tmp=readonly; echo bye > /dev/termination-log', one, two]
     workingDir: /usr
     securityContext: {runAsUser: 1000, runAsGroup: 3000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const pod = await until(node, 'settings finished', 40_000, async () => {
     const p = await getPod(node, 'settings');
@@ -33,12 +39,18 @@ async function containerSettings(t: TestContext, node: RealNode): Promise<void> 
   assert.equal(out.trim(), 'uid=1000 gid=3000 cwd=/usr args=one,two\nrootfs=readonly\ntmp=readonly');
   const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
   // args alone replace the image's CMD (the httpd image has no ENTRYPOINT).
-  await apply(node, podYaml('args-only', `
+  await apply(
+    node,
+    podYaml(
+      'args-only',
+      `
   restartPolicy: Never
   terminationGracePeriodSeconds: 1
   containers:
   - {name: app, image: skiff.local/httpd:1.35, args: [sh, -c, 'echo args replaced the image CMD']}
-`));
+`,
+    ),
+  );
   const argsOnly = await until(node, 'args-only finished', 40_000, async () => {
     const p = await getPod(node, 'args-only');
     return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
@@ -60,7 +72,11 @@ async function resourcesAndPrivileges(t: TestContext, node: RealNode): Promise<v
     'echo data=$(stat -c %g /data)',
     'touch /data/f && echo file=$(stat -c %u:%g /data/f)',
   ].join('\n');
-  await apply(node, podYaml('limits', `
+  await apply(
+    node,
+    podYaml(
+      'limits',
+      `
   restartPolicy: Never
   terminationGracePeriodSeconds: 1
   securityContext: {runAsUser: 1000, fsGroup: 2000, supplementalGroups: [4000]}
@@ -72,7 +88,9 @@ async function resourcesAndPrivileges(t: TestContext, node: RealNode): Promise<v
     volumeMounts: [{name: data, mountPath: /data}]
     resources: {requests: {cpu: 250m, memory: 32Mi}, limits: {cpu: 500m, memory: 64Mi}}
     securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const pod = await until(node, 'limits finished', 40_000, async () => {
     const p = await getPod(node, 'limits');
@@ -82,10 +100,15 @@ async function resourcesAndPrivileges(t: TestContext, node: RealNode): Promise<v
   const out = await logs(node, 'limits');
   assert.equal(pod.status?.phase, 'Succeeded', out);
   assert.equal(pod.status?.qosClass, 'Burstable');
-  const got: Record<string, string> = Object.fromEntries(out.trim().split('\n').map((l) => {
-    const i = l.search(/[=:]/);
-    return [l.slice(0, i), l.slice(i + 1)];
-  }));
+  const got: Record<string, string> = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const i = l.search(/[=:]/);
+        return [l.slice(0, i), l.slice(i + 1)];
+      }),
+  );
   assert.match(got.mem!, /^(67108864)$/, out);
   assert.match(got.cpu!, /^(50000\/100000)$/, out);
   if (got.shares !== 'unknown') assert.equal(got.shares, '256', out);
@@ -97,20 +120,29 @@ async function resourcesAndPrivileges(t: TestContext, node: RealNode): Promise<v
 }
 
 async function podNetworkSettings(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, `${podYaml('dns-pod', `
+  await apply(
+    node,
+    `${podYaml(
+      'dns-pod',
+      `
   terminationGracePeriodSeconds: 1
   hostname: web-0
   subdomain: web
   containers:
   - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
-`)}
+`,
+    )}
 ---
-${podYaml('host-net', `
+${podYaml(
+  'host-net',
+  `
   terminationGracePeriodSeconds: 1
   hostNetwork: true
   containers:
   - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
-`)}`);
+`,
+)}`,
+  );
   const t0 = Date.now();
   const [dnsPod, hostNet] = await until(node, 'dns-pod and host-net Running', 30_000, async () => {
     const ps = [await getPod(node, 'dns-pod'), await getPod(node, 'host-net')];
@@ -129,19 +161,29 @@ ${podYaml('host-net', `
   assert.equal(hostNet.status?.podIP, hostNet.status?.hostIP, 'a hostNetwork pod has the node IP');
   const hostName = spawnSync('hostname', { encoding: 'utf8' }).stdout.trim();
   assert.equal((await exec(node, 'host-net', ['hostname'])).trim(), hostName, 'a hostNetwork pod has the node hostname');
-  const myLinks = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean).sort();
+  const myLinks = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(':')[1]?.trim().split('@')[0])
+    .filter(Boolean)
+    .sort();
   const podLinks = (await exec(node, 'host-net', ['ls', '/sys/class/net'])).trim().split(/\s+/).sort();
   assert.ok(podLinks.includes(node.bridge), `the host's interfaces are visible in a hostNetwork pod (${podLinks.length} vs ${myLinks.length})`);
 }
 
 async function runAsNonRootRefusesRoot(t: TestContext, node: RealNode): Promise<void> {
   // The busybox image names no user, so it would run as root: the kubelet refuses to create it.
-  await apply(node, podYaml('non-root', `
+  await apply(
+    node,
+    podYaml(
+      'non-root',
+      `
   terminationGracePeriodSeconds: 1
   securityContext: {runAsNonRoot: true}
   containers:
   - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const w = await until(node, 'non-root in CreateContainerConfigError', 30_000, async () => {
     const s = (await getPod(node, 'non-root'))?.status?.containerStatuses?.[0]?.state?.waiting;
@@ -151,33 +193,48 @@ async function runAsNonRootRefusesRoot(t: TestContext, node: RealNode): Promise<
   assert.match(w.message ?? '', /^container has runAsNonRoot and image will run as root \(pod: "non-root_default\(.+\)", container: app\)$/);
   const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=non-root,reason=Failed', '-o', 'json']);
   assert.equal(ev.code, 0, ev.stderr);
-  assert.ok((JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.some((e) => /runAsNonRoot/.test(e.message ?? '')), 'a Failed event says why');
+  assert.ok(
+    (JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.some((e) => /runAsNonRoot/.test(e.message ?? '')),
+    'a Failed event says why',
+  );
 }
 
 async function hostPortOnLoopback(t: TestContext, node: RealNode): Promise<void> {
   // A hostPort is reachable on the node; the request goes to 127.0.0.1 only (the network rule).
   const hostPort = 20000 + Math.floor(Math.random() * 20000);
-  await apply(node, podYaml('host-port', `
+  await apply(
+    node,
+    podYaml(
+      'host-port',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: web
     image: skiff.local/httpd:1.35
     ports: [{containerPort: 8080, hostPort: ${hostPort}}]
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   await until(node, 'host-port Running', 30_000, async () => ((await getPod(node, 'host-port'))?.status?.phase === 'Running' ? true : undefined));
-  const page = await until(node, `the page on 127.0.0.1:${hostPort}`, 15_000, async () => {
-    const body = await new Promise<string | undefined>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: hostPort, path: '/', timeout: 2000 }, (res) => {
-        let b = '';
-        res.on('data', (d) => (b += d));
-        res.on('end', () => resolve(res.statusCode === 200 ? b : undefined));
+  const page = await until(
+    node,
+    `the page on 127.0.0.1:${hostPort}`,
+    15_000,
+    async () => {
+      const body = await new Promise<string | undefined>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: hostPort, path: '/', timeout: 2000 }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(res.statusCode === 200 ? b : undefined));
+        });
+        req.on('timeout', () => req.destroy());
+        req.on('error', () => resolve(undefined));
       });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(undefined));
-    });
-    return body;
-  }, 500);
+      return body;
+    },
+    500,
+  );
   t.diagnostic(`hostPort: the pod answered on 127.0.0.1:${hostPort} ${secondsSince(t0)} s after apply`);
   assert.match(page, /It works!/);
   // portmap's DNAT rule for the port exists while the pod does, and leaves with it.
@@ -200,7 +257,8 @@ async function sharedProcessNamespace(t: TestContext, node: RealNode): Promise<v
   await apply(node, `${podYaml('share-pid', spec(true))}\n---\n${podYaml('own-pid', spec(false))}`);
   const t0 = Date.now();
   await until(node, 'share-pid and own-pid Running', 30_000, async () =>
-    ((await getPod(node, 'share-pid'))?.status?.phase === 'Running' && (await getPod(node, 'own-pid'))?.status?.phase === 'Running' ? true : undefined));
+    (await getPod(node, 'share-pid'))?.status?.phase === 'Running' && (await getPod(node, 'own-pid'))?.status?.phase === 'Running' ? true : undefined,
+  );
   t.diagnostic(`shareProcessNamespace: both pods Running after ${secondsSince(t0)} s`);
   const shared = await exec(node, 'share-pid', ['ps', '-o', 'pid,args'], 'a');
   assert.match(shared, /sleep 4242/, `container a sees container b's process:\n${shared}`);
@@ -214,6 +272,6 @@ export const containerSettingsThemes: Theme[] = [
   ['resources become cgroup limits; capabilities, no_new_privs, fsGroup', resourcesAndPrivileges],
   ['DNS settings, hostname/subdomain, hostNetwork', podNetworkSettings],
   ['runAsNonRoot refuses an image that runs as root', runAsNonRootRefusesRoot],
-  ['a hostPort answers on the node\'s loopback', hostPortOnLoopback],
-  ['shareProcessNamespace: containers see each other\'s processes', sharedProcessNamespace],
+  ["a hostPort answers on the node's loopback", hostPortOnLoopback],
+  ["shareProcessNamespace: containers see each other's processes", sharedProcessNamespace],
 ];

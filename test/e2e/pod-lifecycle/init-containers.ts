@@ -7,7 +7,11 @@ import { BUSYBOX, IDLE, podYaml, apply, getPod, until, condition, secondsSince, 
 import type { Theme } from './theme.js';
 
 async function initContainersInOrder(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('init-order', `
+  await apply(
+    node,
+    podYaml(
+      'init-order',
+      `
   terminationGracePeriodSeconds: 1
   volumes: [{name: work, emptyDir: {}}]
   initContainers:
@@ -24,19 +28,27 @@ async function initContainersInOrder(t: TestContext, node: RealNode): Promise<vo
     image: ${BUSYBOX}
     volumeMounts: [{name: work, mountPath: /work}]
     command: [sh, -c, 'echo main >> /work/log; cat /work/log; ${IDLE}']
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const statuses: string[] = [];
   let initializedFalse = false;
-  await until(node, 'init-order Running', 40_000, async () => {
-    const row = await podRow(node, 'init-order');
-    if (statuses.at(-1) !== row.STATUS) statuses.push(row.STATUS!);
-    if (row.STATUS !== 'Running') {
-      if (/^Init:/.test(row.STATUS!) && condition(await getPod(node, 'init-order'), 'Initialized') === 'False') initializedFalse = true;
-      return undefined;
-    }
-    return true;
-  }, 150);
+  await until(
+    node,
+    'init-order Running',
+    40_000,
+    async () => {
+      const row = await podRow(node, 'init-order');
+      if (statuses.at(-1) !== row.STATUS) statuses.push(row.STATUS!);
+      if (row.STATUS !== 'Running') {
+        if (/^Init:/.test(row.STATUS!) && condition(await getPod(node, 'init-order'), 'Initialized') === 'False') initializedFalse = true;
+        return undefined;
+      }
+      return true;
+    },
+    150,
+  );
   t.diagnostic(`init containers: STATUS went ${statuses.join(' → ')} in ${secondsSince(t0)} s`);
   assert.ok(statuses.includes('Init:0/2'), `Init:0/2 seen: ${statuses.join(', ')}`);
   assert.ok(statuses.includes('Init:1/2'), `Init:1/2 seen: ${statuses.join(', ')}`);
@@ -99,7 +111,11 @@ async function initContainerFailures(t: TestContext, node: RealNode): Promise<vo
 async function sidecarContainer(t: TestContext, node: RealNode): Promise<void> {
   // A native sidecar (an init container with restartPolicy Always) starts before the main
   // container, runs beside it, and is stopped once the main container has finished.
-  await apply(node, podYaml('sidecar', `
+  await apply(
+    node,
+    podYaml(
+      'sidecar',
+      `
   restartPolicy: Never
   terminationGracePeriodSeconds: 2
   volumes: [{name: work, emptyDir: {}}]
@@ -114,7 +130,9 @@ async function sidecarContainer(t: TestContext, node: RealNode): Promise<void> {
     image: ${BUSYBOX}
     volumeMounts: [{name: work, mountPath: /work}]
     command: [sh, -c, 'cat /work/helper; sleep 2; echo main-done']
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const done = await until(node, 'sidecar Succeeded', 40_000, async () => {
     const p = await getPod(node, 'sidecar');

@@ -7,7 +7,11 @@ import { sleep, BUSYBOX, IDLE, podYaml, apply, getPod, until, condition, seconds
 import type { Theme } from './theme.js';
 
 async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('ready-gate', `
+  await apply(
+    node,
+    podYaml(
+      'ready-gate',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: app
@@ -16,9 +20,15 @@ async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void
     readinessProbe:
       exec: {command: [test, -f, /tmp/ready]}
       periodSeconds: 1
-`));
+`,
+    ),
+  );
   // The same through HTTP: httpd answers 404 for /ready until the file appears.
-  await apply(node, podYaml('ready-http', `
+  await apply(
+    node,
+    podYaml(
+      'ready-http',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: web
@@ -30,7 +40,9 @@ async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void
     livenessProbe:
       tcpSocket: {port: 8080}
       periodSeconds: 1
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const notReady = await until(node, 'ready-gate Running but not Ready', 30_000, async () => {
     const p = await getPod(node, 'ready-gate');
@@ -60,13 +72,20 @@ async function readinessGatesReady(t: TestContext, node: RealNode): Promise<void
   const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=ready-http,reason=Unhealthy', '-o', 'json']);
   assert.equal(ev.code, 0, ev.stderr);
   const messages = (JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.map((e) => e.message);
-  assert.ok(messages.some((m) => /^Readiness probe failed: HTTP probe failed with statuscode: 404/.test(m ?? '')), `a 404 readiness event: ${JSON.stringify(messages)}`);
+  assert.ok(
+    messages.some((m) => /^Readiness probe failed: HTTP probe failed with statuscode: 404/.test(m ?? '')),
+    `a 404 readiness event: ${JSON.stringify(messages)}`,
+  );
 }
 
 async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
   // The first run never creates /tmp/alive, so the probe fails and the container is
   // restarted; the second run (marker on the emptyDir) is healthy, so exactly one restart.
-  await apply(node, podYaml('liveness', `
+  await apply(
+    node,
+    podYaml(
+      'liveness',
+      `
   terminationGracePeriodSeconds: 2
   volumes: [{name: state, emptyDir: {}}]
   containers:
@@ -79,7 +98,9 @@ async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
       initialDelaySeconds: 1
       periodSeconds: 1
       failureThreshold: 2
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const restarted = await until(node, 'liveness restarted once and running again', 45_000, async () => {
     const p = await getPod(node, 'liveness');
@@ -94,7 +115,7 @@ async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
   const cri = await node.cri();
   try {
     const sandboxes = (await cri.listPodSandbox()).filter((sb) => sb.metadata?.uid === restarted.metadata!.uid);
-    assert.equal(sandboxes.length, 1, 'a container restart keeps the pod\'s sandbox (and so its IP)');
+    assert.equal(sandboxes.length, 1, "a container restart keeps the pod's sandbox (and so its IP)");
   } finally {
     await cri.close();
   }
@@ -125,28 +146,40 @@ async function livenessRestarts(t: TestContext, node: RealNode): Promise<void> {
 }
 
 async function crashLoopBacksOff(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('crasher', `
+  await apply(
+    node,
+    podYaml(
+      'crasher',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: crash
     image: ${BUSYBOX}
     command: [sh, -c, 'echo crashing; exit 1']
     terminationMessagePolicy: FallbackToLogsOnError
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const seen = new Map<string, { at: string; restarts: number }>();
-  const waiting = await until(node, 'back-off 20s', 45_000, async () => {
-    const p = await getPod(node, 'crasher');
-    const cs = p?.status?.containerStatuses?.[0];
-    const w = cs?.state?.waiting;
-    if (w?.reason === 'CrashLoopBackOff') {
-      const m = /^back-off (\d+s) restarting failed container=crash pod=crasher_default\(/.exec(w.message ?? '');
-      assert.ok(m, `back-off message as the kubelet writes it: ${w.message}`);
-      if (!seen.has(m[1]!)) seen.set(m[1]!, { at: secondsSince(t0), restarts: cs!.restartCount });
-      if (m[1] === '20s') return p;
-    }
-    return undefined;
-  }, 300);
+  const waiting = await until(
+    node,
+    'back-off 20s',
+    45_000,
+    async () => {
+      const p = await getPod(node, 'crasher');
+      const cs = p?.status?.containerStatuses?.[0];
+      const w = cs?.state?.waiting;
+      if (w?.reason === 'CrashLoopBackOff') {
+        const m = /^back-off (\d+s) restarting failed container=crash pod=crasher_default\(/.exec(w.message ?? '');
+        assert.ok(m, `back-off message as the kubelet writes it: ${w.message}`);
+        if (!seen.has(m[1]!)) seen.set(m[1]!, { at: secondsSince(t0), restarts: cs!.restartCount });
+        if (m[1] === '20s') return p;
+      }
+      return undefined;
+    },
+    300,
+  );
   t.diagnostic(`crash loop: ${[...seen].map(([d, s]) => `back-off ${d} at ${s.at} s (restartCount ${s.restarts})`).join(', ')}`);
   assert.ok(seen.has('10s'), 'a 10 s back-off came before the 20 s one');
   assert.ok(seen.get('20s')!.restarts > seen.get('10s')!.restarts, 'restartCount grows');
@@ -169,7 +202,11 @@ async function crashLoopBacksOff(t: TestContext, node: RealNode): Promise<void> 
 async function hooksAndStartupProbe(t: TestContext, node: RealNode): Promise<void> {
   // The liveness probe would fail at once (failureThreshold 1) if it ran before the startup
   // probe succeeded; the preStop hook delays deletion by ~2 s although the container stops on TERM.
-  await apply(node, podYaml('hooks', `
+  await apply(
+    node,
+    podYaml(
+      'hooks',
+      `
   terminationGracePeriodSeconds: 10
   containers:
   - name: app
@@ -186,7 +223,9 @@ async function hooksAndStartupProbe(t: TestContext, node: RealNode): Promise<voi
       exec: {command: [test, -f, /tmp/started]}
       periodSeconds: 1
       failureThreshold: 1
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const early = await until(node, 'hooks Running', 30_000, async () => {
     const p = await getPod(node, 'hooks');
@@ -210,7 +249,11 @@ async function hooksAndStartupProbe(t: TestContext, node: RealNode): Promise<voi
 
 async function probeTimeout(t: TestContext, node: RealNode): Promise<void> {
   // An exec probe that outlives timeoutSeconds fails (the kubelet enforces exec timeouts).
-  await apply(node, podYaml('slow-probe', `
+  await apply(
+    node,
+    podYaml(
+      'slow-probe',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: app
@@ -221,20 +264,30 @@ async function probeTimeout(t: TestContext, node: RealNode): Promise<void> {
       timeoutSeconds: 1
       periodSeconds: 2
       failureThreshold: 1
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   await until(node, 'slow-probe restarted for its probe timing out', 45_000, async () =>
-    ((await getPod(node, 'slow-probe'))?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? true : undefined);
+    ((await getPod(node, 'slow-probe'))?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? true : undefined,
+  );
   t.diagnostic(`probe timeout: restarted ${secondsSince(t0)} s after apply`);
   const ev = await node.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=slow-probe,reason=Unhealthy', '-o', 'json']);
   assert.equal(ev.code, 0, ev.stderr);
   const messages = (JSON.parse(ev.stdout) as { items: { message?: string }[] }).items.map((e) => e.message ?? '');
-  assert.ok(messages.some((m) => /^Liveness probe errored: .*timed out|^Liveness probe failed: .*timed out/.test(m)), `a timed-out probe event: ${JSON.stringify(messages)}`);
+  assert.ok(
+    messages.some((m) => /^Liveness probe errored: .*timed out|^Liveness probe failed: .*timed out/.test(m)),
+    `a timed-out probe event: ${JSON.stringify(messages)}`,
+  );
 }
 
 async function onFailureAndJob(t: TestContext, node: RealNode): Promise<void> {
   // OnFailure: the failed first run is restarted, the successful second one ends the pod.
-  await apply(node, podYaml('on-failure', `
+  await apply(
+    node,
+    podYaml(
+      'on-failure',
+      `
   restartPolicy: OnFailure
   terminationGracePeriodSeconds: 1
   volumes: [{name: state, emptyDir: {}}]
@@ -243,7 +296,9 @@ async function onFailureAndJob(t: TestContext, node: RealNode): Promise<void> {
     image: ${BUSYBOX}
     volumeMounts: [{name: state, mountPath: /state}]
     command: [sh, -c, 'if [ -f /state/x ]; then echo second; exit 0; fi; touch /state/x; echo first; exit 1']
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const w = await node.kubectl(['wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/on-failure', '--timeout=40s'], { timeoutMs: 50_000 });
   assert.equal(w.code, 0, `kubectl wait: ${w.stderr}`);

@@ -12,7 +12,9 @@ import type { Theme } from './theme.js';
 
 /** Host mounts naming the pod's uid (its volumes) or one of these ids (sandbox: shm and netns; container: rootfs). */
 function mountsOf(uid: string, ids: string[]): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => (uid && l.includes(uid)) || ids.some((id) => l.includes(id)));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => (uid && l.includes(uid)) || ids.some((id) => l.includes(id)));
 }
 function linkByIndex(index: number): string | undefined {
   const r = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
@@ -22,7 +24,11 @@ function linkByIndex(index: number): string | undefined {
 async function deletionCleansUp(t: TestContext, node: RealNode): Promise<void> {
   // One pod that stops on TERM quickly, one that ignores TERM and must be killed at the
   // end of its grace period.
-  await apply(node, `${podYaml('graceful', `
+  await apply(
+    node,
+    `${podYaml(
+      'graceful',
+      `
   terminationGracePeriodSeconds: 10
   volumes: [{name: scratch, emptyDir: {medium: Memory}}]
   containers:
@@ -30,15 +36,20 @@ async function deletionCleansUp(t: TestContext, node: RealNode): Promise<void> {
     image: ${BUSYBOX}
     volumeMounts: [{name: scratch, mountPath: /scratch}]
     command: [sh, -c, 'trap "echo got TERM; exit 0" TERM; while :; do sleep 1; done']
-`)}
+`,
+    )}
 ---
-${podYaml('stubborn', `
+${podYaml(
+  'stubborn',
+  `
   terminationGracePeriodSeconds: 3
   containers:
   - name: app
     image: ${BUSYBOX}
     command: [sh, -c, 'trap "" TERM; while :; do sleep 1; done']
-`)}`);
+`,
+)}`,
+  );
   const running = await until(node, 'graceful and stubborn Running', 40_000, async () => {
     const ps = [await getPod(node, 'graceful'), await getPod(node, 'stubborn')];
     return ps.every((p) => p?.status?.phase === 'Running') ? (ps as Pod[]) : undefined;
@@ -53,7 +64,9 @@ ${podYaml('stubborn', `
       const iflink = Number((await exec(node, name, ['cat', '/sys/class/net/eth0/iflink'])).trim());
       assert.match(linkByIndex(iflink) ?? '', new RegExp(`master ${node.bridge} `), `${name}'s veth is on the bridge`);
       assert.ok(existsSync(join(node.ipamDir, p.status!.podIP!)), `an IP lease for ${p.status!.podIP}`);
-      const netns = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - nsfs /.test(l) && l.includes(node.dataDir));
+      const netns = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => / - nsfs /.test(l) && l.includes(node.dataDir));
       assert.ok(netns.length > 0, 'pod network namespaces are mounted under the data dir, not the host-wide /run/netns');
       const sandboxes = (await cri.listPodSandbox()).filter((s) => s.metadata?.uid === uid).map((s) => s.id);
       assert.equal(sandboxes.length, 1, `one sandbox for ${name}`);
@@ -84,7 +97,9 @@ ${podYaml('stubborn', `
   })();
   const [graceful, stubborn] = await Promise.all([timeDelete('graceful'), timeDelete('stubborn')]);
   assert.ok(await terminating, 'kubectl get pod shows Terminating during the grace period');
-  t.diagnostic(`delete: graceful (traps TERM, grace 10 s) gone in ${graceful.toFixed(1)} s; stubborn (ignores TERM, grace 3 s) gone in ${stubborn.toFixed(1)} s`);
+  t.diagnostic(
+    `delete: graceful (traps TERM, grace 10 s) gone in ${graceful.toFixed(1)} s; stubborn (ignores TERM, grace 3 s) gone in ${stubborn.toFixed(1)} s`,
+  );
   assert.ok(graceful < 10, `a container that exits on TERM stops within its grace period of 10 s (${graceful} s)`);
   assert.ok(stubborn >= 2.5, `a container that ignores TERM is given its grace period (${stubborn} s)`);
   assert.ok(stubborn < 10, `…and is killed when it ends (${stubborn} s)`);
@@ -94,10 +109,13 @@ ${podYaml('stubborn', `
     for (const [name, tr] of traces) {
       const uid = tr.pod.metadata!.uid!;
       await until(node, `no sandbox of ${name} in containerd`, 15_000, async () =>
-        (await after.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true);
+        (await after.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true,
+      );
       assert.equal(linkByIndex(tr.iflink), undefined, `${name}'s veth is gone`);
       assert.equal(existsSync(join(node.ipamDir, tr.pod.status!.podIP!)), false, `${name}'s IP lease is released`);
-      const nat = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`${tr.pod.status!.podIP!}/32`));
+      const nat = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(`${tr.pod.status!.podIP!}/32`));
       assert.deepEqual(nat, [], `no masquerade rule of ${name} is left`);
       assert.deepEqual(mountsOf(uid, tr.ids), [], `no mount of ${name} is left`);
       assert.equal(existsSync(join(node.dataDir, 'agent', 'pods', uid)), false, `${name}'s pod directory is removed`);
@@ -110,11 +128,17 @@ ${podYaml('stubborn', `
 async function forceDeleteCleansUp(t: TestContext, node: RealNode): Promise<void> {
   // --force --grace-period=0 removes the pod from the API at once; the node agent must still
   // stop its containers and remove its sandbox.
-  await apply(node, podYaml('forced', `
+  await apply(
+    node,
+    podYaml(
+      'forced',
+      `
   terminationGracePeriodSeconds: 30
   containers:
   - {name: app, image: ${BUSYBOX}, command: [sh, -c, 'trap "" TERM; while :; do sleep 1; done']}
-`));
+`,
+    ),
+  );
   const pod = await until(node, 'forced Running', 30_000, async () => {
     const p = await getPod(node, 'forced');
     return p?.status?.phase === 'Running' ? p : undefined;
@@ -126,8 +150,9 @@ async function forceDeleteCleansUp(t: TestContext, node: RealNode): Promise<void
   const t0 = Date.now();
   const cri = await node.cri();
   try {
-    await until(node, 'the force-deleted pod\'s sandbox removed', 40_000, async () =>
-      (await cri.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true);
+    await until(node, "the force-deleted pod's sandbox removed", 40_000, async () =>
+      (await cri.listPodSandbox()).some((s) => s.metadata?.uid === uid) ? undefined : true,
+    );
   } finally {
     await cri.close();
   }
@@ -137,11 +162,17 @@ async function forceDeleteCleansUp(t: TestContext, node: RealNode): Promise<void
 
 async function gracePeriodOverride(t: TestContext, node: RealNode): Promise<void> {
   // kubectl delete --grace-period shortens the pod's own 30 s for this deletion.
-  await apply(node, podYaml('short-grace', `
+  await apply(
+    node,
+    podYaml(
+      'short-grace',
+      `
   terminationGracePeriodSeconds: 30
   containers:
   - {name: app, image: ${BUSYBOX}, command: [sh, -c, 'trap "" TERM; while :; do sleep 1; done']}
-`));
+`,
+    ),
+  );
   await until(node, 'short-grace Running', 30_000, async () => ((await getPod(node, 'short-grace'))?.status?.phase === 'Running' ? true : undefined));
   const t0 = Date.now();
   const r = await node.kubectl(['delete', 'pod', 'short-grace', '--grace-period=2', '--wait=true', '--timeout=40s'], { timeoutMs: 50_000 });
@@ -153,7 +184,11 @@ async function gracePeriodOverride(t: TestContext, node: RealNode): Promise<void
 
 async function oomKilled(t: TestContext, node: RealNode): Promise<void> {
   // busybox `tail` keeps a line that never ends in memory; /dev/zero has no newline.
-  await apply(node, podYaml('oom', `
+  await apply(
+    node,
+    podYaml(
+      'oom',
+      `
   restartPolicy: Never
   terminationGracePeriodSeconds: 1
   containers:
@@ -161,7 +196,9 @@ async function oomKilled(t: TestContext, node: RealNode): Promise<void> {
     image: ${BUSYBOX}
     command: [sh, -c, 'echo start; tail /dev/zero']
     resources: {limits: {memory: 16Mi}}
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const pod = await until(node, 'the oom pod terminated', 40_000, async () => {
     const p = await getPod(node, 'oom');
@@ -176,14 +213,20 @@ async function oomKilled(t: TestContext, node: RealNode): Promise<void> {
 }
 
 async function oomRestarts(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('oom-again', `
+  await apply(
+    node,
+    podYaml(
+      'oom-again',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: hog
     image: ${BUSYBOX}
     command: [sh, -c, 'tail /dev/zero']
     resources: {limits: {memory: 16Mi}}
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const p = await until(node, 'oom-again restarted after an OOM kill', 40_000, async () => {
     const x = await getPod(node, 'oom-again');
@@ -198,12 +241,18 @@ async function oomRestarts(t: TestContext, node: RealNode): Promise<void> {
 }
 
 async function activeDeadline(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('deadline', `
+  await apply(
+    node,
+    podYaml(
+      'deadline',
+      `
   activeDeadlineSeconds: 4
   terminationGracePeriodSeconds: 1
   containers:
   - {name: app, image: ${BUSYBOX}, command: [sh, -c, '${IDLE}']}
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const failed = await until(node, 'deadline Failed', 30_000, async () => {
     const p = await getPod(node, 'deadline');
@@ -223,7 +272,7 @@ async function activeDeadline(t: TestContext, node: RealNode): Promise<void> {
 export const terminationThemes: Theme[] = [
   ['deleting pods: grace period honoured, nothing left on the host', deletionCleansUp],
   ['a force-deleted pod is still cleaned up on the node', forceDeleteCleansUp],
-  ['kubectl delete --grace-period overrides the pod\'s grace period', gracePeriodOverride],
+  ["kubectl delete --grace-period overrides the pod's grace period", gracePeriodOverride],
   ['a container over its memory limit is OOMKilled', oomKilled],
   ['an OOM kill with restartPolicy Always shows in lastState', oomRestarts],
   ['activeDeadlineSeconds fails the pod', activeDeadline],

@@ -7,7 +7,11 @@ import { BUSYBOX, IDLE, podYaml, apply, getPod, until, secondsSince, podRow, exe
 import type { Theme } from './theme.js';
 
 async function sharedEmptyDir(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('shared', `
+  await apply(
+    node,
+    podYaml(
+      'shared',
+      `
   terminationGracePeriodSeconds: 1
   volumes: [{name: shared, emptyDir: {}}]
   containers:
@@ -19,7 +23,9 @@ async function sharedEmptyDir(t: TestContext, node: RealNode): Promise<void> {
     image: ${BUSYBOX}
     volumeMounts: [{name: shared, mountPath: /in, readOnly: true}]
     command: [sh, -c, 'i=0; until [ -f /in/msg ] || [ $i -ge 100 ]; do sleep 0.2; i=$((i+1)); done; cat /in/msg; ${IDLE}']
-`));
+`,
+    ),
+  );
   const t0 = Date.now();
   const out = await until(node, 'the reader printed the message', 40_000, async () => {
     const p = await getPod(node, 'shared');
@@ -37,7 +43,9 @@ async function sharedEmptyDir(t: TestContext, node: RealNode): Promise<void> {
 }
 
 async function configMapAndSecretVolumes(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, `
+  await apply(
+    node,
+    `
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: vol-cm}
@@ -48,7 +56,9 @@ kind: Secret
 metadata: {name: vol-secret}
 stringData: {user: admin, password: hunter2}
 ---
-${podYaml('cm-secret', `
+${podYaml(
+  'cm-secret',
+  `
   terminationGracePeriodSeconds: 1
   volumes:
   - {name: cm, configMap: {name: vol-cm}}
@@ -64,7 +74,9 @@ ${podYaml('cm-secret', `
     resources: {limits: {memory: 32Mi}}
     volumeMounts: [{name: cm, mountPath: /etc/cm}, {name: sec, mountPath: /etc/sec}, {name: info, mountPath: /etc/info}]
     command: [sh, -c, '${IDLE}']
-`)}`);
+`,
+)}`,
+  );
   await until(node, 'cm-secret Running', 40_000, async () => ((await getPod(node, 'cm-secret'))?.status?.phase === 'Running' ? true : undefined));
   assert.deepEqual((await exec(node, 'cm-secret', ['ls', '/etc/cm'])).trim().split('\n'), ['colour', 'size']);
   assert.deepEqual((await exec(node, 'cm-secret', ['ls', '/etc/sec'])).trim().split('\n'), ['password', 'user']);
@@ -76,16 +88,27 @@ ${podYaml('cm-secret', `
   const patched = await node.kubectl(['patch', 'configmap', 'vol-cm', '--type', 'merge', '-p', '{"data":{"colour":"green","shape":"round"}}']);
   assert.equal(patched.code, 0, patched.stderr);
   const t0 = Date.now();
-  await until(node, 'the ConfigMap change inside the container', 60_000, async () => {
-    const v = await exec(node, 'cm-secret', ['sh', '-c', 'cat /etc/cm/colour; echo; cat /etc/cm/shape 2>/dev/null']);
-    return v === 'green\nround' ? true : undefined;
-  }, 500);
+  await until(
+    node,
+    'the ConfigMap change inside the container',
+    60_000,
+    async () => {
+      const v = await exec(node, 'cm-secret', ['sh', '-c', 'cat /etc/cm/colour; echo; cat /etc/cm/shape 2>/dev/null']);
+      return v === 'green\nround' ? true : undefined;
+    },
+    500,
+  );
   t.diagnostic(`configMap volume: the change showed up in the container after ${secondsSince(t0)} s`);
   const secretPatched = await node.kubectl(['patch', 'secret', 'vol-secret', '--type', 'merge', '-p', '{"stringData":{"password":"changed"}}']);
   assert.equal(secretPatched.code, 0, secretPatched.stderr);
   const t1 = Date.now();
-  await until(node, 'the Secret change inside the container', 60_000, async () =>
-    ((await exec(node, 'cm-secret', ['cat', '/etc/sec/password'])) === 'changed' ? true : undefined), 500);
+  await until(
+    node,
+    'the Secret change inside the container',
+    60_000,
+    async () => ((await exec(node, 'cm-secret', ['cat', '/etc/sec/password'])) === 'changed' ? true : undefined),
+    500,
+  );
   t.diagnostic(`secret volume: the change showed up in the container after ${secondsSince(t1)} s`);
 
   assert.equal(await exec(node, 'cm-secret', ['cat', '/etc/info/mem']), '32');
@@ -93,25 +116,37 @@ ${podYaml('cm-secret', `
   const labelled = await node.kubectl(['label', 'pod', 'cm-secret', 'tier=backend']);
   assert.equal(labelled.code, 0, labelled.stderr);
   const t2 = Date.now();
-  await until(node, 'the new label in the downwardAPI volume', 60_000, async () =>
-    ((await exec(node, 'cm-secret', ['cat', '/etc/info/labels'])) === 'tier="backend"' ? true : undefined), 500);
+  await until(
+    node,
+    'the new label in the downwardAPI volume',
+    60_000,
+    async () => ((await exec(node, 'cm-secret', ['cat', '/etc/info/labels'])) === 'tier="backend"' ? true : undefined),
+    500,
+  );
   t.diagnostic(`downwardAPI volume: a new label showed up in the container after ${secondsSince(t2)} s`);
 }
 
 async function persistentVolumeClaim(t: TestContext, node: RealNode): Promise<void> {
-  const writer = (name: string, cmd: string) => podYaml(name, `
+  const writer = (name: string, cmd: string) =>
+    podYaml(
+      name,
+      `
   restartPolicy: Never
   terminationGracePeriodSeconds: 1
   volumes: [{name: data, persistentVolumeClaim: {claimName: pod-data}}]
   containers:
   - {name: app, image: ${BUSYBOX}, volumeMounts: [{name: data, mountPath: /data}], command: [sh, -c, '${cmd}']}
-`);
-  await apply(node, `apiVersion: v1
+`,
+    );
+  await apply(
+    node,
+    `apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: pod-data}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Mi}}}
 ---
-${writer('pvc-writer', 'echo kept > /data/note; echo written')}`);
+${writer('pvc-writer', 'echo kept > /data/note; echo written')}`,
+  );
   const t0 = Date.now();
   const first = await until(node, 'pvc-writer finished', 40_000, async () => {
     const p = await getPod(node, 'pvc-writer');
@@ -133,7 +168,9 @@ ${writer('pvc-writer', 'echo kept > /data/note; echo written')}`);
 }
 
 async function envFromApi(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, `
+  await apply(
+    node,
+    `
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: env-cm}
@@ -144,7 +181,9 @@ kind: Secret
 metadata: {name: env-secret}
 stringData: {password: s3cret}
 ---
-${podYaml('env-pod', `
+${podYaml(
+  'env-pod',
+  `
   terminationGracePeriodSeconds: 1
   containers:
   - name: app
@@ -162,14 +201,21 @@ ${podYaml('env-pod', `
     - {name: MEM_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
     - {name: GREETING, value: 'hello $(POD_NAME) in $(COLOUR)'}
     resources: {limits: {memory: 64Mi}}
-`)}`);
+`,
+)}`,
+  );
   const t0 = Date.now();
   const pod = await until(node, 'env-pod Running', 40_000, async () => {
     const p = await getPod(node, 'env-pod');
     return p?.status?.phase === 'Running' ? p : undefined;
   });
   t.diagnostic(`env: pod Running after ${secondsSince(t0)} s`);
-  const env = Object.fromEntries((await exec(node, 'env-pod', ['env'])).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    (await exec(node, 'env-pod', ['env']))
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   assert.equal(env.PASSWORD, 's3cret');
   assert.equal(env.S_password, 's3cret');
   assert.equal(env.COLOUR, 'blue');
@@ -181,8 +227,13 @@ ${podYaml('env-pod', `
   assert.equal(env.GREETING, 'hello env-pod in blue');
   const described = await node.kubectl(['describe', 'pod', 'env-pod']);
   assert.equal(described.code, 0, described.stderr);
-  for (const re of [/Normal\s+Scheduled\s+.*Successfully assigned default\/env-pod to /, /Normal\s+Pulled\s+.*Container image "skiff\.local\/busybox:1\.35" already present on machine/,
-    /Normal\s+Created\s+.*Created container:? app/, /Normal\s+Started\s+.*Started container:? app/]) assert.match(described.stdout, re);
+  for (const re of [
+    /Normal\s+Scheduled\s+.*Successfully assigned default\/env-pod to /,
+    /Normal\s+Pulled\s+.*Container image "skiff\.local\/busybox:1\.35" already present on machine/,
+    /Normal\s+Created\s+.*Created container:? app/,
+    /Normal\s+Started\s+.*Started container:? app/,
+  ])
+    assert.match(described.stdout, re);
   const out = await logs(node, 'env-pod');
   assert.match(out, /^PASSWORD=s3cret$/m);
   assert.match(out, /^expanded=env-pod in blue$/m, '$(VAR) in the command is expanded from the container env');
@@ -190,14 +241,20 @@ ${podYaml('env-pod', `
 }
 
 async function missingSecretHoldsContainer(t: TestContext, node: RealNode): Promise<void> {
-  await apply(node, podYaml('late-secret', `
+  await apply(
+    node,
+    podYaml(
+      'late-secret',
+      `
   terminationGracePeriodSeconds: 1
   containers:
   - name: app
     image: ${BUSYBOX}
     command: [sh, -c, 'echo "token=$TOKEN"; ${IDLE}']
     env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: late, key: token}}}]
-`));
+`,
+    ),
+  );
   const waiting = await until(node, 'late-secret in CreateContainerConfigError', 30_000, async () => {
     const p = await getPod(node, 'late-secret');
     const w = p?.status?.containerStatuses?.[0]?.state?.waiting;
@@ -208,7 +265,8 @@ async function missingSecretHoldsContainer(t: TestContext, node: RealNode): Prom
   await apply(node, 'apiVersion: v1\nkind: Secret\nmetadata: {name: late}\nstringData: {token: abc123}\n');
   const t0 = Date.now();
   await until(node, 'late-secret Running once the Secret exists', 40_000, async () =>
-    ((await getPod(node, 'late-secret'))?.status?.phase === 'Running' ? true : undefined));
+    (await getPod(node, 'late-secret'))?.status?.phase === 'Running' ? true : undefined,
+  );
   t.diagnostic(`missing Secret: the container started ${secondsSince(t0)} s after the Secret was created`);
   const out = await until(node, 'the token in the log', 10_000, async () => {
     const l = await logs(node, 'late-secret');
@@ -220,7 +278,11 @@ async function missingSecretHoldsContainer(t: TestContext, node: RealNode): Prom
 async function missingConfigMapVolume(t: TestContext, node: RealNode): Promise<void> {
   // A missing ConfigMap holds the pod in ContainerCreating (FailedMount) until it exists; an
   // optional one that is missing mounts as an empty directory.
-  await apply(node, podYaml('late-cm', `
+  await apply(
+    node,
+    podYaml(
+      'late-cm',
+      `
   terminationGracePeriodSeconds: 1
   volumes:
   - {name: cfg, configMap: {name: late-cm, items: [{key: app.conf, path: conf/app.conf}]}}
@@ -230,7 +292,9 @@ async function missingConfigMapVolume(t: TestContext, node: RealNode): Promise<v
     image: ${BUSYBOX}
     volumeMounts: [{name: cfg, mountPath: /cfg}, {name: extra, mountPath: /extra}]
     command: [sh, -c, '${IDLE}']
-`));
+`,
+    ),
+  );
   const waiting = await until(node, 'late-cm in ContainerCreating with a FailedMount event', 30_000, async () => {
     const p = await getPod(node, 'late-cm');
     if (p?.status?.containerStatuses?.[0]?.state?.waiting?.reason !== 'ContainerCreating') return undefined;
@@ -243,7 +307,8 @@ async function missingConfigMapVolume(t: TestContext, node: RealNode): Promise<v
   await apply(node, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late-cm}\ndata: {app.conf: "level=debug", other: unused}\n');
   const t0 = Date.now();
   await until(node, 'late-cm Running once the ConfigMap exists', 45_000, async () =>
-    ((await getPod(node, 'late-cm'))?.status?.phase === 'Running' ? true : undefined));
+    (await getPod(node, 'late-cm'))?.status?.phase === 'Running' ? true : undefined,
+  );
   t.diagnostic(`missing ConfigMap volume: the pod started ${secondsSince(t0)} s after the ConfigMap was created`);
   assert.equal(await exec(node, 'late-cm', ['cat', '/cfg/conf/app.conf']), 'level=debug');
   assert.equal((await exec(node, 'late-cm', ['ls', '/cfg'])).trim(), 'conf', 'only the listed items are projected');

@@ -6,7 +6,10 @@ test('back-off doubles to its cap, windows end after the delay, and resets after
   let now = 1_000_000;
   const b = new Backoff(10_000, 300_000, () => now);
   assert.equal(b.until('k', now), undefined, 'no back-off before the first failure');
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(() => b.next('k', now)), [10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6, 7].map(() => b.next('k', now)),
+    [10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000],
+  );
   assert.equal(b.until('k', now), now + 300_000);
   now += 299_000;
   assert.equal(b.until('k', now - 299_000), now + 1000);

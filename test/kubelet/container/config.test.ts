@@ -32,7 +32,13 @@ test('cpu shares and quota follow the kubelet formulas', () => {
   assert.equal(milliCPUToQuota(500), 50000);
   assert.equal(milliCPUToQuota(5), 1000);
   const c: Container = { name: 'c', resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { cpu: '1500m', memory: '256Mi' } } };
-  assert.deepEqual(linuxResources(pod([c]), c, 4 * GI), { cpuShares: 256, cpuPeriod: 100000, cpuQuota: 150000, memoryLimitInBytes: 256 * 2 ** 20, oomScoreAdj: 969 });
+  assert.deepEqual(linuxResources(pod([c]), c, 4 * GI), {
+    cpuShares: 256,
+    cpuPeriod: 100000,
+    cpuQuota: 150000,
+    memoryLimitInBytes: 256 * 2 ** 20,
+    oomScoreAdj: 969,
+  });
   const onlyLimit: Container = { name: 'c', resources: { limits: { cpu: '2' } } };
   assert.equal(linuxResources(pod([onlyLimit]), onlyLimit, GI).cpuShares, 2048);
 });
@@ -52,12 +58,23 @@ test('OOM score adjustment by QoS class', () => {
 test('security context: pod-level values overlaid by the container, converted to CRI', () => {
   const c: Container = {
     name: 'c',
-    securityContext: { runAsUser: 1000, privileged: false, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } },
+    securityContext: {
+      runAsUser: 1000,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] },
+    },
   };
   const p = pod([c], { securityContext: { runAsUser: 2000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 5000 } });
   assert.deepEqual(linuxSecurityContext(p, c), {
-    runAsUser: 1000, runAsGroup: 3000, privileged: false, readonlyRootfs: true,
-    capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] }, supplementalGroups: [4000, 5000], noNewPrivs: true,
+    runAsUser: 1000,
+    runAsGroup: 3000,
+    privileged: false,
+    readonlyRootfs: true,
+    capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] },
+    supplementalGroups: [4000, 5000],
+    noNewPrivs: true,
   });
   const plain: Container = { name: 'c' };
   assert.deepEqual(linuxSecurityContext(pod([plain]), plain, { username: 'nobody' }), { runAsUsername: 'nobody' });
@@ -81,10 +98,23 @@ test('/etc/hosts content: localhost lines, pod IPs with FQDN, host aliases', asy
   const p = pod([{ name: 'c' }], { hostname: 'db-0', subdomain: 'db', hostAliases: [{ ip: '127.0.0.2', hostnames: ['foo.local', 'bar.local'] }] });
   const { hostname, domain } = podHostnameAndDomain(p);
   assert.equal(domain, 'db.ns1.svc.cluster.local');
-  assert.equal(managedHostsContent(['10.42.0.9'], hostname, domain, p.spec!.hostAliases), [
-    '# Kubernetes-managed hosts file.', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
-    'fe00::0\tip6-mcastprefix', 'fe00::1\tip6-allnodes', 'fe00::2\tip6-allrouters', '10.42.0.9\tdb-0.db.ns1.svc.cluster.local\tdb-0', '',
-    '# Entries added by HostAliases.', '127.0.0.2\tfoo.local\tbar.local', ''].join('\n'));
+  assert.equal(
+    managedHostsContent(['10.42.0.9'], hostname, domain, p.spec!.hostAliases),
+    [
+      '# Kubernetes-managed hosts file.',
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'fe00::0\tip6-mcastprefix',
+      'fe00::1\tip6-allnodes',
+      'fe00::2\tip6-allrouters',
+      '10.42.0.9\tdb-0.db.ns1.svc.cluster.local\tdb-0',
+      '',
+      '# Entries added by HostAliases.',
+      '127.0.0.2\tfoo.local\tbar.local',
+      '',
+    ].join('\n'),
+  );
   assert.equal(podHostnameAndDomain(pod([{ name: 'c' }])).hostname, 'web');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-hosts-'));
   try {
@@ -93,7 +123,10 @@ test('/etc/hosts content: localhost lines, pod IPs with FQDN, host aliases', asy
     const file = path.join(dir, 'pod', 'etc-hosts');
     const hn = pod([{ name: 'c' }], { hostNetwork: true, hostAliases: [{ ip: '127.0.0.3', hostnames: ['x'] }] });
     await writeHostsFile(file, hn, { podIPs: [], nodeHostsFile: nodeHosts });
-    assert.equal(await readFile(file, 'utf8'), '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n192.0.2.1 mynode\n\n# Entries added by HostAliases.\n127.0.0.3\tx\n');
+    assert.equal(
+      await readFile(file, 'utf8'),
+      '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n192.0.2.1 mynode\n\n# Entries added by HostAliases.\n127.0.0.3\tx\n',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -104,14 +137,25 @@ test('buildContainerConfig: expanded command, env, mounts, hosts and termination
   t.after(() => rm(root, { recursive: true, force: true }));
   const dirs = new PodDirs(root);
   const c: Container = {
-    name: 'app', image: 'busybox', command: ['sh', '-c'], args: ['echo $(GREETING) $$(GREETING)'], workingDir: '/work',
-    stdin: true, tty: true, terminationMessagePolicy: 'FallbackToLogsOnError',
+    name: 'app',
+    image: 'busybox',
+    command: ['sh', '-c'],
+    args: ['echo $(GREETING) $$(GREETING)'],
+    workingDir: '/work',
+    stdin: true,
+    tty: true,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
     resources: { requests: { cpu: '100m' } },
   };
   const p = pod([c]);
   const built = await buildContainerConfig(p, c, {
-    attempt: 2, env: [{ key: 'GREETING', value: 'hi' }], mounts: [{ containerPath: '/data', hostPath: '/srv/data', readonly: true }],
-    dirs, podIPs: ['10.42.0.9'], memoryCapacity: GI, annotations: { extra: 'x' },
+    attempt: 2,
+    env: [{ key: 'GREETING', value: 'hi' }],
+    mounts: [{ containerPath: '/data', hostPath: '/srv/data', readonly: true }],
+    dirs,
+    podIPs: ['10.42.0.9'],
+    memoryCapacity: GI,
+    annotations: { extra: 'x' },
   });
   const cfg = built.config;
   assert.deepEqual(cfg.command, ['sh', '-c']);
@@ -127,7 +171,10 @@ test('buildContainerConfig: expanded command, env, mounts, hosts and termination
   assert.equal(cfg.labels?.['io.kubernetes.pod.uid'], 'uid-1');
   assert.equal(cfg.annotations?.['io.kubernetes.container.terminationMessagePolicy'], 'FallbackToLogsOnError');
   assert.equal(cfg.annotations?.extra, 'x');
-  assert.deepEqual(cfg.mounts?.map((m) => m.containerPath), ['/data', '/etc/hosts', '/dev/termination-log']);
+  assert.deepEqual(
+    cfg.mounts?.map((m) => m.containerPath),
+    ['/data', '/etc/hosts', '/dev/termination-log'],
+  );
   assert.equal(cfg.mounts?.[1]?.hostPath, path.join(root, 'pods', 'uid-1', 'etc-hosts'));
   const tm = built.terminationMessageFile!;
   assert.equal(cfg.mounts?.[2]?.hostPath, tm);
@@ -142,6 +189,12 @@ test('buildContainerConfig: expanded command, env, mounts, hosts and termination
   const again = await buildContainerConfig(p, c, { attempt: 3, env: [], mounts: [], dirs });
   assert.notEqual(again.terminationMessageFile, tm);
   // No pod IPs yet: no /etc/hosts mount.
-  assert.deepEqual(again.config.mounts?.map((m) => m.containerPath), ['/dev/termination-log']);
-  await assert.rejects(buildContainerConfig(pod([c], { securityContext: { runAsNonRoot: true } }), c, { attempt: 0, env: [], mounts: [] }), /image will run as root/);
+  assert.deepEqual(
+    again.config.mounts?.map((m) => m.containerPath),
+    ['/dev/termination-log'],
+  );
+  await assert.rejects(
+    buildContainerConfig(pod([c], { securityContext: { runAsNonRoot: true } }), c, { attempt: 0, env: [], mounts: [] }),
+    /image will run as root/,
+  );
 });

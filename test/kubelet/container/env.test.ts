@@ -31,7 +31,12 @@ function sources(cms: ConfigMap[] = [], secrets: Secret[] = [], services: Servic
 const asObj = (env: { key: string; value: string }[]) => Object.fromEntries(env.map((e) => [e.key, e.value]));
 
 test('expansion: references, $$ escapes, unknown and unclosed references kept', () => {
-  const m = mappingFor(new Map([['A', 'x'], ['B', 'y']]));
+  const m = mappingFor(
+    new Map([
+      ['A', 'x'],
+      ['B', 'y'],
+    ]),
+  );
   assert.equal(expand('$(A)-$(B)', m), 'x-y');
   assert.equal(expand('$$(A)', m), '$(A)');
   assert.equal(expand('$(NOPE)', m), '$(NOPE)');
@@ -39,21 +44,61 @@ test('expansion: references, $$ escapes, unknown and unclosed references kept', 
   assert.equal(expand('$(A', m), '$(A');
   assert.equal(expand('$$$(A)', m), '$x');
   assert.equal(expand('', m), '');
-  assert.deepEqual(expandCommandAndArgs(['echo', '$(A)'], ['$(B)', '$$(B)'], [{ key: 'A', value: '1' }, { key: 'B', value: '2' }]), { command: ['echo', '1'], args: ['2', '$(B)'] });
+  assert.deepEqual(
+    expandCommandAndArgs(
+      ['echo', '$(A)'],
+      ['$(B)', '$$(B)'],
+      [
+        { key: 'A', value: '1' },
+        { key: 'B', value: '2' },
+      ],
+    ),
+    { command: ['echo', '1'], args: ['2', '$(B)'] },
+  );
 });
 
 test('env: values refer to earlier variables, not later ones', async () => {
-  const c: Container = { name: 'c', env: [{ name: 'A', value: 'a' }, { name: 'B', value: '$(A)-$(C)' }, { name: 'C', value: 'c' }] };
+  const c: Container = {
+    name: 'c',
+    env: [
+      { name: 'A', value: 'a' },
+      { name: 'B', value: '$(A)-$(C)' },
+      { name: 'C', value: 'c' },
+    ],
+  };
   const env = asObj(await makeEnvironment(pod([c]), c, { sources: sources() }));
   assert.deepEqual(env, { A: 'a', B: 'a-$(C)', C: 'c' });
 });
 
 test('env: fieldRef paths', async () => {
-  const paths = ['metadata.name', 'metadata.namespace', 'metadata.uid', "metadata.labels['app']", "metadata.annotations['note']",
-    'spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.podIP', 'status.podIPs', 'metadata.labels'];
+  const paths = [
+    'metadata.name',
+    'metadata.namespace',
+    'metadata.uid',
+    "metadata.labels['app']",
+    "metadata.annotations['note']",
+    'spec.nodeName',
+    'spec.serviceAccountName',
+    'status.hostIP',
+    'status.podIP',
+    'status.podIPs',
+    'metadata.labels',
+  ];
   const c: Container = { name: 'c', env: paths.map((p, i) => ({ name: `V${i}`, valueFrom: { fieldRef: { fieldPath: p } } })) };
   const env = asObj(await makeEnvironment(pod([c]), c, { sources: sources(), hostIPs: ['192.0.2.9'] }));
-  assert.deepEqual(Object.values(env).slice(0, 11), ['web', 'ns1', 'u-1', 'web', 'hi "there"', 'node-a', 'sa1', '192.0.2.9', '10.42.0.5', '10.42.0.5,fd00::5', 'app="web"\ntier="x"']);
+  assert.deepEqual(Object.values(env).slice(0, 11), [
+    'web',
+    'ns1',
+    'u-1',
+    'web',
+    'hi "there"',
+    'node-a',
+    'sa1',
+    '192.0.2.9',
+    '10.42.0.5',
+    '10.42.0.5,fd00::5',
+    'app="web"\ntier="x"',
+  ]);
   assert.throws(() => podFieldValue(pod([c]), 'spec.bogus'), /unsupported fieldPath: spec.bogus/);
 });
 
@@ -111,25 +156,43 @@ test('env: envFrom with prefixes, invalid keys skipped and reported, env overrid
   const reported: string[] = [];
   const env = asObj(await makeEnvironment(pod([c]), c, { sources: sources([cm], [sec]), onInvalidKeys: (m) => reported.push(m) }));
   assert.deepEqual(env, { A: 'override-t', S_TOKEN: 't' });
-  assert.deepEqual(reported, ['Keys [1ST, bad key] from the EnvFrom configMap ns1/cfg were skipped since they are considered invalid environment variable names.']);
+  assert.deepEqual(reported, [
+    'Keys [1ST, bad key] from the EnvFrom configMap ns1/cfg were skipped since they are considered invalid environment variable names.',
+  ]);
   const required: Container = { name: 'c', envFrom: [{ secretRef: { name: 'absent' } }] };
   await assert.rejects(makeEnvironment(pod([required]), required, { sources: sources() }), { message: 'secret "absent" not found' });
 });
 
 test('service links: docker-link variables, KUBERNETES_* always, enableServiceLinks=false', async () => {
-  const svc = (ns: string, name: string, clusterIP: string, ports: NonNullable<Service['spec']>['ports']): Service =>
-    ({ metadata: { namespace: ns, name }, spec: { clusterIP, ports } });
+  const svc = (ns: string, name: string, clusterIP: string, ports: NonNullable<Service['spec']>['ports']): Service => ({
+    metadata: { namespace: ns, name },
+    spec: { clusterIP, ports },
+  });
   const kube = svc('default', 'kubernetes', '10.43.0.1', [{ name: 'https', port: 443, protocol: 'TCP' }]);
   const redis = svc('ns1', 'redis-main', '10.43.0.20', [{ port: 6379 }, { name: 'metrics', port: 9121, protocol: 'UDP' }]);
   const headless = svc('ns1', 'db', 'None', [{ port: 5432 }]);
   assert.deepEqual(asObj(serviceEnvVars([redis])), {
-    REDIS_MAIN_SERVICE_HOST: '10.43.0.20', REDIS_MAIN_SERVICE_PORT: '6379', REDIS_MAIN_SERVICE_PORT_METRICS: '9121',
+    REDIS_MAIN_SERVICE_HOST: '10.43.0.20',
+    REDIS_MAIN_SERVICE_PORT: '6379',
+    REDIS_MAIN_SERVICE_PORT_METRICS: '9121',
     REDIS_MAIN_PORT: 'tcp://10.43.0.20:6379',
-    REDIS_MAIN_PORT_6379_TCP: 'tcp://10.43.0.20:6379', REDIS_MAIN_PORT_6379_TCP_PROTO: 'tcp', REDIS_MAIN_PORT_6379_TCP_PORT: '6379', REDIS_MAIN_PORT_6379_TCP_ADDR: '10.43.0.20',
-    REDIS_MAIN_PORT_9121_UDP: 'udp://10.43.0.20:9121', REDIS_MAIN_PORT_9121_UDP_PROTO: 'udp', REDIS_MAIN_PORT_9121_UDP_PORT: '9121', REDIS_MAIN_PORT_9121_UDP_ADDR: '10.43.0.20',
+    REDIS_MAIN_PORT_6379_TCP: 'tcp://10.43.0.20:6379',
+    REDIS_MAIN_PORT_6379_TCP_PROTO: 'tcp',
+    REDIS_MAIN_PORT_6379_TCP_PORT: '6379',
+    REDIS_MAIN_PORT_6379_TCP_ADDR: '10.43.0.20',
+    REDIS_MAIN_PORT_9121_UDP: 'udp://10.43.0.20:9121',
+    REDIS_MAIN_PORT_9121_UDP_PROTO: 'udp',
+    REDIS_MAIN_PORT_9121_UDP_PORT: '9121',
+    REDIS_MAIN_PORT_9121_UDP_ADDR: '10.43.0.20',
   });
   assert.equal(asObj(serviceEnvVars([svc('x', 'v6', 'fd00::1', [{ port: 80 }])])).V6_PORT, 'tcp://[fd00::1]:80');
-  const c: Container = { name: 'c', env: [{ name: 'URL', value: 'http://$(REDIS_MAIN_SERVICE_HOST)' }, { name: 'KUBERNETES_SERVICE_PORT', value: 'mine' }] };
+  const c: Container = {
+    name: 'c',
+    env: [
+      { name: 'URL', value: 'http://$(REDIS_MAIN_SERVICE_HOST)' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: 'mine' },
+    ],
+  };
   const src = sources([], [], [kube, redis, headless]);
   const env = asObj(await makeEnvironment(pod([c]), c, { sources: src }));
   assert.equal(env.URL, 'http://10.43.0.20');

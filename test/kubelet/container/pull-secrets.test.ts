@@ -15,17 +15,29 @@ test('registry hosts of image references', () => {
 });
 
 test('.dockerconfigjson and .dockercfg secrets decode to CRI auth, matched by registry', () => {
-  const json = secret({ '.dockerconfigjson': b64(JSON.stringify({ auths: {
-    'https://index.docker.io/v1/': { auth: b64('hub:pw') },
-    'localhost:5000': { username: 'u', password: 'p' },
-  } })) });
+  const json = secret({
+    '.dockerconfigjson': b64(
+      JSON.stringify({
+        auths: {
+          'https://index.docker.io/v1/': { auth: b64('hub:pw') },
+          'localhost:5000': { username: 'u', password: 'p' },
+        },
+      }),
+    ),
+  });
   const auths = authsFromSecret(json);
   assert.deepEqual(auths, [
     { serverAddress: 'https://index.docker.io/v1/', auth: b64('hub:pw'), username: 'hub', password: 'pw' },
     { serverAddress: 'localhost:5000', username: 'u', password: 'p' },
   ]);
-  assert.deepEqual(authsForImage('nginx:1', auths).map((a) => a.username), ['hub']);
-  assert.deepEqual(authsForImage('localhost:5000/app', auths).map((a) => a.username), ['u']);
+  assert.deepEqual(
+    authsForImage('nginx:1', auths).map((a) => a.username),
+    ['hub'],
+  );
+  assert.deepEqual(
+    authsForImage('localhost:5000/app', auths).map((a) => a.username),
+    ['u'],
+  );
   assert.deepEqual(authsForImage('quay.io/x', auths), []);
   const old = secret({ '.dockercfg': b64(JSON.stringify({ 'quay.io': { auth: b64('q:w') } })) });
   assert.equal(authsFromSecret(old)[0]!.username, 'q');
@@ -61,5 +73,7 @@ test('podPullAuths uses the secrets it can read and names the others', async () 
     return true;
   });
   assert.deepEqual(asked, ['ns/regcred', 'ns/missing']);
-  assert.deepEqual(await podPullAuths({ metadata: { namespace: 'ns' }, spec: { imagePullSecrets: [{ name: 'regcred' }] } }, get), [{ serverAddress: 'localhost:5000', username: 'u', password: 'p' }]);
+  assert.deepEqual(await podPullAuths({ metadata: { namespace: 'ns' }, spec: { imagePullSecrets: [{ name: 'regcred' }] } }, get), [
+    { serverAddress: 'localhost:5000', username: 'u', password: 'p' },
+  ]);
 });

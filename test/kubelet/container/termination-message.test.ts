@@ -31,5 +31,9 @@ test('termination message: file content (at most 4 KiB), runtime message prefix,
   assert.equal(await terminationMessage({ fileContent: 'x'.repeat(5000), exitCode: 0 }), 'x'.repeat(4096));
   assert.equal(await terminationMessage({ fileContent: 'bye', exitCode: 137, runtimeMessage: 'OOMKilled' }), 'OOMKilled: bye');
   assert.equal(await terminationMessage({ fileContent: '', exitCode: 0, policy: 'FallbackToLogsOnError', logPath: '/nonexistent' }), undefined);
-  assert.equal(await terminationMessage({ exitCode: 1, policy: 'FallbackToLogsOnError', logPath: '/nonexistent/x.log' }), undefined, 'a missing log is no message, not an error');
+  assert.equal(
+    await terminationMessage({ exitCode: 1, policy: 'FallbackToLogsOnError', logPath: '/nonexistent/x.log' }),
+    undefined,
+    'a missing log is no message, not an error',
+  );
 });

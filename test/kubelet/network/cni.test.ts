@@ -47,7 +47,7 @@ test('configure writes the conflist where the runtime looks, turns forwarding on
   }
 });
 
-test('a pod network backend turns the bridge plugin\'s masquerade off and sets the pod MTU, rewriting a conflist already written', () => {
+test("a pod network backend turns the bridge plugin's masquerade off and sets the pod MTU, rewriting a conflist already written", () => {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-cni-'));
   try {
     const fwd = join(dir, 'ip_forward');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { claimNetwork, findClaimConflicts } from '../../../src/kubelet/network/host-claim.js';
 
-test('a running Skiff\'s bridge and cluster CIDR are refused to a second one, naming --cni-bridge and --cluster-cidr', async () => {
+test("a running Skiff's bridge and cluster CIDR are refused to a second one, naming --cni-bridge and --cluster-cidr", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-claims-'));
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
@@ -21,7 +21,10 @@ test('a running Skiff\'s bridge and cluster CIDR are refused to a second one, na
     assert.equal(same.length, 2, same.join('\n'));
     assert.match(same[0]!, new RegExp(`bridge skiff0 is in use by another running Skiff \\(pid ${other.pid}\\): choose another name with --cni-bridge`));
     assert.match(same[1]!, /--cluster-cidr 10\.42\.0\.0\/16 overlaps 10\.42\.0\.0\/16, the cluster CIDR of another running Skiff/);
-    assert.throws(() => claimNetwork({ dir, bridge: 'skiff0', clusterCidr: '10.42.0.0/16' }), /pod network cannot be set up on this host: .*--cni-bridge.*--cluster-cidr/);
+    assert.throws(
+      () => claimNetwork({ dir, bridge: 'skiff0', clusterCidr: '10.42.0.0/16' }),
+      /pod network cannot be set up on this host: .*--cni-bridge.*--cluster-cidr/,
+    );
 
     const overlapping = findClaimConflicts({ dir, bridge: 'skiff1', clusterCidr: '10.42.128.0/17', clusterCidrFlag: '--cluster-cidr' });
     assert.equal(overlapping.length, 1);

@@ -41,7 +41,11 @@ function kernel(nodeIP: string) {
     if (line.startsWith('ip route del ')) routes.delete(args[2]!);
     if (line.startsWith('ip link add ')) {
       const kind = args[args.indexOf('type') + 1];
-      links.set(args[2]!, { ifname: args[2], flags: [], linkinfo: { info_kind: kind, info_data: kind === 'vxlan' ? { id: 1, local: nodeIP, port: 8472 } : {} } });
+      links.set(args[2]!, {
+        ifname: args[2],
+        flags: [],
+        linkinfo: { info_kind: kind, info_data: kind === 'vxlan' ? { id: 1, local: nodeIP, port: 8472 } : {} },
+      });
     }
     return ok();
   };
@@ -79,7 +83,12 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise
 const condition = async (name: string) => (await client.nodes.get(name)).status?.conditions?.find((c) => c.type === 'NetworkUnavailable');
 
 function start(run: CommandRunner, nodeName: string, nodeIP: string, mode: 'host-gw' | 'vxlan'): Promise<NodeNetwork> {
-  const cni = new CniNetwork({ confDir: join(dir, nodeName, 'net.d'), ipamDir: join(dir, nodeName, 'ipam'), bridge: `br-${nodeName}`, ipForwardPath: join(dir, `${nodeName}-fwd`) });
+  const cni = new CniNetwork({
+    confDir: join(dir, nodeName, 'net.d'),
+    ipamDir: join(dir, nodeName, 'ipam'),
+    bridge: `br-${nodeName}`,
+    ipForwardPath: join(dir, `${nodeName}-fwd`),
+  });
   return startNodeNetwork({ client, nodeName, nodeIP, mode, clusterCidr: '10.42.0.0/16', bridge: `br-${nodeName}`, cni, log: quietLog, run, resyncMs: 60_000 });
 }
 
@@ -93,7 +102,10 @@ test('host-gw: a route per other node, following nodes added and deleted; Networ
     const cond = await until('NetworkUnavailable', () => condition('hg-a'));
     assert.deepEqual([cond.status, cond.reason], ['False', 'RouteCreated']);
     assert.equal((await client.nodes.get('hg-a')).metadata?.annotations?.['skiff.io/pod-network'], 'host-gw');
-    assert.ok(k.log.some((l) => l.includes('iptables -w -t nat -A SKIFF-POSTROUTING -s 10.42.0.0/24 -d 10.42.0.0/16')), 'masquerade spares the cluster CIDR');
+    assert.ok(
+      k.log.some((l) => l.includes('iptables -w -t nat -A SKIFF-POSTROUTING -s 10.42.0.0/24 -d 10.42.0.0/16')),
+      'masquerade spares the cluster CIDR',
+    );
 
     await client.nodes.delete('hg-b');
     await until('route to hg-b removed', async () => (k.routes.has('10.42.1.0/24') ? undefined : true));

@@ -11,7 +11,14 @@ import { vtepMacFor, vxlanDeviceName } from '../../../src/kubelet/network/vxlan.
 const node = (name: string, podCIDR?: string, ip?: string, mac?: string, deleting = false): Node => ({
   metadata: { name, ...(mac ? { annotations: { 'skiff.io/vxlan-mac': mac } } : {}), ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
   spec: podCIDR ? { podCIDR } : {},
-  status: ip ? { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] } : {},
+  status: ip
+    ? {
+        addresses: [
+          { type: 'InternalIP', address: ip },
+          { type: 'Hostname', address: name },
+        ],
+      }
+    : {},
 });
 
 const nodes = [
@@ -24,14 +31,22 @@ const nodes = [
 ];
 
 test('peers: the other nodes with a pod CIDR and an InternalIP, not one being deleted', () => {
-  assert.deepEqual(peersOf(nodes, 'a').map((p) => p.name), ['b', 'c']);
+  assert.deepEqual(
+    peersOf(nodes, 'a').map((p) => p.name),
+    ['b', 'c'],
+  );
   assert.deepEqual(peersOf(nodes, 'a')[0], { name: 'b', podCidr: '10.42.1.0/24', ip: '192.168.5.11', vtepMac: '0a:00:00:00:00:0b' });
 });
 
 test('host-gw routes every peer pod CIDR via its InternalIP; vxlan via its VTEP over the device, once its MAC is known', () => {
   const peers = peersOf(nodes, 'a');
   assert.deepEqual(desiredNetwork('host-gw', peers, 'skiff.1'), {
-    routes: [{ dst: '10.42.1.0/24', via: '192.168.5.11' }, { dst: '10.42.2.0/24', via: '192.168.5.12' }], fdb: [], waiting: [],
+    routes: [
+      { dst: '10.42.1.0/24', via: '192.168.5.11' },
+      { dst: '10.42.2.0/24', via: '192.168.5.12' },
+    ],
+    fdb: [],
+    waiting: [],
   });
   assert.deepEqual(desiredNetwork('vxlan', peers, 'skiff.1'), {
     routes: [{ dst: '10.42.1.0/24', via: '10.42.1.0', dev: 'skiff.1' }],
@@ -69,11 +84,13 @@ function fakeKernel(state: { routes: object[]; fdb?: object[]; neigh?: object[] 
 }
 
 test('apply: stale routes of Skiff go, missing or different ones are replaced, matching ones are left alone', async () => {
-  const k = fakeKernel({ routes: [
-    { dst: '10.42.1.0/24', gateway: '192.168.5.11', dev: 'eth0' }, // as wanted
-    { dst: '10.42.2.0/24', gateway: '192.168.5.99', dev: 'eth0' }, // wrong next hop
-    { dst: '10.42.9.0/24', gateway: '192.168.5.19', dev: 'eth0' }, // node gone
-  ] });
+  const k = fakeKernel({
+    routes: [
+      { dst: '10.42.1.0/24', gateway: '192.168.5.11', dev: 'eth0' }, // as wanted
+      { dst: '10.42.2.0/24', gateway: '192.168.5.99', dev: 'eth0' }, // wrong next hop
+      { dst: '10.42.9.0/24', gateway: '192.168.5.19', dev: 'eth0' }, // node gone
+    ],
+  });
   const want = desiredNetwork('host-gw', [...peersOf(nodes, 'a'), { name: 'far', podCidr: '10.42.8.0/24', ip: '192.168.9.9' }], 'skiff.1');
   const res = await applyNetwork(k.run, want, undefined);
   assert.deepEqual(k.changes, [
@@ -88,7 +105,10 @@ test('apply: stale routes of Skiff go, missing or different ones are replaced, m
 test('apply (vxlan): FDB and neighbour entries follow the peers; routes go over the device with onlink', async () => {
   const k = fakeKernel({
     routes: [],
-    fdb: [{ mac: '0a:00:00:00:00:0c', dst: '192.168.5.12', state: 'permanent' }, { mac: '33:33:00:00:00:01', flags: ['self'] }],
+    fdb: [
+      { mac: '0a:00:00:00:00:0c', dst: '192.168.5.12', state: 'permanent' },
+      { mac: '33:33:00:00:00:01', flags: ['self'] },
+    ],
     neigh: [{ dst: '10.42.2.0', lladdr: '0a:00:00:00:00:0c', state: ['PERMANENT'] }],
   });
   await applyNetwork(k.run, desiredNetwork('vxlan', peersOf(nodes, 'a'), 'skiff.1'), 'skiff.1');

@@ -15,8 +15,13 @@ test('pressure is observed at start and on each period, and each change is a nod
   let reading: HostReadings = { memoryAvailableBytes: 50 * 2 ** 20, nodefs: fs(50) };
   const events: string[] = [];
   const m = startHostMonitors({
-    runtime: new SimulatedRuntime({ hostIP: '127.0.0.1' }), agentDir: '/nonexistent', log: quiet, nodeName: 'n1',
-    read: () => reading, event: (type, reason, message) => events.push(`${type} ${reason} ${message}`), pressurePeriodMs: 20,
+    runtime: new SimulatedRuntime({ hostIP: '127.0.0.1' }),
+    agentDir: '/nonexistent',
+    log: quiet,
+    nodeName: 'n1',
+    read: () => reading,
+    event: (type, reason, message) => events.push(`${type} ${reason} ${message}`),
+    pressurePeriodMs: 20,
   });
   try {
     assert.deepEqual(m.describe.pressure(), { memory: true, disk: false, pid: false });
@@ -24,7 +29,10 @@ test('pressure is observed at start and on each period, and each change is a nod
     reading = { memoryAvailableBytes: 50 * 2 ** 20, nodefs: fs(5) };
     for (let i = 0; i < 100 && !m.describe.pressure().disk; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(m.describe.pressure(), { memory: true, disk: true, pid: false });
-    assert.deepEqual(events, ['Normal NodeHasInsufficientMemory Node n1 status is now: NodeHasInsufficientMemory', 'Normal NodeHasDiskPressure Node n1 status is now: NodeHasDiskPressure']);
+    assert.deepEqual(events, [
+      'Normal NodeHasInsufficientMemory Node n1 status is now: NodeHasInsufficientMemory',
+      'Normal NodeHasDiskPressure Node n1 status is now: NodeHasDiskPressure',
+    ]);
     assert.equal(typeof m.describe.bootID, 'string');
   } finally {
     m.stop();

@@ -52,7 +52,10 @@ function setup() {
   let now = 10_000_000;
   const events: string[] = [];
   const gc = new ImageGarbageCollector({
-    runtime: rt, statfs: rt.statfs, now: () => now, keep: (i) => i.repoTags.includes('skiff.local/pause:3.10'),
+    runtime: rt,
+    statfs: rt.statfs,
+    now: () => now,
+    keep: (i) => i.repoTags.includes('skiff.local/pause:3.10'),
     event: (type, reason, message) => events.push(`${type} ${reason}: ${message}`),
   });
   return { rt, gc, events, advance: (ms: number) => (now += ms) };
@@ -114,14 +117,20 @@ test('images in use (also by exited containers), younger than 2 min, pinned or k
   advance(60_000);
   const early = await gc.garbageCollect();
   assert.deepEqual(early.removed, [], 'nothing is 2 min old yet');
-  assert.match(events[0]!, /^Warning FreeDiskSpaceFailed: Failed to garbage collect required amount of images\. Attempted to free \d+ bytes, but only found 0 bytes eligible to free\.$/);
+  assert.match(
+    events[0]!,
+    /^Warning FreeDiskSpaceFailed: Failed to garbage collect required amount of images\. Attempted to free \d+ bytes, but only found 0 bytes eligible to free\.$/,
+  );
   advance(61_000);
   rt.add('young:2', 50);
   await gc.detectImages();
   const r = await gc.garbageCollect();
   assert.deepEqual(r.removed.sort(), ['old-enough:1', 'young:1']);
   assert.ok(r.freed < r.amountToFree);
-  assert.ok(rt.images.some((i) => i.repoTags[0] === 'young:2'), 'an image first seen 0 s ago stays');
+  assert.ok(
+    rt.images.some((i) => i.repoTags[0] === 'young:2'),
+    'an image first seen 0 s ago stays',
+  );
 });
 
 test('images present when the collector starts count as old; a failed removal does not stop the others', async () => {
@@ -144,7 +153,10 @@ test('bad capacity and bad policies are errors that say what is wrong', async ()
   assert.match(events[0]!, /InvalidDiskCapacity/);
   assert.throws(() => validatePolicy({ highThresholdPercent: 80, lowThresholdPercent: 85, minAgeMs: 0 }), /low threshold 85 is above the high threshold 80/);
   assert.throws(() => validatePolicy({ highThresholdPercent: 101, lowThresholdPercent: 80, minAgeMs: 0 }), /not a percentage/);
-  const none = new ImageGarbageCollector({ runtime: { ...rt, imageFsInfo: async () => [], listImages: async () => [], listContainers: async () => [], removeImage: async () => {} }, statfs: rt.statfs });
+  const none = new ImageGarbageCollector({
+    runtime: { ...rt, imageFsInfo: async () => [], listImages: async () => [], listContainers: async () => [], removeImage: async () => {} },
+    statfs: rt.statfs,
+  });
   await assert.rejects(none.garbageCollect(), /reports no image filesystem/);
 });
 

@@ -4,17 +4,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hostIdentity } from '../../../src/kubelet/node/host-identity.js';
-import {
-  observePressure, parseMeminfo, parseTaskCount, PressureMonitor, readHost, type HostReadings,
-} from '../../../src/kubelet/node/pressure.js';
+import { observePressure, parseMeminfo, parseTaskCount, PressureMonitor, readHost, type HostReadings } from '../../../src/kubelet/node/pressure.js';
 import { desiredConditions, nodeStatus, statusStale, type NodeDescription } from '../../../src/kubelet/node/status.js';
 
 const Mi = 1024 * 1024;
 const Gi = 1024 * Mi;
 const fs = (capacityGi: number, availableGi: number, inodes = 1000, inodesFree = 900) => ({
-  capacityBytes: capacityGi * Gi, availableBytes: availableGi * Gi, inodes, inodesFree,
+  capacityBytes: capacityGi * Gi,
+  availableBytes: availableGi * Gi,
+  inodes,
+  inodesFree,
 });
-const healthy: HostReadings = { memoryAvailableBytes: 2 * Gi, memoryCapacityBytes: 4 * Gi, nodefs: fs(100, 50), imagefs: fs(100, 50), pids: { running: 300, max: 32768 } };
+const healthy: HostReadings = {
+  memoryAvailableBytes: 2 * Gi,
+  memoryCapacityBytes: 4 * Gi,
+  nodefs: fs(100, 50),
+  imagefs: fs(100, 50),
+  pids: { running: 300, max: 32768 },
+};
 
 test('default hard eviction thresholds: memory.available<100Mi, nodefs 10%, imagefs 15%, inodes 5%', () => {
   assert.deepEqual(observePressure(healthy), { memory: false, disk: false, pid: false, signals: [] });
@@ -49,7 +56,11 @@ test('a pressure condition stays True for the transition period after the last p
   now += 60_000;
   assert.equal(m.observe().disk, false, '5 min without pressure clears it');
   assert.deepEqual(changes, ['{"memory":false,"disk":true,"pid":false} nodefs.available', '{"memory":false,"disk":false,"pid":false} ']);
-  const broken = new PressureMonitor({ read: () => { throw new Error('no /proc'); } });
+  const broken = new PressureMonitor({
+    read: () => {
+      throw new Error('no /proc');
+    },
+  });
   assert.deepEqual(broken.observe(), { memory: false, disk: false, pid: false });
 });
 
@@ -67,25 +78,42 @@ test('host readings parse /proc texts and statfs of a real path', () => {
 });
 
 const desc = (over: Partial<NodeDescription> = {}): NodeDescription => ({
-  name: 'n1', capacity: { cpu: '2' }, internalIP: '127.0.0.1', hostname: 'n1', osImage: 'Debian', kernelVersion: '6', architecture: 'amd64',
-  operatingSystem: 'linux', containerRuntimeVersion: 'containerd://1.6.20~ds1', ...over,
+  name: 'n1',
+  capacity: { cpu: '2' },
+  internalIP: '127.0.0.1',
+  hostname: 'n1',
+  osImage: 'Debian',
+  kernelVersion: '6',
+  architecture: 'amd64',
+  operatingSystem: 'linux',
+  containerRuntimeVersion: 'containerd://1.6.20~ds1',
+  ...over,
 });
 
-test('the Node carries the kubelet\'s pressure reasons and messages, and changes make its status stale', () => {
+test("the Node carries the kubelet's pressure reasons and messages, and changes make its status stale", () => {
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   const ok = desiredConditions(undefined, t0);
-  assert.deepEqual(ok.map((c) => `${c.type}=${c.status}:${c.reason}`), [
-    'MemoryPressure=False:KubeletHasSufficientMemory', 'DiskPressure=False:KubeletHasNoDiskPressure', 'PIDPressure=False:KubeletHasSufficientPID', 'Ready=True:KubeletReady',
-  ]);
+  assert.deepEqual(
+    ok.map((c) => `${c.type}=${c.status}:${c.reason}`),
+    [
+      'MemoryPressure=False:KubeletHasSufficientMemory',
+      'DiskPressure=False:KubeletHasNoDiskPressure',
+      'PIDPressure=False:KubeletHasSufficientPID',
+      'Ready=True:KubeletReady',
+    ],
+  );
   let pressure = { memory: true, disk: true, pid: true };
   const d = desc({ pressure: () => pressure });
   const st = nodeStatus(d, ok, t0 + 60_000);
-  assert.deepEqual(st.conditions!.map((c) => [c.type, c.status, c.reason, c.message]), [
-    ['MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'],
-    ['DiskPressure', 'True', 'KubeletHasDiskPressure', 'kubelet has disk pressure'],
-    ['PIDPressure', 'True', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available'],
-    ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
-  ]);
+  assert.deepEqual(
+    st.conditions!.map((c) => [c.type, c.status, c.reason, c.message]),
+    [
+      ['MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'],
+      ['DiskPressure', 'True', 'KubeletHasDiskPressure', 'kubelet has disk pressure'],
+      ['PIDPressure', 'True', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available'],
+      ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+    ],
+  );
   const disk = st.conditions!.find((c) => c.type === 'DiskPressure')!;
   assert.equal(disk.lastTransitionTime, '2026-01-01T00:01:00Z', 'a changed condition gets a new transition time');
   assert.equal(st.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime, '2026-01-01T00:00:00Z');

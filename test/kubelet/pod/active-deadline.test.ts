@@ -6,8 +6,11 @@ import { activeDeadline, DEADLINE_MESSAGE } from '../../../src/kubelet/pod/activ
 
 const START = '2026-01-01T00:00:00Z';
 const t0 = Date.parse(START);
-const pod = (deadline?: number, status: Pod['status'] = { phase: 'Running', startTime: START }): Pod =>
-  ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], ...(deadline !== undefined ? { activeDeadlineSeconds: deadline } : {}) }, status });
+const pod = (deadline?: number, status: Pod['status'] = { phase: 'Running', startTime: START }): Pod => ({
+  metadata: { name: 'p' },
+  spec: { containers: [{ name: 'c' }], ...(deadline !== undefined ? { activeDeadlineSeconds: deadline } : {}) },
+  status,
+});
 
 test('no deadline, no start time or a finished pod: nothing to enforce', () => {
   assert.deepEqual(activeDeadline(pod(), t0 + 1e9), { exceeded: false });

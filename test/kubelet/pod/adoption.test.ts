@@ -45,13 +45,19 @@ test('a new agent on the same runtime adopts running pods (same container, resta
   const runtime = new SimulatedRuntime({ hostIP: '192.0.2.10' });
   // What the agent asks to keep on disk at start; the volume manager removes the other pod dirs.
   const kept: Set<string>[] = [];
-  const newAgent = () => new NodeAgent({
-    client, runtime, node: hostDescription(NODE, '192.0.2.10'), ...routers, log: quiet, recordEvents: false,
-    cleanupOrphanedPods: async (keep) => {
-      kept.push(keep);
-      return [];
-    },
-  });
+  const newAgent = () =>
+    new NodeAgent({
+      client,
+      runtime,
+      node: hostDescription(NODE, '192.0.2.10'),
+      ...routers,
+      log: quiet,
+      recordEvents: false,
+      cleanupOrphanedPods: async (keep) => {
+        kept.push(keep);
+        return [];
+      },
+    });
   const get = (name: string) => client.pods.get(name, 'default');
   let agent = newAgent();
   try {
@@ -73,8 +79,9 @@ test('a new agent on the same runtime adopts running pods (same container, resta
     });
     await until('done Succeeded', async () => ((await get('done')).status?.phase === 'Succeeded' ? true : undefined));
     const doneUid = (await get('done')).metadata!.uid!;
-    const doneSandbox = await until('done\'s sandbox stopped', async () =>
-      (await runtime.listPodSandbox()).find((s) => s.metadata.uid === doneUid && s.state === 'SANDBOX_NOTREADY'));
+    const doneSandbox = await until("done's sandbox stopped", async () =>
+      (await runtime.listPodSandbox()).find((s) => s.metadata.uid === doneUid && s.state === 'SANDBOX_NOTREADY'),
+    );
     const goneUid = (await get('gone')).metadata!.uid!;
     const keepUid = before.metadata!.uid!;
     const keepSandbox = (await runtime.listPodSandbox()).find((s) => s.metadata.uid === keepUid)!.id;
@@ -84,16 +91,23 @@ test('a new agent on the same runtime adopts running pods (same container, resta
     await client.pods.delete('gone', { namespace: 'default', gracePeriodSeconds: 0 });
     await until('gone out of the cache', () => (routers.podsOnNode(NODE).some((p) => p.metadata?.name === 'gone') ? undefined : true));
     const inv = await takeInventory(runtime, { uids: new Set(routers.podsOnNode(NODE).map((p) => p.metadata!.uid!)), finished: new Set([doneUid]) });
-    assert.deepEqual(inv.garbage.map((s) => s.metadata.uid), [goneUid], 'only the deleted pod\'s sandbox is garbage');
+    assert.deepEqual(
+      inv.garbage.map((s) => s.metadata.uid),
+      [goneUid],
+      "only the deleted pod's sandbox is garbage",
+    );
     assert.equal(inv.adopt.get(keepUid)?.sandboxId, keepSandbox);
 
     agent = newAgent();
     await agent.start();
     assert.equal(agent.podCount, 3, 'keep, crashy and done have workers again');
     const sandboxes = await runtime.listPodSandbox();
-    assert.ok(!sandboxes.some((s) => s.metadata.uid === goneUid), 'the deleted pod\'s sandbox is removed');
+    assert.ok(!sandboxes.some((s) => s.metadata.uid === goneUid), "the deleted pod's sandbox is removed");
     assert.deepEqual([...kept[1]!].sort(), [keepUid, (await get('crashy')).metadata!.uid!, doneUid].sort(), 'the directories of the deleted pod are not kept');
-    assert.ok(sandboxes.some((s) => s.id === doneSandbox.id), 'the finished pod keeps its stopped sandbox (and dead container) until it is deleted');
+    assert.ok(
+      sandboxes.some((s) => s.id === doneSandbox.id),
+      'the finished pod keeps its stopped sandbox (and dead container) until it is deleted',
+    );
     assert.equal(sandboxes.filter((s) => s.metadata.uid === keepUid).length, 1, 'keep still has exactly its one sandbox');
     assert.equal(sandboxes.find((s) => s.metadata.uid === keepUid)!.id, keepSandbox);
 
@@ -118,9 +132,9 @@ test('a new agent on the same runtime adopts running pods (same container, resta
 
     // The adopted sandbox belongs to the new worker: deleting the pod tears it down.
     await client.pods.delete('keep', { namespace: 'default', gracePeriodSeconds: 0 });
-    await until('keep\'s sandbox removed', async () => ((await runtime.listPodSandbox()).some((s) => s.id === keepSandbox) ? undefined : true));
+    await until("keep's sandbox removed", async () => ((await runtime.listPodSandbox()).some((s) => s.id === keepSandbox) ? undefined : true));
     await client.pods.delete('done', { namespace: 'default', gracePeriodSeconds: 0 });
-    await until('done\'s sandbox removed', async () => ((await runtime.listPodSandbox()).some((s) => s.id === doneSandbox.id) ? undefined : true));
+    await until("done's sandbox removed", async () => ((await runtime.listPodSandbox()).some((s) => s.id === doneSandbox.id) ? undefined : true));
   } finally {
     agent.stop();
     informers.stop();
@@ -146,7 +160,10 @@ test('takeInventory adopts the newest ready sandbox of a live pod and gives up n
   assert.deepEqual([...inv.adopt.keys()].sort(), ['a', 'd']);
   assert.equal(inv.adopt.get('d')!.sandboxId, finished);
   assert.equal(inv.adopt.get('a')!.sandboxId, newer);
-  assert.deepEqual(inv.adopt.get('a')!.containers.map((c) => c.id), [cid]);
+  assert.deepEqual(
+    inv.adopt.get('a')!.containers.map((c) => c.id),
+    [cid],
+  );
   assert.deepEqual(inv.garbage.map((s) => s.id).sort(), [old, dead, stranger].sort());
   await runtime.close();
 });

@@ -95,7 +95,12 @@ export async function scriptedRuntime(script: Script): Promise<ScriptedRuntime> 
     },
   }) as unknown as ContainerRuntime;
   return {
-    runtime, sim, stops, execs, pulls, creates,
+    runtime,
+    sim,
+    stops,
+    execs,
+    pulls,
+    creates,
     async exit(container) {
       const c = (await sim.listContainers({ state: 'CONTAINER_RUNNING' })).find((s) => s.metadata.name === container);
       if (!c) throw new Error(`no running container ${container}`);
@@ -126,7 +131,8 @@ export interface Harness {
 
 export function makePod(name: string, containers: Container[], spec: Partial<Pod['spec']> = {}): Pod {
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'default', uid: `uid-${name}` },
     spec: { nodeName: 'n1', containers, ...spec } as Pod['spec'],
     status: { phase: 'Pending', qosClass: 'BestEffort' },
@@ -152,7 +158,11 @@ export async function harness(pod: Pod, script: Script = {}, deps: Partial<PodWo
   };
   let sandboxId: string | undefined;
   const worker: PodWorker = new PodWorker(`default/${pod.metadata!.name}`, pod, {
-    runtime: rt.runtime, api, hostIP: '127.0.0.1', runtimeName: 'containerd', log: quiet,
+    runtime: rt.runtime,
+    api,
+    hostIP: '127.0.0.1',
+    runtimeName: 'containerd',
+    log: quiet,
     onFinished: () => {},
     onSandbox: (_w, id) => (sandboxId = id),
     event: (_p, type, reason, message) => events.push({ type, reason, message }),
@@ -167,12 +177,17 @@ export async function harness(pod: Pod, script: Script = {}, deps: Partial<PodWo
     for (;;) {
       const v = get();
       if (v !== undefined && v !== false) return v as T;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(current.status)}; events: ${JSON.stringify(events)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(current.status)}; events: ${JSON.stringify(events)}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   };
   return {
-    worker, rt, statuses, events, deleted,
+    worker,
+    rt,
+    statuses,
+    events,
+    deleted,
     current: () => current,
     until: (pred, ms) => waitFor('status', () => (statuses.length && pred(current.status!) ? current.status! : undefined), ms),
     waitFor,

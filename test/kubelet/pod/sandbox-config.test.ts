@@ -13,7 +13,7 @@ const pod = (spec: Partial<NonNullable<Pod['spec']>> = {}, meta: Partial<NonNull
   spec: { containers: [{ name: 'web', image: 'x' }], ...spec },
 });
 
-test('ClusterFirst: the cluster DNS, the namespace search path, then the node\'s searches; ndots:5', () => {
+test("ClusterFirst: the cluster DNS, the namespace search path, then the node's searches; ndots:5", () => {
   assert.deepEqual(podDnsConfig(pod(), opts), {
     servers: ['10.43.0.10'],
     searches: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp.example'],
@@ -21,20 +21,24 @@ test('ClusterFirst: the cluster DNS, the namespace search path, then the node\'s
   });
 });
 
-test('Default and ClusterFirst with hostNetwork use the node\'s resolv.conf; ClusterFirstWithHostNet does not', () => {
+test("Default and ClusterFirst with hostNetwork use the node's resolv.conf; ClusterFirstWithHostNet does not", () => {
   const host = { servers: ['192.0.2.53', '192.0.2.54'], searches: ['corp.example'], options: ['edns0', 'ndots:1'] };
   assert.deepEqual(podDnsConfig(pod({ dnsPolicy: 'Default' }), opts), host);
   assert.deepEqual(podDnsConfig(pod({ hostNetwork: true }), opts), host);
   assert.deepEqual(podDnsConfig(pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }), opts).servers, ['10.43.0.10']);
 });
 
-test('ClusterFirst without a cluster DNS falls back to the node\'s resolv.conf', () => {
+test("ClusterFirst without a cluster DNS falls back to the node's resolv.conf", () => {
   assert.deepEqual(podDnsConfig(pod(), { ...opts, clusterDns: [] }).servers, ['192.0.2.53', '192.0.2.54']);
 });
 
 test('None takes pod.spec.dnsConfig alone; dnsConfig options override by name in other policies', () => {
   const dnsConfig = { nameservers: ['1.1.1.1'], searches: ['x.example'], options: [{ name: 'ndots', value: '2' }, { name: 'rotate' }] };
-  assert.deepEqual(podDnsConfig(pod({ dnsPolicy: 'None', dnsConfig }), opts), { servers: ['1.1.1.1'], searches: ['x.example'], options: ['ndots:2', 'rotate'] });
+  assert.deepEqual(podDnsConfig(pod({ dnsPolicy: 'None', dnsConfig }), opts), {
+    servers: ['1.1.1.1'],
+    searches: ['x.example'],
+    options: ['ndots:2', 'rotate'],
+  });
   const merged = podDnsConfig(pod({ dnsConfig }), opts);
   assert.deepEqual(merged.servers, ['10.43.0.10', '1.1.1.1']);
   assert.deepEqual(merged.options, ['ndots:2', 'rotate']);
@@ -42,12 +46,17 @@ test('None takes pod.spec.dnsConfig alone; dnsConfig options override by name in
 });
 
 test('resolv.conf parsing ignores comments and keeps the last search line', () => {
-  assert.deepEqual(parseResolvConf('nameserver 1.2.3.4 # main\n;x\nsearch a b\nsearch c\noptions timeout:1\n'), { servers: ['1.2.3.4'], searches: ['c'], options: ['timeout:1'] });
+  assert.deepEqual(parseResolvConf('nameserver 1.2.3.4 # main\n;x\nsearch a b\nsearch c\noptions timeout:1\n'), {
+    servers: ['1.2.3.4'],
+    searches: ['c'],
+    options: ['timeout:1'],
+  });
 });
 
 test('hostname, log directory, labels, ports and host namespaces', () => {
   const p = pod({
-    hostname: 'custom', hostPID: true,
+    hostname: 'custom',
+    hostPID: true,
     containers: [
       { name: 'web', image: 'x', ports: [{ containerPort: 8080, hostPort: 18080 }, { containerPort: 9090 }] },
       { name: 'dns', image: 'y', ports: [{ containerPort: 53, hostPort: 5353, protocol: 'UDP', hostIP: '127.0.0.1' }] },

@@ -7,18 +7,43 @@ import { buildPodStatus, type ContainerView } from '../../../src/kubelet/pod/sta
 import type { ContainerStatus, PodSandboxStatus } from '../../../src/kubelet/runtime/types.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
-const sandbox: PodSandboxStatus = { id: 's', metadata: { name: 'p', namespace: 'd', uid: 'u', attempt: 0 }, state: 'SANDBOX_READY', createdAt: 0n, network: { ip: '10.42.0.5' } };
+const sandbox: PodSandboxStatus = {
+  id: 's',
+  metadata: { name: 'p', namespace: 'd', uid: 'u', attempt: 0 },
+  state: 'SANDBOX_READY',
+  createdAt: 0n,
+  network: { ip: '10.42.0.5' },
+};
 
 function ctr(name: string, state: ContainerStatus['state'], extra: Partial<ContainerStatus> = {}): ContainerStatus {
   return {
-    id: `id-${name}-${state}`, podSandboxId: 's', metadata: { name, attempt: 0 }, state, createdAt: 1n, startedAt: 1_000_000n, finishedAt: state === 'CONTAINER_EXITED' ? 2_000_000n : 0n,
-    exitCode: 0, image: { image: 'img:1' }, imageRef: 'sha256:ab', ...extra,
+    id: `id-${name}-${state}`,
+    podSandboxId: 's',
+    metadata: { name, attempt: 0 },
+    state,
+    createdAt: 1n,
+    startedAt: 1_000_000n,
+    finishedAt: state === 'CONTAINER_EXITED' ? 2_000_000n : 0n,
+    exitCode: 0,
+    image: { image: 'img:1' },
+    imageRef: 'sha256:ab',
+    ...extra,
   };
 }
-const view = (name: string, current?: ContainerStatus, more: Partial<ContainerView> = {}): ContainerView => ({ name, image: 'img:1', current, restartCount: 0, ...more });
+const view = (name: string, current?: ContainerStatus, more: Partial<ContainerView> = {}): ContainerView => ({
+  name,
+  image: 'img:1',
+  current,
+  restartCount: 0,
+  ...more,
+});
 
 function pod(spec: Partial<Pod['spec']> = {}, conditions: Pod['status'] = {}): Pod {
-  return { metadata: { name: 'p', namespace: 'd', uid: 'u' }, spec: { containers: [{ name: 'c' }], ...spec } as Pod['spec'], status: { qosClass: 'BestEffort', ...conditions } };
+  return {
+    metadata: { name: 'p', namespace: 'd', uid: 'u' },
+    spec: { containers: [{ name: 'c' }], ...spec } as Pod['spec'],
+    status: { qosClass: 'BestEffort', ...conditions },
+  };
 }
 const base = { sandbox, init: [], initDone: true, initFailed: false, hostIP: '127.0.0.1', runtimeName: 'containerd', now: NOW };
 const cond = (s: { conditions?: { type: string; status: string; reason?: string; message?: string }[] }, t: string) => s.conditions!.find((c) => c.type === t)!;
@@ -34,9 +59,13 @@ test('probe results: started and ready as the worker reports them; running witho
   assert.equal(u.containerStatuses![0]!.ready, true);
 });
 
-test('a waiting reason with a previous exit keeps the exit as lastState; the runtime\'s OOMKilled is kept', () => {
+test("a waiting reason with a previous exit keeps the exit as lastState; the runtime's OOMKilled is kept", () => {
   const oom = ctr('c', 'CONTAINER_EXITED', { exitCode: 137, reason: 'OOMKilled' });
-  const s = buildPodStatus({ ...base, pod: pod(), containers: [view('c', oom, { waitingReason: 'ErrImagePull', waitingMessage: 'not found', restartCount: 1 })] });
+  const s = buildPodStatus({
+    ...base,
+    pod: pod(),
+    containers: [view('c', oom, { waitingReason: 'ErrImagePull', waitingMessage: 'not found', restartCount: 1 })],
+  });
   const cs = s.containerStatuses![0]!;
   assert.deepEqual(cs.state, { waiting: { reason: 'ErrImagePull', message: 'not found' } });
   assert.equal(cs.lastState!.terminated!.reason, 'OOMKilled');
@@ -50,17 +79,38 @@ test('sidecars: a running one keeps the pod Running and counts for Ready; stoppe
   const spec = { restartPolicy: 'Never' as const, initContainers: [{ name: 'side', restartPolicy: 'Always' }, { name: 'setup' }] };
   const setup = view('setup', ctr('setup', 'CONTAINER_EXITED'));
   const done = view('c', ctr('c', 'CONTAINER_EXITED'));
-  const s = buildPodStatus({ ...base, pod: pod(spec), init: [view('side', ctr('side', 'CONTAINER_RUNNING'), { ready: false, started: true }), setup], containers: [done] });
+  const s = buildPodStatus({
+    ...base,
+    pod: pod(spec),
+    init: [view('side', ctr('side', 'CONTAINER_RUNNING'), { ready: false, started: true }), setup],
+    containers: [done],
+  });
   assert.equal(s.phase, 'Running');
   assert.equal(s.initContainerStatuses![1]!.ready, true, 'a completed init container is ready');
-  const running = buildPodStatus({ ...base, pod: pod({ ...spec, restartPolicy: 'Always' }), init: [view('side', ctr('side', 'CONTAINER_RUNNING'), { ready: false, started: true }), setup], containers: [view('c', ctr('c', 'CONTAINER_RUNNING'))] });
+  const running = buildPodStatus({
+    ...base,
+    pod: pod({ ...spec, restartPolicy: 'Always' }),
+    init: [view('side', ctr('side', 'CONTAINER_RUNNING'), { ready: false, started: true }), setup],
+    containers: [view('c', ctr('c', 'CONTAINER_RUNNING'))],
+  });
   assert.equal(cond(running, 'Ready').message, 'containers with unready status: [side]');
-  const after = buildPodStatus({ ...base, pod: pod(spec), init: [view('side', ctr('side', 'CONTAINER_EXITED', { exitCode: 143, reason: 'Error' })), setup], containers: [done] });
-  assert.equal(after.phase, 'Succeeded', 'a sidecar\'s exit code does not fail the pod');
+  const after = buildPodStatus({
+    ...base,
+    pod: pod(spec),
+    init: [view('side', ctr('side', 'CONTAINER_EXITED', { exitCode: 143, reason: 'Error' })), setup],
+    containers: [done],
+  });
+  assert.equal(after.phase, 'Succeeded', "a sidecar's exit code does not fail the pod");
 });
 
 test('a regular init container is not ready while it runs', () => {
-  const s = buildPodStatus({ ...base, initDone: false, pod: pod({ initContainers: [{ name: 'i' }] }), init: [view('i', ctr('i', 'CONTAINER_RUNNING'))], containers: [view('c')] });
+  const s = buildPodStatus({
+    ...base,
+    initDone: false,
+    pod: pod({ initContainers: [{ name: 'i' }] }),
+    init: [view('i', ctr('i', 'CONTAINER_RUNNING'))],
+    containers: [view('c')],
+  });
   assert.equal(s.initContainerStatuses![0]!.ready, false);
   assert.equal(s.initContainerStatuses![0]!.started, true);
 });
@@ -70,8 +120,10 @@ test('readiness gates hold Ready until their conditions are True', () => {
   const gated = pod({ readinessGates: [{ conditionType: 'example.com/lb' }] });
   const s = buildPodStatus({ ...base, pod: gated, containers: running });
   assert.equal(cond(s, 'ContainersReady').status, 'True');
-  assert.deepEqual([cond(s, 'Ready').status, cond(s, 'Ready').reason, cond(s, 'Ready').message],
-    ['False', 'ReadinessGatesNotReady', 'corresponding condition of pod readiness gate "example.com/lb" does not exist.']);
+  assert.deepEqual(
+    [cond(s, 'Ready').status, cond(s, 'Ready').reason, cond(s, 'Ready').message],
+    ['False', 'ReadinessGatesNotReady', 'corresponding condition of pod readiness gate "example.com/lb" does not exist.'],
+  );
   const withGate = { ...gated, status: { ...gated.status, conditions: [{ type: 'example.com/lb', status: 'True' }] } };
   const t = buildPodStatus({ ...base, pod: withGate, containers: running });
   assert.equal(cond(t, 'Ready').status, 'True');

@@ -50,19 +50,30 @@ test('pull policy Never with the image absent: ErrImageNeverPull, and no pull', 
   }
 });
 
-test('IfNotPresent uses a present image; Always and :latest pull; only the registry\'s credentials are passed', async () => {
-  const pod = makePod('pol', [
-    { name: 'a', image: 'present:1', imagePullPolicy: 'IfNotPresent' },
-    { name: 'b', image: 'reg.local:5000/team/app' },
-    { name: 'c', image: 'present:1', imagePullPolicy: 'Always' },
-  ], { imagePullSecrets: [{ name: 'regcred' }] });
+test("IfNotPresent uses a present image; Always and :latest pull; only the registry's credentials are passed", async () => {
+  const pod = makePod(
+    'pol',
+    [
+      { name: 'a', image: 'present:1', imagePullPolicy: 'IfNotPresent' },
+      { name: 'b', image: 'reg.local:5000/team/app' },
+      { name: 'c', image: 'present:1', imagePullPolicy: 'Always' },
+    ],
+    { imagePullSecrets: [{ name: 'regcred' }] },
+  );
   const asked: string[] = [];
-  const h = await harness(pod, {}, {
-    pullSecrets: async (p) => {
-      asked.push(p.spec!.imagePullSecrets![0]!.name!);
-      return [{ serverAddress: 'https://other.io/v1/', username: 'x', password: 'y' }, { serverAddress: 'reg.local:5000', username: 'u', password: 'p' }];
+  const h = await harness(
+    pod,
+    {},
+    {
+      pullSecrets: async (p) => {
+        asked.push(p.spec!.imagePullSecrets![0]!.name!);
+        return [
+          { serverAddress: 'https://other.io/v1/', username: 'x', password: 'y' },
+          { serverAddress: 'reg.local:5000', username: 'u', password: 'p' },
+        ];
+      },
     },
-  });
+  );
   await h.rt.sim.pullImage('present:1');
   try {
     await h.until((s) => s.phase === 'Running');
@@ -78,12 +89,22 @@ test('IfNotPresent uses a present image; Always and :latest pull; only the regis
 
 test('the container config hook: its fields are merged in; a throw is CreateContainerConfigError, retried', async () => {
   let missing = true;
-  const h = await harness(makePod('cfg', [{ name: 'c', image: 'app:1', command: ['run'] }]), {}, {
-    containerConfig: async (_p, c, attempt) => {
-      if (missing) throw new Error('configmap "settings" not found');
-      return { envs: [{ key: 'MODE', value: 'test' }], workingDir: '/srv', annotations: { 'x/attempt': String(attempt) }, labels: { 'io.kubernetes.container.name': 'spoofed' }, tty: c.name === 'c' };
+  const h = await harness(
+    makePod('cfg', [{ name: 'c', image: 'app:1', command: ['run'] }]),
+    {},
+    {
+      containerConfig: async (_p, c, attempt) => {
+        if (missing) throw new Error('configmap "settings" not found');
+        return {
+          envs: [{ key: 'MODE', value: 'test' }],
+          workingDir: '/srv',
+          annotations: { 'x/attempt': String(attempt) },
+          labels: { 'io.kubernetes.container.name': 'spoofed' },
+          tty: c.name === 'c',
+        };
+      },
     },
-  });
+  );
   try {
     const s = await h.until((s) => waitingOf(s)?.reason === 'CreateContainerConfigError');
     assert.equal(waitingOf(s)!.message, 'configmap "settings" not found');
@@ -97,7 +118,7 @@ test('the container config hook: its fields are merged in; a throw is CreateCont
     assert.deepEqual(cfg.command, ['run']);
     assert.equal(cfg.logPath, 'c/0.log');
     assert.equal(cfg.annotations!['x/attempt'], '0');
-    assert.equal(cfg.labels!['io.kubernetes.container.name'], 'c', 'the worker\'s own labels win');
+    assert.equal(cfg.labels!['io.kubernetes.container.name'], 'c', "the worker's own labels win");
   } finally {
     await h.close();
   }
@@ -105,15 +126,21 @@ test('the container config hook: its fields are merged in; a throw is CreateCont
 
 test('preparePod failing is a FailedMount: no sandbox, ContainerCreating, retried until it works', async () => {
   let tries = 0;
-  const h = await harness(makePod('vol', [{ name: 'c', image: 'app:1' }]), {}, {
-    preparePod: async () => {
-      if (++tries === 1) throw new Error('MountVolume.SetUp failed for volume "data": no space left');
+  const h = await harness(
+    makePod('vol', [{ name: 'c', image: 'app:1' }]),
+    {},
+    {
+      preparePod: async () => {
+        if (++tries === 1) throw new Error('MountVolume.SetUp failed for volume "data": no space left');
+      },
     },
-  });
+  );
   try {
     const s = await h.until((s) => waitingOf(s)?.reason === 'ContainerCreating');
     assert.equal(s.podIP, undefined);
-    assert.ok(h.events.some((e) => e.type === 'Warning' && e.reason === 'FailedMount' && e.message === 'MountVolume.SetUp failed for volume "data": no space left'));
+    assert.ok(
+      h.events.some((e) => e.type === 'Warning' && e.reason === 'FailedMount' && e.message === 'MountVolume.SetUp failed for volume "data": no space left'),
+    );
     assert.equal((await h.rt.sim.listPodSandbox()).length, 0);
     await h.until((s) => s.phase === 'Running', 4000);
     assert.equal(tries, 2);
@@ -125,19 +152,30 @@ test('preparePod failing is a FailedMount: no sandbox, ContainerCreating, retrie
 test('termination messages: the file when written; the log tail with FallbackToLogsOnError when it is empty and the container failed', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-term-'));
   const log = join(dir, '0.log');
-  await writeFile(log, `${[
-    '2026-01-01T00:00:00.000000000Z stdout F starting',
-    '2026-01-01T00:00:01.000000000Z stderr P fatal: ',
-    '2026-01-01T00:00:01.000000001Z stderr F disk full',
-  ].join('\n')}\n`);
-  const pod = makePod('term', [
-    { name: 'file', image: 'app:1' },
-    { name: 'logs', image: 'app:1', terminationMessagePolicy: 'FallbackToLogsOnError' },
-  ], { restartPolicy: 'Never' });
-  const h = await harness(pod, { logPaths: new Map([['logs', log]]) }, {
-    containerConfig: async () => ({ annotations: { [SIM_RUN_SECONDS]: '0.05', [SIM_EXIT_CODE]: '1' } }),
-    terminationMessage: async (_p, c) => (c.name === 'file' ? 'written by the app' : ''),
-  });
+  await writeFile(
+    log,
+    `${[
+      '2026-01-01T00:00:00.000000000Z stdout F starting',
+      '2026-01-01T00:00:01.000000000Z stderr P fatal: ',
+      '2026-01-01T00:00:01.000000001Z stderr F disk full',
+    ].join('\n')}\n`,
+  );
+  const pod = makePod(
+    'term',
+    [
+      { name: 'file', image: 'app:1' },
+      { name: 'logs', image: 'app:1', terminationMessagePolicy: 'FallbackToLogsOnError' },
+    ],
+    { restartPolicy: 'Never' },
+  );
+  const h = await harness(
+    pod,
+    { logPaths: new Map([['logs', log]]) },
+    {
+      containerConfig: async () => ({ annotations: { [SIM_RUN_SECONDS]: '0.05', [SIM_EXIT_CODE]: '1' } }),
+      terminationMessage: async (_p, c) => (c.name === 'file' ? 'written by the app' : ''),
+    },
+  );
   try {
     const s = await h.until((s) => s.phase === 'Failed');
     const byName = Object.fromEntries(s.containerStatuses!.map((c) => [c.name, c.state!.terminated!]));

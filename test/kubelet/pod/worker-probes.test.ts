@@ -22,10 +22,14 @@ async function flagServer(): Promise<{ server: Server; port: number; set(healthy
 
 test('a readiness probe (httpGet on the pod IP, named port) gates ready, Ready and ContainersReady', async () => {
   const srv = await flagServer();
-  const pod = makePod('rd', [{
-    name: 'web', image: 'httpd:1', ports: [{ name: 'http', containerPort: srv.port }],
-    readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
-  }]);
+  const pod = makePod('rd', [
+    {
+      name: 'web',
+      image: 'httpd:1',
+      ports: [{ name: 'http', containerPort: srv.port }],
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+    },
+  ]);
   const h = await harness(pod);
   try {
     const notReady = await h.until((s) => s.phase === 'Running');
@@ -53,8 +57,9 @@ test('a readiness probe (httpGet on the pod IP, named port) gates ready, Ready a
 
 test('a failing liveness probe kills the container with its grace period and restarts it', async () => {
   let sick = false;
-  const pod = makePod('lv', [{ name: 'c', image: 'app:1', livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 } }],
-    { terminationGracePeriodSeconds: 7 });
+  const pod = makePod('lv', [{ name: 'c', image: 'app:1', livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 } }], {
+    terminationGracePeriodSeconds: 7,
+  });
   // Two failures (the threshold), then healthy again: the restarted container passes.
   let failures = 0;
   const h = await harness(pod, { exec: (_c, cmd) => (cmd[0] === 'check' && sick && failures++ < 2 ? fail('boom') : ok()) });
@@ -66,7 +71,10 @@ test('a failing liveness probe kills the container with its grace period and res
     const cs = s.containerStatuses![0]!;
     assert.equal(cs.lastState?.terminated?.containerID, firstId);
     assert.notEqual(cs.containerID, firstId);
-    assert.deepEqual(h.rt.stops.map((x) => [x.container, x.timeoutSeconds]), [['c', 7]]);
+    assert.deepEqual(
+      h.rt.stops.map((x) => [x.container, x.timeoutSeconds]),
+      [['c', 7]],
+    );
     const unhealthy = h.events.filter((e) => e.reason === 'Unhealthy');
     assert.equal(unhealthy.length, 2, 'one event per failed run');
     assert.deepEqual(unhealthy[0], { type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe failed: boom' });
@@ -80,12 +88,15 @@ test('a failing liveness probe kills the container with its grace period and res
 
 test('the startup probe holds liveness and readiness until it passes, and gates started', async () => {
   let up = false;
-  const pod = makePod('st', [{
-    name: 'c', image: 'app:1',
-    startupProbe: { exec: { command: ['started?'] }, periodSeconds: 1, failureThreshold: 30 },
-    livenessProbe: { exec: { command: ['alive?'] }, periodSeconds: 1 },
-    readinessProbe: { exec: { command: ['ready?'] }, periodSeconds: 1 },
-  }]);
+  const pod = makePod('st', [
+    {
+      name: 'c',
+      image: 'app:1',
+      startupProbe: { exec: { command: ['started?'] }, periodSeconds: 1, failureThreshold: 30 },
+      livenessProbe: { exec: { command: ['alive?'] }, periodSeconds: 1 },
+      readinessProbe: { exec: { command: ['ready?'] }, periodSeconds: 1 },
+    },
+  ]);
   const h = await harness(pod, { exec: (_c, cmd) => (cmd[0] === 'started?' && !up ? fail('starting') : ok()) });
   try {
     const running = await h.until((s) => s.phase === 'Running');
@@ -113,7 +124,10 @@ test('a failing postStart hook kills the container (FailedPostStartHook) and it 
     assert.equal(s.containerStatuses![0]!.restartCount, 1);
     const hook = h.events.find((e) => e.reason === 'FailedPostStartHook')!;
     assert.equal(hook.type, 'Warning');
-    assert.equal(hook.message, 'Exec lifecycle hook (["hook"]) for Container "c" in Pod "ps_default(uid-ps)" failed - error: command terminated with a non-zero exit code, message: "nope"');
+    assert.equal(
+      hook.message,
+      'Exec lifecycle hook (["hook"]) for Container "c" in Pod "ps_default(uid-ps)" failed - error: command terminated with a non-zero exit code, message: "nope"',
+    );
     assert.ok(h.events.some((e) => e.reason === 'Killing' && e.message === 'FailedPostStartHook'));
     assert.equal(h.rt.stops.length, 2, 'killed after each start');
   } finally {
@@ -127,12 +141,16 @@ test('deletion: preStop runs first and its time comes off the grace period; cont
     { name: 'slow', image: 'app:1', lifecycle: { preStop: { exec: { command: ['drain'] } } } },
     { name: 'quick', image: 'app:1' },
   ]);
-  const h = await harness(pod, {
-    exec: async (_c, cmd) => {
-      if (cmd[0] === 'drain') await new Promise((r) => setTimeout(r, 1100));
-      return ok();
+  const h = await harness(
+    pod,
+    {
+      exec: async (_c, cmd) => {
+        if (cmd[0] === 'drain') await new Promise((r) => setTimeout(r, 1100));
+        return ok();
+      },
     },
-  }, { cleanupPod: async (uid) => void cleaned.push(uid) });
+    { cleanupPod: async (uid) => void cleaned.push(uid) },
+  );
   try {
     await h.until((s) => s.phase === 'Running');
     const t0 = Date.now();
@@ -144,7 +162,13 @@ test('deletion: preStop runs first and its time comes off the grace period; cont
     assert.ok(slow.at - t0 >= 1000, 'stopped after its preStop hook');
     assert.equal(quick.timeoutSeconds, 10);
     assert.ok(quick.at < slow.at, 'the other container did not wait for it');
-    assert.deepEqual(h.events.filter((e) => e.reason === 'Killing').map((e) => e.message).sort(), ['Stopping container quick', 'Stopping container slow']);
+    assert.deepEqual(
+      h.events
+        .filter((e) => e.reason === 'Killing')
+        .map((e) => e.message)
+        .sort(),
+      ['Stopping container quick', 'Stopping container slow'],
+    );
     assert.deepEqual(cleaned, ['uid-del']);
     assert.equal((await h.rt.sim.listPodSandbox()).length, 0);
   } finally {
@@ -160,7 +184,10 @@ test('a failing preStop hook is reported (FailedPreStopHook) and the container s
     h.delete(5);
     await h.waitFor('DELETE', () => h.deleted.length === 1);
     const ev = h.events.find((e) => e.reason === 'FailedPreStopHook')!;
-    assert.match(ev.message, /^Exec lifecycle hook \(\["drain"\]\) for Container "c" in Pod "pre_default\(uid-pre\)" failed - error: .*message: "cannot drain"$/);
+    assert.match(
+      ev.message,
+      /^Exec lifecycle hook \(\["drain"\]\) for Container "c" in Pod "pre_default\(uid-pre\)" failed - error: .*message: "cannot drain"$/,
+    );
     assert.equal(h.rt.stops[0]!.timeoutSeconds, 5);
   } finally {
     await h.close();

@@ -26,7 +26,10 @@ test('a sidecar starts first; the next init container waits for its startup prob
     assert.ok(!h.rt.creates.some((c) => c.metadata.name === 'setup'), 'setup waits for the sidecar to start');
     proxyUp = true;
     const running = await h.until((s) => s.phase === 'Running' && !!s.containerStatuses![0]!.state?.running, 5000);
-    assert.deepEqual(h.rt.creates.map((c) => c.metadata.name), ['proxy', 'setup', 'app']);
+    assert.deepEqual(
+      h.rt.creates.map((c) => c.metadata.name),
+      ['proxy', 'setup', 'app'],
+    );
     const [proxy, setup] = running.initContainerStatuses!;
     assert.ok(proxy!.state!.running, 'the sidecar keeps running');
     assert.equal(proxy!.started, true);
@@ -54,8 +57,14 @@ test('a sidecar does not keep a Never pod from completing: it is stopped once th
     const s = await h.until((s) => s.phase === 'Succeeded', 4000);
     assert.ok(s.initContainerStatuses![0]!.state!.terminated, 'the sidecar was stopped');
     assert.equal(s.initContainerStatuses![0]!.restartCount, 0, 'and not restarted');
-    assert.deepEqual(h.rt.stops.map((x) => x.container), ['log-shipper']);
-    assert.ok(h.statuses.some((x) => x.phase === 'Running'), 'Running while the work ran');
+    assert.deepEqual(
+      h.rt.stops.map((x) => x.container),
+      ['log-shipper'],
+    );
+    assert.ok(
+      h.statuses.some((x) => x.phase === 'Running'),
+      'Running while the work ran',
+    );
   } finally {
     await h.close();
   }
@@ -66,10 +75,14 @@ test('the restart back-off doubles, and starts over after a container ran ten mi
   const clock = () => Date.now() + offset;
   let longRun = false;
   const pod = makePod('crash', [{ name: 'c', image: 'app:1' }]);
-  const h = await harness(pod, { clock }, {
-    now: clock,
-    containerConfig: async () => (longRun ? {} : { annotations: { [SIM_RUN_SECONDS]: '0.02' } }),
-  });
+  const h = await harness(
+    pod,
+    { clock },
+    {
+      now: clock,
+      containerConfig: async () => (longRun ? {} : { annotations: { [SIM_RUN_SECONDS]: '0.02' } }),
+    },
+  );
   const waiting = () => h.current().status?.containerStatuses?.[0]?.state?.waiting;
   try {
     // Exits at once; the first restart is immediate, the next waits 10 s.
@@ -111,7 +124,13 @@ test('deletion stops the containers first, then the sidecars with what is left o
     await h.until((s) => s.phase === 'Running' && !!s.containerStatuses![0]!.state?.running);
     h.delete(20);
     await h.waitFor('DELETE', () => h.deleted.length === 1, 5000);
-    assert.deepEqual(h.rt.stops.map((s) => [s.container, s.timeoutSeconds]), [['app', 19], ['proxy', 19]]);
+    assert.deepEqual(
+      h.rt.stops.map((s) => [s.container, s.timeoutSeconds]),
+      [
+        ['app', 19],
+        ['proxy', 19],
+      ],
+    );
   } finally {
     await h.close();
   }

@@ -12,7 +12,8 @@ const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };
 
 function makePod(name: string, spec: Partial<Pod['spec']> = {}, annotations: Record<string, string> = {}): Pod {
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'default', uid: `uid-${name}`, annotations },
     spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }], ...spec } as Pod['spec'],
     status: { phase: 'Pending', qosClass: 'BestEffort' },
@@ -49,7 +50,11 @@ async function harness(pod: Pod, opts: { cidr?: string | null } = {}): Promise<H
     },
   };
   const worker: PodWorker = new PodWorker(`default/${pod.metadata!.name}`, pod, {
-    runtime, api, hostIP: '198.18.0.1', runtimeName: 'simulated', log: quiet,
+    runtime,
+    api,
+    hostIP: '198.18.0.1',
+    runtimeName: 'simulated',
+    log: quiet,
     onFinished: () => {},
     onSandbox: (w, id) => {
       for (const [k, v] of bySandbox) if (v === w) bySandbox.delete(k);
@@ -59,7 +64,10 @@ async function harness(pod: Pod, opts: { cidr?: string | null } = {}): Promise<H
   const unsubscribe = runtime.getContainerEvents((ev) => bySandbox.get(ev.podSandboxId)?.kick());
   worker.update(pod);
   return {
-    worker, runtime, statuses, deleted,
+    worker,
+    runtime,
+    statuses,
+    deleted,
     current: () => current,
     async until(pred, ms = 5000) {
       const deadline = Date.now() + ms;
@@ -136,7 +144,9 @@ test('the exit-code annotation makes a Never pod Fail with reason Error', async 
 });
 
 test('OnFailure restarts a failing container at once, then backs off with CrashLoopBackOff', async () => {
-  const h = await harness(makePod('crash', { restartPolicy: 'OnFailure' }, { 'simulation.skiff.io/exit-code': '1', 'simulation.skiff.io/run-seconds': '0.05' }));
+  const h = await harness(
+    makePod('crash', { restartPolicy: 'OnFailure' }, { 'simulation.skiff.io/exit-code': '1', 'simulation.skiff.io/run-seconds': '0.05' }),
+  );
   try {
     const s = await h.until((s) => s.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
     const cs = s.containerStatuses![0]!;
@@ -161,7 +171,16 @@ test('OnFailure does not restart a container that exits 0', async () => {
 });
 
 test('init containers run one after another before the containers start', async () => {
-  const pod = makePod('init', { initContainers: [{ name: 'i1', image: 'busybox' }, { name: 'i2', image: 'busybox' }] }, { 'simulation.skiff.io/run-seconds': '0.1' });
+  const pod = makePod(
+    'init',
+    {
+      initContainers: [
+        { name: 'i1', image: 'busybox' },
+        { name: 'i2', image: 'busybox' },
+      ],
+    },
+    { 'simulation.skiff.io/run-seconds': '0.1' },
+  );
   const h = await harness(pod);
   try {
     const first = await h.until((s) => !!s.initContainerStatuses?.[0]?.state?.running);
@@ -175,14 +194,21 @@ test('init containers run one after another before the containers start', async 
     // run-seconds applies to every container here, so the main one exits too (restarted: Always).
     const main = await h.until((s) => !!s.containerStatuses?.[0]?.state?.running || (s.containerStatuses?.[0]?.restartCount ?? 0) > 0);
     assert.equal(cond(main, 'Initialized'), 'True');
-    assert.equal(main.initContainerStatuses!.every((c) => c.state?.terminated?.exitCode === 0), true);
+    assert.equal(
+      main.initContainerStatuses!.every((c) => c.state?.terminated?.exitCode === 0),
+      true,
+    );
   } finally {
     await h.close();
   }
 });
 
 test('a failing init container fails a Never pod and its containers never start', async () => {
-  const pod = makePod('initfail', { restartPolicy: 'Never', initContainers: [{ name: 'i1', image: 'busybox' }] }, { 'simulation.skiff.io/exit-code': '2', 'simulation.skiff.io/run-seconds': '0.05' });
+  const pod = makePod(
+    'initfail',
+    { restartPolicy: 'Never', initContainers: [{ name: 'i1', image: 'busybox' }] },
+    { 'simulation.skiff.io/exit-code': '2', 'simulation.skiff.io/run-seconds': '0.05' },
+  );
   const h = await harness(pod);
   try {
     const s = await h.until((s) => s.phase === 'Failed');

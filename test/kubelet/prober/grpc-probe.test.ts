@@ -44,8 +44,10 @@ test('grpc probe: SERVING succeeds, NOT_SERVING fails, no health service fails, 
     assert.deepEqual(await grpcProbe('127.0.0.1', port, '', 1000), { result: 'Success', output: '' });
     assert.deepEqual(await grpcProbe('127.0.0.1', port, 'db', 1000), { result: 'Failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
     assert.deepEqual(await grpcProbe('127.0.0.1', port, 'other', 1000), { result: 'Failure', output: 'service unhealthy (responded with "SERVICE_UNKNOWN")' });
-    assert.deepEqual(await grpcProbe('127.0.0.1', port, 'unimpl', 1000),
-      { result: 'Failure', output: 'this server does not implement the grpc health protocol (grpc.health.v1.Health): unknown service' });
+    assert.deepEqual(await grpcProbe('127.0.0.1', port, 'unimpl', 1000), {
+      result: 'Failure',
+      output: 'this server does not implement the grpc health protocol (grpc.health.v1.Health): unknown service',
+    });
   } finally {
     server.close();
   }

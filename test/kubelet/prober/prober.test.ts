@@ -31,8 +31,13 @@ test('httpGet: 2xx and 3xx succeed, 4xx/5xx fail with the status code, headers a
   const { server, port } = await serve((req, res) => {
     seen.push(req);
     if (req.url === '/healthz') res.end('ok');
-    else if (req.url === '/notmod') { res.statusCode = 304; res.end(); }
-    else { res.statusCode = 503; res.end('down'); }
+    else if (req.url === '/notmod') {
+      res.statusCode = 304;
+      res.end();
+    } else {
+      res.statusCode = 503;
+      res.end('down');
+    }
   });
   try {
     const base = { scheme: 'HTTP' as const, host: '127.0.0.1', port, timeoutMs: 1000 };
@@ -48,11 +53,22 @@ test('httpGet: 2xx and 3xx succeed, 4xx/5xx fail with the status code, headers a
 
 test('httpGet: redirects on the same host are followed; to another host they end as a Warning', async () => {
   const { server, port } = await serve((req, res) => {
-    if (req.url === '/old') { res.statusCode = 302; res.setHeader('Location', '/new'); res.end(); }
-    else if (req.url === '/new') { res.statusCode = 500; res.end(); }
-    else if (req.url === '/away') { res.statusCode = 301; res.setHeader('Location', `http://localhost:${port}/new`); res.end('moved'); }
-    else if (req.url === '/loop') { res.statusCode = 302; res.setHeader('Location', '/loop'); res.end(); }
-    else res.end();
+    if (req.url === '/old') {
+      res.statusCode = 302;
+      res.setHeader('Location', '/new');
+      res.end();
+    } else if (req.url === '/new') {
+      res.statusCode = 500;
+      res.end();
+    } else if (req.url === '/away') {
+      res.statusCode = 301;
+      res.setHeader('Location', `http://localhost:${port}/new`);
+      res.end('moved');
+    } else if (req.url === '/loop') {
+      res.statusCode = 302;
+      res.setHeader('Location', '/loop');
+      res.end();
+    } else res.end();
   });
   try {
     const base = { scheme: 'HTTP' as const, host: '127.0.0.1', port, timeoutMs: 2000 };
@@ -72,7 +88,9 @@ test('httpGet: a refused connection and a timeout fail with the kubelet wording'
   const port = await closedPort();
   const refused = await httpProbe({ scheme: 'HTTP', host: '127.0.0.1', port, path: '/', timeoutMs: 1000 });
   assert.deepEqual(refused, { result: 'Failure', output: `Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused` });
-  const { server, port: slow } = await serve(() => { /* never answers */ });
+  const { server, port: slow } = await serve(() => {
+    /* never answers */
+  });
   try {
     const t0 = Date.now();
     const r = await httpProbe({ scheme: 'HTTP', host: '127.0.0.1', port: slow, path: '/x', timeoutMs: 200 });
@@ -117,7 +135,20 @@ test('ports by name resolve from the container; unknown names are errors, not cr
   assert.equal(resolvePort('9090', c), 9090);
   assert.equal(resolvePort(80, c), 80);
   assert.throws(() => resolvePort('metrics', c), /couldn't find port: metrics in container web/);
-  const r = await runHandler({ tcpSocket: { port: 'metrics' } }, { runtime: { execSync: async () => { throw new Error('unused'); } }, containerId: 'x', container: c, podIP: '127.0.0.1' }, 1);
+  const r = await runHandler(
+    { tcpSocket: { port: 'metrics' } },
+    {
+      runtime: {
+        execSync: async () => {
+          throw new Error('unused');
+        },
+      },
+      containerId: 'x',
+      container: c,
+      podIP: '127.0.0.1',
+    },
+    1,
+  );
   assert.equal(r.result, 'Unknown');
 });
 
@@ -125,16 +156,29 @@ test('probe worker: a result counts only after failureThreshold runs in a row; r
   let healthy = true;
   const changes: string[] = [];
   const problems: string[] = [];
-  const rt = { async execSync() { return { stdout: Buffer.from(healthy ? '' : 'sick'), stderr: Buffer.alloc(0), exitCode: healthy ? 0 : 1 }; } };
+  const rt = {
+    async execSync() {
+      return { stdout: Buffer.from(healthy ? '' : 'sick'), stderr: Buffer.alloc(0), exitCode: healthy ? 0 : 1 };
+    },
+  };
   const w = new ProbeWorker({
-    kind: 'liveness', probe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 },
-    target: { runtime: rt, containerId: 'c', container: { name: 'c' }, podIP: '' }, startedAt: Date.now(),
-    mayRun: () => true, onResult: (k, r) => changes.push(`${k}:${r}`), onProblem: (_k, _r, out) => problems.push(out),
+    kind: 'liveness',
+    probe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 },
+    target: { runtime: rt, containerId: 'c', container: { name: 'c' }, podIP: '' },
+    startedAt: Date.now(),
+    mayRun: () => true,
+    onResult: (k, r) => changes.push(`${k}:${r}`),
+    onProblem: (_k, _r, out) => problems.push(out),
   });
   assert.equal(w.result, 'Success');
   const r = new ProbeWorker({
-    kind: 'readiness', probe: { exec: { command: ['check'] } }, target: { runtime: rt, containerId: 'c', container: { name: 'c' }, podIP: '' },
-    startedAt: Date.now(), mayRun: () => false, onResult: () => {}, onProblem: () => {},
+    kind: 'readiness',
+    probe: { exec: { command: ['check'] } },
+    target: { runtime: rt, containerId: 'c', container: { name: 'c' }, podIP: '' },
+    startedAt: Date.now(),
+    mayRun: () => false,
+    onResult: () => {},
+    onProblem: () => {},
   });
   assert.equal(r.result, 'Failure');
   w.start();

@@ -10,7 +10,14 @@ import { containerdConfigToml, containerdLayout, hasCapSysResource } from '../..
 test('the config keeps root, state and sockets under the data dir and configures CRI', () => {
   const layout = containerdLayout('/data/agent');
   assert.equal(layout.socket, '/data/agent/containerd/containerd.sock');
-  const toml = containerdConfigToml({ layout, cniConfDir: '/data/agent/cni/net.d', snapshotter: 'native', streamPort: 41234, systemdCgroup: false, restrictOomScoreAdj: true });
+  const toml = containerdConfigToml({
+    layout,
+    cniConfDir: '/data/agent/cni/net.d',
+    snapshotter: 'native',
+    streamPort: 41234,
+    systemdCgroup: false,
+    restrictOomScoreAdj: true,
+  });
   for (const line of [
     'version = 2',
     'root = "/data/agent/containerd/root"',
@@ -29,7 +36,8 @@ test('the config keeps root, state and sockets under the data dir and configures
     '  bin_dir = "/usr/lib/cni"',
     '  conf_dir = "/data/agent/cni/net.d"',
     '  config_path = "/data/agent/containerd/certs.d"',
-  ]) assert.ok(toml.split('\n').includes(line), `config has: ${line}\n${toml}`);
+  ])
+    assert.ok(toml.split('\n').includes(line), `config has: ${line}\n${toml}`);
   // Paths are TOML strings: quotes and backslashes in them are escaped.
   const odd = containerdConfigToml({ layout: containerdLayout('/tmp/a "b"'), cniConfDir: '/x', snapshotter: 'overlayfs', streamPort: 1, systemdCgroup: true });
   assert.match(odd, /root = "\/tmp\/a \\"b\\"\/containerd\/root"/);

@@ -13,7 +13,13 @@ test('a containerd that dies during start-up fails start() and is not restarted'
   const lines: string[] = [];
   const log: Logger = { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m), child: () => log };
   try {
-    const sup = new ContainerdSupervisor({ agentDir: join(dir, 'agent'), cniConfDir: join(dir, 'agent', 'cni', 'net.d'), log, binary: '/bin/false', readyTimeoutMs: 10_000 });
+    const sup = new ContainerdSupervisor({
+      agentDir: join(dir, 'agent'),
+      cniConfDir: join(dir, 'agent', 'cni', 'net.d'),
+      log,
+      binary: '/bin/false',
+      readyTimeoutMs: 10_000,
+    });
     await assert.rejects(sup.start(), /containerd exited during start-up; see .*containerd\.log/);
     assert.ok(existsSync(sup.layout.config), 'the config was written');
     assert.match(readFileSync(sup.layout.config, 'utf8'), /sandbox_image = "skiff.local\/pause:3.10"/);

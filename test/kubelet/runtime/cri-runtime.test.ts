@@ -40,7 +40,9 @@ before(async () => {
   server = new grpc.Server();
   server.addService(serviceDefinition('RuntimeService'), handlers(serviceDefinition('RuntimeService')));
   server.addService(serviceDefinition('ImageService'), handlers(serviceDefinition('ImageService')));
-  await new Promise<void>((res, rej) => server.bindAsync(`unix:${join(dir, 'cri.sock')}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+  await new Promise<void>((res, rej) =>
+    server.bindAsync(`unix:${join(dir, 'cri.sock')}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
+  );
   answers.Version = { version: '0.1.0', runtimeName: 'fakerd', runtimeVersion: '9.9.9', runtimeApiVersion: 'v1' };
 });
 
@@ -97,26 +99,35 @@ test('RunPodSandbox carries the pod sandbox config with CRI field names and name
   assert.deepEqual(host.linux.securityContext.namespaceOptions, { network: 'NODE', pid: 'NODE', ipc: 'POD', targetId: '' });
   assert.equal(host.hostname, '', 'a host-network sandbox takes the node hostname');
   await rt.runPodSandbox(sandbox({ sharePID: true, logDirectory: undefined }));
-  assert.deepEqual(last('RunPodSandbox').config.linux.securityContext.namespaceOptions, { network: 'POD', pid: 'POD', ipc: 'POD', targetId: '' },
-    'shareProcessNamespace: one PID namespace for the pod');
+  assert.deepEqual(
+    last('RunPodSandbox').config.linux.securityContext.namespaceOptions,
+    { network: 'POD', pid: 'POD', ipc: 'POD', targetId: '' },
+    'shareProcessNamespace: one PID namespace for the pod',
+  );
   await rt.close();
 });
 
 test('CreateContainer carries command, env, mounts, log path, resources and security context', async () => {
   const rt = await CriRuntime.connect({ endpoint });
   answers.CreateContainer = { containerId: 'c-1' };
-  const id = await rt.createContainer('sb-1', {
-    metadata: { name: 'app', attempt: 2 },
-    image: { image: 'skiff.local/busybox:1.35' },
-    command: ['sh', '-c'], args: ['echo hi'], workingDir: '/work',
-    envs: [{ key: 'A', value: '1' }],
-    mounts: [{ containerPath: '/data', hostPath: '/srv/data', readonly: true }],
-    logPath: 'app/2.log',
-    linux: {
-      resources: { cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, memoryLimitInBytes: 64 * 1024 * 1024 },
-      securityContext: { runAsUser: 1000, runAsGroup: 3000, readonlyRootfs: true, capabilities: { dropCapabilities: ['ALL'] }, noNewPrivs: true },
+  const id = await rt.createContainer(
+    'sb-1',
+    {
+      metadata: { name: 'app', attempt: 2 },
+      image: { image: 'skiff.local/busybox:1.35' },
+      command: ['sh', '-c'],
+      args: ['echo hi'],
+      workingDir: '/work',
+      envs: [{ key: 'A', value: '1' }],
+      mounts: [{ containerPath: '/data', hostPath: '/srv/data', readonly: true }],
+      logPath: 'app/2.log',
+      linux: {
+        resources: { cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, memoryLimitInBytes: 64 * 1024 * 1024 },
+        securityContext: { runAsUser: 1000, runAsGroup: 3000, readonlyRootfs: true, capabilities: { dropCapabilities: ['ALL'] }, noNewPrivs: true },
+      },
     },
-  }, sandbox({ hostIPC: true }));
+    sandbox({ hostIPC: true }),
+  );
   assert.equal(id, 'c-1');
   const req = last('CreateContainer');
   assert.equal(req.podSandboxId, 'sb-1');
@@ -138,24 +149,52 @@ test('CreateContainer carries command, env, mounts, log path, resources and secu
 
 test('statuses come back with nanosecond bigints, states and the pod IP', async () => {
   const rt = await CriRuntime.connect({ endpoint });
-  answers.PodSandboxStatus = { status: { id: 'sb-1', metadata: { name: 'web-1', uid: 'u-1', namespace: 'shop', attempt: 0 }, state: 'SANDBOX_READY', createdAt: '1700000000123456789', network: { ip: '10.42.0.7' } } };
+  answers.PodSandboxStatus = {
+    status: {
+      id: 'sb-1',
+      metadata: { name: 'web-1', uid: 'u-1', namespace: 'shop', attempt: 0 },
+      state: 'SANDBOX_READY',
+      createdAt: '1700000000123456789',
+      network: { ip: '10.42.0.7' },
+    },
+  };
   const sb = await rt.podSandboxStatus('sb-1');
   assert.equal(sb.createdAt, 1700000000123456789n);
   assert.equal(sb.state, 'SANDBOX_READY');
   assert.deepEqual(sb.network, { ip: '10.42.0.7', additionalIps: [] });
 
   answers.ListContainers = (req) => ({
-    containers: [{ id: 'c-1', podSandboxId: 'sb-1', state: 'CONTAINER_EXITED' }, { id: 'gone', podSandboxId: 'sb-1', state: 'CONTAINER_RUNNING' }].filter((c) => !req.filter?.id || c.id === req.filter.id),
+    containers: [
+      { id: 'c-1', podSandboxId: 'sb-1', state: 'CONTAINER_EXITED' },
+      { id: 'gone', podSandboxId: 'sb-1', state: 'CONTAINER_RUNNING' },
+    ].filter((c) => !req.filter?.id || c.id === req.filter.id),
   });
   answers.ContainerStatus = (req) =>
     req.containerId === 'gone'
       ? grpc.status.NOT_FOUND
-      : { status: { id: req.containerId, metadata: { name: 'app', attempt: 1 }, state: 'CONTAINER_EXITED', createdAt: '10', startedAt: '20', finishedAt: '30', exitCode: 137, reason: 'OOMKilled', image: { image: 'img' }, imageRef: 'sha256:abc', logPath: '/logs/app/1.log' } };
+      : {
+          status: {
+            id: req.containerId,
+            metadata: { name: 'app', attempt: 1 },
+            state: 'CONTAINER_EXITED',
+            createdAt: '10',
+            startedAt: '20',
+            finishedAt: '30',
+            exitCode: 137,
+            reason: 'OOMKilled',
+            image: { image: 'img' },
+            imageRef: 'sha256:abc',
+            logPath: '/logs/app/1.log',
+          },
+        };
   const list = await rt.listContainers({ podSandboxId: 'sb-1', state: 'CONTAINER_EXITED' });
   assert.deepEqual(last('ListContainers').filter.state, { state: 'CONTAINER_EXITED' });
   assert.equal(list.length, 1, 'a container removed between list and status is left out');
   const c = list[0]!;
-  assert.deepEqual([c.podSandboxId, c.state, c.exitCode, c.reason, c.startedAt, c.finishedAt, c.logPath], ['sb-1', 'CONTAINER_EXITED', 137, 'OOMKilled', 20n, 30n, '/logs/app/1.log']);
+  assert.deepEqual(
+    [c.podSandboxId, c.state, c.exitCode, c.reason, c.startedAt, c.finishedAt, c.logPath],
+    ['sb-1', 'CONTAINER_EXITED', 137, 'OOMKilled', 20n, 30n, '/logs/app/1.log'],
+  );
   await rt.close();
   // A fresh client does not know the sandbox of c-1 and asks for it.
   const rt2 = await CriRuntime.connect({ endpoint });
@@ -166,7 +205,10 @@ test('statuses come back with nanosecond bigints, states and the pod IP', async 
 test('gRPC failures become RuntimeErrors with the CRI code and method', async () => {
   const rt = await CriRuntime.connect({ endpoint });
   answers.StopContainer = grpc.status.NOT_FOUND;
-  await assert.rejects(rt.stopContainer('x', 5), (e: RuntimeError) => e instanceof RuntimeError && e.code === 'NotFound' && /CRI StopContainer: fake StopContainer failure/.test(e.message));
+  await assert.rejects(
+    rt.stopContainer('x', 5),
+    (e: RuntimeError) => e instanceof RuntimeError && e.code === 'NotFound' && /CRI StopContainer: fake StopContainer failure/.test(e.message),
+  );
   assert.equal(last('StopContainer').timeout, '5');
   answers.StartContainer = grpc.status.FAILED_PRECONDITION;
   await assert.rejects(rt.startContainer('x'), (e: RuntimeError) => e.code === 'FailedPrecondition');
@@ -210,14 +252,20 @@ test('container events come from relisting while someone listens', async () => {
   const before = calls.filter((c) => c.method === 'ListContainers').length;
   const stop = rt.getContainerEvents((e) => events.push(e));
   await new Promise((r) => setTimeout(r, 100));
-  state = [{ id: 'e-1', podSandboxId: 'sb-9', state: 'CONTAINER_EXITED' }, { id: 'e-2', podSandboxId: 'sb-9', state: 'CONTAINER_CREATED' }];
+  state = [
+    { id: 'e-1', podSandboxId: 'sb-9', state: 'CONTAINER_EXITED' },
+    { id: 'e-2', podSandboxId: 'sb-9', state: 'CONTAINER_CREATED' },
+  ];
   await new Promise((r) => setTimeout(r, 150));
   stop();
   // A list already on the wire when the last listener left may still arrive; later ones must not.
   await new Promise((r) => setTimeout(r, 60));
   const n = calls.filter((c) => c.method === 'ListContainers').length;
   assert.ok(n - before >= 3, 'lists repeatedly');
-  assert.deepEqual(events.map((e) => `${e.containerId}:${e.type}`), ['e-1:CONTAINER_STOPPED_EVENT', 'e-2:CONTAINER_CREATED_EVENT']);
+  assert.deepEqual(
+    events.map((e) => `${e.containerId}:${e.type}`),
+    ['e-1:CONTAINER_STOPPED_EVENT', 'e-2:CONTAINER_CREATED_EVENT'],
+  );
   assert.equal(events[0]!.podSandboxId, 'sb-9');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(calls.filter((c) => c.method === 'ListContainers').length, n, 'no listing once nobody listens');
@@ -236,7 +284,10 @@ test('a sandbox that stops being ready comes out as a stopped event for its pod 
     assert.equal(events.length, 0, 'nothing changed yet');
     sandboxes = [{ id: 'sb-4', state: 'SANDBOX_NOTREADY' }];
     await new Promise((r) => setTimeout(r, 150));
-    assert.deepEqual(events.map((e) => `${e.podSandboxId}/${e.containerId}:${e.type}`), ['sb-4/sb-4:CONTAINER_STOPPED_EVENT']);
+    assert.deepEqual(
+      events.map((e) => `${e.podSandboxId}/${e.containerId}:${e.type}`),
+      ['sb-4/sb-4:CONTAINER_STOPPED_EVENT'],
+    );
   } finally {
     stop();
     delete answers.ListPodSandbox;

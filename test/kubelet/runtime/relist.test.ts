@@ -5,7 +5,8 @@ import type { ListedContainer } from '../../../src/kubelet/runtime/cri/convert.j
 import { diffContainers } from '../../../src/kubelet/runtime/cri/relist.js';
 
 const m = (...cs: [string, ListedContainer['state']][]) => new Map(cs.map(([id, state]) => [id, { id, state, podSandboxId: `sb-${id}`, createdAt: 1n }]));
-const names = (before: Map<string, ListedContainer>, after: Map<string, ListedContainer>) => diffContainers(before, after, 5n).map((e) => `${e.containerId}:${e.type.replace('CONTAINER_', '').replace('_EVENT', '')}`);
+const names = (before: Map<string, ListedContainer>, after: Map<string, ListedContainer>) =>
+  diffContainers(before, after, 5n).map((e) => `${e.containerId}:${e.type.replace('CONTAINER_', '').replace('_EVENT', '')}`);
 
 test('new, started, stopped and deleted containers', () => {
   assert.deepEqual(names(m(), m(['a', 'CONTAINER_CREATED'])), ['a:CREATED']);

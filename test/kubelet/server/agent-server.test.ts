@@ -17,7 +17,9 @@ function get(port: number, cert: { cert: string; key: string }): Promise<{ statu
       const peer = (res.socket as TLSSocket).getPeerCertificate();
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, issuer: String(peer.issuer.CN), subject: String(peer.subject.CN), altNames: peer.subjectaltname ?? '' }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, issuer: String(peer.issuer.CN), subject: String(peer.subject.CN), altNames: peer.subjectaltname ?? '' }),
+      );
     });
     req.on('error', reject);
   });
@@ -60,5 +62,8 @@ test('a taken port: a free one instead, or a clear error when asked not to', asy
   t.after(() => second.close());
   assert.notEqual(second.port, first.port);
   assert.equal((await get(second.port, { cert: pki.kubeletClientCert, key: pki.kubeletClientKey })).status, 200);
-  await assert.rejects(startNodeAgentServer({ ...common, port: first.port, fallbackToFreePort: false }), new RegExp(`node agent server cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`));
+  await assert.rejects(
+    startNodeAgentServer({ ...common, port: first.port, fallbackToFreePort: false }),
+    new RegExp(`node agent server cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`),
+  );
 });

@@ -9,7 +9,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { SpdySession, type SpdyStream } from '../../../src/kubelet/server/spdy-session.js';
 import {
-  PORT_FORWARD_TUNNEL_PROTOCOL, serveWebSocketExec, serveWebSocketPortForward, streamingWebSocketServer,
+  PORT_FORWARD_TUNNEL_PROTOCOL,
+  serveWebSocketExec,
+  serveWebSocketPortForward,
+  streamingWebSocketServer,
 } from '../../../src/kubelet/server/websocket-streams.js';
 import type { ExecStreamOptions } from '../../../src/kubelet/server/exec-bridge.js';
 
@@ -74,7 +77,13 @@ async function fakeStreamingServer(t: { after(fn: () => unknown): void }, mode: 
 }
 
 /** The agent side, bare: a WebSocket endpoint that bridges to the fake runtime. */
-async function bridgeServer(t: { after(fn: () => unknown): void }, target: URL, streams: ExecStreamOptions, portForward = false, ports: number[] = []): Promise<number> {
+async function bridgeServer(
+  t: { after(fn: () => unknown): void },
+  target: URL,
+  streams: ExecStreamOptions,
+  portForward = false,
+  ports: number[] = [],
+): Promise<number> {
   const wss = streamingWebSocketServer();
   const srv = http.createServer();
   srv.on('upgrade', (req, sock, head) => {
@@ -158,10 +167,15 @@ test('port-forward tunnel: kubectl\'s "SPDY/3.1+portforward.k8s.io" is accepted 
   // A raw handshake: the ws client (rightly, by RFC 6455) refuses to send a "/" in a protocol; Go's does.
   const { socket, headers } = await new Promise<{ socket: Duplex; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const req = http.request({
-      host: '127.0.0.1', port, path: '/portForward',
+      host: '127.0.0.1',
+      port,
+      path: '/portForward',
       headers: {
-        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'), 'Sec-WebSocket-Protocol': PORT_FORWARD_TUNNEL_PROTOCOL,
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+        'Sec-WebSocket-Protocol': PORT_FORWARD_TUNNEL_PROTOCOL,
       },
     });
     req.on('upgrade', (res, socket) => resolve({ socket, headers: res.headers }));
@@ -199,7 +213,7 @@ test('a large transfer both ways arrives whole (flow control across WebSocket an
     ws.on('message', (d: Buffer) => {
       if (d[0] !== 1) return;
       const body = d.subarray(1);
-      for (let i = 0; i < body.length && !mismatch; i += 4099) if (body[i] !== (((received + i) % chunk.length) * 7 & 0xff)) mismatch = true;
+      for (let i = 0; i < body.length && !mismatch; i += 4099) if (body[i] !== ((((received + i) % chunk.length) * 7) & 0xff)) mismatch = true;
       received += body.length;
     });
     ws.on('close', (code) => resolve(code));

@@ -37,10 +37,7 @@ test('times print as Go RFC3339Nano in UTC', () => {
 });
 
 test('the whole log: fragments joined, damaged lines skipped, empty lines kept', async () => {
-  assert.equal(
-    await read(FIXTURE),
-    'line one\nwarning: two\nlong line in three parts\nfour, with an offset zone\n\nlast\n',
-  );
+  assert.equal(await read(FIXTURE), 'line one\nwarning: two\nlong line in three parts\nfour, with an offset zone\n\nlast\n');
 });
 
 test('tailLines counts a line split into fragments once', async () => {
@@ -55,12 +52,7 @@ test('tailLines counts a line split into fragments once', async () => {
 
 test('timestamps prefix each line once, sinceTime drops earlier entries', async () => {
   const out = await read(FIXTURE, { timestamps: true, sinceNs: parseTimeNs('2026-01-01T10:00:02Z') });
-  assert.equal(
-    out,
-    '2026-01-01T10:00:02.123456789Z long line in three parts\n' +
-      '2026-01-01T10:00:04Z \n' +
-      '2026-01-01T10:00:05Z last\n',
-  );
+  assert.equal(out, '2026-01-01T10:00:02.123456789Z long line in three parts\n' + '2026-01-01T10:00:04Z \n' + '2026-01-01T10:00:05Z last\n');
 });
 
 test('limitBytes cuts the output at that many bytes', async () => {
@@ -90,10 +82,15 @@ test('follow streams appended lines, survives rotation, and ends when the contai
       });
     }
   };
-  const done = readContainerLog(path, { follow: true, tailLines: 5 }, async (b) => {
-    got.push(b.toString());
-    notify?.();
-  }, { isRunning: async () => running, pollMs: 20 });
+  const done = readContainerLog(
+    path,
+    { follow: true, tailLines: 5 },
+    async (b) => {
+      got.push(b.toString());
+      notify?.();
+    },
+    { isRunning: async () => running, pollMs: 20 },
+  );
   await waitFor('before\n');
   // Half a line first: nothing shows until the line is complete.
   await appendFile(path, '2026-01-01T10:00:01Z stdout P app');

@@ -6,8 +6,16 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { inflateSync } from 'node:zlib';
 import {
-  controlFrame, dataFrames, decodeHeaderBlock, encodeHeaderBlock, FLAG_FIN, FrameParser, FrameType,
-  HeaderCompressor, HeaderDecompressor, SPDY_DICTIONARY,
+  controlFrame,
+  dataFrames,
+  decodeHeaderBlock,
+  encodeHeaderBlock,
+  FLAG_FIN,
+  FrameParser,
+  FrameType,
+  HeaderCompressor,
+  HeaderDecompressor,
+  SPDY_DICTIONARY,
 } from '../../../src/kubelet/server/spdy-frames.js';
 import { SpdySession, type SpdyStream } from '../../../src/kubelet/server/spdy-session.js';
 

@@ -14,7 +14,16 @@ test('atomic writer: ..data symlink, visible symlinks, updates and removals', as
   const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-aw-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const target = path.join(dir, 'vol');
-  assert.equal(await writeAtomically(target, new Map([['a.txt', file('one')], ['conf/b.yaml', file('b: 1', 0o600)]]) as Payload), true);
+  assert.equal(
+    await writeAtomically(
+      target,
+      new Map([
+        ['a.txt', file('one')],
+        ['conf/b.yaml', file('b: 1', 0o600)],
+      ]) as Payload,
+    ),
+    true,
+  );
   const ts1 = await readlink(path.join(target, '..data'));
   assert.match(ts1, /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\w+$/);
   assert.equal(await readlink(path.join(target, 'a.txt')), '..data/a.txt');
@@ -25,11 +34,29 @@ test('atomic writer: ..data symlink, visible symlinks, updates and removals', as
   assert.equal((await stat(path.join(target, ts1))).mode & 0o777, 0o755);
 
   // Same payload: nothing rewritten.
-  assert.equal(await writeAtomically(target, new Map([['a.txt', file('one')], ['conf/b.yaml', file('b: 1', 0o600)]])), false);
+  assert.equal(
+    await writeAtomically(
+      target,
+      new Map([
+        ['a.txt', file('one')],
+        ['conf/b.yaml', file('b: 1', 0o600)],
+      ]),
+    ),
+    false,
+  );
   assert.equal(await readlink(path.join(target, '..data')), ts1);
 
   // An update: a new timestamped dir, the old one gone, a dropped key's link gone.
-  assert.equal(await writeAtomically(target, new Map([['a.txt', file('two')], ['c.txt', file('c', 0o400)]])), true);
+  assert.equal(
+    await writeAtomically(
+      target,
+      new Map([
+        ['a.txt', file('two')],
+        ['c.txt', file('c', 0o400)],
+      ]),
+    ),
+    true,
+  );
   const ts2 = await readlink(path.join(target, '..data'));
   assert.notEqual(ts2, ts1);
   assert.equal(await readFile(path.join(target, 'a.txt'), 'utf8'), 'two');
@@ -37,7 +64,16 @@ test('atomic writer: ..data symlink, visible symlinks, updates and removals', as
   assert.deepEqual((await readdir(target)).sort(), ['..data', ts2, 'a.txt', 'c.txt'].sort());
 
   // A mode change alone is a change too.
-  assert.equal(await writeAtomically(target, new Map([['a.txt', file('two', 0o640)], ['c.txt', file('c', 0o400)]])), true);
+  assert.equal(
+    await writeAtomically(
+      target,
+      new Map([
+        ['a.txt', file('two', 0o640)],
+        ['c.txt', file('c', 0o400)],
+      ]),
+    ),
+    true,
+  );
   assert.equal((await stat(path.join(target, 'a.txt'))).mode & 0o777, 0o640);
 
   // A file the writer did not make is left alone.
@@ -48,7 +84,10 @@ test('atomic writer: ..data symlink, visible symlinks, updates and removals', as
 
   // Empty payload: only the writer's bookkeeping remains.
   await writeAtomically(target, new Map());
-  assert.deepEqual((await readdir(target)).filter((e) => !e.startsWith('..')), ['foreign']);
+  assert.deepEqual(
+    (await readdir(target)).filter((e) => !e.startsWith('..')),
+    ['foreign'],
+  );
 });
 
 test('atomic writer refuses paths that escape or collide', async () => {

@@ -23,10 +23,18 @@ class Objects implements VolumeSources {
   secrets = new Map<string, Secret>();
   pvcs = new Map<string, PersistentVolumeClaim>();
   pvs = new Map<string, PersistentVolume>();
-  configMap(ns: string, name: string) { return this.cms.get(`${ns}/${name}`); }
-  secret(ns: string, name: string) { return this.secrets.get(`${ns}/${name}`); }
-  persistentVolumeClaim(ns: string, name: string) { return this.pvcs.get(`${ns}/${name}`); }
-  persistentVolume(name: string) { return this.pvs.get(name); }
+  configMap(ns: string, name: string) {
+    return this.cms.get(`${ns}/${name}`);
+  }
+  secret(ns: string, name: string) {
+    return this.secrets.get(`${ns}/${name}`);
+  }
+  persistentVolumeClaim(ns: string, name: string) {
+    return this.pvcs.get(`${ns}/${name}`);
+  }
+  persistentVolume(name: string) {
+    return this.pvs.get(name);
+  }
 }
 
 async function setup(t: { after(fn: () => unknown): void }, privileged = false) {
@@ -61,25 +69,49 @@ test('configMap and secret volumes: files, items, modes, optional; resync sees c
       { name: 'sec', secret: { secretName: 'sec', defaultMode: 0o400 } },
       { name: 'opt', configMap: { name: 'missing', optional: true } },
     ],
-    containers: [{ name: 'c', volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }, { name: 'items', mountPath: '/etc/items' }, { name: 'sec', mountPath: '/sec' }, { name: 'opt', mountPath: '/opt' }] }],
+    containers: [
+      {
+        name: 'c',
+        volumeMounts: [
+          { name: 'cfg', mountPath: '/etc/cfg' },
+          { name: 'items', mountPath: '/etc/items' },
+          { name: 'sec', mountPath: '/sec' },
+          { name: 'opt', mountPath: '/opt' },
+        ],
+      },
+    ],
   });
   await vm.setUpPod(pod);
   assert.ok(vm.isSetUp(pod));
   const cfgDir = dirs.volume('u1', 'kubernetes.io/configmap', 'cfg');
   assert.equal(cfgDir, path.join(dirs.root, 'pods/u1/volumes/kubernetes.io~configmap/cfg'));
   assert.equal(await readFile(path.join(cfgDir, 'app.conf'), 'utf8'), 'x=1');
-  assert.deepEqual([...await readFile(path.join(cfgDir, 'bin'))], [1, 2]);
+  assert.deepEqual([...(await readFile(path.join(cfgDir, 'bin')))], [1, 2]);
   assert.equal((await stat(path.join(cfgDir, 'app.conf'))).mode & 0o777, 0o644);
   const itemsDir = dirs.volume('u1', 'kubernetes.io/configmap', 'items');
-  assert.deepEqual((await readdir(itemsDir)).filter((e) => !e.startsWith('..')), ['etc']);
+  assert.deepEqual(
+    (await readdir(itemsDir)).filter((e) => !e.startsWith('..')),
+    ['etc'],
+  );
   assert.equal((await stat(path.join(itemsDir, 'etc/app.conf'))).mode & 0o777, 0o600);
   const secDir = dirs.volume('u1', 'kubernetes.io/secret', 'sec');
   assert.equal(await readFile(path.join(secDir, 'password'), 'utf8'), 'pw');
   assert.equal((await stat(path.join(secDir, 'password'))).mode & 0o777, 0o400);
-  assert.deepEqual((await readdir(dirs.volume('u1', 'kubernetes.io/configmap', 'opt'))).filter((e) => !e.startsWith('..')), []);
+  assert.deepEqual(
+    (await readdir(dirs.volume('u1', 'kubernetes.io/configmap', 'opt'))).filter((e) => !e.startsWith('..')),
+    [],
+  );
 
   const mounts = await vm.mountsFor(pod, pod.spec!.containers[0]!);
-  assert.deepEqual(mounts.map((m) => [m.containerPath, m.readonly]), [['/etc/cfg', true], ['/etc/items', true], ['/sec', true], ['/opt', true]]);
+  assert.deepEqual(
+    mounts.map((m) => [m.containerPath, m.readonly]),
+    [
+      ['/etc/cfg', true],
+      ['/etc/items', true],
+      ['/sec', true],
+      ['/opt', true],
+    ],
+  );
 
   // A path opened before the update reads the new content after it (through ..data).
   const visible = path.join(cfgDir, 'app.conf');
@@ -104,7 +136,10 @@ test('missing sources fail with the kubelet FailedMount messages', async (t) => 
   const cases: [Pod['spec'], RegExp][] = [
     [{ containers: [], volumes: [{ name: 'v', configMap: { name: 'nope' } }] }, /MountVolume\.SetUp failed for volume "v" : configmap "nope" not found$/],
     [{ containers: [], volumes: [{ name: 'v', secret: { secretName: 'nope' } }] }, /secret "nope" not found/],
-    [{ containers: [], volumes: [{ name: 'v', configMap: { name: 'cfg', items: [{ key: 'k', path: 'k' }] } }] }, /configmap references non-existent config key: k/],
+    [
+      { containers: [], volumes: [{ name: 'v', configMap: { name: 'cfg', items: [{ key: 'k', path: 'k' }] } }] },
+      /configmap references non-existent config key: k/,
+    ],
     [{ containers: [], volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'claim' } }] }, /persistentvolumeclaim "claim" not found/],
     [{ containers: [], volumes: [{ name: 'v', awsElasticBlockStore: { volumeID: 'x' } }] }, /volume type awsElasticBlockStore is not supported/],
   ];
@@ -125,17 +160,19 @@ test('emptyDir and hostPath volumes; subPath, subPathExpr, readOnly and propagat
       { name: 'dir', hostPath: { path: path.join(host, 'existing'), type: 'Directory' } },
       { name: 'f', hostPath: { path: path.join(host, 'new-file'), type: 'FileOrCreate' } },
     ],
-    containers: [{
-      name: 'c',
-      volumeMounts: [
-        { name: 'scratch', mountPath: '/scratch' },
-        { name: 'scratch', mountPath: '/logs', subPath: 'logs/app' },
-        { name: 'scratch', mountPath: '/per-pod', subPathExpr: '$(POD_NAME)' },
-        { name: 'made', mountPath: '/made', readOnly: true },
-        { name: 'dir', mountPath: '/dir', mountPropagation: 'HostToContainer' },
-        { name: 'f', mountPath: '/f' },
-      ],
-    }],
+    containers: [
+      {
+        name: 'c',
+        volumeMounts: [
+          { name: 'scratch', mountPath: '/scratch' },
+          { name: 'scratch', mountPath: '/logs', subPath: 'logs/app' },
+          { name: 'scratch', mountPath: '/per-pod', subPathExpr: '$(POD_NAME)' },
+          { name: 'made', mountPath: '/made', readOnly: true },
+          { name: 'dir', mountPath: '/dir', mountPropagation: 'HostToContainer' },
+          { name: 'f', mountPath: '/f' },
+        ],
+      },
+    ],
   });
   await vm.setUpPod(pod);
   const scratch = dirs.volume('u2', 'kubernetes.io/empty-dir', 'scratch');
@@ -197,18 +234,28 @@ test('downwardAPI and projected volumes follow pod and source changes', async (t
   const pod = makePod('u3', {
     containers: [{ name: 'c', resources: { limits: { memory: '64Mi' } } }],
     volumes: [
-      { name: 'info', downwardAPI: { items: [
-        { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
-        { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
-        { path: 'mem', resourceFieldRef: { containerName: 'c', resource: 'limits.memory', divisor: '1Mi' }, mode: 0o600 },
-        { path: 'cpu', resourceFieldRef: { containerName: 'c', resource: 'limits.cpu' } },
-      ] } },
-      { name: 'all', projected: { sources: [
-        { configMap: { name: 'cfg' } },
-        { secret: { name: 'sec', items: [{ key: 's', path: 'secret/s' }] } },
-        { downwardAPI: { items: [{ path: 'ann', fieldRef: { fieldPath: "metadata.annotations['v']" } }] } },
-        { serviceAccountToken: { path: 'token' } },
-      ] } },
+      {
+        name: 'info',
+        downwardAPI: {
+          items: [
+            { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+            { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+            { path: 'mem', resourceFieldRef: { containerName: 'c', resource: 'limits.memory', divisor: '1Mi' }, mode: 0o600 },
+            { path: 'cpu', resourceFieldRef: { containerName: 'c', resource: 'limits.cpu' } },
+          ],
+        },
+      },
+      {
+        name: 'all',
+        projected: {
+          sources: [
+            { configMap: { name: 'cfg' } },
+            { secret: { name: 'sec', items: [{ key: 's', path: 'secret/s' }] } },
+            { downwardAPI: { items: [{ path: 'ann', fieldRef: { fieldPath: "metadata.annotations['v']" } }] } },
+            { serviceAccountToken: { path: 'token' } },
+          ],
+        },
+      },
     ],
   });
   await vm.setUpPod(pod);
@@ -245,7 +292,10 @@ test('persistentVolumeClaim volumes mount the bound PV path', async (t) => {
   const { root, objects, vm } = await setup(t);
   const pvPath = path.join(root, 'storage', 'pvc-1');
   objects.pvcs.set('ns/data', { metadata: { name: 'data', namespace: 'ns', uid: 'pvc-1' }, spec: { volumeName: 'pv-1' }, status: { phase: 'Bound' } });
-  objects.pvs.set('pv-1', { metadata: { name: 'pv-1' }, spec: { hostPath: { path: pvPath, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'ns', name: 'data', uid: 'pvc-1' } } });
+  objects.pvs.set('pv-1', {
+    metadata: { name: 'pv-1' },
+    spec: { hostPath: { path: pvPath, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'ns', name: 'data', uid: 'pvc-1' } },
+  });
   objects.pvcs.set('ns/pending', { metadata: { name: 'pending', namespace: 'ns' }, spec: {}, status: { phase: 'Pending' } });
   const pod = makePod('u4', {
     volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data', readOnly: true } }],
@@ -254,7 +304,10 @@ test('persistentVolumeClaim volumes mount the bound PV path', async (t) => {
   await vm.setUpPod(pod);
   assert.ok((await stat(pvPath)).isDirectory());
   assert.deepEqual(await vm.mountsFor(pod, pod.spec!.containers[0]!), [{ containerPath: '/data', hostPath: pvPath, readonly: true }]);
-  await assert.rejects(vm.setUpPod(makePod('u5', { containers: [], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'pending' } }] })), /has non-bound phase \("Pending"\)/);
+  await assert.rejects(
+    vm.setUpPod(makePod('u5', { containers: [], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'pending' } }] })),
+    /has non-bound phase \("Pending"\)/,
+  );
   await vm.tearDownPod('u4');
   // The claim's data outlives the pod.
   assert.ok((await stat(pvPath)).isDirectory());
@@ -271,7 +324,12 @@ test('orphaned pod directories are removed', async (t) => {
 test('tmpfs: memory emptyDir with sizeLimit and secrets on tmpfs, unmounted at teardown', { skip: isRoot ? false : 'needs root (mounts tmpfs)' }, async (t) => {
   const { objects, vm, dirs } = await setup(t, true);
   objects.secrets.set('ns/sec', { metadata: { name: 'sec', namespace: 'ns' }, data: { k: b64('v') } });
-  const pod = makePod('u6', { volumes: [{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } }, { name: 's', secret: { secretName: 'sec' } }] });
+  const pod = makePod('u6', {
+    volumes: [
+      { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } },
+      { name: 's', secret: { secretName: 'sec' } },
+    ],
+  });
   await vm.setUpPod(pod);
   const mem = dirs.volume('u6', 'kubernetes.io/empty-dir', 'mem');
   const sec = dirs.volume('u6', 'kubernetes.io/secret', 's');
@@ -279,7 +337,10 @@ test('tmpfs: memory emptyDir with sizeLimit and secrets on tmpfs, unmounted at t
   const line = mountinfo.split('\n').find((l) => l.split(' ')[4] === mem);
   assert.ok(line, 'memory emptyDir is a mount point');
   assert.match(line!, / - tmpfs .*size=2048k/);
-  assert.ok(mountinfo.split('\n').some((l) => l.split(' ')[4] === sec && l.includes(' - tmpfs ')), 'secret volume is on tmpfs');
+  assert.ok(
+    mountinfo.split('\n').some((l) => l.split(' ')[4] === sec && l.includes(' - tmpfs ')),
+    'secret volume is on tmpfs',
+  );
   assert.equal(await readFile(path.join(sec, 'k'), 'utf8'), 'v');
   // Set up again: no second mount stacked on the first.
   await vm.setUpPod(pod);
@@ -296,7 +357,10 @@ test('fsGroup: managed volumes are group-owned, group-readable, setgid directori
   objects.cms.set('ns/cfg', { metadata: { name: 'cfg', namespace: 'ns' }, data: { k: 'v' } });
   const pod = makePod('u7', {
     securityContext: { fsGroup: 4321 },
-    volumes: [{ name: 'cfg', configMap: { name: 'cfg', defaultMode: 0o600 } }, { name: 'e', emptyDir: {} }],
+    volumes: [
+      { name: 'cfg', configMap: { name: 'cfg', defaultMode: 0o600 } },
+      { name: 'e', emptyDir: {} },
+    ],
   });
   await vm.setUpPod(pod);
   const cfg = dirs.volume('u7', 'kubernetes.io/configmap', 'cfg');
@@ -327,8 +391,13 @@ test('subPath symlinks that leave the volume are refused', async (t) => {
   await symlink('/etc', path.join(vol, 'escape'));
   await mkdir(path.join(vol, 'real'));
   await symlink('real', path.join(vol, 'inside'));
-  await assert.rejects(vm.mountsFor(pod, { name: 'c', volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'escape' }] }), /resolves outside the volume \(\/etc\)/);
-  assert.deepEqual(await vm.mountsFor(pod, { name: 'c', volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'inside' }] }), [{ containerPath: '/x', hostPath: path.join(vol, 'real') }]);
+  await assert.rejects(
+    vm.mountsFor(pod, { name: 'c', volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'escape' }] }),
+    /resolves outside the volume \(\/etc\)/,
+  );
+  assert.deepEqual(await vm.mountsFor(pod, { name: 'c', volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'inside' }] }), [
+    { containerPath: '/x', hostPath: path.join(vol, 'real') },
+  ]);
   assert.ok(root);
 });
 
@@ -352,14 +421,26 @@ test('generic ephemeral volumes mount the claim the pod owns, and only that', as
   const { root, objects, vm } = await setup(t);
   const pvPath = path.join(root, 'storage', 'eph');
   const owner = { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u10', controller: true };
-  objects.pvcs.set('ns/p-scratch', { metadata: { name: 'p-scratch', namespace: 'ns', uid: 'c1', ownerReferences: [owner] }, spec: { volumeName: 'pv-e' }, status: { phase: 'Bound' } });
-  objects.pvs.set('pv-e', { metadata: { name: 'pv-e' }, spec: { hostPath: { path: pvPath, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'ns', name: 'p-scratch', uid: 'c1' } } });
+  objects.pvcs.set('ns/p-scratch', {
+    metadata: { name: 'p-scratch', namespace: 'ns', uid: 'c1', ownerReferences: [owner] },
+    spec: { volumeName: 'pv-e' },
+    status: { phase: 'Bound' },
+  });
+  objects.pvs.set('pv-e', {
+    metadata: { name: 'pv-e' },
+    spec: { hostPath: { path: pvPath, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'ns', name: 'p-scratch', uid: 'c1' } },
+  });
   const pod = makePod('u10', {
-    volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } }],
+    volumes: [
+      { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } },
+    ],
     containers: [{ name: 'c', volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
   });
   await vm.setUpPod(pod);
   assert.deepEqual(await vm.mountsFor(pod, pod.spec!.containers[0]!), [{ containerPath: '/scratch', hostPath: pvPath }]);
   // Same name, another pod (another uid): not its claim.
-  await assert.rejects(vm.setUpPod({ ...pod, metadata: { ...pod.metadata, uid: 'u11' } }), /PVC ns\/p-scratch was not created for pod ns\/p \(pod is not owner\)/);
+  await assert.rejects(
+    vm.setUpPod({ ...pod, metadata: { ...pod.metadata, uid: 'u11' } }),
+    /PVC ns\/p-scratch was not created for pod ns\/p \(pod is not owner\)/,
+  );
 });

@@ -48,15 +48,16 @@ function conflictError(conflicts: { entry: ManagedEntry; path: string[] }[]): St
 }
 
 function checkConfig(def: ResourceDef, config: unknown): KObject {
-  if (!config || typeof config !== 'object' || Array.isArray(config)) throw errors.badRequest('error decoding YAML: the applied configuration must be an object');
+  if (!config || typeof config !== 'object' || Array.isArray(config))
+    throw errors.badRequest('error decoding YAML: the applied configuration must be an object');
   const cfg = config as KObject;
   const want = apiVersionOf(def);
   if (cfg.apiVersion !== want)
     throw errors.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${cfg.apiVersion ?? ''}, expected: ${want}`);
   if (cfg.kind !== def.kind) throw errors.badRequest(`the kind in the data (${cfg.kind ?? ''}) does not match the expected kind (${def.kind})`);
-  if (cfg.metadata !== undefined && (typeof cfg.metadata !== 'object' || cfg.metadata === null || Array.isArray(cfg.metadata))) throw errors.badRequest('metadata must be an object');
-  if (cfg.metadata?.managedFields !== undefined && cfg.metadata.managedFields !== null)
-    throw errors.badRequest(`metadata.managedFields must be nil`);
+  if (cfg.metadata !== undefined && (typeof cfg.metadata !== 'object' || cfg.metadata === null || Array.isArray(cfg.metadata)))
+    throw errors.badRequest('metadata must be an object');
+  if (cfg.metadata?.managedFields !== undefined && cfg.metadata.managedFields !== null) throw errors.badRequest(`metadata.managedFields must be nil`);
   return cfg;
 }
 
@@ -95,7 +96,17 @@ export function serverSideApply(def: ResourceDef, live: KObject | undefined, con
   const removed = cmp.removed.recursiveDifference(ignored);
   const conflicts: { entry: ManagedEntry; path: string[] }[] = [];
   for (const e of others) for (const p of e.set.intersection(changed).paths()) conflicts.push({ entry: e, path: p });
-  if (conflicts.length && !opts.force && !upgradesClientSideApply(opts.manager, base, type, conflicts.map((c) => c.path))) throw conflictError(conflicts);
+  if (
+    conflicts.length &&
+    !opts.force &&
+    !upgradesClientSideApply(
+      opts.manager,
+      base,
+      type,
+      conflicts.map((c) => c.path),
+    )
+  )
+    throw conflictError(conflicts);
   for (const e of others) e.set = e.set.difference(changed).difference(removed);
 
   const entry: ManagedEntry = previous ?? { ...me, set: new FieldSet() };

@@ -207,7 +207,9 @@ export function pathString(path: readonly string[]): string {
         break;
       case 'k': {
         const key = JSON.parse(body) as Record<string, unknown>;
-        s += `[${Object.entries(key).map(([k, v]) => `${k}=${valueString(v)}`).join(',')}]`;
+        s += `[${Object.entries(key)
+          .map(([k, v]) => `${k}=${valueString(v)}`)
+          .join(',')}]`;
         break;
       }
       case 'v':

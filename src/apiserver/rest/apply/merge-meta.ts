@@ -26,7 +26,13 @@ export interface FieldMeta {
 export type TypeMeta = Readonly<Record<string, FieldMeta>>;
 
 const byName = (type?: string): FieldMeta => ({ type, listType: 'map', keys: ['name'], mergeKey: 'name', strategy: 'merge' });
-const byKey = (key: string, type?: string, strategy: FieldMeta['strategy'] = 'merge'): FieldMeta => ({ type, listType: 'map', keys: [key], mergeKey: key, strategy });
+const byKey = (key: string, type?: string, strategy: FieldMeta['strategy'] = 'merge'): FieldMeta => ({
+  type,
+  listType: 'map',
+  keys: [key],
+  mergeKey: key,
+  strategy,
+});
 const conditions: FieldMeta = byKey('type');
 const set: FieldMeta = { listType: 'set', strategy: 'merge' };
 const atomicStruct: FieldMeta = { atomic: true };

@@ -137,9 +137,13 @@ function cmp(a: unknown, b: unknown, meta: FieldMeta | undefined, path: string[]
   if (Array.isArray(a)) {
     const bl = b as unknown[];
     const left = new Map<string, unknown>();
-    a.forEach((x, i) => { left.set(itemElement(x, meta, i), x); });
+    a.forEach((x, i) => {
+      left.set(itemElement(x, meta, i), x);
+    });
     const right = new Map<string, unknown>();
-    bl.forEach((x, i) => { right.set(itemElement(x, meta, i), x); });
+    bl.forEach((x, i) => {
+      right.set(itemElement(x, meta, i), x);
+    });
     const itemMeta: FieldMeta = { type: meta?.type };
     for (const [el, x] of left) {
       path.push(el);
@@ -203,9 +207,13 @@ function mergeLists(live: unknown[], config: unknown[], meta: FieldMeta): unknow
   const le = live.map((x, i) => itemElement(x, meta, i));
   const ce = config.map((x, i) => itemElement(x, meta, i));
   const cAt = new Map<string, number>();
-  ce.forEach((e, i) => { if (!cAt.has(e)) cAt.set(e, i); });
+  ce.forEach((e, i) => {
+    if (!cAt.has(e)) cAt.set(e, i);
+  });
   const lAt = new Map<string, number>();
-  le.forEach((e, i) => { if (!lAt.has(e)) lAt.set(e, i); });
+  le.forEach((e, i) => {
+    if (!lAt.has(e)) lAt.set(e, i);
+  });
   const out: unknown[] = [];
   const emitted = new Set<string>();
   let ci = 0;

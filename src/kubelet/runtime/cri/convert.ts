@@ -1,8 +1,17 @@
 // Translation between the agent's runtime types and CRI runtime.v1 messages as
 // proto-loader presents them (camelCase, int64 as strings, enums by name).
 import type {
-  ContainerConfig, ContainerFilter, ContainerState, ContainerStatus, Image, LinuxContainerSecurityContext,
-  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, PullAuth, SandboxState,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerState,
+  ContainerStatus,
+  Image,
+  LinuxContainerSecurityContext,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PullAuth,
+  SandboxState,
 } from '../types.js';
 
 type Wire = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -38,7 +47,9 @@ export function sandboxConfigToWire(c: PodSandboxConfig): Wire {
 function securityContextToWire(s: LinuxContainerSecurityContext | undefined, sb: PodSandboxConfig): Wire {
   return {
     namespaceOptions: namespaceOptions(sb),
-    ...(s?.capabilities ? { capabilities: { addCapabilities: s.capabilities.addCapabilities ?? [], dropCapabilities: s.capabilities.dropCapabilities ?? [] } } : {}),
+    ...(s?.capabilities
+      ? { capabilities: { addCapabilities: s.capabilities.addCapabilities ?? [], dropCapabilities: s.capabilities.dropCapabilities ?? [] } }
+      : {}),
     privileged: s?.privileged ?? false,
     ...(s?.runAsUser !== undefined ? { runAsUser: { value: String(s.runAsUser) } } : {}),
     ...(s?.runAsGroup !== undefined ? { runAsGroup: { value: String(s.runAsGroup) } } : {}),
@@ -59,7 +70,10 @@ export function containerConfigToWire(c: ContainerConfig, sb: PodSandboxConfig):
     workingDir: c.workingDir ?? '',
     envs: (c.envs ?? []).map((e) => ({ key: e.key, value: e.value })),
     mounts: (c.mounts ?? []).map((m) => ({
-      containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readonly ?? false, propagation: m.propagation ?? 'PROPAGATION_PRIVATE',
+      containerPath: m.containerPath,
+      hostPath: m.hostPath,
+      readonly: m.readonly ?? false,
+      propagation: m.propagation ?? 'PROPAGATION_PRIVATE',
     })),
     labels: c.labels ?? {},
     annotations: c.annotations ?? {},
@@ -70,8 +84,11 @@ export function containerConfigToWire(c: ContainerConfig, sb: PodSandboxConfig):
     linux: {
       resources: r
         ? {
-            cpuPeriod: String(r.cpuPeriod ?? 0), cpuQuota: String(r.cpuQuota ?? 0), cpuShares: String(r.cpuShares ?? 0),
-            memoryLimitInBytes: String(r.memoryLimitInBytes ?? 0), oomScoreAdj: String(r.oomScoreAdj ?? 0),
+            cpuPeriod: String(r.cpuPeriod ?? 0),
+            cpuQuota: String(r.cpuQuota ?? 0),
+            cpuShares: String(r.cpuShares ?? 0),
+            memoryLimitInBytes: String(r.memoryLimitInBytes ?? 0),
+            oomScoreAdj: String(r.oomScoreAdj ?? 0),
           }
         : null,
       securityContext: securityContextToWire(c.linux?.securityContext, sb),

@@ -4,13 +4,33 @@
 // relisting, as containerd 1.6 has no GetContainerEvents).
 import { mkdirSync } from 'node:fs';
 import type {
-  AttachRequest, ContainerConfig, ContainerEvent, ContainerFilter, ContainerRuntime, ContainerStatus, ExecRequest, ExecSyncResult, Image,
-  PodSandboxConfig, PodSandboxFilter, PodSandboxStatus, PullAuth, RuntimeVersion,
+  AttachRequest,
+  ContainerConfig,
+  ContainerEvent,
+  ContainerFilter,
+  ContainerRuntime,
+  ContainerStatus,
+  ExecRequest,
+  ExecSyncResult,
+  Image,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PullAuth,
+  RuntimeVersion,
 } from '../types.js';
 import { RuntimeError } from '../types.js';
 import {
-  authToWire, containerConfigToWire, containerFilterToWire, containerStatusFromWire, imageFromWire, listedContainerFromWire, listedSandboxFromWire, sandboxConfigToWire,
-  sandboxFilterToWire, sandboxFromWire,
+  authToWire,
+  containerConfigToWire,
+  containerFilterToWire,
+  containerStatusFromWire,
+  imageFromWire,
+  listedContainerFromWire,
+  listedSandboxFromWire,
+  sandboxConfigToWire,
+  sandboxFilterToWire,
+  sandboxFromWire,
 } from './convert.js';
 import { CriConnection } from './grpc-client.js';
 import { ContainerRelister } from './relist.js';
@@ -123,7 +143,9 @@ export class CriRuntime implements ContainerRuntime {
 
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
     const r = await this.conn.call<Wire>('runtime', 'CreateContainer', {
-      podSandboxId, config: containerConfigToWire(config, sandboxConfig), sandboxConfig: sandboxConfigToWire(sandboxConfig),
+      podSandboxId,
+      config: containerConfigToWire(config, sandboxConfig),
+      sandboxConfig: sandboxConfigToWire(sandboxConfig),
     });
     this.sandboxOf.set(r.containerId, podSandboxId);
     return r.containerId;
@@ -177,17 +199,35 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
-    const r = await this.conn.call<Wire>('runtime', 'ExecSync', { containerId, cmd, timeout: String(timeoutSeconds) }, (timeoutSeconds > 0 ? timeoutSeconds + 30 : 3600) * 1000);
+    const r = await this.conn.call<Wire>(
+      'runtime',
+      'ExecSync',
+      { containerId, cmd, timeout: String(timeoutSeconds) },
+      (timeoutSeconds > 0 ? timeoutSeconds + 30 : 3600) * 1000,
+    );
     return { stdout: Buffer.from(r.stdout ?? []), stderr: Buffer.from(r.stderr ?? []), exitCode: r.exitCode ?? 0 };
   }
 
   async exec(req: ExecRequest): Promise<{ url: string }> {
-    const r = await this.conn.call<Wire>('runtime', 'Exec', { containerId: req.containerId, cmd: req.cmd, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr });
+    const r = await this.conn.call<Wire>('runtime', 'Exec', {
+      containerId: req.containerId,
+      cmd: req.cmd,
+      tty: req.tty,
+      stdin: req.stdin,
+      stdout: req.stdout,
+      stderr: req.stderr,
+    });
     return { url: r.url };
   }
 
   async attach(req: AttachRequest): Promise<{ url: string }> {
-    const r = await this.conn.call<Wire>('runtime', 'Attach', { containerId: req.containerId, stdin: req.stdin, tty: req.tty, stdout: req.stdout, stderr: req.stderr });
+    const r = await this.conn.call<Wire>('runtime', 'Attach', {
+      containerId: req.containerId,
+      stdin: req.stdin,
+      tty: req.tty,
+      stdout: req.stdout,
+      stderr: req.stderr,
+    });
     return { url: r.url };
   }
 
@@ -218,7 +258,9 @@ export class CriRuntime implements ContainerRuntime {
   async imageFsInfo(): Promise<ImageFsInfo[]> {
     const r = await this.conn.call<Wire>('image', 'ImageFsInfo', {});
     return (r.imageFilesystems as Wire[]).map((f) => ({
-      mountpoint: f.fsId?.mountpoint ?? '', usedBytes: BigInt(f.usedBytes?.value ?? 0), inodesUsed: BigInt(f.inodesUsed?.value ?? 0),
+      mountpoint: f.fsId?.mountpoint ?? '',
+      usedBytes: BigInt(f.usedBytes?.value ?? 0),
+      inodesUsed: BigInt(f.inodesUsed?.value ?? 0),
     }));
   }
 

@@ -62,7 +62,10 @@ export class CriConnection {
     const options = { 'grpc.max_receive_message_length': 32 * 1024 * 1024, 'grpc.max_send_message_length': 32 * 1024 * 1024 };
     this.runtime = new (pkg.RuntimeService as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure(), options);
     // The second client shares the first one's channel: one socket to the runtime.
-    this.image = new (pkg.ImageService as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure(), { ...options, channelOverride: this.runtime.getChannel() });
+    this.image = new (pkg.ImageService as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure(), {
+      ...options,
+      channelOverride: this.runtime.getChannel(),
+    });
   }
 
   call<T>(service: 'runtime' | 'image', method: string, req: object, timeoutMs = 120_000): Promise<T> {
