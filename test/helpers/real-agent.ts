@@ -80,6 +80,7 @@ export function realAgent(o: RealAgentOptions): RealAgent {
     // and no service proxy (it would write the host's iptables).
     ...(o.netns || o.extraArgs?.includes('--pod-network') ? [] : ['--pod-network', 'none']),
     ...(o.netns || o.extraArgs?.includes('--disable-proxy') ? [] : ['--disable-proxy']),
+    ...(o.netns || o.extraArgs?.some((a) => a.includes('ingress')) ? [] : ['--disable-ingress']),
     ...(o.extraArgs ?? []),
   ];
   const agent: RealAgent = {

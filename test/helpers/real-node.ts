@@ -95,6 +95,8 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     ...(opts.netns || extraArgs.includes('--pod-network') ? [] : ['--pod-network', 'none']),
     ...extraArgs,
     ...(opts.netns || extraArgs.includes('--disable-proxy') ? [] : ['--disable-proxy']),
+    // Nor does it take the host's ports 80/443 for an ingress no host-namespace test uses.
+    ...(opts.netns || extraArgs.some((a) => a.includes('ingress')) ? [] : ['--disable-ingress']),
   ];
   // nsenter --net, not `ip netns exec`: that one remounts /sys for the namespace, which hides
   // /sys/fs/cgroup from containerd and runc.
