@@ -70,6 +70,8 @@ export interface ResourceDef {
     scale?: ScaleDef;
     /** pods/binding */
     binding?: boolean;
+    /** pods/ephemeralcontainers: validated by `validateEphemeralContainersUpdate`. */
+    ephemeralContainers?: boolean;
   };
   /** Whether metadata.generation is kept (bumped when anything but metadata/status changes). */
   generation?: boolean;
@@ -82,12 +84,16 @@ export interface ResourceDef {
   prepareForCreate?(obj: KObject): void;
   /** Strategy hook on update of the main resource (status already carried over from old). */
   prepareForUpdate?(obj: KObject, old: KObject): void;
-  /** Validation of the whole object on create. */
+  /** Validation of the whole object, on create and on every update. */
   validate?(obj: KObject): FieldError[];
+  /** Checks only a create makes (after `validate`): fields no client may set at creation. */
+  validateCreate?(obj: KObject): FieldError[];
   /** Validation on update: immutable fields and transitions. Also called after `validate`. */
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
   /** Validation of a status update. */
   validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];
+  /** Validation of a write through pods/ephemeralcontainers (after `validate`). */
+  validateEphemeralContainersUpdate?(obj: KObject, old: KObject): FieldError[];
   /** Server-side table columns and rows for `kubectl get`. */
   table?: TableDef;
   /**

@@ -10,6 +10,7 @@ function subresourceList(def: ResourceDef): { name: string; kind: string; group?
   if (s.status) out.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (s.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (s.binding) out.push({ name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] });
+  if (s.ephemeralContainers) out.push({ name: 'ephemeralcontainers', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (def.group === '' && def.plural === 'pods') {
     out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
     // Served through the pod's node agent (rest/pod-streams.ts).

@@ -8,7 +8,7 @@ import { applyPatch, PATCH_TYPES } from './rest/patch.js';
 import { patchedShapeError } from './rest/patch-types.js';
 import { serverSideApply } from './rest/apply/apply.js';
 import { managerFromUserAgent, validateFieldManager } from './rest/managed-fields.js';
-import type { DeleteOptions, ResourceStorage } from './rest/resource-store.js';
+import type { DeleteOptions, ResourceStorage, WriteSubresource } from './rest/resource-store.js';
 import { startWatch } from './rest/watch.js';
 import { componentStatuses } from './rest/component-status.js';
 import { scaleSubresource } from './rest/scale.js';
@@ -173,7 +173,7 @@ export class ApiHandler {
     }
   }
 
-  private async patch(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | undefined, warnings: string[] = []): Promise<KObject> {
+  private async patch(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: WriteSubresource, warnings: string[] = []): Promise<KObject> {
     const type = req.patchType ?? '';
     // Custom resources have no patch strategies to merge by, so Kubernetes refuses strategic merge for them.
     if (def.customSchema && type === 'application/strategic-merge-patch+json')
@@ -295,6 +295,26 @@ export class ApiHandler {
         if (req.verb === 'patch') {
           const warnings: string[] = [];
           return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
+        }
+        return undefined;
+      },
+    ],
+    [
+      // Debug containers join a running pod only this way; the rest of the pod stays as it is.
+      'ephemeralcontainers',
+      async (def, ns, req) => {
+        if (!def.subresources?.ephemeralContainers) return undefined;
+        const name = req.name!;
+        if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
+        if (req.verb === 'update') {
+          const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
+          const opts = { dryRun: dryRun(req.query, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions') };
+          const r = await this.rs.update(def, ns, name, checked.object, 'ephemeralcontainers', opts);
+          return { status: 200, body: r.object, def, warnings: checked.warnings };
+        }
+        if (req.verb === 'patch' && req.patchType !== PATCH_TYPES.apply) {
+          const warnings: string[] = [];
+          return { status: 200, body: await this.patch(def, ns, req, 'ephemeralcontainers', warnings), def, warnings };
         }
         return undefined;
       },

@@ -4,6 +4,7 @@ import type { FieldError, KObject } from '../types.js';
 import { fieldErr, isLabelValue, isQualifiedName, jsonEqual, validateAnnotations, validateLabels } from '../validation.js';
 import { validateContainerList } from './container-validation.js';
 import { POD_VOLUME_SOURCES } from './pod-defaults.js';
+import { validateEphemeralContainerRefs } from './pod-ephemeral-validation.js';
 import {
   asArray,
   isConfigMapKey,
@@ -140,6 +141,7 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   else errs.push(...validateContainerList(spec.containers, `${path}.containers`, 'container', byName, names));
   errs.push(...validateContainerList(spec.initContainers, `${path}.initContainers`, 'init', byName, names));
   errs.push(...validateContainerList(spec.ephemeralContainers, `${path}.ephemeralContainers`, 'ephemeral', byName, names));
+  errs.push(...validateEphemeralContainerRefs(spec, `${path}.ephemeralContainers`));
   if (spec.hostNetwork === true)
     for (const [list, kind] of [
       [spec.containers, 'containers'],
@@ -209,14 +211,18 @@ export function validatePodTemplate(template: any, path: string): FieldError[] {
   return errs;
 }
 
-/** ValidatePodCreate. */
+/** validatePodMetadataAndSpec: what every write of a pod checks. */
 export function validatePod(pod: KObject): FieldError[] {
   const errs = validatePodSpec(pod.spec, 'spec');
-  // Ephemeral containers only arrive through pods/ephemeralcontainers, which Skiff does not serve yet.
-  if (asArray(pod.spec?.ephemeralContainers).length) errs.push(fieldErr.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
   if (pod.spec?.nodeName && asArray(pod.spec?.schedulingGates).length)
     errs.push(fieldErr.forbidden('spec.nodeName', 'cannot be set until all schedulingGates have been cleared'));
   return errs;
+}
+
+/** ValidatePodCreate's own checks: ephemeral containers arrive only through pods/ephemeralcontainers. */
+export function validatePodCreate(pod: KObject): FieldError[] {
+  if (asArray(pod.spec?.ephemeralContainers).length) return [fieldErr.forbidden('spec.ephemeralContainers', 'cannot be set on create')];
+  return [];
 }
 
 export const POD_UPDATE_FORBIDDEN =

@@ -1,7 +1,8 @@
 import type { ResourceDef } from '../types.js';
 import { computeQOSClass, defaultPod } from './pod-defaults.js';
 import { podTable } from './pod-table.js';
-import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './pod-validation.js';
+import { validatePod, validatePodCreate, validatePodStatusUpdate, validatePodUpdate } from './pod-validation.js';
+import { validatePodEphemeralContainersUpdate } from './pod-ephemeral-validation.js';
 import { asArray } from './validate-helpers.js';
 
 export const pods: ResourceDef = {
@@ -13,7 +14,7 @@ export const pods: ResourceDef = {
   namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
-  subresources: { status: true, binding: true },
+  subresources: { status: true, binding: true, ephemeralContainers: true },
   defaults: defaultPod,
   prepareForCreate(pod) {
     const spec = pod.spec ?? {};
@@ -43,6 +44,8 @@ export const pods: ResourceDef = {
     return Math.max(0, grace);
   },
   validate: validatePod,
+  validateCreate: validatePodCreate,
+  validateEphemeralContainersUpdate: validatePodEphemeralContainersUpdate,
   validateUpdate: validatePodUpdate,
   validateStatusUpdate: validatePodStatusUpdate,
   table: podTable,

@@ -48,6 +48,9 @@ function finalizersPending(def: ResourceDef, obj: KObject): boolean {
   return (obj.metadata?.finalizers?.length ?? 0) > 0 || !!def.finalizersPending?.(obj);
 }
 
+/** The subresources that write through the object's own storage. */
+export type WriteSubresource = 'status' | 'ephemeralcontainers' | undefined;
+
 export class ResourceStorage {
   readonly admission: AdmissionHook[] = [];
 
@@ -110,7 +113,7 @@ export class ResourceStorage {
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
     for (const hook of this.admission) await hook('create', def, obj);
-    const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
+    const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (opts.fieldManager) trackUpdate(def, undefined, obj, opts.fieldManager);
     const b = this.binding(def);
@@ -207,7 +210,7 @@ export class ResourceStorage {
     namespace: string | undefined,
     name: string,
     body: unknown,
-    subresource: 'status' | undefined,
+    subresource: WriteSubresource,
     opts: WriteOptions = {},
   ): Promise<{ object: KObject; created: boolean }> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be an object');
@@ -243,8 +246,8 @@ export class ResourceStorage {
    * only status, labels and annotations from the client (statusOnly) —, defaults, strategy,
    * admission, validation. Shared by PUT and PATCH.
    */
-  async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: 'status' | undefined, fieldManager?: string): Promise<KObject> {
-    const obj = subresource === 'status' ? statusOnly(current, input) : input;
+  async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: WriteSubresource, fieldManager?: string): Promise<KObject> {
+    const obj = subresource === 'status' ? statusOnly(current, input) : subresource === 'ephemeralcontainers' ? ephemeralContainersOnly(current, input) : input;
     carryMetaOnUpdate(def, obj, current);
     if (!subresource && def.subresources?.status) {
       // `current` may be the frozen cached object (a patch): obj gets status of its own then.
@@ -258,7 +261,11 @@ export class ResourceStorage {
     const errs =
       subresource === 'status'
         ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
-        : [...validateObjectMeta(def, obj, current), ...(def.validate?.(obj) ?? []), ...(def.validateUpdate?.(obj, current) ?? [])];
+        : [
+            ...validateObjectMeta(def, obj, current),
+            ...(def.validate?.(obj) ?? []),
+            ...((subresource === 'ephemeralcontainers' ? def.validateEphemeralContainersUpdate : def.validateUpdate)?.(obj, current) ?? []),
+          ];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (fieldManager) trackUpdate(def, current, obj, fieldManager, subresource);
     obj.metadata!.resourceVersion = current.metadata!.resourceVersion;
@@ -272,7 +279,7 @@ export class ResourceStorage {
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
     for (const hook of this.admission) await hook('create', def, obj);
-    const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? [])];
+    const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (fieldManager) trackUpdate(def, undefined, obj, fieldManager);
     return obj;
@@ -367,6 +374,19 @@ export class ResourceStorage {
  * strategies allow, its labels and annotations (the deployment controller records revisions
  * this way without bumping generation). Spec and everything else stay as stored.
  */
+/**
+ * Through pods/ephemeralcontainers only spec.ephemeralContainers is taken from the client
+ * (Kubernetes' dropNonEphemeralContainerUpdates): metadata, the rest of spec and status stay.
+ */
+function ephemeralContainersOnly(current: KObject, input: KObject): KObject {
+  const obj = clone(current);
+  obj.spec = obj.spec ?? {};
+  const list = input.spec?.ephemeralContainers;
+  if (list === undefined || list === null) delete obj.spec.ephemeralContainers;
+  else obj.spec.ephemeralContainers = clone(list);
+  return obj;
+}
+
 function statusOnly(current: KObject, input: KObject): KObject {
   const obj = clone(current);
   if (input.status !== undefined) obj.status = input.status;

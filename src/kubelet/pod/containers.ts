@@ -74,6 +74,11 @@ export class PodContainers {
     return this.inSandbox.has(name);
   }
 
+  /** Whether this container was ever created, in any sandbox (an ephemeral container runs once). */
+  attempted(name: string): boolean {
+    return (this.records.get(name)?.attempts ?? 0) > 0;
+  }
+
   /** Whether any container of the pod was ever created, in any of its sandboxes. */
   anyCreated(): boolean {
     return [...this.records.values()].some((r) => r.attempts > 0);
@@ -204,7 +209,7 @@ export class PodContainers {
    * Pulls, creates and starts a container (and runs its postStart hook). Failures before
    * the container exists become its waiting reason; returns when to try again.
    */
-  async start(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>): Promise<number> {
+  async start(pod: Pod, c: Container, view: ContainerView, byId: Map<string, ContainerStatus>, pidTargetId?: string): Promise<number> {
     const rt = this.deps.runtime;
     const rec = this.records.get(c.name) ?? { ids: [], attempts: 0 };
     this.records.set(c.name, rec);
@@ -242,6 +247,7 @@ export class PodContainers {
     let config: ContainerConfig;
     try {
       config = await this.buildContainerConfig(pod, c, attempt);
+      if (pidTargetId) config.linux = { ...config.linux, securityContext: { ...config.linux?.securityContext, pidTargetId } };
     } catch (err) {
       const message = (err as Error).message;
       this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);

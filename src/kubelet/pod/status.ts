@@ -29,13 +29,15 @@ export interface ContainerView {
 }
 
 /** Regular init containers run to completion; sidecars (restartPolicy Always) keep running. */
-export type ContainerKind = 'init' | 'sidecar' | 'main';
+export type ContainerKind = 'init' | 'sidecar' | 'main' | 'ephemeral';
 
 export interface StatusInput {
   pod: Pod;
   sandbox?: PodSandboxStatus;
   init: ContainerView[];
   containers: ContainerView[];
+  /** Ephemeral (debug) containers: reported, never part of the phase or readiness. */
+  ephemeral?: ContainerView[];
   /** Init containers all finished successfully. */
   initDone: boolean;
   /** An init container failed and will not be restarted. */
@@ -74,7 +76,7 @@ function containerStatus(v: ContainerView, input: StatusInput, waitingReason: st
     state = { running: { startedAt: nsToIso(cur.startedAt) } };
     base.started = v.started ?? true;
     // A regular init container is ready only once it has completed.
-    base.ready = kind !== 'init' && base.started && (v.ready ?? true);
+    base.ready = kind !== 'init' && kind !== 'ephemeral' && base.started && (v.ready ?? true);
   } else if (v.waitingReason && v.backoffUntil === undefined) {
     state = { waiting: { reason: v.waitingReason, ...(v.waitingMessage ? { message: v.waitingMessage } : {}) } };
     lastState = terminatedState(cur, runtimeName);
@@ -206,6 +208,8 @@ export function buildPodStatus(input: StatusInput): PodStatus {
     qosClass: old.qosClass ?? computeQOSClass(pod as KObject),
   };
   if (initStatuses.length) status.initContainerStatuses = initStatuses;
+  const ephemeral = (input.ephemeral ?? []).map((v) => containerStatus(v, input, 'ContainerCreating', 'ephemeral'));
+  if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral;
   // A host-network sandbox has no address of its own: the kubelet reports the node's.
   const ip = sandbox?.network?.ip || (sandbox && pod.spec?.hostNetwork ? input.hostIP : undefined) || old.podIP;
   if (ip) {
@@ -219,7 +223,17 @@ export function buildPodStatus(input: StatusInput): PodStatus {
 /** The parts of a status this agent writes, compared as JSON. */
 export function statusChanged(desired: PodStatus, current: PodStatus | undefined): boolean {
   if (!current) return true;
-  const keys: (keyof PodStatus)[] = ['phase', 'conditions', 'hostIP', 'podIP', 'startTime', 'containerStatuses', 'initContainerStatuses', 'qosClass'];
+  const keys: (keyof PodStatus)[] = [
+    'phase',
+    'conditions',
+    'hostIP',
+    'podIP',
+    'startTime',
+    'containerStatuses',
+    'initContainerStatuses',
+    'ephemeralContainerStatuses',
+    'qosClass',
+  ];
   for (const k of keys) if (canonical(desired[k]) !== canonical(current[k])) return true;
   return false;
 }

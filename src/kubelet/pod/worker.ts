@@ -205,6 +205,7 @@ export class PodWorker {
         if (restart) wake(await this.containers.restartLater(pod, c, view, byId));
       }
     }
+    const ephemeral = await this.stepEphemeral(pod, !!sandbox, byId, wake);
     if (initDone && policy !== 'Always' && containers.length && containers.every((v) => this.finishedForGood(v, policy))) {
       await this.stopSidecars(pod, initContainers, init, byId);
     }
@@ -215,12 +216,38 @@ export class PodWorker {
       sandbox,
       init,
       containers,
+      ephemeral,
       initDone,
       initFailed,
       hostIP: this.deps.hostIP,
       runtimeName: this.deps.runtimeName,
       now: this.now(),
     });
+  }
+
+  /**
+   * Ephemeral (debug) containers, as the kubelet runs them: started once in the running
+   * sandbox, whether or not initialization is over, and never restarted. One with a
+   * targetContainerName joins that container's PID namespace, so it waits for it to exist.
+   */
+  private async stepEphemeral(pod: Pod, hasSandbox: boolean, byId: Map<string, ContainerStatus>, wake: (t: number) => void): Promise<ContainerView[]> {
+    const views: ContainerView[] = [];
+    for (const ec of pod.spec?.ephemeralContainers ?? []) {
+      const c = ec as Container;
+      const view = this.containers.view(c, byId);
+      views.push(view);
+      if (!hasSandbox || this.containers.attempted(c.name)) continue;
+      let target: string | undefined;
+      if (ec.targetContainerName) {
+        target = this.containers.currentId(ec.targetContainerName);
+        if (!target || !this.containers.created(ec.targetContainerName)) {
+          wake(this.now() + RETRY_MS);
+          continue;
+        }
+      }
+      wake(await this.containers.start(pod, c, view, byId, target));
+    }
+    return views;
   }
 
   /**

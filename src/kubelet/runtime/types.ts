@@ -92,6 +92,8 @@ export interface LinuxContainerSecurityContext {
   readonlyRootfs?: boolean;
   supplementalGroups?: number[];
   noNewPrivs?: boolean;
+  /** CRI NamespaceOption pid TARGET: join this container's PID namespace (an ephemeral container's target). */
+  pidTargetId?: string;
 }
 
 export interface ContainerConfig {

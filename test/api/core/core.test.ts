@@ -58,7 +58,7 @@ test('coreResources lists every core/v1 resource once', () => {
   const cs = coreResources.find((d) => d.plural === 'componentstatuses')!;
   assert.deepEqual(cs.verbs, ['get', 'list']);
   assert.equal(cs.namespaced, false);
-  assert.deepEqual(pods.subresources, { status: true, binding: true });
+  assert.deepEqual(pods.subresources, { status: true, binding: true, ephemeralContainers: true });
   assert.ok(replicationcontrollers.subresources?.scale);
 });
 

@@ -126,6 +126,8 @@ export interface Harness {
   waitFor<T>(what: string, get: () => T | undefined | false, ms?: number): Promise<T>;
   /** Marks the pod deleted with this grace period, as the apiserver does. */
   delete(graceSeconds: number): void;
+  /** A write to the pod (e.g. through pods/ephemeralcontainers): the worker sees the new pod. */
+  change(f: (p: Pod) => Pod): void;
   close(): Promise<void>;
 }
 
@@ -191,6 +193,10 @@ export async function harness(pod: Pod, script: Script = {}, deps: Partial<PodWo
     current: () => current,
     until: (pred, ms) => waitFor('status', () => (statuses.length && pred(current.status!) ? current.status! : undefined), ms),
     waitFor,
+    change(f) {
+      current = f(current);
+      worker.update(current);
+    },
     delete(graceSeconds) {
       current = { ...current, metadata: { ...current.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: graceSeconds } };
       worker.update(current);

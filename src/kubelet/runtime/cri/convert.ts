@@ -45,8 +45,11 @@ export function sandboxConfigToWire(c: PodSandboxConfig): Wire {
 }
 
 function securityContextToWire(s: LinuxContainerSecurityContext | undefined, sb: PodSandboxConfig): Wire {
+  const ns = namespaceOptions(sb);
+  // A debug container sees its target's processes, unless the pod shares one PID namespace anyway.
+  if (s?.pidTargetId && ns.pid === 'CONTAINER') Object.assign(ns, { pid: 'TARGET', targetId: s.pidTargetId });
   return {
-    namespaceOptions: namespaceOptions(sb),
+    namespaceOptions: ns,
     ...(s?.capabilities
       ? { capabilities: { addCapabilities: s.capabilities.addCapabilities ?? [], dropCapabilities: s.capabilities.dropCapabilities ?? [] } }
       : {}),
