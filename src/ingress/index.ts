@@ -14,6 +14,7 @@ import { EndpointPicker, type HealthOptions } from './endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext, type Timeouts } from './forward.js';
 import { INGRESS_CLASS_NAME, servedByUs } from './ingress-class.js';
 import { DEFAULT_LIMITS, openHttp, openHttps, type ListenerLimits } from './listeners.js';
+import { IngressMetrics } from './metrics.js';
 import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
 
@@ -35,6 +36,8 @@ export interface IngressOptions {
   timeouts?: Partial<Timeouts>;
   limits?: Partial<ListenerLimits>;
   health?: Partial<HealthOptions>;
+  /** Port of the /metrics listener on 127.0.0.1 (0: a free one); undefined: none. */
+  metricsPort?: number;
   /** Write status.loadBalancer.ingress (default true). */
   writeStatus?: boolean;
 }
@@ -42,6 +45,8 @@ export interface IngressOptions {
 export interface IngressController {
   /** Where it listens: one entry per address and protocol, with the bound port. */
   readonly listening: { proto: 'http' | 'https'; address: string; port: number }[];
+  /** Port of the /metrics listener on 127.0.0.1, if one runs. */
+  readonly metricsPort: number | undefined;
   table(): RouteTable;
   stop(): Promise<void>;
 }
@@ -143,6 +148,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   await informers.waitForSync();
   rebuild();
 
+  const metrics = new IngressMetrics(log.child('access'));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
   const ctx: ForwardContext = {
     table: () => table,
@@ -150,6 +156,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     agent,
     timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
     httpsPort: o.httpsPort,
+    onDone: (r) => metrics.record({ ...r, ingress: r.route?.ingress, service: r.route && `${r.route.backend.namespace}/${r.route.backend.service}` }),
   };
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const opened: Awaited<ReturnType<typeof openHttp>>[] = [];
@@ -163,15 +170,26 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     if (ownInformers) informers.stop();
     throw new Error(`ingress cannot listen: ${(err as Error).message}`);
   }
+  let metricsServer: Awaited<ReturnType<IngressMetrics['serve']>> | undefined;
+  if (o.metricsPort !== undefined) {
+    try {
+      metricsServer = await metrics.serve('127.0.0.1', o.metricsPort, log);
+    } catch (err) {
+      // Metrics are an aid: a taken port leaves the ingress running without them.
+      log.warn('ingress metrics listener cannot open; running without /metrics', { port: o.metricsPort, error: (err as Error).message });
+    }
+  }
   // With port 0 each listener has its own port; redirects name the first HTTPS one.
   ctx.httpsPort = opened.find((l) => l.proto === 'https')?.port;
   const listening = opened.map(({ proto, address, port }) => ({ proto, address, port }));
-  log.info('ingress controller listening', { class: INGRESS_CLASS_NAME, listening });
+  log.info('ingress controller listening', { class: INGRESS_CLASS_NAME, listening, metricsPort: metricsServer?.port });
   return {
     listening,
+    metricsPort: metricsServer?.port,
     table: () => table,
     async stop() {
       await Promise.all(opened.map((l) => l.close()));
+      await metricsServer?.close();
       agent.destroy();
       await status?.stop(ingresses.store.list());
       if (ownInformers) informers.stop();
