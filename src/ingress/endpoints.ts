@@ -50,10 +50,10 @@ export class EndpointPicker {
   }
 
   /** The ready upstreams of a backend: its Service port resolved to the EndpointSlices' port. */
-  resolve(b: ServiceBackend): Resolution {
+  resolve(b: ServiceBackend, protocol: 'TCP' | 'UDP' = 'TCP'): Resolution {
     const svc = this.source.service(b.namespace, b.service);
     if (!svc) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} does not exist` };
-    const sp = (svc.spec?.ports ?? []).find((p) => (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
+    const sp = (svc.spec?.ports ?? []).find((p) => (p.protocol ?? 'TCP') === protocol && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
     if (!sp) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} has no port ${b.port}` };
     if (svc.spec?.type === 'ExternalName')
       return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} is of type ExternalName, which the ingress does not proxy to` };
@@ -61,7 +61,7 @@ export class EndpointPicker {
     const seen = new Set<string>();
     const upstreams: Upstream[] = [];
     for (const slice of this.source.slices(b.namespace, b.service)) {
-      const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === 'TCP')?.port;
+      const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol)?.port;
       if (!port) continue;
       for (const ep of slice.endpoints ?? []) {
         if (ep.conditions?.ready === false) continue;

@@ -14,6 +14,7 @@ import { EndpointPicker, type HealthOptions } from './endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext, type Timeouts } from './forward.js';
 import { INGRESS_CLASS_NAME, servedByUs } from './ingress-class.js';
 import { DEFAULT_LIMITS, openHttp, openHttps, type ListenerLimits } from './listeners.js';
+import { L4_NAMESPACE, L4Proxy, parseL4Data, TCP_CONFIGMAP, UDP_CONFIGMAP } from './l4.js';
 import { IngressMetrics } from './metrics.js';
 import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
@@ -61,6 +62,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   const services = informers.informerFor(resources.services);
   const slices = informers.informerFor(resources.endpointSlices);
   const secrets = informers.informerFor(resources.secrets);
+  const configMaps = informers.informerFor(resources.configMaps);
   slices.addIndexers({
     [sliceIndex]: (s) => {
       const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
@@ -179,6 +181,27 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
       log.warn('ingress metrics listener cannot open; running without /metrics', { port: o.metricsPort, error: (err as Error).message });
     }
   }
+  const l4 = new L4Proxy(picker, o.nodeIPs, log.child('l4'));
+  const applyL4 = (protocol: 'TCP' | 'UDP', name: string) => {
+    const cm = configMaps.get(name, L4_NAMESPACE);
+    const { entries, problems } = parseL4Data(cm?.data);
+    for (const p of problems) {
+      const key = `${cm?.metadata?.uid}\u0000${p}`;
+      if (reported.has(key) || !cm) continue;
+      reported.add(key);
+      log.warn('ingress ConfigMap entry skipped', { configMap: `${L4_NAMESPACE}/${name}`, problem: p });
+      recorder.event(cm, 'Warning', 'InvalidEntry', p);
+    }
+    void l4.apply(protocol, entries);
+  };
+  const onConfigMap = (cm: { metadata?: { namespace?: string; name?: string } }) => {
+    if (cm.metadata?.namespace !== L4_NAMESPACE) return;
+    if (cm.metadata.name === TCP_CONFIGMAP) applyL4('TCP', TCP_CONFIGMAP);
+    if (cm.metadata.name === UDP_CONFIGMAP) applyL4('UDP', UDP_CONFIGMAP);
+  };
+  configMaps.addEventHandler({ onAdd: onConfigMap, onUpdate: (_old, cm) => onConfigMap(cm), onDelete: onConfigMap });
+  applyL4('TCP', TCP_CONFIGMAP);
+  applyL4('UDP', UDP_CONFIGMAP);
   // With port 0 each listener has its own port; redirects name the first HTTPS one.
   ctx.httpsPort = opened.find((l) => l.proto === 'https')?.port;
   const listening = opened.map(({ proto, address, port }) => ({ proto, address, port }));
@@ -190,6 +213,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     async stop() {
       await Promise.all(opened.map((l) => l.close()));
       await metricsServer?.close();
+      await l4.close();
       agent.destroy();
       await status?.stop(ingresses.store.list());
       if (ownInformers) informers.stop();
