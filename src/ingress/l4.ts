@@ -105,10 +105,8 @@ export class L4Proxy {
     }
   }
 
-  private pick(target: ServiceBackend, protocol: 'TCP' | 'UDP', exclude?: ReadonlySet<string>): Upstream | undefined {
-    const r = this.picker.resolve(target, protocol);
-    if (!r.ok) return undefined;
-    return this.picker.next(`${protocol}/${target.namespace}/${target.service}:${target.port}`, r.upstreams, exclude);
+  private pick(target: ServiceBackend, protocol: 'TCP' | 'UDP'): Upstream | undefined {
+    return pickUpstream(this.picker, target, protocol);
   }
 
   private async openTcp(port: number, target: ServiceBackend): Promise<Exposed> {
@@ -122,7 +120,7 @@ export class L4Proxy {
               sockets.add(client);
               client.once('close', () => sockets.delete(client));
               client.on('error', () => client.destroy());
-              this.spliceTcp(client, ex.target, new Set());
+              spliceToService(this.picker, client, ex.target);
             });
             server.once('error', reject);
             server.listen({ host: address, port }, () => resolve(server));
@@ -142,37 +140,6 @@ export class L4Proxy {
         for (const s of sockets) s.destroy();
       });
     return ex;
-  }
-
-  /** Connects to an endpoint (another one on a failed connect, up to 3) and splices both ways. */
-  private spliceTcp(client: net.Socket, target: ServiceBackend, tried: Set<string>): void {
-    if (client.destroyed) return;
-    const up = this.pick(target, 'TCP', tried);
-    if (!up || tried.size >= 3) {
-      client.destroy();
-      return;
-    }
-    tried.add(up.key);
-    const upstream = net.connect({ host: up.host, port: up.port });
-    upstream.setNoDelay(true);
-    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    let connected = false;
-    upstream.once('connect', () => {
-      clearTimeout(timer);
-      connected = true;
-      this.picker.connected(up.key);
-      client.pipe(upstream).pipe(client);
-      client.resume();
-    });
-    upstream.on('error', () => {
-      clearTimeout(timer);
-      if (!connected) {
-        this.picker.connectFailed(up.key);
-        this.spliceTcp(client, target, tried);
-      } else client.destroy();
-    });
-    upstream.on('close', () => connected && client.destroy());
-    client.once('close', () => upstream.destroy());
   }
 
   private async openUdp(port: number, target: ServiceBackend): Promise<Exposed> {
@@ -236,4 +203,46 @@ export class L4Proxy {
     };
     return ex;
   }
+}
+
+function pickUpstream(picker: EndpointPicker, target: ServiceBackend, protocol: 'TCP' | 'UDP', exclude?: ReadonlySet<string>): Upstream | undefined {
+  const r = picker.resolve(target, protocol);
+  if (!r.ok) return undefined;
+  return picker.next(`${protocol}/${target.namespace}/${target.service}:${target.port}`, r.upstreams, exclude);
+}
+
+/**
+ * Connects a client socket to an endpoint of a Service (another one on a failed connect, up to
+ * 3) and splices the bytes both ways; bytes the client already sent (paused or unshifted) go first.
+ */
+export function spliceToService(picker: EndpointPicker, client: net.Socket, target: ServiceBackend, tried: Set<string> = new Set()): void {
+  if (client.destroyed) return;
+  const up = tried.size < 3 ? pickUpstream(picker, target, 'TCP', tried) : undefined;
+  if (!up) {
+    client.destroy();
+    return;
+  }
+  tried.add(up.key);
+  const upstream = net.connect({ host: up.host, port: up.port });
+  upstream.setNoDelay(true);
+  const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
+  let connected = false;
+  upstream.once('connect', () => {
+    clearTimeout(timer);
+    connected = true;
+    picker.connected(up.key);
+    client.pipe(upstream).pipe(client);
+    client.resume();
+  });
+  upstream.on('error', () => {
+    clearTimeout(timer);
+    if (connected) {
+      client.destroy();
+      return;
+    }
+    picker.connectFailed(up.key);
+    spliceToService(picker, client, target, tried);
+  });
+  upstream.on('close', () => connected && client.destroy());
+  client.once('close', () => upstream.destroy());
 }

@@ -5,6 +5,9 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { selfSignedServingCert } from '../../src/util/pki.js';
 import { Client } from '../../src/client/client.js';
 import { HttpsTransport } from '../../src/client/https-transport.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -12,6 +15,7 @@ import { eventually } from '../helpers/wait.js';
 
 let s: TestServer;
 let client: Client;
+let httpsPort = 0;
 const closers: (() => void)[] = [];
 
 async function tcpBackend(name: string): Promise<number> {
@@ -90,6 +94,9 @@ function udpAsk(port: number, msg: string): Promise<string> {
 before(async () => {
   s = await startServer({ args: ['--ingress-http-port', '0', '--ingress-https-port', '0'] });
   client = new Client(HttpsTransport.fromKubeconfig(s.kubeconfig));
+  const m = /"msg":"ingress controller listening".*?"listening":(\[[^\]]*\])/.exec(s.logs());
+  assert.ok(m, 'no listening line in the logs');
+  httpsPort = (JSON.parse(m[1]!) as { proto: string; port: number }[]).find((l) => l.proto === 'https')!.port;
 });
 
 after(async () => {
@@ -143,4 +150,49 @@ test('TCP and UDP services on node ports from the ingress ConfigMaps, round robi
         : undefined,
     s.logs,
   );
+});
+
+function tlsHello(servername: string, msg: string): Promise<{ cn: string; reply: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: '127.0.0.1', port: httpsPort, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+      const cn = /CN=([^\n,]+)/.exec((sock.getPeerX509Certificate() as X509Certificate).subject)?.[1] ?? '';
+      sock.write(msg);
+      sock.once('data', (d) => {
+        resolve({ cn, reply: String(d) });
+        sock.end();
+      });
+    });
+    sock.on('error', reject);
+    sock.setTimeout(5_000, () => sock.destroy(new Error('no TLS answer')));
+  });
+}
+
+test('TLS passthrough by SNI: the backend terminates TLS with its own certificate; other names stay on the ingress', async () => {
+  const cert = await selfSignedServingCert('pass.test', { hostnames: ['pass.test'] });
+  const backend = tls.createServer({ cert: cert.cert, key: cert.key }, (c) => {
+    c.on('data', (d) => c.write(`tls-backend:${d}`));
+    c.on('error', () => {});
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  closers.push(() => backend.close());
+  await client.services.create({ metadata: { name: 'pass', namespace: 'default' }, spec: { ports: [{ name: 'tls', port: 443, protocol: 'TCP' }] } });
+  await slice('pass', 'p1', 'TCP', 'tls', (backend.address() as net.AddressInfo).port);
+  await client.ingresses.create({
+    metadata: { name: 'pass', namespace: 'default', annotations: { 'skiff.io/ssl-passthrough': 'true' } },
+    spec: {
+      rules: [{ host: 'pass.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'pass', port: { number: 443 } } } }] } }],
+    },
+  });
+  const r = await eventually(
+    'the passthrough route',
+    10_000,
+    async () => {
+      const x = await tlsHello('pass.test', 'hello').catch(() => undefined);
+      return x?.cn === 'pass.test' ? x : undefined;
+    },
+    s.logs,
+  );
+  assert.equal(r.reply, 'tls-backend:hello');
+  // A name without passthrough is terminated by the ingress (its default certificate).
+  assert.equal((await tlsHello('other.test', 'GET / HTTP/1.1\r\nHost: other.test\r\n\r\n')).cn, 'skiff-ingress-default');
 });
