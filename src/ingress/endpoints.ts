@@ -39,6 +39,8 @@ interface Health {
 export class EndpointPicker {
   private readonly cursor = new Map<string, number>();
   private readonly health = new Map<string, Health>();
+  /** Endpoints whose last active health check failed. */
+  private readonly activeDown = new Set<string>();
   private readonly opts: HealthOptions;
 
   constructor(
@@ -96,7 +98,16 @@ export class EndpointPicker {
     return upstreams.find((u) => affinityToken(u) === cookie && this.healthy(u.key));
   }
 
+  /** Records an active check's verdict; true when it changed the endpoint's state. */
+  setActive(key: string, ok: boolean): boolean {
+    const was = !this.activeDown.has(key);
+    if (ok) this.activeDown.delete(key);
+    else this.activeDown.add(key);
+    return was !== ok;
+  }
+
   healthy(key: string): boolean {
+    if (this.activeDown.has(key)) return false;
     const h = this.health.get(key);
     return !h || h.ejectedUntil <= this.now();
   }

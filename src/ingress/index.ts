@@ -9,6 +9,7 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { selfSignedServingCert } from '../util/pki.js';
+import { ActiveHealthChecker, checksOf } from './active-health.js';
 import { CertStore } from './certs.js';
 import { EndpointPicker, type HealthOptions } from './endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext, type Timeouts } from './forward.js';
@@ -77,6 +78,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     o.health,
   );
   const defaultCert = await selfSignedServingCert('skiff-ingress-default', { hostnames: ['ingress.skiff.local'] });
+  const checker = new ActiveHealthChecker(picker, log.child('health'));
   const certs = new CertStore(defaultCert, (ns, name) => secrets.get(name, ns));
   const recorder = new ClientEventRecorder(o.client, 'skiff-ingress', log.child('events'), o.nodeName);
   const status = o.writeStatus === false ? undefined : new IngressStatusWriter(o.client, o.statusIPs ?? o.nodeIPs, log);
@@ -101,6 +103,9 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
         if (n && !services.get(n, ns))
           problems.push({ ing, reason: 'ServiceNotFound', message: `backend Service ${ns}/${n} does not exist; its requests are answered 503` });
     }
+    const active = checksOf(ours);
+    for (const p of active.problems) problems.push({ ing: p.ing, reason: 'InvalidHealthCheck', message: p.message });
+    checker.update(active.checks);
     const tlsOwner = new Map<string, Ingress>();
     for (const ing of ours) for (const t of ing.spec?.tls ?? []) if (t.secretName) tlsOwner.set(`${ing.metadata?.namespace ?? 'default'}/${t.secretName}`, ing);
     for (const p of certs.update(next.tlsSecrets)) {
@@ -214,6 +219,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
       await Promise.all(opened.map((l) => l.close()));
       await metricsServer?.close();
       await l4.close();
+      checker.stop();
       agent.destroy();
       await status?.stop(ingresses.store.list());
       if (ownInformers) informers.stop();

@@ -4,6 +4,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
@@ -16,6 +17,7 @@ import { eventually } from '../helpers/wait.js';
 let s: TestServer;
 let client: Client;
 let httpsPort = 0;
+let httpPort = 0;
 const closers: (() => void)[] = [];
 
 async function tcpBackend(name: string): Promise<number> {
@@ -75,6 +77,18 @@ function tcpAsk(port: number, msg: string): Promise<string> {
   });
 }
 
+function httpGet(host: string, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: httpPort, path, headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}: ${body}`))));
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('timed out')));
+  });
+}
+
 function udpAsk(port: number, msg: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const u = dgram.createSocket('udp4');
@@ -96,7 +110,9 @@ before(async () => {
   client = new Client(HttpsTransport.fromKubeconfig(s.kubeconfig));
   const m = /"msg":"ingress controller listening".*?"listening":(\[[^\]]*\])/.exec(s.logs());
   assert.ok(m, 'no listening line in the logs');
-  httpsPort = (JSON.parse(m[1]!) as { proto: string; port: number }[]).find((l) => l.proto === 'https')!.port;
+  const listening = JSON.parse(m[1]!) as { proto: string; port: number }[];
+  httpsPort = listening.find((l) => l.proto === 'https')!.port;
+  httpPort = listening.find((l) => l.proto === 'http')!.port;
 });
 
 after(async () => {
@@ -195,4 +211,40 @@ test('TLS passthrough by SNI: the backend terminates TLS with its own certificat
   assert.equal(r.reply, 'tls-backend:hello');
   // A name without passthrough is terminated by the ingress (its default certificate).
   assert.equal((await tlsHello('other.test', 'GET / HTTP/1.1\r\nHost: other.test\r\n\r\n')).cn, 'skiff-ingress-default');
+});
+
+test('active health checks by annotation take a failing endpoint out of rotation and bring it back', async () => {
+  const healthy = new Map<string, boolean>([
+    ['h1', true],
+    ['h2', false],
+  ]);
+  const ports = new Map<string, number>();
+  for (const name of healthy.keys()) {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/healthz') res.writeHead(healthy.get(name) ? 200 : 500).end();
+      else res.end(name);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    ports.set(name, (server.address() as net.AddressInfo).port);
+  }
+  await client.services.create({ metadata: { name: 'hc', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+  for (const [name, port] of ports) await slice('hc', name, 'TCP', 'http', port);
+  await client.ingresses.create({
+    metadata: { name: 'hc', namespace: 'default', annotations: { 'skiff.io/health-check-path': '/healthz', 'skiff.io/health-check-interval': '500ms' } },
+    spec: { rules: [{ host: 'hc.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'hc', port: { number: 80 } } } }] } }] },
+  });
+  const spread = async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await httpGet('hc.test', '/'));
+    return [...seen].sort().join(',');
+  };
+  // Both endpoints are ready in their slices; only the one passing its check gets requests.
+  await eventually('only h1 in rotation', 10_000, async () => ((await spread().catch(() => '')) === 'h1' ? true : undefined), s.logs);
+  for (let i = 0; i < 3; i++) assert.equal(await spread(), 'h1');
+  healthy.set('h2', true);
+  await eventually('h2 back in rotation', 10_000, async () => ((await spread()) === 'h1,h2' ? true : undefined), s.logs);
 });
