@@ -53,9 +53,11 @@ export async function startNodeIngress(
       httpsPort: flags.ingressHttpsPort ?? defaults.https,
       log: o.log.child('ingress'),
       informers: o.informers,
+      // ingress-nginx's metrics port; a free one when the test gave port 0 for HTTP.
+      metricsPort: flags.ingressHttpPort === 0 ? 0 : 10254,
     });
     o.print(
-      `ingress listening on ${ingress.listening.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(' ')}`,
+      `ingress listening on ${ingress.listening.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(' ')}${ingress.metricsPort !== undefined ? ` metrics http://127.0.0.1:${ingress.metricsPort}/metrics` : ''}`,
     );
     return ingress;
   } catch (err) {

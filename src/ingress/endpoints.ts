@@ -39,6 +39,8 @@ interface Health {
 export class EndpointPicker {
   private readonly cursor = new Map<string, number>();
   private readonly health = new Map<string, Health>();
+  /** Endpoints whose last active health check failed. */
+  private readonly activeDown = new Set<string>();
   private readonly opts: HealthOptions;
 
   constructor(
@@ -50,10 +52,10 @@ export class EndpointPicker {
   }
 
   /** The ready upstreams of a backend: its Service port resolved to the EndpointSlices' port. */
-  resolve(b: ServiceBackend): Resolution {
+  resolve(b: ServiceBackend, protocol: 'TCP' | 'UDP' = 'TCP'): Resolution {
     const svc = this.source.service(b.namespace, b.service);
     if (!svc) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} does not exist` };
-    const sp = (svc.spec?.ports ?? []).find((p) => (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
+    const sp = (svc.spec?.ports ?? []).find((p) => (p.protocol ?? 'TCP') === protocol && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
     if (!sp) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} has no port ${b.port}` };
     if (svc.spec?.type === 'ExternalName')
       return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} is of type ExternalName, which the ingress does not proxy to` };
@@ -61,7 +63,7 @@ export class EndpointPicker {
     const seen = new Set<string>();
     const upstreams: Upstream[] = [];
     for (const slice of this.source.slices(b.namespace, b.service)) {
-      const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === 'TCP')?.port;
+      const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol)?.port;
       if (!port) continue;
       for (const ep of slice.endpoints ?? []) {
         if (ep.conditions?.ready === false) continue;
@@ -96,7 +98,16 @@ export class EndpointPicker {
     return upstreams.find((u) => affinityToken(u) === cookie && this.healthy(u.key));
   }
 
+  /** Records an active check's verdict; true when it changed the endpoint's state. */
+  setActive(key: string, ok: boolean): boolean {
+    const was = !this.activeDown.has(key);
+    if (ok) this.activeDown.delete(key);
+    else this.activeDown.add(key);
+    return was !== ok;
+  }
+
   healthy(key: string): boolean {
+    if (this.activeDown.has(key)) return false;
     const h = this.health.get(key);
     return !h || h.ejectedUntil <= this.now();
   }

@@ -40,7 +40,7 @@ export interface ForwardContext {
   timeouts: Timeouts;
   /** Port of the HTTPS listener, for redirects (omitted from the URL when 443). */
   httpsPort: number | undefined;
-  onDone?(info: { route?: Route; status: number; upstream?: string; ms: number; method: string; host: string; path: string }): void;
+  onDone?(info: { route?: Route; status: number; upstream?: string; ms: number; upstreamMs?: number; method: string; host: string; path: string }): void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -63,7 +63,8 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   const host = requestHost(req.headers);
   const path = req.url ?? '/';
   const method = req.method ?? 'GET';
-  const done = (status: number, route?: Route, upstream?: string) => ctx.onDone?.({ route, status, upstream, ms: Date.now() - start, method, host, path });
+  const done = (status: number, route?: Route, upstream?: string, upstreamMs?: number) =>
+    ctx.onDone?.({ route, status, upstream, ms: Date.now() - start, upstreamMs, method, host, path });
   const route = ctx.table().match(host, path);
   if (!route) {
     plainReply(res, 404, `404 Not Found: no Ingress rule matches host ${JSON.stringify(normalizeHost(host))} and path ${JSON.stringify(path.split('?')[0])}\n`);
@@ -108,6 +109,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
 
   const attempt = (up: Upstream) => {
     tried.add(up.key);
+    const sent = Date.now();
     const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
     current = proxyReq;
     let connected = false;
@@ -151,6 +153,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       }
       finished = true;
       clearTimeout(deadline);
+      const upstreamMs = Date.now() - sent;
       const out = clientResponseHeaders(proxyRes.headers);
       if (affinity && pinned?.key !== up.key) {
         const maxAge = Number(route.annotations[ANNOTATION_COOKIE_MAX_AGE]);
@@ -161,7 +164,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       res.writeHead(proxyRes.statusCode ?? 502, out);
       proxyRes.pipe(res as NodeJS.WritableStream);
       proxyRes.on('error', () => res.destroy());
-      proxyRes.on('end', () => done(proxyRes.statusCode ?? 502, route, up.key));
+      proxyRes.on('end', () => done(proxyRes.statusCode ?? 502, route, up.key, upstreamMs));
     });
   };
   // A client that goes away takes its upstream request with it.

@@ -9,11 +9,14 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { selfSignedServingCert } from '../util/pki.js';
+import { ActiveHealthChecker, checksOf } from './active-health.js';
 import { CertStore } from './certs.js';
 import { EndpointPicker, type HealthOptions } from './endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext, type Timeouts } from './forward.js';
 import { INGRESS_CLASS_NAME, servedByUs } from './ingress-class.js';
 import { DEFAULT_LIMITS, openHttp, openHttps, type ListenerLimits } from './listeners.js';
+import { L4_NAMESPACE, L4Proxy, parseL4Data, TCP_CONFIGMAP, UDP_CONFIGMAP } from './l4.js';
+import { IngressMetrics } from './metrics.js';
 import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
 
@@ -35,6 +38,8 @@ export interface IngressOptions {
   timeouts?: Partial<Timeouts>;
   limits?: Partial<ListenerLimits>;
   health?: Partial<HealthOptions>;
+  /** Port of the /metrics listener on 127.0.0.1 (0: a free one); undefined: none. */
+  metricsPort?: number;
   /** Write status.loadBalancer.ingress (default true). */
   writeStatus?: boolean;
 }
@@ -42,6 +47,8 @@ export interface IngressOptions {
 export interface IngressController {
   /** Where it listens: one entry per address and protocol, with the bound port. */
   readonly listening: { proto: 'http' | 'https'; address: string; port: number }[];
+  /** Port of the /metrics listener on 127.0.0.1, if one runs. */
+  readonly metricsPort: number | undefined;
   table(): RouteTable;
   stop(): Promise<void>;
 }
@@ -56,6 +63,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   const services = informers.informerFor(resources.services);
   const slices = informers.informerFor(resources.endpointSlices);
   const secrets = informers.informerFor(resources.secrets);
+  const configMaps = informers.informerFor(resources.configMaps);
   slices.addIndexers({
     [sliceIndex]: (s) => {
       const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
@@ -70,6 +78,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     o.health,
   );
   const defaultCert = await selfSignedServingCert('skiff-ingress-default', { hostnames: ['ingress.skiff.local'] });
+  const checker = new ActiveHealthChecker(picker, log.child('health'));
   const certs = new CertStore(defaultCert, (ns, name) => secrets.get(name, ns));
   const recorder = new ClientEventRecorder(o.client, 'skiff-ingress', log.child('events'), o.nodeName);
   const status = o.writeStatus === false ? undefined : new IngressStatusWriter(o.client, o.statusIPs ?? o.nodeIPs, log);
@@ -94,6 +103,9 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
         if (n && !services.get(n, ns))
           problems.push({ ing, reason: 'ServiceNotFound', message: `backend Service ${ns}/${n} does not exist; its requests are answered 503` });
     }
+    const active = checksOf(ours);
+    for (const p of active.problems) problems.push({ ing: p.ing, reason: 'InvalidHealthCheck', message: p.message });
+    checker.update(active.checks);
     const tlsOwner = new Map<string, Ingress>();
     for (const ing of ours) for (const t of ing.spec?.tls ?? []) if (t.secretName) tlsOwner.set(`${ing.metadata?.namespace ?? 'default'}/${t.secretName}`, ing);
     for (const p of certs.update(next.tlsSecrets)) {
@@ -143,6 +155,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   await informers.waitForSync();
   rebuild();
 
+  const metrics = new IngressMetrics(log.child('access'));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
   const ctx: ForwardContext = {
     table: () => table,
@@ -150,6 +163,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     agent,
     timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
     httpsPort: o.httpsPort,
+    onDone: (r) => metrics.record({ ...r, ingress: r.route?.ingress, service: r.route && `${r.route.backend.namespace}/${r.route.backend.service}` }),
   };
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const opened: Awaited<ReturnType<typeof openHttp>>[] = [];
@@ -163,15 +177,49 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     if (ownInformers) informers.stop();
     throw new Error(`ingress cannot listen: ${(err as Error).message}`);
   }
+  let metricsServer: Awaited<ReturnType<IngressMetrics['serve']>> | undefined;
+  if (o.metricsPort !== undefined) {
+    try {
+      metricsServer = await metrics.serve('127.0.0.1', o.metricsPort, log);
+    } catch (err) {
+      // Metrics are an aid: a taken port leaves the ingress running without them.
+      log.warn('ingress metrics listener cannot open; running without /metrics', { port: o.metricsPort, error: (err as Error).message });
+    }
+  }
+  const l4 = new L4Proxy(picker, o.nodeIPs, log.child('l4'));
+  const applyL4 = (protocol: 'TCP' | 'UDP', name: string) => {
+    const cm = configMaps.get(name, L4_NAMESPACE);
+    const { entries, problems } = parseL4Data(cm?.data);
+    for (const p of problems) {
+      const key = `${cm?.metadata?.uid}\u0000${p}`;
+      if (reported.has(key) || !cm) continue;
+      reported.add(key);
+      log.warn('ingress ConfigMap entry skipped', { configMap: `${L4_NAMESPACE}/${name}`, problem: p });
+      recorder.event(cm, 'Warning', 'InvalidEntry', p);
+    }
+    void l4.apply(protocol, entries);
+  };
+  const onConfigMap = (cm: { metadata?: { namespace?: string; name?: string } }) => {
+    if (cm.metadata?.namespace !== L4_NAMESPACE) return;
+    if (cm.metadata.name === TCP_CONFIGMAP) applyL4('TCP', TCP_CONFIGMAP);
+    if (cm.metadata.name === UDP_CONFIGMAP) applyL4('UDP', UDP_CONFIGMAP);
+  };
+  configMaps.addEventHandler({ onAdd: onConfigMap, onUpdate: (_old, cm) => onConfigMap(cm), onDelete: onConfigMap });
+  applyL4('TCP', TCP_CONFIGMAP);
+  applyL4('UDP', UDP_CONFIGMAP);
   // With port 0 each listener has its own port; redirects name the first HTTPS one.
   ctx.httpsPort = opened.find((l) => l.proto === 'https')?.port;
   const listening = opened.map(({ proto, address, port }) => ({ proto, address, port }));
-  log.info('ingress controller listening', { class: INGRESS_CLASS_NAME, listening });
+  log.info('ingress controller listening', { class: INGRESS_CLASS_NAME, listening, metricsPort: metricsServer?.port });
   return {
     listening,
+    metricsPort: metricsServer?.port,
     table: () => table,
     async stop() {
       await Promise.all(opened.map((l) => l.close()));
+      await metricsServer?.close();
+      await l4.close();
+      checker.stop();
       agent.destroy();
       await status?.stop(ingresses.store.list());
       if (ownInformers) informers.stop();

@@ -4,11 +4,15 @@
 // oversized headers: 431) before they reach the handler.
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { Server as NetServer, Socket } from 'node:net';
+import net, { type Server as NetServer, type Socket } from 'node:net';
 import type { CertStore } from './certs.js';
 import { ALPN } from './certs.js';
 import { handleRequest, type ForwardContext } from './forward.js';
+import { spliceToService } from './l4.js';
+import { MAX_RECORD, readSni } from './sni.js';
 import { handleUpgrade } from './upgrade.js';
+
+export const ANNOTATION_SSL_PASSTHROUGH = 'skiff.io/ssl-passthrough';
 
 export interface ListenerLimits {
   /** Client must send its request headers within this time. */
@@ -89,14 +93,21 @@ export async function openHttps(
   server.on('tlsClientError', () => {});
   server.on('sessionError', () => {});
   server.setTimeout(limits.keepAliveTimeoutMs);
-  const sockets = new Set<Socket>();
-  server.on('secureConnection', (s: Socket) => {
-    sockets.add(s);
-    s.setNoDelay(true);
-    s.once('close', () => sockets.delete(s));
-  });
-  const bound = await listen(server, address, port);
-  return { proto: 'https', address, port: bound, server, close: () => closeServer(server, sockets) };
+  // The port itself is a plain TCP server: it reads the ClientHello's SNI name first, then
+  // either splices the raw bytes to a passthrough backend or hands the socket to TLS.
+  const front = net.createServer({ pauseOnConnect: true }, (socket) => peekThenDispatch(ctx, server, socket, limits.headersTimeoutMs));
+  const sockets = trackSockets(front);
+  const bound = await listen(front, address, port);
+  return {
+    proto: 'https',
+    address,
+    port: bound,
+    server: front,
+    close: async () => {
+      server.close();
+      await closeServer(front, sockets);
+    },
+  };
 }
 
 function clientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
@@ -119,4 +130,29 @@ async function closeServer(server: NetServer, sockets: Set<Socket>): Promise<voi
     server.close(() => r());
     for (const s of sockets) s.destroy();
   });
+}
+
+function peekThenDispatch(ctx: ForwardContext, tlsServer: NetServer, socket: Socket, timeoutMs: number): void {
+  let buf = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  const onData = (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    const r = readSni(buf);
+    if (r.more && buf.length < MAX_RECORD) return;
+    socket.off('data', onData);
+    socket.pause();
+    clearTimeout(timer);
+    socket.unshift(buf);
+    const name = !r.more && r.name ? r.name : undefined;
+    const route = name ? ctx.table().match(name, '/') : undefined;
+    if (route && route.annotations[ANNOTATION_SSL_PASSTHROUGH] === 'true') {
+      spliceToService(ctx.picker, socket, route.backend);
+      return;
+    }
+    tlsServer.emit('connection', socket);
+  };
+  socket.on('data', onData);
+  socket.on('error', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
 }

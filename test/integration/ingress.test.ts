@@ -31,6 +31,7 @@ let s: TestServer;
 let client: Client;
 let httpPort = 0;
 let httpsPort = 0;
+let metricsPort = 0;
 
 async function backend(name: string): Promise<Backend> {
   const server = http.createServer((req, res) => {
@@ -110,6 +111,7 @@ before(async () => {
   const listening = JSON.parse(m[1]!) as { proto: string; port: number }[];
   httpPort = listening.find((l) => l.proto === 'http')!.port;
   httpsPort = listening.find((l) => l.proto === 'https')!.port;
+  metricsPort = Number(/"msg":"ingress controller listening".*?"metricsPort":(\d+)/.exec(s.logs())?.[1]);
   client = new Client(HttpsTransport.fromKubeconfig(s.kubeconfig));
   const [a1, a2, b1] = [await backend('a1'), await backend('a2'), await backend('b1')];
   await svc('svc-a', [{ name: 'http', port: 80 }]);
@@ -421,4 +423,45 @@ test('endpoints changed during a bounded load loop: zero failed requests', async
   await Promise.all([worker(), worker(), worker(), changer()]);
   assert.deepEqual(failures, []);
   assert.ok(ok > 50, `only ${ok} requests completed`);
+});
+
+test('each request writes one JSON access log line and counts in the /metrics listener', async () => {
+  assert.ok(metricsPort > 0, 'the listening line names the metrics port');
+  const path = `/metrics-probe-${Date.now()}`;
+  assert.equal((await get('a.test', path)).status, 200);
+  assert.equal((await get('nothing.test', path)).status, 404);
+  const lines = await eventually(
+    'two access lines',
+    5_000,
+    async () => {
+      const found = s
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"access"') && l.includes(path))
+        .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
+      return found.length === 2 ? found : undefined;
+    },
+    s.logs,
+  );
+  const ok = lines.find((l) => l.status === 200)!;
+  assert.equal(ok.ingress, 'default/web');
+  assert.equal(ok.host, 'a.test');
+  assert.match(String(ok.upstream), /^127\.0\.0\.1:\d+$/);
+  assert.equal(typeof ok.duration, 'number');
+  assert.ok(!Number.isNaN(Date.parse(String(ok.time))));
+  assert.equal(lines.find((l) => l.status === 404)?.host, 'nothing.test');
+  const text = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
+  });
+  const count = /skiff_ingress_requests_total\{ingress="default\/web",service="default\/svc-a",status="200"\} (\d+)/.exec(text);
+  assert.ok(count && Number(count[1]) >= 1, text.slice(0, 2000));
+  assert.match(text, /skiff_ingress_requests_total\{ingress="",service="",status="404"\} [1-9]/);
+  const hist = /skiff_ingress_upstream_latency_seconds_count\{ingress="default\/web",service="default\/svc-a"\} (\d+)/.exec(text);
+  assert.ok(hist && Number(hist[1]) >= 1);
 });
