@@ -106,6 +106,11 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     assert.equal(done.status?.phase, 'Succeeded', `wget pod failed; its output:\n${page}`);
     assert.match(page, /It works!/);
 
+    // This run's sandboxes: the CNI rules each one got carry its ID, so the check below cannot
+    // mistake another run's leftovers (same random pod CIDR) for this run's.
+    const before = await node.cri();
+    const sandboxIds = (await before.listPodSandbox().finally(() => before.close())).map((sb) => sb.id);
+    assert.ok(sandboxIds.length > 0, 'the pods had sandboxes');
     const del = await node.kubectl(['delete', 'deployment/httpd', 'pod/wget', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
     assert.equal(del.code, 0, del.stderr);
     await until('all pods gone from the API', 60_000, async () => ((await pods(node)).length === 0 ? true : undefined), node.logs);
@@ -122,7 +127,7 @@ test('httpd Deployment runs in real containers and answers on its pod IPs', { ti
     assert.deepEqual(leases, [], 'no IP lease left');
     const nat = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' })
       .stdout.split('\n')
-      .filter((l) => l.includes(node.podNet));
+      .filter((l) => l.includes(node.podNet) && sandboxIds.some((id) => l.includes(id)));
     assert.deepEqual(nat, [], 'no masquerade rule of a deleted pod left');
   } finally {
     await node.cleanup();
