@@ -1,3 +1,5 @@
+import { assertPlainRecord, jsonScalar, NOT_PLAIN } from '../util/clone.js';
+
 // Objects held by the watch cache are deep-frozen, so their JSON can be computed once
 // and reused by every list and every watcher that sends them.
 const cache = new WeakMap<object, string>();
@@ -10,8 +12,6 @@ export function toJson(obj: object): string {
   if (Object.isFrozen(obj)) cache.set(obj, s);
   return s;
 }
-
-const NOT_PLAIN = Symbol('not plain JSON data');
 
 /**
  * Serialises a list whose items may be cached objects without re-serialising them.
@@ -30,70 +30,55 @@ export function listJson(head: Record<string, unknown>, items: readonly object[]
  * for anything that is not plain JSON data (the caller then goes through the text).
  */
 export function frozenCopy(v: unknown, prev: unknown, inArray = false): unknown {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return v;
-    case 'number':
-      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return inArray ? null : undefined;
-    case 'object': {
-      if (v === null) return null;
-      const p = prev !== null && typeof prev === 'object' && Object.isFrozen(prev) ? (prev as Record<string, unknown>) : undefined;
-      if (Array.isArray(v)) {
-        const n = v.length;
-        const pa = p && Array.isArray(p) ? (p as unknown[]) : undefined;
-        // Allocated only once an item differs from `pa`'s: unchanged subtrees make no garbage.
-        let out: unknown[] | undefined = pa && pa.length === n ? undefined : new Array(n);
-        for (let i = 0; i < n; i++) {
-          const x = frozenCopy(v[i], pa?.[i], true);
-          if (out === undefined) {
-            if (x === pa![i]) continue;
-            out = new Array(n);
-            for (let t = 0; t < i; t++) out[t] = pa![t];
-          }
-          out[i] = x;
-        }
-        return out === undefined ? pa : Object.freeze(out);
-      }
-      const proto = Object.getPrototypeOf(v);
-      if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
-      const po = p && !Array.isArray(p) ? p : undefined;
-      const pk = po ? Object.keys(po) : undefined;
-      const keys = Object.keys(v);
-      // While every member so far is `po`'s own (same key, same position, same value) nothing
-      // is allocated; at the first difference `out` starts with those members.
-      let out: Record<string, unknown> | undefined = pk ? undefined : {};
-      let j = 0;
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        if (k === '__proto__') throw NOT_PLAIN;
-        const pv = po && Object.hasOwn(po, k) ? po[k] : undefined;
-        const x = frozenCopy((v as Record<string, unknown>)[k], pv, false);
-        if (x === undefined) continue;
-        if (out === undefined) {
-          if (pk![j] === k && x === pv) {
-            j++;
-            continue;
-          }
-          out = {};
-          for (let t = 0; t < j; t++) out[pk![t]!] = po![pk![t]!];
-        }
-        out[k] = x;
-      }
+  if (typeof v !== 'object') return jsonScalar(v, inArray);
+  if (v === null) return null;
+  const p = prev !== null && typeof prev === 'object' && Object.isFrozen(prev) ? (prev as Record<string, unknown>) : undefined;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const pa = p && Array.isArray(p) ? (p as unknown[]) : undefined;
+    // Allocated only once an item differs from `pa`'s: unchanged subtrees make no garbage.
+    let out: unknown[] | undefined = pa && pa.length === n ? undefined : new Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = frozenCopy(v[i], pa?.[i], true);
       if (out === undefined) {
-        if (j === pk!.length) return po;
-        out = {};
-        for (let t = 0; t < j; t++) out[pk![t]!] = po![pk![t]!];
+        if (x === pa![i]) continue;
+        out = new Array(n);
+        for (let t = 0; t < i; t++) out[t] = pa![t];
       }
-      return Object.freeze(out);
+      out[i] = x;
     }
-    default:
-      throw NOT_PLAIN;
+    return out === undefined ? pa : Object.freeze(out);
   }
+  assertPlainRecord(v);
+  const po = p && !Array.isArray(p) ? p : undefined;
+  const pk = po ? Object.keys(po) : undefined;
+  const keys = Object.keys(v);
+  // While every member so far is `po`'s own (same key, same position, same value) nothing
+  // is allocated; at the first difference `out` starts with those members.
+  let out: Record<string, unknown> | undefined = pk ? undefined : {};
+  let j = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === '__proto__') throw NOT_PLAIN;
+    const pv = po && Object.hasOwn(po, k) ? po[k] : undefined;
+    const x = frozenCopy((v as Record<string, unknown>)[k], pv, false);
+    if (x === undefined) continue;
+    if (out === undefined) {
+      if (pk![j] === k && x === pv) {
+        j++;
+        continue;
+      }
+      out = {};
+      for (let t = 0; t < j; t++) out[pk![t]!] = po![pk![t]!];
+    }
+    out[k] = x;
+  }
+  if (out === undefined) {
+    if (j === pk!.length) return po;
+    out = {};
+    for (let t = 0; t < j; t++) out[pk![t]!] = po![pk![t]!];
+  }
+  return Object.freeze(out);
 }
 
 /**

@@ -1,14 +1,11 @@
 // Copies and freezes of plain JSON data (API objects): the two things every layer does to
 // the objects it shares.
 
-const NOT_PLAIN = Symbol('not plain JSON data');
+/** Thrown by the copiers below for what is not plain JSON data; their callers fall back to a text round trip. */
+export const NOT_PLAIN = Symbol('not plain JSON data');
 
-/**
- * A structural copy with exactly JSON.parse(JSON.stringify(v))'s result for plain data
- * (undefined members dropped, undefined array items and non-finite numbers as null, -0 as
- * 0); throws NOT_PLAIN for anything else (class instances, toJSON, "__proto__" keys…).
- */
-function copyPlain(v: unknown, inArray: boolean): unknown {
+/** What a JSON round trip makes of a value that is not an object (non-finite numbers null, -0 as 0). */
+export function jsonScalar(v: unknown, inArray: boolean): unknown {
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -19,29 +16,41 @@ function copyPlain(v: unknown, inArray: boolean): unknown {
     case 'function':
     case 'symbol':
       return inArray ? null : undefined;
-    case 'object': {
-      if (v === null) return null;
-      if (Array.isArray(v)) {
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = copyPlain(v[i], true);
-        return out;
-      }
-      const proto = Object.getPrototypeOf(v);
-      if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
-      const out: Record<string, unknown> = {};
-      const keys = Object.keys(v);
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        if (k === '__proto__') throw NOT_PLAIN;
-        const x = copyPlain((v as Record<string, unknown>)[k], false);
-        if (x !== undefined) out[k] = x;
-      }
-      return out;
-    }
     default:
       throw NOT_PLAIN;
   }
+}
+
+/** Throws NOT_PLAIN unless `v` (a non-array object) is a record JSON copies member by member. */
+export function assertPlainRecord(v: object): void {
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
+}
+
+/**
+ * A structural copy with exactly JSON.parse(JSON.stringify(v))'s result for plain data
+ * (undefined members dropped, undefined array items and non-finite numbers as null, -0 as
+ * 0); throws NOT_PLAIN for anything else (class instances, toJSON, "__proto__" keys…).
+ */
+function copyPlain(v: unknown, inArray: boolean): unknown {
+  if (typeof v !== 'object') return jsonScalar(v, inArray);
+  if (v === null) return null;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = copyPlain(v[i], true);
+    return out;
+  }
+  assertPlainRecord(v);
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === '__proto__') throw NOT_PLAIN;
+    const x = copyPlain((v as Record<string, unknown>)[k], false);
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
 }
 
 /** A mutable deep copy of a (possibly frozen) JSON object: what a JSON round trip gives, without the text. */
