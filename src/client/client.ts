@@ -11,71 +11,34 @@ import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import { ApiError, isConflict, type RequestOptions, type StatusBody, type Transport } from './transport.js';
 import { apiVersionString, resourcePath } from './paths.js';
 import { resources, type ResourceType } from './resources.js';
+import type {
+  ClientOptions,
+  DeleteOptions,
+  ListOptions,
+  ObjectList,
+  PatchOptions,
+  PatchType,
+  TypedWatchEvent,
+  TypedWatchHandlers,
+  WatchOptions,
+  WriteOptions,
+} from './client-options.js';
 
 type Query = NonNullable<RequestOptions['query']>;
 
-export interface ListOptions {
-  /** Omit to list across all namespaces. */
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit?: number;
-  continue?: string;
-  resourceVersion?: string;
-  resourceVersionMatch?: 'Exact' | 'NotOlderThan';
-  timeoutSeconds?: number;
-}
-
-export interface ListMeta {
-  resourceVersion?: string;
-  continue?: string;
-  remainingItemCount?: number;
-}
-
-export interface ObjectList<T> {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ListMeta;
-  items: T[];
-}
-
-export interface WatchOptions {
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-  /** Start after this version; omit for "now" (the server first sends ADDED for what exists). */
-  resourceVersion?: string;
-  resourceVersionMatch?: 'Exact' | 'NotOlderThan';
-  allowWatchBookmarks?: boolean;
-  /** The server ends the watch after this long; the stream then closes without error. */
-  timeoutSeconds?: number;
-  sendInitialEvents?: boolean;
-}
-
-/** ERROR events carry a Status (a 410 Expired means: re-list, this version is gone). */
-export type TypedWatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; object: StatusBody };
-
-export interface TypedWatchHandlers<T> {
-  onEvent(ev: TypedWatchEvent<T>): void;
-  onClose(err?: Error): void;
-}
-
-export interface WriteOptions {
-  /** For namespaced resources; defaults to the object's metadata.namespace. */
-  namespace?: string;
-  dryRun?: boolean;
-  fieldManager?: string;
-  fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
-}
-
-export interface PatchOptions extends WriteOptions {
-  /** Apply patches only: take ownership of fields other managers own. */
-  force?: boolean;
-  /** Patch a subresource, e.g. "status". */
-  subresource?: string;
-}
-
-export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+// Callers import the option types from here, beside the client.
+export type {
+  ListOptions,
+  ObjectList,
+  WatchOptions,
+  TypedWatchEvent,
+  TypedWatchHandlers,
+  WriteOptions,
+  PatchOptions,
+  PatchType,
+  DeleteOptions,
+  ClientOptions,
+} from './client-options.js';
 
 const patchContentTypes: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -83,19 +46,6 @@ const patchContentTypes: Record<PatchType, string> = {
   strategic: 'application/strategic-merge-patch+json',
   apply: 'application/apply-patch+yaml',
 };
-
-export interface DeleteOptions {
-  namespace?: string;
-  gracePeriodSeconds?: number;
-  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun?: boolean;
-}
-
-export interface ClientOptions {
-  /** Field manager for apply patches that do not name one. */
-  fieldManager?: string;
-}
 
 export function isGone(e: unknown): boolean {
   return e instanceof ApiError && e.code === 410;
