@@ -132,3 +132,6 @@ export function kindWithList(name: string, gvk: Gvk, description: string, proper
   );
   return name;
 }
+
+/** A GroupVersionKind maker for one group version. */
+export const gv = (group: string, version: string) => (k: string) => ({ group, version, kind: k });

@@ -4,6 +4,7 @@ import './meta.js';
 import './core-kinds.js';
 import './apps-batch.js';
 import './other-groups.js';
+import './autoscaling.js';
 import './apiextensions.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
