@@ -51,6 +51,20 @@ function svc(name: string, spec: Service['spec']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec };
 }
 
+/** The proxy of node-1 (address 192.168.5.1) over the harness's apiserver, programming `mode`. */
+function startProxy(h: Awaited<ReturnType<typeof startHarness>>, mode: ProxyMode, extra: Partial<Parameters<typeof startServiceProxy>[0]> = {}) {
+  return startServiceProxy({
+    client: h.client,
+    nodeName: 'node-1',
+    nodeIPs: ['192.168.5.1'],
+    mode: 'iptables',
+    modeImpl: mode,
+    clusterCIDR: '10.42.0.0/16',
+    log: quietLog,
+    ...extra,
+  });
+}
+
 async function readyNode(h: Awaited<ReturnType<typeof startHarness>>, name: string, ip: string, ready = true): Promise<void> {
   const n = await h.client.nodes.get(name);
   await h.client.nodes.updateStatus({
@@ -64,15 +78,7 @@ test('snapshot: named targetPorts resolved per EndpointSlice, TCP and UDP ports,
 }, async () => {
   const h = await startHarness(['endpointslice'], { nodes: ['node-1', 'node-2'] });
   const mode = new RecordingMode();
-  const proxy = await startServiceProxy({
-    client: h.client,
-    nodeName: 'node-1',
-    nodeIPs: ['192.168.5.1'],
-    mode: 'iptables',
-    modeImpl: mode,
-    clusterCIDR: '10.42.0.0/16',
-    log: quietLog,
-  });
+  const proxy = await startProxy(h, mode);
   try {
     await eventually(() => mode.syncs.length > 0, 5000, 'the first sync');
     assert.equal(mode.syncs[0]!.changed, 'all', 'the first sync is a full one');
@@ -146,15 +152,7 @@ test("ServiceLB: Ready nodes' InternalIPs become the LoadBalancer ingress and th
 }, async () => {
   const h = await startHarness(['endpointslice', 'servicelb'], { nodes: ['node-1', 'node-2', 'node-3'] });
   const mode = new RecordingMode();
-  const proxy = await startServiceProxy({
-    client: h.client,
-    nodeName: 'node-1',
-    nodeIPs: ['192.168.5.1'],
-    mode: 'iptables',
-    modeImpl: mode,
-    clusterCIDR: '10.42.0.0/16',
-    log: quietLog,
-  });
+  const proxy = await startProxy(h, mode);
   try {
     await readyNode(h, 'node-1', '192.168.5.1');
     await readyNode(h, 'node-2', '192.168.5.2');
@@ -195,16 +193,7 @@ test('runner: a failed sync is retried with back-off as a full sync; later chang
   const h = await startHarness([], { nodes: ['node-1'], kubelet: false });
   const mode = new RecordingMode();
   mode.failNext = 2;
-  const proxy = await startServiceProxy({
-    client: h.client,
-    nodeName: 'node-1',
-    nodeIPs: ['192.168.5.1'],
-    mode: 'iptables',
-    modeImpl: mode,
-    log: { ...quietLog, error: () => {} },
-    clusterCIDR: '10.42.0.0/16',
-    runner: { retryInitialMs: 20, retryMaxMs: 100 },
-  });
+  const proxy = await startProxy(h, mode, { log: { ...quietLog, error: () => {} }, runner: { retryInitialMs: 20, retryMaxMs: 100 } });
   try {
     await h.client.services.create(svc('a', { ports: [{ port: 80 }] }));
     await eventually(() => mode.syncs.length > 0, 5000, 'a sync after two failures');
@@ -229,15 +218,7 @@ test('a Service the mode leaves out gets one Warning Event (not one per sync); t
     }
   }
   const mode = new SkippingMode();
-  const proxy = await startServiceProxy({
-    client: h.client,
-    nodeName: 'node-1',
-    nodeIPs: ['192.168.5.1'],
-    mode: 'iptables',
-    modeImpl: mode,
-    clusterCIDR: '10.42.0.0/16',
-    log: quietLog,
-  });
+  const proxy = await startProxy(h, mode);
   try {
     await h.client.services.create(svc('bad', { ports: [{ name: 'http', port: 80 }] }));
     await h.client.services.create(svc('good', { ports: [{ name: 'http', port: 80 }] }));
