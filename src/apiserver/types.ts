@@ -7,6 +7,8 @@ export interface UserInfo {
   username: string;
   groups: string[];
   uid?: string;
+  /** Extra attributes (authentication.k8s.io/pod-name, scopes…), as user.Info.GetExtra. */
+  extra?: Record<string, string[]>;
 }
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
