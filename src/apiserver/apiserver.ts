@@ -23,6 +23,7 @@ import { PodStreams, type KubeletClientConfig } from './rest/pod-streams.js';
 import { StoreError } from '../storage/store.js';
 import type { UserInfo } from './types.js';
 import { WatchCache } from './watch-cache.js';
+import type { SecretsEncryption } from './encryption/key-rotation.js';
 import { KUBERNETES_SLICE_KEY, kubernetesEndpointSlice } from './kubernetes-endpointslice.js';
 
 /** How often the `kubernetes` Service is checked for (Kubernetes' bootstrap controller uses its endpoint interval). */
@@ -46,6 +47,8 @@ export interface ApiServerOptions {
   /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
   kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Encryption at rest (status and key rotation), when the store seals values. */
+  encryption?: SecretsEncryption;
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -91,6 +94,7 @@ export class ApiServer {
       tokens: this.opts.tokens,
       authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
       ready: () => this.ready,
+      encryption: this.opts.encryption,
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,

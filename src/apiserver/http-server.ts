@@ -20,6 +20,8 @@ import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
+import type { SecretsEncryption } from './encryption/key-rotation.js';
+import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 
@@ -37,6 +39,8 @@ export interface HttpServerOptions {
   /** Bearer tokens not in `tokens` (node agents' join tokens). */
   authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
+  /** Encryption at rest, for `skiff secrets-encrypt`. */
+  encryption?: SecretsEncryption;
   version: Record<string, string>;
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
@@ -200,6 +204,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, 200, 'application/json', JSON.stringify(body));
     }
     if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(opts.openapi, path, url, req, res);
+    if (path.startsWith(`${ENCRYPT_PATH}/`))
+      return send(res, 200, 'application/json', JSON.stringify(await serveEncryptRoute(opts.encryption, method, path, user)));
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
     if (method === 'GET' && gv) {
       const doc = gv[1] ? resourceList(opts.registry, '', 'v1') : gv[3] ? resourceList(opts.registry, gv[2]!, gv[3]) : groupDoc(opts.registry, gv[2]!);

@@ -19,6 +19,8 @@ program
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
   .option('--token <token>', 'shared secret that agents join with (generated if absent)')
+  .option('--secrets-encryption', 'encrypt Secrets at rest with a generated AES-CBC key (DATA_DIR/cred/encryption-config.json)', false)
+  .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and how')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))
   .addOption(new Option('--cluster-dns <ip>', 'cluster DNS service IP').default('10.43.0.10'))
@@ -131,6 +133,22 @@ program
       await runCleanup(opts);
     } catch (err) {
       process.stderr.write(`skiff cleanup: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+program
+  .command('secrets-encrypt')
+  .description('encryption at rest on a running server: status (how stored Secrets are sealed), rotate-keys (new key, rewrite everything, drop the old keys)')
+  .argument('<command>', 'status or rotate-keys')
+  .option('--data-dir <dir>', "the server's state directory, whose admin kubeconfig is used")
+  .option('--kubeconfig <file>', 'an administrator kubeconfig (default DATA_DIR/kubeconfig.yaml)')
+  .action(async (command, opts) => {
+    try {
+      const { runSecretsEncrypt } = await import('./secrets-encrypt.js');
+      await runSecretsEncrypt(command, opts);
+    } catch (err) {
+      process.stderr.write(`skiff secrets-encrypt: ${(err as Error).message}\n`);
       process.exit(1);
     }
   });

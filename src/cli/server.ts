@@ -19,6 +19,7 @@ import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } 
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
+import { type EncryptionFlags, encryptionFromFlags } from '../apiserver/encryption/setup.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
@@ -26,7 +27,7 @@ import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
 
-export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
+export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
   disableServicelb?: boolean;
   dataDir?: string;
@@ -122,8 +123,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       throw err;
     });
   const registry = builtinRegistry();
+  const encryption = encryptionFromFlags(dataDir, flags, store, registry);
   const api = new ApiServer({
-    store,
+    store: encryption?.store ?? store,
+    encryption: encryption?.service,
     registry,
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
