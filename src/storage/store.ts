@@ -87,4 +87,10 @@ export interface Store {
   /** Drops history older than `revision` (superseded values and deletion records). */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * True when the stored value of `key` should be written again even though the object is
+   * unchanged (sealed under a key that no longer seals new writes), as Kubernetes' storage
+   * transformers report "stale" data. Stores that do not transform values leave it out.
+   */
+  isStale?(key: string): Promise<boolean>;
 }

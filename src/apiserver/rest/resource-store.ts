@@ -160,7 +160,9 @@ export class ResourceStorage {
         throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
       const desired = await mutate(current && !opts.readOnly ? clone(current) : current, current);
       if (!desired) return { object: current!, changed: false };
-      if (current && jsonEqual(stripVolatile(desired), stripVolatile(current))) return { object: current, changed: false };
+      // An unchanged object is not written again, unless its stored form is stale (sealed under an old key).
+      if (current && jsonEqual(stripVolatile(desired), stripVolatile(current)) && !(await this.store.isStale?.(key)))
+        return { object: current, changed: false };
       if (opts.dryRun) return { object: desired, changed: true };
       try {
         if (!found) {

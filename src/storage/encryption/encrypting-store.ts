@@ -32,6 +32,11 @@ export class EncryptingStore implements Store {
     return !sealers || sealerFor(sealers, kv.value) === sealers[0];
   }
 
+  async isStale(key: string): Promise<boolean> {
+    const kv = await this.inner.get(key);
+    return !!kv && !this.isCurrent(kv);
+  }
+
   private seal(key: string, value: string): string {
     const sealers = this.route(key);
     return sealers?.length ? sealers[0]!.seal(value, key) : value;
