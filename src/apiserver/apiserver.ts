@@ -24,6 +24,7 @@ import { StoreError } from '../storage/store.js';
 import type { UserInfo } from './types.js';
 import { WatchCache } from './watch-cache.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
+import type { Auditor } from './audit/recorder.js';
 import { KUBERNETES_SLICE_KEY, kubernetesEndpointSlice } from './kubernetes-endpointslice.js';
 
 /** How often the `kubernetes` Service is checked for (Kubernetes' bootstrap controller uses its endpoint interval). */
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
   kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Audit of every HTTPS request, when a policy and a log are configured. */
+  auditor?: Auditor;
   /** Encryption at rest (status and key rotation), when the store seals values. */
   encryption?: SecretsEncryption;
 }
@@ -95,6 +98,7 @@ export class ApiServer {
       authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
       ready: () => this.ready,
       encryption: this.opts.encryption,
+      auditor: this.opts.auditor,
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,
@@ -224,6 +228,7 @@ export class ApiServer {
         http.closeAllConnections();
       });
     }
+    this.opts.auditor?.close();
     this.cache.stop();
   }
 }

@@ -21,6 +21,7 @@ import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
+import type { AuditRecorder, Auditor } from './audit/recorder.js';
 import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
@@ -39,6 +40,8 @@ export interface HttpServerOptions {
   /** Bearer tokens not in `tokens` (node agents' join tokens). */
   authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
+  /** Audit of every request (--audit-policy-file, --audit-log-path). */
+  auditor?: Auditor;
   /** Encryption at rest, for `skiff secrets-encrypt`. */
   encryption?: SecretsEncryption;
   version: Record<string, string>;
@@ -146,8 +149,10 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    handle(req, res).catch((err) => {
+    const audit = opts.auditor?.begin(req, res);
+    handle(req, res, audit).catch((err) => {
       const se = toStatusError(err);
+      audit?.failed({ code: se.code, reason: se.reason, message: se.message, details: se.details });
       if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
       if (!res.headersSent) sendStatus(res, se);
       else res.destroy();
@@ -172,11 +177,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
     const user = authenticate(req, opts.tokens, opts.authenticateToken);
+    audit?.authenticated(user);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
 
@@ -218,6 +224,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
 
     const info = parseResourcePath(method, path, url.searchParams);
     if (!info) throw errors.pageNotFound(path);
+    audit?.identify({ ...info, apiGroup: info.group, apiVersion: info.version, resourceRequest: true, path });
     const out = chooseOutput(accept);
     let body: unknown;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
@@ -233,6 +240,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         throw err instanceof JsonBodyError ? undecodableObject(err, method, info) : err;
       }
       if (method !== 'DELETE' && body === undefined) throw errors.badRequest('the body of the request was empty');
+      audit?.requestBody(body);
     }
     const apiReq: ApiRequest = {
       verb: info.verb,
@@ -248,8 +256,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       user,
       userAgent: req.headers['user-agent'],
     };
-    if (info.verb === 'watch') return serveWatch(apiReq, out, req, res);
+    if (info.verb === 'watch') return serveWatch(apiReq, out, req, res, audit);
     const result = await opts.handler.handle(apiReq);
+    audit?.responseBody(result.body);
     if (result.warnings?.length) res.setHeader('Warning', result.warnings.map(warningHeader));
     const enc = encodeResult(result, out, url.searchParams);
     send(res, result.status, enc.type, enc.body);
@@ -272,7 +281,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
   }
 
-  async function serveWatch(apiReq: ApiRequest, out: OutputKind, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveWatch(apiReq: ApiRequest, out: OutputKind, req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
     let headersSent = false;
     let first = true;
     let done = false;
@@ -282,6 +291,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const start = () => {
       if (headersSent) return;
       headersSent = true;
+      audit?.started();
       res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
     };

@@ -20,6 +20,7 @@ import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { type EncryptionFlags, encryptionFromFlags } from '../apiserver/encryption/setup.js';
+import { type AuditFlags, auditorFromFlags } from '../apiserver/audit/setup.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from '../util/log.js';
 import { defaultDataDir } from './data-dir.js';
@@ -27,7 +28,7 @@ import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
 
-export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags {
+export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags, AuditFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
   disableServicelb?: boolean;
   dataDir?: string;
@@ -124,9 +125,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     });
   const registry = builtinRegistry();
   const encryption = encryptionFromFlags(dataDir, flags, store, registry);
+  const auditor = auditorFromFlags(flags, (msg) => log.warn(msg));
   const api = new ApiServer({
     store: encryption?.store ?? store,
     encryption: encryption?.service,
+    auditor,
     registry,
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
