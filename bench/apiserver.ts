@@ -102,6 +102,28 @@ async function main(): Promise<void> {
     client.close();
     await s.cleanup();
 
+    // The same create/get loop with writes acknowledged before their fsync (the setting before
+    // group commit), to show what durability costs on this machine, in the same run.
+    s = await startServer({ args: [...SERVER_ARGS, '--unsafe-no-fsync'] });
+    const nf = LoadClient.fromKubeconfig(s.kubeconfig, CONCURRENCY);
+    await nf.request('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } }));
+    await createGetLoop(
+      'skiff_no_fsync',
+      async (i) => {
+        const r = await nf.request('POST', base, cm(`cm-${i}`));
+        if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
+        return r.ms;
+      },
+      async (i) => {
+        const r = await nf.request('GET', `${base}/cm-${i}`);
+        if (r.status !== 200) throw new Error(`get failed: ${r.status}`);
+        return r.ms;
+      },
+      rows,
+    );
+    nf.close();
+    await s.cleanup();
+
     // 10,000 pods on a fresh server: list from the watch cache, memory, then start-up on that data dir.
     s = await startServer({ args: SERVER_ARGS });
     const pc = LoadClient.fromKubeconfig(s.kubeconfig, CONCURRENCY);

@@ -118,30 +118,38 @@ export class WatchCache {
   /** Events with revision > this are all in the ring. */
   private windowStart = 0;
 
-  /** The object behind a write in progress (see writing), while the store call runs. */
-  private expected?: { key: string; value: string; obj: KObject };
+  /** The objects behind writes in progress (see writing), by key, until their store calls end. */
+  private readonly expected = new Map<string, { value: string; obj: KObject }>();
 
   constructor(private readonly store: Store) {}
 
   /**
    * Runs a store write of `value` (the stored JSON of `obj`, resourceVersion left out) at
-   * `key`. When the store delivers the write's event during the call, the cached copy is
+   * `key`. When the store delivers the write's event before the call ends, the cached copy is
    * made from `obj` itself instead of parsing `value` again: the same data, frozen.
    */
   writing<T>(key: string, value: string, obj: KObject, write: () => Promise<T>): Promise<T> {
-    this.expected = { key, value, obj };
+    const mine = { value, obj };
+    this.expected.set(key, mine);
+    // The event may come during the call or (a store that waits for its fsync, etcd) after it.
+    const forget = () => {
+      if (this.expected.get(key) === mine) this.expected.delete(key);
+    };
     try {
-      return write();
-    } finally {
-      this.expected = undefined;
+      const p = write();
+      p.then(forget, forget);
+      return p;
+    } catch (err) {
+      forget();
+      throw err;
     }
   }
 
   /** The cached object for a put: from the writer's object when it is the one expected. */
   private decodePut(kv: KeyValue, prev: KObject | undefined): KObject {
-    const e = this.expected;
-    if (e && e.key === kv.key && e.value === kv.value) {
-      this.expected = undefined;
+    const e = this.expected.get(kv.key);
+    if (e && e.value === kv.value) {
+      this.expected.delete(kv.key);
       const meta = e.obj.metadata;
       if (meta && typeof meta === 'object' && !Array.isArray(meta) && Object.getPrototypeOf(meta) === Object.prototype) {
         try {

@@ -13,6 +13,7 @@ program
   .option('--https-port <port>', 'port the API server listens on', (v) => parsePort(v), 6443)
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
+  .option('--unsafe-no-fsync', 'SQLite: acknowledge writes before they are on disk (they survive a killed process, not a power cut), as etcd --unsafe-no-fsync', false)
   .option('--disable-agent', 'run no node agent in this process', false)
   .option('--node-name <name>', "name of this host's node (default: the host name)")
   .option('--disable-scheduler', 'run no scheduler in this process', false)

@@ -32,6 +32,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
   disableServicelb?: boolean;
   dataDir?: string;
+  /** SQLite: acknowledge writes before they are on disk. */
+  unsafeNoFsync?: boolean;
   bindAddress: string;
   httpsPort: number;
   writeKubeconfig?: string;
@@ -107,7 +109,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::') ips.push(flags.bindAddress);
   const pki = await ensurePki(dataDir, { ips });
   const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
-  const store = await openStore(dataDir, flags.datastoreEndpoint);
+  const store = await openStore(dataDir, flags.datastoreEndpoint, { unsafeNoFsync: flags.unsafeNoFsync });
   // A shared datastore (etcd) may already hold a cluster that this server must match.
   if (flags.datastoreEndpoint && /^https?:\/\//.test(flags.datastoreEndpoint))
     await claimClusterRecord(

@@ -6,12 +6,13 @@ import { EtcdStore, parseEtcdEndpoints } from './etcd.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
-export async function openStore(dataDir: string, endpoint: string | undefined): Promise<Store> {
+/** `unsafeNoFsync`: acknowledge SQLite writes before they are on disk, as etcd's --unsafe-no-fsync. */
+export async function openStore(dataDir: string, endpoint: string | undefined, opts: { unsafeNoFsync?: boolean } = {}): Promise<Store> {
   if (!endpoint || endpoint.startsWith('sqlite://')) {
     const path = endpoint ? endpoint.slice('sqlite://'.length) : join(dataDir, 'db', 'state.db');
     mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
     // Compaction is the apiserver's job (see compactor.ts), as with etcd.
-    return SqliteStore.open(path, { compactEvery: 0, backgroundCheckpointMs: 500 });
+    return SqliteStore.open(path, { compactEvery: 0, backgroundCheckpointMs: 500, fsyncBeforeAck: !opts.unsafeNoFsync });
   }
   if (/^https?:\/\//.test(endpoint)) return EtcdStore.connect({ endpoints: parseEtcdEndpoints(endpoint) });
   throw new Error(
