@@ -151,6 +151,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     clusterCIDR: flags.clusterCidr,
     nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
     localPathStorageDir: join(dataDir, 'storage'),
+    csrSigner: pki.sign,
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);

@@ -165,6 +165,7 @@ export async function createCsr(keys: CryptoKeyPair, cn: string, orgs: string[],
 
 /** What a certificate request asks for, once its self-signature is checked. */
 export interface ParsedCsr {
+  subject: x509.JsonName;
   commonName?: string;
   organizations: string[];
   /** Attribute types present in the subject besides CN and O (OU, C, L…). */
@@ -176,12 +177,19 @@ export interface ParsedCsr {
   spki: ArrayBuffer;
 }
 
-/** Parses a PEM CSR and checks its signature; throws with the reason when it is not one. */
-export async function parseCsr(pem: string): Promise<ParsedCsr> {
-  const m = /-----BEGIN CERTIFICATE REQUEST-----[\s\S]+?-----END CERTIFICATE REQUEST-----/.exec(pem);
-  if (!m) throw new Error('PEM block type must be CERTIFICATE REQUEST');
-  const csr = new x509.Pkcs10CertificateRequest(m[0]);
-  if (!(await csr.verify())) throw new Error('the request is not signed by the key it carries');
+function csrOf(pem: string): x509.Pkcs10CertificateRequest {
+  const m = /-----BEGIN ([A-Z ]+)-----([\s\S]+?)-----END \1-----/.exec(pem);
+  if (!m || m[1] !== 'CERTIFICATE REQUEST') throw new Error('PEM block type must be CERTIFICATE REQUEST');
+  try {
+    return new x509.Pkcs10CertificateRequest(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
+  } catch (e) {
+    throw new Error(`asn1: structure error: ${(e as Error).message}`);
+  }
+}
+
+/** Parses a PEM CSR (the first PEM block); throws with the reason when it is not one. */
+export function parseCsr(pem: string): ParsedCsr {
+  const csr = csrOf(pem);
   const subject = csr.subjectName.toJSON();
   const values = (type: string) => subject.flatMap((rdn) => rdn[type] ?? []);
   const other = [...new Set(subject.flatMap((rdn) => Object.keys(rdn)).filter((t) => t !== 'CN' && t !== 'O'))];
@@ -189,6 +197,7 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   const general = sanExt?.names.items ?? [];
   const of = (type: string) => general.filter((g) => g.type === type).map((g) => g.value);
   return {
+    subject,
     commonName: values('CN')[0],
     organizations: values('O'),
     otherSubjectTypes: other,
@@ -198,4 +207,13 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
     uris: of('url'),
     spki: csr.publicKey.rawData,
   };
+}
+
+/** Whether the request is signed by the key it carries (checked by the signer, as Go's CheckSignature). */
+export async function csrSignatureValid(pem: string): Promise<boolean> {
+  try {
+    return await csrOf(pem).verify();
+  } catch {
+    return false;
+  }
 }
