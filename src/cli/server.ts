@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../util/pki.js';
-import { ensureJoinToken } from '../apiserver/auth/node-token.js';
+import { ensureJoinToken } from '../apiserver/auth/join-token.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
