@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { bootstrapTokenOf, parseJoinToken } from '../apiserver/auth/join-token.js';
 import { Client } from '../client/client.js';
 import { HttpsTransport } from '../client/https-transport.js';
-import { ensureNodeClientCert, ensureNodeServingCert, startClientCertRotation, type NodeCredentialsOptions } from '../kubelet/node-credentials.js';
+import {
+  ensureNodeClientCert,
+  ensureNodeServingCert,
+  renewClientCert,
+  renewServingCert,
+  startCertRotation,
+  type NodeCredentialsOptions,
+} from '../kubelet/node-credentials.js';
 import type { Logger } from '../util/log.js';
 
 export interface TokenFlags {
@@ -51,6 +58,8 @@ export interface AgentConnection {
   ca: string;
   /** The serving certificate of the agent's HTTPS server, through kubelet-serving. */
   issueServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<{ cert: string; key: string }>;
+  /** Keeps the agent server's certificate (the last issueServingCert gave) renewed before it expires. */
+  rotateServing(server: { setTls(tls: { cert: string; key: string }): void }): void;
   stop(): void;
 }
 
@@ -73,11 +82,20 @@ export async function connectAgent(o: { server: string; dataDir: string; nodeNam
   if (bootstrapped) o.log.info('node client certificate obtained through the CSR API', { user: `system:node:${o.nodeName}` });
   const transport = new HttpsTransport({ server: o.server, ca, cert: pair.cert, key: pair.key, userAgent: `skiff-agent/${o.nodeName}` });
   const client = new Client(transport);
-  const rotation = startClientCertRotation(client, creds, pair, (next) => transport.rotateClientCertificate(next.cert, next.key));
+  let serving: { san: { hostnames: string[]; ips: string[] }; pair: { cert: string; key: string } } | undefined;
+  const rotations = [startCertRotation('node client', pair, renewClientCert(client, creds), (next) => transport.rotateClientCertificate(next.cert, next.key), creds.log)];
   return {
     client,
     ca,
-    issueServingCert: (_cn, names) => ensureNodeServingCert(client, creds, { hostnames: names.hostnames ?? [], ips: names.ips ?? [] }),
-    stop: () => rotation.stop(),
+    async issueServingCert(_cn, names) {
+      const san = { hostnames: names.hostnames ?? [], ips: names.ips ?? [] };
+      serving = { san, pair: await ensureNodeServingCert(client, creds, san) };
+      return serving.pair;
+    },
+    rotateServing(server) {
+      if (!serving) return;
+      rotations.push(startCertRotation('node serving', serving.pair, renewServingCert(client, creds, serving.san), (next) => server.setTls(next), creds.log));
+    },
+    stop: () => rotations.forEach((r) => r.stop()),
   };
 }

@@ -121,6 +121,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     pods: () => routers.podsOnNode(name),
     log: log.child('agent-server'),
   });
+  conn.rotateServing(server);
   const agent = new NodeAgent({
     client,
     runtime: nodeRuntime.runtime,

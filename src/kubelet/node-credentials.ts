@@ -143,20 +143,19 @@ export async function ensureNodeServingCert(client: Client, o: NodeCredentialsOp
   const c = usableCert(stored, o.ca, user);
   const covers = c && san.ips.every((ip) => c.checkIP(ip)) && san.hostnames.every((h) => c.checkHost(h, { subject: 'never' }));
   if (covers && rotationDeadline(c, 0) > Date.now()) return stored!;
-  const pair = await requestCertificate(client, { signerName: KUBELET_SERVING_SIGNER, usages: ['digital signature', 'server auth'], cn: user, san }, o.log);
-  writePair(o.dir, 'kubelet-serving', pair);
-  return pair;
+  return renewServingCert(client, o, san)();
 }
 
 /**
- * Renews the client certificate (as the node itself) at its rotation deadline and hands the
- * new one to `onRotated`; retries every minute while the server cannot sign.
+ * Renews a certificate at its rotation deadline with `renew` and hands the new one to
+ * `onRotated`; retries every minute while the server cannot sign.
  */
-export function startClientCertRotation(
-  client: Client,
-  o: NodeCredentialsOptions,
+export function startCertRotation(
+  what: string,
   current: CertAndKey,
+  renew: () => Promise<CertAndKey>,
   onRotated: (pair: CertAndKey) => void,
+  log: Logger,
 ): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -164,20 +163,19 @@ export function startClientCertRotation(
     const at = rotationDeadline(new X509Certificate(pair.cert));
     // setTimeout takes at most ~24.8 days; a longer wait is taken in steps.
     const wait = Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1);
-    timer = setTimeout(() => (Date.now() >= at ? void rotate(pair) : schedule(pair)), wait);
+    timer = setTimeout(() => (Date.now() >= at ? void rotate() : schedule(pair)), wait);
     timer.unref();
   };
-  const rotate = async (pair: CertAndKey) => {
+  const rotate = async () => {
     if (stopped) return;
     try {
-      const next = await requestCertificate(client, { signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], cn: nodeUser(o.nodeName) }, o.log);
-      writePair(o.dir, 'kubelet-client', next);
-      o.log.info('node client certificate rotated', { notAfter: new X509Certificate(next.cert).validTo });
+      const next = await renew();
+      log.info(`${what} certificate rotated`, { notAfter: new X509Certificate(next.cert).validTo });
       onRotated(next);
       if (!stopped) schedule(next);
     } catch (err) {
-      o.log.warn('node client certificate rotation failed; retrying in a minute', { error: (err as Error).message });
-      if (!stopped) timer = setTimeout(() => void rotate(pair), 60_000).unref();
+      log.warn(`${what} certificate rotation failed; retrying in a minute`, { error: (err as Error).message });
+      if (!stopped) timer = setTimeout(() => void rotate(), 60_000).unref();
     }
   };
   schedule(current);
@@ -186,5 +184,23 @@ export function startClientCertRotation(
       stopped = true;
       clearTimeout(timer);
     },
+  };
+}
+
+/** Renews the node's client certificate as the node itself (selfnodeclient), storing each new one. */
+export function renewClientCert(client: Client, o: NodeCredentialsOptions): () => Promise<CertAndKey> {
+  return async () => {
+    const next = await requestCertificate(client, { signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], cn: nodeUser(o.nodeName) }, o.log);
+    writePair(o.dir, 'kubelet-client', next);
+    return next;
+  };
+}
+
+/** Renews the node's serving certificate for `san`, storing each new one. */
+export function renewServingCert(client: Client, o: NodeCredentialsOptions, san: { hostnames: string[]; ips: string[] }): () => Promise<CertAndKey> {
+  return async () => {
+    const next = await requestCertificate(client, { signerName: KUBELET_SERVING_SIGNER, usages: ['digital signature', 'server auth'], cn: nodeUser(o.nodeName), san }, o.log);
+    writePair(o.dir, 'kubelet-serving', next);
+    return next;
   };
 }

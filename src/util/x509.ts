@@ -10,8 +10,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 const subtle = webcrypto.subtle;
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-// Backdated so that a machine whose clock runs a little behind still accepts a fresh cert.
-const BACKDATE = 3600 * 1000;
+// Backdated (as Kubernetes' signer does) so that a machine whose clock runs a little behind
+// still accepts a fresh cert.
+const BACKDATE = 5 * 60 * 1000;
 
 export interface Names {
   dns: string[];

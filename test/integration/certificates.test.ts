@@ -6,12 +6,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import test, { after, before } from 'node:test';
 import { bootstrapTokenOf, parseJoinToken } from '../../src/apiserver/auth/join-token.js';
-import { newKey, createCsr } from '../../src/util/x509.js';
+import { Client } from '../../src/client/client.js';
+import { HttpsTransport } from '../../src/client/https-transport.js';
+import { renewClientCert, startCertRotation, type CertAndKey } from '../../src/kubelet/node-credentials.js';
+import { createLogger } from '../../src/util/log.js';
+import { ensurePki } from '../../src/util/pki.js';
+import { newKey, createCsr, name as dn } from '../../src/util/x509.js';
 import { startServer, kubectlAt, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -256,4 +261,44 @@ test('a bootstrap token stops working when its Secret expires', async () => {
     async () => ((await call('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: 'soonxx.0123456789abcdef' })).status === 401 ? true : undefined),
     s.logs,
   );
+});
+
+test('a node client certificate near its end is renewed by the node itself, stored 0600, and the client switches to it', async () => {
+  const pki = await ensurePki(s.dataDir);
+  const { keys, pem } = await newKey();
+  // Ends in 30 s: its rotation deadline (70–90 % of its life) has passed already.
+  const cert = await pki.sign({ subject: dn('system:node:rot', ['system:nodes']), publicKey: keys.publicKey, usage: 'client', notAfter: Date.now() + 30_000 });
+  const transport = new HttpsTransport({ server: s.url, ca, cert, key: pem });
+  const client = new Client(transport);
+  const log = createLogger('rotation-test');
+  const o = { server: s.url, ca, dir: join(s.dataDir, 'rot-pki'), nodeName: 'rot', log };
+  try {
+    const next = await new Promise<CertAndKey>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no rotation within 20 s')), 20_000);
+      const r = startCertRotation(
+        'node client',
+        { cert, key: pem },
+        renewClientCert(client, o),
+        (pair) => {
+          clearTimeout(timer);
+          r.stop();
+          transport.rotateClientCertificate(pair.cert, pair.key);
+          resolve(pair);
+        },
+        log,
+      );
+    });
+    const c = new X509Certificate(next.cert);
+    assert.equal(c.subject, 'O=system:nodes\nCN=system:node:rot');
+    assert.ok(Date.parse(c.validTo) > Date.now() + 300 * 24 * 3600_000, 'a full-length certificate');
+    assert.equal(readFileSync(join(o.dir, 'kubelet-client.crt'), 'utf8'), next.cert);
+    assert.equal(statSync(join(o.dir, 'kubelet-client.key')).mode & 0o777, 0o600);
+    const csrs = JSON.parse((await s.kubectl(['get', 'csr', '-o', 'json'])).stdout).items as any[];
+    const renewal = csrs.find((x) => x.spec.username === 'system:node:rot');
+    assert.equal(renewal?.status.conditions[0].message, 'Auto approving self kubelet client certificate after SubjectAccessReview.');
+    const nodes = await client.nodes.list();
+    assert.ok(Array.isArray(nodes.items), 'the client works on the new certificate');
+  } finally {
+    client.close();
+  }
 });
