@@ -3,6 +3,7 @@ import { apiextensionsResources } from './apiextensions/index.js';
 import { appsResources } from './apps/index.js';
 import { autoscalingResources, hpaV1ToV2, hpaV2ToV1 } from './autoscaling/index.js';
 import { batchResources } from './batch/index.js';
+import { certificatesResources } from './certificates/index.js';
 import { coordinationResources } from './coordination/index.js';
 import { coreResources } from './core/index.js';
 import { discoveryResources } from './discovery/index.js';
@@ -20,6 +21,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...coreResources,
     ...appsResources,
     ...batchResources,
+    ...certificatesResources,
     ...coordinationResources,
     ...discoveryResources,
     ...networkingResources,

@@ -9,7 +9,8 @@ import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from './admission/default-tolerations.js';
 import { defaultStorageClass } from './admission/default-storage-class.js';
 import { storageObjectInUseProtection } from './admission/storage-protection.js';
-import { nodeTokenAuthenticator } from './auth/node-token.js';
+import { bootstrapTokenAuthenticator, bootstrapTokenSecret, JOIN_TOKEN_GROUP } from './auth/bootstrap-token.js';
+import { bootstrapTokenOf } from './auth/join-token.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
@@ -39,7 +40,7 @@ export interface ApiServerOptions {
   bindAddress: string;
   port: number;
   tokens?: Map<string, UserInfo>;
-  /** Secret that node agents join with (the part after `::server:` of the join token). */
+  /** Secret that node agents join with (the part after `::server:` of the join token): published as a bootstrap token. */
   nodeJoinSecret?: string;
   /** Range for Service cluster IPs; default 10.43.0.0/16. */
   serviceCIDR?: string;
@@ -88,6 +89,7 @@ export class ApiServer {
   async start(): Promise<number> {
     await this.cache.start();
     await this.bootstrap();
+    await this.publishJoinToken();
     await this.crds.start();
     this.http = createApiHttpServer({
       tls: this.opts.tls,
@@ -95,7 +97,7 @@ export class ApiServer {
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
       tokens: this.opts.tokens,
-      authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
+      authenticateToken: bootstrapTokenAuthenticator((name) => this.cache.get(`/registry/secrets/kube-system/${name}`)),
       ready: () => this.ready,
       encryption: this.opts.encryption,
       auditor: this.opts.auditor,
@@ -206,6 +208,24 @@ export class ApiServer {
       } catch (err) {
         if (!(err instanceof StoreError) && (err as { code?: number }).code !== 409) throw err;
       }
+    }
+  }
+
+  /** The join secret as the bootstrap token Secret agents authenticate with, kept as the server's --token says. */
+  private async publishJoinToken(): Promise<void> {
+    const def = this.opts.registry.lookup('', 'v1', 'secrets');
+    if (!def || !this.opts.nodeJoinSecret) return;
+    const t = bootstrapTokenOf(this.opts.nodeJoinSecret);
+    const want = bootstrapTokenSecret(t.id, t.secret, { description: "The server's agent join token.", extraGroups: [JOIN_TOKEN_GROUP] });
+    const name = want.metadata!.name as string;
+    const cur = this.cache.get(`/registry/secrets/kube-system/${name}`);
+    if (cur && JSON.stringify(cur.data) === JSON.stringify(want.data) && cur.type === want.type) return;
+    try {
+      if (cur) await this.storage.update(def, 'kube-system', name, { ...want, metadata: { ...want.metadata, resourceVersion: undefined } }, undefined);
+      else await this.storage.create(def, 'kube-system', want);
+    } catch (err) {
+      // Another server sharing the store wrote it first.
+      if ((err as { code?: number }).code !== 409) throw err;
     }
   }
 

@@ -8,6 +8,7 @@ function subresourceList(def: ResourceDef): { name: string; kind: string; group?
   const out = [];
   const s = def.subresources ?? {};
   if (s.status) out.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });
+  if (s.approval) out.push({ name: 'approval', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (s.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (s.binding) out.push({ name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] });
   if (s.ephemeralContainers) out.push({ name: 'ephemeralcontainers', kind: def.kind, verbs: ['get', 'patch', 'update'] });

@@ -125,6 +125,7 @@ export class ApiHandler {
       case 'create': {
         if (def.namespaced && !ns) throw errors.pageNotFound(req.resource);
         const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'CreateOptions'), 'create', { rawBody: req.body });
+        if (def.stampRequester && req.user) def.stampRequester(checked.object, req.user);
         const obj = await this.rs.create(def, ns, checked.object, { dryRun: dryRun(q, 'CreateOptions'), fieldManager: fieldManager(req, 'CreateOptions') });
         return { status: 201, body: obj, def, warnings: checked.warnings };
       }
@@ -266,39 +267,40 @@ export class ApiHandler {
     return { status: created ? 201 : 200, body: r.object, def };
   }
 
+  /** GET, PUT and PATCH through /status (or /approval): only that part of the object is written. */
+  private async statusLike(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | 'approval'): Promise<ApiResult | undefined> {
+    const name = req.name!;
+    if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
+    if (req.verb === 'update') {
+      const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
+      return {
+        status: 200,
+        body: (
+          await this.rs.update(def, ns, name, checked.object, sub, {
+            dryRun: dryRun(req.query, 'UpdateOptions'),
+            fieldManager: fieldManager(req, 'UpdateOptions'),
+          })
+        ).object,
+        def,
+        warnings: checked.warnings,
+      };
+    }
+    if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return sub === 'status' ? this.apply(def, ns, req, sub) : undefined;
+    if (req.verb === 'patch') {
+      const warnings: string[] = [];
+      return { status: 200, body: await this.patch(def, ns, req, sub, warnings), def, warnings };
+    }
+    return undefined;
+  }
+
   /**
    * The subresources, by name. A handler answers undefined for a request it does not serve
    * (a verb it lacks, a resource without that subresource): that is a 404.
    */
   private readonly subresources = new Map<string, SubresourceHandler>([
-    [
-      'status',
-      async (def, ns, req) => {
-        if (!def.subresources?.status) return undefined;
-        const name = req.name!;
-        if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
-        if (req.verb === 'update') {
-          const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
-          return {
-            status: 200,
-            body: (
-              await this.rs.update(def, ns, name, checked.object, 'status', {
-                dryRun: dryRun(req.query, 'UpdateOptions'),
-                fieldManager: fieldManager(req, 'UpdateOptions'),
-              })
-            ).object,
-            def,
-            warnings: checked.warnings,
-          };
-        }
-        if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, 'status');
-        if (req.verb === 'patch') {
-          const warnings: string[] = [];
-          return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
-        }
-        return undefined;
-      },
-    ],
+    ['status', async (def, ns, req) => (def.subresources?.status ? this.statusLike(def, ns, req, 'status') : undefined)],
+    // certificatesigningrequests/approval: a status write that only touches the conditions.
+    ['approval', async (def, ns, req) => (def.subresources?.approval ? this.statusLike(def, ns, req, 'approval') : undefined)],
     [
       // Debug containers join a running pod only this way; the rest of the pod stays as it is.
       'ephemeralcontainers',

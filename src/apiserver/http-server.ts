@@ -16,6 +16,7 @@ import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
+import { bootstrapperDenial } from './auth/bootstrapper-policy.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
@@ -37,7 +38,7 @@ export interface HttpServerOptions {
   openapi: OpenApiService;
   /** Bearer tokens accepted besides client certificates. */
   tokens?: Map<string, UserInfo>;
-  /** Bearer tokens not in `tokens` (node agents' join tokens). */
+  /** Bearer tokens not in `tokens` (bootstrap tokens). */
   authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
   /** Audit of every request (--audit-policy-file, --audit-log-path). */
@@ -163,7 +164,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     socket.on('error', () => socket.destroy());
     const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
-    if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
+    const user = authenticate(req, opts.tokens, opts.authenticateToken);
+    if (!user) return fail(errors.unauthorized());
+    const denied = bootstrapperDenial(user, req.method ?? 'GET', url.pathname, url.searchParams);
+    if (denied) return fail(denied);
     const route = opts.podStreams && streamRoute(url.pathname);
     if (!route) return fail(errors.pageNotFound(url.pathname));
     opts.podStreams!.upgrade(route, req, socket, head, url.searchParams).catch((err) => {
@@ -197,6 +201,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
     }
     if (!user) throw errors.unauthorized();
+    const denied = bootstrapperDenial(user, method, path, url.searchParams);
+    if (denied) throw denied;
 
     const accept = req.headers.accept;
     if (method === 'GET' && (path === '/api' || path === '/apis')) {

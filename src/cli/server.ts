@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../util/pki.js';
-import { ensureJoinToken } from '../apiserver/auth/node-token.js';
+import { ensureJoinToken } from '../apiserver/auth/join-token.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
@@ -159,6 +159,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     clusterCIDR: flags.clusterCidr,
     nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
     localPathStorageDir: join(dataDir, 'storage'),
+    csrSigner: pki.sign,
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);

@@ -30,6 +30,8 @@ import { localPathProvisioner } from './local-path-provisioner/controller.js';
 import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
 import { ephemeralVolumeController } from './ephemeral-volume.js';
 import { serviceLBController } from './servicelb.js';
+import { csrApprovingController } from './certificates/approver.js';
+import { csrSigningController } from './certificates/signer.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -57,6 +59,8 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'pv-protection': pvProtectionController,
   'ephemeral-volume': ephemeralVolumeController,
   servicelb: serviceLBController,
+  csrapproving: csrApprovingController,
+  csrsigning: csrSigningController,
 };
 
 export interface RunningControllers {

@@ -5,6 +5,7 @@ import './core-kinds.js';
 import './apps-batch.js';
 import './other-groups.js';
 import './autoscaling.js';
+import './certificates.js';
 import './apiextensions.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 

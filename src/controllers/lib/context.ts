@@ -5,6 +5,7 @@ import type { Client } from '../../client/client.js';
 import type { SharedInformerFactory } from '../../client/informer-factory.js';
 import type { ResourceType } from '../../client/resources.js';
 import type { Logger } from '../../util/log.js';
+import type { IssueSpec } from '../../util/x509.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 
 export interface ControllerContext {
@@ -32,6 +33,10 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner puts volume directories: DATA_DIR/storage. */
   localPathStorageDir?: string;
+  /** The cluster CA's signing function (Pki.sign): without it the CSR signer does not run. */
+  csrSigner?: (spec: IssueSpec) => Promise<string>;
+  /** --cluster-signing-duration in seconds: the longest certificate the CSR signer issues; default 1 year. */
+  clusterSigningDurationSeconds?: number;
 }
 
 export interface Controller {

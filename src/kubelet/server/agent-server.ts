@@ -51,6 +51,8 @@ export interface AgentServerOptions {
 
 export interface AgentServer {
   readonly port: number;
+  /** Serves new connections with this certificate (a rotated serving certificate). */
+  setTls(tls: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -269,6 +271,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    setTls: (tls) => server.setSecureContext({ cert: tls.cert, key: tls.key, ca: opts.clientCA }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
