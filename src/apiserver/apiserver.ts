@@ -10,6 +10,7 @@ import { defaultTolerationSeconds } from './admission/default-tolerations.js';
 import { defaultStorageClass } from './admission/default-storage-class.js';
 import { storageObjectInUseProtection } from './admission/storage-protection.js';
 import { nodeTokenAuthenticator } from './auth/node-token.js';
+import { serveAuthentication, type AuthenticationOptions, type ServedAuthentication } from './auth/serve.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
@@ -36,7 +37,10 @@ export interface ApiServerOptions {
   tls: { key: string; cert: string; ca: string };
   bindAddress: string;
   port: number;
+  /** Static bearer tokens (--token-auth-file). */
   tokens?: Map<string, UserInfo>;
+  /** Service-account tokens, issuer discovery, anonymous requests, impersonation's authorizer. */
+  authentication?: AuthenticationOptions;
   /** Secret that node agents join with (the part after `::server:` of the join token). */
   nodeJoinSecret?: string;
   /** Range for Service cluster IPs; default 10.43.0.0/16. */
@@ -48,6 +52,13 @@ export interface ApiServerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+function wrapNodeToken(check: (token: string) => UserInfo | undefined) {
+  return (token: string) => {
+    const user = check(token);
+    return user ? { user } : undefined;
+  };
+}
+
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class ApiServer {
@@ -56,6 +67,8 @@ export class ApiServer {
   readonly handler: ApiHandler;
   readonly allocator: ServiceAllocator;
   readonly crds: CRDController;
+  /** The authenticator chain and service-account tokens, with their API (TokenReview, TokenRequest…). */
+  readonly authn: ServedAuthentication;
   private http?: https.Server;
   private ready = false;
   private endpoints?: EndpointReconciler;
@@ -76,6 +89,11 @@ export class ApiServer {
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
     this.crds = new CRDController(this.storage, opts.registry, opts.log);
+    this.authn = serveAuthentication(this.handler, this.cache, {
+      ...opts.authentication,
+      tokens: opts.tokens,
+      extraTokens: opts.nodeJoinSecret ? [{ authenticateToken: wrapNodeToken(nodeTokenAuthenticator(opts.nodeJoinSecret)) }] : [],
+    });
   }
 
   /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
@@ -88,8 +106,9 @@ export class ApiServer {
       handler: this.handler,
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
-      tokens: this.opts.tokens,
-      authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
+      authenticator: this.authn.chain,
+      authorizer: this.opts.authentication?.authorizer,
+      oidc: this.authn.oidc(),
       ready: () => this.ready,
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {

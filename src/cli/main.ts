@@ -19,6 +19,8 @@ program
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
   .option('--token <token>', 'shared secret that agents join with (generated if absent)')
+  .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver)')
+  .option('--service-account-issuer <url>', 'issuer (iss) of service-account tokens and of the discovery document', 'https://kubernetes.default.svc.cluster.local')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))
   .addOption(new Option('--cluster-dns <ip>', 'cluster DNS service IP').default('10.43.0.10'))

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../util/pki.js';
+import { readTokenFile } from '../apiserver/auth/token-file.js';
+import { ensureServiceAccountKey } from '../apiserver/auth/service-account-key.js';
 import { ensureJoinToken } from '../apiserver/auth/node-token.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
@@ -38,6 +40,10 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   disableScheduler?: boolean;
   schedulerConfig?: string;
   token?: string;
+  /** --token-auth-file: static bearer tokens. */
+  tokenAuthFile?: string;
+  /** --service-account-issuer. */
+  serviceAccountIssuer?: string;
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
@@ -130,6 +136,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     port: flags.httpsPort,
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
+    tokens: flags.tokenAuthFile ? readTokenFile(flags.tokenAuthFile) : undefined,
+    authentication: { serviceAccountKey: ensureServiceAccountKey(dataDir), serviceAccountIssuer: flags.serviceAccountIssuer },
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
