@@ -33,8 +33,24 @@ message TokenReviewSpec {
 message TokenReview {
   optional meta.v1.ObjectMeta metadata = 1;
   optional TokenReviewSpec spec = 2;
+  optional TokenReviewStatus status = 3;
 }
+message ExtraValue { repeated string items = 1; }
+message UserInfo {
+  optional string username = 1;
+  optional string uid = 2;
+  repeated string groups = 3;
+  map<string, ExtraValue> extra = 4;
+}
+message TokenReviewStatus {
+  optional bool authenticated = 1;
+  optional UserInfo user = 2;
+  optional string error = 3;
+  repeated string audiences = 4;
+}
+message SelfSubjectReviewStatus { optional UserInfo userInfo = 1; }
 message SelfSubjectReview {
   optional meta.v1.ObjectMeta metadata = 1;
+  optional SelfSubjectReviewStatus status = 2;
 }
 `;
