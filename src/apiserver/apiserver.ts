@@ -9,6 +9,7 @@ import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from './admission/default-tolerations.js';
 import { defaultStorageClass } from './admission/default-storage-class.js';
 import { storageObjectInUseProtection } from './admission/storage-protection.js';
+import { serviceAccountAdmission } from './admission/service-account.js';
 import { nodeTokenAuthenticator } from './auth/node-token.js';
 import { serveAuthentication, type AuthenticationOptions, type ServedAuthentication } from './auth/serve.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
@@ -80,6 +81,7 @@ export class ApiServer {
     this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
     this.storage.admission.push(
       namespaceLifecycle(this.cache),
+      ...(opts.authentication?.serviceAccountAdmission ? [serviceAccountAdmission(this.cache)] : []),
       this.allocator.hook(),
       defaultTolerationSeconds(),
       defaultStorageClass(this.cache),

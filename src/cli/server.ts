@@ -137,7 +137,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
     tokens: flags.tokenAuthFile ? readTokenFile(flags.tokenAuthFile) : undefined,
-    authentication: { serviceAccountKey: ensureServiceAccountKey(dataDir), serviceAccountIssuer: flags.serviceAccountIssuer },
+    authentication: { serviceAccountKey: ensureServiceAccountKey(dataDir), serviceAccountIssuer: flags.serviceAccountIssuer, serviceAccountAdmission: true },
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
@@ -159,6 +159,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     clusterCIDR: flags.clusterCidr,
     nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
     localPathStorageDir: join(dataDir, 'storage'),
+    rootCA: pki.caCert,
+    signLegacyToken: (ns: string, sa: { name: string; uid: string }, secret: string) => api.authn.serviceAccountTokens.issueLegacy(ns, sa, secret),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);

@@ -27,6 +27,8 @@ export interface AuthenticationOptions {
   maxTokenExpirationSeconds?: number;
   /** --anonymous-auth; default true. */
   anonymous?: boolean;
+  /** The ServiceAccount admission plugin (off for bare apiservers in tests, which run no service-account controller). */
+  serviceAccountAdmission?: boolean;
   /** Decides impersonation; default alwaysAllow (until an authorization mode is wired). */
   authorizer?: Authorizer;
 }

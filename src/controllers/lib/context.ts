@@ -32,7 +32,13 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner puts volume directories: DATA_DIR/storage. */
   localPathStorageDir?: string;
+  /** The cluster CA (PEM): published as kube-root-ca.crt and put into service-account token Secrets. */
+  rootCA?: string;
+  /** Signs a legacy (Secret-based) service-account token, as --service-account-private-key-file does. */
+  signLegacyToken?: LegacyTokenSigner;
 }
+
+export type LegacyTokenSigner = (namespace: string, serviceAccount: { name: string; uid: string }, secretName: string) => Promise<string>;
 
 export interface Controller {
   readonly name: string;
