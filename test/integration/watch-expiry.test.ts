@@ -108,6 +108,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       assert.deepEqual(
         informer.store
           .list()
+          .filter(mine)
           .map((o) => o.metadata!.name)
           .sort(),
         ['q2'],
