@@ -11,6 +11,9 @@ import { defaultStorageClass } from './admission/default-storage-class.js';
 import { storageObjectInUseProtection } from './admission/storage-protection.js';
 import { bootstrapTokenAuthenticator, bootstrapTokenSecret, JOIN_TOKEN_GROUP } from './auth/bootstrap-token.js';
 import { bootstrapTokenOf } from './auth/join-token.js';
+import { serviceAccountAdmission } from './admission/service-account.js';
+import { serveAuthentication, type AuthenticationOptions, type ServedAuthentication } from './auth/serve.js';
+import type { TokenAuthenticator } from './auth/authenticator.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
@@ -39,7 +42,10 @@ export interface ApiServerOptions {
   tls: { key: string; cert: string; ca: string };
   bindAddress: string;
   port: number;
+  /** Static bearer tokens (--token-auth-file). */
   tokens?: Map<string, UserInfo>;
+  /** Service-account tokens, issuer discovery, anonymous requests, impersonation's authorizer. */
+  authentication?: AuthenticationOptions;
   /** Secret that node agents join with (the part after `::server:` of the join token): published as a bootstrap token. */
   nodeJoinSecret?: string;
   /** Range for Service cluster IPs; default 10.43.0.0/16. */
@@ -55,6 +61,16 @@ export interface ApiServerOptions {
   encryption?: SecretsEncryption;
 }
 
+/** A token check that knows only users, as a link of the authenticator chain. */
+function tokenAuthenticator(check: (token: string) => UserInfo | undefined): TokenAuthenticator {
+  return {
+    authenticateToken(token: string) {
+      const user = check(token);
+      return user ? { user } : undefined;
+    },
+  };
+}
+
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class ApiServer {
@@ -63,6 +79,8 @@ export class ApiServer {
   readonly handler: ApiHandler;
   readonly allocator: ServiceAllocator;
   readonly crds: CRDController;
+  /** The authenticator chain and service-account tokens, with their API (TokenReview, TokenRequest…). */
+  readonly authn: ServedAuthentication;
   private http?: https.Server;
   private ready = false;
   private endpoints?: EndpointReconciler;
@@ -74,6 +92,7 @@ export class ApiServer {
     this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
     this.storage.admission.push(
       namespaceLifecycle(this.cache),
+      ...(opts.authentication?.serviceAccountAdmission ? [serviceAccountAdmission(this.cache)] : []),
       this.allocator.hook(),
       defaultTolerationSeconds(),
       defaultStorageClass(this.cache),
@@ -83,6 +102,12 @@ export class ApiServer {
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
     this.crds = new CRDController(this.storage, opts.registry, opts.log);
+    this.authn = serveAuthentication(this.handler, this.cache, {
+      ...opts.authentication,
+      tokens: opts.tokens,
+      // Bootstrap tokens (Secrets in kube-system), which the agents' join token is one of.
+      extraTokens: [tokenAuthenticator(bootstrapTokenAuthenticator((name) => this.cache.get(`/registry/secrets/kube-system/${name}`)))],
+    });
   }
 
   /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
@@ -96,8 +121,9 @@ export class ApiServer {
       handler: this.handler,
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
-      tokens: this.opts.tokens,
-      authenticateToken: bootstrapTokenAuthenticator((name) => this.cache.get(`/registry/secrets/kube-system/${name}`)),
+      authenticator: this.authn.chain,
+      authorizer: this.opts.authentication?.authorizer,
+      oidc: this.authn.oidc(),
       ready: () => this.ready,
       encryption: this.opts.encryption,
       auditor: this.opts.auditor,

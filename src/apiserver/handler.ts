@@ -89,7 +89,7 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 }
 
 /** Serves one subresource of `def`; undefined when it does not serve this request. */
-type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
+export type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
 
 export class ApiHandler {
   constructor(
@@ -109,6 +109,8 @@ export class ApiHandler {
   async handle(req: ApiRequest): Promise<ApiResult> {
     const def = this.resolve(req);
     if (def.plural === 'componentstatuses' && def.group === '') return componentStatuses(def, req, this.rs);
+    const answer = !req.subresource && this.answered.get(`${def.group}/${def.plural}`);
+    if (answer) return answer(req);
     if (req.subresource) return this.subresource(def, req);
     const ns = def.namespaced ? req.namespace : undefined;
     const q = req.query;
@@ -297,6 +299,14 @@ export class ApiHandler {
    * The subresources, by name. A handler answers undefined for a request it does not serve
    * (a verb it lacks, a resource without that subresource): that is a 404.
    */
+  /** Resources answered by a function instead of storage (the reviews), by `group/plural`. */
+  readonly answered = new Map<string, (req: ApiRequest) => Promise<ApiResult> | ApiResult>();
+
+  /** Serves another subresource (serviceaccounts/token); the function answers undefined for resources it does not serve. */
+  addSubresource(name: string, serve: SubresourceHandler): void {
+    this.subresources.set(name, serve);
+  }
+
   private readonly subresources = new Map<string, SubresourceHandler>([
     ['status', async (def, ns, req) => (def.subresources?.status ? this.statusLike(def, ns, req, 'status') : undefined)],
     // certificatesigningrequests/approval: a status write that only touches the conditions.

@@ -27,6 +27,8 @@ program
   .option('--audit-log-maxbackup <n>', 'rotated audit logs kept (0: all)', (v) => parseCount(v), 10)
   .option('--audit-log-maxage <days>', 'days a rotated audit log is kept (0: forever)', (v) => parseCount(v), 0)
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and how')
+  .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver)')
+  .option('--service-account-issuer <url>', 'issuer (iss) of service-account tokens and of the discovery document', 'https://kubernetes.default.svc.cluster.local')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))
   .addOption(new Option('--cluster-dns <ip>', 'cluster DNS service IP').default('10.43.0.10'))

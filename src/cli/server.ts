@@ -8,6 +8,8 @@ import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../util/pki.js';
 import { ensureJoinToken } from '../apiserver/auth/join-token.js';
+import { readTokenFile } from '../apiserver/auth/token-file.js';
+import { ensureServiceAccountKey } from '../apiserver/auth/service-account-key.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
@@ -42,6 +44,10 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   disableScheduler?: boolean;
   schedulerConfig?: string;
   token?: string;
+  /** --token-auth-file: static bearer tokens. */
+  tokenAuthFile?: string;
+  /** --service-account-issuer. */
+  serviceAccountIssuer?: string;
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
@@ -138,6 +144,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     port: flags.httpsPort,
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
+    tokens: flags.tokenAuthFile ? readTokenFile(flags.tokenAuthFile) : undefined,
+    authentication: { serviceAccountKey: ensureServiceAccountKey(dataDir), serviceAccountIssuer: flags.serviceAccountIssuer, serviceAccountAdmission: true },
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
@@ -160,6 +168,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
     localPathStorageDir: join(dataDir, 'storage'),
     csrSigner: pki.sign,
+    rootCA: pki.caCert,
+    signLegacyToken: (ns: string, sa: { name: string; uid: string }, secret: string) => api.authn.serviceAccountTokens.issueLegacy(ns, sa, secret),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);

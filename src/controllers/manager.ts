@@ -16,6 +16,8 @@ import { replicaSetController, replicationControllerController } from './replica
 import { deploymentController } from './deployment/controller.js';
 import { garbageCollectorController } from './garbage-collector/collector.js';
 import { serviceAccountController } from './serviceaccount.js';
+import { serviceAccountTokenController } from './serviceaccount-token.js';
+import { rootCAPublisher } from './root-ca-publisher.js';
 import { endpointsController } from './endpoints.js';
 import { endpointSliceController } from './endpointslice.js';
 import { jobController } from './job/controller.js';
@@ -44,6 +46,8 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   deployment: deploymentController,
   'garbage-collector': garbageCollectorController,
   serviceaccount: serviceAccountController,
+  'serviceaccount-token': serviceAccountTokenController,
+  'root-ca-cert-publisher': rootCAPublisher,
   endpoint: endpointsController,
   endpointslice: endpointSliceController,
   job: (ctx) => jobController(ctx),

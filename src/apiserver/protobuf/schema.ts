@@ -9,6 +9,7 @@ import { CORE_VOLUME_PROTO } from './core-volume.proto.js';
 import { APPS_PROTO, BATCH_PROTO } from './workloads.proto.js';
 import { CERTIFICATES_PROTO } from './certificates.proto.js';
 import { RBAC_PROTO, SCHEDULING_PROTO, POLICY_PROTO, NETWORKING_PROTO } from './access.proto.js';
+import { AUTHENTICATION_PROTO } from './authentication.proto.js';
 
 /** `${apiVersion}/${kind}` → message name in the schema below. */
 export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
@@ -29,6 +30,9 @@ export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
   'policy/v1/PodDisruptionBudget': 'policy.v1.PodDisruptionBudget',
   'networking.k8s.io/v1/Ingress': 'networking.v1.Ingress',
   'certificates.k8s.io/v1/CertificateSigningRequest': 'certificates.v1.CertificateSigningRequest',
+  'authentication.k8s.io/v1/TokenRequest': 'authentication.v1.TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'authentication.v1.TokenReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
 };
 
 function buildRoot(): protobuf.Root {
@@ -48,6 +52,7 @@ function buildRoot(): protobuf.Root {
     POLICY_PROTO,
     NETWORKING_PROTO,
     CERTIFICATES_PROTO,
+    AUTHENTICATION_PROTO,
   ];
   // keepCase: proto field names are the JSON names; camel-casing would turn
   // FieldsV1's "Raw" and any future snake_case name into something else.

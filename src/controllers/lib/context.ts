@@ -37,7 +37,13 @@ export interface ControllerSettings {
   csrSigner?: (spec: IssueSpec) => Promise<string>;
   /** --cluster-signing-duration in seconds: the longest certificate the CSR signer issues; default 1 year. */
   clusterSigningDurationSeconds?: number;
+  /** The cluster CA (PEM): published as kube-root-ca.crt and put into service-account token Secrets. */
+  rootCA?: string;
+  /** Signs a legacy (Secret-based) service-account token, as --service-account-private-key-file does. */
+  signLegacyToken?: LegacyTokenSigner;
 }
+
+export type LegacyTokenSigner = (namespace: string, serviceAccount: { name: string; uid: string }, secretName: string) => Promise<string>;
 
 export interface Controller {
   readonly name: string;
