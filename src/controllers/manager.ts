@@ -30,6 +30,7 @@ import { localPathProvisioner } from './local-path-provisioner/controller.js';
 import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
 import { ephemeralVolumeController } from './ephemeral-volume.js';
 import { serviceLBController } from './servicelb.js';
+import { horizontalPodAutoscalerController } from './podautoscaler/controller.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -57,6 +58,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'pv-protection': pvProtectionController,
   'ephemeral-volume': ephemeralVolumeController,
   servicelb: serviceLBController,
+  horizontalpodautoscaling: horizontalPodAutoscalerController,
 };
 
 export interface RunningControllers {

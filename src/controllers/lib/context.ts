@@ -32,6 +32,8 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner puts volume directories: DATA_DIR/storage. */
   localPathStorageDir?: string;
+  /** --horizontal-pod-autoscaler-sync-period, in ms; default 15 s. */
+  hpaSyncPeriodMs?: number;
 }
 
 export interface Controller {
