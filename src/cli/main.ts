@@ -25,6 +25,7 @@ program
   .option('--simulated-nodes <n>', 'also register N simulated nodes (no processes; for tests and scale)', (v) => parseCount(v), 0)
   .option('--simulated-node-capacity <list>', 'capacity of each simulated node', 'cpu=8,memory=32Gi,pods=110')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unhealthy', '40s')
+  .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is evaluated', '15s')
   .option(
     '--runtime <kind>',
     "container runtime of this host's node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated",

@@ -48,6 +48,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   simulatedNodeCapacity?: string;
   /** --node-monitor-grace-period, e.g. 40s. */
   nodeMonitorGracePeriod?: string;
+  /** --horizontal-pod-autoscaler-sync-period, e.g. 15s. */
+  horizontalPodAutoscalerSyncPeriod?: string;
   /** Port of the host agent's HTTPS server; default 10250. */
   kubeletPort?: number;
   /** The host agent's container runtime: auto (default), cri or simulated. */
@@ -151,6 +153,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     clusterCIDR: flags.clusterCidr,
     nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
     localPathStorageDir: join(dataDir, 'storage'),
+    hpaSyncPeriodMs: parseDuration(flags.horizontalPodAutoscalerSyncPeriod ?? '15s'),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);
