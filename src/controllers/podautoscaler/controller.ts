@@ -32,6 +32,14 @@ export interface HPAControllerOptions {
 
 type HPA = KObject & { spec?: any; status?: any };
 
+/** Pods by namespace and each of their labels: a target's pods without scanning its namespace. */
+const POD_LABEL_INDEX = 'hpa-namespace-label';
+const labelIndexKey = (ns: string, key: string, value: string) => `${ns}/${key}=${value}`;
+function podLabelKeys(p: Pod): string[] {
+  const ns = p.metadata?.namespace ?? '';
+  return Object.entries(p.metadata?.labels ?? {}).map(([k, v]) => labelIndexKey(ns, k, v));
+}
+
 export class HPAController extends QueueController {
   readonly name = 'horizontal-pod-autoscaler';
   readonly hpas: SharedInformer<HPA>;
@@ -51,6 +59,7 @@ export class HPAController extends QueueController {
     this.syncPeriodMs = opts.syncPeriodMs ?? ctx.settings?.hpaSyncPeriodMs ?? DEFAULT_HPA_SYNC_PERIOD_MS;
     this.hpas = ctx.informers.informerFor(resources.horizontalPodAutoscalers) as SharedInformer<HPA>;
     this.pods = ctx.informers.informerFor(resources.pods);
+    this.pods.addIndexers({ [POD_LABEL_INDEX]: podLabelKeys });
     this.recorder = ctx.recorder('horizontal-pod-autoscaler');
     this.scales = opts.scales ?? new RegistryScaleClient(ctx.client, ctx.registry);
     this.history = new ScalingHistory(opts.downscaleStabilizationMs);
@@ -83,7 +92,12 @@ export class HPAController extends QueueController {
       this.selectors.set(selector, sel);
     }
     const s = sel;
-    return this.pods.store.byIndex(NAMESPACE_INDEX, namespace).filter((p) => s.matches(p.metadata?.labels));
+    // An equality term narrows the candidates through the label index; the rest is filtered.
+    const exact = s.requirements.find((r) => s.requiresExactMatch(r.key) !== undefined);
+    const candidates = exact
+      ? this.pods.store.byIndex(POD_LABEL_INDEX, labelIndexKey(namespace, exact.key, s.requiresExactMatch(exact.key)!))
+      : this.pods.store.byIndex(NAMESPACE_INDEX, namespace);
+    return candidates.filter((p) => s.matches(p.metadata?.labels));
   }
 
   async reconcile(key: string): Promise<void> {
