@@ -46,6 +46,8 @@ program
   )
   .option('--resolv-conf <file>', "the node's resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get", '/etc/resolv.conf')
   .option('--disable-ingress', 'run no ingress controller on this node (the server then creates no IngressClass skiff)', false)
+  .option('--metrics-resolution <duration>', "how often the built-in metrics server scrapes every node's resource metrics (kubectl top, HPA)", '15s')
+  .option('--disable-metrics-server', 'serve no metrics.k8s.io API (kubectl top and HPAs then have no figures)', false)
   .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
   .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {

@@ -25,6 +25,7 @@ import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
+import { startNodeMetrics } from './node-metrics.js';
 
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
@@ -70,6 +71,9 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   clusterDnsPort?: number;
   /** The node's resolv.conf (default /etc/resolv.conf). */
   resolvConf?: string;
+  /** How often the metrics server scrapes the nodes, e.g. 15s. */
+  metricsResolution?: string;
+  disableMetricsServer?: boolean;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -278,6 +282,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
         })
       : undefined;
 
+  const metrics = flags.disableMetricsServer
+    ? undefined
+    : await startNodeMetrics(api, component('metrics-server'), { resolution: flags.metricsResolution, kubeletClient: pki, pool: agents.pool, log });
+
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
@@ -287,6 +295,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    metrics?.stop();
     await proxy?.stop();
     await ingress?.stop();
     await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));
