@@ -78,10 +78,17 @@ async function main(): Promise<void> {
     const name = `app-${i}`;
     await client.deployments.create({
       metadata: { name, namespace: 'bench' },
-      spec: { replicas: PODS_PER, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [container] } } },
+      spec: {
+        replicas: PODS_PER,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [container] } },
+      },
     } as Deployment);
     for (let j = 0; j < PODS_PER; j++) {
-      const p = await client.pods.create({ metadata: { name: `${name}-${j}`, namespace: 'bench', labels: { app: name } }, spec: { containers: [container] } } as Pod);
+      const p = await client.pods.create({
+        metadata: { name: `${name}-${j}`, namespace: 'bench', labels: { app: name } },
+        spec: { containers: [container] },
+      } as Pod);
       await client.pods.updateStatus({
         ...p,
         status: { phase: 'Running', startTime: ago(600_000), conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: ago(590_000) }] },

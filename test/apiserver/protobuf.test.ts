@@ -73,7 +73,11 @@ const DEPLOYMENT = {
   kind: 'Deployment',
   apiVersion: 'apps/v1',
   metadata: { name: 'web', namespace: 'default', uid: '0b9e3d1c-2f4a-4c55-8d3e-7a1b2c3d4e5f' },
-  spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+  },
 };
 
 interface Captured {

@@ -76,13 +76,25 @@ test('behavior: scale-up policies limit each period (Pods 1 per 60 s), counting 
 });
 
 test('behavior: selectPolicy Min picks the smaller change, Disabled allows none; Percent scale-down rounds down', () => {
-  const min = { scaleUp: up([{ type: 'Pods', value: 5, periodSeconds: 60 }, { type: 'Percent', value: 50, periodSeconds: 60 }], 'Min'), scaleDown: DEFAULT_DOWN };
+  const min = {
+    scaleUp: up(
+      [
+        { type: 'Pods', value: 5, periodSeconds: 60 },
+        { type: 'Percent', value: 50, periodSeconds: 60 },
+      ],
+      'Min',
+    ),
+    scaleDown: DEFAULT_DOWN,
+  };
   assert.equal(new ScalingHistory().normalizeWithBehavior('k', min, 4, 20, 1, 30, T0).replicas, 6);
   const max = { ...min, scaleUp: { ...min.scaleUp, selectPolicy: 'Max' } };
   assert.equal(new ScalingHistory().normalizeWithBehavior('k', max, 4, 20, 1, 30, T0).replicas, 9);
   const disabled = { scaleUp: up([{ type: 'Pods', value: 5, periodSeconds: 60 }], 'Disabled'), scaleDown: DEFAULT_DOWN };
   assert.equal(new ScalingHistory().normalizeWithBehavior('k', disabled, 4, 20, 1, 30, T0).replicas, 4);
-  const down = { scaleUp: DEFAULT_UP, scaleDown: { selectPolicy: 'Max', stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] } };
+  const down = {
+    scaleUp: DEFAULT_UP,
+    scaleDown: { selectPolicy: 'Max', stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] },
+  };
   const r = new ScalingHistory().normalizeWithBehavior('k', down, 5, 1, 1, 30, T0);
   assert.equal(r.replicas, 2, 'half of 5, truncated: at most 3 removed in the period');
   assert.equal(r.conditions[1]!.reason, 'ScaleDownLimit');

@@ -105,10 +105,11 @@ test('unready pods count as using nothing on a scale-up; CPU of pods still start
   // The same pod for memory is ready: both count.
   const mem = new ReplicaCalculator({
     metrics: new FakeMetrics({ a: 300, b: 300 }),
-    pods: () => [pod('a', { cpu: '100m' }), pod('b', { startedAgoMs: 60_000, readySinceAgoMs: 10_000 })].map((p) => {
-      p.spec!.containers[0]!.resources = { requests: { memory: '100m' } };
-      return p;
-    }),
+    pods: () =>
+      [pod('a', { cpu: '100m' }), pod('b', { startedAgoMs: 60_000, readySinceAgoMs: 10_000 })].map((p) => {
+        p.spec!.containers[0]!.resources = { requests: { memory: '100m' } };
+        return p;
+      }),
     now: () => NOW,
   });
   assert.equal((await mem.getResourceReplicas(2, 100, 'memory', T, 'default', '', '')).replicas, 6);

@@ -76,7 +76,10 @@ test('CPU at 200 % of target: 2 → 4 with SuccessfulRescale, status and conditi
     assert.equal(byType.AbleToScale.reason, 'SucceededRescale');
     assert.equal(byType.AbleToScale.message, 'the HPA controller was able to update the target scale to 4');
     assert.equal(byType.ScalingActive.reason, 'ValidMetricFound');
-    assert.equal(byType.ScalingActive.message, 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)');
+    assert.equal(
+      byType.ScalingActive.message,
+      'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+    );
     assert.equal(byType.ScalingLimited.status, 'False');
   } finally {
     h.stop();
@@ -91,7 +94,9 @@ test('a target without requests: FailedGetResourceMetric condition and Events wi
     const [ev] = await waitFor('event', async () => ((await events('FailedGetResourceMetric')).length ? events('FailedGetResourceMetric') : undefined));
     assert.equal(ev!.type, 'Warning');
     assert.match(ev!.message!, /^failed to get cpu utilization: missing request for cpu in container app of Pod web-[12]$/);
-    const [fc] = await waitFor('compute event', async () => ((await events('FailedComputeMetricsReplicas')).length ? events('FailedComputeMetricsReplicas') : undefined));
+    const [fc] = await waitFor('compute event', async () =>
+      (await events('FailedComputeMetricsReplicas')).length ? events('FailedComputeMetricsReplicas') : undefined,
+    );
     assert.match(
       fc!.message!,
       /^invalid metrics \(1 invalid out of 1\), first error is: failed to get cpu resource metric value: failed to get cpu utilization: missing request for cpu in container app of Pod web-[12]$/,
@@ -103,7 +108,10 @@ test('a target without requests: FailedGetResourceMetric condition and Events wi
     const active = hpa.status.conditions.find((c: any) => c.type === 'ScalingActive');
     assert.equal(active.status, 'False');
     assert.equal(active.reason, 'FailedGetResourceMetric');
-    assert.match(active.message, /^the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod web-[12]$/);
+    assert.match(
+      active.message,
+      /^the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod web-[12]$/,
+    );
     assert.deepEqual(hpa.status.currentMetrics, [{ type: '' }]);
     assert.equal(await replicas(), 2);
   } finally {
@@ -149,7 +157,11 @@ test('Pods, Object and External metrics fail as without a custom metrics API; mi
       const o: any = await hpas.get('web', 'default');
       return o.status?.conditions?.find((c: any) => c.type === 'ScalingActive') ? o : undefined;
     });
-    assert.equal(hpa.status.conditions.find((c: any) => c.type === 'ScalingActive').reason, 'FailedGetPodsMetric', 'the first failing metric names the condition');
+    assert.equal(
+      hpa.status.conditions.find((c: any) => c.type === 'ScalingActive').reason,
+      'FailedGetPodsMetric',
+      'the first failing metric names the condition',
+    );
     // Below minReplicas: raised without reading metrics.
     await hpas.patch('web', { spec: { minReplicas: 3 } }, 'merge', { namespace: 'default' });
     await waitFor('raised to min', async () => (await replicas()) === 3);

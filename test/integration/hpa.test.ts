@@ -143,7 +143,10 @@ test('behavior policies limit the step: one pod per minute up', async () => {
 test('kubectl autoscale deployment x --cpu-percent=50 --min=1 --max=5 creates a working autoscaler; --min above replicas raises them', async () => {
   await ok(['apply', '-f', '-'], deployment('auto', 1, { cpu: '20m' }));
   await metricsFor('auto', 1);
-  assert.equal((await ok(['autoscale', 'deployment', 'auto', '--cpu-percent=50', '--min=1', '--max=5'])).trim(), 'horizontalpodautoscaler.autoscaling/auto autoscaled');
+  assert.equal(
+    (await ok(['autoscale', 'deployment', 'auto', '--cpu-percent=50', '--min=1', '--max=5'])).trim(),
+    'horizontalpodautoscaler.autoscaling/auto autoscaled',
+  );
   const v1 = JSON.parse(await ok(['get', '--raw', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/auto']));
   assert.deepEqual([v1.spec.minReplicas, v1.spec.maxReplicas, v1.spec.targetCPUUtilizationPercentage], [1, 5, 50]);
   await until('targets', 10_000, async () => /auto\s+Deployment\/auto\s+cpu: 20%\/50%\s+1\s+5\s+1\s/.test(await ok(['get', 'hpa', 'auto'])));
@@ -167,7 +170,10 @@ test('a target without CPU requests: FailedGetResourceMetric condition and Event
   });
   const active = condition(h, 'ScalingActive');
   assert.deepEqual([active.status, active.reason], ['False', 'FailedGetResourceMetric']);
-  assert.match(active.message, /^the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod noreq-/);
+  assert.match(
+    active.message,
+    /^the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod noreq-/,
+  );
   const ev = await until('event', 10_000, async () => (await events('noreq')).find((e) => e.reason === 'FailedGetResourceMetric'));
   assert.equal(ev.type, 'Warning');
   assert.match(ev.message, /^failed to get cpu utilization: missing request for cpu in container app of Pod noreq-\S+$/);
@@ -191,5 +197,8 @@ test('invalid HPA specs are refused with field paths', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /spec\.minReplicas: Invalid value: 0: must be greater than or equal to 1/);
   assert.match(r.stderr, /spec\.maxReplicas: Invalid value: 0: must be greater than 0/);
-  assert.match(r.stderr, /spec\.metrics\[0\]\.resource\.target\.averageUtilization: Required value: must set either a target raw value or a target utilization/);
+  assert.match(
+    r.stderr,
+    /spec\.metrics\[0\]\.resource\.target\.averageUtilization: Required value: must set either a target raw value or a target utilization/,
+  );
 });

@@ -5,7 +5,7 @@
 // does not serve yet: they fail as they do in Kubernetes without one.
 import type { ConditionUpdate } from './conditions.js';
 import { formatMilli, toMilli } from './quantity.js';
-import type { ReplicaCalculator, Tolerances } from './replica-calculator.js';
+import type { RawProposal, ReplicaCalculator, Tolerances, UtilizationProposal } from './replica-calculator.js';
 import { DEFAULT_TOLERANCE } from './replica-calculator.js';
 
 export interface HPAEvent {
@@ -101,7 +101,12 @@ export class MetricsComputer {
       timestamp,
       error,
       conditions: [
-        { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: `the HPA was able to successfully calculate a replica count from ${metricName}` },
+        {
+          type: 'ScalingActive',
+          status: 'True',
+          reason: 'ValidMetricFound',
+          message: `the HPA was able to successfully calculate a replica count from ${metricName}`,
+        },
       ],
     };
   }
@@ -122,8 +127,7 @@ export class MetricsComputer {
           if (container) status[field].container = container;
           return { replicas: p.replicas, metricName: p.metricName, timestamp: p.timestamp, status };
         } catch (err) {
-          const prefix =
-            spec.type === 'Resource' ? `failed to get ${src.name} resource metric value` : `failed to get ${src.container} container metric value`;
+          const prefix = spec.type === 'Resource' ? `failed to get ${src.name} resource metric value` : `failed to get ${src.container} container metric value`;
           throw wrap(prefix, this.unable(hpa, spec.type === 'Resource' ? 'FailedGetResourceMetric' : 'FailedGetContainerResourceMetric', err as Error));
         }
       }
@@ -142,7 +146,9 @@ export class MetricsComputer {
       }
       case 'External': {
         const name = spec.external?.metric?.name;
-        const err = new Error(`unable to get external metric ${ns}/${name}/&LabelSelector{}: unable to fetch metrics from external metrics API: ${NO_EXTERNAL_METRICS}`);
+        const err = new Error(
+          `unable to get external metric ${ns}/${name}/&LabelSelector{}: unable to fetch metrics from external metrics API: ${NO_EXTERNAL_METRICS}`,
+        );
         throw wrap(`failed to get ${name} external metric value`, this.unable(hpa, 'FailedGetExternalMetric', err));
       }
       default: {
@@ -165,7 +171,7 @@ export class MetricsComputer {
     const name: string = src.name;
     const tolerances = tolerancesOf(hpa.spec?.behavior);
     if (target.averageValue != null) {
-      let p;
+      let p: RawProposal;
       try {
         p = await this.calc.getRawResourceReplicas(specReplicas, toMilli(target.averageValue), name, tolerances, ns, selector, container);
       } catch (err) {
@@ -175,7 +181,7 @@ export class MetricsComputer {
     }
     if (target.averageUtilization == null)
       throw new Error('invalid resource metric source: neither an average utilization target nor an average value (usage) target was set');
-    let p;
+    let p: UtilizationProposal;
     try {
       p = await this.calc.getResourceReplicas(specReplicas, target.averageUtilization, name, tolerances, ns, selector, container);
     } catch (err) {
@@ -192,5 +198,10 @@ export class MetricsComputer {
 }
 
 function invalidCondition(err: Error): ConditionUpdate {
-  return { type: 'ScalingActive', status: 'False', reason: 'InvalidMetricSourceType', message: `the HPA was unable to compute the replica count: ${err.message}` };
+  return {
+    type: 'ScalingActive',
+    status: 'False',
+    reason: 'InvalidMetricSourceType',
+    message: `the HPA was unable to compute the replica count: ${err.message}`,
+  };
 }

@@ -6,7 +6,7 @@ import type { Scale } from 'kubernetes-types/autoscaling/v1.js';
 import { NAMESPACE_INDEX } from '../../client/cache.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import type { SharedInformer } from '../../client/informer.js';
-import { resources } from '../../client/resources.js';
+import { type ResourceType, resources } from '../../client/resources.js';
 import { isNotFound } from '../../client/transport.js';
 import { parseLabelSelector } from '../../api/selectors.js';
 import type { KObject } from '../../api/types.js';
@@ -129,7 +129,7 @@ export class HPAController extends QueueController {
       status.conditions = setCondition(status.conditions, u, now);
     };
 
-    let type;
+    let type: ResourceType;
     let scale: Scale;
     try {
       type = this.scales.resolve(ref);
@@ -200,12 +200,22 @@ export class HPAController extends QueueController {
       } catch (err) {
         const msg = (err as Error).message;
         this.event(hpa, { type: 'Warning', reason: 'FailedRescale', message: `New size: ${desired}; reason: ${rescaleReason}; error: ${msg}` });
-        cond({ type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `the HPA controller was unable to update the target scale: ${msg}` });
+        cond({
+          type: 'AbleToScale',
+          status: 'False',
+          reason: 'FailedUpdateScale',
+          message: `the HPA controller was unable to update the target scale: ${msg}`,
+        });
         status = withStatus(status, currentReplicas, status.desiredReplicas ?? 0, statuses, false, now);
         await this.writeStatus(hpa, status);
         throw new Error(`failed to rescale ${reference}: ${msg}`);
       }
-      cond({ type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` });
+      cond({
+        type: 'AbleToScale',
+        status: 'True',
+        reason: 'SucceededRescale',
+        message: `the HPA controller was able to update the target scale to ${desired}`,
+      });
       this.event(hpa, { type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${rescaleReason}` });
       this.history.recordScale(key, spec.behavior, currentReplicas, desired, now);
     } else desired = currentReplicas;
@@ -217,7 +227,12 @@ export class HPAController extends QueueController {
 
   private async failGetScale(hpa: HPA, status: any, cond: (u: ConditionUpdate) => void, err: Error, wrapped: string): Promise<never> {
     this.event(hpa, { type: 'Warning', reason: 'FailedGetScale', message: err.message });
-    cond({ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: ${err.message}` });
+    cond({
+      type: 'AbleToScale',
+      status: 'False',
+      reason: 'FailedGetScale',
+      message: `the HPA controller was unable to get the target's current scale: ${err.message}`,
+    });
     await this.writeStatus(hpa, status);
     throw new Error(wrapped);
   }

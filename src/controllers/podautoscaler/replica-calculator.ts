@@ -5,7 +5,7 @@
 // use whatever would damp the proposed change, and a change of direction is refused.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { milliValue } from '../../api/core/resources.js';
-import type { PodMetricsInfo, ResourceMetricsClient } from './metrics-client.js';
+import type { PodMetricsInfo, ResourceMetrics, ResourceMetricsClient } from './metrics-client.js';
 
 export const DEFAULT_TOLERANCE = 0.1;
 /** --horizontal-pod-autoscaler-cpu-initialization-period */
@@ -79,7 +79,7 @@ export class ReplicaCalculator {
     selector: string,
     container: string,
   ): Promise<UtilizationProposal> {
-    let fetched;
+    let fetched: ResourceMetrics;
     try {
       fetched = await this.opts.metrics.getResourceMetric(resource, namespace, selector, container);
     } catch (err) {
@@ -133,7 +133,7 @@ export class ReplicaCalculator {
     selector: string,
     container: string,
   ): Promise<RawProposal> {
-    let fetched;
+    let fetched: ResourceMetrics;
     try {
       fetched = await this.opts.metrics.getResourceMetric(resource, namespace, selector, container);
     } catch (err) {
