@@ -202,3 +202,61 @@ test('invalid HPA specs are refused with field paths', async () => {
     /spec\.metrics\[0\]\.resource\.target\.averageUtilization: Required value: must set either a target raw value or a target utilization/,
   );
 });
+
+test('any resource with a scale subresource: a custom resource is scaled through /scale', async () => {
+  await ok(
+    ['apply', '-f', '-'],
+    `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: workers.hpa.example.com}
+spec:
+  group: hpa.example.com
+  scope: Namespaced
+  names: {plural: workers, singular: worker, kind: Worker}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {replicas: {type: integer}}}
+          status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
+`,
+  );
+  await until('the CRD served', 10_000, async () => (await s.kubectl(['get', 'workers'])).code === 0);
+  await ok(['apply', '-f', '-'], 'apiVersion: hpa.example.com/v1\nkind: Worker\nmetadata: {name: crunch}\nspec: {replicas: 2}\n');
+  await ok(['patch', 'worker', 'crunch', '--subresource=status', '--type=merge', '-p', '{"status":{"replicas":2,"selector":"app=crunch"}}']);
+  // The custom resource's "controller" is the test: two pods carrying its label, at 200 % of the target.
+  for (const n of ['crunch-a', 'crunch-b'])
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Pod
+metadata: {name: ${n}, labels: {app: crunch}, annotations: {simulation.skiff.io/cpu: 100m}}
+spec: {containers: [{name: app, image: skiff.local/httpd:1.35, resources: {requests: {cpu: 100m}}}]}
+`,
+    );
+  await metricsFor('crunch', 2);
+  await ok(
+    ['apply', '-f', '-'],
+    `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: crunch}
+spec:
+  scaleTargetRef: {apiVersion: hpa.example.com/v1, kind: Worker, name: crunch}
+  maxReplicas: 4
+${CPU_50}`,
+  );
+  await until(
+    'the custom resource scaled to 4',
+    3 * PERIOD_S * 1000,
+    async () => (await ok(['get', 'worker', 'crunch', '-o', 'jsonpath={.spec.replicas}'])) === '4',
+  );
+  const ev = (await events('crunch')).find((e) => e.reason === 'SuccessfulRescale');
+  assert.equal(ev?.message, 'New size: 4; reason: cpu resource utilization (percentage of request) above target');
+});
