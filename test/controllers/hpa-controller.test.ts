@@ -192,3 +192,59 @@ test('behavior: usage falls, replicas fall only after the HPA stabilization wind
     h.stop();
   }
 });
+
+test('a scale without a selector, and a scale write that fails: the conditions and Events Kubernetes writes', async () => {
+  const h = await harness();
+  const metrics = new FakeMetrics();
+  metrics.usage.set('web-1', 100).set('web-2', 100);
+  let selector = '';
+  const scales = {
+    resolve: () => ({ group: 'example.com', version: 'v1', resource: 'widgets', namespaced: true, kind: 'Widget' }),
+    getScale: async () => ({ metadata: { name: 'w', namespace: 'default' }, spec: { replicas: 2 }, status: { replicas: 2, selector } }),
+    updateScale: async (): Promise<never> => {
+      throw new Error('widgets.example.com "w" is forbidden: quota exceeded');
+    },
+  };
+  try {
+    await h.start((ctx) => new HPAController(ctx, { metrics, scales, syncPeriodMs: 150 }));
+    for (const name of ['web-1', 'web-2']) {
+      const p = await h.client.pods.create({
+        metadata: { name, namespace: 'default', labels: { app: 'web' } },
+        spec: { containers: [{ name: 'app', image: 'x', resources: { requests: { cpu: '100m' } } }] },
+      } as Pod);
+      await h.client.pods.updateStatus({
+        ...p,
+        status: { phase: 'Running', startTime: ago(600_000), conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: ago(590_000) }] },
+      });
+    }
+    const hpas = h.client.resource(resources.horizontalPodAutoscalers);
+    const events = async (reason: string) => (await h.client.events.list({ namespace: 'default' })).items.filter((e) => e.reason === reason);
+    await hpas.create(cpuHPA({ scaleTargetRef: { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w' } }) as any);
+    const [sel] = await waitFor('SelectorRequired', async () => ((await events('SelectorRequired')).length ? events('SelectorRequired') : undefined));
+    assert.equal(sel!.message, 'selector is required');
+    const [fc] = await waitFor('FailedComputeMetricsReplicas', async () =>
+      (await events('FailedComputeMetricsReplicas')).length ? events('FailedComputeMetricsReplicas') : undefined,
+    );
+    assert.equal(fc!.message, 'selector is required');
+    const active = await waitFor('InvalidSelector', async () => {
+      const o: any = await hpas.get('web', 'default');
+      return o.status?.conditions?.find((c: any) => c.type === 'ScalingActive' && c.reason === 'InvalidSelector');
+    });
+    assert.equal(active.message, "the HPA target's scale is missing a selector");
+
+    selector = 'app=web';
+    const [fr] = await waitFor('FailedRescale', async () => ((await events('FailedRescale')).length ? events('FailedRescale') : undefined));
+    assert.equal(
+      fr!.message,
+      'New size: 4; reason: cpu resource utilization (percentage of request) above target; error: widgets.example.com "w" is forbidden: quota exceeded',
+    );
+    const able = await waitFor('FailedUpdateScale', async () => {
+      const o: any = await hpas.get('web', 'default');
+      return o.status?.conditions?.find((c: any) => c.type === 'AbleToScale' && c.reason === 'FailedUpdateScale');
+    });
+    assert.equal(able.status, 'False');
+    assert.equal(able.message, 'the HPA controller was unable to update the target scale: widgets.example.com "w" is forbidden: quota exceeded');
+  } finally {
+    h.stop();
+  }
+});

@@ -164,10 +164,11 @@ export class HPAController extends QueueController {
       desired = minReplicas;
     } else {
       const selector = this.targetSelector(hpa, scale.status?.selector, cond);
-      if (selector === undefined) {
+      if (typeof selector !== 'string') {
         status = withStatus(status, currentReplicas, status.desiredReplicas ?? 0, undefined, false, now);
         await this.writeStatus(hpa, status);
-        throw new Error(`failed to compute desired number of replicas based on listed metrics for ${reference}: selector is required`);
+        this.event(hpa, { type: 'Warning', reason: 'FailedComputeMetricsReplicas', message: selector.error });
+        throw new Error(`failed to compute desired number of replicas based on listed metrics for ${reference}: ${selector.error}`);
       }
       const r = await this.computer.compute(hpa, currentReplicas, selector);
       statuses = r.statuses;
@@ -238,11 +239,11 @@ export class HPAController extends QueueController {
   }
 
   /** The target's pod selector from its scale; undefined (with condition and Event) when unusable. */
-  private targetSelector(hpa: HPA, selector: string | undefined, cond: (u: ConditionUpdate) => void): string | undefined {
+  private targetSelector(hpa: HPA, selector: string | undefined, cond: (u: ConditionUpdate) => void): string | { error: string } {
     if (!selector) {
       this.event(hpa, { type: 'Warning', reason: 'SelectorRequired', message: 'selector is required' });
       cond({ type: 'ScalingActive', status: 'False', reason: 'InvalidSelector', message: "the HPA target's scale is missing a selector" });
-      return undefined;
+      return { error: 'selector is required' };
     }
     try {
       parseLabelSelector(selector);
@@ -250,7 +251,7 @@ export class HPAController extends QueueController {
       const msg = `couldn't convert selector into a corresponding internal selector object: ${(err as Error).message}`;
       this.event(hpa, { type: 'Warning', reason: 'InvalidSelector', message: msg });
       cond({ type: 'ScalingActive', status: 'False', reason: 'InvalidSelector', message: msg });
-      return undefined;
+      return { error: msg };
     }
     return selector;
   }
