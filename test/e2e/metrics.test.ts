@@ -99,6 +99,7 @@ test('kubectl top pod of a real CPU loop is within 20 % of its cgroup counter', 
       within = Math.abs(shown.cpuMilli - cgroupMilli) <= 0.2 * cgroupMilli;
     }
     assert.ok(within, `kubectl top not within 20 % of the cgroup: ${results.join('; ')}`);
+    t.diagnostic(results.join('; '));
 
     const nodes = await node.kubectl(['top', 'nodes', '--no-headers']);
     assert.equal(nodes.code, 0, nodes.stderr);
