@@ -22,8 +22,6 @@ export interface MetricsApiOptions {
   node(name: string): Node | undefined;
   nodes(): Node[];
   pod(namespace: string, name: string): Pod | undefined;
-  /** False until the first cycle has run (metrics-server is not Ready before it has scraped). */
-  ready(): boolean;
   now?: () => number;
 }
 

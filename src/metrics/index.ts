@@ -47,7 +47,6 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
     node: (name) => nodes.get(name),
     nodes: () => nodes.store.list(),
     pod: (namespace, name) => pods.get(name, namespace),
-    ready: () => scraper.lastCycle !== undefined,
   });
   if (o.loop !== false) scraper.start();
   return {

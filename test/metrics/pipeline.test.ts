@@ -175,7 +175,6 @@ test('metrics.k8s.io objects: quantities and windows as metrics-server writes th
     node: (n) => nodes.find((x) => x.metadata?.name === n),
     nodes: () => nodes,
     pod: (ns, n) => pods.find((p) => p.metadata?.namespace === ns && p.metadata?.name === n),
-    ready: () => true,
     now: () => now,
   });
   const q = (s = '') => new URLSearchParams(s);
