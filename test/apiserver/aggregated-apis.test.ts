@@ -68,7 +68,7 @@ test('discovery lists the group and its resources beside the built-in ones', () 
   assert.ok(names.includes('widgets.example.io') && names.includes('apps'));
   assert.equal((group(reg, 'widgets.example.io', extra) as { preferredVersion: { version: string } }).preferredVersion.version, 'v1');
   assert.deepEqual(
-    (resourceList(reg, 'widgets.example.io', 'v1', extra)?.resources as { kind: string }[]).map((r) => r.kind),
+    (resourceList(reg, 'widgets.example.io', 'v1', extra)!.resources as { kind: string }[]).map((r) => r.kind),
     ['Widget'],
   );
   const items = aggregated(reg, false, 'v2', extra).items as { metadata: { name: string }; versions: { resources: { resource: string; scope: string }[] }[] }[];
