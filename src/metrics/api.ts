@@ -22,12 +22,11 @@ export interface MetricsApiOptions {
   node(name: string): Node | undefined;
   nodes(): Node[];
   pod(namespace: string, name: string): Pod | undefined;
-  /** False until the first cycle has run (metrics-server is not Ready before it has scraped). */
-  ready(): boolean;
   now?: () => number;
 }
 
-const notFound = (kind: 'nodes' | 'pods', name: string) =>
+// metrics-server's wording: the resource is named nodemetrics/podmetrics, a pod by namespace/name.
+const notFound = (kind: 'nodemetrics' | 'podmetrics', name: string) =>
   failure(404, 'NotFound', `${kind}.${METRICS_GROUP} "${name}" not found`, { name, group: METRICS_GROUP, kind });
 
 function selectors(q: URLSearchParams): { labels?: LabelSelector; fields?: FieldSelector; error?: AggregatedResult } {
@@ -100,7 +99,7 @@ export class MetricsApi implements AggregatedApiServer {
   private getNode(name: string): AggregatedResult {
     const node = this.o.node(name);
     const m = node && this.nodeMetrics(node);
-    return m ? { status: 200, body: m } : notFound('nodes', name);
+    return m ? { status: 200, body: m } : notFound('nodemetrics', name);
   }
 
   private listNodes(q: URLSearchParams): AggregatedResult {
@@ -121,7 +120,7 @@ export class MetricsApi implements AggregatedApiServer {
   private getPod(namespace: string, name: string): AggregatedResult {
     const pod = this.o.pod(namespace, name);
     const u = pod && this.o.store.pod(namespace, name);
-    return u ? { status: 200, body: this.podMetrics(u, pod!) } : notFound('pods', name);
+    return u ? { status: 200, body: this.podMetrics(u, pod!) } : notFound('podmetrics', `${namespace}/${name}`);
   }
 
   private listPods(namespace: string | undefined, q: URLSearchParams): AggregatedResult {

@@ -10,9 +10,8 @@ import { Scraper } from './scraper.js';
 import type { NodeMetricsSource } from './sources.js';
 import { UsageStore } from './usage-store.js';
 
-export { MetricsApi, METRICS_GROUP, METRICS_VERSION } from './api.js';
+export { MetricsApi } from './api.js';
 export { combinedSource, httpsSource, type NodeMetricsSource } from './sources.js';
-export type { CycleResult, NodeScrapeState } from './scraper.js';
 
 export const DEFAULT_METRICS_RESOLUTION_MS = 15_000;
 
@@ -47,7 +46,6 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
     node: (name) => nodes.get(name),
     nodes: () => nodes.store.list(),
     pod: (namespace, name) => pods.get(name, namespace),
-    ready: () => scraper.lastCycle !== undefined,
   });
   if (o.loop !== false) scraper.start();
   return {

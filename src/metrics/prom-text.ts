@@ -28,6 +28,13 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
     const key = line.slice(i, eq).trim();
     let j = eq + 2;
     let val = '';
+    // Most values hold no escapes: one slice instead of a character at a time.
+    const close = line.indexOf('"', j);
+    if (close >= 0 && line.lastIndexOf('\\', close) < j) {
+      labels[key] = line.slice(j, close);
+      i = close + 1;
+      continue;
+    }
     for (; j < line.length && line[j] !== '"'; j++) {
       if (line[j] === '\\') {
         const n = line[++j];

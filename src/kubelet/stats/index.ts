@@ -8,7 +8,7 @@ import type { StatsProvider } from './summary.js';
 
 export type { StatsProvider, Summary } from './summary.js';
 export { resourceMetricsText } from './resource-metrics.js';
-export { SimulatedStats, SIM_CPU, SIM_MEMORY } from './simulated-stats.js';
+export { SimulatedStats } from './simulated-stats.js';
 
 export function nodeStats(o: { nodeName: string; runtime: ContainerRuntime; pods(): Pod[]; fsPath?: string }): StatsProvider {
   if (o.runtime.runsProcesses && o.runtime.listContainerStats) return new CriStats(o);

@@ -10,8 +10,20 @@ interface Family {
   lines: string[];
 }
 
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const ms = (t: string) => Date.parse(t);
+const NEEDS_ESCAPE = /[\\\n"]/;
+const esc = (v: string) => (NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v);
+
+// A summary repeats a handful of sample times thousands of times: each is parsed once.
+const parsedTimes = new Map<string, number>();
+function ms(t: string): number {
+  let v = parsedTimes.get(t);
+  if (v === undefined) {
+    if (parsedTimes.size > 10_000) parsedTimes.clear();
+    v = Date.parse(t);
+    parsedTimes.set(t, v);
+  }
+  return v;
+}
 
 function family(name: string, type: Family['type'], help: string): Family {
   return { name, type, help: `[STABLE] ${help}`, lines: [] };
@@ -47,7 +59,7 @@ export function resourceMetricsText(s: Summary): string {
       const labels = { container: c.name, ...pod };
       cpuSeconds(cCpu, labels, c.cpu);
       workingSet(cMem, labels, c.memory);
-      const start = Date.parse(c.startTime);
+      const start = ms(c.startTime);
       if (Number.isFinite(start) && c.cpu) sample(cStart, labels, start / 1000, c.cpu.time);
     }
     cpuSeconds(pCpu, pod, p.cpu);

@@ -1,13 +1,13 @@
 // CRI's stats messages (runtime.v1 ListContainerStats, ListPodSandboxStats), with
 // cri-api's field numbers: the usage containerd reads from each container's and each
-// sandbox's cgroup, and the sandbox's network counters.
+// sandbox's cgroup, and the sandbox's network counters. UInt64Value and FilesystemUsage
+// are the ImageService's (image-proto.ts).
 export const STATS_RPCS = String.raw`
   rpc ListContainerStats(ListContainerStatsRequest) returns (ListContainerStatsResponse) {}
   rpc ListPodSandboxStats(ListPodSandboxStatsRequest) returns (ListPodSandboxStatsResponse) {}
 `;
 
 export const STATS_MESSAGES = String.raw`
-message UInt64Value { uint64 value = 1; }
 message ContainerStatsFilter {
   string id = 1;
   string pod_sandbox_id = 2;
@@ -33,13 +33,6 @@ message MemoryUsage {
   UInt64Value rss_bytes = 5;
   UInt64Value page_faults = 6;
   UInt64Value major_page_faults = 7;
-}
-message FilesystemIdentifier { string mountpoint = 1; }
-message FilesystemUsage {
-  int64 timestamp = 1;
-  FilesystemIdentifier fs_id = 2;
-  UInt64Value used_bytes = 3;
-  UInt64Value inodes_used = 4;
 }
 message ContainerStats {
   ContainerAttributes attributes = 1;
