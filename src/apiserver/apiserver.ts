@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type https from 'node:https';
 import type { ResourceRegistry } from '../api/registry.js';
 import type { ResourceDef } from '../api/types.js';
+import type { AggregatedApiServer } from '../api/aggregated.js';
 import type { Store } from '../storage/store.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from './admission/default-tolerations.js';
@@ -253,6 +254,11 @@ export class ApiServer {
       // Another server sharing the store wrote it first.
       if ((err as { code?: number }).code !== 409) throw err;
     }
+  }
+
+  /** Serves an API group owned by another component (metrics.k8s.io) through this apiserver and its discovery. */
+  addAggregatedApi(api: AggregatedApiServer): void {
+    this.handler.aggregated.add(api);
   }
 
   /** A client transport for components in this process. */

@@ -18,6 +18,7 @@ import { applyConfigurationError, checkFields, existingUnknownFields, fieldValid
 import { errors, StatusError } from './status.js';
 import { queryFlag } from '../util/query-bool.js';
 import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
+import { AggregatedApis } from './aggregated-apis.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
 function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
@@ -92,6 +93,9 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 export type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
 
 export class ApiHandler {
+  /** Groups served by other components (metrics.k8s.io), handed their requests whole. */
+  readonly aggregated = new AggregatedApis();
+
   constructor(
     readonly rs: ResourceStorage,
     readonly registry: ResourceRegistry,
@@ -107,6 +111,8 @@ export class ApiHandler {
   }
 
   async handle(req: ApiRequest): Promise<ApiResult> {
+    const owner = this.aggregated.owner(req.group, req.version);
+    if (owner) return this.aggregated.handle(owner, req);
     const def = this.resolve(req);
     if (def.plural === 'componentstatuses' && def.group === '') return componentStatuses(def, req, this.rs);
     const answer = !req.subresource && this.answered.get(`${def.group}/${def.plural}`);
@@ -389,6 +395,7 @@ export class ApiHandler {
   }
 
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
+    if (this.aggregated.owner(req.group, req.version)) throw errors.methodNotSupported(req.group, req.resource, 'watch');
     const def = this.resolve(req);
     const ns = def.namespaced ? req.namespace : undefined;
     const q = new URLSearchParams(req.query);

@@ -207,11 +207,11 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     if (method === 'GET' && (path === '/api' || path === '/apis')) {
       const agg = wantsAggregated(accept);
       if (agg) {
-        const body = JSON.stringify(aggregated(opts.registry, path === '/api', agg));
+        const body = JSON.stringify(aggregated(opts.registry, path === '/api', agg, opts.handler.aggregated.list()));
         return send(res, 200, `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`, body);
       }
       const host = (req.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-      const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry);
+      const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry, opts.handler.aggregated.list());
       return send(res, 200, 'application/json', JSON.stringify(body));
     }
     if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(opts.openapi, path, url, req, res);
@@ -219,7 +219,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, 200, 'application/json', JSON.stringify(await serveEncryptRoute(opts.encryption, method, path, user)));
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
     if (method === 'GET' && gv) {
-      const doc = gv[1] ? resourceList(opts.registry, '', 'v1') : gv[3] ? resourceList(opts.registry, gv[2]!, gv[3]) : groupDoc(opts.registry, gv[2]!);
+      const extra = opts.handler.aggregated.list();
+      const doc = gv[1]
+        ? resourceList(opts.registry, '', 'v1')
+        : gv[3]
+          ? resourceList(opts.registry, gv[2]!, gv[3], extra)
+          : groupDoc(opts.registry, gv[2]!, extra);
       if (!doc) throw errors.pageNotFound(path);
       return send(res, 200, 'application/json', JSON.stringify(doc));
     }

@@ -14,6 +14,7 @@ import { agentRouters } from '../kubelet/node/pods-index.js';
 import { realNodeSetup } from '../kubelet/real-node.js';
 import { startHostMonitors } from '../kubelet/node/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
+import { nodeStats } from '../kubelet/stats/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { startNodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
@@ -119,6 +120,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     port: flags.kubeletPort ?? 10250,
     fallbackToFreePort: false,
     pods: () => routers.podsOnNode(name),
+    stats: nodeStats({ nodeName: name, runtime: nodeRuntime.runtime, pods: () => routers.podsOnNode(name), fsPath: agentDir }),
     log: log.child('agent-server'),
   });
   conn.rotateServing(server);

@@ -35,6 +35,7 @@ program
   .option('--simulated-nodes <n>', 'also register N simulated nodes (no processes; for tests and scale)', (v) => parseCount(v), 0)
   .option('--simulated-node-capacity <list>', 'capacity of each simulated node', 'cpu=8,memory=32Gi,pods=110')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unhealthy', '40s')
+  .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is evaluated', '15s')
   .option(
     '--runtime <kind>',
     "container runtime of this host's node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated",
@@ -55,6 +56,8 @@ program
   )
   .option('--resolv-conf <file>', "the node's resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get", '/etc/resolv.conf')
   .option('--disable-ingress', 'run no ingress controller on this node (the server then creates no IngressClass skiff)', false)
+  .option('--metrics-resolution <duration>', "how often the built-in metrics server scrapes every node's resource metrics (kubectl top, HPA)", '15s')
+  .option('--disable-metrics-server', 'serve no metrics.k8s.io API (kubectl top and HPAs then have no figures)', false)
   .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
   .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {

@@ -29,6 +29,7 @@ import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
+import { startNodeMetrics } from './node-metrics.js';
 
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags, AuditFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
@@ -58,6 +59,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   simulatedNodeCapacity?: string;
   /** --node-monitor-grace-period, e.g. 40s. */
   nodeMonitorGracePeriod?: string;
+  /** --horizontal-pod-autoscaler-sync-period, e.g. 15s. */
+  horizontalPodAutoscalerSyncPeriod?: string;
   /** Port of the host agent's HTTPS server; default 10250. */
   kubeletPort?: number;
   /** The host agent's container runtime: auto (default), cri or simulated. */
@@ -78,6 +81,9 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   clusterDnsPort?: number;
   /** The node's resolv.conf (default /etc/resolv.conf). */
   resolvConf?: string;
+  /** How often the metrics server scrapes the nodes, e.g. 15s. */
+  metricsResolution?: string;
+  disableMetricsServer?: boolean;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -170,6 +176,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     csrSigner: pki.sign,
     rootCA: pki.caCert,
     signLegacyToken: (ns: string, sa: { name: string; uid: string }, secret: string) => api.authn.serviceAccountTokens.issueLegacy(ns, sa, secret),
+    hpaSyncPeriodMs: parseDuration(flags.horizontalPodAutoscalerSyncPeriod ?? '15s'),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);
@@ -294,6 +301,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
         })
       : undefined;
 
+  const metrics = flags.disableMetricsServer
+    ? undefined
+    : await startNodeMetrics(api, component('metrics-server'), { resolution: flags.metricsResolution, kubeletClient: pki, pool: agents.pool, log });
+
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
@@ -303,6 +314,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    metrics?.stop();
     await proxy?.stop();
     await ingress?.stop();
     await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));

@@ -27,6 +27,7 @@ import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 
 export interface ResourceType<T = KObject> {
   /** '' for the core group. */
@@ -73,4 +74,5 @@ export const resources = Object.freeze({
   controllerRevisions: rt<ControllerRevision>('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
   certificateSigningRequests: rt<CertificateSigningRequest>('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', false),
   storageClasses: rt<StorageClass>('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
+  horizontalPodAutoscalers: rt<HorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true),
 });

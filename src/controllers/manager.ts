@@ -34,6 +34,7 @@ import { ephemeralVolumeController } from './ephemeral-volume.js';
 import { serviceLBController } from './servicelb.js';
 import { csrApprovingController } from './certificates/approver.js';
 import { csrSigningController } from './certificates/signer.js';
+import { horizontalPodAutoscalerController } from './podautoscaler/controller.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -65,6 +66,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   servicelb: serviceLBController,
   csrapproving: csrApprovingController,
   csrsigning: csrSigningController,
+  horizontalpodautoscaling: horizontalPodAutoscalerController,
 };
 
 export interface RunningControllers {

@@ -41,6 +41,8 @@ export interface ControllerSettings {
   rootCA?: string;
   /** Signs a legacy (Secret-based) service-account token, as --service-account-private-key-file does. */
   signLegacyToken?: LegacyTokenSigner;
+  /** --horizontal-pod-autoscaler-sync-period, in ms; default 15 s. */
+  hpaSyncPeriodMs?: number;
 }
 
 export type LegacyTokenSigner = (namespace: string, serviceAccount: { name: string; uid: string }, secretName: string) => Promise<string>;

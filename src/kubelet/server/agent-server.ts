@@ -25,6 +25,8 @@ import {
   streamingWebSocketServer,
 } from './websocket-streams.js';
 import { parsePorts } from './websocket-portforward.js';
+import type { StatsProvider } from '../stats/summary.js';
+import { resourceMetricsText } from '../stats/resource-metrics.js';
 
 export const DEFAULT_AGENT_PORT = 10250;
 /** The identity the apiserver presents to agents (its kubelet-client certificate). */
@@ -42,6 +44,8 @@ export interface AgentServerOptions {
   authorize?(user: { name: string; groups: string[] }): boolean;
   /** The pods bound to this node, for GET /pods. */
   pods?(): Pod[];
+  /** Usage figures for GET /stats/summary and /metrics/resource; those paths answer 404 without it. */
+  stats?: StatsProvider;
   /** Default 10250; 0 picks a free port. */
   port?: number;
   /** Default 0.0.0.0. */
@@ -79,7 +83,7 @@ type Route =
   | { kind: 'logs'; namespace: string; pod: string; container: string }
   | { kind: 'exec' | 'attach'; namespace: string; pod: string; container: string }
   | { kind: 'portForward'; namespace: string; pod: string }
-  | { kind: 'healthz' | 'pods' };
+  | { kind: 'healthz' | 'pods' | 'statsSummary' | 'resourceMetrics' };
 
 /** The kubelet's paths; the form with the pod's UID before the container is accepted too. */
 export function parseAgentPath(pathname: string): Route | undefined {
@@ -89,6 +93,8 @@ export function parseAgentPath(pathname: string): Route | undefined {
     .map((p) => decodeURIComponent(p));
   const [head, ns, pod, ...rest] = parts;
   if (parts.length === 1 && (head === 'healthz' || head === 'pods')) return { kind: head };
+  if (parts.length === 2 && head === 'stats' && ns === 'summary') return { kind: 'statsSummary' };
+  if (parts.length === 2 && head === 'metrics' && ns === 'resource') return { kind: 'resourceMetrics' };
   if (!ns || !pod) return undefined;
   if (head === 'portForward' && rest.length <= 1) return { kind: 'portForward', namespace: ns, pod };
   const container = rest[rest.length - 1];
@@ -173,6 +179,18 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: opts.pods?.() ?? [] });
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return void res.end(body);
+      }
+      case 'statsSummary':
+      case 'resourceMetrics': {
+        if (!opts.stats) throw new HttpError(404, `404 page not found: ${url.pathname}`);
+        if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
+        const summary = await opts.stats.summary();
+        if (route.kind === 'statsSummary') {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          return void res.end(JSON.stringify(summary));
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return void res.end(resourceMetricsText(summary));
       }
       case 'logs':
         if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
