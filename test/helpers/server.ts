@@ -55,7 +55,12 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; tim
   let err = '';
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-200_000)));
   const ready = await new Promise<{ url: string; kubeconfig: string }>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in time:\n${out}\n${err}`)), opts.timeoutMs ?? 20_000);
+    // A failure detector, not a speed target: generous, since a loaded machine starts slowly.
+    const timer = setTimeout(() => {
+      // A server that never got ready must not outlive the test that started it.
+      proc.kill('SIGKILL');
+      rej(new Error(`skiff server did not become ready in time:\n${out}\n${err}`));
+    }, opts.timeoutMs ?? 60_000);
     proc.stdout!.on('data', (d) => {
       out += d;
       const m = /ready at (https:\/\/\S+) .*kubeconfig: (\S+)/.exec(out);

@@ -48,6 +48,8 @@ export class AuditLog {
     const stamp = new Date().toISOString().replace(/:/g, '-').replace('Z', '');
     renameSync(this.opts.path, join(dirname(this.opts.path), `${stem}-${stamp}${ext}`));
     this.prune(stem, ext);
+    // The new file exists from the moment of rotation, as with any log rotator.
+    this.open();
   }
 
   private prune(stem: string, ext: string): void {
