@@ -2,6 +2,7 @@
 import { apiextensionsResources } from './apiextensions/index.js';
 import { appsResources } from './apps/index.js';
 import { autoscalingResources, hpaV1ToV2, hpaV2ToV1 } from './autoscaling/index.js';
+import { authorizationResources } from './authorization/index.js';
 import { batchResources } from './batch/index.js';
 import { coordinationResources } from './coordination/index.js';
 import { coreResources } from './core/index.js';
@@ -28,6 +29,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...storageResources,
     ...schedulingResources,
     ...apiextensionsResources,
+    ...authorizationResources,
   ])
     r.add(def);
   // events.k8s.io/v1 Events are core/v1 Events seen through another shape, as in Kubernetes.

@@ -10,6 +10,8 @@ import { defaultTolerationSeconds } from './admission/default-tolerations.js';
 import { defaultStorageClass } from './admission/default-storage-class.js';
 import { storageObjectInUseProtection } from './admission/storage-protection.js';
 import { nodeTokenAuthenticator } from './auth/node-token.js';
+import { Authorization } from './auth/authorization.js';
+import type { AuthorizationMode } from './auth/union.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
   /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
   kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --authorization-mode, in order; default Node,RBAC. */
+  authorizationModes?: AuthorizationMode[];
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -56,6 +60,7 @@ export class ApiServer {
   readonly handler: ApiHandler;
   readonly allocator: ServiceAllocator;
   readonly crds: CRDController;
+  readonly authorization: Authorization;
   private http?: https.Server;
   private ready = false;
   private endpoints?: EndpointReconciler;
@@ -75,6 +80,8 @@ export class ApiServer {
     // Quota last, so that only objects every other check admitted are charged.
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
+    this.authorization = new Authorization(this.storage, opts.authorizationModes, opts.log);
+    this.authorization.install(this.handler);
     this.crds = new CRDController(this.storage, opts.registry, opts.log);
   }
 
@@ -82,6 +89,7 @@ export class ApiServer {
   async start(): Promise<number> {
     await this.cache.start();
     await this.bootstrap();
+    await this.authorization.start();
     await this.crds.start();
     this.http = createApiHttpServer({
       tls: this.opts.tls,
@@ -89,6 +97,7 @@ export class ApiServer {
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
       tokens: this.opts.tokens,
+      authorizer: this.authorization.authorizer,
       authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
       ready: () => this.ready,
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
@@ -213,6 +222,7 @@ export class ApiServer {
     // While the store is still open: the others stop listing this server.
     await this.endpoints?.stop().catch((err) => this.opts.log?.('could not withdraw from the kubernetes endpoints', { error: (err as Error).message }));
     this.crds.stop();
+    this.authorization.stop();
     const http = this.http;
     if (http) {
       await new Promise<void>((resolve) => {

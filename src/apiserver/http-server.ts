@@ -15,13 +15,15 @@ import { chooseOutput, decodeBody, JsonBodyError, type OutputKind } from './nego
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
-import { streamRoute, type PodStreams } from './rest/pod-streams.js';
+import { streamRoute, type PodStreams, type StreamRoute } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
+import type { AuthorizationAttributes, Authorizer } from './auth/types.js';
+import { forbidden } from './auth/forbidden.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // A watcher that stops reading gets this much buffered before it is cut off.
@@ -34,6 +36,8 @@ export interface HttpServerOptions {
   openapi: OpenApiService;
   /** Bearer tokens accepted besides client certificates. */
   tokens?: Map<string, UserInfo>;
+  /** Decides the non-resource paths (discovery, OpenAPI); resource requests are decided by the handler. */
+  authorizer?: Authorizer;
   /** Bearer tokens not in `tokens` (node agents' join tokens). */
   authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
@@ -42,6 +46,8 @@ export interface HttpServerOptions {
   podStreams?: PodStreams;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
+
+const METHOD_VERB: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
@@ -154,9 +160,15 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     socket.on('error', () => socket.destroy());
     const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
-    if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
+    const user = authenticate(req, opts.tokens, opts.authenticateToken);
+    if (!user) return fail(errors.unauthorized());
     const route = opts.podStreams && streamRoute(url.pathname);
     if (!route) return fail(errors.pageNotFound(url.pathname));
+    try {
+      authorizeStream(route, (req.method ?? 'GET').toUpperCase(), user);
+    } catch (err) {
+      return fail(toStatusError(err));
+    }
     opts.podStreams!.upgrade(route, req, socket, head, url.searchParams).catch((err) => {
       const se = toStatusError(err);
       if (se.code >= 500) opts.log?.('stream failed', { url: req.url, error: (err as Error)?.stack ?? String(err) });
@@ -164,6 +176,28 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       else socket.destroy();
     });
   });
+  /** pods/log, exec, attach, port-forward and nodes/proxy bypass the handler: decided here. */
+  function authorizeStream(route: StreamRoute, method: string, user: UserInfo): void {
+    if (!opts.authorizer) return;
+    const a: AuthorizationAttributes =
+      route.kind === 'pod'
+        ? {
+            user,
+            // Streams other than logs are writes into the pod, whatever the HTTP method (WebSocket upgrades are GETs).
+            verb: route.sub === 'log' ? 'get' : 'create',
+            resourceRequest: true,
+            apiGroup: '',
+            apiVersion: 'v1',
+            resource: 'pods',
+            subresource: route.sub,
+            namespace: route.namespace,
+            name: route.name,
+          }
+        : { user, verb: METHOD_VERB[method] ?? 'get', resourceRequest: true, apiGroup: '', apiVersion: 'v1', resource: 'nodes', subresource: 'proxy', name: route.name };
+    const r = opts.authorizer.authorize(a);
+    if (r.decision !== 'allow') throw forbidden(a, r.reason);
+  }
+
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived
@@ -187,6 +221,11 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
     }
     if (!user) throw errors.unauthorized();
+    if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(url.pathname)) {
+      const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
+      const r = opts.authorizer.authorize(a);
+      if (r.decision !== 'allow') throw forbidden(a, r.reason);
+    }
 
     const accept = req.headers.accept;
     if (method === 'GET' && (path === '/api' || path === '/apis')) {
@@ -208,7 +247,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
 
     const streaming = opts.podStreams && streamRoute(url.pathname);
-    if (streaming) return opts.podStreams!.serve(streaming, req, res, url.searchParams);
+    if (streaming) {
+      authorizeStream(streaming, method, user);
+      return opts.podStreams!.serve(streaming, req, res, url.searchParams);
+    }
 
     const info = parseResourcePath(method, path, url.searchParams);
     if (!info) throw errors.pageNotFound(path);

@@ -19,6 +19,7 @@ program
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
   .option('--token <token>', 'shared secret that agents join with (generated if absent)')
+  .option('--authorization-mode <modes>', 'authorizers asked in order, comma-separated: Node, RBAC, AlwaysAllow, AlwaysDeny', 'Node,RBAC')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))
   .addOption(new Option('--cluster-dns <ip>', 'cluster DNS service IP').default('10.43.0.10'))

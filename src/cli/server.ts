@@ -25,6 +25,7 @@ import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
+import { parseAuthorizationModes } from '../apiserver/auth/union.js';
 
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
@@ -38,6 +39,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   disableScheduler?: boolean;
   schedulerConfig?: string;
   token?: string;
+  /** --authorization-mode: Node,RBAC unless given. */
+  authorizationMode?: string;
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
@@ -130,6 +133,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     port: flags.httpsPort,
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
+    authorizationModes: parseAuthorizationModes(flags.authorizationMode ?? 'Node,RBAC'),
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),

@@ -8,6 +8,7 @@ import { CORE_POD_PROTO } from './core-pod.proto.js';
 import { CORE_VOLUME_PROTO } from './core-volume.proto.js';
 import { APPS_PROTO, BATCH_PROTO } from './workloads.proto.js';
 import { RBAC_PROTO, SCHEDULING_PROTO, POLICY_PROTO, NETWORKING_PROTO } from './access.proto.js';
+import { AUTHORIZATION_PROTO } from './authorization.proto.js';
 
 /** `${apiVersion}/${kind}` → message name in the schema below. */
 export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
@@ -27,6 +28,10 @@ export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
   'scheduling.k8s.io/v1/PriorityClass': 'scheduling.v1.PriorityClass',
   'policy/v1/PodDisruptionBudget': 'policy.v1.PodDisruptionBudget',
   'networking.k8s.io/v1/Ingress': 'networking.v1.Ingress',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'authorization.v1.SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'authorization.v1.LocalSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',
 };
 
 function buildRoot(): protobuf.Root {
@@ -45,6 +50,7 @@ function buildRoot(): protobuf.Root {
     SCHEDULING_PROTO,
     POLICY_PROTO,
     NETWORKING_PROTO,
+    AUTHORIZATION_PROTO,
   ];
   // keepCase: proto field names are the JSON names; camel-casing would turn
   // FieldsV1's "Raw" and any future snake_case name into something else.
