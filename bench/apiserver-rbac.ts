@@ -5,7 +5,8 @@ import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { startServer } from '../test/helpers/server.js';
 import { closedLoop, LoadClient } from './lib/http.js';
 import { summarize, type Row } from './lib/report.js';
-import { createGroupRoles, issueClientCert } from './lib/rbac-user.js';
+import { createGroupRoles } from './lib/rbac-user.js';
+import { issueClientCert } from '../test/helpers/client-cert.js';
 
 const ROLES = 1000;
 const CREATES = 4000;
@@ -19,7 +20,7 @@ async function measure(mode: string): Promise<{ throughput: number; getP50: numb
   try {
     await admin.request('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } }));
     await createGroupRoles(admin, 'bench', 'bench-group', ROLES);
-    const { cert, key } = issueClientCert(s.dataDir, 'bench-user', 'bench-group');
+    const { cert, key } = issueClientCert(s.dataDir, 'bench-user', ['bench-group']);
     user = new LoadClient(loadKubeconfig(s.kubeconfig).options.server, { ca: loadKubeconfig(s.kubeconfig).options.ca, cert, key }, CONCURRENCY);
     const base = '/api/v1/namespaces/bench/configmaps';
     const body = (i: number) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { key: 'value' } });

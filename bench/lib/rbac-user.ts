@@ -1,30 +1,6 @@
-// A non-admin user for benchmarks: a client certificate from the server's CA (made with
-// openssl), and the RBAC objects that let it work through a group binding.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The RBAC objects that let a benchmark's non-admin user work through a group binding.
 import type { LoadClient } from './http.js';
 import { closedLoop } from './http.js';
-
-/** A certificate and key for CN=user, O=group signed by the CA in DATA_DIR/tls. */
-export function issueClientCert(dataDir: string, user: string, group: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-cert-'));
-  try {
-    const f = (n: string) => join(dir, n);
-    writeFileSync(f('ext'), 'extendedKeyUsage=clientAuth\n');
-    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('key')]);
-    execFileSync('openssl', ['req', '-new', '-key', f('key'), '-subj', `/O=${group}/CN=${user}`, '-out', f('csr')]);
-    const tls = join(dataDir, 'tls');
-    execFileSync('openssl', [
-      'x509', '-req', '-in', f('csr'), '-CA', join(tls, 'ca.crt'), '-CAkey', join(tls, 'ca.key'), '-CAcreateserial', '-CAserial', f('srl'),
-      '-days', '1', '-extfile', f('ext'), '-out', f('crt'),
-    ]);
-    return { cert: readFileSync(f('crt'), 'utf8'), key: readFileSync(f('key'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const RBAC = '/apis/rbac.authorization.k8s.io/v1';
 
