@@ -29,8 +29,65 @@ function notFound(b: IndexedBinding): string {
   return `${b.roleRef.kind === 'Role' ? 'role' : 'clusterrole'}.rbac.authorization.k8s.io ${JSON.stringify(b.roleRef.name)} not found`;
 }
 
+/** A rule with the binding that grants it. */
+interface Grant {
+  rule: PolicyRule;
+  binding: IndexedBinding;
+}
+
+/**
+ * The grants of one subject in one scope, sorted by the resource they name, so that a
+ * request looks only at rules that could match it — not at every binding of a group bound
+ * a thousand times. Valid for one generation of the index.
+ */
+interface GrantTable {
+  generation: number;
+  byResource: Map<string, Grant[]>;
+  /** Rules naming every resource or a subresource of every resource, and non-resource rules. */
+  other: Grant[];
+  errors: string[];
+}
+
+function push(map: Map<string, Grant[]>, key: string, g: Grant): void {
+  const list = map.get(key);
+  if (list) {
+    if (list[list.length - 1] !== g) list.push(g);
+  } else map.set(key, [g]);
+}
+
 export class RbacAuthorizer implements Authorizer {
+  /** `<scope>\0<subject>` → grant table */
+  private readonly tables = new Map<string, GrantTable>();
+
   constructor(private readonly index: RbacIndex) {}
+
+  private table(subject: string, scope: string | undefined): GrantTable | undefined {
+    const key = `${scope ?? ''}\0${subject}`;
+    const gen = this.index.generation;
+    const t = this.tables.get(key);
+    if (t && t.generation === gen) return t;
+    const bindings = this.index.bindingsFor(subject, scope);
+    if (!bindings) {
+      if (t) this.tables.delete(key);
+      return undefined;
+    }
+    const table: GrantTable = { generation: gen, byResource: new Map(), other: [], errors: [] };
+    for (const binding of bindings) {
+      const rules = this.index.rulesOf(binding.roleRef, binding.namespace);
+      if (!rules) {
+        table.errors.push(notFound(binding));
+        continue;
+      }
+      for (const rule of rules) {
+        const g = { rule, binding };
+        const res = rule.resources ?? [];
+        if (!res.length || res.some((r) => r === '*' || r.startsWith('*/'))) table.other.push(g);
+        else for (const r of res) push(table.byResource, r.split('/')[0]!, g);
+      }
+    }
+    this.tables.set(key, table);
+    return table;
+  }
 
   authorize(a: AuthorizationAttributes): AuthorizationResult {
     const subjects = subjectsOf(a.user);
@@ -39,15 +96,13 @@ export class RbacAuthorizer implements Authorizer {
     const scopes = a.resourceRequest && a.namespace ? [undefined, a.namespace] : [undefined];
     for (const scope of scopes) {
       for (const s of subjects) {
-        const bindings = this.index.bindingsFor(s, scope);
-        if (!bindings) continue;
-        for (const b of bindings) {
-          const rules = this.index.rulesOf(b.roleRef, b.namespace);
-          if (!rules) {
-            (errs ??= []).push(notFound(b));
-            continue;
-          }
-          for (const r of rules) if (ruleAllows(a, r)) return { decision: 'allow', reason: `RBAC: allowed by ${describeBinding(b, s)}` };
+        const t = this.table(s, scope);
+        if (!t) continue;
+        if (t.errors.length) (errs ??= []).push(...t.errors);
+        const candidates = a.resourceRequest ? t.byResource.get(a.resource ?? '') : undefined;
+        for (const list of [candidates, t.other]) {
+          if (!list) continue;
+          for (const g of list) if (ruleAllows(a, g.rule)) return { decision: 'allow', reason: `RBAC: allowed by ${describeBinding(g.binding, s)}` };
         }
       }
     }

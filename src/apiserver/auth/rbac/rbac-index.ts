@@ -69,12 +69,23 @@ export class RbacIndex {
   /** What each binding key was indexed under, to take it out again. */
   private readonly bindingSubjects = new Map<string, { ns?: string; subjects: string[] }>();
   private readonly followers: CacheFollower[];
+  /** Bumped on every change: authorizers' derived tables are valid for one generation. */
+  generation = 0;
 
   constructor(cache: WatchCache) {
     const ruleMap = (target: Map<string, PolicyRule[]>, namespaced: boolean) => ({
-      put: (_k: string, o: KObject) => target.set(namespaced ? `${o.metadata?.namespace}/${o.metadata?.name}` : String(o.metadata?.name), normalizeRules(o.rules)),
-      remove: (_k: string, o: KObject) => target.delete(namespaced ? `${o.metadata?.namespace}/${o.metadata?.name}` : String(o.metadata?.name)),
-      reset: () => target.clear(),
+      put: (_k: string, o: KObject) => {
+        this.generation++;
+        target.set(namespaced ? `${o.metadata?.namespace}/${o.metadata?.name}` : String(o.metadata?.name), normalizeRules(o.rules));
+      },
+      remove: (_k: string, o: KObject) => {
+        this.generation++;
+        target.delete(namespaced ? `${o.metadata?.namespace}/${o.metadata?.name}` : String(o.metadata?.name));
+      },
+      reset: () => {
+        this.generation++;
+        target.clear();
+      },
     });
     const bindings = (namespaced: boolean) => ({
       put: (k: string, o: KObject) => this.putBinding(k, o, namespaced),
@@ -101,6 +112,7 @@ export class RbacIndex {
 
   private putBinding(key: string, o: KObject, namespaced: boolean): void {
     this.removeBinding(key);
+    this.generation++;
     const ref = o.roleRef;
     if (!ref || (ref.kind !== 'Role' && ref.kind !== 'ClusterRole') || typeof ref.name !== 'string') return;
     const ns: string | undefined = namespaced ? o.metadata?.namespace : undefined;
@@ -128,6 +140,7 @@ export class RbacIndex {
   private removeBinding(key: string): void {
     const old = this.bindingSubjects.get(key);
     if (!old) return;
+    this.generation++;
     this.bindingSubjects.delete(key);
     const map = old.ns === undefined ? this.clusterBindings : this.nsBindings.get(old.ns);
     if (!map) return;
