@@ -113,6 +113,13 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['list', 'watch', 'patch', 'create', 'delete'], [''], ['pods']),
     eventsRule(),
   ],
+  'replication-controller': [
+    rule(['get', 'list', 'watch', 'update'], [''], ['replicationcontrollers']),
+    rule(['update'], [''], ['replicationcontrollers/status']),
+    rule(['update'], [''], ['replicationcontrollers/finalizers']),
+    rule(['list', 'watch', 'patch', 'create', 'delete'], [''], ['pods']),
+    eventsRule(),
+  ],
   'resourcequota-controller': [rule(['list', 'watch'], ['*'], ['*']), rule(['update'], [''], ['resourcequotas/status']), eventsRule()],
   'service-account-controller': [rule(['create'], [''], ['serviceaccounts']), eventsRule()],
   'service-controller': [
