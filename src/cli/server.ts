@@ -262,12 +262,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log,
     }));
   // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
-  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
+  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(serverClient, flags.clusterDns, log.child('dns'));
   let dns: ClusterDns | undefined;
   if (!flags.disableDns && agents.host) {
     // A node without its DNS still runs pods: the failure is said loudly, not fatal.
     dns = await startClusterDns({
-      client: component('coredns'),
+      client: component('coredns', serviceAccountUser('kube-system', 'coredns')),
       nodeName: agents.host.name,
       listen: [advertise],
       port: flags.clusterDnsPort ?? defaultDnsPort(),
@@ -284,7 +284,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const ingress =
     agents.host || flags.ingressHttpPort !== undefined
       ? await startNodeIngress(flags, {
-          client: component('skiff-ingress'),
+          client: component('skiff-ingress', serviceAccountUser('kube-system', 'skiff-ingress')),
           nodeName: agents.host?.name ?? hostNodeName(),
           nodeIP: advertise,
           log,

@@ -53,6 +53,7 @@ export function nodeTokenAuthenticator(secret: string): (token: string) => UserI
       .update(token.slice(i + 1))
       .digest();
     if (!timingSafeEqual(got, want)) return undefined;
-    return { username: `system:node:${name}`, groups: ['system:nodes'] };
+    // skiff:agents: the agent's proxy, DNS and ingress share these credentials (see the skiff:* roles).
+    return { username: `system:node:${name}`, groups: ['system:nodes', 'skiff:agents'] };
   };
 }

@@ -4,6 +4,7 @@ import type { KObject } from '../../../../api/types.js';
 import { clusterRole, clusterRoleBinding, eventsRule, group, READ, READ_WRITE, rule, urls, user, WRITE } from './helpers.js';
 import { nodeRules } from './node-rules.js';
 import { controllerRoleBindings, controllerRoles } from './controller-roles.js';
+import { skiffClusterRoleBindings, skiffClusterRoles } from './skiff-roles.js';
 
 const AGG = 'rbac.authorization.k8s.io/aggregate-to-';
 
@@ -171,6 +172,7 @@ export function bootstrapClusterRoles(): KObject[] {
     approver('system:certificates.k8s.io:kubelet-serving-approver', 'kubernetes.io/kubelet-serving'),
     approver('system:certificates.k8s.io:legacy-unknown-approver', 'kubernetes.io/legacy-unknown'),
     ...controllerRoles(),
+    ...skiffClusterRoles(),
   ];
 }
 
@@ -190,5 +192,6 @@ export function bootstrapClusterRoleBindings(): KObject[] {
     clusterRoleBinding('system:node', 'system:node', []),
     clusterRoleBinding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
     ...controllerRoleBindings(),
+    ...skiffClusterRoleBindings(),
   ];
 }
