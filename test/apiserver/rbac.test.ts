@@ -11,6 +11,10 @@ import { StatusError } from '../../src/apiserver/status.js';
 import type { UserInfo } from '../../src/apiserver/types.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { reconcileBootstrapPolicy } from '../../src/apiserver/auth/rbac/reconcile.js';
+import { alwaysDeny, parseAuthorizationModes, UnionAuthorizer } from '../../src/apiserver/auth/union.js';
+import { alwaysAllow } from '../../src/apiserver/auth/types.js';
+import { Client } from '../../src/client/client.js';
+import type { ApiError } from '../../src/client/transport.js';
 
 const ADMIN: UserInfo = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
 const user = (name: string, ...groups: string[]): UserInfo => ({ username: name, groups: [...groups, 'system:authenticated'] });
@@ -391,5 +395,38 @@ describe('Node authorizer and NodeRestriction', () => {
     });
     assert.equal(c.code, 403);
     assert.equal((await fails(NODE_A, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles')).code, 403);
+  });
+});
+
+describe('authorization modes and transports', () => {
+  it('parses --authorization-mode and refuses unknown or repeated modes', () => {
+    assert.deepEqual(parseAuthorizationModes('Node,RBAC'), ['Node', 'RBAC']);
+    assert.deepEqual(parseAuthorizationModes(' AlwaysAllow '), ['AlwaysAllow']);
+    assert.throws(() => parseAuthorizationModes('RBAC,ABAC'), /authorization mode "ABAC" is not supported/);
+    assert.throws(() => parseAuthorizationModes('RBAC,RBAC'), /"RBAC" given more than once/);
+    assert.throws(() => parseAuthorizationModes(''), /at least one/);
+  });
+
+  it('asks the modes in order; system:masters is allowed even under AlwaysDeny', () => {
+    const deny = new UnionAuthorizer([alwaysDeny, alwaysAllow]);
+    const a = { user: user('x'), verb: 'get', resourceRequest: true, apiGroup: '', resource: 'pods', namespace: 'a' };
+    assert.equal(deny.authorize(a).decision, 'deny');
+    assert.equal(deny.authorize({ ...a, user: ADMIN }).decision, 'allow');
+    assert.equal(new UnionAuthorizer([alwaysAllow, alwaysDeny]).authorize(a).decision, 'allow');
+  });
+
+  it('holds in-process clients to their identity too', async () => {
+    const client = new Client(api.transport({ username: 'vera', groups: ['system:authenticated'] }, 'test/v1'));
+    assert.equal((await client.pods.list({ namespace: 'team-a' })).items.length >= 0, true);
+    await assert.rejects(client.secrets.list({ namespace: 'team-a' }), (err: ApiError) => {
+      assert.equal(err.code, 403);
+      assert.equal(err.message, 'secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "team-a"');
+      return true;
+    });
+    const events: string[] = [];
+    await new Promise<void>((resolve) => {
+      client.secrets.watch({ namespace: 'team-a' }, { onEvent: () => events.push('event'), onClose: (err: unknown) => (assert.equal((err as ApiError)?.code, 403), resolve()) } as any);
+    });
+    assert.deepEqual(events, []);
   });
 });
