@@ -6,6 +6,7 @@ import './apps-batch.js';
 import './other-groups.js';
 import './autoscaling.js';
 import './apiextensions.js';
+import './authorization.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
 export { definitions, type Schema } from './dsl.js';
