@@ -6,6 +6,7 @@ import { etcdAvailable, startEtcd } from './lib/etcd.js';
 import { closedLoop, LoadClient, openLoop } from './lib/http.js';
 import { report, summarize, type Row } from './lib/report.js';
 import { watchFanout } from './lib/watchers.js';
+import { rbacOnOff } from './apiserver-rbac.js';
 
 const CREATES = 10_000;
 const CONCURRENCY = 32;
@@ -67,6 +68,10 @@ async function createGetLoop(label: string, create: (i: number) => Promise<numbe
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  if (process.argv.includes('--rbac-only')) {
+    report('apiserver-rbac', await rbacOnOff(), { notes: 'RBAC on (Node,RBAC) against off (AlwaysAllow) in the same run, as a non-admin certificate user' });
+    return;
+  }
   let s: TestServer | undefined = await startServer({ args: SERVER_ARGS });
   const client = LoadClient.fromKubeconfig(s.kubeconfig, CONCURRENCY);
   try {
@@ -198,6 +203,7 @@ async function main(): Promise<void> {
   } else {
     console.log('etcd comparison skipped: the etcd binary is not installed (apt-get install etcd-server)');
   }
+  rows.push(...(await rbacOnOff()));
   report('apiserver', rows, {
     notes:
       'skiff: HTTPS+JSON through the whole apiserver; etcd: its JSON gateway (/v3/kv/txn create-if-absent, /v3/kv/range) on loopback; same client, same concurrency',

@@ -3,6 +3,7 @@ import { apiextensionsResources } from './apiextensions/index.js';
 import { appsResources } from './apps/index.js';
 import { authenticationResources } from './authentication/index.js';
 import { autoscalingResources, hpaV1ToV2, hpaV2ToV1 } from './autoscaling/index.js';
+import { authorizationResources } from './authorization/index.js';
 import { batchResources } from './batch/index.js';
 import { certificatesResources } from './certificates/index.js';
 import { coordinationResources } from './coordination/index.js';
@@ -32,6 +33,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...schedulingResources,
     ...apiextensionsResources,
     ...authenticationResources,
+    ...authorizationResources,
   ])
     r.add(def);
   // events.k8s.io/v1 Events are core/v1 Events seen through another shape, as in Kubernetes.

@@ -15,6 +15,8 @@ import { bootstrapTokenOf } from './auth/join-token.js';
 import { serviceAccountAdmission } from './admission/service-account.js';
 import { serveAuthentication, type AuthenticationOptions, type ServedAuthentication } from './auth/serve.js';
 import type { TokenAuthenticator } from './auth/authenticator.js';
+import { Authorization } from './auth/authorization.js';
+import type { AuthorizationMode } from './auth/union.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
@@ -56,6 +58,8 @@ export interface ApiServerOptions {
   /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
   kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --authorization-mode, in order; default Node,RBAC. */
+  authorizationModes?: AuthorizationMode[];
   /** Audit of every HTTPS request, when a policy and a log are configured. */
   auditor?: Auditor;
   /** Encryption at rest (status and key rotation), when the store seals values. */
@@ -82,6 +86,7 @@ export class ApiServer {
   readonly crds: CRDController;
   /** The authenticator chain and service-account tokens, with their API (TokenReview, TokenRequest…). */
   readonly authn: ServedAuthentication;
+  readonly authorization: Authorization;
   private http?: https.Server;
   private ready = false;
   private endpoints?: EndpointReconciler;
@@ -102,6 +107,8 @@ export class ApiServer {
     // Quota last, so that only objects every other check admitted are charged.
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
+    this.authorization = new Authorization(this.storage, opts.authorizationModes, opts.log);
+    this.authorization.install(this.handler);
     this.crds = new CRDController(this.storage, opts.registry, opts.log);
     this.authn = serveAuthentication(this.handler, this.cache, {
       ...opts.authentication,
@@ -115,6 +122,7 @@ export class ApiServer {
   async start(): Promise<number> {
     await this.cache.start();
     await this.bootstrap();
+    await this.authorization.start();
     await this.publishJoinToken();
     await this.crds.start();
     this.http = createApiHttpServer({
@@ -123,7 +131,7 @@ export class ApiServer {
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
       authenticator: this.authn.chain,
-      authorizer: this.opts.authentication?.authorizer,
+      authorizer: this.authorization.authorizer,
       oidc: this.authn.oidc(),
       ready: () => this.ready,
       encryption: this.opts.encryption,
@@ -273,6 +281,7 @@ export class ApiServer {
     // While the store is still open: the others stop listing this server.
     await this.endpoints?.stop().catch((err) => this.opts.log?.('could not withdraw from the kubernetes endpoints', { error: (err as Error).message }));
     this.crds.stop();
+    this.authorization.stop();
     const http = this.http;
     if (http) {
       await new Promise<void>((resolve) => {

@@ -19,6 +19,10 @@ import { errors, StatusError } from './status.js';
 import { queryFlag } from '../util/query-bool.js';
 import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
 import { AggregatedApis } from './aggregated-apis.js';
+import type { Authorizer } from './auth/types.js';
+import { requestAttributes } from './auth/attributes.js';
+import { forbidden } from './auth/forbidden.js';
+import type { Requester } from './rest/resource-store.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
 function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
@@ -92,14 +96,32 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 /** Serves one subresource of `def`; undefined when it does not serve this request. */
 export type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
 
+/** Serves a create of a resource that is not stored (access reviews, token reviews); undefined when not its own. */
+export type VirtualCreate = (def: ResourceDef, req: ApiRequest) => Promise<ApiResult | undefined> | ApiResult | undefined;
+
+function requester(req: ApiRequest): Requester {
+  return { user: req.user, subresource: req.subresource };
+}
+
 export class ApiHandler {
   /** Groups served by other components (metrics.k8s.io), handed their requests whole. */
   readonly aggregated = new AggregatedApis();
+  /** Decides every request before it is served (--authorization-mode); absent: everything is allowed. */
+  authorizer?: Authorizer;
+  readonly virtualCreates: VirtualCreate[] = [];
 
   constructor(
     readonly rs: ResourceStorage,
     readonly registry: ResourceRegistry,
   ) {}
+
+  /** Throws the 403 Kubernetes answers when the authorizer does not allow the request. */
+  authorize(req: ApiRequest): void {
+    if (!this.authorizer) return;
+    const a = requestAttributes(req);
+    const r = this.authorizer.authorize(a);
+    if (r.decision !== 'allow') throw forbidden(a, r.reason);
+  }
 
   resolve(req: ApiRequest): ResourceDef {
     const def = this.registry.lookup(req.group, req.version, req.resource);
@@ -111,9 +133,15 @@ export class ApiHandler {
   }
 
   async handle(req: ApiRequest): Promise<ApiResult> {
+    this.authorize(req);
     const owner = this.aggregated.owner(req.group, req.version);
     if (owner) return this.aggregated.handle(owner, req);
     const def = this.resolve(req);
+    if (req.verb === 'create' && !req.subresource && def.verbs?.length === 1)
+      for (const v of this.virtualCreates) {
+        const r = await v(def, req);
+        if (r) return r;
+      }
     if (def.plural === 'componentstatuses' && def.group === '') return componentStatuses(def, req, this.rs);
     const answer = !req.subresource && this.answered.get(`${def.group}/${def.plural}`);
     if (answer) return answer(req);
@@ -134,12 +162,17 @@ export class ApiHandler {
         if (def.namespaced && !ns) throw errors.pageNotFound(req.resource);
         const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'CreateOptions'), 'create', { rawBody: req.body });
         if (def.stampRequester && req.user) def.stampRequester(checked.object, req.user);
-        const obj = await this.rs.create(def, ns, checked.object, { dryRun: dryRun(q, 'CreateOptions'), fieldManager: fieldManager(req, 'CreateOptions') });
+        const obj = await this.rs.create(def, ns, checked.object, {
+          dryRun: dryRun(q, 'CreateOptions'),
+          fieldManager: fieldManager(req, 'CreateOptions'),
+          requester: requester(req),
+        });
         return { status: 201, body: obj, def, warnings: checked.warnings };
       }
       case 'update': {
         const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'UpdateOptions'), 'update', { rawBody: req.body });
         const r = await this.rs.update(def, ns, req.name!, checked.object, undefined, {
+          requester: requester(req),
           dryRun: dryRun(q, 'UpdateOptions'),
           fieldManager: fieldManager(req, 'UpdateOptions'),
         });
@@ -152,12 +185,12 @@ export class ApiHandler {
           return { status: 200, body: await this.patch(def, ns, req, undefined, warnings), def, warnings };
         }
       case 'delete': {
-        const r = await this.rs.delete(def, ns, req.name!, deleteOptions(q, req.body));
+        const r = await this.rs.delete(def, ns, req.name!, { ...deleteOptions(q, req.body), requester: requester(req) });
         if (!r.deleted || def.returnDeletedObject) return { status: 200, body: r.object, def };
         return { status: 200, body: successStatus(def, r.object) };
       }
       case 'deletecollection': {
-        const opts = deleteOptions(q, req.body);
+        const opts = { ...deleteOptions(q, req.body), requester: requester(req) };
         const listQuery = new URLSearchParams(q);
         listQuery.delete('limit');
         listQuery.delete('continue');
@@ -225,7 +258,7 @@ export class ApiHandler {
         // Unknown fields the stored object already had are not the patch's doing.
         const checked = checkFields(def, patched, validation, 'patch', { rawBody: req.body, ignore: () => existingUnknownFields(def, cached ?? current) });
         warnings.splice(0, warnings.length, ...checked.warnings);
-        return this.rs.prepareUpdate(def, current, checked.object, sub, manager);
+        return this.rs.prepareUpdate(def, current, checked.object, sub, manager, requester(req));
       },
       { dryRun: dryRun(req.query, 'PatchOptions'), readOnly },
     );
@@ -258,13 +291,13 @@ export class ApiHandler {
         if (!current) {
           created = true;
           if (meta.resourceVersion) throw errors.notFound(def.group, def.plural, name);
-          return this.rs.prepareCreate(def, merged);
+          return this.rs.prepareCreate(def, merged, undefined, requester(req));
         }
         created = false;
         const rv = meta.resourceVersion;
         if (rv && rv !== current.metadata!.resourceVersion)
           throw errors.conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
-        const out = await this.rs.prepareUpdate(def, current, merged, sub);
+        const out = await this.rs.prepareUpdate(def, current, merged, sub, undefined, requester(req));
         // Through /status only status is taken from the merge; the ownership record comes with it.
         if (meta.managedFields) out.metadata!.managedFields = meta.managedFields;
         else delete out.metadata!.managedFields;
@@ -285,6 +318,7 @@ export class ApiHandler {
         status: 200,
         body: (
           await this.rs.update(def, ns, name, checked.object, sub, {
+            requester: requester(req),
             dryRun: dryRun(req.query, 'UpdateOptions'),
             fieldManager: fieldManager(req, 'UpdateOptions'),
           })
@@ -326,7 +360,7 @@ export class ApiHandler {
         if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
         if (req.verb === 'update') {
           const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
-          const opts = { dryRun: dryRun(req.query, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions') };
+          const opts = { dryRun: dryRun(req.query, 'UpdateOptions'), fieldManager: fieldManager(req, 'UpdateOptions'), requester: requester(req) };
           const r = await this.rs.update(def, ns, name, checked.object, 'ephemeralcontainers', opts);
           return { status: 200, body: r.object, def, warnings: checked.warnings };
         }
@@ -395,6 +429,7 @@ export class ApiHandler {
   }
 
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
+    this.authorize(req);
     if (this.aggregated.owner(req.group, req.version)) throw errors.methodNotSupported(req.group, req.resource, 'watch');
     const def = this.resolve(req);
     const ns = def.namespaced ? req.namespace : undefined;

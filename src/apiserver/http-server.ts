@@ -14,8 +14,7 @@ import { chooseOutput, decodeBody, JsonBodyError, type OutputKind } from './nego
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
-import { streamRoute, type PodStreams } from './rest/pod-streams.js';
-import { bootstrapperDenial } from './auth/bootstrapper-policy.js';
+import { streamRoute, type PodStreams, type StreamRoute } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
@@ -29,7 +28,8 @@ import { ANONYMOUS } from './auth/authenticator.js';
 import type { AuthenticatorChain } from './auth/chain.js';
 import { impersonate } from './auth/impersonation.js';
 import { JWKS_PATH, OIDC_CONFIG_PATH, type OidcDocuments } from './auth/oidc-discovery.js';
-import { alwaysAllow, type Authorizer } from './auth/types.js';
+import { alwaysAllow, type AuthorizationAttributes, type Authorizer } from './auth/types.js';
+import { forbidden } from './auth/forbidden.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // A watcher that stops reading gets this much buffered before it is cut off.
@@ -42,7 +42,7 @@ export interface HttpServerOptions {
   openapi: OpenApiService;
   /** Who is asking: client certificates, bearer tokens, anonymous. */
   authenticator: AuthenticatorChain;
-  /** Decides impersonation (the `impersonate` verb). Default: alwaysAllow. */
+  /** Decides impersonation (the `impersonate` verb), non-resource paths and streams; resource requests are decided by the handler. Default: alwaysAllow. */
   authorizer?: Authorizer;
   /** Service-account issuer discovery, served at OIDC_CONFIG_PATH and JWKS_PATH. */
   oidc?: OidcDocuments;
@@ -56,6 +56,8 @@ export interface HttpServerOptions {
   podStreams?: PodStreams;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
+
+const METHOD_VERB: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', OIDC_CONFIG_PATH, JWKS_PATH]);
 
@@ -136,7 +138,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   /** The user a non-public request acts as; 401 without valid credentials, 403 for a refused impersonation. */
   const requestUser = (req: IncomingMessage, user: UserInfo | undefined): UserInfo => {
     // Anonymous requests reach only the public paths until an authorizer says otherwise.
-    if (!user || user.username === ANONYMOUS) throw errors.unauthorized();
+    // Anonymous requests go on to authorization (system:public-info-viewer and the like)
+    // when an authorizer is configured; without one they reach only the public paths.
+    if (!user || (user.username === ANONYMOUS && !opts.authorizer)) throw errors.unauthorized();
     return impersonate(user, req.headers, authorizer, req.rawHeaders);
   };
   const tlsOptions = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
@@ -161,10 +165,13 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     } catch (err) {
       return fail(toStatusError(err));
     }
-    const denied = bootstrapperDenial(user, req.method ?? 'GET', url.pathname, url.searchParams);
-    if (denied) return fail(denied);
     const route = opts.podStreams && streamRoute(url.pathname);
     if (!route) return fail(errors.pageNotFound(url.pathname));
+    try {
+      authorizeStream(route, (req.method ?? 'GET').toUpperCase(), user);
+    } catch (err) {
+      return fail(toStatusError(err));
+    }
     opts.podStreams!.upgrade(route, req, socket, head, url.searchParams).catch((err) => {
       const se = toStatusError(err);
       if (se.code >= 500) opts.log?.('stream failed', { url: req.url, error: (err as Error)?.stack ?? String(err) });
@@ -172,6 +179,28 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       else socket.destroy();
     });
   });
+  /** pods/log, exec, attach, port-forward and nodes/proxy bypass the handler: decided here. */
+  function authorizeStream(route: StreamRoute, method: string, user: UserInfo): void {
+    if (!opts.authorizer) return;
+    const a: AuthorizationAttributes =
+      route.kind === 'pod'
+        ? {
+            user,
+            // Streams other than logs are writes into the pod, whatever the HTTP method (WebSocket upgrades are GETs).
+            verb: route.sub === 'log' ? 'get' : 'create',
+            resourceRequest: true,
+            apiGroup: '',
+            apiVersion: 'v1',
+            resource: 'pods',
+            subresource: route.sub,
+            namespace: route.namespace,
+            name: route.name,
+          }
+        : { user, verb: METHOD_VERB[method] ?? 'get', resourceRequest: true, apiGroup: '', apiVersion: 'v1', resource: 'nodes', subresource: 'proxy', name: route.name };
+    const r = opts.authorizer.authorize(a);
+    if (r.decision !== 'allow') throw forbidden(a, r.reason);
+  }
+
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived
@@ -200,8 +229,11 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
     const user = requestUser(req, authenticated);
     audit?.authenticated(user);
-    const denied = bootstrapperDenial(user, method, path, url.searchParams);
-    if (denied) throw denied;
+    if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(url.pathname)) {
+      const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
+      const r = opts.authorizer.authorize(a);
+      if (r.decision !== 'allow') throw forbidden(a, r.reason);
+    }
 
     const accept = req.headers.accept;
     if (method === 'GET' && (path === '/api' || path === '/apis')) {
@@ -230,7 +262,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
 
     const streaming = opts.podStreams && streamRoute(url.pathname);
-    if (streaming) return opts.podStreams!.serve(streaming, req, res, url.searchParams);
+    if (streaming) {
+      authorizeStream(streaming, method, user);
+      return opts.podStreams!.serve(streaming, req, res, url.searchParams);
+    }
 
     const info = parseResourcePath(method, path, url.searchParams);
     if (!info) throw errors.pageNotFound(path);

@@ -17,7 +17,9 @@ import { defaultDnsPort, keepKubeDnsService, startClusterDns, type ClusterDns } 
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
 import { Client } from '../client/client.js';
-import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
+import { CONTROLLER_SERVICE_ACCOUNTS, CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
+import type { UserInfo } from '../apiserver/types.js';
+import { serviceAccountUser } from '../apiserver/auth/service-account-user.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
@@ -30,6 +32,7 @@ import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
 import { startNodeMetrics } from './node-metrics.js';
+import { parseAuthorizationModes } from '../apiserver/auth/union.js';
 
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags, AuditFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
@@ -49,6 +52,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   tokenAuthFile?: string;
   /** --service-account-issuer. */
   serviceAccountIssuer?: string;
+  /** --authorization-mode: Node,RBAC unless given. */
+  authorizationMode?: string;
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
@@ -152,6 +157,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     nodeJoinSecret: joinToken.secret,
     tokens: flags.tokenAuthFile ? readTokenFile(flags.tokenAuthFile) : undefined,
     authentication: { serviceAccountKey: ensureServiceAccountKey(dataDir), serviceAccountIssuer: flags.serviceAccountIssuer, serviceAccountAdmission: true },
+    authorizationModes: parseAuthorizationModes(flags.authorizationMode ?? 'Node,RBAC'),
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
@@ -165,8 +171,19 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   await writeKubeconfig(kubeconfig, { server: serverUrl, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
 
   // One client per component, each named as its User-Agent would name it (managedFields show it).
-  const component = (name: string) => new Client(api.transport(undefined, `${name}/v1.32.0-skiff`));
-  const client = component('kube-controller-manager');
+  const component = (name: string, user?: UserInfo) => new Client(api.transport(user, `${name}/v1.32.0-skiff`));
+  // The server's own set-up writes (the IngressClass) are the server's; components act as themselves.
+  const serverClient = component('skiff');
+  const client = component('kube-controller-manager', { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
+  const controllerClients = new Map<string, Client>();
+  const clientFor = (controller: string) => {
+    const sa = CONTROLLER_SERVICE_ACCOUNTS[controller];
+    // Skiff's own controllers (servicelb, local-path-provisioner) have no Kubernetes role yet: the server's identity.
+    if (!sa) return serverClient;
+    let c = controllerClients.get(sa);
+    if (!c) controllerClients.set(sa, (c = component('kube-controller-manager', serviceAccountUser('kube-system', sa))));
+    return c;
+  };
   // Stable per data dir, so a restarted server takes its own lease back at once.
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
   const settings = {
@@ -179,13 +196,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     hpaSyncPeriodMs: parseDuration(flags.horizontalPodAutoscalerSyncPeriod ?? '15s'),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
-  if (!flags.disableIngress) await ensureIngressClass(client);
-  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled });
+  if (!flags.disableIngress) await ensureIngressClass(serverClient);
+  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled, clientFor });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
   const scheduler = flags.disableScheduler
     ? undefined
-    : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
+    : startScheduler(component('kube-scheduler', { username: 'system:kube-scheduler', groups: ['system:authenticated'] }), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
@@ -263,7 +280,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const proxy =
     agents.host &&
     (await startNodeProxy(flags, {
-      client: component('kube-proxy'),
+      client: component('kube-proxy', { username: 'system:kube-proxy', groups: ['system:authenticated'] }),
       nodeName: agents.host.name,
       nodeIP: advertise,
       runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
@@ -271,12 +288,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log,
     }));
   // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
-  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(component('skiff-dns'), flags.clusterDns, log.child('dns'));
+  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(serverClient, flags.clusterDns, log.child('dns'));
   let dns: ClusterDns | undefined;
   if (!flags.disableDns && agents.host) {
     // A node without its DNS still runs pods: the failure is said loudly, not fatal.
     dns = await startClusterDns({
-      client: component('coredns'),
+      client: component('coredns', serviceAccountUser('kube-system', 'coredns')),
       nodeName: agents.host.name,
       listen: [advertise],
       port: flags.clusterDnsPort ?? defaultDnsPort(),
@@ -293,7 +310,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const ingress =
     agents.host || flags.ingressHttpPort !== undefined
       ? await startNodeIngress(flags, {
-          client: component('skiff-ingress'),
+          client: component('skiff-ingress', serviceAccountUser('kube-system', 'skiff-ingress')),
           nodeName: agents.host?.name ?? hostNodeName(),
           nodeIP: advertise,
           log,

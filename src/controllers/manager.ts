@@ -75,9 +75,41 @@ export interface RunningControllers {
   stop(): void;
 }
 
+/**
+ * The service account each controller acts as with its own credentials (in kube-system), by
+ * the names kube-controller-manager's --use-service-account-credentials gives them; the
+ * system:controller:<name> ClusterRoles grant what each needs.
+ */
+export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
+  namespace: 'namespace-controller',
+  'node-ipam': 'node-controller',
+  'node-lifecycle': 'node-controller',
+  'taint-eviction-controller': 'node-controller',
+  replicaset: 'replicaset-controller',
+  replicationcontroller: 'replication-controller',
+  deployment: 'deployment-controller',
+  'garbage-collector': 'generic-garbage-collector',
+  serviceaccount: 'service-account-controller',
+  endpoint: 'endpoint-controller',
+  endpointslice: 'endpointslice-controller',
+  job: 'job-controller',
+  daemonset: 'daemon-set-controller',
+  statefulset: 'statefulset-controller',
+  disruption: 'disruption-controller',
+  cronjob: 'cronjob-controller',
+  resourcequota: 'resourcequota-controller',
+  'ttl-after-finished': 'ttl-after-finished-controller',
+  podgc: 'pod-garbage-collector',
+  'pvc-protection': 'pvc-protection-controller',
+  'pv-protection': 'pv-protection-controller',
+  'ephemeral-volume': 'ephemeral-volume-controller',
+};
+
 export interface ControllerOptions {
   /** Names to run; default all. */
   enabled?: string[];
+  /** The client a controller writes with (its own identity); default the manager's client. The shared informers use the manager's. */
+  clientFor?: (controller: string) => Client | undefined;
   now?: () => number;
   settings?: ControllerSettings;
 }
@@ -109,7 +141,7 @@ export async function startControllers(client: Client, registry: ResourceRegistr
   const controllers = names.map((n) => {
     const f = CONTROLLERS[n];
     if (!f) throw new Error(`unknown controller ${JSON.stringify(n)} (known: ${Object.keys(CONTROLLERS).join(', ')})`);
-    return f({ ...context, log: log.child(n) });
+    return f({ ...context, client: opts.clientFor?.(n) ?? client, log: log.child(n) });
   });
   informers.start();
   await informers.waitForSync();

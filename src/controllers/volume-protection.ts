@@ -20,8 +20,9 @@ export function podUsesClaim(pod: Pod, claimName: string): boolean {
   );
 }
 
-function withoutFinalizer<T extends { metadata?: { finalizers?: string[]; resourceVersion?: string } }>(obj: T, finalizer: string) {
-  return { metadata: { finalizers: (obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer), resourceVersion: obj.metadata?.resourceVersion } };
+/** A copy without the finalizer, written back with an update (the verb the controllers' roles grant), conflict-checked by its resourceVersion. */
+function withoutFinalizer<T extends { metadata?: { finalizers?: string[]; resourceVersion?: string } }>(obj: T, finalizer: string): T {
+  return { ...obj, metadata: { ...obj.metadata, finalizers: (obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer) } };
 }
 
 export class PVCProtectionController extends QueueController {
@@ -63,7 +64,7 @@ export class PVCProtectionController extends QueueController {
     const live = await this.ctx.client.pods.list({ namespace: ns });
     if (live.items.some((p) => podUsesClaim(p, name))) return;
     try {
-      await this.ctx.client.resource(resources.persistentVolumeClaims).patch(name, withoutFinalizer(pvc, PVC_PROTECTION_FINALIZER), 'merge', { namespace: ns });
+      await this.ctx.client.resource(resources.persistentVolumeClaims).update(withoutFinalizer(pvc, PVC_PROTECTION_FINALIZER), { namespace: ns });
     } catch (err) {
       if (isConflict(err)) this.queue.addAfter(key, 100);
       else if (!isNotFound(err)) throw err;
@@ -89,7 +90,7 @@ export class PVProtectionController extends QueueController {
     if (!pv?.metadata?.deletionTimestamp || !pv.metadata.finalizers?.includes(PV_PROTECTION_FINALIZER)) return;
     if (pv.status?.phase === 'Bound') return;
     try {
-      await this.ctx.client.resource(resources.persistentVolumes).patch(name, withoutFinalizer(pv, PV_PROTECTION_FINALIZER), 'merge');
+      await this.ctx.client.resource(resources.persistentVolumes).update(withoutFinalizer(pv, PV_PROTECTION_FINALIZER));
     } catch (err) {
       if (isConflict(err)) this.queue.addAfter(name, 100);
       else if (!isNotFound(err)) throw err;

@@ -8,6 +8,7 @@ import './autoscaling.js';
 import './certificates.js';
 import './apiextensions.js';
 import './authentication.js';
+import './authorization.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
 export { definitions, type Schema } from './dsl.js';

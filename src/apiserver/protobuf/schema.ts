@@ -11,6 +11,7 @@ import { CERTIFICATES_PROTO } from './certificates.proto.js';
 import { RBAC_PROTO, SCHEDULING_PROTO, POLICY_PROTO, NETWORKING_PROTO } from './access.proto.js';
 import { AUTHENTICATION_PROTO } from './authentication.proto.js';
 import { AUTOSCALING_V1_PROTO, AUTOSCALING_V2_PROTO } from './autoscaling.proto.js';
+import { AUTHORIZATION_PROTO } from './authorization.proto.js';
 
 /** `${apiVersion}/${kind}` → message name in the schema below. */
 export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
@@ -36,6 +37,10 @@ export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
   'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
   'autoscaling/v1/HorizontalPodAutoscaler': 'autoscaling.v1.HorizontalPodAutoscaler',
   'autoscaling/v2/HorizontalPodAutoscaler': 'autoscaling.v2.HorizontalPodAutoscaler',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'authorization.v1.SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'authorization.v1.LocalSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',
 };
 
 function buildRoot(): protobuf.Root {
@@ -58,6 +63,7 @@ function buildRoot(): protobuf.Root {
     AUTHENTICATION_PROTO,
     AUTOSCALING_V1_PROTO,
     AUTOSCALING_V2_PROTO,
+    AUTHORIZATION_PROTO,
   ];
   // keepCase: proto field names are the JSON names; camel-casing would turn
   // FieldsV1's "Raw" and any future snake_case name into something else.

@@ -15,10 +15,19 @@ import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
 import { formatTime } from '../../util/time.js';
+import type { UserInfo } from '../types.js';
 import { approvalOnly, ephemeralContainersOnly, statusOnly, stripVolatile, typeMetaFirst } from './write-shapes.js';
+
+/** Who asks for a write, for admission that depends on it (RBAC escalation, NodeRestriction); absent for the server's own writes. */
+export interface Requester {
+  user: UserInfo;
+  /** The subresource written through (status, binding…), if any. */
+  subresource?: string;
+}
 
 export interface WriteOptions {
   dryRun?: boolean;
+  requester?: Requester;
   /** Records the write in metadata.managedFields as an Update by this manager. */
   fieldManager?: string;
 }
@@ -31,7 +40,7 @@ export interface DeleteOptions extends WriteOptions {
 }
 
 /** Admission hooks run on create and update after defaulting, before validation. */
-export type AdmissionHook = (op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KObject, old?: KObject) => Promise<void> | void;
+export type AdmissionHook = (op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KObject, old?: KObject, requester?: Requester) => Promise<void> | void;
 
 const MAX_RETRIES = 20;
 
@@ -113,7 +122,7 @@ export class ResourceStorage {
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    for (const hook of this.admission) await hook('create', def, obj);
+    for (const hook of this.admission) await hook('create', def, obj, undefined, opts.requester);
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (opts.fieldManager) trackUpdate(def, undefined, obj, opts.fieldManager);
@@ -233,10 +242,10 @@ export class ResourceStorage {
         if (!current) {
           if (rv || !def.allowCreateOnUpdate || subresource) throw errors.notFound(def.group, def.plural, name);
           created = true;
-          return this.prepareCreate(def, clone(input), opts.fieldManager);
+          return this.prepareCreate(def, clone(input), opts.fieldManager, opts.requester);
         }
         created = false;
-        return this.prepareUpdate(def, current, clone(input), subresource, opts.fieldManager);
+        return this.prepareUpdate(def, current, clone(input), subresource, opts.fieldManager, opts.requester);
       },
       { ...opts, preconditionRV: rv },
     );
@@ -249,7 +258,14 @@ export class ResourceStorage {
    * only status, labels and annotations from the client (statusOnly) —, defaults, strategy,
    * admission, validation. Shared by PUT and PATCH.
    */
-  async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: WriteSubresource, fieldManager?: string): Promise<KObject> {
+  async prepareUpdate(
+    def: ResourceDef,
+    current: KObject,
+    input: KObject,
+    subresource: WriteSubresource,
+    fieldManager?: string,
+    requester?: Requester,
+  ): Promise<KObject> {
     const obj =
       subresource === 'status'
         ? statusOnly(current, input)
@@ -268,7 +284,7 @@ export class ResourceStorage {
     if (!subresource) def.prepareForUpdate?.(obj, current);
     else if (subresource === 'status' || subresource === 'approval') def.prepareForSubresourceUpdate?.(subresource, obj, current);
     bumpGeneration(def, obj, current);
-    for (const hook of this.admission) await hook('update', def, obj, current);
+    for (const hook of this.admission) await hook('update', def, obj, current, requester);
     const errs =
       subresource === 'status' || subresource === 'approval'
         ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
@@ -284,12 +300,12 @@ export class ResourceStorage {
   }
 
   /** Create-on-update (PUT, server-side apply): the create path's preparation of `obj`. */
-  async prepareCreate(def: ResourceDef, obj: KObject, fieldManager?: string): Promise<KObject> {
+  async prepareCreate(def: ResourceDef, obj: KObject, fieldManager?: string, requester?: Requester): Promise<KObject> {
     delete obj.metadata!.resourceVersion;
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    for (const hook of this.admission) await hook('create', def, obj);
+    for (const hook of this.admission) await hook('create', def, obj, undefined, requester);
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (fieldManager) trackUpdate(def, undefined, obj, fieldManager);
@@ -324,7 +340,7 @@ export class ResourceStorage {
           name,
           `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata!.resourceVersion}). The object might have been modified`,
         );
-      for (const hook of this.admission) await hook('delete', def, current);
+      for (const hook of this.admission) await hook('delete', def, current, undefined, opts.requester);
 
       const obj = clone(current);
       const meta = obj.metadata!;

@@ -169,19 +169,20 @@ export class StatefulSetController extends QueueController {
       for (const c of buildClaims(set, ordinal)) {
         const existing = this.claims.store.get(`${set.metadata!.namespace}/${c.metadata!.name}`);
         if (!existing || existing.metadata?.ownerReferences?.some((r) => r.uid === pod.metadata?.uid)) continue;
+        // An update, as Kubernetes' StatefulSet controller writes claims (its role grants update, not patch).
         await this.ctx.client
           .resource(resources.persistentVolumeClaims)
-          .patch(
-            c.metadata!.name!,
+          .update(
             {
+              ...existing,
               metadata: {
+                ...existing.metadata,
                 ownerReferences: [
                   ...(existing.metadata?.ownerReferences ?? []),
                   { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid!, controller: false, blockOwnerDeletion: true },
                 ],
               },
             },
-            'merge',
             { namespace: set.metadata!.namespace },
           )
           .catch((err) => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { bootstrapTokenAuthenticator, bootstrapTokenSecret, JOIN_TOKEN_GROUP } from '../../../src/apiserver/auth/bootstrap-token.js';
-import { bootstrapperAuthorizer } from '../../../src/apiserver/auth/bootstrapper-policy.js';
 import { bootstrapTokenOf, formatJoinToken, parseJoinToken } from '../../../src/apiserver/auth/join-token.js';
 import type { KObject } from '../../../src/api/types.js';
 
@@ -45,15 +44,4 @@ test('bootstrap tokens authenticate as system:bootstrap:<id> while their Secret 
   deleting.metadata!.deletionTimestamp = '2026-01-01T00:00:00Z';
   put(deleting);
   assert.equal(auth('delete.0123456789abcdef'), undefined, 'being deleted');
-});
-
-test('bootstrappers may only ask for certificates (and read discovery)', () => {
-  const user = { username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] };
-  const csr = { user, resourceRequest: true, apiGroup: 'certificates.k8s.io', resource: 'certificatesigningrequests' };
-  for (const verb of ['create', 'get', 'list', 'watch']) assert.equal(bootstrapperAuthorizer.authorize({ ...csr, verb }).decision, 'allow', verb);
-  assert.equal(bootstrapperAuthorizer.authorize({ ...csr, verb: 'update', subresource: 'approval' }).decision, 'deny');
-  assert.equal(bootstrapperAuthorizer.authorize({ user, verb: 'get', resourceRequest: true, apiGroup: '', resource: 'secrets', namespace: 'kube-system' }).decision, 'deny');
-  assert.equal(bootstrapperAuthorizer.authorize({ user, verb: 'get', resourceRequest: false, path: '/apis' }).decision, 'allow');
-  const admin = { username: 'system:admin', groups: ['system:masters'] };
-  assert.equal(bootstrapperAuthorizer.authorize({ user: admin, verb: 'get', resourceRequest: true, resource: 'secrets' }).decision, 'no-opinion');
 });

@@ -1,0 +1,56 @@
+// Roles of Skiff's own node components that Kubernetes runs as add-ons with roles of their
+// own (CoreDNS's system:coredns, an ingress controller's): the cluster DNS, which also
+// publishes each node's DNS endpoint, and the built-in ingress controller.
+import type { KObject } from '../../../../api/types.js';
+import { clusterRole, clusterRoleBinding, eventsRule, group, READ, rule, serviceAccount, user } from './helpers.js';
+
+/**
+ * A joined agent's proxy, DNS and ingress act with the node's credentials (system:node:<name>
+ * in system:nodes) until agents get identities of their own for them; so system:nodes holds
+ * their read rules. Never Secrets: a node reads only its own pods' Secrets (the Node
+ * authorizer), so an agent's ingress serves no TLS of its own yet.
+ */
+const NODES_GROUP = 'system:nodes';
+
+export function skiffClusterRoles(): KObject[] {
+  return [
+    clusterRole('skiff:cluster-dns', [
+      rule(['list', 'watch'], [''], ['services', 'endpoints', 'pods']),
+      rule(['get', 'list', 'watch', 'create', 'update', 'delete'], ['discovery.k8s.io'], ['endpointslices']),
+      rule(['get'], [''], ['nodes']),
+      rule(['get', 'list', 'watch'], [''], ['configmaps'], ['skiff-dns']),
+      eventsRule(),
+    ]),
+    clusterRole('skiff:ingress-controller', [
+      rule(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']),
+      rule(['update', 'patch'], ['networking.k8s.io'], ['ingresses/status']),
+      rule(READ, [''], ['services', 'configmaps', 'nodes']),
+      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+      eventsRule(),
+    ]),
+    // The TLS certificates of Ingresses: for the ingress controller's own identity only.
+    clusterRole('skiff:ingress-controller-tls', [rule(READ, [''], ['secrets'])]),
+    // Skiff's scheduler reads PriorityClasses itself (for pods created before their class),
+    // where Kubernetes' resolves priorities only at admission.
+    clusterRole('skiff:kube-scheduler', [rule(READ, ['scheduling.k8s.io'], ['priorityclasses'])]),
+  ];
+}
+
+export function skiffClusterRoleBindings(): KObject[] {
+  return [
+    clusterRoleBinding('skiff:cluster-dns', 'skiff:cluster-dns', [serviceAccount('kube-system', 'coredns'), group(NODES_GROUP)]),
+    clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [serviceAccount('kube-system', 'skiff-ingress'), group(NODES_GROUP)]),
+    clusterRoleBinding('skiff:ingress-controller-tls', 'skiff:ingress-controller-tls', [serviceAccount('kube-system', 'skiff-ingress')]),
+    clusterRoleBinding('skiff:kube-scheduler', 'skiff:kube-scheduler', [user('system:kube-scheduler')]),
+    // What kubeadm binds for TLS bootstrapping: agents joining with a bootstrap token may ask
+    // for a node client certificate (auto-approved), and nodes may renew their own.
+    clusterRoleBinding('skiff:kubelet-bootstrap', 'system:node-bootstrapper', [group('system:bootstrappers')]),
+    clusterRoleBinding('skiff:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [group('system:bootstrappers')]),
+    clusterRoleBinding('skiff:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
+      group('system:nodes'),
+    ]),
+    // A joined agent's service proxy runs with the node's credentials until agents get a
+    // kube-proxy identity of their own.
+    clusterRoleBinding('skiff:agents-node-proxier', 'system:node-proxier', [group(NODES_GROUP), user('system:kube-proxy')]),
+  ];
+}
