@@ -134,7 +134,12 @@ export class PodWorker {
     if (deadline.exceeded) return this.failPod(pod, deadline.reason, deadline.message);
     if (deadline.inMs !== undefined) this.loop.later(deadline.inMs);
     const status = await this.step(pod);
-    if (statusChanged(status, pod.status)) await this.deps.api.writeStatus(pod, status);
+    if (statusChanged(status, pod.status)) {
+      const running = status.phase === 'Running';
+      if (running) this.deps.startTiming?.mark(pod, 'statusWriteStarted');
+      await this.deps.api.writeStatus(pod, status);
+      if (running) this.deps.startTiming?.mark(pod, 'statusWritten');
+    }
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandbox();
   }
 
@@ -177,9 +182,15 @@ export class PodWorker {
     if (await this.sandbox.died()) await this.replaceSandbox(pod);
     // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
     // run's volume manager learns of them (ConfigMap updates, teardown).
-    if ((await this.volumes.ready(pod)) && !this.sandbox.id && this.mayCreateSandbox(pod)) {
-      if (await this.sandbox.create(pod)) this.deps.onSandbox?.(this, this.sandbox.id);
-      else this.loop.later(RETRY_MS);
+    const timing = this.deps.startTiming;
+    const volumesReady = await this.volumes.ready(pod);
+    if (volumesReady) timing?.mark(pod, 'volumesReady');
+    if (volumesReady && !this.sandbox.id && this.mayCreateSandbox(pod)) {
+      timing?.mark(pod, 'sandboxRequested');
+      if (await this.sandbox.create(pod)) {
+        timing?.mark(pod, 'sandboxReady');
+        this.deps.onSandbox?.(this, this.sandbox.id);
+      } else this.loop.later(RETRY_MS);
     }
     if (this.sandbox.id) sandbox = await this.sandbox.status();
     const byId = new Map<string, ContainerStatus>();
