@@ -73,6 +73,16 @@ function watchRunning(kubeconfig: string, runningAt: Map<string, number>, boundA
   return () => req.destroy();
 }
 
+/** CPU seconds a process and its waited-for children (CNI plugins, runc) have used. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function procStat(pid: number): { rssMiB: number; cpuTicks: number } {
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -88,11 +98,18 @@ let stopWatch = () => {};
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 try {
   const loadBefore = load();
+  const serverPid = node.proc.pid!;
+  const ctrdPidOf = () => Number(readFileSync(`/proc/${serverPid}/task/${serverPid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0);
+  const cpu = () => ({ server: cpuSeconds(serverPid), containerd: cpuSeconds(ctrdPidOf()) });
   // The runtime's floor first, on the same containerd and CNI network, then cleared away.
   const cri = await node.cri();
   let floor;
+  let floorCpu;
   try {
+    const c0 = cpu();
     floor = await runCriFloor(cri, { total: TOTAL, rate: RATE, podLogsDir: join(node.dataDir, 'floor-logs'), resolvConf: join(node.dataDir, 'resolv.conf') });
+    const c1 = cpu();
+    floorCpu = { server: c1.server - c0.server, containerd: c1.containerd - c0.containerd };
     await removeFloorSandboxes(cri);
   } finally {
     await cri.close();
@@ -110,6 +127,7 @@ try {
 
   stopWatch = watchRunning(node.kubeconfig, runningAt, boundAt);
   await sleep(500);
+  const skiffCpu0 = cpu();
   const t0 = performance.now();
   const creates: Promise<void>[] = [];
   for (let i = 0; i < TOTAL; i++) {
@@ -131,6 +149,11 @@ try {
   const lat = [...createdAt].filter(([n]) => runningAt.has(n)).map(([n, t]) => runningAt.get(n)! - t);
   const s = summarize(lat);
   const loadAfter = load();
+  const skiffCpu1 = cpu();
+  console.log(
+    `CPU seconds during the burst (containerd includes its CNI plugins and runc): raw CRI floor: server ${floorCpu.server.toFixed(1)}, containerd ${floorCpu.containerd.toFixed(1)}; ` +
+      `Skiff: server ${(skiffCpu1.server - skiffCpu0.server).toFixed(1)}, containerd ${(skiffCpu1.containerd - skiffCpu0.containerd).toFixed(1)}`,
+  );
   console.log(`${runningAt.size}/${TOTAL} pods Running; create→Running p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms`);
   await sleep(1000);
   const marks = agentMarks(node.logs(), 'default');

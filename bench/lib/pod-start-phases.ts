@@ -1,7 +1,8 @@
 // Where each pod's start went, span by span: the bench's own times (created, bind seen on
 // the watch, Running seen on the watch) joined with the node agent's marks from its
 // "pod started" log lines (pod/start-timing.ts), printed as p50/p99 per span, each span
-// marked as work (a runtime or API call) or wait (queues, hand-offs, informer lag).
+// marked as work (a runtime or API call) or wait (queues, hand-offs, informer lag). "to agent"
+// is create request → the agent's informer has the bound pod (apiserver, scheduler, watch).
 import { START_PHASES, type StartMark } from '../../src/kubelet/pod/start-timing.js';
 import { summarize } from './report.js';
 
@@ -30,7 +31,7 @@ export function agentMarks(logs: string, namespace: string): Map<string, Marks> 
   return out;
 }
 
-const WAITS = new Set(['scheduling', 'informer', 'sandbox_wait', 'status_wait', 'watch']);
+const WAITS = new Set(['to agent', 'sandbox_wait', 'status_wait', 'watch']);
 
 export interface SpanRow {
   span: string;
@@ -42,8 +43,8 @@ export interface SpanRow {
 
 export function phaseRows(t: BenchTimes, marks: Map<string, Marks>): SpanRow[] {
   const spans: { name: string; of: (n: string, m: Marks) => number | undefined }[] = [
-    { name: 'scheduling', of: (n) => diff(t.created.get(n), t.bound.get(n)) },
-    { name: 'informer', of: (n, m) => diff(t.bound.get(n), m.seen) },
+    { name: 'bind seen on watch', of: (n) => diff(t.created.get(n), t.bound.get(n)) },
+    { name: 'to agent', of: (n, m) => diff(t.created.get(n), m.seen) },
     ...START_PHASES.map((p) => ({ name: p.name, of: (_n: string, m: Marks) => diff(m[p.from], p.to === 'runningSeen' ? m.runningSeen : m[p.to]) })),
     { name: 'agent seen→Running written', of: (_n, m) => diff(m.seen, m.statusWritten) },
     { name: 'create→Running (watch)', of: (n) => diff(t.created.get(n), t.running.get(n)) },
@@ -55,7 +56,7 @@ export function phaseRows(t: BenchTimes, marks: Map<string, Marks>): SpanRow[] {
       if (v !== undefined) xs.push(v);
     }
     const sum = summarize(xs);
-    const kind = s.name.includes('→') ? 'total' : WAITS.has(s.name) ? 'wait' : 'work';
+    const kind = s.name.includes('→') || s.name.includes(' seen on ') ? 'total' : WAITS.has(s.name) ? 'wait' : 'work';
     return { span: s.name, kind, n: sum.n, p50: sum.p50, p99: sum.p99 };
   });
 }

@@ -100,7 +100,8 @@ export class PodStartTiming {
       this.open.set(uid, rec);
     }
     if (rec.marks[mark] === undefined) rec.marks[mark] = at;
-    if (mark === 'runningSeen') this.finish(rec);
+    // The watch may show the Running status before its write has returned: both must be in.
+    if (rec.marks.runningSeen !== undefined && rec.marks.statusWritten !== undefined) this.finish(rec);
   }
 
   /** Time spent pulling an image for the pod (left out of the SLI figure, as the kubelet does). */
