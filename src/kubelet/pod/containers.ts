@@ -292,6 +292,7 @@ export class PodContainers {
     if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED')
       this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
+    let st = started;
     if (postStart && this.deps.runtime.runsProcesses && started.state === 'CONTAINER_RUNNING') {
       const err = await runLifecycleHook(postStart, pod, c, await this.sandbox.hookTarget(c, id), graceSeconds(pod));
       if (err) {
@@ -299,8 +300,9 @@ export class PodContainers {
         // Killed like any failing container, and restarted per the restart policy with back-off.
         await this.sandbox.kill(pod, c, id, graceSeconds(pod), 'FailedPostStartHook');
       }
+      // The hook took its time (or the container was killed): the state is looked at again.
+      st = await rt.containerStatus(id);
     }
-    const st = await rt.containerStatus(id);
     byId.set(id, st);
     view.current = st;
     return Infinity;
