@@ -24,7 +24,11 @@ export const START_MARKS = [
 ] as const;
 export type StartMark = (typeof START_MARKS)[number];
 
-/** Each span between two consecutive marks, named for what happens in it. */
+/**
+ * Each span between two consecutive marks, named for what happens in it. `image` also holds
+ * the rest of the sync before the first container: the new sandbox's status (its IP) and
+ * the container list; `status_wait` the sync's work after the start, before the write.
+ */
 export const START_PHASES: { name: string; from: StartMark; to: StartMark }[] = [
   { name: 'volumes', from: 'seen', to: 'volumesReady' },
   { name: 'sandbox_wait', from: 'volumesReady', to: 'sandboxRequested' },
