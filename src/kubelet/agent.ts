@@ -16,6 +16,8 @@ import { ClientEventRecorder, type EventRecorder } from '../client/event-recorde
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 import type { ContainerHooks } from './pod/container-hooks.js';
+import { Registry } from 'prom-client';
+import { PodStartTiming } from './pod/start-timing.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -44,6 +46,11 @@ export interface NodeAgentOptions {
   containerHooks?: ContainerHooks;
   /** Told of every change of a pod on this node (volume resyncs). */
   onPodChanged?(pod: Pod | undefined, old: Pod | undefined): void;
+  /**
+   * Per-phase timing of pod starts (histograms in `metrics`, a log line per pod); default:
+   * on for runtimes that run processes (a simulated pool's thousands of pods would only log).
+   */
+  podStartTiming?: boolean;
   /** Removes the on-disk directories (volumes) of pods not in `keep`; run once at start. */
   cleanupOrphanedPods?(keep: Set<string>): Promise<string[]>;
 }
@@ -65,10 +72,14 @@ export class NodeAgent {
   private readonly now: () => number;
   private readonly api: PodApi;
   private readonly recorder?: EventRecorder;
+  /** The node agent's own metrics (pod start histograms), for its /metrics endpoint. */
+  readonly metrics = new Registry();
+  readonly startTiming?: PodStartTiming;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.name = opts.node.name;
     this.now = opts.now ?? Date.now;
+    if (opts.podStartTiming ?? opts.runtime.runsProcesses) this.startTiming = new PodStartTiming(opts.log, this.metrics);
     if (opts.recordEvents !== false) this.recorder = new ClientEventRecorder(opts.client, 'kubelet', opts.log.child('events'), this.name, this.now);
     const pods = opts.client.pods;
     this.api = {
@@ -236,6 +247,7 @@ export class NodeAgent {
     this.opts.onPodChanged?.(pod, old);
     let w = this.workers.get(uid);
     if (!pod) {
+      this.startTiming?.forget(uid);
       w?.update(undefined);
       return;
     }
@@ -258,6 +270,7 @@ export class NodeAgent {
           now: this.now,
           paused: () => !this.heartbeating,
           sandbox: this.opts.sandbox,
+          startTiming: this.startTiming,
           ...this.opts.containerHooks,
           event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
           onFinished: (worker) => {
@@ -271,7 +284,10 @@ export class NodeAgent {
         adopted,
       );
       this.workers.set(uid, w);
+      // Only a start this agent makes counts (not a pod adopted from its previous run).
+      if (!adopted && !pod.status?.phase?.match(/^(Running|Succeeded|Failed)$/)) this.startTiming?.mark(pod, 'seen');
     }
+    if (pod.status?.phase === 'Running') this.startTiming?.mark(pod, 'runningSeen');
     w.update(pod);
   }
 

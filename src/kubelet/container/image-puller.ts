@@ -10,7 +10,7 @@ import { authsForImage } from './pull-secrets.js';
 import type { ImageService, PullAuth } from '../runtime/types.js';
 
 export type PullOutcome =
-  | { ok: true; imageRef: string }
+  | { ok: true; imageRef: string; /** How long a pull took, when one was made. */ pulledMs?: number }
   | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull'; message: string; retryAt?: number };
 
 export type EventFn = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -78,7 +78,8 @@ export class ImagePuller {
     }
     this.lastError.delete(key);
     this.failedAt.delete(key);
-    const took = seconds(this.now() - start);
+    const pulledMs = this.now() - start;
+    const took = seconds(pulledMs);
     const size = (await this.images.imageStatus(image).catch(() => undefined))?.size;
     this.event(
       pod,
@@ -86,7 +87,7 @@ export class ImagePuller {
       'Pulled',
       `Successfully pulled image "${image}" in ${took} (${took} including waiting)${size !== undefined ? `. Image size: ${size} bytes.` : ''}`,
     );
-    return { ok: true, imageRef };
+    return { ok: true, imageRef, pulledMs };
   }
 
   /** Forgets a pod's pull back-offs once the pod is gone. */

@@ -238,6 +238,11 @@ export class PodContainers {
       }
     }
     const pulled = await this.puller.ensure(pod, c, auths);
+    const timing = this.deps.startTiming;
+    if (pulled.ok) {
+      if (pulled.pulledMs !== undefined) timing?.pulled(pod, pulled.pulledMs);
+      timing?.mark(pod, 'imageChecked');
+    }
     if (!pulled.ok) {
       // ErrImagePull turns into ImagePullBackOff on the next look, as the kubelet's next sync shows it.
       const next = pulled.reason === 'ErrImagePull' ? this.now() + RETRY_MS : (pulled.retryAt ?? this.now() + BACKOFF_INITIAL_MS);
@@ -261,6 +266,7 @@ export class PodContainers {
       this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${message}`);
       return fail('CreateContainerError', message, this.now() + this.retryBackoff.next(`config/${c.name}`));
     }
+    timing?.mark(pod, 'containerCreated');
     this.waiting.delete(c.name);
     view.waitingReason = view.waitingMessage = undefined;
     this.retryBackoff.reset(`config/${c.name}`);
@@ -282,9 +288,11 @@ export class PodContainers {
       this.deps.event?.(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
     }
     const started = await rt.containerStatus(id);
+    if (started.state === 'CONTAINER_RUNNING') timing?.mark(pod, 'containerStarted');
     if (started.state === 'CONTAINER_RUNNING' || started.state === 'CONTAINER_EXITED')
       this.deps.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
+    let st = started;
     if (postStart && this.deps.runtime.runsProcesses && started.state === 'CONTAINER_RUNNING') {
       const err = await runLifecycleHook(postStart, pod, c, await this.sandbox.hookTarget(c, id), graceSeconds(pod));
       if (err) {
@@ -292,8 +300,9 @@ export class PodContainers {
         // Killed like any failing container, and restarted per the restart policy with back-off.
         await this.sandbox.kill(pod, c, id, graceSeconds(pod), 'FailedPostStartHook');
       }
+      // The hook took its time (or the container was killed): the state is looked at again.
+      st = await rt.containerStatus(id);
     }
-    const st = await rt.containerStatus(id);
     byId.set(id, st);
     view.current = st;
     return Infinity;

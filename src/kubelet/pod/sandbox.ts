@@ -46,10 +46,9 @@ export class PodSandbox implements SandboxOps {
     return this.sandboxId;
   }
 
-  /** The current sandbox is not ready although this worker did not stop it. */
-  async died(): Promise<boolean> {
-    if (!this.sandboxId || this.stoppedHere) return false;
-    return (await this.status()).state !== 'SANDBOX_READY';
+  /** Given the current sandbox's status: it is not ready although this worker did not stop it. */
+  diedBy(status: PodSandboxStatus): boolean {
+    return !!this.sandboxId && !this.stoppedHere && status.state !== 'SANDBOX_READY';
   }
 
   /** The sandboxes whose containers make up the pod's container states: the current one and the retired one. */

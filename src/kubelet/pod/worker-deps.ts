@@ -6,6 +6,7 @@ import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, PullAuth } from '../runtime/types.js';
 import type { SandboxConfigOptions } from './sandbox-config.js';
+import type { PodStartTiming } from './start-timing.js';
 
 /** How the worker reaches the API; the agent gives it a client-backed one. */
 export interface PodApi {
@@ -38,4 +39,6 @@ export interface PodSyncDeps {
   backoff?: { restartInitialMs?: number; restartMaxMs?: number; imageInitialMs?: number; imageMaxMs?: number };
   /** How sandboxes are configured on this node (log dir, cluster DNS). */
   sandbox?: SandboxConfigOptions;
+  /** Where the pod's start marks (sandbox ready, container started…) are recorded; none when absent. */
+  startTiming?: Pick<PodStartTiming, 'mark' | 'pulled'>;
 }

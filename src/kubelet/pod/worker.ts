@@ -16,6 +16,7 @@ import { PodLifecycle } from './lifecycle.js';
 import { PodSandbox } from './sandbox.js';
 import { buildPodStatus, statusChanged, type ContainerView } from './status.js';
 import { SyncLoop } from './sync-loop.js';
+import { isOwnStatusEcho } from './status-echo.js';
 import { PodVolumeSetup } from './volume-setup.js';
 import type { PodSyncDeps } from './worker-deps.js';
 import type { ContainerStatus, PodSandboxStatus } from '../runtime/types.js';
@@ -47,6 +48,8 @@ export class PodWorker {
   private readonly volumes: PodVolumeSetup;
   private readonly health: PodHealth;
   private readonly now: () => number;
+  /** The status this worker last wrote, to know its echo on the watch. */
+  private written?: PodStatus;
 
   constructor(
     readonly key: string,
@@ -72,9 +75,11 @@ export class PodWorker {
     return this.pod?.metadata?.uid;
   }
 
-  /** The newest pod from the API; undefined once it is gone. */
+  /** The newest pod from the API; undefined once it is gone. Its own status write coming back causes no sync. */
   update(pod: Pod | undefined): void {
+    const old = this.pod;
     this.pod = pod;
+    if (isOwnStatusEcho(old, pod, this.written)) return;
     this.kick();
   }
 
@@ -134,7 +139,20 @@ export class PodWorker {
     if (deadline.exceeded) return this.failPod(pod, deadline.reason, deadline.message);
     if (deadline.inMs !== undefined) this.loop.later(deadline.inMs);
     const status = await this.step(pod);
-    if (statusChanged(status, pod.status)) await this.deps.api.writeStatus(pod, status);
+    if (statusChanged(status, pod.status)) {
+      const running = status.phase === 'Running';
+      if (running) this.deps.startTiming?.mark(pod, 'statusWriteStarted');
+      // Known before the write returns: its echo on the watch may come first.
+      this.written = status;
+      await this.deps.api.writeStatus(pod, status);
+      if (running) this.deps.startTiming?.mark(pod, 'statusWritten');
+      // The deadline counts from the startTime just written; its echo brings no sync to set the timer.
+      if (!pod.status?.startTime && status.startTime) {
+        const d = activeDeadline({ ...pod, status }, this.now());
+        if (d.exceeded) this.loop.later(0);
+        else if (d.inMs !== undefined) this.loop.later(d.inMs);
+      }
+    }
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandbox();
   }
 
@@ -173,15 +191,25 @@ export class PodWorker {
   private async step(pod: Pod): Promise<PodStatus> {
     const rt = this.deps.runtime;
     const spec = pod.spec!;
-    let sandbox: PodSandboxStatus | undefined;
-    if (await this.sandbox.died()) await this.replaceSandbox(pod);
+    // One look at the sandbox per sync: whether it died, and (if not) its addresses for the status.
+    let sandbox = this.sandbox.id ? await this.sandbox.status() : undefined;
+    if (sandbox && this.sandbox.diedBy(sandbox)) {
+      await this.replaceSandbox(pod);
+      sandbox = undefined;
+    }
     // An adopted sandbox still gets its volumes prepared: that is idempotent, and this
     // run's volume manager learns of them (ConfigMap updates, teardown).
-    if ((await this.volumes.ready(pod)) && !this.sandbox.id && this.mayCreateSandbox(pod)) {
-      if (await this.sandbox.create(pod)) this.deps.onSandbox?.(this, this.sandbox.id);
-      else this.loop.later(RETRY_MS);
+    const timing = this.deps.startTiming;
+    const volumesReady = await this.volumes.ready(pod);
+    if (volumesReady) timing?.mark(pod, 'volumesReady');
+    if (volumesReady && !this.sandbox.id && this.mayCreateSandbox(pod)) {
+      timing?.mark(pod, 'sandboxRequested');
+      if (await this.sandbox.create(pod)) {
+        timing?.mark(pod, 'sandboxReady');
+        this.deps.onSandbox?.(this, this.sandbox.id);
+        sandbox = await this.sandbox.status();
+      } else this.loop.later(RETRY_MS);
     }
-    if (this.sandbox.id) sandbox = await this.sandbox.status();
     const byId = new Map<string, ContainerStatus>();
     for (const id of this.sandbox.ids) for (const c of await rt.listContainers({ podSandboxId: id })) byId.set(c.id, c);
     if (this.runsProcesses) await this.health.killUnhealthy(pod, byId);

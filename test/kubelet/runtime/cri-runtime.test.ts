@@ -217,6 +217,42 @@ test('gRPC failures become RuntimeErrors with the CRI code and method', async ()
   await rt.close();
 });
 
+test('image status: a present image is asked once for a burst; missing ones, pulls, removals and failed creates ask again', async () => {
+  const rt = await CriRuntime.connect({ endpoint });
+  let present = false;
+  answers.ImageStatus = (req) => (req.image.image === 'busy:1' && present ? { image: { id: 'sha256:b', repoTags: ['busy:1'], size: '7' } } : {});
+  const asked = () => calls.filter((c) => c.method === 'ImageStatus').length;
+  const n0 = asked();
+  assert.equal(await rt.imageStatus('busy:1'), undefined);
+  assert.equal(await rt.imageStatus('busy:1'), undefined);
+  assert.equal(asked(), n0 + 2, 'a missing image is not remembered');
+  present = true;
+  for (let i = 0; i < 5; i++) assert.equal((await rt.imageStatus('busy:1'))?.id, 'sha256:b');
+  assert.equal(asked(), n0 + 3, 'five checks of a present image, one call');
+  answers.RemoveImage = {};
+  await rt.removeImage('busy:1');
+  present = false;
+  assert.equal(await rt.imageStatus('busy:1'), undefined, 'a removal is seen at once');
+  present = true;
+  await rt.imageStatus('busy:1');
+  answers.CreateContainer = grpc.status.NOT_FOUND;
+  await assert.rejects(rt.createContainer('sb-1', { metadata: { name: 'c', attempt: 0 }, image: { image: 'busy:1' } }, sandbox()));
+  const n1 = asked();
+  await rt.imageStatus('busy:1');
+  assert.equal(asked(), n1 + 1, 'a failed create makes the next check ask the runtime');
+  answers.PullImage = { imageRef: 'sha256:b' };
+  await rt.pullImage('busy:1');
+  await rt.imageStatus('busy:1');
+  assert.equal(asked(), n1 + 2, 'a pull makes the next check ask the runtime');
+  await rt.close();
+  const fresh = await CriRuntime.connect({ endpoint, imageStatusTtlMs: 0 });
+  await fresh.imageStatus('busy:1');
+  await fresh.imageStatus('busy:1');
+  assert.equal(asked(), n1 + 4, 'with no time to live every check asks');
+  await fresh.close();
+  delete answers.CreateContainer;
+});
+
 test('images: absent is undefined, present has its size; exec output is bytes', async () => {
   const rt = await CriRuntime.connect({ endpoint });
   answers.ImageStatus = (req) => (req.image.image === 'there' ? { image: { id: 'sha256:1', repoTags: ['there:1'], size: '12345' } } : {});

@@ -37,6 +37,7 @@ import {
 import { CriConnection } from './grpc-client.js';
 import { ContainerRelister } from './relist.js';
 import { containerStatsFromWire, sandboxStatsFromWire } from './stats-convert.js';
+import { ImageStatusCache } from './image-status-cache.js';
 
 type Wire = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -48,6 +49,8 @@ export interface CriRuntimeOptions {
   /** Relist period of the container event emulation; default 1 s. */
   relistMs?: number;
   onRelistError?(err: Error): void;
+  /** How long an image the runtime has is taken as present without asking again; default 10 s, 0: always ask. */
+  imageStatusTtlMs?: number;
 }
 
 export interface ImageFsInfo {
@@ -65,9 +68,11 @@ export class CriRuntime implements ContainerRuntime {
   private readonly relister: ContainerRelister;
   /** CRI ContainerStatus does not say which sandbox a container is in; remembered from create and list. */
   private readonly sandboxOf = new Map<string, string>();
+  private readonly images: ImageStatusCache;
 
   constructor(private readonly opts: CriRuntimeOptions) {
     this.conn = new CriConnection(opts.endpoint);
+    this.images = new ImageStatusCache(opts.imageStatusTtlMs);
     this.relister = new ContainerRelister({
       // Sandboxes are listed too, as the kubelet's PLEG does: a pause process that dies
       // changes no container, yet the pod's sandbox must be replaced.
@@ -145,11 +150,18 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    const r = await this.conn.call<Wire>('runtime', 'CreateContainer', {
-      podSandboxId,
-      config: containerConfigToWire(config, sandboxConfig),
-      sandboxConfig: sandboxConfigToWire(sandboxConfig),
-    });
+    let r: Wire;
+    try {
+      r = await this.conn.call<Wire>('runtime', 'CreateContainer', {
+        podSandboxId,
+        config: containerConfigToWire(config, sandboxConfig),
+        sandboxConfig: sandboxConfigToWire(sandboxConfig),
+      });
+    } catch (err) {
+      // Perhaps its image went behind this client's back: the next image check asks the runtime.
+      this.images.clear();
+      throw err;
+    }
     this.sandboxOf.set(r.containerId, podSandboxId);
     return r.containerId;
   }
@@ -241,12 +253,18 @@ export class CriRuntime implements ContainerRuntime {
 
   async pullImage(image: string, auth?: PullAuth): Promise<string> {
     const r = await this.conn.call<Wire>('image', 'PullImage', { image: { image }, auth: authToWire(auth), sandboxConfig: null }, PULL_TIMEOUT_MS);
+    this.images.clear();
     return r.imageRef;
   }
 
   async imageStatus(image: string): Promise<Image | undefined> {
+    const cached = this.images.get(image);
+    if (cached) return cached;
     const r = await this.conn.call<Wire>('image', 'ImageStatus', { image: { image }, verbose: false });
-    return r.image ? imageFromWire(r.image) : undefined;
+    if (!r.image) return undefined;
+    const found = imageFromWire(r.image);
+    this.images.set(image, found);
+    return found;
   }
 
   async listImages(): Promise<Image[]> {
@@ -255,7 +273,9 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async removeImage(image: string): Promise<void> {
+    this.images.clear();
     await this.conn.call('image', 'RemoveImage', { image: { image } });
+    this.images.clear();
   }
 
   async imageFsInfo(): Promise<ImageFsInfo[]> {
