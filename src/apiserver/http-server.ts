@@ -17,6 +17,8 @@ import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
+import { dashboardAssets, isDashboardPath } from './dashboard-assets.js';
+import { takeWebSocketBearerToken } from './websocket-token.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
@@ -141,6 +143,7 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 }
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
+  const dashboard = dashboardAssets();
   const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     handle(req, res).catch((err) => {
       const se = toStatusError(err);
@@ -154,6 +157,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     socket.on('error', () => socket.destroy());
     const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
+    takeWebSocketBearerToken(req);
     if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
     const route = opts.podStreams && streamRoute(url.pathname);
     if (!route) return fail(errors.pageNotFound(url.pathname));
@@ -175,6 +179,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const user = authenticate(req, opts.tokens, opts.authenticateToken);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
+    if (isDashboardPath(url.pathname)) return dashboard(req, res, url.pathname);
 
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
