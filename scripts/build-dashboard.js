@@ -23,22 +23,33 @@ const result = await esbuild.build({
   jsxImportSource: 'preact',
   outdir: OUT,
   entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  splitting: true,
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
 const outputs = Object.keys(result.metafile.outputs).filter((f) => !f.endsWith('.map'));
-const js = outputs.find((f) => f.endsWith('.js'));
-const css = outputs.find((f) => f.endsWith('.css'));
+// The entry's own files; the chunks it imports on demand are loaded by the browser when needed.
+const js = outputs.find((f) => result.metafile.outputs[f].entryPoint);
+const css = result.metafile.outputs[js].cssBundle;
 const html = readFileSync(join(ROOT, 'web', 'dashboard', 'index.html'), 'utf8')
   .replace('%JS%', `./${basename(js)}`)
   .replace('%CSS%', css ? `<link rel="stylesheet" href="./${basename(css)}">` : '');
 writeFileSync(join(OUT, 'index.html'), html);
 
+const gzipped = (f) => gzipSync(readFileSync(resolve(ROOT, f))).length;
 let gz = gzipSync(html).length;
-for (const f of outputs) gz += gzipSync(readFileSync(resolve(ROOT, f))).length;
+for (const f of outputs) gz += gzipped(f);
+// What the first load fetches: the entry, the chunks it imports statically, and its CSS.
+const eager = new Set([js]);
+for (const f of eager) for (const i of result.metafile.outputs[f].imports) if (i.kind === 'import-statement') eager.add(i.path);
+let first = gzipSync(html).length + (css ? gzipped(css) : 0);
+for (const f of eager) first += gzipped(f);
 const kb = (gz / 1024).toFixed(1);
-console.log(`dashboard: ${outputs.map((f) => basename(f)).join(', ')}, index.html — ${kb} KB gzipped (budget ${BUDGET_GZIP_BYTES / 1024} KB)`);
+console.log(
+  `dashboard: ${outputs.length} files, ${kb} KB gzipped in all (budget ${BUDGET_GZIP_BYTES / 1024} KB); first load ${(first / 1024).toFixed(1)} KB (${basename(js)}${css ? `, ${basename(css)}` : ''})`,
+);
 if (gz > BUDGET_GZIP_BYTES) {
   console.error(`dashboard bundle is ${kb} KB gzipped, over the ${BUDGET_GZIP_BYTES / 1024} KB budget`);
   process.exit(1);

@@ -9,8 +9,10 @@ import { listHref, objHref } from '../router.js';
 import { useCollection } from '../watch.js';
 import { drainNode } from './drain.js';
 import { PodLogs } from './pod-logs.js';
-import { Terminal } from './terminal.js';
-import { YamlEditor } from './yaml-editor.js';
+import { lazy } from '../lazy.js';
+
+const Terminal = lazy(() => import('./terminal.js').then((m) => m.Terminal));
+const YamlEditor = lazy(() => import('./yaml-editor.js').then((m) => m.YamlEditor));
 
 type Tab = 'summary' | 'yaml' | 'events' | 'logs' | 'exec';
 
@@ -47,7 +49,7 @@ function Actions({ kind, obj, setMessage }: { kind: Kind; obj: KObj; setMessage:
             void act(`Scaled to ${replicas}`, () => mergePatch(`${path}/scale`, { spec: { replicas: Number(replicas) } }))();
           }}
         >
-          <input type="number" min={0} aria-label="Replicas" value={replicas} onInput={(e) => setReplicas((e.target as HTMLInputElement).value)} />
+          <input type="number" aria-label="Replicas" value={replicas} onInput={(e) => setReplicas((e.target as HTMLInputElement).value)} />
           <button type="submit">Scale</button>
         </form>
       ) : null}

@@ -4,7 +4,6 @@
 // 255 close in v5) and the data.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal as XTerm } from '@xterm/xterm';
-import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type KObj, session } from '../api.js';
 import { containerNames } from './pod-logs.js';
