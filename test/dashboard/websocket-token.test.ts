@@ -35,7 +35,7 @@ test('an Authorization header already there wins; a token-only list leaves no pr
 
 let s: TestServer;
 before(async () => {
-  s = await startServer({ agent: true });
+  s = await startServer({ agent: true, timeoutMs: 60_000 });
 });
 after(async () => {
   await s?.cleanup();

@@ -2,7 +2,7 @@
 // tokens a dashboard test logs in with.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from './server.js';
 
 export const CHROMIUM = process.env.SKIFF_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -34,7 +34,7 @@ export async function serviceAccountToken(s: TestServer, name: string, clusterRo
 }
 
 /** The node bearer token (`node:<name>:<join secret>`) the server accepts without any token issuer. */
-export function nodeToken(s: TestServer, nodeName: string): string {
+export function nodeToken(s: { dataDir: string }, nodeName: string): string {
   const joinToken = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
   const secret = joinToken.replace(/^K10[0-9a-f]{64}::[^:]+:/, '');
   return `node:${nodeName}:${secret}`;
@@ -44,4 +44,20 @@ export function nodeToken(s: TestServer, nodeName: string): string {
 export async function adminToken(s: TestServer): Promise<string> {
   const sa = await serviceAccountToken(s, 'dashboard-admin', 'cluster-admin');
   return sa.token ?? nodeToken(s, 'dashboard-test');
+}
+
+/**
+ * page.goto, tried again when Chromium reports the host's network changed (other tests add
+ * and remove interfaces on the same machine; Chromium then aborts loads in flight).
+ */
+export async function gotoRetrying(page: Page, url: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (err) {
+      if (i >= 4 || !/ERR_NETWORK_CHANGED|ERR_NETWORK_IO_SUSPENDED/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
