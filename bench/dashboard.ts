@@ -29,7 +29,12 @@ const browser = await launchChromium();
 try {
   const client = LoadClient.fromKubeconfig(s.kubeconfig, 32);
   await closedLoop(PODS, 32, async (i) => {
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${String(i).padStart(5, '0')}`, labels: { app: `a${i % 10}` } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p-${String(i).padStart(5, '0')}`, labels: { app: `a${i % 10}` } },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    };
     const r = await client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(pod));
     if (r.status !== 201) throw new Error(`create pod ${i}: ${r.status} ${r.body}`);
   });
@@ -42,10 +47,12 @@ try {
     const p = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
     await gotoRetrying(p, `${s.url}/dashboard/`);
     await p.waitForSelector('#token');
-    loads.push(await p.evaluate(() => {
-      const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      return n.loadEventEnd - n.connectStart;
-    }));
+    loads.push(
+      await p.evaluate(() => {
+        const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        return n.loadEventEnd - n.connectStart;
+      }),
+    );
     await p.context().close();
   }
   const load = Math.min(...loads);

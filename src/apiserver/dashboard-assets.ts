@@ -75,7 +75,14 @@ export function dashboardAssets(root = DEFAULT_ROOT) {
     if (rel === '') rel = 'index.html';
     // Refuse anything that could leave the folder: dot segments, backslashes, NUL, absolute paths.
     const clean = normalize(rel);
-    if (rel.includes('\0') || rel.includes('\\') || rel.startsWith('/') || clean.startsWith('..') || clean.split(sep).includes('..') || rel.split('/').some((s) => s === '..' || s === '.'))
+    if (
+      rel.includes('\0') ||
+      rel.includes('\\') ||
+      rel.startsWith('/') ||
+      clean.startsWith('..') ||
+      clean.split(sep).includes('..') ||
+      rel.split('/').some((s) => s === '..' || s === '.')
+    )
       return plain(res, 400, 'invalid path');
     const asset = load(clean);
     if (!asset) {

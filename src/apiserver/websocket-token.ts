@@ -10,7 +10,10 @@ const PREFIX = 'base64url.bearer.authorization.k8s.io.';
 export function takeWebSocketBearerToken(req: IncomingMessage): boolean {
   const header = req.headers['sec-websocket-protocol'];
   if (!header) return false;
-  const protocols = header.split(',').map((p) => p.trim()).filter(Boolean);
+  const protocols = header
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const carrier = protocols.find((p) => p.startsWith(PREFIX));
   if (!carrier) return false;
   const rest = protocols.filter((p) => !p.startsWith(PREFIX));

@@ -76,11 +76,14 @@ test('a wrong token is refused with a message; the right one shows the overview 
   const t1 = Date.now();
   await page.click('button[type=submit]');
   const nodes = await s.kubectl(['get', 'nodes', '-o', 'name']);
-  const names = nodes.stdout.trim().split('\n').map((n) => n.replace('node/', ''));
+  const names = nodes.stdout
+    .trim()
+    .split('\n')
+    .map((n) => n.replace('node/', ''));
   assert.ok(names.length >= 2, nodes.stdout);
   for (const n of names) await page.locator(`.node[data-node="${n}"]`).waitFor();
   console.log(`overview with ${names.length} nodes shown ${Date.now() - t1} ms after sign-in`);
-  assert.match(await page.locator('.node').first().innerText(), /Ready/);
+  assert.match((await page.locator('.node').first().textContent()) ?? '', /Ready/);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
   // The token stays in this tab: a reload keeps the session.
   await page.reload();
@@ -127,11 +130,17 @@ test("a ConfigMap's YAML edited and saved by server-side apply; the conflict wit
   await area.fill(text.replace('color: blue', 'color: green'));
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   const outcome = await Promise.race([
-    page.getByText('Saved.').waitFor().then(() => 'saved'),
-    page.locator('.yaml .error').waitFor().then(() => 'error'),
+    page
+      .getByText('Saved.')
+      .waitFor()
+      .then(() => 'saved'),
+    page
+      .locator('.yaml .error')
+      .waitFor()
+      .then(() => 'error'),
   ]);
   if (outcome === 'error') {
-    assert.match(await page.locator('.yaml .error').innerText(), /Conflict/);
+    assert.match((await page.locator('.yaml .error').textContent()) ?? '', /Conflict/);
     await page.getByRole('button', { name: /Force save/ }).click();
     await page.getByText('Saved.').waitFor();
   }
@@ -168,7 +177,7 @@ test('API errors are shown as messages: a missing object (404), a delete confirm
   await page.fill('input[aria-label=Replicas]', '-1');
   await page.click('.scale button[type=submit]');
   await page.locator('.object .error').waitFor();
-  assert.match(await page.locator('.object .error').innerText(), /replicas|Invalid|invalid/i);
+  assert.match((await page.locator('.object .error').textContent()) ?? '', /replicas|Invalid|invalid/i);
   // Delete asks first.
   await ok(['create', 'configmap', 'to-delete', '-n', 'default']);
   await gotoRetrying(page, `${s.url}/dashboard/#/obj/configmaps/default/to-delete`);

@@ -24,7 +24,11 @@ test('an Authorization header already there wins; a token-only list leaves no pr
   assert.equal(takeWebSocketBearerToken(r), true);
   assert.equal(r.headers.authorization, 'Bearer real');
   assert.equal(r.headers['sec-websocket-protocol'], undefined);
-  for (const bad of ['base64url.bearer.authorization.k8s.io.', 'base64url.bearer.authorization.k8s.io.a+b/c', `base64url.bearer.authorization.k8s.io.${b64url('a b')}`]) {
+  for (const bad of [
+    'base64url.bearer.authorization.k8s.io.',
+    'base64url.bearer.authorization.k8s.io.a+b/c',
+    `base64url.bearer.authorization.k8s.io.${b64url('a b')}`,
+  ]) {
     const g = req({ 'sec-websocket-protocol': `v5.channel.k8s.io, ${bad}` });
     assert.equal(takeWebSocketBearerToken(g), false, bad);
     assert.equal(g.headers.authorization, undefined);

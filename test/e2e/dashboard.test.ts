@@ -82,17 +82,16 @@ test('dashboard pod page: live logs and an exec terminal on a real container', {
   const wrote = await k(['exec', 'talker', '--', 'sh', '-c', `echo ${marker} > /tmp/say`]);
   assert.equal(wrote.code, 0, wrote.stderr);
   await log.filter({ hasText: marker }).waitFor({ timeout: 30_000 });
-  await page.screenshot({ path: (mkdirSync(ARTIFACTS, { recursive: true }), join(ARTIFACTS, 'dashboard-pod-logs.png')), fullPage: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'dashboard-pod-logs.png'), fullPage: true });
 
   await page.getByRole('tab', { name: 'Terminal' }).click();
   await page.locator('.term-status', { hasText: 'connected' }).waitFor({ timeout: 30_000 });
-  assert.match(await page.locator('.term-status').innerText(), /v5\.channel\.k8s\.io|v4\.channel\.k8s\.io/);
+  assert.match((await page.locator('.term-status').textContent()) ?? '', /v5\.channel\.k8s\.io|v4\.channel\.k8s\.io/);
   await page.locator('.term-host').click();
   await page.keyboard.type('echo hi\r', { delay: 20 });
-  await page.waitForFunction(
-    () => [...document.querySelectorAll('.xterm-rows > div')].some((r) => (r.textContent ?? '').trim() === 'hi'),
-    undefined,
-    { timeout: 20_000 },
-  );
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows > div')].some((r) => (r.textContent ?? '').trim() === 'hi'), undefined, {
+    timeout: 20_000,
+  });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-pod-terminal.png'), fullPage: true });
 });
