@@ -110,7 +110,8 @@ export async function call<T = KObj>(path: string, opts: CallOptions = {}): Prom
   return (await res.json()) as T;
 }
 
-export const mergePatch = (path: string, patch: unknown) => call(path, { method: 'PATCH', body: JSON.stringify(patch), contentType: 'application/merge-patch+json' });
+export const mergePatch = (path: string, patch: unknown) =>
+  call(path, { method: 'PATCH', body: JSON.stringify(patch), contentType: 'application/merge-patch+json' });
 
 /** Reads a streamed body line by line (watch events, followed logs) until it ends or is aborted. */
 export async function eachLine(res: Response, onLine: (line: string) => void): Promise<void> {
@@ -132,7 +133,16 @@ export async function eachLine(res: Response, onLine: (line: string) => void): P
 
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
-    const what = err.code === 403 ? 'Forbidden' : err.code === 404 ? 'Not found' : err.code === 409 ? 'Conflict' : err.code === 401 ? 'Unauthorized' : `Error ${err.code || ''}`;
+    const what =
+      err.code === 403
+        ? 'Forbidden'
+        : err.code === 404
+          ? 'Not found'
+          : err.code === 409
+            ? 'Conflict'
+            : err.code === 401
+              ? 'Unauthorized'
+              : `Error ${err.code || ''}`;
     return `${what}: ${err.message}`;
   }
   return err instanceof Error ? err.message : String(err);

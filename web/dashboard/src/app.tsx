@@ -22,7 +22,13 @@ function Login({ onDone }: { onDone: () => void }) {
       onDone();
     } catch (err) {
       session.clear();
-      setError(err instanceof ApiError && err.code === 401 ? (t ? 'The token was not accepted (401 Unauthorized).' : 'No client certificate was accepted (401 Unauthorized).') : describeError(err));
+      setError(
+        err instanceof ApiError && err.code === 401
+          ? t
+            ? 'The token was not accepted (401 Unauthorized).'
+            : 'No client certificate was accepted (401 Unauthorized).'
+          : describeError(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -37,7 +43,15 @@ function Login({ onDone }: { onDone: () => void }) {
         }}
       >
         <label for="token">Bearer token</label>
-        <textarea id="token" name="token" rows={4} value={token} onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)} autocomplete="off" spellcheck={false} />
+        <textarea
+          id="token"
+          name="token"
+          rows={4}
+          value={token}
+          onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)}
+          autocomplete="off"
+          spellcheck={false}
+        />
         <button type="submit" disabled={busy || !token.trim()}>
           Sign in
         </button>
@@ -49,7 +63,9 @@ function Login({ onDone }: { onDone: () => void }) {
             {error}
           </div>
         ) : null}
-        <p class="muted">A token from <code>kubectl create token &lt;service-account&gt;</code>. It is kept in this tab only (sessionStorage).</p>
+        <p class="muted">
+          A token from <code>kubectl create token &lt;service-account&gt;</code>. It is kept in this tab only (sessionStorage).
+        </p>
       </form>
     </main>
   );
@@ -87,7 +103,7 @@ export function App() {
   return (
     <div class={`frame${menu ? ' menu-open' : ''}`}>
       <header>
-        <button class="menu-toggle" aria-label="Menu" onClick={() => setMenu(!menu)}>
+        <button type="button" class="menu-toggle" aria-label="Menu" onClick={() => setMenu(!menu)}>
           ☰
         </button>
         <a class="brand" href="#/">
@@ -95,6 +111,7 @@ export function App() {
         </a>
         <NamespaceSelect ns={ns} setNs={setNs} />
         <button
+          type="button"
           class="logout"
           onClick={() => {
             session.clear();
@@ -121,7 +138,13 @@ export function App() {
       </nav>
       <main>
         {route.view === 'overview' ? <Overview ns={ns} /> : null}
-        {route.view === 'list' ? kindById(route.kind) ? <ListView kind={kindById(route.kind)!} ns={ns} /> : <div class="error">Unknown kind {route.kind}</div> : null}
+        {route.view === 'list' ? (
+          kindById(route.kind) ? (
+            <ListView kind={kindById(route.kind)!} ns={ns} />
+          ) : (
+            <div class="error">Unknown kind {route.kind}</div>
+          )
+        ) : null}
         {route.view === 'obj' ? (
           kindById(route.kind) ? (
             <ObjectView kind={kindById(route.kind)!} ns={route.ns} name={route.name} key={`${route.kind}/${route.ns}/${route.name}`} />

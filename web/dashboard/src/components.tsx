@@ -87,7 +87,7 @@ export function ConfirmButton({ label, question, onConfirm, danger }: { label: s
   const [asking, setAsking] = useState(false);
   if (!asking)
     return (
-      <button class={danger ? 'danger' : ''} onClick={() => setAsking(true)}>
+      <button type="button" class={danger ? 'danger' : ''} onClick={() => setAsking(true)}>
         {label}
       </button>
     );
@@ -95,6 +95,7 @@ export function ConfirmButton({ label, question, onConfirm, danger }: { label: s
     <span class="confirm" role="dialog" aria-label={question}>
       <span>{question}</span>
       <button
+        type="button"
         class="danger"
         onClick={() => {
           setAsking(false);
@@ -103,7 +104,9 @@ export function ConfirmButton({ label, question, onConfirm, danger }: { label: s
       >
         Yes, {label.toLowerCase()}
       </button>
-      <button onClick={() => setAsking(false)}>Cancel</button>
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
     </span>
   );
 }

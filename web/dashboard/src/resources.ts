@@ -54,32 +54,90 @@ const n = (v: unknown) => String(v ?? 0);
 const ageCol: Column = { title: 'Age', value: (o) => age(o.metadata.creationTimestamp) };
 const nsCol: Column = { title: 'Namespace', value: (o) => o.metadata.namespace ?? '', wide: true };
 
-function kind(id: string, title: string, k: string, gv: string, section: Kind['section'], namespaced: boolean, columns: Column[], extra: Partial<Kind> = {}): Kind {
+function kind(
+  id: string,
+  title: string,
+  k: string,
+  gv: string,
+  section: Kind['section'],
+  namespaced: boolean,
+  columns: Column[],
+  extra: Partial<Kind> = {},
+): Kind {
   const [group, version] = gv.includes('/') ? gv.split('/') : ['', gv];
-  return { id, title, kind: k, group: group!, version: version!, plural: id, namespaced, section, columns: [...(namespaced ? [nsCol] : []), ...columns, ageCol], ...extra };
+  return {
+    id,
+    title,
+    kind: k,
+    group: group!,
+    version: version!,
+    plural: id,
+    namespaced,
+    section,
+    columns: [...(namespaced ? [nsCol] : []), ...columns, ageCol],
+    ...extra,
+  };
 }
 
 export const KINDS: Kind[] = [
-  kind('deployments', 'Deployments', 'Deployment', 'apps/v1', 'Workloads', true, [
-    { title: 'Ready', value: (o) => `${n(o.status?.readyReplicas)}/${n(o.spec?.replicas)}` },
-    { title: 'Up-to-date', value: (o) => n(o.status?.updatedReplicas), wide: true },
-    { title: 'Available', value: (o) => n(o.status?.availableReplicas) },
-  ], { scalable: true, restartable: true }),
-  kind('replicasets', 'ReplicaSets', 'ReplicaSet', 'apps/v1', 'Workloads', true, [
-    { title: 'Desired', value: (o) => n(o.spec?.replicas) },
-    { title: 'Current', value: (o) => n(o.status?.replicas), wide: true },
-    { title: 'Ready', value: (o) => n(o.status?.readyReplicas) },
-  ], { scalable: true }),
-  kind('statefulsets', 'StatefulSets', 'StatefulSet', 'apps/v1', 'Workloads', true, [
-    { title: 'Ready', value: (o) => `${n(o.status?.readyReplicas)}/${n(o.spec?.replicas)}` },
-  ], { scalable: true, restartable: true }),
-  kind('daemonsets', 'DaemonSets', 'DaemonSet', 'apps/v1', 'Workloads', true, [
-    { title: 'Desired', value: (o) => n(o.status?.desiredNumberScheduled) },
-    { title: 'Ready', value: (o) => n(o.status?.numberReady) },
-    { title: 'Available', value: (o) => n(o.status?.numberAvailable), wide: true },
-  ], { restartable: true }),
+  kind(
+    'deployments',
+    'Deployments',
+    'Deployment',
+    'apps/v1',
+    'Workloads',
+    true,
+    [
+      { title: 'Ready', value: (o) => `${n(o.status?.readyReplicas)}/${n(o.spec?.replicas)}` },
+      { title: 'Up-to-date', value: (o) => n(o.status?.updatedReplicas), wide: true },
+      { title: 'Available', value: (o) => n(o.status?.availableReplicas) },
+    ],
+    { scalable: true, restartable: true },
+  ),
+  kind(
+    'replicasets',
+    'ReplicaSets',
+    'ReplicaSet',
+    'apps/v1',
+    'Workloads',
+    true,
+    [
+      { title: 'Desired', value: (o) => n(o.spec?.replicas) },
+      { title: 'Current', value: (o) => n(o.status?.replicas), wide: true },
+      { title: 'Ready', value: (o) => n(o.status?.readyReplicas) },
+    ],
+    { scalable: true },
+  ),
+  kind(
+    'statefulsets',
+    'StatefulSets',
+    'StatefulSet',
+    'apps/v1',
+    'Workloads',
+    true,
+    [{ title: 'Ready', value: (o) => `${n(o.status?.readyReplicas)}/${n(o.spec?.replicas)}` }],
+    { scalable: true, restartable: true },
+  ),
+  kind(
+    'daemonsets',
+    'DaemonSets',
+    'DaemonSet',
+    'apps/v1',
+    'Workloads',
+    true,
+    [
+      { title: 'Desired', value: (o) => n(o.status?.desiredNumberScheduled) },
+      { title: 'Ready', value: (o) => n(o.status?.numberReady) },
+      { title: 'Available', value: (o) => n(o.status?.numberAvailable), wide: true },
+    ],
+    { restartable: true },
+  ),
   kind('jobs', 'Jobs', 'Job', 'batch/v1', 'Workloads', true, [
-    { title: 'Status', value: (o) => (((o.status?.conditions ?? []) as any[]).find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'))?.type ?? 'Running') },
+    {
+      title: 'Status',
+      value: (o) =>
+        ((o.status?.conditions ?? []) as any[]).find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'))?.type ?? 'Running',
+    },
     { title: 'Completions', value: (o) => `${n(o.status?.succeeded)}/${n(o.spec?.completions ?? 1)}` },
   ]),
   kind('cronjobs', 'CronJobs', 'CronJob', 'batch/v1', 'Workloads', true, [
@@ -98,14 +156,20 @@ export const KINDS: Kind[] = [
   kind('services', 'Services', 'Service', 'v1', 'Network', true, [
     { title: 'Type', value: (o) => o.spec?.type ?? 'ClusterIP' },
     { title: 'Cluster IP', value: (o) => o.spec?.clusterIP ?? '' },
-    { title: 'Ports', value: (o) => ((o.spec?.ports ?? []) as any[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','), wide: true },
+    {
+      title: 'Ports',
+      value: (o) => ((o.spec?.ports ?? []) as any[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','),
+      wide: true,
+    },
   ]),
   kind('ingresses', 'Ingresses', 'Ingress', 'networking.k8s.io/v1', 'Network', true, [
     { title: 'Class', value: (o) => o.spec?.ingressClassName ?? '' },
     { title: 'Hosts', value: (o) => ((o.spec?.rules ?? []) as any[]).map((r) => r.host ?? '*').join(',') },
     { title: 'Address', value: (o) => ((o.status?.loadBalancer?.ingress ?? []) as any[]).map((i) => i.ip ?? i.hostname).join(','), wide: true },
   ]),
-  kind('configmaps', 'ConfigMaps', 'ConfigMap', 'v1', 'Config', true, [{ title: 'Data', value: (o) => n(Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length) }]),
+  kind('configmaps', 'ConfigMaps', 'ConfigMap', 'v1', 'Config', true, [
+    { title: 'Data', value: (o) => n(Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length) },
+  ]),
   kind('secrets', 'Secrets', 'Secret', 'v1', 'Config', true, [
     { title: 'Type', value: (o) => o.type ?? '' },
     { title: 'Data', value: (o) => n(Object.keys(o.data ?? {}).length) },

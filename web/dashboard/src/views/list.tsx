@@ -1,6 +1,6 @@
 // One kind's live list: list + watch, filtered by name in the page and by label selector on
 // the server; rows virtualised.
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { ErrorBox, type TableColumn, VirtualTable } from '../components.js';
 import type { KObj } from '../api.js';
 import { collectionPath, type Kind } from '../resources.js';
@@ -13,9 +13,15 @@ export function ListView({ kind, ns }: { kind: Kind; ns: string }) {
   const [selector, setSelector] = useState('');
   const coll = useCollection(collectionPath(kind, ns), { labelSelector: selector || undefined });
   const q = search.trim().toLowerCase();
-  const rows = coll.items
-    .filter((o) => !q || o.metadata.name.toLowerCase().includes(q))
-    .sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  // Sorted once per change of the collection, not per keystroke; plain comparisons (names are ASCII).
+  const sorted = useMemo(() => {
+    const key = (o: KObj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    return coll.items
+      .map((o) => [key(o), o] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map((e) => e[1]);
+  }, [coll.items]);
+  const rows = useMemo(() => (q ? sorted.filter((o) => o.metadata.name.toLowerCase().includes(q)) : sorted), [sorted, q]);
   const columns: TableColumn<KObj>[] = [
     { title: 'Name', cell: (o) => <a href={objHref(kind.id, o.metadata.namespace, o.metadata.name)}>{o.metadata.name}</a> },
     ...kind.columns.map((c) => ({ title: c.title, wide: c.wide, cell: (o: KObj) => c.value(o) })),
@@ -32,12 +38,28 @@ export function ListView({ kind, ns }: { kind: Kind; ns: string }) {
           setSelector(selectorInput.trim());
         }}
       >
-        <input type="search" placeholder="Search by name" aria-label="Search by name" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
-        <input placeholder="Label selector, e.g. app=web" aria-label="Label selector" value={selectorInput} onInput={(e) => setSelectorInput((e.target as HTMLInputElement).value)} />
+        <input
+          type="search"
+          placeholder="Search by name"
+          aria-label="Search by name"
+          value={search}
+          onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
+        />
+        <input
+          placeholder="Label selector, e.g. app=web"
+          aria-label="Label selector"
+          value={selectorInput}
+          onInput={(e) => setSelectorInput((e.target as HTMLInputElement).value)}
+        />
         <button type="submit">Filter</button>
       </form>
       <ErrorBox error={coll.error} />
-      <VirtualTable rows={rows} columns={columns} rowKey={(o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`} empty={coll.loading ? 'Loading…' : `No ${kind.title}.`} />
+      <VirtualTable
+        rows={rows}
+        columns={columns}
+        rowKey={(o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`}
+        empty={coll.loading ? 'Loading…' : `No ${kind.title}.`}
+      />
     </section>
   );
 }

@@ -57,12 +57,19 @@ function Actions({ kind, obj, setMessage }: { kind: Kind; obj: KObj; setMessage:
         <ConfirmButton
           label="Restart"
           question={`Restart every pod of ${obj.metadata.name}?`}
-          onConfirm={act('Restart started', () => mergePatch(path, { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } }))}
+          onConfirm={act('Restart started', () =>
+            mergePatch(path, { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } }),
+          )}
         />
       ) : null}
       {kind.id === 'nodes' ? (
         <>
-          <button onClick={act(obj.spec?.unschedulable ? 'Uncordoned' : 'Cordoned', () => mergePatch(path, { spec: { unschedulable: obj.spec?.unschedulable ? null : true } }))}>
+          <button
+            type="button"
+            onClick={act(obj.spec?.unschedulable ? 'Uncordoned' : 'Cordoned', () =>
+              mergePatch(path, { spec: { unschedulable: obj.spec?.unschedulable ? null : true } }),
+            )}
+          >
             {obj.spec?.unschedulable ? 'Uncordon' : 'Cordon'}
           </button>
           <ConfirmButton
@@ -91,7 +98,14 @@ function Actions({ kind, obj, setMessage }: { kind: Kind; obj: KObj; setMessage:
 function Summary({ kind, obj }: { kind: Kind; obj: KObj }) {
   const [shown, setShown] = useState<Set<string>>(new Set());
   const m = obj.metadata;
-  const selector = kind.id === 'pods' || kind.id === 'nodes' ? '' : kind.id === 'services' ? Object.entries((obj.spec?.selector ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',') : selectorString(obj.spec?.selector);
+  const selector =
+    kind.id === 'pods' || kind.id === 'nodes'
+      ? ''
+      : kind.id === 'services'
+        ? Object.entries((obj.spec?.selector ?? {}) as Record<string, string>)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')
+        : selectorString(obj.spec?.selector);
   return (
     <div class="summary">
       <dl>
@@ -139,7 +153,7 @@ function Summary({ kind, obj }: { kind: Kind; obj: KObj }) {
               {shown.has(k) ? (
                 <pre>{decodeBase64(obj.data[k])}</pre>
               ) : (
-                <button onClick={() => setShown(new Set([...shown, k]))} aria-label={`Show ${k}`}>
+                <button type="button" onClick={() => setShown(new Set([...shown, k]))} aria-label={`Show ${k}`}>
                   Show value
                 </button>
               )}
@@ -205,8 +219,12 @@ function RelatedPods({ ns, selector }: { ns: string; selector: string }) {
 
 function Events({ obj }: { obj: KObj }) {
   const ns = obj.metadata.namespace;
-  const ev = useCollection(ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/events` : '/api/v1/events', { fieldSelector: `involvedObject.name=${obj.metadata.name}` });
-  const list = [...ev.items].sort((a, b) => Date.parse(b.lastTimestamp ?? b.metadata.creationTimestamp ?? '') - Date.parse(a.lastTimestamp ?? a.metadata.creationTimestamp ?? ''));
+  const ev = useCollection(ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/events` : '/api/v1/events', {
+    fieldSelector: `involvedObject.name=${obj.metadata.name}`,
+  });
+  const list = [...ev.items].sort(
+    (a, b) => Date.parse(b.lastTimestamp ?? b.metadata.creationTimestamp ?? '') - Date.parse(a.lastTimestamp ?? a.metadata.creationTimestamp ?? ''),
+  );
   return (
     <div>
       <ErrorBox error={ev.error} />
@@ -214,7 +232,8 @@ function Events({ obj }: { obj: KObj }) {
       <ul class="events">
         {list.map((e) => (
           <li key={e.metadata.name} class={e.type === 'Warning' ? 'bad' : ''}>
-            <span class="muted">{age(e.lastTimestamp ?? e.metadata.creationTimestamp)}</span> <b>{e.reason}</b> {e.message} {e.count > 1 ? <span class="muted">×{e.count}</span> : null}
+            <span class="muted">{age(e.lastTimestamp ?? e.metadata.creationTimestamp)}</span> <b>{e.reason}</b> {e.message}{' '}
+            {e.count > 1 ? <span class="muted">×{e.count}</span> : null}
           </li>
         ))}
       </ul>
@@ -240,7 +259,8 @@ export function ObjectView({ kind, ns, name }: { kind: Kind; ns?: string; name: 
   const [tab, setTab] = useState<Tab>('summary');
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
   const obj = coll.items[0];
-  const tabs: Tab[] = kind.id === 'pods' ? ['summary', 'yaml', 'events', 'logs', 'exec'] : kind.id === 'events' ? ['summary', 'yaml'] : ['summary', 'yaml', 'events'];
+  const tabs: Tab[] =
+    kind.id === 'pods' ? ['summary', 'yaml', 'events', 'logs', 'exec'] : kind.id === 'events' ? ['summary', 'yaml'] : ['summary', 'yaml', 'events'];
   const owner = obj?.metadata.ownerReferences?.find((o) => o.controller);
   const ownerKind = owner && kindById(`${owner.kind.toLowerCase()}s`);
   return (
@@ -251,7 +271,14 @@ export function ObjectView({ kind, ns, name }: { kind: Kind; ns?: string; name: 
         {owner ? (
           <>
             {' '}
-            · owned by {ownerKind ? <a href={objHref(ownerKind.id, ns, owner.name)}>{owner.kind}/{owner.name}</a> : `${owner.kind}/${owner.name}`}
+            · owned by{' '}
+            {ownerKind ? (
+              <a href={objHref(ownerKind.id, ns, owner.name)}>
+                {owner.kind}/{owner.name}
+              </a>
+            ) : (
+              `${owner.kind}/${owner.name}`
+            )}
           </>
         ) : null}
       </p>
@@ -274,7 +301,7 @@ export function ObjectView({ kind, ns, name }: { kind: Kind; ns?: string; name: 
           {kind.id === 'pods' ? <PodMetrics pod={obj} /> : null}
           <div class="tabs" role="tablist">
             {tabs.map((t) => (
-              <button role="tab" aria-selected={t === tab} class={t === tab ? 'active' : ''} onClick={() => setTab(t)} key={t}>
+              <button type="button" role="tab" aria-selected={t === tab} class={t === tab ? 'active' : ''} onClick={() => setTab(t)} key={t}>
                 {t === 'yaml' ? 'YAML' : t === 'exec' ? 'Terminal' : t[0]!.toUpperCase() + t.slice(1)}
               </button>
             ))}

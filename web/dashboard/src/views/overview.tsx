@@ -16,7 +16,11 @@ export function Overview({ ns }: { ns: string }) {
   const notRunning = pods.items.filter((p) => !['Running', 'Succeeded'].includes(podStatus(p))).length;
   const warnings = events.items
     .filter((e) => e.type === 'Warning')
-    .sort((a, b) => Date.parse(b.lastTimestamp ?? b.eventTime ?? b.metadata.creationTimestamp ?? '') - Date.parse(a.lastTimestamp ?? a.eventTime ?? a.metadata.creationTimestamp ?? ''))
+    .sort(
+      (a, b) =>
+        Date.parse(b.lastTimestamp ?? b.eventTime ?? b.metadata.creationTimestamp ?? '') -
+        Date.parse(a.lastTimestamp ?? a.eventTime ?? a.metadata.creationTimestamp ?? ''),
+    )
     .slice(0, 20);
   const sortedNodes = [...nodes.items].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 
@@ -39,7 +43,7 @@ export function Overview({ ns }: { ns: string }) {
       <h3>Nodes</h3>
       <ErrorBox error={nodes.error} />
       {metrics.available === false ? <p class="muted">Metrics unavailable ({metrics.reason}).</p> : null}
-      <div class="nodes" aria-label="Nodes">
+      <section class="nodes" aria-label="Nodes">
         {sortedNodes.map((n) => {
           const u = metrics.usage.get(`nodes//${n.metadata.name}`);
           const capCpu = parseCpu(n.status?.capacity?.cpu);
@@ -48,7 +52,8 @@ export function Overview({ ns }: { ns: string }) {
           return (
             <article class="node" key={n.metadata.name} data-node={n.metadata.name}>
               <h4>
-                <a href={objHref('nodes', undefined, n.metadata.name)}>{n.metadata.name}</a> <span class={nodeReady(n).startsWith('Ready') ? 'ok' : 'bad'}>{nodeReady(n)}</span>
+                <a href={objHref('nodes', undefined, n.metadata.name)}>{n.metadata.name}</a>{' '}
+                <span class={nodeReady(n).startsWith('Ready') ? 'ok' : 'bad'}>{nodeReady(n)}</span>
               </h4>
               <div class="muted">
                 capacity {fmtCpu(capCpu)} CPU, {fmtBytes(capMem)} memory, {n.status?.capacity?.pods ?? '?'} pods
@@ -64,7 +69,7 @@ export function Overview({ ns }: { ns: string }) {
           );
         })}
         {!nodes.loading && sortedNodes.length === 0 && !nodes.error ? <p class="muted">No nodes.</p> : null}
-      </div>
+      </section>
 
       <h3>Recent warnings</h3>
       <ErrorBox error={events.error} />

@@ -7,7 +7,9 @@ import { ErrorBox } from '../components.js';
 const MAX_LINES = 5000;
 
 export function containerNames(pod: KObj): string[] {
-  return [...((pod.spec?.initContainers ?? []) as any[]), ...((pod.spec?.containers ?? []) as any[]), ...((pod.spec?.ephemeralContainers ?? []) as any[])].map((c) => c.name);
+  return [...((pod.spec?.initContainers ?? []) as any[]), ...((pod.spec?.containers ?? []) as any[]), ...((pod.spec?.ephemeralContainers ?? []) as any[])].map(
+    (c) => c.name,
+  );
 }
 
 export function PodLogs({ pod }: { pod: KObj }) {
@@ -76,7 +78,7 @@ export function PodLogs({ pod }: { pod: KObj }) {
         {ended ? <span class="muted">(stream ended)</span> : null}
       </div>
       <ErrorBox error={error} />
-      <pre class="log-lines" ref={box} aria-label="Log">
+      <pre class="log-lines" ref={box} role="log" aria-label="Log">
         {lines.join('\n')}
       </pre>
     </div>

@@ -57,22 +57,27 @@ export function YamlEditor({ kind, obj }: { kind: Kind; obj: KObj }) {
   return (
     <div class="yaml">
       <div class="toolbar">
-        {secret && hidden ? <button onClick={() => setHidden(false)}>Show secret values</button> : null}
+        {secret && hidden ? (
+          <button type="button" onClick={() => setHidden(false)}>
+            Show secret values
+          </button>
+        ) : null}
         {!editing ? (
-          <button disabled={hidden} onClick={() => setEditing(true)} title={hidden ? 'Show the values to edit' : ''}>
+          <button type="button" disabled={hidden} onClick={() => setEditing(true)} title={hidden ? 'Show the values to edit' : ''}>
             Edit
           </button>
         ) : (
           <>
-            <button class="primary" disabled={busy} onClick={() => void save(false)}>
+            <button type="button" class="primary" disabled={busy} onClick={() => void save(false)}>
               Save
             </button>
             {conflict ? (
-              <button class="danger" disabled={busy} onClick={() => void save(true)}>
+              <button type="button" class="danger" disabled={busy} onClick={() => void save(true)}>
                 Force save (take ownership)
               </button>
             ) : null}
             <button
+              type="button"
               disabled={busy}
               onClick={() => {
                 setEditing(false);
@@ -96,7 +101,14 @@ export function YamlEditor({ kind, obj }: { kind: Kind; obj: KObj }) {
           Saved.
         </div>
       ) : null}
-      <textarea class="code" aria-label="YAML" spellcheck={false} readOnly={!editing} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      <textarea
+        class="code"
+        aria-label="YAML"
+        spellcheck={false}
+        readOnly={!editing}
+        value={text}
+        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+      />
     </div>
   );
 }
