@@ -48,15 +48,17 @@ export async function adminToken(s: TestServer): Promise<string> {
 
 /**
  * page.goto, tried again when Chromium reports the host's network changed (other tests add
- * and remove interfaces on the same machine; Chromium then aborts loads in flight).
+ * and remove interfaces on the same machine; Chromium then aborts loads in flight, which can
+ * also leave the page without one of its scripts): done once the app has drawn something.
  */
 export async function gotoRetrying(page: Page, url: string): Promise<void> {
   for (let i = 0; ; i++) {
     try {
       await page.goto(url);
+      await page.waitForSelector('#app > *', { timeout: 15_000 });
       return;
     } catch (err) {
-      if (i >= 4 || !/ERR_NETWORK_CHANGED|ERR_NETWORK_IO_SUSPENDED/.test(String(err))) throw err;
+      if (i >= 4 || !/ERR_NETWORK_CHANGED|ERR_NETWORK_IO_SUSPENDED|chrome-error:\/\/chromewebdata|#app > \*/.test(String(err))) throw err;
       await new Promise((r) => setTimeout(r, 300));
     }
   }
