@@ -129,21 +129,13 @@ test("a ConfigMap's YAML edited and saved by server-side apply; the conflict wit
   assert.doesNotMatch(text, /managedFields/);
   await area.fill(text.replace('color: blue', 'color: green'));
   await page.getByRole('button', { name: 'Save', exact: true }).click();
-  const outcome = await Promise.race([
-    page
-      .getByText('Saved.')
-      .waitFor()
-      .then(() => 'saved'),
-    page
-      .locator('.yaml .error')
-      .waitFor()
-      .then(() => 'error'),
-  ]);
-  if (outcome === 'error') {
-    assert.match((await page.locator('.yaml .error').textContent()) ?? '', /Conflict/);
-    await page.getByRole('button', { name: /Force save/ }).click();
-    await page.getByText('Saved.').waitFor();
-  }
+  // kubectl create owns .data.color (an Update): changing it by apply conflicts, as in Kubernetes.
+  await page.locator('.yaml .error').waitFor();
+  const conflict = (await page.locator('.yaml .error').textContent()) ?? '';
+  assert.match(conflict, /Conflict.*Apply failed with 1 conflict: conflict with "kubectl-create".*\.data\.color/s);
+  assert.equal(JSON.parse(await ok(['get', 'configmap', 'dash-cm', '-o', 'json'])).data.color, 'blue');
+  await page.getByRole('button', { name: /Force save/ }).click();
+  await page.getByText('Saved.').waitFor();
   const cm = JSON.parse(await ok(['get', 'configmap', 'dash-cm', '-o', 'json', '--show-managed-fields']));
   assert.equal(cm.data.color, 'green');
   assert.ok(
