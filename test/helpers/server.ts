@@ -55,7 +55,11 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; tim
   let err = '';
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-200_000)));
   const ready = await new Promise<{ url: string; kubeconfig: string }>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`skiff server did not become ready in time:\n${out}\n${err}`)), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      // Not left running: no caller holds it to stop it.
+      proc.kill('SIGKILL');
+      rej(new Error(`skiff server did not become ready in time:\n${out}\n${err}`));
+    }, opts.timeoutMs ?? 20_000);
     proc.stdout!.on('data', (d) => {
       out += d;
       const m = /ready at (https:\/\/\S+) .*kubeconfig: (\S+)/.exec(out);
