@@ -16,6 +16,8 @@ import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams, type StreamRoute } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
+import { dashboardAssets, isDashboardPath } from './dashboard-assets.js';
+import { takeWebSocketBearerToken } from './websocket-token.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
@@ -134,10 +136,10 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 }
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
+  const dashboard = dashboardAssets();
   const authorizer = opts.authorizer ?? alwaysAllow;
   /** The user a non-public request acts as; 401 without valid credentials, 403 for a refused impersonation. */
   const requestUser = (req: IncomingMessage, user: UserInfo | undefined): UserInfo => {
-    // Anonymous requests reach only the public paths until an authorizer says otherwise.
     // Anonymous requests go on to authorization (system:public-info-viewer and the like)
     // when an authorizer is configured; without one they reach only the public paths.
     if (!user || (user.username === ANONYMOUS && !opts.authorizer)) throw errors.unauthorized();
@@ -159,6 +161,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     socket.on('error', () => socket.destroy());
     const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
+    takeWebSocketBearerToken(req);
     let user: UserInfo;
     try {
       user = requestUser(req, opts.authenticator.authenticate(req));
@@ -212,6 +215,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const authenticated = opts.authenticator.authenticate(req);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
+    if (isDashboardPath(url.pathname)) return dashboard(req, res, url.pathname);
 
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       if (path === OIDC_CONFIG_PATH || path === JWKS_PATH) {
