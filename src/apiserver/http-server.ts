@@ -18,6 +18,7 @@ import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js'
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
+import { rawPathname } from './request-path.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
@@ -155,7 +156,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
     if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
-    const route = opts.podStreams && streamRoute(url.pathname);
+    let route: ReturnType<typeof streamRoute>;
+    try {
+      route = opts.podStreams && streamRoute(rawPathname(req.url));
+    } catch (err) {
+      return fail(toStatusError(err));
+    }
     if (!route) return fail(errors.pageNotFound(url.pathname));
     opts.podStreams!.upgrade(route, req, socket, head, url.searchParams).catch((err) => {
       const se = toStatusError(err);
@@ -170,7 +176,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const raw = rawPathname(req.url);
+    const path = raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
     const method = (req.method ?? 'GET').toUpperCase();
     const user = authenticate(req, opts.tokens, opts.authenticateToken);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
@@ -207,7 +214,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, 200, 'application/json', JSON.stringify(doc));
     }
 
-    const streaming = opts.podStreams && streamRoute(url.pathname);
+    const streaming = opts.podStreams && streamRoute(path);
     if (streaming) return opts.podStreams!.serve(streaming, req, res, url.searchParams);
 
     const info = parseResourcePath(method, path, url.searchParams);
