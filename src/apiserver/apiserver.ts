@@ -16,6 +16,7 @@ import { CRDController } from './crd/controller.js';
 import { ApiHandler } from './handler.js';
 import { EndpointReconciler } from './endpoint-reconciler.js';
 import { createApiHttpServer } from './http-server.js';
+import type { ConnectionLimits } from './connection-limits.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
@@ -46,6 +47,8 @@ export interface ApiServerOptions {
   /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
   kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --request-timeout and the connection limits of the HTTPS server. */
+  limits?: ConnectionLimits;
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -102,6 +105,7 @@ export class ApiServer {
         platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
       },
       log: this.opts.log,
+      limits: this.opts.limits,
     });
     const http = this.http;
     await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,7 @@ import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { rawPathname } from './request-path.js';
+import { applyConnectionLimits, markAuthenticated, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
@@ -42,6 +43,8 @@ export interface HttpServerOptions {
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Request/header timeouts and the per-client limit on unauthenticated connections. */
+  limits?: ConnectionLimits;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -142,7 +145,9 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 }
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
-  const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+  const limits = opts.limits ?? {};
+  const tlsOpts = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false };
+  const server = https.createServer({ ...tlsOpts, ...serverTimeoutOptions(limits) }, (req, res) => {
     handle(req, res).catch((err) => {
       const se = toStatusError(err);
       if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
@@ -170,9 +175,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       else socket.destroy();
     });
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 70_000;
-  server.requestTimeout = 0; // watches are long-lived
+  applyConnectionLimits(server, limits);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
@@ -180,6 +183,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const path = raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
     const method = (req.method ?? 'GET').toUpperCase();
     const user = authenticate(req, opts.tokens, opts.authenticateToken);
+    if (user) markAuthenticated(req.socket);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
 

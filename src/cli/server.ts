@@ -42,6 +42,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags {
   serviceCidr: string;
   clusterDns: string;
   etcdCompactionInterval: string;
+  /** --request-timeout, e.g. 60s. */
+  requestTimeout?: string;
   advertiseAddress?: string;
   /** Simulated nodes registered in this process. */
   simulatedNodes?: number;
@@ -128,6 +130,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
     port: flags.httpsPort,
+    limits: { requestTimeoutMs: parseDuration(flags.requestTimeout ?? '60s') },
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
