@@ -19,6 +19,7 @@ import { streamRoute, type PodStreams } from './rest/pod-streams.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { rawPathname } from './request-path.js';
+import { WatchWriter } from './watch-writer.js';
 import { applyConnectionLimits, markAuthenticated, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
@@ -26,8 +27,6 @@ import { toPartial, toPartialList, toTable, type IncludeObject } from './table-c
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-// A watcher that stops reading gets this much buffered before it is cut off.
-const MAX_WATCH_BUFFER = 32 * 1024 * 1024;
 
 export interface HttpServerOptions {
   tls: { key: string; cert: string; ca: string };
@@ -284,6 +283,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const table = out.kind === 'table' ? out : undefined;
     const contentType = table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     const def = opts.handler.resolve(apiReq);
+    let handle: WatchHandle | undefined;
+    // A watcher that cannot keep up is dropped from the cache at once and its stream ended.
+    const writer = new WatchWriter(res, undefined, () => {
+      done = true;
+      handle?.stop();
+    });
     const start = () => {
       if (headersSent) return;
       headersSent = true;
@@ -294,10 +299,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (done) return;
       done = true;
       start();
-      res.end();
+      writer.end();
     };
     const sink = {
-      send(ev: WatchEvent, line?: string) {
+      send(ev: WatchEvent, line?: string | Buffer) {
         if (done) return;
         start();
         let text = line;
@@ -306,17 +311,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
           first = false;
           text = `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
         }
-        res.write(text ?? `${JSON.stringify(ev)}\n`);
-        if (res.writableLength > MAX_WATCH_BUFFER) {
-          handle?.stop();
-          res.destroy();
-          done = true;
-        }
+        writer.push(text ?? `${JSON.stringify(ev)}\n`);
       },
       end: finish,
     };
-    let handle: WatchHandle | undefined;
     handle = await opts.handler.watch(apiReq, sink);
+    if (done) handle.stop();
     start();
     const stop = () => {
       handle?.stop();
