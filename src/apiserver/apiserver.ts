@@ -17,6 +17,7 @@ import { ApiHandler } from './handler.js';
 import { EndpointReconciler } from './endpoint-reconciler.js';
 import { createApiHttpServer } from './http-server.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import { storeCheck } from './health.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
@@ -94,6 +95,7 @@ export class ApiServer {
       tokens: this.opts.tokens,
       authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
       ready: () => this.ready,
+      healthChecks: [storeCheck(this.opts.store)],
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,

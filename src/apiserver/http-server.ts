@@ -20,6 +20,7 @@ import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { rawPathname } from './request-path.js';
 import { WatchWriter } from './watch-writer.js';
+import { healthAnswer, type HealthCheck } from './health.js';
 import { applyConnectionLimits, markAuthenticated, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   /** Bearer tokens not in `tokens` (node agents' join tokens). */
   authenticateToken?(token: string): UserInfo | undefined;
   ready(): boolean;
+  /** Checks of /healthz and /readyz besides ping and log (the store's); /livez runs none of them. */
+  healthChecks?: HealthCheck[];
   version: Record<string, string>;
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
@@ -188,13 +191,16 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
 
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
-      const ok = path.startsWith('/readyz') ? opts.ready() : true;
-      if (url.searchParams.has('verbose')) {
-        const name = path.slice(1).split('/')[0];
-        const lines = ['[+]ping ok', '[+]log ok', `[${ok ? '+' : '-'}]etcd ${ok ? 'ok' : 'failed'}`, `${name} check ${ok ? 'passed' : 'failed'}`];
-        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', `${lines.join('\n')}\n`);
-      }
-      return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
+      const [name, only] = path.slice(1).split('/') as [string, string?];
+      const checks: HealthCheck[] = [
+        { name: 'ping', run: () => undefined },
+        { name: 'log', run: () => undefined },
+        ...(name === 'livez' ? [] : (opts.healthChecks ?? [])),
+        ...(name === 'readyz' ? [{ name: 'poststarthook/skiff-bootstrap', run: () => (opts.ready() ? undefined : 'not started') }] : []),
+      ];
+      const answer = await healthAnswer(name, checks, url.searchParams.has('verbose'), only);
+      if (!answer) throw errors.pageNotFound(path);
+      return send(res, answer.status, 'text/plain; charset=utf-8', answer.body);
     }
     if (!user) throw errors.unauthorized();
 

@@ -1,6 +1,7 @@
 // Kubernetes Status errors. Every failure the apiserver answers is one of these, with
 // the code, reason and details kubectl and the client libraries branch on.
 import type { FieldError } from '../api/types.js';
+import { StoreError } from '../storage/store.js';
 
 export interface StatusCause {
   reason?: string;
@@ -159,5 +160,9 @@ export const errors = {
 
 /** Turns anything thrown into a StatusError; unknown errors become 500 without leaking a stack. */
 export function toStatusError(err: unknown): StatusError {
-  return err instanceof StatusError ? err : errors.internal(err);
+  if (err instanceof StatusError) return err;
+  // The store cannot be reached: the client may retry (503), or its deadline passed (504).
+  if (err instanceof StoreError && err.code === 'Unavailable')
+    return /deadline|timed? ?out/i.test(err.message) ? errors.timeout(err.message) : errors.serviceUnavailable(err.message);
+  return errors.internal(err);
 }
