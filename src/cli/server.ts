@@ -21,6 +21,7 @@ import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from '../util/log.js';
+import { stopChildren } from '../util/children.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
@@ -89,6 +90,14 @@ export function firstServiceIP(cidr: string): string {
 
 export async function runServer(flags: ServerFlags): Promise<void> {
   const log = createLogger('server');
+  // Until the full shutdown below is wired, a stop signal ends the children started so far
+  // (containerd, image imports) and exits; the locks and ports die with the process.
+  const early = (signal: NodeJS.Signals) => {
+    log.info('stopping during start-up', { signal });
+    void stopChildren(3_000).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runtimeKind = parseRuntimeKind(flags.runtime ?? 'auto');
@@ -282,9 +291,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
 
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: stop waiting for the components, end the children now.
+      log.info('stopping at once', { signal });
+      await stopChildren(1_000);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
     log.info('shutting down', { signal });
     await proxy?.stop();
@@ -300,6 +316,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     compactor.stop();
     await api.stop();
     await store.close();
+    await stopChildren(3_000);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
