@@ -23,6 +23,8 @@ import { CRDController } from './crd/controller.js';
 import { ApiHandler } from './handler.js';
 import { EndpointReconciler } from './endpoint-reconciler.js';
 import { createApiHttpServer } from './http-server.js';
+import type { ConnectionLimits } from './connection-limits.js';
+import { storeCheck } from './health.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
@@ -58,6 +60,8 @@ export interface ApiServerOptions {
   /** The client certificate for calling node agents (Pki.kubeletClientCert/Key); without it logs/exec/port-forward answer 503. */
   kubeletClient?: KubeletClientConfig;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --request-timeout and the connection limits of the HTTPS server. */
+  limits?: ConnectionLimits;
   /** --authorization-mode, in order; default Node,RBAC. */
   authorizationModes?: AuthorizationMode[];
   /** Audit of every HTTPS request, when a policy and a log are configured. */
@@ -136,6 +140,7 @@ export class ApiServer {
       ready: () => this.ready,
       encryption: this.opts.encryption,
       auditor: this.opts.auditor,
+      healthChecks: [storeCheck(this.opts.store)],
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,
@@ -147,6 +152,7 @@ export class ApiServer {
         platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
       },
       log: this.opts.log,
+      limits: this.opts.limits,
     });
     const http = this.http;
     await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,10 @@ import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { dashboardAssets, isDashboardPath } from './dashboard-assets.js';
 import { takeWebSocketBearerToken } from './websocket-token.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
+import { rawPathname } from './request-path.js';
+import { WatchWriter } from './watch-writer.js';
+import { healthAnswer, type HealthCheck } from './health.js';
+import { applyConnectionLimits, markAuthenticated, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
@@ -34,8 +38,6 @@ import { alwaysAllow, type AuthorizationAttributes, type Authorizer } from './au
 import { forbidden } from './auth/forbidden.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-// A watcher that stops reading gets this much buffered before it is cut off.
-const MAX_WATCH_BUFFER = 32 * 1024 * 1024;
 
 export interface HttpServerOptions {
   tls: { key: string; cert: string; ca: string };
@@ -53,10 +55,14 @@ export interface HttpServerOptions {
   auditor?: Auditor;
   /** Encryption at rest, for `skiff secrets-encrypt`. */
   encryption?: SecretsEncryption;
+  /** Checks of /healthz and /readyz besides ping and log (the store's); /livez runs none of them. */
+  healthChecks?: HealthCheck[];
   version: Record<string, string>;
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Request/header timeouts and the per-client limit on unauthenticated connections. */
+  limits?: ConnectionLimits;
 }
 
 const METHOD_VERB: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
@@ -145,8 +151,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     if (!user || (user.username === ANONYMOUS && !opts.authorizer)) throw errors.unauthorized();
     return impersonate(user, req.headers, authorizer, req.rawHeaders);
   };
+  const limits = opts.limits ?? {};
   const tlsOptions = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
-  const server = https.createServer(tlsOptions, (req, res) => {
+  const server = https.createServer({ ...tlsOptions, ...serverTimeoutOptions(limits) }, (req, res) => {
     const audit = opts.auditor?.begin(req, res);
     handle(req, res, audit).catch((err) => {
       const se = toStatusError(err);
@@ -163,12 +170,13 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const url = new URL(req.url ?? '/', 'https://localhost');
     takeWebSocketBearerToken(req);
     let user: UserInfo;
+    let route: ReturnType<typeof streamRoute>;
     try {
       user = requestUser(req, opts.authenticator.authenticate(req));
+      route = opts.podStreams && streamRoute(rawPathname(req.url));
     } catch (err) {
       return fail(toStatusError(err));
     }
-    const route = opts.podStreams && streamRoute(url.pathname);
     if (!route) return fail(errors.pageNotFound(url.pathname));
     try {
       authorizeStream(route, (req.method ?? 'GET').toUpperCase(), user);
@@ -204,15 +212,15 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     if (r.decision !== 'allow') throw forbidden(a, r.reason);
   }
 
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 70_000;
-  server.requestTimeout = 0; // watches are long-lived
+  applyConnectionLimits(server, limits);
 
   async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const raw = rawPathname(req.url);
+    const path = raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
     const method = (req.method ?? 'GET').toUpperCase();
     const authenticated = opts.authenticator.authenticate(req);
+    if (authenticated && authenticated.username !== ANONYMOUS) markAuthenticated(req.socket);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
     if (isDashboardPath(url.pathname)) return dashboard(req, res, url.pathname);
@@ -223,17 +231,20 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         return send(res, 200, path === JWKS_PATH ? 'application/jwk-set+json' : 'application/json', path === JWKS_PATH ? opts.oidc.jwks : opts.oidc.configuration);
       }
       if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
-      const ok = path.startsWith('/readyz') ? opts.ready() : true;
-      if (url.searchParams.has('verbose')) {
-        const name = path.slice(1).split('/')[0];
-        const lines = ['[+]ping ok', '[+]log ok', `[${ok ? '+' : '-'}]etcd ${ok ? 'ok' : 'failed'}`, `${name} check ${ok ? 'passed' : 'failed'}`];
-        return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', `${lines.join('\n')}\n`);
-      }
-      return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
+      const [name, only] = path.slice(1).split('/') as [string, string?];
+      const checks: HealthCheck[] = [
+        { name: 'ping', run: () => undefined },
+        { name: 'log', run: () => undefined },
+        ...(name === 'livez' ? [] : (opts.healthChecks ?? [])),
+        ...(name === 'readyz' ? [{ name: 'poststarthook/skiff-bootstrap', run: () => (opts.ready() ? undefined : 'not started') }] : []),
+      ];
+      const answer = await healthAnswer(name, checks, url.searchParams.has('verbose'), only);
+      if (!answer) throw errors.pageNotFound(path);
+      return send(res, answer.status, 'text/plain; charset=utf-8', answer.body);
     }
     const user = requestUser(req, authenticated);
     audit?.authenticated(user);
-    if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(url.pathname)) {
+    if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(path)) {
       const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
       const r = opts.authorizer.authorize(a);
       if (r.decision !== 'allow') throw forbidden(a, r.reason);
@@ -265,7 +276,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, 200, 'application/json', JSON.stringify(doc));
     }
 
-    const streaming = opts.podStreams && streamRoute(url.pathname);
+    const streaming = opts.podStreams && streamRoute(path);
     if (streaming) {
       authorizeStream(streaming, method, user);
       return opts.podStreams!.serve(streaming, req, res, url.searchParams);
@@ -337,6 +348,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const table = out.kind === 'table' ? out : undefined;
     const contentType = table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     const def = opts.handler.resolve(apiReq);
+    let handle: WatchHandle | undefined;
+    // A watcher that cannot keep up is dropped from the cache at once and its stream ended.
+    const writer = new WatchWriter(res, undefined, () => {
+      done = true;
+      handle?.stop();
+    });
     const start = () => {
       if (headersSent) return;
       headersSent = true;
@@ -348,10 +365,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (done) return;
       done = true;
       start();
-      res.end();
+      writer.end();
     };
     const sink = {
-      send(ev: WatchEvent, line?: string) {
+      send(ev: WatchEvent, line?: string | Buffer) {
         if (done) return;
         start();
         let text = line;
@@ -360,17 +377,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
           first = false;
           text = `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
         }
-        res.write(text ?? `${JSON.stringify(ev)}\n`);
-        if (res.writableLength > MAX_WATCH_BUFFER) {
-          handle?.stop();
-          res.destroy();
-          done = true;
-        }
+        writer.push(text ?? `${JSON.stringify(ev)}\n`);
       },
       end: finish,
     };
-    let handle: WatchHandle | undefined;
     handle = await opts.handler.watch(apiReq, sink);
+    if (done) handle.stop();
     start();
     const stop = () => {
       handle?.stop();

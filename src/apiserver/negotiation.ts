@@ -2,6 +2,7 @@
 import YAML from 'yaml';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE, ProtobufDecodeError } from './protobuf/decode.js';
 import { errors, StatusError } from './status.js';
+import { MAX_DEPTH, textDepth, tooDeep, yamlErrorText } from './rest/encoded-limits.js';
 
 export interface MediaRange {
   type: string; // e.g. application/json
@@ -51,6 +52,7 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): unknow
   if (raw.length === 0) return undefined;
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   const text = raw.toString('utf8');
+  if (type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(text) > MAX_DEPTH) throw tooDeep();
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
     try {
       const docs = YAML.parseAllDocuments(text);
@@ -58,7 +60,7 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): unknow
       if (docs[0]!.errors.length) throw docs[0]!.errors[0];
       return docs[0]!.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      throw errors.badRequest(`error converting YAML to JSON: yaml: ${(err as Error).message.split('\n')[0]}`);
+      throw errors.badRequest(`error converting YAML to JSON: yaml: ${yamlErrorText(err)}`);
     }
   }
   if (type === KUBERNETES_PROTOBUF_CONTENT_TYPE) {

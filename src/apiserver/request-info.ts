@@ -1,6 +1,7 @@
 // URL → what is being asked, as Kubernetes' RequestInfoFactory reads it.
 import type { Verb } from './types.js';
 import { queryFlag } from '../util/query-bool.js';
+import { decodeSegment, invalidPathName } from './request-path.js';
 
 export interface ResourceRequestInfo {
   group: string;
@@ -17,9 +18,9 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 const METHOD_VERBS: Record<string, Verb> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
 
-/** Parses /api/v1/... and /apis/<group>/<version>/...; undefined for anything else. */
+/** Parses /api/v1/... and /apis/<group>/<version>/...; undefined for anything else. Throws 400 for escapes that do not decode and for `.`/`..` names. */
 export function parseResourcePath(method: string, pathname: string, query: URLSearchParams): ResourceRequestInfo | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathname.split('/').filter(Boolean).map(decodeSegment);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {
@@ -50,6 +51,9 @@ export function parseResourcePath(method: string, pathname: string, query: URLSe
   return finish(resource, name, subresource, namespace);
 
   function finish(res: string, nm: string | undefined, sub: string | undefined, ns: string | undefined): ResourceRequestInfo {
+    // `.`, `..` and names with '/' never reach a storage key (they would name another object).
+    const bad = (nm !== undefined && invalidPathName('Name', nm)) || (ns !== undefined && invalidPathName('Namespace', ns));
+    if (bad) throw bad;
     const watching = watchPrefix || queryFlag(query, 'watch');
     let verb: Verb;
     if (method === 'GET' || method === 'HEAD') verb = watching ? 'watch' : nm ? 'get' : 'list';

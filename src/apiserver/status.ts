@@ -1,6 +1,7 @@
 // Kubernetes Status errors. Every failure the apiserver answers is one of these, with
 // the code, reason and details kubectl and the client libraries branch on.
 import type { FieldError } from '../api/types.js';
+import { StoreError } from '../storage/store.js';
 
 export interface StatusCause {
   reason?: string;
@@ -34,7 +35,7 @@ export class StatusError extends Error {
       apiVersion: 'v1',
       metadata: {},
       status: 'Failure',
-      message: this.message,
+      message: capText(this.message),
       reason: this.reason,
     };
     if (this.details) s.details = orderedDetails(this.details);
@@ -48,9 +49,19 @@ export class StatusError extends Error {
   }
 }
 
+// An error quotes what the client sent (values, paths); capped so no request can make the
+// server build an error body of megabytes.
+const MAX_MESSAGE_CHARS = 16 * 1024;
+const MAX_CAUSES = 1000;
+
+function capText<T extends string | undefined>(s: T): T {
+  if (s === undefined || s.length <= MAX_MESSAGE_CHARS) return s;
+  return `${s.slice(0, MAX_MESSAGE_CHARS)}... (${s.length - MAX_MESSAGE_CHARS} more characters)` as T;
+}
+
 /** StatusDetails and its causes in the order of their Go structs, whatever order they were built in. */
 function orderedDetails(d: StatusDetails): StatusDetails {
-  const causes = d.causes?.map((c) => defined({ reason: c.reason, message: c.message, field: c.field }));
+  const causes = d.causes?.slice(0, MAX_CAUSES).map((c) => defined({ reason: c.reason, message: capText(c.message), field: capText(c.field) }));
   return defined({ name: d.name, group: d.group, kind: d.kind, uid: d.uid, causes, retryAfterSeconds: d.retryAfterSeconds });
 }
 
@@ -149,5 +160,9 @@ export const errors = {
 
 /** Turns anything thrown into a StatusError; unknown errors become 500 without leaking a stack. */
 export function toStatusError(err: unknown): StatusError {
-  return err instanceof StatusError ? err : errors.internal(err);
+  if (err instanceof StatusError) return err;
+  // The store cannot be reached: the client may retry (503), or its deadline passed (504).
+  if (err instanceof StoreError && err.code === 'Unavailable')
+    return /deadline|timed? ?out/i.test(err.message) ? errors.timeout(err.message) : errors.serviceUnavailable(err.message);
+  return errors.internal(err);
 }

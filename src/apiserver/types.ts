@@ -53,7 +53,8 @@ export interface WatchEvent {
 
 /** Where a watch handler delivers events. `line`, when given, is the event already serialised as one JSON line. */
 export interface WatchSink {
-  send(ev: WatchEvent, line?: string): void;
+  /** `line`, when given, is the event already serialised (shared by every watcher: never modified). */
+  send(ev: WatchEvent, line?: string | Buffer): void;
   /** The watch ended from the server side (timeout, shutdown, error already sent). */
   end(): void;
 }

@@ -18,6 +18,7 @@ program
   .option('--node-name <name>', "name of this host's node (default: the host name)")
   .option('--disable-scheduler', 'run no scheduler in this process', false)
   .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file: profiles, plugins, weights')
+  .option('--request-timeout <duration>', 'how long a request (headers and body) may take to arrive, as kube-apiserver', '60s')
   .option('--etcd-compaction-interval <duration>', 'how often history older than the previous interval is dropped (as kube-apiserver)', '5m')
   .option('--token <token>', 'shared secret that agents join with (generated if absent)')
   .option('--secrets-encryption', 'encrypt Secrets at rest with a generated AES-CBC key (DATA_DIR/cred/encryption-config.json)', false)

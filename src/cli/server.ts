@@ -27,6 +27,7 @@ import { type EncryptionFlags, encryptionFromFlags } from '../apiserver/encrypti
 import { type AuditFlags, auditorFromFlags } from '../apiserver/audit/setup.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
 import { createLogger } from '../util/log.js';
+import { stopChildren } from '../util/children.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
@@ -58,6 +59,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   serviceCidr: string;
   clusterDns: string;
   etcdCompactionInterval: string;
+  /** --request-timeout, e.g. 60s. */
+  requestTimeout?: string;
   advertiseAddress?: string;
   /** Simulated nodes registered in this process. */
   simulatedNodes?: number;
@@ -108,6 +111,14 @@ export function firstServiceIP(cidr: string): string {
 
 export async function runServer(flags: ServerFlags): Promise<void> {
   const log = createLogger('server');
+  // Until the full shutdown below is wired, a stop signal ends the children started so far
+  // (containerd, image imports) and exits; the locks and ports die with the process.
+  const early = (signal: NodeJS.Signals) => {
+    log.info('stopping during start-up', { signal });
+    void stopChildren(3_000).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runtimeKind = parseRuntimeKind(flags.runtime ?? 'auto');
@@ -153,6 +164,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
     port: flags.httpsPort,
+    limits: { requestTimeoutMs: parseDuration(flags.requestTimeout ?? '60s') },
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
     tokens: flags.tokenAuthFile ? readTokenFile(flags.tokenAuthFile) : undefined,
@@ -326,9 +338,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
 
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: stop waiting for the components, end the children now.
+      log.info('stopping at once', { signal });
+      await stopChildren(1_000);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
     log.info('shutting down', { signal });
     metrics?.stop();
@@ -345,6 +364,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     compactor.stop();
     await api.stop();
     await store.close();
+    await stopChildren(3_000);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -12,14 +12,14 @@ import { isNotFound } from '../client/transport.js';
 import type { ControllerContext, ControllerFactory } from './lib/context.js';
 import { claimObjects, CONTROLLER_UID_INDEX, controllerUidIndex, getControllerOf, ownedAndOrphans } from './lib/controller-ref.js';
 import { ControllerExpectations } from './lib/expectations.js';
-import { createPod, deletePod, podsToDelete, slowStartBatch } from './lib/pod-control.js';
+import { BURST_REPLICAS, createPod, deletePod, podsToDelete, slowStartBatch } from './lib/pod-control.js';
 import { isPodActive, isPodAvailable, isPodReady, podKey } from './lib/pod-state.js';
 import { QueueController } from './lib/queue-controller.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import { formatTime } from '../util/time.js';
 
 /** At most this many creations or deletions per sync (Kubernetes' BurstReplicas). */
-export const BURST_REPLICAS = 500;
+export { BURST_REPLICAS };
 
 interface Condition {
   type: string;

@@ -77,14 +77,21 @@ test('slowStartBatch: batches of 1, 2, 4 … and stops at the first failing batc
   // Batches 1 and 2 succeed (3 calls); batch 4 fails — 4 calls made, 3 succeeded in all.
   assert.equal(calls, 7);
   assert.equal(r.ok, 3);
+  assert.equal(r.tried, 7);
   assert.equal(r.error?.message, 'quota');
   calls = 0;
   assert.deepEqual(
     await slowStartBatch(5, 1, async () => {
       calls++;
     }),
-    { ok: 5 },
+    { ok: 5, tried: 5 },
   );
+  // Each call learns its index, so callers can create item i of a list.
+  const seen: number[] = [];
+  await slowStartBatch(7, 1, async (i) => {
+    seen.push(i);
+  });
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6]);
 });
 
 test('deployment hash and fenceposts', () => {

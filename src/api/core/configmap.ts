@@ -23,6 +23,16 @@ export function validateDataKeys(data: unknown, path: string): FieldError[] {
   return errs;
 }
 
+const MAX_CONFIGMAP_SIZE = 1024 * 1024;
+
+function configMapDataSize(data: unknown, binaryData: unknown): number {
+  let size = 0;
+  if (data && typeof data === 'object') for (const v of Object.values(data)) if (typeof v === 'string') size += Buffer.byteLength(v);
+  if (binaryData && typeof binaryData === 'object')
+    for (const v of Object.values(binaryData)) if (typeof v === 'string') size += Buffer.byteLength(v, 'base64');
+  return size;
+}
+
 export const configmaps: ResourceDef = {
   group: '',
   version: 'v1',
@@ -37,6 +47,9 @@ export const configmaps: ResourceDef = {
       if (obj.binaryData && k in obj.binaryData) errs.push(fieldErr.invalid('data', k, 'duplicate of key present in binaryData'));
       if (typeof obj.data[k] !== 'string') errs.push(fieldErr.typeInvalid(`data.${k}`, obj.data[k], 'must be a string'));
     }
+    // As Kubernetes: data and binaryData together (binaryData decoded) within MaxSecretSize,
+    // reported against the whole object.
+    if (configMapDataSize(obj.data, obj.binaryData) > MAX_CONFIGMAP_SIZE) errs.push(fieldErr.tooLong('[]', '', MAX_CONFIGMAP_SIZE));
     return errs;
   },
   validateUpdate(obj, old) {

@@ -2,6 +2,8 @@
 // decoded (decoding keeps only the last value); field-validation.ts reports them.
 import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
 import { errors } from '../status.js';
+import { KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../protobuf/decode.js';
+import { MAX_DEPTH, textDepth, tooDeep, yamlErrorText } from './encoded-limits.js';
 
 /** How the body was written twice over: JSON paths (document order) or YAML line messages. */
 export interface Duplicates {
@@ -139,6 +141,7 @@ export function parseYamlWithDuplicates(text: string): { value: unknown; duplica
 export function decodeWithDuplicates(contentType: string | undefined, raw: Buffer, decodeJson: () => unknown, record = true): unknown | undefined {
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (raw.length === 0) return undefined;
+  if (type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(raw.toString('utf8')) > MAX_DEPTH) throw tooDeep();
   if (type === 'application/json' || type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
     const body = decodeJson();
     if (record && body && typeof body === 'object') {
@@ -156,7 +159,7 @@ export function decodeWithDuplicates(contentType: string | undefined, raw: Buffe
     try {
       parsed = parseYamlWithDuplicates(raw.toString('utf8'));
     } catch (err) {
-      throw errors.badRequest(`error converting YAML to JSON: yaml: ${(err as Error).message.split('\n')[0]}`);
+      throw errors.badRequest(`error converting YAML to JSON: yaml: ${yamlErrorText(err)}`);
     }
     if (record && parsed.value && typeof parsed.value === 'object' && parsed.duplicates.length) duplicatesByBody.set(parsed.value, { yaml: parsed.duplicates });
     return parsed.value;

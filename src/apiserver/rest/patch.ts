@@ -266,14 +266,81 @@ function jsonPatchCause(err: unknown): { reason: string; message: string; field?
   return { reason: 'FieldValueInvalid', message: `${op.op} operation ${e.index ?? 0} does not apply at ${op.path}${from}: ${why}`, field: op.path };
 }
 
+// As kube-apiserver: at most this many operations, and `copy` operations together may add
+// at most the request body limit to the object (evanphx/json-patch's AccumulatedCopySizeLimit);
+// without it, 25 doubling copies of a small field ask for gigabytes.
+const MAX_JSON_PATCH_OPERATIONS = 10_000;
+export const JSON_PATCH_COPY_LIMIT = 3 * 1024 * 1024;
+
+function checkJsonPatchSize(ops: unknown[]): void {
+  if (ops.length > MAX_JSON_PATCH_OPERATIONS)
+    throw new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: The allowed number of operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`);
+}
+
+/** fast-json-patch's applyPatch, one operation at a time, refusing copies past the limit. */
+function applyJsonPatchBounded(doc: KObject, ops: jsonpatch.Operation[]): KObject {
+  let copied = 0;
+  let out: unknown = doc;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (op && typeof op === 'object' && op.op === 'copy' && typeof op.from === 'string') {
+      let value: unknown;
+      try {
+        value = jsonpatch.getValueByPointer(out, op.from);
+      } catch {
+        value = undefined; // applyOperation reports the unresolvable path
+      }
+      if (value !== undefined) {
+        copied += jsonSizeUpTo(value, JSON_PATCH_COPY_LIMIT - copied + 1);
+        if (copied > JSON_PATCH_COPY_LIMIT)
+          throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+            causes: [
+              {
+                reason: 'FieldValueInvalid',
+                message: `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${JSON_PATCH_COPY_LIMIT}`,
+                field: op.path,
+              },
+            ],
+          });
+      }
+    }
+    out = jsonpatch.applyOperation(out, op, true, true, true, i).newDocument;
+  }
+  return out as KObject;
+}
+
+/** The size of `v` as JSON, or a number above `limit` as soon as it is known to pass it. Iterative. */
+function jsonSizeUpTo(v: unknown, limit: number): number {
+  let size = 0;
+  const stack: unknown[] = [v];
+  while (stack.length) {
+    const cur = stack.pop();
+    if (cur === null || typeof cur !== 'object') size += typeof cur === 'string' ? cur.length + 2 : String(cur).length;
+    else if (Array.isArray(cur)) {
+      size += 2 + cur.length;
+      for (const x of cur) stack.push(x);
+    } else {
+      for (const [k, x] of Object.entries(cur)) {
+        size += k.length + 4;
+        stack.push(x);
+      }
+      size += 2;
+    }
+    if (size > limit) return size;
+  }
+  return size;
+}
+
 /** Applies a patch of the given content type to a mutable copy of `current`. */
 export function applyPatch(current: KObject, patchType: string, patch: unknown): KObject {
   switch (patchType) {
     case PATCH_TYPES.json: {
       if (!Array.isArray(patch)) throw errors.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+      checkJsonPatchSize(patch);
       try {
-        return jsonpatch.applyPatch(clone(current), patch as jsonpatch.Operation[], true, false).newDocument as KObject;
+        return applyJsonPatchBounded(clone(current), patch as jsonpatch.Operation[]);
       } catch (err) {
+        if (err instanceof StatusError) throw err;
         const e = err as Error & { name?: string };
         // An operation that is not an object does not decode (400); any failure to apply one
         // — a failed test, a missing path — is Kubernetes' generic 422.

@@ -14,6 +14,7 @@ import { queryFlag } from '../../util/query-bool.js';
 import { refuseUpgrade, relayUpgrade } from '../../client/streams/upgrade-proxy.js';
 import { errors, StatusError, toStatusError } from '../status.js';
 import type { ResourceStorage } from './resource-store.js';
+import { decodeSegment } from '../request-path.js';
 
 export interface KubeletClientConfig {
   /** The apiserver's client certificate and key for node agents (PEM). */
@@ -33,13 +34,13 @@ export function streamRoute(pathname: string): StreamRoute | undefined {
   const parts = pathname.split('/').filter(Boolean);
   if (parts[0] !== 'api' || parts[1] !== 'v1') return undefined;
   if (parts[2] === 'namespaces' && parts[4] === 'pods' && parts.length === 7 && POD_SUBRESOURCES.has(parts[6]!)) {
-    return { kind: 'pod', sub: parts[6] as 'log', namespace: decodeURIComponent(parts[3]!), name: decodeURIComponent(parts[5]!) };
+    return { kind: 'pod', sub: parts[6] as 'log', namespace: decodeSegment(parts[3]!), name: decodeSegment(parts[5]!) };
   }
   if (parts[2] === 'nodes' && parts.length >= 5 && parts[4] === 'proxy') {
     // Everything after /proxy goes to the agent as it was written (escapes included).
     const prefix = `/api/v1/nodes/${parts[3]}/proxy`;
     const at = pathname.indexOf(prefix);
-    return { kind: 'node', name: decodeURIComponent(parts[3]!), path: pathname.slice(at + prefix.length) || '/' };
+    return { kind: 'node', name: decodeSegment(parts[3]!), path: pathname.slice(at + prefix.length) || '/' };
   }
   return undefined;
 }

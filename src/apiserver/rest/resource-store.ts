@@ -11,6 +11,7 @@ import { clone } from '../../util/clone.js';
 import { errors, type StatusError } from '../status.js';
 import type { WatchCache } from '../watch-cache.js';
 import { decode } from '../watch-cache.js';
+import { checkInt32Fields, MAX_DEPTH, MAX_OBJECT_BYTES, nestingDepth, objectTooLarge, tooDeep } from './encoded-limits.js';
 import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
@@ -44,13 +45,15 @@ export type AdmissionHook = (op: 'create' | 'update' | 'delete', def: ResourceDe
 
 const MAX_RETRIES = 20;
 
-function storedJson(binding: StorageBinding, obj: KObject): string {
+function storedJson(def: ResourceDef, binding: StorageBinding, obj: KObject): string {
+  if (nestingDepth(obj) > MAX_DEPTH) throw tooDeep();
+  checkInt32Fields(def, obj);
   const s = binding.toStorage(obj);
   const rv = s.metadata?.resourceVersion;
-  if (rv === undefined) return JSON.stringify(s);
-  delete s.metadata!.resourceVersion;
+  if (rv !== undefined) delete s.metadata!.resourceVersion;
   const json = JSON.stringify(s);
-  s.metadata!.resourceVersion = rv;
+  if (rv !== undefined) s.metadata!.resourceVersion = rv;
+  if (json.length > MAX_OBJECT_BYTES / 4 && Buffer.byteLength(json) > MAX_OBJECT_BYTES) throw objectTooLarge();
   return json;
 }
 
@@ -115,6 +118,8 @@ export class ResourceStorage {
 
   async create(def: ResourceDef, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KObject> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be an object');
+    // Kubernetes decodes into typed structs first: an int32 overflow is a 400 before any validation.
+    checkInt32Fields(def, body as KObject);
     const obj = clone(body as KObject);
     this.checkTypeMeta(def, obj);
     this.checkNamespace(def, obj, namespace);
@@ -135,7 +140,7 @@ export class ResourceStorage {
       return obj;
     }
     try {
-      const rev = await this.store.create(key, storedJson(b, obj));
+      const rev = await this.store.create(key, storedJson(def, b, obj));
       obj.metadata!.resourceVersion = String(rev);
       return obj;
     } catch (err) {
@@ -175,7 +180,7 @@ export class ResourceStorage {
       if (opts.dryRun) return { object: desired, changed: true };
       try {
         if (!found) {
-          const rev = await this.store.create(key, storedJson(b, desired));
+          const rev = await this.store.create(key, storedJson(def, b, desired));
           desired.metadata!.resourceVersion = String(rev);
           return { object: desired, changed: true };
         }
@@ -185,7 +190,7 @@ export class ResourceStorage {
           desired.metadata!.resourceVersion = String(revision);
           return { object: desired, changed: true, deleted: true };
         }
-        const json = storedJson(b, desired);
+        const json = storedJson(def, b, desired);
         const write = () => this.store.update(key, json, found.rev);
         const rev = await (b.identity ? this.cache.writing(key, json, desired, write) : write());
         desired.metadata!.resourceVersion = String(rev);
@@ -384,7 +389,7 @@ export class ResourceStorage {
       if (!current.metadata!.deletionTimestamp) def.onDeletionMarked?.(obj);
       if (opts.dryRun) return { object: obj, deleted: false };
       try {
-        const rev = await this.store.update(key, storedJson(b, obj), found.rev);
+        const rev = await this.store.update(key, storedJson(def, b, obj), found.rev);
         meta.resourceVersion = String(rev);
         return { object: obj, deleted: false };
       } catch (err) {

@@ -12,11 +12,14 @@ import { CONTROLLER_UID_INDEX, controlledBy, controllerRefFor, controllerUidInde
 import { ControllerExpectations } from '../lib/expectations.js';
 import { scaledValue } from '../lib/int-or-percent.js';
 import { watchOwnedPods } from '../lib/owned-pods.js';
-import { podFromTemplate } from '../lib/pod-control.js';
+import { podFromTemplate, slowStartBatch } from '../lib/pod-control.js';
 import { isPodAvailable, isPodReady, podKey } from '../lib/pod-state.js';
 import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { daemonPodNode, pinToNode, shouldRunOn } from './placement.js';
+
+/** Pods one sync may create for a DaemonSet (Kubernetes' BurstReplicas for DaemonSets). */
+const DAEMONSET_BURST_REPLICAS = 250;
 
 const HASH_LABEL = 'controller-revision-hash';
 
@@ -152,22 +155,24 @@ export class DaemonSetController extends QueueController {
 
   private async apply(key: string, ds: DaemonSet, hash: string, create: string[], remove: Pod[]): Promise<void> {
     if (create.length) {
-      this.expectations.expectCreations(key, create.length);
-      await Promise.all(
-        create.map(async (node) => {
-          const pod = podFromTemplate(ds.spec!.template, ds, controllerRefFor(ds, 'apps/v1', 'DaemonSet'));
-          pod.metadata!.labels = { ...pod.metadata!.labels, [HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata?.generation ?? 1) };
-          pinToNode(pod.spec!, node);
-          try {
-            const made = await this.ctx.client.pods.create(pod, { namespace: ds.metadata!.namespace });
-            this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata!.name}`);
-          } catch (err) {
-            this.expectations.lowerCreations(key);
-            this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-            throw err;
-          }
-        }),
-      );
+      // Kubernetes' DaemonSet controller: at most burstReplicas (250) per sync, in slow-start batches.
+      const nodes = create.slice(0, DAEMONSET_BURST_REPLICAS);
+      this.expectations.expectCreations(key, nodes.length);
+      const { tried, error } = await slowStartBatch(nodes.length, 1, async (i) => {
+        const pod = podFromTemplate(ds.spec!.template, ds, controllerRefFor(ds, 'apps/v1', 'DaemonSet'));
+        pod.metadata!.labels = { ...pod.metadata!.labels, [HASH_LABEL]: hash, 'pod-template-generation': String(ds.metadata?.generation ?? 1) };
+        pinToNode(pod.spec!, nodes[i]!);
+        try {
+          const made = await this.ctx.client.pods.create(pod, { namespace: ds.metadata!.namespace });
+          this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata!.name}`);
+        } catch (err) {
+          this.expectations.lowerCreations(key);
+          this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+          throw err;
+        }
+      });
+      if (tried < nodes.length) this.expectations.lowerCreations(key, nodes.length - tried);
+      if (error) throw error;
     }
     if (remove.length) {
       this.expectations.expectDeletions(key, remove.map(podKey));

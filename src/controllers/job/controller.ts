@@ -16,6 +16,7 @@ import type { EventRecorder } from '../../client/event-recorder.js';
 import { formatTime } from '../../util/time.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
 import { buildJobPod } from './pods.js';
+import { BURST_REPLICAS, slowStartBatch } from '../lib/pod-control.js';
 import {
   COMPLETION_INDEX_ANNOTATION,
   DEFAULT_BACKOFF,
@@ -241,21 +242,23 @@ export class JobController extends QueueController {
       for (let i = 0; i < (completions ?? 0) && indexes.length < want - active.length; i++) if (!completed.has(i) && !busy.has(i)) indexes.push(i);
     } else indexes = Array.from({ length: want - active.length }, () => undefined);
     if (!indexes.length) return active.length;
+    // At most BURST_REPLICAS per sync, in slow-start batches that stop at the first error (Kubernetes' MaxPodCreateDeletePerSync).
+    indexes = indexes.slice(0, BURST_REPLICAS);
     this.expectations.expectCreations(key, indexes.length);
     let created = 0;
-    await Promise.all(
-      indexes.map(async (ix) => {
-        try {
-          const made = await this.client.pods.create(buildJobPod(job, ix), { namespace: job.metadata!.namespace });
-          created++;
-          this.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata!.name}`);
-        } catch (err) {
-          this.expectations.lowerCreations(key);
-          this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-          throw err;
-        }
-      }),
-    );
+    const { tried, error } = await slowStartBatch(indexes.length, 1, async (i) => {
+      try {
+        const made = await this.client.pods.create(buildJobPod(job, indexes[i]), { namespace: job.metadata!.namespace });
+        created++;
+        this.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata!.name}`);
+      } catch (err) {
+        this.expectations.lowerCreations(key);
+        this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+    if (tried < indexes.length) this.expectations.lowerCreations(key, indexes.length - tried);
+    if (error) throw error;
     return active.length + created;
   }
 

@@ -41,24 +41,34 @@ export async function deletePod(client: Client, pod: Pod): Promise<void> {
 }
 
 /**
+ * Pods one controller creates (or deletes) for one object in one sync, as Kubernetes'
+ * burstReplicas / MaxPodCreateDeletePerSync: the rest wait for the next sync, which the
+ * creations' own events bring.
+ */
+export const BURST_REPLICAS = 500;
+
+/**
  * Runs `count` calls of `fn` in batches of 1, 2, 4 … (slowStartBatch): a controller whose
  * creates all fail (quota, admission) learns it after one call, not after hundreds.
  * Returns how many succeeded and the first error.
  */
-export async function slowStartBatch(count: number, initial: number, fn: () => Promise<void>): Promise<{ ok: number; error?: Error }> {
+export async function slowStartBatch(count: number, initial: number, fn: (i: number) => Promise<void>): Promise<{ ok: number; tried: number; error?: Error }> {
   let remaining = count;
   let ok = 0;
+  let tried = 0;
   for (let batch = Math.min(remaining, initial); batch > 0; batch = Math.min(2 * batch, remaining)) {
-    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
+    const first = tried;
+    tried += batch;
+    const results = await Promise.allSettled(Array.from({ length: batch }, (_, j) => fn(first + j)));
     let error: Error | undefined;
     for (const r of results) {
       if (r.status === 'fulfilled') ok++;
       else error ??= r.reason as Error;
     }
-    if (error) return { ok, error };
+    if (error) return { ok, tried, error };
     remaining -= batch;
   }
-  return { ok };
+  return { ok, tried };
 }
 
 const PHASE_ORDER: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };

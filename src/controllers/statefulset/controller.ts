@@ -15,6 +15,7 @@ import { isPodRunningAndAvailable, isPodRunningAndReady, isPodTerminal, podKey }
 import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { buildClaims, buildSetPod, ordinalOf, templateOf } from './pods.js';
+import { BURST_REPLICAS, slowStartBatch } from '../lib/pod-control.js';
 
 const HASH_LABEL = 'controller-revision-hash';
 
@@ -72,14 +73,20 @@ export class StatefulSetController extends QueueController {
     }
     const healthy = (p: Pod | undefined) => !!p && !p.metadata?.deletionTimestamp && isPodRunningAndReady(p);
 
-    // Create (and replace finished pods) in ordinal order.
+    // Create (and replace finished pods) in ordinal order. Parallel creates the missing ones
+    // in slow-start batches, at most BURST_REPLICAS a sync, stopping at the first error.
     let blocked = false;
+    const missing: number[] = [];
     for (let o = start; o < start + replicas && !blocked; o++) {
       const pod = byOrdinal.get(o);
       if (!pod) {
         const useCurrent = rolling && o < start + partition;
+        if (parallel) {
+          if (missing.length < BURST_REPLICAS) missing.push(o);
+          continue;
+        }
         await this.createPod(key, set, o, useCurrent ? currentRev : updateRev);
-        if (!parallel) blocked = true;
+        blocked = true;
         continue;
       }
       if (isPodTerminal(pod) && !pod.metadata?.deletionTimestamp) {
@@ -88,6 +95,12 @@ export class StatefulSetController extends QueueController {
         continue;
       }
       if (!parallel && !healthy(pod)) blocked = true;
+    }
+    if (missing.length) {
+      const { error } = await slowStartBatch(missing.length, 1, (i) =>
+        this.createPod(key, set, missing[i]!, rolling && missing[i]! < start + partition ? currentRev : updateRev),
+      );
+      if (error) throw error;
     }
 
     // Scale down from the highest ordinal; OrderedReady waits until the rest are healthy.

@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Logger } from '../../util/log.js';
 import { CriRuntime } from './cri/cri-runtime.js';
+import { trackChild } from '../../util/children.js';
 import { containerdConfigToml, containerdLayout, hasCapSysResource, pickSnapshotter, systemdIsInit, type ContainerdLayout } from './containerd-config.js';
 
 export interface ContainerdSupervisorOptions {
@@ -91,7 +92,7 @@ export class ContainerdSupervisor {
     const l = this.layout;
     const fd = openSync(l.log, 'a');
     const started = Date.now();
-    const child = spawn(this.opts.binary ?? 'containerd', ['--config', l.config], { stdio: ['ignore', fd, fd] });
+    const child = trackChild(spawn(this.opts.binary ?? 'containerd', ['--config', l.config], { stdio: ['ignore', fd, fd] }));
     closeSync(fd);
     this.child = child;
     this.opts.log.info('containerd started', { pid: child.pid, config: l.config, log: l.log });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxAvailable, busyboxImage, httpdImage, pauseImage } from '../../images/busybox.js';
+import { trackChild } from '../../util/children.js';
 import { buildImageArchive, type ImageSpec } from '../../images/oci.js';
 
 export const CRI_NAMESPACE = 'k8s.io';
@@ -23,7 +24,7 @@ export interface ImportTarget {
 export function ctrImport(target: ImportTarget, file: string, timeoutMs = 10 * 60_000): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const args = ['--address', target.socket, '--namespace', CRI_NAMESPACE, 'images', 'import', '--snapshotter', target.snapshotter, file];
-    const child = spawn('ctr', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(spawn('ctr', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -44,7 +45,7 @@ export function ctrImport(target: ImportTarget, file: string, timeoutMs = 10 * 6
 /** Image names present in containerd's k8s.io namespace. */
 export function ctrImageNames(socket: string): Promise<Set<string>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, 'images', 'ls', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(spawn('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, 'images', 'ls', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -57,7 +58,7 @@ export function ctrImageNames(socket: string): Promise<Set<string>> {
 /** Image name → the digest its record points at (`ctr images ls`'s DIGEST column). */
 export function ctrImageDigests(socket: string): Promise<Map<string, string>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, 'images', 'ls'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(spawn('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, 'images', 'ls'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
