@@ -135,7 +135,7 @@ export class ApiServer {
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
       authenticator: this.authn.chain,
-      authorizer: this.authorization.authorizer,
+      authorizer: this.opts.authentication?.authorizer ?? this.authorization.authorizer,
       oidc: this.authn.oidc(),
       ready: () => this.ready,
       encryption: this.opts.encryption,

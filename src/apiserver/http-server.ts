@@ -223,7 +223,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     if (authenticated && authenticated.username !== ANONYMOUS) markAuthenticated(req.socket);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
-    if (isDashboardPath(url.pathname)) return dashboard(req, res, url.pathname);
+    // The raw path: URL parsing would resolve an encoded `..` before the asset check sees it.
+    if (isDashboardPath(raw)) return dashboard(req, res, raw);
 
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       if (path === OIDC_CONFIG_PATH || path === JWKS_PATH) {

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { takeWebSocketBearerToken } from '../../src/apiserver/websocket-token.js';
-import { nodeToken } from '../helpers/browser.js';
+import { adminToken } from '../helpers/browser.js';
 import { kubectlOk, startServer, type TestServer } from '../helpers/server.js';
 
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
@@ -62,16 +62,17 @@ function upgradeStatus(path: string, protocols: string[]): Promise<{ status: num
   });
 }
 
-test('an exec WebSocket is authenticated by the subprotocol token; without it, or with a wrong one, 401', { timeout: 60_000 }, async () => {
+test('an exec WebSocket is authenticated by the subprotocol token; without it 403 (anonymous), with a wrong one 401', { timeout: 60_000 }, async () => {
   const ok = kubectlOk(() => s);
   const node = (await ok(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
   await ok(['run', 'shell', '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeName":"${node}"}}`, '--command', '--', 'sleep', '3600']);
   const path = '/api/v1/namespaces/default/pods/shell/exec?command=sh&stdin=true&stdout=true&tty=true';
   const none = await upgradeStatus(path, ['v5.channel.k8s.io']);
-  assert.equal(none.status, 401, none.body);
-  const wrong = await upgradeStatus(path, ['v5.channel.k8s.io', `base64url.bearer.authorization.k8s.io.${b64url('node:x:wrong')}`]);
+  assert.equal(none.status, 403, none.body);
+  assert.match(none.body, /User \\"system:anonymous\\" cannot create resource \\"pods\/exec\\"/);
+  const wrong = await upgradeStatus(path, ['v5.channel.k8s.io', `base64url.bearer.authorization.k8s.io.${b64url('not-a-token')}`]);
   assert.equal(wrong.status, 401, wrong.body);
-  const good = await upgradeStatus(path, ['v5.channel.k8s.io', `base64url.bearer.authorization.k8s.io.${b64url(nodeToken(s, 'dashboard-test'))}`]);
+  const good = await upgradeStatus(path, ['v5.channel.k8s.io', `base64url.bearer.authorization.k8s.io.${b64url(await adminToken(s))}`]);
   // Past authentication: the simulated runtime runs no processes, so exec itself is refused,
   // or it switches when the runtime can exec; either way never 401, never the token echoed.
   console.log(`exec upgrade with the subprotocol token: ${good.status} ${good.body.slice(0, 200)}`);

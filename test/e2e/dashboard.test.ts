@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { browserUnavailable, gotoRetrying, launchChromium, nodeToken } from '../helpers/browser.js';
+import { adminToken, browserUnavailable, gotoRetrying, launchChromium } from '../helpers/browser.js';
 import type { KubectlResult } from '../helpers/server.js';
 
 const ARTIFACTS = resolve(new URL('../../..', import.meta.url).pathname, 'test', 'artifacts');
@@ -69,7 +69,7 @@ test('dashboard pod page: live logs and an exec terminal on a real container', {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await gotoRetrying(page, `${url}/dashboard/`);
-  await page.fill('#token', nodeToken(node, 'dashboard-e2e'));
+  await page.fill('#token', await adminToken(node));
   await page.click('button[type=submit]');
   await page.waitForSelector('.overview');
   await gotoRetrying(page, `${url}/dashboard/#/obj/pods/default/talker`);

@@ -1,7 +1,6 @@
 // Headless Chromium (Debian's, at /usr/bin/chromium) driven by playwright-core, and the
 // tokens a dashboard test logs in with.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from './server.js';
 
@@ -24,7 +23,7 @@ export async function launchChromium(): Promise<Browser> {
  * through a RoleBinding), from `kubectl create token`; undefined with the reason when the
  * server cannot issue one yet.
  */
-export async function serviceAccountToken(s: TestServer, name: string, clusterRole: string, namespace?: string): Promise<{ token?: string; why?: string }> {
+export async function serviceAccountToken(s: Pick<TestServer, 'kubectl'>, name: string, clusterRole: string, namespace?: string): Promise<{ token?: string; why?: string }> {
   await s.kubectl(['create', 'serviceaccount', name, '-n', 'default']);
   if (namespace) await s.kubectl(['create', 'rolebinding', name, '-n', namespace, `--clusterrole=${clusterRole}`, `--serviceaccount=default:${name}`]);
   else await s.kubectl(['create', 'clusterrolebinding', name, `--clusterrole=${clusterRole}`, `--serviceaccount=default:${name}`]);
@@ -33,17 +32,11 @@ export async function serviceAccountToken(s: TestServer, name: string, clusterRo
   return { token: r.stdout.trim() };
 }
 
-/** The node bearer token (`node:<name>:<join secret>`) the server accepts without any token issuer. */
-export function nodeToken(s: { dataDir: string }, nodeName: string): string {
-  const joinToken = readFileSync(join(s.dataDir, 'token'), 'utf8').trim();
-  const secret = joinToken.replace(/^K10[0-9a-f]{64}::[^:]+:/, '');
-  return `node:${nodeName}:${secret}`;
-}
-
-/** An administrator's token: a cluster-admin service account's when tokens can be issued, else a node token. */
-export async function adminToken(s: TestServer): Promise<string> {
+/** An administrator's token: a cluster-admin service account's, from `kubectl create token`. */
+export async function adminToken(s: Pick<TestServer, 'kubectl'>): Promise<string> {
   const sa = await serviceAccountToken(s, 'dashboard-admin', 'cluster-admin');
-  return sa.token ?? nodeToken(s, 'dashboard-test');
+  if (!sa.token) throw new Error(sa.why);
+  return sa.token;
 }
 
 /**

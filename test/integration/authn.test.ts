@@ -25,6 +25,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skiff-authn-'));
   writeFileSync(join(dir, 'tokens.csv'), 'alice-token-123,alice,uid-alice,"dev,qa"\n');
   s = await startServer({ args: ['--token-auth-file', join(dir, 'tokens.csv')] });
+  // RBAC holds service accounts to what they are bound to: the default account may view its namespace.
+  await ok(['create', 'rolebinding', 'default-view', '--clusterrole', 'view', '--serviceaccount', 'default:default']);
 });
 after(async () => {
   await s?.cleanup();
@@ -84,6 +86,13 @@ test('kubectl create token, then using it; another audience is refused for the A
   assert.equal(r.code, 0, r.stderr);
   assert.equal(whoami(r.stdout).username, 'system:serviceaccount:default:default');
   assert.equal((await raw('/api/v1/namespaces/default/pods', token)).status, 200);
+  // Beyond its binding: 403 in Kubernetes' words.
+  const secrets = await raw('/api/v1/namespaces/kube-system/secrets', token);
+  assert.equal(secrets.status, 403);
+  assert.equal(
+    JSON.parse(secrets.body).message,
+    'secrets is forbidden: User "system:serviceaccount:default:default" cannot list resource "secrets" in API group "" in the namespace "kube-system"',
+  );
 
   const other = (await ok(['create', 'token', 'default', '--duration', '10m', '--audience', 'x'])).trim();
   const claims = JSON.parse(Buffer.from(other.split('.')[1]!, 'base64url').toString());
@@ -115,9 +124,11 @@ test('a token bound to a pod works until the pod is deleted', async () => {
   await until('the deleted pod token refused', 5_000, async () => (await raw('/api/v1/namespaces/default/pods', token)).status === 401);
 });
 
-test('anonymous requests: 401 except the public paths', async () => {
-  assert.equal((await raw('/api/v1/pods')).status, 401);
-  assert.equal((await raw('/apis')).status, 401);
+test('anonymous requests: 403 as system:anonymous except the public paths', async () => {
+  const pods = await raw('/api/v1/pods');
+  assert.equal(pods.status, 403);
+  assert.match(JSON.parse(pods.body).message, /User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope/);
+  assert.equal((await raw('/apis')).status, 403);
   for (const p of ['/healthz', '/livez', '/readyz', '/version', '/.well-known/openid-configuration', '/openid/v1/jwks']) assert.equal((await raw(p)).status, 200, p);
 });
 
