@@ -121,8 +121,15 @@ test('kubectl certificate approve on an openssl CSR yields a certificate kubectl
   const jane = kubectlAt(kc, join(s.dataDir, 'jane-home'));
   const set = await jane(['config', 'set-credentials', 'admin', `--client-certificate=${certFile}`, `--client-key=${keyFile}`, '--embed-certs']);
   assert.equal(set.code, 0, set.stderr);
-  const ns = await jane(['get', 'namespace', 'default', '-o', 'name']);
-  assert.equal(ns.code, 0, ns.stderr);
+  // Logged in, jane may do what RBAC grants her group, nothing more.
+  const refused = await jane(['get', 'namespace', 'default', '-o', 'name']);
+  assert.match(refused.stderr, /User "jane" cannot get resource "namespaces" in API group "" in the namespace "default"/);
+  assert.equal((await s.kubectl(['create', 'clusterrolebinding', 'devs-view', '--clusterrole=view', '--group=devs'])).code, 0);
+  assert.equal((await s.kubectl(['create', 'clusterrolebinding', 'devs-csr', '--clusterrole=system:node-bootstrapper', '--group=devs'])).code, 0);
+  const ns = await waitFor('the binding to reach the authorizer', 10_000, async () => {
+    const r = await jane(['get', 'namespace', 'default', '-o', 'name']);
+    return r.code === 0 ? r : undefined;
+  }, s.logs);
   assert.equal(ns.stdout.trim(), 'namespace/default');
   const second = opensslCsr(s.dataDir, '/CN=jane-second');
   const byJane = await jane(['create', '-f', '-'], { input: csrYaml('by-jane', second.csr) });

@@ -164,9 +164,10 @@ test('a target without CPU requests: FailedGetResourceMetric condition and Event
   await ok(['apply', '-f', '-'], deployment('noreq', 2, { requests: false }));
   await metricsFor('noreq', 2);
   await ok(['apply', '-f', '-'], hpa('noreq', `  maxReplicas: 5\n${CPU_50}`));
-  const h = await until('condition', 10_000, async () => {
+  // The first sync may still find no metrics for a pod (a scrape not yet in): wait for the verdict on requests.
+  const h = await until('condition', 20_000, async () => {
     const o = await hpaJson('noreq');
-    return condition(o, 'ScalingActive') ? o : undefined;
+    return /missing request/.test(condition(o, 'ScalingActive')?.message ?? '') ? o : undefined;
   });
   const active = condition(h, 'ScalingActive');
   assert.deepEqual([active.status, active.reason], ['False', 'FailedGetResourceMetric']);
