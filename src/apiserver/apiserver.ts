@@ -16,6 +16,7 @@ import { CRDController } from './crd/controller.js';
 import { ApiHandler } from './handler.js';
 import { EndpointReconciler } from './endpoint-reconciler.js';
 import { createApiHttpServer } from './http-server.js';
+import type { ApiServerMetrics } from './metrics/index.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   auditor?: Auditor;
   /** Encryption at rest (status and key rotation), when the store seals values. */
   encryption?: SecretsEncryption;
+  /** Request, watch and store series, served at GET /metrics. */
+  metrics?: ApiServerMetrics;
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -99,6 +102,7 @@ export class ApiServer {
       ready: () => this.ready,
       encryption: this.opts.encryption,
       auditor: this.opts.auditor,
+      metrics: this.opts.metrics,
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,

@@ -22,6 +22,7 @@ import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
 import type { AuditRecorder, Auditor } from './audit/recorder.js';
+import type { ApiServerMetrics } from './metrics/index.js';
 import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
@@ -44,6 +45,8 @@ export interface HttpServerOptions {
   auditor?: Auditor;
   /** Encryption at rest, for `skiff secrets-encrypt`. */
   encryption?: SecretsEncryption;
+  /** Prometheus series of every request, served at GET /metrics. */
+  metrics?: ApiServerMetrics;
   version: Record<string, string>;
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
@@ -150,6 +153,7 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const audit = opts.auditor?.begin(req, res);
+    opts.metrics?.track(req, res);
     handle(req, res, audit).catch((err) => {
       const se = toStatusError(err);
       audit?.failed({ code: se.code, reason: se.reason, message: se.message, details: se.details });
@@ -208,6 +212,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       const host = (req.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
       const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry);
       return send(res, 200, 'application/json', JSON.stringify(body));
+    }
+    if (method === 'GET' && path === '/metrics' && opts.metrics) {
+      const page = await opts.metrics.render();
+      return send(res, 200, page.contentType, page.body);
     }
     if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(opts.openapi, path, url, req, res);
     if (path.startsWith(`${ENCRYPT_PATH}/`))
@@ -305,6 +313,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       send(ev: WatchEvent, line?: string) {
         if (done) return;
         start();
+        opts.metrics?.watchEvent(def);
         let text = line;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });
