@@ -12,6 +12,7 @@ import { Client } from '../client/client.js';
 import { HttpsTransport } from '../client/https-transport.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { NodeAgent } from '../kubelet/agent.js';
 import { hostDescription, hostNodeName } from '../kubelet/in-process.js';
 import { agentRouters } from '../kubelet/node/pods-index.js';
@@ -127,6 +128,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const routers = agentRouters(pods, nodes);
   // Self-signed: the apiserver does not verify agents' serving certificates; the agent
   // lets in only clients the cluster CA signed for the apiserver.
+  // Served once the agent (whose registry it is) exists.
+  let metrics: Registry | undefined;
   const server = await startNodeAgentServer({
     runtime: nodeRuntime.runtime,
     nodeName: name,
@@ -135,6 +138,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     port: flags.kubeletPort ?? 10250,
     fallbackToFreePort: false,
     pods: () => routers.podsOnNode(name),
+    metrics: () => metrics,
     log: log.child('agent-server'),
   });
   const agent = new NodeAgent({
@@ -152,6 +156,9 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     cleanupOrphanedPods: real?.cleanupOrphanedPods,
     log,
   });
+  // The agent runs in a process of its own here: its /metrics carries the process series too.
+  collectDefaultMetrics({ register: agent.metrics });
+  metrics = agent.metrics;
   await agent.start();
   const proxy = await startNodeProxy(flags, {
     client,

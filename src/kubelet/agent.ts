@@ -16,6 +16,8 @@ import { ClientEventRecorder, type EventRecorder } from '../client/event-recorde
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 import type { ContainerHooks } from './pod/container-hooks.js';
+import { Registry } from 'prom-client';
+import { registerNodeMetrics } from './node-metrics.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -65,10 +67,13 @@ export class NodeAgent {
   private readonly now: () => number;
   private readonly api: PodApi;
   private readonly recorder?: EventRecorder;
+  /** The node agent's own metrics, for its /metrics endpoint. */
+  readonly metrics = new Registry();
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.name = opts.node.name;
     this.now = opts.now ?? Date.now;
+    registerNodeMetrics(this.metrics, this.name, opts.runtime);
     if (opts.recordEvents !== false) this.recorder = new ClientEventRecorder(opts.client, 'kubelet', opts.log.child('events'), this.name, this.now);
     const pods = opts.client.pods;
     this.api = {

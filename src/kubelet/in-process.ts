@@ -134,6 +134,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
         addresses: [h.internalIP],
         ...h.server,
         pods: () => routers.podsOnNode(name),
+        metrics: () => result.host?.metrics,
         log: opts.log.child('agent-server'),
       }));
     if (server || monitors) {
