@@ -40,8 +40,12 @@ test('apiserver: request, storage, watch and store series exist with their label
   assert.equal(list.code, 0, list.stderr);
   const missing = await s.kubectl(['get', 'pod', 'no-such-pod']);
   assert.notEqual(missing.code, 0);
-  const watch = await s.kubectl(['get', 'pods', '--watch', '--request-timeout', '2s']);
-  assert.match(watch.stdout, /metrics-a/);
+  // A change made while the watch is open reaches it as an event.
+  const watching = s.kubectl(['get', 'pods', '--watch-only', '--request-timeout', '4s']);
+  await new Promise((r) => setTimeout(r, 1500));
+  const label = await s.kubectl(['label', 'pod', 'metrics-a', 'seen=yes']);
+  assert.equal(label.code, 0, label.stderr);
+  assert.match((await watching).stdout, /metrics-a/);
 
   const now = await scrape();
   assert.equal(total(now, 'apiserver_request_total', { ...podsRequest, code: '201' }), createdBefore + 1);
