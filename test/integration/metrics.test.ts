@@ -40,6 +40,8 @@ test('apiserver: request, storage, watch and store series exist with their label
   assert.equal(list.code, 0, list.stderr);
   const missing = await s.kubectl(['get', 'pod', 'no-such-pod']);
   assert.notEqual(missing.code, 0);
+  const madeUp = await s.kubectl(['get', '--raw', '/api/v1/namespaces/default/madeupthings/x']);
+  assert.notEqual(madeUp.code, 0);
   // A change made while the watch is open reaches it as an event.
   const watching = s.kubectl(['get', 'pods', '--watch-only', '--request-timeout', '4s']);
   await new Promise((r) => setTimeout(r, 1500));
@@ -55,6 +57,9 @@ test('apiserver: request, storage, watch and store series exist with their label
   assert.ok(total(now, 'apiserver_request_duration_seconds_count', { verb: 'POST', resource: 'pods', scope: 'resource' }) >= 1);
   // Watches are counted, never timed.
   assert.equal(samples(now, 'apiserver_request_duration_seconds_count', { verb: 'WATCH' }).length, 0);
+  // A resource nobody serves gets no series of its own.
+  assert.equal(samples(now, 'apiserver_request_total').filter((x) => x.labels.resource === 'madeupthings').length, 0);
+  assert.ok(total(now, 'apiserver_request_total', { verb: 'GET', resource: '', code: '404' }) >= 1);
   assert.ok(total(now, 'apiserver_watch_events_total', { group: '', version: 'v1', kind: 'Pod' }) >= 1);
   assert.ok(total(now, 'apiserver_storage_objects', { resource: 'pods' }) >= 1);
   assert.ok(total(now, 'apiserver_storage_objects', { resource: 'namespaces' }) >= 4);

@@ -27,6 +27,8 @@ export class ApiServerMetrics {
   private readonly durations: Histogram<(typeof REQUEST_LABELS)[number]>;
   private readonly inflight: Gauge<'request_kind'>;
   private readonly watchEvents: Counter<'group' | 'version' | 'kind'>;
+  /** The resources served; paths naming anything else are labelled as non-resource requests. */
+  private resources?: ResourceRegistry;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -65,7 +67,9 @@ export class ApiServerMetrics {
     const start = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const info = parseResourcePath(method, url.pathname, url.searchParams);
+    let info = parseResourcePath(method, url.pathname, url.searchParams);
+    // Made-up resource names in URLs must not grow the series without bound (they answer 404).
+    if (info && this.resources && !this.resources.lookup(info.group, info.version, info.resource)) info = undefined;
     const labels = requestLabels(method, info, url.searchParams, req.headers['content-type']);
     const kind = isLongRunning(labels, info, url.searchParams) ? undefined : labels.verb === 'GET' || labels.verb === 'LIST' ? 'readOnly' : 'mutating';
     if (kind) this.inflight.inc({ request_kind: kind });
@@ -82,8 +86,12 @@ export class ApiServerMetrics {
     if (def) this.watchEvents.inc({ group: def.group, version: def.version, kind: def.kind });
   }
 
-  /** apiserver_storage_objects{resource}: live keys per stored resource, counted by the store. */
+  /**
+   * apiserver_storage_objects{resource}: live keys per stored resource, counted by the store;
+   * from now on only the resources of `resources` are labelled by name.
+   */
   countObjects(resources: ResourceRegistry, store: Store): void {
+    this.resources = resources;
     let cached: { at: number; counts: Map<string, number> } | undefined;
     const count = async (): Promise<Map<string, number>> => {
       if (cached && performance.now() - cached.at < OBJECT_COUNT_TTL_MS) return cached.counts;

@@ -24,6 +24,9 @@ const VERBS: Record<string, string> = {
   deletecollection: 'DELETE',
 };
 
+// Subresources kube-apiserver serves; any other name in a URL is labelled '' (it answers 404).
+const SUBRESOURCES = new Set(['status', 'scale', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers', 'resize', 'approval', 'finalize', 'token']);
+
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
 /** `info` undefined: a non-resource request (discovery, health, /metrics), labelled by its method only. */
@@ -40,7 +43,7 @@ export function requestLabels(method: string, info: ResourceRequestInfo | undefi
     group: info.group,
     version: info.version,
     resource: info.resource,
-    subresource: info.subresource ?? '',
+    subresource: info.subresource && SUBRESOURCES.has(info.subresource) ? info.subresource : '',
     scope,
     component: 'apiserver',
   };
