@@ -215,7 +215,7 @@ export class ApiServer {
 
   /** A client transport for components in this process. */
   transport(user?: UserInfo, userAgent?: string): InProcessTransport {
-    return new InProcessTransport(this.handler, user, userAgent);
+    return new InProcessTransport(this.handler, user, userAgent, this.opts.metrics);
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ResourceRegistry } from '../../api/registry.js';
 import type { ResourceDef } from '../../api/types.js';
 import type { Store } from '../../storage/store.js';
-import { parseResourcePath } from '../request-info.js';
+import { parseResourcePath, type ResourceRequestInfo } from '../request-info.js';
 import { REQUEST_DURATION_BUCKETS } from './buckets.js';
 import { isLongRunning, requestLabels } from './request-labels.js';
 
@@ -64,21 +64,34 @@ export class ApiServerMetrics {
 
   /** Counts a request from its arrival to its response's end (a watch: to its stream's end). */
   track(req: IncomingMessage, res: ServerResponse): void {
-    const start = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'https://localhost');
-    let info = parseResourcePath(method, url.pathname, url.searchParams);
+    const finish = this.begin(method, parseResourcePath(method, url.pathname, url.searchParams), url.searchParams, req.headers['content-type']);
+    res.once('close', () => finish(res.statusCode));
+  }
+
+  /**
+   * Counts a request of a component in this process (scheduler, controllers), which reaches
+   * the handlers without HTTP; kube-apiserver counts their loopback requests the same way.
+   * Call the returned function with the response's code.
+   */
+  begin(method: string, parsed: ResourceRequestInfo | undefined, query: URLSearchParams, contentType: string | undefined): (code: number) => void {
+    const start = performance.now();
+    let info = parsed;
     // Made-up resource names in URLs must not grow the series without bound (they answer 404).
     if (info && this.resources && !this.resources.lookup(info.group, info.version, info.resource)) info = undefined;
-    const labels = requestLabels(method, info, url.searchParams, req.headers['content-type']);
-    const kind = isLongRunning(labels, info, url.searchParams) ? undefined : labels.verb === 'GET' || labels.verb === 'LIST' ? 'readOnly' : 'mutating';
+    const labels = requestLabels(method, info, query, contentType);
+    const kind = isLongRunning(labels, info, query) ? undefined : labels.verb === 'GET' || labels.verb === 'LIST' ? 'readOnly' : 'mutating';
     if (kind) this.inflight.inc({ request_kind: kind });
-    res.once('close', () => {
+    let done = false;
+    return (code) => {
+      if (done) return;
+      done = true;
       if (kind) this.inflight.dec({ request_kind: kind });
-      this.requests.inc({ ...labels, code: String(res.statusCode) });
+      this.requests.inc({ ...labels, code: String(code) });
       // As kube-apiserver: a watch's length says how long the client watched, not how fast it was served.
       if (labels.verb !== 'WATCH') this.durations.observe(labels, (performance.now() - start) / 1000);
-    });
+    };
   }
 
   /** One event written to a watch client. */
