@@ -1,8 +1,10 @@
 // The built-in API: every group Skiff serves, and the versions that share storage.
 import { apiextensionsResources } from './apiextensions/index.js';
 import { appsResources } from './apps/index.js';
+import { authenticationResources } from './authentication/index.js';
 import { autoscalingResources, hpaV1ToV2, hpaV2ToV1 } from './autoscaling/index.js';
 import { batchResources } from './batch/index.js';
+import { certificatesResources } from './certificates/index.js';
 import { coordinationResources } from './coordination/index.js';
 import { coreResources } from './core/index.js';
 import { discoveryResources } from './discovery/index.js';
@@ -20,6 +22,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...coreResources,
     ...appsResources,
     ...batchResources,
+    ...certificatesResources,
     ...coordinationResources,
     ...discoveryResources,
     ...networkingResources,
@@ -28,6 +31,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...storageResources,
     ...schedulingResources,
     ...apiextensionsResources,
+    ...authenticationResources,
   ])
     r.add(def);
   // events.k8s.io/v1 Events are core/v1 Events seen through another shape, as in Kubernetes.

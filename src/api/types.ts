@@ -53,6 +53,14 @@ export interface ScaleDef {
   selector(obj: KObject): string;
 }
 
+/** The authenticated user as a strategy sees it (the apiserver's UserInfo). */
+export interface Requester {
+  username: string;
+  groups: string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
+}
+
 export interface ResourceDef {
   group: string; // '' for the core group
   version: string;
@@ -72,7 +80,13 @@ export interface ResourceDef {
     binding?: boolean;
     /** pods/ephemeralcontainers: validated by `validateEphemeralContainersUpdate`. */
     ephemeralContainers?: boolean;
+    /** certificatesigningrequests/approval: only status.conditions is taken from the client. */
+    approval?: boolean;
   };
+  /** On create, records who asked (a CSR's spec.username, groups, uid, extra). */
+  stampRequester?(obj: KObject, user: Requester): void;
+  /** Strategy hook on a write through /status or /approval, after the write's shape is applied. */
+  prepareForSubresourceUpdate?(sub: 'status' | 'approval', obj: KObject, old: KObject): void;
   /** Whether metadata.generation is kept (bumped when anything but metadata/status changes). */
   generation?: boolean;
   /**

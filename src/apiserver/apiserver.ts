@@ -4,12 +4,17 @@ import type { AddressInfo } from 'node:net';
 import type https from 'node:https';
 import type { ResourceRegistry } from '../api/registry.js';
 import type { ResourceDef } from '../api/types.js';
+import type { AggregatedApiServer } from '../api/aggregated.js';
 import type { Store } from '../storage/store.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from './admission/default-tolerations.js';
 import { defaultStorageClass } from './admission/default-storage-class.js';
 import { storageObjectInUseProtection } from './admission/storage-protection.js';
-import { nodeTokenAuthenticator } from './auth/node-token.js';
+import { bootstrapTokenAuthenticator, bootstrapTokenSecret, JOIN_TOKEN_GROUP } from './auth/bootstrap-token.js';
+import { bootstrapTokenOf } from './auth/join-token.js';
+import { serviceAccountAdmission } from './admission/service-account.js';
+import { serveAuthentication, type AuthenticationOptions, type ServedAuthentication } from './auth/serve.js';
+import type { TokenAuthenticator } from './auth/authenticator.js';
 import { ServiceAllocator } from './admission/service-allocator.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { CRDController } from './crd/controller.js';
@@ -39,8 +44,11 @@ export interface ApiServerOptions {
   tls: { key: string; cert: string; ca: string };
   bindAddress: string;
   port: number;
+  /** Static bearer tokens (--token-auth-file). */
   tokens?: Map<string, UserInfo>;
-  /** Secret that node agents join with (the part after `::server:` of the join token). */
+  /** Service-account tokens, issuer discovery, anonymous requests, impersonation's authorizer. */
+  authentication?: AuthenticationOptions;
+  /** Secret that node agents join with (the part after `::server:` of the join token): published as a bootstrap token. */
   nodeJoinSecret?: string;
   /** Range for Service cluster IPs; default 10.43.0.0/16. */
   serviceCIDR?: string;
@@ -57,6 +65,16 @@ export interface ApiServerOptions {
   metrics?: ApiServerMetrics;
 }
 
+/** A token check that knows only users, as a link of the authenticator chain. */
+function tokenAuthenticator(check: (token: string) => UserInfo | undefined): TokenAuthenticator {
+  return {
+    authenticateToken(token: string) {
+      const user = check(token);
+      return user ? { user } : undefined;
+    },
+  };
+}
+
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class ApiServer {
@@ -65,6 +83,8 @@ export class ApiServer {
   readonly handler: ApiHandler;
   readonly allocator: ServiceAllocator;
   readonly crds: CRDController;
+  /** The authenticator chain and service-account tokens, with their API (TokenReview, TokenRequest…). */
+  readonly authn: ServedAuthentication;
   private http?: https.Server;
   private ready = false;
   private endpoints?: EndpointReconciler;
@@ -76,6 +96,7 @@ export class ApiServer {
     this.allocator = new ServiceAllocator(this.cache, opts.serviceCIDR ?? '10.43.0.0/16');
     this.storage.admission.push(
       namespaceLifecycle(this.cache),
+      ...(opts.authentication?.serviceAccountAdmission ? [serviceAccountAdmission(this.cache)] : []),
       this.allocator.hook(),
       defaultTolerationSeconds(),
       defaultStorageClass(this.cache),
@@ -85,20 +106,28 @@ export class ApiServer {
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
     this.crds = new CRDController(this.storage, opts.registry, opts.log);
+    this.authn = serveAuthentication(this.handler, this.cache, {
+      ...opts.authentication,
+      tokens: opts.tokens,
+      // Bootstrap tokens (Secrets in kube-system), which the agents' join token is one of.
+      extraTokens: [tokenAuthenticator(bootstrapTokenAuthenticator((name) => this.cache.get(`/registry/secrets/kube-system/${name}`)))],
+    });
   }
 
   /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
   async start(): Promise<number> {
     await this.cache.start();
     await this.bootstrap();
+    await this.publishJoinToken();
     await this.crds.start();
     this.http = createApiHttpServer({
       tls: this.opts.tls,
       handler: this.handler,
       registry: this.opts.registry,
       openapi: new OpenApiService(this.opts.registry),
-      tokens: this.opts.tokens,
-      authenticateToken: this.opts.nodeJoinSecret ? nodeTokenAuthenticator(this.opts.nodeJoinSecret) : undefined,
+      authenticator: this.authn.chain,
+      authorizer: this.opts.authentication?.authorizer,
+      oidc: this.authn.oidc(),
       ready: () => this.ready,
       encryption: this.opts.encryption,
       auditor: this.opts.auditor,
@@ -211,6 +240,29 @@ export class ApiServer {
         if (!(err instanceof StoreError) && (err as { code?: number }).code !== 409) throw err;
       }
     }
+  }
+
+  /** The join secret as the bootstrap token Secret agents authenticate with, kept as the server's --token says. */
+  private async publishJoinToken(): Promise<void> {
+    const def = this.opts.registry.lookup('', 'v1', 'secrets');
+    if (!def || !this.opts.nodeJoinSecret) return;
+    const t = bootstrapTokenOf(this.opts.nodeJoinSecret);
+    const want = bootstrapTokenSecret(t.id, t.secret, { description: "The server's agent join token.", extraGroups: [JOIN_TOKEN_GROUP] });
+    const name = want.metadata!.name as string;
+    const cur = this.cache.get(`/registry/secrets/kube-system/${name}`);
+    if (cur && JSON.stringify(cur.data) === JSON.stringify(want.data) && cur.type === want.type) return;
+    try {
+      if (cur) await this.storage.update(def, 'kube-system', name, { ...want, metadata: { ...want.metadata, resourceVersion: undefined } }, undefined);
+      else await this.storage.create(def, 'kube-system', want);
+    } catch (err) {
+      // Another server sharing the store wrote it first.
+      if ((err as { code?: number }).code !== 409) throw err;
+    }
+  }
+
+  /** Serves an API group owned by another component (metrics.k8s.io) through this apiserver and its discovery. */
+  addAggregatedApi(api: AggregatedApiServer): void {
+    this.handler.aggregated.add(api);
   }
 
   /** A client transport for components in this process. */

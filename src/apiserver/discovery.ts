@@ -3,11 +3,13 @@
 import type { ResourceRegistry } from '../api/registry.js';
 import type { ResourceDef } from '../api/types.js';
 import { DEFAULT_VERBS } from '../api/types.js';
+import type { AggregatedApiServer } from '../api/aggregated.js';
 
 function subresourceList(def: ResourceDef): { name: string; kind: string; group?: string; version?: string; verbs: string[] }[] {
   const out = [];
   const s = def.subresources ?? {};
   if (s.status) out.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });
+  if (s.approval) out.push({ name: 'approval', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (s.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (s.binding) out.push({ name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] });
   if (s.ephemeralContainers) out.push({ name: 'ephemeralcontainers', kind: def.kind, verbs: ['get', 'patch', 'update'] });
@@ -26,7 +28,14 @@ function subresourceList(def: ResourceDef): { name: string; kind: string; group?
 }
 
 /** metav1.APIResourceList for one group/version. */
-export function resourceList(registry: ResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
+export function resourceList(
+  registry: ResourceRegistry,
+  group: string,
+  version: string,
+  extra: AggregatedApiServer[] = [],
+): Record<string, unknown> | undefined {
+  const other = extra.find((a) => a.group === group && a.versions.includes(version));
+  if (other) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources: other.resources(version) };
   const defs = registry.resourcesIn(group, version);
   if (!defs.length) return undefined;
   const resources: Record<string, unknown>[] = [];
@@ -63,21 +72,29 @@ function apiGroup(name: string, versions: string[]): Record<string, unknown> {
   return { name, versions: gv, preferredVersion: gv[0] };
 }
 
-export function groupList(registry: ResourceRegistry): Record<string, unknown> {
+export function groupList(registry: ResourceRegistry, extra: AggregatedApiServer[] = []): Record<string, unknown> {
   const groups = registry
     .groups()
     .filter((g) => g.name !== '')
     .map((g) => apiGroup(g.name, g.versions));
+  for (const a of extra) groups.push(apiGroup(a.group, [...a.versions]));
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
-export function group(registry: ResourceRegistry, name: string): Record<string, unknown> | undefined {
-  const g = registry.groups().find((x) => x.name === name && name !== '');
+export function group(registry: ResourceRegistry, name: string, extra: AggregatedApiServer[] = []): Record<string, unknown> | undefined {
+  const g =
+    registry.groups().find((x) => x.name === name && name !== '') ??
+    extra.map((a) => ({ name: a.group, versions: [...a.versions] })).find((x) => x.name === name);
   return g && { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g.name, g.versions) };
 }
 
 /** apidiscovery.k8s.io/v2 APIGroupDiscoveryList, for /api (core only) or /apis (all other groups). */
-export function aggregated(registry: ResourceRegistry, core: boolean, version: 'v2' | 'v2beta1' = 'v2'): Record<string, unknown> {
+export function aggregated(
+  registry: ResourceRegistry,
+  core: boolean,
+  version: 'v2' | 'v2beta1' = 'v2',
+  extra: AggregatedApiServer[] = [],
+): Record<string, unknown> {
   const items = registry
     .groups()
     .filter((g) => (core ? g.name === '' : g.name !== ''))
@@ -106,6 +123,7 @@ export function aggregated(registry: ResourceRegistry, core: boolean, version: '
         freshness: 'Current',
       })),
     }));
+  if (!core) items.push(...extra.map(aggregatedItem));
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
 }
 
@@ -118,4 +136,23 @@ export function wantsAggregated(accept: string | undefined): 'v2' | 'v2beta1' | 
     if (/v=v2(;|$|\s)/.test(part)) return 'v2';
   }
   return undefined;
+}
+
+/** An aggregated server's group in the v2 discovery document. */
+function aggregatedItem(a: AggregatedApiServer) {
+  return {
+    metadata: { name: a.group, creationTimestamp: null },
+    versions: a.versions.map((v) => ({
+      version: v,
+      resources: a.resources(v).map((r) => ({
+        resource: r.name,
+        responseKind: { group: a.group, version: v, kind: r.kind },
+        scope: r.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: r.singularName,
+        verbs: r.verbs,
+        ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}),
+      })),
+      freshness: 'Current',
+    })),
+  };
 }

@@ -18,6 +18,7 @@ import { applyConfigurationError, checkFields, existingUnknownFields, fieldValid
 import { errors, StatusError } from './status.js';
 import { queryFlag } from '../util/query-bool.js';
 import type { ApiRequest, ApiResult, WatchHandle, WatchSink } from './types.js';
+import { AggregatedApis } from './aggregated-apis.js';
 
 /** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
 function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
@@ -89,9 +90,12 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 }
 
 /** Serves one subresource of `def`; undefined when it does not serve this request. */
-type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
+export type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
 
 export class ApiHandler {
+  /** Groups served by other components (metrics.k8s.io), handed their requests whole. */
+  readonly aggregated = new AggregatedApis();
+
   constructor(
     readonly rs: ResourceStorage,
     readonly registry: ResourceRegistry,
@@ -107,8 +111,12 @@ export class ApiHandler {
   }
 
   async handle(req: ApiRequest): Promise<ApiResult> {
+    const owner = this.aggregated.owner(req.group, req.version);
+    if (owner) return this.aggregated.handle(owner, req);
     const def = this.resolve(req);
     if (def.plural === 'componentstatuses' && def.group === '') return componentStatuses(def, req, this.rs);
+    const answer = !req.subresource && this.answered.get(`${def.group}/${def.plural}`);
+    if (answer) return answer(req);
     if (req.subresource) return this.subresource(def, req);
     const ns = def.namespaced ? req.namespace : undefined;
     const q = req.query;
@@ -125,6 +133,7 @@ export class ApiHandler {
       case 'create': {
         if (def.namespaced && !ns) throw errors.pageNotFound(req.resource);
         const checked = checkFields(def, req.body as KObject, fieldValidationOf(q, 'CreateOptions'), 'create', { rawBody: req.body });
+        if (def.stampRequester && req.user) def.stampRequester(checked.object, req.user);
         const obj = await this.rs.create(def, ns, checked.object, { dryRun: dryRun(q, 'CreateOptions'), fieldManager: fieldManager(req, 'CreateOptions') });
         return { status: 201, body: obj, def, warnings: checked.warnings };
       }
@@ -266,39 +275,48 @@ export class ApiHandler {
     return { status: created ? 201 : 200, body: r.object, def };
   }
 
+  /** GET, PUT and PATCH through /status (or /approval): only that part of the object is written. */
+  private async statusLike(def: ResourceDef, ns: string | undefined, req: ApiRequest, sub: 'status' | 'approval'): Promise<ApiResult | undefined> {
+    const name = req.name!;
+    if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
+    if (req.verb === 'update') {
+      const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
+      return {
+        status: 200,
+        body: (
+          await this.rs.update(def, ns, name, checked.object, sub, {
+            dryRun: dryRun(req.query, 'UpdateOptions'),
+            fieldManager: fieldManager(req, 'UpdateOptions'),
+          })
+        ).object,
+        def,
+        warnings: checked.warnings,
+      };
+    }
+    if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return sub === 'status' ? this.apply(def, ns, req, sub) : undefined;
+    if (req.verb === 'patch') {
+      const warnings: string[] = [];
+      return { status: 200, body: await this.patch(def, ns, req, sub, warnings), def, warnings };
+    }
+    return undefined;
+  }
+
   /**
    * The subresources, by name. A handler answers undefined for a request it does not serve
    * (a verb it lacks, a resource without that subresource): that is a 404.
    */
+  /** Resources answered by a function instead of storage (the reviews), by `group/plural`. */
+  readonly answered = new Map<string, (req: ApiRequest) => Promise<ApiResult> | ApiResult>();
+
+  /** Serves another subresource (serviceaccounts/token); the function answers undefined for resources it does not serve. */
+  addSubresource(name: string, serve: SubresourceHandler): void {
+    this.subresources.set(name, serve);
+  }
+
   private readonly subresources = new Map<string, SubresourceHandler>([
-    [
-      'status',
-      async (def, ns, req) => {
-        if (!def.subresources?.status) return undefined;
-        const name = req.name!;
-        if (req.verb === 'get') return { status: 200, body: await this.rs.get(def, ns, name), def };
-        if (req.verb === 'update') {
-          const checked = checkFields(def, req.body as KObject, fieldValidationOf(req.query, 'UpdateOptions'), 'update', { rawBody: req.body });
-          return {
-            status: 200,
-            body: (
-              await this.rs.update(def, ns, name, checked.object, 'status', {
-                dryRun: dryRun(req.query, 'UpdateOptions'),
-                fieldManager: fieldManager(req, 'UpdateOptions'),
-              })
-            ).object,
-            def,
-            warnings: checked.warnings,
-          };
-        }
-        if (req.verb === 'patch' && req.patchType === PATCH_TYPES.apply) return this.apply(def, ns, req, 'status');
-        if (req.verb === 'patch') {
-          const warnings: string[] = [];
-          return { status: 200, body: await this.patch(def, ns, req, 'status', warnings), def, warnings };
-        }
-        return undefined;
-      },
-    ],
+    ['status', async (def, ns, req) => (def.subresources?.status ? this.statusLike(def, ns, req, 'status') : undefined)],
+    // certificatesigningrequests/approval: a status write that only touches the conditions.
+    ['approval', async (def, ns, req) => (def.subresources?.approval ? this.statusLike(def, ns, req, 'approval') : undefined)],
     [
       // Debug containers join a running pod only this way; the rest of the pod stays as it is.
       'ephemeralcontainers',
@@ -377,6 +395,7 @@ export class ApiHandler {
   }
 
   async watch(req: ApiRequest, sink: WatchSink): Promise<WatchHandle> {
+    if (this.aggregated.owner(req.group, req.version)) throw errors.methodNotSupported(req.group, req.resource, 'watch');
     const def = this.resolve(req);
     const ns = def.namespaced ? req.namespace : undefined;
     const q = new URLSearchParams(req.query);

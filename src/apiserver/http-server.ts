@@ -4,7 +4,6 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import YAML from 'yaml';
 import type { ResourceRegistry } from '../api/registry.js';
 import type { KObject } from '../api/types.js';
@@ -16,6 +15,7 @@ import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
 import { streamRoute, type PodStreams } from './rest/pod-streams.js';
+import { bootstrapperDenial } from './auth/bootstrapper-policy.js';
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
 import { queryFlag } from '../util/query-bool.js';
@@ -26,6 +26,11 @@ import type { ApiServerMetrics } from './metrics/index.js';
 import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
+import { ANONYMOUS } from './auth/authenticator.js';
+import type { AuthenticatorChain } from './auth/chain.js';
+import { impersonate } from './auth/impersonation.js';
+import { JWKS_PATH, OIDC_CONFIG_PATH, type OidcDocuments } from './auth/oidc-discovery.js';
+import { alwaysAllow, type Authorizer } from './auth/types.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // A watcher that stops reading gets this much buffered before it is cut off.
@@ -36,10 +41,12 @@ export interface HttpServerOptions {
   handler: ApiHandler;
   registry: ResourceRegistry;
   openapi: OpenApiService;
-  /** Bearer tokens accepted besides client certificates. */
-  tokens?: Map<string, UserInfo>;
-  /** Bearer tokens not in `tokens` (node agents' join tokens). */
-  authenticateToken?(token: string): UserInfo | undefined;
+  /** Who is asking: client certificates, bearer tokens, anonymous. */
+  authenticator: AuthenticatorChain;
+  /** Decides impersonation (the `impersonate` verb). Default: alwaysAllow. */
+  authorizer?: Authorizer;
+  /** Service-account issuer discovery, served at OIDC_CONFIG_PATH and JWKS_PATH. */
+  oidc?: OidcDocuments;
   ready(): boolean;
   /** Audit of every request (--audit-policy-file, --audit-log-path). */
   auditor?: Auditor;
@@ -53,30 +60,7 @@ export interface HttpServerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
-
-const certUsers = new WeakMap<TLSSocket, UserInfo | null>();
-
-function authenticate(req: IncomingMessage, tokens?: Map<string, UserInfo>, other?: (token: string) => UserInfo | undefined): UserInfo | undefined {
-  const sock = req.socket as TLSSocket;
-  if (sock.authorized) {
-    // A connection's client certificate never changes: read it once per socket, not per request.
-    let user = certUsers.get(sock);
-    if (user === undefined) {
-      const subject = sock.getPeerCertificate()?.subject as unknown as Record<string, string | string[]> | undefined;
-      const o = subject?.O;
-      user = subject?.CN ? { username: String(subject.CN), groups: [...(Array.isArray(o) ? o : o ? [o] : []), 'system:authenticated'] } : null;
-      certUsers.set(sock, user);
-    }
-    if (user) return user;
-  }
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) {
-    const u = tokens?.get(auth.slice(7).trim()) ?? other?.(auth.slice(7).trim());
-    if (u) return { ...u, groups: [...u.groups, 'system:authenticated'] };
-  }
-  return undefined;
-}
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', OIDC_CONFIG_PATH, JWKS_PATH]);
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -151,7 +135,15 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 }
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
-  const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+  const authorizer = opts.authorizer ?? alwaysAllow;
+  /** The user a non-public request acts as; 401 without valid credentials, 403 for a refused impersonation. */
+  const requestUser = (req: IncomingMessage, user: UserInfo | undefined): UserInfo => {
+    // Anonymous requests reach only the public paths until an authorizer says otherwise.
+    if (!user || user.username === ANONYMOUS) throw errors.unauthorized();
+    return impersonate(user, req.headers, authorizer, req.rawHeaders);
+  };
+  const tlsOptions = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
+  const server = https.createServer(tlsOptions, (req, res) => {
     const audit = opts.auditor?.begin(req, res);
     opts.metrics?.track(req, res);
     handle(req, res, audit).catch((err) => {
@@ -167,7 +159,14 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     socket.on('error', () => socket.destroy());
     const fail = (se: StatusError) => refuseUpgrade(socket, se.code, 'application/json', se.toJson());
     const url = new URL(req.url ?? '/', 'https://localhost');
-    if (!authenticate(req, opts.tokens, opts.authenticateToken)) return fail(errors.unauthorized());
+    let user: UserInfo;
+    try {
+      user = requestUser(req, opts.authenticator.authenticate(req));
+    } catch (err) {
+      return fail(toStatusError(err));
+    }
+    const denied = bootstrapperDenial(user, req.method ?? 'GET', url.pathname, url.searchParams);
+    if (denied) return fail(denied);
     const route = opts.podStreams && streamRoute(url.pathname);
     if (!route) return fail(errors.pageNotFound(url.pathname));
     opts.podStreams!.upgrade(route, req, socket, head, url.searchParams).catch((err) => {
@@ -185,12 +184,15 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
-    const user = authenticate(req, opts.tokens, opts.authenticateToken);
-    audit?.authenticated(user);
+    const authenticated = opts.authenticator.authenticate(req);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
 
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
+      if (path === OIDC_CONFIG_PATH || path === JWKS_PATH) {
+        if (!opts.oidc) throw errors.pageNotFound(path);
+        return send(res, 200, path === JWKS_PATH ? 'application/jwk-set+json' : 'application/json', path === JWKS_PATH ? opts.oidc.jwks : opts.oidc.configuration);
+      }
       if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
       const ok = path.startsWith('/readyz') ? opts.ready() : true;
       if (url.searchParams.has('verbose')) {
@@ -200,17 +202,20 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       }
       return send(res, ok ? 200 : 500, 'text/plain; charset=utf-8', ok ? 'ok' : 'readyz check failed');
     }
-    if (!user) throw errors.unauthorized();
+    const user = requestUser(req, authenticated);
+    audit?.authenticated(user);
+    const denied = bootstrapperDenial(user, method, path, url.searchParams);
+    if (denied) throw denied;
 
     const accept = req.headers.accept;
     if (method === 'GET' && (path === '/api' || path === '/apis')) {
       const agg = wantsAggregated(accept);
       if (agg) {
-        const body = JSON.stringify(aggregated(opts.registry, path === '/api', agg));
+        const body = JSON.stringify(aggregated(opts.registry, path === '/api', agg, opts.handler.aggregated.list()));
         return send(res, 200, `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`, body);
       }
       const host = (req.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-      const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry);
+      const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry, opts.handler.aggregated.list());
       return send(res, 200, 'application/json', JSON.stringify(body));
     }
     if (method === 'GET' && path === '/metrics' && opts.metrics) {
@@ -222,7 +227,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return send(res, 200, 'application/json', JSON.stringify(await serveEncryptRoute(opts.encryption, method, path, user)));
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
     if (method === 'GET' && gv) {
-      const doc = gv[1] ? resourceList(opts.registry, '', 'v1') : gv[3] ? resourceList(opts.registry, gv[2]!, gv[3]) : groupDoc(opts.registry, gv[2]!);
+      const extra = opts.handler.aggregated.list();
+      const doc = gv[1]
+        ? resourceList(opts.registry, '', 'v1')
+        : gv[3]
+          ? resourceList(opts.registry, gv[2]!, gv[3], extra)
+          : groupDoc(opts.registry, gv[2]!, extra);
       if (!doc) throw errors.pageNotFound(path);
       return send(res, 200, 'application/json', JSON.stringify(doc));
     }

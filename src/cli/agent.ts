@@ -1,15 +1,11 @@
 // `skiff agent`: a node agent in its own process that joins a server. It fetches the
 // cluster CA from the server's /cacerts, trusts it only if its hash matches the one in the
-// join token, and from then on speaks verified TLS, authenticating as system:node:<name>.
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+// join token, and from then on speaks verified TLS; the token only bootstraps the node's own
+// client certificate system:node:<name> (agent-credentials.ts).
+import { mkdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { nodeBearerToken, parseJoinToken } from '../apiserver/auth/node-token.js';
-import { Client } from '../client/client.js';
-import { HttpsTransport } from '../client/https-transport.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
@@ -19,18 +15,24 @@ import { agentRouters } from '../kubelet/node/pods-index.js';
 import { realNodeSetup } from '../kubelet/real-node.js';
 import { startHostMonitors } from '../kubelet/node/host-monitors.js';
 import { startNodeAgentServer } from '../kubelet/server/index.js';
+import { nodeStats } from '../kubelet/stats/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { startNodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { defaultDnsPort, startClusterDns } from '../dns/index.js';
 import { createLogger } from '../util/log.js';
+import { connectAgent, readJoinToken } from './agent-credentials.js';
 import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 
 export interface AgentFlags extends NodeProxyFlags, NodeIngressFlags {
   server: string;
-  token: string;
+  /** The join token; prefer tokenFile or SKIFF_TOKEN (the command line shows in ps). */
+  token?: string;
+  tokenFile?: string;
+  /** Where the agent's HTTPS server listens; default the node IP. */
+  kubeletBindAddress?: string;
   dataDir?: string;
   nodeName?: string;
   nodeIp?: string;
@@ -48,20 +50,6 @@ export interface AgentFlags extends NodeProxyFlags, NodeIngressFlags {
   resolvConf?: string;
 }
 
-/** GET /cacerts without verifying the server: what comes back is checked against the token's hash. */
-function fetchCA(server: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const req = https.get(new URL('/cacerts', server), { rejectUnauthorized: false, timeout: 10_000 }, (r) => {
-      let body = '';
-      r.setEncoding('utf8');
-      r.on('data', (d) => (body += d));
-      r.on('end', () => (r.statusCode === 200 ? res(body) : rej(new Error(`GET /cacerts answered ${r.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('GET /cacerts timed out')));
-    req.on('error', rej);
-  });
-}
-
 function firstIPv4(): string {
   for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
@@ -77,15 +65,11 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const log = createLogger('agent');
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const { caHash, secret } = parseJoinToken(flags.token);
-  if (!caHash) throw new Error("the token carries no CA hash (want K10<hash>::server:<secret>, as in the server's DATA_DIR/token)");
-  const ca = await fetchCA(flags.server);
-  if (createHash('sha256').update(ca).digest('hex') !== caHash) throw new Error(`the CA served by ${flags.server} does not match the hash in the token`);
-  writeFileSync(join(dataDir, 'server-ca.crt'), ca);
-
+  const token = readJoinToken(flags, (msg) => process.stderr.write(`skiff agent: WARNING: ${msg}\n`));
   const name = flags.nodeName ?? hostNodeName();
   const ip = flags.nodeIp ?? firstIPv4();
-  const client = new Client(new HttpsTransport({ server: flags.server, ca, token: nodeBearerToken(name, secret), userAgent: `skiff-agent/${name}` }));
+  const conn = await connectAgent({ server: flags.server, dataDir, nodeName: name, token, log });
+  const { client, ca } = conn;
   const informers = new SharedInformerFactory(client);
   const pods = informers.informerFor(resources.pods, { fieldSelector: `spec.nodeName=${name}` });
   const nodes = informers.informerFor(resources.nodes, { fieldSelector: `metadata.name=${name}` });
@@ -126,8 +110,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     : undefined;
   const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
   const routers = agentRouters(pods, nodes);
-  // Self-signed: the apiserver does not verify agents' serving certificates; the agent
-  // lets in only clients the cluster CA signed for the apiserver.
+  // Signed through kubelet-serving; the agent lets in only clients the cluster CA signed.
   // Served once the agent (whose registry it is) exists.
   let metrics: Registry | undefined;
   const server = await startNodeAgentServer({
@@ -135,12 +118,16 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     nodeName: name,
     addresses: [ip],
     clientCA: ca,
+    issueServingCert: conn.issueServingCert,
+    host: flags.kubeletBindAddress ?? ip,
     port: flags.kubeletPort ?? 10250,
     fallbackToFreePort: false,
     pods: () => routers.podsOnNode(name),
     metrics: () => metrics,
+    stats: nodeStats({ nodeName: name, runtime: nodeRuntime.runtime, pods: () => routers.podsOnNode(name), fsPath: agentDir }),
     log: log.child('agent-server'),
   });
+  conn.rotateServing(server);
   const agent = new NodeAgent({
     client,
     runtime: nodeRuntime.runtime,
@@ -212,6 +199,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       monitors?.stop();
       void server.close();
       informers.stop();
+      conn.stop();
       client.close();
       void nodeRuntime.stop().finally(() => process.exit(0));
     });

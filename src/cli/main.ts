@@ -27,12 +27,15 @@ program
   .option('--audit-log-maxbackup <n>', 'rotated audit logs kept (0: all)', (v) => parseCount(v), 10)
   .option('--audit-log-maxage <days>', 'days a rotated audit log is kept (0: forever)', (v) => parseCount(v), 0)
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and how')
+  .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver)')
+  .option('--service-account-issuer <url>', 'issuer (iss) of service-account tokens and of the discovery document', 'https://kubernetes.default.svc.cluster.local')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))
   .addOption(new Option('--cluster-dns <ip>', 'cluster DNS service IP').default('10.43.0.10'))
   .option('--simulated-nodes <n>', 'also register N simulated nodes (no processes; for tests and scale)', (v) => parseCount(v), 0)
   .option('--simulated-node-capacity <list>', 'capacity of each simulated node', 'cpu=8,memory=32Gi,pods=110')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unhealthy', '40s')
+  .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is evaluated', '15s')
   .option(
     '--runtime <kind>',
     "container runtime of this host's node agent: auto (cri when root with containerd, runc and CNI plugins installed, else simulated), cri, simulated",
@@ -53,6 +56,8 @@ program
   )
   .option('--resolv-conf <file>', "the node's resolv.conf: upstream nameservers of the cluster DNS, and what dnsPolicy Default pods get", '/etc/resolv.conf')
   .option('--disable-ingress', 'run no ingress controller on this node (the server then creates no IngressClass skiff)', false)
+  .option('--metrics-resolution <duration>', "how often the built-in metrics server scrapes every node's resource metrics (kubectl top, HPA)", '15s')
+  .option('--disable-metrics-server', 'serve no metrics.k8s.io API (kubectl top and HPAs then have no figures)', false)
   .option('--ingress-http-port <port>', 'HTTP port of the ingress controller (default 80 where this process may bind it, else 8080)', (v) => parseCount(v))
   .option('--ingress-https-port <port>', 'HTTPS port of the ingress controller (default 443 where this process may bind it, else 8443)', (v) => parseCount(v))
   .action(async (opts) => {
@@ -76,7 +81,8 @@ program
   .command('agent')
   .description('run a node agent that joins a server')
   .requiredOption('--server <url>', 'the server to join, e.g. https://HOST:6443')
-  .requiredOption('--token <token>', 'join token (DATA_DIR/token on the server)')
+  .option('--token-file <file>', 'file holding the join token (DATA_DIR/token on the server); or set SKIFF_TOKEN. Needed until the node has its certificate')
+  .option('--token <token>', 'join token on the command line (visible in ps: prefer --token-file or SKIFF_TOKEN)')
   .option('--data-dir <dir>', "state directory (default /var/lib/skiff as root, else ~/.local/share/skiff; the agent's files go under DATA_DIR/agent)")
   .option('--node-name <name>', 'name of this node (default: the host name)')
   .option('--node-ip <ip>', "the address this node reports as InternalIP (default: this host's first IPv4 address)")
@@ -87,6 +93,7 @@ program
   .option('--pod-network <mode>', "how pods reach other nodes' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none", 'host-gw')
   .option('--cluster-cidr <cidr>', "the server's --cluster-cidr: pod traffic to it is not masqueraded", '10.42.0.0/16')
   .option('--kubelet-port <port>', "port of the node agent's HTTPS server (logs, exec, port-forward); 0 picks a free one", (v) => parseCount(v), 10250)
+  .option('--kubelet-bind-address <ip>', "address the node agent's HTTPS server listens on (default: the node IP)")
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')
   .option('--disable-proxy', 'run no service proxy on this node', false)

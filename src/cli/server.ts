@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { ensurePki, writeKubeconfig } from '../util/pki.js';
-import { ensureJoinToken } from '../apiserver/auth/node-token.js';
+import { ensureJoinToken } from '../apiserver/auth/join-token.js';
+import { readTokenFile } from '../apiserver/auth/token-file.js';
+import { ensureServiceAccountKey } from '../apiserver/auth/service-account-key.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
@@ -30,6 +32,7 @@ import { defaultDataDir } from './data-dir.js';
 import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
 import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
 import { ensureIngressClass } from '../ingress/index.js';
+import { startNodeMetrics } from './node-metrics.js';
 
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags, AuditFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
@@ -45,6 +48,10 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   disableScheduler?: boolean;
   schedulerConfig?: string;
   token?: string;
+  /** --token-auth-file: static bearer tokens. */
+  tokenAuthFile?: string;
+  /** --service-account-issuer. */
+  serviceAccountIssuer?: string;
   clusterCidr: string;
   serviceCidr: string;
   clusterDns: string;
@@ -55,6 +62,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   simulatedNodeCapacity?: string;
   /** --node-monitor-grace-period, e.g. 40s. */
   nodeMonitorGracePeriod?: string;
+  /** --horizontal-pod-autoscaler-sync-period, e.g. 15s. */
+  horizontalPodAutoscalerSyncPeriod?: string;
   /** Port of the host agent's HTTPS server; default 10250. */
   kubeletPort?: number;
   /** The host agent's container runtime: auto (default), cri or simulated. */
@@ -75,6 +84,9 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   clusterDnsPort?: number;
   /** The node's resolv.conf (default /etc/resolv.conf). */
   resolvConf?: string;
+  /** How often the metrics server scrapes the nodes, e.g. 15s. */
+  metricsResolution?: string;
+  disableMetricsServer?: boolean;
 }
 
 /** The bind address when it is a specific one, else this host's first non-loopback IPv4 address. */
@@ -113,8 +125,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const pki = await ensurePki(dataDir, { ips });
   const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
   // One /metrics for the apiserver, its store, and the scheduler and controllers in this process.
-  const metrics = new ApiServerMetrics();
-  const store = new InstrumentedStore(await openStore(dataDir, flags.datastoreEndpoint, { unsafeNoFsync: flags.unsafeNoFsync }), metrics.registry);
+  const promMetrics = new ApiServerMetrics();
+  const store = new InstrumentedStore(await openStore(dataDir, flags.datastoreEndpoint, { unsafeNoFsync: flags.unsafeNoFsync }), promMetrics.registry);
   // A shared datastore (etcd) may already hold a cluster that this server must match.
   if (flags.datastoreEndpoint && /^https?:\/\//.test(flags.datastoreEndpoint))
     await claimClusterRecord(
@@ -137,19 +149,21 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     store: encryption?.store ?? store,
     encryption: encryption?.service,
     auditor,
-    metrics,
+    metrics: promMetrics,
     registry,
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
     port: flags.httpsPort,
     serviceCIDR: flags.serviceCidr,
     nodeJoinSecret: joinToken.secret,
+    tokens: flags.tokenAuthFile ? readTokenFile(flags.tokenAuthFile) : undefined,
+    authentication: { serviceAccountKey: ensureServiceAccountKey(dataDir), serviceAccountIssuer: flags.serviceAccountIssuer, serviceAccountAdmission: true },
     kubeletClient: { cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
   });
-  metrics.countObjects(registry, store);
-  metrics.include(installWorkQueueMetrics());
+  promMetrics.countObjects(registry, store);
+  promMetrics.include(installWorkQueueMetrics());
   const port = await api.start();
   const compactor = startCompactor(store, parseDuration(flags.etcdCompactionInterval), (err) => log.error('compaction failed', { error: err.message }));
 
@@ -167,6 +181,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     clusterCIDR: flags.clusterCidr,
     nodeMonitorGracePeriodMs: parseDuration(flags.nodeMonitorGracePeriod ?? '40s'),
     localPathStorageDir: join(dataDir, 'storage'),
+    csrSigner: pki.sign,
+    rootCA: pki.caCert,
+    signLegacyToken: (ns: string, sa: { name: string; uid: string }, secret: string) => api.authn.serviceAccountTokens.issueLegacy(ns, sa, secret),
+    hpaSyncPeriodMs: parseDuration(flags.horizontalPodAutoscalerSyncPeriod ?? '15s'),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
   if (!flags.disableIngress) await ensureIngressClass(client);
@@ -176,7 +194,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const scheduler = flags.disableScheduler
     ? undefined
     : startScheduler(component('kube-scheduler'), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
-  if (scheduler) metrics.include(scheduler.metrics.registry);
+  if (scheduler) promMetrics.include(scheduler.metrics.registry);
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
@@ -292,6 +310,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
         })
       : undefined;
 
+  const metrics = flags.disableMetricsServer
+    ? undefined
+    : await startNodeMetrics(api, component('metrics-server'), { resolution: flags.metricsResolution, kubeletClient: pki, pool: agents.pool, log });
+
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
@@ -301,6 +323,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    metrics?.stop();
     await proxy?.stop();
     await ingress?.stop();
     await dns?.stop().catch((err: Error) => log.error('cluster DNS did not stop cleanly', { error: err.message }));

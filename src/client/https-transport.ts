@@ -79,21 +79,14 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class HttpsTransport implements Transport {
   private readonly base: URL;
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
   private readonly mod: { request: typeof http.request };
   private readonly watches = new Set<{ stop(): void }>();
 
   constructor(private readonly opts: HttpsTransportOptions) {
     this.base = new URL(opts.server);
     if (this.base.protocol === 'https:') {
-      this.agent = new https.Agent({
-        keepAlive: true,
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        rejectUnauthorized: !opts.insecureSkipTLSVerify,
-        servername: opts.tlsServerName,
-      });
+      this.agent = this.tlsAgent(opts.cert, opts.key);
       this.mod = https;
     } else if (this.base.protocol === 'http:') {
       this.agent = new http.Agent({ keepAlive: true });
@@ -263,6 +256,23 @@ export class HttpsTransport implements Transport {
     };
     open(0);
     return handle;
+  }
+
+  private tlsAgent(cert: string | Buffer | undefined, key: string | Buffer | undefined): https.Agent {
+    const o = this.opts;
+    return new https.Agent({ keepAlive: true, ca: o.ca, cert, key, rejectUnauthorized: !o.insecureSkipTLSVerify, servername: o.tlsServerName });
+  }
+
+  /**
+   * Authenticates with a new client certificate from now on (a rotated node certificate).
+   * Open connections are closed, as the kubelet does on rotation: watches fail and their
+   * informers come back on new connections, with the new certificate.
+   */
+  rotateClientCertificate(cert: string, key: string): void {
+    if (this.base.protocol !== 'https:') return;
+    const old = this.agent;
+    this.agent = this.tlsAgent(cert, key);
+    old.destroy();
   }
 
   /** Stops every open watch (quietly, as stop() does) and closes idle connections. */

@@ -1,6 +1,7 @@
 // Descriptions of the built-in resources the cluster's own components use. The type
 // parameter is carried only for inference: `client.resource(resources.pods)` is a
 // ResourceClient<Pod> without spelling the type twice.
+import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import type { KObject } from '../api/types.js';
 import type { Deployment, ReplicaSet, StatefulSet, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Job, CronJob } from 'kubernetes-types/batch/v1.js';
@@ -26,6 +27,7 @@ import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 
 export interface ResourceType<T = KObject> {
   /** '' for the core group. */
@@ -70,5 +72,7 @@ export const resources = Object.freeze({
   podDisruptionBudgets: rt<PodDisruptionBudget>('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true),
   resourceQuotas: rt<ResourceQuota>('', 'v1', 'resourcequotas', 'ResourceQuota', true),
   controllerRevisions: rt<ControllerRevision>('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
+  certificateSigningRequests: rt<CertificateSigningRequest>('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', false),
   storageClasses: rt<StorageClass>('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
+  horizontalPodAutoscalers: rt<HorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true),
 });

@@ -16,6 +16,8 @@ import { replicaSetController, replicationControllerController } from './replica
 import { deploymentController } from './deployment/controller.js';
 import { garbageCollectorController } from './garbage-collector/collector.js';
 import { serviceAccountController } from './serviceaccount.js';
+import { serviceAccountTokenController } from './serviceaccount-token.js';
+import { rootCAPublisher } from './root-ca-publisher.js';
 import { endpointsController } from './endpoints.js';
 import { endpointSliceController } from './endpointslice.js';
 import { jobController } from './job/controller.js';
@@ -30,6 +32,9 @@ import { localPathProvisioner } from './local-path-provisioner/controller.js';
 import { pvcProtectionController, pvProtectionController } from './volume-protection.js';
 import { ephemeralVolumeController } from './ephemeral-volume.js';
 import { serviceLBController } from './servicelb.js';
+import { csrApprovingController } from './certificates/approver.js';
+import { csrSigningController } from './certificates/signer.js';
+import { horizontalPodAutoscalerController } from './podautoscaler/controller.js';
 
 /** Every controller, by the name Kubernetes' controller manager gives it. Add new ones here. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
@@ -42,6 +47,8 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   deployment: deploymentController,
   'garbage-collector': garbageCollectorController,
   serviceaccount: serviceAccountController,
+  'serviceaccount-token': serviceAccountTokenController,
+  'root-ca-cert-publisher': rootCAPublisher,
   endpoint: endpointsController,
   endpointslice: endpointSliceController,
   job: (ctx) => jobController(ctx),
@@ -57,6 +64,9 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'pv-protection': pvProtectionController,
   'ephemeral-volume': ephemeralVolumeController,
   servicelb: serviceLBController,
+  csrapproving: csrApprovingController,
+  csrsigning: csrSigningController,
+  horizontalpodautoscaling: horizontalPodAutoscalerController,
 };
 
 export interface RunningControllers {

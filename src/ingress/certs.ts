@@ -38,7 +38,7 @@ export class CertStore {
     defaultCert: { cert: string; key: string },
     private readonly getSecret: (namespace: string, name: string) => Secret | undefined,
   ) {
-    this.defaultContext = createSecureContext({ cert: defaultCert.cert, key: defaultCert.key });
+    this.defaultContext = createSecureContext({ cert: defaultCert.cert, key: defaultCert.key, minVersion: 'TLSv1.2' });
   }
 
   /** Takes the route table's tls map and (re)loads changed Secrets; returns the unusable ones. */
@@ -90,7 +90,7 @@ export function contextFromSecret(secret: Secret | undefined, key: string): Secu
   try {
     const x = new X509Certificate(cert);
     if (Date.parse(x.validTo) < Date.now()) throw new Error(`certificate expired at ${x.validTo}`);
-    return createSecureContext({ cert, key: pem });
+    return createSecureContext({ cert, key: pem, minVersion: 'TLSv1.2' });
   } catch (err) {
     throw new Error(`TLS Secret ${key} holds no usable certificate and key (${(err as Error).message}); its hosts get the default certificate`);
   }

@@ -83,6 +83,7 @@ export async function openHttps(
     SNICallback: (name, cb) => cb(null, certs.contextFor(name)),
     // Used when a client sends no SNI name at all.
     secureContext: certs.defaultContext,
+    minVersion: 'TLSv1.2',
     maxSessionMemory: 10,
     settings: { maxHeaderListSize: limits.maxHeaderSize },
     maxSendHeaderBlockLength: limits.maxHeaderSize,

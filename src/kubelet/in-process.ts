@@ -19,6 +19,7 @@ import type { Pki } from '../util/pki.js';
 import { realNodeSetup } from './real-node.js';
 import { startHostMonitors } from './node/host-monitors.js';
 import { startNodeAgentServer } from './server/index.js';
+import { nodeStats } from './stats/index.js';
 
 export interface InProcessAgentsOptions {
   client: Client;
@@ -135,6 +136,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
         ...h.server,
         pods: () => routers.podsOnNode(name),
         metrics: () => result.host?.metrics,
+        stats: nodeStats({ nodeName: name, runtime, pods: () => routers.podsOnNode(name), fsPath: h.agentDir }),
         log: opts.log.child('agent-server'),
       }));
     if (server || monitors) {

@@ -12,6 +12,7 @@ import { apiSources } from './container/api-sources.js';
 import { containerHooks, type ContainerHooks } from './pod/container-hooks.js';
 import { ContainerSetup } from './container/setup.js';
 import { PodDirs } from './container/pod-dirs.js';
+import { ServiceAccountTokenManager, type RequestToken } from './volumes/token-manager.js';
 
 export interface RealNodeOptions {
   client: Client;
@@ -36,16 +37,35 @@ export interface RealNodeSetup {
 
 const sameMap = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 
+/** TokenRequest through the agent's client. */
+function tokenRequester(client: Client): RequestToken {
+  return async (namespace, serviceAccount, spec) => {
+    const tr = await client.serviceAccounts.createSubresource<object, { status?: { token?: string; expirationTimestamp?: string } }>(
+      serviceAccount,
+      'token',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec },
+      { namespace },
+    );
+    const token = tr.status?.token;
+    const expiration = Date.parse(tr.status?.expirationTimestamp ?? '');
+    if (!token || Number.isNaN(expiration)) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} answered without a token`);
+    return { token, expiration };
+  };
+}
+
 export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
   // ConfigMaps and Secrets are watched anyway (their volumes follow them): env and volumes
   // read the watch cache, and the API only for one the cache has not seen yet.
   const configMaps = o.informers.informerFor(resources.configMaps);
   const secrets = o.informers.informerFor(resources.secrets);
   const api = apiSources(o.client);
+  // Bound service-account tokens for projected volumes; a token that is due re-renders its pod's volumes.
+  const tokens = new ServiceAccountTokenManager(tokenRequester(o.client), (uid) => void resync(`pod ${uid} token`, setup.volumes.resyncUid(uid)));
   const sources: typeof api = {
     ...api,
     configMap: async (ns, name) => configMaps.get(name, ns) ?? api.configMap(ns, name),
     secret: async (ns, name) => secrets.get(name, ns) ?? api.secret(ns, name),
+    serviceAccountToken: (pod, req) => tokens.token(pod, req),
   };
   const memory = parseQuantity(o.capacity.memory);
   const setup = new ContainerSetup({
@@ -67,7 +87,11 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
   secrets.addEventHandler(onSource('secret'));
   return {
     hooks: containerHooks({ setup, sources, hostIP: o.hostIP }),
-    cleanupOrphanedPods: (keep) => setup.volumes.cleanupOrphans(keep),
+    cleanupOrphanedPods: async (keep) => {
+      const removed = await setup.volumes.cleanupOrphans(keep);
+      for (const uid of removed) tokens.forgetPod(uid);
+      return removed;
+    },
     podChanged(pod, old) {
       if (!pod || !old || pod.metadata?.deletionTimestamp) return;
       if (sameMap(pod.metadata?.labels, old.metadata?.labels) && sameMap(pod.metadata?.annotations, old.metadata?.annotations)) return;

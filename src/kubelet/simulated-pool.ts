@@ -10,6 +10,7 @@ import { NodeAgent } from './agent.js';
 import { goArch } from './node/status.js';
 import { agentRouters } from './node/pods-index.js';
 import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
+import { resourceMetricsText, SimulatedStats, type Summary } from './stats/index.js';
 
 export const DEFAULT_SIMULATED_CAPACITY = { cpu: '8', memory: '32Gi', pods: '110' };
 
@@ -52,6 +53,8 @@ export interface SimulatedNodePoolOptions {
 
 export class SimulatedNodePool {
   readonly agents = new Map<string, NodeAgent>();
+  private readonly stats = new Map<string, SimulatedStats>();
+  private readonly silent = new Set<string>();
   private readonly routers;
 
   constructor(private readonly opts: SimulatedNodePoolOptions) {
@@ -91,17 +94,37 @@ export class SimulatedNodePool {
         });
         await agent.start();
         this.agents.set(name, agent);
+        this.stats.set(name, new SimulatedStats(name, () => this.routers.podsOnNode(name)));
       }
     };
     await Promise.all(Array.from({ length: Math.min(count, this.opts.concurrency ?? 8) }, one));
     log.info('simulated nodes registered', { count });
   }
 
-  /** Stops (false) or resumes (true) one node's heartbeats, as if its agent died and came back. */
+  /** Stops (false) or resumes (true) one node's heartbeats, as if its agent died and came back: a dead agent answers no scrape either. */
   setHeartbeats(name: string, on: boolean): void {
     const a = this.agents.get(name);
     if (!a) throw new Error(`no simulated node ${name}`);
     a.setHeartbeats(on);
+    if (on) this.silent.delete(name);
+    else this.silent.add(name);
+  }
+
+  /** The node's Summary (what its /stats/summary would answer); undefined when it is not one of this pool's. */
+  summary(name: string): Summary | undefined {
+    return this.stats.get(name)?.summaryNow();
+  }
+
+  /**
+   * The node's /metrics/resource text, written in this process (simulated nodes have no
+   * server); undefined when the node is not one of this pool's. A node whose agent is
+   * "dead" never answers, as a hung agent would not.
+   */
+  resourceMetrics(name: string): Promise<string> | undefined {
+    const s = this.stats.get(name);
+    if (!s) return undefined;
+    if (this.silent.has(name)) return new Promise<string>(() => {});
+    return Promise.resolve(resourceMetricsText(s.summaryNow()));
   }
 
   stop(): void {

@@ -1,18 +1,13 @@
 // The cluster's certificates, kept under <dataDir>/tls/ as k3s does: one CA that signs the
 // apiserver's serving certificate and every client certificate (admin, node agents).
 //
-// Certificates are assembled here in DER with node:crypto doing keys and signatures.
-// @peculiar/x509 v2 needs a global Reflect-metadata polyfill (tsyringe) and takes ~85 ms just
-// to load; the few structures a cluster CA needs are simpler to encode directly, and the
-// real kubectl test (Go's crypto/x509) checks the encoding.
-import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+// Certificates are made with @peculiar/x509 (src/util/x509.ts); node:crypto checks the stored ones.
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify as toYaml } from 'yaml';
-import { buildCert, certIdentity, keyIdOf, name, type Names, type Signer } from './x509-der.js';
+import { loadSigner, name, newKey, selfSigned, signLeaf, splitNames, type IssueSpec, type Names, type Signer, type Usage } from './x509.js';
 
 const SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 const DAY = 24 * 3600 * 1000;
@@ -58,6 +53,8 @@ export interface Pki {
   issueClientCert(cn: string, groups: string[]): Promise<CertAndKey>;
   /** A serving certificate (e.g. for a node agent's HTTPS server), signed by the cluster CA. */
   issueServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<CertAndKey>;
+  /** Signs a certificate for a key the caller holds (the CSR signer), capped at the CA's expiry. */
+  sign(spec: IssueSpec): Promise<string>;
 }
 
 export interface PkiOptions {
@@ -65,48 +62,11 @@ export interface PkiOptions {
   ips?: string[];
 }
 
-const genKeyPair = promisify(generateKeyPair);
-
-async function newKey(): Promise<{ key: KeyObject; spki: Buffer; pem: string }> {
-  const { privateKey, publicKey } = await genKeyPair('ec', { namedCurve: 'prime256v1' });
-  // SEC1 ("EC PRIVATE KEY") is what k3s and kubeadm write; every TLS stack reads it.
-  const pem = privateKey.export({ format: 'pem', type: 'sec1' }).toString();
-  return { key: privateKey, spki: publicKey.export({ format: 'der', type: 'spki' }), pem };
-}
-
-async function createCa(): Promise<{ certPem: string; keyPem: string }> {
-  const { key, spki, pem } = await newKey();
-  const subject = name('skiff-ca');
-  const notAfter = Date.now() + CA_LIFETIME;
-  return { certPem: buildCert({ subject, spki, issuer: subject, signingKey: key, notAfter, ca: true }), keyPem: pem };
-}
-
-function loadCa(certPem: string, keyPem: string): Signer & { cert: X509Certificate } {
-  const key = createPrivateKey(keyPem);
-  const cert = new X509Certificate(certPem);
-  if (!cert.checkPrivateKey(key)) throw new Error('CA certificate and key do not match');
-  const { subject, keyId } = certIdentity(cert.raw);
-  const spki = cert.publicKey.export({ format: 'der', type: 'spki' });
-  return { key, cert, subject, keyId: keyId ?? keyIdOf(spki), notAfter: new Date(cert.validTo).getTime() };
-}
-
-async function issue(signer: Signer, subject: Buffer, usage: 'server' | 'client', san?: Names): Promise<CertAndKey> {
-  const { spki, pem } = await newKey();
-  const notAfter = Math.min(Date.now() + LEAF_LIFETIME, signer.notAfter);
-  const cert = buildCert({ subject, spki, issuer: signer.subject, issuerKeyId: signer.keyId, signingKey: signer.key, notAfter, usage, san });
+/** A fresh key and a certificate for it signed by `signer`. */
+async function issue(signer: Signer, subject: ReturnType<typeof name>, usage: Usage, san?: Names): Promise<CertAndKey> {
+  const { keys, pem } = await newKey();
+  const cert = await signLeaf(signer, { subject, publicKey: keys.publicKey, usage, san, notAfter: Date.now() + LEAF_LIFETIME });
   return { cert, key: pem };
-}
-
-function splitNames(hostnames: string[], ips: string[]): Names {
-  const dns = new Set<string>();
-  const ipSet = new Set<string>();
-  for (const n of [...hostnames, ...ips]) {
-    const v = n.trim();
-    if (!v) continue;
-    if (isIP(v)) ipSet.add(v);
-    else dns.add(v.toLowerCase());
-  }
-  return { dns: [...dns], ips: [...ipSet] };
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -159,12 +119,13 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
   let caCertPem = await readIfExists(path('caCert'));
   let caKeyPem = await readIfExists(path('caKey'));
   if (!caCertPem || !caKeyPem) {
-    ({ certPem: caCertPem, keyPem: caKeyPem } = await createCa());
+    ({ certPem: caCertPem, keyPem: caKeyPem } = await selfSigned('skiff-ca', CA_LIFETIME));
     await writeAtomic(path('caKey'), caKeyPem, 0o600);
     await writeAtomic(path('caCert'), caCertPem, 0o644);
     generated = true;
   }
-  const signer = loadCa(caCertPem, caKeyPem);
+  const signer = await loadSigner(caCertPem, caKeyPem);
+  const caX509 = new X509Certificate(caCertPem);
 
   const san = splitNames([...SERVICE_NAMES, 'localhost', osHostname(), ...(opts.hostnames ?? [])], ['127.0.0.1', '::1', ...(opts.ips ?? [])]);
 
@@ -177,7 +138,7 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
   ): Promise<CertAndKey> => {
     const cert = await readIfExists(path(certFile));
     const key = await readIfExists(path(keyFile));
-    const stored = leafUsable(cert, key, signer.cert);
+    const stored = leafUsable(cert, key, caX509);
     if (stored && fits(stored)) return { cert: cert!, key: key! };
     const issued = await make();
     await writeAtomic(path(keyFile), issued.key, 0o600);
@@ -217,6 +178,7 @@ export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise
     generated,
     issueClientCert: (cn, groups) => issue(signer, name(cn, groups), 'client'),
     issueServingCert: (cn, names) => issue(signer, name(cn), 'server', splitNames(names.hostnames ?? [], names.ips ?? [])),
+    sign: (spec) => signLeaf(signer, spec),
   };
 }
 
@@ -249,12 +211,10 @@ export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promi
 }
 
 /**
- * A self-signed serving certificate, for a node agent that joins a server remotely and has
- * no access to the CA key (the apiserver does not verify agents' serving certificates).
+ * A self-signed serving certificate, for a listener whose clients do not check it against
+ * the cluster CA (the ingress default certificate, tests).
  */
 export async function selfSignedServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<CertAndKey> {
-  const { key, spki, pem } = await newKey();
-  const subject = name(cn);
-  const san = splitNames(names.hostnames ?? [], names.ips ?? []);
-  return { cert: buildCert({ subject, spki, issuer: subject, signingKey: key, notAfter: Date.now() + LEAF_LIFETIME, usage: 'server', san }), key: pem };
+  const { certPem, keyPem } = await selfSigned(cn, LEAF_LIFETIME, 'server', splitNames(names.hostnames ?? [], names.ips ?? []));
+  return { cert: certPem, key: keyPem };
 }

@@ -102,5 +102,6 @@ test("the agent serves the kubelet's paths", () => {
   assert.deepEqual(parseAgentPath('/portForward/ns/p'), { kind: 'portForward', namespace: 'ns', pod: 'p' });
   assert.deepEqual(parseAgentPath('/healthz'), { kind: 'healthz' });
   assert.equal(parseAgentPath('/containerLogs/ns/p'), undefined);
-  assert.equal(parseAgentPath('/stats/summary'), undefined);
+  assert.deepEqual(parseAgentPath('/stats/summary'), { kind: 'statsSummary' });
+  assert.equal(parseAgentPath('/stats/container'), undefined);
 });

@@ -29,7 +29,10 @@ const CORE = [
   ['resourcequotas', 'ResourceQuota', true],
 ] as const;
 const GROUPS: Record<string, ReadonlyArray<readonly [string, string, boolean]>> = {
-  'apps/v1': [['deployments', 'Deployment', true]],
+  'apps/v1': [
+    ['deployments', 'Deployment', true],
+    ['deployments/scale', 'Scale', true],
+  ],
   'batch/v1': [
     ['jobs', 'Job', true],
     ['cronjobs', 'CronJob', true],
@@ -43,6 +46,7 @@ const GROUPS: Record<string, ReadonlyArray<readonly [string, string, boolean]>> 
   'scheduling.k8s.io/v1': [['priorityclasses', 'PriorityClass', false]],
   'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget', true]],
   'networking.k8s.io/v1': [['ingresses', 'Ingress', true]],
+  'autoscaling/v1': [['horizontalpodautoscalers', 'HorizontalPodAutoscaler', true]],
 };
 const resourceList = (gv: string, rs: ReadonlyArray<readonly [string, string, boolean]>) => ({
   kind: 'APIResourceList',
@@ -61,6 +65,18 @@ const CRONJOB = {
       metadata: { labels: { team: 'ops' } },
       spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', args: ['true'] }] } } },
     },
+  },
+};
+
+// Target of `kubectl autoscale deployment web`.
+const DEPLOYMENT = {
+  kind: 'Deployment',
+  apiVersion: 'apps/v1',
+  metadata: { name: 'web', namespace: 'default', uid: '0b9e3d1c-2f4a-4c55-8d3e-7a1b2c3d4e5f' },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
   },
 };
 
@@ -102,6 +118,7 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer
   const group = GROUPS[url.replace(/^\/apis\//, '')];
   if (group) return json(200, resourceList(url.replace(/^\/apis\//, ''), group));
   if (url === '/apis/batch/v1/namespaces/default/cronjobs/nightly') return json(200, CRONJOB);
+  if (url === '/apis/apps/v1/namespaces/default/deployments/web') return json(200, DEPLOYMENT);
   // /version, /openapi/v3 …: kubectl copes with 404 (no server-side schema).
   json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
 }
@@ -330,4 +347,22 @@ test('kubectl create ingress', { skip: NO_KUBECTL }, async () => {
   assert.deepEqual(d['spec'].tls, [{ hosts: ['foo.com'], secretName: 'my-cert' }]);
   assert.deepEqual(d['spec'].rules[0].http.paths[0], { path: '/bar', pathType: 'Exact', backend: { service: { name: 'svc1', port: { number: 8080 } } } });
   assert.equal(d['spec'].rules[0].http.paths[1].pathType, 'Prefix');
+});
+
+test('kubectl autoscale (an autoscaling/v1 HorizontalPodAutoscaler)', { skip: NO_KUBECTL }, async () => {
+  captured = [];
+  const args = ['autoscale', 'deployment', 'web', '--cpu-percent=50', '--min=1', '--max=5'];
+  const { stdout } = await kubectl(args);
+  assert.match(stdout, / autoscaled\n$/);
+  const [post] = captured as [Captured];
+  assert.equal(post.contentType, KUBERNETES_PROTOBUF_CONTENT_TYPE);
+  const decoded = decodeKubernetesProtobuf(post.body) as Obj;
+  const expected = JSON.parse((await kubectl([...args, '--dry-run=client', '-o', 'json'])).stdout);
+  assert.deepEqual(decoded, expected);
+  assert.deepEqual(decoded['spec'], {
+    scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' },
+    minReplicas: 1,
+    maxReplicas: 5,
+    targetCPUUtilizationPercentage: 50,
+  });
 });

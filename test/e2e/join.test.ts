@@ -7,8 +7,13 @@
 // pod traffic is pod-network.test.ts's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { bootstrapTokenOf, parseJoinToken } from '../../src/apiserver/auth/join-token.js';
 import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
 import { waitFor as until } from '../helpers/wait.js';
 
@@ -128,6 +133,45 @@ test('a second node joins from its own network namespace; a Deployment spreads o
     } finally {
       await cri.close();
     }
+
+    // The agent used the join token only to get its own certificate: its client CSR came from
+    // the bootstrap token, every later request (its serving CSR) from system:node:<name>.
+    const csrs = (await getJson<{ items: CertificateSigningRequest[] }>(node, ['csr'])).items;
+    const bootId = bootstrapTokenOf(parseJoinToken(c.token).secret).id;
+    const clientCsr = csrs.find((x) => x.spec.signerName === 'kubernetes.io/kube-apiserver-client-kubelet' && x.spec.username === `system:bootstrap:${bootId}`);
+    assert.ok(clientCsr?.status?.certificate, `a signed client CSR from the bootstrap token: ${JSON.stringify(csrs.map((x) => x.spec))}`);
+    assert.equal(new X509Certificate(Buffer.from(clientCsr!.status!.certificate!, 'base64')).subject, `O=system:nodes\nCN=system:node:${N2}`);
+    const servingCsr = csrs.find((x) => x.spec.signerName === 'kubernetes.io/kubelet-serving');
+    assert.equal(servingCsr?.spec.username, `system:node:${N2}`, 'the agent speaks as its node, not with the token');
+    assert.ok(servingCsr?.spec.groups?.includes('system:nodes'));
+    assert.ok(servingCsr?.status?.certificate, 'its serving certificate is signed');
+    for (const f of ['kubelet-client.key', 'kubelet-client.crt', 'kubelet-serving.key']) {
+      const mode = statSync(join(agent.dataDir, 'agent', 'pki', f)).mode & 0o777;
+      assert.equal(mode, 0o600, `${f} is 0600`);
+    }
+    // Its HTTPS port listens on the node IP only.
+    const listening = await c.exec(N2, ['ss', '-ltnH', `sport = :${c.agents[0]!.kubeletPort}`]);
+    assert.match(listening.stdout, new RegExp(`${agentIP.replace(/\./g, '\\.')}:${c.agents[0]!.kubeletPort}`));
+    assert.doesNotMatch(listening.stdout, /(0\.0\.0\.0|\*|\[::\]):\d+/);
+
+    // Restarted without any token, the agent comes back on its certificate alone.
+    await agent.stop();
+    rmSync(agent.tokenFile);
+    await agent.start();
+    assert.doesNotMatch(agent.logs(), /obtained through the CSR API[\s\S]*obtained through the CSR API/, 'no second bootstrap');
+    const after = (await getJson<{ items: CertificateSigningRequest[] }>(node, ['csr'])).items;
+    assert.equal(after.length, csrs.length, 'no new certificate request after the restart');
+    const back = await until(
+      'n2 Ready again after the restart',
+      60_000,
+      async () => {
+        const n = await getJson<Node>(node!, ['node', N2]);
+        const hb = n.status?.conditions?.find((x) => x.type === 'Ready')?.lastHeartbeatTime;
+        return ready(n) && hb && Date.parse(hb) > Date.now() - 30_000 ? n : undefined;
+      },
+      logs,
+    );
+    assert.ok(back);
 
     const del = await node.kubectl(['delete', 'deployment/spread', '--wait=true', '--timeout=60s'], { timeoutMs: 90_000 });
     assert.equal(del.code, 0, del.stderr);

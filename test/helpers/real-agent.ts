@@ -14,6 +14,7 @@ import { SKIFF_BIN } from './server.js';
 export interface RealAgentOptions {
   /** https://HOST:PORT of the server, reachable from where the agent runs. */
   server: string;
+  /** The join token: handed over in a 0600 file (--token-file), as an operator should. */
   token: string;
   nodeName: string;
   nodeIP: string;
@@ -33,6 +34,8 @@ export interface RealAgent {
   socket: string;
   readonly proc: ChildProcess | undefined;
   logs(): string;
+  /** DATA_DIR/join-token; a restart after it is removed runs without a token (on the node's certificate). */
+  tokenFile: string;
   /** Starts the agent (again, on the same data dir) and resolves once it says it is ready. */
   start(): Promise<void>;
   /** SIGTERM, SIGKILL after 20 s; resolves once the process has exited. */
@@ -54,13 +57,14 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   let cleaned = false;
   // No upstream nameservers for the node's DNS: nothing leaves this machine.
   writeFileSync(join(dataDir, 'resolv.conf'), '# e2e: no upstream nameservers\n');
-  const args = [
+  const tokenFile = join(dataDir, 'join-token');
+  writeFileSync(tokenFile, `${o.token}\n`, { mode: 0o600 });
+  const args = () => [
     SKIFF_BIN,
     'agent',
     '--server',
     o.server,
-    '--token',
-    o.token,
+    ...(existsSync(tokenFile) ? ['--token-file', tokenFile] : []),
     '--data-dir',
     dataDir,
     '--resolv-conf',
@@ -85,6 +89,7 @@ export function realAgent(o: RealAgentOptions): RealAgent {
   ];
   const agent: RealAgent = {
     dataDir,
+    tokenFile,
     bridge,
     socket,
     get proc() {
@@ -95,7 +100,7 @@ export function realAgent(o: RealAgentOptions): RealAgent {
       if (running(proc)) throw new Error('the agent is running already');
       // nsenter --net, not `ip netns exec`: that one remounts /sys for the namespace, which
       // hides /sys/fs/cgroup from containerd and runc.
-      const [cmd, argv] = o.netns ? ['nsenter', [`--net=/run/netns/${o.netns}`, process.execPath, ...args]] : [process.execPath, args];
+      const [cmd, argv] = o.netns ? ['nsenter', [`--net=/run/netns/${o.netns}`, process.execPath, ...args()]] : [process.execPath, args()];
       const from = out.length;
       const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       proc = p;

@@ -232,13 +232,14 @@ test('skiff agent stops with an error naming --kubelet-port when that port is ta
       String(port),
     ]);
     assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /WARNING: the join token given with --token is visible to every user of this host \(ps\); use --token-file or SKIFF_TOKEN/);
     assert.match(r.stderr, new RegExp(`port ${port} is taken .*--kubelet-port, or --kubelet-port 0 for any free port`));
   } finally {
     taken.close();
   }
 });
 
-test('skiff agent refuses a server whose CA does not match the token, and the API refuses a wrong secret', async () => {
+test('skiff agent refuses a server whose CA does not match the token; the join secret alone cannot act as a node', async () => {
   const secret = readFileSync(join(s.dataDir, 'token'), 'utf8').trim().split('::server:')[1]!;
   const bad = await runAgentOnce([
     '--server',
@@ -263,8 +264,8 @@ test('skiff agent refuses a server whose CA does not match the token, and the AP
         .on('error', rej);
     });
   assert.equal(await status('node:x:wrong'), 401);
-  assert.equal(await status(`node:x:${secret}`), 200);
-  assert.equal(await status(secret), 401, 'the bare secret names no node');
+  assert.equal(await status(`node:x:${secret}`), 401, 'the node:<name>:<secret> bearer form is gone');
+  assert.equal(await status(secret), 403, 'the secret is a bootstrap token: it may ask for a certificate, not list nodes');
 });
 
 test('skiff agent --runtime simulated joins from another process with the server token', async () => {
@@ -272,15 +273,7 @@ test('skiff agent --runtime simulated joins from another process with the server
   assert.match(token, /^K10[0-9a-f]{64}::server:\S+$/);
   const agent = spawn(
     process.execPath,
-    [
-      SKIFF_BIN,
-      'agent',
-      '--server',
-      s.url,
-      '--token',
-      token,
-      '--data-dir',
-      join(s.dataDir, 'agent'),
+    [SKIFF_BIN, 'agent', '--server', s.url, '--data-dir', join(s.dataDir, 'agent'),
       '--node-name',
       'joined-node',
       '--node-ip',
@@ -290,12 +283,13 @@ test('skiff agent --runtime simulated joins from another process with the server
       '--kubelet-port',
       '0',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // The token through the environment, where ps does not show it.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_TOKEN: token } },
   );
   let err = '';
   agent.stderr!.on('data', (d) => (err = (err + d).slice(-20_000)));
   try {
-    await eventually('joined-node Ready', 15_000, async () => {
+    await eventually('joined-node Ready', 30_000, async () => {
       const o = await ok(['get', 'nodes']);
       return /joined-node\s+Ready/.test(o) ? true : undefined;
     }).catch((e) => assert.fail(`${(e as Error).message}\n${err}`));
@@ -308,6 +302,13 @@ test('skiff agent --runtime simulated joins from another process with the server
     assert.ok(inCidr(pod.status.podIP, node.spec.podCIDR));
     assert.equal(node.status.nodeInfo.containerRuntimeVersion, 'simulated://1.0');
     await ok(['delete', 'pod', 'remote', '--timeout=20s']);
+    // After the bootstrap the agent speaks as system:node:joined-node (its serving CSR shows who asked).
+    const csrs = (await json(['get', 'csr'])).items as { spec: { signerName: string; username: string } }[];
+    assert.deepEqual(
+      csrs.filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving').map((c) => c.spec.username),
+      ['system:node:joined-node'],
+    );
+    assert.doesNotMatch(err, /visible to every user/);
   } finally {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));

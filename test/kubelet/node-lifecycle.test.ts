@@ -7,7 +7,6 @@ import { evictionTime, toleratesTaint } from '../../src/controllers/taint-evicti
 import { CidrSet } from '../../src/controllers/node-ipam.js';
 import { readinessTaintKey } from '../../src/controllers/node-lifecycle.js';
 import { defaultTolerationSeconds } from '../../src/apiserver/admission/default-tolerations.js';
-import { formatJoinToken, nodeBearerToken, nodeTokenAuthenticator, parseJoinToken } from '../../src/apiserver/auth/node-token.js';
 import { parseCapacity, simulatedNodeIP } from '../../src/kubelet/simulated-pool.js';
 import { pods as podDef } from '../../src/api/core/pod.js';
 
@@ -91,18 +90,6 @@ test('DefaultTolerationSeconds adds 300 s not-ready and unreachable tolerations 
   const updated: any = { spec: {} };
   await hook('update', podDef, updated);
   assert.equal(updated.spec.tolerations, undefined, 'only on create');
-});
-
-test('join tokens carry the CA hash; the secret authenticates system:node:<name> and nothing else', () => {
-  const token = formatJoinToken('PEM', 's3cret');
-  assert.match(token, /^K10[0-9a-f]{64}::server:s3cret$/);
-  assert.deepEqual(parseJoinToken(token).secret, 's3cret');
-  assert.equal(parseJoinToken('plain').caHash, undefined);
-  const auth = nodeTokenAuthenticator('s3cret');
-  assert.deepEqual(auth(nodeBearerToken('node-a', 's3cret')), { username: 'system:node:node-a', groups: ['system:nodes'] });
-  assert.equal(auth(nodeBearerToken('node-a', 's3cre')), undefined);
-  assert.equal(auth('s3cret'), undefined);
-  assert.equal(auth('node:Bad_Name:s3cret'), undefined);
 });
 
 test('simulated node capacity and addresses', () => {

@@ -5,7 +5,9 @@ import './core-kinds.js';
 import './apps-batch.js';
 import './other-groups.js';
 import './autoscaling.js';
+import './certificates.js';
 import './apiextensions.js';
+import './authentication.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
 export { definitions, type Schema } from './dsl.js';

@@ -266,5 +266,7 @@ const SPECIAL: Record<string, Special> = {
     const s = v.get('string');
     return typeof s === 'string' && s !== '' ? s : '0';
   },
+  // A user's extra values ([]string) travel wrapped in a message.
+  '.certificates.v1.ExtraValue': (v) => v.get('items') ?? [],
   '.intstr.IntOrString': (v) => (Number(v.get('type') ?? 0) === 1 ? (v.get('strVal') ?? '') : (v.get('intVal') ?? 0)),
 };

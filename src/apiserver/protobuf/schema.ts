@@ -7,7 +7,10 @@ import { CORE_PROTO } from './core.proto.js';
 import { CORE_POD_PROTO } from './core-pod.proto.js';
 import { CORE_VOLUME_PROTO } from './core-volume.proto.js';
 import { APPS_PROTO, BATCH_PROTO } from './workloads.proto.js';
+import { CERTIFICATES_PROTO } from './certificates.proto.js';
 import { RBAC_PROTO, SCHEDULING_PROTO, POLICY_PROTO, NETWORKING_PROTO } from './access.proto.js';
+import { AUTHENTICATION_PROTO } from './authentication.proto.js';
+import { AUTOSCALING_V1_PROTO, AUTOSCALING_V2_PROTO } from './autoscaling.proto.js';
 
 /** `${apiVersion}/${kind}` → message name in the schema below. */
 export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
@@ -27,6 +30,12 @@ export const MESSAGE_FOR_KIND: Readonly<Record<string, string>> = {
   'scheduling.k8s.io/v1/PriorityClass': 'scheduling.v1.PriorityClass',
   'policy/v1/PodDisruptionBudget': 'policy.v1.PodDisruptionBudget',
   'networking.k8s.io/v1/Ingress': 'networking.v1.Ingress',
+  'certificates.k8s.io/v1/CertificateSigningRequest': 'certificates.v1.CertificateSigningRequest',
+  'authentication.k8s.io/v1/TokenRequest': 'authentication.v1.TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'authentication.v1.TokenReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'autoscaling.v1.HorizontalPodAutoscaler',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'autoscaling.v2.HorizontalPodAutoscaler',
 };
 
 function buildRoot(): protobuf.Root {
@@ -45,6 +54,10 @@ function buildRoot(): protobuf.Root {
     SCHEDULING_PROTO,
     POLICY_PROTO,
     NETWORKING_PROTO,
+    CERTIFICATES_PROTO,
+    AUTHENTICATION_PROTO,
+    AUTOSCALING_V1_PROTO,
+    AUTOSCALING_V2_PROTO,
   ];
   // keepCase: proto field names are the JSON names; camel-casing would turn
   // FieldsV1's "Raw" and any future snake_case name into something else.

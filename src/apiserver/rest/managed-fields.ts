@@ -46,7 +46,7 @@ const RESET_STATUS = (() => {
  * the main resource (when status is a subresource) or spec through /status.
  */
 export function ignoredFields(def: ResourceDef, subresource: string | undefined): FieldSet {
-  if (subresource === 'status') return RESET_STATUS;
+  if (subresource === 'status' || subresource === 'approval') return RESET_STATUS;
   return def.subresources?.status ? RESET_MAIN : STRIPPED;
 }
 

@@ -15,7 +15,7 @@ import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
 import { formatTime } from '../../util/time.js';
-import { ephemeralContainersOnly, statusOnly, stripVolatile, typeMetaFirst } from './write-shapes.js';
+import { approvalOnly, ephemeralContainersOnly, statusOnly, stripVolatile, typeMetaFirst } from './write-shapes.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -50,7 +50,7 @@ function finalizersPending(def: ResourceDef, obj: KObject): boolean {
 }
 
 /** The subresources that write through the object's own storage. */
-export type WriteSubresource = 'status' | 'ephemeralcontainers' | undefined;
+export type WriteSubresource = 'status' | 'approval' | 'ephemeralcontainers' | undefined;
 
 export class ResourceStorage {
   readonly admission: AdmissionHook[] = [];
@@ -250,7 +250,14 @@ export class ResourceStorage {
    * admission, validation. Shared by PUT and PATCH.
    */
   async prepareUpdate(def: ResourceDef, current: KObject, input: KObject, subresource: WriteSubresource, fieldManager?: string): Promise<KObject> {
-    const obj = subresource === 'status' ? statusOnly(current, input) : subresource === 'ephemeralcontainers' ? ephemeralContainersOnly(current, input) : input;
+    const obj =
+      subresource === 'status'
+        ? statusOnly(current, input)
+        : subresource === 'approval'
+          ? approvalOnly(current, input)
+          : subresource === 'ephemeralcontainers'
+            ? ephemeralContainersOnly(current, input)
+            : input;
     carryMetaOnUpdate(def, obj, current);
     if (!subresource && def.subresources?.status) {
       // `current` may be the frozen cached object (a patch): obj gets status of its own then.
@@ -259,10 +266,11 @@ export class ResourceStorage {
     }
     def.defaults?.(obj);
     if (!subresource) def.prepareForUpdate?.(obj, current);
+    else if (subresource === 'status' || subresource === 'approval') def.prepareForSubresourceUpdate?.(subresource, obj, current);
     bumpGeneration(def, obj, current);
     for (const hook of this.admission) await hook('update', def, obj, current);
     const errs =
-      subresource === 'status'
+      subresource === 'status' || subresource === 'approval'
         ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
         : [
             ...validateObjectMeta(def, obj, current),

@@ -31,6 +31,16 @@ export function statusOnly(current: KObject, input: KObject): KObject {
   return obj;
 }
 
+/** certificatesigningrequests/approval: the stored object with the client's status.conditions only. */
+export function approvalOnly(current: KObject, input: KObject): KObject {
+  const obj = clone(current);
+  const conditions = input.status?.conditions;
+  obj.status = { ...(obj.status ?? {}) };
+  if (conditions === undefined || conditions === null) delete obj.status.conditions;
+  else obj.status.conditions = clone(conditions);
+  return obj;
+}
+
 // managedFields count: a write that changes only ownership (a second applier, a migration
 // of client-side apply's entries) is a real write, as in Kubernetes.
 export function stripVolatile(obj: KObject): KObject {

@@ -5,6 +5,7 @@ import type { Client } from '../../client/client.js';
 import type { SharedInformerFactory } from '../../client/informer-factory.js';
 import type { ResourceType } from '../../client/resources.js';
 import type { Logger } from '../../util/log.js';
+import type { IssueSpec } from '../../util/x509.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 
 export interface ControllerContext {
@@ -32,7 +33,19 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner puts volume directories: DATA_DIR/storage. */
   localPathStorageDir?: string;
+  /** The cluster CA's signing function (Pki.sign): without it the CSR signer does not run. */
+  csrSigner?: (spec: IssueSpec) => Promise<string>;
+  /** --cluster-signing-duration in seconds: the longest certificate the CSR signer issues; default 1 year. */
+  clusterSigningDurationSeconds?: number;
+  /** The cluster CA (PEM): published as kube-root-ca.crt and put into service-account token Secrets. */
+  rootCA?: string;
+  /** Signs a legacy (Secret-based) service-account token, as --service-account-private-key-file does. */
+  signLegacyToken?: LegacyTokenSigner;
+  /** --horizontal-pod-autoscaler-sync-period, in ms; default 15 s. */
+  hpaSyncPeriodMs?: number;
 }
+
+export type LegacyTokenSigner = (namespace: string, serviceAccount: { name: string; uid: string }, secretName: string) => Promise<string>;
 
 export interface Controller {
   readonly name: string;

@@ -235,7 +235,41 @@ export interface ImageService {
   removeImage(image: string): Promise<void>;
 }
 
-export interface ContainerRuntime extends RuntimeService, ImageService {
+/** CRI ContainerStats, as the node agent's stats read them. Times are ns since the epoch. */
+export interface RuntimeContainerStats {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  cpu?: { timestamp: bigint; usageCoreNanoSeconds?: number };
+  memory?: { timestamp: bigint; workingSetBytes?: number; usageBytes?: number; rssBytes?: number };
+  writableLayerBytes?: number;
+}
+
+export interface RuntimeInterfaceStats {
+  name: string;
+  rxBytes?: number;
+  rxErrors?: number;
+  txBytes?: number;
+  txErrors?: number;
+}
+
+/** CRI PodSandboxStats (Linux), as the node agent's stats read them. */
+export interface RuntimeSandboxStats {
+  id: string;
+  metadata: PodSandboxMetadata;
+  cpu?: RuntimeContainerStats['cpu'];
+  memory?: RuntimeContainerStats['memory'];
+  network?: { timestamp: bigint; defaultInterface?: RuntimeInterfaceStats; interfaces: RuntimeInterfaceStats[] };
+  processCount?: number;
+}
+
+/** CRI's stats calls; runtimes that measure nothing (the simulated one) leave them out. */
+export interface RuntimeStatsService {
+  listContainerStats?(): Promise<RuntimeContainerStats[]>;
+  listPodSandboxStats?(): Promise<RuntimeSandboxStats[]>;
+}
+
+export interface ContainerRuntime extends RuntimeService, ImageService, RuntimeStatsService {
   /** The `<name>://<version>` a Node reports as containerRuntimeVersion. */
   readonly runtimeVersionString: string;
   /**

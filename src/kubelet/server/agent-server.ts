@@ -26,6 +26,8 @@ import {
   streamingWebSocketServer,
 } from './websocket-streams.js';
 import { parsePorts } from './websocket-portforward.js';
+import type { StatsProvider } from '../stats/summary.js';
+import { resourceMetricsText } from '../stats/resource-metrics.js';
 
 export const DEFAULT_AGENT_PORT = 10250;
 /** The identity the apiserver presents to agents (its kubelet-client certificate). */
@@ -45,6 +47,8 @@ export interface AgentServerOptions {
   pods?(): Pod[];
   /** The node agent's Prometheus registry, for GET /metrics (undefined until the agent exists). */
   metrics?(): Registry | undefined;
+  /** Usage figures for GET /stats/summary and /metrics/resource; those paths answer 404 without it. */
+  stats?: StatsProvider;
   /** Default 10250; 0 picks a free port. */
   port?: number;
   /** Default 0.0.0.0. */
@@ -54,6 +58,8 @@ export interface AgentServerOptions {
 
 export interface AgentServer {
   readonly port: number;
+  /** Serves new connections with this certificate (a rotated serving certificate). */
+  setTls(tls: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -80,7 +86,7 @@ type Route =
   | { kind: 'logs'; namespace: string; pod: string; container: string }
   | { kind: 'exec' | 'attach'; namespace: string; pod: string; container: string }
   | { kind: 'portForward'; namespace: string; pod: string }
-  | { kind: 'healthz' | 'pods' | 'metrics' };
+  | { kind: 'healthz' | 'pods' | 'metrics' | 'statsSummary' | 'resourceMetrics' };
 
 /** The kubelet's paths; the form with the pod's UID before the container is accepted too. */
 export function parseAgentPath(pathname: string): Route | undefined {
@@ -90,6 +96,8 @@ export function parseAgentPath(pathname: string): Route | undefined {
     .map((p) => decodeURIComponent(p));
   const [head, ns, pod, ...rest] = parts;
   if (parts.length === 1 && (head === 'healthz' || head === 'pods' || head === 'metrics')) return { kind: head };
+  if (parts.length === 2 && head === 'stats' && ns === 'summary') return { kind: 'statsSummary' };
+  if (parts.length === 2 && head === 'metrics' && ns === 'resource') return { kind: 'resourceMetrics' };
   if (!ns || !pod) return undefined;
   if (head === 'portForward' && rest.length <= 1) return { kind: 'portForward', namespace: ns, pod };
   const container = rest[rest.length - 1];
@@ -107,7 +115,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const rt = opts.runtime;
   const wss = streamingWebSocketServer();
 
-  const server = https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.clientCA, requestCert: true, rejectUnauthorized: true });
+  const server = https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.clientCA, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
 
   function checkAuth(req: IncomingMessage): void {
     const id = clientIdentity(req.socket as TLSSocket);
@@ -181,6 +189,18 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         const body = await registry.metrics();
         res.writeHead(200, { 'Content-Type': registry.contentType });
         return void res.end(body);
+      }
+      case 'statsSummary':
+      case 'resourceMetrics': {
+        if (!opts.stats) throw new HttpError(404, `404 page not found: ${url.pathname}`);
+        if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
+        const summary = await opts.stats.summary();
+        if (route.kind === 'statsSummary') {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          return void res.end(JSON.stringify(summary));
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return void res.end(resourceMetricsText(summary));
       }
       case 'logs':
         if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
@@ -279,6 +299,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    setTls: (tls) => server.setSecureContext({ cert: tls.cert, key: tls.key, ca: opts.clientCA }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

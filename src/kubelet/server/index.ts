@@ -10,6 +10,7 @@ import type { Logger } from '../../util/log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { DEFAULT_AGENT_PORT, startAgentServer, type AgentServer } from './agent-server.js';
 import type { PodLookup } from './pod-lookup.js';
+import type { StatsProvider } from '../stats/summary.js';
 
 export type { AgentServer } from './agent-server.js';
 export type { PodLookup } from './pod-lookup.js';
@@ -35,6 +36,7 @@ export interface NodeAgentServerOptions {
   pods?(): Pod[];
   /** The node agent's Prometheus registry (GET /metrics). */
   metrics?(): Registry | undefined;
+  stats?: StatsProvider;
   lookup?: PodLookup;
   log?: Logger;
 }
@@ -42,7 +44,7 @@ export interface NodeAgentServerOptions {
 export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<AgentServer> {
   const names = { hostnames: [o.nodeName, 'localhost'], ips: [...o.addresses, '127.0.0.1'] };
   const tls = o.issueServingCert ? await o.issueServingCert(o.nodeName, names) : await selfSignedServingCert(o.nodeName, names);
-  const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, metrics: o.metrics, lookup: o.lookup, log: o.log };
+  const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, metrics: o.metrics, stats: o.stats, lookup: o.lookup, log: o.log };
   const port = o.port ?? DEFAULT_AGENT_PORT;
   try {
     return await startAgentServer({ ...base, port });

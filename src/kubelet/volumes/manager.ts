@@ -199,6 +199,12 @@ export class VolumeManager {
     return this.serialized(uid, () => this.resyncLocked(uid, pod));
   }
 
+  /** Re-renders a pod's volumes from the pod it was last given (its service-account token is due). */
+  async resyncUid(uid: string): Promise<void> {
+    const entry = this.pods.get(uid);
+    if (entry) return this.resync(entry.pod);
+  }
+
   private async resyncLocked(uid: string, pod: Pod): Promise<void> {
     const entry = this.pods.get(uid);
     if (!entry) return;

@@ -5,6 +5,7 @@
 // compiled program needs no file beside it in dist/. The ImageService's messages are in
 // image-proto.ts.
 import { IMAGE_MESSAGES } from './image-proto.js';
+import { STATS_MESSAGES, STATS_RPCS } from './stats-proto.js';
 
 export const CRI_PROTO = String.raw`
 syntax = "proto3";
@@ -29,7 +30,7 @@ service RuntimeService {
   rpc PortForward(PortForwardRequest) returns (PortForwardResponse) {}
   rpc UpdateRuntimeConfig(UpdateRuntimeConfigRequest) returns (UpdateRuntimeConfigResponse) {}
   rpc Status(StatusRequest) returns (StatusResponse) {}
-}
+${STATS_RPCS}}
 
 service ImageService {
   rpc ListImages(ListImagesRequest) returns (ListImagesResponse) {}
@@ -362,4 +363,5 @@ message StatusResponse {
   map<string, string> info = 2;
 }
 
+${STATS_MESSAGES}
 ${IMAGE_MESSAGES}`;

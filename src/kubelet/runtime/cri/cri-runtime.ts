@@ -17,6 +17,8 @@ import type {
   PodSandboxFilter,
   PodSandboxStatus,
   PullAuth,
+  RuntimeContainerStats,
+  RuntimeSandboxStats,
   RuntimeVersion,
 } from '../types.js';
 import { RuntimeError } from '../types.js';
@@ -34,6 +36,7 @@ import {
 } from './convert.js';
 import { CriConnection } from './grpc-client.js';
 import { ContainerRelister } from './relist.js';
+import { containerStatsFromWire, sandboxStatsFromWire } from './stats-convert.js';
 
 type Wire = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -262,6 +265,18 @@ export class CriRuntime implements ContainerRuntime {
       usedBytes: BigInt(f.usedBytes?.value ?? 0),
       inodesUsed: BigInt(f.inodesUsed?.value ?? 0),
     }));
+  }
+
+  /** CRI ListContainerStats: every container's cgroup usage, read by the runtime. */
+  async listContainerStats(): Promise<RuntimeContainerStats[]> {
+    const r = await this.conn.call<Wire>('runtime', 'ListContainerStats', { filter: {} }, 30_000);
+    return ((r.stats ?? []) as Wire[]).map(containerStatsFromWire);
+  }
+
+  /** CRI ListPodSandboxStats: each pod's cgroup and network counters. */
+  async listPodSandboxStats(): Promise<RuntimeSandboxStats[]> {
+    const r = await this.conn.call<Wire>('runtime', 'ListPodSandboxStats', { filter: {} }, 30_000);
+    return ((r.stats ?? []) as Wire[]).map(sandboxStatsFromWire);
   }
 
   async close(): Promise<void> {

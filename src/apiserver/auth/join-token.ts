@@ -1,11 +1,14 @@
 // Join tokens in k3s' form, `K10<sha256 of the CA certificate PEM>::server:<secret>`: the
-// hash lets an agent trust the CA it fetches from /cacerts before it sends the secret; the
-// secret then authenticates the agent as its node, with the bearer token
-// `node:<node name>:<secret>` → user system:node:<name>, group system:nodes.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// hash lets an agent trust the CA it fetches from /cacerts before it sends the secret. The
+// secret is a bootstrap token (`<id>.<secret>`), published by the server as the Secret
+// kube-system/bootstrap-token-<id>: it lets an agent ask for its node certificate, nothing else.
+// A secret of any other shape (the hex secrets of earlier data dirs, a free-form --token)
+// stands for the bootstrap token derived from it, so such join tokens keep working.
+import { createHash, randomInt } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { UserInfo } from '../types.js';
+
+export const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 
 export function caHash(caPem: string): string {
   return createHash('sha256').update(caPem).digest('hex');
@@ -22,37 +25,29 @@ export function parseJoinToken(token: string): { caHash?: string; secret: string
   return { secret: token.trim() };
 }
 
+/** The bootstrap token a join secret stands for: itself when it has the shape, else derived from it. */
+export function bootstrapTokenOf(secret: string): { id: string; secret: string; token: string } {
+  const m = BOOTSTRAP_TOKEN.exec(secret);
+  if (m) return { id: m[1]!, secret: m[2]!, token: secret };
+  const h = createHash('sha256').update(`skiff-bootstrap-token:${secret}`).digest('hex');
+  return { id: h.slice(0, 6), secret: h.slice(6, 22), token: `${h.slice(0, 6)}.${h.slice(6, 22)}` };
+}
+
+function randomChars(n: number): string {
+  const abc = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < n; i++) s += abc[randomInt(abc.length)];
+  return s;
+}
+
 /** The server's join token: from --token, else DATA_DIR/token, else a new one stored there. */
 export function ensureJoinToken(dataDir: string, caPem: string, flag?: string): { token: string; secret: string; path: string } {
   const path = join(dataDir, 'token');
   let secret: string;
   if (flag) secret = parseJoinToken(flag).secret;
   else if (existsSync(path)) secret = parseJoinToken(readFileSync(path, 'utf8')).secret;
-  else secret = randomBytes(24).toString('hex');
+  else secret = `${randomChars(6)}.${randomChars(16)}`;
   const token = formatJoinToken(caPem, secret);
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   return { token, secret, path };
-}
-
-const NODE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-
-export function nodeBearerToken(nodeName: string, secret: string): string {
-  return `node:${nodeName}:${secret}`;
-}
-
-export function nodeTokenAuthenticator(secret: string): (token: string) => UserInfo | undefined {
-  const want = createHash('sha256').update(secret).digest();
-  return (token) => {
-    if (!token.startsWith('node:')) return undefined;
-    const i = token.indexOf(':', 5);
-    if (i < 0) return undefined;
-    const name = token.slice(5, i);
-    if (!NODE_NAME.test(name) || name.length > 253) return undefined;
-    // Compared as hashes so the comparison takes the same time whatever the length.
-    const got = createHash('sha256')
-      .update(token.slice(i + 1))
-      .digest();
-    if (!timingSafeEqual(got, want)) return undefined;
-    return { username: `system:node:${name}`, groups: ['system:nodes'] };
-  };
 }
