@@ -25,6 +25,7 @@ import { EndpointReconciler } from './endpoint-reconciler.js';
 import { createApiHttpServer } from './http-server.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { storeCheck } from './health.js';
+import type { ApiServerMetrics } from './metrics/index.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { OpenApiService } from './openapi/index.js';
 import { ResourceStorage } from './rest/resource-store.js';
@@ -68,6 +69,8 @@ export interface ApiServerOptions {
   auditor?: Auditor;
   /** Encryption at rest (status and key rotation), when the store seals values. */
   encryption?: SecretsEncryption;
+  /** Request, watch and store series, served at GET /metrics. */
+  metrics?: ApiServerMetrics;
 }
 
 /** A token check that knows only users, as a link of the authenticator chain. */
@@ -141,6 +144,7 @@ export class ApiServer {
       encryption: this.opts.encryption,
       auditor: this.opts.auditor,
       healthChecks: [storeCheck(this.opts.store)],
+      metrics: this.opts.metrics,
       podStreams: new PodStreams(this.storage, this.opts.registry, this.opts.kubeletClient),
       version: {
         ...KUBERNETES_VERSION,
@@ -277,7 +281,7 @@ export class ApiServer {
 
   /** A client transport for components in this process. */
   transport(user?: UserInfo, userAgent?: string): InProcessTransport {
-    return new InProcessTransport(this.handler, user, userAgent);
+    return new InProcessTransport(this.handler, user, userAgent, this.opts.metrics);
   }
 
   async stop(): Promise<void> {

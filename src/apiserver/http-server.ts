@@ -27,6 +27,7 @@ import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
 import type { AuditRecorder, Auditor } from './audit/recorder.js';
+import type { ApiServerMetrics } from './metrics/index.js';
 import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
@@ -57,6 +58,8 @@ export interface HttpServerOptions {
   encryption?: SecretsEncryption;
   /** Checks of /healthz and /readyz besides ping and log (the store's); /livez runs none of them. */
   healthChecks?: HealthCheck[];
+  /** Prometheus series of every request, served at GET /metrics. */
+  metrics?: ApiServerMetrics;
   version: Record<string, string>;
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
@@ -155,6 +158,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const tlsOptions = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
   const server = https.createServer({ ...tlsOptions, ...serverTimeoutOptions(limits) }, (req, res) => {
     const audit = opts.auditor?.begin(req, res);
+    opts.metrics?.track(req, res);
     handle(req, res, audit).catch((err) => {
       const se = toStatusError(err);
       audit?.failed({ code: se.code, reason: se.reason, message: se.message, details: se.details });
@@ -261,6 +265,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       const host = (req.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
       const body = path === '/api' ? legacyVersions(`${host}:${req.socket.localPort}`) : groupList(opts.registry, opts.handler.aggregated.list());
       return send(res, 200, 'application/json', JSON.stringify(body));
+    }
+    if (method === 'GET' && path === '/metrics' && opts.metrics) {
+      const page = await opts.metrics.render();
+      return send(res, 200, page.contentType, page.body);
     }
     if (method === 'GET' && path.startsWith('/openapi/')) return serveOpenApi(opts.openapi, path, url, req, res);
     if (path.startsWith(`${ENCRYPT_PATH}/`))
@@ -372,6 +380,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       send(ev: WatchEvent, line?: string | Buffer) {
         if (done) return;
         start();
+        opts.metrics?.watchEvent(def);
         let text = line;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });

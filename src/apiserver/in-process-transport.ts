@@ -3,6 +3,7 @@
 // coming back may be the watch cache's frozen objects: callers copy before changing.
 import { ApiError, type RequestOptions, type Transport, type WatchHandlers } from '../client/transport.js';
 import type { ApiHandler } from './handler.js';
+import type { ApiServerMetrics } from './metrics/index.js';
 import { parseResourcePath } from './request-info.js';
 import { StatusError } from './status.js';
 import type { ApiRequest, UserInfo } from './types.js';
@@ -24,6 +25,8 @@ export class InProcessTransport implements Transport {
     private readonly user: UserInfo = { username: 'system:skiff', groups: ['system:masters', 'system:authenticated'] },
     /** Names the component in managedFields, as its User-Agent would over HTTPS (e.g. kube-controller-manager). */
     private readonly userAgent?: string,
+    /** Counts these requests in apiserver_request_total, as loopback requests are. */
+    private readonly metrics?: ApiServerMetrics,
   ) {}
 
   private build(method: string, path: string, query: URLSearchParams, body?: unknown, contentType?: string): ApiRequest {
@@ -40,10 +43,16 @@ export class InProcessTransport implements Transport {
   }
 
   async request(opts: RequestOptions): Promise<any> {
+    let finish: ((code: number) => void) | undefined;
     try {
-      const req = this.build(opts.method, opts.path, toQuery(opts.query), opts.body, opts.contentType);
-      return (await this.handler.handle(req)).body;
+      const query = toQuery(opts.query);
+      const req = this.build(opts.method, opts.path, query, opts.body, opts.contentType);
+      finish = this.metrics?.begin(opts.method, req, query, req.patchType);
+      const result = await this.handler.handle(req);
+      finish?.(result.status);
+      return result.body;
     } catch (err) {
+      finish?.(err instanceof StatusError ? err.code : 500);
       throw toApiError(err);
     }
   }

@@ -8,6 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { NodeAgent } from '../kubelet/agent.js';
 import { hostDescription, hostNodeName } from '../kubelet/in-process.js';
 import { agentRouters } from '../kubelet/node/pods-index.js';
@@ -110,6 +111,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
   const routers = agentRouters(pods, nodes);
   // Signed through kubelet-serving; the agent lets in only clients the cluster CA signed.
+  // Served once the agent (whose registry it is) exists.
+  let metrics: Registry | undefined;
   const server = await startNodeAgentServer({
     runtime: nodeRuntime.runtime,
     nodeName: name,
@@ -120,6 +123,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     port: flags.kubeletPort ?? 10250,
     fallbackToFreePort: false,
     pods: () => routers.podsOnNode(name),
+    metrics: () => metrics,
     stats: nodeStats({ nodeName: name, runtime: nodeRuntime.runtime, pods: () => routers.podsOnNode(name), fsPath: agentDir }),
     log: log.child('agent-server'),
   });
@@ -139,6 +143,9 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     cleanupOrphanedPods: real?.cleanupOrphanedPods,
     log,
   });
+  // The agent runs in a process of its own here: its /metrics carries the process series too.
+  collectDefaultMetrics({ register: agent.metrics });
+  metrics = agent.metrics;
   await agent.start();
   const proxy = await startNodeProxy(flags, {
     client,

@@ -23,6 +23,9 @@ import { serviceAccountUser } from '../apiserver/auth/service-account-user.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
+import { InstrumentedStore } from '../storage/instrumented-store.js';
+import { ApiServerMetrics } from '../apiserver/metrics/index.js';
+import { installWorkQueueMetrics } from '../controllers/lib/workqueue-metrics.js';
 import { type EncryptionFlags, encryptionFromFlags } from '../apiserver/encryption/setup.js';
 import { type AuditFlags, auditorFromFlags } from '../apiserver/audit/setup.js';
 import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
@@ -137,7 +140,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.bindAddress !== '0.0.0.0' && flags.bindAddress !== '::') ips.push(flags.bindAddress);
   const pki = await ensurePki(dataDir, { ips });
   const joinToken = ensureJoinToken(dataDir, pki.caCert, flags.token);
-  const store = await openStore(dataDir, flags.datastoreEndpoint, { unsafeNoFsync: flags.unsafeNoFsync });
+  // One /metrics for the apiserver, its store, and the scheduler and controllers in this process.
+  const promMetrics = new ApiServerMetrics();
+  const store = new InstrumentedStore(await openStore(dataDir, flags.datastoreEndpoint, { unsafeNoFsync: flags.unsafeNoFsync }), promMetrics.registry);
   // A shared datastore (etcd) may already hold a cluster that this server must match.
   if (flags.datastoreEndpoint && /^https?:\/\//.test(flags.datastoreEndpoint))
     await claimClusterRecord(
@@ -160,6 +165,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     store: encryption?.store ?? store,
     encryption: encryption?.service,
     auditor,
+    metrics: promMetrics,
     registry,
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,
@@ -174,6 +180,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     advertiseAddress: flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress),
     log: (msg, fields) => log.error(msg, fields),
   });
+  promMetrics.countObjects(registry, store);
+  promMetrics.include(installWorkQueueMetrics());
   const port = await api.start();
   const compactor = startCompactor(store, parseDuration(flags.etcdCompactionInterval), (err) => log.error('compaction failed', { error: err.message }));
 
@@ -215,6 +223,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const scheduler = flags.disableScheduler
     ? undefined
     : startScheduler(component('kube-scheduler', { username: 'system:kube-scheduler', groups: ['system:authenticated'] }), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
+  if (scheduler) promMetrics.include(scheduler.metrics.registry);
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });

@@ -3,10 +3,16 @@
 // from the cache. Guarantees, as client-go's: a key is handed to at most one worker at a
 // time; a key added while it is being processed is handed out again after done(key).
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { queueMetricsFor, type QueueMetrics } from './workqueue-metrics.js';
 
 export interface WorkQueueOptions {
   /** Default: defaultControllerRateLimiter(). */
   rateLimiter?: RateLimiter;
+  /**
+   * The queue's name in workqueue_* series (read at first use, so a controller may name it
+   * from a field its subclass sets); unnamed queues report no metrics.
+   */
+  name?: string | (() => string);
 }
 
 export class WorkQueue {
@@ -21,9 +27,23 @@ export class WorkQueue {
   private readonly idleWaiters: (() => void)[] = [];
   private shuttingDown = false;
   private readonly rateLimiter: RateLimiter;
+  private metricsResolved = false;
+  private metricsSink: QueueMetrics | undefined;
+  /** When each dirty key was added, and when each key handed out was taken (ms), for metrics. */
+  private readonly addedAt = new Map<string, number>();
+  private readonly takenAt = new Map<string, number>();
 
-  constructor(opts: WorkQueueOptions = {}) {
+  constructor(private readonly opts: WorkQueueOptions = {}) {
     this.rateLimiter = opts.rateLimiter ?? defaultControllerRateLimiter();
+  }
+
+  private get metrics(): QueueMetrics | undefined {
+    if (!this.metricsResolved) {
+      this.metricsResolved = true;
+      const name = typeof this.opts.name === 'function' ? this.opts.name() : this.opts.name;
+      this.metricsSink = queueMetricsFor(name);
+    }
+    return this.metricsSink;
   }
 
   /** Keys waiting to be handed out (not counting those being processed or delayed). */
@@ -38,6 +58,12 @@ export class WorkQueue {
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    const m = this.metrics;
+    if (m) {
+      m.added();
+      m.depth(this.dirty.size);
+      this.addedAt.set(key, performance.now());
+    }
     if (this.processing.has(key)) return;
     this.enqueue(key);
   }
@@ -55,6 +81,11 @@ export class WorkQueue {
   /** Marks `key` finished; if it was added meanwhile it goes back in the queue. */
   done(key: string): void {
     if (!this.processing.delete(key)) return;
+    const taken = this.takenAt.get(key);
+    if (taken !== undefined) {
+      this.takenAt.delete(key);
+      this.metrics?.worked((performance.now() - taken) / 1000);
+    }
     if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
     if (this.processing.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -62,6 +93,7 @@ export class WorkQueue {
   /** Adds `key` after `ms`; of several pending delays for one key the earliest wins. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
+    this.metrics?.retried();
     if (ms <= 0) return this.add(key);
     const at = Date.now() + ms;
     const pending = this.delayed.get(key);
@@ -124,6 +156,15 @@ export class WorkQueue {
   private take(key: string): string {
     this.dirty.delete(key);
     this.processing.add(key);
+    const m = this.metrics;
+    if (m) {
+      const now = performance.now();
+      const added = this.addedAt.get(key);
+      this.addedAt.delete(key);
+      if (added !== undefined) m.queued((now - added) / 1000);
+      this.takenAt.set(key, now);
+      m.depth(this.dirty.size);
+    }
     return key;
   }
 }

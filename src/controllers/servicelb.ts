@@ -29,7 +29,7 @@ export function servedByServiceLB(svc: Service): boolean {
 
 export class ServiceLBController implements Controller {
   readonly name = 'servicelb';
-  private readonly queue = new WorkQueue();
+  private readonly queue = new WorkQueue({ name: 'servicelb' });
   private readonly services: SharedInformer<Service>;
   private readonly nodes: SharedInformer<Node>;
 

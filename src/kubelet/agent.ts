@@ -18,6 +18,7 @@ import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 import type { ContainerHooks } from './pod/container-hooks.js';
 import { Registry } from 'prom-client';
 import { PodStartTiming } from './pod/start-timing.js';
+import { registerNodeMetrics } from './node-metrics.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -80,6 +81,7 @@ export class NodeAgent {
     this.name = opts.node.name;
     this.now = opts.now ?? Date.now;
     if (opts.podStartTiming ?? opts.runtime.runsProcesses) this.startTiming = new PodStartTiming(opts.log, this.metrics);
+    registerNodeMetrics(this.metrics, this.name, opts.runtime);
     if (opts.recordEvents !== false) this.recorder = new ClientEventRecorder(opts.client, 'kubelet', opts.log.child('events'), this.name, this.now);
     const pods = opts.client.pods;
     this.api = {

@@ -135,6 +135,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
         addresses: [h.internalIP],
         ...h.server,
         pods: () => routers.podsOnNode(name),
+        metrics: () => result.host?.metrics,
         stats: nodeStats({ nodeName: name, runtime, pods: () => routers.podsOnNode(name), fsPath: h.agentDir }),
         log: opts.log.child('agent-server'),
       }));

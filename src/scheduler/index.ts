@@ -7,13 +7,17 @@ import { LeaderElector } from '../client/leader-election.js';
 import type { Logger } from '../util/log.js';
 import { defaultConfig, loadSchedulerConfig, type SchedulerConfig } from './config.js';
 import { Scheduler } from './scheduler.js';
+import { SchedulerMetrics } from './metrics.js';
 
 export { Scheduler } from './scheduler.js';
 export type { SchedulerConfig } from './config.js';
+export { SchedulerMetrics } from './metrics.js';
 
 export interface RunningScheduler {
   isLeader(): boolean;
   current(): Scheduler | undefined;
+  /** kube-scheduler's series, for the process's /metrics. */
+  readonly metrics: SchedulerMetrics;
   stop(): Promise<void>;
 }
 
@@ -30,14 +34,15 @@ export interface SchedulerStartOptions {
 
 export function startScheduler(client: Client, log: Logger, opts: SchedulerStartOptions = {}): RunningScheduler {
   const config = opts.config ?? (opts.configFile ? loadSchedulerConfig(opts.configFile) : defaultConfig());
+  const metrics = new SchedulerMetrics();
   let scheduler: Scheduler | undefined;
   const lead = () => {
-    scheduler = new Scheduler({ client, log, config });
+    scheduler = new Scheduler({ client, log, config, metrics });
     void scheduler.run().catch((e) => log.error('scheduler stopped with an error', { error: (e as Error).stack }));
   };
   if (opts.leaderElect === false) {
     lead();
-    return { isLeader: () => true, current: () => scheduler, stop: async () => scheduler?.stop() };
+    return { isLeader: () => true, current: () => scheduler, metrics, stop: async () => scheduler?.stop() };
   }
   // A stable identity (the server passes one per data dir) lets a restarted server take its own lease back at once.
   const identity = opts.identity ?? `${hostname()}_${randomBytes(8).toString('hex')}`;
@@ -74,6 +79,7 @@ export function startScheduler(client: Client, log: Logger, opts: SchedulerStart
   return {
     isLeader: () => !!elector?.isLeader(),
     current: () => scheduler,
+    metrics,
     async stop() {
       stopped = true;
       await elector?.stop();

@@ -20,6 +20,7 @@ import { buildFramework } from './profile.js';
 import { SchedulingQueue } from './queue.js';
 import { Code, CycleState, type ClusterEvent } from './types.js';
 import { formatTime } from '../util/time.js';
+import type { AttemptResult, SchedulerMetrics } from './metrics.js';
 
 export interface SchedulerOptions {
   client: Client;
@@ -30,6 +31,8 @@ export interface SchedulerOptions {
   recorder?: EventRecorder;
   /** Record a Normal "Scheduled" event per bound pod, as kube-scheduler does; default true. */
   scheduledEvents?: boolean;
+  /** Prometheus series of the queue and of every attempt. */
+  metrics?: SchedulerMetrics;
 }
 
 const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
@@ -110,6 +113,8 @@ export class Scheduler {
       maxBackoffMs: (config.podMaxBackoffSeconds ?? 10) * 1000,
       pluginEvents,
     });
+    const queue = this.queue;
+    opts.metrics?.watchQueue(() => queue.pendingCount);
 
     this.nodes.addEventHandler({
       onAdd: (n) => {
@@ -231,31 +236,32 @@ export class Scheduler {
       return undefined;
     }
     const state = new CycleState();
+    const start = performance.now();
     p.unschedulablePlugins = new Set();
     let nodeName: string;
     try {
       nodeName = fw.schedulePod(state, p, this.cache.nodeList(), (n) => this.cache.getNode(n));
     } catch (e) {
-      return this.failed(fw, state, p, e);
+      return this.failed(fw, state, p, e, start);
     }
     const assumed = new PodInfo({ ...cur, spec: { ...cur.spec!, nodeName } }, p.priority);
     this.cache.assumePod(assumed);
     const reserve = fw.runReservePlugins(state, p, nodeName);
     if (reserve) {
       this.unassume(fw, state, p, assumed, nodeName);
-      return this.failed(fw, state, p, new Error(reserve.message));
+      return this.failed(fw, state, p, new Error(reserve.message), start);
     }
     const permit = fw.runPermitPlugins(state, p, nodeName);
     if (permit) {
       this.unassume(fw, state, p, assumed, nodeName);
       if (permit.isRejection()) {
         p.unschedulablePlugins.add(permit.plugin);
-        return this.failed(fw, state, p, new FitError(p, this.cache.nodeCount(), new Map([[nodeName, permit]])));
+        return this.failed(fw, state, p, new FitError(p, this.cache.nodeCount(), new Map([[nodeName, permit]])), start);
       }
-      return this.failed(fw, state, p, new Error(permit.message));
+      return this.failed(fw, state, p, new Error(permit.message), start);
     }
     this.bindingsInFlight++;
-    void this.bindingCycle(fw, state, p, assumed, nodeName).finally(() => this.bindingsInFlight--);
+    void this.bindingCycle(fw, state, p, assumed, nodeName, start).finally(() => this.bindingsInFlight--);
     return undefined;
   }
 
@@ -265,7 +271,7 @@ export class Scheduler {
     this.cache.forgetPod(assumed);
   }
 
-  private async bindingCycle(fw: Framework, state: CycleState, p: PodInfo, assumed: PodInfo, nodeName: string): Promise<void> {
+  private async bindingCycle(fw: Framework, state: CycleState, p: PodInfo, assumed: PodInfo, nodeName: string, start: number): Promise<void> {
     let err: string | undefined;
     const preBind = await fw.runPreBindPlugins(state, p, nodeName);
     if (preBind) err = preBind.message;
@@ -276,6 +282,7 @@ export class Scheduler {
     }
     if (!err) {
       this.boundCount++;
+      this.attempted('scheduled', fw, start);
       fw.nominator.delete(p.key);
       this.queue.done(p.key);
       if (this.opts.scheduledEvents !== false)
@@ -283,7 +290,11 @@ export class Scheduler {
       return;
     }
     this.unassume(fw, state, p, assumed, nodeName);
-    await this.failed(fw, state, p, new Error(err));
+    await this.failed(fw, state, p, new Error(err), start);
+  }
+
+  private attempted(result: AttemptResult, fw: Framework, start: number | undefined): void {
+    if (start !== undefined) this.opts.metrics?.attempt(result, fw.schedulerName, start);
   }
 
   private recorderFor(schedulerName: string): EventRecorder {
@@ -295,7 +306,8 @@ export class Scheduler {
     return r;
   }
 
-  private async failed(fw: Framework, state: CycleState, p: PodInfo, e: unknown): Promise<void> {
+  private async failed(fw: Framework, state: CycleState, p: PodInfo, e: unknown, start?: number): Promise<void> {
+    this.attempted(e instanceof FitError ? 'unschedulable' : 'error', fw, start);
     let message: string;
     let reason = 'Unschedulable';
     let nominated: string | undefined;

@@ -17,7 +17,8 @@ export interface WorkerLoop {
 
 export abstract class QueueController implements Controller {
   abstract readonly name: string;
-  readonly queue = new WorkQueue();
+  // Named lazily: the subclass's `name` is set after this field.
+  readonly queue = new WorkQueue({ name: () => this.name });
 
   protected constructor(private readonly loop: WorkerLoop) {}
 

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Registry } from 'prom-client';
 import { KUBELET_CLIENT_CN } from '../../util/pki.js';
 import type { Logger } from '../../util/log.js';
 import { RuntimeError, type ContainerRuntime } from '../runtime/types.js';
@@ -44,6 +45,8 @@ export interface AgentServerOptions {
   authorize?(user: { name: string; groups: string[] }): boolean;
   /** The pods bound to this node, for GET /pods. */
   pods?(): Pod[];
+  /** The node agent's Prometheus registry, for GET /metrics (undefined until the agent exists). */
+  metrics?(): Registry | undefined;
   /** Usage figures for GET /stats/summary and /metrics/resource; those paths answer 404 without it. */
   stats?: StatsProvider;
   /** Default 10250; 0 picks a free port. */
@@ -83,7 +86,7 @@ type Route =
   | { kind: 'logs'; namespace: string; pod: string; container: string }
   | { kind: 'exec' | 'attach'; namespace: string; pod: string; container: string }
   | { kind: 'portForward'; namespace: string; pod: string }
-  | { kind: 'healthz' | 'pods' | 'statsSummary' | 'resourceMetrics' };
+  | { kind: 'healthz' | 'pods' | 'metrics' | 'statsSummary' | 'resourceMetrics' };
 
 /** The kubelet's paths; the form with the pod's UID before the container is accepted too. */
 export function parseAgentPath(pathname: string): Route | undefined {
@@ -92,7 +95,7 @@ export function parseAgentPath(pathname: string): Route | undefined {
     .filter(Boolean)
     .map((p) => decodeURIComponent(p));
   const [head, ns, pod, ...rest] = parts;
-  if (parts.length === 1 && (head === 'healthz' || head === 'pods')) return { kind: head };
+  if (parts.length === 1 && (head === 'healthz' || head === 'pods' || head === 'metrics')) return { kind: head };
   if (parts.length === 2 && head === 'stats' && ns === 'summary') return { kind: 'statsSummary' };
   if (parts.length === 2 && head === 'metrics' && ns === 'resource') return { kind: 'resourceMetrics' };
   if (!ns || !pod) return undefined;
@@ -178,6 +181,13 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       case 'pods': {
         const body = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: opts.pods?.() ?? [] });
         res.writeHead(200, { 'Content-Type': 'application/json' });
+        return void res.end(body);
+      }
+      case 'metrics': {
+        const registry = opts.metrics?.();
+        if (!registry) throw new HttpError(503, 'node agent metrics are not available yet');
+        const body = await registry.metrics();
+        res.writeHead(200, { 'Content-Type': registry.contentType });
         return void res.end(body);
       }
       case 'statsSummary':

@@ -4,6 +4,7 @@
 // as kube-apiserver without --kubelet-certificate-authority). The node must then report
 // the returned port as status.daemonEndpoints.kubeletEndpoint.Port (NodeDescription.kubeletPort).
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Registry } from 'prom-client';
 import { selfSignedServingCert, type Pki } from '../../util/pki.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
@@ -33,6 +34,8 @@ export interface NodeAgentServerOptions {
    */
   fallbackToFreePort?: boolean;
   pods?(): Pod[];
+  /** The node agent's Prometheus registry (GET /metrics). */
+  metrics?(): Registry | undefined;
   stats?: StatsProvider;
   lookup?: PodLookup;
   log?: Logger;
@@ -41,7 +44,7 @@ export interface NodeAgentServerOptions {
 export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<AgentServer> {
   const names = { hostnames: [o.nodeName, 'localhost'], ips: [...o.addresses, '127.0.0.1'] };
   const tls = o.issueServingCert ? await o.issueServingCert(o.nodeName, names) : await selfSignedServingCert(o.nodeName, names);
-  const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, stats: o.stats, lookup: o.lookup, log: o.log };
+  const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, metrics: o.metrics, stats: o.stats, lookup: o.lookup, log: o.log };
   const port = o.port ?? DEFAULT_AGENT_PORT;
   try {
     return await startAgentServer({ ...base, port });
