@@ -95,7 +95,10 @@ const createdAt = new Map<string, number>();
 const runningAt = new Map<string, number>();
 const boundAt = new Map<string, number>();
 let stopWatch = () => {};
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 try {
   const loadBefore = load();
   const serverPid = node.proc.pid!;
@@ -103,8 +106,8 @@ try {
   const cpu = () => ({ server: cpuSeconds(serverPid), containerd: cpuSeconds(ctrdPidOf()) });
   // The runtime's floor first, on the same containerd and CNI network, then cleared away.
   const cri = await node.cri();
-  let floor;
-  let floorCpu;
+  let floor: Awaited<ReturnType<typeof runCriFloor>>;
+  let floorCpu: { server: number; containerd: number };
   try {
     const c0 = cpu();
     floor = await runCriFloor(cri, { total: TOTAL, rate: RATE, podLogsDir: join(node.dataDir, 'floor-logs'), resolvConf: join(node.dataDir, 'resolv.conf') });

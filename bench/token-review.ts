@@ -21,14 +21,24 @@ async function main(): Promise<void> {
   await api.cache.start();
   const h = api.handler;
   await h.handle(req('create', { group: '', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } }));
-  await h.handle(req('create', { group: '', resource: 'serviceaccounts', namespace: 'bench' }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot' } }));
   await h.handle(
-    req('create', { group: '', resource: 'pods', namespace: 'bench' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'x' }] } }),
+    req('create', { group: '', resource: 'serviceaccounts', namespace: 'bench' }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot' } }),
+  );
+  await h.handle(
+    req(
+      'create',
+      { group: '', resource: 'pods', namespace: 'bench' },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'x' }] } },
+    ),
   );
   const token = async () =>
     (
       await h.handle(
-        req('create', { group: '', resource: 'serviceaccounts', namespace: 'bench', name: 'robot', subresource: 'token' }, { spec: { boundObjectRef: { kind: 'Pod', name: 'p' } } }),
+        req(
+          'create',
+          { group: '', resource: 'serviceaccounts', namespace: 'bench', name: 'robot', subresource: 'token' },
+          { spec: { boundObjectRef: { kind: 'Pod', name: 'p' } } },
+        ),
       )
     ).body.status.token as string;
   const chain = api.authn.chain;

@@ -25,7 +25,10 @@ const DEFAULT_MAX_UNAUTHENTICATED = 256;
 export function serverTimeoutOptions(limits: ConnectionLimits): { connectionsCheckingInterval: number; handshakeTimeout: number } {
   const { headersTimeoutMs } = timeouts(limits);
   // Node checks request and header deadlines on this interval: a fraction of the shortest.
-  return { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(headersTimeoutMs / 4))), handshakeTimeout: Math.min(HANDSHAKE_TIMEOUT_MS, headersTimeoutMs) };
+  return {
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(headersTimeoutMs / 4))),
+    handshakeTimeout: Math.min(HANDSHAKE_TIMEOUT_MS, headersTimeoutMs),
+  };
 }
 
 function timeouts(limits: ConnectionLimits): { requestTimeoutMs: number; headersTimeoutMs: number } {

@@ -211,7 +211,16 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
             namespace: route.namespace,
             name: route.name,
           }
-        : { user, verb: METHOD_VERB[method] ?? 'get', resourceRequest: true, apiGroup: '', apiVersion: 'v1', resource: 'nodes', subresource: 'proxy', name: route.name };
+        : {
+            user,
+            verb: METHOD_VERB[method] ?? 'get',
+            resourceRequest: true,
+            apiGroup: '',
+            apiVersion: 'v1',
+            resource: 'nodes',
+            subresource: 'proxy',
+            name: route.name,
+          };
     const r = opts.authorizer.authorize(a);
     if (r.decision !== 'allow') throw forbidden(a, r.reason);
   }
@@ -233,7 +242,12 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     if (PUBLIC_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       if (path === OIDC_CONFIG_PATH || path === JWKS_PATH) {
         if (!opts.oidc) throw errors.pageNotFound(path);
-        return send(res, 200, path === JWKS_PATH ? 'application/jwk-set+json' : 'application/json', path === JWKS_PATH ? opts.oidc.jwks : opts.oidc.configuration);
+        return send(
+          res,
+          200,
+          path === JWKS_PATH ? 'application/jwk-set+json' : 'application/json',
+          path === JWKS_PATH ? opts.oidc.jwks : opts.oidc.configuration,
+        );
       }
       if (path === '/version') return send(res, 200, 'application/json', JSON.stringify(opts.version, null, 2));
       const [name, only] = path.slice(1).split('/') as [string, string?];

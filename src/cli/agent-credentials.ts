@@ -77,13 +77,22 @@ export async function connectAgent(o: { server: string; dataDir: string; nodeNam
   } else if (existsSync(caFile)) ca = readFileSync(caFile, 'utf8');
   else throw new Error('no join token (give --token-file or SKIFF_TOKEN) and no stored server CA: this node has not joined yet');
 
-  const creds: NodeCredentialsOptions = { server: o.server, ca, dir: join(o.dataDir, 'agent', 'pki'), nodeName: o.nodeName, bootstrapToken, log: o.log.child('certificates') };
+  const creds: NodeCredentialsOptions = {
+    server: o.server,
+    ca,
+    dir: join(o.dataDir, 'agent', 'pki'),
+    nodeName: o.nodeName,
+    bootstrapToken,
+    log: o.log.child('certificates'),
+  };
   const { client: pair, bootstrapped } = await ensureNodeClientCert(creds);
   if (bootstrapped) o.log.info('node client certificate obtained through the CSR API', { user: `system:node:${o.nodeName}` });
   const transport = new HttpsTransport({ server: o.server, ca, cert: pair.cert, key: pair.key, userAgent: `skiff-agent/${o.nodeName}` });
   const client = new Client(transport);
   let serving: { san: { hostnames: string[]; ips: string[] }; pair: { cert: string; key: string } } | undefined;
-  const rotations = [startCertRotation('node client', pair, renewClientCert(client, creds), (next) => transport.rotateClientCertificate(next.cert, next.key), creds.log)];
+  const rotations = [
+    startCertRotation('node client', pair, renewClientCert(client, creds), (next) => transport.rotateClientCertificate(next.cert, next.key), creds.log),
+  ];
   return {
     client,
     ca,
@@ -96,6 +105,8 @@ export async function connectAgent(o: { server: string; dataDir: string; nodeNam
       if (!serving) return;
       rotations.push(startCertRotation('node serving', serving.pair, renewServingCert(client, creds, serving.san), (next) => server.setTls(next), creds.log));
     },
-    stop: () => rotations.forEach((r) => r.stop()),
+    stop: () => {
+      for (const r of rotations) r.stop();
+    },
   };
 }

@@ -13,7 +13,11 @@ program
   .option('--https-port <port>', 'port the API server listens on', (v) => parsePort(v), 6443)
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
-  .option('--unsafe-no-fsync', 'SQLite: acknowledge writes before they are on disk (they survive a killed process, not a power cut), as etcd --unsafe-no-fsync', false)
+  .option(
+    '--unsafe-no-fsync',
+    'SQLite: acknowledge writes before they are on disk (they survive a killed process, not a power cut), as etcd --unsafe-no-fsync',
+    false,
+  )
   .option('--disable-agent', 'run no node agent in this process', false)
   .option('--node-name <name>', "name of this host's node (default: the host name)")
   .option('--disable-scheduler', 'run no scheduler in this process', false)
@@ -29,7 +33,11 @@ program
   .option('--audit-log-maxage <days>', 'days a rotated audit log is kept (0: forever)', (v) => parseCount(v), 0)
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and how')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver)')
-  .option('--service-account-issuer <url>', 'issuer (iss) of service-account tokens and of the discovery document', 'https://kubernetes.default.svc.cluster.local')
+  .option(
+    '--service-account-issuer <url>',
+    'issuer (iss) of service-account tokens and of the discovery document',
+    'https://kubernetes.default.svc.cluster.local',
+  )
   .option('--authorization-mode <modes>', 'authorizers asked in order, comma-separated: Node, RBAC, AlwaysAllow, AlwaysDeny', 'Node,RBAC')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))

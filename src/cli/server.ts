@@ -222,7 +222,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
   const scheduler = flags.disableScheduler
     ? undefined
-    : startScheduler(component('kube-scheduler', { username: 'system:kube-scheduler', groups: ['system:authenticated'] }), log.child('scheduler'), { configFile: flags.schedulerConfig, identity, ...LEADER_ELECTION_DEFAULTS });
+    : startScheduler(component('kube-scheduler', { username: 'system:kube-scheduler', groups: ['system:authenticated'] }), log.child('scheduler'), {
+        configFile: flags.schedulerConfig,
+        identity,
+        ...LEADER_ELECTION_DEFAULTS,
+      });
   if (scheduler) promMetrics.include(scheduler.metrics.registry);
 
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);

@@ -44,7 +44,11 @@ export class RootCAPublisher extends QueueController {
         await this.ctx.client.configMaps.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, namespace, annotations }, data });
         return;
       }
-      const same = cur.data?.['ca.crt'] === this.rootCA && Object.keys(cur.data ?? {}).length === 1 && !cur.binaryData && cur.metadata?.annotations?.[DESCRIPTION_ANNOTATION];
+      const same =
+        cur.data?.['ca.crt'] === this.rootCA &&
+        Object.keys(cur.data ?? {}).length === 1 &&
+        !cur.binaryData &&
+        cur.metadata?.annotations?.[DESCRIPTION_ANNOTATION];
       if (same) return;
       // Only our data and annotation are restored; the rest of the object stays the user's.
       const fixed: ConfigMap = {

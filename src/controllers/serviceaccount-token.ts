@@ -34,7 +34,8 @@ export class ServiceAccountTokenController extends QueueController {
     // An account that goes or comes back: its Secrets are looked at again.
     const account = (sa: ServiceAccount) => {
       for (const s of this.secrets.store.list())
-        if (s.type === SA_TOKEN_TYPE && s.metadata?.namespace === sa.metadata?.namespace && s.metadata?.annotations?.[SA_NAME_ANNOTATION] === sa.metadata?.name) secret(s);
+        if (s.type === SA_TOKEN_TYPE && s.metadata?.namespace === sa.metadata?.namespace && s.metadata?.annotations?.[SA_NAME_ANNOTATION] === sa.metadata?.name)
+          secret(s);
     };
     this.accounts.addEventHandler({ onAdd: account, onDelete: account });
   }

@@ -124,8 +124,7 @@ export async function ensureNodeClientCert(o: NodeCredentialsOptions): Promise<N
   const user = nodeUser(o.nodeName);
   const stored = readPair(o.dir, 'kubelet-client');
   if (usableCert(stored, o.ca, user)) return { client: stored!, bootstrapped: false };
-  if (!o.bootstrapToken)
-    throw new Error(`no usable node certificate in ${o.dir} and no join token to request one (give --token-file or SKIFF_TOKEN)`);
+  if (!o.bootstrapToken) throw new Error(`no usable node certificate in ${o.dir} and no join token to request one (give --token-file or SKIFF_TOKEN)`);
   const boot = new Client(new HttpsTransport({ server: o.server, ca: o.ca, token: o.bootstrapToken, userAgent: `skiff-agent/${o.nodeName} (bootstrap)` }));
   try {
     const pair = await requestCertificate(boot, { signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], cn: user }, o.log);
@@ -190,7 +189,11 @@ export function startCertRotation(
 /** Renews the node's client certificate as the node itself (selfnodeclient), storing each new one. */
 export function renewClientCert(client: Client, o: NodeCredentialsOptions): () => Promise<CertAndKey> {
   return async () => {
-    const next = await requestCertificate(client, { signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], cn: nodeUser(o.nodeName) }, o.log);
+    const next = await requestCertificate(
+      client,
+      { signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], cn: nodeUser(o.nodeName) },
+      o.log,
+    );
     writePair(o.dir, 'kubelet-client', next);
     return next;
   };
@@ -199,7 +202,11 @@ export function renewClientCert(client: Client, o: NodeCredentialsOptions): () =
 /** Renews the node's serving certificate for `san`, storing each new one. */
 export function renewServingCert(client: Client, o: NodeCredentialsOptions, san: { hostnames: string[]; ips: string[] }): () => Promise<CertAndKey> {
   return async () => {
-    const next = await requestCertificate(client, { signerName: KUBELET_SERVING_SIGNER, usages: ['digital signature', 'server auth'], cn: nodeUser(o.nodeName), san }, o.log);
+    const next = await requestCertificate(
+      client,
+      { signerName: KUBELET_SERVING_SIGNER, usages: ['digital signature', 'server auth'], cn: nodeUser(o.nodeName), san },
+      o.log,
+    );
     writePair(o.dir, 'kubelet-serving', next);
     return next;
   };

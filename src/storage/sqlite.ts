@@ -290,9 +290,7 @@ export class SqliteStore implements Store {
     const upTo = this.durableRev;
     const replay =
       fromRevision < upTo
-        ? this.run(() =>
-            (this.q.replay.all(fromRevision, prefix, prefixEnd(prefix)) as EventRow[]).filter((r) => r.rev <= upTo).map(toEvent),
-          )
+        ? this.run(() => (this.q.replay.all(fromRevision, prefix, prefixEnd(prefix)) as EventRow[]).filter((r) => r.rev <= upTo).map(toEvent))
         : [];
     return this.hub.add(prefix, Math.max(fromRevision, upTo), replay, onEvent, onError);
   }

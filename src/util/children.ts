@@ -12,12 +12,6 @@ export function trackChild<T extends ChildProcess>(child: T): T {
   child.once('exit', () => live.delete(child));
   return child;
 }
-
-/** Children still running. */
-export function liveChildren(): number {
-  return live.size;
-}
-
 /** SIGTERM to every tracked child, SIGKILL to those still there after `graceMs`; resolves when all are gone. */
 export async function stopChildren(graceMs = 5_000): Promise<void> {
   const children = [...live];

@@ -74,7 +74,11 @@ function serial(): string {
 
 function usageExtensions(usage: Usage): x509.Extension[] {
   const eku =
-    usage === 'server' ? [x509.ExtendedKeyUsage.serverAuth] : usage === 'client' ? [x509.ExtendedKeyUsage.clientAuth] : [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth];
+    usage === 'server'
+      ? [x509.ExtendedKeyUsage.serverAuth]
+      : usage === 'client'
+        ? [x509.ExtendedKeyUsage.clientAuth]
+        : [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth];
   return [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension(eku, false)];
 }
 

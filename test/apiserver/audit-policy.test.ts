@@ -67,10 +67,7 @@ describe('audit policy', () => {
     );
     assert.throws(
       () =>
-        parseAuditPolicy(
-          'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  nonResourceURLs: ["/x"]\n  resources: [{group: ""}]\n',
-          'p.yaml',
-        ),
+        parseAuditPolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  nonResourceURLs: ["/x"]\n  resources: [{group: ""}]\n', 'p.yaml'),
       /rules\[0\]\.nonResourceURLs: Invalid value: .*rules cannot apply to both regular resources and non-resource URLs/,
     );
     assert.throws(() => parseAuditPolicy('kind: ConfigMap\napiVersion: v1\n', 'p.yaml'), /must be audit.k8s.io\/v1 Policy/);

@@ -79,7 +79,12 @@ before(async () => {
   await api.authorization.start();
   for (const n of ['team-a', 'team-b']) await call(ADMIN, 'POST', '/api/v1/namespaces', ns(n));
   const rb = (name: string, role: string, who: KObject) =>
-    call(ADMIN, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings', binding('RoleBinding', name, { kind: 'ClusterRole', name: role }, [who], 'team-a'));
+    call(
+      ADMIN,
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings',
+      binding('RoleBinding', name, { kind: 'ClusterRole', name: role }, [who], 'team-a'),
+    );
   await rb('viewers', 'view', { kind: 'User', name: 'vera', apiGroup: 'rbac.authorization.k8s.io' });
   await rb('editors', 'edit', { kind: 'Group', name: 'editors', apiGroup: 'rbac.authorization.k8s.io' });
   await rb('admins', 'admin', { kind: 'User', name: 'ada', apiGroup: 'rbac.authorization.k8s.io' });
@@ -97,9 +102,20 @@ describe('bootstrap policy', () => {
     const crs = await call(ADMIN, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles');
     const names = crs.items.map((r: KObject) => r.metadata!.name);
     for (const n of [
-      'cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node',
-      'system:node-proxier', 'system:kube-scheduler', 'system:kube-controller-manager', 'system:kube-dns',
-      'system:controller:deployment-controller', 'system:certificates.k8s.io:kube-apiserver-client-approver',
+      'cluster-admin',
+      'admin',
+      'edit',
+      'view',
+      'system:discovery',
+      'system:basic-user',
+      'system:public-info-viewer',
+      'system:node',
+      'system:node-proxier',
+      'system:kube-scheduler',
+      'system:kube-controller-manager',
+      'system:kube-dns',
+      'system:controller:deployment-controller',
+      'system:certificates.k8s.io:kube-apiserver-client-approver',
     ])
       assert.ok(names.includes(n), `clusterrole ${n}`);
     const crb = await call(ADMIN, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/cluster-admin');
@@ -118,7 +134,9 @@ describe('bootstrap policy', () => {
     });
     await reconcileBootstrapPolicy(api.storage);
     assert.equal((await call(ADMIN, 'GET', `${path}system:kube-dns`)).rules.length, 2);
-    assert.deepEqual((await call(ADMIN, 'GET', `${path}system:volume-scheduler`)).rules, [{ verbs: ['get'], apiGroups: [''], resources: ['persistentvolumes'] }]);
+    assert.deepEqual((await call(ADMIN, 'GET', `${path}system:volume-scheduler`)).rules, [
+      { verbs: ['get'], apiGroups: [''], resources: ['persistentvolumes'] },
+    ]);
   });
 
   it('aggregates a new ClusterRole labelled aggregate-to-view into view, edit and admin', async () => {
@@ -130,7 +148,8 @@ describe('bootstrap policy', () => {
     });
     for (const role of ['view', 'edit', 'admin'])
       await until(
-        async () => (await call(ADMIN, 'GET', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`)).rules.some((r: KObject) => r.resources?.includes('widgets')),
+        async () =>
+          (await call(ADMIN, 'GET', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`)).rules.some((r: KObject) => r.resources?.includes('widgets')),
         `${role} has widgets`,
       );
   });
@@ -205,8 +224,16 @@ describe('RBAC decisions', () => {
       ['GET', '/api/v1/namespaces/a/secrets', 'secrets is forbidden: User "bob" cannot list resource "secrets" in API group "" in the namespace "a"'],
       ['GET', '/api/v1/nodes', 'nodes is forbidden: User "bob" cannot list resource "nodes" in API group "" at the cluster scope'],
       ['GET', '/api/v1/namespaces/a/pods/p/log', 'pods "p" is forbidden: User "bob" cannot get resource "pods/log" in API group "" in the namespace "a"'],
-      ['GET', '/apis/apps/v1/namespaces/a/deployments?watch=true', 'deployments.apps is forbidden: User "bob" cannot watch resource "deployments" in API group "apps" in the namespace "a"'],
-      ['GET', '/api/v1/namespaces/team-a', 'namespaces "team-a" is forbidden: User "bob" cannot get resource "namespaces" in API group "" in the namespace "team-a"'],
+      [
+        'GET',
+        '/apis/apps/v1/namespaces/a/deployments?watch=true',
+        'deployments.apps is forbidden: User "bob" cannot watch resource "deployments" in API group "apps" in the namespace "a"',
+      ],
+      [
+        'GET',
+        '/api/v1/namespaces/team-a',
+        'namespaces "team-a" is forbidden: User "bob" cannot get resource "namespaces" in API group "" in the namespace "team-a"',
+      ],
     ];
     for (const [method, path, msg] of cases) {
       const e = await fails(bob, method, path);
@@ -306,7 +333,13 @@ describe('escalation prevention', () => {
       ada,
       'POST',
       '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings',
-      binding('RoleBinding', 'pod-readers', { kind: 'Role', name: 'pod-reader' }, [{ kind: 'User', name: 'pat', apiGroup: 'rbac.authorization.k8s.io' }], 'team-a'),
+      binding(
+        'RoleBinding',
+        'pod-readers',
+        { kind: 'Role', name: 'pod-reader' },
+        [{ kind: 'User', name: 'pat', apiGroup: 'rbac.authorization.k8s.io' }],
+        'team-a',
+      ),
     );
     assert.equal(await canI(user('pat'), 'list', 'pods', 'team-a'), true);
     // Binding cluster-admin in her namespace grants more than she holds.
@@ -314,7 +347,13 @@ describe('escalation prevention', () => {
       ada,
       'POST',
       '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings',
-      binding('RoleBinding', 'sneaky', { kind: 'ClusterRole', name: 'cluster-admin' }, [{ kind: 'User', name: 'ada', apiGroup: 'rbac.authorization.k8s.io' }], 'team-a'),
+      binding(
+        'RoleBinding',
+        'sneaky',
+        { kind: 'ClusterRole', name: 'cluster-admin' },
+        [{ kind: 'User', name: 'ada', apiGroup: 'rbac.authorization.k8s.io' }],
+        'team-a',
+      ),
     );
     assert.equal(b.code, 403);
     assert.match(b.message, /^rolebindings\.rbac\.authorization\.k8s\.io "sneaky" is forbidden: user "ada" .* not currently held:\n/);
@@ -327,7 +366,14 @@ describe('escalation prevention', () => {
       metadata: { name: 'role-manager' },
       rules: [{ verbs: ['create', 'escalate', 'bind'], apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'] }],
     });
-    await call(ADMIN, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', binding('ClusterRoleBinding', 'role-manager', { kind: 'ClusterRole', name: 'role-manager' }, [{ kind: 'User', name: 'rm', apiGroup: 'rbac.authorization.k8s.io' }]));
+    await call(
+      ADMIN,
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      binding('ClusterRoleBinding', 'role-manager', { kind: 'ClusterRole', name: 'role-manager' }, [
+        { kind: 'User', name: 'rm', apiGroup: 'rbac.authorization.k8s.io' },
+      ]),
+    );
     await call(user('rm'), 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team-b/roles', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -371,7 +417,12 @@ describe('Node authorizer and NodeRestriction', () => {
     assert.equal((await fails(NODE_A, 'GET', '/api/v1/namespaces/team-a/secrets')).code, 403);
     // A watch of one Secret by field selector is about that Secret.
     const w = await api.handler.watch(
-      { ...parseResourcePath('GET', '/api/v1/namespaces/team-a/secrets', new URLSearchParams())!, verb: 'watch', query: new URLSearchParams('fieldSelector=metadata.name=sa'), user: NODE_A },
+      {
+        ...parseResourcePath('GET', '/api/v1/namespaces/team-a/secrets', new URLSearchParams())!,
+        verb: 'watch',
+        query: new URLSearchParams('fieldSelector=metadata.name=sa'),
+        user: NODE_A,
+      },
       { send() {}, end() {} },
     );
     w.stop();
@@ -425,7 +476,10 @@ describe('authorization modes and transports', () => {
     });
     const events: string[] = [];
     await new Promise<void>((resolve) => {
-      client.secrets.watch({ namespace: 'team-a' }, { onEvent: () => events.push('event'), onClose: (err: unknown) => (assert.equal((err as ApiError)?.code, 403), resolve()) } as any);
+      client.secrets.watch({ namespace: 'team-a' }, {
+        onEvent: () => events.push('event'),
+        onClose: (err: unknown) => (assert.equal((err as ApiError)?.code, 403), resolve()),
+      } as any);
     });
     assert.deepEqual(events, []);
   });

@@ -30,8 +30,9 @@ after(async () => {
 function connect(withCert: boolean): Promise<tls.TLSSocket> {
   const { options } = loadKubeconfig(s.kubeconfig);
   return new Promise((resolve, reject) => {
-    const sock = tls.connect({ host: '127.0.0.1', port: s.port, ca: options.ca, ...(withCert ? { cert: options.cert, key: options.key } : {}), rejectUnauthorized: false }, () =>
-      resolve(sock),
+    const sock = tls.connect(
+      { host: '127.0.0.1', port: s.port, ca: options.ca, ...(withCert ? { cert: options.cert, key: options.key } : {}), rejectUnauthorized: false },
+      () => resolve(sock),
     );
     sock.once('error', reject);
   });

@@ -16,7 +16,10 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 before(async () => {
   s = await startServer();
   raw = rawClient(s.kubeconfig);
-  assert.equal((await raw.request('POST', CMS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target' }, data: { a: 'x' } }))).status, 201);
+  assert.equal(
+    (await raw.request('POST', CMS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target' }, data: { a: 'x' } }))).status,
+    201,
+  );
 });
 afterEach(async () => assertHealthy(s, RSS_BOUND_MIB));
 after(async () => {
@@ -48,7 +51,12 @@ test('YAML flow collections nested 10,000 deep, and an alias bomb, are 400', asy
   const r = await raw.request('POST', CMS, deep, { 'Content-Type': 'application/yaml' });
   assert.equal(r.status, 400, r.body);
   const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: lol}', 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i < 10; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
   const bomb = await raw.request('POST', CMS, `${lines.join('\n')}\n`, { 'Content-Type': 'application/yaml' });
   assert.equal(bomb.status, 400, bomb.body.slice(0, 500));
   assert.equal(bomb.json().message, 'error converting YAML to JSON: yaml: document contains excessive aliasing');

@@ -90,12 +90,21 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 }
 
 test('1,000 watchers of a 1 MB ConfigMap being updated: RSS bounded, back near baseline after', async () => {
-  const created = await raw.request('POST', NS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { v: 'a'.repeat(MB) } }));
+  const created = await raw.request(
+    'POST',
+    NS,
+    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { v: 'a'.repeat(MB) } }),
+  );
   assert.equal(created.status, 201);
   const baseline = rssMiB(s.proc.pid!);
   const watches: Watch[] = [];
   const N = Number(process.env.WATCHERS ?? 1000);
-  for (let i = 0; i < N; i += 100) watches.push(...(await Promise.all(Array.from({ length: Math.min(100, N) }, () => watch(`${NS}?watch=true&resourceVersion=${created.json().metadata.resourceVersion}`)))));
+  for (let i = 0; i < N; i += 100)
+    watches.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(100, N) }, () => watch(`${NS}?watch=true&resourceVersion=${created.json().metadata.resourceVersion}`)),
+      )),
+    );
   let peak = rssMiB(s.proc.pid!);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(s.proc.pid!))), 100);
   try {
@@ -118,7 +127,10 @@ test('1,000 watchers of a 1 MB ConfigMap being updated: RSS bounded, back near b
     await new Promise((r) => setTimeout(r, 100));
     now = rssMiB(s.proc.pid!);
   }
-  assert.ok(now < baseline + RSS_RETURN_MIB, `RSS ${now.toFixed(0)} MiB after the watchers left (baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)})`);
+  assert.ok(
+    now < baseline + RSS_RETURN_MIB,
+    `RSS ${now.toFixed(0)} MiB after the watchers left (baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)})`,
+  );
   await assertHealthy(s, RSS_BOUND_MIB);
 });
 
@@ -142,9 +154,14 @@ test('a watcher that stops reading is closed and resumes from its last resourceV
   const last = slow.events.at(-1)?.rv ?? first;
   const resumed = await watch(`${NS}?watch=true&resourceVersion=${last}&fieldSelector=metadata.name%3Dslow`, { track: true });
   await until(() => slow.events.length + resumed.events.length >= 40, 30_000, 'the resumed watch to catch up').catch((e) => {
-    throw new Error(`${e.message}: slow saw ${slow.events.length} (last ${last}), resumed ${resumed.events.length}, first ${first}, rvs ${rvs[0]}..${rvs.at(-1)}`);
+    throw new Error(
+      `${e.message}: slow saw ${slow.events.length} (last ${last}), resumed ${resumed.events.length}, first ${first}, rvs ${rvs[0]}..${rvs.at(-1)}`,
+    );
   });
-  assert.deepEqual([...slow.events, ...resumed.events].map((e) => e.rv), rvs);
+  assert.deepEqual(
+    [...slow.events, ...resumed.events].map((e) => e.rv),
+    rvs,
+  );
   fast.req.destroy();
   resumed.req.destroy();
   await assertHealthy(s, RSS_BOUND_MIB);

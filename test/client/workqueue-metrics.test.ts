@@ -20,13 +20,18 @@ test('workqueue_* series follow a named queue', async () => {
   assert.equal(total(m, 'workqueue_adds_total', { name: 'test-queue' }), 2);
   assert.equal(total(m, 'workqueue_depth', { name: 'test-queue' }), 2);
   let failedOnce = false;
-  const run = runWorkers(q, 1, async (key) => {
-    await new Promise((r) => setTimeout(r, 5));
-    if (key === 'b' && !failedOnce) {
-      failedOnce = true;
-      throw new Error('once');
-    }
-  }, { onError: () => {} });
+  const run = runWorkers(
+    q,
+    1,
+    async (key) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (key === 'b' && !failedOnce) {
+        failedOnce = true;
+        throw new Error('once');
+      }
+    },
+    { onError: () => {} },
+  );
   for (let i = 0; i < 100 && !(failedOnce && q.len() === 0); i++) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 100));
   q.shutDown();

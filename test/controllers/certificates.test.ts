@@ -13,7 +13,14 @@ import { rotationDeadline, usableCert } from '../../src/kubelet/node-credentials
 import { ensurePki } from '../../src/util/pki.js';
 import { createCsr, newKey, parseCsr } from '../../src/util/x509.js';
 
-async function csr(cn: string, orgs: string[], signerName: string, usages: string[], who: { username: string; groups: string[] }, san?: { dns: string[]; ips: string[] }) {
+async function csr(
+  cn: string,
+  orgs: string[],
+  signerName: string,
+  usages: string[],
+  who: { username: string; groups: string[] },
+  san?: { dns: string[]; ips: string[] },
+) {
   const { keys } = await newKey();
   const request = await createCsr(keys, cn, orgs, san);
   return {
@@ -30,7 +37,10 @@ test('csrapproving: node client requests from bootstrappers and the node itself;
   assert.equal(approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletClient, CLIENT, bootstrapper)), 'nodeclient');
   assert.equal(approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletClient, CLIENT, nodeA)), 'selfnodeclient');
   const san = { dns: ['a'], ips: ['10.0.0.5'] };
-  assert.equal(approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletServing, ['digital signature', 'server auth'], nodeA, san)), 'selfnodeserving');
+  assert.equal(
+    approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletServing, ['digital signature', 'server auth'], nodeA, san)),
+    'selfnodeserving',
+  );
   // Another node's certificate, asked for by node a: not approved.
   assert.equal(approvalFor(await csr('system:node:b', ['system:nodes'], SIGNER.kubeletClient, CLIENT, nodeA)), undefined);
   assert.equal(approvalFor(await csr('system:node:b', ['system:nodes'], SIGNER.kubeletServing, ['server auth'], nodeA, san)), undefined);
@@ -41,7 +51,10 @@ test('csrapproving: node client requests from bootstrappers and the node itself;
   // Wrong usages for a node client certificate.
   assert.equal(approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletClient, ['server auth', 'client auth'], bootstrapper)), undefined);
   // Someone without either group.
-  assert.equal(approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletClient, CLIENT, { username: 'jane', groups: ['system:authenticated'] })), undefined);
+  assert.equal(
+    approvalFor(await csr('system:node:a', ['system:nodes'], SIGNER.kubeletClient, CLIENT, { username: 'jane', groups: ['system:authenticated'] })),
+    undefined,
+  );
 });
 
 test('csrsigning: what each built-in signer refuses, in Kubernetes’ words', async () => {
@@ -50,10 +63,19 @@ test('csrsigning: what each built-in signer refuses, in Kubernetes’ words', as
   assert.equal(signerProblem(SIGNER.kubeletClient, await parsed('system:node:a', ['system:nodes']), CLIENT), undefined);
   assert.equal(signerProblem(SIGNER.kubeletClient, await parsed('jane', ['system:nodes']), CLIENT), 'subject common name does not begin with system:node:');
   assert.equal(signerProblem(SIGNER.kubeletClient, await parsed('system:node:a', ['devs']), CLIENT), 'subject organization is not system:nodes');
-  assert.equal(signerProblem(SIGNER.kubeletClient, await parsed('system:node:a', ['system:nodes'], { dns: ['a'], ips: [] }), CLIENT), 'subject alternative names are not allowed');
+  assert.equal(
+    signerProblem(SIGNER.kubeletClient, await parsed('system:node:a', ['system:nodes'], { dns: ['a'], ips: [] }), CLIENT),
+    'subject alternative names are not allowed',
+  );
   assert.equal(signerProblem(SIGNER.kubeletServing, await parsed('system:node:a', ['system:nodes']), ['server auth']), 'DNS or IP subjectAltName is required');
-  assert.equal(signerProblem(SIGNER.apiserverClient, await parsed('jane', []), ['client auth', 'server auth']), 'invalid usage for client certificate: server auth');
-  assert.equal(signerProblem(SIGNER.apiserverClient, await parsed('jane', []), ['digital signature']), 'missing required usage for client certificate: client auth');
+  assert.equal(
+    signerProblem(SIGNER.apiserverClient, await parsed('jane', []), ['client auth', 'server auth']),
+    'invalid usage for client certificate: server auth',
+  );
+  assert.equal(
+    signerProblem(SIGNER.apiserverClient, await parsed('jane', []), ['digital signature']),
+    'missing required usage for client certificate: client auth',
+  );
 });
 
 test('a node certificate is usable while the cluster CA issued it to that node and it has not expired; renewal comes at 70–90 % of its life', async (t) => {

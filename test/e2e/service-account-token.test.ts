@@ -66,18 +66,40 @@ test('a pod reads its projected token and lists pods through kubernetes.default'
     // The cluster DNS names the kubernetes Service, whose cluster IP the pod then reaches.
     const clusterIP = (await c.kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).stdout.trim();
     assert.match(await inPod(c, 'nslookup kubernetes.default.svc.cluster.local'), new RegExp(`Address: ${clusterIP.replace(/\./g, '\\.')}`));
-    const pid = execFileSync('pgrep', ['-n', '-f', `^sleep ${SLEEP}$`]).toString().trim();
+    const pid = execFileSync('pgrep', ['-n', '-f', `^sleep ${SLEEP}$`])
+      .toString()
+      .trim();
     // busybox wget has no CA option: the server's identity is not what this checks, the token is.
     const wget = (headers: string[]) =>
-      execFileSync('nsenter', ['-t', pid, '-n', 'busybox', 'timeout', '20', 'busybox', 'wget', '--no-check-certificate', '-qO-', ...headers, `https://${clusterIP}/api/v1/namespaces/default/pods`], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        'nsenter',
+        [
+          '-t',
+          pid,
+          '-n',
+          'busybox',
+          'timeout',
+          '20',
+          'busybox',
+          'wget',
+          '--no-check-certificate',
+          '-qO-',
+          ...headers,
+          `https://${clusterIP}/api/v1/namespaces/default/pods`,
+        ],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     const pods = JSON.parse(wget(['--header', `Authorization: Bearer ${token}`])) as { kind: string; items: Pod[] };
     assert.equal(pods.kind, 'PodList');
     assert.ok(pods.items.some((p) => p.metadata?.name === 'reader'));
     // Without the token: 401.
-    assert.throws(() => wget([]), (err: { stderr?: string }) => /401 Unauthorized/.test(err.stderr ?? ''));
+    assert.throws(
+      () => wget([]),
+      (err: { stderr?: string }) => /401 Unauthorized/.test(err.stderr ?? ''),
+    );
 
     // Deleting the pod invalidates the token it held.
     const del = await c.kubectl(['delete', 'pod', 'reader', '--wait=true', '--timeout=120s']);

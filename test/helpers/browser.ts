@@ -23,7 +23,12 @@ export async function launchChromium(): Promise<Browser> {
  * through a RoleBinding), from `kubectl create token`; undefined with the reason when the
  * server cannot issue one yet.
  */
-export async function serviceAccountToken(s: Pick<TestServer, 'kubectl'>, name: string, clusterRole: string, namespace?: string): Promise<{ token?: string; why?: string }> {
+export async function serviceAccountToken(
+  s: Pick<TestServer, 'kubectl'>,
+  name: string,
+  clusterRole: string,
+  namespace?: string,
+): Promise<{ token?: string; why?: string }> {
   await s.kubectl(['create', 'serviceaccount', name, '-n', 'default']);
   if (namespace) await s.kubectl(['create', 'rolebinding', name, '-n', namespace, `--clusterrole=${clusterRole}`, `--serviceaccount=default:${name}`]);
   else await s.kubectl(['create', 'clusterrolebinding', name, `--clusterrole=${clusterRole}`, `--serviceaccount=default:${name}`]);

@@ -15,10 +15,29 @@ export function issueClientCert(dataDir: string, user: string, groups: string[])
     const subject = `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`;
     execFileSync('openssl', ['req', '-new', '-key', f('key'), '-subj', subject, '-out', f('csr')]);
     const tls = join(dataDir, 'tls');
-    execFileSync('openssl', [
-      'x509', '-req', '-in', f('csr'), '-CA', join(tls, 'ca.crt'), '-CAkey', join(tls, 'ca.key'), '-CAcreateserial', '-CAserial', f('srl'),
-      '-days', '1', '-extfile', f('ext'), '-out', f('crt'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        f('csr'),
+        '-CA',
+        join(tls, 'ca.crt'),
+        '-CAkey',
+        join(tls, 'ca.key'),
+        '-CAcreateserial',
+        '-CAserial',
+        f('srl'),
+        '-days',
+        '1',
+        '-extfile',
+        f('ext'),
+        '-out',
+        f('crt'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert: readFileSync(f('crt'), 'utf8'), key: readFileSync(f('key'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

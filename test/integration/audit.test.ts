@@ -142,7 +142,16 @@ describe('audit log rotation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'skiff-audit-rot-'));
     writeFileSync(join(dir, 'policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n');
     const s = await startServer({
-      args: ['--audit-policy-file', join(dir, 'policy.yaml'), '--audit-log-path', join(dir, 'audit.log'), '--audit-log-maxsize', '1', '--audit-log-maxbackup', '2'],
+      args: [
+        '--audit-policy-file',
+        join(dir, 'policy.yaml'),
+        '--audit-log-path',
+        join(dir, 'audit.log'),
+        '--audit-log-maxsize',
+        '1',
+        '--audit-log-maxbackup',
+        '2',
+      ],
     });
     try {
       // ~100 KB per ConfigMap at RequestResponse (request and response bodies, two stages): a few MB in all.

@@ -15,7 +15,13 @@ import { after, before, test } from 'node:test';
 import { kubectlAt, kubectlOk, startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
-const until = (what: string, ms: number, check: () => Promise<boolean>) => waitFor(what, ms, async () => ((await check()) ? true : undefined), () => s.logs());
+const until = (what: string, ms: number, check: () => Promise<boolean>) =>
+  waitFor(
+    what,
+    ms,
+    async () => ((await check()) ? true : undefined),
+    () => s.logs(),
+  );
 
 let s: TestServer;
 let dir: string;
@@ -46,14 +52,11 @@ function withToken(token: string) {
 function raw(path: string, token?: string, method = 'GET'): Promise<{ status: number; body: string }> {
   const ca = readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8');
   return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port: s.port, path, method, ca, headers: token ? { Authorization: `Bearer ${token}` } : {} },
-      (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      },
-    );
+    const req = https.request({ host: '127.0.0.1', port: s.port, path, method, ca, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
     req.on('error', reject);
     req.end();
   });
@@ -129,7 +132,8 @@ test('anonymous requests: 403 as system:anonymous except the public paths', asyn
   assert.equal(pods.status, 403);
   assert.match(JSON.parse(pods.body).message, /User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope/);
   assert.equal((await raw('/apis')).status, 403);
-  for (const p of ['/healthz', '/livez', '/readyz', '/version', '/.well-known/openid-configuration', '/openid/v1/jwks']) assert.equal((await raw(p)).status, 200, p);
+  for (const p of ['/healthz', '/livez', '/readyz', '/version', '/.well-known/openid-configuration', '/openid/v1/jwks'])
+    assert.equal((await raw(p)).status, 200, p);
 });
 
 test('issuer discovery: the JWKS verifies a token kubectl created', async () => {
@@ -146,7 +150,8 @@ test('issuer discovery: the JWKS verifies a token kubectl created', async () => 
 test('kube-root-ca.crt is published in every namespace and repaired when edited', async () => {
   const ca = readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8');
   await ok(['create', 'namespace', 'authn-ca']);
-  const read = async () => JSON.parse((await s.kubectl(['-n', 'authn-ca', 'get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout || '{}').data?.['ca.crt'];
+  const read = async () =>
+    JSON.parse((await s.kubectl(['-n', 'authn-ca', 'get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout || '{}').data?.['ca.crt'];
   await until('kube-root-ca.crt in authn-ca', 10_000, async () => (await read()) === ca);
   await ok(['-n', 'authn-ca', 'patch', 'configmap', 'kube-root-ca.crt', '-p', '{"data":{"ca.crt":"tampered"}}']);
   await until('kube-root-ca.crt repaired', 10_000, async () => (await read()) === ca);

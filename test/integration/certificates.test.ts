@@ -67,9 +67,13 @@ function call(method: string, path: string, auth: { token?: string; cert?: strin
 function opensslCsr(dir: string, subj: string): { csr: string; keyFile: string } {
   const keyFile = join(dir, `${subj.replace(/\W/g, '_')}.key`);
   const csrFile = `${keyFile}.csr`;
-  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-subj', subj, '-out', csrFile], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-subj', subj, '-out', csrFile],
+    {
+      stdio: 'ignore',
+    },
+  );
   return { csr: readFileSync(csrFile, 'utf8'), keyFile };
 }
 
@@ -102,7 +106,12 @@ test('kubectl certificate approve on an openssl CSR yields a certificate kubectl
   const approved = await s.kubectl(['certificate', 'approve', 'jane']);
   assert.equal(approved.code, 0, approved.stderr);
   assert.match(approved.stdout, /certificatesigningrequest.certificates.k8s.io\/jane approved/);
-  const issued = await waitFor('the certificate to be issued', 10_000, async () => ((await getCsr('jane')).status?.certificate ? getCsr('jane') : undefined), s.logs);
+  const issued = await waitFor(
+    'the certificate to be issued',
+    10_000,
+    async () => ((await getCsr('jane')).status?.certificate ? getCsr('jane') : undefined),
+    s.logs,
+  );
   const cond = issued.status.conditions.find((c: any) => c.type === 'Approved');
   assert.equal(cond.status, 'True');
   assert.equal(cond.reason, 'KubectlApprove');
@@ -126,10 +135,15 @@ test('kubectl certificate approve on an openssl CSR yields a certificate kubectl
   assert.match(refused.stderr, /User "jane" cannot get resource "namespaces" in API group "" in the namespace "default"/);
   assert.equal((await s.kubectl(['create', 'clusterrolebinding', 'devs-view', '--clusterrole=view', '--group=devs'])).code, 0);
   assert.equal((await s.kubectl(['create', 'clusterrolebinding', 'devs-csr', '--clusterrole=system:node-bootstrapper', '--group=devs'])).code, 0);
-  const ns = await waitFor('the binding to reach the authorizer', 10_000, async () => {
-    const r = await jane(['get', 'namespace', 'default', '-o', 'name']);
-    return r.code === 0 ? r : undefined;
-  }, s.logs);
+  const ns = await waitFor(
+    'the binding to reach the authorizer',
+    10_000,
+    async () => {
+      const r = await jane(['get', 'namespace', 'default', '-o', 'name']);
+      return r.code === 0 ? r : undefined;
+    },
+    s.logs,
+  );
   assert.equal(ns.stdout.trim(), 'namespace/default');
   const second = opensslCsr(s.dataDir, '/CN=jane-second');
   const byJane = await jane(['create', '-f', '-'], { input: csrYaml('by-jane', second.csr) });
@@ -157,10 +171,16 @@ test('kubectl certificate deny: the request is Denied and never signed; approval
 
 test('an invalid CSR is refused with 422 naming the field', async () => {
   const bad = (spec: Record<string, unknown>) =>
-    s.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'bad' }, spec }) });
+    s.kubectl(['create', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'bad' }, spec }),
+    });
   const { csr } = opensslCsr(s.dataDir, '/CN=valid');
   const good = Buffer.from(csr).toString('base64');
-  const notPem = await bad({ request: Buffer.from('not a certificate request').toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] });
+  const notPem = await bad({
+    request: Buffer.from('not a certificate request').toString('base64'),
+    signerName: 'kubernetes.io/kube-apiserver-client',
+    usages: ['client auth'],
+  });
   assert.notEqual(notPem.code, 0);
   assert.match(notPem.stderr, /CertificateSigningRequest "bad" is invalid: spec\.request: Invalid value: .*PEM block type must be CERTIFICATE REQUEST/);
   const r = await bad({ request: good, signerName: 'nodomain', usages: [], expirationSeconds: 60 });
@@ -176,7 +196,12 @@ test('an invalid CSR is refused with 422 naming the field', async () => {
     'POST',
     '/apis/certificates.k8s.io/v1/certificatesigningrequests',
     { cert: Buffer.from(user['client-certificate-data'], 'base64').toString(), key: Buffer.from(user['client-key-data'], 'base64').toString() },
-    { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'bad' }, spec: { request: good, signerName: 'example.com/x' } },
+    {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name: 'bad' },
+      spec: { request: good, signerName: 'example.com/x' },
+    },
   );
   assert.equal(reply.status, 422);
   assert.deepEqual(
@@ -194,7 +219,10 @@ test('the join token is a bootstrap token: it may only ask for a node certificat
   // The token alone reads no Secret and lists no Node, with Kubernetes' message.
   const secrets = await call('GET', '/api/v1/namespaces/kube-system/secrets', { token: boot.token });
   assert.equal(secrets.status, 403);
-  assert.equal(secrets.body.message, `secrets is forbidden: User "system:bootstrap:${boot.id}" cannot list resource "secrets" in API group "" in the namespace "kube-system"`);
+  assert.equal(
+    secrets.body.message,
+    `secrets is forbidden: User "system:bootstrap:${boot.id}" cannot list resource "secrets" in API group "" in the namespace "kube-system"`,
+  );
   const oneSecret = await call('GET', `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${boot.id}`, { token: boot.token });
   assert.equal(oneSecret.status, 403);
   assert.equal((await call('GET', '/api/v1/nodes', { token: boot.token })).status, 403);
@@ -205,12 +233,21 @@ test('the join token is a bootstrap token: it may only ask for a node certificat
   // It may ask for system:node:n-boot's client certificate: auto-approved (nodeclient) and signed.
   const { keys, pem } = await newKey();
   const request = await createCsr(keys, 'system:node:n-boot', ['system:nodes']);
-  const created = await call('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: boot.token }, {
-    apiVersion: 'certificates.k8s.io/v1',
-    kind: 'CertificateSigningRequest',
-    metadata: { generateName: 'node-csr-' },
-    spec: { request: Buffer.from(request).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
-  });
+  const created = await call(
+    'POST',
+    '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+    { token: boot.token },
+    {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { generateName: 'node-csr-' },
+      spec: {
+        request: Buffer.from(request).toString('base64'),
+        signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+        usages: ['digital signature', 'client auth'],
+      },
+    },
+  );
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.spec.username, `system:bootstrap:${boot.id}`);
   assert.deepEqual(created.body.spec.groups, ['system:bootstrappers', 'system:bootstrappers:skiff:default-node-token', 'system:authenticated']);
@@ -231,17 +268,27 @@ test('the join token is a bootstrap token: it may only ask for a node certificat
 
   // A bootstrap token may not approve its own request for someone else's client certificate.
   const other = await createCsr(keys, 'root', ['system:masters']);
-  const sneaky = await call('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: boot.token }, {
-    apiVersion: 'certificates.k8s.io/v1',
-    kind: 'CertificateSigningRequest',
-    metadata: { name: 'sneaky' },
-    spec: { request: Buffer.from(other).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
-  });
+  const sneaky = await call(
+    'POST',
+    '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+    { token: boot.token },
+    {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name: 'sneaky' },
+      spec: { request: Buffer.from(other).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+    },
+  );
   assert.equal(sneaky.status, 201);
-  const approve = await call('PUT', '/apis/certificates.k8s.io/v1/certificatesigningrequests/sneaky/approval', { token: boot.token }, {
-    ...sneaky.body,
-    status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Mine' }] },
-  });
+  const approve = await call(
+    'PUT',
+    '/apis/certificates.k8s.io/v1/certificatesigningrequests/sneaky/approval',
+    { token: boot.token },
+    {
+      ...sneaky.body,
+      status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Mine' }] },
+    },
+  );
   assert.equal(approve.status, 403);
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal((await getCsr('sneaky')).status?.certificate, undefined, 'not approved automatically either');
@@ -257,7 +304,9 @@ test('a bootstrap token stops working when its Secret expires', async () => {
     type: 'bootstrap.kubernetes.io/token',
     stringData: { 'token-id': id, 'token-secret': '0123456789abcdef', 'usage-bootstrap-authentication': 'true', expiration },
   });
-  const applied = await s.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [secret('soonxx', until), secret('pastxx', past)] }) });
+  const applied = await s.kubectl(['apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [secret('soonxx', until), secret('pastxx', past)] }),
+  });
   assert.equal(applied.code, 0, applied.stderr);
   assert.equal((await call('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: 'pastxx.0123456789abcdef' })).status, 401);
   const before = await call('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: 'soonxx.0123456789abcdef' });
@@ -265,7 +314,8 @@ test('a bootstrap token stops working when its Secret expires', async () => {
   await waitFor(
     'the token to expire',
     25_000,
-    async () => ((await call('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: 'soonxx.0123456789abcdef' })).status === 401 ? true : undefined),
+    async () =>
+      (await call('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: 'soonxx.0123456789abcdef' })).status === 401 ? true : undefined,
     s.logs,
   );
 });

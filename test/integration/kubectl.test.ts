@@ -34,7 +34,10 @@ test('kubectl api-resources lists every built-in resource with its short names',
   // The first row of a name: metrics.k8s.io's pods and nodes come after the core ones, as beside metrics-server.
   const byName = new Map<string, string[]>();
   for (const r of rows) if (!byName.has(r[0]!)) byName.set(r[0]!, r);
-  assert.ok(rows.some((r) => r[0] === 'pods' && r.includes('metrics.k8s.io/v1beta1') && r.includes('PodMetrics')), 'metrics.k8s.io pods listed');
+  assert.ok(
+    rows.some((r) => r[0] === 'pods' && r.includes('metrics.k8s.io/v1beta1') && r.includes('PodMetrics')),
+    'metrics.k8s.io pods listed',
+  );
   const expect: [string, string | null][] = [
     ['namespaces', 'ns'],
     ['pods', 'po'],

@@ -273,7 +273,13 @@ test('skiff agent --runtime simulated joins from another process with the server
   assert.match(token, /^K10[0-9a-f]{64}::server:\S+$/);
   const agent = spawn(
     process.execPath,
-    [SKIFF_BIN, 'agent', '--server', s.url, '--data-dir', join(s.dataDir, 'agent'),
+    [
+      SKIFF_BIN,
+      'agent',
+      '--server',
+      s.url,
+      '--data-dir',
+      join(s.dataDir, 'agent'),
       '--node-name',
       'joined-node',
       '--node-ip',

@@ -31,7 +31,12 @@ test('apiserver: request, storage, watch and store series exist with their label
   // Kubernetes' buckets: 5 ms to 60 s.
   const les = samples(before, 'apiserver_request_duration_seconds_bucket').map((x) => x.labels.le);
   assert.ok(les.includes('0.005') && les.includes('60') && les.includes('+Inf'), les.join(','));
-  assert.deepEqual(samples(before, 'apiserver_current_inflight_requests').map((x) => x.labels.request_kind).sort(), ['mutating', 'readOnly']);
+  assert.deepEqual(
+    samples(before, 'apiserver_current_inflight_requests')
+      .map((x) => x.labels.request_kind)
+      .sort(),
+    ['mutating', 'readOnly'],
+  );
   const createdBefore = total(before, 'apiserver_request_total', { ...podsRequest, code: '201' });
 
   const apply = await s.kubectl(['run', 'metrics-a', '--image', 'busybox', '--restart', 'Never', '--', 'sleep', '3600']);
@@ -74,9 +79,23 @@ test('apiserver: request, storage, watch and store series exist with their label
 
 test('scheduler: an unschedulable pod shows in scheduler_pending_pods and in the attempts', async () => {
   const before = await scrape();
-  assert.deepEqual(samples(before, 'scheduler_pending_pods').map((x) => x.labels.queue).sort(), ['active', 'backoff', 'unschedulable']);
+  assert.deepEqual(
+    samples(before, 'scheduler_pending_pods')
+      .map((x) => x.labels.queue)
+      .sort(),
+    ['active', 'backoff', 'unschedulable'],
+  );
   const unschedBefore = total(before, 'scheduler_schedule_attempts_total', { result: 'unschedulable', profile: 'default-scheduler' });
-  const r = await s.kubectl(['run', 'metrics-stuck', '--image', 'busybox', '--restart', 'Never', '--overrides', '{"spec":{"nodeSelector":{"no-such":"node"}}}']);
+  const r = await s.kubectl([
+    'run',
+    'metrics-stuck',
+    '--image',
+    'busybox',
+    '--restart',
+    'Never',
+    '--overrides',
+    '{"spec":{"nodeSelector":{"no-such":"node"}}}',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const now = await eventually('the pod counted as pending', 15_000, async () => {
     const m = await scrape();
@@ -96,14 +115,25 @@ test('controller manager: workqueue adds grow after a Deployment is created', as
   assert.equal(r.code, 0, r.stderr);
   const now = await eventually('deployment queue adds to grow', 15_000, async () => {
     const m = await scrape();
-    return total(m, 'workqueue_adds_total', { name: 'deployment' }) > addsBefore && total(m, 'workqueue_work_duration_seconds_count', { name: 'deployment' }) > 0 ? m : undefined;
+    return total(m, 'workqueue_adds_total', { name: 'deployment' }) > addsBefore &&
+      total(m, 'workqueue_work_duration_seconds_count', { name: 'deployment' }) > 0
+      ? m
+      : undefined;
   });
-  for (const name of ['workqueue_depth', 'workqueue_adds_total', 'workqueue_queue_duration_seconds', 'workqueue_work_duration_seconds', 'workqueue_retries_total'])
+  for (const name of [
+    'workqueue_depth',
+    'workqueue_adds_total',
+    'workqueue_queue_duration_seconds',
+    'workqueue_work_duration_seconds',
+    'workqueue_retries_total',
+  ])
     assert.ok(now.has(name), name);
   assert.ok(total(now, 'workqueue_queue_duration_seconds_count', { name: 'replicaset' }) > 0);
   assert.equal(samples(now, 'workqueue_depth', { name: 'deployment' }).length, 1);
   // The controllers' own requests (in this process, without HTTP) are counted as kube-apiserver counts loopback ones.
-  assert.ok(total(now, 'apiserver_request_total', { verb: 'POST', group: 'apps', version: 'v1', resource: 'replicasets', scope: 'resource', code: '201' }) >= 1);
+  assert.ok(
+    total(now, 'apiserver_request_total', { verb: 'POST', group: 'apps', version: 'v1', resource: 'replicasets', scope: 'resource', code: '201' }) >= 1,
+  );
 });
 
 test('node agent: /metrics on its own port, read through nodes/proxy', async () => {
@@ -113,8 +143,16 @@ test('node agent: /metrics on its own port, read through nodes/proxy', async () 
     const x = await scrape(`/api/v1/nodes/${node}/proxy/metrics`);
     return total(x, 'kubelet_running_pods') >= 1 ? x : undefined;
   });
-  assert.deepEqual(samples(m, 'kubelet_node_name').map((x) => [x.labels.node, x.value]), [[node, 1]]);
-  assert.deepEqual(samples(m, 'kubelet_running_containers').map((x) => x.labels.container_state).sort(), ['created', 'exited', 'running', 'unknown']);
+  assert.deepEqual(
+    samples(m, 'kubelet_node_name').map((x) => [x.labels.node, x.value]),
+    [[node, 1]],
+  );
+  assert.deepEqual(
+    samples(m, 'kubelet_running_containers')
+      .map((x) => x.labels.container_state)
+      .sort(),
+    ['created', 'exited', 'running', 'unknown'],
+  );
   assert.ok(total(m, 'kubelet_running_containers', { container_state: 'running' }) >= 1);
   // The node agent's registry is its own: no apiserver series leak into it.
   assert.equal(m.has('apiserver_request_total'), false);

@@ -60,7 +60,10 @@ test('kubectl auth can-i --list shows the rules of the namespace', async () => {
 test('a forbidden request gets Kubernetes message through kubectl', async () => {
   const r = await dev(['get', 'secrets', '-n', 'dev']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Error from server \(Forbidden\): secrets is forbidden: User "dana" cannot list resource "secrets" in API group "" in the namespace "dev"/);
+  assert.match(
+    r.stderr,
+    /Error from server \(Forbidden\): secrets is forbidden: User "dana" cannot list resource "secrets" in API group "" in the namespace "dev"/,
+  );
   const n = await dev(['get', 'nodes']);
   assert.match(n.stderr, /nodes is forbidden: User "dana" cannot list resource "nodes" in API group "" at the cluster scope/);
   const ok = await dev(['create', 'configmap', 'c1', '--from-literal=a=b', '-n', 'dev']);
@@ -74,7 +77,10 @@ test('a Role granting more than its author holds is refused with the escalation 
   await admin(['create', 'rolebinding', 'dana-admin', '--clusterrole=admin', '--user=dana', '-n', 'dev']);
   const r = await dev(['create', 'role', 'everything', '--verb=*', '--resource=*.*', '-n', 'dev']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /roles\.rbac\.authorization\.k8s\.io "everything" is forbidden: user "dana" \(groups=\["developers" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
+  assert.match(
+    r.stderr,
+    /roles\.rbac\.authorization\.k8s\.io "everything" is forbidden: user "dana" \(groups=\["developers" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/,
+  );
   const ok = await dev(['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods', '-n', 'dev']);
   assert.equal(ok.code, 0, ok.stderr);
 });

@@ -61,7 +61,10 @@ describe('EncryptionConfiguration', () => {
     assert.deepEqual(problems(config([{ aescbc: { keys: [{ secret: key(32) }] } }])), [
       'resources[0].providers[0].aescbc.keys[0].name: Required value: name is a mandatory field for a key',
     ]);
-    assert.match(problems(config([{ aescbc: { keys: [{ name: 'k', secret: key(32) }] }, identity: {} }]))[0]!, /more than one provider specified in a single element/);
+    assert.match(
+      problems(config([{ aescbc: { keys: [{ name: 'k', secret: key(32) }] }, identity: {} }]))[0]!,
+      /more than one provider specified in a single element/,
+    );
     assert.match(problems(config([{}]))[0]!, /^resources\[0\]\.providers\[0\]: Invalid value: provider does not contain any of the expected providers/);
     assert.deepEqual(problems(config([{ identity: {} }], [])), ['resources[0].resources: Required value: at least one resources[0].resources is required']);
     assert.match(problems('{"apiVersion":"apiserver.config.k8s.io/v1","kind":"EncryptionConfiguration"}')[0]!, /^resources: Required value/);

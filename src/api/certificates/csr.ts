@@ -42,12 +42,6 @@ export const KEY_USAGES = [
 const MIN_EXPIRATION_SECONDS = 600;
 const EXCLUSIVE = ['Approved', 'Denied'];
 
-/** The PEM text of spec.request ([]byte: base64 in JSON). */
-export function requestPem(obj: KObject): string {
-  const r = obj.spec?.request;
-  return typeof r === 'string' ? Buffer.from(r, 'base64').toString('utf8') : '';
-}
-
 export function hasCondition(obj: KObject, type: string): boolean {
   return (obj.status?.conditions ?? []).some((c: any) => c?.type === type && c?.status === 'True');
 }
@@ -104,9 +98,11 @@ function validateStatus(status: any): FieldError[] {
       seen.add(c.type);
       if (EXCLUSIVE.includes(c.type) && c.status !== 'True') errs.push(fieldErr.notSupported(`${p}.status`, c.status, ['True']));
     }
-    if (c?.status != null && !['True', 'False', 'Unknown'].includes(c.status)) errs.push(fieldErr.notSupported(`${p}.status`, c.status, ['False', 'True', 'Unknown']));
+    if (c?.status != null && !['True', 'False', 'Unknown'].includes(c.status))
+      errs.push(fieldErr.notSupported(`${p}.status`, c.status, ['False', 'True', 'Unknown']));
   });
-  if (seen.has('Approved') && seen.has('Denied')) errs.push(fieldErr.invalid('status.conditions', 'Approved', 'Approved and Denied conditions are mutually exclusive'));
+  if (seen.has('Approved') && seen.has('Denied'))
+    errs.push(fieldErr.invalid('status.conditions', 'Approved', 'Approved and Denied conditions are mutually exclusive'));
   const cert = status?.certificate;
   if (cert) {
     const pem = Buffer.from(String(cert), 'base64').toString('utf8');
@@ -129,7 +125,8 @@ function validateStatusChange(obj: KObject, old: KObject): FieldError[] {
   for (const t of EXCLUSIVE)
     if (hasCondition(old, t) && !hasCondition(obj, t)) errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type "${t}"`));
   const oldCert = old.status?.certificate;
-  if (oldCert && obj.status?.certificate !== oldCert) errs.push(fieldErr.forbidden('status.certificate', 'updates may not modify existing certificate content'));
+  if (oldCert && obj.status?.certificate !== oldCert)
+    errs.push(fieldErr.forbidden('status.certificate', 'updates may not modify existing certificate content'));
   if (obj.status?.certificate && !oldCert && hasCondition(obj, 'Denied'))
     errs.push(fieldErr.invalid('status.certificate', '<certificate data>', 'certificate cannot be set on a denied request'));
   return errs;

@@ -22,10 +22,16 @@ type(`${AUTHN}TokenReviewStatus`, 'Whether the token is valid, and whose it is.'
   audiences: arr(str(), 'Audiences the token is valid for.'),
   error: str('Why the token could not be checked.'),
 });
-kind(`${AUTHN}TokenReview`, [v1('TokenReview')], 'Checks a token: the answer is in status.', {
-  spec: ref(`${AUTHN}TokenReviewSpec`, 'The token.'),
-  status: ref(`${AUTHN}TokenReviewStatus`, 'The answer.'),
-}, { required: ['spec'] });
+kind(
+  `${AUTHN}TokenReview`,
+  [v1('TokenReview')],
+  'Checks a token: the answer is in status.',
+  {
+    spec: ref(`${AUTHN}TokenReviewSpec`, 'The token.'),
+    status: ref(`${AUTHN}TokenReviewStatus`, 'The answer.'),
+  },
+  { required: ['spec'] },
+);
 type(`${AUTHN}SelfSubjectReviewStatus`, 'The requesting user.', { userInfo: ref(`${AUTHN}UserInfo`, 'Who made the request.') });
 kind(`${AUTHN}SelfSubjectReview`, [v1('SelfSubjectReview')], 'Answers who the requesting user is.', {
   status: ref(`${AUTHN}SelfSubjectReviewStatus`, 'The answer.'),
@@ -36,16 +42,32 @@ type(`${AUTHN}BoundObjectReference`, 'The object a token is bound to.', {
   name: str('Name of the object.'),
   uid: str('UID of the object.'),
 });
-type(`${AUTHN}TokenRequestSpec`, 'What token to issue.', {
-  audiences: arr(str(), 'Intended audiences of the token.'),
-  expirationSeconds: i64('Requested duration of validity.'),
-  boundObjectRef: ref(`${AUTHN}BoundObjectReference`, 'The object the token is bound to.'),
-}, { required: ['audiences'] });
-type(`${AUTHN}TokenRequestStatus`, 'The issued token.', {
-  token: str('The opaque bearer token.'),
-  expirationTimestamp: time('When the token expires.'),
-}, { required: ['token', 'expirationTimestamp'] });
-kind(`${AUTHN}TokenRequest`, [v1('TokenRequest')], 'Requests a token for a service account.', {
-  spec: ref(`${AUTHN}TokenRequestSpec`, 'The request.'),
-  status: ref(`${AUTHN}TokenRequestStatus`, 'The token.'),
-}, { required: ['spec'] });
+type(
+  `${AUTHN}TokenRequestSpec`,
+  'What token to issue.',
+  {
+    audiences: arr(str(), 'Intended audiences of the token.'),
+    expirationSeconds: i64('Requested duration of validity.'),
+    boundObjectRef: ref(`${AUTHN}BoundObjectReference`, 'The object the token is bound to.'),
+  },
+  { required: ['audiences'] },
+);
+type(
+  `${AUTHN}TokenRequestStatus`,
+  'The issued token.',
+  {
+    token: str('The opaque bearer token.'),
+    expirationTimestamp: time('When the token expires.'),
+  },
+  { required: ['token', 'expirationTimestamp'] },
+);
+kind(
+  `${AUTHN}TokenRequest`,
+  [v1('TokenRequest')],
+  'Requests a token for a service account.',
+  {
+    spec: ref(`${AUTHN}TokenRequestSpec`, 'The request.'),
+    status: ref(`${AUTHN}TokenRequestStatus`, 'The token.'),
+  },
+  { required: ['spec'] },
+);

@@ -17,14 +17,19 @@ type(
   },
   { required: ['request', 'signerName'] },
 );
-type(`${CERT}CertificateSigningRequestCondition`, 'An Approved, Denied or Failed verdict, or another condition.', {
-  type: str('Approved, Denied, Failed, or another type.'),
-  status: str('True, False or Unknown.'),
-  reason: str('A brief machine-readable reason.'),
-  message: str('Details for humans.'),
-  lastUpdateTime: time('When the condition was last updated.'),
-  lastTransitionTime: time('When the status last changed.'),
-}, { required: ['type', 'status'] });
+type(
+  `${CERT}CertificateSigningRequestCondition`,
+  'An Approved, Denied or Failed verdict, or another condition.',
+  {
+    type: str('Approved, Denied, Failed, or another type.'),
+    status: str('True, False or Unknown.'),
+    reason: str('A brief machine-readable reason.'),
+    message: str('Details for humans.'),
+    lastUpdateTime: time('When the condition was last updated.'),
+    lastTransitionTime: time('When the status last changed.'),
+  },
+  { required: ['type', 'status'] },
+);
 type(`${CERT}CertificateSigningRequestStatus`, 'The verdict and the issued certificate.', {
   conditions: {
     type: 'array',

@@ -79,7 +79,9 @@ export function serviceAccountAdmission(cache: Lookup): AdmissionHook {
     const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
     if (automount === false) return;
     const containers = [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec.containers) ? spec.containers : [])];
-    const lacking = containers.filter((c) => c && typeof c === 'object' && !(Array.isArray(c.volumeMounts) && c.volumeMounts.some((m: any) => m?.mountPath === TOKEN_MOUNT_PATH)));
+    const lacking = containers.filter(
+      (c) => c && typeof c === 'object' && !(Array.isArray(c.volumeMounts) && c.volumeMounts.some((m: any) => m?.mountPath === TOKEN_MOUNT_PATH)),
+    );
     if (!lacking.length) return;
     const volumes: KObject[] = Array.isArray(spec.volumes) ? spec.volumes : (spec.volumes = []);
     let name = `${VOLUME_PREFIX}${randomSuffix()}`;

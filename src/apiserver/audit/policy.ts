@@ -86,10 +86,14 @@ export function parseAuditPolicy(text: string, file: string): AuditPolicy {
     }));
     const nonResourceURLs = strings(r?.nonResourceURLs);
     if (nonResourceURLs.length && (resources.length || strings(r?.namespaces).length))
-      problems.push(`${at}.nonResourceURLs: Invalid value: ${JSON.stringify(nonResourceURLs)}: rules cannot apply to both regular resources and non-resource URLs`);
+      problems.push(
+        `${at}.nonResourceURLs: Invalid value: ${JSON.stringify(nonResourceURLs)}: rules cannot apply to both regular resources and non-resource URLs`,
+      );
     nonResourceURLs.forEach((u, j) => {
-      if (!u.startsWith('/') && u !== '*') problems.push(`${at}.nonResourceURLs[${j}]: Invalid value: "${u}": non-resource URL rules must begin with a '/' character`);
-      if (u.slice(0, -1).includes('*')) problems.push(`${at}.nonResourceURLs[${j}]: Invalid value: "${u}": non-resource URL wildcards ('*') must be the final character of the rule`);
+      if (!u.startsWith('/') && u !== '*')
+        problems.push(`${at}.nonResourceURLs[${j}]: Invalid value: "${u}": non-resource URL rules must begin with a '/' character`);
+      if (u.slice(0, -1).includes('*'))
+        problems.push(`${at}.nonResourceURLs[${j}]: Invalid value: "${u}": non-resource URL wildcards ('*') must be the final character of the rule`);
     });
     return {
       level: oneOf(LEVELS, r?.level, `${at}.level`, problems) ?? 'None',

@@ -39,7 +39,10 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * sits on every bearer request's path). Undefined for tokens that are not bootstrap tokens
  * or whose Secret does not allow them; `now` is for tests of expiry.
  */
-export function bootstrapTokenAuthenticator(getSecret: (name: string) => KObject | undefined, now: () => number = Date.now): (token: string) => UserInfo | undefined {
+export function bootstrapTokenAuthenticator(
+  getSecret: (name: string) => KObject | undefined,
+  now: () => number = Date.now,
+): (token: string) => UserInfo | undefined {
   return (token) => {
     const m = BOOTSTRAP_TOKEN.exec(token);
     if (!m) return undefined;

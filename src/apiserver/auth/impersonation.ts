@@ -3,7 +3,7 @@
 // requesting user is allowed the `impersonate` verb on each part (users or serviceaccounts,
 // groups, uids, userextras/<key>). Refused → 403 in Kubernetes' words; never ignored.
 import type { IncomingHttpHeaders } from 'node:http';
-import { errors, StatusError } from '../status.js';
+import { errors, type StatusError } from '../status.js';
 import type { UserInfo } from '../types.js';
 import { ANONYMOUS, AUTHENTICATED, UNAUTHENTICATED } from './authenticator.js';
 import type { AuthorizationAttributes, Authorizer } from './types.js';
@@ -14,11 +14,17 @@ const SA_PREFIX = 'system:serviceaccount:';
 function values(h: string | string[] | undefined): string[] {
   if (h === undefined) return [];
   // Node joins repeated headers with ", " for most names; Impersonate-Group may repeat.
-  return (Array.isArray(h) ? h : [h]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return (Array.isArray(h) ? h : [h])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** The impersonation headers of a request, or undefined when there are none. */
-export function impersonationHeaders(headers: IncomingHttpHeaders, rawHeaders?: string[]): { user?: string; groups: string[]; uid?: string; extra: Record<string, string[]> } | undefined {
+export function impersonationHeaders(
+  headers: IncomingHttpHeaders,
+  rawHeaders?: string[],
+): { user?: string; groups: string[]; uid?: string; extra: Record<string, string[]> } | undefined {
   const user = headers['impersonate-user'] as string | undefined;
   const uid = headers['impersonate-uid'] as string | undefined;
   // Groups may contain commas only in theory; repeated headers are the way kubectl sends several.
@@ -65,7 +71,7 @@ export function impersonate(requester: UserInfo, headers: IncomingHttpHeaders, a
     const d = authorizer.authorize(attrs);
     if (d.decision !== 'allow') throw forbidden(requester, attrs, d.reason);
   };
-  let username = h.user;
+  const username = h.user;
   let groups = [...h.groups];
   if (username.startsWith(SA_PREFIX)) {
     const [namespace, name] = username.slice(SA_PREFIX.length).split(':');
@@ -76,7 +82,8 @@ export function impersonate(requester: UserInfo, headers: IncomingHttpHeaders, a
   } else check({ apiGroup: '', resource: 'users', name: username });
   for (const g of h.groups) check({ apiGroup: '', resource: 'groups', name: g });
   if (h.uid !== undefined) check({ apiGroup: 'authentication.k8s.io', resource: 'uids', name: h.uid });
-  for (const [key, vals] of Object.entries(h.extra)) for (const v of vals) check({ apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: v });
+  for (const [key, vals] of Object.entries(h.extra))
+    for (const v of vals) check({ apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: v });
   if (username === ANONYMOUS) {
     if (!groups.includes(UNAUTHENTICATED)) groups.push(UNAUTHENTICATED);
   } else if (!groups.includes(AUTHENTICATED)) groups.push(AUTHENTICATED);

@@ -36,7 +36,13 @@ export function parseTokenFile(text: string, path = 'token file'): Map<string, U
     if (rec.length < 3) throw new Error(`${path}, line ${i + 1}: token file is missing fields (want token,user,uid[,"groups"])`);
     const token = rec[0]!.trim();
     if (!token) throw new Error(`${path}, line ${i + 1}: empty token`);
-    const groups = rec.length > 3 ? rec[3]!.split(',').map((g) => g.trim()).filter(Boolean) : [];
+    const groups =
+      rec.length > 3
+        ? rec[3]!
+            .split(',')
+            .map((g) => g.trim())
+            .filter(Boolean)
+        : [];
     // As kube-apiserver: a token given twice keeps its last line.
     tokens.set(token, { username: rec[1]!, uid: rec[2]!, groups });
   });

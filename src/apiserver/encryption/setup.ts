@@ -40,7 +40,12 @@ export function generatedConfigPath(dataDir: string): string {
 }
 
 /** The encrypting store and its service when a flag asks for encryption at rest; undefined otherwise. */
-export function encryptionFromFlags(dataDir: string, flags: EncryptionFlags, raw: Store, registry: ResourceRegistry): ReturnType<typeof encryptStore> | undefined {
+export function encryptionFromFlags(
+  dataDir: string,
+  flags: EncryptionFlags,
+  raw: Store,
+  registry: ResourceRegistry,
+): ReturnType<typeof encryptStore> | undefined {
   if (flags.encryptionProviderConfig && flags.secretsEncryption)
     throw new Error('--secrets-encryption and --encryption-provider-config exclude each other: the first writes its own configuration');
   if (flags.encryptionProviderConfig) return encryptStore(raw, registry, flags.encryptionProviderConfig);

@@ -25,7 +25,22 @@ const VERBS: Record<string, string> = {
 };
 
 // Subresources kube-apiserver serves; any other name in a URL is labelled '' (it answers 404).
-const SUBRESOURCES = new Set(['status', 'scale', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers', 'resize', 'approval', 'finalize', 'token']);
+const SUBRESOURCES = new Set([
+  'status',
+  'scale',
+  'binding',
+  'eviction',
+  'log',
+  'exec',
+  'attach',
+  'portforward',
+  'proxy',
+  'ephemeralcontainers',
+  'resize',
+  'approval',
+  'finalize',
+  'token',
+]);
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
@@ -33,7 +48,7 @@ const APPLY_PATCH = 'application/apply-patch+yaml';
 export function requestLabels(method: string, info: ResourceRequestInfo | undefined, query: URLSearchParams, contentType: string | undefined): RequestLabels {
   if (!info) return { verb: method, dry_run: '', group: '', version: '', resource: '', subresource: '', scope: '', component: 'apiserver' };
   let verb = VERBS[info.verb] ?? method;
-  if (verb === 'PATCH' && contentType?.split(';')[0]!.trim() === APPLY_PATCH) verb = 'APPLY';
+  if (verb === 'PATCH' && (contentType ?? '').split(';')[0]!.trim() === APPLY_PATCH) verb = 'APPLY';
   // Streams (exec, attach, port-forward, proxy) are CONNECT in kube-apiserver's terms.
   if (isConnectSubresource(info)) verb = 'CONNECT';
   const scope = info.name || info.verb === 'create' ? 'resource' : info.namespace ? 'namespace' : 'cluster';

@@ -46,6 +46,11 @@ export function selfSubjectReview(req: ApiRequest): ApiResult {
   const b = (req.body as KObject | undefined) ?? {};
   return {
     status: 201,
-    body: { kind: 'SelfSubjectReview', apiVersion: API_VERSION, metadata: { ...(b.metadata ?? {}), creationTimestamp: null }, status: { userInfo: userInfo(req.user) } },
+    body: {
+      kind: 'SelfSubjectReview',
+      apiVersion: API_VERSION,
+      metadata: { ...(b.metadata ?? {}), creationTimestamp: null },
+      status: { userInfo: userInfo(req.user) },
+    },
   };
 }

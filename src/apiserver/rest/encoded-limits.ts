@@ -40,12 +40,6 @@ export function nestingDepth(v: unknown, limit = MAX_DEPTH): number {
 export function tooDeep(): StatusError {
   return errors.badRequest(`json: exceeded max depth: object nested more than ${MAX_DEPTH} levels`);
 }
-
-/** Throws 400 when `v` (a decoded body or a patch) is nested deeper than MAX_DEPTH. */
-export function assertDepth(v: unknown): void {
-  if (nestingDepth(v) > MAX_DEPTH) throw tooDeep();
-}
-
 /**
  * Nesting depth of JSON or YAML text, counting brackets outside quoted strings: run on the
  * raw body before a recursive parser sees it. Block-style YAML nests by indentation, which

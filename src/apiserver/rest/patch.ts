@@ -274,7 +274,11 @@ export const JSON_PATCH_COPY_LIMIT = 3 * 1024 * 1024;
 
 function checkJsonPatchSize(ops: unknown[]): void {
   if (ops.length > MAX_JSON_PATCH_OPERATIONS)
-    throw new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: The allowed number of operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`);
+    throw new StatusError(
+      413,
+      'RequestEntityTooLarge',
+      `Request entity too large: The allowed number of operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`,
+    );
 }
 
 /** fast-json-patch's applyPatch, one operation at a time, refusing copies past the limit. */

@@ -31,9 +31,12 @@ export async function tokenRequest(
   const lookup = async (resource: string, name: string) => rs.get(registry.lookup('', 'v1', resource)!, ns, name);
   const sa = await lookup('serviceaccounts', req.name!);
   let expirationSeconds = spec.expirationSeconds === undefined || spec.expirationSeconds === null ? DEFAULT_EXPIRATION_SECONDS : Number(spec.expirationSeconds);
-  if (!Number.isInteger(expirationSeconds)) throw invalid('spec.expirationSeconds', `Invalid value: ${JSON.stringify(spec.expirationSeconds)}: must be an integer`);
-  if (expirationSeconds < MIN_EXPIRATION_SECONDS) throw invalid('spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`);
-  if (expirationSeconds > MAX_EXPIRATION_SECONDS) throw invalid('spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`);
+  if (!Number.isInteger(expirationSeconds))
+    throw invalid('spec.expirationSeconds', `Invalid value: ${JSON.stringify(spec.expirationSeconds)}: must be an integer`);
+  if (expirationSeconds < MIN_EXPIRATION_SECONDS)
+    throw invalid('spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`);
+  if (expirationSeconds > MAX_EXPIRATION_SECONDS)
+    throw invalid('spec.expirationSeconds', `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`);
   if (maxExpirationSeconds && expirationSeconds > maxExpirationSeconds) expirationSeconds = maxExpirationSeconds;
   const audiences: string[] = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : tokens.apiAudiences;
 
@@ -43,7 +46,10 @@ export async function tokenRequest(
   if (ref) {
     if (ref.kind !== 'Pod' && ref.kind !== 'Secret')
       throw invalid('spec.boundObjectRef.kind', `Unsupported value: ${JSON.stringify(ref.kind)}: supported values: "Pod", "Secret"`);
-    if (!ref.name) throw errors.invalid('authentication.k8s.io', 'TokenRequest', '', [{ type: 'FieldValueRequired', field: 'spec.boundObjectRef.name', message: 'Required value' }]);
+    if (!ref.name)
+      throw errors.invalid('authentication.k8s.io', 'TokenRequest', '', [
+        { type: 'FieldValueRequired', field: 'spec.boundObjectRef.name', message: 'Required value' },
+      ]);
     const obj = await lookup(ref.kind === 'Pod' ? 'pods' : 'secrets', ref.name);
     const uid = obj.metadata?.uid as string;
     if (ref.uid && ref.uid !== uid)

@@ -10,7 +10,7 @@ import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isNotFound } from '../../client/transport.js';
-import { parseCsr } from '../../util/x509.js';
+import { type ParsedCsr, parseCsr } from '../../util/x509.js';
 import type { ControllerContext } from '../lib/context.js';
 import { QueueController } from '../lib/queue-controller.js';
 import { BOOTSTRAPPERS_GROUP, condition, NODES_GROUP, requestPem, SIGNER, signerProblem } from './recognize.js';
@@ -27,7 +27,7 @@ const MESSAGES: Record<ApprovalKind, string> = {
 export function approvalFor(csr: CertificateSigningRequest): ApprovalKind | undefined {
   const spec = csr.spec;
   if (!spec || (spec.signerName !== SIGNER.kubeletClient && spec.signerName !== SIGNER.kubeletServing)) return undefined;
-  let parsed;
+  let parsed: ParsedCsr;
   try {
     parsed = parseCsr(requestPem(csr));
   } catch {

@@ -22,7 +22,8 @@ function usageProblem(usages: string[], required: string, optional: string[], wh
 
 function nodeSubjectProblem(req: ParsedCsr): string | undefined {
   if (req.organizations.length !== 1 || req.organizations[0] !== NODES_GROUP) return `subject organization is not ${NODES_GROUP}`;
-  if (!req.commonName?.startsWith(NODE_USER_PREFIX) || req.commonName.length === NODE_USER_PREFIX.length) return `subject common name does not begin with ${NODE_USER_PREFIX}`;
+  if (!req.commonName?.startsWith(NODE_USER_PREFIX) || req.commonName.length === NODE_USER_PREFIX.length)
+    return `subject common name does not begin with ${NODE_USER_PREFIX}`;
   return undefined;
 }
 
@@ -33,7 +34,9 @@ export function signerProblem(signerName: string, req: ParsedCsr, usages: string
     case SIGNER.kubeletClient:
       return (
         nodeSubjectProblem(req) ??
-        (req.dnsNames.length || req.ipAddresses.length || req.emailAddresses.length || req.uris.length ? 'subject alternative names are not allowed' : undefined) ??
+        (req.dnsNames.length || req.ipAddresses.length || req.emailAddresses.length || req.uris.length
+          ? 'subject alternative names are not allowed'
+          : undefined) ??
         usageProblem(usages, 'client auth', keyUsages, 'kubelet client')
       );
     case SIGNER.kubeletServing:

@@ -5,7 +5,7 @@ import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1
 import type { SharedInformer } from '../../client/informer.js';
 import { resources } from '../../client/resources.js';
 import { isNotFound } from '../../client/transport.js';
-import { csrSignatureValid, parseCsr } from '../../util/x509.js';
+import { csrSignatureValid, type ParsedCsr, parseCsr } from '../../util/x509.js';
 import type { ControllerContext } from '../lib/context.js';
 import { QueueController } from '../lib/queue-controller.js';
 import { condition, requestPem, SIGNER, signerProblem } from './recognize.js';
@@ -43,7 +43,7 @@ export class CsrSigningController extends QueueController {
     const usages = csr.spec.usages ?? [];
     const pem = requestPem(csr);
     let problem: string | undefined;
-    let parsed;
+    let parsed: ParsedCsr | undefined;
     try {
       parsed = parseCsr(pem);
       problem = (await csrSignatureValid(pem)) ? signerProblem(csr.spec.signerName, parsed, usages) : 'unable to verify certificate request signature';

@@ -10,7 +10,7 @@ import { authsForImage } from './pull-secrets.js';
 import type { ImageService, PullAuth } from '../runtime/types.js';
 
 export type PullOutcome =
-  | { ok: true; imageRef: string; /** How long a pull took, when one was made. */ pulledMs?: number }
+  | { ok: true; imageRef: string /** How long a pull took, when one was made. */; pulledMs?: number }
   | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull'; message: string; retryAt?: number };
 
 export type EventFn = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;

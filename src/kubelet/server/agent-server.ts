@@ -115,7 +115,14 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const rt = opts.runtime;
   const wss = streamingWebSocketServer();
 
-  const server = https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.clientCA, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+  const server = https.createServer({
+    cert: opts.tls.cert,
+    key: opts.tls.key,
+    ca: opts.clientCA,
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  });
 
   function checkAuth(req: IncomingMessage): void {
     const id = clientIdentity(req.socket as TLSSocket);

@@ -114,10 +114,9 @@ export function parseEncryptionConfig(text: string, file: string): EncryptionCon
   }
   const top = asRecord(doc);
   const problems: string[] = [];
-  if (!top) throw new EncryptionConfigError(file, ['EncryptionConfiguration can\'t be nil']);
+  if (!top) throw new EncryptionConfigError(file, ["EncryptionConfiguration can't be nil"]);
   if (top.kind !== 'EncryptionConfiguration') problems.push(invalid('kind', String(top.kind ?? ''), 'must be EncryptionConfiguration'));
-  if (top.apiVersion !== 'apiserver.config.k8s.io/v1')
-    problems.push(invalid('apiVersion', String(top.apiVersion ?? ''), 'must be apiserver.config.k8s.io/v1'));
+  if (top.apiVersion !== 'apiserver.config.k8s.io/v1') problems.push(invalid('apiVersion', String(top.apiVersion ?? ''), 'must be apiserver.config.k8s.io/v1'));
   const entries = Array.isArray(top.resources) ? top.resources : [];
   if (!entries.length) problems.push(required('resources', 'at least one resources is required'));
   const seen = new Set<string>();
@@ -162,5 +161,15 @@ export function newKey(kind: Exclude<ProviderKind, 'identity'> = 'aescbc', now =
 
 /** What --secrets-encryption writes on first start: Secrets under a new AES-CBC key, with identity to read what was stored before. */
 export function generatedConfig(): EncryptionConfig {
-  return { rules: [{ resources: ['secrets'], providers: [{ kind: 'aescbc', keys: [newKey()] }, { kind: 'identity', keys: [] }] }] };
+  return {
+    rules: [
+      {
+        resources: ['secrets'],
+        providers: [
+          { kind: 'aescbc', keys: [newKey()] },
+          { kind: 'identity', keys: [] },
+        ],
+      },
+    ],
+  };
 }

@@ -81,7 +81,8 @@ const identity: Sealer = {
   seal: (plain) => plain,
   open(sealed) {
     // Identity matches every value; one sealed under a key no longer configured must not pass as plain text.
-    if (sealed.startsWith('k8s:enc:')) throw new Error(`the value is sealed with ${sealed.split(':').slice(2, 5).join(':')}, which the configuration no longer holds`);
+    if (sealed.startsWith('k8s:enc:'))
+      throw new Error(`the value is sealed with ${sealed.split(':').slice(2, 5).join(':')}, which the configuration no longer holds`);
     return sealed;
   },
 };
@@ -94,7 +95,13 @@ export function sealersOf(providers: ProviderConfig[]): Sealer[] {
     return p.keys.map((k) => {
       const prefix = `k8s:enc:${p.kind}:v1:${k.name}:`;
       const { seal, open } = make(k);
-      return { kind: p.kind, id: `${p.kind}:${k.name}`, prefix, seal: (plain, sk) => prefix + seal(plain, sk), open: (v, sk) => open(v.slice(prefix.length), sk) };
+      return {
+        kind: p.kind,
+        id: `${p.kind}:${k.name}`,
+        prefix,
+        seal: (plain, sk) => prefix + seal(plain, sk),
+        open: (v, sk) => open(v.slice(prefix.length), sk),
+      };
     });
   });
 }

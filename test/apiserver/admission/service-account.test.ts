@@ -20,7 +20,13 @@ after(() => t?.close());
 test('a pod gets the default account and the kube-api-access volume mounted in every container', async () => {
   const p = await t.post(
     '/api/v1/namespaces/adm/pods',
-    pod('a', { initContainers: [{ name: 'init', image: 'busybox' }], containers: [{ name: 'c1', image: 'busybox' }, { name: 'c2', image: 'busybox' }] }),
+    pod('a', {
+      initContainers: [{ name: 'init', image: 'busybox' }],
+      containers: [
+        { name: 'c1', image: 'busybox' },
+        { name: 'c2', image: 'busybox' },
+      ],
+    }),
   );
   assert.equal(p.spec.serviceAccountName, 'default');
   const vols = p.spec.volumes.filter((v: any) => v.name.startsWith('kube-api-access-'));
@@ -65,5 +71,8 @@ test('a container that already mounts the token path keeps its own mount', async
     '/api/v1/namespaces/adm/pods',
     pod('g', { volumes: [own], containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'mine', mountPath: TOKEN_MOUNT_PATH }] }] }),
   );
-  assert.deepEqual(p.spec.volumes.map((v: any) => v.name), ['mine']);
+  assert.deepEqual(
+    p.spec.volumes.map((v: any) => v.name),
+    ['mine'],
+  );
 });

@@ -20,7 +20,10 @@ test('bootstrap tokens authenticate as system:bootstrap:<id> while their Secret 
   let now = Date.parse('2026-01-01T00:00:00Z');
   const secrets = new Map<string, KObject>();
   const put = (s: KObject) => secrets.set(s.metadata!.name, s);
-  const auth = bootstrapTokenAuthenticator((n) => secrets.get(n), () => now);
+  const auth = bootstrapTokenAuthenticator(
+    (n) => secrets.get(n),
+    () => now,
+  );
   put(bootstrapTokenSecret('abcdef', '0123456789abcdef', { extraGroups: [JOIN_TOKEN_GROUP, 'not-a-bootstrap-group'] }));
   assert.deepEqual(auth('abcdef.0123456789abcdef'), { username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', JOIN_TOKEN_GROUP] });
   assert.equal(auth('abcdef.0123456789abcdeX'), undefined, 'wrong secret');

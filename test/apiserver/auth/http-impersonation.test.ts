@@ -21,7 +21,9 @@ let port: number;
 // Admin may impersonate anyone but bob and the group "root".
 const authorizer: Authorizer = {
   authorize: (a) =>
-    a.verb === 'impersonate' && ((a.resource === 'users' && a.name === 'bob') || (a.resource === 'groups' && a.name === 'root')) ? { decision: 'no-opinion' } : { decision: 'allow' },
+    a.verb === 'impersonate' && ((a.resource === 'users' && a.name === 'bob') || (a.resource === 'groups' && a.name === 'root'))
+      ? { decision: 'no-opinion' }
+      : { decision: 'allow' },
 };
 
 before(async () => {

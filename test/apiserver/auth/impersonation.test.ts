@@ -36,7 +36,18 @@ test('no impersonation headers: the requester stays itself', () => {
 
 test('impersonating a user and groups asks the impersonate verb for each and acts as them', () => {
   const authz = fakeAuthorizer(() => true);
-  const raw = ['Impersonate-User', 'bob', 'Impersonate-Group', 'devs', 'Impersonate-Group', 'ops', 'Impersonate-Extra-Scopes', 'view', 'Impersonate-Uid', 'u-1'];
+  const raw = [
+    'Impersonate-User',
+    'bob',
+    'Impersonate-Group',
+    'devs',
+    'Impersonate-Group',
+    'ops',
+    'Impersonate-Extra-Scopes',
+    'view',
+    'Impersonate-Uid',
+    'u-1',
+  ];
   const u = impersonate(admin, { 'impersonate-user': 'bob', 'impersonate-uid': 'u-1' }, authz, raw);
   assert.deepEqual(u, { username: 'bob', uid: 'u-1', groups: ['devs', 'ops', 'system:authenticated'], extra: { scopes: ['view'] } });
   assert.deepEqual(
@@ -68,8 +79,13 @@ test('a service account is impersonated through serviceaccounts in its namespace
   const authz = fakeAuthorizer((a) => a.resource === 'serviceaccounts' && a.namespace === 'ns1' && a.name === 'robot');
   const u = impersonate(admin, { 'impersonate-user': 'system:serviceaccount:ns1:robot' }, authz, ['Impersonate-User', 'system:serviceaccount:ns1:robot']);
   assert.deepEqual(u.groups, ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated']);
-  const s = status(() => impersonate(admin, { 'impersonate-user': 'system:serviceaccount:ns2:robot' }, authz, ['Impersonate-User', 'system:serviceaccount:ns2:robot']));
-  assert.equal(s.message, 'serviceaccounts "robot" is forbidden: User "admin" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "ns2"');
+  const s = status(() =>
+    impersonate(admin, { 'impersonate-user': 'system:serviceaccount:ns2:robot' }, authz, ['Impersonate-User', 'system:serviceaccount:ns2:robot']),
+  );
+  assert.equal(
+    s.message,
+    'serviceaccounts "robot" is forbidden: User "admin" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "ns2"',
+  );
 });
 
 test('groups without a user are an error, not a silent no-op', () => {

@@ -25,7 +25,10 @@ async function requestToken(spec: Record<string, unknown> = {}, sa = 'robot'): P
 }
 
 function rejected(token: string, why: RegExp, audiences?: string[]): void {
-  assert.throws(() => chain().authenticateToken(token, audiences), (err: Error) => err instanceof AuthenticationError && why.test(err.message));
+  assert.throws(
+    () => chain().authenticateToken(token, audiences),
+    (err: Error) => err instanceof AuthenticationError && why.test(err.message),
+  );
 }
 
 test('TokenRequest answers a signed token for the account, with the defaults filled in', async () => {
@@ -55,10 +58,18 @@ test('a token for another audience is refused for the API but accepted by a revi
   const token = await requestToken({ audiences: ['vault'] });
   rejected(token, /audiences is invalid/);
   assert.deepEqual(chain().authenticateToken(token, ['vault'])?.audiences, ['vault']);
-  const review = await t.post('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: ['vault'] } });
+  const review = await t.post('/apis/authentication.k8s.io/v1/tokenreviews', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    spec: { token, audiences: ['vault'] },
+  });
   assert.equal(review.status.authenticated, true);
   assert.deepEqual(review.status.audiences, ['vault']);
-  const apiReview = await t.post('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+  const apiReview = await t.post('/apis/authentication.k8s.io/v1/tokenreviews', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    spec: { token },
+  });
   assert.equal(apiReview.status.authenticated, undefined);
   assert.match(apiReview.status.error, /invalid bearer token/);
 });
@@ -66,7 +77,12 @@ test('a token for another audience is refused for the API but accepted by a revi
 test('a token signed by another key is refused (a forged token)', async () => {
   const other = new ServiceAccountTokens(generateServiceAccountKey(), DEFAULT_ISSUER, [DEFAULT_ISSUER], () => undefined);
   const sa = await t.get('/api/v1/namespaces/sa1/serviceaccounts/robot');
-  const forged = await other.issue({ namespace: 'sa1', serviceAccount: { name: 'robot', uid: sa.metadata!.uid }, audiences: [DEFAULT_ISSUER], expirationSeconds: 3600 });
+  const forged = await other.issue({
+    namespace: 'sa1',
+    serviceAccount: { name: 'robot', uid: sa.metadata!.uid },
+    audiences: [DEFAULT_ISSUER],
+    expirationSeconds: 3600,
+  });
   rejected(forged.token, /signature does not verify/);
   // The payload of a real token with another signature: the same.
   const real = await requestToken();
@@ -77,8 +93,19 @@ test('a token signed by another key is refused (a forged token)', async () => {
 test('an expired token is refused', async () => {
   let now = Date.now();
   const sa = await t.get('/api/v1/namespaces/sa1/serviceaccounts/robot');
-  const clocked = new ServiceAccountTokens(tokens().key, DEFAULT_ISSUER, [DEFAULT_ISSUER], (r, ns, n) => t.api.cache.get(`/registry/${r}/${ns}/${n}`), () => now);
-  const issued = await clocked.issue({ namespace: 'sa1', serviceAccount: { name: 'robot', uid: sa.metadata!.uid }, audiences: [DEFAULT_ISSUER], expirationSeconds: 600 });
+  const clocked = new ServiceAccountTokens(
+    tokens().key,
+    DEFAULT_ISSUER,
+    [DEFAULT_ISSUER],
+    (r, ns, n) => t.api.cache.get(`/registry/${r}/${ns}/${n}`),
+    () => now,
+  );
+  const issued = await clocked.issue({
+    namespace: 'sa1',
+    serviceAccount: { name: 'robot', uid: sa.metadata!.uid },
+    audiences: [DEFAULT_ISSUER],
+    expirationSeconds: 600,
+  });
   assert.equal(clocked.authenticateToken(issued.token)?.user.username, 'system:serviceaccount:sa1:robot');
   now += 601_000;
   assert.throws(() => clocked.authenticateToken(issued.token), /expired/);
@@ -99,13 +126,15 @@ test('a token bound to a pod stops working once the pod is deleted or replaced b
   rejected(token, /has another UID/);
 });
 
-test('binding to a pod of another account, or to a UID that is not the pod\'s, is refused', async () => {
+test("binding to a pod of another account, or to a UID that is not the pod's, is refused", async () => {
   await t.post('/api/v1/namespaces/sa1/pods', pod('p2'));
   const other = await t.fail('POST', '/api/v1/namespaces/sa1/serviceaccounts/robot/token', { body: { spec: { boundObjectRef: { kind: 'Pod', name: 'p2' } } } });
   assert.equal(other.code, 400);
   assert.match(other.message, /cannot bind token for serviceaccount "robot" to pod running with different serviceaccount name/);
   await t.post('/api/v1/namespaces/sa1/pods', pod('p3', { serviceAccountName: 'robot' }));
-  const uid = await t.fail('POST', '/api/v1/namespaces/sa1/serviceaccounts/robot/token', { body: { spec: { boundObjectRef: { kind: 'Pod', name: 'p3', uid: 'not-it' } } } });
+  const uid = await t.fail('POST', '/api/v1/namespaces/sa1/serviceaccounts/robot/token', {
+    body: { spec: { boundObjectRef: { kind: 'Pod', name: 'p3', uid: 'not-it' } } },
+  });
   assert.equal(uid.code, 409);
 });
 

@@ -33,16 +33,24 @@ test('tokens are requested bound to the pod, reused, and fetched anew at 80% of 
 });
 
 test('a long-lived token is refreshed after 24 hours at the latest', () => {
-  const m = new ServiceAccountTokenManager(async () => ({ token: '', expiration: 0 }), () => {}, () => 0);
+  const m = new ServiceAccountTokenManager(
+    async () => ({ token: '', expiration: 0 }),
+    () => {},
+    () => 0,
+  );
   const issued = 0;
   assert.equal(m.refreshAt({ issued, expiration: 7 * 24 * 3600_000 }), 24 * 3600_000);
   assert.equal(m.refreshAt({ issued, expiration: 3600_000 }), 0.8 * 3600_000);
 });
 
 test('a token coming due re-renders its pod', async () => {
-  let now = 0;
+  const now = 0;
   const due: string[] = [];
-  const m = new ServiceAccountTokenManager(async () => ({ token: 'x', expiration: now + 50 }), (uid) => due.push(uid), () => now);
+  const m = new ServiceAccountTokenManager(
+    async () => ({ token: 'x', expiration: now + 50 }),
+    (uid) => due.push(uid),
+    () => now,
+  );
   await m.token(pod, { expirationSeconds: 600 });
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(due, ['uid-1']);

@@ -36,7 +36,8 @@ export class NodeAuthorizer implements Authorizer {
         case 'persistentvolumeclaims':
         case 'persistentvolumes':
           if (sub === 'status' && a.resource === 'persistentvolumeclaims') {
-            if (a.verb !== 'get' && a.verb !== 'update' && a.verb !== 'patch') return { decision: 'no-opinion', reason: 'can only get or update persistentvolumeclaim status' };
+            if (a.verb !== 'get' && a.verb !== 'update' && a.verb !== 'patch')
+              return { decision: 'no-opinion', reason: 'can only get or update persistentvolumeclaim status' };
             return a.name && this.graph.hasPath(node, a.resource, a.namespace, a.name) ? allowed() : noPath;
           }
           if (sub) break;

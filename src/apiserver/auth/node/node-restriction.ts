@@ -19,8 +19,7 @@ export function nodeRestriction(_cache: WatchCache): AdmissionHook {
     if (def.group === '' && def.plural === 'pods') {
       const bound = (p: KObject | undefined) => p?.spec?.nodeName === node;
       if (op === 'create') {
-        if (!obj.metadata?.annotations?.[MIRROR_ANNOTATION])
-          throw deny(`can only create mirror pods (with the "${MIRROR_ANNOTATION}" annotation)`);
+        if (!obj.metadata?.annotations?.[MIRROR_ANNOTATION]) throw deny(`can only create mirror pods (with the "${MIRROR_ANNOTATION}" annotation)`);
         if (!bound(obj)) throw deny('can only create pods with spec.nodeName set to itself');
         const refs = podReferences(obj);
         for (const [res, what] of [

@@ -101,11 +101,7 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(READ, ['storage.k8s.io'], ['storageclasses']),
     eventsRule(),
   ],
-  'pod-garbage-collector': [
-    rule(['list', 'watch', 'delete'], [''], ['pods']),
-    rule(['get', 'list'], [''], ['nodes']),
-    rule(['patch'], [''], ['pods/status']),
-  ],
+  'pod-garbage-collector': [rule(['list', 'watch', 'delete'], [''], ['pods']), rule(['get', 'list'], [''], ['nodes']), rule(['patch'], [''], ['pods/status'])],
   'replicaset-controller': [
     rule(['get', 'list', 'watch', 'update'], ['apps', 'extensions'], ['replicasets']),
     rule(['update'], ['apps', 'extensions'], ['replicasets/status']),
@@ -151,24 +147,18 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['get', 'list', 'watch', 'delete'], ['certificates.k8s.io'], ['certificatesigningrequests']),
     rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status', 'certificatesigningrequests/approval']),
     rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
-    rule(['sign'], ['certificates.k8s.io'], ['signers'], [
-      'kubernetes.io/legacy-unknown',
-      'kubernetes.io/kube-apiserver-client',
-      'kubernetes.io/kube-apiserver-client-kubelet',
-      'kubernetes.io/kubelet-serving',
-    ]),
+    rule(
+      ['sign'],
+      ['certificates.k8s.io'],
+      ['signers'],
+      ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'],
+    ),
     rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
     eventsRule(),
   ],
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLER_RULES);
-
-/** The user a controller acts as: its service account in kube-system. */
-export function controllerUser(name: string): string {
-  return `system:serviceaccount:kube-system:${name}`;
-}
-
 export function controllerRoles(): KObject[] {
   return CONTROLLER_NAMES.map((n) => clusterRole(`system:controller:${n}`, CONTROLLER_RULES[n]!));
 }
