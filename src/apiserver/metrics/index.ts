@@ -66,7 +66,13 @@ export class ApiServerMetrics {
   track(req: IncomingMessage, res: ServerResponse): void {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const finish = this.begin(method, parseResourcePath(method, url.pathname, url.searchParams), url.searchParams, req.headers['content-type']);
+    let info: ResourceRequestInfo | undefined;
+    try {
+      info = parseResourcePath(method, url.pathname, url.searchParams) ?? undefined;
+    } catch {
+      // A path that does not parse (bad escapes) is refused by the handler with a 400; counted as what it is, no resource.
+    }
+    const finish = this.begin(method, info, url.searchParams, req.headers['content-type']);
     res.once('close', () => finish(res.statusCode));
   }
 
