@@ -6,8 +6,8 @@
 // in the pod's network namespace from the host: the same busybox binary run inside the
 // container's mount namespace fails its TLS handshake (alert 40) against any server, which
 // is a question for the container runtime, not for authentication.
-// The 403 half (what RBAC forbids the account) needs the RBAC authorizer; until it is wired
-// every authenticated account may list, and only the 200 half is asserted here.
+// RBAC holds the account to its binding: it lists pods where a RoleBinding lets it view,
+// and gets 403 for the Secrets of kube-system.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -70,7 +70,7 @@ test('a pod reads its projected token and lists pods through kubernetes.default'
       .toString()
       .trim();
     // busybox wget has no CA option: the server's identity is not what this checks, the token is.
-    const wget = (headers: string[]) =>
+    const wget = (headers: string[], path = '/api/v1/namespaces/default/pods') =>
       execFileSync(
         'nsenter',
         [
@@ -85,20 +85,40 @@ test('a pod reads its projected token and lists pods through kubernetes.default'
           '--no-check-certificate',
           '-qO-',
           ...headers,
-          `https://${clusterIP}/api/v1/namespaces/default/pods`,
+          `https://${clusterIP}${path}`,
         ],
         {
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-    const pods = JSON.parse(wget(['--header', `Authorization: Bearer ${token}`])) as { kind: string; items: Pod[] };
+    const bearer = ['--header', `Authorization: Bearer ${token}`];
+    // Not bound to anything yet: 403.
+    assert.throws(
+      () => wget(bearer),
+      (err: { stderr?: string }) => /403 Forbidden/.test(err.stderr ?? ''),
+    );
+    const bound = await c.kubectl(['create', 'rolebinding', 'reader-view', '--clusterrole=view', '--serviceaccount=default:default']);
+    assert.equal(bound.code, 0, bound.stderr);
+    let listed = '';
+    for (let i = 0; i < 50 && !listed; i++) {
+      try {
+        listed = wget(bearer);
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const pods = JSON.parse(listed) as { kind: string; items: Pod[] };
     assert.equal(pods.kind, 'PodList');
     assert.ok(pods.items.some((p) => p.metadata?.name === 'reader'));
-    // Without the token: 401.
+    // Beyond the binding: 403. Without the token: anonymous, also 403.
+    assert.throws(
+      () => wget(bearer, '/api/v1/namespaces/kube-system/secrets'),
+      (err: { stderr?: string }) => /403 Forbidden/.test(err.stderr ?? ''),
+    );
     assert.throws(
       () => wget([]),
-      (err: { stderr?: string }) => /401 Unauthorized/.test(err.stderr ?? ''),
+      (err: { stderr?: string }) => /403 Forbidden/.test(err.stderr ?? ''),
     );
 
     // Deleting the pod invalidates the token it held.
