@@ -27,6 +27,7 @@ import { WatchCache } from './watch-cache.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
 import type { Auditor } from './audit/recorder.js';
 import { KUBERNETES_SLICE_KEY, kubernetesEndpointSlice } from './kubernetes-endpointslice.js';
+import { type FlowControlSetup, setUpFlowControl } from './flowcontrol/setup.js';
 
 /** How often the `kubernetes` Service is checked for (Kubernetes' bootstrap controller uses its endpoint interval). */
 const KUBERNETES_SERVICE_INTERVAL_MS = 3_000;
@@ -53,6 +54,8 @@ export interface ApiServerOptions {
   auditor?: Auditor;
   /** Encryption at rest (status and key rotation), when the store seals values. */
   encryption?: SecretsEncryption;
+  /** --enable-priority-and-fairness, --max-requests-inflight, --max-mutating-requests-inflight. */
+  flowControl?: FlowControlSetup['flags'];
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -67,6 +70,7 @@ export class ApiServer {
   private ready = false;
   private endpoints?: EndpointReconciler;
   private serviceTimer?: NodeJS.Timeout;
+  readonly flowControl: FlowControlSetup;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.store);
@@ -83,6 +87,7 @@ export class ApiServer {
     this.storage.admission.push(resourceQuotaAdmission(this.storage));
     this.handler = new ApiHandler(this.storage, opts.registry);
     this.crds = new CRDController(this.storage, opts.registry, opts.log);
+    this.flowControl = setUpFlowControl(opts.flowControl ?? {}, this.storage, this.cache, opts.registry, opts.log);
   }
 
   /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
@@ -91,6 +96,7 @@ export class ApiServer {
     await this.bootstrap();
     await this.publishJoinToken();
     await this.crds.start();
+    await this.flowControl.start();
     this.http = createApiHttpServer({
       tls: this.opts.tls,
       handler: this.handler,
@@ -112,6 +118,7 @@ export class ApiServer {
         platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
       },
       log: this.opts.log,
+      flowControl: this.flowControl.hook,
     });
     const http = this.http;
     await new Promise<void>((resolve, reject) => {
@@ -241,6 +248,7 @@ export class ApiServer {
     // While the store is still open: the others stop listing this server.
     await this.endpoints?.stop().catch((err) => this.opts.log?.('could not withdraw from the kubernetes endpoints', { error: (err as Error).message }));
     this.crds.stop();
+    this.flowControl.stop();
     const http = this.http;
     if (http) {
       await new Promise<void>((resolve) => {

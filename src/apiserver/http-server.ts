@@ -26,6 +26,7 @@ import type { AuditRecorder, Auditor } from './audit/recorder.js';
 import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
 import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
 import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
+import type { FlowControlHook } from './flowcontrol/http-hook.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 // A watcher that stops reading gets this much buffered before it is cut off.
@@ -49,6 +50,8 @@ export interface HttpServerOptions {
   /** pods/log, exec, attach, portforward and nodes/proxy, served through node agents. */
   podStreams?: PodStreams;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** API Priority and Fairness (or the max-inflight limiter): seats held from `admit` until the handler is done. */
+  flowControl?: FlowControlHook;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -157,7 +160,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
       if (!res.headersSent) sendStatus(res, se);
       else res.destroy();
-    });
+    }).finally(() => opts.flowControl?.done(req));
   });
   // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY) and are relayed.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -187,6 +190,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const method = (req.method ?? 'GET').toUpperCase();
     const user = authenticate(req, opts.tokens, opts.authenticateToken);
     audit?.authenticated(user);
+    await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
     // The cluster CA, for agents joining: they check it against the hash in their token (as k3s).
     if (path === '/cacerts' && method === 'GET') return send(res, 200, 'text/plain; charset=utf-8', opts.tls.ca);
 

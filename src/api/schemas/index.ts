@@ -7,6 +7,7 @@ import './other-groups.js';
 import './autoscaling.js';
 import './certificates.js';
 import './apiextensions.js';
+import './flowcontrol.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
 export { definitions, type Schema } from './dsl.js';
