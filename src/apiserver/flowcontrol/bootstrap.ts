@@ -74,7 +74,7 @@ export const SUGGESTED_FLOW_SCHEMAS: KObject[] = [
   }),
   fs('system-leader-election', 'leader-election', 100, 'ByUser', {
     subjects: [...users('system:kube-controller-manager', 'system:kube-scheduler'), ...kubeSystemSA('*')],
-    resourceRules: [resourceRule(LEASES, ['coordination.k8s.io'], ['leases'], ['*'], false)],
+    resourceRules: [resourceRule(LEASES, ['coordination.k8s.io'], ['leases'], ['kube-system'], false)],
   }),
   fs('endpoint-controller', 'workload-high', 150, 'ByUser', {
     subjects: [...users('system:kube-controller-manager'), ...kubeSystemSA('endpoint-controller', 'endpointslicemirroring-controller')],

@@ -101,7 +101,6 @@ export class QueueSet {
       waiter = { seats: width, queue: best, resolve, reject };
     });
     waiter.timer = setTimeout(() => this.withdraw(waiter, 'time-out'), waitMs);
-    waiter.timer.unref?.();
     best.waiting.push(waiter);
     best.waitingSeats += width;
     this.waitingCount++;
