@@ -33,7 +33,12 @@ async function runMode(apf: boolean): Promise<{ flows: FlowResult[]; load: [numb
     for (let i = 0; i < CONFIGMAPS; i += 100)
       await Promise.all(
         Array.from({ length: 100 }, (_, j) =>
-          admin('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i + j}` }, data: { k: 'v'.repeat(100) } }),
+          admin('POST', '/api/v1/namespaces/default/configmaps', {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: `cm-${i + j}` },
+            data: { k: 'v'.repeat(100) },
+          }),
         ),
       );
     // Certificates issued and connections opened before the clock starts.
@@ -73,7 +78,9 @@ async function runMode(apf: boolean): Promise<{ flows: FlowResult[]; load: [numb
     };
     flow('abuser', ABUSER_CONCURRENCY, () => ABUSIVE_LIST);
     for (const u of USERS)
-      flow(u, USER_CONCURRENCY, (i) => (i % 10 === 0 ? '/api/v1/namespaces/default/configmaps?limit=20' : `/api/v1/namespaces/default/configmaps/cm-${i % CONFIGMAPS}`));
+      flow(u, USER_CONCURRENCY, (i) =>
+        i % 10 === 0 ? '/api/v1/namespaces/default/configmaps?limit=20' : `/api/v1/namespaces/default/configmaps/cm-${i % CONFIGMAPS}`,
+      );
     await Promise.all(loops);
     return { flows, load: [loadBefore, loadavg()[0]!] };
   } finally {

@@ -154,13 +154,13 @@ function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): {
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const audit = opts.auditor?.begin(req, res);
-    handle(req, res, audit).catch((err) => {
+    admitted(req, res, audit).catch((err) => {
       const se = toStatusError(err);
       audit?.failed({ code: se.code, reason: se.reason, message: se.message, details: se.details });
       if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
       if (!res.headersSent) sendStatus(res, se);
       else res.destroy();
-    }).finally(() => opts.flowControl?.done(req));
+    });
   });
   // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY) and are relayed.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -183,6 +183,11 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // watches are long-lived
+
+  /** handle(), then the request's flow-control seats go back (a watch's once it is established). */
+  function admitted(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
+    return handle(req, res, audit).finally(() => opts.flowControl?.done(req));
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');

@@ -13,7 +13,11 @@ program
   .option('--https-port <port>', 'port the API server listens on', (v) => parsePort(v), 6443)
   .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)')
   .option('--datastore-endpoint <url>', 'store: empty for the embedded SQLite database')
-  .option('--unsafe-no-fsync', 'SQLite: acknowledge writes before they are on disk (they survive a killed process, not a power cut), as etcd --unsafe-no-fsync', false)
+  .option(
+    '--unsafe-no-fsync',
+    'SQLite: acknowledge writes before they are on disk (they survive a killed process, not a power cut), as etcd --unsafe-no-fsync',
+    false,
+  )
   .option('--disable-agent', 'run no node agent in this process', false)
   .option('--node-name <name>', "name of this host's node (default: the host name)")
   .option('--disable-scheduler', 'run no scheduler in this process', false)
@@ -28,7 +32,12 @@ program
   .option('--audit-log-maxage <days>', 'days a rotated audit log is kept (0: forever)', (v) => parseCount(v), 0)
   .option('--enable-priority-and-fairness <bool>', 'API Priority and Fairness; false: the max-inflight limits alone', (v) => parseBool(v), true)
   .option('--max-requests-inflight <n>', 'read-only requests in flight at once (with APF: part of the total concurrency limit)', (v) => parseCount(v), 400)
-  .option('--max-mutating-requests-inflight <n>', 'mutating requests in flight at once (with APF: part of the total concurrency limit)', (v) => parseCount(v), 200)
+  .option(
+    '--max-mutating-requests-inflight <n>',
+    'mutating requests in flight at once (with APF: part of the total concurrency limit)',
+    (v) => parseCount(v),
+    200,
+  )
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and how')
   .addOption(new Option('--cluster-cidr <cidr>', 'pod network').default('10.42.0.0/16'))
   .addOption(new Option('--service-cidr <cidr>', 'service network').default('10.43.0.0/16'))

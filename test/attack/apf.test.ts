@@ -54,7 +54,8 @@ describe('API Priority and Fairness', () => {
     assert.match(r.stdout, /flowschema\.flowcontrol\.apiserver\.k8s\.io\/global-default\s+global-default\s+9900\s+ByUser/);
     assert.match(r.stdout, /NAME\s+TYPE\s+NOMINALCONCURRENCYSHARES\s+QUEUES\s+HANDSIZE\s+QUEUELENGTHLIMIT\s+AGE/);
     assert.match(r.stdout, /prioritylevelconfiguration\.flowcontrol\.apiserver\.k8s\.io\/workload-low\s+Limited\s+100\s+128\s+6\s+50/);
-    for (const name of ['exempt', 'catch-all', 'system', 'node-high', 'leader-election', 'workload-high', 'global-default']) assert.match(r.stdout, new RegExp(`/${name}\\s`));
+    for (const name of ['exempt', 'catch-all', 'system', 'node-high', 'leader-election', 'workload-high', 'global-default'])
+      assert.match(r.stdout, new RegExp(`/${name}\\s`));
   });
 
   it('a FlowSchema naming a missing priority level is Dangling', async () => {
@@ -62,7 +63,11 @@ describe('API Priority and Fairness', () => {
       apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
       kind: 'FlowSchema',
       metadata: { name: 'points-nowhere' },
-      spec: { priorityLevelConfiguration: { name: 'no-such-level' }, matchingPrecedence: 7000, rules: [{ subjects: [{ kind: 'User', user: { name: 'nobody' } }], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/nothing'] }] }] },
+      spec: {
+        priorityLevelConfiguration: { name: 'no-such-level' },
+        matchingPrecedence: 7000,
+        rules: [{ subjects: [{ kind: 'User', user: { name: 'nobody' } }], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/nothing'] }] }],
+      },
     };
     assert.equal((await admin('POST', '/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas', fs)).status, 201);
     const deadline = Date.now() + 15_000;
@@ -84,7 +89,10 @@ describe('API Priority and Fairness', () => {
       apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
       kind: 'PriorityLevelConfiguration',
       metadata: { name: 'attack-test' },
-      spec: { type: 'Limited', limited: { nominalConcurrencyShares: 30, limitResponse: { type: 'Queue', queuing: { queues: 8, handSize: 2, queueLengthLimit: 4 } } } },
+      spec: {
+        type: 'Limited',
+        limited: { nominalConcurrencyShares: 30, limitResponse: { type: 'Queue', queuing: { queues: 8, handSize: 2, queueLengthLimit: 4 } } },
+      },
     };
     const fs = {
       apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
@@ -94,7 +102,15 @@ describe('API Priority and Fairness', () => {
         priorityLevelConfiguration: { name: 'attack-test' },
         matchingPrecedence: 500,
         distinguisherMethod: { type: 'ByUser' },
-        rules: [{ subjects: [{ kind: 'User', user: { name: 'flooder' } }, { kind: 'User', user: { name: 'quiet' } }], resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true }] }],
+        rules: [
+          {
+            subjects: [
+              { kind: 'User', user: { name: 'flooder' } },
+              { kind: 'User', user: { name: 'quiet' } },
+            ],
+            resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true }],
+          },
+        ],
       },
     };
     const plRes = await admin('POST', '/apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations', pl);
@@ -106,7 +122,12 @@ describe('API Priority and Fairness', () => {
     for (let i = 0; i < CONFIGMAPS; i += 50)
       await Promise.all(
         Array.from({ length: 50 }, (_, j) =>
-          admin('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i + j}` }, data: { k: 'x'.repeat(200) } }),
+          admin('POST', '/api/v1/namespaces/default/configmaps', {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: `cm-${i + j}` },
+            data: { k: 'x'.repeat(200) },
+          }),
         ),
       );
     // The dispatcher picks the new objects up within its resync.
@@ -143,10 +164,18 @@ describe('API Priority and Fairness', () => {
     const rejected = flood.filter((r) => r.status === 429);
     const served = flood.filter((r) => r.status === 200);
     const quietMs = quiet.map((r) => r.ms);
-    const detail = `flood: ${flood.length} sent, ${served.length} served (p50 ${p(served.map((r) => r.ms), 0.5).toFixed(0)} ms), ${rejected.length} rejected; quiet p50 ${p(quietMs, 0.5).toFixed(0)} ms, p99 ${p(quietMs, 0.99).toFixed(0)} ms`;
+    const detail = `flood: ${flood.length} sent, ${served.length} served (p50 ${p(
+      served.map((r) => r.ms),
+      0.5,
+    ).toFixed(0)} ms), ${rejected.length} rejected; quiet p50 ${p(quietMs, 0.5).toFixed(0)} ms, p99 ${p(quietMs, 0.99).toFixed(0)} ms`;
     const probeMs = probes.map((r) => r.ms);
-    console.log(`# ${detail}; probes ${probes.length}: p50 ${p(probeMs, 0.5).toFixed(0)} ms, p99 ${p(probeMs, 0.99).toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)}`);
-    assert.ok(quiet.every((r) => r.status === 200), `quiet flow failed: ${detail}`);
+    console.log(
+      `# ${detail}; probes ${probes.length}: p50 ${p(probeMs, 0.5).toFixed(0)} ms, p99 ${p(probeMs, 0.99).toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    assert.ok(
+      quiet.every((r) => r.status === 200),
+      `quiet flow failed: ${detail}`,
+    );
     assert.ok(rejected.length > 0, `the flood was never turned away: ${detail}`);
     for (const r of rejected.slice(0, 20)) {
       assert.equal(r.headers['retry-after'], '1');

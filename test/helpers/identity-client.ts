@@ -35,7 +35,9 @@ export async function identityClients(dataDir: string, port: number): Promise<Id
             (res) => {
               const chunks: Buffer[] = [];
               res.on('data', (c) => chunks.push(c));
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }));
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }),
+              );
             },
           );
           req.on('error', reject);

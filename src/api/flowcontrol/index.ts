@@ -24,8 +24,7 @@ function validateRuleSet(rules: any, i: number): FieldError[] {
   }
   const rr = Array.isArray(rules?.resourceRules) ? rules.resourceRules : [];
   const nr = Array.isArray(rules?.nonResourceRules) ? rules.nonResourceRules : [];
-  if (rr.length === 0 && nr.length === 0)
-    errs.push(fieldErr.required(`${p}`, 'at least one of resourceRules and nonResourceRules has to be non-empty'));
+  if (rr.length === 0 && nr.length === 0) errs.push(fieldErr.required(`${p}`, 'at least one of resourceRules and nonResourceRules has to be non-empty'));
   for (const [j, r] of rr.entries()) {
     for (const f of ['verbs', 'apiGroups', 'resources'])
       if (!Array.isArray(r?.[f]) || r[f].length === 0) errs.push(fieldErr.required(`${p}.resourceRules[${j}].${f}`, `${f} must contain at least one value`));
@@ -43,7 +42,8 @@ export function validateFlowSchema(obj: KObject): FieldError[] {
   const errs: FieldError[] = [];
   if (!s.priorityLevelConfiguration?.name) errs.push(fieldErr.required('spec.priorityLevelConfiguration.name', 'must reference a priority level'));
   const prec = s.matchingPrecedence;
-  if (!Number.isInteger(prec) || prec < 1 || prec > 10000) errs.push(fieldErr.invalid('spec.matchingPrecedence', prec, 'must be between 1 and 10000, inclusive'));
+  if (!Number.isInteger(prec) || prec < 1 || prec > 10000)
+    errs.push(fieldErr.invalid('spec.matchingPrecedence', prec, 'must be between 1 and 10000, inclusive'));
   const dm = s.distinguisherMethod?.type;
   if (s.distinguisherMethod && !DISTINGUISHERS.includes(dm)) errs.push(fieldErr.notSupported('spec.distinguisherMethod.type', dm, DISTINGUISHERS));
   for (const [i, r] of (Array.isArray(s.rules) ? s.rules : []).entries()) errs.push(...validateRuleSet(r, i));
@@ -67,10 +67,17 @@ export function validatePriorityLevel(obj: KObject): FieldError[] {
     errs.push(fieldErr.invalid('spec.limited.nominalConcurrencyShares', l.nominalConcurrencyShares, 'must be a non-negative integer'));
   for (const f of ['lendablePercent', 'borrowingLimitPercent'])
     if (l[f] != null && (!Number.isInteger(l[f]) || l[f] < 0 || (f === 'lendablePercent' && l[f] > 100)))
-      errs.push(fieldErr.invalid(`spec.limited.${f}`, l[f], f === 'lendablePercent' ? 'must be between 0 and 100, inclusive' : 'if specified, must be a non-negative integer'));
+      errs.push(
+        fieldErr.invalid(
+          `spec.limited.${f}`,
+          l[f],
+          f === 'lendablePercent' ? 'must be between 0 and 100, inclusive' : 'if specified, must be a non-negative integer',
+        ),
+      );
   const lr = l.limitResponse ?? {};
   if (!LIMIT_RESPONSES.includes(lr.type)) errs.push(fieldErr.notSupported('spec.limited.limitResponse.type', lr.type, LIMIT_RESPONSES));
-  else if (lr.type === 'Reject' && lr.queuing) errs.push(fieldErr.forbidden('spec.limited.limitResponse.queuing', 'must be nil if limited.limitResponse.type is not Limited'));
+  else if (lr.type === 'Reject' && lr.queuing)
+    errs.push(fieldErr.forbidden('spec.limited.limitResponse.queuing', 'must be nil if limited.limitResponse.type is not Limited'));
   else if (lr.type === 'Queue') {
     const q = lr.queuing ?? {};
     const p = 'spec.limited.limitResponse.queuing';
@@ -78,7 +85,13 @@ export function validatePriorityLevel(obj: KObject): FieldError[] {
     if (!(q.handSize > 0)) errs.push(fieldErr.invalid(`${p}.handSize`, q.handSize, 'must be positive'));
     else if (q.handSize > q.queues) errs.push(fieldErr.invalid(`${p}.handSize`, q.handSize, `should not be greater than queues (${q.queues})`));
     else if (q.handSize * Math.ceil(Math.log2(q.queues)) > MAX_HASH_BITS)
-      errs.push(fieldErr.invalid(`${p}.handSize`, q.handSize, `required entropy bits of deckSize ${q.queues} and handSize ${q.handSize} should not be greater than ${MAX_HASH_BITS}`));
+      errs.push(
+        fieldErr.invalid(
+          `${p}.handSize`,
+          q.handSize,
+          `required entropy bits of deckSize ${q.queues} and handSize ${q.handSize} should not be greater than ${MAX_HASH_BITS}`,
+        ),
+      );
     if (!(q.queueLengthLimit > 0)) errs.push(fieldErr.invalid(`${p}.queueLengthLimit`, q.queueLengthLimit, 'must be positive'));
   }
   return errs;
@@ -127,8 +140,18 @@ export const flowschemas: ResourceDef = {
   table: {
     columns: [
       NAME_COLUMN,
-      { name: 'PriorityLevel', type: 'string', description: 'priorityLevelConfiguration is the priority level the matching requests are assigned to.', priority: 0 },
-      { name: 'MatchingPrecedence', type: 'string', description: 'matchingPrecedence: among the schemas that match a request, the one with the lowest value wins.', priority: 0 },
+      {
+        name: 'PriorityLevel',
+        type: 'string',
+        description: 'priorityLevelConfiguration is the priority level the matching requests are assigned to.',
+        priority: 0,
+      },
+      {
+        name: 'MatchingPrecedence',
+        type: 'string',
+        description: 'matchingPrecedence: among the schemas that match a request, the one with the lowest value wins.',
+        priority: 0,
+      },
       { name: 'DistinguisherMethod', type: 'string', description: 'distinguisherMethod: how a matching request is split into flows.', priority: 0 },
       AGE_COLUMN,
       { name: 'MissingPL', type: 'string', description: 'Whether the referenced priority level is missing (the Dangling condition).', priority: 0 },
@@ -169,7 +192,15 @@ export const prioritylevelconfigurations: ResourceDef = {
       const l = o.spec?.limited;
       const q = l?.limitResponse?.queuing;
       const cell = (v: unknown) => (v == null ? '<none>' : String(v));
-      return [o.metadata?.name, o.spec?.type ?? '', cell(l?.nominalConcurrencyShares), cell(q?.queues), cell(q?.handSize), cell(q?.queueLengthLimit), age(o.metadata?.creationTimestamp, now)];
+      return [
+        o.metadata?.name,
+        o.spec?.type ?? '',
+        cell(l?.nominalConcurrencyShares),
+        cell(q?.queues),
+        cell(q?.handSize),
+        cell(q?.queueLengthLimit),
+        age(o.metadata?.creationTimestamp, now),
+      ];
     },
   },
 };

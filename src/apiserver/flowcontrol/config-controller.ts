@@ -8,13 +8,7 @@ import type { ResourceRegistry } from '../../api/registry.js';
 import type { KObject, ResourceDef } from '../../api/types.js';
 import type { ResourceStorage } from '../rest/resource-store.js';
 import type { WatchCache } from '../watch-cache.js';
-import {
-  AUTOUPDATE_ANNOTATION,
-  MANDATORY_FLOW_SCHEMAS,
-  MANDATORY_PRIORITY_LEVELS,
-  SUGGESTED_FLOW_SCHEMAS,
-  SUGGESTED_PRIORITY_LEVELS,
-} from './bootstrap.js';
+import { AUTOUPDATE_ANNOTATION, MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, SUGGESTED_FLOW_SCHEMAS, SUGGESTED_PRIORITY_LEVELS } from './bootstrap.js';
 import type { FlowControl } from './dispatcher.js';
 
 const GROUP = 'flowcontrol.apiserver.k8s.io';
@@ -118,7 +112,10 @@ export class FlowControlConfigController {
       const next = {
         ...s,
         metadata: { ...s.metadata, resourceVersion: undefined },
-        status: { ...s.status, conditions: [...conds.filter((c) => c?.type !== 'Dangling'), { ...want, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+        status: {
+          ...s.status,
+          conditions: [...conds.filter((c) => c?.type !== 'Dangling'), { ...want, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+        },
       };
       try {
         await this.storage.update(this.fsDef, undefined, s.metadata!.name!, next, 'status');
@@ -139,6 +136,11 @@ function sameSpec(def: ResourceDef, cur: KObject, want: KObject): boolean {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }

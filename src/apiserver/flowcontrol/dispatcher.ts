@@ -62,7 +62,8 @@ export class FlowControl {
     const byName = new Map(MANDATORY_PRIORITY_LEVELS.map((l) => [l.metadata!.name!, l]));
     for (const l of levels) if (l.metadata?.name) byName.set(l.metadata.name, l);
     let shares = 0;
-    for (const l of byName.values()) shares += l.spec?.type === 'Exempt' ? (l.spec?.exempt?.nominalConcurrencyShares ?? 0) : (l.spec?.limited?.nominalConcurrencyShares ?? 0);
+    for (const l of byName.values())
+      shares += l.spec?.type === 'Exempt' ? (l.spec?.exempt?.nominalConcurrencyShares ?? 0) : (l.spec?.limited?.nominalConcurrencyShares ?? 0);
     const next = new Map<string, Level>();
     for (const [name, obj] of byName) {
       if (obj.spec?.type === 'Exempt') {
@@ -72,7 +73,10 @@ export class FlowControl {
       const lim = obj.spec?.limited ?? {};
       const concurrency = Math.max(1, Math.ceil((this.serverLimit * (lim.nominalConcurrencyShares ?? 0)) / Math.max(1, shares)));
       const q = lim.limitResponse?.type === 'Queue' ? lim.limitResponse.queuing : undefined;
-      const config = { concurrency, queuing: q ? { queues: q.queues ?? 64, handSize: q.handSize ?? 8, queueLengthLimit: q.queueLengthLimit ?? 50 } : undefined };
+      const config = {
+        concurrency,
+        queuing: q ? { queues: q.queues ?? 64, handSize: q.handSize ?? 8, queueLengthLimit: q.queueLengthLimit ?? 50 } : undefined,
+      };
       const old = this.levels.get(name)?.set;
       if (old) old.reconfigure(config);
       next.set(name, { obj, concurrency, set: old ?? new QueueSet(config) });

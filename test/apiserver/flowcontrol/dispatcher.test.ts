@@ -2,7 +2,12 @@
 // configuration, shuffle sharding, and fair queuing inside one priority level.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, SUGGESTED_FLOW_SCHEMAS, SUGGESTED_PRIORITY_LEVELS } from '../../../src/apiserver/flowcontrol/bootstrap.js';
+import {
+  MANDATORY_FLOW_SCHEMAS,
+  MANDATORY_PRIORITY_LEVELS,
+  SUGGESTED_FLOW_SCHEMAS,
+  SUGGESTED_PRIORITY_LEVELS,
+} from '../../../src/apiserver/flowcontrol/bootstrap.js';
 import type { RequestDigest } from '../../../src/apiserver/flowcontrol/classify.js';
 import { estimateSeats, FlowControl } from '../../../src/apiserver/flowcontrol/dispatcher.js';
 import { digestRequest } from '../../../src/apiserver/flowcontrol/http-hook.js';
@@ -29,14 +34,50 @@ describe('classification', () => {
     ['system:masters', digest(authed('admin', 'system:masters'), 'GET', '/api/v1/pods'), 'exempt', 'exempt', ''],
     ['anonymous probe', digest(undefined, 'GET', '/readyz'), 'probes', 'exempt', ''],
     ['probe by a user', digest(authed('alice'), 'GET', '/livez'), 'probes', 'exempt', ''],
-    ['controller-manager lease', digest(authed('system:kube-controller-manager'), 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kcm'), 'system-leader-election', 'leader-election', 'system:kube-controller-manager'],
-    ['controller-manager list', digest(authed('system:kube-controller-manager'), 'GET', '/api/v1/namespaces/ns1/pods'), 'kube-controller-manager', 'workload-high', 'ns1'],
+    [
+      'controller-manager lease',
+      digest(authed('system:kube-controller-manager'), 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kcm'),
+      'system-leader-election',
+      'leader-election',
+      'system:kube-controller-manager',
+    ],
+    [
+      'controller-manager list',
+      digest(authed('system:kube-controller-manager'), 'GET', '/api/v1/namespaces/ns1/pods'),
+      'kube-controller-manager',
+      'workload-high',
+      'ns1',
+    ],
     ['node status', digest(authed('system:node:n1', 'system:nodes'), 'PATCH', '/api/v1/nodes/n1/status'), 'system-node-high', 'node-high', 'system:node:n1'],
-    ['node lease', digest(authed('system:node:n1', 'system:nodes'), 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1'), 'system-node-high', 'node-high', 'system:node:n1'],
+    [
+      'node lease',
+      digest(authed('system:node:n1', 'system:nodes'), 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1'),
+      'system-node-high',
+      'node-high',
+      'system:node:n1',
+    ],
     ['node reads pods', digest(authed('system:node:n1', 'system:nodes'), 'GET', '/api/v1/pods'), 'system-nodes', 'system', 'system:node:n1'],
-    ['kube-system SA lease', digest(authed('system:serviceaccount:kube-system:x', 'system:serviceaccounts'), 'GET', '/apis/coordination.k8s.io/v1/namespaces/apps/leases/l'), 'workload-leader-election', 'leader-election', 'system:serviceaccount:kube-system:x'],
-    ['kube-system SA', digest(authed('system:serviceaccount:kube-system:x', 'system:serviceaccounts'), 'GET', '/api/v1/namespaces/a/configmaps'), 'kube-system-service-accounts', 'workload-high', 'a'],
-    ['other SA', digest(authed('system:serviceaccount:default:app', 'system:serviceaccounts'), 'GET', '/api/v1/namespaces/default/pods'), 'service-accounts', 'workload-low', 'system:serviceaccount:default:app'],
+    [
+      'kube-system SA lease',
+      digest(authed('system:serviceaccount:kube-system:x', 'system:serviceaccounts'), 'GET', '/apis/coordination.k8s.io/v1/namespaces/apps/leases/l'),
+      'workload-leader-election',
+      'leader-election',
+      'system:serviceaccount:kube-system:x',
+    ],
+    [
+      'kube-system SA',
+      digest(authed('system:serviceaccount:kube-system:x', 'system:serviceaccounts'), 'GET', '/api/v1/namespaces/a/configmaps'),
+      'kube-system-service-accounts',
+      'workload-high',
+      'a',
+    ],
+    [
+      'other SA',
+      digest(authed('system:serviceaccount:default:app', 'system:serviceaccounts'), 'GET', '/api/v1/namespaces/default/pods'),
+      'service-accounts',
+      'workload-low',
+      'system:serviceaccount:default:app',
+    ],
     ['a user', digest(authed('alice'), 'GET', '/api/v1/namespaces/default/pods'), 'global-default', 'global-default', 'alice'],
     ['a user, non-resource', digest(authed('alice'), 'GET', '/version'), 'global-default', 'global-default', 'alice'],
   ];
@@ -51,18 +92,33 @@ describe('classification', () => {
   it('the lower precedence wins, and a schema whose level is missing (dangling) matches nothing', () => {
     const mine = (name: string, level: string, precedence: number) => ({
       metadata: { name },
-      spec: { priorityLevelConfiguration: { name: level }, matchingPrecedence: precedence, rules: [{ subjects: [{ kind: 'User', user: { name: 'bob' } }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['/version'] }] }] },
+      spec: {
+        priorityLevelConfiguration: { name: level },
+        matchingPrecedence: precedence,
+        rules: [{ subjects: [{ kind: 'User', user: { name: 'bob' } }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['/version'] }] }],
+      },
     });
     const f = new FlowControl();
-    f.configure([...MANDATORY_FLOW_SCHEMAS, ...SUGGESTED_FLOW_SCHEMAS, mine('b-late', 'workload-low', 600), mine('a-early', 'workload-high', 500), mine('dangling', 'nope', 10)], [
-      ...MANDATORY_PRIORITY_LEVELS,
-      ...SUGGESTED_PRIORITY_LEVELS,
-    ]);
+    f.configure(
+      [
+        ...MANDATORY_FLOW_SCHEMAS,
+        ...SUGGESTED_FLOW_SCHEMAS,
+        mine('b-late', 'workload-low', 600),
+        mine('a-early', 'workload-high', 500),
+        mine('dangling', 'nope', 10),
+      ],
+      [...MANDATORY_PRIORITY_LEVELS, ...SUGGESTED_PRIORITY_LEVELS],
+    );
     assert.equal(f.classify(digest(authed('bob'), 'GET', '/version')).schema.metadata?.name, 'a-early');
   });
 
   it('exec, attach, port-forward, logs and proxy are long-running: no flow control', () => {
-    for (const p of ['/api/v1/namespaces/a/pods/p/exec', '/api/v1/namespaces/a/pods/p/log', '/api/v1/namespaces/a/pods/p/portforward', '/api/v1/namespaces/a/services/s/proxy/x/y'])
+    for (const p of [
+      '/api/v1/namespaces/a/pods/p/exec',
+      '/api/v1/namespaces/a/pods/p/log',
+      '/api/v1/namespaces/a/pods/p/portforward',
+      '/api/v1/namespaces/a/services/s/proxy/x/y',
+    ])
       assert.equal(digestRequest(authed('alice'), 'GET', p, new URLSearchParams()), undefined, p);
   });
 
@@ -83,10 +139,16 @@ describe('classification', () => {
 describe('validation', () => {
   it('rejects a bad precedence, distinguisher and hand size', () => {
     const fs = validateFlowSchema({ spec: { priorityLevelConfiguration: { name: 'x' }, matchingPrecedence: 0, distinguisherMethod: { type: 'ByColour' } } });
-    assert.deepEqual(fs.map((e) => e.field), ['spec.matchingPrecedence', 'spec.distinguisherMethod.type']);
+    assert.deepEqual(
+      fs.map((e) => e.field),
+      ['spec.matchingPrecedence', 'spec.distinguisherMethod.type'],
+    );
     const pl = validatePriorityLevel({
       metadata: { name: 'x' },
-      spec: { type: 'Limited', limited: { nominalConcurrencyShares: 1, limitResponse: { type: 'Queue', queuing: { queues: 4, handSize: 8, queueLengthLimit: 1 } } } },
+      spec: {
+        type: 'Limited',
+        limited: { nominalConcurrencyShares: 1, limitResponse: { type: 'Queue', queuing: { queues: 4, handSize: 8, queueLengthLimit: 1 } } },
+      },
     });
     assert.match(pl[0]!.message, /should not be greater than queues/);
   });
