@@ -1,9 +1,12 @@
 // One priority level's seats and queues. A request takes `seats` of the level's
 // concurrency limit while it runs; beyond the limit it waits in one of its flow's
 // shuffle-sharded queues (the shortest of its hand). Seats that free up go to the queue
-// whose head has the smallest virtual start time — start-time fair queuing with each
-// request charged its seats — so queues, and thus flows, share the level evenly however
-// many requests one of them piles up.
+// whose head has the smallest virtual start time, as Kubernetes' fair queuing does: the
+// virtual clock R runs at (seats in use / active queues) per millisecond, a queue that
+// becomes active starts at R, and each dispatch charges its queue seats × an estimated
+// service time, corrected by the real duration when the request ends. A queue that sends
+// many or long requests runs ahead of R and yields to one that does not, however many
+// requests it piles up.
 import { dealHand } from './shuffle-shard.js';
 
 export interface QueueSetConfig {
@@ -12,6 +15,9 @@ export interface QueueSetConfig {
   /** Absent: requests beyond the limit are rejected at once (limitResponse Reject). */
   queuing?: { queues: number; handSize: number; queueLengthLimit: number };
 }
+
+/** Estimated service time of a request (ms), charged at dispatch and corrected at the end. */
+const ESTIMATED_SERVICE_MS = 50;
 
 export type RejectReason = 'queue-full' | 'concurrency-limit' | 'time-out' | 'cancelled';
 
@@ -48,8 +54,9 @@ export class QueueSet {
   private queues: Queue[] = [];
   private seatsInUse = 0;
   private waitingCount = 0;
-  /** The virtual time: the start time of the request dispatched last. */
-  private vnow = 0;
+  /** The virtual clock R, in seat-milliseconds per active queue, and when it was last advanced. */
+  private r = 0;
+  private rAt = performance.now();
 
   constructor(private config: QueueSetConfig) {
     this.resize();
@@ -90,10 +97,11 @@ export class QueueSet {
       if (c.waitingSeats + c.executingSeats < best.waitingSeats + best.executingSeats) best = c;
     }
     if (best.waiting.length >= q.queueLengthLimit) return { admitted: Promise.reject(new Rejected('queue-full')), cancel() {} };
+    this.advance();
     // A queue that was idle starts at the current virtual time: idling earns no credit.
-    if (best.waiting.length === 0 && best.executingSeats === 0) best.nextStart = Math.max(best.nextStart, this.vnow);
+    if (best.waiting.length === 0 && best.executingSeats === 0) best.nextStart = Math.max(best.nextStart, this.r);
     if (this.waitingCount === 0 && this.seatsInUse + width <= this.config.concurrency) {
-      best.nextStart += width;
+      best.nextStart += width * ESTIMATED_SERVICE_MS;
       return this.now(width, best);
     }
     let waiter!: Waiter;
@@ -112,15 +120,30 @@ export class QueueSet {
     return { admitted: Promise.resolve(this.take(width, queue)), cancel() {} };
   }
 
+  /** Moves R on by the service given since the last event, shared by the active queues. */
+  private advance(): void {
+    const now = performance.now();
+    let active = 0;
+    for (const q of this.queues) if (q.waiting.length || q.executingSeats) active++;
+    if (active > 0) this.r += ((now - this.rAt) * Math.min(this.seatsInUse, this.config.concurrency)) / active;
+    this.rAt = now;
+  }
+
   private take(width: number, queue: Queue | undefined): () => void {
     this.seatsInUse += width;
     if (queue) queue.executingSeats += width;
+    const started = performance.now();
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.advance();
       this.seatsInUse -= width;
-      if (queue) queue.executingSeats -= width;
+      if (queue) {
+        queue.executingSeats -= width;
+        // The charge was an estimate: the queue pays what the request really took.
+        queue.nextStart += width * (performance.now() - started - ESTIMATED_SERVICE_MS);
+      }
       this.dispatch();
     };
   }
@@ -138,6 +161,7 @@ export class QueueSet {
 
   /** Hands free seats to waiting requests, the queue with the earliest virtual start first. */
   private dispatch(): void {
+    this.advance();
     while (this.waitingCount > 0) {
       let next: Queue | undefined;
       for (const q of this.queues) if (q.waiting.length && (!next || q.nextStart < next.nextStart)) next = q;
@@ -149,8 +173,7 @@ export class QueueSet {
       next.waitingSeats -= head.seats;
       this.waitingCount--;
       clearTimeout(head.timer);
-      this.vnow = next.nextStart;
-      next.nextStart += head.seats;
+      next.nextStart += head.seats * ESTIMATED_SERVICE_MS;
       head.resolve(this.take(head.seats, next));
     }
   }
