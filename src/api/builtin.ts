@@ -8,6 +8,7 @@ import { batchResources } from './batch/index.js';
 import { certificatesResources } from './certificates/index.js';
 import { coordinationResources } from './coordination/index.js';
 import { coreResources } from './core/index.js';
+import { flowcontrolResources } from './flowcontrol/index.js';
 import { discoveryResources } from './discovery/index.js';
 import { coreEventToEventsV1, eventsResources, eventsV1ToCoreEvent } from './events/index.js';
 import { networkingResources } from './networking/index.js';
@@ -34,6 +35,7 @@ export function builtinRegistry(): ResourceRegistry {
     ...apiextensionsResources,
     ...authenticationResources,
     ...authorizationResources,
+    ...flowcontrolResources,
   ])
     r.add(def);
   // events.k8s.io/v1 Events are core/v1 Events seen through another shape, as in Kubernetes.

@@ -36,6 +36,7 @@ import { WatchCache } from './watch-cache.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
 import type { Auditor } from './audit/recorder.js';
 import { KUBERNETES_SLICE_KEY, kubernetesEndpointSlice } from './kubernetes-endpointslice.js';
+import { type FlowControlSetup, setUpFlowControl } from './flowcontrol/setup.js';
 
 /** How often the `kubernetes` Service is checked for (Kubernetes' bootstrap controller uses its endpoint interval). */
 const KUBERNETES_SERVICE_INTERVAL_MS = 3_000;
@@ -69,6 +70,8 @@ export interface ApiServerOptions {
   auditor?: Auditor;
   /** Encryption at rest (status and key rotation), when the store seals values. */
   encryption?: SecretsEncryption;
+  /** --enable-priority-and-fairness, --max-requests-inflight, --max-mutating-requests-inflight. */
+  flowControl?: FlowControlSetup['flags'];
   /** Request, watch and store series, served at GET /metrics. */
   metrics?: ApiServerMetrics;
 }
@@ -98,6 +101,7 @@ export class ApiServer {
   private ready = false;
   private endpoints?: EndpointReconciler;
   private serviceTimer?: NodeJS.Timeout;
+  readonly flowControl: FlowControlSetup;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.store);
@@ -123,6 +127,7 @@ export class ApiServer {
       // Bootstrap tokens (Secrets in kube-system), which the agents' join token is one of.
       extraTokens: [tokenAuthenticator(bootstrapTokenAuthenticator((name) => this.cache.get(`/registry/secrets/kube-system/${name}`)))],
     });
+    this.flowControl = setUpFlowControl(opts.flowControl ?? {}, this.storage, this.cache, opts.registry, opts.log);
   }
 
   /** Loads the cache, creates the system namespaces, and starts serving. Resolves with the bound port. */
@@ -132,6 +137,7 @@ export class ApiServer {
     await this.authorization.start();
     await this.publishJoinToken();
     await this.crds.start();
+    await this.flowControl.start();
     this.http = createApiHttpServer({
       tls: this.opts.tls,
       handler: this.handler,
@@ -157,6 +163,7 @@ export class ApiServer {
       },
       log: this.opts.log,
       limits: this.opts.limits,
+      flowControl: this.flowControl.hook,
     });
     const http = this.http;
     await new Promise<void>((resolve, reject) => {
@@ -292,6 +299,7 @@ export class ApiServer {
     await this.endpoints?.stop().catch((err) => this.opts.log?.('could not withdraw from the kubernetes endpoints', { error: (err as Error).message }));
     this.crds.stop();
     this.authorization.stop();
+    this.flowControl.stop();
     const http = this.http;
     if (http) {
       await new Promise<void>((resolve) => {

@@ -37,6 +37,7 @@ import { impersonate } from './auth/impersonation.js';
 import { JWKS_PATH, OIDC_CONFIG_PATH, type OidcDocuments } from './auth/oidc-discovery.js';
 import { alwaysAllow, type AuthorizationAttributes, type Authorizer } from './auth/types.js';
 import { forbidden } from './auth/forbidden.js';
+import type { FlowControlHook } from './flowcontrol/http-hook.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -66,6 +67,8 @@ export interface HttpServerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Request/header timeouts and the per-client limit on unauthenticated connections. */
   limits?: ConnectionLimits;
+  /** API Priority and Fairness (or the max-inflight limiter): seats held from `admit` until the handler is done. */
+  flowControl?: FlowControlHook;
 }
 
 const METHOD_VERB: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
@@ -159,7 +162,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const server = https.createServer({ ...tlsOptions, ...serverTimeoutOptions(limits) }, (req, res) => {
     const audit = opts.auditor?.begin(req, res);
     opts.metrics?.track(req, res);
-    handle(req, res, audit).catch((err) => {
+    admitted(req, res, audit).catch((err) => {
       const se = toStatusError(err);
       audit?.failed({ code: se.code, reason: se.reason, message: se.message, details: se.details });
       if (se.code >= 500) opts.log?.('request failed', { method: req.method, url: req.url, error: (err as Error)?.stack ?? String(err) });
@@ -227,6 +230,11 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
 
   applyConnectionLimits(server, limits);
 
+  /** handle(), then the request's flow-control seats go back (a watch's once it is established). */
+  function admitted(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
+    return handle(req, res, audit).finally(() => opts.flowControl?.done(req));
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const raw = rawPathname(req.url);
@@ -263,6 +271,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
     const user = requestUser(req, authenticated);
     audit?.authenticated(user);
+    // Flow control after authentication and impersonation, before authorization, as kube-apiserver orders its filters.
+    await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
     if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(path)) {
       const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
       const r = opts.authorizer.authorize(a);

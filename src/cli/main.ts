@@ -31,6 +31,14 @@ program
   .option('--audit-log-maxsize <MB>', 'size at which the audit log is rotated (0: never)', (v) => parseCount(v), 100)
   .option('--audit-log-maxbackup <n>', 'rotated audit logs kept (0: all)', (v) => parseCount(v), 10)
   .option('--audit-log-maxage <days>', 'days a rotated audit log is kept (0: forever)', (v) => parseCount(v), 0)
+  .option('--enable-priority-and-fairness <bool>', 'API Priority and Fairness; false: the max-inflight limits alone', (v) => parseBool(v), true)
+  .option('--max-requests-inflight <n>', 'read-only requests in flight at once (with APF: part of the total concurrency limit)', (v) => parseCount(v), 400)
+  .option(
+    '--max-mutating-requests-inflight <n>',
+    'mutating requests in flight at once (with APF: part of the total concurrency limit)',
+    (v) => parseCount(v),
+    200,
+  )
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and how')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver)')
   .option(
@@ -80,6 +88,12 @@ program
       process.exit(1);
     }
   });
+
+function parseBool(v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`invalid boolean: ${v} (true or false)`);
+}
 
 function parseCount(v: string): number {
   const n = Number(v);

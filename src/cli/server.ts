@@ -44,6 +44,10 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   dataDir?: string;
   /** SQLite: acknowledge writes before they are on disk. */
   unsafeNoFsync?: boolean;
+  /** --enable-priority-and-fairness (default true). */
+  enablePriorityAndFairness?: boolean;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
   bindAddress: string;
   httpsPort: number;
   writeKubeconfig?: string;
@@ -166,6 +170,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     encryption: encryption?.service,
     auditor,
     metrics: promMetrics,
+    flowControl: {
+      enablePriorityAndFairness: flags.enablePriorityAndFairness,
+      maxRequestsInflight: flags.maxRequestsInflight,
+      maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight,
+    },
     registry,
     tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert },
     bindAddress: flags.bindAddress,

@@ -102,19 +102,20 @@ test('objects in a missing namespace → 404 naming the namespace', async () => 
   assert.equal(r.json().message, 'namespaces "nowhere" not found');
 });
 
-test('unauthenticated requests → 401, health stays public', async () => {
+test('requests without credentials are system:anonymous → 403, bad credentials → 401, health stays public', async () => {
   const https = await import('node:https');
   const url = new URL(s.url);
-  const get = (path: string) =>
+  const get = (path: string, headers: Record<string, string> = {}) =>
     new Promise<number>((resolve, reject) => {
       https
-        .get({ host: url.hostname, port: url.port, path, rejectUnauthorized: false }, (res) => {
+        .get({ host: url.hostname, port: url.port, path, headers, rejectUnauthorized: false }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
         })
         .on('error', reject);
     });
-  assert.equal(await get('/api/v1/namespaces'), 401);
+  assert.equal(await get('/api/v1/namespaces'), 403);
+  assert.equal(await get('/api/v1/namespaces', { Authorization: 'Bearer not-a-token' }), 401);
   assert.equal(await get('/readyz'), 200);
 });
 

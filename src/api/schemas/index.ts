@@ -9,6 +9,7 @@ import './certificates.js';
 import './apiextensions.js';
 import './authentication.js';
 import './authorization.js';
+import './flowcontrol.js';
 import { definitions, type Gvk, type Schema } from './dsl.js';
 
 export { definitions, type Schema } from './dsl.js';

@@ -1,0 +1,103 @@
+// Where HTTPS requests meet flow control. `admit` runs once the user is known and either
+// returns with the request's seats held or throws the 429; `done` frees the seats when
+// the handler has finished — for a watch, once it is established, so that a watch holds
+// seats only while it starts, as in kube-apiserver. Long-running requests (exec, attach,
+// port-forward, logs, proxy) bypass flow control entirely, as Kubernetes' long-running
+// check makes them.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseResourcePath } from '../request-info.js';
+import type { UserInfo } from '../types.js';
+import type { RequestDigest } from './classify.js';
+import { estimateSeats, type FlowControl, RETRY_AFTER_SECONDS, tooManyRequests } from './dispatcher.js';
+import type { MaxInflight } from './max-inflight.js';
+
+const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+const ANONYMOUS = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+export interface FlowControlHook {
+  admit(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined, method: string, path: string, query: URLSearchParams): Promise<void>;
+  done(req: IncomingMessage): void;
+}
+
+export interface FlowControlHookOptions {
+  /** APF; when absent, `maxInflight` limits instead (--enable-priority-and-fairness=false). */
+  flowControl?: FlowControl;
+  maxInflight?: MaxInflight;
+  /** Objects a list walks, for its seat estimate. */
+  countObjects?(group: string, version: string, resource: string, namespace: string | undefined): number | undefined;
+}
+
+/** The request as flow control sees it, or undefined for a long-running one. */
+export function digestRequest(user: UserInfo | undefined, method: string, path: string, query: URLSearchParams): RequestDigest | undefined {
+  const u = user ?? ANONYMOUS;
+  if (/\/proxy(\/|$)/.test(path) && /^\/apis?\//.test(path)) return undefined;
+  let info: ReturnType<typeof parseResourcePath>;
+  try {
+    info = parseResourcePath(method, path, query);
+  } catch {
+    info = undefined; // an undecodable path: classified as non-resource, rejected later
+  }
+  if (!info) return { user: u, verb: method.toLowerCase(), path };
+  if (info.subresource && LONG_RUNNING_SUBRESOURCES.has(info.subresource)) return undefined;
+  return {
+    user: u,
+    verb: info.verb,
+    path,
+    resource: { group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace },
+  };
+}
+
+export function flowControlHook(opts: FlowControlHookOptions): FlowControlHook {
+  const held = new WeakMap<IncomingMessage, () => void>();
+  return {
+    async admit(req, res, user, method, path, query) {
+      const digest = digestRequest(user, method, path, query);
+      if (!digest) return;
+      const fc = opts.flowControl;
+      if (!fc) {
+        if (digest.verb === 'watch' || digest.user.groups.includes('system:masters') || !opts.maxInflight) return;
+        const release = opts.maxInflight.tryAcquire(digest.verb);
+        if (!release) {
+          res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+          throw tooManyRequests();
+        }
+        held.set(req, release);
+        return;
+      }
+      const r = digest.resource;
+      const count = r && digest.verb === 'list' ? opts.countObjects?.(r.group, r.version ?? 'v1', r.resource, r.namespace) : undefined;
+      const seats = estimateSeats(digest.verb, count, Number(query.get('limit') ?? 0));
+      let cancel: (() => void) | undefined;
+      const gone = () => cancel?.();
+      res.once('close', gone);
+      try {
+        const a = await fc.admit(digest, seats, (c) => {
+          cancel = c;
+        });
+        setHeaders(res, a.schema.metadata?.uid, a.level.metadata?.uid);
+        held.set(req, a.release);
+        // The client left while it waited: nothing will run, so the seats go back now.
+        if (res.destroyed) a.release();
+      } catch (err) {
+        const c = (err as { classification?: { schema: { metadata?: { uid?: string } }; level: { metadata?: { uid?: string } } } }).classification;
+        if (c) {
+          setHeaders(res, c.schema.metadata?.uid, c.level.metadata?.uid);
+          res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        }
+        throw err;
+      } finally {
+        res.off('close', gone);
+      }
+    },
+    done(req) {
+      held.get(req)?.();
+      held.delete(req);
+    },
+  };
+}
+
+function setHeaders(res: ServerResponse, schemaUid: string | undefined, levelUid: string | undefined): void {
+  if (res.headersSent) return;
+  if (schemaUid) res.setHeader('X-Kubernetes-PF-FlowSchema-UID', schemaUid);
+  if (levelUid) res.setHeader('X-Kubernetes-PF-PriorityLevel-UID', levelUid);
+}
