@@ -106,7 +106,17 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   });
   const agentDir = join(dataDir, 'agent');
   const real = nodeRuntime.runtime.runsProcesses
-    ? realNodeSetup({ client, informers, agentDir, hostIP: ip, capacity: nodeRuntime.capacity, log: log.child('volumes'), clusterDomain: flags.clusterDomain })
+    ? realNodeSetup({
+        client,
+        informers,
+        agentDir,
+        hostIP: ip,
+        capacity: nodeRuntime.capacity,
+        log: log.child('volumes'),
+        clusterDomain: flags.clusterDomain,
+        // This process acts as its node: it may read only its own pods' ConfigMaps and Secrets, one by one.
+        watchSources: false,
+      })
     : undefined;
   const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
   const routers = agentRouters(pods, nodes);
@@ -179,6 +189,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     log,
     informers,
     print: (line) => process.stdout.write(`skiff agent: ${line}\n`),
+    tlsSecrets: false,
   });
   process.stdout.write(
     `skiff agent ready: node ${name} joined ${flags.server} (${nodeRuntime.kind === 'cri' ? nodeRuntime.runtime.runtimeVersionString : 'simulated runtime'})\n`,

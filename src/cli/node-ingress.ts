@@ -37,6 +37,8 @@ export async function startNodeIngress(
     log: Logger;
     informers?: SharedInformerFactory;
     print: (line: string) => void;
+    /** False where the process acts as its node (a joined agent): no Secrets to read. */
+    tlsSecrets?: boolean;
   },
 ): Promise<IngressController | undefined> {
   if (flags.disableIngress) return undefined;
@@ -53,6 +55,7 @@ export async function startNodeIngress(
       httpsPort: flags.ingressHttpsPort ?? defaults.https,
       log: o.log.child('ingress'),
       informers: o.informers,
+      tlsSecrets: o.tlsSecrets,
       // ingress-nginx's metrics port; a free one when the test gave port 0 for HTTP.
       metricsPort: flags.ingressHttpPort === 0 ? 0 : 10254,
     });

@@ -42,6 +42,12 @@ export interface IngressOptions {
   metricsPort?: number;
   /** Write status.loadBalancer.ingress (default true). */
   writeStatus?: boolean;
+  /**
+   * Read Ingresses' TLS Secrets (default true). A joined agent acts with its node's
+   * credentials, which may read only its own pods' Secrets: its ingress serves TLS hosts
+   * with the default certificate instead.
+   */
+  tlsSecrets?: boolean;
 }
 
 export interface IngressController {
@@ -62,7 +68,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   const ingresses = informers.informerFor(resources.ingresses);
   const services = informers.informerFor(resources.services);
   const slices = informers.informerFor(resources.endpointSlices);
-  const secrets = informers.informerFor(resources.secrets);
+  const secrets = o.tlsSecrets === false ? undefined : informers.informerFor(resources.secrets);
   const configMaps = informers.informerFor(resources.configMaps);
   slices.addIndexers({
     [sliceIndex]: (s) => {
@@ -79,7 +85,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   );
   const defaultCert = await selfSignedServingCert('skiff-ingress-default', { hostnames: ['ingress.skiff.local'] });
   const checker = new ActiveHealthChecker(picker, log.child('health'));
-  const certs = new CertStore(defaultCert, (ns, name) => secrets.get(name, ns));
+  const certs = new CertStore(defaultCert, (ns, name) => secrets?.get(name, ns));
   const recorder = new ClientEventRecorder(o.client, 'skiff-ingress', log.child('events'), o.nodeName);
   const status = o.writeStatus === false ? undefined : new IngressStatusWriter(o.client, o.statusIPs ?? o.nodeIPs, log);
   let table = RouteTable.build([]);
@@ -148,7 +154,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
       schedule();
     },
   });
-  secrets.addEventHandler(onAny);
+  secrets?.addEventHandler(onAny);
   // Services only matter for the "does not exist" Event; requests read them directly.
   services.addEventHandler({ onAdd: schedule, onDelete: schedule });
   informers.start();

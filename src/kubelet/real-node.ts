@@ -25,6 +25,13 @@ export interface RealNodeOptions {
   capacity: Record<string, string>;
   log: Logger;
   clusterDomain?: string;
+  /**
+   * Watch every ConfigMap and Secret (default true). A joined agent acts as its node, which
+   * the Node authorizer lets read only its own pods' objects, one by one: it reads them with
+   * GET when a pod needs them, so a change reaches a running pod's volume only when the pod
+   * is set up again.
+   */
+  watchSources?: boolean;
 }
 
 export interface RealNodeSetup {
@@ -56,15 +63,16 @@ function tokenRequester(client: Client): RequestToken {
 export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
   // ConfigMaps and Secrets are watched anyway (their volumes follow them): env and volumes
   // read the watch cache, and the API only for one the cache has not seen yet.
-  const configMaps = o.informers.informerFor(resources.configMaps);
-  const secrets = o.informers.informerFor(resources.secrets);
+  const watch = o.watchSources !== false;
+  const configMaps = watch ? o.informers.informerFor(resources.configMaps) : undefined;
+  const secrets = watch ? o.informers.informerFor(resources.secrets) : undefined;
   const api = apiSources(o.client);
   // Bound service-account tokens for projected volumes; a token that is due re-renders its pod's volumes.
   const tokens = new ServiceAccountTokenManager(tokenRequester(o.client), (uid) => void resync(`pod ${uid} token`, setup.volumes.resyncUid(uid)));
   const sources: typeof api = {
     ...api,
-    configMap: async (ns, name) => configMaps.get(name, ns) ?? api.configMap(ns, name),
-    secret: async (ns, name) => secrets.get(name, ns) ?? api.secret(ns, name),
+    configMap: async (ns, name) => configMaps?.get(name, ns) ?? api.configMap(ns, name),
+    secret: async (ns, name) => secrets?.get(name, ns) ?? api.secret(ns, name),
     serviceAccountToken: (pod, req) => tokens.token(pod, req),
   };
   const memory = parseQuantity(o.capacity.memory);
@@ -83,8 +91,8 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
       void resync(`${kind} ${namespace}/${name}`, setup.resyncSource(kind, namespace!, name!));
     },
   });
-  configMaps.addEventHandler(onSource('configMap'));
-  secrets.addEventHandler(onSource('secret'));
+  configMaps?.addEventHandler(onSource('configMap'));
+  secrets?.addEventHandler(onSource('secret'));
   return {
     hooks: containerHooks({ setup, sources, hostIP: o.hostIP }),
     cleanupOrphanedPods: async (keep) => {
