@@ -29,12 +29,51 @@ export interface CacheWatcher {
 
 const RING_SIZE = 20_000;
 
+/** A stored value loaded at start-up and not yet asked for. */
+class Undecoded {
+  constructor(readonly kv: KeyValue) {}
+}
+
+/**
+ * Objects by key, decoded on first use: a restart on a data dir holding 200,000 objects
+ * would otherwise parse and freeze every one of them before serving its first request.
+ */
+export class CachedObjects {
+  private readonly map = new Map<string, KObject | Undecoded>();
+
+  get(key: string): KObject | undefined {
+    const v = this.map.get(key);
+    if (!(v instanceof Undecoded)) return v;
+    const obj = decode(v.kv);
+    this.map.set(key, obj);
+    return obj;
+  }
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+  set(key: string, obj: KObject | Undecoded): void {
+    this.map.set(key, obj);
+  }
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
 class ResourceState {
-  readonly objects = new Map<string, KObject>();
+  readonly objects = new CachedObjects();
   readonly watchers = new Set<CacheWatcher>();
   private sorted: string[] | null = null;
 
-  set(key: string, obj: KObject): void {
+  set(key: string, obj: KObject | Undecoded): void {
     if (!this.objects.has(key)) this.sorted = null;
     this.objects.set(key, obj);
   }
@@ -165,15 +204,20 @@ export class WatchCache {
     return decode(kv, kv.modRevision, prev);
   }
 
-  /** Loads every object and starts following the store. */
-  async start(): Promise<void> {
+  /**
+   * Loads every object and starts following the store. The first load leaves objects to be
+   * decoded when first read; a reload (`decodeNow`) decodes them all first, so that a value
+   * the cache cannot take keeps failing the reload and the cache keeps what it had.
+   */
+  async start(decodeNow = false): Promise<void> {
     const { items, revision } = await this.store.list('/registry/');
     if (this.stopped) return;
-    // Decoded before anything is replaced, so a failed reload leaves the cache as it was.
-    const loaded: [string, string, KObject][] = [];
+    // Sorted out before anything is replaced, so a failed reload leaves the cache as it was;
+    // each object is decoded when first read (see CachedObjects).
+    const loaded: [string, string, KObject | Undecoded][] = [];
     for (const kv of items) {
       const prefix = this.prefixOf(kv.key);
-      if (prefix) loaded.push([prefix, kv.key, decode(kv)]);
+      if (prefix) loaded.push([prefix, kv.key, decodeNow ? decode(kv) : new Undecoded(kv)]);
     }
     for (const s of this.states.values()) s.clear();
     for (const [prefix, key, obj] of loaded) this.state(prefix).set(key, obj);
@@ -274,7 +318,7 @@ export class WatchCache {
     void (async () => {
       for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
         try {
-          await this.start();
+          await this.start(true);
           break;
         } catch {
           await new Promise((r) => setTimeout(r, delay).unref());
@@ -311,9 +355,9 @@ export class WatchCache {
   }
 
   /** Objects under `keyPrefix` (a resource prefix, optionally with a namespace), in key order, starting after `startAfter`. */
-  list(resourcePrefix: string, keyPrefix: string, startAfter?: string): { keys: string[]; objects: Map<string, KObject> } {
+  list(resourcePrefix: string, keyPrefix: string, startAfter?: string): { keys: string[]; objects: CachedObjects } {
     const s = this.states.get(resourcePrefix);
-    if (!s) return { keys: [], objects: new Map() };
+    if (!s) return { keys: [], objects: new CachedObjects() };
     const all = s.sortedKeys();
     let lo = 0;
     const from = startAfter !== undefined && startAfter > keyPrefix ? startAfter : keyPrefix;

@@ -221,7 +221,16 @@ export class SharedInformer<T = KObject> {
   /** Client-go's Replace: make the cache equal to a fresh list, announcing only what changed. */
   private async listAndReplace(): Promise<void> {
     const { namespace, labelSelector, fieldSelector } = this.opts;
-    const list = await this.client.listAll({ namespace, labelSelector, fieldSelector, limit: this.opts.pageSize ?? 500 });
+    // The first list asks for any recent state (resourceVersion 0), as client-go's reflector
+    // does: the apiserver answers it whole from its watch cache, which stays fast on a large
+    // data dir; the watch then brings what is newer.
+    const list = await this.client.listAll({
+      namespace,
+      labelSelector,
+      fieldSelector,
+      limit: this.opts.pageSize ?? 500,
+      resourceVersion: this.synced ? undefined : '0',
+    });
     if (this.stopped) return;
     const initial = !this.synced;
     const fresh = new Map<string, T>();

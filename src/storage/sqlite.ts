@@ -295,9 +295,14 @@ export class SqliteStore implements Store {
     return this.hub.add(prefix, Math.max(fromRevision, upTo), replay, onEvent, onError);
   }
 
+  /**
+   * The newest acknowledged revision, as etcd's consistent reads see only committed writes: a
+   * consistent read waits for this one, never for commits still waiting for their fsync
+   * (which under heavy writing on a slow disk made reads time out).
+   */
   async currentRevision(): Promise<number> {
     this.check();
-    return this.rev;
+    return this.durableRev;
   }
 
   async compactedRevision(): Promise<number> {

@@ -2,12 +2,13 @@
 // apiserver's serving certificate and every client certificate (admin, node agents).
 //
 // Certificates are made with @peculiar/x509 (src/util/x509.ts); node:crypto checks the stored ones.
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { loadSigner, name, newKey, selfSigned, signLeaf, splitNames, type IssueSpec, type Names, type Signer, type Usage } from './x509.js';
+import { writeFileDurable } from './durable-file.js';
 
 const SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 const DAY = 24 * 3600 * 1000;
@@ -78,12 +79,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-// Written to a temporary name and renamed, so a crash never leaves half a key behind.
+// Written to a temporary name, synced and renamed, so neither a crash nor a power cut leaves half a key behind.
 async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, path);
+  writeFileDurable(path, data, mode);
 }
 
 /** Whether a stored leaf cert is still usable: issued by this CA, not near expiry, key matches. */

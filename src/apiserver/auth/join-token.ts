@@ -5,8 +5,9 @@
 // A secret of any other shape (the hex secrets of earlier data dirs, a free-form --token)
 // stands for the bootstrap token derived from it, so such join tokens keep working.
 import { createHash, randomInt } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurable } from '../../util/durable-file.js';
 
 export const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 
@@ -48,6 +49,7 @@ export function ensureJoinToken(dataDir: string, caPem: string, flag?: string): 
   else if (existsSync(path)) secret = parseJoinToken(readFileSync(path, 'utf8')).secret;
   else secret = `${randomChars(6)}.${randomChars(16)}`;
   const token = formatJoinToken(caPem, secret);
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  // Rewritten on every start: a power cut mid-write must not leave it empty.
+  if (!existsSync(path) || readFileSync(path, 'utf8') !== `${token}\n`) writeFileDurable(path, `${token}\n`, 0o600);
   return { token, secret, path };
 }

@@ -2,8 +2,9 @@
 // first start (private key 0600), as kube-apiserver's --service-account-signing-key-file.
 // The key id is what kube-apiserver derives: base64url(SHA-256(DER public key)).
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileDurable } from '../../util/durable-file.js';
 
 export interface ServiceAccountKey {
   privateKey: KeyObject;
@@ -40,8 +41,6 @@ export function ensureServiceAccountKey(dataDir: string): ServiceAccountKey {
   }
   const key = generateServiceAccountKey();
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileDurable(path, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
   return key;
 }

@@ -1,7 +1,7 @@
 // Puts encryption at rest between the apiserver and its store: reads (or, for
 // --secrets-encryption, first writes) the EncryptionConfiguration, and refuses to start
 // on a file Kubernetes would refuse.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ResourceRegistry } from '../../api/registry.js';
 import { generatedConfig, parseEncryptionConfig, serializeEncryptionConfig } from '../../storage/encryption/config.js';
@@ -9,12 +9,13 @@ import { EncryptingStore } from '../../storage/encryption/encrypting-store.js';
 import type { Store } from '../../storage/store.js';
 import { SecretsEncryption } from './key-rotation.js';
 import { sealerRouter } from './router.js';
+import { createFileDurable } from '../../util/durable-file.js';
 
 /** Writes a configuration with a fresh key at `file` unless one is there already. */
 export function ensureGeneratedConfig(file: string): void {
   if (existsSync(file)) return;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, serializeEncryptionConfig(generatedConfig()), { mode: 0o600, flag: 'wx' });
+  createFileDurable(file, serializeEncryptionConfig(generatedConfig()), 0o600);
 }
 
 export function encryptStore(raw: Store, registry: ResourceRegistry, file: string): { store: EncryptingStore; service: SecretsEncryption } {

@@ -83,10 +83,16 @@ export async function listObjects(rs: ResourceStorage, def: ResourceDef, namespa
   const prefix = listPrefix(def, binding, namespace);
   const filter = buildFilter(def, query);
   const limitStr = query.get('limit');
-  const limit = limitStr ? parseRV(limitStr, 'limit') : 0;
   const rvParam = query.get('resourceVersion') ?? '';
   const match = query.get('resourceVersionMatch') ?? '';
   const cont = query.get('continue');
+  // As kube-apiserver's cacher (v1.32): resourceVersion=0 is "any recent state", served whole
+  // from the cache, and the limit is ignored. Paging it would send every page after the first
+  // to the store at a past revision once anything is written, which on a large data dir made
+  // informers' first lists take minutes.
+  const wholeFromCache = rvParam === '0' && !cont && match !== 'Exact';
+  const limit = limitStr && !wholeFromCache ? parseRV(limitStr, 'limit') : 0;
+  if (limitStr && wholeFromCache) parseRV(limitStr, 'limit');
 
   let atRevision: number | undefined; // undefined: the cache's current state
   let startAfter: string | undefined;
