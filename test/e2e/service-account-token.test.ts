@@ -73,20 +73,7 @@ test('a pod reads its projected token and lists pods through kubernetes.default'
     const wget = (headers: string[], path = '/api/v1/namespaces/default/pods') =>
       execFileSync(
         'nsenter',
-        [
-          '-t',
-          pid,
-          '-n',
-          'busybox',
-          'timeout',
-          '20',
-          'busybox',
-          'wget',
-          '--no-check-certificate',
-          '-qO-',
-          ...headers,
-          `https://${clusterIP}${path}`,
-        ],
+        ['-t', pid, '-n', 'busybox', 'timeout', '20', 'busybox', 'wget', '--no-check-certificate', '-qO-', ...headers, `https://${clusterIP}${path}`],
         {
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'pipe'],

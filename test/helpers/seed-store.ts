@@ -25,11 +25,22 @@ export async function seedStore(dataDir: string, counts: SeedCounts): Promise<nu
   try {
     for (let i = 0; i < nsCount; i++) {
       const name = ns(i);
-      const obj = { apiVersion: 'v1', kind: 'Namespace', metadata: meta(name, undefined, now), spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
+      const obj = {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: meta(name, undefined, now),
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      };
       await store.create(`/registry/namespaces/${name}`, JSON.stringify(obj));
     }
     for (let i = 0; i < counts.configMaps; i++) {
-      const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`cm-${i}`, ns(i), now), data: { index: String(i), note: 'seeded for the start-up figure' } };
+      const obj = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: meta(`cm-${i}`, ns(i), now),
+        data: { index: String(i), note: 'seeded for the start-up figure' },
+      };
       await store.create(`/registry/configmaps/${ns(i)}/cm-${i}`, JSON.stringify(obj));
     }
     for (let i = 0; i < counts.pods; i++) {
