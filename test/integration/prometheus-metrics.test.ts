@@ -66,8 +66,14 @@ test('apiserver: request, storage, watch and store series exist with their label
   assert.equal(samples(now, 'apiserver_request_total').filter((x) => x.labels.resource === 'madeupthings').length, 0);
   assert.ok(total(now, 'apiserver_request_total', { verb: 'GET', resource: '', code: '404' }) >= 1);
   assert.ok(total(now, 'apiserver_watch_events_total', { group: '', version: 'v1', kind: 'Pod' }) >= 1);
-  assert.ok(total(now, 'apiserver_storage_objects', { resource: 'pods' }) >= 1);
-  assert.ok(total(now, 'apiserver_storage_objects', { resource: 'namespaces' }) >= 4);
+  // Object counts are refreshed at most every 5 s (as kube-apiserver samples them): look again until the pod shows.
+  let counted = now;
+  for (let i = 0; i < 40 && total(counted, 'apiserver_storage_objects', { resource: 'pods' }) < 1; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    counted = await scrape();
+  }
+  assert.ok(total(counted, 'apiserver_storage_objects', { resource: 'pods' }) >= 1);
+  assert.ok(total(counted, 'apiserver_storage_objects', { resource: 'namespaces' }) >= 4);
   assert.equal(now.get('etcd_request_duration_seconds')?.type, 'histogram');
   assert.ok(
     total(now, 'etcd_request_duration_seconds_count', { operation: 'create', type: 'pods' }) >
