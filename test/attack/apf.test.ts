@@ -39,6 +39,9 @@ before(async () => {
   flooder = await clients.as('flooder');
   quietUser = await clients.as('quiet');
   anonymous = await clients.as(undefined);
+  // RBAC: both users may read; what is measured is flow control, not authorization.
+  const bound = await server.kubectl(['create', 'clusterrolebinding', 'apf-test-view', '--clusterrole=view', '--user=flooder', '--user=quiet']);
+  assert.equal(bound.code, 0, bound.stderr);
 });
 
 after(async () => {
