@@ -122,7 +122,8 @@ test('1,000 watchers of a 1 MB ConfigMap being updated: RSS bounded, back near b
   assert.ok(peak < RSS_BOUND_MIB, `peak RSS ${peak.toFixed(0)} MiB with 1,000 watchers (baseline ${baseline.toFixed(0)} MiB)`);
   // Small requests make the server allocate, so its garbage collector runs and frees the buffers.
   let now = rssMiB(s.proc.pid!);
-  for (let i = 0; i < 100 && now > baseline + RSS_RETURN_MIB; i++) {
+  // Bounded, but long enough for a loaded machine's collector: RSS comes down when V8 returns pages, not at once.
+  for (let i = 0; i < 300 && now > baseline + RSS_RETURN_MIB; i++) {
     await raw.request('GET', `${NS}?limit=1`);
     await new Promise((r) => setTimeout(r, 100));
     now = rssMiB(s.proc.pid!);
@@ -149,7 +150,7 @@ test('a watcher that stops reading is closed and resumes from its last resourceV
     rvs,
   );
   slow.res.resume();
-  await Promise.race([slow.ended, new Promise((_, j) => setTimeout(() => j(new Error('the slow watcher was never closed')), 30_000))]);
+  await Promise.race([slow.ended, new Promise((_, j) => setTimeout(() => j(new Error('the slow watcher was never closed')), 60_000))]);
   assert.ok(slow.events.length < 40, `the slow watcher got all ${slow.events.length} events`);
   const last = slow.events.at(-1)?.rv ?? first;
   const resumed = await watch(`${NS}?watch=true&resourceVersion=${last}&fieldSelector=metadata.name%3Dslow`, { track: true });
