@@ -96,9 +96,6 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 /** Serves one subresource of `def`; undefined when it does not serve this request. */
 export type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;
 
-/** Serves a create of a resource that is not stored (access reviews, token reviews); undefined when not its own. */
-export type VirtualCreate = (def: ResourceDef, req: ApiRequest) => Promise<ApiResult | undefined> | ApiResult | undefined;
-
 function requester(req: ApiRequest): Requester {
   return { user: req.user, subresource: req.subresource };
 }
@@ -108,7 +105,6 @@ export class ApiHandler {
   readonly aggregated = new AggregatedApis();
   /** Decides every request before it is served (--authorization-mode); absent: everything is allowed. */
   authorizer?: Authorizer;
-  readonly virtualCreates: VirtualCreate[] = [];
 
   constructor(
     readonly rs: ResourceStorage,
@@ -137,14 +133,9 @@ export class ApiHandler {
     const owner = this.aggregated.owner(req.group, req.version);
     if (owner) return this.aggregated.handle(owner, req);
     const def = this.resolve(req);
-    if (req.verb === 'create' && !req.subresource && def.verbs?.length === 1)
-      for (const v of this.virtualCreates) {
-        const r = await v(def, req);
-        if (r) return r;
-      }
     if (def.plural === 'componentstatuses' && def.group === '') return componentStatuses(def, req, this.rs);
     const answer = !req.subresource && this.answered.get(`${def.group}/${def.plural}`);
-    if (answer) return answer(req);
+    if (answer) return answer(req, def);
     if (req.subresource) return this.subresource(def, req);
     const ns = def.namespaced ? req.namespace : undefined;
     const q = req.query;
@@ -339,8 +330,8 @@ export class ApiHandler {
    * The subresources, by name. A handler answers undefined for a request it does not serve
    * (a verb it lacks, a resource without that subresource): that is a 404.
    */
-  /** Resources answered by a function instead of storage (the reviews), by `group/plural`. */
-  readonly answered = new Map<string, (req: ApiRequest) => Promise<ApiResult> | ApiResult>();
+  /** Resources answered by a function instead of storage (token and access reviews), by `group/plural`. */
+  readonly answered = new Map<string, (req: ApiRequest, def: ResourceDef) => Promise<ApiResult> | ApiResult>();
 
   /** Serves another subresource (serviceaccounts/token); the function answers undefined for resources it does not serve. */
   addSubresource(name: string, serve: SubresourceHandler): void {

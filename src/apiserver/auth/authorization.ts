@@ -1,6 +1,7 @@
 // Authorization as --authorization-mode configures it: the authorizers in order (Node,
 // RBAC, AlwaysAllow, AlwaysDeny), the indexes they read, the bootstrap policy and the
 // ClusterRole aggregation, escalation prevention, NodeRestriction and the access reviews.
+import { errors } from '../status.js';
 import type { ApiHandler } from '../handler.js';
 import type { ResourceStorage } from '../rest/resource-store.js';
 import { AccessReviews } from './access-review.js';
@@ -55,7 +56,12 @@ export class Authorization {
       () => this.authorizer,
       () => this.rbac,
     );
-    handler.virtualCreates.push((def, req) => reviews.serve(def, req));
+    for (const plural of ['subjectaccessreviews', 'localsubjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'])
+      handler.answered.set(`authorization.k8s.io/${plural}`, (req, def) => {
+        const r = reviews.serve(def, req);
+        if (!r) throw errors.pageNotFound(`/apis/authorization.k8s.io/v1/${plural}`);
+        return r;
+      });
   }
 
   /** After the watch cache is loaded: follow it, put the bootstrap policy in place, aggregate. */
