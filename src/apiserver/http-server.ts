@@ -230,9 +230,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
 
   applyConnectionLimits(server, limits);
 
-  /** handle(), then the request's flow-control seats go back (a watch's once it is established). */
+  /** handle(), then the request's flow-control seats go back once its answer is sent (a watch's once it is established). */
   function admitted(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
-    return handle(req, res, audit).finally(() => opts.flowControl?.done(req));
+    return handle(req, res, audit).finally(() => opts.flowControl?.done(req, res));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
