@@ -92,6 +92,8 @@ export class DnsMetrics {
   readonly registry = new Registry();
   readonly queries = new QueryStats();
   readonly cacheHits: Counter<'server' | 'type' | 'zones'>;
+  /** Cache hits counted plainly on the hot path; moved into `cacheHits` at scrape time. */
+  readonly cacheHitCounts = { success: 0, denial: 0 };
   readonly cacheMisses: Counter<'server' | 'zones'>;
   readonly cacheEntries: Gauge<'server' | 'type' | 'zones'>;
   readonly forwardRequests: Counter<'to'>;
@@ -104,6 +106,8 @@ export class DnsMetrics {
   /** The whole exposition: the registry's series and the per-query ones. */
   async text(): Promise<string> {
     this.onScrape?.();
+    this.cacheHits.reset();
+    for (const [type, n] of Object.entries(this.cacheHitCounts)) if (n) this.cacheHits.labels(this.queries.server, type, '.').inc(n);
     return (await this.registry.metrics()) + this.queries.render();
   }
 

@@ -224,7 +224,7 @@ export class DnsServer {
     // Answered from the cache without a round through a promise: the common case.
     const kept = this.opts.forwarder.cached(q);
     if (kept?.ok) {
-      this.child(this.opts.metrics.cacheHits, this.serverLabel, kept.layout.answerCount ? 'success' : 'denial', '.').inc();
+      this.countCacheHit(kept.layout.answerCount > 0);
       return done(relayResponse(q, kept.buf, kept.layout, kept.ageSeconds, limit), 'forward');
     }
     return this.forward(q, name, limit).then((r) => done(r, 'forward'));
@@ -243,7 +243,7 @@ export class DnsServer {
     const servers = route.servers.filter((s) => !this.looping.has(upstreamKey(s)));
     const r = await this.opts.forwarder.forward(q, servers);
     const m = this.opts.metrics;
-    if (r.ok && r.cached) this.child(m.cacheHits, this.serverLabel, r.layout.answerCount ? 'success' : 'denial', '.').inc();
+    if (r.ok && r.cached) this.countCacheHit(r.layout.answerCount > 0);
     else this.child(m.cacheMisses, this.serverLabel, '.').inc();
     if (!r.ok) return rcodeOnly(q, r.rcode);
     return relayResponse(q, r.buf, r.layout, r.ageSeconds, limit);
@@ -308,6 +308,12 @@ export class DnsServer {
       upstream: key,
       why,
     });
+  }
+
+  private countCacheHit(answered: boolean): void {
+    const hits = this.opts.metrics.cacheHitCounts;
+    if (answered) hits.success++;
+    else hits.denial++;
   }
 
   private child(metric: { labels(...v: string[]): any }, ...values: string[]): { inc(): void; observe(v: number): void } {
