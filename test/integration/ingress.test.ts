@@ -43,7 +43,8 @@ async function backend(name: string): Promise<Backend> {
     });
   });
   const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`${name}:${m}`)));
+  // "path?" asks for the path the upgrade request arrived with (rewrite-target applies to upgrades too).
+  wss.on('connection', (ws, req) => ws.on('message', (m) => ws.send(`${name}:${String(m) === 'path?' ? req.url : m}`)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const b = { name, port: (server.address() as net.AddressInfo).port, server };
   backends.push(b);
@@ -302,28 +303,99 @@ test('rewrite-target replaces the matched prefix before the request goes upstrea
   assert.equal(JSON.parse(r.body).path, '/v1?q=1');
 });
 
-test('WebSocket upgrade is proxied and echoes', async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/ws`, { headers: { host: 'b.test' } });
+function scrape(): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Opens a WebSocket through the ingress, sends one message, returns the reply and closes (waiting for the close). */
+async function wsAsk(url: string, host: string, msg: string, opts: WebSocket.ClientOptions = {}): Promise<string> {
+  const ws = new WebSocket(url, { headers: { host }, ...opts });
   const reply = await new Promise<string>((resolve, reject) => {
-    ws.on('open', () => ws.send('hello'));
+    ws.on('open', () => ws.send(msg));
     ws.on('message', (m) => resolve(String(m)));
     ws.on('error', reject);
   });
-  ws.close();
+  await new Promise((r) => {
+    ws.once('close', r);
+    ws.close();
+  });
+  return reply;
+}
+
+test('WebSocket upgrade is proxied and echoes; it counts as a connection in the metrics and access log', async () => {
+  const reply = await wsAsk(`ws://127.0.0.1:${httpPort}/api/ws`, 'b.test', 'hello');
   assert.equal(reply, 'b1:hello');
+  const line = await eventually(
+    'the WebSocket access line, written when it closes',
+    5_000,
+    async () =>
+      s
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"access"') && l.includes('"kind":"websocket"') && l.includes('"path":"/api/ws"'))
+        .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>)[0],
+    s.logs,
+  );
+  assert.equal(line.status, 101);
+  assert.equal(line.ingress, 'default/web');
+  assert.equal(line.host, 'b.test');
+  assert.match(String(line.upstream), /^127\.0\.0\.1:\d+$/);
+  // The client's frame is masked "hello" (6 + 5 bytes) plus its close frame; the reply "b1:hello" is 10.
+  assert.ok(Number(line.bytesIn) >= 11 && Number(line.bytesOut) >= 10, JSON.stringify(line));
+  const text = await scrape();
+  assert.match(text, /skiff_ingress_connections_total\{ingress="default\/web",service="default\/svc-b",kind="websocket"\} [1-9]/);
+  assert.match(text, /skiff_ingress_requests_total\{ingress="default\/web",service="default\/svc-b",status="101"\} [1-9]/);
+  assert.match(text, /skiff_ingress_connection_bytes_total\{ingress="default\/web",service="default\/svc-b",kind="websocket",direction="out"\} [1-9]/);
+  await eventually('no WebSocket left open', 5_000, async () => (/skiff_ingress_open_connections\{kind="websocket"\} 0\n/.test(await scrape()) ? true : undefined), s.logs);
   // Over TLS too (HTTP/1.1 by ALPN on the HTTP/2 listener).
-  const wss = new WebSocket(`wss://127.0.0.1:${httpsPort}/`, {
-    headers: { host: 'secure.test' },
+  const secure = await wsAsk(`wss://127.0.0.1:${httpsPort}/`, 'secure.test', 'tls', {
     servername: 'secure.test',
     rejectUnauthorized: false,
   } as WebSocket.ClientOptions);
-  const secure = await new Promise<string>((resolve, reject) => {
-    wss.on('open', () => wss.send('tls'));
-    wss.on('message', (m) => resolve(String(m)));
-    wss.on('error', reject);
-  });
-  wss.close();
   assert.equal(secure, 'b1:tls');
+  // rewrite-target applies to the upgrade request's path as to any other.
+  assert.equal(await wsAsk(`ws://127.0.0.1:${httpPort}/api/ws?x=1`, 'rewrite.test', 'path?'), 'b1:/ws?x=1');
+});
+
+test('skiff.io/load-balance: least-requests sends to the endpoint with fewer requests in flight; an unknown value gets an Event', async () => {
+  // slow.test: a1 and a2 behind svc-a; requests to /hold stay in flight until released.
+  await client.ingresses.create(ingress('balanced', { rules: [rule('balanced.test', [['/', 'Prefix', 'svc-a', 80]])] }, { 'skiff.io/load-balance': 'least-requests' }));
+  await client.ingresses.create(ingress('bad-balance', { rules: [rule('badbalance.test', [['/', 'Prefix', 'svc-a', 80]])] }, { 'skiff.io/load-balance': 'random' }));
+  await eventually('the balanced route', 10_000, async () => ((await get('balanced.test', '/')).status === 200 ? true : undefined), s.logs);
+  // A WebSocket held open counts as one request in flight on its endpoint: every plain request
+  // then goes to the other endpoint, where round robin would alternate.
+  const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, { headers: { host: 'balanced.test' } });
+  const held = await new Promise<string>((resolve, reject) => {
+    ws.on('open', () => ws.send('x'));
+    ws.on('message', (m) => resolve(String(m).split(':')[0]!));
+    ws.on('error', reject);
+  });
+  try {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(backendOf(await get('balanced.test', `/${i}`)));
+    assert.deepEqual([...seen], [held === 'a1' ? 'a2' : 'a1']);
+  } finally {
+    ws.close();
+  }
+  const ev = await eventually(
+    'the InvalidAnnotation event',
+    10_000,
+    async () => (await client.events.list({ namespace: 'default' })).items.find((e) => e.involvedObject?.name === 'bad-balance' && e.reason === 'InvalidAnnotation'),
+    s.logs,
+  );
+  assert.match(ev.message!, /"random" is none of round-robin, least-requests, ewma/);
+  // Served round robin meanwhile.
+  const seen = new Set<string>();
+  for (let i = 0; i < 4; i++) seen.add(backendOf(await get('badbalance.test', '/')));
+  assert.deepEqual([...seen].sort(), ['a1', 'a2']);
 });
 
 test('affinity cookie pins a client to one endpoint and fails over when it goes', async () => {
@@ -450,15 +522,7 @@ test('each request writes one JSON access log line and counts in the /metrics li
   assert.equal(typeof ok.duration, 'number');
   assert.ok(!Number.isNaN(Date.parse(String(ok.time))));
   assert.equal(lines.find((l) => l.status === 404)?.host, 'nothing.test');
-  const text = await new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
-        let b = '';
-        res.on('data', (c) => (b += c));
-        res.on('end', () => resolve(b));
-      })
-      .on('error', reject);
-  });
+  const text = await scrape();
   const count = /skiff_ingress_requests_total\{ingress="default\/web",service="default\/svc-a",status="200"\} (\d+)/.exec(text);
   assert.ok(count && Number(count[1]) >= 1, text.slice(0, 2000));
   assert.match(text, /skiff_ingress_requests_total\{ingress="",service="",status="404"\} [1-9]/);
