@@ -12,8 +12,11 @@ import net from 'node:net';
 import { eventually } from '../helpers/wait.js';
 
 const CONNECTIONS = 10_000;
-/** Resident memory the listener may grow by per idle connection (Node measures ~2–4 KiB). */
-const MAX_BYTES_PER_CONNECTION = 12 * 1024;
+/**
+ * Resident memory the listener may grow by per idle connection: Node's socket, HTTP parser and
+ * their buffers measure ~8 KiB here; twice that would mean something is held per connection.
+ */
+const MAX_BYTES_PER_CONNECTION = 16 * 1024;
 
 const mod = (p: string) => JSON.stringify(new URL(`../../src/ingress/${p}`, import.meta.url).href);
 // The listener with the ingress's own route table, picker and limits; a long header deadline
@@ -120,7 +123,14 @@ test('10,000 idle connections: all accepted, new requests served, memory bounded
       ),
     );
   }
-  await eventually(`the listener to hold ${CONNECTIONS} connections`, 60_000, async () => (fdCount(pid) - fd0 >= CONNECTIONS ? true : undefined), logs, 500);
+  await eventually(
+    `the listener to hold ${CONNECTIONS} connections`,
+    60_000,
+    // A few of the baseline descriptors are pooled upstream connections the backend may close meanwhile.
+    async () => (fdCount(pid) - fd0 >= CONNECTIONS - 5 ? true : undefined),
+    () => `descriptors ${fd0} → ${fdCount(pid)}; clients open ${clients.filter((c) => !c.destroyed).length}\n${stderr}`,
+    500,
+  );
   t.diagnostic(`descriptors ${fd0} → ${fdCount(pid)}`);
 
   // New requests are served while all of them are open.
@@ -137,10 +147,13 @@ test('10,000 idle connections: all accepted, new requests served, memory bounded
   const idle = clients.slice(100);
   const closed = idle.map((c) => new Promise<void>((r) => (c.destroyed ? r() : c.once('close', () => r()))));
   child.stdin!.write('cut\n');
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(closed),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`idle connections still open 60 s after the deadline: ${idle.filter((c) => !c.destroyed).length}`)), 60_000)),
-  ]);
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`idle connections still open 60 s after the deadline: ${idle.filter((c) => !c.destroyed).length}`)), 60_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
   const answered408 = idle.filter((c) => /^HTTP\/1\.1 408 /.test(replies.get(c) ?? '')).length;
   assert.equal(answered408, idle.length, `${idle.length - answered408} idle connections were closed without a 408`);
   assert.equal(child.exitCode, null, `the listener exited: ${stderr}`);
