@@ -2,7 +2,8 @@
 // namespace (netns-cluster.ts); two Deployments behind two Services; one Ingress with two
 // hosts and two paths, one host with TLS. From the agent's namespace, curl reaches each
 // backend by host and path through the server node's ingress on 80/443 (root), openssl sees the
-// Secret's certificate by SNI, HTTP redirects, HTTP/2 is negotiated; while a bounded load loop
+// Secret's certificate by SNI, HTTP redirects, HTTP/2 is negotiated, the affinity cookie pins
+// a client to one pod; while a bounded load loop
 // runs, the Deployment is scaled and restarted and the Ingress edited: no request fails.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -59,7 +60,7 @@ async function readyEndpoints(c: NetnsCluster, svc: string): Promise<number> {
   return l.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
 }
 
-test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, zero failures while scaling, rolling and editing', {
+test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, affinity, zero failures while scaling, rolling and editing', {
   timeout: 600_000,
 }, async (t) => {
   const why = netnsClusterMissing();
@@ -158,6 +159,32 @@ test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, zero
     assert.equal(redirect.stdout, '308 https://secure.test/x');
     const h2 = await curl(['-k', '--http2', '-o', '/dev/null', '-w', '%{http_version}', '--resolve', `secure.test:443:${ip}`, 'https://secure.test/']);
     assert.equal(h2.stdout, '2');
+
+    // The affinity cookie pins a client to one of the two web pods.
+    await ok(
+      c,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'sticky', annotations: { 'skiff.io/affinity': 'cookie', 'skiff.io/session-cookie-name': 'pin' } },
+        spec: { rules: [{ host: 'sticky.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+      }),
+    );
+    const first = await waitFor(
+      'the sticky route',
+      20_000,
+      async () => {
+        const r = await curl(['-D', '-', '--resolve', `sticky.test:80:${ip}`, 'http://sticky.test/']);
+        return /set-cookie: pin=/i.test(r.stdout) ? r.stdout : undefined;
+      },
+      logs,
+      250,
+    );
+    const cookie = /set-cookie: (pin=[0-9a-f]+)/i.exec(first)![1]!;
+    const pinned = first.trim().split('\n').pop()!.trim();
+    assert.ok(webPods.includes(pinned), `answered by ${pinned}`);
+    for (let i = 0; i < 6; i++) assert.equal((await curl(['-H', `Cookie: ${cookie}`, '--resolve', `sticky.test:80:${ip}`, 'http://sticky.test/'])).stdout.trim(), pinned);
 
     // Load loop (bounded: at most 600 rounds of 10 keep-alive requests) until the Deployment
     // has been scaled, restarted (rolling) and the Ingress edited.

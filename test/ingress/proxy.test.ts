@@ -1,7 +1,7 @@
 // The proxy's request path without an API server: a route table built from an Ingress, an
 // endpoint source over plain objects, real listeners and real backends on 127.0.0.1. Checks
-// retries on connect failure with passive ejection, streamed uploads, the 503 body, and the
-// header deadline for slow clients.
+// retries on connect failure with passive ejection, streamed uploads, the 503 body, the
+// header deadline for slow clients, and the upstream deadlines (whole request, idle).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -17,6 +17,8 @@ let backend: http.Server;
 let backendPort = 0;
 let deadPort = 0;
 let listener: Awaited<ReturnType<typeof openHttp>>;
+/** The same routes with short upstream deadlines. */
+let hasty: Awaited<ReturnType<typeof openHttp>>;
 let picker: EndpointPicker;
 const agent = new http.Agent({ keepAlive: true });
 let slices: EndpointSlice[] = [];
@@ -31,6 +33,24 @@ const slice = (name: string, port: number): EndpointSlice => ({
 
 before(async () => {
   backend = http.createServer((req, res) => {
+    // Never answers: the ingress's whole-request deadline must.
+    if (req.url === '/never') return;
+    // Headers and part of the body, then silence: the idle deadline must cut it.
+    if (req.url === '/stall') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part');
+      return;
+    }
+    // Answers as soon as the first bytes of the body arrive: only a proxy that streams the
+    // request body lets the client see this before it has sent the rest.
+    if (req.url === '/stream') {
+      req.once('data', () => {
+        res.writeHead(200);
+        res.write('first chunk arrived\n');
+      });
+      req.on('end', () => res.end('end\n'));
+      return;
+    }
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => res.end(`received ${n}`));
@@ -63,11 +83,13 @@ before(async () => {
   picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
   const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
   listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });
+  hasty = await openHttp({ ...ctx, timeouts: { connectMs: 1_000, idleMs: 1_500, requestMs: 800 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
 });
 
 after(async () => {
   agent.destroy();
   await listener.close();
+  await hasty.close();
   backend.closeAllConnections();
   await new Promise((r) => backend.close(r));
 });
@@ -125,4 +147,48 @@ test('a client that sends its headers too slowly is answered 408 and cut off', a
   });
   assert.match(out, /^HTTP\/1\.1 408/);
   assert.ok(Date.now() - start < 5_000, `cut after ${Date.now() - start} ms`);
+});
+
+test('the request body streams upstream: the backend answers its first chunk before the client has sent the rest', async () => {
+  slices = [slice('live', backendPort)];
+  const req = http.request({ host: '127.0.0.1', port: listener.port, method: 'PUT', path: '/stream', headers: { host: 'h' }, agent: false });
+  req.write('first');
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+    setTimeout(() => reject(new Error('no response while the body is still open: the proxy buffers request bodies')), 5_000);
+  });
+  assert.equal(res.statusCode, 200);
+  res.setEncoding('utf8');
+  const first = await new Promise<string>((resolve) => res.once('data', resolve));
+  assert.equal(first, 'first chunk arrived\n');
+  req.end('rest');
+  let rest = '';
+  for await (const c of res) rest += c;
+  assert.equal(rest, 'end\n');
+});
+
+test('upstream deadlines: no response headers in time → 504 naming the deadline; a response gone silent is cut', async () => {
+  slices = [slice('live', backendPort)];
+  const ask = (path: string) =>
+    new Promise<{ status: number; body: string; cut: boolean; ms: number }>((resolve, reject) => {
+      const start = Date.now();
+      const req = http.get({ host: '127.0.0.1', port: hasty.port, path, headers: { host: 'h' }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body, cut: false, ms: Date.now() - start }));
+        res.on('error', () => resolve({ status: res.statusCode!, body, cut: true, ms: Date.now() - start }));
+      });
+      req.on('error', reject);
+      req.setTimeout(10_000, () => req.destroy(new Error(`${path}: no end within 10 s`)));
+    });
+  const never = await ask('/never');
+  assert.equal(never.status, 504);
+  assert.match(never.body, /sent no response within 800 ms/);
+  assert.ok(never.ms >= 700, `answered after ${never.ms} ms`);
+  const stall = await ask('/stall');
+  assert.equal(stall.status, 200);
+  assert.equal(stall.body, 'part');
+  assert.ok(stall.cut, 'the stalled response ended as if complete');
+  assert.ok(stall.ms >= 1_400, `cut after ${stall.ms} ms, before the idle deadline`);
 });

@@ -447,7 +447,7 @@ test('affinity cookie pins a client to one endpoint and fails over when it goes'
   );
 });
 
-test('malformed requests: both Content-Length and Transfer-Encoding → 400, oversized headers → 431', async () => {
+test('malformed requests: both Content-Length and Transfer-Encoding, invalid header bytes → 400; oversized headers → 431', async () => {
   const raw = (payload: string) =>
     new Promise<string>((resolve, reject) => {
       const sock = net.connect(httpPort, '127.0.0.1', () => sock.write(payload));
@@ -465,6 +465,12 @@ test('malformed requests: both Content-Length and Transfer-Encoding → 400, ove
   assert.doesNotMatch(smuggle, /"backend"/);
   const big = await raw(`GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
   assert.match(big, /^HTTP\/1\.1 431/);
+  // Invalid bytes: a control character in a header value, a space in a header name, a bare LF-less CR.
+  for (const bad of ['X-Bad: a\x01b', 'Bad Name: x', 'X-Cr: a\rb']) {
+    const out = await raw(`GET / HTTP/1.1\r\nHost: a.test\r\n${bad}\r\n\r\n`);
+    assert.match(out, /^HTTP\/1\.1 400/, `${JSON.stringify(bad)} got ${JSON.stringify(out.slice(0, 60))}`);
+    assert.doesNotMatch(out, /"backend"/);
+  }
 });
 
 test('endpoints changed during a bounded load loop: zero failed requests', async () => {
