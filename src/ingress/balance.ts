@@ -60,7 +60,6 @@ export class LoadTracker {
   averageMs(key: string): number {
     return this.ewma.get(key)?.ms ?? 0;
   }
-
 }
 
 /**

@@ -126,8 +126,7 @@ export class L4Proxy {
               client.on('error', () => client.destroy());
               const t = ex.target;
               spliceToService(this.picker, client, t, {
-                onOpen: (up) =>
-                  this.onConnection?.({ kind: 'tcp', service: `${t.namespace}/${t.service}`, host: '', path: String(port), upstream: up.key }),
+                onOpen: (up) => this.onConnection?.({ kind: 'tcp', service: `${t.namespace}/${t.service}`, host: '', path: String(port), upstream: up.key }),
               });
             });
             server.once('error', reject);

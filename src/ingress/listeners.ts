@@ -150,7 +150,8 @@ function peekThenDispatch(ctx: ForwardContext, tlsServer: NetServer, socket: Soc
       const b = route.backend;
       spliceToService(ctx.picker, socket, b, {
         policy: policyOf(route),
-        onOpen: (up) => ctx.onConnection?.({ kind: 'passthrough', ingress: route.ingress, service: `${b.namespace}/${b.service}`, host: name, upstream: up.key }),
+        onOpen: (up) =>
+          ctx.onConnection?.({ kind: 'passthrough', ingress: route.ingress, service: `${b.namespace}/${b.service}`, host: name, upstream: up.key }),
       });
       return;
     }

@@ -32,8 +32,7 @@ export function handleUpgrade(ctx: ForwardContext, req: IncomingMessage, socket:
   const method = req.method ?? 'GET';
   const route = ctx.table().match(host, path);
   // Answers other than 101 are requests like any other in the access log and metrics.
-  const done = (status: number, upstream?: string) =>
-    ctx.onDone?.({ route, status, upstream, ms: Date.now() - start, method, host, path });
+  const done = (status: number, upstream?: string) => ctx.onDone?.({ route, status, upstream, ms: Date.now() - start, method, host, path });
   if (!route) {
     rawReply(socket, 404, 'Not Found', `404 Not Found: no Ingress rule matches host ${JSON.stringify(normalizeHost(host))}\n`);
     done(404);

@@ -168,7 +168,9 @@ test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, affi
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: { name: 'sticky', annotations: { 'skiff.io/affinity': 'cookie', 'skiff.io/session-cookie-name': 'pin' } },
-        spec: { rules: [{ host: 'sticky.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+        spec: {
+          rules: [{ host: 'sticky.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+        },
       }),
     );
     const first = await waitFor(
@@ -184,7 +186,8 @@ test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, affi
     const cookie = /set-cookie: (pin=[0-9a-f]+)/i.exec(first)![1]!;
     const pinned = first.trim().split('\n').pop()!.trim();
     assert.ok(webPods.includes(pinned), `answered by ${pinned}`);
-    for (let i = 0; i < 6; i++) assert.equal((await curl(['-H', `Cookie: ${cookie}`, '--resolve', `sticky.test:80:${ip}`, 'http://sticky.test/'])).stdout.trim(), pinned);
+    for (let i = 0; i < 6; i++)
+      assert.equal((await curl(['-H', `Cookie: ${cookie}`, '--resolve', `sticky.test:80:${ip}`, 'http://sticky.test/'])).stdout.trim(), pinned);
 
     // Load loop (bounded: at most 600 rounds of 10 keep-alive requests) until the Deployment
     // has been scaled, restarted (rolling) and the Ingress edited.

@@ -89,9 +89,18 @@ test('10,000 idle connections: all accepted, new requests served, memory bounded
   await new Promise<void>((r) => backend!.listen(0, '127.0.0.1', r));
   const backendPort = (backend.address() as net.AddressInfo).port;
   // The child raises its own soft limit to the hard one (a shell can), and says so if it cannot.
-  child = spawn('sh', ['-c', `ulimit -n ${need} 2>/dev/null || echo "cannot raise the open-files limit to ${need}" >&2; exec "$0" --input-type=module -e "$1"`, process.execPath, CHILD(backendPort)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    'sh',
+    [
+      '-c',
+      `ulimit -n ${need} 2>/dev/null || echo "cannot raise the open-files limit to ${need}" >&2; exec "$0" --input-type=module -e "$1"`,
+      process.execPath,
+      CHILD(backendPort),
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const port = await new Promise<number>((resolve, reject) => {
@@ -136,7 +145,9 @@ test('10,000 idle connections: all accepted, new requests served, memory bounded
   // New requests are served while all of them are open.
   for (let i = 0; i < 20; i++) assert.deepEqual(await get(port, `/during/${i}`), { status: 200, body: `backend /during/${i}` });
   const grown = rssBytes(pid) - rss0;
-  t.diagnostic(`resident memory ${(rss0 / 2 ** 20).toFixed(1)} MiB + ${(grown / 2 ** 20).toFixed(1)} MiB for ${CONNECTIONS} idle connections (${Math.round(grown / CONNECTIONS)} B each)`);
+  t.diagnostic(
+    `resident memory ${(rss0 / 2 ** 20).toFixed(1)} MiB + ${(grown / 2 ** 20).toFixed(1)} MiB for ${CONNECTIONS} idle connections (${Math.round(grown / CONNECTIONS)} B each)`,
+  );
   assert.ok(grown < CONNECTIONS * MAX_BYTES_PER_CONNECTION, `grew ${grown} B, over ${MAX_BYTES_PER_CONNECTION} B per connection`);
 
   // An idle connection that finally sends a request is answered like any other.

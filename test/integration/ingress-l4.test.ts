@@ -165,7 +165,12 @@ test('TCP and UDP services on node ports from the ingress ConfigMaps, round robi
   for (let i = 0; i < 4; i++) seen.add((await tcpAsk(port, 'x')).split(':')[0]!);
   assert.deepEqual([...seen].sort(), ['t1', 't2']);
   // Each TCP connection is counted and logged when it closes, with its bytes.
-  const tcpLines = await eventually('five TCP access lines', 5_000, async () => (connectionLines('tcp').length >= 5 ? connectionLines('tcp') : undefined), s.logs);
+  const tcpLines = await eventually(
+    'five TCP access lines',
+    5_000,
+    async () => (connectionLines('tcp').length >= 5 ? connectionLines('tcp') : undefined),
+    s.logs,
+  );
   assert.ok(
     tcpLines.every((l) => l.path === String(port) && /^127\.0\.0\.1:\d+$/.test(String(l.upstream)) && Number(l.bytesIn) >= 1 && Number(l.bytesOut) >= 3),
     JSON.stringify(tcpLines),

@@ -354,7 +354,12 @@ test('WebSocket upgrade is proxied and echoes; it counts as a connection in the 
   assert.match(text, /skiff_ingress_connections_total\{ingress="default\/web",service="default\/svc-b",kind="websocket"\} [1-9]/);
   assert.match(text, /skiff_ingress_requests_total\{ingress="default\/web",service="default\/svc-b",status="101"\} [1-9]/);
   assert.match(text, /skiff_ingress_connection_bytes_total\{ingress="default\/web",service="default\/svc-b",kind="websocket",direction="out"\} [1-9]/);
-  await eventually('no WebSocket left open', 5_000, async () => (/skiff_ingress_open_connections\{kind="websocket"\} 0\n/.test(await scrape()) ? true : undefined), s.logs);
+  await eventually(
+    'no WebSocket left open',
+    5_000,
+    async () => (/skiff_ingress_open_connections\{kind="websocket"\} 0\n/.test(await scrape()) ? true : undefined),
+    s.logs,
+  );
   // Over TLS too (HTTP/1.1 by ALPN on the HTTP/2 listener).
   const secure = await wsAsk(`wss://127.0.0.1:${httpsPort}/`, 'secure.test', 'tls', {
     servername: 'secure.test',
@@ -366,9 +371,12 @@ test('WebSocket upgrade is proxied and echoes; it counts as a connection in the 
 });
 
 test('skiff.io/load-balance: least-requests sends to the endpoint with fewer requests in flight; an unknown value gets an Event', async () => {
-  // slow.test: a1 and a2 behind svc-a; requests to /hold stay in flight until released.
-  await client.ingresses.create(ingress('balanced', { rules: [rule('balanced.test', [['/', 'Prefix', 'svc-a', 80]])] }, { 'skiff.io/load-balance': 'least-requests' }));
-  await client.ingresses.create(ingress('bad-balance', { rules: [rule('badbalance.test', [['/', 'Prefix', 'svc-a', 80]])] }, { 'skiff.io/load-balance': 'random' }));
+  await client.ingresses.create(
+    ingress('balanced', { rules: [rule('balanced.test', [['/', 'Prefix', 'svc-a', 80]])] }, { 'skiff.io/load-balance': 'least-requests' }),
+  );
+  await client.ingresses.create(
+    ingress('bad-balance', { rules: [rule('badbalance.test', [['/', 'Prefix', 'svc-a', 80]])] }, { 'skiff.io/load-balance': 'random' }),
+  );
   await eventually('the balanced route', 10_000, async () => ((await get('balanced.test', '/')).status === 200 ? true : undefined), s.logs);
   // A WebSocket held open counts as one request in flight on its endpoint: every plain request
   // then goes to the other endpoint, where round robin would alternate.
@@ -388,7 +396,8 @@ test('skiff.io/load-balance: least-requests sends to the endpoint with fewer req
   const ev = await eventually(
     'the InvalidAnnotation event',
     10_000,
-    async () => (await client.events.list({ namespace: 'default' })).items.find((e) => e.involvedObject?.name === 'bad-balance' && e.reason === 'InvalidAnnotation'),
+    async () =>
+      (await client.events.list({ namespace: 'default' })).items.find((e) => e.involvedObject?.name === 'bad-balance' && e.reason === 'InvalidAnnotation'),
     s.logs,
   );
   assert.match(ev.message!, /"random" is none of round-robin, least-requests, ewma/);
