@@ -94,7 +94,11 @@ test('the picker under least-requests spreads concurrent requests and skips an e
     picker.load.begin(up.key);
     held.push(up);
   }
-  const counts = (ups: Upstream[]) => ups.reduce<Record<string, number>>((m, u) => ({ ...m, [u.key]: (m[u.key] ?? 0) + 1 }), {});
+  const counts = (ups: Upstream[]) => {
+    const m: Record<string, number> = {};
+    for (const u of ups) m[u.key] = (m[u.key] ?? 0) + 1;
+    return m;
+  };
   assert.deepEqual(counts(held), { '10.0.0.1:8080': 2, '10.0.0.2:8080': 2, '10.0.0.3:8080': 2 });
   // Two requests on .1 end: the next two go there, though round robin would go elsewhere.
   picker.load.end('10.0.0.1:8080');

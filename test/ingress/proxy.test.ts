@@ -1,10 +1,11 @@
 // The proxy's request path without an API server: a route table built from an Ingress, an
 // endpoint source over plain objects, real listeners and real backends on 127.0.0.1. Checks
 // retries on connect failure with passive ejection, streamed uploads, the 503 body, the
-// header deadline for slow clients, and the upstream deadlines (whole request, idle).
+// header deadline for slow clients, and the upstream deadlines (connect, whole request, idle).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -19,6 +20,7 @@ let deadPort = 0;
 let listener: Awaited<ReturnType<typeof openHttp>>;
 /** The same routes with short upstream deadlines. */
 let hasty: Awaited<ReturnType<typeof openHttp>>;
+let baseCtx: ForwardContext;
 let picker: EndpointPicker;
 const agent = new http.Agent({ keepAlive: true });
 let slices: EndpointSlice[] = [];
@@ -82,6 +84,7 @@ before(async () => {
   ]);
   picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
   const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+  baseCtx = ctx;
   listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });
   hasty = await openHttp({ ...ctx, timeouts: { connectMs: 1_000, idleMs: 1_500, requestMs: 800 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
 });
@@ -191,4 +194,57 @@ test('upstream deadlines: no response headers in time → 504 naming the deadlin
   assert.equal(stall.body, 'part');
   assert.ok(stall.cut, 'the stalled response ended as if complete');
   assert.ok(stall.ms >= 1_400, `cut after ${stall.ms} ms, before the idle deadline`);
+});
+
+test('connect deadline: an endpoint whose connects hang is given up after connectMs and the request goes to another one', async (t) => {
+  // A listener that never accepts, its queue filled: further connects get no SYN-ACK and hang.
+  // Node always accepts, so a small python3 process holds it.
+  if (spawnSync('python3', ['-c', '']).status !== 0) {
+    t.skip('python3 is not installed (it holds a listener that never accepts)');
+    return;
+  }
+  const holder = spawn(
+    'python3',
+    ['-c', "import socket,sys,time\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\nsys.stdin.read()"],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const fill: net.Socket[] = [];
+  const quick = await openHttp({ ...baseCtx, timeouts: { connectMs: 500, idleMs: 5_000, requestMs: 5_000 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
+  try {
+    const port = Number(await new Promise<string>((r) => holder.stdout.once('data', (d) => r(String(d).trim()))));
+    for (let i = 0; i < 3; i++) {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      fill.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    slices = [slice('blackhole', port)];
+    const start = Date.now();
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: quick.port, path: '/x', headers: { host: 'h' }, agent: false }, (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(r.status, 504);
+    assert.match(r.body, new RegExp(`connect to 127\\.0\\.0\\.1:${port} timed out after 500 ms`));
+    assert.ok(Date.now() - start >= 450, `answered after ${Date.now() - start} ms`);
+    slices = [slice('blackhole', port), slice('live', backendPort)];
+    for (let i = 0; i < 2; i++) {
+      const ok = await new Promise<number>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: quick.port, path: '/x', headers: { host: 'h' }, agent: false }, (res) => resolve(res.resume().statusCode!))
+          .on('error', reject);
+      });
+      assert.equal(ok, 200);
+    }
+  } finally {
+    for (const c of fill) c.destroy();
+    await quick.close();
+    holder.stdin.end();
+    holder.kill();
+  }
 });
