@@ -108,7 +108,7 @@ async function readyEndpoints(c: NetnsCluster, svc: string): Promise<number> {
   return l.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
 }
 
-test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, affinity, zero failures while scaling, rolling and editing', {
+test('ingress with real containers: hosts and paths, SNI, redirect, HTTP/2, WebSocket, affinity, zero failures while scaling, rolling and editing', {
   timeout: 600_000,
 }, async (t) => {
   const why = netnsClusterMissing();
