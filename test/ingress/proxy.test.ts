@@ -248,3 +248,26 @@ test('connect deadline: an endpoint whose connects hang is given up after connec
     holder.kill();
   }
 });
+
+test('HTTP/1.1 keep-alive: a client connection carries one request after another', async () => {
+  slices = [slice('live', backendPort)];
+  const client = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const reused: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: listener.port, path: `/k${i}`, headers: { host: 'h' }, agent: client }, (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve(b));
+        });
+        req.on('error', reject);
+        reused.push(req.reusedSocket);
+      });
+      assert.equal(body, 'received 0');
+    }
+    assert.deepEqual(reused, [false, true, true]);
+  } finally {
+    client.destroy();
+  }
+});
