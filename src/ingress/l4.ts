@@ -151,7 +151,7 @@ export class L4Proxy {
 
   private async openUdp(port: number, target: ServiceBackend): Promise<Exposed> {
     const ex: Exposed = { target, close: async () => {} };
-    const flows = new Map<string, { sock: dgram.Socket; timer: NodeJS.Timeout }>();
+    const flows = new Map<string, { sock: dgram.Socket; timer: NodeJS.Timeout; bytesIn: number; bytesOut: number; closed?: (end: ConnectionEnd) => void }>();
     const listeners: dgram.Socket[] = [];
     const endFlow = (key: string) => {
       const f = flows.get(key);
@@ -159,6 +159,7 @@ export class L4Proxy {
       flows.delete(key);
       clearTimeout(f.timer);
       f.sock.close();
+      f.closed?.({ bytesIn: f.bytesIn, bytesOut: f.bytesOut });
     };
     try {
       for (const address of this.addresses) {
@@ -181,18 +182,31 @@ export class L4Proxy {
             const sock = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
             sock.on('message', (reply) => {
               const cur = flows.get(key);
-              if (cur) cur.timer.refresh();
+              if (cur) {
+                cur.timer.refresh();
+                cur.bytesOut += reply.length;
+              }
               listener.send(reply, rinfo.port, rinfo.address);
             });
             sock.on('error', () => endFlow(key));
             sock.connect(up.port, up.host);
-            f = { sock, timer: setTimeout(() => endFlow(key), UDP_IDLE_MS) };
+            const t = ex.target;
+            // A client flow counts as a connection: opened by its first datagram, closed when forgotten.
+            const closed = this.onConnection?.({
+              kind: 'udp',
+              service: `${t.namespace}/${t.service}`,
+              host: '',
+              path: String(port),
+              upstream: up.key,
+            });
+            f = { sock, timer: setTimeout(() => endFlow(key), UDP_IDLE_MS), bytesIn: msg.length, bytesOut: 0, closed };
             flows.set(key, f);
             const flow = f;
             sock.once('connect', () => flows.get(key) === flow && sock.send(msg));
             return;
           }
           f.timer.refresh();
+          f.bytesIn += msg.length;
           try {
             f.sock.send(msg);
           } catch {

@@ -18,14 +18,14 @@ export interface RequestRecord {
   upstreamMs?: number;
 }
 
-/** A long-lived connection: an upgraded request (WebSocket or other), TLS passthrough, or a TCP port of the ConfigMap. */
+/** A long-lived connection: an upgraded request (WebSocket or other), TLS passthrough, a TCP port of the ConfigMap, or a UDP client flow. */
 export interface ConnectionRecord {
-  kind: 'websocket' | 'upgrade' | 'passthrough' | 'tcp';
+  kind: 'websocket' | 'upgrade' | 'passthrough' | 'tcp' | 'udp';
   ingress?: string;
   service?: string;
   /** Host header, or the SNI name for passthrough; '' for a TCP port. */
   host: string;
-  /** Request path for upgrades; the node port for TCP. */
+  /** Request path for upgrades; the node port for TCP and UDP. */
   path?: string;
   upstream: string;
 }
@@ -54,7 +54,7 @@ export class IngressMetrics {
 
   private readonly connections = new Counter({
     name: 'skiff_ingress_connections_total',
-    help: 'Long-lived connections opened through the ingress (kind websocket, upgrade, passthrough, tcp), by Ingress and backend Service.',
+    help: 'Long-lived connections opened through the ingress (kind websocket, upgrade, passthrough, tcp, udp client flows), by Ingress and backend Service.',
     labelNames: ['ingress', 'service', 'kind'] as const,
     registers: [this.registry],
   });
@@ -72,7 +72,7 @@ export class IngressMetrics {
   });
 
   constructor(private readonly access?: Logger) {
-    for (const kind of ['websocket', 'upgrade', 'passthrough', 'tcp']) this.open.set({ kind }, 0);
+    for (const kind of ['websocket', 'upgrade', 'passthrough', 'tcp', 'udp']) this.open.set({ kind }, 0);
   }
 
   /**

@@ -178,6 +178,10 @@ test('TCP and UDP services on node ports from the ingress ConfigMaps, round robi
   const tcpCount = /skiff_ingress_connections_total\{ingress="",service="default\/l4",kind="tcp"\} (\d+)/.exec(await scrape());
   assert.ok(tcpCount && Number(tcpCount[1]) >= 5, `TCP connections counted: ${tcpCount?.[1]}`);
   assert.equal(await eventually('the UDP port', 10_000, async () => udpAsk(port, 'ping').catch(() => undefined), s.logs), 'u1:ping');
+  // Each client flow counts as a UDP connection, open until it has been idle for 30 s.
+  const udpText = await scrape();
+  assert.match(udpText, /skiff_ingress_connections_total\{ingress="",service="default\/l4",kind="udp"\} [1-9]/);
+  assert.match(udpText, /skiff_ingress_open_connections\{kind="udp"\} [1-9]/);
   await eventually(
     'an InvalidEntry Event on the ConfigMap',
     10_000,
