@@ -63,7 +63,10 @@ export class IptablesMode implements ProxyMode {
     const keys = full ? new Set([...snapshot.services.keys(), ...this.rules.keys()]) : new Set(changed);
     if (full) this.rejected.clear();
     for (const k of keys) this.rejected.delete(k);
+    // After a refused write the record may be ahead of the kernel: then every chain is written.
+    const before = full || this.listKernel ? undefined : new Map([...keys].map((k) => [k, this.rules.get(k)]));
     for (const k of keys) this.regenerate(k, snapshot);
+    const unchangedChains = before ? sameChains(before, this.rules) : undefined;
 
     let existing: Set<string> = new Set();
     let jumps: ReturnType<typeof missingJumps> = [];
@@ -96,7 +99,14 @@ export class IptablesMode implements ProxyMode {
       const shared = sharedSignature(this.rules);
       const writeShared =
         full || !this.lastShared ? { filter: true, nat: true } : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
-      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps, writeShared });
+      const restore = buildRestore({
+        rules: this.rules,
+        write: full ? 'all' : keys,
+        staleChains: [...stale].sort(),
+        missingJumps: jumps,
+        writeShared,
+        unchangedChains,
+      });
       const res = await this.host.restore(restore.text);
       if (res.code === 0) {
         for (const [k, n] of sharedChainCounts(restore.text)) this.expected.set(k, n);
@@ -235,6 +245,21 @@ function sharedChainCounts(text: string): Map<string, number> {
     } else if (line.startsWith('-A ')) {
       const c = line.split(' ')[1]!;
       if (SHARED.has(c)) out.set(`${table}/${c}`, (out.get(`${table}/${c}`) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+/** Chains whose rules are the same before and after (so already in the kernel). */
+function sameChains(before: ReadonlyMap<ServicePortKey, ServicePortRules | undefined>, after: ReadonlyMap<ServicePortKey, ServicePortRules>): Set<string> {
+  const out = new Set<string>();
+  for (const [k, old] of before) {
+    const next = after.get(k);
+    if (!old || !next) continue;
+    const oldRules = new Map(old.chains.map((c) => [c.name, c.rules]));
+    for (const c of next.chains) {
+      const o = oldRules.get(c.name);
+      if (o && o.length === c.rules.length && o.every((r, i) => r === c.rules[i])) out.add(c.name);
     }
   }
   return out;

@@ -1,6 +1,6 @@
 // The nftables proxy mode: keeps `ip skiff` equal to the snapshot with one `nft -f -`
-// transaction per sync. An incremental sync rewrites only the changed service ports: their
-// old map elements are deleted, their chains flushed and refilled, their new elements added.
+// transaction per sync. An incremental sync rewrites only what changed in the changed service
+// ports (fragment-diff.ts): elements that differ, chains whose rules differ.
 // A full sync (the first one, 'all', or after a failed incremental one) flushes the table's
 // chains and maps and rebuilds them, so rules that something else removed come back.
 // Per-endpoint affinity sets are kept across syncs (their entries are the ClientIP pins). Chains that fell out of use are flushed at once and
@@ -11,6 +11,7 @@ import type { Logger } from '../../util/log.js';
 import { conntrackDeleter, StaleUdpFlusher, type ConntrackDelete } from '../conntrack-cleanup.js';
 import { run } from '../run-command.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
+import { fragmentDiff } from './fragment-diff.js';
 import { isAffinitySetName, isServiceChainName, TABLE } from './names.js';
 import { NftCommand, type NftRunner } from './nft-command.js';
 import {
@@ -20,10 +21,8 @@ import {
   baseObjects,
   addChainLine,
   deleteChainLine,
-  deleteElementLine,
   deleteSetLine,
   deleteTableLines,
-  flushChainLine,
   flushSetLine,
   serviceFragment,
   setElementLine,
@@ -98,7 +97,8 @@ export class NftablesMode implements ProxyMode {
 
   private async commit(tx: Transaction): Promise<void> {
     try {
-      await this.nft.apply(`${tx.lines.join('\n')}\n`);
+      // Nothing differs (e.g. a resent EndpointSlice): no nft run at all.
+      if (tx.lines.length > 0) await this.nft.apply(`${tx.lines.join('\n')}\n`);
     } catch (err) {
       this.log.error('nft transaction refused', { error: (err as Error).message, ruleset: tx.lines.join('\n') });
       throw err;
@@ -116,25 +116,15 @@ export class NftablesMode implements ProxyMode {
     const setDeletes: string[] = [];
     const dropped = new Set<string>();
     for (const key of changed) {
-      const old = programmed.get(key);
       const svc = snapshot.services.get(key);
       const next = svc ? serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts) : undefined;
-      if (old) {
-        for (const e of old.elements) removals.push(deleteElementLine(e));
-        for (const c of old.chains) {
-          removals.push(flushChainLine(c));
-          if (!next?.chains.includes(c)) dropped.add(c);
-        }
-        for (const s of old.affinitySets) {
-          const kept = next?.affinitySets.find((n) => n.name === s.name);
-          // A changed timeout cannot be altered in place: recreate the set.
-          if (!kept || kept.timeoutSeconds !== s.timeoutSeconds) setDeletes.push(deleteSetLine(s.name));
-        }
-      }
-      if (next) {
-        additions.push(...addFragmentLines(next));
-        programmed.set(key, next);
-      } else programmed.delete(key);
+      const d = fragmentDiff(programmed.get(key), next);
+      removals.push(...d.removals);
+      setDeletes.push(...d.setDeletes);
+      additions.push(...d.additions);
+      for (const c of d.dropped) dropped.add(c);
+      if (next) programmed.set(key, next);
+      else programmed.delete(key);
     }
     const lines = [...removals, ...setDeletes, ...additions];
     return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains });
