@@ -9,7 +9,7 @@ import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
 import { iptablesHostIn, resolveBackend, type IptablesHost } from './exec.js';
-import { BUILTIN_JUMPS, buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
+import { BUILTIN_JUMPS, buildRestore, failedLine, missingJumps, parseSave } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
 export interface IptablesModeOptions {
@@ -40,8 +40,6 @@ export class IptablesMode implements ProxyMode {
   private listKernel = true;
   /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
   private expected = new Map<string, number>();
-  /** The shared chains as last written (sharedSignature), so unchanged ones are not rewritten. */
-  private lastShared: { filter: string; nat: string } | undefined;
 
   constructor(private readonly opts: IptablesModeOptions) {
     if (opts.host) this.host = opts.host;
@@ -91,14 +89,16 @@ export class IptablesMode implements ProxyMode {
     }
 
     for (let attempt = 0; ; attempt++) {
+      // Chain names are per service port, so only the written ports' chains can go stale now
+      // (a full sync looks at all of them).
       const active = new Set<string>();
-      for (const r of this.rules.values()) for (const c of r.chains) active.add(c.name);
+      for (const k of full ? this.rules.keys() : keys) for (const c of this.rules.get(k)?.chains ?? []) active.add(c.name);
       const stale = new Set<string>();
       for (const k of full ? this.chains.keys() : keys) for (const c of this.chains.get(k) ?? []) if (!active.has(c)) stale.add(c);
       for (const c of existing) if (isServiceOwnedChain(c) && !active.has(c)) stale.add(c);
-      const shared = sharedSignature(this.rules);
-      const writeShared =
-        full || !this.lastShared ? { filter: true, nat: true } : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
+      // The shared chains are rebuilt from every port; they need writing only when a written
+      // port's share of them changed (an endpoint that moved leaves them as they are).
+      const writeShared = full || !before || attempt > 0 ? { filter: true, nat: true } : sharedChanged(before, this.rules);
       const restore = buildRestore({
         rules: this.rules,
         write: full ? 'all' : keys,
@@ -110,7 +110,6 @@ export class IptablesMode implements ProxyMode {
       const res = await this.host.restore(restore.text);
       if (res.code === 0) {
         for (const [k, n] of sharedChainCounts(restore.text)) this.expected.set(k, n);
-        this.lastShared = shared;
         for (const k of keys) {
           const r = this.rules.get(k);
           if (r)
@@ -222,7 +221,6 @@ export class IptablesMode implements ProxyMode {
     this.chains.clear();
     this.udp.clear();
     this.expected.clear();
-    this.lastShared = undefined;
     this.listKernel = true;
   }
 
@@ -246,6 +244,28 @@ function sharedChainCounts(text: string): Map<string, number> {
       const c = line.split(' ')[1]!;
       if (SHARED.has(c)) out.set(`${table}/${c}`, (out.get(`${table}/${c}`) ?? 0) + 1);
     }
+  }
+  return out;
+}
+
+const sameLines = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  (a ?? []).length === (b ?? []).length && (a ?? []).every((l, i) => l === b![i]);
+
+/** Which table's shared chains the changed ports' rules alter. */
+function sharedChanged(
+  before: ReadonlyMap<ServicePortKey, ServicePortRules | undefined>,
+  after: ReadonlyMap<ServicePortKey, ServicePortRules>,
+): { filter: boolean; nat: boolean } {
+  const out = { filter: false, nat: false };
+  for (const [k, o] of before) {
+    const n = after.get(k);
+    if (
+      !sameLines(o?.filterServices, n?.filterServices) ||
+      !sameLines(o?.filterExternal, n?.filterExternal) ||
+      !sameLines(o?.filterNodePorts, n?.filterNodePorts)
+    )
+      out.filter = true;
+    if (!sameLines(o?.natServices, n?.natServices) || !sameLines(o?.natNodePorts, n?.natNodePorts)) out.nat = true;
   }
   return out;
 }

@@ -79,19 +79,6 @@ export interface RestoreInput {
   unchangedChains?: ReadonlySet<string>;
 }
 
-/** Each table's shared-chain rules, as one string: equal strings mean nothing to rewrite there. */
-export function sharedSignature(rules: ReadonlyMap<ServicePortKey, ServicePortRules>): { filter: string; nat: string } {
-  const keys = [...rules.keys()].sort();
-  const filter: string[] = [];
-  const nat: string[] = [];
-  for (const k of keys) {
-    const r = rules.get(k)!;
-    filter.push(...r.filterServices, ...r.filterExternal, ...r.filterNodePorts);
-    nat.push(...r.natServices, ...r.natNodePorts);
-  }
-  return { filter: filter.join('\n'), nat: nat.join('\n') };
-}
-
 export interface RestoreText {
   text: string;
   /** 1-based line number → the service port whose rule it is. */

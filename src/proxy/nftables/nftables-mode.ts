@@ -115,19 +115,39 @@ export class NftablesMode implements ProxyMode {
     const additions: string[] = [];
     const setDeletes: string[] = [];
     const dropped = new Set<string>();
+    // Only the changed ports can move the cluster-ips set or bring a flushed chain back into use.
+    const clusterIPs = new Set(this.clusterIPs);
+    const maybeGone = new Set<string>();
+    const wanted = new Set<string>();
     for (const key of changed) {
       const svc = snapshot.services.get(key);
       const next = svc ? serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts) : undefined;
-      const d = fragmentDiff(programmed.get(key), next);
+      const old = programmed.get(key);
+      const d = fragmentDiff(old, next);
       removals.push(...d.removals);
       setDeletes.push(...d.setDeletes);
       additions.push(...d.additions);
       for (const c of d.dropped) dropped.add(c);
+      if (old?.clusterIP && old.clusterIP !== next?.clusterIP) maybeGone.add(old.clusterIP);
+      if (next?.clusterIP) clusterIPs.add(next.clusterIP);
+      for (const c of next?.chains ?? []) wanted.add(c);
       if (next) programmed.set(key, next);
       else programmed.delete(key);
     }
+    // Other ports of the same Service share its cluster IP: it goes only with the last of them.
+    if (maybeGone.size > 0) {
+      for (const f of programmed.values()) if (f.clusterIP) maybeGone.delete(f.clusterIP);
+      for (const ip of maybeGone) clusterIPs.delete(ip);
+    }
     const lines = [...removals, ...setDeletes, ...additions];
-    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains });
+    return this.finish(
+      snapshot,
+      programmed,
+      lines,
+      dropped,
+      { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains },
+      { clusterIPs, wanted },
+    );
   }
 
   /**
@@ -172,7 +192,9 @@ export class NftablesMode implements ProxyMode {
     for (const f of programmed.values()) lines.push(...addFragmentLines(f));
     // The shared sets were flushed above, so every element is added again.
     const staleChains = new Map([...this.staleChains].filter(([c]) => existingChains.has(c)));
-    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: new Set(), nodeIPs: new Set(), staleChains });
+    const clusterIPs = new Set<string>();
+    for (const f of programmed.values()) if (f.clusterIP) clusterIPs.add(f.clusterIP);
+    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: new Set(), nodeIPs: new Set(), staleChains }, { clusterIPs, wanted: wantedChains });
   }
 
   /** Adds the shared sets' element changes and stale-chain deletion to a transaction. */
@@ -182,9 +204,9 @@ export class NftablesMode implements ProxyMode {
     lines: string[],
     dropped: Set<string>,
     prev: Previous,
+    next: { clusterIPs: Set<string>; wanted: ReadonlySet<string> },
   ): Transaction {
-    const clusterIPs = new Set<string>();
-    for (const f of programmed.values()) if (f.clusterIP) clusterIPs.add(f.clusterIP);
+    const { clusterIPs, wanted } = next;
     const nodeIPs = new Set(snapshot.nodeIPs.filter((ip) => isIPv4(ip) && !ip.startsWith('127.')));
     const setLines = (set: 'cluster-ips' | 'nodeport-ips', before: ReadonlySet<string>, after: Set<string>) => {
       for (const ip of before) if (!after.has(ip)) lines.push(setElementLine('delete', set, ip));
@@ -194,8 +216,6 @@ export class NftablesMode implements ProxyMode {
     setLines('nodeport-ips', prev.nodeIPs, nodeIPs);
 
     const now = this.now();
-    const wanted = new Set<string>();
-    for (const f of programmed.values()) for (const c of f.chains) wanted.add(c);
     const staleChains = new Map<string, number>();
     for (const [c, since] of prev.staleChains) {
       if (wanted.has(c)) continue; // back in use
