@@ -20,6 +20,7 @@ import { Client } from '../client/client.js';
 import { CONTROLLER_SERVICE_ACCOUNTS, CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
 import type { UserInfo } from '../apiserver/types.js';
 import { serviceAccountUser } from '../apiserver/auth/service-account-user.js';
+import { nodeUser } from '../apiserver/auth/node-user.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
@@ -207,8 +208,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const controllerClients = new Map<string, Client>();
   const clientFor = (controller: string) => {
     const sa = CONTROLLER_SERVICE_ACCOUNTS[controller];
-    // Skiff's own controllers (servicelb, local-path-provisioner) have no Kubernetes role yet: the server's identity.
-    if (!sa) return serverClient;
+    // Controllers kube-controller-manager runs with its own credentials (the token controller).
+    if (!sa) return client;
     let c = controllerClients.get(sa);
     if (!c) controllerClients.set(sa, (c = component('kube-controller-manager', serviceAccountUser('kube-system', sa))));
     return c;
@@ -238,6 +239,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       });
   if (scheduler) promMetrics.include(scheduler.metrics.registry);
 
+  // Each node agent in this process acts as its node, held by the Node authorizer and NodeRestriction as a joined agent is.
+  const nodeClients = new Map<string, Client>();
+  const nodeClient = (nodeName: string) => {
+    let c = nodeClients.get(nodeName);
+    if (!c) nodeClients.set(nodeName, (c = component('kubelet', nodeUser(nodeName))));
+    return c;
+  };
   const advertise = flags.advertiseAddress ?? defaultAdvertiseAddress(flags.bindAddress);
   log.info('agents join with the token stored here', { tokenFile: joinToken.path });
   let nodeRuntime: NodeRuntime | undefined;
@@ -261,7 +269,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: nodeRuntime.fallbackReason });
     }
     podNetwork = await startNodeNetwork({
-      client: component('kubelet'),
+      client: nodeClient(flags.nodeName ?? hostNodeName()),
       nodeName: flags.nodeName ?? hostNodeName(),
       nodeIP: advertise,
       mode: podNetworkMode,
@@ -286,7 +294,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       `--cluster-cidr ${flags.clusterCidr} holds ${nodeCIDRs} node pod CIDRs (/24 each): nodes beyond that get none and cannot run pods; use a wider one, e.g. --cluster-cidr 10.0.0.0/8`,
     );
   const agents = await startInProcessAgents({
-    client: component('kubelet'),
+    clientFor: nodeClient,
     log,
     hostAgent: nodeRuntime && {
       nodeName: flags.nodeName,
