@@ -47,6 +47,8 @@ export function skiffClusterRoles(): KObject[] {
       rule(['get', 'list', 'watch', 'create'], ['storage.k8s.io'], ['storageclasses']),
       eventsRule(),
     ]),
+    // The metrics server's, by the name its manifests give it: it reads nodes and pods and scrapes the agents.
+    clusterRole('system:metrics-server', [rule(READ, [''], ['nodes', 'pods']), rule(['get'], [''], ['nodes/metrics'])]),
     // Skiff's scheduler reads PriorityClasses itself (for pods created before their class),
     // where Kubernetes' resolves priorities only at admission.
     clusterRole('skiff:kube-scheduler', [rule(READ, ['scheduling.k8s.io'], ['priorityclasses'])]),
@@ -60,6 +62,7 @@ export function skiffClusterRoleBindings(): KObject[] {
     clusterRoleBinding('skiff:ingress-controller-tls', 'skiff:ingress-controller-tls', [serviceAccount('kube-system', 'skiff-ingress')]),
     clusterRoleBinding('skiff:servicelb', 'skiff:servicelb', [serviceAccount('kube-system', 'servicelb')]),
     clusterRoleBinding('skiff:local-path-provisioner', 'skiff:local-path-provisioner', [serviceAccount('kube-system', 'local-path-provisioner-service-account')]),
+    clusterRoleBinding('system:metrics-server', 'system:metrics-server', [serviceAccount('kube-system', 'metrics-server')]),
     clusterRoleBinding('skiff:kube-scheduler', 'skiff:kube-scheduler', [user('system:kube-scheduler')]),
     // What kubeadm binds for TLS bootstrapping: agents joining with a bootstrap token may ask
     // for a node client certificate (auto-approved), and nodes may renew their own.
