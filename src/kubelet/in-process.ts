@@ -128,9 +128,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
           })
         : undefined;
     // Pressure conditions and image GC watch this host only when pods really run on it.
-    const monitors = real
-      ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client, nodeName: name })
-      : undefined;
+    const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client, nodeName: name }) : undefined;
     const server =
       h.server &&
       (await startNodeAgentServer({

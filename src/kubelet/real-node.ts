@@ -90,8 +90,16 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
     if (!uid || !configMaps || !secrets) return;
     const refs = podSources(pod);
     const ns = pod.metadata?.namespace ?? '';
-    configMaps.setPod(uid, ns, refs.filter((r) => r.kind === 'configMap').map((r) => r.name));
-    secrets.setPod(uid, ns, refs.filter((r) => r.kind === 'secret').map((r) => r.name));
+    configMaps.setPod(
+      uid,
+      ns,
+      refs.filter((r) => r.kind === 'configMap').map((r) => r.name),
+    );
+    secrets.setPod(
+      uid,
+      ns,
+      refs.filter((r) => r.kind === 'secret').map((r) => r.name),
+    );
   };
   const unfollow = (uid: string | undefined) => {
     if (!uid) return;

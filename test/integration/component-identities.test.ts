@@ -69,7 +69,14 @@ describe('in-process node agents act as their node', () => {
   it("read the Secret of a pod bound to them, never another node's pod's", async () => {
     const a = c.node('node-a');
     // The Node authorizer's graph follows the pods shortly after they are written.
-    await until(async () => (await a.secrets.get('mine', 'app').then(() => true, () => false)), 'node-a may read its pod Secret');
+    await until(
+      async () =>
+        await a.secrets.get('mine', 'app').then(
+          () => true,
+          () => false,
+        ),
+      'node-a may read its pod Secret',
+    );
     const err = await forbidden('node-a reads Secret theirs', a.secrets.get('theirs', 'app'));
     assert.match(err.message, /User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "app"/);
     await forbidden('node-a lists Secrets', a.secrets.list({ namespace: 'app' }));
@@ -86,8 +93,14 @@ describe('in-process node agents act as their node', () => {
   it("update only their own pods' status", async () => {
     const a = c.node('node-a');
     await a.pods.patch('on-a', { status: { message: 'hello' } }, 'merge', { namespace: 'app', subresource: 'status' });
-    await forbidden('node-a patches the status of a pod on node-b', a.pods.patch('on-b', { status: { message: 'x' } }, 'merge', { namespace: 'app', subresource: 'status' }));
-    await forbidden('node-a creates a pod', a.pods.create({ metadata: { name: 'made', namespace: 'app' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'x' }] } }));
+    await forbidden(
+      'node-a patches the status of a pod on node-b',
+      a.pods.patch('on-b', { status: { message: 'x' } }, 'merge', { namespace: 'app', subresource: 'status' }),
+    );
+    await forbidden(
+      'node-a creates a pod',
+      a.pods.create({ metadata: { name: 'made', namespace: 'app' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'x' }] } }),
+    );
   });
 
   it('watch a referenced Secret by name, not all Secrets', async () => {
@@ -115,7 +128,7 @@ describe('the other components are held to their roles', () => {
     await forbidden('dns reads a Secret', c.dns.secrets.get('mine', 'app'));
   });
 
-  it("ingress (kube-system:skiff-ingress) reads Secrets for TLS, but writes neither them nor pods", async () => {
+  it('ingress (kube-system:skiff-ingress) reads Secrets for TLS, but writes neither them nor pods', async () => {
     await c.ingress.secrets.get('mine', 'app');
     await forbidden('ingress deletes a Secret', c.ingress.secrets.delete('mine', { namespace: 'app' }));
     await forbidden('ingress creates a pod', c.ingress.pods.create(pod('by-ingress', 'node-a', 'mine')));

@@ -60,7 +60,9 @@ test('kubectl auth can-i for the components: the proxy lists EndpointSlices and 
 test("a node identity may not read another node's pod's Secret nor patch another Node", async () => {
   await ok(['create', 'secret', 'generic', 'only-host', '--from-literal=k=v']);
   await ok(['apply', '-f', '-'], podWithSecret('uses-secret', 'host-node', 'only-host'));
-  await eventually('the pod is bound', 10_000, async () => ((await ok(['get', 'pod', 'uses-secret', '-o', 'jsonpath={.spec.nodeName}'])) === 'host-node' ? true : undefined));
+  await eventually('the pod is bound', 10_000, async () =>
+    (await ok(['get', 'pod', 'uses-secret', '-o', 'jsonpath={.spec.nodeName}'])) === 'host-node' ? true : undefined,
+  );
   const asNode = (n: string) => [`--as=system:node:${n}`, '--as-group=system:nodes'];
   assert.equal(await canI('get', 'secret/only-host', ...asNode('host-node')), 'yes');
   assert.equal(await canI('get', 'secret/only-host', ...asNode('sim-node-0')), 'no');

@@ -30,7 +30,11 @@ const pod = (name: string, node: string, secret: string): Pod => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'app' },
-  spec: { nodeName: node, containers: [{ name: 'c', image: 'x', env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }], volumes: [{ name: 'v', secret: { secretName: secret } }] },
+  spec: {
+    nodeName: node,
+    containers: [{ name: 'c', image: 'x', env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }],
+    volumes: [{ name: 'v', secret: { secretName: secret } }],
+  },
 });
 
 async function until<T>(what: string, f: () => T | undefined, ms = 5000): Promise<T> {
@@ -58,9 +62,22 @@ after(async () => {
 });
 
 test('podSources names the ConfigMaps and Secrets of volumes and environment', () => {
-  const withCm: Pod = { ...pod('p', 'n', 'x'), spec: { ...pod('p', 'n', 'x').spec!, volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 'cm' } }] } }] } };
-  assert.deepEqual(podSources(withCm).map((r) => `${r.kind}/${r.name}`).sort(), ['configMap/cm', 'secret/s']);
-  assert.deepEqual(podSources(pod('p', 'n', 'x')).map((r) => `${r.kind}/${r.name}`).sort(), ['secret/s', 'secret/x']);
+  const withCm: Pod = {
+    ...pod('p', 'n', 'x'),
+    spec: { ...pod('p', 'n', 'x').spec!, volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 'cm' } }] } }] },
+  };
+  assert.deepEqual(
+    podSources(withCm)
+      .map((r) => `${r.kind}/${r.name}`)
+      .sort(),
+    ['configMap/cm', 'secret/s'],
+  );
+  assert.deepEqual(
+    podSources(pod('p', 'n', 'x'))
+      .map((r) => `${r.kind}/${r.name}`)
+      .sort(),
+    ['secret/s', 'secret/x'],
+  );
 });
 
 test("a node watches its own pods' Secrets one by one, and is refused another node's", async () => {

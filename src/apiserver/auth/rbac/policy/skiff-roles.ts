@@ -33,11 +33,7 @@ export function skiffClusterRoles(): KObject[] {
     clusterRole('skiff:ingress-controller-tls', [rule(READ, [''], ['secrets'])]),
     // Skiff's own controllers, as k3s runs them: the load balancer writes Services' status,
     // the local-path provisioner makes, binds and removes volumes and the default class.
-    clusterRole('skiff:servicelb', [
-      rule(READ, [''], ['services', 'nodes']),
-      rule(['update', 'patch'], [''], ['services/status']),
-      eventsRule(),
-    ]),
+    clusterRole('skiff:servicelb', [rule(READ, [''], ['services', 'nodes']), rule(['update', 'patch'], [''], ['services/status']), eventsRule()]),
     clusterRole('skiff:local-path-provisioner', [
       rule(READ, [''], ['nodes']),
       rule(['get', 'list', 'watch', 'update', 'patch'], [''], ['persistentvolumeclaims']),
@@ -61,7 +57,9 @@ export function skiffClusterRoleBindings(): KObject[] {
     clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [serviceAccount('kube-system', 'skiff-ingress'), group(NODES_GROUP)]),
     clusterRoleBinding('skiff:ingress-controller-tls', 'skiff:ingress-controller-tls', [serviceAccount('kube-system', 'skiff-ingress')]),
     clusterRoleBinding('skiff:servicelb', 'skiff:servicelb', [serviceAccount('kube-system', 'servicelb')]),
-    clusterRoleBinding('skiff:local-path-provisioner', 'skiff:local-path-provisioner', [serviceAccount('kube-system', 'local-path-provisioner-service-account')]),
+    clusterRoleBinding('skiff:local-path-provisioner', 'skiff:local-path-provisioner', [
+      serviceAccount('kube-system', 'local-path-provisioner-service-account'),
+    ]),
     clusterRoleBinding('system:metrics-server', 'system:metrics-server', [serviceAccount('kube-system', 'metrics-server')]),
     clusterRoleBinding('skiff:kube-scheduler', 'skiff:kube-scheduler', [user('system:kube-scheduler')]),
     // What kubeadm binds for TLS bootstrapping: agents joining with a bootstrap token may ask
