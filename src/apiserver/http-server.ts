@@ -151,11 +151,15 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const dashboard = dashboardAssets();
   const authorizer = opts.authorizer ?? alwaysAllow;
   /** The user a non-public request acts as; 401 without valid credentials, 403 for a refused impersonation. */
-  const requestUser = (req: IncomingMessage, user: UserInfo | undefined): UserInfo => {
+  const requestUser = (req: IncomingMessage, user: UserInfo | undefined, audit?: AuditRecorder): UserInfo => {
     // Anonymous requests go on to authorization (system:public-info-viewer and the like)
     // when an authorizer is configured; without one they reach only the public paths.
     if (!user || (user.username === ANONYMOUS && !opts.authorizer)) throw errors.unauthorized();
-    return impersonate(user, req.headers, authorizer, req.rawHeaders);
+    // The audit names who asked (also when impersonation is refused); the user it acts as goes beside it, as kube-apiserver records them.
+    audit?.authenticated(user);
+    const acting = impersonate(user, req.headers, authorizer, req.rawHeaders);
+    if (acting !== user) audit?.impersonated(acting);
+    return acting;
   };
   const limits = opts.limits ?? {};
   const tlsOptions = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
@@ -269,8 +273,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (!answer) throw errors.pageNotFound(path);
       return send(res, answer.status, 'text/plain; charset=utf-8', answer.body);
     }
-    const user = requestUser(req, authenticated);
-    audit?.authenticated(user);
+    const user = requestUser(req, authenticated, audit);
     // Flow control after authentication and impersonation, before authorization, as kube-apiserver orders its filters.
     await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
     if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(path)) {
