@@ -10,7 +10,7 @@ import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler } from './handler.js';
 import { listJson, listJsonChunks, toJson } from './json-cache.js';
-import { chooseOutput, decodeBody, JsonBodyError, type OutputKind } from './negotiation.js';
+import { chooseOutput, decodeBody, JsonBodyError, nonProtobuf, type OutputKind, protobufResponse } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
@@ -100,8 +100,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string | string[]): void {
-  if (typeof body !== 'string') {
+function send(res: ServerResponse, status: number, contentType: string, body: string | string[] | Buffer): void {
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
     // A list in pieces: chunked transfer, each piece written as soon as it is serialised.
     res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
     for (const chunk of body) res.write(chunk);
@@ -122,8 +122,11 @@ function includeObject(q: URLSearchParams): IncludeObject {
 }
 
 /** Encodes a handler result in the representation the client asked for. */
-function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): { type: string; body: string | string[] } {
+function encodeResult(result: ApiResult, wanted: OutputKind, q: URLSearchParams): { type: string; body: string | string[] | Buffer } {
   const { body, def, list } = result;
+  const pb = protobufResponse(wanted, body);
+  if (pb) return pb;
+  const out = nonProtobuf(wanted);
   const isStatus = body.kind === 'Status' || !def;
   if (out.kind === 'table' && !isStatus && def && (list || body.metadata)) {
     const t = toTable(def, body, !!list, { version: out.version, include: includeObject(q) });
@@ -349,7 +352,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       user,
       userAgent: req.headers['user-agent'],
     };
-    if (info.verb === 'watch') return serveWatch(apiReq, out, req, res, audit);
+    if (info.verb === 'watch') return serveWatch(apiReq, nonProtobuf(out), req, res, audit);
     const result = await opts.handler.handle(apiReq);
     audit?.responseBody(result.body);
     if (result.warnings?.length) res.setHeader('Warning', result.warnings.map(warningHeader));
