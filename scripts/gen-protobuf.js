@@ -199,7 +199,7 @@ const body = [
   '',
   'export type WireField = readonly [string, number, string, number];',
   '',
-  '/** `${apiVersion}/${kind}` → definition name of its message. */',
+  '/** "<apiVersion>/<kind>" → definition name of its message. */',
   'export const KIND_MESSAGES: Readonly<Record<string, string>> = {',
   ...[...kinds].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  '${k}': '${v}',`),
   '};',

@@ -250,7 +250,7 @@ export function encodeMessage(def: string, value: unknown, path = ''): Uint8Arra
     } else if (flags & REPEATED) {
       if (v === undefined || v === null) continue;
       if (!Array.isArray(v)) throw new ProtobufEncodeError(`${fpath}: expected a list`);
-      v.forEach((item, i) => writeOne(w, n, type, item, `${fpath}[${i}]`));
+      for (const [i, item] of v.entries()) writeOne(w, n, type, item, `${fpath}[${i}]`);
     } else if (v === undefined || v === null) {
       // gogo writes non-pointer fields even when zero; a form writes only what it set.
       if (form || flags & POINTER) continue;

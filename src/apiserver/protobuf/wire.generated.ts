@@ -7,7 +7,7 @@
 
 export type WireField = readonly [string, number, string, number];
 
-/** `${apiVersion}/${kind}` → definition name of its message. */
+/** "<apiVersion>/<kind>" → definition name of its message. */
 export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'apiextensions.k8s.io/v1/CustomResourceDefinition': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
   'apiextensions.k8s.io/v1/CustomResourceDefinitionList': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList',
