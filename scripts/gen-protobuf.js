@@ -12,6 +12,7 @@
 //   messages are reachable and kept.
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 const OUT = 'src/apiserver/protobuf/wire.generated.ts';
@@ -180,7 +181,7 @@ for (const { name, versions } of registry.groups()) {
   for (const version of versions) {
     for (const r of resourceList(registry, name, version).resources) {
       addKind(r.group ?? name, r.version ?? version, r.kind);
-      if (!r.name.includes('/')) addKind(name, version, `${r.kind}List`);
+      if (!r.name.includes('/') && r.verbs.includes('list')) addKind(name, version, `${r.kind}List`);
     }
   }
 }
@@ -220,4 +221,6 @@ const body = [
   '',
 ];
 fs.writeFileSync(OUT, body.join('\n'));
+// In the repository's own format, so a regeneration from the same sources changes nothing.
+spawnSync('npx', ['biome', 'format', '--write', OUT], { stdio: 'inherit' });
 console.log(`${OUT}: ${kinds.size} kinds, ${messages.size} messages; no message in Kubernetes for ${missing.join(', ') || 'none'}`);

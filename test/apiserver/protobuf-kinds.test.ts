@@ -8,6 +8,7 @@ import { builtinRegistry } from '../../src/api/builtin.js';
 import { builtinSchema, builtinSchemaName, type Schema } from '../../src/api/schemas/index.js';
 import { resourceList } from '../../src/apiserver/discovery.js';
 import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, messageFor } from '../../src/apiserver/protobuf/decode.js';
+import { KIND_MESSAGES } from '../../src/apiserver/protobuf/wire.generated.js';
 
 type Obj = Record<string, unknown>;
 
@@ -133,6 +134,18 @@ test('every served built-in kind and its list round-trip through protobuf', () =
   }
   assert.deepEqual(failures, []);
   assert.ok(checked > 90, `only ${checked} kinds checked`);
+});
+
+test('the generated table names no kind the server no longer serves (regenerate with scripts/gen-protobuf.js)', () => {
+  const stale = Object.keys(KIND_MESSAGES).filter((key) => {
+    const slash = key.lastIndexOf('/');
+    const apiVersion = key.slice(0, slash);
+    const kind = key.slice(slash + 1);
+    if (apiVersion === 'meta.k8s.io/v1') return false;
+    const isServed = (k: string) => served.some((s) => (s.group ? `${s.group}/${s.version}` : s.version) === apiVersion && s.kind === k);
+    return !isServed(kind) && !(kind.endsWith('List') && isServed(kind.slice(0, -4)));
+  });
+  assert.deepEqual(stale, []);
 });
 
 test('a custom resource has no protobuf form', () => {

@@ -3,7 +3,7 @@
 //   npx tsc -p tsconfig.json && node scripts/gen-protobuf.js <k8s.io/api> <k8s.io/apimachinery> <k8s.io/apiextensions-apiserver>
 // Pure data: a field is [JSON name, number, scalar type or definition name, flags]
 // (flags: 1 repeated, 2 map with string keys, 4 Go pointer, 8 omitempty, 16 inlined in JSON).
-// Served kinds with no protobuf message in Kubernetes either: authentication.k8s.io/v1/SelfSubjectReviewList, authentication.k8s.io/v1/TokenReviewList, authorization.k8s.io/v1/LocalSubjectAccessReviewList, authorization.k8s.io/v1/SelfSubjectAccessReviewList, authorization.k8s.io/v1/SelfSubjectRulesReviewList, authorization.k8s.io/v1/SubjectAccessReviewList.
+// Served kinds with no protobuf message in Kubernetes either: none.
 
 export type WireField = readonly [string, number, string, number];
 
