@@ -10,7 +10,7 @@ import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler } from './handler.js';
 import { listJson, listJsonChunks, toJson } from './json-cache.js';
-import { chooseOutput, decodeBody, JsonBodyError, nonProtobuf, type OutputKind, protobufResponse } from './negotiation.js';
+import { chooseOutput, decodeBody, JsonBodyError, nonProtobuf, type OutputKind, protobufResponse, watchOutput } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
@@ -352,7 +352,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       user,
       userAgent: req.headers['user-agent'],
     };
-    if (info.verb === 'watch') return serveWatch(apiReq, nonProtobuf(out), req, res, audit);
+    if (info.verb === 'watch') return serveWatch(apiReq, out, req, res, audit);
     const result = await opts.handler.handle(apiReq);
     audit?.responseBody(result.body);
     if (result.warnings?.length) res.setHeader('Warning', result.warnings.map(warningHeader));
@@ -381,9 +381,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     let headersSent = false;
     let first = true;
     let done = false;
-    const table = out.kind === 'table' ? out : undefined;
-    const contentType = table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     const def = opts.handler.resolve(apiReq);
+    const how = watchOutput(out, def.group ? `${def.group}/${def.version}` : def.version, def.kind);
+    const table = 'plain' in how && how.plain.kind === 'table' ? how.plain : undefined;
+    const contentType = 'frame' in how ? how.contentType : table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     let handle: WatchHandle | undefined;
     // A watcher that cannot keep up is dropped from the cache at once and its stream ended.
     const writer = new WatchWriter(res, undefined, () => {
@@ -408,6 +409,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         if (done) return;
         start();
         opts.metrics?.watchEvent(def);
+        if ('frame' in how) return writer.push(how.frame(ev));
         let text = line;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });

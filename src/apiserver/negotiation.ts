@@ -3,7 +3,9 @@ import YAML from 'yaml';
 import {
   decodeKubernetesProtobuf,
   encodeKubernetesProtobuf,
+  encodeWatchFrame,
   KUBERNETES_PROTOBUF_CONTENT_TYPE,
+  messageFor,
   ProtobufDecodeError,
   ProtobufEncodeError,
 } from './protobuf/decode.js';
@@ -74,6 +76,25 @@ export function nonProtobuf(out: OutputKind): Exclude<OutputKind, { kind: 'proto
   if (out.kind !== 'protobuf') return out;
   if (!out.fallback) throw errors.notAcceptable(NOT_ACCEPTABLE);
   return out.fallback;
+}
+
+/** How a watch stream of `apiVersion`/`kind` objects is written: protobuf frames for built-in kinds when asked, else `plain`. */
+export function watchOutput(
+  out: OutputKind,
+  apiVersion: string,
+  kind: string,
+): { contentType: string; frame: (ev: { type: string; object: unknown }) => Buffer } | { plain: Exclude<OutputKind, { kind: 'protobuf' }> } {
+  if (out.kind !== 'protobuf' || !messageFor(apiVersion, kind)) return { plain: nonProtobuf(out) };
+  const frame = (ev: { type: string; object: unknown }): Buffer => {
+    try {
+      return encodeWatchFrame({ type: ev.type, object: { apiVersion, kind, ...(ev.object as object) } });
+    } catch (err) {
+      // As kube-apiserver does when an event cannot be encoded: an ERROR event in its place.
+      const status = errors.internal(new Error(`unable to encode watch object: ${(err as Error).message}`)).toStatus();
+      return encodeWatchFrame({ type: 'ERROR', object: status });
+    }
+  };
+  return { contentType: `${KUBERNETES_PROTOBUF_CONTENT_TYPE};stream=watch`, frame };
 }
 
 /** The protobuf body of a response, as kube-apiserver serves built-in kinds; undefined when the client's other choice applies. */

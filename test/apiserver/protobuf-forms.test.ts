@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseOutput, nonProtobuf, protobufResponse } from '../../src/apiserver/negotiation.js';
+import { chooseOutput, nonProtobuf, protobufResponse, watchOutput } from '../../src/apiserver/negotiation.js';
 import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../../src/apiserver/protobuf/decode.js';
 import { StatusError } from '../../src/apiserver/status.js';
 
@@ -99,4 +99,21 @@ test('responses: built-in kinds and Status in protobuf; custom resources fall ba
   // An object that does not fit its message still reaches a client that takes JSON.
   assert.equal(protobufResponse(both, { ...cm, data: { a: 1 } }), undefined);
   assert.equal(protobufResponse(chooseOutput('application/json'), cm), undefined);
+});
+
+test('watch streams: protobuf frames for built-in kinds, the other choice or 406 for custom resources', () => {
+  const only = chooseOutput(`${KUBERNETES_PROTOBUF_CONTENT_TYPE};stream=watch`);
+  const how = watchOutput(only, 'v1', 'ConfigMap');
+  assert.ok('frame' in how);
+  assert.equal(how.contentType, `${KUBERNETES_PROTOBUF_CONTENT_TYPE};stream=watch`);
+  const frame = how.frame({ type: 'ADDED', object: { metadata: { name: 'c' }, data: { a: 'b' } } });
+  assert.equal(frame.readUInt32BE(0), frame.length - 4);
+  // The object inside is a whole protobuf body, with the kind the stream is of.
+  const start = frame.indexOf(Buffer.from('k8s\0', 'binary'));
+  assert.deepEqual(decodeKubernetesProtobuf(frame.subarray(start))['data'], { a: 'b' });
+  assert.deepEqual(watchOutput(chooseOutput(`${KUBERNETES_PROTOBUF_CONTENT_TYPE}, application/json`), 'example.com/v1', 'Gadget'), { plain: { kind: 'json' } });
+  assert.throws(
+    () => watchOutput(only, 'example.com/v1', 'Gadget'),
+    (e: unknown) => e instanceof StatusError && e.code === 406,
+  );
 });

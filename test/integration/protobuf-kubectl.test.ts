@@ -5,6 +5,7 @@
 // JSON, and 406 when the client takes protobuf only.
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import protobuf from 'protobufjs';
 import { after, before, test } from 'node:test';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { decodeKubernetesProtobuf } from '../../src/apiserver/protobuf/decode.js';
@@ -135,6 +136,40 @@ test('a list in protobuf carries the same objects as its JSON', async () => {
     list.items.map((p) => p.metadata.uid),
     json.items.map((p: { metadata: { uid: string } }) => p.metadata.uid),
   );
+});
+
+/** The events of a protobuf watch stream: length-prefixed WatchEvent messages whose object is a whole protobuf body. */
+function watchEvents(stream: Buffer): { type: string; object: Record<string, unknown> }[] {
+  const out = [];
+  for (let at = 0; at + 4 <= stream.length; ) {
+    const length = stream.readUInt32BE(at);
+    const r = protobuf.Reader.create(stream.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+    let type = '';
+    let object: Record<string, unknown> = {};
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag === ((1 << 3) | 2)) type = r.string();
+      else if (tag === ((2 << 3) | 2)) {
+        const raw = protobuf.Reader.create(r.bytes());
+        assert.equal(raw.uint32(), (1 << 3) | 2, 'RawExtension.raw');
+        object = decodeKubernetesProtobuf(raw.bytes());
+      } else r.skipType(tag & 7);
+    }
+    out.push({ type, object });
+  }
+  return out;
+}
+
+test('a watch in protobuf: length-prefixed WatchEvents, each object a protobuf body', async () => {
+  await ok(['create', 'configmap', 'watched', '--from-literal=a=b']);
+  const w = await get('/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dwatched', `${PB};stream=watch`);
+  assert.equal(w.status, 200);
+  assert.equal(w.type, `${PB};stream=watch`);
+  const events = watchEvents(w.body);
+  assert.equal(events[0]?.type, 'ADDED');
+  assert.equal(events[0]?.object.kind, 'ConfigMap');
+  assert.deepEqual(events[0]?.object.data, { a: 'b' });
 });
 
 test('custom resources have no protobuf form: JSON when the client also takes it, else 406', async () => {

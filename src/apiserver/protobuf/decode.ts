@@ -2,9 +2,10 @@
 // runtime.Unknown envelope whose raw bytes are the object's message. Request bodies decode
 // into the plain object the same request would carry as JSON; responses encode back.
 
+import protobuf from 'protobufjs';
 import { decodeMessage, encodeMessage } from './codec.js';
-import { ProtobufDecodeError } from './json-forms.js';
-import { ENVELOPE, KIND_MESSAGES } from './wire.generated.js';
+import { ProtobufDecodeError, ProtobufEncodeError } from './json-forms.js';
+import { ENVELOPE, KIND_MESSAGES, MESSAGES } from './wire.generated.js';
 
 export { ProtobufDecodeError, ProtobufEncodeError } from './json-forms.js';
 
@@ -50,4 +51,25 @@ export function encodeKubernetesProtobuf(object: Record<string, unknown>): Buffe
   const raw = Buffer.from(encodeMessage(def, object)).toString('base64');
   const envelope = encodeMessage(ENVELOPE, { apiVersion, kind, raw, contentEncoding: '', contentType: '' });
   return Buffer.concat([MAGIC, envelope]);
+}
+
+const WATCH_EVENT = 'io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent';
+const RAW_EXTENSION = 'io.k8s.apimachinery.pkg.runtime.RawExtension';
+const tag = (def: string, name: string): number => ((MESSAGES[def]?.find((f) => f[0] === name)?.[1] ?? 0) << 3) | 2;
+
+/**
+ * One event of a protobuf watch stream, as kube-apiserver frames it: a 4-byte big-endian
+ * length, then the WatchEvent message itself (no magic, no envelope) whose object's raw bytes
+ * are the object's full protobuf body (not JSON, which RawExtension's JSON form would write).
+ */
+export function encodeWatchFrame(ev: { type: string; object: unknown }): Buffer {
+  const object = encodeKubernetesProtobuf(ev.object as Record<string, unknown>);
+  if (!object) throw new ProtobufEncodeError(`a ${String((ev.object as { kind?: unknown })?.kind)} in a watch has no protobuf form`);
+  const w = protobuf.Writer.create();
+  w.uint32(tag(WATCH_EVENT, 'type')).string(ev.type);
+  w.uint32(tag(WATCH_EVENT, 'object')).fork().uint32(tag(RAW_EXTENSION, 'raw')).bytes(object).ldelim();
+  const event = w.finish();
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(event.length);
+  return Buffer.concat([length, event]);
 }
