@@ -8,7 +8,7 @@ import {
   messageFor,
   ProtobufDecodeError,
   ProtobufEncodeError,
-} from './protobuf/decode.js';
+} from './protobuf/envelope.js';
 import { errors, StatusError } from './status.js';
 import { MAX_DEPTH, textDepth, tooDeep, yamlErrorText } from './rest/encoded-limits.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseOutput, nonProtobuf, protobufResponse, watchOutput } from '../../src/apiserver/negotiation.js';
-import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../../src/apiserver/protobuf/decode.js';
+import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../../src/apiserver/protobuf/envelope.js';
 import { StatusError } from '../../src/apiserver/status.js';
 
 const roundTrip = (obj: Record<string, unknown>) => decodeKubernetesProtobuf(encodeKubernetesProtobuf(obj)!);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { builtinRegistry } from '../../src/api/builtin.js';
 import { builtinSchema, builtinSchemaName, type Schema } from '../../src/api/schemas/index.js';
 import { resourceList } from '../../src/apiserver/discovery.js';
-import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, messageFor } from '../../src/apiserver/protobuf/decode.js';
+import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, messageFor } from '../../src/apiserver/protobuf/envelope.js';
 import { KIND_MESSAGES } from '../../src/apiserver/protobuf/wire.generated.js';
 
 type Obj = Record<string, unknown>;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
-import { decodeKubernetesProtobuf, ProtobufDecodeError } from '../../src/apiserver/protobuf/decode.js';
+import { decodeKubernetesProtobuf, ProtobufDecodeError } from '../../src/apiserver/protobuf/envelope.js';
 import { KIND_MESSAGES } from '../../src/apiserver/protobuf/wire.generated.js';
 
 // [field number, value]: string/bytes/nested → length-delimited, number/bool → varint.

@@ -8,7 +8,7 @@ import https from 'node:https';
 import protobuf from 'protobufjs';
 import { after, before, test } from 'node:test';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
-import { decodeKubernetesProtobuf } from '../../src/apiserver/protobuf/decode.js';
+import { decodeKubernetesProtobuf } from '../../src/apiserver/protobuf/envelope.js';
 import { kubectlOk, startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
