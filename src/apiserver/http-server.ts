@@ -10,7 +10,7 @@ import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler } from './handler.js';
 import { listJson, listJsonChunks, toJson } from './json-cache.js';
-import { chooseOutput, decodeBody, JsonBodyError, type OutputKind } from './negotiation.js';
+import { chooseOutput, decodeBody, JsonBodyError, nonProtobuf, type OutputKind, protobufResponse, watchOutput } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
@@ -100,8 +100,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string | string[]): void {
-  if (typeof body !== 'string') {
+function send(res: ServerResponse, status: number, contentType: string, body: string | string[] | Buffer): void {
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
     // A list in pieces: chunked transfer, each piece written as soon as it is serialised.
     res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
     for (const chunk of body) res.write(chunk);
@@ -122,8 +122,11 @@ function includeObject(q: URLSearchParams): IncludeObject {
 }
 
 /** Encodes a handler result in the representation the client asked for. */
-function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): { type: string; body: string | string[] } {
+function encodeResult(result: ApiResult, wanted: OutputKind, q: URLSearchParams): { type: string; body: string | string[] | Buffer } {
   const { body, def, list } = result;
+  const pb = protobufResponse(wanted, body);
+  if (pb) return pb;
+  const out = nonProtobuf(wanted);
   const isStatus = body.kind === 'Status' || !def;
   if (out.kind === 'table' && !isStatus && def && (list || body.metadata)) {
     const t = toTable(def, body, !!list, { version: out.version, include: includeObject(q) });
@@ -381,9 +384,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     let headersSent = false;
     let first = true;
     let done = false;
-    const table = out.kind === 'table' ? out : undefined;
-    const contentType = table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     const def = opts.handler.resolve(apiReq);
+    const how = watchOutput(out, def.group ? `${def.group}/${def.version}` : def.version, def.kind);
+    const table = 'plain' in how && how.plain.kind === 'table' ? how.plain : undefined;
+    const contentType = 'frame' in how ? how.contentType : table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     let handle: WatchHandle | undefined;
     // A watcher that cannot keep up is dropped from the cache at once and its stream ended.
     const writer = new WatchWriter(res, undefined, () => {
@@ -408,6 +412,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         if (done) return;
         start();
         opts.metrics?.watchEvent(def);
+        if ('frame' in how) return writer.push(how.frame(ev));
         let text = line;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });
