@@ -21,7 +21,7 @@ if (why) {
 }
 
 const rows: Row[] = [];
-const loads = [loadavg()[0]!];
+const loadAvgs = [loadavg()[0]!];
 
 /** CPU seconds a process has used (user + system), from /proc: the server runs as a child. */
 function procCpuS(pid: number | undefined): number {
@@ -86,7 +86,7 @@ try {
     await page.waitForFunction((n) => document.querySelector('.list .count')?.textContent === String(n), count, { timeout: 60_000 });
     await page.locator('.vrow:not(.vhead)').first().waitFor();
     const ms = Date.now() - t;
-    loads.push(loadavg()[0]!);
+    loadAvgs.push(loadavg()[0]!);
     return { ms, pageCpuMs: ((await pageBusyS()) - busy0) * 1000, serverCpuMs: (procCpuS(s.proc.pid) - cpu0) * 1000 };
   };
   // From the overview (which watches every pod for its counts) to the pod list, as a user goes.
@@ -134,8 +134,8 @@ try {
   if (api) rows.push({ figure: 'after a reload: the list call', value: api.ms, unit: 'ms', note: `${api.kb.toFixed(0)} KB as sent` });
   rows.push({ figure: 'after a reload: page main-thread time', value: cold.pageCpuMs, unit: 'ms' });
   rows.push({ figure: 'after a reload: server CPU time', value: cold.serverCpuMs, unit: 'ms' });
-  rows.push({ figure: 'loadavg_1m_max', value: Math.max(...loads), unit: 'load', note: 'the machine is shared: wall times follow it' });
-  report('dashboard', rows, { pods: PODS, loadavg1m: { min: Math.min(...loads), max: Math.max(...loads) } });
+  rows.push({ figure: 'loadavg_1m_max', value: Math.max(...loadAvgs), unit: 'load', note: 'the machine is shared: wall times follow it' });
+  report('dashboard', rows, { pods: PODS, loadavg1m: { min: Math.min(...loadAvgs), max: Math.max(...loadAvgs) } });
 } finally {
   await browser.close();
   await s.cleanup();
