@@ -49,13 +49,22 @@ class Counter {
   private waiters: { at: number; resolve: () => void }[] = [];
   bump(): void {
     this.n++;
-    this.waiters = this.waiters.filter((w) => (w.at <= this.n ? (w.resolve(), false) : true));
+    const due = this.waiters.filter((w) => w.at <= this.n);
+    if (!due.length) return;
+    this.waiters = this.waiters.filter((w) => w.at > this.n);
+    for (const w of due) w.resolve();
   }
   until(at: number, timeoutMs: number): Promise<void> {
     if (this.n >= at) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`pass did not finish in ${timeoutMs} ms: ${this.n}/${at} reconciles`)), timeoutMs);
-      this.waiters.push({ at, resolve: () => (clearTimeout(timer), resolve()) });
+      this.waiters.push({
+        at,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 }

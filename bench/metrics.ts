@@ -138,8 +138,11 @@ async function main(): Promise<void> {
       );
     // What kubectl asks for, with the time of each answer as kubectl saw it (its -v=6 log).
     const traced = await new Promise<string>((resolve) =>
-      execFile('kubectl', ['--kubeconfig', kubeconfig, 'top', 'pods', '-A', '-v=6'], { env: { ...process.env, HOME: home }, maxBuffer: 64 << 20 }, (_e, _o, stderr) =>
-        resolve(stderr),
+      execFile(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, 'top', 'pods', '-A', '-v=6'],
+        { env: { ...process.env, HOME: home }, maxBuffer: 64 << 20 },
+        (_e, _o, stderr) => resolve(stderr),
       ),
     );
     for (const line of traced.split('\n')) if (/ (GET|POST) https?:/.test(line)) console.log(`kubectl: ${line.replace(/^.*?\] /, '')}`);
@@ -161,7 +164,10 @@ async function main(): Promise<void> {
         (err, out) => {
           if (err) return reject(err);
           // Second line: children's user and system time, e.g. "0m0.310000s 0m0.050000s".
-          const m = out.trim().split('\n')[1]?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+          const m = out
+            .trim()
+            .split('\n')[1]
+            ?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
           resolve(m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : Number.NaN);
         },
       ),

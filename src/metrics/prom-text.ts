@@ -48,7 +48,10 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
 }
 
 /** Calls `visit` for each sample of `text`, in order, without building a list: a scrape cycle reads thousands of lines. */
-export function eachPromSample(text: string, visit: (name: string, labels: Record<string, string>, value: number, timestampMs: number | undefined) => void): void {
+export function eachPromSample(
+  text: string,
+  visit: (name: string, labels: Record<string, string>, value: number, timestampMs: number | undefined) => void,
+): void {
   const n = text.length;
   // A series' labels repeat on several lines (one per metric of a container): parsed once
   // per text, and the same object handed out again.

@@ -17,7 +17,6 @@ export function formatTime(ms: number = Date.now()): string {
   return text;
 }
 
-
 /** metav1.MicroTime's wire form (Lease renewTime, events.k8s.io eventTime): RFC 3339 with six fractional digits. */
 export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
