@@ -85,9 +85,11 @@ interface Shared {
 
 // One list+watch per collection for the whole page, as client-go's shared informers: the
 // overview and the pod list (or two panels) watching the same pods share it, and going from
-// one page to the next finds it already listed. Kept a while after its last reader leaves.
+// one page to the next finds it already listed. Kept only a moment after its last reader
+// leaves (the next view subscribes after it has rendered): each watch holds one of the six
+// HTTP/1.1 connections a browser opens to the server, and idle ones would starve the rest.
 const shared = new Map<string, Shared>();
-const KEEP_IDLE_MS = 30_000;
+const KEEP_IDLE_MS = 1_000;
 
 function subscribe(path: string, query: Record<string, string | undefined>, onChange: (c: Collection) => void): () => void {
   // Keyed by the credentials too: what one user may read is never shown to the next.
