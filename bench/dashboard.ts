@@ -78,8 +78,9 @@ try {
     const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
     return metrics.find((m) => m.name === 'TaskDuration')?.value ?? Number.NaN;
   };
-  const showList = async (go: () => Promise<unknown>, count: number) => {
-    const busy0 = await pageBusyS();
+  // `reload`: the page's counters start again with the new document, so its time is all of it.
+  const showList = async (go: () => Promise<unknown>, count: number, reload = false) => {
+    const busy0 = reload ? 0 : await pageBusyS();
     const cpu0 = procCpuS(s.proc.pid);
     const t = Date.now();
     await go();
@@ -125,14 +126,14 @@ try {
   rows.push({ figure: 'a delete shown through the watch', value: watchMs, unit: 'ms', target: '≤ 500', ok: watchMs <= 500 });
 
   // Cold: the page reloaded on the list, so nothing is listed yet in it.
-  const cold = await showList(() => page.reload(), PODS - 1);
+  const cold = await showList(() => page.reload(), PODS - 1, true);
   const api = await page.evaluate(() => {
     const e = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((r) => /\/api\/v1\/pods$/.test(r.name)).pop();
     return e ? { ms: e.responseEnd - e.startTime, kb: e.encodedBodySize / 1024 } : undefined;
   });
   rows.push({ figure: `pod list shown after a reload`, value: cold.ms, unit: 'ms', target: '≤ 2000', ok: cold.ms <= 2000, note: 'page load, list, render' });
   if (api) rows.push({ figure: 'after a reload: the list call', value: api.ms, unit: 'ms', note: `${api.kb.toFixed(0)} KB as sent` });
-  rows.push({ figure: 'after a reload: page main-thread time', value: cold.pageCpuMs, unit: 'ms' });
+  rows.push({ figure: 'after a reload: page main-thread time', value: cold.pageCpuMs, unit: 'ms', note: 'the whole new document: bundle, list parse, render' });
   rows.push({ figure: 'after a reload: server CPU time', value: cold.serverCpuMs, unit: 'ms' });
   rows.push({ figure: 'loadavg_1m_max', value: Math.max(...loadAvgs), unit: 'load', note: 'the machine is shared: wall times follow it' });
   report('dashboard', rows, { pods: PODS, loadavg1m: { min: Math.min(...loadAvgs), max: Math.max(...loadAvgs) } });
