@@ -18,6 +18,9 @@ const MAX_TRACKED = 4096;
 export class ClientEventRecorder implements EventRecorder {
   // key → name of the Event object already written for it
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+  // Name suffixes: a random start per recorder, then counted, so a burst in one millisecond
+  // stays apart without asking the system for randomness on every Event.
+  private seq = randomBytes(4).readUInt32BE(0);
 
   constructor(
     private readonly client: Client,
@@ -58,8 +61,8 @@ export class ClientEventRecorder implements EventRecorder {
         this.seen.delete(key);
       }
     }
-    // Time plus randomness, as client-go names events; the random part keeps bursts in one millisecond apart.
-    const name = `${meta.name}.${now.toString(16)}${randomBytes(4).toString('hex')}`;
+    // Time plus a counter from a random start, as client-go names events by time.
+    const name = `${meta.name}.${now.toString(16)}${(this.seq++ >>> 0).toString(16).padStart(8, '0')}`;
     const first = formatTime(now);
     await this.client.events.create({
       metadata: { name, namespace },

@@ -29,6 +29,8 @@ export interface MetricsApiOptions {
 const notFound = (kind: 'nodemetrics' | 'podmetrics', name: string) =>
   failure(404, 'NotFound', `${kind}.${METRICS_GROUP} "${name}" not found`, { name, group: METRICS_GROUP, kind });
 
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 function selectors(q: URLSearchParams): { labels?: LabelSelector; fields?: FieldSelector; error?: AggregatedResult } {
   try {
     const l = q.get('labelSelector');
@@ -113,7 +115,7 @@ export class MetricsApi implements AggregatedApiServer {
       const m = this.nodeMetrics(node);
       if (m) items.push(m);
     }
-    items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+    items.sort((a, b) => byKey(a.metadata!.name!, b.metadata!.name!));
     return { status: 200, body: { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items } };
   }
 
@@ -134,7 +136,8 @@ export class MetricsApi implements AggregatedApiServer {
       if (sel.fields && !sel.fields.matches((f) => (f === 'metadata.name' ? u.name : f === 'metadata.namespace' ? u.namespace : undefined))) continue;
       items.push(this.podMetrics(u, pod));
     }
-    items.sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
+    // In the order of their storage keys (namespace, then name, byte-wise), as a list of pods comes.
+    items.sort((a, b) => byKey(a.metadata!.namespace!, b.metadata!.namespace!) || byKey(a.metadata!.name!, b.metadata!.name!));
     return { status: 200, body: { kind: 'PodMetricsList', apiVersion: API_VERSION, metadata: {}, items } };
   }
 }

@@ -36,4 +36,13 @@ export function goDuration(ms: number): string {
 }
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
-export const rfc3339 = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+export function rfc3339(ms: number): string {
+  // A list writes thousands of items stamped within the same second or two: the last is kept.
+  const sec = Math.floor(ms / 1000);
+  if (sec !== last.sec) {
+    last.sec = sec;
+    last.text = `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  }
+  return last.text;
+}
+const last = { sec: Number.NaN, text: '' };

@@ -1,6 +1,6 @@
 // One node's scrape, decoded: the node's and each container's cumulative CPU and working
 // set with the time each was sampled, as metrics-server's decoder reads /metrics/resource.
-import { parsePromText } from './prom-text.js';
+import { eachPromSample } from './prom-text.js';
 
 export interface Point {
   /** Cumulative CPU time, seconds. */
@@ -24,7 +24,16 @@ const empty = (): Partial<Point> => ({});
 export function decodeResourceMetrics(text: string, scrapedAt: number): NodeScrape {
   let node: Partial<Point> | undefined;
   const containers = new Map<string, Map<string, Partial<Point>>>();
+  // The reader hands out one labels object per series: a container's three lines (in three
+  // families, so far apart) find their point by that object instead of building its key again.
+  const byLabels = new Map<Record<string, string>, Partial<Point> | undefined>();
   const containerOf = (l: Record<string, string>): Partial<Point> | undefined => {
+    if (byLabels.has(l)) return byLabels.get(l);
+    const c = find(l);
+    byLabels.set(l, c);
+    return c;
+  };
+  const find = (l: Record<string, string>): Partial<Point> | undefined => {
     if (!l.namespace || !l.pod || !l.container) return undefined;
     const key = `${l.namespace}/${l.pod}`;
     let p = containers.get(key);
@@ -33,42 +42,42 @@ export function decodeResourceMetrics(text: string, scrapedAt: number): NodeScra
     if (!c) p.set(l.container, (c = empty()));
     return c;
   };
-  for (const s of parsePromText(text)) {
-    const at = s.timestampMs ?? scrapedAt;
-    switch (s.name) {
+  eachPromSample(text, (name, labels, value, timestampMs) => {
+    const at = timestampMs ?? scrapedAt;
+    switch (name) {
       case 'node_cpu_usage_seconds_total':
         node ??= empty();
-        node.cpuSeconds = s.value;
+        node.cpuSeconds = value;
         node.cpuAt = at;
         break;
       case 'node_memory_working_set_bytes':
         node ??= empty();
-        node.memoryBytes = s.value;
+        node.memoryBytes = value;
         node.memoryAt = at;
         break;
       case 'container_cpu_usage_seconds_total': {
-        const c = containerOf(s.labels);
+        const c = containerOf(labels);
         if (c) {
-          c.cpuSeconds = s.value;
+          c.cpuSeconds = value;
           c.cpuAt = at;
         }
         break;
       }
       case 'container_memory_working_set_bytes': {
-        const c = containerOf(s.labels);
+        const c = containerOf(labels);
         if (c) {
-          c.memoryBytes = s.value;
+          c.memoryBytes = value;
           c.memoryAt = at;
         }
         break;
       }
       case 'container_start_time_seconds': {
-        const c = containerOf(s.labels);
-        if (c) c.startedAt = s.value * 1000;
+        const c = containerOf(labels);
+        if (c) c.startedAt = value * 1000;
         break;
       }
     }
-  }
+  });
   const complete = (p: Partial<Point> | undefined): p is Point =>
     !!p && Number.isFinite(p.cpuSeconds) && Number.isFinite(p.memoryBytes) && p.cpuAt !== undefined && p.memoryAt !== undefined;
   const pods = new Map<string, Map<string, Point>>();

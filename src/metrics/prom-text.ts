@@ -47,28 +47,86 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
   }
 }
 
-export function parsePromText(text: string): PromSample[] {
-  const out: PromSample[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    let i = 0;
-    while (i < line.length && line[i] !== '{' && line[i] !== ' ' && line[i] !== '\t') i++;
-    const name = line.slice(0, i);
-    let labels: Record<string, string> = {};
-    if (line[i] === '{') {
-      const l = parseLabels(line, i);
-      if (!l) continue;
-      labels = l.labels;
-      i = l.end;
+/** Calls `visit` for each sample of `text`, in order, without building a list: a scrape cycle reads thousands of lines. */
+export function eachPromSample(
+  text: string,
+  visit: (name: string, labels: Record<string, string>, value: number, timestampMs: number | undefined) => void,
+): void {
+  const n = text.length;
+  // A series' labels repeat on several lines (one per metric of a container): parsed once
+  // per text, and the same object handed out again.
+  const seen = new Map<string, Record<string, string>>();
+  let pos = 0;
+  while (pos < n) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = n;
+    let i = pos;
+    pos = end + 1;
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    let e = end;
+    while (e > i && isBlank(text.charCodeAt(e - 1))) e--;
+    if (i >= e || text.charCodeAt(i) === 0x23 /* # */) continue;
+    let j = i;
+    for (let c = text.charCodeAt(j); j < e && c !== 0x7b /* { */ && c !== 0x20 && c !== 0x09; c = text.charCodeAt(++j));
+    const name = text.slice(i, j);
+    let labels = NO_LABELS;
+    if (text.charCodeAt(j) === 0x7b && j < e) {
+      const close = labelsEnd(text, j, e);
+      const raw = close < 0 ? undefined : text.slice(j, close);
+      const known = raw === undefined ? undefined : seen.get(raw);
+      if (known) {
+        labels = known;
+        j = close;
+      } else {
+        const line = text.slice(j, e);
+        const l = parseLabels(line, 0);
+        if (!l) continue;
+        labels = l.labels;
+        if (raw !== undefined && j + l.end === close) seen.set(raw, labels);
+        j += l.end;
+      }
     }
-    const [v, ts] = line.slice(i).trim().split(/\s+/);
-    if (!name || v === undefined) continue;
+    // The value, then an optional timestamp, each a word of its own.
+    while (j < e && isBlank(text.charCodeAt(j))) j++;
+    let k = j;
+    while (k < e && !isBlank(text.charCodeAt(k))) k++;
+    if (!name || j >= e) continue;
+    const v = text.slice(j, k);
     const value = parseValue(v);
     if (Number.isNaN(value) && v !== 'NaN') continue;
-    const sample: PromSample = { name, labels, value };
-    if (ts !== undefined && /^-?\d+$/.test(ts)) sample.timestampMs = Number(ts);
-    out.push(sample);
+    while (k < e && isBlank(text.charCodeAt(k))) k++;
+    let t = k;
+    while (t < e && !isBlank(text.charCodeAt(t))) t++;
+    const ts = t > k ? text.slice(k, t) : undefined;
+    visit(name, labels, value, ts !== undefined && INTEGER.test(ts) ? Number(ts) : undefined);
   }
+}
+
+const INTEGER = /^-?\d+$/;
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d;
+// Handed to every sample without labels; callers only read labels.
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** The index after the `}` closing the labels that open at text[start], skipping quoted values; -1 when there is none before `end`. */
+function labelsEnd(text: string, start: number, end: number): number {
+  let quoted = false;
+  for (let i = start + 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x7d) return i + 1;
+  }
+  return -1;
+}
+
+export function parsePromText(text: string): PromSample[] {
+  const out: PromSample[] = [];
+  eachPromSample(text, (name, labels, value, timestampMs) => {
+    const sample: PromSample = { name, labels: { ...labels }, value };
+    if (timestampMs !== undefined) sample.timestampMs = timestampMs;
+    out.push(sample);
+  });
   return out;
 }

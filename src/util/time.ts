@@ -1,9 +1,20 @@
 // Time as the Kubernetes API writes it. metav1.Time is RFC 3339 with whole seconds in UTC
 // ("2024-01-02T03:04:05Z"); container logs use RFC3339Nano.
 
+// Writers stamp many objects within one second: the last second's text is kept.
+let lastSecond = Number.NaN;
+let lastText = '';
+
 /** metav1.Time's wire form for a moment in ms since the epoch (default now): fractions of a second dropped. */
 export function formatTime(ms: number = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  const sec = Math.floor(ms / 1000);
+  if (sec === lastSecond) return lastText;
+  const iso = new Date(ms).toISOString();
+  // "YYYY-MM-DDTHH:MM:SS.sssZ" for years 0–9999; other years keep the general form.
+  const text = iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d+Z$/, 'Z');
+  lastSecond = sec;
+  lastText = text;
+  return text;
 }
 
 /** metav1.MicroTime's wire form (Lease renewTime, events.k8s.io eventTime): RFC 3339 with six fractional digits. */

@@ -86,29 +86,73 @@ interface Int32Problem {
   path: string;
 }
 
+const holdsInt32 = new WeakMap<Schema, boolean>();
+
+/**
+ * Whether anything under `s` is an int32 field: most of an object (metadata, managed fields,
+ * labels, strings) holds none, and the walk below skips those subtrees. A schema seen again
+ * while it is being worked out (a recursive type) counts as holding one, which only costs a visit.
+ */
+function hasInt32(s: Schema): boolean {
+  const known = holdsInt32.get(s);
+  if (known !== undefined) return known;
+  holdsInt32.set(s, true);
+  const sch = deref(s)?.schema;
+  let out = false;
+  if (sch && !sch['x-kubernetes-preserve-unknown-fields']) {
+    if (sch.type === 'integer' && sch.format === 'int32') out = true;
+    else if (sch.items && hasInt32(sch.items)) out = true;
+    else if (sch.properties) out = Object.values(sch.properties).some(hasInt32);
+    else if (sch.additionalProperties && typeof sch.additionalProperties === 'object') out = hasInt32(sch.additionalProperties);
+  }
+  holdsInt32.set(s, out);
+  return out;
+}
+
+interface Step {
+  v: unknown;
+  s: Schema;
+  struct: string;
+  parent?: Step;
+  key?: string;
+}
+
+/** The dotted field path of a step, built only for the one reported. */
+function pathOf(step: Step): string {
+  const keys: string[] = [];
+  for (let st: Step | undefined = step; st; st = st.parent) if (st.key !== undefined) keys.push(st.key);
+  return keys.reverse().join('.');
+}
+
 /** The first int32 field (per the kind's schema) holding something that is not an int32. Iterative. */
 function firstBadInt32(obj: KObject, root: string): Int32Problem | undefined {
-  const stack: { v: unknown; s: Schema; struct: string; path: string }[] = [{ v: obj, s: { $ref: root }, struct: '', path: '' }];
+  const stack: Step[] = [{ v: obj, s: { $ref: root }, struct: '' }];
   while (stack.length) {
-    const { v, s, struct, path } = stack.pop()!;
+    const step = stack.pop()!;
+    const { v, s } = step;
     const r = deref(s);
     if (!r) continue;
     const sch = r.schema;
-    const st = r.struct ?? struct;
+    const st = r.struct ?? step.struct;
     if (sch.type === 'integer' && sch.format === 'int32') {
-      if (typeof v === 'number' && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX)) return { value: v, struct: st, path };
+      if (typeof v === 'number' && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX)) return { value: v, struct: st, path: pathOf(step) };
       continue;
     }
     if (v === null || typeof v !== 'object' || sch['x-kubernetes-preserve-unknown-fields']) continue;
+    // An array item carries no key of its own: Go names the field, not the index.
+    const parent = step.key === undefined ? step.parent : step;
     if (Array.isArray(v)) {
-      if (sch.items) for (const item of v) stack.push({ v: item, s: sch.items, struct: st, path });
+      if (sch.items && hasInt32(sch.items)) for (const item of v) stack.push({ v: item, s: sch.items, struct: st, parent });
       continue;
     }
     const o = v as Record<string, unknown>;
     if (sch.properties) {
-      for (const [k, fs] of Object.entries(sch.properties)) if (o[k] !== undefined) stack.push({ v: o[k], s: fs, struct: st, path: path ? `${path}.${k}` : k });
-    } else if (sch.additionalProperties && typeof sch.additionalProperties === 'object') {
-      for (const k of Object.keys(o)) stack.push({ v: o[k], s: sch.additionalProperties, struct: st, path: path ? `${path}.${k}` : k });
+      for (const k in sch.properties) {
+        const fs = sch.properties[k]!;
+        if (o[k] !== undefined && hasInt32(fs)) stack.push({ v: o[k], s: fs, struct: st, parent, key: k });
+      }
+    } else if (sch.additionalProperties && typeof sch.additionalProperties === 'object' && hasInt32(sch.additionalProperties)) {
+      for (const k of Object.keys(o)) stack.push({ v: o[k], s: sch.additionalProperties, struct: st, parent, key: k });
     }
   }
   return undefined;

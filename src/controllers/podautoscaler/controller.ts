@@ -55,7 +55,8 @@ export class HPAController extends QueueController {
     private readonly ctx: ControllerContext,
     opts: HPAControllerOptions = {},
   ) {
-    super({ workers: 4, log: ctx.log, failure: 'horizontal pod autoscaler sync failed', keyField: 'hpa' });
+    // kube-controller-manager's --concurrent-horizontal-pod-autoscaler-syncs default.
+    super({ workers: 5, log: ctx.log, failure: 'horizontal pod autoscaler sync failed', keyField: 'hpa' });
     this.syncPeriodMs = opts.syncPeriodMs ?? ctx.settings?.hpaSyncPeriodMs ?? DEFAULT_HPA_SYNC_PERIOD_MS;
     this.hpas = ctx.informers.informerFor(resources.horizontalPodAutoscalers) as SharedInformer<HPA>;
     this.pods = ctx.informers.informerFor(resources.pods);

@@ -29,18 +29,16 @@ function family(name: string, type: Family['type'], help: string): Family {
   return { name, type, help: `[STABLE] ${help}`, lines: [] };
 }
 
-function sample(f: Family, labels: Record<string, string>, value: number, time: string): void {
-  const l = Object.entries(labels)
-    .map(([k, v]) => `${k}="${esc(v)}"`)
-    .join(',');
-  f.lines.push(`${f.name}${l ? `{${l}}` : ''} ${value} ${ms(time)}`);
+/** `labels` is the written `{k="v",…}` (or ''), made once per pod or container and reused by each of its lines. */
+function sample(f: Family, labels: string, value: number, time: string): void {
+  f.lines.push(`${f.name}${labels} ${value} ${ms(time)}`);
 }
 
-function cpuSeconds(f: Family, labels: Record<string, string>, cpu: CPUStats | undefined): void {
+function cpuSeconds(f: Family, labels: string, cpu: CPUStats | undefined): void {
   if (cpu?.usageCoreNanoSeconds !== undefined) sample(f, labels, cpu.usageCoreNanoSeconds / 1e9, cpu.time);
 }
 
-function workingSet(f: Family, labels: Record<string, string>, mem: MemoryStats | undefined): void {
+function workingSet(f: Family, labels: string, mem: MemoryStats | undefined): void {
   if (mem?.workingSetBytes !== undefined) sample(f, labels, mem.workingSetBytes, mem.time);
 }
 
@@ -54,9 +52,10 @@ export function resourceMetricsText(s: Summary): string {
   const pMem = family('pod_memory_working_set_bytes', 'gauge', 'Current working set of the pod in bytes');
   const err = family('resource_scrape_error', 'gauge', '1 if there was an error while getting container metrics, 0 otherwise');
   for (const p of s.pods) {
-    const pod = { namespace: p.podRef.namespace, pod: p.podRef.name };
+    const podPart = `namespace="${esc(p.podRef.namespace)}",pod="${esc(p.podRef.name)}"`;
+    const pod = `{${podPart}}`;
     for (const c of p.containers) {
-      const labels = { container: c.name, ...pod };
+      const labels = `{container="${esc(c.name)}",${podPart}}`;
       cpuSeconds(cCpu, labels, c.cpu);
       workingSet(cMem, labels, c.memory);
       const start = ms(c.startTime);
@@ -65,8 +64,8 @@ export function resourceMetricsText(s: Summary): string {
     cpuSeconds(pCpu, pod, p.cpu);
     workingSet(pMem, pod, p.memory);
   }
-  cpuSeconds(nCpu, {}, s.node.cpu);
-  workingSet(nMem, {}, s.node.memory);
+  cpuSeconds(nCpu, '', s.node.cpu);
+  workingSet(nMem, '', s.node.memory);
   err.lines.push(`${err.name} 0`);
   // The kubelet's registry writes families sorted by name.
   const out: string[] = [];

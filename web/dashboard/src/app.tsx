@@ -6,7 +6,7 @@ import { listHref, useRoute } from './router.js';
 import { ListView } from './views/list.js';
 import { ObjectView } from './views/object.js';
 import { Overview } from './views/overview.js';
-import { useCollection } from './watch.js';
+import { closeCollections, useCollection } from './watch.js';
 
 function Login({ onDone }: { onDone: () => void }) {
   const [token, setToken] = useState('');
@@ -114,6 +114,7 @@ export function App() {
           type="button"
           class="logout"
           onClick={() => {
+            closeCollections();
             session.clear();
             setLoggedIn(false);
           }}
