@@ -29,6 +29,7 @@ export class WatchWriter {
   private closing = false;
   private ended = false;
   private lastProgress = Date.now();
+  private stallTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly res: ServerResponse,
@@ -52,6 +53,25 @@ export class WatchWriter {
       return;
     }
     this.pump();
+    if (this.queued - this.offset > this.maxQueuedBytes) this.watchStall();
+  }
+
+  /**
+   * A full queue behind a socket that takes nothing is judged when the stall has lasted,
+   * not at the next event: after a burst there may be no next event for a long time.
+   */
+  private watchStall(): void {
+    if (this.stallTimer) return;
+    this.stallTimer = setTimeout(
+      () => {
+        this.stallTimer = undefined;
+        if (this.closing || this.ended || this.res.destroyed || this.queued - this.offset <= this.maxQueuedBytes) return;
+        if (Date.now() - this.lastProgress >= STALL_MS) this.overflow();
+        else this.watchStall();
+      },
+      Math.max(1, STALL_MS - (Date.now() - this.lastProgress)),
+    );
+    this.stallTimer.unref();
   }
 
   /** Ends the stream once what is queued has been written. */
