@@ -54,6 +54,16 @@ describe('audit log', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l));
+  // ResponseComplete is written when the server's response closes, which may come just after
+  // kubectl has its answer and exits: wait (bounded) for the request's last stage.
+  const completed = async (pick: (e: AuditEvent) => boolean): Promise<AuditEvent[]> => {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const mine = events().filter(pick);
+      if (mine.some((e) => e.stage === 'ResponseComplete') || Date.now() > deadline) return mine;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
 
   before(async () => {
     writeFileSync(join(dir, 'policy.yaml'), POLICY);
@@ -66,7 +76,7 @@ describe('audit log', () => {
 
   test('RequestResponse: a create is recorded at both stages with the request and response bodies', async () => {
     await kubectl(['create', 'configmap', 'audited', '--from-literal=k=v']);
-    const mine = events().filter((e) => e.objectRef?.resource === 'configmaps' && e.verb === 'create');
+    const mine = await completed((e) => e.objectRef?.resource === 'configmaps' && e.verb === 'create');
     assert.deepEqual(
       mine.map((e) => e.stage),
       ['RequestReceived', 'ResponseComplete'],
@@ -98,7 +108,7 @@ describe('audit log', () => {
   test('a failed request carries its Status; Request level has no response body; omitted stages are omitted', async () => {
     const r = await s.kubectl(['get', 'secret', 'no-such-secret']);
     assert.notEqual(r.code, 0);
-    const mine = events().filter((e) => e.objectRef?.resource === 'secrets' && e.objectRef.name === 'no-such-secret');
+    const mine = await completed((e) => e.objectRef?.resource === 'secrets' && e.objectRef.name === 'no-such-secret');
     assert.deepEqual(
       mine.map((e) => e.stage),
       ['ResponseComplete'],
@@ -117,7 +127,7 @@ describe('audit log', () => {
   test('Metadata: a watch is recorded when it starts and when it ends, without bodies', async () => {
     const r = await s.kubectl(['get', 'pods', '--watch', '--request-timeout=2s']);
     assert.ok(r.code === 0 || /timeout|Client.Timeout|context deadline/i.test(r.stderr), r.stderr);
-    const watch = events().filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'watch');
+    const watch = await completed((e) => e.objectRef?.resource === 'pods' && e.verb === 'watch');
     assert.deepEqual(
       watch.map((e) => e.stage),
       ['RequestReceived', 'ResponseStarted', 'ResponseComplete'],
@@ -134,7 +144,7 @@ describe('audit log', () => {
     // jane holds no role: her list is refused, and audited as hers, asked for by the admin.
     const r = await s.kubectl(['get', 'pods', '--as=jane', '--as-group=devs']);
     assert.match(r.stderr, /User "jane" cannot list resource "pods"/);
-    const asJane = events().filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'list' && e.impersonatedUser);
+    const asJane = await completed((e) => e.objectRef?.resource === 'pods' && e.verb === 'list' && !!e.impersonatedUser);
     assert.ok(asJane.length >= 1, 'the impersonated list is audited');
     for (const e of asJane) {
       assert.equal(e.user.username, 'system:admin');
