@@ -4,13 +4,10 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import YAML from 'yaml';
 import type { ResourceRegistry } from '../api/registry.js';
-import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler } from './handler.js';
-import { listJson, listJsonChunks, toJson } from './json-cache.js';
-import { chooseOutput, decodeBody, JsonBodyError, nonProtobuf, type OutputKind, protobufResponse, watchOutput } from './negotiation.js';
+import { chooseOutput, decodeBody, JsonBodyError, type OutputKind, watchOutput } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
@@ -23,14 +20,12 @@ import { rawPathname } from './request-path.js';
 import { WatchWriter } from './watch-writer.js';
 import { healthAnswer, type HealthCheck } from './health.js';
 import { applyConnectionLimits, markAuthenticated, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
-import { queryFlag } from '../util/query-bool.js';
 import { errors, type StatusError, toStatusError } from './status.js';
 import type { SecretsEncryption } from './encryption/key-rotation.js';
 import type { AuditRecorder, Auditor } from './audit/recorder.js';
 import type { ApiServerMetrics } from './metrics/index.js';
 import { ENCRYPT_PATH, serveEncryptRoute } from './encryption/routes.js';
-import { toPartial, toPartialList, toTable, type IncludeObject } from './table-convert.js';
-import type { ApiRequest, ApiResult, UserInfo, WatchEvent, WatchHandle } from './types.js';
+import type { ApiRequest, UserInfo, WatchEvent, WatchHandle } from './types.js';
 import { ANONYMOUS } from './auth/authenticator.js';
 import type { AuthenticatorChain } from './auth/chain.js';
 import { impersonate } from './auth/impersonation.js';
@@ -38,8 +33,9 @@ import { JWKS_PATH, OIDC_CONFIG_PATH, type OidcDocuments } from './auth/oidc-dis
 import { alwaysAllow, type AuthorizationAttributes, type Authorizer } from './auth/types.js';
 import { forbidden } from './auth/forbidden.js';
 import type { FlowControlHook } from './flowcontrol/http-hook.js';
-
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+import { readBody } from './request-body.js';
+import { encodeResult, includeObject, send, sendStatus } from './response-writer.js';
+import { toTable } from './table-convert.js';
 
 export interface HttpServerOptions {
   tls: { key: string; cert: string; ca: string };
@@ -74,81 +70,6 @@ export interface HttpServerOptions {
 const METHOD_VERB: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', OIDC_CONFIG_PATH, JWKS_PATH]);
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      req.resume();
-      reject(errors.tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(errors.tooLarge());
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, contentType: string, body: string | string[] | Buffer): void {
-  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
-    // A list in pieces: chunked transfer, each piece written as soon as it is serialised.
-    res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
-    for (const chunk of body) res.write(chunk);
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
-  res.end(body);
-}
-
-function sendStatus(res: ServerResponse, err: StatusError): void {
-  send(res, err.code, 'application/json', err.toJson());
-}
-
-function includeObject(q: URLSearchParams): IncludeObject {
-  const v = q.get('includeObject');
-  return v === 'None' || v === 'Object' ? v : 'Metadata';
-}
-
-/** Encodes a handler result in the representation the client asked for. */
-function encodeResult(result: ApiResult, wanted: OutputKind, q: URLSearchParams): { type: string; body: string | string[] | Buffer } {
-  const { body, def, list } = result;
-  const pb = protobufResponse(wanted, body);
-  if (pb) return pb;
-  const out = nonProtobuf(wanted);
-  const isStatus = body.kind === 'Status' || !def;
-  if (out.kind === 'table' && !isStatus && def && (list || body.metadata)) {
-    const t = toTable(def, body, !!list, { version: out.version, include: includeObject(q) });
-    return { type: `application/json;as=Table;v=${out.version};g=meta.k8s.io`, body: JSON.stringify(t) };
-  }
-  if (out.kind === 'partial' && !isStatus && def) {
-    const p = list ? toPartialList(def, body, out.version) : toPartial(body, out.version);
-    return {
-      type: `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=${out.version};g=meta.k8s.io`,
-      body: JSON.stringify(p),
-    };
-  }
-  if (out.kind === 'yaml') return { type: 'application/yaml', body: YAML.stringify(body) };
-  // ?pretty=true: indented as Go's json.MarshalIndent(obj, "", "  ") writes it.
-  if (queryFlag(q, 'pretty')) return { type: 'application/json', body: `${JSON.stringify(body, null, 2)}\n` };
-  if (list) {
-    const { items, ...head } = body;
-    const list = items as KObject[];
-    return { type: 'application/json', body: list.length > 1000 ? listJsonChunks(head, list) : listJson(head, list) };
-  }
-  return { type: 'application/json', body: toJson(body) };
-}
 
 export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const dashboard = dashboardAssets();
