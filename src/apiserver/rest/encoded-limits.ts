@@ -3,6 +3,7 @@
 // refuses anything else), nesting stays shallow enough for the recursive code downstream,
 // and the encoded object fits in one etcd request (1.5 MiB), on every backend.
 import { builtinSchema, builtinSchemaName, type Schema } from '../../api/schemas/index.js';
+import type { StorageBinding } from '../../api/registry.js';
 import type { KObject, ResourceDef } from '../../api/types.js';
 import { errors, StatusError } from '../status.js';
 
@@ -183,4 +184,17 @@ export function objectTooLarge(): StatusError {
 export function yamlErrorText(err: unknown): string {
   const msg = (err as Error)?.message?.split('\n')[0] ?? String(err);
   return /alias count/i.test(msg) ? 'document contains excessive aliasing' : msg;
+}
+
+/** The object as stored (without its resourceVersion), once it passed the depth, int32 and size limits. */
+export function storedJson(def: ResourceDef, binding: StorageBinding, obj: KObject): string {
+  if (nestingDepth(obj) > MAX_DEPTH) throw tooDeep();
+  checkInt32Fields(def, obj);
+  const s = binding.toStorage(obj);
+  const rv = s.metadata?.resourceVersion;
+  if (rv !== undefined) delete s.metadata!.resourceVersion;
+  const json = JSON.stringify(s);
+  if (rv !== undefined) s.metadata!.resourceVersion = rv;
+  if (json.length > MAX_OBJECT_BYTES / 4 && Buffer.byteLength(json) > MAX_OBJECT_BYTES) throw objectTooLarge();
+  return json;
 }

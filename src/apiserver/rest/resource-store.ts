@@ -11,7 +11,7 @@ import { clone } from '../../util/clone.js';
 import { errors, type StatusError } from '../status.js';
 import type { WatchCache } from '../watch-cache.js';
 import { decode } from '../cached-decode.js';
-import { checkInt32Fields, MAX_DEPTH, MAX_OBJECT_BYTES, nestingDepth, objectTooLarge, tooDeep } from './encoded-limits.js';
+import { checkInt32Fields, storedJson } from './encoded-limits.js';
 import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
@@ -44,18 +44,6 @@ export interface DeleteOptions extends WriteOptions {
 export type AdmissionHook = (op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KObject, old?: KObject, requester?: Requester) => Promise<void> | void;
 
 const MAX_RETRIES = 20;
-
-function storedJson(def: ResourceDef, binding: StorageBinding, obj: KObject): string {
-  if (nestingDepth(obj) > MAX_DEPTH) throw tooDeep();
-  checkInt32Fields(def, obj);
-  const s = binding.toStorage(obj);
-  const rv = s.metadata?.resourceVersion;
-  if (rv !== undefined) delete s.metadata!.resourceVersion;
-  const json = JSON.stringify(s);
-  if (rv !== undefined) s.metadata!.resourceVersion = rv;
-  if (json.length > MAX_OBJECT_BYTES / 4 && Buffer.byteLength(json) > MAX_OBJECT_BYTES) throw objectTooLarge();
-  return json;
-}
 
 function finalizersPending(def: ResourceDef, obj: KObject): boolean {
   return (obj.metadata?.finalizers?.length ?? 0) > 0 || !!def.finalizersPending?.(obj);
