@@ -7,35 +7,12 @@ import type { ApiServerMetrics } from './metrics/index.js';
 import { parseResourcePath } from './request-info.js';
 import { StatusError } from './status.js';
 import type { ApiRequest, UserInfo } from './types.js';
+import { fairTurn } from '../util/turns.js';
 
 function toQuery(q: RequestOptions['query']): URLSearchParams {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(q ?? {})) if (v !== undefined) p.set(k, String(v));
   return p;
-}
-
-/**
- * In-process requests resolve through promise jobs only, which Node runs before any I/O: a
- * controller working through a backlog (100,000 pods after a restart) would never let the
- * HTTP server read a request. Every request made after this much uninterrupted work first
- * yields one turn of the event loop, so clients over HTTPS are served while the controllers
- * catch up; on a server that is not this busy no request waits.
- */
-const YIELD_AFTER_MS = 20;
-/** When the event loop last reached its check phase (where I/O has had its turn). */
-let lastTurn = performance.now();
-let turnPending = false;
-
-async function fairTurn(): Promise<void> {
-  if (!turnPending) {
-    turnPending = true;
-    setImmediate(() => {
-      turnPending = false;
-      lastTurn = performance.now();
-    });
-  }
-  if (performance.now() - lastTurn < YIELD_AFTER_MS) return;
-  await new Promise<void>((r) => setImmediate(r));
 }
 
 function toApiError(err: unknown): unknown {
@@ -67,6 +44,7 @@ export class InProcessTransport implements Transport {
   }
 
   async request(opts: RequestOptions): Promise<any> {
+    // A controller working through a backlog (100,000 pods) must leave turns to clients over HTTPS.
     await fairTurn();
     let finish: ((code: number) => void) | undefined;
     try {
