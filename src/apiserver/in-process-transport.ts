@@ -15,6 +15,9 @@ function toQuery(q: RequestOptions['query']): URLSearchParams {
   return p;
 }
 
+/** Leader election's and node heartbeats' Leases: small writes on a deadline. */
+const LEASES = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases(\/|$)/;
+
 function toApiError(err: unknown): unknown {
   if (err instanceof StatusError) return ApiError.fromStatus(err.code, err.toStatus());
   return err;
@@ -44,8 +47,10 @@ export class InProcessTransport implements Transport {
   }
 
   async request(opts: RequestOptions): Promise<any> {
-    // A controller working through a backlog (100,000 pods) must leave turns to clients over HTTPS.
-    await fairTurn();
+    // A controller working through a backlog (100,000 pods) must leave turns to clients over
+    // HTTPS. Lease renewals do not queue behind it, as APF's leader-election and node-high
+    // levels keep them apart: a leader that misses its renewal deadline stops every controller.
+    if (!LEASES.test(opts.path)) await fairTurn();
     let finish: ((code: number) => void) | undefined;
     try {
       const query = toQuery(opts.query);

@@ -6,7 +6,7 @@
 // I/O last had its turn, waits for the next turn.
 
 /** How long the process may work between two polls for I/O before bulk work steps aside. */
-export const TURN_BUDGET_MS = 20;
+export const TURN_BUDGET_MS = 10;
 
 /** When the event loop last reached its check phase, which comes right after the I/O poll. */
 let lastTurn = performance.now();
