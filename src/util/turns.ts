@@ -11,13 +11,25 @@ export const TURN_BUDGET_MS = 10;
 /** When the event loop last reached its check phase, which comes right after the I/O poll. */
 let lastTurn = performance.now();
 let markPending = false;
+/**
+ * Callers let straight through in this turn. Their work runs only after all of them have
+ * asked (500 creates started together all ask before the first one works), so the clock
+ * alone would let them all through: at most this many go without queueing.
+ */
+let admitted = 0;
+const ADMISSIONS_PER_TURN = 4;
 
 function markNextTurn(): void {
   if (markPending) return;
+  // Nobody asked since the last mark: when this turn began is unknown, so it counts from now
+  // (bulk work asks again within milliseconds; a lone request is not held back).
+  lastTurn = performance.now();
+  admitted = 0;
   markPending = true;
   setImmediate(() => {
     markPending = false;
     lastTurn = performance.now();
+    admitted = 0;
   });
 }
 
@@ -27,15 +39,39 @@ export function turnSpent(): boolean {
   return performance.now() - lastTurn >= TURN_BUDGET_MS;
 }
 
-const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+/** Work waiting for a turn, first come first served, and whether the pump below is scheduled. */
+const waiting: (() => void)[] = [];
+let pumping = false;
 
 /**
- * Resolves at once while the turn has budget left, else on a later turn that has. Waiters
- * resume in the order they came (immediates run in order, and one that finds the turn
- * spent again queues behind the turn's marker, so each turn lets at least one through).
+ * Lets one waiter go per turn of the event loop: its work runs right after this callback
+ * (promise jobs), and an immediate queued from inside an immediate runs only on the next
+ * turn, after the I/O poll. So a queue of 500 creates costs 500 cheap turns, not 500 rounds
+ * of every waiter checking the clock again.
+ */
+function pump(): void {
+  const next = waiting.shift();
+  if (waiting.length > 0) setImmediate(pump);
+  else pumping = false;
+  next?.();
+}
+
+/**
+ * Resolves at once while the turn has budget left (time, and callers let through) and
+ * nobody is queued; else in its place in the queue, one waiter per turn, in the order they came.
  */
 export async function fairTurn(): Promise<void> {
-  while (turnSpent()) await nextTurn();
+  if (waiting.length === 0 && !turnSpent() && admitted < ADMISSIONS_PER_TURN) {
+    admitted++;
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    if (!pumping) {
+      pumping = true;
+      setImmediate(pump);
+    }
+  });
 }
 
 /**
