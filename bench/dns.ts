@@ -5,8 +5,8 @@
 // forwarded names (to a test upstream on loopback, cached by both) are measured apart.
 // Then: how long after a Service's create returns it is resolvable (p50/p99).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -131,37 +131,65 @@ interface Perf {
   p50: number;
   p99: number;
   lost: number;
+  /** CPU time (user + system) the server spent per answered query, in µs: what the load of other work does not change much. */
+  cpuUs: number;
+  /** The 1-minute load average when the run started. */
+  load: number;
 }
 
-/** One bounded dnsperf run (asynchronous: Skiff's DNS answers from this very process); latencies from its per-query lines (-v). */
-async function dnsperf(port: number, file: string): Promise<Perf> {
+const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
+
+/** CPU time used so far, in µs: this process (Skiff's DNS) or another one (dnsmasq), from /proc. */
+function cpuMicros(pid?: number): number {
+  if (pid === undefined) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+/**
+ * One bounded dnsperf run; latencies from its per-query lines (-v). Its output goes to a
+ * file, not through this process, which is also the server under test.
+ */
+async function dnsperf(port: number, file: string, serverPid?: number): Promise<Perf> {
   const args = ['-s', HOST, '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '64', '-t', '2', '-v'];
-  const child = spawn(pin ? 'taskset' : 'dnsperf', [...(pin ? ['-c', '1', 'dnsperf'] : []), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const chunks: Buffer[] = [];
-  child.stdout!.on('data', (d: Buffer) => chunks.push(d));
+  const outFile = join(dir, 'dnsperf.out');
+  const fd = openSync(outFile, 'w');
+  const load = loadavg()[0]!;
+  const cpu0 = cpuMicros(serverPid);
+  const child = spawn(pin ? 'taskset' : 'dnsperf', [...(pin ? ['-c', '1', 'dnsperf'] : []), ...args], { stdio: ['ignore', fd, 'ignore'] });
+  closeSync(fd);
   const killer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 30) * 1000);
   await new Promise((r) => child.once('close', r));
   clearTimeout(killer);
-  const out = Buffer.concat(chunks).toString('utf8');
+  const cpu = cpuMicros(serverPid) - cpu0;
+  const out = readFileSync(outFile, 'utf8');
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1] ?? NaN);
   const lat: number[] = [];
   for (const m of out.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]) * 1000);
   const s = summarize(lat);
-  return { qps, p50: s.p50, p99: s.p99, lost };
+  return { qps, p50: s.p50, p99: s.p99, lost, cpuUs: cpu / completed, load };
 }
 
 const rows: Row[] = [];
 const runs: Record<string, Perf> = {};
-for (const [label, port] of [
-  ['skiff', skiffPort],
-  ['dnsmasq', masqPort],
+for (const [label, port, pid] of [
+  ['skiff', skiffPort, undefined],
+  ['dnsmasq', masqPort, masq.pid],
 ] as const)
   for (const kind of ['cluster', 'forward'] as const) {
-    await dnsperf(port, join(dir, `${kind}.txt`)); // warm-up pass fills caches
-    runs[`${label}-${kind}`] = await dnsperf(port, join(dir, `${kind}.txt`));
+    await dnsperf(port, join(dir, `${kind}.txt`), pid); // warm-up pass fills caches
+    runs[`${label}-${kind}`] = await dnsperf(port, join(dir, `${kind}.txt`), pid);
     const r = runs[`${label}-${kind}`]!;
-    console.log(`${label} ${kind}: ${r.qps.toFixed(0)} q/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, lost ${r.lost}`);
+    console.log(
+      `${label} ${kind}: ${r.qps.toFixed(0)} q/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.cpuUs.toFixed(1)} µs CPU/query, lost ${r.lost}, load ${r.load.toFixed(1)}`,
+    );
   }
 
 // A new Service resolvable after its create returns.
@@ -188,10 +216,14 @@ rows.push({ figure: 'cluster_names_skiff_p50', value: sc.p50, unit: 'ms' });
 rows.push({ figure: 'cluster_names_skiff_p99', value: sc.p99, unit: 'ms', target: '≤ 2', ok: sc.p99 <= 2 });
 rows.push({ figure: 'cluster_names_dnsmasq_p50', value: mc.p50, unit: 'ms' });
 rows.push({ figure: 'cluster_names_dnsmasq_p99', value: mc.p99, unit: 'ms' });
+rows.push({ figure: 'cluster_names_skiff_cpu_per_query', value: sc.cpuUs, unit: 'µs', note: 'user + system, whole process' });
+rows.push({ figure: 'cluster_names_dnsmasq_cpu_per_query', value: mc.cpuUs, unit: 'µs' });
 rows.push({ figure: 'forwarded_names_skiff', value: sf.qps, unit: 'queries/s', note: 'cached after the first pass' });
 rows.push({ figure: 'forwarded_names_dnsmasq', value: mf.qps, unit: 'queries/s' });
 rows.push({ figure: 'forwarded_names_skiff_p99', value: sf.p99, unit: 'ms' });
 rows.push({ figure: 'forwarded_names_dnsmasq_p99', value: mf.p99, unit: 'ms' });
+rows.push({ figure: 'forwarded_names_skiff_cpu_per_query', value: sf.cpuUs, unit: 'µs' });
+rows.push({ figure: 'forwarded_names_dnsmasq_cpu_per_query', value: mf.cpuUs, unit: 'µs' });
 rows.push({ figure: 'new_service_resolvable_p50', value: nd.p50, unit: 'ms' });
 rows.push({ figure: 'new_service_resolvable_p99', value: nd.p99, unit: 'ms', target: '≤ 100', ok: nd.p99 <= 100, note: 'in-process apiserver watch' });
 rows.push({ figure: 'skiff_dns_rss', value: process.memoryUsage().rss / 2 ** 20, unit: 'MiB', note: 'whole bench process (apiserver included)' });
@@ -208,5 +240,6 @@ report('dns', rows, {
   secondsPerRun: SECONDS,
   pinned: pin,
   lost: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.lost])),
+  loadAverage: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.load])),
 });
 process.exit(0);

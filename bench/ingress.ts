@@ -3,7 +3,10 @@
 // and p99. Skiff's ingress runs its real listeners, route table and endpoint picker in a child
 // process (the control plane is left out: routes come from an Ingress object, endpoints from
 // EndpointSlice objects). Each proxy gets one core's worth of workers (skiff is one Node
-// thread; nginx worker_processes 1; caddy GOMAXPROCS=1). Bounded: SECONDS per run.
+// thread; nginx worker_processes 1; caddy GOMAXPROCS=1). Then skiff alone under the same load
+// while its routes and endpoints change CHURN_RATE times a second (each change rebuilds the
+// route table from another Ingress and swaps the EndpointSlices, as the informers would):
+// target zero failed requests. Bounded: SECONDS per run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { report, type Row } from './lib/report.js';
 
 const SECONDS = Number(process.env.INGRESS_BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.INGRESS_BENCH_CONNECTIONS ?? 32);
+const CHURN_RATE = Number(process.env.INGRESS_BENCH_CHURN_RATE ?? 100);
 // A name that resolves to loopback, so wrk sends it as SNI (it takes SNI from the URL's host).
 const HOST = 'localhost';
 
@@ -32,11 +36,20 @@ import { EndpointPicker } from ${src('endpoints.js')};
 import { CertStore } from ${src('certs.js')};
 import { DEFAULT_TIMEOUTS } from ${src('forward.js')};
 import { openHttp, openHttps, DEFAULT_LIMITS } from ${src('listeners.js')};
-const table = RouteTable.build([{ metadata: { name: 'b', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
-  spec: { tls: [{ hosts: ['${HOST}'], secretName: 'tls' }], rules: [{ host: '${HOST}', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }] } }] } }]);
-const service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80, protocol: 'TCP' }] } };
-const slices = ${JSON.stringify(ports)}.map((port, i) => ({ metadata: { name: 's' + i }, addressType: 'IPv4', ports: [{ port, protocol: 'TCP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] }));
-const picker = new EndpointPicker({ service: () => service, slices: () => slices });
+// Version n of the Ingress: even ones send / to Service s, odd ones to s2 and add an Exact path.
+const ingress = (n) => ({ metadata: { name: 'b', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z', resourceVersion: String(n) },
+  spec: { tls: [{ hosts: ['${HOST}'], secretName: 'tls' }], rules: [{ host: '${HOST}', http: { paths: [
+    { path: '/', pathType: 'Prefix', backend: { service: { name: n % 2 ? 's2' : 's', port: { number: 80 } } } },
+    ...(n % 2 ? [{ path: '/v' + n, pathType: 'Exact', backend: { service: { name: 's', port: { number: 80 } } } }] : []),
+  ] } }] } });
+let table = RouteTable.build([ingress(0)]);
+const services = Object.fromEntries(['s', 's2'].map((name) => [name, { metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80, protocol: 'TCP' }] } }]));
+const ports = ${JSON.stringify(ports)};
+const sliceOf = (port, i) => ({ metadata: { name: 'e' + i }, addressType: 'IPv4', ports: [{ port, protocol: 'TCP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] });
+// Endpoint sets in turn: both backends, the first, the second.
+const sets = [ports, ports.slice(0, 1), ports.slice(1)].map((ps) => ps.map(sliceOf));
+const slices = { s: sets[0], s2: sets[0] };
+const picker = new EndpointPicker({ service: (_ns, name) => services[name], slices: (_ns, svc) => slices[svc] ?? [] });
 const secret = { metadata: { resourceVersion: '1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': ${JSON.stringify(Buffer.from(cert).toString('base64'))}, 'tls.key': ${JSON.stringify(Buffer.from(key).toString('base64'))} } };
 const certs = new CertStore({ cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }, () => secret);
 certs.update(table.tlsSecrets);
@@ -45,7 +58,33 @@ const ctx = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, htt
 const h = await openHttp(ctx, '127.0.0.1', 0, DEFAULT_LIMITS);
 const s = await openHttps(ctx, certs, '127.0.0.1', 0, DEFAULT_LIMITS);
 process.stdout.write(h.port + ' ' + s.port + '\\n');
-process.stdin.on('end', () => process.exit(0)).resume();`;
+// "churn <rate>" starts changes at that rate (a late timer catches up, so the count keeps to
+// the rate); "stop" ends them and prints how many were made over how many seconds.
+let churn;
+let changes = 0;
+const change = () => {
+  changes++;
+  table = RouteTable.build([ingress(changes)]);
+  certs.update(table.tlsSecrets);
+  slices.s = sets[changes % 3];
+  slices.s2 = sets[(changes + 1) % 3];
+};
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => {
+  for (const line of d.split('\\n')) {
+    const [cmd, arg] = line.trim().split(' ');
+    if (cmd === 'churn') {
+      const start = Date.now();
+      changes = 0;
+      churn = setInterval(() => { const due = Math.floor(((Date.now() - start) * Number(arg)) / 1000); while (changes < due) change(); }, 5);
+      churn.started = start;
+    } else if (cmd === 'stop') {
+      clearInterval(churn);
+      process.stdout.write(JSON.stringify({ changes, seconds: (Date.now() - churn.started) / 1000 }) + '\\n');
+    }
+  }
+});
+process.stdin.on('end', () => process.exit(0));`;
 
 function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ proc: ChildProcess; out: string }> {
   const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
@@ -238,7 +277,32 @@ https://${HOST}:${s} {
       });
     }
   }
-  report('ingress', rows, { seconds: SECONDS, connections: CONNECTIONS, results });
+  // Skiff alone again, its routes and endpoints changing CHURN_RATE times a second meanwhile.
+  const churn: Record<string, WrkResult & { changes: number; changesPerSecond: number }> = {};
+  for (const [shape, port] of [
+    ['http', sh!],
+    ['https', ss!],
+  ] as const) {
+    skiff.proc.stdin!.write(`churn ${CHURN_RATE}\n`);
+    const r = wrk(`${shape}://${HOST}:${port}/`);
+    const counted = new Promise<string>((resolve) => skiff.proc.stdout!.once('data', (d) => resolve(String(d))));
+    skiff.proc.stdin!.write('stop\n');
+    const { changes, seconds } = JSON.parse(await counted) as { changes: number; seconds: number };
+    churn[shape] = { ...r, changes, changesPerSecond: changes / seconds };
+    console.log(
+      `skiff under churn: ${shape} ${r.rps.toFixed(0)} req/s p99 ${r.p99ms.toFixed(2)} ms, ${r.requests} requests, ${r.errors} failed, ${changes} changes in ${seconds.toFixed(1)} s`,
+    );
+    rows.push({ figure: `skiff_churn_${shape}_rps`, value: r.rps, unit: 'req/s' });
+    rows.push({ figure: `skiff_churn_${shape}_failed`, value: r.errors, unit: 'count', target: '0', ok: r.errors === 0 && r.requests > 0 });
+    rows.push({
+      figure: `skiff_churn_${shape}_changes_per_s`,
+      value: changes / seconds,
+      unit: '1/s',
+      target: `>= ${CHURN_RATE}`,
+      ok: changes / seconds >= 0.95 * CHURN_RATE,
+    });
+  }
+  report('ingress', rows, { seconds: SECONDS, connections: CONNECTIONS, churnRate: CHURN_RATE, results, churn });
 } finally {
   for (const p of procs) p.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { builtinRegistry } from '../src/api/builtin.js';
 import { ApiServer } from '../src/apiserver/apiserver.js';
+import { nodeUser } from '../src/apiserver/auth/node-user.js';
 import { Client } from '../src/client/client.js';
 import { startInProcessAgents } from '../src/kubelet/in-process.js';
 import { combinedSource, httpsSource, startMetricsServer } from '../src/metrics/index.js';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     const kubeconfig = join(dir, 'kubeconfig.yaml');
     await writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${port}`, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
     const client = new Client(api.transport());
-    const agents = await startInProcessAgents({ client, log: quiet, simulatedNodes: NODES });
+    const agents = await startInProcessAgents({ clientFor: (name) => new Client(api.transport(nodeUser(name))), log: quiet, simulatedNodes: NODES });
     // No IPAM controller here: each node gets its pod CIDR by hand.
     for (let i = 0; i < NODES; i++) await client.nodes.patch(`sim-node-${i}`, { spec: { podCIDR: `10.${64 + (i >> 8)}.${i & 255}.0/24` } }, 'merge');
     for (let ns = 0; ns < 10; ns++) await client.namespaces.create({ metadata: { name: `ns-${ns}` } });

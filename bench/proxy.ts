@@ -2,12 +2,14 @@
 // iptables-nft, iptables-legacy, nftables, userspace), each in a network namespace of its own
 // that this benchmark creates and deletes with every rule in it. Per mode:
 //  - sync cost of the mode alone with 1,000 Services × 10 endpoints: a full sync into empty
-//    tables, a full resync with everything present, 200 partial syncs changing one endpoint;
+//    tables, a full resync with everything present, 200 partial syncs changing one endpoint,
+//    and the floor under a partial sync: what one kernel write costs (bench/lib/proxy-floors.ts);
 //  - the data path (bench/lib/proxy-datapath.ts): wrk through a ClusterIP vs the backend's pod
 //    IP, with the 1,000 Services still programmed; the ratio's target is ≥ 0.95 (not for userspace);
 //  - end to end (not userspace): `skiff server` + `skiff agent --proxy-mode …` (simulated
 //    runtime) in the namespace; 200 EndpointSlice updates, each timed from the write to its
 //    new endpoint chain being in the kernel; the agent's RSS.
+// PROXY_BENCH_DATAPATH=0 and PROXY_BENCH_E2E=0 leave out the data path and the end-to-end part.
 // Nothing is sent anywhere but the namespace's own loopback.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +31,7 @@ import { UserspaceMode } from '../src/proxy/userspace/userspace-mode.js';
 import type { Logger } from '../src/util/log.js';
 import { SKIFF_BIN, startServer } from '../test/helpers/server.js';
 import { DATAPATH_SERVICE_IP, measureDataPath, startBackend, wrkAvailable } from './lib/proxy-datapath.js';
+import { iptablesFloors, nftFloors } from './lib/proxy-floors.js';
 import { BenchSnapshot, changedIP, endpoint, ENDPOINTS, epIP, SERVICES, servicePort } from './lib/proxy-fixture.js';
 import { report, summarize, type Row } from './lib/report.js';
 
@@ -79,9 +82,12 @@ async function modeAlone(m: BenchMode, rows: Row[]): Promise<void> {
     partial.push(performance.now() - t0);
   }
   const s = summarize(partial);
+  if (m === 'nftables') await nftFloors(fig(m, '').slice(0, -1), rows);
+  else if (m !== 'userspace') await iptablesFloors(fig(m, '').slice(0, -1), backendBinaries(backendOf(m)).restore, rows);
   rows.push({ figure: fig(m, 'partial_sync_p50'), value: s.p50, unit: 'ms', note: 'one endpoint of one service changed; the kernel write included' });
   rows.push({ figure: fig(m, 'partial_sync_p99'), value: s.p99, unit: 'ms', target: '≤ 50', ok: s.p99 <= 50 });
-  if (wrkAvailable()) {
+  if (process.env.PROXY_BENCH_DATAPATH === '0') console.log('data path: skipped (PROXY_BENCH_DATAPATH=0)');
+  else if (wrkAvailable()) {
     const backend = await startBackend();
     try {
       await measureDataPath(m.replace('-', '_'), `http://${DATAPATH_SERVICE_IP}:80/`, m === 'userspace' ? undefined : 0.95, rows);

@@ -21,6 +21,8 @@ function subresourceList(def: ResourceDef): { name: string; kind: string; group?
     out.push({ name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] });
     out.push({ name: 'portforward', kind: 'PodPortForwardOptions', group: '', version: 'v1', verbs: ['create', 'get'] });
   }
+  if (def.group === '' && def.plural === 'serviceaccounts')
+    out.push({ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] });
   if (def.group === '' && def.plural === 'nodes')
     out.push({ name: 'proxy', kind: 'NodeProxyOptions', group: '', version: 'v1', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
   if (def.group === '' && def.plural === 'namespaces') out.push({ name: 'finalize', kind: 'Namespace', verbs: ['update'] });

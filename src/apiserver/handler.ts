@@ -7,8 +7,7 @@ import { listObjects } from './rest/list.js';
 import { applyPatch, PATCH_TYPES } from './rest/patch.js';
 import { patchedShapeError } from './rest/patch-types.js';
 import { serverSideApply } from './rest/apply/apply.js';
-import { managerFromUserAgent, validateFieldManager } from './rest/managed-fields.js';
-import type { DeleteOptions, ResourceStorage, WriteSubresource } from './rest/resource-store.js';
+import type { ResourceStorage, WriteSubresource } from './rest/resource-store.js';
 import { startWatch } from './rest/watch.js';
 import { componentStatuses } from './rest/component-status.js';
 import { scaleSubresource } from './rest/scale.js';
@@ -23,75 +22,7 @@ import type { Authorizer } from './auth/types.js';
 import { requestAttributes } from './auth/attributes.js';
 import { forbidden } from './auth/forbidden.js';
 import type { Requester } from './rest/resource-store.js';
-
-/** ?dryRun=All; any other value fails the request's options validation (422, as Kubernetes' ValidateDryRun). */
-function dryRun(q: URLSearchParams, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
-  const values = q.getAll('dryRun');
-  if (values.some((v) => v !== 'All'))
-    throw errors.invalid('meta.k8s.io', options, '', [
-      {
-        type: 'FieldValueNotSupported',
-        field: 'dryRun',
-        message: `Unsupported value: []string{${values.map((v) => JSON.stringify(v)).join(', ')}}: supported values: "All"`,
-      },
-    ]);
-  return values.length > 0;
-}
-
-/** ?fieldManager, else the user agent's name; validated as Kubernetes validates the options. */
-function fieldManager(req: ApiRequest, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): string {
-  const given = req.query.get('fieldManager');
-  const apply = options === 'PatchOptions' && req.patchType === PATCH_TYPES.apply;
-  const force = req.query.get('force');
-  if (options === 'PatchOptions' && !apply && force !== null)
-    throw errors.invalid('meta.k8s.io', options, '', [
-      { type: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' },
-    ]);
-  if (apply && !given)
-    throw errors.invalid('meta.k8s.io', options, '', [
-      { type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' },
-    ]);
-  if (given !== null) validateFieldManager(given, options);
-  return given || managerFromUserAgent(req.userAgent);
-}
-
-function successStatus(def: ResourceDef, obj: KObject): KObject {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Success',
-    details: { name: obj.metadata?.name, group: def.group || undefined, kind: def.plural, uid: obj.metadata?.uid },
-  };
-}
-
-function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
-  const b = (body && typeof body === 'object' ? body : {}) as Record<string, any>;
-  const grace = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
-  const opts: DeleteOptions = { dryRun: dryRun(q, 'DeleteOptions') || (Array.isArray(b.dryRun) && b.dryRun.includes('All')) };
-  if (grace !== undefined && grace !== null) {
-    const n = Number(grace);
-    if (!Number.isInteger(n)) throw errors.badRequest(`invalid gracePeriodSeconds: ${grace}`);
-    // Negative values count as 1s on the delete path (Kubernetes' rest.BeforeDelete).
-    opts.gracePeriodSeconds = n < 0 ? 1 : n;
-  }
-  const policy = q.get('propagationPolicy') ?? b.propagationPolicy;
-  if (policy !== undefined && policy !== null) {
-    if (!['Orphan', 'Background', 'Foreground'].includes(policy))
-      throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [
-        {
-          type: 'FieldValueNotSupported',
-          field: 'propagationPolicy',
-          message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
-        },
-      ]);
-    opts.propagationPolicy = policy;
-  }
-  if (q.has('orphanDependents')) opts.orphanDependents = queryFlag(q, 'orphanDependents');
-  else if (typeof b.orphanDependents === 'boolean') opts.orphanDependents = b.orphanDependents;
-  if (b.preconditions) opts.preconditions = b.preconditions;
-  return opts;
-}
+import { deleteOptions, dryRun, fieldManager, successStatus } from './request-options.js';
 
 /** Serves one subresource of `def`; undefined when it does not serve this request. */
 export type SubresourceHandler = (def: ResourceDef, ns: string | undefined, req: ApiRequest) => Promise<ApiResult | undefined>;

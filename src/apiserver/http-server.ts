@@ -10,7 +10,7 @@ import type { KObject } from '../api/types.js';
 import { aggregated, group as groupDoc, groupList, legacyVersions, resourceList, wantsAggregated } from './discovery.js';
 import type { ApiHandler } from './handler.js';
 import { listJson, listJsonChunks, toJson } from './json-cache.js';
-import { chooseOutput, decodeBody, JsonBodyError, type OutputKind } from './negotiation.js';
+import { chooseOutput, decodeBody, JsonBodyError, nonProtobuf, type OutputKind, protobufResponse, watchOutput } from './negotiation.js';
 import type { OpenApiService } from './openapi/index.js';
 import { serveOpenApi } from './openapi/serve.js';
 import { decodeWithDuplicates, warningHeader } from './rest/field-validation.js';
@@ -100,8 +100,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string | string[]): void {
-  if (typeof body !== 'string') {
+function send(res: ServerResponse, status: number, contentType: string, body: string | string[] | Buffer): void {
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
     // A list in pieces: chunked transfer, each piece written as soon as it is serialised.
     res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
     for (const chunk of body) res.write(chunk);
@@ -122,8 +122,11 @@ function includeObject(q: URLSearchParams): IncludeObject {
 }
 
 /** Encodes a handler result in the representation the client asked for. */
-function encodeResult(result: ApiResult, out: OutputKind, q: URLSearchParams): { type: string; body: string | string[] } {
+function encodeResult(result: ApiResult, wanted: OutputKind, q: URLSearchParams): { type: string; body: string | string[] | Buffer } {
   const { body, def, list } = result;
+  const pb = protobufResponse(wanted, body);
+  if (pb) return pb;
+  const out = nonProtobuf(wanted);
   const isStatus = body.kind === 'Status' || !def;
   if (out.kind === 'table' && !isStatus && def && (list || body.metadata)) {
     const t = toTable(def, body, !!list, { version: out.version, include: includeObject(q) });
@@ -151,11 +154,15 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   const dashboard = dashboardAssets();
   const authorizer = opts.authorizer ?? alwaysAllow;
   /** The user a non-public request acts as; 401 without valid credentials, 403 for a refused impersonation. */
-  const requestUser = (req: IncomingMessage, user: UserInfo | undefined): UserInfo => {
+  const requestUser = (req: IncomingMessage, user: UserInfo | undefined, audit?: AuditRecorder): UserInfo => {
     // Anonymous requests go on to authorization (system:public-info-viewer and the like)
     // when an authorizer is configured; without one they reach only the public paths.
     if (!user || (user.username === ANONYMOUS && !opts.authorizer)) throw errors.unauthorized();
-    return impersonate(user, req.headers, authorizer, req.rawHeaders);
+    // The audit names who asked (also when impersonation is refused); the user it acts as goes beside it, as kube-apiserver records them.
+    audit?.authenticated(user);
+    const acting = impersonate(user, req.headers, authorizer, req.rawHeaders);
+    if (acting !== user) audit?.impersonated(acting);
+    return acting;
   };
   const limits = opts.limits ?? {};
   const tlsOptions = { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const };
@@ -230,9 +237,9 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
 
   applyConnectionLimits(server, limits);
 
-  /** handle(), then the request's flow-control seats go back (a watch's once it is established). */
+  /** handle(), then the request's flow-control seats go back once its answer is sent (a watch's once it is established). */
   function admitted(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
-    return handle(req, res, audit).finally(() => opts.flowControl?.done(req));
+    return handle(req, res, audit).finally(() => opts.flowControl?.done(req, res));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
@@ -269,8 +276,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       if (!answer) throw errors.pageNotFound(path);
       return send(res, answer.status, 'text/plain; charset=utf-8', answer.body);
     }
-    const user = requestUser(req, authenticated);
-    audit?.authenticated(user);
+    const user = requestUser(req, authenticated, audit);
     // Flow control after authentication and impersonation, before authorization, as kube-apiserver orders its filters.
     await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
     if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(path)) {
@@ -378,9 +384,10 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     let headersSent = false;
     let first = true;
     let done = false;
-    const table = out.kind === 'table' ? out : undefined;
-    const contentType = table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     const def = opts.handler.resolve(apiReq);
+    const how = watchOutput(out, def.group ? `${def.group}/${def.version}` : def.version, def.kind);
+    const table = 'plain' in how && how.plain.kind === 'table' ? how.plain : undefined;
+    const contentType = 'frame' in how ? how.contentType : table ? `application/json;as=Table;v=${table.version};g=meta.k8s.io` : 'application/json';
     let handle: WatchHandle | undefined;
     // A watcher that cannot keep up is dropped from the cache at once and its stream ended.
     const writer = new WatchWriter(res, undefined, () => {
@@ -405,6 +412,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         if (done) return;
         start();
         opts.metrics?.watchEvent(def);
+        if ('frame' in how) return writer.push(how.frame(ev));
         let text = line;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });

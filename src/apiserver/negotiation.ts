@@ -1,6 +1,14 @@
 // Content negotiation: which encoding a client sends and which it accepts back.
 import YAML from 'yaml';
-import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE, ProtobufDecodeError } from './protobuf/decode.js';
+import {
+  decodeKubernetesProtobuf,
+  encodeKubernetesProtobuf,
+  encodeWatchFrame,
+  KUBERNETES_PROTOBUF_CONTENT_TYPE,
+  messageFor,
+  ProtobufDecodeError,
+  ProtobufEncodeError,
+} from './protobuf/envelope.js';
 import { errors, StatusError } from './status.js';
 import { MAX_DEPTH, textDepth, tooDeep, yamlErrorText } from './rest/encoded-limits.js';
 
@@ -26,11 +34,27 @@ export type OutputKind =
   | { kind: 'json' }
   | { kind: 'yaml' }
   | { kind: 'table'; version: 'v1' | 'v1beta1' }
-  | { kind: 'partial'; version: 'v1' | 'v1beta1'; list: boolean };
+  | { kind: 'partial'; version: 'v1' | 'v1beta1'; list: boolean }
+  /** Built-in kinds as protobuf; anything else (custom resources) in `fallback`, or 406 without one. */
+  | { kind: 'protobuf'; fallback?: Exclude<OutputKind, { kind: 'protobuf' }> };
+
+const NOT_ACCEPTABLE =
+  'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json;as=Table;v=v1;g=meta.k8s.io';
 
 /** The first representation in the Accept list that this server can produce. */
 export function chooseOutput(accept: string | undefined): OutputKind {
-  for (const m of parseAccept(accept)) {
+  const ranges = parseAccept(accept);
+  for (const [i, m] of ranges.entries()) {
+    if (m.type === KUBERNETES_PROTOBUF_CONTENT_TYPE && !m.params.as) {
+      const rest = ranges.slice(i + 1).map((r) => [r.type, ...Object.entries(r.params).map(([k, v]) => `${k}=${v}`)].join(';'));
+      let fallback: OutputKind | undefined;
+      try {
+        fallback = rest.length ? chooseOutput(rest.join(',')) : undefined;
+      } catch {
+        fallback = undefined;
+      }
+      return { kind: 'protobuf', fallback: fallback?.kind === 'protobuf' ? fallback.fallback : fallback };
+    }
     const as = m.params.as;
     const isJson = m.type === 'application/json' || m.type === '*/*' || m.type === 'application/*';
     if (as) {
@@ -44,7 +68,48 @@ export function chooseOutput(accept: string | undefined): OutputKind {
     if (isJson) return { kind: 'json' };
     if (m.type === 'application/yaml') return { kind: 'yaml' };
   }
-  throw errors.notAcceptable('only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io');
+  throw errors.notAcceptable(NOT_ACCEPTABLE);
+}
+
+/** A representation other than protobuf (watch streams, objects without a protobuf form); 406 when the client accepts none. */
+export function nonProtobuf(out: OutputKind): Exclude<OutputKind, { kind: 'protobuf' }> {
+  if (out.kind !== 'protobuf') return out;
+  if (!out.fallback) throw errors.notAcceptable(NOT_ACCEPTABLE);
+  return out.fallback;
+}
+
+/** How a watch stream of `apiVersion`/`kind` objects is written: protobuf frames for built-in kinds when asked, else `plain`. */
+export function watchOutput(
+  out: OutputKind,
+  apiVersion: string,
+  kind: string,
+): { contentType: string; frame: (ev: { type: string; object: unknown }) => Buffer } | { plain: Exclude<OutputKind, { kind: 'protobuf' }> } {
+  if (out.kind !== 'protobuf' || !messageFor(apiVersion, kind)) return { plain: nonProtobuf(out) };
+  const frame = (ev: { type: string; object: unknown }): Buffer => {
+    try {
+      return encodeWatchFrame({ type: ev.type, object: { apiVersion, kind, ...(ev.object as object) } });
+    } catch (err) {
+      // As kube-apiserver does when an event cannot be encoded: an ERROR event in its place.
+      const status = errors.internal(new Error(`unable to encode watch object: ${(err as Error).message}`)).toStatus();
+      return encodeWatchFrame({ type: 'ERROR', object: status });
+    }
+  };
+  return { contentType: `${KUBERNETES_PROTOBUF_CONTENT_TYPE};stream=watch`, frame };
+}
+
+/** The protobuf body of a response, as kube-apiserver serves built-in kinds; undefined when the client's other choice applies. */
+export function protobufResponse(out: OutputKind, body: Record<string, unknown>): { type: string; body: Buffer } | undefined {
+  if (out.kind !== 'protobuf') return undefined;
+  let wire: Buffer | undefined;
+  try {
+    wire = encodeKubernetesProtobuf(body);
+  } catch (err) {
+    // An object that does not fit its message (bad stored data) still reaches a client that also takes JSON.
+    if (!(err instanceof ProtobufEncodeError) || !out.fallback) throw err;
+  }
+  if (wire) return { type: KUBERNETES_PROTOBUF_CONTENT_TYPE, body: wire };
+  nonProtobuf(out);
+  return undefined;
 }
 
 /** Decodes a request body by its Content-Type. */

@@ -108,14 +108,11 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const real = nodeRuntime.runtime.runsProcesses
     ? realNodeSetup({
         client,
-        informers,
         agentDir,
         hostIP: ip,
         capacity: nodeRuntime.capacity,
         log: log.child('volumes'),
         clusterDomain: flags.clusterDomain,
-        // This process acts as its node: it may read only its own pods' ConfigMaps and Secrets, one by one.
-        watchSources: false,
       })
     : undefined;
   const monitors = real ? startHostMonitors({ runtime: nodeRuntime.runtime, agentDir, log: log.child('node-health'), client, nodeName: name }) : undefined;
@@ -208,6 +205,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       agent.stop();
       podNetwork.stop();
       monitors?.stop();
+      real?.stop();
       void server.close();
       informers.stop();
       conn.stop();

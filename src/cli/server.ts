@@ -16,10 +16,8 @@ import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
 import { defaultDnsPort, keepKubeDnsService, startClusterDns, type ClusterDns } from '../dns/index.js';
 import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
 import { parseCapacity } from '../kubelet/simulated-pool.js';
-import { Client } from '../client/client.js';
-import { CONTROLLER_SERVICE_ACCOUNTS, CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
-import type { UserInfo } from '../apiserver/types.js';
-import { serviceAccountUser } from '../apiserver/auth/service-account-user.js';
+import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
+import { componentClients } from './component-clients.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startCompactor, parseDuration } from '../storage/compactor.js';
 import { openStore } from '../storage/open.js';
@@ -203,20 +201,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const kubeconfig = resolve(flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml'));
   await writeKubeconfig(kubeconfig, { server: serverUrl, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
 
-  // One client per component, each named as its User-Agent would name it (managedFields show it).
-  const component = (name: string, user?: UserInfo) => new Client(api.transport(user, `${name}/v1.32.0-skiff`));
-  // The server's own set-up writes (the IngressClass) are the server's; components act as themselves.
-  const serverClient = component('skiff');
-  const client = component('kube-controller-manager', { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
-  const controllerClients = new Map<string, Client>();
-  const clientFor = (controller: string) => {
-    const sa = CONTROLLER_SERVICE_ACCOUNTS[controller];
-    // Skiff's own controllers (servicelb, local-path-provisioner) have no Kubernetes role yet: the server's identity.
-    if (!sa) return serverClient;
-    let c = controllerClients.get(sa);
-    if (!c) controllerClients.set(sa, (c = component('kube-controller-manager', serviceAccountUser('kube-system', sa))));
-    return c;
-  };
+  // Each component in this process acts as its own identity (component-clients.ts).
+  const clients = componentClients(api);
   // Stable per data dir, so a restarted server takes its own lease back at once.
   const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
   const settings = {
@@ -229,13 +215,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     hpaSyncPeriodMs: parseDuration(flags.horizontalPodAutoscalerSyncPeriod ?? '15s'),
   };
   const enabled = flags.disableServicelb ? Object.keys(CONTROLLERS).filter((n) => n !== 'servicelb') : undefined;
-  if (!flags.disableIngress) await ensureIngressClass(serverClient);
-  const controllers = startLeaderElectedControllers(client, registry, log, { identity, settings, enabled, clientFor });
+  if (!flags.disableIngress) await ensureIngressClass(clients.server);
+  const controllers = startLeaderElectedControllers(clients.controllerManager, registry, log, { identity, settings, enabled, clientFor: clients.controller });
   // Alone, this server leads at once; beside a live leader it serves without waiting for the lease.
   await Promise.race([controllers.leading(), new Promise((r) => setTimeout(r, 3000).unref())]);
   const scheduler = flags.disableScheduler
     ? undefined
-    : startScheduler(component('kube-scheduler', { username: 'system:kube-scheduler', groups: ['system:authenticated'] }), log.child('scheduler'), {
+    : startScheduler(clients.scheduler, log.child('scheduler'), {
         configFile: flags.schedulerConfig,
         identity,
         ...LEADER_ELECTION_DEFAULTS,
@@ -265,7 +251,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log.warn('the node agent on this host runs pods in SIMULATED mode', { reason: nodeRuntime.fallbackReason });
     }
     podNetwork = await startNodeNetwork({
-      client: component('kubelet'),
+      client: clients.node(flags.nodeName ?? hostNodeName()),
       nodeName: flags.nodeName ?? hostNodeName(),
       nodeIP: advertise,
       mode: podNetworkMode,
@@ -290,7 +276,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       `--cluster-cidr ${flags.clusterCidr} holds ${nodeCIDRs} node pod CIDRs (/24 each): nodes beyond that get none and cannot run pods; use a wider one, e.g. --cluster-cidr 10.0.0.0/8`,
     );
   const agents = await startInProcessAgents({
-    client: component('kubelet'),
+    clientFor: clients.node,
     log,
     hostAgent: nodeRuntime && {
       nodeName: flags.nodeName,
@@ -318,7 +304,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const proxy =
     agents.host &&
     (await startNodeProxy(flags, {
-      client: component('kube-proxy', { username: 'system:kube-proxy', groups: ['system:authenticated'] }),
+      client: clients.proxy,
       nodeName: agents.host.name,
       nodeIP: advertise,
       runsProcesses: nodeRuntime?.runtime.runsProcesses ?? false,
@@ -326,12 +312,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log,
     }));
   // Cluster DNS: the kube-dns Service for every node, and this host's listener on its node IP.
-  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(serverClient, flags.clusterDns, log.child('dns'));
+  const dnsService = flags.disableDns ? undefined : keepKubeDnsService(clients.server, flags.clusterDns, log.child('dns'));
   let dns: ClusterDns | undefined;
   if (!flags.disableDns && agents.host) {
     // A node without its DNS still runs pods: the failure is said loudly, not fatal.
     dns = await startClusterDns({
-      client: component('coredns', serviceAccountUser('kube-system', 'coredns')),
+      client: clients.dns,
       nodeName: agents.host.name,
       listen: [advertise],
       port: flags.clusterDnsPort ?? defaultDnsPort(),
@@ -348,7 +334,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const ingress =
     agents.host || flags.ingressHttpPort !== undefined
       ? await startNodeIngress(flags, {
-          client: component('skiff-ingress', serviceAccountUser('kube-system', 'skiff-ingress')),
+          client: clients.ingress,
           nodeName: agents.host?.name ?? hostNodeName(),
           nodeIP: advertise,
           log,
@@ -358,7 +344,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
 
   const metrics = flags.disableMetricsServer
     ? undefined
-    : await startNodeMetrics(api, component('metrics-server'), { resolution: flags.metricsResolution, kubeletClient: pki, pool: agents.pool, log });
+    : await startNodeMetrics(api, clients.metrics, { resolution: flags.metricsResolution, kubeletClient: pki, pool: agents.pool, log });
 
   // From process start, so the figure includes loading the program itself.
   const seconds = process.uptime().toFixed(2);

@@ -78,7 +78,8 @@ export interface RunningControllers {
 /**
  * The service account each controller acts as with its own credentials (in kube-system), by
  * the names kube-controller-manager's --use-service-account-credentials gives them; the
- * system:controller:<name> ClusterRoles grant what each needs.
+ * system:controller:<name> ClusterRoles grant what each needs. The token controller is not
+ * here: it acts as system:kube-controller-manager, as kube-controller-manager runs it.
  */
 export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
   namespace: 'namespace-controller',
@@ -103,6 +104,13 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
   'pvc-protection': 'pvc-protection-controller',
   'pv-protection': 'pv-protection-controller',
   'ephemeral-volume': 'ephemeral-volume-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
+  csrapproving: 'certificate-controller',
+  csrsigning: 'certificate-controller',
+  horizontalpodautoscaling: 'horizontal-pod-autoscaler',
+  // Skiff's own controllers, with skiff:* roles as k3s gives its servicelb and local-path-provisioner.
+  servicelb: 'servicelb',
+  'local-path-provisioner': 'local-path-provisioner-service-account',
 };
 
 export interface ControllerOptions {

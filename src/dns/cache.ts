@@ -45,16 +45,14 @@ export class ResponseCache {
   }
 
   get(key: string, now = Date.now()): CachedResponse | undefined {
-    for (const map of [this.positive, this.negative]) {
-      const e = map.get(key);
-      if (!e) continue;
-      if (e.expiresAt <= now) {
-        map.delete(key);
-        return undefined;
-      }
-      return e;
+    const map = this.positive.has(key) ? this.positive : this.negative;
+    const e = map.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt <= now) {
+      map.delete(key);
+      return undefined;
     }
-    return undefined;
+    return e;
   }
 
   /** Stores a response if it may be cached: not truncated, not a failure, with a TTL to go by. */

@@ -31,15 +31,21 @@ interface DurationSeries {
  */
 export class QueryStats {
   server = 'dns://:53';
-  private readonly requests = new Map<string, number>();
-  private readonly responses = new Map<string, number>();
+  // Nested by label rather than keyed by a joined string: the label values are the same
+  // few string objects every time, so each lookup hashes nothing new and allocates nothing.
+  private readonly requests = new Map<string, Map<number, Map<string, number>>>();
+  private readonly responses = new Map<string, Map<string, number>>();
   private readonly durations = new Map<string, DurationSeries>();
 
   record(proto: string, family: number, type: string, rcode: string, plugin: string, seconds: number): void {
-    const rk = `${proto}\0${family}\0${type}`;
-    this.requests.set(rk, (this.requests.get(rk) ?? 0) + 1);
-    const sk = `${rcode}\0${plugin}`;
-    this.responses.set(sk, (this.responses.get(sk) ?? 0) + 1);
+    let byFamily = this.requests.get(proto);
+    if (!byFamily) this.requests.set(proto, (byFamily = new Map()));
+    let byType = byFamily.get(family);
+    if (!byType) byFamily.set(family, (byType = new Map()));
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+    let byPlugin = this.responses.get(rcode);
+    if (!byPlugin) this.responses.set(rcode, (byPlugin = new Map()));
+    byPlugin.set(plugin, (byPlugin.get(plugin) ?? 0) + 1);
     let d = this.durations.get(type);
     if (!d) this.durations.set(type, (d = { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     d.sum += seconds;
@@ -58,15 +64,12 @@ export class QueryStats {
       '# HELP coredns_dns_requests_total Counter of DNS requests made per zone, protocol and family.',
       '# TYPE coredns_dns_requests_total counter',
     ];
-    for (const [k, v] of this.requests) {
-      const [proto, family, type] = k.split('\0');
-      out.push(`coredns_dns_requests_total{${base},proto="${proto}",family="${family}",type="${type}"} ${v}`);
-    }
+    for (const [proto, byFamily] of this.requests)
+      for (const [family, byType] of byFamily)
+        for (const [type, v] of byType) out.push(`coredns_dns_requests_total{${base},proto="${proto}",family="${family}",type="${type}"} ${v}`);
     out.push('# HELP coredns_dns_responses_total Counter of response status codes.', '# TYPE coredns_dns_responses_total counter');
-    for (const [k, v] of this.responses) {
-      const [rcode, plugin] = k.split('\0');
-      out.push(`coredns_dns_responses_total{${base},rcode="${rcode}",plugin="${plugin}"} ${v}`);
-    }
+    for (const [rcode, byPlugin] of this.responses)
+      for (const [plugin, v] of byPlugin) out.push(`coredns_dns_responses_total{${base},rcode="${rcode}",plugin="${plugin}"} ${v}`);
     out.push(
       '# HELP coredns_dns_request_duration_seconds Histogram of the time (in seconds) each request took per zone.',
       '# TYPE coredns_dns_request_duration_seconds histogram',
@@ -89,6 +92,8 @@ export class DnsMetrics {
   readonly registry = new Registry();
   readonly queries = new QueryStats();
   readonly cacheHits: Counter<'server' | 'type' | 'zones'>;
+  /** Cache hits counted plainly on the hot path; moved into `cacheHits` at scrape time. */
+  readonly cacheHitCounts = { success: 0, denial: 0 };
   readonly cacheMisses: Counter<'server' | 'zones'>;
   readonly cacheEntries: Gauge<'server' | 'type' | 'zones'>;
   readonly forwardRequests: Counter<'to'>;
@@ -101,6 +106,8 @@ export class DnsMetrics {
   /** The whole exposition: the registry's series and the per-query ones. */
   async text(): Promise<string> {
     this.onScrape?.();
+    this.cacheHits.reset();
+    for (const [type, n] of Object.entries(this.cacheHitCounts)) if (n) this.cacheHits.labels(this.queries.server, type, '.').inc(n);
     return (await this.registry.metrics()) + this.queries.render();
   }
 

@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Logger } from '../util/log.js';
+import { AnswerCache } from './answer-cache.js';
 import type { Forwarder } from './forwarder.js';
 import { type DnsMetrics, rcodeName, typeLabel } from './metrics.js';
 import type { CidrSet } from './names.js';
@@ -43,9 +44,11 @@ interface Listener {
 
 type Reply = Buffer | undefined;
 
+const literalAddress = (address: string, _family: unknown, cb: (err: null, address: string, family: number) => void) =>
+  cb(null, address, net.isIPv6(address) ? 6 : 4);
+
 export class DnsServer {
-  private readonly answers = new Map<string, Buffer>();
-  private readonly answerCacheSize: number;
+  private readonly answers: AnswerCache;
   private listeners: Listener[] = [];
   private readonly looping = new Set<string>();
   private readonly probes = new Map<string, Upstream>();
@@ -54,7 +57,7 @@ export class DnsServer {
   private readonly tcpSockets = new Set<net.Socket>();
 
   constructor(private readonly opts: DnsServerOptions) {
-    this.answerCacheSize = opts.answerCacheSize ?? 20_000;
+    this.answers = new AnswerCache(opts.answerCacheSize ?? 20_000);
   }
 
   /** The cluster changed: every cached cluster answer may be stale. */
@@ -71,7 +74,14 @@ export class DnsServer {
   async listen(hosts: string[], port: number): Promise<number> {
     let bound = port;
     for (const host of hosts) {
-      const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+      const udp = dgram.createSocket({
+        type: net.isIPv6(host) ? 'udp6' : 'udp4',
+        recvBufferSize: 4 << 20,
+        sendBufferSize: 4 << 20,
+        // Replies go to the numeric address a query came from: no resolver, and no
+        // deferred callback per packet as dns.lookup takes even for a numeric address.
+        lookup: literalAddress,
+      });
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
         udp.bind(bound, host, () => {
@@ -120,11 +130,14 @@ export class DnsServer {
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const reply = this.handle(msg, 'udp', rinfo.family === 'IPv6' ? 2 : 1, rinfo.address);
-    const send = (r: Reply) => {
-      if (r) sock.send(r, rinfo.port, rinfo.address);
-    };
-    if (reply instanceof Promise) reply.then(send, (err: Error) => this.opts.log.error('query failed', { error: err.message }));
-    else send(reply);
+    if (reply instanceof Promise)
+      reply.then(
+        (r) => {
+          if (r) sock.send(r, rinfo.port, rinfo.address);
+        },
+        (err: Error) => this.opts.log.error('query failed', { error: err.message }),
+      );
+    else if (reply) sock.send(reply, rinfo.port, rinfo.address);
   }
 
   private onTcp(sock: net.Socket): void {
@@ -170,6 +183,13 @@ export class DnsServer {
   /** Answers one message: synchronously from the zone or caches, else once upstream has answered. */
   handle(msg: Buffer, proto: 'udp' | 'tcp', family: 1 | 2, client = '127.0.0.1'): Reply | Promise<Reply> {
     const started = performance.now();
+    // The common case: a plain question answered before, since the cluster last changed.
+    const hit = this.answers.find(msg);
+    if (hit && (proto === 'tcp' || hit.response.length <= this.answers.udpLimit)) {
+      const r = this.answers.reply(hit, msg);
+      this.count(proto, family, hit.typeName, hit.rcode, 'kubernetes', started);
+      return r;
+    }
     const parsed = parseQuery(msg);
     if (!('query' in parsed)) {
       if (parsed.reply) this.count(proto, family, 'other', parsed.reply.readUInt16BE(2) & 0xf, 'skiff', started);
@@ -188,26 +208,24 @@ export class DnsServer {
       return done(this.loopProbeArrived(q, name), 'loop');
 
     if (this.opts.zone.owns(name) || name.endsWith('.arpa')) {
-      const key = `${q.question.toString('latin1')}|${q.recursionDesired ? 1 : 0}|${q.edns ? (q.edns.dnssecOk ? 2 : 1) : 0}`;
-      const cached = this.answers.get(key);
-      if (cached) return done(this.fit(q, cached, limit), 'kubernetes');
+      // Answered before, but too big for this asker's UDP size: "ask again over TCP".
+      if (hit) return done(truncated(q, hit.rcode, true), 'kubernetes');
       const result = q.class === CLASS_IN ? this.opts.zone.lookup(q.name, q.typeName) : this.opts.zone.owns(name) ? 'refused' : undefined;
       if (result === 'refused') return done(rcodeOnly(q, RCODE.REFUSED), 'kubernetes');
       if (result?.externalTarget) return this.chaseExternal(q, result, limit).then((r) => done(r, 'kubernetes'));
       if (result) {
         const full = encodeResponse(q, { ...result, rcode: RCODE[result.rcode], authoritative: true });
-        if (this.answers.size >= this.answerCacheSize) this.answers.delete(this.answers.keys().next().value!);
-        this.answers.set(key, full);
+        this.answers.store(msg, full, q.typeName, full.readUInt16BE(2) & 0xf);
         return done(this.fit(q, full, limit), 'kubernetes');
       }
     }
     const allowed = this.opts.recursionClients?.();
     if (allowed && !allowed.has(client)) return done(rcodeOnly(q, RCODE.REFUSED), 'acl');
     // Answered from the cache without a round through a promise: the common case.
-    const hit = this.opts.forwarder.cached(q);
-    if (hit?.ok) {
-      this.child(this.opts.metrics.cacheHits, this.serverLabel, hit.layout.answerCount ? 'success' : 'denial', '.').inc();
-      return done(relayResponse(q, hit.buf, hit.layout, hit.ageSeconds, limit), 'forward');
+    const kept = this.opts.forwarder.cached(q);
+    if (kept?.ok) {
+      this.countCacheHit(kept.layout.answerCount > 0);
+      return done(relayResponse(q, kept.buf, kept.layout, kept.ageSeconds, limit), 'forward');
     }
     return this.forward(q, name, limit).then((r) => done(r, 'forward'));
   }
@@ -225,7 +243,7 @@ export class DnsServer {
     const servers = route.servers.filter((s) => !this.looping.has(upstreamKey(s)));
     const r = await this.opts.forwarder.forward(q, servers);
     const m = this.opts.metrics;
-    if (r.ok && r.cached) this.child(m.cacheHits, this.serverLabel, r.layout.answerCount ? 'success' : 'denial', '.').inc();
+    if (r.ok && r.cached) this.countCacheHit(r.layout.answerCount > 0);
     else this.child(m.cacheMisses, this.serverLabel, '.').inc();
     if (!r.ok) return rcodeOnly(q, r.rcode);
     return relayResponse(q, r.buf, r.layout, r.ageSeconds, limit);
@@ -290,6 +308,12 @@ export class DnsServer {
       upstream: key,
       why,
     });
+  }
+
+  private countCacheHit(answered: boolean): void {
+    const hits = this.opts.metrics.cacheHitCounts;
+    if (answered) hits.success++;
+    else hits.denial++;
   }
 
   private child(metric: { labels(...v: string[]): any }, ...values: string[]): { inc(): void; observe(v: number): void } {

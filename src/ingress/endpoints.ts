@@ -1,9 +1,11 @@
 // Picks an upstream address for a Service backend from the informers' current EndpointSlices,
 // at request time: an endpoint change takes effect on the next request, with no reload.
-// Round robin over ready endpoints, skipping those ejected by passive health checks.
+// The choice among ready endpoints (round robin, least-requests, ewma: balance.ts) skips those
+// ejected by passive or active health checks.
 import { createHash } from 'node:crypto';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { choose, LoadTracker, type Policy } from './balance.js';
 import type { ServiceBackend } from './route-table.js';
 
 export interface Upstream {
@@ -42,6 +44,8 @@ export class EndpointPicker {
   /** Endpoints whose last active health check failed. */
   private readonly activeDown = new Set<string>();
   private readonly opts: HealthOptions;
+  /** Requests in flight and response times per endpoint, for least-requests and ewma. */
+  readonly load: LoadTracker;
 
   constructor(
     private readonly source: EndpointSource,
@@ -49,6 +53,7 @@ export class EndpointPicker {
     private readonly now: () => number = Date.now,
   ) {
     this.opts = { ...DEFAULT_HEALTH, ...opts };
+    this.load = new LoadTracker(now);
   }
 
   /** The ready upstreams of a backend: its Service port resolved to the EndpointSlices' port. */
@@ -81,15 +86,15 @@ export class EndpointPicker {
     return { ok: true, upstreams };
   }
 
-  /** The next healthy upstream in round-robin order, not among `exclude`; an ejected one if all are. */
-  next(backendKey: string, upstreams: readonly Upstream[], exclude: ReadonlySet<string> = new Set()): Upstream | undefined {
+  /** The next healthy upstream by `policy`, not among `exclude`; an ejected one if all are. */
+  next(backendKey: string, upstreams: readonly Upstream[], exclude: ReadonlySet<string> = new Set(), policy: Policy = 'round-robin'): Upstream | undefined {
     const candidates = upstreams.filter((u) => !exclude.has(u.key));
     if (candidates.length === 0) return undefined;
     const healthy = candidates.filter((u) => this.healthy(u.key));
     const pool = healthy.length > 0 ? healthy : candidates;
-    const i = (this.cursor.get(backendKey) ?? 0) % pool.length;
-    this.cursor.set(backendKey, i + 1);
-    return pool[i];
+    const turn = (this.cursor.get(backendKey) ?? 0) % pool.length;
+    this.cursor.set(backendKey, turn + 1);
+    return pool[choose(policy, pool, turn, this.load)];
   }
 
   /** The upstream a session cookie names, if it still exists and is healthy. */

@@ -1,4 +1,4 @@
-// One proxied request: route it, pick an endpoint (session cookie first, then round robin),
+// One proxied request: route it, pick an endpoint (session cookie first, then the Ingress's balancing policy),
 // connect with a deadline, stream the body both ways. The request body is only piped once
 // connected, so a failed connect sent nothing and any request moves to another endpoint (as
 // nginx's proxy_next_upstream does); a reused keep-alive connection reset under a request is
@@ -6,8 +6,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
+import { ANNOTATION_LOAD_BALANCE, parsePolicy, type Policy } from './balance.js';
 import { affinityToken, type EndpointPicker, type Upstream } from './endpoints.js';
 import { clientResponseHeaders, cookieValue, requestHost, upstreamRequestHeaders } from './headers.js';
+import type { ConnectionRecord, ConnectionEnd } from './metrics.js';
 import { normalizeHost, rewritePath, type Route, type RouteTable } from './route-table.js';
 
 export const ANNOTATION_AFFINITY = 'skiff.io/affinity';
@@ -17,8 +19,13 @@ export const ANNOTATION_SSL_REDIRECT = 'skiff.io/ssl-redirect';
 export const ANNOTATION_REWRITE_TARGET = 'skiff.io/rewrite-target';
 export const DEFAULT_COOKIE_NAME = 'SKIFF_AFFINITY';
 
+/** The balancing policy of a route's Ingress; round robin when the annotation names none (an Event says so). */
+export function policyOf(route: Route): Policy {
+  return parsePolicy(route.annotations[ANNOTATION_LOAD_BALANCE]) ?? 'round-robin';
+}
+
 /** The path sent upstream: the request's, or rewritten per the Ingress's annotation. */
-function upstreamPath(route: Route, path: string): string {
+export function upstreamPath(route: Route, path: string): string {
   const target = route.annotations[ANNOTATION_REWRITE_TARGET];
   return target && route.matched ? rewritePath(target, route.matched.path, path) : path;
 }
@@ -41,6 +48,8 @@ export interface ForwardContext {
   /** Port of the HTTPS listener, for redirects (omitted from the URL when 443). */
   httpsPort: number | undefined;
   onDone?(info: { route?: Route; status: number; upstream?: string; ms: number; upstreamMs?: number; method: string; host: string; path: string }): void;
+  /** A long-lived connection (upgraded, passthrough) opens; the returned function is called when it closes. */
+  onConnection?(c: ConnectionRecord): (end: ConnectionEnd) => void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -92,6 +101,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket?.remoteAddress, proto, host });
   const tried = new Set<string>();
   const retriable = IDEMPOTENT.has(method);
+  const policy = policyOf(route);
   let finished = false;
   let current: http.ClientRequest | undefined;
   const deadline = setTimeout(
@@ -110,6 +120,14 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   const attempt = (up: Upstream) => {
     tried.add(up.key);
     const sent = Date.now();
+    // In flight from here until the upstream's answer ends or the attempt fails, for least-requests and ewma.
+    ctx.picker.load.begin(up.key);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      ctx.picker.load.end(up.key);
+    };
     const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
     current = proxyReq;
     let connected = false;
@@ -133,14 +151,16 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       });
       socket.once('close', () => clearTimeout(timer));
     });
+    proxyReq.on('close', () => release());
     proxyReq.on('error', (err: NodeJS.ErrnoException) => {
+      release();
       if (finished) return;
       const code = err.code ?? '';
       // A keep-alive socket the upstream closed meanwhile counts as a failed connect too.
       const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (proxyReq.reusedSocket && code === 'ECONNRESET'));
       if (connectFailure && !connected) ctx.picker.connectFailed(up.key);
       if (connectFailure && (retriable || !connected) && !req.readableDidRead) {
-        const next = ctx.picker.next(backendKey, resolved.upstreams, tried);
+        const next = ctx.picker.next(backendKey, resolved.upstreams, tried, policy);
         if (next && tried.size < 3) return attempt(next);
       }
       const status = code === 'EIDLE' || code === 'ECONNECTTIMEOUT' ? 504 : 502;
@@ -154,6 +174,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       finished = true;
       clearTimeout(deadline);
       const upstreamMs = Date.now() - sent;
+      ctx.picker.load.observe(up.key, upstreamMs);
       const out = clientResponseHeaders(proxyRes.headers);
       if (affinity && pinned?.key !== up.key) {
         const maxAge = Number(route.annotations[ANNOTATION_COOKIE_MAX_AGE]);
@@ -164,7 +185,10 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       res.writeHead(proxyRes.statusCode ?? 502, out);
       proxyRes.pipe(res as NodeJS.WritableStream);
       proxyRes.on('error', () => res.destroy());
-      proxyRes.on('end', () => done(proxyRes.statusCode ?? 502, route, up.key, upstreamMs));
+      proxyRes.on('end', () => {
+        release();
+        done(proxyRes.statusCode ?? 502, route, up.key, upstreamMs);
+      });
     });
   };
   // A client that goes away takes its upstream request with it.
@@ -173,6 +197,6 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     finished = true;
     current?.destroy();
   });
-  const first = pinned ?? ctx.picker.next(backendKey, resolved.upstreams);
+  const first = pinned ?? ctx.picker.next(backendKey, resolved.upstreams, undefined, policy);
   attempt(first!);
 }

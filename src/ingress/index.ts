@@ -10,6 +10,7 @@ import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { selfSignedServingCert } from '../util/pki.js';
 import { ActiveHealthChecker, checksOf } from './active-health.js';
+import { ANNOTATION_LOAD_BALANCE, POLICIES, parsePolicy } from './balance.js';
 import { CertStore } from './certs.js';
 import { EndpointPicker, type HealthOptions } from './endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext, type Timeouts } from './forward.js';
@@ -109,6 +110,15 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
         if (n && !services.get(n, ns))
           problems.push({ ing, reason: 'ServiceNotFound', message: `backend Service ${ns}/${n} does not exist; its requests are answered 503` });
     }
+    for (const ing of ours) {
+      const v = ing.metadata?.annotations?.[ANNOTATION_LOAD_BALANCE];
+      if (v !== undefined && !parsePolicy(v))
+        problems.push({
+          ing,
+          reason: 'InvalidAnnotation',
+          message: `${ANNOTATION_LOAD_BALANCE}: ${JSON.stringify(v)} is none of ${POLICIES.join(', ')}; round-robin is used`,
+        });
+    }
     const active = checksOf(ours);
     for (const p of active.problems) problems.push({ ing: p.ing, reason: 'InvalidHealthCheck', message: p.message });
     checker.update(active.checks);
@@ -170,6 +180,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
     timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
     httpsPort: o.httpsPort,
     onDone: (r) => metrics.record({ ...r, ingress: r.route?.ingress, service: r.route && `${r.route.backend.namespace}/${r.route.backend.service}` }),
+    onConnection: (c) => metrics.connection(c),
   };
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const opened: Awaited<ReturnType<typeof openHttp>>[] = [];
@@ -192,7 +203,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
       log.warn('ingress metrics listener cannot open; running without /metrics', { port: o.metricsPort, error: (err as Error).message });
     }
   }
-  const l4 = new L4Proxy(picker, o.nodeIPs, log.child('l4'));
+  const l4 = new L4Proxy(picker, o.nodeIPs, log.child('l4'), (c) => metrics.connection(c));
   const applyL4 = (protocol: 'TCP' | 'UDP', name: string) => {
     const cm = configMaps.get(name, L4_NAMESPACE);
     const { entries, problems } = parseL4Data(cm?.data);

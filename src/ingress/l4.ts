@@ -6,7 +6,9 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../util/log.js';
+import type { Policy } from './balance.js';
 import type { EndpointPicker, Upstream } from './endpoints.js';
+import type { ConnectionEnd, ConnectionRecord } from './metrics.js';
 import type { ServiceBackend } from './route-table.js';
 
 export const TCP_CONFIGMAP = 'skiff-ingress-tcp';
@@ -59,6 +61,8 @@ export class L4Proxy {
     private readonly picker: EndpointPicker,
     private readonly addresses: readonly string[],
     private readonly log: Logger,
+    /** Counts TCP connections in the metrics and access log. */
+    private readonly onConnection?: (c: ConnectionRecord) => (end: ConnectionEnd) => void,
   ) {}
 
   /** The ports currently open, per protocol. */
@@ -120,7 +124,10 @@ export class L4Proxy {
               sockets.add(client);
               client.once('close', () => sockets.delete(client));
               client.on('error', () => client.destroy());
-              spliceToService(this.picker, client, ex.target);
+              const t = ex.target;
+              spliceToService(this.picker, client, t, {
+                onOpen: (up) => this.onConnection?.({ kind: 'tcp', service: `${t.namespace}/${t.service}`, host: '', path: String(port), upstream: up.key }),
+              });
             });
             server.once('error', reject);
             server.listen({ host: address, port }, () => resolve(server));
@@ -144,7 +151,7 @@ export class L4Proxy {
 
   private async openUdp(port: number, target: ServiceBackend): Promise<Exposed> {
     const ex: Exposed = { target, close: async () => {} };
-    const flows = new Map<string, { sock: dgram.Socket; timer: NodeJS.Timeout }>();
+    const flows = new Map<string, { sock: dgram.Socket; timer: NodeJS.Timeout; bytesIn: number; bytesOut: number; closed?: (end: ConnectionEnd) => void }>();
     const listeners: dgram.Socket[] = [];
     const endFlow = (key: string) => {
       const f = flows.get(key);
@@ -152,6 +159,7 @@ export class L4Proxy {
       flows.delete(key);
       clearTimeout(f.timer);
       f.sock.close();
+      f.closed?.({ bytesIn: f.bytesIn, bytesOut: f.bytesOut });
     };
     try {
       for (const address of this.addresses) {
@@ -174,18 +182,31 @@ export class L4Proxy {
             const sock = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
             sock.on('message', (reply) => {
               const cur = flows.get(key);
-              if (cur) cur.timer.refresh();
+              if (cur) {
+                cur.timer.refresh();
+                cur.bytesOut += reply.length;
+              }
               listener.send(reply, rinfo.port, rinfo.address);
             });
             sock.on('error', () => endFlow(key));
             sock.connect(up.port, up.host);
-            f = { sock, timer: setTimeout(() => endFlow(key), UDP_IDLE_MS) };
+            const t = ex.target;
+            // A client flow counts as a connection: opened by its first datagram, closed when forgotten.
+            const closed = this.onConnection?.({
+              kind: 'udp',
+              service: `${t.namespace}/${t.service}`,
+              host: '',
+              path: String(port),
+              upstream: up.key,
+            });
+            f = { sock, timer: setTimeout(() => endFlow(key), UDP_IDLE_MS), bytesIn: msg.length, bytesOut: 0, closed };
             flows.set(key, f);
             const flow = f;
             sock.once('connect', () => flows.get(key) === flow && sock.send(msg));
             return;
           }
           f.timer.refresh();
+          f.bytesIn += msg.length;
           try {
             f.sock.send(msg);
           } catch {
@@ -205,19 +226,38 @@ export class L4Proxy {
   }
 }
 
-function pickUpstream(picker: EndpointPicker, target: ServiceBackend, protocol: 'TCP' | 'UDP', exclude?: ReadonlySet<string>): Upstream | undefined {
+function pickUpstream(
+  picker: EndpointPicker,
+  target: ServiceBackend,
+  protocol: 'TCP' | 'UDP',
+  exclude?: ReadonlySet<string>,
+  policy?: Policy,
+): Upstream | undefined {
   const r = picker.resolve(target, protocol);
   if (!r.ok) return undefined;
-  return picker.next(`${protocol}/${target.namespace}/${target.service}:${target.port}`, r.upstreams, exclude);
+  return picker.next(`${protocol}/${target.namespace}/${target.service}:${target.port}`, r.upstreams, exclude, policy);
+}
+
+export interface SpliceOptions {
+  policy?: Policy;
+  /** The connection reached `up`; the returned function is called once when it closes. */
+  onOpen?(up: Upstream): ((end: ConnectionEnd) => void) | undefined;
 }
 
 /**
  * Connects a client socket to an endpoint of a Service (another one on a failed connect, up to
- * 3) and splices the bytes both ways; bytes the client already sent (paused or unshifted) go first.
+ * 3) and splices the bytes both ways; bytes the client already sent (paused or unshifted) go
+ * first. The connection counts as in flight on its endpoint while it lasts (least-requests).
  */
-export function spliceToService(picker: EndpointPicker, client: net.Socket, target: ServiceBackend, tried: Set<string> = new Set()): void {
+export function spliceToService(
+  picker: EndpointPicker,
+  client: net.Socket,
+  target: ServiceBackend,
+  opts: SpliceOptions = {},
+  tried: Set<string> = new Set(),
+): void {
   if (client.destroyed) return;
-  const up = tried.size < 3 ? pickUpstream(picker, target, 'TCP', tried) : undefined;
+  const up = tried.size < 3 ? pickUpstream(picker, target, 'TCP', tried, opts.policy) : undefined;
   if (!up) {
     client.destroy();
     return;
@@ -231,6 +271,14 @@ export function spliceToService(picker: EndpointPicker, client: net.Socket, targ
     clearTimeout(timer);
     connected = true;
     picker.connected(up.key);
+    picker.load.begin(up.key);
+    // Bytes counted from here: what the client sent before (the peeked ClientHello) is in bytesRead too.
+    const before = { in: client.bytesRead - client.readableLength, out: client.bytesWritten };
+    const closed = opts.onOpen?.(up);
+    upstream.once('close', () => {
+      picker.load.end(up.key);
+      closed?.({ bytesIn: client.bytesRead - before.in, bytesOut: client.bytesWritten - before.out });
+    });
     client.pipe(upstream).pipe(client);
     client.resume();
   });
@@ -241,7 +289,7 @@ export function spliceToService(picker: EndpointPicker, client: net.Socket, targ
       return;
     }
     picker.connectFailed(up.key);
-    spliceToService(picker, client, target, tried);
+    spliceToService(picker, client, target, opts, tried);
   });
   upstream.on('close', () => connected && client.destroy());
   client.once('close', () => upstream.destroy());

@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import net, { type Server as NetServer, type Socket } from 'node:net';
 import type { CertStore } from './certs.js';
 import { ALPN } from './certs.js';
-import { handleRequest, type ForwardContext } from './forward.js';
+import { handleRequest, policyOf, type ForwardContext } from './forward.js';
 import { spliceToService } from './l4.js';
 import { MAX_RECORD, readSni } from './sni.js';
 import { handleUpgrade } from './upgrade.js';
@@ -146,8 +146,13 @@ function peekThenDispatch(ctx: ForwardContext, tlsServer: NetServer, socket: Soc
     socket.unshift(buf);
     const name = !r.more && r.name ? r.name : undefined;
     const route = name ? ctx.table().match(name, '/') : undefined;
-    if (route && route.annotations[ANNOTATION_SSL_PASSTHROUGH] === 'true') {
-      spliceToService(ctx.picker, socket, route.backend);
+    if (name && route && route.annotations[ANNOTATION_SSL_PASSTHROUGH] === 'true') {
+      const b = route.backend;
+      spliceToService(ctx.picker, socket, b, {
+        policy: policyOf(route),
+        onOpen: (up) =>
+          ctx.onConnection?.({ kind: 'passthrough', ingress: route.ingress, service: `${b.namespace}/${b.service}`, host: name, upstream: up.key }),
+      });
       return;
     }
     tlsServer.emit('connection', socket);

@@ -2,7 +2,7 @@
 // served on a small listener of their own (127.0.0.1, as ingress-nginx serves its metrics on a
 // separate port), so no Ingress path is shadowed by /metrics.
 import http from 'node:http';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../util/log.js';
 
 export interface RequestRecord {
@@ -16,6 +16,24 @@ export interface RequestRecord {
   ms: number;
   /** Time until the upstream's response headers, when one answered. */
   upstreamMs?: number;
+}
+
+/** A long-lived connection: an upgraded request (WebSocket or other), TLS passthrough, a TCP port of the ConfigMap, or a UDP client flow. */
+export interface ConnectionRecord {
+  kind: 'websocket' | 'upgrade' | 'passthrough' | 'tcp' | 'udp';
+  ingress?: string;
+  service?: string;
+  /** Host header, or the SNI name for passthrough; '' for a TCP port. */
+  host: string;
+  /** Request path for upgrades; the node port for TCP and UDP. */
+  path?: string;
+  upstream: string;
+}
+
+export interface ConnectionEnd {
+  /** Bytes from the client, and to it. */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export class IngressMetrics {
@@ -34,7 +52,61 @@ export class IngressMetrics {
     registers: [this.registry],
   });
 
-  constructor(private readonly access?: Logger) {}
+  private readonly connections = new Counter({
+    name: 'skiff_ingress_connections_total',
+    help: 'Long-lived connections opened through the ingress (kind websocket, upgrade, passthrough, tcp, udp client flows), by Ingress and backend Service.',
+    labelNames: ['ingress', 'service', 'kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly open = new Gauge({
+    name: 'skiff_ingress_open_connections',
+    help: 'Long-lived connections open now, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly connectionBytes = new Counter({
+    name: 'skiff_ingress_connection_bytes_total',
+    help: 'Bytes carried by closed long-lived connections, by Ingress, backend Service, kind and direction (in: from the client).',
+    labelNames: ['ingress', 'service', 'kind', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly access?: Logger) {
+    for (const kind of ['websocket', 'upgrade', 'passthrough', 'tcp', 'udp']) this.open.set({ kind }, 0);
+  }
+
+  /**
+   * Counts a connection as it opens (an upgrade also as a request answered 101); the returned
+   * function, called once when it closes, writes its access log line with duration and bytes.
+   */
+  connection(c: ConnectionRecord): (end: ConnectionEnd) => void {
+    const start = Date.now();
+    const ingress = c.ingress ?? '';
+    const service = c.service ?? '';
+    this.connections.inc({ ingress, service, kind: c.kind });
+    if (c.kind === 'websocket' || c.kind === 'upgrade') this.requests.inc({ ingress, service, status: '101' });
+    this.open.inc({ kind: c.kind });
+    let closed = false;
+    return (end) => {
+      if (closed) return;
+      closed = true;
+      this.open.dec({ kind: c.kind });
+      this.connectionBytes.inc({ ingress, service, kind: c.kind, direction: 'in' }, end.bytesIn);
+      this.connectionBytes.inc({ ingress, service, kind: c.kind, direction: 'out' }, end.bytesOut);
+      this.access?.info('access', {
+        time: new Date(start).toISOString(),
+        kind: c.kind,
+        ingress: c.ingress,
+        host: c.host,
+        path: c.path,
+        status: c.kind === 'websocket' || c.kind === 'upgrade' ? 101 : undefined,
+        upstream: c.upstream,
+        duration: (Date.now() - start) / 1000,
+        bytesIn: end.bytesIn,
+        bytesOut: end.bytesOut,
+      });
+    };
+  }
 
   record(r: RequestRecord): void {
     const ingress = r.ingress ?? '';

@@ -1,6 +1,7 @@
 // Node agents living in the server process: the agent for this host (on the runtime the
 // server chose for it: CRI or simulated) and any number of simulated nodes, all sharing
-// one pod informer and one node informer.
+// one pod informer and one node informer. Each acts as its own node (system:node:<name>),
+// so the Node authorizer and NodeRestriction hold it as they hold a joined agent.
 import { readFileSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import type { Client } from '../client/client.js';
@@ -12,7 +13,7 @@ import { goArch, type NodeDescription } from './node/status.js';
 import { hostCapacity } from './node/host-capacity.js';
 import { agentRouters } from './node/pods-index.js';
 import { SimulatedRuntime, SIMULATED_RUNTIME_VERSION } from './runtime/simulated.js';
-import { SimulatedNodePool } from './simulated-pool.js';
+import { SimulatedNodePool, simulatedNodeName } from './simulated-pool.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import type { SandboxConfigOptions } from './pod/sandbox-config.js';
 import type { Pki } from '../util/pki.js';
@@ -22,7 +23,8 @@ import { startNodeAgentServer } from './server/index.js';
 import { nodeStats } from './stats/index.js';
 
 export interface InProcessAgentsOptions {
-  client: Client;
+  /** The client of the node named (its own identity); the shared pod and node informers use the first node's. */
+  clientFor(nodeName: string): Client;
   log: Logger;
   /** Run an agent for this host. */
   hostAgent?: {
@@ -93,7 +95,9 @@ export function hostDescription(
 }
 
 export async function startInProcessAgents(opts: InProcessAgentsOptions): Promise<InProcessAgents> {
-  const informers = new SharedInformerFactory(opts.client);
+  const hostName = opts.hostAgent ? (opts.hostAgent.nodeName ?? hostNodeName()) : undefined;
+  // Every node may list and watch all pods and nodes (system:node's rules): one node's client serves the shared informers.
+  const informers = new SharedInformerFactory(opts.clientFor(hostName ?? simulatedNodeName(0)));
   const podInformer = informers.informerFor(resources.pods);
   const nodeInformer = informers.informerFor(resources.nodes);
   informers.start();
@@ -105,8 +109,9 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
       informers.stop();
     },
   };
-  if (opts.hostAgent) {
-    const name = opts.hostAgent.nodeName ?? hostNodeName();
+  if (opts.hostAgent && hostName) {
+    const name = hostName;
+    const client = opts.clientFor(name);
     const routers = agentRouters(podInformer, nodeInformer);
     const h = opts.hostAgent;
     const runtime = h.runtime ?? new SimulatedRuntime({ hostIP: h.internalIP });
@@ -114,8 +119,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
     const real =
       runtime.runsProcesses && h.agentDir
         ? realNodeSetup({
-            client: opts.client,
-            informers,
+            client,
             agentDir: h.agentDir,
             hostIP: h.internalIP,
             capacity: node.capacity,
@@ -124,9 +128,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
           })
         : undefined;
     // Pressure conditions and image GC watch this host only when pods really run on it.
-    const monitors = real
-      ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client: opts.client, nodeName: name })
-      : undefined;
+    const monitors = real ? startHostMonitors({ runtime, agentDir: h.agentDir!, log: opts.log.child('node-health'), client, nodeName: name }) : undefined;
     const server =
       h.server &&
       (await startNodeAgentServer({
@@ -139,16 +141,17 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
         stats: nodeStats({ nodeName: name, runtime, pods: () => routers.podsOnNode(name), fsPath: h.agentDir }),
         log: opts.log.child('agent-server'),
       }));
-    if (server || monitors) {
+    if (server || monitors || real) {
       const stopAll = result.stop;
       result.stop = () => {
         stopAll();
+        real?.stop();
         monitors?.stop();
         void server?.close();
       };
     }
     result.host = new NodeAgent({
-      client: opts.client,
+      client,
       runtime,
       node: { ...node, kubeletPort: server?.port, ...monitors?.describe },
       sandbox: h.sandbox,
@@ -163,7 +166,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
   }
   if (opts.simulatedNodes && opts.simulatedNodes > 0) {
     result.pool = new SimulatedNodePool({
-      client: opts.client,
+      clientFor: opts.clientFor,
       podInformer,
       nodeInformer,
       count: opts.simulatedNodes,

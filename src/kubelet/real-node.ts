@@ -5,7 +5,6 @@
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../api/core/validate-helpers.js';
 import type { Client } from '../client/client.js';
-import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { apiSources } from './container/api-sources.js';
@@ -13,11 +12,10 @@ import { containerHooks, type ContainerHooks } from './pod/container-hooks.js';
 import { ContainerSetup } from './container/setup.js';
 import { PodDirs } from './container/pod-dirs.js';
 import { ServiceAccountTokenManager, type RequestToken } from './volumes/token-manager.js';
+import { podSources, ReferencedObjects, type SourceKind } from './volumes/referenced-objects.js';
 
 export interface RealNodeOptions {
   client: Client;
-  /** Informers of the agent's process; ConfigMap and Secret informers are added to it. */
-  informers: SharedInformerFactory;
   /** DATA_DIR/agent: pods' volumes, /etc/hosts and termination files live under it. */
   agentDir: string;
   hostIP: string;
@@ -26,10 +24,9 @@ export interface RealNodeOptions {
   log: Logger;
   clusterDomain?: string;
   /**
-   * Watch every ConfigMap and Secret (default true). A joined agent acts as its node, which
-   * the Node authorizer lets read only its own pods' objects, one by one: it reads them with
-   * GET when a pod needs them, so a change reaches a running pod's volume only when the pod
-   * is set up again.
+   * Watch each ConfigMap and Secret this node's pods reference (default true), so a change
+   * reaches running pods' volumes. Without, they are read with GET when a pod needs them,
+   * and a change reaches a running pod's volume only when the pod is set up again.
    */
   watchSources?: boolean;
 }
@@ -40,6 +37,8 @@ export interface RealNodeSetup {
   podChanged(pod: Pod | undefined, old: Pod | undefined): void;
   /** Removes the directories (and mounts) of pods not in `keep`; returns their uids. */
   cleanupOrphanedPods(keep: Set<string>): Promise<string[]>;
+  /** Ends the watches of referenced ConfigMaps and Secrets. */
+  stop(): void;
 }
 
 const sameMap = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
@@ -61,18 +60,21 @@ function tokenRequester(client: Client): RequestToken {
 }
 
 export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
-  // ConfigMaps and Secrets are watched anyway (their volumes follow them): env and volumes
-  // read the watch cache, and the API only for one the cache has not seen yet.
+  // The ConfigMaps and Secrets of this node's pods are watched anyway (their volumes follow
+  // them): env and volumes read those watches' caches, and the API only for one not seen yet.
   const watch = o.watchSources !== false;
-  const configMaps = watch ? o.informers.informerFor(resources.configMaps) : undefined;
-  const secrets = watch ? o.informers.informerFor(resources.secrets) : undefined;
+  const resync = (what: string, p: Promise<void>) => p.catch((err: Error) => o.log.warn('volumes not re-rendered', { source: what, error: err.message }));
+  const changed = (kind: SourceKind) => (namespace: string, name: string) =>
+    void resync(`${kind} ${namespace}/${name}`, setup.resyncSource(kind, namespace, name));
+  const configMaps = watch ? new ReferencedObjects<ConfigMap>(o.client.resource(resources.configMaps), changed('configMap'), o.log) : undefined;
+  const secrets = watch ? new ReferencedObjects<Secret>(o.client.resource(resources.secrets), changed('secret'), o.log) : undefined;
   const api = apiSources(o.client);
   // Bound service-account tokens for projected volumes; a token that is due re-renders its pod's volumes.
   const tokens = new ServiceAccountTokenManager(tokenRequester(o.client), (uid) => void resync(`pod ${uid} token`, setup.volumes.resyncUid(uid)));
   const sources: typeof api = {
     ...api,
-    configMap: async (ns, name) => configMaps?.get(name, ns) ?? api.configMap(ns, name),
-    secret: async (ns, name) => secrets?.get(name, ns) ?? api.secret(ns, name),
+    configMap: async (ns, name) => configMaps?.get(ns, name) ?? api.configMap(ns, name),
+    secret: async (ns, name) => secrets?.get(ns, name) ?? api.secret(ns, name),
     serviceAccountToken: (pod, req) => tokens.token(pod, req),
   };
   const memory = parseQuantity(o.capacity.memory);
@@ -83,17 +85,32 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
     memoryCapacity: memory === null ? undefined : Number(memory / 1_000_000_000n),
     clusterDomain: o.clusterDomain ?? 'cluster.local',
   });
-  const resync = (what: string, p: Promise<void>) => p.catch((err: Error) => o.log.warn('volumes not re-rendered', { source: what, error: err.message }));
-  const onSource = (kind: 'configMap' | 'secret') => ({
-    onUpdate: (old: ConfigMap | Secret, cur: ConfigMap | Secret) => {
-      if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-      const { namespace, name } = cur.metadata ?? {};
-      void resync(`${kind} ${namespace}/${name}`, setup.resyncSource(kind, namespace!, name!));
-    },
-  });
-  configMaps?.addEventHandler(onSource('configMap'));
-  secrets?.addEventHandler(onSource('secret'));
+  const follow = (pod: Pod) => {
+    const uid = pod.metadata?.uid;
+    if (!uid || !configMaps || !secrets) return;
+    const refs = podSources(pod);
+    const ns = pod.metadata?.namespace ?? '';
+    configMaps.setPod(
+      uid,
+      ns,
+      refs.filter((r) => r.kind === 'configMap').map((r) => r.name),
+    );
+    secrets.setPod(
+      uid,
+      ns,
+      refs.filter((r) => r.kind === 'secret').map((r) => r.name),
+    );
+  };
+  const unfollow = (uid: string | undefined) => {
+    if (!uid) return;
+    configMaps?.forgetPod(uid);
+    secrets?.forgetPod(uid);
+  };
   return {
+    stop() {
+      configMaps?.stop();
+      secrets?.stop();
+    },
     hooks: containerHooks({ setup, sources, hostIP: o.hostIP }),
     cleanupOrphanedPods: async (keep) => {
       const removed = await setup.volumes.cleanupOrphans(keep);
@@ -101,6 +118,8 @@ export function realNodeSetup(o: RealNodeOptions): RealNodeSetup {
       return removed;
     },
     podChanged(pod, old) {
+      if (pod) follow(pod);
+      else unfollow(old?.metadata?.uid);
       if (!pod || !old || pod.metadata?.deletionTimestamp) return;
       if (sameMap(pod.metadata?.labels, old.metadata?.labels) && sameMap(pod.metadata?.annotations, old.metadata?.annotations)) return;
       void resync(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}`, setup.resync(pod));

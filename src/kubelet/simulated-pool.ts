@@ -34,8 +34,14 @@ export function simulatedNodeIP(i: number): string {
   return `198.${18 + ((n >> 16) & 1)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
+/** The name of simulated node `i` with the default prefix. */
+export function simulatedNodeName(i: number, prefix = 'sim-node-'): string {
+  return `${prefix}${i}`;
+}
+
 export interface SimulatedNodePoolOptions {
-  client: Client;
+  /** Each node's own client (system:node:<name>). */
+  clientFor(nodeName: string): Client;
   podInformer: SharedInformer<Pod>;
   nodeInformer: SharedInformer<Node>;
   count: number;
@@ -69,10 +75,10 @@ export class SimulatedNodePool {
     let next = 0;
     const one = async () => {
       for (let i = next++; i < count; i = next++) {
-        const name = `${prefix}${i}`;
+        const name = simulatedNodeName(i, prefix);
         const ip = simulatedNodeIP(i);
         const agent = new NodeAgent({
-          client: this.opts.client,
+          client: this.opts.clientFor(name),
           runtime: new SimulatedRuntime({ hostIP: ip }),
           node: {
             name,

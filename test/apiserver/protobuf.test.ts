@@ -12,7 +12,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../../src/apiserver/protobuf/decode.js';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../../src/apiserver/protobuf/envelope.js';
 
 const run = promisify(execFile);
 const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';

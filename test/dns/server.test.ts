@@ -13,7 +13,7 @@ import { ClusterZone } from '../../src/dns/records.js';
 import { CidrSet } from '../../src/dns/names.js';
 import { DnsServer } from '../../src/dns/server.js';
 import type { UpstreamConfig } from '../../src/dns/upstreams.js';
-import { answerLines, dig, DIG_MISSING, rawUdp, startTestUpstream, status, type TestUpstream } from '../helpers/dns.js';
+import { answerLines, ask, dig, DIG_MISSING, rawUdp, startTestUpstream, status, type TestUpstream } from '../helpers/dns.js';
 import { arrayView, service, slice } from './fake-view.js';
 
 const HOST = '127.0.0.1';
@@ -83,6 +83,33 @@ describe('DNS server', { skip: DIG_MISSING }, () => {
     );
     const txt = await dig(HOST, port, ['dns-version.cluster.local', 'TXT', '+short']);
     assert.equal(txt.stdout.trim(), '"1.1.0"');
+  });
+
+  test('answers kept encoded: each asker gets its ID and spelling; after a cluster change the next question sees it', async () => {
+    const name = 'later.default.svc.cluster.local';
+    for (let i = 0; i < 2; i++) assert.equal((await ask(HOST, port, name))?.rcode, 'NXDOMAIN');
+    services.push(service('default', 'later', { clusterIP: '10.43.0.77', ports: [] }));
+    try {
+      server.invalidate();
+      assert.deepEqual((await ask(HOST, port, name))?.data, ['10.43.0.77']);
+      const id = 0xbeef;
+      const reply = await rawUdp(
+        HOST,
+        port,
+        dnsPacket.encode({ id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: 'LATER.Default.svc.cluster.local', type: 'A' }] }),
+      );
+      const d = dnsPacket.decode(reply!);
+      assert.equal(d.id, id);
+      assert.equal(d.questions![0]!.name, 'LATER.Default.svc.cluster.local');
+      assert.deepEqual(
+        d.answers!.map((a) => `${a.name} ${(a as { data: string }).data}`),
+        ['LATER.Default.svc.cluster.local 10.43.0.77'],
+      );
+    } finally {
+      services.pop();
+      server.invalidate();
+    }
+    assert.equal((await ask(HOST, port, name))?.rcode, 'NXDOMAIN');
   });
 
   test('EDNS0: the OPT record is echoed with our buffer size; without EDNS none comes back', async () => {

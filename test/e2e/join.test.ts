@@ -134,6 +134,42 @@ test('a second node joins from its own network namespace; a Deployment spreads o
       await cri.close();
     }
 
+    // The joined agent watches its pods' ConfigMaps one by one as its node: a change reaches the running container.
+    const cmPod = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: joined-cm}
+data: {colour: blue}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: with-cm}
+spec:
+  nodeName: ${N2}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: skiff.local/busybox:1.35, imagePullPolicy: IfNotPresent, command: [sleep, '3600'], volumeMounts: [{name: cm, mountPath: /cm}]}
+  volumes:
+  - {name: cm, configMap: {name: joined-cm}}
+`;
+    const cmApplied = await node.kubectl(['apply', '-f', '-'], { input: cmPod });
+    assert.equal(cmApplied.code, 0, cmApplied.stderr);
+    const readColour = async () => {
+      const r = await node!.kubectl(['exec', 'with-cm', '--', 'cat', '/cm/colour']);
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    };
+    await until('with-cm reads blue', 60_000, async () => ((await readColour()) === 'blue' ? true : undefined), logs);
+    const patched = await node.kubectl(['patch', 'configmap', 'joined-cm', '--type', 'merge', '-p', '{"data":{"colour":"green"}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    const t0 = Date.now();
+    await until(
+      'the ConfigMap change inside the container on the joined node',
+      60_000,
+      async () => ((await readColour()) === 'green' ? true : undefined),
+      logs,
+    );
+    t.diagnostic(`joined node: the ConfigMap change showed up in the container after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await node.kubectl(['delete', 'pod', 'with-cm', '--wait=false']);
+
     // The agent used the join token only to get its own certificate: its client CSR came from
     // the bootstrap token, every later request (its serving CSR) from system:node:<name>.
     const csrs = (await getJson<{ items: CertificateSigningRequest[] }>(node, ['csr'])).items;

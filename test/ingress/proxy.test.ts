@@ -1,10 +1,11 @@
 // The proxy's request path without an API server: a route table built from an Ingress, an
 // endpoint source over plain objects, real listeners and real backends on 127.0.0.1. Checks
-// retries on connect failure with passive ejection, streamed uploads, the 503 body, and the
-// header deadline for slow clients.
+// retries on connect failure with passive ejection, streamed uploads, the 503 body, the
+// header deadline for slow clients, and the upstream deadlines (connect, whole request, idle).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -17,6 +18,9 @@ let backend: http.Server;
 let backendPort = 0;
 let deadPort = 0;
 let listener: Awaited<ReturnType<typeof openHttp>>;
+/** The same routes with short upstream deadlines. */
+let hasty: Awaited<ReturnType<typeof openHttp>>;
+let baseCtx: ForwardContext;
 let picker: EndpointPicker;
 const agent = new http.Agent({ keepAlive: true });
 let slices: EndpointSlice[] = [];
@@ -31,6 +35,24 @@ const slice = (name: string, port: number): EndpointSlice => ({
 
 before(async () => {
   backend = http.createServer((req, res) => {
+    // Never answers: the ingress's whole-request deadline must.
+    if (req.url === '/never') return;
+    // Headers and part of the body, then silence: the idle deadline must cut it.
+    if (req.url === '/stall') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part');
+      return;
+    }
+    // Answers as soon as the first bytes of the body arrive: only a proxy that streams the
+    // request body lets the client see this before it has sent the rest.
+    if (req.url === '/stream') {
+      req.once('data', () => {
+        res.writeHead(200);
+        res.write('first chunk arrived\n');
+      });
+      req.on('end', () => res.end('end\n'));
+      return;
+    }
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => res.end(`received ${n}`));
@@ -62,12 +84,15 @@ before(async () => {
   ]);
   picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
   const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+  baseCtx = ctx;
   listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });
+  hasty = await openHttp({ ...ctx, timeouts: { connectMs: 1_000, idleMs: 1_500, requestMs: 800 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
 });
 
 after(async () => {
   agent.destroy();
   await listener.close();
+  await hasty.close();
   backend.closeAllConnections();
   await new Promise((r) => backend.close(r));
 });
@@ -125,4 +150,124 @@ test('a client that sends its headers too slowly is answered 408 and cut off', a
   });
   assert.match(out, /^HTTP\/1\.1 408/);
   assert.ok(Date.now() - start < 5_000, `cut after ${Date.now() - start} ms`);
+});
+
+test('the request body streams upstream: the backend answers its first chunk before the client has sent the rest', async () => {
+  slices = [slice('live', backendPort)];
+  const req = http.request({ host: '127.0.0.1', port: listener.port, method: 'PUT', path: '/stream', headers: { host: 'h' }, agent: false });
+  req.write('first');
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+    setTimeout(() => reject(new Error('no response while the body is still open: the proxy buffers request bodies')), 5_000);
+  });
+  assert.equal(res.statusCode, 200);
+  res.setEncoding('utf8');
+  const first = await new Promise<string>((resolve) => res.once('data', resolve));
+  assert.equal(first, 'first chunk arrived\n');
+  req.end('rest');
+  let rest = '';
+  for await (const c of res) rest += c;
+  assert.equal(rest, 'end\n');
+});
+
+test('upstream deadlines: no response headers in time → 504 naming the deadline; a response gone silent is cut', async () => {
+  slices = [slice('live', backendPort)];
+  const ask = (path: string) =>
+    new Promise<{ status: number; body: string; cut: boolean; ms: number }>((resolve, reject) => {
+      const start = Date.now();
+      const req = http.get({ host: '127.0.0.1', port: hasty.port, path, headers: { host: 'h' }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body, cut: false, ms: Date.now() - start }));
+        res.on('error', () => resolve({ status: res.statusCode!, body, cut: true, ms: Date.now() - start }));
+      });
+      req.on('error', reject);
+      req.setTimeout(10_000, () => req.destroy(new Error(`${path}: no end within 10 s`)));
+    });
+  const never = await ask('/never');
+  assert.equal(never.status, 504);
+  assert.match(never.body, /sent no response within 800 ms/);
+  assert.ok(never.ms >= 700, `answered after ${never.ms} ms`);
+  const stall = await ask('/stall');
+  assert.equal(stall.status, 200);
+  assert.equal(stall.body, 'part');
+  assert.ok(stall.cut, 'the stalled response ended as if complete');
+  assert.ok(stall.ms >= 1_400, `cut after ${stall.ms} ms, before the idle deadline`);
+});
+
+test('connect deadline: an endpoint whose connects hang is given up after connectMs and the request goes to another one', async (t) => {
+  // A listener that never accepts, its queue filled: further connects get no SYN-ACK and hang.
+  // Node always accepts, so a small python3 process holds it.
+  if (spawnSync('python3', ['-c', '']).status !== 0) {
+    t.skip('python3 is not installed (it holds a listener that never accepts)');
+    return;
+  }
+  const holder = spawn(
+    'python3',
+    ['-c', "import socket,sys,time\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\nsys.stdin.read()"],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const fill: net.Socket[] = [];
+  const quick = await openHttp({ ...baseCtx, timeouts: { connectMs: 500, idleMs: 5_000, requestMs: 5_000 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
+  try {
+    const port = Number(await new Promise<string>((r) => holder.stdout.once('data', (d) => r(String(d).trim()))));
+    for (let i = 0; i < 3; i++) {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      fill.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    slices = [slice('blackhole', port)];
+    const start = Date.now();
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: quick.port, path: '/x', headers: { host: 'h' }, agent: false }, (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(r.status, 504);
+    assert.match(r.body, new RegExp(`connect to 127\\.0\\.0\\.1:${port} timed out after 500 ms`));
+    assert.ok(Date.now() - start >= 450, `answered after ${Date.now() - start} ms`);
+    slices = [slice('blackhole', port), slice('live', backendPort)];
+    for (let i = 0; i < 2; i++) {
+      const ok = await new Promise<number>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: quick.port, path: '/x', headers: { host: 'h' }, agent: false }, (res) => resolve(res.resume().statusCode!))
+          .on('error', reject);
+      });
+      assert.equal(ok, 200);
+    }
+  } finally {
+    for (const c of fill) c.destroy();
+    await quick.close();
+    holder.stdin.end();
+    holder.kill();
+  }
+});
+
+test('HTTP/1.1 keep-alive: a client connection carries one request after another', async () => {
+  slices = [slice('live', backendPort)];
+  const client = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const reused: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: listener.port, path: `/k${i}`, headers: { host: 'h' }, agent: client }, (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve(b));
+        });
+        req.on('error', reject);
+        reused.push(req.reusedSocket);
+      });
+      assert.equal(body, 'received 0');
+    }
+    assert.deepEqual(reused, [false, true, true]);
+  } finally {
+    client.destroy();
+  }
 });

@@ -164,3 +164,29 @@ test('rewrite-target replaces the matched part of the path, keeping the rest and
   const t = RouteTable.build([ing('a', '2024-01-01T00:00:00Z', { rules: [{ http: { paths: [path('/api/', 'Prefix', 's')] } }] })]);
   assert.deepEqual(t.match('h', '/api/x')?.matched, { kind: 'Prefix', path: '/api' });
 });
+
+test('paths that do not start with "/" are dropped, regex-like ImplementationSpecific ones matched literally, each with a problem', () => {
+  const t = RouteTable.build([
+    ing('r', '2024-01-01T00:00:00Z', {
+      rules: [
+        {
+          host: 'x.test',
+          http: { paths: [path('api', 'Prefix', 'no-slash'), path('/v[0-9]+', 'ImplementationSpecific', 'regexish'), path('/', 'Prefix', 'root')] },
+        },
+      ],
+    }),
+  ]);
+  assert.deepEqual(
+    t.problems.map((p) => [p.ingress.metadata?.name, p.reason]),
+    [
+      ['r', 'InvalidPath'],
+      ['r', 'InvalidPath'],
+    ],
+  );
+  assert.match(t.problems[0]!.message, /spec\.rules\[0\]\.http\.paths\[0\]: path "api" must start with '\/'/);
+  assert.match(t.problems[1]!.message, /"\/v\[0-9\]\+" looks like a regular expression/);
+  assert.equal(svcAt(t, 'x.test', '/api'), 'root');
+  // Literal, element-wise: only the path itself (and below it) matches, not /v1.
+  assert.equal(svcAt(t, 'x.test', '/v[0-9]+/a'), 'regexish');
+  assert.equal(svcAt(t, 'x.test', '/v1'), 'root');
+});

@@ -17,6 +17,7 @@ interface AuditEvent {
   requestURI: string;
   verb: string;
   user: { username: string; groups: string[] };
+  impersonatedUser?: { username: string; groups: string[] };
   sourceIPs: string[];
   userAgent?: string;
   objectRef?: { resource: string; namespace?: string; name?: string; apiVersion?: string };
@@ -126,6 +127,22 @@ describe('audit log', () => {
     assert.equal(watch[1]!.responseStatus?.code, 200);
     const list = events().filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'list');
     assert.ok(list.length >= 1, 'the list before the watch is audited too');
+  });
+
+  test('an impersonated request names who asked as user and whom it acts as as impersonatedUser; a refused one names who asked', async () => {
+    await kubectl(['get', 'pods']);
+    // jane holds no role: her list is refused, and audited as hers, asked for by the admin.
+    const r = await s.kubectl(['get', 'pods', '--as=jane', '--as-group=devs']);
+    assert.match(r.stderr, /User "jane" cannot list resource "pods"/);
+    const asJane = events().filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'list' && e.impersonatedUser);
+    assert.ok(asJane.length >= 1, 'the impersonated list is audited');
+    for (const e of asJane) {
+      assert.equal(e.user.username, 'system:admin');
+      assert.ok(e.user.groups.includes('system:masters'));
+      assert.deepEqual(e.impersonatedUser, { username: 'jane', groups: ['devs', 'system:authenticated'] });
+    }
+    const plain = events().filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'list' && !e.impersonatedUser);
+    assert.ok(plain.length >= 1 && plain.every((e) => e.impersonatedUser === undefined), 'requests without --as carry no impersonatedUser');
   });
 
   test('requests no rule matches, and None rules, write nothing', async () => {

@@ -18,6 +18,7 @@ let s: TestServer;
 let client: Client;
 let httpsPort = 0;
 let httpPort = 0;
+let metricsPort = 0;
 const closers: (() => void)[] = [];
 
 async function tcpBackend(name: string): Promise<number> {
@@ -113,7 +114,29 @@ before(async () => {
   const listening = JSON.parse(m[1]!) as { proto: string; port: number }[];
   httpsPort = listening.find((l) => l.proto === 'https')!.port;
   httpPort = listening.find((l) => l.proto === 'http')!.port;
+  metricsPort = Number(/"msg":"ingress controller listening".*?"metricsPort":(\d+)/.exec(s.logs())?.[1]);
 });
+
+function scrape(): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The access log lines of closed connections of one kind. */
+function connectionLines(kind: string): Record<string, unknown>[] {
+  return s
+    .logs()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"access"') && l.includes(`"kind":"${kind}"`))
+    .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
+}
 
 after(async () => {
   client?.close();
@@ -141,7 +164,24 @@ test('TCP and UDP services on node ports from the ingress ConfigMaps, round robi
   const seen = new Set<string>();
   for (let i = 0; i < 4; i++) seen.add((await tcpAsk(port, 'x')).split(':')[0]!);
   assert.deepEqual([...seen].sort(), ['t1', 't2']);
+  // Each TCP connection is counted and logged when it closes, with its bytes.
+  const tcpLines = await eventually(
+    'five TCP access lines',
+    5_000,
+    async () => (connectionLines('tcp').length >= 5 ? connectionLines('tcp') : undefined),
+    s.logs,
+  );
+  assert.ok(
+    tcpLines.every((l) => l.path === String(port) && /^127\.0\.0\.1:\d+$/.test(String(l.upstream)) && Number(l.bytesIn) >= 1 && Number(l.bytesOut) >= 3),
+    JSON.stringify(tcpLines),
+  );
+  const tcpCount = /skiff_ingress_connections_total\{ingress="",service="default\/l4",kind="tcp"\} (\d+)/.exec(await scrape());
+  assert.ok(tcpCount && Number(tcpCount[1]) >= 5, `TCP connections counted: ${tcpCount?.[1]}`);
   assert.equal(await eventually('the UDP port', 10_000, async () => udpAsk(port, 'ping').catch(() => undefined), s.logs), 'u1:ping');
+  // Each client flow counts as a UDP connection, open until it has been idle for 30 s.
+  const udpText = await scrape();
+  assert.match(udpText, /skiff_ingress_connections_total\{ingress="",service="default\/l4",kind="udp"\} [1-9]/);
+  assert.match(udpText, /skiff_ingress_open_connections\{kind="udp"\} [1-9]/);
   await eventually(
     'an InvalidEntry Event on the ConfigMap',
     10_000,
@@ -209,6 +249,16 @@ test('TLS passthrough by SNI: the backend terminates TLS with its own certificat
     s.logs,
   );
   assert.equal(r.reply, 'tls-backend:hello');
+  // Passthrough connections are counted and logged (name from SNI, bytes both ways) when they close.
+  const line = await eventually('the passthrough access line', 5_000, async () => connectionLines('passthrough')[0], s.logs);
+  assert.equal(line.ingress, 'default/pass');
+  assert.equal(line.host, 'pass.test');
+  // At least the ClientHello in, the server's handshake (with its certificate) out.
+  assert.ok(Number(line.bytesIn) > 100 && Number(line.bytesOut) > 300, JSON.stringify(line));
+  const text = await scrape();
+  assert.match(text, /skiff_ingress_connections_total\{ingress="default\/pass",service="default\/pass",kind="passthrough"\} [1-9]/);
+  assert.match(text, /skiff_ingress_connection_bytes_total\{ingress="default\/pass",service="default\/pass",kind="passthrough",direction="in"\} [1-9]/);
+  assert.match(text, /skiff_ingress_open_connections\{kind="passthrough"\} 0\n/);
   // A name without passthrough is terminated by the ingress (its default certificate).
   assert.equal((await tlsHello('other.test', 'GET / HTTP/1.1\r\nHost: other.test\r\n\r\n')).cn, 'skiff-ingress-default');
 });

@@ -1,156 +1,34 @@
-// The built-in ingress against a real `skiff server`: tiny HTTP backends on loopback are the
-// endpoints of selector-less Services (EndpointSlices written by the test). The API refuses
-// loopback IPs in EndpointSlices (as Kubernetes does), so the slices are of addressType FQDN
-// naming `<backend>.localhost` (loopback by RFC 6761), one slice per backend, each with the backend's own port. Requests reach each
-// backend by host and path, SNI picks the Secret's certificate (the default one for unknown
-// names), HTTP/2 is negotiated, HTTP redirects to HTTPS, WebSocket echoes, the affinity cookie
-// pins and fails over, missing Services answer 503 with an Event, malformed requests are
-// refused, and endpoint changes during a bounded load loop fail no request.
+// The built-in ingress against a real `skiff server` (test/helpers/ingress-fixture.ts):
+// requests reach each backend by host and path, SNI picks the Secret's certificate (the
+// default one for unknown names), HTTP/2 is negotiated, HTTP redirects to HTTPS, the affinity
+// cookie pins and fails over, missing Services answer 503 with an Event, malformed requests
+// are refused, and endpoint changes during a bounded load loop fail no request.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { WebSocketServer, WebSocket } from 'ws';
-import type { Ingress } from 'kubernetes-types/networking/v1.js';
-import { Client } from '../../src/client/client.js';
-import { HttpsTransport } from '../../src/client/https-transport.js';
 import { selfSignedServingCert } from '../../src/util/pki.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import {
+  backend,
+  backendOf,
+  backends,
+  client,
+  get,
+  httpsPort,
+  httpPort,
+  ingress,
+  rule,
+  s,
+  setEndpoints,
+  startIngressFixture,
+  stopIngressFixture,
+} from '../helpers/ingress-fixture.js';
 import { eventually } from '../helpers/wait.js';
 
-interface Backend {
-  name: string;
-  port: number;
-  server: http.Server;
-}
-const backends: Backend[] = [];
-let s: TestServer;
-let client: Client;
-let httpPort = 0;
-let httpsPort = 0;
-let metricsPort = 0;
-
-async function backend(name: string): Promise<Backend> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ backend: name, path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() }));
-    });
-  });
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`${name}:${m}`)));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const b = { name, port: (server.address() as net.AddressInfo).port, server };
-  backends.push(b);
-  return b;
-}
-
-const svc = (name: string, ports: { name: string; port: number }[]) =>
-  client.services.create({
-    metadata: { name, namespace: 'default' },
-    spec: { ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
-  });
-
-/** One slice per backend, each with its own port (the backends listen on random ports). */
-async function setEndpoints(service: string, portName: string, bs: Backend[]): Promise<void> {
-  const existing = (await client.endpointSlices.list({ namespace: 'default', labelSelector: `kubernetes.io/service-name=${service}` })).items;
-  const want = new Set(bs.map((b) => `${service}-${b.name}`));
-  for (const b of bs) {
-    const name = `${service}-${b.name}`;
-    if (existing.some((e) => e.metadata?.name === name)) continue;
-    await client.endpointSlices.create({
-      metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
-      addressType: 'FQDN',
-      ports: [{ name: portName, port: b.port, protocol: 'TCP' }],
-      endpoints: [{ addresses: [`${b.name}.localhost`], conditions: { ready: true } }],
-    });
-  }
-  for (const e of existing) if (!want.has(e.metadata!.name!)) await client.endpointSlices.delete(e.metadata!.name!, { namespace: 'default' });
-}
-
-function get(host: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: httpPort, path, headers: { host, ...headers }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`request to ${host}${path} timed out`)));
-  });
-}
-
-const backendOf = (r: { body: string }) => (JSON.parse(r.body) as { backend: string }).backend;
-
-const ingress = (name: string, spec: Ingress['spec'], annotations?: Record<string, string>): Ingress => ({
-  apiVersion: 'networking.k8s.io/v1',
-  kind: 'Ingress',
-  metadata: { name, namespace: 'default', annotations },
-  spec,
-});
-const rule = (host: string, paths: [string, string, string, number | string][]) => ({
-  host,
-  http: {
-    paths: paths.map(([path, pathType, name, port]) => ({
-      path,
-      pathType,
-      backend: { service: { name, port: typeof port === 'number' ? { number: port } : { name: port } } },
-    })),
-  },
-});
-
-before(async () => {
-  s = await startServer({ args: ['--ingress-http-port', '0', '--ingress-https-port', '0'] });
-  const m = /"msg":"ingress controller listening".*?"listening":(\[[^\]]*\])/.exec(s.logs());
-  assert.ok(m, `no listening line in the logs:\n${s.logs().slice(-3000)}`);
-  const listening = JSON.parse(m[1]!) as { proto: string; port: number }[];
-  httpPort = listening.find((l) => l.proto === 'http')!.port;
-  httpsPort = listening.find((l) => l.proto === 'https')!.port;
-  metricsPort = Number(/"msg":"ingress controller listening".*?"metricsPort":(\d+)/.exec(s.logs())?.[1]);
-  client = new Client(HttpsTransport.fromKubeconfig(s.kubeconfig));
-  const [a1, a2, b1] = [await backend('a1'), await backend('a2'), await backend('b1')];
-  await svc('svc-a', [{ name: 'http', port: 80 }]);
-  await svc('svc-b', [{ name: 'web', port: 8000 }]);
-  await setEndpoints('svc-a', 'http', [a1!, a2!]);
-  await setEndpoints('svc-b', 'web', [b1!]);
-  const cert = await selfSignedServingCert('secure.test', { hostnames: ['secure.test'] });
-  await client.secrets.create({
-    metadata: { name: 'secure-cert', namespace: 'default' },
-    type: 'kubernetes.io/tls',
-    data: { 'tls.crt': Buffer.from(cert.cert).toString('base64'), 'tls.key': Buffer.from(cert.key).toString('base64') },
-  });
-  await client.ingresses.create(
-    ingress('web', {
-      tls: [
-        { hosts: ['secure.test'], secretName: 'secure-cert' },
-        { hosts: ['broken.test'], secretName: 'no-such-secret' },
-      ],
-      rules: [
-        rule('a.test', [['/', 'Prefix', 'svc-a', 80]]),
-        rule('b.test', [
-          ['/api', 'Prefix', 'svc-b', 'web'],
-          ['/exact', 'Exact', 'svc-a', 'http'],
-        ]),
-        rule('*.wild.test', [['/', 'ImplementationSpecific', 'svc-b', 8000]]),
-        rule('secure.test', [['/', 'Prefix', 'svc-b', 8000]]),
-        rule('missing.test', [['/', 'Prefix', 'svc-missing', 80]]),
-      ],
-    }),
-  );
-  await eventually('the ingress to route a.test', 15_000, async () => ((await get('a.test', '/')).status === 200 ? true : undefined), s.logs);
-});
-
-after(async () => {
-  client?.close();
-  for (const b of backends) b.server.closeAllConnections?.();
-  await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));
-  await s?.cleanup();
-});
+before(startIngressFixture);
+after(stopIngressFixture);
 
 test('the server creates the default IngressClass skiff', async () => {
   const r = await s.kubectl(['get', 'ingressclass', 'skiff', '-o', 'json']);
@@ -302,30 +180,7 @@ test('rewrite-target replaces the matched prefix before the request goes upstrea
   assert.equal(JSON.parse(r.body).path, '/v1?q=1');
 });
 
-test('WebSocket upgrade is proxied and echoes', async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/ws`, { headers: { host: 'b.test' } });
-  const reply = await new Promise<string>((resolve, reject) => {
-    ws.on('open', () => ws.send('hello'));
-    ws.on('message', (m) => resolve(String(m)));
-    ws.on('error', reject);
-  });
-  ws.close();
-  assert.equal(reply, 'b1:hello');
-  // Over TLS too (HTTP/1.1 by ALPN on the HTTP/2 listener).
-  const wss = new WebSocket(`wss://127.0.0.1:${httpsPort}/`, {
-    headers: { host: 'secure.test' },
-    servername: 'secure.test',
-    rejectUnauthorized: false,
-  } as WebSocket.ClientOptions);
-  const secure = await new Promise<string>((resolve, reject) => {
-    wss.on('open', () => wss.send('tls'));
-    wss.on('message', (m) => resolve(String(m)));
-    wss.on('error', reject);
-  });
-  wss.close();
-  assert.equal(secure, 'b1:tls');
-});
-
+/** Opens a WebSocket through the ingress, sends one message, returns the reply and closes (waiting for the close). */
 test('affinity cookie pins a client to one endpoint and fails over when it goes', async () => {
   await client.ingresses.create(
     ingress(
@@ -375,7 +230,7 @@ test('affinity cookie pins a client to one endpoint and fails over when it goes'
   );
 });
 
-test('malformed requests: both Content-Length and Transfer-Encoding → 400, oversized headers → 431', async () => {
+test('malformed requests: both Content-Length and Transfer-Encoding, invalid header bytes → 400; oversized headers → 431', async () => {
   const raw = (payload: string) =>
     new Promise<string>((resolve, reject) => {
       const sock = net.connect(httpPort, '127.0.0.1', () => sock.write(payload));
@@ -393,6 +248,12 @@ test('malformed requests: both Content-Length and Transfer-Encoding → 400, ove
   assert.doesNotMatch(smuggle, /"backend"/);
   const big = await raw(`GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
   assert.match(big, /^HTTP\/1\.1 431/);
+  // Invalid bytes: a control character in a header value, a space in a header name, a bare LF-less CR.
+  for (const bad of ['X-Bad: a\x01b', 'Bad Name: x', 'X-Cr: a\rb']) {
+    const out = await raw(`GET / HTTP/1.1\r\nHost: a.test\r\n${bad}\r\n\r\n`);
+    assert.match(out, /^HTTP\/1\.1 400/, `${JSON.stringify(bad)} got ${JSON.stringify(out.slice(0, 60))}`);
+    assert.doesNotMatch(out, /"backend"/);
+  }
 });
 
 test('endpoints changed during a bounded load loop: zero failed requests', async () => {
@@ -423,45 +284,4 @@ test('endpoints changed during a bounded load loop: zero failed requests', async
   await Promise.all([worker(), worker(), worker(), changer()]);
   assert.deepEqual(failures, []);
   assert.ok(ok > 50, `only ${ok} requests completed`);
-});
-
-test('each request writes one JSON access log line and counts in the /metrics listener', async () => {
-  assert.ok(metricsPort > 0, 'the listening line names the metrics port');
-  const path = `/metrics-probe-${Date.now()}`;
-  assert.equal((await get('a.test', path)).status, 200);
-  assert.equal((await get('nothing.test', path)).status, 404);
-  const lines = await eventually(
-    'two access lines',
-    5_000,
-    async () => {
-      const found = s
-        .logs()
-        .split('\n')
-        .filter((l) => l.includes('"msg":"access"') && l.includes(path))
-        .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
-      return found.length === 2 ? found : undefined;
-    },
-    s.logs,
-  );
-  const ok = lines.find((l) => l.status === 200)!;
-  assert.equal(ok.ingress, 'default/web');
-  assert.equal(ok.host, 'a.test');
-  assert.match(String(ok.upstream), /^127\.0\.0\.1:\d+$/);
-  assert.equal(typeof ok.duration, 'number');
-  assert.ok(!Number.isNaN(Date.parse(String(ok.time))));
-  assert.equal(lines.find((l) => l.status === 404)?.host, 'nothing.test');
-  const text = await new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
-        let b = '';
-        res.on('data', (c) => (b += c));
-        res.on('end', () => resolve(b));
-      })
-      .on('error', reject);
-  });
-  const count = /skiff_ingress_requests_total\{ingress="default\/web",service="default\/svc-a",status="200"\} (\d+)/.exec(text);
-  assert.ok(count && Number(count[1]) >= 1, text.slice(0, 2000));
-  assert.match(text, /skiff_ingress_requests_total\{ingress="",service="",status="404"\} [1-9]/);
-  const hist = /skiff_ingress_upstream_latency_seconds_count\{ingress="default\/web",service="default\/svc-a"\} (\d+)/.exec(text);
-  assert.ok(hist && Number(hist[1]) >= 1);
 });

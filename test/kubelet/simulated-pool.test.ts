@@ -7,6 +7,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Client } from '../../src/client/client.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';
 import { resources } from '../../src/client/resources.js';
+import { nodeUser } from '../../src/apiserver/auth/node-user.js';
 import { SimulatedNodePool } from '../../src/kubelet/simulated-pool.js';
 import type { Logger } from '../../src/util/log.js';
 import { TestApi } from '../apiserver/setup.js';
@@ -32,7 +33,8 @@ test('a pool of simulated nodes registers, heartbeats, runs pods, and can be cut
   informers.start();
   await informers.waitForSync();
   const pool = new SimulatedNodePool({
-    client,
+    // Each node as itself, as the server runs them.
+    clientFor: (name) => new Client(t.api.transport(nodeUser(name))),
     podInformer,
     nodeInformer,
     count: 3,

@@ -7,7 +7,7 @@ import type { IptablesHost, CommandResult } from '../../src/proxy/iptables/exec.
 import { IptablesMode } from '../../src/proxy/iptables/mode.js';
 import { buildRestore, failedLine, missingJumps, parseSave } from '../../src/proxy/iptables/restore.js';
 import { servicePortRules } from '../../src/proxy/iptables/rules.js';
-import { serviceChain } from '../../src/proxy/iptables/chain-names.js';
+import { endpointChain, serviceChain } from '../../src/proxy/iptables/chain-names.js';
 import type { EndpointInfo, ProxySnapshot, ServicePortInfo } from '../../src/proxy/types.js';
 import type { createLogger } from '../../src/util/log.js';
 import { ep, port } from './fixtures.js';
@@ -158,6 +158,16 @@ test('mode: a full sync writes everything and deletes unowned KUBE chains; a par
   assert.ok(partial.includes(`:${SA} - [0:0]`) && !partial.includes(`:${SB} - [0:0]`), "only the changed port's chains are declared");
   assert.ok(!partial.includes(':KUBE-SERVICES') && !partial.includes('*filter'), 'an endpoint change leaves the shared chains as they are');
   assert.ok(!partial.includes('-X '));
+  const kept = endpointChain('ns/a:p', 'tcp', '10.42.0.2:80');
+  const added = endpointChain('ns/a:p', 'tcp', '10.42.0.4:80');
+  assert.ok(
+    partial.includes(`:${added} - [0:0]`) && partial.includes(`-j ${kept}`),
+    'the new endpoint chain is written; the service chain still goes to the old one',
+  );
+  assert.ok(
+    !partial.includes(`:${kept} `) && !partial.includes(`-A ${kept} `),
+    'the endpoint chain that stayed the same is not rewritten (as kube-proxy skips unchanged KUBE-SEP chains)',
+  );
 
   await mode.sync(snapshot([[b, [ep('10.42.0.3', 80)]]]), new Set([a.key]));
   const removal = host.restores[2]!;

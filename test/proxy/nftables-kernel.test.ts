@@ -173,8 +173,9 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   assert.deepEqual(connect('10.43.0.40', 80, 2), [PODS[3], PODS[3]]);
   assert.doesNotMatch(listTable(), /reject-chain \}|: goto reject-chain/);
 
-  // Something else removes our element: the incremental sync that trips over it falls back to
-  // a full resync, and the full resync repairs the table while keeping the affinity pins.
+  // Something else removes our element: an incremental sync rewrites only what differs in
+  // the port it was told about (the element is the same, so it stays missing); the full
+  // resync repairs the table while keeping the affinity pins.
   inNs(['nft', 'delete', 'element', 'ip', 'skiff', 'service-ips', '{ 10.43.0.20 . tcp . 80 }']);
   assert.deepEqual(connect('10.43.0.20', 80, 1), ['ECONNREFUSED'], 'the cluster IP is rejected without its element');
   const snap4 = snapshot(
@@ -187,8 +188,10 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
     ],
   );
   await mode.sync(snap4, new Set<ServicePortKey>([api.key]));
-  assert.deepEqual(connect('10.43.0.20', 80, 2), [PODS[3], PODS[3]]);
+  assert.doesNotMatch(nft.texts.at(-1)!, /element/, 'an endpoint change leaves the map elements alone');
+  assert.deepEqual(connect('10.43.0.20', 80, 1), ['ECONNREFUSED']);
   await mode.sync(snap4, 'all');
+  assert.deepEqual(connect('10.43.0.20', 80, 2), [PODS[3], PODS[3]]);
   assert.deepEqual(new Set(connect('10.43.0.30', 80, 10)), new Set([pinned[0]]), 'affinity survives a full resync');
   table = listTable();
   assert.equal(table.match(/jump services/g)?.length, 2, 'base rules are not doubled by resyncs');
@@ -208,12 +211,22 @@ test('nftables mode programs a namespace: DNAT to every backend, NodePort, affin
   assert.ok(!table.includes('default/sticky'), table);
   assert.ok(!table.includes('10.43.0.30'), 'cluster IP left the cluster-ips set');
 
-  // The whole table removed behind our back (someone ran `nft flush ruleset`): a full resync
-  // brings it back.
+  // The whole table removed behind our back (someone ran `nft flush ruleset`): the next
+  // incremental sync trips over it and falls back to a full resync, which brings it back.
   inNs(['nft', 'delete', 'table', 'ip', 'skiff']);
   assert.equal(spawnSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'table', 'ip', 'skiff']).status, 1);
-  await mode.sync(snap5, 'all');
-  assert.deepEqual(connect('10.43.0.20', 80, 2), [PODS[3], PODS[3]]);
+  const snap6 = snapshot(
+    [NODE_IP],
+    [
+      [web, eps(PODS[1]!)],
+      [api, eps(PODS[2]!)],
+      [empty, eps(PODS[3]!)],
+    ],
+  );
+  await mode.sync(snap6, new Set<ServicePortKey>([api.key]));
+  assert.match(nft.texts.at(-1)!, /^flush table ip skiff$/m, 'the refused incremental sync became a full one');
+  assert.deepEqual(connect('10.43.0.20', 80, 2), [PODS[2], PODS[2]]);
+  assert.deepEqual(connect('10.43.0.10', 80, 2), [PODS[1], PODS[1]]);
 
   await mode.cleanup();
   assert.equal(spawnSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'table', 'ip', 'skiff']).status, 1, 'cleanup deletes the table');

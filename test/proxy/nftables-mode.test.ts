@@ -72,7 +72,12 @@ test('full sync, then an incremental sync touching only the changed service port
   );
   const oldEp = inc.find((l) => /^flush chain ip skiff endpoint-.*__10\.42\.0\.1\/80$/.test(l));
   assert.ok(oldEp, 'the old endpoint chain is flushed');
-  assert.equal(inc[0], 'delete element ip skiff service-ips { 10.43.0.1 . tcp . 80 }');
+  assert.ok(!inc.some((l) => l.includes('element')), 'the map element still points at the same service chain: left alone');
+  assert.ok(
+    inc.some((l) => /^flush chain ip skiff service-[A-Z2-7]{8}-ns\/a\//.test(l)),
+    'the service chain is rewritten in place',
+  );
+  assert.ok(!inc.some((l) => /^add chain ip skiff service-[A-Z2-7]{8}-ns\/a\//.test(l)), 'an existing chain is not re-declared');
   assert.ok(inc.some((l) => /^add rule ip skiff endpoint-.*__10\.42\.0\.3\/80 meta l4proto tcp dnat to 10\.42\.0\.3:80$/.test(l)));
   assert.ok(
     inc.includes('add chain ip skiff service-AAAAAAAA-ns/old/tcp/http') && inc.includes('delete chain ip skiff service-AAAAAAAA-ns/old/tcp/http'),
@@ -113,4 +118,22 @@ test('a UDP endpoint that goes away has its conntrack entries deleted, as in the
   deleted.length = 0;
   await mode.sync(snapshot([], []), 'all');
   assert.deepEqual(deleted, [['-p', 'udp', '--orig-dst', '10.43.0.53', '--dst-nat', '10.42.0.2']], 'a removed Service is visited by a full sync');
+});
+
+test('a sync of an unchanged port sends nothing; a changed affinity timeout rewrites the chains that use the set', async () => {
+  const nft = new Transactions();
+  const sticky = svcPort('ns', 's', 'http', { clusterIPs: ['10.43.0.3'], affinityTimeoutSeconds: 60 });
+  const mode = new NftablesMode({ nft, conntrack: async () => {} });
+  await mode.sync(snapshot([], [[sticky, [ep('10.42.0.1', 80), ep('10.42.0.2', 80)]]]), 'all');
+  await mode.sync(snapshot([], [[sticky, [ep('10.42.0.1', 80), ep('10.42.0.2', 80)]]]), new Set<ServicePortKey>([sticky.key]));
+  assert.equal(nft.texts.length, 1, 'nothing differs: no nft run');
+  const longer = { ...sticky, affinityTimeoutSeconds: 120 };
+  await mode.sync(snapshot([], [[longer, [ep('10.42.0.1', 80), ep('10.42.0.2', 80)]]]), new Set<ServicePortKey>([sticky.key]));
+  const tx = lines(nft.texts[1]!);
+  const flushes = tx.filter((l) => l.startsWith('flush chain')).length;
+  assert.equal(flushes, 3, 'the service chain and both endpoint chains are emptied before their sets go');
+  assert.equal(tx.filter((l) => l.startsWith('delete set')).length, 2);
+  const lastFlush = tx.map((l) => l.startsWith('flush chain')).lastIndexOf(true);
+  assert.ok(tx.findIndex((l) => l.startsWith('delete set')) > lastFlush);
+  assert.equal(tx.filter((l) => / timeout 120s ; \}$/.test(l)).length, 2);
 });

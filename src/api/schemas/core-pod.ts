@@ -224,6 +224,12 @@ type(`${CORE}ContainerState`, 'Exactly one of waiting, running or terminated.', 
   running: core('ContainerStateRunning', 'Running.'),
   terminated: core('ContainerStateTerminated', 'Exited.'),
 });
+type(`${CORE}VolumeMountStatus`, 'A volume mount as the runtime applied it.', {
+  name: str('Name of the volume.'),
+  mountPath: str('Path in the container.'),
+  readOnly: bool('Whether it is mounted read-only.'),
+  recursiveReadOnly: str('Whether read-only applies to submounts: Disabled or Enabled.'),
+});
 type(
   `${CORE}ContainerStatus`,
   'The observed state of one container.',
@@ -239,7 +245,7 @@ type(
     started: bool('Whether it has passed its startup probe.'),
     allocatedResources: qtyMap('Resources allocated by the node.'),
     resources: core('ResourceRequirements', 'Resources applied by the runtime.'),
-    volumeMounts: arr(ref(`${CORE}VolumeMount`), 'Mounts as applied.'),
+    volumeMounts: arr(ref(`${CORE}VolumeMountStatus`), 'Mounts as applied.'),
     user: { type: 'object', description: 'Identity the container runs as.', 'x-kubernetes-preserve-unknown-fields': true },
     allocatedResourcesStatus: arr({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, 'Health of allocated resources.'),
   },

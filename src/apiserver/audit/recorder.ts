@@ -32,6 +32,7 @@ export class AuditRecorder {
   private readonly auditID = randomUUID();
   private readonly received = new Date();
   private user: UserInfo = { username: '', groups: [] };
+  private impersonatedUser?: UserInfo;
   private attrs?: AuditAttributes;
   private decision?: AuditDecision;
   private requestObject?: unknown;
@@ -53,6 +54,11 @@ export class AuditRecorder {
   /** Who is asking, once authentication has answered. */
   authenticated(user: UserInfo | undefined): void {
     if (user) this.user = user;
+  }
+
+  /** The user the request acts as when it impersonates one; the policy still matches who asked. */
+  impersonated(user: UserInfo): void {
+    this.impersonatedUser = user;
   }
 
   /** What the request asks for is known: decides the level and records RequestReceived. */
@@ -108,6 +114,7 @@ export class AuditRecorder {
       requestURI: this.req.url ?? '/',
       verb: a.verb,
       user: this.user,
+      ...(this.impersonatedUser ? { impersonatedUser: this.impersonatedUser } : {}),
       sourceIPs: [(this.req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')],
       userAgent: this.req.headers['user-agent'],
     };

@@ -12,13 +12,12 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** spec.extra values arrive as string lists (JSON) or as {items} (protobuf). */
+/** spec.extra: lists of strings by key (protobuf bodies decode to the same JSON form). */
 function extraOf(v: unknown): Record<string, string[]> | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const out: Record<string, string[]> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    const list = Array.isArray(x) ? x : Array.isArray((x as { items?: unknown })?.items) ? (x as { items: unknown[] }).items : [];
-    out[k] = list.map(String);
+    out[k] = Array.isArray(x) ? x.map(String) : [];
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // Where HTTPS requests meet flow control. `admit` runs once the user is known and either
 // returns with the request's seats held or throws the 429; `done` frees the seats when
-// the handler has finished — for a watch, once it is established, so that a watch holds
-// seats only while it starts, as in kube-apiserver. Long-running requests (exec, attach,
+// the handler has finished and its response has gone to the socket — kube-apiserver's
+// handler returns only after its blocking writes, so a large or slowly read answer holds
+// its seats; for a watch the seats go back once it is established, so that a watch holds
+// them only while it starts, as in kube-apiserver. Long-running requests (exec, attach,
 // port-forward, logs, proxy) bypass flow control entirely, as Kubernetes' long-running
 // check makes them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,7 +18,7 @@ const ANONYMOUS = { username: 'system:anonymous', groups: ['system:unauthenticat
 
 export interface FlowControlHook {
   admit(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined, method: string, path: string, query: URLSearchParams): Promise<void>;
-  done(req: IncomingMessage): void;
+  done(req: IncomingMessage, res: ServerResponse): void;
 }
 
 export interface FlowControlHookOptions {
@@ -89,9 +91,15 @@ export function flowControlHook(opts: FlowControlHookOptions): FlowControlHook {
         res.off('close', gone);
       }
     },
-    done(req) {
-      held.get(req)?.();
+    done(req, res) {
+      const release = held.get(req);
+      if (!release) return;
       held.delete(req);
+      // Ended but not yet flushed: Node buffered the body, which Go would still be writing.
+      if (res.writableEnded && !res.writableFinished && !res.destroyed) {
+        res.once('finish', release);
+        res.once('close', release);
+      } else release();
     },
   };
 }

@@ -2,7 +2,7 @@
 // decoded (decoding keeps only the last value); field-validation.ts reports them.
 import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
 import { errors } from '../status.js';
-import { KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../protobuf/decode.js';
+import { KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../protobuf/envelope.js';
 import { MAX_DEPTH, textDepth, tooDeep, yamlErrorText } from './encoded-limits.js';
 
 /** How the body was written twice over: JSON paths (document order) or YAML line messages. */

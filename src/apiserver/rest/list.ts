@@ -5,7 +5,7 @@ import type { FieldError, KObject, ResourceDef } from '../../api/types.js';
 import { fieldErr } from '../../api/validation.js';
 import { StoreError } from '../../storage/store.js';
 import { errors, StatusError } from '../status.js';
-import { decode } from '../watch-cache.js';
+import { decode } from '../cached-decode.js';
 import { buildFilter } from './filter.js';
 import { listPrefix } from './keys.js';
 import type { ResourceStorage } from './resource-store.js';

@@ -10,7 +10,7 @@ import { StoreError } from '../../storage/store.js';
 import { clone } from '../../util/clone.js';
 import { errors, type StatusError } from '../status.js';
 import type { WatchCache } from '../watch-cache.js';
-import { decode } from '../watch-cache.js';
+import { decode } from '../cached-decode.js';
 import { checkInt32Fields, MAX_DEPTH, MAX_OBJECT_BYTES, nestingDepth, objectTooLarge, tooDeep } from './encoded-limits.js';
 import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';

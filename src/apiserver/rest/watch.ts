@@ -7,7 +7,7 @@ import { StoreError } from '../../storage/store.js';
 import { errors, type StatusError } from '../status.js';
 import type { WatchEventType, WatchHandle, WatchSink } from '../types.js';
 import type { CachedEvent, CacheWatcher } from '../watch-cache.js';
-import { watchLine } from '../watch-cache.js';
+import { watchLine } from '../watch-line.js';
 import { queryFlag } from '../../util/query-bool.js';
 import { buildFilter } from './filter.js';
 import { listPrefix } from './keys.js';

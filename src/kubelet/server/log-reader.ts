@@ -133,6 +133,8 @@ export async function readContainerLog(path: string, opts: ContainerLogOptions, 
         await readAll(fh, pos, async (chunk) => emit(splitter.push(chunk)));
         return;
       }
+      // The reader may have gone during the awaits above: an abort event that already fired never fires again.
+      if (signal?.aborted) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, pollMs);
         function done() {

@@ -9,7 +9,7 @@ import { skippedServicePorts } from '../metrics.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
 import { isServiceOwnedChain } from './chain-names.js';
 import { iptablesHostIn, resolveBackend, type IptablesHost } from './exec.js';
-import { BUILTIN_JUMPS, buildRestore, failedLine, missingJumps, parseSave, sharedSignature } from './restore.js';
+import { BUILTIN_JUMPS, buildRestore, failedLine, missingJumps, parseSave } from './restore.js';
 import { servicePortRules, type RuleContext, type ServicePortRules } from './rules.js';
 
 export interface IptablesModeOptions {
@@ -40,8 +40,6 @@ export class IptablesMode implements ProxyMode {
   private listKernel = true;
   /** Rule counts of the shared chains as last written ("table/chain" → rules), for intact(). */
   private expected = new Map<string, number>();
-  /** The shared chains as last written (sharedSignature), so unchanged ones are not rewritten. */
-  private lastShared: { filter: string; nat: string } | undefined;
 
   constructor(private readonly opts: IptablesModeOptions) {
     if (opts.host) this.host = opts.host;
@@ -63,7 +61,10 @@ export class IptablesMode implements ProxyMode {
     const keys = full ? new Set([...snapshot.services.keys(), ...this.rules.keys()]) : new Set(changed);
     if (full) this.rejected.clear();
     for (const k of keys) this.rejected.delete(k);
+    // After a refused write the record may be ahead of the kernel: then every chain is written.
+    const before = full || this.listKernel ? undefined : new Map([...keys].map((k) => [k, this.rules.get(k)]));
     for (const k of keys) this.regenerate(k, snapshot);
+    const unchangedChains = before ? sameChains(before, this.rules) : undefined;
 
     let existing: Set<string> = new Set();
     let jumps: ReturnType<typeof missingJumps> = [];
@@ -88,19 +89,27 @@ export class IptablesMode implements ProxyMode {
     }
 
     for (let attempt = 0; ; attempt++) {
+      // Chain names are per service port, so only the written ports' chains can go stale now
+      // (a full sync looks at all of them).
       const active = new Set<string>();
-      for (const r of this.rules.values()) for (const c of r.chains) active.add(c.name);
+      for (const k of full ? this.rules.keys() : keys) for (const c of this.rules.get(k)?.chains ?? []) active.add(c.name);
       const stale = new Set<string>();
       for (const k of full ? this.chains.keys() : keys) for (const c of this.chains.get(k) ?? []) if (!active.has(c)) stale.add(c);
       for (const c of existing) if (isServiceOwnedChain(c) && !active.has(c)) stale.add(c);
-      const shared = sharedSignature(this.rules);
-      const writeShared =
-        full || !this.lastShared ? { filter: true, nat: true } : { filter: shared.filter !== this.lastShared.filter, nat: shared.nat !== this.lastShared.nat };
-      const restore = buildRestore({ rules: this.rules, write: full ? 'all' : keys, staleChains: [...stale].sort(), missingJumps: jumps, writeShared });
+      // The shared chains are rebuilt from every port; they need writing only when a written
+      // port's share of them changed (an endpoint that moved leaves them as they are).
+      const writeShared = full || !before || attempt > 0 ? { filter: true, nat: true } : sharedChanged(before, this.rules);
+      const restore = buildRestore({
+        rules: this.rules,
+        write: full ? 'all' : keys,
+        staleChains: [...stale].sort(),
+        missingJumps: jumps,
+        writeShared,
+        unchangedChains,
+      });
       const res = await this.host.restore(restore.text);
       if (res.code === 0) {
         for (const [k, n] of sharedChainCounts(restore.text)) this.expected.set(k, n);
-        this.lastShared = shared;
         for (const k of keys) {
           const r = this.rules.get(k);
           if (r)
@@ -212,7 +221,6 @@ export class IptablesMode implements ProxyMode {
     this.chains.clear();
     this.udp.clear();
     this.expected.clear();
-    this.lastShared = undefined;
     this.listKernel = true;
   }
 
@@ -235,6 +243,43 @@ function sharedChainCounts(text: string): Map<string, number> {
     } else if (line.startsWith('-A ')) {
       const c = line.split(' ')[1]!;
       if (SHARED.has(c)) out.set(`${table}/${c}`, (out.get(`${table}/${c}`) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+const sameLines = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  (a ?? []).length === (b ?? []).length && (a ?? []).every((l, i) => l === b![i]);
+
+/** Which table's shared chains the changed ports' rules alter. */
+function sharedChanged(
+  before: ReadonlyMap<ServicePortKey, ServicePortRules | undefined>,
+  after: ReadonlyMap<ServicePortKey, ServicePortRules>,
+): { filter: boolean; nat: boolean } {
+  const out = { filter: false, nat: false };
+  for (const [k, o] of before) {
+    const n = after.get(k);
+    if (
+      !sameLines(o?.filterServices, n?.filterServices) ||
+      !sameLines(o?.filterExternal, n?.filterExternal) ||
+      !sameLines(o?.filterNodePorts, n?.filterNodePorts)
+    )
+      out.filter = true;
+    if (!sameLines(o?.natServices, n?.natServices) || !sameLines(o?.natNodePorts, n?.natNodePorts)) out.nat = true;
+  }
+  return out;
+}
+
+/** Chains whose rules are the same before and after (so already in the kernel). */
+function sameChains(before: ReadonlyMap<ServicePortKey, ServicePortRules | undefined>, after: ReadonlyMap<ServicePortKey, ServicePortRules>): Set<string> {
+  const out = new Set<string>();
+  for (const [k, old] of before) {
+    const next = after.get(k);
+    if (!old || !next) continue;
+    const oldRules = new Map(old.chains.map((c) => [c.name, c.rules]));
+    for (const c of next.chains) {
+      const o = oldRules.get(c.name);
+      if (o && o.length === c.rules.length && o.every((r, i) => r === c.rules[i])) out.add(c.name);
     }
   }
   return out;

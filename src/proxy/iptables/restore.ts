@@ -72,19 +72,11 @@ export interface RestoreInput {
    * as they are (an endpoint moved) then rewrites only the port's own chains.
    */
   writeShared?: { filter: boolean; nat: boolean };
-}
-
-/** Each table's shared-chain rules, as one string: equal strings mean nothing to rewrite there. */
-export function sharedSignature(rules: ReadonlyMap<ServicePortKey, ServicePortRules>): { filter: string; nat: string } {
-  const keys = [...rules.keys()].sort();
-  const filter: string[] = [];
-  const nat: string[] = [];
-  for (const k of keys) {
-    const r = rules.get(k)!;
-    filter.push(...r.filterServices, ...r.filterExternal, ...r.filterNodePorts);
-    nat.push(...r.natServices, ...r.natNodePorts);
-  }
-  return { filter: filter.join('\n'), nat: nat.join('\n') };
+  /**
+   * Chains of written ports that already hold exactly these rules (an endpoint that stayed
+   * when another one changed): left out, as kube-proxy skips unchanged KUBE-SEP chains.
+   */
+  unchangedChains?: ReadonlySet<string>;
 }
 
 export interface RestoreText {
@@ -137,7 +129,8 @@ export function buildRestore(input: RestoreInput): RestoreText {
   const writeKeys = input.write === 'all' ? keys : keys.filter((k) => (input.write as ReadonlySet<string>).has(k));
   out.add('*nat');
   if (shared.nat) for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) out.add(chainLine(c));
-  for (const k of writeKeys) for (const c of input.rules.get(k)!.chains) out.add(chainLine(c.name), k);
+  const written = (k: ServicePortKey) => input.rules.get(k)!.chains.filter((c) => !input.unchangedChains?.has(c.name));
+  for (const k of writeKeys) for (const c of written(k)) out.add(chainLine(c.name), k);
   for (const c of input.staleChains) out.add(chainLine(c));
   jumps('nat');
   if (shared.nat) {
@@ -152,7 +145,7 @@ export function buildRestore(input: RestoreInput): RestoreText {
     );
     each((r) => r.natNodePorts);
   }
-  for (const k of writeKeys) for (const c of input.rules.get(k)!.chains) for (const line of c.rules) out.add(line, k);
+  for (const k of writeKeys) for (const c of written(k)) for (const line of c.rules) out.add(line, k);
   for (const c of input.staleChains) out.add(`-X ${c}`);
   out.add('COMMIT');
   return { text: `${out.lines.join('\n')}\n`, owners: out.owners, written: writeKeys.length };

@@ -11,12 +11,26 @@ export const TABLE = 'skiff';
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** The first 8 base32 characters (40 bits) of SHA-256, as kube-proxy's hashAndTruncate does. */
+/** Names are asked for again and again (every sync of a port, several times per endpoint). */
+const memo = new Map<string, string>();
+const MEMO_MAX = 200_000;
+
 export function shortHash(text: string): string {
-  const digest = createHash('sha256').update(text).digest();
-  let bits = 0n;
-  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(digest[i]!);
+  let h = memo.get(text);
+  if (h === undefined) {
+    if (memo.size >= MEMO_MAX) memo.clear();
+    h = hash40(text);
+    memo.set(text, h);
+  }
+  return h;
+}
+
+function hash40(text: string): string {
+  const d = createHash('sha256').update(text).digest();
+  // 40 bits fit a double exactly; plain arithmetic is far cheaper than BigInt for 11,000 names.
+  const bits = d[0]! * 2 ** 32 + d[1]! * 2 ** 24 + d[2]! * 2 ** 16 + d[3]! * 2 ** 8 + d[4]!;
   let out = '';
-  for (let i = 7; i >= 0; i--) out += BASE32[Number((bits >> BigInt(i * 5)) & 31n)];
+  for (let i = 7; i >= 0; i--) out += BASE32[Math.floor(bits / 2 ** (i * 5)) % 32];
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The nftables proxy mode: keeps `ip skiff` equal to the snapshot with one `nft -f -`
-// transaction per sync. An incremental sync rewrites only the changed service ports: their
-// old map elements are deleted, their chains flushed and refilled, their new elements added.
+// transaction per sync. An incremental sync rewrites only what changed in the changed service
+// ports (fragment-diff.ts): elements that differ, chains whose rules differ.
 // A full sync (the first one, 'all', or after a failed incremental one) flushes the table's
 // chains and maps and rebuilds them, so rules that something else removed come back.
 // Per-endpoint affinity sets are kept across syncs (their entries are the ClientIP pins). Chains that fell out of use are flushed at once and
@@ -11,6 +11,7 @@ import type { Logger } from '../../util/log.js';
 import { conntrackDeleter, StaleUdpFlusher, type ConntrackDelete } from '../conntrack-cleanup.js';
 import { run } from '../run-command.js';
 import type { ProxyMode, ProxySnapshot, ServicePortKey } from '../types.js';
+import { fragmentDiff } from './fragment-diff.js';
 import { isAffinitySetName, isServiceChainName, TABLE } from './names.js';
 import { NftCommand, type NftRunner } from './nft-command.js';
 import {
@@ -20,10 +21,8 @@ import {
   baseObjects,
   addChainLine,
   deleteChainLine,
-  deleteElementLine,
   deleteSetLine,
   deleteTableLines,
-  flushChainLine,
   flushSetLine,
   serviceFragment,
   setElementLine,
@@ -98,7 +97,8 @@ export class NftablesMode implements ProxyMode {
 
   private async commit(tx: Transaction): Promise<void> {
     try {
-      await this.nft.apply(`${tx.lines.join('\n')}\n`);
+      // Nothing differs (e.g. a resent EndpointSlice): no nft run at all.
+      if (tx.lines.length > 0) await this.nft.apply(`${tx.lines.join('\n')}\n`);
     } catch (err) {
       this.log.error('nft transaction refused', { error: (err as Error).message, ruleset: tx.lines.join('\n') });
       throw err;
@@ -115,29 +115,39 @@ export class NftablesMode implements ProxyMode {
     const additions: string[] = [];
     const setDeletes: string[] = [];
     const dropped = new Set<string>();
+    // Only the changed ports can move the cluster-ips set or bring a flushed chain back into use.
+    const clusterIPs = new Set(this.clusterIPs);
+    const maybeGone = new Set<string>();
+    const wanted = new Set<string>();
     for (const key of changed) {
-      const old = programmed.get(key);
       const svc = snapshot.services.get(key);
       const next = svc ? serviceFragment(svc, snapshot.endpoints.get(key) ?? [], this.opts) : undefined;
-      if (old) {
-        for (const e of old.elements) removals.push(deleteElementLine(e));
-        for (const c of old.chains) {
-          removals.push(flushChainLine(c));
-          if (!next?.chains.includes(c)) dropped.add(c);
-        }
-        for (const s of old.affinitySets) {
-          const kept = next?.affinitySets.find((n) => n.name === s.name);
-          // A changed timeout cannot be altered in place: recreate the set.
-          if (!kept || kept.timeoutSeconds !== s.timeoutSeconds) setDeletes.push(deleteSetLine(s.name));
-        }
-      }
-      if (next) {
-        additions.push(...addFragmentLines(next));
-        programmed.set(key, next);
-      } else programmed.delete(key);
+      const old = programmed.get(key);
+      const d = fragmentDiff(old, next);
+      removals.push(...d.removals);
+      setDeletes.push(...d.setDeletes);
+      additions.push(...d.additions);
+      for (const c of d.dropped) dropped.add(c);
+      if (old?.clusterIP && old.clusterIP !== next?.clusterIP) maybeGone.add(old.clusterIP);
+      if (next?.clusterIP) clusterIPs.add(next.clusterIP);
+      for (const c of next?.chains ?? []) wanted.add(c);
+      if (next) programmed.set(key, next);
+      else programmed.delete(key);
+    }
+    // Other ports of the same Service share its cluster IP: it goes only with the last of them.
+    if (maybeGone.size > 0) {
+      for (const f of programmed.values()) if (f.clusterIP) maybeGone.delete(f.clusterIP);
+      for (const ip of maybeGone) clusterIPs.delete(ip);
     }
     const lines = [...removals, ...setDeletes, ...additions];
-    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains });
+    return this.finish(
+      snapshot,
+      programmed,
+      lines,
+      dropped,
+      { clusterIPs: this.clusterIPs, nodeIPs: this.nodeIPs, staleChains: this.staleChains },
+      { clusterIPs, wanted },
+    );
   }
 
   /**
@@ -182,7 +192,9 @@ export class NftablesMode implements ProxyMode {
     for (const f of programmed.values()) lines.push(...addFragmentLines(f));
     // The shared sets were flushed above, so every element is added again.
     const staleChains = new Map([...this.staleChains].filter(([c]) => existingChains.has(c)));
-    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: new Set(), nodeIPs: new Set(), staleChains });
+    const clusterIPs = new Set<string>();
+    for (const f of programmed.values()) if (f.clusterIP) clusterIPs.add(f.clusterIP);
+    return this.finish(snapshot, programmed, lines, dropped, { clusterIPs: new Set(), nodeIPs: new Set(), staleChains }, { clusterIPs, wanted: wantedChains });
   }
 
   /** Adds the shared sets' element changes and stale-chain deletion to a transaction. */
@@ -192,9 +204,9 @@ export class NftablesMode implements ProxyMode {
     lines: string[],
     dropped: Set<string>,
     prev: Previous,
+    next: { clusterIPs: Set<string>; wanted: ReadonlySet<string> },
   ): Transaction {
-    const clusterIPs = new Set<string>();
-    for (const f of programmed.values()) if (f.clusterIP) clusterIPs.add(f.clusterIP);
+    const { clusterIPs, wanted } = next;
     const nodeIPs = new Set(snapshot.nodeIPs.filter((ip) => isIPv4(ip) && !ip.startsWith('127.')));
     const setLines = (set: 'cluster-ips' | 'nodeport-ips', before: ReadonlySet<string>, after: Set<string>) => {
       for (const ip of before) if (!after.has(ip)) lines.push(setElementLine('delete', set, ip));
@@ -204,8 +216,6 @@ export class NftablesMode implements ProxyMode {
     setLines('nodeport-ips', prev.nodeIPs, nodeIPs);
 
     const now = this.now();
-    const wanted = new Set<string>();
-    for (const f of programmed.values()) for (const c of f.chains) wanted.add(c);
     const staleChains = new Map<string, number>();
     for (const [c, since] of prev.staleChains) {
       if (wanted.has(c)) continue; // back in use

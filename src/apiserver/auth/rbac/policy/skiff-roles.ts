@@ -1,6 +1,7 @@
-// Roles of Skiff's own node components that Kubernetes runs as add-ons with roles of their
-// own (CoreDNS's system:coredns, an ingress controller's): the cluster DNS, which also
-// publishes each node's DNS endpoint, and the built-in ingress controller.
+// Roles of Skiff's own components that Kubernetes runs as add-ons with roles of their own
+// (CoreDNS's system:coredns, an ingress controller's, k3s's servicelb and local-path
+// provisioner): the cluster DNS, which also publishes each node's DNS endpoint, the built-in
+// ingress controller, the service load balancer and the local-path provisioner.
 import type { KObject } from '../../../../api/types.js';
 import { clusterRole, clusterRoleBinding, eventsRule, group, READ, rule, serviceAccount, user } from './helpers.js';
 
@@ -30,6 +31,20 @@ export function skiffClusterRoles(): KObject[] {
     ]),
     // The TLS certificates of Ingresses: for the ingress controller's own identity only.
     clusterRole('skiff:ingress-controller-tls', [rule(READ, [''], ['secrets'])]),
+    // Skiff's own controllers, as k3s runs them: the load balancer writes Services' status,
+    // the local-path provisioner makes, binds and removes volumes and the default class.
+    clusterRole('skiff:servicelb', [rule(READ, [''], ['services', 'nodes']), rule(['update', 'patch'], [''], ['services/status']), eventsRule()]),
+    clusterRole('skiff:local-path-provisioner', [
+      rule(READ, [''], ['nodes']),
+      rule(['get', 'list', 'watch', 'update', 'patch'], [''], ['persistentvolumeclaims']),
+      rule(['update', 'patch'], [''], ['persistentvolumeclaims/status']),
+      rule(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], [''], ['persistentvolumes']),
+      rule(['update', 'patch'], [''], ['persistentvolumes/status']),
+      rule(['get', 'list', 'watch', 'create'], ['storage.k8s.io'], ['storageclasses']),
+      eventsRule(),
+    ]),
+    // The metrics server's, by the name its manifests give it: it reads nodes and pods and scrapes the agents.
+    clusterRole('system:metrics-server', [rule(READ, [''], ['nodes', 'pods']), rule(['get'], [''], ['nodes/metrics'])]),
     // Skiff's scheduler reads PriorityClasses itself (for pods created before their class),
     // where Kubernetes' resolves priorities only at admission.
     clusterRole('skiff:kube-scheduler', [rule(READ, ['scheduling.k8s.io'], ['priorityclasses'])]),
@@ -41,6 +56,11 @@ export function skiffClusterRoleBindings(): KObject[] {
     clusterRoleBinding('skiff:cluster-dns', 'skiff:cluster-dns', [serviceAccount('kube-system', 'coredns'), group(NODES_GROUP)]),
     clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [serviceAccount('kube-system', 'skiff-ingress'), group(NODES_GROUP)]),
     clusterRoleBinding('skiff:ingress-controller-tls', 'skiff:ingress-controller-tls', [serviceAccount('kube-system', 'skiff-ingress')]),
+    clusterRoleBinding('skiff:servicelb', 'skiff:servicelb', [serviceAccount('kube-system', 'servicelb')]),
+    clusterRoleBinding('skiff:local-path-provisioner', 'skiff:local-path-provisioner', [
+      serviceAccount('kube-system', 'local-path-provisioner-service-account'),
+    ]),
+    clusterRoleBinding('system:metrics-server', 'system:metrics-server', [serviceAccount('kube-system', 'metrics-server')]),
     clusterRoleBinding('skiff:kube-scheduler', 'skiff:kube-scheduler', [user('system:kube-scheduler')]),
     // What kubeadm binds for TLS bootstrapping: agents joining with a bootstrap token may ask
     // for a node client certificate (auto-approved), and nodes may renew their own.

@@ -1,0 +1,264 @@
+// Converts between Kubernetes' protobuf messages and their JSON form, for every message in
+// wire.generated.ts. The JSON shape follows Go's encoding/json over the same struct: a
+// non-pointer scalar is dropped when zero only if omitempty; an absent pointer, slice or map
+// without omitempty is null; a struct is always there; inline structs merge into their parent.
+// Writing follows gogo-protobuf: fields in number order, non-pointer scalars and structs
+// always, pointers only when set, repeated scalars unpacked, map entries sorted by key.
+
+import protobuf from 'protobufjs';
+import { JSON_FORMS, ProtobufDecodeError, ProtobufEncodeError } from './json-forms.js';
+import { LIST_MESSAGES, MESSAGES, type WireField } from './wire.generated.js';
+
+const REPEATED = 1;
+const MAP = 2;
+const POINTER = 4;
+const OMITEMPTY = 8;
+const INLINE = 16;
+
+const VARINT = new Set(['int32', 'int64', 'uint32', 'uint64', 'bool']);
+
+function wireTypeOf(type: string): number {
+  if (VARINT.has(type)) return 0;
+  if (type === 'double') return 1;
+  if (type === 'float') return 5;
+  return 2; // string, bytes, messages
+}
+
+const isMessage = (type: string): boolean => type in MESSAGES;
+
+function fieldsOf(def: string): readonly WireField[] {
+  const fields = MESSAGES[def];
+  if (!fields) throw new Error(`no protobuf message ${def}`);
+  return fields;
+}
+
+const byNumber = new Map<string, Map<number, WireField>>();
+function fieldByNumber(def: string, n: number): WireField | undefined {
+  let m = byNumber.get(def);
+  if (!m) {
+    m = new Map(fieldsOf(def).map((f) => [f[1], f]));
+    byNumber.set(def, m);
+  }
+  return m.get(n);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const toNumber = (v: unknown): number => (typeof v === 'number' ? v : (v as { toNumber(): number }).toNumber());
+
+function readScalar(type: string, r: protobuf.Reader): unknown {
+  switch (type) {
+    case 'string':
+      return utf8.decode(r.bytes());
+    case 'bytes':
+      return Buffer.from(r.bytes()).toString('base64');
+    case 'bool':
+      return r.bool();
+    case 'int32':
+      return r.int32();
+    case 'uint32':
+      return r.uint32();
+    // Beyond 2^53 precision is lost; no Kubernetes field gets near that.
+    case 'int64':
+      return toNumber(r.int64());
+    case 'uint64':
+      return toNumber(r.uint64());
+    case 'double':
+      return r.double();
+    case 'float':
+      return r.float();
+    default:
+      throw new ProtobufDecodeError(`unsupported scalar type ${type}`);
+  }
+}
+
+function readValue(field: WireField, wt: number, r: protobuf.Reader, path: string): unknown {
+  const [name, , type] = field;
+  if (wt !== wireTypeOf(type)) throw new ProtobufDecodeError(`${path}: wire type ${wt} where ${name} needs ${wireTypeOf(type)}`);
+  return isMessage(type) ? decodeMessage(type, r.bytes(), path) : readScalar(type, r);
+}
+
+function zeroScalar(type: string): unknown {
+  if (type === 'string') return '';
+  if (type === 'bool') return false;
+  if (type === 'bytes') return null; // a nil []byte marshals as null
+  return 0;
+}
+
+function readMapEntry(field: WireField, bytes: Uint8Array, path: string): [string, unknown] {
+  const r = protobuf.Reader.create(bytes);
+  let key = '';
+  let value: unknown;
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) key = utf8.decode(r.bytes());
+    else if (tag >>> 3 === 2) value = readValue(field, tag & 7, r, `${path}[${key}]`);
+    else r.skipType(tag & 7);
+  }
+  // gogo omits a zero value; Go reads it back as the zero value.
+  if (value === undefined)
+    value = isMessage(field[2]) ? decodeMessage(field[2], new Uint8Array(0), `${path}[${key}]`) : field[2] === 'bytes' ? '' : zeroScalar(field[2]);
+  return [key, value];
+}
+
+/** Wire values of one message by field name, nested messages already in JSON form. */
+function readFields(def: string, bytes: Uint8Array, path: string): Map<string, unknown> {
+  const r = protobuf.Reader.create(bytes);
+  const out = new Map<string, unknown>();
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    const field = fieldByNumber(def, tag >>> 3);
+    if (field === undefined) {
+      // A field this version does not know (a newer client's): skipped, as gogo does.
+      r.skipType(wt);
+      continue;
+    }
+    const [name, , type, flags] = field;
+    const fpath = path ? `${path}.${name}` : name;
+    if (flags & MAP) {
+      if (wt !== 2) throw new ProtobufDecodeError(`${fpath}: map entry with wire type ${wt}`);
+      const entries = (out.get(name) ?? {}) as Record<string, unknown>;
+      const [k, v] = readMapEntry(field, r.bytes(), fpath);
+      entries[k] = v;
+      out.set(name, entries);
+    } else if (flags & REPEATED) {
+      const list = (out.get(name) ?? []) as unknown[];
+      if (wt === 2 && wireTypeOf(type) !== 2) {
+        // Packed scalars: gogo writes proto2 repeated scalars unpacked, a proto3-minded client may pack them.
+        const end = r.uint32() + r.pos;
+        while (r.pos < end) list.push(readScalar(type, r));
+      } else {
+        list.push(readValue(field, wt, r, `${fpath}[${list.length}]`));
+      }
+      out.set(name, list);
+    } else {
+      out.set(name, readValue(field, wt, r, fpath));
+    }
+  }
+  return out;
+}
+
+const isZero = (v: unknown): boolean => v === '' || v === 0 || v === false;
+
+/** Decodes one message (by definition name) into its Kubernetes JSON form. */
+export function decodeMessage(def: string, bytes: Uint8Array, path = ''): unknown {
+  const values = readFields(def, bytes, path);
+  const form = JSON_FORMS[def];
+  if (form) return form.decode(values, bytes.length, path);
+  if (LIST_MESSAGES.has(def)) return values.get('items') ?? [];
+  const out: Record<string, unknown> = {};
+  for (const [name, , type, flags] of fieldsOf(def)) {
+    const present = values.has(name);
+    const value = values.get(name);
+    if (flags & INLINE) {
+      Object.assign(out, present ? value : decodeMessage(type, new Uint8Array(0), path));
+      continue;
+    }
+    const scalar = !(flags & (REPEATED | MAP)) && !isMessage(type);
+    const struct = !(flags & (REPEATED | MAP | POINTER)) && isMessage(type);
+    if (!present) {
+      if (struct) out[name] = decodeMessage(type, new Uint8Array(0), path ? `${path}.${name}` : name);
+      else if (!(flags & OMITEMPTY)) out[name] = scalar && !(flags & POINTER) ? zeroScalar(type) : null;
+      continue;
+    }
+    if (scalar && isZero(value) && !(flags & POINTER) && flags & OMITEMPTY) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function checkScalar(type: string, v: unknown, path: string): void {
+  const ok =
+    type === 'string' || type === 'bytes'
+      ? typeof v === 'string'
+      : type === 'bool'
+        ? typeof v === 'boolean'
+        : type === 'double' || type === 'float'
+          ? typeof v === 'number'
+          : typeof v === 'number' && Number.isInteger(v);
+  if (!ok) throw new ProtobufEncodeError(`${path}: ${JSON.stringify(v)} is not a ${type}`);
+}
+
+function writeScalar(w: protobuf.Writer, n: number, type: string, v: unknown, path: string): void {
+  checkScalar(type, v, path);
+  w.uint32((n << 3) | wireTypeOf(type));
+  switch (type) {
+    case 'string':
+      w.string(v as string);
+      break;
+    case 'bytes':
+      w.bytes(Buffer.from(v as string, 'base64'));
+      break;
+    case 'bool':
+      w.bool(v as boolean);
+      break;
+    case 'double':
+      w.double(v as number);
+      break;
+    case 'float':
+      w.float(v as number);
+      break;
+    case 'uint32':
+      w.uint32(v as number);
+      break;
+    case 'uint64':
+      w.uint64(v as number);
+      break;
+    case 'int32':
+      w.int32(v as number);
+      break;
+    default:
+      w.int64(v as number);
+  }
+}
+
+function writeMessage(w: protobuf.Writer, n: number, type: string, v: unknown, path: string): void {
+  w.uint32((n << 3) | 2).bytes(encodeMessage(type, v, path));
+}
+
+function writeOne(w: protobuf.Writer, n: number, type: string, v: unknown, path: string): void {
+  if (isMessage(type)) writeMessage(w, n, type, v, path);
+  else writeScalar(w, n, type, v, path);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Encodes a JSON value as the message `def` (without envelope). */
+export function encodeMessage(def: string, value: unknown, path = ''): Uint8Array {
+  const form = JSON_FORMS[def];
+  // A form's fields are written only when present: its message has no Go struct of its own.
+  const values = form ? form.encode(value, path) : LIST_MESSAGES.has(def) ? { items: value ?? [] } : value;
+  if (values !== undefined && values !== null && !isObject(values)) throw new ProtobufEncodeError(`${path || '<root>'}: expected an object`);
+  const obj = values ?? {};
+  const w = protobuf.Writer.create();
+  for (const [name, n, type, flags] of fieldsOf(def)) {
+    const fpath = path ? `${path}.${name}` : name;
+    if (flags & INLINE) {
+      writeMessage(w, n, type, obj, path);
+      continue;
+    }
+    const v = obj[name];
+    if (flags & MAP) {
+      if (v === undefined || v === null) continue;
+      if (!isObject(v)) throw new ProtobufEncodeError(`${fpath}: expected a map`);
+      for (const key of Object.keys(v).sort()) {
+        const entry = protobuf.Writer.create();
+        entry.uint32((1 << 3) | 2).string(key);
+        if (v[key] !== null) writeOne(entry, 2, type, v[key], `${fpath}[${key}]`);
+        w.uint32((n << 3) | 2).bytes(entry.finish());
+      }
+    } else if (flags & REPEATED) {
+      if (v === undefined || v === null) continue;
+      if (!Array.isArray(v)) throw new ProtobufEncodeError(`${fpath}: expected a list`);
+      for (const [i, item] of v.entries()) writeOne(w, n, type, item, `${fpath}[${i}]`);
+    } else if (v === undefined || v === null) {
+      // gogo writes non-pointer fields even when zero; a form writes only what it set.
+      if (form || flags & POINTER) continue;
+      if (isMessage(type)) writeMessage(w, n, type, undefined, fpath);
+      else if (type !== 'bytes') writeScalar(w, n, type, zeroScalar(type), fpath);
+    } else {
+      writeOne(w, n, type, v, fpath);
+    }
+  }
+  return w.finish();
+}
