@@ -39,8 +39,12 @@ export function turnSpent(): boolean {
   return performance.now() - lastTurn >= TURN_BUDGET_MS;
 }
 
-/** Work waiting for a turn, first come first served, and whether the pump below is scheduled. */
-const waiting: (() => void)[] = [];
+/**
+ * Work waiting for a turn, first come first served (from `head` on: shifting an array of
+ * thousands of waiters would move them all each time), and whether the pump is scheduled.
+ */
+let waiting: (() => void)[] = [];
+let head = 0;
 let pumping = false;
 
 /**
@@ -50,9 +54,19 @@ let pumping = false;
  * of every waiter checking the clock again.
  */
 function pump(): void {
-  const next = waiting.shift();
-  if (waiting.length > 0) setImmediate(pump);
-  else pumping = false;
+  const next = waiting[head++];
+  if (head < waiting.length) {
+    setImmediate(pump);
+    // A queue that never empties drops the waiters already let go now and then.
+    if (head >= 1024 && head * 2 >= waiting.length) {
+      waiting = waiting.slice(head);
+      head = 0;
+    }
+  } else {
+    pumping = false;
+    waiting = [];
+    head = 0;
+  }
   next?.();
 }
 
@@ -61,7 +75,7 @@ function pump(): void {
  * nobody is queued; else in its place in the queue, one waiter per turn, in the order they came.
  */
 export async function fairTurn(): Promise<void> {
-  if (waiting.length === 0 && !turnSpent() && admitted < ADMISSIONS_PER_TURN) {
+  if (head === waiting.length && !turnSpent() && admitted < ADMISSIONS_PER_TURN) {
     admitted++;
     return;
   }
