@@ -1,5 +1,6 @@
 // The `skiff` command. Flag names follow k3s where k3s has one.
 import { Command, Option } from 'commander';
+import { stopChildren } from '../util/children.js';
 
 const program = new Command();
 program.name('skiff').description('Kubernetes in one program: API server, store, controllers, node agent.');
@@ -85,6 +86,8 @@ program
       await runServer(opts);
     } catch (err) {
       process.stderr.write(`skiff server: ${(err as Error).message}\n`);
+      // A start-up that failed half-way (say, an image import after containerd started) leaves no child behind.
+      await stopChildren(3_000);
       process.exit(1);
     }
   });

@@ -118,12 +118,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const log = createLogger('server');
   // Until the full shutdown below is wired, a stop signal ends the children started so far
   // (containerd, image imports) and exits; the locks and ports die with the process.
-  const early = (signal: NodeJS.Signals) => {
+  let onStop = (signal: NodeJS.Signals) => {
     log.info('stopping during start-up', { signal });
     void stopChildren(3_000).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
-  process.on('SIGINT', early);
-  process.on('SIGTERM', early);
+  // One listener for the process's whole life, which hands over to the full shutdown once it
+  // is wired: removing a signal's last listener closes libuv's watcher, and a signal it had
+  // already caught but not yet dispatched would be dropped (the server then never stopped).
+  const onSignal = (signal: NodeJS.Signals) => onStop(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const dataDir = resolve(flags.dataDir ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runtimeKind = parseRuntimeKind(flags.runtime ?? 'auto');
@@ -346,8 +350,6 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const seconds = process.uptime().toFixed(2);
   process.stdout.write(`skiff server ready at ${serverUrl} in ${seconds}s; kubeconfig: ${kubeconfig}\n`);
 
-  process.off('SIGINT', early);
-  process.off('SIGTERM', early);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -375,6 +377,5 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     await stopChildren(3_000);
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  onStop = (signal) => void shutdown(signal);
 }

@@ -3,6 +3,7 @@
 // figures and marked stale; it never holds up the others or the next cycle.
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../util/log.js';
+import { fairTurn } from '../util/turns.js';
 import { decodeResourceMetrics } from './points.js';
 import type { NodeMetricsSource } from './sources.js';
 import type { UsageStore } from './usage-store.js';
@@ -88,6 +89,8 @@ export class Scraper {
           const name = node.metadata?.name ?? '';
           const ac = new AbortController();
           try {
+            // A hundred simulated nodes are scraped in this process: one node per share of a turn.
+            await fairTurn();
             const text = await withTimeout(this.o.source.scrape(node, ac.signal), this.timeoutMs, ac, `node ${name}`);
             this.o.store.record(name, decodeResourceMetrics(text, now()));
             const st = this.states.get(name);

@@ -21,6 +21,7 @@ import { SchedulingQueue } from './queue.js';
 import { Code, CycleState, type ClusterEvent } from './types.js';
 import { formatTime } from '../util/time.js';
 import type { AttemptResult, SchedulerMetrics } from './metrics.js';
+import { fairTurn } from '../util/turns.js';
 
 export interface SchedulerOptions {
   client: Client;
@@ -198,21 +199,16 @@ export class Scheduler {
   async run(): Promise<void> {
     if (this.ownFactory) this.informers.start();
     await this.informers.waitForSync();
-    let last = performance.now();
     while (!this.stopped) {
       let p = this.queue.tryPop();
       if (!p) {
         p = await this.queue.pop();
         if (!p) break;
-        last = performance.now();
       }
       const pending = this.scheduleOne(p);
       if (pending) await pending;
-      // Let informer events and binding replies in between decisions.
-      if (performance.now() - last > 5) {
-        await new Promise((r) => setImmediate(r));
-        last = performance.now();
-      }
+      // Let informer events, binding replies and clients over HTTPS in between decisions.
+      await fairTurn();
     }
   }
 

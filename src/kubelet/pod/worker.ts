@@ -21,6 +21,7 @@ import { PodVolumeSetup } from './volume-setup.js';
 import type { PodSyncDeps } from './worker-deps.js';
 import type { ContainerStatus, PodSandboxStatus } from '../runtime/types.js';
 import { isSidecar } from '../container/sidecar.js';
+import { fairTurn } from '../../util/turns.js';
 
 export type { PodApi } from './worker-deps.js';
 
@@ -138,6 +139,8 @@ export class PodWorker {
     const deadline = activeDeadline(pod, this.now());
     if (deadline.exceeded) return this.failPod(pod, deadline.reason, deadline.message);
     if (deadline.inMs !== undefined) this.loop.later(deadline.inMs);
+    // A node agent serving a hundred simulated nodes may get thousands of pods bound at once.
+    await fairTurn();
     const status = await this.step(pod);
     if (statusChanged(status, pod.status)) {
       const running = status.phase === 'Running';
