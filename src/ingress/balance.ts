@@ -26,8 +26,15 @@ export class LoadTracker {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  begin(key: string): void {
+  /** One more request in flight to `key`; the function returned ends it (once, however often called). */
+  begin(key: string): () => void {
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.end(key);
+    };
   }
 
   end(key: string): void {

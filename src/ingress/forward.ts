@@ -121,13 +121,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     tried.add(up.key);
     const sent = Date.now();
     // In flight from here until the upstream's answer ends or the attempt fails, for least-requests and ewma.
-    ctx.picker.load.begin(up.key);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      ctx.picker.load.end(up.key);
-    };
+    const release = ctx.picker.load.begin(up.key);
     const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
     current = proxyReq;
     let connected = false;

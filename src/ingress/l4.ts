@@ -271,12 +271,12 @@ export function spliceToService(
     clearTimeout(timer);
     connected = true;
     picker.connected(up.key);
-    picker.load.begin(up.key);
+    const release = picker.load.begin(up.key);
     // Bytes counted from here: what the client sent before (the peeked ClientHello) is in bytesRead too.
     const before = { in: client.bytesRead - client.readableLength, out: client.bytesWritten };
     const closed = opts.onOpen?.(up);
     upstream.once('close', () => {
-      picker.load.end(up.key);
+      release();
       closed?.({ bytesIn: client.bytesRead - before.in, bytesOut: client.bytesWritten - before.out });
     });
     client.pipe(upstream).pipe(client);

@@ -55,13 +55,7 @@ export function handleUpgrade(ctx: ForwardContext, req: IncomingMessage, socket:
   const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, proto, host }, true);
   // Its own connection: an upgraded socket never returns to the keep-alive pool.
   const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: false });
-  ctx.picker.load.begin(up.key);
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    ctx.picker.load.end(up.key);
-  };
+  const release = ctx.picker.load.begin(up.key);
   socket.once('close', release);
   const timer = setTimeout(() => proxyReq.destroy(new Error(`connect to ${up.key} timed out`)), ctx.timeouts.connectMs);
   proxyReq.on('socket', (s) =>
