@@ -79,7 +79,10 @@ test("csrapproving: a node's request for its own proxy's, DNS's or ingress's cli
   // The same subjects under the node signers, or asked for by anyone but a node.
   assert.equal(approvalFor(await csr('system:kube-proxy', [], SIGNER.kubeletClient, CLIENT, nodeA)), undefined);
   assert.equal(approvalFor(await csr('system:kube-proxy', [], API, CLIENT, bootstrapper)), undefined);
-  assert.equal(approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns'], API, CLIENT, { username: 'system:node:a', groups: ['system:authenticated'] })), undefined);
+  assert.equal(
+    approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns'], API, CLIENT, { username: 'system:node:a', groups: ['system:authenticated'] })),
+    undefined,
+  );
   assert.equal(approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns'], API, CLIENT, { username: 'a', groups: ['system:nodes'] })), undefined);
 });
 

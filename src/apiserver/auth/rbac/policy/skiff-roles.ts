@@ -55,10 +55,7 @@ export function skiffClusterRoles(): KObject[] {
 export function skiffClusterRoleBindings(): KObject[] {
   return [
     clusterRoleBinding('skiff:cluster-dns', 'skiff:cluster-dns', [serviceAccount('kube-system', 'coredns'), group(AGENT_DNS_GROUP)]),
-    clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [
-      serviceAccount('kube-system', 'skiff-ingress'),
-      group(AGENT_INGRESS_GROUP),
-    ]),
+    clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [serviceAccount('kube-system', 'skiff-ingress'), group(AGENT_INGRESS_GROUP)]),
     clusterRoleBinding('skiff:ingress-controller-tls', 'skiff:ingress-controller-tls', [serviceAccount('kube-system', 'skiff-ingress')]),
     clusterRoleBinding('skiff:servicelb', 'skiff:servicelb', [serviceAccount('kube-system', 'servicelb')]),
     clusterRoleBinding('skiff:local-path-provisioner', 'skiff:local-path-provisioner', [
