@@ -139,25 +139,6 @@ describe('bootstrap policy', () => {
     ]);
   });
 
-  it("takes system:nodes out of the agents' proxy, DNS and ingress bindings an earlier version made, keeping other subjects", async () => {
-    const path = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/';
-    const nodes = { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:nodes' };
-    const extra = { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'dns-operator' };
-    const dns = await call(ADMIN, 'GET', `${path}skiff:cluster-dns`);
-    await call(ADMIN, 'PATCH', `${path}skiff:cluster-dns`, { subjects: [...dns.subjects, nodes, extra] });
-    const proxier = await call(ADMIN, 'GET', `${path}skiff:agents-node-proxier`);
-    await call(ADMIN, 'PATCH', `${path}skiff:agents-node-proxier`, { subjects: [...proxier.subjects, nodes] });
-    // Not retired elsewhere: the node group keeps what else it is bound to.
-    const rotation = await call(ADMIN, 'GET', `${path}skiff:node-autoapprove-certificate-rotation`);
-    assert.ok(rotation.subjects.some((s: KObject) => s.name === 'system:nodes'));
-    await reconcileBootstrapPolicy(api.storage);
-    const names = async (b: string) => (await call(ADMIN, 'GET', `${path}${b}`)).subjects.map((s: KObject) => s.name);
-    assert.deepEqual(await names('skiff:cluster-dns'), ['coredns', 'system:skiff-dns', 'dns-operator']);
-    assert.deepEqual(await names('skiff:agents-node-proxier'), ['system:kube-proxy']);
-    assert.deepEqual(await names('skiff:node-autoapprove-certificate-rotation'), ['system:nodes']);
-    await call(ADMIN, 'PATCH', `${path}skiff:cluster-dns`, { subjects: dns.subjects });
-  });
-
   it('aggregates a new ClusterRole labelled aggregate-to-view into view, edit and admin', async () => {
     await call(ADMIN, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -445,32 +426,6 @@ describe('Node authorizer and NodeRestriction', () => {
       { send() {}, end() {} },
     );
     w.stop();
-  });
-
-  it("may not write EndpointSlices nor read Ingresses; the agents' proxy, DNS and ingress identities may do what their roles allow", async () => {
-    const dnsA = user('system:skiff-dns:node-a', 'system:skiff-dns');
-    const ingressA = user('system:skiff-ingress:node-a', 'system:skiff-ingress');
-    const proxy = user('system:kube-proxy');
-    for (const verb of ['create', 'update', 'delete']) {
-      assert.equal(await canI(NODE_A, verb, 'endpointslices', 'kube-system', { group: 'discovery.k8s.io' }), false, `node ${verb} endpointslices`);
-      assert.equal(await canI(dnsA, verb, 'endpointslices', 'kube-system', { group: 'discovery.k8s.io' }), true, `dns ${verb} endpointslices`);
-      assert.equal(await canI(proxy, verb, 'endpointslices', 'default', { group: 'discovery.k8s.io' }), false, `proxy ${verb} endpointslices`);
-      assert.equal(await canI(ingressA, verb, 'endpointslices', 'default', { group: 'discovery.k8s.io' }), false, `ingress ${verb} endpointslices`);
-    }
-    assert.equal(await canI(NODE_A, 'list', 'endpointslices', undefined, { group: 'discovery.k8s.io' }), false);
-    assert.equal(await canI(proxy, 'watch', 'endpointslices', undefined, { group: 'discovery.k8s.io' }), true);
-    assert.equal(await canI(NODE_A, 'list', 'ingresses', undefined, { group: 'networking.k8s.io' }), false);
-    assert.equal(await canI(ingressA, 'update', 'ingresses/status', 'team-a', { group: 'networking.k8s.io' }), true);
-    // The agents' ingress identity reads no Secrets (any node may obtain it).
-    assert.equal(await canI(ingressA, 'list', 'secrets', 'team-a'), false);
-    const err = await fails(NODE_A, 'POST', '/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices', {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: 'kube-dns-evil' },
-      addressType: 'IPv4',
-      endpoints: [],
-    });
-    assert.equal(err.code, 403);
   });
 
   it('writes only its own Node and the status of its own pods', async () => {

@@ -39,3 +39,15 @@ export function agentComponentOf(cn: string, orgs: readonly string[], nodeName: 
     return want.cn === cn && want.orgs.length === orgs.length && want.orgs.every((o, i) => orgs[i] === o);
   });
 }
+
+/** The node whose DNS `user` is, if it is one (system:skiff-dns:<node> in system:skiff-dns). */
+export function agentDnsNodeOf(user: { username: string; groups?: readonly string[] }): string | undefined {
+  const prefix = `${AGENT_DNS_GROUP}:`;
+  if (!user.username.startsWith(prefix) || !user.groups?.includes(AGENT_DNS_GROUP)) return undefined;
+  return user.username.slice(prefix.length) || undefined;
+}
+
+/** Where a node's DNS publishes its listener: one EndpointSlice of kube-system/kube-dns per node. */
+export const KUBE_DNS_NAMESPACE = 'kube-system';
+export const KUBE_DNS_SERVICE = 'kube-dns';
+export const nodeDnsSliceName = (nodeName: string): string => `${KUBE_DNS_SERVICE}-${nodeName}`.slice(0, 253);
