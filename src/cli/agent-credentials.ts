@@ -5,9 +5,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
+import type { AgentComponent } from '../api/certificates/agent-components.js';
 import { bootstrapTokenOf, parseJoinToken } from '../apiserver/auth/join-token.js';
 import { Client } from '../client/client.js';
 import { HttpsTransport } from '../client/https-transport.js';
+import { ensureComponentCert, renewComponentCert } from '../kubelet/component-credentials.js';
 import {
   ensureNodeClientCert,
   ensureNodeServingCert,
@@ -53,6 +55,9 @@ function fetchCA(server: string): Promise<string> {
   });
 }
 
+// Named as the same components in `skiff server` name themselves (managedFields show it).
+const USER_AGENTS: Record<AgentComponent, string> = { proxy: 'kube-proxy', dns: 'coredns', ingress: 'skiff-ingress' };
+
 export interface AgentConnection {
   client: Client;
   ca: string;
@@ -60,6 +65,8 @@ export interface AgentConnection {
   issueServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<{ cert: string; key: string }>;
   /** Keeps the agent server's certificate (the last issueServingCert gave) renewed before it expires. */
   rotateServing(server: { setTls(tls: { cert: string; key: string }): void }): void;
+  /** A client of the node's proxy, DNS or ingress with a certificate of its own (kept renewed); closed by stop(). */
+  componentClient(component: AgentComponent): Promise<Client>;
   stop(): void;
 }
 
@@ -89,6 +96,7 @@ export async function connectAgent(o: { server: string; dataDir: string; nodeNam
   if (bootstrapped) o.log.info('node client certificate obtained through the CSR API', { user: `system:node:${o.nodeName}` });
   const transport = new HttpsTransport({ server: o.server, ca, cert: pair.cert, key: pair.key, userAgent: `skiff-agent/${o.nodeName}` });
   const client = new Client(transport);
+  const componentClients: Client[] = [];
   let serving: { san: { hostnames: string[]; ips: string[] }; pair: { cert: string; key: string } } | undefined;
   const rotations = [
     startCertRotation('node client', pair, renewClientCert(client, creds), (next) => transport.rotateClientCertificate(next.cert, next.key), creds.log),
@@ -105,8 +113,25 @@ export async function connectAgent(o: { server: string; dataDir: string; nodeNam
       if (!serving) return;
       rotations.push(startCertRotation('node serving', serving.pair, renewServingCert(client, creds, serving.san), (next) => server.setTls(next), creds.log));
     },
+    async componentClient(component) {
+      const pair = await ensureComponentCert(client, creds, component);
+      const t = new HttpsTransport({ server: o.server, ca, cert: pair.cert, key: pair.key, userAgent: `${USER_AGENTS[component]}/${o.nodeName}` });
+      const c = new Client(t);
+      componentClients.push(c);
+      rotations.push(
+        startCertRotation(
+          `${component} client`,
+          pair,
+          renewComponentCert(client, creds, component),
+          (next) => t.rotateClientCertificate(next.cert, next.key),
+          creds.log,
+        ),
+      );
+      return c;
+    },
     stop: () => {
       for (const r of rotations) r.stop();
+      for (const c of componentClients) c.close();
     },
   };
 }

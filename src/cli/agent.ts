@@ -154,37 +154,42 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   collectDefaultMetrics({ register: agent.metrics });
   metrics = agent.metrics;
   await agent.start();
+  // The proxy, DNS and ingress act as identities of their own (certificates the node asks
+  // for), not as the node, each with its own informers: the node may not watch what they read.
   const proxy = await startNodeProxy(flags, {
-    client,
+    client: () => conn.componentClient('proxy'),
     nodeName: name,
     nodeIP: ip,
     runsProcesses: nodeRuntime.runtime.runsProcesses,
     clusterCIDR: flags.clusterCidr,
     log,
-    informers,
   });
   // This node's DNS listener on its node IP, published in the kube-dns EndpointSlices.
   const dns = flags.disableDns
     ? undefined
-    : await startClusterDns({
-        client,
-        nodeName: name,
-        listen: [ip],
-        port: flags.clusterDnsPort ?? defaultDnsPort(),
-        clusterDomain: flags.clusterDomain,
-        resolvConf: flags.resolvConf,
-        recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined,
-        log: log.child('dns'),
-      }).catch((err: Error) => {
-        log.error('cluster DNS did not start on this node', { error: err.message });
-        return undefined;
-      });
+    : await conn
+        .componentClient('dns')
+        .then((dnsClient) =>
+          startClusterDns({
+            client: dnsClient,
+            nodeName: name,
+            listen: [ip],
+            port: flags.clusterDnsPort ?? defaultDnsPort(),
+            clusterDomain: flags.clusterDomain,
+            resolvConf: flags.resolvConf,
+            recursionFrom: flags.clusterCidr ? [flags.clusterCidr] : undefined,
+            log: log.child('dns'),
+          }),
+        )
+        .catch((err: Error) => {
+          log.error('cluster DNS did not start on this node', { error: err.message });
+          return undefined;
+        });
   const ingress = await startNodeIngress(flags, {
-    client,
+    client: () => conn.componentClient('ingress'),
     nodeName: name,
     nodeIP: ip,
     log,
-    informers,
     print: (line) => process.stdout.write(`skiff agent: ${line}\n`),
     tlsSecrets: false,
   });

@@ -31,7 +31,8 @@ export function defaultIngressPorts(): { http: number; https: number } {
 export async function startNodeIngress(
   flags: NodeIngressFlags,
   o: {
-    client: Client;
+    /** Or how to get one (a joined agent asks for the ingress's own certificate only when it runs one). */
+    client: Client | (() => Promise<Client>);
     nodeName: string;
     nodeIP: string;
     log: Logger;
@@ -47,7 +48,7 @@ export async function startNodeIngress(
   const addresses = [...new Set([o.nodeIP, '127.0.0.1'])];
   try {
     const ingress = await startIngress({
-      client: o.client,
+      client: typeof o.client === 'function' ? await o.client() : o.client,
       nodeName: o.nodeName,
       nodeIPs: addresses,
       statusIPs: [o.nodeIP],

@@ -15,7 +15,8 @@ export interface NodeProxyFlags {
 export async function startNodeProxy(
   flags: NodeProxyFlags,
   o: {
-    client: Client;
+    /** Or how to get one (a joined agent asks for the proxy's own certificate only when it runs a proxy). */
+    client: Client | (() => Promise<Client>);
     nodeName: string;
     nodeIP: string;
     runsProcesses: boolean;
@@ -36,7 +37,7 @@ export async function startNodeProxy(
     return undefined;
   }
   return startServiceProxy({
-    client: o.client,
+    client: typeof o.client === 'function' ? await o.client() : o.client,
     nodeName: o.nodeName,
     nodeIPs: [o.nodeIP],
     mode,

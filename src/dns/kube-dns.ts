@@ -5,13 +5,12 @@
 // garbage collector removes it with the node.
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { KUBE_DNS_NAMESPACE, KUBE_DNS_SERVICE, nodeDnsSliceName } from '../api/certificates/agent-components.js';
 import type { Client } from '../client/client.js';
 import { SharedInformer } from '../client/informer.js';
 import { isAlreadyExists, isNotFound } from '../client/transport.js';
 import type { Logger } from '../util/log.js';
 
-export const KUBE_DNS_NAMESPACE = 'kube-system';
-export const KUBE_DNS_SERVICE = 'kube-dns';
 export const MANAGED_BY = 'skiff-dns';
 const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -102,9 +101,7 @@ export interface NodeEndpointOptions {
   log: Logger;
 }
 
-export function nodeSliceName(nodeName: string): string {
-  return `kube-dns-${nodeName}`.slice(0, 253);
-}
+const nodeSliceName = nodeDnsSliceName;
 
 /** The EndpointSlice that sends this node's share of kube-dns traffic to its own listener. */
 export function nodeEndpointSlice(o: Omit<NodeEndpointOptions, 'client' | 'log'>, nodeUid?: string): EndpointSlice {

@@ -38,7 +38,7 @@ export interface NodeCredentialsOptions {
 
 export const nodeUser = (nodeName: string) => `system:node:${nodeName}`;
 
-function readPair(dir: string, base: string): CertAndKey | undefined {
+export function readPair(dir: string, base: string): CertAndKey | undefined {
   try {
     return { cert: readFileSync(join(dir, `${base}.crt`), 'utf8'), key: readFileSync(join(dir, `${base}.key`), 'utf8') };
   } catch {
@@ -47,7 +47,7 @@ function readPair(dir: string, base: string): CertAndKey | undefined {
 }
 
 // Key first and both 0600, each written whole and renamed into place.
-function writePair(dir: string, base: string, pair: CertAndKey): void {
+export function writePair(dir: string, base: string, pair: CertAndKey): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const [ext, data] of [
     ['key', pair.key],
@@ -85,6 +85,8 @@ export interface CsrRequest {
   signerName: string;
   usages: string[];
   cn: string;
+  /** The subject's O (default system:nodes). */
+  orgs?: string[];
   san?: { hostnames?: string[]; ips?: string[] };
 }
 
@@ -92,7 +94,7 @@ export interface CsrRequest {
 export async function requestCertificate(client: Client, r: CsrRequest, log: Logger, waitMs = WAIT_MS): Promise<CertAndKey> {
   const { keys, pem } = await newKey();
   const san = r.san ? splitNames(r.san.hostnames ?? [], r.san.ips ?? []) : undefined;
-  const request = await createCsr(keys, r.cn, [NODES_GROUP], san);
+  const request = await createCsr(keys, r.cn, r.orgs ?? [NODES_GROUP], san);
   const csrs = client.resource(resources.certificateSigningRequests);
   const created = await csrs.create({
     apiVersion: 'certificates.k8s.io/v1',

@@ -57,6 +57,35 @@ test('csrapproving: node client requests from bootstrappers and the node itself;
   );
 });
 
+test("csrapproving: a node's request for its own proxy's, DNS's or ingress's client certificate, exactly those subjects and nothing else", async () => {
+  const API = SIGNER.apiserverClient;
+  // What agent a asks for with its node certificate.
+  assert.equal(approvalFor(await csr('system:kube-proxy', [], API, CLIENT, nodeA)), 'nodecomponent');
+  assert.equal(approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns'], API, CLIENT, nodeA)), 'nodecomponent');
+  assert.equal(approvalFor(await csr('system:skiff-ingress:a', ['system:skiff-ingress'], API, ['client auth'], nodeA)), 'nodecomponent');
+  // Admin rights, another node's identity or another node's components: a human decides.
+  assert.equal(approvalFor(await csr('system:admin', ['system:masters'], API, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:kube-proxy', ['system:masters'], API, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:node:b', ['system:nodes'], API, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:skiff-dns:b', ['system:skiff-dns'], API, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:skiff-ingress:b', ['system:skiff-ingress'], API, CLIENT, nodeA)), undefined);
+  // The right name with extra or missing groups.
+  assert.equal(approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns', 'system:masters'], API, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:skiff-dns:a', [], API, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:skiff-dns:a', ['system:skiff-ingress'], API, CLIENT, nodeA)), undefined);
+  // Usages beyond a client's, or subject alternative names.
+  assert.equal(approvalFor(await csr('system:kube-proxy', [], API, ['client auth', 'server auth'], nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:kube-proxy', [], API, CLIENT, nodeA, { dns: ['kubernetes'], ips: [] })), undefined);
+  // The same subjects under the node signers, or asked for by anyone but a node.
+  assert.equal(approvalFor(await csr('system:kube-proxy', [], SIGNER.kubeletClient, CLIENT, nodeA)), undefined);
+  assert.equal(approvalFor(await csr('system:kube-proxy', [], API, CLIENT, bootstrapper)), undefined);
+  assert.equal(
+    approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns'], API, CLIENT, { username: 'system:node:a', groups: ['system:authenticated'] })),
+    undefined,
+  );
+  assert.equal(approvalFor(await csr('system:skiff-dns:a', ['system:skiff-dns'], API, CLIENT, { username: 'a', groups: ['system:nodes'] })), undefined);
+});
+
 test('csrsigning: what each built-in signer refuses, in Kubernetes’ words', async () => {
   const { keys } = await newKey();
   const parsed = async (cn: string, orgs: string[], san?: { dns: string[]; ips: string[] }) => parseCsr(await createCsr(keys, cn, orgs, san));

@@ -8,12 +8,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { bootstrapTokenOf, parseJoinToken } from '../../src/apiserver/auth/join-token.js';
+import { kubectlAt } from '../helpers/server.js';
 import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
 import { waitFor as until } from '../helpers/wait.js';
 
@@ -181,7 +183,63 @@ spec:
     assert.equal(servingCsr?.spec.username, `system:node:${N2}`, 'the agent speaks as its node, not with the token');
     assert.ok(servingCsr?.spec.groups?.includes('system:nodes'));
     assert.ok(servingCsr?.status?.certificate, 'its serving certificate is signed');
-    for (const f of ['kubelet-client.key', 'kubelet-client.crt', 'kubelet-serving.key']) {
+    // Its DNS and ingress got certificates of their own, asked for as the node and auto-approved
+    // (no proxy here: this cluster runs none, so no proxy certificate was asked for).
+    const componentCsrs = csrs.filter((x) => x.spec.signerName === 'kubernetes.io/kube-apiserver-client');
+    const subjects = componentCsrs.map((x) => {
+      assert.equal(x.spec.username, `system:node:${N2}`, 'asked for by the node');
+      assert.ok(x.status?.certificate, `signed: ${JSON.stringify(x.status)}`);
+      return new X509Certificate(Buffer.from(x.status!.certificate!, 'base64')).subject;
+    });
+    assert.deepEqual(subjects.sort(), [`O=system:skiff-dns\nCN=system:skiff-dns:${N2}`, `O=system:skiff-ingress\nCN=system:skiff-ingress:${N2}`]);
+    // The node's own certificate may no longer write EndpointSlices (it could redirect any
+    // Service's traffic); the DNS's identity wrote this node's kube-dns slice.
+    const pki = join(agent.dataDir, 'agent', 'pki');
+    const asNodeConfig = join(agent.dataDir, 'as-node.kubeconfig');
+    const serverUrl = /server: (https:\/\/\S+)/.exec(readFileSync(c.server.real.kubeconfig, 'utf8'))![1]!;
+    writeFileSync(
+      asNodeConfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: '${serverUrl}', certificate-authority: '${join(agent.dataDir, 'server-ca.crt')}'}}]
+users: [{name: node, user: {client-certificate: '${join(pki, 'kubelet-client.crt')}', client-key: '${join(pki, 'kubelet-client.key')}'}}]
+contexts: [{name: c, context: {cluster: c, user: node}}]
+current-context: c
+`,
+      { mode: 0o600 },
+    );
+    const asNode = kubectlAt(asNodeConfig, agent.dataDir);
+    const whoami = await asNode(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    assert.equal(whoami.stdout, `system:node:${N2}`, whoami.stderr);
+    const slice = await getJson<EndpointSlice>(node, ['endpointslice', `kube-dns-${N2}`, '-n', 'kube-system', '--show-managed-fields']);
+    assert.deepEqual(
+      slice.metadata?.managedFields?.map((f) => f.manager),
+      ['coredns'],
+    );
+    // Pointing the cluster DNS at another address (update), or adding a slice of its own (create): refused.
+    const evil = join(agent.dataDir, 'evil-slice.json');
+    writeFileSync(evil, JSON.stringify({ ...slice, endpoints: [{ addresses: ['10.0.0.66'] }] }));
+    const slicesPath = '/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices';
+    const update = await asNode(['replace', '--raw', `${slicesPath}/kube-dns-${N2}`, '-f', evil]);
+    assert.notEqual(update.code, 0);
+    assert.match(update.stderr, /Forbidden/);
+    assert.match(update.stderr, new RegExp(`User \\\\?"system:node:${N2}\\\\?" cannot update resource \\\\?"endpointslices\\\\?"`));
+    writeFileSync(
+      evil,
+      JSON.stringify({ ...slice, metadata: { name: 'kube-dns-evil', labels: slice.metadata?.labels }, endpoints: [{ addresses: ['10.0.0.66'] }] }),
+    );
+    const create = await asNode(['create', '--raw', slicesPath, '-f', evil]);
+    assert.notEqual(create.code, 0);
+    assert.match(create.stderr, new RegExp(`User \\\\?"system:node:${N2}\\\\?" cannot create resource \\\\?"endpointslices\\\\?"`));
+    for (const [as, can] of [
+      [[`--as=system:node:${N2}`, '--as-group=system:nodes'], 'no'],
+      [[`--as=system:skiff-dns:${N2}`, '--as-group=system:skiff-dns'], 'yes'],
+      [[`--as=system:skiff-ingress:${N2}`, '--as-group=system:skiff-ingress'], 'no'],
+    ] as const) {
+      const r = await node.kubectl(['auth', 'can-i', 'update', 'endpointslices.discovery.k8s.io', '-n', 'kube-system', ...as]);
+      assert.equal(r.stdout.trim(), can, `${as.join(' ')}: ${r.stderr}`);
+    }
+    for (const f of ['kubelet-client.key', 'kubelet-client.crt', 'kubelet-serving.key', 'dns-client.key', 'ingress-client.key']) {
       const mode = statSync(join(agent.dataDir, 'agent', 'pki', f)).mode & 0o777;
       assert.equal(mode, 0o600, `${f} is 0600`);
     }

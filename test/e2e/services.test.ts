@@ -5,9 +5,11 @@
 // name, so the client sees which pod answered. SKIFF_E2E_PROXY_MODES picks modes (default all).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
@@ -170,6 +172,12 @@ async function scenario(t: TestContext, m: ModeCase): Promise<void> {
     for (const a of answers) counts.set(a, (counts.get(a) ?? 0) + 1);
     t.diagnostic(`answers per pod: ${JSON.stringify(Object.fromEntries(counts))}`);
     assert.deepEqual([...counts.keys()].sort(), httpdNames, 'every answer comes from one of the two pods, none failed');
+    // The agent's proxy that routed them acts as system:kube-proxy, with a certificate its node asked for.
+    const proxyCerts = (await json<{ items: CertificateSigningRequest[] }>(c, ['get', 'csr'])).items
+      .filter((x) => x.spec.signerName === 'kubernetes.io/kube-apiserver-client' && x.spec.username === `system:node:${agent.name}` && x.status?.certificate)
+      .map((x) => new X509Certificate(Buffer.from(x.status!.certificate!, 'base64')).subject)
+      .filter((s) => s === 'CN=system:kube-proxy');
+    assert.equal(proxyCerts.length, 1, "one proxy certificate, asked for by the agent's node");
     if (m.balance === 'random')
       for (const n of counts.values()) assert.ok(n >= 60 && n <= 140, `roughly half each (binomial 200, p=0.5: 60..140 is beyond 5 sigma): ${n}`);
     else

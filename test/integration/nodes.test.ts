@@ -4,6 +4,7 @@
 // (taints, eviction, recovery), and `skiff agent` joining from another process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -196,6 +197,14 @@ test('node failure: no heartbeats → Unknown with the unreachable taint, short 
   });
 });
 
+const victimSlice = {
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { name: 'victim', namespace: 'default', labels: { 'kubernetes.io/service-name': 'victim' } },
+  addressType: 'IPv4',
+  endpoints: [{ addresses: ['10.1.1.1'] }],
+};
+
 function runAgentOnce(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((res) => {
     const p = spawn(process.execPath, [SKIFF_BIN, 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -316,6 +325,42 @@ test('skiff agent --runtime simulated joins from another process with the server
       ['system:node:joined-node'],
     );
     assert.doesNotMatch(err, /visible to every user/);
+
+    // Its DNS runs as an identity of its own, on a certificate the node asked for.
+    const dnsCert = await eventually('a signed certificate for the joined node’s DNS', 20_000, async () => {
+      const all = (await json(['get', 'csr'])).items as { spec: { signerName: string; username: string }; status?: { certificate?: string } }[];
+      const mine = all.filter((c) => c.spec.signerName === 'kubernetes.io/kube-apiserver-client' && c.spec.username === 'system:node:joined-node');
+      const subjects = mine.filter((c) => c.status?.certificate).map((c) => new X509Certificate(Buffer.from(c.status!.certificate!, 'base64')).subject);
+      return subjects.find((x) => x === 'O=system:skiff-dns\nCN=system:skiff-dns:joined-node');
+    });
+    assert.ok(dnsCert);
+    // The node's own certificate may not rewrite an EndpointSlice (which would redirect a Service's traffic).
+    await ok(['apply', '-f', '-'], JSON.stringify(victimSlice));
+    const pki = join(s.dataDir, 'agent', 'agent', 'pki');
+    const slicePath = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/victim';
+    const current = await json(['get', 'endpointslice', 'victim']);
+    const put = await new Promise<{ code: number; body: string }>((res, rej) => {
+      const req = https.request(
+        `${s.url}${slicePath}`,
+        {
+          method: 'PUT',
+          ca: readFileSync(join(s.dataDir, 'tls', 'ca.crt')),
+          cert: readFileSync(join(pki, 'kubelet-client.crt')),
+          key: readFileSync(join(pki, 'kubelet-client.key')),
+          headers: { 'content-type': 'application/json' },
+        },
+        (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => res({ code: r.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', rej);
+      req.end(JSON.stringify({ ...current, endpoints: [{ addresses: ['10.9.9.9'] }] }));
+    });
+    assert.equal(put.code, 403, put.body);
+    assert.match(JSON.parse(put.body).message, /User "system:node:joined-node" cannot update resource "endpointslices"/);
+    await ok(['delete', 'endpointslice', 'victim']);
   } finally {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));

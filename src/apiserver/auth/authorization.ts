@@ -7,6 +7,7 @@ import type { ResourceStorage } from '../rest/resource-store.js';
 import { AccessReviews } from './access-review.js';
 import { NodeAuthorizer } from './node/node-authorizer.js';
 import { NodeGraph } from './node/graph.js';
+import { agentDnsRestriction } from './node/agent-dns-restriction.js';
 import { nodeRestriction } from './node/node-restriction.js';
 import { ClusterRoleAggregator } from './rbac/aggregation.js';
 import { RbacAuthorizer } from './rbac/authorizer.js';
@@ -47,6 +48,7 @@ export class Authorization {
     this.aggregator = new ClusterRoleAggregator(rs, log);
     rs.admission.push(escalationCheck(() => this.authorizer, this.rbac, this.rbacIndex));
     if (this.graph) rs.admission.push(nodeRestriction(rs.cache));
+    rs.admission.push(agentDnsRestriction());
   }
 
   /** Guards `handler` and serves the access reviews through it. */

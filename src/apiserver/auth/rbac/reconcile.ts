@@ -1,13 +1,14 @@
 // Puts the bootstrap policy in place on every start, as kube-apiserver's RBAC post-start
 // hook: missing roles and bindings are created; existing ones get back the rules, subjects,
-// labels and annotations they lack (nothing is taken away) unless annotated
-// rbac.authorization.kubernetes.io/autoupdate: "false".
+// labels and annotations they lack (nothing is taken away but the subjects Skiff itself
+// retired) unless annotated rbac.authorization.kubernetes.io/autoupdate: "false".
 import type { KObject, ResourceDef } from '../../../api/types.js';
 import { jsonEqual } from '../../../api/validation.js';
 import { clusterrolebindings, clusterroles } from '../../../api/rbac/index.js';
 import type { ResourceStorage } from '../../rest/resource-store.js';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './policy/cluster-roles.js';
-import { AUTOUPDATE_ANNOTATION } from './policy/helpers.js';
+import { AUTOUPDATE_ANNOTATION, type Subject } from './policy/helpers.js';
+import { retiredBindingSubjects } from './policy/skiff-roles.js';
 
 function union<T>(have: T[] | undefined, want: T[] | undefined): T[] {
   const out = [...(have ?? [])];
@@ -38,10 +39,13 @@ export function reconcileRole(cur: KObject, want: KObject): KObject | undefined 
   return jsonEqual(next, cur) ? undefined : next;
 }
 
-export function reconcileBinding(cur: KObject, want: KObject): KObject | 'recreate' | undefined {
+const sameSubject = (a: Subject, b: Subject) => a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
+
+export function reconcileBinding(cur: KObject, want: KObject, retired: Subject[] = []): KObject | 'recreate' | undefined {
   if (cur.metadata?.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') return undefined;
   if (!jsonEqual(cur.roleRef, want.roleRef)) return 'recreate';
-  const next: KObject = { ...cur, metadata: mergedMeta(cur, want), subjects: union(cur.subjects, want.subjects) };
+  const kept = (cur.subjects as Subject[] | undefined)?.filter((s) => !retired.some((r) => sameSubject(s, r)));
+  const next: KObject = { ...cur, metadata: mergedMeta(cur, want), subjects: union(kept, want.subjects) };
   if (!next.subjects.length) delete next.subjects;
   return jsonEqual(next, cur) ? undefined : next;
 }
@@ -58,7 +62,7 @@ async function ensure(rs: ResourceStorage, def: ResourceDef, want: KObject, isBi
     }
     return;
   }
-  const next = isBinding ? reconcileBinding(cur, want) : reconcileRole(cur, want);
+  const next = isBinding ? reconcileBinding(cur, want, retiredBindingSubjects()[name]) : reconcileRole(cur, want);
   if (!next) return;
   if (next === 'recreate') {
     await rs.delete(def, undefined, name);

@@ -3,15 +3,16 @@
 // provisioner): the cluster DNS, which also publishes each node's DNS endpoint, the built-in
 // ingress controller, the service load balancer and the local-path provisioner.
 import type { KObject } from '../../../../api/types.js';
-import { clusterRole, clusterRoleBinding, eventsRule, group, READ, rule, serviceAccount, user } from './helpers.js';
+import { AGENT_DNS_GROUP, AGENT_INGRESS_GROUP, AGENT_PROXY_USER } from '../../../../api/certificates/agent-components.js';
+import { clusterRole, clusterRoleBinding, eventsRule, group, READ, rule, serviceAccount, type Subject, user } from './helpers.js';
 
 /**
- * A joined agent's proxy, DNS and ingress act with the node's credentials (system:node:<name>
- * in system:nodes) until agents get identities of their own for them; so system:nodes holds
- * their read rules. Never Secrets: a node reads only its own pods' Secrets (the Node
- * authorizer), so an agent's ingress serves no TLS of its own yet.
+ * A joined agent's proxy, DNS and ingress act as identities of their own (certificates the
+ * node asks for: system:kube-proxy, system:skiff-dns:<node> in system:skiff-dns,
+ * system:skiff-ingress:<node> in system:skiff-ingress), never as the node. The agents'
+ * ingress identity gets no Secrets (skiff:ingress-controller-tls): any node may obtain it, and
+ * a node reads only its own pods' Secrets.
  */
-const NODES_GROUP = 'system:nodes';
 
 export function skiffClusterRoles(): KObject[] {
   return [
@@ -53,8 +54,8 @@ export function skiffClusterRoles(): KObject[] {
 
 export function skiffClusterRoleBindings(): KObject[] {
   return [
-    clusterRoleBinding('skiff:cluster-dns', 'skiff:cluster-dns', [serviceAccount('kube-system', 'coredns'), group(NODES_GROUP)]),
-    clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [serviceAccount('kube-system', 'skiff-ingress'), group(NODES_GROUP)]),
+    clusterRoleBinding('skiff:cluster-dns', 'skiff:cluster-dns', [serviceAccount('kube-system', 'coredns'), group(AGENT_DNS_GROUP)]),
+    clusterRoleBinding('skiff:ingress-controller', 'skiff:ingress-controller', [serviceAccount('kube-system', 'skiff-ingress'), group(AGENT_INGRESS_GROUP)]),
     clusterRoleBinding('skiff:ingress-controller-tls', 'skiff:ingress-controller-tls', [serviceAccount('kube-system', 'skiff-ingress')]),
     clusterRoleBinding('skiff:servicelb', 'skiff:servicelb', [serviceAccount('kube-system', 'servicelb')]),
     clusterRoleBinding('skiff:local-path-provisioner', 'skiff:local-path-provisioner', [
@@ -69,8 +70,16 @@ export function skiffClusterRoleBindings(): KObject[] {
     clusterRoleBinding('skiff:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
       group('system:nodes'),
     ]),
-    // A joined agent's service proxy runs with the node's credentials until agents get a
-    // kube-proxy identity of their own.
-    clusterRoleBinding('skiff:agents-node-proxier', 'system:node-proxier', [group(NODES_GROUP), user('system:kube-proxy')]),
+    // Joined agents' service proxies, as system:kube-proxy (which system:node-proxier binds too).
+    clusterRoleBinding('skiff:agents-node-proxier', 'system:node-proxier', [user(AGENT_PROXY_USER)]),
   ];
+}
+
+/**
+ * Subjects earlier versions bound and reconciliation takes away (it otherwise only adds):
+ * the node group no longer acts as the agents' proxy, DNS and ingress.
+ */
+export function retiredBindingSubjects(): Record<string, Subject[]> {
+  const nodes = [group('system:nodes')];
+  return { 'skiff:cluster-dns': nodes, 'skiff:ingress-controller': nodes, 'skiff:agents-node-proxier': nodes };
 }
