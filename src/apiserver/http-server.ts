@@ -314,6 +314,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const writer = new WatchWriter(res, undefined, () => {
       done = true;
       handle?.stop();
+      opts.log?.('closing a watch whose client cannot keep up', { path: req.url, user: apiReq.user?.username });
     });
     const start = () => {
       if (headersSent) return;

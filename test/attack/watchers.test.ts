@@ -135,6 +135,8 @@ test('1,000 watchers of a 1 MB ConfigMap being updated: RSS bounded, back near b
   await assertHealthy(s, RSS_BOUND_MIB);
 });
 
+const UPDATES = 80;
+
 test('a watcher that stops reading is closed and resumes from its last resourceVersion', async () => {
   const made = await raw.request('POST', NS, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slow' }, data: { v: 'a' } }));
   assert.equal(made.status, 201);
@@ -142,19 +144,40 @@ test('a watcher that stops reading is closed and resumes from its last resourceV
   const fast = await watch(`${NS}?watch=true&resourceVersion=${first}&fieldSelector=metadata.name%3Dslow`, { track: true });
   const slow = await watch(`${NS}?watch=true&resourceVersion=${first}&fieldSelector=metadata.name%3Dslow`, { paused: true, track: true });
   const rvs: string[] = [];
-  // 16 MiB may wait for a watcher; 40 updates of 1 MB are more than that.
-  for (let i = 0; i < 40; i++) rvs.push(await putBig('slow', String.fromCharCode(98 + (i % 20))));
-  await until(() => fast.events.length >= 40, 60_000, 'the reading watcher to see every update');
+  // 16 MiB may wait for a watcher, and the kernel's socket buffers on loopback hold more
+  // (the receive side may grow to tcp_rmem's maximum, 32 MiB here): 80 updates of 1 MB
+  // are more than all of that together.
+  for (let i = 0; i < UPDATES; i++) rvs.push(await putBig('slow', String.fromCharCode(98 + (i % 20))));
+  await until(() => fast.events.length >= UPDATES, 60_000, 'the reading watcher to see every update');
   assert.deepEqual(
     fast.events.map((e) => e.rv),
     rvs,
   );
   slow.res.resume();
-  await Promise.race([slow.ended, new Promise((_, j) => setTimeout(() => j(new Error('the slow watcher was never closed')), 60_000))]);
-  assert.ok(slow.events.length < 40, `the slow watcher got all ${slow.events.length} events`);
+  await Promise.race([
+    slow.ended,
+    new Promise((_, j) =>
+      setTimeout(
+        () =>
+          j(
+            new Error(
+              `the slow watcher was never closed; server log: ${
+                s
+                  .logs()
+                  .split('\n')
+                  .filter((l) => /cannot keep up/.test(l))
+                  .join(' | ') || 'no watch closed'
+              }`,
+            ),
+          ),
+        60_000,
+      ),
+    ),
+  ]);
+  assert.ok(slow.events.length < UPDATES, `the slow watcher got all ${slow.events.length} events`);
   const last = slow.events.at(-1)?.rv ?? first;
   const resumed = await watch(`${NS}?watch=true&resourceVersion=${last}&fieldSelector=metadata.name%3Dslow`, { track: true });
-  await until(() => slow.events.length + resumed.events.length >= 40, 30_000, 'the resumed watch to catch up').catch((e) => {
+  await until(() => slow.events.length + resumed.events.length >= UPDATES, 30_000, 'the resumed watch to catch up').catch((e) => {
     throw new Error(
       `${e.message}: slow saw ${slow.events.length} (last ${last}), resumed ${resumed.events.length}, first ${first}, rvs ${rvs[0]}..${rvs.at(-1)}`,
     );
