@@ -8,49 +8,11 @@ import { builtinRegistry } from '../../src/api/builtin.js';
 import type { KObject } from '../../src/api/types.js';
 import { ApiServer } from '../../src/apiserver/apiserver.js';
 import { reconcileBootstrapPolicy } from '../../src/apiserver/auth/rbac/reconcile.js';
-import { parseResourcePath } from '../../src/apiserver/request-info.js';
-import { StatusError } from '../../src/apiserver/status.js';
-import type { UserInfo } from '../../src/apiserver/types.js';
 import { MemoryStore } from '../../src/storage/memory.js';
-
-const ADMIN: UserInfo = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
-const user = (name: string, ...groups: string[]): UserInfo => ({ username: name, groups: [...groups, 'system:authenticated'] });
-const NODE_A: UserInfo = { username: 'system:node:node-a', groups: ['system:nodes', 'system:authenticated'] };
+import { ADMIN, NODE_A, handlerCalls, user } from '../helpers/handler-calls.js';
 
 let api: ApiServer;
-
-async function call(u: UserInfo, method: string, path: string, body?: unknown): Promise<KObject> {
-  const query = new URLSearchParams(path.split('?')[1] ?? '');
-  const info = parseResourcePath(method, path.split('?')[0]!, query)!;
-  const r = await api.handler.handle({
-    ...info,
-    query,
-    body,
-    user: u,
-    patchType: method === 'PATCH' ? 'application/merge-patch+json' : undefined,
-  });
-  return JSON.parse(JSON.stringify(r.body));
-}
-
-async function fails(u: UserInfo, method: string, path: string, body?: unknown): Promise<StatusError> {
-  try {
-    await call(u, method, path, body);
-  } catch (err) {
-    if (err instanceof StatusError) return err;
-    throw err;
-  }
-  return assert.fail(`${method} ${path} as ${u.username} succeeded`);
-}
-
-async function canI(u: UserInfo, verb: string, resource: string, namespace?: string, extra: Record<string, string> = {}): Promise<boolean> {
-  const [res, sub] = resource.split('/');
-  const r = await call(u, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SelfSubjectAccessReview',
-    spec: { resourceAttributes: { verb, resource: res, subresource: sub, namespace, ...extra } },
-  });
-  return r.status.allowed;
-}
+const { call, fails, canI } = handlerCalls(() => api);
 
 before(async () => {
   api = new ApiServer({ store: new MemoryStore(), registry: builtinRegistry(), tls: undefined as any, bindAddress: '127.0.0.1', port: 0 });

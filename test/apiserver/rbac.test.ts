@@ -7,53 +7,17 @@ import { builtinRegistry } from '../../src/api/builtin.js';
 import type { KObject } from '../../src/api/types.js';
 import { ApiServer } from '../../src/apiserver/apiserver.js';
 import { parseResourcePath } from '../../src/apiserver/request-info.js';
-import { StatusError } from '../../src/apiserver/status.js';
 import type { UserInfo } from '../../src/apiserver/types.js';
 import { MemoryStore } from '../../src/storage/memory.js';
+import { ADMIN, NODE_A, handlerCalls, user } from '../helpers/handler-calls.js';
 import { reconcileBootstrapPolicy } from '../../src/apiserver/auth/rbac/reconcile.js';
 import { alwaysDeny, parseAuthorizationModes, UnionAuthorizer } from '../../src/apiserver/auth/union.js';
 import { alwaysAllow } from '../../src/apiserver/auth/types.js';
 import { Client } from '../../src/client/client.js';
 import type { ApiError } from '../../src/client/transport.js';
 
-const ADMIN: UserInfo = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
-const user = (name: string, ...groups: string[]): UserInfo => ({ username: name, groups: [...groups, 'system:authenticated'] });
-const NODE_A: UserInfo = { username: 'system:node:node-a', groups: ['system:nodes', 'system:authenticated'] };
-
 let api: ApiServer;
-
-async function call(u: UserInfo, method: string, path: string, body?: unknown): Promise<KObject> {
-  const query = new URLSearchParams(path.split('?')[1] ?? '');
-  const info = parseResourcePath(method, path.split('?')[0]!, query)!;
-  const r = await api.handler.handle({
-    ...info,
-    query,
-    body,
-    user: u,
-    patchType: method === 'PATCH' ? 'application/merge-patch+json' : undefined,
-  });
-  return JSON.parse(JSON.stringify(r.body));
-}
-
-async function fails(u: UserInfo, method: string, path: string, body?: unknown): Promise<StatusError> {
-  try {
-    await call(u, method, path, body);
-  } catch (err) {
-    if (err instanceof StatusError) return err;
-    throw err;
-  }
-  return assert.fail(`${method} ${path} as ${u.username} succeeded`);
-}
-
-async function canI(u: UserInfo, verb: string, resource: string, namespace?: string, extra: Record<string, string> = {}): Promise<boolean> {
-  const [res, sub] = resource.split('/');
-  const r = await call(u, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SelfSubjectAccessReview',
-    spec: { resourceAttributes: { verb, resource: res, subresource: sub, namespace, ...extra } },
-  });
-  return r.status.allowed;
-}
+const { call, fails, canI } = handlerCalls(() => api);
 
 async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
