@@ -14,6 +14,7 @@ import { Client } from '../../src/client/client.js';
 import { HttpsTransport } from '../../src/client/https-transport.js';
 import { selfSignedServingCert } from '../../src/util/pki.js';
 import { startServer, type TestServer } from './server.js';
+import { scrapeText } from './prom-text.js';
 import { eventually } from './wait.js';
 
 export interface Backend {
@@ -155,13 +156,5 @@ export async function stopIngressFixture(): Promise<void> {
 
 /** The ingress's /metrics text. */
 export function scrape(): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
-        let b = '';
-        res.on('data', (c) => (b += c));
-        res.on('end', () => resolve(b));
-      })
-      .on('error', reject);
-  });
+  return scrapeText(metricsPort);
 }

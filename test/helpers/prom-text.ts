@@ -2,6 +2,7 @@
 // anything a Prometheus server would refuse (bad names, unquoted or badly escaped label
 // values, values that are not floats, a family's samples split up or declared twice,
 // series given twice, histogram buckets that are not cumulative or disagree with _count).
+import http from 'node:http';
 
 export interface Sample {
   name: string;
@@ -185,4 +186,17 @@ export function samples(families: Map<string, Family>, name: string, match: Reco
 /** The sum of the values of the matching samples (0 when there are none). */
 export function total(families: Map<string, Family>, name: string, match: Record<string, string> = {}): number {
   return samples(families, name, match).reduce((a, s) => a + s.value, 0);
+}
+
+/** A component's /metrics page on loopback, as text. */
+export function scrapeText(port: number, path = '/metrics'): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
+  });
 }

@@ -11,6 +11,7 @@ import type { X509Certificate } from 'node:crypto';
 import { selfSignedServingCert } from '../../src/util/pki.js';
 import { Client } from '../../src/client/client.js';
 import { HttpsTransport } from '../../src/client/https-transport.js';
+import { scrapeText } from '../helpers/prom-text.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -117,17 +118,7 @@ before(async () => {
   metricsPort = Number(/"msg":"ingress controller listening".*?"metricsPort":(\d+)/.exec(s.logs())?.[1]);
 });
 
-function scrape(): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent: false }, (res) => {
-        let b = '';
-        res.on('data', (c) => (b += c));
-        res.on('end', () => resolve(b));
-      })
-      .on('error', reject);
-  });
-}
+const scrape = (): Promise<string> => scrapeText(metricsPort);
 
 /** The access log lines of closed connections of one kind. */
 function connectionLines(kind: string): Record<string, unknown>[] {
