@@ -2,6 +2,8 @@
 // their own JSON (un)marshallers. Each maps the message's fields (by name, nested messages
 // already in JSON form) to the JSON value, and back.
 
+import { formatGoDuration, parseGoDuration } from '../../util/go-duration.js';
+
 export class ProtobufDecodeError extends Error {
   constructor(message: string) {
     super(message);
@@ -79,6 +81,19 @@ export const JSON_FORMS: Readonly<Record<string, JsonForm>> = {
     encode: (v, path) => {
       const t = parseTime(v, path);
       return 'nanos' in t ? { ...t, nanos: Math.floor(Number(t.nanos) / 1000) * 1000 } : t;
+    },
+  },
+  // metav1.Duration: nanoseconds on the wire, Go's duration text ("15.002s") in JSON.
+  [`${META}Duration`]: {
+    decode: (f) => formatGoDuration(Number(f.get('duration') ?? 0)),
+    encode: (v, path) => {
+      if (v === undefined || v === null) return {};
+      if (typeof v !== 'string') throw new ProtobufEncodeError(`${path}: a duration must be a string such as "15s"`);
+      try {
+        return { duration: parseGoDuration(v) };
+      } catch (err) {
+        throw new ProtobufEncodeError(`${path}: ${(err as Error).message}`);
+      }
     },
   },
   [`${META}FieldsV1`]: {
