@@ -41,12 +41,19 @@ function rfc3339(seconds: number, micros: number | undefined, path: string): str
 function parseTime(value: unknown, path: string): Record<string, unknown> {
   if (value === null || value === undefined || value === '') return {};
   if (typeof value !== 'string') throw new ProtobufEncodeError(`${path}: a time must be an RFC 3339 string`);
+  // The objects of one list carry a handful of distinct times, often all the same one.
+  if (value === lastTime.text) return { seconds: lastTime.seconds, nanos: lastTime.nanos };
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new ProtobufEncodeError(`${path}: "${value}" is not an RFC 3339 time`);
   const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
   const nanos = Number(fraction.padEnd(9, '0').slice(0, 9));
-  return { seconds: Math.floor(ms / 1000), nanos };
+  const seconds = Math.floor(ms / 1000);
+  lastTime.text = value;
+  lastTime.seconds = seconds;
+  lastTime.nanos = nanos;
+  return { seconds, nanos };
 }
+const lastTime = { text: '', seconds: 0, nanos: 0 };
 
 function rawJson(raw: unknown, path: string): unknown {
   if (typeof raw !== 'string' || raw === '') return null;
@@ -65,6 +72,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const AX = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.';
+
+const lastDuration = { text: '', nanos: 0 };
 
 /** By definition name. */
 export const JSON_FORMS: Readonly<Record<string, JsonForm>> = {
@@ -89,8 +98,11 @@ export const JSON_FORMS: Readonly<Record<string, JsonForm>> = {
     encode: (v, path) => {
       if (v === undefined || v === null) return {};
       if (typeof v !== 'string') throw new ProtobufEncodeError(`${path}: a duration must be a string such as "15s"`);
+      if (v === lastDuration.text) return { duration: lastDuration.nanos };
       try {
-        return { duration: parseGoDuration(v) };
+        lastDuration.nanos = parseGoDuration(v);
+        lastDuration.text = v;
+        return { duration: lastDuration.nanos };
       } catch (err) {
         throw new ProtobufEncodeError(`${path}: ${(err as Error).message}`);
       }
