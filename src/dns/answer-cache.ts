@@ -15,7 +15,7 @@ const KEY_RD = 1;
 const KEY_EDNS = 2;
 const KEY_DO = 4;
 
-interface CachedAnswer {
+export interface CachedAnswer {
   /** Lower-cased name, exact type and class, then the flag byte. */
   readonly key: Buffer;
   readonly nameLength: number;
