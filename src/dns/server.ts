@@ -130,7 +130,18 @@ export class DnsServer {
   }
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const reply = this.handle(msg, 'udp', rinfo.family === 'IPv6' ? 2 : 1, rinfo.address);
+    const started = performance.now();
+    const family = rinfo.family === 'IPv6' ? 2 : 1;
+    const hit = this.answers.find(msg);
+    if (hit && hit.response.length <= this.answers.udpLimit) {
+      // The cache entry's own buffer: the kernel copies a datagram it takes at once; one it
+      // cannot take yet waits in the socket's queue with that buffer, which then stays its.
+      sock.send(this.answers.lend(hit, msg), rinfo.port, rinfo.address);
+      if (sock.getSendQueueCount() > 0) this.answers.keep(hit);
+      this.count('udp', family, hit.typeName, hit.rcode, 'kubernetes', started);
+      return;
+    }
+    const reply = this.resolve(msg, 'udp', family, rinfo.address, hit, started);
     if (reply instanceof Promise) this.sendLater(sock, reply, rinfo);
     else if (reply) sock.send(reply, rinfo.port, rinfo.address);
   }
