@@ -45,8 +45,7 @@ interface Listener {
 type Reply = Buffer | undefined;
 
 // dgram asks with the socket's own family (4 or 6), which is the address's: no parsing per reply.
-const literalAddress = (address: string, family: unknown, cb: (err: null, address: string, family: number) => void) =>
-  cb(null, address, family === 6 ? 6 : 4);
+const literalAddress = (address: string, family: unknown, cb: (err: null, address: string, family: number) => void) => cb(null, address, family === 6 ? 6 : 4);
 
 export class DnsServer {
   private readonly answers: AnswerCache;
