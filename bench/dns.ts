@@ -9,6 +9,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { loadavg, tmpdir } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { builtinRegistry } from '../src/api/builtin.js';
@@ -23,6 +24,10 @@ import { report, summarize, type Row } from './lib/report.js';
 const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };
 const HOST = '127.0.0.1';
 const SECONDS = Number(process.env.DNS_BENCH_SECONDS ?? 8);
+// DNS_BENCH_YOUNG_GEN=agent: the young generation held at its initial size, as `skiff agent`
+// runs (and with it its node's DNS); by default it grows as in `skiff server`.
+const AGENT_YOUNG_GEN = process.env.DNS_BENCH_YOUNG_GEN === 'agent';
+if (AGENT_YOUNG_GEN) setFlagsFromString('--semi-space-growth-factor=1');
 const SERVICES = 1000;
 const HEADLESS = 100;
 const PER_HEADLESS = 50;
@@ -293,6 +298,7 @@ report('dns', rows, {
   pods: pods.length,
   secondsPerRun: SECONDS,
   pinned: pin,
+  youngGeneration: AGENT_YOUNG_GEN ? 'held at its initial size (as skiff agent)' : 'grows (as skiff server)',
   lost: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.lost])),
   loadAverage: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.load])),
   coreWaitMs: Object.fromEntries([...Object.entries(runs), ['skiff-cluster-paced', paced] as const].map(([k, v]) => [k, Number(v.waitMs.toFixed(1))])),
