@@ -7,7 +7,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { builtinRegistry } from '../src/api/builtin.js';
@@ -22,6 +24,10 @@ import { report, summarize, type Row } from './lib/report.js';
 const quiet: Logger = { info() {}, warn() {}, error() {}, child: () => quiet };
 const HOST = '127.0.0.1';
 const SECONDS = Number(process.env.DNS_BENCH_SECONDS ?? 8);
+// DNS_BENCH_YOUNG_GEN=agent: the young generation held at its initial size, as `skiff agent`
+// runs (and with it its node's DNS); by default it grows as in `skiff server`.
+const AGENT_YOUNG_GEN = process.env.DNS_BENCH_YOUNG_GEN === 'agent';
+if (AGENT_YOUNG_GEN) setFlagsFromString('--semi-space-growth-factor=1');
 const SERVICES = 1000;
 const HEADLESS = 100;
 const PER_HEADLESS = 50;
@@ -135,6 +141,21 @@ interface Perf {
   cpuUs: number;
   /** The 1-minute load average when the run started. */
   load: number;
+  /** How long the serving thread was ready to run but waited for the core (other processes had it), in ms. */
+  waitMs: number;
+  /** Skiff's scavenges and other collections during the run: how many, their longest and total pause (ms). */
+  gc?: { count: number; maxMs: number; totalMs: number };
+}
+
+/** The garbage collector's pauses in this process (Skiff's DNS), as they happen. */
+const gcPauses: number[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push(e.duration);
+}).observe({ entryTypes: ['gc'] });
+
+/** Time the main thread of a process spent ready but not running, in ms (/proc/PID/schedstat). */
+function runQueueWaitMs(pid = process.pid): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
 }
 
 const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
@@ -162,12 +183,16 @@ async function dnsperf(port: number, file: string, serverPid?: number, maxQps?: 
   const fd = openSync(outFile, 'w');
   const load = loadavg()[0]!;
   const cpu0 = cpuMicros(serverPid);
+  const wait0 = runQueueWaitMs(serverPid);
+  gcPauses.length = 0;
   const child = spawn(pin ? 'taskset' : 'dnsperf', [...(pin ? ['-c', '1', 'dnsperf'] : []), ...args], { stdio: ['ignore', fd, 'ignore'] });
   closeSync(fd);
   const killer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 30) * 1000);
   await new Promise((r) => child.once('close', r));
   clearTimeout(killer);
   const cpu = cpuMicros(serverPid) - cpu0;
+  const waitMs = runQueueWaitMs(serverPid) - wait0;
+  const gc = serverPid === undefined ? { count: gcPauses.length, maxMs: Math.max(0, ...gcPauses), totalMs: gcPauses.reduce((a, b) => a + b, 0) } : undefined;
   const out = readFileSync(outFile, 'utf8');
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
@@ -175,8 +200,13 @@ async function dnsperf(port: number, file: string, serverPid?: number, maxQps?: 
   const lat: number[] = [];
   for (const m of out.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]) * 1000);
   const s = summarize(lat);
-  return { qps, p50: s.p50, p99: s.p99, lost, cpuUs: cpu / completed, load };
+  return { qps, p50: s.p50, p99: s.p99, lost, cpuUs: cpu / completed, load, waitMs, gc };
 }
+
+/** Where a tail may come from: the core taken by others, and collector pauses. */
+const pauses = (r: Perf) =>
+  `waited for the core ${r.waitMs.toFixed(0)} ms` +
+  (r.gc ? `, ${r.gc.count} GC pauses (longest ${r.gc.maxMs.toFixed(1)} ms, ${r.gc.totalMs.toFixed(0)} ms in all)` : '');
 
 const rows: Row[] = [];
 const runs: Record<string, Perf> = {};
@@ -189,7 +219,7 @@ for (const [label, port, pid] of [
     runs[`${label}-${kind}`] = await dnsperf(port, join(dir, `${kind}.txt`), pid);
     const r = runs[`${label}-${kind}`]!;
     console.log(
-      `${label} ${kind}: ${r.qps.toFixed(0)} q/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.cpuUs.toFixed(1)} µs CPU/query, lost ${r.lost}, load ${r.load.toFixed(1)}`,
+      `${label} ${kind}: ${r.qps.toFixed(0)} q/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.cpuUs.toFixed(1)} µs CPU/query, lost ${r.lost}, load ${r.load.toFixed(1)}; ${pauses(r)}`,
     );
   }
 
@@ -198,7 +228,7 @@ for (const [label, port, pid] of [
 const PACED_QPS = 30_000;
 const paced = await dnsperf(skiffPort, join(dir, 'cluster.txt'), undefined, PACED_QPS);
 console.log(
-  `skiff cluster paced at ${PACED_QPS}/s: ${paced.qps.toFixed(0)} q/s, p50 ${paced.p50.toFixed(3)} ms, p99 ${paced.p99.toFixed(3)} ms, lost ${paced.lost}`,
+  `skiff cluster paced at ${PACED_QPS}/s: ${paced.qps.toFixed(0)} q/s, p50 ${paced.p50.toFixed(3)} ms, p99 ${paced.p99.toFixed(3)} ms, lost ${paced.lost}; ${pauses(paced)}`,
 );
 
 // A new Service resolvable after its create returns.
@@ -231,6 +261,18 @@ rows.push({
   ok: paced.p99 <= 2 && paced.qps >= PACED_QPS * 0.98,
   note: `paced with dnsperf -Q; ${paced.qps.toFixed(0)} q/s answered, ${paced.lost} lost`,
 });
+rows.push({
+  figure: 'cluster_names_skiff_paced_core_wait',
+  value: paced.waitMs,
+  unit: 'ms',
+  note: `of ${SECONDS} s: ready to answer, but the core ran other processes`,
+});
+rows.push({
+  figure: 'cluster_names_skiff_paced_gc_pauses',
+  value: paced.gc!.count,
+  unit: 'count',
+  note: `longest ${paced.gc!.maxMs.toFixed(1)} ms, ${paced.gc!.totalMs.toFixed(0)} ms in all`,
+});
 rows.push({ figure: 'cluster_names_dnsmasq_p50', value: mc.p50, unit: 'ms' });
 rows.push({ figure: 'cluster_names_dnsmasq_p99', value: mc.p99, unit: 'ms' });
 rows.push({ figure: 'cluster_names_skiff_cpu_per_query', value: sc.cpuUs, unit: 'µs', note: 'user + system, whole process' });
@@ -256,7 +298,9 @@ report('dns', rows, {
   pods: pods.length,
   secondsPerRun: SECONDS,
   pinned: pin,
+  youngGeneration: AGENT_YOUNG_GEN ? 'held at its initial size (as skiff agent)' : 'grows (as skiff server)',
   lost: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.lost])),
   loadAverage: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.load])),
+  coreWaitMs: Object.fromEntries([...Object.entries(runs), ['skiff-cluster-paced', paced] as const].map(([k, v]) => [k, Number(v.waitMs.toFixed(1))])),
 });
 process.exit(0);

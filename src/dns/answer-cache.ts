@@ -15,7 +15,7 @@ const KEY_RD = 1;
 const KEY_EDNS = 2;
 const KEY_DO = 4;
 
-interface CachedAnswer {
+export interface CachedAnswer {
   /** Lower-cased name, exact type and class, then the flag byte. */
   readonly key: Buffer;
   readonly nameLength: number;
@@ -25,6 +25,8 @@ interface CachedAnswer {
   readonly nameOffsets: number[];
   readonly typeName: string;
   readonly rcode: number;
+  /** The answer last lent for a UDP send, reused while no send keeps it (see lend()). */
+  spare?: Buffer;
 }
 
 /** The parts of a query the cache looks at; `ok` false when the query is not a plain one. */
@@ -127,6 +129,16 @@ function nameOffsets(response: Buffer, nameLength: number): number[] {
   return out;
 }
 
+/** The asker's ID and spelling of the name written over a copy of the cached answer. */
+function personalize(e: CachedAnswer, msg: Buffer, out: Buffer): Buffer {
+  out[0] = msg[0]!;
+  out[1] = msg[1]!;
+  // Names are short: a plain loop beats Buffer#copy's argument handling.
+  const n = e.nameLength;
+  for (const o of e.nameOffsets) for (let i = 0; i < n; i++) out[o + i] = msg[12 + i]!;
+  return out;
+}
+
 export class AnswerCache {
   private readonly entries = new Map<number, CachedAnswer>();
   /** The last probed query (one at a time: the server is single-threaded and probes synchronously). */
@@ -154,12 +166,24 @@ export class AnswerCache {
   reply(e: CachedAnswer, msg: Buffer): Buffer {
     const out = Buffer.allocUnsafe(e.response.length);
     out.set(e.response);
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    // Names are short: a plain loop beats Buffer#copy's argument handling.
-    const n = e.nameLength;
-    for (const o of e.nameOffsets) for (let i = 0; i < n; i++) out[o + i] = msg[12 + i]!;
-    return out;
+    return personalize(e, msg, out);
+  }
+
+  /**
+   * As reply(), written into the entry's own buffer, which the next lend() overwrites: for a
+   * sender that copies it out at once. A UDP send that the kernel takes at once has copied
+   * it; one that waits in the socket's queue keeps it, and the sender then calls keep(), so
+   * that the next answer gets a buffer of its own. No new buffer per answer: fewer young
+   * objects, fewer scavenges.
+   */
+  lend(e: CachedAnswer, msg: Buffer): Buffer {
+    e.spare ??= Buffer.from(e.response);
+    return personalize(e, msg, e.spare);
+  }
+
+  /** The buffer last lent for `e` is still in use by its sender: never written again. */
+  keep(e: CachedAnswer): void {
+    e.spare = undefined;
   }
 
   /** Keeps the answer to a plain query (others are not cached). */

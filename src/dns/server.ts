@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Logger } from '../util/log.js';
-import { AnswerCache } from './answer-cache.js';
+import { AnswerCache, type CachedAnswer } from './answer-cache.js';
 import type { Forwarder } from './forwarder.js';
 import { type DnsMetrics, rcodeName, typeLabel } from './metrics.js';
 import type { CidrSet } from './names.js';
@@ -44,8 +44,8 @@ interface Listener {
 
 type Reply = Buffer | undefined;
 
-const literalAddress = (address: string, _family: unknown, cb: (err: null, address: string, family: number) => void) =>
-  cb(null, address, net.isIPv6(address) ? 6 : 4);
+// dgram asks with the socket's own family (4 or 6), which is the address's: no parsing per reply.
+const literalAddress = (address: string, family: unknown, cb: (err: null, address: string, family: number) => void) => cb(null, address, family === 6 ? 6 : 4);
 
 export class DnsServer {
   private readonly answers: AnswerCache;
@@ -129,15 +129,30 @@ export class DnsServer {
   }
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const reply = this.handle(msg, 'udp', rinfo.family === 'IPv6' ? 2 : 1, rinfo.address);
-    if (reply instanceof Promise)
-      reply.then(
-        (r) => {
-          if (r) sock.send(r, rinfo.port, rinfo.address);
-        },
-        (err: Error) => this.opts.log.error('query failed', { error: err.message }),
-      );
+    const started = performance.now();
+    const family = rinfo.family === 'IPv6' ? 2 : 1;
+    const hit = this.answers.find(msg);
+    if (hit && hit.response.length <= this.answers.udpLimit) {
+      // The cache entry's own buffer: the kernel copies a datagram it takes at once; one it
+      // cannot take yet waits in the socket's queue with that buffer, which then stays its.
+      sock.send(this.answers.lend(hit, msg), rinfo.port, rinfo.address);
+      if (sock.getSendQueueCount() > 0) this.answers.keep(hit);
+      this.count('udp', family, hit.typeName, hit.rcode, 'kubernetes', started);
+      return;
+    }
+    const reply = this.resolve(msg, 'udp', family, rinfo.address, hit, started);
+    if (reply instanceof Promise) this.sendLater(sock, reply, rinfo);
     else if (reply) sock.send(reply, rinfo.port, rinfo.address);
+  }
+
+  /** Apart from onUdp, which runs per query: its closures would cost a context on every call. */
+  private sendLater(sock: dgram.Socket, reply: Promise<Reply>, rinfo: dgram.RemoteInfo): void {
+    reply.then(
+      (r) => {
+        if (r) sock.send(r, rinfo.port, rinfo.address);
+      },
+      (err: Error) => this.opts.log.error('query failed', { error: err.message }),
+    );
   }
 
   private onTcp(sock: net.Socket): void {
@@ -183,13 +198,20 @@ export class DnsServer {
   /** Answers one message: synchronously from the zone or caches, else once upstream has answered. */
   handle(msg: Buffer, proto: 'udp' | 'tcp', family: 1 | 2, client = '127.0.0.1'): Reply | Promise<Reply> {
     const started = performance.now();
-    // The common case: a plain question answered before, since the cluster last changed.
+    // The common case: a plain question answered before, since the cluster last changed. It
+    // stays free of closures: a function whose variables a closure captures allocates their
+    // context on every call, and this one runs for every query.
     const hit = this.answers.find(msg);
     if (hit && (proto === 'tcp' || hit.response.length <= this.answers.udpLimit)) {
       const r = this.answers.reply(hit, msg);
       this.count(proto, family, hit.typeName, hit.rcode, 'kubernetes', started);
       return r;
     }
+    return this.resolve(msg, proto, family, client, hit, started);
+  }
+
+  /** Everything but a cached cluster answer that fits: parsed, then looked up or forwarded. */
+  private resolve(msg: Buffer, proto: 'udp' | 'tcp', family: 1 | 2, client: string, hit: CachedAnswer | undefined, started: number): Reply | Promise<Reply> {
     const parsed = parseQuery(msg);
     if (!('query' in parsed)) {
       if (parsed.reply) this.count(proto, family, 'other', parsed.reply.readUInt16BE(2) & 0xf, 'skiff', started);

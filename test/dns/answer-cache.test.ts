@@ -137,3 +137,23 @@ test('bounded: the oldest entry goes first; clear() forgets everything', () => {
   assert.equal(cache.size, 0);
   for (const m of names) assert.equal(cache.find(m), undefined);
 });
+
+test('lend() writes each asker its answer into one buffer per entry until keep() leaves that buffer to its sender', () => {
+  const cache = new AnswerCache();
+  const first = query('alias.shop.svc.cluster.local', { id: 1 });
+  cache.store(first, answerFor(first), 'A', RCODE.NOERROR);
+  const a = query('ALIAS.shop.svc.cluster.local', { id: 2 });
+  const b = query('alias.SHOP.svc.cluster.local', { id: 3 });
+  const lentA = cache.lend(cache.find(a)!, a);
+  assert.deepEqual(lentA, answerFor(a));
+  const lentB = cache.lend(cache.find(b)!, b);
+  assert.equal(lentB, lentA, 'the same buffer, rewritten');
+  assert.deepEqual(lentB, answerFor(b));
+  cache.keep(cache.find(b)!);
+  const c = query('alias.shop.SVC.cluster.local', { id: 4 });
+  const lentC = cache.lend(cache.find(c)!, c);
+  assert.notEqual(lentC, lentB);
+  assert.deepEqual(lentC, answerFor(c));
+  assert.deepEqual(lentB, answerFor(b), 'a kept buffer is never written again');
+  assert.deepEqual(cache.reply(cache.find(first)!, first), answerFor(first), 'the stored answer itself is untouched');
+});
