@@ -67,20 +67,26 @@ async function getBatch(s: Side, batch: number): Promise<void> {
   });
 }
 
-/** Runs `step` on both sides `times` times, the first of the pair alternating. */
-async function takeTurns(off: Side, on: Side, times: number, step: (s: Side, n: number) => Promise<void>): Promise<void> {
-  for (let n = 0; n < times; n++) for (const s of n % 2 ? [on, off] : [off, on]) await step(s, n);
+/** Runs `step` on every side `times` times, who goes first rotating (with two: alternating). */
+async function takeTurns(sides: Side[], times: number, step: (s: Side, n: number) => Promise<void>): Promise<void> {
+  for (let n = 0; n < times; n++) for (let k = 0; k < sides.length; k++) await step(sides[(n + k) % sides.length]!, n);
 }
 
-export async function rbacOnOff(): Promise<Row[]> {
+/**
+ * `control`: a second AlwaysAllow server takes its turns too, and its get p99 against the
+ * first's is printed beside the RBAC ratio: how far two identical servers drift apart on
+ * this machine in this run, the noise under which the 10 % is judged.
+ */
+export async function rbacOnOff(control = false): Promise<Row[]> {
   const sides: Side[] = [];
   try {
     sides.push(await side('AlwaysAllow'), await side('Node,RBAC'));
+    if (control) sides.push(await side('AlwaysAllow'));
     const [off, on] = sides as [Side, Side];
     let batch = 0;
     for (let r = 0; r < ROUNDS; r++) {
-      await takeTurns(off, on, CREATE_SLICES_PER_ROUND, (s) => createSlice(s));
-      await takeTurns(off, on, GET_BATCHES_PER_ROUND, (s, n) => getBatch(s, batch + n));
+      await takeTurns(sides, CREATE_SLICES_PER_ROUND, (s) => createSlice(s));
+      await takeTurns(sides, GET_BATCHES_PER_ROUND, (s, n) => getBatch(s, batch + n));
       batch += GET_BATCHES_PER_ROUND;
     }
     const tput = (s: Side) => (s.created / s.createMs) * 1000;
@@ -88,7 +94,7 @@ export async function rbacOnOff(): Promise<Row[]> {
     const offGet = summarize(off.getLat);
     const onGet = summarize(on.getLat);
     const note = `${ROLES} Roles+RoleBindings in the namespace, user allowed via a group binding; ${on.created} creates, ${CONCURRENCY} in flight`;
-    return [
+    const rows: Row[] = [
       { figure: 'rbac_off_create_throughput', value: tput(off), unit: 'per_s', note: 'AlwaysAllow' },
       { figure: 'rbac_on_create_throughput', value: tput(on), unit: 'per_s', note },
       { figure: 'rbac_on_vs_off_create_throughput', value: ratio, unit: 'ratio', target: '>= 0.9', ok: ratio >= 0.9 },
@@ -100,6 +106,16 @@ export async function rbacOnOff(): Promise<Row[]> {
       { figure: 'rbac_on_get_p99', value: onGet.p99, unit: 'ms', note: `${onGet.n} gets a side in batches of ${GET_BATCH}, ${GET_CONCURRENCY} in flight` },
       { figure: 'rbac_on_vs_off_get_p99', value: onGet.p99 / offGet.p99, unit: 'ratio', target: '<= 1.1', ok: onGet.p99 / offGet.p99 <= 1.1 },
     ];
+    const twin = sides[2];
+    if (twin) {
+      const twinGet = summarize(twin.getLat);
+      rows.push(
+        { figure: 'control_off_get_p99', value: twinGet.p99, unit: 'ms', note: 'a second AlwaysAllow server' },
+        { figure: 'control_off_vs_off_get_p99', value: twinGet.p99 / offGet.p99, unit: 'ratio', note: 'noise: two identical servers' },
+        { figure: 'control_off_vs_off_create_throughput', value: tput(twin) / tput(off), unit: 'ratio', note: 'noise: two identical servers' },
+      );
+    }
+    return rows;
   } finally {
     for (const s of sides) {
       s.user.close();
