@@ -1,12 +1,12 @@
 // The apiserver with RBAC on (Node,RBAC, 1,000 Roles and RoleBindings in the namespace, the
 // user allowed through a group binding met last) against RBAC off (AlwaysAllow, same
 // objects, same user) in the same run: ConfigMap create throughput and get latency. Both
-// servers run side by side and take turns in short slices (creates in slices of 250, gets
-// in batches of 50, the order flipped every turn), so that a change in the machine's load,
-// or a pause of this client, weighs on both alike. Measuring each server for a whole
-// second or two at a time let that noise fall on whichever was measured then: two
-// identical AlwaysAllow servers came out with a get p99 ratio anywhere from 0.16 to 1.26
-// on a loaded machine.
+// servers run side by side and take turns in short slices (creates by 100, gets in batches
+// of 10, who goes first flipped every turn), so that a change in the machine's load, or a
+// pause of this client, weighs on both alike. Measuring each server for a second or two at
+// a time let that noise fall on whichever was measured then: two identical AlwaysAllow
+// servers measured that way came out with a get p99 ratio anywhere from 0.16 to 1.26 on a
+// loaded machine. `--control` adds such a twin to the run, to show its noise.
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { startServer, type TestServer } from '../test/helpers/server.js';
 import { issueClientCert } from '../test/helpers/client-cert.js';
@@ -16,10 +16,10 @@ import { createGroupRoles } from './lib/rbac-user.js';
 
 const ROLES = 1000;
 const ROUNDS = 4;
-const CREATE_SLICE = 250;
-const CREATE_SLICES_PER_ROUND = 4;
-const GET_BATCH = 50;
-const GET_BATCHES_PER_ROUND = 40;
+const CREATE_SLICE = 100;
+const CREATE_SLICES_PER_ROUND = 10;
+const GET_BATCH = 10;
+const GET_BATCHES_PER_ROUND = 200;
 const CONCURRENCY = 32;
 const GET_CONCURRENCY = 4;
 
