@@ -5,8 +5,8 @@
 // of 10, who goes first flipped every turn), so that a change in the machine's load, or a
 // pause of this client, weighs on both alike. Measuring each server for a second or two at
 // a time let that noise fall on whichever was measured then: two identical AlwaysAllow
-// servers measured that way came out with a get p99 ratio anywhere from 0.16 to 1.26 on a
-// loaded machine. `--control` adds such a twin to the run, to show its noise.
+// servers measured that way came out with a get p99 ratio of 0.16 on a loaded machine.
+// `--control` adds such a twin to the run, to show its noise.
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { startServer, type TestServer } from '../test/helpers/server.js';
 import { issueClientCert } from '../test/helpers/client-cert.js';
