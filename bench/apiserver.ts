@@ -69,7 +69,9 @@ async function createGetLoop(label: string, create: (i: number) => Promise<numbe
 async function main(): Promise<void> {
   const rows: Row[] = [];
   if (process.argv.includes('--rbac-only')) {
-    report('apiserver-rbac', await rbacOnOff(), { notes: 'RBAC on (Node,RBAC) against off (AlwaysAllow) in the same run, as a non-admin certificate user' });
+    report('apiserver-rbac', await rbacOnOff(process.argv.includes('--control')), {
+      notes: 'RBAC on (Node,RBAC) against off (AlwaysAllow) in the same run, as a non-admin certificate user',
+    });
     return;
   }
   let s: TestServer | undefined = await startServer({ args: SERVER_ARGS });

@@ -2,7 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
-const names = process.argv.slice(2);
+// Arguments starting with `--` are flags handed to each bench, not bench names.
+const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const available = existsSync('dist/bench')
   ? readdirSync('dist/bench')
       .filter((f) => f.endsWith('.js') || !f.includes('.'))
@@ -18,6 +20,6 @@ for (const name of names) {
     console.error(`no benchmark named ${name} (available: ${available.join(', ')})`);
     process.exit(2);
   }
-  const r = spawnSync(process.execPath, ['--expose-gc', file, ...process.argv.slice(3)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', file, ...flags], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

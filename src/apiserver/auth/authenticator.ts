@@ -30,5 +30,11 @@ export const ANONYMOUS = 'system:anonymous';
 /** Adds system:authenticated unless the user already has it (or is anonymous), as kube-apiserver's AuthenticatedGroupAdder. */
 export function withAuthenticatedGroup(user: UserInfo): UserInfo {
   if (user.username === ANONYMOUS || user.groups.includes(AUTHENTICATED) || user.groups.includes(UNAUTHENTICATED)) return user;
-  return { ...user, groups: [...user.groups, AUTHENTICATED] };
+  // One answer per authenticated user object (a connection's certificate user is one object),
+  // so that what authorizers derive from a user object holds for all its requests.
+  let added = withGroup.get(user);
+  if (!added) withGroup.set(user, (added = { ...user, groups: [...user.groups, AUTHENTICATED] }));
+  return added;
 }
+
+const withGroup = new WeakMap<UserInfo, UserInfo>();

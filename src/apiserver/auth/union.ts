@@ -33,12 +33,12 @@ export class UnionAuthorizer implements Authorizer {
 
   authorize(a: AuthorizationAttributes): AuthorizationResult {
     if (a.user.groups.includes(SYSTEM_MASTERS)) return { decision: 'allow', reason: '' };
-    const reasons: string[] = [];
+    let reasons: string[] | undefined;
     for (const m of this.members) {
       const r = m.authorize(a);
       if (r.decision !== 'no-opinion') return r;
-      if (r.reason) reasons.push(r.reason);
+      if (r.reason) (reasons ??= []).push(r.reason);
     }
-    return { decision: 'no-opinion', reason: reasons.join('\n') };
+    return { decision: 'no-opinion', reason: reasons ? reasons.join('\n') : '' };
   }
 }

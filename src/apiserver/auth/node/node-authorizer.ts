@@ -15,6 +15,8 @@ export function nodeNameOf(user: UserInfo): string | undefined {
 }
 
 const READ = new Set(['get', 'list', 'watch']);
+/** Every request of a user who is not a node gets this answer: one frozen object, not one per request. */
+const NOT_A_NODE: AuthorizationResult = Object.freeze({ decision: 'no-opinion', reason: '' });
 const RULES = nodeRules();
 
 export class NodeAuthorizer implements Authorizer {
@@ -22,7 +24,7 @@ export class NodeAuthorizer implements Authorizer {
 
   authorize(a: AuthorizationAttributes): AuthorizationResult {
     const node = nodeNameOf(a.user);
-    if (node === undefined) return { decision: 'no-opinion', reason: '' };
+    if (node === undefined) return NOT_A_NODE;
     if (!node) return { decision: 'deny', reason: 'unknown node for user' };
     const noPath = { decision: 'no-opinion' as const, reason: `no relationship found between node '${node}' and this object` };
     if (a.resourceRequest && a.apiGroup === '') {

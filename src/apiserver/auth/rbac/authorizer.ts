@@ -12,6 +12,17 @@ function subjectsOf(user: UserInfo): string[] {
   return out;
 }
 
+/** An authenticated user is one object per connection or cached token: its subject keys are built once. */
+const subjectCache = new WeakMap<UserInfo, string[]>();
+
+function cachedSubjects(user: UserInfo): string[] {
+  let s = subjectCache.get(user);
+  if (!s) subjectCache.set(user, (s = subjectsOf(user)));
+  return s;
+}
+
+const NO_OPINION: AuthorizationResult = Object.freeze({ decision: 'no-opinion', reason: '' });
+
 function describeSubject(key: string): string {
   if (key.startsWith('g:')) return `Group ${JSON.stringify(key.slice(2))}`;
   const name = key.slice(2);
@@ -29,10 +40,18 @@ function notFound(b: IndexedBinding): string {
   return `${b.roleRef.kind === 'Role' ? 'role' : 'clusterrole'}.rbac.authorization.k8s.io ${JSON.stringify(b.roleRef.name)} not found`;
 }
 
-/** A rule with the binding that grants it. */
+/** A rule with the binding that grants it (to `subject`), and the answer it gives once asked. */
 interface Grant {
   rule: PolicyRule;
   binding: IndexedBinding;
+  subject: string;
+  allowed?: AuthorizationResult;
+}
+
+/** The same frozen answer for every request a grant allows: no reason string built per request. */
+function allowedBy(g: Grant): AuthorizationResult {
+  g.allowed ??= Object.freeze({ decision: 'allow', reason: `RBAC: allowed by ${describeBinding(g.binding, g.subject)}` });
+  return g.allowed;
 }
 
 /**
@@ -56,19 +75,22 @@ function push(map: Map<string, Grant[]>, key: string, g: Grant): void {
 }
 
 export class RbacAuthorizer implements Authorizer {
-  /** `<scope>\0<subject>` → grant table */
-  private readonly tables = new Map<string, GrantTable>();
+  /** scope (a namespace, '' for cluster-wide) → subject → grant table; keyed in two steps so a lookup builds no string */
+  private readonly tables = new Map<string, Map<string, GrantTable>>();
 
   constructor(private readonly index: RbacIndex) {}
 
   private table(subject: string, scope: string | undefined): GrantTable | undefined {
-    const key = `${scope ?? ''}\0${subject}`;
     const gen = this.index.generation;
-    const t = this.tables.get(key);
+    let inScope = this.tables.get(scope ?? '');
+    const t = inScope?.get(subject);
     if (t && t.generation === gen) return t;
     const bindings = this.index.bindingsFor(subject, scope);
     if (!bindings) {
-      if (t) this.tables.delete(key);
+      if (t) {
+        inScope!.delete(subject);
+        if (!inScope!.size) this.tables.delete(scope ?? '');
+      }
       return undefined;
     }
     const table: GrantTable = { generation: gen, byResource: new Map(), other: [], errors: [] };
@@ -79,35 +101,44 @@ export class RbacAuthorizer implements Authorizer {
         continue;
       }
       for (const rule of rules) {
-        const g = { rule, binding };
+        const g: Grant = { rule, binding, subject };
         const res = rule.resources ?? [];
         if (!res.length || res.some((r) => r === '*' || r.startsWith('*/'))) table.other.push(g);
         else for (const r of res) push(table.byResource, r.split('/')[0]!, g);
       }
     }
-    this.tables.set(key, table);
+    if (!inScope) this.tables.set(scope ?? '', (inScope = new Map()));
+    inScope.set(subject, table);
     return table;
   }
 
+  // Sits on every request: it allocates nothing when a request is allowed by a table already built.
   authorize(a: AuthorizationAttributes): AuthorizationResult {
-    const subjects = subjectsOf(a.user);
-    let errs: string[] | undefined;
+    const subjects = cachedSubjects(a.user);
+    const namespaced = a.resourceRequest && !!a.namespace;
     // Cluster-wide bindings first, then the RoleBindings of the request's namespace.
-    const scopes = a.resourceRequest && a.namespace ? [undefined, a.namespace] : [undefined];
-    for (const scope of scopes) {
+    const allowed = this.allowedIn(a, subjects, undefined) ?? (namespaced ? this.allowedIn(a, subjects, a.namespace) : undefined);
+    if (allowed) return allowed;
+    // Not allowed: the reason names the roles that bindings refer to but that do not exist.
+    const errs: string[] = [];
+    for (const scope of namespaced ? [undefined, a.namespace] : [undefined])
       for (const s of subjects) {
         const t = this.table(s, scope);
-        if (!t) continue;
-        if (t.errors.length) (errs ??= []).push(...t.errors);
-        const candidates = a.resourceRequest ? t.byResource.get(a.resource ?? '') : undefined;
-        for (const list of [candidates, t.other]) {
-          if (!list) continue;
-          for (const g of list) if (ruleAllows(a, g.rule)) return { decision: 'allow', reason: `RBAC: allowed by ${describeBinding(g.binding, s)}` };
-        }
+        if (t) errs.push(...t.errors);
       }
-    }
-    if (!errs) return { decision: 'no-opinion', reason: '' };
+    if (!errs.length) return NO_OPINION;
     return { decision: 'no-opinion', reason: `RBAC: ${errs.length === 1 ? errs[0] : `[${errs.join(', ')}]`}` };
+  }
+
+  private allowedIn(a: AuthorizationAttributes, subjects: string[], scope: string | undefined): AuthorizationResult | undefined {
+    for (const s of subjects) {
+      const t = this.table(s, scope);
+      if (!t) continue;
+      const candidates = a.resourceRequest ? t.byResource.get(a.resource ?? '') : undefined;
+      if (candidates) for (const g of candidates) if (ruleAllows(a, g.rule)) return allowedBy(g);
+      for (const g of t.other) if (ruleAllows(a, g.rule)) return allowedBy(g);
+    }
+    return undefined;
   }
 
   /** Every rule the user holds in `namespace` (cluster-wide ones included), for rules reviews and escalation checks. */
