@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import { StoreError, type StoreEvent } from '../../src/storage/store.js';
 import type { WriteBatch } from '../../src/storage/sqlite-batch.js';
