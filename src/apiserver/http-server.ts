@@ -15,7 +15,7 @@ import { streamRoute, type PodStreams, type StreamRoute } from './rest/pod-strea
 import { refuseUpgrade } from '../client/streams/upgrade-proxy.js';
 import { dashboardAssets, isDashboardPath } from './dashboard-assets.js';
 import { takeWebSocketBearerToken } from './websocket-token.js';
-import { parseResourcePath, type ResourceRequestInfo } from './request-info.js';
+import { requestResourceInfo, requestUrl, type ResourceRequestInfo } from './request-info.js';
 import { rawPathname } from './request-path.js';
 import { WatchWriter } from './watch-writer.js';
 import { healthAnswer, type HealthCheck } from './health.js';
@@ -164,7 +164,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, audit?: AuditRecorder): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const url = requestUrl(req);
     const raw = rawPathname(req.url);
     const path = raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
     const method = (req.method ?? 'GET').toUpperCase();
@@ -200,7 +200,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     const user = requestUser(req, authenticated, audit);
     // Flow control after authentication and impersonation, before authorization, as kube-apiserver orders its filters.
     await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
-    if (opts.authorizer && !parseResourcePath(method, path, url.searchParams) && !streamRoute(path)) {
+    if (opts.authorizer && !requestResourceInfo(req, method, path, url.searchParams) && !streamRoute(path)) {
       const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
       const r = opts.authorizer.authorize(a);
       if (r.decision !== 'allow') throw forbidden(a, r.reason);
@@ -242,7 +242,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       return opts.podStreams!.serve(streaming, req, res, url.searchParams);
     }
 
-    const info = parseResourcePath(method, path, url.searchParams);
+    const info = requestResourceInfo(req, method, path, url.searchParams);
     if (!info) throw errors.pageNotFound(path);
     audit?.identify({ ...info, apiGroup: info.group, apiVersion: info.version, resourceRequest: true, path });
     const out = chooseOutput(accept);

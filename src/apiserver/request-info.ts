@@ -1,4 +1,5 @@
 // URL → what is being asked, as Kubernetes' RequestInfoFactory reads it.
+import type { IncomingMessage } from 'node:http';
 import type { Verb } from './types.js';
 import { queryFlag } from '../util/query-bool.js';
 import { decodeSegment, invalidPathName } from './request-path.js';
@@ -61,4 +62,34 @@ export function parseResourcePath(method: string, pathname: string, query: URLSe
     else verb = METHOD_VERBS[method] ?? 'get';
     return { group, version, namespace: ns, resource: res, name: nm, subresource: sub, verb };
   }
+}
+
+const urls = new WeakMap<IncomingMessage, URL>();
+
+/** The request's URL, parsed once however many filters ask (metrics, flow control, the handler). */
+export function requestUrl(req: IncomingMessage): URL {
+  let url = urls.get(req);
+  if (!url) urls.set(req, (url = new URL(req.url ?? '/', 'https://localhost')));
+  return url;
+}
+
+const parsed = new WeakMap<IncomingMessage, { method: string; path: string; query: URLSearchParams; info?: ResourceRequestInfo; err?: unknown }>();
+
+/**
+ * parseResourcePath for a request, worked out once for the filters that each need it; the
+ * result is shared, so it is not to be modified. Also throws what parseResourcePath throws.
+ */
+export function requestResourceInfo(req: IncomingMessage, method: string, path: string, query: URLSearchParams): ResourceRequestInfo | undefined {
+  let p = parsed.get(req);
+  if (!p || p.method !== method || p.path !== path || p.query !== query) {
+    p = { method, path, query };
+    try {
+      p.info = parseResourcePath(method, path, query);
+    } catch (err) {
+      p.err = err;
+    }
+    parsed.set(req, p);
+  }
+  if (p.err) throw p.err;
+  return p.info;
 }

@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { OrderedTurns } from '../util/turns.js';
 import { WalSync } from './wal-sync.js';
+import { WriteBatch } from './sqlite-batch.js';
+import { prefixEnd, toEvent, type EventRow } from './sqlite-rows.js';
 import { WatchHub } from './watch-hub.js';
 import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent, type Watcher } from './store.js';
 
@@ -44,44 +46,6 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) 
 
 /** Compaction deletes this many revisions per transaction, so it never blocks the process for long. */
 const COMPACT_STEP = 20_000;
-
-// Any BLOB sorts after every TEXT in SQLite, so it is an upper bound that no key reaches.
-const BEYOND_ALL_KEYS = Buffer.alloc(0);
-
-/** The smallest string above every string that starts with `prefix` (in UTF-8 order, which SQLite uses). */
-function prefixEnd(prefix: string): string | Buffer {
-  const cps = Array.from(prefix);
-  while (cps.length > 0) {
-    let cp = cps.pop()!.codePointAt(0)!;
-    if (cp < 0x10ffff) {
-      cp = cp === 0xd7ff ? 0xe000 : cp + 1;
-      cps.push(String.fromCodePoint(cp));
-      return cps.join('');
-    }
-  }
-  return BEYOND_ALL_KEYS;
-}
-
-interface EventRow {
-  rev: number;
-  key: string;
-  value: string | null;
-  create_rev: number;
-  deleted: number;
-  p_rev: number | null;
-  p_value: string | null;
-  p_create_rev: number | null;
-}
-
-function toEvent(r: EventRow): StoreEvent {
-  const lastValue = r.p_value ?? '';
-  const ev: StoreEvent = r.deleted
-    ? { type: 'delete', kv: { key: r.key, value: lastValue, createRevision: r.create_rev, modRevision: r.rev }, created: false }
-    : { type: 'put', kv: { key: r.key, value: r.value ?? '', createRevision: r.create_rev, modRevision: r.rev }, created: r.create_rev === r.rev };
-  // Absent rather than undefined, so events compare equal to the live ones.
-  if (r.p_rev !== null) ev.prevKv = { key: r.key, value: lastValue, createRevision: r.p_create_rev!, modRevision: r.p_rev };
-  return ev;
-}
 
 function prepareStatements(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
@@ -134,6 +98,7 @@ export class SqliteStore implements Store {
   private compactChain: Promise<void> = Promise.resolve();
 
   private readonly q: Statements;
+  private readonly batch: WriteBatch;
   private checkpointer?: Checkpointer;
   private readonly createTx: Database.Transaction<(key: string, value: string, rev: number) => void>;
   private readonly updateTx: Database.Transaction<(key: string, value: string, expected: number, rev: number) => KeyValue>;
@@ -170,8 +135,8 @@ export class SqliteStore implements Store {
     opts: SqliteStoreOptions,
     private readonly walSync?: WalSync,
   ) {
-    this.q = prepareStatements(db);
-    const q = this.q;
+    const q = (this.q = prepareStatements(db));
+    this.batch = new WriteBatch(db, walSync);
 
     // AUTOINCREMENT keeps sqlite_sequence at the highest revision ever used, even when
     // those rows were deleted by compaction, so revisions never repeat after a restart.
@@ -179,9 +144,9 @@ export class SqliteStore implements Store {
     this.durableRev = this.rev;
     this.compacted = Number(q.metaGet.get('compacted') ?? 0);
 
-    // Writes take the next revision themselves (this process is the only writer) so that
-    // a create can set create_rev in the same INSERT; a second writer would collide on
-    // the primary key rather than reuse a revision.
+    // Writes take the next revision themselves (this process is the only writer) so a create
+    // sets create_rev in the same INSERT; a second writer would collide on the primary key.
+    // They run as savepoints inside a WriteBatch's transaction (sqlite-batch.ts).
     this.createTx = db.transaction((key: string, value: string, rev: number) => {
       if (q.curInsert.run(key, rev).changes === 0) throw new StoreError('KeyExists', `key ${key} already exists`);
       q.insert.run(rev, key, rev, null, 0, value);
@@ -247,27 +212,32 @@ export class SqliteStore implements Store {
   async create(key: string, value: string): Promise<number> {
     this.check();
     const rev = this.rev + 1;
-    this.run(() => this.createTx.immediate(key, value, rev));
+    const { durable } = this.run(() => this.batch.add(() => this.createTx(key, value, rev)));
     this.rev = rev;
-    await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }));
+    await this.durable(rev, durable, () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }));
     return rev;
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<number> {
     this.check();
     const rev = this.rev + 1;
-    const prev = this.run(() => this.updateTx.immediate(key, value, expectedRevision, rev));
+    const { result: prev, durable } = this.run(() => this.batch.add(() => this.updateTx(key, value, expectedRevision, rev)));
     this.rev = rev;
-    await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: prev.createRevision, modRevision: rev }, prevKv: prev, created: false }));
+    await this.durable(rev, durable, () => ({
+      type: 'put',
+      kv: { key, value, createRevision: prev.createRevision, modRevision: rev },
+      prevKv: prev,
+      created: false,
+    }));
     return rev;
   }
 
   async delete(key: string, expectedRevision?: number): Promise<{ revision: number; prev: KeyValue }> {
     this.check();
     const rev = this.rev + 1;
-    const prev = this.run(() => this.deleteTx.immediate(key, expectedRevision, rev));
+    const { result: prev, durable } = this.run(() => this.batch.add(() => this.deleteTx(key, expectedRevision, rev)));
     this.rev = rev;
-    await this.durable(rev, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }));
+    await this.durable(rev, durable, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }));
     return { revision: rev, prev };
   }
 
@@ -320,11 +290,11 @@ export class SqliteStore implements Store {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.checkpointer?.stop();
-    // Writes already committed get their fsync before the file is closed under them.
+    // Writes already made are committed, and get their fsync before the file is closed under them.
+    this.batch.flush();
     await this.walSync?.barrier().catch(() => {});
     this.hub.closeAll(new StoreError('Unavailable', 'store closed'));
-    // A compaction in progress notices `closed` between steps; steps are synchronous,
-    // so none is running now.
+    // A compaction in progress notices `closed` between steps, which are synchronous.
     try {
       // Keeps the planner's statistics fresh for the next start; SQLite's advice at close.
       this.db.pragma('optimize');
@@ -339,6 +309,8 @@ export class SqliteStore implements Store {
     while (this.compacted < target) {
       this.check();
       const to = Math.min(target, this.compacted + COMPACT_STEP);
+      // Compaction commits on its own, not as part of a batch of writes.
+      this.batch.flush();
       this.run(() => this.compactTx.immediate(this.compacted, to));
       this.compacted = to;
       // Let requests run between steps.
@@ -347,18 +319,15 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Waits until the commit of `rev` is on disk, then makes it visible (to consistent reads
-   * and, as `event`, to watchers). Writes resume in the order they waited, which is revision
-   * order, and are released through `releases` so that watchers still see events in order
-   * while the hundreds of writes one fsync covered do not hold the event loop all at once.
+   * Once the batch holding `rev` is committed and on disk (`durable`), makes it visible to
+   * consistent reads and, as `event`, to watchers: in revision order, through `releases`, so
+   * the hundreds of writes one fsync covered do not hold the event loop all at once.
    */
-  private async durable(rev: number, event: () => StoreEvent): Promise<void> {
-    if (this.walSync) {
-      try {
-        await this.walSync.barrier();
-      } catch (err) {
-        throw new StoreError('Unavailable', `sqlite: the write at revision ${rev} is committed but not known to be on disk: ${(err as Error).message}`);
-      }
+  private async durable(rev: number, durable: Promise<void>, event: () => StoreEvent): Promise<void> {
+    try {
+      await durable;
+    } catch (err) {
+      throw new StoreError('Unavailable', `sqlite: the write at revision ${rev} is not known to be on disk: ${(err as Error).message}`);
     }
     await this.releases.run(() => {
       if (rev > this.durableRev) this.durableRev = rev;

@@ -39,6 +39,11 @@ export class WalSync {
     return this.queued;
   }
 
+  /** The fsync in progress (or the one queued after it), if any: settles when it ends. */
+  busy(): Promise<void> | undefined {
+    return this.queued ?? this.running;
+  }
+
   private sync(): Promise<void> {
     return new Promise((resolve, reject) => {
       fsync(this.fd, (err) => {

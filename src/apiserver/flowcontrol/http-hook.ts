@@ -7,7 +7,7 @@
 // port-forward, logs, proxy) bypass flow control entirely, as Kubernetes' long-running
 // check makes them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseResourcePath } from '../request-info.js';
+import { parseResourcePath, requestResourceInfo } from '../request-info.js';
 import type { UserInfo } from '../types.js';
 import type { RequestDigest } from './classify.js';
 import { estimateSeats, type FlowControl, RETRY_AFTER_SECONDS, tooManyRequests } from './dispatcher.js';
@@ -30,12 +30,18 @@ export interface FlowControlHookOptions {
 }
 
 /** The request as flow control sees it, or undefined for a long-running one. */
-export function digestRequest(user: UserInfo | undefined, method: string, path: string, query: URLSearchParams): RequestDigest | undefined {
+export function digestRequest(
+  user: UserInfo | undefined,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  parse: typeof parseResourcePath = parseResourcePath,
+): RequestDigest | undefined {
   const u = user ?? ANONYMOUS;
   if (/\/proxy(\/|$)/.test(path) && /^\/apis?\//.test(path)) return undefined;
   let info: ReturnType<typeof parseResourcePath>;
   try {
-    info = parseResourcePath(method, path, query);
+    info = parse(method, path, query);
   } catch {
     info = undefined; // an undecodable path: classified as non-resource, rejected later
   }
@@ -53,7 +59,7 @@ export function flowControlHook(opts: FlowControlHookOptions): FlowControlHook {
   const held = new WeakMap<IncomingMessage, () => void>();
   return {
     async admit(req, res, user, method, path, query) {
-      const digest = digestRequest(user, method, path, query);
+      const digest = digestRequest(user, method, path, query, (m, p, q) => requestResourceInfo(req, m, p, q));
       if (!digest) return;
       const fc = opts.flowControl;
       if (!fc) {

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ResourceRegistry } from '../../api/registry.js';
 import type { ResourceDef } from '../../api/types.js';
 import type { Store } from '../../storage/store.js';
-import { parseResourcePath, type ResourceRequestInfo } from '../request-info.js';
+import { requestResourceInfo, requestUrl, type ResourceRequestInfo } from '../request-info.js';
 import { REQUEST_DURATION_BUCKETS } from './buckets.js';
 import { isLongRunning, requestLabels } from './request-labels.js';
 
@@ -65,10 +65,10 @@ export class ApiServerMetrics {
   /** Counts a request from its arrival to its response's end (a watch: to its stream's end). */
   track(req: IncomingMessage, res: ServerResponse): void {
     const method = (req.method ?? 'GET').toUpperCase();
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const url = requestUrl(req);
     let info: ResourceRequestInfo | undefined;
     try {
-      info = parseResourcePath(method, url.pathname, url.searchParams) ?? undefined;
+      info = requestResourceInfo(req, method, url.pathname, url.searchParams) ?? undefined;
     } catch {
       // A path that does not parse (bad escapes) is refused by the handler with a 400; counted as what it is, no resource.
     }

@@ -141,12 +141,13 @@ export function parseYamlWithDuplicates(text: string): { value: unknown; duplica
 export function decodeWithDuplicates(contentType: string | undefined, raw: Buffer, decodeJson: () => unknown, record = true): unknown | undefined {
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (raw.length === 0) return undefined;
-  if (type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(raw.toString('utf8')) > MAX_DEPTH) throw tooDeep();
+  // Decoded to text once, for the depth check and the key count alike.
+  const text = type === KUBERNETES_PROTOBUF_CONTENT_TYPE ? '' : raw.toString('utf8');
+  if (type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(text) > MAX_DEPTH) throw tooDeep();
   if (type === 'application/json' || type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
     const body = decodeJson();
     if (record && body && typeof body === 'object') {
       // Counting keys is cheap; the full scan with paths runs only when the counts differ.
-      const text = raw.toString('utf8');
       if (keysInText(text) !== keysInValue(body)) {
         const json = jsonDuplicateFields(text);
         if (json.length) duplicatesByBody.set(body, { json });
@@ -157,7 +158,7 @@ export function decodeWithDuplicates(contentType: string | undefined, raw: Buffe
   if (type === 'application/yaml' || type === 'text/yaml') {
     let parsed: { value: unknown; duplicates: string[] };
     try {
-      parsed = parseYamlWithDuplicates(raw.toString('utf8'));
+      parsed = parseYamlWithDuplicates(text);
     } catch (err) {
       throw errors.badRequest(`error converting YAML to JSON: yaml: ${yamlErrorText(err)}`);
     }

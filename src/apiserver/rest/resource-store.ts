@@ -128,7 +128,10 @@ export class ResourceStorage {
       return obj;
     }
     try {
-      const rev = await this.store.create(key, storedJson(def, b, obj));
+      const json = storedJson(def, b, obj);
+      const write = () => this.store.create(key, json);
+      // The watch cache copies `obj` instead of parsing `json` again (see WatchCache.writing).
+      const rev = await (b.identity ? this.cache.writing(key, json, obj, write) : write());
       obj.metadata!.resourceVersion = String(rev);
       return obj;
     } catch (err) {
