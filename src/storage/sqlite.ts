@@ -13,7 +13,7 @@ import { WatchHub } from './watch-hub.js';
 import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent, type Watcher } from './store.js';
 
 export interface SqliteStoreOptions {
-  /** Checkpoint the WAL from a worker thread this often (ms), off the write path; 0/absent: SQLite's auto-checkpoint. */
+  /** Look this often (ms) whether the WAL needs a checkpoint, done in a worker thread off the write path; 0/absent: SQLite's auto-checkpoint. */
   backgroundCheckpointMs?: number;
   /** Milliseconds between automatic compactions; 0 turns them off. Default 5 minutes, as Kubernetes does. */
   compactEvery?: number;
@@ -249,6 +249,7 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     this.run(() => this.createTx.immediate(key, value, rev));
     this.rev = rev;
+    this.checkpointer?.wrote(key.length + value.length);
     await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }));
     return rev;
   }
@@ -258,6 +259,7 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const prev = this.run(() => this.updateTx.immediate(key, value, expectedRevision, rev));
     this.rev = rev;
+    this.checkpointer?.wrote(key.length + value.length);
     await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: prev.createRevision, modRevision: rev }, prevKv: prev, created: false }));
     return rev;
   }
@@ -267,6 +269,7 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const prev = this.run(() => this.deleteTx.immediate(key, expectedRevision, rev));
     this.rev = rev;
+    this.checkpointer?.wrote(key.length);
     await this.durable(rev, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }));
     return { revision: rev, prev };
   }
