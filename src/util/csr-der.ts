@@ -72,10 +72,7 @@ export function newEcKey(): { key: KeyObject; pem: string } {
 /** A PEM "CERTIFICATE REQUEST" for O=orgs…, CN=cn, signed with `key`; with SANs when given. */
 export function createCsrPem(key: KeyObject | string, cn: string, orgs: string[], san?: Names): string {
   const privateKey = typeof key === 'string' ? createPrivateKey(key) : key;
-  const subject = seq(
-    ...orgs.map((o) => set(seq(oid(OID.organization), utf8(o)))),
-    set(seq(oid(OID.commonName), utf8(cn))),
-  );
+  const subject = seq(...orgs.map((o) => set(seq(oid(OID.organization), utf8(o)))), set(seq(oid(OID.commonName), utf8(cn))));
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   const attributes = san && san.dns.length + san.ips.length > 0 ? tlv(0xa0, subjectAltNames(san)) : tlv(0xa0);
   const info = seq(tlv(0x02, Buffer.from([0])), subject, spki, attributes);

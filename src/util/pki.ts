@@ -29,7 +29,6 @@ const FILES = {
   kubeletClientKey: 'client-kube-apiserver-kubelet.key',
 } as const;
 
-
 export interface CertAndKey {
   cert: string;
   key: string;

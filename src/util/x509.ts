@@ -14,7 +14,6 @@ const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 // still accepts a fresh cert.
 const BACKDATE = 5 * 60 * 1000;
 
-
 export type Usage = 'server' | 'client' | 'server-client';
 
 /** A CA able to sign: its certificate, its private key, and when it expires. */
@@ -139,7 +138,6 @@ export async function signLeaf(signer: Signer, spec: IssueSpec): Promise<string>
   });
   return cert.toString('pem');
 }
-
 
 /** A PEM "CERTIFICATE REQUEST" for `subject`, signed with `keys`; with SANs when given. */
 export async function createCsr(keys: CryptoKeyPair, cn: string, orgs: string[], san?: Names): Promise<string> {
