@@ -154,8 +154,7 @@ export class SqliteStore implements Store {
       db.exec(SCHEMA);
       const store = new SqliteStore(db, opts, opts.fsyncBeforeAck === false ? undefined : new WalSync(`${path}-wal`));
       if (opts.backgroundCheckpointMs) {
-        // See sqlite-checkpointer.ts: checkpoints leave the write path; this is only a backstop.
-        db.pragma('wal_autocheckpoint = 20000');
+        db.pragma('wal_autocheckpoint = 20000'); // only a backstop: see sqlite-checkpointer.ts
         store.checkpointer = startCheckpointer(path, opts.backgroundCheckpointMs);
       }
       return store;
@@ -179,9 +178,8 @@ export class SqliteStore implements Store {
     this.durableRev = this.rev;
     this.compacted = Number(q.metaGet.get('compacted') ?? 0);
 
-    // Writes take the next revision themselves (this process is the only writer) so that
-    // a create can set create_rev in the same INSERT; a second writer would collide on
-    // the primary key rather than reuse a revision.
+    // Writes take the next revision themselves (this process is the only writer) so that a
+    // create can set create_rev in the same INSERT; a second writer would collide on the key.
     this.createTx = db.transaction((key: string, value: string, rev: number) => {
       if (q.curInsert.run(key, rev).changes === 0) throw new StoreError('KeyExists', `key ${key} already exists`);
       q.insert.run(rev, key, rev, null, 0, value);
@@ -249,8 +247,7 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     this.run(() => this.createTx.immediate(key, value, rev));
     this.rev = rev;
-    this.checkpointer?.wrote(key.length + value.length);
-    await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }));
+    await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }), key.length + value.length);
     return rev;
   }
 
@@ -259,8 +256,8 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const prev = this.run(() => this.updateTx.immediate(key, value, expectedRevision, rev));
     this.rev = rev;
-    this.checkpointer?.wrote(key.length + value.length);
-    await this.durable(rev, () => ({ type: 'put', kv: { key, value, createRevision: prev.createRevision, modRevision: rev }, prevKv: prev, created: false }));
+    const event = (): StoreEvent => ({ type: 'put', kv: { key, value, createRevision: prev.createRevision, modRevision: rev }, prevKv: prev, created: false });
+    await this.durable(rev, event, key.length + value.length);
     return rev;
   }
 
@@ -269,8 +266,7 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const prev = this.run(() => this.deleteTx.immediate(key, expectedRevision, rev));
     this.rev = rev;
-    this.checkpointer?.wrote(key.length);
-    await this.durable(rev, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }));
+    await this.durable(rev, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }), key.length);
     return { revision: rev, prev };
   }
 
@@ -326,8 +322,7 @@ export class SqliteStore implements Store {
     // Writes already committed get their fsync before the file is closed under them.
     await this.walSync?.barrier().catch(() => {});
     this.hub.closeAll(new StoreError('Unavailable', 'store closed'));
-    // A compaction in progress notices `closed` between steps; steps are synchronous,
-    // so none is running now.
+    // A compaction in progress notices `closed` between steps (synchronous: none runs now).
     try {
       // Keeps the planner's statistics fresh for the next start; SQLite's advice at close.
       this.db.pragma('optimize');
@@ -355,7 +350,8 @@ export class SqliteStore implements Store {
    * order, and are released through `releases` so that watchers still see events in order
    * while the hundreds of writes one fsync covered do not hold the event loop all at once.
    */
-  private async durable(rev: number, event: () => StoreEvent): Promise<void> {
+  private async durable(rev: number, event: () => StoreEvent, walBytes: number): Promise<void> {
+    this.checkpointer?.wrote(walBytes);
     if (this.walSync) {
       try {
         await this.walSync.barrier();
