@@ -241,6 +241,9 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
   const token = readFileSync(join(serverDir, 'token'), 'utf8').trim();
   const name = `bench-agent-${process.pid}`;
   const bridge = `skb${process.pid % 100000}`;
+  // Its own claim on the host's pod networks, beside its server's and any other Skiff's here:
+  // 10.200-239 (the server's is in 10.160-199), not the default 10.42 another Skiff may hold.
+  const clusterCidr = `10.${200 + Math.floor(Math.random() * 40)}.0.0/16`;
   const agent: ChildProcess = spawn(
     process.execPath,
     [
@@ -260,6 +263,8 @@ async function measureAgent(serverDir: string, kubeconfig: string, client: LoadC
       'cri',
       '--cni-bridge',
       bridge,
+      '--cluster-cidr',
+      clusterCidr,
       '--kubelet-port',
       '0',
       '--disable-proxy',

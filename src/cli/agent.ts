@@ -19,7 +19,6 @@ import { nodeStats } from '../kubelet/stats/index.js';
 import { parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
 import { startNodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
-import { defaultDnsPort, startClusterDns } from '../dns/index.js';
 import { createLogger } from '../util/log.js';
 import { connectAgent, readJoinToken } from './agent-credentials.js';
 import { defaultDataDir } from './data-dir.js';
@@ -167,9 +166,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   // This node's DNS listener on its node IP, published in the kube-dns EndpointSlices.
   const dns = flags.disableDns
     ? undefined
-    : await conn
-        .componentClient('dns')
-        .then((dnsClient) =>
+    : await Promise.all([conn.componentClient('dns'), import('../dns/index.js')])
+        .then(([dnsClient, { defaultDnsPort, startClusterDns }]) =>
           startClusterDns({
             client: dnsClient,
             nodeName: name,

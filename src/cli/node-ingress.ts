@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
-import { startIngress, type IngressController } from '../ingress/index.js';
+import type { IngressController } from '../ingress/index.js';
 import type { Logger } from '../util/log.js';
 
 export interface NodeIngressFlags {
@@ -47,6 +47,8 @@ export async function startNodeIngress(
   const explicit = flags.ingressHttpPort !== undefined || flags.ingressHttpsPort !== undefined;
   const addresses = [...new Set([o.nodeIP, '127.0.0.1'])];
   try {
+    // Loaded only for a node that runs one: a node agent started without it carries none of it.
+    const { startIngress } = await import('../ingress/index.js');
     const ingress = await startIngress({
       client: typeof o.client === 'function' ? await o.client() : o.client,
       nodeName: o.nodeName,

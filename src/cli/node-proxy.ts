@@ -3,7 +3,7 @@
 // path), or wherever --proxy-mode asks for it explicitly.
 import type { Client } from '../client/client.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
-import { defaultProxyMode, PROXY_MODES, startServiceProxy, type ProxyModeName, type ServiceProxy } from '../proxy/index.js';
+import type { ProxyModeName, ServiceProxy } from '../proxy/index.js';
 import type { Logger } from '../util/log.js';
 
 export interface NodeProxyFlags {
@@ -30,6 +30,8 @@ export async function startNodeProxy(
     o.log.info('no service proxy: this node runs pods in simulated mode (give --proxy-mode to run one anyway)');
     return undefined;
   }
+  // Loaded only for a node that runs one: a node agent started without it carries none of it.
+  const { defaultProxyMode, PROXY_MODES, startServiceProxy } = await import('../proxy/index.js');
   const mode = flags.proxyMode ?? defaultProxyMode();
   // An explicit --proxy-mode that is not available fails below, loudly; a default one only warns.
   if (!flags.proxyMode && !PROXY_MODES[mode as ProxyModeName]) {

@@ -11,7 +11,7 @@ import { Client } from '../client/client.js';
 import { HttpsTransport } from '../client/https-transport.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
-import { createCsr, newKey, splitNames } from '../util/x509.js';
+import { splitNames } from '../util/x509-names.js';
 
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
@@ -92,6 +92,9 @@ export interface CsrRequest {
 
 /** Creates a CSR with a fresh key and waits until it is signed; throws when it is denied or fails. */
 export async function requestCertificate(client: Client, r: CsrRequest, log: Logger, waitMs = WAIT_MS): Promise<CertAndKey> {
+  // The X.509 library is loaded only when a certificate is asked for (joining, renewing), not
+  // by an agent that starts with certificates it already has: it is the agent's largest module.
+  const { createCsr, newKey } = await import('../util/x509.js');
   const { keys, pem } = await newKey();
   const san = r.san ? splitNames(r.san.hostnames ?? [], r.san.ips ?? []) : undefined;
   const request = await createCsr(keys, r.cn, r.orgs ?? [NODES_GROUP], san);

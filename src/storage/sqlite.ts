@@ -6,16 +6,16 @@
 // 21 ms for a latest-per-key query over the log, and that gap widens with every update
 // kept; copying values into `current` listed 20% faster but wrote 15% slower and 30% bigger.
 import Database from 'better-sqlite3';
-import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { OrderedTurns } from '../util/turns.js';
-import { WalSync } from './wal-sync.js';
 import { WriteBatch } from './sqlite-batch.js';
-import { prefixEnd, toEvent, type EventRow } from './sqlite-rows.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { type EventRow, prefixEnd, toEvent } from './sqlite-rows.js';
+import { type KeyValue, type ListOptions, type ListResult, type Store, StoreError, type StoreEvent, type Watcher } from './store.js';
+import { WalSync } from './wal-sync.js';
 import { WatchHub } from './watch-hub.js';
-import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent, type Watcher } from './store.js';
 
 export interface SqliteStoreOptions {
-  /** Checkpoint the WAL from a worker thread this often (ms), off the write path; 0/absent: SQLite's auto-checkpoint. */
+  /** Look this often (ms) whether the WAL needs a checkpoint, done in a worker thread off the write path; 0/absent: SQLite's auto-checkpoint. */
   backgroundCheckpointMs?: number;
   /** Milliseconds between automatic compactions; 0 turns them off. Default 5 minutes, as Kubernetes does. */
   compactEvery?: number;
@@ -119,8 +119,7 @@ export class SqliteStore implements Store {
       db.exec(SCHEMA);
       const store = new SqliteStore(db, opts, opts.fsyncBeforeAck === false ? undefined : new WalSync(`${path}-wal`));
       if (opts.backgroundCheckpointMs) {
-        // See sqlite-checkpointer.ts: checkpoints leave the write path; this is only a backstop.
-        db.pragma('wal_autocheckpoint = 20000');
+        db.pragma('wal_autocheckpoint = 20000'); // only a backstop: see sqlite-checkpointer.ts
         store.checkpointer = startCheckpointer(path, opts.backgroundCheckpointMs);
       }
       return store;
@@ -214,7 +213,12 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const { durable } = this.run(() => this.batch.add(() => this.createTx(key, value, rev)));
     this.rev = rev;
-    await this.durable(rev, durable, () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }));
+    await this.durable(
+      rev,
+      durable,
+      () => ({ type: 'put', kv: { key, value, createRevision: rev, modRevision: rev }, created: true }),
+      key.length + value.length,
+    );
     return rev;
   }
 
@@ -223,12 +227,17 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const { result: prev, durable } = this.run(() => this.batch.add(() => this.updateTx(key, value, expectedRevision, rev)));
     this.rev = rev;
-    await this.durable(rev, durable, () => ({
-      type: 'put',
-      kv: { key, value, createRevision: prev.createRevision, modRevision: rev },
-      prevKv: prev,
-      created: false,
-    }));
+    await this.durable(
+      rev,
+      durable,
+      () => ({
+        type: 'put',
+        kv: { key, value, createRevision: prev.createRevision, modRevision: rev },
+        prevKv: prev,
+        created: false,
+      }),
+      key.length + value.length,
+    );
     return rev;
   }
 
@@ -237,7 +246,7 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     const { result: prev, durable } = this.run(() => this.batch.add(() => this.deleteTx(key, expectedRevision, rev)));
     this.rev = rev;
-    await this.durable(rev, durable, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }));
+    await this.durable(rev, durable, () => ({ type: 'delete', kv: { ...prev, modRevision: rev }, prevKv: prev, created: false }), key.length);
     return { revision: rev, prev };
   }
 
@@ -323,7 +332,8 @@ export class SqliteStore implements Store {
    * consistent reads and, as `event`, to watchers: in revision order, through `releases`, so
    * the hundreds of writes one fsync covered do not hold the event loop all at once.
    */
-  private async durable(rev: number, durable: Promise<void>, event: () => StoreEvent): Promise<void> {
+  private async durable(rev: number, durable: Promise<void>, event: () => StoreEvent, walBytes: number): Promise<void> {
+    this.checkpointer?.wrote(walBytes);
     try {
       await durable;
     } catch (err) {

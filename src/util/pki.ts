@@ -7,7 +7,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { loadSigner, name, newKey, selfSigned, signLeaf, splitNames, type IssueSpec, type Names, type Signer, type Usage } from './x509.js';
+import { loadSigner, name, newKey, selfSigned, signLeaf, type IssueSpec, type Signer, type Usage } from './x509.js';
+import { KUBELET_CLIENT_CN, splitNames, type Names } from './x509-names.js';
 import { writeFileDurable } from './durable-file.js';
 
 const SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
@@ -27,9 +28,6 @@ const FILES = {
   kubeletClientCert: 'client-kube-apiserver-kubelet.crt',
   kubeletClientKey: 'client-kube-apiserver-kubelet.key',
 } as const;
-
-/** The apiserver's identity towards node agents (their port 10250), as kubeadm names it. */
-export const KUBELET_CLIENT_CN = 'kube-apiserver-kubelet-client';
 
 export interface CertAndKey {
   cert: string;

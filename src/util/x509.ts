@@ -3,8 +3,8 @@
 // requests node agents send through the CSR API.
 import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import type { Names } from './x509-names.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -13,11 +13,6 @@ const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 // Backdated (as Kubernetes' signer does) so that a machine whose clock runs a little behind
 // still accepts a fresh cert.
 const BACKDATE = 5 * 60 * 1000;
-
-export interface Names {
-  dns: string[];
-  ips: string[];
-}
 
 export type Usage = 'server' | 'client' | 'server-client';
 
@@ -142,18 +137,6 @@ export async function signLeaf(signer: Signer, spec: IssueSpec): Promise<string>
     ],
   });
   return cert.toString('pem');
-}
-
-export function splitNames(hostnames: string[], ips: string[]): Names {
-  const dns = new Set<string>();
-  const ipSet = new Set<string>();
-  for (const n of [...hostnames, ...ips]) {
-    const v = n.trim();
-    if (!v) continue;
-    if (isIP(v)) ipSet.add(v);
-    else dns.add(v.toLowerCase());
-  }
-  return { dns: [...dns], ips: [...ipSet] };
 }
 
 /** A PEM "CERTIFICATE REQUEST" for `subject`, signed with `keys`; with SANs when given. */

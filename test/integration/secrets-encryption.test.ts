@@ -62,7 +62,7 @@ describe('Secrets encrypted at rest (SQLite)', () => {
 
   test('a new Secret is not in the database files and reads back intact', async () => {
     await kubectl(['create', 'secret', 'generic', 'db-pass', `--from-literal=password=${VALUE}`]);
-    // Past the checkpoint interval, so the main file as well as the WAL has been written.
+    // A moment for the write to settle; the probe reads the WAL as well as the database file.
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(inDatabaseFiles(dataDir, VALUE), false, 'the Secret value is stored in the clear');
     const got = await kubectl(['get', 'secret', 'db-pass', '-o', 'jsonpath={.data.password}']);

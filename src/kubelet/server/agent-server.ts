@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Registry } from 'prom-client';
-import { KUBELET_CLIENT_CN } from '../../util/pki.js';
+import { KUBELET_CLIENT_CN } from '../../util/x509-names.js';
 import type { Logger } from '../../util/log.js';
 import { RuntimeError, type ContainerRuntime } from '../runtime/types.js';
 import { parseLogQuery, LogQueryError } from '../../api/core/log-query.js';

@@ -5,7 +5,7 @@
 // the returned port as status.daemonEndpoints.kubeletEndpoint.Port (NodeDescription.kubeletPort).
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Registry } from 'prom-client';
-import { selfSignedServingCert, type Pki } from '../../util/pki.js';
+import type { Pki } from '../../util/pki.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { DEFAULT_AGENT_PORT, startAgentServer, type AgentServer } from './agent-server.js';
@@ -43,7 +43,10 @@ export interface NodeAgentServerOptions {
 
 export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<AgentServer> {
   const names = { hostnames: [o.nodeName, 'localhost'], ips: [...o.addresses, '127.0.0.1'] };
-  const tls = o.issueServingCert ? await o.issueServingCert(o.nodeName, names) : await selfSignedServingCert(o.nodeName, names);
+  // The X.509 code is loaded only for a certificate made here, not for one the cluster signs.
+  const tls = o.issueServingCert
+    ? await o.issueServingCert(o.nodeName, names)
+    : await import('../../util/pki.js').then(({ selfSignedServingCert }) => selfSignedServingCert(o.nodeName, names));
   const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, metrics: o.metrics, stats: o.stats, lookup: o.lookup, log: o.log };
   const port = o.port ?? DEFAULT_AGENT_PORT;
   try {

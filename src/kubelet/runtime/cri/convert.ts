@@ -154,19 +154,6 @@ export interface ListedContainer {
   createdAt: bigint;
 }
 
-export function listedContainerFromWire(w: Wire): ListedContainer {
-  return { id: w.id, podSandboxId: w.podSandboxId ?? '', state: (w.state ?? 'CONTAINER_UNKNOWN') as ContainerState, createdAt: ns(w.createdAt) };
-}
-
-/**
- * A listed sandbox as the relister sees it: its own container in its own sandbox, running
- * while ready, so that its death comes out as a stopped event for the pod's sandbox (as a
- * runtime with container events reports a sandbox's exit).
- */
-export function listedSandboxFromWire(w: Wire): ListedContainer {
-  return { id: w.id, podSandboxId: w.id, state: w.state === 'SANDBOX_READY' ? 'CONTAINER_RUNNING' : 'CONTAINER_EXITED', createdAt: ns(w.createdAt) };
-}
-
 export function containerFilterToWire(f: ContainerFilter | undefined, id?: string): Wire {
   return {
     id: id ?? '',

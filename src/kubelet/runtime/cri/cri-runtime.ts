@@ -28,14 +28,13 @@ import {
   containerFilterToWire,
   containerStatusFromWire,
   imageFromWire,
-  listedContainerFromWire,
-  listedSandboxFromWire,
   sandboxConfigToWire,
   sandboxFilterToWire,
   sandboxFromWire,
 } from './convert.js';
 import { CriConnection } from './grpc-client.js';
 import { ContainerRelister } from './relist.js';
+import { LIST_ALL, listedContainersFromBytes, listedSandboxesFromBytes } from './relist-wire.js';
 import { containerStatsFromWire, sandboxStatsFromWire } from './stats-convert.js';
 import { ImageStatusCache } from './image-status-cache.js';
 
@@ -77,9 +76,9 @@ export class CriRuntime implements ContainerRuntime {
       // Sandboxes are listed too, as the kubelet's PLEG does: a pause process that dies
       // changes no container, yet the pod's sandbox must be replaced.
       list: async () => {
-        const res = await this.conn.call<Wire>('runtime', 'ListContainers', { filter: containerFilterToWire(undefined) });
-        const sandboxes = await this.conn.call<Wire>('runtime', 'ListPodSandbox', { filter: sandboxFilterToWire(undefined) });
-        return [...(res.containers as Wire[]).map(listedContainerFromWire), ...((sandboxes.items ?? []) as Wire[]).map(listedSandboxFromWire)];
+        const containers = await this.conn.callRaw('ListContainers', LIST_ALL, listedContainersFromBytes);
+        const sandboxes = await this.conn.callRaw('ListPodSandbox', LIST_ALL, listedSandboxesFromBytes);
+        return [...containers, ...sandboxes];
       },
       periodMs: opts.relistMs,
       onError: opts.onRelistError,

@@ -80,6 +80,24 @@ export class CriConnection {
     });
   }
 
+  /** A RuntimeService call with a request already encoded and a response the caller decodes itself. */
+  callRaw<T>(method: string, request: Buffer, decode: (bytes: Buffer) => T, timeoutMs = 120_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.runtime.makeUnaryRequest(
+        `/runtime.v1.RuntimeService/${method}`,
+        (b: Buffer) => b,
+        decode,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => {
+          if (err) reject(toRuntimeError(method, err));
+          else resolve(res as T);
+        },
+      );
+    });
+  }
+
   close(): void {
     this.image.close();
     this.runtime.close();
