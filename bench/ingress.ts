@@ -30,12 +30,12 @@ s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '
 
 const src = (p: string) => JSON.stringify(fileURLToPath(new URL(`../src/ingress/${p}`, import.meta.url)));
 const SKIFF = (ports: number[], cert: string, key: string) => `
-import http from 'node:http';
 import { RouteTable } from ${src('route-table.js')};
 import { EndpointPicker } from ${src('endpoints.js')};
 import { CertStore } from ${src('certs.js')};
 import { DEFAULT_TIMEOUTS } from ${src('forward.js')};
 import { openHttp, openHttps, DEFAULT_LIMITS } from ${src('listeners.js')};
+import { UpstreamPool } from ${src('upstream-client.js')};
 // Version n of the Ingress: even ones send / to Service s, odd ones to s2 and add an Exact path.
 const ingress = (n) => ({ metadata: { name: 'b', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z', resourceVersion: String(n) },
   spec: { tls: [{ hosts: ['${HOST}'], secretName: 'tls' }], rules: [{ host: '${HOST}', http: { paths: [
@@ -53,8 +53,7 @@ const picker = new EndpointPicker({ service: (_ns, name) => services[name], slic
 const secret = { metadata: { resourceVersion: '1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': ${JSON.stringify(Buffer.from(cert).toString('base64'))}, 'tls.key': ${JSON.stringify(Buffer.from(key).toString('base64'))} } };
 const certs = new CertStore({ cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }, () => secret);
 certs.update(table.tlsSecrets);
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
-const ctx = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+const ctx = { table: () => table, picker, upstreams: new UpstreamPool(), timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
 const h = await openHttp(ctx, '127.0.0.1', 0, DEFAULT_LIMITS);
 const s = await openHttps(ctx, certs, '127.0.0.1', 0, DEFAULT_LIMITS);
 process.stdout.write(h.port + ' ' + s.port + '\\n');

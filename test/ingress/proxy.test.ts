@@ -13,6 +13,7 @@ import { EndpointPicker } from '../../src/ingress/endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext } from '../../src/ingress/forward.js';
 import { openHttp, DEFAULT_LIMITS } from '../../src/ingress/listeners.js';
 import { RouteTable } from '../../src/ingress/route-table.js';
+import { UpstreamPool } from '../../src/ingress/upstream-client.js';
 
 let backend: http.Server;
 let backendPort = 0;
@@ -22,7 +23,7 @@ let listener: Awaited<ReturnType<typeof openHttp>>;
 let hasty: Awaited<ReturnType<typeof openHttp>>;
 let baseCtx: ForwardContext;
 let picker: EndpointPicker;
-const agent = new http.Agent({ keepAlive: true });
+const upstreams = new UpstreamPool();
 let slices: EndpointSlice[] = [];
 
 const service: Service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
@@ -83,14 +84,14 @@ before(async () => {
     },
   ]);
   picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
-  const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+  const ctx: ForwardContext = { table: () => table, picker, upstreams, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
   baseCtx = ctx;
   listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });
   hasty = await openHttp({ ...ctx, timeouts: { connectMs: 1_000, idleMs: 1_500, requestMs: 800 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
 });
 
 after(async () => {
-  agent.destroy();
+  upstreams.destroy();
   await listener.close();
   await hasty.close();
   backend.closeAllConnections();
