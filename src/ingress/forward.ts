@@ -126,7 +126,13 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     plainReply(res, status, body);
     done(status, route, upstream);
   };
-  res.on('close', () => clearTimeout(deadline));
+  // A client that goes away takes its upstream request with it.
+  res.once('close', () => {
+    clearTimeout(deadline);
+    if (res.writableFinished) return;
+    finished = true;
+    abort?.();
+  });
 
   const attempt = (up: Upstream) => {
     tried.add(up.key);
@@ -214,12 +220,6 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       release();
     };
   };
-  // A client that goes away takes its upstream request with it.
-  res.on('close', () => {
-    if (res.writableFinished) return;
-    finished = true;
-    abort?.();
-  });
   const first = pinned ?? ctx.picker.next(backendKey, resolved.upstreams, undefined, policy);
   attempt(first!);
 }
