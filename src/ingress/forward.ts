@@ -143,6 +143,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     let responded = false;
     let status = 502;
     let upstreamMs = 0;
+    let draining = false;
     const handlers: ExchangeHandlers = {
       connected: (x) => {
         connected = true;
@@ -177,7 +178,14 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
       },
       data: (chunk) => {
         if ((res as ServerResponse).write(chunk)) return true;
-        res.once('drain', () => call.resume());
+        // Several chunks may be decoded from one read: one wait for 'drain' covers them all.
+        if (!draining) {
+          draining = true;
+          res.once('drain', () => {
+            draining = false;
+            call.resume();
+          });
+        }
         return false;
       },
       end: () => {

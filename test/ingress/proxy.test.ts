@@ -54,6 +54,20 @@ before(async () => {
       req.on('end', () => res.end('end\n'));
       return;
     }
+    // 4 MiB in 4 KiB chunked pieces, each byte its offset mod 251, as fast as the proxy takes them.
+    if (req.url === '/download') {
+      let sent = 0;
+      const more = () => {
+        while (sent < 4 * 1024 * 1024) {
+          const piece = Buffer.alloc(4096);
+          for (let i = 0; i < piece.length; i++) piece[i] = (sent + i) % 251;
+          sent += piece.length;
+          if (!res.write(piece)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      return more();
+    }
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => res.end(`received ${n}`));
@@ -271,4 +285,25 @@ test('HTTP/1.1 keep-alive: a client connection carries one request after another
   } finally {
     client.destroy();
   }
+});
+
+test('a large chunked download reaches a slow reader whole and in order (the upstream waits while the client lags)', async () => {
+  slices = [slice('live', backendPort)];
+  const got = await new Promise<Buffer>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: listener.port, path: '/download', headers: { host: 'h' }, agent: false }, (res) => {
+      assert.equal(res.headers['transfer-encoding'], 'chunked');
+      const parts: Buffer[] = [];
+      // Reads in short bursts with pauses, so the proxy's writes to it back up.
+      res.on('data', (c: Buffer) => {
+        parts.push(c);
+        res.pause();
+        setTimeout(() => res.resume(), 1);
+      });
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  assert.equal(got.length, 4 * 1024 * 1024);
+  for (let i = 0; i < got.length; i += 4093) assert.equal(got[i], i % 251, `byte ${i}`);
 });
