@@ -2,23 +2,24 @@
 // built-in kind Skiff serves, as data the codec in src/apiserver/protobuf walks.
 //
 // Usage (after `npx tsc -p tsconfig.json`, which builds the registry this reads):
-//   node scripts/gen-protobuf.js <k8s.io/api dir> <k8s.io/apimachinery dir> <k8s.io/apiextensions-apiserver dir>
+//   node scripts/gen-protobuf.js <k8s.io/api dir> <k8s.io/apimachinery dir> <k8s.io/apiextensions-apiserver dir> <k8s.io/metrics dir>
 //
-// Sources, read from checkouts of those three repositories:
+// Sources, read from checkouts of those four repositories:
 // - generated.proto of each package: message names, field numbers, proto types, repeated, map;
 // - the Go struct tags of the same package (`json:"…" protobuf:"…"`): the JSON name of each
 //   numbered field, omitempty, whether it is a pointer, and whether it is inlined in JSON;
-// - Skiff's resource registry (dist/): which group/version/kinds are served, hence which
-//   messages are reachable and kept.
+// - Skiff's resource registry (dist/) and the aggregated metrics.k8s.io API it serves in
+//   process: which group/version/kinds are served, hence which messages are reachable and kept.
+
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 const OUT = 'src/apiserver/protobuf/wire.generated.ts';
-const [apiDir, machineryDir, extensionsDir] = process.argv.slice(2);
-if (!apiDir || !machineryDir || !extensionsDir) {
-  console.error('usage: node scripts/gen-protobuf.js <k8s.io/api dir> <k8s.io/apimachinery dir> <k8s.io/apiextensions-apiserver dir>');
+const [apiDir, machineryDir, extensionsDir, metricsDir] = process.argv.slice(2);
+if (!apiDir || !machineryDir || !extensionsDir || !metricsDir) {
+  console.error('usage: node scripts/gen-protobuf.js <k8s.io/api dir> <k8s.io/apimachinery dir> <k8s.io/apiextensions-apiserver dir> <k8s.io/metrics dir>');
   process.exit(2);
 }
 
@@ -27,6 +28,7 @@ function packageDir(pkg) {
   if (pkg.startsWith('k8s.io.api.')) return path.join(apiDir, ...pkg.slice('k8s.io.api.'.length).split('.'));
   if (pkg.startsWith('k8s.io.apimachinery.')) return path.join(machineryDir, ...pkg.slice('k8s.io.apimachinery.'.length).split('.'));
   if (pkg.startsWith('k8s.io.apiextensions_apiserver.')) return path.join(extensionsDir, ...pkg.slice('k8s.io.apiextensions_apiserver.'.length).split('.'));
+  if (pkg.startsWith('k8s.io.metrics.')) return path.join(metricsDir, ...pkg.slice('k8s.io.metrics.'.length).split('.'));
   throw new Error(`no source directory known for proto package ${pkg}`);
 }
 
@@ -37,6 +39,7 @@ const defName = (pkg, msg) => `io.${pkg.replace(/^k8s\.io\./, 'k8s.').replace('a
 function packageOf(group, version) {
   if (group === 'apiextensions.k8s.io') return `k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.${version}`;
   if (group === 'meta.k8s.io') return `k8s.io.apimachinery.pkg.apis.meta.${version}`;
+  if (group === 'metrics.k8s.io') return `k8s.io.metrics.pkg.apis.metrics.${version}`;
   return `k8s.io.api.${group === '' ? 'core' : group.split('.')[0]}.${version}`;
 }
 
@@ -156,9 +159,12 @@ function addMessage(pkg, name) {
     let flags = f.label === 'repeated' ? REPEATED : f.label === 'map' ? MAP : 0;
     if (go?.pointer) flags |= POINTER;
     if (go?.omitempty) flags |= OMITEMPTY;
-    if (go?.inline) flags |= INLINE;
+    // An embedded scalar (metav1.Duration's time.Duration) is not a JSON object to inline: such
+    // types have their own JSON form.
+    const inline = go?.inline && !SCALARS.has(f.type);
+    if (inline) flags |= INLINE;
     // Fields hidden from JSON (`json:"-"`) belong to types with their own JSON form; they keep the proto name.
-    out.push([go && !go.inline && go.json !== '-' && go.json !== '' ? go.json : f.name, f.number, type, flags]);
+    out.push([go && !inline && go.json !== '-' && go.json !== '' ? go.json : f.name, f.number, type, flags]);
   }
   out.sort((a, b) => a[1] - b[1]);
   return def;
@@ -185,6 +191,16 @@ for (const { name, versions } of registry.groups()) {
     }
   }
 }
+// metrics.k8s.io is served by an in-process aggregated API, outside the registry; metrics-server
+// answers its kinds in protobuf too (kubectl top asks for it).
+const { MetricsApi } = await import(pathToFileURL(path.resolve('dist/src/metrics/api.js')).href);
+const metricsApi = new MetricsApi({});
+for (const version of metricsApi.versions) {
+  for (const r of metricsApi.resources()) {
+    addKind(metricsApi.group, version, r.kind);
+    if (r.verbs.includes('list')) addKind(metricsApi.group, version, `${r.kind}List`);
+  }
+}
 // Options and Status travel with every group's requests and responses.
 for (const kind of ['Status', 'DeleteOptions', 'WatchEvent', 'List']) addKind('meta.k8s.io', 'v1', kind);
 // The envelope every protobuf body travels in.
@@ -193,7 +209,7 @@ const envelope = addMessage('k8s.io.apimachinery.pkg.runtime', 'Unknown');
 const body = [
   '// Generated by scripts/gen-protobuf.js from Kubernetes generated.proto files, the Go struct tags',
   '// of the same packages and the kinds Skiff serves. Do not edit; regenerate with',
-  '//   npx tsc -p tsconfig.json && node scripts/gen-protobuf.js <k8s.io/api> <k8s.io/apimachinery> <k8s.io/apiextensions-apiserver>',
+  '//   npx tsc -p tsconfig.json && node scripts/gen-protobuf.js <k8s.io/api> <k8s.io/apimachinery> <k8s.io/apiextensions-apiserver> <k8s.io/metrics>',
   '// Pure data: a field is [JSON name, number, scalar type or definition name, flags]',
   `// (flags: ${REPEATED} repeated, ${MAP} map with string keys, ${POINTER} Go pointer, ${OMITEMPTY} omitempty, ${INLINE} inlined in JSON).`,
   `// Served kinds with no protobuf message in Kubernetes either: ${missing.sort().join(', ') || 'none'}.`,

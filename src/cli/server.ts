@@ -1,40 +1,42 @@
 // `skiff server`: opens the store, ensures certificates, starts the API server and the
 // in-process controllers, writes the admin kubeconfig, and prints one line when ready.
-import { mkdirSync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../api/builtin.js';
 import { ApiServer } from '../apiserver/apiserver.js';
-import { ensurePki, writeKubeconfig } from '../util/pki.js';
+import { type AuditFlags, auditorFromFlags } from '../apiserver/audit/setup.js';
 import { ensureJoinToken } from '../apiserver/auth/join-token.js';
-import { readTokenFile } from '../apiserver/auth/token-file.js';
 import { ensureServiceAccountKey } from '../apiserver/auth/service-account-key.js';
-import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
-import { startNodeNetwork, type NodeNetwork } from '../kubelet/network/node-network.js';
-import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
-import { defaultDnsPort, keepKubeDnsService, startClusterDns, type ClusterDns } from '../dns/index.js';
-import { criUnavailableReason, parseRuntimeKind, startNodeRuntime, type NodeRuntime } from '../kubelet/node-runtime.js';
-import { parseCapacity } from '../kubelet/simulated-pool.js';
-import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
-import { componentClients } from './component-clients.js';
-import { startScheduler } from '../scheduler/index.js';
-import { startCompactor, parseDuration } from '../storage/compactor.js';
-import { openStore } from '../storage/open.js';
-import { InstrumentedStore } from '../storage/instrumented-store.js';
+import { readTokenFile } from '../apiserver/auth/token-file.js';
+import { parseAuthorizationModes } from '../apiserver/auth/union.js';
+import { type EncryptionFlags, encryptionFromFlags } from '../apiserver/encryption/setup.js';
 import { ApiServerMetrics } from '../apiserver/metrics/index.js';
 import { installWorkQueueMetrics } from '../controllers/lib/workqueue-metrics.js';
-import { type EncryptionFlags, encryptionFromFlags } from '../apiserver/encryption/setup.js';
-import { type AuditFlags, auditorFromFlags } from '../apiserver/audit/setup.js';
-import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
-import { createLogger } from '../util/log.js';
-import { stopChildren } from '../util/children.js';
-import { defaultDataDir } from './data-dir.js';
-import { startNodeProxy, type NodeProxyFlags } from './node-proxy.js';
-import { startNodeIngress, type NodeIngressFlags } from './node-ingress.js';
+import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
+import { type ClusterDns, defaultDnsPort, keepKubeDnsService, startClusterDns } from '../dns/index.js';
 import { ensureIngressClass } from '../ingress/index.js';
+import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
+import { type NodeNetwork, startNodeNetwork } from '../kubelet/network/node-network.js';
+import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';
+import { criUnavailableReason, type NodeRuntime, parseRuntimeKind, startNodeRuntime } from '../kubelet/node-runtime.js';
+import { parseCapacity } from '../kubelet/simulated-pool.js';
+import { startScheduler } from '../scheduler/index.js';
+import { caFingerprint, claimClusterRecord, secretHash } from '../storage/cluster-record.js';
+import { parseDuration, startCompactor } from '../storage/compactor.js';
+import { InstrumentedStore } from '../storage/instrumented-store.js';
+import { openStore } from '../storage/open.js';
+import { stopChildren } from '../util/children.js';
+import { createLogger } from '../util/log.js';
+import { ensurePki, writeKubeconfig } from '../util/pki.js';
+import { componentClients } from './component-clients.js';
+import { labelControlPlaneNode } from './control-plane-labels.js';
+import { defaultDataDir } from './data-dir.js';
+import { type NodeIngressFlags, startNodeIngress } from './node-ingress.js';
 import { startNodeMetrics } from './node-metrics.js';
-import { parseAuthorizationModes } from '../apiserver/auth/union.js';
+import { type NodeProxyFlags, startNodeProxy } from './node-proxy.js';
 
 export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, EncryptionFlags, AuditFlags {
   /** No built-in load balancer (ServiceLB) for LoadBalancer Services. */
@@ -281,7 +283,6 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     hostAgent: nodeRuntime && {
       nodeName: flags.nodeName,
       internalIP: advertise,
-      labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' },
       runtime: nodeRuntime.runtime,
       capacity: nodeRuntime.capacity,
       sandbox: nodeRuntime.sandbox,
@@ -300,6 +301,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     // --node-monitor-grace-period (tests) does not see healthy nodes as silent.
     leaseRenewMs: Math.min(10_000, Math.floor(settings.nodeMonitorGracePeriodMs / 4)),
   });
+
+  // The agent has registered its Node by now (start() awaits it); a failure leaves the node
+  // without its role labels, which is said, not fatal.
+  if (agents.host)
+    await labelControlPlaneNode(clients.server, agents.host.name, log).catch((err: Error) =>
+      log.error('could not label this node as the control plane', { node: agents.host?.name, error: err.message }),
+    );
 
   const proxy =
     agents.host &&

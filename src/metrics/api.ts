@@ -2,10 +2,11 @@
 // PodMetrics (namespaced), get and list with label selectors, from the usage store. Only
 // nodes and pods that exist now are shown, with their labels, as metrics-server does.
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { failure, type AggregatedApiServer, type AggregatedRequest, type AggregatedResource, type AggregatedResult } from '../api/aggregated.js';
-import { parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector } from '../api/selectors.js';
+import { type AggregatedApiServer, type AggregatedRequest, type AggregatedResource, type AggregatedResult, failure } from '../api/aggregated.js';
+import { type FieldSelector, type LabelSelector, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import type { KObject } from '../api/types.js';
-import { cpuQuantity, goDuration, memoryQuantity, rfc3339 } from './format.js';
+import { formatGoDuration } from '../util/go-duration.js';
+import { cpuQuantity, memoryQuantity, rfc3339 } from './format.js';
 import type { PodUsage, UsageStore } from './usage-store.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -64,7 +65,7 @@ export class MetricsApi implements AggregatedApiServer {
       apiVersion: API_VERSION,
       metadata: { name, creationTimestamp: rfc3339((this.o.now ?? Date.now)()), ...(node.metadata?.labels ? { labels: { ...node.metadata.labels } } : {}) },
       timestamp: rfc3339(u.timestamp),
-      window: goDuration(u.windowMs),
+      window: formatGoDuration(u.windowMs * 1e6),
       usage: { cpu: cpuQuantity(u.cpuNanoCores), memory: memoryQuantity(u.memoryBytes) },
     };
   }
@@ -80,7 +81,7 @@ export class MetricsApi implements AggregatedApiServer {
         ...(pod.metadata?.labels ? { labels: { ...pod.metadata.labels } } : {}),
       },
       timestamp: rfc3339(p.timestamp),
-      window: goDuration(p.windowMs),
+      window: formatGoDuration(p.windowMs * 1e6),
       containers: p.containers.map((c) => ({ name: c.name, usage: { cpu: cpuQuantity(c.usage.cpuNanoCores), memory: memoryQuantity(c.usage.memoryBytes) } })),
     };
   }

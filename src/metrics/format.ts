@@ -1,6 +1,5 @@
 // Figures written as metrics-server writes them: CPU as a decimal quantity from nanocores
-// ("250m", "1234567n"), memory as a binary one from bytes ("64Mi", "1000"), windows as Go
-// durations ("15.002s", "1m0s").
+// ("250m", "1234567n"), memory as a binary one from bytes ("64Mi", "1000").
 
 export function cpuQuantity(nanoCores: number): string {
   const n = Math.max(0, Math.round(nanoCores));
@@ -20,19 +19,6 @@ export function memoryQuantity(bytes: number): string {
     i++;
   }
   return `${n}${suffixes[i]}`;
-}
-
-/** time.Duration.String() for a positive number of milliseconds. */
-export function goDuration(ms: number): string {
-  if (ms <= 0) return '0s';
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  const sec = `${Number(s.toFixed(3))}s`;
-  if (h) return `${h}h${m}m${sec}`;
-  if (m) return `${m}m${sec}`;
-  if (ms < 1000) return `${Number(ms.toFixed(3))}ms`;
-  return sec;
 }
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */

@@ -1,6 +1,8 @@
 // Periodic compaction the way kube-apiserver does it: at each tick, drop the history
 // older than the revision seen at the previous tick, so watchers always have at least
 // one interval to catch up, whatever the backend.
+
+import { parseGoDuration } from '../util/go-duration.js';
 import type { Store } from './store.js';
 
 export interface Compactor {
@@ -28,14 +30,5 @@ export function startCompactor(store: Store, intervalMs: number, onError: (err: 
 /** Parses a Go-style duration ("5m", "90s", "1h30m", "250ms") or plain seconds into milliseconds. */
 export function parseDuration(s: string): number {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = s;
-  while (rest.length) {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!m) throw new Error(`invalid duration ${JSON.stringify(s)}`);
-    total += Number(m[1]) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return total;
+  return parseGoDuration(s) / 1e6;
 }

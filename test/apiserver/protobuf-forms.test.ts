@@ -1,8 +1,8 @@
 // Types with a JSON form of their own (as Kubernetes' custom marshallers give them) and the
 // response side of content negotiation: what goes out as protobuf, what falls back to JSON.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { chooseOutput, nonProtobuf, protobufResponse, watchOutput } from '../../src/apiserver/negotiation.js';
 import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '../../src/apiserver/protobuf/envelope.js';
 import { StatusError } from '../../src/apiserver/status.js';
@@ -116,4 +116,32 @@ test('watch streams: protobuf frames for built-in kinds, the other choice or 406
     () => watchOutput(only, 'example.com/v1', 'Gadget'),
     (e: unknown) => e instanceof StatusError && e.code === 406,
   );
+});
+
+test('metrics.k8s.io kinds (served by the aggregated metrics API) encode as metrics-server does, windows as Go durations', () => {
+  const list = {
+    apiVersion: 'metrics.k8s.io/v1beta1',
+    kind: 'PodMetricsList',
+    metadata: { resourceVersion: '' },
+    items: [
+      {
+        metadata: { name: 'web', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z', labels: { app: 'web' } },
+        timestamp: '2026-01-01T00:00:00Z',
+        window: '15.002s',
+        containers: [{ name: 'c', usage: { cpu: '250m', memory: '64Mi' } }],
+      },
+    ],
+  };
+  const back = roundTrip(list);
+  assert.deepEqual(back, { ...list, metadata: {} });
+  const node = {
+    apiVersion: 'metrics.k8s.io/v1beta1',
+    kind: 'NodeMetrics',
+    metadata: { name: 'n1', creationTimestamp: '2026-01-01T00:00:00Z' },
+    timestamp: '2026-01-01T00:00:00Z',
+    window: '1m0s',
+    usage: { cpu: '1', memory: '3Ki' },
+  };
+  assert.deepEqual(roundTrip(node), node);
+  assert.throws(() => encodeKubernetesProtobuf({ ...node, window: 'a while' }), /window: invalid duration "a while"/);
 });

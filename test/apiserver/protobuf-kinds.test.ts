@@ -2,13 +2,14 @@
 // protobuf form: an example filled in from Skiff's own schema of the kind, every property set,
 // goes through protobuf and comes back as the same JSON.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { builtinRegistry } from '../../src/api/builtin.js';
 import { builtinSchema, builtinSchemaName, type Schema } from '../../src/api/schemas/index.js';
 import { resourceList } from '../../src/apiserver/discovery.js';
 import { decodeKubernetesProtobuf, encodeKubernetesProtobuf, messageFor } from '../../src/apiserver/protobuf/envelope.js';
 import { KIND_MESSAGES } from '../../src/apiserver/protobuf/wire.generated.js';
+import { MetricsApi } from '../../src/metrics/api.js';
 
 type Obj = Record<string, unknown>;
 
@@ -22,6 +23,12 @@ for (const { name, versions } of registry.groups()) {
       if (!served.some((s) => s.group === gvk.group && s.version === gvk.version && s.kind === gvk.kind)) served.push(gvk);
     }
   }
+}
+
+// metrics.k8s.io is served in process by an aggregated API, outside the registry.
+const metricsApi = new MetricsApi({} as never);
+for (const version of metricsApi.versions) {
+  for (const r of metricsApi.resources()) served.push({ group: metricsApi.group, version, kind: r.kind });
 }
 
 const TIME = 'io.k8s.apimachinery.pkg.apis.meta.v1.Time';

@@ -72,6 +72,24 @@ test("a node identity may not read another node's pod's Secret nor patch another
   const r = await s.kubectl(['label', 'node', 'sim-node-1', 'stolen=yes', ...asNode('sim-node-0')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /node "sim-node-0" is not allowed to modify node "sim-node-1"/);
+  // Its own Node, yes, but not the labels that steer workloads (NodeRestriction).
+  await ok(['label', 'node', 'sim-node-0', 'team=blue', ...asNode('sim-node-0')]);
+  const steer = await s.kubectl(['label', 'node', 'sim-node-0', 'node-restriction.kubernetes.io/trusted=yes', ...asNode('sim-node-0')]);
+  assert.notEqual(steer.code, 0);
+  assert.match(steer.stderr, /nodes "sim-node-0" is forbidden: is not allowed to modify labels: node-restriction\.kubernetes\.io\/trusted/);
+});
+
+test("the server, not the host's node, gives that node its control-plane role labels", async () => {
+  const rows = await eventually('host-node with its roles', 10_000, async () => {
+    const o = await ok(['get', 'nodes', '--no-headers']);
+    return /^host-node\s+Ready\s+control-plane,master\s/m.test(o) ? o : undefined;
+  });
+  assert.match(rows, /^sim-node-0\s+Ready\s+<none>\s/m);
+  // The node itself could not have: NodeRestriction keeps node-role labels from kubelets.
+  const r = await s.kubectl(['label', 'node', 'host-node', 'node-role.kubernetes.io/worker=true', '--as=system:node:host-node', '--as-group=system:nodes']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /is not allowed to modify labels: node-role\.kubernetes\.io\/worker/);
+  assert.doesNotMatch(s.logs(), /could not label this node as the control plane/);
 });
 
 function podWithSecret(name: string, node: string, secret: string): string {

@@ -6,7 +6,8 @@
 // always, pointers only when set, repeated scalars unpacked, map entries sorted by key.
 
 import protobuf from 'protobufjs';
-import { JSON_FORMS, ProtobufDecodeError, ProtobufEncodeError } from './json-forms.js';
+import { ByteWriter } from './byte-writer.js';
+import { JSON_FORMS, type JsonForm, ProtobufDecodeError, ProtobufEncodeError } from './json-forms.js';
 import { LIST_MESSAGES, MESSAGES, type WireField } from './wire.generated.js';
 
 const REPEATED = 1;
@@ -167,27 +168,57 @@ export function decodeMessage(def: string, bytes: Uint8Array, path = ''): unknow
   return out;
 }
 
+/** A field as the encoder walks it: the key and the facts it needs resolved once per message. */
+interface EncodeField {
+  readonly name: string;
+  readonly n: number;
+  readonly type: string;
+  readonly flags: number;
+  readonly message: boolean;
+}
+
+/** A message as the encoder walks it, looked up once per definition instead of once per value. */
+interface EncodePlan {
+  readonly fields: readonly EncodeField[];
+  readonly form: JsonForm | undefined;
+  readonly list: boolean;
+}
+
+const plans = new Map<string, EncodePlan>();
+function planOf(def: string): EncodePlan {
+  let plan = plans.get(def);
+  if (!plan) {
+    const fields = fieldsOf(def).map(([name, n, type, flags]) => ({ name, n, type, flags, message: isMessage(type) }));
+    plan = { fields, form: JSON_FORMS[def], list: LIST_MESSAGES.has(def) };
+    plans.set(def, plan);
+  }
+  return plan;
+}
+
 function checkScalar(type: string, v: unknown, path: string): void {
   const ok =
-    type === 'string' || type === 'bytes'
+    type === 'string'
       ? typeof v === 'string'
-      : type === 'bool'
-        ? typeof v === 'boolean'
-        : type === 'double' || type === 'float'
-          ? typeof v === 'number'
-          : typeof v === 'number' && Number.isInteger(v);
+      : type === 'bytes'
+        ? typeof v === 'string' || v instanceof Uint8Array
+        : type === 'bool'
+          ? typeof v === 'boolean'
+          : type === 'double' || type === 'float'
+            ? typeof v === 'number'
+            : typeof v === 'number' && Number.isInteger(v);
   if (!ok) throw new ProtobufEncodeError(`${path}: ${JSON.stringify(v)} is not a ${type}`);
 }
 
-function writeScalar(w: protobuf.Writer, n: number, type: string, v: unknown, path: string): void {
+function writeScalar(w: ByteWriter, n: number, type: string, v: unknown, path: string): void {
   checkScalar(type, v, path);
-  w.uint32((n << 3) | wireTypeOf(type));
+  w.tag(n, wireTypeOf(type));
   switch (type) {
     case 'string':
       w.string(v as string);
       break;
     case 'bytes':
-      w.bytes(Buffer.from(v as string, 'base64'));
+      // Base64 in the JSON form; raw bytes when the caller has them already (the envelope's object).
+      w.bytes(v instanceof Uint8Array ? v : Buffer.from(v as string, 'base64'));
       break;
     case 'bool':
       w.bool(v as boolean);
@@ -199,66 +230,71 @@ function writeScalar(w: protobuf.Writer, n: number, type: string, v: unknown, pa
       w.float(v as number);
       break;
     case 'uint32':
-      w.uint32(v as number);
-      break;
     case 'uint64':
-      w.uint64(v as number);
-      break;
-    case 'int32':
-      w.int32(v as number);
+      w.varint(v as number);
       break;
     default:
-      w.int64(v as number);
+      w.signed(v as number);
   }
 }
 
-function writeMessage(w: protobuf.Writer, n: number, type: string, v: unknown, path: string): void {
-  w.uint32((n << 3) | 2).bytes(encodeMessage(type, v, path));
+// Nested messages are written in place rather than encoded apart and copied in: a list of
+// thousands of objects is one pass over one writer.
+function writeMessage(w: ByteWriter, n: number, type: string, v: unknown, path: string): void {
+  const start = w.tag(n, 2).begin();
+  writeFields(w, type, v, path);
+  w.end(start);
 }
 
-function writeOne(w: protobuf.Writer, n: number, type: string, v: unknown, path: string): void {
-  if (isMessage(type)) writeMessage(w, n, type, v, path);
-  else writeScalar(w, n, type, v, path);
+function writeOne(w: ByteWriter, field: EncodeField, n: number, v: unknown, path: string): void {
+  if (field.message) writeMessage(w, n, field.type, v, path);
+  else writeScalar(w, n, field.type, v, path);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Encodes a JSON value as the message `def` (without envelope). */
-export function encodeMessage(def: string, value: unknown, path = ''): Uint8Array {
-  const form = JSON_FORMS[def];
+function writeFields(w: ByteWriter, def: string, value: unknown, path: string): void {
+  const { fields, form, list } = planOf(def);
   // A form's fields are written only when present: its message has no Go struct of its own.
-  const values = form ? form.encode(value, path) : LIST_MESSAGES.has(def) ? { items: value ?? [] } : value;
+  const values = form ? form.encode(value, path) : list ? { items: value ?? [] } : value;
   if (values !== undefined && values !== null && !isObject(values)) throw new ProtobufEncodeError(`${path || '<root>'}: expected an object`);
   const obj = values ?? {};
-  const w = protobuf.Writer.create();
-  for (const [name, n, type, flags] of fieldsOf(def)) {
-    const fpath = path ? `${path}.${name}` : name;
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f]!;
+    const { name, n, type, flags } = field;
     if (flags & INLINE) {
       writeMessage(w, n, type, obj, path);
       continue;
     }
     const v = obj[name];
+    if (v === undefined || v === null) {
+      // gogo writes non-pointer fields even when zero; a form writes only what it set.
+      if (form || flags & (POINTER | MAP | REPEATED)) continue;
+      if (field.message) writeMessage(w, n, type, undefined, path ? `${path}.${name}` : name);
+      else if (type !== 'bytes') writeScalar(w, n, type, zeroScalar(type), path ? `${path}.${name}` : name);
+      continue;
+    }
+    const fpath = path ? `${path}.${name}` : name;
     if (flags & MAP) {
-      if (v === undefined || v === null) continue;
       if (!isObject(v)) throw new ProtobufEncodeError(`${fpath}: expected a map`);
       for (const key of Object.keys(v).sort()) {
-        const entry = protobuf.Writer.create();
-        entry.uint32((1 << 3) | 2).string(key);
-        if (v[key] !== null) writeOne(entry, 2, type, v[key], `${fpath}[${key}]`);
-        w.uint32((n << 3) | 2).bytes(entry.finish());
+        const start = w.tag(n, 2).begin();
+        w.tag(1, 2).string(key);
+        if (v[key] !== null) writeOne(w, field, 2, v[key], `${fpath}[${key}]`);
+        w.end(start);
       }
     } else if (flags & REPEATED) {
-      if (v === undefined || v === null) continue;
       if (!Array.isArray(v)) throw new ProtobufEncodeError(`${fpath}: expected a list`);
-      for (const [i, item] of v.entries()) writeOne(w, n, type, item, `${fpath}[${i}]`);
-    } else if (v === undefined || v === null) {
-      // gogo writes non-pointer fields even when zero; a form writes only what it set.
-      if (form || flags & POINTER) continue;
-      if (isMessage(type)) writeMessage(w, n, type, undefined, fpath);
-      else if (type !== 'bytes') writeScalar(w, n, type, zeroScalar(type), fpath);
+      for (let i = 0; i < v.length; i++) writeOne(w, field, n, v[i], `${fpath}[${i}]`);
     } else {
-      writeOne(w, n, type, v, fpath);
+      writeOne(w, field, n, v, fpath);
     }
   }
+}
+
+/** Encodes a JSON value as the message `def` (without envelope). */
+export function encodeMessage(def: string, value: unknown, path = ''): Uint8Array {
+  const w = new ByteWriter();
+  writeFields(w, def, value, path);
   return w.finish();
 }

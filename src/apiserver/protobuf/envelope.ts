@@ -48,7 +48,7 @@ export function encodeKubernetesProtobuf(object: Record<string, unknown>): Buffe
   const kind = typeof object.kind === 'string' ? object.kind : '';
   const def = messageFor(apiVersion, kind);
   if (def === undefined) return undefined;
-  const raw = Buffer.from(encodeMessage(def, object)).toString('base64');
+  const raw = encodeMessage(def, object);
   const envelope = encodeMessage(ENVELOPE, { apiVersion, kind, raw, contentEncoding: '', contentType: '' });
   return Buffer.concat([MAGIC, envelope]);
 }

@@ -2,6 +2,8 @@
 // their own JSON (un)marshallers. Each maps the message's fields (by name, nested messages
 // already in JSON form) to the JSON value, and back.
 
+import { formatGoDuration, parseGoDuration } from '../../util/go-duration.js';
+
 export class ProtobufDecodeError extends Error {
   constructor(message: string) {
     super(message);
@@ -39,12 +41,19 @@ function rfc3339(seconds: number, micros: number | undefined, path: string): str
 function parseTime(value: unknown, path: string): Record<string, unknown> {
   if (value === null || value === undefined || value === '') return {};
   if (typeof value !== 'string') throw new ProtobufEncodeError(`${path}: a time must be an RFC 3339 string`);
+  // The objects of one list carry a handful of distinct times, often all the same one.
+  if (value === lastTime.text) return { seconds: lastTime.seconds, nanos: lastTime.nanos };
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new ProtobufEncodeError(`${path}: "${value}" is not an RFC 3339 time`);
   const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
   const nanos = Number(fraction.padEnd(9, '0').slice(0, 9));
-  return { seconds: Math.floor(ms / 1000), nanos };
+  const seconds = Math.floor(ms / 1000);
+  lastTime.text = value;
+  lastTime.seconds = seconds;
+  lastTime.nanos = nanos;
+  return { seconds, nanos };
 }
+const lastTime = { text: '', seconds: 0, nanos: 0 };
 
 function rawJson(raw: unknown, path: string): unknown {
   if (typeof raw !== 'string' || raw === '') return null;
@@ -64,6 +73,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const AX = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.';
 
+const lastDuration = { text: '', nanos: 0 };
+
 /** By definition name. */
 export const JSON_FORMS: Readonly<Record<string, JsonForm>> = {
   // metav1.Time keeps whole seconds; an empty message is the zero time, which is JSON null.
@@ -79,6 +90,22 @@ export const JSON_FORMS: Readonly<Record<string, JsonForm>> = {
     encode: (v, path) => {
       const t = parseTime(v, path);
       return 'nanos' in t ? { ...t, nanos: Math.floor(Number(t.nanos) / 1000) * 1000 } : t;
+    },
+  },
+  // metav1.Duration: nanoseconds on the wire, Go's duration text ("15.002s") in JSON.
+  [`${META}Duration`]: {
+    decode: (f) => formatGoDuration(Number(f.get('duration') ?? 0)),
+    encode: (v, path) => {
+      if (v === undefined || v === null) return {};
+      if (typeof v !== 'string') throw new ProtobufEncodeError(`${path}: a duration must be a string such as "15s"`);
+      if (v === lastDuration.text) return { duration: lastDuration.nanos };
+      try {
+        lastDuration.nanos = parseGoDuration(v);
+        lastDuration.text = v;
+        return { duration: lastDuration.nanos };
+      } catch (err) {
+        throw new ProtobufEncodeError(`${path}: ${(err as Error).message}`);
+      }
     },
   },
   [`${META}FieldsV1`]: {

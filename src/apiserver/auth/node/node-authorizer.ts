@@ -1,9 +1,10 @@
 // The Node authorizer: a node's kubelet (system:node:<name> in system:nodes) may do what
 // the system:node rules allow, but Secrets, ConfigMaps, PersistentVolumeClaims, volumes and
 // service-account tokens only for the pods bound to it — as Kubernetes' NodeAuthorizer.
+
+import type { UserInfo } from '../../types.js';
 import { nodeRules } from '../rbac/policy/node-rules.js';
 import { ruleAllows } from '../rbac/rules.js';
-import type { UserInfo } from '../../types.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer } from '../types.js';
 import type { NodeGraph } from './graph.js';
 

@@ -1,13 +1,18 @@
 // The NodeRestriction admission plugin: a node identity writes only its own Node and Lease,
-// the status of pods bound to it, and mirror pods of its own; it deletes only its pods.
+// the status of pods bound to it, and mirror pods of its own; it deletes only its pods. On its
+// Node it may not touch its taints nor the labels that steer workloads (see node-labels.ts).
 import type { KObject } from '../../../api/types.js';
 import type { AdmissionHook } from '../../rest/resource-store.js';
 import { errors } from '../../status.js';
 import type { WatchCache } from '../../watch-cache.js';
-import { nodeNameOf } from './node-authorizer.js';
 import { podReferences } from './graph.js';
+import { nodeNameOf } from './node-authorizer.js';
+import { forbiddenNodeLabels } from './node-labels.js';
 
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/** No taints and an empty list are the same (Kubernetes compares them semantically). */
+const sameJson = (a: unknown[] | undefined, b: unknown[] | undefined): boolean => JSON.stringify(a?.length ? a : []) === JSON.stringify(b?.length ? b : []);
 
 export function nodeRestriction(_cache: WatchCache): AdmissionHook {
   return (op, def, obj, old, requester) => {
@@ -39,7 +44,17 @@ export function nodeRestriction(_cache: WatchCache): AdmissionHook {
       return;
     }
     if (def.group === '' && def.plural === 'nodes') {
+      if (op === 'create') {
+        const labels = forbiddenNodeLabels(obj.metadata?.labels, undefined);
+        if (labels.length) throw deny(`is not allowed to set the following labels: ${labels.join(', ')}`);
+      }
       if (name !== node) throw deny(`is not allowed to modify node ${JSON.stringify(name)}`);
+      if (op === 'update') {
+        if (!sameJson(obj.spec?.taints, old?.spec?.taints)) throw deny('is not allowed to modify taints');
+        const labels = forbiddenNodeLabels(obj.metadata?.labels, old?.metadata?.labels);
+        // Kubernetes words this one without naming the node.
+        if (labels.length) throw errors.forbidden(def.group, def.plural, name, `is not allowed to modify labels: ${labels.join(', ')}`);
+      }
       return;
     }
     if (def.group === 'coordination.k8s.io' && def.plural === 'leases' && obj.metadata?.namespace === 'kube-node-lease') {
