@@ -1,6 +1,6 @@
 // One proxied request: route it, pick an endpoint (session cookie first, then the Ingress's balancing policy),
-// connect with a deadline, stream the body both ways. The request body is only piped once
-// connected, so a failed connect sent nothing and any request moves to another endpoint (as
+// connect with a deadline, stream the body both ways. The request body is only read once a
+// connection carries the request, so a failed connect sent nothing and any request moves to another endpoint (as
 // nginx's proxy_next_upstream does); a reused keep-alive connection reset under a request is
 // retried only for idempotent methods.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -145,10 +145,9 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     let upstreamMs = 0;
     let draining = false;
     const handlers: ExchangeHandlers = {
-      connected: (x) => {
+      connected: () => {
         connected = true;
         ctx.picker.connected(up.key);
-        if (framing !== 'none') x.pump(req);
       },
       head: (head) => {
         if (finished) return call.destroy();
@@ -202,7 +201,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
         }
         const code = err.code ?? '';
         // A keep-alive connection the upstream closed meanwhile counts as a failed connect too.
-        const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (call.reused && code === 'ECONNRESET'));
+        const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (err.reused === true && code === 'ECONNRESET'));
         if (connectFailure && !connected) ctx.picker.connectFailed(up.key);
         if (connectFailure && (retriable || !connected) && !req.readableDidRead) {
           const next = ctx.picker.next(backendKey, resolved.upstreams, tried, policy);
@@ -215,7 +214,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     let call: Exchange;
     try {
       call = ctx.upstreams.request(
-        { host: up.host, port: up.port, key: up.key, method, path: upstreamPath(route, path), headers, body: framing, timeouts: ctx.timeouts },
+        { host: up.host, port: up.port, key: up.key, method, path: upstreamPath(route, path), headers, body: framing, src: req, timeouts: ctx.timeouts },
         handlers,
       );
     } catch (err) {

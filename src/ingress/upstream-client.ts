@@ -1,15 +1,14 @@
-// Keep-alive HTTP/1.1 connections to upstream endpoints, one request at a time each, reused
-// last in, first out. It replaces http.request with an Agent on the proxy's hot path: that
-// pair attaches and removes a dozen listeners and builds a ClientRequest, a parser and an
-// IncomingMessage for every request, which profiled as most of the proxy's CPU per request.
-// Here a connection gets its listeners once for its whole life, and a request is one head
-// written and one response parsed (response-parser.ts).
-import type { OutgoingHttpHeaders } from 'node:http';
-import net, { type Socket } from 'node:net';
+// Requests to upstream endpoints over undici: a keep-alive Pool per endpoint, each request
+// dispatched with a handler object, so the response body goes from undici's parser (llhttp)
+// straight to the client's response, without a Readable, an IncomingMessage or a listener
+// set per request. Errors come out under the codes the proxy's retry logic reads
+// (forward.ts): ECONNECTTIMEOUT for a connect past its deadline, EIDLE for an upstream silent
+// past the idle deadline, ECONNRESET for a connection closed under a request.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { ResponseParser, type ResponseHead } from './response-parser.js';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
 
-/** How the request body goes upstream: none, as is under its Content-Length, or re-chunked. */
+/** How the request body goes upstream: none, as is under its Content-Length, or chunked. */
 export type BodyFraming = 'none' | 'length' | 'chunked';
 
 export interface UpstreamRequest {
@@ -21,264 +20,216 @@ export interface UpstreamRequest {
   path: string;
   headers: OutgoingHttpHeaders;
   body: BodyFraming;
-  /** connectMs: to establish a new connection; idleMs: no bytes either way for this long fails the request (EIDLE). */
+  /** The client's request body; read only once a connection carries the request. */
+  src?: Readable;
+  /** connectMs: to establish a new connection; idleMs: no bytes from the upstream for this long fails the request (EIDLE). */
   timeouts: { connectMs: number; idleMs: number };
 }
 
+export interface ResponseHead {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
 export interface ExchangeHandlers {
-  /** A connection carries the request now (new or reused); the head has been written. */
-  connected(x: Exchange): void;
+  /** A connection carries the request now (new or reused); its body is being read from here on. */
+  connected(): void;
   head(h: ResponseHead): void;
   /** false: the client is not keeping up; call resume() once it has drained. */
   data(chunk: Buffer): boolean;
   end(): void;
-  /** Not called after end() or destroy(). */
-  error(err: NodeJS.ErrnoException): void;
+  /** Not called after end() or destroy(). `reused`: the connection had carried an earlier response. */
+  error(err: UpstreamError): void;
 }
 
-export interface PoolOptions {
-  /** Idle connections kept per endpoint. */
-  maxFree?: number;
-}
+export type UpstreamError = NodeJS.ErrnoException & { reused?: boolean };
 
-// As Node's client: only these methods go without a Content-Length: 0 when they have no body.
-const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+// The upstream gets no Expect: Node's server has already answered the client's 100-continue,
+// and undici refuses the header.
+const NOT_SENT = new Set(['expect']);
 const INVALID_PATH = /[^\u0021-\u00ff]/;
+// As Node's client: later copies of these are dropped; other repeats are joined.
+const SINGLE = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'last-modified', 'location', 'retry-after', 'server', 'user-agent']);
+const kBytesRead = Symbol('bytesRead');
 
-const withCode = (message: string, code: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code });
+const withCode = (message: string, code: string): UpstreamError => Object.assign(new Error(message), { code });
 
-class Conn {
-  exchange: Exchange | undefined;
-  /** When the upstream will have closed it idle (from its Keep-Alive: timeout=N, less a second). */
-  expires = Number.POSITIVE_INFINITY;
-  /** The socket's inactivity timeout; a pooled connection idle this long is closed too. */
-  idleMs = 0;
-  constructor(
-    readonly socket: Socket,
-    readonly key: string,
-  ) {}
+/** The response's raw header list (name, value, …) as Node's client would present it. */
+function responseHeaders(raw: Buffer[]): IncomingHttpHeaders {
+  const h: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const prior = h[name];
+    if (prior === undefined) h[name] = name === 'set-cookie' ? [value] : value;
+    else if (name === 'set-cookie') (prior as string[]).push(value);
+    else if (!SINGLE.has(name)) h[name] = `${prior}, ${value}`;
+  }
+  // The body comes out decoded: a length next to Transfer-Encoding is not the client's to see.
+  if (h['transfer-encoding'] !== undefined) delete h['content-length'];
+  return h;
 }
 
-export class Exchange {
-  /** The request went out on a connection an earlier request used. */
-  reused = false;
-  private conn: Conn | undefined;
-  private readonly parser: ResponseParser;
+/** The header object undici is given: no Expect, no undefined values. */
+function requestHeaders(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined || NOT_SENT.has(name)) continue;
+    out[name] = typeof v === 'number' ? String(v) : v;
+  }
+  return out;
+}
+
+/** What undici reports, under the codes and words the proxy reports to its client. */
+function translate(err: Error & { code?: string; socket?: { bytesRead?: number } }, req: UpstreamRequest, responded: boolean): UpstreamError {
+  const bytesRead = err.socket?.bytesRead ?? (err as { [kBytesRead]?: number })[kBytesRead] ?? 0;
+  let out: UpstreamError;
+  switch (err.code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      out = withCode(`connect to ${req.key} timed out after ${req.timeouts.connectMs} ms`, 'ECONNECTTIMEOUT');
+      break;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      out = withCode(`no data from ${req.key} for ${req.timeouts.idleMs} ms`, 'EIDLE');
+      break;
+    case 'UND_ERR_SOCKET':
+      // 'bad response', 'bad upgrade': an answer no request asked for (an unsolicited 100, a 101).
+      out = err.message.startsWith('bad ')
+        ? withCode(`invalid response from ${req.key}: ${err.message}`, 'HPE_INVALID_RESPONSE')
+        : withCode(`socket hang up (${err.message})`, 'ECONNRESET');
+      break;
+    default:
+      out = err as UpstreamError;
+      // llhttp's errors carry no code for some refusals (a version other than 1.x); a body longer or
+      // shorter than its Content-Length (two of them that differ) is as malformed.
+      if ((err.name === 'HTTPParserError' && !out.code) || out.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') out.code = 'HPE_INVALID_RESPONSE';
+  }
+  // Bytes read before this request's response began belong to an earlier one: the connection
+  // was reused (a partial head of this response would count too; such an upstream is broken anyway).
+  out.reused = out.code === 'ECONNRESET' && !responded && bytesRead > 0;
+  return out;
+}
+
+export class Exchange implements Dispatcher.DispatchHandler {
+  /** Within dispatch: undici reports the options it refuses (a header value, the path's form) through onError then. */
+  dispatching = true;
+  refused: Error | undefined;
   private over = false;
-  private bodySent: boolean;
-  private body: Readable | undefined;
-  private keepAlive = false;
-  private idleSeconds: number | undefined;
-  readonly head: string;
+  private responded = false;
+  private abort: ((err?: Error) => void) | undefined;
+  private resumeReading: (() => void) | undefined;
 
   constructor(
-    private readonly pool: UpstreamPool,
     private readonly req: UpstreamRequest,
     private readonly h: ExchangeHandlers,
-  ) {
-    if (INVALID_PATH.test(req.path)) throw withCode(`request path ${JSON.stringify(req.path)} contains unescaped characters`, 'ERR_UNESCAPED_CHARACTERS');
-    let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
-    for (const name in req.headers) {
-      const v = req.headers[name];
-      if (v === undefined) continue;
-      if (Array.isArray(v)) for (const one of v) head += `${name}: ${one}\r\n`;
-      else head += `${name}: ${v}\r\n`;
-    }
-    if (req.body === 'chunked') head += 'transfer-encoding: chunked\r\n';
-    else if (req.body === 'none' && req.headers['content-length'] === undefined && !NO_BODY_METHODS.has(req.method)) head += 'content-length: 0\r\n';
-    this.head = `${head}\r\n`;
-    this.bodySent = req.body === 'none';
-    this.parser = new ResponseParser(req.method, {
-      head: (r) => {
-        this.keepAlive = r.keepAlive;
-        this.idleSeconds = r.idleSeconds;
-        this.h.head(r);
-      },
-      body: (chunk) => {
-        if (!this.over && !this.h.data(chunk)) this.conn?.socket.pause();
-      },
-      end: () => this.complete(),
-    });
-  }
-
-  /** Streams the client's request body upstream, framed as the request said; call once connected. */
-  pump(src: Readable): void {
-    this.body = src;
-    src.on('data', this.onBodyData);
-    src.once('end', this.onBodyEnd);
-  }
+  ) {}
 
   /** Reading resumes after data() returned false. */
   resume(): void {
-    if (!this.over) this.conn?.socket.resume();
+    if (!this.over) this.resumeReading?.();
   }
 
   /** Gives up the request (the client went away, a deadline passed): its connection is closed, no handler runs. */
   destroy(): void {
     if (this.over) return;
     this.over = true;
-    this.unpump();
-    this.conn?.socket.destroy();
+    this.abort?.();
   }
 
-  attach(conn: Conn, reused: boolean): void {
-    this.conn = conn;
-    conn.exchange = this;
-    this.reused = reused;
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.over) return abort();
+    this.abort = abort;
+    this.h.connected();
   }
 
-  onConnect(): void {
-    if (this.over) return;
-    this.conn!.socket.write(this.head, 'latin1');
-    this.h.connected(this);
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    // 1xx answers are not relayed (the proxy's own server answers the client's 100-continue).
+    if (this.over || status < 200) return true;
+    this.responded = true;
+    this.resumeReading = resume;
+    const headers = responseHeaders(raw);
+    this.h.head({ status, headers });
+    // A 304 may carry the Content-Length of the representation it stands for (RFC 9110 8.6), which
+    // undici takes for a body cut short: the answer is complete with its head, whatever undici says after.
+    if ((status === 204 || status === 304) && headers['content-length'] !== undefined && headers['content-length'] !== '0') this.onComplete();
+    return true;
   }
 
-  onData(chunk: Buffer): void {
-    try {
-      this.parser.feed(chunk);
-    } catch (err) {
-      this.fail(err as NodeJS.ErrnoException);
-    }
+  onData(chunk: Buffer): boolean {
+    return this.over || this.h.data(chunk);
   }
 
-  onEof(): void {
-    try {
-      this.parser.eof();
-    } catch (err) {
-      this.fail(err as NodeJS.ErrnoException);
-    }
-  }
-
-  onDrain(): void {
-    this.body?.resume();
-  }
-
-  fail(err: NodeJS.ErrnoException): void {
+  onComplete(): void {
     if (this.over) return;
     this.over = true;
-    this.unpump();
-    if (this.conn) {
-      this.conn.exchange = undefined;
-      this.conn.socket.destroy();
-    }
-    this.h.error(err);
-  }
-
-  private readonly onBodyData = (chunk: Buffer) => {
-    const s = this.conn!.socket;
-    let ok: boolean;
-    if (this.req.body === 'chunked') {
-      if (chunk.length === 0) return;
-      s.cork();
-      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      s.write(chunk);
-      ok = s.write('\r\n', 'latin1');
-      s.uncork();
-    } else ok = s.write(chunk);
-    if (!ok) this.body?.pause();
-  };
-
-  private readonly onBodyEnd = () => {
-    if (this.req.body === 'chunked') this.conn?.socket.write('0\r\n\r\n', 'latin1');
-    this.bodySent = true;
-    this.unpump();
-  };
-
-  private unpump(): void {
-    this.body?.off('data', this.onBodyData);
-    this.body?.off('end', this.onBodyEnd);
-    this.body = undefined;
-  }
-
-  private complete(): void {
-    if (this.over) return;
-    this.over = true;
-    const conn = this.conn!;
-    conn.exchange = undefined;
-    // An upstream that answered before the upload ended, or sent bytes past its answer, leaves the connection unusable.
-    if (this.bodySent && this.keepAlive && !this.parser.leftover) this.pool.release(conn, this.idleSeconds);
-    else {
-      this.unpump();
-      conn.socket.destroy();
-    }
     this.h.end();
+  }
+
+  onError(err: Error): void {
+    if (this.dispatching && (err as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+      this.refused = err;
+      return;
+    }
+    if (this.over) return;
+    this.over = true;
+    this.h.error(translate(err, this.req, this.responded));
   }
 }
 
 export class UpstreamPool {
-  private readonly free = new Map<string, Conn[]>();
-  private readonly all = new Set<Conn>();
-  private readonly maxFree: number;
-
-  constructor(o: PoolOptions = {}) {
-    this.maxFree = o.maxFree ?? 1024;
-  }
+  // By connect deadline, then endpoint: the deadline is a property of the pool's connector.
+  private readonly pools = new Map<number, Map<string, Pool>>();
 
   /** Sends a request on an idle connection to its endpoint, or a new one. Throws at once on a path that cannot be sent. */
   request(req: UpstreamRequest, h: ExchangeHandlers): Exchange {
-    const x = new Exchange(this, req, h);
-    const idle = this.free.get(req.key);
-    if (idle && idle.length > 0) {
-      const now = Date.now();
-      for (let c = idle.pop(); c; c = idle.pop()) {
-        if (c.expires > now && !c.socket.destroyed && c.socket.writable) {
-          c.socket.ref();
-          if (c.idleMs !== req.timeouts.idleMs) c.socket.setTimeout((c.idleMs = req.timeouts.idleMs));
-          x.attach(c, true);
-          x.onConnect();
-          return x;
-        }
-        c.socket.destroy();
-      }
-    }
-    this.connect(x, req);
+    if (INVALID_PATH.test(req.path)) throw withCode(`request path ${JSON.stringify(req.path)} contains unescaped characters`, 'ERR_UNESCAPED_CHARACTERS');
+    const x = new Exchange(req, h);
+    this.pool(req).dispatch(
+      {
+        method: req.method as Dispatcher.HttpMethod,
+        path: req.path,
+        headers: requestHeaders(req.headers),
+        body: req.body === 'none' ? null : req.src,
+        headersTimeout: req.timeouts.idleMs,
+        bodyTimeout: req.timeouts.idleMs,
+      },
+      x,
+    );
+    x.dispatching = false;
+    if (x.refused) throw Object.assign(new Error(`cannot be sent upstream: ${x.refused.message}`), { code: 'ERR_INVALID_ARG_VALUE' });
     return x;
   }
 
-  release(c: Conn, idleSeconds: number | undefined): void {
-    c.expires = idleSeconds ? Date.now() + idleSeconds * 1000 - 1000 : Number.POSITIVE_INFINITY;
-    // Idle connections must not keep the process alive.
-    c.socket.unref();
-    if (c.socket.isPaused()) c.socket.resume();
-    let list = this.free.get(c.key);
-    if (!list) this.free.set(c.key, (list = []));
-    list.push(c);
-    if (list.length > this.maxFree) list.shift()!.socket.destroy();
-  }
-
   destroy(): void {
-    for (const c of this.all) c.socket.destroy();
+    for (const byKey of this.pools.values()) for (const p of byKey.values()) void p.destroy();
+    this.pools.clear();
   }
 
-  private connect(x: Exchange, req: UpstreamRequest): void {
-    const socket = net.connect({ host: req.host, port: req.port });
-    const c = new Conn(socket, req.key);
-    this.all.add(c);
-    x.attach(c, false);
-    const timer = setTimeout(
-      () => c.exchange?.fail(withCode(`connect to ${req.key} timed out after ${req.timeouts.connectMs} ms`, 'ECONNECTTIMEOUT')),
-      req.timeouts.connectMs,
-    );
-    socket.setNoDelay(true);
-    socket.setTimeout((c.idleMs = req.timeouts.idleMs));
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.setKeepAlive(true, 1000);
-      c.exchange?.onConnect();
+  private pool(req: UpstreamRequest): Pool {
+    let byKey = this.pools.get(req.timeouts.connectMs);
+    if (!byKey) this.pools.set(req.timeouts.connectMs, (byKey = new Map()));
+    let pool = byKey.get(req.key);
+    if (pool) return pool;
+    const connect = buildConnector({ timeout: req.timeouts.connectMs, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1000 });
+    pool = new Pool(`http://${req.host}:${req.port}`, {
+      pipelining: 1,
+      connectTimeout: req.timeouts.connectMs,
+      // Without a Keep-Alive hint from the upstream, an idle connection is kept as long as a request may stay silent.
+      keepAliveTimeout: req.timeouts.idleMs,
+      keepAliveMaxTimeout: 600_000,
+      // A connection the upstream will close within a second is not handed another request.
+      keepAliveTimeoutThreshold: 1_000,
+      connect: (opts, cb) =>
+        connect(opts, (...args) => {
+          // Notes how much the connection had read when it failed (undici's socket errors do not say),
+          // which tells a reused connection from a new one.
+          const socket = args[1];
+          if (socket) socket.on('error', (e) => Object.assign(e, { [kBytesRead]: socket.bytesRead }));
+          cb(...args);
+        }),
     });
-    socket.on('data', (d: Buffer) => (c.exchange ? c.exchange.onData(d) : socket.destroy()));
-    socket.on('end', () => (c.exchange ? c.exchange.onEof() : socket.destroy()));
-    socket.on('drain', () => c.exchange?.onDrain());
-    socket.on('timeout', () => (c.exchange ? c.exchange.fail(withCode(`no data from ${req.key} for ${c.idleMs} ms`, 'EIDLE')) : socket.destroy()));
-    socket.on('error', (err: NodeJS.ErrnoException) => c.exchange?.fail(err));
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.all.delete(c);
-      const list = this.free.get(c.key);
-      const i = list ? list.indexOf(c) : -1;
-      if (i >= 0) list!.splice(i, 1);
-      if (list && list.length === 0) this.free.delete(c.key);
-      c.exchange?.fail(withCode('socket hang up', 'ECONNRESET'));
-    });
+    byKey.set(req.key, pool);
+    return pool;
   }
 }
