@@ -49,7 +49,21 @@ export type UpstreamError = NodeJS.ErrnoException & { reused?: boolean };
 const NOT_SENT = new Set(['expect']);
 const INVALID_PATH = /[^\u0021-\u00ff]/;
 // As Node's client: later copies of these are dropped; other repeats are joined.
-const SINGLE = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'last-modified', 'location', 'retry-after', 'server', 'user-agent']);
+const SINGLE = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'last-modified',
+  'location',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
 const kBytesRead = Symbol('bytesRead');
 
 const withCode = (message: string, code: string): UpstreamError => Object.assign(new Error(message), { code });

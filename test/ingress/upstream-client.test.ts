@@ -181,7 +181,11 @@ test('1xx answers are skipped; HEAD, 204 and 304 end with their head; repeated h
   const early = await send(s.port, '/early');
   assert.deepEqual([early.status, early.body, early.headers.link], [200, 'ok', undefined]);
   const bodiless = [];
-  for (const [method, path] of [['HEAD', '/200'], ['GET', '/204'], ['GET', '/304']]) {
+  for (const [method, path] of [
+    ['HEAD', '/200'],
+    ['GET', '/204'],
+    ['GET', '/304'],
+  ]) {
     const r = await send(s.port, path!, { method });
     bodiless.push(`${r.status} ${r.body}`);
   }
