@@ -1,7 +1,8 @@
 // The proxy's request path without an API server: a route table built from an Ingress, an
 // endpoint source over plain objects, real listeners and real backends on 127.0.0.1. Checks
 // retries on connect failure with passive ejection, streamed uploads, the 503 body, the
-// header deadline for slow clients, and the upstream deadlines (connect, whole request, idle).
+// header deadline for slow clients, the upstream deadlines (connect, whole request, idle), and
+// upstream answers that are malformed or bodiless.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -306,4 +307,27 @@ test('a large chunked download reaches a slow reader whole and in order (the ups
   });
   assert.equal(got.length, 4 * 1024 * 1024);
   for (let i = 0; i < got.length; i += 4093) assert.equal(got[i], i % 251, `byte ${i}`);
+});
+
+test('a malformed upstream response is answered 502 naming the endpoint; a 304 with a Content-Length is relayed bodiless', async () => {
+  // Answers the paths it knows with the bytes below, each on a connection of its own.
+  const raw = net.createServer((sock) => {
+    sock.on('error', () => {});
+    sock.once('data', (d) => {
+      const path = /^[A-Z]+ (\S+)/.exec(String(d))?.[1];
+      if (path === '/bad') sock.end('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n');
+      else sock.write('HTTP/1.1 304 Not Modified\r\nETag: "a"\r\nContent-Length: 50\r\n\r\n');
+    });
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const port = (raw.address() as net.AddressInfo).port;
+  try {
+    slices = [slice('raw', port)];
+    const bad = await send('POST', '/bad');
+    assert.equal(bad.status, 502);
+    assert.match(bad.body, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.deepEqual(await send('GET', '/cached'), { status: 304, body: '' });
+  } finally {
+    raw.close();
+  }
 });
