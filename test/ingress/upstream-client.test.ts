@@ -4,6 +4,7 @@
 // 1xx skipped, malformed responses refused, and the codes the proxy's retry logic reads.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
@@ -221,4 +222,30 @@ test('an upstream silent past the idle deadline fails the request with EIDLE', a
   const s = await rawServer(() => '');
   await assert.rejects(send(s.port, '/', { idleMs: 300 }), { code: 'EIDLE', message: `no data from 127.0.0.1:${s.port} for 300 ms` });
   s.close();
+});
+
+test('an idle pooled connection does not keep the process alive', async () => {
+  const s = await server((_req, res) => res.end('ok'));
+  const mod = JSON.stringify(new URL('../../src/ingress/upstream-client.js', import.meta.url).href);
+  // The child makes one request and keeps its pool open: it must exit on its own, its connection left idle.
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { UpstreamPool } = await import(${mod});
+new UpstreamPool().request({ host: '127.0.0.1', port: ${s.port}, key: '127.0.0.1:${s.port}', method: 'GET', path: '/', headers: { host: 'h' }, body: 'none', timeouts: { connectMs: 2000, idleMs: 60000 } },
+  { connected() {}, head(h) { process.stdout.write(String(h.status)); }, data: () => true, end() {}, error(e) { console.error(e); process.exit(1); } });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const timer = setTimeout(() => child.kill(), 10_000);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  clearTimeout(timer);
+  assert.equal(out, '200');
+  assert.equal(code, 0, 'the child was still running 10 s after its answer');
+  assert.equal(s.connections(), 1);
+  await s.close();
 });
