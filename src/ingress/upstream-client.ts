@@ -244,6 +244,15 @@ export class UpstreamPool {
         }),
     });
     byKey.set(req.key, pool);
+    // Endpoints come and go with their pods: a pool left without connections or requests is dropped.
+    const drop = () => {
+      const stats = pool!.stats;
+      if (stats.connected > 0 || stats.size > 0 || byKey.get(req.key) !== pool) return;
+      byKey.delete(req.key);
+      pool!.close().catch(() => {});
+    };
+    pool.on('disconnect', drop);
+    pool.on('connectionError', drop);
     return pool;
   }
 }

@@ -60,7 +60,7 @@ function send(
   });
 }
 
-async function server(handler: http.RequestListener): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+async function server(handler: http.RequestListener): Promise<{ port: number; connections: () => number; closeAll: () => void; close: () => Promise<void> }> {
   const s = http.createServer(handler);
   let n = 0;
   s.on('connection', () => n++);
@@ -68,6 +68,7 @@ async function server(handler: http.RequestListener): Promise<{ port: number; co
   return {
     port: (s.address() as net.AddressInfo).port,
     connections: () => n,
+    closeAll: () => s.closeAllConnections(),
     close: () =>
       new Promise<void>((r) => {
         s.close(() => r());
@@ -247,5 +248,19 @@ new UpstreamPool().request({ host: '127.0.0.1', port: ${s.port}, key: '127.0.0.1
   assert.equal(out, '200');
   assert.equal(code, 0, 'the child was still running 10 s after its answer');
   assert.equal(s.connections(), 1);
+  await s.close();
+});
+
+test('the pool of an endpoint that has closed all its connections is dropped, and a later request opens a new one', async () => {
+  const s = await server((_req, res) => res.end('ok'));
+  const key = `127.0.0.1:${s.port}`;
+  const pools = (pool as unknown as { pools: Map<number, Map<string, unknown>> }).pools;
+  const before = await send(s.port, '/');
+  assert.ok(pools.get(timeouts.connectMs)?.has(key));
+  s.closeAll();
+  for (let i = 0; i < 100 && pools.get(timeouts.connectMs)?.has(key); i++) await idle();
+  assert.equal(pools.get(timeouts.connectMs)?.has(key), false, 'the pool outlived its last connection');
+  assert.equal(before.body, 'ok');
+  assert.equal((await send(s.port, '/')).body, 'ok');
   await s.close();
 });
