@@ -331,3 +331,26 @@ test('a malformed upstream response is answered 502 naming the endpoint; a 304 w
     raw.close();
   }
 });
+
+test('a client that waits for 100 Continue gets it from the ingress, and its body reaches the backend', async () => {
+  slices = [slice('live', backendPort)];
+  const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: listener.port,
+      method: 'PUT',
+      path: '/x',
+      headers: { host: 'h', expect: '100-continue', 'content-length': '5' },
+      agent: false,
+    });
+    req.on('continue', () => req.end('hello'));
+    req.on('response', (res) => {
+      let b = '';
+      res.on('data', (c) => (b += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('no 100 Continue within 5 s')));
+  });
+  assert.deepEqual(r, { status: 200, body: 'received 5' });
+});
