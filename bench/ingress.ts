@@ -6,18 +6,22 @@
 // thread; nginx worker_processes 1; caddy GOMAXPROCS=1). Then skiff alone under the same load
 // while its routes and endpoints change CHURN_RATE times a second (each change rebuilds the
 // route table from another Ingress and swaps the EndpointSlices, as the informers would):
-// target zero failed requests. Bounded: SECONDS per run.
+// target zero failed requests. Bounded: SECONDS per run. The proxies take turns for ROUNDS
+// rounds (the median of each figure counts), so load from other work on the machine falls on
+// all of them alike; CPU per request (the proxy's processes, from /proc) is reported beside.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selfSignedServingCert } from '../src/util/pki.js';
+import { cpuSeconds } from './lib/proc-cpu.js';
 import { report, type Row } from './lib/report.js';
 
 const SECONDS = Number(process.env.INGRESS_BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.INGRESS_BENCH_CONNECTIONS ?? 32);
 const CHURN_RATE = Number(process.env.INGRESS_BENCH_CHURN_RATE ?? 100);
+const ROUNDS = Number(process.env.INGRESS_BENCH_ROUNDS ?? 3);
 // A name that resolves to loopback, so wrk sends it as SNI (it takes SNI from the URL's host).
 const HOST = 'localhost';
 
@@ -30,12 +34,12 @@ s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '
 
 const src = (p: string) => JSON.stringify(fileURLToPath(new URL(`../src/ingress/${p}`, import.meta.url)));
 const SKIFF = (ports: number[], cert: string, key: string) => `
-import http from 'node:http';
 import { RouteTable } from ${src('route-table.js')};
 import { EndpointPicker } from ${src('endpoints.js')};
 import { CertStore } from ${src('certs.js')};
 import { DEFAULT_TIMEOUTS } from ${src('forward.js')};
 import { openHttp, openHttps, DEFAULT_LIMITS } from ${src('listeners.js')};
+import { UpstreamPool } from ${src('upstream-client.js')};
 // Version n of the Ingress: even ones send / to Service s, odd ones to s2 and add an Exact path.
 const ingress = (n) => ({ metadata: { name: 'b', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z', resourceVersion: String(n) },
   spec: { tls: [{ hosts: ['${HOST}'], secretName: 'tls' }], rules: [{ host: '${HOST}', http: { paths: [
@@ -53,8 +57,7 @@ const picker = new EndpointPicker({ service: (_ns, name) => services[name], slic
 const secret = { metadata: { resourceVersion: '1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': ${JSON.stringify(Buffer.from(cert).toString('base64'))}, 'tls.key': ${JSON.stringify(Buffer.from(key).toString('base64'))} } };
 const certs = new CertStore({ cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }, () => secret);
 certs.update(table.tlsSecrets);
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
-const ctx = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+const ctx = { table: () => table, picker, upstreams: new UpstreamPool(), timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
 const h = await openHttp(ctx, '127.0.0.1', 0, DEFAULT_LIMITS);
 const s = await openHttps(ctx, certs, '127.0.0.1', 0, DEFAULT_LIMITS);
 process.stdout.write(h.port + ' ' + s.port + '\\n');
@@ -113,6 +116,25 @@ interface WrkResult {
   p99ms: number;
   errors: number;
   requests: number;
+  /** CPU the proxy's processes used per request, in microseconds (when its pid is given). */
+  cpuUsPerRequest?: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Each figure's median over the rounds; errors summed. */
+function combine(runs: WrkResult[]): WrkResult & { rounds: WrkResult[] } {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p99ms: median(runs.map((r) => r.p99ms)),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    requests: runs.reduce((a, r) => a + r.requests, 0),
+    cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest ?? NaN)),
+    rounds: runs,
+  };
 }
 
 function toMs(v: string): number {
@@ -122,7 +144,8 @@ function toMs(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-function wrk(url: string): WrkResult {
+function wrk(url: string, pid?: number): WrkResult {
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
   const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-H', `Host: ${HOST}`, url], {
     encoding: 'utf8',
     timeout: (SECONDS + 30) * 1000,
@@ -135,7 +158,8 @@ function wrk(url: string): WrkResult {
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   if (!Number.isFinite(rps)) throw new Error(`wrk gave no figures for ${url}:\n${out}\n${r.stderr}`);
-  return { rps, p99ms: p99, errors, requests };
+  const cpuUsPerRequest = pid && requests > 0 ? ((cpuSeconds(pid) - cpu0) * 1e6) / requests : undefined;
+  return { rps, p99ms: p99, errors, requests, cpuUsPerRequest };
 }
 
 async function waitListening(port: number): Promise<void> {
@@ -166,11 +190,11 @@ try {
   procs.push(...backends.map((b) => b.proc));
   const ports = backends.map((b) => Number(b.out));
 
-  const proxies: Record<string, { http: number; https: number }> = {};
+  const proxies: Record<string, { http: number; https: number; pid: number }> = {};
   const skiff = await child(process.execPath, ['--input-type=module', '-e', SKIFF(ports, cert, key)]);
   procs.push(skiff.proc);
   const [sh, ss] = skiff.out.split(' ').map(Number);
-  proxies.skiff = { http: sh!, https: ss! };
+  proxies.skiff = { http: sh!, https: ss!, pid: skiff.proc.pid! };
 
   if (spawnSync('nginx', ['-v']).status === 0) {
     const [h, s] = [await freePort(), await freePort()];
@@ -191,9 +215,10 @@ http {
   }
 }`,
     );
-    procs.push(started('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]));
+    const nginx = started('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
+    procs.push(nginx);
     await waitListening(h);
-    proxies.nginx = { http: h, https: s };
+    proxies.nginx = { http: h, https: s, pid: nginx.pid! };
   } else console.log('nginx: not installed, left out');
 
   if (spawnSync('caddy', ['version']).status === 0) {
@@ -219,34 +244,40 @@ https://${HOST}:${s} {
 }
 `,
     );
-    procs.push(
-      started('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
-        ...process.env,
-        GOMAXPROCS: '1',
-        HOME: dir,
-        XDG_DATA_HOME: dir,
-        XDG_CONFIG_HOME: dir,
-      }),
-    );
+    const caddy = started('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+      ...process.env,
+      GOMAXPROCS: '1',
+      HOME: dir,
+      XDG_DATA_HOME: dir,
+      XDG_CONFIG_HOME: dir,
+    });
+    procs.push(caddy);
     await waitListening(h);
     await waitListening(s);
-    proxies.caddy = { http: h, https: s };
+    proxies.caddy = { http: h, https: s, pid: caddy.pid! };
   } else console.log('caddy: not installed, left out');
 
-  for (const [name, p] of Object.entries(proxies)) {
-    wrk(`http://${HOST}:${p.http}/`); // warm-up, discarded
-    const http = wrk(`http://${HOST}:${p.http}/`);
-    const https = wrk(`https://${HOST}:${p.https}/`);
+  for (const p of Object.values(proxies)) wrk(`http://${HOST}:${p.http}/`); // warm-up, discarded
+  const runs: Record<string, { http: WrkResult[]; https: WrkResult[] }> = {};
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [name, p] of Object.entries(proxies)) {
+      runs[name] ??= { http: [], https: [] };
+      runs[name].http.push(wrk(`http://${HOST}:${p.http}/`, p.pid));
+      runs[name].https.push(wrk(`https://${HOST}:${p.https}/`, p.pid));
+    }
+  for (const [name, r] of Object.entries(runs)) {
+    const http = combine(r.http);
+    const https = combine(r.https);
     results[name] = { http, https };
-    console.log(
-      `${name}: http ${http.rps.toFixed(0)} req/s p99 ${http.p99ms.toFixed(2)} ms (${http.errors} errors); https ${https.rps.toFixed(0)} req/s p99 ${https.p99ms.toFixed(2)} ms (${https.errors} errors)`,
-    );
+    const line = (x: WrkResult) => `${x.rps.toFixed(0)} req/s p99 ${x.p99ms.toFixed(2)} ms ${x.cpuUsPerRequest?.toFixed(0)} µs CPU/req (${x.errors} errors)`;
+    console.log(`${name} (median of ${ROUNDS}): http ${line(http)}; https ${line(https)}`);
     for (const [shape, r] of [
       ['http', http],
       ['https', https],
     ] as const) {
       rows.push({ figure: `${name}_${shape}_rps`, value: r.rps, unit: 'req/s' });
       rows.push({ figure: `${name}_${shape}_p99`, value: r.p99ms, unit: 'ms' });
+      rows.push({ figure: `${name}_${shape}_cpu_per_req`, value: r.cpuUsPerRequest ?? NaN, unit: 'µs' });
       rows.push({ figure: `${name}_${shape}_errors`, value: r.errors, unit: 'count', target: '0', ok: r.errors === 0 });
     }
   }
@@ -277,6 +308,15 @@ https://${HOST}:${s} {
       });
     }
   }
+  // CPU per request is what the same number of cores turns into requests/s once nothing else competes.
+  for (const shape of ['http', 'https'] as const)
+    for (const other of ['nginx', 'caddy'])
+      if (results[other])
+        rows.push({
+          figure: `skiff_vs_${other}_${shape}_cpu_ratio`,
+          value: (results.skiff![shape].cpuUsPerRequest ?? NaN) / (results[other][shape].cpuUsPerRequest ?? NaN),
+          unit: 'x',
+        });
   // Skiff alone again, its routes and endpoints changing CHURN_RATE times a second meanwhile.
   const churn: Record<string, WrkResult & { changes: number; changesPerSecond: number }> = {};
   for (const [shape, port] of [
@@ -302,7 +342,7 @@ https://${HOST}:${s} {
       ok: changes / seconds >= 0.95 * CHURN_RATE,
     });
   }
-  report('ingress', rows, { seconds: SECONDS, connections: CONNECTIONS, churnRate: CHURN_RATE, results, churn });
+  report('ingress', rows, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, churnRate: CHURN_RATE, results, churn });
 } finally {
   for (const p of procs) p.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

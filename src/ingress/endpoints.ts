@@ -40,6 +40,7 @@ interface Health {
 
 export class EndpointPicker {
   private readonly cursor = new Map<string, number>();
+  private readonly resolved = new Map<string, { svc: Service; slices: readonly EndpointSlice[]; result: Resolution }>();
   private readonly health = new Map<string, Health>();
   /** Endpoints whose last active health check failed. */
   private readonly activeDown = new Set<string>();
@@ -56,10 +57,27 @@ export class EndpointPicker {
     this.load = new LoadTracker(now);
   }
 
-  /** The ready upstreams of a backend: its Service port resolved to the EndpointSlices' port. */
+  /**
+   * The ready upstreams of a backend: its Service port resolved to the EndpointSlices' port.
+   * Informer objects are replaced, never changed, so the answer is kept until the Service or
+   * any of the slices is another object: every request asks.
+   */
   resolve(b: ServiceBackend, protocol: 'TCP' | 'UDP' = 'TCP'): Resolution {
+    const key = `${protocol}/${b.namespace}/${b.service}/${b.port}`;
     const svc = this.source.service(b.namespace, b.service);
-    if (!svc) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} does not exist` };
+    if (!svc) {
+      this.resolved.delete(key);
+      return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} does not exist` };
+    }
+    const slices = this.source.slices(b.namespace, b.service);
+    const hit = this.resolved.get(key);
+    if (hit && hit.svc === svc && hit.slices.length === slices.length && hit.slices.every((s, i) => s === slices[i])) return hit.result;
+    const result = this.resolveFrom(b, protocol, svc, slices);
+    this.resolved.set(key, { svc, slices: [...slices], result });
+    return result;
+  }
+
+  private resolveFrom(b: ServiceBackend, protocol: 'TCP' | 'UDP', svc: Service, slices: readonly EndpointSlice[]): Resolution {
     const sp = (svc.spec?.ports ?? []).find((p) => (p.protocol ?? 'TCP') === protocol && (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
     if (!sp) return { ok: false, status: 503, reason: `Service ${b.namespace}/${b.service} has no port ${b.port}` };
     if (svc.spec?.type === 'ExternalName')
@@ -67,7 +85,7 @@ export class EndpointPicker {
     const portName = sp.name ?? '';
     const seen = new Set<string>();
     const upstreams: Upstream[] = [];
-    for (const slice of this.source.slices(b.namespace, b.service)) {
+    for (const slice of slices) {
       const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol)?.port;
       if (!port) continue;
       for (const ep of slice.endpoints ?? []) {

@@ -1,16 +1,16 @@
 // One proxied request: route it, pick an endpoint (session cookie first, then the Ingress's balancing policy),
-// connect with a deadline, stream the body both ways. The request body is only piped once
-// connected, so a failed connect sent nothing and any request moves to another endpoint (as
+// connect with a deadline, stream the body both ways. The request body is only read once a
+// connection carries the request, so a failed connect sent nothing and any request moves to another endpoint (as
 // nginx's proxy_next_upstream does); a reused keep-alive connection reset under a request is
 // retried only for idempotent methods.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Socket } from 'node:net';
 import { ANNOTATION_LOAD_BALANCE, parsePolicy, type Policy } from './balance.js';
 import { affinityToken, type EndpointPicker, type Upstream } from './endpoints.js';
 import { clientResponseHeaders, cookieValue, requestHost, upstreamRequestHeaders } from './headers.js';
 import type { ConnectionRecord, ConnectionEnd } from './metrics.js';
 import { normalizeHost, rewritePath, type Route, type RouteTable } from './route-table.js';
+import type { BodyFraming, Exchange, ExchangeHandlers, UpstreamPool } from './upstream-client.js';
 
 export const ANNOTATION_AFFINITY = 'skiff.io/affinity';
 export const ANNOTATION_COOKIE_NAME = 'skiff.io/session-cookie-name';
@@ -43,7 +43,8 @@ export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 5_000, idleMs: 60_000, re
 export interface ForwardContext {
   table(): RouteTable;
   picker: EndpointPicker;
-  agent: http.Agent;
+  /** Keep-alive connections to the endpoints. */
+  upstreams: UpstreamPool;
   timeouts: Timeouts;
   /** Port of the HTTPS listener, for redirects (omitted from the URL when 443). */
   httpsPort: number | undefined;
@@ -65,6 +66,14 @@ export function plainReply(res: Res, status: number, body: string, headers: Reco
   }
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/** How the request's body goes upstream: HTTP/1.1 says by its headers, HTTP/2 by whether the stream ended with them. */
+function bodyFraming(req: Req): BodyFraming {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) return cl === '0' ? 'none' : 'length';
+  if ('stream' in req) return req.stream.endAfterHeaders ? 'none' : 'chunked';
+  return req.headers['transfer-encoding'] !== undefined ? 'chunked' : 'none';
 }
 
 export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'http' | 'https'): void {
@@ -99,15 +108,17 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   const cookieName = route.annotations[ANNOTATION_COOKIE_NAME] || DEFAULT_COOKIE_NAME;
   const pinned = affinity ? ctx.picker.pinned(resolved.upstreams, cookieValue(req.headers.cookie, cookieName)) : undefined;
   const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket?.remoteAddress, proto, host });
+  const framing = bodyFraming(req);
   const tried = new Set<string>();
   const retriable = IDEMPOTENT.has(method);
   const policy = policyOf(route);
   let finished = false;
-  let current: http.ClientRequest | undefined;
-  const deadline = setTimeout(
-    () => fail(504, `504 Gateway Timeout: ${backendKey} sent no response within ${ctx.timeouts.requestMs} ms\n`),
-    ctx.timeouts.requestMs,
-  );
+  // Ends the attempt in flight, if any: its connection closed, its load released.
+  let abort: (() => void) | undefined;
+  const deadline = setTimeout(() => {
+    abort?.();
+    fail(504, `504 Gateway Timeout: ${backendKey} sent no response within ${ctx.timeouts.requestMs} ms\n`);
+  }, ctx.timeouts.requestMs);
   const fail = (status: number, body: string, upstream?: string) => {
     if (finished) return;
     finished = true;
@@ -115,82 +126,107 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     plainReply(res, status, body);
     done(status, route, upstream);
   };
-  res.on('close', () => clearTimeout(deadline));
+  // A client that goes away takes its upstream request with it.
+  res.once('close', () => {
+    clearTimeout(deadline);
+    if (res.writableFinished) return;
+    finished = true;
+    abort?.();
+  });
 
   const attempt = (up: Upstream) => {
     tried.add(up.key);
     const sent = Date.now();
     // In flight from here until the upstream's answer ends or the attempt fails, for least-requests and ewma.
     const release = ctx.picker.load.begin(up.key);
-    const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: ctx.agent });
-    current = proxyReq;
     let connected = false;
-    proxyReq.setTimeout(ctx.timeouts.idleMs, () =>
-      proxyReq.destroy(Object.assign(new Error(`no data from ${up.key} for ${ctx.timeouts.idleMs} ms`), { code: 'EIDLE' })),
-    );
-    proxyReq.on('socket', (socket: Socket) => {
-      const onConnect = () => {
+    let responded = false;
+    let status = 502;
+    let upstreamMs = 0;
+    let draining = false;
+    const handlers: ExchangeHandlers = {
+      connected: () => {
         connected = true;
         ctx.picker.connected(up.key);
-        req.pipe(proxyReq);
-      };
-      if (!socket.connecting) return onConnect();
-      const timer = setTimeout(
-        () => proxyReq.destroy(Object.assign(new Error(`connect to ${up.key} timed out after ${ctx.timeouts.connectMs} ms`), { code: 'ECONNECTTIMEOUT' })),
-        ctx.timeouts.connectMs,
-      );
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        onConnect();
-      });
-      socket.once('close', () => clearTimeout(timer));
-    });
-    proxyReq.on('close', () => release());
-    proxyReq.on('error', (err: NodeJS.ErrnoException) => {
-      release();
-      if (finished) return;
-      const code = err.code ?? '';
-      // A keep-alive socket the upstream closed meanwhile counts as a failed connect too.
-      const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (proxyReq.reusedSocket && code === 'ECONNRESET'));
-      if (connectFailure && !connected) ctx.picker.connectFailed(up.key);
-      if (connectFailure && (retriable || !connected) && !req.readableDidRead) {
-        const next = ctx.picker.next(backendKey, resolved.upstreams, tried, policy);
-        if (next && tried.size < 3) return attempt(next);
-      }
-      const status = code === 'EIDLE' || code === 'ECONNECTTIMEOUT' ? 504 : 502;
-      fail(status, `${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}: ${backendKey} endpoint ${up.key}: ${err.message}\n`, up.key);
-    });
-    proxyReq.on('response', (proxyRes) => {
-      if (finished) {
-        proxyRes.resume();
-        return;
-      }
-      finished = true;
-      clearTimeout(deadline);
-      const upstreamMs = Date.now() - sent;
-      ctx.picker.load.observe(up.key, upstreamMs);
-      const out = clientResponseHeaders(proxyRes.headers);
-      if (affinity && pinned?.key !== up.key) {
-        const maxAge = Number(route.annotations[ANNOTATION_COOKIE_MAX_AGE]);
-        const cookie = `${cookieName}=${affinityToken(up)}; Path=/; HttpOnly${maxAge > 0 ? `; Max-Age=${Math.floor(maxAge)}` : ''}`;
-        const prior = out['set-cookie'];
-        out['set-cookie'] = prior ? [...(Array.isArray(prior) ? prior : [String(prior)]), cookie] : [cookie];
-      }
-      res.writeHead(proxyRes.statusCode ?? 502, out);
-      proxyRes.pipe(res as NodeJS.WritableStream);
-      proxyRes.on('error', () => res.destroy());
-      proxyRes.on('end', () => {
+      },
+      head: (head) => {
+        if (finished) return call.destroy();
+        finished = true;
+        clearTimeout(deadline);
+        upstreamMs = Date.now() - sent;
+        ctx.picker.load.observe(up.key, upstreamMs);
+        const out = clientResponseHeaders(head.headers);
+        if (affinity && pinned?.key !== up.key) {
+          const maxAge = Number(route.annotations[ANNOTATION_COOKIE_MAX_AGE]);
+          const cookie = `${cookieName}=${affinityToken(up)}; Path=/; HttpOnly${maxAge > 0 ? `; Max-Age=${Math.floor(maxAge)}` : ''}`;
+          const prior = out['set-cookie'];
+          out['set-cookie'] = prior ? [...(Array.isArray(prior) ? prior : [String(prior)]), cookie] : [cookie];
+        }
+        try {
+          res.writeHead(head.status, out);
+        } catch (err) {
+          // A header value Node will not send (control characters): the answer cannot be relayed.
+          call.destroy();
+          release();
+          finished = false;
+          fail(502, `502 Bad Gateway: ${backendKey} endpoint ${up.key}: ${(err as Error).message}\n`, up.key);
+          return;
+        }
+        responded = true;
+        status = head.status;
+      },
+      data: (chunk) => {
+        if ((res as ServerResponse).write(chunk)) return true;
+        // Several chunks may be decoded from one read: one wait for 'drain' covers them all.
+        if (!draining) {
+          draining = true;
+          res.once('drain', () => {
+            draining = false;
+            call.resume();
+          });
+        }
+        return false;
+      },
+      end: () => {
         release();
-        done(proxyRes.statusCode ?? 502, route, up.key, upstreamMs);
-      });
-    });
+        if (!responded) return;
+        res.end();
+        done(status, route, up.key, upstreamMs);
+      },
+      error: (err) => {
+        release();
+        if (finished) {
+          if (responded) res.destroy();
+          return;
+        }
+        const code = err.code ?? '';
+        // A keep-alive connection the upstream closed meanwhile counts as a failed connect too.
+        const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (err.reused === true && code === 'ECONNRESET'));
+        if (connectFailure && !connected) ctx.picker.connectFailed(up.key);
+        if (connectFailure && (retriable || !connected) && !req.readableDidRead) {
+          const next = ctx.picker.next(backendKey, resolved.upstreams, tried, policy);
+          if (next && tried.size < 3) return attempt(next);
+        }
+        const status = code === 'EIDLE' || code === 'ECONNECTTIMEOUT' ? 504 : 502;
+        fail(status, `${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}: ${backendKey} endpoint ${up.key}: ${err.message}\n`, up.key);
+      },
+    };
+    let call: Exchange;
+    try {
+      call = ctx.upstreams.request(
+        { host: up.host, port: up.port, key: up.key, method, path: upstreamPath(route, path), headers, body: framing, src: req, timeouts: ctx.timeouts },
+        handlers,
+      );
+    } catch (err) {
+      release();
+      fail(400, `400 Bad Request: ${(err as Error).message}\n`);
+      return;
+    }
+    abort = () => {
+      call.destroy();
+      release();
+    };
   };
-  // A client that goes away takes its upstream request with it.
-  res.on('close', () => {
-    if (res.writableFinished) return;
-    finished = true;
-    current?.destroy();
-  });
   const first = pinned ?? ctx.picker.next(backendKey, resolved.upstreams, undefined, policy);
   attempt(first!);
 }

@@ -16,14 +16,18 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
-function dropped(headers: IncomingHttpHeaders): Set<string> {
-  const drop = new Set(HOP_BY_HOP);
+/** The hop-by-hop set, plus any header the Connection header names (a new set only then: this runs twice per request). */
+function dropped(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const conn = headers.connection;
-  for (const c of (Array.isArray(conn) ? conn.join(',') : (conn ?? '')).split(',')) {
+  if (conn === undefined) return HOP_BY_HOP;
+  let drop: Set<string> | undefined;
+  for (const c of (Array.isArray(conn) ? conn.join(',') : conn).split(',')) {
     const name = c.trim().toLowerCase();
-    if (name) drop.add(name);
+    if (!name || HOP_BY_HOP.has(name)) continue;
+    drop ??= new Set(HOP_BY_HOP);
+    drop.add(name);
   }
-  return drop;
+  return drop ?? HOP_BY_HOP;
 }
 
 export interface ClientInfo {
@@ -36,13 +40,15 @@ export interface ClientInfo {
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: ClientInfo, keepUpgrade = false): OutgoingHttpHeaders {
   const drop = dropped(headers);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(':') || drop.has(name) || value === undefined) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name.charCodeAt(0) === 58 /* ':' */ || drop.has(name)) continue;
     out[name] = value;
   }
   out.host = client.host;
   const prior = headers['x-forwarded-for'];
-  const addr = client.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+  const remote = client.remoteAddress ?? '';
+  const addr = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
   out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${addr}` : addr;
   out['x-forwarded-proto'] = client.proto;
   out['x-forwarded-host'] = client.host;
@@ -59,8 +65,9 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: Cli
 export function clientResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const drop = dropped(headers);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (drop.has(name) || value === undefined) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || drop.has(name)) continue;
     out[name] = value;
   }
   return out;

@@ -1,7 +1,6 @@
 // Skiff's built-in ingress controller, one per node: informers on Ingresses, Services,
 // EndpointSlices and Secrets feed a route table and certificate store that the listeners read
 // on every request. Configuration is data: a change swaps the table, nothing restarts.
-import http from 'node:http';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { Client } from '../client/client.js';
 import { ClientEventRecorder } from '../client/event-recorder.js';
@@ -20,6 +19,7 @@ import { L4_NAMESPACE, L4Proxy, parseL4Data, TCP_CONFIGMAP, UDP_CONFIGMAP } from
 import { IngressMetrics } from './metrics.js';
 import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
+import { UpstreamPool } from './upstream-client.js';
 
 export { ensureIngressClass } from './ingress-class.js';
 export { RouteTable } from './route-table.js';
@@ -172,12 +172,13 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   rebuild();
 
   const metrics = new IngressMetrics(log.child('access'));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+  const upstreams = new UpstreamPool();
   const ctx: ForwardContext = {
     table: () => table,
     picker,
-    agent,
-    timeouts: { ...DEFAULT_TIMEOUTS, ...o.timeouts },
+    upstreams,
+    timeouts,
     httpsPort: o.httpsPort,
     onDone: (r) => metrics.record({ ...r, ingress: r.route?.ingress, service: r.route && `${r.route.backend.namespace}/${r.route.backend.service}` }),
     onConnection: (c) => metrics.connection(c),
@@ -237,7 +238,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
       await metricsServer?.close();
       await l4.close();
       checker.stop();
-      agent.destroy();
+      upstreams.destroy();
       await status?.stop(ingresses.store.list());
       if (ownInformers) informers.stop();
     },

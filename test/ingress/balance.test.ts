@@ -113,3 +113,34 @@ test('the picker under least-requests spreads concurrent requests and skips an e
   picker.connectFailed('10.0.0.1:8080');
   for (let i = 0; i < 4; i++) assert.notEqual(picker.next('k', r.upstreams, undefined, 'least-requests')!.key, '10.0.0.1:8080');
 });
+
+test('resolve follows replaced objects: another slice, another Service port, the Service gone and back', () => {
+  const svc = (port: number): Service => ({ metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port, protocol: 'TCP' }] } });
+  const sl = (name: string, ip: string, port: number): EndpointSlice => ({
+    metadata: { name },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port, protocol: 'TCP' }],
+    endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+  });
+  let service: Service | undefined = svc(80);
+  let slices = [sl('a', '10.0.0.1', 8080)];
+  const picker = new EndpointPicker({ service: () => service, slices: () => slices });
+  const keys = (port: number) => {
+    const r = picker.resolve({ namespace: 'default', service: 's', port });
+    return r.ok ? r.upstreams.map((u) => u.key) : r.reason;
+  };
+  assert.deepEqual(keys(80), ['10.0.0.1:8080']);
+  assert.deepEqual(keys(80), ['10.0.0.1:8080']);
+  slices = [sl('a', '10.0.0.1', 8080), sl('b', '10.0.0.2', 8080)];
+  assert.deepEqual(keys(80), ['10.0.0.1:8080', '10.0.0.2:8080']);
+  slices = [slices[0]!, sl('b', '10.0.0.3', 8080)];
+  assert.deepEqual(keys(80), ['10.0.0.1:8080', '10.0.0.3:8080']);
+  service = svc(81);
+  assert.match(String(keys(80)), /has no port 80/);
+  assert.deepEqual(keys(81), ['10.0.0.1:8080', '10.0.0.3:8080']);
+  service = undefined;
+  assert.match(String(keys(81)), /does not exist/);
+  service = svc(81);
+  slices = [];
+  assert.match(String(keys(81)), /no ready endpoints/);
+});

@@ -33,8 +33,8 @@ const table = RouteTable.build([{ metadata: { name: 'i', namespace: 'default', c
 const service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80, protocol: 'TCP' }] } };
 const slices = [{ metadata: { name: 's' }, addressType: 'IPv4', ports: [{ port: ${backendPort}, protocol: 'TCP' }], endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }] }];
 const picker = new EndpointPicker({ service: () => service, slices: () => slices });
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
-const ctx = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+const { UpstreamPool } = await import(${mod('upstream-client.js')});
+const ctx = { table: () => table, picker, upstreams: new UpstreamPool(), timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
 const l = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 600_000, keepAliveTimeoutMs: 600_000 });
 process.stdout.write(l.port + '\\n');
 process.stdin.setEncoding('utf8');

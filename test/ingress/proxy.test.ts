@@ -1,7 +1,8 @@
 // The proxy's request path without an API server: a route table built from an Ingress, an
 // endpoint source over plain objects, real listeners and real backends on 127.0.0.1. Checks
 // retries on connect failure with passive ejection, streamed uploads, the 503 body, the
-// header deadline for slow clients, and the upstream deadlines (connect, whole request, idle).
+// header deadline for slow clients, the upstream deadlines (connect, whole request, idle), and
+// upstream answers that are malformed or bodiless.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -13,6 +14,7 @@ import { EndpointPicker } from '../../src/ingress/endpoints.js';
 import { DEFAULT_TIMEOUTS, type ForwardContext } from '../../src/ingress/forward.js';
 import { openHttp, DEFAULT_LIMITS } from '../../src/ingress/listeners.js';
 import { RouteTable } from '../../src/ingress/route-table.js';
+import { UpstreamPool } from '../../src/ingress/upstream-client.js';
 
 let backend: http.Server;
 let backendPort = 0;
@@ -22,7 +24,7 @@ let listener: Awaited<ReturnType<typeof openHttp>>;
 let hasty: Awaited<ReturnType<typeof openHttp>>;
 let baseCtx: ForwardContext;
 let picker: EndpointPicker;
-const agent = new http.Agent({ keepAlive: true });
+const upstreams = new UpstreamPool();
 let slices: EndpointSlice[] = [];
 
 const service: Service = { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
@@ -52,6 +54,20 @@ before(async () => {
       });
       req.on('end', () => res.end('end\n'));
       return;
+    }
+    // 4 MiB in 4 KiB chunked pieces, each byte its offset mod 251, as fast as the proxy takes them.
+    if (req.url === '/download') {
+      let sent = 0;
+      const more = () => {
+        while (sent < 4 * 1024 * 1024) {
+          const piece = Buffer.alloc(4096);
+          for (let i = 0; i < piece.length; i++) piece[i] = (sent + i) % 251;
+          sent += piece.length;
+          if (!res.write(piece)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      return more();
     }
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
@@ -83,14 +99,14 @@ before(async () => {
     },
   ]);
   picker = new EndpointPicker({ service: (_ns, n) => (n === 's' ? service : undefined), slices: () => slices }, { maxFailures: 2, ejectMs: 60_000 });
-  const ctx: ForwardContext = { table: () => table, picker, agent, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
+  const ctx: ForwardContext = { table: () => table, picker, upstreams, timeouts: DEFAULT_TIMEOUTS, httpsPort: undefined };
   baseCtx = ctx;
   listener = await openHttp(ctx, '127.0.0.1', 0, { ...DEFAULT_LIMITS, headersTimeoutMs: 1_000 });
   hasty = await openHttp({ ...ctx, timeouts: { connectMs: 1_000, idleMs: 1_500, requestMs: 800 } }, '127.0.0.1', 0, DEFAULT_LIMITS);
 });
 
 after(async () => {
-  agent.destroy();
+  upstreams.destroy();
   await listener.close();
   await hasty.close();
   backend.closeAllConnections();
@@ -270,4 +286,71 @@ test('HTTP/1.1 keep-alive: a client connection carries one request after another
   } finally {
     client.destroy();
   }
+});
+
+test('a large chunked download reaches a slow reader whole and in order (the upstream waits while the client lags)', async () => {
+  slices = [slice('live', backendPort)];
+  const got = await new Promise<Buffer>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: listener.port, path: '/download', headers: { host: 'h' }, agent: false }, (res) => {
+      assert.equal(res.headers['transfer-encoding'], 'chunked');
+      const parts: Buffer[] = [];
+      // Reads in short bursts with pauses, so the proxy's writes to it back up.
+      res.on('data', (c: Buffer) => {
+        parts.push(c);
+        res.pause();
+        setTimeout(() => res.resume(), 1);
+      });
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  assert.equal(got.length, 4 * 1024 * 1024);
+  for (let i = 0; i < got.length; i += 4093) assert.equal(got[i], i % 251, `byte ${i}`);
+});
+
+test('a malformed upstream response is answered 502 naming the endpoint; a 304 with a Content-Length is relayed bodiless', async () => {
+  // Answers the paths it knows with the bytes below, each on a connection of its own.
+  const raw = net.createServer((sock) => {
+    sock.on('error', () => {});
+    sock.once('data', (d) => {
+      const path = /^[A-Z]+ (\S+)/.exec(String(d))?.[1];
+      if (path === '/bad') sock.end('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n');
+      else sock.write('HTTP/1.1 304 Not Modified\r\nETag: "a"\r\nContent-Length: 50\r\n\r\n');
+    });
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const port = (raw.address() as net.AddressInfo).port;
+  try {
+    slices = [slice('raw', port)];
+    const bad = await send('POST', '/bad');
+    assert.equal(bad.status, 502);
+    assert.match(bad.body, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.deepEqual(await send('GET', '/cached'), { status: 304, body: '' });
+  } finally {
+    raw.close();
+  }
+});
+
+test('a client that waits for 100 Continue gets it from the ingress, and its body reaches the backend', async () => {
+  slices = [slice('live', backendPort)];
+  const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: listener.port,
+      method: 'PUT',
+      path: '/x',
+      headers: { host: 'h', expect: '100-continue', 'content-length': '5' },
+      agent: false,
+    });
+    req.on('continue', () => req.end('hello'));
+    req.on('response', (res) => {
+      let b = '';
+      res.on('data', (c) => (b += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('no 100 Continue within 5 s')));
+  });
+  assert.deepEqual(r, { status: 200, body: 'received 5' });
 });

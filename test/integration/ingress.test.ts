@@ -115,7 +115,7 @@ test('a Secret update is served on the next handshake, without restarting anythi
   await eventually('the renewed certificate', 10_000, async () => ((await peerCert('secure.test')).cn === 'secure.test-renewed' ? true : undefined), s.logs);
 });
 
-test('HTTP/2 over TLS reaches the backend with X-Forwarded-Proto https', async () => {
+test('HTTP/2 over TLS reaches the backend with X-Forwarded-Proto https; a request body without length arrives whole', async () => {
   const session = http2.connect(`https://127.0.0.1:${httpsPort}`, { servername: 'secure.test', rejectUnauthorized: false });
   try {
     const body = await new Promise<string>((resolve, reject) => {
@@ -130,6 +130,20 @@ test('HTTP/2 over TLS reaches the backend with X-Forwarded-Proto https', async (
     assert.equal(echoed.backend, 'b1');
     assert.equal(echoed.headers['x-forwarded-proto'], 'https');
     assert.equal(echoed.headers.host, 'secure.test');
+    // A body on an HTTP/2 stream has no Content-Length here: it goes upstream chunked, whole.
+    const posted = await new Promise<string>((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': '/h2-post', ':authority': 'secure.test' });
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => resolve(data));
+      req.on('error', reject);
+      req.write('first part, ');
+      setTimeout(() => req.end('second part'), 20);
+    });
+    const echoedPost = JSON.parse(posted);
+    assert.equal(echoedPost.body, 'first part, second part');
+    assert.equal(echoedPost.headers['transfer-encoding'], 'chunked');
+    assert.equal(echoedPost.path, '/h2-post');
   } finally {
     session.close();
   }
