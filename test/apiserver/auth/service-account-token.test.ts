@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { AuthenticationError } from '../../../src/apiserver/auth/authenticator.js';
 import { generateServiceAccountKey } from '../../../src/apiserver/auth/service-account-key.js';
 import { DEFAULT_ISSUER, ServiceAccountTokens } from '../../../src/apiserver/auth/service-account-token.js';
+import { VerifiedTokenCache } from '../../../src/apiserver/auth/token-cache.js';
 import { pod, TestApi } from '../setup.js';
 
 let t: TestApi;
@@ -167,19 +168,18 @@ test('a legacy token works while its Secret exists', async () => {
   rejected(legacy, /secret sa1\/robot-token of the token is gone/);
 });
 
-test('a token seen before is checked from cache in at most 0.1 ms at p99', async () => {
-  await t.post('/api/v1/namespaces/sa1/pods', pod('bench', { serviceAccountName: 'robot' }));
-  const token = await requestToken({ boundObjectRef: { kind: 'Pod', name: 'bench' } });
-  chain().authenticateToken(token);
-  const times: number[] = [];
-  for (let i = 0; i < 20_000; i++) {
-    const s = process.hrtime.bigint();
-    chain().authenticateToken(token);
-    times.push(Number(process.hrtime.bigint() - s) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  const p99 = times[Math.floor(times.length * 0.99)]!;
-  assert.ok(p99 <= 0.1, `p99 ${p99.toFixed(4)} ms`);
+// How fast a cached token is checked is a figure of bench/token-review, not of a timed test;
+// here: the cache keeps what it was given, stays bounded, and lets the oldest go first.
+test('verified tokens are kept in a bounded cache, oldest out first', () => {
+  const cache = new VerifiedTokenCache<{ sub: string }>(3);
+  for (const t of ['a', 'b', 'c']) cache.set(t, { sub: t });
+  assert.deepEqual(cache.get('b'), { sub: 'b' });
+  cache.set('d', { sub: 'd' });
+  assert.equal(cache.get('a'), undefined);
+  assert.deepEqual(
+    ['b', 'c', 'd'].map((t) => cache.get(t)?.sub),
+    ['b', 'c', 'd'],
+  );
 });
 
 test('SelfSubjectReview answers the requesting user', async () => {
