@@ -17,7 +17,7 @@ import { ApiServerMetrics } from '../apiserver/metrics/index.js';
 import { installWorkQueueMetrics } from '../controllers/lib/workqueue-metrics.js';
 import { CONTROLLERS, LEADER_ELECTION_DEFAULTS, startLeaderElectedControllers } from '../controllers/manager.js';
 import { type ClusterDns, defaultDnsPort, keepKubeDnsService, startClusterDns } from '../dns/index.js';
-import { ensureIngressClass } from '../ingress/index.js';
+import { ensureIngressClass } from '../ingress/ingress-class.js';
 import { hostNodeName, startInProcessAgents } from '../kubelet/in-process.js';
 import { type NodeNetwork, startNodeNetwork } from '../kubelet/network/node-network.js';
 import { parsePodNetworkMode } from '../kubelet/network/pod-routes.js';

@@ -2,7 +2,6 @@
 // for the embedded SQLite store, http(s)://HOST:PORT[,…] for etcd.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EtcdStore, parseEtcdEndpoints } from './etcd.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -14,7 +13,11 @@ export async function openStore(dataDir: string, endpoint: string | undefined, o
     // Compaction is the apiserver's job (see compactor.ts), as with etcd.
     return SqliteStore.open(path, { compactEvery: 0, backgroundCheckpointMs: 500, fsyncBeforeAck: !opts.unsafeNoFsync });
   }
-  if (/^https?:\/\//.test(endpoint)) return EtcdStore.connect({ endpoints: parseEtcdEndpoints(endpoint) });
+  if (/^https?:\/\//.test(endpoint)) {
+    // Loaded only for etcd: its client and gRPC stack are a tenth of the server's start-up.
+    const { EtcdStore, parseEtcdEndpoints } = await import('./etcd.js');
+    return EtcdStore.connect({ endpoints: parseEtcdEndpoints(endpoint) });
+  }
   throw new Error(
     `unsupported --datastore-endpoint ${JSON.stringify(endpoint)}: use sqlite://PATH or etcd's client URLs, e.g. http://127.0.0.1:2379[,http://host2:2379]`,
   );
