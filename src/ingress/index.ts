@@ -21,7 +21,6 @@ import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
 import { UpstreamPool } from './upstream-client.js';
 
-export { ensureIngressClass } from './ingress-class.js';
 export { RouteTable } from './route-table.js';
 
 export interface IngressOptions {
