@@ -5,6 +5,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { type AggregatedApiServer, type AggregatedRequest, type AggregatedResource, type AggregatedResult, failure } from '../api/aggregated.js';
 import { type FieldSelector, type LabelSelector, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import type { KObject } from '../api/types.js';
+import { deepFreeze } from '../util/clone.js';
 import { formatGoDuration } from '../util/go-duration.js';
 import { cpuQuantity, memoryQuantity, rfc3339 } from './format.js';
 import type { PodUsage, UsageStore } from './usage-store.js';
@@ -42,6 +43,28 @@ function selectors(q: URLSearchParams): { labels?: LabelSelector; fields?: Field
   }
 }
 
+interface PodFigures {
+  readonly timestamp: string;
+  readonly window: string;
+  readonly containers: readonly KObject[];
+}
+
+// A pod's figures change only with a scrape, which makes a new PodUsage: they are written out
+// once per scrape rather than once per request (frozen, since every answer until then shares them).
+const figuresOf = new WeakMap<PodUsage, PodFigures>();
+function podFigures(p: PodUsage): PodFigures {
+  let f = figuresOf.get(p);
+  if (!f) {
+    f = deepFreeze({
+      timestamp: rfc3339(p.timestamp),
+      window: formatGoDuration(p.windowMs * 1e6),
+      containers: p.containers.map((c) => ({ name: c.name, usage: { cpu: cpuQuantity(c.usage.cpuNanoCores), memory: memoryQuantity(c.usage.memoryBytes) } })),
+    });
+    figuresOf.set(p, f);
+  }
+  return f;
+}
+
 export class MetricsApi implements AggregatedApiServer {
   readonly group = METRICS_GROUP;
   readonly versions = [METRICS_VERSION] as const;
@@ -71,6 +94,7 @@ export class MetricsApi implements AggregatedApiServer {
   }
 
   private podMetrics(p: PodUsage, pod: Pod): KObject {
+    const { timestamp, window, containers } = podFigures(p);
     return {
       kind: 'PodMetrics',
       apiVersion: API_VERSION,
@@ -80,9 +104,9 @@ export class MetricsApi implements AggregatedApiServer {
         creationTimestamp: rfc3339((this.o.now ?? Date.now)()),
         ...(pod.metadata?.labels ? { labels: { ...pod.metadata.labels } } : {}),
       },
-      timestamp: rfc3339(p.timestamp),
-      window: formatGoDuration(p.windowMs * 1e6),
-      containers: p.containers.map((c) => ({ name: c.name, usage: { cpu: cpuQuantity(c.usage.cpuNanoCores), memory: memoryQuantity(c.usage.memoryBytes) } })),
+      timestamp,
+      window,
+      containers,
     };
   }
 
@@ -137,8 +161,6 @@ export class MetricsApi implements AggregatedApiServer {
       if (sel.fields && !sel.fields.matches((f) => (f === 'metadata.name' ? u.name : f === 'metadata.namespace' ? u.namespace : undefined))) continue;
       items.push(this.podMetrics(u, pod));
     }
-    // In the order of their storage keys (namespace, then name, byte-wise), as a list of pods comes.
-    items.sort((a, b) => byKey(a.metadata!.namespace!, b.metadata!.namespace!) || byKey(a.metadata!.name!, b.metadata!.name!));
     return { status: 200, body: { kind: 'PodMetricsList', apiVersion: API_VERSION, metadata: {}, items } };
   }
 }

@@ -23,12 +23,16 @@ export function memoryQuantity(bytes: number): string {
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
 export function rfc3339(ms: number): string {
-  // A list writes thousands of items stamped within the same second or two: the last is kept.
+  // A list writes thousands of items stamped with a handful of seconds (the request's own,
+  // each node's scrape), interleaved: a few recent ones are kept, not just the last.
   const sec = Math.floor(ms / 1000);
-  if (sec !== last.sec) {
-    last.sec = sec;
-    last.text = `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  let text = recentSeconds.get(sec);
+  if (text === undefined) {
+    if (recentSeconds.size >= RECENT_LIMIT) recentSeconds.clear();
+    text = `${new Date(sec * 1000).toISOString().slice(0, 19)}Z`;
+    recentSeconds.set(sec, text);
   }
-  return last.text;
+  return text;
 }
-const last = { sec: Number.NaN, text: '' };
+const RECENT_LIMIT = 256;
+const recentSeconds = new Map<number, string>();

@@ -42,6 +42,8 @@ export class UsageStore {
   private readonly nodes = new Map<string, NodeEntry>();
   /** namespace/name → the node whose scrape holds the pod (a pod moves only by being recreated). */
   private readonly podNode = new Map<string, string>();
+  /** Every pod's usage in list order, kept until the next scrape or forget changes them. */
+  private sorted: PodUsage[] | undefined;
 
   /** A fresh scrape of `node`: the previous one becomes the start of the window. */
   record(node: string, scrape: NodeScrape): void {
@@ -71,6 +73,7 @@ export class UsageStore {
       this.podNode.set(key, node);
     }
     this.nodes.set(node, entry);
+    this.sorted = undefined;
   }
 
   /** The node did not answer, or is gone: its figures are left out until it answers twice again. */
@@ -79,6 +82,7 @@ export class UsageStore {
     if (!e) return;
     for (const key of e.pods.keys()) if (this.podNode.get(key) === node) this.podNode.delete(key);
     this.nodes.delete(node);
+    this.sorted = undefined;
   }
 
   nodeNames(): string[] {
@@ -95,7 +99,15 @@ export class UsageStore {
     return node === undefined ? undefined : this.nodes.get(node)?.pods.get(key);
   }
 
+  /** Pods' usage in the order of their storage keys (namespace, then name, byte-wise), as a list of pods comes. */
   *pods(namespace?: string): Iterable<PodUsage> {
-    for (const e of this.nodes.values()) for (const p of e.pods.values()) if (namespace === undefined || p.namespace === namespace) yield p;
+    if (!this.sorted) {
+      const all: { key: string; usage: PodUsage }[] = [];
+      // NUL sorts below every character a namespace may hold, so one string compare orders by namespace, then name.
+      for (const e of this.nodes.values()) for (const p of e.pods.values()) all.push({ key: `${p.namespace}\0${p.name}`, usage: p });
+      all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      this.sorted = all.map((a) => a.usage);
+    }
+    for (const p of this.sorted) if (namespace === undefined || p.namespace === namespace) yield p;
   }
 }

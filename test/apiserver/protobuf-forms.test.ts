@@ -70,6 +70,18 @@ test('objects are written as gogo-protobuf writes them: a zero creationTimestamp
   assert.throws(() => encodeKubernetesProtobuf({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 5 } }), /metadata\.name: 5 is not a string/);
 });
 
+test('an encoding error names the field deep in a list, and the next encoding is unaffected', () => {
+  const list = (labels: Record<string, unknown>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMapList',
+    metadata: {},
+    items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b', labels } }],
+  });
+  assert.throws(() => encodeKubernetesProtobuf(list({ app: 7 })), /^ProtobufEncodeError: items\[1\]\.metadata\.labels\[app\]: 7 is not a string$/);
+  const back = decodeKubernetesProtobuf(encodeKubernetesProtobuf(list({ app: 'x' }))!) as { items: { metadata: { labels?: unknown } }[] };
+  assert.deepEqual(back.items[1]!.metadata.labels, { app: 'x' });
+});
+
 test('Accept: protobuf first, with or without another choice', () => {
   assert.deepEqual(chooseOutput(`${KUBERNETES_PROTOBUF_CONTENT_TYPE},application/json`), { kind: 'protobuf', fallback: { kind: 'json' } });
   assert.deepEqual(chooseOutput(`${KUBERNETES_PROTOBUF_CONTENT_TYPE}, */*`), { kind: 'protobuf', fallback: { kind: 'json' } });

@@ -109,6 +109,29 @@ test('usage store: a restarted container or a counter that went back starts over
   assert.deepEqual([...store.pods()], []);
 });
 
+test('usage store: pods come in storage-key order across nodes, and the order follows each scrape', () => {
+  const store = new UsageStore();
+  const scrape = (at: number, keys: string[]) => ({
+    pods: new Map(keys.map((k) => [k, new Map([['c', { cpuSeconds: at / 1000, cpuAt: at, memoryBytes: 1, memoryAt: at }]])])),
+  });
+  // "ns-1" before "ns-1-a": namespace first, then name, as keys /registry/pods/<ns>/<name> sort.
+  for (const at of [1000, 2000]) {
+    store.record('n1', scrape(at, ['ns-1-a/b', 'ns-1/z']));
+    store.record('n2', scrape(at, ['ns-1/a', 'ns-10/a']));
+  }
+  const order = () => [...store.pods()].map((p) => `${p.namespace}/${p.name}`);
+  assert.deepEqual(order(), ['ns-1/a', 'ns-1/z', 'ns-1-a/b', 'ns-10/a']);
+  assert.deepEqual(
+    [...store.pods('ns-1')].map((p) => p.name),
+    ['a', 'z'],
+  );
+  store.record('n2', scrape(3000, ['ns-1/a', 'ns-0/q']));
+  store.record('n2', scrape(4000, ['ns-1/a', 'ns-0/q']));
+  assert.deepEqual(order(), ['ns-0/q', 'ns-1/a', 'ns-1/z', 'ns-1-a/b']);
+  store.forget('n1');
+  assert.deepEqual(order(), ['ns-0/q', 'ns-1/a']);
+});
+
 test('a scrape cycle cuts off a hung node at its deadline, keeps the others, and marks it stale', async () => {
   const node = (name: string): Node => ({ metadata: { name } });
   const store = new UsageStore();

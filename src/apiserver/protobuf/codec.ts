@@ -168,6 +168,35 @@ export function decodeMessage(def: string, bytes: Uint8Array, path = ''): unknow
   return out;
 }
 
+// Scalar types, resolved once per field so that writing a value compares numbers.
+const STRING = 1;
+const BYTES = 2;
+const BOOL = 3;
+const DOUBLE = 4;
+const FLOAT = 5;
+const UNSIGNED = 6;
+const SIGNED = 7;
+
+function scalarKind(type: string): number {
+  switch (type) {
+    case 'string':
+      return STRING;
+    case 'bytes':
+      return BYTES;
+    case 'bool':
+      return BOOL;
+    case 'double':
+      return DOUBLE;
+    case 'float':
+      return FLOAT;
+    case 'uint32':
+    case 'uint64':
+      return UNSIGNED;
+    default:
+      return SIGNED;
+  }
+}
+
 /** A field as the encoder walks it: the key and the facts it needs resolved once per message. */
 interface EncodeField {
   readonly name: string;
@@ -175,6 +204,9 @@ interface EncodeField {
   readonly type: string;
   readonly flags: number;
   readonly message: boolean;
+  /** For a scalar: its kind and wire type. */
+  readonly kind: number;
+  readonly wireType: number;
 }
 
 /** A message as the encoder walks it, looked up once per definition instead of once per value. */
@@ -188,52 +220,62 @@ const plans = new Map<string, EncodePlan>();
 function planOf(def: string): EncodePlan {
   let plan = plans.get(def);
   if (!plan) {
-    const fields = fieldsOf(def).map(([name, n, type, flags]) => ({ name, n, type, flags, message: isMessage(type) }));
+    const fields = fieldsOf(def).map(([name, n, type, flags]) => ({
+      name,
+      n,
+      type,
+      flags,
+      message: isMessage(type),
+      kind: scalarKind(type),
+      wireType: wireTypeOf(type),
+    }));
     plan = { fields, form: JSON_FORMS[def], list: LIST_MESSAGES.has(def) };
     plans.set(def, plan);
   }
   return plan;
 }
 
-function checkScalar(type: string, v: unknown, path: string): void {
-  const ok =
-    type === 'string'
-      ? typeof v === 'string'
-      : type === 'bytes'
-        ? typeof v === 'string' || v instanceof Uint8Array
-        : type === 'bool'
-          ? typeof v === 'boolean'
-          : type === 'double' || type === 'float'
-            ? typeof v === 'number'
-            : typeof v === 'number' && Number.isInteger(v);
-  if (!ok) throw new ProtobufEncodeError(`${path}: ${JSON.stringify(v)} is not a ${type}`);
+// Field paths only explain a failure: the encoder runs without them, and when a value turns
+// out wrong it runs again building them, so that the error names where (see encodeMessage).
+let tracking = false;
+const child = (path: string, name: string): string => (tracking ? (path ? `${path}.${name}` : name) : '');
+const element = (path: string, key: string | number): string => (tracking ? `${path}[${key}]` : '');
+
+function badScalar(type: string, v: unknown, path: string): never {
+  throw new ProtobufEncodeError(`${path}: ${JSON.stringify(v)} is not a ${type}`);
 }
 
-function writeScalar(w: ByteWriter, n: number, type: string, v: unknown, path: string): void {
-  checkScalar(type, v, path);
-  w.tag(n, wireTypeOf(type));
-  switch (type) {
-    case 'string':
-      w.string(v as string);
+function writeScalar(w: ByteWriter, n: number, field: EncodeField, v: unknown, path: string): void {
+  w.tag(n, field.wireType);
+  switch (field.kind) {
+    case STRING:
+      if (typeof v !== 'string') badScalar(field.type, v, path);
+      w.string(v);
       break;
-    case 'bytes':
+    case BYTES:
       // Base64 in the JSON form; raw bytes when the caller has them already (the envelope's object).
-      w.bytes(v instanceof Uint8Array ? v : Buffer.from(v as string, 'base64'));
+      if (v instanceof Uint8Array) w.bytes(v);
+      else if (typeof v === 'string') w.bytes(Buffer.from(v, 'base64'));
+      else badScalar(field.type, v, path);
       break;
-    case 'bool':
-      w.bool(v as boolean);
+    case BOOL:
+      if (typeof v !== 'boolean') badScalar(field.type, v, path);
+      w.bool(v);
       break;
-    case 'double':
-      w.double(v as number);
+    case DOUBLE:
+      if (typeof v !== 'number') badScalar(field.type, v, path);
+      w.double(v);
       break;
-    case 'float':
-      w.float(v as number);
+    case FLOAT:
+      if (typeof v !== 'number') badScalar(field.type, v, path);
+      w.float(v);
       break;
-    case 'uint32':
-    case 'uint64':
+    case UNSIGNED:
+      if (!Number.isInteger(v)) badScalar(field.type, v, path);
       w.varint(v as number);
       break;
     default:
+      if (!Number.isInteger(v)) badScalar(field.type, v, path);
       w.signed(v as number);
   }
 }
@@ -248,7 +290,7 @@ function writeMessage(w: ByteWriter, n: number, type: string, v: unknown, path: 
 
 function writeOne(w: ByteWriter, field: EncodeField, n: number, v: unknown, path: string): void {
   if (field.message) writeMessage(w, n, field.type, v, path);
-  else writeScalar(w, n, field.type, v, path);
+  else writeScalar(w, n, field, v, path);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -270,22 +312,22 @@ function writeFields(w: ByteWriter, def: string, value: unknown, path: string): 
     if (v === undefined || v === null) {
       // gogo writes non-pointer fields even when zero; a form writes only what it set.
       if (form || flags & (POINTER | MAP | REPEATED)) continue;
-      if (field.message) writeMessage(w, n, type, undefined, path ? `${path}.${name}` : name);
-      else if (type !== 'bytes') writeScalar(w, n, type, zeroScalar(type), path ? `${path}.${name}` : name);
+      if (field.message) writeMessage(w, n, type, undefined, child(path, name));
+      else if (field.kind !== BYTES) writeScalar(w, n, field, zeroScalar(type), child(path, name));
       continue;
     }
-    const fpath = path ? `${path}.${name}` : name;
+    const fpath = child(path, name);
     if (flags & MAP) {
       if (!isObject(v)) throw new ProtobufEncodeError(`${fpath}: expected a map`);
       for (const key of Object.keys(v).sort()) {
         const start = w.tag(n, 2).begin();
         w.tag(1, 2).string(key);
-        if (v[key] !== null) writeOne(w, field, 2, v[key], `${fpath}[${key}]`);
+        if (v[key] !== null) writeOne(w, field, 2, v[key], element(fpath, key));
         w.end(start);
       }
     } else if (flags & REPEATED) {
       if (!Array.isArray(v)) throw new ProtobufEncodeError(`${fpath}: expected a list`);
-      for (let i = 0; i < v.length; i++) writeOne(w, field, n, v[i], `${fpath}[${i}]`);
+      for (let i = 0; i < v.length; i++) writeOne(w, field, n, v[i], element(fpath, i));
     } else {
       writeOne(w, field, n, v, fpath);
     }
@@ -294,7 +336,19 @@ function writeFields(w: ByteWriter, def: string, value: unknown, path: string): 
 
 /** Encodes a JSON value as the message `def` (without envelope). */
 export function encodeMessage(def: string, value: unknown, path = ''): Uint8Array {
-  const w = new ByteWriter();
-  writeFields(w, def, value, path);
-  return w.finish();
+  try {
+    const w = new ByteWriter();
+    writeFields(w, def, value, path);
+    return w.finish();
+  } catch (err) {
+    if (!(err instanceof ProtobufEncodeError) || tracking) throw err;
+    // Again, naming the fields on the way down, so that the error says which value it was.
+    tracking = true;
+    try {
+      writeFields(new ByteWriter(), def, value, path);
+    } finally {
+      tracking = false;
+    }
+    throw err;
+  }
 }

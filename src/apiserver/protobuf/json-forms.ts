@@ -41,19 +41,21 @@ function rfc3339(seconds: number, micros: number | undefined, path: string): str
 function parseTime(value: unknown, path: string): Record<string, unknown> {
   if (value === null || value === undefined || value === '') return {};
   if (typeof value !== 'string') throw new ProtobufEncodeError(`${path}: a time must be an RFC 3339 string`);
-  // The objects of one list carry a handful of distinct times, often all the same one.
-  if (value === lastTime.text) return { seconds: lastTime.seconds, nanos: lastTime.nanos };
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProtobufEncodeError(`${path}: "${value}" is not an RFC 3339 time`);
-  const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
-  const nanos = Number(fraction.padEnd(9, '0').slice(0, 9));
-  const seconds = Math.floor(ms / 1000);
-  lastTime.text = value;
-  lastTime.seconds = seconds;
-  lastTime.nanos = nanos;
-  return { seconds, nanos };
+  // The objects of one list carry a handful of distinct times (creation, a scrape's, a
+  // status's), interleaved from field to field: a few recent ones are kept parsed.
+  let t = recentTimes.get(value);
+  if (t === undefined) {
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new ProtobufEncodeError(`${path}: "${value}" is not an RFC 3339 time`);
+    const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
+    t = { seconds: Math.floor(ms / 1000), nanos: Number(fraction.padEnd(9, '0').slice(0, 9)) };
+    if (recentTimes.size >= RECENT_TIMES_LIMIT) recentTimes.clear();
+    recentTimes.set(value, t);
+  }
+  return { seconds: t.seconds, nanos: t.nanos };
 }
-const lastTime = { text: '', seconds: 0, nanos: 0 };
+const RECENT_TIMES_LIMIT = 256;
+const recentTimes = new Map<string, { readonly seconds: number; readonly nanos: number }>();
 
 function rawJson(raw: unknown, path: string): unknown {
   if (typeof raw !== 'string' || raw === '') return null;
