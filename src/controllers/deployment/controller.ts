@@ -16,6 +16,7 @@ import { claimObjects, CONTROLLER_UID_INDEX, controllerRefFor, controllerUidInde
 import { QueueController } from '../lib/queue-controller.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { rolloutRecreate } from './recreate.js';
+import type { RolloutContext } from './rollout-context.js';
 import { rolloutRolling } from './rolling.js';
 import { checkPausedConditions, isScalingEvent, syncOnly, syncStatusOnly } from './sync.js';
 import {
@@ -30,6 +31,7 @@ import {
   maxRevision,
   maxSurge,
   NEW_RS_CREATED,
+  newRSReplicas,
   newCondition,
   POD_TEMPLATE_HASH,
   REVISION,
@@ -40,7 +42,7 @@ import {
   setReplicasAnnotations,
 } from './util.js';
 
-export class DeploymentController extends QueueController {
+export class DeploymentController extends QueueController implements RolloutContext {
   readonly name = 'deployment';
   readonly client: Client;
   readonly log: Logger;
@@ -286,16 +288,6 @@ export class DeploymentController extends QueueController {
     d.status = status;
     (d.metadata as { resourceVersion?: string }).resourceVersion = updated.metadata!.resourceVersion;
   }
-}
-
-/** NewRSNewReplicas: how big the new ReplicaSet may be now. */
-export function newRSReplicas(d: Deployment, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): number {
-  if (d.spec?.strategy?.type === 'Recreate') return desired(d);
-  const current = allRSs.reduce((s, rs) => s + replicasOf(rs), 0) + (newRS && !allRSs.includes(newRS) ? replicasOf(newRS) : 0);
-  const maxTotal = desired(d) + maxSurge(d);
-  const have = newRS ? replicasOf(newRS) : 0;
-  if (current >= maxTotal) return have;
-  return have + Math.min(maxTotal - current, desired(d) - have);
 }
 
 export const deploymentController: ControllerFactory = (ctx) => new DeploymentController(ctx);

@@ -1,6 +1,6 @@
 // The Progressing condition: complete, progressing, or stuck past progressDeadlineSeconds.
 import type { Deployment, DeploymentCondition, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { DeploymentController } from './controller.js';
+import type { RolloutContext } from './rollout-context.js';
 import { calculateStatus, sameStatus } from './sync.js';
 import {
   getCondition,
@@ -35,7 +35,7 @@ function replicaFailures(allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): D
   return out;
 }
 
-export async function syncRolloutStatus(dc: DeploymentController, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<void> {
+export async function syncRolloutStatus(dc: RolloutContext, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<void> {
   const now = dc.now();
   const status = calculateStatus(dc, allRSs, newRS, d);
   if (!hasProgressDeadline(d)) removeCondition(status, 'Progressing');
@@ -67,7 +67,7 @@ export async function syncRolloutStatus(dc: DeploymentController, allRSs: Replic
 }
 
 /** Looks again when the deadline would pass, so ProgressDeadlineExceeded appears on time. */
-function requeueStuck(dc: DeploymentController, d: Deployment, status: typeof d.status): void {
+function requeueStuck(dc: RolloutContext, d: Deployment, status: typeof d.status): void {
   const c = getCondition(status, 'Progressing');
   if (!hasProgressDeadline(d) || !c || c.reason === TIMED_OUT || c.reason === NEW_RS_AVAILABLE) return;
   if (isComplete(d, status ?? {})) return;

@@ -1,12 +1,12 @@
 // Recreate: all old pods go before any new one starts.
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { DeploymentController } from './controller.js';
+import type { RolloutContext } from './rollout-context.js';
 import { syncRolloutStatus } from './progress.js';
 import { calculateStatus, cleanupDeployment } from './sync.js';
 import { activeOnly, desired, isComplete, sumStatus } from './util.js';
 
-export async function rolloutRecreate(dc: DeploymentController, d: Deployment, rsList: ReplicaSet[], pods: Map<string, Pod[]>): Promise<void> {
+export async function rolloutRecreate(dc: RolloutContext, d: Deployment, rsList: ReplicaSet[], pods: Map<string, Pod[]>): Promise<void> {
   let { newRS, oldRSs } = await dc.allReplicaSets(d, rsList, false);
   let scaledDown = false;
   const olds: ReplicaSet[] = [];

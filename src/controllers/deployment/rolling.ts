@@ -1,12 +1,12 @@
 // RollingUpdate: grow the new ReplicaSet within maxSurge, shrink old ones within
 // maxUnavailable, unhealthy old replicas first.
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { newRSReplicas, type DeploymentController } from './controller.js';
+import type { RolloutContext } from './rollout-context.js';
 import { syncRolloutStatus } from './progress.js';
 import { calculateStatus, cleanupDeployment } from './sync.js';
-import { activeOnly, byCreation, desired, isComplete, maxUnavailable, replicasOf, sumSpec, sumStatus } from './util.js';
+import { activeOnly, byCreation, desired, isComplete, maxUnavailable, newRSReplicas, replicasOf, sumSpec, sumStatus } from './util.js';
 
-export async function rolloutRolling(dc: DeploymentController, d: Deployment, rsList: ReplicaSet[]): Promise<void> {
+export async function rolloutRolling(dc: RolloutContext, d: Deployment, rsList: ReplicaSet[]): Promise<void> {
   const got = await dc.allReplicaSets(d, rsList, true);
   let newRS = got.newRS;
   let oldRSs = got.oldRSs;
@@ -24,13 +24,13 @@ export async function rolloutRolling(dc: DeploymentController, d: Deployment, rs
   return syncRolloutStatus(dc, all(), newRS, d);
 }
 
-async function reconcileNewReplicaSet(dc: DeploymentController, allRSs: ReplicaSet[], newRS: ReplicaSet, d: Deployment) {
+async function reconcileNewReplicaSet(dc: RolloutContext, allRSs: ReplicaSet[], newRS: ReplicaSet, d: Deployment) {
   if (replicasOf(newRS) === desired(d)) return { scaled: false, rs: newRS };
   if (replicasOf(newRS) > desired(d)) return dc.scaleReplicaSet(newRS, desired(d), d);
   return dc.scaleReplicaSet(newRS, newRSReplicas(d, allRSs, newRS), d);
 }
 
-async function reconcileOldReplicaSets(dc: DeploymentController, allRSs: ReplicaSet[], oldRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment) {
+async function reconcileOldReplicaSets(dc: RolloutContext, allRSs: ReplicaSet[], oldRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment) {
   const updated = new Map<string, ReplicaSet>();
   if (sumSpec(oldRSs) === 0) return { scaled: false, updated };
   const minAvailable = desired(d) - maxUnavailable(d);

@@ -1,7 +1,7 @@
 // Scaling without rolling out (paused Deployments and scaling events), proportional
 // scaling across ReplicaSets mid-rollout, status calculation and revision-history cleanup.
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { DeploymentController } from './controller.js';
+import type { RolloutContext } from './rollout-context.js';
 import {
   activeOnly,
   byCreation,
@@ -29,13 +29,13 @@ import {
   TIMED_OUT,
 } from './util.js';
 
-export async function syncStatusOnly(dc: DeploymentController, d: Deployment, rsList: ReplicaSet[]): Promise<void> {
+export async function syncStatusOnly(dc: RolloutContext, d: Deployment, rsList: ReplicaSet[]): Promise<void> {
   const { newRS, oldRSs } = await dc.allReplicaSets(d, rsList, false);
   await syncDeploymentStatus(dc, [...oldRSs, ...(newRS ? [newRS] : [])], newRS, d);
 }
 
 /** dc.sync in Kubernetes: scale what exists, no rollout. */
-export async function syncOnly(dc: DeploymentController, d: Deployment, rsList: ReplicaSet[]): Promise<void> {
+export async function syncOnly(dc: RolloutContext, d: Deployment, rsList: ReplicaSet[]): Promise<void> {
   const { newRS, oldRSs } = await dc.allReplicaSets(d, rsList, false);
   const rss = await scale(dc, d, newRS, oldRSs);
   if (d.spec?.paused) await cleanupDeployment(dc, rss.oldRSs, d);
@@ -43,7 +43,7 @@ export async function syncOnly(dc: DeploymentController, d: Deployment, rsList: 
 }
 
 /** A scaling event: some active ReplicaSet was sized for a different replica count. */
-export async function isScalingEvent(dc: DeploymentController, d: Deployment, rsList: ReplicaSet[]): Promise<boolean> {
+export async function isScalingEvent(dc: RolloutContext, d: Deployment, rsList: ReplicaSet[]): Promise<boolean> {
   const { newRS, oldRSs } = await dc.allReplicaSets(d, rsList, false);
   for (const rs of activeOnly([...oldRSs, newRS])) {
     const want = desiredAnnotation(rs);
@@ -52,7 +52,7 @@ export async function isScalingEvent(dc: DeploymentController, d: Deployment, rs
   return false;
 }
 
-export async function checkPausedConditions(dc: DeploymentController, d: Deployment): Promise<void> {
+export async function checkPausedConditions(dc: RolloutContext, d: Deployment): Promise<void> {
   if (!hasProgressDeadline(d)) return;
   const cond = getCondition(d.status, 'Progressing');
   if (cond?.reason === TIMED_OUT) return;
@@ -103,7 +103,7 @@ function replaceIn(sets: Sets, before: ReplicaSet, after: ReplicaSet): void {
 }
 
 /** dc.scale: sizes ReplicaSets for spec.replicas, proportionally when several are active. */
-export async function scale(dc: DeploymentController, d: Deployment, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<Sets> {
+export async function scale(dc: RolloutContext, d: Deployment, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<Sets> {
   const sets: Sets = { newRS, oldRSs: [...oldRSs] };
   const one = activeOrLatest(newRS, oldRSs);
   if (one) {
@@ -136,7 +136,7 @@ export async function scale(dc: DeploymentController, d: Deployment, newRS: Repl
 }
 
 /** Deletes the oldest unused ReplicaSets beyond revisionHistoryLimit. */
-export async function cleanupDeployment(dc: DeploymentController, oldRSs: ReplicaSet[], d: Deployment): Promise<void> {
+export async function cleanupDeployment(dc: RolloutContext, oldRSs: ReplicaSet[], d: Deployment): Promise<void> {
   const limit = d.spec?.revisionHistoryLimit;
   if (limit === undefined || limit === null) return;
   const cleanable = oldRSs.filter((rs) => !rs.metadata?.deletionTimestamp).sort(byRevision);
@@ -152,7 +152,7 @@ export async function cleanupDeployment(dc: DeploymentController, oldRSs: Replic
   }
 }
 
-export function calculateStatus(dc: DeploymentController, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): DeploymentStatus {
+export function calculateStatus(dc: RolloutContext, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): DeploymentStatus {
   const available = sumStatus(allRSs, 'availableReplicas');
   const status: DeploymentStatus = {
     observedGeneration: d.metadata?.generation,
@@ -174,7 +174,7 @@ export function sameStatus(a: DeploymentStatus | undefined, b: DeploymentStatus)
   return canonical(a ?? {}) === canonical(b);
 }
 
-export async function syncDeploymentStatus(dc: DeploymentController, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<void> {
+export async function syncDeploymentStatus(dc: RolloutContext, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<void> {
   const status = calculateStatus(dc, allRSs, newRS, d);
   if (sameStatus(d.status, status)) return;
   await dc.updateStatus(d, status);

@@ -279,3 +279,13 @@ export function isTimedOut(d: Deployment, s: DeploymentStatus, now: number): boo
   const from = Date.parse(c.lastUpdateTime ?? '');
   return !Number.isNaN(from) && from + d.spec!.progressDeadlineSeconds! * 1000 < now;
 }
+
+/** NewRSNewReplicas: how big the new ReplicaSet may be now. */
+export function newRSReplicas(d: Deployment, allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): number {
+  if (d.spec?.strategy?.type === 'Recreate') return desired(d);
+  const current = allRSs.reduce((s, rs) => s + replicasOf(rs), 0) + (newRS && !allRSs.includes(newRS) ? replicasOf(newRS) : 0);
+  const maxTotal = desired(d) + maxSurge(d);
+  const have = newRS ? replicasOf(newRS) : 0;
+  if (current >= maxTotal) return have;
+  return have + Math.min(maxTotal - current, desired(d) - have);
+}
