@@ -144,14 +144,28 @@ interface Perf {
   /** How long the serving thread was ready to run but waited for the core (other processes had it), in ms. */
   waitMs: number;
   /** Skiff's scavenges and other collections during the run: how many, their longest and total pause (ms). */
-  gc?: { count: number; maxMs: number; totalMs: number };
+  gc?: { count: number; maxMs: number; totalMs: number; byKind: Record<string, { count: number; maxMs: number; totalMs: number }> };
 }
 
+/** perf_hooks' GC kinds (constants.NODE_PERFORMANCE_GC_*): which collector paused the loop. */
+const GC_KIND: Record<number, string> = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental', 16: 'weak-callbacks' };
+
 /** The garbage collector's pauses in this process (Skiff's DNS), as they happen. */
-const gcPauses: number[] = [];
+const gcPauses: { kind: string; ms: number }[] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcPauses.push(e.duration);
+  for (const e of list.getEntries()) {
+    const d = (e as unknown as { detail?: { kind?: number; flags?: number } }).detail;
+    const kind = GC_KIND[d?.kind ?? 0] ?? `kind-${d?.kind}`;
+    gcPauses.push({ kind: d?.flags ? `${kind}(flags ${d.flags})` : kind, ms: e.duration });
+  }
 }).observe({ entryTypes: ['gc'] });
+
+function gcSummary(): NonNullable<Perf['gc']> {
+  const sum = (ps: { ms: number }[]) => ({ count: ps.length, maxMs: Math.max(0, ...ps.map((p) => p.ms)), totalMs: ps.reduce((a, p) => a + p.ms, 0) });
+  const byKind: NonNullable<Perf['gc']>['byKind'] = {};
+  for (const k of new Set(gcPauses.map((p) => p.kind))) byKind[k] = sum(gcPauses.filter((p) => p.kind === k));
+  return { ...sum(gcPauses), byKind };
+}
 
 /** Time the main thread of a process spent ready but not running, in ms (/proc/PID/schedstat). */
 function runQueueWaitMs(pid = process.pid): number {
@@ -182,9 +196,20 @@ async function dnsperf(port: number, file: string, serverPid?: number, maxQps?: 
   const outFile = join(dir, 'dnsperf.out');
   const fd = openSync(outFile, 'w');
   const load = loadavg()[0]!;
+  // The previous run's dnsperf output, parsed in this process, leaves megabytes of young
+  // survivors that the first scavenges of the next run would copy and promote (10–20 ms
+  // pauses at the start of every run in --trace-gc-nvp): the bench's garbage, not the
+  // server's. A full collection before the run takes it away (`npm run bench` exposes gc).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20)); // its own perf entry arrives before the reset below
+  }
   const cpu0 = cpuMicros(serverPid);
   const wait0 = runQueueWaitMs(serverPid);
   gcPauses.length = 0;
+  // With --trace-gc, these marks place its lines (milliseconds since start) in the runs.
+  if (process.env.DNS_BENCH_MARKS) console.log(`mark: run on port ${port}${maxQps ? ` paced ${maxQps}/s` : ''} starts at ${performance.now().toFixed(0)} ms`);
   const child = spawn(pin ? 'taskset' : 'dnsperf', [...(pin ? ['-c', '1', 'dnsperf'] : []), ...args], { stdio: ['ignore', fd, 'ignore'] });
   closeSync(fd);
   const killer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 30) * 1000);
@@ -192,7 +217,7 @@ async function dnsperf(port: number, file: string, serverPid?: number, maxQps?: 
   clearTimeout(killer);
   const cpu = cpuMicros(serverPid) - cpu0;
   const waitMs = runQueueWaitMs(serverPid) - wait0;
-  const gc = serverPid === undefined ? { count: gcPauses.length, maxMs: Math.max(0, ...gcPauses), totalMs: gcPauses.reduce((a, b) => a + b, 0) } : undefined;
+  const gcs = serverPid === undefined ? gcSummary() : undefined;
   const out = readFileSync(outFile, 'utf8');
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
@@ -200,13 +225,19 @@ async function dnsperf(port: number, file: string, serverPid?: number, maxQps?: 
   const lat: number[] = [];
   for (const m of out.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]) * 1000);
   const s = summarize(lat);
-  return { qps, p50: s.p50, p99: s.p99, lost, cpuUs: cpu / completed, load, waitMs, gc };
+  return { qps, p50: s.p50, p99: s.p99, lost, cpuUs: cpu / completed, load, waitMs, gc: gcs };
 }
 
 /** Where a tail may come from: the core taken by others, and collector pauses. */
 const pauses = (r: Perf) =>
   `waited for the core ${r.waitMs.toFixed(0)} ms` +
-  (r.gc ? `, ${r.gc.count} GC pauses (longest ${r.gc.maxMs.toFixed(1)} ms, ${r.gc.totalMs.toFixed(0)} ms in all)` : '');
+  (r.gc
+    ? `, ${r.gc.count} GC pauses (longest ${r.gc.maxMs.toFixed(1)} ms, ${r.gc.totalMs.toFixed(0)} ms in all: ` +
+      Object.entries(r.gc.byKind)
+        .map(([k, g]) => `${g.count} ${k} ${g.totalMs.toFixed(0)} ms, longest ${g.maxMs.toFixed(1)}`)
+        .join('; ') +
+      ')'
+    : '');
 
 const rows: Row[] = [];
 const runs: Record<string, Perf> = {};
