@@ -37,6 +37,8 @@ export interface AgentFlags extends NodeProxyFlags, NodeIngressFlags {
   nodeIp?: string;
   runtime: string;
   kubeletPort?: number;
+  /** --sync-frequency in ms: the periodic pod resync; default 1 min. */
+  syncFrequency?: number;
   containerRuntimeEndpoint?: string;
   clusterDns?: string;
   cniBridge?: string;
@@ -147,6 +149,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     containerHooks: real?.hooks,
     onPodChanged: real?.podChanged,
     cleanupOrphanedPods: real?.cleanupOrphanedPods,
+    syncFrequencyMs: flags.syncFrequency,
     log,
   });
   // The agent runs in a process of its own here: its /metrics carries the process series too.

@@ -1,6 +1,7 @@
 // The `skiff` command. Flag names follow k3s where k3s has one.
 import { Command, Option } from 'commander';
 import { stopChildren } from '../util/children.js';
+import { parseGoDuration } from '../util/go-duration.js';
 
 const program = new Command();
 program.name('skiff').description('Kubernetes in one program: API server, store, controllers, node agent.');
@@ -64,6 +65,12 @@ program
   .option('--cni-bridge <name>', 'Linux bridge of the pod network', 'skiff0')
   .option('--pod-network <mode>', "how pods reach other nodes' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none", 'host-gw')
   .option('--kubelet-port <port>', "port of the node agent's HTTPS server (logs, exec, port-forward); 0 picks a free one", (v) => parseCount(v), 10250)
+  .option(
+    '--sync-frequency <duration>',
+    "how long after its last sync each running pod is synced again (jittered up to half more), as the kubelet's; 0: never",
+    (v) => parseSyncFrequency(v),
+    60_000,
+  )
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')
   .option('--disable-proxy', 'run no service proxy on this node', false)
@@ -98,6 +105,13 @@ function parseBool(v: string): boolean {
   throw new Error(`invalid boolean: ${v} (true or false)`);
 }
 
+/** A Go duration (the kubelet's flag syntax) in milliseconds. */
+function parseSyncFrequency(v: string): number {
+  const ms = parseGoDuration(v) / 1e6;
+  if (ms < 0) throw new Error(`invalid --sync-frequency: ${v} (a duration such as 1m or 30s, at least 0)`);
+  return ms;
+}
+
 function parseCount(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`invalid count: ${v}`);
@@ -120,6 +134,12 @@ program
   .option('--pod-network <mode>', "how pods reach other nodes' pods: host-gw (routes via node addresses; nodes share a link), vxlan, none", 'host-gw')
   .option('--cluster-cidr <cidr>', "the server's --cluster-cidr: pod traffic to it is not masqueraded", '10.42.0.0/16')
   .option('--kubelet-port <port>', "port of the node agent's HTTPS server (logs, exec, port-forward); 0 picks a free one", (v) => parseCount(v), 10250)
+  .option(
+    '--sync-frequency <duration>',
+    "how long after its last sync each running pod is synced again (jittered up to half more), as the kubelet's; 0: never",
+    (v) => parseSyncFrequency(v),
+    60_000,
+  )
   .option('--kubelet-bind-address <ip>', "address the node agent's HTTPS server listens on (default: the node IP)")
   .option('--proxy-mode <mode>', 'service proxy mode: iptables, nftables or userspace (default iptables as root, else userspace)')
   .option('--iptables-backend <kind>', 'iptables the iptables proxy mode drives: auto (the one already holding rules, else nft), legacy, nft', 'auto')

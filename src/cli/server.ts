@@ -78,6 +78,8 @@ export interface ServerFlags extends NodeProxyFlags, NodeIngressFlags, Encryptio
   horizontalPodAutoscalerSyncPeriod?: string;
   /** Port of the host agent's HTTPS server; default 10250. */
   kubeletPort?: number;
+  /** --sync-frequency in ms: the host agent's periodic pod resync; default 1 min. */
+  syncFrequency?: number;
   /** The host agent's container runtime: auto (default), cri or simulated. */
   runtime?: string;
   /** An existing CRI socket (unix:///…) instead of a supervised containerd. */
@@ -287,6 +289,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       capacity: nodeRuntime.capacity,
       sandbox: nodeRuntime.sandbox,
       agentDir: join(dataDir, 'agent'),
+      syncFrequencyMs: flags.syncFrequency,
       server: {
         clientCA: pki.caCert,
         issueServingCert: pki.issueServingCert,

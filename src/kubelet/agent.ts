@@ -19,6 +19,7 @@ import type { ContainerHooks } from './pod/container-hooks.js';
 import { Registry } from 'prom-client';
 import { PodStartTiming } from './pod/start-timing.js';
 import { registerNodeMetrics } from './node-metrics.js';
+import { DEFAULT_SYNC_FREQUENCY_MS, PodResyncQueue, type ResyncClock } from './pod/resync.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -54,6 +55,10 @@ export interface NodeAgentOptions {
   podStartTiming?: boolean;
   /** Removes the on-disk directories (volumes) of pods not in `keep`; run once at start. */
   cleanupOrphanedPods?(keep: Set<string>): Promise<string[]>;
+  /** The kubelet's --sync-frequency: each running pod is synced again this long (jittered) after its last sync; default 1 min, 0: never. */
+  syncFrequencyMs?: number;
+  /** Timers of the resyncs (tests drive them by hand). */
+  resyncClock?: ResyncClock;
 }
 
 export class NodeAgent {
@@ -76,12 +81,18 @@ export class NodeAgent {
   /** The node agent's own metrics (pod start histograms), for its /metrics endpoint. */
   readonly metrics = new Registry();
   readonly startTiming?: PodStartTiming;
+  private readonly resyncs: PodResyncQueue;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.name = opts.node.name;
     this.now = opts.now ?? Date.now;
     if (opts.podStartTiming ?? opts.runtime.runsProcesses) this.startTiming = new PodStartTiming(opts.log, this.metrics);
     registerNodeMetrics(this.metrics, this.name, opts.runtime);
+    this.resyncs = new PodResyncQueue({
+      periodMs: opts.syncFrequencyMs ?? DEFAULT_SYNC_FREQUENCY_MS,
+      resync: (uid) => this.workers.get(uid)?.kick(),
+      clock: opts.resyncClock,
+    });
     if (opts.recordEvents !== false) this.recorder = new ClientEventRecorder(opts.client, 'kubelet', opts.log.child('events'), this.name, this.now);
     const pods = opts.client.pods;
     this.api = {
@@ -159,6 +170,7 @@ export class NodeAgent {
     this.stopped = true;
     clearTimeout(this.timer);
     for (const u of this.unsubscribe.splice(0)) u();
+    this.resyncs.stop();
     for (const w of this.workers.values()) w.stop();
     this.workers.clear();
   }
@@ -276,7 +288,14 @@ export class NodeAgent {
           ...this.opts.containerHooks,
           event: this.recorder ? (p, type, reason, message) => this.recorder!.event(p as never, type, reason, message) : undefined,
           onFinished: (worker) => {
-            if (this.workers.get(uid) === worker) this.workers.delete(uid);
+            if (this.workers.get(uid) !== worker) return;
+            this.workers.delete(uid);
+            this.resyncs.forget(uid);
+          },
+          onSynced: (worker, running) => {
+            if (this.workers.get(uid) !== worker) return;
+            if (running) this.resyncs.synced(uid);
+            else this.resyncs.forget(uid);
           },
           onSandbox: (worker, id) => {
             for (const [k, v] of this.bySandbox) if (v === worker) this.bySandbox.delete(k);
@@ -354,6 +373,11 @@ export class NodeAgent {
     } finally {
       this.postingStatus = false;
     }
+  }
+
+  /** Pods waiting for their periodic resync (tests). */
+  get resyncsQueued(): number {
+    return this.resyncs.size;
   }
 
   /** Pods this agent is running (tests and the pool's figures). */

@@ -38,6 +38,8 @@ export interface InProcessAgentsOptions {
     sandbox?: SandboxConfigOptions;
     /** DATA_DIR/agent, for a runtime that runs processes: where pods' volumes are prepared. */
     agentDir?: string;
+    /** --sync-frequency in ms (see NodeAgentOptions.syncFrequencyMs); default 1 min. */
+    syncFrequencyMs?: number;
     /** The agent's HTTPS server (logs, exec, port-forward); none when absent. */
     server?: { clientCA: string; issueServingCert?: Pki['issueServingCert']; port?: number; host?: string; fallbackToFreePort?: boolean };
   };
@@ -161,6 +163,7 @@ export async function startInProcessAgents(opts: InProcessAgentsOptions): Promis
       ...routers,
       log: opts.log.child('agent'),
       leaseRenewMs: opts.leaseRenewMs,
+      syncFrequencyMs: h.syncFrequencyMs,
     });
     await result.host.start();
   }

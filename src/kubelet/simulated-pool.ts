@@ -95,6 +95,9 @@ export class SimulatedNodePool {
           ...this.routers,
           log,
           leaseRenewMs: renew,
+          // A simulated runtime changes nothing behind the agent's back (every change comes
+          // with its event), and thousands of pods each resynced once a minute would be its CPU.
+          syncFrequencyMs: 0,
           recordEvents: this.opts.recordEvents ?? count <= 100,
           firstRenewDelayMs: Math.floor((renew * i) / Math.max(1, count)),
         });

@@ -11,7 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { killProcessesUnder, realNodeMissing, unmountUnder } from '../helpers/real-node.js';
+import { killProcessesUnder, unmountUnder } from '../helpers/pod-teardown.js';
+import { realNodeMissing } from '../helpers/real-node.js';
 import { SKIFF_BIN } from '../helpers/server.js';
 
 const RUNS = 6;

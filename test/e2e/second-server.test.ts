@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { killProcessesUnder, realNodeMissing, unmountUnder } from '../helpers/real-node.js';
+import { killProcessesUnder, unmountUnder } from '../helpers/pod-teardown.js';
+import { realNodeMissing } from '../helpers/real-node.js';
 import { SKIFF_BIN } from '../helpers/server.js';
 import { waitFor as until } from '../helpers/wait.js';
 

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { netsOverlap, parseIpv4Net, type Ipv4Net } from '../../src/kubelet/network/ipv4.js';
-import { killProcessesUnder, unmountUnder } from './real-node.js';
+import { killProcessesUnder, unmountUnder } from './pod-teardown.js';
 
 const RECORD_DIR = '/run/skiff-netns-tests';
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
-import { killProcessesUnder, removeSandboxes, unmountUnder } from './real-node.js';
+import { teardownNodeDir } from './pod-teardown.js';
 import { SKIFF_BIN } from './server.js';
 
 export interface RealAgentOptions {
@@ -145,34 +145,10 @@ export function realAgent(o: RealAgentOptions): RealAgent {
       // containerd alone removes the sandboxes, so that CNI DEL runs for each and the pods'
       // processes, netns and leases go.
       await agent.stop();
-      await removeSandboxesWithOwnContainerd(agentDir, socket, o.netns);
-      killProcessesUnder(dataDir);
-      unmountUnder(dataDir);
+      await teardownNodeDir(dataDir, o.netns);
       if (!o.netns) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return agent;
-}
-
-/**
- * Starts the containerd of a stopped agent on its own config (inside the agent's network
- * namespace, where the pods' veths are), removes every sandbox through CRI, stops it again.
- */
-async function removeSandboxesWithOwnContainerd(agentDir: string, socket: string, netns?: string): Promise<void> {
-  const config = join(agentDir, 'containerd', 'config.toml');
-  if (!existsSync(config)) return;
-  const argv = ['containerd', '--config', config];
-  const proc = netns ? spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.once('error', () => {});
-  try {
-    await removeSandboxes(socket, 30_000);
-  } finally {
-    proc.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  }
 }

@@ -1,14 +1,15 @@
 // A `skiff server` with a real node agent (CRI runtime, supervised containerd, CNI bridge)
 // for e2e tests and benchmarks, with host names (bridge, pod and service CIDRs) unique to
 // this run so that parallel runs do not meet, and a cleanup that removes what it created
-// on the host even after a failure.
+// on the host even after a failure (pod-teardown.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxAvailable } from '../../src/images/busybox.js';
 import { criUnavailableReason } from '../../src/kubelet/node-runtime.js';
 import { CriRuntime } from '../../src/kubelet/runtime/cri/cri-runtime.js';
+import { teardownNodeDir } from './pod-teardown.js';
 import { kubectlAt, SKIFF_BIN, type KubectlResult } from './server.js';
 
 /** Why real containers cannot run here, or undefined. */
@@ -38,7 +39,7 @@ export interface RealNode {
   restart(): Promise<void>;
   /** Stops the server (SIGTERM, SIGKILL after 20 s); its containers keep running. */
   stop(): Promise<void>;
-  /** Leftover pods removed, server and containerd stopped, host state removed. Safe to call twice. */
+  /** Server and containerd stopped, then leftover pods removed (CNI DEL each) and host state removed. Safe to call twice. */
   cleanup(): Promise<void>;
 }
 
@@ -167,10 +168,9 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     cleanup: async () => {
       if (cleaned) return;
       cleaned = true;
-      await removeSandboxes(socket);
+      // The server first, so that no agent replaces the sandboxes being removed.
       await stop();
-      killProcessesUnder(dataDir);
-      unmountUnder(dataDir);
+      await teardownNodeDir(dataDir, opts.netns);
       spawnSync('ip', [...(opts.netns ? ['-n', opts.netns] : []), 'link', 'del', bridge], { stdio: 'ignore' });
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -182,49 +182,6 @@ export async function startRealNode(extraArgs: string[] = [], opts: RealNodeOpti
     throw e;
   }
   return node;
-}
-
-/**
- * Stops and removes every sandbox left in this containerd, so that CNI DEL runs for each;
- * `waitMs`: how long to wait for a containerd that is still starting.
- */
-export async function removeSandboxes(socket: string, waitMs = 2000): Promise<void> {
-  if (waitMs <= 2000 && !existsSync(socket)) return;
-  let rt: CriRuntime | undefined;
-  try {
-    rt = await CriRuntime.connect({ endpoint: `unix://${socket}`, waitMs });
-    for (const sb of await rt.listPodSandbox()) {
-      await rt.stopPodSandbox(sb.id).catch(() => {});
-      await rt.removePodSandbox(sb.id).catch(() => {});
-    }
-  } catch {
-    /* containerd is gone already: the process and mount sweep below still runs */
-  } finally {
-    await rt?.close();
-  }
-}
-
-/** Processes (containerd, shims) whose command line names this data dir: ours, killed by pid. */
-export function killProcessesUnder(dir: string): void {
-  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  for (const line of ps.stdout.split('\n')) {
-    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (m && m[2]!.includes(dir) && Number(m[1]) !== process.pid) {
-      try {
-        process.kill(Number(m[1]), 'SIGKILL');
-      } catch {
-        /* exited meanwhile */
-      }
-    }
-  }
-}
-
-export function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((p) => p.startsWith(dir));
-  for (const p of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
 }
 
 /** The API server URL the node's admin kubeconfig points at. */

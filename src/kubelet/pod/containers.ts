@@ -22,6 +22,12 @@ export const BACKOFF_MAX_MS = 300_000;
 export const RETRY_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
+/** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
+export function restartBackoffMs(restartCount: number): number {
+  if (restartCount <= 0) return 0;
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (restartCount - 1));
+}
+
 interface Record_ {
   ids: string[];
   /** Containers created for this name in this sandbox; the restart count is one less. */
@@ -37,8 +43,11 @@ export class PodContainers {
   private readonly backoffReported = new Map<string, string>();
   /** Why a container could not be created, per name, until it is: its waiting reason. */
   private readonly waiting = new Map<string, { reason: string; message: string; retryAt: number }>();
-  /** Termination messages of exited containers, by container id (read once). */
-  private readonly messages = new Map<string, string | undefined>();
+  /**
+   * Termination messages of exited containers, by container id: read once per verdict of the
+   * runtime, which may change its reason later (Error, then OOMKilled once the OOM event is in).
+   */
+  private readonly messages = new Map<string, { verdict: string; message: string | undefined }>();
   /** Containers killed for failing liveness/startup: restarted at once, without back-off. */
   private readonly killedForRestart = new Set<string>();
   /** The exited container whose restart has taken its back-off step, per container name. */
@@ -130,7 +139,8 @@ export class PodContainers {
   }
 
   async withMessage(pod: Pod, c: Container, st: ContainerStatus): Promise<ContainerStatus> {
-    if (!this.messages.has(st.id)) {
+    const verdict = `${st.reason ?? ''}\n${st.message ?? ''}`;
+    if (this.messages.get(st.id)?.verdict !== verdict) {
       let fileContent: string | undefined;
       try {
         fileContent = await this.deps.terminationMessage?.(pod, c, st);
@@ -141,19 +151,17 @@ export class PodContainers {
           error: (err as Error).message,
         });
       }
-      this.messages.set(
-        st.id,
-        await terminationMessage({
-          fileContent,
-          policy: c.terminationMessagePolicy,
-          exitCode: st.exitCode,
-          runtimeReason: st.reason,
-          runtimeMessage: st.message,
-          logPath: st.logPath,
-        }),
-      );
+      const message = await terminationMessage({
+        fileContent,
+        policy: c.terminationMessagePolicy,
+        exitCode: st.exitCode,
+        runtimeReason: st.reason,
+        runtimeMessage: st.message,
+        logPath: st.logPath,
+      });
+      this.messages.set(st.id, { verdict, message });
     }
-    const message = this.messages.get(st.id);
+    const message = this.messages.get(st.id)?.message;
     return message === st.message ? st : { ...st, message };
   }
 

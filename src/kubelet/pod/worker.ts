@@ -10,7 +10,7 @@ import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { activeDeadline } from './active-deadline.js';
 import { graceSeconds } from '../container/stop.js';
 import type { AdoptedPod } from './adoption.js';
-import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, PodContainers, RETRY_MS } from './containers.js';
+import { PodContainers, RETRY_MS } from './containers.js';
 import { PodHealth } from './health.js';
 import { PodLifecycle } from './lifecycle.js';
 import { PodSandbox } from './sandbox.js';
@@ -32,12 +32,8 @@ export interface PodWorkerDeps extends PodSyncDeps {
   onSandbox?(worker: PodWorker, sandboxId: string | undefined): void;
   /** While true the worker holds still (a node cut off from the API); kick() it when that ends. */
   paused?(): boolean;
-}
-
-/** Kubelet's restart back-off without resets: the first restart is at once, then 10 s doubling to 5 min. */
-export function restartBackoffMs(restartCount: number): number {
-  if (restartCount <= 0) return 0;
-  return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (restartCount - 1));
+  /** A sync went through; `running`: neither terminating nor finished, so periodic resyncs apply (resync.ts). */
+  onSynced?(worker: PodWorker, running: boolean): void;
 }
 
 export class PodWorker {
@@ -51,6 +47,8 @@ export class PodWorker {
   private readonly now: () => number;
   /** The status this worker last wrote, to know its echo on the watch. */
   private written?: PodStatus;
+  /** Succeeded or Failed: as a terminated pod in the kubelet, it is not resynced. */
+  private finished = false;
 
   constructor(
     readonly key: string,
@@ -103,6 +101,7 @@ export class PodWorker {
   private async syncOnce(): Promise<void> {
     try {
       await this.sync();
+      this.deps.onSynced?.(this, this.lifecycle.state === 'syncing' && !this.finished);
     } catch (err) {
       this.deps.log.warn('pod sync failed', { pod: this.key, error: (err as Error).message });
       this.loop.later(RETRY_MS);
@@ -374,6 +373,7 @@ export class PodWorker {
   }
 
   private async stopSandbox(): Promise<void> {
+    this.finished = true;
     this.health.stopAll();
     await this.sandbox.stop();
   }

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
-import { PodWorker, restartBackoffMs, type PodApi } from '../../../src/kubelet/pod/worker.js';
+import { PodWorker, type PodApi } from '../../../src/kubelet/pod/worker.js';
+import { restartBackoffMs } from '../../../src/kubelet/pod/containers.js';
 import { SimulatedRuntime } from '../../../src/kubelet/runtime/simulated.js';
 import type { Logger } from '../../../src/util/log.js';
 
