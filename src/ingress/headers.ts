@@ -133,37 +133,35 @@ export function responseHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
  * buffers, with no header object in between.
  */
 export function clientResponseHeaderList(raw: readonly Buffer[]): string[] {
-  const n = raw.length >> 1;
-  const names = new Array<string>(n);
-  const values = new Array<string>(n);
+  const out: string[] = [];
   let connection: string | undefined;
   let chunked = false;
-  for (let i = 0; i < n; i++) {
-    const name = raw[2 * i]!.toString('latin1').toLowerCase();
-    const value = raw[2 * i + 1]!.toString('latin1');
-    names[i] = name;
-    values[i] = value;
-    if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
-    else if (name === 'transfer-encoding') chunked = true;
-  }
-  const drop = connection === undefined ? HOP_BY_HOP : dropped({ connection });
-  const out: string[] = [];
   // Where each name went in `out`; a scan of `out` is cheaper for the usual handful of headers.
-  const at = n > 32 ? new Map<string, number>() : undefined;
-  for (let i = 0; i < n; i++) {
-    const name = names[i]!;
-    if (drop.has(name) || (chunked && name === 'content-length')) continue;
+  const at = raw.length > 64 ? new Map<string, number>() : undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
+      else if (name === 'transfer-encoding') chunked = true;
+      continue;
+    }
     if (name !== 'set-cookie') {
       const j = at ? (at.get(name) ?? -1) : indexOfName(out, name);
       if (j >= 0) {
-        if (!SINGLE.has(name)) out[j + 1] += `, ${values[i]}`;
+        if (!SINGLE.has(name)) out[j + 1] += `, ${value}`;
         continue;
       }
       at?.set(name, out.length);
     }
-    out.push(name, values[i]!);
+    out.push(name, value);
   }
-  return out;
+  // Rare afterwards: headers the Connection header names, a length beside Transfer-Encoding.
+  const drop = connection === undefined ? HOP_BY_HOP : dropped({ connection });
+  if (drop === HOP_BY_HOP && !chunked) return out;
+  const kept: string[] = [];
+  for (let j = 0; j < out.length; j += 2) if (!drop.has(out[j]!) && !(chunked && out[j] === 'content-length')) kept.push(out[j]!, out[j + 1]!);
+  return kept;
 }
 
 function indexOfName(list: readonly string[], name: string): number {
