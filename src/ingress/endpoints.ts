@@ -63,7 +63,7 @@ export class EndpointPicker {
    * any of the slices is another object: every request asks.
    */
   resolve(b: ServiceBackend, protocol: 'TCP' | 'UDP' = 'TCP'): Resolution {
-    const key = `${protocol}/${b.namespace}/${b.service}/${b.port}`;
+    const key = protocol === 'TCP' ? tcpKeyOf(b) : `${protocol}/${b.namespace}/${b.service}/${b.port}`;
     const svc = this.source.service(b.namespace, b.service);
     if (!svc) {
       this.resolved.delete(key);
@@ -71,7 +71,7 @@ export class EndpointPicker {
     }
     const slices = this.source.slices(b.namespace, b.service);
     const hit = this.resolved.get(key);
-    if (hit && hit.svc === svc && hit.slices.length === slices.length && hit.slices.every((s, i) => s === slices[i])) return hit.result;
+    if (hit && hit.svc === svc && sameSlices(hit.slices, slices)) return hit.result;
     const result = this.resolveFrom(b, protocol, svc, slices);
     this.resolved.set(key, { svc, slices: [...slices], result });
     return result;
@@ -105,11 +105,15 @@ export class EndpointPicker {
   }
 
   /** The next healthy upstream by `policy`, not among `exclude`; an ejected one if all are. */
-  next(backendKey: string, upstreams: readonly Upstream[], exclude: ReadonlySet<string> = new Set(), policy: Policy = 'round-robin'): Upstream | undefined {
-    const candidates = upstreams.filter((u) => !exclude.has(u.key));
-    if (candidates.length === 0) return undefined;
-    const healthy = candidates.filter((u) => this.healthy(u.key));
-    const pool = healthy.length > 0 ? healthy : candidates;
+  next(backendKey: string, upstreams: readonly Upstream[], exclude?: ReadonlySet<string>, policy: Policy = 'round-robin'): Upstream | undefined {
+    let pool = upstreams;
+    // Nothing excluded and no endpoint ejected or failing its checks (the usual case): no filtering.
+    if (exclude !== undefined || this.health.size > 0 || this.activeDown.size > 0) {
+      const candidates = exclude ? upstreams.filter((u) => !exclude.has(u.key)) : upstreams;
+      const healthy = candidates.filter((u) => this.healthy(u.key));
+      pool = healthy.length > 0 ? healthy : candidates;
+    }
+    if (pool.length === 0) return undefined;
     const turn = (this.cursor.get(backendKey) ?? 0) % pool.length;
     this.cursor.set(backendKey, turn + 1);
     return pool[choose(policy, pool, turn, this.load)];
@@ -150,6 +154,21 @@ export class EndpointPicker {
     const h = this.health.get(key);
     if (h && h.ejectedUntil <= this.now()) this.health.delete(key);
   }
+}
+
+// Backends come from route tables, which are rebuilt rather than changed: a key per backend object.
+const tcpKeys = new WeakMap<ServiceBackend, string>();
+
+function tcpKeyOf(b: ServiceBackend): string {
+  let key = tcpKeys.get(b);
+  if (key === undefined) tcpKeys.set(b, (key = `TCP/${b.namespace}/${b.service}/${b.port}`));
+  return key;
+}
+
+function sameSlices(a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { ANNOTATION_LOAD_BALANCE, parsePolicy, type Policy } from './balance.js';
 import { affinityToken, type EndpointPicker, type Upstream } from './endpoints.js';
-import { clientResponseHeaders, cookieValue, requestHost, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaderList, cookieValue, requestHost, upstreamRequestHeaderList } from './headers.js';
 import type { ConnectionRecord, ConnectionEnd } from './metrics.js';
 import { normalizeHost, rewritePath, type Route, type RouteTable } from './route-table.js';
 import type { BodyFraming, Exchange, ExchangeHandlers, UpstreamPool } from './upstream-client.js';
@@ -53,6 +53,39 @@ export interface ForwardContext {
   onConnection?(c: ConnectionRecord): (end: ConnectionEnd) => void;
 }
 
+/** What a route's annotations say about each request to it, read once per route rather than per request. */
+interface RoutePlan {
+  policy: Policy;
+  /** namespace/service:port, the key of the backend's round-robin turn. */
+  backendKey: string;
+  affinity: boolean;
+  cookieName: string;
+  cookieMaxAge: number;
+  sslRedirect: boolean;
+  rewrite: boolean;
+}
+
+// Routes are rebuilt with the table, never changed: a plan lives as long as its route.
+const plans = new WeakMap<Route, RoutePlan>();
+
+function planOf(route: Route): RoutePlan {
+  let plan = plans.get(route);
+  if (plan) return plan;
+  const a = route.annotations;
+  const b = route.backend;
+  plan = {
+    policy: policyOf(route),
+    backendKey: `${b.namespace}/${b.service}:${b.port}`,
+    affinity: a[ANNOTATION_AFFINITY] === 'cookie',
+    cookieName: a[ANNOTATION_COOKIE_NAME] || DEFAULT_COOKIE_NAME,
+    cookieMaxAge: Number(a[ANNOTATION_COOKIE_MAX_AGE]),
+    sslRedirect: route.tls && a[ANNOTATION_SSL_REDIRECT] !== 'false',
+    rewrite: !!a[ANNOTATION_REWRITE_TARGET],
+  };
+  plans.set(route, plan);
+  return plan;
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTDOWN', 'ECONNECTTIMEOUT']);
 
@@ -89,7 +122,8 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     done(404);
     return;
   }
-  if (proto === 'http' && route.tls && route.annotations[ANNOTATION_SSL_REDIRECT] !== 'false' && ctx.httpsPort) {
+  const plan = planOf(route);
+  if (proto === 'http' && plan.sslRedirect && ctx.httpsPort) {
     const port = ctx.httpsPort === 443 ? '' : `:${ctx.httpsPort}`;
     const location = `https://${normalizeHost(host)}${port}${path}`;
     plainReply(res, 308, `308 Permanent Redirect: ${location}\n`, { location });
@@ -102,16 +136,14 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     done(resolved.status, route);
     return;
   }
-  const b = route.backend;
-  const backendKey = `${b.namespace}/${b.service}:${b.port}`;
-  const affinity = route.annotations[ANNOTATION_AFFINITY] === 'cookie';
-  const cookieName = route.annotations[ANNOTATION_COOKIE_NAME] || DEFAULT_COOKIE_NAME;
+  const { backendKey, affinity, cookieName, policy } = plan;
   const pinned = affinity ? ctx.picker.pinned(resolved.upstreams, cookieValue(req.headers.cookie, cookieName)) : undefined;
-  const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket?.remoteAddress, proto, host });
+  const headers = upstreamRequestHeaderList(req.headers, { remoteAddress: req.socket?.remoteAddress, proto, host });
   const framing = bodyFraming(req);
-  const tried = new Set<string>();
-  const retriable = IDEMPOTENT.has(method);
-  const policy = policyOf(route);
+  const sendPath = plan.rewrite ? upstreamPath(route, path) : path;
+  // Endpoints tried so far: the first alone, a set only once a retry needs one.
+  let firstTried: string | undefined;
+  let tried: Set<string> | undefined;
   let finished = false;
   // Ends the attempt in flight, if any: its connection closed, its load released.
   let abort: (() => void) | undefined;
@@ -127,7 +159,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     done(status, route, upstream);
   };
   // A client that goes away takes its upstream request with it.
-  res.once('close', () => {
+  res.on('close', () => {
     clearTimeout(deadline);
     if (res.writableFinished) return;
     finished = true;
@@ -135,7 +167,8 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
   });
 
   const attempt = (up: Upstream) => {
-    tried.add(up.key);
+    if (firstTried === undefined) firstTried = up.key;
+    else (tried ??= new Set([firstTried])).add(up.key);
     const sent = Date.now();
     // In flight from here until the upstream's answer ends or the attempt fails, for least-requests and ewma.
     const release = ctx.picker.load.begin(up.key);
@@ -155,15 +188,14 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
         clearTimeout(deadline);
         upstreamMs = Date.now() - sent;
         ctx.picker.load.observe(up.key, upstreamMs);
-        const out = clientResponseHeaders(head.headers);
+        const out = clientResponseHeaderList(head.raw);
         if (affinity && pinned?.key !== up.key) {
-          const maxAge = Number(route.annotations[ANNOTATION_COOKIE_MAX_AGE]);
-          const cookie = `${cookieName}=${affinityToken(up)}; Path=/; HttpOnly${maxAge > 0 ? `; Max-Age=${Math.floor(maxAge)}` : ''}`;
-          const prior = out['set-cookie'];
-          out['set-cookie'] = prior ? [...(Array.isArray(prior) ? prior : [String(prior)]), cookie] : [cookie];
+          const maxAge = plan.cookieMaxAge;
+          out.push('set-cookie', `${cookieName}=${affinityToken(up)}; Path=/; HttpOnly${maxAge > 0 ? `; Max-Age=${Math.floor(maxAge)}` : ''}`);
         }
         try {
-          res.writeHead(head.status, out);
+          // A flat list goes to the wire as it is: no header object is built on the way.
+          (res as ServerResponse).writeHead(head.status, out);
         } catch (err) {
           // A header value Node will not send (control characters): the answer cannot be relayed.
           call.destroy();
@@ -203,7 +235,8 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
         // A keep-alive connection the upstream closed meanwhile counts as a failed connect too.
         const connectFailure = CONNECT_ERRORS.has(code) && (!connected || (err.reused === true && code === 'ECONNRESET'));
         if (connectFailure && !connected) ctx.picker.connectFailed(up.key);
-        if (connectFailure && (retriable || !connected) && !req.readableDidRead) {
+        if (connectFailure && (!connected || IDEMPOTENT.has(method)) && !req.readableDidRead) {
+          tried ??= new Set([firstTried!]);
           const next = ctx.picker.next(backendKey, resolved.upstreams, tried, policy);
           if (next && tried.size < 3) return attempt(next);
         }
@@ -214,7 +247,7 @@ export function handleRequest(ctx: ForwardContext, req: Req, res: Res, proto: 'h
     let call: Exchange;
     try {
       call = ctx.upstreams.request(
-        { host: up.host, port: up.port, key: up.key, method, path: upstreamPath(route, path), headers, body: framing, src: req, timeouts: ctx.timeouts },
+        { host: up.host, port: up.port, key: up.key, method, path: sendPath, headers, body: framing, src: req, timeouts: ctx.timeouts },
         handlers,
       );
     } catch (err) {

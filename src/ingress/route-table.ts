@@ -206,8 +206,7 @@ export class RouteTable {
   /** The route for a request, or undefined (404). `path` may carry a query string. */
   match(rawHost: string | undefined, rawPath: string): Route | undefined {
     const host = normalizeHost(rawHost);
-    const q = rawPath.search(/[?#]/);
-    const path = q >= 0 ? rawPath.slice(0, q) : rawPath;
+    const path = withoutQuery(rawPath);
     const rules = this.hostRules(host);
     if (rules) {
       const hit = matchPath(rules.paths, path);
@@ -245,6 +244,15 @@ export function rewritePath(target: string, matched: string, requestPath: string
   const rest = requestPath.slice(matched.length);
   const joined = target.endsWith('/') && rest.startsWith('/') ? target + rest.slice(1) : target + rest;
   return joined.startsWith('/') ? joined : `/${joined}`;
+}
+
+/** The path without its query or fragment (a scan, not a regular expression: this runs per request). */
+function withoutQuery(rawPath: string): string {
+  for (let i = 0; i < rawPath.length; i++) {
+    const c = rawPath.charCodeAt(i);
+    if (c === 63 /* ? */ || c === 35 /* # */) return rawPath.slice(0, i);
+  }
+  return rawPath;
 }
 
 function matchPath(paths: readonly PathRule[], path: string): Route | undefined {

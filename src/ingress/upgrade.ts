@@ -4,7 +4,7 @@
 // in the metrics and access log as a connection of its own.
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { clientResponseHeaders, requestHost, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, requestHost, upstreamRequestHeaderList } from './headers.js';
 import { ANNOTATION_SSL_REDIRECT, type ForwardContext, policyOf, upstreamPath } from './forward.js';
 import { normalizeHost } from './route-table.js';
 
@@ -52,7 +52,7 @@ export function handleUpgrade(ctx: ForwardContext, req: IncomingMessage, socket:
   }
   const b = route.backend;
   const up = ctx.picker.next(`${b.namespace}/${b.service}:${b.port}`, resolved.upstreams, undefined, policyOf(route))!;
-  const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, proto, host }, true);
+  const headers = upstreamRequestHeaderList(req.headers, { remoteAddress: req.socket.remoteAddress, proto, host }, true);
   // Its own connection: an upgraded socket never returns to the keep-alive pool.
   const proxyReq = http.request({ host: up.host, port: up.port, method, path: upstreamPath(route, path), headers, agent: false });
   const release = ctx.picker.load.begin(up.key);

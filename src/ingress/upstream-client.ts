@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { responseHeaders } from './headers.js';
 
 /** How the request body goes upstream: none, as is under its Content-Length, or chunked. */
 export type BodyFraming = 'none' | 'length' | 'chunked';
@@ -18,7 +19,8 @@ export interface UpstreamRequest {
   key: string;
   method: string;
   path: string;
-  headers: OutgoingHttpHeaders;
+  /** An object, or a flat list (name, value, …) sent as it is (it must hold no Expect). */
+  headers: OutgoingHttpHeaders | string[];
   body: BodyFraming;
   /** The client's request body; read only once a connection carries the request. */
   src?: Readable;
@@ -26,9 +28,20 @@ export interface UpstreamRequest {
   timeouts: { connectMs: number; idleMs: number };
 }
 
-export interface ResponseHead {
-  status: number;
-  headers: IncomingHttpHeaders;
+export class ResponseHead {
+  private parsed: IncomingHttpHeaders | undefined;
+
+  constructor(
+    readonly status: number,
+    /** undici's raw list: name, value, … */
+    readonly raw: readonly Buffer[],
+  ) {}
+
+  /** The headers as Node's client presents them; built only when asked for (the proxy relays `raw`). */
+  get headers(): IncomingHttpHeaders {
+    this.parsed ??= responseHeaders(this.raw);
+    return this.parsed;
+  }
 }
 
 export interface ExchangeHandlers {
@@ -48,41 +61,9 @@ export type UpstreamError = NodeJS.ErrnoException & { reused?: boolean };
 // and undici refuses the header.
 const NOT_SENT = new Set(['expect']);
 const INVALID_PATH = /[^\u0021-\u00ff]/;
-// As Node's client: later copies of these are dropped; other repeats are joined.
-const SINGLE = new Set([
-  'age',
-  'authorization',
-  'content-length',
-  'content-type',
-  'etag',
-  'expires',
-  'from',
-  'host',
-  'last-modified',
-  'location',
-  'retry-after',
-  'server',
-  'user-agent',
-]);
 const kBytesRead = Symbol('bytesRead');
 
 const withCode = (message: string, code: string): UpstreamError => Object.assign(new Error(message), { code });
-
-/** The response's raw header list (name, value, …) as Node's client would present it. */
-function responseHeaders(raw: Buffer[]): IncomingHttpHeaders {
-  const h: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const prior = h[name];
-    if (prior === undefined) h[name] = name === 'set-cookie' ? [value] : value;
-    else if (name === 'set-cookie') (prior as string[]).push(value);
-    else if (!SINGLE.has(name)) h[name] = `${prior}, ${value}`;
-  }
-  // The body comes out decoded: a length next to Transfer-Encoding is not the client's to see.
-  if (h['transfer-encoding'] !== undefined) delete h['content-length'];
-  return h;
-}
 
 /** The header object undici is given: no Expect, no undefined values. */
 function requestHeaders(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
@@ -162,11 +143,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.over || status < 200) return true;
     this.responded = true;
     this.resumeReading = resume;
-    const headers = responseHeaders(raw);
-    this.h.head({ status, headers });
+    const head = new ResponseHead(status, raw);
+    this.h.head(head);
     // A 304 may carry the Content-Length of the representation it stands for (RFC 9110 8.6), which
     // undici takes for a body cut short: the answer is complete with its head, whatever undici says after.
-    if ((status === 204 || status === 304) && headers['content-length'] !== undefined && headers['content-length'] !== '0') this.onComplete();
+    if ((status === 204 || status === 304) && head.headers['content-length'] !== undefined && head.headers['content-length'] !== '0') this.onComplete();
     return true;
   }
 
@@ -203,7 +184,7 @@ export class UpstreamPool {
       {
         method: req.method as Dispatcher.HttpMethod,
         path: req.path,
-        headers: requestHeaders(req.headers),
+        headers: Array.isArray(req.headers) ? req.headers : requestHeaders(req.headers as OutgoingHttpHeaders),
         body: req.body === 'none' ? null : req.src,
         headersTimeout: req.timeouts.idleMs,
         bodyTimeout: req.timeouts.idleMs,
