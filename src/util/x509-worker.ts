@@ -18,23 +18,57 @@ interface JobResult {
   pem: string;
 }
 
+/** How long an idle worker is kept for the next job: a node's join asks for several certificates in a row. */
+const IDLE_MS = 10_000;
+
+interface Pending {
+  job: Job;
+  resolve: (r: JobResult) => void;
+  reject: (err: Error) => void;
+}
+
+let shared: { worker: Worker; pending: Map<number, Pending>; idle?: NodeJS.Timeout } | undefined;
+let nextId = 0;
+
+function startWorker(): NonNullable<typeof shared> {
+  // Without the process's own node flags: the job needs none, and some (--input-type) refuse a worker.
+  const worker = new Worker(new URL(import.meta.url), { workerData: { skiffX509Worker: true }, execArgv: [] });
+  const w: NonNullable<typeof shared> = { worker, pending: new Map() };
+  const failAll = (why: string) => {
+    if (shared === w) shared = undefined;
+    clearTimeout(w.idle);
+    for (const p of w.pending.values()) p.reject(new Error(`X.509 ${p.job.kind} for ${p.job.cn}: ${why}`));
+    w.pending.clear();
+  };
+  worker.on('message', (m: { id: number; ok?: JobResult; error?: string }) => {
+    const p = w.pending.get(m.id);
+    if (!p) return;
+    w.pending.delete(m.id);
+    if (m.ok) p.resolve(m.ok);
+    else p.reject(new Error(`X.509 ${p.job.kind} for ${p.job.cn}: ${m.error}`));
+    if (w.pending.size === 0) {
+      // Idle: it no longer keeps the process alive, and goes (with its heap) unless another job comes.
+      worker.unref();
+      w.idle = setTimeout(() => {
+        if (shared === w) shared = undefined;
+        void worker.terminate();
+      }, IDLE_MS).unref();
+    }
+  });
+  worker.on('error', (err) => failAll(err.message));
+  worker.on('exit', (code) => failAll(`worker exited with ${code} before answering`));
+  return w;
+}
+
 function run(job: Job): Promise<JobResult> {
+  shared ??= startWorker();
+  const w = shared;
+  clearTimeout(w.idle);
+  w.worker.ref();
   return new Promise((resolve, reject) => {
-    // Without the process's own node flags: the job needs none, and some (--input-type) refuse a worker.
-    const worker = new Worker(new URL(import.meta.url), { workerData: { skiffX509Job: job }, execArgv: [] });
-    let settled = false;
-    worker.once('message', (m: { ok: JobResult } | { error: string }) => {
-      settled = true;
-      if ('ok' in m) resolve(m.ok);
-      else reject(new Error(`X.509 ${job.kind} for ${job.cn}: ${m.error}`));
-    });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(new Error(`X.509 ${job.kind} for ${job.cn}: ${err.message}`));
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`X.509 ${job.kind} for ${job.cn}: worker exited with ${code} before answering`));
-    });
+    const id = ++nextId;
+    w.pending.set(id, { job, resolve, reject });
+    w.worker.postMessage({ id, job });
   });
 }
 
@@ -69,9 +103,10 @@ async function work(job: Job): Promise<JobResult> {
   return { keyPem: pem, pem: await x.createCsr(keys, job.cn, job.orgs, job.san) };
 }
 
-const job = !isMainThread && (workerData as { skiffX509Job?: Job } | undefined)?.skiffX509Job;
-if (job)
-  work(job).then(
-    (ok) => parentPort!.postMessage({ ok }),
-    (err: Error) => parentPort!.postMessage({ error: err.message }),
+if (!isMainThread && (workerData as { skiffX509Worker?: boolean } | undefined)?.skiffX509Worker)
+  parentPort!.on('message', ({ id, job }: { id: number; job: Job }) =>
+    work(job).then(
+      (ok) => parentPort!.postMessage({ id, ok }),
+      (err: Error) => parentPort!.postMessage({ id, error: err.message }),
+    ),
   );
