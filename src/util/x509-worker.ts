@@ -1,9 +1,10 @@
 // X.509 work a long-lived process needs only now and then (a node agent's key and CSR when it
-// joins or renews, the ingress's self-signed default certificate at start), done in a worker
-// thread that exits afterwards: the X.509/ASN.1 libraries are the largest modules such a
-// process would load, and code once loaded stays in its heap for good. A worker's heap goes
-// with it.
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+// joins or renews, the ingress's self-signed default certificate at start), done in a child
+// process that exits afterwards: the X.509/ASN.1 libraries are the largest modules such a
+// process would load, and code once loaded stays in its heap for good. Not a worker thread:
+// that one's heap goes with it, but the memory its thread allocated stays with the process.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Usage } from './x509.js';
 import { splitNames, type Names } from './x509-names.js';
 
@@ -20,6 +21,7 @@ interface JobResult {
 
 /** How long an idle worker is kept for the next job: a node's join asks for several certificates in a row. */
 const IDLE_MS = 10_000;
+const CHILD_ARG = '--skiff-x509-jobs';
 
 interface Pending {
   job: Job;
@@ -27,12 +29,12 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-let shared: { worker: Worker; pending: Map<number, Pending>; idle?: NodeJS.Timeout } | undefined;
+let shared: { worker: ChildProcess; pending: Map<number, Pending>; idle?: NodeJS.Timeout } | undefined;
 let nextId = 0;
 
 function startWorker(): NonNullable<typeof shared> {
-  // Without the process's own node flags: the job needs none, and some (--input-type) refuse a worker.
-  const worker = new Worker(new URL(import.meta.url), { workerData: { skiffX509Worker: true }, execArgv: [] });
+  // Without the process's own node flags: the job needs none, and some (--input-type) refuse it.
+  const worker = fork(fileURLToPath(import.meta.url), [CHILD_ARG], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const w: NonNullable<typeof shared> = { worker, pending: new Map() };
   const failAll = (why: string) => {
     if (shared === w) shared = undefined;
@@ -47,16 +49,17 @@ function startWorker(): NonNullable<typeof shared> {
     if (m.ok) p.resolve(m.ok);
     else p.reject(new Error(`X.509 ${p.job.kind} for ${p.job.cn}: ${m.error}`));
     if (w.pending.size === 0) {
-      // Idle: it no longer keeps the process alive, and goes (with its heap) unless another job comes.
+      // Idle: it no longer keeps this process alive, and exits unless another job comes.
       worker.unref();
+      worker.channel?.unref();
       w.idle = setTimeout(() => {
         if (shared === w) shared = undefined;
-        void worker.terminate();
+        worker.disconnect();
       }, IDLE_MS).unref();
     }
   });
   worker.on('error', (err) => failAll(err.message));
-  worker.on('exit', (code) => failAll(`worker exited with ${code} before answering`));
+  worker.on('exit', (code) => failAll(`X.509 process exited with ${code} before answering`));
   return w;
 }
 
@@ -65,10 +68,11 @@ function run(job: Job): Promise<JobResult> {
   const w = shared;
   clearTimeout(w.idle);
   w.worker.ref();
+  w.worker.channel?.ref();
   return new Promise((resolve, reject) => {
     const id = ++nextId;
     w.pending.set(id, { job, resolve, reject });
-    w.worker.postMessage({ id, job });
+    w.worker.send({ id, job });
   });
 }
 
@@ -103,10 +107,13 @@ async function work(job: Job): Promise<JobResult> {
   return { keyPem: pem, pem: await x.createCsr(keys, job.cn, job.orgs, job.san) };
 }
 
-if (!isMainThread && (workerData as { skiffX509Worker?: boolean } | undefined)?.skiffX509Worker)
-  parentPort!.on('message', ({ id, job }: { id: number; job: Job }) =>
+if (process.argv[2] === CHILD_ARG && process.send) {
+  process.on('message', ({ id, job }: { id: number; job: Job }) =>
     work(job).then(
-      (ok) => parentPort!.postMessage({ id, ok }),
-      (err: Error) => parentPort!.postMessage({ id, error: err.message }),
+      (ok) => process.send!({ id, ok }),
+      (err: Error) => process.send!({ id, error: (err as Error).message }),
     ),
   );
+  // The parent went away or is done with it.
+  process.on('disconnect', () => process.exit(0));
+}

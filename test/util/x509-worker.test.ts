@@ -1,5 +1,5 @@
-// X.509 work done in a worker thread: the results are what the X.509 module makes in-process,
-// and the calling thread never loads the X.509 library.
+// X.509 work done in a child process: the results are what the X.509 module makes in-process,
+// and the calling process never loads the X.509 library.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { csrSignatureValid, parseCsr } from '../../src/util/x509.js';
 import { keyAndCsr, selfSignedServingCert } from '../../src/util/x509-worker.js';
 
-test('a key and CSR from the worker: the subject and SANs asked for, signed by that key', async () => {
+test('a key and CSR from the child: the subject and SANs asked for, signed by that key', async () => {
   const { keyPem, csrPem } = await keyAndCsr('system:node:n1', ['system:nodes'], { dns: ['n1', 'localhost'], ips: ['10.0.0.5'] });
   const csr = parseCsr(csrPem);
   assert.equal(csr.commonName, 'system:node:n1');
@@ -20,7 +20,7 @@ test('a key and CSR from the worker: the subject and SANs asked for, signed by t
   assert.deepEqual(Buffer.from(csr.spki), fromKey);
 });
 
-test('a self-signed serving certificate from the worker carries its names and matches its key', async () => {
+test('a self-signed serving certificate from the child carries its names and matches its key', async () => {
   const { cert, key } = await selfSignedServingCert('ingress-default', { hostnames: ['ingress.test'], ips: ['127.0.0.1'] });
   const x = new X509Certificate(cert);
   assert.match(x.subject, /CN=ingress-default/);
@@ -30,7 +30,7 @@ test('a self-signed serving certificate from the worker carries its names and ma
   assert.ok(new Date(x.validTo).getTime() > Date.now() + 300 * 24 * 3600_000);
 });
 
-test('the calling thread does not load the X.509 library', () => {
+test('the calling process does not load the X.509 library', () => {
   const mod = fileURLToPath(new URL('../../src/util/x509-worker.js', import.meta.url));
   const script = `
     import { createRequire } from 'node:module';
