@@ -61,8 +61,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   setFlagsFromString('--semi-space-growth-factor=1');
   // Nor does it need optimized code: its JS is a relist a second, watch events and the odd pod
   // start, which bytecode and baseline code run at the same idle CPU (one core's 1.7–2.5 %),
-  // while TurboFan's compile zones (malloc arenas of V8's worker threads, never given back)
-  // and optimized code were ~15 MiB of a 100 MiB agent with 50 pods.
+  // while TurboFan's compile zones stay in malloc arenas of V8's worker threads, never given
+  // back (README: pod-startup, the agent's memory).
   setFlagsFromString('--no-opt');
   const kind = parseRuntimeKind(flags.runtime);
   const podNetworkMode = parsePodNetworkMode(flags.podNetwork ?? 'host-gw');
