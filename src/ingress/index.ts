@@ -7,7 +7,7 @@ import { ClientEventRecorder } from '../client/event-recorder.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
-import { selfSignedServingCert } from '../util/x509-worker.js';
+import { selfSignedServingCert } from '../util/x509-jobs.js';
 import { ActiveHealthChecker, checksOf } from './active-health.js';
 import { ANNOTATION_LOAD_BALANCE, POLICIES, parsePolicy } from './balance.js';
 import { CertStore } from './certs.js';

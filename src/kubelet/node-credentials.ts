@@ -12,7 +12,7 @@ import { HttpsTransport } from '../client/https-transport.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { splitNames } from '../util/x509-names.js';
-import { keyAndCsr } from '../util/x509-worker.js';
+import { keyAndCsr } from '../util/x509-jobs.js';
 
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';

@@ -32,7 +32,7 @@ interface Pending {
 let shared: { worker: ChildProcess; pending: Map<number, Pending>; idle?: NodeJS.Timeout } | undefined;
 let nextId = 0;
 
-function startWorker(): NonNullable<typeof shared> {
+function startChild(): NonNullable<typeof shared> {
   // Without the process's own node flags: the job needs none, and some (--input-type) refuse it.
   const worker = fork(fileURLToPath(import.meta.url), [CHILD_ARG], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const w: NonNullable<typeof shared> = { worker, pending: new Map() };
@@ -64,7 +64,7 @@ function startWorker(): NonNullable<typeof shared> {
 }
 
 function run(job: Job): Promise<JobResult> {
-  shared ??= startWorker();
+  shared ??= startChild();
   const w = shared;
   clearTimeout(w.idle);
   w.worker.ref();

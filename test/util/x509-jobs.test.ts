@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { csrSignatureValid, parseCsr } from '../../src/util/x509.js';
-import { keyAndCsr, selfSignedServingCert } from '../../src/util/x509-worker.js';
+import { keyAndCsr, selfSignedServingCert } from '../../src/util/x509-jobs.js';
 
 test('a key and CSR from the child: the subject and SANs asked for, signed by that key', async () => {
   const { keyPem, csrPem } = await keyAndCsr('system:node:n1', ['system:nodes'], { dns: ['n1', 'localhost'], ips: ['10.0.0.5'] });
@@ -31,7 +31,7 @@ test('a self-signed serving certificate from the child carries its names and mat
 });
 
 test('the calling process does not load the X.509 library', () => {
-  const mod = fileURLToPath(new URL('../../src/util/x509-worker.js', import.meta.url));
+  const mod = fileURLToPath(new URL('../../src/util/x509-jobs.js', import.meta.url));
   const script = `
     import { createRequire } from 'node:module';
     const { keyAndCsr } = await import(${JSON.stringify(mod)});
