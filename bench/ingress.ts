@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selfSignedServingCert } from '../src/util/pki.js';
+import { selfSignedServingCert } from '../src/util/x509-jobs.js';
 import { cpuSeconds } from './lib/proc-cpu.js';
 import { report, type Row } from './lib/report.js';
 

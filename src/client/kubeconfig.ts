@@ -2,8 +2,8 @@
 // plugins (exec, auth-provider) are refused loudly rather than ignored, because ignoring
 // them turns into puzzling 401s later.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
 import type { HttpsTransportOptions } from './https-options.js';
 
 export interface Kubeconfig {
@@ -26,8 +26,12 @@ function pick(list: unknown, name: string, field: string, what: string, file: st
   return (found[field] as Record<string, any>) ?? {};
 }
 
+// The YAML parser is loaded by the first kubeconfig read: every client imports this module,
+// and a node agent, which authenticates with its own certificates, reads none.
+const requireYaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
+
 export function loadKubeconfig(path: string, context?: string): Kubeconfig {
-  const doc = parse(readFileSync(path, 'utf8')) ?? {};
+  const doc = requireYaml().parse(readFileSync(path, 'utf8')) ?? {};
   const dir = dirname(resolve(path));
   const file = (p: string) => readFileSync(isAbsolute(p) ? p : resolve(dir, p));
   // Inline data wins over a file path, as in kubectl.

@@ -7,7 +7,7 @@ import { ClientEventRecorder } from '../client/event-recorder.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
-import { selfSignedServingCert } from '../util/pki.js';
+import { selfSignedServingCert } from '../util/x509-jobs.js';
 import { ActiveHealthChecker, checksOf } from './active-health.js';
 import { ANNOTATION_LOAD_BALANCE, POLICIES, parsePolicy } from './balance.js';
 import { CertStore } from './certs.js';
@@ -19,7 +19,7 @@ import { L4_NAMESPACE, L4Proxy, parseL4Data, TCP_CONFIGMAP, UDP_CONFIGMAP } from
 import { IngressMetrics } from './metrics.js';
 import { RouteTable } from './route-table.js';
 import { IngressStatusWriter } from './status.js';
-import { UpstreamPool } from './upstream-client.js';
+import { loadUndici, UpstreamPool } from './upstream-client.js';
 
 export { RouteTable } from './route-table.js';
 
@@ -97,6 +97,7 @@ export async function startIngress(o: IngressOptions): Promise<IngressController
   const rebuild = () => {
     const all = ingresses.store.list();
     const ours = all.filter(servedByUs);
+    if (ours.length) void loadUndici().catch((err: Error) => log.error('upstream client did not load', { error: err.message }));
     const next = RouteTable.build(ours, seen);
     const problems = next.problems.map((p) => ({ ing: p.ingress, reason: p.reason, message: p.message }));
     for (const ing of ours) {

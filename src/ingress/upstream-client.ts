@@ -6,7 +6,7 @@
 // past the idle deadline, ECONNRESET for a connection closed under a request.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { buildConnector, type Dispatcher, Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { responseHeaders } from './headers.js';
 
 /** How the request body goes upstream: none, as is under its Content-Length, or chunked. */
@@ -172,6 +172,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+let loading: Promise<Undici> | undefined;
+
+/**
+ * undici, loaded for the first request sent upstream: with its llhttp WebAssembly it is most
+ * of an idle ingress's memory, and a node's ingress with no Ingress to serve never needs it.
+ * The ingress loads it as soon as it has an Ingress to serve.
+ */
+export function loadUndici(): Promise<Undici> {
+  loading ??= import('undici').then((u) => (undici = u));
+  return loading;
+}
+
 export class UpstreamPool {
   // By connect deadline, then endpoint: the deadline is a property of the pool's connector.
   private readonly pools = new Map<number, Map<string, Pool>>();
@@ -180,17 +194,24 @@ export class UpstreamPool {
   request(req: UpstreamRequest, h: ExchangeHandlers): Exchange {
     if (INVALID_PATH.test(req.path)) throw withCode(`request path ${JSON.stringify(req.path)} contains unescaped characters`, 'ERR_UNESCAPED_CHARACTERS');
     const x = new Exchange(req, h);
-    this.pool(req).dispatch(
-      {
-        method: req.method as Dispatcher.HttpMethod,
-        path: req.path,
-        headers: Array.isArray(req.headers) ? req.headers : requestHeaders(req.headers as OutgoingHttpHeaders),
-        body: req.body === 'none' ? null : req.src,
-        headersTimeout: req.timeouts.idleMs,
-        bodyTimeout: req.timeouts.idleMs,
-      },
-      x,
-    );
+    const dispatch = (u: Undici) =>
+      this.pool(u, req).dispatch(
+        {
+          method: req.method as Dispatcher.HttpMethod,
+          path: req.path,
+          headers: Array.isArray(req.headers) ? req.headers : requestHeaders(req.headers as OutgoingHttpHeaders),
+          body: req.body === 'none' ? null : req.src,
+          headersTimeout: req.timeouts.idleMs,
+          bodyTimeout: req.timeouts.idleMs,
+        },
+        x,
+      );
+    if (undici) dispatch(undici);
+    // The first request waits for the client; a refusal then reaches the handlers' error.
+    else
+      void loadUndici()
+        .then(dispatch)
+        .catch((err: Error) => x.onError(err));
     x.dispatching = false;
     if (x.refused) throw Object.assign(new Error(`cannot be sent upstream: ${x.refused.message}`), { code: 'ERR_INVALID_ARG_VALUE' });
     return x;
@@ -201,13 +222,13 @@ export class UpstreamPool {
     this.pools.clear();
   }
 
-  private pool(req: UpstreamRequest): Pool {
+  private pool(u: Undici, req: UpstreamRequest): Pool {
     let byKey = this.pools.get(req.timeouts.connectMs);
     if (!byKey) this.pools.set(req.timeouts.connectMs, (byKey = new Map()));
     let pool = byKey.get(req.key);
     if (pool) return pool;
-    const connect = buildConnector({ timeout: req.timeouts.connectMs, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1000 });
-    pool = new Pool(`http://${req.host}:${req.port}`, {
+    const connect = u.buildConnector({ timeout: req.timeouts.connectMs, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1000 });
+    pool = new u.Pool(`http://${req.host}:${req.port}`, {
       pipelining: 1,
       connectTimeout: req.timeouts.connectMs,
       // Without a Keep-Alive hint from the upstream, an idle connection is kept as long as a request may stay silent.

@@ -12,6 +12,7 @@ import { HttpsTransport } from '../client/https-transport.js';
 import { resources } from '../client/resources.js';
 import type { Logger } from '../util/log.js';
 import { splitNames } from '../util/x509-names.js';
+import { keyAndCsr } from '../util/x509-jobs.js';
 
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
@@ -92,12 +93,10 @@ export interface CsrRequest {
 
 /** Creates a CSR with a fresh key and waits until it is signed; throws when it is denied or fails. */
 export async function requestCertificate(client: Client, r: CsrRequest, log: Logger, waitMs = WAIT_MS): Promise<CertAndKey> {
-  // The X.509 library is loaded only when a certificate is asked for (joining, renewing), not
-  // by an agent that starts with certificates it already has: it is the agent's largest module.
-  const { createCsr, newKey } = await import('../util/x509.js');
-  const { keys, pem } = await newKey();
+  // Key and CSR are made in a worker thread: the X.509 library, the agent's largest module,
+  // never stays in its heap for the few requests of its life (joining, renewing).
   const san = r.san ? splitNames(r.san.hostnames ?? [], r.san.ips ?? []) : undefined;
-  const request = await createCsr(keys, r.cn, r.orgs ?? [NODES_GROUP], san);
+  const { keyPem: pem, csrPem: request } = await keyAndCsr(r.cn, r.orgs ?? [NODES_GROUP], san);
   const csrs = client.resource(resources.certificateSigningRequests);
   const created = await csrs.create({
     apiVersion: 'certificates.k8s.io/v1',

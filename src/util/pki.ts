@@ -206,12 +206,3 @@ export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promi
   };
   await writeAtomic(path, toYaml(doc), 0o600);
 }
-
-/**
- * A self-signed serving certificate, for a listener whose clients do not check it against
- * the cluster CA (the ingress default certificate, tests).
- */
-export async function selfSignedServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<CertAndKey> {
-  const { certPem, keyPem } = await selfSigned(cn, LEAF_LIFETIME, 'server', splitNames(names.hostnames ?? [], names.ips ?? []));
-  return { cert: certPem, key: keyPem };
-}

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { selfSignedServingCert } from '../../src/util/pki.js';
+import { selfSignedServingCert } from '../../src/util/x509-jobs.js';
 import { netnsClusterMissing, startNetnsCluster, type NetnsCluster } from '../helpers/netns-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 

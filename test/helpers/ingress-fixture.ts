@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import { Client } from '../../src/client/client.js';
 import { HttpsTransport } from '../../src/client/https-transport.js';
-import { selfSignedServingCert } from '../../src/util/pki.js';
+import { selfSignedServingCert } from '../../src/util/x509-jobs.js';
 import { startServer, type TestServer } from './server.js';
 import { scrapeText } from './prom-text.js';
 import { eventually } from './wait.js';

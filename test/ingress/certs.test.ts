@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import { CertStore, selectSecret } from '../../src/ingress/certs.js';
-import { selfSignedServingCert } from '../../src/util/pki.js';
+import { selfSignedServingCert } from '../../src/util/x509-jobs.js';
 
 test('selectSecret: exact name, then wildcard of one label, case and trailing dot ignored', () => {
   const m = new Map([

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { selfSignedServingCert } from '../../src/util/pki.js';
+import { selfSignedServingCert } from '../../src/util/x509-jobs.js';
 import { Client } from '../../src/client/client.js';
 import { HttpsTransport } from '../../src/client/https-transport.js';
 import { scrapeText } from '../helpers/prom-text.js';

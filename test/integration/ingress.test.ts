@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { selfSignedServingCert } from '../../src/util/pki.js';
+import { selfSignedServingCert } from '../../src/util/x509-jobs.js';
 import {
   backend,
   backendOf,

@@ -16,6 +16,11 @@ const FS_PREFIX = '/registry/flowschemas/';
 const PL_PREFIX = '/registry/prioritylevelconfigurations/';
 /** How often objects are re-read (the dispatcher is also refreshed on every change seen then). */
 const RESYNC_MS = 1_000;
+/**
+ * How often the mandatory objects are checked and restored, as kube-apiserver's bootstrap
+ * ensurer does (once a minute): every check compares each object's spec with a defaulted copy.
+ */
+const ENSURE_MS = 60_000;
 
 export class FlowControlConfigController {
   private timer?: NodeJS.Timeout;
@@ -37,9 +42,12 @@ export class FlowControlConfigController {
   async start(): Promise<void> {
     await this.ensure(true);
     await this.sync();
+    let ensuredAt = Date.now();
     const again = () => {
       this.timer = setTimeout(() => {
-        this.ensure(false)
+        const ensureNow = Date.now() - ensuredAt >= ENSURE_MS;
+        if (ensureNow) ensuredAt = Date.now();
+        (ensureNow ? this.ensure(false) : Promise.resolve())
           .then(() => this.sync())
           .catch((err) => this.log?.('flow control config sync failed', { error: (err as Error).message }))
           .finally(() => this.timer && again());

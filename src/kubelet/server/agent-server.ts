@@ -299,6 +299,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   });
 
   server.requestTimeout = 0;
+  // Idle connections are kept as the kubelet keeps them (90 s): the metrics server scrapes every
+  // 15 s, and Node's default of 5 s made each scrape a new TLS handshake on both sides.
+  server.keepAliveTimeout = 90_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? DEFAULT_AGENT_PORT, opts.host ?? '0.0.0.0', () => resolve());

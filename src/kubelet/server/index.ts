@@ -46,7 +46,7 @@ export async function startNodeAgentServer(o: NodeAgentServerOptions): Promise<A
   // The X.509 code is loaded only for a certificate made here, not for one the cluster signs.
   const tls = o.issueServingCert
     ? await o.issueServingCert(o.nodeName, names)
-    : await import('../../util/pki.js').then(({ selfSignedServingCert }) => selfSignedServingCert(o.nodeName, names));
+    : await import('../../util/x509-jobs.js').then(({ selfSignedServingCert }) => selfSignedServingCert(o.nodeName, names));
   const base = { runtime: o.runtime, tls, clientCA: o.clientCA, host: o.host, pods: o.pods, metrics: o.metrics, stats: o.stats, lookup: o.lookup, log: o.log };
   const port = o.port ?? DEFAULT_AGENT_PORT;
   try {
