@@ -330,17 +330,17 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       writer.end();
     };
     const sink = {
-      send(ev: WatchEvent, line?: string | Buffer) {
+      send(ev: WatchEvent, line?: () => string | Buffer) {
         if (done) return;
         start();
         opts.metrics?.watchEvent(def);
         if ('frame' in how) return writer.push(how.frame(ev));
-        let text = line;
+        let text: string | Buffer | undefined;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });
           first = false;
           text = `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
-        }
+        } else text = line?.();
         writer.push(text ?? `${JSON.stringify(ev)}\n`);
       },
       end: finish,
