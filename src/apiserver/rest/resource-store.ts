@@ -115,7 +115,11 @@ export class ResourceStorage {
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    for (const hook of this.admission) await hook('create', def, obj, undefined, opts.requester);
+    for (const hook of this.admission) {
+      // Most hooks do nothing for most writes and answer synchronously: no await (a microtask turn) for those.
+      const admitting = hook('create', def, obj, undefined, opts.requester);
+      if (admitting) await admitting;
+    }
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (opts.fieldManager) trackUpdate(def, undefined, obj, opts.fieldManager);
@@ -280,7 +284,10 @@ export class ResourceStorage {
     if (!subresource) def.prepareForUpdate?.(obj, current);
     else if (subresource === 'status' || subresource === 'approval') def.prepareForSubresourceUpdate?.(subresource, obj, current);
     bumpGeneration(def, obj, current);
-    for (const hook of this.admission) await hook('update', def, obj, current, requester);
+    for (const hook of this.admission) {
+      const admitting = hook('update', def, obj, current, requester);
+      if (admitting) await admitting;
+    }
     const errs =
       subresource === 'status' || subresource === 'approval'
         ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
@@ -301,7 +308,10 @@ export class ResourceStorage {
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    for (const hook of this.admission) await hook('create', def, obj, undefined, requester);
+    for (const hook of this.admission) {
+      const admitting = hook('create', def, obj, undefined, requester);
+      if (admitting) await admitting;
+    }
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (fieldManager) trackUpdate(def, undefined, obj, fieldManager);
@@ -336,7 +346,10 @@ export class ResourceStorage {
           name,
           `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata!.resourceVersion}). The object might have been modified`,
         );
-      for (const hook of this.admission) await hook('delete', def, current, undefined, opts.requester);
+      for (const hook of this.admission) {
+        const admitting = hook('delete', def, current, undefined, opts.requester);
+        if (admitting) await admitting;
+      }
 
       const obj = clone(current);
       const meta = obj.metadata!;
