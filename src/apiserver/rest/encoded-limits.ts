@@ -125,9 +125,16 @@ function pathOf(step: Step): string {
   return keys.reverse().join('.');
 }
 
+/** Per root definition: whether its type holds an int32 field anywhere (a ConfigMap holds none). */
+const rootHoldsInt32 = new Map<string, boolean>();
+
 /** The first int32 field (per the kind's schema) holding something that is not an int32. Iterative. */
 function firstBadInt32(obj: KObject, root: string): Int32Problem | undefined {
-  const stack: Step[] = [{ v: obj, s: { $ref: root }, struct: '' }];
+  const rootSchema: Schema = { $ref: root };
+  let holds = rootHoldsInt32.get(root);
+  if (holds === undefined) rootHoldsInt32.set(root, (holds = hasInt32(rootSchema)));
+  if (!holds) return undefined;
+  const stack: Step[] = [{ v: obj, s: rootSchema, struct: '' }];
   while (stack.length) {
     const step = stack.pop()!;
     const { v, s } = step;
