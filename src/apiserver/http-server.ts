@@ -255,7 +255,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         body =
           method === 'DELETE'
             ? decodeBody(ct, raw)
-            : (decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw));
+            : (decodeWithDuplicates(ct, raw, (text) => decodeBody(ct, raw, text), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw));
       } catch (err) {
         throw err instanceof JsonBodyError ? undecodableObject(err, method, info) : err;
       }
