@@ -199,7 +199,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
     const user = requestUser(req, authenticated, audit);
     // Flow control after authentication and impersonation, before authorization, as kube-apiserver orders its filters.
-    await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
+    const admitting = opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
+    if (admitting) await admitting;
     if (opts.authorizer && !requestResourceInfo(req, method, path, url.searchParams) && !streamRoute(path)) {
       const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
       const r = opts.authorizer.authorize(a);
