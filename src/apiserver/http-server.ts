@@ -199,7 +199,8 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
     }
     const user = requestUser(req, authenticated, audit);
     // Flow control after authentication and impersonation, before authorization, as kube-apiserver orders its filters.
-    await opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
+    const admitting = opts.flowControl?.admit(req, res, user, method, path, url.searchParams);
+    if (admitting) await admitting;
     if (opts.authorizer && !requestResourceInfo(req, method, path, url.searchParams) && !streamRoute(path)) {
       const a = { user, verb: method.toLowerCase(), resourceRequest: false, path };
       const r = opts.authorizer.authorize(a);
@@ -255,7 +256,7 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
         body =
           method === 'DELETE'
             ? decodeBody(ct, raw)
-            : (decodeWithDuplicates(ct, raw, () => decodeBody(ct, raw), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw));
+            : (decodeWithDuplicates(ct, raw, (text) => decodeBody(ct, raw, text), url.searchParams.get('fieldValidation') !== 'Ignore') ?? decodeBody(ct, raw));
       } catch (err) {
         throw err instanceof JsonBodyError ? undecodableObject(err, method, info) : err;
       }
@@ -330,17 +331,17 @@ export function createApiHttpServer(opts: HttpServerOptions): https.Server {
       writer.end();
     };
     const sink = {
-      send(ev: WatchEvent, line?: string | Buffer) {
+      send(ev: WatchEvent, line?: () => string | Buffer) {
         if (done) return;
         start();
         opts.metrics?.watchEvent(def);
         if ('frame' in how) return writer.push(how.frame(ev));
-        let text = line;
+        let text: string | Buffer | undefined;
         if (table && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           const t = toTable(def, ev.object, false, { version: table.version, include: includeObject(apiReq.query), noHeaders: !first });
           first = false;
           text = `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
-        }
+        } else text = line?.();
         writer.push(text ?? `${JSON.stringify(ev)}\n`);
       },
       end: finish,

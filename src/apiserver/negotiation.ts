@@ -112,12 +112,15 @@ export function protobufResponse(out: OutputKind, body: Record<string, unknown>)
   return undefined;
 }
 
-/** Decodes a request body by its Content-Type. */
-export function decodeBody(contentType: string | undefined, raw: Buffer): unknown {
+/**
+ * Decodes a request body by its Content-Type. `checked`: the body as text, already found
+ * within the depth limit by the caller (decoding and scanning it again would be wasted).
+ */
+export function decodeBody(contentType: string | undefined, raw: Buffer, checked?: string): unknown {
   if (raw.length === 0) return undefined;
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  const text = raw.toString('utf8');
-  if (type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(text) > MAX_DEPTH) throw tooDeep();
+  const text = checked ?? raw.toString('utf8');
+  if (checked === undefined && type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(text) > MAX_DEPTH) throw tooDeep();
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
     try {
       const docs = YAML.parseAllDocuments(text);

@@ -64,12 +64,39 @@ export function parseResourcePath(method: string, pathname: string, query: URLSe
   }
 }
 
-const urls = new WeakMap<IncomingMessage, URL>();
+/** The parts of a request's URL the server reads. */
+export interface RequestUrl {
+  pathname: string;
+  searchParams: URLSearchParams;
+}
 
-/** The request's URL, parsed once however many filters ask (metrics, flow control, the handler). */
-export function requestUrl(req: IncomingMessage): URL {
+const urls = new WeakMap<IncomingMessage, RequestUrl>();
+
+/**
+ * A path that URL parsing would leave as it is: no dot segments (plain or escaped), no
+ * backslash, no `//` start (a host), nothing it would escape; and no fragment after it.
+ */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-_~!$&'()*+,;=:@/%.]*$/;
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
+/**
+ * The request's URL, parsed once however many filters ask (metrics, flow control, the
+ * handler). A plain path (nearly every API request) is split at `?` without the WHATWG
+ * parser, which would give the same pathname and query at several times the cost.
+ */
+export function requestUrl(req: IncomingMessage): RequestUrl {
   let url = urls.get(req);
-  if (!url) urls.set(req, (url = new URL(req.url ?? '/', 'https://localhost')));
+  if (!url) {
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const query = q < 0 ? '' : raw.slice(q + 1);
+    url =
+      PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) && !/[#\s]/.test(query)
+        ? { pathname: path, searchParams: new URLSearchParams(query) }
+        : new URL(raw, 'https://localhost');
+    urls.set(req, url);
+  }
   return url;
 }
 

@@ -53,8 +53,11 @@ export interface WatchEvent {
 
 /** Where a watch handler delivers events. `line`, when given, is the event already serialised as one JSON line. */
 export interface WatchSink {
-  /** `line`, when given, is the event already serialised (shared by every watcher: never modified). */
-  send(ev: WatchEvent, line?: string | Buffer): void;
+  /**
+   * `line`, when given, makes the event's serialised form (shared by every watcher: never
+   * modified); called only by sinks that write text, so in-process watchers skip the JSON.
+   */
+  send(ev: WatchEvent, line?: () => string | Buffer): void;
   /** The watch ended from the server side (timeout, shutdown, error already sent). */
   end(): void;
 }

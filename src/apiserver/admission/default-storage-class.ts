@@ -10,15 +10,20 @@ import type { WatchCache } from '../watch-cache.js';
 const PREFIX = '/registry/storageclasses/';
 
 export function defaultStorageClass(cache: WatchCache): AdmissionHook {
-  return async (op, def: ResourceDef, obj: KObject) => {
+  // Synchronous (no promise) for everything but a claim without a class.
+  return (op, def: ResourceDef, obj: KObject) => {
     if (op !== 'create' || def.group !== '' || def.plural !== 'persistentvolumeclaims') return;
     const spec = obj.spec;
     if (!spec || typeof spec !== 'object' || spec.storageClassName != null) return;
     // Legacy spelling of the class: still honoured, so it counts as having one.
     if (obj.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] !== undefined) return;
-    await cache.sync();
-    const { keys, objects } = cache.list(PREFIX, PREFIX);
-    const cls = pickDefaultClass(keys.map((k) => objects.get(k)!).filter(Boolean));
-    if (cls) spec.storageClassName = cls.metadata!.name;
+    return assignDefault(cache, spec);
   };
+}
+
+async function assignDefault(cache: WatchCache, spec: Record<string, any>): Promise<void> {
+  await cache.sync();
+  const { keys, objects } = cache.list(PREFIX, PREFIX);
+  const cls = pickDefaultClass(keys.map((k) => objects.get(k)!).filter(Boolean));
+  if (cls) spec.storageClassName = cls.metadata!.name;
 }

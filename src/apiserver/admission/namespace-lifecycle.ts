@@ -8,18 +8,23 @@ import type { AdmissionHook } from '../rest/resource-store.js';
 export const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 export function namespaceLifecycle(cache: WatchCache): AdmissionHook {
-  return async (op, def: ResourceDef, obj: KObject) => {
+  // Synchronous (no promise) for the writes it has nothing to check.
+  return (op, def: ResourceDef, obj: KObject) => {
     if (def.group === '' && def.plural === 'namespaces') {
       if (op === 'delete' && IMMORTAL_NAMESPACES.has(obj.metadata?.name))
         throw errors.forbidden('', 'namespaces', obj.metadata!.name, 'this namespace may not be deleted');
       return;
     }
     if (op !== 'create' || !def.namespaced) return;
-    const ns = obj.metadata?.namespace;
-    await cache.sync();
-    const nsObj = cache.get(`/registry/namespaces/${ns}`);
-    if (!nsObj) throw errors.notFound('', 'namespaces', ns);
-    if (nsObj.metadata?.deletionTimestamp)
-      throw errors.forbidden(def.group, def.plural, obj.metadata?.name ?? '', `unable to create new content in namespace ${ns} because it is being terminated`);
+    return namespaceOpen(cache, def, obj);
   };
+}
+
+async function namespaceOpen(cache: WatchCache, def: ResourceDef, obj: KObject): Promise<void> {
+  const ns = obj.metadata?.namespace;
+  await cache.sync();
+  const nsObj = cache.get(`/registry/namespaces/${ns}`);
+  if (!nsObj) throw errors.notFound('', 'namespaces', ns);
+  if (nsObj.metadata?.deletionTimestamp)
+    throw errors.forbidden(def.group, def.plural, obj.metadata?.name ?? '', `unable to create new content in namespace ${ns} because it is being terminated`);
 }

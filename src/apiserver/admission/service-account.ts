@@ -57,36 +57,41 @@ async function findAccount(cache: Lookup, ns: string, name: string): Promise<KOb
 }
 
 export function serviceAccountAdmission(cache: Lookup): AdmissionHook {
-  return async (op, def: ResourceDef, pod: KObject) => {
+  // Synchronous (no promise) for everything but pod creates.
+  return (op, def: ResourceDef, pod: KObject) => {
     if (op !== 'create' || def.group !== '' || def.plural !== 'pods') return;
-    // Static pods' mirrors carry no credentials (the kubelet never mounts them a token).
-    if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) return;
-    const spec = pod.spec;
-    if (!spec || typeof spec !== 'object') return;
-    const ns = pod.metadata!.namespace!;
-    if (!spec.serviceAccountName) spec.serviceAccountName = 'default';
-    spec.serviceAccount = spec.serviceAccountName;
-    const sa = await findAccount(cache, ns, spec.serviceAccountName);
-    if (!sa)
-      throw errors.forbidden(
-        '',
-        'pods',
-        pod.metadata?.name ?? '',
-        `error looking up service account ${ns}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`,
-      );
-    if (!(Array.isArray(spec.imagePullSecrets) && spec.imagePullSecrets.length) && Array.isArray(sa.imagePullSecrets) && sa.imagePullSecrets.length)
-      spec.imagePullSecrets = sa.imagePullSecrets.map((s: { name?: string }) => ({ name: s?.name }));
-    const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
-    if (automount === false) return;
-    const containers = [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec.containers) ? spec.containers : [])];
-    const lacking = containers.filter(
-      (c) => c && typeof c === 'object' && !(Array.isArray(c.volumeMounts) && c.volumeMounts.some((m: any) => m?.mountPath === TOKEN_MOUNT_PATH)),
-    );
-    if (!lacking.length) return;
-    const volumes: KObject[] = Array.isArray(spec.volumes) ? spec.volumes : (spec.volumes = []);
-    let name = `${VOLUME_PREFIX}${randomSuffix()}`;
-    while (volumes.some((v) => v?.name === name)) name = `${VOLUME_PREFIX}${randomSuffix()}`;
-    volumes.push(tokenVolume(name));
-    for (const c of lacking) (c.volumeMounts ??= []).push({ name, readOnly: true, mountPath: TOKEN_MOUNT_PATH });
+    return admitPod(cache, pod);
   };
+}
+
+async function admitPod(cache: Lookup, pod: KObject): Promise<void> {
+  // Static pods' mirrors carry no credentials (the kubelet never mounts them a token).
+  if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) return;
+  const spec = pod.spec;
+  if (!spec || typeof spec !== 'object') return;
+  const ns = pod.metadata!.namespace!;
+  if (!spec.serviceAccountName) spec.serviceAccountName = 'default';
+  spec.serviceAccount = spec.serviceAccountName;
+  const sa = await findAccount(cache, ns, spec.serviceAccountName);
+  if (!sa)
+    throw errors.forbidden(
+      '',
+      'pods',
+      pod.metadata?.name ?? '',
+      `error looking up service account ${ns}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`,
+    );
+  if (!(Array.isArray(spec.imagePullSecrets) && spec.imagePullSecrets.length) && Array.isArray(sa.imagePullSecrets) && sa.imagePullSecrets.length)
+    spec.imagePullSecrets = sa.imagePullSecrets.map((s: { name?: string }) => ({ name: s?.name }));
+  const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
+  if (automount === false) return;
+  const containers = [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec.containers) ? spec.containers : [])];
+  const lacking = containers.filter(
+    (c) => c && typeof c === 'object' && !(Array.isArray(c.volumeMounts) && c.volumeMounts.some((m: any) => m?.mountPath === TOKEN_MOUNT_PATH)),
+  );
+  if (!lacking.length) return;
+  const volumes: KObject[] = Array.isArray(spec.volumes) ? spec.volumes : (spec.volumes = []);
+  let name = `${VOLUME_PREFIX}${randomSuffix()}`;
+  while (volumes.some((v) => v?.name === name)) name = `${VOLUME_PREFIX}${randomSuffix()}`;
+  volumes.push(tokenVolume(name));
+  for (const c of lacking) (c.volumeMounts ??= []).push({ name, readOnly: true, mountPath: TOKEN_MOUNT_PATH });
 }

@@ -106,62 +106,67 @@ export class ServiceAllocator {
 
   /** Admission hook: fills clusterIP(s) and nodePorts on create, checks requested ones. */
   hook(): AdmissionHook {
-    return async (op, def: ResourceDef, obj: KObject, old?: KObject) => {
+    // Synchronous (no promise) for everything but Services.
+    return (op, def: ResourceDef, obj: KObject, old?: KObject) => {
       if (def.group !== '' || def.plural !== 'services') return;
-      const owner = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-      if (op === 'delete') return this.release(owner);
-      if (op !== 'create' && op !== 'update') return;
-      const spec = (obj.spec ??= {});
-      const name = obj.metadata?.name ?? '';
-      const oldNodePorts = new Set<number>((old?.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
-      const newNodePorts = ((spec.ports ?? []) as any[]).map((p) => p.nodePort).filter((n): n is number => typeof n === 'number' && !oldNodePorts.has(n));
-      const wantedIP = op === 'create' && spec.clusterIP && spec.clusterIP !== 'None' ? (spec.clusterIP as string) : undefined;
-      const { ips, ports } = await this.inUseFor({ ip: wantedIP, ports: newNodePorts });
-      if (spec.type !== 'ExternalName') {
-        if (old?.spec?.clusterIP && (!spec.clusterIP || spec.clusterIP === old.spec.clusterIP)) {
-          spec.clusterIP = old.spec.clusterIP;
-        } else if (!spec.clusterIP) {
-          spec.clusterIP = this.allocateIP(ips);
-        } else if (spec.clusterIP !== 'None' && op === 'create') {
-          if (!this.contains(spec.clusterIP))
-            throw errors.invalid('', 'Service', name, [
-              {
-                type: 'FieldValueInvalid',
-                field: 'spec.clusterIPs',
-                message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}`,
-              },
-            ]);
-          if (ips.has(spec.clusterIP))
-            throw errors.invalid('', 'Service', name, [
-              {
-                type: 'FieldValueInvalid',
-                field: 'spec.clusterIPs',
-                message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`,
-              },
-            ]);
-        }
-        spec.clusterIPs = [spec.clusterIP];
-        if (spec.clusterIP !== 'None') this.reserve(spec.clusterIP, owner);
-      }
-      if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-        const oldPorts = new Map<string, number>((old?.spec?.ports ?? []).map((p: any) => [`${p.port}/${p.protocol ?? 'TCP'}`, p.nodePort]));
-        for (const [i, p] of (spec.ports ?? []).entries()) {
-          const kept = oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`);
-          if (!p.nodePort && kept) p.nodePort = kept;
-          else if (p.nodePort && !oldNodePorts.has(p.nodePort) && ports.has(p.nodePort))
-            throw errors.invalid('', 'Service', name, [
-              { type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` },
-            ]);
-          if (!p.nodePort) {
-            p.nodePort = this.allocatePort(ports);
-            ports.add(p.nodePort);
-          }
-          ports.add(p.nodePort);
-          this.reserve(String(p.nodePort), owner);
-        }
-      } else {
-        for (const p of spec.ports ?? []) delete p.nodePort;
-      }
+      return this.admitService(op, obj, old);
     };
+  }
+
+  private async admitService(op: 'create' | 'update' | 'delete', obj: KObject, old?: KObject): Promise<void> {
+    const owner = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+    if (op === 'delete') return this.release(owner);
+    if (op !== 'create' && op !== 'update') return;
+    const spec = (obj.spec ??= {});
+    const name = obj.metadata?.name ?? '';
+    const oldNodePorts = new Set<number>((old?.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
+    const newNodePorts = ((spec.ports ?? []) as any[]).map((p) => p.nodePort).filter((n): n is number => typeof n === 'number' && !oldNodePorts.has(n));
+    const wantedIP = op === 'create' && spec.clusterIP && spec.clusterIP !== 'None' ? (spec.clusterIP as string) : undefined;
+    const { ips, ports } = await this.inUseFor({ ip: wantedIP, ports: newNodePorts });
+    if (spec.type !== 'ExternalName') {
+      if (old?.spec?.clusterIP && (!spec.clusterIP || spec.clusterIP === old.spec.clusterIP)) {
+        spec.clusterIP = old.spec.clusterIP;
+      } else if (!spec.clusterIP) {
+        spec.clusterIP = this.allocateIP(ips);
+      } else if (spec.clusterIP !== 'None' && op === 'create') {
+        if (!this.contains(spec.clusterIP))
+          throw errors.invalid('', 'Service', name, [
+            {
+              type: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${intToIp(this.base)}/${32 - Math.log2(this.size)}`,
+            },
+          ]);
+        if (ips.has(spec.clusterIP))
+          throw errors.invalid('', 'Service', name, [
+            {
+              type: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`,
+            },
+          ]);
+      }
+      spec.clusterIPs = [spec.clusterIP];
+      if (spec.clusterIP !== 'None') this.reserve(spec.clusterIP, owner);
+    }
+    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+      const oldPorts = new Map<string, number>((old?.spec?.ports ?? []).map((p: any) => [`${p.port}/${p.protocol ?? 'TCP'}`, p.nodePort]));
+      for (const [i, p] of (spec.ports ?? []).entries()) {
+        const kept = oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`);
+        if (!p.nodePort && kept) p.nodePort = kept;
+        else if (p.nodePort && !oldNodePorts.has(p.nodePort) && ports.has(p.nodePort))
+          throw errors.invalid('', 'Service', name, [
+            { type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` },
+          ]);
+        if (!p.nodePort) {
+          p.nodePort = this.allocatePort(ports);
+          ports.add(p.nodePort);
+        }
+        ports.add(p.nodePort);
+        this.reserve(String(p.nodePort), owner);
+      }
+    } else {
+      for (const p of spec.ports ?? []) delete p.nodePort;
+    }
   }
 }

@@ -44,6 +44,9 @@ export function tooManyRequests(): StatusError {
   return new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: RETRY_AFTER_SECONDS });
 }
 
+/** The release of an exempt request: it holds no seats. */
+export const EXEMPT_RELEASE = (): void => {};
+
 export class FlowControl {
   private schemas: KObject[] = sortFlowSchemas(MANDATORY_FLOW_SCHEMAS);
   private levels = new Map<string, Level>();
@@ -105,12 +108,17 @@ export class FlowControl {
   /**
    * Waits for seats for the request. Rejects with a 429 StatusError when its queue is
    * full, its level rejects, or it waited its limit. `onCancel` is called with a function
-   * that withdraws the request (for a client that goes away while it waits).
+   * that withdraws the request (for a client that goes away while it waits). A request of
+   * an exempt level is answered at once, without a promise: it never waits.
    */
-  async admit(req: RequestDigest, seats: number, onCancel?: (cancel: () => void) => void): Promise<Admission> {
+  admit(req: RequestDigest, seats: number, onCancel?: (cancel: () => void) => void): Admission | Promise<Admission> {
     const c = this.classify(req);
     const set = this.levels.get(c.level.metadata!.name!)?.set;
-    if (!set) return { ...c, release() {} };
+    if (!set) return { ...c, release: EXEMPT_RELEASE };
+    return this.queue(c, set, seats, onCancel);
+  }
+
+  private async queue(c: Classification, set: QueueSet, seats: number, onCancel?: (cancel: () => void) => void): Promise<Admission> {
     const ticket = set.enqueue(flowHash(c.schema.metadata!.name!, c.distinguisher), seats, this.waitMs);
     onCancel?.(ticket.cancel);
     try {

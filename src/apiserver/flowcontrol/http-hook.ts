@@ -10,14 +10,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseResourcePath, requestResourceInfo } from '../request-info.js';
 import type { UserInfo } from '../types.js';
 import type { RequestDigest } from './classify.js';
-import { estimateSeats, type FlowControl, RETRY_AFTER_SECONDS, tooManyRequests } from './dispatcher.js';
+import { type Admission, estimateSeats, EXEMPT_RELEASE, type FlowControl, RETRY_AFTER_SECONDS, tooManyRequests } from './dispatcher.js';
 import type { MaxInflight } from './max-inflight.js';
 
 const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 const ANONYMOUS = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 export interface FlowControlHook {
-  admit(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined, method: string, path: string, query: URLSearchParams): Promise<void>;
+  /** Returns a promise only when the request may have to wait (an exempt one never does). */
+  admit(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined, method: string, path: string, query: URLSearchParams): Promise<void> | void;
   done(req: IncomingMessage, res: ServerResponse): void;
 }
 
@@ -57,8 +58,23 @@ export function digestRequest(
 
 export function flowControlHook(opts: FlowControlHookOptions): FlowControlHook {
   const held = new WeakMap<IncomingMessage, () => void>();
+  /** Seats held: headers said, release kept for done(); the client left while it waited: they go back now. */
+  const hold = (req: IncomingMessage, res: ServerResponse, a: Admission) => {
+    setHeaders(res, a.schema.metadata?.uid, a.level.metadata?.uid);
+    if (a.release === EXEMPT_RELEASE) return;
+    held.set(req, a.release);
+    if (res.destroyed) a.release();
+  };
+  const refused = (res: ServerResponse, err: unknown) => {
+    const c = (err as { classification?: { schema: { metadata?: { uid?: string } }; level: { metadata?: { uid?: string } } } }).classification;
+    if (c) {
+      setHeaders(res, c.schema.metadata?.uid, c.level.metadata?.uid);
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
+    return err;
+  };
   return {
-    async admit(req, res, user, method, path, query) {
+    admit(req, res, user, method, path, query) {
       const digest = digestRequest(user, method, path, query, (m, p, q) => requestResourceInfo(req, m, p, q));
       if (!digest) return;
       const fc = opts.flowControl;
@@ -76,26 +92,28 @@ export function flowControlHook(opts: FlowControlHookOptions): FlowControlHook {
       const count = r && digest.verb === 'list' ? opts.countObjects?.(r.group, r.version ?? 'v1', r.resource, r.namespace) : undefined;
       const seats = estimateSeats(digest.verb, count, Number(query.get('limit') ?? 0));
       let cancel: (() => void) | undefined;
-      const gone = () => cancel?.();
-      res.once('close', gone);
+      let admission: Admission | Promise<Admission>;
       try {
-        const a = await fc.admit(digest, seats, (c) => {
+        admission = fc.admit(digest, seats, (c) => {
           cancel = c;
         });
-        setHeaders(res, a.schema.metadata?.uid, a.level.metadata?.uid);
-        held.set(req, a.release);
-        // The client left while it waited: nothing will run, so the seats go back now.
-        if (res.destroyed) a.release();
       } catch (err) {
-        const c = (err as { classification?: { schema: { metadata?: { uid?: string } }; level: { metadata?: { uid?: string } } } }).classification;
-        if (c) {
-          setHeaders(res, c.schema.metadata?.uid, c.level.metadata?.uid);
-          res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-        }
-        throw err;
-      } finally {
-        res.off('close', gone);
+        throw refused(res, err);
       }
+      if (!(admission instanceof Promise)) return hold(req, res, admission);
+      // Queued (the ticket was taken synchronously above): a client that goes away withdraws it.
+      const gone = () => cancel?.();
+      res.once('close', gone);
+      return admission.then(
+        (a) => {
+          res.off('close', gone);
+          hold(req, res, a);
+        },
+        (err) => {
+          res.off('close', gone);
+          throw refused(res, err);
+        },
+      );
     },
     done(req, res) {
       const release = held.get(req);

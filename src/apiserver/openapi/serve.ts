@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../status.js';
 import type { OpenApiDocument, OpenApiService } from './index.js';
 import { parseAccept } from '../negotiation.js';
+import type { RequestUrl } from '../request-info.js';
 
 const V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 
@@ -17,7 +18,7 @@ function v2Form(accept: string | undefined): 'json' | 'protobuf' | undefined {
   return undefined;
 }
 
-export function serveOpenApi(service: OpenApiService, path: string, url: URL, req: IncomingMessage, res: ServerResponse): void {
+export function serveOpenApi(service: OpenApiService, path: string, url: RequestUrl, req: IncomingMessage, res: ServerResponse): void {
   let doc: OpenApiDocument | undefined;
   let contentType = 'application/json';
   if (path === '/openapi/v2') {

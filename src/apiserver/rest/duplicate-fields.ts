@@ -135,17 +135,23 @@ export function parseYamlWithDuplicates(text: string): { value: unknown; duplica
 
 /**
  * Decodes JSON and YAML bodies remembering duplicate keys for field validation; undefined
- * for other content types (the caller decodes those as before). `record` false (Ignore):
+ * for other content types (the caller decodes those as before). `decodeJson` is given the
+ * body's text, already within the depth limit. `record` false (Ignore):
  * YAML still accepts repeated keys, and nothing is scanned.
  */
-export function decodeWithDuplicates(contentType: string | undefined, raw: Buffer, decodeJson: () => unknown, record = true): unknown | undefined {
+export function decodeWithDuplicates(
+  contentType: string | undefined,
+  raw: Buffer,
+  decodeJson: (checkedText: string) => unknown,
+  record = true,
+): unknown | undefined {
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (raw.length === 0) return undefined;
   // Decoded to text once, for the depth check and the key count alike.
   const text = type === KUBERNETES_PROTOBUF_CONTENT_TYPE ? '' : raw.toString('utf8');
   if (type !== KUBERNETES_PROTOBUF_CONTENT_TYPE && textDepth(text) > MAX_DEPTH) throw tooDeep();
   if (type === 'application/json' || type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
-    const body = decodeJson();
+    const body = decodeJson(text);
     if (record && body && typeof body === 'object') {
       // Counting keys is cheap; the full scan with paths runs only when the counts differ.
       if (keysInText(text) !== keysInValue(body)) {

@@ -20,19 +20,35 @@ export const MAX_DEPTH = 1000;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
-/** The deepest nesting of arrays/objects in `v`, stopping as soon as it passes `limit`. Iterative. */
-export function nestingDepth(v: unknown, limit = MAX_DEPTH): number {
+/**
+ * The deepest nesting of arrays/objects in `v`, stopping as soon as it passes `limit`.
+ * Iterative; values and depths on two stacks, so that the walk (on every write) allocates
+ * no pair per node.
+ */
+function nestingDepth(v: unknown, limit = MAX_DEPTH): number {
   if (v === null || typeof v !== 'object') return 0;
-  let max = 0;
-  const stack: [unknown, number][] = [[v, 1]];
-  while (stack.length) {
-    const [cur, depth] = stack.pop()!;
-    if (depth > max) {
-      max = depth;
+  let max = 1;
+  const values: object[] = [v];
+  const depths: number[] = [1];
+  while (values.length) {
+    const cur = values.pop()!;
+    const child = depths.pop()! + 1;
+    const before = values.length;
+    if (Array.isArray(cur)) {
+      for (const c of cur) if (c !== null && typeof c === 'object') values.push(c);
+    } else {
+      const o = cur as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const c = o[k];
+        if (c !== null && typeof c === 'object') values.push(c);
+      }
+    }
+    if (values.length === before) continue;
+    for (let i = before; i < values.length; i++) depths.push(child);
+    if (child > max) {
+      max = child;
       if (max > limit) return max;
     }
-    const children = Array.isArray(cur) ? cur : Object.values(cur as Record<string, unknown>);
-    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c, depth + 1]);
   }
   return max;
 }
@@ -125,9 +141,16 @@ function pathOf(step: Step): string {
   return keys.reverse().join('.');
 }
 
+/** Per root definition: whether its type holds an int32 field anywhere (a ConfigMap holds none). */
+const rootHoldsInt32 = new Map<string, boolean>();
+
 /** The first int32 field (per the kind's schema) holding something that is not an int32. Iterative. */
 function firstBadInt32(obj: KObject, root: string): Int32Problem | undefined {
-  const stack: Step[] = [{ v: obj, s: { $ref: root }, struct: '' }];
+  const rootSchema: Schema = { $ref: root };
+  let holds = rootHoldsInt32.get(root);
+  if (holds === undefined) rootHoldsInt32.set(root, (holds = hasInt32(rootSchema)));
+  if (!holds) return undefined;
+  const stack: Step[] = [{ v: obj, s: rootSchema, struct: '' }];
   while (stack.length) {
     const step = stack.pop()!;
     const { v, s } = step;

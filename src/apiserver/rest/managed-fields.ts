@@ -209,10 +209,21 @@ export function trackUpdate(def: ResourceDef, live: KObject | undefined, obj: KO
   else delete obj.metadata!.managedFields;
 }
 
+/**
+ * `obj` without metadata.managedFields and metadata.resourceVersion. Built with plain loops:
+ * object rest patterns take a slow generic path in V8, and this runs twice on every write.
+ */
 function stripForCompare(obj: KObject | undefined): Record<string, any> {
   if (!obj) return {};
-  const { metadata, ...rest } = obj;
-  if (!metadata) return rest;
-  const { managedFields: _mf, resourceVersion: _rv, ...m } = metadata;
-  return { ...rest, metadata: m };
+  const out: Record<string, any> = {};
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (k !== 'metadata') out[k] = v;
+    else if (v) {
+      const m: Record<string, any> = {};
+      for (const mk of Object.keys(v)) if (mk !== 'managedFields' && mk !== 'resourceVersion') m[mk] = v[mk];
+      out[k] = m;
+    }
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ import { checkInt32Fields, storedJson } from './encoded-limits.js';
 import { objectKey } from './keys.js';
 import { bumpGeneration, carryMetaOnUpdate, prepareMetaForCreate, validateObjectMeta } from './object-meta.js';
 import { trackUpdate } from './managed-fields.js';
+import { runHooks } from './admission-run.js';
 import { formatTime } from '../../util/time.js';
 import type { UserInfo } from '../types.js';
 import { approvalOnly, ephemeralContainersOnly, statusOnly, stripVolatile, typeMetaFirst } from './write-shapes.js';
@@ -115,7 +116,8 @@ export class ResourceStorage {
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    for (const hook of this.admission) await hook('create', def, obj, undefined, opts.requester);
+    const admitting = runHooks(this.admission, 'create', def, obj, undefined, opts.requester);
+    if (admitting) await admitting;
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (opts.fieldManager) trackUpdate(def, undefined, obj, opts.fieldManager);
@@ -280,7 +282,8 @@ export class ResourceStorage {
     if (!subresource) def.prepareForUpdate?.(obj, current);
     else if (subresource === 'status' || subresource === 'approval') def.prepareForSubresourceUpdate?.(subresource, obj, current);
     bumpGeneration(def, obj, current);
-    for (const hook of this.admission) await hook('update', def, obj, current, requester);
+    const admitting = runHooks(this.admission, 'update', def, obj, current, requester);
+    if (admitting) await admitting;
     const errs =
       subresource === 'status' || subresource === 'approval'
         ? [...validateObjectMeta(def, obj, current), ...(def.validateStatusUpdate?.(obj, current) ?? [])]
@@ -301,7 +304,8 @@ export class ResourceStorage {
     prepareMetaForCreate(def, obj);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
-    for (const hook of this.admission) await hook('create', def, obj, undefined, requester);
+    const admitting = runHooks(this.admission, 'create', def, obj, undefined, requester);
+    if (admitting) await admitting;
     const errs = [...validateObjectMeta(def, obj), ...(def.validate?.(obj) ?? []), ...(def.validateCreate?.(obj) ?? [])];
     if (errs.length) throw this.invalid(def, obj, errs);
     if (fieldManager) trackUpdate(def, undefined, obj, fieldManager);
@@ -336,7 +340,8 @@ export class ResourceStorage {
           name,
           `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata!.resourceVersion}). The object might have been modified`,
         );
-      for (const hook of this.admission) await hook('delete', def, current, undefined, opts.requester);
+      const admitting = runHooks(this.admission, 'delete', def, current, undefined, opts.requester);
+      if (admitting) await admitting;
 
       const obj = clone(current);
       const meta = obj.metadata!;

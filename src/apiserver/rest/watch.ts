@@ -49,7 +49,7 @@ export async function startWatch(
   let closed = false;
   const send = (type: WatchEventType, obj: KObject) => {
     const o = out(obj);
-    sink.send({ type, object: o }, binding.identity ? watchLine(type, o) : undefined);
+    sink.send({ type, object: o }, binding.identity ? () => watchLine(type, o) : undefined);
   };
   const bookmark = (extra?: Record<string, string>) => {
     const metadata: Record<string, unknown> = { resourceVersion: String(Math.max(lastRV, rs.cache.revision)) };
