@@ -1,12 +1,10 @@
 // The few mount operations volumes need — tmpfs for memory-backed volumes and secrets —
-// through the system's mount/umount commands, and the list of mounts below a directory
-// from /proc/self/mountinfo so that teardown finds every one it must undo.
-import { execFile } from 'node:child_process';
+// through the system's mount/umount commands (run by a long-lived shell: see
+// command-shell.ts), and the list of mounts below a directory from /proc/self/mountinfo so
+// that teardown finds every one it must undo.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { CommandShell } from '../command-shell.js';
 
 export interface Mounter {
   mountTmpfs(target: string, sizeBytes?: number): Promise<void>;
@@ -30,21 +28,20 @@ export function parseMountPoints(mountinfo: string): string[] {
 }
 
 export class SystemMounter implements Mounter {
+  constructor(private readonly shell = new CommandShell()) {}
+
+  private async run(argv: string[], what: string): Promise<void> {
+    const r = await this.shell.run(argv).catch((err: Error) => ({ code: -1, output: err.message }));
+    if (r.code !== 0) throw new Error(`${what}: ${r.output.trim() || `${argv[0]} exited with ${r.code}`}`);
+  }
+
   async mountTmpfs(target: string, sizeBytes?: number): Promise<void> {
     const opts = ['mode=0755', ...(sizeBytes && sizeBytes > 0 ? [`size=${sizeBytes}`] : [])].join(',');
-    try {
-      await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', target], { timeout: 10_000 });
-    } catch (err) {
-      throw new Error(`mounting tmpfs at ${target}: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
-    }
+    await this.run(['mount', '-t', 'tmpfs', '-o', opts, 'tmpfs', target], `mounting tmpfs at ${target}`);
   }
 
   async unmount(target: string): Promise<void> {
-    try {
-      await run('umount', [target], { timeout: 10_000 });
-    } catch (err) {
-      throw new Error(`unmounting ${target}: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
-    }
+    await this.run(['umount', target], `unmounting ${target}`);
   }
 
   async mountsUnder(dir: string): Promise<string[]> {
