@@ -93,8 +93,8 @@ export interface CsrRequest {
 
 /** Creates a CSR with a fresh key and waits until it is signed; throws when it is denied or fails. */
 export async function requestCertificate(client: Client, r: CsrRequest, log: Logger, waitMs = WAIT_MS): Promise<CertAndKey> {
-  // Key and CSR are made in a worker thread: the X.509 library, the agent's largest module,
-  // never stays in its heap for the few requests of its life (joining, renewing).
+  // Key and CSR are made in a short-lived child process: the X.509 library, the agent's largest
+  // module, never stays in its heap for the few requests of its life (joining, renewing).
   const san = r.san ? splitNames(r.san.hostnames ?? [], r.san.ips ?? []) : undefined;
   const { keyPem: pem, csrPem: request } = await keyAndCsr(r.cn, r.orgs ?? [NODES_GROUP], san);
   const csrs = client.resource(resources.certificateSigningRequests);

@@ -8,13 +8,12 @@ import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { loadSigner, name, newKey, selfSigned, signLeaf, type IssueSpec, type Signer, type Usage } from './x509.js';
-import { KUBELET_CLIENT_CN, splitNames, type Names } from './x509-names.js';
+import { KUBELET_CLIENT_CN, LEAF_LIFETIME_MS, splitNames, type Names } from './x509-names.js';
 import { writeFileDurable } from './durable-file.js';
 
 const SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 const DAY = 24 * 3600 * 1000;
 const CA_LIFETIME = 3650 * DAY;
-const LEAF_LIFETIME = 365 * DAY;
 // Leaf certificates are renewed on start when this close to expiry (as k3s does: 90 days).
 const RENEW_BEFORE = 90 * DAY;
 
@@ -64,7 +63,7 @@ export interface PkiOptions {
 /** A fresh key and a certificate for it signed by `signer`. */
 async function issue(signer: Signer, subject: ReturnType<typeof name>, usage: Usage, san?: Names): Promise<CertAndKey> {
   const { keys, pem } = await newKey();
-  const cert = await signLeaf(signer, { subject, publicKey: keys.publicKey, usage, san, notAfter: Date.now() + LEAF_LIFETIME });
+  const cert = await signLeaf(signer, { subject, publicKey: keys.publicKey, usage, san, notAfter: Date.now() + LEAF_LIFETIME_MS });
   return { cert, key: pem };
 }
 

@@ -6,9 +6,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Usage } from './x509.js';
-import { splitNames, type Names } from './x509-names.js';
-
-const SERVING_LIFETIME_MS = 365 * 24 * 3600_000;
+import { LEAF_LIFETIME_MS, splitNames, type Names } from './x509-names.js';
 
 type Job = { kind: 'csr'; cn: string; orgs: string[]; san?: Names } | { kind: 'self-signed'; cn: string; lifetimeMs: number; usage?: Usage; san?: Names };
 
@@ -19,7 +17,7 @@ interface JobResult {
   pem: string;
 }
 
-/** How long an idle worker is kept for the next job: a node's join asks for several certificates in a row. */
+/** How long an idle child is kept for the next job: a node's join asks for several certificates in a row. */
 const IDLE_MS = 10_000;
 const CHILD_ARG = '--skiff-x509-jobs';
 
@@ -29,20 +27,20 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-let shared: { worker: ChildProcess; pending: Map<number, Pending>; idle?: NodeJS.Timeout } | undefined;
+let shared: { child: ChildProcess; pending: Map<number, Pending>; idle?: NodeJS.Timeout } | undefined;
 let nextId = 0;
 
 function startChild(): NonNullable<typeof shared> {
   // Without the process's own node flags: the job needs none, and some (--input-type) refuse it.
-  const worker = fork(fileURLToPath(import.meta.url), [CHILD_ARG], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const w: NonNullable<typeof shared> = { worker, pending: new Map() };
+  const child = fork(fileURLToPath(import.meta.url), [CHILD_ARG], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const w: NonNullable<typeof shared> = { child, pending: new Map() };
   const failAll = (why: string) => {
     if (shared === w) shared = undefined;
     clearTimeout(w.idle);
     for (const p of w.pending.values()) p.reject(new Error(`X.509 ${p.job.kind} for ${p.job.cn}: ${why}`));
     w.pending.clear();
   };
-  worker.on('message', (m: { id: number; ok?: JobResult; error?: string }) => {
+  child.on('message', (m: { id: number; ok?: JobResult; error?: string }) => {
     const p = w.pending.get(m.id);
     if (!p) return;
     w.pending.delete(m.id);
@@ -50,16 +48,16 @@ function startChild(): NonNullable<typeof shared> {
     else p.reject(new Error(`X.509 ${p.job.kind} for ${p.job.cn}: ${m.error}`));
     if (w.pending.size === 0) {
       // Idle: it no longer keeps this process alive, and exits unless another job comes.
-      worker.unref();
-      worker.channel?.unref();
+      child.unref();
+      child.channel?.unref();
       w.idle = setTimeout(() => {
         if (shared === w) shared = undefined;
-        worker.disconnect();
+        child.disconnect();
       }, IDLE_MS).unref();
     }
   });
-  worker.on('error', (err) => failAll(err.message));
-  worker.on('exit', (code) => failAll(`X.509 process exited with ${code} before answering`));
+  child.on('error', (err) => failAll(err.message));
+  child.on('exit', (code) => failAll(`X.509 process exited with ${code} before answering`));
   return w;
 }
 
@@ -67,12 +65,12 @@ function run(job: Job): Promise<JobResult> {
   shared ??= startChild();
   const w = shared;
   clearTimeout(w.idle);
-  w.worker.ref();
-  w.worker.channel?.ref();
+  w.child.ref();
+  w.child.channel?.ref();
   return new Promise((resolve, reject) => {
     const id = ++nextId;
     w.pending.set(id, { job, resolve, reject });
-    w.worker.send({ id, job });
+    w.child.send({ id, job });
   });
 }
 
@@ -82,19 +80,14 @@ export async function keyAndCsr(cn: string, orgs: string[], san?: Names): Promis
   return { keyPem: r.keyPem, csrPem: r.pem };
 }
 
-/** A self-signed certificate and its fresh key (see x509.selfSigned). */
-async function selfSignedInWorker(cn: string, lifetimeMs: number, usage?: Usage, san?: Names): Promise<{ certPem: string; keyPem: string }> {
-  const r = await run({ kind: 'self-signed', cn, lifetimeMs, usage, san });
-  return { certPem: r.pem, keyPem: r.keyPem };
-}
-
 /**
  * A self-signed serving certificate, for a listener whose clients do not check it against
  * the cluster CA (the ingress default certificate, a node agent outside a cluster, tests).
  */
 export async function selfSignedServingCert(cn: string, names: { hostnames?: string[]; ips?: string[] }): Promise<{ cert: string; key: string }> {
-  const { certPem, keyPem } = await selfSignedInWorker(cn, SERVING_LIFETIME_MS, 'server', splitNames(names.hostnames ?? [], names.ips ?? []));
-  return { cert: certPem, key: keyPem };
+  const san = splitNames(names.hostnames ?? [], names.ips ?? []);
+  const r = await run({ kind: 'self-signed', cn, lifetimeMs: LEAF_LIFETIME_MS, usage: 'server', san });
+  return { cert: r.pem, key: r.keyPem };
 }
 
 async function work(job: Job): Promise<JobResult> {

@@ -6,6 +6,9 @@ import { isIP } from 'node:net';
 /** The apiserver's identity towards node agents (their port 10250), as kubeadm names it. */
 export const KUBELET_CLIENT_CN = 'kube-apiserver-kubelet-client';
 
+/** How long a leaf certificate made here lasts (serving, client, self-signed): a year, as kubeadm's. */
+export const LEAF_LIFETIME_MS = 365 * 24 * 3600 * 1000;
+
 export interface Names {
   dns: string[];
   ips: string[];
